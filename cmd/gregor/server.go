@@ -1,0 +1,89 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"gregor/internal/config"
+	"gregor/internal/node"
+)
+
+// runNodeFunc runs a node until ctx ends; node.Run in production, a stub in tests.
+type runNodeFunc func(ctx context.Context, cfg *config.Config, logger *slog.Logger) error
+
+// devOverrides are applied, before any --override, when no --config file is
+// given: like the server.properties Kafka ships, they make a single node able
+// to host the internal topics.
+var devOverrides = []string{
+	"offsets.topic.replication.factor=1",
+	"transaction.state.log.replication.factor=1",
+	"transaction.state.log.min.isr=1",
+}
+
+func newServerCommand() *cobra.Command { return newServerCommandWith(node.Run) }
+
+func newServerCommandWith(run runNodeFunc) *cobra.Command {
+	var (
+		configFile string
+		overrides  []string
+		logLevel   string
+	)
+	cmd := &cobra.Command{
+		Use:   "server [server.properties] [--config server.properties] [--override key=value]...",
+		Short: "Run a Gregor node (broker and/or controller)",
+		Long: `Run a Gregor node. With no flags it runs a single node, broker and controller,
+listening on localhost:9092 with its data in ./gregor-data.
+
+Configuration uses Kafka's server.properties names. --override key=value,
+repeatable, applies on top of the file. Unknown keys are logged as warnings;
+an invalid value stops the server with an error naming the key.`,
+		Example: `  gregor server
+  gregor server --config config/server.properties
+  gregor server --override node.id=2 --override listeners=PLAINTEXT://:9093`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 1 { // kafka-server-start.sh takes the file as an argument
+				if configFile != "" {
+					return fmt.Errorf("config file given twice: %s and --config %s", args[0], configFile)
+				}
+				configFile = args[0]
+			}
+			logger, err := newLogger(cmd, logLevel)
+			if err != nil {
+				return err
+			}
+			if configFile == "" {
+				overrides = append(append([]string(nil), devOverrides...), overrides...)
+			}
+			cfg, warnings, err := config.Load(configFile, overrides)
+			for _, w := range warnings {
+				logger.Warn(w)
+			}
+			if err != nil {
+				return err
+			}
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			return run(ctx, cfg, logger)
+		},
+	}
+	cmd.Flags().StringVarP(&configFile, "config", "c", "", "server.properties file")
+	cmd.Flags().StringArrayVar(&overrides, "override", nil, "override a property, as key=value (repeatable)")
+	cmd.Flags().StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	return cmd
+}
+
+// newLogger returns a text logger writing to the command's stderr.
+func newLogger(cmd *cobra.Command, level string) (*slog.Logger, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("invalid --log-level %q: want debug, info, warn or error", level)
+	}
+	return slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: l})), nil
+}

@@ -1,0 +1,415 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// consoleConsumerFlags are kafka-console-consumer.sh's flags.
+type consoleConsumerFlags struct {
+	conn           connFlags
+	topic          string
+	group          string
+	fromBeginning  bool
+	partition      int32
+	offset         string
+	maxMessages    int
+	timeoutMs      int64
+	properties     []string
+	consumerProps  []string
+	consumerConfig string
+	isolationLevel string
+}
+
+func newConsoleConsumerCommand() *cobra.Command {
+	f := &consoleConsumerFlags{}
+	cmd := &cobra.Command{
+		Use:   "console-consumer",
+		Short: "Print records of a topic to standard output (kafka-console-consumer.sh)",
+		Long: `Consume a topic and print one record per line, as kafka-console-consumer.sh
+does. Stops after --max-messages records, after --timeout-ms without a new
+record, or on Ctrl-C, then prints "Processed a total of N messages" on
+standard error.
+
+Without --group the consumer reads every partition directly (no group, no
+commits). With --group it joins the consumer group and commits offsets
+automatically.
+
+Where to start: the end of each partition by default; the beginning with
+--from-beginning; or one partition (--partition) from --offset, which is a
+number, earliest or latest.
+
+Formatter properties (--property), printed in this order before the value:
+  print.timestamp=true  CreateTime:<ms> (or LogAppendTime:<ms>)
+  print.partition=true  Partition:<n>
+  print.offset=true     Offset:<n>
+  print.headers=true    k1:v1,k2:v2 (or NO_HEADERS)
+  print.key=true        the key (null when absent)
+  print.value=false     omit the value
+  key.separator=SEP     between the printed fields (default a tab)
+  line.separator=SEP    after each record (default a newline)
+  headers.separator, headers.key.separator, null.literal`,
+		Example: `  # Everything in the topic, then wait for more
+  gregor console-consumer --bootstrap-server localhost:9092 --topic orders --from-beginning
+
+  # The first 10 records with their keys, "key:value"
+  gregor console-consumer --bootstrap-server localhost:9092 --topic orders --from-beginning \
+      --property print.key=true --property key.separator=: --max-messages 10
+
+  # Partition 2 from offset 100, with partition and offset; stop after 5 idle seconds
+  gregor console-consumer --bootstrap-server localhost:9092 --topic orders \
+      --partition 2 --offset 100 --property print.partition=true \
+      --property print.offset=true --timeout-ms 5000
+
+  # As a member of a group, committing as it goes
+  gregor console-consumer --bootstrap-server localhost:9092 --topic orders --group audit`,
+		Args:         cobra.NoArgs,
+		SilenceUsage: true,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runConsoleConsumer(cmd, f)
+		},
+	}
+	f.conn.register(cmd, true)
+	fl := cmd.Flags()
+	fl.StringVar(&f.topic, "topic", "", "REQUIRED: the topic to consume")
+	fl.StringVar(&f.group, "group", "", "the consumer group to join")
+	fl.BoolVar(&f.fromBeginning, "from-beginning", false, "start at the earliest offset rather than the latest")
+	fl.Int32Var(&f.partition, "partition", -1, "consume only this partition")
+	fl.StringVar(&f.offset, "offset", "", "with --partition: the start offset, a number, earliest or latest (default latest)")
+	fl.IntVar(&f.maxMessages, "max-messages", 0, "exit after this many records (default: no limit)")
+	fl.Int64Var(&f.timeoutMs, "timeout-ms", 0, "exit when no record arrives for this many milliseconds")
+	fl.StringArrayVar(&f.properties, "property", nil, "a formatter property, key=value (repeatable)")
+	fl.StringArrayVar(&f.consumerProps, "consumer-property", nil, "a consumer property, key=value (repeatable)")
+	fl.StringVar(&f.consumerConfig, "consumer.config", "", "a consumer properties file")
+	fl.StringVar(&f.isolationLevel, "isolation-level", "", "read_uncommitted (default) or read_committed")
+	_ = cmd.MarkFlagRequired("topic")
+	return cmd
+}
+
+func runConsoleConsumer(cmd *cobra.Command, f *consoleConsumerFlags) error {
+	p, err := consoleConsumerProps(f)
+	if err != nil {
+		return err
+	}
+	formatProps, err := parseProps(f.properties)
+	if err != nil {
+		return err
+	}
+	format, err := newRecordFormatter(formatProps)
+	if err != nil {
+		return err
+	}
+	opts, err := consoleConsumerOptions(f, p, cmd)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	cl, err := connect(ctx, f.conn.bootstrapServer, opts...)
+	if err != nil {
+		return err
+	}
+	defer closeConsumer(cl)
+	if _, err := lookupTopic(ctx, adminFor(cl), f.topic); err != nil {
+		return err
+	}
+	n, err := consumeAndPrint(ctx, cl, f, format, newPrinter(cmd.OutOrStdout()))
+	fmt.Fprintf(cmd.ErrOrStderr(), "Processed a total of %d messages\n", n)
+	return err
+}
+
+// consoleConsumerProps merges --command-config, --consumer.config,
+// --consumer-property and the dedicated flags, later sources winning.
+func consoleConsumerProps(f *consoleConsumerFlags) (props, error) {
+	p, err := loadPropsFile(f.conn.commandConfig)
+	if err != nil {
+		return nil, err
+	}
+	fileProps, err := loadPropsFile(f.consumerConfig)
+	if err != nil {
+		return nil, err
+	}
+	flagProps, err := parseProps(f.consumerProps)
+	if err != nil {
+		return nil, err
+	}
+	p.merge(fileProps).merge(flagProps)
+	if f.group != "" {
+		p["group.id"] = f.group
+	}
+	if f.isolationLevel != "" {
+		p["isolation.level"] = f.isolationLevel
+	}
+	return p, nil
+}
+
+// consoleConsumerOptions resolves where to start and how to assign
+// partitions, as kafka-console-consumer.sh's argument checks do.
+func consoleConsumerOptions(f *consoleConsumerFlags, p props, cmd *cobra.Command) ([]kgo.Opt, error) {
+	opts, err := clientOptions(p, consumerProps, cmd.ErrOrStderr())
+	if err != nil {
+		return nil, err
+	}
+	common, err := consumerCommonOptions(p)
+	if err != nil {
+		return nil, err
+	}
+	opts = append(opts, common...)
+	start := kgo.NewOffset().AtEnd()
+	if f.fromBeginning {
+		start = kgo.NewOffset().AtStart()
+	} else if reset, ok := p["auto.offset.reset"]; ok && reset == "earliest" {
+		start = kgo.NewOffset().AtStart()
+	}
+	if f.offset != "" && f.partition < 0 {
+		return nil, errors.New("the partition is required when offset is specified: pass --partition")
+	}
+	if f.partition >= 0 {
+		if p["group.id"] != "" {
+			return nil, errors.New("options group and partition cannot be specified together")
+		}
+		if f.offset != "" {
+			if f.fromBeginning {
+				return nil, errors.New("options from-beginning and offset cannot be specified together")
+			}
+			if start, err = parseStartOffset(f.offset); err != nil {
+				return nil, err
+			}
+		}
+		return append(opts, kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{
+			f.topic: {f.partition: start},
+		})), nil
+	}
+	opts = append(opts, kgo.ConsumeTopics(f.topic), kgo.ConsumeResetOffset(start))
+	if g := p["group.id"]; g != "" {
+		opts = append(opts, kgo.ConsumerGroup(g))
+		autoCommit, err := p.bool("enable.auto.commit", true)
+		if err != nil {
+			return nil, err
+		}
+		if !autoCommit {
+			opts = append(opts, kgo.DisableAutoCommit())
+		}
+	}
+	return opts, nil
+}
+
+// consumerCommonOptions maps isolation.level, shared by both consumers.
+func consumerCommonOptions(p props) ([]kgo.Opt, error) {
+	switch strings.ToLower(p["isolation.level"]) {
+	case "", "read_uncommitted":
+		return nil, nil
+	case "read_committed":
+		return []kgo.Opt{kgo.FetchIsolationLevel(kgo.ReadCommitted())}, nil
+	}
+	return nil, fmt.Errorf("invalid isolation level %q: expected read_committed or read_uncommitted", p["isolation.level"])
+}
+
+// parseStartOffset reads --offset: a number, earliest or latest.
+func parseStartOffset(s string) (kgo.Offset, error) {
+	switch strings.ToLower(s) {
+	case "earliest":
+		return kgo.NewOffset().AtStart(), nil
+	case "latest":
+		return kgo.NewOffset().AtEnd(), nil
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 0 {
+		return kgo.Offset{}, fmt.Errorf("invalid --offset %q: expected a non-negative number, earliest or latest", s)
+	}
+	return kgo.NewOffset().At(n), nil
+}
+
+// consumeAndPrint polls until ctx ends (Ctrl-C), --max-messages records
+// were printed, or --timeout-ms passes without a record. It returns the
+// number printed; interruption and the idle timeout are not errors.
+func consumeAndPrint(ctx context.Context, cl *kgo.Client, f *consoleConsumerFlags, format *recordFormatter, out *printer) (int, error) {
+	defer out.flush()
+	n := 0
+	for f.maxMessages <= 0 || n < f.maxMessages {
+		pollCtx, cancel := ctx, context.CancelFunc(func() {})
+		if f.timeoutMs > 0 {
+			pollCtx, cancel = context.WithTimeout(ctx, time.Duration(f.timeoutMs)*time.Millisecond)
+		}
+		want := -1
+		if f.maxMessages > 0 {
+			want = f.maxMessages - n
+		}
+		fetches := cl.PollRecords(pollCtx, want)
+		cancel()
+		if fetches.IsClientClosed() || ctx.Err() != nil {
+			return n, nil
+		}
+		idle := fetches.Empty()
+		var fetchErr error
+		fetches.EachError(func(topic string, partition int32, err error) {
+			if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+				idle = true
+			} else if fetchErr == nil {
+				fetchErr = fmt.Errorf("fetching %s-%d: %w", topic, partition, err)
+			}
+		})
+		fetches.EachRecord(func(r *kgo.Record) {
+			if f.maxMessages <= 0 || n < f.maxMessages {
+				format.write(out, r)
+				n++
+			}
+		})
+		if err := out.flush(); err != nil {
+			return n, err
+		}
+		if fetchErr != nil {
+			return n, fetchErr
+		}
+		if idle && f.timeoutMs > 0 && fetches.NumRecords() == 0 {
+			return n, nil
+		}
+	}
+	return n, nil
+}
+
+// closeConsumer commits what was consumed (when the client group-consumes
+// with autocommit), leaves the group, and closes the client, all within a
+// bounded time.
+func closeConsumer(cl *kgo.Client) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if group, _ := cl.GroupMetadata(); group != "" && !autoCommitDisabled(cl) {
+		_ = cl.CommitUncommittedOffsets(ctx)
+	}
+	_ = cl.LeaveGroupContext(ctx)
+	cl.Close()
+}
+
+func autoCommitDisabled(cl *kgo.Client) bool {
+	v := cl.OptValue(kgo.DisableAutoCommit)
+	disabled, _ := v.(bool)
+	return disabled
+}
+
+// recordFormatter prints records as Kafka's DefaultMessageFormatter does.
+type recordFormatter struct {
+	timestamp, partition, offset, headers, key, value bool
+
+	keySeparator, lineSeparator  []byte
+	headersSeparator, headersKey []byte
+	nullLiteral                  []byte
+	scratch                      []byte
+}
+
+func newRecordFormatter(p props) (*recordFormatter, error) {
+	f := &recordFormatter{
+		keySeparator:     []byte(propOr(p, "key.separator", "\t")),
+		lineSeparator:    []byte(propOr(p, "line.separator", "\n")),
+		headersSeparator: []byte(propOr(p, "headers.separator", ",")),
+		headersKey:       []byte(propOr(p, "headers.key.separator", ":")),
+		nullLiteral:      []byte(propOr(p, "null.literal", "null")),
+	}
+	for _, b := range []struct {
+		key string
+		dst *bool
+		def bool
+	}{
+		{"print.timestamp", &f.timestamp, false},
+		{"print.partition", &f.partition, false},
+		{"print.offset", &f.offset, false},
+		{"print.headers", &f.headers, false},
+		{"print.key", &f.key, false},
+		{"print.value", &f.value, true},
+	} {
+		v, err := p.bool(b.key, b.def)
+		if err != nil {
+			return nil, err
+		}
+		*b.dst = v
+	}
+	return f, nil
+}
+
+func propOr(p props, key, def string) string {
+	if v, ok := p[key]; ok {
+		return v
+	}
+	return def
+}
+
+// write prints r and its line separator: each enabled field in Kafka's
+// order, separated by key.separator.
+func (f *recordFormatter) write(out *printer, r *kgo.Record) {
+	b := f.scratch[:0]
+	sep := false
+	field := func() {
+		if sep {
+			b = append(b, f.keySeparator...)
+		}
+		sep = true
+	}
+	if f.timestamp {
+		field()
+		b = append(b, timestampType(r)...)
+		b = append(b, ':')
+		b = strconv.AppendInt(b, r.Timestamp.UnixMilli(), 10)
+	}
+	if f.partition {
+		field()
+		b = strconv.AppendInt(append(b, "Partition:"...), int64(r.Partition), 10)
+	}
+	if f.offset {
+		field()
+		b = strconv.AppendInt(append(b, "Offset:"...), r.Offset, 10)
+	}
+	if f.headers {
+		field()
+		b = f.appendHeaders(b, r.Headers)
+	}
+	if f.key {
+		field()
+		b = f.appendNullable(b, r.Key)
+	}
+	if f.value {
+		field()
+		b = f.appendNullable(b, r.Value)
+	}
+	b = append(b, f.lineSeparator...)
+	out.raw(b)
+	f.scratch = b
+}
+
+func (f *recordFormatter) appendHeaders(b []byte, headers []kgo.RecordHeader) []byte {
+	if len(headers) == 0 {
+		return append(b, "NO_HEADERS"...)
+	}
+	for i, h := range headers {
+		if i > 0 {
+			b = append(b, f.headersSeparator...)
+		}
+		b = append(b, h.Key...)
+		b = append(b, f.headersKey...)
+		b = f.appendNullable(b, h.Value)
+	}
+	return b
+}
+
+func (f *recordFormatter) appendNullable(b, v []byte) []byte {
+	if v == nil {
+		return append(b, f.nullLiteral...)
+	}
+	return append(b, v...)
+}
+
+func timestampType(r *kgo.Record) string {
+	if r.Attrs.TimestampType() == 1 {
+		return "LogAppendTime"
+	}
+	return "CreateTime"
+}

@@ -1,0 +1,23 @@
+// Package cli holds Gregor's Kafka-named client tools: topics,
+// console-producer, console-consumer, producer-perf-test and
+// consumer-perf-test. Each tool is a cobra command in its own file and a
+// real Kafka client: it speaks the wire protocol through franz-go
+// (kgo/kadm) to --bootstrap-server and imports nothing from the broker, so
+// the tools work against any Kafka-compatible cluster and dogfood
+// Gregor's protocol surface.
+//
+// Conventions shared by every tool:
+//   - flags keep Kafka's names (kafka-topics.sh, kafka-console-producer.sh,
+//     ...), are local to their command, and client properties come from
+//     --command-config / --producer.config / --consumer.config files and
+//     repeated k=v flags, with Kafka's property names (props.go);
+//   - before doing anything a tool pings the cluster with a bounded
+//     deadline, so a missing broker is a one-line error, never a hang
+//     (connect in cli.go);
+//   - results go through one printer (printer.go) writing to
+//     cmd.OutOrStdout(); diagnostics go to cmd.ErrOrStderr(); input comes
+//     from cmd.InOrStdin(), so tests drive the commands in-process;
+//   - failures are returned as errors worded like Kafka's own messages
+//     (for example "Topic 'x' already exists."), so the binary exits
+//     non-zero.
+package cli

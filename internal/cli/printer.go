@@ -1,0 +1,71 @@
+package cli
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+)
+
+// printer is the one place the tools write their results. Kafka's tools
+// print three shapes and so does this: plain lines (topics --list, a
+// consumed value, a perf-test report), tab-joined "Key: value" fields
+// (topics --describe), and columns aligned under a header
+// (consumer-groups --describe). Output is buffered; call flush.
+//
+// A printer is not safe for concurrent use.
+type printer struct {
+	w *bufio.Writer
+}
+
+func newPrinter(w io.Writer) *printer {
+	return &printer{w: bufio.NewWriterSize(w, 64<<10)}
+}
+
+// line writes s and a newline.
+func (p *printer) line(s string) {
+	p.w.WriteString(s)
+	p.w.WriteByte('\n')
+}
+
+// linef writes a formatted line; format carries no trailing newline.
+func (p *printer) linef(format string, args ...any) {
+	fmt.Fprintf(p.w, format, args...)
+	p.w.WriteByte('\n')
+}
+
+// raw writes b as is: the console consumer's hot path.
+func (p *printer) raw(b []byte) { p.w.Write(b) }
+
+// fields writes "K1: v1\tK2: v2..." from alternating keys and values, with
+// a leading tab when indent is set, as kafka-topics --describe does for
+// partition lines.
+func (p *printer) fields(indent bool, kvs ...string) {
+	if indent {
+		p.w.WriteByte('\t')
+	}
+	for i := 0; i+1 < len(kvs); i += 2 {
+		if i > 0 {
+			p.w.WriteByte('\t')
+		}
+		p.w.WriteString(kvs[i])
+		p.w.WriteString(": ")
+		p.w.WriteString(kvs[i+1])
+	}
+	p.w.WriteByte('\n')
+}
+
+// columns writes rows aligned under header, separated by at least two
+// spaces.
+func (p *printer) columns(header []string, rows [][]string) {
+	tw := tabwriter.NewWriter(p.w, 0, 8, 2, ' ', 0)
+	fmt.Fprintln(tw, strings.Join(header, "\t"))
+	for _, r := range rows {
+		fmt.Fprintln(tw, strings.Join(r, "\t"))
+	}
+	tw.Flush()
+}
+
+// flush writes buffered output through.
+func (p *printer) flush() error { return p.w.Flush() }

@@ -1,0 +1,245 @@
+package config
+
+import (
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// brokerDef is one known broker property. Every other view of the broker
+// configuration (defaults, validation, Entries, unknown-key warnings, topic
+// synonyms) derives from brokerDefs.
+type brokerDef struct {
+	name string
+	typ  string // one of the type* constants
+	def  string // Kafka's default as a string; ignored when null
+	null bool   // Kafka's default is null: unset unless given
+	doc  string
+	// check, if set, validates a value that has already passed the type check.
+	check checker
+	// dynamic marks keys Kafka can update per broker at runtime; the others are
+	// reported read-only.
+	dynamic bool
+	// set, if non-nil, stores a valid non-null value in its Config field.
+	set func(c *Config, value string)
+}
+
+var (
+	nonNegative = atLeast(0)
+	positive    = atLeast(1)
+)
+
+var compressionTypes = []string{"uncompressed", "zstd", "lz4", "snappy", "gzip", "producer"}
+
+// brokerDefs is the table of known broker properties, in Kafka 4.x's names and
+// defaults except where marked "gregor:" (our single-node dev defaults).
+var brokerDefs = []brokerDef{
+	// Identity and roles.
+	{name: "node.id", typ: typeInt, def: "1", doc: "The node ID of this server (gregor: defaults to 1 for single-node dev mode).",
+		set: i32(func(c *Config) *int32 { return &c.NodeID })},
+	{name: "broker.id", typ: typeInt, def: "-1", doc: "Alias of node.id kept for compatibility; if both are set they must match."},
+	{name: "broker.rack", typ: typeString, null: true, doc: "Rack of the broker, used in rack-aware replica placement."},
+	{name: "process.roles", typ: typeList, def: "broker,controller", check: listOf("broker", "controller"),
+		doc: "The roles this node plays: broker, controller, or both (gregor: defaults to both).",
+		set: list(func(c *Config) *[]string { return &c.ProcessRoles })},
+
+	// Listeners.
+	{name: "listeners", typ: typeString, def: "PLAINTEXT://localhost:9092",
+		doc: "Comma-separated listener URIs NAME://host:port; an empty host binds all interfaces (gregor: defaults to PLAINTEXT://localhost:9092)."},
+	{name: "advertised.listeners", typ: typeString, null: true, dynamic: true,
+		doc: "Listeners published to clients if different from listeners; by default listeners minus the controller listeners."},
+	{name: "listener.security.protocol.map", typ: typeString, def: "SASL_SSL:SASL_SSL,PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT", dynamic: true,
+		doc: "Map from listener name to security protocol, as NAME:PROTOCOL pairs."},
+	{name: "inter.broker.listener.name", typ: typeString, null: true,
+		doc: "Listener used between brokers; defaults to the listener named after security.inter.broker.protocol."},
+	{name: "security.inter.broker.protocol", typ: typeString, def: "PLAINTEXT", check: oneOf("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"),
+		doc: "Security protocol used between brokers when inter.broker.listener.name is not set."},
+	{name: "controller.listener.names", typ: typeString, null: true,
+		doc: "Comma-separated names of the listeners used by the controller.",
+		set: func(c *Config, v string) { c.ControllerListenerNames = splitList(v) }},
+	{name: "controller.quorum.voters", typ: typeList, def: "",
+		doc: "Map of id/endpoint for the set of voters, as id@host:port pairs.",
+		set: str(func(c *Config) *string { return &c.ControllerQuorumVoters })},
+	{name: "controller.quorum.bootstrap.servers", typ: typeList, def: "",
+		doc: "host:port pairs used to discover the controller quorum."},
+
+	// Network.
+	{name: "num.network.threads", typ: typeInt, def: "3", check: positive, dynamic: true, doc: "Threads receiving requests from and sending responses to the network."},
+	{name: "num.io.threads", typ: typeInt, def: "8", check: positive, dynamic: true, doc: "Threads processing requests, which may include disk I/O."},
+	{name: "background.threads", typ: typeInt, def: "10", check: positive, dynamic: true, doc: "Threads used for background tasks."},
+	{name: "queued.max.requests", typ: typeInt, def: "500", check: positive, doc: "Queued requests allowed before blocking the network threads."},
+	{name: "socket.send.buffer.bytes", typ: typeInt, def: "102400", doc: "SO_SNDBUF of server sockets; -1 uses the OS default."},
+	{name: "socket.receive.buffer.bytes", typ: typeInt, def: "102400", doc: "SO_RCVBUF of server sockets; -1 uses the OS default."},
+	{name: "socket.request.max.bytes", typ: typeInt, def: "104857600", check: positive, doc: "The maximum size of a request frame.",
+		set: i32(func(c *Config) *int32 { return &c.SocketRequestMaxBytes })},
+	{name: "connections.max.idle.ms", typ: typeLong, def: "600000", doc: "Idle connections are closed after this many milliseconds."},
+	{name: "max.connections", typ: typeInt, def: maxInt, check: nonNegative, dynamic: true, doc: "Maximum connections allowed on the broker."},
+	{name: "max.connections.per.ip", typ: typeInt, def: maxInt, check: nonNegative, dynamic: true, doc: "Maximum connections allowed from each IP address."},
+	{name: "message.max.bytes", typ: typeInt, def: "1048588", check: nonNegative, dynamic: true, doc: "The largest record batch size allowed.",
+		set: i32(func(c *Config) *int32 { return &c.MessageMaxBytes })},
+	{name: "fetch.max.bytes", typ: typeInt, def: "57671680", check: atLeast(1024), doc: "The maximum bytes returned for a fetch request."},
+
+	// Topics and replication.
+	{name: "num.partitions", typ: typeInt, def: "1", check: positive, doc: "The default number of partitions per topic.",
+		set: i32(func(c *Config) *int32 { return &c.NumPartitions })},
+	{name: "default.replication.factor", typ: typeInt, def: "1", check: shortRange(1), doc: "The default replication factor for created topics.",
+		set: func(c *Config, v string) { n, _ := strconv.ParseInt(v, 10, 16); c.DefaultReplicationFactor = int16(n) }},
+	{name: "min.insync.replicas", typ: typeInt, def: "1", check: positive, dynamic: true, doc: "Replicas that must acknowledge an acks=all write.",
+		set: i32(func(c *Config) *int32 { return &c.MinInsyncReplicas })},
+	{name: "auto.create.topics.enable", typ: typeBoolean, def: "true", doc: "Enable automatic topic creation on the server.",
+		set: boolean(func(c *Config) *bool { return &c.AutoCreateTopicsEnable })},
+	{name: "delete.topic.enable", typ: typeBoolean, def: "true", doc: "Enables topic deletion.",
+		set: boolean(func(c *Config) *bool { return &c.DeleteTopicEnable })},
+	{name: "auto.leader.rebalance.enable", typ: typeBoolean, def: "true", doc: "Periodically move leadership back to preferred replicas."},
+	{name: "leader.imbalance.check.interval.seconds", typ: typeLong, def: "300", check: positive, doc: "How often the controller checks leader balance."},
+	{name: "unclean.leader.election.enable", typ: typeBoolean, def: "false", dynamic: true, doc: "Allow replicas outside the ISR to become leader, at the risk of data loss."},
+	{name: "replica.lag.time.max.ms", typ: typeLong, def: "30000", doc: "A follower that has not caught up for this long is removed from the ISR."},
+	{name: "replica.fetch.max.bytes", typ: typeInt, def: "1048576", check: nonNegative, doc: "Bytes per partition a follower fetches."},
+	{name: "replica.fetch.min.bytes", typ: typeInt, def: "1", doc: "Minimum bytes for a follower fetch response."},
+	{name: "replica.fetch.wait.max.ms", typ: typeInt, def: "500", doc: "Maximum wait of a follower fetch."},
+	{name: "replica.socket.timeout.ms", typ: typeInt, def: "30000", doc: "Socket timeout for follower fetches."},
+	{name: "num.replica.fetchers", typ: typeInt, def: "1", check: positive, dynamic: true, doc: "Fetcher threads per source broker."},
+	{name: "controlled.shutdown.enable", typ: typeBoolean, def: "true", doc: "Move leadership away before shutting down."},
+	{name: "compression.type", typ: typeString, def: "producer", check: oneOf(compressionTypes...), dynamic: true,
+		doc: "Final compression of topic data: producer keeps the producer's codec."},
+
+	// Log.
+	{name: "log.dir", typ: typeList, def: "./gregor-data", doc: "The directory holding log data, used when log.dirs is not set (gregor: defaults to ./gregor-data)."},
+	{name: "log.dirs", typ: typeList, null: true, doc: "Comma-separated directories holding log data; if not set, log.dir is used."},
+	{name: "metadata.log.dir", typ: typeString, null: true, doc: "Directory of the cluster metadata log; if not set, the first log directory."},
+	{name: "log.segment.bytes", typ: typeInt, def: "1073741824", check: atLeast(1024 * 1024), dynamic: true, doc: "The maximum size of a single log segment file.",
+		set: func(c *Config, v string) { c.LogSegmentBytes, _ = strconv.ParseInt(v, 10, 64) }},
+	{name: "log.roll.ms", typ: typeLong, null: true, check: positive, dynamic: true, doc: "Maximum age of a segment before it is rolled, in ms; if not set, log.roll.hours."},
+	{name: "log.roll.hours", typ: typeInt, def: "168", check: positive, doc: "Maximum age of a segment before it is rolled, in hours."},
+	{name: "log.roll.jitter.ms", typ: typeLong, null: true, check: nonNegative, dynamic: true, doc: "Maximum jitter subtracted from the roll time, in ms; if not set, log.roll.jitter.hours."},
+	{name: "log.roll.jitter.hours", typ: typeInt, def: "0", check: nonNegative, doc: "Maximum jitter subtracted from the roll time, in hours."},
+	{name: "log.retention.ms", typ: typeLong, null: true, dynamic: true, doc: "Time to keep a segment before deleting it, in ms; -1 means no limit. If not set, log.retention.minutes."},
+	{name: "log.retention.minutes", typ: typeInt, null: true, doc: "Time to keep a segment, in minutes; if not set, log.retention.hours."},
+	{name: "log.retention.hours", typ: typeInt, def: "168", doc: "Time to keep a segment, in hours."},
+	{name: "log.retention.bytes", typ: typeLong, def: "-1", dynamic: true, doc: "Maximum size of a partition's log before old segments are deleted; -1 means no limit.",
+		set: i64(func(c *Config) *int64 { return &c.LogRetentionBytes })},
+	{name: "log.retention.check.interval.ms", typ: typeLong, def: "300000", check: positive, doc: "How often retention is checked.",
+		set: i64(func(c *Config) *int64 { return &c.LogRetentionCheckIntervalMs })},
+	{name: "log.cleanup.policy", typ: typeList, def: "delete", check: listOf("compact", "delete"), dynamic: true, doc: "Default cleanup policy: delete, compact, or both.",
+		set: func(c *Config, v string) { c.LogCleanupPolicy = strings.Join(splitList(v), ",") }},
+	{name: "log.index.interval.bytes", typ: typeInt, def: "4096", check: nonNegative, dynamic: true, doc: "Bytes between entries of the offset index.",
+		set: i32(func(c *Config) *int32 { return &c.LogIndexIntervalBytes })},
+	{name: "log.index.size.max.bytes", typ: typeInt, def: "10485760", check: atLeast(4), dynamic: true, doc: "Maximum size of an offset index file.",
+		set: i32(func(c *Config) *int32 { return &c.LogIndexSizeMaxBytes })},
+	{name: "log.flush.interval.messages", typ: typeLong, def: maxLong, check: positive, dynamic: true, doc: "Messages appended to a partition before it is fsynced.",
+		set: i64(func(c *Config) *int64 { return &c.LogFlushIntervalMessages })},
+	{name: "log.flush.interval.ms", typ: typeLong, null: true, check: nonNegative, dynamic: true, doc: "Maximum time a message stays unflushed, in ms; if not set, log.flush.scheduler.interval.ms."},
+	{name: "log.flush.scheduler.interval.ms", typ: typeLong, def: maxLong, doc: "How often the flusher checks whether a log needs flushing."},
+	{name: "log.flush.offset.checkpoint.interval.ms", typ: typeInt, def: "60000", check: nonNegative, doc: "How often the recovery point is checkpointed."},
+	{name: "log.flush.start.offset.checkpoint.interval.ms", typ: typeInt, def: "60000", check: nonNegative, doc: "How often the log start offset is checkpointed."},
+	{name: "log.segment.delete.delay.ms", typ: typeLong, def: "60000", check: nonNegative, dynamic: true, doc: "Delay before a deleted segment's files are removed."},
+	{name: "log.preallocate", typ: typeBoolean, def: "false", dynamic: true, doc: "Preallocate segment files."},
+	{name: "log.message.timestamp.type", typ: typeString, def: "CreateTime", check: oneOf("CreateTime", "LogAppendTime"), dynamic: true, doc: "Record timestamps: CreateTime or LogAppendTime."},
+	{name: "log.message.timestamp.before.max.ms", typ: typeLong, def: maxLong, check: nonNegative, dynamic: true, doc: "How far a CreateTime timestamp may be before the broker's clock."},
+	{name: "log.message.timestamp.after.max.ms", typ: typeLong, def: "3600000", check: nonNegative, dynamic: true, doc: "How far a CreateTime timestamp may be after the broker's clock."},
+	{name: "num.recovery.threads.per.data.dir", typ: typeInt, def: "2", check: positive, dynamic: true, doc: "Threads per log dir for recovery at startup and flushing at shutdown."},
+
+	// Log cleaner.
+	{name: "log.cleaner.enable", typ: typeBoolean, def: "true", doc: "Run the log cleaner (needed for compacted topics such as __consumer_offsets)."},
+	{name: "log.cleaner.threads", typ: typeInt, def: "1", check: nonNegative, dynamic: true, doc: "Background threads for log cleaning."},
+	{name: "log.cleaner.backoff.ms", typ: typeLong, def: "15000", check: nonNegative, dynamic: true, doc: "Sleep when there is nothing to clean."},
+	{name: "log.cleaner.delete.retention.ms", typ: typeLong, def: "86400000", check: nonNegative, dynamic: true, doc: "How long delete tombstones are kept on compacted topics."},
+	{name: "log.cleaner.min.compaction.lag.ms", typ: typeLong, def: "0", check: nonNegative, dynamic: true, doc: "Minimum time a record stays uncompacted."},
+	{name: "log.cleaner.max.compaction.lag.ms", typ: typeLong, def: maxLong, check: positive, dynamic: true, doc: "Maximum time a record stays ineligible for compaction."},
+	{name: "log.cleaner.min.cleanable.ratio", typ: typeDouble, def: "0.5", check: between(0, 1), dynamic: true, doc: "Minimum dirty ratio for a log to be cleaned."},
+
+	// Group coordinator.
+	{name: "group.initial.rebalance.delay.ms", typ: typeInt, def: "3000", doc: "Wait for more members before the first rebalance of a new group.",
+		set: i32(func(c *Config) *int32 { return &c.GroupInitialRebalanceDelayMs })},
+	{name: "group.min.session.timeout.ms", typ: typeInt, def: "6000", doc: "Minimum session timeout for classic group members."},
+	{name: "group.max.session.timeout.ms", typ: typeInt, def: "1800000", doc: "Maximum session timeout for classic group members."},
+	{name: "group.max.size", typ: typeInt, def: maxInt, check: positive, doc: "Maximum members of a classic group."},
+	{name: "group.consumer.session.timeout.ms", typ: typeInt, def: "45000", check: positive, doc: "Session timeout of consumer-protocol (KIP-848) members."},
+	{name: "group.consumer.heartbeat.interval.ms", typ: typeInt, def: "5000", check: positive, doc: "Heartbeat interval of consumer-protocol (KIP-848) members."},
+	{name: "offsets.topic.num.partitions", typ: typeInt, def: "50", check: positive, doc: "Partitions of __consumer_offsets; do not change after deployment.",
+		set: i32(func(c *Config) *int32 { return &c.OffsetsTopicNumPartitions })},
+	{name: "offsets.topic.replication.factor", typ: typeShort, def: "3", check: positive, doc: "Replication factor of __consumer_offsets.",
+		set: i16(func(c *Config) *int16 { return &c.OffsetsTopicReplicationFactor })},
+	{name: "offsets.topic.segment.bytes", typ: typeInt, def: "104857600", check: positive, doc: "Segment size of __consumer_offsets."},
+	{name: "offsets.topic.compression.codec", typ: typeInt, def: "0", doc: "Compression codec of __consumer_offsets."},
+	{name: "offsets.retention.minutes", typ: typeInt, def: "10080", check: positive, doc: "Committed offsets of an empty group are kept this long."},
+	{name: "offsets.retention.check.interval.ms", typ: typeLong, def: "600000", check: positive, doc: "How often stale offsets are checked."},
+	{name: "offsets.commit.timeout.ms", typ: typeInt, def: "5000", check: positive, doc: "An offset commit waits this long for replication."},
+	{name: "offsets.load.buffer.size", typ: typeInt, def: "5242880", check: positive, doc: "Batch size when loading offsets into the cache."},
+
+	// Transaction coordinator.
+	{name: "transaction.state.log.num.partitions", typ: typeInt, def: "50", check: positive, doc: "Partitions of __transaction_state."},
+	{name: "transaction.state.log.replication.factor", typ: typeShort, def: "3", check: positive, doc: "Replication factor of __transaction_state."},
+	{name: "transaction.state.log.min.isr", typ: typeInt, def: "2", check: positive, doc: "min.insync.replicas of __transaction_state."},
+	{name: "transaction.state.log.segment.bytes", typ: typeInt, def: "104857600", check: positive, doc: "Segment size of __transaction_state."},
+	{name: "transaction.max.timeout.ms", typ: typeInt, def: "900000", check: positive, doc: "Maximum transaction timeout a producer may request."},
+	{name: "transactional.id.expiration.ms", typ: typeInt, def: "604800000", check: positive, doc: "An idle transactional id expires after this long."},
+	{name: "producer.id.expiration.ms", typ: typeInt, def: "86400000", check: positive, dynamic: true, doc: "An idle idempotent producer id expires after this long."},
+
+	// Security.
+	{name: "sasl.enabled.mechanisms", typ: typeList, def: "GSSAPI", dynamic: true, doc: "SASL mechanisms enabled on the broker."},
+	{name: "ssl.keystore.location", typ: typeString, null: true, dynamic: true, doc: "Location of the key store file."},
+	{name: "ssl.keystore.password", typ: typePassword, null: true, dynamic: true, doc: "Password of the key store file."},
+	{name: "ssl.key.password", typ: typePassword, null: true, dynamic: true, doc: "Password of the private key in the key store."},
+	{name: "ssl.truststore.location", typ: typeString, null: true, dynamic: true, doc: "Location of the trust store file."},
+	{name: "ssl.truststore.password", typ: typePassword, null: true, dynamic: true, doc: "Password of the trust store file."},
+	{name: "ssl.client.auth", typ: typeString, def: "none", check: oneOf("required", "requested", "none"), dynamic: true, doc: "Whether TLS client authentication is required."},
+	{name: "authorizer.class.name", typ: typeString, def: "", doc: "Authorizer implementation; empty disables authorization."},
+	{name: "super.users", typ: typeString, null: true, doc: "Principals allowed everything, separated by semicolons."},
+	{name: "allow.everyone.if.no.acl.found", typ: typeBoolean, def: "false", doc: "Allow access to resources without ACLs."},
+}
+
+// brokerDefIndex maps a key to its position in brokerDefs, which it sorts by
+// name so that Entries comes out in order.
+var brokerDefIndex = func() map[string]int {
+	sort.Slice(brokerDefs, func(i, j int) bool { return brokerDefs[i].name < brokerDefs[j].name })
+	m := make(map[string]int, len(brokerDefs))
+	for i, d := range brokerDefs {
+		if _, dup := m[d.name]; dup {
+			panic("config: broker key defined twice: " + d.name)
+		}
+		m[d.name] = i
+	}
+	return m
+}()
+
+func lookupBrokerDef(name string) (brokerDef, bool) {
+	i, ok := brokerDefIndex[name]
+	if !ok {
+		return brokerDef{}, false
+	}
+	return brokerDefs[i], true
+}
+
+// fallbacks lists, for a topic synonym whose Kafka default is null, the keys
+// consulted when it is unset (see Config.deriveDurations).
+var fallbacks = map[string][]string{
+	"log.retention.ms":      {"log.retention.minutes", "log.retention.hours"},
+	"log.roll.ms":           {"log.roll.hours"},
+	"log.roll.jitter.ms":    {"log.roll.jitter.hours"},
+	"log.flush.interval.ms": {"log.flush.scheduler.interval.ms"},
+}
+
+func i32(field func(*Config) *int32) func(*Config, string) {
+	return func(c *Config, v string) { n, _ := strconv.ParseInt(v, 10, 32); *field(c) = int32(n) }
+}
+
+func i16(field func(*Config) *int16) func(*Config, string) {
+	return func(c *Config, v string) { n, _ := strconv.ParseInt(v, 10, 16); *field(c) = int16(n) }
+}
+
+func i64(field func(*Config) *int64) func(*Config, string) {
+	return func(c *Config, v string) { *field(c), _ = strconv.ParseInt(v, 10, 64) }
+}
+
+func boolean(field func(*Config) *bool) func(*Config, string) {
+	return func(c *Config, v string) { *field(c) = strings.EqualFold(v, "true") }
+}
+
+func str(field func(*Config) *string) func(*Config, string) {
+	return func(c *Config, v string) { *field(c) = v }
+}
+
+func list(field func(*Config) *[]string) func(*Config, string) {
+	return func(c *Config, v string) { *field(c) = splitList(v) }
+}

@@ -1,0 +1,343 @@
+// Package config parses server.properties and its --override flags into a
+// validated Config, with Kafka 4.x's property names and defaults.
+//
+// One table (brokerDefs) lists every known broker key with its type, default,
+// documentation, value check and the Config field it fills: defaults,
+// validation, unknown-key warnings and DescribeConfigs entries all derive
+// from it. Topic-level configs have a table of their own (topicDefs), each
+// naming its broker synonym.
+//
+// Where Gregor's defaults differ from Kafka's, it is for single-node dev
+// mode: with no configuration at all a node is broker and controller, has
+// node.id 1, listens on PLAINTEXT://localhost:9092 and keeps its data in
+// ./gregor-data.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// Config is a node's validated configuration. It is immutable once built:
+// share it freely between goroutines, but do not modify it.
+type Config struct {
+	NodeID                        int32             // node.id (alias broker.id)
+	ProcessRoles                  []string          // process.roles: "broker", "controller"
+	Listeners                     []Listener        // listeners
+	AdvertisedListeners           []Listener        // advertised.listeners, else listeners minus controller listeners, empty host -> localhost
+	ListenerSecurityProtocolMap   map[string]string // listener.security.protocol.map: listener name -> protocol
+	InterBrokerListenerName       string            // inter.broker.listener.name, else security.inter.broker.protocol
+	ControllerQuorumVoters        string            // controller.quorum.voters, unparsed
+	ControllerListenerNames       []string          // controller.listener.names
+	LogDirs                       []string          // log.dirs, else log.dir
+	MetadataLogDir                string            // metadata.log.dir, else LogDirs[0]
+	NumPartitions                 int32             // num.partitions
+	DefaultReplicationFactor      int16             // default.replication.factor
+	MinInsyncReplicas             int32             // min.insync.replicas
+	AutoCreateTopicsEnable        bool              // auto.create.topics.enable
+	DeleteTopicEnable             bool              // delete.topic.enable
+	MessageMaxBytes               int32             // message.max.bytes
+	SocketRequestMaxBytes         int32             // socket.request.max.bytes
+	LogSegmentBytes               int64             // log.segment.bytes (>= 1 MiB, as Kafka 4)
+	LogRollMs                     int64             // log.roll.ms, else log.roll.hours
+	LogRollJitterMs               int64             // log.roll.jitter.ms, else log.roll.jitter.hours
+	LogIndexIntervalBytes         int32             // log.index.interval.bytes
+	LogIndexSizeMaxBytes          int32             // log.index.size.max.bytes
+	LogFlushIntervalMessages      int64             // log.flush.interval.messages
+	LogFlushIntervalMs            int64             // log.flush.interval.ms, else log.flush.scheduler.interval.ms
+	LogRetentionMs                int64             // log.retention.ms > .minutes > .hours; -1 = no limit
+	LogRetentionBytes             int64             // log.retention.bytes; -1 = no limit
+	LogRetentionCheckIntervalMs   int64             // log.retention.check.interval.ms
+	LogCleanupPolicy              string            // log.cleanup.policy, normalised "delete", "compact" or "compact,delete"
+	OffsetsTopicNumPartitions     int32             // offsets.topic.num.partitions
+	OffsetsTopicReplicationFactor int16             // offsets.topic.replication.factor
+	GroupInitialRebalanceDelayMs  int32             // group.initial.rebalance.delay.ms
+
+	// ClusterID is not a property: the node fills it from meta.properties.
+	ClusterID string
+
+	// Values holds every known broker property's effective value as a string,
+	// defaults included, for DescribeConfigs. A key whose Kafka default is
+	// null and that was not given maps to "".
+	Values map[string]string
+
+	given map[string]bool // keys that were set explicitly (file or override)
+}
+
+// Listener is one endpoint from listeners or advertised.listeners, such as
+// PLAINTEXT://localhost:9092.
+type Listener struct {
+	Name string // upper-cased, as Kafka normalises listener names
+	Host string // "" means all interfaces
+	Port int
+}
+
+func (l Listener) String() string {
+	host := l.Host
+	if strings.Contains(host, ":") {
+		host = "[" + host + "]"
+	}
+	return fmt.Sprintf("%s://%s:%d", l.Name, host, l.Port)
+}
+
+// Entry is one broker config for DescribeConfigs.
+type Entry struct {
+	Name      string
+	Value     string // "" for a sensitive key or a null default
+	ReadOnly  bool
+	Sensitive bool
+	IsDefault bool
+	Source    string // "DEFAULT_CONFIG" or "STATIC_BROKER_CONFIG"
+	Type      string // "INT", "LONG", "BOOLEAN", "STRING", "LIST", "CLASS", "DOUBLE", "SHORT", "PASSWORD"
+	Doc       string
+}
+
+// Config sources, as Kafka's DescribeConfigs names them.
+const (
+	SourceDefault      = "DEFAULT_CONFIG"
+	SourceStaticBroker = "STATIC_BROKER_CONFIG"
+	SourceDynamicTopic = "DYNAMIC_TOPIC_CONFIG"
+)
+
+// Default returns the configuration used when nothing is configured.
+func Default() *Config {
+	c, _, err := Parse(nil)
+	if err != nil {
+		panic(fmt.Sprintf("config: built-in defaults are invalid: %v", err))
+	}
+	return c
+}
+
+// Load reads the properties file at path ("" for none), applies overrides
+// ("key=value", later ones win) on top, and parses the result. Warnings name
+// unknown keys; the caller logs them.
+func Load(path string, overrides []string) (cfg *Config, warnings []string, err error) {
+	props := make(map[string]string)
+	if path != "" {
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, nil, fmt.Errorf("config file: %w", err)
+		}
+		props, err = ReadProperties(f)
+		f.Close()
+		if err != nil {
+			return nil, nil, fmt.Errorf("config file %s: %w", path, err)
+		}
+	}
+	for _, o := range overrides {
+		key, value, ok := strings.Cut(o, "=")
+		key = strings.TrimSpace(key)
+		if !ok || key == "" {
+			return nil, nil, fmt.Errorf("invalid override %q: expected key=value", o)
+		}
+		props[key] = value
+	}
+	return Parse(props)
+}
+
+// Parse validates props against the known broker keys and builds a Config.
+// Unknown keys become warnings; every invalid value becomes one line of the
+// returned error, naming the key.
+func Parse(props map[string]string) (*Config, []string, error) {
+	c := &Config{Values: make(map[string]string, len(brokerDefs)), given: make(map[string]bool)}
+	var errs []error
+	for _, d := range brokerDefs {
+		if err := c.setValue(d, props); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	warnings := unknownKeys(props)
+	if len(errs) > 0 {
+		return nil, warnings, errors.Join(errs...)
+	}
+	if err := c.derive(); err != nil {
+		return nil, warnings, err
+	}
+	return c, warnings, nil
+}
+
+// setValue checks the value of d given in props, or its default, and stores it.
+func (c *Config) setValue(d brokerDef, props map[string]string) error {
+	raw, given := props[d.name]
+	if d.null && strings.TrimSpace(raw) == "" {
+		// An empty value for a key whose default is null leaves it unset.
+		c.Values[d.name] = ""
+		return nil
+	}
+	if !given {
+		raw = d.def
+	}
+	value := raw
+	if d.typ != typePassword {
+		value = strings.TrimSpace(raw)
+	}
+	if given {
+		c.given[d.name] = true
+	}
+	if p := problem(d.typ, d.check, value); p != "" {
+		return invalidValue(d.name, value, p)
+	}
+	c.Values[d.name] = value
+	if d.set != nil {
+		d.set(c, value)
+	}
+	return nil
+}
+
+func invalidValue(key, value, problem string) error {
+	return fmt.Errorf("invalid value %q for %s: %s", value, key, problem)
+}
+
+func unknownKeys(props map[string]string) []string {
+	var warnings []string
+	for k := range props {
+		if _, ok := lookupBrokerDef(k); !ok {
+			warnings = append(warnings, fmt.Sprintf("unknown configuration %q is ignored", k))
+		}
+	}
+	sort.Strings(warnings)
+	return warnings
+}
+
+// isSet reports whether key was given with a non-empty value.
+func (c *Config) isSet(key string) bool { return c.given[key] && c.Values[key] != "" }
+
+// int64Of returns the validated integer value of key.
+func (c *Config) int64Of(key string) int64 {
+	n, _ := strconv.ParseInt(c.Values[key], 10, 64)
+	return n
+}
+
+// derive computes the values that depend on several keys and checks the rules
+// that span keys, in Kafka's order of precedence.
+func (c *Config) derive() error {
+	if err := c.deriveNodeID(); err != nil {
+		return err
+	}
+	c.deriveDurations()
+	if err := c.deriveLogDirs(); err != nil {
+		return err
+	}
+	if err := c.checkRoles(); err != nil {
+		return err
+	}
+	return c.deriveListeners()
+}
+
+// deriveNodeID applies broker.id as an alias of node.id.
+func (c *Config) deriveNodeID() error {
+	if c.given["broker.id"] {
+		brokerID := int32(c.int64Of("broker.id"))
+		if c.given["node.id"] && brokerID != c.NodeID {
+			return fmt.Errorf("broker.id (%d) and node.id (%d) must match when both are set", brokerID, c.NodeID)
+		}
+		c.NodeID = brokerID
+	}
+	if c.NodeID < 0 {
+		key := "node.id"
+		if !c.given[key] {
+			key = "broker.id"
+		}
+		return invalidValue(key, strconv.Itoa(int(c.NodeID)), "must be at least 0")
+	}
+	c.Values["node.id"] = strconv.Itoa(int(c.NodeID))
+	c.Values["broker.id"] = c.Values["node.id"]
+	return nil
+}
+
+const (
+	msPerMinute = 60 * 1000
+	msPerHour   = 60 * msPerMinute
+)
+
+// deriveDurations resolves the keys that Kafka reads from a chain of units.
+func (c *Config) deriveDurations() {
+	switch {
+	case c.isSet("log.retention.ms"):
+		c.LogRetentionMs = c.int64Of("log.retention.ms")
+	case c.isSet("log.retention.minutes"):
+		c.LogRetentionMs = c.int64Of("log.retention.minutes") * msPerMinute
+	default:
+		c.LogRetentionMs = c.int64Of("log.retention.hours") * msPerHour
+	}
+	if c.LogRetentionMs < 0 {
+		c.LogRetentionMs = -1
+	}
+	c.LogRollMs = c.msOrHours("log.roll.ms", "log.roll.hours")
+	c.LogRollJitterMs = c.msOrHours("log.roll.jitter.ms", "log.roll.jitter.hours")
+	c.LogFlushIntervalMs = c.int64Of("log.flush.scheduler.interval.ms")
+	if c.isSet("log.flush.interval.ms") {
+		c.LogFlushIntervalMs = c.int64Of("log.flush.interval.ms")
+	}
+}
+
+func (c *Config) msOrHours(msKey, hoursKey string) int64 {
+	if c.isSet(msKey) {
+		return c.int64Of(msKey)
+	}
+	return c.int64Of(hoursKey) * msPerHour
+}
+
+func (c *Config) deriveLogDirs() error {
+	key := "log.dirs"
+	if !c.isSet(key) {
+		key = "log.dir"
+	}
+	c.LogDirs = splitList(c.Values[key])
+	if len(c.LogDirs) == 0 {
+		return invalidValue(key, c.Values[key], "must name at least one directory")
+	}
+	for i, dir := range c.LogDirs {
+		if slices.Contains(c.LogDirs[:i], dir) {
+			return invalidValue(key, c.Values[key], fmt.Sprintf("directory %q is listed twice", dir))
+		}
+	}
+	c.MetadataLogDir = c.Values["metadata.log.dir"]
+	if c.MetadataLogDir == "" {
+		c.MetadataLogDir = c.LogDirs[0]
+	}
+	return nil
+}
+
+func (c *Config) checkRoles() error {
+	for i, role := range c.ProcessRoles {
+		if slices.Contains(c.ProcessRoles[:i], role) {
+			return invalidValue("process.roles", c.Values["process.roles"], fmt.Sprintf("role %q is listed twice", role))
+		}
+	}
+	return nil
+}
+
+// HasRole reports whether process.roles includes role ("broker" or "controller").
+func (c *Config) HasRole(role string) bool { return slices.Contains(c.ProcessRoles, role) }
+
+// Entries returns every known broker config with its effective value, sorted
+// by name, for DescribeConfigs. Sensitive values are blanked.
+func (c *Config) Entries() []Entry {
+	out := make([]Entry, 0, len(brokerDefs))
+	for _, d := range brokerDefs {
+		e := Entry{
+			Name:      d.name,
+			Value:     c.Values[d.name],
+			ReadOnly:  !d.dynamic,
+			Sensitive: d.typ == typePassword,
+			IsDefault: !c.given[d.name],
+			Source:    SourceDefault,
+			Type:      d.typ,
+			Doc:       d.doc,
+		}
+		if c.given[d.name] {
+			e.Source = SourceStaticBroker
+		}
+		if e.Sensitive {
+			e.Value = ""
+		}
+		out = append(out, e)
+	}
+	return out
+}

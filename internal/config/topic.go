@@ -1,0 +1,164 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// Sentinels for topic config validation; the handler maps both to Kafka's
+// INVALID_CONFIG.
+var (
+	ErrUnknownTopicConfig = errors.New("unknown topic config")
+	ErrInvalidTopicConfig = errors.New("invalid topic config")
+)
+
+// TopicConfigDef is one topic-level config, as CreateTopics, AlterConfigs and
+// DescribeConfigs on a topic know it.
+type TopicConfigDef struct {
+	Name          string
+	BrokerSynonym string // the broker key that supplies the default
+	Type          string
+	Doc           string
+	// Validate returns nil, or an error wrapping ErrInvalidTopicConfig with
+	// Kafka's message.
+	Validate func(value string) error
+}
+
+// topicDefs is the table of topic configs. Types and checks are Kafka 4.x's
+// LogConfig; defaults come from the broker synonym.
+var topicDefs = []TopicConfigDef{
+	topicDef("cleanup.policy", "log.cleanup.policy", typeList, listOf("compact", "delete"),
+		`"delete" discards old segments after retention; "compact" keeps the latest record per key; both may be given.`),
+	topicDef("compression.type", "compression.type", typeString, oneOf(compressionTypes...),
+		"Final compression of the topic: uncompressed, gzip, snappy, lz4, zstd, or producer to keep the producer's codec."),
+	topicDef("delete.retention.ms", "log.cleaner.delete.retention.ms", typeLong, nonNegative,
+		"How long delete tombstones are kept on a compacted topic."),
+	topicDef("file.delete.delay.ms", "log.segment.delete.delay.ms", typeLong, nonNegative,
+		"Delay before a deleted segment's files are removed from the filesystem."),
+	topicDef("flush.messages", "log.flush.interval.messages", typeLong, positive,
+		"Messages appended before the log is fsynced."),
+	topicDef("flush.ms", "log.flush.interval.ms", typeLong, nonNegative,
+		"Maximum time before the log is fsynced."),
+	topicDef("index.interval.bytes", "log.index.interval.bytes", typeInt, nonNegative,
+		"Bytes between offset index entries."),
+	topicDef("max.compaction.lag.ms", "log.cleaner.max.compaction.lag.ms", typeLong, positive,
+		"Maximum time a record stays ineligible for compaction."),
+	topicDef("max.message.bytes", "message.max.bytes", typeInt, nonNegative,
+		"The largest record batch size allowed in this topic."),
+	topicDef("message.timestamp.after.max.ms", "log.message.timestamp.after.max.ms", typeLong, nonNegative,
+		"How far a CreateTime timestamp may be after the broker's clock."),
+	topicDef("message.timestamp.before.max.ms", "log.message.timestamp.before.max.ms", typeLong, nonNegative,
+		"How far a CreateTime timestamp may be before the broker's clock."),
+	topicDef("message.timestamp.type", "log.message.timestamp.type", typeString, oneOf("CreateTime", "LogAppendTime"),
+		"Record timestamps: CreateTime or LogAppendTime."),
+	topicDef("min.cleanable.dirty.ratio", "log.cleaner.min.cleanable.ratio", typeDouble, between(0, 1),
+		"Minimum dirty ratio for the log to be compacted."),
+	topicDef("min.compaction.lag.ms", "log.cleaner.min.compaction.lag.ms", typeLong, nonNegative,
+		"Minimum time a record stays uncompacted."),
+	topicDef("min.insync.replicas", "min.insync.replicas", typeInt, positive,
+		"Replicas that must acknowledge an acks=all write."),
+	topicDef("preallocate", "log.preallocate", typeBoolean, nil,
+		"Preallocate segment files."),
+	topicDef("retention.bytes", "log.retention.bytes", typeLong, nil,
+		"Maximum size of a partition's log before old segments are deleted; -1 means no limit."),
+	topicDef("retention.ms", "log.retention.ms", typeLong, atLeast(-1),
+		"Time to keep a segment before deleting it; -1 means no limit."),
+	topicDef("segment.bytes", "log.segment.bytes", typeInt, atLeast(1024*1024),
+		"Segment file size."),
+	topicDef("segment.index.bytes", "log.index.size.max.bytes", typeInt, atLeast(4),
+		"Maximum size of a segment's offset index."),
+	topicDef("segment.jitter.ms", "log.roll.jitter.ms", typeLong, nonNegative,
+		"Maximum random jitter subtracted from segment.ms."),
+	topicDef("segment.ms", "log.roll.ms", typeLong, positive,
+		"Maximum age of a segment before it is rolled."),
+	topicDef("unclean.leader.election.enable", "unclean.leader.election.enable", typeBoolean, nil,
+		"Allow replicas outside the ISR to become leader, at the risk of data loss."),
+}
+
+func topicDef(name, synonym, typ string, check checker, doc string) TopicConfigDef {
+	if _, ok := lookupBrokerDef(synonym); !ok {
+		panic("config: topic config " + name + " has unknown broker synonym " + synonym)
+	}
+	return TopicConfigDef{Name: name, BrokerSynonym: synonym, Type: typ, Doc: doc,
+		Validate: func(value string) error {
+			if p := problem(typ, check, strings.TrimSpace(value)); p != "" {
+				return &topicConfigError{ErrInvalidTopicConfig,
+					fmt.Sprintf("Invalid value %s for configuration %s: %s", value, name, p)}
+			}
+			return nil
+		}}
+}
+
+// topicConfigError carries Kafka's message while matching its sentinel.
+type topicConfigError struct {
+	sentinel error
+	msg      string
+}
+
+func (e *topicConfigError) Error() string { return e.msg }
+func (e *topicConfigError) Unwrap() error { return e.sentinel }
+
+// TopicConfigDefs returns the topic configs, sorted by name.
+func TopicConfigDefs() []TopicConfigDef {
+	out := slices.Clone(topicDefs)
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+func lookupTopicDef(name string) (TopicConfigDef, bool) {
+	i := slices.IndexFunc(topicDefs, func(d TopicConfigDef) bool { return d.Name == name })
+	if i < 0 {
+		return TopicConfigDef{}, false
+	}
+	return topicDefs[i], true
+}
+
+// ValidateTopicConfig checks one topic config. An unknown name wraps
+// ErrUnknownTopicConfig; a bad value wraps ErrInvalidTopicConfig.
+func ValidateTopicConfig(name, value string) error {
+	d, ok := lookupTopicDef(name)
+	if !ok {
+		return &topicConfigError{ErrUnknownTopicConfig, "Unknown topic config name: " + name}
+	}
+	return d.Validate(value)
+}
+
+// TopicValue resolves a topic config: the topic's override if present, else
+// the broker's effective value of its synonym. The source is
+// DYNAMIC_TOPIC_CONFIG, STATIC_BROKER_CONFIG (the synonym, or a key it falls
+// back to, was configured) or DEFAULT_CONFIG. An unknown name returns "", "".
+func (c *Config) TopicValue(name string, overrides map[string]string) (value string, source string) {
+	if v, ok := overrides[name]; ok {
+		return v, SourceDynamicTopic
+	}
+	d, ok := lookupTopicDef(name)
+	if !ok {
+		return "", ""
+	}
+	source = SourceDefault
+	for _, key := range append([]string{d.BrokerSynonym}, fallbacks[d.BrokerSynonym]...) {
+		if c.given[key] {
+			source = SourceStaticBroker
+		}
+	}
+	return c.brokerEffective(d.BrokerSynonym), source
+}
+
+// brokerEffective is key's value after the fallbacks Kafka applies.
+func (c *Config) brokerEffective(key string) string {
+	switch key {
+	case "log.retention.ms":
+		return strconv.FormatInt(c.LogRetentionMs, 10)
+	case "log.roll.ms":
+		return strconv.FormatInt(c.LogRollMs, 10)
+	case "log.roll.jitter.ms":
+		return strconv.FormatInt(c.LogRollJitterMs, 10)
+	case "log.flush.interval.ms":
+		return strconv.FormatInt(c.LogFlushIntervalMs, 10)
+	}
+	return c.Values[key]
+}

@@ -1,0 +1,105 @@
+package config
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+// TestValidateTopicConfig proves topic configs are checked with Kafka's types, ranges and messages.
+func TestValidateTopicConfig(t *testing.T) {
+	tests := []struct {
+		name, value string
+		sentinel    error // nil: valid
+		msg         string
+	}{
+		{"cleanup.policy", "compact", nil, ""},
+		{"cleanup.policy", "compact,delete", nil, ""},
+		{"cleanup.policy", "delete, compact", nil, ""},
+		{"cleanup.policy", "erase", ErrInvalidTopicConfig, `Invalid value erase for configuration cleanup.policy: item "erase" must be one of: compact, delete`},
+		{"compression.type", "zstd", nil, ""},
+		{"compression.type", "uncompressed", nil, ""},
+		{"compression.type", "brotli", ErrInvalidTopicConfig, "Invalid value brotli for configuration compression.type"},
+		{"retention.ms", "-1", nil, ""},
+		{"retention.ms", "-2", ErrInvalidTopicConfig, "Invalid value -2 for configuration retention.ms: must be at least -1"},
+		{"retention.bytes", "-1", nil, ""},
+		{"segment.bytes", "1048576", nil, ""},
+		{"segment.bytes", "1000", ErrInvalidTopicConfig, "Invalid value 1000 for configuration segment.bytes: must be at least 1048576"},
+		{"segment.bytes", "3000000000", ErrInvalidTopicConfig, "not an integer"},
+		{"segment.ms", "0", ErrInvalidTopicConfig, "must be at least 1"},
+		{"max.message.bytes", "abc", ErrInvalidTopicConfig, "Invalid value abc for configuration max.message.bytes: not an integer"},
+		{"min.insync.replicas", "0", ErrInvalidTopicConfig, "must be at least 1"},
+		{"min.cleanable.dirty.ratio", "0.1", nil, ""},
+		{"min.cleanable.dirty.ratio", "2", ErrInvalidTopicConfig, "must be between 0 and 1"},
+		{"message.timestamp.type", "LogAppendTime", nil, ""},
+		{"message.timestamp.type", "Now", ErrInvalidTopicConfig, "must be one of: CreateTime, LogAppendTime"},
+		{"unclean.leader.election.enable", "true", nil, ""},
+		{"preallocate", "maybe", ErrInvalidTopicConfig, "not a boolean"},
+		{"flush.messages", "0", ErrInvalidTopicConfig, "must be at least 1"},
+		{"segment.index.bytes", "3", ErrInvalidTopicConfig, "must be at least 4"},
+		{"no.such.config", "1", ErrUnknownTopicConfig, "Unknown topic config name: no.such.config"},
+	}
+	for _, tt := range tests {
+		err := ValidateTopicConfig(tt.name, tt.value)
+		if tt.sentinel == nil {
+			if err != nil {
+				t.Errorf("%s=%s: unexpected %v", tt.name, tt.value, err)
+			}
+			continue
+		}
+		if !errors.Is(err, tt.sentinel) || !strings.Contains(err.Error(), tt.msg) {
+			t.Errorf("%s=%s: got %v, want %v containing %q", tt.name, tt.value, err, tt.sentinel, tt.msg)
+		}
+	}
+}
+
+// TestTopicConfigDefs proves the topic table is sorted, complete and names known broker synonyms.
+func TestTopicConfigDefs(t *testing.T) {
+	defs := TopicConfigDefs()
+	want := []string{"cleanup.policy", "compression.type", "delete.retention.ms", "file.delete.delay.ms", "flush.messages",
+		"flush.ms", "index.interval.bytes", "max.compaction.lag.ms", "max.message.bytes", "message.timestamp.after.max.ms",
+		"message.timestamp.before.max.ms", "message.timestamp.type", "min.cleanable.dirty.ratio", "min.compaction.lag.ms",
+		"min.insync.replicas", "preallocate", "retention.bytes", "retention.ms", "segment.bytes", "segment.index.bytes",
+		"segment.jitter.ms", "segment.ms", "unclean.leader.election.enable"}
+	if len(defs) != len(want) {
+		t.Fatalf("%d defs, want %d", len(defs), len(want))
+	}
+	c := Default()
+	for i, d := range defs {
+		if d.Name != want[i] {
+			t.Errorf("defs[%d] = %s, want %s", i, d.Name, want[i])
+		}
+		v, src := c.TopicValue(d.Name, nil)
+		if src != SourceDefault || d.Validate(v) != nil {
+			t.Errorf("%s: default %q (source %s) does not validate: %v", d.Name, v, src, d.Validate(v))
+		}
+	}
+}
+
+// TestTopicValue proves a topic override beats the broker setting, which beats the default, including through unit fallbacks.
+func TestTopicValue(t *testing.T) {
+	c := mustParse(t, map[string]string{"log.retention.hours": "1", "log.segment.bytes": "2097152"})
+	tests := []struct {
+		name      string
+		overrides map[string]string
+		value     string
+		source    string
+	}{
+		{"retention.ms", nil, "3600000", SourceStaticBroker},
+		{"retention.ms", map[string]string{"retention.ms": "5"}, "5", SourceDynamicTopic},
+		{"segment.bytes", nil, "2097152", SourceStaticBroker},
+		{"segment.ms", nil, "604800000", SourceDefault},
+		{"flush.ms", nil, "9223372036854775807", SourceDefault},
+		{"max.message.bytes", nil, "1048588", SourceDefault},
+		{"cleanup.policy", nil, "delete", SourceDefault},
+		{"message.timestamp.after.max.ms", nil, "3600000", SourceDefault},
+		{"min.cleanable.dirty.ratio", nil, "0.5", SourceDefault},
+		{"nope", nil, "", ""},
+	}
+	for _, tt := range tests {
+		v, src := c.TopicValue(tt.name, tt.overrides)
+		if v != tt.value || src != tt.source {
+			t.Errorf("%s: got %q %s, want %q %s", tt.name, v, src, tt.value, tt.source)
+		}
+	}
+}

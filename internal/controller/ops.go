@@ -1,0 +1,274 @@
+package controller
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"gregor/internal/kafka"
+	"gregor/internal/metadata"
+)
+
+// Errors returned by operations; the handler maps them to Kafka codes.
+var (
+	ErrTopicExists              = errors.New("topic already exists")
+	ErrUnknownTopic             = errors.New("unknown topic")
+	ErrInvalidTopic             = errors.New("invalid topic name")
+	ErrInvalidPartitions        = errors.New("invalid number of partitions")
+	ErrInvalidReplicationFactor = errors.New("invalid replication factor")
+	ErrInvalidReplicaAssignment = errors.New("invalid replica assignment")
+	ErrInvalidConfig            = errors.New("invalid config")
+	ErrPolicyViolation          = errors.New("policy violation")
+)
+
+// maxTopicNameLength is Kafka's limit (249, so that "<topic>-<partition>"
+// directories and their "-delete" renames fit in 255 bytes).
+const maxTopicNameLength = 249
+
+// ValidateTopicName applies Kafka's rules for topic names.
+func ValidateTopicName(name string) error {
+	switch {
+	case name == "":
+		return fmt.Errorf("%w: topic name is empty", ErrInvalidTopic)
+	case name == "." || name == "..":
+		return fmt.Errorf("%w: topic name cannot be %q", ErrInvalidTopic, name)
+	case len(name) > maxTopicNameLength:
+		return fmt.Errorf("%w: topic name is longer than %d characters", ErrInvalidTopic, maxTopicNameLength)
+	}
+	for _, c := range name {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
+			return fmt.Errorf("%w: topic name %q contains %q; legal characters are ASCII alphanumerics, '.', '_' and '-'", ErrInvalidTopic, name, c)
+		}
+	}
+	return nil
+}
+
+// TopicSpec is a request to create a topic. Zero NumPartitions and
+// ReplicationFactor mean the broker defaults (-1 on the wire).
+type TopicSpec struct {
+	Name              string
+	NumPartitions     int32
+	ReplicationFactor int16
+	Assignments       map[int32][]int32 // explicit replica assignment, if any
+	Configs           map[string]string
+}
+
+// Cluster is what operations need to know about the nodes.
+type Cluster struct {
+	Brokers                  []int32 // live brokers, sorted
+	DefaultPartitions        int32
+	DefaultReplicationFactor int16
+	ValidateConfig           func(name, value string) error
+}
+
+// CreateTopic returns the records that create spec.
+func CreateTopic(img *metadata.Image, c Cluster, spec TopicSpec, id kafka.TopicID) ([]metadata.Record, error) {
+	if err := ValidateTopicName(spec.Name); err != nil {
+		return nil, err
+	}
+	if _, ok := img.Topic(spec.Name); ok {
+		return nil, fmt.Errorf("%w: Topic '%s' already exists.", ErrTopicExists, spec.Name)
+	}
+	if err := checkCollision(img, spec.Name); err != nil {
+		return nil, err
+	}
+	assignment, err := assign(c, spec)
+	if err != nil {
+		return nil, err
+	}
+	if err := validateConfigs(c, spec.Configs); err != nil {
+		return nil, err
+	}
+	recs := []metadata.Record{{Type: metadata.TypeTopic, Topic: &metadata.TopicRecord{Name: spec.Name, ID: id}}}
+	for p, replicas := range assignment {
+		recs = append(recs, partitionRecord(id, int32(p), replicas))
+	}
+	for _, name := range sortedKeys(spec.Configs) {
+		v := spec.Configs[name]
+		recs = append(recs, metadata.Record{Type: metadata.TypeConfig, Config: &metadata.ConfigRecord{
+			ResourceType: metadata.ResourceTopic, ResourceName: spec.Name, Name: name, Value: &v,
+		}})
+	}
+	return recs, nil
+}
+
+// checkCollision rejects a name that differs from an existing topic only in
+// '.' versus '_', as Kafka does: both map to the same metric names.
+func checkCollision(img *metadata.Image, name string) error {
+	norm := strings.ReplaceAll(name, ".", "_")
+	for _, other := range img.TopicNames() {
+		if strings.ReplaceAll(other, ".", "_") == norm {
+			return fmt.Errorf("%w: Topic '%s' collides with existing topic: %s", ErrInvalidTopic, name, other)
+		}
+	}
+	return nil
+}
+
+func assign(c Cluster, spec TopicSpec) ([][]int32, error) {
+	if len(spec.Assignments) > 0 {
+		return explicitAssignment(c, spec)
+	}
+	partitions, rf := spec.NumPartitions, spec.ReplicationFactor
+	if partitions == -1 || partitions == 0 && rf == 0 {
+		partitions = c.DefaultPartitions
+	}
+	if rf == -1 || rf == 0 {
+		rf = c.DefaultReplicationFactor
+	}
+	if partitions <= 0 {
+		return nil, fmt.Errorf("%w: Number of partitions must be larger than 0.", ErrInvalidPartitions)
+	}
+	if rf <= 0 {
+		return nil, fmt.Errorf("%w: Replication factor must be larger than 0.", ErrInvalidReplicationFactor)
+	}
+	if int(rf) > len(c.Brokers) {
+		return nil, fmt.Errorf("%w: Unable to replicate the partition %d time(s): The target replication factor of %d cannot be reached because only %d broker(s) are registered.",
+			ErrInvalidReplicationFactor, rf, rf, len(c.Brokers))
+	}
+	return roundRobin(c.Brokers, 0, partitions, rf), nil
+}
+
+// roundRobin places partition p's replicas on consecutive brokers starting
+// at broker (p+offset) mod n, spreading leaders evenly.
+func roundRobin(brokers []int32, first, count int32, rf int16) [][]int32 {
+	out := make([][]int32, count)
+	n := int32(len(brokers))
+	for i := range count {
+		replicas := make([]int32, rf)
+		for r := range int32(rf) {
+			replicas[r] = brokers[(first+i+r)%n]
+		}
+		out[i] = replicas
+	}
+	return out
+}
+
+func explicitAssignment(c Cluster, spec TopicSpec) ([][]int32, error) {
+	if spec.NumPartitions > 0 || spec.ReplicationFactor > 0 {
+		return nil, fmt.Errorf("%w: Both numPartitions or replicationFactor and replicasAssignments were set. Both cannot be used at the same time.", ErrInvalidRequest)
+	}
+	out := make([][]int32, len(spec.Assignments))
+	for p, replicas := range spec.Assignments {
+		if p < 0 || int(p) >= len(out) {
+			return nil, fmt.Errorf("%w: partitions should be a consecutive 0-based integer sequence", ErrInvalidReplicaAssignment)
+		}
+		if err := checkReplicas(c, replicas); err != nil {
+			return nil, err
+		}
+		out[p] = replicas
+	}
+	return out, nil
+}
+
+// ErrInvalidRequest is a request whose fields contradict each other.
+var ErrInvalidRequest = errors.New("invalid request")
+
+func checkReplicas(c Cluster, replicas []int32) error {
+	if len(replicas) == 0 {
+		return fmt.Errorf("%w: empty replica list", ErrInvalidReplicaAssignment)
+	}
+	seen := map[int32]bool{}
+	for _, r := range replicas {
+		if seen[r] {
+			return fmt.Errorf("%w: duplicate replica %d", ErrInvalidReplicaAssignment, r)
+		}
+		seen[r] = true
+		if !contains(c.Brokers, r) {
+			return fmt.Errorf("%w: broker %d is not registered", ErrInvalidReplicaAssignment, r)
+		}
+	}
+	return nil
+}
+
+func validateConfigs(c Cluster, configs map[string]string) error {
+	if c.ValidateConfig == nil {
+		return nil
+	}
+	for _, name := range sortedKeys(configs) {
+		if err := c.ValidateConfig(name, configs[name]); err != nil {
+			return fmt.Errorf("%w: %v", ErrInvalidConfig, err)
+		}
+	}
+	return nil
+}
+
+func partitionRecord(id kafka.TopicID, p int32, replicas []int32) metadata.Record {
+	return metadata.Record{Type: metadata.TypePartition, Partition: &metadata.PartitionRecord{
+		TopicID: id, Partition: p, Replicas: replicas, ISR: append([]int32(nil), replicas...),
+		Leader: replicas[0], LeaderEpoch: 0, PartitionEpoch: 0,
+	}}
+}
+
+// DeleteTopic returns the records that delete the topic.
+func DeleteTopic(img *metadata.Image, id kafka.TopicID) ([]metadata.Record, error) {
+	t, ok := img.TopicByID(id)
+	if !ok {
+		return nil, ErrUnknownTopic
+	}
+	return []metadata.Record{{Type: metadata.TypeRemoveTopic, RemoveTopic: &metadata.RemoveTopicRecord{ID: t.ID}}}, nil
+}
+
+// CreatePartitions returns the records that grow topic to count partitions.
+func CreatePartitions(img *metadata.Image, c Cluster, topic string, count int32, assignments [][]int32) ([]metadata.Record, error) {
+	t, ok := img.Topic(topic)
+	if !ok {
+		return nil, fmt.Errorf("%w: %s", ErrUnknownTopic, topic)
+	}
+	have := int32(len(t.Partitions))
+	switch {
+	case count < have:
+		return nil, fmt.Errorf("%w: Topic currently has %d partitions, which is higher than the requested %d.", ErrInvalidPartitions, have, count)
+	case count == have:
+		return nil, fmt.Errorf("%w: Topic already has %d partitions.", ErrInvalidPartitions, have)
+	}
+	if assignments != nil && int32(len(assignments)) != count-have {
+		return nil, fmt.Errorf("%w: Increasing the number of partitions by %d but %d assignments provided.", ErrInvalidReplicaAssignment, count-have, len(assignments))
+	}
+	rf := int16(len(t.Partitions[0].Replicas))
+	if assignments == nil {
+		if int(rf) > len(c.Brokers) {
+			return nil, fmt.Errorf("%w: only %d broker(s) are registered", ErrInvalidReplicationFactor, len(c.Brokers))
+		}
+		assignments = roundRobin(c.Brokers, have, count-have, rf)
+	}
+	var recs []metadata.Record
+	for i, replicas := range assignments {
+		if err := checkReplicas(c, replicas); err != nil {
+			return nil, err
+		}
+		recs = append(recs, partitionRecord(t.ID, have+int32(i), replicas))
+	}
+	return recs, nil
+}
+
+// AllocateProducerIDs returns the record that reserves the next block of size ids, and the first id.
+func AllocateProducerIDs(img *metadata.Image, size int64) ([]metadata.Record, int64) {
+	first := img.NextProducerID()
+	return []metadata.Record{{Type: metadata.TypeProducerIDs, ProducerIDs: &metadata.ProducerIDsRecord{NextProducerID: first + size}}}, first
+}
+
+// AlterConfigs returns the records that set (value non-nil) or delete configs of one resource.
+func AlterConfigs(c Cluster, res metadata.ConfigResource, changes map[string]*string) ([]metadata.Record, error) {
+	var recs []metadata.Record
+	for _, name := range sortedKeys(changes) {
+		v := changes[name]
+		if v != nil && res.Type == metadata.ResourceTopic && c.ValidateConfig != nil {
+			if err := c.ValidateConfig(name, *v); err != nil {
+				return nil, fmt.Errorf("%w: %v", ErrInvalidConfig, err)
+			}
+		}
+		recs = append(recs, metadata.Record{Type: metadata.TypeConfig, Config: &metadata.ConfigRecord{
+			ResourceType: res.Type, ResourceName: res.Name, Name: name, Value: v,
+		}})
+	}
+	return recs, nil
+}
+
+func contains(s []int32, v int32) bool {
+	for _, x := range s {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,95 @@
+package handler
+
+// Produce: v3–13.
+//
+// Behaviour: each partition's records are split into batches and validated
+// by header (size, magic 2, CRC32C, record count; no decompression), checked
+// against the producer's epoch and sequence, and appended with offsets
+// patched in place. acks=0 answers nothing, acks=1 and acks=-1 answer after
+// the append (a single node is its own ISR, so the high watermark moves with
+// the append; min.insync.replicas above the ISR size answers
+// NOT_ENOUGH_REPLICAS for acks=-1). A retried idempotent batch answers its
+// original offset. v13 names topics by id (UNKNOWN_TOPIC_ID when unknown).
+// acks outside {-1,0,1} answers INVALID_REQUIRED_ACKS.
+// Differences from Kafka: transactional batches are refused
+// (INVALID_TXN_STATE) until the transaction coordinator exists.
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"gregor/internal/kafka"
+	"gregor/internal/partition"
+	"gregor/internal/record"
+)
+
+func init() { register(0, 3, 13, (*Handler).produce) }
+
+func (h *Handler) produce(_ context.Context, req *Request) (kmsg.Response, error) {
+	r := req.Body.(*kmsg.ProduceRequest)
+	resp := r.ResponseKind().(*kmsg.ProduceResponse)
+	img := h.Controller.Image()
+	for _, t := range r.Topics {
+		rt := kmsg.NewProduceResponseTopic()
+		rt.Topic, rt.TopicID = t.Topic, t.TopicID
+		name, idKnown := t.Topic, true
+		if r.Version >= 13 {
+			topic, ok := img.TopicByID(kafka.TopicID(t.TopicID))
+			idKnown = ok
+			if ok {
+				name = topic.Name
+			}
+		}
+		for _, p := range t.Partitions {
+			rp := h.producePartition(r, name, idKnown, p)
+			rt.Partitions = append(rt.Partitions, rp)
+		}
+		resp.Topics = append(resp.Topics, rt)
+	}
+	if r.Acks == 0 {
+		return nil, nil
+	}
+	return resp, nil
+}
+
+func (h *Handler) producePartition(r *kmsg.ProduceRequest, topic string, idKnown bool, p kmsg.ProduceRequestTopicPartition) kmsg.ProduceResponseTopicPartition {
+	rp := kmsg.NewProduceResponseTopicPartition()
+	rp.Partition = p.Partition
+	rp.BaseOffset, rp.LogAppendTime, rp.LogStartOffset = -1, -1, -1
+	if r.Acks != 0 && r.Acks != 1 && r.Acks != -1 {
+		rp.ErrorCode = kerr.InvalidRequiredAcks.Code
+		return rp
+	}
+	if !idKnown {
+		rp.ErrorCode = kerr.UnknownTopicID.Code
+		return rp
+	}
+	part, err := h.Replicas.Partition(kafka.TopicPartition{Topic: topic, Partition: p.Partition})
+	if err != nil {
+		rp.ErrorCode = errorCode(err)
+		return rp
+	}
+	batches, err := splitProduce(p.Records)
+	if err != nil {
+		rp.ErrorCode, rp.ErrorMessage = errorCode(err), errorMessage(err)
+		return rp
+	}
+	res, err := part.AppendAsLeader(batches, r.Acks, h.now())
+	if err != nil {
+		rp.ErrorCode, rp.ErrorMessage = errorCode(err), errorMessage(err)
+		h.Logger.Debug("produce failed", "topic", topic, "partition", p.Partition, "err", err)
+		return rp
+	}
+	rp.BaseOffset, rp.LogAppendTime, rp.LogStartOffset = res.BaseOffset, res.LogAppendTime, res.LogStartOffset
+	return rp
+}
+
+func splitProduce(records []byte) ([]record.Batch, error) {
+	if len(records) == 0 {
+		return nil, fmt.Errorf("%w: produce request carries no records", partition.ErrInvalidRecord)
+	}
+	return record.Split(records)
+}

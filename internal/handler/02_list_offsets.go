@@ -1,0 +1,88 @@
+package handler
+
+// ListOffsets: v1–11.
+//
+// Behaviour: timestamp -1 answers the high watermark (the last stable offset
+// under read_committed, equal to it until transactions exist), -2 the log
+// start offset, -3 (v7+) the offset and timestamp of the record with the
+// largest timestamp, -4 (v8+, earliest local) the log start offset, -5 (v9+,
+// earliest pending upload) -1 as there is no tiered storage; a timestamp
+// >= 0 the first record whose timestamp is at or after it, or -1 when there
+// is none. current_leader_epoch (v4+) is checked as in Fetch.
+// Differences from Kafka: leader_epoch answers the current leader epoch,
+// not the epoch that wrote the found offset.
+
+import (
+	"context"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"gregor/internal/kafka"
+	"gregor/internal/partition"
+)
+
+func init() { register(2, 1, 11, (*Handler).listOffsets) }
+
+func (h *Handler) listOffsets(_ context.Context, req *Request) (kmsg.Response, error) {
+	r := req.Body.(*kmsg.ListOffsetsRequest)
+	resp := r.ResponseKind().(*kmsg.ListOffsetsResponse)
+	for _, t := range r.Topics {
+		rt := kmsg.NewListOffsetsResponseTopic()
+		rt.Topic = t.Topic
+		for _, p := range t.Partitions {
+			rt.Partitions = append(rt.Partitions, h.listOffset(r.Version, t.Topic, p))
+		}
+		resp.Topics = append(resp.Topics, rt)
+	}
+	return resp, nil
+}
+
+func (h *Handler) listOffset(version int16, topic string, p kmsg.ListOffsetsRequestTopicPartition) kmsg.ListOffsetsResponseTopicPartition {
+	rp := kmsg.NewListOffsetsResponseTopicPartition()
+	rp.Partition = p.Partition
+	rp.Timestamp, rp.Offset = -1, -1
+	part, err := h.Replicas.Partition(kafka.TopicPartition{Topic: topic, Partition: p.Partition})
+	if err != nil {
+		rp.ErrorCode = errorCode(err)
+		return rp
+	}
+	epoch := part.LeaderEpoch()
+	if code := checkLeaderEpoch(p.CurrentLeaderEpoch, epoch); code != 0 {
+		rp.ErrorCode = code
+		return rp
+	}
+	rp.LeaderEpoch = epoch
+	rp.Offset, rp.Timestamp, err = offsetFor(version, part, p.Timestamp)
+	if err != nil {
+		rp.ErrorCode = errorCode(err)
+	}
+	return rp
+}
+
+// offsetFor resolves one ListOffsets timestamp to (offset, timestamp).
+func offsetFor(version int16, p *partition.Partition, ts int64) (int64, int64, error) {
+	switch {
+	case ts == -1:
+		return p.HighWatermark(), -1, nil
+	case ts == -2, ts == -4 && version >= 8:
+		return p.LogStartOffset(), -1, nil
+	case ts == -3 && version >= 7:
+		maxTS, off, err := p.Log().MaxTimestamp()
+		if err != nil || off < 0 {
+			return -1, -1, err
+		}
+		return off, maxTS, nil
+	case ts == -5 && version >= 9:
+		return -1, -1, nil
+	case ts < 0:
+		return -1, -1, errUnsupportedTimestamp
+	}
+	off, found, ok, err := p.Log().OffsetForTimestamp(ts)
+	if err != nil || !ok {
+		return -1, -1, err
+	}
+	return off, found, nil
+}
+
+var errUnsupportedTimestamp = kerr.InvalidRequest

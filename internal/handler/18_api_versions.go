@@ -1,0 +1,56 @@
+package handler
+
+// ApiVersions: v0–4.
+//
+// Behaviour: lists every registered API with the versions served, so a key
+// is advertised exactly when a handler exists for it. A request at a version
+// above 4 is answered as Kafka does (KIP-511): a v0 response with
+// UNSUPPORTED_VERSION and the ApiVersions range, from which the client
+// retries at a version we serve. v3+ validates the client software name and
+// version (INVALID_REQUEST on a mismatch, as Kafka).
+// Differences from Kafka: no finalized features are advertised yet.
+
+import (
+	"context"
+	"regexp"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+func init() { register(18, 0, 4, (*Handler).apiVersions) }
+
+var softwareName = regexp.MustCompile(`^[a-zA-Z0-9](?:[a-zA-Z0-9\-.]*[a-zA-Z0-9])?$`)
+
+func (h *Handler) apiVersions(_ context.Context, req *Request) (kmsg.Response, error) {
+	r := req.Body.(*kmsg.ApiVersionsRequest)
+	resp := r.ResponseKind().(*kmsg.ApiVersionsResponse)
+	if r.Version >= 3 && (!softwareName.MatchString(r.ClientSoftwareName) || !softwareName.MatchString(r.ClientSoftwareVersion)) {
+		resp.ErrorCode = kerr.InvalidRequest.Code
+	}
+	resp.ApiKeys = apiKeys()
+	return resp, nil
+}
+
+func apiKeys() []kmsg.ApiVersionsResponseApiKey {
+	var keys []kmsg.ApiVersionsResponseApiKey
+	for _, a := range registry().APIs() {
+		k := kmsg.NewApiVersionsResponseApiKey()
+		k.ApiKey, k.MinVersion, k.MaxVersion = a.Key, a.MinVersion, a.MaxVersion
+		keys = append(keys, k)
+	}
+	return keys
+}
+
+// UnsupportedApiVersions is the answer to an ApiVersions request at a
+// version we do not serve: v0, UNSUPPORTED_VERSION, and our range for key 18.
+func UnsupportedApiVersions() kmsg.Response {
+	resp := kmsg.NewPtrApiVersionsResponse()
+	resp.Version = 0
+	resp.ErrorCode = kerr.UnsupportedVersion.Code
+	a, _ := registry().Lookup(18)
+	k := kmsg.NewApiVersionsResponseApiKey()
+	k.ApiKey, k.MinVersion, k.MaxVersion = 18, a.MinVersion, a.MaxVersion
+	resp.ApiKeys = []kmsg.ApiVersionsResponseApiKey{k}
+	return resp
+}

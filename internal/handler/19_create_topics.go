@@ -1,0 +1,135 @@
+package handler
+
+// CreateTopics: v2–7.
+//
+// Behaviour: each topic is created by one controller operation; -1 (or 0
+// with no assignment) partitions or replication factor take the broker
+// defaults; explicit replica assignments are checked against registered
+// brokers; topic configs are validated by name and value. validate_only
+// runs every check and writes nothing. A name repeated within one request
+// answers INVALID_REQUEST for every copy, as Kafka. v5+ answers the
+// resulting partition count, replication factor and configs; v7 the topic id.
+// Differences from Kafka: creation is synchronous, so the timeout only
+// bounds waiting for the controller.
+
+import (
+	"context"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"gregor/internal/config"
+	"gregor/internal/controller"
+	"gregor/internal/kafka"
+	"gregor/internal/metadata"
+)
+
+func init() { register(19, 2, 7, (*Handler).createTopics) }
+
+func (h *Handler) createTopics(ctx context.Context, req *Request) (kmsg.Response, error) {
+	r := req.Body.(*kmsg.CreateTopicsRequest)
+	resp := r.ResponseKind().(*kmsg.CreateTopicsResponse)
+	counts := map[string]int{}
+	for _, t := range r.Topics {
+		counts[t.Topic]++
+	}
+	for _, t := range r.Topics {
+		rt := kmsg.NewCreateTopicsResponseTopic()
+		rt.Topic = t.Topic
+		rt.NumPartitions, rt.ReplicationFactor = -1, -1
+		if counts[t.Topic] > 1 {
+			rt.ErrorCode = kerr.InvalidRequest.Code
+			rt.ErrorMessage = kmsg.StringPtr("Create topics request from client contains a duplicate topic.")
+			resp.Topics = append(resp.Topics, rt)
+			continue
+		}
+		topic, err := h.createTopic(ctx, topicSpec(t), r.ValidateOnly)
+		if err != nil {
+			rt.ErrorCode = errorCode(err)
+			rt.ErrorMessage = errorMessage(err)
+		} else {
+			h.describeCreated(&rt, topic)
+		}
+		resp.Topics = append(resp.Topics, rt)
+	}
+	return resp, nil
+}
+
+func topicSpec(t kmsg.CreateTopicsRequestTopic) controller.TopicSpec {
+	spec := controller.TopicSpec{Name: t.Topic, NumPartitions: t.NumPartitions, ReplicationFactor: t.ReplicationFactor}
+	if len(t.ReplicaAssignment) > 0 {
+		spec.Assignments = map[int32][]int32{}
+		for _, a := range t.ReplicaAssignment {
+			spec.Assignments[a.Partition] = a.Replicas
+		}
+		if t.NumPartitions == -1 {
+			spec.NumPartitions = 0
+		}
+		if t.ReplicationFactor == -1 {
+			spec.ReplicationFactor = 0
+		}
+	}
+	if len(t.Configs) > 0 {
+		spec.Configs = map[string]string{}
+		for _, c := range t.Configs {
+			if c.Value != nil {
+				spec.Configs[c.Name] = *c.Value
+			}
+		}
+	}
+	return spec
+}
+
+// cluster describes this node for controller operations.
+func (h *Handler) cluster() controller.Cluster {
+	return controller.Cluster{
+		Brokers:                  []int32{h.NodeID},
+		DefaultPartitions:        h.Config.NumPartitions,
+		DefaultReplicationFactor: h.Config.DefaultReplicationFactor,
+		ValidateConfig:           config.ValidateTopicConfig,
+	}
+}
+
+// createTopic creates spec (or only validates it) and returns the topic as
+// it is (or would be) in the image.
+func (h *Handler) createTopic(ctx context.Context, spec controller.TopicSpec, validateOnly bool) (*metadata.Topic, error) {
+	c := h.cluster()
+	id := kafka.NewTopicID()
+	if validateOnly {
+		recs, err := controller.CreateTopic(h.Controller.Image(), c, spec, id)
+		if err != nil {
+			return nil, err
+		}
+		img, err := metadata.Empty().Apply(recs)
+		if err != nil {
+			return nil, err
+		}
+		t, _ := img.Topic(spec.Name)
+		return t, nil
+	}
+	err := h.Controller.Submit(ctx, func(img *metadata.Image) ([]metadata.Record, error) {
+		return controller.CreateTopic(img, c, spec, id)
+	})
+	if err != nil {
+		return nil, err
+	}
+	t, ok := h.Controller.Image().Topic(spec.Name)
+	if !ok {
+		return nil, controller.ErrUnknownTopic
+	}
+	return t, nil
+}
+
+func (h *Handler) describeCreated(rt *kmsg.CreateTopicsResponseTopic, t *metadata.Topic) {
+	rt.TopicID = t.ID
+	rt.NumPartitions = int32(len(t.Partitions))
+	if len(t.Partitions) > 0 {
+		rt.ReplicationFactor = int16(len(t.Partitions[0].Replicas))
+	}
+	for _, e := range h.topicConfigEntries(t.Name) {
+		c := kmsg.NewCreateTopicsResponseTopicConfig()
+		c.Name, c.Value, c.ReadOnly, c.IsSensitive = e.Name, kmsg.StringPtr(e.Value), e.ReadOnly, e.Sensitive
+		c.Source = int8(configSource(e.Source))
+		rt.Configs = append(rt.Configs, c)
+	}
+}

@@ -1,0 +1,69 @@
+package handler
+
+// InitProducerId: v0–5.
+//
+// Behaviour: an idempotent producer (null transactional id) gets a fresh
+// producer id with epoch 0, as Kafka does for every such request. Ids come
+// from blocks of 1000 reserved through the controller (a ProducerIDs
+// metadata record), so they are never reused after a restart.
+// Differences from Kafka: a transactional id answers INVALID_REQUEST until
+// the transaction coordinator exists.
+
+import (
+	"context"
+	"sync"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"gregor/internal/controller"
+	"gregor/internal/metadata"
+)
+
+func init() { register(22, 0, 5, (*Handler).initProducerID) }
+
+const producerIDBlockSize = 1000
+
+// producerIDBlock hands out ids from the block last reserved.
+type producerIDBlock struct {
+	mu        sync.Mutex // guards next and end
+	next, end int64
+}
+
+func (h *Handler) initProducerID(ctx context.Context, req *Request) (kmsg.Response, error) {
+	r := req.Body.(*kmsg.InitProducerIDRequest)
+	resp := r.ResponseKind().(*kmsg.InitProducerIDResponse)
+	resp.ProducerID, resp.ProducerEpoch = -1, -1
+	if r.TransactionalID != nil {
+		resp.ErrorCode = kerr.InvalidRequest.Code
+		return resp, nil
+	}
+	id, err := h.nextProducerID(ctx)
+	if err != nil {
+		resp.ErrorCode = errorCode(err)
+		return resp, nil
+	}
+	resp.ProducerID, resp.ProducerEpoch = id, 0
+	return resp, nil
+}
+
+func (h *Handler) nextProducerID(ctx context.Context) (int64, error) {
+	b := &h.producerIDs
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.next < b.end {
+		b.next++
+		return b.next - 1, nil
+	}
+	var first int64
+	err := h.Controller.Submit(ctx, func(img *metadata.Image) ([]metadata.Record, error) {
+		var recs []metadata.Record
+		recs, first = controller.AllocateProducerIDs(img, producerIDBlockSize)
+		return recs, nil
+	})
+	if err != nil {
+		return -1, err
+	}
+	b.next, b.end = first+1, first+producerIDBlockSize
+	return first, nil
+}

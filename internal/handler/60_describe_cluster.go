@@ -1,0 +1,36 @@
+package handler
+
+// DescribeCluster: v0–2.
+//
+// Behaviour: the cluster id, the active controller (this node) and the
+// brokers, as Metadata answers them. endpoint_type 2 (controllers, v1+)
+// answers the same node, which is also the controller. Authorized
+// operations are not computed (no ACLs yet): -2147483648.
+
+import (
+	"context"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+func init() { register(60, 0, 2, (*Handler).describeCluster) }
+
+func (h *Handler) describeCluster(_ context.Context, req *Request) (kmsg.Response, error) {
+	r := req.Body.(*kmsg.DescribeClusterRequest)
+	resp := r.ResponseKind().(*kmsg.DescribeClusterResponse)
+	if r.Version >= 1 && r.EndpointType != 1 && r.EndpointType != 2 {
+		resp.ErrorCode = kerr.UnsupportedEndpointType.Code
+		return resp, nil
+	}
+	resp.EndpointType = r.EndpointType
+	resp.ClusterID = h.ClusterID
+	resp.ControllerID = h.NodeID
+	resp.ClusterAuthorizedOperations = -2147483648
+	for _, mb := range h.metadataBrokers() {
+		b := kmsg.NewDescribeClusterResponseBroker()
+		b.NodeID, b.Host, b.Port, b.Rack = mb.NodeID, mb.Host, mb.Port, mb.Rack
+		resp.Brokers = append(resp.Brokers, b)
+	}
+	return resp, nil
+}

@@ -1,0 +1,75 @@
+package handler
+
+import (
+	"context"
+	"errors"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+
+	"gregor/internal/controller"
+	"gregor/internal/partition"
+	"gregor/internal/record"
+	"gregor/internal/replica"
+	"gregor/internal/storage"
+)
+
+// errorTable maps domain errors to the Kafka error the Java broker sends
+// for the same condition. The first match wins, so order matters only for
+// errors that wrap others.
+var errorTable = []struct {
+	err  error
+	code *kerr.Error
+}{
+	{replica.ErrUnknownTopicOrPartition, kerr.UnknownTopicOrPartition},
+	{replica.ErrNotLeader, kerr.NotLeaderForPartition},
+	{storage.ErrOffsetOutOfRange, kerr.OffsetOutOfRange},
+	{storage.ErrClosed, kerr.NotLeaderForPartition},
+	{record.ErrCorrupt, kerr.CorruptMessage},
+	{record.ErrUnsupportedMagic, kerr.UnsupportedForMessageFormat},
+	{record.ErrInvalid, kerr.CorruptMessage},
+	{partition.ErrMessageTooLarge, kerr.MessageTooLarge},
+	{partition.ErrInvalidRecord, kerr.InvalidRecord},
+	{partition.ErrNotEnoughReplicas, kerr.NotEnoughReplicas},
+	{partition.ErrInvalidProducerEpoch, kerr.InvalidProducerEpoch},
+	{partition.ErrOutOfOrderSequence, kerr.OutOfOrderSequenceNumber},
+	{partition.ErrTransactionalBatch, kerr.InvalidTxnState},
+	{controller.ErrTopicExists, kerr.TopicAlreadyExists},
+	{controller.ErrUnknownTopic, kerr.UnknownTopicOrPartition},
+	{controller.ErrInvalidTopic, kerr.InvalidTopicException},
+	{controller.ErrInvalidPartitions, kerr.InvalidPartitions},
+	{controller.ErrInvalidReplicationFactor, kerr.InvalidReplicationFactor},
+	{controller.ErrInvalidReplicaAssignment, kerr.InvalidReplicaAssignment},
+	{controller.ErrInvalidConfig, kerr.InvalidConfig},
+	{controller.ErrPolicyViolation, kerr.PolicyViolation},
+	{controller.ErrInvalidRequest, kerr.InvalidRequest},
+	{controller.ErrStopped, kerr.NotController},
+	{context.DeadlineExceeded, kerr.RequestTimedOut},
+	{context.Canceled, kerr.RequestTimedOut},
+}
+
+// errorCode returns the Kafka error code for err; 0 for nil, and
+// UNKNOWN_SERVER_ERROR for anything unexpected (an I/O error, say).
+func errorCode(err error) int16 {
+	if err == nil {
+		return 0
+	}
+	var kafkaErr *kerr.Error
+	if errors.As(err, &kafkaErr) {
+		return kafkaErr.Code
+	}
+	for _, e := range errorTable {
+		if errors.Is(err, e.err) {
+			return e.code.Code
+		}
+	}
+	return kerr.UnknownServerError.Code
+}
+
+// errorMessage returns a message for response fields that carry one.
+func errorMessage(err error) *string {
+	if err == nil {
+		return nil
+	}
+	s := err.Error()
+	return &s
+}

@@ -1,0 +1,85 @@
+package handler
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"gregor/internal/config"
+	"gregor/internal/controller"
+	"gregor/internal/replica"
+	"gregor/internal/wire"
+)
+
+// Listener is an advertised endpoint of this node.
+type Listener struct {
+	Name string
+	Host string
+	Port int32
+}
+
+// Handler serves requests for one node. It is safe for concurrent use.
+type Handler struct {
+	NodeID     int32
+	ClusterID  string
+	Advertised []Listener
+	Config     *config.Config
+	Controller *controller.Controller
+	Replicas   *replica.Manager
+	Now        func() time.Time
+	Logger     *slog.Logger
+
+	producerIDs producerIDBlock
+}
+
+// Request is one decoded request.
+type Request struct {
+	Header wire.RequestHeader
+	Body   kmsg.Request
+}
+
+type serveFunc func(h *Handler, ctx context.Context, req *Request) (kmsg.Response, error)
+
+type api struct {
+	min, max int16
+	serve    serveFunc
+}
+
+var apis = map[int16]api{}
+
+// register is called from each API file's init.
+func register(key, min, max int16, serve serveFunc) {
+	if _, dup := apis[key]; dup {
+		panic(fmt.Sprintf("api key %d registered twice", key))
+	}
+	apis[key] = api{min: min, max: max, serve: serve}
+}
+
+// Registry returns the registry of every served API, for the server and ApiVersions.
+func Registry() *wire.Registry {
+	r := wire.NewRegistry()
+	for key, a := range apis {
+		r.Add(key, a.min, a.max)
+	}
+	return r
+}
+
+// registry is built on first use, after every init has registered its API.
+var registry = sync.OnceValue(Registry)
+
+// Serve answers one request. A nil response means none is sent (Produce
+// with acks=0). An error means the connection must be closed.
+func (h *Handler) Serve(ctx context.Context, req *Request) (kmsg.Response, error) {
+	a, ok := apis[req.Header.Key]
+	if !ok {
+		return nil, fmt.Errorf("unsupported api key %d", req.Header.Key)
+	}
+	return a.serve(h, ctx, req)
+}
+
+// now returns the current time.
+func (h *Handler) now() time.Time { return h.Now() }

@@ -1,0 +1,87 @@
+// Package kafka holds the vocabulary types shared by every layer: offsets,
+// epochs, node and producer ids, topic ids and topic-partitions. It does no I/O
+// and imports nothing from the project.
+package kafka
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+)
+
+// Offset is the position of a record in a partition's log.
+type Offset int64
+
+// Epoch is a leader epoch (or a producer epoch widened to int32 where Kafka
+// uses int16 on the wire).
+type Epoch int32
+
+// NodeID identifies a broker or controller node (Kafka's node.id).
+type NodeID int32
+
+// ProducerID identifies an idempotent or transactional producer.
+type ProducerID int64
+
+// NoProducerID is the producer id of a batch written by a non-idempotent producer.
+const NoProducerID ProducerID = -1
+
+// TopicPartition names one partition of one topic.
+type TopicPartition struct {
+	Topic     string
+	Partition int32
+}
+
+func (tp TopicPartition) String() string { return fmt.Sprintf("%s-%d", tp.Topic, tp.Partition) }
+
+// TopicID is a topic's UUID (KIP-516). The zero value means "no id".
+type TopicID [16]byte
+
+// NewTopicID returns a random version-4 UUID that is neither zero nor Kafka's
+// reserved sentinel values.
+func NewTopicID() TopicID {
+	for {
+		var id TopicID
+		if _, err := rand.Read(id[:]); err != nil {
+			panic(fmt.Sprintf("crypto/rand failed: %v", err))
+		}
+		id[6] = id[6]&0x0f | 0x40
+		id[8] = id[8]&0x3f | 0x80
+		if !id.IsZero() && id != metadataTopicID {
+			return id
+		}
+	}
+}
+
+// metadataTopicID is Kafka's reserved id (AAAAAAAAAAAAAAAAAAAAAQ).
+var metadataTopicID = TopicID{15: 1}
+
+// IsZero reports whether id is the zero UUID.
+func (id TopicID) IsZero() bool { return id == TopicID{} }
+
+// String renders id as Kafka does: URL-safe base64 without padding.
+func (id TopicID) String() string { return base64.RawURLEncoding.EncodeToString(id[:]) }
+
+// ParseTopicID parses Kafka's base64 form of a UUID.
+func ParseTopicID(s string) (TopicID, error) {
+	var id TopicID
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil || len(b) != 16 {
+		return id, errors.New("invalid uuid: " + s)
+	}
+	copy(id[:], b)
+	return id, nil
+}
+
+// MarshalText renders id in Kafka's base64 form.
+func (id TopicID) MarshalText() ([]byte, error) { return []byte(id.String()), nil }
+
+// UnmarshalText parses Kafka's base64 form.
+func (id *TopicID) UnmarshalText(b []byte) error {
+	parsed, err := ParseTopicID(string(b))
+	if err != nil {
+		return err
+	}
+	*id = parsed
+	return nil
+}

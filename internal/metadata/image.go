@@ -1,0 +1,189 @@
+package metadata
+
+import (
+	"fmt"
+	"maps"
+	"sort"
+
+	"gregor/internal/kafka"
+)
+
+// Image is the cluster metadata at one point of the metadata log. It is
+// immutable: Apply returns a new Image sharing unchanged parts.
+type Image struct {
+	topics         map[string]*Topic
+	topicsByID     map[kafka.TopicID]*Topic
+	configs        map[ConfigResource]map[string]string
+	nextProducerID int64
+}
+
+// ConfigResource names an entity that has configs.
+type ConfigResource struct {
+	Type ResourceType
+	Name string
+}
+
+// Topic is one topic. Partitions is indexed by partition number.
+type Topic struct {
+	Name       string
+	ID         kafka.TopicID
+	Partitions []Partition
+}
+
+// Partition is one partition's assignment and leadership.
+type Partition struct {
+	Partition      int32
+	Replicas       []int32
+	ISR            []int32
+	Leader         int32
+	LeaderEpoch    int32
+	PartitionEpoch int32
+}
+
+// Empty returns the image of an empty metadata log.
+func Empty() *Image {
+	return &Image{
+		topics:     map[string]*Topic{},
+		topicsByID: map[kafka.TopicID]*Topic{},
+		configs:    map[ConfigResource]map[string]string{},
+	}
+}
+
+// Topic returns the topic named name.
+func (img *Image) Topic(name string) (*Topic, bool) {
+	t, ok := img.topics[name]
+	return t, ok
+}
+
+// TopicByID returns the topic with id.
+func (img *Image) TopicByID(id kafka.TopicID) (*Topic, bool) {
+	t, ok := img.topicsByID[id]
+	return t, ok
+}
+
+// TopicNames returns every topic name, sorted.
+func (img *Image) TopicNames() []string {
+	names := make([]string, 0, len(img.topics))
+	for n := range img.topics {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Configs returns the explicitly set configs of r (nil if none). The map must not be modified.
+func (img *Image) Configs(r ConfigResource) map[string]string { return img.configs[r] }
+
+// NextProducerID is the first producer id not yet handed out.
+func (img *Image) NextProducerID() int64 { return img.nextProducerID }
+
+// Apply returns the image after recs. It fails, leaving img unchanged, on a
+// record that does not fit the image (a partition of an unknown topic, a
+// duplicate topic): the controller never writes such records, so an error
+// here means a damaged metadata log.
+func (img *Image) Apply(recs []Record) (*Image, error) {
+	next := &Image{
+		topics:         maps.Clone(img.topics),
+		topicsByID:     maps.Clone(img.topicsByID),
+		configs:        maps.Clone(img.configs),
+		nextProducerID: img.nextProducerID,
+	}
+	copied := map[kafka.TopicID]bool{}
+	for _, r := range recs {
+		if err := next.apply(r, copied); err != nil {
+			return img, err
+		}
+	}
+	return next, nil
+}
+
+func (img *Image) apply(r Record, copied map[kafka.TopicID]bool) error {
+	switch r.Type {
+	case TypeTopic:
+		return img.applyTopic(*r.Topic, copied)
+	case TypePartition:
+		return img.applyPartition(*r.Partition, copied)
+	case TypeRemoveTopic:
+		return img.applyRemoveTopic(*r.RemoveTopic)
+	case TypeConfig:
+		img.applyConfig(*r.Config)
+	case TypeProducerIDs:
+		if r.ProducerIDs.NextProducerID > img.nextProducerID {
+			img.nextProducerID = r.ProducerIDs.NextProducerID
+		}
+	default:
+		return fmt.Errorf("metadata: unknown record type %q", r.Type)
+	}
+	return nil
+}
+
+func (img *Image) applyTopic(r TopicRecord, copied map[kafka.TopicID]bool) error {
+	if _, dup := img.topics[r.Name]; dup {
+		return fmt.Errorf("metadata: topic %q already exists", r.Name)
+	}
+	if _, dup := img.topicsByID[r.ID]; dup {
+		return fmt.Errorf("metadata: topic id %s already exists", r.ID)
+	}
+	t := &Topic{Name: r.Name, ID: r.ID}
+	img.topics[r.Name] = t
+	img.topicsByID[r.ID] = t
+	copied[r.ID] = true
+	return nil
+}
+
+func (img *Image) applyPartition(r PartitionRecord, copied map[kafka.TopicID]bool) error {
+	t, ok := img.topicsByID[r.TopicID]
+	if !ok {
+		return fmt.Errorf("metadata: partition %d of unknown topic id %s", r.Partition, r.TopicID)
+	}
+	if !copied[r.TopicID] {
+		clone := *t
+		clone.Partitions = append([]Partition(nil), t.Partitions...)
+		t = &clone
+		img.topics[t.Name] = t
+		img.topicsByID[t.ID] = t
+		copied[r.TopicID] = true
+	}
+	p := Partition{
+		Partition: r.Partition, Replicas: r.Replicas, ISR: r.ISR,
+		Leader: r.Leader, LeaderEpoch: r.LeaderEpoch, PartitionEpoch: r.PartitionEpoch,
+	}
+	switch {
+	case int(r.Partition) < len(t.Partitions):
+		t.Partitions[r.Partition] = p
+	case int(r.Partition) == len(t.Partitions):
+		t.Partitions = append(t.Partitions, p)
+	default:
+		return fmt.Errorf("metadata: partition %d of %q skips partition %d", r.Partition, t.Name, len(t.Partitions))
+	}
+	return nil
+}
+
+func (img *Image) applyRemoveTopic(r RemoveTopicRecord) error {
+	t, ok := img.topicsByID[r.ID]
+	if !ok {
+		return fmt.Errorf("metadata: remove of unknown topic id %s", r.ID)
+	}
+	delete(img.topics, t.Name)
+	delete(img.topicsByID, t.ID)
+	delete(img.configs, ConfigResource{Type: ResourceTopic, Name: t.Name})
+	return nil
+}
+
+func (img *Image) applyConfig(r ConfigRecord) {
+	res := ConfigResource{Type: r.ResourceType, Name: r.ResourceName}
+	cfg := maps.Clone(img.configs[res])
+	if cfg == nil {
+		cfg = map[string]string{}
+	}
+	if r.Value == nil {
+		delete(cfg, r.Name)
+	} else {
+		cfg[r.Name] = *r.Value
+	}
+	if len(cfg) == 0 {
+		delete(img.configs, res)
+		return
+	}
+	img.configs[res] = cfg
+}

@@ -1,0 +1,84 @@
+package metadata
+
+import (
+	"testing"
+
+	"gregor/internal/kafka"
+)
+
+// TestApplyTopicLifecycle proves that records build the image they describe,
+// that earlier images are not modified, and that records survive encoding.
+func TestApplyTopicLifecycle(t *testing.T) {
+	id := kafka.NewTopicID()
+	v := "compact"
+	recs := []Record{
+		{Type: TypeTopic, Topic: &TopicRecord{Name: "orders", ID: id}},
+		{Type: TypePartition, Partition: &PartitionRecord{TopicID: id, Partition: 0, Replicas: []int32{1}, ISR: []int32{1}, Leader: 1}},
+		{Type: TypePartition, Partition: &PartitionRecord{TopicID: id, Partition: 1, Replicas: []int32{1}, ISR: []int32{1}, Leader: 1}},
+		{Type: TypeConfig, Config: &ConfigRecord{ResourceType: ResourceTopic, ResourceName: "orders", Name: "cleanup.policy", Value: &v}},
+		{Type: TypeProducerIDs, ProducerIDs: &ProducerIDsRecord{NextProducerID: 1000}},
+	}
+	var decoded []Record
+	for _, r := range recs {
+		d, err := Decode(r.Encode())
+		if err != nil {
+			t.Fatal(err)
+		}
+		decoded = append(decoded, d)
+	}
+	empty := Empty()
+	img, err := empty.Apply(decoded)
+	if err != nil {
+		t.Fatal(err)
+	}
+	topic, ok := img.Topic("orders")
+	if !ok || topic.ID != id || len(topic.Partitions) != 2 {
+		t.Fatalf("topic = %+v, %v", topic, ok)
+	}
+	if img.Configs(ConfigResource{ResourceTopic, "orders"})["cleanup.policy"] != "compact" {
+		t.Fatal("config not applied")
+	}
+	if img.NextProducerID() != 1000 {
+		t.Fatalf("next producer id %d", img.NextProducerID())
+	}
+	if len(empty.TopicNames()) != 0 {
+		t.Fatal("Apply modified its receiver")
+	}
+	img2, err := img.Apply([]Record{{Type: TypePartition, Partition: &PartitionRecord{TopicID: id, Partition: 2, Replicas: []int32{1}, Leader: 1}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if t1, _ := img.Topic("orders"); len(t1.Partitions) != 2 {
+		t.Fatal("adding a partition modified the previous image")
+	}
+	if t2, _ := img2.Topic("orders"); len(t2.Partitions) != 3 {
+		t.Fatal("partition not added")
+	}
+	img3, err := img2.Apply([]Record{{Type: TypeRemoveTopic, RemoveTopic: &RemoveTopicRecord{ID: id}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := img3.Topic("orders"); ok || img3.Configs(ConfigResource{ResourceTopic, "orders"}) != nil {
+		t.Fatal("topic or its configs survived removal")
+	}
+}
+
+// TestApplyRejectsInconsistentRecords proves a damaged log is detected
+// rather than silently applied.
+func TestApplyRejectsInconsistentRecords(t *testing.T) {
+	id := kafka.NewTopicID()
+	img := Empty()
+	for _, recs := range [][]Record{
+		{{Type: TypePartition, Partition: &PartitionRecord{TopicID: id}}},
+		{{Type: TypeTopic, Topic: &TopicRecord{Name: "a", ID: id}}, {Type: TypeTopic, Topic: &TopicRecord{Name: "a", ID: kafka.NewTopicID()}}},
+		{{Type: TypeTopic, Topic: &TopicRecord{Name: "a", ID: id}}, {Type: TypePartition, Partition: &PartitionRecord{TopicID: id, Partition: 3}}},
+		{{Type: TypeRemoveTopic, RemoveTopic: &RemoveTopicRecord{ID: id}}},
+	} {
+		if _, err := img.Apply(recs); err == nil {
+			t.Errorf("Apply(%+v) succeeded", recs)
+		}
+	}
+	if _, err := Decode([]byte(`{"type":"topic"}`)); err == nil {
+		t.Error("Decode accepted a record without payload")
+	}
+}

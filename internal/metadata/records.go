@@ -1,0 +1,110 @@
+package metadata
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"gregor/internal/kafka"
+)
+
+// RecordType names the kind of a metadata record.
+type RecordType string
+
+// The record types.
+const (
+	TypeTopic        RecordType = "topic"
+	TypePartition    RecordType = "partition"
+	TypeRemoveTopic  RecordType = "remove_topic"
+	TypeConfig       RecordType = "config"
+	TypeProducerIDs  RecordType = "producer_ids"
+	TypeClusterIDSet RecordType = "cluster"
+)
+
+// Record is one metadata change. Exactly one of the pointer fields is set,
+// matching Type.
+type Record struct {
+	Type        RecordType         `json:"type"`
+	Topic       *TopicRecord       `json:"topic,omitempty"`
+	Partition   *PartitionRecord   `json:"partition,omitempty"`
+	RemoveTopic *RemoveTopicRecord `json:"remove_topic,omitempty"`
+	Config      *ConfigRecord      `json:"config,omitempty"`
+	ProducerIDs *ProducerIDsRecord `json:"producer_ids,omitempty"`
+}
+
+// TopicRecord creates a topic.
+type TopicRecord struct {
+	Name string        `json:"name"`
+	ID   kafka.TopicID `json:"id"`
+}
+
+// PartitionRecord creates a partition or replaces its assignment and leadership.
+type PartitionRecord struct {
+	TopicID        kafka.TopicID `json:"topic_id"`
+	Partition      int32         `json:"partition"`
+	Replicas       []int32       `json:"replicas"`
+	ISR            []int32       `json:"isr"`
+	Leader         int32         `json:"leader"`
+	LeaderEpoch    int32         `json:"leader_epoch"`
+	PartitionEpoch int32         `json:"partition_epoch"`
+}
+
+// RemoveTopicRecord deletes a topic and its partitions.
+type RemoveTopicRecord struct {
+	ID kafka.TopicID `json:"id"`
+}
+
+// ResourceType is the kind of entity a config belongs to (Kafka's ConfigResource types).
+type ResourceType int8
+
+// Config resource types, with Kafka's numbering.
+const (
+	ResourceTopic  ResourceType = 2
+	ResourceBroker ResourceType = 4
+)
+
+// ConfigRecord sets (Value non-nil) or removes (Value nil) one config of one resource.
+type ConfigRecord struct {
+	ResourceType ResourceType `json:"resource_type"`
+	ResourceName string       `json:"resource_name"`
+	Name         string       `json:"name"`
+	Value        *string      `json:"value"`
+}
+
+// ProducerIDsRecord records that producer ids below NextProducerID have been handed out.
+type ProducerIDsRecord struct {
+	NextProducerID int64 `json:"next_producer_id"`
+}
+
+// Encode returns the stored form of r.
+func (r Record) Encode() []byte {
+	b, err := json.Marshal(r)
+	if err != nil {
+		panic(fmt.Sprintf("metadata record %s cannot be encoded: %v", r.Type, err))
+	}
+	return b
+}
+
+// Decode parses a stored record and checks that its payload matches its type.
+func Decode(b []byte) (Record, error) {
+	var r Record
+	if err := json.Unmarshal(b, &r); err != nil {
+		return r, fmt.Errorf("metadata record: %w", err)
+	}
+	ok := false
+	switch r.Type {
+	case TypeTopic:
+		ok = r.Topic != nil
+	case TypePartition:
+		ok = r.Partition != nil
+	case TypeRemoveTopic:
+		ok = r.RemoveTopic != nil
+	case TypeConfig:
+		ok = r.Config != nil
+	case TypeProducerIDs:
+		ok = r.ProducerIDs != nil
+	}
+	if !ok {
+		return r, fmt.Errorf("metadata record: unknown or empty record of type %q", r.Type)
+	}
+	return r, nil
+}

@@ -1,0 +1,225 @@
+// Package node is the composition root: it turns a Config into a running
+// node (storage, replica manager, controller, handlers, listeners) and owns
+// every long-lived goroutine.
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"gregor/internal/config"
+	"gregor/internal/controller"
+	"gregor/internal/handler"
+	"gregor/internal/kafka"
+	"gregor/internal/replica"
+	"gregor/internal/server"
+	"gregor/internal/storage"
+)
+
+// checkpointInterval is how often producer-state snapshots are written, which
+// bounds how much of the log recovery replays to rebuild producer state.
+const checkpointInterval = time.Minute
+
+// Node is a running node.
+type Node struct {
+	ClusterID string
+
+	cfg      *config.Config
+	logger   *slog.Logger
+	logs     *storage.Manager
+	replicas *replica.Manager
+	ctrl     *controller.Controller
+	addrs    []net.Addr
+	group    *errgroup.Group
+	cancel   context.CancelFunc
+}
+
+// Run starts a node from cfg and blocks until ctx is cancelled or a fatal error occurs.
+func Run(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
+	n, err := Start(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	return n.Wait()
+}
+
+// Start opens storage, replays metadata, binds the listeners and returns
+// once the node accepts connections.
+func Start(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*Node, error) {
+	now := time.Now
+	clusterID, err := ensureFormatted(cfg, logger)
+	if err != nil {
+		return nil, err
+	}
+	logs, err := storage.OpenManager(cfg.LogDirs, brokerStorageConfig(cfg), now, logger)
+	if err != nil {
+		return nil, err
+	}
+	n := &Node{ClusterID: clusterID, cfg: cfg, logger: logger, logs: logs}
+	n.replicas = replica.New(cfg.NodeID, logs, n.topicConfig, logger)
+	metadataDir := filepath.Join(cfg.MetadataLogDir, controller.MetadataTopic+"-0")
+	n.ctrl, err = controller.Open(metadataDir, n.replicas.Apply, now, logger)
+	if err != nil {
+		logs.Close()
+		return nil, err
+	}
+	listeners, err := n.listen()
+	if err != nil {
+		logs.Close()
+		return nil, err
+	}
+	n.run(ctx, listeners, now)
+	logger.Info("gregor started", "node.id", cfg.NodeID, "cluster.id", clusterID, "listeners", n.addrs, "log.dirs", cfg.LogDirs)
+	return n, nil
+}
+
+func (n *Node) listen() ([]net.Listener, error) {
+	var out []net.Listener
+	for _, l := range n.cfg.Listeners {
+		if containsString(n.cfg.ControllerListenerNames, l.Name) {
+			continue
+		}
+		ln, err := net.Listen("tcp", net.JoinHostPort(l.Host, strconv.Itoa(l.Port)))
+		if err != nil {
+			for _, o := range out {
+				o.Close()
+			}
+			return nil, fmt.Errorf("listener %s: %w", l, err)
+		}
+		out = append(out, ln)
+		n.addrs = append(n.addrs, ln.Addr())
+	}
+	if len(out) == 0 {
+		return nil, errors.New("no broker listener configured in listeners")
+	}
+	return out, nil
+}
+
+func (n *Node) run(parent context.Context, listeners []net.Listener, now func() time.Time) {
+	ctx, cancel := context.WithCancel(parent)
+	n.cancel = cancel
+	g, gctx := errgroup.WithContext(ctx)
+	n.group = g
+	h := &handler.Handler{
+		NodeID: n.cfg.NodeID, ClusterID: n.ClusterID, Advertised: n.advertised(),
+		Config: n.cfg, Controller: n.ctrl, Replicas: n.replicas, Now: now, Logger: n.logger,
+	}
+	g.Go(func() error { return n.ctrl.Run(gctx) })
+	g.Go(func() error { return n.logs.Run(gctx) })
+	g.Go(func() error { return n.checkpointLoop(gctx) })
+	for _, ln := range listeners {
+		s := &server.Server{Handler: h, MaxRequestBytes: n.cfg.SocketRequestMaxBytes, Logger: n.logger}
+		g.Go(func() error { return s.Serve(gctx, ln) })
+	}
+}
+
+// advertised returns the advertised broker listeners, with port 0 replaced
+// by the port actually bound (tests listen on ephemeral ports).
+func (n *Node) advertised() []handler.Listener {
+	var out []handler.Listener
+	for _, l := range n.cfg.AdvertisedListeners {
+		port := l.Port
+		for i, bound := range n.brokerListeners() {
+			if bound.Name == l.Name && port == 0 {
+				port = n.addrs[i].(*net.TCPAddr).Port
+			}
+		}
+		out = append(out, handler.Listener{Name: l.Name, Host: l.Host, Port: int32(port)})
+	}
+	return out
+}
+
+func (n *Node) brokerListeners() []config.Listener {
+	var out []config.Listener
+	for _, l := range n.cfg.Listeners {
+		if !containsString(n.cfg.ControllerListenerNames, l.Name) {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+func (n *Node) checkpointLoop(ctx context.Context) error {
+	t := time.NewTicker(checkpointInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+			n.replicas.Checkpoint()
+		}
+	}
+}
+
+// Addrs returns the bound addresses of the broker listeners.
+func (n *Node) Addrs() []net.Addr { return n.addrs }
+
+// Stop asks the node to shut down; Wait returns when it has.
+func (n *Node) Stop() { n.cancel() }
+
+// Wait blocks until the node has stopped, then snapshots producer state and
+// flushes and closes every log (a clean shutdown).
+func (n *Node) Wait() error {
+	err := n.group.Wait()
+	n.replicas.Checkpoint()
+	if cerr := n.logs.Close(); err == nil {
+		err = cerr
+	}
+	n.logger.Info("gregor stopped")
+	return err
+}
+
+// ensureFormatted reads meta.properties from every log dir. An unformatted
+// node (no meta.properties anywhere) is formatted with a new cluster id, so
+// that `gregor server` works on a fresh machine as Kafka's dev quickstart
+// does after `kafka-storage format`.
+func ensureFormatted(cfg *config.Config, logger *slog.Logger) (string, error) {
+	dirs := append([]string{cfg.MetadataLogDir}, cfg.LogDirs...)
+	clusterID := ""
+	var missing []string
+	for _, dir := range dirs {
+		m, err := storage.ReadMetaProperties(dir)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			missing = append(missing, dir)
+			continue
+		case err != nil:
+			return "", err
+		case m.NodeID != cfg.NodeID:
+			return "", fmt.Errorf("%s/meta.properties has node.id %d but the configuration says %d", dir, m.NodeID, cfg.NodeID)
+		case clusterID != "" && m.ClusterID != clusterID:
+			return "", fmt.Errorf("log dirs belong to different clusters: %s and %s", clusterID, m.ClusterID)
+		}
+		clusterID = m.ClusterID
+	}
+	if clusterID == "" {
+		clusterID = kafka.NewTopicID().String()
+		logger.Info("formatting storage", "cluster.id", clusterID, "dirs", dirs)
+	}
+	for _, dir := range missing {
+		m := storage.MetaProperties{ClusterID: clusterID, NodeID: cfg.NodeID, DirectoryID: kafka.NewTopicID().String()}
+		if err := storage.WriteMetaProperties(dir, m); err != nil {
+			return "", err
+		}
+	}
+	return clusterID, nil
+}
+
+func containsString(s []string, v string) bool {
+	for _, x := range s {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,78 @@
+// Package nodetest starts real nodes for tests: ephemeral loopback ports,
+// temp dirs, stopped when the test ends.
+package nodetest
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"os"
+	"testing"
+	"time"
+
+	"gregor/internal/config"
+	"gregor/internal/node"
+)
+
+// TestNode is a node started by Start.
+type TestNode struct {
+	*node.Node
+	Dir  string
+	Addr string
+
+	stopFn func()
+}
+
+// Shutdown stops the node cleanly and waits for it.
+func (tn *TestNode) Shutdown() { tn.stopFn() }
+
+// Start starts a single node on an ephemeral loopback port with its
+// data in dir (a new temp dir if ""), and stops it when the test ends.
+// Extra properties override the test defaults.
+func Start(t testing.TB, dir string, props map[string]string) *TestNode {
+	t.Helper()
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	p := map[string]string{
+		"listeners":                        "PLAINTEXT://127.0.0.1:0",
+		"log.dirs":                         dir,
+		"offsets.topic.replication.factor": "1",
+		"group.initial.rebalance.delay.ms": "0",
+	}
+	for k, v := range props {
+		p[k] = v
+	}
+	cfg, _, err := config.Parse(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if os.Getenv("GREGOR_TEST_LOG") != "" {
+		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	n, err := node.Start(context.Background(), cfg, logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tn := &TestNode{Node: n, Dir: dir, Addr: n.Addrs()[0].String()}
+	stopped := false
+	tn.stopFn = func() {
+		if !stopped {
+			stopped = true
+			n.Stop()
+			done := make(chan error, 1)
+			go func() { done <- n.Wait() }()
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Errorf("node stopped with: %v", err)
+				}
+			case <-time.After(30 * time.Second):
+				t.Errorf("node did not stop within 30s")
+			}
+		}
+	}
+	t.Cleanup(tn.stopFn)
+	return tn
+}

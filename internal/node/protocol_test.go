@@ -1,0 +1,154 @@
+package node_test
+
+import (
+	"encoding/binary"
+	"io"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"gregor/internal/node/nodetest"
+)
+
+// rawConn is a hand-driven Kafka connection for protocol edge cases.
+type rawConn struct {
+	t    *testing.T
+	conn net.Conn
+}
+
+func dial(t *testing.T, addr string) *rawConn {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	c.SetDeadline(time.Now().Add(20 * time.Second))
+	return &rawConn{t: t, conn: c}
+}
+
+func (c *rawConn) sendFrame(payload []byte) {
+	c.t.Helper()
+	frame := binary.BigEndian.AppendUint32(nil, uint32(len(payload)))
+	if _, err := c.conn.Write(append(frame, payload...)); err != nil {
+		c.t.Fatal(err)
+	}
+}
+
+func (c *rawConn) send(req kmsg.Request, correlationID int32) {
+	c.t.Helper()
+	b := binary.BigEndian.AppendUint16(nil, uint16(req.Key()))
+	b = binary.BigEndian.AppendUint16(b, uint16(req.GetVersion()))
+	b = binary.BigEndian.AppendUint32(b, uint32(correlationID))
+	b = binary.BigEndian.AppendUint16(b, 4)
+	b = append(b, "test"...)
+	if req.IsFlexible() {
+		b = append(b, 0)
+	}
+	c.sendFrame(req.AppendTo(b))
+}
+
+// receive reads one response and returns its correlation id and body
+// (after the header, whose tagged fields are skipped when flexible).
+func (c *rawConn) receive(flexibleHeader bool) (int32, []byte, error) {
+	var size [4]byte
+	if _, err := io.ReadFull(c.conn, size[:]); err != nil {
+		return 0, nil, err
+	}
+	buf := make([]byte, binary.BigEndian.Uint32(size[:]))
+	if _, err := io.ReadFull(c.conn, buf); err != nil {
+		return 0, nil, err
+	}
+	body := buf[4:]
+	if flexibleHeader {
+		body = body[1:]
+	}
+	return int32(binary.BigEndian.Uint32(buf)), body, nil
+}
+
+// TestApiVersionsUnsupportedVersion proves the KIP-511 fallback: a version
+// above ours gets a v0 answer with UNSUPPORTED_VERSION and our range.
+func TestApiVersionsUnsupportedVersion(t *testing.T) {
+	n := nodetest.Start(t, "", nil)
+	c := dial(t, n.Addr)
+	req := kmsg.NewPtrApiVersionsRequest()
+	req.SetVersion(4)
+	req.ClientSoftwareName, req.ClientSoftwareVersion = "test", "1.0"
+	c.send(req, 1)
+	// Claim version 127 with the v4 body: the server must not decode it.
+	raw := []byte{0, 18, 0, 127, 0, 0, 0, 2, 0, 0, 0, 0}
+	c.sendFrame(raw)
+	for i, want := range []int32{1, 2} {
+		id, body, err := c.receive(false)
+		if err != nil || id != want {
+			t.Fatalf("response %d: id %d err %v", i, id, err)
+		}
+		resp := kmsg.NewPtrApiVersionsResponse()
+		resp.SetVersion(0)
+		if want == 1 {
+			resp.SetVersion(4)
+		}
+		if err := resp.ReadFrom(body); err != nil {
+			t.Fatal(err)
+		}
+		if want == 2 && (resp.ErrorCode != kerr.UnsupportedVersion.Code || len(resp.ApiKeys) != 1 || resp.ApiKeys[0].MaxVersion != 4) {
+			t.Fatalf("fallback answer: %+v", resp)
+		}
+		if want == 1 && (resp.ErrorCode != 0 || len(resp.ApiKeys) < 10) {
+			t.Fatalf("v4 answer: %+v", resp)
+		}
+	}
+}
+
+// TestMalformedFramesCloseOnlyTheirConnection proves that garbage, a
+// truncated body, an unknown API key and an oversized frame each close the
+// offending connection without disturbing another client.
+func TestMalformedFramesCloseOnlyTheirConnection(t *testing.T) {
+	n := nodetest.Start(t, "", map[string]string{"socket.request.max.bytes": "1048576"})
+	healthy := dial(t, n.Addr)
+	for name, payload := range map[string][]byte{
+		"garbage":         {1, 2, 3},
+		"truncated-body":  {0, 3, 0, 9, 0, 0, 0, 1, 0, 0, 0, 0, 0, 200},
+		"unknown-api-key": {0x7f, 0, 0, 0, 0, 0, 0, 1, 0, 0},
+		"huge-array":      {0, 3, 0, 4, 0, 0, 0, 1, 0, 0, 0x7f, 0xff, 0xff, 0xff},
+	} {
+		c := dial(t, n.Addr)
+		c.sendFrame(payload)
+		if _, _, err := c.receive(false); err == nil {
+			t.Errorf("%s: got a response instead of a closed connection", name)
+		}
+	}
+	oversized := dial(t, n.Addr)
+	oversized.conn.Write([]byte{0x7f, 0xff, 0xff, 0xff})
+	if _, _, err := oversized.receive(false); err == nil {
+		t.Error("oversized frame: connection still open")
+	}
+	req := kmsg.NewPtrMetadataRequest()
+	req.SetVersion(12)
+	healthy.send(req, 9)
+	id, _, err := healthy.receive(true)
+	if err != nil || id != 9 {
+		t.Fatalf("healthy connection: id %d, err %v", id, err)
+	}
+}
+
+// TestPipelinedRequestsAnsweredInOrder proves responses follow request
+// order on one connection even when requests are sent back to back.
+func TestPipelinedRequestsAnsweredInOrder(t *testing.T) {
+	n := nodetest.Start(t, "", nil)
+	c := dial(t, n.Addr)
+	for i := int32(0); i < 50; i++ {
+		req := kmsg.NewPtrMetadataRequest()
+		req.SetVersion(int16(i % 13))
+		c.send(req, i)
+	}
+	for i := int32(0); i < 50; i++ {
+		id, _, err := c.receive(i%13 >= 9)
+		if err != nil || id != i {
+			t.Fatalf("response %d: id %d err %v", i, id, err)
+		}
+	}
+}

@@ -1,0 +1,51 @@
+package node
+
+import (
+	"strconv"
+
+	"gregor/internal/config"
+	"gregor/internal/partition"
+	"gregor/internal/storage"
+)
+
+// brokerStorageConfig is the storage configuration of a topic without overrides.
+func brokerStorageConfig(c *config.Config) storage.Config {
+	return storage.Config{
+		SegmentBytes:          c.LogSegmentBytes,
+		SegmentMs:             c.LogRollMs,
+		IndexIntervalBytes:    c.LogIndexIntervalBytes,
+		MaxIndexSize:          c.LogIndexSizeMaxBytes,
+		FlushIntervalMessages: c.LogFlushIntervalMessages,
+		FlushIntervalMs:       c.LogFlushIntervalMs,
+	}
+}
+
+// topicConfig resolves a topic's effective configuration: each topic config
+// is its override if set, else the broker setting it falls back to. Values
+// were validated when they were set.
+func (n *Node) topicConfig(topic string, overrides map[string]string) (partition.Config, storage.Config) {
+	c := n.cfg
+	num := func(name string) int64 {
+		v, _ := c.TopicValue(name, overrides)
+		i, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			n.logger.Warn("bad topic config value", "topic", topic, "config", name, "value", v)
+		}
+		return i
+	}
+	ts, _ := c.TopicValue("message.timestamp.type", overrides)
+	pcfg := partition.Config{
+		MaxMessageBytes:   int32(num("max.message.bytes")),
+		LogAppendTime:     ts == "LogAppendTime",
+		MinInsyncReplicas: int32(num("min.insync.replicas")),
+	}
+	scfg := storage.Config{
+		SegmentBytes:          num("segment.bytes"),
+		SegmentMs:             num("segment.ms"),
+		IndexIntervalBytes:    int32(num("index.interval.bytes")),
+		MaxIndexSize:          int32(num("segment.index.bytes")),
+		FlushIntervalMessages: num("flush.messages"),
+		FlushIntervalMs:       num("flush.ms"),
+	}
+	return pcfg, scfg
+}

@@ -1,0 +1,242 @@
+package partition
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"gregor/internal/kafka"
+	"gregor/internal/record"
+	"gregor/internal/storage"
+)
+
+// Errors of the append and read paths, mapped to Kafka codes by the handler.
+var (
+	ErrMessageTooLarge    = errors.New("record batch is larger than max.message.bytes")
+	ErrInvalidRecord      = errors.New("invalid record")
+	ErrNotEnoughReplicas  = errors.New("fewer in-sync replicas than min.insync.replicas")
+	ErrOffsetOutOfRange   = storage.ErrOffsetOutOfRange
+	ErrTransactionalBatch = errors.New("transactional batches are not supported yet")
+)
+
+// Config is the part of a topic's configuration the partition enforces.
+type Config struct {
+	MaxMessageBytes   int32 // max.message.bytes
+	LogAppendTime     bool  // message.timestamp.type=LogAppendTime
+	MinInsyncReplicas int32 // min.insync.replicas
+}
+
+// Partition is one local replica. Append and Read are safe for concurrent
+// use; appends are serialized by mu, reads go straight to the log.
+type Partition struct {
+	TP      kafka.TopicPartition
+	TopicID kafka.TopicID
+
+	log    *storage.Log
+	logger *slog.Logger
+	cfg    atomic.Pointer[Config]
+
+	mu          sync.Mutex // guards the fields below and serializes appends
+	leaderEpoch int32
+	isr         []int32
+	producers   *producerState
+
+	watchMu  sync.Mutex // guards watchers
+	watchers map[chan<- struct{}]struct{}
+}
+
+// Open wraps log as a partition led locally at leaderEpoch and rebuilds its
+// producer state.
+func Open(tp kafka.TopicPartition, id kafka.TopicID, log *storage.Log, leaderEpoch int32, isr []int32, cfg Config, logger *slog.Logger) (*Partition, error) {
+	p := &Partition{
+		TP: tp, TopicID: id, log: log, logger: logger.With("topic", tp.Topic, "partition", tp.Partition),
+		leaderEpoch: leaderEpoch, isr: isr, watchers: map[chan<- struct{}]struct{}{},
+	}
+	p.cfg.Store(&cfg)
+	if err := p.loadProducerState(); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+func (p *Partition) loadProducerState() error {
+	from, data, err := p.log.LatestSnapshot()
+	if err != nil {
+		return err
+	}
+	p.producers = newProducerState()
+	if data != nil {
+		if s, err := decodeProducerState(data); err == nil {
+			p.producers = s
+		} else {
+			p.logger.Warn("ignoring producer snapshot", "offset", from, "err", err)
+			from = -1
+		}
+	}
+	if from < 0 {
+		from = p.log.LogStartOffset()
+	}
+	return p.log.Batches(from, func(b record.Batch) error {
+		if b.LastOffset() >= from {
+			p.producers.update(b)
+		}
+		return nil
+	})
+}
+
+// SetConfig replaces the topic configuration.
+func (p *Partition) SetConfig(cfg Config) { p.cfg.Store(&cfg) }
+
+// Log returns the partition's log.
+func (p *Partition) Log() *storage.Log { return p.log }
+
+// AppendResult is the outcome of a leader append.
+type AppendResult struct {
+	BaseOffset     int64
+	LogAppendTime  int64 // -1 unless message.timestamp.type=LogAppendTime
+	LogStartOffset int64
+}
+
+// AppendAsLeader validates and appends the batches of one produce request
+// for this partition. A retried idempotent batch is answered with its
+// original offset and not written again.
+func (p *Partition) AppendAsLeader(batches []record.Batch, acks int16, now time.Time) (AppendResult, error) {
+	cfg := p.cfg.Load()
+	res := AppendResult{BaseOffset: -1, LogAppendTime: -1}
+	for _, b := range batches {
+		if err := validate(b, cfg); err != nil {
+			return res, err
+		}
+	}
+	p.mu.Lock()
+	if acks == -1 && int32(len(p.isr)) < cfg.MinInsyncReplicas {
+		p.mu.Unlock()
+		return res, fmt.Errorf("%w: isr %v, min.insync.replicas %d", ErrNotEnoughReplicas, p.isr, cfg.MinInsyncReplicas)
+	}
+	err := p.appendLocked(batches, cfg, now, &res)
+	p.mu.Unlock()
+	res.LogStartOffset = p.log.LogStartOffset()
+	if err == nil {
+		p.notify()
+	}
+	return res, err
+}
+
+func validate(b record.Batch, cfg *Config) error {
+	if err := b.ValidateProduce(); err != nil {
+		return err
+	}
+	if len(b) > int(cfg.MaxMessageBytes) {
+		return fmt.Errorf("%w: %d bytes > %d", ErrMessageTooLarge, len(b), cfg.MaxMessageBytes)
+	}
+	if b.IsControl() {
+		return fmt.Errorf("%w: clients may not write control batches", ErrInvalidRecord)
+	}
+	if b.IsTransactional() {
+		return ErrTransactionalBatch
+	}
+	return nil
+}
+
+func (p *Partition) appendLocked(batches []record.Batch, cfg *Config, now time.Time, res *AppendResult) error {
+	for i, b := range batches {
+		dup, isDup, err := p.producers.check(b)
+		if err != nil {
+			return err
+		}
+		if isDup {
+			if i == 0 {
+				res.BaseOffset = dup.firstOffset
+			}
+			continue
+		}
+		if cfg.LogAppendTime {
+			res.LogAppendTime = now.UnixMilli()
+			b.SetLogAppendTime(res.LogAppendTime)
+		}
+		first, _, err := p.log.Append(b, p.leaderEpoch)
+		if err != nil {
+			return err
+		}
+		if res.BaseOffset < 0 {
+			res.BaseOffset = first
+		}
+		p.producers.update(b)
+	}
+	return nil
+}
+
+// HighWatermark is the offset below which records are committed (see doc.go).
+func (p *Partition) HighWatermark() int64 { return p.log.LogEndOffset() }
+
+// LogStartOffset is the first offset still in the log.
+func (p *Partition) LogStartOffset() int64 { return p.log.LogStartOffset() }
+
+// LogEndOffset is the offset the next record will get.
+func (p *Partition) LogEndOffset() int64 { return p.log.LogEndOffset() }
+
+// LeaderEpoch is the current leader epoch.
+func (p *Partition) LeaderEpoch() int32 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.leaderEpoch
+}
+
+// Read returns whole batches from offset, bounded by the high watermark.
+func (p *Partition) Read(offset int64, maxBytes int32, minOneBatch bool) ([]byte, error) {
+	return p.log.Read(offset, maxBytes, p.HighWatermark(), minOneBatch)
+}
+
+// Watch registers ch to receive a non-blocking send whenever the high
+// watermark moves. ch should have a buffer of one.
+func (p *Partition) Watch(ch chan<- struct{}) {
+	p.watchMu.Lock()
+	p.watchers[ch] = struct{}{}
+	p.watchMu.Unlock()
+}
+
+// Unwatch removes ch.
+func (p *Partition) Unwatch(ch chan<- struct{}) {
+	p.watchMu.Lock()
+	delete(p.watchers, ch)
+	p.watchMu.Unlock()
+}
+
+func (p *Partition) notify() {
+	p.watchMu.Lock()
+	for ch := range p.watchers {
+		select {
+		case ch <- struct{}{}:
+		default:
+		}
+	}
+	p.watchMu.Unlock()
+}
+
+// DeleteRecordsBefore advances the log start offset (DeleteRecords). offset
+// -1 means the high watermark.
+func (p *Partition) DeleteRecordsBefore(offset int64) (int64, error) {
+	hw := p.HighWatermark()
+	if offset == -1 {
+		offset = hw
+	}
+	if offset < 0 || offset > hw {
+		return -1, fmt.Errorf("%w: %d is not in [0, %d]", ErrOffsetOutOfRange, offset, hw)
+	}
+	if offset > p.log.LogStartOffset() {
+		if err := p.log.DeleteRecordsBefore(offset); err != nil {
+			return -1, err
+		}
+	}
+	return p.log.LogStartOffset(), nil
+}
+
+// Checkpoint writes a producer-state snapshot at the log end offset.
+func (p *Partition) Checkpoint() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.log.WriteSnapshot(p.log.LogEndOffset(), p.producers.encode())
+}

@@ -1,0 +1,164 @@
+package record
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"sync"
+
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/snappy"
+	"github.com/klauspost/compress/zstd"
+	"github.com/pierrec/lz4/v4"
+)
+
+// MaxUncompressedBytes caps what one batch may decompress to, so that a small
+// compressed batch cannot make the broker allocate without bound.
+var MaxUncompressedBytes = 128 << 20
+
+// xerialMagic opens snappy data framed by Java's snappy-java
+// (SnappyOutputStream): magic, version int32, compatible version int32, then
+// blocks of int32 length + raw snappy block.
+var xerialMagic = []byte{0x82, 'S', 'N', 'A', 'P', 'P', 'Y', 0}
+
+const xerialHeaderSize = 16
+
+var (
+	zstdDecoder = sync.OnceValue(func() *zstd.Decoder {
+		d, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(0),
+			zstd.WithDecoderMaxMemory(uint64(MaxUncompressedBytes)))
+		if err != nil {
+			panic(fmt.Sprintf("zstd decoder: %v", err))
+		}
+		return d
+	})
+	zstdEncoder = sync.OnceValue(func() *zstd.Encoder {
+		e, err := zstd.NewWriter(nil, zstd.WithEncoderConcurrency(1))
+		if err != nil {
+			panic(fmt.Sprintf("zstd encoder: %v", err))
+		}
+		return e
+	})
+)
+
+// decompress returns the uncompressed records of a batch body.
+func decompress(c Codec, src []byte) ([]byte, error) {
+	var out []byte
+	var err error
+	switch c {
+	case CodecNone:
+		return src, nil
+	case CodecGzip:
+		out, err = decompressGzip(src)
+	case CodecSnappy:
+		out, err = decompressSnappy(src)
+	case CodecLZ4:
+		out, err = readAllLimited(lz4.NewReader(bytes.NewReader(src)))
+	case CodecZstd:
+		out, err = zstdDecoder().DecodeAll(src, nil)
+	default:
+		err = fmt.Errorf("unknown codec %d", c)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: %v", ErrInvalid, c, err)
+	}
+	return out, nil
+}
+
+func decompressGzip(src []byte) ([]byte, error) {
+	r, err := gzip.NewReader(bytes.NewReader(src))
+	if err != nil {
+		return nil, err
+	}
+	return readAllLimited(r)
+}
+
+// readAllLimited reads r to the end, failing past MaxUncompressedBytes. The
+// buffer grows with the data actually produced.
+func readAllLimited(r io.Reader) ([]byte, error) {
+	var buf bytes.Buffer
+	n, err := buf.ReadFrom(io.LimitReader(r, int64(MaxUncompressedBytes)+1))
+	if err != nil {
+		return nil, err
+	}
+	if n > int64(MaxUncompressedBytes) {
+		return nil, fmt.Errorf("more than %d bytes uncompressed", MaxUncompressedBytes)
+	}
+	return buf.Bytes(), nil
+}
+
+func decompressSnappy(src []byte) ([]byte, error) {
+	if !bytes.HasPrefix(src, xerialMagic) {
+		return decodeSnappyBlock(nil, src)
+	}
+	if len(src) < xerialHeaderSize {
+		return nil, fmt.Errorf("xerial header truncated")
+	}
+	var out []byte
+	var err error
+	for p := src[xerialHeaderSize:]; len(p) > 0; {
+		if len(p) < 4 {
+			return nil, fmt.Errorf("xerial block length truncated")
+		}
+		n := binary.BigEndian.Uint32(p)
+		if uint64(n) > uint64(len(p)-4) {
+			return nil, fmt.Errorf("xerial block of %d bytes truncated", n)
+		}
+		if out, err = decodeSnappyBlock(out, p[4:4+n]); err != nil {
+			return nil, err
+		}
+		p = p[4+n:]
+	}
+	return out, nil
+}
+
+// decodeSnappyBlock appends the decoding of one raw snappy block to dst.
+func decodeSnappyBlock(dst, block []byte) ([]byte, error) {
+	n, err := snappy.DecodedLen(block)
+	if err != nil {
+		return nil, err
+	}
+	if n > MaxUncompressedBytes-len(dst) {
+		return nil, fmt.Errorf("more than %d bytes uncompressed", MaxUncompressedBytes)
+	}
+	// A valid block expands at most ~ 64x (copies of length 64 per 2-byte tag);
+	// refuse a declared length that the input cannot justify.
+	if n > 64*len(block)+64 {
+		return nil, fmt.Errorf("declared length %d too large for %d-byte block", n, len(block))
+	}
+	out, err := snappy.Decode(nil, block)
+	if err != nil {
+		return nil, err
+	}
+	return append(dst, out...), nil
+}
+
+// compress compresses the records of a batch body with codec c.
+func compress(c Codec, src []byte) ([]byte, error) {
+	switch c {
+	case CodecNone:
+		return src, nil
+	case CodecGzip:
+		return compressStream(src, func(w io.Writer) io.WriteCloser { return gzip.NewWriter(w) })
+	case CodecSnappy:
+		return snappy.Encode(nil, src), nil
+	case CodecLZ4:
+		return compressStream(src, func(w io.Writer) io.WriteCloser { return lz4.NewWriter(w) })
+	case CodecZstd:
+		return zstdEncoder().EncodeAll(src, nil), nil
+	}
+	return nil, fmt.Errorf("%w: unknown codec %d", ErrInvalid, c)
+}
+
+func compressStream(src []byte, newWriter func(io.Writer) io.WriteCloser) ([]byte, error) {
+	var buf bytes.Buffer
+	w := newWriter(&buf)
+	if _, err := w.Write(src); err != nil {
+		return nil, err
+	}
+	if err := w.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}

@@ -1,0 +1,37 @@
+// Package record handles Kafka record batches (format v2, magic 2) as bytes.
+//
+// A Batch is a byte slice holding exactly one batch as it travels on the wire
+// and lies on disk. Accessors read the 61-byte header in place; the broker
+// patches only the base offset and the partition leader epoch, which lie
+// outside the CRC, so a stored batch stays byte-identical to what the
+// producer sent:
+//
+//	offset  size  field
+//	 0       8    baseOffset
+//	 8       4    batchLength            bytes after this field
+//	12       4    partitionLeaderEpoch
+//	16       1    magic                  2
+//	17       4    crc                    CRC32C of bytes [21, end)
+//	21       2    attributes             bits 0-2 codec, 3 timestampType,
+//	                                     4 transactional, 5 control,
+//	                                     6 hasDeleteHorizonMs
+//	23       4    lastOffsetDelta
+//	27       8    baseTimestamp
+//	35       8    maxTimestamp
+//	43       8    producerId
+//	51       2    producerEpoch
+//	53       4    baseSequence
+//	57       4    recordsCount
+//	61       -    records (compressed as a whole when codec != none)
+//
+// Each record is varint-framed (zigzag varints as in Kafka):
+//
+//	length varint, attributes int8, timestampDelta varlong, offsetDelta varint,
+//	keyLength varint, key, valueLength varint, value,
+//	headerCount varint, then per header: keyLength, key, valueLength, value
+//
+// Validate, ValidateProduce and Split look only at headers and never
+// decompress: they are for the hot paths. Records decompresses and decodes,
+// and is for compaction, tests and tools. Nothing here allocates on the word
+// of a length field more than the bytes actually present justify.
+package record

@@ -1,0 +1,60 @@
+package record
+
+import (
+	"testing"
+)
+
+func fuzzSeeds(f *testing.F) {
+	for _, c := range allCodecs {
+		b, err := Build(BatchSpec{ProducerID: -1, BaseSequence: -1, Codec: c, Records: sampleRecords(4)})
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add([]byte(b))
+	}
+	f.Add([]byte{})
+	f.Add(make([]byte, HeaderSize))
+}
+
+// FuzzValidate proves that Validate never panics and accepts only well-framed batches.
+func FuzzValidate(f *testing.F) {
+	fuzzSeeds(f)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		b := Batch(data)
+		if b.Validate() == nil && int(b.BatchLength())+12 != len(b) {
+			t.Fatal("accepted a batch whose length field disagrees")
+		}
+		_ = b.ValidateProduce()
+	})
+}
+
+// FuzzSplit proves that Split never panics and its batches tile the input.
+func FuzzSplit(f *testing.F) {
+	fuzzSeeds(f)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		bs, err := Split(data)
+		n := 0
+		for _, b := range bs {
+			n += len(b)
+		}
+		if err == nil && n != len(data) {
+			t.Fatalf("batches cover %d of %d bytes", n, len(data))
+		}
+	})
+}
+
+// FuzzRecords proves that decoding arbitrary (CRC-fixed) batches never panics or allocates without bound.
+func FuzzRecords(f *testing.F) {
+	fuzzSeeds(f)
+	MaxUncompressedBytes = 4 << 20
+	f.Fuzz(func(t *testing.T, data []byte) {
+		b := Batch(data)
+		if len(b) >= HeaderSize {
+			b.updateCRC() // reach the decoder, not just the CRC check
+		}
+		rs, err := b.Records()
+		if err == nil && len(rs) != int(b.NumRecords()) {
+			t.Fatalf("decoded %d records, header says %d", len(rs), b.NumRecords())
+		}
+	})
+}

@@ -1,0 +1,266 @@
+package record
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"math"
+	"reflect"
+	"testing"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+var allCodecs = []Codec{CodecNone, CodecGzip, CodecSnappy, CodecLZ4, CodecZstd}
+
+func sampleRecords(n int) []Record {
+	rs := make([]Record, n)
+	for i := range rs {
+		rs[i] = Record{
+			Timestamp: 1_700_000_000_000 + int64(i*7%5),
+			Key:       []byte(fmt.Sprintf("key-%d", i)),
+			Value:     bytes.Repeat([]byte{byte(i)}, i*3),
+		}
+		if i%3 == 0 {
+			rs[i].Key = nil
+			rs[i].Headers = []Header{{Key: "h", Value: []byte("v")}, {Key: "", Value: nil}}
+		}
+	}
+	return rs
+}
+
+func mustBuild(t testing.TB, spec BatchSpec) Batch {
+	t.Helper()
+	b, err := Build(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func withOffsets(rs []Record, base int64) []Record {
+	out := append([]Record(nil), rs...)
+	for i := range out {
+		out[i].Offset = base + int64(i)
+	}
+	return out
+}
+
+// TestBuildRoundTrip proves that Build output validates and decodes to the same records for every codec.
+func TestBuildRoundTrip(t *testing.T) {
+	for _, c := range allCodecs {
+		t.Run(c.String(), func(t *testing.T) {
+			rs := sampleRecords(20)
+			b := mustBuild(t, BatchSpec{BaseOffset: 100, ProducerID: 7, ProducerEpoch: 2, BaseSequence: 5, Codec: c, Records: rs})
+			if err := b.ValidateProduce(); err != nil {
+				t.Fatal(err)
+			}
+			got, err := b.Records()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := withOffsets(rs, 100); !reflect.DeepEqual(got, want) {
+				t.Fatalf("records differ:\n got %+v\nwant %+v", got, want)
+			}
+			checkHeader(t, b, c)
+		})
+	}
+}
+
+func checkHeader(t *testing.T, b Batch, c Codec) {
+	t.Helper()
+	if b.Codec() != c || b.NumRecords() != 20 || b.LastOffset() != 119 || b.ProducerID() != 7 ||
+		b.ProducerEpoch() != 2 || b.BaseSequence() != 5 || b.LastSequence() != 24 || b.Magic() != 2 ||
+		b.BaseTimestamp() != 1_700_000_000_000 || b.MaxTimestamp() != 1_700_000_000_004 {
+		t.Fatalf("bad header fields: %v", b[:HeaderSize])
+	}
+}
+
+// TestPatchOutsideCRC proves that base offset and leader epoch patches keep the CRC valid, and SetLogAppendTime recomputes it.
+func TestPatchOutsideCRC(t *testing.T) {
+	b := mustBuild(t, BatchSpec{ProducerID: -1, ProducerEpoch: -1, BaseSequence: -1, Records: sampleRecords(3)})
+	b.SetBaseOffset(1 << 40)
+	b.SetPartitionLeaderEpoch(9)
+	if err := b.Validate(); err != nil || b.BaseOffset() != 1<<40 || b.PartitionLeaderEpoch() != 9 {
+		t.Fatalf("err %v offset %d epoch %d", err, b.BaseOffset(), b.PartitionLeaderEpoch())
+	}
+	b.SetLogAppendTime(42)
+	if err := b.Validate(); err != nil || !b.LogAppendTime() || b.MaxTimestamp() != 42 {
+		t.Fatalf("err %v lat %v max %d", err, b.LogAppendTime(), b.MaxTimestamp())
+	}
+	if b.LastSequence() != -1 {
+		t.Fatalf("last sequence %d", b.LastSequence())
+	}
+}
+
+// TestLastSequenceWraps proves that sequences wrap past MaxInt32 to 0 as in Kafka.
+func TestLastSequenceWraps(t *testing.T) {
+	b := mustBuild(t, BatchSpec{ProducerID: 1, BaseSequence: math.MaxInt32 - 1, Records: sampleRecords(4)})
+	if got := b.LastSequence(); got != 1 {
+		t.Fatalf("LastSequence = %d, want 1", got)
+	}
+}
+
+// TestValidateRejects proves that each kind of damage maps to the right sentinel error.
+func TestValidateRejects(t *testing.T) {
+	good := mustBuild(t, BatchSpec{ProducerID: -1, BaseSequence: -1, Records: sampleRecords(5)})
+	cases := []struct {
+		name   string
+		mutate func(b Batch) Batch
+		want   error
+	}{
+		{"flipped record byte", func(b Batch) Batch { b[len(b)-1] ^= 1; return b }, ErrCorrupt},
+		{"flipped crc", func(b Batch) Batch { b[offCRC] ^= 1; return b }, ErrCorrupt},
+		{"magic 1", func(b Batch) Batch { b[offMagic] = 1; return b }, ErrUnsupportedMagic},
+		{"short", func(b Batch) Batch { return b[:HeaderSize-1] }, ErrInvalid},
+		{"truncated", func(b Batch) Batch { return b[:len(b)-1] }, ErrInvalid},
+		{"codec 5", func(b Batch) Batch { b[offAttributes+1] |= 5; b.updateCRC(); return b }, ErrInvalid},
+		{"negative count", func(b Batch) Batch { putI32(b, offRecordsCount, -1); return b }, ErrInvalid},
+		{"count above delta", func(b Batch) Batch { putI32(b, offRecordsCount, 6); return b }, ErrInvalid},
+		{"huge count", func(b Batch) Batch {
+			putI32(b, offRecordsCount, math.MaxInt32)
+			putI32(b, offLastOffsetDelta, math.MaxInt32)
+			return b
+		}, ErrInvalid},
+	}
+	for _, tc := range cases {
+		b := tc.mutate(append(Batch(nil), good...))
+		if err := b.Validate(); !errors.Is(err, tc.want) {
+			t.Errorf("%s: err = %v, want %v", tc.name, err, tc.want)
+		}
+	}
+}
+
+func putI32(b Batch, off int, v int32) {
+	binary.BigEndian.PutUint32(b[off:], uint32(v))
+	b.updateCRC()
+}
+
+// TestValidateProduceCountRule proves that compacted-style gaps pass Validate but fail ValidateProduce.
+func TestValidateProduceCountRule(t *testing.T) {
+	b := mustBuild(t, BatchSpec{ProducerID: -1, BaseSequence: -1, Records: sampleRecords(5)})
+	putI32(b, offLastOffsetDelta, 9)
+	if err := b.Validate(); err != nil {
+		t.Fatalf("Validate: %v", err)
+	}
+	if err := b.ValidateProduce(); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("ValidateProduce: %v", err)
+	}
+}
+
+// TestSplit proves that Split cuts concatenated batches and reports a truncated tail.
+func TestSplit(t *testing.T) {
+	var buf []byte
+	for i := range 3 {
+		buf = append(buf, mustBuild(t, BatchSpec{BaseOffset: int64(i * 5), Records: sampleRecords(5)})...)
+	}
+	bs, err := Split(buf)
+	if err != nil || len(bs) != 3 || bs[2].BaseOffset() != 10 {
+		t.Fatalf("Split: %d batches, %v", len(bs), err)
+	}
+	last := len(bs[2])
+	bs, err = Split(buf[:len(buf)-3])
+	if !errors.Is(err, ErrInvalid) || len(bs) != 2 {
+		t.Fatalf("truncated Split: %d batches, %v", len(bs), err)
+	}
+	if _, err := Split(buf[:len(buf)-last+5]); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("header-truncated Split: %v", err)
+	}
+}
+
+// TestXerialSnappy proves that snappy data in Java's xerial framing decodes.
+func TestXerialSnappy(t *testing.T) {
+	rs := sampleRecords(10)
+	raw := appendRecords(nil, rs)
+	framed := append([]byte(nil), xerialMagic...)
+	framed = binary.BigEndian.AppendUint32(framed, 1)
+	framed = binary.BigEndian.AppendUint32(framed, 1)
+	for _, chunk := range [][]byte{raw[:len(raw)/2], raw[len(raw)/2:]} {
+		c, _ := compress(CodecSnappy, chunk)
+		framed = binary.BigEndian.AppendUint32(framed, uint32(len(c)))
+		framed = append(framed, c...)
+	}
+	b := mustBuild(t, BatchSpec{Codec: CodecSnappy, Records: rs})
+	b = append(b[:HeaderSize], framed...)
+	binary.BigEndian.PutUint32(b[offBatchLength:], uint32(len(b)-lengthFieldEnd))
+	b.updateCRC()
+	got, err := b.Records()
+	if err != nil || !reflect.DeepEqual(got, withOffsets(rs, 0)) {
+		t.Fatalf("xerial decode: %v", err)
+	}
+}
+
+// kmsgBatch encodes rs with franz-go's kmsg types and compressor, independently of Build.
+func kmsgBatch(t *testing.T, rs []Record, codec kgo.CompressionCodec) []byte {
+	var raw []byte
+	for i, r := range rs {
+		kr := kmsg.Record{TimestampDelta64: r.Timestamp - rs[0].Timestamp, OffsetDelta: int32(i), Key: r.Key, Value: r.Value}
+		for _, h := range r.Headers {
+			kr.Headers = append(kr.Headers, kmsg.Header{Key: h.Key, Value: h.Value})
+		}
+		kr.Length = int32(len(kr.AppendTo(nil)) - 1)
+		raw = kr.AppendTo(raw)
+	}
+	comp, err := kgo.DefaultCompressor(codec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, ctype := raw, kgo.CodecNone
+	if comp != nil { // nil for no compression
+		body, ctype = comp.Compress(new(bytes.Buffer), raw)
+	}
+	kb := kmsg.RecordBatch{
+		FirstOffset: 0, Magic: 2, Attributes: int16(ctype), LastOffsetDelta: int32(len(rs) - 1),
+		FirstTimestamp: rs[0].Timestamp, MaxTimestamp: rs[0].Timestamp + 4, ProducerID: -1, ProducerEpoch: -1,
+		FirstSequence: -1, NumRecords: int32(len(rs)), Records: body,
+	}
+	kb.Length = int32(HeaderSize - lengthFieldEnd + len(body))
+	out := kb.AppendTo(nil)
+	kb.CRC = int32(crc32.Checksum(out[offAttributes:], crc32.MakeTable(crc32.Castagnoli)))
+	return kb.AppendTo(nil)
+}
+
+// TestFranzGoBatches proves that batches encoded and compressed by franz-go validate and decode to the same values.
+func TestFranzGoBatches(t *testing.T) {
+	codecs := []kgo.CompressionCodec{kgo.NoCompression(), kgo.GzipCompression(), kgo.SnappyCompression(), kgo.Lz4Compression(), kgo.ZstdCompression()}
+	rs := sampleRecords(20)
+	for i := range rs {
+		rs[i].Timestamp = rs[0].Timestamp + int64(i%5)
+	}
+	for i, c := range codecs {
+		b := Batch(kmsgBatch(t, rs, c))
+		if b.Codec() != allCodecs[i] {
+			t.Fatalf("franz-go wrote codec %v, want %v", b.Codec(), allCodecs[i])
+		}
+		if err := b.ValidateProduce(); err != nil {
+			t.Fatalf("codec %v: %v", b.Codec(), err)
+		}
+		got, err := b.Records()
+		if err != nil || !reflect.DeepEqual(got, withOffsets(rs, 0)) {
+			t.Fatalf("codec %v: decode mismatch, err %v", b.Codec(), err)
+		}
+	}
+}
+
+// TestBuildReadByFranzGo proves that franz-go's decompressor and kmsg decoder read what Build writes.
+func TestBuildReadByFranzGo(t *testing.T) {
+	rs := sampleRecords(20)
+	for _, c := range allCodecs {
+		b := mustBuild(t, BatchSpec{ProducerID: -1, BaseSequence: -1, Codec: c, Records: rs})
+		var kb kmsg.RecordBatch
+		if err := kb.ReadFrom(b); err != nil {
+			t.Fatal(err)
+		}
+		raw, err := kgo.DefaultDecompressor().Decompress(kb.Records, kgo.CompressionCodecType(c))
+		if err != nil {
+			t.Fatalf("%v: %v", c, err)
+		}
+		var kr kmsg.Record
+		if err := kr.ReadFrom(raw); err != nil || kr.OffsetDelta != 0 || string(kr.Value) != "" {
+			t.Fatalf("%v: first record %+v, %v", c, kr, err)
+		}
+	}
+}

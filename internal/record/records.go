@@ -1,0 +1,156 @@
+package record
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+)
+
+// Header is a record header.
+type Header struct {
+	Key   string
+	Value []byte
+}
+
+// Record is one decoded record. Key and Value are nil when their length is -1.
+type Record struct {
+	Offset    int64 // absolute: BaseOffset + offsetDelta
+	Timestamp int64 // absolute: BaseTimestamp + timestampDelta
+	Key       []byte
+	Value     []byte
+	Headers   []Header
+}
+
+// Records decompresses and decodes every record of a validated batch. It is
+// for compaction, tools and tests, not the hot paths. Key, Value and header
+// values alias the decompressed buffer (or the batch when uncompressed).
+func (b Batch) Records() ([]Record, error) {
+	if err := b.validateFraming(); err != nil {
+		return nil, err
+	}
+	if err := b.validateFields(); err != nil {
+		return nil, err
+	}
+	data, err := decompress(b.Codec(), b[HeaderSize:])
+	if err != nil {
+		return nil, err
+	}
+	n := int(b.NumRecords())
+	if n > len(data)/minRecordSize {
+		return nil, fmt.Errorf("%w: %d records cannot fit in %d bytes", ErrInvalid, n, len(data))
+	}
+	d := decoder{buf: data}
+	out := make([]Record, n)
+	for i := range out {
+		if out[i], err = d.record(b.BaseOffset(), b.BaseTimestamp()); err != nil {
+			return nil, fmt.Errorf("record %d: %w", i, err)
+		}
+		if b.LogAppendTime() { // every record carries the broker's append time
+			out[i].Timestamp = b.MaxTimestamp()
+		}
+	}
+	if len(d.buf) != 0 {
+		return nil, fmt.Errorf("%w: %d bytes after the last record", ErrInvalid, len(d.buf))
+	}
+	return out, nil
+}
+
+// decoder consumes varint-framed record fields from buf. The first error
+// sticks; later reads return zero values.
+type decoder struct {
+	buf []byte
+	err error
+}
+
+func (d *decoder) fail(format string, args ...any) {
+	if d.err == nil {
+		d.err = fmt.Errorf("%w: "+format, append([]any{ErrInvalid}, args...)...)
+	}
+	d.buf = nil
+}
+
+func (d *decoder) varlong() int64 {
+	v, n := binary.Varint(d.buf)
+	if n <= 0 {
+		d.fail("bad varint")
+		return 0
+	}
+	d.buf = d.buf[n:]
+	return v
+}
+
+func (d *decoder) varint() int32 {
+	v := d.varlong()
+	if v < math.MinInt32 || v > math.MaxInt32 {
+		d.fail("varint %d out of int32 range", v)
+		return 0
+	}
+	return int32(v)
+}
+
+func (d *decoder) int8() int8 {
+	if len(d.buf) < 1 {
+		d.fail("truncated")
+		return 0
+	}
+	v := int8(d.buf[0])
+	d.buf = d.buf[1:]
+	return v
+}
+
+// bytes reads a varint length and that many bytes; -1 yields nil.
+func (d *decoder) bytes() []byte {
+	n := d.varint()
+	if n == -1 || d.err != nil {
+		return nil
+	}
+	if n < 0 || int(n) > len(d.buf) {
+		d.fail("length %d with %d bytes left", n, len(d.buf))
+		return nil
+	}
+	v := d.buf[:n:n]
+	d.buf = d.buf[n:]
+	return v
+}
+
+func (d *decoder) record(baseOffset, baseTimestamp int64) (Record, error) {
+	length := d.varint()
+	if d.err == nil && (length < 0 || int(length) > len(d.buf)) {
+		d.fail("record length %d with %d bytes left", length, len(d.buf))
+	}
+	if d.err != nil {
+		return Record{}, d.err
+	}
+	body := decoder{buf: d.buf[:length]}
+	d.buf = d.buf[length:]
+	r := body.recordBody(baseOffset, baseTimestamp)
+	if body.err == nil && len(body.buf) != 0 {
+		body.fail("%d bytes left in record", len(body.buf))
+	}
+	return r, body.err
+}
+
+func (d *decoder) recordBody(baseOffset, baseTimestamp int64) Record {
+	var r Record
+	d.int8() // attributes: unused in v2
+	r.Timestamp = baseTimestamp + d.varlong()
+	r.Offset = baseOffset + int64(d.varint())
+	r.Key = d.bytes()
+	r.Value = d.bytes()
+	count := d.varint()
+	if count < 0 || int(count) > len(d.buf)/2 {
+		d.fail("%d headers in %d bytes", count, len(d.buf))
+		return r
+	}
+	if count > 0 {
+		r.Headers = make([]Header, count)
+	}
+	for i := range r.Headers {
+		key := d.bytes()
+		if key == nil && d.err == nil {
+			d.fail("null header key")
+		}
+		r.Headers[i] = Header{Key: string(key), Value: d.bytes()}
+	}
+	return r
+}

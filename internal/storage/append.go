@@ -1,0 +1,168 @@
+package storage
+
+import (
+	"fmt"
+	"time"
+
+	"gregor/internal/record"
+)
+
+// Append assigns offsets from LogEndOffset by patching the batch's base
+// offset, stamps leaderEpoch, writes it, indexes it, rolls if needed, applies
+// the flush-by-count policy and records a new leader epoch. The caller has
+// validated the batch. It returns the batch's first and last offset.
+func (l *Log) Append(b record.Batch, leaderEpoch int32) (first, last int64, err error) {
+	return l.AppendBatches([]record.Batch{b}, leaderEpoch)
+}
+
+// AppendBatches appends several batches as a loop of Append would, with one
+// write per segment they land in. It returns the first offset of the first
+// batch and the last offset of the last.
+func (l *Log) AppendBatches(bs []record.Batch, leaderEpoch int32) (first, last int64, err error) {
+	l.writeMu.Lock()
+	defer l.writeMu.Unlock()
+	if l.isClosed() {
+		return 0, 0, ErrClosed
+	}
+	first = l.LogEndOffset()
+	for len(bs) > 0 {
+		n, err := l.appendRun(bs, leaderEpoch)
+		if err != nil {
+			return 0, 0, err
+		}
+		bs = bs[n:]
+	}
+	return first, l.LogEndOffset() - 1, l.maybeFlushByCount()
+}
+
+func (l *Log) isClosed() bool {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	return l.closed
+}
+
+// appendRun writes the longest prefix of bs that fits in one segment (after a
+// roll if the first does not fit) and returns how many batches it wrote.
+func (l *Log) appendRun(bs []record.Batch, epoch int32) (int, error) {
+	next := l.LogEndOffset()
+	now := l.now()
+	seg := l.active()
+	if !seg.fits(int64(len(bs[0])), next+int64(bs[0].LastOffsetDelta()), l.cfg, now) {
+		if err := l.roll(next); err != nil {
+			return 0, err
+		}
+		seg = l.active()
+	}
+	n, total := 0, int64(0)
+	for _, b := range bs {
+		if n > 0 && !seg.fits(total+int64(len(b)), next+int64(b.LastOffsetDelta()), l.cfg, now) {
+			break
+		}
+		b.SetBaseOffset(next)
+		b.SetPartitionLeaderEpoch(epoch)
+		next = b.NextOffset()
+		total += int64(len(b))
+		n++
+	}
+	return n, l.write(seg, bs[:n], total, epoch)
+}
+
+// write puts the batches at the end of seg in one pwrite, then publishes them.
+func (l *Log) write(seg *segment, bs []record.Batch, total int64, epoch int32) error {
+	data := []byte(bs[0])
+	if len(bs) > 1 {
+		data = make([]byte, 0, total)
+		for _, b := range bs {
+			data = append(data, b...)
+		}
+	}
+	pos := seg.size
+	if pos == 0 {
+		seg.created = l.now() // log.roll.ms counts from the first batch
+	}
+	if _, err := seg.f.WriteAt(data, pos); err != nil {
+		seg.f.Truncate(pos)
+		return fmt.Errorf("append to %s: %w", seg.path(".log"), err)
+	}
+	return l.publish(seg, bs, pos, epoch)
+}
+
+func (l *Log) publish(seg *segment, bs []record.Batch, pos int64, epoch int32) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	first := bs[0].BaseOffset()
+	for _, b := range bs {
+		seg.indexBatch(b, pos, l.cfg)
+		pos += int64(len(b))
+		l.unflushed += int64(b.NumRecords())
+	}
+	if l.firstUnflushed.IsZero() {
+		l.firstUnflushed = l.now()
+	}
+	l.logEndOffset = seg.nextOffset
+	return l.epochs.assign(epoch, first)
+}
+
+// roll seals the active segment and starts a new one at offset.
+func (l *Log) roll(offset int64) error {
+	old := l.active()
+	if err := old.seal(); err != nil {
+		return err
+	}
+	s, err := newSegment(l.dir, offset, l.now())
+	if err != nil {
+		return err
+	}
+	l.mu.Lock()
+	l.segments = append(l.segments, s)
+	l.mu.Unlock()
+	return nil
+}
+
+func (l *Log) maybeFlushByCount() error {
+	l.mu.RLock()
+	due := l.cfg.flushByCount() && l.unflushed >= l.cfg.FlushIntervalMessages
+	l.mu.RUnlock()
+	if !due {
+		return nil
+	}
+	return l.flushLocked()
+}
+
+// Flush fsyncs the segments and indexes holding unflushed data and advances
+// the recovery point to LogEndOffset.
+func (l *Log) Flush() error {
+	l.writeMu.Lock()
+	defer l.writeMu.Unlock()
+	if l.isClosed() {
+		return ErrClosed
+	}
+	return l.flushLocked()
+}
+
+// flushLocked needs writeMu.
+func (l *Log) flushLocked() error {
+	l.mu.RLock()
+	end, rp := l.logEndOffset, l.recoveryPoint
+	segs := l.segments[l.segmentFor(rp):]
+	l.mu.RUnlock()
+	for _, s := range segs {
+		if err := s.writeIndexes(true); err != nil {
+			return err
+		}
+		if err := s.f.Sync(); err != nil {
+			return fmt.Errorf("fsync %s: %w", s.path(".log"), err)
+		}
+	}
+	l.mu.Lock()
+	l.recoveryPoint, l.unflushed, l.firstUnflushed = end, 0, time.Time{}
+	l.mu.Unlock()
+	return nil
+}
+
+// unflushedSince is the time of the oldest append not yet fsynced.
+func (l *Log) unflushedSince() time.Time {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	return l.firstUnflushed
+}

@@ -1,0 +1,45 @@
+package storage
+
+import (
+	"errors"
+	"math"
+)
+
+var (
+	// ErrOffsetOutOfRange reports an offset outside [LogStartOffset, LogEndOffset].
+	ErrOffsetOutOfRange = errors.New("offset out of range")
+	// ErrClosed reports use of a closed Log or Manager.
+	ErrClosed = errors.New("log closed")
+)
+
+// Config holds the per-log settings, named after Kafka's topic configs.
+type Config struct {
+	SegmentBytes          int64 // log.segment.bytes (default 1 GiB)
+	SegmentMs             int64 // log.roll.ms (default 7 days)
+	IndexIntervalBytes    int32 // log.index.interval.bytes (default 4096)
+	MaxIndexSize          int32 // log.index.size.max.bytes (default 10 MiB)
+	FlushIntervalMessages int64 // log.flush.interval.messages; <=0 or MaxInt64 = never by count
+	FlushIntervalMs       int64 // log.flush.interval.ms; <=0 or MaxInt64 = never by time
+}
+
+// DefaultConfig returns Kafka's defaults.
+func DefaultConfig() Config {
+	return Config{
+		SegmentBytes:          1 << 30,
+		SegmentMs:             7 * 24 * 60 * 60 * 1000,
+		IndexIntervalBytes:    4096,
+		MaxIndexSize:          10 << 20,
+		FlushIntervalMessages: math.MaxInt64,
+		FlushIntervalMs:       math.MaxInt64,
+	}
+}
+
+func (c Config) flushByCount() bool {
+	return c.FlushIntervalMessages > 0 && c.FlushIntervalMessages != math.MaxInt64
+}
+
+func (c Config) flushByTime() bool {
+	return c.FlushIntervalMs > 0 && c.FlushIntervalMs != math.MaxInt64
+}
+
+func (c Config) maxIndexEntries() int { return max(int(c.MaxIndexSize)/offsetEntrySize, 1) }

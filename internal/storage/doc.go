@@ -1,0 +1,41 @@
+// Package storage is the log: segments, their offset and time indexes, the
+// Log of one partition, and the Manager of all log dirs. It knows nothing of
+// leaders, ISR or the protocol. The on-disk layout follows Kafka's:
+//
+//	<log.dir>/meta.properties                    version=1, cluster.id, node.id, directory.id
+//	<log.dir>/recovery-point-offset-checkpoint    "0\n<n>\n<topic> <partition> <offset>\n"...
+//	<log.dir>/<topic>-<partition>/
+//	    00000000000000000000.log       record batches v2 back to back, byte-identical to
+//	                                   what Append got except baseOffset and
+//	                                   partitionLeaderEpoch (outside the CRC)
+//	    00000000000000000000.index     entries: relOffset uint32 | position uint32 (big endian)
+//	                                   relOffset = batch last offset - segment base offset;
+//	                                   one entry when more than IndexIntervalBytes were
+//	                                   written since the previous one
+//	    00000000000000000000.timeindex entries: timestamp int64 | relOffset uint32; added at
+//	                                   index points (and on roll) when the segment's max
+//	                                   timestamp grew; every record up to relOffset has a
+//	                                   timestamp <= timestamp
+//	    leader-epoch-checkpoint        "0\n<n>\n<epoch> <startOffset>\n"...
+//	    partition.metadata             "version: 0\ntopic_id: <base64 uuid>\n"
+//	    log-start-offset               the log start offset in decimal (DeleteRecords)
+//	    <20-digit offset>.snapshot     opaque producer-state snapshots, newest two kept
+//
+// Indexes are append-only (not preallocated as Kafka does): entries live in
+// memory and the tail not yet on disk is appended on roll, flush and close.
+// They are therefore never trusted blindly: on open each is checked against
+// its log (whole entries, increasing, positions inside the file, the entry
+// at the recovery point naming the batch found there) and rebuilt by a scan
+// if anything is off.
+//
+// Recovery: every batch from the indexed position at or below the recovery
+// point to the end of each segment is re-validated (framing, magic, CRC32C,
+// increasing offsets). The first torn or corrupt batch and everything after
+// it in that segment is truncated and later segments are removed, so a
+// corrupt batch is never served. The Manager keeps recovery points in
+// recovery-point-offset-checkpoint (written every 60s and on Close); a
+// partition missing from it is fully validated.
+//
+// Concurrency: a Log serializes writers; readers locate data under a shared
+// lock and pread below the published segment size without it.
+package storage

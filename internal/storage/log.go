@@ -1,0 +1,254 @@
+package storage
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+const logStartOffsetFile = "log-start-offset"
+
+// Log is one partition's log: an ordered list of segments. It is safe for
+// concurrent use: writers (Append, truncation, Flush, Close) are serialized
+// by writeMu; readers take mu shared only to locate data, then pread below
+// the published size, so they never see a partially written batch.
+type Log struct {
+	dir    string
+	cfg    Config
+	now    func() time.Time
+	logger *slog.Logger
+
+	writeMu sync.Mutex // serializes writers; held for a whole append
+
+	mu             sync.RWMutex // guards the fields below
+	segments       []*segment   // by base offset; never empty while open
+	logStartOffset int64
+	logEndOffset   int64 // == active segment's nextOffset
+	recoveryPoint  int64 // everything below is fsynced
+	epochs         *epochCache
+	unflushed      int64     // records appended since the last flush
+	firstUnflushed time.Time // time of the oldest unflushed append; zero if none
+	closed         bool
+}
+
+// Open opens or creates the log in dir, validating every batch (recovery point 0).
+func Open(dir string, cfg Config, now func() time.Time, logger *slog.Logger) (*Log, error) {
+	return OpenAt(dir, 0, cfg, now, logger)
+}
+
+// OpenAt opens or creates the log in dir, re-validating batches at and after
+// recoveryPoint and truncating a torn or corrupt tail.
+func OpenAt(dir string, recoveryPoint int64, cfg Config, now func() time.Time, logger *slog.Logger) (*Log, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	l := &Log{dir: dir, cfg: cfg, now: now, logger: logger}
+	if err := l.load(recoveryPoint); err != nil {
+		l.closeFiles()
+		return nil, fmt.Errorf("open log %s: %w", dir, err)
+	}
+	return l, nil
+}
+
+func (l *Log) load(recoveryPoint int64) error {
+	bases, err := segmentBases(l.dir)
+	if err != nil {
+		return err
+	}
+	if err := l.openSegments(bases, recoveryPoint); err != nil {
+		return err
+	}
+	if l.epochs, err = loadEpochCache(l.dir); err != nil {
+		return err
+	}
+	l.logEndOffset = l.active().nextOffset
+	l.recoveryPoint = min(recoveryPoint, l.logEndOffset)
+	l.logStartOffset = max(l.segments[0].baseOffset, min(readLogStartOffset(l.dir), l.logEndOffset))
+	return l.epochs.truncateFromEnd(l.logEndOffset)
+}
+
+// segmentBases lists the base offsets of the .log files in dir, sorted, and
+// removes leftover temporary files.
+func segmentBases(dir string) ([]int64, error) {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	var bases []int64
+	for _, e := range ents {
+		name, ok := strings.CutSuffix(e.Name(), ".log")
+		if n, err := strconv.ParseInt(name, 10, 64); ok && err == nil && len(name) == 20 {
+			bases = append(bases, n)
+		}
+		if strings.HasSuffix(e.Name(), ".tmp") {
+			os.Remove(filepath.Join(dir, e.Name()))
+		}
+	}
+	sort.Slice(bases, func(i, j int) bool { return bases[i] < bases[j] })
+	return bases, nil
+}
+
+// openSegments opens and recovers each segment; after a truncation, later
+// segments are removed.
+func (l *Log) openSegments(bases []int64, recoveryPoint int64) error {
+	for i, base := range bases {
+		s, err := openSegmentFile(l.dir, base)
+		if err != nil {
+			return err
+		}
+		l.segments = append(l.segments, s)
+		s.created = l.now()
+		truncated, err := s.recover(recoveryPoint, l.cfg, l.logger)
+		if err != nil {
+			return err
+		}
+		if truncated && i+1 < len(bases) {
+			l.logger.Warn("removing segments after corrupt tail", "dir", l.dir, "from", bases[i+1])
+			return removeSegmentFiles(l.dir, bases[i+1:])
+		}
+	}
+	if len(l.segments) == 0 {
+		s, err := newSegment(l.dir, readLogStartOffset(l.dir), l.now())
+		if err != nil {
+			return err
+		}
+		l.segments = append(l.segments, s)
+	}
+	return nil
+}
+
+func removeSegmentFiles(dir string, bases []int64) error {
+	var errs []error
+	for _, b := range bases {
+		for _, ext := range []string{".log", ".index", ".timeindex"} {
+			if err := os.Remove(segmentName(dir, b, ext)); err != nil && !errors.Is(err, os.ErrNotExist) {
+				errs = append(errs, err)
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func readLogStartOffset(dir string) int64 {
+	data, err := os.ReadFile(filepath.Join(dir, logStartOffsetFile))
+	if err != nil {
+		return 0
+	}
+	n, err := strconv.ParseInt(strings.TrimSpace(string(data)), 10, 64)
+	if err != nil || n < 0 {
+		return 0
+	}
+	return n
+}
+
+func (l *Log) active() *segment { return l.segments[len(l.segments)-1] }
+
+// Dir is the partition directory.
+func (l *Log) Dir() string { return l.dir }
+
+// LogStartOffset is the first offset that may be read.
+func (l *Log) LogStartOffset() int64 {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	return l.logStartOffset
+}
+
+// LogEndOffset is the offset the next appended record will get.
+func (l *Log) LogEndOffset() int64 {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	return l.logEndOffset
+}
+
+// RecoveryPoint is the offset below which everything has been fsynced.
+func (l *Log) RecoveryPoint() int64 {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	return l.recoveryPoint
+}
+
+// Size is the number of bytes of all segments.
+func (l *Log) Size() int64 {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	var n int64
+	for _, s := range l.segments {
+		n += s.size
+	}
+	return n
+}
+
+// LatestEpoch is the newest leader epoch in the epoch cache, -1 if none.
+func (l *Log) LatestEpoch() int32 {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	return l.epochs.latest()
+}
+
+// EndOffsetForEpoch answers OffsetForLeaderEpoch: the largest epoch <= epoch
+// and the start offset of the next larger epoch (or LogEndOffset); -1, -1 if none.
+func (l *Log) EndOffsetForEpoch(epoch int32) (int32, int64) {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	return l.epochs.endOffsetFor(epoch, l.logEndOffset)
+}
+
+// Close writes the index tails and closes the files (no fsync: use Flush).
+func (l *Log) Close() error {
+	l.writeMu.Lock()
+	defer l.writeMu.Unlock()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return nil
+	}
+	l.closed = true
+	err := l.active().writeIndexes(false)
+	return errors.Join(err, l.closeFiles())
+}
+
+func (l *Log) closeFiles() error {
+	var errs []error
+	for _, s := range l.segments {
+		errs = append(errs, s.f.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// Delete closes the log and removes its directory.
+func (l *Log) Delete() error {
+	if err := l.Close(); err != nil {
+		return err
+	}
+	return os.RemoveAll(l.dir)
+}
+
+// segmentFor returns the index of the segment that may hold offset.
+func (l *Log) segmentFor(offset int64) int {
+	i := sort.Search(len(l.segments), func(i int) bool { return l.segments[i].baseOffset > offset })
+	return max(i-1, 0)
+}
+
+// SetConfig replaces the log's configuration (a topic config change). It
+// applies from the next append; existing segments are not rewritten.
+func (l *Log) SetConfig(cfg Config) {
+	l.writeMu.Lock()
+	l.mu.Lock()
+	l.cfg = cfg
+	l.mu.Unlock()
+	l.writeMu.Unlock()
+}
+
+// config returns the current configuration, for readers outside writeMu.
+func (l *Log) config() Config {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	return l.cfg
+}

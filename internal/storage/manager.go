@@ -1,0 +1,292 @@
+package storage
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"gregor/internal/kafka"
+)
+
+const (
+	recoveryPointFile     = "recovery-point-offset-checkpoint"
+	partitionMetadataFile = "partition.metadata"
+	checkpointInterval    = 60 * time.Second
+)
+
+// Manager owns the logs of all log dirs: it opens and recovers them at start,
+// creates and deletes them, and runs the time-based flusher and the
+// recovery-point checkpoint. Safe for concurrent use.
+type Manager struct {
+	dirs   []string
+	cfg    Config
+	now    func() time.Time
+	logger *slog.Logger
+
+	mu    sync.Mutex // guards the fields below
+	logs  map[kafka.TopicPartition]*Log
+	dirOf map[kafka.TopicPartition]string
+}
+
+// OpenManager opens every log dir, reads its recovery-point checkpoint and
+// recovers every <topic>-<partition> directory in it.
+func OpenManager(logDirs []string, cfg Config, now func() time.Time, logger *slog.Logger) (*Manager, error) {
+	m := &Manager{dirs: logDirs, cfg: cfg, now: now, logger: logger,
+		logs: map[kafka.TopicPartition]*Log{}, dirOf: map[kafka.TopicPartition]string{}}
+	for _, d := range logDirs {
+		if err := m.openDir(d); err != nil {
+			m.Close()
+			return nil, err
+		}
+	}
+	return m, nil
+}
+
+func (m *Manager) openDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	points, err := readRecoveryPoints(dir)
+	if err != nil {
+		return err
+	}
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	for _, e := range ents {
+		if err := m.openEntry(dir, e, points); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (m *Manager) openEntry(dir string, e os.DirEntry, points map[kafka.TopicPartition]int64) error {
+	path := filepath.Join(dir, e.Name())
+	if !e.IsDir() {
+		return nil
+	}
+	if strings.HasSuffix(e.Name(), "-delete") {
+		return os.RemoveAll(path)
+	}
+	tp, ok := parsePartitionDir(e.Name())
+	if !ok || strings.HasPrefix(tp.Topic, "__cluster_metadata") {
+		return nil // the metadata log belongs to the controller
+	}
+	l, err := OpenAt(path, points[tp], m.cfg, m.now, m.logger)
+	if err != nil {
+		return err
+	}
+	m.logs[tp], m.dirOf[tp] = l, dir
+	return nil
+}
+
+// parsePartitionDir splits "<topic>-<partition>" at the last dash.
+func parsePartitionDir(name string) (kafka.TopicPartition, bool) {
+	i := strings.LastIndexByte(name, '-')
+	if i <= 0 {
+		return kafka.TopicPartition{}, false
+	}
+	p, err := strconv.ParseInt(name[i+1:], 10, 32)
+	if err != nil || p < 0 {
+		return kafka.TopicPartition{}, false
+	}
+	return kafka.TopicPartition{Topic: name[:i], Partition: int32(p)}, true
+}
+
+func readRecoveryPoints(dir string) (map[kafka.TopicPartition]int64, error) {
+	lines, err := readCheckpoint(filepath.Join(dir, recoveryPointFile), 3)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[kafka.TopicPartition]int64, len(lines))
+	for _, f := range lines {
+		p, err1 := strconv.ParseInt(f[1], 10, 32)
+		o, err2 := strconv.ParseInt(f[2], 10, 64)
+		if err1 != nil || err2 != nil {
+			return nil, fmt.Errorf("%s: bad entry %v", recoveryPointFile, f)
+		}
+		out[kafka.TopicPartition{Topic: f[0], Partition: int32(p)}] = o
+	}
+	return out, nil
+}
+
+// Get returns the log of a partition.
+func (m *Manager) Get(topic string, partition int32) (*Log, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	l, ok := m.logs[kafka.TopicPartition{Topic: topic, Partition: partition}]
+	return l, ok
+}
+
+// Logs returns a copy of the partition -> log map.
+func (m *Manager) Logs() map[kafka.TopicPartition]*Log {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make(map[kafka.TopicPartition]*Log, len(m.logs))
+	for tp, l := range m.logs {
+		out[tp] = l
+	}
+	return out
+}
+
+// Create opens a new log in the log dir with the fewest partitions and writes
+// partition.metadata; it returns the existing log if there is one.
+func (m *Manager) Create(topic string, partition int32, topicID [16]byte, cfg Config) (*Log, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	tp := kafka.TopicPartition{Topic: topic, Partition: partition}
+	if l, ok := m.logs[tp]; ok {
+		return l, nil
+	}
+	dir := m.leastLoadedDirLocked()
+	path := filepath.Join(dir, tp.String())
+	meta := fmt.Sprintf("version: 0\ntopic_id: %s\n", kafka.TopicID(topicID))
+	if err := os.MkdirAll(path, 0o755); err != nil {
+		return nil, err
+	}
+	if err := writeFileAtomic(filepath.Join(path, partitionMetadataFile), []byte(meta)); err != nil {
+		return nil, err
+	}
+	l, err := Open(path, cfg, m.now, m.logger)
+	if err != nil {
+		return nil, err
+	}
+	m.logs[tp], m.dirOf[tp] = l, dir
+	return l, nil
+}
+
+func (m *Manager) leastLoadedDirLocked() string {
+	count := map[string]int{}
+	for _, d := range m.dirOf {
+		count[d]++
+	}
+	best := m.dirs[0]
+	for _, d := range m.dirs[1:] {
+		if count[d] < count[best] {
+			best = d
+		}
+	}
+	return best
+}
+
+// TopicID reads the topic id from the partition's partition.metadata.
+func (m *Manager) TopicID(topic string, partition int32) ([16]byte, bool) {
+	l, ok := m.Get(topic, partition)
+	if !ok {
+		return [16]byte{}, false
+	}
+	data, err := os.ReadFile(filepath.Join(l.Dir(), partitionMetadataFile))
+	if err != nil {
+		return [16]byte{}, false
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(line, "topic_id:"); ok {
+			id, err := kafka.ParseTopicID(strings.TrimSpace(v))
+			return id, err == nil
+		}
+	}
+	return [16]byte{}, false
+}
+
+// Delete closes a partition's log, renames its dir to
+// <topic>-<partition>.<uuidhex>-delete and removes it.
+func (m *Manager) Delete(topic string, partition int32) error {
+	m.mu.Lock()
+	tp := kafka.TopicPartition{Topic: topic, Partition: partition}
+	l, ok := m.logs[tp]
+	delete(m.logs, tp)
+	delete(m.dirOf, tp)
+	m.mu.Unlock()
+	if !ok {
+		return nil
+	}
+	if err := l.Close(); err != nil {
+		return err
+	}
+	var id [16]byte
+	rand.Read(id[:])
+	doomed := l.Dir() + "." + hex.EncodeToString(id[:]) + "-delete"
+	if err := os.Rename(l.Dir(), doomed); err != nil {
+		return err
+	}
+	return os.RemoveAll(doomed)
+}
+
+// Run flushes logs whose oldest unflushed append is older than
+// FlushIntervalMs and writes the recovery-point checkpoints every 60s, until
+// ctx is done.
+func (m *Manager) Run(ctx context.Context) error {
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	lastCheckpoint := m.now()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+		}
+		m.flushDue()
+		if m.now().Sub(lastCheckpoint) >= checkpointInterval {
+			lastCheckpoint = m.now()
+			if err := m.writeRecoveryPoints(); err != nil {
+				m.logger.Error("write recovery point checkpoint", "error", err)
+			}
+		}
+	}
+}
+
+func (m *Manager) flushDue() {
+	now := m.now()
+	for tp, l := range m.Logs() {
+		since := l.unflushedSince()
+		cfg := l.config()
+		if !cfg.flushByTime() || since.IsZero() || now.Sub(since).Milliseconds() < cfg.FlushIntervalMs {
+			continue
+		}
+		if err := l.Flush(); err != nil && !errors.Is(err, ErrClosed) {
+			m.logger.Error("flush log", "topic", tp.Topic, "partition", tp.Partition, "error", err)
+		}
+	}
+}
+
+func (m *Manager) writeRecoveryPoints() error {
+	m.mu.Lock()
+	lines := map[string][]string{}
+	for tp, l := range m.logs {
+		d := m.dirOf[tp]
+		lines[d] = append(lines[d], fmt.Sprintf("%s %d %d", tp.Topic, tp.Partition, l.RecoveryPoint()))
+	}
+	m.mu.Unlock()
+	var errs []error
+	for _, d := range m.dirs {
+		errs = append(errs, writeCheckpoint(filepath.Join(d, recoveryPointFile), lines[d]))
+	}
+	return errors.Join(errs...)
+}
+
+// Close flushes every log, writes the recovery-point checkpoints and closes
+// the logs (a clean shutdown).
+func (m *Manager) Close() error {
+	var errs []error
+	for _, l := range m.Logs() {
+		if err := l.Flush(); err != nil && !errors.Is(err, ErrClosed) {
+			errs = append(errs, err)
+		}
+	}
+	errs = append(errs, m.writeRecoveryPoints())
+	for _, l := range m.Logs() {
+		errs = append(errs, l.Close())
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,127 @@
+package storage
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// MetaPropertiesFile is the name of the identity file in every log dir.
+const MetaPropertiesFile = "meta.properties"
+
+// MetaProperties is the content of meta.properties in each log dir (Kafka KRaft
+// format: version=1, cluster.id=..., node.id=..., directory.id=...).
+type MetaProperties struct {
+	ClusterID   string
+	NodeID      int32
+	DirectoryID string
+}
+
+// ReadMetaProperties reads logDir/meta.properties. A missing file yields an
+// error wrapping os.ErrNotExist.
+func ReadMetaProperties(logDir string) (MetaProperties, error) {
+	path := filepath.Join(logDir, MetaPropertiesFile)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return MetaProperties{}, fmt.Errorf("read meta.properties: %w", err)
+	}
+	props := parseProperties(data)
+	return metaFromProperties(path, props)
+}
+
+func metaFromProperties(path string, props map[string]string) (MetaProperties, error) {
+	if v := props["version"]; v != "1" {
+		return MetaProperties{}, fmt.Errorf("%s: unsupported version %q (want 1)", path, v)
+	}
+	m := MetaProperties{ClusterID: props["cluster.id"], DirectoryID: props["directory.id"]}
+	if m.ClusterID == "" {
+		return m, fmt.Errorf("%s: missing cluster.id", path)
+	}
+	id, err := strconv.ParseInt(props["node.id"], 10, 32)
+	if err != nil {
+		return m, fmt.Errorf("%s: bad node.id %q", path, props["node.id"])
+	}
+	m.NodeID = int32(id)
+	return m, nil
+}
+
+// parseProperties reads the subset of Java properties that Kafka writes:
+// "key=value" lines, with "#" and "!" comments and blank lines ignored.
+func parseProperties(data []byte) map[string]string {
+	props := make(map[string]string)
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || line[0] == '#' || line[0] == '!' {
+			continue
+		}
+		k, v, ok := strings.Cut(line, "=")
+		if !ok {
+			k, v, _ = strings.Cut(line, ":")
+		}
+		props[strings.TrimSpace(k)] = strings.TrimSpace(v)
+	}
+	return props
+}
+
+// WriteMetaProperties creates logDir if needed and writes meta.properties
+// atomically (temporary file, fsync, rename, fsync of the directory).
+func WriteMetaProperties(logDir string, m MetaProperties) error {
+	if m.ClusterID == "" {
+		return errors.New("write meta.properties: empty cluster.id")
+	}
+	if err := os.MkdirAll(logDir, 0o755); err != nil {
+		return fmt.Errorf("write meta.properties: %w", err)
+	}
+	var b strings.Builder
+	b.WriteString("#\n#Written by gregor\n")
+	fmt.Fprintf(&b, "cluster.id=%s\n", m.ClusterID)
+	if m.DirectoryID != "" {
+		fmt.Fprintf(&b, "directory.id=%s\n", m.DirectoryID)
+	}
+	fmt.Fprintf(&b, "node.id=%d\nversion=1\n", m.NodeID)
+	return writeFileAtomic(filepath.Join(logDir, MetaPropertiesFile), []byte(b.String()))
+}
+
+// writeFileAtomic writes data to path so that a crash leaves either the old
+// or the new content: write path.tmp, fsync it, rename over path, fsync dir.
+func writeFileAtomic(path string, data []byte) error {
+	tmp := path + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return syncDir(filepath.Dir(path))
+}
+
+// syncDir fsyncs a directory so that a rename or create in it is durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}

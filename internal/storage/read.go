@@ -1,0 +1,118 @@
+package storage
+
+import (
+	"errors"
+	"fmt"
+	"io"
+
+	"gregor/internal/record"
+)
+
+// readView is what a reader needs from a segment, captured under the lock.
+type readView struct {
+	seg   *segment
+	start int64 // indexed position to scan from
+	size  int64 // published size: nothing beyond it is read
+}
+
+// Read returns whole batches from the one containing offset, up to maxBytes,
+// never a batch whose last offset is >= maxOffset. With minOneBatch the first
+// batch is returned whole even if larger than maxBytes (KIP-74). At
+// LogEndOffset it returns nil, nil. The bytes are the caller's.
+func (l *Log) Read(offset int64, maxBytes int32, maxOffset int64, minOneBatch bool) ([]byte, error) {
+	views, err := l.viewsFrom(offset)
+	if err != nil || len(views) == 0 {
+		return nil, err
+	}
+	for _, v := range views {
+		pos, h, err := v.seg.find(offset, v.start, v.size)
+		if errors.Is(err, io.EOF) {
+			continue // offset lies in a gap at this segment's end
+		}
+		if err != nil {
+			return nil, err
+		}
+		if h.lastOffset >= maxOffset {
+			return nil, nil
+		}
+		return v.seg.readFrom(pos, h, v.size, int64(maxBytes), maxOffset, minOneBatch)
+	}
+	return nil, nil
+}
+
+// viewsFrom checks offset and captures the segments that may hold it.
+func (l *Log) viewsFrom(offset int64) ([]readView, error) {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	if l.closed {
+		return nil, ErrClosed
+	}
+	if offset < l.logStartOffset || offset > l.logEndOffset {
+		return nil, fmt.Errorf("%w: %d not in [%d, %d]", ErrOffsetOutOfRange, offset, l.logStartOffset, l.logEndOffset)
+	}
+	if offset == l.logEndOffset {
+		return nil, nil
+	}
+	var views []readView
+	for i := l.segmentFor(offset); i < len(l.segments); i++ {
+		s := l.segments[i]
+		views = append(views, readView{seg: s, start: s.lookupPosition(offset), size: s.size})
+	}
+	return views, nil
+}
+
+// readFrom reads batches from pos (whose header is first) with one pread,
+// then trims to whole batches under maxBytes and below maxOffset.
+func (s *segment) readFrom(pos int64, first header, size, maxBytes, maxOffset int64, minOne bool) ([]byte, error) {
+	n := min(maxBytes, size-pos)
+	if first.size > maxBytes {
+		if !minOne {
+			return nil, nil
+		}
+		n = first.size
+	}
+	buf := make([]byte, n)
+	if _, err := s.f.ReadAt(buf, pos); err != nil {
+		return nil, fmt.Errorf("read %s at %d: %w", s.path(".log"), pos, err)
+	}
+	return buf[:wholeBatches(buf, maxOffset)], nil
+}
+
+// wholeBatches returns the length of the prefix of buf made of whole batches
+// whose last offset is below maxOffset.
+func wholeBatches(buf []byte, maxOffset int64) int {
+	end := 0
+	for end < len(buf) {
+		n, err := record.FrameLength(buf[end:])
+		if err != nil || end+n > len(buf) || len(buf)-end < record.HeaderSize {
+			break
+		}
+		if record.Batch(buf[end:]).LastOffset() >= maxOffset {
+			break
+		}
+		end += n
+	}
+	return end
+}
+
+// Batches calls fn for every batch with last offset >= from, in order. fn
+// must not retain b after returning.
+func (l *Log) Batches(from int64, fn func(b record.Batch) error) error {
+	from = max(from, l.LogStartOffset())
+	for {
+		data, err := l.Read(from, 1<<20, 1<<62, true)
+		if err != nil || len(data) == 0 {
+			return err
+		}
+		bs, err := record.Split(data)
+		if err != nil {
+			return err
+		}
+		for _, b := range bs {
+			if err := fn(b); err != nil {
+				return err
+			}
+			from = b.NextOffset()
+		}
+	}
+}

@@ -1,0 +1,136 @@
+package storage
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+
+	"gregor/internal/record"
+)
+
+// errCorruptTail marks damage that recovery repairs by truncation, as opposed
+// to an I/O error that fails the open.
+var errCorruptTail = errors.New("corrupt tail")
+
+// recover brings a segment opened from disk to a consistent state: it loads
+// the indexes (or discards them if unreadable or inconsistent), re-validates
+// every batch from the indexed position at or below recoveryPoint to the end
+// of the file, truncates the first torn or corrupt batch and everything after
+// it, and rewrites the indexes. It reports whether it truncated.
+func (s *segment) recover(recoveryPoint int64, cfg Config, logger *slog.Logger) (bool, error) {
+	start := s.loadIndexes(recoveryPoint)
+	end, err := s.scan(start, cfg)
+	if err != nil && !errors.Is(err, errCorruptTail) {
+		return false, err
+	}
+	truncated := end < s.size
+	if truncated {
+		logger.Warn("truncating corrupt log tail", "dir", s.dir, "segment", s.baseOffset,
+			"offset", s.nextOffset, "position", end, "bytes truncated", s.size-end, "error", err)
+		if err := s.f.Truncate(end); err != nil {
+			return false, err
+		}
+		s.size = end
+	}
+	return truncated, s.rewriteIndexes()
+}
+
+// loadIndexes loads both index files and returns the position to validate
+// from; on any inconsistency it clears the indexes and returns 0.
+func (s *segment) loadIndexes(recoveryPoint int64) int64 {
+	s.index, s.timeIndex, s.maxTimestamp, s.offsetOfMaxTs = nil, nil, -1, -1
+	idx, err1 := loadOffsetIndex(s.path(".index"), s.size)
+	tidx, err2 := loadTimeIndex(s.path(".timeindex"))
+	if err1 != nil || err2 != nil || recoveryPoint <= s.baseOffset {
+		return 0
+	}
+	s.index = idx
+	pos := s.lookupPosition(recoveryPoint)
+	h, err := s.headerAt(pos, s.size)
+	k := len(idx)
+	for k > 0 && int64(idx[k-1].position) > pos {
+		k--
+	}
+	if pos == 0 || err != nil || k == 0 || h.lastOffset != s.baseOffset+int64(idx[k-1].relOffset) {
+		s.index = nil
+		return 0
+	}
+	s.index = idx[:k-1] // the entry at pos is re-added by the scan if due
+	s.keepTimeEntriesBefore(tidx, uint32(h.baseOffset-s.baseOffset))
+	s.nextOffset = h.baseOffset
+	return pos
+}
+
+func (s *segment) keepTimeEntriesBefore(tidx []timeEntry, rel uint32) {
+	n := 0
+	for n < len(tidx) && tidx[n].relOffset < rel {
+		n++
+	}
+	s.timeIndex = tidx[:n]
+	if n > 0 {
+		s.maxTimestamp = tidx[n-1].timestamp
+		s.offsetOfMaxTs = s.baseOffset + int64(tidx[n-1].relOffset)
+	}
+}
+
+// scan validates and indexes batches from pos to the end of the file. It
+// returns the end of the last good batch; the error wraps errCorruptTail if
+// it stopped at a bad batch.
+func (s *segment) scan(pos int64, cfg Config) (int64, error) {
+	fileSize := s.size
+	defer func() { s.size = fileSize }() // indexBatch moves it; recover truncates
+	r := bufio.NewReaderSize(io.NewSectionReader(s.f, pos, fileSize-pos), 1<<20)
+	if pos == 0 {
+		s.nextOffset = s.baseOffset
+	}
+	s.sinceIndex = int64(cfg.IndexIntervalBytes) + 1 // index the first scanned batch if pos > 0
+	if pos == 0 {
+		s.sinceIndex = 0
+	}
+	var buf []byte
+	for pos < fileSize {
+		b, err := readBatch(r, fileSize-pos, &buf)
+		if err == nil {
+			err = s.checkBatch(b)
+		}
+		if err != nil {
+			return pos, err
+		}
+		s.indexBatch(b, pos, cfg)
+		pos += int64(len(b))
+	}
+	return pos, nil
+}
+
+// readBatch reads one whole batch, never allocating beyond the bytes left.
+func readBatch(r io.Reader, left int64, buf *[]byte) (record.Batch, error) {
+	var lenBuf [12]byte
+	if _, err := io.ReadFull(r, lenBuf[:]); err != nil {
+		return nil, fmt.Errorf("%w: torn batch header: %v", errCorruptTail, err)
+	}
+	n, err := record.FrameLength(lenBuf[:])
+	if err != nil || int64(n) > left {
+		return nil, fmt.Errorf("%w: bad or torn batch length", errCorruptTail)
+	}
+	if cap(*buf) < n {
+		*buf = make([]byte, n)
+	}
+	b := (*buf)[:n]
+	copy(b, lenBuf[:])
+	if _, err := io.ReadFull(r, b[12:]); err != nil {
+		return nil, fmt.Errorf("%w: %v", errCorruptTail, err)
+	}
+	return record.Batch(b), nil
+}
+
+func (s *segment) checkBatch(b record.Batch) error {
+	if err := b.Validate(); err != nil {
+		return fmt.Errorf("%w: %v", errCorruptTail, err)
+	}
+	if b.BaseOffset() < s.nextOffset {
+		return fmt.Errorf("%w: base offset %d below %d", errCorruptTail, b.BaseOffset(), s.nextOffset)
+	}
+	return nil
+}

@@ -1,0 +1,212 @@
+package storage
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"time"
+
+	"gregor/internal/record"
+)
+
+// segment is one .log file with its in-memory offset and time indexes. The
+// index files are append-only: entries are kept in memory and the tail not
+// yet on disk is written on roll, flush and close (recovery rebuilds them).
+// The Log guards every field; the file is read with pread without a lock, only
+// below the published size.
+type segment struct {
+	baseOffset int64
+	dir        string
+	f          *os.File
+	size       int64 // bytes of whole batches; nothing is read beyond it
+	nextOffset int64 // last offset of the last batch + 1, or baseOffset
+
+	index      []offsetEntry
+	timeIndex  []timeEntry
+	indexDisk  int // entries of index already in the .index file
+	timeDisk   int // entries of timeIndex already in the .timeindex file
+	sinceIndex int64
+
+	maxTimestamp  int64 // -1 if empty
+	offsetOfMaxTs int64 // last offset of the batch holding maxTimestamp
+	created       time.Time
+}
+
+func segmentName(dir string, base int64, ext string) string {
+	return filepath.Join(dir, fmt.Sprintf("%020d%s", base, ext))
+}
+
+func (s *segment) path(ext string) string { return segmentName(s.dir, s.baseOffset, ext) }
+
+func openSegmentFile(dir string, base int64) (*segment, error) {
+	f, err := os.OpenFile(segmentName(dir, base, ".log"), os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return &segment{baseOffset: base, dir: dir, f: f, size: st.Size(), nextOffset: base,
+		maxTimestamp: -1, offsetOfMaxTs: -1}, nil
+}
+
+// newSegment creates an empty segment, removing stale files of the same base.
+func newSegment(dir string, base int64, now time.Time) (*segment, error) {
+	for _, ext := range []string{".log", ".index", ".timeindex"} {
+		if err := os.Remove(segmentName(dir, base, ext)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return nil, err
+		}
+	}
+	s, err := openSegmentFile(dir, base)
+	if s != nil {
+		s.created = now
+	}
+	return s, err
+}
+
+// fits reports whether a write of n bytes ending at offset last fits without a roll.
+func (s *segment) fits(n int64, last int64, cfg Config, now time.Time) bool {
+	if s.size == 0 {
+		return true
+	}
+	return s.size+n <= cfg.SegmentBytes && s.size+n <= math.MaxInt32 &&
+		last-s.baseOffset <= math.MaxInt32 &&
+		now.Sub(s.created).Milliseconds() < cfg.SegmentMs &&
+		len(s.index) < cfg.maxIndexEntries() && len(s.timeIndex) < cfg.maxIndexEntries()
+}
+
+// indexBatch updates the in-memory indexes for a batch written at pos.
+func (s *segment) indexBatch(b record.Batch, pos int64, cfg Config) {
+	if s.sinceIndex > int64(cfg.IndexIntervalBytes) {
+		rel := uint32(b.LastOffset() - s.baseOffset)
+		s.index = append(s.index, offsetEntry{rel, uint32(pos)})
+		s.maybeTimeEntry()
+		s.sinceIndex = 0
+	}
+	s.sinceIndex += int64(len(b))
+	if ts := b.MaxTimestamp(); ts > s.maxTimestamp {
+		s.maxTimestamp, s.offsetOfMaxTs = ts, b.LastOffset()
+	}
+	s.nextOffset = b.NextOffset()
+	s.size = pos + int64(len(b))
+}
+
+// maybeTimeEntry appends a time entry if the max timestamp grew past the last one.
+func (s *segment) maybeTimeEntry() {
+	n := len(s.timeIndex)
+	if s.maxTimestamp >= 0 && (n == 0 || s.maxTimestamp > s.timeIndex[n-1].timestamp) {
+		s.timeIndex = append(s.timeIndex, timeEntry{s.maxTimestamp, uint32(s.offsetOfMaxTs - s.baseOffset)})
+	}
+}
+
+// writeIndexes appends the entries not yet on disk to the index files.
+func (s *segment) writeIndexes(sync bool) error {
+	if err := appendFile(s.path(".index"), appendOffsetEntries(nil, s.index[s.indexDisk:]), sync); err != nil {
+		return err
+	}
+	s.indexDisk = len(s.index)
+	if err := appendFile(s.path(".timeindex"), appendTimeEntries(nil, s.timeIndex[s.timeDisk:]), sync); err != nil {
+		return err
+	}
+	s.timeDisk = len(s.timeIndex)
+	return nil
+}
+
+func appendFile(path string, data []byte, sync bool) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if err == nil && sync {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// seal finishes a segment that will take no more appends: a final time entry
+// for its max timestamp, and the index tails on disk.
+func (s *segment) seal() error {
+	s.maybeTimeEntry()
+	return s.writeIndexes(false)
+}
+
+// rewriteIndexes replaces both index files with the in-memory entries.
+func (s *segment) rewriteIndexes() error {
+	os.Remove(s.path(".index"))
+	os.Remove(s.path(".timeindex"))
+	s.indexDisk, s.timeDisk = 0, 0
+	return s.writeIndexes(false)
+}
+
+func (s *segment) remove() error {
+	s.f.Close()
+	var errs []error
+	for _, ext := range []string{".log", ".index", ".timeindex"} {
+		if err := os.Remove(s.path(ext)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// header is the part of a batch header needed to walk a segment.
+type header struct {
+	baseOffset int64
+	size       int64
+	lastOffset int64
+}
+
+const walkHeaderSize = 27 // through lastOffsetDelta
+
+// headerAt reads the batch header at pos; io.EOF at or beyond size.
+func (s *segment) headerAt(pos, size int64) (header, error) {
+	if pos >= size {
+		return header{}, io.EOF
+	}
+	var buf [walkHeaderSize]byte
+	if size-pos < walkHeaderSize {
+		return header{}, fmt.Errorf("%w: batch header truncated at %d", record.ErrInvalid, pos)
+	}
+	if _, err := s.f.ReadAt(buf[:], pos); err != nil {
+		return header{}, err
+	}
+	h := header{baseOffset: int64(binary.BigEndian.Uint64(buf[:]))}
+	h.size = int64(int32(binary.BigEndian.Uint32(buf[8:]))) + 12
+	h.lastOffset = h.baseOffset + int64(int32(binary.BigEndian.Uint32(buf[23:])))
+	if h.size < record.HeaderSize || pos+h.size > size {
+		return header{}, fmt.Errorf("%w: bad batch length at %d", record.ErrInvalid, pos)
+	}
+	return h, nil
+}
+
+// find returns the position and header of the first batch at or after the
+// indexed position whose last offset is >= offset; io.EOF if none below size.
+func (s *segment) find(offset int64, startPos, size int64) (int64, header, error) {
+	pos := startPos
+	for {
+		h, err := s.headerAt(pos, size)
+		if err != nil || h.lastOffset >= offset {
+			return pos, h, err
+		}
+		pos += h.size
+	}
+}
+
+// lookupPosition is the indexed position to start a scan for offset.
+func (s *segment) lookupPosition(offset int64) int64 {
+	rel := offset - s.baseOffset
+	if rel <= 0 {
+		return 0
+	}
+	return int64(lookupOffset(s.index, uint32(min(rel, math.MaxUint32))))
+}

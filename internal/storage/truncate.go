@@ -1,0 +1,97 @@
+package storage
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strconv"
+)
+
+// DeleteRecordsBefore advances the log start offset to offset and deletes the
+// segments wholly below it. The new start is kept in the log-start-offset file.
+func (l *Log) DeleteRecordsBefore(offset int64) error {
+	l.writeMu.Lock()
+	defer l.writeMu.Unlock()
+	if l.isClosed() {
+		return ErrClosed
+	}
+	if offset > l.LogEndOffset() {
+		return fmt.Errorf("%w: %d beyond log end %d", ErrOffsetOutOfRange, offset, l.LogEndOffset())
+	}
+	if offset <= l.LogStartOffset() {
+		return nil
+	}
+	if err := writeFileAtomic(filepath.Join(l.dir, logStartOffsetFile), []byte(strconv.FormatInt(offset, 10)+"\n")); err != nil {
+		return err
+	}
+	if offset == l.LogEndOffset() && l.active().size > 0 {
+		if err := l.roll(offset); err != nil {
+			return err
+		}
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.logStartOffset = offset
+	return errors.Join(l.dropSegmentsBelowLocked(offset), l.epochs.truncateFromStart(offset))
+}
+
+// dropSegmentsBelowLocked removes segments whose successor starts at or below offset.
+func (l *Log) dropSegmentsBelowLocked(offset int64) error {
+	n := 0
+	for n+1 < len(l.segments) && l.segments[n+1].baseOffset <= offset {
+		n++
+	}
+	var errs []error
+	for _, s := range l.segments[:n] {
+		errs = append(errs, s.remove())
+	}
+	l.segments = append([]*segment(nil), l.segments[n:]...)
+	return errors.Join(errs...)
+}
+
+// TruncateTo removes every batch whose last offset is >= offset (follower
+// truncation); the log end becomes the base offset of the first removed batch.
+func (l *Log) TruncateTo(offset int64) error {
+	l.writeMu.Lock()
+	defer l.writeMu.Unlock()
+	if l.isClosed() {
+		return ErrClosed
+	}
+	if offset >= l.LogEndOffset() {
+		return nil
+	}
+	if offset < l.LogStartOffset() {
+		return fmt.Errorf("%w: truncate to %d below log start %d", ErrOffsetOutOfRange, offset, l.LogStartOffset())
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.truncateLocked(offset)
+}
+
+func (l *Log) truncateLocked(offset int64) error {
+	i := l.segmentFor(offset)
+	var errs []error
+	for _, s := range l.segments[i+1:] {
+		errs = append(errs, s.remove())
+	}
+	l.segments = l.segments[:i+1]
+	s := l.active()
+	pos, _, err := s.find(offset, s.lookupPosition(offset), s.size)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return err
+	}
+	if err := s.f.Truncate(pos); err != nil {
+		return err
+	}
+	s.size = pos
+	s.index, s.timeIndex, s.maxTimestamp, s.offsetOfMaxTs = nil, nil, -1, -1
+	if _, err := s.scan(0, l.cfg); err != nil {
+		return err
+	}
+	errs = append(errs, s.rewriteIndexes())
+	l.logEndOffset = s.nextOffset
+	l.recoveryPoint = min(l.recoveryPoint, l.logEndOffset)
+	errs = append(errs, l.epochs.truncateFromEnd(l.logEndOffset))
+	return errors.Join(errs...)
+}

@@ -1,0 +1,16 @@
+// Package wire owns the Kafka protocol framing: the 4-byte size prefix, the
+// request header (v0–v2, with KIP-482 tagged fields) and the response header,
+// and the API registry from which ApiVersions is answered. Request and
+// response bodies are franz-go kmsg types; this package never hand-encodes a
+// body.
+//
+// Frame:          int32 size | size bytes
+// Request header: int16 api_key | int16 api_version | int32 correlation_id |
+//
+//	nullable string client_id (v1+) | tagged fields (v2, flexible requests)
+//
+// Response header: int32 correlation_id | tagged fields (flexible responses,
+//
+//	except ApiVersions, which always answers header v0 so that a
+//	client that guessed a version too high can still read it)
+package wire

@@ -1,0 +1,139 @@
+// Package e2e runs the built gregor binary as a separate process and kills
+// it with SIGKILL, to show what survives a crash.
+package e2e
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "gregor-e2e-bin")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binary = filepath.Join(dir, "gregor")
+	build := exec.Command("go", "build", "-o", binary, "../../cmd/gregor")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "build gregor:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// process is a gregor server started by the test.
+type process struct {
+	cmd  *exec.Cmd
+	addr string
+	done chan struct{}
+}
+
+var listenersLine = regexp.MustCompile(`listeners=\[([0-9.]+:[0-9]+)`)
+
+// startServer runs `gregor server` on an ephemeral loopback port with its
+// data in dir and waits until it listens. The test's cleanup kills it.
+func startServer(t *testing.T, dir string, overrides ...string) *process {
+	t.Helper()
+	args := []string{"server", "--override", "listeners=PLAINTEXT://127.0.0.1:0", "--override", "log.dirs=" + dir}
+	for _, o := range overrides {
+		args = append(args, "--override", o)
+	}
+	cmd := exec.Command(binary, args...)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	p := &process{cmd: cmd, done: make(chan struct{})}
+	addrCh := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			if os.Getenv("GREGOR_TEST_LOG") != "" {
+				fmt.Fprintln(os.Stderr, sc.Text())
+			}
+			if m := listenersLine.FindStringSubmatch(sc.Text()); m != nil {
+				select {
+				case addrCh <- m[1]:
+				default:
+				}
+			}
+		}
+	}()
+	go func() {
+		cmd.Wait()
+		close(p.done)
+	}()
+	t.Cleanup(func() { p.kill() })
+	select {
+	case p.addr = <-addrCh:
+	case <-p.done:
+		t.Fatal("gregor server exited before listening")
+	case <-time.After(30 * time.Second):
+		t.Fatal("gregor server did not start within 30s")
+	}
+	return p
+}
+
+// kill sends SIGKILL and waits for the process to be gone.
+func (p *process) kill() {
+	select {
+	case <-p.done:
+		return
+	default:
+	}
+	p.cmd.Process.Signal(syscall.SIGKILL)
+	select {
+	case <-p.done:
+	case <-time.After(10 * time.Second):
+	}
+}
+
+// stop sends SIGTERM and waits for a clean exit.
+func (p *process) stop(t *testing.T) {
+	t.Helper()
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("gregor server did not stop within 30s of SIGTERM")
+	}
+	if code := p.cmd.ProcessState.ExitCode(); code != 0 {
+		t.Fatalf("gregor server exited with %d", code)
+	}
+}
+
+func testContext(t *testing.T, d time.Duration) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// runTool runs a gregor subcommand with stdin and returns its stdout.
+func runTool(t *testing.T, stdin string, args ...string) (string, string, error) {
+	t.Helper()
+	ctx := testContext(t, 60*time.Second)
+	cmd := exec.CommandContext(ctx, binary, args...)
+	cmd.Stdin = strings.NewReader(stdin)
+	var out, errOut strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err := cmd.Run()
+	return out.String(), errOut.String(), err
+}
