@@ -3,7 +3,6 @@ module gregor
 go 1.26.8
 
 require (
-	github.com/google/uuid v1.6.0
 	github.com/klauspost/compress v1.20.3
 	github.com/pierrec/lz4/v4 v4.1.33
 	github.com/spf13/cobra v1.10.2

@@ -184,7 +184,7 @@ func TestCorruptTailIsTruncated(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	data[len(data)-3] ^= 0xff // inside the last batch's records: CRC mismatch
+	data[len(data)-3] ^= 0xff                         // inside the last batch's records: CRC mismatch
 	data = append(data, 0, 0, 0, 0, 0, 0, 0, 9, 0, 0) // and a torn header after it
 	if err := os.WriteFile(seg, data, 0o644); err != nil {
 		t.Fatal(err)
