@@ -11,11 +11,12 @@ package handler
 // up to max_wait_ms for appends to any requested partition (long polling).
 // current_leader_epoch (v9+) is checked: older answers FENCED_LEADER_EPOCH,
 // newer UNKNOWN_LEADER_EPOCH. v13+ names topics by id (UNKNOWN_TOPIC_ID).
-// Fetch sessions (KIP-227): the broker answers session id 0, i.e. it
-// creates no session and every fetch is a full fetch, which the protocol
-// allows and every client handles; an incremental fetch on a session id
-// answers FETCH_SESSION_ID_NOT_FOUND.
-// Differences from Kafka: no incremental sessions yet, no follower fetches.
+// Fetch sessions (KIP-227) are served from a cache of up to 1000 sessions
+// (fetch_sessions.go): incremental fetches answer only partitions with news;
+// an unknown session id answers FETCH_SESSION_ID_NOT_FOUND, a wrong epoch
+// INVALID_FETCH_SESSION_EPOCH.
+// Differences from Kafka: no follower fetches yet; the session cache evicts
+// the least recently used session rather than by Kafka's size-based policy.
 
 import (
 	"context"
@@ -37,82 +38,101 @@ const maxFetchWait = 5 * time.Minute
 func (h *Handler) fetch(ctx context.Context, req *Request) (kmsg.Response, error) {
 	r := req.Body.(*kmsg.FetchRequest)
 	resp := r.ResponseKind().(*kmsg.FetchResponse)
-	if code := checkFetchSession(r); code != 0 {
+	session, incremental, code := h.sessionFor(r)
+	if code != 0 {
 		resp.ErrorCode = code
 		return resp, nil
 	}
-	f := h.newFetch(r)
-	defer f.close()
-	wait := min(time.Duration(max(r.MaxWaitMillis, 0))*time.Millisecond, maxFetchWait)
-	timer := time.NewTimer(wait)
-	defer timer.Stop()
-	for {
-		resp.Topics = f.read()
-		if f.bytes >= int(r.MinBytes) || f.errors > 0 || wait == 0 {
-			return resp, nil
+	img := h.Controller.Image()
+	resolve := func(t kmsg.FetchRequestTopic) (string, [16]byte) {
+		if r.Version >= 13 {
+			if topic, ok := img.TopicByID(kafka.TopicID(t.TopicID)); ok {
+				return topic.Name, t.TopicID
+			}
+			return "", t.TopicID
 		}
-		select {
-		case <-f.changed:
-		case <-timer.C:
-			resp.Topics = f.read()
-			return resp, nil
-		case <-ctx.Done():
-			return resp, nil
-		}
+		return t.Topic, t.TopicID
 	}
+	var targets []*fetchTarget
+	if session != nil {
+		defer session.mu.Unlock()
+		session.update(r, resolve)
+		targets = h.sessionTargets(session)
+		resp.SessionID = session.id
+	} else {
+		targets = h.requestTargets(r, resolve)
+	}
+	f := h.newFetch(r, targets)
+	defer f.close()
+	f.wait(ctx, r)
+	resp.Topics = f.response(session != nil, incremental)
+	if session != nil {
+		session.epoch = nextSessionEpoch(session.epoch)
+		session.lastUsed = h.now()
+	}
+	return resp, nil
 }
 
-func checkFetchSession(r *kmsg.FetchRequest) int16 {
-	switch {
-	case r.Version < 7:
-		return 0
-	case r.SessionID != 0:
-		return kerr.FetchSessionIDNotFound.Code
-	case r.SessionEpoch != 0 && r.SessionEpoch != -1:
-		return kerr.InvalidFetchSessionEpoch.Code
+func nextSessionEpoch(e int32) int32 {
+	if e == 1<<31-1 {
+		return 1
 	}
-	return 0
+	return e + 1
 }
 
 // fetchTarget is one requested partition, resolved once per request.
 type fetchTarget struct {
-	topic     string
-	topicID   [16]byte
+	key       sessionKey
 	req       kmsg.FetchRequestTopicPartition
+	session   *sessionPartition // nil for a sessionless fetch
 	part      *partition.Partition
 	errorCode int16
+	result    kmsg.FetchResponseTopicPartition
+}
+
+func (h *Handler) requestTargets(r *kmsg.FetchRequest, resolve func(kmsg.FetchRequestTopic) (string, [16]byte)) []*fetchTarget {
+	var out []*fetchTarget
+	for _, t := range r.Topics {
+		name, id := resolve(t)
+		for _, p := range t.Partitions {
+			out = append(out, h.target(sessionKey{topic: name, topicID: id, partition: p.Partition}, p, nil))
+		}
+	}
+	return out
+}
+
+func (h *Handler) sessionTargets(s *fetchSession) []*fetchTarget {
+	out := make([]*fetchTarget, 0, len(s.parts))
+	for _, sp := range s.parts {
+		out = append(out, h.target(sp.key, sp.req, sp))
+	}
+	return out
+}
+
+func (h *Handler) target(key sessionKey, p kmsg.FetchRequestTopicPartition, sp *sessionPartition) *fetchTarget {
+	t := &fetchTarget{key: key, req: p, session: sp}
+	if key.topic == "" {
+		t.errorCode = kerr.UnknownTopicID.Code
+		return t
+	}
+	part, err := h.Replicas.Partition(kafka.TopicPartition{Topic: key.topic, Partition: p.Partition})
+	t.part, t.errorCode = part, errorCode(err)
+	return t
 }
 
 type fetchState struct {
 	r       *kmsg.FetchRequest
-	targets []fetchTarget
+	targets []*fetchTarget
 	changed chan struct{}
 	bytes   int
 	errors  int
 }
 
-func (h *Handler) newFetch(r *kmsg.FetchRequest) *fetchState {
-	f := &fetchState{r: r, changed: make(chan struct{}, 1)}
-	img := h.Controller.Image()
-	for _, t := range r.Topics {
-		name, code := t.Topic, int16(0)
-		if r.Version >= 13 {
-			if topic, ok := img.TopicByID(kafka.TopicID(t.TopicID)); ok {
-				name = topic.Name
-			} else {
-				code = kerr.UnknownTopicID.Code
-			}
-		}
-		for _, p := range t.Partitions {
-			ft := fetchTarget{topic: name, topicID: t.TopicID, req: p, errorCode: code}
-			if code == 0 {
-				part, err := h.Replicas.Partition(kafka.TopicPartition{Topic: name, Partition: p.Partition})
-				ft.part, ft.errorCode = part, errorCode(err)
-			}
-			if ft.part != nil {
-				ft.part.Watch(f.changed)
-			}
-			f.targets = append(f.targets, ft)
+func (h *Handler) newFetch(r *kmsg.FetchRequest, targets []*fetchTarget) *fetchState {
+	f := &fetchState{r: r, targets: targets, changed: make(chan struct{}, 1)}
+	for _, t := range targets {
+		if t.part != nil {
+			t.part.Watch(f.changed)
 		}
 	}
 	return f
@@ -126,23 +146,69 @@ func (f *fetchState) close() {
 	}
 }
 
-// read builds the response topics from the current state of every target.
-func (f *fetchState) read() []kmsg.FetchResponseTopic {
+// wait reads every target until min_bytes are available, an error occurs,
+// max_wait_ms passes or ctx ends.
+func (f *fetchState) wait(ctx context.Context, r *kmsg.FetchRequest) {
+	wait := min(time.Duration(max(r.MaxWaitMillis, 0))*time.Millisecond, maxFetchWait)
+	var timer *time.Timer
+	for {
+		f.read()
+		if f.bytes >= int(r.MinBytes) || f.errors > 0 || wait == 0 {
+			return
+		}
+		if timer == nil {
+			timer = time.NewTimer(wait)
+			defer timer.Stop()
+		}
+		select {
+		case <-f.changed:
+		case <-timer.C:
+			f.read()
+			return
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// read fills every target's result from the current state of its partition.
+func (f *fetchState) read() {
 	f.bytes, f.errors = 0, 0
 	remaining := f.r.MaxBytes
-	if f.r.Version < 3 || remaining <= 0 {
+	if remaining <= 0 {
 		remaining = 1<<31 - 1
 	}
-	var out []kmsg.FetchResponseTopic
-	for i := range f.targets {
-		t := &f.targets[i]
-		if len(out) == 0 || out[len(out)-1].Topic != t.topic || out[len(out)-1].TopicID != t.topicID {
-			rt := kmsg.NewFetchResponseTopic()
-			rt.Topic, rt.TopicID = t.topic, t.topicID
-			out = append(out, rt)
+	for _, t := range f.targets {
+		t.result = f.readPartition(t, &remaining)
+		if t.result.ErrorCode != 0 {
+			f.errors++
 		}
-		rp := f.readPartition(t, &remaining)
-		out[len(out)-1].Partitions = append(out[len(out)-1].Partitions, rp)
+	}
+}
+
+// response groups the results by topic; an incremental fetch answers only
+// partitions with news for the client.
+func (f *fetchState) response(inSession, incremental bool) []kmsg.FetchResponseTopic {
+	var out []kmsg.FetchResponseTopic
+	index := map[sessionKey]int{}
+	for _, t := range f.targets {
+		news := true
+		if inSession {
+			news = t.session.changed(&t.result)
+		}
+		if incremental && !news {
+			continue
+		}
+		topicKey := sessionKey{topic: t.key.topic, topicID: t.key.topicID}
+		i, ok := index[topicKey]
+		if !ok {
+			rt := kmsg.NewFetchResponseTopic()
+			rt.Topic, rt.TopicID = t.key.topic, t.key.topicID
+			out = append(out, rt)
+			i = len(out) - 1
+			index[topicKey] = i
+		}
+		out[i].Partitions = append(out[i].Partitions, t.result)
 	}
 	return out
 }
@@ -153,13 +219,11 @@ func (f *fetchState) readPartition(t *fetchTarget, remaining *int32) kmsg.FetchR
 	rp.HighWatermark, rp.LastStableOffset, rp.LogStartOffset = -1, -1, -1
 	if t.errorCode != 0 {
 		rp.ErrorCode = t.errorCode
-		f.errors++
 		return rp
 	}
 	p := t.part
 	if code := checkLeaderEpoch(t.req.CurrentLeaderEpoch, p.LeaderEpoch()); code != 0 {
 		rp.ErrorCode = code
-		f.errors++
 		return rp
 	}
 	hw := p.HighWatermark()
@@ -171,7 +235,6 @@ func (f *fetchState) readPartition(t *fetchTarget, remaining *int32) kmsg.FetchR
 	data, err := p.Read(t.req.FetchOffset, max(limit, 0), f.bytes == 0)
 	if err != nil {
 		rp.ErrorCode = errorCode(err)
-		f.errors++
 		return rp
 	}
 	rp.RecordBatches = data

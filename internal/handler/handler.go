@@ -34,6 +34,7 @@ type Handler struct {
 	Logger     *slog.Logger
 
 	producerIDs producerIDBlock
+	sessions    fetchSessions
 }
 
 // Request is one decoded request.
