@@ -20,6 +20,7 @@ package handler
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -64,6 +65,7 @@ func (h *Handler) fetch(ctx context.Context, req *Request) (kmsg.Response, error
 	}
 	f := h.newFetch(r, targets)
 	defer f.close()
+	req.afterSent(f.release)
 	f.wait(ctx, r)
 	resp.Topics = f.response(session != nil, incremental)
 	if session != nil {
@@ -126,10 +128,26 @@ type fetchState struct {
 	changed chan struct{}
 	bytes   int
 	errors  int
+	arena   *[]byte // reads land here; the response aliases it until sent
+	free    []byte  // the unused tail of the arena
+}
+
+// fetchArenaSize is the capacity of a pooled read buffer. Reusing buffers
+// matters: first touches of fresh memory cost more than the reads.
+const fetchArenaSize = 4 << 20
+
+var fetchArenas = sync.Pool{New: func() any { b := make([]byte, fetchArenaSize); return &b }}
+
+// release returns the arena once the response no longer points into it.
+func (f *fetchState) release() {
+	if f.arena != nil {
+		fetchArenas.Put(f.arena)
+		f.arena = nil
+	}
 }
 
 func (h *Handler) newFetch(r *kmsg.FetchRequest, targets []*fetchTarget) *fetchState {
-	f := &fetchState{r: r, targets: targets, changed: make(chan struct{}, 1)}
+	f := &fetchState{r: r, targets: targets, changed: make(chan struct{}, 1), arena: fetchArenas.Get().(*[]byte)}
 	for _, t := range targets {
 		if t.part != nil {
 			t.part.Watch(f.changed)
@@ -174,6 +192,7 @@ func (f *fetchState) wait(ctx context.Context, r *kmsg.FetchRequest) {
 // read fills every target's result from the current state of its partition.
 func (f *fetchState) read() {
 	f.bytes, f.errors = 0, 0
+	f.free = (*f.arena)[:0]
 	remaining := f.r.MaxBytes
 	if remaining <= 0 {
 		remaining = 1<<31 - 1
@@ -232,10 +251,13 @@ func (f *fetchState) readPartition(t *fetchTarget, remaining *int32) kmsg.FetchR
 	if limit <= 0 && f.bytes > 0 {
 		return rp
 	}
-	data, err := p.Read(t.req.FetchOffset, max(limit, 0), f.bytes == 0)
+	data, err := p.Read(f.free, t.req.FetchOffset, max(limit, 0), f.bytes == 0)
 	if err != nil {
 		rp.ErrorCode = errorCode(err)
 		return rp
+	}
+	if n := len(data); n > 0 && cap(f.free) >= n && &data[0] == &f.free[:1][0] {
+		f.free = f.free[n:n] // the read landed in the arena: keep it
 	}
 	rp.RecordBatches = data
 	f.bytes += len(data)

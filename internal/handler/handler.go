@@ -41,6 +41,20 @@ type Handler struct {
 type Request struct {
 	Header wire.RequestHeader
 	Body   kmsg.Request
+
+	onSent []func()
+}
+
+// afterSent registers f to run once the response has been encoded, when
+// buffers the response points into may be reused.
+func (r *Request) afterSent(f func()) { r.onSent = append(r.onSent, f) }
+
+// Sent is called by the server once the response is encoded (or dropped).
+func (r *Request) Sent() {
+	for _, f := range r.onSent {
+		f()
+	}
+	r.onSent = nil
 }
 
 type serveFunc func(h *Handler, ctx context.Context, req *Request) (kmsg.Response, error)

@@ -185,9 +185,10 @@ func (p *Partition) LeaderEpoch() int32 {
 	return p.leaderEpoch
 }
 
-// Read returns whole batches from offset, bounded by the high watermark.
-func (p *Partition) Read(offset int64, maxBytes int32, minOneBatch bool) ([]byte, error) {
-	return p.log.Read(offset, maxBytes, p.HighWatermark(), minOneBatch)
+// Read returns whole batches from offset, bounded by the high watermark,
+// read into buf when it has the capacity (see storage.Log.ReadInto).
+func (p *Partition) Read(buf []byte, offset int64, maxBytes int32, minOneBatch bool) ([]byte, error) {
+	return p.log.ReadInto(buf, offset, maxBytes, p.HighWatermark(), minOneBatch)
 }
 
 // Watch registers ch to receive a non-blocking send whenever the high

@@ -37,6 +37,16 @@ type Server struct {
 // pipelineDepth is how many decoded requests may wait behind the one being served.
 const pipelineDepth = 64
 
+// maxRetainedResponse bounds the response buffer a connection keeps between
+// responses. Reusing it matters on machines where first touches of fresh
+// memory are slow; a larger one is dropped after use.
+const maxRetainedResponse = 16 << 20
+
+// maxPooledFrame bounds the request buffers kept for reuse.
+const maxPooledFrame = 4 << 20
+
+var frames = sync.Pool{New: func() any { return new([]byte) }}
+
 // Serve accepts connections on ln until ctx is done, then closes ln and
 // every connection and waits for their goroutines.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
@@ -67,7 +77,8 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 }
 
 type pending struct {
-	req *handler.Request
+	req   *handler.Request
+	frame *[]byte // pooled; the decoded request aliases it until served
 	// unsupported is set for an ApiVersions request at a version we do not
 	// serve, answered without decoding its body.
 	unsupported bool
@@ -104,14 +115,17 @@ func (s *Server) serveConn(ctx context.Context, conn net.Conn) {
 func (s *Server) read(ctx context.Context, conn net.Conn, queue chan<- pending) error {
 	r := bufio.NewReaderSize(conn, 64<<10)
 	for {
-		frame, err := wire.ReadFrame(r, s.MaxRequestBytes, nil)
+		buf := frames.Get().(*[]byte)
+		frame, err := wire.ReadFrame(r, s.MaxRequestBytes, *buf)
 		if err != nil {
 			return err
 		}
+		*buf = frame
 		p, err := s.decode(frame)
 		if err != nil {
 			return err
 		}
+		p.frame = buf
 		select {
 		case queue <- p:
 		case <-ctx.Done():
@@ -149,15 +163,20 @@ func (s *Server) work(ctx context.Context, conn net.Conn, queue <-chan pending, 
 	for p := range queue {
 		resp, err := s.serve(ctx, p)
 		if err != nil {
+			p.req.Sent()
 			logger.Info("closing connection", "err", err)
 			return
 		}
 		if resp != nil {
 			buf = wire.AppendResponse(buf[:0], p.req.Header.CorrelationID, resp)
+		}
+		p.req.Sent()
+		p.release()
+		if resp != nil {
 			if _, err := w.Write(buf); err != nil {
 				return
 			}
-			if cap(buf) > 1<<20 {
+			if cap(buf) > maxRetainedResponse {
 				buf = nil
 			}
 		}
@@ -171,6 +190,13 @@ func (s *Server) work(ctx context.Context, conn net.Conn, queue <-chan pending, 
 
 // serve answers one request. A panic in a handler is a bug; it costs the
 // connection, not the process.
+// release returns the request's frame to the pool.
+func (p pending) release() {
+	if p.frame != nil && cap(*p.frame) <= maxPooledFrame {
+		frames.Put(p.frame)
+	}
+}
+
 func (s *Server) serve(ctx context.Context, p pending) (resp kmsg.Response, err error) {
 	defer func() {
 		if r := recover(); r != nil {

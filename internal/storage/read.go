@@ -20,6 +20,14 @@ type readView struct {
 // batch is returned whole even if larger than maxBytes (KIP-74). At
 // LogEndOffset it returns nil, nil. The bytes are the caller's.
 func (l *Log) Read(offset int64, maxBytes int32, maxOffset int64, minOneBatch bool) ([]byte, error) {
+	return l.ReadInto(nil, offset, maxBytes, maxOffset, minOneBatch)
+}
+
+// ReadInto is Read reading into buf when its capacity suffices (a new buffer
+// otherwise): the returned bytes then alias buf[:n]. Callers that serve many
+// reads reuse buffers this way, since first touches of fresh memory are
+// costly.
+func (l *Log) ReadInto(buf []byte, offset int64, maxBytes int32, maxOffset int64, minOneBatch bool) ([]byte, error) {
 	views, err := l.viewsFrom(offset)
 	if err != nil || len(views) == 0 {
 		return nil, err
@@ -35,7 +43,7 @@ func (l *Log) Read(offset int64, maxBytes int32, maxOffset int64, minOneBatch bo
 		if h.lastOffset >= maxOffset {
 			return nil, nil
 		}
-		return v.seg.readFrom(pos, h, v.size, int64(maxBytes), maxOffset, minOneBatch)
+		return v.seg.readFrom(buf, pos, h, v.size, int64(maxBytes), maxOffset, minOneBatch)
 	}
 	return nil, nil
 }
@@ -63,7 +71,7 @@ func (l *Log) viewsFrom(offset int64) ([]readView, error) {
 
 // readFrom reads batches from pos (whose header is first) with one pread,
 // then trims to whole batches under maxBytes and below maxOffset.
-func (s *segment) readFrom(pos int64, first header, size, maxBytes, maxOffset int64, minOne bool) ([]byte, error) {
+func (s *segment) readFrom(buf []byte, pos int64, first header, size, maxBytes, maxOffset int64, minOne bool) ([]byte, error) {
 	n := min(maxBytes, size-pos)
 	if first.size > maxBytes {
 		if !minOne {
@@ -71,7 +79,11 @@ func (s *segment) readFrom(pos int64, first header, size, maxBytes, maxOffset in
 		}
 		n = first.size
 	}
-	buf := make([]byte, n)
+	if int64(cap(buf)) >= n {
+		buf = buf[:n]
+	} else {
+		buf = make([]byte, n)
+	}
 	if _, err := s.f.ReadAt(buf, pos); err != nil {
 		return nil, fmt.Errorf("read %s at %d: %w", s.path(".log"), pos, err)
 	}
