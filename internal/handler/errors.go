@@ -30,6 +30,7 @@ var errorTable = []struct {
 	{partition.ErrMessageTooLarge, kerr.MessageTooLarge},
 	{partition.ErrInvalidRecord, kerr.InvalidRecord},
 	{partition.ErrNotEnoughReplicas, kerr.NotEnoughReplicas},
+	{partition.ErrInvalidTimestamp, kerr.InvalidTimestamp},
 	{partition.ErrInvalidProducerEpoch, kerr.InvalidProducerEpoch},
 	{partition.ErrOutOfOrderSequence, kerr.OutOfOrderSequenceNumber},
 	{partition.ErrTransactionalBatch, kerr.InvalidTxnState},

@@ -1,6 +1,7 @@
 package node_test
 
 import (
+	"errors"
 	"testing"
 	"time"
 
@@ -12,8 +13,9 @@ import (
 	"gregor/internal/node/nodetest"
 )
 
-// TestTopicConfigsTakeEffect proves that topic configs given at creation
-// change behaviour: LogAppendTime stamps the broker's time, and
+// TestTopicConfigsTakeEffect proves that topic configs change behaviour:
+// LogAppendTime stamps the broker's time, CreateTime far in the future is
+// refused with INVALID_TIMESTAMP, and
 // min.insync.replicas above the ISR refuses acks=all with
 // NOT_ENOUGH_REPLICAS while acks=1 still succeeds.
 func TestTopicConfigsTakeEffect(t *testing.T) {
@@ -29,6 +31,13 @@ func TestTopicConfigsTakeEffect(t *testing.T) {
 	got := consumeAll(t, n.Addr, "lat", 1)
 	if got[0].Timestamp.Before(before) || got[0].Attrs.TimestampType() != 1 {
 		t.Fatalf("timestamp %v type %d, want the broker's append time", got[0].Timestamp, got[0].Attrs.TimestampType())
+	}
+
+	// Kafka 4 refuses CreateTime timestamps more than an hour ahead of the broker.
+	future := &kgo.Record{Topic: "lat-create", Value: []byte("x"), Timestamp: time.Now().Add(2 * time.Hour)}
+	createTopic(t, n.Addr, "lat-create", 1, nil)
+	if err := cl.ProduceSync(testContext(t), future).FirstErr(); !errors.Is(err, kerr.InvalidTimestamp) {
+		t.Fatalf("timestamp 2h ahead: %v", err)
 	}
 
 	two := "2"

@@ -38,6 +38,9 @@ func (n *Node) topicConfig(topic string, overrides map[string]string) (partition
 		MaxMessageBytes:   int32(num("max.message.bytes")),
 		LogAppendTime:     ts == "LogAppendTime",
 		MinInsyncReplicas: int32(num("min.insync.replicas")),
+
+		TimestampBeforeMaxMs: num("message.timestamp.before.max.ms"),
+		TimestampAfterMaxMs:  num("message.timestamp.after.max.ms"),
 	}
 	scfg := storage.Config{
 		SegmentBytes:          num("segment.bytes"),

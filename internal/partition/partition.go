@@ -20,6 +20,7 @@ var (
 	ErrNotEnoughReplicas  = errors.New("fewer in-sync replicas than min.insync.replicas")
 	ErrOffsetOutOfRange   = storage.ErrOffsetOutOfRange
 	ErrTransactionalBatch = errors.New("transactional batches are not supported yet")
+	ErrInvalidTimestamp   = errors.New("record timestamp out of the accepted range")
 )
 
 // Config is the part of a topic's configuration the partition enforces.
@@ -27,6 +28,10 @@ type Config struct {
 	MaxMessageBytes   int32 // max.message.bytes
 	LogAppendTime     bool  // message.timestamp.type=LogAppendTime
 	MinInsyncReplicas int32 // min.insync.replicas
+	// TimestampBeforeMaxMs and TimestampAfterMaxMs bound CreateTime
+	// timestamps around the broker's clock (message.timestamp.before/after.max.ms).
+	TimestampBeforeMaxMs int64
+	TimestampAfterMaxMs  int64
 }
 
 // Partition is one local replica. Append and Read are safe for concurrent
@@ -107,7 +112,7 @@ func (p *Partition) AppendAsLeader(batches []record.Batch, acks int16, now time.
 	cfg := p.cfg.Load()
 	res := AppendResult{BaseOffset: -1, LogAppendTime: -1}
 	for _, b := range batches {
-		if err := validate(b, cfg); err != nil {
+		if err := validate(b, cfg, now); err != nil {
 			return res, err
 		}
 	}
@@ -125,7 +130,7 @@ func (p *Partition) AppendAsLeader(batches []record.Batch, acks int16, now time.
 	return res, err
 }
 
-func validate(b record.Batch, cfg *Config) error {
+func validate(b record.Batch, cfg *Config, now time.Time) error {
 	if err := b.ValidateProduce(); err != nil {
 		return err
 	}
@@ -137,6 +142,23 @@ func validate(b record.Batch, cfg *Config) error {
 	}
 	if b.IsTransactional() {
 		return ErrTransactionalBatch
+	}
+	if !cfg.LogAppendTime {
+		return checkTimestamps(b, cfg, now.UnixMilli())
+	}
+	return nil
+}
+
+// checkTimestamps applies message.timestamp.after.max.ms to the batch's
+// largest timestamp and message.timestamp.before.max.ms to its first, from
+// the header alone. Kafka checks every record; clients write
+// non-decreasing timestamps within a batch, for which the two agree.
+func checkTimestamps(b record.Batch, cfg *Config, now int64) error {
+	if maxTS := b.MaxTimestamp(); maxTS-now > cfg.TimestampAfterMaxMs {
+		return fmt.Errorf("%w: timestamp %d is more than %d ms after the broker's clock %d", ErrInvalidTimestamp, maxTS, cfg.TimestampAfterMaxMs, now)
+	}
+	if first := b.BaseTimestamp(); first >= 0 && now-first > cfg.TimestampBeforeMaxMs {
+		return fmt.Errorf("%w: timestamp %d is more than %d ms before the broker's clock %d", ErrInvalidTimestamp, first, cfg.TimestampBeforeMaxMs, now)
 	}
 	return nil
 }
