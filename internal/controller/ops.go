@@ -21,6 +21,13 @@ var (
 	ErrPolicyViolation          = errors.New("policy violation")
 )
 
+// MaxPartitionsPerRequest is Kafka's bound on the partitions one request may
+// create: their records must fit in one atomic metadata batch.
+const MaxPartitionsPerRequest = 10000
+
+// errTooManyPartitions is Kafka's message for that bound.
+var errTooManyPartitions = fmt.Errorf("%w: Excessively large number of partitions per request.", ErrPolicyViolation)
+
 // maxTopicNameLength is Kafka's limit (249, so that "<topic>-<partition>"
 // directories and their "-delete" renames fit in 255 bytes).
 const maxTopicNameLength = 249
@@ -117,6 +124,9 @@ func assign(c Cluster, spec TopicSpec) ([][]int32, error) {
 	}
 	if partitions <= 0 {
 		return nil, fmt.Errorf("%w: Number of partitions must be larger than 0.", ErrInvalidPartitions)
+	}
+	if partitions > MaxPartitionsPerRequest {
+		return nil, errTooManyPartitions
 	}
 	if rf <= 0 {
 		return nil, fmt.Errorf("%w: Replication factor must be larger than 0.", ErrInvalidReplicationFactor)
@@ -220,6 +230,9 @@ func CreatePartitions(img *metadata.Image, c Cluster, topic string, count int32,
 		return nil, fmt.Errorf("%w: Topic currently has %d partitions, which is higher than the requested %d.", ErrInvalidPartitions, have, count)
 	case count == have:
 		return nil, fmt.Errorf("%w: Topic already has %d partitions.", ErrInvalidPartitions, have)
+	}
+	if count-have > MaxPartitionsPerRequest {
+		return nil, errTooManyPartitions
 	}
 	if assignments != nil && int32(len(assignments)) != count-have {
 		return nil, fmt.Errorf("%w: Increasing the number of partitions by %d but %d assignments provided.", ErrInvalidReplicaAssignment, count-have, len(assignments))

@@ -144,3 +144,16 @@ func TestAllocateProducerIDs(t *testing.T) {
 		t.Fatalf("blocks start at %d and %d", first, second)
 	}
 }
+
+// TestPartitionLimit proves Kafka's bound of 10,000 new partitions per
+// request, which keeps a hostile request from exhausting memory.
+func TestPartitionLimit(t *testing.T) {
+	img := metadata.Empty()
+	if _, err := CreateTopic(img, threeBrokers, TopicSpec{Name: "huge", NumPartitions: 1 << 30, ReplicationFactor: 1}, kafka.NewTopicID()); !errors.Is(err, ErrPolicyViolation) {
+		t.Fatalf("create: %v", err)
+	}
+	img = apply(t, img, mustCreate(t, img, "t"))
+	if _, err := CreatePartitions(img, threeBrokers, "t", 1<<30, nil); !errors.Is(err, ErrPolicyViolation) {
+		t.Fatalf("create partitions: %v", err)
+	}
+}

@@ -7,7 +7,8 @@ package handler
 // defaults; explicit replica assignments are checked against registered
 // brokers; topic configs are validated by name and value. validate_only
 // runs every check and writes nothing. A name repeated within one request
-// answers INVALID_REQUEST for every copy, as Kafka. v5+ answers the
+// answers INVALID_REQUEST for every copy, as Kafka; more than 10,000
+// partitions in one request answers POLICY_VIOLATION for every topic. v5+ answers the
 // resulting partition count, replication factor and configs; v7 the topic id.
 // Differences from Kafka: creation is synchronous, so the timeout only
 // bounds waiting for the controller.
@@ -33,10 +34,17 @@ func (h *Handler) createTopics(ctx context.Context, req *Request) (kmsg.Response
 	for _, t := range r.Topics {
 		counts[t.Topic]++
 	}
+	tooMany := h.requestedPartitions(r) > controller.MaxPartitionsPerRequest
 	for _, t := range r.Topics {
 		rt := kmsg.NewCreateTopicsResponseTopic()
 		rt.Topic = t.Topic
 		rt.NumPartitions, rt.ReplicationFactor = -1, -1
+		if tooMany {
+			rt.ErrorCode = kerr.PolicyViolation.Code
+			rt.ErrorMessage = kmsg.StringPtr("Excessively large number of partitions per request.")
+			resp.Topics = append(resp.Topics, rt)
+			continue
+		}
 		if counts[t.Topic] > 1 {
 			rt.ErrorCode = kerr.InvalidRequest.Code
 			rt.ErrorMessage = kmsg.StringPtr("Create topics request from client contains a duplicate topic.")
@@ -53,6 +61,22 @@ func (h *Handler) createTopics(ctx context.Context, req *Request) (kmsg.Response
 		resp.Topics = append(resp.Topics, rt)
 	}
 	return resp, nil
+}
+
+// requestedPartitions is the number of partitions the request would create.
+func (h *Handler) requestedPartitions(r *kmsg.CreateTopicsRequest) int64 {
+	var total int64
+	for _, t := range r.Topics {
+		switch {
+		case len(t.ReplicaAssignment) > 0:
+			total += int64(len(t.ReplicaAssignment))
+		case t.NumPartitions == -1:
+			total += int64(h.Config.NumPartitions)
+		case t.NumPartitions > 0:
+			total += int64(t.NumPartitions)
+		}
+	}
+	return total
 }
 
 func topicSpec(t kmsg.CreateTopicsRequestTopic) controller.TopicSpec {

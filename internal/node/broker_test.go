@@ -278,6 +278,10 @@ func TestAdminOperations(t *testing.T) {
 	if !errors.Is(resp.Err, kerr.InvalidReplicationFactor) {
 		t.Fatalf("rf 3 on one broker: %v", resp.Err)
 	}
+	resp, _ = adm.CreateTopic(ctx, 20000, 1, nil, "huge")
+	if !errors.Is(resp.Err, kerr.PolicyViolation) {
+		t.Fatalf("20,000 partitions: %v", resp.Err)
+	}
 	resp, _ = adm.CreateTopic(ctx, 0, 1, nil, "p0")
 	if !errors.Is(resp.Err, kerr.InvalidPartitions) {
 		t.Fatalf("0 partitions: %v", resp.Err)
