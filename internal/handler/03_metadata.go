@@ -31,7 +31,7 @@ func init() { register(3, 0, 13, (*Handler).metadata) }
 func (h *Handler) metadata(ctx context.Context, req *Request) (kmsg.Response, error) {
 	r := req.Body.(*kmsg.MetadataRequest)
 	resp := r.ResponseKind().(*kmsg.MetadataResponse)
-	resp.Brokers = h.metadataBrokers()
+	resp.Brokers = h.metadataBrokers(req.Listener)
 	resp.ClusterID = &h.ClusterID
 	resp.ControllerID = h.NodeID
 	img := h.Controller.Image()
@@ -49,14 +49,19 @@ func (h *Handler) metadata(ctx context.Context, req *Request) (kmsg.Response, er
 	return resp, nil
 }
 
-func (h *Handler) metadataBrokers() []kmsg.MetadataResponseBroker {
-	var out []kmsg.MetadataResponseBroker
-	for _, l := range h.Advertised[:1] {
-		b := kmsg.NewMetadataResponseBroker()
-		b.NodeID, b.Host, b.Port = h.NodeID, l.Host, l.Port
-		out = append(out, b)
+// metadataBrokers describes this node by the advertised address of the
+// listener the client connected to, as Kafka does, so that clients on
+// different networks each get an address they can reach.
+func (h *Handler) metadataBrokers(listener string) []kmsg.MetadataResponseBroker {
+	l := h.Advertised[0]
+	for _, a := range h.Advertised {
+		if a.Name == listener {
+			l = a
+		}
 	}
-	return out
+	b := kmsg.NewMetadataResponseBroker()
+	b.NodeID, b.Host, b.Port = h.NodeID, l.Host, l.Port
+	return []kmsg.MetadataResponseBroker{b}
 }
 
 func (h *Handler) metadataTopic(ctx context.Context, img *metadata.Image, rt kmsg.MetadataRequestTopic, autoCreate bool) kmsg.MetadataResponseTopic {

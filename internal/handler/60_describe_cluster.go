@@ -27,7 +27,7 @@ func (h *Handler) describeCluster(_ context.Context, req *Request) (kmsg.Respons
 	resp.ClusterID = h.ClusterID
 	resp.ControllerID = h.NodeID
 	resp.ClusterAuthorizedOperations = -2147483648
-	for _, mb := range h.metadataBrokers() {
+	for _, mb := range h.metadataBrokers(req.Listener) {
 		b := kmsg.NewDescribeClusterResponseBroker()
 		b.NodeID, b.Host, b.Port, b.Rack = mb.NodeID, mb.Host, mb.Port, mb.Rack
 		resp.Brokers = append(resp.Brokers, b)

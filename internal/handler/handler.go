@@ -39,8 +39,9 @@ type Handler struct {
 
 // Request is one decoded request.
 type Request struct {
-	Header wire.RequestHeader
-	Body   kmsg.Request
+	Header   wire.RequestHeader
+	Body     kmsg.Request
+	Listener string // the name of the listener the request arrived on
 
 	onSent []func()
 }

@@ -116,8 +116,8 @@ func (n *Node) run(parent context.Context, listeners []net.Listener, now func() 
 	g.Go(func() error { return n.ctrl.Run(gctx) })
 	g.Go(func() error { return n.logs.Run(gctx) })
 	g.Go(func() error { return n.checkpointLoop(gctx) })
-	for _, ln := range listeners {
-		s := &server.Server{Handler: h, MaxRequestBytes: n.cfg.SocketRequestMaxBytes, Logger: n.logger}
+	for i, ln := range listeners {
+		s := &server.Server{Handler: h, Listener: n.brokerListeners()[i].Name, MaxRequestBytes: n.cfg.SocketRequestMaxBytes, Logger: n.logger}
 		g.Go(func() error { return s.Serve(gctx, ln) })
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
@@ -149,6 +150,30 @@ func TestPipelinedRequestsAnsweredInOrder(t *testing.T) {
 		id, _, err := c.receive(i%13 >= 9)
 		if err != nil || id != i {
 			t.Fatalf("response %d: id %d err %v", i, id, err)
+		}
+	}
+}
+
+// TestMetadataAnswersTheListenerConnectedTo proves that with two listeners
+// each client is told the address of the listener it connected to.
+func TestMetadataAnswersTheListenerConnectedTo(t *testing.T) {
+	n := nodetest.Start(t, "", map[string]string{
+		"listeners":                      "PLAINTEXT://127.0.0.1:0,EXTERNAL://127.0.0.2:0",
+		"listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,EXTERNAL:PLAINTEXT",
+		"inter.broker.listener.name":     "PLAINTEXT",
+	})
+	addrs := n.Addrs()
+	if len(addrs) != 2 {
+		t.Fatalf("bound %v", addrs)
+	}
+	for _, a := range addrs {
+		meta, err := kadm.NewClient(newClient(t, a.String())).BrokerMetadata(testContext(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		tcp := a.(*net.TCPAddr)
+		if b := meta.Brokers[0]; b.Host != tcp.IP.String() || b.Port != int32(tcp.Port) {
+			t.Fatalf("connected to %s, told %s:%d", a, b.Host, b.Port)
 		}
 	}
 }

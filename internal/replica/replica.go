@@ -78,6 +78,22 @@ func (m *Manager) Apply(prev, next *metadata.Image) {
 		overrides := next.Configs(metadata.ConfigResource{Type: metadata.ResourceTopic, Name: name})
 		m.applyTopic(t, overrides)
 	}
+	if len(prev.TopicNames()) == 0 {
+		m.reportStrays(next)
+	}
+}
+
+// reportStrays warns about logs on disk that no topic in the image owns,
+// such as a topic deleted while its log could not be removed. They are left
+// in place, never served, for an operator to inspect.
+func (m *Manager) reportStrays(img *metadata.Image) {
+	for tp := range m.logs.Logs() {
+		t, ok := img.Topic(tp.Topic)
+		id, _ := m.logs.TopicID(tp.Topic, tp.Partition)
+		if !ok || t.ID != id || int(tp.Partition) >= len(t.Partitions) {
+			m.logger.Warn("stray log: no topic in the metadata owns it; it is not served", "topic", tp.Topic, "partition", tp.Partition)
+		}
+	}
 }
 
 func (m *Manager) applyTopic(t *metadata.Topic, overrides map[string]string) {

@@ -27,7 +27,8 @@ import (
 // Server serves one listener.
 type Server struct {
 	Handler         *handler.Handler
-	MaxRequestBytes int32 // socket.request.max.bytes
+	Listener        string // the listener's name, e.g. PLAINTEXT
+	MaxRequestBytes int32  // socket.request.max.bytes
 	Logger          *slog.Logger
 
 	registry *wire.Registry
@@ -139,7 +140,7 @@ func (s *Server) decode(frame []byte) (pending, error) {
 	if err != nil {
 		return pending{}, err
 	}
-	req := &handler.Request{Header: hdr}
+	req := &handler.Request{Header: hdr, Listener: s.Listener}
 	if !s.registry.Supports(hdr.Key, hdr.Version) {
 		if hdr.Key == 18 {
 			return pending{req: req, unsupported: true}, nil
