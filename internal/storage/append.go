@@ -109,7 +109,8 @@ func (l *Log) roll(offset int64) error {
 	if err := old.seal(); err != nil {
 		return err
 	}
-	s, err := newSegment(l.dir, offset, l.now())
+	l.dirDirty = true
+	s, err := newSegment(l.fs, l.dir, offset, l.now())
 	if err != nil {
 		return err
 	}
@@ -129,8 +130,9 @@ func (l *Log) maybeFlushByCount() error {
 	return l.flushLocked()
 }
 
-// Flush fsyncs the segments and indexes holding unflushed data and advances
-// the recovery point to LogEndOffset.
+// Flush fsyncs the segments and indexes holding unflushed data, and the
+// directory if files were created or removed in it, then advances the
+// recovery point to LogEndOffset. On error the recovery point stays.
 func (l *Log) Flush() error {
 	l.writeMu.Lock()
 	defer l.writeMu.Unlock()
@@ -147,12 +149,20 @@ func (l *Log) flushLocked() error {
 	segs := l.segments[l.segmentFor(rp):]
 	l.mu.RUnlock()
 	for _, s := range segs {
-		if err := s.writeIndexes(true); err != nil {
-			return err
-		}
+		// The log before its index: a durable index entry must not point
+		// past durable log bytes.
 		if err := s.f.Sync(); err != nil {
 			return fmt.Errorf("fsync %s: %w", s.path(".log"), err)
 		}
+		if err := s.writeIndexes(true); err != nil {
+			return err
+		}
+	}
+	if l.dirDirty {
+		if err := l.fs.SyncDir(l.dir); err != nil {
+			return fmt.Errorf("fsync %s: %w", l.dir, err)
+		}
+		l.dirDirty = false
 	}
 	l.mu.Lock()
 	l.recoveryPoint, l.unflushed, l.firstUnflushed = end, 0, time.Time{}

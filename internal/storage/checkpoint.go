@@ -5,13 +5,15 @@ import (
 	"os"
 	"strconv"
 	"strings"
+
+	"gregor/internal/vfs"
 )
 
 // readCheckpoint parses Kafka's checkpoint text format: a version line "0",
 // a count line, then count lines of space-separated fields. A missing file
 // yields no lines and no error.
-func readCheckpoint(path string, fields int) ([][]string, error) {
-	data, err := os.ReadFile(path)
+func readCheckpoint(fsys vfs.FS, path string, fields int) ([][]string, error) {
+	data, err := vfs.ReadFile(fsys, path)
 	if os.IsNotExist(err) {
 		return nil, nil
 	}
@@ -38,12 +40,12 @@ func readCheckpoint(path string, fields int) ([][]string, error) {
 }
 
 // writeCheckpoint writes Kafka's checkpoint text format atomically.
-func writeCheckpoint(path string, lines []string) error {
+func writeCheckpoint(fsys vfs.FS, path string, lines []string) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "0\n%d\n", len(lines))
 	for _, l := range lines {
 		b.WriteString(l)
 		b.WriteByte('\n')
 	}
-	return writeFileAtomic(path, []byte(b.String()))
+	return writeFileAtomic(fsys, path, []byte(b.String()))
 }

@@ -34,7 +34,17 @@
 // it in that segment is truncated and later segments are removed, so a
 // corrupt batch is never served. The Manager keeps recovery points in
 // recovery-point-offset-checkpoint (written every 60s and on Close); a
-// partition missing from it is fully validated.
+// partition missing from it is fully validated. A segment that overlaps the
+// recovered log, or leaves a hole at or after the recovery point (a rolled
+// segment whose name became durable while its predecessor's tail was lost),
+// is removed with everything after it.
+//
+// Durability: all file access goes through a vfs.FS. Flush fsyncs the log
+// files, then their indexes, then the directory if files were created or
+// removed in it since its last fsync, and only then advances the recovery
+// point. New directories are made durable in their parent when created;
+// checkpoints, snapshots and partition.metadata are written tmp + fsync +
+// rename + directory fsync. Crash tests run the Log on vfs.Mem.
 //
 // Concurrency: a Log serializes writers; readers locate data under a shared
 // lock and pread below the published segment size without it.

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"path/filepath"
 	"strconv"
+
+	"gregor/internal/vfs"
 )
 
 const leaderEpochFile = "leader-epoch-checkpoint"
@@ -18,13 +20,14 @@ type epochEntry struct {
 // epochs and non-decreasing start offsets. Not safe for concurrent use; the
 // Log guards it.
 type epochCache struct {
+	fs      vfs.FS
 	path    string
 	entries []epochEntry
 }
 
-func loadEpochCache(dir string) (*epochCache, error) {
-	c := &epochCache{path: filepath.Join(dir, leaderEpochFile)}
-	lines, err := readCheckpoint(c.path, 2)
+func loadEpochCache(fsys vfs.FS, dir string) (*epochCache, error) {
+	c := &epochCache{fs: fsys, path: filepath.Join(dir, leaderEpochFile)}
+	lines, err := readCheckpoint(fsys, c.path, 2)
 	if err != nil {
 		return nil, err
 	}
@@ -102,5 +105,5 @@ func (c *epochCache) save() error {
 	for i, e := range c.entries {
 		lines[i] = fmt.Sprintf("%d %d", e.Epoch, e.StartOffset)
 	}
-	return writeCheckpoint(c.path, lines)
+	return writeCheckpoint(c.fs, c.path, lines)
 }

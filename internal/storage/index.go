@@ -3,8 +3,9 @@ package storage
 import (
 	"encoding/binary"
 	"fmt"
-	"os"
 	"sort"
+
+	"gregor/internal/vfs"
 )
 
 const (
@@ -54,8 +55,8 @@ func appendTimeEntries(dst []byte, idx []timeEntry) []byte {
 // loadOffsetIndex reads an index file and checks it against the log size: a
 // whole number of entries, strictly increasing offsets and positions, all
 // positions inside the log. Any violation is an error (the caller rebuilds).
-func loadOffsetIndex(path string, logSize int64) ([]offsetEntry, error) {
-	data, err := os.ReadFile(path)
+func loadOffsetIndex(fsys vfs.FS, path string, logSize int64) ([]offsetEntry, error) {
+	data, err := vfs.ReadFile(fsys, path)
 	if err != nil {
 		return nil, err
 	}
@@ -79,8 +80,8 @@ func (e offsetEntry) after(prev offsetEntry) bool {
 
 // loadTimeIndex reads a time index: whole entries, increasing timestamps and
 // non-decreasing offsets.
-func loadTimeIndex(path string) ([]timeEntry, error) {
-	data, err := os.ReadFile(path)
+func loadTimeIndex(fsys vfs.FS, path string) ([]timeEntry, error) {
+	data, err := vfs.ReadFile(fsys, path)
 	if err != nil {
 		return nil, err
 	}

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"gregor/internal/vfs"
 )
 
 const logStartOffsetFile = "log-start-offset"
@@ -20,12 +22,16 @@ const logStartOffsetFile = "log-start-offset"
 // by writeMu; readers take mu shared only to locate data, then pread below
 // the published size, so they never see a partially written batch.
 type Log struct {
+	fs     vfs.FS
 	dir    string
 	cfg    Config
 	now    func() time.Time
 	logger *slog.Logger
 
 	writeMu sync.Mutex // serializes writers; held for a whole append
+	// dirDirty (guarded by writeMu) is set when files were created, removed
+	// or renamed in dir since its last fsync; Flush then fsyncs dir.
+	dirDirty bool
 
 	mu             sync.RWMutex // guards the fields below
 	segments       []*segment   // by base offset; never empty while open
@@ -46,10 +52,16 @@ func Open(dir string, cfg Config, now func() time.Time, logger *slog.Logger) (*L
 // OpenAt opens or creates the log in dir, re-validating batches at and after
 // recoveryPoint and truncating a torn or corrupt tail.
 func OpenAt(dir string, recoveryPoint int64, cfg Config, now func() time.Time, logger *slog.Logger) (*Log, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	return OpenAtFS(vfs.OS, dir, recoveryPoint, cfg, now, logger)
+}
+
+// OpenAtFS is OpenAt on the filesystem fsys: every file access of the Log
+// goes through it.
+func OpenAtFS(fsys vfs.FS, dir string, recoveryPoint int64, cfg Config, now func() time.Time, logger *slog.Logger) (*Log, error) {
+	if err := mkdirAllDurable(fsys, dir); err != nil {
 		return nil, err
 	}
-	l := &Log{dir: dir, cfg: cfg, now: now, logger: logger}
+	l := &Log{fs: fsys, dir: dir, cfg: cfg, now: now, logger: logger, dirDirty: true}
 	if err := l.load(recoveryPoint); err != nil {
 		l.closeFiles()
 		return nil, fmt.Errorf("open log %s: %w", dir, err)
@@ -58,26 +70,26 @@ func OpenAt(dir string, recoveryPoint int64, cfg Config, now func() time.Time, l
 }
 
 func (l *Log) load(recoveryPoint int64) error {
-	bases, err := segmentBases(l.dir)
+	bases, err := segmentBases(l.fs, l.dir)
 	if err != nil {
 		return err
 	}
 	if err := l.openSegments(bases, recoveryPoint); err != nil {
 		return err
 	}
-	if l.epochs, err = loadEpochCache(l.dir); err != nil {
+	if l.epochs, err = loadEpochCache(l.fs, l.dir); err != nil {
 		return err
 	}
 	l.logEndOffset = l.active().nextOffset
 	l.recoveryPoint = min(recoveryPoint, l.logEndOffset)
-	l.logStartOffset = max(l.segments[0].baseOffset, min(readLogStartOffset(l.dir), l.logEndOffset))
+	l.logStartOffset = max(l.segments[0].baseOffset, min(readLogStartOffset(l.fs, l.dir), l.logEndOffset))
 	return l.epochs.truncateFromEnd(l.logEndOffset)
 }
 
 // segmentBases lists the base offsets of the .log files in dir, sorted, and
 // removes leftover temporary files.
-func segmentBases(dir string) ([]int64, error) {
-	ents, err := os.ReadDir(dir)
+func segmentBases(fsys vfs.FS, dir string) ([]int64, error) {
+	ents, err := fsys.ReadDir(dir)
 	if err != nil {
 		return nil, err
 	}
@@ -88,7 +100,7 @@ func segmentBases(dir string) ([]int64, error) {
 			bases = append(bases, n)
 		}
 		if strings.HasSuffix(e.Name(), ".tmp") {
-			os.Remove(filepath.Join(dir, e.Name()))
+			fsys.Remove(filepath.Join(dir, e.Name()))
 		}
 	}
 	sort.Slice(bases, func(i, j int) bool { return bases[i] < bases[j] })
@@ -99,7 +111,10 @@ func segmentBases(dir string) ([]int64, error) {
 // segments are removed.
 func (l *Log) openSegments(bases []int64, recoveryPoint int64) error {
 	for i, base := range bases {
-		s, err := openSegmentFile(l.dir, base)
+		if i > 0 && l.crashHole(base, recoveryPoint) {
+			return removeSegmentFiles(l.fs, l.dir, bases[i:])
+		}
+		s, err := openSegmentFile(l.fs, l.dir, base)
 		if err != nil {
 			return err
 		}
@@ -111,11 +126,11 @@ func (l *Log) openSegments(bases []int64, recoveryPoint int64) error {
 		}
 		if truncated && i+1 < len(bases) {
 			l.logger.Warn("removing segments after corrupt tail", "dir", l.dir, "from", bases[i+1])
-			return removeSegmentFiles(l.dir, bases[i+1:])
+			return removeSegmentFiles(l.fs, l.dir, bases[i+1:])
 		}
 	}
 	if len(l.segments) == 0 {
-		s, err := newSegment(l.dir, readLogStartOffset(l.dir), l.now())
+		s, err := newSegment(l.fs, l.dir, readLogStartOffset(l.fs, l.dir), l.now())
 		if err != nil {
 			return err
 		}
@@ -124,11 +139,28 @@ func (l *Log) openSegments(bases []int64, recoveryPoint int64) error {
 	return nil
 }
 
-func removeSegmentFiles(dir string, bases []int64) error {
+// crashHole reports whether a segment starting at base cannot follow the
+// last opened one: it overlaps it, or it leaves a hole that begins at or
+// after the recovery point. Segments are contiguous when written (a roll
+// starts the new one at the log end), but a directory fsync (of a checkpoint
+// file, say) can make a rolled segment's name durable while the previous
+// segment's tail is lost in a crash; keeping the later segment would then
+// move the log end past offsets that hold nothing.
+func (l *Log) crashHole(base, recoveryPoint int64) bool {
+	prevEnd := l.active().nextOffset
+	if base == prevEnd || (base > prevEnd && prevEnd < recoveryPoint) {
+		return false
+	}
+	l.logger.Warn("removing segments that do not follow the recovered log", "dir", l.dir,
+		"from", base, "offset", prevEnd)
+	return true
+}
+
+func removeSegmentFiles(fsys vfs.FS, dir string, bases []int64) error {
 	var errs []error
 	for _, b := range bases {
 		for _, ext := range []string{".log", ".index", ".timeindex"} {
-			if err := os.Remove(segmentName(dir, b, ext)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			if err := fsys.Remove(segmentName(dir, b, ext)); err != nil && !errors.Is(err, os.ErrNotExist) {
 				errs = append(errs, err)
 			}
 		}
@@ -136,8 +168,8 @@ func removeSegmentFiles(dir string, bases []int64) error {
 	return errors.Join(errs...)
 }
 
-func readLogStartOffset(dir string) int64 {
-	data, err := os.ReadFile(filepath.Join(dir, logStartOffsetFile))
+func readLogStartOffset(fsys vfs.FS, dir string) int64 {
+	data, err := vfs.ReadFile(fsys, filepath.Join(dir, logStartOffsetFile))
 	if err != nil {
 		return 0
 	}
@@ -227,7 +259,7 @@ func (l *Log) Delete() error {
 	if err := l.Close(); err != nil {
 		return err
 	}
-	return os.RemoveAll(l.dir)
+	return l.fs.RemoveAll(l.dir)
 }
 
 // segmentFor returns the index of the segment that may hold offset.

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"gregor/internal/record"
+	"gregor/internal/vfs"
 )
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -163,7 +164,7 @@ func TestReopen(t *testing.T) {
 }
 
 func lastSegmentFile(t *testing.T, dir string) string {
-	bases, _ := segmentBases(dir)
+	bases, _ := segmentBases(vfs.OS, dir)
 	return segmentName(dir, bases[len(bases)-1], ".log")
 }
 
@@ -202,7 +203,7 @@ func TestRebuildIndexes(t *testing.T) {
 	want := readAll(t, l)
 	leo := l.LogEndOffset()
 	l.Close()
-	bases, _ := segmentBases(dir)
+	bases, _ := segmentBases(vfs.OS, dir)
 	os.Remove(segmentName(dir, bases[0], ".index"))
 	os.WriteFile(segmentName(dir, bases[1], ".index"), []byte("garbage!!"), 0o644)
 	os.WriteFile(segmentName(dir, bases[2], ".timeindex"), bytes.Repeat([]byte{0xff}, 24), 0o644)

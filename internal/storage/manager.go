@@ -6,8 +6,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"gregor/internal/kafka"
+	"gregor/internal/vfs"
 )
 
 const (
@@ -27,6 +28,7 @@ const (
 // creates and deletes them, and runs the time-based flusher and the
 // recovery-point checkpoint. Safe for concurrent use.
 type Manager struct {
+	fs     vfs.FS
 	dirs   []string
 	cfg    Config
 	now    func() time.Time
@@ -40,7 +42,13 @@ type Manager struct {
 // OpenManager opens every log dir, reads its recovery-point checkpoint and
 // recovers every <topic>-<partition> directory in it.
 func OpenManager(logDirs []string, cfg Config, now func() time.Time, logger *slog.Logger) (*Manager, error) {
-	m := &Manager{dirs: logDirs, cfg: cfg, now: now, logger: logger,
+	return OpenManagerFS(vfs.OS, logDirs, cfg, now, logger)
+}
+
+// OpenManagerFS is OpenManager on the filesystem fsys, which every Log it
+// opens or creates uses too.
+func OpenManagerFS(fsys vfs.FS, logDirs []string, cfg Config, now func() time.Time, logger *slog.Logger) (*Manager, error) {
+	m := &Manager{fs: fsys, dirs: logDirs, cfg: cfg, now: now, logger: logger,
 		logs: map[kafka.TopicPartition]*Log{}, dirOf: map[kafka.TopicPartition]string{}}
 	for _, d := range logDirs {
 		if err := m.openDir(d); err != nil {
@@ -52,14 +60,14 @@ func OpenManager(logDirs []string, cfg Config, now func() time.Time, logger *slo
 }
 
 func (m *Manager) openDir(dir string) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := mkdirAllDurable(m.fs, dir); err != nil {
 		return err
 	}
-	points, err := readRecoveryPoints(dir)
+	points, err := readRecoveryPoints(m.fs, dir)
 	if err != nil {
 		return err
 	}
-	ents, err := os.ReadDir(dir)
+	ents, err := m.fs.ReadDir(dir)
 	if err != nil {
 		return err
 	}
@@ -71,19 +79,19 @@ func (m *Manager) openDir(dir string) error {
 	return nil
 }
 
-func (m *Manager) openEntry(dir string, e os.DirEntry, points map[kafka.TopicPartition]int64) error {
+func (m *Manager) openEntry(dir string, e fs.DirEntry, points map[kafka.TopicPartition]int64) error {
 	path := filepath.Join(dir, e.Name())
 	if !e.IsDir() {
 		return nil
 	}
 	if strings.HasSuffix(e.Name(), "-delete") {
-		return os.RemoveAll(path)
+		return m.fs.RemoveAll(path)
 	}
 	tp, ok := parsePartitionDir(e.Name())
 	if !ok || strings.HasPrefix(tp.Topic, "__cluster_metadata") {
 		return nil // the metadata log belongs to the controller
 	}
-	l, err := OpenAt(path, points[tp], m.cfg, m.now, m.logger)
+	l, err := OpenAtFS(m.fs, path, points[tp], m.cfg, m.now, m.logger)
 	if err != nil {
 		return err
 	}
@@ -104,8 +112,8 @@ func parsePartitionDir(name string) (kafka.TopicPartition, bool) {
 	return kafka.TopicPartition{Topic: name[:i], Partition: int32(p)}, true
 }
 
-func readRecoveryPoints(dir string) (map[kafka.TopicPartition]int64, error) {
-	lines, err := readCheckpoint(filepath.Join(dir, recoveryPointFile), 3)
+func readRecoveryPoints(fsys vfs.FS, dir string) (map[kafka.TopicPartition]int64, error) {
+	lines, err := readCheckpoint(fsys, filepath.Join(dir, recoveryPointFile), 3)
 	if err != nil {
 		return nil, err
 	}
@@ -152,13 +160,13 @@ func (m *Manager) Create(topic string, partition int32, topicID [16]byte, cfg Co
 	dir := m.leastLoadedDirLocked()
 	path := filepath.Join(dir, tp.String())
 	meta := fmt.Sprintf("version: 0\ntopic_id: %s\n", kafka.TopicID(topicID))
-	if err := os.MkdirAll(path, 0o755); err != nil {
+	if err := mkdirAllDurable(m.fs, path); err != nil {
 		return nil, err
 	}
-	if err := writeFileAtomic(filepath.Join(path, partitionMetadataFile), []byte(meta)); err != nil {
+	if err := writeFileAtomic(m.fs, filepath.Join(path, partitionMetadataFile), []byte(meta)); err != nil {
 		return nil, err
 	}
-	l, err := Open(path, cfg, m.now, m.logger)
+	l, err := OpenAtFS(m.fs, path, 0, cfg, m.now, m.logger)
 	if err != nil {
 		return nil, err
 	}
@@ -186,7 +194,7 @@ func (m *Manager) TopicID(topic string, partition int32) ([16]byte, bool) {
 	if !ok {
 		return [16]byte{}, false
 	}
-	data, err := os.ReadFile(filepath.Join(l.Dir(), partitionMetadataFile))
+	data, err := vfs.ReadFile(m.fs, filepath.Join(l.Dir(), partitionMetadataFile))
 	if err != nil {
 		return [16]byte{}, false
 	}
@@ -217,10 +225,14 @@ func (m *Manager) Delete(topic string, partition int32) error {
 	var id [16]byte
 	rand.Read(id[:])
 	doomed := l.Dir() + "." + hex.EncodeToString(id[:]) + "-delete"
-	if err := os.Rename(l.Dir(), doomed); err != nil {
+	if err := m.fs.Rename(l.Dir(), doomed); err != nil {
 		return err
 	}
-	return os.RemoveAll(doomed)
+	// Make the rename durable so that a crash cannot bring the partition back.
+	if err := m.fs.SyncDir(filepath.Dir(doomed)); err != nil {
+		return err
+	}
+	return m.fs.RemoveAll(doomed)
 }
 
 // Run flushes logs whose oldest unflushed append is older than
@@ -270,7 +282,7 @@ func (m *Manager) writeRecoveryPoints() error {
 	m.mu.Unlock()
 	var errs []error
 	for _, d := range m.dirs {
-		errs = append(errs, writeCheckpoint(filepath.Join(d, recoveryPointFile), lines[d]))
+		errs = append(errs, writeCheckpoint(m.fs, filepath.Join(d, recoveryPointFile), lines[d]))
 	}
 	return errors.Join(errs...)
 }

@@ -5,10 +5,11 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"gregor/internal/vfs"
 )
 
 // MetaPropertiesFile is the name of the identity file in every log dir.
@@ -26,7 +27,7 @@ type MetaProperties struct {
 // error wrapping os.ErrNotExist.
 func ReadMetaProperties(logDir string) (MetaProperties, error) {
 	path := filepath.Join(logDir, MetaPropertiesFile)
-	data, err := os.ReadFile(path)
+	data, err := vfs.ReadFile(vfs.OS, path)
 	if err != nil {
 		return MetaProperties{}, fmt.Errorf("read meta.properties: %w", err)
 	}
@@ -75,7 +76,7 @@ func WriteMetaProperties(logDir string, m MetaProperties) error {
 	if m.ClusterID == "" {
 		return errors.New("write meta.properties: empty cluster.id")
 	}
-	if err := os.MkdirAll(logDir, 0o755); err != nil {
+	if err := mkdirAllDurable(vfs.OS, logDir); err != nil {
 		return fmt.Errorf("write meta.properties: %w", err)
 	}
 	var b strings.Builder
@@ -85,43 +86,5 @@ func WriteMetaProperties(logDir string, m MetaProperties) error {
 		fmt.Fprintf(&b, "directory.id=%s\n", m.DirectoryID)
 	}
 	fmt.Fprintf(&b, "node.id=%d\nversion=1\n", m.NodeID)
-	return writeFileAtomic(filepath.Join(logDir, MetaPropertiesFile), []byte(b.String()))
-}
-
-// writeFileAtomic writes data to path so that a crash leaves either the old
-// or the new content: write path.tmp, fsync it, rename over path, fsync dir.
-func writeFileAtomic(path string, data []byte) error {
-	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return syncDir(filepath.Dir(path))
-}
-
-// syncDir fsyncs a directory so that a rename or create in it is durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	return err
+	return writeFileAtomic(vfs.OS, filepath.Join(logDir, MetaPropertiesFile), []byte(b.String()))
 }

@@ -41,8 +41,8 @@ func (s *segment) recover(recoveryPoint int64, cfg Config, logger *slog.Logger) 
 // from; on any inconsistency it clears the indexes and returns 0.
 func (s *segment) loadIndexes(recoveryPoint int64) int64 {
 	s.index, s.timeIndex, s.maxTimestamp, s.offsetOfMaxTs = nil, nil, -1, -1
-	idx, err1 := loadOffsetIndex(s.path(".index"), s.size)
-	tidx, err2 := loadTimeIndex(s.path(".timeindex"))
+	idx, err1 := loadOffsetIndex(s.fs, s.path(".index"), s.size)
+	tidx, err2 := loadTimeIndex(s.fs, s.path(".timeindex"))
 	if err1 != nil || err2 != nil || recoveryPoint <= s.baseOffset {
 		return 0
 	}

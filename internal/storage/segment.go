@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"gregor/internal/record"
+	"gregor/internal/vfs"
 )
 
 // segment is one .log file with its in-memory offset and time indexes. The
@@ -20,8 +21,9 @@ import (
 // below the published size.
 type segment struct {
 	baseOffset int64
+	fs         vfs.FS
 	dir        string
-	f          *os.File
+	f          vfs.File
 	size       int64 // bytes of whole batches; nothing is read beyond it
 	nextOffset int64 // last offset of the last batch + 1, or baseOffset
 
@@ -42,8 +44,8 @@ func segmentName(dir string, base int64, ext string) string {
 
 func (s *segment) path(ext string) string { return segmentName(s.dir, s.baseOffset, ext) }
 
-func openSegmentFile(dir string, base int64) (*segment, error) {
-	f, err := os.OpenFile(segmentName(dir, base, ".log"), os.O_RDWR|os.O_CREATE, 0o644)
+func openSegmentFile(fsys vfs.FS, dir string, base int64) (*segment, error) {
+	f, err := fsys.OpenFile(segmentName(dir, base, ".log"), os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
 		return nil, err
 	}
@@ -52,18 +54,18 @@ func openSegmentFile(dir string, base int64) (*segment, error) {
 		f.Close()
 		return nil, err
 	}
-	return &segment{baseOffset: base, dir: dir, f: f, size: st.Size(), nextOffset: base,
+	return &segment{baseOffset: base, fs: fsys, dir: dir, f: f, size: st.Size(), nextOffset: base,
 		maxTimestamp: -1, offsetOfMaxTs: -1}, nil
 }
 
 // newSegment creates an empty segment, removing stale files of the same base.
-func newSegment(dir string, base int64, now time.Time) (*segment, error) {
+func newSegment(fsys vfs.FS, dir string, base int64, now time.Time) (*segment, error) {
 	for _, ext := range []string{".log", ".index", ".timeindex"} {
-		if err := os.Remove(segmentName(dir, base, ext)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		if err := fsys.Remove(segmentName(dir, base, ext)); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return nil, err
 		}
 	}
-	s, err := openSegmentFile(dir, base)
+	s, err := openSegmentFile(fsys, dir, base)
 	if s != nil {
 		s.created = now
 	}
@@ -107,23 +109,27 @@ func (s *segment) maybeTimeEntry() {
 
 // writeIndexes appends the entries not yet on disk to the index files.
 func (s *segment) writeIndexes(sync bool) error {
-	if err := appendFile(s.path(".index"), appendOffsetEntries(nil, s.index[s.indexDisk:]), sync); err != nil {
+	if err := appendFile(s.fs, s.path(".index"), appendOffsetEntries(nil, s.index[s.indexDisk:]), sync); err != nil {
 		return err
 	}
 	s.indexDisk = len(s.index)
-	if err := appendFile(s.path(".timeindex"), appendTimeEntries(nil, s.timeIndex[s.timeDisk:]), sync); err != nil {
+	if err := appendFile(s.fs, s.path(".timeindex"), appendTimeEntries(nil, s.timeIndex[s.timeDisk:]), sync); err != nil {
 		return err
 	}
 	s.timeDisk = len(s.timeIndex)
 	return nil
 }
 
-func appendFile(path string, data []byte, sync bool) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+// appendFile appends data at the end of the file at path, creating it.
+func appendFile(fsys vfs.FS, path string, data []byte, sync bool) error {
+	f, err := fsys.OpenFile(path, os.O_WRONLY|os.O_CREATE, 0o644)
 	if err != nil {
 		return err
 	}
-	_, err = f.Write(data)
+	st, err := f.Stat()
+	if err == nil {
+		_, err = f.WriteAt(data, st.Size())
+	}
 	if err == nil && sync {
 		err = f.Sync()
 	}
@@ -142,8 +148,8 @@ func (s *segment) seal() error {
 
 // rewriteIndexes replaces both index files with the in-memory entries.
 func (s *segment) rewriteIndexes() error {
-	os.Remove(s.path(".index"))
-	os.Remove(s.path(".timeindex"))
+	s.fs.Remove(s.path(".index"))
+	s.fs.Remove(s.path(".timeindex"))
 	s.indexDisk, s.timeDisk = 0, 0
 	return s.writeIndexes(false)
 }
@@ -152,7 +158,7 @@ func (s *segment) remove() error {
 	s.f.Close()
 	var errs []error
 	for _, ext := range []string{".log", ".index", ".timeindex"} {
-		if err := os.Remove(s.path(ext)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		if err := s.fs.Remove(s.path(ext)); err != nil && !errors.Is(err, os.ErrNotExist) {
 			errs = append(errs, err)
 		}
 	}

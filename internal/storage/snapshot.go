@@ -2,11 +2,12 @@ package storage
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
+
+	"gregor/internal/vfs"
 )
 
 const snapshotsKept = 2
@@ -14,12 +15,12 @@ const snapshotsKept = 2
 // WriteSnapshot stores an opaque producer-state snapshot taken at offset as
 // <offset>.snapshot, atomically, keeping the newest two.
 func (l *Log) WriteSnapshot(offset int64, data []byte) error {
-	if err := writeFileAtomic(filepath.Join(l.dir, fmt.Sprintf("%020d.snapshot", offset)), data); err != nil {
+	if err := writeFileAtomic(l.fs, filepath.Join(l.dir, fmt.Sprintf("%020d.snapshot", offset)), data); err != nil {
 		return err
 	}
 	offs, err := l.snapshotOffsets()
 	for len(offs) > snapshotsKept && err == nil {
-		err = os.Remove(l.snapshotPath(offs[0]))
+		err = l.fs.Remove(l.snapshotPath(offs[0]))
 		offs = offs[1:]
 	}
 	return err
@@ -35,10 +36,10 @@ func (l *Log) LatestSnapshot() (offset int64, data []byte, err error) {
 	leo := l.LogEndOffset()
 	for i := len(offs) - 1; i >= 0; i-- {
 		if offs[i] > leo {
-			os.Remove(l.snapshotPath(offs[i]))
+			l.fs.Remove(l.snapshotPath(offs[i]))
 			continue
 		}
-		data, err := os.ReadFile(l.snapshotPath(offs[i]))
+		data, err := vfs.ReadFile(l.fs, l.snapshotPath(offs[i]))
 		return offs[i], data, err
 	}
 	return -1, nil, nil
@@ -49,7 +50,7 @@ func (l *Log) snapshotPath(offset int64) string {
 }
 
 func (l *Log) snapshotOffsets() ([]int64, error) {
-	ents, err := os.ReadDir(l.dir)
+	ents, err := l.fs.ReadDir(l.dir)
 	if err != nil {
 		return nil, err
 	}

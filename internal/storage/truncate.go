@@ -22,9 +22,10 @@ func (l *Log) DeleteRecordsBefore(offset int64) error {
 	if offset <= l.LogStartOffset() {
 		return nil
 	}
-	if err := writeFileAtomic(filepath.Join(l.dir, logStartOffsetFile), []byte(strconv.FormatInt(offset, 10)+"\n")); err != nil {
+	if err := writeFileAtomic(l.fs, filepath.Join(l.dir, logStartOffsetFile), []byte(strconv.FormatInt(offset, 10)+"\n")); err != nil {
 		return err
 	}
+	l.dirDirty = true // segments are removed below
 	if offset == l.LogEndOffset() && l.active().size > 0 {
 		if err := l.roll(offset); err != nil {
 			return err
@@ -70,6 +71,7 @@ func (l *Log) TruncateTo(offset int64) error {
 }
 
 func (l *Log) truncateLocked(offset int64) error {
+	l.dirDirty = true // segments removed, indexes rewritten
 	i := l.segmentFor(offset)
 	var errs []error
 	for _, s := range l.segments[i+1:] {
