@@ -132,6 +132,8 @@ type fetchState struct {
 	free    []byte  // the unused tail of the arena
 }
 
+var noRecords = []byte{}
+
 // fetchArenaSize is the capacity of a pooled read buffer. Reusing buffers
 // matters: first touches of fresh memory cost more than the reads.
 const fetchArenaSize = 4 << 20
@@ -236,6 +238,9 @@ func (f *fetchState) readPartition(t *fetchTarget, remaining *int32) kmsg.FetchR
 	rp := kmsg.NewFetchResponseTopicPartition()
 	rp.Partition = t.req.Partition
 	rp.HighWatermark, rp.LastStableOffset, rp.LogStartOffset = -1, -1, -1
+	// Kafka answers an empty record set, never null, and librdkafka
+	// refuses null ("invalid MessageSetSize -1").
+	rp.RecordBatches = noRecords
 	if t.errorCode != 0 {
 		rp.ErrorCode = t.errorCode
 		return rp
@@ -259,7 +264,9 @@ func (f *fetchState) readPartition(t *fetchTarget, remaining *int32) kmsg.FetchR
 	if n := len(data); n > 0 && cap(f.free) >= n && &data[0] == &f.free[:1][0] {
 		f.free = f.free[n:n] // the read landed in the arena: keep it
 	}
-	rp.RecordBatches = data
+	if data != nil {
+		rp.RecordBatches = data
+	}
 	f.bytes += len(data)
 	*remaining -= int32(len(data))
 	return rp

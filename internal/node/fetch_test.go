@@ -43,6 +43,9 @@ func TestFetchLongPoll(t *testing.T) {
 	if waited := time.Since(start); len(empty.RecordBatches) != 0 || waited < 250*time.Millisecond {
 		t.Fatalf("empty fetch returned %d bytes after %v", len(empty.RecordBatches), waited)
 	}
+	if empty.RecordBatches == nil {
+		t.Fatal("empty fetch answered a null record set; Kafka (and librdkafka) use an empty one")
+	}
 
 	go func() {
 		time.Sleep(200 * time.Millisecond)
