@@ -39,6 +39,7 @@ type Node struct {
 	replicas *replica.Manager
 	ctrl     *controller.Controller
 	addrs    []net.Addr
+	handler  *handler.Handler
 	group    *errgroup.Group
 	cancel   context.CancelFunc
 }
@@ -113,6 +114,7 @@ func (n *Node) run(parent context.Context, listeners []net.Listener, now func() 
 		NodeID: n.cfg.NodeID, ClusterID: n.ClusterID, Advertised: n.advertised(),
 		Config: n.cfg, Controller: n.ctrl, Replicas: n.replicas, Now: now, Logger: n.logger,
 	}
+	n.handler = h
 	g.Go(func() error { return n.ctrl.Run(gctx) })
 	g.Go(func() error { return n.logs.Run(gctx) })
 	g.Go(func() error { return n.checkpointLoop(gctx) })
@@ -160,6 +162,10 @@ func (n *Node) checkpointLoop(ctx context.Context) error {
 		}
 	}
 }
+
+// Handler returns the node's request handler, so that tests and fuzzers can
+// serve decoded requests without a socket.
+func (n *Node) Handler() *handler.Handler { return n.handler }
 
 // Addrs returns the bound addresses of the broker listeners.
 func (n *Node) Addrs() []net.Addr { return n.addrs }
