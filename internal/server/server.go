@@ -1,15 +1,16 @@
-// Package server accepts Kafka connections and runs them: per connection a
-// reader goroutine that frames and decodes requests, and a worker goroutine
-// that serves them one at a time, in arrival order, and writes the
-// responses. Serving in order is what Kafka does too (a connection's next
-// request is not processed until the previous one is answered): it keeps an
-// idempotent producer's pipelined batches in sequence, while the reader
-// keeps the socket drained.
+// Package server accepts Kafka connections and runs them: one goroutine per
+// connection reads, decodes and serves its requests one at a time, in
+// arrival order, and writes the responses. Serving in order is what Kafka
+// does too (a connection's next request is not processed until the previous
+// one is answered): it keeps an idempotent producer's pipelined batches in
+// sequence, and with no hand-off between goroutines a request costs no
+// scheduling on its way from the socket to the log.
 package server
 
 import (
 	"bufio"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -35,18 +36,13 @@ type Server struct {
 	wg       sync.WaitGroup
 }
 
-// pipelineDepth is how many decoded requests may wait behind the one being served.
-const pipelineDepth = 64
-
 // maxRetainedResponse bounds the response buffer a connection keeps between
 // responses. Reusing it matters on machines where first touches of fresh
 // memory are slow; a larger one is dropped after use.
 const maxRetainedResponse = 16 << 20
 
-// maxPooledFrame bounds the request buffers kept for reuse.
-const maxPooledFrame = 4 << 20
-
-var frames = sync.Pool{New: func() any { return new([]byte) }}
+// maxRetainedFrame bounds the request buffer a connection keeps.
+const maxRetainedFrame = 4 << 20
 
 // Serve accepts connections on ln until ctx is done, then closes ln and
 // every connection and waits for their goroutines.
@@ -78,13 +74,17 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 }
 
 type pending struct {
-	req   *handler.Request
-	frame *[]byte // pooled; the decoded request aliases it until served
+	req *handler.Request
 	// unsupported is set for an ApiVersions request at a version we do not
 	// serve, answered without decoding its body.
 	unsupported bool
 }
 
+// serveConn runs one connection: read a frame, decode it, serve it, write
+// the response, in order. Requests the client pipelines wait in the socket
+// and the read buffer; responses are flushed once no complete request is
+// waiting, so a burst is answered with few writes. The frame buffer and the
+// response buffer are reused from request to request.
 func (s *Server) serveConn(ctx context.Context, conn net.Conn) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -96,43 +96,64 @@ func (s *Server) serveConn(ctx context.Context, conn net.Conn) {
 		tc.SetNoDelay(true)
 	}
 	logger := s.Logger.With("remote", conn.RemoteAddr().String())
-	queue := make(chan pending, pipelineDepth)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		defer cancel()
-		s.work(ctx, conn, queue, logger)
-	}()
-	err := s.read(ctx, conn, queue)
-	close(queue)
+	err := s.loop(ctx, conn)
 	if err != nil && !errors.Is(err, io.EOF) && ctx.Err() == nil && !errors.Is(err, net.ErrClosed) {
 		logger.Info("closing connection", "err", err)
 	}
-	<-done
 }
 
-// read decodes frames into queue until the connection fails or a frame is
-// malformed.
-func (s *Server) read(ctx context.Context, conn net.Conn, queue chan<- pending) error {
+func (s *Server) loop(ctx context.Context, conn net.Conn) error {
 	r := bufio.NewReaderSize(conn, 64<<10)
+	w := bufio.NewWriterSize(conn, 64<<10)
+	var frameBuf, respBuf []byte
 	for {
-		buf := frames.Get().(*[]byte)
-		frame, err := wire.ReadFrame(r, s.MaxRequestBytes, *buf)
+		frame, err := wire.ReadFrame(r, s.MaxRequestBytes, frameBuf)
 		if err != nil {
 			return err
 		}
-		*buf = frame
+		if frameBuf = frame; cap(frame) > maxRetainedFrame {
+			frameBuf = nil
+		}
 		p, err := s.decode(frame)
 		if err != nil {
 			return err
 		}
-		p.frame = buf
-		select {
-		case queue <- p:
-		case <-ctx.Done():
-			return ctx.Err()
+		resp, err := s.serve(ctx, p)
+		if err == nil && resp != nil {
+			respBuf = wire.AppendResponse(respBuf[:0], p.req.Header.CorrelationID, resp)
+		}
+		p.req.Sent()
+		if err != nil {
+			return err
+		}
+		if resp != nil {
+			if _, err := w.Write(respBuf); err != nil {
+				return err
+			}
+			if cap(respBuf) > maxRetainedResponse {
+				respBuf = nil
+			}
+		}
+		if !completeFrameBuffered(r) {
+			if err := w.Flush(); err != nil {
+				return err
+			}
 		}
 	}
+}
+
+// completeFrameBuffered reports whether a whole request is already in r's
+// buffer, in which case the pending responses can wait for its answer.
+func completeFrameBuffered(r *bufio.Reader) bool {
+	n := r.Buffered()
+	if n < 4 {
+		return false
+	}
+	size, err := r.Peek(4)
+	if err != nil {
+		return false
+	}
+	return int(binary.BigEndian.Uint32(size))+4 <= n
 }
 
 func (s *Server) decode(frame []byte) (pending, error) {
@@ -156,48 +177,8 @@ func (s *Server) decode(frame []byte) (pending, error) {
 	return pending{req: req}, nil
 }
 
-// work serves queued requests in order and writes their responses,
-// flushing when no further request is waiting.
-func (s *Server) work(ctx context.Context, conn net.Conn, queue <-chan pending, logger *slog.Logger) {
-	w := bufio.NewWriterSize(conn, 64<<10)
-	var buf []byte
-	for p := range queue {
-		resp, err := s.serve(ctx, p)
-		if err != nil {
-			p.req.Sent()
-			logger.Info("closing connection", "err", err)
-			return
-		}
-		if resp != nil {
-			buf = wire.AppendResponse(buf[:0], p.req.Header.CorrelationID, resp)
-		}
-		p.req.Sent()
-		p.release()
-		if resp != nil {
-			if _, err := w.Write(buf); err != nil {
-				return
-			}
-			if cap(buf) > maxRetainedResponse {
-				buf = nil
-			}
-		}
-		if len(queue) == 0 {
-			if err := w.Flush(); err != nil {
-				return
-			}
-		}
-	}
-}
-
 // serve answers one request. A panic in a handler is a bug; it costs the
 // connection, not the process.
-// release returns the request's frame to the pool.
-func (p pending) release() {
-	if p.frame != nil && cap(*p.frame) <= maxPooledFrame {
-		frames.Put(p.frame)
-	}
-}
-
 func (s *Server) serve(ctx context.Context, p pending) (resp kmsg.Response, err error) {
 	defer func() {
 		if r := recover(); r != nil {
