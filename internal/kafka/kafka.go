@@ -1,6 +1,5 @@
-// Package kafka holds the vocabulary types shared by every layer: offsets,
-// epochs, node and producer ids, topic ids and topic-partitions. It does no I/O
-// and imports nothing from the project.
+// Package kafka holds the vocabulary types shared by every layer: topic ids
+// and topic-partitions. It does no I/O and imports nothing from the project.
 package kafka
 
 import (
@@ -9,22 +8,6 @@ import (
 	"errors"
 	"fmt"
 )
-
-// Offset is the position of a record in a partition's log.
-type Offset int64
-
-// Epoch is a leader epoch (or a producer epoch widened to int32 where Kafka
-// uses int16 on the wire).
-type Epoch int32
-
-// NodeID identifies a broker or controller node (Kafka's node.id).
-type NodeID int32
-
-// ProducerID identifies an idempotent or transactional producer.
-type ProducerID int64
-
-// NoProducerID is the producer id of a batch written by a non-idempotent producer.
-const NoProducerID ProducerID = -1
 
 // TopicPartition names one partition of one topic.
 type TopicPartition struct {
