@@ -48,6 +48,8 @@ type Partition struct {
 	leaderEpoch int32
 	isr         []int32
 	producers   *producerState
+	// snapshotOffset is the offset of the last producer snapshot written (-1: none).
+	snapshotOffset int64
 
 	watchMu  sync.Mutex // guards watchers
 	watchers map[chan<- struct{}]struct{}
@@ -59,6 +61,7 @@ func Open(tp kafka.TopicPartition, id kafka.TopicID, log *storage.Log, leaderEpo
 	p := &Partition{
 		TP: tp, TopicID: id, log: log, logger: logger.With("topic", tp.Topic, "partition", tp.Partition),
 		leaderEpoch: leaderEpoch, isr: isr, watchers: map[chan<- struct{}]struct{}{},
+		snapshotOffset: -1,
 	}
 	p.cfg.Store(&cfg)
 	if err := p.loadProducerState(); err != nil {
@@ -75,7 +78,7 @@ func (p *Partition) loadProducerState() error {
 	p.producers = newProducerState()
 	if data != nil {
 		if s, err := decodeProducerState(data); err == nil {
-			p.producers = s
+			p.producers, p.snapshotOffset = s, from
 		} else {
 			p.logger.Warn("ignoring producer snapshot", "offset", from, "err", err)
 			from = -1
@@ -257,9 +260,23 @@ func (p *Partition) DeleteRecordsBefore(offset int64) (int64, error) {
 	return p.log.LogStartOffset(), nil
 }
 
-// Checkpoint writes a producer-state snapshot at the log end offset.
+// Checkpoint writes a producer-state snapshot at the log end offset. The
+// state is captured under the lock; the file is written (and fsynced)
+// outside it, so appends do not wait for the disk.
 func (p *Partition) Checkpoint() error {
 	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.log.WriteSnapshot(p.log.LogEndOffset(), p.producers.encode())
+	offset := p.log.LogEndOffset()
+	if offset == p.snapshotOffset {
+		p.mu.Unlock()
+		return nil // nothing appended since the last snapshot
+	}
+	data := p.producers.encode()
+	p.mu.Unlock()
+	if err := p.log.WriteSnapshot(offset, data); err != nil {
+		return err
+	}
+	p.mu.Lock()
+	p.snapshotOffset = max(p.snapshotOffset, offset)
+	p.mu.Unlock()
+	return nil
 }
