@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -68,6 +69,7 @@ an invalid value stops the server with an error naming the key.`,
 			if err != nil {
 				return err
 			}
+			tuneGC()
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			return run(ctx, cfg, logger)
@@ -86,4 +88,16 @@ func newLogger(cmd *cobra.Command, level string) (*slog.Logger, error) {
 		return nil, fmt.Errorf("invalid --log-level %q: want debug, info, warn or error", level)
 	}
 	return slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: l})), nil
+}
+
+// serverGCPercent trades memory for fewer collections: the broker's live heap
+// is small and steady (logs live in the page cache), so a larger GC target
+// costs little memory and takes collections off the produce path's tail
+// latency. GOGC in the environment still wins.
+const serverGCPercent = 400
+
+func tuneGC() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(serverGCPercent)
+	}
 }
