@@ -10,7 +10,8 @@ package handler
 // the append; min.insync.replicas above the ISR size answers
 // NOT_ENOUGH_REPLICAS for acks=-1). A retried idempotent batch answers its
 // original offset. v13 names topics by id (UNKNOWN_TOPIC_ID when unknown).
-// acks outside {-1,0,1} answers INVALID_REQUIRED_ACKS.
+// acks outside {-1,0,1} answers INVALID_REQUIRED_ACKS. An acks=0 request
+// that fails for any partition closes the connection, as Kafka does.
 // Differences from Kafka: transactional batches are refused
 // (INVALID_TXN_STATE) until the transaction coordinator exists.
 
@@ -50,9 +51,23 @@ func (h *Handler) produce(_ context.Context, req *Request) (kmsg.Response, error
 		resp.Topics = append(resp.Topics, rt)
 	}
 	if r.Acks == 0 {
-		return nil, nil
+		return nil, acksZeroError(resp)
 	}
 	return resp, nil
+}
+
+// acksZeroError returns an error, which closes the connection, when an
+// acks=0 request failed for some partition: with no response to read, a
+// closed connection is how Kafka tells the producer to refresh its metadata.
+func acksZeroError(resp *kmsg.ProduceResponse) error {
+	for _, t := range resp.Topics {
+		for _, p := range t.Partitions {
+			if p.ErrorCode != 0 {
+				return fmt.Errorf("acks=0 produce to %s/%d failed with error code %d; closing the connection as Kafka does", t.Topic, p.Partition, p.ErrorCode)
+			}
+		}
+	}
+	return nil
 }
 
 func (h *Handler) producePartition(r *kmsg.ProduceRequest, topic string, idKnown bool, p kmsg.ProduceRequestTopicPartition) kmsg.ProduceResponseTopicPartition {

@@ -12,6 +12,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"gregor/internal/node/nodetest"
+	"gregor/internal/record"
 )
 
 // rawConn is a hand-driven Kafka connection for protocol edge cases.
@@ -175,5 +176,38 @@ func TestMetadataAnswersTheListenerConnectedTo(t *testing.T) {
 		if b := meta.Brokers[0]; b.Host != tcp.IP.String() || b.Port != int32(tcp.Port) {
 			t.Fatalf("connected to %s, told %s:%d", a, b.Host, b.Port)
 		}
+	}
+}
+
+// TestAcksZeroErrorClosesConnection proves that an acks=0 produce that
+// fails (here: an unknown partition) closes the connection, the only signal
+// a producer that reads no response gets, while a good one leaves it open.
+func TestAcksZeroErrorClosesConnection(t *testing.T) {
+	n := nodetest.Start(t, "", map[string]string{"auto.create.topics.enable": "false"})
+	createTopic(t, n.Addr, "a0", 1, nil)
+	b, err := record.Build(record.BatchSpec{ProducerID: -1, ProducerEpoch: -1, BaseSequence: -1,
+		Records: []record.Record{{Timestamp: time.Now().UnixMilli(), Value: []byte("v")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	produce := func(c *rawConn, partition int32) {
+		req := kmsg.NewPtrProduceRequest()
+		req.SetVersion(9)
+		req.Acks = 0
+		req.Topics = []kmsg.ProduceRequestTopic{{Topic: "a0", Partitions: []kmsg.ProduceRequestTopicPartition{{Partition: partition, Records: b}}}}
+		c.send(req, 1)
+	}
+	ok := dial(t, n.Addr)
+	produce(ok, 0)
+	meta := kmsg.NewPtrMetadataRequest()
+	meta.SetVersion(12)
+	ok.send(meta, 2)
+	if id, _, err := ok.receive(true); err != nil || id != 2 {
+		t.Fatalf("after a good acks=0 produce: id %d, err %v", id, err)
+	}
+	bad := dial(t, n.Addr)
+	produce(bad, 7)
+	if _, _, err := bad.receive(true); err == nil {
+		t.Fatal("connection still open after a failed acks=0 produce")
 	}
 }
