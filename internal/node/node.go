@@ -190,7 +190,12 @@ func (n *Node) Wait() error {
 // that `gregor server` works on a fresh machine as Kafka's dev quickstart
 // does after `kafka-storage format`.
 func ensureFormatted(cfg *config.Config, logger *slog.Logger) (string, error) {
-	dirs := append([]string{cfg.MetadataLogDir}, cfg.LogDirs...)
+	dirs := []string{cfg.MetadataLogDir}
+	for _, d := range cfg.LogDirs {
+		if filepath.Clean(d) != filepath.Clean(cfg.MetadataLogDir) {
+			dirs = append(dirs, d)
+		}
+	}
 	clusterID := ""
 	var missing []string
 	for _, dir := range dirs {
