@@ -25,7 +25,7 @@ var errorTable = []struct {
 	{storage.ErrOffsetOutOfRange, kerr.OffsetOutOfRange},
 	{storage.ErrClosed, kerr.NotLeaderForPartition},
 	{record.ErrCorrupt, kerr.CorruptMessage},
-	{record.ErrUnsupportedMagic, kerr.UnsupportedForMessageFormat},
+	{record.ErrUnsupportedMagic, kerr.InvalidRecord}, // Kafka: "only allowed to contain record batches with magic version 2"
 	{record.ErrInvalid, kerr.CorruptMessage},
 	{partition.ErrMessageTooLarge, kerr.MessageTooLarge},
 	{partition.ErrInvalidRecord, kerr.InvalidRecord},

@@ -208,7 +208,13 @@ func TestIdempotentRetryAfterRestart(t *testing.T) {
 	if code := rawProduceCode(t, cl, "idem", pid, 0, 9, 1); code != kerr.OutOfOrderSequenceNumber.Code {
 		t.Fatalf("gap answered %d", code)
 	}
-	if got := len(consumeAll(t, n.Addr, "idem", 5)); got != 5 {
+	if off := rawProduce(t, cl, "idem", pid, 1, 0, 1); off != 5 {
+		t.Fatalf("new epoch's first batch at %d, want 5", off)
+	}
+	if code := rawProduceCode(t, cl, "idem", pid, 0, 5, 1); code != kerr.InvalidProducerEpoch.Code {
+		t.Fatalf("fenced epoch answered %d", code)
+	}
+	if got := len(consumeAll(t, n.Addr, "idem", 6)); got != 6 {
 		t.Fatalf("log holds %d records", got)
 	}
 }
@@ -245,6 +251,12 @@ func rawProduceResp(t *testing.T, cl *kgo.Client, topic string, pid int64, epoch
 	if err != nil {
 		t.Fatal(err)
 	}
+	return produceRaw(t, cl, topic, raw)
+}
+
+// produceRaw sends raw as partition 0's records with acks=-1.
+func produceRaw(t *testing.T, cl *kgo.Client, topic string, raw []byte) kmsg.ProduceResponseTopicPartition {
+	t.Helper()
 	req := kmsg.NewPtrProduceRequest()
 	req.Acks, req.TimeoutMillis = -1, 5000
 	req.Topics = []kmsg.ProduceRequestTopic{{Topic: topic, TopicID: topicID(t, cl, topic), Partitions: []kmsg.ProduceRequestTopicPartition{{Partition: 0, Records: raw}}}}
@@ -476,4 +488,40 @@ func topicID(t *testing.T, cl *kgo.Client, topic string) [16]byte {
 		t.Fatalf("topic %s: %v", topic, err)
 	}
 	return details[topic].ID
+}
+
+// TestCorruptProduceRefused proves that batches failing validation are
+// answered with the Java broker's codes and never stored: a flipped byte
+// (CORRUPT_MESSAGE), an old message format (INVALID_RECORD),
+// a truncated batch and an empty record set.
+func TestCorruptProduceRefused(t *testing.T) {
+	n := nodetest.Start(t, "", nil)
+	createTopic(t, n.Addr, "bad", 1, nil)
+	cl := newClient(t, n.Addr)
+	good, err := record.Build(record.BatchSpec{ProducerID: -1, ProducerEpoch: -1, BaseSequence: -1,
+		Records: []record.Record{{Timestamp: time.Now().UnixMilli(), Value: []byte("payload")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	flipped := append([]byte(nil), good...)
+	flipped[len(flipped)-2] ^= 0xff
+	oldMagic := append([]byte(nil), good...)
+	oldMagic[16] = 1
+	for name, tc := range map[string]struct {
+		raw  []byte
+		want *kerr.Error
+	}{
+		"crc":       {flipped, kerr.CorruptMessage},
+		"magic":     {oldMagic, kerr.InvalidRecord},
+		"truncated": {good[:len(good)-3], kerr.CorruptMessage},
+		"empty":     {[]byte{}, kerr.InvalidRecord},
+	} {
+		if p := produceRaw(t, cl, "bad", tc.raw); p.ErrorCode != tc.want.Code {
+			t.Errorf("%s: answered %v, want %v", name, kerr.ErrorForCode(p.ErrorCode), tc.want)
+		}
+	}
+	ends, _ := kadm.NewClient(cl).ListEndOffsets(testContext(t), "bad")
+	if o, _ := ends.Lookup("bad", 0); o.Offset != 0 {
+		t.Fatalf("end offset %d after refused batches", o.Offset)
+	}
 }
