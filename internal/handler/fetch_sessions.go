@@ -161,6 +161,13 @@ func (h *Handler) sessionFor(r *kmsg.FetchRequest) (*fetchSession, bool, int16) 
 	case r.SessionEpoch == -1:
 		h.sessions.remove(r.SessionID)
 		return nil, false, 0
+	case r.SessionEpoch == 0:
+		// A full fetch that closes the session and opens a new one: how a
+		// client resets after INVALID_FETCH_SESSION_EPOCH.
+		h.sessions.remove(r.SessionID)
+		s := h.sessions.create(h.now())
+		s.mu.Lock()
+		return s, false, 0
 	}
 	s := h.sessions.get(r.SessionID)
 	if s == nil {

@@ -98,10 +98,20 @@ func TestFetchSessions(t *testing.T) {
 	if got := answered(fetch(sid, 4, nil, nil)); len(got) != 1 || got[0] == 0 {
 		t.Fatalf("after producing to partition 0: %v", got)
 	}
+	// Epoch 0 with the session's id is a full fetch that replaces the
+	// session: how a client resets after INVALID_FETCH_SESSION_EPOCH.
+	reset := fetch(sid, 0, map[int32]int64{0: 0}, nil)
+	if got := answered(reset); reset.SessionID == 0 || reset.SessionID == sid || len(got) != 1 {
+		t.Fatalf("resetting fetch: session %d (old %d), answered %v", reset.SessionID, sid, got)
+	}
+	if resp := fetch(sid, 5, nil, nil); resp.ErrorCode != kerr.FetchSessionIDNotFound.Code {
+		t.Fatalf("replaced session answered %d", resp.ErrorCode)
+	}
+	sid = reset.SessionID
 	if resp := fetch(sid, -1, map[int32]int64{0: 0}, nil); resp.SessionID != 0 || resp.ErrorCode != 0 {
 		t.Fatalf("closing fetch: %+v", resp)
 	}
-	if resp := fetch(sid, 5, nil, nil); resp.ErrorCode != kerr.FetchSessionIDNotFound.Code {
+	if resp := fetch(sid, 1, nil, nil); resp.ErrorCode != kerr.FetchSessionIDNotFound.Code {
 		t.Fatalf("closed session answered %d", resp.ErrorCode)
 	}
 }
