@@ -53,12 +53,7 @@ func (h *Handler) metadata(ctx context.Context, req *Request) (kmsg.Response, er
 // listener the client connected to, as Kafka does, so that clients on
 // different networks each get an address they can reach.
 func (h *Handler) metadataBrokers(listener string) []kmsg.MetadataResponseBroker {
-	l := h.Advertised[0]
-	for _, a := range h.Advertised {
-		if a.Name == listener {
-			l = a
-		}
-	}
+	l := h.advertisedFor(listener)
 	b := kmsg.NewMetadataResponseBroker()
 	b.NodeID, b.Host, b.Port = h.NodeID, l.Host, l.Port
 	return []kmsg.MetadataResponseBroker{b}

@@ -3,10 +3,12 @@ package handler
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 
 	"gregor/internal/controller"
+	"gregor/internal/group"
 	"gregor/internal/partition"
 	"gregor/internal/record"
 	"gregor/internal/replica"
@@ -44,6 +46,24 @@ var errorTable = []struct {
 	{controller.ErrPolicyViolation, kerr.PolicyViolation},
 	{controller.ErrInvalidRequest, kerr.InvalidRequest},
 	{controller.ErrStopped, kerr.NotController},
+	{group.ErrNotCoordinator, kerr.NotCoordinator},
+	{group.ErrLoadInProgress, kerr.CoordinatorLoadInProgress},
+	{group.ErrCoordinatorNotAvailable, kerr.CoordinatorNotAvailable},
+	{group.ErrInvalidGroupID, kerr.InvalidGroupID},
+	{group.ErrUnknownMemberID, kerr.UnknownMemberID},
+	{group.ErrIllegalGeneration, kerr.IllegalGeneration},
+	{group.ErrInconsistentProtocol, kerr.InconsistentGroupProtocol},
+	{group.ErrRebalanceInProgress, kerr.RebalanceInProgress},
+	{group.ErrInvalidSessionTimeout, kerr.InvalidSessionTimeout},
+	{group.ErrMemberIDRequired, kerr.MemberIDRequired},
+	{group.ErrGroupMaxSizeReached, kerr.GroupMaxSizeReached},
+	{group.ErrFencedInstanceID, kerr.FencedInstanceID},
+	{group.ErrGroupIDNotFound, kerr.GroupIDNotFound},
+	{group.ErrNonEmptyGroup, kerr.NonEmptyGroup},
+	{group.ErrGroupSubscribedToTopic, kerr.GroupSubscribedToTopic},
+	{group.ErrOffsetMetadataTooLarge, kerr.OffsetMetadataTooLarge},
+	{group.ErrUnknownTopicOrPartition, kerr.UnknownTopicOrPartition},
+	{group.ErrRecordTooLarge, kerr.UnknownServerError}, // Kafka's coordinator answers this for a group record above max.message.bytes
 	{context.DeadlineExceeded, kerr.RequestTimedOut},
 	{context.Canceled, kerr.RequestTimedOut},
 }
@@ -73,4 +93,9 @@ func errorMessage(err error) *string {
 	}
 	s := err.Error()
 	return &s
+}
+
+// errInvalidRequest is an INVALID_REQUEST with a reason.
+func errInvalidRequest(format string, args ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{controller.ErrInvalidRequest}, args...)...)
 }

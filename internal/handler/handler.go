@@ -11,6 +11,7 @@ import (
 
 	"gregor/internal/config"
 	"gregor/internal/controller"
+	"gregor/internal/group"
 	"gregor/internal/replica"
 	"gregor/internal/wire"
 )
@@ -30,6 +31,7 @@ type Handler struct {
 	Config     *config.Config
 	Controller *controller.Controller
 	Replicas   *replica.Manager
+	Groups     *group.Coordinator
 	Now        func() time.Time
 	Logger     *slog.Logger
 
@@ -39,9 +41,10 @@ type Handler struct {
 
 // Request is one decoded request.
 type Request struct {
-	Header   wire.RequestHeader
-	Body     kmsg.Request
-	Listener string // the name of the listener the request arrived on
+	Header     wire.RequestHeader
+	Body       kmsg.Request
+	Listener   string // the name of the listener the request arrived on
+	ClientHost string // the client's address as Kafka shows it: "/127.0.0.1"
 
 	onSent []func()
 }

@@ -19,6 +19,7 @@ var layers = map[string]int{
 	"partition":     3,
 	"controller":    3,
 	"replica":       4,
+	"group":         4,
 	"handler":       5,
 	"server":        6,
 	"node":          7,

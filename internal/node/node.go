@@ -18,8 +18,11 @@ import (
 
 	"gregor/internal/config"
 	"gregor/internal/controller"
+	"gregor/internal/group"
 	"gregor/internal/handler"
 	"gregor/internal/kafka"
+	"gregor/internal/metadata"
+	"gregor/internal/partition"
 	"gregor/internal/replica"
 	"gregor/internal/server"
 	"gregor/internal/storage"
@@ -37,6 +40,7 @@ type Node struct {
 	logger   *slog.Logger
 	logs     *storage.Manager
 	replicas *replica.Manager
+	groups   *group.Coordinator
 	ctrl     *controller.Controller
 	addrs    []net.Addr
 	handler  *handler.Handler
@@ -67,14 +71,27 @@ func Start(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*Node,
 	}
 	n := &Node{ClusterID: clusterID, cfg: cfg, logger: logger, logs: logs}
 	n.replicas = replica.New(cfg.NodeID, logs, n.topicConfig, logger)
+	n.groups = group.New(groupConfig(cfg), now, logger)
+	n.replicas.OnLeader = func(tp kafka.TopicPartition, p *partition.Partition) {
+		if tp.Topic == group.Topic {
+			n.groups.BecomeLeader(tp.Partition, group.PartitionLog{Partition: p, Now: now})
+		}
+	}
+	n.replicas.OnStop = func(tp kafka.TopicPartition) {
+		if tp.Topic == group.Topic {
+			n.groups.Resign(tp.Partition)
+		}
+	}
 	metadataDir := filepath.Join(cfg.MetadataLogDir, controller.MetadataTopic+"-0")
-	n.ctrl, err = controller.Open(metadataDir, n.replicas.Apply, now, logger)
+	n.ctrl, err = controller.Open(metadataDir, n.publish, now, logger)
 	if err != nil {
+		n.groups.Close()
 		logs.Close()
 		return nil, err
 	}
 	listeners, err := n.listen()
 	if err != nil {
+		n.groups.Close()
 		logs.Close()
 		return nil, err
 	}
@@ -112,15 +129,47 @@ func (n *Node) run(parent context.Context, listeners []net.Listener, now func() 
 	n.group = g
 	h := &handler.Handler{
 		NodeID: n.cfg.NodeID, ClusterID: n.ClusterID, Advertised: n.advertised(),
-		Config: n.cfg, Controller: n.ctrl, Replicas: n.replicas, Now: now, Logger: n.logger,
+		Config: n.cfg, Controller: n.ctrl, Replicas: n.replicas, Groups: n.groups, Now: now, Logger: n.logger,
 	}
 	n.handler = h
 	g.Go(func() error { return n.ctrl.Run(gctx) })
 	g.Go(func() error { return n.logs.Run(gctx) })
 	g.Go(func() error { return n.checkpointLoop(gctx) })
+	g.Go(func() error { return n.groups.Run(gctx) })
 	for i, ln := range listeners {
 		s := &server.Server{Handler: h, Listener: n.brokerListeners()[i].Name, MaxRequestBytes: n.cfg.SocketRequestMaxBytes, Logger: n.logger}
 		g.Go(func() error { return s.Serve(gctx, ln) })
+	}
+}
+
+// publish applies a new metadata image: the replica manager follows it, and
+// the offsets of deleted topics are dropped from every group.
+func (n *Node) publish(prev, next *metadata.Image) {
+	n.replicas.Apply(prev, next)
+	var deleted []string
+	for _, name := range prev.TopicNames() {
+		old, _ := prev.Topic(name)
+		if cur, ok := next.TopicByID(old.ID); !ok || cur.Name != name {
+			deleted = append(deleted, name)
+		}
+	}
+	if len(deleted) > 0 {
+		n.groups.DeleteTopicOffsets(deleted)
+	}
+}
+
+// groupConfig is the group coordinator's part of the configuration.
+func groupConfig(c *config.Config) group.Config {
+	ms := func(v int64) time.Duration { return time.Duration(v) * time.Millisecond }
+	return group.Config{
+		Partitions:             c.OffsetsTopicNumPartitions,
+		MinSessionTimeout:      ms(int64(c.GroupMinSessionTimeoutMs)),
+		MaxSessionTimeout:      ms(int64(c.GroupMaxSessionTimeoutMs)),
+		InitialRebalanceDelay:  ms(int64(c.GroupInitialRebalanceDelayMs)),
+		MaxSize:                int(c.GroupMaxSize),
+		OffsetMetadataMaxBytes: int(c.OffsetMetadataMaxBytes),
+		OffsetsRetention:       time.Duration(c.OffsetsRetentionMinutes) * time.Minute,
+		OffsetsRetentionCheck:  ms(c.OffsetsRetentionCheckIntervalMs),
 	}
 }
 
@@ -177,6 +226,7 @@ func (n *Node) Stop() { n.cancel() }
 // flushes and closes every log (a clean shutdown).
 func (n *Node) Wait() error {
 	err := n.group.Wait()
+	n.groups.Close()
 	n.replicas.Checkpoint()
 	if cerr := n.logs.Close(); err == nil {
 		err = cerr

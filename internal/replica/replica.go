@@ -36,6 +36,13 @@ type Manager struct {
 
 	mu         sync.RWMutex // guards partitions
 	partitions map[kafka.TopicPartition]*partition.Partition
+
+	// OnLeader and OnStop, when set, are told when a partition starts or
+	// stops being led by this node (the coordinators follow the
+	// partitions of their internal topics). They run on the metadata
+	// publisher and must not block.
+	OnLeader func(kafka.TopicPartition, *partition.Partition)
+	OnStop   func(kafka.TopicPartition)
 }
 
 // New returns a manager over the logs of this node.
@@ -136,6 +143,9 @@ func (m *Manager) openPartition(tp kafka.TopicPartition, id kafka.TopicID, mp me
 	m.mu.Lock()
 	m.partitions[tp] = p
 	m.mu.Unlock()
+	if m.OnLeader != nil {
+		m.OnLeader(tp, p)
+	}
 	return nil
 }
 
@@ -145,6 +155,9 @@ func (m *Manager) removeTopic(t *metadata.Topic) {
 		m.mu.Lock()
 		delete(m.partitions, tp)
 		m.mu.Unlock()
+		if m.OnStop != nil {
+			m.OnStop(tp)
+		}
 		if _, ok := m.logs.Get(tp.Topic, tp.Partition); !ok {
 			continue
 		}

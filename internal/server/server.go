@@ -106,6 +106,7 @@ func (s *Server) loop(ctx context.Context, conn net.Conn) error {
 	r := bufio.NewReaderSize(conn, 64<<10)
 	w := bufio.NewWriterSize(conn, 64<<10)
 	var frameBuf, respBuf []byte
+	host := clientHost(conn.RemoteAddr())
 	for {
 		frame, err := wire.ReadFrame(r, s.MaxRequestBytes, frameBuf)
 		if err != nil {
@@ -114,7 +115,7 @@ func (s *Server) loop(ctx context.Context, conn net.Conn) error {
 		if frameBuf = frame; cap(frame) > maxRetainedFrame {
 			frameBuf = nil
 		}
-		p, err := s.decode(frame)
+		p, err := s.decode(frame, host)
 		if err != nil {
 			return err
 		}
@@ -142,6 +143,15 @@ func (s *Server) loop(ctx context.Context, conn net.Conn) error {
 	}
 }
 
+// clientHost renders a client's address as Kafka shows it in group
+// descriptions: a slash and the IP address.
+func clientHost(a net.Addr) string {
+	if tcp, ok := a.(*net.TCPAddr); ok {
+		return "/" + tcp.IP.String()
+	}
+	return "/" + a.String()
+}
+
 // completeFrameBuffered reports whether a whole request is already in r's
 // buffer, in which case the pending responses can wait for its answer.
 func completeFrameBuffered(r *bufio.Reader) bool {
@@ -156,12 +166,12 @@ func completeFrameBuffered(r *bufio.Reader) bool {
 	return int(binary.BigEndian.Uint32(size))+4 <= n
 }
 
-func (s *Server) decode(frame []byte) (pending, error) {
+func (s *Server) decode(frame []byte, host string) (pending, error) {
 	hdr, body, err := wire.ParseRequestHeader(frame)
 	if err != nil {
 		return pending{}, err
 	}
-	req := &handler.Request{Header: hdr, Listener: s.Listener}
+	req := &handler.Request{Header: hdr, Listener: s.Listener, ClientHost: host}
 	if !s.registry.Supports(hdr.Key, hdr.Version) {
 		if hdr.Key == 18 {
 			return pending{req: req, unsupported: true}, nil

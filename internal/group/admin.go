@@ -1,0 +1,225 @@
+package group
+
+import (
+	"context"
+	"maps"
+	"slices"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"gregor/internal/kafka"
+	"gregor/internal/record"
+)
+
+// Description is a group as DescribeGroups shows it.
+type Description struct {
+	GroupID      string
+	State        State
+	ProtocolType string
+	Protocol     string // only when Stable
+	Members      []MemberDescription
+}
+
+// MemberDescription is a member as DescribeGroups shows it.
+type MemberDescription struct {
+	MemberID   string
+	InstanceID string
+	ClientID   string
+	ClientHost string
+	Metadata   []byte // only when Stable
+	Assignment []byte // only when Stable
+}
+
+// Describe returns a group's description; a group that does not exist is
+// reported as Dead, with ErrGroupIDNotFound.
+func (c *Coordinator) Describe(groupID string) (Description, error) {
+	s, err := c.lock(groupID)
+	if err != nil {
+		return Description{GroupID: groupID}, err
+	}
+	defer s.mu.Unlock()
+	g := s.groups[groupID]
+	if g == nil || g.state == Dead {
+		return Description{GroupID: groupID, State: Dead}, ErrGroupIDNotFound
+	}
+	d := Description{GroupID: g.id, State: g.state, ProtocolType: g.protocolType}
+	stable := g.state == Stable
+	if stable {
+		d.Protocol = g.protocol
+	}
+	for _, id := range g.joinOrder {
+		m := g.members[id]
+		md := MemberDescription{MemberID: m.id, InstanceID: m.instanceID, ClientID: m.clientID, ClientHost: m.clientHost}
+		if stable {
+			md.Metadata = m.metadataFor(g.protocol)
+			md.Assignment = m.assignment
+		}
+		d.Members = append(d.Members, md)
+	}
+	return d, nil
+}
+
+// Listing is a group as ListGroups shows it.
+type Listing struct {
+	GroupID      string
+	ProtocolType string
+	State        State
+}
+
+// List returns the groups of every loaded partition. It fails with
+// ErrLoadInProgress while a partition is still loading.
+func (c *Coordinator) List() ([]Listing, error) {
+	c.mu.RLock()
+	shards := slices.Collect(maps.Values(c.shards))
+	c.mu.RUnlock()
+	var out []Listing
+	var loadErr error
+	for _, s := range shards {
+		s.mu.Lock()
+		if !s.loaded {
+			loadErr = ErrLoadInProgress
+		}
+		for _, g := range s.groups {
+			if g.state != Dead {
+				out = append(out, Listing{GroupID: g.id, ProtocolType: g.protocolType, State: g.state})
+			}
+		}
+		s.mu.Unlock()
+	}
+	slices.SortFunc(out, func(a, b Listing) int {
+		if a.GroupID < b.GroupID {
+			return -1
+		}
+		if a.GroupID > b.GroupID {
+			return 1
+		}
+		return 0
+	})
+	return out, loadErr
+}
+
+// DeleteGroup deletes an empty group and its offsets.
+func (c *Coordinator) DeleteGroup(groupID string) error {
+	s, err := c.lock(groupID)
+	if err != nil {
+		return err
+	}
+	defer s.mu.Unlock()
+	g := s.groups[groupID]
+	switch {
+	case g == nil || g.state == Dead:
+		return ErrGroupIDNotFound
+	case g.state != Empty:
+		return ErrNonEmptyGroup
+	}
+	if err := s.log.Append(c.tombstones(g)); err != nil {
+		return err
+	}
+	stopTimers(g)
+	g.transition(Dead, c.now())
+	delete(s.groups, groupID)
+	return nil
+}
+
+// Run expires the offsets of empty groups every offsets.retention.check.interval.ms
+// until ctx ends.
+func (c *Coordinator) Run(ctx context.Context) error {
+	if c.cfg.OffsetsRetentionCheck <= 0 {
+		<-ctx.Done()
+		return nil
+	}
+	t := time.NewTicker(c.cfg.OffsetsRetentionCheck)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+			c.ExpireOffsets()
+		}
+	}
+}
+
+// ExpireOffsets deletes offsets older than offsets.retention.minutes (KIP-211):
+// for an empty group, counted from when it became empty (or the commit,
+// for groups that never had members); for a consumer group with members,
+// only offsets of topics it no longer subscribes to, counted from their
+// commit. An empty group left without offsets is deleted.
+func (c *Coordinator) ExpireOffsets() {
+	c.mu.RLock()
+	shards := slices.Collect(maps.Values(c.shards))
+	c.mu.RUnlock()
+	now := c.now()
+	for _, s := range shards {
+		s.mu.Lock()
+		if s.loaded && !s.stopped {
+			for _, g := range s.groups {
+				c.expireGroup(s, g, now)
+			}
+		}
+		s.mu.Unlock()
+	}
+}
+
+func (c *Coordinator) expireGroup(s *shard, g *group, now time.Time) {
+	var expired []kafka.TopicPartition
+	switch g.state {
+	case Empty:
+		for tp, o := range g.offsets {
+			base := o.CommitTime
+			if g.protocolType != "" && g.stateTime.After(base) {
+				base = g.stateTime
+			}
+			if now.Sub(base) >= c.cfg.OffsetsRetention {
+				expired = append(expired, tp)
+			}
+		}
+	case Stable:
+		subscribed, known := g.subscribed()
+		if !known {
+			return
+		}
+		for tp, o := range g.offsets {
+			if !subscribed[tp.Topic] && now.Sub(o.CommitTime) >= c.cfg.OffsetsRetention {
+				expired = append(expired, tp)
+			}
+		}
+	default:
+		return
+	}
+	if len(expired) == 0 {
+		return
+	}
+	ts := now.UnixMilli()
+	var recs []record.Record
+	for _, tp := range expired {
+		recs = append(recs, record.Record{Timestamp: ts, Key: offsetKey(g.id, tp.Topic, tp.Partition)})
+	}
+	deleteGroup := g.state == Empty && len(expired) == len(g.offsets)
+	if deleteGroup {
+		recs = append(recs, record.Record{Timestamp: ts, Key: groupKey(g.id)})
+	}
+	if err := s.log.Append(recs); err != nil {
+		c.logger.Warn("cannot expire offsets", "group", g.id, "err", err)
+		return
+	}
+	for _, tp := range expired {
+		delete(g.offsets, tp)
+	}
+	c.logger.Info("expired offsets", "group", g.id, "partitions", len(expired), "group_deleted", deleteGroup)
+	if deleteGroup {
+		stopTimers(g)
+		g.transition(Dead, now)
+		delete(s.groups, g.id)
+	}
+}
+
+// subscriptionTopics parses the topics of a consumer protocol subscription.
+func subscriptionTopics(meta []byte) []string {
+	var m kmsg.ConsumerMemberMetadata
+	if err := m.ReadFrom(meta); err != nil {
+		return nil
+	}
+	return m.Topics
+}

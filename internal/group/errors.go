@@ -1,0 +1,26 @@
+package group
+
+import "errors"
+
+// Errors of the coordinator. The handler maps each to the Kafka error code
+// named in its comment.
+var (
+	ErrNotCoordinator          = errors.New("not the coordinator for this group")                 // NOT_COORDINATOR
+	ErrLoadInProgress          = errors.New("coordinator is loading the group's partition")       // COORDINATOR_LOAD_IN_PROGRESS
+	ErrCoordinatorNotAvailable = errors.New("coordinator not available")                          // COORDINATOR_NOT_AVAILABLE
+	ErrInvalidGroupID          = errors.New("invalid group id")                                   // INVALID_GROUP_ID
+	ErrUnknownMemberID         = errors.New("unknown member id")                                  // UNKNOWN_MEMBER_ID
+	ErrIllegalGeneration       = errors.New("illegal generation")                                 // ILLEGAL_GENERATION
+	ErrInconsistentProtocol    = errors.New("inconsistent group protocol")                        // INCONSISTENT_GROUP_PROTOCOL
+	ErrRebalanceInProgress     = errors.New("rebalance in progress")                              // REBALANCE_IN_PROGRESS
+	ErrInvalidSessionTimeout   = errors.New("session timeout outside the broker's allowed range") // INVALID_SESSION_TIMEOUT
+	ErrMemberIDRequired        = errors.New("member id required")                                 // MEMBER_ID_REQUIRED
+	ErrGroupMaxSizeReached     = errors.New("group max size reached")                             // GROUP_MAX_SIZE_REACHED
+	ErrFencedInstanceID        = errors.New("fenced static member instance id")                   // FENCED_INSTANCE_ID
+	ErrGroupIDNotFound         = errors.New("group id not found")                                 // GROUP_ID_NOT_FOUND
+	ErrNonEmptyGroup           = errors.New("group is not empty")                                 // NON_EMPTY_GROUP
+	ErrGroupSubscribedToTopic  = errors.New("group is subscribed to the topic")                   // GROUP_SUBSCRIBED_TO_TOPIC
+	ErrOffsetMetadataTooLarge  = errors.New("offset metadata too large")                          // OFFSET_METADATA_TOO_LARGE
+	ErrUnknownTopicOrPartition = errors.New("unknown topic or partition")                         // UNKNOWN_TOPIC_OR_PARTITION
+	ErrRecordTooLarge          = errors.New("group record larger than the partition accepts")     // UNKNOWN_SERVER_ERROR, as Kafka
+)

@@ -1,0 +1,206 @@
+package group
+
+import (
+	"maps"
+	"slices"
+
+	"gregor/internal/kafka"
+	"gregor/internal/record"
+)
+
+// CommitRequest is an OffsetCommit. Generation -1 with an empty MemberID is
+// a commit from outside any rebalance (a "simple" consumer or a tool).
+type CommitRequest struct {
+	GroupID    string
+	MemberID   string
+	InstanceID string
+	Generation int32
+	Offsets    map[kafka.TopicPartition]Offset
+}
+
+// Commit stores offsets. It returns a per-partition error (OFFSET_METADATA_TOO_LARGE)
+// or a request-level error that applies to every partition.
+func (c *Coordinator) Commit(req CommitRequest) (map[kafka.TopicPartition]error, error) {
+	s, err := c.lock(req.GroupID)
+	if err != nil {
+		return nil, err
+	}
+	defer s.mu.Unlock()
+	g := s.groups[req.GroupID]
+	if g == nil {
+		if req.Generation >= 0 {
+			return nil, ErrIllegalGeneration
+		}
+		g = newGroup(req.GroupID, c.now())
+		s.groups[req.GroupID] = g
+	}
+	switch {
+	case g.state == Dead:
+		return nil, ErrCoordinatorNotAvailable
+	case req.Generation < 0 && g.state == Empty:
+	default:
+		if _, ok := g.pending[req.MemberID]; ok && req.MemberID != "" {
+			return nil, ErrRebalanceInProgress
+		}
+		if req.InstanceID != "" {
+			if id, ok := g.static[req.InstanceID]; ok && id != req.MemberID {
+				return nil, ErrFencedInstanceID
+			}
+		}
+		m := g.members[req.MemberID]
+		if req.MemberID != "" && m == nil {
+			return nil, ErrUnknownMemberID
+		}
+		if req.Generation != g.generation {
+			return nil, ErrIllegalGeneration
+		}
+		if g.state == CompletingRebalance {
+			return nil, ErrRebalanceInProgress
+		}
+		if m != nil {
+			c.scheduleSession(s, g, m)
+		}
+	}
+	perPartition := map[kafka.TopicPartition]error{}
+	var recs []record.Record
+	ts := c.now().UnixMilli()
+	tps := slices.SortedFunc(maps.Keys(req.Offsets), compareTP)
+	for _, tp := range tps {
+		o := req.Offsets[tp]
+		if c.cfg.OffsetMetadataMaxBytes > 0 && len(o.Metadata) > c.cfg.OffsetMetadataMaxBytes {
+			perPartition[tp] = ErrOffsetMetadataTooLarge
+			continue
+		}
+		recs = append(recs, record.Record{Timestamp: ts, Key: offsetKey(g.id, tp.Topic, tp.Partition), Value: offsetValue(o)})
+	}
+	if len(recs) > 0 {
+		if err := s.log.Append(recs); err != nil {
+			return nil, err
+		}
+	}
+	for _, tp := range tps {
+		if perPartition[tp] == nil {
+			g.offsets[tp] = req.Offsets[tp]
+		}
+	}
+	return perPartition, nil
+}
+
+func compareTP(a, b kafka.TopicPartition) int {
+	if a.Topic != b.Topic {
+		if a.Topic < b.Topic {
+			return -1
+		}
+		return 1
+	}
+	return int(a.Partition - b.Partition)
+}
+
+// Fetch returns committed offsets of a group: those of tps, or every
+// committed offset when tps is nil. A partition without an offset is
+// absent from the map.
+func (c *Coordinator) Fetch(groupID string, tps []kafka.TopicPartition) (map[kafka.TopicPartition]Offset, error) {
+	s, err := c.lock(groupID)
+	if err != nil {
+		return nil, err
+	}
+	defer s.mu.Unlock()
+	out := map[kafka.TopicPartition]Offset{}
+	g := s.groups[groupID]
+	if g == nil || g.state == Dead {
+		return out, nil
+	}
+	if tps == nil {
+		return maps.Clone(g.offsets), nil
+	}
+	for _, tp := range tps {
+		if o, ok := g.offsets[tp]; ok {
+			out[tp] = o
+		}
+	}
+	return out, nil
+}
+
+// DeleteOffsets handles OffsetDelete: the offsets of topics the group does
+// not subscribe to are deleted; partitions of subscribed topics get
+// ErrGroupSubscribedToTopic.
+func (c *Coordinator) DeleteOffsets(groupID string, tps []kafka.TopicPartition) (map[kafka.TopicPartition]error, error) {
+	s, err := c.lock(groupID)
+	if err != nil {
+		return nil, err
+	}
+	defer s.mu.Unlock()
+	g := s.groups[groupID]
+	if g == nil || g.state == Dead {
+		return nil, ErrGroupIDNotFound
+	}
+	var subscribed map[string]bool
+	if g.state != Empty {
+		var known bool
+		subscribed, known = g.subscribed()
+		if !known {
+			return nil, ErrNonEmptyGroup
+		}
+	}
+	perPartition := map[kafka.TopicPartition]error{}
+	var recs []record.Record
+	ts := c.now().UnixMilli()
+	for _, tp := range tps {
+		if subscribed[tp.Topic] {
+			perPartition[tp] = ErrGroupSubscribedToTopic
+			continue
+		}
+		if _, ok := g.offsets[tp]; ok {
+			recs = append(recs, record.Record{Timestamp: ts, Key: offsetKey(g.id, tp.Topic, tp.Partition)})
+		}
+	}
+	if len(recs) > 0 {
+		if err := s.log.Append(recs); err != nil {
+			return nil, err
+		}
+	}
+	for _, tp := range tps {
+		if perPartition[tp] == nil {
+			delete(g.offsets, tp)
+		}
+	}
+	return perPartition, nil
+}
+
+// DeleteTopicOffsets drops the offsets of deleted topics from every group.
+func (c *Coordinator) DeleteTopicOffsets(topics []string) {
+	gone := map[string]bool{}
+	for _, t := range topics {
+		gone[t] = true
+	}
+	c.mu.RLock()
+	shards := slices.Collect(maps.Values(c.shards))
+	c.mu.RUnlock()
+	for _, s := range shards {
+		s.mu.Lock()
+		if s.loaded && !s.stopped {
+			ts := c.now().UnixMilli()
+			for _, g := range s.groups {
+				var recs []record.Record
+				var drop []kafka.TopicPartition
+				for tp := range g.offsets {
+					if gone[tp.Topic] {
+						recs = append(recs, record.Record{Timestamp: ts, Key: offsetKey(g.id, tp.Topic, tp.Partition)})
+						drop = append(drop, tp)
+					}
+				}
+				if len(recs) == 0 {
+					continue
+				}
+				if err := s.log.Append(recs); err != nil {
+					c.logger.Warn("cannot delete offsets of deleted topics", "group", g.id, "err", err)
+					continue
+				}
+				for _, tp := range drop {
+					delete(g.offsets, tp)
+				}
+			}
+		}
+		s.mu.Unlock()
+	}
+}

@@ -1,0 +1,52 @@
+package group
+
+import (
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"gregor/internal/record"
+)
+
+// storeGroup appends the group's metadata: its generation, protocol, leader
+// and members with their subscriptions and assignments.
+func (c *Coordinator) storeGroup(s *shard, g *group) error {
+	v := kmsg.GroupMetadataValue{
+		Version: groupValueVersion, ProtocolType: g.protocolType, Generation: g.generation,
+		CurrentStateTimestamp: g.stateTime.UnixMilli(),
+	}
+	if g.protocol != "" {
+		v.Protocol = kmsg.StringPtr(g.protocol)
+	}
+	if g.leader != "" {
+		v.Leader = kmsg.StringPtr(g.leader)
+	}
+	for _, id := range g.joinOrder {
+		m := g.members[id]
+		mm := kmsg.GroupMetadataValueMember{
+			MemberID: m.id, ClientID: m.clientID, ClientHost: m.clientHost,
+			RebalanceTimeoutMillis: int32(m.rebalanceTimeout.Milliseconds()),
+			SessionTimeoutMillis:   int32(m.sessionTimeout.Milliseconds()),
+			Subscription:           m.metadataFor(g.protocol), Assignment: m.assignment,
+		}
+		if mm.Subscription == nil {
+			mm.Subscription = []byte{}
+		}
+		if mm.Assignment == nil {
+			mm.Assignment = []byte{}
+		}
+		if m.instanceID != "" {
+			mm.InstanceID = kmsg.StringPtr(m.instanceID)
+		}
+		v.Members = append(v.Members, mm)
+	}
+	return s.log.Append([]record.Record{{Timestamp: c.now().UnixMilli(), Key: groupKey(g.id), Value: v.AppendTo(nil)}})
+}
+
+// tombstones returns the records that delete a group and all its offsets.
+func (c *Coordinator) tombstones(g *group) []record.Record {
+	ts := c.now().UnixMilli()
+	var recs []record.Record
+	for tp := range g.offsets {
+		recs = append(recs, record.Record{Timestamp: ts, Key: offsetKey(g.id, tp.Topic, tp.Partition)})
+	}
+	return append(recs, record.Record{Timestamp: ts, Key: groupKey(g.id)})
+}

@@ -1,0 +1,133 @@
+package handler
+
+// FindCoordinator: v0–6.
+//
+// Behaviour: the coordinator of a group is the leader of partition
+// abs(hash(group)) % offsets.topic.num.partitions of __consumer_offsets,
+// which is created on the first request as Kafka does (compacted, with
+// offsets.topic.segment.bytes segments). v4+ answers batched keys.
+// Differences from Kafka: transaction coordinators (key type 1) answer
+// COORDINATOR_NOT_AVAILABLE until the transaction coordinator exists; the
+// replication factor of __consumer_offsets is capped at the number of
+// brokers instead of failing the creation.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"gregor/internal/controller"
+	"gregor/internal/group"
+	"gregor/internal/metadata"
+)
+
+func init() { register(10, 0, 6, (*Handler).findCoordinator) }
+
+const (
+	coordinatorKeyGroup = 0
+	coordinatorKeyTxn   = 1
+)
+
+func (h *Handler) findCoordinator(ctx context.Context, req *Request) (kmsg.Response, error) {
+	r := req.Body.(*kmsg.FindCoordinatorRequest)
+	resp := r.ResponseKind().(*kmsg.FindCoordinatorResponse)
+	keys := r.CoordinatorKeys
+	if r.Version < 4 {
+		keys = []string{r.CoordinatorKey}
+	}
+	for _, key := range keys {
+		c := kmsg.NewFindCoordinatorResponseCoordinator()
+		c.Key, c.NodeID, c.Port = key, -1, -1
+		node, err := h.coordinatorFor(ctx, r.CoordinatorType, key)
+		if err != nil {
+			c.ErrorCode = errorCode(err)
+			c.ErrorMessage = kmsg.StringPtr(err.Error())
+		} else {
+			l := h.advertisedFor(req.Listener)
+			c.NodeID, c.Host, c.Port = node, l.Host, l.Port
+		}
+		resp.Coordinators = append(resp.Coordinators, c)
+	}
+	if r.Version < 4 {
+		c := resp.Coordinators[0]
+		resp.ErrorCode, resp.ErrorMessage = c.ErrorCode, c.ErrorMessage
+		resp.NodeID, resp.Host, resp.Port = c.NodeID, c.Host, c.Port
+		resp.Coordinators = nil
+	}
+	return resp, nil
+}
+
+var errCoordinatorKeyType = errors.New("unknown coordinator key type")
+
+func (h *Handler) coordinatorFor(ctx context.Context, keyType int8, key string) (int32, error) {
+	switch keyType {
+	case coordinatorKeyGroup:
+	case coordinatorKeyTxn:
+		return -1, group.ErrCoordinatorNotAvailable
+	default:
+		return -1, fmt.Errorf("%w %d: %w", errCoordinatorKeyType, keyType, controller.ErrInvalidRequest)
+	}
+	if key == "" {
+		return -1, fmt.Errorf("empty group id: %w", controller.ErrInvalidRequest)
+	}
+	t, err := h.offsetsTopic(ctx)
+	if err != nil {
+		return -1, err
+	}
+	p := group.PartitionFor(key, int32(len(t.Partitions)))
+	leader := t.Partitions[p].Leader
+	if leader < 0 {
+		return -1, group.ErrCoordinatorNotAvailable
+	}
+	return leader, nil
+}
+
+// offsetsTopic returns __consumer_offsets, creating it on first use.
+func (h *Handler) offsetsTopic(ctx context.Context) (*metadata.Topic, error) {
+	if t, ok := h.Controller.Image().Topic(group.Topic); ok {
+		return t, nil
+	}
+	c := h.cluster()
+	spec := controller.TopicSpec{
+		Name:              group.Topic,
+		NumPartitions:     h.Config.OffsetsTopicNumPartitions,
+		ReplicationFactor: min(h.Config.OffsetsTopicReplicationFactor, int16(len(c.Brokers))),
+		Configs: map[string]string{
+			"cleanup.policy":   "compact",
+			"compression.type": "producer",
+			"segment.bytes":    strconv.FormatInt(int64(h.Config.OffsetsTopicSegmentBytes), 10),
+		},
+	}
+	t, err := h.createTopic(ctx, spec, false)
+	if errors.Is(err, controller.ErrTopicExists) {
+		t, err = h.createdTopic(group.Topic)
+	}
+	if err != nil {
+		h.Logger.Warn("cannot create "+group.Topic, "err", err)
+		return nil, fmt.Errorf("%w: %w", group.ErrCoordinatorNotAvailable, err)
+	}
+	return t, nil
+}
+
+func (h *Handler) createdTopic(name string) (*metadata.Topic, error) {
+	t, ok := h.Controller.Image().Topic(name)
+	if !ok {
+		return nil, controller.ErrUnknownTopic
+	}
+	return t, nil
+}
+
+// advertisedFor returns the advertised endpoint of the listener a request
+// arrived on.
+func (h *Handler) advertisedFor(listener string) Listener {
+	l := h.Advertised[0]
+	for _, a := range h.Advertised {
+		if a.Name == listener {
+			l = a
+		}
+	}
+	return l
+}

@@ -1,0 +1,47 @@
+package handler
+
+// ListGroups: v0–5.
+//
+// Behaviour: the groups of every __consumer_offsets partition led here;
+// v4 filters by state (case-insensitive, as Kafka), v5 by type ("classic";
+// "consumer" matches none until KIP-848 groups exist).
+
+import (
+	"context"
+	"strings"
+
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+func init() { register(16, 0, 5, (*Handler).listGroups) }
+
+func (h *Handler) listGroups(ctx context.Context, req *Request) (kmsg.Response, error) {
+	r := req.Body.(*kmsg.ListGroupsRequest)
+	resp := r.ResponseKind().(*kmsg.ListGroupsResponse)
+	groups, err := h.Groups.List()
+	resp.ErrorCode = errorCode(err)
+	if err != nil {
+		return resp, nil
+	}
+	for _, g := range groups {
+		if len(r.StatesFilter) > 0 && !containsFold(r.StatesFilter, g.State.String()) {
+			continue
+		}
+		if len(r.TypesFilter) > 0 && !containsFold(r.TypesFilter, "classic") {
+			continue
+		}
+		lg := kmsg.NewListGroupsResponseGroup()
+		lg.Group, lg.ProtocolType, lg.GroupState, lg.GroupType = g.GroupID, g.ProtocolType, g.State.String(), "classic"
+		resp.Groups = append(resp.Groups, lg)
+	}
+	return resp, nil
+}
+
+func containsFold(list []string, s string) bool {
+	for _, x := range list {
+		if strings.EqualFold(x, s) {
+			return true
+		}
+	}
+	return false
+}
