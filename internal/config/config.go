@@ -67,7 +67,7 @@ type Config struct {
 	// null and that was not given maps to "".
 	Values map[string]string
 
-	given map[string]bool // keys that were set explicitly (file, override or dynamic config)
+	given map[string]bool   // keys that were set explicitly (file, override or dynamic config)
 	props map[string]string // the properties this Config was parsed from
 
 	// base is the static configuration that dynamic configs were layered on
