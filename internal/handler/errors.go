@@ -3,6 +3,7 @@ package handler
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 
@@ -43,6 +44,7 @@ var errorTable = []struct {
 	{controller.ErrInvalidConfig, kerr.InvalidConfig},
 	{controller.ErrPolicyViolation, kerr.PolicyViolation},
 	{controller.ErrInvalidRequest, kerr.InvalidRequest},
+	{controller.ErrBrokerNotRegistered, kerr.BrokerIDNotRegistered},
 	{controller.ErrStopped, kerr.NotController},
 	{context.DeadlineExceeded, kerr.RequestTimedOut},
 	{context.Canceled, kerr.RequestTimedOut},
@@ -64,6 +66,20 @@ func errorCode(err error) int16 {
 		}
 	}
 	return kerr.UnknownServerError.Code
+}
+
+// requestError is a check the handler makes itself, answered with code and
+// a message worded as the Java broker words it.
+type requestError struct {
+	code *kerr.Error
+	msg  string
+}
+
+func (e *requestError) Error() string { return e.msg }
+func (e *requestError) Unwrap() error { return e.code }
+
+func errorf(code *kerr.Error, format string, args ...any) error {
+	return &requestError{code: code, msg: fmt.Sprintf(format, args...)}
 }
 
 // errorMessage returns a message for response fields that carry one.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -35,6 +36,7 @@ type Handler struct {
 
 	producerIDs producerIDBlock
 	sessions    fetchSessions
+	effective   atomic.Pointer[effectiveCache] // see effectiveConfig
 }
 
 // Request is one decoded request.

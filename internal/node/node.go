@@ -12,6 +12,7 @@ import (
 	"net"
 	"path/filepath"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -20,6 +21,7 @@ import (
 	"gregor/internal/controller"
 	"gregor/internal/handler"
 	"gregor/internal/kafka"
+	"gregor/internal/metadata"
 	"gregor/internal/replica"
 	"gregor/internal/server"
 	"gregor/internal/storage"
@@ -33,7 +35,7 @@ const checkpointInterval = time.Minute
 type Node struct {
 	ClusterID string
 
-	cfg      *config.Config
+	cfg      *config.Config // static: server.properties and overrides
 	logger   *slog.Logger
 	logs     *storage.Manager
 	replicas *replica.Manager
@@ -42,6 +44,10 @@ type Node struct {
 	handler  *handler.Handler
 	group    *errgroup.Group
 	cancel   context.CancelFunc
+
+	// effective is cfg with the image's dynamic broker configs layered on
+	// it, the configuration topics inherit; see publish.
+	effective atomic.Pointer[config.Config]
 }
 
 // Run starts a node from cfg and blocks until ctx is cancelled or a fatal error occurs.
@@ -66,9 +72,10 @@ func Start(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*Node,
 		return nil, err
 	}
 	n := &Node{ClusterID: clusterID, cfg: cfg, logger: logger, logs: logs}
+	n.effective.Store(cfg)
 	n.replicas = replica.New(cfg.NodeID, logs, n.topicConfig, logger)
 	metadataDir := filepath.Join(cfg.MetadataLogDir, controller.MetadataTopic+"-0")
-	n.ctrl, err = controller.Open(metadataDir, n.replicas.Apply, now, logger)
+	n.ctrl, err = controller.Open(metadataDir, n.publish, now, logger)
 	if err != nil {
 		logs.Close()
 		return nil, err
@@ -82,6 +89,29 @@ func Start(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*Node,
 	logger.Info("gregor started", "node.id", cfg.NodeID, "cluster.id", clusterID, "listeners", n.addrs, "log.dirs", cfg.LogDirs)
 	return n, nil
 }
+
+// publish is the metadata publisher: it brings the configuration in effect
+// up to date with the dynamic broker configs of next, then the local
+// partitions, which re-resolve every topic's config from it. A change of a
+// broker default thus reaches every topic that does not override it.
+func (n *Node) publish(prev, next *metadata.Image) {
+	n.applyBrokerConfigs(next)
+	n.replicas.Apply(prev, next)
+}
+
+func (n *Node) applyBrokerConfigs(img *metadata.Image) {
+	perBroker, clusterDefault := img.BrokerConfigs(n.cfg.NodeID)
+	eff, err := n.cfg.WithDynamic(perBroker, clusterDefault)
+	if err != nil {
+		// Changes are validated before they are written: a damaged metadata log?
+		n.logger.Error("dynamic broker configs do not apply; keeping the previous configuration", "err", err)
+		return
+	}
+	n.effective.Store(eff)
+}
+
+// brokerConfig returns the broker configuration in effect.
+func (n *Node) brokerConfig() *config.Config { return n.effective.Load() }
 
 func (n *Node) listen() ([]net.Listener, error) {
 	var out []net.Listener
