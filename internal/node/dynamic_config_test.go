@@ -395,3 +395,87 @@ func TestLegacyAlterConfigs(t *testing.T) {
 		t.Fatalf("validate_only removed cleanup.policy: %s", c.MaybeValue())
 	}
 }
+
+// TestDescribeConfigsResources proves DescribeConfigs answers the cluster
+// default resource (only what is set there), reports read-only keys and
+// null values as Kafka does, and refuses other broker ids and invalid topic
+// names with Kafka's codes and messages.
+func TestDescribeConfigsResources(t *testing.T) {
+	n := nodetest.Start(t, "", nil)
+	cl := newClient(t, n.Addr)
+	req := kmsg.NewPtrDescribeConfigsRequest()
+	for _, r := range []struct {
+		typ  kmsg.ConfigResourceType
+		name string
+	}{{kmsg.ConfigResourceTypeBroker, ""}, {kmsg.ConfigResourceTypeBroker, "1"}, {kmsg.ConfigResourceTypeBroker, "2"},
+		{kmsg.ConfigResourceTypeBroker, "x"}, {kmsg.ConfigResourceTypeTopic, "bad/name"}} {
+		res := kmsg.NewDescribeConfigsRequestResource()
+		res.ResourceType, res.ResourceName = r.typ, r.name
+		req.Resources = append(req.Resources, res)
+	}
+	resp, err := req.RequestWith(testContext(t), cl.Broker(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := resp.Resources
+	if r[0].ErrorCode != 0 || len(r[0].Configs) != 0 {
+		t.Errorf("cluster default with nothing set: %+v", r[0])
+	}
+	for _, c := range r[1].Configs {
+		switch c.Name {
+		case "log.retention.ms":
+			if c.Value != nil || c.ReadOnly {
+				t.Errorf("log.retention.ms: value %v read-only %v, want null and dynamic", c.Value, c.ReadOnly)
+			}
+		case "num.partitions":
+			if !c.ReadOnly {
+				t.Error("num.partitions should be read-only")
+			}
+		}
+	}
+	for i, want := range []struct {
+		code *kerr.Error
+		msg  string
+	}{
+		{kerr.InvalidRequest, "Unexpected broker id, expected 1 or empty string, but received 2"},
+		{kerr.InvalidRequest, "Broker id must be an integer, but it is: x"},
+		{kerr.InvalidTopicException, ""},
+	} {
+		got := r[2+i]
+		if got.ErrorCode != want.code.Code || got.ErrorMessage == nil || (want.msg != "" && *got.ErrorMessage != want.msg) {
+			t.Errorf("resource %q: %d %v, want %s %q", got.ResourceName, got.ErrorCode, got.ErrorMessage, want.code.Message, want.msg)
+		}
+	}
+}
+
+// TestCreateTopicsConfigValidation proves topic configs given at creation
+// are checked as AlterConfigs checks them, with Kafka's messages, and that
+// validate_only answers the configs the topic would have.
+func TestCreateTopicsConfigValidation(t *testing.T) {
+	n := nodetest.Start(t, "", nil)
+	adm := kadm.NewClient(newClient(t, n.Addr))
+	for cfg, msg := range map[string]string{
+		"no.such.config": "Unknown topic config name: no.such.config",
+		"segment.bytes":  "Invalid value 7 for configuration segment.bytes: must be at least 1048576",
+	} {
+		resp, _ := adm.CreateTopic(testContext(t), 1, 1, map[string]*string{cfg: kadm.StringPtr("7")}, "c-"+cfg)
+		if !errors.Is(resp.Err, kerr.InvalidConfig) || resp.ErrMessage != msg {
+			t.Errorf("%s=7: %v %q, want INVALID_CONFIG %q", cfg, resp.Err, resp.ErrMessage, msg)
+		}
+	}
+	req := kmsg.NewPtrCreateTopicsRequest()
+	req.ValidateOnly = true
+	topic := kmsg.NewCreateTopicsRequestTopic()
+	topic.Topic, topic.NumPartitions, topic.ReplicationFactor = "dry", 1, 1
+	topic.Configs = []kmsg.CreateTopicsRequestTopicConfig{{Name: "retention.ms", Value: kmsg.StringPtr("1234")}}
+	req.Topics = []kmsg.CreateTopicsRequestTopic{topic}
+	resp, err := req.RequestWith(testContext(t), newClient(t, n.Addr).Broker(1))
+	if err != nil || resp.Topics[0].ErrorCode != 0 {
+		t.Fatalf("validate_only create: %v %+v %v", err, resp, resp.Topics[0].ErrorMessage)
+	}
+	for _, c := range resp.Topics[0].Configs {
+		if c.Name == "retention.ms" && (c.Value == nil || *c.Value != "1234" || c.Source != int8(kmsg.ConfigSourceDynamicTopicConfig)) {
+			t.Errorf("validate_only retention.ms: %v from %d", c.Value, c.Source)
+		}
+	}
+}
