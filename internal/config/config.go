@@ -69,6 +69,8 @@ type Config struct {
 
 	given map[string]bool   // keys that were set explicitly (file, override or dynamic config)
 	props map[string]string // the properties this Config was parsed from
+	// staticValues are the values of the given keys (STATIC_BROKER_CONFIG).
+	staticValues map[string]string
 
 	// base is the static configuration that dynamic configs were layered on
 	// (nil for a static Config); dynamicBroker and dynamicDefault are those
@@ -172,6 +174,10 @@ func Parse(props map[string]string) (*Config, []string, error) {
 	}
 	if err := c.derive(); err != nil {
 		return nil, warnings, err
+	}
+	c.staticValues = make(map[string]string, len(c.given))
+	for k := range c.given {
+		c.staticValues[k] = c.Values[k]
 	}
 	return c, warnings, nil
 }

@@ -199,16 +199,27 @@ func (c *Config) customEntries(perBroker bool) []Entry {
 // synonymNames returns the keys Kafka treats as one setting with name, most
 // specific first: log.retention.ms, .minutes and .hours, for instance.
 func synonymNames(name string) []string {
-	if fb, ok := fallbacks[name]; ok {
-		return append([]string{name}, fb...)
-	}
-	for key, fb := range fallbacks {
-		if slices.Contains(fb, name) {
-			return append([]string{key}, fb...)
-		}
+	if names, ok := synonymGroups[name]; ok {
+		return names
 	}
 	return []string{name}
 }
+
+// synonymGroups maps each key of fallbacks, and each key it falls back to,
+// to the whole group, most specific first.
+var synonymGroups = func() map[string][]string {
+	m := map[string][]string{}
+	for key, fb := range fallbacks {
+		group := append([]string{key}, fb...)
+		m[key] = group
+		for _, f := range fb {
+			if _, taken := m[f]; !taken {
+				m[f] = group
+			}
+		}
+	}
+	return m
+}()
 
 // defaultValues are the keys whose Kafka default is not null, with it.
 var defaultValues = func() map[string]string {
@@ -221,24 +232,19 @@ var defaultValues = func() map[string]string {
 	return m
 }()
 
-// layers returns the sources that can set a broker key, most specific
-// first, each with the values it sets.
-func (c *Config) layers() []struct {
+// layer is one source of broker config values.
+type layer struct {
 	source string
 	values map[string]string
-} {
-	static := c.Static()
-	set := map[string]string{}
-	for k := range static.given {
-		set[k] = static.Values[k]
-	}
-	return []struct {
-		source string
-		values map[string]string
-	}{
+}
+
+// layers returns the sources that can set a broker key, most specific
+// first, each with the values it sets.
+func (c *Config) layers() [4]layer {
+	return [4]layer{
 		{SourceDynamicBroker, c.dynamicBroker},
 		{SourceDynamicDefaultBroker, c.dynamicDefault},
-		{SourceStaticBroker, set},
+		{SourceStaticBroker, c.Static().staticValues},
 		{SourceDefault, defaultValues},
 	}
 }
@@ -298,10 +304,15 @@ func (c *Config) TopicEntries(overrides map[string]string) []Entry {
 }
 
 // brokerSource is the source of the value a topic config inherits from its
-// broker synonym key.
+// broker synonym key: the first layer that sets the key or a fallback.
 func (c *Config) brokerSource(key string) string {
-	if s := c.brokerSynonyms(key, false); len(s) > 0 {
-		return s[0].Source
+	names := synonymNames(key)
+	for _, l := range c.layers() {
+		for _, n := range names {
+			if _, ok := l.values[n]; ok {
+				return l.source
+			}
+		}
 	}
 	return SourceDefault
 }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"net"
 	"path/filepath"
 	"strconv"
@@ -95,7 +96,11 @@ func Start(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*Node,
 // partitions, which re-resolve every topic's config from it. A change of a
 // broker default thus reaches every topic that does not override it.
 func (n *Node) publish(prev, next *metadata.Image) {
-	n.applyBrokerConfigs(next)
+	prevBroker, prevDefault := prev.BrokerConfigs(n.cfg.NodeID)
+	nextBroker, nextDefault := next.BrokerConfigs(n.cfg.NodeID)
+	if !maps.Equal(prevBroker, nextBroker) || !maps.Equal(prevDefault, nextDefault) {
+		n.applyBrokerConfigs(next)
+	}
 	n.replicas.Apply(prev, next)
 }
 
