@@ -5,7 +5,8 @@
 // documentation, value check and the Config field it fills: defaults,
 // validation, unknown-key warnings and DescribeConfigs entries all derive
 // from it. Topic-level configs have a table of their own (topicDefs), each
-// naming its broker synonym.
+// naming its broker synonym. Dynamic broker configs, set at runtime per
+// broker or as the cluster default, layer on a static Config (dynamic.go).
 //
 // Where Gregor's defaults differ from Kafka's, it is for single-node dev
 // mode: with no configuration at all a node is broker and controller, has
