@@ -196,6 +196,48 @@ func TestBrokerDefaultConfigs(t *testing.T) {
 		t.Fatalf("default message.max.bytes: %+v", c)
 	}
 
+	// log.segment.bytes and min.insync.replicas reach the live partitions
+	// of topics without an override, and not the others.
+	createTopic(t, n.Addr, "own-segments", 1, map[string]*string{"segment.bytes": kadm.StringPtr("1073741824"), "min.insync.replicas": kadm.StringPtr("1")})
+	if err := alterBrokers(t, adm, kadm.SetConfig, "log.segment.bytes", kadm.StringPtr("1048576")); err != nil {
+		t.Fatal(err)
+	}
+	for _, topic := range []string{"plain", "own-segments"} {
+		for i := 0; i < 30; i++ {
+			if err := produceErr(t, cl, topic, 4000); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := alterBrokers(t, adm, kadm.SetConfig, "message.max.bytes", kadm.StringPtr("200000"), 1); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 15; i++ {
+		for _, topic := range []string{"plain", "own-segments"} {
+			if err := produceErr(t, cl, topic, 100000); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if got := segmentFiles(t, n.Dir, "plain"); got < 2 {
+		t.Errorf("plain: %d segments after 1.5 MB with log.segment.bytes=1MiB", got)
+	}
+	if got := segmentFiles(t, n.Dir, "own-segments"); got != 1 {
+		t.Errorf("own-segments: %d segments despite its segment.bytes=1GiB", got)
+	}
+	if err := alterBrokers(t, adm, kadm.SetConfig, "min.insync.replicas", kadm.StringPtr("2")); err != nil {
+		t.Fatal(err)
+	}
+	if code := rawProduceCode(t, cl, "plain", -1, -1, -1, 1); code != kerr.NotEnoughReplicas.Code {
+		t.Errorf("acks=all under a min.insync.replicas=2 default on one node: %v", kerr.ErrorForCode(code))
+	}
+	if code := rawProduceCode(t, cl, "own-segments", -1, -1, -1, 1); code != 0 {
+		t.Errorf("acks=all on a topic with its own min.insync.replicas=1: %v", kerr.ErrorForCode(code))
+	}
+	if err := alterBrokers(t, adm, kadm.DeleteConfig, "min.insync.replicas", nil); err != nil {
+		t.Fatal(err)
+	}
+
 	// Deleting both dynamic values returns the topic to Kafka's default.
 	if err := alterBrokers(t, adm, kadm.DeleteConfig, "message.max.bytes", nil, 1); err != nil {
 		t.Fatal(err)
