@@ -31,6 +31,7 @@ const (
 func AddCommands(root *cobra.Command) {
 	root.AddCommand(
 		newTopicsCommand(),
+		newConfigsCommand(),
 		newConsoleProducerCommand(),
 		newConsoleConsumerCommand(),
 		newProducerPerfCommand(),

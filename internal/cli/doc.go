@@ -1,4 +1,4 @@
-// Package cli holds Gregor's Kafka-named client tools: topics,
+// Package cli holds Gregor's Kafka-named client tools: topics, configs,
 // console-producer, console-consumer, producer-perf-test and
 // consumer-perf-test. Each tool is a cobra command in its own file and a
 // real Kafka client: it speaks the wire protocol through franz-go

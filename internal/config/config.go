@@ -5,7 +5,8 @@
 // documentation, value check and the Config field it fills: defaults,
 // validation, unknown-key warnings and DescribeConfigs entries all derive
 // from it. Topic-level configs have a table of their own (topicDefs), each
-// naming its broker synonym.
+// naming its broker synonym. Dynamic broker configs, set at runtime per
+// broker or as the cluster default, layer on a static Config (dynamic.go).
 //
 // Where Gregor's defaults differ from Kafka's, it is for single-node dev
 // mode: with no configuration at all a node is broker and controller, has
@@ -16,6 +17,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"slices"
 	"sort"
@@ -73,7 +75,17 @@ type Config struct {
 	// null and that was not given maps to "".
 	Values map[string]string
 
-	given map[string]bool // keys that were set explicitly (file or override)
+	given map[string]bool   // keys that were set explicitly (file, override or dynamic config)
+	props map[string]string // the properties this Config was parsed from
+	// staticValues are the values of the given keys (STATIC_BROKER_CONFIG).
+	staticValues map[string]string
+
+	// base is the static configuration that dynamic configs were layered on
+	// (nil for a static Config); dynamicBroker and dynamicDefault are those
+	// layers. See WithDynamic.
+	base           *Config
+	dynamicBroker  map[string]string
+	dynamicDefault map[string]string
 }
 
 // Listener is one endpoint from listeners or advertised.listeners, such as
@@ -92,23 +104,29 @@ func (l Listener) String() string {
 	return fmt.Sprintf("%s://%s:%d", l.Name, host, l.Port)
 }
 
-// Entry is one broker config for DescribeConfigs.
+// Entry is one config for DescribeConfigs, or one of its synonyms.
 type Entry struct {
 	Name      string
-	Value     string // "" for a sensitive key or a null default
+	Value     string // "" for a sensitive key or a null value
+	Null      bool   // the value is null: a key whose Kafka default is null, unset
 	ReadOnly  bool
 	Sensitive bool
 	IsDefault bool
-	Source    string // "DEFAULT_CONFIG" or "STATIC_BROKER_CONFIG"
-	Type      string // "INT", "LONG", "BOOLEAN", "STRING", "LIST", "CLASS", "DOUBLE", "SHORT", "PASSWORD"
+	Source    string // one of the Source* constants
+	Type      string // "INT", "LONG", "BOOLEAN", "STRING", "LIST", "CLASS", "DOUBLE", "SHORT", "PASSWORD"; "" if unknown
 	Doc       string
+	// Synonyms are the places the value could come from, the one in effect
+	// first, in Kafka's order (see brokerSynonyms). Synonyms have none.
+	Synonyms []Entry
 }
 
 // Config sources, as Kafka's DescribeConfigs names them.
 const (
-	SourceDefault      = "DEFAULT_CONFIG"
-	SourceStaticBroker = "STATIC_BROKER_CONFIG"
-	SourceDynamicTopic = "DYNAMIC_TOPIC_CONFIG"
+	SourceDefault              = "DEFAULT_CONFIG"
+	SourceStaticBroker         = "STATIC_BROKER_CONFIG"
+	SourceDynamicTopic         = "DYNAMIC_TOPIC_CONFIG"
+	SourceDynamicBroker        = "DYNAMIC_BROKER_CONFIG"
+	SourceDynamicDefaultBroker = "DYNAMIC_DEFAULT_BROKER_CONFIG"
 )
 
 // Default returns the configuration used when nothing is configured.
@@ -151,7 +169,7 @@ func Load(path string, overrides []string) (cfg *Config, warnings []string, err 
 // Unknown keys become warnings; every invalid value becomes one line of the
 // returned error, naming the key.
 func Parse(props map[string]string) (*Config, []string, error) {
-	c := &Config{Values: make(map[string]string, len(brokerDefs)), given: make(map[string]bool)}
+	c := &Config{Values: make(map[string]string, len(brokerDefs)), given: make(map[string]bool), props: maps.Clone(props)}
 	var errs []error
 	for _, d := range brokerDefs {
 		if err := c.setValue(d, props); err != nil {
@@ -164,6 +182,10 @@ func Parse(props map[string]string) (*Config, []string, error) {
 	}
 	if err := c.derive(); err != nil {
 		return nil, warnings, err
+	}
+	c.staticValues = make(map[string]string, len(c.given))
+	for k := range c.given {
+		c.staticValues[k] = c.Values[k]
 	}
 	return c, warnings, nil
 }
@@ -323,28 +345,38 @@ func (c *Config) checkRoles() error {
 // HasRole reports whether process.roles includes role ("broker" or "controller").
 func (c *Config) HasRole(role string) bool { return slices.Contains(c.ProcessRoles, role) }
 
-// Entries returns every known broker config with its effective value, sorted
-// by name, for DescribeConfigs. Sensitive values are blanked.
+// Entries returns every known broker config with its effective value and
+// synonyms, sorted by name, for DescribeConfigs on this broker; then the
+// dynamic configs whose names Gregor does not know, which Kafka accepts and
+// reports as sensitive. Sensitive values are blanked.
 func (c *Config) Entries() []Entry {
 	out := make([]Entry, 0, len(brokerDefs))
 	for _, d := range brokerDefs {
 		e := Entry{
 			Name:      d.name,
 			Value:     c.Values[d.name],
+			Null:      d.null && c.Values[d.name] == "",
 			ReadOnly:  !d.dynamic,
 			Sensitive: d.typ == typePassword,
-			IsDefault: !c.given[d.name],
-			Source:    SourceDefault,
 			Type:      d.typ,
 			Doc:       d.doc,
+			Synonyms:  c.brokerSynonyms(d.name, true),
 		}
-		if c.given[d.name] {
-			e.Source = SourceStaticBroker
-		}
-		if e.Sensitive {
-			e.Value = ""
-		}
-		out = append(out, e)
+		out = append(out, withSource(e))
 	}
-	return out
+	return append(out, c.customEntries(true)...)
+}
+
+// withSource sets e's source from its first synonym, as Kafka does, and
+// blanks a sensitive value.
+func withSource(e Entry) Entry {
+	e.Source = SourceDefault
+	if len(e.Synonyms) > 0 {
+		e.Source = e.Synonyms[0].Source
+	}
+	e.IsDefault = e.Source == SourceDefault
+	if e.Sensitive {
+		e.Value, e.Null = "", true
+	}
+	return e
 }

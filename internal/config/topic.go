@@ -129,8 +129,9 @@ func ValidateTopicConfig(name, value string) error {
 
 // TopicValue resolves a topic config: the topic's override if present, else
 // the broker's effective value of its synonym. The source is
-// DYNAMIC_TOPIC_CONFIG, STATIC_BROKER_CONFIG (the synonym, or a key it falls
-// back to, was configured) or DEFAULT_CONFIG. An unknown name returns "", "".
+// DYNAMIC_TOPIC_CONFIG, else that of the broker synonym (or a key it falls
+// back to): DYNAMIC_BROKER_CONFIG, DYNAMIC_DEFAULT_BROKER_CONFIG,
+// STATIC_BROKER_CONFIG or DEFAULT_CONFIG. An unknown name returns "", "".
 func (c *Config) TopicValue(name string, overrides map[string]string) (value string, source string) {
 	if v, ok := overrides[name]; ok {
 		return v, SourceDynamicTopic
@@ -139,13 +140,7 @@ func (c *Config) TopicValue(name string, overrides map[string]string) (value str
 	if !ok {
 		return "", ""
 	}
-	source = SourceDefault
-	for _, key := range append([]string{d.BrokerSynonym}, fallbacks[d.BrokerSynonym]...) {
-		if c.given[key] {
-			source = SourceStaticBroker
-		}
-	}
-	return c.brokerEffective(d.BrokerSynonym), source
+	return c.brokerEffective(d.BrokerSynonym), c.brokerSource(d.BrokerSynonym)
 }
 
 // brokerEffective is key's value after the fallbacks Kafka applies.

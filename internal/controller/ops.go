@@ -65,7 +65,7 @@ type Cluster struct {
 	Brokers                  []int32 // live brokers, sorted
 	DefaultPartitions        int32
 	DefaultReplicationFactor int16
-	ValidateConfig           func(name, value string) error
+	Configs                  ConfigSchema // nil accepts any config
 }
 
 // CreateTopic returns the records that create spec.
@@ -83,7 +83,7 @@ func CreateTopic(img *metadata.Image, c Cluster, spec TopicSpec, id kafka.TopicI
 	if err != nil {
 		return nil, err
 	}
-	if err := validateConfigs(c, spec.Configs); err != nil {
+	if err := validateTopicConfigs(img, c, spec); err != nil {
 		return nil, err
 	}
 	recs := []metadata.Record{{Type: metadata.TypeTopic, Topic: &metadata.TopicRecord{Name: spec.Name, ID: id}}}
@@ -190,14 +190,13 @@ func checkReplicas(c Cluster, replicas []int32) error {
 	return nil
 }
 
-func validateConfigs(c Cluster, configs map[string]string) error {
-	if c.ValidateConfig == nil {
+func validateTopicConfigs(img *metadata.Image, c Cluster, spec TopicSpec) error {
+	if c.Configs == nil || len(spec.Configs) == 0 {
 		return nil
 	}
-	for _, name := range sortedKeys(configs) {
-		if err := c.ValidateConfig(name, configs[name]); err != nil {
-			return fmt.Errorf("%w: %v", ErrInvalidConfig, err)
-		}
+	res := metadata.ConfigResource{Type: metadata.ResourceTopic, Name: spec.Name}
+	if err := c.Configs.Validate(img, res, spec.Configs); err != nil {
+		return kafkaErrorf(ErrInvalidConfig, "%s", err)
 	}
 	return nil
 }
@@ -258,23 +257,6 @@ func CreatePartitions(img *metadata.Image, c Cluster, topic string, count int32,
 func AllocateProducerIDs(img *metadata.Image, size int64) ([]metadata.Record, int64) {
 	first := img.NextProducerID()
 	return []metadata.Record{{Type: metadata.TypeProducerIDs, ProducerIDs: &metadata.ProducerIDsRecord{NextProducerID: first + size}}}, first
-}
-
-// AlterConfigs returns the records that set (value non-nil) or delete configs of one resource.
-func AlterConfigs(c Cluster, res metadata.ConfigResource, changes map[string]*string) ([]metadata.Record, error) {
-	var recs []metadata.Record
-	for _, name := range sortedKeys(changes) {
-		v := changes[name]
-		if v != nil && res.Type == metadata.ResourceTopic && c.ValidateConfig != nil {
-			if err := c.ValidateConfig(name, *v); err != nil {
-				return nil, fmt.Errorf("%w: %v", ErrInvalidConfig, err)
-			}
-		}
-		recs = append(recs, metadata.Record{Type: metadata.TypeConfig, Config: &metadata.ConfigRecord{
-			ResourceType: res.Type, ResourceName: res.Name, Name: name, Value: v,
-		}})
-	}
-	return recs, nil
 }
 
 func contains(s []int32, v int32) bool {

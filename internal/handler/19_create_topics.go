@@ -19,7 +19,6 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
-	"gregor/internal/config"
 	"gregor/internal/controller"
 	"gregor/internal/kafka"
 	"gregor/internal/metadata"
@@ -51,12 +50,13 @@ func (h *Handler) createTopics(ctx context.Context, req *Request) (kmsg.Response
 			resp.Topics = append(resp.Topics, rt)
 			continue
 		}
-		topic, err := h.createTopic(ctx, topicSpec(t), r.ValidateOnly)
+		spec := topicSpec(t)
+		topic, err := h.createTopic(ctx, spec, r.ValidateOnly)
 		if err != nil {
 			rt.ErrorCode = errorCode(err)
 			rt.ErrorMessage = errorMessage(err)
 		} else {
-			h.describeCreated(&rt, topic)
+			h.describeCreated(&rt, topic, spec.Configs)
 		}
 		resp.Topics = append(resp.Topics, rt)
 	}
@@ -110,7 +110,7 @@ func (h *Handler) cluster() controller.Cluster {
 		Brokers:                  []int32{h.NodeID},
 		DefaultPartitions:        h.Config.NumPartitions,
 		DefaultReplicationFactor: h.Config.DefaultReplicationFactor,
-		ValidateConfig:           config.ValidateTopicConfig,
+		Configs:                  h.configSchema(),
 	}
 }
 
@@ -144,15 +144,17 @@ func (h *Handler) createTopic(ctx context.Context, spec controller.TopicSpec, va
 	return t, nil
 }
 
-func (h *Handler) describeCreated(rt *kmsg.CreateTopicsResponseTopic, t *metadata.Topic) {
+// describeCreated fills rt from t, a topic created (or that would be) with
+// the config overrides.
+func (h *Handler) describeCreated(rt *kmsg.CreateTopicsResponseTopic, t *metadata.Topic, overrides map[string]string) {
 	rt.TopicID = t.ID
 	rt.NumPartitions = int32(len(t.Partitions))
 	if len(t.Partitions) > 0 {
 		rt.ReplicationFactor = int16(len(t.Partitions[0].Replicas))
 	}
-	for _, e := range h.topicConfigEntries(t.Name) {
+	for _, e := range h.topicConfigEntries(overrides) {
 		c := kmsg.NewCreateTopicsResponseTopicConfig()
-		c.Name, c.Value, c.ReadOnly, c.IsSensitive = e.Name, kmsg.StringPtr(e.Value), e.ReadOnly, e.Sensitive
+		c.Name, c.Value, c.ReadOnly, c.IsSensitive = e.Name, entryValue(e), e.ReadOnly, e.Sensitive
 		c.Source = int8(configSource(e.Source))
 		rt.Configs = append(rt.Configs, c)
 	}

@@ -2,15 +2,23 @@ package handler
 
 // DescribeConfigs: v1–4.
 //
-// Behaviour: topics (type 2) list every topic config with its effective
-// value and source (DYNAMIC_TOPIC_CONFIG for an override, else the broker
-// setting it falls back to: STATIC_BROKER_CONFIG or DEFAULT_CONFIG), with
-// synonyms when asked (the override, then the broker key). Brokers (type 4)
-// list every known broker config; the resource name must be this node's id
-// or empty (cluster default). config_names filters. v3+ carries the type,
-// and documentation when asked. Unknown topics answer
-// UNKNOWN_TOPIC_OR_PARTITION; unknown broker ids and other resource types
-// INVALID_REQUEST.
+// Behaviour: topics (type 2) list every topic config with the value in
+// effect and its source: DYNAMIC_TOPIC_CONFIG for an override, else the
+// source of the broker setting it falls back to (DYNAMIC_BROKER_CONFIG,
+// DYNAMIC_DEFAULT_BROKER_CONFIG, STATIC_BROKER_CONFIG or DEFAULT_CONFIG).
+// Brokers (type 4): this node's id lists every known broker config, and the
+// dynamic configs with names Gregor does not know (sensitive, as Kafka
+// reports them); "" (the cluster default) lists only the dynamic cluster
+// defaults. Synonyms, when asked, come in Kafka's order: the topic override,
+// then for each layer (dynamic per-broker, dynamic default, static,
+// default) the keys of that setting it sets. The source of a config is that
+// of its first synonym. config_names filters. v3+ carries the type, and
+// documentation when asked. Errors, with Kafka's messages: unknown topics
+// UNKNOWN_TOPIC_OR_PARTITION, invalid topic names INVALID_TOPIC_EXCEPTION,
+// other broker ids and other resource types INVALID_REQUEST.
+// Differences from Kafka: a topic config whose broker default is set only
+// through a fallback key (log.retention.hours for retention.ms) lists it as
+// a synonym and takes its source; Kafka drops it and says DEFAULT_CONFIG.
 
 import (
 	"context"
@@ -20,6 +28,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"gregor/internal/config"
+	"gregor/internal/controller"
 	"gregor/internal/metadata"
 )
 
@@ -31,8 +40,11 @@ func (h *Handler) describeConfigs(_ context.Context, req *Request) (kmsg.Respons
 	for _, res := range r.Resources {
 		rr := kmsg.NewDescribeConfigsResponseResource()
 		rr.ResourceType, rr.ResourceName = res.ResourceType, res.ResourceName
-		entries, code := h.configEntries(res)
-		rr.ErrorCode = code
+		entries, err := h.configEntries(res)
+		rr.ErrorCode = errorCode(err)
+		if err != nil && rr.ErrorCode != kerr.UnknownTopicOrPartition.Code {
+			rr.ErrorMessage = errorMessage(err)
+		}
 		for _, e := range filterEntries(entries, res.ConfigNames) {
 			rr.Configs = append(rr.Configs, describeEntry(e, r.IncludeSynonyms, r.IncludeDocumentation))
 		}
@@ -41,65 +53,45 @@ func (h *Handler) describeConfigs(_ context.Context, req *Request) (kmsg.Respons
 	return resp, nil
 }
 
-// configEntry is one described config with its synonyms, most specific first.
-type configEntry struct {
-	config.Entry
-	synonyms []config.Entry
-}
-
-func (h *Handler) configEntries(res kmsg.DescribeConfigsRequestResource) ([]configEntry, int16) {
+func (h *Handler) configEntries(res kmsg.DescribeConfigsRequestResource) ([]config.Entry, error) {
+	img := h.Controller.Image()
+	cfg := h.effectiveConfig(img)
 	switch res.ResourceType {
 	case kmsg.ConfigResourceTypeTopic:
-		if _, ok := h.Controller.Image().Topic(res.ResourceName); !ok {
-			return nil, kerr.UnknownTopicOrPartition.Code
+		if err := controller.ValidateTopicName(res.ResourceName); err != nil {
+			return nil, err
 		}
-		return h.topicConfigEntriesWithSynonyms(res.ResourceName), 0
+		if _, ok := img.Topic(res.ResourceName); !ok {
+			return nil, kerr.UnknownTopicOrPartition
+		}
+		return cfg.TopicEntries(img.Configs(topicResource(res.ResourceName))), nil
 	case kmsg.ConfigResourceTypeBroker:
-		if res.ResourceName != "" && res.ResourceName != strconv.Itoa(int(h.NodeID)) {
-			return nil, kerr.InvalidRequest.Code
+		if res.ResourceName == "" {
+			return cfg.DefaultEntries(), nil
 		}
-		var out []configEntry
-		for _, e := range h.Config.Entries() {
-			out = append(out, configEntry{Entry: e, synonyms: []config.Entry{e}})
+		id, err := strconv.Atoi(res.ResourceName)
+		if err != nil {
+			return nil, errorf(kerr.InvalidRequest, "Broker id must be an integer, but it is: %s", res.ResourceName)
 		}
-		return out, 0
+		if id != int(h.NodeID) {
+			return nil, errorf(kerr.InvalidRequest, "Unexpected broker id, expected %d or empty string, but received %s", h.NodeID, res.ResourceName)
+		}
+		return cfg.Entries(), nil
 	}
-	return nil, kerr.InvalidRequest.Code
+	return nil, errorf(kerr.InvalidRequest, "Unsupported resource type: %s", res.ResourceType)
 }
 
-func (h *Handler) topicConfigEntries(topic string) []config.Entry {
-	var out []config.Entry
-	for _, e := range h.topicConfigEntriesWithSynonyms(topic) {
-		out = append(out, e.Entry)
-	}
-	return out
+func topicResource(name string) metadata.ConfigResource {
+	return metadata.ConfigResource{Type: metadata.ResourceTopic, Name: name}
 }
 
-func (h *Handler) topicConfigEntriesWithSynonyms(topic string) []configEntry {
-	overrides := h.Controller.Image().Configs(metadata.ConfigResource{Type: metadata.ResourceTopic, Name: topic})
-	brokerEntries := map[string]config.Entry{}
-	for _, e := range h.Config.Entries() {
-		brokerEntries[e.Name] = e
-	}
-	var out []configEntry
-	for _, def := range config.TopicConfigDefs() {
-		value, source := h.Config.TopicValue(def.Name, overrides)
-		ce := configEntry{Entry: config.Entry{
-			Name: def.Name, Value: value, Source: source, Type: def.Type, Doc: def.Doc,
-			IsDefault: source == "DEFAULT_CONFIG",
-		}}
-		if v, ok := overrides[def.Name]; ok {
-			ce.synonyms = append(ce.synonyms, config.Entry{Name: def.Name, Value: v, Source: "DYNAMIC_TOPIC_CONFIG"})
-		}
-		if b, ok := brokerEntries[def.BrokerSynonym]; ok {
-			ce.synonyms = append(ce.synonyms, b)
-		}
-		out = append(out, ce)
-	}
-	return out
+// topicConfigEntries returns the configs of a topic with overrides, as
+// CreateTopics answers them.
+func (h *Handler) topicConfigEntries(overrides map[string]string) []config.Entry {
+	return h.effectiveConfig(h.Controller.Image()).TopicEntries(overrides)
 }
 
-func filterEntries(entries []configEntry, names []string) []configEntry {
+func filterEntries(entries []config.Entry, names []string) []config.Entry {
 	if names == nil {
 		return entries
 	}
@@ -107,7 +99,7 @@ func filterEntries(entries []configEntry, names []string) []configEntry {
 	for _, n := range names {
 		want[n] = true
 	}
-	var out []configEntry
+	var out []config.Entry
 	for _, e := range entries {
 		if want[e.Name] {
 			out = append(out, e)
@@ -116,28 +108,31 @@ func filterEntries(entries []configEntry, names []string) []configEntry {
 	return out
 }
 
-func describeEntry(e configEntry, synonyms, docs bool) kmsg.DescribeConfigsResponseResourceConfig {
+func describeEntry(e config.Entry, synonyms, docs bool) kmsg.DescribeConfigsResponseResourceConfig {
 	c := kmsg.NewDescribeConfigsResponseResourceConfig()
-	c.Name, c.ReadOnly, c.IsSensitive = e.Name, e.ReadOnly, e.Sensitive
-	if !e.Sensitive {
-		c.Value = kmsg.StringPtr(e.Value)
-	}
+	c.Name, c.ReadOnly, c.IsSensitive, c.IsDefault = e.Name, e.ReadOnly, e.Sensitive, e.IsDefault
+	c.Value = entryValue(e)
 	c.Source = configSource(e.Source)
 	c.ConfigType = configType(e.Type)
 	if docs && e.Doc != "" {
 		c.Documentation = kmsg.StringPtr(e.Doc)
 	}
 	if synonyms {
-		for _, s := range e.synonyms {
+		for _, s := range e.Synonyms {
 			syn := kmsg.NewDescribeConfigsResponseResourceConfigConfigSynonym()
-			syn.Name, syn.Source = s.Name, configSource(s.Source)
-			if !s.Sensitive {
-				syn.Value = kmsg.StringPtr(s.Value)
-			}
+			syn.Name, syn.Source, syn.Value = s.Name, configSource(s.Source), entryValue(s)
 			c.ConfigSynonyms = append(c.ConfigSynonyms, syn)
 		}
 	}
 	return c
+}
+
+// entryValue is e's value on the wire: null when sensitive or unset.
+func entryValue(e config.Entry) *string {
+	if e.Sensitive || e.Null {
+		return nil
+	}
+	return kmsg.StringPtr(e.Value)
 }
 
 func configSource(s string) kmsg.ConfigSource {

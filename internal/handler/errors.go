@@ -45,6 +45,7 @@ var errorTable = []struct {
 	{controller.ErrInvalidConfig, kerr.InvalidConfig},
 	{controller.ErrPolicyViolation, kerr.PolicyViolation},
 	{controller.ErrInvalidRequest, kerr.InvalidRequest},
+	{controller.ErrBrokerNotRegistered, kerr.BrokerIDNotRegistered},
 	{controller.ErrStopped, kerr.NotController},
 	{group.ErrNotCoordinator, kerr.NotCoordinator},
 	{group.ErrLoadInProgress, kerr.CoordinatorLoadInProgress},
@@ -84,6 +85,20 @@ func errorCode(err error) int16 {
 		}
 	}
 	return kerr.UnknownServerError.Code
+}
+
+// requestError is a check the handler makes itself, answered with code and
+// a message worded as the Java broker words it.
+type requestError struct {
+	code *kerr.Error
+	msg  string
+}
+
+func (e *requestError) Error() string { return e.msg }
+func (e *requestError) Unwrap() error { return e.code }
+
+func errorf(code *kerr.Error, format string, args ...any) error {
+	return &requestError{code: code, msg: fmt.Sprintf(format, args...)}
 }
 
 // errorMessage returns a message for response fields that carry one.

@@ -30,6 +30,8 @@ func TestErrorCode(t *testing.T) {
 		{controller.ErrTopicExists, kerr.TopicAlreadyExists},
 		{fmt.Errorf("%w: bad", controller.ErrInvalidTopic), kerr.InvalidTopicException},
 		{controller.ErrInvalidReplicationFactor, kerr.InvalidReplicationFactor},
+		{fmt.Errorf("%w: No node with id 2 found.", controller.ErrBrokerNotRegistered), kerr.BrokerIDNotRegistered},
+		{errorf(kerr.InvalidRequest, "Each resource must appear at most once."), kerr.InvalidRequest},
 		{errors.New("disk on fire"), kerr.UnknownServerError},
 	} {
 		if got := errorCode(tc.err); got != tc.want.Code {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -37,6 +38,7 @@ type Handler struct {
 
 	producerIDs producerIDBlock
 	sessions    fetchSessions
+	effective   atomic.Pointer[effectiveCache] // see effectiveConfig
 }
 
 // Request is one decoded request.

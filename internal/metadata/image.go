@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"sort"
+	"strconv"
 
 	"gregor/internal/kafka"
 )
@@ -73,6 +74,14 @@ func (img *Image) TopicNames() []string {
 
 // Configs returns the explicitly set configs of r (nil if none). The map must not be modified.
 func (img *Image) Configs(r ConfigResource) map[string]string { return img.configs[r] }
+
+// BrokerConfigs returns the dynamic configs of broker nodeID and the dynamic
+// cluster defaults (broker resource ""), either nil if none. The maps must
+// not be modified.
+func (img *Image) BrokerConfigs(nodeID int32) (perBroker, clusterDefault map[string]string) {
+	perBroker = img.configs[ConfigResource{Type: ResourceBroker, Name: strconv.Itoa(int(nodeID))}]
+	return perBroker, img.configs[ConfigResource{Type: ResourceBroker}]
+}
 
 // NextProducerID is the first producer id not yet handed out.
 func (img *Image) NextProducerID() int64 { return img.nextProducerID }

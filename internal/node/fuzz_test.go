@@ -45,9 +45,17 @@ func seedRequests(t testing.TB) []kmsg.Request {
 	delRecs.Topics = []kmsg.DeleteRecordsRequestTopic{{Topic: topic, Partitions: []kmsg.DeleteRecordsRequestTopicPartition{{Partition: 0, Offset: 1}}}}
 	configs := kmsg.NewPtrDescribeConfigsRequest()
 	configs.Resources = []kmsg.DescribeConfigsRequestResource{{ResourceType: kmsg.ConfigResourceTypeTopic, ResourceName: topic}, {ResourceType: kmsg.ConfigResourceTypeBroker, ResourceName: "1"}}
+	incremental := kmsg.NewPtrIncrementalAlterConfigsRequest()
+	incremental.Resources = []kmsg.IncrementalAlterConfigsRequestResource{
+		{ResourceType: kmsg.ConfigResourceTypeTopic, ResourceName: topic, Configs: []kmsg.IncrementalAlterConfigsRequestResourceConfig{{Name: "cleanup.policy", Op: kmsg.IncrementalAlterConfigOpAppend, Value: kmsg.StringPtr("compact")}}},
+		{ResourceType: kmsg.ConfigResourceTypeBroker, Configs: []kmsg.IncrementalAlterConfigsRequestResourceConfig{{Name: "message.max.bytes", Value: kmsg.StringPtr("2000000")}}},
+	}
+	alter := kmsg.NewPtrAlterConfigsRequest()
+	alter.ValidateOnly = true
+	alter.Resources = []kmsg.AlterConfigsRequestResource{{ResourceType: kmsg.ConfigResourceTypeTopic, ResourceName: topic, Configs: []kmsg.AlterConfigsRequestResourceConfig{{Name: "retention.ms", Value: kmsg.StringPtr("1000")}}}}
 	ofle := kmsg.NewPtrOffsetForLeaderEpochRequest()
 	ofle.Topics = []kmsg.OffsetForLeaderEpochRequestTopic{{Topic: topic, Partitions: []kmsg.OffsetForLeaderEpochRequestTopicPartition{{Partition: 0, CurrentLeaderEpoch: -1}}}}
-	return []kmsg.Request{produce, fetch, meta, create, del, parts, list, delRecs, configs, ofle,
+	return []kmsg.Request{produce, fetch, meta, create, del, parts, list, delRecs, configs, incremental, alter, ofle,
 		kmsg.NewPtrApiVersionsRequest(), kmsg.NewPtrDescribeClusterRequest(), kmsg.NewPtrInitProducerIDRequest()}
 }
 

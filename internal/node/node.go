@@ -9,9 +9,11 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"net"
 	"path/filepath"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -36,7 +38,7 @@ const checkpointInterval = time.Minute
 type Node struct {
 	ClusterID string
 
-	cfg      *config.Config
+	cfg      *config.Config // static: server.properties and overrides
 	logger   *slog.Logger
 	logs     *storage.Manager
 	replicas *replica.Manager
@@ -46,6 +48,10 @@ type Node struct {
 	handler  *handler.Handler
 	group    *errgroup.Group
 	cancel   context.CancelFunc
+
+	// effective is cfg with the image's dynamic broker configs layered on
+	// it, the configuration topics inherit; see publish.
+	effective atomic.Pointer[config.Config]
 }
 
 // Run starts a node from cfg and blocks until ctx is cancelled or a fatal error occurs.
@@ -70,6 +76,7 @@ func Start(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*Node,
 		return nil, err
 	}
 	n := &Node{ClusterID: clusterID, cfg: cfg, logger: logger, logs: logs}
+	n.effective.Store(cfg)
 	n.replicas = replica.New(cfg.NodeID, logs, n.topicConfig, logger)
 	n.groups = group.New(groupConfig(cfg), now, logger)
 	n.replicas.OnLeader = func(tp kafka.TopicPartition, p *partition.Partition) {
@@ -99,6 +106,49 @@ func Start(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*Node,
 	logger.Info("gregor started", "node.id", cfg.NodeID, "cluster.id", clusterID, "listeners", n.addrs, "log.dirs", cfg.LogDirs)
 	return n, nil
 }
+
+// publish is the metadata publisher: it brings the configuration in effect
+// up to date with the dynamic broker configs of next, then the local
+// partitions, which re-resolve every topic's config from it. A change of a
+// broker default thus reaches every topic that does not override it. The
+// committed offsets of deleted topics are dropped from every group.
+func (n *Node) publish(prev, next *metadata.Image) {
+	prevBroker, prevDefault := prev.BrokerConfigs(n.cfg.NodeID)
+	nextBroker, nextDefault := next.BrokerConfigs(n.cfg.NodeID)
+	if !maps.Equal(prevBroker, nextBroker) || !maps.Equal(prevDefault, nextDefault) {
+		n.applyBrokerConfigs(next)
+	}
+	n.replicas.Apply(prev, next)
+	if deleted := deletedTopics(prev, next); len(deleted) > 0 {
+		n.groups.DeleteTopicOffsets(deleted)
+	}
+}
+
+// deletedTopics returns the topics of prev that next no longer has.
+func deletedTopics(prev, next *metadata.Image) []string {
+	var deleted []string
+	for _, name := range prev.TopicNames() {
+		old, _ := prev.Topic(name)
+		if cur, ok := next.TopicByID(old.ID); !ok || cur.Name != name {
+			deleted = append(deleted, name)
+		}
+	}
+	return deleted
+}
+
+func (n *Node) applyBrokerConfigs(img *metadata.Image) {
+	perBroker, clusterDefault := img.BrokerConfigs(n.cfg.NodeID)
+	eff, err := n.cfg.WithDynamic(perBroker, clusterDefault)
+	if err != nil {
+		// Changes are validated before they are written: a damaged metadata log?
+		n.logger.Error("dynamic broker configs do not apply; keeping the previous configuration", "err", err)
+		return
+	}
+	n.effective.Store(eff)
+}
+
+// brokerConfig returns the broker configuration in effect.
+func (n *Node) brokerConfig() *config.Config { return n.effective.Load() }
 
 func (n *Node) listen() ([]net.Listener, error) {
 	var out []net.Listener
@@ -139,22 +189,6 @@ func (n *Node) run(parent context.Context, listeners []net.Listener, now func() 
 	for i, ln := range listeners {
 		s := &server.Server{Handler: h, Listener: n.brokerListeners()[i].Name, MaxRequestBytes: n.cfg.SocketRequestMaxBytes, Logger: n.logger}
 		g.Go(func() error { return s.Serve(gctx, ln) })
-	}
-}
-
-// publish applies a new metadata image: the replica manager follows it, and
-// the offsets of deleted topics are dropped from every group.
-func (n *Node) publish(prev, next *metadata.Image) {
-	n.replicas.Apply(prev, next)
-	var deleted []string
-	for _, name := range prev.TopicNames() {
-		old, _ := prev.Topic(name)
-		if cur, ok := next.TopicByID(old.ID); !ok || cur.Name != name {
-			deleted = append(deleted, name)
-		}
-	}
-	if len(deleted) > 0 {
-		n.groups.DeleteTopicOffsets(deleted)
 	}
 }
 

@@ -24,7 +24,7 @@ func brokerStorageConfig(c *config.Config) storage.Config {
 // is its override if set, else the broker setting it falls back to. Values
 // were validated when they were set.
 func (n *Node) topicConfig(topic string, overrides map[string]string) (partition.Config, storage.Config) {
-	c := n.cfg
+	c := n.brokerConfig()
 	num := func(name string) int64 {
 		v, _ := c.TopicValue(name, overrides)
 		i, err := strconv.ParseInt(v, 10, 64)

@@ -1,0 +1,112 @@
+package cli
+
+import (
+	"maps"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+func TestParseAddConfig(t *testing.T) {
+	// --add-config splits at commas outside brackets and strips the
+	// brackets, as kafka-configs.sh does.
+	for _, tc := range []struct {
+		in   string
+		want map[string]string
+	}{
+		{"retention.ms=1000", map[string]string{"retention.ms": "1000"}},
+		{"a=1,b=[x,y],c = 3", map[string]string{"a": "1", "b": "x,y", "c": "3"}},
+		{"cleanup.policy=[compact,delete],", map[string]string{"cleanup.policy": "compact,delete"}},
+		{"ssl.endpoint.identification.algorithm=", map[string]string{"ssl.endpoint.identification.algorithm": ""}},
+		{"k=[a=b]", map[string]string{"k": "a=b"}},
+	} {
+		got, err := parseAddConfig(tc.in)
+		if err != nil || !maps.Equal(got, tc.want) {
+			t.Errorf("%q: %v %v, want %v", tc.in, got, err, tc.want)
+		}
+	}
+	for _, bad := range []string{"novalue", "a=b=c", "a=1,,b=2"} {
+		if _, err := parseAddConfig(bad); err == nil || !strings.HasPrefix(err.Error(), "Invalid entity config") {
+			t.Errorf("%q: %v", bad, err)
+		}
+	}
+}
+
+func TestConfigsArgs(t *testing.T) {
+	// Bad command lines fail before connecting, with kafka-configs.sh's
+	// messages.
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--entity-type", "topics"}, "Command must include exactly one action: --describe, --alter"},
+		{[]string{"--describe", "--alter", "--entity-type", "topics"}, "Command must include exactly one action"},
+		{[]string{"--describe", "--topic", "t", "--add-config", "a=1"}, `Option "[describe]" can't be used with option "[add-config]"`},
+		{[]string{"--describe"}, "At least one entity type must be specified"},
+		{[]string{"--describe", "--entity-type", "tables"}, "Invalid entity type tables, the entity type must be one of broker-loggers, topics, clients, users, brokers, ips, client-metrics, groups"},
+		{[]string{"--describe", "--entity-type", "users"}, "entity type users is not supported yet"},
+		{[]string{"--describe", "--entity-type", "topics", "--entity-type", "topics"}, "Duplicate entity type(s) specified: topics"},
+		{[]string{"--describe", "--entity-type", "topics", "--topic", "t"}, "Duplicate entity type(s) specified: topics"},
+		{[]string{"--describe", "--entity-type", "brokers", "--topic", "t"}, "Only 'users' and 'clients' entity types may be specified together"},
+		{[]string{"--describe", "--entity-name", "t", "--topic", "t"}, "--entity-{type,name,default} should not be used in conjunction with specific entity flags"},
+		{[]string{"--describe", "--entity-type", "brokers", "--entity-name", "one"}, "The entity name for brokers must be a valid integer broker id, but it is: one"},
+		{[]string{"--describe", "--entity-type", "topics", "--entity-default"}, "--entity-default must not be specified with --describe of topics"},
+		{[]string{"--alter", "--entity-type", "topics", "--add-config", "a=1"}, "An entity name must be specified with --alter of topics"},
+		{[]string{"--alter", "--entity-type", "brokers", "--add-config", "a=1"}, "An entity-name or default entity must be specified with --alter of users, clients, brokers or ips"},
+		{[]string{"--alter", "--topic", "t"}, "At least one of --add-config, --add-config-file, or --delete-config must be specified with --alter"},
+		{[]string{"--alter", "--topic", "t", "--add-config", "a=1", "--add-config-file", "f"}, "Only one of --add-config or --add-config-file must be specified"},
+		{[]string{"--alter", "--broker-defaults", "--entity-name", "1", "--add-config", "a=1"}, "--entity-{type,name,default} should not be used"},
+	} {
+		r := gregor(t, "", append([]string{"configs", "--bootstrap-server", "127.0.0.1:1"}, tc.args...)...)
+		if r.err == nil || !strings.Contains(r.err.Error(), tc.want) {
+			t.Errorf("%v: error %v, want %q", tc.args, r.err, tc.want)
+		}
+	}
+}
+
+func TestConfigsTopicLifecycle(t *testing.T) {
+	// --alter sets and deletes topic configs, with the bracket list
+	// syntax, and --describe prints the dynamic ones as kafka-configs.sh
+	// does. (kfake orders synonyms its own way; cmd/gregor checks them
+	// exactly against a real node.)
+	addr := startBroker(t)
+	topic := uniqueTopic(t)
+	createTopic(t, addr, topic, 1)
+	base := []string{"configs", "--bootstrap-server", addr, "--entity-type", "topics", "--entity-name", topic}
+	run := func(args ...string) string { return mustGregor(t, "", append(append([]string{}, base...), args...)...) }
+
+	out := run("--alter", "--add-config", "retention.ms=86400000,cleanup.policy=[compact,delete]")
+	if out != "Completed updating config for topic "+topic+".\n" {
+		t.Fatalf("alter: %q", out)
+	}
+	lines := strings.Split(strings.TrimSuffix(run("--describe"), "\n"), "\n")
+	want := []*regexp.Regexp{
+		regexp.MustCompile(`^Dynamic configs for topic ` + regexp.QuoteMeta(topic) + ` are:$`),
+		regexp.MustCompile(`^  cleanup\.policy=compact,delete sensitive=false synonyms=\{.*\}$`),
+		regexp.MustCompile(`^  retention\.ms=86400000 sensitive=false synonyms=\{.*\}$`),
+	}
+	if len(lines) != len(want) {
+		t.Fatalf("describe: %q", lines)
+	}
+	for i, re := range want {
+		if !re.MatchString(lines[i]) {
+			t.Errorf("line %d: %q does not match %s", i, lines[i], re)
+		}
+	}
+
+	if out := run("--alter", "--delete-config", "retention.ms,cleanup.policy"); out != "Completed updating config for topic "+topic+".\n" {
+		t.Fatalf("delete: %q", out)
+	}
+	if out := run("--describe"); out != "Dynamic configs for topic "+topic+" are:\n" {
+		t.Errorf("describe after delete: %q", out)
+	}
+	if out := run("--describe", "--all"); !strings.Contains(out, "All configs for topic "+topic+" are:\n") || !strings.Contains(out, "\n  retention.ms=") {
+		t.Errorf("describe --all: %q", out)
+	}
+
+	missing := uniqueTopic(t)
+	out = mustGregor(t, "", "configs", "--bootstrap-server", addr, "--describe", "--topic", missing)
+	if out != "The topic '"+missing+"' doesn't exist and doesn't have dynamic config.\n" {
+		t.Errorf("describe of a missing topic: %q", out)
+	}
+}

@@ -1,0 +1,84 @@
+package handler
+
+// IncrementalAlterConfigs: v0–1.
+//
+// Behaviour (KIP-339): each resource's operations (SET, DELETE, APPEND,
+// SUBTRACT) change only the keys they name, applied in order, and are
+// written as one metadata batch or not at all; other resources of the
+// request are independent. Resources: topics (type 2) and brokers (type 4),
+// either this node's id or "" for the cluster default. APPEND and SUBTRACT
+// work on LIST configs only; on a key the resource does not set they start
+// from the value it inherits. The result is validated as a whole: topic
+// configs by name and value, broker configs as Kafka validates dynamic
+// broker configs (dynamic keys only, values, per-broker-only keys). A
+// change takes effect at once, on every partition it concerns, and
+// survives a restart (the metadata log). validate_only runs every check and
+// writes nothing. Errors, with Kafka's messages: a resource named twice
+// INVALID_REQUEST for each copy; a key named twice, a null value for
+// anything but DELETE, a broker id other than this node's, an unknown
+// operation or resource type INVALID_REQUEST; unknown topic keys, bad topic
+// values and APPEND/SUBTRACT on a non-LIST key INVALID_CONFIG; bad broker
+// values and read-only broker keys INVALID_REQUEST ("Cannot update these
+// configs dynamically: Set(...)"); unknown topics
+// UNKNOWN_TOPIC_OR_PARTITION.
+// Differences from Kafka: APPEND/SUBTRACT on an unset key start from the
+// value in effect (Kafka starts from the built-in default, ignoring
+// server.properties); BROKER_LOGGER, CLIENT_METRICS and GROUP resources are
+// not supported (INVALID_REQUEST); no alter.config.policy.class.name, so
+// POLICY_VIOLATION is never answered.
+
+import (
+	"context"
+
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"gregor/internal/controller"
+	"gregor/internal/metadata"
+)
+
+func init() { register(44, 0, 1, (*Handler).incrementalAlterConfigs) }
+
+func (h *Handler) incrementalAlterConfigs(ctx context.Context, req *Request) (kmsg.Response, error) {
+	r := req.Body.(*kmsg.IncrementalAlterConfigsRequest)
+	resp := r.ResponseKind().(*kmsg.IncrementalAlterConfigsResponse)
+	keys := make([]resourceKey, len(r.Resources))
+	for i, res := range r.Resources {
+		keys[i] = resourceKey{int8(res.ResourceType), res.ResourceName}
+	}
+	dup := duplicateResources(keys)
+	for i, res := range r.Resources {
+		rr := kmsg.NewIncrementalAlterConfigsResponseResource()
+		rr.ResourceType, rr.ResourceName = res.ResourceType, res.ResourceName
+		err := errDuplicateResource
+		if !dup[keys[i]] {
+			err = h.alterConfigsIncrementally(ctx, res, r.ValidateOnly)
+		}
+		rr.ErrorCode, rr.ErrorMessage = errorCode(err), errorMessage(err)
+		resp.Resources = append(resp.Resources, rr)
+	}
+	return resp, nil
+}
+
+func (h *Handler) alterConfigsIncrementally(ctx context.Context, res kmsg.IncrementalAlterConfigsRequestResource, validateOnly bool) error {
+	target := metadata.ConfigResource{Type: metadata.ResourceType(res.ResourceType), Name: res.ResourceName}
+	var names, nulls []string
+	changes := make([]controller.ConfigChange, 0, len(res.Configs))
+	for _, c := range res.Configs {
+		names = append(names, c.Name)
+		ch := controller.ConfigChange{Name: c.Name, Op: controller.ConfigOp(c.Op)}
+		switch {
+		case c.Value != nil:
+			ch.Value = *c.Value
+		case c.Op != kmsg.IncrementalAlterConfigOpDelete:
+			nulls = append(nulls, c.Name)
+		}
+		changes = append(changes, ch)
+	}
+	if err := h.preprocessConfigs(target, names, nulls); err != nil {
+		return err
+	}
+	cluster := h.cluster()
+	return h.submitConfigs(ctx, validateOnly, func(img *metadata.Image) ([]metadata.Record, error) {
+		return controller.IncrementalAlterConfigs(img, cluster, target, changes)
+	})
+}
