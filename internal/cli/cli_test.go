@@ -101,6 +101,7 @@ func TestMissingBrokerFailsFast(t *testing.T) {
 		{"producer-perf-test", "--topic", "t", "--num-records", "1", "--record-size", "10",
 			"--throughput", "-1", "--producer-props", "bootstrap.servers=" + addr},
 		{"consumer-perf-test", "--bootstrap-server", addr, "--topic", "t", "--messages", "1"},
+		{"consumer-groups", "--bootstrap-server", addr, "--list"},
 	} {
 		t.Run(args[0], func(t *testing.T) {
 			r := gregor(t, "x\n", args...)
