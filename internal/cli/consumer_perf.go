@@ -103,7 +103,7 @@ func runConsumerPerf(cmd *cobra.Command, f *consumerPerfFlags) error {
 	if err != nil {
 		return err
 	}
-	defer closeConsumer(cl)
+	defer closeConsumer(cl, cmd.ErrOrStderr())
 	if _, err := lookupTopic(ctx, adminFor(cl), f.topic); err != nil {
 		return err
 	}
