@@ -68,7 +68,35 @@ func joinGroup(t *testing.T, addr, group, topic string) *kgo.Client {
 	case <-time.After(groupTestWait):
 		t.Fatalf("no partitions assigned to the member of %s within %s", group, groupTestWait)
 	}
+	waitForState(t, addr, group, "Stable")
 	return cl
+}
+
+// waitForState waits until the coordinator reports group in state: a
+// broker may finish a rebalance a little after its members see it.
+func waitForState(t *testing.T, addr, group, state string) {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(addr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), groupTestWait)
+	defer cancel()
+	last := "not described"
+	for ctx.Err() == nil {
+		described, err := kadm.NewClient(cl).DescribeGroups(ctx, group)
+		if g, ok := described[group]; err == nil && ok && g.Err == nil {
+			if last = g.State; last == state {
+				return
+			}
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	t.Fatalf("group %s is %s, not %s, after %s", group, last, state, groupTestWait)
 }
 
 // commitAs commits offsets of topic's partitions as member cl.
@@ -99,9 +127,9 @@ func commitAs(t *testing.T, cl *kgo.Client, topic string, offsets map[int32]int6
 	}
 }
 
-// leaveGroup closes member cl, which leaves its group: the group is
-// Empty once it was the last member.
-func leaveGroup(t *testing.T, cl *kgo.Client) {
+// leaveGroup closes member cl, the last member of group, and waits until
+// the group is Empty.
+func leaveGroup(t *testing.T, addr, group string, cl *kgo.Client) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), groupTestWait)
 	defer cancel()
@@ -109,6 +137,7 @@ func leaveGroup(t *testing.T, cl *kgo.Client) {
 		t.Fatalf("leave group: %v", err)
 	}
 	cl.Close()
+	waitForState(t, addr, group, "Empty")
 }
 
 // committedOffsets reads group's committed offsets of topic with kadm.
@@ -305,7 +334,7 @@ func TestConsumerGroupsDescribeEmptyGroup(t *testing.T) {
 	// Once its member left, a group has no active members: Kafka's note on
 	// standard error, and its committed offsets without a consumer.
 	f := newLagFixture(t)
-	leaveGroup(t, f.member)
+	leaveGroup(t, f.addr, f.group, f.member)
 
 	r := groups(t, f.addr, "--describe", "--group", f.group)
 	note := "\nConsumer group '" + f.group + "' has no active members.\n"
@@ -371,7 +400,7 @@ func newResetFixture(t *testing.T) resetFixture {
 	deleteRecordsBefore(t, f.addr, f.topic, 0, 2)
 	member := joinGroup(t, f.addr, f.group, f.topic)
 	commitAs(t, member, f.topic, map[int32]int64{0: 4, 1: 3})
-	leaveGroup(t, member)
+	leaveGroup(t, f.addr, f.group, member)
 	return f
 }
 
