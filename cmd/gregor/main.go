@@ -13,7 +13,9 @@ import (
 
 func main() {
 	if err := newRootCommand().Execute(); err != nil {
-		fmt.Fprintf(os.Stderr, "gregor: %v\n", err)
+		if !cli.Reported(err) {
+			fmt.Fprintf(os.Stderr, "gregor: %v\n", err)
+		}
 		os.Exit(1)
 	}
 }

@@ -215,7 +215,7 @@ func TestRootCommand(t *testing.T) {
 	if !root.SilenceUsage || root.Short != "Gregor: a Kafka-compatible event streaming platform in one binary" {
 		t.Errorf("root: %+v", root)
 	}
-	for _, name := range []string{"server", "storage", "topics"} {
+	for _, name := range []string{"server", "storage", "topics", "consumer-groups"} {
 		if c, _, err := root.Find([]string{name}); err != nil || c.Name() != name {
 			t.Errorf("subcommand %s: %v", name, err)
 		}

@@ -14,6 +14,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 const (
@@ -36,7 +37,23 @@ func AddCommands(root *cobra.Command) {
 		newConsoleConsumerCommand(),
 		newProducerPerfCommand(),
 		newConsumerPerfCommand(),
+		newConsumerGroupsCommand(),
 	)
+}
+
+// reported wraps an error whose message a tool has already printed, in
+// Kafka's words and where Kafka's tool prints it ("Error: Consumer group
+// 'g' does not exist." on standard output, for example).
+type reported struct{ err error }
+
+func (r reported) Error() string { return r.err.Error() }
+func (r reported) Unwrap() error { return r.err }
+
+// Reported reports whether err was already printed by the tool that
+// returned it: the binary then exits non-zero without printing it again.
+func Reported(err error) bool {
+	var r reported
+	return errors.As(err, &r)
 }
 
 // connFlags are the connection flags every tool takes.
@@ -153,6 +170,16 @@ func kafkaMessage(err error, brokerMessage string) string {
 	return err.Error()
 }
 
+// kafkaError renders a broker error with its code's name, as in
+// "NON_EMPTY_GROUP: The group is not empty.".
+func kafkaError(err error, brokerMessage string) string {
+	var ke *kerr.Error
+	if errors.As(err, &ke) {
+		return ke.Message + ": " + kafkaMessage(err, brokerMessage)
+	}
+	return kafkaMessage(err, brokerMessage)
+}
+
 // warnf writes one diagnostic line to w, prefixed as Kafka's log4j lines
 // on the console are.
 func warnf(w io.Writer, format string, args ...any) {
@@ -161,3 +188,73 @@ func warnf(w io.Writer, format string, args ...any) {
 
 // adminFor returns an admin client sharing cl's connections.
 func adminFor(cl *kgo.Client) *kadm.Client { return kadm.NewClient(cl) }
+
+// consumerGroupAPIs are the requests a group member sends: finding its
+// coordinator, the join/sync/heartbeat/leave protocol and offset commits.
+var consumerGroupAPIs = []int16{
+	int16(kmsg.FindCoordinator), int16(kmsg.JoinGroup), int16(kmsg.SyncGroup),
+	int16(kmsg.Heartbeat), int16(kmsg.LeaveGroup), int16(kmsg.OffsetCommit), int16(kmsg.OffsetFetch),
+}
+
+// requireAPIs fails, naming the first missing one, unless the cluster
+// advertises every API in keys: a broker without consumer groups is then
+// a one-line error, not a consumer that waits out its timeout.
+func requireAPIs(ctx context.Context, cl *kgo.Client, bootstrap string, keys ...int16) error {
+	ctx, cancel := context.WithTimeout(ctx, pingTimeout)
+	defer cancel()
+	resp, err := kmsg.NewPtrApiVersionsRequest().RequestWith(ctx, cl)
+	if err != nil {
+		return fmt.Errorf("cannot list the APIs of %s: %s", bootstrap, describeNetError(err, ctx))
+	}
+	served := make(map[int16]bool, len(resp.ApiKeys))
+	for _, k := range resp.ApiKeys {
+		served[k.ApiKey] = true
+	}
+	for _, k := range keys {
+		if !served[k] {
+			return fmt.Errorf("the cluster at %s does not serve consumer groups: it does not advertise %s (API key %d)",
+				bootstrap, kmsg.NameForKey(k), k)
+		}
+	}
+	return nil
+}
+
+// checkGroup fails fast, with a message naming the problem, unless the
+// cluster serves consumer groups and has a coordinator for group. A
+// group consumer calls it before consuming: kgo would otherwise retry
+// the join in the background while the tool waited out its own timeout.
+func checkGroup(ctx context.Context, cl *kgo.Client, bootstrap, group string) error {
+	if err := requireAPIs(ctx, cl, bootstrap, consumerGroupAPIs...); err != nil {
+		return err
+	}
+	_, err := findCoordinator(ctx, cl, group)
+	return err
+}
+
+// findCoordinator returns the broker that coordinates group, or an error
+// naming the group when none is found within pingTimeout.
+func findCoordinator(ctx context.Context, cl *kgo.Client, group string) (kadm.FindCoordinatorResponse, error) {
+	ctx, cancel := context.WithTimeout(ctx, pingTimeout)
+	defer cancel()
+	r, ok := adminFor(cl).FindGroupCoordinators(ctx, group)[group]
+	switch {
+	case !ok:
+		return r, fmt.Errorf("cannot find the coordinator of group '%s': no answer", group)
+	case r.Err != nil:
+		return r, fmt.Errorf("cannot find the coordinator of group '%s': %s", group, describeRequestError(r.Err, ctx, pingTimeout))
+	}
+	return r, nil
+}
+
+// describeRequestError is the short reason a request failed: the Kafka
+// error's description, or that nothing answered within timeout.
+func describeRequestError(err error, ctx context.Context, timeout time.Duration) string {
+	if errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil {
+		return fmt.Sprintf("no answer within %s", timeout)
+	}
+	var ke *kerr.Error
+	if errors.As(err, &ke) {
+		return ke.Message + ": " + ke.Description
+	}
+	return err.Error()
+}

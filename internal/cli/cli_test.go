@@ -13,8 +13,8 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/twmb/franz-go/pkg/kfake"
-	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
+	"github.com/twmb/franz-go/pkg/kversion"
 )
 
 // bootstrapEnv names a running broker to test against instead of kfake,
@@ -101,6 +101,7 @@ func TestMissingBrokerFailsFast(t *testing.T) {
 		{"producer-perf-test", "--topic", "t", "--num-records", "1", "--record-size", "10",
 			"--throughput", "-1", "--producer-props", "bootstrap.servers=" + addr},
 		{"consumer-perf-test", "--bootstrap-server", addr, "--topic", "t", "--messages", "1"},
+		{"consumer-groups", "--bootstrap-server", addr, "--list"},
 	} {
 		t.Run(args[0], func(t *testing.T) {
 			r := gregor(t, "x\n", args...)
@@ -196,27 +197,76 @@ func TestProducerOptions(t *testing.T) {
 	}
 }
 
-// servesGroups reports whether the broker at addr advertises JoinGroup. A
-// broker without consumer groups (gregor before they land) turns the group
-// checks into a logged known gap rather than a failure.
-func servesGroups(t *testing.T, addr string) bool {
+// startBrokerWithout starts a kfake cluster that does not advertise the
+// given API keys, as a broker without consumer groups.
+func startBrokerWithout(t *testing.T, keys ...kmsg.Key) string {
 	t.Helper()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(addr))
+	v := kversion.Stable()
+	for _, k := range keys {
+		v.SetMaxKeyVersion(int16(k), -1)
+	}
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.MaxVersions(v))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer cl.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	resp, err := kmsg.NewPtrApiVersionsRequest().RequestWith(ctx, cl)
-	if err != nil {
-		t.Fatalf("ApiVersions: %v", err)
-	}
-	for _, k := range resp.ApiKeys {
-		if k.ApiKey == 11 {
-			return true
+	t.Cleanup(c.Close)
+	return c.ListenAddrs()[0]
+}
+
+func TestGroupToolsWithoutGroupsFailFast(t *testing.T) {
+	// Against a broker that does not serve FindCoordinator, every group
+	// tool says so at once instead of waiting out its timeout.
+	addr := startBrokerWithout(t, kmsg.FindCoordinator)
+	topic := uniqueTopic(t)
+	createTopic(t, addr, topic, 1)
+	want := "the cluster at " + addr + " does not serve consumer groups: it does not advertise FindCoordinator (API key 10)"
+	for _, args := range [][]string{
+		{"consumer-perf-test", "--bootstrap-server", addr, "--topic", topic, "--messages", "1", "--group", "g"},
+		{"console-consumer", "--bootstrap-server", addr, "--topic", topic, "--group", "g"},
+		{"consumer-groups", "--bootstrap-server", addr, "--describe", "--group", "g"},
+		{"consumer-groups", "--bootstrap-server", addr, "--reset-offsets", "--group", "g", "--topic", topic, "--to-earliest"},
+	} {
+		r := gregor(t, "", args...)
+		if r.err == nil || r.err.Error() != want {
+			t.Errorf("%s: %v, want %q", args[0], r.err, want)
+		}
+		if r.elapsed > 3*time.Second || r.stdout != "" {
+			t.Errorf("%s: took %v, printed %q", args[0], r.elapsed, r.stdout)
 		}
 	}
-	t.Logf("known gap: the broker at %s does not serve consumer groups yet", addr)
-	return false
+}
+
+func TestGroupConsumersReportCoordinatorErrors(t *testing.T) {
+	// A FindCoordinator answer that no retry will change fails the group
+	// consumers at once, naming the group and Kafka's error.
+	c, err := kfake.NewCluster(kfake.NumBrokers(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	addr := c.ListenAddrs()[0]
+	topic := uniqueTopic(t)
+	createTopic(t, addr, topic, 1)
+	c.ControlKey(int16(kmsg.FindCoordinator), func(req kmsg.Request) (kmsg.Response, error, bool) {
+		c.KeepControl()
+		resp := req.(*kmsg.FindCoordinatorRequest).ResponseKind().(*kmsg.FindCoordinatorResponse)
+		for _, key := range req.(*kmsg.FindCoordinatorRequest).CoordinatorKeys {
+			rc := kmsg.NewFindCoordinatorResponseCoordinator()
+			rc.Key, rc.ErrorCode, rc.NodeID = key, 30, -1 // GROUP_AUTHORIZATION_FAILED
+			resp.Coordinators = append(resp.Coordinators, rc)
+		}
+		return resp, nil, true
+	})
+	for _, args := range [][]string{
+		{"consumer-perf-test", "--bootstrap-server", addr, "--topic", topic, "--messages", "1", "--group", "g"},
+		{"console-consumer", "--bootstrap-server", addr, "--topic", topic, "--group", "g"},
+	} {
+		r := gregor(t, "", args...)
+		if r.err == nil || !strings.HasPrefix(r.err.Error(), "cannot find the coordinator of group 'g': GROUP_AUTHORIZATION_FAILED") {
+			t.Errorf("%s: %v", args[0], r.err)
+		}
+		if r.elapsed > 3*time.Second {
+			t.Errorf("%s: took %v", args[0], r.elapsed)
+		}
+	}
 }

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -42,12 +44,17 @@ record, or on Ctrl-C, then prints "Processed a total of N messages" on
 standard error.
 
 Without --group the consumer reads every partition directly (no group, no
-commits). With --group it joins the consumer group and commits offsets
-automatically.
+commits). With --group it joins the consumer group, commits offsets
+automatically (every auto.commit.interval.ms, 5 seconds by default) and
+commits what it printed when it exits. It first checks that the cluster
+serves consumer groups and has a coordinator for the group, and stops with
+the reason if not.
 
-Where to start: the end of each partition by default; the beginning with
---from-beginning; or one partition (--partition) from --offset, which is a
-number, earliest or latest.
+Where to start: the end of each partition by default (auto.offset.reset);
+the beginning with --from-beginning; or one partition (--partition) from
+--offset, which is a number, earliest or latest. In a group, a partition
+with a committed offset starts there: --from-beginning only applies to
+partitions the group has not committed yet.
 
 Formatter properties (--property), printed in this order before the value:
   print.timestamp=true  CreateTime:<ms> (or LogAppendTime:<ms>)
@@ -119,9 +126,14 @@ func runConsoleConsumer(cmd *cobra.Command, f *consoleConsumerFlags) error {
 	if err != nil {
 		return err
 	}
-	defer closeConsumer(cl)
+	defer closeConsumer(cl, cmd.ErrOrStderr())
 	if _, err := lookupTopic(ctx, adminFor(cl), f.topic); err != nil {
 		return err
+	}
+	if group := p["group.id"]; group != "" {
+		if err := checkGroup(ctx, cl, f.conn.bootstrapServer, group); err != nil {
+			return err
+		}
 	}
 	n, err := consumeAndPrint(ctx, cl, f, format, newPrinter(cmd.OutOrStdout()))
 	fmt.Fprintf(cmd.ErrOrStderr(), "Processed a total of %d messages\n", n)
@@ -143,6 +155,9 @@ func consoleConsumerProps(f *consoleConsumerFlags) (props, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := sameGroupIDs(f.group, flagProps["group.id"], fileProps["group.id"]); err != nil {
+		return nil, err
+	}
 	p.merge(fileProps).merge(flagProps)
 	if f.group != "" {
 		p["group.id"] = f.group
@@ -151,6 +166,45 @@ func consoleConsumerProps(f *consoleConsumerFlags) (props, error) {
 		p["isolation.level"] = f.isolationLevel
 	}
 	return p, nil
+}
+
+// sameGroupIDs refuses different group ids from --group,
+// --consumer-property and --consumer.config, as Kafka's console consumer
+// does.
+func sameGroupIDs(ids ...string) error {
+	var given []string
+	for _, id := range ids {
+		if id != "" && !slices.Contains(given, id) {
+			given = append(given, id)
+		}
+	}
+	if len(given) > 1 {
+		return fmt.Errorf("the group ids provided in different places (directly using '--group', via '--consumer-property', or via '--consumer.config') do not match. Detected group ids: '%s'",
+			strings.Join(given, "', '"))
+	}
+	return nil
+}
+
+// startOffset is where a partition without a committed offset starts:
+// the beginning with --from-beginning, else auto.offset.reset (latest by
+// default). With a group, a committed offset always wins.
+func startOffset(f *consoleConsumerFlags, p props) (kgo.Offset, error) {
+	reset, set := p["auto.offset.reset"]
+	if f.fromBeginning {
+		if set && reset != "earliest" {
+			return kgo.Offset{}, fmt.Errorf("can't simultaneously specify --from-beginning and 'auto.offset.reset=%s', as the former implies 'auto.offset.reset=earliest'", reset)
+		}
+		return kgo.NewOffset().AtStart(), nil
+	}
+	switch reset {
+	case "", "latest":
+		return kgo.NewOffset().AtEnd(), nil
+	case "earliest":
+		return kgo.NewOffset().AtStart(), nil
+	case "none":
+		return kgo.NoResetOffset(), nil
+	}
+	return kgo.Offset{}, fmt.Errorf("invalid value %q for configuration auto.offset.reset: expected earliest, latest or none", reset)
 }
 
 // consoleConsumerOptions resolves where to start and how to assign
@@ -165,11 +219,9 @@ func consoleConsumerOptions(f *consoleConsumerFlags, p props, cmd *cobra.Command
 		return nil, err
 	}
 	opts = append(opts, common...)
-	start := kgo.NewOffset().AtEnd()
-	if f.fromBeginning {
-		start = kgo.NewOffset().AtStart()
-	} else if reset, ok := p["auto.offset.reset"]; ok && reset == "earliest" {
-		start = kgo.NewOffset().AtStart()
+	start, err := startOffset(f, p)
+	if err != nil {
+		return nil, err
 	}
 	if f.offset != "" && f.partition < 0 {
 		return nil, errors.New("the partition is required when offset is specified: pass --partition")
@@ -247,6 +299,17 @@ func consumeAndPrint(ctx context.Context, cl *kgo.Client, f *consoleConsumerFlag
 		}
 		fetches := cl.PollRecords(pollCtx, want)
 		cancel()
+		// Print what was polled even when interrupted: with a group,
+		// closing commits every polled record.
+		fetches.EachRecord(func(r *kgo.Record) {
+			if f.maxMessages <= 0 || n < f.maxMessages {
+				format.write(out, r)
+				n++
+			}
+		})
+		if err := out.flush(); err != nil {
+			return n, err
+		}
 		if fetches.IsClientClosed() || ctx.Err() != nil {
 			return n, nil
 		}
@@ -259,15 +322,6 @@ func consumeAndPrint(ctx context.Context, cl *kgo.Client, f *consoleConsumerFlag
 				fetchErr = fmt.Errorf("fetching %s-%d: %w", topic, partition, err)
 			}
 		})
-		fetches.EachRecord(func(r *kgo.Record) {
-			if f.maxMessages <= 0 || n < f.maxMessages {
-				format.write(out, r)
-				n++
-			}
-		})
-		if err := out.flush(); err != nil {
-			return n, err
-		}
 		if fetchErr != nil {
 			return n, fetchErr
 		}
@@ -278,14 +332,16 @@ func consumeAndPrint(ctx context.Context, cl *kgo.Client, f *consoleConsumerFlag
 	return n, nil
 }
 
-// closeConsumer commits what was consumed (when the client group-consumes
-// with autocommit), leaves the group, and closes the client, all within a
-// bounded time.
-func closeConsumer(cl *kgo.Client) {
+// closeConsumer commits what was consumed (when the client is a group
+// member with autocommit), leaves the group, and closes the client, all
+// within a bounded time. A failed commit is a warning on warn.
+func closeConsumer(cl *kgo.Client, warn io.Writer) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if group, _ := cl.GroupMetadata(); group != "" && !autoCommitDisabled(cl) {
-		_ = cl.CommitUncommittedOffsets(ctx)
+	if member, _ := cl.GroupMetadata(); member != "" && !autoCommitDisabled(cl) {
+		if err := cl.CommitUncommittedOffsets(ctx); err != nil {
+			warnf(warn, "Could not commit the consumed offsets on exit: %s", describeRequestError(err, ctx, 5*time.Second))
+		}
 	}
 	_ = cl.LeaveGroupContext(ctx)
 	cl.Close()

@@ -252,9 +252,6 @@ func TestConsoleConsumerGroup(t *testing.T) {
 	// With --group the consumer joins the group and commits: a second run
 	// in the same group starts after what the first one printed.
 	addr := startBroker(t)
-	if !servesGroups(t, addr) {
-		t.Skip("consumer groups are not served by this broker")
-	}
 	topic, group := uniqueTopic(t), uniqueTopic(t)
 	createTopic(t, addr, topic, 1)
 	mustGregor(t, "1\n2\n3\n4\n", "console-producer", "--bootstrap-server", addr, "--topic", topic)
@@ -265,5 +262,64 @@ func TestConsoleConsumerGroup(t *testing.T) {
 	}
 	if out := mustGregor(t, "", args...); out != "3\n4\n" {
 		t.Errorf("second run: %q", out)
+	}
+}
+
+func TestConsoleConsumerGroupCommitsOnExit(t *testing.T) {
+	// A group consumer commits what it printed when it exits, so the group
+	// shows no lag; --from-beginning then only applies to partitions
+	// without a committed offset, and a new group without it starts at
+	// the end.
+	addr := startBroker(t)
+	topic, group := uniqueTopic(t), uniqueTopic(t)+"-group"
+	createTopic(t, addr, topic, 1)
+	mustGregor(t, "a\nb\nc\n", "console-producer", "--bootstrap-server", addr, "--topic", topic)
+	consume := func(group string, extra ...string) string {
+		args := append([]string{"console-consumer", "--bootstrap-server", addr, "--topic", topic, "--group", group}, extra...)
+		return mustGregor(t, "", args...)
+	}
+	if out := consume(group, "--from-beginning", "--max-messages", "3"); out != "a\nb\nc\n" {
+		t.Fatalf("first run: %q", out)
+	}
+	if got := committedOffsets(t, addr, group, topic); got[0] != 3 {
+		t.Fatalf("committed %v after printing 3 records, want 3", got)
+	}
+	r := groups(t, addr, "--describe", "--group", group)
+	if rows := table(t, r.stdout); r.err != nil || len(rows) != 1 || rows[0]["LAG"] != "0" || rows[0]["CURRENT-OFFSET"] != "3" {
+		t.Errorf("describe after the run: %v %q", r.err, r.stdout)
+	}
+
+	mustGregor(t, "d\ne\n", "console-producer", "--bootstrap-server", addr, "--topic", topic)
+	if out := consume(group, "--from-beginning", "--max-messages", "2"); out != "d\ne\n" {
+		t.Errorf("second run with --from-beginning: %q, want only what was not committed", out)
+	}
+	if got := committedOffsets(t, addr, group, topic); got[0] != 5 {
+		t.Errorf("committed %v after the second run, want 5", got)
+	}
+	fresh := group + "-fresh"
+	if out := consume(fresh, "--timeout-ms", "1000"); out != "" {
+		t.Errorf("new group without --from-beginning printed %q", out)
+	}
+}
+
+func TestConsoleConsumerGroupFlagConflicts(t *testing.T) {
+	// Conflicting group ids, or --from-beginning with another reset
+	// policy, are refused before connecting, as Kafka refuses them.
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--group", "a", "--consumer-property", "group.id=b"}, "do not match. Detected group ids: 'a', 'b'"},
+		{[]string{"--group", "a", "--consumer-property", "group.id=a"}, "127.0.0.1:1"},
+		{[]string{"--from-beginning", "--consumer-property", "auto.offset.reset=latest"},
+			"can't simultaneously specify --from-beginning and 'auto.offset.reset=latest'"},
+		{[]string{"--consumer-property", "auto.offset.reset=soon"}, `invalid value "soon" for configuration auto.offset.reset`},
+		{[]string{"--group", "a", "--partition", "0"}, "options group and partition cannot be specified together"},
+	} {
+		args := append([]string{"console-consumer", "--bootstrap-server", "127.0.0.1:1", "--topic", "t"}, tc.args...)
+		r := gregor(t, "", args...)
+		if r.err == nil || !strings.Contains(r.err.Error(), tc.want) {
+			t.Errorf("%v: %v, want an error containing %q", tc.args, r.err, tc.want)
+		}
 	}
 }

@@ -45,8 +45,10 @@ and report throughput in kafka-consumer-perf-test.sh's CSV format:
   start.time, end.time, data.consumed.in.MB, MB.sec, data.consumed.in.nMsg, nMsg.sec, rebalance.time.ms, fetch.time.ms, fetch.MB.sec, fetch.nMsg.sec
 
 Without --group, partitions are assigned directly (rebalance.time.ms is 0);
-with --group, the consumer joins the group first and rebalance.time.ms is
-the time until its partitions were assigned. The run stops early, with a
+with --group, the consumer joins the group first, rebalance.time.ms is the
+time until its partitions were assigned, and it commits what it read when
+it finishes. A cluster that does not serve consumer groups, or has no
+coordinator for the group, stops the run at once with the reason. The run stops early, with a
 warning on standard error, when no record arrives for --timeout ms.
 --show-detailed-stats prints a progress line every --reporting-interval ms
 instead of the summary.`,
@@ -83,6 +85,7 @@ instead of the summary.`,
 // touches it, except joinedNanos, which kgo's group goroutine sets.
 type consumerPerfRun struct {
 	f           *consumerPerfFlags
+	group       string // --group or group.id; empty: direct assignment
 	out         *printer
 	start       time.Time
 	joinedNanos atomic.Int64 // when partitions were first assigned; 0 before
@@ -103,9 +106,14 @@ func runConsumerPerf(cmd *cobra.Command, f *consumerPerfFlags) error {
 	if err != nil {
 		return err
 	}
-	defer closeConsumer(cl)
+	defer closeConsumer(cl, cmd.ErrOrStderr())
 	if _, err := lookupTopic(ctx, adminFor(cl), f.topic); err != nil {
 		return err
+	}
+	if run.group != "" {
+		if err := checkGroup(ctx, cl, f.conn.bootstrapServer, run.group); err != nil {
+			return err
+		}
 	}
 	if !f.hideHeader {
 		run.printHeader()
@@ -144,8 +152,8 @@ func (r *consumerPerfRun) options(cmd *cobra.Command) ([]kgo.Opt, error) {
 		kgo.ConsumeResetOffset(start),
 		kgo.FetchMaxPartitionBytes(r.f.fetchSize),
 	)
-	if g := firstNonEmpty(r.f.group, p["group.id"]); g != "" {
-		opts = append(opts, kgo.ConsumerGroup(g),
+	if r.group = firstNonEmpty(r.f.group, p["group.id"]); r.group != "" {
+		opts = append(opts, kgo.ConsumerGroup(r.group),
 			kgo.OnPartitionsAssigned(func(context.Context, *kgo.Client, map[string][]int32) {
 				r.joinedNanos.CompareAndSwap(0, time.Now().UnixNano())
 			}))

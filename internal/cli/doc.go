@@ -1,6 +1,6 @@
 // Package cli holds Gregor's Kafka-named client tools: topics, configs,
-// console-producer, console-consumer, producer-perf-test and
-// consumer-perf-test. Each tool is a cobra command in its own file and a
+// consumer-groups, console-producer, console-consumer, producer-perf-test
+// and consumer-perf-test. Each tool is a cobra command in its own file and a
 // real Kafka client: it speaks the wire protocol through franz-go
 // (kgo/kadm) to --bootstrap-server and imports nothing from the broker, so
 // the tools work against any Kafka-compatible cluster and dogfood
@@ -19,5 +19,12 @@
 //     from cmd.InOrStdin(), so tests drive the commands in-process;
 //   - failures are returned as errors worded like Kafka's own messages
 //     (for example "Topic 'x' already exists."), so the binary exits
-//     non-zero.
+//     non-zero. A tool that acts on several things (consumer-groups on
+//     several groups) prints each failure where Kafka's tool prints it and
+//     goes on; it then returns an error for which Reported is true, and
+//     the binary exits non-zero without printing it again;
+//   - a group consumer first checks that the cluster serves consumer
+//     groups and has a coordinator for its group (checkGroup), so a broker
+//     without groups is a one-line error, not a run that waits out its
+//     timeout.
 package cli

@@ -1,0 +1,343 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+)
+
+// missingValue fills a column that has no value, as Kafka's tool does.
+const missingValue = "-"
+
+// describe prints one view of each selected group, in group order: a
+// blank line, then a table, as kafka-consumer-groups.sh --describe does.
+func (t *groupsTool) describe(ctx context.Context) error {
+	groups, err := t.selectedGroups(ctx)
+	if err != nil || len(groups) == 0 {
+		return err
+	}
+	described, err := t.describeGroups(ctx, groups)
+	if err != nil {
+		return err
+	}
+	for _, name := range groups {
+		g := described[name]
+		if !t.found(g) {
+			continue
+		}
+		switch {
+		case t.f.members:
+			t.describeMembers(g)
+		case t.f.state != "":
+			t.describeState(g)
+		default:
+			if err := t.describeOffsets(ctx, g); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// describeGroups describes groups in one request per coordinator. Every
+// group is in the answer: a group whose coordinator failed to answer
+// carries that error, one the cluster does not know is Dead.
+func (t *groupsTool) describeGroups(ctx context.Context, groups []string) (kadm.DescribedGroups, error) {
+	rctx, cancel := t.request(ctx)
+	defer cancel()
+	described, err := t.adm.DescribeGroups(rctx, groups...)
+	if err != nil && len(described) == 0 {
+		return nil, t.requestError("cannot describe groups", err, rctx)
+	}
+	if described == nil {
+		described = kadm.DescribedGroups{}
+	}
+	for _, name := range groups {
+		if _, ok := described[name]; ok {
+			continue
+		}
+		g := kadm.DescribedGroup{Group: name, State: "Dead"}
+		if err != nil {
+			g.Err, g.ErrMessage = err, describeRequestError(err, rctx, t.timeout)
+		}
+		described[name] = g
+	}
+	return described, nil
+}
+
+// found reports whether group g exists, and prints Kafka's error when
+// it does not or could not be described.
+func (t *groupsTool) found(g kadm.DescribedGroup) bool {
+	switch {
+	case groupMissing(g):
+		t.fail("Consumer group '%s' does not exist.", g.Group)
+	case g.Err != nil:
+		t.fail("Cannot describe consumer group '%s': %s", g.Group, kafkaError(g.Err, g.ErrMessage))
+	default:
+		return true
+	}
+	return false
+}
+
+// groupMissing reports whether a described group does not exist: Kafka
+// answers GROUP_ID_NOT_FOUND since DescribeGroups v6, state Dead before.
+func groupMissing(g kadm.DescribedGroup) bool {
+	return errors.Is(g.Err, kerr.GroupIDNotFound) || (g.Err == nil && g.State == "Dead")
+}
+
+// noteState prints Kafka's note for a group with no members or one in
+// the middle of a rebalance.
+func (t *groupsTool) noteState(g kadm.DescribedGroup) {
+	switch g.State {
+	case "Empty":
+		t.note("Consumer group '%s' has no active members.", g.Group)
+	case "PreparingRebalance", "CompletingRebalance", "Assigning", "Reconciling":
+		t.note("Warning: Consumer group '%s' is rebalancing.", g.Group)
+	}
+}
+
+func (t *groupsTool) describeOffsets(ctx context.Context, g kadm.DescribedGroup) error {
+	committed, err := t.committedOffsets(ctx, g.Group)
+	if err != nil {
+		return err
+	}
+	topics := committed.Partitions()
+	for _, m := range g.Members {
+		topics.Merge(memberAssignment(m))
+	}
+	ends, err := t.endOffsets(ctx, topics.Topics())
+	if err != nil {
+		return err
+	}
+	rows := offsetRows(g, committed, ends)
+	t.noteState(g)
+	if len(rows) == 0 {
+		return nil
+	}
+	header := []string{"GROUP", "TOPIC", "PARTITION", "CURRENT-OFFSET", "LOG-END-OFFSET", "LAG", "CONSUMER-ID", "HOST", "CLIENT-ID"}
+	if t.f.verbose {
+		header = slices.Insert(header, 3, "LEADER-EPOCH")
+	}
+	cells := make([][]string, len(rows))
+	for i, r := range rows {
+		cells[i] = r.cells(g.Group, t.f.verbose)
+	}
+	t.out.line("")
+	t.out.columns(header, cells)
+	return nil
+}
+
+// committedOffsets returns what group has committed; a group the
+// coordinator does not know has committed nothing.
+func (t *groupsTool) committedOffsets(ctx context.Context, group string) (kadm.OffsetResponses, error) {
+	rctx, cancel := t.request(ctx)
+	defer cancel()
+	committed, err := t.adm.FetchOffsets(rctx, group)
+	if errors.Is(err, kerr.GroupIDNotFound) {
+		return kadm.OffsetResponses{}, nil
+	}
+	if err != nil {
+		return nil, t.requestError(fmt.Sprintf("cannot fetch the offsets of group '%s'", group), err, rctx)
+	}
+	committed.KeepFunc(func(o kadm.OffsetResponse) bool { return o.Err == nil && o.At >= 0 })
+	return committed, nil
+}
+
+// endOffsets lists the log end offset (high watermark) of every partition
+// of topics. A topic that cannot be listed has no entries: its rows show
+// "-".
+func (t *groupsTool) endOffsets(ctx context.Context, topics []string) (kadm.ListedOffsets, error) {
+	if len(topics) == 0 {
+		return kadm.ListedOffsets{}, nil
+	}
+	rctx, cancel := t.request(ctx)
+	defer cancel()
+	ends, err := t.adm.ListEndOffsets(rctx, topics...)
+	if err != nil && len(ends) == 0 {
+		return nil, t.requestError("cannot list log end offsets", err, rctx)
+	}
+	return ends, nil
+}
+
+// memberAssignment is the partitions a consumer-protocol member was
+// assigned; none for other protocols.
+func memberAssignment(m kadm.DescribedGroupMember) kadm.TopicsSet {
+	s := kadm.TopicsSet{}
+	if a, ok := m.Assigned.AsConsumer(); ok {
+		for _, tp := range a.Topics {
+			s.Add(tp.Topic, tp.Partitions...)
+		}
+	}
+	return s
+}
+
+// offsetRow is one partition of --describe --offsets.
+type offsetRow struct {
+	topic       string
+	partition   int32
+	committed   int64 // -1: nothing committed
+	leaderEpoch int32 // of the committed offset; -1: unknown
+	logEnd      int64 // -1: unknown
+	member      *kadm.DescribedGroupMember
+}
+
+// offsetRows builds the --offsets view as Kafka orders it: the assigned
+// partitions of each member, members with more partitions first, then the
+// partitions with a committed offset that no member holds.
+func offsetRows(g kadm.DescribedGroup, committed kadm.OffsetResponses, ends kadm.ListedOffsets) []offsetRow {
+	row := func(topic string, p int32, m *kadm.DescribedGroupMember) offsetRow {
+		r := offsetRow{topic: topic, partition: p, committed: -1, leaderEpoch: -1, logEnd: -1, member: m}
+		if o, ok := committed.Lookup(topic, p); ok && o.Err == nil && o.At >= 0 {
+			r.committed, r.leaderEpoch = o.At, o.LeaderEpoch
+		}
+		if o, ok := ends.Lookup(topic, p); ok && o.Err == nil {
+			r.logEnd = o.Offset
+		}
+		return r
+	}
+	members := slices.Clone(g.Members)
+	sort.SliceStable(members, func(i, j int) bool {
+		return countPartitions(memberAssignment(members[i])) > countPartitions(memberAssignment(members[j]))
+	})
+	var rows []offsetRow
+	assigned := kadm.TopicsSet{}
+	for i := range members {
+		a := memberAssignment(members[i])
+		assigned.Merge(a)
+		for _, tp := range a.Sorted() {
+			for _, p := range tp.Partitions {
+				rows = append(rows, row(tp.Topic, p, &members[i]))
+			}
+		}
+	}
+	for _, tp := range committed.Partitions().Sorted() {
+		for _, p := range tp.Partitions {
+			if !assigned.Lookup(tp.Topic, p) {
+				rows = append(rows, row(tp.Topic, p, nil))
+			}
+		}
+	}
+	return rows
+}
+
+func countPartitions(s kadm.TopicsSet) int {
+	n := 0
+	for _, ps := range s {
+		n += len(ps)
+	}
+	return n
+}
+
+// lag is the log end offset minus the committed offset, or -1 when
+// either is unknown.
+func (r offsetRow) lag() int64 {
+	if r.committed < 0 || r.logEnd < 0 {
+		return -1
+	}
+	return r.logEnd - r.committed
+}
+
+// cells renders r under the --offsets header of group.
+func (r offsetRow) cells(group string, verbose bool) []string {
+	consumer, host, client := missingValue, missingValue, missingValue
+	if r.member != nil {
+		consumer, host, client = r.member.MemberID, r.member.ClientHost, r.member.ClientID
+	}
+	c := []string{group, r.topic, strconv.Itoa(int(r.partition))}
+	if verbose {
+		c = append(c, orMissing(int64(r.leaderEpoch)))
+	}
+	return append(c, orMissing(r.committed), orMissing(r.logEnd), orMissing(r.lag()), consumer, host, client)
+}
+
+// orMissing prints n, or "-" for a negative (unknown) value.
+func orMissing(n int64) string {
+	if n < 0 {
+		return missingValue
+	}
+	return strconv.FormatInt(n, 10)
+}
+
+func (t *groupsTool) describeMembers(g kadm.DescribedGroup) {
+	t.noteState(g)
+	header, rows := memberRows(g, t.f.verbose)
+	t.out.line("")
+	t.out.columns(header, rows)
+}
+
+// memberRows builds the --members view: GROUP-INSTANCE-ID only when some
+// member is static, ASSIGNMENT only with --verbose.
+func memberRows(g kadm.DescribedGroup, verbose bool) (header []string, rows [][]string) {
+	static := slices.ContainsFunc(g.Members, func(m kadm.DescribedGroupMember) bool { return m.InstanceID != nil })
+	header = []string{"GROUP", "CONSUMER-ID", "HOST", "CLIENT-ID", "#PARTITIONS"}
+	if static {
+		header = slices.Insert(header, 2, "GROUP-INSTANCE-ID")
+	}
+	if verbose {
+		header = append(header, "ASSIGNMENT")
+	}
+	for _, m := range g.Members {
+		a := memberAssignment(m)
+		row := []string{g.Group, m.MemberID, m.ClientHost, m.ClientID, strconv.Itoa(countPartitions(a))}
+		if static {
+			instance := ""
+			if m.InstanceID != nil {
+				instance = *m.InstanceID
+			}
+			row = slices.Insert(row, 2, instance)
+		}
+		if verbose {
+			row = append(row, assignmentString(a))
+		}
+		rows = append(rows, row)
+	}
+	return header, rows
+}
+
+// assignmentString renders partitions as Kafka does: "a:0,1;b:2", topics
+// and partitions sorted, "-" for none.
+func assignmentString(s kadm.TopicsSet) string {
+	var parts []string
+	for _, tp := range s.Sorted() {
+		ps := make([]string, len(tp.Partitions))
+		for i, p := range tp.Partitions {
+			ps[i] = strconv.Itoa(int(p))
+		}
+		parts = append(parts, tp.Topic+":"+strings.Join(ps, ","))
+	}
+	if len(parts) == 0 {
+		return missingValue
+	}
+	return strings.Join(parts, ";")
+}
+
+func (t *groupsTool) describeState(g kadm.DescribedGroup) {
+	t.noteState(g)
+	header, row := stateRow(g, t.f.verbose)
+	t.out.line("")
+	t.out.columns(header, [][]string{row})
+}
+
+// stateRow builds the --state view. Classic groups have no group or
+// target assignment epoch: --verbose prints "-" for them.
+func stateRow(g kadm.DescribedGroup, verbose bool) (header, row []string) {
+	coordinator := fmt.Sprintf("%s:%d  (%d)", g.Coordinator.Host, g.Coordinator.Port, g.Coordinator.NodeID)
+	strategy := g.Protocol
+	if strategy == "" {
+		strategy = missingValue
+	}
+	header = []string{"GROUP", "COORDINATOR (ID)", "ASSIGNMENT-STRATEGY", "STATE", "#MEMBERS"}
+	row = []string{g.Group, coordinator, strategy, g.State, strconv.Itoa(len(g.Members))}
+	if verbose {
+		header = slices.Insert(header, 4, "GROUP-EPOCH", "TARGET-ASSIGNMENT-EPOCH")
+		row = slices.Insert(row, 4, missingValue, missingValue)
+	}
+	return header, row
+}
