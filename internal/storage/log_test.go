@@ -238,6 +238,13 @@ func TestTimestamps(t *testing.T) {
 	if ts, off, err := l.MaxTimestamp(); err != nil || ts != 1299 || off != 299 {
 		t.Fatalf("max timestamp %d at %d, %v", ts, off, err)
 	}
+	// Below a log start offset inside a batch, the answer is the log start.
+	if err := l.DeleteRecordsBefore(151); err != nil {
+		t.Fatal(err)
+	}
+	if off, ts, found, err := l.OffsetForTimestamp(0); err != nil || !found || off != 151 || ts != 1151 {
+		t.Fatalf("after DeleteRecordsBefore(151): offset %d ts %d found %v err %v", off, ts, found, err)
+	}
 }
 
 // TestDeleteRecordsBeforeSurvivesReopen proves that the log start offset persists and old segments go.

@@ -19,7 +19,7 @@ func (l *Log) OffsetForTimestamp(ts int64) (offset int64, timestamp int64, found
 		if b.MaxTimestamp() < ts {
 			return nil
 		}
-		offset, timestamp, found, err = firstRecordAtOrAfter(b, ts)
+		offset, timestamp, found, err = firstRecordAtOrAfter(b, ts, from)
 		if found || err != nil {
 			return errFound
 		}
@@ -51,13 +51,13 @@ func (l *Log) timestampStart(ts int64) (int64, bool) {
 	return 0, false
 }
 
-func firstRecordAtOrAfter(b record.Batch, ts int64) (int64, int64, bool, error) {
+func firstRecordAtOrAfter(b record.Batch, ts, from int64) (int64, int64, bool, error) {
 	rs, err := b.Records()
 	if err != nil {
 		return -1, -1, false, err
 	}
 	for _, r := range rs {
-		if r.Timestamp >= ts {
+		if r.Timestamp >= ts && r.Offset >= from {
 			return r.Offset, r.Timestamp, true, nil
 		}
 	}
@@ -82,7 +82,7 @@ func (l *Log) MaxTimestamp() (timestamp int64, offset int64, err error) {
 	if err != nil || len(data) == 0 {
 		return ts, batchLast, err
 	}
-	off, _, found, err := firstRecordAtOrAfter(record.Batch(data), ts)
+	off, _, found, err := firstRecordAtOrAfter(record.Batch(data), ts, l.LogStartOffset())
 	if !found {
 		off = batchLast
 	}
