@@ -25,6 +25,7 @@ var devOverrides = []string{
 	"offsets.topic.replication.factor=1",
 	"transaction.state.log.replication.factor=1",
 	"transaction.state.log.min.isr=1",
+	"group.initial.rebalance.delay.ms=0", // as Kafka's shipped server.properties, for development
 }
 
 func newServerCommand() *cobra.Command { return newServerCommandWith(node.Run) }
