@@ -3,6 +3,8 @@ package node_test
 import (
 	"context"
 	"encoding/binary"
+	"runtime/pprof"
+	"strings"
 	"testing"
 	"time"
 
@@ -55,8 +57,40 @@ func seedRequests(t testing.TB) []kmsg.Request {
 	alter.Resources = []kmsg.AlterConfigsRequestResource{{ResourceType: kmsg.ConfigResourceTypeTopic, ResourceName: topic, Configs: []kmsg.AlterConfigsRequestResourceConfig{{Name: "retention.ms", Value: kmsg.StringPtr("1000")}}}}
 	ofle := kmsg.NewPtrOffsetForLeaderEpochRequest()
 	ofle.Topics = []kmsg.OffsetForLeaderEpochRequestTopic{{Topic: topic, Partitions: []kmsg.OffsetForLeaderEpochRequestTopicPartition{{Partition: 0, CurrentLeaderEpoch: -1}}}}
-	return []kmsg.Request{produce, fetch, meta, create, del, parts, list, delRecs, configs, incremental, alter, ofle,
-		kmsg.NewPtrApiVersionsRequest(), kmsg.NewPtrDescribeClusterRequest(), kmsg.NewPtrInitProducerIDRequest()}
+	return append([]kmsg.Request{produce, fetch, meta, create, del, parts, list, delRecs, configs, incremental, alter, ofle,
+		kmsg.NewPtrApiVersionsRequest(), kmsg.NewPtrDescribeClusterRequest(), kmsg.NewPtrInitProducerIDRequest()},
+		groupSeeds(topic)...)
+}
+
+// groupSeeds are one request of each group API, for group "fuzz".
+func groupSeeds(topic string) []kmsg.Request {
+	find := kmsg.NewPtrFindCoordinatorRequest()
+	find.CoordinatorKey, find.CoordinatorKeys = "fuzz", []string{"fuzz", "other"}
+	join := kmsg.NewPtrJoinGroupRequest()
+	join.Group, join.SessionTimeoutMillis, join.RebalanceTimeoutMillis, join.ProtocolType = "fuzz", 10000, 100, "consumer"
+	join.Protocols = []kmsg.JoinGroupRequestProtocol{{Name: "range", Metadata: []byte{0, 0, 0, 0, 0, 1, 0, 4, 'f', 'u', 'z', 'z', 0, 0, 0, 0}}}
+	sync := kmsg.NewPtrSyncGroupRequest()
+	sync.Group, sync.MemberID, sync.Generation = "fuzz", "m", 1
+	sync.GroupAssignment = []kmsg.SyncGroupRequestGroupAssignment{{MemberID: "m", MemberAssignment: []byte{0, 0}}}
+	hb := kmsg.NewPtrHeartbeatRequest()
+	hb.Group, hb.MemberID, hb.Generation = "fuzz", "m", 1
+	leave := kmsg.NewPtrLeaveGroupRequest()
+	leave.Group, leave.MemberID = "fuzz", "m"
+	leave.Members = []kmsg.LeaveGroupRequestMember{{MemberID: "m"}}
+	commit := kmsg.NewPtrOffsetCommitRequest()
+	commit.Group, commit.Generation = "fuzz", -1
+	commit.Topics = []kmsg.OffsetCommitRequestTopic{{Topic: topic, Partitions: []kmsg.OffsetCommitRequestTopicPartition{{Partition: 0, Offset: 1, LeaderEpoch: -1}}}}
+	fetch := kmsg.NewPtrOffsetFetchRequest()
+	fetch.Group = "fuzz"
+	fetch.Groups = []kmsg.OffsetFetchRequestGroup{{Group: "fuzz"}}
+	describe := kmsg.NewPtrDescribeGroupsRequest()
+	describe.Groups = []string{"fuzz", "none"}
+	deleteGroups := kmsg.NewPtrDeleteGroupsRequest()
+	deleteGroups.Groups = []string{"fuzz"}
+	offsetDelete := kmsg.NewPtrOffsetDeleteRequest()
+	offsetDelete.Group = "fuzz"
+	offsetDelete.Topics = []kmsg.OffsetDeleteRequestTopic{{Topic: topic, Partitions: []kmsg.OffsetDeleteRequestTopicPartition{{Partition: 0}}}}
+	return []kmsg.Request{find, join, sync, hb, leave, commit, fetch, describe, kmsg.NewPtrListGroupsRequest(), deleteGroups, offsetDelete}
 }
 
 // encodeFrame renders req at version v as the bytes of a request frame
@@ -107,16 +141,26 @@ func FuzzServe(f *testing.F) {
 		if kreq.ReadFrom(body) != nil {
 			return
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		// JoinGroup and SyncGroup wait for the rest of the group, bounded
+		// by the request's context as a closed connection bounds them.
+		ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 		defer cancel()
 		req := &handler.Request{Header: hdr, Body: kreq, Listener: "PLAINTEXT"}
-		start := time.Now()
-		if _, err := h.Serve(ctx, req); err != nil {
-			t.Fatalf("serve: %v", err)
-		}
-		req.Sent()
-		if d := time.Since(start); d > 5*time.Second {
-			t.Fatalf("%s took %v", kmsg.NameForKey(hdr.Key), d)
+		done := make(chan error, 1)
+		go func() {
+			_, err := h.Serve(ctx, req)
+			req.Sent()
+			done <- err
+		}()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatalf("serve: %v", err)
+			}
+		case <-time.After(3 * time.Second):
+			var stacks strings.Builder
+			pprof.Lookup("goroutine").WriteTo(&stacks, 2)
+			t.Fatalf("%s v%d did not return within 3s of a 300ms deadline:\n%s", kmsg.NameForKey(hdr.Key), hdr.Version, stacks.String())
 		}
 	})
 }
