@@ -12,6 +12,8 @@ package handler
 // original offset. v13 names topics by id (UNKNOWN_TOPIC_ID when unknown).
 // acks outside {-1,0,1} answers INVALID_REQUIRED_ACKS. An acks=0 request
 // that fails for any partition closes the connection, as Kafka does.
+// Internal topics (__consumer_offsets) take produce only from a client
+// with id "__admin_client", as Kafka; others get INVALID_TOPIC_EXCEPTION.
 // Differences from Kafka: transactional batches are refused
 // (INVALID_TXN_STATE) until the transaction coordinator exists.
 
@@ -45,7 +47,7 @@ func (h *Handler) produce(_ context.Context, req *Request) (kmsg.Response, error
 			}
 		}
 		for _, p := range t.Partitions {
-			rp := h.producePartition(r, name, idKnown, p)
+			rp := h.producePartition(r, req.Header.ClientID, name, idKnown, p)
 			rt.Partitions = append(rt.Partitions, rp)
 		}
 		resp.Topics = append(resp.Topics, rt)
@@ -70,7 +72,10 @@ func acksZeroError(resp *kmsg.ProduceResponse) error {
 	return nil
 }
 
-func (h *Handler) producePartition(r *kmsg.ProduceRequest, topic string, idKnown bool, p kmsg.ProduceRequestTopicPartition) kmsg.ProduceResponseTopicPartition {
+// internalTopicsClient is the client id Kafka lets write to internal topics.
+const internalTopicsClient = "__admin_client"
+
+func (h *Handler) producePartition(r *kmsg.ProduceRequest, clientID, topic string, idKnown bool, p kmsg.ProduceRequestTopicPartition) kmsg.ProduceResponseTopicPartition {
 	rp := kmsg.NewProduceResponseTopicPartition()
 	rp.Partition = p.Partition
 	rp.BaseOffset, rp.LogAppendTime, rp.LogStartOffset = -1, -1, -1
@@ -80,6 +85,11 @@ func (h *Handler) producePartition(r *kmsg.ProduceRequest, topic string, idKnown
 	}
 	if !idKnown {
 		rp.ErrorCode = kerr.UnknownTopicID.Code
+		return rp
+	}
+	if isInternalTopic(topic) && clientID != internalTopicsClient {
+		rp.ErrorCode = kerr.InvalidTopicException.Code
+		rp.ErrorMessage = kmsg.StringPtr("Cannot append to internal topic " + topic)
 		return rp
 	}
 	part, err := h.Replicas.Partition(kafka.TopicPartition{Topic: topic, Partition: p.Partition})

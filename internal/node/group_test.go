@@ -712,3 +712,21 @@ func TestGroupAdmin(t *testing.T) {
 		t.Errorf("offsets after OffsetDelete: %v", got)
 	}
 }
+
+// TestInternalTopicRefusesClientProduce: clients cannot write into
+// __consumer_offsets, which would corrupt the groups stored there.
+func TestInternalTopicRefusesClientProduce(t *testing.T) {
+	tn := nodetest.Start(t, "", groupProps)
+	createTopic(t, tn.Addr, "t", 1, nil)
+	offs := kadm.Offsets{}
+	offs.Add(kadm.Offset{Topic: "t", Partition: 0, At: 1, LeaderEpoch: -1})
+	adm := kadm.NewClient(newClient(t, tn.Addr))
+	if _, err := adm.CommitOffsets(testContext(t), "g", offs); err != nil { // creates __consumer_offsets
+		t.Fatal(err)
+	}
+	cl := newClient(t, tn.Addr, kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	err := cl.ProduceSync(testContext(t), &kgo.Record{Topic: "__consumer_offsets", Partition: 0, Key: []byte("junk"), Value: []byte("junk")}).FirstErr()
+	if !errors.Is(err, kerr.InvalidTopicException) {
+		t.Fatalf("produce to __consumer_offsets: %v", err)
+	}
+}
