@@ -100,6 +100,7 @@ func (l *Log) publish(seg *segment, bs []record.Batch, pos int64, epoch int32) e
 		l.firstUnflushed = l.now()
 	}
 	l.logEndOffset = seg.nextOffset
+	seg.lastModified = l.now()
 	return l.epochs.assign(epoch, first)
 }
 

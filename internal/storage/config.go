@@ -20,6 +20,7 @@ type Config struct {
 	MaxIndexSize          int32 // log.index.size.max.bytes (default 10 MiB)
 	FlushIntervalMessages int64 // log.flush.interval.messages; <=0 or MaxInt64 = never by count
 	FlushIntervalMs       int64 // log.flush.interval.ms; <=0 or MaxInt64 = never by time
+	FileDeleteDelayMs     int64 // file.delete.delay.ms: a retired segment's files are removed after it
 }
 
 // DefaultConfig returns Kafka's defaults.
@@ -31,6 +32,7 @@ func DefaultConfig() Config {
 		MaxIndexSize:          10 << 20,
 		FlushIntervalMessages: math.MaxInt64,
 		FlushIntervalMs:       math.MaxInt64,
+		FileDeleteDelayMs:     60000,
 	}
 }
 

@@ -20,6 +20,9 @@
 //	    partition.metadata             "version: 0\ntopic_id: <base64 uuid>\n"
 //	    log-start-offset               the log start offset in decimal (DeleteRecords)
 //	    <20-digit offset>.snapshot     opaque producer-state snapshots, newest two kept
+//	    <name>.deleted                 files of a segment that left the log (log start
+//	                                   offset, retention, compaction), removed after
+//	                                   file.delete.delay.ms and at start-up
 //
 // Indexes are append-only (not preallocated as Kafka does): entries live in
 // memory and the tail not yet on disk is appended on roll, flush and close.
@@ -47,5 +50,8 @@
 // rename + directory fsync. Crash tests run the Log on vfs.Mem.
 //
 // Concurrency: a Log serializes writers; readers locate data under a shared
-// lock and pread below the published segment size without it.
+// lock and pread below the published segment size without it. A reader
+// holds a reference on the segment it reads, so a segment that leaves the
+// log (retention, compaction, DeleteRecords) keeps its file open until the
+// last reader is done.
 package storage
