@@ -172,7 +172,7 @@ func TestReadersDuringDeleteRecords(t *testing.T) {
 	fill(t, l, 300)
 	stop := make(chan struct{})
 	wait := readConcurrently(t, l, 4, stop)
-	for off := int64(0); off < 900; off += 7 {
+	for off := int64(0); off < 900; off += 37 {
 		if err := l.DeleteRecordsBefore(off); err != nil {
 			t.Fatal(err)
 		}

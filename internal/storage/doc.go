@@ -42,6 +42,13 @@
 // segment whose name became durable while its predecessor's tail was lost),
 // is removed with everything after it.
 //
+// Retention (Log.DeleteOldSegments, run by Manager.RunRetention every
+// log.retention.check.interval.ms) follows Kafka's UnifiedLog: whole
+// segments go from the oldest, by retention.bytes then retention.ms (the
+// segment's largest timestamp), only with cleanup.policy delete; segments
+// below the log start offset always go. The log start offset is persisted
+// before the segments are renamed .deleted.
+//
 // Durability: all file access goes through a vfs.FS. Flush fsyncs the log
 // files, then their indexes, then the directory if files were created or
 // removed in it since its last fsync, and only then advances the recovery

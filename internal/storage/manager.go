@@ -236,8 +236,9 @@ func (m *Manager) Delete(topic string, partition int32) error {
 }
 
 // Run flushes logs whose oldest unflushed append is older than
-// FlushIntervalMs and writes the recovery-point checkpoints every 60s, until
-// ctx is done.
+// FlushIntervalMs, removes the files of deleted segments whose
+// file.delete.delay.ms has passed, and writes the recovery-point checkpoints
+// every 60s, until ctx is done.
 func (m *Manager) Run(ctx context.Context) error {
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
@@ -249,6 +250,7 @@ func (m *Manager) Run(ctx context.Context) error {
 		case <-tick.C:
 		}
 		m.flushDue()
+		m.removeDeletedFiles()
 		if m.now().Sub(lastCheckpoint) >= checkpointInterval {
 			lastCheckpoint = m.now()
 			if err := m.writeRecoveryPoints(); err != nil {
@@ -268,6 +270,43 @@ func (m *Manager) flushDue() {
 		}
 		if err := l.Flush(); err != nil && !errors.Is(err, ErrClosed) {
 			m.logger.Error("flush log", "topic", tp.Topic, "partition", tp.Partition, "error", err)
+		}
+	}
+}
+
+func (m *Manager) removeDeletedFiles() {
+	now := m.now()
+	for tp, l := range m.Logs() {
+		if err := l.removeDeletedFiles(now); err != nil {
+			m.logger.Error("remove deleted segment files", "topic", tp.Topic, "partition", tp.Partition, "error", err)
+		}
+	}
+}
+
+// RunRetention applies every log's retention policy (Log.DeleteOldSegments)
+// every interval (log.retention.check.interval.ms) until ctx is done.
+func (m *Manager) RunRetention(ctx context.Context, interval time.Duration) error {
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+		}
+		m.applyRetention()
+	}
+}
+
+func (m *Manager) applyRetention() {
+	for tp, l := range m.Logs() {
+		n, err := l.DeleteOldSegments()
+		if err != nil && !errors.Is(err, ErrClosed) {
+			m.logger.Error("retention", "topic", tp.Topic, "partition", tp.Partition, "error", err)
+		}
+		if n > 0 {
+			m.logger.Info("deleted old segments", "topic", tp.Topic, "partition", tp.Partition,
+				"segments", n, "log start offset", l.LogStartOffset())
 		}
 	}
 }

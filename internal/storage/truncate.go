@@ -22,7 +22,7 @@ func (l *Log) DeleteRecordsBefore(offset int64) error {
 	if offset <= l.LogStartOffset() {
 		return nil
 	}
-	if err := writeFileAtomic(l.fs, filepath.Join(l.dir, logStartOffsetFile), []byte(strconv.FormatInt(offset, 10)+"\n")); err != nil {
+	if err := l.persistLogStart(offset); err != nil {
 		return err
 	}
 	l.dirDirty = true // segments are removed below
@@ -32,6 +32,13 @@ func (l *Log) DeleteRecordsBefore(offset int64) error {
 		}
 	}
 	return l.advanceLogStart(offset)
+}
+
+// persistLogStart writes the log-start-offset file, durably, before the
+// segments below offset go: after a crash they may come back, but below the
+// log start, and are dropped again.
+func (l *Log) persistLogStart(offset int64) error {
+	return writeFileAtomic(l.fs, filepath.Join(l.dir, logStartOffsetFile), []byte(strconv.FormatInt(offset, 10)+"\n"))
 }
 
 // advanceLogStart moves the log start offset up to offset, which the caller
