@@ -26,13 +26,14 @@ type pendingDelete struct {
 // them (a reader holding one keeps reading it) and schedules the removal of
 // the files after FileDeleteDelayMs. Needs writeMu. The renames reach the
 // disk with the next directory fsync; until then a crash brings the
-// segments back, below the log start offset or replaced by a completed swap,
-// and they are dropped again.
+// segments back, below the log start offset, and they are dropped again.
 func (l *Log) retireSegments(segs []*segment) error {
-	if len(segs) == 0 {
-		return nil
-	}
-	l.dirDirty = true
+	err := l.renameRetired(segs)
+	return errors.Join(err, l.scheduleRemoval(segs))
+}
+
+// renameRetired gives the files of segs the .deleted suffix. Needs writeMu.
+func (l *Log) renameRetired(segs []*segment) error {
 	var errs []error
 	for _, s := range segs {
 		for _, ext := range segmentExts {
@@ -41,18 +42,28 @@ func (l *Log) retireSegments(segs []*segment) error {
 				errs = append(errs, err)
 			}
 		}
-		s.release()
+	}
+	l.dirDirty = l.dirDirty || len(segs) > 0
+	return errors.Join(errs...)
+}
+
+// scheduleRemoval drops the log's reference on segs, renamed .deleted, and
+// removes their files once FileDeleteDelayMs has passed. Needs writeMu.
+func (l *Log) scheduleRemoval(segs []*segment) error {
+	if len(segs) == 0 {
+		return nil
 	}
 	due := l.now().Add(time.Duration(l.cfg.FileDeleteDelayMs) * time.Millisecond)
 	l.deleteMu.Lock()
 	for _, s := range segs {
+		s.release()
 		l.pendingDeletes = append(l.pendingDeletes, pendingDelete{base: s.baseOffset, due: due})
 	}
 	l.deleteMu.Unlock()
 	if l.cfg.FileDeleteDelayMs <= 0 {
-		errs = append(errs, l.removeDeletedFiles(due))
+		return l.removeDeletedFiles(due)
 	}
-	return errors.Join(errs...)
+	return nil
 }
 
 // removeDeletedFiles removes the files of retired segments whose delay has

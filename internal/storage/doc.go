@@ -23,6 +23,8 @@
 //	    <name>.deleted                 files of a segment that left the log (log start
 //	                                   offset, retention, compaction), removed after
 //	                                   file.delete.delay.ms and at start-up
+//	    <name>.cleaned, <name>.swap    a cleaned segment being written, and committed;
+//	                                   start-up removes the first and completes the second
 //
 // Indexes are append-only (not preallocated as Kafka does): entries live in
 // memory and the tail not yet on disk is appended on roll, flush and close.
@@ -48,6 +50,16 @@
 // segment's largest timestamp), only with cleanup.policy delete; segments
 // below the log start offset always go. The log start offset is persisted
 // before the segments are renamed .deleted.
+//
+// Compaction (clean.go) follows Kafka's LogCleaner: the latest record per
+// key survives in the log below the first uncleanable offset, with its
+// offset; tombstones last delete.retention.ms past the cleaning that first
+// kept them (KIP-534's delete horizon in the batch header). Cleaned segments
+// replace the old ones by Kafka's .cleaned -> .swap -> .deleted protocol
+// (swap.go), so that a crash at any instant leaves a log with every latest
+// value. Unlike Kafka, the last batch of every cleaned segment keeps at
+// least its header, so that segments stay contiguous: recovery takes a gap
+// between segments for a crash hole.
 //
 // Durability: all file access goes through a vfs.FS. Flush fsyncs the log
 // files, then their indexes, then the directory if files were created or

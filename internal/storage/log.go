@@ -76,6 +76,9 @@ func OpenAtFS(fsys vfs.FS, dir string, recoveryPoint int64, cfg Config, now func
 }
 
 func (l *Log) load(recoveryPoint int64) error {
+	if err := recoverSwaps(l.fs, l.dir, l.logger); err != nil {
+		return err
+	}
 	bases, err := segmentBases(l.fs, l.dir)
 	if err != nil {
 		return err

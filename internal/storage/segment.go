@@ -31,6 +31,9 @@ type segment struct {
 	baseOffset int64
 	fs         vfs.FS
 	dir        string
+	// suffix follows the extension in the file names: "" in the log; the
+	// cleaner writes a segment as .cleaned and commits it as .swap.
+	suffix     string
 	f          vfs.File
 	size       int64 // bytes of whole batches; nothing is read beyond it
 	nextOffset int64 // last offset of the last batch + 1, or baseOffset
@@ -54,7 +57,7 @@ func segmentName(dir string, base int64, ext string) string {
 	return filepath.Join(dir, fmt.Sprintf("%020d%s", base, ext))
 }
 
-func (s *segment) path(ext string) string { return segmentName(s.dir, s.baseOffset, ext) }
+func (s *segment) path(ext string) string { return segmentName(s.dir, s.baseOffset, ext) + s.suffix }
 
 func openSegmentFile(fsys vfs.FS, dir string, base int64) (*segment, error) {
 	f, err := fsys.OpenFile(segmentName(dir, base, ".log"), os.O_RDWR|os.O_CREATE, 0o644)
