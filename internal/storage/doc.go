@@ -4,6 +4,8 @@
 //
 //	<log.dir>/meta.properties                    version=1, cluster.id, node.id, directory.id
 //	<log.dir>/recovery-point-offset-checkpoint    "0\n<n>\n<topic> <partition> <offset>\n"...
+//	<log.dir>/cleaner-offset-checkpoint           same format: each compacted partition's first
+//	                                              dirty offset, where its next cleaning starts
 //	<log.dir>/<topic>-<partition>/
 //	    00000000000000000000.log       record batches v2 back to back, byte-identical to
 //	                                   what Append got except baseOffset and
@@ -59,7 +61,9 @@
 // (swap.go), so that a crash at any instant leaves a log with every latest
 // value. Unlike Kafka, the last batch of every cleaned segment keeps at
 // least its header, so that segments stay contiguous: recovery takes a gap
-// between segments for a crash hole.
+// between segments for a crash hole. Manager.RunCleaner runs the cleaner
+// threads: each picks the compacted log with the highest dirty ratio above
+// min.cleanable.dirty.ratio (any dirty log past max.compaction.lag.ms).
 //
 // Durability: all file access goes through a vfs.FS. Flush fsyncs the log
 // files, then their indexes, then the directory if files were created or

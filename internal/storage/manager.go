@@ -25,8 +25,9 @@ const (
 )
 
 // Manager owns the logs of all log dirs: it opens and recovers them at start,
-// creates and deletes them, and runs the time-based flusher and the
-// recovery-point checkpoint. Safe for concurrent use.
+// creates and deletes them, and runs the time-based flusher, the
+// recovery-point checkpoint, retention (RunRetention) and the log cleaner
+// (RunCleaner). Safe for concurrent use.
 type Manager struct {
 	fs     vfs.FS
 	dirs   []string
@@ -34,9 +35,10 @@ type Manager struct {
 	now    func() time.Time
 	logger *slog.Logger
 
-	mu    sync.Mutex // guards the fields below
-	logs  map[kafka.TopicPartition]*Log
-	dirOf map[kafka.TopicPartition]string
+	mu      sync.Mutex // guards the fields below
+	logs    map[kafka.TopicPartition]*Log
+	dirOf   map[kafka.TopicPartition]string
+	cleaner cleanerState
 }
 
 // OpenManager opens every log dir, reads its recovery-point checkpoint and
@@ -49,7 +51,7 @@ func OpenManager(logDirs []string, cfg Config, now func() time.Time, logger *slo
 // opens or creates uses too.
 func OpenManagerFS(fsys vfs.FS, logDirs []string, cfg Config, now func() time.Time, logger *slog.Logger) (*Manager, error) {
 	m := &Manager{fs: fsys, dirs: logDirs, cfg: cfg, now: now, logger: logger,
-		logs: map[kafka.TopicPartition]*Log{}, dirOf: map[kafka.TopicPartition]string{}}
+		logs: map[kafka.TopicPartition]*Log{}, dirOf: map[kafka.TopicPartition]string{}, cleaner: newCleanerState()}
 	for _, d := range logDirs {
 		if err := m.openDir(d); err != nil {
 			m.Close()
@@ -65,6 +67,9 @@ func (m *Manager) openDir(dir string) error {
 	}
 	points, err := readRecoveryPoints(m.fs, dir)
 	if err != nil {
+		return err
+	}
+	if err := m.readCleanerCheckpoints(dir); err != nil {
 		return err
 	}
 	ents, err := m.fs.ReadDir(dir)
@@ -215,6 +220,8 @@ func (m *Manager) Delete(topic string, partition int32) error {
 	l, ok := m.logs[tp]
 	delete(m.logs, tp)
 	delete(m.dirOf, tp)
+	delete(m.cleaner.checkpoints, tp)
+	delete(m.cleaner.uncleanable, tp)
 	m.mu.Unlock()
 	if !ok {
 		return nil
