@@ -179,13 +179,6 @@ func appendFile(fsys vfs.FS, path string, data []byte, sync bool) error {
 	return err
 }
 
-// seal finishes a segment that will take no more appends: a final time entry
-// for its max timestamp, and the index tails on disk.
-func (s *segment) seal() error {
-	s.maybeTimeEntry()
-	return s.writeIndexes(false)
-}
-
 // rewriteIndexes replaces both index files with the in-memory entries.
 func (s *segment) rewriteIndexes() error {
 	s.fs.Remove(s.path(".index"))
