@@ -2,6 +2,7 @@ package storage
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -116,6 +117,7 @@ type cleanSource struct {
 	size    int64
 	end     int64 // the next segment's base offset; the log end for the active one
 	entries int   // the larger of its index and time index lengths
+	gen     int64 // the log's truncation count when captured
 }
 
 // cleanStats describes one cleaning.
@@ -129,8 +131,9 @@ type cleanStats struct {
 // [r.firstDirty, r.firstUncleanable) to their latest offsets, at most
 // mapBudget bytes of keys (stopping at a segment boundary), then rewrites
 // each group of segments below the end of the mapped range and swaps it in.
-// It returns that end: the first dirty offset of the next cleaning.
-func (l *Log) compact(r cleanRange, now time.Time, mapBudget int64) (int64, cleanStats, error) {
+// It returns that end: the first dirty offset of the next cleaning. It stops
+// between batches when ctx is done, the groups cleaned so far staying clean.
+func (l *Log) compact(ctx context.Context, r cleanRange, now time.Time, mapBudget int64) (int64, cleanStats, error) {
 	var stats cleanStats
 	srcs, cfg, err := l.captureSources()
 	if err != nil {
@@ -141,7 +144,7 @@ func (l *Log) compact(r cleanRange, now time.Time, mapBudget int64) (int64, clea
 			s.seg.release()
 		}
 	}()
-	f := &batchFilter{now: now.UnixMilli(), deleteRetentionMs: cfg.DeleteRetentionMs,
+	f := &batchFilter{ctx: ctx, now: now.UnixMilli(), deleteRetentionMs: cfg.DeleteRetentionMs,
 		keys: map[string]int64{}, lastOfProducer: map[int64]int64{}}
 	end, mapped, err := f.buildOffsetMap(srcs, r, mapBudget, &stats)
 	if err != nil || end <= r.firstDirty {
@@ -173,7 +176,7 @@ func (l *Log) captureSources() ([]cleanSource, Config, error) {
 		if i+1 < len(l.segments) {
 			end = l.segments[i+1].baseOffset
 		}
-		srcs[i] = cleanSource{seg: s, size: s.size, end: end, entries: max(len(s.index), len(s.timeIndex))}
+		srcs[i] = cleanSource{seg: s, size: s.size, end: end, entries: max(len(s.index), len(s.timeIndex)), gen: l.truncations}
 	}
 	return srcs, l.cfg, nil
 }
@@ -264,6 +267,9 @@ func (c *segment) writeCleaned(g []cleanSource, f *batchFilter, cfg Config, stat
 	for _, src := range g {
 		c.lastModified = src.seg.lastModified
 		err := eachBatch(src, func(b record.Batch) error {
+			if err := f.ctx.Err(); err != nil {
+				return err
+			}
 			stats.bytesRead += int64(len(b))
 			kept, err := f.filter(b, b.NextOffset() == groupEnd, stats)
 			if err != nil || kept == nil {

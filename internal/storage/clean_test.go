@@ -2,6 +2,8 @@ package storage
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -197,7 +199,7 @@ func compactConfig() Config {
 func cleanOnce(t testing.TB, l *Log, checkpoint int64, now time.Time) int64 {
 	t.Helper()
 	r := l.cleanableRange(checkpoint, now)
-	end, _, err := l.compact(r, now, math.MaxInt64)
+	end, _, err := l.compact(context.Background(), r, now, math.MaxInt64)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -361,7 +363,7 @@ func TestCompactionMapBudget(t *testing.T) {
 	checkpoint, passes := int64(-1), 0
 	for checkpoint < l.active().baseOffset {
 		r := l.cleanableRange(checkpoint, now)
-		end, _, err := l.compact(r, now, 2000)
+		end, _, err := l.compact(context.Background(), r, now, 2000)
 		if err != nil || end <= r.firstDirty {
 			t.Fatalf("pass %d from %d: end %d, %v", passes, r.firstDirty, end, err)
 		}
@@ -448,34 +450,56 @@ func TestReadersAndWritersDuringCompaction(t *testing.T) {
 }
 
 // TestCompactionAbortsWhenLogChanges proves that a cleaned segment is not
-// swapped in when its segments left the log meanwhile, and leaves no files.
+// swapped in when its segments left the log meanwhile (DeleteRecords) or the
+// log was truncated, nor when the cleaning is cancelled, and that an aborted
+// cleaning leaves no files and the log as it was.
 func TestCompactionAbortsWhenLogChanges(t *testing.T) {
-	clk := newClock()
-	dir := t.TempDir()
-	l, err := Open(dir, compactConfig(), clk.now, quiet)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	m, w := newModel(), newCompactionWorkload(2, 10)
-	w.append(t, l, m, 100, clk.now().UnixMilli())
-	srcs, cfg, err := l.captureSources()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := l.DeleteRecordsBefore(srcs[1].seg.baseOffset); err != nil {
-		t.Fatal(err)
-	}
-	f := &batchFilter{keys: map[string]int64{}, lastOfProducer: map[int64]int64{}}
-	err = l.cleanGroup(srcs[:1], f, cfg, clk.now(), &cleanStats{})
-	for _, s := range srcs {
-		s.seg.release()
-	}
-	if err != errCleaningAborted {
-		t.Fatalf("cleaning a deleted segment: %v", err)
-	}
-	if left := append(filesWithSuffix(t, dir, cleanedSuffix), filesWithSuffix(t, dir, swapSuffix)...); len(left) != 0 {
-		t.Fatalf("left behind: %v", left)
+	for _, change := range []string{"delete records", "truncate", "cancel"} {
+		t.Run(change, func(t *testing.T) {
+			clk := newClock()
+			dir := t.TempDir()
+			l, err := Open(dir, compactConfig(), clk.now, quiet)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer l.Close()
+			m, w := newModel(), newCompactionWorkload(2, 10)
+			w.append(t, l, m, 100, clk.now().UnixMilli())
+			srcs, cfg, err := l.captureSources()
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			want := error(errCleaningAborted)
+			switch change {
+			case "delete records":
+				err = l.DeleteRecordsBefore(srcs[1].seg.baseOffset)
+			case "truncate":
+				err = l.TruncateTo(l.LogEndOffset() - 1) // in the active segment: the group is intact
+			case "cancel":
+				cancel()
+				want = context.Canceled
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			before := fmt.Sprint(readAll(t, l))
+			f := &batchFilter{ctx: ctx, keys: map[string]int64{}, lastOfProducer: map[int64]int64{}}
+			err = l.cleanGroup(srcs[:1], f, cfg, clk.now(), &cleanStats{})
+			for _, s := range srcs {
+				s.seg.release()
+			}
+			if !errors.Is(err, want) {
+				t.Fatalf("cleaning after %s: %v, want %v", change, err, want)
+			}
+			if left := append(filesWithSuffix(t, dir, cleanedSuffix), filesWithSuffix(t, dir, swapSuffix)...); len(left) != 0 {
+				t.Fatalf("left behind: %v", left)
+			}
+			if fmt.Sprint(readAll(t, l)) != before {
+				t.Fatal("an aborted cleaning changed the log")
+			}
+		})
 	}
 }
 
@@ -510,7 +534,7 @@ func TestCrashDuringCompaction(t *testing.T) {
 
 			c.left = step
 			r := l.cleanableRange(-1, clk.now())
-			_, _, cleanErr := l.compact(r, clk.now(), math.MaxInt64)
+			_, _, cleanErr := l.compact(context.Background(), r, clk.now(), math.MaxInt64)
 			finished = !c.crashed
 			if finished && cleanErr != nil {
 				t.Fatal(cleanErr)

@@ -54,7 +54,7 @@ func (m *Manager) RunCleaner(ctx context.Context, cfg CleanerConfig) error {
 	for range cfg.Threads {
 		wg.Go(func() {
 			for ctx.Err() == nil {
-				if m.CleanFilthiestLog(budget) {
+				if m.CleanFilthiestLog(ctx, budget) {
 					continue
 				}
 				t := time.NewTimer(cfg.Backoff)
@@ -72,17 +72,17 @@ func (m *Manager) RunCleaner(ctx context.Context, cfg CleanerConfig) error {
 
 // CleanFilthiestLog cleans the log that needs it most, if any, with a key
 // map of at most budget bytes, and records where its next cleaning starts.
-// It reports whether it cleaned one.
-func (m *Manager) CleanFilthiestLog(budget int64) bool {
+// It reports whether it cleaned one. A cleaning stops early when ctx is done.
+func (m *Manager) CleanFilthiestLog(ctx context.Context, budget int64) bool {
 	tp, l, r, ok := m.grabFilthiestLog()
 	if !ok {
 		return false
 	}
 	defer m.doneCleaning(tp)
 	start := time.Now()
-	end, stats, err := l.compact(r, m.now(), budget)
+	end, stats, err := l.compact(ctx, r, m.now(), budget)
 	switch {
-	case errors.Is(err, errCleaningAborted), errors.Is(err, ErrClosed):
+	case errors.Is(err, errCleaningAborted), errors.Is(err, ErrClosed), ctx.Err() != nil, err != nil && l.isClosed():
 		m.logger.Debug("cleaning aborted", "topic", tp.Topic, "partition", tp.Partition, "error", err)
 		return false
 	case err != nil:

@@ -71,7 +71,7 @@ func TestManagerCleaner(t *testing.T) {
 	defer m.Close()
 	l, _ := m.Get("compacted", 0)
 	l.SetConfig(compactConfig())
-	if m.CleanFilthiestLog(math.MaxInt64) {
+	if m.CleanFilthiestLog(context.Background(), math.MaxInt64) {
 		t.Fatal("cleaned again after a restart with nothing dirty")
 	}
 }
@@ -100,24 +100,24 @@ func TestCleanerChoosesByDirtyRatio(t *testing.T) {
 	b, _ := m.Create("b", 0, [16]byte{2}, cfg)
 	w := newCompactionWorkload(1, 1_000_000) // few keys repeat: cleaning keeps most bytes
 	w.append(t, a, newModel(), 100, clk.now().UnixMilli())
-	if !m.CleanFilthiestLog(math.MaxInt64) || cleanerCheckpoint(m, kafka.TopicPartition{Topic: "a"}) < 0 {
+	if !m.CleanFilthiestLog(context.Background(), math.MaxInt64) || cleanerCheckpoint(m, kafka.TopicPartition{Topic: "a"}) < 0 {
 		t.Fatal("the only dirty log was not cleaned")
 	}
 	w.append(t, a, newModel(), 10, clk.now().UnixMilli())
 	w.append(t, b, newModel(), 40, clk.now().UnixMilli())
-	if !m.CleanFilthiestLog(math.MaxInt64) || cleanerCheckpoint(m, kafka.TopicPartition{Topic: "b"}) < 0 {
+	if !m.CleanFilthiestLog(context.Background(), math.MaxInt64) || cleanerCheckpoint(m, kafka.TopicPartition{Topic: "b"}) < 0 {
 		t.Fatal("the dirtiest log (b, never cleaned) was not chosen")
 	}
 	w.append(t, a, newModel(), 10, clk.now().UnixMilli())
 	if r := a.cleanableRange(cleanerCheckpoint(m, kafka.TopicPartition{Topic: "a"}), clk.now()); r.dirtyRatio() >= 0.5 || r.dirtyBytes == 0 {
 		t.Fatalf("test setup: dirty ratio of a is %.2f", r.dirtyRatio())
 	}
-	if m.CleanFilthiestLog(math.MaxInt64) {
+	if m.CleanFilthiestLog(context.Background(), math.MaxInt64) {
 		t.Fatal("cleaned a log below min.cleanable.dirty.ratio")
 	}
 	cfg.MinCleanableDirtyRatio = 0.01
 	a.SetConfig(cfg)
-	if !m.CleanFilthiestLog(math.MaxInt64) {
+	if !m.CleanFilthiestLog(context.Background(), math.MaxInt64) {
 		t.Fatal("did not clean a log above a lowered min.cleanable.dirty.ratio")
 	}
 }

@@ -1,12 +1,15 @@
 package storage
 
 import (
+	"context"
+
 	"gregor/internal/record"
 )
 
 // batchFilter decides, batch by batch, what a cleaning keeps. Used by one
 // cleaning at a time.
 type batchFilter struct {
+	ctx context.Context // a cleaning stops between batches when it is done
 	// keys maps each key of the dirty range to its latest offset there
 	// (Kafka's OffsetMap, with whole keys instead of hashes).
 	keys map[string]int64
@@ -33,6 +36,9 @@ func (f *batchFilter) buildOffsetMap(srcs []cleanSource, r cleanRange, budget in
 			break
 		}
 		err := eachBatch(src, func(b record.Batch) error {
+			if err := f.ctx.Err(); err != nil {
+				return err
+			}
 			f.addProducer(b)
 			if b.LastOffset() < r.firstDirty || b.IsControl() || b.IsTransactional() {
 				return nil
@@ -70,6 +76,9 @@ func (f *batchFilter) addProducers(srcs []cleanSource, mapped map[int]bool) erro
 	for i, src := range srcs {
 		if mapped[i] {
 			continue
+		}
+		if err := f.ctx.Err(); err != nil {
+			return err
 		}
 		for pos := int64(0); pos < src.size; {
 			if _, err := src.seg.f.ReadAt(hdr[:], pos); err != nil {

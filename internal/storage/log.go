@@ -42,6 +42,7 @@ type Log struct {
 	logEndOffset   int64 // == active segment's nextOffset
 	recoveryPoint  int64 // everything below is fsynced
 	epochs         *epochCache
+	truncations    int64     // TruncateTo calls that removed data: a cleaning begun before aborts
 	unflushed      int64     // records appended since the last flush
 	firstUnflushed time.Time // time of the oldest unflushed append; zero if none
 	closed         bool

@@ -71,7 +71,7 @@ func (l *Log) replaceSegments(c *segment, g []cleanSource) error {
 }
 
 // findGroup returns where g starts in the list, if its segments are still
-// there, in order, closed and of the captured sizes.
+// there, in order, closed, of the captured sizes and never truncated since.
 func (l *Log) findGroup(g []cleanSource) (int, bool) {
 	if l.isClosed() {
 		return 0, false
@@ -79,7 +79,7 @@ func (l *Log) findGroup(g []cleanSource) (int, bool) {
 	l.mu.RLock()
 	defer l.mu.RUnlock()
 	at := sort.Search(len(l.segments), func(i int) bool { return l.segments[i].baseOffset >= g[0].seg.baseOffset })
-	if at+len(g) >= len(l.segments) {
+	if at+len(g) >= len(l.segments) || l.truncations != g[0].gen {
 		return 0, false
 	}
 	for i, src := range g {

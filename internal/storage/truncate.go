@@ -78,6 +78,7 @@ func (l *Log) TruncateTo(offset int64) error {
 
 func (l *Log) truncateLocked(offset int64) error {
 	l.dirDirty = true // segments removed, indexes rewritten
+	l.truncations++
 	i := l.segmentFor(offset)
 	var errs []error
 	for _, s := range l.segments[i+1:] {
