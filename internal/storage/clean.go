@@ -184,7 +184,7 @@ func (l *Log) captureSources() ([]cleanSource, Config, error) {
 // eachBatch calls fn for every batch of src in order; b is only valid
 // during the call.
 func eachBatch(src cleanSource, fn func(b record.Batch) error) error {
-	r := bufio.NewReaderSize(io.NewSectionReader(src.seg.f, 0, src.size), 1<<20)
+	r := bufio.NewReaderSize(io.NewSectionReader(src.seg.f, 0, src.size), int(min(src.size, 1<<20)))
 	var buf []byte
 	for pos := int64(0); pos < src.size; {
 		b, err := readBatch(r, src.size-pos, &buf)
