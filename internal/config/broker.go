@@ -140,9 +140,12 @@ var brokerDefs = []brokerDef{
 	{name: "num.recovery.threads.per.data.dir", typ: typeInt, def: "2", check: positive, dynamic: true, doc: "Threads per log dir for recovery at startup and flushing at shutdown."},
 
 	// Log cleaner.
-	{name: "log.cleaner.enable", typ: typeBoolean, def: "true", doc: "Run the log cleaner (needed for compacted topics such as __consumer_offsets)."},
-	{name: "log.cleaner.threads", typ: typeInt, def: "1", check: nonNegative, dynamic: true, doc: "Background threads for log cleaning."},
-	{name: "log.cleaner.backoff.ms", typ: typeLong, def: "15000", check: nonNegative, dynamic: true, doc: "Sleep when there is nothing to clean."},
+	{name: "log.cleaner.enable", typ: typeBoolean, def: "true", doc: "Run the log cleaner (needed for compacted topics such as __consumer_offsets).",
+		set: boolean(func(c *Config) *bool { return &c.LogCleanerEnable })},
+	{name: "log.cleaner.threads", typ: typeInt, def: "1", check: nonNegative, dynamic: true, doc: "Background threads for log cleaning.",
+		set: i32(func(c *Config) *int32 { return &c.LogCleanerThreads })},
+	{name: "log.cleaner.backoff.ms", typ: typeLong, def: "15000", check: nonNegative, dynamic: true, doc: "Sleep when there is nothing to clean.",
+		set: i64(func(c *Config) *int64 { return &c.LogCleanerBackoffMs })},
 	{name: "log.cleaner.delete.retention.ms", typ: typeLong, def: "86400000", check: nonNegative, dynamic: true, doc: "How long delete tombstones are kept on compacted topics."},
 	{name: "log.cleaner.min.compaction.lag.ms", typ: typeLong, def: "0", check: nonNegative, dynamic: true, doc: "Minimum time a record stays uncompacted."},
 	{name: "log.cleaner.max.compaction.lag.ms", typ: typeLong, def: maxLong, check: positive, dynamic: true, doc: "Maximum time a record stays ineligible for compaction."},

@@ -56,6 +56,9 @@ type Config struct {
 	LogRetentionBytes               int64             // log.retention.bytes; -1 = no limit
 	LogRetentionCheckIntervalMs     int64             // log.retention.check.interval.ms
 	LogCleanupPolicy                string            // log.cleanup.policy, normalised "delete", "compact" or "compact,delete"
+	LogCleanerEnable                bool              // log.cleaner.enable
+	LogCleanerThreads               int32             // log.cleaner.threads
+	LogCleanerBackoffMs             int64             // log.cleaner.backoff.ms
 	OffsetsTopicNumPartitions       int32             // offsets.topic.num.partitions
 	OffsetsTopicReplicationFactor   int16             // offsets.topic.replication.factor
 	GroupInitialRebalanceDelayMs    int32             // group.initial.rebalance.delay.ms

@@ -184,6 +184,7 @@ func (n *Node) run(parent context.Context, listeners []net.Listener, now func() 
 	n.handler = h
 	g.Go(func() error { return n.ctrl.Run(gctx) })
 	g.Go(func() error { return n.logs.Run(gctx) })
+	n.runLogMaintenance(gctx, g)
 	g.Go(func() error { return n.checkpointLoop(gctx) })
 	g.Go(func() error { return n.groups.Run(gctx) })
 	for i, ln := range listeners {

@@ -2,13 +2,16 @@ package node
 
 import (
 	"strconv"
+	"strings"
 
 	"gregor/internal/config"
 	"gregor/internal/partition"
 	"gregor/internal/storage"
 )
 
-// brokerStorageConfig is the storage configuration of a topic without overrides.
+// brokerStorageConfig is the storage configuration of a log before its
+// topic's configuration is applied. It has no cleanup policy: neither
+// retention nor the cleaner touches a log that no topic owns.
 func brokerStorageConfig(c *config.Config) storage.Config {
 	return storage.Config{
 		SegmentBytes:          c.LogSegmentBytes,
@@ -34,6 +37,17 @@ func (n *Node) topicConfig(topic string, overrides map[string]string) (partition
 		return i
 	}
 	ts, _ := c.TopicValue("message.timestamp.type", overrides)
+	policy, _ := c.TopicValue("cleanup.policy", overrides)
+	compact, del := false, false
+	for _, p := range strings.Split(policy, ",") {
+		compact = compact || strings.TrimSpace(p) == "compact"
+		del = del || strings.TrimSpace(p) == "delete"
+	}
+	ratio, _ := c.TopicValue("min.cleanable.dirty.ratio", overrides)
+	minRatio, err := strconv.ParseFloat(ratio, 64)
+	if err != nil {
+		n.logger.Warn("bad topic config value", "topic", topic, "config", "min.cleanable.dirty.ratio", "value", ratio)
+	}
 	pcfg := partition.Config{
 		MaxMessageBytes:   int32(num("max.message.bytes")),
 		LogAppendTime:     ts == "LogAppendTime",
@@ -41,6 +55,7 @@ func (n *Node) topicConfig(topic string, overrides map[string]string) (partition
 
 		TimestampBeforeMaxMs: num("message.timestamp.before.max.ms"),
 		TimestampAfterMaxMs:  num("message.timestamp.after.max.ms"),
+		Compacted:            compact,
 	}
 	scfg := storage.Config{
 		SegmentBytes:          num("segment.bytes"),
@@ -49,6 +64,16 @@ func (n *Node) topicConfig(topic string, overrides map[string]string) (partition
 		MaxIndexSize:          int32(num("segment.index.bytes")),
 		FlushIntervalMessages: num("flush.messages"),
 		FlushIntervalMs:       num("flush.ms"),
+		FileDeleteDelayMs:     num("file.delete.delay.ms"),
+
+		Delete:                 del,
+		Compact:                compact,
+		RetentionMs:            num("retention.ms"),
+		RetentionBytes:         num("retention.bytes"),
+		DeleteRetentionMs:      num("delete.retention.ms"),
+		MinCompactionLagMs:     num("min.compaction.lag.ms"),
+		MaxCompactionLagMs:     num("max.compaction.lag.ms"),
+		MinCleanableDirtyRatio: minRatio,
 	}
 	return pcfg, scfg
 }

@@ -12,5 +12,11 @@
 // current epoch and the metadata of its last five batches, enough to answer a
 // retried batch with its original offset. It is written to `.snapshot` files
 // (Kafka's v1 snapshot layout) on close and periodically, and rebuilt on open
-// by loading the newest snapshot and replaying batch headers after it.
+// by loading the newest snapshot and replaying batch headers after it. As in
+// Kafka since KIP-360, a producer stays known when retention or
+// DeleteRecords removes its batches: producers would expire by
+// producer.id.expiration.ms, not implemented yet.
+//
+// On a compacted topic every batch is decompressed at append to refuse
+// records without a key (INVALID_RECORD), as Kafka's LogValidator does.
 package partition

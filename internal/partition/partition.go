@@ -32,6 +32,9 @@ type Config struct {
 	// timestamps around the broker's clock (message.timestamp.before/after.max.ms).
 	TimestampBeforeMaxMs int64
 	TimestampAfterMaxMs  int64
+	// Compacted (cleanup.policy has compact) refuses records without a key,
+	// which the cleaner could not deduplicate, as Kafka's LogValidator does.
+	Compacted bool
 }
 
 // Partition is one local replica. Append and Read are safe for concurrent
@@ -146,8 +149,28 @@ func validate(b record.Batch, cfg *Config, now time.Time) error {
 	if b.IsTransactional() {
 		return ErrTransactionalBatch
 	}
+	if cfg.Compacted {
+		if err := checkKeys(b); err != nil {
+			return err
+		}
+	}
 	if !cfg.LogAppendTime {
 		return checkTimestamps(b, cfg, now.UnixMilli())
+	}
+	return nil
+}
+
+// checkKeys refuses a record without a key. It decompresses the batch:
+// Kafka too looks inside every batch written to a compacted topic.
+func checkKeys(b record.Batch) error {
+	rs, err := b.Records()
+	if err != nil {
+		return err
+	}
+	for _, r := range rs {
+		if r.Key == nil {
+			return fmt.Errorf("%w: compacted topic cannot accept a record without a key (offset delta %d)", ErrInvalidRecord, r.Offset-b.BaseOffset())
+		}
 	}
 	return nil
 }

@@ -113,6 +113,15 @@ func (b Batch) LogAppendTime() bool { return b.Attributes()&attrLogAppendTime !=
 // HasDeleteHorizon reports whether baseTimestamp is a compaction delete horizon.
 func (b Batch) HasDeleteHorizon() bool { return b.Attributes()&attrDeleteHorizon != 0 }
 
+// DeleteHorizonMs is the time after which the log cleaner may remove the
+// batch's tombstones (KIP-534), when the batch has one.
+func (b Batch) DeleteHorizonMs() (int64, bool) {
+	if !b.HasDeleteHorizon() {
+		return 0, false
+	}
+	return b.BaseTimestamp(), true
+}
+
 // BaseTimestamp is the timestamp that record timestamp deltas are relative to.
 func (b Batch) BaseTimestamp() int64 { return b.i64(offBaseTimestamp) }
 
@@ -158,6 +167,24 @@ func (b Batch) SetLogAppendTime(ts int64) {
 	binary.BigEndian.PutUint16(b[offAttributes:], attrs)
 	binary.BigEndian.PutUint64(b[offMaxTimestamp:], uint64(ts))
 	b.updateCRC()
+}
+
+// EmptyCopy returns the header of b without records, as Kafka's cleaner
+// writes a batch whose records it removed but whose offsets or producer
+// state it must keep: the same base and last offset, leader epoch, producer
+// id, epoch and base sequence, timestamp type, transactional and control
+// bits and max timestamp; no codec, base timestamp -1, zero records.
+func (b Batch) EmptyCopy() Batch {
+	e := make(Batch, HeaderSize)
+	copy(e, b[:HeaderSize])
+	be := binary.BigEndian
+	be.PutUint32(e[offBatchLength:], HeaderSize-lengthFieldEnd)
+	attrs := uint16(b.Attributes()) & (attrLogAppendTime | attrTransactional | attrControl)
+	be.PutUint16(e[offAttributes:], attrs)
+	be.PutUint64(e[offBaseTimestamp:], math.MaxUint64) // -1: no timestamp
+	be.PutUint32(e[offRecordsCount:], 0)
+	e.updateCRC()
+	return e
 }
 
 func (b Batch) updateCRC() { binary.BigEndian.PutUint32(b[offCRC:], b.ComputeCRC()) }

@@ -8,9 +8,9 @@ import (
 )
 
 // BatchSpec describes a batch for Build. Records get consecutive offsets
-// from BaseOffset (Record.Offset is ignored); their timestamps are absolute.
-// ProducerID, ProducerEpoch and BaseSequence are written as given: a
-// non-idempotent producer's batch needs -1 in all three.
+// from BaseOffset (Record.Offset is ignored unless OffsetDeltas); their
+// timestamps are absolute. ProducerID, ProducerEpoch and BaseSequence are
+// written as given: a non-idempotent producer's batch needs -1 in all three.
 type BatchSpec struct {
 	BaseOffset           int64
 	PartitionLeaderEpoch int32
@@ -21,6 +21,23 @@ type BatchSpec struct {
 	Control              bool
 	Codec                Codec
 	Records              []Record
+
+	// The fields below rebuild a batch that compaction thinned out, as
+	// Kafka's cleaner does. OffsetDeltas keeps each record's offset
+	// (Record.Offset - BaseOffset, increasing) instead of numbering them
+	// 0..n-1. LastOffsetDelta, when larger than the last record's delta,
+	// keeps the original batch's last offset, and with it the producer's
+	// last sequence.
+	OffsetDeltas    bool
+	LastOffsetDelta int32
+	// DeleteHorizon stores DeleteHorizonMs as the base timestamp with
+	// attribute bit 6 (KIP-534): the time after which the cleaner may drop
+	// the batch's tombstones. Record timestamps stay absolute.
+	DeleteHorizon   bool
+	DeleteHorizonMs int64
+	// LogAppendTime sets the timestamp-type bit; the records then all carry
+	// the append time, which becomes the max timestamp.
+	LogAppendTime bool
 }
 
 // Build encodes a valid batch with a correct CRC, compressing with the codec.
@@ -31,7 +48,10 @@ func Build(spec BatchSpec) (Batch, error) {
 	if !spec.Codec.valid() {
 		return nil, fmt.Errorf("build batch: %w: unknown codec %d", ErrInvalid, spec.Codec)
 	}
-	body := appendRecords(nil, spec.Records)
+	if err := spec.checkOffsetDeltas(); err != nil {
+		return nil, err
+	}
+	body := spec.appendRecords(nil)
 	body, err := compress(spec.Codec, body)
 	if err != nil {
 		return nil, fmt.Errorf("build batch: %w", err)
@@ -43,16 +63,53 @@ func Build(spec BatchSpec) (Batch, error) {
 	return b, nil
 }
 
+// checkOffsetDeltas refuses explicit offsets that a batch cannot carry.
+func (spec BatchSpec) checkOffsetDeltas() error {
+	if !spec.OffsetDeltas {
+		return nil
+	}
+	prev := int64(-1)
+	for _, r := range spec.Records {
+		d := r.Offset - spec.BaseOffset
+		if d <= prev || d > math.MaxInt32 {
+			return fmt.Errorf("build batch: %w: record offset %d after delta %d from base %d", ErrInvalid, r.Offset, prev, spec.BaseOffset)
+		}
+		prev = d
+	}
+	return nil
+}
+
+// offsetDelta is the offset delta of record i.
+func (spec BatchSpec) offsetDelta(i int) int64 {
+	if spec.OffsetDeltas {
+		return spec.Records[i].Offset - spec.BaseOffset
+	}
+	return int64(i)
+}
+
+func (spec BatchSpec) lastOffsetDelta() int32 {
+	return max(int32(spec.offsetDelta(len(spec.Records)-1)), spec.LastOffsetDelta)
+}
+
+// baseTimestamp is what record timestamp deltas are relative to.
+func (spec BatchSpec) baseTimestamp() int64 {
+	if spec.DeleteHorizon {
+		return spec.DeleteHorizonMs
+	}
+	lo, _ := timestampRange(spec.Records)
+	return lo
+}
+
 func (spec BatchSpec) putHeader(b Batch, bodyLen int) {
 	be := binary.BigEndian
-	minTs, maxTs := timestampRange(spec.Records)
+	_, maxTs := timestampRange(spec.Records)
 	be.PutUint64(b[offBaseOffset:], uint64(spec.BaseOffset))
 	be.PutUint32(b[offBatchLength:], uint32(HeaderSize-lengthFieldEnd+bodyLen))
 	be.PutUint32(b[offLeaderEpoch:], uint32(spec.PartitionLeaderEpoch))
 	b[offMagic] = byte(currentMagic)
 	be.PutUint16(b[offAttributes:], uint16(spec.attributes()))
-	be.PutUint32(b[offLastOffsetDelta:], uint32(len(spec.Records)-1))
-	be.PutUint64(b[offBaseTimestamp:], uint64(minTs))
+	be.PutUint32(b[offLastOffsetDelta:], uint32(spec.lastOffsetDelta()))
+	be.PutUint64(b[offBaseTimestamp:], uint64(spec.baseTimestamp()))
 	be.PutUint64(b[offMaxTimestamp:], uint64(maxTs))
 	be.PutUint64(b[offProducerID:], uint64(spec.ProducerID))
 	be.PutUint16(b[offProducerEpoch:], uint16(spec.ProducerEpoch))
@@ -68,6 +125,12 @@ func (spec BatchSpec) attributes() int16 {
 	if spec.Control {
 		a |= attrControl
 	}
+	if spec.DeleteHorizon {
+		a |= attrDeleteHorizon
+	}
+	if spec.LogAppendTime {
+		a |= attrLogAppendTime
+	}
 	return a
 }
 
@@ -79,16 +142,16 @@ func timestampRange(rs []Record) (lo, hi int64) {
 	return lo, hi
 }
 
-// appendRecords encodes records with offset deltas 0..n-1 and timestamp
-// deltas relative to the smallest timestamp.
-func appendRecords(dst []byte, rs []Record) []byte {
-	base, _ := timestampRange(rs)
+// appendRecords encodes the records with their offset deltas and timestamp
+// deltas relative to the base timestamp.
+func (spec BatchSpec) appendRecords(dst []byte) []byte {
+	base := spec.baseTimestamp()
 	var body []byte
-	for i, r := range rs {
+	for i, r := range spec.Records {
 		body = body[:0]
 		body = append(body, 0) // attributes
 		body = binary.AppendVarint(body, r.Timestamp-base)
-		body = binary.AppendVarint(body, int64(i))
+		body = binary.AppendVarint(body, spec.offsetDelta(i))
 		body = appendBytes(body, r.Key)
 		body = appendBytes(body, r.Value)
 		body = binary.AppendVarint(body, int64(len(r.Headers)))

@@ -144,11 +144,22 @@ func compress(c Codec, src []byte) ([]byte, error) {
 	case CodecSnappy:
 		return snappy.Encode(nil, src), nil
 	case CodecLZ4:
-		return compressStream(src, func(w io.Writer) io.WriteCloser { return lz4.NewWriter(w) })
+		return compressStream(src, newLZ4Writer)
 	case CodecZstd:
 		return zstdEncoder().EncodeAll(src, nil), nil
 	}
 	return nil, fmt.Errorf("%w: unknown codec %d", ErrInvalid, c)
+}
+
+// newLZ4Writer writes LZ4 frames of 64 KiB blocks, as Kafka's producer
+// does, rather than the library's 4 MiB: a reader allocates a buffer of
+// the block size the frame declares.
+func newLZ4Writer(w io.Writer) io.WriteCloser {
+	zw := lz4.NewWriter(w)
+	if err := zw.Apply(lz4.BlockSizeOption(lz4.Block64Kb)); err != nil {
+		panic(fmt.Sprintf("lz4 writer: %v", err))
+	}
+	return zw
 }
 
 func compressStream(src []byte, newWriter func(io.Writer) io.WriteCloser) ([]byte, error) {

@@ -174,7 +174,7 @@ func TestSplit(t *testing.T) {
 // TestXerialSnappy proves that snappy data in Java's xerial framing decodes.
 func TestXerialSnappy(t *testing.T) {
 	rs := sampleRecords(10)
-	raw := appendRecords(nil, rs)
+	raw := BatchSpec{Records: rs}.appendRecords(nil)
 	framed := append([]byte(nil), xerialMagic...)
 	framed = binary.BigEndian.AppendUint32(framed, 1)
 	framed = binary.BigEndian.AppendUint32(framed, 1)
@@ -262,5 +262,64 @@ func TestBuildReadByFranzGo(t *testing.T) {
 		if err := kr.ReadFrom(raw); err != nil || kr.OffsetDelta != 0 || string(kr.Value) != "" {
 			t.Fatalf("%v: first record %+v, %v", c, kr, err)
 		}
+	}
+}
+
+// TestBuildCompacted proves that a batch rebuilt as the cleaner does keeps
+// each record's offset and timestamp, the original last offset, the delete
+// horizon and LogAppendTime, in every codec, and that franz-go reads it.
+func TestBuildCompacted(t *testing.T) {
+	rs := withOffsets(sampleRecords(12), 1000)
+	kept := []Record{rs[1], rs[4], rs[5], rs[9]}
+	kept[2].Value = nil // a tombstone
+	for _, c := range allCodecs {
+		spec := BatchSpec{BaseOffset: 1000, ProducerID: 9, ProducerEpoch: 1, BaseSequence: 40, Codec: c,
+			Records: kept, OffsetDeltas: true, LastOffsetDelta: 11, DeleteHorizon: true, DeleteHorizonMs: 1_800_000_000_000}
+		b := mustBuild(t, spec)
+		if err := b.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		if b.LastOffset() != 1011 || b.LastSequence() != 51 || b.NumRecords() != 4 || b.Codec() != c {
+			t.Fatalf("%v: last offset %d, last sequence %d, %d records", c, b.LastOffset(), b.LastSequence(), b.NumRecords())
+		}
+		if h, ok := b.DeleteHorizonMs(); !ok || h != 1_800_000_000_000 {
+			t.Fatalf("%v: delete horizon %d %v", c, h, ok)
+		}
+		got, err := b.Records()
+		if err != nil || !reflect.DeepEqual(got, kept) {
+			t.Fatalf("%v: records differ: %v", c, err)
+		}
+		var kb kmsg.RecordBatch
+		if err := kb.ReadFrom(b); err != nil || kb.LastOffsetDelta != 11 || kb.NumRecords != 4 {
+			t.Fatalf("%v: franz-go reads %+v, %v", c, kb, err)
+		}
+	}
+	if _, err := Build(BatchSpec{BaseOffset: 1000, Records: []Record{rs[4], rs[1]}, OffsetDeltas: true}); err == nil {
+		t.Fatal("decreasing offsets accepted")
+	}
+	lat := mustBuild(t, BatchSpec{ProducerID: -1, BaseSequence: -1, LogAppendTime: true,
+		Records: []Record{{Timestamp: 77, Value: []byte("a")}, {Timestamp: 77, Value: []byte("b")}}})
+	if !lat.LogAppendTime() || lat.MaxTimestamp() != 77 {
+		t.Fatalf("LogAppendTime batch: bit %v, max timestamp %d", lat.LogAppendTime(), lat.MaxTimestamp())
+	}
+}
+
+// TestEmptyCopy proves that the header kept for a fully compacted batch
+// validates, has no records, and keeps the offsets and producer fields.
+func TestEmptyCopy(t *testing.T) {
+	b := mustBuild(t, BatchSpec{BaseOffset: 50, PartitionLeaderEpoch: 3, ProducerID: 4, ProducerEpoch: 2,
+		BaseSequence: 10, Codec: CodecZstd, Records: sampleRecords(5)})
+	e := b.EmptyCopy()
+	if err := e.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	rs, err := e.Records()
+	if err != nil || len(rs) != 0 || len(e) != HeaderSize {
+		t.Fatalf("%d records, %d bytes, %v", len(rs), len(e), err)
+	}
+	if e.BaseOffset() != 50 || e.LastOffset() != 54 || e.PartitionLeaderEpoch() != 3 || e.ProducerID() != 4 ||
+		e.ProducerEpoch() != 2 || e.LastSequence() != 14 || e.MaxTimestamp() != b.MaxTimestamp() ||
+		e.Codec() != CodecNone || e.BaseTimestamp() != -1 {
+		t.Fatalf("empty copy header differs: %x", []byte(e))
 	}
 }

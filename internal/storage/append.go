@@ -100,13 +100,18 @@ func (l *Log) publish(seg *segment, bs []record.Batch, pos int64, epoch int32) e
 		l.firstUnflushed = l.now()
 	}
 	l.logEndOffset = seg.nextOffset
+	seg.lastModified = l.now()
 	return l.epochs.assign(epoch, first)
 }
 
-// roll seals the active segment and starts a new one at offset.
+// roll seals the active segment (a final time entry for its max timestamp,
+// the index tails on disk) and starts a new one at offset.
 func (l *Log) roll(offset int64) error {
 	old := l.active()
-	if err := old.seal(); err != nil {
+	l.mu.Lock() // readers look at the time index
+	old.maybeTimeEntry()
+	l.mu.Unlock()
+	if err := old.writeIndexes(false); err != nil {
 		return err
 	}
 	l.dirDirty = true

@@ -20,9 +20,21 @@ type Config struct {
 	MaxIndexSize          int32 // log.index.size.max.bytes (default 10 MiB)
 	FlushIntervalMessages int64 // log.flush.interval.messages; <=0 or MaxInt64 = never by count
 	FlushIntervalMs       int64 // log.flush.interval.ms; <=0 or MaxInt64 = never by time
+	FileDeleteDelayMs     int64 // file.delete.delay.ms: a retired segment's files are removed after it
+
+	// Cleanup: cleanup.policy and the topic configs of retention and compaction.
+	Delete                 bool    // cleanup.policy has delete: retention.ms and retention.bytes apply
+	Compact                bool    // cleanup.policy has compact: the cleaner keeps the latest record per key
+	RetentionMs            int64   // retention.ms; < 0 = no limit
+	RetentionBytes         int64   // retention.bytes; < 0 = no limit
+	DeleteRetentionMs      int64   // delete.retention.ms: how long tombstones outlive their first cleaning
+	MinCompactionLagMs     int64   // min.compaction.lag.ms: younger segments are not cleaned
+	MaxCompactionLagMs     int64   // max.compaction.lag.ms: older dirty segments force a cleaning
+	MinCleanableDirtyRatio float64 // min.cleanable.dirty.ratio
 }
 
-// DefaultConfig returns Kafka's defaults.
+// DefaultConfig returns Kafka's defaults. The zero Config has no cleanup
+// policy: neither retention nor compaction touches its log.
 func DefaultConfig() Config {
 	return Config{
 		SegmentBytes:          1 << 30,
@@ -31,6 +43,14 @@ func DefaultConfig() Config {
 		MaxIndexSize:          10 << 20,
 		FlushIntervalMessages: math.MaxInt64,
 		FlushIntervalMs:       math.MaxInt64,
+		FileDeleteDelayMs:     60000,
+
+		Delete:                 true,
+		RetentionMs:            7 * 24 * 60 * 60 * 1000,
+		RetentionBytes:         -1,
+		DeleteRetentionMs:      24 * 60 * 60 * 1000,
+		MaxCompactionLagMs:     math.MaxInt64,
+		MinCleanableDirtyRatio: 0.5,
 	}
 }
 

@@ -4,6 +4,8 @@
 //
 //	<log.dir>/meta.properties                    version=1, cluster.id, node.id, directory.id
 //	<log.dir>/recovery-point-offset-checkpoint    "0\n<n>\n<topic> <partition> <offset>\n"...
+//	<log.dir>/cleaner-offset-checkpoint           same format: each compacted partition's first
+//	                                              dirty offset, where its next cleaning starts
 //	<log.dir>/<topic>-<partition>/
 //	    00000000000000000000.log       record batches v2 back to back, byte-identical to
 //	                                   what Append got except baseOffset and
@@ -20,6 +22,11 @@
 //	    partition.metadata             "version: 0\ntopic_id: <base64 uuid>\n"
 //	    log-start-offset               the log start offset in decimal (DeleteRecords)
 //	    <20-digit offset>.snapshot     opaque producer-state snapshots, newest two kept
+//	    <name>.deleted                 files of a segment that left the log (log start
+//	                                   offset, retention, compaction), removed after
+//	                                   file.delete.delay.ms and at start-up
+//	    <name>.cleaned, <name>.swap    a cleaned segment being written, and committed;
+//	                                   start-up removes the first and completes the second
 //
 // Indexes are append-only (not preallocated as Kafka does): entries live in
 // memory and the tail not yet on disk is appended on roll, flush and close.
@@ -39,6 +46,25 @@
 // segment whose name became durable while its predecessor's tail was lost),
 // is removed with everything after it.
 //
+// Retention (Log.DeleteOldSegments, run by Manager.RunRetention every
+// log.retention.check.interval.ms) follows Kafka's UnifiedLog: whole
+// segments go from the oldest, by retention.bytes then retention.ms (the
+// segment's largest timestamp), only with cleanup.policy delete; segments
+// below the log start offset always go. The log start offset is persisted
+// before the segments are renamed .deleted.
+//
+// Compaction (clean.go) follows Kafka's LogCleaner: the latest record per
+// key survives in the log below the first uncleanable offset, with its
+// offset; tombstones last delete.retention.ms past the cleaning that first
+// kept them (KIP-534's delete horizon in the batch header). Cleaned segments
+// replace the old ones by Kafka's .cleaned -> .swap -> .deleted protocol
+// (swap.go), so that a crash at any instant leaves a log with every latest
+// value. Unlike Kafka, the last batch of every cleaned segment keeps at
+// least its header, so that segments stay contiguous: recovery takes a gap
+// between segments for a crash hole. Manager.RunCleaner runs the cleaner
+// threads: each picks the compacted log with the highest dirty ratio above
+// min.cleanable.dirty.ratio (any dirty log past max.compaction.lag.ms).
+//
 // Durability: all file access goes through a vfs.FS. Flush fsyncs the log
 // files, then their indexes, then the directory if files were created or
 // removed in it since its last fsync, and only then advances the recovery
@@ -47,5 +73,8 @@
 // rename + directory fsync. Crash tests run the Log on vfs.Mem.
 //
 // Concurrency: a Log serializes writers; readers locate data under a shared
-// lock and pread below the published segment size without it.
+// lock and pread below the published segment size without it. A reader
+// holds a reference on the segment it reads, so a segment that leaves the
+// log (retention, compaction, DeleteRecords) keeps its file open until the
+// last reader is done.
 package storage

@@ -17,6 +17,9 @@ import (
 
 const logStartOffsetFile = "log-start-offset"
 
+// farFuture is later than any due time.
+var farFuture = time.Unix(1<<62, 0)
+
 // Log is one partition's log: an ordered list of segments. It is safe for
 // concurrent use: writers (Append, truncation, Flush, Close) are serialized
 // by writeMu; readers take mu shared only to locate data, then pread below
@@ -39,9 +42,13 @@ type Log struct {
 	logEndOffset   int64 // == active segment's nextOffset
 	recoveryPoint  int64 // everything below is fsynced
 	epochs         *epochCache
+	truncations    int64     // TruncateTo calls that removed data: a cleaning begun before aborts
 	unflushed      int64     // records appended since the last flush
 	firstUnflushed time.Time // time of the oldest unflushed append; zero if none
 	closed         bool
+
+	deleteMu       sync.Mutex      // guards pendingDeletes
+	pendingDeletes []pendingDelete // retired segments whose files await removal
 }
 
 // Open opens or creates the log in dir, validating every batch (recovery point 0).
@@ -70,6 +77,9 @@ func OpenAtFS(fsys vfs.FS, dir string, recoveryPoint int64, cfg Config, now func
 }
 
 func (l *Log) load(recoveryPoint int64) error {
+	if err := recoverSwaps(l.fs, l.dir, l.logger); err != nil {
+		return err
+	}
 	bases, err := segmentBases(l.fs, l.dir)
 	if err != nil {
 		return err
@@ -87,7 +97,7 @@ func (l *Log) load(recoveryPoint int64) error {
 }
 
 // segmentBases lists the base offsets of the .log files in dir, sorted, and
-// removes leftover temporary files.
+// removes leftover temporary files and retired segments.
 func segmentBases(fsys vfs.FS, dir string) ([]int64, error) {
 	ents, err := fsys.ReadDir(dir)
 	if err != nil {
@@ -99,7 +109,7 @@ func segmentBases(fsys vfs.FS, dir string) ([]int64, error) {
 		if n, err := strconv.ParseInt(name, 10, 64); ok && err == nil && len(name) == 20 {
 			bases = append(bases, n)
 		}
-		if strings.HasSuffix(e.Name(), ".tmp") {
+		if isTransientFile(e.Name()) {
 			fsys.Remove(filepath.Join(dir, e.Name()))
 		}
 	}
@@ -243,15 +253,16 @@ func (l *Log) Close() error {
 	}
 	l.closed = true
 	err := l.active().writeIndexes(false)
-	return errors.Join(err, l.closeFiles())
+	l.closeFiles()
+	return errors.Join(err, l.removeDeletedFiles(farFuture))
 }
 
-func (l *Log) closeFiles() error {
-	var errs []error
+// closeFiles drops the Log's reference on every segment: files close as
+// soon as no reader holds them.
+func (l *Log) closeFiles() {
 	for _, s := range l.segments {
-		errs = append(errs, s.f.Close())
+		s.release()
 	}
-	return errors.Join(errs...)
 }
 
 // Delete closes the log and removes its directory.

@@ -25,8 +25,9 @@ const (
 )
 
 // Manager owns the logs of all log dirs: it opens and recovers them at start,
-// creates and deletes them, and runs the time-based flusher and the
-// recovery-point checkpoint. Safe for concurrent use.
+// creates and deletes them, and runs the time-based flusher, the
+// recovery-point checkpoint, retention (RunRetention) and the log cleaner
+// (RunCleaner). Safe for concurrent use.
 type Manager struct {
 	fs     vfs.FS
 	dirs   []string
@@ -34,9 +35,10 @@ type Manager struct {
 	now    func() time.Time
 	logger *slog.Logger
 
-	mu    sync.Mutex // guards the fields below
-	logs  map[kafka.TopicPartition]*Log
-	dirOf map[kafka.TopicPartition]string
+	mu      sync.Mutex // guards the fields below
+	logs    map[kafka.TopicPartition]*Log
+	dirOf   map[kafka.TopicPartition]string
+	cleaner cleanerState
 }
 
 // OpenManager opens every log dir, reads its recovery-point checkpoint and
@@ -49,7 +51,7 @@ func OpenManager(logDirs []string, cfg Config, now func() time.Time, logger *slo
 // opens or creates uses too.
 func OpenManagerFS(fsys vfs.FS, logDirs []string, cfg Config, now func() time.Time, logger *slog.Logger) (*Manager, error) {
 	m := &Manager{fs: fsys, dirs: logDirs, cfg: cfg, now: now, logger: logger,
-		logs: map[kafka.TopicPartition]*Log{}, dirOf: map[kafka.TopicPartition]string{}}
+		logs: map[kafka.TopicPartition]*Log{}, dirOf: map[kafka.TopicPartition]string{}, cleaner: newCleanerState()}
 	for _, d := range logDirs {
 		if err := m.openDir(d); err != nil {
 			m.Close()
@@ -65,6 +67,9 @@ func (m *Manager) openDir(dir string) error {
 	}
 	points, err := readRecoveryPoints(m.fs, dir)
 	if err != nil {
+		return err
+	}
+	if err := m.readCleanerCheckpoints(dir); err != nil {
 		return err
 	}
 	ents, err := m.fs.ReadDir(dir)
@@ -215,6 +220,8 @@ func (m *Manager) Delete(topic string, partition int32) error {
 	l, ok := m.logs[tp]
 	delete(m.logs, tp)
 	delete(m.dirOf, tp)
+	delete(m.cleaner.checkpoints, tp)
+	delete(m.cleaner.uncleanable, tp)
 	m.mu.Unlock()
 	if !ok {
 		return nil
@@ -236,8 +243,9 @@ func (m *Manager) Delete(topic string, partition int32) error {
 }
 
 // Run flushes logs whose oldest unflushed append is older than
-// FlushIntervalMs and writes the recovery-point checkpoints every 60s, until
-// ctx is done.
+// FlushIntervalMs, removes the files of deleted segments whose
+// file.delete.delay.ms has passed, and writes the recovery-point checkpoints
+// every 60s, until ctx is done.
 func (m *Manager) Run(ctx context.Context) error {
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
@@ -249,6 +257,7 @@ func (m *Manager) Run(ctx context.Context) error {
 		case <-tick.C:
 		}
 		m.flushDue()
+		m.removeDeletedFiles()
 		if m.now().Sub(lastCheckpoint) >= checkpointInterval {
 			lastCheckpoint = m.now()
 			if err := m.writeRecoveryPoints(); err != nil {
@@ -268,6 +277,43 @@ func (m *Manager) flushDue() {
 		}
 		if err := l.Flush(); err != nil && !errors.Is(err, ErrClosed) {
 			m.logger.Error("flush log", "topic", tp.Topic, "partition", tp.Partition, "error", err)
+		}
+	}
+}
+
+func (m *Manager) removeDeletedFiles() {
+	now := m.now()
+	for tp, l := range m.Logs() {
+		if err := l.removeDeletedFiles(now); err != nil {
+			m.logger.Error("remove deleted segment files", "topic", tp.Topic, "partition", tp.Partition, "error", err)
+		}
+	}
+}
+
+// RunRetention applies every log's retention policy (Log.DeleteOldSegments)
+// every interval (log.retention.check.interval.ms) until ctx is done.
+func (m *Manager) RunRetention(ctx context.Context, interval time.Duration) error {
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+		}
+		m.applyRetention()
+	}
+}
+
+func (m *Manager) applyRetention() {
+	for tp, l := range m.Logs() {
+		n, err := l.DeleteOldSegments()
+		if err != nil && !errors.Is(err, ErrClosed) {
+			m.logger.Error("retention", "topic", tp.Topic, "partition", tp.Partition, "error", err)
+		}
+		if n > 0 {
+			m.logger.Info("deleted old segments", "topic", tp.Topic, "partition", tp.Partition,
+				"segments", n, "log start offset", l.LogStartOffset())
 		}
 	}
 }

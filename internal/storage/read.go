@@ -4,15 +4,17 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sort"
 
 	"gregor/internal/record"
 )
 
 // readView is what a reader needs from a segment, captured under the lock.
+// The reader holds a reference on seg until it is done.
 type readView struct {
-	seg   *segment
-	start int64 // indexed position to scan from
-	size  int64 // published size: nothing beyond it is read
+	seg   *segment // nil: nothing to read
+	start int64    // indexed position to scan from
+	size  int64    // published size: nothing beyond it is read
 }
 
 // Read returns whole batches from the one containing offset, up to maxBytes,
@@ -28,45 +30,56 @@ func (l *Log) Read(offset int64, maxBytes int32, maxOffset int64, minOneBatch bo
 // reads reuse buffers this way, since first touches of fresh memory are
 // costly.
 func (l *Log) ReadInto(buf []byte, offset int64, maxBytes int32, maxOffset int64, minOneBatch bool) ([]byte, error) {
-	views, err := l.viewsFrom(offset)
-	if err != nil || len(views) == 0 {
-		return nil, err
+	v, err := l.viewAt(offset)
+	for err == nil && v.seg != nil {
+		pos, h, ferr := v.seg.find(offset, v.start, v.size)
+		if errors.Is(ferr, io.EOF) {
+			// offset lies in a gap at this segment's end (compaction).
+			next := l.viewAfter(v.seg.baseOffset, offset)
+			v.seg.release()
+			v = next
+			continue
+		}
+		var data []byte
+		if err = ferr; err == nil && h.lastOffset < maxOffset {
+			data, err = v.seg.readFrom(buf, pos, h, v.size, int64(maxBytes), maxOffset, minOneBatch)
+		}
+		v.seg.release()
+		return data, err
 	}
-	for _, v := range views {
-		pos, h, err := v.seg.find(offset, v.start, v.size)
-		if errors.Is(err, io.EOF) {
-			continue // offset lies in a gap at this segment's end
-		}
-		if err != nil {
-			return nil, err
-		}
-		if h.lastOffset >= maxOffset {
-			return nil, nil
-		}
-		return v.seg.readFrom(buf, pos, h, v.size, int64(maxBytes), maxOffset, minOneBatch)
-	}
-	return nil, nil
+	return nil, err
 }
 
-// viewsFrom checks offset and captures the segments that may hold it.
-func (l *Log) viewsFrom(offset int64) ([]readView, error) {
+// viewAt checks offset and captures the segment that may hold it.
+func (l *Log) viewAt(offset int64) (readView, error) {
 	l.mu.RLock()
 	defer l.mu.RUnlock()
 	if l.closed {
-		return nil, ErrClosed
+		return readView{}, ErrClosed
 	}
 	if offset < l.logStartOffset || offset > l.logEndOffset {
-		return nil, fmt.Errorf("%w: %d not in [%d, %d]", ErrOffsetOutOfRange, offset, l.logStartOffset, l.logEndOffset)
+		return readView{}, fmt.Errorf("%w: %d not in [%d, %d]", ErrOffsetOutOfRange, offset, l.logStartOffset, l.logEndOffset)
 	}
 	if offset == l.logEndOffset {
-		return nil, nil
+		return readView{}, nil
 	}
-	var views []readView
-	for i := l.segmentFor(offset); i < len(l.segments); i++ {
-		s := l.segments[i]
-		views = append(views, readView{seg: s, start: s.lookupPosition(offset), size: s.size})
+	return l.viewLocked(l.segments[l.segmentFor(offset)], offset), nil
+}
+
+// viewAfter captures the segment that follows the one based at base.
+func (l *Log) viewAfter(base, offset int64) readView {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	i := sort.Search(len(l.segments), func(i int) bool { return l.segments[i].baseOffset > base })
+	if l.closed || i == len(l.segments) {
+		return readView{}
 	}
-	return views, nil
+	return l.viewLocked(l.segments[i], offset)
+}
+
+func (l *Log) viewLocked(s *segment, offset int64) readView {
+	s.acquire()
+	return readView{seg: s, start: s.lookupPosition(offset), size: s.size}
 }
 
 // readFrom reads batches from pos (whose header is first) with one pread,

@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	"gregor/internal/record"
@@ -19,10 +20,20 @@ import (
 // yet on disk is written on roll, flush and close (recovery rebuilds them).
 // The Log guards every field; the file is read with pread without a lock, only
 // below the published size.
+//
+// refs counts the Log's reference (while the segment is in its list) plus
+// one per reader or cleaner holding it: the file is closed when the count
+// drops to zero, so a segment that retention or the cleaner replaced stays
+// readable by whoever captured it.
 type segment struct {
+	refs atomic.Int32
+
 	baseOffset int64
 	fs         vfs.FS
 	dir        string
+	// suffix follows the extension in the file names: "" in the log; the
+	// cleaner writes a segment as .cleaned and commits it as .swap.
+	suffix     string
 	f          vfs.File
 	size       int64 // bytes of whole batches; nothing is read beyond it
 	nextOffset int64 // last offset of the last batch + 1, or baseOffset
@@ -36,13 +47,17 @@ type segment struct {
 	maxTimestamp  int64 // -1 if empty
 	offsetOfMaxTs int64 // last offset of the batch holding maxTimestamp
 	created       time.Time
+	// lastModified is the time of the last append (the file's mtime when
+	// opened; zero if unknown). Retention falls back on it when no record
+	// has a timestamp, as Kafka does.
+	lastModified time.Time
 }
 
 func segmentName(dir string, base int64, ext string) string {
 	return filepath.Join(dir, fmt.Sprintf("%020d%s", base, ext))
 }
 
-func (s *segment) path(ext string) string { return segmentName(s.dir, s.baseOffset, ext) }
+func (s *segment) path(ext string) string { return segmentName(s.dir, s.baseOffset, ext) + s.suffix }
 
 func openSegmentFile(fsys vfs.FS, dir string, base int64) (*segment, error) {
 	f, err := fsys.OpenFile(segmentName(dir, base, ".log"), os.O_RDWR|os.O_CREATE, 0o644)
@@ -54,8 +69,33 @@ func openSegmentFile(fsys vfs.FS, dir string, base int64) (*segment, error) {
 		f.Close()
 		return nil, err
 	}
-	return &segment{baseOffset: base, fs: fsys, dir: dir, f: f, size: st.Size(), nextOffset: base,
-		maxTimestamp: -1, offsetOfMaxTs: -1}, nil
+	s := &segment{baseOffset: base, fs: fsys, dir: dir, f: f, size: st.Size(), nextOffset: base,
+		maxTimestamp: -1, offsetOfMaxTs: -1, lastModified: st.ModTime()}
+	s.refs.Store(1)
+	return s, nil
+}
+
+// acquire takes a reference for a reader; the Log's mutex must be held (at
+// least shared) so that the segment is still in the list.
+func (s *segment) acquire() { s.refs.Add(1) }
+
+// release drops a reference and closes the file with the last one.
+func (s *segment) release() {
+	if n := s.refs.Add(-1); n == 0 {
+		s.f.Close()
+	} else if n < 0 {
+		panic(fmt.Sprintf("segment %s released %d times too often", s.path(".log"), -n))
+	}
+}
+
+// largestTimestamp is what time retention compares: the largest record
+// timestamp, else the last modification time (Kafka's
+// LogSegment.largestTimestamp); ok is false when neither is known.
+func (s *segment) largestTimestamp() (ms int64, ok bool) {
+	if s.maxTimestamp >= 0 {
+		return s.maxTimestamp, true
+	}
+	return s.lastModified.UnixMilli(), !s.lastModified.IsZero()
 }
 
 // newSegment creates an empty segment, removing stale files of the same base.
@@ -139,13 +179,6 @@ func appendFile(fsys vfs.FS, path string, data []byte, sync bool) error {
 	return err
 }
 
-// seal finishes a segment that will take no more appends: a final time entry
-// for its max timestamp, and the index tails on disk.
-func (s *segment) seal() error {
-	s.maybeTimeEntry()
-	return s.writeIndexes(false)
-}
-
 // rewriteIndexes replaces both index files with the in-memory entries.
 func (s *segment) rewriteIndexes() error {
 	s.fs.Remove(s.path(".index"))
@@ -154,8 +187,9 @@ func (s *segment) rewriteIndexes() error {
 	return s.writeIndexes(false)
 }
 
+// remove drops the Log's reference and removes the files at once.
 func (s *segment) remove() error {
-	s.f.Close()
+	s.release()
 	var errs []error
 	for _, ext := range []string{".log", ".index", ".timeindex"} {
 		if err := s.fs.Remove(s.path(ext)); err != nil && !errors.Is(err, os.ErrNotExist) {

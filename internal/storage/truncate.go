@@ -22,7 +22,7 @@ func (l *Log) DeleteRecordsBefore(offset int64) error {
 	if offset <= l.LogStartOffset() {
 		return nil
 	}
-	if err := writeFileAtomic(l.fs, filepath.Join(l.dir, logStartOffsetFile), []byte(strconv.FormatInt(offset, 10)+"\n")); err != nil {
+	if err := l.persistLogStart(offset); err != nil {
 		return err
 	}
 	l.dirDirty = true // segments are removed below
@@ -31,24 +31,30 @@ func (l *Log) DeleteRecordsBefore(offset int64) error {
 			return err
 		}
 	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.logStartOffset = offset
-	return errors.Join(l.dropSegmentsBelowLocked(offset), l.epochs.truncateFromStart(offset))
+	return l.advanceLogStart(offset)
 }
 
-// dropSegmentsBelowLocked removes segments whose successor starts at or below offset.
-func (l *Log) dropSegmentsBelowLocked(offset int64) error {
+// persistLogStart writes the log-start-offset file, durably, before the
+// segments below offset go: after a crash they may come back, but below the
+// log start, and are dropped again.
+func (l *Log) persistLogStart(offset int64) error {
+	return writeFileAtomic(l.fs, filepath.Join(l.dir, logStartOffsetFile), []byte(strconv.FormatInt(offset, 10)+"\n"))
+}
+
+// advanceLogStart moves the log start offset up to offset, which the caller
+// has persisted, and retires the segments wholly below it. Needs writeMu.
+func (l *Log) advanceLogStart(offset int64) error {
+	l.mu.Lock()
+	l.logStartOffset = max(l.logStartOffset, offset)
 	n := 0
-	for n+1 < len(l.segments) && l.segments[n+1].baseOffset <= offset {
+	for n+1 < len(l.segments) && l.segments[n+1].baseOffset <= l.logStartOffset {
 		n++
 	}
-	var errs []error
-	for _, s := range l.segments[:n] {
-		errs = append(errs, s.remove())
-	}
+	dropped := l.segments[:n:n]
 	l.segments = append([]*segment(nil), l.segments[n:]...)
-	return errors.Join(errs...)
+	err := l.epochs.truncateFromStart(l.logStartOffset)
+	l.mu.Unlock()
+	return errors.Join(err, l.retireSegments(dropped))
 }
 
 // TruncateTo removes every batch whose last offset is >= offset (follower
@@ -72,6 +78,7 @@ func (l *Log) TruncateTo(offset int64) error {
 
 func (l *Log) truncateLocked(offset int64) error {
 	l.dirDirty = true // segments removed, indexes rewritten
+	l.truncations++
 	i := l.segmentFor(offset)
 	var errs []error
 	for _, s := range l.segments[i+1:] {

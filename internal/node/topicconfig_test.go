@@ -1,0 +1,36 @@
+package node
+
+import (
+	"io"
+	"log/slog"
+	"testing"
+
+	"gregor/internal/config"
+)
+
+// TestTopicCleanupConfig proves that the retention and compaction topic
+// configs reach storage and partition: overrides win, unset ones fall back
+// to the broker's settings (log.retention.hours here), and cleanup.policy
+// turns retention and compaction on.
+func TestTopicCleanupConfig(t *testing.T) {
+	cfg, _, err := config.Parse(map[string]string{"log.retention.hours": "2", "log.segment.delete.delay.ms": "5"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := &Node{cfg: cfg, logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	n.effective.Store(cfg)
+	p, s := n.topicConfig("t", nil)
+	if !s.Delete || s.Compact || p.Compacted || s.RetentionMs != 2*3600*1000 || s.RetentionBytes != -1 ||
+		s.FileDeleteDelayMs != 5 || s.MinCleanableDirtyRatio != 0.5 || s.DeleteRetentionMs != 86400000 {
+		t.Fatalf("broker defaults: %+v %+v", p, s)
+	}
+	p, s = n.topicConfig("t", map[string]string{"cleanup.policy": "compact, delete", "retention.bytes": "1000",
+		"min.cleanable.dirty.ratio": "0.25", "min.compaction.lag.ms": "7", "max.compaction.lag.ms": "9", "delete.retention.ms": "11"})
+	if !s.Delete || !s.Compact || !p.Compacted || s.RetentionBytes != 1000 || s.MinCleanableDirtyRatio != 0.25 ||
+		s.MinCompactionLagMs != 7 || s.MaxCompactionLagMs != 9 || s.DeleteRetentionMs != 11 {
+		t.Fatalf("overrides: %+v %+v", p, s)
+	}
+	if _, s := n.topicConfig("t", map[string]string{"cleanup.policy": "compact"}); s.Delete || !s.Compact {
+		t.Fatalf("compact alone: %+v", s)
+	}
+}

@@ -1,0 +1,106 @@
+package partition
+
+import (
+	"errors"
+	"io"
+	"log/slog"
+	"math"
+	"testing"
+	"time"
+
+	"gregor/internal/kafka"
+	"gregor/internal/record"
+	"gregor/internal/storage"
+)
+
+func openPartition(t *testing.T, cfg Config) *Partition {
+	t.Helper()
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	l, err := storage.Open(t.TempDir(), storage.DefaultConfig(), time.Now, logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	p, err := Open(kafka.TopicPartition{Topic: "t"}, kafka.TopicID{}, l, 1, []int32{1}, cfg, logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func keyedBatch(t *testing.T, codec record.Codec, keys ...[]byte) record.Batch {
+	t.Helper()
+	spec := record.BatchSpec{ProducerID: -1, ProducerEpoch: -1, BaseSequence: -1, Codec: codec}
+	for _, k := range keys {
+		spec.Records = append(spec.Records, record.Record{Timestamp: time.Now().UnixMilli(), Key: k, Value: []byte("v")})
+	}
+	b, err := record.Build(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// TestCompactedTopicRefusesNullKeys proves that a compacted topic refuses a
+// batch holding a record without a key, compressed or not, with
+// INVALID_RECORD's error, and takes keyed records; other topics take both.
+func TestCompactedTopicRefusesNullKeys(t *testing.T) {
+	cfg := Config{MaxMessageBytes: 1 << 20, MinInsyncReplicas: 1, TimestampBeforeMaxMs: math.MaxInt64, TimestampAfterMaxMs: math.MaxInt64}
+	plain := openPartition(t, cfg)
+	cfg.Compacted = true
+	compacted := openPartition(t, cfg)
+	for _, codec := range []record.Codec{record.CodecNone, record.CodecZstd} {
+		if _, err := compacted.AppendAsLeader([]record.Batch{keyedBatch(t, codec, []byte("k"), nil)}, 1, time.Now()); !errors.Is(err, ErrInvalidRecord) {
+			t.Fatalf("%v: null key on a compacted topic: %v", codec, err)
+		}
+		if _, err := compacted.AppendAsLeader([]record.Batch{keyedBatch(t, codec, []byte("k"), []byte("j"))}, 1, time.Now()); err != nil {
+			t.Fatalf("%v: keyed records on a compacted topic: %v", codec, err)
+		}
+		if _, err := plain.AppendAsLeader([]record.Batch{keyedBatch(t, codec, nil)}, 1, time.Now()); err != nil {
+			t.Fatalf("%v: null key on a delete topic: %v", codec, err)
+		}
+	}
+	if compacted.LogEndOffset() != 4 {
+		t.Fatalf("compacted log end %d, want 4", compacted.LogEndOffset())
+	}
+}
+
+// TestProducersOutliveDeletedSegments proves that, as in Kafka since
+// KIP-360, a producer whose batches all left the log (DeleteRecords,
+// retention) keeps its state: a retry of its last batch is still answered
+// with the original offset and a sequence gap is still refused, also after
+// a reopen from the producer snapshot.
+func TestProducersOutliveDeletedSegments(t *testing.T) {
+	cfg := Config{MaxMessageBytes: 1 << 20, MinInsyncReplicas: 1, TimestampBeforeMaxMs: math.MaxInt64, TimestampAfterMaxMs: math.MaxInt64}
+	p := openPartition(t, cfg)
+	var last record.Batch
+	for seq := int32(0); seq < 9; seq += 3 {
+		last = producerBatch(t, 7, 0, seq, 3, 0)
+		if _, err := p.AppendAsLeader([]record.Batch{append(record.Batch(nil), last...)}, -1, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := p.DeleteRecordsBefore(-1); err != nil || p.LogStartOffset() != 9 {
+		t.Fatalf("delete records: start %d, %v", p.LogStartOffset(), err)
+	}
+	check := func(p *Partition) {
+		t.Helper()
+		res, err := p.AppendAsLeader([]record.Batch{append(record.Batch(nil), last...)}, -1, time.Now())
+		if err != nil || res.BaseOffset != 6 {
+			t.Fatalf("retry of the last batch: offset %d, %v", res.BaseOffset, err)
+		}
+		gap := producerBatch(t, 7, 0, 20, 1, 0)
+		if _, err := p.AppendAsLeader([]record.Batch{gap}, -1, time.Now()); !errors.Is(err, ErrOutOfOrderSequence) {
+			t.Fatalf("sequence gap after the producer's batches were deleted: %v", err)
+		}
+	}
+	check(p)
+	if err := p.Checkpoint(); err != nil {
+		t.Fatal(err)
+	}
+	reopened, err := Open(p.TP, p.TopicID, p.Log(), 1, []int32{1}, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	check(reopened)
+}
