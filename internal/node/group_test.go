@@ -730,3 +730,56 @@ func TestInternalTopicRefusesClientProduce(t *testing.T) {
 		t.Fatalf("produce to __consumer_offsets: %v", err)
 	}
 }
+
+// TestConsumerOffsetsCompacted: __consumer_offsets is compacted by the log
+// cleaner, and a coordinator that reloads the compacted partition sees the
+// latest offset of every partition and group.
+func TestConsumerOffsetsCompacted(t *testing.T) {
+	dir := t.TempDir()
+	props := map[string]string{
+		"group.min.session.timeout.ms": "200", "offsets.topic.num.partitions": "1",
+		"offsets.topic.segment.bytes": "1048576", "log.cleaner.backoff.ms": "50",
+		"log.roll.ms": "100", // segments roll by time, so most of the log is cleanable
+	}
+	tn := nodetest.Start(t, dir, props)
+	createTopic(t, tn.Addr, "c", 4, nil)
+	adm := kadm.NewClient(newClient(t, tn.Addr))
+	ctx := testContext(t)
+	const rounds = 3000
+	for i := 1; i <= rounds; i++ {
+		offs := kadm.Offsets{}
+		for p := int32(0); p < 4; p++ {
+			offs.Add(kadm.Offset{Topic: "c", Partition: p, At: int64(i*10) + int64(p), LeaderEpoch: -1, Metadata: strings.Repeat("m", 64)})
+		}
+		if _, err := adm.CommitOffsets(ctx, fmt.Sprintf("g%d", i%3), offs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	log, ok := tn.Node.Log("__consumer_offsets", 0)
+	if !ok {
+		t.Fatal("no __consumer_offsets-0")
+	}
+	written := log.Size()
+	deadline := time.Now().Add(30 * time.Second)
+	for log.Size() > written/2 { // the dirty tail waits for min.cleanable.dirty.ratio
+		if time.Now().After(deadline) {
+			t.Fatalf("__consumer_offsets-0 still %d bytes of %d written: not compacted", log.Size(), written)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	tn.Shutdown()
+	tn = nodetest.Start(t, dir, props)
+	adm = kadm.NewClient(newClient(t, tn.Addr))
+	for g := 0; g < 3; g++ {
+		last := rounds - (rounds-g)%3 // the last round i with i%3 == g
+		got, err := adm.FetchOffsets(testContext(t), fmt.Sprintf("g%d", g))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for p := int32(0); p < 4; p++ {
+			if o, _ := got.Lookup("c", p); o.At != int64(last*10)+int64(p) {
+				t.Errorf("g%d c/%d after compaction and restart: %d, want %d", g, p, o.At, last*10+int(p))
+			}
+		}
+	}
+}

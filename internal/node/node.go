@@ -251,6 +251,11 @@ func (n *Node) checkpointLoop(ctx context.Context) error {
 // serve decoded requests without a socket.
 func (n *Node) Handler() *handler.Handler { return n.handler }
 
+// Log returns the local log of a partition, for tests and diagnostics.
+func (n *Node) Log(topic string, partition int32) (*storage.Log, bool) {
+	return n.logs.Get(topic, partition)
+}
+
 // Addrs returns the bound addresses of the broker listeners.
 func (n *Node) Addrs() []net.Addr { return n.addrs }
 
