@@ -28,47 +28,52 @@ import (
 // Config is a node's validated configuration. It is immutable once built:
 // share it freely between goroutines, but do not modify it.
 type Config struct {
-	NodeID                          int32             // node.id (alias broker.id)
-	ProcessRoles                    []string          // process.roles: "broker", "controller"
-	Listeners                       []Listener        // listeners
-	AdvertisedListeners             []Listener        // advertised.listeners, else listeners minus controller listeners, empty host -> localhost
-	ListenerSecurityProtocolMap     map[string]string // listener.security.protocol.map: listener name -> protocol
-	InterBrokerListenerName         string            // inter.broker.listener.name, else security.inter.broker.protocol
-	ControllerQuorumVoters          string            // controller.quorum.voters, unparsed
-	ControllerListenerNames         []string          // controller.listener.names
-	LogDirs                         []string          // log.dirs, else log.dir
-	MetadataLogDir                  string            // metadata.log.dir, else LogDirs[0]
-	NumPartitions                   int32             // num.partitions
-	DefaultReplicationFactor        int16             // default.replication.factor
-	MinInsyncReplicas               int32             // min.insync.replicas
-	AutoCreateTopicsEnable          bool              // auto.create.topics.enable
-	DeleteTopicEnable               bool              // delete.topic.enable
-	MessageMaxBytes                 int32             // message.max.bytes
-	SocketRequestMaxBytes           int32             // socket.request.max.bytes
-	LogSegmentBytes                 int64             // log.segment.bytes (>= 1 MiB, as Kafka 4)
-	LogRollMs                       int64             // log.roll.ms, else log.roll.hours
-	LogRollJitterMs                 int64             // log.roll.jitter.ms, else log.roll.jitter.hours
-	LogIndexIntervalBytes           int32             // log.index.interval.bytes
-	LogIndexSizeMaxBytes            int32             // log.index.size.max.bytes
-	LogFlushIntervalMessages        int64             // log.flush.interval.messages
-	LogFlushIntervalMs              int64             // log.flush.interval.ms, else log.flush.scheduler.interval.ms
-	LogRetentionMs                  int64             // log.retention.ms > .minutes > .hours; -1 = no limit
-	LogRetentionBytes               int64             // log.retention.bytes; -1 = no limit
-	LogRetentionCheckIntervalMs     int64             // log.retention.check.interval.ms
-	LogCleanupPolicy                string            // log.cleanup.policy, normalised "delete", "compact" or "compact,delete"
-	LogCleanerEnable                bool              // log.cleaner.enable
-	LogCleanerThreads               int32             // log.cleaner.threads
-	LogCleanerBackoffMs             int64             // log.cleaner.backoff.ms
-	OffsetsTopicNumPartitions       int32             // offsets.topic.num.partitions
-	OffsetsTopicReplicationFactor   int16             // offsets.topic.replication.factor
-	GroupInitialRebalanceDelayMs    int32             // group.initial.rebalance.delay.ms
-	GroupMinSessionTimeoutMs        int32             // group.min.session.timeout.ms
-	GroupMaxSessionTimeoutMs        int32             // group.max.session.timeout.ms
-	GroupMaxSize                    int32             // group.max.size
-	OffsetsTopicSegmentBytes        int32             // offsets.topic.segment.bytes
-	OffsetsRetentionMinutes         int32             // offsets.retention.minutes
-	OffsetsRetentionCheckIntervalMs int64             // offsets.retention.check.interval.ms
-	OffsetMetadataMaxBytes          int32             // offset.metadata.max.bytes
+	NodeID                           int32             // node.id (alias broker.id)
+	ProcessRoles                     []string          // process.roles: "broker", "controller"
+	Listeners                        []Listener        // listeners
+	AdvertisedListeners              []Listener        // advertised.listeners, else listeners minus controller listeners, empty host -> localhost
+	ListenerSecurityProtocolMap      map[string]string // listener.security.protocol.map: listener name -> protocol
+	InterBrokerListenerName          string            // inter.broker.listener.name, else security.inter.broker.protocol
+	ControllerQuorumVoters           string            // controller.quorum.voters, unparsed
+	ControllerListenerNames          []string          // controller.listener.names
+	LogDirs                          []string          // log.dirs, else log.dir
+	MetadataLogDir                   string            // metadata.log.dir, else LogDirs[0]
+	NumPartitions                    int32             // num.partitions
+	DefaultReplicationFactor         int16             // default.replication.factor
+	MinInsyncReplicas                int32             // min.insync.replicas
+	AutoCreateTopicsEnable           bool              // auto.create.topics.enable
+	DeleteTopicEnable                bool              // delete.topic.enable
+	MessageMaxBytes                  int32             // message.max.bytes
+	SocketRequestMaxBytes            int32             // socket.request.max.bytes
+	LogSegmentBytes                  int64             // log.segment.bytes (>= 1 MiB, as Kafka 4)
+	LogRollMs                        int64             // log.roll.ms, else log.roll.hours
+	LogRollJitterMs                  int64             // log.roll.jitter.ms, else log.roll.jitter.hours
+	LogIndexIntervalBytes            int32             // log.index.interval.bytes
+	LogIndexSizeMaxBytes             int32             // log.index.size.max.bytes
+	LogFlushIntervalMessages         int64             // log.flush.interval.messages
+	LogFlushIntervalMs               int64             // log.flush.interval.ms, else log.flush.scheduler.interval.ms
+	LogRetentionMs                   int64             // log.retention.ms > .minutes > .hours; -1 = no limit
+	LogRetentionBytes                int64             // log.retention.bytes; -1 = no limit
+	LogRetentionCheckIntervalMs      int64             // log.retention.check.interval.ms
+	LogCleanupPolicy                 string            // log.cleanup.policy, normalised "delete", "compact" or "compact,delete"
+	LogCleanerEnable                 bool              // log.cleaner.enable
+	LogCleanerThreads                int32             // log.cleaner.threads
+	LogCleanerBackoffMs              int64             // log.cleaner.backoff.ms
+	OffsetsTopicNumPartitions        int32             // offsets.topic.num.partitions
+	OffsetsTopicReplicationFactor    int16             // offsets.topic.replication.factor
+	GroupInitialRebalanceDelayMs     int32             // group.initial.rebalance.delay.ms
+	GroupMinSessionTimeoutMs         int32             // group.min.session.timeout.ms
+	GroupMaxSessionTimeoutMs         int32             // group.max.session.timeout.ms
+	GroupMaxSize                     int32             // group.max.size
+	GroupConsumerSessionTimeoutMs    int32             // group.consumer.session.timeout.ms
+	GroupConsumerHeartbeatIntervalMs int32             // group.consumer.heartbeat.interval.ms
+	GroupConsumerMaxSize             int32             // group.consumer.max.size
+	GroupConsumerAssignors           []string          // group.consumer.assignors
+	GroupConsumerMigrationPolicy     string            // group.consumer.migration.policy
+	OffsetsTopicSegmentBytes         int32             // offsets.topic.segment.bytes
+	OffsetsRetentionMinutes          int32             // offsets.retention.minutes
+	OffsetsRetentionCheckIntervalMs  int64             // offsets.retention.check.interval.ms
+	OffsetMetadataMaxBytes           int32             // offset.metadata.max.bytes
 
 	// ClusterID is not a property: the node fills it from meta.properties.
 	ClusterID string

@@ -43,6 +43,9 @@ func (c *Coordinator) Describe(groupID string) (Description, error) {
 	if g == nil || g.state == Dead {
 		return Description{GroupID: groupID, State: Dead}, ErrGroupIDNotFound
 	}
+	if g.consumer != nil {
+		return Description{GroupID: groupID, State: Dead}, errorf(ErrGroupIDNotFound, "Group %s is not a classic group.", groupID)
+	}
 	d := Description{GroupID: g.id, State: g.state, ProtocolType: g.protocolType}
 	stable := g.state == Stable
 	if stable {
@@ -64,7 +67,8 @@ func (c *Coordinator) Describe(groupID string) (Description, error) {
 type Listing struct {
 	GroupID      string
 	ProtocolType string
-	State        State
+	Type         string // "classic" or "consumer"
+	State        string // the classic state, or a consumer group's (Empty, Assigning, Reconciling, Stable)
 }
 
 // List returns the groups of every loaded partition. It fails with
@@ -81,8 +85,12 @@ func (c *Coordinator) List() ([]Listing, error) {
 			loadErr = ErrLoadInProgress
 		}
 		for _, g := range s.groups {
-			if g.state != Dead {
-				out = append(out, Listing{GroupID: g.id, ProtocolType: g.protocolType, State: g.state})
+			switch {
+			case g.state == Dead:
+			case g.consumer != nil:
+				out = append(out, Listing{GroupID: g.id, ProtocolType: g.protocolType, Type: "consumer", State: g.consumer.state()})
+			default:
+				out = append(out, Listing{GroupID: g.id, ProtocolType: g.protocolType, Type: "classic", State: g.state.String()})
 			}
 		}
 		s.mu.Unlock()
@@ -198,6 +206,9 @@ func (c *Coordinator) expireGroup(s *shard, g *group, now time.Time) {
 	}
 	deleteGroup := g.state == Empty && len(expired) == len(g.offsets)
 	if deleteGroup {
+		for _, r := range g.consumerTombstones() {
+			recs = append(recs, record.Record{Timestamp: ts, Key: r.key()})
+		}
 		recs = append(recs, record.Record{Timestamp: ts, Key: groupKey(g.id)})
 	}
 	if err := s.log.Append(recs); err != nil {
@@ -222,4 +233,60 @@ func subscriptionTopics(meta []byte) []string {
 		return nil
 	}
 	return m.Topics
+}
+
+// ConsumerDescription is a consumer-protocol group as ConsumerGroupDescribe
+// shows it.
+type ConsumerDescription struct {
+	GroupID         string
+	State           string
+	Epoch           int32
+	AssignmentEpoch int32
+	Assignor        string
+	Members         []ConsumerMemberDescription
+}
+
+// ConsumerMemberDescription is one member of a consumer-protocol group.
+type ConsumerMemberDescription struct {
+	MemberID         string
+	InstanceID       string
+	RackID           string
+	MemberEpoch      int32
+	ClientID         string
+	ClientHost       string
+	SubscribedTopics []string
+	SubscribedRegex  string
+	Assignment       Assignment
+	Target           Assignment
+}
+
+// DescribeConsumer describes a consumer-protocol group. A group that does
+// not exist, or is a classic group, is ErrGroupIDNotFound.
+func (c *Coordinator) DescribeConsumer(groupID string) (ConsumerDescription, error) {
+	s, err := c.lock(groupID)
+	if err != nil {
+		return ConsumerDescription{GroupID: groupID}, err
+	}
+	defer s.mu.Unlock()
+	g := s.groups[groupID]
+	switch {
+	case g == nil || g.state == Dead:
+		return ConsumerDescription{GroupID: groupID, State: "Dead"}, errorf(ErrGroupIDNotFound, "Group %s not found.", groupID)
+	case g.consumer == nil:
+		return ConsumerDescription{GroupID: groupID, State: "Dead"}, errorf(ErrGroupIDNotFound, "Group %s is not a consumer group.", groupID)
+	}
+	cg := g.consumer
+	d := ConsumerDescription{
+		GroupID: groupID, State: cg.state(), Epoch: cg.epoch, AssignmentEpoch: cg.assignmentEpoch,
+		Assignor: c.groupAssignor(cg),
+	}
+	for _, id := range slices.Sorted(maps.Keys(cg.members)) {
+		m := cg.members[id]
+		d.Members = append(d.Members, ConsumerMemberDescription{
+			MemberID: id, InstanceID: m.instanceID, RackID: m.rackID, MemberEpoch: m.epoch,
+			ClientID: m.clientID, ClientHost: m.clientHost, SubscribedTopics: m.topics, SubscribedRegex: m.regex,
+			Assignment: m.assigned, Target: cg.target[id],
+		})
+	}
+	return d, nil
 }

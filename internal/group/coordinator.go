@@ -26,6 +26,11 @@ type Config struct {
 	OffsetMetadataMaxBytes int           // offset.metadata.max.bytes
 	OffsetsRetention       time.Duration // offsets.retention.minutes
 	OffsetsRetentionCheck  time.Duration // offsets.retention.check.interval.ms
+
+	ConsumerSessionTimeout    time.Duration // group.consumer.session.timeout.ms
+	ConsumerHeartbeatInterval time.Duration // group.consumer.heartbeat.interval.ms
+	ConsumerMaxSize           int           // group.consumer.max.size
+	ConsumerAssignors         []string      // group.consumer.assignors; the first is the default
 }
 
 // Log is a partition of __consumer_offsets led by this node.
@@ -63,6 +68,15 @@ type shard struct {
 
 // New returns a coordinator that leads no partition yet.
 func New(cfg Config, now func() time.Time, logger *slog.Logger) *Coordinator {
+	if len(cfg.ConsumerAssignors) == 0 {
+		cfg.ConsumerAssignors = []string{"uniform", "range"}
+	}
+	if cfg.ConsumerSessionTimeout <= 0 {
+		cfg.ConsumerSessionTimeout = 45 * time.Second
+	}
+	if cfg.ConsumerHeartbeatInterval <= 0 {
+		cfg.ConsumerHeartbeatInterval = 5 * time.Second
+	}
 	return &Coordinator{cfg: cfg, now: now, logger: logger, shards: map[int32]*shard{}}
 }
 
@@ -145,6 +159,11 @@ func stopTimers(g *group) {
 			m.timer.Stop()
 		}
 	}
+	for _, t := range g.consumerTimers {
+		if t.timer != nil {
+			t.timer.Stop()
+		}
+	}
 }
 
 // load rebuilds a shard's groups by replaying its partition.
@@ -163,6 +182,10 @@ func (c *Coordinator) load(s *shard) {
 		if g == nil || g.state == Dead {
 			g = newGroup(r.group, now)
 			groups[r.group] = g
+		}
+		if r.consumer != nil {
+			restoreConsumer(g, *r.consumer, now)
+			return
 		}
 		if r.isOffset {
 			tp := kafka.TopicPartition{Topic: r.topic, Partition: r.partition}
@@ -188,16 +211,43 @@ func (c *Coordinator) load(s *shard) {
 		return
 	}
 	for id, g := range groups {
-		if g.state == Dead || (len(g.members) == 0 && len(g.offsets) == 0 && g.protocolType == "" && g.generation == 0) {
+		if g.state == Dead || (g.consumer == nil && len(g.members) == 0 && len(g.offsets) == 0 && g.protocolType == "" && g.generation == 0) {
 			continue
 		}
 		s.groups[id] = g
 		for _, m := range g.members {
 			c.scheduleSession(s, g, m)
 		}
+		if g.consumer != nil {
+			c.scheduleLoadedConsumerSessions(s, g)
+		}
 	}
 	s.loaded = true
 	c.logger.Info("loaded groups", "partition", s.partition, "groups", len(s.groups), "skipped_records", skipped, "took", time.Since(start).Round(time.Millisecond))
+}
+
+// restoreConsumer applies a record of a consumer-protocol group. The group
+// metadata tombstone deletes the consumer state; a classic group's state
+// gives way to it.
+func restoreConsumer(g *group, r consumerRecord, now time.Time) {
+	if r.kind == consumerMetadataKey && r.tombstone {
+		g.consumer = nil
+		if len(g.members) == 0 {
+			g.protocolType = ""
+			g.state = Empty
+		}
+		return
+	}
+	if g.consumer == nil {
+		g.consumer = newConsumerGroup()
+		g.members, g.joinOrder, g.static = map[string]*member{}, nil, map[string]string{}
+	}
+	g.consumer.apply(r)
+	g.protocolType = "consumer"
+	g.state = Empty
+	if len(g.consumer.members) > 0 {
+		g.state = Stable
+	}
 }
 
 // restoreMetadata applies a group metadata record (nil: a tombstone).

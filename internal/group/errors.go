@@ -1,6 +1,9 @@
 package group
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 // Errors of the coordinator. The handler maps each to the Kafka error code
 // named in its comment.
@@ -23,4 +26,27 @@ var (
 	ErrOffsetMetadataTooLarge  = errors.New("offset metadata too large")                          // OFFSET_METADATA_TOO_LARGE
 	ErrUnknownTopicOrPartition = errors.New("unknown topic or partition")                         // UNKNOWN_TOPIC_OR_PARTITION
 	ErrRecordTooLarge          = errors.New("group record larger than the partition accepts")     // UNKNOWN_SERVER_ERROR, as Kafka
+
+	// Errors of consumer-protocol (KIP-848) groups.
+	ErrInvalidRequest           = errors.New("invalid request")                          // INVALID_REQUEST
+	ErrFencedMemberEpoch        = errors.New("fenced member epoch")                      // FENCED_MEMBER_EPOCH
+	ErrStaleMemberEpoch         = errors.New("stale member epoch")                       // STALE_MEMBER_EPOCH
+	ErrUnreleasedInstanceID     = errors.New("instance id still used by another member") // UNRELEASED_INSTANCE_ID
+	ErrUnsupportedAssignor      = errors.New("unsupported assignor")                     // UNSUPPORTED_ASSIGNOR
+	ErrInvalidRegularExpression = errors.New("invalid regular expression")               // INVALID_REGULAR_EXPRESSION
+	ErrUnsupportedVersion       = errors.New("unsupported version")                      // UNSUPPORTED_VERSION
 )
+
+// kafkaError is a sentinel with a message worded as Kafka words it, for
+// responses that carry an error message.
+type kafkaError struct {
+	err error
+	msg string
+}
+
+func (e *kafkaError) Error() string { return e.msg }
+func (e *kafkaError) Unwrap() error { return e.err }
+
+func errorf(err error, format string, args ...any) error {
+	return &kafkaError{err: err, msg: fmt.Sprintf(format, args...)}
+}

@@ -87,6 +87,13 @@ type group struct {
 
 	offsets map[kafka.TopicPartition]Offset
 
+	// consumer is set for a consumer-protocol (KIP-848) group, whose
+	// members are not classic members: members, joinOrder and the other
+	// classic fields stay empty, and state is Empty or Stable as it has
+	// members or not, for the paths shared with classic groups.
+	consumer       *consumerGroup
+	consumerTimers map[string]*consumerTimer // by member id; not replicated
+
 	rebalanceTimer *time.Timer
 	rebalanceSeq   uint64    // invalidates timers of earlier rebalances
 	initialDelay   time.Time // the deadline of the initial delayed join, zero otherwise
@@ -98,6 +105,7 @@ func newGroup(id string, now time.Time) *group {
 		id: id, state: Empty, stateTime: now,
 		members: map[string]*member{}, pending: map[string]*time.Timer{},
 		static: map[string]string{}, offsets: map[kafka.TopicPartition]Offset{},
+		consumerTimers: map[string]*consumerTimer{},
 	}
 }
 
@@ -211,8 +219,12 @@ func (g *group) maxRebalanceTimeout() time.Duration {
 }
 
 // subscribed returns the topics the members of a consumer group subscribe
-// to, and whether it could tell (only for protocol type "consumer").
+// to, and whether it could tell (only for protocol type "consumer" and
+// consumer-protocol groups).
 func (g *group) subscribed() (map[string]bool, bool) {
+	if g.consumer != nil {
+		return g.consumer.subscribedTopics(), true
+	}
 	if g.protocolType != "consumer" || g.protocol == "" {
 		return nil, false
 	}

@@ -88,6 +88,16 @@ func (c *Coordinator) join(s *shard, req JoinRequest, ch chan JoinResult) (JoinR
 	if g.state == Dead {
 		return fail(ErrCoordinatorNotAvailable)
 	}
+	if g.consumer != nil {
+		// group.consumer.migration.policy=disabled: a consumer group with
+		// members takes no classic member; an empty one becomes classic.
+		if len(g.consumer.members) > 0 {
+			return fail(ErrInconsistentProtocol)
+		}
+		if err := c.dropConsumerState(s, g); err != nil {
+			return fail(err)
+		}
+	}
 	if !g.supports(req.ProtocolType, req.Protocols) {
 		return fail(ErrInconsistentProtocol)
 	}

@@ -11,6 +11,7 @@ import (
 // CommitRequest is an OffsetCommit. Generation -1 with an empty MemberID is
 // a commit from outside any rebalance (a "simple" consumer or a tool).
 type CommitRequest struct {
+	APIVersion int16 // OffsetCommit's version: consumer-protocol members need v9+
 	GroupID    string
 	MemberID   string
 	InstanceID string
@@ -37,6 +38,10 @@ func (c *Coordinator) Commit(req CommitRequest) (map[kafka.TopicPartition]error,
 	switch {
 	case g.state == Dead:
 		return nil, ErrCoordinatorNotAvailable
+	case g.consumer != nil:
+		if err := g.checkConsumerCommit(req); err != nil {
+			return nil, err
+		}
 	case req.Generation < 0 && g.state == Empty:
 	default:
 		if _, ok := g.pending[req.MemberID]; ok && req.MemberID != "" {
@@ -84,6 +89,50 @@ func (c *Coordinator) Commit(req CommitRequest) (map[kafka.TopicPartition]error,
 		}
 	}
 	return perPartition, nil
+}
+
+// checkConsumerCommit validates a commit to a consumer-protocol group: the
+// generation carries the member epoch, which must be the member's current
+// one. A commit from outside the group (generation -1, no member id) is
+// accepted only while the group has no member.
+func (g *group) checkConsumerCommit(req CommitRequest) error {
+	cg := g.consumer
+	if req.Generation < 0 && req.MemberID == "" && len(cg.members) == 0 {
+		return nil
+	}
+	m := cg.members[req.MemberID]
+	if m == nil {
+		return errorf(ErrUnknownMemberID, "Member %s is not a member of group %s.", req.MemberID, g.id)
+	}
+	if req.APIVersion < 9 {
+		return errorf(ErrUnsupportedVersion, "OffsetCommit version 9 or above must be used by members using the consumer group protocol")
+	}
+	if req.Generation != m.epoch {
+		return errorf(ErrStaleMemberEpoch, "The received member epoch %d does not match the expected member epoch %d.", req.Generation, m.epoch)
+	}
+	return nil
+}
+
+// CheckFetchMember validates the member id and epoch an OffsetFetch v9+
+// names for a consumer-protocol (KIP-848) group.
+func (c *Coordinator) CheckFetchMember(groupID, memberID string, memberEpoch int32) error {
+	s, err := c.lock(groupID)
+	if err != nil {
+		return err
+	}
+	defer s.mu.Unlock()
+	g := s.groups[groupID]
+	if g == nil || g.consumer == nil {
+		return nil // classic groups have no member epoch to check
+	}
+	m := g.consumer.members[memberID]
+	if m == nil {
+		return errorf(ErrUnknownMemberID, "Member %s is not a member of group %s.", memberID, groupID)
+	}
+	if memberEpoch != m.epoch {
+		return errorf(ErrStaleMemberEpoch, "The received member epoch %d does not match the expected member epoch %d.", memberEpoch, m.epoch)
+	}
+	return nil
 }
 
 func compareTP(a, b kafka.TopicPartition) int {

@@ -9,7 +9,8 @@ import (
 
 // The records of __consumer_offsets use Kafka's schemas: the key's leading
 // int16 version says what the record is (0 and 1: a committed offset, 2: group
-// metadata); a null value is a tombstone.
+// metadata, 3–8: consumer-protocol groups, see consumer_records.go); a null
+// value is a tombstone.
 const (
 	offsetKeyVersion = 1
 	groupKeyVersion  = 2
@@ -47,6 +48,8 @@ type storedRecord struct {
 
 	offset *kmsg.OffsetCommitValue  // nil for a tombstone
 	meta   *kmsg.GroupMetadataValue // nil for a tombstone
+
+	consumer *consumerRecord // a record of a consumer-protocol group
 }
 
 // decodeRecord parses a key and value of __consumer_offsets. Unknown key
@@ -83,6 +86,13 @@ func decodeRecord(key, value []byte) (storedRecord, error) {
 			}
 		}
 		return r, nil
+	case consumerMetadataKey, consumerPartitionMetadataKey, consumerMemberMetadataKey,
+		consumerTargetMetadataKey, consumerTargetMemberKey, consumerCurrentAssignmentKey:
+		cr, err := decodeConsumerRecord(v, key, value)
+		if err != nil {
+			return storedRecord{}, err
+		}
+		return storedRecord{group: cr.group, consumer: &cr}, nil
 	default:
 		return storedRecord{}, fmt.Errorf("unknown key version %d", v)
 	}

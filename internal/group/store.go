@@ -48,5 +48,28 @@ func (c *Coordinator) tombstones(g *group) []record.Record {
 	for tp := range g.offsets {
 		recs = append(recs, record.Record{Timestamp: ts, Key: offsetKey(g.id, tp.Topic, tp.Partition)})
 	}
+	for _, r := range g.consumerTombstones() {
+		recs = append(recs, record.Record{Timestamp: ts, Key: r.key()})
+	}
 	return append(recs, record.Record{Timestamp: ts, Key: groupKey(g.id)})
+}
+
+// dropConsumerState deletes the consumer-protocol state of an empty group,
+// which becomes a classic group; its offsets stay.
+func (c *Coordinator) dropConsumerState(s *shard, g *group) error {
+	ts := c.now().UnixMilli()
+	var recs []record.Record
+	for _, r := range g.consumerTombstones() {
+		recs = append(recs, record.Record{Timestamp: ts, Key: r.key()})
+	}
+	if err := s.log.Append(recs); err != nil {
+		return err
+	}
+	for id := range g.consumerTimers {
+		c.stopConsumerSession(g, id)
+	}
+	g.consumer = nil
+	g.protocolType = ""
+	g.transition(Empty, c.now())
+	return nil
 }

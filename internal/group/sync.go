@@ -45,7 +45,7 @@ func (c *Coordinator) Sync(ctx context.Context, req SyncRequest) SyncResult {
 
 func (c *Coordinator) sync(s *shard, req SyncRequest, ch chan SyncResult) (SyncResult, bool) {
 	g := s.groups[req.GroupID]
-	if g == nil {
+	if g == nil || g.consumer != nil {
 		return SyncResult{Err: ErrUnknownMemberID}, false
 	}
 	m, err := g.checkMember(req.MemberID, req.InstanceID)
@@ -123,7 +123,7 @@ func (c *Coordinator) Heartbeat(groupID, memberID, instanceID string, generation
 	}
 	defer s.mu.Unlock()
 	g := s.groups[groupID]
-	if g == nil {
+	if g == nil || g.consumer != nil {
 		return ErrUnknownMemberID
 	}
 	m, err := g.checkMember(memberID, instanceID)
@@ -166,7 +166,7 @@ func (c *Coordinator) Leave(groupID string, members []LeaveMember) ([]error, err
 	}
 	defer s.mu.Unlock()
 	g := s.groups[groupID]
-	if g == nil || g.state == Dead {
+	if g == nil || g.state == Dead || g.consumer != nil {
 		return nil, ErrUnknownMemberID
 	}
 	errs := make([]error, len(members))

@@ -6,7 +6,9 @@ package handler
 // schemas) with their leader epoch (v6+) and metadata string, checked
 // against the group's generation and member as Kafka's coordinator does; a
 // generation of -1 with no member id commits for a group that uses Kafka
-// only to store offsets. v10 names topics by id. Partitions that do not
+// only to store offsets. For a consumer-protocol (KIP-848) group the
+// generation is the member epoch (v9+), answered STALE_MEMBER_EPOCH when it
+// is not the member's current one. v10 names topics by id. Partitions that do not
 // exist get UNKNOWN_TOPIC_OR_PARTITION (UNKNOWN_TOPIC_ID at v10), metadata
 // above offset.metadata.max.bytes OFFSET_METADATA_TOO_LARGE.
 // Differences from Kafka: the retention time of v2–4 is ignored, as Kafka
@@ -30,7 +32,7 @@ func (h *Handler) offsetCommit(ctx context.Context, req *Request) (kmsg.Response
 	img := h.Controller.Image()
 	now := h.now()
 	cr := group.CommitRequest{
-		GroupID: r.Group, MemberID: r.MemberID, InstanceID: deref(r.InstanceID), Generation: r.Generation,
+		APIVersion: r.Version, GroupID: r.Group, MemberID: r.MemberID, InstanceID: deref(r.InstanceID), Generation: r.Generation,
 		Offsets: map[kafka.TopicPartition]group.Offset{},
 	}
 	// codes holds the error of each requested partition, by topic then index.

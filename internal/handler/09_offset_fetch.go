@@ -7,9 +7,10 @@ package handler
 // does not exist). Null topics (v2+) return every committed offset of the
 // group. v8+ fetches several groups at once, each with its own error; v10
 // names topics by id.
+// v9+ may name a member of a consumer-protocol (KIP-848) group with its
+// epoch: UNKNOWN_MEMBER_ID or STALE_MEMBER_EPOCH when they do not match.
 // Differences from Kafka: require_stable (v7+) has nothing to wait for
-// until transactions exist; the member id and epoch of v9+ (KIP-848
-// groups) are not checked.
+// until transactions exist.
 
 import (
 	"context"
@@ -81,7 +82,14 @@ func (h *Handler) offsetFetch(ctx context.Context, req *Request) (kmsg.Response,
 				topics = append(topics, fetchTopic{name: t.Topic, id: t.TopicID, partitions: t.Partitions})
 			}
 		}
-		topicsOut, code := h.fetchGroupOffsets(img, rg.Group, topics, r.Version >= 10)
+		var topicsOut []kmsg.OffsetFetchResponseGroupTopic
+		var code int16
+		if rg.MemberID != nil && rg.MemberEpoch >= 0 {
+			code = errorCode(h.Groups.CheckFetchMember(rg.Group, *rg.MemberID, rg.MemberEpoch))
+		}
+		if code == 0 {
+			topicsOut, code = h.fetchGroupOffsets(img, rg.Group, topics, r.Version >= 10)
+		}
 		g := kmsg.NewOffsetFetchResponseGroup()
 		g.Group, g.ErrorCode, g.Topics = rg.Group, code, topicsOut
 		resp.Groups = append(resp.Groups, g)

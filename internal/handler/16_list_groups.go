@@ -3,8 +3,9 @@ package handler
 // ListGroups: v0–5.
 //
 // Behaviour: the groups of every __consumer_offsets partition led here;
-// v4 filters by state (case-insensitive, as Kafka), v5 by type ("classic";
-// "consumer" matches none until KIP-848 groups exist).
+// v4 filters by state (case-insensitive, as Kafka), v5 by type ("classic"
+// or "consumer" for KIP-848 groups, whose states are Empty, Assigning,
+// Reconciling and Stable).
 
 import (
 	"context"
@@ -24,14 +25,14 @@ func (h *Handler) listGroups(ctx context.Context, req *Request) (kmsg.Response, 
 		return resp, nil
 	}
 	for _, g := range groups {
-		if len(r.StatesFilter) > 0 && !containsFold(r.StatesFilter, g.State.String()) {
+		if len(r.StatesFilter) > 0 && !containsFold(r.StatesFilter, g.State) {
 			continue
 		}
-		if len(r.TypesFilter) > 0 && !containsFold(r.TypesFilter, "classic") {
+		if len(r.TypesFilter) > 0 && !containsFold(r.TypesFilter, g.Type) {
 			continue
 		}
 		lg := kmsg.NewListGroupsResponseGroup()
-		lg.Group, lg.ProtocolType, lg.GroupState, lg.GroupType = g.GroupID, g.ProtocolType, g.State.String(), "classic"
+		lg.Group, lg.ProtocolType, lg.GroupState, lg.GroupType = g.GroupID, g.ProtocolType, g.State, g.Type
 		resp.Groups = append(resp.Groups, lg)
 	}
 	return resp, nil

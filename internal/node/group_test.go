@@ -754,16 +754,26 @@ func TestConsumerOffsetsCompacted(t *testing.T) {
 		if _, err := adm.CommitOffsets(ctx, fmt.Sprintf("g%d", i%3), offs); err != nil {
 			t.Fatal(err)
 		}
+		if i%500 == 0 {
+			time.Sleep(150 * time.Millisecond) // past log.roll.ms: the next commit rolls a segment
+		}
+	}
+	// One more commit after log.roll.ms rolls the last full segment.
+	time.Sleep(150 * time.Millisecond)
+	offs := kadm.Offsets{}
+	offs.Add(kadm.Offset{Topic: "c", Partition: 0, At: int64(rounds*10) + 0, LeaderEpoch: -1, Metadata: strings.Repeat("m", 64)})
+	if _, err := adm.CommitOffsets(ctx, "g0", offs); err != nil {
+		t.Fatal(err)
 	}
 	log, ok := tn.Node.Log("__consumer_offsets", 0)
 	if !ok {
 		t.Fatal("no __consumer_offsets-0")
 	}
-	written := log.Size()
+	// 12,001 commit records of about 125 bytes were written; 12 keys remain.
 	deadline := time.Now().Add(30 * time.Second)
-	for log.Size() > written/2 { // the dirty tail waits for min.cleanable.dirty.ratio
+	for log.Size() > 32<<10 {
 		if time.Now().After(deadline) {
-			t.Fatalf("__consumer_offsets-0 still %d bytes of %d written: not compacted", log.Size(), written)
+			t.Fatalf("__consumer_offsets-0 still %d bytes: not compacted", log.Size())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

@@ -205,6 +205,11 @@ func groupConfig(c *config.Config) group.Config {
 		OffsetMetadataMaxBytes: int(c.OffsetMetadataMaxBytes),
 		OffsetsRetention:       time.Duration(c.OffsetsRetentionMinutes) * time.Minute,
 		OffsetsRetentionCheck:  ms(c.OffsetsRetentionCheckIntervalMs),
+
+		ConsumerSessionTimeout:    ms(int64(c.GroupConsumerSessionTimeoutMs)),
+		ConsumerHeartbeatInterval: ms(int64(c.GroupConsumerHeartbeatIntervalMs)),
+		ConsumerMaxSize:           int(c.GroupConsumerMaxSize),
+		ConsumerAssignors:         c.GroupConsumerAssignors,
 	}
 }
 
