@@ -186,10 +186,13 @@ async function checkAdmin () {
     expect(again === false, `createTopics of an existing topic returned ${again}, want false`)
     const listed = await admin.listTopics()
     expect(listed.includes(a) && listed.includes(b), `listTopics lacks ${a} or ${b}`)
+    const { brokers } = await admin.describeCluster()
+    expect(brokers.length === 1, `describeCluster: ${JSON.stringify(brokers)}, want one broker`)
+    const id = brokers[0].nodeId
     const meta = await admin.fetchTopicMetadata({ topics: [b] })
     const parts = meta.topics[0].partitions
-    expect(parts.length === 3 && parts.every(p => p.leader === 1 && p.replicas.length === 1 && p.isr.length === 1),
-      `metadata of ${b}: ${JSON.stringify(parts)}`)
+    expect(parts.length === 3 && parts.every(p => p.leader === id && `${p.replicas}` === `${id}` && `${p.isr}` === `${id}`),
+      `metadata of ${b}: ${JSON.stringify(parts)}, want each led by broker ${id}`)
     const offsets = await admin.fetchTopicOffsets(b)
     expect(offsets.length === 3 && offsets.every(o => o.offset === '0' && o.high === '0' && o.low === '0'),
       `fetchTopicOffsets of an empty topic: ${JSON.stringify(offsets)}`)

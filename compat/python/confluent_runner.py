@@ -179,12 +179,16 @@ def check_admin():
         raise CheckFailed("creating the topic twice succeeded")
     except KafkaException as e:
         expect(e.args[0].name() == "TOPIC_ALREADY_EXISTS", f"creating twice: {e}")
-    meta = wait_until(lambda: a.list_topics(topic, timeout=5).topics.get(topic), 10, "the topic in metadata")
+    cluster = wait_until(lambda: (lambda c: c if topic in c.topics else None)(a.list_topics(topic, timeout=5)),
+                         10, "the topic in metadata")
+    expect(len(cluster.brokers) == 1, f"brokers {cluster.brokers}, want one")
+    broker = next(iter(cluster.brokers))
+    meta = cluster.topics[topic]
     expect(meta.error is None, f"metadata error {meta.error}")
     expect(sorted(meta.partitions) == [0, 1, 2], f"partitions {sorted(meta.partitions)}")
     for part in meta.partitions.values():
-        expect(part.leader == 1 and part.replicas == [1] and part.isrs == [1],
-               f"partition {part.id}: leader {part.leader} replicas {part.replicas} isrs {part.isrs}")
+        expect(part.leader == broker and part.replicas == [broker] and part.isrs == [broker],
+               f"partition {part.id}: leader {part.leader} replicas {part.replicas} isrs {part.isrs}, want broker {broker}")
     resource = ConfigResource("topic", topic)
     configs = a.describe_configs([resource])[resource].result(timeout=10)
     expect(configs["retention.ms"].value == "3600000", f"retention.ms = {configs['retention.ms'].value}")

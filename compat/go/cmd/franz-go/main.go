@@ -164,6 +164,11 @@ func checkAdmin(ctx context.Context) error {
 	if err == nil && !errors.Is(again.Err, kerr.TopicAlreadyExists) {
 		return fmt.Errorf("creating %s twice: %v, want TOPIC_ALREADY_EXISTS", a, again.Err)
 	}
+	brokers, err := adm.ListBrokers(ctx)
+	if err != nil || len(brokers) != 1 {
+		return fmt.Errorf("list brokers: %v (%v), want one", brokers, err)
+	}
+	id := brokers[0].NodeID
 	listed, err := adm.ListTopics(ctx, a, b)
 	if err != nil {
 		return err
@@ -174,8 +179,8 @@ func checkAdmin(ctx context.Context) error {
 			return fmt.Errorf("list %s: present %v, err %v, %d partitions", t, ok, d.Err, len(d.Partitions))
 		}
 		for _, p := range d.Partitions {
-			if p.Leader != 1 || len(p.Replicas) != 1 || len(p.ISR) != 1 {
-				return fmt.Errorf("%s/%d: leader %d replicas %v isr %v", t, p.Partition, p.Leader, p.Replicas, p.ISR)
+			if p.Leader != id || fmt.Sprint(p.Replicas) != fmt.Sprint([]int32{id}) || fmt.Sprint(p.ISR) != fmt.Sprint([]int32{id}) {
+				return fmt.Errorf("%s/%d: leader %d replicas %v isr %v, want broker %d", t, p.Partition, p.Leader, p.Replicas, p.ISR, id)
 			}
 		}
 	}

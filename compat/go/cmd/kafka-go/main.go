@@ -144,12 +144,13 @@ func checkAdmin(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("metadata: %w", err)
 	}
-	if len(meta.Topics) != 1 || meta.Topics[0].Error != nil || len(meta.Topics[0].Partitions) != 3 {
-		return fmt.Errorf("metadata: %+v", meta.Topics)
+	if len(meta.Topics) != 1 || meta.Topics[0].Error != nil || len(meta.Topics[0].Partitions) != 3 || len(meta.Brokers) != 1 {
+		return fmt.Errorf("metadata: brokers %+v topics %+v", meta.Brokers, meta.Topics)
 	}
+	id := meta.Brokers[0].ID
 	for _, p := range meta.Topics[0].Partitions {
-		if p.Leader.ID != 1 || len(p.Replicas) != 1 || len(p.Isr) != 1 {
-			return fmt.Errorf("partition %d: leader %d replicas %v isr %v", p.ID, p.Leader.ID, p.Replicas, p.Isr)
+		if p.Leader.ID != id || len(p.Replicas) != 1 || p.Replicas[0].ID != id || len(p.Isr) != 1 || p.Isr[0].ID != id {
+			return fmt.Errorf("partition %d: leader %d replicas %v isr %v, want broker %d", p.ID, p.Leader.ID, p.Replicas, p.Isr, id)
 		}
 	}
 	configs, err := cl.DescribeConfigs(ctx, &kafka.DescribeConfigsRequest{Resources: []kafka.DescribeConfigRequestResource{{

@@ -181,13 +181,18 @@ func checkAdmin(ctx context.Context) error {
 	if v := d.ConfigEntries["retention.ms"]; v == nil || *v != retention {
 		return fmt.Errorf("list: retention.ms = %v", v)
 	}
+	cluster, _, err := adm.DescribeCluster()
+	if err != nil || len(cluster) != 1 {
+		return fmt.Errorf("describe cluster: %d brokers, want one (%v)", len(cluster), err)
+	}
+	id := cluster[0].ID()
 	meta, err := adm.DescribeTopics([]string{topic})
 	if err != nil || len(meta) != 1 || len(meta[0].Partitions) != 3 {
 		return fmt.Errorf("describe: %v %v", meta, err)
 	}
 	for _, p := range meta[0].Partitions {
-		if p.Leader != 1 || len(p.Replicas) != 1 || len(p.Isr) != 1 {
-			return fmt.Errorf("describe partition %d: leader %d replicas %v isr %v", p.ID, p.Leader, p.Replicas, p.Isr)
+		if p.Leader != id || fmt.Sprint(p.Replicas) != fmt.Sprint([]int32{id}) || fmt.Sprint(p.Isr) != fmt.Sprint([]int32{id}) {
+			return fmt.Errorf("describe partition %d: leader %d replicas %v isr %v, want broker %d", p.ID, p.Leader, p.Replicas, p.Isr, id)
 		}
 	}
 	if err := adm.DeleteTopic(topic); err != nil {
@@ -413,13 +418,14 @@ func (h *groupHandler) Setup(sarama.ConsumerGroupSession) error   { return nil }
 func (h *groupHandler) Cleanup(sarama.ConsumerGroupSession) error { return nil }
 func (h *groupHandler) ConsumeClaim(s sarama.ConsumerGroupSession, c sarama.ConsumerGroupClaim) error {
 	for m := range c.Messages() {
+		s.MarkMessage(m, "") // before counting, so that all counted are marked
 		h.mu.Lock()
 		h.got = append(h.got, string(m.Value))
 		if len(h.got) == h.want {
+			s.Commit() // auto-commit is off: commit the marked offsets now
 			close(h.done)
 		}
 		h.mu.Unlock()
-		s.MarkMessage(m, "")
 	}
 	return nil
 }
@@ -470,7 +476,7 @@ func checkGroup(ctx context.Context) error {
 		case <-ctx.Done():
 			err = ctx.Err()
 		}
-		cancel() // ends the session, which commits the marked offsets
+		cancel() // ends the session
 		select {
 		case cerr := <-errc:
 			if err == nil {
