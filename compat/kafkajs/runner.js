@@ -232,6 +232,44 @@ async function checkKeyedProducer () {
   }
 }
 
+// checkIdempotent sends 100 records in 10 sends with the idempotent
+// producer: each answer carries the next offset, and the log holds 100.
+async function checkIdempotent () {
+  const topic = topicName('idempotent')
+  await createTopic(topic, 1)
+  await withProducer(async producer => {
+    for (let batch = 0; batch < 10; batch++) {
+      const messages = Array.from({ length: 10 }, (_, i) => ({ value: `idem-${batch * 10 + i}`, partition: 0 }))
+      const [meta] = await producer.send({ topic, acks: -1, messages })
+      expect(meta.errorCode === 0 && Number(meta.baseOffset) === batch * 10, `send ${batch}: ${JSON.stringify(meta)}`)
+    }
+  }, { idempotent: true, maxInFlightRequests: 1 })
+  const [offsets] = await withAdmin(admin => admin.fetchTopicOffsets(topic))
+  expect(Number(offsets.high) === 100, `high watermark ${offsets.high}, want 100`)
+}
+
+// checkTransactions commits one transaction and aborts another; a group
+// consumer (read committed, kafkajs's default) sees only the committed one.
+async function checkTransactions () {
+  const topic = topicName('txn')
+  await createTopic(topic, 1)
+  await withProducer(async producer => {
+    for (const outcome of ['commit', 'abort']) {
+      const txn = await producer.transaction()
+      try {
+        await txn.send({ topic, messages: Array.from({ length: 5 }, (_, i) => ({ value: `${outcome}-${i}`, partition: 0 })) })
+      } catch (e) {
+        await txn.abort()
+        throw e
+      }
+      await txn[outcome]()
+    }
+  }, { transactionalId: topicName('txn-producer'), idempotent: true, maxInFlightRequests: 1 })
+  const got = await consumeGroup(topicName('txn-reader'), [topic], 'eachMessage', got => got.length >= 5, 15000)
+  expect(JSON.stringify(got.map(r => r.value)) === JSON.stringify(Array.from({ length: 5 }, (_, i) => `commit-${i}`)),
+    `read committed: ${JSON.stringify(got.map(r => r.value))}`)
+}
+
 async function checkGroup (mode) {
   const topic = topicName(`group-${mode}`); const group = topicName(`group-${mode}`)
   await createTopic(topic, 3)
@@ -320,6 +358,8 @@ async function matrix () {
 async function checks () {
   await check('admin-create-list-offsets-delete', checkAdmin)
   await check('producer-keyed', checkKeyedProducer)
+  await check('idempotent-producer', checkIdempotent)
+  await check('transactions', checkTransactions, 30000)
   await check('group-each-message', () => checkGroup('eachMessage'), 40000)
   await check('group-each-batch', () => checkGroup('eachBatch'), 40000)
   for (const codec of ['gzip']) await check(`codec-${codec}`, () => checkCodec(codec))

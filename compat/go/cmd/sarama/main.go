@@ -33,6 +33,7 @@ func checks() {
 	r.Check("sync-producer-keyed-kafka-4.0", 30*time.Second, func(ctx context.Context) error { return checkSyncProducer(ctx, sarama.V4_0_0_0, "keyed-v4") })
 	r.Check("async-producer", 30*time.Second, checkAsyncProducer)
 	r.Check("idempotent-producer", 30*time.Second, checkIdempotent)
+	r.Check("transactional-producer", 20*time.Second, checkTransactions)
 	r.Check("consume-offsets", 30*time.Second, checkOffsets)
 	r.Check("group-consume-commit", 30*time.Second, checkGroup)
 	for _, codec := range suite.Codecs {
@@ -353,6 +354,56 @@ func checkIdempotent(ctx context.Context) error {
 		return err
 	}
 	return checkOrdered(got, 100, "idem-%d")
+}
+
+// checkTransactions commits one transaction and aborts another: a
+// read_committed partition consumer sees only the committed records.
+func checkTransactions(ctx context.Context) error {
+	topic := r.Topic("txn")
+	if err := createTopic(topic, 1); err != nil {
+		return err
+	}
+	cfg := config()
+	cfg.Producer.Idempotent = true
+	cfg.Producer.Transaction.ID = r.Topic("txn-producer")
+	cfg.Net.MaxOpenRequests = 1
+	p, err := sarama.NewSyncProducer(brokers(), cfg)
+	if err != nil {
+		return err
+	}
+	defer p.Close()
+	for _, outcome := range []string{"committed", "aborted"} {
+		if err := p.BeginTxn(); err != nil {
+			return fmt.Errorf("begin: %w", err)
+		}
+		for i := range 5 {
+			if _, _, err := p.SendMessage(&sarama.ProducerMessage{Topic: topic, Value: sarama.StringEncoder(fmt.Sprintf("%s-%d", outcome, i))}); err != nil {
+				return fmt.Errorf("send in transaction: %w", err)
+			}
+		}
+		end := p.CommitTxn
+		if outcome == "aborted" {
+			end = p.AbortTxn
+		}
+		if err := end(); err != nil {
+			return fmt.Errorf("end transaction: %w", err)
+		}
+	}
+	cfg = config()
+	cfg.Consumer.IsolationLevel = sarama.ReadCommitted
+	got, err := consume(ctx, cfg, topic, []int32{0}, sarama.OffsetOldest, 5)
+	if err != nil {
+		return err
+	}
+	for i, rec := range got {
+		if string(rec.Value) != fmt.Sprintf("committed-%d", i) {
+			return fmt.Errorf("read_committed record %d: %q", i, rec.Value)
+		}
+	}
+	if len(got) != 5 {
+		return fmt.Errorf("read_committed read %d records, want 5", len(got))
+	}
+	return nil
 }
 
 // --- offsets -----------------------------------------------------------------------
