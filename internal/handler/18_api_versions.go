@@ -3,7 +3,13 @@ package handler
 // ApiVersions: v0–4.
 //
 // Behaviour: lists every registered API with the versions served, so a key
-// is advertised exactly when a handler exists for it. A request at a version
+// is advertised exactly when a handler exists for it, with one exception
+// that Kafka 4 makes too (KAFKA-18659): Produce is listed from v0, though v0–2
+// are not served (a request at v0–2 closes the connection, as in Kafka).
+// librdkafka releases without the fix for its issue 4956 (Debian 12 ships
+// 2.0.2, under kcat and confluent-kafka-python) compress with gzip, snappy
+// or lz4 only when the broker lists Produce v0, and otherwise send every
+// batch uncompressed without telling the application. A request at a version
 // above 4 is answered as Kafka does (KIP-511): a v0 response with
 // UNSUPPORTED_VERSION and the ApiVersions range, from which the client
 // retries at a version we serve. v3+ validates the client software name and
@@ -32,11 +38,18 @@ func (h *Handler) apiVersions(_ context.Context, req *Request) (kmsg.Response, e
 	return resp, nil
 }
 
+// listedMinVersion is the minimum version ApiVersions lists for the keys
+// where it is lower than the lowest version served (see the file comment).
+var listedMinVersion = map[int16]int16{0: 0}
+
 func apiKeys() []kmsg.ApiVersionsResponseApiKey {
 	var keys []kmsg.ApiVersionsResponseApiKey
 	for _, a := range registry().APIs() {
 		k := kmsg.NewApiVersionsResponseApiKey()
 		k.ApiKey, k.MinVersion, k.MaxVersion = a.Key, a.MinVersion, a.MaxVersion
+		if v, ok := listedMinVersion[a.Key]; ok {
+			k.MinVersion = v
+		}
 		keys = append(keys, k)
 	}
 	return keys

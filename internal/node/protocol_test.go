@@ -105,6 +105,52 @@ func TestApiVersionsUnsupportedVersion(t *testing.T) {
 	}
 }
 
+// TestApiVersionsListsProduceFromV0 proves that ApiVersions lists Produce
+// from v0, as Kafka 4 does so that librdkafka compresses (KAFKA-18659), while
+// a Produce request at v0–2 is still refused by closing the connection.
+func TestApiVersionsListsProduceFromV0(t *testing.T) {
+	n := nodetest.Start(t, "", nil)
+	c := dial(t, n.Addr)
+	req := kmsg.NewPtrApiVersionsRequest()
+	req.SetVersion(3)
+	req.ClientSoftwareName, req.ClientSoftwareVersion = "test", "1.0"
+	c.send(req, 1)
+	_, body, err := c.receive(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp := kmsg.NewPtrApiVersionsResponse()
+	resp.SetVersion(3)
+	if err := resp.ReadFrom(body); err != nil {
+		t.Fatal(err)
+	}
+	var produce *kmsg.ApiVersionsResponseApiKey
+	for i := range resp.ApiKeys {
+		if resp.ApiKeys[i].ApiKey == 0 {
+			produce = &resp.ApiKeys[i]
+		}
+	}
+	if produce == nil || produce.MinVersion != 0 || produce.MaxVersion != 13 {
+		t.Fatalf("Produce listed as %+v, want v0–13", produce)
+	}
+	for v := int16(0); v <= 2; v++ {
+		p := kmsg.NewPtrProduceRequest()
+		p.SetVersion(v)
+		p.Acks, p.TimeoutMillis = 1, 1000
+		topic := kmsg.NewProduceRequestTopic()
+		topic.Topic = "old-produce"
+		part := kmsg.NewProduceRequestTopicPartition()
+		part.Records = []byte{0}
+		topic.Partitions = append(topic.Partitions, part)
+		p.Topics = append(p.Topics, topic)
+		old := dial(t, n.Addr)
+		old.send(p, 2)
+		if _, _, err := old.receive(false); err == nil {
+			t.Errorf("Produce v%d was answered; want the connection closed", v)
+		}
+	}
+}
+
 // TestMalformedFramesCloseOnlyTheirConnection proves that garbage, a
 // truncated body, an unknown API key and an oversized frame each close the
 // offending connection without disturbing another client.
