@@ -24,7 +24,10 @@ func cleanerConfig(c *config.Config) storage.CleanerConfig {
 func (n *Node) runLogMaintenance(ctx context.Context, g *errgroup.Group) {
 	every := time.Duration(n.cfg.LogRetentionCheckIntervalMs) * time.Millisecond
 	g.Go(func() error { return n.logs.RunRetention(ctx, every) })
-	if n.cfg.LogCleanerEnable && n.cfg.LogCleanerThreads > 0 {
-		g.Go(func() error { return n.logs.RunCleaner(ctx, cleanerConfig(n.cfg)) })
+	if n.cfg.LogCleanerEnable {
+		// Threads and backoff are dynamic broker configs: read them live.
+		g.Go(func() error {
+			return n.logs.RunCleaner(ctx, func() storage.CleanerConfig { return cleanerConfig(n.brokerConfig()) })
+		})
 	}
 }

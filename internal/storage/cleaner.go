@@ -44,30 +44,55 @@ func newCleanerState() cleanerState {
 		cleaning: map[kafka.TopicPartition]bool{}, uncleanable: map[kafka.TopicPartition]bool{}}
 }
 
-// RunCleaner runs cfg.Threads cleaner threads until ctx is done. Each one
-// cleans the compacted log with the highest dirty ratio above its
+// RunCleaner runs the cleaner threads until ctx is done. Each one cleans the
+// compacted log with the highest dirty ratio above its
 // min.cleanable.dirty.ratio (or past max.compaction.lag.ms), then looks
-// again, and waits cfg.Backoff when none needs cleaning.
-func (m *Manager) RunCleaner(ctx context.Context, cfg CleanerConfig) error {
-	budget := cfg.DedupeBufferSize / int64(max(cfg.Threads, 1))
-	var wg sync.WaitGroup
-	for range cfg.Threads {
-		wg.Go(func() {
-			for ctx.Err() == nil {
-				if m.CleanFilthiestLog(ctx, budget) {
-					continue
+// again, and waits Backoff when none needs cleaning. config is read again
+// between cleanings and every cleanerConfigCheck, so that dynamic changes
+// of log.cleaner.threads and log.cleaner.backoff.ms apply without a restart
+// (a change of the thread count aborts the cleanings in progress; they are
+// taken up again from the checkpoint).
+func (m *Manager) RunCleaner(ctx context.Context, config func() CleanerConfig) error {
+	for ctx.Err() == nil {
+		cfg := config()
+		runCtx, cancel := context.WithCancel(ctx)
+		var wg sync.WaitGroup
+		budget := cfg.DedupeBufferSize / int64(max(cfg.Threads, 1))
+		for range cfg.Threads {
+			wg.Go(func() { m.cleanerThread(runCtx, config, budget) })
+		}
+		t := time.NewTicker(cleanerConfigCheck)
+		for runCtx.Err() == nil {
+			select {
+			case <-runCtx.Done():
+			case <-t.C:
+				if config().Threads != cfg.Threads {
+					cancel()
 				}
-				t := time.NewTimer(cfg.Backoff)
-				select {
-				case <-ctx.Done():
-				case <-t.C:
-				}
-				t.Stop()
 			}
-		})
+		}
+		t.Stop()
+		cancel()
+		wg.Wait()
 	}
-	wg.Wait()
 	return nil
+}
+
+// cleanerConfigCheck is how often RunCleaner looks for a new thread count.
+const cleanerConfigCheck = time.Second
+
+func (m *Manager) cleanerThread(ctx context.Context, config func() CleanerConfig, budget int64) {
+	for ctx.Err() == nil {
+		if m.CleanFilthiestLog(ctx, budget) {
+			continue
+		}
+		t := time.NewTimer(config().Backoff)
+		select {
+		case <-ctx.Done():
+		case <-t.C:
+		}
+		t.Stop()
+	}
 }
 
 // CleanFilthiestLog cleans the log that needs it most, if any, with a key

@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -38,7 +39,9 @@ func TestManagerCleaner(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		done <- m.RunCleaner(ctx, CleanerConfig{Threads: 2, Backoff: 5 * time.Millisecond, DedupeBufferSize: DefaultDedupeBufferSize})
+		done <- m.RunCleaner(ctx, func() CleanerConfig {
+			return CleanerConfig{Threads: 2, Backoff: 5 * time.Millisecond, DedupeBufferSize: DefaultDedupeBufferSize}
+		})
 	}()
 	end := compacted.active().baseOffset
 	tp := kafka.TopicPartition{Topic: "compacted"}
@@ -119,5 +122,54 @@ func TestCleanerChoosesByDirtyRatio(t *testing.T) {
 	a.SetConfig(cfg)
 	if !m.CleanFilthiestLog(context.Background(), math.MaxInt64) {
 		t.Fatal("did not clean a log above a lowered min.cleanable.dirty.ratio")
+	}
+}
+
+// TestCleanerThreadsAreDynamic: with no cleaner thread nothing is cleaned;
+// raising log.cleaner.threads while the cleaner runs starts one.
+func TestCleanerThreadsAreDynamic(t *testing.T) {
+	dir, clk := t.TempDir(), newClock()
+	m, err := OpenManager([]string{dir}, smallConfig(), clk.now, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	compacted, err := m.Create("compacted", 0, [16]byte{1}, compactConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	newCompactionWorkload(4, 20).append(t, compacted, newModel(), 100, clk.now().UnixMilli())
+	var mu sync.Mutex
+	threads := 0
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- m.RunCleaner(ctx, func() CleanerConfig {
+			mu.Lock()
+			defer mu.Unlock()
+			return CleanerConfig{Threads: threads, Backoff: 5 * time.Millisecond, DedupeBufferSize: DefaultDedupeBufferSize}
+		})
+	}()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}()
+	tp := kafka.TopicPartition{Topic: "compacted"}
+	time.Sleep(100 * time.Millisecond)
+	if got := cleanerCheckpoint(m, tp); got != -1 {
+		t.Fatalf("cleaned with no cleaner thread: checkpoint %d", got)
+	}
+	mu.Lock()
+	threads = 1
+	mu.Unlock()
+	end := compacted.active().baseOffset
+	deadline := time.Now().Add(20 * time.Second)
+	for cleanerCheckpoint(m, tp) != end {
+		if time.Now().After(deadline) {
+			t.Fatalf("not cleaned after raising the thread count: checkpoint %d, want %d", cleanerCheckpoint(m, tp), end)
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }
