@@ -29,6 +29,7 @@ type consumerGroupsFlags struct {
 
 	offsets, members, verbose bool
 	state                     string // allStates when --state is given bare
+	groupType                 string // allTypes when --type is given bare
 	timeoutMs                 int64
 
 	dryRun, execute                 bool
@@ -60,7 +61,14 @@ Exactly one of --list, --describe, --delete, --reset-offsets or
                        --verbose the ASSIGNMENT of each member
   --state              GROUP COORDINATOR (ID) ASSIGNMENT-STRATEGY STATE #MEMBERS
 --verbose adds the committed LEADER-EPOCH to --offsets, and GROUP-EPOCH and
-TARGET-ASSIGNMENT-EPOCH ("-" for classic groups) to --state.
+TARGET-ASSIGNMENT-EPOCH ("-" for classic groups) to --state. For a group of
+the consumer protocol (KIP-848, type "consumer") --members --verbose prints,
+as Kafka 4 does, CURRENT-EPOCH CURRENT-ASSIGNMENT TARGET-EPOCH
+TARGET-ASSIGNMENT (and UPGRADED while classic members remain) instead of
+ASSIGNMENT. Groups of both types are described, reset and deleted alike.
+
+--list --type adds a TYPE column (Classic or Consumer), or with a list
+(--type=consumer or --type consumer) shows only groups of those types.
 
 --reset-offsets changes the committed offsets of a group that has no active
 members. It takes a scope (--topic T, T:0,1 for some partitions, repeatable;
@@ -79,6 +87,8 @@ also makes the command exit non-zero.`,
   gregor consumer-groups --bootstrap-server localhost:9092 --list
   gregor consumer-groups --bootstrap-server localhost:9092 --list --state
   gregor consumer-groups --bootstrap-server localhost:9092 --list --state stable,empty
+  gregor consumer-groups --bootstrap-server localhost:9092 --list --type --state
+  gregor consumer-groups --bootstrap-server localhost:9092 --list --type consumer
 
   # Committed offsets and lag per partition; members and their partitions
   gregor consumer-groups --bootstrap-server localhost:9092 --describe --group audit
@@ -124,6 +134,8 @@ also makes the command exit non-zero.`,
 	fl.BoolVar(&f.verbose, "verbose", false, "with --describe: more columns (LEADER-EPOCH; a member's ASSIGNMENT; group epochs)")
 	fl.StringVar(&f.state, "state", "", "with --describe: each group's state; with --list: a STATE column, or only groups in the given states (comma-separated)")
 	fl.Lookup("state").NoOptDefVal = allStates
+	fl.StringVar(&f.groupType, "type", "", "with --list: a TYPE column (classic or consumer), or only groups of the given types (comma-separated)")
+	fl.Lookup("type").NoOptDefVal = allTypes
 	fl.Int64Var(&f.timeoutMs, "timeout", 5000, "milliseconds to wait for each request to the cluster")
 	fl.BoolVar(&f.dryRun, "dry-run", false, "with --reset-offsets: only print the new offsets (the default)")
 	fl.BoolVar(&f.execute, "execute", false, "with --reset-offsets: commit the new offsets")
@@ -137,15 +149,22 @@ also makes the command exit non-zero.`,
 	return cmd
 }
 
-// stateArgument lets "--state stable,empty" take its value from the next
-// word, as Kafka's optional argument does: the flag parser only binds
-// "--state=stable,empty", and leaves the value as a positional argument.
+// stateArgument lets "--state stable,empty" and "--type consumer" take
+// their value from the next word, as Kafka's optional arguments do: the
+// flag parser only binds "--state=stable,empty", and leaves the value as
+// a positional argument. When both are given bare, the word is ambiguous.
 func (f *consumerGroupsFlags) stateArgument(cmd *cobra.Command, args []string) error {
 	if len(args) == 0 {
 		return nil
 	}
-	if len(args) == 1 && cmd.Flags().Changed("state") && f.state == allStates {
+	bareState := cmd.Flags().Changed("state") && f.state == allStates
+	bareType := cmd.Flags().Changed("type") && f.groupType == allTypes
+	switch {
+	case len(args) == 1 && bareState && !bareType:
 		f.state = args[0]
+		return nil
+	case len(args) == 1 && bareType && !bareState:
+		f.groupType = args[0]
 		return nil
 	}
 	return fmt.Errorf("unexpected argument %q", args[0])
@@ -215,6 +234,9 @@ func (f *consumerGroupsFlags) action(changed func(string) bool, now time.Time) (
 	switch {
 	case f.list:
 		_, err := parseGroupStates(f.state)
+		if err == nil {
+			_, err = parseGroupTypes(f.groupType)
+		}
 		return groupsAction{run: (*groupsTool).list, apis: []int16{list}}, err
 	case f.describe:
 		return groupsAction{run: (*groupsTool).describe,
@@ -247,6 +269,7 @@ func (f *consumerGroupsFlags) checkActions(changed func(string) bool) error {
 		{"members", []string{"describe"}},
 		{"verbose", []string{"describe"}},
 		{"state", []string{"describe", "list"}},
+		{"type", []string{"list"}},
 		{"group", []string{"describe", "delete", "reset-offsets", "delete-offsets"}},
 		{"all-groups", []string{"describe", "delete", "reset-offsets"}},
 		{"topic", []string{"reset-offsets", "delete-offsets", "delete"}},
@@ -421,8 +444,11 @@ func (t *groupsTool) selectedGroups(ctx context.Context) ([]string, error) {
 	return names, nil
 }
 
+// list prints the consumer groups' names, or with --type or --state a
+// table of GROUP, TYPE (with --type) and STATE (with --state), only of
+// the types and states given, as Kafka 4's tool does.
 func (t *groupsTool) list(ctx context.Context) error {
-	if t.f.state == "" {
+	if t.f.state == "" && t.f.groupType == "" {
 		groups, err := t.listGroups(ctx)
 		for _, g := range groups {
 			t.out.line(g.Group)
@@ -433,15 +459,41 @@ func (t *groupsTool) list(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	groups, err := t.listGroups(ctx, states...)
+	types, err := parseGroupTypes(t.f.groupType)
 	if err != nil {
 		return err
 	}
+	var groups []listedGroup
+	if t.f.groupType == "" {
+		var listed []kadm.ListedGroup
+		listed, err = t.listGroups(ctx, states...)
+		for _, g := range listed {
+			groups = append(groups, listedGroup{ListedGroup: g})
+		}
+	} else {
+		groups, err = t.listGroupsByType(ctx, types, states...)
+	}
+	if err != nil {
+		return err
+	}
+	header := []string{"GROUP"}
+	if t.f.groupType != "" {
+		header = append(header, "TYPE")
+	}
+	if t.f.state != "" {
+		header = append(header, "STATE")
+	}
 	rows := make([][]string, len(groups))
 	for i, g := range groups {
-		rows[i] = []string{g.Group, g.State}
+		rows[i] = []string{g.Group}
+		if t.f.groupType != "" {
+			rows[i] = append(rows[i], groupTypeNames[g.typ])
+		}
+		if t.f.state != "" {
+			rows[i] = append(rows[i], g.State)
+		}
 	}
-	t.out.columns([]string{"GROUP", "STATE"}, rows)
+	t.out.columns(header, rows)
 	return nil
 }
 

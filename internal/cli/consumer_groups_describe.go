@@ -46,71 +46,74 @@ func (t *groupsTool) describe(ctx context.Context) error {
 	return nil
 }
 
-// describeGroups describes groups in one request per coordinator. Every
-// group is in the answer: a group whose coordinator failed to answer
-// carries that error, one the cluster does not know is Dead.
-func (t *groupsTool) describeGroups(ctx context.Context, groups []string) (kadm.DescribedGroups, error) {
+// describeGroups describes groups as Kafka 4's admin client does: as
+// consumer groups first (ConsumerGroupDescribe), then those that are not
+// as classic groups (DescribeGroups), in one request per coordinator
+// each. Every group is in the answer: a group whose coordinator failed to
+// answer carries that error, one the cluster does not know is Dead.
+func (t *groupsTool) describeGroups(ctx context.Context, groups []string) (map[string]groupDescription, error) {
+	described := t.describeConsumerType(ctx, groups)
+	var classic []string
+	for _, name := range groups {
+		if _, ok := described[name]; !ok {
+			classic = append(classic, name)
+		}
+	}
+	if len(classic) == 0 {
+		return described, nil
+	}
 	rctx, cancel := t.request(ctx)
 	defer cancel()
-	described, err := t.adm.DescribeGroups(rctx, groups...)
-	if err != nil && len(described) == 0 {
+	answered, err := t.adm.DescribeGroups(rctx, classic...)
+	if err != nil && len(answered) == 0 {
 		return nil, t.requestError("cannot describe groups", err, rctx)
 	}
-	if described == nil {
-		described = kadm.DescribedGroups{}
-	}
-	for _, name := range groups {
-		if _, ok := described[name]; ok {
-			continue
+	for _, name := range classic {
+		g, ok := answered[name]
+		if !ok {
+			g = kadm.DescribedGroup{Group: name, State: "Dead"}
+			if err != nil {
+				g.Err, g.ErrMessage = err, describeRequestError(err, rctx, t.timeout)
+			}
 		}
-		g := kadm.DescribedGroup{Group: name, State: "Dead"}
-		if err != nil {
-			g.Err, g.ErrMessage = err, describeRequestError(err, rctx, t.timeout)
-		}
-		described[name] = g
+		described[name] = classicDescription(g)
 	}
 	return described, nil
 }
 
 // found reports whether group g exists, and prints Kafka's error when
 // it does not or could not be described.
-func (t *groupsTool) found(g kadm.DescribedGroup) bool {
+func (t *groupsTool) found(g groupDescription) bool {
 	switch {
-	case groupMissing(g):
-		t.fail("Consumer group '%s' does not exist.", g.Group)
-	case g.Err != nil:
-		t.fail("Cannot describe consumer group '%s': %s", g.Group, kafkaError(g.Err, g.ErrMessage))
+	case g.missing():
+		t.fail("Consumer group '%s' does not exist.", g.group)
+	case g.err != nil:
+		t.fail("Cannot describe consumer group '%s': %s", g.group, kafkaError(g.err, g.errMessage))
 	default:
 		return true
 	}
 	return false
 }
 
-// groupMissing reports whether a described group does not exist: Kafka
-// answers GROUP_ID_NOT_FOUND since DescribeGroups v6, state Dead before.
-func groupMissing(g kadm.DescribedGroup) bool {
-	return errors.Is(g.Err, kerr.GroupIDNotFound) || (g.Err == nil && g.State == "Dead")
-}
-
 // noteState prints Kafka's note for a group with no members or one in
 // the middle of a rebalance.
-func (t *groupsTool) noteState(g kadm.DescribedGroup) {
-	switch g.State {
+func (t *groupsTool) noteState(g groupDescription) {
+	switch g.state {
 	case "Empty":
-		t.note("Consumer group '%s' has no active members.", g.Group)
+		t.note("Consumer group '%s' has no active members.", g.group)
 	case "PreparingRebalance", "CompletingRebalance", "Assigning", "Reconciling":
-		t.note("Warning: Consumer group '%s' is rebalancing.", g.Group)
+		t.note("Warning: Consumer group '%s' is rebalancing.", g.group)
 	}
 }
 
-func (t *groupsTool) describeOffsets(ctx context.Context, g kadm.DescribedGroup) error {
-	committed, err := t.committedOffsets(ctx, g.Group)
+func (t *groupsTool) describeOffsets(ctx context.Context, g groupDescription) error {
+	committed, err := t.committedOffsets(ctx, g.group)
 	if err != nil {
 		return err
 	}
 	topics := committed.Partitions()
-	for _, m := range g.Members {
-		topics.Merge(memberAssignment(m))
+	for _, m := range g.members {
+		topics.Merge(m.assignment)
 	}
 	ends, err := t.endOffsets(ctx, topics.Topics())
 	if err != nil {
@@ -127,7 +130,7 @@ func (t *groupsTool) describeOffsets(ctx context.Context, g kadm.DescribedGroup)
 	}
 	cells := make([][]string, len(rows))
 	for i, r := range rows {
-		cells[i] = r.cells(g.Group, t.f.verbose)
+		cells[i] = r.cells(g.group, t.f.verbose)
 	}
 	t.out.line("")
 	t.out.columns(header, cells)
@@ -185,14 +188,14 @@ type offsetRow struct {
 	committed   int64 // -1: nothing committed
 	leaderEpoch int32 // of the committed offset; -1: unknown
 	logEnd      int64 // -1: unknown
-	member      *kadm.DescribedGroupMember
+	member      *groupMember
 }
 
 // offsetRows builds the --offsets view as Kafka orders it: the assigned
 // partitions of each member, members with more partitions first, then the
 // partitions with a committed offset that no member holds.
-func offsetRows(g kadm.DescribedGroup, committed kadm.OffsetResponses, ends kadm.ListedOffsets) []offsetRow {
-	row := func(topic string, p int32, m *kadm.DescribedGroupMember) offsetRow {
+func offsetRows(g groupDescription, committed kadm.OffsetResponses, ends kadm.ListedOffsets) []offsetRow {
+	row := func(topic string, p int32, m *groupMember) offsetRow {
 		r := offsetRow{topic: topic, partition: p, committed: -1, leaderEpoch: -1, logEnd: -1, member: m}
 		if o, ok := committed.Lookup(topic, p); ok && o.Err == nil && o.At >= 0 {
 			r.committed, r.leaderEpoch = o.At, o.LeaderEpoch
@@ -202,14 +205,14 @@ func offsetRows(g kadm.DescribedGroup, committed kadm.OffsetResponses, ends kadm
 		}
 		return r
 	}
-	members := slices.Clone(g.Members)
+	members := slices.Clone(g.members)
 	sort.SliceStable(members, func(i, j int) bool {
-		return countPartitions(memberAssignment(members[i])) > countPartitions(memberAssignment(members[j]))
+		return countPartitions(members[i].assignment) > countPartitions(members[j].assignment)
 	})
 	var rows []offsetRow
 	assigned := kadm.TopicsSet{}
 	for i := range members {
-		a := memberAssignment(members[i])
+		a := members[i].assignment
 		assigned.Merge(a)
 		for _, tp := range a.Sorted() {
 			for _, p := range tp.Partitions {
@@ -248,7 +251,7 @@ func (r offsetRow) lag() int64 {
 func (r offsetRow) cells(group string, verbose bool) []string {
 	consumer, host, client := missingValue, missingValue, missingValue
 	if r.member != nil {
-		consumer, host, client = r.member.MemberID, r.member.ClientHost, r.member.ClientID
+		consumer, host, client = r.member.id, r.member.host, r.member.clientID
 	}
 	c := []string{group, r.topic, strconv.Itoa(int(r.partition))}
 	if verbose {
@@ -265,7 +268,7 @@ func orMissing(n int64) string {
 	return strconv.FormatInt(n, 10)
 }
 
-func (t *groupsTool) describeMembers(g kadm.DescribedGroup) {
+func (t *groupsTool) describeMembers(g groupDescription) {
 	t.noteState(g)
 	header, rows := memberRows(g, t.f.verbose)
 	t.out.line("")
@@ -273,32 +276,64 @@ func (t *groupsTool) describeMembers(g kadm.DescribedGroup) {
 }
 
 // memberRows builds the --members view: GROUP-INSTANCE-ID only when some
-// member is static, ASSIGNMENT only with --verbose.
-func memberRows(g kadm.DescribedGroup, verbose bool) (header []string, rows [][]string) {
-	static := slices.ContainsFunc(g.Members, func(m kadm.DescribedGroupMember) bool { return m.InstanceID != nil })
+// member is static. With --verbose, a classic group adds each member's
+// ASSIGNMENT; a consumer group adds Kafka 4's member epoch and current
+// assignment, the group's target assignment epoch and the member's
+// target assignment, and UPGRADED while classic and consumer-protocol
+// members share the group.
+func memberRows(g groupDescription, verbose bool) (header []string, rows [][]string) {
+	static := slices.ContainsFunc(g.members, func(m groupMember) bool { return m.instanceID != nil })
 	header = []string{"GROUP", "CONSUMER-ID", "HOST", "CLIENT-ID", "#PARTITIONS"}
 	if static {
 		header = slices.Insert(header, 2, "GROUP-INSTANCE-ID")
 	}
-	if verbose {
+	migrating := g.migrating()
+	switch {
+	case verbose && g.typ == groupTypeConsumer:
+		header = append(header, "CURRENT-EPOCH", "CURRENT-ASSIGNMENT", "TARGET-EPOCH", "TARGET-ASSIGNMENT")
+		if migrating {
+			header = append(header, "UPGRADED")
+		}
+	case verbose:
 		header = append(header, "ASSIGNMENT")
 	}
-	for _, m := range g.Members {
-		a := memberAssignment(m)
-		row := []string{g.Group, m.MemberID, m.ClientHost, m.ClientID, strconv.Itoa(countPartitions(a))}
+	for _, m := range g.members {
+		row := []string{g.group, m.id, m.host, m.clientID, strconv.Itoa(countPartitions(m.assignment))}
 		if static {
 			instance := ""
-			if m.InstanceID != nil {
-				instance = *m.InstanceID
+			if m.instanceID != nil {
+				instance = *m.instanceID
 			}
 			row = slices.Insert(row, 2, instance)
 		}
-		if verbose {
-			row = append(row, assignmentString(a))
+		switch {
+		case verbose && g.typ == groupTypeConsumer:
+			row = append(row, orMissing(int64(m.epoch)), assignmentString(m.assignment),
+				orMissing(int64(g.assignmentEpoch)), assignmentString(m.target))
+			if migrating {
+				row = append(row, upgradedString(m.upgraded))
+			}
+		case verbose:
+			row = append(row, assignmentString(m.assignment))
 		}
 		rows = append(rows, row)
 	}
 	return header, rows
+}
+
+// migrating reports whether a consumer group has members of both
+// protocols, as while its classic members are upgraded.
+func (g groupDescription) migrating() bool {
+	classic := slices.ContainsFunc(g.members, func(m groupMember) bool { return m.upgraded != nil && !*m.upgraded })
+	consumer := slices.ContainsFunc(g.members, func(m groupMember) bool { return m.upgraded != nil && *m.upgraded })
+	return classic && consumer
+}
+
+func upgradedString(upgraded *bool) string {
+	if upgraded == nil {
+		return missingValue
+	}
+	return strconv.FormatBool(*upgraded)
 }
 
 // assignmentString renders partitions as Kafka does: "a:0,1;b:2", topics
@@ -318,7 +353,7 @@ func assignmentString(s kadm.TopicsSet) string {
 	return strings.Join(parts, ";")
 }
 
-func (t *groupsTool) describeState(g kadm.DescribedGroup) {
+func (t *groupsTool) describeState(g groupDescription) {
 	t.noteState(g)
 	header, row := stateRow(g, t.f.verbose)
 	t.out.line("")
@@ -327,17 +362,17 @@ func (t *groupsTool) describeState(g kadm.DescribedGroup) {
 
 // stateRow builds the --state view. Classic groups have no group or
 // target assignment epoch: --verbose prints "-" for them.
-func stateRow(g kadm.DescribedGroup, verbose bool) (header, row []string) {
-	coordinator := fmt.Sprintf("%s:%d  (%d)", g.Coordinator.Host, g.Coordinator.Port, g.Coordinator.NodeID)
-	strategy := g.Protocol
+func stateRow(g groupDescription, verbose bool) (header, row []string) {
+	coordinator := fmt.Sprintf("%s:%d  (%d)", g.coordinator.Host, g.coordinator.Port, g.coordinator.NodeID)
+	strategy := g.strategy
 	if strategy == "" {
 		strategy = missingValue
 	}
 	header = []string{"GROUP", "COORDINATOR (ID)", "ASSIGNMENT-STRATEGY", "STATE", "#MEMBERS"}
-	row = []string{g.Group, coordinator, strategy, g.State, strconv.Itoa(len(g.Members))}
+	row = []string{g.group, coordinator, strategy, g.state, strconv.Itoa(len(g.members))}
 	if verbose {
 		header = slices.Insert(header, 4, "GROUP-EPOCH", "TARGET-ASSIGNMENT-EPOCH")
-		row = slices.Insert(row, 4, missingValue, missingValue)
+		row = slices.Insert(row, 4, orMissing(int64(g.groupEpoch)), orMissing(int64(g.assignmentEpoch)))
 	}
 	return header, row
 }

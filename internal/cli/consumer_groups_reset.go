@@ -242,14 +242,14 @@ func (t *groupsTool) resetOffsets(ctx context.Context) error {
 // resettable reports whether group g may have its offsets reset: it has
 // no active members (Empty), or does not exist yet. Otherwise it prints
 // Kafka's refusal.
-func (t *groupsTool) resettable(g kadm.DescribedGroup) bool {
+func (t *groupsTool) resettable(g groupDescription) bool {
 	switch {
-	case groupMissing(g) || (g.Err == nil && g.State == "Empty"):
+	case g.missing() || (g.err == nil && g.state == "Empty"):
 		return true
-	case g.Err != nil:
-		t.fail("Cannot describe consumer group '%s': %s", g.Group, kafkaError(g.Err, g.ErrMessage))
+	case g.err != nil:
+		t.fail("Cannot describe consumer group '%s': %s", g.group, kafkaError(g.err, g.errMessage))
 	default:
-		t.fail("Assignments can only be reset if the group '%s' is inactive, but the current state is %s.", g.Group, g.State)
+		t.fail("Assignments can only be reset if the group '%s' is inactive, but the current state is %s.", g.group, g.state)
 	}
 	return false
 }
