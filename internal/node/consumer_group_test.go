@@ -1,10 +1,6 @@
 package node_test
 
 import (
-	"context"
-	"errors"
-	"fmt"
-	"sync"
 	"testing"
 	"time"
 
@@ -119,99 +115,7 @@ func TestConsumerGroupDefaultIsClassic(t *testing.T) {
 // record exactly once while members join.
 func TestConsumerGroupNoDuplicatesAcrossRebalance(t *testing.T) {
 	tn := nodetest.Start(t, "", consumerProps)
-	createTopic(t, tn.Addr, "events", 6, nil)
-	const total = 3000
-	produceSync(t, newClient(t, tn.Addr), "events", "e", total, 97)
-
-	var mu sync.Mutex
-	seen := map[string]int{}
-	processed := 0
-	consume := func(ctx context.Context, name string, started chan<- struct{}) error {
-		cl, err := kgo.NewClient(kgo.SeedBrokers(tn.Addr), kgo.ConsumerGroup("etl"), kgo.ConsumeTopics("events"),
-			kgo.ServerSideBalancer(), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.DisableAutoCommit(),
-			kgo.BlockRebalanceOnPoll(), kgo.ClientID(name))
-		if err != nil {
-			return err
-		}
-		defer cl.Close()
-		defer cl.AllowRebalance()
-		close(started)
-		for ctx.Err() == nil {
-			fs := cl.PollRecords(ctx, 20)
-			if err := fs.Err0(); err != nil && !errors.Is(err, context.Canceled) {
-				return err
-			}
-			recs := fs.Records()
-			mu.Lock()
-			for _, r := range recs {
-				seen[fmt.Sprintf("%d/%d", r.Partition, r.Offset)]++
-			}
-			processed += len(recs)
-			mu.Unlock()
-			if len(recs) > 0 {
-				if err := cl.CommitRecords(ctx, recs...); err != nil && ctx.Err() == nil {
-					return fmt.Errorf("%s: commit: %w", name, err)
-				}
-				time.Sleep(10 * time.Millisecond)
-			}
-			cl.AllowRebalance()
-		}
-		return nil
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	errs := make(chan error, 3)
-	var wg sync.WaitGroup
-	start := func(name string) {
-		started := make(chan struct{})
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errs <- consume(ctx, name, started)
-		}()
-		<-started
-	}
-	waitProcessed := func(n int) {
-		for {
-			mu.Lock()
-			p := processed
-			mu.Unlock()
-			if p >= n || ctx.Err() != nil {
-				return
-			}
-			time.Sleep(5 * time.Millisecond)
-		}
-	}
-	start("a")
-	waitProcessed(300)
-	start("b")
-	waitProcessed(1200)
-	start("c")
-	waitProcessed(total)
-	if ctx.Err() != nil {
-		mu.Lock()
-		t.Errorf("timed out with %d of %d records processed", processed, total)
-		mu.Unlock()
-	}
-	time.Sleep(300 * time.Millisecond)
-	cancel()
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		if err != nil {
-			t.Error(err)
-		}
-	}
-	mu.Lock()
-	defer mu.Unlock()
-	if len(seen) != total {
-		t.Errorf("processed %d distinct records, want %d", len(seen), total)
-	}
-	for k, n := range seen {
-		if n != 1 {
-			t.Errorf("record %s processed %d times", k, n)
-		}
-	}
+	exactlyOnceWhileJoining(t, tn.Addr, kgo.ServerSideBalancer())
 }
 
 // TestConsumerGroupSurvivesRestart: a consumer group's committed offsets

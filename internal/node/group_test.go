@@ -166,17 +166,26 @@ func TestGroupBalancesAndFailsOver(t *testing.T) {
 // exactly once while members join.
 func TestGroupNoLossNoDuplicatesAcrossRebalance(t *testing.T) {
 	tn := nodetest.Start(t, "", groupProps)
-	createTopic(t, tn.Addr, "events", 6, nil)
+	exactlyOnceWhileJoining(t, tn.Addr, kgo.SessionTimeout(3*time.Second), kgo.HeartbeatInterval(200*time.Millisecond))
+}
+
+// exactlyOnceWhileJoining produces 3000 records to a 6-partition topic and
+// has members of group "etl" (with opts) join one after another while the
+// others consume; each member commits what it processed before it allows a
+// rebalance. Every record must be processed exactly once.
+func exactlyOnceWhileJoining(t *testing.T, addr string, opts ...kgo.Opt) {
+	t.Helper()
+	createTopic(t, addr, "events", 6, nil)
 	const total = 3000
-	produceSync(t, newClient(t, tn.Addr), "events", "e", total, 97)
+	produceSync(t, newClient(t, addr), "events", "e", total, 97)
 
 	var mu sync.Mutex
 	seen := map[string]int{}
 	processed := 0
 	consume := func(ctx context.Context, name string, started chan<- struct{}) error {
-		cl, err := kgo.NewClient(kgo.SeedBrokers(tn.Addr), kgo.ConsumerGroup("etl"), kgo.ConsumeTopics("events"),
+		cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(addr), kgo.ConsumerGroup("etl"), kgo.ConsumeTopics("events"),
 			kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.DisableAutoCommit(), kgo.BlockRebalanceOnPoll(),
-			kgo.SessionTimeout(3*time.Second), kgo.HeartbeatInterval(200*time.Millisecond), kgo.ClientID(name))
+			kgo.ClientID(name)}, opts...)...)
 		if err != nil {
 			return err
 		}
