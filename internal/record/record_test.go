@@ -8,6 +8,7 @@ import (
 	"hash/crc32"
 	"math"
 	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -174,23 +175,29 @@ func TestSplit(t *testing.T) {
 // TestXerialSnappy proves that snappy data in Java's xerial framing decodes.
 func TestXerialSnappy(t *testing.T) {
 	rs := sampleRecords(10)
+	got, err := xerialBatch(t, rs, 64).Records()
+	if err != nil || !reflect.DeepEqual(got, withOffsets(rs, 0)) {
+		t.Fatalf("xerial decode: %v", err)
+	}
+}
+
+// xerialBatch builds a snappy batch of rs in Java's xerial framing, the
+// records cut into blocks of blockSize bytes before compression.
+func xerialBatch(t testing.TB, rs []Record, blockSize int) Batch {
 	raw := BatchSpec{Records: rs}.appendRecords(nil)
 	framed := append([]byte(nil), xerialMagic...)
 	framed = binary.BigEndian.AppendUint32(framed, 1)
 	framed = binary.BigEndian.AppendUint32(framed, 1)
-	for _, chunk := range [][]byte{raw[:len(raw)/2], raw[len(raw)/2:]} {
+	for chunk := range slices.Chunk(raw, blockSize) {
 		c, _ := compress(CodecSnappy, chunk)
 		framed = binary.BigEndian.AppendUint32(framed, uint32(len(c)))
 		framed = append(framed, c...)
 	}
-	b := mustBuild(t, BatchSpec{Codec: CodecSnappy, Records: rs})
+	b := mustBuild(t, BatchSpec{ProducerID: -1, BaseSequence: -1, Codec: CodecSnappy, Records: rs})
 	b = append(b[:HeaderSize], framed...)
 	binary.BigEndian.PutUint32(b[offBatchLength:], uint32(len(b)-lengthFieldEnd))
 	b.updateCRC()
-	got, err := b.Records()
-	if err != nil || !reflect.DeepEqual(got, withOffsets(rs, 0)) {
-		t.Fatalf("xerial decode: %v", err)
-	}
+	return b
 }
 
 // kmsgBatch encodes rs with franz-go's kmsg types and compressor, independently of Build.
