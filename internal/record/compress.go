@@ -54,7 +54,7 @@ func decompress(c Codec, src []byte) ([]byte, error) {
 	case CodecSnappy:
 		out, err = decompressSnappy(src)
 	case CodecLZ4:
-		out, err = readAllLimited(lz4.NewReader(bytes.NewReader(src)))
+		out, err = decompressLZ4(src)
 	case CodecZstd:
 		out, err = zstdDecoder().DecodeAll(src, nil)
 	default:
@@ -74,18 +74,79 @@ func decompressGzip(src []byte) ([]byte, error) {
 	return readAllLimited(r)
 }
 
-// readAllLimited reads r to the end, failing past MaxUncompressedBytes. The
-// buffer grows with the data actually produced.
+func decompressLZ4(src []byte) ([]byte, error) {
+	return readAllLimited(lz4.NewReader(bytes.NewReader(src)))
+}
+
+// scratches holds the buffers readAllLimited decodes into.
+var scratches = sync.Pool{New: func() any { return new([]byte) }} // of *[]byte
+
+const (
+	// minScratch is Kafka's lz4 block size: the lz4 reader decodes a block
+	// straight into a buffer with that much room, rather than through its own.
+	minScratch = 64 << 10
+	// maxKeptScratch bounds a scratch buffer kept for the next batch, so
+	// that one large batch does not pin its size in the pool.
+	maxKeptScratch = 4 << 20
+)
+
+// readAllLimited reads r to the end, failing past MaxUncompressedBytes. It
+// reads into a scratch buffer kept from batch to batch and returns a copy
+// of exactly the size read: one allocation, where a result grown from
+// empty allocated and copied at each doubling. A scratch that grew too
+// large to keep is returned as it is, without the copy.
 func readAllLimited(r io.Reader) ([]byte, error) {
-	var buf bytes.Buffer
-	n, err := buf.ReadFrom(io.LimitReader(r, int64(MaxUncompressedBytes)+1))
-	if err != nil {
+	s := scratches.Get().(*[]byte)
+	defer scratches.Put(s)
+	buf, err := readInto((*s)[:0], r)
+	keep := cap(buf) <= maxKeptScratch
+	*s = nil
+	if keep {
+		*s = buf[:0]
+	}
+	switch {
+	case err != nil:
 		return nil, err
+	case !keep: // hand out a scratch too large to keep rather than copy it
+		return buf, nil
 	}
-	if n > int64(MaxUncompressedBytes) {
-		return nil, fmt.Errorf("more than %d bytes uncompressed", MaxUncompressedBytes)
+	return bytes.Clone(buf), nil
+}
+
+// readInto appends what r holds to buf, never past MaxUncompressedBytes:
+// there it probes r for one more byte. It grows buf geometrically, to no
+// more than MaxUncompressedBytes.
+func readInto(buf []byte, r io.Reader) ([]byte, error) {
+	for {
+		if len(buf) >= MaxUncompressedBytes {
+			return buf, probeEnd(r)
+		}
+		if len(buf) == cap(buf) {
+			c := min(max(2*cap(buf), minScratch), MaxUncompressedBytes)
+			buf = append(make([]byte, 0, c), buf...)
+		}
+		n, err := r.Read(buf[len(buf):min(cap(buf), MaxUncompressedBytes)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
 	}
-	return buf.Bytes(), nil
+}
+
+// probeEnd fails if r, read up to MaxUncompressedBytes, holds more.
+func probeEnd(r io.Reader) error {
+	var b [1]byte
+	switch _, err := io.ReadFull(r, b[:]); err {
+	case io.EOF:
+		return nil
+	case nil:
+		return fmt.Errorf("more than %d bytes uncompressed", MaxUncompressedBytes)
+	default:
+		return err
+	}
 }
 
 func decompressSnappy(src []byte) ([]byte, error) {
