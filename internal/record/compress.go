@@ -66,14 +66,30 @@ func decompress(c Codec, src []byte) ([]byte, error) {
 	return out, nil
 }
 
-func decompressGzip(src []byte) ([]byte, error) {
-	r, err := gzip.NewReader(bytes.NewReader(src))
-	if err != nil {
-		return nil, err
-	}
-	return readAllLimited(r)
+// gzipDecoder keeps a gzip reader between batches: a new one allocates
+// its window and Huffman tables, which costs more than decoding a small
+// batch. Reset rewinds the window, so no batch reaches back into another.
+type gzipDecoder struct {
+	src bytes.Reader
+	r   gzip.Reader // zero until the first Reset
 }
 
+var gzipDecoders = sync.Pool{New: func() any { return new(gzipDecoder) }}
+
+func decompressGzip(src []byte) ([]byte, error) {
+	d := gzipDecoders.Get().(*gzipDecoder)
+	defer gzipDecoders.Put(d)
+	defer d.src.Reset(nil) // hold no batch in the pool
+	d.src.Reset(src)
+	if err := d.r.Reset(&d.src); err != nil {
+		return nil, err
+	}
+	return readAllLimited(&d.r)
+}
+
+// decompressLZ4 makes a reader per batch: the library pools its block
+// buffers already, and a reused reader keeps the dictionary of linked
+// blocks, where one batch's back-references could read the last one's.
 func decompressLZ4(src []byte) ([]byte, error) {
 	return readAllLimited(lz4.NewReader(bytes.NewReader(src)))
 }
