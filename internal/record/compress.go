@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"slices"
 	"sync"
 
 	"github.com/klauspost/compress/gzip"
@@ -172,43 +173,84 @@ func decompressSnappy(src []byte) ([]byte, error) {
 	if len(src) < xerialHeaderSize {
 		return nil, fmt.Errorf("xerial header truncated")
 	}
-	var out []byte
-	var err error
+	out := make([]byte, 0, xerialDecodedLen(src[xerialHeaderSize:]))
 	for p := src[xerialHeaderSize:]; len(p) > 0; {
-		if len(p) < 4 {
-			return nil, fmt.Errorf("xerial block length truncated")
-		}
-		n := binary.BigEndian.Uint32(p)
-		if uint64(n) > uint64(len(p)-4) {
-			return nil, fmt.Errorf("xerial block of %d bytes truncated", n)
-		}
-		if out, err = decodeSnappyBlock(out, p[4:4+n]); err != nil {
+		block, rest, err := nextXerialBlock(p)
+		if err != nil {
 			return nil, err
 		}
-		p = p[4+n:]
+		if out, err = decodeSnappyBlock(out, block); err != nil {
+			return nil, err
+		}
+		p = rest
 	}
 	return out, nil
 }
 
-// decodeSnappyBlock appends the decoding of one raw snappy block to dst.
-func decodeSnappyBlock(dst, block []byte) ([]byte, error) {
+// nextXerialBlock cuts the first length-prefixed block from p.
+func nextXerialBlock(p []byte) (block, rest []byte, err error) {
+	if len(p) < 4 {
+		return nil, nil, fmt.Errorf("xerial block length truncated")
+	}
+	n := binary.BigEndian.Uint32(p)
+	if uint64(n) > uint64(len(p)-4) {
+		return nil, nil, fmt.Errorf("xerial block of %d bytes truncated", n)
+	}
+	return p[4 : 4+n], p[4+n:], nil
+}
+
+// xerialDecodedLen adds up the lengths the xerial blocks in p declare, as
+// far as decodeSnappyBlock would accept them: the capacity to decode them
+// into with one allocation, within the same bounds as the decoding.
+func xerialDecodedLen(p []byte) int {
+	total := 0
+	for len(p) > 0 {
+		block, rest, err := nextXerialBlock(p)
+		if err != nil {
+			break
+		}
+		n, err := snappyDecodedLen(total, block)
+		if err != nil {
+			break
+		}
+		total, p = total+n, rest
+	}
+	return total
+}
+
+// snappyDecodedLen is the length block declares, refused if it would take
+// the output past MaxUncompressedBytes from have bytes, or if the block
+// cannot justify it.
+func snappyDecodedLen(have int, block []byte) (int, error) {
 	n, err := snappy.DecodedLen(block)
 	if err != nil {
-		return nil, err
+		return 0, err
 	}
-	if n > MaxUncompressedBytes-len(dst) {
-		return nil, fmt.Errorf("more than %d bytes uncompressed", MaxUncompressedBytes)
+	if n > MaxUncompressedBytes-have {
+		return 0, fmt.Errorf("more than %d bytes uncompressed", MaxUncompressedBytes)
 	}
 	// A valid block expands at most ~ 64x (copies of length 64 per 2-byte tag);
 	// refuse a declared length that the input cannot justify.
 	if n > 64*len(block)+64 {
-		return nil, fmt.Errorf("declared length %d too large for %d-byte block", n, len(block))
+		return 0, fmt.Errorf("declared length %d too large for %d-byte block", n, len(block))
 	}
-	out, err := snappy.Decode(nil, block)
+	return n, nil
+}
+
+// decodeSnappyBlock appends the decoding of one raw snappy block to dst,
+// decoding in place when dst has the room.
+func decodeSnappyBlock(dst, block []byte) ([]byte, error) {
+	n, err := snappyDecodedLen(len(dst), block)
 	if err != nil {
 		return nil, err
 	}
-	return append(dst, out...), nil
+	dst = slices.Grow(dst, n)
+	// Given room for the whole block, Decode decodes into it.
+	out, err := snappy.Decode(dst[len(dst):len(dst)+n], block)
+	if err != nil {
+		return nil, err
+	}
+	return dst[:len(dst)+len(out)], nil
 }
 
 // compress compresses the records of a batch body with codec c.
