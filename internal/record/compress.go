@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"slices"
 	"sync"
 
 	"github.com/klauspost/compress/gzip"
@@ -54,7 +55,7 @@ func decompress(c Codec, src []byte) ([]byte, error) {
 	case CodecSnappy:
 		out, err = decompressSnappy(src)
 	case CodecLZ4:
-		out, err = readAllLimited(lz4.NewReader(bytes.NewReader(src)))
+		out, err = decompressLZ4(src)
 	case CodecZstd:
 		out, err = zstdDecoder().DecodeAll(src, nil)
 	default:
@@ -66,26 +67,103 @@ func decompress(c Codec, src []byte) ([]byte, error) {
 	return out, nil
 }
 
-func decompressGzip(src []byte) ([]byte, error) {
-	r, err := gzip.NewReader(bytes.NewReader(src))
-	if err != nil {
-		return nil, err
-	}
-	return readAllLimited(r)
+// gzipDecoder keeps a gzip reader between batches: a new one allocates
+// its window and Huffman tables, which costs more than decoding a small
+// batch. Reset rewinds the window, so no batch reaches back into another.
+type gzipDecoder struct {
+	src bytes.Reader
+	r   gzip.Reader // zero until the first Reset
 }
 
-// readAllLimited reads r to the end, failing past MaxUncompressedBytes. The
-// buffer grows with the data actually produced.
-func readAllLimited(r io.Reader) ([]byte, error) {
-	var buf bytes.Buffer
-	n, err := buf.ReadFrom(io.LimitReader(r, int64(MaxUncompressedBytes)+1))
-	if err != nil {
+var gzipDecoders = sync.Pool{New: func() any { return new(gzipDecoder) }}
+
+func decompressGzip(src []byte) ([]byte, error) {
+	d := gzipDecoders.Get().(*gzipDecoder)
+	defer gzipDecoders.Put(d)
+	defer d.src.Reset(nil) // hold no batch in the pool
+	d.src.Reset(src)
+	if err := d.r.Reset(&d.src); err != nil {
 		return nil, err
 	}
-	if n > int64(MaxUncompressedBytes) {
-		return nil, fmt.Errorf("more than %d bytes uncompressed", MaxUncompressedBytes)
+	return readAllLimited(&d.r)
+}
+
+// decompressLZ4 makes a reader per batch: the library pools its block
+// buffers already, and a reused reader keeps the dictionary of linked
+// blocks, where one batch's back-references could read the last one's.
+func decompressLZ4(src []byte) ([]byte, error) {
+	return readAllLimited(lz4.NewReader(bytes.NewReader(src)))
+}
+
+// scratches holds the buffers readAllLimited decodes into.
+var scratches = sync.Pool{New: func() any { return new([]byte) }} // of *[]byte
+
+const (
+	// minScratch is Kafka's lz4 block size: the lz4 reader decodes a block
+	// straight into a buffer with that much room, rather than through its own.
+	minScratch = 64 << 10
+	// maxKeptScratch bounds a scratch buffer kept for the next batch, so
+	// that one large batch does not pin its size in the pool.
+	maxKeptScratch = 4 << 20
+)
+
+// readAllLimited reads r to the end, failing past MaxUncompressedBytes. It
+// reads into a scratch buffer kept from batch to batch and returns a copy
+// of exactly the size read: one allocation, where a result grown from
+// empty allocated and copied at each doubling. A scratch that grew too
+// large to keep is returned as it is, without the copy.
+func readAllLimited(r io.Reader) ([]byte, error) {
+	s := scratches.Get().(*[]byte)
+	defer scratches.Put(s)
+	buf, err := readInto((*s)[:0], r)
+	keep := cap(buf) <= maxKeptScratch
+	*s = nil
+	if keep {
+		*s = buf[:0]
 	}
-	return buf.Bytes(), nil
+	switch {
+	case err != nil:
+		return nil, err
+	case !keep: // hand out a scratch too large to keep rather than copy it
+		return buf, nil
+	}
+	return bytes.Clone(buf), nil
+}
+
+// readInto appends what r holds to buf, never past MaxUncompressedBytes:
+// there it probes r for one more byte. It grows buf geometrically, to no
+// more than MaxUncompressedBytes.
+func readInto(buf []byte, r io.Reader) ([]byte, error) {
+	for {
+		if len(buf) >= MaxUncompressedBytes {
+			return buf, probeEnd(r)
+		}
+		if len(buf) == cap(buf) {
+			c := min(max(2*cap(buf), minScratch), MaxUncompressedBytes)
+			buf = append(make([]byte, 0, c), buf...)
+		}
+		n, err := r.Read(buf[len(buf):min(cap(buf), MaxUncompressedBytes)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+	}
+}
+
+// probeEnd fails if r, read up to MaxUncompressedBytes, holds more.
+func probeEnd(r io.Reader) error {
+	var b [1]byte
+	switch _, err := io.ReadFull(r, b[:]); err {
+	case io.EOF:
+		return nil
+	case nil:
+		return fmt.Errorf("more than %d bytes uncompressed", MaxUncompressedBytes)
+	default:
+		return err
+	}
 }
 
 func decompressSnappy(src []byte) ([]byte, error) {
@@ -95,43 +173,84 @@ func decompressSnappy(src []byte) ([]byte, error) {
 	if len(src) < xerialHeaderSize {
 		return nil, fmt.Errorf("xerial header truncated")
 	}
-	var out []byte
-	var err error
+	out := make([]byte, 0, xerialDecodedLen(src[xerialHeaderSize:]))
 	for p := src[xerialHeaderSize:]; len(p) > 0; {
-		if len(p) < 4 {
-			return nil, fmt.Errorf("xerial block length truncated")
-		}
-		n := binary.BigEndian.Uint32(p)
-		if uint64(n) > uint64(len(p)-4) {
-			return nil, fmt.Errorf("xerial block of %d bytes truncated", n)
-		}
-		if out, err = decodeSnappyBlock(out, p[4:4+n]); err != nil {
+		block, rest, err := nextXerialBlock(p)
+		if err != nil {
 			return nil, err
 		}
-		p = p[4+n:]
+		if out, err = decodeSnappyBlock(out, block); err != nil {
+			return nil, err
+		}
+		p = rest
 	}
 	return out, nil
 }
 
-// decodeSnappyBlock appends the decoding of one raw snappy block to dst.
-func decodeSnappyBlock(dst, block []byte) ([]byte, error) {
+// nextXerialBlock cuts the first length-prefixed block from p.
+func nextXerialBlock(p []byte) (block, rest []byte, err error) {
+	if len(p) < 4 {
+		return nil, nil, fmt.Errorf("xerial block length truncated")
+	}
+	n := binary.BigEndian.Uint32(p)
+	if uint64(n) > uint64(len(p)-4) {
+		return nil, nil, fmt.Errorf("xerial block of %d bytes truncated", n)
+	}
+	return p[4 : 4+n], p[4+n:], nil
+}
+
+// xerialDecodedLen adds up the lengths the xerial blocks in p declare, as
+// far as decodeSnappyBlock would accept them: the capacity to decode them
+// into with one allocation, within the same bounds as the decoding.
+func xerialDecodedLen(p []byte) int {
+	total := 0
+	for len(p) > 0 {
+		block, rest, err := nextXerialBlock(p)
+		if err != nil {
+			break
+		}
+		n, err := snappyDecodedLen(total, block)
+		if err != nil {
+			break
+		}
+		total, p = total+n, rest
+	}
+	return total
+}
+
+// snappyDecodedLen is the length block declares, refused if it would take
+// the output past MaxUncompressedBytes from have bytes, or if the block
+// cannot justify it.
+func snappyDecodedLen(have int, block []byte) (int, error) {
 	n, err := snappy.DecodedLen(block)
 	if err != nil {
-		return nil, err
+		return 0, err
 	}
-	if n > MaxUncompressedBytes-len(dst) {
-		return nil, fmt.Errorf("more than %d bytes uncompressed", MaxUncompressedBytes)
+	if n > MaxUncompressedBytes-have {
+		return 0, fmt.Errorf("more than %d bytes uncompressed", MaxUncompressedBytes)
 	}
 	// A valid block expands at most ~ 64x (copies of length 64 per 2-byte tag);
 	// refuse a declared length that the input cannot justify.
 	if n > 64*len(block)+64 {
-		return nil, fmt.Errorf("declared length %d too large for %d-byte block", n, len(block))
+		return 0, fmt.Errorf("declared length %d too large for %d-byte block", n, len(block))
 	}
-	out, err := snappy.Decode(nil, block)
+	return n, nil
+}
+
+// decodeSnappyBlock appends the decoding of one raw snappy block to dst,
+// decoding in place when dst has the room.
+func decodeSnappyBlock(dst, block []byte) ([]byte, error) {
+	n, err := snappyDecodedLen(len(dst), block)
 	if err != nil {
 		return nil, err
 	}
-	return append(dst, out...), nil
+	dst = slices.Grow(dst, n)
+	// Given room for the whole block, Decode decodes into it.
+	out, err := snappy.Decode(dst[len(dst):len(dst)+n], block)
+	if err != nil {
+		return nil, err
+	}
+	return dst[:len(dst)+len(out)], nil
 }
 
 // compress compresses the records of a batch body with codec c.

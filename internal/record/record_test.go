@@ -8,6 +8,8 @@ import (
 	"hash/crc32"
 	"math"
 	"reflect"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -174,22 +176,94 @@ func TestSplit(t *testing.T) {
 // TestXerialSnappy proves that snappy data in Java's xerial framing decodes.
 func TestXerialSnappy(t *testing.T) {
 	rs := sampleRecords(10)
-	raw := BatchSpec{Records: rs}.appendRecords(nil)
+	got, err := xerialBatch(t, rs, 64).Records()
+	if err != nil || !reflect.DeepEqual(got, withOffsets(rs, 0)) {
+		t.Fatalf("xerial decode: %v", err)
+	}
+}
+
+// xerialBatch builds a snappy batch of rs in Java's xerial framing, the
+// records cut into blocks of blockSize bytes before compression.
+func xerialBatch(t testing.TB, rs []Record, blockSize int) Batch {
+	framed := xerialFrame(BatchSpec{Records: rs}.appendRecords(nil), blockSize)
+	b := mustBuild(t, BatchSpec{ProducerID: -1, BaseSequence: -1, Codec: CodecSnappy, Records: rs})
+	b = append(b[:HeaderSize], framed...)
+	binary.BigEndian.PutUint32(b[offBatchLength:], uint32(len(b)-lengthFieldEnd))
+	b.updateCRC()
+	return b
+}
+
+// xerialFrame compresses raw in xerial framing, in blocks of blockSize bytes.
+func xerialFrame(raw []byte, blockSize int) []byte {
 	framed := append([]byte(nil), xerialMagic...)
 	framed = binary.BigEndian.AppendUint32(framed, 1)
 	framed = binary.BigEndian.AppendUint32(framed, 1)
-	for _, chunk := range [][]byte{raw[:len(raw)/2], raw[len(raw)/2:]} {
+	for chunk := range slices.Chunk(raw, blockSize) {
 		c, _ := compress(CodecSnappy, chunk)
 		framed = binary.BigEndian.AppendUint32(framed, uint32(len(c)))
 		framed = append(framed, c...)
 	}
-	b := mustBuild(t, BatchSpec{Codec: CodecSnappy, Records: rs})
-	b = append(b[:HeaderSize], framed...)
-	binary.BigEndian.PutUint32(b[offBatchLength:], uint32(len(b)-lengthFieldEnd))
-	b.updateCRC()
-	got, err := b.Records()
-	if err != nil || !reflect.DeepEqual(got, withOffsets(rs, 0)) {
-		t.Fatalf("xerial decode: %v", err)
+	return framed
+}
+
+// TestDecompressLimit proves that gzip, snappy and lz4 data decode up to
+// exactly MaxUncompressedBytes and fail one byte past it, including
+// outputs larger than the scratch buffers kept between batches.
+func TestDecompressLimit(t *testing.T) {
+	defer func(limit int) { MaxUncompressedBytes = limit }(MaxUncompressedBytes)
+	encoders := map[string]func([]byte) []byte{
+		"gzip":          func(raw []byte) []byte { b, _ := compress(CodecGzip, raw); return b },
+		"snappy":        func(raw []byte) []byte { b, _ := compress(CodecSnappy, raw); return b },
+		"snappy-xerial": func(raw []byte) []byte { return xerialFrame(raw, 300) },
+		"lz4":           func(raw []byte) []byte { b, _ := compress(CodecLZ4, raw); return b },
+	}
+	codecs := map[string]Codec{"gzip": CodecGzip, "snappy": CodecSnappy, "snappy-xerial": CodecSnappy, "lz4": CodecLZ4}
+	cases := []struct {
+		limit, size int
+		fail        bool
+	}{
+		{1000, 999, false},
+		{1000, 1000, false},
+		{1000, 1001, true},
+		{2 * maxKeptScratch, maxKeptScratch + 1, false},
+	}
+	for name, encode := range encoders {
+		for _, c := range cases {
+			MaxUncompressedBytes = c.limit
+			raw := make([]byte, c.size)
+			for i := range raw {
+				raw[i] = byte(i * 7 % 251)
+			}
+			got, err := decompress(codecs[name], encode(raw))
+			if c.fail {
+				if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "more than") {
+					t.Errorf("%s: %d bytes with limit %d: err %v", name, c.size, c.limit, err)
+				}
+			} else if err != nil || !bytes.Equal(got, raw) {
+				t.Errorf("%s: %d bytes with limit %d: %d bytes back, err %v", name, c.size, c.limit, len(got), err)
+			}
+		}
+	}
+}
+
+// TestDecodeAfterCorrupt proves that a batch decodes the same after
+// another batch of its codec failed to.
+func TestDecodeAfterCorrupt(t *testing.T) {
+	for _, c := range allCodecs[1:] {
+		good := mustBuild(t, BatchSpec{ProducerID: -1, BaseSequence: -1, Codec: c, Records: sampleRecords(20)})
+		bad := slices.Clone(good)
+		for i := HeaderSize + len(bad[HeaderSize:])/2; i < len(bad); i++ {
+			bad[i] ^= 0x55
+		}
+		bad.updateCRC()
+		for range 3 {
+			if _, err := bad.Records(); !errors.Is(err, ErrInvalid) {
+				t.Fatalf("%v: corrupt batch: err %v", c, err)
+			}
+			if got, err := good.Records(); err != nil || !reflect.DeepEqual(got, withOffsets(sampleRecords(20), 0)) {
+				t.Fatalf("%v: after a corrupt batch: %v", c, err)
+			}
+		}
 	}
 }
 
