@@ -153,10 +153,10 @@ func FuzzServe(f *testing.F) {
 			done <- err
 		}()
 		select {
-		case err := <-done:
-			if err != nil {
-				t.Fatalf("serve: %v", err)
-			}
+		case <-done:
+			// An error closes the connection, which is a valid answer to
+			// some requests (an acks=0 produce that fails, as Kafka).
+			// Panics and hangs are what this target looks for.
 		case <-time.After(3 * time.Second):
 			var stacks strings.Builder
 			pprof.Lookup("goroutine").WriteTo(&stacks, 2)
