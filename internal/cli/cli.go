@@ -75,6 +75,20 @@ func (c *connFlags) register(cmd *cobra.Command, required bool) {
 	}
 }
 
+// adminClient connects an admin tool: the client configs of
+// --command-config, then a ping of --bootstrap-server (see connect).
+func (c *connFlags) adminClient(cmd *cobra.Command) (*kgo.Client, error) {
+	props, err := loadPropsFile(c.commandConfig)
+	if err != nil {
+		return nil, err
+	}
+	opts, err := clientOptions(props, nil, cmd.ErrOrStderr())
+	if err != nil {
+		return nil, err
+	}
+	return connect(cmd.Context(), c.bootstrapServer, opts...)
+}
+
 // seedList splits a comma-separated bootstrap list.
 func seedList(bootstrap string) []string {
 	var seeds []string

@@ -106,15 +106,7 @@ func runConfigs(cmd *cobra.Command, f *configsFlags) error {
 	if err != nil {
 		return err
 	}
-	clientProps, err := loadPropsFile(f.conn.commandConfig)
-	if err != nil {
-		return err
-	}
-	opts, err := clientOptions(clientProps, nil, cmd.ErrOrStderr())
-	if err != nil {
-		return err
-	}
-	cl, err := connect(cmd.Context(), f.conn.bootstrapServer, opts...)
+	cl, err := f.conn.adminClient(cmd)
 	if err != nil {
 		return err
 	}

@@ -175,16 +175,8 @@ func runConsumerGroups(cmd *cobra.Command, f *consumerGroupsFlags) error {
 	if err != nil {
 		return err
 	}
-	clientProps, err := loadPropsFile(f.conn.commandConfig)
-	if err != nil {
-		return err
-	}
-	opts, err := clientOptions(clientProps, nil, cmd.ErrOrStderr())
-	if err != nil {
-		return err
-	}
 	ctx := cmd.Context()
-	cl, err := connect(ctx, f.conn.bootstrapServer, opts...)
+	cl, err := f.conn.adminClient(cmd)
 	if err != nil {
 		return err
 	}

@@ -86,15 +86,7 @@ func runTopics(cmd *cobra.Command, f *topicsFlags) error {
 	if err != nil {
 		return err
 	}
-	clientProps, err := loadPropsFile(f.conn.commandConfig)
-	if err != nil {
-		return err
-	}
-	opts, err := clientOptions(clientProps, nil, cmd.ErrOrStderr())
-	if err != nil {
-		return err
-	}
-	cl, err := connect(cmd.Context(), f.conn.bootstrapServer, opts...)
+	cl, err := f.conn.adminClient(cmd)
 	if err != nil {
 		return err
 	}
