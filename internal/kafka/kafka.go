@@ -68,3 +68,21 @@ func (id *TopicID) UnmarshalText(b []byte) error {
 	*id = parsed
 	return nil
 }
+
+// Offset is a position in a partition's log: the offset of a record, or of
+// the next record to be written (a log end offset, a high watermark).
+type Offset int64
+
+// Epoch is a leader epoch (of a partition) or a producer epoch. -1 means
+// "none" or "unknown", as on the wire.
+type Epoch int32
+
+// NodeID is a node's node.id: a broker, a controller, or both.
+type NodeID int32
+
+// ProducerID identifies an idempotent or transactional producer. -1 means
+// "none", as on the wire.
+type ProducerID int64
+
+// NoNode is the node id that names no node (a partition without a leader).
+const NoNode NodeID = -1
