@@ -2,6 +2,7 @@ package node_test
 
 import (
 	"encoding/binary"
+	"fmt"
 	"io"
 	"net"
 	"testing"
@@ -255,5 +256,56 @@ func TestAcksZeroErrorClosesConnection(t *testing.T) {
 	produce(bad, 7)
 	if _, _, err := bad.receive(true); err == nil {
 		t.Fatal("connection still open after a failed acks=0 produce")
+	}
+}
+
+// TestLyingTagCountClosesConnectionAtOnce proves that flexible requests
+// whose tagged-field count claims billions of fields beyond the bytes sent
+// are refused by closing their connections at once, many in parallel, while
+// a well-behaved client on another connection is answered. A decoder that
+// trusted the count looped up to 2^32 times per request, seconds of CPU
+// each.
+func TestLyingTagCountClosesConnectionAtOnce(t *testing.T) {
+	n := nodetest.Start(t, "", nil)
+	healthy := dial(t, n.Addr)
+	lie := []byte{0xff, 0xff, 0xff, 0xff, 0x0f} // uvarint 2^32-1
+	header := []byte{0, 3, 0, 12, 0, 0, 0, 1, 0, 4, 't', 'e', 's', 't', 0}
+	frames := map[string][]byte{
+		// Metadata v12: null topics, two booleans, then the lying count.
+		"body-tags": append(append(header[:len(header):len(header)], 0, 1, 0), lie...),
+		// The lie inside the request header's own tagged fields.
+		"header-tags": append(header[:len(header)-1:len(header)-1], lie...),
+	}
+	const parallel = 20
+	start := time.Now()
+	errs := make(chan error, parallel*len(frames))
+	for name, frame := range frames {
+		for range parallel {
+			go func() {
+				c := dial(t, n.Addr)
+				c.sendFrame(frame)
+				if _, _, err := c.receive(true); err == nil {
+					errs <- fmt.Errorf("%s: answered instead of closing the connection", name)
+					return
+				}
+				errs <- nil
+			}()
+		}
+	}
+	for range parallel * len(frames) {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	// Generous for a loaded 2-core machine; a decoder that trusts the
+	// count needs seconds of CPU for each of the 40 requests.
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("40 lying requests took %v to refuse", took)
+	}
+	req := kmsg.NewPtrMetadataRequest()
+	req.SetVersion(12)
+	healthy.send(req, 7)
+	if id, _, err := healthy.receive(true); err != nil || id != 7 {
+		t.Fatalf("healthy connection: id %d, err %v", id, err)
 	}
 }
