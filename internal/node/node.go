@@ -1,6 +1,9 @@
 // Package node is the composition root: it turns a Config into a running
 // node (storage, replica manager, controller, handlers, listeners) and owns
-// every long-lived goroutine.
+// every long-lived goroutine. It publishes the metadata image the handlers
+// read (an atomic pointer stored by the controller's publisher), and
+// registers the node as a broker, after binding its listeners and before
+// serving them.
 package node
 
 import (
