@@ -4,12 +4,13 @@ package handler
 //
 // Behaviour: brokers are the live brokers registered in the metadata
 // image, each by its advertised endpoint on the listener the request came
-// in on; topics are answered from the same image, by name or (v10+) by topic id.
-// A null topic list (v1+) or an empty one (v0) means every topic. An unknown
-// topic is created with the broker defaults when auto.create.topics.enable
-// is on and the request allows it (always for v0–v3); creation is
-// synchronous, so the answer already carries the new topic. Invalid names
-// answer INVALID_TOPIC_EXCEPTION, unknown ids UNKNOWN_TOPIC_ID.
+// in on; topics are answered from the same image, by name or (v10+) by
+// topic id. A null topic list (v1+) or an empty one (v0) means every topic.
+// An unknown topic is created with the broker defaults when
+// auto.create.topics.enable is on and the request allows it (always for
+// v0–v3); creation is synchronous, so the answer already carries the new
+// topic. Invalid names answer INVALID_TOPIC_EXCEPTION, unknown ids
+// UNKNOWN_TOPIC_ID.
 // Differences from Kafka: authorized operations are not computed (ACLs do
 // not exist yet); an auto-created topic is returned ready rather than with
 // LEADER_NOT_AVAILABLE.
