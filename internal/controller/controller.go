@@ -19,11 +19,12 @@ const MetadataTopic = "__cluster_metadata"
 // metadataLeaderEpoch stamps metadata batches; with a single voter the epoch never changes.
 const metadataLeaderEpoch = 1
 
-// Publisher receives every new image, in order, before the operation that
+// Publisher receives every new image, in order, before the request that
 // produced it is answered. It runs on the controller's loop and must not
 // call back into the controller.
 type Publisher func(prev, next *metadata.Image)
 
+// call is one Submit waiting for the loop to execute its request.
 type call struct {
 	req   Request
 	reply chan reply
