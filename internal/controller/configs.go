@@ -8,27 +8,13 @@ import (
 	"strconv"
 	"strings"
 
+	"gregor/internal/config"
 	"gregor/internal/metadata"
 )
 
 // ErrBrokerNotRegistered is a broker config resource naming a node the
 // cluster does not know.
 var ErrBrokerNotRegistered = errors.New("broker not registered")
-
-// ConfigSchema is what config operations need to know about config names
-// and values; the handler implements it over the broker's configuration.
-// Its methods are pure functions of their arguments.
-type ConfigSchema interface {
-	// Lookup reports whether name is a known config of resources of type
-	// typ, and whether it is a LIST, the type APPEND and SUBTRACT edit.
-	Lookup(typ metadata.ResourceType, name string) (known, list bool)
-	// Inherited is the value name has for res in img while res does not set
-	// it: a topic's broker default, a broker's cluster default or static value.
-	Inherited(img *metadata.Image, res metadata.ConfigResource, name string) string
-	// Validate checks the complete set of configs res would hold in img and
-	// returns an error whose text is Kafka's message.
-	Validate(img *metadata.Image, res metadata.ConfigResource, configs map[string]string) error
-}
 
 // ConfigOp is an IncrementalAlterConfigs operation, numbered as on the wire.
 type ConfigOp int8
@@ -107,8 +93,8 @@ func applyChange(img *metadata.Image, c Cluster, res metadata.ConfigResource, co
 			return err
 		}
 		base, ok := configs[ch.Name]
-		if !ok && c.Configs != nil {
-			base = c.Configs.Inherited(img, res, ch.Name)
+		if !ok {
+			base = inherited(img, c, res, ch.Name)
 		}
 		configs[ch.Name] = editList(base, ch.Value, ch.Op == ConfigAppend)
 		return nil
@@ -120,10 +106,7 @@ func applyChange(img *metadata.Image, c Cluster, res metadata.ConfigResource, co
 // LIST, with the message Kafka's controller (topics) or broker (brokers)
 // sends.
 func checkListConfig(c Cluster, typ metadata.ResourceType, ch ConfigChange) error {
-	known, list := false, false
-	if c.Configs != nil {
-		known, list = c.Configs.Lookup(typ, ch.Name)
-	}
+	known, list := lookup(c, typ, ch.Name)
 	switch {
 	case list:
 		return nil
@@ -179,8 +162,8 @@ func checkTopicConfigs(img *metadata.Image, c Cluster, res metadata.ConfigResour
 	if err := ValidateTopicName(res.Name); err != nil {
 		return err
 	}
-	if c.Configs != nil {
-		if err := c.Configs.Validate(img, res, configs); err != nil {
+	if c.Config != nil {
+		if err := config.ValidateTopicConfigs(configs); err != nil {
 			return kafkaErrorf(ErrInvalidConfig, "%s", err)
 		}
 	}
@@ -205,15 +188,49 @@ func checkBrokerConfigs(img *metadata.Image, c Cluster, res metadata.ConfigResou
 		}
 		id = n
 	}
-	if c.Configs != nil {
-		if err := c.Configs.Validate(img, res, configs); err != nil {
+	if c.Config != nil {
+		perBroker, clusterDefault := img.BrokerConfigs(int32(c.NodeID))
+		if res.Name == "" {
+			clusterDefault = configs
+		} else {
+			perBroker = configs
+		}
+		if err := c.Config.ValidateDynamic(perBroker, clusterDefault, res.Name == ""); err != nil {
 			return kafkaErrorf(ErrInvalidRequest, "%s", err)
 		}
 	}
-	if id >= 0 && !contains(c.Brokers, int32(id)) {
+	if id >= 0 && !registered(img, int32(id)) {
 		return kafkaErrorf(ErrBrokerNotRegistered, "No node with id %d found.", id)
 	}
 	return nil
+}
+
+// lookup reports whether name is a known config of resources of type typ,
+// and whether it is a LIST; with no schema, no name is known.
+func lookup(c Cluster, typ metadata.ResourceType, name string) (known, list bool) {
+	switch {
+	case c.Config == nil:
+		return false, false
+	case typ == metadata.ResourceTopic:
+		return config.LookupTopicConfig(name)
+	case typ == metadata.ResourceBroker:
+		return config.LookupBrokerConfig(name)
+	}
+	return false, false
+}
+
+// inherited is the value name has for res in img while res does not set
+// it: a topic's broker value in effect, a broker's cluster default or
+// static value.
+func inherited(img *metadata.Image, c Cluster, res metadata.ConfigResource, name string) string {
+	if c.Config == nil {
+		return ""
+	}
+	perBroker, clusterDefault := img.BrokerConfigs(int32(c.NodeID))
+	if res.Type == metadata.ResourceTopic {
+		return c.Config.InheritedTopicConfig(name, perBroker, clusterDefault)
+	}
+	return c.Config.InheritedBrokerConfig(name, res.Name == "", clusterDefault)
 }
 
 // configRecords returns one record per config whose value differs between

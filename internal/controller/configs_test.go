@@ -2,45 +2,17 @@ package controller
 
 import (
 	"errors"
-	"fmt"
 	"maps"
 	"testing"
 
+	"gregor/internal/config"
 	"gregor/internal/kafka"
 	"gregor/internal/metadata"
 )
 
-// fakeSchema knows two topic configs and two broker configs; a value "bad"
-// is invalid.
-type fakeSchema struct{}
-
-func (fakeSchema) Lookup(typ metadata.ResourceType, name string) (known, list bool) {
-	switch {
-	case typ == metadata.ResourceTopic && name == "cleanup.policy", typ == metadata.ResourceBroker && name == "log.cleanup.policy":
-		return true, true
-	case typ == metadata.ResourceTopic && name == "retention.ms", typ == metadata.ResourceBroker && name == "message.max.bytes":
-		return true, false
-	}
-	return false, false
-}
-
-func (fakeSchema) Inherited(_ *metadata.Image, _ metadata.ConfigResource, name string) string {
-	if name == "cleanup.policy" || name == "log.cleanup.policy" {
-		return "delete"
-	}
-	return ""
-}
-
-func (fakeSchema) Validate(_ *metadata.Image, _ metadata.ConfigResource, configs map[string]string) error {
-	for k, v := range configs {
-		if v == "bad" {
-			return fmt.Errorf("Invalid value bad for configuration %s", k)
-		}
-	}
-	return nil
-}
-
-var schemaCluster = Cluster{Brokers: []int32{1}, DefaultPartitions: 1, DefaultReplicationFactor: 1, Configs: fakeSchema{}}
+// schemaCluster checks config names and values with the schema of the
+// default configuration.
+var schemaCluster = Cluster{NodeID: 1, DefaultPartitions: 1, DefaultReplicationFactor: 1, Config: config.Default()}
 
 func topicRes(name string) metadata.ConfigResource {
 	return metadata.ConfigResource{Type: metadata.ResourceTopic, Name: name}
@@ -50,7 +22,7 @@ func topicRes(name string) metadata.ConfigResource {
 // only the named keys, start a list from its inherited value, write records
 // only for values that change, and fail as a whole with Kafka's codes.
 func TestIncrementalAlterConfigs(t *testing.T) {
-	img := metadata.Empty()
+	img := withBrokers(t, 1)
 	recs, err := CreateTopic(img, schemaCluster, TopicSpec{Name: "t", Configs: map[string]string{"retention.ms": "5"}}, kafka.NewTopicID())
 	if err != nil {
 		t.Fatal(err)
@@ -95,13 +67,13 @@ func TestIncrementalAlterConfigs(t *testing.T) {
 		message string
 	}{
 		{topicRes("t"), ConfigChange{Name: "retention.ms", Op: ConfigAppend, Value: "1"}, ErrInvalidConfig, "Can't APPEND to key retention.ms because its type is not LIST."},
-		{topicRes("t"), ConfigChange{Name: "retention.ms", Op: ConfigSet, Value: "bad"}, ErrInvalidConfig, "Invalid value bad for configuration retention.ms"},
+		{topicRes("t"), ConfigChange{Name: "retention.ms", Op: ConfigSet, Value: "bad"}, ErrInvalidConfig, "Invalid value bad for configuration retention.ms: not an integer"},
 		{topicRes("missing"), ConfigChange{Name: "retention.ms", Op: ConfigSet, Value: "1"}, ErrUnknownTopic, "The topic 'missing' does not exist."},
 		{topicRes(""), ConfigChange{Name: "retention.ms", Op: ConfigSet, Value: "1"}, ErrInvalidRequest, "Default topic resources are not allowed."},
 		{topicRes("t"), ConfigChange{Name: "retention.ms", Op: 9}, ErrInvalidRequest, "Unknown operations type 9"},
 		{broker, ConfigChange{Name: "message.max.bytes", Op: ConfigSubtract, Value: "1"}, ErrInvalidConfig, "Config value subtract is not allowed for config key: message.max.bytes"},
 		{broker, ConfigChange{Name: "no.such", Op: ConfigAppend, Value: "1"}, ErrInvalidConfig, "Unknown config name: no.such"},
-		{clusterDefault, ConfigChange{Name: "message.max.bytes", Op: ConfigSet, Value: "bad"}, ErrInvalidRequest, "Invalid value bad for configuration message.max.bytes"},
+		{clusterDefault, ConfigChange{Name: "message.max.bytes", Op: ConfigSet, Value: "bad"}, ErrInvalidRequest, "Invalid value bad for configuration message.max.bytes: not an integer"},
 		{metadata.ConfigResource{Type: metadata.ResourceBroker, Name: "2"}, ConfigChange{Name: "message.max.bytes", Op: ConfigSet, Value: "1"}, ErrBrokerNotRegistered, "No node with id 2 found."},
 		{metadata.ConfigResource{Type: metadata.ResourceBroker, Name: "x"}, ConfigChange{Name: "message.max.bytes", Op: ConfigSet, Value: "1"}, ErrInvalidRequest, "Invalid broker name x"},
 		{metadata.ConfigResource{Type: 8, Name: "1"}, ConfigChange{Name: "a", Op: ConfigSet, Value: "1"}, ErrInvalidRequest, "Unknown resource type 8"},
@@ -128,7 +100,7 @@ func TestIncrementalAlterConfigs(t *testing.T) {
 // TestReplaceConfigs proves the legacy AlterConfigs replaces the whole set:
 // keys it does not name are deleted.
 func TestReplaceConfigs(t *testing.T) {
-	img := metadata.Empty()
+	img := withBrokers(t, 1)
 	recs, _ := CreateTopic(img, schemaCluster, TopicSpec{Name: "t", Configs: map[string]string{"retention.ms": "5"}}, kafka.NewTopicID())
 	img = apply(t, img, recs)
 	recs, err := ReplaceConfigs(img, schemaCluster, topicRes("t"), map[string]string{"cleanup.policy": "compact"})

@@ -5,9 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync/atomic"
 	"time"
 
+	"gregor/internal/kafka"
 	"gregor/internal/metadata"
 	"gregor/internal/record"
 	"gregor/internal/storage"
@@ -19,34 +19,37 @@ const MetadataTopic = "__cluster_metadata"
 // metadataLeaderEpoch stamps metadata batches; with a single voter the epoch never changes.
 const metadataLeaderEpoch = 1
 
-// Publisher receives every new image, in order, before the operation that
+// Publisher receives every new image, in order, before the request that
 // produced it is answered. It runs on the controller's loop and must not
 // call back into the controller.
 type Publisher func(prev, next *metadata.Image)
 
-// Op computes the records of one operation from the current image. It must
-// be pure; it runs on the controller's loop.
-type Op func(img *metadata.Image) ([]metadata.Record, error)
-
-type request struct {
-	op    Op
-	reply chan error
+// call is one Submit waiting for the loop to execute its request.
+type call struct {
+	req   Request
+	reply chan reply
 }
 
-// Controller is the single owner of the metadata image and log. Submit is
-// safe for concurrent use; Image may be read from any goroutine.
+type reply struct {
+	resp Response
+	err  error
+}
+
+// Controller is the single owner of the metadata image and log: its loop
+// (Run) executes one request at a time. Submit is safe for concurrent use.
 type Controller struct {
 	log     *storage.Log
+	cluster Cluster
 	publish Publisher
 	logger  *slog.Logger
 	now     func() time.Time
-	image   atomic.Pointer[metadata.Image]
-	reqs    chan request
+	image   *metadata.Image // owned by the loop after Open
+	calls   chan call
 }
 
 // Open opens the metadata log in dir (creating it), replays it into an
-// image and publishes that image once.
-func Open(dir string, publish Publisher, now func() time.Time, logger *slog.Logger) (*Controller, error) {
+// image and publishes that image once. Operations see the cluster c.
+func Open(dir string, c Cluster, publish Publisher, now func() time.Time, logger *slog.Logger) (*Controller, error) {
 	cfg := storage.DefaultConfig()
 	cfg.SegmentBytes = 8 << 20
 	l, err := storage.Open(dir, cfg, now, logger)
@@ -58,10 +61,9 @@ func Open(dir string, publish Publisher, now func() time.Time, logger *slog.Logg
 		l.Close()
 		return nil, err
 	}
-	c := &Controller{log: l, publish: publish, logger: logger, now: now, reqs: make(chan request)}
-	c.image.Store(img)
+	ctrl := &Controller{log: l, cluster: c, publish: publish, logger: logger, now: now, image: img, calls: make(chan call)}
 	publish(metadata.Empty(), img)
-	return c, nil
+	return ctrl, nil
 }
 
 func replay(l *storage.Log) (*metadata.Image, error) {
@@ -93,26 +95,23 @@ func decodeBatch(b record.Batch) ([]metadata.Record, error) {
 	return out, nil
 }
 
-// Image returns the current metadata image.
-func (c *Controller) Image() *metadata.Image { return c.image.Load() }
-
 // ErrStopped is returned by Submit once the controller has stopped.
 var ErrStopped = errors.New("controller stopped")
 
-// Submit runs op on the controller's loop and returns once its records are
-// durable and published (or op failed).
-func (c *Controller) Submit(ctx context.Context, op Op) error {
-	req := request{op: op, reply: make(chan error, 1)}
+// Submit executes req on the controller's loop and returns once its
+// records are durable and published, with its response.
+func (c *Controller) Submit(ctx context.Context, req Request) (Response, error) {
+	cl := call{req: req, reply: make(chan reply, 1)}
 	select {
-	case c.reqs <- req:
+	case c.calls <- cl:
 	case <-ctx.Done():
-		return ctx.Err()
+		return nil, ctx.Err()
 	}
 	select {
-	case err := <-req.reply:
-		return err
+	case r := <-cl.reply:
+		return r.resp, r.err
 	case <-ctx.Done():
-		return ctx.Err()
+		return nil, ctx.Err()
 	}
 }
 
@@ -124,29 +123,33 @@ func (c *Controller) Run(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			return nil
-		case req := <-c.reqs:
-			req.reply <- c.execute(req.op)
+		case cl := <-c.calls:
+			resp, err := c.execute(cl.req)
+			cl.reply <- reply{resp: resp, err: err}
 		}
 	}
 }
 
-func (c *Controller) execute(op Op) error {
-	prev := c.image.Load()
-	recs, err := op(prev)
+// execute runs one request: its records are written as one batch, then
+// applied and published.
+func (c *Controller) execute(req Request) (Response, error) {
+	prev := c.image
+	in := inputs{newTopicID: kafka.NewTopicID, nextOffset: c.log.LogEndOffset()}
+	recs, resp, err := operate(prev, c.cluster, in, req)
 	if err != nil || len(recs) == 0 {
-		return err
+		return resp, err
 	}
 	next, err := prev.Apply(recs)
 	if err != nil {
-		return fmt.Errorf("operation produced inconsistent records: %w", err)
+		return nil, fmt.Errorf("operation produced inconsistent records: %w", err)
 	}
 	if err := c.write(recs); err != nil {
 		c.logger.Error("metadata log write failed", "err", err)
-		return err
+		return nil, err
 	}
-	c.image.Store(next)
+	c.image = next
 	c.publish(prev, next)
-	return nil
+	return resp, nil
 }
 
 // write appends recs as one batch and fsyncs it: an acknowledged metadata

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"gregor/internal/config"
 	"gregor/internal/kafka"
 	"gregor/internal/metadata"
 )
@@ -60,12 +61,46 @@ type TopicSpec struct {
 	Configs           map[string]string
 }
 
-// Cluster is what operations need to know about the nodes.
+// Cluster is what operations need to know beyond the image: the defaults
+// and the config schema of the controller's configuration. The brokers
+// come from the image's registrations.
 type Cluster struct {
-	Brokers                  []int32 // live brokers, sorted
+	// NodeID is the node whose dynamic broker configs a topic's unset
+	// configs inherit.
+	NodeID                   kafka.NodeID
 	DefaultPartitions        int32
 	DefaultReplicationFactor int16
-	Configs                  ConfigSchema // nil accepts any config
+	// Config is the static configuration, whose schema checks config
+	// names and values; nil accepts any config.
+	Config *config.Config
+}
+
+// ClusterOf returns the Cluster of a node's configuration.
+func ClusterOf(cfg *config.Config) Cluster {
+	return Cluster{
+		NodeID:                   kafka.NodeID(cfg.NodeID),
+		DefaultPartitions:        cfg.NumPartitions,
+		DefaultReplicationFactor: cfg.DefaultReplicationFactor,
+		Config:                   cfg.Static(),
+	}
+}
+
+// placement returns the brokers new replicas go to: the registered,
+// unfenced ones, sorted by id.
+func placement(img *metadata.Image) []int32 {
+	var ids []int32
+	for _, b := range img.Brokers() {
+		if !b.Fenced {
+			ids = append(ids, int32(b.ID))
+		}
+	}
+	return ids
+}
+
+// registered reports whether broker id is registered, fenced or not.
+func registered(img *metadata.Image, id int32) bool {
+	_, ok := img.Broker(kafka.NodeID(id))
+	return ok
 }
 
 // CreateTopic returns the records that create spec.
@@ -79,11 +114,11 @@ func CreateTopic(img *metadata.Image, c Cluster, spec TopicSpec, id kafka.TopicI
 	if err := checkCollision(img, spec.Name); err != nil {
 		return nil, err
 	}
-	assignment, err := assign(c, spec)
+	assignment, err := assign(img, c, spec)
 	if err != nil {
 		return nil, err
 	}
-	if err := validateTopicConfigs(img, c, spec); err != nil {
+	if err := validateTopicConfigs(c, spec); err != nil {
 		return nil, err
 	}
 	recs := []metadata.Record{{Type: metadata.TypeTopic, Topic: &metadata.TopicRecord{Name: spec.Name, ID: id}}}
@@ -111,9 +146,9 @@ func checkCollision(img *metadata.Image, name string) error {
 	return nil
 }
 
-func assign(c Cluster, spec TopicSpec) ([][]int32, error) {
+func assign(img *metadata.Image, c Cluster, spec TopicSpec) ([][]int32, error) {
 	if len(spec.Assignments) > 0 {
-		return explicitAssignment(c, spec)
+		return explicitAssignment(img, spec)
 	}
 	partitions, rf := spec.NumPartitions, spec.ReplicationFactor
 	if partitions == -1 || partitions == 0 && rf == 0 {
@@ -131,11 +166,12 @@ func assign(c Cluster, spec TopicSpec) ([][]int32, error) {
 	if rf <= 0 {
 		return nil, fmt.Errorf("%w: Replication factor must be larger than 0.", ErrInvalidReplicationFactor)
 	}
-	if int(rf) > len(c.Brokers) {
+	brokers := placement(img)
+	if int(rf) > len(brokers) {
 		return nil, fmt.Errorf("%w: Unable to replicate the partition %d time(s): The target replication factor of %d cannot be reached because only %d broker(s) are registered.",
-			ErrInvalidReplicationFactor, rf, rf, len(c.Brokers))
+			ErrInvalidReplicationFactor, rf, rf, len(brokers))
 	}
-	return roundRobin(c.Brokers, 0, partitions, rf), nil
+	return roundRobin(brokers, 0, partitions, rf), nil
 }
 
 // roundRobin places partition p's replicas on consecutive brokers starting
@@ -153,7 +189,7 @@ func roundRobin(brokers []int32, first, count int32, rf int16) [][]int32 {
 	return out
 }
 
-func explicitAssignment(c Cluster, spec TopicSpec) ([][]int32, error) {
+func explicitAssignment(img *metadata.Image, spec TopicSpec) ([][]int32, error) {
 	if spec.NumPartitions > 0 || spec.ReplicationFactor > 0 {
 		return nil, fmt.Errorf("%w: Both numPartitions or replicationFactor and replicasAssignments were set. Both cannot be used at the same time.", ErrInvalidRequest)
 	}
@@ -162,7 +198,7 @@ func explicitAssignment(c Cluster, spec TopicSpec) ([][]int32, error) {
 		if p < 0 || int(p) >= len(out) {
 			return nil, fmt.Errorf("%w: partitions should be a consecutive 0-based integer sequence", ErrInvalidReplicaAssignment)
 		}
-		if err := checkReplicas(c, replicas); err != nil {
+		if err := checkReplicas(img, replicas); err != nil {
 			return nil, err
 		}
 		out[p] = replicas
@@ -173,7 +209,7 @@ func explicitAssignment(c Cluster, spec TopicSpec) ([][]int32, error) {
 // ErrInvalidRequest is a request whose fields contradict each other.
 var ErrInvalidRequest = errors.New("invalid request")
 
-func checkReplicas(c Cluster, replicas []int32) error {
+func checkReplicas(img *metadata.Image, replicas []int32) error {
 	if len(replicas) == 0 {
 		return fmt.Errorf("%w: empty replica list", ErrInvalidReplicaAssignment)
 	}
@@ -183,19 +219,18 @@ func checkReplicas(c Cluster, replicas []int32) error {
 			return fmt.Errorf("%w: duplicate replica %d", ErrInvalidReplicaAssignment, r)
 		}
 		seen[r] = true
-		if !contains(c.Brokers, r) {
+		if !registered(img, r) {
 			return fmt.Errorf("%w: broker %d is not registered", ErrInvalidReplicaAssignment, r)
 		}
 	}
 	return nil
 }
 
-func validateTopicConfigs(img *metadata.Image, c Cluster, spec TopicSpec) error {
-	if c.Configs == nil || len(spec.Configs) == 0 {
+func validateTopicConfigs(c Cluster, spec TopicSpec) error {
+	if c.Config == nil || len(spec.Configs) == 0 {
 		return nil
 	}
-	res := metadata.ConfigResource{Type: metadata.ResourceTopic, Name: spec.Name}
-	if err := c.Configs.Validate(img, res, spec.Configs); err != nil {
+	if err := config.ValidateTopicConfigs(spec.Configs); err != nil {
 		return kafkaErrorf(ErrInvalidConfig, "%s", err)
 	}
 	return nil
@@ -218,7 +253,7 @@ func DeleteTopic(img *metadata.Image, id kafka.TopicID) ([]metadata.Record, erro
 }
 
 // CreatePartitions returns the records that grow topic to count partitions.
-func CreatePartitions(img *metadata.Image, c Cluster, topic string, count int32, assignments [][]int32) ([]metadata.Record, error) {
+func CreatePartitions(img *metadata.Image, topic string, count int32, assignments [][]int32) ([]metadata.Record, error) {
 	t, ok := img.Topic(topic)
 	if !ok {
 		return nil, fmt.Errorf("%w: %s", ErrUnknownTopic, topic)
@@ -238,14 +273,15 @@ func CreatePartitions(img *metadata.Image, c Cluster, topic string, count int32,
 	}
 	rf := int16(len(t.Partitions[0].Replicas))
 	if assignments == nil {
-		if int(rf) > len(c.Brokers) {
-			return nil, fmt.Errorf("%w: only %d broker(s) are registered", ErrInvalidReplicationFactor, len(c.Brokers))
+		brokers := placement(img)
+		if int(rf) > len(brokers) {
+			return nil, fmt.Errorf("%w: only %d broker(s) are registered", ErrInvalidReplicationFactor, len(brokers))
 		}
-		assignments = roundRobin(c.Brokers, have, count-have, rf)
+		assignments = roundRobin(brokers, have, count-have, rf)
 	}
 	var recs []metadata.Record
 	for i, replicas := range assignments {
-		if err := checkReplicas(c, replicas); err != nil {
+		if err := checkReplicas(img, replicas); err != nil {
 			return nil, err
 		}
 		recs = append(recs, partitionRecord(t.ID, have+int32(i), replicas))
@@ -254,16 +290,14 @@ func CreatePartitions(img *metadata.Image, c Cluster, topic string, count int32,
 }
 
 // AllocateProducerIDs returns the record that reserves the next block of size ids, and the first id.
-func AllocateProducerIDs(img *metadata.Image, size int64) ([]metadata.Record, int64) {
+func AllocateProducerIDs(img *metadata.Image, size int64) ([]metadata.Record, kafka.ProducerID) {
 	first := img.NextProducerID()
-	return []metadata.Record{{Type: metadata.TypeProducerIDs, ProducerIDs: &metadata.ProducerIDsRecord{NextProducerID: first + size}}}, first
+	return []metadata.Record{{Type: metadata.TypeProducerIDs, ProducerIDs: &metadata.ProducerIDsRecord{NextProducerID: first + size}}}, kafka.ProducerID(first)
 }
 
-func contains(s []int32, v int32) bool {
-	for _, x := range s {
-		if x == v {
-			return true
-		}
-	}
-	return false
+// RegisterBroker returns the record that registers b, replacing any
+// earlier registration of its id, with epoch as its broker epoch.
+func RegisterBroker(b metadata.Broker, epoch int64) []metadata.Record {
+	b.Epoch = epoch
+	return []metadata.Record{{Type: metadata.TypeBroker, Broker: &b}}
 }

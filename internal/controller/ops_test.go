@@ -9,7 +9,17 @@ import (
 	"gregor/internal/metadata"
 )
 
-var threeBrokers = Cluster{Brokers: []int32{1, 2, 3}, DefaultPartitions: 2, DefaultReplicationFactor: 1}
+var threeBrokers = Cluster{DefaultPartitions: 2, DefaultReplicationFactor: 1}
+
+// withBrokers returns the image where brokers ids are registered.
+func withBrokers(t *testing.T, ids ...kafka.NodeID) *metadata.Image {
+	t.Helper()
+	img := metadata.Empty()
+	for _, id := range ids {
+		img = apply(t, img, RegisterBroker(metadata.Broker{ID: id, IncarnationID: kafka.NewTopicID()}, int64(id)))
+	}
+	return img
+}
 
 func apply(t *testing.T, img *metadata.Image, recs []metadata.Record) *metadata.Image {
 	t.Helper()
@@ -35,7 +45,7 @@ func TestValidateTopicName(t *testing.T) {
 // TestCreateTopic proves defaults, round-robin placement and the errors a
 // Kafka controller answers for bad requests.
 func TestCreateTopic(t *testing.T) {
-	img := metadata.Empty()
+	img := withBrokers(t, 1, 2, 3)
 	recs, err := CreateTopic(img, threeBrokers, TopicSpec{Name: "orders", NumPartitions: 3, ReplicationFactor: 2}, kafka.NewTopicID())
 	if err != nil {
 		t.Fatal(err)
@@ -105,14 +115,15 @@ func mustCreate(t *testing.T, img *metadata.Image, name string) []metadata.Recor
 
 // TestCreatePartitionsAndDelete proves growing and deleting a topic.
 func TestCreatePartitionsAndDelete(t *testing.T) {
-	img := apply(t, metadata.Empty(), mustCreate(t, metadata.Empty(), "t"))
-	if _, err := CreatePartitions(img, threeBrokers, "t", 1, nil); !errors.Is(err, ErrInvalidPartitions) {
+	img := withBrokers(t, 1, 2, 3)
+	img = apply(t, img, mustCreate(t, img, "t"))
+	if _, err := CreatePartitions(img, "t", 1, nil); !errors.Is(err, ErrInvalidPartitions) {
 		t.Fatalf("same count: %v", err)
 	}
-	if _, err := CreatePartitions(img, threeBrokers, "nope", 3, nil); !errors.Is(err, ErrUnknownTopic) {
+	if _, err := CreatePartitions(img, "nope", 3, nil); !errors.Is(err, ErrUnknownTopic) {
 		t.Fatalf("unknown topic: %v", err)
 	}
-	recs, err := CreatePartitions(img, threeBrokers, "t", 4, nil)
+	recs, err := CreatePartitions(img, "t", 4, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,12 +159,12 @@ func TestAllocateProducerIDs(t *testing.T) {
 // TestPartitionLimit proves Kafka's bound of 10,000 new partitions per
 // request, which keeps a hostile request from exhausting memory.
 func TestPartitionLimit(t *testing.T) {
-	img := metadata.Empty()
+	img := withBrokers(t, 1, 2, 3)
 	if _, err := CreateTopic(img, threeBrokers, TopicSpec{Name: "huge", NumPartitions: 1 << 30, ReplicationFactor: 1}, kafka.NewTopicID()); !errors.Is(err, ErrPolicyViolation) {
 		t.Fatalf("create: %v", err)
 	}
 	img = apply(t, img, mustCreate(t, img, "t"))
-	if _, err := CreatePartitions(img, threeBrokers, "t", 1<<30, nil); !errors.Is(err, ErrPolicyViolation) {
+	if _, err := CreatePartitions(img, "t", 1<<30, nil); !errors.Is(err, ErrPolicyViolation) {
 		t.Fatalf("create partitions: %v", err)
 	}
 }

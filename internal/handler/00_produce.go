@@ -34,7 +34,7 @@ func init() { register(0, 3, 13, (*Handler).produce) }
 func (h *Handler) produce(_ context.Context, req *Request) (kmsg.Response, error) {
 	r := req.Body.(*kmsg.ProduceRequest)
 	resp := r.ResponseKind().(*kmsg.ProduceResponse)
-	img := h.Controller.Image()
+	img := h.Metadata.Image()
 	for _, t := range r.Topics {
 		rt := kmsg.NewProduceResponseTopic()
 		rt.Topic, rt.TopicID = t.Topic, t.TopicID

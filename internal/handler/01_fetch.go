@@ -44,7 +44,7 @@ func (h *Handler) fetch(ctx context.Context, req *Request) (kmsg.Response, error
 		resp.ErrorCode = code
 		return resp, nil
 	}
-	img := h.Controller.Image()
+	img := h.Metadata.Image()
 	resolve := func(t kmsg.FetchRequestTopic) (string, [16]byte) {
 		if r.Version >= 13 {
 			if topic, ok := img.TopicByID(kafka.TopicID(t.TopicID)); ok {

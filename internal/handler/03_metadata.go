@@ -2,13 +2,15 @@ package handler
 
 // Metadata: v0–13.
 //
-// Behaviour: brokers are this node's advertised listener; topics are
-// answered from the current metadata image, by name or (v10+) by topic id.
-// A null topic list (v1+) or an empty one (v0) means every topic. An unknown
-// topic is created with the broker defaults when auto.create.topics.enable
-// is on and the request allows it (always for v0–v3); creation is
-// synchronous, so the answer already carries the new topic. Invalid names
-// answer INVALID_TOPIC_EXCEPTION, unknown ids UNKNOWN_TOPIC_ID.
+// Behaviour: brokers are the live brokers registered in the metadata
+// image, each by its advertised endpoint on the listener the request came
+// in on; topics are answered from the same image, by name or (v10+) by
+// topic id. A null topic list (v1+) or an empty one (v0) means every topic.
+// An unknown topic is created with the broker defaults when
+// auto.create.topics.enable is on and the request allows it (always for
+// v0–v3); creation is synchronous, so the answer already carries the new
+// topic. Invalid names answer INVALID_TOPIC_EXCEPTION, unknown ids
+// UNKNOWN_TOPIC_ID.
 // Differences from Kafka: authorized operations are not computed (ACLs do
 // not exist yet); an auto-created topic is returned ready rather than with
 // LEADER_NOT_AVAILABLE.
@@ -31,10 +33,10 @@ func init() { register(3, 0, 13, (*Handler).metadata) }
 func (h *Handler) metadata(ctx context.Context, req *Request) (kmsg.Response, error) {
 	r := req.Body.(*kmsg.MetadataRequest)
 	resp := r.ResponseKind().(*kmsg.MetadataResponse)
-	resp.Brokers = h.metadataBrokers(req.Listener)
+	img := h.Metadata.Image()
+	resp.Brokers = metadataBrokers(img, req.Listener)
 	resp.ClusterID = &h.ClusterID
 	resp.ControllerID = h.NodeID
-	img := h.Controller.Image()
 	if r.Topics == nil || (r.Version == 0 && len(r.Topics) == 0) {
 		for _, name := range img.TopicNames() {
 			t, _ := img.Topic(name)
@@ -49,14 +51,34 @@ func (h *Handler) metadata(ctx context.Context, req *Request) (kmsg.Response, er
 	return resp, nil
 }
 
-// metadataBrokers describes this node by the advertised address of the
-// listener the client connected to, as Kafka does, so that clients on
-// different networks each get an address they can reach.
-func (h *Handler) metadataBrokers(listener string) []kmsg.MetadataResponseBroker {
-	l := h.advertisedFor(listener)
-	b := kmsg.NewMetadataResponseBroker()
-	b.NodeID, b.Host, b.Port = h.NodeID, l.Host, l.Port
-	return []kmsg.MetadataResponseBroker{b}
+// metadataBrokers describes the live brokers of img by their advertised
+// endpoint on the listener the client connected to, as Kafka does, so that
+// clients on different networks each get an address they can reach. A
+// broker without that listener is described by its first endpoint.
+func metadataBrokers(img *metadata.Image, listener string) []kmsg.MetadataResponseBroker {
+	var out []kmsg.MetadataResponseBroker
+	for _, br := range liveBrokers(img) {
+		e, ok := br.Endpoint(listener)
+		if !ok && len(br.Endpoints) > 0 {
+			e = br.Endpoints[0]
+		}
+		b := kmsg.NewMetadataResponseBroker()
+		b.NodeID, b.Host, b.Port, b.Rack = int32(br.ID), e.Host, e.Port, br.Rack
+		out = append(out, b)
+	}
+	return out
+}
+
+// liveBrokers returns the registered brokers that are not fenced, sorted
+// by id: those clients are told about.
+func liveBrokers(img *metadata.Image) []metadata.Broker {
+	var out []metadata.Broker
+	for _, b := range img.Brokers() {
+		if !b.Fenced {
+			out = append(out, b)
+		}
+	}
+	return out
 }
 
 func (h *Handler) metadataTopic(ctx context.Context, img *metadata.Image, rt kmsg.MetadataRequestTopic, autoCreate bool) kmsg.MetadataResponseTopic {
@@ -102,7 +124,7 @@ func (h *Handler) autoCreate(ctx context.Context, name string) (*metadata.Topic,
 	if err != nil && !errors.Is(err, controller.ErrTopicExists) {
 		return nil, err
 	}
-	t, ok := h.Controller.Image().Topic(name)
+	t, ok := h.Metadata.Image().Topic(name)
 	if !ok {
 		return nil, controller.ErrUnknownTopic
 	}

@@ -29,7 +29,7 @@ func init() { register(8, 2, 10, (*Handler).offsetCommit) }
 func (h *Handler) offsetCommit(ctx context.Context, req *Request) (kmsg.Response, error) {
 	r := req.Body.(*kmsg.OffsetCommitRequest)
 	resp := r.ResponseKind().(*kmsg.OffsetCommitResponse)
-	img := h.Controller.Image()
+	img := h.Metadata.Image()
 	now := h.now()
 	cr := group.CommitRequest{
 		APIVersion: r.Version, GroupID: r.Group, MemberID: r.MemberID, InstanceID: deref(r.InstanceID), Generation: r.Generation,

@@ -37,7 +37,7 @@ type fetchTopic struct {
 func (h *Handler) offsetFetch(ctx context.Context, req *Request) (kmsg.Response, error) {
 	r := req.Body.(*kmsg.OffsetFetchRequest)
 	resp := r.ResponseKind().(*kmsg.OffsetFetchResponse)
-	img := h.Controller.Image()
+	img := h.Metadata.Image()
 	if r.Version < 8 {
 		var topics []fetchTopic
 		if r.Topics != nil {

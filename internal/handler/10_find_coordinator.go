@@ -87,14 +87,13 @@ func (h *Handler) coordinatorFor(ctx context.Context, keyType int8, key string) 
 
 // offsetsTopic returns __consumer_offsets, creating it on first use.
 func (h *Handler) offsetsTopic(ctx context.Context) (*metadata.Topic, error) {
-	if t, ok := h.Controller.Image().Topic(group.Topic); ok {
+	if t, ok := h.Metadata.Image().Topic(group.Topic); ok {
 		return t, nil
 	}
-	c := h.cluster()
 	spec := controller.TopicSpec{
 		Name:              group.Topic,
 		NumPartitions:     h.Config.OffsetsTopicNumPartitions,
-		ReplicationFactor: min(h.Config.OffsetsTopicReplicationFactor, int16(len(c.Brokers))),
+		ReplicationFactor: min(h.Config.OffsetsTopicReplicationFactor, int16(len(liveBrokers(h.Metadata.Image())))),
 		Configs: map[string]string{
 			"cleanup.policy":   "compact",
 			"compression.type": "producer",
@@ -113,7 +112,7 @@ func (h *Handler) offsetsTopic(ctx context.Context) (*metadata.Topic, error) {
 }
 
 func (h *Handler) createdTopic(name string) (*metadata.Topic, error) {
-	t, ok := h.Controller.Image().Topic(name)
+	t, ok := h.Metadata.Image().Topic(name)
 	if !ok {
 		return nil, controller.ErrUnknownTopic
 	}

@@ -2,14 +2,16 @@ package handler
 
 // CreateTopics: v2–7.
 //
-// Behaviour: each topic is created by one controller operation; -1 (or 0
-// with no assignment) partitions or replication factor take the broker
-// defaults; explicit replica assignments are checked against registered
-// brokers; topic configs are validated by name and value. validate_only
-// runs every check and writes nothing. A name repeated within one request
-// answers INVALID_REQUEST for every copy, as Kafka; more than 10,000
-// partitions in one request answers POLICY_VIOLATION for every topic. v5+ answers the
-// resulting partition count, replication factor and configs; v7 the topic id.
+// Behaviour: the topics are created by one controller request, each on its
+// own (one failing does not stop the others); -1 (or 0 with no assignment)
+// partitions or replication factor take the broker defaults; replicas are
+// placed round-robin on the registered brokers, and explicit replica
+// assignments are checked against them; topic configs are validated by
+// name and value. validate_only runs every check and writes nothing. A name
+// repeated within one request answers INVALID_REQUEST for every copy, as
+// Kafka; more than 10,000 partitions in one request answers
+// POLICY_VIOLATION for every topic. v5+ answers the resulting partition
+// count, replication factor and configs; v7 the topic id.
 // Differences from Kafka: creation is synchronous, so the timeout only
 // bounds waiting for the controller.
 
@@ -20,7 +22,6 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"gregor/internal/controller"
-	"gregor/internal/kafka"
 	"gregor/internal/metadata"
 )
 
@@ -34,31 +35,31 @@ func (h *Handler) createTopics(ctx context.Context, req *Request) (kmsg.Response
 		counts[t.Topic]++
 	}
 	tooMany := h.requestedPartitions(r) > controller.MaxPartitionsPerRequest
-	for _, t := range r.Topics {
+	var specs []controller.TopicSpec
+	var at []int // the index in resp.Topics of each spec's answer
+	for i, t := range r.Topics {
 		rt := kmsg.NewCreateTopicsResponseTopic()
 		rt.Topic = t.Topic
 		rt.NumPartitions, rt.ReplicationFactor = -1, -1
-		if tooMany {
+		switch {
+		case tooMany:
 			rt.ErrorCode = kerr.PolicyViolation.Code
 			rt.ErrorMessage = kmsg.StringPtr("Excessively large number of partitions per request.")
-			resp.Topics = append(resp.Topics, rt)
-			continue
-		}
-		if counts[t.Topic] > 1 {
+		case counts[t.Topic] > 1:
 			rt.ErrorCode = kerr.InvalidRequest.Code
 			rt.ErrorMessage = kmsg.StringPtr("Create topics request from client contains a duplicate topic.")
-			resp.Topics = append(resp.Topics, rt)
-			continue
-		}
-		spec := topicSpec(t)
-		topic, err := h.createTopic(ctx, spec, r.ValidateOnly)
-		if err != nil {
-			rt.ErrorCode = errorCode(err)
-			rt.ErrorMessage = errorMessage(err)
-		} else {
-			h.describeCreated(&rt, topic, spec.Configs)
+		default:
+			specs, at = append(specs, topicSpec(t)), append(at, i)
 		}
 		resp.Topics = append(resp.Topics, rt)
+	}
+	for j, created := range h.createTopicSpecs(ctx, specs, r.ValidateOnly) {
+		rt := &resp.Topics[at[j]]
+		if created.Err != nil {
+			rt.ErrorCode, rt.ErrorMessage = errorCode(created.Err), errorMessage(created.Err)
+			continue
+		}
+		h.describeCreated(rt, created.Topic, specs[j].Configs)
 	}
 	return resp, nil
 }
@@ -104,44 +105,28 @@ func topicSpec(t kmsg.CreateTopicsRequestTopic) controller.TopicSpec {
 	return spec
 }
 
-// cluster describes this node for controller operations.
-func (h *Handler) cluster() controller.Cluster {
-	return controller.Cluster{
-		Brokers:                  []int32{h.NodeID},
-		DefaultPartitions:        h.Config.NumPartitions,
-		DefaultReplicationFactor: h.Config.DefaultReplicationFactor,
-		Configs:                  h.configSchema(),
+// createTopicSpecs creates specs (or only validates them) and answers each
+// topic as it is (or would be) in the image.
+func (h *Handler) createTopicSpecs(ctx context.Context, specs []controller.TopicSpec, validateOnly bool) []controller.CreatedTopic {
+	if len(specs) == 0 {
+		return nil
 	}
+	req := controller.CreateTopicsRequest{Topics: specs, ValidateOnly: validateOnly}
+	resp, err := submit[controller.CreateTopicsResponse](ctx, h.Controller, req)
+	if err != nil {
+		resp.Topics = make([]controller.CreatedTopic, len(specs))
+		for i := range resp.Topics {
+			resp.Topics[i].Err = err
+		}
+	}
+	return resp.Topics
 }
 
 // createTopic creates spec (or only validates it) and returns the topic as
 // it is (or would be) in the image.
 func (h *Handler) createTopic(ctx context.Context, spec controller.TopicSpec, validateOnly bool) (*metadata.Topic, error) {
-	c := h.cluster()
-	id := kafka.NewTopicID()
-	if validateOnly {
-		recs, err := controller.CreateTopic(h.Controller.Image(), c, spec, id)
-		if err != nil {
-			return nil, err
-		}
-		img, err := metadata.Empty().Apply(recs)
-		if err != nil {
-			return nil, err
-		}
-		t, _ := img.Topic(spec.Name)
-		return t, nil
-	}
-	err := h.Controller.Submit(ctx, func(img *metadata.Image) ([]metadata.Record, error) {
-		return controller.CreateTopic(img, c, spec, id)
-	})
-	if err != nil {
-		return nil, err
-	}
-	t, ok := h.Controller.Image().Topic(spec.Name)
-	if !ok {
-		return nil, controller.ErrUnknownTopic
-	}
-	return t, nil
+	created := h.createTopicSpecs(ctx, []controller.TopicSpec{spec}, validateOnly)[0]
+	return created.Topic, created.Err
 }
 
 // describeCreated fills rt from t, a topic created (or that would be) with

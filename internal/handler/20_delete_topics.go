@@ -3,8 +3,8 @@ package handler
 // DeleteTopics: v1–6.
 //
 // Behaviour: topics are named (v1–5) or named or identified by id (v6).
-// Each deletion is one controller operation; its partitions' logs are
-// renamed to "-delete" and removed. delete.topic.enable=false answers
+// The deletions are one controller request, each on its own; a deleted
+// topic's partitions' logs are renamed to "-delete" and removed. delete.topic.enable=false answers
 // TOPIC_DELETION_DISABLED; unknown names UNKNOWN_TOPIC_OR_PARTITION,
 // unknown ids UNKNOWN_TOPIC_ID.
 
@@ -33,18 +33,29 @@ func (h *Handler) deleteTopics(ctx context.Context, req *Request) (kmsg.Response
 			targets = append(targets, t)
 		}
 	}
-	for _, t := range targets {
-		resp.Topics = append(resp.Topics, h.deleteTopic(ctx, t))
+	img := h.Metadata.Image()
+	var ids []kafka.TopicID
+	var at []int // the index in resp.Topics of each id's answer
+	for i, t := range targets {
+		rt, ok := h.deletable(img, t)
+		if ok {
+			ids, at = append(ids, rt.TopicID), append(at, i)
+		}
+		resp.Topics = append(resp.Topics, rt)
+	}
+	for j, err := range h.deleteTopicIDs(ctx, ids) {
+		rt := &resp.Topics[at[j]]
+		rt.ErrorCode, rt.ErrorMessage = errorCode(err), errorMessage(err)
 	}
 	return resp, nil
 }
 
-func (h *Handler) deleteTopic(ctx context.Context, t kmsg.DeleteTopicsRequestTopic) kmsg.DeleteTopicsResponseTopic {
-	rt := kmsg.NewDeleteTopicsResponseTopic()
+// deletable resolves t in img and answers it, with the topic's name and
+// id when it may be deleted (ok).
+func (h *Handler) deletable(img *metadata.Image, t kmsg.DeleteTopicsRequestTopic) (rt kmsg.DeleteTopicsResponseTopic, ok bool) {
+	rt = kmsg.NewDeleteTopicsResponseTopic()
 	rt.Topic, rt.TopicID = t.Topic, t.TopicID
-	img := h.Controller.Image()
 	var topic *metadata.Topic
-	var ok bool
 	if t.Topic != nil {
 		topic, ok = img.Topic(*t.Topic)
 	} else {
@@ -53,19 +64,27 @@ func (h *Handler) deleteTopic(ctx context.Context, t kmsg.DeleteTopicsRequestTop
 	switch {
 	case !ok && t.Topic == nil:
 		rt.ErrorCode = kerr.UnknownTopicID.Code
-		return rt
+		return rt, false
 	case !ok:
 		rt.ErrorCode = kerr.UnknownTopicOrPartition.Code
-		return rt
+		return rt, false
 	case !h.Config.DeleteTopicEnable:
 		rt.ErrorCode = kerr.TopicDeletionDisabled.Code
-		return rt
+		return rt, false
 	}
 	rt.Topic, rt.TopicID = kmsg.StringPtr(topic.Name), topic.ID
-	err := h.Controller.Submit(ctx, func(img *metadata.Image) ([]metadata.Record, error) {
-		return controller.DeleteTopic(img, topic.ID)
-	})
-	rt.ErrorCode = errorCode(err)
-	rt.ErrorMessage = errorMessage(err)
-	return rt
+	return rt, true
+}
+
+// deleteTopicIDs deletes the topics in one controller request and returns
+// the error of each.
+func (h *Handler) deleteTopicIDs(ctx context.Context, ids []kafka.TopicID) []error {
+	if len(ids) == 0 {
+		return nil
+	}
+	resp, err := submit[controller.DeleteTopicsResponse](ctx, h.Controller, controller.DeleteTopicsRequest{IDs: ids})
+	if err != nil {
+		return everyItem(err, len(ids))
+	}
+	return resp.Errs
 }

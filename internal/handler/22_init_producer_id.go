@@ -4,8 +4,8 @@ package handler
 //
 // Behaviour: an idempotent producer (null transactional id) gets a fresh
 // producer id with epoch 0, as Kafka does for every such request. Ids come
-// from blocks of 1000 reserved through the controller (a ProducerIDs
-// metadata record), so they are never reused after a restart.
+// from blocks of 1000 reserved through the controller (an
+// AllocateProducerIDs request, written as a ProducerIDs metadata record), so they are never reused after a restart.
 // Differences from Kafka: a transactional id answers INVALID_REQUEST until
 // the transaction coordinator exists.
 
@@ -17,7 +17,6 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"gregor/internal/controller"
-	"gregor/internal/metadata"
 )
 
 func init() { register(22, 0, 5, (*Handler).initProducerID) }
@@ -55,15 +54,12 @@ func (h *Handler) nextProducerID(ctx context.Context) (int64, error) {
 		b.next++
 		return b.next - 1, nil
 	}
-	var first int64
-	err := h.Controller.Submit(ctx, func(img *metadata.Image) ([]metadata.Record, error) {
-		var recs []metadata.Record
-		recs, first = controller.AllocateProducerIDs(img, producerIDBlockSize)
-		return recs, nil
-	})
+	req := controller.AllocateProducerIDsRequest{Size: producerIDBlockSize}
+	resp, err := submit[controller.AllocateProducerIDsResponse](ctx, h.Controller, req)
 	if err != nil {
 		return -1, err
 	}
+	first := int64(resp.First)
 	b.next, b.end = first+1, first+producerIDBlockSize
 	return first, nil
 }

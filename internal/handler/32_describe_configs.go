@@ -54,7 +54,7 @@ func (h *Handler) describeConfigs(_ context.Context, req *Request) (kmsg.Respons
 }
 
 func (h *Handler) configEntries(res kmsg.DescribeConfigsRequestResource) ([]config.Entry, error) {
-	img := h.Controller.Image()
+	img := h.Metadata.Image()
 	cfg := h.effectiveConfig(img)
 	switch res.ResourceType {
 	case kmsg.ConfigResourceTypeTopic:
@@ -88,7 +88,7 @@ func topicResource(name string) metadata.ConfigResource {
 // topicConfigEntries returns the configs of a topic with overrides, as
 // CreateTopics answers them.
 func (h *Handler) topicConfigEntries(overrides map[string]string) []config.Entry {
-	return h.effectiveConfig(h.Controller.Image()).TopicEntries(overrides)
+	return h.effectiveConfig(h.Metadata.Image()).TopicEntries(overrides)
 }
 
 func filterEntries(entries []config.Entry, names []string) []config.Entry {

@@ -32,20 +32,31 @@ func (h *Handler) alterConfigs(ctx context.Context, req *Request) (kmsg.Response
 		keys[i] = resourceKey{int8(res.ResourceType), res.ResourceName}
 	}
 	dup := duplicateResources(keys)
+	var alterations []controller.ConfigAlteration
+	var at []int // the index in resp.Resources of each alteration's answer
 	for i, res := range r.Resources {
 		rr := kmsg.NewAlterConfigsResponseResource()
 		rr.ResourceType, rr.ResourceName = res.ResourceType, res.ResourceName
 		err := errDuplicateResource
 		if !dup[keys[i]] {
-			err = h.replaceConfigs(ctx, res, r.ValidateOnly)
+			var a controller.ConfigAlteration
+			if a, err = h.replacement(res); err == nil {
+				alterations, at = append(alterations, a), append(at, i)
+			}
 		}
 		rr.ErrorCode, rr.ErrorMessage = errorCode(err), errorMessage(err)
 		resp.Resources = append(resp.Resources, rr)
 	}
+	for j, err := range h.submitConfigs(ctx, alterations, r.ValidateOnly) {
+		rr := &resp.Resources[at[j]]
+		rr.ErrorCode, rr.ErrorMessage = errorCode(err), errorMessage(err)
+	}
 	return resp, nil
 }
 
-func (h *Handler) replaceConfigs(ctx context.Context, res kmsg.AlterConfigsRequestResource, validateOnly bool) error {
+// replacement turns res into the controller's alteration that replaces
+// the resource's configs, after the checks the broker makes.
+func (h *Handler) replacement(res kmsg.AlterConfigsRequestResource) (controller.ConfigAlteration, error) {
 	target := metadata.ConfigResource{Type: metadata.ResourceType(res.ResourceType), Name: res.ResourceName}
 	var names, nulls []string
 	configs := make(map[string]string, len(res.Configs))
@@ -57,11 +68,6 @@ func (h *Handler) replaceConfigs(ctx context.Context, res kmsg.AlterConfigsReque
 		}
 		configs[c.Name] = *c.Value
 	}
-	if err := h.preprocessConfigs(target, names, nulls); err != nil {
-		return err
-	}
-	cluster := h.cluster()
-	return h.submitConfigs(ctx, validateOnly, func(img *metadata.Image) ([]metadata.Record, error) {
-		return controller.ReplaceConfigs(img, cluster, target, configs)
-	})
+	err := h.preprocessConfigs(target, names, nulls)
+	return controller.ConfigAlteration{Resource: target, Replace: true, Configs: configs}, err
 }

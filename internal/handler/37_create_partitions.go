@@ -2,8 +2,9 @@ package handler
 
 // CreatePartitions: v0–3.
 //
-// Behaviour: grows a topic to the requested count, placing new replicas
-// round-robin or as assigned; a count that does not grow the topic answers
+// Behaviour: grows each topic to the requested count, all in one controller
+// request but each on its own, placing new replicas round-robin on the
+// registered brokers or as assigned; a count that does not grow the topic answers
 // INVALID_PARTITIONS, an unknown topic UNKNOWN_TOPIC_OR_PARTITION, a
 // repeated topic INVALID_REQUEST. validate_only writes nothing.
 
@@ -14,7 +15,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"gregor/internal/controller"
-	"gregor/internal/metadata"
+	"gregor/internal/kafka"
 )
 
 func init() { register(37, 0, 3, (*Handler).createPartitions) }
@@ -26,33 +27,52 @@ func (h *Handler) createPartitions(ctx context.Context, req *Request) (kmsg.Resp
 	for _, t := range r.Topics {
 		counts[t.Topic]++
 	}
-	for _, t := range r.Topics {
+	var specs []controller.PartitionsSpec
+	var at []int // the index in resp.Topics of each spec's answer
+	for i, t := range r.Topics {
 		rt := kmsg.NewCreatePartitionsResponseTopic()
 		rt.Topic = t.Topic
 		if counts[t.Topic] > 1 {
 			rt.ErrorCode = kerr.InvalidRequest.Code
 			rt.ErrorMessage = kmsg.StringPtr("Duplicate topic in request.")
 		} else {
-			err := h.createPartitionsFor(ctx, t, r.ValidateOnly)
-			rt.ErrorCode, rt.ErrorMessage = errorCode(err), errorMessage(err)
+			specs, at = append(specs, partitionsSpec(t)), append(at, i)
 		}
 		resp.Topics = append(resp.Topics, rt)
+	}
+	for j, err := range h.growTopics(ctx, specs, r.ValidateOnly) {
+		rt := &resp.Topics[at[j]]
+		rt.ErrorCode, rt.ErrorMessage = errorCode(err), errorMessage(err)
 	}
 	return resp, nil
 }
 
-func (h *Handler) createPartitionsFor(ctx context.Context, t kmsg.CreatePartitionsRequestTopic, validateOnly bool) error {
-	var assignments [][]int32
+func partitionsSpec(t kmsg.CreatePartitionsRequestTopic) controller.PartitionsSpec {
+	spec := controller.PartitionsSpec{Topic: t.Topic, Count: t.Count}
 	for _, a := range t.Assignment {
-		assignments = append(assignments, a.Replicas)
+		spec.Assignments = append(spec.Assignments, nodeIDs(a.Replicas))
 	}
-	c := h.cluster()
-	op := func(img *metadata.Image) ([]metadata.Record, error) {
-		return controller.CreatePartitions(img, c, t.Topic, t.Count, assignments)
+	return spec
+}
+
+// growTopics grows the topics (or only validates that they could grow) in
+// one controller request and returns the error of each.
+func (h *Handler) growTopics(ctx context.Context, specs []controller.PartitionsSpec, validateOnly bool) []error {
+	if len(specs) == 0 {
+		return nil
 	}
-	if validateOnly {
-		_, err := op(h.Controller.Image())
-		return err
+	req := controller.CreatePartitionsRequest{Topics: specs, ValidateOnly: validateOnly}
+	resp, err := submit[controller.CreatePartitionsResponse](ctx, h.Controller, req)
+	if err != nil {
+		return everyItem(err, len(specs))
 	}
-	return h.Controller.Submit(ctx, op)
+	return resp.Errs
+}
+
+func nodeIDs(ids []int32) []kafka.NodeID {
+	out := make([]kafka.NodeID, len(ids))
+	for i, id := range ids {
+		out[i] = kafka.NodeID(id)
+	}
+	return out
 }

@@ -46,20 +46,31 @@ func (h *Handler) incrementalAlterConfigs(ctx context.Context, req *Request) (km
 		keys[i] = resourceKey{int8(res.ResourceType), res.ResourceName}
 	}
 	dup := duplicateResources(keys)
+	var alterations []controller.ConfigAlteration
+	var at []int // the index in resp.Resources of each alteration's answer
 	for i, res := range r.Resources {
 		rr := kmsg.NewIncrementalAlterConfigsResponseResource()
 		rr.ResourceType, rr.ResourceName = res.ResourceType, res.ResourceName
 		err := errDuplicateResource
 		if !dup[keys[i]] {
-			err = h.alterConfigsIncrementally(ctx, res, r.ValidateOnly)
+			var a controller.ConfigAlteration
+			if a, err = h.incrementalAlteration(res); err == nil {
+				alterations, at = append(alterations, a), append(at, i)
+			}
 		}
 		rr.ErrorCode, rr.ErrorMessage = errorCode(err), errorMessage(err)
 		resp.Resources = append(resp.Resources, rr)
 	}
+	for j, err := range h.submitConfigs(ctx, alterations, r.ValidateOnly) {
+		rr := &resp.Resources[at[j]]
+		rr.ErrorCode, rr.ErrorMessage = errorCode(err), errorMessage(err)
+	}
 	return resp, nil
 }
 
-func (h *Handler) alterConfigsIncrementally(ctx context.Context, res kmsg.IncrementalAlterConfigsRequestResource, validateOnly bool) error {
+// incrementalAlteration turns res into the controller's alteration, after
+// the checks the broker makes.
+func (h *Handler) incrementalAlteration(res kmsg.IncrementalAlterConfigsRequestResource) (controller.ConfigAlteration, error) {
 	target := metadata.ConfigResource{Type: metadata.ResourceType(res.ResourceType), Name: res.ResourceName}
 	var names, nulls []string
 	changes := make([]controller.ConfigChange, 0, len(res.Configs))
@@ -74,11 +85,6 @@ func (h *Handler) alterConfigsIncrementally(ctx context.Context, res kmsg.Increm
 		}
 		changes = append(changes, ch)
 	}
-	if err := h.preprocessConfigs(target, names, nulls); err != nil {
-		return err
-	}
-	cluster := h.cluster()
-	return h.submitConfigs(ctx, validateOnly, func(img *metadata.Image) ([]metadata.Record, error) {
-		return controller.IncrementalAlterConfigs(img, cluster, target, changes)
-	})
+	err := h.preprocessConfigs(target, names, nulls)
+	return controller.ConfigAlteration{Resource: target, Changes: changes}, err
 }

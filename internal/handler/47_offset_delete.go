@@ -22,7 +22,7 @@ func init() { register(47, 0, 0, (*Handler).offsetDelete) }
 func (h *Handler) offsetDelete(ctx context.Context, req *Request) (kmsg.Response, error) {
 	r := req.Body.(*kmsg.OffsetDeleteRequest)
 	resp := r.ResponseKind().(*kmsg.OffsetDeleteResponse)
-	img := h.Controller.Image()
+	img := h.Metadata.Image()
 	var tps []kafka.TopicPartition
 	for _, t := range r.Topics {
 		for _, p := range t.Partitions {

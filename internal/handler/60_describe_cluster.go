@@ -3,7 +3,7 @@ package handler
 // DescribeCluster: v0–2.
 //
 // Behaviour: the cluster id, the active controller (this node) and the
-// brokers, as Metadata answers them. endpoint_type 2 (controllers, v1+)
+// brokers registered in the metadata image, as Metadata answers them. endpoint_type 2 (controllers, v1+)
 // answers the same node, which is also the controller. Authorized
 // operations are not computed (no ACLs yet): -2147483648.
 
@@ -27,7 +27,7 @@ func (h *Handler) describeCluster(_ context.Context, req *Request) (kmsg.Respons
 	resp.ClusterID = h.ClusterID
 	resp.ControllerID = h.NodeID
 	resp.ClusterAuthorizedOperations = -2147483648
-	for _, mb := range h.metadataBrokers(req.Listener) {
+	for _, mb := range metadataBrokers(h.Metadata.Image(), req.Listener) {
 		b := kmsg.NewDescribeClusterResponseBroker()
 		b.NodeID, b.Host, b.Port, b.Rack = mb.NodeID, mb.Host, mb.Port, mb.Rack
 		resp.Brokers = append(resp.Brokers, b)

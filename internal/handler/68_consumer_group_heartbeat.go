@@ -53,7 +53,7 @@ func (h *Handler) consumerGroupHeartbeat(ctx context.Context, req *Request) (kms
 		resp.ErrorCode = errorCode(group.ErrInvalidGroupID)
 		return resp, nil
 	}
-	res := h.Groups.ConsumerHeartbeat(hr, imageTopics{h.Controller.Image()})
+	res := h.Groups.ConsumerHeartbeat(hr, imageTopics{h.Metadata.Image()})
 	resp.ErrorCode = errorCode(res.Err)
 	if res.Err != nil {
 		resp.ErrorMessage = kmsg.StringPtr(res.Err.Error())

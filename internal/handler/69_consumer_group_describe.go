@@ -30,7 +30,7 @@ const memberTypeConsumer = 1
 func (h *Handler) consumerGroupDescribe(ctx context.Context, req *Request) (kmsg.Response, error) {
 	r := req.Body.(*kmsg.ConsumerGroupDescribeRequest)
 	resp := r.ResponseKind().(*kmsg.ConsumerGroupDescribeResponse)
-	img := h.Controller.Image()
+	img := h.Metadata.Image()
 	for _, id := range r.Groups {
 		g := kmsg.NewConsumerGroupDescribeResponseGroup()
 		g.Group = id

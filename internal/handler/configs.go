@@ -2,13 +2,13 @@ package handler
 
 // What DescribeConfigs, AlterConfigs and IncrementalAlterConfigs share: the
 // broker configuration in effect in an image (the static configuration with
-// the dynamic broker configs of the image layered on it), the ConfigSchema
-// the controller's config operations consult, and the checks Kafka's broker
-// makes before it hands a change to the controller.
+// the dynamic broker configs of the image layered on it), the checks Kafka's
+// broker makes before it hands a change to the controller, and the request
+// that hands it. The controller checks names and values with the schema of
+// internal/config.
 
 import (
 	"context"
-	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -40,73 +40,6 @@ func (h *Handler) effectiveConfig(img *metadata.Image) *config.Config {
 	}
 	h.effective.Store(&effectiveCache{img: img, cfg: cfg})
 	return cfg
-}
-
-// configSchema is the controller.ConfigSchema of this node.
-type configSchema struct {
-	static *config.Config
-	nodeID int32
-}
-
-func (h *Handler) configSchema() configSchema {
-	return configSchema{static: h.Config.Static(), nodeID: h.NodeID}
-}
-
-func (s configSchema) Lookup(typ metadata.ResourceType, name string) (known, list bool) {
-	var t string
-	switch typ {
-	case metadata.ResourceTopic:
-		t, known = config.TopicConfigType(name)
-	case metadata.ResourceBroker:
-		t, known = config.BrokerConfigType(name)
-	}
-	return known, t == config.TypeList
-}
-
-func (s configSchema) Inherited(img *metadata.Image, res metadata.ConfigResource, name string) string {
-	perBroker, clusterDefault := img.BrokerConfigs(s.nodeID)
-	if res.Type == metadata.ResourceBroker {
-		if res.Name == "" {
-			return s.static.Value(name)
-		}
-		perBroker = nil
-	}
-	cfg, err := s.static.WithDynamic(perBroker, clusterDefault)
-	if err != nil {
-		cfg = s.static
-	}
-	if res.Type == metadata.ResourceTopic {
-		v, _ := cfg.TopicValue(name, nil)
-		return v
-	}
-	return cfg.Value(name)
-}
-
-// Validate checks topic configs by name, then by value (Kafka's
-// LogConfig.validate), and broker configs as Kafka's dynamic broker config
-// validation does, against this node's configuration.
-func (s configSchema) Validate(img *metadata.Image, res metadata.ConfigResource, configs map[string]string) error {
-	if res.Type == metadata.ResourceBroker {
-		perBroker, clusterDefault := img.BrokerConfigs(s.nodeID)
-		if res.Name == "" {
-			clusterDefault = configs
-		} else {
-			perBroker = configs
-		}
-		return s.static.ValidateDynamic(perBroker, clusterDefault, res.Name == "")
-	}
-	names := slices.Sorted(maps.Keys(configs))
-	for _, name := range names {
-		if _, known := config.TopicConfigType(name); !known {
-			return config.ValidateTopicConfig(name, configs[name])
-		}
-	}
-	for _, name := range names {
-		if err := config.ValidateTopicConfig(name, configs[name]); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // resourceKey names a config resource within a request.
@@ -159,12 +92,17 @@ func (h *Handler) preprocessConfigs(res metadata.ConfigResource, names []string,
 	return nil
 }
 
-// submitConfigs runs a config operation: on the controller, or, when
-// validateOnly, against the current image without writing anything.
-func (h *Handler) submitConfigs(ctx context.Context, validateOnly bool, op controller.Op) error {
-	if validateOnly {
-		_, err := op(h.Controller.Image())
-		return err
+// submitConfigs sends the alterations to the controller in one request
+// (which, when validateOnly, runs every check and writes nothing) and
+// returns the error of each.
+func (h *Handler) submitConfigs(ctx context.Context, alterations []controller.ConfigAlteration, validateOnly bool) []error {
+	if len(alterations) == 0 {
+		return nil
 	}
-	return h.Controller.Submit(ctx, op)
+	req := controller.AlterConfigsRequest{Resources: alterations, ValidateOnly: validateOnly}
+	resp, err := submit[controller.AlterConfigsResponse](ctx, h.Controller, req)
+	if err != nil {
+		return everyItem(err, len(alterations))
+	}
+	return resp.Errs
 }

@@ -3,4 +3,10 @@
 // serves and how it behaves, then its registration, then its handler. It is
 // the only place where wire types (kmsg) meet the domain packages; domain
 // errors become Kafka error codes in errors.go and nowhere else.
+//
+// The handler reads the cluster metadata through a MetadataView (the
+// immutable image the node publishes atomically) and sends every metadata
+// write as a typed controller request through the Controller interface
+// (control.go); both are owned here. The brokers it reports and places
+// replicas on are those registered in the image; it invents no membership.
 package handler

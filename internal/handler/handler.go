@@ -11,7 +11,6 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"gregor/internal/config"
-	"gregor/internal/controller"
 	"gregor/internal/group"
 	"gregor/internal/replica"
 	"gregor/internal/wire"
@@ -30,7 +29,8 @@ type Handler struct {
 	ClusterID  string
 	Advertised []Listener
 	Config     *config.Config
-	Controller *controller.Controller
+	Metadata   MetadataView // the metadata image the node publishes
+	Controller Controller   // takes every metadata write
 	Replicas   *replica.Manager
 	Groups     *group.Coordinator
 	Now        func() time.Time

@@ -1,8 +1,11 @@
 // Package metadata holds the cluster metadata as records and as an immutable
 // Image built by replaying them. It is pure: no I/O, no goroutines, no clock.
 //
-// Every change to topics, partitions, configs or producer-id allocation is a
-// Record. The controller computes records from the current Image and a
+// Every change to topics, partitions, configs, producer-id allocation or
+// broker registrations is a Record. A broker registration (Broker: id,
+// incarnation, endpoints, rack, epoch, fenced) replaces the earlier one of
+// the same id; a log written before registrations existed simply has none
+// until the node registers at start-up. The controller computes records from the current Image and a
 // request, appends them to the metadata log, and only then applies them
 // with Image.Apply; loading at start-up replays the same records through
 // the same Apply. An Image is never mutated after it is published, so

@@ -3,6 +3,7 @@ package metadata
 import (
 	"fmt"
 	"maps"
+	"slices"
 	"sort"
 	"strconv"
 
@@ -15,6 +16,7 @@ type Image struct {
 	topics         map[string]*Topic
 	topicsByID     map[kafka.TopicID]*Topic
 	configs        map[ConfigResource]map[string]string
+	brokers        map[kafka.NodeID]Broker
 	nextProducerID int64
 }
 
@@ -47,6 +49,7 @@ func Empty() *Image {
 		topics:     map[string]*Topic{},
 		topicsByID: map[kafka.TopicID]*Topic{},
 		configs:    map[ConfigResource]map[string]string{},
+		brokers:    map[kafka.NodeID]Broker{},
 	}
 }
 
@@ -83,6 +86,21 @@ func (img *Image) BrokerConfigs(nodeID int32) (perBroker, clusterDefault map[str
 	return perBroker, img.configs[ConfigResource{Type: ResourceBroker}]
 }
 
+// Brokers returns every registered broker, fenced or not, sorted by id.
+func (img *Image) Brokers() []Broker {
+	out := make([]Broker, 0, len(img.brokers))
+	for _, id := range slices.Sorted(maps.Keys(img.brokers)) {
+		out = append(out, img.brokers[id])
+	}
+	return out
+}
+
+// Broker returns the registration of broker id.
+func (img *Image) Broker(id kafka.NodeID) (Broker, bool) {
+	b, ok := img.brokers[id]
+	return b, ok
+}
+
 // NextProducerID is the first producer id not yet handed out.
 func (img *Image) NextProducerID() int64 { return img.nextProducerID }
 
@@ -95,6 +113,7 @@ func (img *Image) Apply(recs []Record) (*Image, error) {
 		topics:         maps.Clone(img.topics),
 		topicsByID:     maps.Clone(img.topicsByID),
 		configs:        maps.Clone(img.configs),
+		brokers:        maps.Clone(img.brokers),
 		nextProducerID: img.nextProducerID,
 	}
 	copied := map[kafka.TopicID]bool{}
@@ -120,6 +139,8 @@ func (img *Image) apply(r Record, copied map[kafka.TopicID]bool) error {
 		if r.ProducerIDs.NextProducerID > img.nextProducerID {
 			img.nextProducerID = r.ProducerIDs.NextProducerID
 		}
+	case TypeBroker:
+		img.brokers[r.Broker.ID] = *r.Broker
 	default:
 		return fmt.Errorf("metadata: unknown record type %q", r.Type)
 	}

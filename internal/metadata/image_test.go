@@ -1,6 +1,7 @@
 package metadata
 
 import (
+	"slices"
 	"testing"
 
 	"gregor/internal/kafka"
@@ -80,5 +81,64 @@ func TestApplyRejectsInconsistentRecords(t *testing.T) {
 	}
 	if _, err := Decode([]byte(`{"type":"topic"}`)); err == nil {
 		t.Error("Decode accepted a record without payload")
+	}
+}
+
+// TestApplyBrokerRegistrations proves that broker registration records
+// survive encoding, that a later registration of the same id replaces the
+// earlier one, and that Brokers lists every registration sorted by id.
+func TestApplyBrokerRegistrations(t *testing.T) {
+	rack := "r1"
+	first, second := kafka.NewTopicID(), kafka.NewTopicID()
+	endpoint := Endpoint{Listener: "PLAINTEXT", Host: "localhost", Port: 9092, SecurityProtocol: "PLAINTEXT"}
+	reg := func(id kafka.NodeID, inc kafka.TopicID, epoch int64, fenced bool) Record {
+		return Record{Type: TypeBroker, Broker: &Broker{ID: id, IncarnationID: inc, Epoch: epoch, Endpoints: []Endpoint{endpoint}, Rack: &rack, Fenced: fenced}}
+	}
+	for _, tc := range []struct {
+		name    string
+		recs    []Record
+		wantIDs []kafka.NodeID
+		want3   *Broker // broker 3 as the image should hold it, if registered
+	}{
+		{"none", nil, []kafka.NodeID{}, nil},
+		{"one", []Record{reg(3, first, 5, false)}, []kafka.NodeID{3}, &Broker{ID: 3, IncarnationID: first, Epoch: 5, Endpoints: []Endpoint{endpoint}, Rack: &rack}},
+		{"sorted", []Record{reg(3, first, 5, false), reg(1, second, 6, true), reg(2, first, 7, false)}, []kafka.NodeID{1, 2, 3}, &Broker{ID: 3, IncarnationID: first, Epoch: 5, Endpoints: []Endpoint{endpoint}, Rack: &rack}},
+		{"re-registration replaces", []Record{reg(3, first, 5, false), reg(3, second, 9, true)}, []kafka.NodeID{3}, &Broker{ID: 3, IncarnationID: second, Epoch: 9, Endpoints: []Endpoint{endpoint}, Rack: &rack, Fenced: true}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var decoded []Record
+			for _, r := range tc.recs {
+				d, err := Decode(r.Encode())
+				if err != nil {
+					t.Fatal(err)
+				}
+				decoded = append(decoded, d)
+			}
+			img, err := Empty().Apply(decoded)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids := []kafka.NodeID{}
+			for _, b := range img.Brokers() {
+				ids = append(ids, b.ID)
+			}
+			if !slices.Equal(ids, tc.wantIDs) {
+				t.Fatalf("Brokers() ids = %v, want %v", ids, tc.wantIDs)
+			}
+			got, ok := img.Broker(3)
+			if (tc.want3 != nil) != ok {
+				t.Fatalf("Broker(3) registered = %v", ok)
+			}
+			if ok && (got.IncarnationID != tc.want3.IncarnationID || got.Epoch != tc.want3.Epoch || got.Fenced != tc.want3.Fenced ||
+				*got.Rack != *tc.want3.Rack || !slices.Equal(got.Endpoints, tc.want3.Endpoints)) {
+				t.Fatalf("Broker(3) = %+v, want %+v", got, *tc.want3)
+			}
+			if e, has := got.Endpoint("PLAINTEXT"); has != ok || has && e != endpoint {
+				t.Fatalf("Endpoint(PLAINTEXT) = %+v, %v", e, ok)
+			}
+		})
+	}
+	if _, err := Decode([]byte(`{"type":"broker"}`)); err == nil {
+		t.Error("Decode accepted a broker record without payload")
 	}
 }

@@ -18,6 +18,7 @@ const (
 	TypeConfig       RecordType = "config"
 	TypeProducerIDs  RecordType = "producer_ids"
 	TypeClusterIDSet RecordType = "cluster"
+	TypeBroker       RecordType = "broker"
 )
 
 // Record is one metadata change. Exactly one of the pointer fields is set,
@@ -29,6 +30,7 @@ type Record struct {
 	RemoveTopic *RemoveTopicRecord `json:"remove_topic,omitempty"`
 	Config      *ConfigRecord      `json:"config,omitempty"`
 	ProducerIDs *ProducerIDsRecord `json:"producer_ids,omitempty"`
+	Broker      *Broker            `json:"broker,omitempty"`
 }
 
 // TopicRecord creates a topic.
@@ -75,6 +77,42 @@ type ProducerIDsRecord struct {
 	NextProducerID int64 `json:"next_producer_id"`
 }
 
+// Broker is a broker's registration (Kafka's RegisterBrokerRecord), both as
+// a record and as the image holds it. A registration replaces any earlier
+// one of the same id: a restarted broker registers a new incarnation.
+type Broker struct {
+	ID kafka.NodeID `json:"id"`
+	// IncarnationID is a random UUID chosen by the broker at each start
+	// (kafka.TopicID is the project's UUID type).
+	IncarnationID kafka.TopicID `json:"incarnation_id"`
+	// Epoch is the metadata log offset of the registration, so that it
+	// grows with every registration of the broker, as in KRaft.
+	Epoch     int64      `json:"epoch"`
+	Endpoints []Endpoint `json:"endpoints"`
+	Rack      *string    `json:"rack,omitempty"` // broker.rack; nil when unset
+	// Fenced brokers are registered but receive no new replicas and are
+	// not listed to clients.
+	Fenced bool `json:"fenced"`
+}
+
+// Endpoint is one advertised listener of a broker.
+type Endpoint struct {
+	Listener         string `json:"listener"`
+	Host             string `json:"host"`
+	Port             int32  `json:"port"`
+	SecurityProtocol string `json:"security_protocol"`
+}
+
+// Endpoint returns b's endpoint on listener.
+func (b Broker) Endpoint(listener string) (Endpoint, bool) {
+	for _, e := range b.Endpoints {
+		if e.Listener == listener {
+			return e, true
+		}
+	}
+	return Endpoint{}, false
+}
+
 // Encode returns the stored form of r.
 func (r Record) Encode() []byte {
 	b, err := json.Marshal(r)
@@ -102,6 +140,8 @@ func Decode(b []byte) (Record, error) {
 		ok = r.Config != nil
 	case TypeProducerIDs:
 		ok = r.ProducerIDs != nil
+	case TypeBroker:
+		ok = r.Broker != nil
 	}
 	if !ok {
 		return r, fmt.Errorf("metadata record: unknown or empty record of type %q", r.Type)

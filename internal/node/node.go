@@ -1,6 +1,9 @@
 // Package node is the composition root: it turns a Config into a running
 // node (storage, replica manager, controller, handlers, listeners) and owns
-// every long-lived goroutine.
+// every long-lived goroutine. It publishes the metadata image the handlers
+// read (an atomic pointer stored by the controller's publisher), and
+// registers the node as a broker, after binding its listeners and before
+// serving them.
 package node
 
 import (
@@ -44,6 +47,7 @@ type Node struct {
 	replicas *replica.Manager
 	groups   *group.Coordinator
 	ctrl     *controller.Controller
+	image    publishedImage // what the handlers read; see publish
 	addrs    []net.Addr
 	handler  *handler.Handler
 	group    *errgroup.Group
@@ -90,7 +94,7 @@ func Start(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*Node,
 		}
 	}
 	metadataDir := filepath.Join(cfg.MetadataLogDir, controller.MetadataTopic+"-0")
-	n.ctrl, err = controller.Open(metadataDir, n.publish, now, logger)
+	n.ctrl, err = controller.Open(metadataDir, controller.ClusterOf(cfg), n.publish, now, logger)
 	if err != nil {
 		n.groups.Close()
 		logs.Close()
@@ -102,17 +106,29 @@ func Start(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*Node,
 		logs.Close()
 		return nil, err
 	}
-	n.run(ctx, listeners, now)
+	if err := n.run(ctx, listeners, now); err != nil {
+		return nil, err
+	}
 	logger.Info("gregor started", "node.id", cfg.NodeID, "cluster.id", clusterID, "listeners", n.addrs, "log.dirs", cfg.LogDirs)
 	return n, nil
 }
 
-// publish is the metadata publisher: it brings the configuration in effect
-// up to date with the dynamic broker configs of next, then the local
-// partitions, which re-resolve every topic's config from it. A change of a
-// broker default thus reaches every topic that does not override it. The
-// committed offsets of deleted topics are dropped from every group.
+// publishedImage is the metadata image the node last published: the
+// handlers' view of the metadata. It is safe for concurrent use.
+type publishedImage struct{ atomic.Pointer[metadata.Image] }
+
+// Image returns the image last published.
+func (p *publishedImage) Image() *metadata.Image { return p.Load() }
+
+// publish is the metadata publisher. It runs on the controller's loop
+// before the write that made next is answered. It first publishes next to
+// the handlers, then brings the configuration in effect up to date with
+// the dynamic broker configs of next, then the local partitions, which
+// re-resolve every topic's config from it. A change of a broker default
+// thus reaches every topic that does not override it. The committed
+// offsets of deleted topics are dropped from every group.
 func (n *Node) publish(prev, next *metadata.Image) {
+	n.image.Store(next)
 	prevBroker, prevDefault := prev.BrokerConfigs(n.cfg.NodeID)
 	nextBroker, nextDefault := next.BrokerConfigs(n.cfg.NodeID)
 	if !maps.Equal(prevBroker, nextBroker) || !maps.Equal(prevDefault, nextDefault) {
@@ -172,14 +188,16 @@ func (n *Node) listen() ([]net.Listener, error) {
 	return out, nil
 }
 
-func (n *Node) run(parent context.Context, listeners []net.Listener, now func() time.Time) {
+// run starts the node's goroutines: the controller and the storage and
+// group loops first, then, once the node is registered, the servers.
+func (n *Node) run(parent context.Context, listeners []net.Listener, now func() time.Time) error {
 	ctx, cancel := context.WithCancel(parent)
 	n.cancel = cancel
 	g, gctx := errgroup.WithContext(ctx)
 	n.group = g
 	h := &handler.Handler{
 		NodeID: n.cfg.NodeID, ClusterID: n.ClusterID, Advertised: n.advertised(),
-		Config: n.cfg, Controller: n.ctrl, Replicas: n.replicas, Groups: n.groups, Now: now, Logger: n.logger,
+		Config: n.cfg, Metadata: &n.image, Controller: n.ctrl, Replicas: n.replicas, Groups: n.groups, Now: now, Logger: n.logger,
 	}
 	n.handler = h
 	g.Go(func() error { return n.ctrl.Run(gctx) })
@@ -187,10 +205,47 @@ func (n *Node) run(parent context.Context, listeners []net.Listener, now func() 
 	n.runLogMaintenance(gctx, g)
 	g.Go(func() error { return n.checkpointLoop(gctx) })
 	g.Go(func() error { return n.groups.Run(gctx) })
+	if err := n.register(gctx); err != nil {
+		for _, ln := range listeners {
+			ln.Close()
+		}
+		cancel()
+		n.Wait()
+		return fmt.Errorf("register broker %d: %w", n.cfg.NodeID, err)
+	}
 	for i, ln := range listeners {
 		s := &server.Server{Handler: h, Listener: n.brokerListeners()[i].Name, MaxRequestBytes: n.cfg.SocketRequestMaxBytes, Logger: n.logger}
 		g.Go(func() error { return s.Serve(gctx, ln) })
 	}
+	return nil
+}
+
+// register registers this node in the metadata as a new incarnation, with
+// the endpoints it advertises; it replaces the registration of the node's
+// previous run, and is the only place the node's membership comes from.
+func (n *Node) register(ctx context.Context) error {
+	b := metadata.Broker{
+		ID:            kafka.NodeID(n.cfg.NodeID),
+		IncarnationID: kafka.NewTopicID(),
+		Endpoints:     n.endpoints(),
+	}
+	if rack := n.cfg.Value("broker.rack"); rack != "" {
+		b.Rack = &rack
+	}
+	_, err := n.ctrl.Submit(ctx, controller.RegisterBrokerRequest{Broker: b})
+	return err
+}
+
+// endpoints returns the advertised listeners with their security protocols.
+func (n *Node) endpoints() []metadata.Endpoint {
+	var out []metadata.Endpoint
+	for _, l := range n.advertised() {
+		out = append(out, metadata.Endpoint{
+			Listener: l.Name, Host: l.Host, Port: l.Port,
+			SecurityProtocol: n.cfg.ListenerSecurityProtocolMap[l.Name],
+		})
+	}
+	return out
 }
 
 // groupConfig is the group coordinator's part of the configuration.

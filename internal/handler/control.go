@@ -1,0 +1,52 @@
+package handler
+
+// The handler's two seams to the control plane, owned here: the metadata
+// image it reads, and the controller it sends every metadata write to as a
+// typed request. On one node both are local; in a cluster the writes are
+// forwarded to the active controller without the handlers changing.
+
+import (
+	"context"
+	"fmt"
+
+	"gregor/internal/controller"
+	"gregor/internal/metadata"
+)
+
+// MetadataView gives the metadata image the node last published. Image is
+// safe for concurrent use; the image it returns is immutable.
+type MetadataView interface {
+	Image() *metadata.Image
+}
+
+// Controller takes every write to the metadata. Submit returns once the
+// write is durable and the node has published the image that holds it (or
+// the write failed), with the response type of the request's kind. It is
+// safe for concurrent use.
+type Controller interface {
+	Submit(ctx context.Context, req controller.Request) (controller.Response, error)
+}
+
+// submit sends req to the controller and returns its response as R.
+func submit[R controller.Response](ctx context.Context, c Controller, req controller.Request) (R, error) {
+	var zero R
+	resp, err := c.Submit(ctx, req)
+	if err != nil {
+		return zero, err
+	}
+	r, ok := resp.(R)
+	if !ok {
+		return zero, fmt.Errorf("controller answered %T with %T", req, resp)
+	}
+	return r, nil
+}
+
+// everyItem returns err for each of n items: a request that failed as a
+// whole failed every item in it.
+func everyItem(err error, n int) []error {
+	errs := make([]error, n)
+	for i := range errs {
+		errs[i] = err
+	}
+	return errs
+}
