@@ -40,11 +40,15 @@ func highWatermark(current, leo kafka.Offset, self kafka.NodeID, isr []kafka.Nod
 // starts leading, or leads at a new epoch, forgets what followers reported.
 func (p *Partition) SetRole(role Role) {
 	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.setRoleLocked(role)
+	moved := p.setRoleLocked(role)
+	p.mu.Unlock()
+	if moved {
+		p.notify()
+	}
 }
 
-func (p *Partition) setRoleLocked(role Role) {
+// setRoleLocked applies role and reports whether the high watermark moved.
+func (p *Partition) setRoleLocked(role Role) bool {
 	wasLeader, oldEpoch := p.isLeaderLocked(), p.role.LeaderEpoch
 	p.role = Role{Leader: role.Leader, LeaderEpoch: role.LeaderEpoch, ISR: slices.Clone(role.ISR)}
 	leader := p.isLeaderLocked()
@@ -54,9 +58,9 @@ func (p *Partition) setRoleLocked(role Role) {
 	}
 	if !leader {
 		p.failWaiters(fmt.Errorf("%w: %s is now led by node %d", ErrNotLeader, p.TP, role.Leader))
-		return
+		return false
 	}
-	p.advanceHighWatermarkLocked()
+	return p.advanceHighWatermarkLocked()
 }
 
 func (p *Partition) isLeaderLocked() bool { return p.role.Leader == p.self }
