@@ -80,7 +80,7 @@ type Partition struct {
 func Open(tp kafka.TopicPartition, id kafka.TopicID, log *storage.Log, self kafka.NodeID, role Role, cfg Config, logger *slog.Logger) (*Partition, error) {
 	p := &Partition{
 		TP: tp, TopicID: id, self: self, log: log, logger: logger.With("topic", tp.Topic, "partition", tp.Partition),
-		watchers: map[chan<- struct{}]struct{}{}, snapshotOffset: -1,
+		followers: map[kafka.NodeID]kafka.Offset{}, watchers: map[chan<- struct{}]struct{}{}, snapshotOffset: -1,
 	}
 	p.cfg.Store(&cfg)
 	if err := p.loadProducerState(); err != nil {

@@ -139,3 +139,13 @@ func TestFollowerAppend(t *testing.T) {
 		t.Fatalf("follower append on the leader: %v", err)
 	}
 }
+
+// TestNodeZeroLeads proves that node id 0, the zero value, leads and tracks
+// its followers like any other.
+func TestNodeZeroLeads(t *testing.T) {
+	p := openAs(t, 0, Role{Leader: 0, LeaderEpoch: 0, ISR: []kafka.NodeID{0, 1}})
+	appendN(t, p, 2)
+	if err := p.UpdateFollower(1, 2); err != nil || p.HighWatermark() != 2 {
+		t.Fatalf("node 0 leading, follower at 2: high watermark %d, %v", p.HighWatermark(), err)
+	}
+}
