@@ -5,9 +5,11 @@ package handler
 // Behaviour: each partition's records are split into batches and validated
 // by header (size, magic 2, CRC32C, record count; no decompression), checked
 // against the producer's epoch and sequence, and appended with offsets
-// patched in place. acks=0 answers nothing, acks=1 and acks=-1 answer after
-// the append (a single node is its own ISR, so the high watermark moves with
-// the append; min.insync.replicas above the ISR size answers
+// patched in place. acks=0 answers nothing, acks=1 answers after the
+// append, acks=-1 once the partition's high watermark passes the appended
+// (or duplicate) batch, or REQUEST_TIMED_OUT after timeout_ms (a single
+// node is its own ISR, so the high watermark moves with the append and the
+// wait ends at once; min.insync.replicas above the ISR size answers
 // NOT_ENOUGH_REPLICAS for acks=-1). A retried idempotent batch answers its
 // original offset. v13 names topics by id (UNKNOWN_TOPIC_ID when unknown).
 // acks outside {-1,0,1} answers INVALID_REQUIRED_ACKS. An acks=0 request
@@ -20,6 +22,7 @@ package handler
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -31,10 +34,11 @@ import (
 
 func init() { register(0, 3, 13, (*Handler).produce) }
 
-func (h *Handler) produce(_ context.Context, req *Request) (kmsg.Response, error) {
+func (h *Handler) produce(ctx context.Context, req *Request) (kmsg.Response, error) {
 	r := req.Body.(*kmsg.ProduceRequest)
 	resp := r.ResponseKind().(*kmsg.ProduceResponse)
 	img := h.Metadata.Image()
+	var waits []ackWait
 	for _, t := range r.Topics {
 		rt := kmsg.NewProduceResponseTopic()
 		rt.Topic, rt.TopicID = t.Topic, t.TopicID
@@ -47,15 +51,46 @@ func (h *Handler) produce(_ context.Context, req *Request) (kmsg.Response, error
 			}
 		}
 		for _, p := range t.Partitions {
-			rp := h.producePartition(r, req.Header.ClientID, name, idKnown, p)
+			rp, w := h.producePartition(r, req.Header.ClientID, name, idKnown, p)
 			rt.Partitions = append(rt.Partitions, rp)
+			if w.part != nil {
+				w.topic, w.partition = len(resp.Topics), len(rt.Partitions)-1
+				waits = append(waits, w)
+			}
 		}
 		resp.Topics = append(resp.Topics, rt)
 	}
 	if r.Acks == 0 {
 		return nil, acksZeroError(resp)
 	}
+	awaitReplication(ctx, r.TimeoutMillis, resp, waits)
 	return resp, nil
+}
+
+// ackWait is an acks=all partition append waiting to be replicated: the
+// partition's high watermark must reach offset (its last offset + 1).
+type ackWait struct {
+	part             *partition.Partition
+	offset           kafka.Offset
+	topic, partition int // indexes of its answer in the response
+}
+
+// awaitReplication waits until every acks=all append is below its
+// partition's high watermark, for at most the request's timeout_ms, as
+// Kafka's delayed produce. A partition that does not get there answers
+// REQUEST_TIMED_OUT, or NOT_LEADER_OR_FOLLOWER if it lost its leadership.
+func awaitReplication(ctx context.Context, timeoutMs int32, resp *kmsg.ProduceResponse, waits []ackWait) {
+	if len(waits) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, time.Duration(max(timeoutMs, 0))*time.Millisecond)
+	defer cancel()
+	for _, w := range waits {
+		if err := w.part.WaitForHighWatermark(ctx, w.offset); err != nil {
+			rp := &resp.Topics[w.topic].Partitions[w.partition]
+			rp.ErrorCode, rp.ErrorMessage = errorCode(err), errorMessage(err)
+		}
+	}
 }
 
 // acksZeroError returns an error, which closes the connection, when an
@@ -75,41 +110,44 @@ func acksZeroError(resp *kmsg.ProduceResponse) error {
 // internalTopicsClient is the client id Kafka lets write to internal topics.
 const internalTopicsClient = "__admin_client"
 
-func (h *Handler) producePartition(r *kmsg.ProduceRequest, clientID, topic string, idKnown bool, p kmsg.ProduceRequestTopicPartition) kmsg.ProduceResponseTopicPartition {
+func (h *Handler) producePartition(r *kmsg.ProduceRequest, clientID, topic string, idKnown bool, p kmsg.ProduceRequestTopicPartition) (kmsg.ProduceResponseTopicPartition, ackWait) {
 	rp := kmsg.NewProduceResponseTopicPartition()
 	rp.Partition = p.Partition
 	rp.BaseOffset, rp.LogAppendTime, rp.LogStartOffset = -1, -1, -1
 	if r.Acks != 0 && r.Acks != 1 && r.Acks != -1 {
 		rp.ErrorCode = kerr.InvalidRequiredAcks.Code
-		return rp
+		return rp, ackWait{}
 	}
 	if !idKnown {
 		rp.ErrorCode = kerr.UnknownTopicID.Code
-		return rp
+		return rp, ackWait{}
 	}
 	if isInternalTopic(topic) && clientID != internalTopicsClient {
 		rp.ErrorCode = kerr.InvalidTopicException.Code
 		rp.ErrorMessage = kmsg.StringPtr("Cannot append to internal topic " + topic)
-		return rp
+		return rp, ackWait{}
 	}
 	part, err := h.Replicas.Partition(kafka.TopicPartition{Topic: topic, Partition: p.Partition})
 	if err != nil {
 		rp.ErrorCode = errorCode(err)
-		return rp
+		return rp, ackWait{}
 	}
 	batches, err := splitProduce(p.Records)
 	if err != nil {
 		rp.ErrorCode, rp.ErrorMessage = errorCode(err), errorMessage(err)
-		return rp
+		return rp, ackWait{}
 	}
 	res, err := part.AppendAsLeader(batches, r.Acks, h.now())
 	if err != nil {
 		rp.ErrorCode, rp.ErrorMessage = errorCode(err), errorMessage(err)
 		h.Logger.Debug("produce failed", "topic", topic, "partition", p.Partition, "err", err)
-		return rp
+		return rp, ackWait{}
 	}
 	rp.BaseOffset, rp.LogAppendTime, rp.LogStartOffset = res.BaseOffset, res.LogAppendTime, res.LogStartOffset
-	return rp
+	if r.Acks != -1 {
+		return rp, ackWait{}
+	}
+	return rp, ackWait{part: part, offset: res.LastOffset + 1}
 }
 
 func splitProduce(records []byte) ([]record.Batch, error) {

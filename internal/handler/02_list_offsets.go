@@ -8,7 +8,9 @@ package handler
 // largest timestamp, -4 (v8+, earliest local) the log start offset, -5 (v9+,
 // earliest pending upload) -1 as there is no tiered storage; a timestamp
 // >= 0 the first record whose timestamp is at or after it, or -1 when there
-// is none. current_leader_epoch (v4+) is checked as in Fetch.
+// is none. As Kafka, a record found at or above the high watermark (by
+// timestamp or by -3) is not answered: -1. current_leader_epoch (v4+) is
+// checked as in Fetch.
 // Differences from Kafka: leader_epoch answers the current leader epoch,
 // not the epoch that wrote the found offset.
 
@@ -68,21 +70,22 @@ func offsetFor(version int16, p *partition.Partition, ts int64) (int64, int64, e
 	case ts == -2, ts == -4 && version >= 8:
 		return p.LogStartOffset(), -1, nil
 	case ts == -3 && version >= 7:
-		maxTS, off, err := p.Log().MaxTimestamp()
-		if err != nil || off < 0 {
-			return -1, -1, err
-		}
-		return off, maxTS, nil
+		return found(p.MaxTimestamp())
 	case ts == -5 && version >= 9:
 		return -1, -1, nil
 	case ts < 0:
 		return -1, -1, errUnsupportedTimestamp
 	}
-	off, found, ok, err := p.Log().OffsetForTimestamp(ts)
+	return found(p.OffsetForTimestamp(ts))
+}
+
+// found turns a partition lookup into ListOffsets' (offset, timestamp):
+// -1, -1 when nothing below the high watermark matched.
+func found(offset kafka.Offset, timestamp int64, ok bool, err error) (int64, int64, error) {
 	if err != nil || !ok {
 		return -1, -1, err
 	}
-	return off, found, nil
+	return int64(offset), timestamp, nil
 }
 
 var errUnsupportedTimestamp = kerr.InvalidRequest

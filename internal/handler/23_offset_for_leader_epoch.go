@@ -33,7 +33,8 @@ func (h *Handler) offsetForLeaderEpoch(_ context.Context, req *Request) (kmsg.Re
 				rp.ErrorCode = errorCode(err)
 			default:
 				if rp.ErrorCode = checkLeaderEpoch(p.CurrentLeaderEpoch, part.LeaderEpoch()); rp.ErrorCode == 0 {
-					rp.LeaderEpoch, rp.EndOffset = part.Log().EndOffsetForEpoch(p.LeaderEpoch)
+					epoch, end := part.EndOffsetForEpoch(kafka.Epoch(p.LeaderEpoch))
+					rp.LeaderEpoch, rp.EndOffset = int32(epoch), int64(end)
 				}
 			}
 			rt.Partitions = append(rt.Partitions, rp)

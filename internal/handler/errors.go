@@ -12,7 +12,6 @@ import (
 	"gregor/internal/partition"
 	"gregor/internal/record"
 	"gregor/internal/replica"
-	"gregor/internal/storage"
 )
 
 // errorTable maps domain errors to the Kafka error the Java broker sends
@@ -24,8 +23,8 @@ var errorTable = []struct {
 }{
 	{replica.ErrUnknownTopicOrPartition, kerr.UnknownTopicOrPartition},
 	{replica.ErrNotLeader, kerr.NotLeaderForPartition},
-	{storage.ErrOffsetOutOfRange, kerr.OffsetOutOfRange},
-	{storage.ErrClosed, kerr.NotLeaderForPartition},
+	{partition.ErrOffsetOutOfRange, kerr.OffsetOutOfRange},
+	{partition.ErrClosed, kerr.NotLeaderForPartition},
 	{record.ErrCorrupt, kerr.CorruptMessage},
 	{record.ErrUnsupportedMagic, kerr.InvalidRecord}, // Kafka: "only allowed to contain record batches with magic version 2"
 	{record.ErrInvalid, kerr.CorruptMessage},

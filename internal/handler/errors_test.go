@@ -11,7 +11,6 @@ import (
 	"gregor/internal/partition"
 	"gregor/internal/record"
 	"gregor/internal/replica"
-	"gregor/internal/storage"
 )
 
 // TestErrorCode proves that wrapped domain errors reach clients as the code
@@ -22,7 +21,7 @@ func TestErrorCode(t *testing.T) {
 		want *kerr.Error
 	}{
 		{fmt.Errorf("x: %w", replica.ErrUnknownTopicOrPartition), kerr.UnknownTopicOrPartition},
-		{fmt.Errorf("read: %w", storage.ErrOffsetOutOfRange), kerr.OffsetOutOfRange},
+		{fmt.Errorf("read: %w", partition.ErrOffsetOutOfRange), kerr.OffsetOutOfRange},
 		{fmt.Errorf("batch: %w", record.ErrCorrupt), kerr.CorruptMessage},
 		{partition.ErrMessageTooLarge, kerr.MessageTooLarge},
 		{fmt.Errorf("%w: seq", partition.ErrOutOfOrderSequence), kerr.OutOfOrderSequenceNumber},

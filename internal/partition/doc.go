@@ -1,22 +1,55 @@
-// Package partition is one replica of one partition: its log, its leader
-// epoch, the state of the idempotent producers writing to it, and its high
-// watermark.
+// Package partition is one replica of one partition: its log, its role
+// (leader or follower, at a leader epoch, with the ISR), the state of the
+// idempotent producers writing to it, its high watermark and the waiters on
+// it. Nothing above this package holds the storage.Log: the operations the
+// handlers need (reads, timestamp and epoch lookups, DeleteRecords, config
+// changes) are methods here, bounded by the high watermark where Kafka
+// bounds them.
 //
-// The high-watermark rule: the high watermark is the smallest log end offset
-// among the in-sync replicas. While a partition's ISR is the leader alone
-// (every partition of a single-node cluster), it equals the leader's log end
-// offset and moves with every append; replication will feed follower offsets
-// into the same computation.
+// The high-watermark rule, owned here and nowhere else: on the leader, the
+// high watermark is the smallest log end offset among the in-sync replicas,
+// the leader's own counting and each follower's as it last reported
+// (UpdateFollower, from the follower's fetch; a follower not heard from
+// since this replica became leader holds it where it is); it never goes
+// backwards while the replica leads. The rule is the pure function
+// highWatermark, applied after every leader append, follower report and
+// ISR change. While the ISR is the leader alone (every partition of a
+// single-node cluster) it equals the log end offset after each append. On
+// open it starts at the log start offset and a leader applies the rule at
+// once (so a sole leader starts at its log end); there is no high-watermark
+// checkpoint yet. A follower takes its leader's (SetHighWatermark), bounded
+// by its own log end offset, and lowers it only when it truncates.
+//
+// log start offset <= high watermark <= log end offset. Consumers read
+// below the high watermark; ListOffsets answers no record at or above it.
+// Each move is pushed to the log (storage.Log.SetCommitted), so retention
+// and the cleaner never touch what is not committed.
+//
+// Roles: AppendAsLeader assigns offsets and refuses with ErrNotLeader on a
+// follower; AppendAsFollower stores the leader's batches with their offsets
+// and epochs and refuses with ErrNotFollower on the leader. SetRole applies
+// a leadership or ISR change from the metadata.
+//
+// Waiting: WaitForHighWatermark(ctx, offset) is the one waiting primitive,
+// for acks=all and the coordinators: it returns once the high watermark
+// reaches offset, when ctx ends, or with ErrNotLeader when the replica does
+// not or no longer leads. Fetch long-polls register a channel with Watch,
+// signalled when the log end offset or the high watermark moves.
 //
 // Producer state follows Kafka's ProducerStateManager: per producer id the
 // current epoch and the metadata of its last five batches, enough to answer a
-// retried batch with its original offset. It is written to `.snapshot` files
-// (Kafka's v1 snapshot layout) on close and periodically, and rebuilt on open
-// by loading the newest snapshot and replaying batch headers after it. As in
-// Kafka since KIP-360, a producer stays known when retention or
-// DeleteRecords removes its batches: producers would expire by
+// retried batch with its original offset. It is updated by leader and
+// follower appends alike, written to `.snapshot` files (Kafka's v1 snapshot
+// layout) on close and periodically, and rebuilt on open and after a
+// truncation by loading the newest snapshot and replaying batch headers
+// after it. As in Kafka since KIP-360, a producer stays known when retention
+// or DeleteRecords removes its batches: producers would expire by
 // producer.id.expiration.ms, not implemented yet.
 //
 // On a compacted topic every batch is decompressed at append to refuse
 // records without a key (INVALID_RECORD), as Kafka's LogValidator does.
+//
+// Locking: mu serializes appends and role changes; waitMu (taken after mu,
+// never before) guards the waiters and watchers; the high watermark is an
+// atomic read without either.
 package partition

@@ -19,8 +19,11 @@ var (
 	ErrInvalidRecord      = errors.New("invalid record")
 	ErrNotEnoughReplicas  = errors.New("fewer in-sync replicas than min.insync.replicas")
 	ErrOffsetOutOfRange   = storage.ErrOffsetOutOfRange
+	ErrClosed             = storage.ErrClosed // the log was closed or deleted under the caller
 	ErrTransactionalBatch = errors.New("transactional batches are not supported yet")
 	ErrInvalidTimestamp   = errors.New("record timestamp out of the accepted range")
+	ErrNotLeader          = errors.New("not the leader for this partition")
+	ErrNotFollower        = errors.New("not a follower of this partition")
 )
 
 // Config is the part of a topic's configuration the partition enforces.
@@ -37,39 +40,57 @@ type Config struct {
 	Compacted bool
 }
 
-// Partition is one local replica. Append and Read are safe for concurrent
-// use; appends are serialized by mu, reads go straight to the log.
+// Partition is one local replica. Its methods are safe for concurrent use:
+// appends and role changes are serialized by mu, reads go straight to the
+// log below the high watermark, which is read without a lock.
 type Partition struct {
 	TP      kafka.TopicPartition
 	TopicID kafka.TopicID
 
+	self   kafka.NodeID // the node this replica lives on
 	log    *storage.Log
 	logger *slog.Logger
 	cfg    atomic.Pointer[Config]
 
-	mu          sync.Mutex // guards the fields below and serializes appends
-	leaderEpoch int32
-	isr         []int32
-	producers   *producerState
+	// highWatermark is written under mu (setHighWatermarkLocked) and read
+	// without it; log start offset <= highWatermark <= log end offset.
+	highWatermark atomic.Int64
+	// leading mirrors role.Leader == self, for waiters that do not take mu.
+	leading atomic.Bool
+
+	mu   sync.Mutex // guards the fields below and serializes appends
+	role Role
+	// followers holds, on the leader, the log end offset each follower
+	// last reported; empty on a follower and after every role change.
+	followers map[kafka.NodeID]kafka.Offset
+	producers *producerState
 	// snapshotOffset is the offset of the last producer snapshot written (-1: none).
 	snapshotOffset int64
 
-	watchMu  sync.Mutex // guards watchers
+	waitMu   sync.Mutex // guards watchers and waiters; taken after mu, never before
 	watchers map[chan<- struct{}]struct{}
+	waiters  []*waiter
 }
 
-// Open wraps log as a partition led locally at leaderEpoch and rebuilds its
-// producer state.
-func Open(tp kafka.TopicPartition, id kafka.TopicID, log *storage.Log, leaderEpoch int32, isr []int32, cfg Config, logger *slog.Logger) (*Partition, error) {
+// Open wraps log as this node's (self's) replica of tp in role and
+// rebuilds its producer state. The high watermark starts at the log start
+// offset and, on a leader, moves by the rule at once: to the log end offset
+// when the ISR is the leader alone. (Kafka reads it from a checkpoint; a
+// follower here learns it from its leader.)
+func Open(tp kafka.TopicPartition, id kafka.TopicID, log *storage.Log, self kafka.NodeID, role Role, cfg Config, logger *slog.Logger) (*Partition, error) {
 	p := &Partition{
-		TP: tp, TopicID: id, log: log, logger: logger.With("topic", tp.Topic, "partition", tp.Partition),
-		leaderEpoch: leaderEpoch, isr: isr, watchers: map[chan<- struct{}]struct{}{},
-		snapshotOffset: -1,
+		TP: tp, TopicID: id, self: self, log: log, logger: logger.With("topic", tp.Topic, "partition", tp.Partition),
+		followers: map[kafka.NodeID]kafka.Offset{}, watchers: map[chan<- struct{}]struct{}{}, snapshotOffset: -1,
 	}
 	p.cfg.Store(&cfg)
 	if err := p.loadProducerState(); err != nil {
 		return nil, err
 	}
+	p.mu.Lock()
+	p.highWatermark.Store(-1)
+	p.setHighWatermarkLocked(kafka.Offset(log.LogStartOffset()))
+	p.setRoleLocked(role)
+	p.mu.Unlock()
 	return p, nil
 }
 
@@ -98,15 +119,20 @@ func (p *Partition) loadProducerState() error {
 	})
 }
 
-// SetConfig replaces the topic configuration.
-func (p *Partition) SetConfig(cfg Config) { p.cfg.Store(&cfg) }
-
-// Log returns the partition's log.
-func (p *Partition) Log() *storage.Log { return p.log }
+// SetConfig applies a topic configuration change: cfg to the partition,
+// logCfg to its log (from the next append; existing segments stay).
+func (p *Partition) SetConfig(cfg Config, logCfg storage.Config) {
+	p.cfg.Store(&cfg)
+	p.log.SetConfig(logCfg)
+}
 
 // AppendResult is the outcome of a leader append.
 type AppendResult struct {
-	BaseOffset     int64
+	BaseOffset int64
+	// LastOffset is the offset of the last record appended, or of the
+	// duplicate a retried batch was answered with: acks=all waits for the
+	// high watermark to pass it (WaitForHighWatermark(ctx, LastOffset+1)).
+	LastOffset     kafka.Offset
 	LogAppendTime  int64 // -1 unless message.timestamp.type=LogAppendTime
 	LogStartOffset int64
 }
@@ -116,24 +142,36 @@ type AppendResult struct {
 // original offset and not written again.
 func (p *Partition) AppendAsLeader(batches []record.Batch, acks int16, now time.Time) (AppendResult, error) {
 	cfg := p.cfg.Load()
-	res := AppendResult{BaseOffset: -1, LogAppendTime: -1}
+	res := AppendResult{BaseOffset: -1, LastOffset: -1, LogAppendTime: -1}
 	for _, b := range batches {
 		if err := validate(b, cfg, now); err != nil {
 			return res, err
 		}
 	}
 	p.mu.Lock()
-	if acks == -1 && int32(len(p.isr)) < cfg.MinInsyncReplicas {
-		p.mu.Unlock()
-		return res, fmt.Errorf("%w: isr %v, min.insync.replicas %d", ErrNotEnoughReplicas, p.isr, cfg.MinInsyncReplicas)
+	err := p.checkLeaderLocked(acks, cfg)
+	if err == nil {
+		err = p.appendLocked(batches, cfg, now, &res)
+		p.advanceHighWatermarkLocked()
 	}
-	err := p.appendLocked(batches, cfg, now, &res)
 	p.mu.Unlock()
 	res.LogStartOffset = p.log.LogStartOffset()
 	if err == nil {
 		p.notify()
 	}
 	return res, err
+}
+
+// checkLeaderLocked refuses an append on a follower, and an acks=all
+// append when the ISR is smaller than min.insync.replicas.
+func (p *Partition) checkLeaderLocked(acks int16, cfg *Config) error {
+	switch {
+	case !p.isLeaderLocked():
+		return fmt.Errorf("%w: %s is led by node %d", ErrNotLeader, p.TP, p.role.Leader)
+	case acks == -1 && len(p.role.ISR) < int(cfg.MinInsyncReplicas):
+		return fmt.Errorf("%w: isr %v, min.insync.replicas %d", ErrNotEnoughReplicas, p.role.ISR, cfg.MinInsyncReplicas)
+	}
+	return nil
 }
 
 func validate(b record.Batch, cfg *Config, now time.Time) error {
@@ -199,26 +237,29 @@ func (p *Partition) appendLocked(batches []record.Batch, cfg *Config, now time.T
 			if i == 0 {
 				res.BaseOffset = dup.firstOffset
 			}
+			res.LastOffset = max(res.LastOffset, kafka.Offset(dup.lastOffset))
 			continue
 		}
 		if cfg.LogAppendTime {
 			res.LogAppendTime = now.UnixMilli()
 			b.SetLogAppendTime(res.LogAppendTime)
 		}
-		first, _, err := p.log.Append(b, p.leaderEpoch)
+		first, last, err := p.log.Append(b, int32(p.role.LeaderEpoch))
 		if err != nil {
 			return err
 		}
 		if res.BaseOffset < 0 {
 			res.BaseOffset = first
 		}
+		res.LastOffset = kafka.Offset(last)
 		p.producers.update(b)
 	}
 	return nil
 }
 
-// HighWatermark is the offset below which records are committed (see doc.go).
-func (p *Partition) HighWatermark() int64 { return p.log.LogEndOffset() }
+// HighWatermark is the offset below which records are committed (see
+// doc.go): what consumers may read.
+func (p *Partition) HighWatermark() int64 { return p.highWatermark.Load() }
 
 // LogStartOffset is the first offset still in the log.
 func (p *Partition) LogStartOffset() int64 { return p.log.LogStartOffset() }
@@ -230,7 +271,7 @@ func (p *Partition) LogEndOffset() int64 { return p.log.LogEndOffset() }
 func (p *Partition) LeaderEpoch() int32 {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.leaderEpoch
+	return int32(p.role.LeaderEpoch)
 }
 
 // Read returns whole batches from offset, bounded by the high watermark,
@@ -239,35 +280,12 @@ func (p *Partition) Read(buf []byte, offset int64, maxBytes int32, minOneBatch b
 	return p.log.ReadInto(buf, offset, maxBytes, p.HighWatermark(), minOneBatch)
 }
 
-// Watch registers ch to receive a non-blocking send whenever the high
-// watermark moves. ch should have a buffer of one.
-func (p *Partition) Watch(ch chan<- struct{}) {
-	p.watchMu.Lock()
-	p.watchers[ch] = struct{}{}
-	p.watchMu.Unlock()
-}
-
-// Unwatch removes ch.
-func (p *Partition) Unwatch(ch chan<- struct{}) {
-	p.watchMu.Lock()
-	delete(p.watchers, ch)
-	p.watchMu.Unlock()
-}
-
-func (p *Partition) notify() {
-	p.watchMu.Lock()
-	for ch := range p.watchers {
-		select {
-		case ch <- struct{}{}:
-		default:
-		}
-	}
-	p.watchMu.Unlock()
-}
-
 // DeleteRecordsBefore advances the log start offset (DeleteRecords). offset
 // -1 means the high watermark.
 func (p *Partition) DeleteRecordsBefore(offset int64) (int64, error) {
+	if !p.leading.Load() {
+		return -1, fmt.Errorf("%w: %s", ErrNotLeader, p.TP)
+	}
 	hw := p.HighWatermark()
 	if offset == -1 {
 		offset = hw

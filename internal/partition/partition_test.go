@@ -13,6 +13,9 @@ import (
 	"gregor/internal/storage"
 )
 
+// soleLeader is node 1 leading at epoch 1 with an ISR of itself.
+var soleLeader = Role{Leader: 1, LeaderEpoch: 1, ISR: []kafka.NodeID{1}}
+
 func openPartition(t *testing.T, cfg Config) *Partition {
 	t.Helper()
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -21,7 +24,7 @@ func openPartition(t *testing.T, cfg Config) *Partition {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { l.Close() })
-	p, err := Open(kafka.TopicPartition{Topic: "t"}, kafka.TopicID{}, l, 1, []int32{1}, cfg, logger)
+	p, err := Open(kafka.TopicPartition{Topic: "t"}, kafka.TopicID{}, l, 1, soleLeader, cfg, logger)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,7 +101,7 @@ func TestProducersOutliveDeletedSegments(t *testing.T) {
 	if err := p.Checkpoint(); err != nil {
 		t.Fatal(err)
 	}
-	reopened, err := Open(p.TP, p.TopicID, p.Log(), 1, []int32{1}, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	reopened, err := Open(p.TP, p.TopicID, p.log, 1, soleLeader, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}

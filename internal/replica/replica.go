@@ -19,7 +19,7 @@ import (
 // Errors of partition lookup, mapped to Kafka codes by the handler.
 var (
 	ErrUnknownTopicOrPartition = errors.New("unknown topic or partition")
-	ErrNotLeader               = errors.New("not the leader for this partition")
+	ErrNotLeader               = partition.ErrNotLeader
 )
 
 // TopicConfigFunc resolves a topic's effective configuration from its
@@ -114,8 +114,8 @@ func (m *Manager) applyTopic(t *metadata.Topic, overrides map[string]string) {
 		p, ok := m.partitions[tp]
 		m.mu.RUnlock()
 		if ok {
-			p.SetConfig(pcfg)
-			p.Log().SetConfig(scfg)
+			p.SetConfig(pcfg, scfg)
+			p.SetRole(roleOf(mp))
 			continue
 		}
 		if err := m.openPartition(tp, t.ID, mp, pcfg, scfg); err != nil {
@@ -136,7 +136,7 @@ func (m *Manager) openPartition(tp kafka.TopicPartition, id kafka.TopicID, mp me
 		return err
 	}
 	l.SetConfig(scfg)
-	p, err := partition.Open(tp, id, l, mp.LeaderEpoch, mp.ISR, pcfg, m.logger)
+	p, err := partition.Open(tp, id, l, kafka.NodeID(m.nodeID), roleOf(mp), pcfg, m.logger)
 	if err != nil {
 		return err
 	}
@@ -147,6 +147,15 @@ func (m *Manager) openPartition(tp kafka.TopicPartition, id kafka.TopicID, mp me
 		m.OnLeader(tp, p)
 	}
 	return nil
+}
+
+// roleOf is the partition's leadership as the image records it.
+func roleOf(mp metadata.Partition) partition.Role {
+	isr := make([]kafka.NodeID, len(mp.ISR))
+	for i, id := range mp.ISR {
+		isr[i] = kafka.NodeID(id)
+	}
+	return partition.Role{Leader: kafka.NodeID(mp.Leader), LeaderEpoch: kafka.Epoch(mp.LeaderEpoch), ISR: isr}
 }
 
 func (m *Manager) removeTopic(t *metadata.Topic) {

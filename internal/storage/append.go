@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -25,14 +26,73 @@ func (l *Log) AppendBatches(bs []record.Batch, leaderEpoch int32) (first, last i
 		return 0, 0, ErrClosed
 	}
 	first = l.LogEndOffset()
+	if err := l.appendRuns(bs, leaderEpoch, true); err != nil {
+		return 0, 0, err
+	}
+	return first, l.LogEndOffset() - 1, l.maybeFlushByCount()
+}
+
+// AppendWithOffsets appends batches that already carry their offsets and
+// leader epochs (a follower copying its leader's log): nothing is patched.
+// As Kafka's follower append, offsets must increase and the first batch
+// must start at or after LogEndOffset (a compacted leader log has gaps);
+// otherwise it fails with ErrOffsetsOutOfOrder and writes nothing. Each
+// batch's partition leader epoch goes into the leader-epoch cache, as
+// Append records its own.
+func (l *Log) AppendWithOffsets(bs []record.Batch) error {
+	l.writeMu.Lock()
+	defer l.writeMu.Unlock()
+	if l.isClosed() {
+		return ErrClosed
+	}
+	if err := inOrder(bs, l.LogEndOffset()); err != nil {
+		return err
+	}
 	for len(bs) > 0 {
-		n, err := l.appendRun(bs, leaderEpoch)
-		if err != nil {
-			return 0, 0, err
+		n := sameEpochPrefix(bs)
+		if err := l.appendRuns(bs[:n], bs[0].PartitionLeaderEpoch(), false); err != nil {
+			return err
 		}
 		bs = bs[n:]
 	}
-	return first, l.LogEndOffset() - 1, l.maybeFlushByCount()
+	return l.maybeFlushByCount()
+}
+
+// ErrOffsetsOutOfOrder reports batches whose offsets do not follow the log end.
+var ErrOffsetsOutOfOrder = errors.New("batch offsets do not follow the log end offset")
+
+// inOrder checks that each batch starts at or after next, the end of the
+// one before it (the log end for the first).
+func inOrder(bs []record.Batch, next int64) error {
+	for _, b := range bs {
+		if b.BaseOffset() < next || b.LastOffsetDelta() < 0 {
+			return fmt.Errorf("%w: batch at offset %d, log end %d", ErrOffsetsOutOfOrder, b.BaseOffset(), next)
+		}
+		next = b.NextOffset()
+	}
+	return nil
+}
+
+// sameEpochPrefix is how many batches from the first share its leader epoch.
+func sameEpochPrefix(bs []record.Batch) int {
+	n := 1
+	for n < len(bs) && bs[n].PartitionLeaderEpoch() == bs[0].PartitionLeaderEpoch() {
+		n++
+	}
+	return n
+}
+
+// appendRuns writes bs run by run, one run per segment they land in (see
+// appendRun for assign).
+func (l *Log) appendRuns(bs []record.Batch, epoch int32, assign bool) error {
+	for len(bs) > 0 {
+		n, err := l.appendRun(bs, epoch, assign)
+		if err != nil {
+			return err
+		}
+		bs = bs[n:]
+	}
+	return nil
 }
 
 func (l *Log) isClosed() bool {
@@ -43,11 +103,13 @@ func (l *Log) isClosed() bool {
 
 // appendRun writes the longest prefix of bs that fits in one segment (after a
 // roll if the first does not fit) and returns how many batches it wrote.
-func (l *Log) appendRun(bs []record.Batch, epoch int32) (int, error) {
+// With assign, offsets from LogEndOffset and epoch are patched in;
+// without, the batches keep theirs (checked by inOrder).
+func (l *Log) appendRun(bs []record.Batch, epoch int32, assign bool) (int, error) {
 	next := l.LogEndOffset()
 	now := l.now()
 	seg := l.active()
-	if !seg.fits(int64(len(bs[0])), next+int64(bs[0].LastOffsetDelta()), l.cfg, now) {
+	if !seg.fits(int64(len(bs[0])), lastOffsetAt(bs[0], next, assign), l.cfg, now) {
 		if err := l.roll(next); err != nil {
 			return 0, err
 		}
@@ -55,16 +117,26 @@ func (l *Log) appendRun(bs []record.Batch, epoch int32) (int, error) {
 	}
 	n, total := 0, int64(0)
 	for _, b := range bs {
-		if n > 0 && !seg.fits(total+int64(len(b)), next+int64(b.LastOffsetDelta()), l.cfg, now) {
+		if n > 0 && !seg.fits(total+int64(len(b)), lastOffsetAt(b, next, assign), l.cfg, now) {
 			break
 		}
-		b.SetBaseOffset(next)
-		b.SetPartitionLeaderEpoch(epoch)
+		if assign {
+			b.SetBaseOffset(next)
+			b.SetPartitionLeaderEpoch(epoch)
+		}
 		next = b.NextOffset()
 		total += int64(len(b))
 		n++
 	}
 	return n, l.write(seg, bs[:n], total, epoch)
+}
+
+// lastOffsetAt is b's last offset once appended at next.
+func lastOffsetAt(b record.Batch, next int64, assign bool) int64 {
+	if assign {
+		return next + int64(b.LastOffsetDelta())
+	}
+	return b.LastOffset()
 }
 
 // write puts the batches at the end of seg in one pwrite, then publishes them.

@@ -15,8 +15,9 @@ import (
 
 // Log compaction, as Kafka's LogCleaner does it. A compacted log has a clean
 // part (below the first dirty offset, already compacted), a dirty part (up
-// to the first uncleanable offset: the active segment, or the first segment
-// younger than min.compaction.lag.ms) and the rest. A cleaning maps every
+// to the first uncleanable offset: the active segment, the first segment
+// younger than min.compaction.lag.ms, or the first that ends after the
+// committed offset, Kafka's high-watermark bound) and the rest. A cleaning maps every
 // key of the dirty part to its latest offset, then rewrites the whole log
 // below the end of that part, segment group by segment group, keeping a
 // record when no later record of its key exists in the map. Records keep
@@ -84,6 +85,9 @@ func (l *Log) cleanableRange(checkpoint int64, now time.Time) cleanRange {
 			continue
 		}
 		if ts, ok := s.largestTimestamp(); lag > 0 && ok && ts > nowMs-lag {
+			r.firstUncleanable = min(r.firstUncleanable, s.baseOffset)
+		}
+		if l.segments[i+1].baseOffset > l.committed {
 			r.firstUncleanable = min(r.firstUncleanable, s.baseOffset)
 		}
 		if s.baseOffset < r.firstUncleanable {

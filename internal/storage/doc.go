@@ -53,6 +53,16 @@
 // below the log start offset always go. The log start offset is persisted
 // before the segments are renamed .deleted.
 //
+// The committed bound (Log.SetCommitted): the owner of a log (a partition,
+// which sets its high watermark) tells it where committed records end.
+// Retention deletes only segments that end at or below it and the cleaner
+// treats the segment holding it as uncleanable, as Kafka bounds both by the
+// high watermark. A log nobody bounds is unbounded.
+//
+// Appends: Append assigns offsets from the log end offset and stamps the
+// leader epoch; AppendWithOffsets (a follower copying its leader) keeps the
+// batches' offsets and epochs, requiring them to increase from the log end.
+//
 // Compaction (clean.go) follows Kafka's LogCleaner: the latest record per
 // key survives in the log below the first uncleanable offset, with its
 // offset; tombstones last delete.retention.ms past the cleaning that first

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"os"
 	"path/filepath"
 	"sort"
@@ -12,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"gregor/internal/kafka"
 	"gregor/internal/vfs"
 )
 
@@ -42,7 +44,10 @@ type Log struct {
 	logEndOffset   int64 // == active segment's nextOffset
 	recoveryPoint  int64 // everything below is fsynced
 	epochs         *epochCache
-	truncations    int64     // TruncateTo calls that removed data: a cleaning begun before aborts
+	truncations    int64 // TruncateTo calls that removed data: a cleaning begun before aborts
+	// committed bounds retention and cleaning: they touch only segments
+	// that end at or below it (see SetCommitted). MaxInt64 until set.
+	committed      int64
 	unflushed      int64     // records appended since the last flush
 	firstUnflushed time.Time // time of the oldest unflushed append; zero if none
 	closed         bool
@@ -68,7 +73,7 @@ func OpenAtFS(fsys vfs.FS, dir string, recoveryPoint int64, cfg Config, now func
 	if err := mkdirAllDurable(fsys, dir); err != nil {
 		return nil, err
 	}
-	l := &Log{fs: fsys, dir: dir, cfg: cfg, now: now, logger: logger, dirDirty: true}
+	l := &Log{fs: fsys, dir: dir, cfg: cfg, now: now, logger: logger, dirDirty: true, committed: math.MaxInt64}
 	if err := l.load(recoveryPoint); err != nil {
 		l.closeFiles()
 		return nil, fmt.Errorf("open log %s: %w", dir, err)
@@ -240,6 +245,17 @@ func (l *Log) EndOffsetForEpoch(epoch int32) (int32, int64) {
 	l.mu.RLock()
 	defer l.mu.RUnlock()
 	return l.epochs.endOffsetFor(epoch, l.logEndOffset)
+}
+
+// SetCommitted tells the log that the records from offset on are not
+// committed yet (the partition's high watermark): retention never deletes a
+// segment that ends after offset and the cleaner never cleans one, as Kafka
+// bounds both by the high watermark. Until it is first called the log is
+// unbounded, for logs that no partition owns (the metadata log, tests).
+func (l *Log) SetCommitted(offset kafka.Offset) {
+	l.mu.Lock()
+	l.committed = int64(offset)
+	l.mu.Unlock()
 }
 
 // Close writes the index tails and closes the files (no fsync: use Flush).

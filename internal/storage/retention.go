@@ -15,8 +15,8 @@ type segmentPredicate func(s, next *segment) bool
 // deleted segments' files are removed after file.delete.delay.ms. It
 // returns how many segments it deleted.
 //
-// Kafka also never deletes at or beyond the high watermark; on a single
-// node the high watermark is the log end offset, so the bound is moot here.
+// As Kafka never deletes at or beyond the high watermark, no pass deletes a
+// segment that ends after the committed offset (SetCommitted).
 func (l *Log) DeleteOldSegments() (int, error) {
 	l.writeMu.Lock()
 	defer l.writeMu.Unlock()
@@ -68,17 +68,18 @@ func (l *Log) pastRetentionMs() segmentPredicate {
 }
 
 // deletableSegments returns how many segments from the oldest satisfy pred,
-// never counting an empty active segment (Kafka's LocalLog.deletableSegments).
+// never counting an empty active segment nor one that ends after the
+// committed offset (Kafka's UnifiedLog.deletableSegments).
 func (l *Log) deletableSegments(pred segmentPredicate) int {
 	l.mu.RLock()
 	defer l.mu.RUnlock()
 	n := 0
 	for ; n < len(l.segments); n++ {
-		s, next := l.segments[n], (*segment)(nil)
+		s, next, end := l.segments[n], (*segment)(nil), l.logEndOffset
 		if n+1 < len(l.segments) {
-			next = l.segments[n+1]
+			next, end = l.segments[n+1], l.segments[n+1].baseOffset
 		}
-		if (next == nil && s.size == 0) || !pred(s, next) {
+		if (next == nil && s.size == 0) || end > l.committed || !pred(s, next) {
 			break
 		}
 	}

@@ -1,0 +1,182 @@
+package partition
+
+import (
+	"fmt"
+	"slices"
+
+	"gregor/internal/kafka"
+	"gregor/internal/record"
+)
+
+// Role is this replica's part in the partition, as the metadata names it.
+type Role struct {
+	Leader      kafka.NodeID // the partition's leader: this node leads when it is self
+	LeaderEpoch kafka.Epoch
+	ISR         []kafka.NodeID // the in-sync replicas, the leader among them
+}
+
+// highWatermark is the high-watermark rule (see doc.go) as a pure function:
+// the smallest log end offset among the ISR, the leader's own (leo)
+// counting, a follower's as it last reported (one that has not reported
+// holds the watermark where it is), and never below current.
+func highWatermark(current, leo kafka.Offset, self kafka.NodeID, isr []kafka.NodeID, followers map[kafka.NodeID]kafka.Offset) kafka.Offset {
+	hw := leo
+	for _, id := range isr {
+		if id == self {
+			continue
+		}
+		end, ok := followers[id]
+		if !ok {
+			return current
+		}
+		hw = min(hw, end)
+	}
+	return max(current, hw)
+}
+
+// SetRole applies a leadership or ISR change from the metadata. A replica
+// that stops leading fails the waiters of WaitForHighWatermark with
+// ErrNotLeader (what they waited for may be truncated away); one that
+// starts leading, or leads at a new epoch, forgets what followers reported.
+func (p *Partition) SetRole(role Role) {
+	p.mu.Lock()
+	moved := p.setRoleLocked(role)
+	p.mu.Unlock()
+	if moved {
+		p.notify()
+	}
+}
+
+// setRoleLocked applies role and reports whether the high watermark moved.
+func (p *Partition) setRoleLocked(role Role) bool {
+	wasLeader, oldEpoch := p.isLeaderLocked(), p.role.LeaderEpoch
+	p.role = Role{Leader: role.Leader, LeaderEpoch: role.LeaderEpoch, ISR: slices.Clone(role.ISR)}
+	leader := p.isLeaderLocked()
+	p.leading.Store(leader)
+	if leader != wasLeader || role.LeaderEpoch != oldEpoch {
+		p.followers = map[kafka.NodeID]kafka.Offset{}
+	}
+	if !leader {
+		p.failWaiters(fmt.Errorf("%w: %s is now led by node %d", ErrNotLeader, p.TP, role.Leader))
+		return false
+	}
+	return p.advanceHighWatermarkLocked()
+}
+
+func (p *Partition) isLeaderLocked() bool { return p.role.Leader == p.self }
+
+// UpdateFollower records the log end offset a follower reached (the leader
+// learns it from the follower's fetch) and moves the high watermark by the
+// rule. It fails with ErrNotLeader on a follower.
+func (p *Partition) UpdateFollower(id kafka.NodeID, leo kafka.Offset) error {
+	p.mu.Lock()
+	if !p.isLeaderLocked() {
+		p.mu.Unlock()
+		return fmt.Errorf("%w: %s is led by node %d", ErrNotLeader, p.TP, p.role.Leader)
+	}
+	p.followers[id] = leo
+	moved := p.advanceHighWatermarkLocked()
+	p.mu.Unlock()
+	if moved {
+		p.notify()
+	}
+	return nil
+}
+
+// advanceHighWatermarkLocked applies the rule on the leader and reports
+// whether the high watermark moved.
+func (p *Partition) advanceHighWatermarkLocked() bool {
+	if !p.isLeaderLocked() {
+		return false
+	}
+	current := kafka.Offset(p.highWatermark.Load())
+	next := highWatermark(current, kafka.Offset(p.log.LogEndOffset()), p.self, p.role.ISR, p.followers)
+	return p.setHighWatermarkLocked(next)
+}
+
+// setHighWatermarkLocked publishes hw: to readers, to the log (retention and
+// the cleaner stop there) and to the waiters it satisfies.
+func (p *Partition) setHighWatermarkLocked(hw kafka.Offset) bool {
+	if leo := p.log.LogEndOffset(); int64(hw) > leo {
+		panic(fmt.Sprintf("%s: high watermark %d > log end offset %d", p.TP, hw, leo))
+	}
+	if int64(hw) == p.highWatermark.Load() {
+		return false
+	}
+	p.highWatermark.Store(int64(hw))
+	p.log.SetCommitted(hw)
+	p.fireWaiters(hw)
+	return true
+}
+
+// SetHighWatermark sets a follower's high watermark from its leader's, as
+// the follower fetch answers it: min(leaderHW, own log end offset), never
+// moving back. It fails with ErrNotFollower on the leader, whose high
+// watermark follows the rule.
+func (p *Partition) SetHighWatermark(leaderHW kafka.Offset) error {
+	p.mu.Lock()
+	if p.isLeaderLocked() {
+		p.mu.Unlock()
+		return fmt.Errorf("%w: %s is led here", ErrNotFollower, p.TP)
+	}
+	hw := max(kafka.Offset(p.highWatermark.Load()), min(leaderHW, kafka.Offset(p.log.LogEndOffset())))
+	moved := p.setHighWatermarkLocked(hw)
+	p.mu.Unlock()
+	if moved {
+		p.notify()
+	}
+	return nil
+}
+
+// AppendAsFollower stores batches copied from the leader with the leader's
+// offsets and leader epochs (see storage.Log.AppendWithOffsets) and records
+// their producers. The high watermark does not move: SetHighWatermark does
+// that. It fails with ErrNotFollower on the leader.
+func (p *Partition) AppendAsFollower(batches []record.Batch) error {
+	for _, b := range batches {
+		if err := b.Validate(); err != nil {
+			return err
+		}
+	}
+	p.mu.Lock()
+	err := p.appendAsFollowerLocked(batches)
+	p.mu.Unlock()
+	if err == nil {
+		p.notify()
+	}
+	return err
+}
+
+func (p *Partition) appendAsFollowerLocked(batches []record.Batch) error {
+	if p.isLeaderLocked() {
+		return fmt.Errorf("%w: %s is led here", ErrNotFollower, p.TP)
+	}
+	if err := p.log.AppendWithOffsets(batches); err != nil {
+		return err
+	}
+	for _, b := range batches {
+		p.producers.update(b)
+	}
+	return nil
+}
+
+// TruncateTo removes the records from offset on (a follower truncating to
+// its leader's log, OffsetForLeaderEpoch), rebuilds the producer state and
+// lowers the high watermark to the new log end if it was above. It fails
+// with ErrNotFollower on the leader.
+func (p *Partition) TruncateTo(offset kafka.Offset) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.isLeaderLocked() {
+		return fmt.Errorf("%w: %s is led here", ErrNotFollower, p.TP)
+	}
+	if err := p.log.TruncateTo(int64(offset)); err != nil {
+		return err
+	}
+	if leo := p.log.LogEndOffset(); p.highWatermark.Load() > leo {
+		p.highWatermark.Store(leo)
+		p.log.SetCommitted(kafka.Offset(leo))
+	}
+	p.snapshotOffset = -1
+	return p.loadProducerState()
+}
