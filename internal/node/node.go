@@ -10,7 +10,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"maps"
 	"net"
@@ -53,6 +52,10 @@ type Node struct {
 	group    *errgroup.Group
 	cancel   context.CancelFunc
 
+	// metadataLock holds metadata.log.dir when it is not one of log.dirs
+	// (whose locks logs holds); nil otherwise.
+	metadataLock *storage.DirLock
+
 	// effective is cfg with the image's dynamic broker configs layered on
 	// it, the configuration topics inherit; see publish.
 	effective atomic.Pointer[config.Config]
@@ -71,15 +74,11 @@ func Run(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
 // once the node accepts connections.
 func Start(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*Node, error) {
 	now := time.Now
-	clusterID, err := ensureFormatted(cfg, logger)
+	logs, metadataLock, clusterID, err := openStorage(cfg, now, logger)
 	if err != nil {
 		return nil, err
 	}
-	logs, err := storage.OpenManager(cfg.LogDirs, brokerStorageConfig(cfg), now, logger)
-	if err != nil {
-		return nil, err
-	}
-	n := &Node{ClusterID: clusterID, cfg: cfg, logger: logger, logs: logs}
+	n := &Node{ClusterID: clusterID, cfg: cfg, logger: logger, logs: logs, metadataLock: metadataLock}
 	n.effective.Store(cfg)
 	n.replicas = replica.New(cfg.NodeID, logs, n.topicConfig, logger)
 	n.groups = group.New(groupConfig(cfg), now, logger)
@@ -97,13 +96,13 @@ func Start(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*Node,
 	n.ctrl, err = controller.Open(metadataDir, controller.ClusterOf(cfg), n.publish, now, logger)
 	if err != nil {
 		n.groups.Close()
-		logs.Close()
+		n.closeStorage()
 		return nil, err
 	}
 	listeners, err := n.listen()
 	if err != nil {
 		n.groups.Close()
-		logs.Close()
+		n.closeStorage()
 		return nil, err
 	}
 	if err := n.run(ctx, listeners, now); err != nil {
@@ -328,52 +327,17 @@ func (n *Node) Wait() error {
 	err := n.group.Wait()
 	n.groups.Close()
 	n.replicas.Checkpoint()
-	if cerr := n.logs.Close(); err == nil {
+	if cerr := n.closeStorage(); err == nil {
 		err = cerr
 	}
 	n.logger.Info("gregor stopped")
 	return err
 }
 
-// ensureFormatted reads meta.properties from every log dir. An unformatted
-// node (no meta.properties anywhere) is formatted with a new cluster id, so
-// that `gregor server` works on a fresh machine as Kafka's dev quickstart
-// does after `kafka-storage format`.
-func ensureFormatted(cfg *config.Config, logger *slog.Logger) (string, error) {
-	dirs := []string{cfg.MetadataLogDir}
-	for _, d := range cfg.LogDirs {
-		if filepath.Clean(d) != filepath.Clean(cfg.MetadataLogDir) {
-			dirs = append(dirs, d)
-		}
-	}
-	clusterID := ""
-	var missing []string
-	for _, dir := range dirs {
-		m, err := storage.ReadMetaProperties(dir)
-		switch {
-		case errors.Is(err, fs.ErrNotExist):
-			missing = append(missing, dir)
-			continue
-		case err != nil:
-			return "", err
-		case m.NodeID != cfg.NodeID:
-			return "", fmt.Errorf("%s/meta.properties has node.id %d but the configuration says %d", dir, m.NodeID, cfg.NodeID)
-		case clusterID != "" && m.ClusterID != clusterID:
-			return "", fmt.Errorf("log dirs belong to different clusters: %s and %s", clusterID, m.ClusterID)
-		}
-		clusterID = m.ClusterID
-	}
-	if clusterID == "" {
-		clusterID = kafka.NewTopicID().String()
-		logger.Info("formatting storage", "cluster.id", clusterID, "dirs", dirs)
-	}
-	for _, dir := range missing {
-		m := storage.MetaProperties{ClusterID: clusterID, NodeID: cfg.NodeID, DirectoryID: kafka.NewTopicID().String()}
-		if err := storage.WriteMetaProperties(dir, m); err != nil {
-			return "", err
-		}
-	}
-	return clusterID, nil
+// closeStorage closes every log and releases the log dirs' locks, the
+// metadata log dir's last: the controller has closed the metadata log.
+func (n *Node) closeStorage() error {
+	return errors.Join(n.logs.Close(), n.metadataLock.Unlock())
 }
 
 func containsString(s []string, v string) bool {

@@ -45,7 +45,9 @@ const maxRetainedResponse = 16 << 20
 const maxRetainedFrame = 4 << 20
 
 // Serve accepts connections on ln until ctx is done, then closes ln and
-// every connection and waits for their goroutines.
+// every connection and waits for their goroutines. A failed accept (out of
+// file descriptors, say) is retried with backoff (see acceptor); only a
+// listener closed by someone else ends Serve early, with its error.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	s.registry = handler.Registry()
 	go func() {
@@ -53,15 +55,12 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		ln.Close()
 	}()
 	defer s.wg.Wait()
+	a := newAcceptor(ln, s.Logger)
 	for {
-		conn, err := ln.Accept()
+		conn, err := a.accept(ctx)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil
-			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				continue
 			}
 			return err
 		}

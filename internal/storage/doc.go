@@ -2,6 +2,8 @@
 // Log of one partition, and the Manager of all log dirs. It knows nothing of
 // leaders, ISR or the protocol. The on-disk layout follows Kafka's:
 //
+//	<log.dir>/.lock                              empty; the Manager holds an exclusive flock on
+//	                                              it while the dir is open (ErrLogDirLocked)
 //	<log.dir>/meta.properties                    version=1, cluster.id, node.id, directory.id
 //	<log.dir>/recovery-point-offset-checkpoint    "0\n<n>\n<topic> <partition> <offset>\n"...
 //	<log.dir>/cleaner-offset-checkpoint           same format: each compacted partition's first

@@ -34,6 +34,7 @@ type Manager struct {
 	cfg    Config
 	now    func() time.Time
 	logger *slog.Logger
+	locks  []*DirLock // one per distinct log dir, released by Close
 
 	mu      sync.Mutex // guards the fields below
 	logs    map[kafka.TopicPartition]*Log
@@ -41,8 +42,10 @@ type Manager struct {
 	cleaner cleanerState
 }
 
-// OpenManager opens every log dir, reads its recovery-point checkpoint and
-// recovers every <topic>-<partition> directory in it.
+// OpenManager locks every log dir (ErrLogDirLocked if another process
+// holds one, before any other file is touched), then opens it, reads its
+// recovery-point checkpoint and recovers every <topic>-<partition>
+// directory in it.
 func OpenManager(logDirs []string, cfg Config, now func() time.Time, logger *slog.Logger) (*Manager, error) {
 	return OpenManagerFS(vfs.OS, logDirs, cfg, now, logger)
 }
@@ -50,7 +53,11 @@ func OpenManager(logDirs []string, cfg Config, now func() time.Time, logger *slo
 // OpenManagerFS is OpenManager on the filesystem fsys, which every Log it
 // opens or creates uses too.
 func OpenManagerFS(fsys vfs.FS, logDirs []string, cfg Config, now func() time.Time, logger *slog.Logger) (*Manager, error) {
-	m := &Manager{fs: fsys, dirs: logDirs, cfg: cfg, now: now, logger: logger,
+	locks, err := lockDirs(fsys, logDirs)
+	if err != nil {
+		return nil, err
+	}
+	m := &Manager{fs: fsys, dirs: logDirs, cfg: cfg, now: now, logger: logger, locks: locks,
 		logs: map[kafka.TopicPartition]*Log{}, dirOf: map[kafka.TopicPartition]string{}, cleaner: newCleanerState()}
 	for _, d := range logDirs {
 		if err := m.openDir(d); err != nil {
@@ -333,8 +340,8 @@ func (m *Manager) writeRecoveryPoints() error {
 	return errors.Join(errs...)
 }
 
-// Close flushes every log, writes the recovery-point checkpoints and closes
-// the logs (a clean shutdown).
+// Close flushes every log, writes the recovery-point checkpoints, closes
+// the logs (a clean shutdown) and releases the log dirs' locks.
 func (m *Manager) Close() error {
 	var errs []error
 	for _, l := range m.Logs() {
@@ -346,5 +353,6 @@ func (m *Manager) Close() error {
 	for _, l := range m.Logs() {
 		errs = append(errs, l.Close())
 	}
+	errs = append(errs, unlockAll(m.locks))
 	return errors.Join(errs...)
 }

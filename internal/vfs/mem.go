@@ -44,13 +44,15 @@ import (
 // unsynced state as it was, so a later successful sync persists it; it does
 // not model Linux dropping dirty pages after a writeback error.
 //
-// Handles opened before a Crash fail afterwards with fs.ErrClosed.
+// Handles opened before a Crash fail afterwards with fs.ErrClosed, and the
+// locks taken before it are released, as the death of their process would.
 type Mem struct {
 	mu       sync.Mutex // guards the fields below and every node
 	root     *node
-	gen      int    // incremented by Crash; older handles are dead
-	failNext error  // returned by the next sync, then cleared
-	failSub  string // syncs of paths containing it fail; "" = none
+	gen      int            // incremented by Crash; older handles are dead
+	failNext error          // returned by the next sync, then cleared
+	failSub  string         // syncs of paths containing it fail; "" = none
+	locked   map[*node]bool // files whose lock is held; nil = none
 }
 
 // node is a file or a directory (an inode).
@@ -99,6 +101,7 @@ func (m *Mem) crash(rng *rand.Rand) {
 	defer m.mu.Unlock()
 	m.gen++
 	m.failNext, m.failSub = nil, ""
+	m.locked = nil
 	restore(m.root, rng, map[*node]bool{})
 }
 
@@ -327,6 +330,43 @@ func (m *Mem) SyncDir(name string) error {
 		return err
 	}
 	n.durable = cloneEntries(n.children)
+	return nil
+}
+
+// Lock takes the lock of the file name, creating the file if needed. The
+// lock belongs to the file, not to its name, as with flock(2).
+func (m *Mem) Lock(name string) (io.Closer, error) {
+	f, err := m.OpenFile(name, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	mf := f.(*memFile)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.locked[mf.n] {
+		mf.closed = true
+		return nil, &fs.PathError{Op: "flock", Path: name, Err: ErrLocked}
+	}
+	if m.locked == nil {
+		m.locked = map[*node]bool{}
+	}
+	m.locked[mf.n] = true
+	return memLock{mf}, nil
+}
+
+// memLock releases its file's lock when closed, unless a Crash did already.
+type memLock struct{ f *memFile }
+
+func (l memLock) Close() error {
+	l.f.m.mu.Lock()
+	defer l.f.m.mu.Unlock()
+	if l.f.closed {
+		return &fs.PathError{Op: "close", Path: l.f.name, Err: fs.ErrClosed}
+	}
+	l.f.closed = true
+	if l.f.gen == l.f.m.gen { // else the lock died in a Crash and may be another's now
+		delete(l.f.m.locked, l.f.n)
+	}
 	return nil
 }
 

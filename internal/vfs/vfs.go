@@ -1,7 +1,9 @@
 // Package vfs is the filesystem seam of the storage layer: the few calls the
-// log makes on files and directories, implemented by OS (the real
-// filesystem) and by Mem (in memory, with fsync tracking, injected fsync
-// failures and a simulated power cut) for crash tests.
+// log makes on files and directories, and the exclusive lock that keeps a
+// log dir to one process, implemented by OS (the real filesystem, flock(2)
+// for locks) and by Mem (in memory, with fsync tracking, injected fsync
+// failures and a simulated power cut that releases the locks) for crash
+// tests.
 package vfs
 
 import (
@@ -9,10 +11,14 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"syscall"
 )
 
 // ErrInjected is the error of a sync failed by FailSyncs.
 var ErrInjected = errors.New("vfs: injected sync failure")
+
+// ErrLocked is the error of a Lock on a file whose lock is held.
+var ErrLocked = errors.New("vfs: file is locked")
 
 // File is an open file. Implementations are safe for concurrent use: pread
 // (ReadAt) may run alongside WriteAt on other ranges, as with *os.File.
@@ -48,6 +54,11 @@ type FS interface {
 	// SyncDir fsyncs a directory so that the creates, renames and removes
 	// of entries in it survive a crash.
 	SyncDir(name string) error
+	// Lock takes an exclusive lock on the file name, creating it empty if
+	// needed, and holds it until the returned Closer is closed or the
+	// process ends. It does not wait: if the lock is held, by another
+	// process or by an earlier Lock in this one, it fails with ErrLocked.
+	Lock(name string) (io.Closer, error)
 }
 
 // OS is the real filesystem. Its files are *os.File, so the hot path pays
@@ -81,6 +92,24 @@ func (osFS) SyncDir(name string) error {
 		err = cerr
 	}
 	return err
+}
+
+// Lock is flock(2) with LOCK_EX|LOCK_NB on an open file description of its
+// own, so that a second Lock of the same file conflicts even within one
+// process. The lock is advisory: it keeps out only those who take it too.
+func (osFS) Lock(name string) (io.Closer, error) {
+	f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			err = ErrLocked
+		}
+		return nil, &fs.PathError{Op: "flock", Path: name, Err: err}
+	}
+	return f, nil // closing the file releases the lock
 }
 
 // ReadFile reads a whole file.

@@ -1,5 +1,7 @@
-// Package e2e runs the built gregor binary as a separate process and kills
-// it with SIGKILL, to show what survives a crash.
+// Package e2e runs the built gregor binary as a separate process: it kills
+// it with SIGKILL, to show what survives a crash, and puts it through the
+// faults of one machine (a second server on its log dir, running out of
+// file descriptors).
 package e2e
 
 import (
@@ -10,7 +12,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -41,6 +45,10 @@ type process struct {
 	cmd  *exec.Cmd
 	addr string
 	done chan struct{}
+
+	mu     sync.Mutex // guards log
+	log    []string   // the lines of its stderr so far
+	logged chan struct{}
 }
 
 var listenersLine = regexp.MustCompile(`listeners=\[([0-9.]+:[0-9]+)`)
@@ -49,11 +57,23 @@ var listenersLine = regexp.MustCompile(`listeners=\[([0-9.]+:[0-9]+)`)
 // data in dir and waits until it listens. The test's cleanup kills it.
 func startServer(t *testing.T, dir string, overrides ...string) *process {
 	t.Helper()
+	return startProcess(t, exec.Command(binary, serverArgs(dir, overrides...)...))
+}
+
+// serverArgs are the arguments of `gregor server` on an ephemeral loopback
+// port with its data in dir.
+func serverArgs(dir string, overrides ...string) []string {
 	args := []string{"server", "--override", "listeners=PLAINTEXT://127.0.0.1:0", "--override", "log.dirs=" + dir}
 	for _, o := range overrides {
 		args = append(args, "--override", o)
 	}
-	cmd := exec.Command(binary, args...)
+	return args
+}
+
+// startProcess starts cmd, a gregor server (or a command that execs one),
+// and waits until it listens. The test's cleanup kills it.
+func startProcess(t *testing.T, cmd *exec.Cmd) *process {
+	t.Helper()
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -61,7 +81,7 @@ func startServer(t *testing.T, dir string, overrides ...string) *process {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	p := &process{cmd: cmd, done: make(chan struct{})}
+	p := &process{cmd: cmd, done: make(chan struct{}), logged: make(chan struct{}, 1)}
 	addrCh := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(stderr)
@@ -69,6 +89,7 @@ func startServer(t *testing.T, dir string, overrides ...string) *process {
 			if os.Getenv("GREGOR_TEST_LOG") != "" {
 				fmt.Fprintln(os.Stderr, sc.Text())
 			}
+			p.appendLog(sc.Text())
 			if m := listenersLine.FindStringSubmatch(sc.Text()); m != nil {
 				select {
 				case addrCh <- m[1]:
@@ -90,6 +111,42 @@ func startServer(t *testing.T, dir string, overrides ...string) *process {
 		t.Fatal("gregor server did not start within 30s")
 	}
 	return p
+}
+
+func (p *process) appendLog(line string) {
+	p.mu.Lock()
+	p.log = append(p.log, line)
+	p.mu.Unlock()
+	select {
+	case p.logged <- struct{}{}:
+	default:
+	}
+}
+
+// waitForLog waits up to d for a line of the server's stderr that matches
+// re and returns it; it fails the test if the server exits first.
+func (p *process) waitForLog(t *testing.T, re *regexp.Regexp, d time.Duration) string {
+	t.Helper()
+	deadline := time.After(d)
+	for {
+		p.mu.Lock()
+		i := slices.IndexFunc(p.log, re.MatchString)
+		line := ""
+		if i >= 0 {
+			line = p.log[i]
+		}
+		p.mu.Unlock()
+		if i >= 0 {
+			return line
+		}
+		select {
+		case <-p.logged:
+		case <-p.done:
+			t.Fatalf("gregor server exited (%v) before logging %q", p.cmd.ProcessState, re)
+		case <-deadline:
+			t.Fatalf("gregor server did not log %q within %v", re, d)
+		}
+	}
 }
 
 // kill sends SIGKILL and waits for the process to be gone.
