@@ -10,7 +10,6 @@ import (
 	"gregor/internal/kafka"
 	"gregor/internal/metadata"
 	"gregor/internal/record"
-	"gregor/internal/storage"
 )
 
 // MetadataTopic is the name of the metadata log's directory stem, as in KRaft.
@@ -35,10 +34,25 @@ type reply struct {
 	err  error
 }
 
+// MetadataLog is the log the controller keeps its records in, the
+// __cluster_metadata log (a storage.Log, opened by the node). The controller
+// owns it once opened: only its loop calls these, and Run closes it.
+type MetadataLog interface {
+	// Batches calls fn for each batch from offset from on, in order.
+	Batches(from int64, fn func(b record.Batch) error) error
+	// Append writes b after the log end, stamped with leaderEpoch.
+	Append(b record.Batch, leaderEpoch int32) (first, last int64, err error)
+	// Flush fsyncs everything appended.
+	Flush() error
+	// LogEndOffset is the offset the next record will get.
+	LogEndOffset() int64
+	Close() error
+}
+
 // Controller is the single owner of the metadata image and log: its loop
 // (Run) executes one request at a time. Submit is safe for concurrent use.
 type Controller struct {
-	log     *storage.Log
+	log     MetadataLog
 	cluster Cluster
 	publish Publisher
 	logger  *slog.Logger
@@ -47,15 +61,10 @@ type Controller struct {
 	calls   chan call
 }
 
-// Open opens the metadata log in dir (creating it), replays it into an
-// image and publishes that image once. Operations see the cluster c.
-func Open(dir string, c Cluster, publish Publisher, now func() time.Time, logger *slog.Logger) (*Controller, error) {
-	cfg := storage.DefaultConfig()
-	cfg.SegmentBytes = 8 << 20
-	l, err := storage.Open(dir, cfg, now, logger)
-	if err != nil {
-		return nil, fmt.Errorf("open metadata log: %w", err)
-	}
+// Open replays the metadata log l into an image, publishes that image once
+// and returns a controller that owns l (closing it on failure). Operations
+// see the cluster c.
+func Open(l MetadataLog, c Cluster, publish Publisher, now func() time.Time, logger *slog.Logger) (*Controller, error) {
 	img, err := replay(l)
 	if err != nil {
 		l.Close()
@@ -66,7 +75,7 @@ func Open(dir string, c Cluster, publish Publisher, now func() time.Time, logger
 	return ctrl, nil
 }
 
-func replay(l *storage.Log) (*metadata.Image, error) {
+func replay(l MetadataLog) (*metadata.Image, error) {
 	img := metadata.Empty()
 	err := l.Batches(0, func(b record.Batch) error {
 		recs, err := decodeBatch(b)

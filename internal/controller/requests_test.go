@@ -12,6 +12,7 @@ import (
 
 	"gregor/internal/kafka"
 	"gregor/internal/metadata"
+	"gregor/internal/storage"
 )
 
 var testInputs = inputs{newTopicID: kafka.NewTopicID}
@@ -107,7 +108,7 @@ func TestControllerExecutesTypedRequests(t *testing.T) {
 	var published *metadata.Image
 	publish := func(_, next *metadata.Image) { published = next }
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	c, err := Open(dir, threeBrokers, publish, time.Now, logger)
+	c, err := Open(openLog(t, dir), threeBrokers, publish, time.Now, logger)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,7 +139,7 @@ func TestControllerExecutesTypedRequests(t *testing.T) {
 	cancel()
 	<-done
 
-	c, err = Open(dir, threeBrokers, publish, time.Now, logger)
+	c, err = Open(openLog(t, dir), threeBrokers, publish, time.Now, logger)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,4 +150,14 @@ func TestControllerExecutesTypedRequests(t *testing.T) {
 	if _, ok := published.Topic("t"); !ok || published.NextProducerID() != int64(ids.First)+10 {
 		t.Fatal("replay lost the topic or the producer ids")
 	}
+}
+
+// openLog opens the metadata log in dir as the node does.
+func openLog(t *testing.T, dir string) MetadataLog {
+	t.Helper()
+	l, err := storage.Open(dir, storage.DefaultConfig(), time.Now, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
 }

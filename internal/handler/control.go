@@ -1,16 +1,19 @@
 package handler
 
-// The handler's two seams to the control plane, owned here: the metadata
-// image it reads, and the controller it sends every metadata write to as a
-// typed request. On one node both are local; in a cluster the writes are
-// forwarded to the active controller without the handlers changing.
+// The handler's seams, owned here: the metadata image it reads, the
+// controller it sends every metadata write to as a typed request, and the
+// local partitions. On one node the controller is local; in a cluster the
+// writes are forwarded to the active controller without the handlers
+// changing.
 
 import (
 	"context"
 	"fmt"
 
 	"gregor/internal/controller"
+	"gregor/internal/kafka"
 	"gregor/internal/metadata"
+	"gregor/internal/partition"
 )
 
 // MetadataView gives the metadata image the node last published. Image is
@@ -25,6 +28,14 @@ type MetadataView interface {
 // safe for concurrent use.
 type Controller interface {
 	Submit(ctx context.Context, req controller.Request) (controller.Response, error)
+}
+
+// Partitions finds this node's replica of a partition (replica.Manager):
+// partition.ErrUnknownTopicOrPartition when there is none. The handler
+// reaches the data plane only through the partitions it returns, never
+// through storage. Safe for concurrent use.
+type Partitions interface {
+	Partition(kafka.TopicPartition) (*partition.Partition, error)
 }
 
 // submit sends req to the controller and returns its response as R.

@@ -11,7 +11,6 @@ import (
 	"gregor/internal/group"
 	"gregor/internal/partition"
 	"gregor/internal/record"
-	"gregor/internal/replica"
 )
 
 // errorTable maps domain errors to the Kafka error the Java broker sends
@@ -21,8 +20,8 @@ var errorTable = []struct {
 	err  error
 	code *kerr.Error
 }{
-	{replica.ErrUnknownTopicOrPartition, kerr.UnknownTopicOrPartition},
-	{replica.ErrNotLeader, kerr.NotLeaderForPartition},
+	{partition.ErrUnknownTopicOrPartition, kerr.UnknownTopicOrPartition},
+	{partition.ErrNotLeader, kerr.NotLeaderForPartition},
 	{partition.ErrOffsetOutOfRange, kerr.OffsetOutOfRange},
 	{partition.ErrClosed, kerr.NotLeaderForPartition},
 	{record.ErrCorrupt, kerr.CorruptMessage},

@@ -10,7 +10,6 @@ import (
 	"gregor/internal/controller"
 	"gregor/internal/partition"
 	"gregor/internal/record"
-	"gregor/internal/replica"
 )
 
 // TestErrorCode proves that wrapped domain errors reach clients as the code
@@ -20,7 +19,7 @@ func TestErrorCode(t *testing.T) {
 		err  error
 		want *kerr.Error
 	}{
-		{fmt.Errorf("x: %w", replica.ErrUnknownTopicOrPartition), kerr.UnknownTopicOrPartition},
+		{fmt.Errorf("x: %w", partition.ErrUnknownTopicOrPartition), kerr.UnknownTopicOrPartition},
 		{fmt.Errorf("read: %w", partition.ErrOffsetOutOfRange), kerr.OffsetOutOfRange},
 		{fmt.Errorf("batch: %w", record.ErrCorrupt), kerr.CorruptMessage},
 		{partition.ErrMessageTooLarge, kerr.MessageTooLarge},

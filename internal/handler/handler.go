@@ -12,7 +12,6 @@ import (
 
 	"gregor/internal/config"
 	"gregor/internal/group"
-	"gregor/internal/replica"
 	"gregor/internal/wire"
 )
 
@@ -31,7 +30,7 @@ type Handler struct {
 	Config     *config.Config
 	Metadata   MetadataView // the metadata image the node publishes
 	Controller Controller   // takes every metadata write
-	Replicas   *replica.Manager
+	Replicas   Partitions
 	Groups     *group.Coordinator
 	Now        func() time.Time
 	Logger     *slog.Logger

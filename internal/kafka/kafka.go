@@ -69,6 +69,15 @@ func (id *TopicID) UnmarshalText(b []byte) error {
 	return nil
 }
 
+// Errors that storage returns and the layers above it answer, defined here so
+// that those layers can recognize them without importing storage.
+var (
+	// ErrOffsetOutOfRange: an offset below the log start or past the end.
+	ErrOffsetOutOfRange = errors.New("offset out of range")
+	// ErrLogClosed: the log was closed or deleted under the caller.
+	ErrLogClosed = errors.New("log closed")
+)
+
 // Offset is a position in a partition's log: the offset of a record, or of
 // the next record to be written (a log end offset, a high watermark).
 type Offset int64

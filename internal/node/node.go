@@ -92,8 +92,7 @@ func Start(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*Node,
 			n.groups.Resign(tp.Partition)
 		}
 	}
-	metadataDir := filepath.Join(cfg.MetadataLogDir, controller.MetadataTopic+"-0")
-	n.ctrl, err = controller.Open(metadataDir, controller.ClusterOf(cfg), n.publish, now, logger)
+	n.ctrl, err = openController(cfg, n.publish, now, logger)
 	if err != nil {
 		n.groups.Close()
 		n.closeStorage()
@@ -347,4 +346,17 @@ func containsString(s []string, v string) bool {
 		}
 	}
 	return false
+}
+
+// openController opens the metadata log, <metadata.log.dir>/__cluster_metadata-0
+// as in KRaft, and the controller over it.
+func openController(cfg *config.Config, publish controller.Publisher, now func() time.Time, logger *slog.Logger) (*controller.Controller, error) {
+	logCfg := storage.DefaultConfig()
+	logCfg.SegmentBytes = 8 << 20
+	dir := filepath.Join(cfg.MetadataLogDir, controller.MetadataTopic+"-0")
+	l, err := storage.Open(dir, logCfg, now, logger)
+	if err != nil {
+		return nil, fmt.Errorf("open metadata log: %w", err)
+	}
+	return controller.Open(l, controller.ClusterOf(cfg), publish, now, logger)
 }

@@ -10,7 +10,6 @@ import (
 
 	"gregor/internal/kafka"
 	"gregor/internal/record"
-	"gregor/internal/storage"
 )
 
 // Errors of the append and read paths, mapped to Kafka codes by the handler.
@@ -18,12 +17,14 @@ var (
 	ErrMessageTooLarge    = errors.New("record batch is larger than max.message.bytes")
 	ErrInvalidRecord      = errors.New("invalid record")
 	ErrNotEnoughReplicas  = errors.New("fewer in-sync replicas than min.insync.replicas")
-	ErrOffsetOutOfRange   = storage.ErrOffsetOutOfRange
-	ErrClosed             = storage.ErrClosed // the log was closed or deleted under the caller
+	ErrOffsetOutOfRange   = kafka.ErrOffsetOutOfRange
+	ErrClosed             = kafka.ErrLogClosed // the log was closed or deleted under the caller
 	ErrTransactionalBatch = errors.New("transactional batches are not supported yet")
 	ErrInvalidTimestamp   = errors.New("record timestamp out of the accepted range")
 	ErrNotLeader          = errors.New("not the leader for this partition")
-	ErrNotFollower        = errors.New("not a follower of this partition")
+	// ErrUnknownTopicOrPartition: this node has no replica of the partition.
+	ErrUnknownTopicOrPartition = errors.New("unknown topic or partition")
+	ErrNotFollower             = errors.New("not a follower of this partition")
 )
 
 // Config is the part of a topic's configuration the partition enforces.
@@ -48,7 +49,7 @@ type Partition struct {
 	TopicID kafka.TopicID
 
 	self   kafka.NodeID // the node this replica lives on
-	log    *storage.Log
+	log    Log
 	logger *slog.Logger
 	cfg    atomic.Pointer[Config]
 
@@ -77,7 +78,7 @@ type Partition struct {
 // offset and, on a leader, moves by the rule at once: to the log end offset
 // when the ISR is the leader alone. (Kafka reads it from a checkpoint; a
 // follower here learns it from its leader.)
-func Open(tp kafka.TopicPartition, id kafka.TopicID, log *storage.Log, self kafka.NodeID, role Role, cfg Config, logger *slog.Logger) (*Partition, error) {
+func Open(tp kafka.TopicPartition, id kafka.TopicID, log Log, self kafka.NodeID, role Role, cfg Config, logger *slog.Logger) (*Partition, error) {
 	p := &Partition{
 		TP: tp, TopicID: id, self: self, log: log, logger: logger.With("topic", tp.Topic, "partition", tp.Partition),
 		followers: map[kafka.NodeID]kafka.Offset{}, watchers: map[chan<- struct{}]struct{}{}, snapshotOffset: -1,
@@ -119,12 +120,9 @@ func (p *Partition) loadProducerState() error {
 	})
 }
 
-// SetConfig applies a topic configuration change: cfg to the partition,
-// logCfg to its log (from the next append; existing segments stay).
-func (p *Partition) SetConfig(cfg Config, logCfg storage.Config) {
-	p.cfg.Store(&cfg)
-	p.log.SetConfig(logCfg)
-}
+// SetConfig applies a topic configuration change. The log's own settings
+// (segment size, retention) are set on the log by whoever opened it.
+func (p *Partition) SetConfig(cfg Config) { p.cfg.Store(&cfg) }
 
 // AppendResult is the outcome of a leader append.
 type AppendResult struct {
@@ -275,7 +273,7 @@ func (p *Partition) LeaderEpoch() int32 {
 }
 
 // Read returns whole batches from offset, bounded by the high watermark,
-// read into buf when it has the capacity (see storage.Log.ReadInto).
+// read into buf when it has the capacity (see Log.ReadInto).
 func (p *Partition) Read(buf []byte, offset int64, maxBytes int32, minOneBatch bool) ([]byte, error) {
 	return p.log.ReadInto(buf, offset, maxBytes, p.HighWatermark(), minOneBatch)
 }

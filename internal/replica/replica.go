@@ -16,9 +16,10 @@ import (
 	"gregor/internal/storage"
 )
 
-// Errors of partition lookup, mapped to Kafka codes by the handler.
+// Errors of partition lookup, mapped to Kafka codes by the handler. They
+// are partition's, so that the handler needs only partition's.
 var (
-	ErrUnknownTopicOrPartition = errors.New("unknown topic or partition")
+	ErrUnknownTopicOrPartition = partition.ErrUnknownTopicOrPartition
 	ErrNotLeader               = partition.ErrNotLeader
 )
 
@@ -114,7 +115,10 @@ func (m *Manager) applyTopic(t *metadata.Topic, overrides map[string]string) {
 		p, ok := m.partitions[tp]
 		m.mu.RUnlock()
 		if ok {
-			p.SetConfig(pcfg, scfg)
+			p.SetConfig(pcfg)
+			if l, ok := m.logs.Get(tp.Topic, tp.Partition); ok {
+				l.SetConfig(scfg)
+			}
 			p.SetRole(roleOf(mp))
 			continue
 		}

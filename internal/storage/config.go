@@ -1,15 +1,16 @@
 package storage
 
 import (
-	"errors"
 	"math"
+
+	"gregor/internal/kafka"
 )
 
 var (
 	// ErrOffsetOutOfRange reports an offset outside [LogStartOffset, LogEndOffset].
-	ErrOffsetOutOfRange = errors.New("offset out of range")
+	ErrOffsetOutOfRange = kafka.ErrOffsetOutOfRange
 	// ErrClosed reports use of a closed Log or Manager.
-	ErrClosed = errors.New("log closed")
+	ErrClosed = kafka.ErrLogClosed
 )
 
 // Config holds the per-log settings, named after Kafka's topic configs.
