@@ -65,7 +65,7 @@ func (h *Handler) fetch(ctx context.Context, req *Request) (kmsg.Response, error
 	}
 	f := h.newFetch(r, targets)
 	defer f.close()
-	req.afterSent(f.release)
+	req.AfterSent(f.release)
 	f.wait(ctx, r)
 	resp.Topics = f.response(session != nil, incremental)
 	if session != nil {

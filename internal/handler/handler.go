@@ -41,27 +41,9 @@ type Handler struct {
 	effective   atomic.Pointer[effectiveCache] // see effectiveConfig
 }
 
-// Request is one decoded request.
-type Request struct {
-	Header     wire.RequestHeader
-	Body       kmsg.Request
-	Listener   string // the name of the listener the request arrived on
-	ClientHost string // the client's address as Kafka shows it: "/127.0.0.1"
-
-	onSent []func()
-}
-
-// afterSent registers f to run once the response has been encoded, when
-// buffers the response points into may be reused.
-func (r *Request) afterSent(f func()) { r.onSent = append(r.onSent, f) }
-
-// Sent is called by the server once the response is encoded (or dropped).
-func (r *Request) Sent() {
-	for _, f := range r.onSent {
-		f()
-	}
-	r.onSent = nil
-}
+// Request is a decoded request with the session it arrived on. It is
+// wire's type, which the server hands over; every API file takes it.
+type Request = wire.Request
 
 type serveFunc func(h *Handler, ctx context.Context, req *Request) (kmsg.Response, error)
 
@@ -92,8 +74,9 @@ func Registry() *wire.Registry {
 // registry is built on first use, after every init has registered its API.
 var registry = sync.OnceValue(Registry)
 
-// Serve answers one request. A nil response means none is sent (Produce
-// with acks=0). An error means the connection must be closed.
+// Serve answers one request; it implements server.Handler. A nil response
+// means none is sent (Produce with acks=0). An error means the connection
+// must be closed.
 func (h *Handler) Serve(ctx context.Context, req *Request) (kmsg.Response, error) {
 	a, ok := apis[req.Header.Key]
 	if !ok {

@@ -28,6 +28,7 @@ import (
 	"gregor/internal/replica"
 	"gregor/internal/server"
 	"gregor/internal/storage"
+	"gregor/internal/wire"
 )
 
 // checkpointInterval is how often producer-state snapshots are written, which
@@ -187,9 +188,19 @@ func (n *Node) run(parent context.Context, listeners []net.Listener, now func() 
 	n.runLogMaintenance(gctx, g)
 	g.Go(func() error { return n.checkpointLoop(gctx) })
 	g.Go(func() error { return n.groups.Run(gctx) })
+	registry := handler.Registry()
 	for i, ln := range listeners {
-		s := &server.Server{Handler: h, Listener: n.brokerListeners()[i].Name, MaxRequestBytes: n.cfg.SocketRequestMaxBytes, Logger: n.logger}
+		s := n.server(h, registry, n.brokerListeners()[i])
 		g.Go(func() error { return s.Serve(gctx, ln) })
+	}
+}
+
+// server returns the server of one broker listener, serving h's APIs.
+func (n *Node) server(h server.Handler, registry *wire.Registry, l config.Listener) *server.Server {
+	return &server.Server{
+		Handler: h, Registry: registry,
+		ListenerName: l.Name, SecurityProtocol: n.cfg.ListenerSecurityProtocolMap[l.Name],
+		MaxRequestBytes: n.cfg.SocketRequestMaxBytes, Logger: n.logger,
 	}
 }
 
