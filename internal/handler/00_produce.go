@@ -29,7 +29,9 @@ import (
 	"gregor/internal/record"
 )
 
-func init() { register(0, 3, 13, (*Handler).produce) }
+func init() {
+	register(0, 3, 13, requires(writeOnTopic, idempotentWriteOnCluster, writeOnTransactionalID), (*Handler).produce)
+}
 
 func (h *Handler) produce(_ context.Context, req *Request) (kmsg.Response, error) {
 	r := req.Body.(*kmsg.ProduceRequest)

@@ -30,7 +30,7 @@ import (
 	"gregor/internal/partition"
 )
 
-func init() { register(1, 4, 18, (*Handler).fetch) }
+func init() { register(1, 4, 18, requires(readOnTopic, clusterActionOnCluster), (*Handler).fetch) }
 
 // maxFetchWait bounds max_wait_ms so that a hostile value cannot park a
 // connection forever.

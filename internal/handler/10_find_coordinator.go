@@ -24,7 +24,9 @@ import (
 	"gregor/internal/metadata"
 )
 
-func init() { register(10, 0, 6, (*Handler).findCoordinator) }
+func init() {
+	register(10, 0, 6, requires(describeOnGroup, describeOnTransactionalID), (*Handler).findCoordinator)
+}
 
 const (
 	coordinatorKeyGroup = 0

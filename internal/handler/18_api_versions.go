@@ -25,7 +25,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
-func init() { register(18, 0, 4, (*Handler).apiVersions) }
+func init() { register(18, 0, 4, noAuthorization, (*Handler).apiVersions) }
 
 var softwareName = regexp.MustCompile(`^[a-zA-Z0-9](?:[a-zA-Z0-9\-.]*[a-zA-Z0-9])?$`)
 

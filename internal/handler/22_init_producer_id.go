@@ -20,7 +20,9 @@ import (
 	"gregor/internal/metadata"
 )
 
-func init() { register(22, 0, 5, (*Handler).initProducerID) }
+func init() {
+	register(22, 0, 5, requires(writeOnTransactionalID, idempotentWriteOnCluster), (*Handler).initProducerID)
+}
 
 const producerIDBlockSize = 1000
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"gregor/internal/acl"
 	"gregor/internal/config"
 	"gregor/internal/controller"
 	"gregor/internal/group"
@@ -49,17 +50,24 @@ type serveFunc func(h *Handler, ctx context.Context, req *Request) (kmsg.Respons
 
 type api struct {
 	min, max int16
-	serve    serveFunc
+	// authorization is what serving the API may check, from Kafka's table
+	// "Operations and Resources on Protocols": what an authorizer consults.
+	authorization acl.Requirement
+	serve         serveFunc
 }
 
 var apis = map[int16]api{}
 
-// register is called from each API file's init.
-func register(key, min, max int16, serve serveFunc) {
+// register is called from each API file's init, with the versions served
+// and the authorization the API declares (see authorization.go).
+func register(key, min, max int16, authorization acl.Requirement, serve serveFunc) {
 	if _, dup := apis[key]; dup {
 		panic(fmt.Sprintf("api key %d registered twice", key))
 	}
-	apis[key] = api{min: min, max: max, serve: serve}
+	if !authorization.Declared() {
+		panic(fmt.Sprintf("api key %d declares no authorization: use noAuthorization if it needs none", key))
+	}
+	apis[key] = api{min: min, max: max, authorization: authorization, serve: serve}
 }
 
 // Registry returns the registry of every served API, for the server and ApiVersions.
