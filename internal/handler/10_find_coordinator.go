@@ -124,7 +124,7 @@ func (h *Handler) createdTopic(name string) (*metadata.Topic, error) {
 
 // advertisedFor returns the advertised endpoint of the listener a request
 // arrived on.
-func (h *Handler) advertisedFor(listener string) Listener {
+func (h *Handler) advertisedFor(listener string) Endpoint {
 	l := h.Advertised[0]
 	for _, a := range h.Advertised {
 		if a.Name == listener {

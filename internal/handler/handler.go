@@ -18,8 +18,9 @@ import (
 	"gregor/internal/wire"
 )
 
-// Listener is an advertised endpoint of this node.
-type Listener struct {
+// Endpoint is where clients reach this node on one listener, as
+// advertised.listeners names it: what Metadata and FindCoordinator answer.
+type Endpoint struct {
 	Name string
 	Host string
 	Port int32
@@ -29,7 +30,7 @@ type Listener struct {
 type Handler struct {
 	NodeID     int32
 	ClusterID  string
-	Advertised []Listener
+	Advertised []Endpoint
 	Config     *config.Config
 	Controller *controller.Controller
 	Replicas   *replica.Manager

@@ -47,7 +47,7 @@ type Node struct {
 	ctrl     *controller.Controller
 	addrs    []net.Addr
 	handler  *handler.Handler
-	group    *errgroup.Group
+	tasks    *errgroup.Group // every long-lived goroutine; Wait waits for it
 	cancel   context.CancelFunc
 
 	// effective is cfg with the image's dynamic broker configs layered on
@@ -177,7 +177,7 @@ func (n *Node) run(parent context.Context, listeners []net.Listener, now func() 
 	ctx, cancel := context.WithCancel(parent)
 	n.cancel = cancel
 	g, gctx := errgroup.WithContext(ctx)
-	n.group = g
+	n.tasks = g
 	h := &handler.Handler{
 		NodeID: n.cfg.NodeID, ClusterID: n.ClusterID, Advertised: n.advertised(),
 		Config: n.cfg, Controller: n.ctrl, Replicas: n.replicas, Groups: n.groups, Now: now, Logger: n.logger,
@@ -226,8 +226,8 @@ func groupConfig(c *config.Config) group.Config {
 
 // advertised returns the advertised broker listeners, with port 0 replaced
 // by the port actually bound (tests listen on ephemeral ports).
-func (n *Node) advertised() []handler.Listener {
-	var out []handler.Listener
+func (n *Node) advertised() []handler.Endpoint {
+	var out []handler.Endpoint
 	for _, l := range n.cfg.AdvertisedListeners {
 		port := l.Port
 		for i, bound := range n.brokerListeners() {
@@ -235,7 +235,7 @@ func (n *Node) advertised() []handler.Listener {
 				port = n.addrs[i].(*net.TCPAddr).Port
 			}
 		}
-		out = append(out, handler.Listener{Name: l.Name, Host: l.Host, Port: int32(port)})
+		out = append(out, handler.Endpoint{Name: l.Name, Host: l.Host, Port: int32(port)})
 	}
 	return out
 }
@@ -281,7 +281,7 @@ func (n *Node) Stop() { n.cancel() }
 // Wait blocks until the node has stopped, then snapshots producer state and
 // flushes and closes every log (a clean shutdown).
 func (n *Node) Wait() error {
-	err := n.group.Wait()
+	err := n.tasks.Wait()
 	n.groups.Close()
 	n.replicas.Checkpoint()
 	if cerr := n.logs.Close(); err == nil {
