@@ -3,4 +3,13 @@
 // serves and how it behaves, then its registration, then its handler. It is
 // the only place where wire types (kmsg) meet the domain packages; domain
 // errors become Kafka error codes in errors.go and nowhere else.
+//
+// A registration names the versions served and the ACL checks serving the
+// API may make (authorization.go; acl.None for ApiVersions). ApiVersions
+// is answered from the registrations, and the authorizer will consult them;
+// a test holds them to Kafka's table of operations and resources.
+//
+// Handler implements the server's Handler interface without importing the
+// server: a Request is wire's, carrying the connection's Session (listener,
+// principal, client address), and node joins the two.
 package handler
