@@ -32,7 +32,9 @@ import (
 	"gregor/internal/record"
 )
 
-func init() { register(0, 3, 13, (*Handler).produce) }
+func init() {
+	register(0, 3, 13, requires(writeOnTopic, idempotentWriteOnCluster, writeOnTransactionalID), (*Handler).produce)
+}
 
 func (h *Handler) produce(ctx context.Context, req *Request) (kmsg.Response, error) {
 	r := req.Body.(*kmsg.ProduceRequest)

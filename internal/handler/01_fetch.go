@@ -30,7 +30,7 @@ import (
 	"gregor/internal/partition"
 )
 
-func init() { register(1, 4, 18, (*Handler).fetch) }
+func init() { register(1, 4, 18, requires(readOnTopic, clusterActionOnCluster), (*Handler).fetch) }
 
 // maxFetchWait bounds max_wait_ms so that a hostile value cannot park a
 // connection forever.
@@ -65,7 +65,7 @@ func (h *Handler) fetch(ctx context.Context, req *Request) (kmsg.Response, error
 	}
 	f := h.newFetch(r, targets)
 	defer f.close()
-	req.afterSent(f.release)
+	req.AfterSent(f.release)
 	f.wait(ctx, r)
 	resp.Topics = f.response(session != nil, incremental)
 	if session != nil {

@@ -24,7 +24,7 @@ import (
 	"gregor/internal/partition"
 )
 
-func init() { register(2, 1, 11, (*Handler).listOffsets) }
+func init() { register(2, 1, 11, requires(describeOnTopic), (*Handler).listOffsets) }
 
 func (h *Handler) listOffsets(_ context.Context, req *Request) (kmsg.Response, error) {
 	r := req.Body.(*kmsg.ListOffsetsRequest)

@@ -28,7 +28,9 @@ import (
 	"gregor/internal/metadata"
 )
 
-func init() { register(3, 0, 13, (*Handler).metadata) }
+func init() {
+	register(3, 0, 13, requires(describeOnTopic, createOnCluster, createOnTopic), (*Handler).metadata)
+}
 
 func (h *Handler) metadata(ctx context.Context, req *Request) (kmsg.Response, error) {
 	r := req.Body.(*kmsg.MetadataRequest)

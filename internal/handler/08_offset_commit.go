@@ -24,7 +24,7 @@ import (
 	"gregor/internal/kafka"
 )
 
-func init() { register(8, 2, 10, (*Handler).offsetCommit) }
+func init() { register(8, 2, 10, requires(readOnGroup, readOnTopic), (*Handler).offsetCommit) }
 
 func (h *Handler) offsetCommit(ctx context.Context, req *Request) (kmsg.Response, error) {
 	r := req.Body.(*kmsg.OffsetCommitRequest)

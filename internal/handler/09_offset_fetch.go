@@ -25,7 +25,7 @@ import (
 	"gregor/internal/metadata"
 )
 
-func init() { register(9, 1, 10, (*Handler).offsetFetch) }
+func init() { register(9, 1, 10, requires(describeOnGroup, describeOnTopic), (*Handler).offsetFetch) }
 
 // fetchTopic is one requested topic: by name, or by id at v10.
 type fetchTopic struct {

@@ -24,7 +24,9 @@ import (
 	"gregor/internal/metadata"
 )
 
-func init() { register(10, 0, 6, (*Handler).findCoordinator) }
+func init() {
+	register(10, 0, 6, requires(describeOnGroup, describeOnTransactionalID), (*Handler).findCoordinator)
+}
 
 const (
 	coordinatorKeyGroup = 0
@@ -121,7 +123,7 @@ func (h *Handler) createdTopic(name string) (*metadata.Topic, error) {
 
 // advertisedFor returns the advertised endpoint of the listener a request
 // arrived on.
-func (h *Handler) advertisedFor(listener string) Listener {
+func (h *Handler) advertisedFor(listener string) Endpoint {
 	l := h.Advertised[0]
 	for _, a := range h.Advertised {
 		if a.Name == listener {

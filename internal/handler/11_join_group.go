@@ -19,7 +19,7 @@ import (
 	"gregor/internal/group"
 )
 
-func init() { register(11, 0, 9, (*Handler).joinGroup) }
+func init() { register(11, 0, 9, requires(readOnGroup), (*Handler).joinGroup) }
 
 // maxGroupString bounds the strings that go into a group's stored record,
 // whose schema holds int16-length strings.

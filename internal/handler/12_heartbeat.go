@@ -11,7 +11,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
-func init() { register(12, 0, 4, (*Handler).heartbeat) }
+func init() { register(12, 0, 4, requires(readOnGroup), (*Handler).heartbeat) }
 
 func (h *Handler) heartbeat(ctx context.Context, req *Request) (kmsg.Response, error) {
 	r := req.Body.(*kmsg.HeartbeatRequest)

@@ -14,7 +14,7 @@ import (
 	"gregor/internal/group"
 )
 
-func init() { register(13, 0, 5, (*Handler).leaveGroup) }
+func init() { register(13, 0, 5, requires(readOnGroup), (*Handler).leaveGroup) }
 
 func (h *Handler) leaveGroup(ctx context.Context, req *Request) (kmsg.Response, error) {
 	r := req.Body.(*kmsg.LeaveGroupRequest)

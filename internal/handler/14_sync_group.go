@@ -15,7 +15,7 @@ import (
 	"gregor/internal/group"
 )
 
-func init() { register(14, 0, 5, (*Handler).syncGroup) }
+func init() { register(14, 0, 5, requires(readOnGroup), (*Handler).syncGroup) }
 
 func (h *Handler) syncGroup(ctx context.Context, req *Request) (kmsg.Response, error) {
 	r := req.Body.(*kmsg.SyncGroupRequest)

@@ -18,7 +18,7 @@ import (
 	"gregor/internal/group"
 )
 
-func init() { register(15, 0, 6, (*Handler).describeGroups) }
+func init() { register(15, 0, 6, requires(describeOnGroup), (*Handler).describeGroups) }
 
 func (h *Handler) describeGroups(ctx context.Context, req *Request) (kmsg.Response, error) {
 	r := req.Body.(*kmsg.DescribeGroupsRequest)

@@ -14,7 +14,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
-func init() { register(16, 0, 5, (*Handler).listGroups) }
+func init() { register(16, 0, 5, requires(describeOnCluster, describeOnGroup), (*Handler).listGroups) }
 
 func (h *Handler) listGroups(ctx context.Context, req *Request) (kmsg.Response, error) {
 	r := req.Body.(*kmsg.ListGroupsRequest)

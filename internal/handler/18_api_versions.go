@@ -10,7 +10,8 @@ package handler
 // 2.0.2, under kcat and confluent-kafka-python) compress with gzip, snappy
 // or lz4 only when the broker lists Produce v0, and otherwise send every
 // batch uncompressed without telling the application. A request at a version
-// above 4 is answered as Kafka does (KIP-511): a v0 response with
+// above 4 (which the server hands over without a body) is answered as Kafka
+// does (KIP-511): a v0 response with
 // UNSUPPORTED_VERSION and the ApiVersions range, from which the client
 // retries at a version we serve. v3+ validates the client software name and
 // version (INVALID_REQUEST on a mismatch, as Kafka).
@@ -24,11 +25,14 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
-func init() { register(18, 0, 4, (*Handler).apiVersions) }
+func init() { register(18, 0, 4, noAuthorization, (*Handler).apiVersions) }
 
 var softwareName = regexp.MustCompile(`^[a-zA-Z0-9](?:[a-zA-Z0-9\-.]*[a-zA-Z0-9])?$`)
 
 func (h *Handler) apiVersions(_ context.Context, req *Request) (kmsg.Response, error) {
+	if req.Body == nil { // a version we do not serve, left undecoded by the server
+		return unsupportedApiVersions(), nil
+	}
 	r := req.Body.(*kmsg.ApiVersionsRequest)
 	resp := r.ResponseKind().(*kmsg.ApiVersionsResponse)
 	if r.Version >= 3 && (!softwareName.MatchString(r.ClientSoftwareName) || !softwareName.MatchString(r.ClientSoftwareVersion)) {
@@ -55,9 +59,9 @@ func apiKeys() []kmsg.ApiVersionsResponseApiKey {
 	return keys
 }
 
-// UnsupportedApiVersions is the answer to an ApiVersions request at a
+// unsupportedApiVersions is the answer to an ApiVersions request at a
 // version we do not serve: v0, UNSUPPORTED_VERSION, and our range for key 18.
-func UnsupportedApiVersions() kmsg.Response {
+func unsupportedApiVersions() kmsg.Response {
 	resp := kmsg.NewPtrApiVersionsResponse()
 	resp.Version = 0
 	resp.ErrorCode = kerr.UnsupportedVersion.Code

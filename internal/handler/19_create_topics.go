@@ -25,7 +25,7 @@ import (
 	"gregor/internal/metadata"
 )
 
-func init() { register(19, 2, 7, (*Handler).createTopics) }
+func init() { register(19, 2, 7, requires(createOnCluster, createOnTopic), (*Handler).createTopics) }
 
 func (h *Handler) createTopics(ctx context.Context, req *Request) (kmsg.Response, error) {
 	r := req.Body.(*kmsg.CreateTopicsRequest)

@@ -19,7 +19,7 @@ import (
 	"gregor/internal/metadata"
 )
 
-func init() { register(20, 1, 6, (*Handler).deleteTopics) }
+func init() { register(20, 1, 6, requires(deleteOnTopic), (*Handler).deleteTopics) }
 
 func (h *Handler) deleteTopics(ctx context.Context, req *Request) (kmsg.Response, error) {
 	r := req.Body.(*kmsg.DeleteTopicsRequest)

@@ -16,7 +16,7 @@ import (
 	"gregor/internal/kafka"
 )
 
-func init() { register(21, 0, 2, (*Handler).deleteRecords) }
+func init() { register(21, 0, 2, requires(deleteOnTopic), (*Handler).deleteRecords) }
 
 func (h *Handler) deleteRecords(_ context.Context, req *Request) (kmsg.Response, error) {
 	r := req.Body.(*kmsg.DeleteRecordsRequest)

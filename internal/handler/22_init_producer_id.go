@@ -19,7 +19,9 @@ import (
 	"gregor/internal/controller"
 )
 
-func init() { register(22, 0, 5, (*Handler).initProducerID) }
+func init() {
+	register(22, 0, 5, requires(writeOnTransactionalID, idempotentWriteOnCluster), (*Handler).initProducerID)
+}
 
 const producerIDBlockSize = 1000
 

@@ -16,7 +16,9 @@ import (
 	"gregor/internal/kafka"
 )
 
-func init() { register(23, 2, 4, (*Handler).offsetForLeaderEpoch) }
+func init() {
+	register(23, 2, 4, requires(clusterActionOnCluster, describeOnTopic), (*Handler).offsetForLeaderEpoch)
+}
 
 func (h *Handler) offsetForLeaderEpoch(_ context.Context, req *Request) (kmsg.Response, error) {
 	r := req.Body.(*kmsg.OffsetForLeaderEpochRequest)

@@ -32,7 +32,9 @@ import (
 	"gregor/internal/metadata"
 )
 
-func init() { register(32, 1, 4, (*Handler).describeConfigs) }
+func init() {
+	register(32, 1, 4, requires(describeConfigsOnCluster, describeConfigsOnTopic), (*Handler).describeConfigs)
+}
 
 func (h *Handler) describeConfigs(_ context.Context, req *Request) (kmsg.Response, error) {
 	r := req.Body.(*kmsg.DescribeConfigsRequest)

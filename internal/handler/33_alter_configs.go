@@ -22,7 +22,9 @@ import (
 	"gregor/internal/metadata"
 )
 
-func init() { register(33, 0, 2, (*Handler).alterConfigs) }
+func init() {
+	register(33, 0, 2, requires(alterConfigsOnCluster, alterConfigsOnTopic), (*Handler).alterConfigs)
+}
 
 func (h *Handler) alterConfigs(ctx context.Context, req *Request) (kmsg.Response, error) {
 	r := req.Body.(*kmsg.AlterConfigsRequest)

@@ -18,7 +18,7 @@ import (
 	"gregor/internal/kafka"
 )
 
-func init() { register(37, 0, 3, (*Handler).createPartitions) }
+func init() { register(37, 0, 3, requires(alterOnTopic), (*Handler).createPartitions) }
 
 func (h *Handler) createPartitions(ctx context.Context, req *Request) (kmsg.Response, error) {
 	r := req.Body.(*kmsg.CreatePartitionsRequest)

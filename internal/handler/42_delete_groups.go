@@ -12,7 +12,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
-func init() { register(42, 0, 2, (*Handler).deleteGroups) }
+func init() { register(42, 0, 2, requires(deleteOnGroup), (*Handler).deleteGroups) }
 
 func (h *Handler) deleteGroups(ctx context.Context, req *Request) (kmsg.Response, error) {
 	r := req.Body.(*kmsg.DeleteGroupsRequest)

@@ -36,7 +36,9 @@ import (
 	"gregor/internal/metadata"
 )
 
-func init() { register(44, 0, 1, (*Handler).incrementalAlterConfigs) }
+func init() {
+	register(44, 0, 1, requires(alterConfigsOnCluster, alterConfigsOnTopic), (*Handler).incrementalAlterConfigs)
+}
 
 func (h *Handler) incrementalAlterConfigs(ctx context.Context, req *Request) (kmsg.Response, error) {
 	r := req.Body.(*kmsg.IncrementalAlterConfigsRequest)

@@ -17,7 +17,7 @@ import (
 	"gregor/internal/kafka"
 )
 
-func init() { register(47, 0, 0, (*Handler).offsetDelete) }
+func init() { register(47, 0, 0, requires(deleteOnGroup, readOnTopic), (*Handler).offsetDelete) }
 
 func (h *Handler) offsetDelete(ctx context.Context, req *Request) (kmsg.Response, error) {
 	r := req.Body.(*kmsg.OffsetDeleteRequest)

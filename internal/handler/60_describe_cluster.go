@@ -14,7 +14,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
-func init() { register(60, 0, 2, (*Handler).describeCluster) }
+func init() { register(60, 0, 2, requires(describeOnCluster), (*Handler).describeCluster) }
 
 func (h *Handler) describeCluster(_ context.Context, req *Request) (kmsg.Response, error) {
 	r := req.Body.(*kmsg.DescribeClusterRequest)

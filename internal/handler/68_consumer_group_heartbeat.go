@@ -29,7 +29,9 @@ import (
 	"gregor/internal/metadata"
 )
 
-func init() { register(68, 0, 1, (*Handler).consumerGroupHeartbeat) }
+func init() {
+	register(68, 0, 1, requires(readOnGroup, describeOnTopic), (*Handler).consumerGroupHeartbeat)
+}
 
 func (h *Handler) consumerGroupHeartbeat(ctx context.Context, req *Request) (kmsg.Response, error) {
 	r := req.Body.(*kmsg.ConsumerGroupHeartbeatRequest)

@@ -21,7 +21,9 @@ import (
 	"gregor/internal/metadata"
 )
 
-func init() { register(69, 0, 1, (*Handler).consumerGroupDescribe) }
+func init() {
+	register(69, 0, 1, requires(describeOnGroup, describeOnTopic), (*Handler).consumerGroupDescribe)
+}
 
 // memberTypeConsumer is ConsumerGroupDescribe v1's member type of a member
 // that speaks the consumer protocol.

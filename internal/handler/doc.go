@@ -9,4 +9,13 @@
 // write as a typed controller request through the Controller interface
 // (control.go); both are owned here. The brokers it reports and places
 // replicas on are those registered in the image; it invents no membership.
+//
+// A registration names the versions served and the ACL checks serving the
+// API may make (authorization.go; acl.None for ApiVersions). ApiVersions
+// is answered from the registrations, and the authorizer will consult them;
+// a test holds them to Kafka's table of operations and resources.
+//
+// Handler implements the server's Handler interface without importing the
+// server: a Request is wire's, carrying the connection's Session (listener,
+// principal, client address), and node joins the two.
 package handler

@@ -10,13 +10,15 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"gregor/internal/acl"
 	"gregor/internal/config"
 	"gregor/internal/group"
 	"gregor/internal/wire"
 )
 
-// Listener is an advertised endpoint of this node.
-type Listener struct {
+// Endpoint is where clients reach this node on one listener, as
+// advertised.listeners names it: what Metadata and FindCoordinator answer.
+type Endpoint struct {
 	Name string
 	Host string
 	Port int32
@@ -26,7 +28,7 @@ type Listener struct {
 type Handler struct {
 	NodeID     int32
 	ClusterID  string
-	Advertised []Listener
+	Advertised []Endpoint
 	Config     *config.Config
 	Metadata   MetadataView // the metadata image the node publishes
 	Controller Controller   // takes every metadata write
@@ -40,43 +42,32 @@ type Handler struct {
 	effective   atomic.Pointer[effectiveCache] // see effectiveConfig
 }
 
-// Request is one decoded request.
-type Request struct {
-	Header     wire.RequestHeader
-	Body       kmsg.Request
-	Listener   string // the name of the listener the request arrived on
-	ClientHost string // the client's address as Kafka shows it: "/127.0.0.1"
-
-	onSent []func()
-}
-
-// afterSent registers f to run once the response has been encoded, when
-// buffers the response points into may be reused.
-func (r *Request) afterSent(f func()) { r.onSent = append(r.onSent, f) }
-
-// Sent is called by the server once the response is encoded (or dropped).
-func (r *Request) Sent() {
-	for _, f := range r.onSent {
-		f()
-	}
-	r.onSent = nil
-}
+// Request is a decoded request with the session it arrived on. It is
+// wire's type, which the server hands over; every API file takes it.
+type Request = wire.Request
 
 type serveFunc func(h *Handler, ctx context.Context, req *Request) (kmsg.Response, error)
 
 type api struct {
 	min, max int16
-	serve    serveFunc
+	// authorization is what serving the API may check, from Kafka's table
+	// "Operations and Resources on Protocols": what an authorizer consults.
+	authorization acl.Requirement
+	serve         serveFunc
 }
 
 var apis = map[int16]api{}
 
-// register is called from each API file's init.
-func register(key, min, max int16, serve serveFunc) {
+// register is called from each API file's init, with the versions served
+// and the authorization the API declares (see authorization.go).
+func register(key, min, max int16, authorization acl.Requirement, serve serveFunc) {
 	if _, dup := apis[key]; dup {
 		panic(fmt.Sprintf("api key %d registered twice", key))
 	}
-	apis[key] = api{min: min, max: max, serve: serve}
+	if !authorization.Declared() {
+		panic(fmt.Sprintf("api key %d declares no authorization: use noAuthorization if it needs none", key))
+	}
+	apis[key] = api{min: min, max: max, authorization: authorization, serve: serve}
 }
 
 // Registry returns the registry of every served API, for the server and ApiVersions.
@@ -91,8 +82,9 @@ func Registry() *wire.Registry {
 // registry is built on first use, after every init has registered its API.
 var registry = sync.OnceValue(Registry)
 
-// Serve answers one request. A nil response means none is sent (Produce
-// with acks=0). An error means the connection must be closed.
+// Serve answers one request; it implements server.Handler. A nil response
+// means none is sent (Produce with acks=0). An error means the connection
+// must be closed.
 func (h *Handler) Serve(ctx context.Context, req *Request) (kmsg.Response, error) {
 	a, ok := apis[req.Header.Key]
 	if !ok {

@@ -3,6 +3,7 @@ package node_test
 import (
 	"context"
 	"encoding/binary"
+	"net"
 	"runtime/pprof"
 	"strings"
 	"testing"
@@ -122,6 +123,7 @@ func FuzzServe(f *testing.F) {
 	}
 	n := nodetest.Start(f, "", nil)
 	h := n.Handler()
+	session := wire.NewSession("PLAINTEXT", "PLAINTEXT", &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 50000})
 	f.Fuzz(func(t *testing.T, frame []byte) {
 		hdr, body, err := wire.ParseRequestHeader(frame)
 		if err != nil || !registry.Supports(hdr.Key, hdr.Version) {
@@ -136,7 +138,7 @@ func FuzzServe(f *testing.F) {
 		// by the request's context as a closed connection bounds them.
 		ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 		defer cancel()
-		req := &handler.Request{Header: hdr, Body: kreq, Listener: "PLAINTEXT"}
+		req := &wire.Request{Header: hdr, Body: kreq, Session: session}
 		done := make(chan error, 1)
 		go func() {
 			_, err := h.Serve(ctx, req)

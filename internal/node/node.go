@@ -30,6 +30,7 @@ import (
 	"gregor/internal/replica"
 	"gregor/internal/server"
 	"gregor/internal/storage"
+	"gregor/internal/wire"
 )
 
 // checkpointInterval is how often producer-state snapshots are written, which
@@ -49,7 +50,7 @@ type Node struct {
 	image    publishedImage // what the handlers read; see publish
 	addrs    []net.Addr
 	handler  *handler.Handler
-	group    *errgroup.Group
+	tasks    *errgroup.Group // every long-lived goroutine; Wait waits for it
 	cancel   context.CancelFunc
 
 	// metadataLock holds metadata.log.dir when it is not one of log.dirs
@@ -192,7 +193,7 @@ func (n *Node) run(parent context.Context, listeners []net.Listener, now func() 
 	ctx, cancel := context.WithCancel(parent)
 	n.cancel = cancel
 	g, gctx := errgroup.WithContext(ctx)
-	n.group = g
+	n.tasks = g
 	h := &handler.Handler{
 		NodeID: n.cfg.NodeID, ClusterID: n.ClusterID, Advertised: n.advertised(),
 		Config: n.cfg, Metadata: &n.image, Controller: n.ctrl, Replicas: n.replicas, Groups: n.groups, Now: now, Logger: n.logger,
@@ -211,8 +212,9 @@ func (n *Node) run(parent context.Context, listeners []net.Listener, now func() 
 		n.Wait()
 		return fmt.Errorf("register broker %d: %w", n.cfg.NodeID, err)
 	}
+	registry := handler.Registry()
 	for i, ln := range listeners {
-		s := &server.Server{Handler: h, Listener: n.brokerListeners()[i].Name, MaxRequestBytes: n.cfg.SocketRequestMaxBytes, Logger: n.logger}
+		s := n.server(h, registry, n.brokerListeners()[i])
 		g.Go(func() error { return s.Serve(gctx, ln) })
 	}
 	return nil
@@ -246,6 +248,15 @@ func (n *Node) endpoints() []metadata.Endpoint {
 	return out
 }
 
+// server returns the server of one broker listener, serving h's APIs.
+func (n *Node) server(h server.Handler, registry *wire.Registry, l config.Listener) *server.Server {
+	return &server.Server{
+		Handler: h, Registry: registry,
+		ListenerName: l.Name, SecurityProtocol: n.cfg.ListenerSecurityProtocolMap[l.Name],
+		MaxRequestBytes: n.cfg.SocketRequestMaxBytes, Logger: n.logger,
+	}
+}
+
 // groupConfig is the group coordinator's part of the configuration.
 func groupConfig(c *config.Config) group.Config {
 	ms := func(v int64) time.Duration { return time.Duration(v) * time.Millisecond }
@@ -268,8 +279,8 @@ func groupConfig(c *config.Config) group.Config {
 
 // advertised returns the advertised broker listeners, with port 0 replaced
 // by the port actually bound (tests listen on ephemeral ports).
-func (n *Node) advertised() []handler.Listener {
-	var out []handler.Listener
+func (n *Node) advertised() []handler.Endpoint {
+	var out []handler.Endpoint
 	for _, l := range n.cfg.AdvertisedListeners {
 		port := l.Port
 		for i, bound := range n.brokerListeners() {
@@ -277,7 +288,7 @@ func (n *Node) advertised() []handler.Listener {
 				port = n.addrs[i].(*net.TCPAddr).Port
 			}
 		}
-		out = append(out, handler.Listener{Name: l.Name, Host: l.Host, Port: int32(port)})
+		out = append(out, handler.Endpoint{Name: l.Name, Host: l.Host, Port: int32(port)})
 	}
 	return out
 }
@@ -323,7 +334,7 @@ func (n *Node) Stop() { n.cancel() }
 // Wait blocks until the node has stopped, then snapshots producer state and
 // flushes and closes every log (a clean shutdown).
 func (n *Node) Wait() error {
-	err := n.group.Wait()
+	err := n.tasks.Wait()
 	n.groups.Close()
 	n.replicas.Checkpoint()
 	if cerr := n.closeStorage(); err == nil {

@@ -17,7 +17,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kmsg"
 
-	"gregor/internal/handler"
+	"gregor/internal/wire"
 )
 
 // errEMFILE is a failed accept as the net package reports running out of
@@ -119,7 +119,12 @@ func TestAcceptorBackoff(t *testing.T) {
 func TestServeSurvivesAcceptErrors(t *testing.T) {
 	server, client := net.Pipe()
 	ln := newScriptedListener(append(failures(5), acceptResult{conn: server})...)
-	s := &Server{Handler: &handler.Handler{}, Listener: "PLAINTEXT", MaxRequestBytes: 1 << 20,
+	answer := handlerFunc(func(_ context.Context, req *wire.Request) (kmsg.Response, error) {
+		return req.Body.ResponseKind(), nil
+	})
+	registry := wire.NewRegistry()
+	registry.Add(18, 0, 4)
+	s := &Server{Handler: answer, Registry: registry, ListenerName: "PLAINTEXT", MaxRequestBytes: 1 << 20,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	ctx, cancel := context.WithCancel(context.Background())
 	served := make(chan error, 1)
@@ -154,7 +159,7 @@ func TestServeSurvivesAcceptErrors(t *testing.T) {
 func TestServeEndsOnClosedListener(t *testing.T) {
 	ln := newScriptedListener(failures(2)...)
 	ln.Close()
-	s := &Server{Handler: &handler.Handler{}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	s := &Server{Handler: handlerFunc(nil), Registry: wire.NewRegistry(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	if err := s.Serve(context.Background(), ln); !errors.Is(err, net.ErrClosed) {
 		t.Fatalf("Serve: %v, want net.ErrClosed", err)
 	}

@@ -1,10 +1,3 @@
-// Package server accepts Kafka connections and runs them: one goroutine per
-// connection reads, decodes and serves its requests one at a time, in
-// arrival order, and writes the responses. Serving in order is what Kafka
-// does too (a connection's next request is not processed until the previous
-// one is answered): it keeps an idempotent producer's pipelined batches in
-// sequence, and with no hand-off between goroutines a request costs no
-// scheduling on its way from the socket to the log.
 package server
 
 import (
@@ -21,19 +14,31 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kmsg"
 
-	"gregor/internal/handler"
 	"gregor/internal/wire"
 )
 
-// Server serves one listener.
-type Server struct {
-	Handler         *handler.Handler
-	Listener        string // the listener's name, e.g. PLAINTEXT
-	MaxRequestBytes int32  // socket.request.max.bytes
-	Logger          *slog.Logger
+// Handler serves the requests of every connection. It is called from one
+// goroutine per connection, so concurrently for different connections and
+// one request at a time for each.
+type Handler interface {
+	// Serve answers req. A nil response means none is sent (Produce with
+	// acks=0); an error means the connection must be closed. The response
+	// may point into buffers that stay in use until req.Sent is called,
+	// which the server does once it has encoded the response.
+	Serve(ctx context.Context, req *wire.Request) (kmsg.Response, error)
+}
 
-	registry *wire.Registry
-	wg       sync.WaitGroup
+// Server serves one listener. Its fields are set before Serve and not
+// changed afterwards.
+type Server struct {
+	Handler          Handler
+	Registry         *wire.Registry // the APIs Handler serves; any other request closes its connection
+	ListenerName     string         // e.g. PLAINTEXT, as in listeners=NAME://host:port
+	SecurityProtocol string         // the listener's, from listener.security.protocol.map
+	MaxRequestBytes  int32          // socket.request.max.bytes
+	Logger           *slog.Logger
+
+	wg sync.WaitGroup
 }
 
 // maxRetainedResponse bounds the response buffer a connection keeps between
@@ -49,7 +54,6 @@ const maxRetainedFrame = 4 << 20
 // file descriptors, say) is retried with backoff (see acceptor); only a
 // listener closed by someone else ends Serve early, with its error.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	s.registry = handler.Registry()
 	go func() {
 		<-ctx.Done()
 		ln.Close()
@@ -70,13 +74,6 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 			s.serveConn(ctx, conn)
 		}()
 	}
-}
-
-type pending struct {
-	req *handler.Request
-	// unsupported is set for an ApiVersions request at a version we do not
-	// serve, answered without decoding its body.
-	unsupported bool
 }
 
 // serveConn runs one connection: read a frame, decode it, serve it, write
@@ -105,7 +102,7 @@ func (s *Server) loop(ctx context.Context, conn net.Conn) error {
 	r := bufio.NewReaderSize(conn, 64<<10)
 	w := bufio.NewWriterSize(conn, 64<<10)
 	var frameBuf, respBuf []byte
-	host := clientHost(conn.RemoteAddr())
+	session := wire.NewSession(s.ListenerName, s.SecurityProtocol, conn.RemoteAddr())
 	for {
 		frame, err := wire.ReadFrame(r, s.MaxRequestBytes, frameBuf)
 		if err != nil {
@@ -114,15 +111,15 @@ func (s *Server) loop(ctx context.Context, conn net.Conn) error {
 		if frameBuf = frame; cap(frame) > maxRetainedFrame {
 			frameBuf = nil
 		}
-		p, err := s.decode(frame, host)
+		req, err := s.decode(frame, session)
 		if err != nil {
 			return err
 		}
-		resp, err := s.serve(ctx, p)
+		resp, err := s.serve(ctx, req)
 		if err == nil && resp != nil {
-			respBuf = wire.AppendResponse(respBuf[:0], p.req.Header.CorrelationID, resp)
+			respBuf = wire.AppendResponse(respBuf[:0], req.Header.CorrelationID, resp)
 		}
-		p.req.Sent()
+		req.Sent()
 		if err != nil {
 			return err
 		}
@@ -142,15 +139,6 @@ func (s *Server) loop(ctx context.Context, conn net.Conn) error {
 	}
 }
 
-// clientHost renders a client's address as Kafka shows it in group
-// descriptions: a slash and the IP address.
-func clientHost(a net.Addr) string {
-	if tcp, ok := a.(*net.TCPAddr); ok {
-		return "/" + tcp.IP.String()
-	}
-	return "/" + a.String()
-}
-
 // completeFrameBuffered reports whether a whole request is already in r's
 // buffer, in which case the pending responses can wait for its answer.
 func completeFrameBuffered(r *bufio.Reader) bool {
@@ -165,38 +153,43 @@ func completeFrameBuffered(r *bufio.Reader) bool {
 	return int(binary.BigEndian.Uint32(size))+4 <= n
 }
 
-func (s *Server) decode(frame []byte, host string) (pending, error) {
+// decode parses a frame into a request on session. An ApiVersions request
+// at a version the registry does not serve is handed on without a body, for
+// the handler to answer at v0 as Kafka does (KIP-511); any other request the
+// registry does not serve, or a body that does not decode, closes the
+// connection.
+func (s *Server) decode(frame []byte, session *wire.Session) (*wire.Request, error) {
 	hdr, body, err := wire.ParseRequestHeader(frame)
 	if err != nil {
-		return pending{}, err
+		return nil, err
 	}
-	req := &handler.Request{Header: hdr, Listener: s.Listener, ClientHost: host}
-	if !s.registry.Supports(hdr.Key, hdr.Version) {
-		if hdr.Key == 18 {
-			return pending{req: req, unsupported: true}, nil
+	req := &wire.Request{Header: hdr, Session: session}
+	if !s.Registry.Supports(hdr.Key, hdr.Version) {
+		if hdr.Key == apiVersionsKey {
+			return req, nil
 		}
-		return pending{}, fmt.Errorf("unsupported api key %d version %d (client %q)", hdr.Key, hdr.Version, hdr.ClientID)
+		return nil, fmt.Errorf("unsupported api key %d version %d (client %q)", hdr.Key, hdr.Version, hdr.ClientID)
 	}
 	kreq := kmsg.RequestForKey(hdr.Key)
 	kreq.SetVersion(hdr.Version)
 	if err := kreq.ReadFrom(body); err != nil {
-		return pending{}, fmt.Errorf("malformed %s v%d request: %w", kmsg.NameForKey(hdr.Key), hdr.Version, err)
+		return nil, fmt.Errorf("malformed %s v%d request: %w", kmsg.NameForKey(hdr.Key), hdr.Version, err)
 	}
 	req.Body = kreq
-	return pending{req: req}, nil
+	return req, nil
 }
+
+// apiVersionsKey is ApiVersions, which a client may send at any version.
+const apiVersionsKey = 18
 
 // serve answers one request. A panic in a handler is a bug; it costs the
 // connection, not the process.
-func (s *Server) serve(ctx context.Context, p pending) (resp kmsg.Response, err error) {
+func (s *Server) serve(ctx context.Context, req *wire.Request) (resp kmsg.Response, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			s.Logger.Error("handler panic", "api", kmsg.NameForKey(p.req.Header.Key), "version", p.req.Header.Version, "panic", r, "stack", string(debug.Stack()))
-			resp, err = nil, fmt.Errorf("internal error serving %s", kmsg.NameForKey(p.req.Header.Key))
+			s.Logger.Error("handler panic", "api", kmsg.NameForKey(req.Header.Key), "version", req.Header.Version, "panic", r, "stack", string(debug.Stack()))
+			resp, err = nil, fmt.Errorf("internal error serving %s", kmsg.NameForKey(req.Header.Key))
 		}
 	}()
-	if p.unsupported {
-		return handler.UnsupportedApiVersions(), nil
-	}
-	return s.Handler.Serve(ctx, p.req)
+	return s.Handler.Serve(ctx, req)
 }

@@ -4,6 +4,15 @@
 // response bodies are franz-go kmsg types; this package never hand-encodes a
 // body.
 //
+// It also holds the two types that the server and the handler both name: a
+// decoded Request, and the Session of the connection it arrived on
+// (listener, security protocol, remote address, principal). They live here,
+// below both, so that the server can define the Handler interface it calls
+// without importing the handler, and the handler can serve requests without
+// importing the server: the composition root (node) joins the two. A
+// request is framing plus a body plus where it came from, which is what
+// this package is about; the session's principal comes from internal/acl.
+//
 // Frame:          int32 size | size bytes
 // Request header: int16 api_key | int16 api_version | int32 correlation_id |
 //

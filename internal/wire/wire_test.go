@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"net"
 	"testing"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"gregor/internal/acl"
 )
 
 // encodeRequest frames req as a client would: header v1 or v2, then body.
@@ -97,4 +100,26 @@ func FuzzRequestDecode(f *testing.F) {
 		kreq.SetVersion(h.Version)
 		_ = kreq.ReadFrom(body)
 	})
+}
+
+// TestSessionClientHost proves a session starts anonymous and shows the
+// client's address as Kafka does in group descriptions.
+func TestSessionClientHost(t *testing.T) {
+	s := NewSession("PLAINTEXT", "PLAINTEXT", &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 5000})
+	if s.ClientHost != "/127.0.0.1" || s.Principal != acl.Anonymous {
+		t.Fatalf("session %+v", s)
+	}
+}
+
+// TestSent proves the functions registered with AfterSent run once, when
+// the response is sent.
+func TestSent(t *testing.T) {
+	req := &Request{Session: NewSession("PLAINTEXT", "PLAINTEXT", nil)}
+	runs := 0
+	req.AfterSent(func() { runs++ })
+	req.Sent()
+	req.Sent()
+	if runs != 1 {
+		t.Fatalf("ran %d times, want 1", runs)
+	}
 }

@@ -1,0 +1,17 @@
+// Package server accepts Kafka connections and runs them: one goroutine per
+// connection reads, decodes and serves its requests one at a time, in
+// arrival order, and writes the responses. Serving in order is what Kafka
+// does too (a connection's next request is not processed until the previous
+// one is answered): it keeps an idempotent producer's pipelined batches in
+// sequence, and with no hand-off between goroutines a request costs no
+// scheduling on its way from the socket to the log.
+//
+// The server owns the Handler interface it calls, with one method; the
+// handler package implements it without knowing the server, and node joins
+// the two, passing the registry of served APIs along. What both sides name,
+// the decoded request and the connection's Session (listener, security
+// protocol, remote address, principal), lives below both in internal/wire.
+// The server creates one Session per connection and hands it with every
+// request: that is where TLS and SASL will record who the client is, and
+// what the authorizer will read.
+package server

@@ -1,0 +1,159 @@
+package server
+
+import (
+	"bufio"
+	"context"
+	"encoding/binary"
+	"io"
+	"log/slog"
+	"net"
+	"testing"
+
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"gregor/internal/acl"
+	"gregor/internal/wire"
+)
+
+// handlerFunc adapts a function to Handler.
+type handlerFunc func(ctx context.Context, req *wire.Request) (kmsg.Response, error)
+
+func (f handlerFunc) Serve(ctx context.Context, req *wire.Request) (kmsg.Response, error) {
+	return f(ctx, req)
+}
+
+// start serves h on a loopback listener named CLIENT and returns a
+// connection to it.
+func start(t testing.TB, h Handler) net.Conn {
+	reg := wire.NewRegistry()
+	reg.Add(18, 0, 4)
+	reg.Add(3, 0, 12)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &Server{Handler: h, Registry: reg, ListenerName: "CLIENT", SecurityProtocol: "PLAINTEXT",
+		MaxRequestBytes: 1 << 20, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(ctx, ln) }()
+	conn, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		conn.Close()
+		cancel()
+		<-done
+	})
+	return conn
+}
+
+// frame encodes req at version v with header v1, as a non-flexible client would.
+func frame(req kmsg.Request, v int16, correlationID int32) []byte {
+	req.SetVersion(v)
+	b := binary.BigEndian.AppendUint32(nil, 0)
+	b = binary.BigEndian.AppendUint16(b, uint16(req.Key()))
+	b = binary.BigEndian.AppendUint16(b, uint16(v))
+	b = binary.BigEndian.AppendUint32(b, uint32(correlationID))
+	b = binary.BigEndian.AppendUint16(b, 1)
+	b = append(b, 'c')
+	if req.IsFlexible() {
+		b = append(b, 0)
+	}
+	b = req.AppendTo(b)
+	binary.BigEndian.PutUint32(b, uint32(len(b)-4))
+	return b
+}
+
+// readResponse reads one response frame and returns its correlation id.
+func readResponse(t testing.TB, r io.Reader) int32 {
+	f, err := wire.ReadFrame(r, 1<<20, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return int32(binary.BigEndian.Uint32(f))
+}
+
+// TestSessionAndSent proves that every request on a connection carries the
+// same session (listener, security protocol, client address, anonymous
+// principal), and that Sent runs after the response is encoded.
+func TestSessionAndSent(t *testing.T) {
+	var sessions []*wire.Session
+	sent := 0
+	conn := start(t, handlerFunc(func(_ context.Context, req *wire.Request) (kmsg.Response, error) {
+		sessions = append(sessions, req.Session)
+		req.AfterSent(func() { sent++ })
+		return req.Body.ResponseKind(), nil
+	}))
+	r := bufio.NewReader(conn)
+	for i := int32(1); i <= 2; i++ {
+		if _, err := conn.Write(frame(kmsg.NewPtrMetadataRequest(), 4, i)); err != nil {
+			t.Fatal(err)
+		}
+		if got := readResponse(t, r); got != i {
+			t.Fatalf("correlation id %d, want %d", got, i)
+		}
+	}
+	if len(sessions) != 2 || sessions[0] != sessions[1] || sent != 2 {
+		t.Fatalf("%d requests, same session %v, sent %d", len(sessions), len(sessions) == 2 && sessions[0] == sessions[1], sent)
+	}
+	s := sessions[0]
+	if s.Listener != "CLIENT" || s.SecurityProtocol != "PLAINTEXT" || s.ClientHost != "/127.0.0.1" ||
+		s.Principal != acl.Anonymous || s.RemoteAddr.String() != conn.LocalAddr().String() {
+		t.Fatalf("session %+v", s)
+	}
+}
+
+// TestUnsupportedApiVersions proves that an ApiVersions request at a
+// version the registry does not serve reaches the handler without a body,
+// while any other unserved request closes the connection unanswered.
+func TestUnsupportedApiVersions(t *testing.T) {
+	var bodies []kmsg.Request
+	conn := start(t, handlerFunc(func(_ context.Context, req *wire.Request) (kmsg.Response, error) {
+		bodies = append(bodies, req.Body)
+		resp := kmsg.NewPtrApiVersionsResponse()
+		resp.Version = 0
+		return resp, nil
+	}))
+	r := bufio.NewReader(conn)
+	if _, err := conn.Write(frame(kmsg.NewPtrApiVersionsRequest(), 2, 9)); err != nil {
+		t.Fatal(err)
+	}
+	unsupported := frame(kmsg.NewPtrApiVersionsRequest(), 3, 10) // header v2, as from a newer client
+	binary.BigEndian.PutUint16(unsupported[6:], 99)              // a version from the future
+	if _, err := conn.Write(unsupported); err != nil {
+		t.Fatal(err)
+	}
+	if readResponse(t, r) != 9 || readResponse(t, r) != 10 {
+		t.Fatal("responses out of order")
+	}
+	if len(bodies) != 2 || bodies[0] == nil || bodies[1] != nil {
+		t.Fatalf("bodies %v: want the first decoded, the second nil", bodies)
+	}
+	if _, err := conn.Write(frame(kmsg.NewPtrMetadataRequest(), 13, 11)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.ReadByte(); err != io.EOF {
+		t.Fatalf("after an unserved Metadata v13: %v, want the connection closed", err)
+	}
+}
+
+// BenchmarkServe measures one request's way through the server (read,
+// decode, serve, encode, write) with a handler that answers at once; its
+// allocs/op are the server's own per request.
+func BenchmarkServe(b *testing.B) {
+	resp := kmsg.NewPtrMetadataResponse()
+	resp.Version = 4
+	conn := start(b, handlerFunc(func(context.Context, *wire.Request) (kmsg.Response, error) { return resp, nil }))
+	req := frame(kmsg.NewPtrMetadataRequest(), 4, 1)
+	r := bufio.NewReader(conn)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := conn.Write(req); err != nil {
+			b.Fatal(err)
+		}
+		readResponse(b, r)
+	}
+}

@@ -1,0 +1,70 @@
+package wire
+
+import (
+	"net"
+
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"gregor/internal/acl"
+)
+
+// Session is the state of one client connection, shared by every request
+// on it: where it arrived and who it acts as. It lives here, below both the
+// server that creates it and the handler that reads it, so that neither
+// imports the other. It is owned by its connection's goroutine; requests on
+// a connection are served one at a time, so a handler may read it, and an
+// authentication API may change it, while serving a request.
+type Session struct {
+	Listener         string        // the listener's name, as in listeners=NAME://host:port
+	SecurityProtocol string        // PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL
+	RemoteAddr       net.Addr      // the client's address
+	ClientHost       string        // the client's address as Kafka shows it: "/127.0.0.1"
+	Principal        acl.Principal // who the connection acts as; acl.Anonymous until authentication exists
+}
+
+// NewSession returns the session of a connection from remote accepted on
+// the named listener, acting as acl.Anonymous.
+func NewSession(listener, securityProtocol string, remote net.Addr) *Session {
+	return &Session{
+		Listener: listener, SecurityProtocol: securityProtocol,
+		RemoteAddr: remote, ClientHost: clientHost(remote), Principal: acl.Anonymous,
+	}
+}
+
+// clientHost renders a client's address as Kafka shows it in group
+// descriptions: a slash and the IP address.
+func clientHost(a net.Addr) string {
+	if tcp, ok := a.(*net.TCPAddr); ok {
+		return "/" + tcp.IP.String()
+	}
+	if a == nil {
+		return ""
+	}
+	return "/" + a.String()
+}
+
+// Request is one decoded request and the session it arrived on; the
+// session's fields read as the request's own (req.Listener, req.Principal).
+type Request struct {
+	Header RequestHeader
+	// Body is the decoded request. It is nil only for an ApiVersions request
+	// at a version the registry does not serve, which Kafka answers at v0
+	// (KIP-511) instead of closing the connection.
+	Body kmsg.Request
+	*Session
+
+	onSent []func()
+}
+
+// AfterSent registers f to run once the response has been encoded (or
+// dropped), when the buffers the response points into may be reused.
+func (r *Request) AfterSent(f func()) { r.onSent = append(r.onSent, f) }
+
+// Sent is called by the server once the response is encoded or dropped; it
+// runs the functions AfterSent registered.
+func (r *Request) Sent() {
+	for _, f := range r.onSent {
+		f()
+	}
+	r.onSent = nil
+}
