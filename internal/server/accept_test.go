@@ -164,3 +164,31 @@ func TestServeEndsOnClosedListener(t *testing.T) {
 		t.Fatalf("Serve: %v, want net.ErrClosed", err)
 	}
 }
+
+// TestServeClosesConnectionsWhenItFails proves that when the listener is
+// closed under Serve while a client keeps its connection open, Serve closes
+// that connection and returns instead of waiting for the client to hang up.
+func TestServeClosesConnectionsWhenItFails(t *testing.T) {
+	server, client := net.Pipe()
+	defer client.Close()
+	ln := newScriptedListener(acceptResult{conn: server})
+	s := &Server{Handler: handlerFunc(nil), Registry: wire.NewRegistry(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	served := make(chan error, 1)
+	go func() { served <- s.Serve(context.Background(), ln) }()
+	for len(ln.results) > 0 { // wait until the connection is accepted
+		time.Sleep(time.Millisecond)
+	}
+	ln.Close()
+	select {
+	case err := <-served:
+		if !errors.Is(err, net.ErrClosed) {
+			t.Fatalf("Serve: %v, want net.ErrClosed", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Serve is still waiting for a connection its client keeps open")
+	}
+	client.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := client.Read(make([]byte, 1)); !errors.Is(err, io.EOF) {
+		t.Fatalf("client read: %v, want EOF (connection closed by the server)", err)
+	}
+}

@@ -54,11 +54,15 @@ const maxRetainedFrame = 4 << 20
 // file descriptors, say) is retried with backoff (see acceptor); only a
 // listener closed by someone else ends Serve early, with its error.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	ctx, cancel := context.WithCancel(ctx)
 	go func() {
 		<-ctx.Done()
 		ln.Close()
 	}()
+	// Close the connections before waiting for them: a listener that fails
+	// must not leave Serve waiting on clients that never hang up.
 	defer s.wg.Wait()
+	defer cancel()
 	a := newAcceptor(ln, s.Logger)
 	for {
 		conn, err := a.accept(ctx)
