@@ -19,6 +19,10 @@ import org.apache.kafka.clients.admin.Config;
 import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.admin.ConsumerGroupDescription;
 import org.apache.kafka.clients.admin.ConsumerGroupListing;
+import org.apache.kafka.clients.admin.CreateTopicsResult;
+import org.apache.kafka.clients.admin.FeatureMetadata;
+import org.apache.kafka.clients.admin.LogDirDescription;
+import org.apache.kafka.clients.admin.ReplicaInfo;
 import org.apache.kafka.clients.admin.DescribeClusterResult;
 import org.apache.kafka.clients.admin.NewPartitions;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -33,7 +37,9 @@ import org.apache.kafka.common.GroupState;
 import org.apache.kafka.common.Node;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.TopicPartitionInfo;
+import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.errors.GroupNotEmptyException;
 import org.apache.kafka.common.errors.InvalidConfigurationException;
 import org.apache.kafka.common.errors.InvalidPartitionsException;
 import org.apache.kafka.common.errors.TopicExistsException;
@@ -47,12 +53,15 @@ final class AdminChecks {
     check("admin-topics-partitions", 40, AdminChecks::topics);
     check("admin-configs", 40, AdminChecks::configs);
     check("admin-describe-cluster", 20, AdminChecks::cluster);
+    check("admin-describe-log-dirs", 20, AdminChecks::logDirs);
+    check("admin-describe-features", 20, AdminChecks::features);
     check("admin-list-offsets-delete-records", 40, AdminChecks::offsets);
     check("admin-consumer-groups", 40, AdminChecks::groups);
     check("error-topic-exists", 20, AdminChecks::topicExists);
     check("error-unknown-topic", 20, AdminChecks::unknownTopic);
     check("error-invalid-config", 20, AdminChecks::invalidConfig);
     check("error-invalid-partitions", 20, AdminChecks::invalidPartitions);
+    check("error-group-not-empty", 40, AdminChecks::groupNotEmpty);
   }
 
   /** The cause of what f throws, or a failure when it throws nothing. */
@@ -77,11 +86,18 @@ final class AdminChecks {
   static void topics() throws Exception {
     String t = topic("admin-topics");
     try (Admin a = Runner.admin()) {
-      a.createTopics(List.of(new NewTopic(t, 3, (short) 1).configs(Map.of("retention.ms", "3600000"))))
-          .all().get();
+      CreateTopicsResult cr = a.createTopics(
+          List.of(new NewTopic(t, 3, (short) 1).configs(Map.of("retention.ms", "3600000"))));
+      cr.all().get();
+      expect(cr.numPartitions(t).get() == 3 && cr.replicationFactor(t).get() == 1,
+          "createTopics result: " + cr.numPartitions(t).get() + " partitions, RF " + cr.replicationFactor(t).get());
+      ConfigEntry created = cr.config(t).get().get("retention.ms");
+      expect(created != null && created.value().equals("3600000"), "createTopics result config retention.ms: " + created);
+      Uuid id = cr.topicId(t).get();
+      expect(!id.equals(Uuid.ZERO_UUID), "createTopics result topic id " + id);
       expect(a.listTopics().names().get().contains(t), "listTopics does not list " + t);
       TopicDescription d = a.describeTopics(List.of(t)).allTopicNames().get().get(t);
-      expect(d.partitions().size() == 3 && !d.isInternal(), "describeTopics: " + d);
+      expect(d.partitions().size() == 3 && !d.isInternal() && d.topicId().equals(id), "describeTopics: " + d);
       for (TopicPartitionInfo p : d.partitions()) {
         Node leader = p.leader();
         expect(leader != null && p.replicas().equals(List.of(leader)) && p.isr().equals(List.of(leader)),
@@ -154,6 +170,39 @@ final class AdminChecks {
     }
   }
 
+  /** describeLogDirs shows a written partition with its size. */
+  static void logDirs() throws Exception {
+    String t = topic("admin-logdirs");
+    TopicPartition p0 = new TopicPartition(t, 0);
+    try (Admin a = Runner.admin()) {
+      createTopic(a, t, 1);
+      try (KafkaProducer<byte[], byte[]> p = ClientChecks.producer()) {
+        p.send(new ProducerRecord<>(t, 0, null, ClientChecks.bytes("x".repeat(1000)))).get();
+      }
+      int broker = a.describeCluster().nodes().get().iterator().next().id();
+      Map<String, LogDirDescription> dirs = a.describeLogDirs(List.of(broker)).allDescriptions().get().get(broker);
+      expect(dirs != null && !dirs.isEmpty(), "describeLogDirs(" + broker + "): " + dirs);
+      long size = -1;
+      for (LogDirDescription dir : dirs.values()) {
+        expect(dir.error() == null, "log dir error " + dir.error());
+        ReplicaInfo ri = dir.replicaInfos().get(p0);
+        if (ri != null) {
+          size = ri.size();
+        }
+      }
+      expect(size > 1000, "describeLogDirs: " + p0 + " has size " + size + ", want > 1000");
+    }
+  }
+
+  /** describeFeatures: metadata.version supported and finalized. */
+  static void features() throws Exception {
+    try (Admin a = Runner.admin()) {
+      FeatureMetadata f = a.describeFeatures().featureMetadata().get();
+      expect(f.finalizedFeatures().containsKey("metadata.version")
+          && f.supportedFeatures().containsKey("metadata.version"), "describeFeatures: " + f);
+    }
+  }
+
   /** listOffsets earliest, latest and by time; deleteRecords moves the low watermark. */
   static void offsets() throws Exception {
     String t = topic("admin-offsets");
@@ -220,12 +269,35 @@ final class AdminChecks {
       a.alterConsumerGroupOffsets(g, Map.of(p0, new OffsetAndMetadata(1))).all().get();
       offs = a.listConsumerGroupOffsets(g).partitionsToOffsetAndMetadata().get();
       expect(offs.get(p0).offset() == 1 && offs.get(p1).offset() == 5, "after alterConsumerGroupOffsets: " + offs);
+      a.deleteConsumerGroupOffsets(g, Set.of(p1)).all().get();
+      offs = a.listConsumerGroupOffsets(g).partitionsToOffsetAndMetadata().get();
+      expect(offs.size() == 1 && offs.get(p0).offset() == 1, "after deleteConsumerGroupOffsets(p1): " + offs);
       a.deleteConsumerGroups(List.of(g)).all().get();
       Map<String, Boolean> listed = new HashMap<>();
       for (ConsumerGroupListing l : a.listConsumerGroups().all().get()) {
         listed.put(l.groupId(), true);
       }
       expect(!listed.containsKey(g), "listConsumerGroups still lists " + g + " after deleteConsumerGroups");
+    }
+  }
+
+  /** deleteConsumerGroups of a group with a live member. */
+  static void groupNotEmpty() throws Exception {
+    String t = topic("err-group");
+    String g = t + "-group";
+    try (Admin a = Runner.admin()) {
+      createTopic(a, t, 1);
+      try (KafkaConsumer<byte[], byte[]> c = ClientChecks.consumer("group.id", g)) {
+        c.subscribe(List.of(t));
+        long deadline = System.currentTimeMillis() + 20000;
+        while (c.assignment().isEmpty()) {
+          expect(System.currentTimeMillis() < deadline, "the member was assigned nothing");
+          c.poll(Duration.ofMillis(100));
+        }
+        expectClass("deleteConsumerGroups of a group with a member",
+            failure("deleteConsumerGroups", () -> a.deleteConsumerGroups(List.of(g)).all().get()),
+            GroupNotEmptyException.class);
+      }
     }
   }
 
