@@ -114,3 +114,14 @@ func conflict(cmd *cobra.Command, used string, invalid ...string) error {
 	}
 	return nil
 }
+
+// Refuse registers Kafka flags that a command outside this package (the
+// storage tool) takes only to refuse; its RunE calls CheckRefused first.
+func Refuse(cmd *cobra.Command, takesValue bool, why string, names ...string) {
+	for _, n := range names {
+		refuse(cmd, refusal{n, takesValue, why})
+	}
+}
+
+// CheckRefused fails on the first refused flag given on cmd's command line.
+func CheckRefused(cmd *cobra.Command) error { return checkRefused(cmd) }
