@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"gregor/internal/buildinfo"
 	"gregor/internal/cli"
 )
 
@@ -25,10 +26,25 @@ func newRootCommand() *cobra.Command {
 	root := &cobra.Command{
 		Use:           "gregor",
 		Short:         "Gregor: a Kafka-compatible event streaming platform in one binary",
+		Version:       buildinfo.Read().String(), // --version, and each tool's --version
 		SilenceUsage:  true,
 		SilenceErrors: true, // main prints "gregor: <error>" once
 	}
-	root.AddCommand(newServerCommand(), newStorageCommand())
+	root.SetVersionTemplate("{{.Version}}\n")
+	root.AddCommand(newServerCommand(), newStorageCommand(), newVersionCommand())
 	cli.AddCommands(root) // the Kafka-named client tools
 	return root
+}
+
+// newVersionCommand is "gregor version", the same line as "gregor --version".
+func newVersionCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print Gregor's version, VCS revision and the Kafka protocol version it targets",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			_, err := fmt.Fprintln(cmd.OutOrStdout(), cmd.Root().Version)
+			return err
+		},
+	}
 }

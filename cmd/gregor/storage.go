@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"gregor/internal/cli"
 	"gregor/internal/config"
 	"gregor/internal/kafka"
 	"gregor/internal/storage"
@@ -57,6 +58,9 @@ given, in which case it is left as it is and the others are formatted.`,
 		Example: `  gregor storage format -t "$(gregor storage random-uuid)" -c config/server.properties`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := cli.CheckRefused(cmd); err != nil {
+				return err
+			}
 			if _, err := kafka.ParseTopicID(clusterID); err != nil {
 				return fmt.Errorf("cluster id %q is not valid: want 16 bytes in URL-safe base64 without padding, as printed by gregor storage random-uuid", clusterID)
 			}
@@ -73,6 +77,10 @@ given, in which case it is left as it is and the others are formatted.`,
 	cmd.Flags().StringVarP(&clusterID, "cluster-id", "t", "", "the cluster id (see storage random-uuid)")
 	cmd.Flags().StringVarP(&configFile, "config", "c", "", "the server.properties file")
 	cmd.Flags().BoolVarP(&ignoreFormatted, "ignore-formatted", "g", false, "skip directories that are already formatted instead of failing")
+	cli.Refuse(cmd, true, "SCRAM credentials are not supported yet", "add-scram")
+	cli.Refuse(cmd, true, "Gregor has one metadata version and no feature levels to choose", "release-version", "feature")
+	cli.Refuse(cmd, false, "a dynamic controller quorum (KIP-853) is not supported yet", "standalone", "no-initial-controllers")
+	cli.Refuse(cmd, true, "a dynamic controller quorum (KIP-853) is not supported yet", "initial-controllers")
 	cmd.MarkFlagRequired("cluster-id")
 	cmd.MarkFlagRequired("config")
 	return cmd

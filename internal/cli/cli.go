@@ -29,8 +29,10 @@ const (
 )
 
 // AddCommands adds the Kafka-named client tools to root.
+// Each takes Kafka's --version (printing root.Version) and refuses the
+// flags of Kafka's tool it does not support (see refuse).
 func AddCommands(root *cobra.Command) {
-	root.AddCommand(
+	tools := []*cobra.Command{
 		newTopicsCommand(),
 		newConfigsCommand(),
 		newConsoleProducerCommand(),
@@ -38,7 +40,9 @@ func AddCommands(root *cobra.Command) {
 		newProducerPerfCommand(),
 		newConsumerPerfCommand(),
 		newConsumerGroupsCommand(),
-	)
+	}
+	guard(root, tools)
+	root.AddCommand(tools...)
 }
 
 // reported wraps an error whose message a tool has already printed, in
@@ -122,9 +126,28 @@ func connect(ctx context.Context, bootstrap string, opts ...kgo.Opt) (*kgo.Clien
 	defer cancel()
 	if err := cl.Ping(pingCtx); err != nil {
 		cl.Close()
+		if notKafka(err) {
+			return nil, fmt.Errorf("no Kafka broker answered at %s (is it another service?)", bootstrap)
+		}
 		return nil, fmt.Errorf("cannot reach bootstrap server %s: %s", bootstrap, describeNetError(err, pingCtx))
 	}
 	return cl, nil
+}
+
+// notKafka reports whether a failed first request means that something
+// other than a Kafka broker answered: a response whose size prefix no
+// Kafka response has (an HTTP server's "HTTP", a TLS alert, an SSH
+// banner), or a connection closed in answer to ApiVersions, which every
+// Kafka broker answers. kgo has no typed errors for these, so its
+// messages are matched.
+func notKafka(err error) bool {
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return true
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "invalid large response size") ||
+		strings.Contains(msg, "invalid negative response size") ||
+		strings.Contains(msg, "correlation ID")
 }
 
 // describeNetError turns a dial or request failure into the short reason

@@ -15,26 +15,30 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kmsg"
 	"github.com/twmb/franz-go/pkg/kversion"
+
+	"gregor/internal/node/nodetest"
 )
 
-// bootstrapEnv names a running broker to test against instead of kfake,
-// e.g. GREGOR_TEST_BOOTSTRAP=127.0.0.1:9092 go test ./internal/cli.
+// bootstrapEnv names a running broker to test against instead of an
+// in-process Gregor node, e.g. GREGOR_TEST_BOOTSTRAP=127.0.0.1:9092 go test
+// ./internal/cli; .ci/run sets it to test the built binary.
 const bootstrapEnv = "GREGOR_TEST_BOOTSTRAP"
 
 // startBroker returns the bootstrap address of a broker for one test: the
-// broker named by GREGOR_TEST_BOOTSTRAP when set, else a fresh in-memory
-// kfake cluster closed when the test ends.
+// broker named by GREGOR_TEST_BOOTSTRAP when set, else a fresh Gregor node
+// started in-process (nodetest.Start), stopped when the test ends, so that
+// go test ./... tests the tools against Gregor itself.
+//
+// Only this test file imports a broker package: the import allow-list
+// (internal/node/imports_test.go) checks the CLI's non-test files, which
+// stay a pure Kafka client. kfake remains for the tests that need a broken
+// or scripted broker (startBrokerWithout, ControlKey).
 func startBroker(t *testing.T) string {
 	t.Helper()
 	if addr := os.Getenv(bootstrapEnv); addr != "" {
 		return addr
 	}
-	c, err := kfake.NewCluster(kfake.NumBrokers(1))
-	if err != nil {
-		t.Fatalf("kfake: %v", err)
-	}
-	t.Cleanup(c.Close)
-	return c.ListenAddrs()[0]
+	return nodetest.Start(t, "", nil).Addr
 }
 
 // externalBroker reports whether the tests run against a real broker.

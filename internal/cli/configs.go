@@ -91,6 +91,21 @@ applies at once to every topic that does not override it.`,
 	fl.StringVar(&f.addConfig, "add-config", "", "configs to set: 'k1=v1,k2=[v1,v2],k3=v3'")
 	fl.StringVar(&f.configFile, "add-config-file", "", "a properties file of configs to set")
 	fl.StringSliceVar(&f.deleteConfig, "delete-config", nil, "config keys to remove: 'k1,k2'")
+	refuse(cmd,
+		refusal{"zookeeper", true, "Kafka 4 has no ZooKeeper mode; use --bootstrap-server"},
+		refusal{"zk-tls-config-file", true, "Kafka 4 has no ZooKeeper mode"},
+		refusal{"bootstrap-controller", true, "admin requests go to brokers; use --bootstrap-server"},
+		refusal{"force", false, "this tool never prompts"},
+		refusal{"client", true, "client quotas are not supported yet"},
+		refusal{"client-defaults", false, "client quotas are not supported yet"},
+		refusal{"user", true, "user quotas and SCRAM credentials are not supported yet"},
+		refusal{"user-defaults", false, "user quotas are not supported yet"},
+		refusal{"ip", true, "IP quotas are not supported yet"},
+		refusal{"ip-defaults", false, "IP quotas are not supported yet"},
+		refusal{"broker-logger", true, "broker loggers are not configurable at run time yet"},
+		refusal{"group", true, "group configs are not supported yet"},
+		refusal{"client-metrics", true, "client metrics subscriptions (KIP-714) are not supported yet"},
+	)
 	return cmd
 }
 

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -31,6 +32,13 @@ type consoleConsumerFlags struct {
 	consumerProps  []string
 	consumerConfig string
 	isolationLevel string
+	include        string
+	formatter      string
+	formatterProps []string // --formatter-property, Kafka 4.1's name for --property
+	formatterFile  string
+	keyDeser       string
+	valueDeser     string
+	skipOnError    bool
 }
 
 func newConsoleConsumerCommand() *cobra.Command {
@@ -65,7 +73,9 @@ Formatter properties (--property), printed in this order before the value:
   print.value=false     omit the value
   key.separator=SEP     between the printed fields (default a tab)
   line.separator=SEP    after each record (default a newline)
-  headers.separator, headers.key.separator, null.literal`,
+  print.epoch=true      Epoch:<leader epoch>
+  headers.separator, null.literal; --formatter-config FILE; --key-deserializer
+  and --value-deserializer take only StringDeserializer`,
 		Example: `  # Everything in the topic, then wait for more
   gregor console-consumer --bootstrap-server localhost:9092 --topic orders --from-beginning
 
@@ -99,20 +109,26 @@ Formatter properties (--property), printed in this order before the value:
 	fl.StringArrayVar(&f.consumerProps, "consumer-property", nil, "a consumer property, key=value (repeatable)")
 	fl.StringVar(&f.consumerConfig, "consumer.config", "", "a consumer properties file")
 	fl.StringVar(&f.isolationLevel, "isolation-level", "", "read_uncommitted (default) or read_committed")
-	_ = cmd.MarkFlagRequired("topic")
+	fl.StringVar(&f.include, "include", "", "a regular expression of the topics to consume (instead of --topic)")
+	fl.StringVar(&f.formatter, "formatter", defaultFormatters[0], "the formatter class: DefaultMessageFormatter or NoOpMessageFormatter")
+	fl.StringArrayVar(&f.formatterProps, "formatter-property", nil, "a formatter property, as --property (Kafka 4.1's name)")
+	fl.StringVar(&f.formatterFile, "formatter-config", "", "a formatter properties file; --property takes precedence")
+	fl.StringVar(&f.keyDeser, "key-deserializer", "", "the key deserializer: only "+stringDeserializer)
+	fl.StringVar(&f.valueDeser, "value-deserializer", "", "the value deserializer: only "+stringDeserializer)
+	fl.BoolVar(&f.skipOnError, "skip-message-on-error", false, "skip a record that cannot be processed (formatting here cannot fail)")
+	refuse(cmd, refusal{"enable-systest-events", false, "Kafka's system-test event log"})
 	return cmd
 }
 
 func runConsoleConsumer(cmd *cobra.Command, f *consoleConsumerFlags) error {
+	if err := f.checkTopicArgs(); err != nil {
+		return err
+	}
 	p, err := consoleConsumerProps(f)
 	if err != nil {
 		return err
 	}
-	formatProps, err := parseProps(f.properties)
-	if err != nil {
-		return err
-	}
-	format, err := newRecordFormatter(formatProps)
+	format, err := f.recordFormatter(cmd.ErrOrStderr())
 	if err != nil {
 		return err
 	}
@@ -127,8 +143,10 @@ func runConsoleConsumer(cmd *cobra.Command, f *consoleConsumerFlags) error {
 		return err
 	}
 	defer closeConsumer(cl, cmd.ErrOrStderr())
-	if _, err := lookupTopic(ctx, adminFor(cl), f.topic); err != nil {
-		return err
+	if f.topic != "" {
+		if _, err := lookupTopic(ctx, adminFor(cl), f.topic); err != nil {
+			return err
+		}
 	}
 	if group := p["group.id"]; group != "" {
 		if err := checkGroup(ctx, cl, f.conn.bootstrapServer, group); err != nil {
@@ -138,6 +156,66 @@ func runConsoleConsumer(cmd *cobra.Command, f *consoleConsumerFlags) error {
 	n, err := consumeAndPrint(ctx, cl, f, format, newPrinter(cmd.OutOrStdout()))
 	fmt.Fprintf(cmd.ErrOrStderr(), "Processed a total of %d messages\n", n)
 	return err
+}
+
+// checkTopicArgs is kafka-console-consumer.sh's check of --topic,
+// --include, --partition and --offset.
+func (f *consoleConsumerFlags) checkTopicArgs() error {
+	if (f.topic == "") == (f.include == "") {
+		return errors.New("exactly one of --include/--topic is required")
+	}
+	if f.partition >= 0 && f.topic == "" {
+		return errors.New("the topic is required when partition is specified")
+	}
+	if f.include != "" {
+		if _, err := regexp.Compile(f.include); err != nil {
+			return fmt.Errorf("invalid --include pattern %q: %v", f.include, err)
+		}
+	}
+	return nil
+}
+
+// recordFormatter builds the formatter from --formatter-config, then
+// --property/--formatter-property, then the deserializer flags, as Kafka's
+// formatterArgs does, warning about keys the formatter does not read.
+func (f *consoleConsumerFlags) recordFormatter(warn io.Writer) (*recordFormatter, error) {
+	p, err := loadPropsFile(f.formatterFile)
+	if err != nil {
+		return nil, err
+	}
+	flagProps, err := parseProps(append(f.formatterProps, f.properties...))
+	if err != nil {
+		return nil, err
+	}
+	p.merge(flagProps)
+	if f.keyDeser != "" {
+		p["key.deserializer"] = f.keyDeser
+	}
+	if f.valueDeser != "" {
+		p["value.deserializer"] = f.valueDeser
+	}
+	if err := checkFormatter(f.formatter, p); err != nil {
+		return nil, err
+	}
+	warnUnknown(warn, "--property", withoutDeserializerProps(p), formatterProps)
+	format, err := newRecordFormatter(p)
+	if err == nil {
+		format.noOp = slices.Contains(noOpFormatters, f.formatter)
+	}
+	return format, err
+}
+
+// withoutDeserializerProps drops the "key.deserializer.x" style keys, which
+// configure a deserializer rather than the formatter.
+func withoutDeserializerProps(p props) props {
+	out := props{}
+	for k, v := range p {
+		if !strings.HasPrefix(k, "key.deserializer.") && !strings.HasPrefix(k, "value.deserializer.") &&
+			!strings.HasPrefix(k, "headers.deserializer.") {
+			out[k] = v
+		}
+	}
+	return out
 }
 
 // consoleConsumerProps merges --command-config, --consumer.config,
@@ -242,7 +320,12 @@ func consoleConsumerOptions(f *consoleConsumerFlags, p props, cmd *cobra.Command
 			f.topic: {f.partition: start},
 		})), nil
 	}
-	opts = append(opts, kgo.ConsumeTopics(f.topic), kgo.ConsumeResetOffset(start))
+	if f.include != "" {
+		opts = append(opts, kgo.ConsumeRegex(), kgo.ConsumeTopics("^(?:"+f.include+")$"))
+	} else {
+		opts = append(opts, kgo.ConsumeTopics(f.topic))
+	}
+	opts = append(opts, kgo.ConsumeResetOffset(start))
 	if g := p["group.id"]; g != "" {
 		opts = append(opts, kgo.ConsumerGroup(g))
 		autoCommit, err := p.bool("enable.auto.commit", true)
@@ -353,14 +436,47 @@ func autoCommitDisabled(cl *kgo.Client) bool {
 	return disabled
 }
 
+// defaultFormatters are the --formatter classes this tool honours: Kafka's
+// DefaultMessageFormatter under its old and new names. NoOpMessageFormatter
+// prints nothing, as Kafka's.
+var defaultFormatters = []string{"org.apache.kafka.tools.consumer.DefaultMessageFormatter", "kafka.tools.DefaultMessageFormatter"}
+
+var noOpFormatters = []string{"org.apache.kafka.tools.consumer.NoOpMessageFormatter", "kafka.tools.NoOpMessageFormatter"}
+
+// stringDeserializer is the one deserializer this tool honours: Kafka's
+// StringDeserializer prints the bytes as UTF-8 text, as the default does.
+const stringDeserializer = "org.apache.kafka.common.serialization.StringDeserializer"
+
+// formatterProps are the properties DefaultMessageFormatter reads; keys
+// prefixed by a deserializer's name plus "." configure that deserializer.
+var formatterProps = []string{"print.timestamp", "print.key", "print.value", "print.partition", "print.offset",
+	"print.delivery", "print.epoch", "print.headers", "key.separator", "line.separator", "headers.separator",
+	"null.literal", "key.deserializer", "value.deserializer", "headers.deserializer"}
+
+// checkFormatter refuses a formatter or deserializer this tool cannot
+// honour, naming what it can.
+func checkFormatter(class string, p props) error {
+	if !slices.Contains(defaultFormatters, class) && !slices.Contains(noOpFormatters, class) {
+		return fmt.Errorf("--formatter %s is not supported: this tool formats with %s (or prints nothing with %s)",
+			class, defaultFormatters[0], noOpFormatters[0])
+	}
+	for _, key := range []string{"key.deserializer", "value.deserializer", "headers.deserializer"} {
+		if v, ok := p[key]; ok && v != stringDeserializer {
+			return fmt.Errorf("%s %s is not supported: only %s, which prints what the default prints", key, v, stringDeserializer)
+		}
+	}
+	return nil
+}
+
 // recordFormatter prints records as Kafka's DefaultMessageFormatter does.
 type recordFormatter struct {
-	timestamp, partition, offset, headers, key, value bool
+	timestamp, partition, offset, delivery, epoch, headers, key, value bool
+	noOp                                                               bool // NoOpMessageFormatter
 
-	keySeparator, lineSeparator  []byte
-	headersSeparator, headersKey []byte
-	nullLiteral                  []byte
-	scratch                      []byte
+	keySeparator, lineSeparator []byte
+	headersSeparator            []byte
+	nullLiteral                 []byte
+	scratch                     []byte
 }
 
 func newRecordFormatter(p props) (*recordFormatter, error) {
@@ -368,26 +484,17 @@ func newRecordFormatter(p props) (*recordFormatter, error) {
 		keySeparator:     []byte(propOr(p, "key.separator", "\t")),
 		lineSeparator:    []byte(propOr(p, "line.separator", "\n")),
 		headersSeparator: []byte(propOr(p, "headers.separator", ",")),
-		headersKey:       []byte(propOr(p, "headers.key.separator", ":")),
 		nullLiteral:      []byte(propOr(p, "null.literal", "null")),
+		value:            true,
 	}
-	for _, b := range []struct {
-		key string
-		dst *bool
-		def bool
-	}{
-		{"print.timestamp", &f.timestamp, false},
-		{"print.partition", &f.partition, false},
-		{"print.offset", &f.offset, false},
-		{"print.headers", &f.headers, false},
-		{"print.key", &f.key, false},
-		{"print.value", &f.value, true},
+	for key, dst := range map[string]*bool{
+		"print.timestamp": &f.timestamp, "print.partition": &f.partition, "print.offset": &f.offset,
+		"print.delivery": &f.delivery, "print.epoch": &f.epoch, "print.headers": &f.headers,
+		"print.key": &f.key, "print.value": &f.value,
 	} {
-		v, err := p.bool(b.key, b.def)
-		if err != nil {
-			return nil, err
+		if _, ok := p[key]; ok {
+			*dst = javaBool(p, key) // "true" in any case is true; anything else false, as Kafka
 		}
-		*b.dst = v
 	}
 	return f, nil
 }
@@ -399,48 +506,56 @@ func propOr(p props, key, def string) string {
 	return def
 }
 
-// write prints r and its line separator: each enabled field in Kafka's
-// order, separated by key.separator.
+// write prints r as DefaultMessageFormatter.writeTo does: each enabled
+// field in Kafka's order, key.separator after a field when another
+// follows, line.separator after the last one.
 func (f *recordFormatter) write(out *printer, r *kgo.Record) {
+	if f.noOp {
+		return
+	}
 	b := f.scratch[:0]
-	sep := false
-	field := func() {
-		if sep {
-			b = append(b, f.keySeparator...)
+	fields := []bool{f.timestamp, f.partition, f.offset, f.delivery, f.epoch, f.headers, f.key, f.value}
+	for i, on := range fields {
+		if !on {
+			continue
 		}
-		sep = true
+		b = f.appendField(b, i, r)
+		if slices.Contains(fields[i+1:], true) {
+			b = append(b, f.keySeparator...)
+		} else {
+			b = append(b, f.lineSeparator...)
+		}
 	}
-	if f.timestamp {
-		field()
-		b = append(b, timestampType(r)...)
-		b = append(b, ':')
-		b = strconv.AppendInt(b, r.Timestamp.UnixMilli(), 10)
-	}
-	if f.partition {
-		field()
-		b = strconv.AppendInt(append(b, "Partition:"...), int64(r.Partition), 10)
-	}
-	if f.offset {
-		field()
-		b = strconv.AppendInt(append(b, "Offset:"...), r.Offset, 10)
-	}
-	if f.headers {
-		field()
-		b = f.appendHeaders(b, r.Headers)
-	}
-	if f.key {
-		field()
-		b = f.appendNullable(b, r.Key)
-	}
-	if f.value {
-		field()
-		b = f.appendNullable(b, r.Value)
-	}
-	b = append(b, f.lineSeparator...)
 	out.raw(b)
 	f.scratch = b
 }
 
+// appendField appends field i of write's order.
+func (f *recordFormatter) appendField(b []byte, i int, r *kgo.Record) []byte {
+	switch i {
+	case 0:
+		return strconv.AppendInt(append(b, timestampType(r)+":"...), r.Timestamp.UnixMilli(), 10)
+	case 1:
+		return strconv.AppendInt(append(b, "Partition:"...), int64(r.Partition), 10)
+	case 2:
+		return strconv.AppendInt(append(b, "Offset:"...), r.Offset, 10)
+	case 3:
+		return append(b, "Delivery:NOT_PRESENT"...) // a share-group delivery count; plain consumers have none
+	case 4:
+		if r.LeaderEpoch < 0 {
+			return append(b, "Epoch:NOT_PRESENT"...)
+		}
+		return strconv.AppendInt(append(b, "Epoch:"...), int64(r.LeaderEpoch), 10)
+	case 5:
+		return f.appendHeaders(b, r.Headers)
+	case 6:
+		return f.appendNullable(b, r.Key)
+	}
+	return f.appendNullable(b, r.Value)
+}
+
+// appendHeaders prints "k1:v1,k2:v2" (the ':' is fixed in Kafka's
+// formatter), or NO_HEADERS.
 func (f *recordFormatter) appendHeaders(b []byte, headers []kgo.RecordHeader) []byte {
 	if len(headers) == 0 {
 		return append(b, "NO_HEADERS"...)
@@ -449,8 +564,7 @@ func (f *recordFormatter) appendHeaders(b []byte, headers []kgo.RecordHeader) []
 		if i > 0 {
 			b = append(b, f.headersSeparator...)
 		}
-		b = append(b, h.Key...)
-		b = append(b, f.headersKey...)
+		b = append(append(b, h.Key...), ':')
 		b = f.appendNullable(b, h.Value)
 	}
 	return b

@@ -7,6 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -26,7 +30,28 @@ type consoleProducerFlags struct {
 	compressionCodec    string
 	requestRequiredAcks string
 	sync                bool
+	readerConfig        string
+	readerProperties    []string // --reader-property, Kafka 4.1's name for --property
+	lineReaderClass     string
+	numeric             map[string]*int64 // flag -> value, for consoleProducerNumericFlags
 }
+
+// consoleProducerNumericFlags are kafka-console-producer.sh's numeric
+// flags and the producer property each sets, as Kafka's tool maps them.
+var consoleProducerNumericFlags = []struct{ flag, property, usage string }{
+	{"batch-size", "batch.size", "the batch size in bytes (batch.size)"},
+	{"max-partition-memory-bytes", "batch.size", "the batch size in bytes (batch.size), as --batch-size"},
+	{"message-send-max-retries", "retries", "the number of retries (retries)"},
+	{"retry-backoff-ms", "retry.backoff.ms", "the wait before a retry (retry.backoff.ms)"},
+	{"timeout", "linger.ms", "how long to wait to fill a batch (linger.ms)"},
+	{"request-timeout-ms", "request.timeout.ms", "the produce request timeout (request.timeout.ms)"},
+	{"metadata-expiry-ms", "metadata.max.age.ms", "the metadata refresh interval (metadata.max.age.ms)"},
+	{"max-memory-bytes", "buffer.memory", "the bytes of records buffered (buffer.memory)"},
+}
+
+// lineReaderClasses are the --line-reader classes this tool honours:
+// Kafka's own line reader, under its old and new names.
+var lineReaderClasses = []string{"org.apache.kafka.tools.LineMessageReader", "kafka.tools.LineMessageReader"}
 
 func newConsoleProducerCommand() *cobra.Command {
 	f := &consoleProducerFlags{}
@@ -78,70 +103,191 @@ request.timeout.ms. Others draw a warning.`,
 	fl.Lookup("compression-codec").NoOptDefVal = "gzip"
 	fl.StringVar(&f.requestRequiredAcks, "request-required-acks", "", "the acks setting: all (-1), 1 or 0 (default all)")
 	fl.BoolVar(&f.sync, "sync", false, "send each record synchronously, waiting for its acknowledgement")
+	fl.StringArrayVar(&f.readerProperties, "reader-property", nil, "a line-reader property, as --property (Kafka 4.1's name)")
+	fl.StringVar(&f.readerConfig, "reader-config", "", "a line-reader properties file; --property takes precedence")
+	fl.StringVar(&f.lineReaderClass, "line-reader", lineReaderClasses[0], "the line reader class: only Kafka's LineMessageReader")
+	f.numeric = map[string]*int64{}
+	for _, n := range consoleProducerNumericFlags {
+		f.numeric[n.flag] = fl.Int64(n.flag, 0, n.usage)
+	}
+	refuse(cmd,
+		refusal{"max-block-ms", true, "the Go client blocks a send until buffer space frees, without a bound to set"},
+		refusal{"socket-buffer-size", true, "the TCP buffer sizes are the operating system's"},
+	)
 	_ = cmd.MarkFlagRequired("topic")
 	return cmd
 }
 
+// lineReaderProps are the --property keys Kafka's LineMessageReader reads;
+// others draw a warning (Kafka ignores them silently).
+var lineReaderProps = []string{"parse.key", "key.separator", "parse.headers", "headers.delimiter",
+	"headers.separator", "headers.key.separator", "null.marker", "ignore.error"}
+
 // lineReader turns input lines into records as Kafka's LineMessageReader
-// does, after the --property settings.
+// does, after the --property settings: "headers<TAB>key<TAB>value" with
+// parse.headers and parse.key, each part optional.
 type lineReader struct {
-	parseKey    bool
-	separator   []byte
-	nullMarker  []byte
-	ignoreError bool
+	parseKey, parseHeaders, ignoreError bool
+
+	keySeparator        string
+	headersDelimiter    string
+	headersSeparator    *regexp.Regexp // a Java regular expression in Kafka, as here
+	headersKeySeparator string
+	nullMarker          *string // nil: no marker
 }
 
 func newLineReader(p props) (*lineReader, error) {
-	r := &lineReader{separator: []byte("\t")}
+	r := &lineReader{
+		parseKey:            javaBool(p, "parse.key"),
+		parseHeaders:        javaBool(p, "parse.headers"),
+		ignoreError:         javaBool(p, "ignore.error"),
+		keySeparator:        propOr(p, "key.separator", "\t"),
+		headersDelimiter:    propOr(p, "headers.delimiter", "\t"),
+		headersKeySeparator: propOr(p, "headers.key.separator", ":"),
+	}
+	headersSeparator := propOr(p, "headers.separator", ",")
 	var err error
-	if r.parseKey, err = p.bool("parse.key", false); err != nil {
-		return nil, err
-	}
-	if r.ignoreError, err = p.bool("ignore.error", false); err != nil {
-		return nil, err
-	}
-	if v, ok := p["key.separator"]; ok && v != "" {
-		r.separator = []byte(v)
+	if r.headersSeparator, err = regexp.Compile(headersSeparator); err != nil {
+		return nil, fmt.Errorf("invalid headers.separator %q: %v", headersSeparator, err)
 	}
 	if v, ok := p["null.marker"]; ok {
-		r.nullMarker = []byte(v)
+		r.nullMarker = &v
 	}
-	return r, nil
+	return r, r.checkDistinct(headersSeparator)
 }
 
-// record fills rec from line (without its line terminator); lineNumber is
-// 1-based, for the error message.
-func (r *lineReader) record(rec *kgo.Record, line []byte, lineNumber int) error {
-	rec.Key, rec.Value = nil, line
-	if r.parseKey {
-		i := bytes.Index(line, r.separator)
-		switch {
-		case i >= 0:
-			rec.Key, rec.Value = line[:i], line[i+len(r.separator):]
-		case !r.ignoreError:
-			return fmt.Errorf("no key separator found on line number %d: '%s'", lineNumber, line)
+// checkDistinct refuses separators that would make a line ambiguous, with
+// LineMessageReader's messages.
+func (r *lineReader) checkDistinct(headersSeparator string) error {
+	pairs := []struct {
+		a, b   string
+		aName  string
+		bName  string
+		marker bool
+	}{
+		{r.headersDelimiter, headersSeparator, "headers.delimiter", "headers.separator", false},
+		{r.headersDelimiter, r.headersKeySeparator, "headers.delimiter", "headers.key.separator", false},
+		{headersSeparator, r.headersKeySeparator, "headers.separator", "headers.key.separator", false},
+		{r.keySeparator, "", "null.marker", "key.separator", true},
+		{headersSeparator, "", "null.marker", "headers.separator", true},
+		{r.headersDelimiter, "", "null.marker", "headers.delimiter", true},
+		{r.headersKeySeparator, "", "null.marker", "headers.key.separator", true},
+	}
+	for _, c := range pairs {
+		if c.marker && r.nullMarker != nil && c.a == *r.nullMarker || !c.marker && c.a == c.b {
+			return fmt.Errorf("%s and %s may not be equal", c.aName, c.bName)
 		}
 	}
-	rec.Key, rec.Value = r.nullable(rec.Key), r.nullable(rec.Value)
 	return nil
 }
 
-func (r *lineReader) nullable(b []byte) []byte {
-	if r.nullMarker != nil && bytes.Equal(b, r.nullMarker) {
+// javaBool reads a reader property as Kafka does: "true" in any case,
+// around spaces, is true; anything else is false.
+func javaBool(p props, key string) bool {
+	return strings.EqualFold(strings.TrimSpace(p[key]), "true")
+}
+
+// record fills rec from line (without its line terminator); lineNumber is
+// 1-based, for the error messages.
+func (r *lineReader) record(rec *kgo.Record, line []byte, lineNumber int) error {
+	text := string(line)
+	headers, rest, err := r.cut(r.parseHeaders, text, r.headersDelimiter, "headers delimiter", lineNumber)
+	if err != nil {
+		return err
+	}
+	key, value, err := r.cut(r.parseKey, rest, r.keySeparator, "key separator", lineNumber)
+	if err != nil {
+		return err
+	}
+	rec.Key, rec.Value, rec.Headers = r.bytes(key), r.bytes(&value), nil
+	if headers != nil && !r.isNull(*headers) {
+		rec.Headers, err = r.splitHeaders(*headers, lineNumber)
+	}
+	return err
+}
+
+// cut splits the part before demarcation off text when enabled; without
+// the demarcation the line is an error, or with ignore.error the part is
+// absent (nil) and text is left whole. Errors are LineMessageReader's.
+func (r *lineReader) cut(enabled bool, text, demarcation, name string, lineNumber int) (*string, string, error) {
+	if !enabled {
+		return nil, text, nil
+	}
+	i := strings.Index(text, demarcation)
+	if i < 0 {
+		if r.ignoreError {
+			return nil, text, nil
+		}
+		return nil, "", fmt.Errorf("No %s found on line number %d: '%s'", name, lineNumber, text)
+	}
+	part := text[:i]
+	return &part, text[i+len(demarcation):], nil
+}
+
+// splitHeaders parses "k1:v1,k2:v2" with headers.separator (a regular
+// expression, split as Java's String.split does: trailing empty pairs
+// dropped) and headers.key.separator.
+func (r *lineReader) splitHeaders(text string, lineNumber int) ([]kgo.RecordHeader, error) {
+	var out []kgo.RecordHeader
+	for _, pair := range javaSplit(r.headersSeparator, text) {
+		i := strings.Index(pair, r.headersKeySeparator)
+		if i < 0 {
+			if !r.ignoreError {
+				return nil, fmt.Errorf("No header key separator found in pair '%s' on line number %d", pair, lineNumber)
+			}
+			out = append(out, kgo.RecordHeader{Key: pair})
+			continue
+		}
+		key, value := pair[:i], pair[i+len(r.headersKeySeparator):]
+		if r.isNull(key) {
+			return nil, fmt.Errorf("Header keys should not be equal to the null marker '%s' as they can't be null", key)
+		}
+		out = append(out, kgo.RecordHeader{Key: key, Value: r.bytes(&value)})
+	}
+	return out, nil
+}
+
+// javaSplit is Java's String.split(regex): no match leaves s whole, and
+// trailing empty strings are removed.
+func javaSplit(re *regexp.Regexp, s string) []string {
+	parts := re.Split(s, -1)
+	if len(parts) == 1 {
+		return parts
+	}
+	for len(parts) > 0 && parts[len(parts)-1] == "" {
+		parts = parts[:len(parts)-1]
+	}
+	return parts
+}
+
+func (r *lineReader) isNull(s string) bool { return r.nullMarker != nil && s == *r.nullMarker }
+
+// bytes is a record field: nil when absent or equal to null.marker.
+func (r *lineReader) bytes(s *string) []byte {
+	if s == nil || r.isNull(*s) {
 		return nil
 	}
-	return b
+	return []byte(*s)
 }
 
 func runConsoleProducer(cmd *cobra.Command, f *consoleProducerFlags) error {
+	if !slices.Contains(lineReaderClasses, f.lineReaderClass) {
+		return fmt.Errorf("--line-reader %s is not supported: only %s reads lines here", f.lineReaderClass, lineReaderClasses[0])
+	}
 	p, err := consoleProducerProps(f)
 	if err != nil {
 		return err
 	}
-	readerProps, err := parseProps(f.properties)
+	readerProps, err := loadPropsFile(f.readerConfig)
 	if err != nil {
 		return err
 	}
+	flagReaderProps, err := parseProps(append(f.readerProperties, f.properties...))
+	if err != nil {
+		return err
+	}
+	readerProps.merge(flagReaderProps)
+	warnUnknown(cmd.ErrOrStderr(), "--property", readerProps, lineReaderProps)
 	reader, err := newLineReader(readerProps)
 	if err != nil {
 		return err
@@ -185,6 +331,11 @@ func consoleProducerProps(f *consoleProducerFlags) (props, error) {
 	}
 	if f.requestRequiredAcks != "" {
 		p["acks"] = f.requestRequiredAcks
+	}
+	for _, n := range consoleProducerNumericFlags {
+		if v := f.numeric[n.flag]; v != nil && *v != 0 {
+			p[n.property] = strconv.FormatInt(*v, 10)
+		}
 	}
 	return p, nil
 }

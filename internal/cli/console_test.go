@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"gregor/internal/node/nodetest"
 )
 
 // murmur2 is Kafka's Utils.murmur2 (the 32-bit MurmurHash2 with seed
@@ -228,7 +230,7 @@ func TestConsoleProducerUnknownTopic(t *testing.T) {
 	if externalBroker() {
 		t.Skip("the broker may auto-create topics")
 	}
-	addr := startBroker(t)
+	addr := nodetest.Start(t, "", map[string]string{"auto.create.topics.enable": "false"}).Addr
 	r := gregor(t, "x\n", "console-producer", "--bootstrap-server", addr, "--topic", "missing")
 	if want := "Topic 'missing' does not exist as expected"; r.err == nil || r.err.Error() != want {
 		t.Errorf("got %v, want %q", r.err, want)

@@ -146,6 +146,10 @@ also makes the command exit non-zero.`,
 	fl.Int64Var(&f.shiftBy, "shift-by", 0, "move the committed offset by this many records, forward or back (negative)")
 	fl.StringVar(&f.toDatetime, "to-datetime", "", "reset to the first offset at or after this time, YYYY-MM-DDTHH:mm:SS.sss")
 	fl.StringVar(&f.byDuration, "by-duration", "", "reset to the first offset at or after this long ago, PnDTnHnMnS")
+	refuse(cmd,
+		refusal{"export", false, "the CSV export of a reset plan is not implemented yet; --dry-run prints the plan"},
+		refusal{"from-file", true, "resetting from a CSV file is not implemented yet; use --to-offset per --topic topic:partition"},
+	)
 	return cmd
 }
 

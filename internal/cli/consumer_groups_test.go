@@ -776,10 +776,6 @@ func TestConsumerGroupsDescribeConsumerProtocolGroup(t *testing.T) {
 	// not know, is described through ConsumerGroupDescribe in all three
 	// views, with Kafka 4's epoch columns, is listed with its type, and
 	// once empty has its offsets reset and is deleted.
-	if !externalBroker() {
-		t.Skip("kfake's ConsumerGroupDescribe names assigned topics by id only, which kadm drops; " +
-			"set " + bootstrapEnv + " to run this against a broker")
-	}
 	f := newConsumerLagFixture(t)
 	memberID, _ := f.member.GroupMetadata()
 

@@ -75,6 +75,11 @@ instead of the summary.`,
 	fl.BoolVar(&f.fromLatest, "from-latest", false, "start at the end of each partition instead of the beginning")
 	fl.BoolVar(&f.showDetailedStats, "show-detailed-stats", false, "print a progress line every --reporting-interval")
 	fl.BoolVar(&f.hideHeader, "hide-header", false, "do not print the header line")
+	refuse(cmd,
+		refusal{"print-metrics", false, "the Java client's metrics registry has no Go equivalent"},
+		refusal{"socket-buffer-size", true, "the TCP buffer sizes are the operating system's"},
+		refusal{"date-format", true, "a Java SimpleDateFormat pattern; the default format is used"},
+	)
 	fl.StringVar(&f.consumerConfig, "consumer.config", "", "a consumer properties file")
 	_ = cmd.MarkFlagRequired("topic")
 	_ = cmd.MarkFlagRequired("messages")

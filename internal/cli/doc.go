@@ -11,6 +11,10 @@
 //     ...), are local to their command, and client properties come from
 //     --command-config / --producer.config / --consumer.config files and
 //     repeated k=v flags, with Kafka's property names (props.go);
+//   - every flag of Kafka's tool (KafkaFlags, kafka_flags.go) is either
+//     taken or refused: a refused flag is registered with its reason and
+//     answers "not supported" when used (flags.go); unknown --property keys
+//     are named in a warning; bad numbers name the flag;
 //   - before doing anything a tool pings the cluster with a bounded
 //     deadline, so a missing broker is a one-line error, never a hang
 //     (connect in cli.go);

@@ -83,6 +83,12 @@ Kafka's 16384, as suits this client; pass batch.size to match a Java run).`,
 	_ = cmd.MarkFlagRequired("topic")
 	_ = cmd.MarkFlagRequired("num-records")
 	_ = cmd.MarkFlagRequired("throughput")
+	refuse(cmd,
+		refusal{"payload-monotonic", false, "payloads are random or from --payload-file"},
+		refusal{"print-metrics", false, "the Java client's metrics registry has no Go equivalent"},
+		refusal{"transactional-id", true, "transactions are not supported by this tool yet"},
+		refusal{"transaction-duration-ms", true, "transactions are not supported by this tool yet"},
+	)
 	return cmd
 }
 

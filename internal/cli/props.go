@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -336,4 +337,56 @@ func firstNonEmpty(vs ...string) string {
 		}
 	}
 	return ""
+}
+
+// warnUnknown names, in one warning on w, the keys of p that known does
+// not list, with the closest known key when one is a likely typo: Kafka
+// ignores such keys silently, and a misspelt parse.key would cost an hour.
+func warnUnknown(w io.Writer, flag string, p props, known []string) {
+	var unknown []string
+	for k := range p {
+		if !slices.Contains(known, k) {
+			unknown = append(unknown, k)
+		}
+	}
+	sort.Strings(unknown)
+	for _, k := range unknown {
+		hint := ""
+		if near := closest(k, known); near != "" {
+			hint = fmt.Sprintf(" (did you mean '%s'?)", near)
+		}
+		warnf(w, "%s '%s' is not a known property and is ignored%s; known: %s.", flag, k, hint, strings.Join(known, ", "))
+	}
+}
+
+// closest returns the known key within an edit distance of 2 of k, or "".
+func closest(k string, known []string) string {
+	best, bestDist := "", 3
+	for _, c := range known {
+		if d := editDistance(k, c); d < bestDist {
+			best, bestDist = c, d
+		}
+	}
+	return best
+}
+
+// editDistance is the Levenshtein distance between a and b.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
 }

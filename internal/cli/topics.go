@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -29,7 +30,17 @@ type topicsFlags struct {
 	excludeInternal        bool
 	underReplicated        bool
 	unavailable            bool
+	underMinISR, atMinISR  bool
+	withOverrides          bool
+	topicID                string
+	partitionLimit         int32
 }
+
+// topicsActions are kafka-topics.sh's actions, exactly one of which is given.
+var topicsActions = []string{"alter", "create", "describe", "list", "delete"}
+
+// topicsReports are --describe's partition filters.
+var topicsReports = []string{"under-replicated-partitions", "under-min-isr-partitions", "at-min-isr-partitions", "unavailable-partitions"}
 
 func newTopicsCommand() *cobra.Command {
 	f := &topicsFlags{}
@@ -78,11 +89,21 @@ matched against whole topic names; without it they apply to every topic.`,
 	fl.BoolVar(&f.excludeInternal, "exclude-internal", false, "exclude internal topics from --list and --describe")
 	fl.BoolVar(&f.underReplicated, "under-replicated-partitions", false, "with --describe: only partitions whose ISR is smaller than the replica set")
 	fl.BoolVar(&f.unavailable, "unavailable-partitions", false, "with --describe: only partitions without a leader")
+	fl.BoolVar(&f.underMinISR, "under-min-isr-partitions", false, "with --describe: only partitions whose ISR is smaller than min.insync.replicas (or without a leader)")
+	fl.BoolVar(&f.atMinISR, "at-min-isr-partitions", false, "with --describe: only partitions whose ISR size equals min.insync.replicas")
+	fl.BoolVar(&f.withOverrides, "topics-with-overrides", false, "with --describe: only topics that have config overrides, without their partitions")
+	fl.StringVar(&f.topicID, "topic-id", "", "with --describe: the topic id to describe")
+	fl.Int32Var(&f.partitionLimit, "partition-size-limit-per-response", 0,
+		"accepted for compatibility: Kafka pages DescribeTopicPartitions by this size; the output is the same without paging")
+	refuse(cmd,
+		refusal{"replica-assignment", true, "manual partition-to-broker assignment; the controller places replicas"},
+		refusal{"delete-config", true, "removed in Kafka 4.0; use 'gregor configs --alter --delete-config'"},
+	)
 	return cmd
 }
 
 func runTopics(cmd *cobra.Command, f *topicsFlags) error {
-	action, err := f.action()
+	action, err := f.action(cmd)
 	if err != nil {
 		return err
 	}
@@ -103,7 +124,7 @@ func runTopics(cmd *cobra.Command, f *topicsFlags) error {
 
 // action checks that exactly one operation was asked for, with the
 // arguments it needs, and returns it.
-func (f *topicsFlags) action() (func(*topicsTool, context.Context) error, error) {
+func (f *topicsFlags) action(cmd *cobra.Command) (func(*topicsTool, context.Context) error, error) {
 	n := 0
 	for _, b := range []bool{f.create, f.list, f.describe, f.delete, f.alter} {
 		if b {
@@ -116,6 +137,9 @@ func (f *topicsFlags) action() (func(*topicsTool, context.Context) error, error)
 	needTopic := f.create || f.alter || f.delete
 	if needTopic && f.topic == "" {
 		return nil, errors.New("missing required argument \"[topic]\": pass --topic")
+	}
+	if err := topicsInvalidArgs(cmd); err != nil {
+		return nil, err
 	}
 	switch {
 	case f.create:
@@ -134,6 +158,44 @@ func (f *topicsFlags) action() (func(*topicsTool, context.Context) error, error)
 		return nil, errors.New("option \"[config]\" can't be used with option \"[alter]\"; use 'gregor configs --alter'")
 	}
 	return (*topicsTool).alterPartitions, nil
+}
+
+// topicsInvalidArgs refuses the options that make no sense with the
+// action given, as kafka-topics.sh's checkInvalidArgs does.
+func topicsInvalidArgs(cmd *cobra.Command) error {
+	except := func(keep ...string) []string {
+		var out []string
+		for _, a := range topicsActions {
+			if !slices.Contains(keep, a) {
+				out = append(out, a)
+			}
+		}
+		return out
+	}
+	checks := [][]string{
+		append([]string{"config"}, except("alter", "create")...),
+		append([]string{"partitions"}, except("alter", "create")...),
+		append([]string{"replication-factor"}, except("create")...),
+		append([]string{"topics-with-overrides"}, append(except("describe"), topicsReports...)...),
+		append([]string{"if-exists"}, except("alter", "delete", "describe")...),
+		append([]string{"if-not-exists"}, except("create")...),
+		append([]string{"exclude-internal"}, except("list", "describe")...),
+		append([]string{"topic-id"}, except("describe")...),
+	}
+	for _, r := range topicsReports {
+		checks = append(checks, append([]string{r, "topics-with-overrides"}, except("describe")...))
+	}
+	for _, c := range checks {
+		if err := conflict(cmd, c[0], c[1:]...); err != nil {
+			return err
+		}
+	}
+	if fl := cmd.Flags(); fl.Changed("partition-size-limit-per-response") {
+		if n, _ := fl.GetInt32("partition-size-limit-per-response"); n <= 0 {
+			return fmt.Errorf("--partition-size-limit-per-response: expected a positive integer, got %d", n)
+		}
+	}
+	return nil
 }
 
 // topicsTool runs one kafka-topics action.
@@ -202,6 +264,9 @@ func (t *topicsTool) matching(ctx context.Context) ([]kadm.TopicDetail, error) {
 		if d.Err != nil || (match != nil && !match.MatchString(d.Topic)) {
 			continue
 		}
+		if t.f.topicID != "" && kafkaUUID(d.ID) != t.f.topicID {
+			continue
+		}
 		if t.f.excludeInternal && (d.IsInternal || strings.HasPrefix(d.Topic, "__")) {
 			continue
 		}
@@ -209,6 +274,9 @@ func (t *topicsTool) matching(ctx context.Context) ([]kadm.TopicDetail, error) {
 	}
 	if len(out) == 0 && t.f.topic != "" && !t.f.list && !t.f.ifExists {
 		return nil, topicNotFound(t.f.topic)
+	}
+	if len(out) == 0 && t.f.topicID != "" && !t.f.ifExists {
+		return nil, fmt.Errorf("Topic '%s' does not exist as expected", t.f.topicID) // Kafka's wording, with the id
 	}
 	return out, nil
 }
@@ -218,7 +286,7 @@ func (t *topicsTool) describe(ctx context.Context) error {
 	if err != nil || len(details) == 0 {
 		return err
 	}
-	configs, err := t.overrides(ctx, details)
+	configs, err := t.topicConfigs(ctx, details)
 	if err != nil {
 		return err
 	}
@@ -228,9 +296,14 @@ func (t *topicsTool) describe(ctx context.Context) error {
 	return nil
 }
 
-// overrides returns each topic's non-default configs as "k=v,..." the way
-// kafka-topics --describe prints them.
-func (t *topicsTool) overrides(ctx context.Context, details []kadm.TopicDetail) (map[string]string, error) {
+// topicConfig is what --describe needs of a topic's configs.
+type topicConfig struct {
+	overrides string // non-default configs as "k=v,...", as kafka-topics --describe prints them
+	minISR    int    // min.insync.replicas, for the min-ISR reports
+}
+
+// topicConfigs describes the configs of details' topics.
+func (t *topicsTool) topicConfigs(ctx context.Context, details []kadm.TopicDetail) (map[string]topicConfig, error) {
 	names := make([]string, len(details))
 	for i, d := range details {
 		names[i] = d.Topic
@@ -239,10 +312,16 @@ func (t *topicsTool) overrides(ctx context.Context, details []kadm.TopicDetail) 
 	if err != nil {
 		return nil, fmt.Errorf("cannot describe topic configs: %w", err)
 	}
-	out := map[string]string{}
+	out := map[string]topicConfig{}
 	for _, rc := range rcs {
+		tc := topicConfig{minISR: 1}
 		var kvs []string
 		for _, c := range rc.Configs {
+			if c.Key == "min.insync.replicas" {
+				if n, err := strconv.Atoi(c.MaybeValue()); err == nil {
+					tc.minISR = n
+				}
+			}
 			if c.Source == kmsg.ConfigSourceDefaultConfig || c.Source == kmsg.ConfigSourceUnknown {
 				continue
 			}
@@ -253,31 +332,48 @@ func (t *topicsTool) overrides(ctx context.Context, details []kadm.TopicDetail) 
 			kvs = append(kvs, c.Key+"="+v)
 		}
 		sort.Strings(kvs)
-		out[rc.Name] = strings.Join(kvs, ",")
+		tc.overrides = strings.Join(kvs, ",")
+		out[rc.Name] = tc
 	}
 	return out, nil
 }
 
-func (t *topicsTool) describeTopic(d kadm.TopicDetail, configs string) {
+// reporting reports whether a partition report (--under-replicated-partitions
+// and the like) was asked for: then only matching partitions are printed,
+// without the topic line.
+func (f *topicsFlags) reporting() bool {
+	return f.underReplicated || f.unavailable || f.underMinISR || f.atMinISR
+}
+
+// reported reports whether p matches one of the reports asked for, with
+// Kafka's definitions.
+func (f *topicsFlags) reported(p kadm.PartitionDetail, minISR int) bool {
+	hasLeader := p.Leader >= 0
+	return (f.underReplicated && len(p.ISR) < len(p.Replicas)) ||
+		(f.unavailable && !hasLeader) ||
+		(f.underMinISR && (!hasLeader || len(p.ISR) < minISR)) ||
+		(f.atMinISR && len(p.ISR) == minISR)
+}
+
+func (t *topicsTool) describeTopic(d kadm.TopicDetail, tc topicConfig) {
 	parts := d.Partitions.Sorted()
 	rf := 0
 	if len(parts) > 0 {
 		rf = len(parts[0].Replicas)
 	}
-	filtered := t.f.underReplicated || t.f.unavailable
-	if !filtered {
+	if !t.f.reporting() && (!t.f.withOverrides || tc.overrides != "") {
 		t.out.fields(false,
 			"Topic", d.Topic,
 			"TopicId", kafkaUUID(d.ID),
 			"PartitionCount", strconv.Itoa(len(parts)),
 			"ReplicationFactor", strconv.Itoa(rf),
-			"Configs", configs)
+			"Configs", tc.overrides)
+	}
+	if t.f.withOverrides {
+		return // Kafka prints no partitions with --topics-with-overrides
 	}
 	for _, p := range parts {
-		if t.f.underReplicated && len(p.ISR) >= len(p.Replicas) {
-			continue
-		}
-		if t.f.unavailable && p.Leader >= 0 {
+		if t.f.reporting() && !t.f.reported(p, tc.minISR) {
 			continue
 		}
 		leader := "none"

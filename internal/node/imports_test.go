@@ -19,11 +19,12 @@ import (
 // entries already, so the work that adds them only adds files.
 var allowedImports = map[string][]string{
 	// Vocabulary and formats: no I/O, nothing of the broker.
-	"kafka":  {},
-	"acl":    {},
-	"vfs":    {},
-	"config": {"kafka"},
-	"record": {"kafka"},
+	"kafka":     {},
+	"acl":       {},
+	"buildinfo": {},
+	"vfs":       {},
+	"config":    {"kafka"},
+	"record":    {"kafka"},
 	// Protocol framing, the request and the connection's session.
 	"wire": {"kafka", "acl"},
 	// The log, then one replica of one partition on top of it.
@@ -49,7 +50,7 @@ var allowedImports = map[string][]string{
 	// Connections: knows wire and the session, never the handler.
 	"server": {"kafka", "acl", "wire", "auth"},
 	// The composition root may import everything it composes.
-	"node": {"kafka", "acl", "config", "record", "wire", "vfs", "storage", "partition", "metadata",
+	"node": {"buildinfo", "kafka", "acl", "config", "record", "wire", "vfs", "storage", "partition", "metadata",
 		"controller", "replica", "coord", "group", "txn", "auth", "handler", "server"},
 	"node/nodetest": {"kafka", "config", "node"},
 	// The CLI is a Kafka client: it speaks the protocol to --bootstrap-server

@@ -20,6 +20,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"gregor/internal/buildinfo"
 	"gregor/internal/config"
 	"gregor/internal/controller"
 	"gregor/internal/group"
@@ -108,7 +109,7 @@ func Start(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*Node,
 	if err := n.run(ctx, listeners, now); err != nil {
 		return nil, err
 	}
-	logger.Info("gregor started", "node.id", cfg.NodeID, "cluster.id", clusterID, "listeners", n.addrs, "log.dirs", cfg.LogDirs)
+	logger.Info("gregor started", append(buildinfo.Read().LogAttrs(), "node.id", cfg.NodeID, "cluster.id", clusterID, "listeners", n.addrs, "log.dirs", cfg.LogDirs)...)
 	return n, nil
 }
 

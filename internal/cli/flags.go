@@ -1,0 +1,127 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+)
+
+// refusedAnnotation marks a flag of Kafka's tool that this tool takes only
+// to refuse it: using it is an error saying it is not supported, never a
+// silently ignored option.
+const refusedAnnotation = "gregor/refused"
+
+// refusal is one Kafka flag a tool refuses, and why.
+type refusal struct {
+	name       string
+	takesValue bool // Kafka's flag takes an argument, as --replica-assignment does
+	why        string
+}
+
+// refuse registers each refusal on cmd; checkRefused rejects them when used.
+func refuse(cmd *cobra.Command, refusals ...refusal) {
+	fl := cmd.Flags()
+	for _, r := range refusals {
+		usage := "not supported: " + r.why
+		if r.takesValue {
+			fl.StringArray(r.name, nil, usage)
+		} else {
+			fl.Bool(r.name, false, usage)
+		}
+		_ = fl.SetAnnotation(r.name, refusedAnnotation, []string{r.why})
+	}
+}
+
+// checkRefused fails on the first refused flag given on the command line.
+func checkRefused(cmd *cobra.Command) error {
+	var err error
+	cmd.Flags().Visit(func(f *pflag.Flag) {
+		if why, ok := f.Annotations[refusedAnnotation]; ok && err == nil {
+			err = fmt.Errorf("--%s is not supported by gregor %s: %s", f.Name, cmd.Name(), why[0])
+		}
+	})
+	return err
+}
+
+// IsRefused reports whether flag is one that cmd takes only to refuse it.
+func IsRefused(cmd *cobra.Command, flag string) bool {
+	f := cmd.Flags().Lookup(flag)
+	return f != nil && f.Annotations[refusedAnnotation] != nil
+}
+
+// guard wraps every tool's RunE with checkRefused, gives each tool Kafka's
+// --version (the root's version line), and words flag errors for people.
+func guard(root *cobra.Command, tools []*cobra.Command) {
+	root.SetFlagErrorFunc(flagError)
+	for _, c := range tools {
+		run := c.RunE
+		c.RunE = func(cmd *cobra.Command, args []string) error {
+			if err := checkRefused(cmd); err != nil {
+				return err
+			}
+			return run(cmd, args)
+		}
+		c.Version = root.Version
+		if c.Version == "" {
+			c.Version = "gregor (version unknown)"
+		}
+	}
+}
+
+// flagError rewrites pflag's parse errors ("invalid argument "abc" for
+// "--partitions" flag: strconv.ParseInt: ...") to say which flag and what
+// was expected: --partitions: expected an integer, got "abc".
+func flagError(_ *cobra.Command, err error) error {
+	var invalid *pflag.InvalidValueError
+	if errors.As(err, &invalid) {
+		f := invalid.GetFlag()
+		return fmt.Errorf("--%s: expected %s, got %q", f.Name, expected(f.Value.Type()), invalid.GetValue())
+	}
+	return err
+}
+
+// expected names what a flag of pflag type typ accepts.
+func expected(typ string) string {
+	switch {
+	case strings.HasPrefix(typ, "uint"):
+		return "a non-negative integer"
+	case strings.HasPrefix(typ, "int"):
+		return "an integer"
+	case strings.HasPrefix(typ, "float"):
+		return "a number"
+	case typ == "bool":
+		return "true or false"
+	case typ == "duration":
+		return "a duration such as 30s"
+	}
+	return "a " + typ
+}
+
+// conflict is Kafka's CommandLineUtils.checkInvalidArgs: when used is given,
+// none of invalid may be, worded as Kafka words it.
+func conflict(cmd *cobra.Command, used string, invalid ...string) error {
+	fl := cmd.Flags()
+	if !fl.Changed(used) {
+		return nil
+	}
+	for _, other := range invalid {
+		if other != used && fl.Changed(other) {
+			return fmt.Errorf("Option \"[%s]\" can't be used with option \"[%s]\"", used, other)
+		}
+	}
+	return nil
+}
+
+// Refuse registers Kafka flags that a command outside this package (the
+// storage tool) takes only to refuse; its RunE calls CheckRefused first.
+func Refuse(cmd *cobra.Command, takesValue bool, why string, names ...string) {
+	for _, n := range names {
+		refuse(cmd, refusal{n, takesValue, why})
+	}
+}
+
+// CheckRefused fails on the first refused flag given on cmd's command line.
+func CheckRefused(cmd *cobra.Command) error { return checkRefused(cmd) }

@@ -1,0 +1,53 @@
+package cli
+
+// KafkaFlags are the long flags of each Kafka tool that Gregor ships, keyed
+// by the Gregor command that stands for it, so that a test can prove each
+// one is accepted or explicitly refused (see refuse), never unknown.
+//
+// Taken from Apache Kafka's option parsers at apache/kafka commit 1eb7644
+// (trunk, version 4.0.0-SNAPSHOT, October 2024):
+//   - topics: tools/src/main/java/org/apache/kafka/tools/TopicCommand.java
+//   - configs: core/src/main/scala/kafka/admin/ConfigCommand.scala
+//   - consumer-groups: tools/src/main/java/org/apache/kafka/tools/consumer/group/ConsumerGroupCommandOptions.java
+//   - console-producer: tools/src/main/java/org/apache/kafka/tools/ConsoleProducer.java
+//   - console-consumer: tools/src/main/java/org/apache/kafka/tools/consumer/ConsoleConsumerOptions.java
+//   - producer-perf-test: tools/src/main/java/org/apache/kafka/tools/ProducerPerformance.java
+//   - consumer-perf-test: tools/src/main/java/org/apache/kafka/tools/ConsumerPerformance.java
+//   - storage format: core/src/main/scala/kafka/tools/StorageTool.scala
+//
+// and, for every joptsimple tool, help and version from
+// server-common/src/main/java/org/apache/kafka/server/util/CommandDefaultOptions.java.
+// Kafka 4.1 renamed some flags (KIP-1147: --formatter-property,
+// --reader-property); the new names that Gregor takes are accepted too.
+var KafkaFlags = map[string][]string{
+	"topics": {"help", "version", "bootstrap-server", "command-config", "list", "create", "delete", "alter",
+		"describe", "topic", "topic-id", "config", "delete-config", "partitions", "replication-factor",
+		"replica-assignment", "under-replicated-partitions", "unavailable-partitions", "under-min-isr-partitions",
+		"at-min-isr-partitions", "topics-with-overrides", "if-exists", "if-not-exists", "exclude-internal",
+		"partition-size-limit-per-response"},
+	"configs": {"help", "version", "zookeeper", "bootstrap-server", "bootstrap-controller", "command-config",
+		"alter", "describe", "all", "entity-type", "entity-name", "entity-default", "add-config", "add-config-file",
+		"delete-config", "force", "topic", "client", "client-defaults", "user", "user-defaults", "broker",
+		"broker-defaults", "broker-logger", "ip-defaults", "ip", "group", "client-metrics", "zk-tls-config-file"},
+	"consumer-groups": {"help", "version", "bootstrap-server", "group", "topic", "all-topics", "list", "describe",
+		"all-groups", "delete", "timeout", "command-config", "reset-offsets", "delete-offsets", "dry-run", "execute",
+		"export", "to-offset", "from-file", "to-datetime", "by-duration", "to-earliest", "to-latest", "to-current",
+		"shift-by", "members", "verbose", "offsets", "state", "type"},
+	"console-producer": {"help", "version", "topic", "bootstrap-server", "sync", "compression-codec", "batch-size",
+		"message-send-max-retries", "retry-backoff-ms", "timeout", "request-required-acks", "request-timeout-ms",
+		"metadata-expiry-ms", "max-block-ms", "max-memory-bytes", "max-partition-memory-bytes", "line-reader",
+		"socket-buffer-size", "property", "reader-config", "producer-property", "producer.config"},
+	"console-consumer": {"help", "version", "topic", "include", "partition", "offset", "consumer-property",
+		"consumer.config", "formatter", "property", "formatter-config", "from-beginning", "max-messages",
+		"timeout-ms", "skip-message-on-error", "bootstrap-server", "key-deserializer", "value-deserializer",
+		"enable-systest-events", "isolation-level", "group"},
+	"producer-perf-test": {"help", "topic", "num-records", "record-size", "payload-file", "payload-monotonic",
+		"payload-delimiter", "throughput", "producer-props", "producer.config", "print-metrics", "transactional-id",
+		"transaction-duration-ms"},
+	"consumer-perf-test": {"help", "version", "bootstrap-server", "topic", "group", "fetch-size", "from-latest",
+		"socket-buffer-size", "consumer.config", "print-metrics", "show-detailed-stats", "timeout", "messages",
+		"reporting-interval", "date-format", "hide-header"},
+	"storage format": {"help", "config", "cluster-id", "add-scram", "ignore-formatted", "release-version", "feature",
+		"standalone", "no-initial-controllers", "initial-controllers"},
+	"storage random-uuid": {"help"},
+}
