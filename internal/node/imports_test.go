@@ -18,6 +18,7 @@ var layers = map[string]int{
 	"storage":       2,
 	"partition":     3,
 	"controller":    3,
+	"coord":         3,
 	"replica":       4,
 	"group":         4,
 	"handler":       5,
