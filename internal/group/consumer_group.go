@@ -271,7 +271,7 @@ func (c *Coordinator) commit(s *shard, tx *consumerTx) error {
 		for i, r := range tx.records {
 			recs[i] = record.Record{Timestamp: ts, Key: r.key(), Value: r.value()}
 		}
-		if err := s.log.Append(recs); err != nil {
+		if err := s.p.Append(recs); err != nil {
 			return err
 		}
 	}

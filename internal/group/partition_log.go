@@ -1,10 +1,12 @@
 package group
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"time"
 
+	"gregor/internal/kafka"
 	"gregor/internal/partition"
 	"gregor/internal/record"
 )
@@ -12,27 +14,40 @@ import (
 // replayChunk bounds each read while loading a partition.
 const replayChunk = 1 << 20
 
-// PartitionLog is a Log over a local partition of __consumer_offsets.
+// PartitionLog is the runtime's Log over a local partition of
+// __consumer_offsets.
 type PartitionLog struct {
 	Partition *partition.Partition
 	Now       func() time.Time
 }
 
-// Append writes records as one uncompressed batch with acks=all.
-func (l PartitionLog) Append(recs []record.Record) error {
+// Append writes records as one uncompressed batch and returns the offset of
+// the last; the runtime waits for the high watermark itself.
+func (l PartitionLog) Append(_ context.Context, recs []record.Record) (kafka.Offset, error) {
 	b, err := record.Build(record.BatchSpec{ProducerID: -1, ProducerEpoch: -1, BaseSequence: -1, Records: recs})
 	if err != nil {
-		return err
+		return -1, err
 	}
-	_, err = l.Partition.AppendAsLeader([]record.Batch{b}, -1, l.Now())
+	res, err := l.Partition.AppendAsLeader([]record.Batch{b}, -1, l.Now())
 	switch {
 	case err == nil:
-		return nil
+		return kafka.Offset(res.BaseOffset) + kafka.Offset(len(recs)) - 1, nil
 	case errors.Is(err, partition.ErrMessageTooLarge):
-		return fmt.Errorf("%w: %v", ErrRecordTooLarge, err)
+		return -1, fmt.Errorf("%w: %v", ErrRecordTooLarge, err)
 	default:
-		return fmt.Errorf("%w: %v", ErrCoordinatorNotAvailable, err)
+		return -1, fmt.Errorf("%w: %v", ErrCoordinatorNotAvailable, err)
 	}
+}
+
+// WaitForHighWatermark: switch to partition.WaitForHighWatermark when it lands.
+// Today a local append is committed once it returns (the leader appends
+// with acks=-1 and the high watermark is the log end offset), so there is
+// nothing to wait for.
+func (l PartitionLog) WaitForHighWatermark(ctx context.Context, offset kafka.Offset) error {
+	if hw := kafka.Offset(l.Partition.HighWatermark()); hw < offset {
+		return fmt.Errorf("%w: high watermark %d is below %d", ErrCoordinatorNotAvailable, hw, offset)
+	}
+	return ctx.Err()
 }
 
 // Replay reads the partition from its start to the high watermark.

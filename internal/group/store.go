@@ -38,7 +38,7 @@ func (c *Coordinator) storeGroup(s *shard, g *group) error {
 		}
 		v.Members = append(v.Members, mm)
 	}
-	return s.log.Append([]record.Record{{Timestamp: c.now().UnixMilli(), Key: groupKey(g.id), Value: v.AppendTo(nil)}})
+	return s.p.Append([]record.Record{{Timestamp: c.now().UnixMilli(), Key: groupKey(g.id), Value: v.AppendTo(nil)}})
 }
 
 // tombstones returns the records that delete a group and all its offsets.
@@ -62,7 +62,7 @@ func (c *Coordinator) dropConsumerState(s *shard, g *group) error {
 	for _, r := range g.consumerTombstones() {
 		recs = append(recs, record.Record{Timestamp: ts, Key: r.key()})
 	}
-	if err := s.log.Append(recs); err != nil {
+	if err := s.p.Append(recs); err != nil {
 		return err
 	}
 	for id := range g.consumerTimers {

@@ -20,6 +20,7 @@ import (
 
 	"gregor/internal/config"
 	"gregor/internal/controller"
+	"gregor/internal/coord"
 	"gregor/internal/group"
 	"gregor/internal/handler"
 	"gregor/internal/kafka"
@@ -78,7 +79,7 @@ func Start(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*Node,
 	n := &Node{ClusterID: clusterID, cfg: cfg, logger: logger, logs: logs}
 	n.effective.Store(cfg)
 	n.replicas = replica.New(cfg.NodeID, logs, n.topicConfig, logger)
-	n.groups = group.New(groupConfig(cfg), now, logger)
+	n.groups = group.New(groupConfig(cfg), coord.RealClock{}, logger)
 	n.replicas.OnLeader = func(tp kafka.TopicPartition, p *partition.Partition) {
 		if tp.Topic == group.Topic {
 			n.groups.BecomeLeader(tp.Partition, group.PartitionLog{Partition: p, Now: now})
@@ -186,7 +187,6 @@ func (n *Node) run(parent context.Context, listeners []net.Listener, now func() 
 	g.Go(func() error { return n.logs.Run(gctx) })
 	n.runLogMaintenance(gctx, g)
 	g.Go(func() error { return n.checkpointLoop(gctx) })
-	g.Go(func() error { return n.groups.Run(gctx) })
 	for i, ln := range listeners {
 		s := &server.Server{Handler: h, Listener: n.brokerListeners()[i].Name, MaxRequestBytes: n.cfg.SocketRequestMaxBytes, Logger: n.logger}
 		g.Go(func() error { return s.Serve(gctx, ln) })
