@@ -106,13 +106,7 @@ func (c *Coordinator) DeleteGroup(groupID string) error {
 		case g.state != Empty:
 			return ErrNonEmptyGroup
 		}
-		if err := s.p.Append(c.tombstones(g)); err != nil {
-			return err
-		}
-		stopTimers(g)
-		g.transition(Dead, c.now())
-		delete(s.groups, groupID)
-		return nil
+		return s.p.Append(c.tombstones(g))
 	})
 }
 
@@ -189,15 +183,7 @@ func (c *Coordinator) expireGroup(s *shard, g *group, now time.Time) {
 		c.logger.Warn("cannot expire offsets", "group", g.id, "err", err)
 		return
 	}
-	for _, tp := range expired {
-		delete(g.offsets, tp)
-	}
 	c.logger.Info("expired offsets", "group", g.id, "partitions", len(expired), "group_deleted", deleteGroup)
-	if deleteGroup {
-		stopTimers(g)
-		g.transition(Dead, now)
-		delete(s.groups, g.id)
-	}
 }
 
 // subscriptionTopics parses the topics of a consumer protocol subscription.

@@ -1,10 +1,12 @@
 package group
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -47,10 +49,9 @@ type Coordinator struct {
 // the runtime's state machine. Every field is owned by the partition's
 // loop.
 type shard struct {
-	c       *Coordinator
-	p       *coord.Partition
-	loading bool // until the load's replay is done
-	groups  map[string]*group
+	c      *Coordinator
+	p      *coord.Partition
+	groups map[string]*group
 }
 
 // New returns a coordinator that leads no partition yet.
@@ -66,7 +67,7 @@ func New(cfg Config, clock coord.Clock, logger *slog.Logger) *Coordinator {
 	}
 	c := &Coordinator{cfg: cfg, clock: clock, logger: logger}
 	c.rt = coord.New(clock, logger, func(p *coord.Partition) *shard {
-		return &shard{c: c, p: p, loading: true, groups: map[string]*group{}}
+		return &shard{c: c, p: p, groups: map[string]*group{}}
 	})
 	return c
 }
@@ -122,18 +123,22 @@ func stopTimers(g *group) {
 	}
 }
 
-// Replay applies one record of the partition while it loads.
+// Replay applies one record of the partition: every record while the
+// partition loads, and each record an operation appends, so that the
+// groups' persisted state (offsets, classic group metadata, consumer
+// group records, deletions) changes only here. A tombstone of a group
+// that is not there changes nothing.
 func (s *shard) Replay(key, value []byte) {
-	if !s.loading {
-		return
-	}
 	r, err := decodeRecord(key, value)
 	if err != nil {
 		return // records of newer coordinators
 	}
 	now := s.c.now()
 	g := s.groups[r.group]
-	if g == nil || g.state == Dead {
+	if g == nil {
+		if value == nil {
+			return
+		}
 		g = newGroup(r.group, now)
 		s.groups[r.group] = g
 	}
@@ -142,8 +147,12 @@ func (s *shard) Replay(key, value []byte) {
 		restoreConsumer(g, *r.consumer, now)
 	case r.isOffset:
 		restoreOffset(g, r)
+	case r.meta == nil:
+		stopTimers(g)
+		g.transition(Dead, now)
+		delete(s.groups, g.id)
 	default:
-		restoreMetadata(g, r.meta, now)
+		restoreMetadata(g, r.meta)
 	}
 }
 
@@ -163,9 +172,8 @@ func restoreOffset(g *group, r storedRecord) {
 // sessions of the members of the others, as Kafka does when a coordinator
 // takes a partition over.
 func (s *shard) Loaded() {
-	s.loading = false
 	for id, g := range s.groups {
-		if g.state == Dead || (g.consumer == nil && len(g.members) == 0 && len(g.offsets) == 0 && g.protocolType == "" && g.generation == 0) {
+		if g.consumer == nil && len(g.members) == 0 && len(g.offsets) == 0 && g.protocolType == "" && g.generation == 0 {
 			delete(s.groups, id)
 			continue
 		}
@@ -188,7 +196,7 @@ func restoreConsumer(g *group, r consumerRecord, now time.Time) {
 		g.consumer = nil
 		if len(g.members) == 0 {
 			g.protocolType = ""
-			g.state = Empty
+			g.transition(Empty, now)
 		}
 		return
 	}
@@ -198,47 +206,62 @@ func restoreConsumer(g *group, r consumerRecord, now time.Time) {
 	}
 	g.consumer.apply(r)
 	g.protocolType = "consumer"
-	g.state = Empty
+	state := Empty
 	if len(g.consumer.members) > 0 {
-		g.state = Stable
+		state = Stable
+	}
+	if state != g.state {
+		g.transition(state, now)
 	}
 }
 
-// restoreMetadata applies a group metadata record (nil: a tombstone).
-func restoreMetadata(g *group, meta *kmsg.GroupMetadataValue, now time.Time) {
-	if meta == nil {
-		g.state = Dead
-		g.members = map[string]*member{}
-		g.joinOrder = nil
-		g.static = map[string]string{}
-		return
-	}
-	g.state = Empty
+// restoreMetadata applies a classic group's metadata record. The members
+// it names replace the group's members; a member already in memory (a
+// live group's) keeps what is not persisted: its other protocols, the
+// request waiting on it, its session timer.
+func restoreMetadata(g *group, meta *kmsg.GroupMetadataValue) {
 	g.generation = meta.Generation
 	g.protocolType = meta.ProtocolType
 	g.protocol = deref(meta.Protocol)
 	g.leader = deref(meta.Leader)
-	g.stateTime = now
 	if meta.CurrentStateTimestamp > 0 {
 		g.stateTime = time.UnixMilli(meta.CurrentStateTimestamp)
 	}
-	g.members = map[string]*member{}
-	g.joinOrder = nil
-	g.static = map[string]string{}
+	named := map[string]bool{}
 	for _, mm := range meta.Members {
-		m := &member{
-			id: mm.MemberID, instanceID: deref(mm.InstanceID), clientID: mm.ClientID, clientHost: mm.ClientHost,
-			rebalanceTimeout: time.Duration(mm.RebalanceTimeoutMillis) * time.Millisecond,
-			sessionTimeout:   time.Duration(mm.SessionTimeoutMillis) * time.Millisecond,
-			protocolType:     meta.ProtocolType,
-			protocols:        []Protocol{{Name: g.protocol, Metadata: mm.Subscription}},
-			assignment:       mm.Assignment,
-		}
-		g.addMember(m)
+		named[mm.MemberID] = true
 	}
+	for _, id := range slices.Clone(g.joinOrder) {
+		if !named[id] {
+			g.removeMember(id)
+		}
+	}
+	for _, mm := range meta.Members {
+		restoreMember(g, meta.ProtocolType, mm)
+	}
+	g.state = Empty
 	if len(g.members) > 0 {
 		g.state = Stable
 	}
+}
+
+func restoreMember(g *group, protocolType string, mm kmsg.GroupMetadataValueMember) {
+	m := g.members[mm.MemberID]
+	if m == nil {
+		m = &member{id: mm.MemberID, protocolType: protocolType}
+		g.addMember(m)
+	}
+	m.instanceID, m.clientID, m.clientHost = deref(mm.InstanceID), mm.ClientID, mm.ClientHost
+	if m.instanceID != "" {
+		g.static[m.instanceID] = m.id
+	}
+	m.rebalanceTimeout = time.Duration(mm.RebalanceTimeoutMillis) * time.Millisecond
+	m.sessionTimeout = time.Duration(mm.SessionTimeoutMillis) * time.Millisecond
+	i := slices.IndexFunc(m.protocols, func(p Protocol) bool { return p.Name == g.protocol })
+	if i < 0 || !bytes.Equal(m.protocols[i].Metadata, mm.Subscription) {
+		m.protocols = []Protocol{{Name: g.protocol, Metadata: mm.Subscription}}
+	}
+	m.assignment = mm.Assignment
 }
 
 func deref(s *string) string {

@@ -17,6 +17,7 @@ import (
 type memLog struct {
 	mu   sync.Mutex
 	recs []record.Record
+	gate chan struct{} // when set, the high watermark waits for it to close
 }
 
 func (l *memLog) Append(_ context.Context, recs []record.Record) (kafka.Offset, error) {
@@ -26,8 +27,22 @@ func (l *memLog) Append(_ context.Context, recs []record.Record) (kafka.Offset, 
 	return kafka.Offset(len(l.recs) - 1), nil
 }
 
-// WaitForHighWatermark returns at once: every append is committed.
-func (l *memLog) WaitForHighWatermark(context.Context, kafka.Offset) error { return nil }
+// WaitForHighWatermark returns at once (every append is committed) unless
+// the test has closed the gate.
+func (l *memLog) WaitForHighWatermark(ctx context.Context, _ kafka.Offset) error {
+	l.mu.Lock()
+	gate := l.gate
+	l.mu.Unlock()
+	if gate == nil {
+		return nil
+	}
+	select {
+	case <-gate:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
 
 func (l *memLog) Replay(fn func(key, value []byte)) error {
 	l.mu.Lock()
@@ -232,5 +247,45 @@ func waitState(t *testing.T, c *Coordinator, g string, want State) {
 			t.Fatalf("group %s in state %s, want %s", g, d.State, want)
 		}
 		time.Sleep(time.Millisecond)
+	}
+}
+
+// TestSyncAnswerWaitsForCommittedAssignment proves that SyncGroup answers
+// only once the group metadata carrying the assignment is committed, and
+// that the assignment the group then serves is the one replayed from it.
+func TestSyncAnswerWaitsForCommittedAssignment(t *testing.T) {
+	log := &memLog{}
+	c := start(t, testConfig(), log, coord.RealClock{})
+	j := <-joinAsync(c, joinReq("g", ""))
+	if j.Err != nil {
+		t.Fatal(j.Err)
+	}
+	gate := make(chan struct{})
+	log.mu.Lock()
+	log.gate = gate
+	log.mu.Unlock()
+	got := make(chan SyncResult, 1)
+	go func() {
+		got <- c.Sync(context.Background(), SyncRequest{GroupID: "g", MemberID: j.MemberID, Generation: j.Generation,
+			Assignments: map[string][]byte{j.MemberID: []byte("parts")}})
+	}()
+	select {
+	case r := <-got:
+		t.Fatalf("sync answered before its assignment was committed: %+v", r)
+	case <-time.After(50 * time.Millisecond):
+	}
+	seen := make(chan string, 1)
+	if err := c.rt.Submit(0, func(s *shard) {
+		g := s.groups["g"]
+		seen <- g.state.String() + " " + string(g.members[j.MemberID].assignment)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if v := <-seen; v != "Stable parts" {
+		t.Fatalf("while the write waits, the loop runs on and sees the replayed assignment: got %q", v)
+	}
+	close(gate)
+	if r := <-got; r.Err != nil || string(r.Assignment) != "parts" {
+		t.Fatalf("sync: %+v", r)
 	}
 }

@@ -202,7 +202,7 @@ func (c *Coordinator) replaceStatic(s *shard, g *group, old *member, req JoinReq
 		g.leader = newID
 	}
 	if g.state == Stable && g.sameSubscription(old, req.Protocols) {
-		if err := c.storeGroup(s, g); err != nil {
+		if err := c.storeGroup(s, g, nil); err != nil {
 			// Undo: the old member keeps its place.
 			g.removeMember(newID)
 			g.addMember(old)
@@ -364,7 +364,7 @@ func (c *Coordinator) completeJoin(s *shard, g *group) {
 		g.protocol = ""
 		g.leader = ""
 		g.transition(Empty, now)
-		if err := c.storeGroup(s, g); err != nil {
+		if err := c.storeGroup(s, g, nil); err != nil {
 			c.logger.Warn("cannot store empty group", "group", g.id, "err", err)
 		}
 		return

@@ -79,11 +79,6 @@ func (c *Coordinator) Commit(req CommitRequest) (map[kafka.TopicPartition]error,
 				return nil, err
 			}
 		}
-		for _, tp := range tps {
-			if perPartition[tp] == nil {
-				g.offsets[tp] = req.Offsets[tp]
-			}
-		}
 		return perPartition, nil
 	})
 }
@@ -195,11 +190,6 @@ func (c *Coordinator) DeleteOffsets(groupID string, tps []kafka.TopicPartition) 
 				return nil, err
 			}
 		}
-		for _, tp := range tps {
-			if perPartition[tp] == nil {
-				delete(g.offsets, tp)
-			}
-		}
 		return perPartition, nil
 	})
 }
@@ -214,11 +204,9 @@ func (c *Coordinator) DeleteTopicOffsets(topics []string) {
 		ts := c.now().UnixMilli()
 		for _, g := range s.groups {
 			var recs []record.Record
-			var drop []kafka.TopicPartition
 			for tp := range g.offsets {
 				if gone[tp.Topic] {
 					recs = append(recs, record.Record{Timestamp: ts, Key: offsetKey(g.id, tp.Topic, tp.Partition)})
-					drop = append(drop, tp)
 				}
 			}
 			if len(recs) == 0 {
@@ -226,10 +214,6 @@ func (c *Coordinator) DeleteTopicOffsets(topics []string) {
 			}
 			if err := s.p.Append(recs); err != nil {
 				c.logger.Warn("cannot delete offsets of deleted topics", "group", g.id, "err", err)
-				continue
-			}
-			for _, tp := range drop {
-				delete(g.offsets, tp)
 			}
 		}
 	})

@@ -80,10 +80,11 @@ func (c *Coordinator) sync(s *shard, req SyncRequest, ch chan SyncResult) (SyncR
 	if m.id != g.leader {
 		return SyncResult{}, true
 	}
-	for id, mm := range g.members {
-		mm.assignment = req.Assignments[id]
+	assignments := map[string][]byte{}
+	for id := range g.members {
+		assignments[id] = req.Assignments[id]
 	}
-	if err := c.storeGroup(s, g); err != nil {
+	if err := c.storeGroup(s, g, assignments); err != nil {
 		c.logger.Warn("cannot store group assignment", "group", g.id, "err", err)
 		for _, mm := range g.members {
 			mm.assignment = nil
@@ -95,7 +96,6 @@ func (c *Coordinator) sync(s *shard, req SyncRequest, ch chan SyncResult) (SyncR
 		c.prepareRebalance(s, g, "cannot store the assignment")
 		return SyncResult{}, true
 	}
-	g.transition(Stable, c.now())
 	for _, mm := range g.members {
 		if mm.sync != nil {
 			s.replySync(mm.sync, SyncResult{ProtocolType: g.protocolType, Protocol: g.protocol, Assignment: mm.assignment})
