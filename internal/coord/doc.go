@@ -39,6 +39,17 @@
 // the next leader rebuilds it from the log. No lock is held across the
 // wait: the loop goes on serving the partition's other requests.
 //
+// # Operations
+//
+// Call runs an operation and returns its answer once committed; every
+// answer, a read's too, is held until the records the loop had appended
+// when the operation ended are committed, so answers leave in the order
+// the loop ran them. Submit queues an operation that answers nobody (a
+// request that waits on the state, say, is answered later through
+// OnCommit by the operation that completes it). Each runs an operation on
+// every loaded partition. Operations must not block: they run one at a
+// time on the loop.
+//
 // # Time
 //
 // Timers and the time go through a Clock: RealClock in production, a
