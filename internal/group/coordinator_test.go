@@ -2,6 +2,7 @@ package group
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"sync"
@@ -287,5 +288,16 @@ func TestSyncAnswerWaitsForCommittedAssignment(t *testing.T) {
 	close(gate)
 	if r := <-got; r.Err != nil || string(r.Assignment) != "parts" {
 		t.Fatalf("sync: %+v", r)
+	}
+}
+
+// TestResignedPartitionIsNotCoordinator proves that requests for a
+// partition this node stopped leading fail with the group's
+// ErrNotCoordinator, which the handler maps to NOT_COORDINATOR.
+func TestResignedPartitionIsNotCoordinator(t *testing.T) {
+	c := start(t, testConfig(), &memLog{}, coord.RealClock{})
+	c.Resign(0)
+	if err := c.Heartbeat("g", "m", "", 1); !errors.Is(err, ErrNotCoordinator) {
+		t.Fatalf("heartbeat after resign: %v, want ErrNotCoordinator", err)
 	}
 }
