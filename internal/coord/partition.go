@@ -33,9 +33,10 @@ type Partition struct {
 	replay      func(key, value []byte) // the state's Replay (loop only)
 	timers      map[*timer]struct{}     // armed timers, stopped at unload (loop only)
 
-	mu      sync.Mutex    // guards waiting
-	waiting []commitWait  // callbacks in offset order, for the committer
-	wake    chan struct{} // one slot: waiting has grown
+	mu         sync.Mutex    // guards the fields below
+	waiting    []commitWait  // callbacks in offset order, for the committer
+	committing bool          // the committer holds a callback it has not called yet
+	wake       chan struct{} // one slot: waiting has grown
 }
 
 // commitWait is a callback waiting for offset to be committed.
@@ -95,7 +96,7 @@ func (p *Partition) Append(records []record.Record) error {
 // committer's goroutine. Either way it must not touch the state: it only
 // hands answers over (a send on a buffered channel, say).
 func (p *Partition) OnCommit(fn func(error)) {
-	if p.lastWritten <= kafka.Offset(p.committed.Load()) {
+	if p.lastWritten <= kafka.Offset(p.committed.Load()) || p.committedNow() {
 		fn(nil)
 		return
 	}
@@ -106,6 +107,30 @@ func (p *Partition) OnCommit(fn func(error)) {
 	case p.wake <- struct{}{}:
 	default:
 	}
+}
+
+// HighWatermarker is a Log that can tell its high watermark without
+// waiting. With it, the loop answers a write that is already committed
+// itself (on one node, every write is committed once appended) instead of
+// handing the answer to the committer.
+type HighWatermarker interface {
+	HighWatermark() kafka.Offset
+}
+
+// committedNow reports whether the log's high watermark is past every
+// record the loop appended, when no earlier answer waits for the committer.
+func (p *Partition) committedNow() bool {
+	hwm, ok := p.log.(HighWatermarker)
+	if !ok || hwm.HighWatermark() <= p.lastWritten {
+		return false
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.waiting) > 0 || p.committing {
+		return false
+	}
+	storeMax(&p.committed, int64(p.lastWritten))
+	return true
 }
 
 // AfterFunc arms a timer whose f runs as an operation on the loop, unless
@@ -210,14 +235,31 @@ func (l *loop[S]) commit() {
 			if !ok {
 				break
 			}
-			if w.offset > kafka.Offset(p.committed.Load()) {
-				if err := p.log.WaitForHighWatermark(p.ctx, w.offset+1); err != nil {
-					w.fn(fmt.Errorf("%w: %v", ErrNotCoordinator, err))
-					continue
-				}
-				p.committed.Store(int64(w.offset))
-			}
-			w.fn(nil)
+			w.fn(p.waitFor(w.offset))
+			p.mu.Lock()
+			p.committing = false
+			p.mu.Unlock()
+		}
+	}
+}
+
+// waitFor waits until offset is committed.
+func (p *Partition) waitFor(offset kafka.Offset) error {
+	if offset <= kafka.Offset(p.committed.Load()) {
+		return nil
+	}
+	if err := p.log.WaitForHighWatermark(p.ctx, offset+1); err != nil {
+		return fmt.Errorf("%w: %v", ErrNotCoordinator, err)
+	}
+	storeMax(&p.committed, int64(offset))
+	return nil
+}
+
+func storeMax(a *atomic.Int64, v int64) {
+	for {
+		old := a.Load()
+		if v <= old || a.CompareAndSwap(old, v) {
+			return
 		}
 	}
 }
@@ -230,6 +272,7 @@ func (p *Partition) nextWaiting() (commitWait, bool) {
 	}
 	w := p.waiting[0]
 	p.waiting = p.waiting[1:]
+	p.committing = true
 	return w, true
 }
 

@@ -50,6 +50,10 @@ func (l PartitionLog) WaitForHighWatermark(ctx context.Context, offset kafka.Off
 	return ctx.Err()
 }
 
+// HighWatermark is the partition's high watermark, for the runtime to
+// answer committed writes without waiting.
+func (l PartitionLog) HighWatermark() kafka.Offset { return kafka.Offset(l.Partition.HighWatermark()) }
+
 // Replay reads the partition from its start to the high watermark.
 func (l PartitionLog) Replay(fn func(key, value []byte)) error {
 	offset := l.Partition.LogStartOffset()
