@@ -26,6 +26,9 @@
 // through Partition.OnCommit, any answer it hands to a waiting request) is
 // held until the high watermark passes the last record the loop has
 // appended; the committer waits for that, in offset order, off the loop.
+// A Log that is also a HighWatermarker lets the loop answer at once a
+// write the high watermark has already passed, when no earlier answer
+// waits (on one node, every write).
 //
 // This is the design Kafka's CoordinatorRuntime uses, without its timeline
 // snapshots: writes are serialised on the loop and applied as soon as they
