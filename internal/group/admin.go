@@ -1,7 +1,6 @@
 package group
 
 import (
-	"context"
 	"maps"
 	"slices"
 	"time"
@@ -34,33 +33,32 @@ type MemberDescription struct {
 // Describe returns a group's description; a group that does not exist is
 // reported as Dead, with ErrGroupIDNotFound.
 func (c *Coordinator) Describe(groupID string) (Description, error) {
-	s, err := c.lock(groupID)
-	if err != nil {
-		return Description{GroupID: groupID}, err
-	}
-	defer s.mu.Unlock()
-	g := s.groups[groupID]
-	if g == nil || g.state == Dead {
-		return Description{GroupID: groupID, State: Dead}, ErrGroupIDNotFound
-	}
-	if g.consumer != nil {
-		return Description{GroupID: groupID, State: Dead}, errorf(ErrGroupIDNotFound, "Group %s is not a classic group.", groupID)
-	}
-	d := Description{GroupID: g.id, State: g.state, ProtocolType: g.protocolType}
-	stable := g.state == Stable
-	if stable {
-		d.Protocol = g.protocol
-	}
-	for _, id := range g.joinOrder {
-		m := g.members[id]
-		md := MemberDescription{MemberID: m.id, InstanceID: m.instanceID, ClientID: m.clientID, ClientHost: m.clientHost}
-		if stable {
-			md.Metadata = m.metadataFor(g.protocol)
-			md.Assignment = m.assignment
+	d, err := call2(c, groupID, func(s *shard) (Description, error) {
+		g := s.groups[groupID]
+		if g == nil || g.state == Dead {
+			return Description{GroupID: groupID, State: Dead}, ErrGroupIDNotFound
 		}
-		d.Members = append(d.Members, md)
-	}
-	return d, nil
+		if g.consumer != nil {
+			return Description{GroupID: groupID, State: Dead}, errorf(ErrGroupIDNotFound, "Group %s is not a classic group.", groupID)
+		}
+		d := Description{GroupID: g.id, State: g.state, ProtocolType: g.protocolType}
+		stable := g.state == Stable
+		if stable {
+			d.Protocol = g.protocol
+		}
+		for _, id := range g.joinOrder {
+			m := g.members[id]
+			md := MemberDescription{MemberID: m.id, InstanceID: m.instanceID, ClientID: m.clientID, ClientHost: m.clientHost}
+			if stable {
+				md.Metadata = m.metadataFor(g.protocol)
+				md.Assignment = m.assignment
+			}
+			d.Members = append(d.Members, md)
+		}
+		return d, nil
+	})
+	d.GroupID = groupID
+	return d, err
 }
 
 // Listing is a group as ListGroups shows it.
@@ -74,16 +72,8 @@ type Listing struct {
 // List returns the groups of every loaded partition. It fails with
 // ErrLoadInProgress while a partition is still loading.
 func (c *Coordinator) List() ([]Listing, error) {
-	c.mu.RLock()
-	shards := slices.Collect(maps.Values(c.shards))
-	c.mu.RUnlock()
 	var out []Listing
-	var loadErr error
-	for _, s := range shards {
-		s.mu.Lock()
-		if !s.loaded {
-			loadErr = ErrLoadInProgress
-		}
+	loadErr := c.rt.Each(func(s *shard) {
 		for _, g := range s.groups {
 			switch {
 			case g.state == Dead:
@@ -93,8 +83,7 @@ func (c *Coordinator) List() ([]Listing, error) {
 				out = append(out, Listing{GroupID: g.id, ProtocolType: g.protocolType, Type: "classic", State: g.state.String()})
 			}
 		}
-		s.mu.Unlock()
-	}
+	})
 	slices.SortFunc(out, func(a, b Listing) int {
 		if a.GroupID < b.GroupID {
 			return -1
@@ -109,44 +98,28 @@ func (c *Coordinator) List() ([]Listing, error) {
 
 // DeleteGroup deletes an empty group and its offsets.
 func (c *Coordinator) DeleteGroup(groupID string) error {
-	s, err := c.lock(groupID)
-	if err != nil {
-		return err
-	}
-	defer s.mu.Unlock()
-	g := s.groups[groupID]
-	switch {
-	case g == nil || g.state == Dead:
-		return ErrGroupIDNotFound
-	case g.state != Empty:
-		return ErrNonEmptyGroup
-	}
-	if err := s.log.Append(c.tombstones(g)); err != nil {
-		return err
-	}
-	stopTimers(g)
-	g.transition(Dead, c.now())
-	delete(s.groups, groupID)
-	return nil
+	return callErr(c, groupID, func(s *shard) error {
+		g := s.groups[groupID]
+		switch {
+		case g == nil || g.state == Dead:
+			return ErrGroupIDNotFound
+		case g.state != Empty:
+			return ErrNonEmptyGroup
+		}
+		return s.p.Append(c.tombstones(g))
+	})
 }
 
-// Run expires the offsets of empty groups every offsets.retention.check.interval.ms
-// until ctx ends.
-func (c *Coordinator) Run(ctx context.Context) error {
+// armRetentionCheck expires the shard's offsets every
+// offsets.retention.check.interval.ms, on its loop.
+func (c *Coordinator) armRetentionCheck(s *shard) {
 	if c.cfg.OffsetsRetentionCheck <= 0 {
-		<-ctx.Done()
-		return nil
+		return
 	}
-	t := time.NewTicker(c.cfg.OffsetsRetentionCheck)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
-			c.ExpireOffsets()
-		}
-	}
+	s.p.AfterFunc(c.cfg.OffsetsRetentionCheck, func() {
+		c.expireShard(s)
+		c.armRetentionCheck(s)
+	})
 }
 
 // ExpireOffsets deletes offsets older than offsets.retention.minutes (KIP-211):
@@ -155,18 +128,13 @@ func (c *Coordinator) Run(ctx context.Context) error {
 // only offsets of topics it no longer subscribes to, counted from their
 // commit. An empty group left without offsets is deleted.
 func (c *Coordinator) ExpireOffsets() {
-	c.mu.RLock()
-	shards := slices.Collect(maps.Values(c.shards))
-	c.mu.RUnlock()
+	_ = c.rt.Each(c.expireShard)
+}
+
+func (c *Coordinator) expireShard(s *shard) {
 	now := c.now()
-	for _, s := range shards {
-		s.mu.Lock()
-		if s.loaded && !s.stopped {
-			for _, g := range s.groups {
-				c.expireGroup(s, g, now)
-			}
-		}
-		s.mu.Unlock()
+	for _, g := range s.groups {
+		c.expireGroup(s, g, now)
 	}
 }
 
@@ -211,19 +179,11 @@ func (c *Coordinator) expireGroup(s *shard, g *group, now time.Time) {
 		}
 		recs = append(recs, record.Record{Timestamp: ts, Key: groupKey(g.id)})
 	}
-	if err := s.log.Append(recs); err != nil {
+	if err := s.p.Append(recs); err != nil {
 		c.logger.Warn("cannot expire offsets", "group", g.id, "err", err)
 		return
 	}
-	for _, tp := range expired {
-		delete(g.offsets, tp)
-	}
 	c.logger.Info("expired offsets", "group", g.id, "partitions", len(expired), "group_deleted", deleteGroup)
-	if deleteGroup {
-		stopTimers(g)
-		g.transition(Dead, now)
-		delete(s.groups, g.id)
-	}
 }
 
 // subscriptionTopics parses the topics of a consumer protocol subscription.
@@ -263,30 +223,29 @@ type ConsumerMemberDescription struct {
 // DescribeConsumer describes a consumer-protocol group. A group that does
 // not exist, or is a classic group, is ErrGroupIDNotFound.
 func (c *Coordinator) DescribeConsumer(groupID string) (ConsumerDescription, error) {
-	s, err := c.lock(groupID)
-	if err != nil {
-		return ConsumerDescription{GroupID: groupID}, err
-	}
-	defer s.mu.Unlock()
-	g := s.groups[groupID]
-	switch {
-	case g == nil || g.state == Dead:
-		return ConsumerDescription{GroupID: groupID, State: "Dead"}, errorf(ErrGroupIDNotFound, "Group %s not found.", groupID)
-	case g.consumer == nil:
-		return ConsumerDescription{GroupID: groupID, State: "Dead"}, errorf(ErrGroupIDNotFound, "Group %s is not a consumer group.", groupID)
-	}
-	cg := g.consumer
-	d := ConsumerDescription{
-		GroupID: groupID, State: cg.state(), Epoch: cg.epoch, AssignmentEpoch: cg.assignmentEpoch,
-		Assignor: c.groupAssignor(cg),
-	}
-	for _, id := range slices.Sorted(maps.Keys(cg.members)) {
-		m := cg.members[id]
-		d.Members = append(d.Members, ConsumerMemberDescription{
-			MemberID: id, InstanceID: m.instanceID, RackID: m.rackID, MemberEpoch: m.epoch,
-			ClientID: m.clientID, ClientHost: m.clientHost, SubscribedTopics: m.topics, SubscribedRegex: m.regex,
-			Assignment: m.assigned, Target: cg.target[id],
-		})
-	}
-	return d, nil
+	d, err := call2(c, groupID, func(s *shard) (ConsumerDescription, error) {
+		g := s.groups[groupID]
+		switch {
+		case g == nil || g.state == Dead:
+			return ConsumerDescription{GroupID: groupID, State: "Dead"}, errorf(ErrGroupIDNotFound, "Group %s not found.", groupID)
+		case g.consumer == nil:
+			return ConsumerDescription{GroupID: groupID, State: "Dead"}, errorf(ErrGroupIDNotFound, "Group %s is not a consumer group.", groupID)
+		}
+		cg := g.consumer
+		d := ConsumerDescription{
+			GroupID: groupID, State: cg.state(), Epoch: cg.epoch, AssignmentEpoch: cg.assignmentEpoch,
+			Assignor: c.groupAssignor(cg),
+		}
+		for _, id := range slices.Sorted(maps.Keys(cg.members)) {
+			m := cg.members[id]
+			d.Members = append(d.Members, ConsumerMemberDescription{
+				MemberID: id, InstanceID: m.instanceID, RackID: m.rackID, MemberEpoch: m.epoch,
+				ClientID: m.clientID, ClientHost: m.clientHost, SubscribedTopics: m.topics, SubscribedRegex: m.regex,
+				Assignment: m.assigned, Target: cg.target[id],
+			})
+		}
+		return d, nil
+	})
+	d.GroupID = groupID
+	return d, err
 }

@@ -3,7 +3,6 @@ package group
 import (
 	"maps"
 	"slices"
-	"time"
 
 	"gregor/internal/kafka"
 	"gregor/internal/record"
@@ -236,8 +235,8 @@ func (cg *consumerGroup) subscribedTopics() map[string]bool {
 
 // consumerTx collects the records of one change to a consumer group. The
 // first record copies the group; every record is applied to the copy, so
-// later steps see earlier ones. commit appends the records and, once they
-// are committed, installs the copy.
+// later steps see earlier ones. commit appends the records, and the
+// shard's replay of them changes the group itself the same way.
 type consumerTx struct {
 	g       *group
 	cg      *consumerGroup
@@ -263,7 +262,7 @@ func (tx *consumerTx) add(r consumerRecord) {
 	tx.records = append(tx.records, r)
 }
 
-// commit appends the records and installs the changed group.
+// commit appends the records; replaying them changes the group.
 func (c *Coordinator) commit(s *shard, tx *consumerTx) error {
 	if len(tx.records) > 0 {
 		ts := c.now().UnixMilli()
@@ -271,26 +270,9 @@ func (c *Coordinator) commit(s *shard, tx *consumerTx) error {
 		for i, r := range tx.records {
 			recs[i] = record.Record{Timestamp: ts, Key: r.key(), Value: r.value()}
 		}
-		if err := s.log.Append(recs); err != nil {
-			return err
-		}
+		return s.p.Append(recs)
 	}
-	c.install(tx.g, tx.cg, c.now())
 	return nil
-}
-
-// install makes cg the group's consumer state and keeps the fields the
-// classic code paths read (state, protocol type) in step with it.
-func (c *Coordinator) install(g *group, cg *consumerGroup, now time.Time) {
-	wasEmpty := g.consumer == nil || len(g.consumer.members) == 0
-	g.consumer = cg
-	g.protocolType = "consumer"
-	switch {
-	case len(cg.members) == 0 && (!wasEmpty || g.state != Empty):
-		g.transition(Empty, now)
-	case len(cg.members) > 0 && g.state != Stable:
-		g.transition(Stable, now)
-	}
 }
 
 // consumerTombstones returns the records that delete a consumer group's

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"gregor/internal/coord"
 	"gregor/internal/kafka"
 )
 
@@ -104,11 +105,14 @@ func (c *Coordinator) ConsumerHeartbeat(req HeartbeatRequest, topics Topics) Hea
 	if err := c.validateHeartbeat(req); err != nil {
 		return HeartbeatResult{Err: err}
 	}
-	s, err := c.lock(req.GroupID)
+	res, err := call(c, req.GroupID, func(s *shard) HeartbeatResult { return c.consumerHeartbeatOn(s, req, topics) })
 	if err != nil {
 		return HeartbeatResult{Err: err}
 	}
-	defer s.mu.Unlock()
+	return res
+}
+
+func (c *Coordinator) consumerHeartbeatOn(s *shard, req HeartbeatRequest, topics Topics) HeartbeatResult {
 	if req.MemberEpoch == leaveEpoch || req.MemberEpoch == staticLeaveEpoch {
 		return c.consumerLeave(s, req, topics)
 	}
@@ -449,7 +453,7 @@ func (c *Coordinator) removeConsumerMember(tx *consumerTx, id string) {
 // consumerTimer is a member's session, and the deadline by which it must
 // revoke partitions it was asked to give up (its rebalance timeout).
 type consumerTimer struct {
-	timer          *time.Timer
+	timer          coord.Timer
 	session        time.Time
 	revokeDeadline time.Time // zero unless the member is revoking
 	revokeEpoch    int32
@@ -482,13 +486,10 @@ func (c *Coordinator) armConsumerTimer(s *shard, g *group, id string, t *consume
 	}
 	d := max(next.Sub(c.now()), time.Millisecond)
 	if t.timer != nil {
-		t.timer.Reset(d)
-		return
+		t.timer.Stop()
 	}
-	t.timer = time.AfterFunc(d, func() {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		if s.stopped || s.groups[g.id] != g || g.consumerTimers[id] != t || g.consumer == nil {
+	t.timer = s.p.AfterFunc(d, func() {
+		if s.groups[g.id] != g || g.consumerTimers[id] != t || g.consumer == nil {
 			return
 		}
 		c.consumerTimerFired(s, g, id, t)

@@ -3,6 +3,9 @@ package group
 import (
 	"errors"
 	"testing"
+	"time"
+
+	"gregor/internal/coord"
 )
 
 type fakeTopics map[string]TopicInfo
@@ -27,7 +30,7 @@ func join(group, member string, instance *string, topics ...string) HeartbeatReq
 // the same instance id meanwhile is UNRELEASED_INSTANCE_ID.
 func TestStaticMemberRejoinKeepsAssignment(t *testing.T) {
 	log := &memLog{}
-	c := start(t, testConfig(), log, (&clock{}).now)
+	c := start(t, testConfig(), log, coord.NewManualClock(time.Time{}))
 	topics := fakeTopics{"t": {ID: topicID(1), Name: "t", Partitions: 4}}
 	inst := "i-1"
 	r := c.ConsumerHeartbeat(join("g", "a", &inst, "t"), topics)
@@ -52,7 +55,7 @@ func TestStaticMemberRejoinKeepsAssignment(t *testing.T) {
 	}
 
 	// The same state comes back from the log.
-	c2 := start(t, testConfig(), log, (&clock{}).now)
+	c2 := start(t, testConfig(), log, coord.NewManualClock(time.Time{}))
 	d2, err := c2.DescribeConsumer("g")
 	if err != nil || len(d2.Members) != 1 || d2.Members[0].MemberEpoch != epoch || d2.Members[0].Assignment.Len() != 4 {
 		t.Fatalf("reloaded: %+v %v", d2, err)
@@ -62,7 +65,7 @@ func TestStaticMemberRejoinKeepsAssignment(t *testing.T) {
 // TestRevocationBeforeAssignment: when a second member joins, the first
 // must revoke before the second gets those partitions.
 func TestRevocationBeforeAssignment(t *testing.T) {
-	c := start(t, testConfig(), &memLog{}, (&clock{}).now)
+	c := start(t, testConfig(), &memLog{}, coord.NewManualClock(time.Time{}))
 	tid := topicID(1)
 	topics := fakeTopics{"t": {ID: tid, Name: "t", Partitions: 4}}
 	a := c.ConsumerHeartbeat(join("g", "a", nil, "t"), topics)

@@ -1,16 +1,18 @@
 package group
 
 import (
+	"bytes"
+	"context"
 	"crypto/rand"
 	"fmt"
 	"log/slog"
-	"sync"
+	"slices"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"gregor/internal/coord"
 	"gregor/internal/kafka"
-	"gregor/internal/record"
 )
 
 // Topic is the internal topic that holds group metadata and offsets.
@@ -33,41 +35,27 @@ type Config struct {
 	ConsumerAssignors         []string      // group.consumer.assignors; the first is the default
 }
 
-// Log is a partition of __consumer_offsets led by this node.
-type Log interface {
-	// Append writes records as one batch and returns once they are
-	// committed (the high watermark has passed them).
-	Append(records []record.Record) error
-	// Replay calls fn for each record up to the high watermark, in order.
-	Replay(fn func(key, value []byte)) error
-}
-
 // Coordinator serves the groups of the __consumer_offsets partitions led by
-// this node.
+// this node. Each partition is a shard run by the coordinator runtime
+// (internal/coord): its groups change on the partition's loop only.
 type Coordinator struct {
 	cfg    Config
-	now    func() time.Time
+	clock  coord.Clock
 	logger *slog.Logger
-
-	mu     sync.RWMutex
-	shards map[int32]*shard
-	closed bool
-	wg     sync.WaitGroup
+	rt     *coord.Runtime[*shard]
 }
 
-// shard is one partition of __consumer_offsets and the groups it holds.
+// shard is one partition of __consumer_offsets and the groups it holds:
+// the runtime's state machine. Every field is owned by the partition's
+// loop.
 type shard struct {
-	partition int32
-	log       Log
-
-	mu      sync.Mutex // orders every change to the groups of this partition
-	loaded  bool
-	stopped bool
-	groups  map[string]*group
+	c      *Coordinator
+	p      *coord.Partition
+	groups map[string]*group
 }
 
 // New returns a coordinator that leads no partition yet.
-func New(cfg Config, now func() time.Time, logger *slog.Logger) *Coordinator {
+func New(cfg Config, clock coord.Clock, logger *slog.Logger) *Coordinator {
 	if len(cfg.ConsumerAssignors) == 0 {
 		cfg.ConsumerAssignors = []string{"uniform", "range"}
 	}
@@ -77,8 +65,14 @@ func New(cfg Config, now func() time.Time, logger *slog.Logger) *Coordinator {
 	if cfg.ConsumerHeartbeatInterval <= 0 {
 		cfg.ConsumerHeartbeatInterval = 5 * time.Second
 	}
-	return &Coordinator{cfg: cfg, now: now, logger: logger, shards: map[int32]*shard{}}
+	c := &Coordinator{cfg: cfg, clock: clock, logger: logger}
+	c.rt = coord.New(clock, logger, func(p *coord.Partition) *shard {
+		return &shard{c: c, p: p, groups: map[string]*group{}}
+	})
+	return c
 }
+
+func (c *Coordinator) now() time.Time { return c.clock.Now() }
 
 // Partitions is the partition count of __consumer_offsets.
 func (c *Coordinator) Partitions() int32 { return c.cfg.Partitions }
@@ -86,54 +80,17 @@ func (c *Coordinator) Partitions() int32 { return c.cfg.Partitions }
 // BecomeLeader starts serving a partition: its groups are loaded in the
 // background and requests for them answer COORDINATOR_LOAD_IN_PROGRESS
 // until that is done.
-func (c *Coordinator) BecomeLeader(partition int32, log Log) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.closed {
-		return
-	}
-	if old, ok := c.shards[partition]; ok {
-		old.stop()
-	}
-	s := &shard{partition: partition, log: log, groups: map[string]*group{}}
-	c.shards[partition] = s
-	c.wg.Add(1)
-	go func() {
-		defer c.wg.Done()
-		c.load(s)
-	}()
-}
+func (c *Coordinator) BecomeLeader(partition int32, log coord.Log) { c.rt.Load(partition, log) }
 
 // Resign stops serving a partition; its groups are dropped from memory.
-func (c *Coordinator) Resign(partition int32) {
-	c.mu.Lock()
-	s, ok := c.shards[partition]
-	delete(c.shards, partition)
-	c.mu.Unlock()
-	if ok {
-		s.stop()
-	}
-}
+func (c *Coordinator) Resign(partition int32) { c.rt.Unload(partition) }
 
-// Close stops every shard and waits for loads in progress.
-func (c *Coordinator) Close() {
-	c.mu.Lock()
-	c.closed = true
-	shards := c.shards
-	c.shards = map[int32]*shard{}
-	c.mu.Unlock()
-	for _, s := range shards {
-		s.stop()
-	}
-	c.wg.Wait()
-}
+// Close stops every shard and waits for their goroutines.
+func (c *Coordinator) Close() { c.rt.Close() }
 
-func (s *shard) stop() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.stopped = true
+// Unloaded fails the requests that wait on the shard's groups.
+func (s *shard) Unloaded() {
 	for _, g := range s.groups {
-		stopTimers(g)
 		for _, m := range g.members {
 			if m.join != nil {
 				m.join <- JoinResult{Err: ErrNotCoordinator}
@@ -166,64 +123,69 @@ func stopTimers(g *group) {
 	}
 }
 
-// load rebuilds a shard's groups by replaying its partition.
-func (c *Coordinator) load(s *shard) {
-	start := time.Now()
-	groups := map[string]*group{}
-	now := c.now()
-	skipped := 0
-	err := s.log.Replay(func(key, value []byte) {
-		r, err := decodeRecord(key, value)
-		if err != nil {
-			skipped++
-			return
-		}
-		g := groups[r.group]
-		if g == nil || g.state == Dead {
-			g = newGroup(r.group, now)
-			groups[r.group] = g
-		}
-		if r.consumer != nil {
-			restoreConsumer(g, *r.consumer, now)
-			return
-		}
-		if r.isOffset {
-			tp := kafka.TopicPartition{Topic: r.topic, Partition: r.partition}
-			if r.offset == nil {
-				delete(g.offsets, tp)
-				return
-			}
-			g.offsets[tp] = Offset{
-				Offset: r.offset.Offset, LeaderEpoch: r.offset.LeaderEpoch, Metadata: r.offset.Metadata,
-				CommitTime: time.UnixMilli(r.offset.CommitTimestamp),
-			}
-			return
-		}
-		restoreMetadata(g, r.meta, now)
-	})
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.stopped {
-		return
-	}
+// Replay applies one record of the partition: every record while the
+// partition loads, and each record an operation appends, so that the
+// groups' persisted state (offsets, classic group metadata, consumer
+// group records, deletions) changes only here. A tombstone of a group
+// that is not there changes nothing.
+func (s *shard) Replay(key, value []byte) {
+	r, err := decodeRecord(key, value)
 	if err != nil {
-		c.logger.Error("cannot load group partition", "partition", s.partition, "err", err)
+		return // records of newer coordinators
+	}
+	now := s.c.now()
+	g := s.groups[r.group]
+	if g == nil {
+		if value == nil {
+			return
+		}
+		g = newGroup(r.group, now)
+		s.groups[r.group] = g
+	}
+	switch {
+	case r.consumer != nil:
+		restoreConsumer(g, *r.consumer, now)
+	case r.isOffset:
+		restoreOffset(g, r)
+	case r.meta == nil:
+		stopTimers(g)
+		g.transition(Dead, now)
+		delete(s.groups, g.id)
+	default:
+		restoreMetadata(g, r.meta)
+	}
+}
+
+func restoreOffset(g *group, r storedRecord) {
+	tp := kafka.TopicPartition{Topic: r.topic, Partition: r.partition}
+	if r.offset == nil {
+		delete(g.offsets, tp)
 		return
 	}
-	for id, g := range groups {
-		if g.state == Dead || (g.consumer == nil && len(g.members) == 0 && len(g.offsets) == 0 && g.protocolType == "" && g.generation == 0) {
+	g.offsets[tp] = Offset{
+		Offset: r.offset.Offset, LeaderEpoch: r.offset.LeaderEpoch, Metadata: r.offset.Metadata,
+		CommitTime: time.UnixMilli(r.offset.CommitTimestamp),
+	}
+}
+
+// Loaded drops the groups the load left dead or empty and starts the
+// sessions of the members of the others, as Kafka does when a coordinator
+// takes a partition over.
+func (s *shard) Loaded() {
+	for id, g := range s.groups {
+		if g.consumer == nil && len(g.members) == 0 && len(g.offsets) == 0 && g.protocolType == "" && g.generation == 0 {
+			delete(s.groups, id)
 			continue
 		}
-		s.groups[id] = g
 		for _, m := range g.members {
-			c.scheduleSession(s, g, m)
+			s.c.scheduleSession(s, g, m)
 		}
 		if g.consumer != nil {
-			c.scheduleLoadedConsumerSessions(s, g)
+			s.c.scheduleLoadedConsumerSessions(s, g)
 		}
 	}
-	s.loaded = true
-	c.logger.Info("loaded groups", "partition", s.partition, "groups", len(s.groups), "skipped_records", skipped, "took", time.Since(start).Round(time.Millisecond))
+	s.c.armRetentionCheck(s)
+	s.c.logger.Info("loaded groups", "partition", s.p.ID(), "groups", len(s.groups))
 }
 
 // restoreConsumer applies a record of a consumer-protocol group. The group
@@ -234,7 +196,7 @@ func restoreConsumer(g *group, r consumerRecord, now time.Time) {
 		g.consumer = nil
 		if len(g.members) == 0 {
 			g.protocolType = ""
-			g.state = Empty
+			g.transition(Empty, now)
 		}
 		return
 	}
@@ -244,47 +206,62 @@ func restoreConsumer(g *group, r consumerRecord, now time.Time) {
 	}
 	g.consumer.apply(r)
 	g.protocolType = "consumer"
-	g.state = Empty
+	state := Empty
 	if len(g.consumer.members) > 0 {
-		g.state = Stable
+		state = Stable
+	}
+	if state != g.state {
+		g.transition(state, now)
 	}
 }
 
-// restoreMetadata applies a group metadata record (nil: a tombstone).
-func restoreMetadata(g *group, meta *kmsg.GroupMetadataValue, now time.Time) {
-	if meta == nil {
-		g.state = Dead
-		g.members = map[string]*member{}
-		g.joinOrder = nil
-		g.static = map[string]string{}
-		return
-	}
-	g.state = Empty
+// restoreMetadata applies a classic group's metadata record. The members
+// it names replace the group's members; a member already in memory (a
+// live group's) keeps what is not persisted: its other protocols, the
+// request waiting on it, its session timer.
+func restoreMetadata(g *group, meta *kmsg.GroupMetadataValue) {
 	g.generation = meta.Generation
 	g.protocolType = meta.ProtocolType
 	g.protocol = deref(meta.Protocol)
 	g.leader = deref(meta.Leader)
-	g.stateTime = now
 	if meta.CurrentStateTimestamp > 0 {
 		g.stateTime = time.UnixMilli(meta.CurrentStateTimestamp)
 	}
-	g.members = map[string]*member{}
-	g.joinOrder = nil
-	g.static = map[string]string{}
+	named := map[string]bool{}
 	for _, mm := range meta.Members {
-		m := &member{
-			id: mm.MemberID, instanceID: deref(mm.InstanceID), clientID: mm.ClientID, clientHost: mm.ClientHost,
-			rebalanceTimeout: time.Duration(mm.RebalanceTimeoutMillis) * time.Millisecond,
-			sessionTimeout:   time.Duration(mm.SessionTimeoutMillis) * time.Millisecond,
-			protocolType:     meta.ProtocolType,
-			protocols:        []Protocol{{Name: g.protocol, Metadata: mm.Subscription}},
-			assignment:       mm.Assignment,
-		}
-		g.addMember(m)
+		named[mm.MemberID] = true
 	}
+	for _, id := range slices.Clone(g.joinOrder) {
+		if !named[id] {
+			g.removeMember(id)
+		}
+	}
+	for _, mm := range meta.Members {
+		restoreMember(g, meta.ProtocolType, mm)
+	}
+	g.state = Empty
 	if len(g.members) > 0 {
 		g.state = Stable
 	}
+}
+
+func restoreMember(g *group, protocolType string, mm kmsg.GroupMetadataValueMember) {
+	m := g.members[mm.MemberID]
+	if m == nil {
+		m = &member{id: mm.MemberID, protocolType: protocolType}
+		g.addMember(m)
+	}
+	m.instanceID, m.clientID, m.clientHost = deref(mm.InstanceID), mm.ClientID, mm.ClientHost
+	if m.instanceID != "" {
+		g.static[m.instanceID] = m.id
+	}
+	m.rebalanceTimeout = time.Duration(mm.RebalanceTimeoutMillis) * time.Millisecond
+	m.sessionTimeout = time.Duration(mm.SessionTimeoutMillis) * time.Millisecond
+	i := slices.IndexFunc(m.protocols, func(p Protocol) bool { return p.Name == g.protocol })
+	if i < 0 || !bytes.Equal(m.protocols[i].Metadata, mm.Subscription) {
+		m.protocols = []Protocol{{Name: g.protocol, Metadata: mm.Subscription}}
+	}
+	m.assignment = mm.Assignment
 }
 
 func deref(s *string) string {
@@ -294,36 +271,18 @@ func deref(s *string) string {
 	return *s
 }
 
-// shardFor returns the loaded shard that owns groupID.
-func (c *Coordinator) shardFor(groupID string) (*shard, error) {
-	if groupID == "" {
-		return nil, ErrInvalidGroupID
-	}
-	c.mu.RLock()
-	s, ok := c.shards[PartitionFor(groupID, c.cfg.Partitions)]
-	c.mu.RUnlock()
-	if !ok {
-		return nil, ErrNotCoordinator
-	}
-	return s, nil
+// call runs op on the loop of the shard that owns groupID and returns its
+// answer once what it wrote is committed, or why the shard cannot serve.
+func call[R any](c *Coordinator, groupID string, op func(s *shard) R) (R, error) {
+	return callCtx(context.Background(), c, groupID, op)
 }
 
-// lock returns the shard of groupID locked, or why it cannot serve it.
-func (c *Coordinator) lock(groupID string) (*shard, error) {
-	s, err := c.shardFor(groupID)
-	if err != nil {
-		return nil, err
+func callCtx[R any](ctx context.Context, c *Coordinator, groupID string, op func(s *shard) R) (R, error) {
+	if groupID == "" {
+		var zero R
+		return zero, ErrInvalidGroupID
 	}
-	s.mu.Lock()
-	switch {
-	case s.stopped:
-		s.mu.Unlock()
-		return nil, ErrNotCoordinator
-	case !s.loaded:
-		s.mu.Unlock()
-		return nil, ErrLoadInProgress
-	}
-	return s, nil
+	return coord.Call(ctx, c.rt, PartitionFor(groupID, c.cfg.Partitions), op)
 }
 
 // newMemberID returns prefix-UUID, as Kafka forms member ids.
@@ -335,4 +294,29 @@ func newMemberID(prefix string) string {
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
 	return fmt.Sprintf("%s-%x-%x-%x-%x-%x", prefix, b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
+
+// callErr is call for an operation that answers only an error.
+func callErr(c *Coordinator, groupID string, op func(s *shard) error) error {
+	err, callErr := call(c, groupID, op)
+	if callErr != nil {
+		return callErr
+	}
+	return err
+}
+
+// call2 is call for an operation that answers a value and an error.
+func call2[T any](c *Coordinator, groupID string, op func(s *shard) (T, error)) (T, error) {
+	type answer struct {
+		v   T
+		err error
+	}
+	a, err := call(c, groupID, func(s *shard) answer {
+		v, err := op(s)
+		return answer{v, err}
+	})
+	if err != nil {
+		return a.v, err
+	}
+	return a.v, a.err
 }

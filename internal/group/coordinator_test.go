@@ -2,12 +2,14 @@ package group
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"sync"
 	"testing"
 	"time"
 
+	"gregor/internal/coord"
 	"gregor/internal/kafka"
 	"gregor/internal/record"
 )
@@ -16,13 +18,31 @@ import (
 type memLog struct {
 	mu   sync.Mutex
 	recs []record.Record
+	gate chan struct{} // when set, the high watermark waits for it to close
 }
 
-func (l *memLog) Append(recs []record.Record) error {
+func (l *memLog) Append(_ context.Context, recs []record.Record) (kafka.Offset, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.recs = append(l.recs, recs...)
-	return nil
+	return kafka.Offset(len(l.recs) - 1), nil
+}
+
+// WaitForHighWatermark returns at once (every append is committed) unless
+// the test has closed the gate.
+func (l *memLog) WaitForHighWatermark(ctx context.Context, _ kafka.Offset) error {
+	l.mu.Lock()
+	gate := l.gate
+	l.mu.Unlock()
+	if gate == nil {
+		return nil
+	}
+	select {
+	case <-gate:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 func (l *memLog) Replay(fn func(key, value []byte)) error {
@@ -34,18 +54,6 @@ func (l *memLog) Replay(fn func(key, value []byte)) error {
 	return nil
 }
 
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 func testConfig() Config {
 	return Config{
 		Partitions: 1, MinSessionTimeout: 10 * time.Millisecond, MaxSessionTimeout: time.Minute,
@@ -54,15 +62,14 @@ func testConfig() Config {
 }
 
 // start returns a coordinator leading its only partition over log.
-func start(t *testing.T, cfg Config, log *memLog, now func() time.Time) *Coordinator {
+func start(t *testing.T, cfg Config, log *memLog, clock coord.Clock) *Coordinator {
 	t.Helper()
-	c := New(cfg, now, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	c := New(cfg, clock, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	c.BecomeLeader(0, log)
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		s, err := c.lock("any")
+		_, err := call(c, "any", func(*shard) bool { return true })
 		if err == nil {
-			s.mu.Unlock()
 			break
 		}
 		if time.Now().After(deadline) {
@@ -97,7 +104,7 @@ func joinAsync(c *Coordinator, req JoinRequest) <-chan JoinResult {
 func TestInitialRebalanceDelay(t *testing.T) {
 	cfg := testConfig()
 	cfg.InitialRebalanceDelay = 150 * time.Millisecond
-	c := start(t, cfg, &memLog{}, time.Now)
+	c := start(t, cfg, &memLog{}, coord.RealClock{})
 	a := joinAsync(c, joinReq("g", ""))
 	time.Sleep(50 * time.Millisecond)
 	b := joinAsync(c, joinReq("g", ""))
@@ -120,7 +127,7 @@ func TestInitialRebalanceDelay(t *testing.T) {
 // TestRebalanceTimeoutDropsMembersThatDoNotRejoin: a member that does not
 // rejoin within the rebalance timeout is removed; the others go on.
 func TestRebalanceTimeoutDropsMembersThatDoNotRejoin(t *testing.T) {
-	c := start(t, testConfig(), &memLog{}, time.Now)
+	c := start(t, testConfig(), &memLog{}, coord.RealClock{})
 	a := <-joinAsync(c, joinReq("g", ""))
 	b := joinAsync(c, joinReq("g", "")) // rebalances: a must rejoin
 	waitState(t, c, "g", PreparingRebalance)
@@ -146,7 +153,7 @@ func TestRebalanceTimeoutDropsMembersThatDoNotRejoin(t *testing.T) {
 func TestGroupMaxSize(t *testing.T) {
 	cfg := testConfig()
 	cfg.MaxSize = 1
-	c := start(t, cfg, &memLog{}, time.Now)
+	c := start(t, cfg, &memLog{}, coord.RealClock{})
 	if r := <-joinAsync(c, joinReq("g", "")); r.Err != nil {
 		t.Fatal(r.Err)
 	}
@@ -160,14 +167,14 @@ func TestGroupMaxSize(t *testing.T) {
 // and not what was deleted.
 func TestLoadRebuildsGroupsAndOffsets(t *testing.T) {
 	log := &memLog{}
-	clk := &clock{t: time.UnixMilli(1_700_000_000_000)}
-	c := start(t, testConfig(), log, clk.now)
+	clk := coord.NewManualClock(time.UnixMilli(1_700_000_000_000))
+	c := start(t, testConfig(), log, clk)
 	j := <-joinAsync(c, joinReq("g", ""))
 	if r := c.Sync(context.Background(), SyncRequest{GroupID: "g", MemberID: j.MemberID, Generation: j.Generation, Assignments: map[string][]byte{j.MemberID: []byte("plan")}}); r.Err != nil {
 		t.Fatal(r.Err)
 	}
 	tp := kafka.TopicPartition{Topic: "t", Partition: 1}
-	if _, err := c.Commit(CommitRequest{GroupID: "g", MemberID: j.MemberID, Generation: j.Generation, Offsets: map[kafka.TopicPartition]Offset{tp: {Offset: 9, LeaderEpoch: 2, Metadata: "x", CommitTime: clk.now()}}}); err != nil {
+	if _, err := c.Commit(CommitRequest{GroupID: "g", MemberID: j.MemberID, Generation: j.Generation, Offsets: map[kafka.TopicPartition]Offset{tp: {Offset: 9, LeaderEpoch: 2, Metadata: "x", CommitTime: clk.Now()}}}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := c.Commit(CommitRequest{GroupID: "gone", Generation: -1, Offsets: map[kafka.TopicPartition]Offset{tp: {Offset: 1}}}); err != nil {
@@ -178,7 +185,7 @@ func TestLoadRebuildsGroupsAndOffsets(t *testing.T) {
 	}
 	c.Close()
 
-	c2 := start(t, testConfig(), log, clk.now)
+	c2 := start(t, testConfig(), log, clk)
 	d, err := c2.Describe("g")
 	if err != nil || d.State != Stable || len(d.Members) != 1 || string(d.Members[0].Assignment) != "plan" {
 		t.Fatalf("reloaded group: %+v, %v", d, err)
@@ -203,18 +210,18 @@ func TestLoadRebuildsGroupsAndOffsets(t *testing.T) {
 // after the group became empty; then the group is deleted.
 func TestExpireOffsets(t *testing.T) {
 	log := &memLog{}
-	clk := &clock{t: time.UnixMilli(1_700_000_000_000)}
-	c := start(t, testConfig(), log, clk.now)
+	clk := coord.NewManualClock(time.UnixMilli(1_700_000_000_000))
+	c := start(t, testConfig(), log, clk)
 	tp := kafka.TopicPartition{Topic: "t", Partition: 0}
-	if _, err := c.Commit(CommitRequest{GroupID: "g", Generation: -1, Offsets: map[kafka.TopicPartition]Offset{tp: {Offset: 5, CommitTime: clk.now()}}}); err != nil {
+	if _, err := c.Commit(CommitRequest{GroupID: "g", Generation: -1, Offsets: map[kafka.TopicPartition]Offset{tp: {Offset: 5, CommitTime: clk.Now()}}}); err != nil {
 		t.Fatal(err)
 	}
-	clk.add(59 * time.Minute)
+	clk.Advance(59 * time.Minute)
 	c.ExpireOffsets()
 	if offs, _ := c.Fetch("g", nil); len(offs) != 1 {
 		t.Fatalf("offsets expired early: %v", offs)
 	}
-	clk.add(2 * time.Minute)
+	clk.Advance(2 * time.Minute)
 	c.ExpireOffsets()
 	if offs, _ := c.Fetch("g", nil); len(offs) != 0 {
 		t.Fatalf("offsets not expired: %v", offs)
@@ -223,7 +230,7 @@ func TestExpireOffsets(t *testing.T) {
 		t.Fatalf("expired group still described: %v", err)
 	}
 	c.Close()
-	c2 := start(t, testConfig(), log, clk.now)
+	c2 := start(t, testConfig(), log, clk)
 	if offs, _ := c2.Fetch("g", nil); len(offs) != 0 {
 		t.Fatalf("expired offsets came back after reload: %v", offs)
 	}
@@ -241,5 +248,56 @@ func waitState(t *testing.T, c *Coordinator, g string, want State) {
 			t.Fatalf("group %s in state %s, want %s", g, d.State, want)
 		}
 		time.Sleep(time.Millisecond)
+	}
+}
+
+// TestSyncAnswerWaitsForCommittedAssignment proves that SyncGroup answers
+// only once the group metadata carrying the assignment is committed, and
+// that the assignment the group then serves is the one replayed from it.
+func TestSyncAnswerWaitsForCommittedAssignment(t *testing.T) {
+	log := &memLog{}
+	c := start(t, testConfig(), log, coord.RealClock{})
+	j := <-joinAsync(c, joinReq("g", ""))
+	if j.Err != nil {
+		t.Fatal(j.Err)
+	}
+	gate := make(chan struct{})
+	log.mu.Lock()
+	log.gate = gate
+	log.mu.Unlock()
+	got := make(chan SyncResult, 1)
+	go func() {
+		got <- c.Sync(context.Background(), SyncRequest{GroupID: "g", MemberID: j.MemberID, Generation: j.Generation,
+			Assignments: map[string][]byte{j.MemberID: []byte("parts")}})
+	}()
+	select {
+	case r := <-got:
+		t.Fatalf("sync answered before its assignment was committed: %+v", r)
+	case <-time.After(50 * time.Millisecond):
+	}
+	seen := make(chan string, 1)
+	if err := c.rt.Submit(0, func(s *shard) {
+		g := s.groups["g"]
+		seen <- g.state.String() + " " + string(g.members[j.MemberID].assignment)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if v := <-seen; v != "Stable parts" {
+		t.Fatalf("while the write waits, the loop runs on and sees the replayed assignment: got %q", v)
+	}
+	close(gate)
+	if r := <-got; r.Err != nil || string(r.Assignment) != "parts" {
+		t.Fatalf("sync: %+v", r)
+	}
+}
+
+// TestResignedPartitionIsNotCoordinator proves that requests for a
+// partition this node stopped leading fail with the group's
+// ErrNotCoordinator, which the handler maps to NOT_COORDINATOR.
+func TestResignedPartitionIsNotCoordinator(t *testing.T) {
+	c := start(t, testConfig(), &memLog{}, coord.RealClock{})
+	c.Resign(0)
+	if err := c.Heartbeat("g", "m", "", 1); !errors.Is(err, ErrNotCoordinator) {
+		t.Fatalf("heartbeat after resign: %v, want ErrNotCoordinator", err)
 	}
 }

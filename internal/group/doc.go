@@ -8,20 +8,27 @@
 // classic members (INCONSISTENT_GROUP_PROTOCOL) and a classic group with
 // members refuses consumer-protocol members (GROUP_ID_NOT_FOUND), as Kafka
 // with group.consumer.migration.policy=disabled; an empty group of either
-// type becomes the other, keeping its offsets. A consumer group's state
-// changes only by applying its records (consumer_records.go), the same way
-// when it is loaded and when it is live: a change collects records in a
-// consumerTx, appends them, then installs the result.
+// type becomes the other, keeping its offsets.
 //
 // State lives in the partitions of the internal topic __consumer_offsets.
 // A group belongs to partition abs(javaHash(groupID)) % partitions; the
-// coordinator serves the groups of the partitions led by this node. When a
-// partition becomes led here, its groups are rebuilt by replaying the
-// partition (Kafka's key and value schemas, so the topic reads the same as
-// Kafka's); every change is appended to it before it is acknowledged.
+// coordinator serves the groups of the partitions led by this node, each
+// a shard run by the coordinator runtime (internal/coord): one loop per
+// partition orders every change of its groups, and timers (sessions,
+// rebalance timeouts, the initial rebalance delay, KIP-848 member
+// timers, the offsets retention check) fire as operations on that loop
+// through the runtime's clock. Kafka's key and value schemas are used, so
+// the topic reads the same as Kafka's.
 //
-// Each partition is a shard with one mutex that orders every change of its
-// groups, as Kafka's coordinator runtime runs one event loop per partition.
-// Requests that wait (JoinGroup until the rebalance completes, SyncGroup
-// until the leader's assignment) park on a channel, never holding the lock.
+// Persisted state changes only by replaying records (shard.Replay), the
+// same code when a partition loads and when a change is live: an
+// operation appends its records (offset commits and deletions, a classic
+// group's metadata when a rebalance completes, a consumer group's records
+// collected in a consumerTx, tombstones), the runtime replays them into
+// the shard, and the answer waits until the high watermark passes them.
+// What Kafka keeps only in memory stays in memory here too: the members
+// of a classic rebalance in progress, pending member ids, the generation
+// until it is stored, session deadlines. Requests that wait (JoinGroup
+// until the rebalance completes, SyncGroup until the leader's assignment)
+// park on a channel that the loop answers, never holding the loop.
 package group

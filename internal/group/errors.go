@@ -3,13 +3,15 @@ package group
 import (
 	"errors"
 	"fmt"
+
+	"gregor/internal/coord"
 )
 
 // Errors of the coordinator. The handler maps each to the Kafka error code
 // named in its comment.
 var (
-	ErrNotCoordinator          = errors.New("not the coordinator for this group")                 // NOT_COORDINATOR
-	ErrLoadInProgress          = errors.New("coordinator is loading the group's partition")       // COORDINATOR_LOAD_IN_PROGRESS
+	ErrNotCoordinator          = coord.ErrNotCoordinator                                          // NOT_COORDINATOR
+	ErrLoadInProgress          = coord.ErrLoadInProgress                                          // COORDINATOR_LOAD_IN_PROGRESS
 	ErrCoordinatorNotAvailable = errors.New("coordinator not available")                          // COORDINATOR_NOT_AVAILABLE
 	ErrInvalidGroupID          = errors.New("invalid group id")                                   // INVALID_GROUP_ID
 	ErrUnknownMemberID         = errors.New("unknown member id")                                  // UNKNOWN_MEMBER_ID

@@ -4,6 +4,7 @@ import (
 	"slices"
 	"time"
 
+	"gregor/internal/coord"
 	"gregor/internal/kafka"
 )
 
@@ -52,7 +53,7 @@ type member struct {
 	sync chan SyncResult // set while a SyncGroup waits for the assignment
 
 	deadline time.Time   // session expiry, pushed by heartbeats
-	timer    *time.Timer // fires at deadline
+	timer    coord.Timer // fires at deadline
 	isNew    bool        // joined in the current rebalance
 }
 
@@ -82,7 +83,7 @@ type group struct {
 
 	members   map[string]*member
 	joinOrder []string               // member ids in join order, for choosing a leader
-	pending   map[string]*time.Timer // member ids handed out with MEMBER_ID_REQUIRED
+	pending   map[string]coord.Timer // member ids handed out with MEMBER_ID_REQUIRED
 	static    map[string]string      // group instance id -> member id
 
 	offsets map[kafka.TopicPartition]Offset
@@ -94,7 +95,7 @@ type group struct {
 	consumer       *consumerGroup
 	consumerTimers map[string]*consumerTimer // by member id; not replicated
 
-	rebalanceTimer *time.Timer
+	rebalanceTimer coord.Timer
 	rebalanceSeq   uint64    // invalidates timers of earlier rebalances
 	initialDelay   time.Time // the deadline of the initial delayed join, zero otherwise
 	newMemberAdded bool
@@ -103,7 +104,7 @@ type group struct {
 func newGroup(id string, now time.Time) *group {
 	return &group{
 		id: id, state: Empty, stateTime: now,
-		members: map[string]*member{}, pending: map[string]*time.Timer{},
+		members: map[string]*member{}, pending: map[string]coord.Timer{},
 		static: map[string]string{}, offsets: map[kafka.TopicPartition]Offset{},
 		consumerTimers: map[string]*consumerTimer{},
 	}

@@ -52,15 +52,20 @@ func (c *Coordinator) Join(ctx context.Context, req JoinRequest) JoinResult {
 	if req.SessionTimeout < c.cfg.MinSessionTimeout || req.SessionTimeout > c.cfg.MaxSessionTimeout {
 		return fail(ErrInvalidSessionTimeout)
 	}
-	s, err := c.lock(req.GroupID)
+	ch := make(chan JoinResult, 1)
+	type answer struct {
+		res  JoinResult
+		wait bool
+	}
+	a, err := call(c, req.GroupID, func(s *shard) answer {
+		res, wait := c.join(s, req, ch)
+		return answer{res, wait}
+	})
 	if err != nil {
 		return fail(err)
 	}
-	ch := make(chan JoinResult, 1)
-	res, wait := c.join(s, req, ch)
-	s.mu.Unlock()
-	if !wait {
-		return res
+	if !a.wait {
+		return a.res
 	}
 	select {
 	case r := <-ch:
@@ -70,7 +75,7 @@ func (c *Coordinator) Join(ctx context.Context, req JoinRequest) JoinResult {
 	}
 }
 
-// join runs under the shard lock. It answers at once, or registers ch to
+// join runs on the shard's loop. It answers at once, or registers ch to
 // receive the answer when the rebalance completes (wait).
 func (c *Coordinator) join(s *shard, req JoinRequest, ch chan JoinResult) (JoinResult, bool) {
 	fail := func(err error) (JoinResult, bool) {
@@ -158,10 +163,8 @@ func (c *Coordinator) joinUnknown(s *shard, g *group, req JoinRequest, ch chan J
 	}
 	id := newMemberID(prefix)
 	if req.RequireKnownMemberID && req.InstanceID == "" {
-		g.pending[id] = time.AfterFunc(req.SessionTimeout, func() {
-			s.mu.Lock()
-			defer s.mu.Unlock()
-			if _, ok := g.pending[id]; ok && !s.stopped {
+		g.pending[id] = s.p.AfterFunc(req.SessionTimeout, func() {
+			if _, ok := g.pending[id]; ok {
 				delete(g.pending, id)
 				if g.state == PreparingRebalance {
 					c.maybeCompleteJoin(s, g)
@@ -199,7 +202,7 @@ func (c *Coordinator) replaceStatic(s *shard, g *group, old *member, req JoinReq
 		g.leader = newID
 	}
 	if g.state == Stable && g.sameSubscription(old, req.Protocols) {
-		if err := c.storeGroup(s, g); err != nil {
+		if err := c.storeGroup(s, g, nil); err != nil {
 			// Undo: the old member keeps its place.
 			g.removeMember(newID)
 			g.addMember(old)
@@ -308,10 +311,8 @@ func (c *Coordinator) prepareRebalance(s *shard, g *group, reason string) {
 
 func (c *Coordinator) armRebalance(s *shard, g *group, d time.Duration) {
 	seq := g.rebalanceSeq
-	g.rebalanceTimer = time.AfterFunc(d, func() {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		if s.stopped || g.rebalanceSeq != seq || g.state != PreparingRebalance || s.groups[g.id] != g {
+	g.rebalanceTimer = s.p.AfterFunc(d, func() {
+		if g.rebalanceSeq != seq || g.state != PreparingRebalance || s.groups[g.id] != g {
 			return
 		}
 		c.rebalanceTimeout(s, g)
@@ -363,7 +364,7 @@ func (c *Coordinator) completeJoin(s *shard, g *group) {
 		g.protocol = ""
 		g.leader = ""
 		g.transition(Empty, now)
-		if err := c.storeGroup(s, g); err != nil {
+		if err := c.storeGroup(s, g, nil); err != nil {
 			c.logger.Warn("cannot store empty group", "group", g.id, "err", err)
 		}
 		return
@@ -384,7 +385,7 @@ func (c *Coordinator) completeJoin(s *shard, g *group) {
 		if m.join == nil {
 			continue
 		}
-		m.join <- c.currentGeneration(g, m, false)
+		s.replyJoin(m.join, c.currentGeneration(g, m, false))
 		m.join = nil
 		m.isNew = false
 		c.scheduleSession(s, g, m)
@@ -395,15 +396,12 @@ func (c *Coordinator) completeJoin(s *shard, g *group) {
 func (c *Coordinator) scheduleSession(s *shard, g *group, m *member) {
 	m.deadline = c.now().Add(m.sessionTimeout)
 	if m.timer != nil {
-		m.timer.Reset(m.sessionTimeout)
-		return
+		m.timer.Stop()
 	}
 	id := m.id
-	m.timer = time.AfterFunc(m.sessionTimeout, func() {
-		s.mu.Lock()
-		defer s.mu.Unlock()
+	m.timer = s.p.AfterFunc(m.sessionTimeout, func() {
 		cur := g.members[id]
-		if s.stopped || cur != m || s.groups[g.id] != g {
+		if cur != m || s.groups[g.id] != g {
 			return
 		}
 		if m.join != nil || m.sync != nil || c.now().Before(m.deadline) {
@@ -432,4 +430,15 @@ func (c *Coordinator) removeAndRebalance(s *shard, g *group, id, reason string) 
 	case PreparingRebalance:
 		c.maybeCompleteJoin(s, g)
 	}
+}
+
+// replyJoin hands a waiting JoinGroup its answer once what the shard has
+// written is committed.
+func (s *shard) replyJoin(ch chan JoinResult, res JoinResult) {
+	s.p.OnCommit(func(err error) {
+		if err != nil {
+			res = JoinResult{Err: err, Generation: -1, MemberID: res.MemberID}
+		}
+		ch <- res
+	})
 }

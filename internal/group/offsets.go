@@ -22,73 +22,65 @@ type CommitRequest struct {
 // Commit stores offsets. It returns a per-partition error (OFFSET_METADATA_TOO_LARGE)
 // or a request-level error that applies to every partition.
 func (c *Coordinator) Commit(req CommitRequest) (map[kafka.TopicPartition]error, error) {
-	s, err := c.lock(req.GroupID)
-	if err != nil {
-		return nil, err
-	}
-	defer s.mu.Unlock()
-	g := s.groups[req.GroupID]
-	if g == nil {
-		if req.Generation >= 0 {
-			return nil, ErrIllegalGeneration
+	return call2(c, req.GroupID, func(s *shard) (map[kafka.TopicPartition]error, error) {
+		g := s.groups[req.GroupID]
+		if g == nil {
+			if req.Generation >= 0 {
+				return nil, ErrIllegalGeneration
+			}
+			g = newGroup(req.GroupID, c.now())
+			s.groups[req.GroupID] = g
 		}
-		g = newGroup(req.GroupID, c.now())
-		s.groups[req.GroupID] = g
-	}
-	switch {
-	case g.state == Dead:
-		return nil, ErrCoordinatorNotAvailable
-	case g.consumer != nil:
-		if err := g.checkConsumerCommit(req); err != nil {
-			return nil, err
-		}
-	case req.Generation < 0 && g.state == Empty:
-	default:
-		if _, ok := g.pending[req.MemberID]; ok && req.MemberID != "" {
-			return nil, ErrRebalanceInProgress
-		}
-		if req.InstanceID != "" {
-			if id, ok := g.static[req.InstanceID]; ok && id != req.MemberID {
-				return nil, ErrFencedInstanceID
+		switch {
+		case g.state == Dead:
+			return nil, ErrCoordinatorNotAvailable
+		case g.consumer != nil:
+			if err := g.checkConsumerCommit(req); err != nil {
+				return nil, err
+			}
+		case req.Generation < 0 && g.state == Empty:
+		default:
+			if _, ok := g.pending[req.MemberID]; ok && req.MemberID != "" {
+				return nil, ErrRebalanceInProgress
+			}
+			if req.InstanceID != "" {
+				if id, ok := g.static[req.InstanceID]; ok && id != req.MemberID {
+					return nil, ErrFencedInstanceID
+				}
+			}
+			m := g.members[req.MemberID]
+			if req.MemberID != "" && m == nil {
+				return nil, ErrUnknownMemberID
+			}
+			if req.Generation != g.generation {
+				return nil, ErrIllegalGeneration
+			}
+			if g.state == CompletingRebalance {
+				return nil, ErrRebalanceInProgress
+			}
+			if m != nil {
+				c.scheduleSession(s, g, m)
 			}
 		}
-		m := g.members[req.MemberID]
-		if req.MemberID != "" && m == nil {
-			return nil, ErrUnknownMemberID
+		perPartition := map[kafka.TopicPartition]error{}
+		var recs []record.Record
+		ts := c.now().UnixMilli()
+		tps := slices.SortedFunc(maps.Keys(req.Offsets), compareTP)
+		for _, tp := range tps {
+			o := req.Offsets[tp]
+			if c.cfg.OffsetMetadataMaxBytes > 0 && len(o.Metadata) > c.cfg.OffsetMetadataMaxBytes {
+				perPartition[tp] = ErrOffsetMetadataTooLarge
+				continue
+			}
+			recs = append(recs, record.Record{Timestamp: ts, Key: offsetKey(g.id, tp.Topic, tp.Partition), Value: offsetValue(o)})
 		}
-		if req.Generation != g.generation {
-			return nil, ErrIllegalGeneration
+		if len(recs) > 0 {
+			if err := s.p.Append(recs); err != nil {
+				return nil, err
+			}
 		}
-		if g.state == CompletingRebalance {
-			return nil, ErrRebalanceInProgress
-		}
-		if m != nil {
-			c.scheduleSession(s, g, m)
-		}
-	}
-	perPartition := map[kafka.TopicPartition]error{}
-	var recs []record.Record
-	ts := c.now().UnixMilli()
-	tps := slices.SortedFunc(maps.Keys(req.Offsets), compareTP)
-	for _, tp := range tps {
-		o := req.Offsets[tp]
-		if c.cfg.OffsetMetadataMaxBytes > 0 && len(o.Metadata) > c.cfg.OffsetMetadataMaxBytes {
-			perPartition[tp] = ErrOffsetMetadataTooLarge
-			continue
-		}
-		recs = append(recs, record.Record{Timestamp: ts, Key: offsetKey(g.id, tp.Topic, tp.Partition), Value: offsetValue(o)})
-	}
-	if len(recs) > 0 {
-		if err := s.log.Append(recs); err != nil {
-			return nil, err
-		}
-	}
-	for _, tp := range tps {
-		if perPartition[tp] == nil {
-			g.offsets[tp] = req.Offsets[tp]
-		}
-	}
-	return perPartition, nil
+		return perPartition, nil
+	})
 }
 
 // checkConsumerCommit validates a commit to a consumer-protocol group: the
@@ -116,23 +108,20 @@ func (g *group) checkConsumerCommit(req CommitRequest) error {
 // CheckFetchMember validates the member id and epoch an OffsetFetch v9+
 // names for a consumer-protocol (KIP-848) group.
 func (c *Coordinator) CheckFetchMember(groupID, memberID string, memberEpoch int32) error {
-	s, err := c.lock(groupID)
-	if err != nil {
-		return err
-	}
-	defer s.mu.Unlock()
-	g := s.groups[groupID]
-	if g == nil || g.consumer == nil {
-		return nil // classic groups have no member epoch to check
-	}
-	m := g.consumer.members[memberID]
-	if m == nil {
-		return errorf(ErrUnknownMemberID, "Member %s is not a member of group %s.", memberID, groupID)
-	}
-	if memberEpoch != m.epoch {
-		return errorf(ErrStaleMemberEpoch, "The received member epoch %d does not match the expected member epoch %d.", memberEpoch, m.epoch)
-	}
-	return nil
+	return callErr(c, groupID, func(s *shard) error {
+		g := s.groups[groupID]
+		if g == nil || g.consumer == nil {
+			return nil // classic groups have no member epoch to check
+		}
+		m := g.consumer.members[memberID]
+		if m == nil {
+			return errorf(ErrUnknownMemberID, "Member %s is not a member of group %s.", memberID, groupID)
+		}
+		if memberEpoch != m.epoch {
+			return errorf(ErrStaleMemberEpoch, "The received member epoch %d does not match the expected member epoch %d.", memberEpoch, m.epoch)
+		}
+		return nil
+	})
 }
 
 func compareTP(a, b kafka.TopicPartition) int {
@@ -149,71 +138,60 @@ func compareTP(a, b kafka.TopicPartition) int {
 // committed offset when tps is nil. A partition without an offset is
 // absent from the map.
 func (c *Coordinator) Fetch(groupID string, tps []kafka.TopicPartition) (map[kafka.TopicPartition]Offset, error) {
-	s, err := c.lock(groupID)
-	if err != nil {
-		return nil, err
-	}
-	defer s.mu.Unlock()
-	out := map[kafka.TopicPartition]Offset{}
-	g := s.groups[groupID]
-	if g == nil || g.state == Dead {
-		return out, nil
-	}
-	if tps == nil {
-		return maps.Clone(g.offsets), nil
-	}
-	for _, tp := range tps {
-		if o, ok := g.offsets[tp]; ok {
-			out[tp] = o
+	return call2(c, groupID, func(s *shard) (map[kafka.TopicPartition]Offset, error) {
+		out := map[kafka.TopicPartition]Offset{}
+		g := s.groups[groupID]
+		if g == nil || g.state == Dead {
+			return out, nil
 		}
-	}
-	return out, nil
+		if tps == nil {
+			return maps.Clone(g.offsets), nil
+		}
+		for _, tp := range tps {
+			if o, ok := g.offsets[tp]; ok {
+				out[tp] = o
+			}
+		}
+		return out, nil
+	})
 }
 
 // DeleteOffsets handles OffsetDelete: the offsets of topics the group does
 // not subscribe to are deleted; partitions of subscribed topics get
 // ErrGroupSubscribedToTopic.
 func (c *Coordinator) DeleteOffsets(groupID string, tps []kafka.TopicPartition) (map[kafka.TopicPartition]error, error) {
-	s, err := c.lock(groupID)
-	if err != nil {
-		return nil, err
-	}
-	defer s.mu.Unlock()
-	g := s.groups[groupID]
-	if g == nil || g.state == Dead {
-		return nil, ErrGroupIDNotFound
-	}
-	var subscribed map[string]bool
-	if g.state != Empty {
-		var known bool
-		subscribed, known = g.subscribed()
-		if !known {
-			return nil, ErrNonEmptyGroup
+	return call2(c, groupID, func(s *shard) (map[kafka.TopicPartition]error, error) {
+		g := s.groups[groupID]
+		if g == nil || g.state == Dead {
+			return nil, ErrGroupIDNotFound
 		}
-	}
-	perPartition := map[kafka.TopicPartition]error{}
-	var recs []record.Record
-	ts := c.now().UnixMilli()
-	for _, tp := range tps {
-		if subscribed[tp.Topic] {
-			perPartition[tp] = ErrGroupSubscribedToTopic
-			continue
+		var subscribed map[string]bool
+		if g.state != Empty {
+			var known bool
+			subscribed, known = g.subscribed()
+			if !known {
+				return nil, ErrNonEmptyGroup
+			}
 		}
-		if _, ok := g.offsets[tp]; ok {
-			recs = append(recs, record.Record{Timestamp: ts, Key: offsetKey(g.id, tp.Topic, tp.Partition)})
+		perPartition := map[kafka.TopicPartition]error{}
+		var recs []record.Record
+		ts := c.now().UnixMilli()
+		for _, tp := range tps {
+			if subscribed[tp.Topic] {
+				perPartition[tp] = ErrGroupSubscribedToTopic
+				continue
+			}
+			if _, ok := g.offsets[tp]; ok {
+				recs = append(recs, record.Record{Timestamp: ts, Key: offsetKey(g.id, tp.Topic, tp.Partition)})
+			}
 		}
-	}
-	if len(recs) > 0 {
-		if err := s.log.Append(recs); err != nil {
-			return nil, err
+		if len(recs) > 0 {
+			if err := s.p.Append(recs); err != nil {
+				return nil, err
+			}
 		}
-	}
-	for _, tp := range tps {
-		if perPartition[tp] == nil {
-			delete(g.offsets, tp)
-		}
-	}
-	return perPartition, nil
+		return perPartition, nil
+	})
 }
 
 // DeleteTopicOffsets drops the offsets of deleted topics from every group.
@@ -222,34 +200,21 @@ func (c *Coordinator) DeleteTopicOffsets(topics []string) {
 	for _, t := range topics {
 		gone[t] = true
 	}
-	c.mu.RLock()
-	shards := slices.Collect(maps.Values(c.shards))
-	c.mu.RUnlock()
-	for _, s := range shards {
-		s.mu.Lock()
-		if s.loaded && !s.stopped {
-			ts := c.now().UnixMilli()
-			for _, g := range s.groups {
-				var recs []record.Record
-				var drop []kafka.TopicPartition
-				for tp := range g.offsets {
-					if gone[tp.Topic] {
-						recs = append(recs, record.Record{Timestamp: ts, Key: offsetKey(g.id, tp.Topic, tp.Partition)})
-						drop = append(drop, tp)
-					}
-				}
-				if len(recs) == 0 {
-					continue
-				}
-				if err := s.log.Append(recs); err != nil {
-					c.logger.Warn("cannot delete offsets of deleted topics", "group", g.id, "err", err)
-					continue
-				}
-				for _, tp := range drop {
-					delete(g.offsets, tp)
+	_ = c.rt.Each(func(s *shard) {
+		ts := c.now().UnixMilli()
+		for _, g := range s.groups {
+			var recs []record.Record
+			for tp := range g.offsets {
+				if gone[tp.Topic] {
+					recs = append(recs, record.Record{Timestamp: ts, Key: offsetKey(g.id, tp.Topic, tp.Partition)})
 				}
 			}
+			if len(recs) == 0 {
+				continue
+			}
+			if err := s.p.Append(recs); err != nil {
+				c.logger.Warn("cannot delete offsets of deleted topics", "group", g.id, "err", err)
+			}
 		}
-		s.mu.Unlock()
-	}
+	})
 }

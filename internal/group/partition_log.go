@@ -1,10 +1,12 @@
 package group
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"time"
 
+	"gregor/internal/kafka"
 	"gregor/internal/partition"
 	"gregor/internal/record"
 )
@@ -12,28 +14,43 @@ import (
 // replayChunk bounds each read while loading a partition.
 const replayChunk = 1 << 20
 
-// PartitionLog is a Log over a local partition of __consumer_offsets.
+// PartitionLog is the runtime's Log over a local partition of
+// __consumer_offsets.
 type PartitionLog struct {
 	Partition *partition.Partition
 	Now       func() time.Time
 }
 
-// Append writes records as one uncompressed batch with acks=all.
-func (l PartitionLog) Append(recs []record.Record) error {
+// Append writes records as one uncompressed batch and returns the offset of
+// the last; the runtime waits for the high watermark itself.
+func (l PartitionLog) Append(_ context.Context, recs []record.Record) (kafka.Offset, error) {
 	b, err := record.Build(record.BatchSpec{ProducerID: -1, ProducerEpoch: -1, BaseSequence: -1, Records: recs})
 	if err != nil {
-		return err
+		return -1, err
 	}
-	_, err = l.Partition.AppendAsLeader([]record.Batch{b}, -1, l.Now())
+	res, err := l.Partition.AppendAsLeader([]record.Batch{b}, -1, l.Now())
 	switch {
 	case err == nil:
-		return nil
+		return res.LastOffset, nil
 	case errors.Is(err, partition.ErrMessageTooLarge):
-		return fmt.Errorf("%w: %v", ErrRecordTooLarge, err)
+		return -1, fmt.Errorf("%w: %v", ErrRecordTooLarge, err)
 	default:
-		return fmt.Errorf("%w: %v", ErrCoordinatorNotAvailable, err)
+		return -1, fmt.Errorf("%w: %v", ErrCoordinatorNotAvailable, err)
 	}
 }
+
+// WaitForHighWatermark returns once the partition's high watermark is at
+// least offset: the records below it are on every in-sync replica.
+func (l PartitionLog) WaitForHighWatermark(ctx context.Context, offset kafka.Offset) error {
+	if err := l.Partition.WaitForHighWatermark(ctx, offset); err != nil {
+		return fmt.Errorf("%w: %v", ErrCoordinatorNotAvailable, err)
+	}
+	return nil
+}
+
+// HighWatermark is the partition's high watermark, for the runtime to
+// answer committed writes without waiting.
+func (l PartitionLog) HighWatermark() kafka.Offset { return kafka.Offset(l.Partition.HighWatermark()) }
 
 // Replay reads the partition from its start to the high watermark.
 func (l PartitionLog) Replay(fn func(key, value []byte)) error {

@@ -7,11 +7,21 @@ import (
 )
 
 // storeGroup appends the group's metadata: its generation, protocol, leader
-// and members with their subscriptions and assignments.
-func (c *Coordinator) storeGroup(s *shard, g *group) error {
+// and members with their subscriptions and assignments (assignments, or
+// the members' own when nil). Replaying it moves the group to Stable, or
+// Empty without members, as of now.
+func (c *Coordinator) storeGroup(s *shard, g *group, assignments map[string][]byte) error {
+	after := Empty
+	if len(g.members) > 0 {
+		after = Stable
+	}
+	stateTime := g.stateTime
+	if g.state != after {
+		stateTime = c.now()
+	}
 	v := kmsg.GroupMetadataValue{
 		Version: groupValueVersion, ProtocolType: g.protocolType, Generation: g.generation,
-		CurrentStateTimestamp: g.stateTime.UnixMilli(),
+		CurrentStateTimestamp: stateTime.UnixMilli(),
 	}
 	if g.protocol != "" {
 		v.Protocol = kmsg.StringPtr(g.protocol)
@@ -27,6 +37,9 @@ func (c *Coordinator) storeGroup(s *shard, g *group) error {
 			SessionTimeoutMillis:   int32(m.sessionTimeout.Milliseconds()),
 			Subscription:           m.metadataFor(g.protocol), Assignment: m.assignment,
 		}
+		if assignments != nil {
+			mm.Assignment = assignments[id]
+		}
 		if mm.Subscription == nil {
 			mm.Subscription = []byte{}
 		}
@@ -38,7 +51,7 @@ func (c *Coordinator) storeGroup(s *shard, g *group) error {
 		}
 		v.Members = append(v.Members, mm)
 	}
-	return s.log.Append([]record.Record{{Timestamp: c.now().UnixMilli(), Key: groupKey(g.id), Value: v.AppendTo(nil)}})
+	return s.p.Append([]record.Record{{Timestamp: c.now().UnixMilli(), Key: groupKey(g.id), Value: v.AppendTo(nil)}})
 }
 
 // tombstones returns the records that delete a group and all its offsets.
@@ -62,14 +75,11 @@ func (c *Coordinator) dropConsumerState(s *shard, g *group) error {
 	for _, r := range g.consumerTombstones() {
 		recs = append(recs, record.Record{Timestamp: ts, Key: r.key()})
 	}
-	if err := s.log.Append(recs); err != nil {
+	if err := s.p.Append(recs); err != nil {
 		return err
 	}
 	for id := range g.consumerTimers {
 		c.stopConsumerSession(g, id)
 	}
-	g.consumer = nil
-	g.protocolType = ""
-	g.transition(Empty, c.now())
 	return nil
 }

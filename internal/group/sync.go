@@ -25,15 +25,20 @@ type SyncResult struct {
 
 // Sync handles a SyncGroup, waiting for the leader's assignment.
 func (c *Coordinator) Sync(ctx context.Context, req SyncRequest) SyncResult {
-	s, err := c.lock(req.GroupID)
+	ch := make(chan SyncResult, 1)
+	type answer struct {
+		res  SyncResult
+		wait bool
+	}
+	a, err := call(c, req.GroupID, func(s *shard) answer {
+		res, wait := c.sync(s, req, ch)
+		return answer{res, wait}
+	})
 	if err != nil {
 		return SyncResult{Err: err}
 	}
-	ch := make(chan SyncResult, 1)
-	res, wait := c.sync(s, req, ch)
-	s.mu.Unlock()
-	if !wait {
-		return res
+	if !a.wait {
+		return a.res
 	}
 	select {
 	case r := <-ch:
@@ -75,10 +80,11 @@ func (c *Coordinator) sync(s *shard, req SyncRequest, ch chan SyncResult) (SyncR
 	if m.id != g.leader {
 		return SyncResult{}, true
 	}
-	for id, mm := range g.members {
-		mm.assignment = req.Assignments[id]
+	assignments := map[string][]byte{}
+	for id := range g.members {
+		assignments[id] = req.Assignments[id]
 	}
-	if err := c.storeGroup(s, g); err != nil {
+	if err := c.storeGroup(s, g, assignments); err != nil {
 		c.logger.Warn("cannot store group assignment", "group", g.id, "err", err)
 		for _, mm := range g.members {
 			mm.assignment = nil
@@ -90,10 +96,9 @@ func (c *Coordinator) sync(s *shard, req SyncRequest, ch chan SyncResult) (SyncR
 		c.prepareRebalance(s, g, "cannot store the assignment")
 		return SyncResult{}, true
 	}
-	g.transition(Stable, c.now())
 	for _, mm := range g.members {
 		if mm.sync != nil {
-			mm.sync <- SyncResult{ProtocolType: g.protocolType, Protocol: g.protocol, Assignment: mm.assignment}
+			s.replySync(mm.sync, SyncResult{ProtocolType: g.protocolType, Protocol: g.protocol, Assignment: mm.assignment})
 			mm.sync = nil
 			c.scheduleSession(s, g, mm)
 		}
@@ -117,38 +122,35 @@ func (g *group) checkMember(memberID, instanceID string) (*member, error) {
 
 // Heartbeat handles a Heartbeat.
 func (c *Coordinator) Heartbeat(groupID, memberID, instanceID string, generation int32) error {
-	s, err := c.lock(groupID)
-	if err != nil {
-		return err
-	}
-	defer s.mu.Unlock()
-	g := s.groups[groupID]
-	if g == nil || g.consumer != nil {
-		return ErrUnknownMemberID
-	}
-	m, err := g.checkMember(memberID, instanceID)
-	if err != nil {
-		return err
-	}
-	switch g.state {
-	case Empty, Dead:
-		return ErrUnknownMemberID
-	case CompletingRebalance:
-		// Members waiting for the leader's SyncGroup keep their session.
+	return callErr(c, groupID, func(s *shard) error {
+		g := s.groups[groupID]
+		if g == nil || g.consumer != nil {
+			return ErrUnknownMemberID
+		}
+		m, err := g.checkMember(memberID, instanceID)
+		if err != nil {
+			return err
+		}
+		switch g.state {
+		case Empty, Dead:
+			return ErrUnknownMemberID
+		case CompletingRebalance:
+			// Members waiting for the leader's SyncGroup keep their session.
+			if generation != g.generation {
+				return ErrIllegalGeneration
+			}
+			c.scheduleSession(s, g, m)
+			return nil
+		case PreparingRebalance:
+			c.scheduleSession(s, g, m)
+			return ErrRebalanceInProgress
+		}
 		if generation != g.generation {
 			return ErrIllegalGeneration
 		}
 		c.scheduleSession(s, g, m)
 		return nil
-	case PreparingRebalance:
-		c.scheduleSession(s, g, m)
-		return ErrRebalanceInProgress
-	}
-	if generation != g.generation {
-		return ErrIllegalGeneration
-	}
-	c.scheduleSession(s, g, m)
-	return nil
+	})
 }
 
 // LeaveMember is one member leaving (LeaveGroup v3+ leaves in batches).
@@ -160,41 +162,49 @@ type LeaveMember struct {
 // Leave handles a LeaveGroup. It returns a per-member error, or a group-level
 // error.
 func (c *Coordinator) Leave(groupID string, members []LeaveMember) ([]error, error) {
-	s, err := c.lock(groupID)
-	if err != nil {
-		return nil, err
-	}
-	defer s.mu.Unlock()
-	g := s.groups[groupID]
-	if g == nil || g.state == Dead || g.consumer != nil {
-		return nil, ErrUnknownMemberID
-	}
-	errs := make([]error, len(members))
-	for i, lm := range members {
-		id := lm.MemberID
-		if lm.InstanceID != "" {
-			cur, ok := g.static[lm.InstanceID]
-			switch {
-			case !ok:
-				errs[i] = ErrUnknownMemberID
-				continue
-			case id != "" && id != cur:
-				errs[i] = ErrFencedInstanceID
+	return call2(c, groupID, func(s *shard) ([]error, error) {
+		g := s.groups[groupID]
+		if g == nil || g.state == Dead || g.consumer != nil {
+			return nil, ErrUnknownMemberID
+		}
+		errs := make([]error, len(members))
+		for i, lm := range members {
+			id := lm.MemberID
+			if lm.InstanceID != "" {
+				cur, ok := g.static[lm.InstanceID]
+				switch {
+				case !ok:
+					errs[i] = ErrUnknownMemberID
+					continue
+				case id != "" && id != cur:
+					errs[i] = ErrFencedInstanceID
+					continue
+				}
+				id = cur
+			}
+			if t, ok := g.pending[id]; ok {
+				t.Stop()
+				delete(g.pending, id)
+				c.maybeCompleteJoin(s, g)
 				continue
 			}
-			id = cur
+			if g.members[id] == nil {
+				errs[i] = ErrUnknownMemberID
+				continue
+			}
+			c.removeAndRebalance(s, g, id, "member "+id+" left the group")
 		}
-		if t, ok := g.pending[id]; ok {
-			t.Stop()
-			delete(g.pending, id)
-			c.maybeCompleteJoin(s, g)
-			continue
+		return errs, nil
+	})
+}
+
+// replySync hands a waiting SyncGroup its answer once the assignment it
+// carries is committed.
+func (s *shard) replySync(ch chan SyncResult, res SyncResult) {
+	s.p.OnCommit(func(err error) {
+		if err != nil {
+			res = SyncResult{Err: err}
 		}
-		if g.members[id] == nil {
-			errs[i] = ErrUnknownMemberID
-			continue
-		}
-		c.removeAndRebalance(s, g, id, "member "+id+" left the group")
-	}
-	return errs, nil
+		ch <- res
+	})
 }
