@@ -1,10 +1,12 @@
 // Package partition is one replica of one partition: its log, its role
 // (leader or follower, at a leader epoch, with the ISR), the state of the
 // idempotent producers writing to it, its high watermark and the waiters on
-// it. Nothing above this package holds the storage.Log: the operations the
-// handlers need (reads, timestamp and epoch lookups, DeleteRecords, config
-// changes) are methods here, bounded by the high watermark where Kafka
-// bounds them.
+// it. The log is reached only through Log (log.go), which storage.Log
+// implements and which the replica manager opens, so this package does not
+// import storage and nothing above it can reach a log around the rule: the
+// operations the handlers need (reads, timestamp and epoch lookups,
+// DeleteRecords, config changes) are methods here, bounded by the high
+// watermark where Kafka bounds them.
 //
 // The high-watermark rule, owned here and nowhere else: on the leader, the
 // high watermark is the smallest log end offset among the in-sync replicas,
@@ -22,7 +24,7 @@
 //
 // log start offset <= high watermark <= log end offset. Consumers read
 // below the high watermark; ListOffsets answers no record at or above it.
-// Each move is pushed to the log (storage.Log.SetCommitted), so retention
+// Each move is pushed to the log (Log.SetCommitted), so retention
 // and the cleaner never touch what is not committed.
 //
 // Roles: AppendAsLeader assigns offsets and refuses with ErrNotLeader on a
