@@ -51,7 +51,7 @@ type process struct {
 	logged chan struct{}
 }
 
-var listenersLine = regexp.MustCompile(`listeners=\[([0-9.]+:[0-9]+)`)
+var listenersLine = regexp.MustCompile(`listeners="?\[([0-9.]+:[0-9]+)`) // quoted when there are several
 
 // startServer runs `gregor server` on an ephemeral loopback port with its
 // data in dir and waits until it listens. The test's cleanup kills it.
