@@ -1,7 +1,10 @@
-// Package e2e runs the built gregor binary as a separate process: it kills
-// it with SIGKILL, to show what survives a crash, and puts it through the
-// faults of one machine (a second server on its log dir, running out of
-// file descriptors).
+// Package e2e runs the built gregor binary as separate processes: it kills
+// a server with SIGKILL, to show what survives a crash, and puts it through
+// the faults of one machine (a second server on its log dir, running out of
+// file descriptors). cluster_test.go starts clusters of such processes from
+// server.properties files, with per-link proxies between them for network
+// faults; acked_test.go checks that no acknowledged write was lost,
+// reordered or duplicated. Multi-node tests run with GREGOR_CLUSTER_TESTS=1.
 package e2e
 
 import (
