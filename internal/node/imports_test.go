@@ -53,6 +53,10 @@ var allowedImports = map[string][]string{
 	"node": {"buildinfo", "kafka", "acl", "config", "record", "wire", "vfs", "storage", "partition", "metadata",
 		"controller", "replica", "coord", "group", "txn", "auth", "handler", "server"},
 	"node/nodetest": {"kafka", "config", "node"},
+	// Test helpers below every layer: a TCP proxy that cuts, delays or
+	// black-holes one link, for fault tests of any package (and test/e2e).
+	// It knows nothing of Gregor, so that any layer's tests may use it.
+	"testutil/netproxy": {},
 	// The CLI is a Kafka client: it speaks the protocol to --bootstrap-server
 	// and imports no broker internal.
 	"cli": {},

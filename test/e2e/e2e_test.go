@@ -1,7 +1,10 @@
-// Package e2e runs the built gregor binary as a separate process: it kills
-// it with SIGKILL, to show what survives a crash, and puts it through the
-// faults of one machine (a second server on its log dir, running out of
-// file descriptors).
+// Package e2e runs the built gregor binary as separate processes: it kills
+// a server with SIGKILL, to show what survives a crash, and puts it through
+// the faults of one machine (a second server on its log dir, running out of
+// file descriptors). cluster_test.go starts clusters of such processes from
+// server.properties files, with per-link proxies between them for network
+// faults; acked_test.go checks that no acknowledged write was lost,
+// reordered or duplicated. Multi-node tests run with GREGOR_CLUSTER_TESTS=1.
 package e2e
 
 import (
@@ -51,7 +54,7 @@ type process struct {
 	logged chan struct{}
 }
 
-var listenersLine = regexp.MustCompile(`listeners=\[([0-9.]+:[0-9]+)`)
+var listenersLine = regexp.MustCompile(`listeners="?\[([0-9.]+:[0-9]+)`) // quoted when there are several
 
 // startServer runs `gregor server` on an ephemeral loopback port with its
 // data in dir and waits until it listens. The test's cleanup kills it.
@@ -74,6 +77,17 @@ func serverArgs(dir string, overrides ...string) []string {
 // and waits until it listens. The test's cleanup kills it.
 func startProcess(t *testing.T, cmd *exec.Cmd) *process {
 	t.Helper()
+	p := spawn(t, cmd)
+	p.waitListening(t, 30*time.Second)
+	return p
+}
+
+// spawn starts cmd and collects its stderr, without waiting for anything:
+// the nodes of a cluster start only together. The test's cleanup kills it,
+// and so does the death of the test binary where the OS allows (Linux).
+func spawn(t *testing.T, cmd *exec.Cmd) *process {
+	t.Helper()
+	killWithParent(cmd)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -82,7 +96,6 @@ func startProcess(t *testing.T, cmd *exec.Cmd) *process {
 		t.Fatal(err)
 	}
 	p := &process{cmd: cmd, done: make(chan struct{}), logged: make(chan struct{}, 1)}
-	addrCh := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
@@ -90,12 +103,6 @@ func startProcess(t *testing.T, cmd *exec.Cmd) *process {
 				fmt.Fprintln(os.Stderr, sc.Text())
 			}
 			p.appendLog(sc.Text())
-			if m := listenersLine.FindStringSubmatch(sc.Text()); m != nil {
-				select {
-				case addrCh <- m[1]:
-				default:
-				}
-			}
 		}
 	}()
 	go func() {
@@ -103,14 +110,15 @@ func startProcess(t *testing.T, cmd *exec.Cmd) *process {
 		close(p.done)
 	}()
 	t.Cleanup(func() { p.kill() })
-	select {
-	case p.addr = <-addrCh:
-	case <-p.done:
-		t.Fatal("gregor server exited before listening")
-	case <-time.After(30 * time.Second):
-		t.Fatal("gregor server did not start within 30s")
-	}
 	return p
+}
+
+// waitListening waits up to d for the server to log that it started, and
+// records the first address it listens on as p.addr.
+func (p *process) waitListening(t *testing.T, d time.Duration) {
+	t.Helper()
+	line := p.waitForLog(t, listenersLine, d)
+	p.addr = listenersLine.FindStringSubmatch(line)[1]
 }
 
 func (p *process) appendLog(line string) {
