@@ -15,11 +15,11 @@ import (
 // fetch: bounded by the log end offset, not the high watermark, since the
 // follower must copy what the high watermark waits for. It fails with
 // ErrNotLeader unless this replica leads.
-func (p *Partition) ReadForFollower(buf []byte, offset kafka.Offset, maxBytes int32) ([]byte, error) {
+func (p *Partition) ReadForFollower(buf []byte, offset kafka.Offset, maxBytes int32, minOneBatch bool) ([]byte, error) {
 	if !p.leading.Load() {
 		return nil, ErrNotLeader
 	}
-	return p.log.ReadInto(buf, int64(offset), maxBytes, p.log.LogEndOffset(), true)
+	return p.log.ReadInto(buf, int64(offset), maxBytes, p.log.LogEndOffset(), minOneBatch)
 }
 
 // DivergingEpoch checks a fetch that says its last batch before

@@ -110,7 +110,7 @@ func (m *memLeader) serve(replica kafka.NodeID, fp FetchPartition, a *FetchedPar
 		return
 	}
 	a.HighWatermark = kafka.Offset(m.p.HighWatermark())
-	a.Records, a.Err = m.p.ReadForFollower(nil, fp.FetchOffset, fp.MaxBytes)
+	a.Records, a.Err = m.p.ReadForFollower(nil, fp.FetchOffset, fp.MaxBytes, true)
 }
 
 func (m *memLeader) checkEpoch(epoch kafka.Epoch) error {
