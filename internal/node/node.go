@@ -82,6 +82,7 @@ func Start(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*Node,
 	n := &Node{ClusterID: clusterID, cfg: cfg, logger: logger, logs: logs, metadataLock: metadataLock}
 	n.effective.Store(cfg)
 	n.replicas = replica.New(cfg.NodeID, logs, n.topicConfig, logger)
+	n.replicas.Replication = replication(cfg, n, now)
 	n.groups = group.New(groupConfig(cfg), now, logger)
 	n.replicas.OnLeader = func(tp kafka.TopicPartition, p *partition.Partition) {
 		if tp.Topic == group.Topic {
@@ -204,6 +205,7 @@ func (n *Node) run(parent context.Context, listeners []net.Listener, now func() 
 	n.runLogMaintenance(gctx, g)
 	g.Go(func() error { return n.checkpointLoop(gctx) })
 	g.Go(func() error { return n.groups.Run(gctx) })
+	g.Go(func() error { return n.replicas.Run(gctx) })
 	if err := n.register(gctx); err != nil {
 		for _, ln := range listeners {
 			ln.Close()
