@@ -137,6 +137,8 @@ func operate(img *metadata.Image, c Cluster, in inputs, req Request) ([]metadata
 		return recs, AllocateProducerIDsResponse{First: first}, nil
 	case RegisterBrokerRequest:
 		return RegisterBroker(req.Broker, in.nextOffset), RegisterBrokerResponse{Epoch: in.nextOffset}, nil
+	case AlterPartitionRequest:
+		return AlterPartition(img, req)
 	}
 	return nil, nil, fmt.Errorf("%w: unknown controller request %T", ErrInvalidRequest, req)
 }

@@ -12,6 +12,10 @@ package handler
 // wait ends at once; min.insync.replicas above the ISR size answers
 // NOT_ENOUGH_REPLICAS for acks=-1). A retried idempotent batch answers its
 // original offset. v13 names topics by id (UNKNOWN_TOPIC_ID when unknown).
+// In a cluster, acks=-1 answers NOT_ENOUGH_REPLICAS_AFTER_APPEND when the
+// ISR shrank below min.insync.replicas while the append waited, and a
+// partition not led here answers NOT_LEADER_OR_FOLLOWER with, from v10,
+// its current leader and that leader's endpoint (KIP-951, leaders.go).
 // acks outside {-1,0,1} answers INVALID_REQUIRED_ACKS. An acks=0 request
 // that fails for any partition closes the connection, as Kafka does.
 // Internal topics (__consumer_offsets) take produce only from a client
@@ -28,6 +32,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"gregor/internal/kafka"
+	"gregor/internal/metadata"
 	"gregor/internal/partition"
 	"gregor/internal/record"
 )
@@ -66,7 +71,34 @@ func (h *Handler) produce(ctx context.Context, req *Request) (kmsg.Response, err
 		return nil, acksZeroError(resp)
 	}
 	awaitReplication(ctx, r.TimeoutMillis, resp, waits)
+	if r.Version >= 10 {
+		addProduceLeaderHints(img, req.Listener, resp)
+	}
 	return resp, nil
+}
+
+// addProduceLeaderHints adds the current leader to every partition
+// answered NOT_LEADER_OR_FOLLOWER (KIP-951).
+func addProduceLeaderHints(img *metadata.Image, listener string, resp *kmsg.ProduceResponse) {
+	var eps leaderEndpoints
+	for i := range resp.Topics {
+		t := &resp.Topics[i]
+		for j := range t.Partitions {
+			rp := &t.Partitions[j]
+			if !needsLeaderHint(rp.ErrorCode) {
+				continue
+			}
+			if hint, ok := currentLeader(img, t.Topic, t.TopicID, rp.Partition); ok {
+				rp.CurrentLeader.LeaderID, rp.CurrentLeader.LeaderEpoch = hint.leader, hint.epoch
+				eps.add(hint.leader)
+			}
+		}
+	}
+	eps.each(img, listener, func(id int32, ep metadata.Endpoint, rack *string) {
+		b := kmsg.NewProduceResponseBroker()
+		b.NodeID, b.Host, b.Port, b.Rack = id, ep.Host, ep.Port, rack
+		resp.Brokers = append(resp.Brokers, b)
+	})
 }
 
 // ackWait is an acks=all partition append waiting to be replicated: the
@@ -88,7 +120,11 @@ func awaitReplication(ctx context.Context, timeoutMs int32, resp *kmsg.ProduceRe
 	ctx, cancel := context.WithTimeout(ctx, time.Duration(max(timeoutMs, 0))*time.Millisecond)
 	defer cancel()
 	for _, w := range waits {
-		if err := w.part.WaitForHighWatermark(ctx, w.offset); err != nil {
+		err := w.part.WaitForHighWatermark(ctx, w.offset)
+		if err == nil {
+			err = w.part.CheckMinISRAfterAppend()
+		}
+		if err != nil {
 			rp := &resp.Topics[w.topic].Partitions[w.partition]
 			rp.ErrorCode, rp.ErrorMessage = errorCode(err), errorMessage(err)
 		}

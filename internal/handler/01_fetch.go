@@ -15,8 +15,18 @@ package handler
 // (fetch_sessions.go): incremental fetches answer only partitions with news;
 // an unknown session id answers FETCH_SESSION_ID_NOT_FOUND, a wrong epoch
 // INVALID_FETCH_SESSION_EPOCH.
-// Differences from Kafka: no follower fetches yet; the session cache evicts
-// the least recently used session rather than by Kafka's size-based policy.
+// Replica fetches (replica_id >= 0 before v15, ReplicaState from v15) come
+// from followers: the fetch offset is the follower's log end offset, which
+// the leader records (partition.UpdateFollower: the high watermark and the
+// ISR follow it); records are served up to the log end, not the high
+// watermark; a node outside the replica set answers NOT_LEADER_OR_FOLLOWER.
+// last_fetched_epoch (v12+) that this log does not hold up to the fetch
+// offset answers a diverging epoch and no records (KIP-320). A partition
+// not led here answers NOT_LEADER_OR_FOLLOWER; that and FENCED_LEADER_EPOCH
+// carry the current leader (v12+) and its endpoint (v16+, KIP-951).
+// Differences from Kafka: consumers cannot fetch from followers (KIP-392);
+// the session cache evicts the least recently used session rather than by
+// Kafka's size-based policy.
 
 import (
 	"context"
@@ -27,6 +37,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"gregor/internal/kafka"
+	"gregor/internal/metadata"
 	"gregor/internal/partition"
 )
 
@@ -67,6 +78,9 @@ func (h *Handler) fetch(ctx context.Context, req *Request) (kmsg.Response, error
 	defer f.close()
 	req.AfterSent(f.release)
 	f.wait(ctx, r)
+	if r.Version >= 12 {
+		f.addLeaderHints(img, req.Listener, resp)
+	}
 	resp.Topics = f.response(session != nil, incremental)
 	if session != nil {
 		session.epoch = nextSessionEpoch(session.epoch)
@@ -123,7 +137,10 @@ func (h *Handler) target(key sessionKey, p kmsg.FetchRequestTopicPartition, sp *
 }
 
 type fetchState struct {
-	r       *kmsg.FetchRequest
+	r *kmsg.FetchRequest
+	// replica is the follower fetching, -1 for a consumer.
+	replica kafka.NodeID
+	now     func() time.Time
 	targets []*fetchTarget
 	changed chan struct{}
 	bytes   int
@@ -149,7 +166,10 @@ func (f *fetchState) release() {
 }
 
 func (h *Handler) newFetch(r *kmsg.FetchRequest, targets []*fetchTarget) *fetchState {
-	f := &fetchState{r: r, targets: targets, changed: make(chan struct{}, 1), arena: fetchArenas.Get().(*[]byte)}
+	f := &fetchState{
+		r: r, replica: fetchReplicaID(r), now: h.now, targets: targets,
+		changed: make(chan struct{}, 1), arena: fetchArenas.Get().(*[]byte),
+	}
 	for _, t := range targets {
 		if t.part != nil {
 			t.part.Watch(f.changed)
@@ -250,13 +270,25 @@ func (f *fetchState) readPartition(t *fetchTarget, remaining *int32) kmsg.FetchR
 		rp.ErrorCode = code
 		return rp
 	}
+	if epoch, end, ok := p.DivergingEpoch(kafka.Epoch(t.req.LastFetchedEpoch), kafka.Offset(t.req.FetchOffset)); ok {
+		rp.DivergingEpoch.Epoch, rp.DivergingEpoch.EndOffset = int32(epoch), int64(end)
+		rp.HighWatermark, rp.LastStableOffset, rp.LogStartOffset = p.HighWatermark(), p.HighWatermark(), p.LogStartOffset()
+		return rp
+	}
+	if f.replica >= 0 {
+		if err := p.UpdateFollower(f.replica, kafka.Offset(t.req.FetchOffset), f.now()); err != nil {
+			rp.ErrorCode = errorCode(err)
+			rp.LogStartOffset = p.LogStartOffset()
+			return rp
+		}
+	}
 	hw := p.HighWatermark()
 	rp.HighWatermark, rp.LastStableOffset, rp.LogStartOffset = hw, hw, p.LogStartOffset()
 	limit := min(t.req.PartitionMaxBytes, *remaining)
 	if limit <= 0 && f.bytes > 0 {
 		return rp
 	}
-	data, err := p.Read(f.free, t.req.FetchOffset, max(limit, 0), f.bytes == 0)
+	data, err := f.readFrom(p, t.req.FetchOffset, max(limit, 0))
 	if err != nil {
 		rp.ErrorCode = errorCode(err)
 		return rp
@@ -270,6 +302,47 @@ func (f *fetchState) readPartition(t *fetchTarget, remaining *int32) kmsg.FetchR
 	f.bytes += len(data)
 	*remaining -= int32(len(data))
 	return rp
+}
+
+// readFrom reads for a consumer up to the high watermark, for a follower
+// up to the log end.
+func (f *fetchState) readFrom(p *partition.Partition, offset int64, limit int32) ([]byte, error) {
+	if f.replica >= 0 {
+		return p.ReadForFollower(f.free, kafka.Offset(offset), limit, f.bytes == 0)
+	}
+	return p.Read(f.free, offset, limit, f.bytes == 0)
+}
+
+// fetchReplicaID is the follower a fetch comes from, -1 for a consumer.
+func fetchReplicaID(r *kmsg.FetchRequest) kafka.NodeID {
+	if r.Version >= 15 {
+		return kafka.NodeID(r.ReplicaState.ID)
+	}
+	return kafka.NodeID(r.ReplicaID)
+}
+
+// addLeaderHints adds the current leader to every partition answered
+// NOT_LEADER_OR_FOLLOWER or FENCED_LEADER_EPOCH, and from v16 the
+// leaders' endpoints (KIP-951).
+func (f *fetchState) addLeaderHints(img *metadata.Image, listener string, resp *kmsg.FetchResponse) {
+	var eps leaderEndpoints
+	for _, t := range f.targets {
+		if !needsLeaderHint(t.result.ErrorCode) {
+			continue
+		}
+		if hint, ok := currentLeader(img, t.key.topic, t.key.topicID, t.req.Partition); ok {
+			t.result.CurrentLeader.LeaderID, t.result.CurrentLeader.LeaderEpoch = hint.leader, hint.epoch
+			eps.add(hint.leader)
+		}
+	}
+	if f.r.Version < 16 {
+		return
+	}
+	eps.each(img, listener, func(id int32, ep metadata.Endpoint, rack *string) {
+		b := kmsg.NewFetchResponseBroker()
+		b.NodeID, b.Host, b.Port, b.Rack = id, ep.Host, ep.Port, rack
+		resp.Brokers = append(resp.Brokers, b)
+	})
 }
 
 // checkLeaderEpoch compares a client's view of the leader epoch with ours

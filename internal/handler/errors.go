@@ -30,6 +30,10 @@ var errorTable = []struct {
 	{partition.ErrMessageTooLarge, kerr.MessageTooLarge},
 	{partition.ErrInvalidRecord, kerr.InvalidRecord},
 	{partition.ErrNotEnoughReplicas, kerr.NotEnoughReplicas},
+	{partition.ErrNotEnoughReplicasAfterAppend, kerr.NotEnoughReplicasAfterAppend},
+	{partition.ErrFencedLeaderEpoch, kerr.FencedLeaderEpoch},
+	{partition.ErrUnknownLeaderEpoch, kerr.UnknownLeaderEpoch},
+	{partition.ErrNotFollower, kerr.NotLeaderForPartition}, // Kafka: a fetch from a node outside the replica set
 	{partition.ErrInvalidTimestamp, kerr.InvalidTimestamp},
 	{partition.ErrInvalidProducerEpoch, kerr.InvalidProducerEpoch},
 	{partition.ErrOutOfOrderSequence, kerr.OutOfOrderSequenceNumber},

@@ -38,6 +38,9 @@ var allowedImports = map[string][]string{
 	"metadata":   {"kafka", "acl"},
 	"controller": {"kafka", "acl", "config", "metadata", "record", "wire"},
 	"replica":    {"kafka", "config", "metadata", "partition", "record", "storage", "wire"},
+	// The follower's FetchSource over the network: replica's types to kmsg
+	// bodies on wire's client, so that replica itself speaks no protocol.
+	"replica/leaderclient": {"kafka", "metadata", "partition", "replica", "wire"},
 	// Coordinators: the shared runtime writes through a partition and waits
 	// on its high watermark; nothing above partition touches storage.
 	"coord": {"kafka", "record", "partition"},
@@ -51,7 +54,7 @@ var allowedImports = map[string][]string{
 	"server": {"kafka", "acl", "wire", "auth"},
 	// The composition root may import everything it composes.
 	"node": {"buildinfo", "kafka", "acl", "config", "record", "wire", "vfs", "storage", "partition", "metadata",
-		"controller", "replica", "coord", "group", "txn", "auth", "handler", "server"},
+		"controller", "replica", "replica/leaderclient", "coord", "group", "txn", "auth", "handler", "server"},
 	"node/nodetest": {"kafka", "config", "node"},
 	// Test helpers below every layer: a TCP proxy that cuts, delays or
 	// black-holes one link, for fault tests of any package (and test/e2e).
@@ -88,6 +91,9 @@ var franzProtocolAllowed = []string{"wire", "handler", "server", "cli"}
 var franzProtocolExceptions = map[string]string{
 	"group": "the records of __consumer_offsets are Kafka's own schemas (OffsetCommitKey, GroupMetadataValue, ...), which kmsg generates; writing them by hand would duplicate a codec",
 	"txn":   "the records of __transaction_state are Kafka's own schemas (TransactionLogKey, TransactionLogValue), as for group",
+	// A follower is a client of its leader: Fetch and OffsetForLeaderEpoch
+	// bodies are kmsg's, as DESIGN.md's broker-to-broker client says.
+	"replica/leaderclient": "the follower's requests to its leader (Fetch, OffsetForLeaderEpoch) are kmsg bodies; the translation is kept out of replica itself",
 }
 
 // franzClient are franz-go's client packages: only the CLI is a client.

@@ -84,6 +84,7 @@ func Start(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*Node,
 	n := &Node{ClusterID: clusterID, cfg: cfg, logger: logger, logs: logs, metadataLock: metadataLock}
 	n.effective.Store(cfg)
 	n.replicas = replica.New(cfg.NodeID, logs, n.topicConfig, logger)
+	n.replicas.Replication = replication(cfg, n, now)
 	n.groups = group.New(groupConfig(cfg), coord.RealClock{}, logger)
 	n.replicas.OnLeader = func(tp kafka.TopicPartition, p *partition.Partition) {
 		if tp.Topic == group.Topic {
@@ -205,6 +206,7 @@ func (n *Node) run(parent context.Context, listeners []net.Listener, now func() 
 	g.Go(func() error { return n.logs.Run(gctx) })
 	n.runLogMaintenance(gctx, g)
 	g.Go(func() error { return n.checkpointLoop(gctx) })
+	g.Go(func() error { return n.replicas.Run(gctx) })
 	if err := n.register(gctx); err != nil {
 		for _, ln := range listeners {
 			ln.Close()

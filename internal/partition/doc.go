@@ -27,6 +27,19 @@
 // Each move is pushed to the log (Log.SetCommitted), so retention
 // and the cleaner never touch what is not committed.
 //
+// The ISR rule (isr.go), also a pure function, isrChange: the leader keeps
+// per follower Kafka's lastCaughtUpTime (UpdateFollower takes the fetch
+// time); an ISR member behind the log end and not caught up for
+// replica.lag.time.max.ms is proposed out, a replica whose log end reached
+// the high watermark and the start of the leader's epoch is proposed in.
+// ProposeISR holds the proposal pending until the next SetRole; members it
+// adds count for the high watermark meanwhile (Kafka's maximal ISR). The
+// ISR itself changes only through SetRole, from the metadata.
+//
+// Follower fetches (follower.go): ReadForFollower reads up to the log end,
+// DivergingEpoch answers KIP-320's check, LatestEpoch is what a follower
+// truncates from.
+//
 // Roles: AppendAsLeader assigns offsets and refuses with ErrNotLeader on a
 // follower; AppendAsFollower stores the leader's batches with their offsets
 // and epochs and refuses with ErrNotFollower on the leader. SetRole applies

@@ -25,6 +25,14 @@ var (
 	// ErrUnknownTopicOrPartition: this node has no replica of the partition.
 	ErrUnknownTopicOrPartition = errors.New("unknown topic or partition")
 	ErrNotFollower             = errors.New("not a follower of this partition")
+	// ErrNotEnoughReplicasAfterAppend: an acks=all append was written and
+	// reached the high watermark, but the ISR shrank below
+	// min.insync.replicas meanwhile.
+	ErrNotEnoughReplicasAfterAppend = errors.New("fewer in-sync replicas than min.insync.replicas after the append")
+	// ErrFencedLeaderEpoch and ErrUnknownLeaderEpoch: a request carried a
+	// leader epoch older, or newer, than this replica's.
+	ErrFencedLeaderEpoch  = errors.New("leader epoch is older than the current one")
+	ErrUnknownLeaderEpoch = errors.New("leader epoch is newer than the current one")
 )
 
 // Config is the part of a topic's configuration the partition enforces.
@@ -64,6 +72,19 @@ type Partition struct {
 	// followers holds, on the leader, the log end offset each follower
 	// last reported; empty on a follower and after every role change.
 	followers map[kafka.NodeID]kafka.Offset
+	// lag holds, on the leader, when each follower was last caught up;
+	// reset with followers.
+	lag map[kafka.NodeID]followerLag
+	// epochStartOffset is the log end offset when this replica took its
+	// current leader epoch: a follower joins the ISR only once it has it.
+	epochStartOffset kafka.Offset
+	// pendingISR is the ISR proposed to the controller and not yet in the
+	// role (nil: none); while it adds members, they count for the high
+	// watermark (Kafka's maximal ISR).
+	pendingISR []kafka.NodeID
+	// isrSignal, when set, gets a non-blocking send when a follower
+	// outside the ISR has caught up (see SetISRSignal).
+	isrSignal chan<- struct{}
 	producers *producerState
 	// snapshotOffset is the offset of the last producer snapshot written (-1: none).
 	snapshotOffset int64
@@ -81,7 +102,7 @@ type Partition struct {
 func Open(tp kafka.TopicPartition, id kafka.TopicID, log Log, self kafka.NodeID, role Role, cfg Config, logger *slog.Logger) (*Partition, error) {
 	p := &Partition{
 		TP: tp, TopicID: id, self: self, log: log, logger: logger.With("topic", tp.Topic, "partition", tp.Partition),
-		followers: map[kafka.NodeID]kafka.Offset{}, watchers: map[chan<- struct{}]struct{}{}, snapshotOffset: -1,
+		followers: map[kafka.NodeID]kafka.Offset{}, lag: map[kafka.NodeID]followerLag{}, watchers: map[chan<- struct{}]struct{}{}, snapshotOffset: -1,
 	}
 	p.cfg.Store(&cfg)
 	if err := p.loadProducerState(); err != nil {

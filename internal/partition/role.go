@@ -3,6 +3,7 @@ package partition
 import (
 	"fmt"
 	"slices"
+	"time"
 
 	"gregor/internal/kafka"
 	"gregor/internal/record"
@@ -13,6 +14,9 @@ type Role struct {
 	Leader      kafka.NodeID // the partition's leader: this node leads when it is self
 	LeaderEpoch kafka.Epoch
 	ISR         []kafka.NodeID // the in-sync replicas, the leader among them
+	// Replicas are every replica of the partition, the leader among them:
+	// the leader takes follower fetches only from these.
+	Replicas []kafka.NodeID
 }
 
 // highWatermark is the high-watermark rule (see doc.go) as a pure function:
@@ -37,7 +41,9 @@ func highWatermark(current, leo kafka.Offset, self kafka.NodeID, isr []kafka.Nod
 // SetRole applies a leadership or ISR change from the metadata. A replica
 // that stops leading fails the waiters of WaitForHighWatermark with
 // ErrNotLeader (what they waited for may be truncated away); one that
-// starts leading, or leads at a new epoch, forgets what followers reported.
+// starts leading, or leads at a new epoch, forgets what followers reported
+// and notes its log end offset as the start of its epoch. Any ISR change
+// proposed before (SetPendingISR) is settled by the new role.
 func (p *Partition) SetRole(role Role) {
 	p.mu.Lock()
 	moved := p.setRoleLocked(role)
@@ -50,11 +56,14 @@ func (p *Partition) SetRole(role Role) {
 // setRoleLocked applies role and reports whether the high watermark moved.
 func (p *Partition) setRoleLocked(role Role) bool {
 	wasLeader, oldEpoch := p.isLeaderLocked(), p.role.LeaderEpoch
-	p.role = Role{Leader: role.Leader, LeaderEpoch: role.LeaderEpoch, ISR: slices.Clone(role.ISR)}
+	p.role = Role{Leader: role.Leader, LeaderEpoch: role.LeaderEpoch, ISR: slices.Clone(role.ISR), Replicas: slices.Clone(role.Replicas)}
+	p.pendingISR = nil
 	leader := p.isLeaderLocked()
 	p.leading.Store(leader)
 	if leader != wasLeader || role.LeaderEpoch != oldEpoch {
 		p.followers = map[kafka.NodeID]kafka.Offset{}
+		p.lag = map[kafka.NodeID]followerLag{}
+		p.epochStartOffset = kafka.Offset(p.log.LogEndOffset())
 	}
 	if !leader {
 		p.failWaiters(fmt.Errorf("%w: %s is now led by node %d", ErrNotLeader, p.TP, role.Leader))
@@ -66,20 +75,38 @@ func (p *Partition) setRoleLocked(role Role) bool {
 func (p *Partition) isLeaderLocked() bool { return p.role.Leader == p.self }
 
 // UpdateFollower records the log end offset a follower reached (the leader
-// learns it from the follower's fetch) and moves the high watermark by the
-// rule. It fails with ErrNotLeader on a follower.
-func (p *Partition) UpdateFollower(id kafka.NodeID, leo kafka.Offset) error {
+// learns it from the follower's fetch offset) at now, keeps the time it was
+// last caught up (see followerLag) and moves the high watermark by the
+// rule. It fails with ErrNotLeader on a follower, with ErrNotFollower when
+// id is not a replica of the partition, and with ErrOffsetOutOfRange when
+// leo is past this log's end.
+func (p *Partition) UpdateFollower(id kafka.NodeID, leo kafka.Offset, now time.Time) error {
 	p.mu.Lock()
-	if !p.isLeaderLocked() {
-		p.mu.Unlock()
-		return fmt.Errorf("%w: %s is led by node %d", ErrNotLeader, p.TP, p.role.Leader)
-	}
-	p.followers[id] = leo
-	moved := p.advanceHighWatermarkLocked()
+	err := p.updateFollowerLocked(id, leo, now)
+	moved := err == nil && p.advanceHighWatermarkLocked()
+	signal := err == nil && p.expandableLocked(id)
 	p.mu.Unlock()
 	if moved {
 		p.notify()
 	}
+	if signal {
+		p.signalISR()
+	}
+	return err
+}
+
+func (p *Partition) updateFollowerLocked(id kafka.NodeID, leo kafka.Offset, now time.Time) error {
+	end := kafka.Offset(p.log.LogEndOffset())
+	switch {
+	case !p.isLeaderLocked():
+		return fmt.Errorf("%w: %s is led by node %d", ErrNotLeader, p.TP, p.role.Leader)
+	case id == p.self || !slices.Contains(p.role.Replicas, id):
+		return fmt.Errorf("%w: node %d is not a follower of %s (replicas %v)", ErrNotFollower, id, p.TP, p.role.Replicas)
+	case leo > end:
+		return fmt.Errorf("%w: follower %d fetches from %d, log end %d", ErrOffsetOutOfRange, id, leo, end)
+	}
+	p.followers[id] = leo
+	p.lag[id] = p.lag[id].fetched(leo, end, now)
 	return nil
 }
 
@@ -90,7 +117,7 @@ func (p *Partition) advanceHighWatermarkLocked() bool {
 		return false
 	}
 	current := kafka.Offset(p.highWatermark.Load())
-	next := highWatermark(current, kafka.Offset(p.log.LogEndOffset()), p.self, p.role.ISR, p.followers)
+	next := highWatermark(current, kafka.Offset(p.log.LogEndOffset()), p.self, p.maximalISRLocked(), p.followers)
 	return p.setHighWatermarkLocked(next)
 }
 

@@ -78,7 +78,7 @@ func TestHighWatermarkFollowsISR(t *testing.T) {
 	if single.HighWatermark() != 3 || single.LogEndOffset() != 3 {
 		t.Fatalf("single node: high watermark %d, log end %d; want 3", single.HighWatermark(), single.LogEndOffset())
 	}
-	p := openAs(t, 1, Role{Leader: 1, LeaderEpoch: 1, ISR: []kafka.NodeID{1, 2}})
+	p := openAs(t, 1, Role{Leader: 1, LeaderEpoch: 1, ISR: []kafka.NodeID{1, 2}, Replicas: []kafka.NodeID{1, 2}})
 	appendN(t, p, 3)
 	appendN(t, p, 2)
 	if p.HighWatermark() != 0 || p.LogEndOffset() != 5 {
@@ -87,17 +87,17 @@ func TestHighWatermarkFollowsISR(t *testing.T) {
 	if _, _, found, err := p.OffsetForTimestamp(0); found || err != nil {
 		t.Fatalf("timestamp lookup above the high watermark: found %v, %v", found, err)
 	}
-	if err := p.UpdateFollower(2, 3); err != nil || p.HighWatermark() != 3 {
+	if err := p.UpdateFollower(2, 3, time.Now()); err != nil || p.HighWatermark() != 3 {
 		t.Fatalf("follower at 3: high watermark %d, %v", p.HighWatermark(), err)
 	}
 	data, err := p.Read(nil, 0, 1<<20, true)
 	if batches, _ := record.Split(data); err != nil || len(batches) != 1 || batches[0].NextOffset() != 3 {
 		t.Fatalf("read stops at the high watermark: %d batches, %v", len(batches), err)
 	}
-	if err := p.UpdateFollower(2, 1); err != nil || p.HighWatermark() != 3 {
+	if err := p.UpdateFollower(2, 1, time.Now()); err != nil || p.HighWatermark() != 3 {
 		t.Fatalf("follower moved back: high watermark %d, %v", p.HighWatermark(), err)
 	}
-	p.SetRole(Role{Leader: 1, LeaderEpoch: 1, ISR: []kafka.NodeID{1}})
+	p.SetRole(Role{Leader: 1, LeaderEpoch: 1, ISR: []kafka.NodeID{1}, Replicas: []kafka.NodeID{1, 2}})
 	if p.HighWatermark() != 5 {
 		t.Fatalf("ISR shrunk to the leader: high watermark %d, want 5", p.HighWatermark())
 	}
@@ -143,9 +143,9 @@ func TestFollowerAppend(t *testing.T) {
 // TestNodeZeroLeads proves that node id 0, the zero value, leads and tracks
 // its followers like any other.
 func TestNodeZeroLeads(t *testing.T) {
-	p := openAs(t, 0, Role{Leader: 0, LeaderEpoch: 0, ISR: []kafka.NodeID{0, 1}})
+	p := openAs(t, 0, Role{Leader: 0, LeaderEpoch: 0, ISR: []kafka.NodeID{0, 1}, Replicas: []kafka.NodeID{0, 1}})
 	appendN(t, p, 2)
-	if err := p.UpdateFollower(1, 2); err != nil || p.HighWatermark() != 2 {
+	if err := p.UpdateFollower(1, 2, time.Now()); err != nil || p.HighWatermark() != 2 {
 		t.Fatalf("node 0 leading, follower at 2: high watermark %d, %v", p.HighWatermark(), err)
 	}
 }

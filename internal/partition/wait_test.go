@@ -14,7 +14,7 @@ import (
 // twoReplicas opens node 1 leading with node 2 in its ISR, so that the
 // high watermark moves only when the test reports node 2's progress.
 func twoReplicas(t *testing.T) *Partition {
-	return openAs(t, 1, Role{Leader: 1, LeaderEpoch: 1, ISR: []kafka.NodeID{1, 2}})
+	return openAs(t, 1, Role{Leader: 1, LeaderEpoch: 1, ISR: []kafka.NodeID{1, 2}, Replicas: []kafka.NodeID{1, 2}})
 }
 
 // TestWaitReturnsWhenHighWatermarkPasses proves that a waiter returns nil
@@ -30,13 +30,13 @@ func TestWaitReturnsWhenHighWatermarkPasses(t *testing.T) {
 	res = appendN(t, p, 4)
 	done := make(chan error, 1)
 	go func() { done <- p.WaitForHighWatermark(context.Background(), res.LastOffset+1) }()
-	p.UpdateFollower(2, 3)
+	p.UpdateFollower(2, 3, time.Now())
 	select {
 	case err := <-done:
 		t.Fatalf("returned at high watermark 3 waiting for 4: %v", err)
 	case <-time.After(20 * time.Millisecond):
 	}
-	p.UpdateFollower(2, 4)
+	p.UpdateFollower(2, 4, time.Now())
 	if err := within(t, done); err != nil {
 		t.Fatalf("high watermark passed: %v", err)
 	}
@@ -115,7 +115,7 @@ func TestManyWaiters(t *testing.T) {
 		runtime.Gosched()
 	}
 	for hw := kafka.Offset(10); hw <= 100; hw += 10 {
-		p.UpdateFollower(2, hw)
+		p.UpdateFollower(2, hw, time.Now())
 	}
 	wg.Wait()
 	for i := 1; i <= 100; i++ {

@@ -1,6 +1,3 @@
-// Package replica is the replica manager: it keeps the local partitions in
-// step with the metadata image (creating, reconfiguring and deleting them as
-// records arrive) and answers which local partition serves a request.
 package replica
 
 import (
@@ -8,7 +5,9 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"slices"
 	"sync"
+	"sync/atomic"
 
 	"gregor/internal/kafka"
 	"gregor/internal/metadata"
@@ -28,15 +27,25 @@ var (
 type TopicConfigFunc func(topic string, overrides map[string]string) (partition.Config, storage.Config)
 
 // Manager owns the local partitions. Partition lookups are safe for
-// concurrent use; Apply is called only by the metadata publisher.
+// concurrent use; Apply is called only by the metadata publisher, Run by
+// the node.
 type Manager struct {
 	nodeID      int32
 	logs        *storage.Manager
 	topicConfig TopicConfigFunc
 	logger      *slog.Logger
 
-	mu         sync.RWMutex // guards partitions
+	// Replication, when set before the first Apply, makes this node copy
+	// the partitions it follows and propose ISR changes for those it
+	// leads; nil (a single node) leaves followers idle.
+	Replication *Replication
+
+	image atomic.Pointer[metadata.Image] // the image last applied
+
+	mu         sync.RWMutex // guards partitions and fetchers
 	partitions map[kafka.TopicPartition]*partition.Partition
+	fetchers   map[kafka.NodeID]*fetcher // by leader; started by Run
+	changed    chan struct{}             // one slot: fetchers changed
 
 	// OnLeader and OnStop, when set, are told when a partition starts or
 	// stops being led by this node (the coordinators follow the
@@ -48,24 +57,35 @@ type Manager struct {
 
 // New returns a manager over the logs of this node.
 func New(nodeID int32, logs *storage.Manager, topicConfig TopicConfigFunc, logger *slog.Logger) *Manager {
-	return &Manager{
+	m := &Manager{
 		nodeID: nodeID, logs: logs, topicConfig: topicConfig, logger: logger,
 		partitions: map[kafka.TopicPartition]*partition.Partition{},
+		fetchers:   map[kafka.NodeID]*fetcher{}, changed: make(chan struct{}, 1),
 	}
+	m.image.Store(metadata.Empty())
+	return m
 }
 
-// Partition returns the local leader of tp.
+func (m *Manager) self() kafka.NodeID { return kafka.NodeID(m.nodeID) }
+
+// Partition returns the local leader of tp: ErrNotLeader when this node
+// holds only a follower of it, ErrUnknownTopicOrPartition when it holds
+// none. Clients and follower fetches reach only leaders.
 func (m *Manager) Partition(tp kafka.TopicPartition) (*partition.Partition, error) {
 	m.mu.RLock()
 	p, ok := m.partitions[tp]
 	m.mu.RUnlock()
-	if !ok {
+	switch {
+	case !ok:
 		return nil, fmt.Errorf("%w: %s", ErrUnknownTopicOrPartition, tp)
+	case !p.IsLeader():
+		return nil, fmt.Errorf("%w: %s is led by node %d", ErrNotLeader, tp, p.Role().Leader)
 	}
 	return p, nil
 }
 
-// Partitions returns a snapshot of the local partitions.
+// Partitions returns a snapshot of the local partitions, leaders and
+// followers.
 func (m *Manager) Partitions() map[kafka.TopicPartition]*partition.Partition {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
@@ -75,6 +95,7 @@ func (m *Manager) Partitions() map[kafka.TopicPartition]*partition.Partition {
 // Apply brings the local partitions in line with next. It is the metadata
 // publisher and runs on the controller's loop.
 func (m *Manager) Apply(prev, next *metadata.Image) {
+	m.image.Store(next)
 	for _, name := range prev.TopicNames() {
 		old, _ := prev.Topic(name)
 		if cur, ok := next.TopicByID(old.ID); !ok || cur.Name != name {
@@ -107,25 +128,56 @@ func (m *Manager) reportStrays(img *metadata.Image) {
 func (m *Manager) applyTopic(t *metadata.Topic, overrides map[string]string) {
 	pcfg, scfg := m.topicConfig(t.Name, overrides)
 	for _, mp := range t.Partitions {
-		if mp.Leader != m.nodeID {
-			continue
-		}
 		tp := kafka.TopicPartition{Topic: t.Name, Partition: mp.Partition}
 		m.mu.RLock()
 		p, ok := m.partitions[tp]
 		m.mu.RUnlock()
-		if ok {
-			p.SetConfig(pcfg)
-			if l, ok := m.logs.Get(tp.Topic, tp.Partition); ok {
-				l.SetConfig(scfg)
+		switch {
+		case !m.hosts(mp) && ok:
+			m.stopReplica(tp, true)
+		case !m.hosts(mp):
+		case ok:
+			m.updateReplica(p, mp, pcfg, scfg)
+		default:
+			if err := m.openPartition(tp, t.ID, mp, pcfg, scfg); err != nil {
+				m.logger.Error("cannot open partition", "topic", tp.Topic, "partition", tp.Partition, "err", err)
 			}
-			p.SetRole(roleOf(mp))
-			continue
-		}
-		if err := m.openPartition(tp, t.ID, mp, pcfg, scfg); err != nil {
-			m.logger.Error("cannot open partition", "topic", tp.Topic, "partition", tp.Partition, "err", err)
 		}
 	}
+}
+
+// hosts reports whether this node holds a replica of mp.
+func (m *Manager) hosts(mp metadata.Partition) bool {
+	return mp.Leader == m.nodeID || slices.Contains(mp.Replicas, m.nodeID)
+}
+
+// updateReplica applies the image's configuration and role to a local
+// replica, moving it between leading and following.
+func (m *Manager) updateReplica(p *partition.Partition, mp metadata.Partition, pcfg partition.Config, scfg storage.Config) {
+	p.SetConfig(pcfg)
+	if l, ok := m.logs.Get(p.TP.Topic, p.TP.Partition); ok {
+		l.SetConfig(scfg)
+	}
+	old, next := p.Role(), roleOf(mp)
+	if sameRole(old, next) {
+		return
+	}
+	wasLeader := p.IsLeader()
+	p.SetRole(next)
+	switch {
+	case wasLeader && !p.IsLeader():
+		m.stopped(p.TP)
+		m.follow(p, next)
+	case !wasLeader && p.IsLeader():
+		m.unfollow(p.TP)
+		m.leads(p)
+	case !p.IsLeader() && (old.Leader != next.Leader || old.LeaderEpoch != next.LeaderEpoch):
+		m.follow(p, next) // a new leader or epoch: truncate again
+	}
+}
+
+func sameRole(a, b partition.Role) bool {
+	return a.Leader == b.Leader && a.LeaderEpoch == b.LeaderEpoch && slices.Equal(a.ISR, b.ISR) && slices.Equal(a.Replicas, b.Replicas)
 }
 
 func (m *Manager) openPartition(tp kafka.TopicPartition, id kafka.TopicID, mp metadata.Partition, pcfg partition.Config, scfg storage.Config) error {
@@ -140,43 +192,77 @@ func (m *Manager) openPartition(tp kafka.TopicPartition, id kafka.TopicID, mp me
 		return err
 	}
 	l.SetConfig(scfg)
-	p, err := partition.Open(tp, id, l, kafka.NodeID(m.nodeID), roleOf(mp), pcfg, m.logger)
+	role := roleOf(mp)
+	p, err := partition.Open(tp, id, l, m.self(), role, pcfg, m.logger)
 	if err != nil {
 		return err
 	}
 	m.mu.Lock()
 	m.partitions[tp] = p
 	m.mu.Unlock()
-	if m.OnLeader != nil {
-		m.OnLeader(tp, p)
+	if p.IsLeader() {
+		m.leads(p)
+	} else {
+		m.follow(p, role)
 	}
 	return nil
 }
 
+// leads tells the coordinators and the ISR check that p is led here.
+func (m *Manager) leads(p *partition.Partition) {
+	if r := m.Replication; r != nil {
+		p.SetISRSignal(r.isrSignal())
+	}
+	if m.OnLeader != nil {
+		m.OnLeader(p.TP, p)
+	}
+}
+
+// stopped tells the coordinators that tp is no longer led here.
+func (m *Manager) stopped(tp kafka.TopicPartition) {
+	if m.OnStop != nil {
+		m.OnStop(tp)
+	}
+}
+
 // roleOf is the partition's leadership as the image records it.
 func roleOf(mp metadata.Partition) partition.Role {
-	isr := make([]kafka.NodeID, len(mp.ISR))
-	for i, id := range mp.ISR {
-		isr[i] = kafka.NodeID(id)
+	return partition.Role{
+		Leader: kafka.NodeID(mp.Leader), LeaderEpoch: kafka.Epoch(mp.LeaderEpoch),
+		ISR: nodeIDs(mp.ISR), Replicas: nodeIDs(mp.Replicas),
 	}
-	return partition.Role{Leader: kafka.NodeID(mp.Leader), LeaderEpoch: kafka.Epoch(mp.LeaderEpoch), ISR: isr}
+}
+
+func nodeIDs(ids []int32) []kafka.NodeID {
+	out := make([]kafka.NodeID, len(ids))
+	for i, id := range ids {
+		out[i] = kafka.NodeID(id)
+	}
+	return out
 }
 
 func (m *Manager) removeTopic(t *metadata.Topic) {
 	for _, mp := range t.Partitions {
-		tp := kafka.TopicPartition{Topic: t.Name, Partition: mp.Partition}
-		m.mu.Lock()
-		delete(m.partitions, tp)
-		m.mu.Unlock()
-		if m.OnStop != nil {
-			m.OnStop(tp)
-		}
-		if _, ok := m.logs.Get(tp.Topic, tp.Partition); !ok {
-			continue
-		}
-		if err := m.logs.Delete(tp.Topic, tp.Partition); err != nil {
-			m.logger.Error("cannot delete partition", "topic", tp.Topic, "partition", tp.Partition, "err", err)
-		}
+		m.stopReplica(kafka.TopicPartition{Topic: t.Name, Partition: mp.Partition}, true)
+	}
+}
+
+// stopReplica stops serving and copying tp and, with deleteLog, deletes
+// its log (Kafka's StopReplica with delete).
+func (m *Manager) stopReplica(tp kafka.TopicPartition, deleteLog bool) {
+	m.mu.Lock()
+	p, ok := m.partitions[tp]
+	delete(m.partitions, tp)
+	m.mu.Unlock()
+	if ok && p.IsLeader() {
+		m.stopped(tp)
+	}
+	m.unfollow(tp)
+	if _, ok := m.logs.Get(tp.Topic, tp.Partition); !ok || !deleteLog {
+		return
+	}
+	if err := m.logs.Delete(tp.Topic, tp.Partition); err != nil {
+		m.logger.Error("cannot delete partition", "topic", tp.Topic, "partition", tp.Partition, "err", err)
 	}
 }
 
