@@ -75,6 +75,8 @@ var brokerDefs = []brokerDef{
 	{name: "connections.max.idle.ms", typ: typeLong, def: "600000", doc: "Idle connections are closed after this many milliseconds."},
 	{name: "max.connections", typ: typeInt, def: maxInt, check: nonNegative, dynamic: true, doc: "Maximum connections allowed on the broker."},
 	{name: "max.connections.per.ip", typ: typeInt, def: maxInt, check: nonNegative, dynamic: true, doc: "Maximum connections allowed from each IP address."},
+	{name: "max.connections.per.ip.overrides", typ: typeString, def: "", check: connectionOverrides, dynamic: true,
+		doc: "Per-IP or hostname overrides of max.connections.per.ip, as host:count pairs separated by commas."},
 	{name: "message.max.bytes", typ: typeInt, def: "1048588", check: nonNegative, dynamic: true, doc: "The largest record batch size allowed.",
 		set: i32(func(c *Config) *int32 { return &c.MessageMaxBytes })},
 	{name: "fetch.max.bytes", typ: typeInt, def: "57671680", check: atLeast(1024), doc: "The maximum bytes returned for a fetch request."},

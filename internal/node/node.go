@@ -51,7 +51,8 @@ type Node struct {
 	image    publishedImage // what the handlers read; see publish
 	addrs    []net.Addr
 	handler  *handler.Handler
-	tasks    *errgroup.Group // every long-lived goroutine; Wait waits for it
+	conns    *server.Connections // the connection limits of every listener
+	tasks    *errgroup.Group     // every long-lived goroutine; Wait waits for it
 	cancel   context.CancelFunc
 
 	// metadataLock holds metadata.log.dir when it is not one of log.dirs
@@ -82,6 +83,7 @@ func Start(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*Node,
 	}
 	n := &Node{ClusterID: clusterID, cfg: cfg, logger: logger, logs: logs, metadataLock: metadataLock}
 	n.effective.Store(cfg)
+	n.conns = server.NewConnections(n.connectionLimits(cfg))
 	n.replicas = replica.New(cfg.NodeID, logs, n.topicConfig, logger)
 	n.groups = group.New(groupConfig(cfg), now, logger)
 	n.replicas.OnLeader = func(tp kafka.TopicPartition, p *partition.Partition) {
@@ -161,6 +163,7 @@ func (n *Node) applyBrokerConfigs(img *metadata.Image) {
 		return
 	}
 	n.effective.Store(eff)
+	n.conns.SetLimits(n.connectionLimits(eff))
 }
 
 // brokerConfig returns the broker configuration in effect.
@@ -254,7 +257,7 @@ func (n *Node) server(h server.Handler, registry *wire.Registry, l config.Listen
 	return &server.Server{
 		Handler: h, Registry: registry,
 		ListenerName: l.Name, SecurityProtocol: n.cfg.ListenerSecurityProtocolMap[l.Name],
-		MaxRequestBytes: n.cfg.SocketRequestMaxBytes, Logger: n.logger,
+		MaxRequestBytes: n.cfg.SocketRequestMaxBytes, Logger: n.logger, Connections: n.conns,
 	}
 }
 

@@ -14,4 +14,11 @@
 // The server creates one Session per connection and hands it with every
 // request: that is where TLS and SASL will record who the client is, and
 // what the authorizer will read.
+//
+// Connections holds the limits that all listeners of a node share
+// (max.connections, max.connections.per.ip and its overrides,
+// connections.max.idle.ms, queued.max.requests): a connection over a limit
+// is closed as soon as it is accepted, a silent one when its idle time
+// runs out, and a request finding every serving slot taken waits before
+// it is served, leaving the client's next requests in the socket.
 package server

@@ -9,8 +9,10 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"os"
 	"runtime/debug"
 	"sync"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
 
@@ -37,6 +39,9 @@ type Server struct {
 	SecurityProtocol string         // the listener's, from listener.security.protocol.map
 	MaxRequestBytes  int32          // socket.request.max.bytes
 	Logger           *slog.Logger
+	// Connections, if set, limits the connections and the requests served
+	// at once; it is shared by every listener of the node.
+	Connections *Connections
 
 	wg sync.WaitGroup
 }
@@ -72,11 +77,36 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 			}
 			return err
 		}
+		if !s.admit(conn) {
+			continue
+		}
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
+			defer s.release(conn)
 			s.serveConn(ctx, conn)
 		}()
+	}
+}
+
+// admit counts a new connection against the limits, or closes it when it
+// is over one: Kafka closes such a connection without a word.
+func (s *Server) admit(conn net.Conn) bool {
+	if s.Connections == nil {
+		return true
+	}
+	if err := s.Connections.admit(ipOf(conn.RemoteAddr())); err != nil {
+		s.Connections.refused(s.Logger, s.ListenerName, conn.RemoteAddr())
+		conn.Close()
+		return false
+	}
+	return true
+}
+
+// release uncounts a connection that admit counted.
+func (s *Server) release(conn net.Conn) {
+	if s.Connections != nil {
+		s.Connections.release(ipOf(conn.RemoteAddr()))
 	}
 }
 
@@ -97,6 +127,10 @@ func (s *Server) serveConn(ctx context.Context, conn net.Conn) {
 	}
 	logger := s.Logger.With("remote", conn.RemoteAddr().String())
 	err := s.loop(ctx, conn)
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		logger.Debug("closing idle connection (connections.max.idle.ms)")
+		return
+	}
 	if err != nil && !errors.Is(err, io.EOF) && ctx.Err() == nil && !errors.Is(err, net.ErrClosed) {
 		logger.Info("closing connection", "err", err)
 	}
@@ -108,6 +142,7 @@ func (s *Server) loop(ctx context.Context, conn net.Conn) error {
 	var frameBuf, respBuf []byte
 	session := wire.NewSession(s.ListenerName, s.SecurityProtocol, conn.RemoteAddr())
 	for {
+		s.setIdleDeadline(conn)
 		frame, err := wire.ReadFrame(r, s.MaxRequestBytes, frameBuf)
 		if err != nil {
 			return err
@@ -119,7 +154,7 @@ func (s *Server) loop(ctx context.Context, conn net.Conn) error {
 		if err != nil {
 			return err
 		}
-		resp, err := s.serve(ctx, req)
+		resp, err := s.serveLimited(ctx, req)
 		if err == nil && resp != nil {
 			respBuf = wire.AppendResponse(respBuf[:0], req.Header.CorrelationID, resp)
 		}
@@ -141,6 +176,36 @@ func (s *Server) loop(ctx context.Context, conn net.Conn) error {
 			}
 		}
 	}
+}
+
+// setIdleDeadline gives the client connections.max.idle.ms to send its
+// next request; a connection silent for longer is closed.
+func (s *Server) setIdleDeadline(conn net.Conn) {
+	if s.Connections == nil {
+		return
+	}
+	if idle := s.Connections.idleTimeout(); idle > 0 {
+		conn.SetReadDeadline(time.Now().Add(idle))
+	}
+}
+
+// serveLimited serves req within queued.max.requests: it waits for a slot,
+// except for a follower's fetch (see Limits.QueuedMaxRequests).
+func (s *Server) serveLimited(ctx context.Context, req *wire.Request) (kmsg.Response, error) {
+	if isFollowerFetch(req.Body) {
+		return s.serve(ctx, req)
+	}
+	if err := s.Connections.acquire(ctx); err != nil {
+		return nil, err
+	}
+	defer s.Connections.releaseSlot()
+	return s.serve(ctx, req)
+}
+
+// isFollowerFetch reports whether body is a fetch from a replica.
+func isFollowerFetch(body kmsg.Request) bool {
+	f, ok := body.(*kmsg.FetchRequest)
+	return ok && (f.ReplicaID >= 0 || f.ReplicaState.ID >= 0)
 }
 
 // completeFrameBuffered reports whether a whole request is already in r's
