@@ -1,8 +1,10 @@
 package node
 
 import (
+	"fmt"
 	"net"
 
+	"gregor/internal/auth"
 	"gregor/internal/config"
 	"gregor/internal/server"
 )
@@ -33,4 +35,26 @@ func (n *Node) connectionLimits(c *config.Config) server.Limits {
 		}
 	}
 	return l
+}
+
+// buildTLS builds the TLS of every broker listener whose security protocol
+// uses it (SSL, SASL_SSL), failing on the first listener whose settings do
+// not build, with a reason naming the key.
+func (n *Node) buildTLS() error {
+	if err := auth.CheckPrincipalMappingRules(n.cfg.Value("ssl.principal.mapping.rules")); err != nil {
+		return err
+	}
+	n.tls = map[string]*auth.ListenerTLS{}
+	for _, l := range n.brokerListeners() {
+		protocol := n.cfg.ListenerSecurityProtocolMap[l.Name]
+		if protocol != "SSL" && protocol != "SASL_SSL" {
+			continue
+		}
+		t, err := auth.NewListenerTLS(auth.ListenerTLSSettings(n.cfg, l.Name, protocol))
+		if err != nil {
+			return fmt.Errorf("listener %s: %w", l.Name, err)
+		}
+		n.tls[l.Name] = t
+	}
+	return nil
 }

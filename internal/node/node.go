@@ -20,6 +20,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"gregor/internal/auth"
 	"gregor/internal/buildinfo"
 	"gregor/internal/config"
 	"gregor/internal/controller"
@@ -51,8 +52,9 @@ type Node struct {
 	image    publishedImage // what the handlers read; see publish
 	addrs    []net.Addr
 	handler  *handler.Handler
-	conns    *server.Connections // the connection limits of every listener
-	tasks    *errgroup.Group     // every long-lived goroutine; Wait waits for it
+	conns    *server.Connections          // the connection limits of every listener
+	tls      map[string]*auth.ListenerTLS // by listener name, for SSL and SASL_SSL listeners
+	tasks    *errgroup.Group              // every long-lived goroutine; Wait waits for it
 	cancel   context.CancelFunc
 
 	// metadataLock holds metadata.log.dir when it is not one of log.dirs
@@ -170,6 +172,9 @@ func (n *Node) applyBrokerConfigs(img *metadata.Image) {
 func (n *Node) brokerConfig() *config.Config { return n.effective.Load() }
 
 func (n *Node) listen() ([]net.Listener, error) {
+	if err := n.buildTLS(); err != nil {
+		return nil, err
+	}
 	var out []net.Listener
 	for _, l := range n.cfg.Listeners {
 		if containsString(n.cfg.ControllerListenerNames, l.Name) {
@@ -258,6 +263,7 @@ func (n *Node) server(h server.Handler, registry *wire.Registry, l config.Listen
 		Handler: h, Registry: registry,
 		ListenerName: l.Name, SecurityProtocol: n.cfg.ListenerSecurityProtocolMap[l.Name],
 		MaxRequestBytes: n.cfg.SocketRequestMaxBytes, Logger: n.logger, Connections: n.conns,
+		TLS: n.tls[l.Name],
 	}
 }
 

@@ -21,4 +21,10 @@
 // is closed as soon as it is accepted, a silent one when its idle time
 // runs out, and a request finding every serving slot taken waits before
 // it is served, leaving the client's next requests in the socket.
+//
+// A listener with TLS (SSL, SASL_SSL) starts every connection with a
+// handshake, bounded in time, using the configuration internal/auth keeps
+// current; a client certificate names the session's principal. Responses
+// are written through the TLS connection like any other (there is no
+// sendfile path to lose).
 package server

@@ -3,6 +3,7 @@ package server
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"gregor/internal/auth"
 	"gregor/internal/wire"
 )
 
@@ -42,6 +44,10 @@ type Server struct {
 	// Connections, if set, limits the connections and the requests served
 	// at once; it is shared by every listener of the node.
 	Connections *Connections
+	// TLS, if set, is the listener's TLS (SSL and SASL_SSL): every
+	// connection starts with a handshake, and a client certificate names
+	// the session's principal.
+	TLS *auth.ListenerTLS
 
 	wg sync.WaitGroup
 }
@@ -126,7 +132,17 @@ func (s *Server) serveConn(ctx context.Context, conn net.Conn) {
 		tc.SetNoDelay(true)
 	}
 	logger := s.Logger.With("remote", conn.RemoteAddr().String())
-	err := s.loop(ctx, conn)
+	session := wire.NewSession(s.ListenerName, s.SecurityProtocol, conn.RemoteAddr())
+	if s.TLS != nil {
+		tlsConn, err := s.handshake(conn)
+		if err != nil {
+			logger.Info("TLS handshake failed; closing the connection", "listener", s.ListenerName, "err", err)
+			return
+		}
+		conn = tlsConn
+		session.Principal = auth.Principal(tlsConn.ConnectionState())
+	}
+	err := s.loop(ctx, conn, session)
 	if errors.Is(err, os.ErrDeadlineExceeded) {
 		logger.Debug("closing idle connection (connections.max.idle.ms)")
 		return
@@ -136,11 +152,10 @@ func (s *Server) serveConn(ctx context.Context, conn net.Conn) {
 	}
 }
 
-func (s *Server) loop(ctx context.Context, conn net.Conn) error {
+func (s *Server) loop(ctx context.Context, conn net.Conn, session *wire.Session) error {
 	r := bufio.NewReaderSize(conn, 64<<10)
 	w := bufio.NewWriterSize(conn, 64<<10)
 	var frameBuf, respBuf []byte
-	session := wire.NewSession(s.ListenerName, s.SecurityProtocol, conn.RemoteAddr())
 	for {
 		s.setIdleDeadline(conn)
 		frame, err := wire.ReadFrame(r, s.MaxRequestBytes, frameBuf)
@@ -176,6 +191,21 @@ func (s *Server) loop(ctx context.Context, conn net.Conn) error {
 			}
 		}
 	}
+}
+
+// handshakeTimeout bounds a TLS handshake, so that a client that connects
+// and says nothing holds its connection no longer.
+const handshakeTimeout = 10 * time.Second
+
+// handshake runs the server side of a TLS handshake on conn.
+func (s *Server) handshake(conn net.Conn) (*tls.Conn, error) {
+	tlsConn := tls.Server(conn, s.TLS.Config())
+	tlsConn.SetDeadline(time.Now().Add(handshakeTimeout))
+	if err := tlsConn.Handshake(); err != nil {
+		return nil, err
+	}
+	tlsConn.SetDeadline(time.Time{})
+	return tlsConn, nil
 }
 
 // setIdleDeadline gives the client connections.max.idle.ms to send its
