@@ -137,6 +137,9 @@ func operate(img *metadata.Image, c Cluster, in inputs, req Request) ([]metadata
 		return recs, AllocateProducerIDsResponse{First: first}, nil
 	case RegisterBrokerRequest:
 		return RegisterBroker(req.Broker, in.nextOffset), RegisterBrokerResponse{Epoch: in.nextOffset}, nil
+	case AlterScramCredentialsRequest:
+		recs, resp := alterScramCredentials(img, req)
+		return recs, resp, nil
 	}
 	return nil, nil, fmt.Errorf("%w: unknown controller request %T", ErrInvalidRequest, req)
 }

@@ -3,9 +3,12 @@ package node
 import (
 	"fmt"
 	"net"
+	"strconv"
+	"time"
 
 	"gregor/internal/auth"
 	"gregor/internal/config"
+	"gregor/internal/metadata"
 	"gregor/internal/server"
 )
 
@@ -57,4 +60,36 @@ func (n *Node) buildTLS() error {
 		n.tls[l.Name] = t
 	}
 	return nil
+}
+
+// buildSASL builds the SASL side of every broker listener whose security
+// protocol uses it (SASL_PLAINTEXT, SASL_SSL). SCRAM credentials are read
+// from the metadata image in effect at each authentication.
+func (n *Node) buildSASL() error {
+	n.sasl = map[string]*auth.SASL{}
+	lookup := func(user, mechanism string) (metadata.ScramCredential, bool) {
+		img := n.image.Image()
+		if img == nil {
+			return metadata.ScramCredential{}, false
+		}
+		return img.ScramCredential(user, mechanism)
+	}
+	for _, l := range n.brokerListeners() {
+		protocol := n.cfg.ListenerSecurityProtocolMap[l.Name]
+		if protocol != "SASL_PLAINTEXT" && protocol != "SASL_SSL" {
+			continue
+		}
+		s, err := auth.ListenerSASL(n.cfg, l.Name, lookup)
+		if err != nil {
+			return err
+		}
+		n.sasl[l.Name] = s
+	}
+	return nil
+}
+
+// authFailureDelay is connection.failed.authentication.delay.ms.
+func (n *Node) authFailureDelay() time.Duration {
+	ms, _ := strconv.Atoi(n.cfg.Value("connection.failed.authentication.delay.ms"))
+	return time.Duration(ms) * time.Millisecond
 }

@@ -54,6 +54,7 @@ type Node struct {
 	handler  *handler.Handler
 	conns    *server.Connections          // the connection limits of every listener
 	tls      map[string]*auth.ListenerTLS // by listener name, for SSL and SASL_SSL listeners
+	sasl     map[string]*auth.SASL        // by listener name, for SASL listeners
 	tasks    *errgroup.Group              // every long-lived goroutine; Wait waits for it
 	cancel   context.CancelFunc
 
@@ -175,6 +176,9 @@ func (n *Node) listen() ([]net.Listener, error) {
 	if err := n.buildTLS(); err != nil {
 		return nil, err
 	}
+	if err := n.buildSASL(); err != nil {
+		return nil, err
+	}
 	var out []net.Listener
 	for _, l := range n.cfg.Listeners {
 		if containsString(n.cfg.ControllerListenerNames, l.Name) {
@@ -206,6 +210,7 @@ func (n *Node) run(parent context.Context, listeners []net.Listener, now func() 
 	h := &handler.Handler{
 		NodeID: n.cfg.NodeID, ClusterID: n.ClusterID, Advertised: n.advertised(),
 		Config: n.cfg, Metadata: &n.image, Controller: n.ctrl, Replicas: n.replicas, Groups: n.groups, Now: now, Logger: n.logger,
+		SASL: n.sasl,
 	}
 	n.handler = h
 	g.Go(func() error { return n.ctrl.Run(gctx) })
@@ -263,7 +268,7 @@ func (n *Node) server(h server.Handler, registry *wire.Registry, l config.Listen
 		Handler: h, Registry: registry,
 		ListenerName: l.Name, SecurityProtocol: n.cfg.ListenerSecurityProtocolMap[l.Name],
 		MaxRequestBytes: n.cfg.SocketRequestMaxBytes, Logger: n.logger, Connections: n.conns,
-		TLS: n.tls[l.Name],
+		TLS: n.tls[l.Name], AuthFailureDelay: n.authFailureDelay(),
 	}
 }
 

@@ -48,6 +48,10 @@ type Server struct {
 	// connection starts with a handshake, and a client certificate names
 	// the session's principal.
 	TLS *auth.ListenerTLS
+	// AuthFailureDelay is connection.failed.authentication.delay.ms: how
+	// long a connection whose SASL authentication failed stays open after
+	// the answer, so that guessing passwords is slow.
+	AuthFailureDelay time.Duration
 
 	wg sync.WaitGroup
 }
@@ -169,6 +173,9 @@ func (s *Server) loop(ctx context.Context, conn net.Conn, session *wire.Session)
 		if err != nil {
 			return err
 		}
+		if err := session.Admit(req.Header.Key, time.Now()); err != nil {
+			return fmt.Errorf("%s: %w", kmsg.NameForKey(req.Header.Key), err)
+		}
 		resp, err := s.serveLimited(ctx, req)
 		if err == nil && resp != nil {
 			respBuf = wire.AppendResponse(respBuf[:0], req.Header.CorrelationID, resp)
@@ -184,6 +191,9 @@ func (s *Server) loop(ctx context.Context, conn net.Conn, session *wire.Session)
 			if cap(respBuf) > maxRetainedResponse {
 				respBuf = nil
 			}
+		}
+		if session.Auth.Failed {
+			return s.closeAfterFailedAuthentication(ctx, w)
 		}
 		if !completeFrameBuffered(r) {
 			if err := w.Flush(); err != nil {
@@ -206,6 +216,19 @@ func (s *Server) handshake(conn net.Conn) (*tls.Conn, error) {
 	}
 	tlsConn.SetDeadline(time.Time{})
 	return tlsConn, nil
+}
+
+// errAuthenticationFailed ends a connection whose authentication failed.
+var errAuthenticationFailed = errors.New("SASL authentication failed")
+
+// closeAfterFailedAuthentication sends the failure's answer, then waits
+// AuthFailureDelay before the connection is closed, as Kafka does.
+func (s *Server) closeAfterFailedAuthentication(ctx context.Context, w *bufio.Writer) error {
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	sleepContext(ctx, s.AuthFailureDelay)
+	return errAuthenticationFailed
 }
 
 // setIdleDeadline gives the client connections.max.idle.ms to send its
