@@ -233,7 +233,7 @@ func invalidValue(key, value, problem string) error {
 func unknownKeys(props map[string]string) []string {
 	var warnings []string
 	for k := range props {
-		if _, ok := lookupBrokerDef(k); !ok {
+		if _, ok := lookupBrokerDef(k); !ok && !strings.HasPrefix(k, listenerPrefix) {
 			warnings = append(warnings, fmt.Sprintf("unknown configuration %q is ignored", k))
 		}
 	}

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -8,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 )
 
 func mustParse(t *testing.T, props map[string]string) *Config {
@@ -327,5 +329,25 @@ func TestEntries(t *testing.T) {
 	}
 	if !byName["listeners"].ReadOnly || byName["log.retention.ms"].ReadOnly {
 		t.Error("listeners should be read-only and log.retention.ms dynamic")
+	}
+}
+
+// TestConnectionLimits proves that the connection settings are read with
+// their defaults and that max.connections.per.ip.overrides is parsed as
+// Kafka's host:count pairs, IPv6 included, and refused when malformed.
+func TestConnectionLimits(t *testing.T) {
+	l := Default().ConnectionLimits()
+	if l.MaxConnections != 2147483647 || l.IdleTimeout != 10*time.Minute || l.QueuedMaxRequests != 500 || len(l.PerIPOverrides) != 0 {
+		t.Fatalf("defaults: %+v", l)
+	}
+	c := mustParse(t, map[string]string{"max.connections.per.ip.overrides": "localhost:3, ::1:7,10.0.0.1:0"})
+	want := map[string]int{"localhost": 3, "::1": 7, "10.0.0.1": 0}
+	if got := c.ConnectionLimits().PerIPOverrides; !maps.Equal(got, want) {
+		t.Fatalf("overrides %v, want %v", got, want)
+	}
+	for _, bad := range []string{"localhost", "localhost:x", ":3", "h:-1"} {
+		if _, _, err := Parse(map[string]string{"max.connections.per.ip.overrides": bad}); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
 	}
 }

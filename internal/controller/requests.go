@@ -139,6 +139,9 @@ func operate(img *metadata.Image, c Cluster, in inputs, req Request) ([]metadata
 		return RegisterBroker(req.Broker, in.nextOffset), RegisterBrokerResponse{Epoch: in.nextOffset}, nil
 	case AlterPartitionRequest:
 		return AlterPartition(img, req)
+	case AlterScramCredentialsRequest:
+		recs, resp := alterScramCredentials(img, req)
+		return recs, resp, nil
 	}
 	return nil, nil, fmt.Errorf("%w: unknown controller request %T", ErrInvalidRequest, req)
 }

@@ -25,6 +25,7 @@ var (
 
 	createOnCluster          = acl.Create.On(acl.Cluster)
 	describeOnCluster        = acl.Describe.On(acl.Cluster)
+	alterOnCluster           = acl.Alter.On(acl.Cluster)
 	clusterActionOnCluster   = acl.ClusterAction.On(acl.Cluster)
 	describeConfigsOnCluster = acl.DescribeConfigs.On(acl.Cluster)
 	alterConfigsOnCluster    = acl.AlterConfigs.On(acl.Cluster)

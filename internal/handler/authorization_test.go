@@ -29,6 +29,7 @@ var kafkaAuthorization = map[int16][]acl.Check{
 	14: {acl.Read.On(acl.Group)},
 	15: {acl.Describe.On(acl.Group)},
 	16: {acl.Describe.On(acl.Cluster), acl.Describe.On(acl.Group)},
+	17: nil, // SASL, before authentication
 	18: nil, // part of the handshake, before authentication: no authorization
 	19: {acl.Create.On(acl.Cluster), acl.Create.On(acl.Topic)},
 	20: {acl.Delete.On(acl.Topic)},
@@ -37,10 +38,13 @@ var kafkaAuthorization = map[int16][]acl.Check{
 	23: {acl.ClusterAction.On(acl.Cluster), acl.Describe.On(acl.Topic)},
 	32: {acl.DescribeConfigs.On(acl.Cluster), acl.DescribeConfigs.On(acl.Topic)},
 	33: {acl.AlterConfigs.On(acl.Cluster), acl.AlterConfigs.On(acl.Topic)},
+	36: nil, // SASL, before authentication
 	37: {acl.Alter.On(acl.Topic)},
 	42: {acl.Delete.On(acl.Group)},
 	44: {acl.AlterConfigs.On(acl.Cluster), acl.AlterConfigs.On(acl.Topic)},
 	47: {acl.Delete.On(acl.Group), acl.Read.On(acl.Topic)},
+	50: {acl.Describe.On(acl.Cluster)},
+	51: {acl.Alter.On(acl.Cluster)},
 	60: {acl.Describe.On(acl.Cluster)},
 	68: {acl.Read.On(acl.Group), acl.Describe.On(acl.Topic)},
 	69: {acl.Describe.On(acl.Group), acl.Describe.On(acl.Topic)},

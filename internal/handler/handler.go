@@ -11,6 +11,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"gregor/internal/acl"
+	"gregor/internal/auth"
 	"gregor/internal/config"
 	"gregor/internal/group"
 	"gregor/internal/wire"
@@ -34,6 +35,7 @@ type Handler struct {
 	Controller Controller   // takes every metadata write
 	Replicas   Partitions
 	Groups     *group.Coordinator
+	SASL       map[string]*auth.SASL // by listener name, for SASL listeners
 	Now        func() time.Time
 	Logger     *slog.Logger
 

@@ -18,6 +18,7 @@ type Image struct {
 	configs        map[ConfigResource]map[string]string
 	brokers        map[kafka.NodeID]Broker
 	nextProducerID int64
+	scram          map[ScramKey]ScramCredential // see scram.go
 }
 
 // ConfigResource names an entity that has configs.
@@ -115,6 +116,7 @@ func (img *Image) Apply(recs []Record) (*Image, error) {
 		configs:        maps.Clone(img.configs),
 		brokers:        maps.Clone(img.brokers),
 		nextProducerID: img.nextProducerID,
+		scram:          maps.Clone(img.scram),
 	}
 	copied := map[kafka.TopicID]bool{}
 	for _, r := range recs {
@@ -141,6 +143,8 @@ func (img *Image) apply(r Record, copied map[kafka.TopicID]bool) error {
 		}
 	case TypeBroker:
 		img.brokers[r.Broker.ID] = *r.Broker
+	case TypeScramCredential:
+		img.applyScramCredential(*r.Scram)
 	default:
 		return fmt.Errorf("metadata: unknown record type %q", r.Type)
 	}

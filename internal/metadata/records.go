@@ -24,13 +24,14 @@ const (
 // Record is one metadata change. Exactly one of the pointer fields is set,
 // matching Type.
 type Record struct {
-	Type        RecordType         `json:"type"`
-	Topic       *TopicRecord       `json:"topic,omitempty"`
-	Partition   *PartitionRecord   `json:"partition,omitempty"`
-	RemoveTopic *RemoveTopicRecord `json:"remove_topic,omitempty"`
-	Config      *ConfigRecord      `json:"config,omitempty"`
-	ProducerIDs *ProducerIDsRecord `json:"producer_ids,omitempty"`
-	Broker      *Broker            `json:"broker,omitempty"`
+	Type        RecordType             `json:"type"`
+	Topic       *TopicRecord           `json:"topic,omitempty"`
+	Partition   *PartitionRecord       `json:"partition,omitempty"`
+	RemoveTopic *RemoveTopicRecord     `json:"remove_topic,omitempty"`
+	Config      *ConfigRecord          `json:"config,omitempty"`
+	ProducerIDs *ProducerIDsRecord     `json:"producer_ids,omitempty"`
+	Broker      *Broker                `json:"broker,omitempty"`
+	Scram       *ScramCredentialRecord `json:"scram,omitempty"`
 }
 
 // TopicRecord creates a topic.
@@ -142,6 +143,8 @@ func Decode(b []byte) (Record, error) {
 		ok = r.ProducerIDs != nil
 	case TypeBroker:
 		ok = r.Broker != nil
+	case TypeScramCredential:
+		ok = r.Scram != nil
 	}
 	if !ok {
 		return r, fmt.Errorf("metadata record: unknown or empty record of type %q", r.Type)

@@ -20,6 +20,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"gregor/internal/auth"
 	"gregor/internal/buildinfo"
 	"gregor/internal/config"
 	"gregor/internal/controller"
@@ -52,7 +53,10 @@ type Node struct {
 	image    publishedImage // what the handlers read; see publish
 	addrs    []net.Addr
 	handler  *handler.Handler
-	tasks    *errgroup.Group // every long-lived goroutine; Wait waits for it
+	conns    *server.Connections          // the connection limits of every listener
+	tls      map[string]*auth.ListenerTLS // by listener name, for SSL and SASL_SSL listeners
+	sasl     map[string]*auth.SASL        // by listener name, for SASL listeners
+	tasks    *errgroup.Group              // every long-lived goroutine; Wait waits for it
 	cancel   context.CancelFunc
 
 	// metadataLock holds metadata.log.dir when it is not one of log.dirs
@@ -83,6 +87,7 @@ func Start(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*Node,
 	}
 	n := &Node{ClusterID: clusterID, cfg: cfg, logger: logger, logs: logs, metadataLock: metadataLock}
 	n.effective.Store(cfg)
+	n.conns = server.NewConnections(n.connectionLimits(cfg))
 	n.replicas = replica.New(cfg.NodeID, logs, n.topicConfig, logger)
 	n.replicas.Replication = replication(cfg, n, now)
 	n.groups = group.New(groupConfig(cfg), coord.RealClock{}, logger)
@@ -163,12 +168,19 @@ func (n *Node) applyBrokerConfigs(img *metadata.Image) {
 		return
 	}
 	n.effective.Store(eff)
+	n.conns.SetLimits(n.connectionLimits(eff))
 }
 
 // brokerConfig returns the broker configuration in effect.
 func (n *Node) brokerConfig() *config.Config { return n.effective.Load() }
 
 func (n *Node) listen() ([]net.Listener, error) {
+	if err := n.buildTLS(); err != nil {
+		return nil, err
+	}
+	if err := n.buildSASL(); err != nil {
+		return nil, err
+	}
 	var out []net.Listener
 	for _, l := range n.cfg.Listeners {
 		if containsString(n.cfg.ControllerListenerNames, l.Name) {
@@ -200,6 +212,7 @@ func (n *Node) run(parent context.Context, listeners []net.Listener, now func() 
 	h := &handler.Handler{
 		NodeID: n.cfg.NodeID, ClusterID: n.ClusterID, Advertised: n.advertised(),
 		Config: n.cfg, Metadata: &n.image, Controller: n.ctrl, Replicas: n.replicas, Groups: n.groups, Now: now, Logger: n.logger,
+		SASL: n.sasl,
 	}
 	n.handler = h
 	g.Go(func() error { return n.ctrl.Run(gctx) })
@@ -256,7 +269,8 @@ func (n *Node) server(h server.Handler, registry *wire.Registry, l config.Listen
 	return &server.Server{
 		Handler: h, Registry: registry,
 		ListenerName: l.Name, SecurityProtocol: n.cfg.ListenerSecurityProtocolMap[l.Name],
-		MaxRequestBytes: n.cfg.SocketRequestMaxBytes, Logger: n.logger,
+		MaxRequestBytes: n.cfg.SocketRequestMaxBytes, Logger: n.logger, Connections: n.conns,
+		TLS: n.tls[l.Name], AuthFailureDelay: n.authFailureDelay(),
 	}
 }
 

@@ -14,4 +14,17 @@
 // The server creates one Session per connection and hands it with every
 // request: that is where TLS and SASL will record who the client is, and
 // what the authorizer will read.
+//
+// Connections holds the limits that all listeners of a node share
+// (max.connections, max.connections.per.ip and its overrides,
+// connections.max.idle.ms, queued.max.requests): a connection over a limit
+// is closed as soon as it is accepted, a silent one when its idle time
+// runs out, and a request finding every serving slot taken waits before
+// it is served, leaving the client's next requests in the socket.
+//
+// A listener with TLS (SSL, SASL_SSL) starts every connection with a
+// handshake, bounded in time, using the configuration internal/auth keeps
+// current; a client certificate names the session's principal. Responses
+// are written through the TLS connection like any other (there is no
+// sendfile path to lose).
 package server

@@ -3,17 +3,21 @@ package server
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
+	"os"
 	"runtime/debug"
 	"sync"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"gregor/internal/auth"
 	"gregor/internal/wire"
 )
 
@@ -37,6 +41,17 @@ type Server struct {
 	SecurityProtocol string         // the listener's, from listener.security.protocol.map
 	MaxRequestBytes  int32          // socket.request.max.bytes
 	Logger           *slog.Logger
+	// Connections, if set, limits the connections and the requests served
+	// at once; it is shared by every listener of the node.
+	Connections *Connections
+	// TLS, if set, is the listener's TLS (SSL and SASL_SSL): every
+	// connection starts with a handshake, and a client certificate names
+	// the session's principal.
+	TLS *auth.ListenerTLS
+	// AuthFailureDelay is connection.failed.authentication.delay.ms: how
+	// long a connection whose SASL authentication failed stays open after
+	// the answer, so that guessing passwords is slow.
+	AuthFailureDelay time.Duration
 
 	wg sync.WaitGroup
 }
@@ -72,11 +87,36 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 			}
 			return err
 		}
+		if !s.admit(conn) {
+			continue
+		}
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
+			defer s.release(conn)
 			s.serveConn(ctx, conn)
 		}()
+	}
+}
+
+// admit counts a new connection against the limits, or closes it when it
+// is over one: Kafka closes such a connection without a word.
+func (s *Server) admit(conn net.Conn) bool {
+	if s.Connections == nil {
+		return true
+	}
+	if err := s.Connections.admit(ipOf(conn.RemoteAddr())); err != nil {
+		s.Connections.refused(s.Logger, s.ListenerName, conn.RemoteAddr())
+		conn.Close()
+		return false
+	}
+	return true
+}
+
+// release uncounts a connection that admit counted.
+func (s *Server) release(conn net.Conn) {
+	if s.Connections != nil {
+		s.Connections.release(ipOf(conn.RemoteAddr()))
 	}
 }
 
@@ -96,18 +136,32 @@ func (s *Server) serveConn(ctx context.Context, conn net.Conn) {
 		tc.SetNoDelay(true)
 	}
 	logger := s.Logger.With("remote", conn.RemoteAddr().String())
-	err := s.loop(ctx, conn)
+	session := wire.NewSession(s.ListenerName, s.SecurityProtocol, conn.RemoteAddr())
+	if s.TLS != nil {
+		tlsConn, err := s.handshake(conn)
+		if err != nil {
+			logger.Info("TLS handshake failed; closing the connection", "listener", s.ListenerName, "err", err)
+			return
+		}
+		conn = tlsConn
+		session.Principal = auth.Principal(tlsConn.ConnectionState())
+	}
+	err := s.loop(ctx, conn, session)
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		logger.Debug("closing idle connection (connections.max.idle.ms)")
+		return
+	}
 	if err != nil && !errors.Is(err, io.EOF) && ctx.Err() == nil && !errors.Is(err, net.ErrClosed) {
 		logger.Info("closing connection", "err", err)
 	}
 }
 
-func (s *Server) loop(ctx context.Context, conn net.Conn) error {
+func (s *Server) loop(ctx context.Context, conn net.Conn, session *wire.Session) error {
 	r := bufio.NewReaderSize(conn, 64<<10)
 	w := bufio.NewWriterSize(conn, 64<<10)
 	var frameBuf, respBuf []byte
-	session := wire.NewSession(s.ListenerName, s.SecurityProtocol, conn.RemoteAddr())
 	for {
+		s.setIdleDeadline(conn)
 		frame, err := wire.ReadFrame(r, s.MaxRequestBytes, frameBuf)
 		if err != nil {
 			return err
@@ -119,7 +173,10 @@ func (s *Server) loop(ctx context.Context, conn net.Conn) error {
 		if err != nil {
 			return err
 		}
-		resp, err := s.serve(ctx, req)
+		if err := session.Admit(req.Header.Key, time.Now()); err != nil {
+			return fmt.Errorf("%s: %w", kmsg.NameForKey(req.Header.Key), err)
+		}
+		resp, err := s.serveLimited(ctx, req)
 		if err == nil && resp != nil {
 			respBuf = wire.AppendResponse(respBuf[:0], req.Header.CorrelationID, resp)
 		}
@@ -135,12 +192,73 @@ func (s *Server) loop(ctx context.Context, conn net.Conn) error {
 				respBuf = nil
 			}
 		}
+		if session.Auth.Failed {
+			return s.closeAfterFailedAuthentication(ctx, w)
+		}
 		if !completeFrameBuffered(r) {
 			if err := w.Flush(); err != nil {
 				return err
 			}
 		}
 	}
+}
+
+// handshakeTimeout bounds a TLS handshake, so that a client that connects
+// and says nothing holds its connection no longer.
+const handshakeTimeout = 10 * time.Second
+
+// handshake runs the server side of a TLS handshake on conn.
+func (s *Server) handshake(conn net.Conn) (*tls.Conn, error) {
+	tlsConn := tls.Server(conn, s.TLS.Config())
+	tlsConn.SetDeadline(time.Now().Add(handshakeTimeout))
+	if err := tlsConn.Handshake(); err != nil {
+		return nil, err
+	}
+	tlsConn.SetDeadline(time.Time{})
+	return tlsConn, nil
+}
+
+// errAuthenticationFailed ends a connection whose authentication failed.
+var errAuthenticationFailed = errors.New("SASL authentication failed")
+
+// closeAfterFailedAuthentication sends the failure's answer, then waits
+// AuthFailureDelay before the connection is closed, as Kafka does.
+func (s *Server) closeAfterFailedAuthentication(ctx context.Context, w *bufio.Writer) error {
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	sleepContext(ctx, s.AuthFailureDelay)
+	return errAuthenticationFailed
+}
+
+// setIdleDeadline gives the client connections.max.idle.ms to send its
+// next request; a connection silent for longer is closed.
+func (s *Server) setIdleDeadline(conn net.Conn) {
+	if s.Connections == nil {
+		return
+	}
+	if idle := s.Connections.idleTimeout(); idle > 0 {
+		conn.SetReadDeadline(time.Now().Add(idle))
+	}
+}
+
+// serveLimited serves req within queued.max.requests: it waits for a slot,
+// except for a follower's fetch (see Limits.QueuedMaxRequests).
+func (s *Server) serveLimited(ctx context.Context, req *wire.Request) (kmsg.Response, error) {
+	if isFollowerFetch(req.Body) {
+		return s.serve(ctx, req)
+	}
+	if err := s.Connections.acquire(ctx); err != nil {
+		return nil, err
+	}
+	defer s.Connections.releaseSlot()
+	return s.serve(ctx, req)
+}
+
+// isFollowerFetch reports whether body is a fetch from a replica.
+func isFollowerFetch(body kmsg.Request) bool {
+	f, ok := body.(*kmsg.FetchRequest)
+	return ok && (f.ReplicaID >= 0 || f.ReplicaState.ID >= 0)
 }
 
 // completeFrameBuffered reports whether a whole request is already in r's

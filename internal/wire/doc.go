@@ -12,6 +12,10 @@
 // importing the server: the composition root (node) joins the two. A
 // request is framing plus a body plus where it came from, which is what
 // this package is about; the session's principal comes from internal/acl.
+// The session also holds its SASL state (sasl.go): the SASL APIs change it,
+// and the server asks it, before each request, whether the request may be
+// served (Admit): on a SASL listener, nothing but the SASL APIs and
+// ApiVersions before authentication, and nothing once the session expired.
 //
 // Frame:          int32 size | size bytes
 // Request header: int16 api_key | int16 api_version | int32 correlation_id |

@@ -15,11 +15,12 @@ import (
 // a connection are served one at a time, so a handler may read it, and an
 // authentication API may change it, while serving a request.
 type Session struct {
-	Listener         string        // the listener's name, as in listeners=NAME://host:port
-	SecurityProtocol string        // PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL
-	RemoteAddr       net.Addr      // the client's address
-	ClientHost       string        // the client's address as Kafka shows it: "/127.0.0.1"
-	Principal        acl.Principal // who the connection acts as; acl.Anonymous until authentication exists
+	Listener         string         // the listener's name, as in listeners=NAME://host:port
+	SecurityProtocol string         // PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL
+	RemoteAddr       net.Addr       // the client's address
+	ClientHost       string         // the client's address as Kafka shows it: "/127.0.0.1"
+	Principal        acl.Principal  // who the connection acts as; acl.Anonymous until authenticated
+	Auth             Authentication // the SASL state, on a SASL listener (see sasl.go)
 }
 
 // NewSession returns the session of a connection from remote accepted on
@@ -28,6 +29,7 @@ func NewSession(listener, securityProtocol string, remote net.Addr) *Session {
 	return &Session{
 		Listener: listener, SecurityProtocol: securityProtocol,
 		RemoteAddr: remote, ClientHost: clientHost(remote), Principal: acl.Anonymous,
+		Auth: Authentication{Required: securityProtocol == "SASL_PLAINTEXT" || securityProtocol == "SASL_SSL"},
 	}
 }
 

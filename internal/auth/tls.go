@@ -1,0 +1,269 @@
+package auth
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"gregor/internal/acl"
+	"gregor/internal/config"
+)
+
+// reloadCheckInterval bounds how often a listener looks at its PEM files'
+// modification times: at most once per interval, on a new handshake.
+const reloadCheckInterval = time.Second
+
+// TLSSettings are a listener's TLS settings, read from its ssl.* keys
+// (listener.name.<l>.ssl.* first): PEM only, TLS 1.2 and 1.3 only.
+type TLSSettings struct {
+	KeystoreType     string // must be PEM
+	KeystoreLocation string // a PEM file holding the key and the certificate chain
+	CertificateChain string // inline PEM, with Key, instead of KeystoreLocation
+	Key              string
+	KeyPassword      string // an encrypted key is refused: Go reads only unencrypted PEM keys
+	TruststoreType   string // PEM when a trust store is given
+	TruststoreFile   string // ssl.truststore.location
+	TruststoreCerts  string // ssl.truststore.certificates, inline PEM
+	ClientAuth       string // required, requested or none
+	Protocols        []string
+}
+
+// ListenerTLSSettings reads the TLS settings of a listener from c. On a
+// SASL_SSL listener ssl.client.auth applies only when given with the
+// listener's prefix, as in Kafka.
+func ListenerTLSSettings(c *config.Config, listener, protocol string) TLSSettings {
+	v := func(key string) string { return c.ListenerValue(listener, key) }
+	s := TLSSettings{
+		KeystoreType: v("ssl.keystore.type"), KeystoreLocation: v("ssl.keystore.location"),
+		CertificateChain: v("ssl.keystore.certificate.chain"), Key: v("ssl.keystore.key"),
+		KeyPassword:    v("ssl.key.password"),
+		TruststoreType: v("ssl.truststore.type"), TruststoreFile: v("ssl.truststore.location"),
+		TruststoreCerts: v("ssl.truststore.certificates"), ClientAuth: strings.ToLower(v("ssl.client.auth")),
+		Protocols: strings.Split(v("ssl.enabled.protocols"), ","),
+	}
+	if protocol == "SASL_SSL" && !c.ListenerGiven(listener, "ssl.client.auth") {
+		s.ClientAuth = "none"
+	}
+	return s
+}
+
+// ListenerTLS is the TLS side of one listener: the tls.Config its
+// handshakes use, rebuilt when the PEM files change, and the principal a
+// client certificate names. Safe for concurrent use.
+type ListenerTLS struct {
+	settings TLSSettings
+	now      func() time.Time
+
+	mu        sync.Mutex // guards the fields below
+	current   *tls.Config
+	mtimes    map[string]time.Time // of the files current was built from
+	lastCheck time.Time
+}
+
+// NewListenerTLS builds a listener's TLS from its settings, failing with a
+// reason that names the key at fault.
+func NewListenerTLS(s TLSSettings) (*ListenerTLS, error) {
+	l := &ListenerTLS{settings: s, now: time.Now}
+	cfg, mtimes, err := s.build()
+	if err != nil {
+		return nil, err
+	}
+	l.current, l.mtimes, l.lastCheck = cfg, mtimes, l.now()
+	return l, nil
+}
+
+// Config returns the server configuration of the listener's handshakes. It
+// consults the PEM files on each handshake, at most once a second, and uses
+// their new contents when they changed and still build a configuration.
+func (l *ListenerTLS) Config() *tls.Config {
+	return &tls.Config{GetConfigForClient: func(*tls.ClientHelloInfo) (*tls.Config, error) {
+		return l.config(), nil
+	}}
+}
+
+// config returns the configuration in effect, reloading it if its files
+// changed. A reload that fails keeps the previous configuration.
+func (l *ListenerTLS) config() *tls.Config {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.now()
+	if now.Sub(l.lastCheck) < reloadCheckInterval || !changed(l.mtimes) {
+		return l.current
+	}
+	l.lastCheck = now
+	if cfg, mtimes, err := l.settings.build(); err == nil {
+		l.current, l.mtimes = cfg, mtimes
+	}
+	return l.current
+}
+
+// changed reports whether a file's modification time differs from the one
+// recorded when it was read.
+func changed(mtimes map[string]time.Time) bool {
+	for path, t := range mtimes {
+		if fi, err := os.Stat(path); err == nil && !fi.ModTime().Equal(t) {
+			return true
+		}
+	}
+	return false
+}
+
+// build reads the PEM material and returns the configuration with the
+// modification times of the files it read.
+func (s TLSSettings) build() (*tls.Config, map[string]time.Time, error) {
+	mtimes := map[string]time.Time{}
+	cert, err := s.certificate(mtimes)
+	if err != nil {
+		return nil, nil, err
+	}
+	cfg := &tls.Config{Certificates: []tls.Certificate{cert}}
+	if cfg.MinVersion, cfg.MaxVersion, err = versions(s.Protocols); err != nil {
+		return nil, nil, err
+	}
+	if cfg.ClientCAs, err = s.trustStore(mtimes); err != nil {
+		return nil, nil, err
+	}
+	switch s.ClientAuth {
+	case "required":
+		cfg.ClientAuth = tls.RequireAndVerifyClientCert
+	case "requested":
+		cfg.ClientAuth = tls.VerifyClientCertIfGiven
+	}
+	if cfg.ClientAuth != tls.NoClientCert && cfg.ClientCAs == nil {
+		return nil, nil, errors.New("ssl.client.auth=" + s.ClientAuth + " needs a trust store (ssl.truststore.location or ssl.truststore.certificates)")
+	}
+	return cfg, mtimes, nil
+}
+
+// certificate reads the key and certificate chain.
+func (s TLSSettings) certificate(mtimes map[string]time.Time) (tls.Certificate, error) {
+	if !strings.EqualFold(s.KeystoreType, "PEM") {
+		return tls.Certificate{}, fmt.Errorf("ssl.keystore.type %q is not supported: use PEM", s.KeystoreType)
+	}
+	var chain, key []byte
+	switch {
+	case s.KeystoreLocation != "":
+		b, err := readTracked(s.KeystoreLocation, mtimes)
+		if err != nil {
+			return tls.Certificate{}, fmt.Errorf("ssl.keystore.location: %w", err)
+		}
+		chain, key = b, b
+	case s.CertificateChain != "" && s.Key != "":
+		chain, key = []byte(s.CertificateChain), []byte(s.Key)
+	default:
+		return tls.Certificate{}, errors.New("no key store: set ssl.keystore.location, or ssl.keystore.certificate.chain and ssl.keystore.key")
+	}
+	if hasBlock(key, "ENCRYPTED PRIVATE KEY") {
+		return tls.Certificate{}, errors.New("ssl.keystore: encrypted private keys are not supported; give the key unencrypted")
+	}
+	cert, err := tls.X509KeyPair(chain, key)
+	if err != nil {
+		return tls.Certificate{}, fmt.Errorf("ssl.keystore: %w", err)
+	}
+	return cert, nil
+}
+
+// trustStore reads the trusted certificates, or returns nil if none are given.
+func (s TLSSettings) trustStore(mtimes map[string]time.Time) (*x509.CertPool, error) {
+	var pemData []byte
+	switch {
+	case s.TruststoreFile != "":
+		b, err := readTracked(s.TruststoreFile, mtimes)
+		if err != nil {
+			return nil, fmt.Errorf("ssl.truststore.location: %w", err)
+		}
+		pemData = b
+	case s.TruststoreCerts != "":
+		pemData = []byte(s.TruststoreCerts)
+	default:
+		return nil, nil
+	}
+	if !strings.EqualFold(s.TruststoreType, "PEM") {
+		return nil, fmt.Errorf("ssl.truststore.type %q is not supported: use PEM", s.TruststoreType)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pemData) {
+		return nil, errors.New("ssl.truststore: no PEM certificate found")
+	}
+	return pool, nil
+}
+
+// versions maps ssl.enabled.protocols to a TLS version range.
+func versions(protocols []string) (lo, hi uint16, err error) {
+	for _, p := range protocols {
+		var v uint16
+		switch strings.TrimSpace(p) {
+		case "TLSv1.2":
+			v = tls.VersionTLS12
+		case "TLSv1.3":
+			v = tls.VersionTLS13
+		default:
+			return 0, 0, fmt.Errorf("ssl.enabled.protocols: %q is not supported (TLSv1.2 and TLSv1.3 are)", p)
+		}
+		if lo == 0 || v < lo {
+			lo = v
+		}
+		hi = max(hi, v)
+	}
+	if lo == 0 {
+		return 0, 0, errors.New("ssl.enabled.protocols is empty")
+	}
+	return lo, hi, nil
+}
+
+func readTracked(path string, mtimes map[string]time.Time) ([]byte, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	mtimes[path] = fi.ModTime()
+	return b, nil
+}
+
+func hasBlock(data []byte, typ string) bool {
+	for {
+		var b *pem.Block
+		if b, data = pem.Decode(data); b == nil {
+			return false
+		}
+		if b.Type == typ {
+			return true
+		}
+	}
+}
+
+// CheckPrincipalMappingRules accepts ssl.principal.mapping.rules when it is
+// Kafka's DEFAULT, the only rule set implemented.
+func CheckPrincipalMappingRules(rules string) error {
+	if strings.TrimSpace(rules) != "DEFAULT" {
+		return fmt.Errorf("ssl.principal.mapping.rules: only DEFAULT is supported, not %q", rules)
+	}
+	return nil
+}
+
+// CertificatePrincipal is the principal of a client certificate under
+// Kafka's DEFAULT ssl.principal.mapping.rules: User and the subject's
+// distinguished name in RFC 2253 form, most specific part first
+// ("User:CN=alice,O=Example").
+func CertificatePrincipal(cert *x509.Certificate) acl.Principal {
+	return acl.Principal{Type: "User", Name: cert.Subject.ToRDNSequence().String()}
+}
+
+// Principal returns the principal of a TLS connection: from the client's
+// certificate if it gave one, else acl.Anonymous.
+func Principal(state tls.ConnectionState) acl.Principal {
+	if len(state.PeerCertificates) == 0 {
+		return acl.Anonymous
+	}
+	return CertificatePrincipal(state.PeerCertificates[0])
+}

@@ -1,0 +1,57 @@
+package config
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// ConnectionLimits are the connection settings of a broker, as the server
+// applies them: see Config.ConnectionLimits.
+type ConnectionLimits struct {
+	MaxConnections      int            // max.connections, over every listener
+	MaxConnectionsPerIP int            // max.connections.per.ip
+	PerIPOverrides      map[string]int // max.connections.per.ip.overrides: host or IP -> limit
+	IdleTimeout         time.Duration  // connections.max.idle.ms; <= 0 never closes
+	QueuedMaxRequests   int            // queued.max.requests
+}
+
+// ConnectionLimits returns the connection settings in effect.
+func (c *Config) ConnectionLimits() ConnectionLimits {
+	overrides, _ := parseConnectionOverrides(c.Values["max.connections.per.ip.overrides"])
+	return ConnectionLimits{
+		MaxConnections:      int(c.int64Of("max.connections")),
+		MaxConnectionsPerIP: int(c.int64Of("max.connections.per.ip")),
+		PerIPOverrides:      overrides,
+		IdleTimeout:         time.Duration(c.int64Of("connections.max.idle.ms")) * time.Millisecond,
+		QueuedMaxRequests:   int(c.int64Of("queued.max.requests")),
+	}
+}
+
+// connectionOverrides checks max.connections.per.ip.overrides.
+func connectionOverrides(v string) string {
+	if _, err := parseConnectionOverrides(v); err != nil {
+		return err.Error()
+	}
+	return ""
+}
+
+// parseConnectionOverrides parses host:count pairs separated by commas, as
+// Kafka does: the count after the last colon, so IPv6 addresses need no
+// brackets.
+func parseConnectionOverrides(v string) (map[string]int, error) {
+	out := map[string]int{}
+	for _, pair := range splitList(v) {
+		i := strings.LastIndex(pair, ":")
+		if i <= 0 {
+			return nil, fmt.Errorf("%q is not of the form host:count", pair)
+		}
+		n, err := strconv.Atoi(strings.TrimSpace(pair[i+1:]))
+		if err != nil || n < 0 {
+			return nil, fmt.Errorf("%q: the count is not a non-negative integer", pair)
+		}
+		out[strings.TrimSpace(pair[:i])] = n
+	}
+	return out, nil
+}

@@ -1,0 +1,75 @@
+package handler
+
+// SaslAuthenticate: v0–2.
+//
+// Behaviour: carries one message of the authentication SaslHandshake
+// started, and answers the server's. Once the client is authenticated
+// the session acts as the authenticated principal, and, with
+// connections.max.reauth.ms set, SessionLifetimeMs tells the client when
+// to re-authenticate (KIP-368; the server closes a session that has not
+// by then). A re-authentication must name the same principal. A failure
+// answers SASL_AUTHENTICATION_FAILED with a message that does not say
+// what was wrong, and the connection is closed after
+// connection.failed.authentication.delay.ms.
+
+import (
+	"context"
+	"errors"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+func init() { register(36, 0, 2, noAuthorization, (*Handler).saslAuthenticate) }
+
+func (h *Handler) saslAuthenticate(_ context.Context, req *Request) (kmsg.Response, error) {
+	r := req.Body.(*kmsg.SASLAuthenticateRequest)
+	resp := r.ResponseKind().(*kmsg.SASLAuthenticateResponse)
+	a := &req.Auth
+	if a.Exchange == nil {
+		resp.ErrorCode = kerr.IllegalSaslState.Code
+		msg := "SaslAuthenticate without a preceding SaslHandshake"
+		resp.ErrorMessage = &msg
+		a.Failed = true
+		return resp, nil
+	}
+	answer, done, err := a.Exchange.Step(r.SASLAuthBytes)
+	if err == nil && done && a.Authenticated && a.Exchange.Principal() != req.Principal {
+		err = errReauthenticationPrincipal
+	}
+	if err != nil {
+		h.authenticationFailed(req, resp)
+		return resp, nil
+	}
+	resp.SASLAuthBytes = answer
+	if done {
+		h.authenticated(req, resp)
+	}
+	return resp, nil
+}
+
+// authenticationFailed answers a failed authentication and marks the
+// session for closing. The log line names neither the user nor what was
+// wrong: the exchange's messages may hold a password.
+func (h *Handler) authenticationFailed(req *Request, resp *kmsg.SASLAuthenticateResponse) {
+	msg := "Authentication failed during authentication due to invalid credentials with SASL mechanism " + req.Auth.Mechanism
+	resp.ErrorCode, resp.ErrorMessage = kerr.SaslAuthenticationFailed.Code, &msg
+	req.Auth.Failed, req.Auth.Exchange = true, nil
+	h.Logger.Info("failed authentication", "listener", req.Listener, "remote", req.ClientHost, "mechanism", req.Auth.Mechanism)
+}
+
+// authenticated makes the session act as the principal that authenticated.
+func (h *Handler) authenticated(req *Request, resp *kmsg.SASLAuthenticateResponse) {
+	a := &req.Auth
+	req.Principal = a.Exchange.Principal()
+	a.Authenticated, a.Exchange = true, nil
+	if lifetime := h.SASL[req.Listener].SessionLifetime; lifetime > 0 {
+		a.Expires = h.now().Add(lifetime)
+		if resp.Version >= 1 {
+			resp.SessionLifetimeMillis = lifetime.Milliseconds()
+		}
+	}
+}
+
+// errReauthenticationPrincipal refuses a re-authentication as someone else.
+var errReauthenticationPrincipal = errors.New("re-authentication must keep the principal")

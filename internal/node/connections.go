@@ -1,0 +1,95 @@
+package node
+
+import (
+	"fmt"
+	"net"
+	"strconv"
+	"time"
+
+	"gregor/internal/auth"
+	"gregor/internal/config"
+	"gregor/internal/metadata"
+	"gregor/internal/server"
+)
+
+// connectionLimits translates the connection settings of c for the server,
+// resolving the host names of max.connections.per.ip.overrides to their
+// addresses as Kafka does when the config is set. A name that does not
+// resolve is logged and skipped.
+func (n *Node) connectionLimits(c *config.Config) server.Limits {
+	cl := c.ConnectionLimits()
+	l := server.Limits{
+		MaxConnections: cl.MaxConnections, MaxConnectionsPerIP: cl.MaxConnectionsPerIP,
+		IdleTimeout: cl.IdleTimeout, QueuedMaxRequests: cl.QueuedMaxRequests,
+		PerIPOverrides: map[string]int{},
+	}
+	for host, limit := range cl.PerIPOverrides {
+		if ip := net.ParseIP(host); ip != nil {
+			l.PerIPOverrides[ip.String()] = limit
+			continue
+		}
+		addrs, err := net.LookupIP(host)
+		if err != nil {
+			n.logger.Warn("max.connections.per.ip.overrides: host does not resolve; its override is ignored", "host", host, "err", err)
+			continue
+		}
+		for _, ip := range addrs {
+			l.PerIPOverrides[ip.String()] = limit
+		}
+	}
+	return l
+}
+
+// buildTLS builds the TLS of every broker listener whose security protocol
+// uses it (SSL, SASL_SSL), failing on the first listener whose settings do
+// not build, with a reason naming the key.
+func (n *Node) buildTLS() error {
+	if err := auth.CheckPrincipalMappingRules(n.cfg.Value("ssl.principal.mapping.rules")); err != nil {
+		return err
+	}
+	n.tls = map[string]*auth.ListenerTLS{}
+	for _, l := range n.brokerListeners() {
+		protocol := n.cfg.ListenerSecurityProtocolMap[l.Name]
+		if protocol != "SSL" && protocol != "SASL_SSL" {
+			continue
+		}
+		t, err := auth.NewListenerTLS(auth.ListenerTLSSettings(n.cfg, l.Name, protocol))
+		if err != nil {
+			return fmt.Errorf("listener %s: %w", l.Name, err)
+		}
+		n.tls[l.Name] = t
+	}
+	return nil
+}
+
+// buildSASL builds the SASL side of every broker listener whose security
+// protocol uses it (SASL_PLAINTEXT, SASL_SSL). SCRAM credentials are read
+// from the metadata image in effect at each authentication.
+func (n *Node) buildSASL() error {
+	n.sasl = map[string]*auth.SASL{}
+	lookup := func(user, mechanism string) (metadata.ScramCredential, bool) {
+		img := n.image.Image()
+		if img == nil {
+			return metadata.ScramCredential{}, false
+		}
+		return img.ScramCredential(user, mechanism)
+	}
+	for _, l := range n.brokerListeners() {
+		protocol := n.cfg.ListenerSecurityProtocolMap[l.Name]
+		if protocol != "SASL_PLAINTEXT" && protocol != "SASL_SSL" {
+			continue
+		}
+		s, err := auth.ListenerSASL(n.cfg, l.Name, lookup)
+		if err != nil {
+			return err
+		}
+		n.sasl[l.Name] = s
+	}
+	return nil
+}
+
+// authFailureDelay is connection.failed.authentication.delay.ms.
+func (n *Node) authFailureDelay() time.Duration {
+	ms, _ := strconv.Atoi(n.cfg.Value("connection.failed.authentication.delay.ms"))
+	return time.Duration(ms) * time.Millisecond
+}

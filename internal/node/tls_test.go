@@ -1,0 +1,108 @@
+package node_test
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"fmt"
+	"testing"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"gregor/internal/auth/authtest"
+	"gregor/internal/node/nodetest"
+)
+
+// startTLSNode starts a node with one SSL listener whose key store and
+// trust store are PEM files from ca, requiring client certificates.
+func startTLSNode(t *testing.T, ca *authtest.CA, extra map[string]string) *nodetest.TestNode {
+	dir := t.TempDir()
+	cert, key := ca.Issue(t, pkix.Name{CommonName: "localhost"}, "127.0.0.1", "localhost")
+	props := map[string]string{
+		"listeners":                      "SSL://127.0.0.1:0",
+		"listener.security.protocol.map": "SSL:SSL",
+		"inter.broker.listener.name":     "SSL",
+		"ssl.keystore.type":              "PEM",
+		"ssl.keystore.location":          authtest.WriteFile(t, dir, "server.pem", cert, key),
+		"ssl.truststore.type":            "PEM",
+		"ssl.truststore.location":        authtest.WriteFile(t, dir, "ca.pem", ca.PEM),
+		"ssl.client.auth":                "required",
+	}
+	for k, v := range extra {
+		props[k] = v
+	}
+	return nodetest.Start(t, "", props)
+}
+
+// clientTLS is a client's TLS trusting ca and presenting a certificate for cn.
+func clientTLS(t *testing.T, ca *authtest.CA, cn string) *tls.Config {
+	roots := x509.NewCertPool()
+	roots.AddCert(ca.Cert)
+	c := &tls.Config{RootCAs: roots, ServerName: "127.0.0.1"}
+	if cn != "" {
+		cert, key := ca.Issue(t, pkix.Name{CommonName: cn})
+		pair, err := tls.X509KeyPair(cert, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Certificates = []tls.Certificate{pair}
+	}
+	return c
+}
+
+// TestProduceConsumeOverTLS proves that a franz-go client with a client
+// certificate produces and consumes over an SSL listener: fetch responses,
+// which cannot use sendfile under TLS, go through the TLS connection.
+func TestProduceConsumeOverTLS(t *testing.T) {
+	ca := authtest.NewCA(t)
+	n := startTLSNode(t, ca, nil)
+	tlsCfg := clientTLS(t, ca, "alice")
+	createTopicTLS(t, n.Addr, tlsCfg)
+	cl := newClient(t, n.Addr, kgo.DialTLSConfig(tlsCfg), kgo.DefaultProduceTopic("secure"),
+		kgo.ConsumeTopics("secure"), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	ctx := testContext(t)
+	const count = 200
+	for i := range count {
+		if err := cl.ProduceSync(ctx, kgo.StringRecord(fmt.Sprintf("record-%d", i))).FirstErr(); err != nil {
+			t.Fatalf("produce %d: %v", i, err)
+		}
+	}
+	seen := 0
+	for seen < count {
+		fs := cl.PollFetches(ctx)
+		if err := fs.Err0(); err != nil {
+			t.Fatalf("fetch: %v", err)
+		}
+		fs.EachRecord(func(r *kgo.Record) {
+			if want := fmt.Sprintf("record-%d", seen); string(r.Value) != want {
+				t.Fatalf("record %d = %q", seen, r.Value)
+			}
+			seen++
+		})
+	}
+}
+
+// TestTLSRequiresClientCertificate proves that with ssl.client.auth=required
+// a client without a certificate gets no answer.
+func TestTLSRequiresClientCertificate(t *testing.T) {
+	ca := authtest.NewCA(t)
+	n := startTLSNode(t, ca, nil)
+	cl := newClient(t, n.Addr, kgo.DialTLSConfig(clientTLS(t, ca, "")), kgo.RetryTimeout(0))
+	ctx := testContext(t)
+	if err := cl.Ping(ctx); err == nil {
+		t.Fatal("a client without a certificate was served")
+	}
+}
+
+func createTopicTLS(t *testing.T, addr string, tlsCfg *tls.Config) {
+	t.Helper()
+	adm := kadm.NewClient(newClient(t, addr, kgo.DialTLSConfig(tlsCfg)))
+	resp, err := adm.CreateTopics(testContext(t), 1, 1, nil, "secure")
+	if err == nil {
+		err = resp.Error()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,137 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/semaphore"
+)
+
+// Limits are a node's connection limits, shared by all its listeners.
+type Limits struct {
+	MaxConnections      int            // max.connections, over every listener; <= 0: no limit
+	MaxConnectionsPerIP int            // max.connections.per.ip
+	PerIPOverrides      map[string]int // by IP address as net.IP.String prints it
+	IdleTimeout         time.Duration  // connections.max.idle.ms; <= 0: never
+	// QueuedMaxRequests bounds the requests being served at once over all
+	// connections (queued.max.requests). A connection whose request finds
+	// no free slot stops reading until one frees, as Kafka's network
+	// threads block on a full request queue; a follower's fetch is exempt,
+	// so that acks=all produces waiting for it cannot hold every slot.
+	QueuedMaxRequests int
+}
+
+// errTooManyConnections refuses a connection over a limit.
+var errTooManyConnections = errors.New("too many connections")
+
+// Connections counts a node's open connections against its Limits and
+// holds the slots of the requests being served. Limits change at runtime
+// (SetLimits) except QueuedMaxRequests, fixed at creation as Kafka's is.
+// Safe for concurrent use.
+type Connections struct {
+	serving *semaphore.Weighted // nil: no limit
+	now     func() time.Time
+
+	mu         sync.Mutex // guards the fields below
+	limits     Limits
+	total      int
+	perIP      map[string]int // open connections by IP address
+	lastLog    time.Time      // of the last refusal logged
+	suppressed int            // refusals since, not logged
+}
+
+// NewConnections returns the counter of a node's connections under l.
+func NewConnections(l Limits) *Connections {
+	c := &Connections{perIP: map[string]int{}, now: time.Now, limits: l}
+	if l.QueuedMaxRequests > 0 {
+		c.serving = semaphore.NewWeighted(int64(l.QueuedMaxRequests))
+	}
+	return c
+}
+
+// SetLimits replaces the limits (a dynamic config change). Connections
+// already open stay open, as in Kafka; the new limits apply to the next.
+func (c *Connections) SetLimits(l Limits) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.limits = l
+}
+
+// idleTimeout returns connections.max.idle.ms in effect.
+func (c *Connections) idleTimeout() time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.limits.IdleTimeout
+}
+
+// admit counts a new connection from ip, or refuses it with
+// errTooManyConnections when that would exceed a limit.
+func (c *Connections) admit(ip string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	perIP := c.limits.MaxConnectionsPerIP
+	if n, ok := c.limits.PerIPOverrides[ip]; ok {
+		perIP = n
+	}
+	if (c.limits.MaxConnections > 0 && c.total >= c.limits.MaxConnections) || c.perIP[ip] >= perIP {
+		return errTooManyConnections
+	}
+	c.total++
+	c.perIP[ip]++
+	return nil
+}
+
+// release uncounts a connection admitted from ip.
+func (c *Connections) release(ip string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.total--
+	if c.perIP[ip]--; c.perIP[ip] <= 0 {
+		delete(c.perIP, ip)
+	}
+}
+
+// refused logs a refused connection, at most once a second; each line
+// counts the refusals not logged since the last.
+func (c *Connections) refused(logger *slog.Logger, listener string, remote net.Addr) {
+	c.mu.Lock()
+	now := c.now()
+	if !c.lastLog.IsZero() && now.Sub(c.lastLog) < acceptLogInterval {
+		c.suppressed++
+		c.mu.Unlock()
+		return
+	}
+	suppressed := c.suppressed
+	c.lastLog, c.suppressed = now, 0
+	c.mu.Unlock()
+	logger.Warn("refusing a connection over max.connections or max.connections.per.ip",
+		"listener", listener, "remote", remote.String(), "suppressed", suppressed)
+}
+
+// acquire takes a slot to serve one request, waiting for one to free.
+func (c *Connections) acquire(ctx context.Context) error {
+	if c == nil || c.serving == nil {
+		return nil
+	}
+	return c.serving.Acquire(ctx, 1)
+}
+
+// releaseSlot frees a slot taken by acquire.
+func (c *Connections) releaseSlot() {
+	if c != nil && c.serving != nil {
+		c.serving.Release(1)
+	}
+}
+
+// ipOf returns the IP address of a connection's remote end as the limits
+// key it: net.IP.String's form, or the whole address if it has no IP.
+func ipOf(a net.Addr) string {
+	if tcp, ok := a.(*net.TCPAddr); ok {
+		return tcp.IP.String()
+	}
+	return a.String()
+}

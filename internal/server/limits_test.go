@@ -1,0 +1,207 @@
+package server
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"regexp"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"gregor/internal/wire"
+)
+
+// serveLimited serves h on a loopback listener under conns and returns its
+// address.
+func serveLimited(t testing.TB, h Handler, conns *Connections, logs io.Writer) string {
+	reg := wire.NewRegistry()
+	reg.Add(18, 0, 4)
+	reg.Add(3, 0, 12)
+	reg.Add(1, 4, 17)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if logs == nil {
+		logs = io.Discard
+	}
+	s := &Server{Handler: h, Registry: reg, ListenerName: "CLIENT", SecurityProtocol: "PLAINTEXT",
+		MaxRequestBytes: 1 << 20, Logger: slog.New(slog.NewTextHandler(logs, nil)), Connections: conns}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(ctx, ln) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return ln.Addr().String()
+}
+
+var echo = handlerFunc(func(_ context.Context, req *wire.Request) (kmsg.Response, error) {
+	return req.Body.ResponseKind(), nil
+})
+
+// dial connects to addr and proves the connection is served by a Metadata
+// round trip (served true) or closed by the server unanswered (false).
+func dial(t *testing.T, addr string) (net.Conn, bool) {
+	t.Helper()
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	conn.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := conn.Write(frame(kmsg.NewPtrMetadataRequest(), 4, 1)); err != nil {
+		return conn, false
+	}
+	_, err = wire.ReadFrame(bufio.NewReader(conn), 1<<20, nil)
+	return conn, err == nil
+}
+
+// waitClosedByServer waits until the server has closed conn.
+func waitClosedByServer(t *testing.T, conn net.Conn) {
+	t.Helper()
+	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if _, err := conn.Read(make([]byte, 1)); !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
+		t.Fatalf("read: %v, want the connection closed by the server", err)
+	}
+}
+
+// TestConnectionsPerIP proves that max.connections.per.ip refuses the
+// connection over the limit by closing it, that a freed slot is reused,
+// and that an override for the address replaces the limit at runtime.
+func TestConnectionsPerIP(t *testing.T) {
+	conns := NewConnections(Limits{MaxConnectionsPerIP: 2})
+	addr := serveLimited(t, echo, conns, nil)
+	first, ok1 := dial(t, addr)
+	_, ok2 := dial(t, addr)
+	_, ok3 := dial(t, addr)
+	if !ok1 || !ok2 || ok3 {
+		t.Fatalf("served %v %v %v, want the third refused", ok1, ok2, ok3)
+	}
+	first.Close()
+	waitFor(t, func() bool { _, ok := dial(t, addr); return ok })
+
+	conns.SetLimits(Limits{MaxConnectionsPerIP: 2, PerIPOverrides: map[string]int{"127.0.0.1": 4}})
+	_, ok4 := dial(t, addr)
+	_, ok5 := dial(t, addr)
+	if !ok4 || !ok5 {
+		t.Fatalf("with an override of 4: served %v %v", ok4, ok5)
+	}
+}
+
+// TestMaxConnections proves that max.connections bounds the connections of
+// every address together, and that raising it at runtime admits more.
+func TestMaxConnections(t *testing.T) {
+	conns := NewConnections(Limits{MaxConnections: 1, MaxConnectionsPerIP: 100})
+	addr := serveLimited(t, echo, conns, nil)
+	_, ok1 := dial(t, addr)
+	_, ok2 := dial(t, addr)
+	if !ok1 || ok2 {
+		t.Fatalf("served %v %v, want the second refused", ok1, ok2)
+	}
+	conns.SetLimits(Limits{MaxConnections: 2, MaxConnectionsPerIP: 100})
+	if _, ok := dial(t, addr); !ok {
+		t.Fatal("a second connection is refused after max.connections went to 2")
+	}
+}
+
+// TestRefusalsLoggedOncePerSecond proves that refused connections are
+// logged at most once a second, each line counting those not logged.
+func TestRefusalsLoggedOncePerSecond(t *testing.T) {
+	var logs bytes.Buffer
+	conns := NewConnections(Limits{})
+	clock := time.Unix(0, 0)
+	conns.now = func() time.Time { return clock }
+	logger := slog.New(slog.NewTextHandler(&logs, nil))
+	remote := &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 1}
+	for i := 0; i < 5; i++ {
+		conns.refused(logger, "CLIENT", remote)
+		clock = clock.Add(300 * time.Millisecond)
+	}
+	got := regexp.MustCompile(`suppressed=(\d)`).FindAllStringSubmatch(logs.String(), -1)
+	if len(got) != 2 || got[0][1] != "0" || got[1][1] != "3" {
+		t.Fatalf("log lines: %q", logs.String())
+	}
+}
+
+// TestIdleConnectionClosed proves that a connection silent for
+// connections.max.idle.ms is closed, and that one sending requests more
+// often stays open.
+func TestIdleConnectionClosed(t *testing.T) {
+	conns := NewConnections(Limits{MaxConnectionsPerIP: 100, IdleTimeout: 200 * time.Millisecond})
+	addr := serveLimited(t, echo, conns, nil)
+	idle, _ := dial(t, addr)
+	busy, _ := dial(t, addr)
+	r := bufio.NewReader(busy)
+	for i := 0; i < 6; i++ {
+		time.Sleep(100 * time.Millisecond)
+		if _, err := busy.Write(frame(kmsg.NewPtrMetadataRequest(), 4, int32(i))); err != nil {
+			t.Fatalf("busy connection: %v", err)
+		}
+		if _, err := wire.ReadFrame(r, 1<<20, nil); err != nil {
+			t.Fatalf("busy connection after %d requests: %v", i, err)
+		}
+	}
+	waitClosedByServer(t, idle)
+}
+
+// TestQueuedMaxRequests proves that queued.max.requests bounds the
+// requests served at once over every connection: with one slot held by a
+// request that does not finish, another connection's request waits, a
+// follower's fetch does not, and the waiting request is served once the
+// slot frees.
+func TestQueuedMaxRequests(t *testing.T) {
+	unblock := make(chan struct{})
+	served := make(chan int32, 4)
+	h := handlerFunc(func(_ context.Context, req *wire.Request) (kmsg.Response, error) {
+		if req.Header.CorrelationID == 100 {
+			<-unblock
+		}
+		served <- req.Header.CorrelationID
+		return req.Body.ResponseKind(), nil
+	})
+	addr := serveLimited(t, h, NewConnections(Limits{MaxConnectionsPerIP: 100, QueuedMaxRequests: 1}), nil)
+	send := func(req kmsg.Request, v int16, id int32) {
+		conn, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { conn.Close() })
+		if _, err := conn.Write(frame(req, v, id)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	send(kmsg.NewPtrMetadataRequest(), 4, 100)
+	time.Sleep(50 * time.Millisecond) // let it take the slot
+	send(kmsg.NewPtrMetadataRequest(), 4, 200)
+	follower := kmsg.NewPtrFetchRequest()
+	follower.ReplicaID = 2
+	send(follower, 4, 300)
+	if got := <-served; got != 300 {
+		t.Fatalf("served %d first, want the follower fetch 300", got)
+	}
+	select {
+	case got := <-served:
+		t.Fatalf("served %d while the only slot is held", got)
+	case <-time.After(200 * time.Millisecond):
+	}
+	close(unblock)
+	if a, b := <-served, <-served; a != 100 || b != 200 {
+		t.Fatalf("served %d, %d after the slot freed, want 100, 200", a, b)
+	}
+}
+
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not reached in 10s")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
