@@ -137,6 +137,10 @@ func operate(img *metadata.Image, c Cluster, in inputs, req Request) ([]metadata
 		return recs, AllocateProducerIDsResponse{First: first}, nil
 	case RegisterBrokerRequest:
 		return RegisterBroker(req.Broker, in.nextOffset), RegisterBrokerResponse{Epoch: in.nextOffset}, nil
+	case BrokerHeartbeatRequest:
+		return brokerHeartbeat(img, c, req)
+	case fenceRequest:
+		return fence(img, c, req), fenceResponse{}, nil
 	}
 	return nil, nil, fmt.Errorf("%w: unknown controller request %T", ErrInvalidRequest, req)
 }

@@ -38,7 +38,7 @@ func (h *Handler) metadata(ctx context.Context, req *Request) (kmsg.Response, er
 	img := h.Metadata.Image()
 	resp.Brokers = metadataBrokers(img, req.Listener)
 	resp.ClusterID = &h.ClusterID
-	resp.ControllerID = h.NodeID
+	resp.ControllerID = h.controllerID()
 	if r.Topics == nil || (r.Version == 0 && len(r.Topics) == 0) {
 		for _, name := range img.TopicNames() {
 			t, _ := img.Topic(name)

@@ -25,7 +25,7 @@ func (h *Handler) describeCluster(_ context.Context, req *Request) (kmsg.Respons
 	}
 	resp.EndpointType = r.EndpointType
 	resp.ClusterID = h.ClusterID
-	resp.ControllerID = h.NodeID
+	resp.ControllerID = h.controllerID()
 	resp.ClusterAuthorizedOperations = -2147483648
 	for _, mb := range metadataBrokers(h.Metadata.Image(), req.Listener) {
 		b := kmsg.NewDescribeClusterResponseBroker()

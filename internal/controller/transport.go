@@ -1,0 +1,299 @@
+package controller
+
+// The quorum's transport, on the CONTROLLER listener. Every frame is a
+// 4-byte big-endian length, then a kind byte, then the payload:
+//
+//	1 raft message      a raftpb.Message, protobuf-encoded; one-way
+//	2 forwarded request a request envelope (forward.go), JSON
+//	3 forwarded reply   a reply envelope, JSON, on the request's connection
+//
+// Each voter dials every other voter once for its raft messages and keeps
+// the connection, redialling with backoff when it breaks. A per-peer queue
+// takes the loop's messages without blocking it; when the queue is full a
+// message is dropped (raft retransmits). A forwarded request uses a
+// connection of its own, dialled for it and closed after its reply.
+
+import (
+	"bufio"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strconv"
+	"sync"
+	"time"
+
+	pb "go.etcd.io/raft/v3/raftpb"
+	"google.golang.org/protobuf/proto"
+
+	"gregor/internal/kafka"
+)
+
+const (
+	frameRaft    = 1
+	frameRequest = 2
+	frameReply   = 3
+
+	maxFrame       = 64 << 20
+	peerQueueDepth = 1024
+)
+
+type transport struct {
+	c     *Controller
+	ln    net.Listener
+	inbox chan *pb.Message
+	peers map[uint64]*peer
+	wg    sync.WaitGroup
+}
+
+type peer struct {
+	addr  string
+	queue chan []byte
+}
+
+func newTransport(c *Controller, ln net.Listener) *transport {
+	t := &transport{c: c, ln: ln, inbox: make(chan *pb.Message, 4096), peers: map[uint64]*peer{}}
+	for _, v := range c.q.Voters {
+		if id := raftID(kafka.NodeID(v.ID)); id != raftID(c.q.NodeID) {
+			t.peers[id] = &peer{addr: v.Addr(), queue: make(chan []byte, peerQueueDepth)}
+		}
+	}
+	return t
+}
+
+// run accepts connections and keeps one sender per peer until ctx ends.
+func (t *transport) run(ctx context.Context) {
+	for _, p := range t.peers {
+		t.wg.Add(1)
+		go func() { defer t.wg.Done(); p.sendLoop(ctx) }()
+	}
+	if t.ln != nil {
+		context.AfterFunc(ctx, func() { t.ln.Close() })
+		t.accept(ctx)
+	}
+	t.wg.Wait()
+}
+
+func (t *transport) accept(ctx context.Context) {
+	var conns sync.Map
+	defer conns.Range(func(k, _ any) bool { k.(net.Conn).Close(); return true })
+	for backoff := time.Millisecond; ; {
+		conn, err := t.ln.Accept()
+		if ctx.Err() != nil {
+			return
+		}
+		if err != nil {
+			time.Sleep(backoff)
+			backoff = min(2*backoff, time.Second)
+			continue
+		}
+		backoff = time.Millisecond
+		conns.Store(conn, nil)
+		t.wg.Add(1)
+		go func() {
+			defer t.wg.Done()
+			defer conns.Delete(conn)
+			t.serveConn(ctx, conn)
+		}()
+	}
+}
+
+// serveConn reads frames from one connection: raft messages go to the
+// loop; a forwarded request is executed and answered on the connection.
+func (t *transport) serveConn(ctx context.Context, conn net.Conn) {
+	defer conn.Close()
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	defer stop()
+	r := bufio.NewReader(conn)
+	for {
+		kind, payload, err := readFrame(r)
+		if err != nil {
+			return
+		}
+		switch kind {
+		case frameRaft:
+			m := &pb.Message{}
+			if proto.Unmarshal(payload, m) != nil {
+				return
+			}
+			select {
+			case t.inbox <- m:
+			case <-ctx.Done():
+				return
+			}
+		case frameRequest:
+			writeFrame(conn, frameReply, t.serveRequest(ctx, payload))
+		default:
+			return
+		}
+	}
+}
+
+// serveRequest executes a forwarded request on this node, which must be
+// the leader, and encodes the reply with the index it applied.
+func (t *transport) serveRequest(ctx context.Context, payload []byte) []byte {
+	req, err := decodeRequest(payload)
+	if err != nil {
+		return encodeReply(reply{err: fmt.Errorf("%w: %v", ErrInvalidRequest, err)})
+	}
+	if leader, _ := t.c.Leader(); leader != t.c.q.NodeID {
+		return encodeReply(reply{err: ErrNotController})
+	}
+	r, _ := t.c.local(ctx, req)
+	return encodeReply(r)
+}
+
+// send queues the loop's messages for their peers, dropping what does not fit.
+func (t *transport) send(msgs []*pb.Message) {
+	for _, m := range msgs {
+		p := t.peers[m.GetTo()]
+		if p == nil {
+			continue
+		}
+		data, err := proto.Marshal(m)
+		if err != nil {
+			continue
+		}
+		select {
+		case p.queue <- data:
+		default:
+		}
+	}
+}
+
+// sendLoop keeps a connection to the peer and writes its queued messages.
+func (p *peer) sendLoop(ctx context.Context) {
+	backoff := 10 * time.Millisecond
+	for ctx.Err() == nil {
+		conn, err := (&net.Dialer{Timeout: time.Second}).DialContext(ctx, "tcp", p.addr)
+		if err != nil {
+			p.drop()
+			select {
+			case <-ctx.Done():
+			case <-time.After(backoff):
+			}
+			backoff = min(2*backoff, time.Second)
+			continue
+		}
+		backoff = 10 * time.Millisecond
+		p.write(ctx, conn)
+		conn.Close()
+	}
+}
+
+// drop empties the queue while the peer is unreachable: raft resends.
+func (p *peer) drop() {
+	for {
+		select {
+		case <-p.queue:
+		default:
+			return
+		}
+	}
+}
+
+func (p *peer) write(ctx context.Context, conn net.Conn) {
+	w := bufio.NewWriter(conn)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case data := <-p.queue:
+			conn.SetWriteDeadline(time.Now().Add(2 * time.Second))
+			if err := writeFrameTo(w, frameRaft, data); err != nil {
+				return
+			}
+			for more := true; more; {
+				select {
+				case data = <-p.queue:
+					if err := writeFrameTo(w, frameRaft, data); err != nil {
+						return
+					}
+				default:
+					more = false
+				}
+			}
+			if w.Flush() != nil {
+				return
+			}
+		}
+	}
+}
+
+// forward sends req to the controller at addr and waits for its reply.
+func (t *transport) forward(ctx context.Context, addr string, req Request) (reply, error) {
+	payload, err := encodeRequest(req)
+	if err != nil {
+		return reply{}, err
+	}
+	conn, err := (&net.Dialer{Timeout: time.Second}).DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return reply{}, err
+	}
+	defer conn.Close()
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	defer stop()
+	if err := writeFrame(conn, frameRequest, payload); err != nil {
+		return reply{}, err
+	}
+	kind, data, err := readFrame(bufio.NewReader(conn))
+	if err != nil {
+		return reply{}, err
+	}
+	if kind != frameReply {
+		return reply{}, errors.New("controller answered a forwarded request with a frame of kind " + strconv.Itoa(int(kind)))
+	}
+	return decodeReply(data)
+}
+
+func (c *Controller) voterAddr(id kafka.NodeID) string {
+	for _, v := range c.q.Voters {
+		if kafka.NodeID(v.ID) == id {
+			return v.Addr()
+		}
+	}
+	return ""
+}
+
+func writeFrame(w io.Writer, kind byte, payload []byte) error {
+	bw := bufio.NewWriter(w)
+	if err := writeFrameTo(bw, kind, payload); err != nil {
+		return err
+	}
+	return bw.Flush()
+}
+
+func writeFrameTo(w *bufio.Writer, kind byte, payload []byte) error {
+	var hdr [5]byte
+	binary.BigEndian.PutUint32(hdr[:4], uint32(len(payload)+1))
+	hdr[4] = kind
+	if _, err := w.Write(hdr[:]); err != nil {
+		return err
+	}
+	_, err := w.Write(payload)
+	return err
+}
+
+func readFrame(r *bufio.Reader) (byte, []byte, error) {
+	var hdr [5]byte
+	if _, err := io.ReadFull(r, hdr[:]); err != nil {
+		return 0, nil, err
+	}
+	n := binary.BigEndian.Uint32(hdr[:4])
+	if n < 1 || n > maxFrame {
+		return 0, nil, fmt.Errorf("controller frame of %d bytes", n)
+	}
+	payload := make([]byte, 0, min(int(n-1), 1<<16))
+	buf := make([]byte, 1<<16)
+	for remaining := int(n - 1); remaining > 0; {
+		k, err := io.ReadFull(r, buf[:min(remaining, len(buf))])
+		payload = append(payload, buf[:k]...)
+		if err != nil {
+			return 0, nil, err
+		}
+		remaining -= k
+	}
+	return hdr[4], payload, nil
+}
