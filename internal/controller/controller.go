@@ -63,6 +63,8 @@ type MetadataLog interface {
 // Quorum is this controller's place in the controller quorum.
 type Quorum struct {
 	NodeID kafka.NodeID
+	// ClusterID is this node's; voters of another cluster are refused.
+	ClusterID string
 	// Voters are controller.quorum.voters; none means a quorum of one,
 	// this node.
 	Voters []config.Voter
@@ -102,14 +104,17 @@ type Controller struct {
 	done    chan struct{} // closed when Run returns
 
 	// Owned by the loop.
-	image    *metadata.Image
-	disk     *disk
-	rn       *raft.RawNode
-	net      *transport // nil with one voter
-	applied  uint64
-	state    loopState
-	lastSeen map[kafka.NodeID]time.Time // the leader's broker sessions
-	peers    map[kafka.NodeID]*peerSeen // the leader's view of the voters
+	image   *metadata.Image
+	disk    *disk
+	rn      *raft.RawNode
+	net     *transport // nil with one voter
+	applied uint64
+	state   loopState
+	// published is false while Open replays: the image is published
+	// once, whole, at the end.
+	published bool
+	lastSeen  map[kafka.NodeID]time.Time // the leader's broker sessions
+	peers     map[kafka.NodeID]*peerSeen // the leader's view of the voters
 
 	leader    atomic.Int32  // the leader's node id, -1 when unknown
 	appliedAt atomic.Uint64 // applied, for Submit's waits
@@ -154,6 +159,7 @@ func OpenQuorum(l MetadataLog, q Quorum, c Cluster, publish Publisher, now func(
 		return nil, err
 	}
 	publish(metadata.Empty(), ctrl.image)
+	ctrl.published = true
 	return ctrl, nil
 }
 

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 
 	"go.etcd.io/raft/v3"
@@ -24,6 +25,9 @@ import (
 
 // quorumStateFile holds the HardState, as KRaft's quorum-state does.
 const quorumStateFile = "quorum-state"
+
+// commitHintFile holds the last commit index known, unsynced.
+const commitHintFile = "quorum-state.commit"
 
 // disk persists raft's state and mirrors it in a raft.MemoryStorage, which
 // raft reads. Only the controller's loop uses it.
@@ -157,6 +161,11 @@ func (d *disk) loadHardState(snapIndex uint64) error {
 		return fmt.Errorf("%s: %w", quorumStateFile, err)
 	}
 	last, _ := d.mem.LastIndex()
+	if hint, err := os.ReadFile(filepath.Join(d.dir, commitHintFile)); err == nil {
+		if n, err := strconv.ParseUint(string(hint), 10, 64); err == nil {
+			qs.CommitIndex = max(qs.CommitIndex, n)
+		}
+	}
 	commit := min(max(qs.CommitIndex, snapIndex), last)
 	if len(d.voters) == 1 {
 		commit = last // a sole voter committed every entry it persisted
@@ -187,10 +196,17 @@ func (d *disk) save(hs *pb.HardState, ents []*pb.Entry, snap *pb.Snapshot) error
 // load never trusts it beyond the log.
 func (d *disk) saveHardState(hs *pb.HardState) error {
 	prev, _, _ := d.mem.InitialState()
-	if hs.GetTerm() != prev.GetTerm() || hs.GetVote() != prev.GetVote() {
+	switch {
+	case hs.GetTerm() != prev.GetTerm() || hs.GetVote() != prev.GetVote():
 		if err := d.writeHardState(hs); err != nil {
 			return err
 		}
+	case hs.GetCommit() > prev.GetCommit() && len(d.voters) > 1:
+		// A hint, not fsynced: lets a restarted node publish what it knew
+		// was committed before it hears from the leader. Committed
+		// entries are never removed, so a stale hint is still true, and
+		// a torn one is ignored.
+		os.WriteFile(filepath.Join(d.dir, commitHintFile), []byte(strconv.FormatUint(hs.GetCommit(), 10)), 0o644)
 	}
 	return d.mem.SetHardState(hs)
 }

@@ -155,10 +155,14 @@ func (c *Controller) Run(ctx context.Context) error {
 		c.applyMu.Unlock()
 	}()
 	var inbox <-chan *pb.Message
+	var fatal <-chan error
 	if len(c.disk.voters) > 1 {
 		c.net = newTransport(c, c.q.Listener)
-		inbox = c.net.inbox
-		go c.net.run(ctx)
+		inbox, fatal = c.net.inbox, c.net.fatal
+		netCtx, cancel := context.WithCancel(ctx)
+		netDone := make(chan struct{})
+		go func() { defer close(netDone); c.net.run(netCtx) }()
+		defer func() { cancel(); <-netDone }()
 	} else if err := c.rn.Campaign(); err != nil {
 		return err
 	}
@@ -173,6 +177,9 @@ func (c *Controller) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			c.failAll(ErrStopped)
 			return nil
+		case err := <-fatal:
+			c.failAll(ErrStopped)
+			return err
 		case <-tick.C:
 			c.rn.Tick()
 			c.checkSessions()
@@ -227,7 +234,9 @@ func (c *Controller) applyEntry(e *pb.Entry) {
 		if next, err = c.image.Apply(recs); err == nil {
 			prev := c.image
 			c.image = next
-			c.publish(prev, next)
+			if c.published {
+				c.publish(prev, next)
+			}
 		}
 	}
 	if err != nil {

@@ -3,6 +3,8 @@ package controller
 // The quorum's transport, on the CONTROLLER listener. Every frame is a
 // 4-byte big-endian length, then a kind byte, then the payload:
 //
+//	0 hello             the sender's cluster id; first on every connection,
+//	                    both ways: a node of another cluster is refused
 //	1 raft message      a raftpb.Message, protobuf-encoded; one-way
 //	2 forwarded request a request envelope (forward.go), JSON
 //	3 forwarded reply   a reply envelope, JSON, on the request's connection
@@ -32,6 +34,7 @@ import (
 )
 
 const (
+	frameHello   = 0
 	frameRaft    = 1
 	frameRequest = 2
 	frameReply   = 3
@@ -42,6 +45,7 @@ const (
 
 type transport struct {
 	c     *Controller
+	fatal chan error // a peer of another cluster
 	ln    net.Listener
 	inbox chan *pb.Message
 	peers map[uint64]*peer
@@ -54,7 +58,7 @@ type peer struct {
 }
 
 func newTransport(c *Controller, ln net.Listener) *transport {
-	t := &transport{c: c, ln: ln, inbox: make(chan *pb.Message, 4096), peers: map[uint64]*peer{}}
+	t := &transport{c: c, ln: ln, fatal: make(chan error, 1), inbox: make(chan *pb.Message, 4096), peers: map[uint64]*peer{}}
 	for _, v := range c.q.Voters {
 		if id := raftID(kafka.NodeID(v.ID)); id != raftID(c.q.NodeID) {
 			t.peers[id] = &peer{addr: v.Addr(), queue: make(chan []byte, peerQueueDepth)}
@@ -67,7 +71,7 @@ func newTransport(c *Controller, ln net.Listener) *transport {
 func (t *transport) run(ctx context.Context) {
 	for _, p := range t.peers {
 		t.wg.Add(1)
-		go func() { defer t.wg.Done(); p.sendLoop(ctx) }()
+		go func() { defer t.wg.Done(); t.sendLoop(ctx, p) }()
 	}
 	if t.ln != nil {
 		context.AfterFunc(ctx, func() { t.ln.Close() })
@@ -107,6 +111,10 @@ func (t *transport) serveConn(ctx context.Context, conn net.Conn) {
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
 	defer stop()
 	r := bufio.NewReader(conn)
+	if err := t.greet(conn, r); err != nil {
+		t.c.logger.Error("refused a controller connection", "remote", conn.RemoteAddr(), "err", err)
+		return
+	}
 	for {
 		kind, payload, err := readFrame(r)
 		if err != nil {
@@ -141,7 +149,10 @@ func (t *transport) serveRequest(ctx context.Context, payload []byte) []byte {
 	if leader, _ := t.c.Leader(); leader != t.c.q.NodeID {
 		return encodeReply(reply{err: ErrNotController})
 	}
-	r, _ := t.c.local(ctx, req)
+	r, err := t.c.local(ctx, req)
+	if r.err == nil {
+		r.err = err
+	}
 	return encodeReply(r)
 }
 
@@ -163,11 +174,53 @@ func (t *transport) send(msgs []*pb.Message) {
 	}
 }
 
+// ErrClusterID is a peer whose cluster id is not this node's.
+var ErrClusterID = errors.New("cluster id mismatch")
+
+// greet exchanges hello frames on conn and checks the peer's cluster id.
+func (t *transport) greet(conn net.Conn, r *bufio.Reader) error {
+	conn.SetDeadline(time.Now().Add(5 * time.Second))
+	defer conn.SetDeadline(time.Time{})
+	if err := writeFrame(conn, frameHello, []byte(t.c.q.ClusterID)); err != nil {
+		return err
+	}
+	kind, id, err := readFrame(r)
+	switch {
+	case err != nil:
+		return err
+	case kind != frameHello:
+		return fmt.Errorf("controller connection opened with a frame of kind %d", kind)
+	case string(id) != t.c.q.ClusterID:
+		return fmt.Errorf("%w: %s belongs to cluster %s, this node to cluster %s; refusing to join it", ErrClusterID, conn.RemoteAddr(), id, t.c.q.ClusterID)
+	}
+	return nil
+}
+
+// dial connects to addr and greets it.
+func (t *transport) dial(ctx context.Context, addr string) (net.Conn, *bufio.Reader, error) {
+	conn, err := (&net.Dialer{Timeout: time.Second}).DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return nil, nil, err
+	}
+	r := bufio.NewReader(conn)
+	if err := t.greet(conn, r); err != nil {
+		conn.Close()
+		if errors.Is(err, ErrClusterID) {
+			select {
+			case t.fatal <- err:
+			default:
+			}
+		}
+		return nil, nil, err
+	}
+	return conn, r, nil
+}
+
 // sendLoop keeps a connection to the peer and writes its queued messages.
-func (p *peer) sendLoop(ctx context.Context) {
+func (t *transport) sendLoop(ctx context.Context, p *peer) {
 	backoff := 10 * time.Millisecond
 	for ctx.Err() == nil {
-		conn, err := (&net.Dialer{Timeout: time.Second}).DialContext(ctx, "tcp", p.addr)
+		conn, _, err := t.dial(ctx, p.addr)
 		if err != nil {
 			p.drop()
 			select {
@@ -228,7 +281,7 @@ func (t *transport) forward(ctx context.Context, addr string, req Request) (repl
 	if err != nil {
 		return reply{}, err
 	}
-	conn, err := (&net.Dialer{Timeout: time.Second}).DialContext(ctx, "tcp", addr)
+	conn, r, err := t.dial(ctx, addr)
 	if err != nil {
 		return reply{}, err
 	}
@@ -238,7 +291,7 @@ func (t *transport) forward(ctx context.Context, addr string, req Request) (repl
 	if err := writeFrame(conn, frameRequest, payload); err != nil {
 		return reply{}, err
 	}
-	kind, data, err := readFrame(bufio.NewReader(conn))
+	kind, data, err := readFrame(r)
 	if err != nil {
 		return reply{}, err
 	}

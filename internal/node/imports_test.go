@@ -51,7 +51,9 @@ var allowedImports = map[string][]string{
 	// The composition root may import everything it composes.
 	"node": {"kafka", "acl", "config", "record", "wire", "vfs", "storage", "partition", "metadata",
 		"controller", "replica", "coord", "group", "txn", "auth", "handler", "server"},
-	"node/nodetest": {"kafka", "config", "node"},
+	// nodetest formats a cluster's dirs with one cluster id, as `gregor
+	// storage format` does, through storage's meta.properties writer.
+	"node/nodetest": {"kafka", "config", "node", "storage"},
 	// The CLI is a Kafka client: it speaks the protocol to --bootstrap-server
 	// and imports no broker internal.
 	"cli": {},

@@ -105,7 +105,7 @@ func Start(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*Node,
 			n.groups.Resign(tp.Partition)
 		}
 	}
-	n.ctrl, err = openController(cfg, n.publish, now, logger)
+	n.ctrl, err = openController(cfg, clusterID, n.publish, now, logger)
 	if err != nil {
 		n.groups.Close()
 		n.closeStorage()
@@ -397,8 +397,19 @@ func (n *Node) Log(topic string, partition int32) (*storage.Log, bool) {
 	return n.logs.Get(topic, partition)
 }
 
+// Controller returns the node's member of the controller quorum, for
+// tests and diagnostics.
+func (n *Node) Controller() *controller.Controller { return n.ctrl }
+
+// Image returns the metadata image the node last published.
+func (n *Node) Image() *metadata.Image { return n.image.Image() }
+
 // Addrs returns the bound addresses of the broker listeners.
 func (n *Node) Addrs() []net.Addr { return n.addrs }
+
+// Halt stops the node without a controlled shutdown, as a crash would
+// leave its leaderships (its files are still closed cleanly); for tests.
+func (n *Node) Halt() { n.stopOnce.Do(n.cancel) }
 
 // Stop shuts the node down, after a controlled shutdown (bounded); Wait
 // returns when it has stopped.
@@ -440,8 +451,9 @@ func containsString(s []string, v string) bool {
 // openController opens the metadata log, <metadata.log.dir>/__cluster_metadata-0
 // as in KRaft, binds the CONTROLLER listener when the quorum has other
 // voters, and opens the controller over them.
-func openController(cfg *config.Config, publish controller.Publisher, now func() time.Time, logger *slog.Logger) (*controller.Controller, error) {
+func openController(cfg *config.Config, clusterID string, publish controller.Publisher, now func() time.Time, logger *slog.Logger) (*controller.Controller, error) {
 	q, err := quorumOf(cfg)
+	q.ClusterID = clusterID
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,122 @@
+package node_test
+
+import (
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+
+	"gregor/internal/metadata"
+	"gregor/internal/node/nodetest"
+)
+
+// TestClusterFailover proves, on three in-process nodes, that the quorum
+// elects a controller, that a topic created through one node reaches every
+// node's metadata with its replicas placed evenly, that after the active
+// controller dies a new one is elected and metadata changes through
+// another node still commit, that the dead node's partitions get leaders
+// from their ISR once it is fenced, and that it catches up and is
+// unfenced when it returns.
+func TestClusterFailover(t *testing.T) {
+	start := time.Now()
+	c := nodetest.StartCluster(t, 3, nil)
+	leader := c.WaitLeader(10 * time.Second)
+	t.Logf("3 nodes started and elected node %d in %v", leader+1, time.Since(start))
+
+	createClusterTopic(t, c.Nodes[0].Addr, "orders", 3, 3)
+	for _, cn := range c.Nodes {
+		topic := waitTopic(t, cn, "orders")
+		leaders := map[int32]int{}
+		for _, p := range topic.Partitions {
+			if len(p.Replicas) != 3 {
+				t.Fatalf("node %d: partition %d replicas %v", cn.ID, p.Partition, p.Replicas)
+			}
+			leaders[p.Leader]++
+		}
+		if len(leaders) != 3 {
+			t.Fatalf("node %d: leaders not spread: %v", cn.ID, leaders)
+		}
+	}
+	checkMetadata(t, c.Nodes[1].Addr, "orders", 3)
+
+	c.Kill(leader)
+	killed := c.Nodes[leader].ID
+	start = time.Now()
+	newLeader := c.WaitLeader(10 * time.Second)
+	if newLeader == leader {
+		t.Fatalf("node %d still leads after it was killed", killed)
+	}
+	t.Logf("node %d elected %v after the controller died", newLeader+1, time.Since(start))
+	other := (leader + 1) % 3
+	createClusterTopic(t, c.Nodes[other].Addr, "after", 1, 2)
+
+	waitFor(t, "the killed broker fenced and its partitions led from the ISR", func() bool {
+		img := c.Nodes[newLeader].Image()
+		b, _ := img.Broker(killed)
+		topic, _ := img.Topic("orders")
+		for _, p := range topic.Partitions {
+			if p.Leader == int32(killed) || slices.Contains(p.ISR, int32(killed)) || !slices.Contains(p.ISR, p.Leader) {
+				return false
+			}
+		}
+		return b.Fenced
+	})
+
+	c.Restart(leader)
+	waitTopic(t, c.Nodes[leader], "after")
+	waitFor(t, "the restarted broker unfenced", func() bool {
+		b, _ := c.Nodes[newLeader].Image().Broker(killed)
+		return !b.Fenced
+	})
+}
+
+// TestClusterControlledShutdown proves that a node that stops cleanly is
+// moved off its leaderships before it is gone.
+func TestClusterControlledShutdown(t *testing.T) {
+	c := nodetest.StartCluster(t, 3, nil)
+	leader := c.WaitLeader(10 * time.Second)
+	createClusterTopic(t, c.Nodes[0].Addr, "moving", 3, 3)
+	victim := (leader + 1) % 3
+	waitTopic(t, c.Nodes[victim], "moving")
+	c.Stop(victim)
+	topic, _ := c.Nodes[leader].Image().Topic("moving")
+	for _, p := range topic.Partitions {
+		if p.Leader == int32(c.Nodes[victim].ID) || p.Leader < 0 {
+			t.Fatalf("partition %d led by %d after node %d stopped", p.Partition, p.Leader, c.Nodes[victim].ID)
+		}
+	}
+}
+
+func createClusterTopic(t *testing.T, addr, name string, partitions int32, rf int16) {
+	t.Helper()
+	start := time.Now()
+	adm := kadm.NewClient(newClient(t, addr))
+	resp, err := adm.CreateTopic(testContext(t), partitions, rf, nil, name)
+	if err != nil || resp.Err != nil {
+		t.Fatalf("create %s through %s: %v %v", name, addr, err, resp.Err)
+	}
+	t.Logf("created %s through %s in %v", name, addr, time.Since(start))
+}
+
+func waitTopic(t *testing.T, cn *nodetest.ClusterNode, name string) *metadata.Topic {
+	t.Helper()
+	var topic *metadata.Topic
+	waitFor(t, "topic "+name+" on node", func() bool {
+		var ok bool
+		topic, ok = cn.Image().Topic(name)
+		return ok
+	})
+	return topic
+}
+
+func checkMetadata(t *testing.T, addr, topic string, brokers int) {
+	t.Helper()
+	meta, err := kadm.NewClient(newClient(t, addr)).Metadata(testContext(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(meta.Brokers) != brokers || len(meta.Topics[topic].Partitions) == 0 || meta.Controller < 1 {
+		t.Fatalf("metadata from %s: brokers %v, topic %+v, controller %d", addr, meta.Brokers, meta.Topics[topic], meta.Controller)
+	}
+}
