@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"net"
 	"slices"
 	"strconv"
 	"strings"
@@ -16,7 +17,7 @@ type Voter struct {
 
 // Addr is the voter's host:port.
 func (v Voter) Addr() string {
-	return strings.TrimSuffix(strings.TrimPrefix(v.Host, "["), "]") + ":" + strconv.Itoa(v.Port)
+	return net.JoinHostPort(strings.Trim(v.Host, "[]"), strconv.Itoa(v.Port))
 }
 
 // ParseVoters parses controller.quorum.voters: comma-separated
