@@ -38,6 +38,7 @@ func AddCommands(root *cobra.Command) {
 		newProducerPerfCommand(),
 		newConsumerPerfCommand(),
 		newConsumerGroupsCommand(),
+		newMetadataQuorumCommand(),
 	)
 }
 

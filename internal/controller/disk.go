@@ -19,6 +19,7 @@ import (
 	pb "go.etcd.io/raft/v3/raftpb"
 	"google.golang.org/protobuf/proto"
 
+	"gregor/internal/kafka"
 	"gregor/internal/metadata"
 	"gregor/internal/record"
 )
@@ -42,7 +43,7 @@ type disk struct {
 // quorumState is the stored form of the HardState.
 type quorumState struct {
 	LeaderEpoch uint64 `json:"leaderEpoch"` // the raft term
-	VotedID     uint64 `json:"votedRaftId"` // raft id voted for in that term, 0 for none
+	VotedID     int64  `json:"votedId"`     // node id voted for in that term, -1 for none
 	CommitIndex uint64 `json:"commitIndex"`
 	DataVersion int    `json:"data_version"`
 }
@@ -170,7 +171,11 @@ func (d *disk) loadHardState(snapIndex uint64) error {
 	if len(d.voters) == 1 {
 		commit = last // a sole voter committed every entry it persisted
 	}
-	return d.mem.SetHardState(&pb.HardState{Term: proto.Uint64(qs.LeaderEpoch), Vote: proto.Uint64(qs.VotedID), Commit: proto.Uint64(commit)})
+	vote := uint64(0)
+	if qs.VotedID >= 0 {
+		vote = raftID(kafka.NodeID(qs.VotedID))
+	}
+	return d.mem.SetHardState(&pb.HardState{Term: proto.Uint64(qs.LeaderEpoch), Vote: proto.Uint64(vote), Commit: proto.Uint64(commit)})
 }
 
 // save makes a Ready's snapshot, HardState and entries durable, in that
@@ -241,7 +246,11 @@ func (d *disk) append(ents []*pb.Entry) error {
 }
 
 func (d *disk) writeHardState(hs *pb.HardState) error {
-	data, _ := json.Marshal(quorumState{LeaderEpoch: hs.GetTerm(), VotedID: hs.GetVote(), CommitIndex: hs.GetCommit()})
+	voted := int64(-1)
+	if hs.GetVote() != raft.None {
+		voted = int64(nodeID(hs.GetVote()))
+	}
+	data, _ := json.Marshal(quorumState{LeaderEpoch: hs.GetTerm(), VotedID: voted, CommitIndex: hs.GetCommit()})
 	return writeFileSync(filepath.Join(d.dir, quorumStateFile), data)
 }
 

@@ -41,6 +41,7 @@ var kafkaAuthorization = map[int16][]acl.Check{
 	42: {acl.Delete.On(acl.Group)},
 	44: {acl.AlterConfigs.On(acl.Cluster), acl.AlterConfigs.On(acl.Topic)},
 	47: {acl.Delete.On(acl.Group), acl.Read.On(acl.Topic)},
+	55: {acl.Describe.On(acl.Cluster)}, // KafkaApis.handleDescribeQuorum: DESCRIBE on CLUSTER
 	60: {acl.Describe.On(acl.Cluster)},
 	68: {acl.Read.On(acl.Group), acl.Describe.On(acl.Topic)},
 	69: {acl.Describe.On(acl.Group), acl.Describe.On(acl.Topic)},

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"gregor/internal/metadata"
 	"gregor/internal/node/nodetest"
@@ -39,6 +40,7 @@ func TestClusterFailover(t *testing.T) {
 		}
 	}
 	checkMetadata(t, c.Nodes[1].Addr, "orders", 3)
+	checkDescribeQuorum(t, c.Nodes[(leader+1)%3].Addr, int32(c.Nodes[leader].ID))
 
 	c.Kill(leader)
 	killed := c.Nodes[leader].ID
@@ -118,5 +120,26 @@ func checkMetadata(t *testing.T, addr, topic string, brokers int) {
 	}
 	if len(meta.Brokers) != brokers || len(meta.Topics[topic].Partitions) == 0 || meta.Controller < 1 {
 		t.Fatalf("metadata from %s: brokers %v, topic %+v, controller %d", addr, meta.Brokers, meta.Topics[topic], meta.Controller)
+	}
+}
+
+// checkDescribeQuorum asks a node for the quorum: the leader, an epoch,
+// a high watermark and three voters with their log end offsets.
+func checkDescribeQuorum(t *testing.T, addr string, leader int32) {
+	t.Helper()
+	req := kmsg.NewPtrDescribeQuorumRequest()
+	req.Topics = []kmsg.DescribeQuorumRequestTopic{{Topic: "__cluster_metadata", Partitions: []kmsg.DescribeQuorumRequestTopicPartition{{Partition: 0}}}}
+	resp, err := req.RequestWith(testContext(t), newClient(t, addr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := resp.Topics[0].Partitions[0]
+	if p.ErrorCode != 0 || p.LeaderID != leader || p.LeaderEpoch < 1 || p.HighWatermark < 1 || len(p.CurrentVoters) != 3 || len(resp.Nodes) != 3 {
+		t.Fatalf("DescribeQuorum from %s: %+v nodes %+v", addr, p, resp.Nodes)
+	}
+	for _, v := range p.CurrentVoters {
+		if v.LogEndOffset < 1 {
+			t.Fatalf("voter %d: log end offset %d", v.ReplicaID, v.LogEndOffset)
+		}
 	}
 }
