@@ -2,6 +2,7 @@ package node_test
 
 import (
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 
 	"gregor/internal/metadata"
 	"gregor/internal/node/nodetest"
+	"gregor/internal/storage"
 )
 
 // TestClusterFailover proves, on three in-process nodes, that the quorum
@@ -141,5 +143,29 @@ func checkDescribeQuorum(t *testing.T, addr string, leader int32) {
 		if v.LogEndOffset < 1 {
 			t.Fatalf("voter %d: log end offset %d", v.ReplicaID, v.LogEndOffset)
 		}
+	}
+}
+
+// TestClusterRefusesAnotherClusterID proves that a node formatted with
+// another cluster id does not join the quorum, and says why.
+func TestClusterRefusesAnotherClusterID(t *testing.T) {
+	c := nodetest.StartCluster(t, 3, nil)
+	c.WaitLeader(10 * time.Second)
+	c.Stop(2)
+	dir := c.Nodes[2].Dir
+	m, err := storage.ReadMetaProperties(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.ClusterID = "another-cluster-id-000"
+	if err := storage.WriteMetaProperties(dir, m); err != nil {
+		t.Fatal(err)
+	}
+	err = c.TryRestart(2)
+	if err == nil || !strings.Contains(err.Error(), "cluster") || !strings.Contains(err.Error(), "another-cluster-id-000") {
+		t.Fatalf("restart with another cluster id: %v", err)
+	}
+	if testing.Verbose() {
+		t.Log(err)
 	}
 }

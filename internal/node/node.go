@@ -1,9 +1,15 @@
 // Package node is the composition root: it turns a Config into a running
 // node (storage, replica manager, controller, handlers, listeners) and owns
 // every long-lived goroutine. It publishes the metadata image the handlers
-// read (an atomic pointer stored by the controller's publisher), and
-// registers the node as a broker, after binding its listeners and before
-// serving them.
+// read (an atomic pointer stored by the controller's publisher, which runs
+// for every committed change, in order), and registers the node as a
+// broker, after binding its listeners and before serving them. It binds
+// the CONTROLLER listener for the quorum when controller.quorum.voters
+// names other voters (every node must then be broker and controller, and
+// formatted with the cluster's id), sends a broker heartbeat every
+// broker.heartbeat.interval.ms, and on Stop (or when Run's context ends,
+// as on SIGTERM) asks the active controller to move its leaderships away
+// before it stops (a controlled shutdown, bounded in time).
 package node
 
 import (
@@ -221,7 +227,9 @@ func (n *Node) run(parent context.Context, listeners []net.Listener, now func() 
 			ln.Close()
 		}
 		cancel()
-		n.Wait()
+		if werr := n.Wait(); werr != nil {
+			err = werr // why the controller stopped, such as another cluster's id
+		}
 		return fmt.Errorf("register broker %d: %w", n.cfg.NodeID, err)
 	}
 	g.Go(func() error { return n.heartbeatLoop(gctx) })

@@ -160,10 +160,13 @@ func (c *Cluster) stop(i int, how func(*node.Node)) {
 // Restart starts stopped node i again on its data.
 func (c *Cluster) Restart(i int) {
 	c.t.Helper()
-	if err := c.start(i); err != nil {
+	if err := c.TryRestart(i); err != nil {
 		c.t.Fatal(err)
 	}
 }
+
+// TryRestart starts stopped node i again and returns why it did not start.
+func (c *Cluster) TryRestart(i int) error { return c.start(i) }
 
 // Leader returns the index of the node that is the active controller, as
 // the running nodes see it, or -1 while they do not agree on one.
