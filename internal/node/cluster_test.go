@@ -9,6 +9,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"gregor/internal/controller"
 	"gregor/internal/metadata"
 	"gregor/internal/node/nodetest"
 	"gregor/internal/storage"
@@ -43,6 +44,8 @@ func TestClusterFailover(t *testing.T) {
 	}
 	checkMetadata(t, c.Nodes[1].Addr, "orders", 3)
 	checkDescribeQuorum(t, c.Nodes[(leader+1)%3].Addr, int32(c.Nodes[leader].ID))
+	logCommitLatency(t, c.Nodes[leader], "the active controller")
+	logCommitLatency(t, c.Nodes[(leader+1)%3], "a follower (forwarded)")
 
 	c.Kill(leader)
 	killed := c.Nodes[leader].ID
@@ -168,4 +171,17 @@ func TestClusterRefusesAnotherClusterID(t *testing.T) {
 	if testing.Verbose() {
 		t.Log(err)
 	}
+}
+
+// logCommitLatency logs how long a metadata change submitted on cn takes
+// to commit on the quorum and be applied on cn.
+func logCommitLatency(t *testing.T, cn *nodetest.ClusterNode, where string) {
+	const n = 20
+	start := time.Now()
+	for range n {
+		if _, err := cn.Controller().Submit(testContext(t), controller.AllocateProducerIDsRequest{Size: 1}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Logf("a metadata change submitted on %s commits in %v on average", where, time.Since(start)/n)
 }
