@@ -169,7 +169,7 @@ func (c *Controller) Run(ctx context.Context) error {
 	tick := time.NewTicker(tickInterval)
 	defer tick.Stop()
 	for {
-		if err := c.drainReady(); err != nil {
+		if err := c.step(); err != nil {
 			c.logger.Error("metadata quorum stopped: storage failed", "err", err)
 			return err
 		}
@@ -216,9 +216,31 @@ func (c *Controller) drainReady() error {
 			return err
 		}
 	}
-	c.next()
 	c.updateStatus()
 	return nil
+}
+
+// step handles what raft has ready, then starts queued requests while it
+// can, one at a time.
+func (c *Controller) step() error {
+	if err := c.drainReady(); err != nil {
+		return err
+	}
+	for c.canStart() {
+		cl := c.state.queue[0]
+		c.state.queue = c.state.queue[1:]
+		c.start(cl)
+		if err := c.drainReady(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// canStart reports whether the leader may start its next request: nothing
+// in flight, and everything of the terms before its own applied.
+func (c *Controller) canStart() bool {
+	return c.state.inflight == nil && len(c.state.queue) > 0 && c.state.ready > 0 && c.applied >= c.state.ready
 }
 
 // applyEntry applies a committed entry to the image, publishes it, and
@@ -324,20 +346,6 @@ func (c *Controller) enqueue(cl call) {
 		return
 	}
 	c.state.queue = append(c.state.queue, cl)
-}
-
-// next starts the first queued request once the leader has applied
-// everything of the terms before its own and nothing is in flight.
-func (c *Controller) next() {
-	for c.state.inflight == nil && len(c.state.queue) > 0 && c.state.ready > 0 && c.applied >= c.state.ready {
-		cl := c.state.queue[0]
-		c.state.queue = c.state.queue[1:]
-		c.start(cl)
-		if err := c.drainReady(); err != nil {
-			c.logger.Error("metadata quorum storage failed", "err", err)
-			return
-		}
-	}
 }
 
 // start executes cl against the image and proposes its records; a
