@@ -55,9 +55,9 @@ func parseVoter(s string) (Voter, error) {
 }
 
 // deriveVoters parses controller.quorum.voters and checks it against the
-// roles: a controller must be one of the voters and must have a controller
-// listener to reach the others on. With no voters a node is a quorum of
-// one, itself.
+// roles: a controller must be one of the voters (and a broker-only node
+// must not) and must have a controller listener to reach the others on.
+// With no voters a node is a quorum of one, itself.
 func (c *Config) deriveVoters() error {
 	var err error
 	if c.Voters, err = ParseVoters(c.ControllerQuorumVoters); err != nil || len(c.Voters) == 0 {
@@ -68,6 +68,9 @@ func (c *Config) deriveVoters() error {
 	case c.HasRole("controller") && !self:
 		return invalidValue("controller.quorum.voters", c.ControllerQuorumVoters,
 			fmt.Sprintf("node.id %d runs the controller role but is not one of the voters", c.NodeID))
+	case !c.HasRole("controller") && self:
+		return invalidValue("controller.quorum.voters", c.ControllerQuorumVoters,
+			fmt.Sprintf("node.id %d is a voter but process.roles does not include controller", c.NodeID))
 	case c.HasRole("controller") && len(c.Voters) > 1 && len(c.ControllerListenerNames) == 0:
 		return fmt.Errorf("controller.listener.names: must name the CONTROLLER listener when controller.quorum.voters has several voters")
 	}

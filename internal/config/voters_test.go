@@ -29,6 +29,7 @@ func TestVoters(t *testing.T) {
 		{map[string]string{"controller.quorum.voters": "x@host:1"}, "controller.quorum.voters"},
 		{map[string]string{"controller.quorum.voters": "1@a:1,1@b:2"}, "listed twice"},
 		{map[string]string{"controller.quorum.voters": "2@a:1"}, "not one of the voters"},
+		{map[string]string{"process.roles": "broker", "controller.quorum.voters": "1@a:1"}, "does not include controller"},
 		{map[string]string{"controller.quorum.voters": "1@a:1,2@b:2"}, "controller.listener.names"},
 	} {
 		if _, _, err := Parse(tc.props); err == nil || !strings.Contains(err.Error(), tc.want) {

@@ -66,7 +66,7 @@ type Quorum struct {
 	// ClusterID is this node's; voters of another cluster are refused.
 	ClusterID string
 	// Voters are controller.quorum.voters; none means a quorum of one,
-	// this node.
+	// this node. A node not among them is an observer (observer.go).
 	Voters []config.Voter
 	// Listener is the bound CONTROLLER listener, where the other voters'
 	// raft messages and forwarded requests arrive; nil with one voter.
@@ -121,6 +121,7 @@ type Controller struct {
 	applyMu   sync.Mutex
 	applyCond *sync.Cond
 	status    atomic.Pointer[QuorumStatus]
+	observers observers // the observers that fetched from this voter
 }
 
 // loopState is the leader's request pipeline: one proposal in flight.
@@ -164,7 +165,8 @@ func OpenQuorum(l MetadataLog, q Quorum, c Cluster, publish Publisher, now func(
 }
 
 func (c *Controller) open() error {
-	c.disk = &disk{log: c.log, dir: c.log.Dir(), voters: c.raftVoters(), now: func() int64 { return c.now().UnixMilli() }}
+	c.disk = &disk{log: c.log, dir: c.log.Dir(), voters: c.raftVoters(), now: func() int64 { return c.now().UnixMilli() },
+		allCommitted: len(c.raftVoters()) == 1 || c.q.isObserver()}
 	img, err := c.disk.load()
 	if err != nil {
 		return err
@@ -176,6 +178,9 @@ func (c *Controller) open() error {
 		return err
 	}
 	c.appliedAt.Store(c.applied)
+	if c.q.isObserver() {
+		return nil
+	}
 	c.rn, err = raft.NewRawNode(&raft.Config{
 		ID: raftID(c.q.NodeID), ElectionTick: electionTicks, HeartbeatTick: 1,
 		Storage: votersStorage{c.disk.mem, c.disk.voters}, Applied: c.applied,

@@ -38,6 +38,9 @@ type disk struct {
 	mem    *raft.MemoryStorage
 	voters []uint64
 	now    func() int64 // record timestamps, in ms
+	// allCommitted: every stored entry is known committed (a sole voter,
+	// or an observer, which stores only committed entries).
+	allCommitted bool
 }
 
 // quorumState is the stored form of the HardState.
@@ -100,11 +103,23 @@ func (d *disk) load() (*metadata.Image, error) {
 }
 
 // legacy reports whether the log holds records but the quorum has never
-// written its state: a metadata log of a single node before Raft.
+// written its state and its first batch is no raft entry: a metadata log
+// of a single node before Raft.
 func (d *disk) legacy() bool {
 	_, err := os.Stat(filepath.Join(d.dir, quorumStateFile))
-	return errors.Is(err, fs.ErrNotExist) && d.log.LogEndOffset() > 0
+	if !errors.Is(err, fs.ErrNotExist) || d.log.LogEndOffset() == 0 {
+		return false
+	}
+	entries := false
+	d.log.Batches(0, func(b record.Batch) error {
+		_, err := batchEntry(b)
+		entries = err == nil
+		return errStopScan
+	})
+	return !entries
 }
+
+var errStopScan = errors.New("stop")
 
 // migrate replays a pre-Raft log and keeps its image as the snapshot at
 // its end, so that raft entries continue at the next offset.
@@ -151,6 +166,10 @@ func (d *disk) loadEntries(snapIndex uint64) error {
 
 func (d *disk) loadHardState(snapIndex uint64) error {
 	data, err := os.ReadFile(filepath.Join(d.dir, quorumStateFile))
+	if errors.Is(err, fs.ErrNotExist) && d.allCommitted {
+		last, _ := d.mem.LastIndex()
+		return d.mem.SetHardState(&pb.HardState{Commit: proto.Uint64(last)})
+	}
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
@@ -168,8 +187,8 @@ func (d *disk) loadHardState(snapIndex uint64) error {
 		}
 	}
 	commit := min(max(qs.CommitIndex, snapIndex), last)
-	if len(d.voters) == 1 {
-		commit = last // a sole voter committed every entry it persisted
+	if d.allCommitted {
+		commit = last
 	}
 	vote := uint64(0)
 	if qs.VotedID >= 0 {

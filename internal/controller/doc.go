@@ -61,8 +61,15 @@
 // refused, and a node that dials one stops with that reason), raft
 // messages (protobuf) on one long-lived connection per peer with a queue
 // that drops when full, and forwarded requests and their replies (JSON,
-// forward.go) on a connection per request. Errors cross as the sentinel
+// forward.go) and observers' fetches on a connection per request. Errors cross as the sentinel
 // they wrap, by name, and their message.
+//
+// Observers (observer.go): a broker-only node, not among the voters, runs
+// no raft node. It fetches committed entries (or a snapshot, when they were
+// compacted) from the leader, or from the voters in turn while it knows
+// none, long-polling; it stores them in its own log and checkpoints as a
+// voter does, applies and publishes them, and forwards its requests. The
+// leader lists the observers that fetch from it in DescribeQuorum.
 //
 // Broker lifecycle (lifecycle.go): the leader keeps each broker's session
 // in memory; a broker silent for the session timeout is fenced — its

@@ -154,6 +154,9 @@ func (c *Controller) Run(ctx context.Context) error {
 		c.applyCond.Broadcast()
 		c.applyMu.Unlock()
 	}()
+	if c.q.isObserver() {
+		return c.runObserver(ctx)
+	}
 	var inbox <-chan *pb.Message
 	var fatal <-chan error
 	if len(c.disk.voters) > 1 {

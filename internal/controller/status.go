@@ -93,6 +93,10 @@ func (c *Controller) quorumStatus() QuorumStatus {
 		s.Voters = append(s.Voters, r)
 	}
 	slices.SortFunc(s.Voters, func(a, b ReplicaStatus) int { return int(a.ID) - int(b.ID) })
+	if st.RaftState == raft.StateLeader {
+		s.Observers = c.observers.status()
+		slices.SortFunc(s.Observers, func(a, b ReplicaStatus) int { return int(a.ID) - int(b.ID) })
+	}
 	return s
 }
 

@@ -8,6 +8,8 @@ package controller
 //	1 raft message      a raftpb.Message, protobuf-encoded; one-way
 //	2 forwarded request a request envelope (forward.go), JSON
 //	3 forwarded reply   a reply envelope, JSON, on the request's connection
+//	4 fetch             an observer's fetch of committed entries (observer.go)
+//	5 fetched           its answer, on the fetch's connection
 //
 // Each voter dials every other voter once for its raft messages and keeps
 // the connection, redialling with backoff when it breaks. A per-peer queue
@@ -38,6 +40,8 @@ const (
 	frameRaft    = 1
 	frameRequest = 2
 	frameReply   = 3
+	frameFetch   = 4
+	frameFetched = 5
 
 	maxFrame       = 64 << 20
 	peerQueueDepth = 1024
@@ -133,6 +137,8 @@ func (t *transport) serveConn(ctx context.Context, conn net.Conn) {
 			}
 		case frameRequest:
 			writeFrame(conn, frameReply, t.serveRequest(ctx, payload))
+		case frameFetch:
+			writeFrame(conn, frameFetched, t.serveFetch(ctx, payload))
 		default:
 			return
 		}
@@ -281,24 +287,33 @@ func (t *transport) forward(ctx context.Context, addr string, req Request) (repl
 	if err != nil {
 		return reply{}, err
 	}
-	conn, r, err := t.dial(ctx, addr)
+	data, err := t.call(ctx, addr, frameRequest, payload, frameReply)
 	if err != nil {
 		return reply{}, err
+	}
+	return decodeReply(data)
+}
+
+// call sends one frame on a connection of its own and reads the answer.
+func (t *transport) call(ctx context.Context, addr string, kind byte, payload []byte, want byte) ([]byte, error) {
+	conn, r, err := t.dial(ctx, addr)
+	if err != nil {
+		return nil, err
 	}
 	defer conn.Close()
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
 	defer stop()
-	if err := writeFrame(conn, frameRequest, payload); err != nil {
-		return reply{}, err
+	if err := writeFrame(conn, kind, payload); err != nil {
+		return nil, err
 	}
-	kind, data, err := readFrame(r)
+	got, data, err := readFrame(r)
 	if err != nil {
-		return reply{}, err
+		return nil, err
 	}
-	if kind != frameReply {
-		return reply{}, errors.New("controller answered a forwarded request with a frame of kind " + strconv.Itoa(int(kind)))
+	if got != want {
+		return nil, errors.New("controller answered with a frame of kind " + strconv.Itoa(int(got)))
 	}
-	return decodeReply(data)
+	return data, nil
 }
 
 func (c *Controller) voterAddr(id kafka.NodeID) string {

@@ -185,3 +185,44 @@ func logCommitLatency(t *testing.T, cn *nodetest.ClusterNode, where string) {
 	}
 	t.Logf("a metadata change submitted on %s commits in %v on average", where, time.Since(start)/n)
 }
+
+// TestClusterBrokerOnlyObserver proves that a broker that is not a voter
+// follows the metadata log: it registers, sees a topic created through a
+// voter, creates one itself through the active controller, shows in
+// DescribeQuorum as an observer, and catches up after a restart.
+func TestClusterBrokerOnlyObserver(t *testing.T) {
+	c := nodetest.StartClusterWithBrokers(t, 3, 1, nil)
+	leader := c.WaitLeader(10 * time.Second)
+	broker := c.Nodes[3]
+	waitFor(t, "the broker registered on every node", func() bool {
+		for _, cn := range c.Nodes {
+			if _, ok := cn.Image().Broker(broker.ID); !ok {
+				return false
+			}
+		}
+		return true
+	})
+	createClusterTopic(t, c.Nodes[0].Addr, "seen", 4, 2)
+	waitTopic(t, broker, "seen")
+	resp0, err := broker.Controller().Submit(testContext(t), controller.CreateTopicsRequest{Topics: []controller.TopicSpec{{Name: "made", NumPartitions: 1, ReplicationFactor: 3}}})
+	if err != nil || resp0.(controller.CreateTopicsResponse).Topics[0].Err != nil {
+		t.Fatalf("create through the broker's controller: %v %+v", err, resp0)
+	}
+	if _, ok := broker.Image().Topic("made"); !ok {
+		t.Fatal("the broker answered its forwarded request before its image had the topic")
+	}
+	waitTopic(t, c.Nodes[leader], "made")
+	req := kmsg.NewPtrDescribeQuorumRequest()
+	req.Topics = []kmsg.DescribeQuorumRequestTopic{{Topic: "__cluster_metadata", Partitions: []kmsg.DescribeQuorumRequestTopicPartition{{Partition: 0}}}}
+	resp, err := req.RequestWith(testContext(t), newClient(t, broker.Addr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := resp.Topics[0].Partitions[0]; len(p.CurrentVoters) != 3 || len(p.Observers) != 1 || p.Observers[0].ReplicaID != int32(broker.ID) {
+		t.Fatalf("DescribeQuorum: voters %+v observers %+v", p.CurrentVoters, p.Observers)
+	}
+	c.Stop(3)
+	createClusterTopic(t, c.Nodes[1].Addr, "while-away", 1, 1)
+	c.Restart(3)
+	waitTopic(t, broker, "while-away")
+}

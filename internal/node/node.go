@@ -5,8 +5,9 @@
 // for every committed change, in order), and registers the node as a
 // broker, after binding its listeners and before serving them. It binds
 // the CONTROLLER listener for the quorum when controller.quorum.voters
-// names other voters (every node must then be broker and controller, and
-// formatted with the cluster's id), sends a broker heartbeat every
+// names other voters (a node of a cluster must be formatted with the
+// cluster's id; a broker-only node follows the log as an observer;
+// controller-only nodes are not supported), sends a broker heartbeat every
 // broker.heartbeat.interval.ms, and on Stop (or when Run's context ends,
 // as on SIGTERM) asks the active controller to move its leaderships away
 // before it stops (a controlled shutdown, bounded in time).
@@ -479,18 +480,21 @@ func openController(cfg *config.Config, clusterID string, publish controller.Pub
 }
 
 // quorumOf returns the node's place in the controller quorum, with its
-// CONTROLLER listener bound when there are other voters. Every node of a
-// cluster must be a voter, broker and controller both: broker-only and
-// controller-only nodes are not supported yet.
+// CONTROLLER listener bound when it is a voter among others. A broker-only
+// node follows the log as an observer; controller-only nodes are not
+// supported yet.
 func quorumOf(cfg *config.Config) (controller.Quorum, error) {
 	q := controller.Quorum{
 		NodeID: kafka.NodeID(cfg.NodeID), Voters: cfg.Voters,
 		SessionTimeout: time.Duration(cfg.BrokerSessionTimeoutMs) * time.Millisecond,
 	}
-	if !cfg.HasRole("broker") || !cfg.HasRole("controller") {
-		return q, fmt.Errorf("process.roles=%s is not supported yet: every node must be broker,controller (a voter of controller.quorum.voters)", strings.Join(cfg.ProcessRoles, ","))
+	switch {
+	case !cfg.HasRole("broker"):
+		return q, fmt.Errorf("process.roles=%s is not supported yet: a node must run the broker role (broker,controller or broker)", strings.Join(cfg.ProcessRoles, ","))
+	case !cfg.HasRole("controller") && len(cfg.Voters) == 0:
+		return q, fmt.Errorf("controller.quorum.voters: a node with process.roles=broker needs the voters of the controller quorum")
 	}
-	if len(cfg.Voters) <= 1 {
+	if len(cfg.Voters) <= 1 || !cfg.HasRole("controller") {
 		return q, nil
 	}
 	l, ok := cfg.ControllerListener()

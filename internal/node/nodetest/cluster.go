@@ -42,10 +42,19 @@ type ClusterNode struct {
 // together (each waits for a quorum) and stop when the test ends.
 func StartCluster(t testing.TB, n int, overrides map[string]string) *Cluster {
 	t.Helper()
-	ports := freePorts(t, n)
-	var voters []string
+	return StartClusterWithBrokers(t, n, 0, overrides)
+}
+
+// StartClusterWithBrokers starts voters combined nodes (ids 1..voters), as
+// StartCluster does, and brokers broker-only nodes (the ids after them)
+// that follow the metadata log as observers.
+func StartClusterWithBrokers(t testing.TB, voters, brokers int, overrides map[string]string) *Cluster {
+	t.Helper()
+	n := voters + brokers
+	ports := freePorts(t, voters)
+	var voterList []string
 	for i, p := range ports {
-		voters = append(voters, fmt.Sprintf("%d@127.0.0.1:%d", i+1, p))
+		voterList = append(voterList, fmt.Sprintf("%d@127.0.0.1:%d", i+1, p))
 	}
 	c := &Cluster{t: t, ClusterID: kafka.NewTopicID().String()}
 	for i := range n {
@@ -53,14 +62,19 @@ func StartCluster(t testing.TB, n int, overrides map[string]string) *Cluster {
 		cn.props = map[string]string{
 			"node.id":                          strconv.Itoa(i + 1),
 			"process.roles":                    "broker,controller",
-			"listeners":                        fmt.Sprintf("PLAINTEXT://127.0.0.1:0,CONTROLLER://127.0.0.1:%d", ports[i]),
+			"listeners":                        "PLAINTEXT://127.0.0.1:0",
 			"controller.listener.names":        "CONTROLLER",
-			"controller.quorum.voters":         strings.Join(voters, ","),
+			"controller.quorum.voters":         strings.Join(voterList, ","),
 			"log.dirs":                         cn.Dir,
 			"offsets.topic.replication.factor": "1",
 			"group.initial.rebalance.delay.ms": "0",
 			"broker.heartbeat.interval.ms":     "200",
 			"broker.session.timeout.ms":        "2000",
+		}
+		if i < voters {
+			cn.props["listeners"] += fmt.Sprintf(",CONTROLLER://127.0.0.1:%d", ports[i])
+		} else {
+			cn.props["process.roles"] = "broker"
 		}
 		for k, v := range overrides {
 			cn.props[k] = v
@@ -78,7 +92,9 @@ func StartCluster(t testing.TB, n int, overrides map[string]string) *Cluster {
 	}
 	wg.Wait()
 	t.Cleanup(func() {
-		for i := range c.Nodes {
+		// Brokers first, then voters: each controlled shutdown still has
+		// a quorum to move its leaderships.
+		for i := len(c.Nodes) - 1; i >= 0; i-- {
 			c.Stop(i)
 		}
 	})

@@ -1,7 +1,8 @@
 // Package nodetest starts real nodes for tests: ephemeral loopback ports,
 // temp dirs, stopped when the test ends. Start starts one node;
-// StartCluster starts n nodes that form one controller quorum, with
-// Stop, Kill (no controlled shutdown) and Restart of a single node.
+// StartCluster starts n nodes that form one controller quorum
+// (StartClusterWithBrokers adds broker-only nodes), with Stop, Kill (no
+// controlled shutdown) and Restart of a single node.
 package nodetest
 
 import (
