@@ -61,6 +61,30 @@ func brokerHeartbeat(img *metadata.Image, c Cluster, req BrokerHeartbeatRequest)
 	return nil, BrokerHeartbeatResponse{}, nil
 }
 
+// registerBroker returns the records of a registration: the broker, live,
+// and a leader for the partitions left without one that it can lead (a
+// broker fenced while it was the last of an ISR comes back).
+func registerBroker(img *metadata.Image, c Cluster, b metadata.Broker, epoch int64) []metadata.Record {
+	recs := RegisterBroker(b, epoch)
+	next, err := img.Apply(recs)
+	if err != nil {
+		return recs
+	}
+	return append(recs, electLeaderless(next, uncleanOf(next, c))...)
+}
+
+// electLeaderless gives a leader to every partition without one that a
+// live replica can lead.
+func electLeaderless(img *metadata.Image, unclean func(topic string) bool) []metadata.Record {
+	alive := func(r int32) bool { return isAlive(img, r) }
+	return eachPartition(img, func(topic string, p metadata.Partition) (metadata.Partition, bool) {
+		if p.Leader != NoLeader {
+			return p, false
+		}
+		return ElectLeader(p, alive, unclean(topic))
+	})
+}
+
 // FenceBroker returns the records that fence broker id: its registration
 // marked fenced; in every partition, id leaves the ISR unless it is the
 // last member, and where it led, the first live ISR member leads instead
@@ -91,13 +115,11 @@ func UnfenceBroker(img *metadata.Image, id kafka.NodeID, unclean func(topic stri
 	}
 	b.Fenced = false
 	recs := []metadata.Record{{Type: metadata.TypeBroker, Broker: &b}}
-	alive := func(r int32) bool { return r == int32(id) || isAlive(img, r) }
-	return append(recs, eachPartition(img, func(topic string, p metadata.Partition) (metadata.Partition, bool) {
-		if p.Leader != NoLeader {
-			return p, false
-		}
-		return ElectLeader(p, alive, unclean(topic))
-	})...)
+	next, err := img.Apply(recs)
+	if err != nil {
+		return recs
+	}
+	return append(recs, electLeaderless(next, unclean)...)
 }
 
 // WithoutReplica takes replica id out of p's leadership and ISR as

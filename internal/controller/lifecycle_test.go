@@ -72,9 +72,10 @@ func TestWithoutReplica(t *testing.T) {
 	}
 }
 
-// TestBrokerLifecycle proves the records of fencing, unfencing and a
-// controlled shutdown on an image: leaderships move off the broker and
-// come back to partitions left without a leader when it returns.
+// TestBrokerLifecycle proves the records of fencing, unfencing,
+// re-registration and a controlled shutdown on an image: leaderships move
+// off the broker and come back to partitions left without a leader when it
+// returns.
 func TestBrokerLifecycle(t *testing.T) {
 	id := kafka.NewTopicID()
 	img, err := metadata.Empty().Apply([]metadata.Record{
@@ -108,6 +109,11 @@ func TestBrokerLifecycle(t *testing.T) {
 	topic, _ = back.Topic("t")
 	if b, _ := back.Broker(1); b.Fenced || topic.Partitions[1].Leader != 1 || topic.Partitions[0].Leader != 2 {
 		t.Fatalf("after unfencing: %+v", topic.Partitions)
+	}
+	reregistered := apply(fenced, registerBroker(fenced, Cluster{}, metadata.Broker{ID: 1}, 20))
+	topic, _ = reregistered.Topic("t")
+	if b, _ := reregistered.Broker(1); b.Fenced || b.Epoch != 20 || topic.Partitions[1].Leader != 1 {
+		t.Fatalf("after re-registering: %+v %+v", b, topic.Partitions)
 	}
 	recs, resp, _ = brokerHeartbeat(img, Cluster{}, BrokerHeartbeatRequest{ID: 1, Epoch: 10, WantShutdown: true})
 	topic, _ = apply(img, recs).Topic("t")
