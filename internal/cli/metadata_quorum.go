@@ -125,14 +125,16 @@ func printQuorumStatus(w io.Writer, clusterID string, q kmsg.DescribeQuorumRespo
 	case leader.LastCaughtUpTimestamp >= 0 && lagging.LastCaughtUpTimestamp >= 0:
 		lagTime = leader.LastCaughtUpTimestamp - lagging.LastCaughtUpTimestamp
 	}
-	fmt.Fprintf(w, "ClusterId:              %s\n", clusterID)
-	fmt.Fprintf(w, "LeaderId:               %d\n", q.LeaderID)
-	fmt.Fprintf(w, "LeaderEpoch:            %d\n", q.LeaderEpoch)
-	fmt.Fprintf(w, "HighWatermark:          %d\n", q.HighWatermark)
-	fmt.Fprintf(w, "MaxFollowerLag:         %d\n", leader.LogEndOffset-lagging.LogEndOffset)
-	fmt.Fprintf(w, "MaxFollowerLagTimeMs:   %d\n", lagTime)
-	fmt.Fprintf(w, "CurrentVoters:          %s\n", replicaList(q.CurrentVoters, nodes))
-	fmt.Fprintf(w, "CurrentObservers:       %s\n", replicaList(q.Observers, nodes))
+	p := newPrinter(w)
+	p.linef("ClusterId:              %s", clusterID)
+	p.linef("LeaderId:               %d", q.LeaderID)
+	p.linef("LeaderEpoch:            %d", q.LeaderEpoch)
+	p.linef("HighWatermark:          %d", q.HighWatermark)
+	p.linef("MaxFollowerLag:         %d", leader.LogEndOffset-lagging.LogEndOffset)
+	p.linef("MaxFollowerLagTimeMs:   %d", lagTime)
+	p.linef("CurrentVoters:          %s", replicaList(q.CurrentVoters, nodes))
+	p.linef("CurrentObservers:       %s", replicaList(q.Observers, nodes))
+	p.flush()
 }
 
 func leaderState(q kmsg.DescribeQuorumResponseTopicPartition) kmsg.DescribeQuorumResponseTopicPartitionReplicaState {
@@ -182,7 +184,7 @@ func endpointsOf(id int32, nodes []kmsg.DescribeQuorumResponseNode) []string {
 // whose columns are padded to their widest cell, each followed by a tab.
 func printReplication(w io.Writer, q kmsg.DescribeQuorumResponseTopicPartition, human bool, now time.Time) {
 	leader := leaderState(q)
-	rows := [][]string{{"NodeId", "DirectoryId", "LogEndOffset", "Lag", "LastFetchTimestamp", "LastCaughtUpTimestamp", "Status"}}
+	var rows [][]string
 	add := func(r kmsg.DescribeQuorumResponseTopicPartitionReplicaState, status string) {
 		rows = append(rows, []string{
 			strconv.Itoa(int(r.ReplicaID)), uuidString(r.ReplicaDirectoryID), strconv.FormatInt(r.LogEndOffset, 10),
@@ -199,7 +201,9 @@ func printReplication(w io.Writer, q kmsg.DescribeQuorumResponseTopicPartition, 
 	for _, o := range q.Observers {
 		add(o, "Observer")
 	}
-	printTable(w, rows)
+	p := newPrinter(w)
+	p.paddedColumns([]string{"NodeId", "DirectoryId", "LogEndOffset", "Lag", "LastFetchTimestamp", "LastCaughtUpTimestamp", "Status"}, rows)
+	p.flush()
 }
 
 func timestamp(ms int64, human bool, now time.Time) string {
@@ -210,22 +214,6 @@ func timestamp(ms int64, human bool, now time.Time) string {
 		return fmt.Sprintf("%d ms ago", max(now.UnixMilli()-ms, 0))
 	}
 	return strconv.FormatInt(ms, 10)
-}
-
-func printTable(w io.Writer, rows [][]string) {
-	widths := make([]int, len(rows[0]))
-	for _, row := range rows {
-		for i, cell := range row {
-			widths[i] = max(widths[i], len(cell))
-		}
-	}
-	for _, row := range rows {
-		var b strings.Builder
-		for i, cell := range row {
-			b.WriteString(cell + strings.Repeat(" ", widths[i]-len(cell)) + "\t")
-		}
-		fmt.Fprintln(w, b.String())
-	}
 }
 
 // uuidString renders a UUID as Kafka does: URL-safe base64 without padding.
