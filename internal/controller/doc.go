@@ -58,7 +58,8 @@
 // Transport (transport.go): the CONTROLLER listener carries length-prefixed
 // frames (a 4-byte length, a kind byte, the payload): a hello with the
 // cluster id first on every connection (a node of another cluster is
-// refused, and a node that dials one stops with that reason), raft
+// refused, and a node that finds every other voter of another cluster
+// stops with that reason), raft
 // messages (protobuf) on one long-lived connection per peer with a queue
 // that drops when full, and forwarded requests and their replies (JSON,
 // forward.go) and observers' fetches on a connection per request. Errors cross as the sentinel

@@ -131,6 +131,11 @@ func (c *Controller) runObserver(ctx context.Context) error {
 	for ctx.Err() == nil {
 		addr := c.fetchTarget(voter)
 		r, err := c.net.fetch(ctx, addr, c.applied+1)
+		select {
+		case err := <-c.net.fatal:
+			return err
+		default:
+		}
 		if err != nil {
 			voter++
 			c.leader.Store(-1)

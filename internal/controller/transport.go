@@ -49,11 +49,14 @@ const (
 
 type transport struct {
 	c     *Controller
-	fatal chan error // a peer of another cluster
-	ln    net.Listener
-	inbox chan *pb.Message
-	peers map[uint64]*peer
-	wg    sync.WaitGroup
+	fatal chan error // every peer is of another cluster
+
+	mu      sync.Mutex      // guards foreign
+	foreign map[string]bool // the peers, by address, that answered another cluster id
+	ln      net.Listener
+	inbox   chan *pb.Message
+	peers   map[uint64]*peer
+	wg      sync.WaitGroup
 }
 
 type peer struct {
@@ -209,17 +212,48 @@ func (t *transport) dial(ctx context.Context, addr string) (net.Conn, *bufio.Rea
 		return nil, nil, err
 	}
 	r := bufio.NewReader(conn)
-	if err := t.greet(conn, r); err != nil {
+	err = t.greet(conn, r)
+	t.noteCluster(addr, err)
+	if err != nil {
 		conn.Close()
-		if errors.Is(err, ErrClusterID) {
-			select {
-			case t.fatal <- err:
-			default:
-			}
-		}
 		return nil, nil, err
 	}
 	return conn, r, nil
+}
+
+// noteCluster records whether the peer at addr is of this node's cluster.
+// When every voter this node can dial is of another cluster, this node is
+// the one formatted wrongly: it stops, saying why. A node that meets a
+// single stranger only logs it (the stranger refuses the connection too).
+func (t *transport) noteCluster(addr string, err error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.foreign == nil {
+		t.foreign = map[string]bool{}
+	}
+	switch {
+	case errors.Is(err, ErrClusterID):
+		t.foreign[addr] = true
+	case err == nil:
+		delete(t.foreign, addr)
+	}
+	if errors.Is(err, ErrClusterID) && len(t.foreign) >= t.others() {
+		select {
+		case t.fatal <- err:
+		default:
+		}
+	}
+}
+
+// others is how many voters other than this node there are.
+func (t *transport) others() int {
+	n := 0
+	for _, v := range t.c.q.Voters {
+		if kafka.NodeID(v.ID) != t.c.q.NodeID {
+			n++
+		}
+	}
+	return n
 }
 
 // sendLoop keeps a connection to the peer and writes its queued messages.

@@ -150,7 +150,8 @@ func checkDescribeQuorum(t *testing.T, addr string, leader int32) {
 }
 
 // TestClusterRefusesAnotherClusterID proves that a node formatted with
-// another cluster id does not join the quorum, and says why.
+// another cluster id does not join the quorum, and says why, while the
+// cluster it tried to join keeps serving.
 func TestClusterRefusesAnotherClusterID(t *testing.T) {
 	c := nodetest.StartCluster(t, 3, nil)
 	c.WaitLeader(10 * time.Second)
@@ -171,6 +172,8 @@ func TestClusterRefusesAnotherClusterID(t *testing.T) {
 	if testing.Verbose() {
 		t.Log(err)
 	}
+	time.Sleep(300 * time.Millisecond) // the stranger's connections reach the others
+	createClusterTopic(t, c.Nodes[0].Addr, "still-serving", 1, 2)
 }
 
 // logCommitLatency logs how long a metadata change submitted on cn takes
