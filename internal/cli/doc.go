@@ -1,6 +1,6 @@
 // Package cli holds Gregor's Kafka-named client tools: topics, configs,
-// consumer-groups, console-producer, console-consumer, producer-perf-test
-// and consumer-perf-test. Each tool is a cobra command in its own file and a
+// consumer-groups, console-producer, console-consumer, producer-perf-test,
+// consumer-perf-test and metadata-quorum. Each tool is a cobra command in its own file and a
 // real Kafka client: it speaks the wire protocol through franz-go
 // (kgo/kadm) to --bootstrap-server and imports nothing from the broker, so
 // the tools work against any Kafka-compatible cluster and dogfood

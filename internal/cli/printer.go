@@ -9,10 +9,11 @@ import (
 )
 
 // printer is the one place the tools write their results. Kafka's tools
-// print three shapes and so does this: plain lines (topics --list, a
+// print four shapes and so does this: plain lines (topics --list, a
 // consumed value, a perf-test report), tab-joined "Key: value" fields
-// (topics --describe), and columns aligned under a header
-// (consumer-groups --describe). Output is buffered; call flush.
+// (topics --describe), columns aligned under a header (consumer-groups
+// --describe), and padded, tab-ended columns (metadata-quorum
+// --replication). Output is buffered; call flush.
 //
 // A printer is not safe for concurrent use.
 type printer struct {
@@ -65,6 +66,24 @@ func (p *printer) columns(header []string, rows [][]string) {
 		fmt.Fprintln(tw, strings.Join(r, "\t"))
 	}
 	tw.Flush()
+}
+
+// paddedColumns writes header and rows with every cell padded to its
+// column's widest and followed by a tab, as Kafka's newer tools print
+// tables (ToolsUtils.prettyPrintTable: kafka-metadata-quorum --replication).
+func (p *printer) paddedColumns(header []string, rows [][]string) {
+	widths := make([]int, len(header))
+	for _, row := range append([][]string{header}, rows...) {
+		for i, cell := range row {
+			widths[i] = max(widths[i], len(cell))
+		}
+	}
+	for _, row := range append([][]string{header}, rows...) {
+		for i, cell := range row {
+			p.w.WriteString(cell + strings.Repeat(" ", widths[i]-len(cell)) + "\t")
+		}
+		p.w.WriteByte('\n')
+	}
 }
 
 // flush writes buffered output through.

@@ -62,6 +62,12 @@ var brokerDefs = []brokerDef{
 		set: str(func(c *Config) *string { return &c.ControllerQuorumVoters })},
 	{name: "controller.quorum.bootstrap.servers", typ: typeList, def: "",
 		doc: "host:port pairs used to discover the controller quorum."},
+	{name: "broker.heartbeat.interval.ms", typ: typeInt, def: "2000", check: positive,
+		doc: "The interval between heartbeats a broker sends to the active controller.",
+		set: i32(func(c *Config) *int32 { return &c.BrokerHeartbeatIntervalMs })},
+	{name: "broker.session.timeout.ms", typ: typeInt, def: "9000", check: positive,
+		doc: "A broker that sends no heartbeat for this long is fenced by the active controller.",
+		set: i32(func(c *Config) *int32 { return &c.BrokerSessionTimeoutMs })},
 
 	// Network.
 	{name: "num.network.threads", typ: typeInt, def: "3", check: positive, dynamic: true, doc: "Threads receiving requests from and sending responses to the network."},

@@ -35,6 +35,9 @@ type Config struct {
 	ListenerSecurityProtocolMap      map[string]string // listener.security.protocol.map: listener name -> protocol
 	InterBrokerListenerName          string            // inter.broker.listener.name, else security.inter.broker.protocol
 	ControllerQuorumVoters           string            // controller.quorum.voters, unparsed
+	Voters                           []Voter           // controller.quorum.voters, parsed; nil when unset
+	BrokerHeartbeatIntervalMs        int32             // broker.heartbeat.interval.ms
+	BrokerSessionTimeoutMs           int32             // broker.session.timeout.ms
 	ControllerListenerNames          []string          // controller.listener.names
 	LogDirs                          []string          // log.dirs, else log.dir
 	MetadataLogDir                   string            // metadata.log.dir, else LogDirs[0]
@@ -263,7 +266,10 @@ func (c *Config) derive() error {
 	if err := c.checkRoles(); err != nil {
 		return err
 	}
-	return c.deriveListeners()
+	if err := c.deriveListeners(); err != nil {
+		return err
+	}
+	return c.deriveVoters()
 }
 
 // deriveNodeID applies broker.id as an alias of node.id.

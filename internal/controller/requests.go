@@ -136,7 +136,11 @@ func operate(img *metadata.Image, c Cluster, in inputs, req Request) ([]metadata
 		recs, first := AllocateProducerIDs(img, req.Size)
 		return recs, AllocateProducerIDsResponse{First: first}, nil
 	case RegisterBrokerRequest:
-		return RegisterBroker(req.Broker, in.nextOffset), RegisterBrokerResponse{Epoch: in.nextOffset}, nil
+		return registerBroker(img, c, req.Broker, in.nextOffset), RegisterBrokerResponse{Epoch: in.nextOffset}, nil
+	case BrokerHeartbeatRequest:
+		return brokerHeartbeat(img, c, req)
+	case fenceRequest:
+		return fence(img, c, req), fenceResponse{}, nil
 	case AlterPartitionRequest:
 		return AlterPartition(img, req)
 	case AlterScramCredentialsRequest:

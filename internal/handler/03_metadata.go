@@ -6,6 +6,8 @@ package handler
 // image, each by its advertised endpoint on the listener the request came
 // in on; topics are answered from the same image, by name or (v10+) by
 // topic id. A null topic list (v1+) or an empty one (v0) means every topic.
+// The controller id is the active controller, the raft leader of the
+// metadata quorum (-1 while there is none).
 // An unknown topic is created with the broker defaults when
 // auto.create.topics.enable is on and the request allows it (always for
 // v0–v3); creation is synchronous, so the answer already carries the new
@@ -38,7 +40,7 @@ func (h *Handler) metadata(ctx context.Context, req *Request) (kmsg.Response, er
 	img := h.Metadata.Image()
 	resp.Brokers = metadataBrokers(img, req.Listener)
 	resp.ClusterID = &h.ClusterID
-	resp.ControllerID = h.NodeID
+	resp.ControllerID = h.controllerID()
 	if r.Topics == nil || (r.Version == 0 && len(r.Topics) == 0) {
 		for _, name := range img.TopicNames() {
 			t, _ := img.Topic(name)

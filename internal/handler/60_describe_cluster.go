@@ -2,9 +2,11 @@ package handler
 
 // DescribeCluster: v0–2.
 //
-// Behaviour: the cluster id, the active controller (this node) and the
-// brokers registered in the metadata image, as Metadata answers them. endpoint_type 2 (controllers, v1+)
-// answers the same node, which is also the controller. Authorized
+// Behaviour: the cluster id, the active controller (the raft leader of the
+// metadata quorum, -1 while there is none) and the brokers registered in
+// the metadata image, as Metadata answers them. endpoint_type 2
+// (controllers, v1+) answers the same brokers: every node is also a
+// controller. Authorized
 // operations are not computed (no ACLs yet): -2147483648.
 
 import (
@@ -25,7 +27,7 @@ func (h *Handler) describeCluster(_ context.Context, req *Request) (kmsg.Respons
 	}
 	resp.EndpointType = r.EndpointType
 	resp.ClusterID = h.ClusterID
-	resp.ControllerID = h.NodeID
+	resp.ControllerID = h.controllerID()
 	resp.ClusterAuthorizedOperations = -2147483648
 	for _, mb := range metadataBrokers(h.Metadata.Image(), req.Listener) {
 		b := kmsg.NewDescribeClusterResponseBroker()

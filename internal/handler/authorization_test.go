@@ -45,6 +45,7 @@ var kafkaAuthorization = map[int16][]acl.Check{
 	47: {acl.Delete.On(acl.Group), acl.Read.On(acl.Topic)},
 	50: {acl.Describe.On(acl.Cluster)},
 	51: {acl.Alter.On(acl.Cluster)},
+	55: {acl.Describe.On(acl.Cluster)}, // KafkaApis.handleDescribeQuorum: DESCRIBE on CLUSTER
 	60: {acl.Describe.On(acl.Cluster)},
 	68: {acl.Read.On(acl.Group), acl.Describe.On(acl.Topic)},
 	69: {acl.Describe.On(acl.Group), acl.Describe.On(acl.Topic)},

@@ -28,6 +28,18 @@ type MetadataView interface {
 // safe for concurrent use.
 type Controller interface {
 	Submit(ctx context.Context, req controller.Request) (controller.Response, error)
+	// Leader returns the active controller's node id, false when the
+	// quorum has no leader now.
+	Leader() (kafka.NodeID, bool)
+}
+
+// controllerID is the controller id Metadata and DescribeCluster answer:
+// the active controller, -1 while there is none.
+func (h *Handler) controllerID() int32 {
+	if id, ok := h.Controller.Leader(); ok {
+		return int32(id)
+	}
+	return -1
 }
 
 // Partitions finds this node's replica of a partition (replica.Manager):

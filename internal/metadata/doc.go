@@ -11,6 +11,8 @@
 // the same Apply. An Image is never mutated after it is published, so
 // readers share it without locks.
 //
-// Records are stored in the metadata log as the values of ordinary record
-// batches (v2), one JSON object per record: {"type":"topic","topic":{...}}.
+// Records are encoded as JSON objects, {"type":"topic","topic":{...}};
+// the controller stores them inside its raft entries and, for snapshots,
+// as the values of record batches. Image.Records gives the records that
+// rebuild an image from the empty one: a snapshot's content.
 package metadata

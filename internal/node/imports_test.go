@@ -57,7 +57,9 @@ var allowedImports = map[string][]string{
 	// The composition root may import everything it composes.
 	"node": {"buildinfo", "kafka", "acl", "config", "record", "wire", "vfs", "storage", "partition", "metadata",
 		"controller", "replica", "replica/leaderclient", "coord", "group", "txn", "auth", "handler", "server"},
-	"node/nodetest": {"kafka", "config", "node"},
+	// nodetest formats a cluster's dirs with one cluster id, as `gregor
+	// storage format` does, through storage's meta.properties writer.
+	"node/nodetest": {"kafka", "config", "node", "storage"},
 	// Test helpers below every layer: a TCP proxy that cuts, delays or
 	// black-holes one link, for fault tests of any package (and test/e2e).
 	// It knows nothing of Gregor, so that any layer's tests may use it.

@@ -1,9 +1,16 @@
 // Package node is the composition root: it turns a Config into a running
 // node (storage, replica manager, controller, handlers, listeners) and owns
 // every long-lived goroutine. It publishes the metadata image the handlers
-// read (an atomic pointer stored by the controller's publisher), and
-// registers the node as a broker, after binding its listeners and before
-// serving them.
+// read (an atomic pointer stored by the controller's publisher, which runs
+// for every committed change, in order), and registers the node as a
+// broker, after binding its listeners and before serving them. It binds
+// the CONTROLLER listener for the quorum when controller.quorum.voters
+// names other voters (a node of a cluster must be formatted with the
+// cluster's id; a broker-only node follows the log as an observer;
+// controller-only nodes are not supported), sends a broker heartbeat every
+// broker.heartbeat.interval.ms, and on Stop (or when Run's context ends,
+// as on SIGTERM) asks the active controller to move its leaderships away
+// before it stops (a controlled shutdown, bounded in time).
 package node
 
 import (
@@ -15,6 +22,8 @@ import (
 	"net"
 	"path/filepath"
 	"strconv"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -58,6 +67,9 @@ type Node struct {
 	sasl     map[string]*auth.SASL        // by listener name, for SASL listeners
 	tasks    *errgroup.Group              // every long-lived goroutine; Wait waits for it
 	cancel   context.CancelFunc
+	stopOnce sync.Once
+
+	brokerEpoch atomic.Int64 // of the node's registration
 
 	// metadataLock holds metadata.log.dir when it is not one of log.dirs
 	// (whose locks logs holds); nil otherwise.
@@ -69,11 +81,18 @@ type Node struct {
 }
 
 // Run starts a node from cfg and blocks until ctx is cancelled or a fatal error occurs.
+// When ctx ends after start-up, the node stops as Stop does: a controlled
+// shutdown first.
 func Run(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
-	n, err := Start(ctx, cfg, logger)
+	startCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancel()
+	abort := context.AfterFunc(ctx, cancel)
+	n, err := Start(startCtx, cfg, logger)
+	abort()
 	if err != nil {
 		return err
 	}
+	defer context.AfterFunc(ctx, n.Stop)()
 	return n.Wait()
 }
 
@@ -101,7 +120,7 @@ func Start(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*Node,
 			n.groups.Resign(tp.Partition)
 		}
 	}
-	n.ctrl, err = openController(cfg, n.publish, now, logger)
+	n.ctrl, err = openController(cfg, clusterID, n.publish, now, logger)
 	if err != nil {
 		n.groups.Close()
 		n.closeStorage()
@@ -225,9 +244,12 @@ func (n *Node) run(parent context.Context, listeners []net.Listener, now func() 
 			ln.Close()
 		}
 		cancel()
-		n.Wait()
+		if werr := n.Wait(); werr != nil {
+			err = werr // why the controller stopped, such as another cluster's id
+		}
 		return fmt.Errorf("register broker %d: %w", n.cfg.NodeID, err)
 	}
+	g.Go(func() error { return n.heartbeatLoop(gctx) })
 	registry := handler.Registry()
 	for i, ln := range listeners {
 		s := n.server(h, registry, n.brokerListeners()[i])
@@ -248,8 +270,67 @@ func (n *Node) register(ctx context.Context) error {
 	if rack := n.cfg.Value("broker.rack"); rack != "" {
 		b.Rack = &rack
 	}
-	_, err := n.ctrl.Submit(ctx, controller.RegisterBrokerRequest{Broker: b})
-	return err
+	resp, err := n.ctrl.Submit(ctx, controller.RegisterBrokerRequest{Broker: b})
+	if err != nil {
+		return err
+	}
+	n.brokerEpoch.Store(resp.(controller.RegisterBrokerResponse).Epoch)
+	return nil
+}
+
+// heartbeatLoop keeps the broker's session on the active controller every
+// broker.heartbeat.interval.ms; a controller that no longer knows this
+// broker's registration (a restart it missed) gets a new one.
+func (n *Node) heartbeatLoop(ctx context.Context) error {
+	interval := time.Duration(n.cfg.BrokerHeartbeatIntervalMs) * time.Millisecond
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+		hctx, cancel := context.WithTimeout(ctx, interval)
+		_, err := n.ctrl.Submit(hctx, controller.BrokerHeartbeatRequest{ID: kafka.NodeID(n.cfg.NodeID), Epoch: n.brokerEpoch.Load()})
+		cancel()
+		switch {
+		case errors.Is(err, controller.ErrBrokerNotRegistered):
+			err = n.register(ctx)
+		}
+		if err != nil && ctx.Err() == nil {
+			n.logger.Debug("broker heartbeat failed", "err", err)
+		}
+	}
+}
+
+// controlledShutdownTimeout bounds how long a stopping broker waits for
+// the controller to move its leaderships.
+const controlledShutdownTimeout = 5 * time.Second
+
+// controlledShutdown asks the active controller to move this broker's
+// leaderships to other brokers before it stops, as Kafka's controlled
+// shutdown does. With no other live broker there is nowhere to move them.
+func (n *Node) controlledShutdown() {
+	img := n.image.Image()
+	if img == nil || !hasOtherLiveBroker(img, kafka.NodeID(n.cfg.NodeID)) {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), controlledShutdownTimeout)
+	defer cancel()
+	req := controller.BrokerHeartbeatRequest{ID: kafka.NodeID(n.cfg.NodeID), Epoch: n.brokerEpoch.Load(), WantShutdown: true}
+	if _, err := n.ctrl.Submit(ctx, req); err != nil {
+		n.logger.Warn("controlled shutdown failed; stopping anyway", "err", err)
+	}
+}
+
+func hasOtherLiveBroker(img *metadata.Image, self kafka.NodeID) bool {
+	for _, b := range img.Brokers() {
+		if b.ID != self && !b.Fenced {
+			return true
+		}
+	}
+	return false
 }
 
 // endpoints returns the advertised listeners with their security protocols.
@@ -342,11 +423,28 @@ func (n *Node) Log(topic string, partition int32) (*storage.Log, bool) {
 	return n.logs.Get(topic, partition)
 }
 
+// Controller returns the node's member of the controller quorum, for
+// tests and diagnostics.
+func (n *Node) Controller() *controller.Controller { return n.ctrl }
+
+// Image returns the metadata image the node last published.
+func (n *Node) Image() *metadata.Image { return n.image.Image() }
+
 // Addrs returns the bound addresses of the broker listeners.
 func (n *Node) Addrs() []net.Addr { return n.addrs }
 
-// Stop asks the node to shut down; Wait returns when it has.
-func (n *Node) Stop() { n.cancel() }
+// Halt stops the node without a controlled shutdown, as a crash would
+// leave its leaderships (its files are still closed cleanly); for tests.
+func (n *Node) Halt() { n.stopOnce.Do(n.cancel) }
+
+// Stop shuts the node down, after a controlled shutdown (bounded); Wait
+// returns when it has stopped.
+func (n *Node) Stop() {
+	n.stopOnce.Do(func() {
+		n.controlledShutdown()
+		n.cancel()
+	})
+}
 
 // Wait blocks until the node has stopped, then snapshots producer state and
 // flushes and closes every log (a clean shutdown).
@@ -377,14 +475,53 @@ func containsString(s []string, v string) bool {
 }
 
 // openController opens the metadata log, <metadata.log.dir>/__cluster_metadata-0
-// as in KRaft, and the controller over it.
-func openController(cfg *config.Config, publish controller.Publisher, now func() time.Time, logger *slog.Logger) (*controller.Controller, error) {
+// as in KRaft, binds the CONTROLLER listener when the quorum has other
+// voters, and opens the controller over them.
+func openController(cfg *config.Config, clusterID string, publish controller.Publisher, now func() time.Time, logger *slog.Logger) (*controller.Controller, error) {
+	q, err := quorumOf(cfg)
+	q.ClusterID = clusterID
+	if err != nil {
+		return nil, err
+	}
 	logCfg := storage.DefaultConfig()
 	logCfg.SegmentBytes = 8 << 20
 	dir := filepath.Join(cfg.MetadataLogDir, controller.MetadataTopic+"-0")
 	l, err := storage.Open(dir, logCfg, now, logger)
 	if err != nil {
+		if q.Listener != nil {
+			q.Listener.Close()
+		}
 		return nil, fmt.Errorf("open metadata log: %w", err)
 	}
-	return controller.Open(l, controller.ClusterOf(cfg), publish, now, logger)
+	return controller.OpenQuorum(l, q, controller.ClusterOf(cfg), publish, now, logger)
+}
+
+// quorumOf returns the node's place in the controller quorum, with its
+// CONTROLLER listener bound when it is a voter among others. A broker-only
+// node follows the log as an observer; controller-only nodes are not
+// supported yet.
+func quorumOf(cfg *config.Config) (controller.Quorum, error) {
+	q := controller.Quorum{
+		NodeID: kafka.NodeID(cfg.NodeID), Voters: cfg.Voters,
+		SessionTimeout: time.Duration(cfg.BrokerSessionTimeoutMs) * time.Millisecond,
+	}
+	switch {
+	case !cfg.HasRole("broker"):
+		return q, fmt.Errorf("process.roles=%s is not supported yet: a node must run the broker role (broker,controller or broker)", strings.Join(cfg.ProcessRoles, ","))
+	case !cfg.HasRole("controller") && len(cfg.Voters) == 0:
+		return q, fmt.Errorf("controller.quorum.voters: a node with process.roles=broker needs the voters of the controller quorum")
+	}
+	if len(cfg.Voters) <= 1 || !cfg.HasRole("controller") {
+		return q, nil
+	}
+	l, ok := cfg.ControllerListener()
+	if !ok {
+		return q, fmt.Errorf("listeners: no listener named %v, the controller.listener.names, for the quorum", cfg.ControllerListenerNames)
+	}
+	ln, err := net.Listen("tcp", net.JoinHostPort(l.Host, strconv.Itoa(l.Port)))
+	if err != nil {
+		return q, fmt.Errorf("controller listener %s: %w", l, err)
+	}
+	q.Listener = ln
+	return q, nil
 }

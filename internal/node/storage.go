@@ -93,8 +93,12 @@ func readMetaProperties(cfg *config.Config) (string, []string, error) {
 // format writes meta.properties into the dirs that have none, with the
 // cluster id of the others, or a new one when no dir is formatted, so that
 // `gregor server` works on a fresh machine as Kafka's dev quickstart does
-// after `kafka-storage format`. It returns the cluster id.
+// after `kafka-storage format`; a node of a several-voter quorum, or a
+// broker-only node, must have been formatted with its cluster's id. It returns the cluster id.
 func format(cfg *config.Config, clusterID string, dirs []string, logger *slog.Logger) (string, error) {
+	if clusterID == "" && (len(cfg.Voters) > 1 || !cfg.HasRole("controller")) {
+		return "", fmt.Errorf("%s is not formatted: a node of a cluster needs its cluster id, run `gregor storage format -t CLUSTER_ID -c server.properties` on every node with the same id", cfg.MetadataLogDir)
+	}
 	if clusterID == "" {
 		clusterID = kafka.NewTopicID().String()
 		logger.Info("formatting storage", "cluster.id", clusterID, "dirs", dirs)

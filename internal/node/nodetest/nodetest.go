@@ -1,5 +1,8 @@
 // Package nodetest starts real nodes for tests: ephemeral loopback ports,
-// temp dirs, stopped when the test ends.
+// temp dirs, stopped when the test ends. Start starts one node;
+// StartCluster starts n nodes that form one controller quorum
+// (StartClusterWithBrokers adds broker-only nodes), with Stop, Kill (no
+// controlled shutdown) and Restart of a single node.
 package nodetest
 
 import (
@@ -47,11 +50,7 @@ func Start(t testing.TB, dir string, props map[string]string) *TestNode {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	if os.Getenv("GREGOR_TEST_LOG") != "" {
-		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	}
-	n, err := node.Start(context.Background(), cfg, logger)
+	n, err := node.Start(context.Background(), cfg, logger(""))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,4 +74,17 @@ func Start(t testing.TB, dir string, props map[string]string) *TestNode {
 	}
 	t.Cleanup(tn.stopFn)
 	return tn
+}
+
+// logger discards unless GREGOR_TEST_LOG is set, then logs at debug level
+// to stderr, each line with the node's name when it has one.
+func logger(name string) *slog.Logger {
+	if os.Getenv("GREGOR_TEST_LOG") == "" {
+		return slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	l := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	if name != "" {
+		l = l.With("node", name)
+	}
+	return l
 }

@@ -1,0 +1,47 @@
+package cli
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+// TestMetadataQuorumOutput proves that describe --status and --replication
+// print kafka-metadata-quorum.sh's lines and table for a quorum of three.
+func TestMetadataQuorumOutput(t *testing.T) {
+	voter := func(id int32, leo, fetch, caught int64) kmsg.DescribeQuorumResponseTopicPartitionReplicaState {
+		return kmsg.DescribeQuorumResponseTopicPartitionReplicaState{ReplicaID: id, LogEndOffset: leo, LastFetchTimestamp: fetch, LastCaughtUpTimestamp: caught}
+	}
+	q := kmsg.DescribeQuorumResponseTopicPartition{LeaderID: 2, LeaderEpoch: 5, HighWatermark: 40,
+		CurrentVoters: []kmsg.DescribeQuorumResponseTopicPartitionReplicaState{voter(1, 38, 1000, 900), voter(2, 40, 1200, 1200), voter(3, 40, 1100, 1100)}}
+	nodes := []kmsg.DescribeQuorumResponseNode{{NodeID: 1, Listeners: []kmsg.DescribeQuorumResponseNodeListener{{Name: "CONTROLLER", Host: "localhost", Port: 9093}}}}
+	var out bytes.Buffer
+	printQuorumStatus(&out, "abc", q, nodes)
+	want := `ClusterId:              abc
+LeaderId:               2
+LeaderEpoch:            5
+HighWatermark:          40
+MaxFollowerLag:         2
+MaxFollowerLagTimeMs:   300
+CurrentVoters:          [{"id": 1, "endpoints": ["CONTROLLER://localhost:9093"]}, {"id": 2}, {"id": 3}]
+CurrentObservers:       []
+`
+	if out.String() != want {
+		t.Fatalf("--status printed\n%s\nwant\n%s", out.String(), want)
+	}
+	out.Reset()
+	printReplication(&out, q, true, time.UnixMilli(1500))
+	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
+	wantLines := []string{
+		"NodeId\tDirectoryId           \tLogEndOffset\tLag\tLastFetchTimestamp\tLastCaughtUpTimestamp\tStatus  \t",
+		"2     \tAAAAAAAAAAAAAAAAAAAAAA\t40          \t0  \t300 ms ago        \t300 ms ago           \tLeader  \t",
+		"1     \tAAAAAAAAAAAAAAAAAAAAAA\t38          \t2  \t500 ms ago        \t600 ms ago           \tFollower\t",
+		"3     \tAAAAAAAAAAAAAAAAAAAAAA\t40          \t0  \t400 ms ago        \t400 ms ago           \tFollower\t",
+	}
+	if strings.Join(lines, "\n") != strings.Join(wantLines, "\n") {
+		t.Fatalf("--replication printed\n%q\nwant\n%q", lines, wantLines)
+	}
+}

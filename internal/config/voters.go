@@ -1,0 +1,89 @@
+package config
+
+import (
+	"fmt"
+	"net"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// Voter is one member of the controller quorum, from controller.quorum.voters.
+type Voter struct {
+	ID   int32
+	Host string
+	Port int
+}
+
+// Addr is the voter's host:port.
+func (v Voter) Addr() string {
+	return net.JoinHostPort(strings.Trim(v.Host, "[]"), strconv.Itoa(v.Port))
+}
+
+// ParseVoters parses controller.quorum.voters: comma-separated
+// id@host:port entries with distinct ids.
+func ParseVoters(value string) ([]Voter, error) {
+	var out []Voter
+	for _, item := range splitList(value) {
+		v, err := parseVoter(item)
+		if err != nil {
+			return nil, invalidValue("controller.quorum.voters", value, err.Error())
+		}
+		if slices.ContainsFunc(out, func(o Voter) bool { return o.ID == v.ID }) {
+			return nil, invalidValue("controller.quorum.voters", value, fmt.Sprintf("voter id %d is listed twice", v.ID))
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+func parseVoter(s string) (Voter, error) {
+	id, addr, ok := strings.Cut(s, "@")
+	n, err := strconv.ParseInt(id, 10, 32)
+	if !ok || err != nil || n < 0 {
+		return Voter{}, fmt.Errorf("%q is not of the form id@host:port", s)
+	}
+	i := strings.LastIndex(addr, ":")
+	if i <= 0 {
+		return Voter{}, fmt.Errorf("%q has no host:port", s)
+	}
+	port, err := strconv.Atoi(addr[i+1:])
+	if err != nil || port <= 0 || port > 65535 {
+		return Voter{}, fmt.Errorf("%q: port %q is not in 1..65535", s, addr[i+1:])
+	}
+	return Voter{ID: int32(n), Host: addr[:i], Port: port}, nil
+}
+
+// deriveVoters parses controller.quorum.voters and checks it against the
+// roles: a controller must be one of the voters (and a broker-only node
+// must not) and must have a controller listener to reach the others on.
+// With no voters a node is a quorum of one, itself.
+func (c *Config) deriveVoters() error {
+	var err error
+	if c.Voters, err = ParseVoters(c.ControllerQuorumVoters); err != nil || len(c.Voters) == 0 {
+		return err
+	}
+	self := slices.ContainsFunc(c.Voters, func(v Voter) bool { return v.ID == c.NodeID })
+	switch {
+	case c.HasRole("controller") && !self:
+		return invalidValue("controller.quorum.voters", c.ControllerQuorumVoters,
+			fmt.Sprintf("node.id %d runs the controller role but is not one of the voters", c.NodeID))
+	case !c.HasRole("controller") && self:
+		return invalidValue("controller.quorum.voters", c.ControllerQuorumVoters,
+			fmt.Sprintf("node.id %d is a voter but process.roles does not include controller", c.NodeID))
+	case c.HasRole("controller") && len(c.Voters) > 1 && len(c.ControllerListenerNames) == 0:
+		return fmt.Errorf("controller.listener.names: must name the CONTROLLER listener when controller.quorum.voters has several voters")
+	}
+	return nil
+}
+
+// ControllerListener returns the first controller listener, the one the
+// quorum's messages and forwarded requests arrive on.
+func (c *Config) ControllerListener() (Listener, bool) {
+	for _, l := range c.Listeners {
+		if len(c.ControllerListenerNames) > 0 && l.Name == c.ControllerListenerNames[0] {
+			return l, true
+		}
+	}
+	return Listener{}, false
+}

@@ -1,0 +1,96 @@
+package controller
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"io/fs"
+	"strings"
+	"testing"
+)
+
+// TestEveryRequestCanBeForwarded proves that every exported request type
+// (and the response it is answered with) can cross to the active
+// controller, and that every error sentinel of the package crosses as
+// itself: a type or sentinel added without its entry in forward.go would
+// work on the leader and fail, or lose its Kafka code, everywhere else.
+func TestEveryRequestCanBeForwarded(t *testing.T) {
+	requests, sentinels := declared(t)
+	for _, name := range requests {
+		if _, ok := forwarded[name]; !ok {
+			t.Errorf("%s is not in forwarded (forward.go)", name)
+		}
+		resp := strings.TrimSuffix(name, "Request") + "Response"
+		_, typed := forwarded[resp]
+		if !typed && !itemResponseNames[resp] {
+			t.Errorf("%s, the answer to %s, cannot be decoded after forwarding", resp, name)
+		}
+	}
+	// Every sentinel but the transport's own crosses as itself.
+	localOnly := map[string]bool{"ErrClusterID": true}
+	var crossing int
+	for _, name := range sentinels {
+		if !localOnly[name] {
+			crossing++
+		}
+	}
+	var listed int
+	for _, e := range errorCodes {
+		if !errors.Is(e, context.Canceled) && !errors.Is(e, context.DeadlineExceeded) {
+			listed++
+		}
+		if back := fromWire(toWire(fmt.Errorf("wrapped: %w", e))); !errors.Is(back, e) {
+			t.Errorf("%v does not come back as itself", e)
+		}
+	}
+	if crossing != listed {
+		t.Errorf("the package declares %d sentinels that cross to the controller, errorCodes lists %d: add the new one to errorCodes", crossing, listed)
+	}
+}
+
+// itemResponseNames are the responses that cross as an itemResponse.
+var itemResponseNames = map[string]bool{
+	"CreateTopicsResponse": true, "DeleteTopicsResponse": true, "CreatePartitionsResponse": true,
+	"AlterConfigsResponse": true, "AlterScramCredentialsResponse": true,
+}
+
+// declared returns the exported types with an isRequest method and the
+// exported package-level error variables of the package's non-test files.
+func declared(t *testing.T) (requests, sentinels []string) {
+	fset := token.NewFileSet()
+	pkgs, err := parser.ParseDir(fset, ".", func(fi fs.FileInfo) bool {
+		return !strings.HasSuffix(fi.Name(), "_test.go")
+	}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range pkgs["controller"].Files {
+		for _, d := range f.Decls {
+			switch d := d.(type) {
+			case *ast.FuncDecl:
+				if d.Name.Name == "isRequest" && d.Recv != nil {
+					if id, ok := d.Recv.List[0].Type.(*ast.Ident); ok && ast.IsExported(id.Name) {
+						requests = append(requests, id.Name)
+					}
+				}
+			case *ast.GenDecl:
+				for _, spec := range d.Specs {
+					if vs, ok := spec.(*ast.ValueSpec); ok {
+						for _, n := range vs.Names {
+							if strings.HasPrefix(n.Name, "Err") {
+								sentinels = append(sentinels, n.Name)
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	if len(requests) == 0 || len(sentinels) == 0 {
+		t.Fatal("found no request types or sentinels: is the parse wrong?")
+	}
+	return requests, sentinels
+}
