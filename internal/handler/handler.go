@@ -34,6 +34,7 @@ type Handler struct {
 	Controller Controller   // takes every metadata write
 	Replicas   Partitions
 	Groups     *group.Coordinator
+	LogDirs    LogDirs // this node's log dirs, for DescribeLogDirs
 	Now        func() time.Time
 	Logger     *slog.Logger
 
