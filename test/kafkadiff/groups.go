@@ -1,6 +1,8 @@
 package kafkadiff
 
 import (
+	"time"
+
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
@@ -55,7 +57,9 @@ func joinGroup(s *session, v int16, group, member string) *kmsg.JoinGroupRespons
 }
 
 // consumerGroup runs one KIP-848 member: join (epoch 0) subscribed to a
-// two-partition topic, heartbeat until it owns both, describe, leave.
+// two-partition topic, heartbeat until it owns both (the assignment comes
+// asynchronously, so when is not compared, nor the epochs it took), describe,
+// leave.
 func consumerGroup(s *session, at map[int16]int16) any {
 	ver := func(key int16) int16 {
 		if v, ok := at[key]; ok {
@@ -71,24 +75,42 @@ func consumerGroup(s *session, at map[int16]int16) any {
 	req.SubscribedTopicNames, req.Topics = []string{topic}, []kmsg.ConsumerGroupHeartbeatRequestTopic{}
 	req.MemberID = "kafkadiff-member-000001"
 	first := s.do(req, ver(68)).(*kmsg.ConsumerGroupHeartbeatResponse)
-	out := []any{first}
-	req.MemberEpoch = first.MemberEpoch
-	req.SubscribedTopicNames, req.Topics = nil, nil
-	resp := s.do(req, ver(68)).(*kmsg.ConsumerGroupHeartbeatResponse)
-	out = append(out, assigned(resp))
+	out := []any{map[string]any{"ErrorCode": first.ErrorCode, "HeartbeatIntervalMillis": first.HeartbeatIntervalMillis,
+		"Joined": first.MemberEpoch > 0}}
+	req.MemberEpoch, req.SubscribedTopicNames, req.Topics = first.MemberEpoch, nil, nil
+	owned := assignedCount(first)
+	for deadline := time.Now().Add(10 * time.Second); owned < 2 && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		resp := s.do(req, ver(68)).(*kmsg.ConsumerGroupHeartbeatResponse)
+		if resp.ErrorCode != 0 {
+			out = append(out, resp)
+			break
+		}
+		req.MemberEpoch = resp.MemberEpoch
+		if resp.Assignment != nil {
+			owned = assignedCount(resp)
+		}
+	}
+	out = append(out, map[string]any{"AssignedPartitions": owned})
 	describe := kmsg.NewPtrConsumerGroupDescribeRequest()
 	describe.Groups = []string{group}
-	out = append(out, s.do(describe, ver(69)))
+	d := s.do(describe, ver(69)).(*kmsg.ConsumerGroupDescribeResponse)
+	for i := range d.Groups {
+		g := &d.Groups[i]
+		g.Epoch, g.AssignmentEpoch = g.Epoch-g.AssignmentEpoch, 0 // settled: both equal
+		for j := range g.Members {
+			g.Members[j].MemberEpoch -= req.MemberEpoch // the member's own epoch: 0 when current
+		}
+	}
 	req.MemberEpoch = -1
-	return append(out, s.do(req, ver(68)))
+	return append(out, d, s.do(req, ver(68)))
 }
 
-func assigned(r *kmsg.ConsumerGroupHeartbeatResponse) any {
+func assignedCount(r *kmsg.ConsumerGroupHeartbeatResponse) int {
 	n := 0
 	if r.Assignment != nil {
 		for _, t := range r.Assignment.Topics {
 			n += len(t.Partitions)
 		}
 	}
-	return map[string]any{"ErrorCode": r.ErrorCode, "MemberEpoch": r.MemberEpoch, "AssignedPartitions": n}
+	return n
 }

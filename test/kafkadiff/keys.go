@@ -3,6 +3,7 @@ package kafkadiff
 import (
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
@@ -296,7 +297,21 @@ func alterConfigsKey(s *session, v int16) any {
 	c.Name, c.Value = "cleanup.policy", kmsg.StringPtr("compact")
 	r.Configs = append(r.Configs, c)
 	req.Resources = append(req.Resources, r)
-	return []any{s.do(req, v), describeTopicConfigs(s, s.max(32), topic)}
+	return []any{s.do(req, v), describeAltered(s, topic)}
+}
+
+// describeAltered describes the topic's configs once the alteration to
+// cleanup.policy=compact shows: Kafka applies config changes through its
+// metadata log, a moment after answering.
+func describeAltered(s *session, topic string) kmsg.Response {
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		resp := describeTopicConfigs(s, s.max(32), topic).(*kmsg.DescribeConfigsResponse)
+		for _, c := range resp.Resources[0].Configs {
+			if c.Name == "cleanup.policy" && c.Value != nil && *c.Value == "compact" || time.Now().After(deadline) {
+				return resp
+			}
+		}
+	}
 }
 
 func describeLogDirsKey(s *session, v int16) any {
@@ -339,7 +354,7 @@ func incrementalAlterConfigsKey(s *session, v int16) any {
 	del.Name, del.Op = "retention.ms", kmsg.IncrementalAlterConfigOpDelete
 	r.Configs = append(r.Configs, set, del)
 	req.Resources = append(req.Resources, r)
-	return []any{s.do(req, v), describeTopicConfigs(s, s.max(32), topic)}
+	return []any{s.do(req, v), describeAltered(s, topic)}
 }
 
 func offsetDeleteKey(s *session, v int16) any {
