@@ -36,7 +36,7 @@ func TestAgainstKafka(t *testing.T) {
 	gaps := readGaps(t, "../../compat/kafkadiff-known-gaps")
 	run := fmt.Sprintf("kd%d", time.Now().UnixNano()%1e9)
 	for _, addr := range []string{kafkaAddr, gregorAddr} {
-		if err := warmUp(addr, run); err != nil {
+		if err := warmUp(addr, run, common); err != nil {
 			t.Fatalf("%s: %v", addr, err)
 		}
 	}

@@ -97,14 +97,37 @@ func (s *session) createTopic(name string, partitions int32, configs ...string) 
 	return resp
 }
 
-// waitLeaders polls Metadata until the topic has n partitions with leaders.
+// waitLeaders polls until the topic's n partitions are served: Metadata
+// names their leaders and ListOffsets answers for each without error
+// (Kafka's metadata can name a leader a moment before it serves).
 func (s *session) waitLeaders(topic string, n int32) {
 	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		if m := s.metadata(topic); len(m.Topics) == 1 && m.Topics[0].ErrorCode == 0 && ledPartitions(m.Topics[0]) == n {
+		if m := s.metadata(topic); len(m.Topics) == 1 && m.Topics[0].ErrorCode == 0 && ledPartitions(m.Topics[0]) == n && s.served(topic, n) {
 			return
 		}
 	}
-	panic(abort{fmt.Errorf("topic %s: no leaders after 15s", topic)})
+	panic(abort{fmt.Errorf("topic %s: not served after 15s", topic)})
+}
+
+func (s *session) served(topic string, n int32) bool {
+	req := kmsg.NewPtrListOffsetsRequest()
+	req.ReplicaID = -1
+	t := kmsg.NewListOffsetsRequestTopic()
+	t.Topic = topic
+	for i := range n {
+		p := kmsg.NewListOffsetsRequestTopicPartition()
+		p.Partition, p.Timestamp, p.CurrentLeaderEpoch = i, -1, -1
+		t.Partitions = append(t.Partitions, p)
+	}
+	req.Topics = append(req.Topics, t)
+	for _, rt := range s.do(req, s.max(2)).(*kmsg.ListOffsetsResponse).Topics {
+		for _, p := range rt.Partitions {
+			if p.ErrorCode != 0 {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 func ledPartitions(t kmsg.MetadataResponseTopic) int32 {
@@ -191,7 +214,10 @@ func (s *session) produce(v int16, topic string, partition int32, b []byte) *kms
 func (s *session) produced(suffix string, n int, configs ...string) string {
 	topic := s.name(suffix)
 	s.createTopic(topic, 1, configs...)
-	s.produce(s.max(0), topic, 0, batch(n, 10))
+	resp := s.produce(s.max(0), topic, 0, batch(n, 10))
+	if code := resp.Topics[0].Partitions[0].ErrorCode; code != 0 {
+		panic(abort{fmt.Errorf("produce to %s: error %d", topic, code)})
+	}
 	return topic
 }
 
@@ -199,10 +225,10 @@ func (s *session) produced(suffix string, n int, configs ...string) string {
 // __consumer_offsets partition: a fresh broker loads them for a moment after
 // start, and a client retries the NOT_COORDINATOR and
 // COORDINATOR_LOAD_IN_PROGRESS it gets meanwhile, which the scenarios do not.
-func warmUp(addr, run string) error {
-	s := &session{addr: addr, prefix: run + "-warmup", common: map[int16]versionRange{19: {2, 5}, 3: {4, 12}, 0: {3, 9}, 8: {2, 2}}}
+func warmUp(addr, run string, common map[int16]versionRange) error {
+	s := &session{addr: addr, prefix: run + "-warmup", common: common}
 	var err error
-	s.run(func(s *session) any {
+	failure := s.run(func(s *session) any {
 		topic := s.produced("t", 1)
 		for i := range 200 { // reaches each of the 50 partitions
 			if err = s.commitUntilServed(fmt.Sprintf("%s-g%d", s.prefix, i), topic); err != nil {
@@ -211,6 +237,9 @@ func warmUp(addr, run string) error {
 		}
 		return nil
 	})
+	if failure != nil {
+		return fmt.Errorf("warm-up: %v", failure)
+	}
 	return err
 }
 
