@@ -269,7 +269,7 @@ func offsetForLeaderEpochKey(s *session, v int16) any {
 }
 
 // topicConfigNames are the topic configs the config scenarios describe.
-var topicConfigNames = []string{"retention.ms", "cleanup.policy", "segment.bytes", "max.message.bytes",
+var topicConfigNames = []string{"retention.ms", "cleanup.policy", "segment.bytes", "segment.ms", "max.message.bytes",
 	"min.insync.replicas", "compression.type", "message.timestamp.type"}
 
 func describeTopicConfigs(s *session, v int16, topic string) kmsg.Response {
