@@ -254,12 +254,17 @@ func (c *Config) layers() [4]layer {
 // static, default), each of its synonym names that the layer sets. For a
 // broker config (trim set) the entries before the first one named name are
 // dropped, as Kafka drops them, so that log.retention.hours does not list
-// log.retention.ms.
+// log.retention.ms. For a topic config (trim unset) the default layer
+// gives only the first name's default: Kafka lists no synonym for
+// retention.ms when only log.retention.hours's default is in force.
 func (c *Config) brokerSynonyms(name string, trim bool) []Entry {
 	names := synonymNames(name)
 	var out []Entry
 	for _, layer := range c.layers() {
-		for _, n := range names {
+		for i, n := range names {
+			if !trim && layer.source == SourceDefault && i > 0 {
+				break // a topic config lists only its first synonym's default, as Kafka
+			}
 			v, ok := layer.values[n]
 			if !ok {
 				continue
@@ -287,8 +292,9 @@ func (c *Config) brokerSynonyms(name string, trim bool) []Entry {
 // source and synonyms (the override, then the broker synonym's layers).
 //
 // Differences from Kafka: a broker synonym that is set only through a
-// fallback key (log.retention.hours for retention.ms) is listed and gives
-// the source; Kafka drops such synonyms and answers DEFAULT_CONFIG.
+// fallback key (log.retention.hours for retention.ms) in a broker layer is
+// listed and gives the source; Kafka drops such synonyms and answers
+// DEFAULT_CONFIG.
 func (c *Config) TopicEntries(overrides map[string]string) []Entry {
 	var out []Entry
 	for _, def := range TopicConfigDefs() {

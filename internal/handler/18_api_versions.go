@@ -14,8 +14,18 @@ package handler
 // does (KIP-511): a v0 response with
 // UNSUPPORTED_VERSION and the ApiVersions range, from which the client
 // retries at a version we serve. v3+ validates the client software name and
-// version (INVALID_REQUEST on a mismatch, as Kafka).
-// Differences from Kafka: no finalized features are advertised yet.
+// version (INVALID_REQUEST on a mismatch, as Kafka). v3+ carries the
+// features (KIP-584) that Gregor implements, with the levels of Kafka 4.2:
+// metadata.version 3.3-IV3 (7) to 4.2-IV1 (29), finalized at 29;
+// kraft.version 0 only (a static quorum; KIP-853 is not served);
+// group.version 0–1, finalized at 1 (KIP-848 groups are served). As Kafka, a
+// feature finalized at level 0 is not listed as finalized. The features
+// never change, so their epoch is 0.
+// Differences from Kafka: transaction.version, share.version,
+// streams.version and eligible.leader.replicas.version are not listed (the
+// Java producer picks its transaction protocol from transaction.version,
+// and transactions, share groups, KIP-1071 streams groups and ELR are not
+// served); kraft.version supports 0 only, where Kafka supports 0–1.
 
 import (
 	"context"
@@ -39,7 +49,45 @@ func (h *Handler) apiVersions(_ context.Context, req *Request) (kmsg.Response, e
 		resp.ErrorCode = kerr.InvalidRequest.Code
 	}
 	resp.ApiKeys = apiKeys()
+	resp.SupportedFeatures, resp.FinalizedFeatures = supportedFeatures(), finalizedFeatures()
+	resp.FinalizedFeaturesEpoch = 0
 	return resp, nil
+}
+
+// feature is one KIP-584 feature: the levels served and the level in use.
+type feature struct {
+	name               string
+	minLevel, maxLevel int16
+	finalized          int16
+}
+
+var features = []feature{
+	{name: "metadata.version", minLevel: 7, maxLevel: 29, finalized: 29}, // 3.3-IV3 .. 4.2-IV1
+	{name: "kraft.version", minLevel: 0, maxLevel: 0, finalized: 0},
+	{name: "group.version", minLevel: 0, maxLevel: 1, finalized: 1},
+}
+
+func supportedFeatures() []kmsg.ApiVersionsResponseSupportedFeature {
+	var out []kmsg.ApiVersionsResponseSupportedFeature
+	for _, f := range features {
+		sf := kmsg.NewApiVersionsResponseSupportedFeature()
+		sf.Name, sf.MinVersion, sf.MaxVersion = f.name, f.minLevel, f.maxLevel
+		out = append(out, sf)
+	}
+	return out
+}
+
+func finalizedFeatures() []kmsg.ApiVersionsResponseFinalizedFeature {
+	var out []kmsg.ApiVersionsResponseFinalizedFeature
+	for _, f := range features {
+		if f.finalized == 0 {
+			continue
+		}
+		ff := kmsg.NewApiVersionsResponseFinalizedFeature()
+		ff.Name, ff.MinVersionLevel, ff.MaxVersionLevel = f.name, f.finalized, f.finalized
+		out = append(out, ff)
+	}
+	return out
 }
 
 // listedMinVersion is the minimum version ApiVersions lists for the keys

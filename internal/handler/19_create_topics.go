@@ -11,7 +11,8 @@ package handler
 // repeated within one request answers INVALID_REQUEST for every copy, as
 // Kafka; more than 10,000 partitions in one request answers
 // POLICY_VIOLATION for every topic. v5+ answers the resulting partition
-// count, replication factor and configs; v7 the topic id.
+// count, replication factor and configs (an empty list, not null, with an
+// error, as Kafka); v7 the topic id.
 // Differences from Kafka: creation is synchronous, so the timeout only
 // bounds waiting for the controller.
 
@@ -41,6 +42,7 @@ func (h *Handler) createTopics(ctx context.Context, req *Request) (kmsg.Response
 		rt := kmsg.NewCreateTopicsResponseTopic()
 		rt.Topic = t.Topic
 		rt.NumPartitions, rt.ReplicationFactor = -1, -1
+		rt.Configs = []kmsg.CreateTopicsResponseTopicConfig{} // as Kafka: empty, not null, on an error
 		switch {
 		case tooMany:
 			rt.ErrorCode = kerr.PolicyViolation.Code

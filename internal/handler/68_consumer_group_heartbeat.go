@@ -58,14 +58,14 @@ func (h *Handler) consumerGroupHeartbeat(ctx context.Context, req *Request) (kms
 	res := h.Groups.ConsumerHeartbeat(hr, imageTopics{h.Metadata.Image()})
 	resp.ErrorCode = errorCode(res.Err)
 	if res.Err != nil {
-		resp.ErrorMessage = kmsg.StringPtr(res.Err.Error())
-		resp.MemberID = kmsg.StringPtr(r.MemberID)
-		resp.MemberEpoch = r.MemberEpoch
+		resp.ErrorMessage = kmsg.StringPtr(res.Err.Error()) // no member id, epoch 0: as Kafka
 		return resp, nil
 	}
 	resp.MemberID = kmsg.StringPtr(res.MemberID)
 	resp.MemberEpoch = res.MemberEpoch
-	resp.HeartbeatIntervalMillis = int32(res.HeartbeatInterval.Milliseconds())
+	if res.MemberEpoch >= 0 { // a member leaving (-1, -2) gets no interval, as from Kafka
+		resp.HeartbeatIntervalMillis = int32(res.HeartbeatInterval.Milliseconds())
+	}
 	if res.Assignment != nil {
 		a := kmsg.NewConsumerGroupHeartbeatResponseAssignment()
 		for _, id := range sortedTopicIDs(res.Assignment) {

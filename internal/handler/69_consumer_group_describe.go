@@ -55,7 +55,7 @@ func (h *Handler) consumerGroupDescribe(ctx context.Context, req *Request) (kmsg
 			gm := kmsg.NewConsumerGroupDescribeResponseGroupMember()
 			gm.MemberID, gm.MemberEpoch, gm.ClientID, gm.ClientHost = m.MemberID, m.MemberEpoch, m.ClientID, m.ClientHost
 			gm.InstanceID, gm.RackID = optional(m.InstanceID), optional(m.RackID)
-			gm.SubscribedTopics, gm.SubscribedTopicRegex = m.SubscribedTopics, optional(m.SubscribedRegex)
+			gm.SubscribedTopics, gm.SubscribedTopicRegex = m.SubscribedTopics, kmsg.StringPtr(m.SubscribedRegex) // "" for none, as Kafka
 			if gm.SubscribedTopics == nil {
 				gm.SubscribedTopics = []string{}
 			}

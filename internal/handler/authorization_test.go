@@ -37,6 +37,7 @@ var kafkaAuthorization = map[int16][]acl.Check{
 	22: {acl.Write.On(acl.TransactionalID), acl.IdempotentWrite.On(acl.Cluster)},
 	23: {acl.ClusterAction.On(acl.Cluster), acl.Describe.On(acl.Topic)},
 	32: {acl.DescribeConfigs.On(acl.Cluster), acl.DescribeConfigs.On(acl.Topic)},
+	35: {acl.Describe.On(acl.Cluster)},
 	33: {acl.AlterConfigs.On(acl.Cluster), acl.AlterConfigs.On(acl.Topic)},
 	36: nil, // SASL, before authentication
 	37: {acl.Alter.On(acl.Topic)},

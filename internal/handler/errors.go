@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 
@@ -114,12 +115,20 @@ func errorf(code *kerr.Error, format string, args ...any) error {
 	return &requestError{code: code, msg: fmt.Sprintf(format, args...)}
 }
 
-// errorMessage returns a message for response fields that carry one.
+// errorMessage returns a message for response fields that carry one: the
+// error's text without the words of the sentinel it wraps, so that a client
+// reads what Kafka says ("Topic 't' already exists."), not our prefix.
 func errorMessage(err error) *string {
 	if err == nil {
 		return nil
 	}
 	s := err.Error()
+	for _, e := range errorTable { // Kafka's message is the detail, without our sentinel's words
+		if prefix := e.err.Error() + ": "; strings.HasPrefix(s, prefix) && errors.Is(err, e.err) {
+			s = s[len(prefix):]
+			break
+		}
+	}
 	return &s
 }
 

@@ -40,3 +40,25 @@ func TestErrorCode(t *testing.T) {
 		t.Error("nil error must map to 0")
 	}
 }
+
+// TestErrorMessage proves that a response's error message is Kafka's
+// detail without the sentinel's words, and an error with no detail keeps
+// its own text.
+func TestErrorMessage(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want string
+	}{
+		{fmt.Errorf("%w: Topic 't' already exists.", controller.ErrTopicExists), "Topic 't' already exists."},
+		{fmt.Errorf("create t: %w", controller.ErrTopicExists), "create t: " + controller.ErrTopicExists.Error()},
+		{controller.ErrInvalidReplicationFactor, controller.ErrInvalidReplicationFactor.Error()},
+		{errors.New("plain: text"), "plain: text"},
+	} {
+		if got := *errorMessage(tc.err); got != tc.want {
+			t.Errorf("errorMessage(%q) = %q, want %q", tc.err, got, tc.want)
+		}
+	}
+	if errorMessage(nil) != nil {
+		t.Error("errorMessage(nil) is not nil")
+	}
+}

@@ -36,6 +36,7 @@ type Handler struct {
 	Replicas   Partitions
 	Groups     *group.Coordinator
 	SASL       map[string]*auth.SASL // by listener name, for SASL listeners
+	LogDirs    LogDirs               // this node's log dirs, for DescribeLogDirs
 	Now        func() time.Time
 	Logger     *slog.Logger
 

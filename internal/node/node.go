@@ -231,7 +231,8 @@ func (n *Node) run(parent context.Context, listeners []net.Listener, now func() 
 	h := &handler.Handler{
 		NodeID: n.cfg.NodeID, ClusterID: n.ClusterID, Advertised: n.advertised(),
 		Config: n.cfg, Metadata: &n.image, Controller: n.ctrl, Replicas: n.replicas, Groups: n.groups, Now: now, Logger: n.logger,
-		SASL: n.sasl,
+		SASL:    n.sasl,
+		LogDirs: logDirs{n.logs},
 	}
 	n.handler = h
 	g.Go(func() error { return n.ctrl.Run(gctx) })

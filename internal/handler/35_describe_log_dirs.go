@@ -1,0 +1,100 @@
+package handler
+
+// DescribeLogDirs: v1–4.
+//
+// Behaviour: every log dir of this node, with its error (NONE, or
+// KAFKA_STORAGE_ERROR for a dir that cannot be read), the partitions asked
+// for that live in it (all of them when topics is null), each with its size
+// in bytes on disk (the sum of its segment files), offset lag 0 and
+// is-future false; from v4 the dir's total and usable bytes (statfs). A
+// topic appears under a dir only with partitions in it. As Kafka, asking for
+// a partition this node does not hold is not an error: it is left out.
+// Differences from Kafka: no future logs (no replica movement between
+// dirs), so offset lag is always 0 and is-future false.
+
+import (
+	"context"
+	"maps"
+	"slices"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"gregor/internal/kafka"
+)
+
+func init() { register(35, 1, 4, requires(describeOnCluster), (*Handler).describeLogDirs) }
+
+// LogDirs reports this node's log dirs; node implements it over storage.
+type LogDirs interface {
+	// Describe returns every log dir with the partitions in it. Safe for
+	// concurrent use; it reads the filesystem (statfs) once per dir.
+	Describe() []LogDirInfo
+}
+
+// LogDirInfo is one log dir as DescribeLogDirs reports it.
+type LogDirInfo struct {
+	Path string // absolute
+	Err  error  // non-nil when the dir is offline or unreadable
+	// TotalBytes and UsableBytes are the dir's filesystem capacity and the
+	// space left to this process; -1 when unknown.
+	TotalBytes, UsableBytes int64
+	Partitions              []LogDirPartition
+}
+
+// LogDirPartition is one partition's log in a dir.
+type LogDirPartition struct {
+	kafka.TopicPartition
+	Size      int64        // bytes of its segment files
+	OffsetLag kafka.Offset // behind the current log, for a future log; 0 otherwise
+	IsFuture  bool         // a copy being moved into this dir
+}
+
+func (h *Handler) describeLogDirs(_ context.Context, req *Request) (kmsg.Response, error) {
+	r := req.Body.(*kmsg.DescribeLogDirsRequest)
+	resp := r.ResponseKind().(*kmsg.DescribeLogDirsResponse)
+	wanted := requestedPartitions(r)
+	for _, d := range h.LogDirs.Describe() {
+		resp.Dirs = append(resp.Dirs, describeLogDir(d, wanted))
+	}
+	return resp, nil
+}
+
+// requestedPartitions is the set asked for; nil means every partition.
+func requestedPartitions(r *kmsg.DescribeLogDirsRequest) map[kafka.TopicPartition]bool {
+	if r.Topics == nil {
+		return nil
+	}
+	out := map[kafka.TopicPartition]bool{}
+	for _, t := range r.Topics {
+		for _, p := range t.Partitions {
+			out[kafka.TopicPartition{Topic: t.Topic, Partition: p}] = true
+		}
+	}
+	return out
+}
+
+func describeLogDir(d LogDirInfo, wanted map[kafka.TopicPartition]bool) kmsg.DescribeLogDirsResponseDir {
+	dir := kmsg.NewDescribeLogDirsResponseDir()
+	dir.Dir, dir.TotalBytes, dir.UsableBytes = d.Path, d.TotalBytes, d.UsableBytes
+	if d.Err != nil {
+		dir.ErrorCode = kerr.KafkaStorageError.Code
+		return dir
+	}
+	byTopic := map[string][]kmsg.DescribeLogDirsResponseDirTopicPartition{}
+	for _, p := range d.Partitions {
+		if wanted != nil && !wanted[p.TopicPartition] {
+			continue
+		}
+		rp := kmsg.NewDescribeLogDirsResponseDirTopicPartition()
+		rp.Partition, rp.Size, rp.OffsetLag, rp.IsFuture = p.Partition, p.Size, int64(p.OffsetLag), p.IsFuture
+		byTopic[p.Topic] = append(byTopic[p.Topic], rp)
+	}
+	for _, name := range slices.Sorted(maps.Keys(byTopic)) {
+		t := kmsg.NewDescribeLogDirsResponseDirTopic()
+		t.Topic, t.Partitions = name, byTopic[name]
+		slices.SortFunc(t.Partitions, func(a, b kmsg.DescribeLogDirsResponseDirTopicPartition) int { return int(a.Partition - b.Partition) })
+		dir.Topics = append(dir.Topics, t)
+	}
+	return dir
+}

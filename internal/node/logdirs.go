@@ -1,0 +1,49 @@
+package node
+
+import (
+	"cmp"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+
+	"gregor/internal/handler"
+	"gregor/internal/kafka"
+	"gregor/internal/storage"
+)
+
+// logDirs implements handler.LogDirs over the storage manager.
+type logDirs struct{ logs *storage.Manager }
+
+func (d logDirs) Describe() []handler.LogDirInfo {
+	var out []handler.LogDirInfo
+	for _, dir := range d.logs.LogDirs() {
+		out = append(out, describeDir(dir))
+	}
+	return out
+}
+
+func describeDir(dir storage.DirLogs) handler.LogDirInfo {
+	info := handler.LogDirInfo{Path: dir.Dir, TotalBytes: -1, UsableBytes: -1}
+	if abs, err := filepath.Abs(dir.Dir); err == nil {
+		info.Path = abs
+	}
+	var fs syscall.Statfs_t
+	if err := syscall.Statfs(info.Path, &fs); err != nil {
+		info.Err = err
+		return info
+	}
+	info.TotalBytes = int64(fs.Blocks) * int64(fs.Bsize)
+	info.UsableBytes = int64(fs.Bavail) * int64(fs.Bsize)
+	for tp, l := range dir.Logs {
+		info.Partitions = append(info.Partitions, handler.LogDirPartition{TopicPartition: tp, Size: l.Size()})
+	}
+	slices.SortFunc(info.Partitions, func(a, b handler.LogDirPartition) int {
+		return compareTopicPartitions(a.TopicPartition, b.TopicPartition)
+	})
+	return info
+}
+
+func compareTopicPartitions(a, b kafka.TopicPartition) int {
+	return cmp.Or(strings.Compare(a.Topic, b.Topic), cmp.Compare(a.Partition, b.Partition))
+}

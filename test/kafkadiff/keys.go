@@ -1,0 +1,377 @@
+package kafkadiff
+
+import (
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+// keyScenario exercises one API key at version v (the other requests of its
+// sequence go at their highest common version) and returns what to compare.
+type keyScenario func(s *session, v int16) any
+
+// byKey has one scenario per API key Gregor serves; the test runs each at
+// the lowest and the highest version both brokers serve. A key Gregor
+// advertises without an entry here fails the test.
+var byKey = map[int16]keyScenario{
+	0:  produceKey,
+	1:  fetchKey,
+	2:  listOffsetsKey,
+	3:  metadataKey,
+	8:  offsetCommitKey,
+	9:  offsetFetchKey,
+	10: findCoordinatorKey,
+	11: func(s *session, v int16) any { return classicGroup(s, map[int16]int16{11: v}) },
+	12: func(s *session, v int16) any { return classicGroup(s, map[int16]int16{12: v}) },
+	13: func(s *session, v int16) any { return classicGroup(s, map[int16]int16{13: v}) },
+	14: func(s *session, v int16) any { return classicGroup(s, map[int16]int16{14: v}) },
+	15: func(s *session, v int16) any { return classicGroup(s, map[int16]int16{15: v}) },
+	16: listGroupsKey,
+	18: apiVersionsKey,
+	19: createTopicsKey,
+	20: deleteTopicsKey,
+	21: deleteRecordsKey,
+	22: initProducerIDKey,
+	23: offsetForLeaderEpochKey,
+	32: describeConfigsKey,
+	33: alterConfigsKey,
+	35: describeLogDirsKey,
+	37: createPartitionsKey,
+	42: deleteGroupsKey,
+	44: incrementalAlterConfigsKey,
+	47: offsetDeleteKey,
+	60: describeClusterKey,
+	68: func(s *session, v int16) any { return consumerGroup(s, map[int16]int16{68: v}) },
+	69: func(s *session, v int16) any { return consumerGroup(s, map[int16]int16{69: v}) },
+}
+
+func produceKey(s *session, v int16) any {
+	topic := s.name("t")
+	s.createTopic(topic, 1)
+	return []any{s.produce(v, topic, 0, batch(3, 10)), s.produce(v, topic, 0, batch(2, 10))}
+}
+
+func fetchKey(s *session, v int16) any {
+	topic := s.produced("t", 3)
+	return s.fetch(v, topic, 0, 0)
+}
+
+func (s *session) fetch(v int16, topic string, partition int32, offset int64) *kmsg.FetchResponse {
+	req := kmsg.NewPtrFetchRequest()
+	req.ReplicaID, req.MaxWaitMillis, req.MinBytes, req.MaxBytes = -1, 100, 1, 1<<20
+	req.SessionEpoch = -1
+	t := kmsg.NewFetchRequestTopic()
+	t.Topic = topic
+	if v >= 13 {
+		t.TopicID = s.topicID(topic)
+	}
+	p := kmsg.NewFetchRequestTopicPartition()
+	p.Partition, p.FetchOffset, p.PartitionMaxBytes, p.CurrentLeaderEpoch = partition, offset, 1<<20, -1
+	p.LogStartOffset = -1
+	t.Partitions = append(t.Partitions, p)
+	req.Topics = append(req.Topics, t)
+	resp := s.do(req, v).(*kmsg.FetchResponse)
+	if v >= 13 { // the answer names the topic by id only (masked): name it
+		for i := range resp.Topics {
+			resp.Topics[i].Topic = topic
+		}
+	}
+	return resp
+}
+
+func listOffsetsKey(s *session, v int16) any {
+	topic := s.produced("t", 3)
+	var out []any
+	for _, ts := range []int64{-2, -1, -3, baseTime + 1} {
+		if ts == -3 && v < 7 {
+			continue
+		}
+		out = append(out, listOffsetAt(s, v, topic, ts))
+	}
+	return out
+}
+
+func metadataKey(s *session, v int16) any {
+	topic := s.name("t")
+	s.createTopic(topic, 2)
+	req := kmsg.NewPtrMetadataRequest()
+	t := kmsg.NewMetadataRequestTopic()
+	t.Topic = kmsg.StringPtr(topic)
+	req.Topics = append(req.Topics, t)
+	resp := s.do(req, v).(*kmsg.MetadataResponse)
+	return map[string]any{"Topics": resp.Topics, "Brokers": len(resp.Brokers), "ControllerSet": resp.ControllerID >= 0 || v == 0,
+		"ClusterAuthorizedOperations": resp.AuthorizedOperations}
+}
+
+func commit(s *session, v int16, group, topic string, offset int64) *kmsg.OffsetCommitResponse {
+	req := kmsg.NewPtrOffsetCommitRequest()
+	req.Group, req.Generation, req.RetentionTimeMillis = group, -1, -1
+	t := kmsg.NewOffsetCommitRequestTopic()
+	t.Topic = topic
+	if v >= 10 {
+		t.TopicID = s.topicID(topic)
+	}
+	p := kmsg.NewOffsetCommitRequestTopicPartition()
+	p.Partition, p.Offset, p.LeaderEpoch, p.Metadata = 0, offset, -1, kmsg.StringPtr("meta")
+	t.Partitions = append(t.Partitions, p)
+	req.Topics = append(req.Topics, t)
+	return s.do(req, v).(*kmsg.OffsetCommitResponse)
+}
+
+func offsetCommitKey(s *session, v int16) any {
+	topic := s.produced("t", 3)
+	return commit(s, v, s.name("g"), topic, 2)
+}
+
+func fetchOffsets(s *session, v int16, group, topic string) kmsg.Response {
+	req := kmsg.NewPtrOffsetFetchRequest()
+	if v >= 8 {
+		g := kmsg.NewOffsetFetchRequestGroup()
+		g.Group = group
+		gt := kmsg.NewOffsetFetchRequestGroupTopic()
+		gt.Topic, gt.Partitions = topic, []int32{0, 1}
+		if v >= 10 {
+			gt.TopicID = s.topicID(topic)
+		}
+		g.Topics = append(g.Topics, gt)
+		req.Groups = append(req.Groups, g)
+	} else {
+		req.Group = group
+		t := kmsg.NewOffsetFetchRequestTopic()
+		t.Topic, t.Partitions = topic, []int32{0, 1}
+		req.Topics = append(req.Topics, t)
+	}
+	resp := s.do(req, v).(*kmsg.OffsetFetchResponse)
+	for i := range resp.Groups {
+		for j := range resp.Groups[i].Topics {
+			resp.Groups[i].Topics[j].Topic = topic
+		}
+	}
+	return resp
+}
+
+func offsetFetchKey(s *session, v int16) any {
+	topic := s.produced("t", 3)
+	commit(s, s.max(8), s.name("g"), topic, 2)
+	return fetchOffsets(s, v, s.name("g"), topic)
+}
+
+func findCoordinatorKey(s *session, v int16) any {
+	req := kmsg.NewPtrFindCoordinatorRequest()
+	req.CoordinatorKey, req.CoordinatorKeys = s.name("g"), []string{s.name("g")}
+	return s.do(req, v)
+}
+
+func listGroupsKey(s *session, v int16) any {
+	topic := s.produced("t", 1)
+	commit(s, s.max(8), s.name("g"), topic, 1)
+	resp := s.do(kmsg.NewPtrListGroupsRequest(), v).(*kmsg.ListGroupsResponse)
+	resp.Groups = slices.DeleteFunc(resp.Groups, func(g kmsg.ListGroupsResponseGroup) bool {
+		return !strings.HasPrefix(g.Group, s.prefix)
+	})
+	return resp
+}
+
+// apiVersionsKey compares the ranges of the keys Gregor advertises, and
+// the features.
+func apiVersionsKey(s *session, v int16) any {
+	req := kmsg.NewPtrApiVersionsRequest()
+	req.ClientSoftwareName, req.ClientSoftwareVersion = "kafkadiff", "1.0"
+	resp := s.do(req, v).(*kmsg.ApiVersionsResponse)
+	resp.ApiKeys = slices.DeleteFunc(resp.ApiKeys, func(k kmsg.ApiVersionsResponseApiKey) bool {
+		_, ok := s.common[k.ApiKey]
+		return !ok
+	})
+	return resp
+}
+
+func createTopicsKey(s *session, v int16) any {
+	req := kmsg.NewPtrCreateTopicsRequest()
+	req.TimeoutMillis = 10000
+	t := kmsg.NewCreateTopicsRequestTopic()
+	t.Topic, t.NumPartitions, t.ReplicationFactor = s.name("t"), 3, 1
+	c := kmsg.NewCreateTopicsRequestTopicConfig()
+	c.Name, c.Value = "retention.ms", kmsg.StringPtr("3600000")
+	t.Configs = append(t.Configs, c)
+	req.Topics = append(req.Topics, t)
+	validate := *req
+	validate.ValidateOnly = true
+	validate.Topics = []kmsg.CreateTopicsRequestTopic{t}
+	validate.Topics[0].Topic = s.name("t2")
+	out := []any{s.do(&validate, v), s.do(req, v)}
+	return append(out, s.do(req, v)) // exists
+}
+
+func deleteTopicsKey(s *session, v int16) any {
+	topic := s.name("t")
+	s.createTopic(topic, 1)
+	req := kmsg.NewPtrDeleteTopicsRequest()
+	req.TimeoutMillis = 10000
+	req.TopicNames = []string{topic}
+	t := kmsg.NewDeleteTopicsRequestTopic()
+	t.Topic = kmsg.StringPtr(topic)
+	req.Topics = append(req.Topics, t)
+	return s.do(req, v)
+}
+
+func deleteRecordsKey(s *session, v int16) any {
+	topic := s.produced("t", 5)
+	req := kmsg.NewPtrDeleteRecordsRequest()
+	req.TimeoutMillis = 10000
+	t := kmsg.NewDeleteRecordsRequestTopic()
+	t.Topic = topic
+	p := kmsg.NewDeleteRecordsRequestTopicPartition()
+	p.Partition, p.Offset = 0, 2
+	t.Partitions = append(t.Partitions, p)
+	req.Topics = append(req.Topics, t)
+	return []any{s.do(req, v), listOffset(s, topic, -2)}
+}
+
+func listOffset(s *session, topic string, ts int64) kmsg.Response {
+	return listOffsetAt(s, s.max(2), topic, ts)
+}
+
+func listOffsetAt(s *session, v int16, topic string, ts int64) kmsg.Response {
+	req := kmsg.NewPtrListOffsetsRequest()
+	req.ReplicaID = -1
+	t := kmsg.NewListOffsetsRequestTopic()
+	t.Topic = topic
+	p := kmsg.NewListOffsetsRequestTopicPartition()
+	p.Partition, p.Timestamp, p.CurrentLeaderEpoch = 0, ts, -1
+	t.Partitions = append(t.Partitions, p)
+	req.Topics = append(req.Topics, t)
+	return s.do(req, v)
+}
+
+func initProducerIDKey(s *session, v int16) any {
+	req := kmsg.NewPtrInitProducerIDRequest()
+	req.ProducerID, req.ProducerEpoch = -1, -1
+	return s.do(req, v)
+}
+
+func offsetForLeaderEpochKey(s *session, v int16) any {
+	topic := s.produced("t", 3)
+	req := kmsg.NewPtrOffsetForLeaderEpochRequest()
+	req.ReplicaID = -1
+	t := kmsg.NewOffsetForLeaderEpochRequestTopic()
+	t.Topic = topic
+	var out []any
+	for _, epoch := range []int32{0, 5} { // the current epoch, and one above it
+		p := kmsg.NewOffsetForLeaderEpochRequestTopicPartition()
+		p.Partition, p.CurrentLeaderEpoch, p.LeaderEpoch = 0, -1, epoch
+		t.Partitions = []kmsg.OffsetForLeaderEpochRequestTopicPartition{p}
+		req.Topics = []kmsg.OffsetForLeaderEpochRequestTopic{t}
+		out = append(out, s.do(req, v))
+	}
+	return out
+}
+
+// topicConfigNames are the topic configs the config scenarios describe.
+var topicConfigNames = []string{"retention.ms", "cleanup.policy", "segment.bytes", "segment.ms", "max.message.bytes",
+	"min.insync.replicas", "compression.type", "message.timestamp.type"}
+
+func describeTopicConfigs(s *session, v int16, topic string) kmsg.Response {
+	req := kmsg.NewPtrDescribeConfigsRequest()
+	req.IncludeSynonyms, req.IncludeDocumentation = true, true
+	r := kmsg.NewDescribeConfigsRequestResource()
+	r.ResourceType, r.ResourceName, r.ConfigNames = kmsg.ConfigResourceTypeTopic, topic, topicConfigNames
+	req.Resources = append(req.Resources, r)
+	return s.do(req, v)
+}
+
+func describeConfigsKey(s *session, v int16) any {
+	topic := s.name("t")
+	s.createTopic(topic, 1, "retention.ms", "3600000")
+	return describeTopicConfigs(s, v, topic)
+}
+
+func alterConfigsKey(s *session, v int16) any {
+	topic := s.name("t")
+	s.createTopic(topic, 1, "retention.ms", "3600000")
+	req := kmsg.NewPtrAlterConfigsRequest()
+	r := kmsg.NewAlterConfigsRequestResource()
+	r.ResourceType, r.ResourceName = kmsg.ConfigResourceTypeTopic, topic
+	c := kmsg.NewAlterConfigsRequestResourceConfig()
+	c.Name, c.Value = "cleanup.policy", kmsg.StringPtr("compact")
+	r.Configs = append(r.Configs, c)
+	req.Resources = append(req.Resources, r)
+	return []any{s.do(req, v), describeAltered(s, topic)}
+}
+
+// describeAltered describes the topic's configs once the alteration to
+// cleanup.policy=compact shows: Kafka applies config changes through its
+// metadata log, a moment after answering.
+func describeAltered(s *session, topic string) kmsg.Response {
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		resp := describeTopicConfigs(s, s.max(32), topic).(*kmsg.DescribeConfigsResponse)
+		for _, c := range resp.Resources[0].Configs {
+			if c.Name == "cleanup.policy" && c.Value != nil && *c.Value == "compact" || time.Now().After(deadline) {
+				return resp
+			}
+		}
+	}
+}
+
+func describeLogDirsKey(s *session, v int16) any {
+	topic := s.produced("t", 3)
+	req := kmsg.NewPtrDescribeLogDirsRequest()
+	t := kmsg.NewDescribeLogDirsRequestTopic()
+	t.Topic, t.Partitions = topic, []int32{0}
+	req.Topics = append(req.Topics, t)
+	return s.do(req, v)
+}
+
+func createPartitionsKey(s *session, v int16) any {
+	topic := s.name("t")
+	s.createTopic(topic, 1)
+	req := kmsg.NewPtrCreatePartitionsRequest()
+	req.TimeoutMillis = 10000
+	t := kmsg.NewCreatePartitionsRequestTopic()
+	t.Topic, t.Count = topic, 3
+	req.Topics = append(req.Topics, t)
+	return []any{s.do(req, v), s.do(req, v)}
+}
+
+func deleteGroupsKey(s *session, v int16) any {
+	topic := s.produced("t", 1)
+	commit(s, s.max(8), s.name("g"), topic, 1)
+	req := kmsg.NewPtrDeleteGroupsRequest()
+	req.Groups = []string{s.name("g"), s.name("missing")}
+	return s.do(req, v)
+}
+
+func incrementalAlterConfigsKey(s *session, v int16) any {
+	topic := s.name("t")
+	s.createTopic(topic, 1, "retention.ms", "3600000")
+	req := kmsg.NewPtrIncrementalAlterConfigsRequest()
+	r := kmsg.NewIncrementalAlterConfigsRequestResource()
+	r.ResourceType, r.ResourceName = kmsg.ConfigResourceTypeTopic, topic
+	set := kmsg.NewIncrementalAlterConfigsRequestResourceConfig()
+	set.Name, set.Value, set.Op = "cleanup.policy", kmsg.StringPtr("compact"), kmsg.IncrementalAlterConfigOpSet
+	del := kmsg.NewIncrementalAlterConfigsRequestResourceConfig()
+	del.Name, del.Op = "retention.ms", kmsg.IncrementalAlterConfigOpDelete
+	r.Configs = append(r.Configs, set, del)
+	req.Resources = append(req.Resources, r)
+	return []any{s.do(req, v), describeAltered(s, topic)}
+}
+
+func offsetDeleteKey(s *session, v int16) any {
+	topic := s.produced("t", 1)
+	commit(s, s.max(8), s.name("g"), topic, 1)
+	req := kmsg.NewPtrOffsetDeleteRequest()
+	req.Group = s.name("g")
+	t := kmsg.NewOffsetDeleteRequestTopic()
+	t.Topic, t.Partitions = topic, []kmsg.OffsetDeleteRequestTopicPartition{{Partition: 0}}
+	req.Topics = append(req.Topics, t)
+	return []any{s.do(req, v), fetchOffsets(s, s.max(9), s.name("g"), topic)}
+}
+
+func describeClusterKey(s *session, v int16) any {
+	req := kmsg.NewPtrDescribeClusterRequest()
+	req.EndpointType = 1
+	resp := s.do(req, v).(*kmsg.DescribeClusterResponse)
+	return map[string]any{"ErrorCode": resp.ErrorCode, "EndpointType": resp.EndpointType, "Brokers": len(resp.Brokers),
+		"ClusterAuthorizedOperations": resp.ClusterAuthorizedOperations}
+}
