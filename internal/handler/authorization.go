@@ -7,8 +7,8 @@ import "gregor/internal/acl"
 // pairs them. An API's declaration lists every check serving it may make,
 // including those Kafka makes only in some cases (a transactional producer,
 // a follower fetch, topic auto-creation); authorization_test.go holds the
-// table they are checked against. Nothing enforces them yet: they are what
-// the authorizer will consult, and a test proves every API declares them.
+// table they are checked against. Every check an API makes goes through
+// authorize.go, which refuses a check its API does not declare.
 var (
 	readOnTopic            = acl.Read.On(acl.Topic)
 	writeOnTopic           = acl.Write.On(acl.Topic)

@@ -36,6 +36,9 @@ var kafkaAuthorization = map[int16][]acl.Check{
 	21: {acl.Delete.On(acl.Topic)},
 	22: {acl.Write.On(acl.TransactionalID), acl.IdempotentWrite.On(acl.Cluster)},
 	23: {acl.ClusterAction.On(acl.Cluster), acl.Describe.On(acl.Topic)},
+	29: {acl.Describe.On(acl.Cluster)},
+	30: {acl.Alter.On(acl.Cluster)},
+	31: {acl.Alter.On(acl.Cluster)},
 	32: {acl.DescribeConfigs.On(acl.Cluster), acl.DescribeConfigs.On(acl.Topic)},
 	33: {acl.AlterConfigs.On(acl.Cluster), acl.AlterConfigs.On(acl.Topic)},
 	36: nil, // SASL, before authentication

@@ -36,6 +36,7 @@ type Handler struct {
 	Replicas   Partitions
 	Groups     *group.Coordinator
 	SASL       map[string]*auth.SASL // by listener name, for SASL listeners
+	Authorizer Authorizer            // nil without authorizer.class.name: everything allowed
 	Now        func() time.Time
 	Logger     *slog.Logger
 
