@@ -41,3 +41,8 @@ func requires(checks ...acl.Check) acl.Requirement { return acl.Requires(checks.
 // noAuthorization declares an API served before and without authorization,
 // as Kafka serves ApiVersions.
 var noAuthorization = acl.None
+
+// Authorization returns the requirement the API with key declares, for
+// tests that drive every API (the deny matrix); the zero Requirement for a
+// key not registered.
+func Authorization(key int16) acl.Requirement { return apis[key].authorization }
