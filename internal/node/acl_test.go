@@ -2,8 +2,8 @@ package node_test
 
 import (
 	"context"
-	"errors"
 	"crypto/tls"
+	"errors"
 	"reflect"
 	"slices"
 	"testing"
