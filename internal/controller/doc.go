@@ -5,9 +5,10 @@
 // Every write is a Request (requests.go): CreateTopicsRequest,
 // DeleteTopicsRequest, CreatePartitionsRequest, AlterConfigsRequest
 // (incremental or replacing), AllocateProducerIDsRequest,
-// RegisterBrokerRequest and AlterPartitionRequest (a partition leader's ISR
-// change, alter_partition.go), each answered by the Response of the same
-// name.
+// RegisterBrokerRequest, AlterPartitionRequest (a partition leader's ISR
+// change, alter_partition.go), AlterScramCredentialsRequest (scram.go) and
+// CreateACLsRequest and DeleteACLsRequest (acls.go), each answered by the
+// Response of the same name.
 // Requests are plain data, never functions, so that a broker can forward
 // one to the active controller. A request that names several items (topics,
 // resources) treats each on its own: one failing does not stop the others,
