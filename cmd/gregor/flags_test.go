@@ -77,6 +77,7 @@ var requiredArgs = map[string][]string{
 	"topics":             {"--bootstrap-server", "127.0.0.1:1", "--list"},
 	"configs":            {"--bootstrap-server", "127.0.0.1:1", "--describe", "--entity-type", "topics"},
 	"consumer-groups":    {"--bootstrap-server", "127.0.0.1:1", "--list"},
+	"acls":               {"--bootstrap-server", "127.0.0.1:1", "--list"},
 	"console-producer":   {"--bootstrap-server", "127.0.0.1:1", "--topic", "t"},
 	"console-consumer":   {"--bootstrap-server", "127.0.0.1:1", "--topic", "t"},
 	"producer-perf-test": {"--topic", "t", "--num-records", "1", "--record-size", "1", "--throughput", "-1", "--producer-props", "bootstrap.servers=127.0.0.1:1"},

@@ -11,6 +11,11 @@
 // failure is the same error, whatever was wrong; passwords are compared in
 // constant time and never logged.
 //
+// Authorization (authorizer.go): the Authorizer that authorizer.class.name
+// enables (Kafka's StandardAuthorizer is the one name accepted), with
+// super.users and allow.everyone.if.no.acl.found around the ACL index of
+// the metadata image last published.
+//
 // It knows neither the server nor the handlers: the server asks it for a
 // listener's tls.Config and a handshake's principal; the SASL APIs start
 // and step exchanges, which the connection's session holds.

@@ -41,6 +41,7 @@ func AddCommands(root *cobra.Command) {
 		newConsumerPerfCommand(),
 		newConsumerGroupsCommand(),
 		newMetadataQuorumCommand(),
+		newACLsCommand(),
 	}
 	guard(root, tools)
 	root.AddCommand(tools...)

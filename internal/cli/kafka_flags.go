@@ -14,6 +14,7 @@ package cli
 //   - producer-perf-test: tools/src/main/java/org/apache/kafka/tools/ProducerPerformance.java
 //   - consumer-perf-test: tools/src/main/java/org/apache/kafka/tools/ConsumerPerformance.java
 //   - storage format: core/src/main/scala/kafka/tools/StorageTool.scala
+//   - acls: core/src/main/scala/kafka/admin/AclCommand.scala (tools/.../AclCommand.java from 4.0)
 //
 // and, for every joptsimple tool, help and version from
 // server-common/src/main/java/org/apache/kafka/server/util/CommandDefaultOptions.java.
@@ -47,6 +48,10 @@ var KafkaFlags = map[string][]string{
 	"consumer-perf-test": {"help", "version", "bootstrap-server", "topic", "group", "fetch-size", "from-latest",
 		"socket-buffer-size", "consumer.config", "print-metrics", "show-detailed-stats", "timeout", "messages",
 		"reporting-interval", "date-format", "hide-header"},
+	"acls": {"help", "version", "bootstrap-server", "bootstrap-controller", "command-config", "add", "remove", "list",
+		"topic", "group", "cluster", "transactional-id", "delegation-token", "user-principal", "resource-pattern-type",
+		"allow-principal", "deny-principal", "principal", "allow-host", "deny-host", "operation", "producer",
+		"consumer", "idempotent", "force"},
 	"storage format": {"help", "config", "cluster-id", "add-scram", "ignore-formatted", "release-version", "feature",
 		"standalone", "no-initial-controllers", "initial-controllers"},
 	"storage random-uuid": {"help"},

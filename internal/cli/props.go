@@ -2,7 +2,6 @@ package cli
 
 import (
 	"bufio"
-	"crypto/tls"
 	"fmt"
 	"io"
 	"os"
@@ -142,15 +141,7 @@ var commonProps = map[string]propOpt{
 	"client.rack": func(p props, k string) ([]kgo.Opt, error) {
 		return []kgo.Opt{kgo.Rack(p[k])}, nil
 	},
-	"security.protocol": func(p props, k string) ([]kgo.Opt, error) {
-		switch strings.ToUpper(p[k]) {
-		case "PLAINTEXT":
-			return nil, nil
-		case "SSL":
-			return []kgo.Opt{kgo.DialTLSConfig(&tls.Config{MinVersion: tls.VersionTLS12})}, nil
-		}
-		return nil, fmt.Errorf("security.protocol %s is not supported by this tool yet", p[k])
-	},
+	"security.protocol":        securityOptions, // security.go, with the keys of securityKeys
 	"metadata.max.age.ms":      msOpt(kgo.MetadataMaxAge),
 	"connections.max.idle.ms":  msOpt(kgo.ConnIdleTimeout),
 	"request.timeout.ms":       handled,
@@ -221,6 +212,9 @@ func clientOptions(p props, role map[string]propOpt, warn io.Writer) ([]kgo.Opt,
 		fn, ok := role[k]
 		if !ok {
 			fn, ok = commonProps[k]
+		}
+		if !ok && slices.Contains(securityKeys, k) {
+			fn, ok = handled, true
 		}
 		if !ok {
 			warnf(warn, "The configuration '%s' was supplied but isn't a known config.", k)

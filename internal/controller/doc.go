@@ -8,14 +8,15 @@
 // DeleteTopicsRequest, CreatePartitionsRequest, AlterConfigsRequest
 // (incremental or replacing), AllocateProducerIDsRequest,
 // RegisterBrokerRequest and BrokerHeartbeatRequest (lifecycle.go),
-// AlterPartitionRequest (a partition leader's ISR change, alter_partition.go)
-// and AlterScramCredentialsRequest (scram.go), each answered by the Response
-// of the same name; DescribeQuorumRequest (status.go) reads the leader's raft
-// status and writes nothing. Requests are plain data, never functions, so
-// that a node can forward one to the active controller. A request that names
-// several items (topics, resources) treats each on its own: one failing does
-// not stop the others, and its error is in the response; validate-only
-// requests run every check and return no records.
+// AlterPartitionRequest (a partition leader's ISR change, alter_partition.go),
+// AlterScramCredentialsRequest (scram.go) and CreateACLsRequest and
+// DeleteACLsRequest (acls.go), each answered by the Response of the same
+// name; DescribeQuorumRequest (status.go) reads the leader's raft status and
+// writes nothing. Requests are plain data, never functions, so that a node
+// can forward one to the active controller. A request that names several
+// items (topics, resources) treats each on its own: one failing does not
+// stop the others, and its error is in the response; validate-only requests
+// run every check and return no records.
 //
 // operate is the one switch over request types; each case is a pure
 // function of the image, the Cluster (defaults and the config schema of

@@ -22,6 +22,7 @@ var forwarded = typeRegistry(
 	AllocateProducerIDsRequest{}, RegisterBrokerRequest{}, BrokerHeartbeatRequest{}, DescribeQuorumRequest{},
 	AllocateProducerIDsResponse{}, RegisterBrokerResponse{}, BrokerHeartbeatResponse{}, DescribeQuorumResponse{},
 	AlterPartitionRequest{}, AlterPartitionResponse{}, AlterScramCredentialsRequest{},
+	CreateACLsRequest{}, DeleteACLsRequest{},
 )
 
 // errorCodes are the sentinels an error can wrap across the wire.
@@ -141,6 +142,7 @@ func decodeReply(data []byte) (reply, error) {
 type itemResponse struct {
 	Type   string
 	Topics []CreatedTopic `json:",omitempty"` // CreateTopicsResponse, without Err
+	ACLs   []DeletedACLs  `json:",omitempty"` // DeleteACLsResponse, without Err
 }
 
 // splitErrors returns resp in a form JSON keeps, and its per-item errors.
@@ -161,6 +163,15 @@ func splitErrors(resp Response) (any, []error) {
 		return itemResponse{Type: "AlterConfigsResponse"}, r.Errs
 	case AlterScramCredentialsResponse:
 		return itemResponse{Type: "AlterScramCredentialsResponse"}, r.Errs
+	case CreateACLsResponse:
+		return itemResponse{Type: "CreateACLsResponse"}, r.Errs
+	case DeleteACLsResponse:
+		errs := make([]error, len(r.Results))
+		deleted := make([]DeletedACLs, len(r.Results))
+		for i, d := range r.Results {
+			errs[i], deleted[i] = d.Err, DeletedACLs{Bindings: d.Bindings}
+		}
+		return itemResponse{Type: "DeleteACLsResponse", ACLs: deleted}, errs
 	case nil:
 		return nil, nil
 	}
@@ -205,6 +216,16 @@ func (ir itemResponse) response(errs []error) (Response, error) {
 		return CreatePartitionsResponse{Errs: errs}, nil
 	case "AlterScramCredentialsResponse":
 		return AlterScramCredentialsResponse{Errs: errs}, nil
+	case "CreateACLsResponse":
+		return CreateACLsResponse{Errs: errs}, nil
+	case "DeleteACLsResponse":
+		if len(ir.ACLs) != len(errs) {
+			return nil, errors.New("DeleteACLsResponse: results and errors differ in number")
+		}
+		for i := range ir.ACLs {
+			ir.ACLs[i].Err = errs[i]
+		}
+		return DeleteACLsResponse{Results: ir.ACLs}, nil
 	case "AlterConfigsResponse":
 		return AlterConfigsResponse{Errs: errs}, nil
 	}

@@ -8,8 +8,11 @@ import (
 	"go/parser"
 	"go/token"
 	"io/fs"
+	"reflect"
 	"strings"
 	"testing"
+
+	"gregor/internal/acl"
 )
 
 // TestEveryRequestCanBeForwarded proves that every exported request type
@@ -55,6 +58,7 @@ func TestEveryRequestCanBeForwarded(t *testing.T) {
 var itemResponseNames = map[string]bool{
 	"CreateTopicsResponse": true, "DeleteTopicsResponse": true, "CreatePartitionsResponse": true,
 	"AlterConfigsResponse": true, "AlterScramCredentialsResponse": true,
+	"CreateACLsResponse": true, "DeleteACLsResponse": true,
 }
 
 // declared returns the exported types with an isRequest method and the
@@ -93,4 +97,42 @@ func declared(t *testing.T) (requests, sentinels []string) {
 		t.Fatal("found no request types or sentinels: is the parse wrong?")
 	}
 	return requests, sentinels
+}
+
+// TestForwardedRepliesKeepTheirErrors proves that responses carrying an
+// error per item come back from the active controller with each error
+// wrapping its sentinel, in order, and the rest of the response intact.
+func TestForwardedRepliesKeepTheirErrors(t *testing.T) {
+	bindings := []acl.Binding{{Pattern: acl.Pattern{Type: acl.Topic, Name: "orders", PatternType: acl.Literal},
+		Entry: acl.Entry{Principal: "User:alice", Host: "*", Operation: acl.Read, Permission: acl.Allow}}}
+	for _, resp := range []Response{
+		DeleteACLsResponse{Results: []DeletedACLs{{Bindings: bindings}, {Err: fmt.Errorf("%w: bad filter", ErrInvalidRequest)}}},
+		CreateACLsResponse{Errs: []error{nil, fmt.Errorf("%w: bad binding", ErrInvalidRequest)}},
+	} {
+		back, err := decodeReply(encodeReply(reply{resp: resp}))
+		if err != nil {
+			t.Fatalf("%T: %v", resp, err)
+		}
+		if !reflect.DeepEqual(errorsOfResponse(back.resp), errorsOfResponse(resp)) {
+			t.Errorf("%T came back as %+v", resp, back.resp)
+		}
+		if d, ok := back.resp.(DeleteACLsResponse); ok && !reflect.DeepEqual(d.Results[0].Bindings, bindings) {
+			t.Errorf("deleted bindings came back as %+v", d.Results[0].Bindings)
+		}
+	}
+}
+
+// errorsOfResponse renders a response's per-item errors as the sentinel
+// each wraps and its message, for comparison.
+func errorsOfResponse(r Response) []string {
+	_, errs := splitErrors(r)
+	var out []string
+	for _, e := range errs {
+		if e == nil {
+			out = append(out, "")
+			continue
+		}
+		out = append(out, fmt.Sprint(errors.Is(e, ErrInvalidRequest), e.Error()))
+	}
+	return out
 }

@@ -146,6 +146,12 @@ func operate(img *metadata.Image, c Cluster, in inputs, req Request) ([]metadata
 	case AlterScramCredentialsRequest:
 		recs, resp := alterScramCredentials(img, req)
 		return recs, resp, nil
+	case CreateACLsRequest:
+		recs, resp := createACLs(img, in.newTopicID, req)
+		return recs, resp, nil
+	case DeleteACLsRequest:
+		recs, resp := deleteACLs(img, req)
+		return recs, resp, nil
 	}
 	return nil, nil, fmt.Errorf("%w: unknown controller request %T", ErrInvalidRequest, req)
 }

@@ -20,6 +20,10 @@ package handler
 // that fails for any partition closes the connection, as Kafka does.
 // Internal topics (__consumer_offsets) take produce only from a client
 // with id "__admin_client", as Kafka; others get INVALID_TOPIC_EXCEPTION.
+// Authorization, checked before anything else: WRITE on the transactional
+// id, or IDEMPOTENT_WRITE on the cluster (or WRITE on some topic) for an
+// idempotent producer, then WRITE on each topic
+// (TOPIC_AUTHORIZATION_FAILED for its partitions).
 // Differences from Kafka: transactional batches are refused
 // (INVALID_TXN_STATE) until the transaction coordinator exists.
 
@@ -31,6 +35,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"gregor/internal/acl"
 	"gregor/internal/kafka"
 	"gregor/internal/metadata"
 	"gregor/internal/partition"
@@ -46,6 +51,7 @@ func (h *Handler) produce(ctx context.Context, req *Request) (kmsg.Response, err
 	resp := r.ResponseKind().(*kmsg.ProduceResponse)
 	img := h.Metadata.Image()
 	var waits []ackWait
+	denied := h.producerDenied(req, r.TransactionID, isIdempotent(r))
 	for _, t := range r.Topics {
 		rt := kmsg.NewProduceResponseTopic()
 		rt.Topic, rt.TopicID = t.Topic, t.TopicID
@@ -57,7 +63,15 @@ func (h *Handler) produce(ctx context.Context, req *Request) (kmsg.Response, err
 				name = topic.Name
 			}
 		}
+		code := denied
+		if code == 0 && idKnown && !h.allowed(req, acl.Write, acl.Topic, name) {
+			code = kerr.TopicAuthorizationFailed.Code
+		}
 		for _, p := range t.Partitions {
+			if code != 0 {
+				rt.Partitions = append(rt.Partitions, deniedProduce(p.Partition, code))
+				continue
+			}
 			rp, w := h.producePartition(r, req.Header.ClientID, name, idKnown, p)
 			rt.Partitions = append(rt.Partitions, rp)
 			if w.part != nil {
@@ -75,6 +89,26 @@ func (h *Handler) produce(ctx context.Context, req *Request) (kmsg.Response, err
 		addProduceLeaderHints(img, req.Listener, resp)
 	}
 	return resp, nil
+}
+
+// isIdempotent reports whether some batch of r carries a producer id.
+func isIdempotent(r *kmsg.ProduceRequest) bool {
+	for _, t := range r.Topics {
+		for _, p := range t.Partitions {
+			if len(p.Records) >= record.HeaderSize && record.Batch(p.Records).ProducerID() >= 0 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// deniedProduce answers a partition the producer may not write to.
+func deniedProduce(partition int32, code int16) kmsg.ProduceResponseTopicPartition {
+	rp := kmsg.NewProduceResponseTopicPartition()
+	rp.Partition, rp.ErrorCode = partition, code
+	rp.BaseOffset, rp.LogAppendTime, rp.LogStartOffset = -1, -1, -1
+	return rp
 }
 
 // addProduceLeaderHints adds the current leader to every partition

@@ -24,6 +24,9 @@ package handler
 // offset answers a diverging epoch and no records (KIP-320). A partition
 // not led here answers NOT_LEADER_OR_FOLLOWER; that and FENCED_LEADER_EPOCH
 // carry the current leader (v12+) and its endpoint (v16+, KIP-951).
+// Authorization: a follower needs CLUSTER_ACTION on the cluster, a
+// consumer READ on each topic; a partition refused answers
+// TOPIC_AUTHORIZATION_FAILED.
 // Differences from Kafka: consumers cannot fetch from followers (KIP-392);
 // the session cache evicts the least recently used session rather than by
 // Kafka's size-based policy.
@@ -36,6 +39,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"gregor/internal/acl"
 	"gregor/internal/kafka"
 	"gregor/internal/metadata"
 	"gregor/internal/partition"
@@ -74,6 +78,7 @@ func (h *Handler) fetch(ctx context.Context, req *Request) (kmsg.Response, error
 	} else {
 		targets = h.requestTargets(r, resolve)
 	}
+	h.authorizeFetch(req, r, targets)
 	f := h.newFetch(r, targets)
 	defer f.close()
 	req.AfterSent(f.release)
@@ -87,6 +92,22 @@ func (h *Handler) fetch(ctx context.Context, req *Request) (kmsg.Response, error
 		session.lastUsed = h.now()
 	}
 	return resp, nil
+}
+
+// authorizeFetch refuses the partitions the principal may not read, with
+// TOPIC_AUTHORIZATION_FAILED: a follower needs CLUSTER_ACTION on the
+// cluster for all of them, a consumer READ on each topic.
+func (h *Handler) authorizeFetch(req *Request, r *kmsg.FetchRequest, targets []*fetchTarget) {
+	if h.Authorizer == nil {
+		return
+	}
+	follower := fetchReplicaID(r) >= 0 && h.allowedOnCluster(req, acl.ClusterAction)
+	for _, t := range targets {
+		if t.key.topic == "" || follower || fetchReplicaID(r) < 0 && h.allowed(req, acl.Read, acl.Topic, t.key.topic) {
+			continue
+		}
+		t.part, t.errorCode = nil, kerr.TopicAuthorizationFailed.Code
+	}
 }
 
 func nextSessionEpoch(e int32) int32 {

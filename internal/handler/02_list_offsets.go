@@ -20,6 +20,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"gregor/internal/acl"
 	"gregor/internal/kafka"
 	"gregor/internal/partition"
 )
@@ -32,7 +33,14 @@ func (h *Handler) listOffsets(_ context.Context, req *Request) (kmsg.Response, e
 	for _, t := range r.Topics {
 		rt := kmsg.NewListOffsetsResponseTopic()
 		rt.Topic = t.Topic
+		allowed := h.allowed(req, acl.Describe, acl.Topic, t.Topic)
 		for _, p := range t.Partitions {
+			if !allowed {
+				rp := kmsg.NewListOffsetsResponseTopicPartition()
+				rp.Partition, rp.ErrorCode, rp.Timestamp, rp.Offset = p.Partition, kerr.TopicAuthorizationFailed.Code, -1, -1
+				rt.Partitions = append(rt.Partitions, rp)
+				continue
+			}
 			rt.Partitions = append(rt.Partitions, h.listOffset(r.Version, t.Topic, p))
 		}
 		resp.Topics = append(resp.Topics, rt)

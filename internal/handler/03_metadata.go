@@ -13,9 +13,13 @@ package handler
 // v0–v3); creation is synchronous, so the answer already carries the new
 // topic. Invalid names answer INVALID_TOPIC_EXCEPTION, unknown ids
 // UNKNOWN_TOPIC_ID.
-// Differences from Kafka: authorized operations are not computed (ACLs do
-// not exist yet); an auto-created topic is returned ready rather than with
-// LEADER_NOT_AVAILABLE.
+// Authorization: topics the principal may not DESCRIBE are left out of a
+// request for every topic and answer TOPIC_AUTHORIZATION_FAILED when named
+// (whether they exist or not); auto-creation needs CREATE on the cluster
+// or the topic. Authorized operations of the cluster (v8–10) and of each
+// topic (v8+) are answered when asked for (KIP-430).
+// Differences from Kafka: an auto-created topic is returned ready rather
+// than with LEADER_NOT_AVAILABLE.
 
 import (
 	"context"
@@ -25,6 +29,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"gregor/internal/acl"
 	"gregor/internal/controller"
 	"gregor/internal/kafka"
 	"gregor/internal/metadata"
@@ -41,18 +46,32 @@ func (h *Handler) metadata(ctx context.Context, req *Request) (kmsg.Response, er
 	resp.Brokers = metadataBrokers(img, req.Listener)
 	resp.ClusterID = &h.ClusterID
 	resp.ControllerID = h.controllerID()
+	if r.IncludeClusterAuthorizedOperations {
+		resp.AuthorizedOperations = h.clusterOperations(req)
+	}
 	if r.Topics == nil || (r.Version == 0 && len(r.Topics) == 0) {
 		for _, name := range img.TopicNames() {
-			t, _ := img.Topic(name)
-			resp.Topics = append(resp.Topics, topicMetadata(t))
+			if h.allowed(req, acl.Describe, acl.Topic, name) {
+				t, _ := img.Topic(name)
+				resp.Topics = append(resp.Topics, h.withTopicOperations(req, r, topicMetadata(t)))
+			}
 		}
 		return resp, nil
 	}
 	autoCreate := h.Config.AutoCreateTopicsEnable && (r.Version < 4 || r.AllowAutoTopicCreation)
 	for _, rt := range r.Topics {
-		resp.Topics = append(resp.Topics, h.metadataTopic(ctx, img, rt, autoCreate))
+		resp.Topics = append(resp.Topics, h.withTopicOperations(req, r, h.metadataTopic(ctx, req, img, rt, autoCreate)))
 	}
 	return resp, nil
+}
+
+// withTopicOperations adds the operations the principal may do on the
+// topic, when the request asks for them (KIP-430).
+func (h *Handler) withTopicOperations(req *Request, r *kmsg.MetadataRequest, mt kmsg.MetadataResponseTopic) kmsg.MetadataResponseTopic {
+	if r.IncludeTopicAuthorizedOperations && mt.ErrorCode == 0 && mt.Topic != nil {
+		mt.AuthorizedOperations = h.authorizedOperations(req, acl.Resource{Type: acl.Topic, Name: *mt.Topic})
+	}
+	return mt
 }
 
 // metadataBrokers describes the live brokers of img by their advertised
@@ -85,29 +104,40 @@ func liveBrokers(img *metadata.Image) []metadata.Broker {
 	return out
 }
 
-func (h *Handler) metadataTopic(ctx context.Context, img *metadata.Image, rt kmsg.MetadataRequestTopic, autoCreate bool) kmsg.MetadataResponseTopic {
+func (h *Handler) metadataTopic(ctx context.Context, req *Request, img *metadata.Image, rt kmsg.MetadataRequestTopic, autoCreate bool) kmsg.MetadataResponseTopic {
 	if rt.Topic == nil {
 		t, ok := img.TopicByID(kafka.TopicID(rt.TopicID))
-		if !ok {
+		if !ok || !h.allowed(req, acl.Describe, acl.Topic, t.Name) {
 			mt := kmsg.NewMetadataResponseTopic()
 			mt.TopicID = rt.TopicID
 			mt.ErrorCode = kerr.UnknownTopicID.Code
+			if ok {
+				mt.ErrorCode = kerr.TopicAuthorizationFailed.Code
+			}
 			return mt
 		}
 		return topicMetadata(t)
 	}
 	name := *rt.Topic
+	mt := kmsg.NewMetadataResponseTopic()
+	mt.Topic = &name
+	if !h.allowed(req, acl.Describe, acl.Topic, name) {
+		mt.ErrorCode = kerr.TopicAuthorizationFailed.Code
+		return mt
+	}
 	if t, ok := img.Topic(name); ok {
 		return topicMetadata(t)
 	}
-	mt := kmsg.NewMetadataResponseTopic()
-	mt.Topic = &name
 	mt.ErrorCode = kerr.UnknownTopicOrPartition.Code
 	if err := controller.ValidateTopicName(name); err != nil {
 		mt.ErrorCode = kerr.InvalidTopicException.Code
 		return mt
 	}
 	if !autoCreate || strings.HasPrefix(name, "__") {
+		return mt
+	}
+	if !h.allowedOnCluster(req, acl.Create) && !h.allowed(req, acl.Create, acl.Topic, name) {
+		mt.ErrorCode = kerr.TopicAuthorizationFailed.Code
 		return mt
 	}
 	t, err := h.autoCreate(ctx, name)

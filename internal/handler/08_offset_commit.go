@@ -11,6 +11,8 @@ package handler
 // is not the member's current one. v10 names topics by id. Partitions that do not
 // exist get UNKNOWN_TOPIC_OR_PARTITION (UNKNOWN_TOPIC_ID at v10), metadata
 // above offset.metadata.max.bytes OFFSET_METADATA_TOO_LARGE.
+// Authorization: READ on the group (GROUP_AUTHORIZATION_FAILED for every
+// partition), then READ on each topic (TOPIC_AUTHORIZATION_FAILED).
 // Differences from Kafka: the retention time of v2–4 is ignored, as Kafka
 // 4 ignores it.
 
@@ -20,6 +22,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"gregor/internal/acl"
 	"gregor/internal/group"
 	"gregor/internal/kafka"
 )
@@ -38,6 +41,7 @@ func (h *Handler) offsetCommit(ctx context.Context, req *Request) (kmsg.Response
 	// codes holds the error of each requested partition, by topic then index.
 	codes := make([][]int16, len(r.Topics))
 	names := make([]string, len(r.Topics))
+	groupDenied := !h.allowed(req, acl.Read, acl.Group, r.Group)
 	for i, t := range r.Topics {
 		codes[i] = make([]int16, len(t.Partitions))
 		name := t.Topic
@@ -51,9 +55,15 @@ func (h *Handler) offsetCommit(ctx context.Context, req *Request) (kmsg.Response
 		}
 		names[i] = name
 		mt, ok := img.Topic(name)
+		topicDenied := !groupDenied && topicErr == 0 && !h.allowed(req, acl.Read, acl.Topic, name)
 		for j, p := range t.Partitions {
 			switch {
+			case groupDenied:
+				codes[i][j] = kerr.GroupAuthorizationFailed.Code
 			case topicErr != 0:
+				codes[i][j] = topicErr
+			case topicDenied:
+				codes[i][j] = kerr.TopicAuthorizationFailed.Code
 				codes[i][j] = topicErr
 			case !ok || p.Partition < 0 || int(p.Partition) >= len(mt.Partitions):
 				codes[i][j] = kerr.UnknownTopicOrPartition.Code

@@ -9,6 +9,9 @@ package handler
 // names topics by id.
 // v9+ may name a member of a consumer-protocol (KIP-848) group with its
 // epoch: UNKNOWN_MEMBER_ID or STALE_MEMBER_EPOCH when they do not match.
+// Authorization: DESCRIBE on the group (GROUP_AUTHORIZATION_FAILED), then
+// DESCRIBE on each topic: TOPIC_AUTHORIZATION_FAILED for a named one,
+// left out of a request for every committed offset.
 // Differences from Kafka: require_stable (v7+) has nothing to wait for
 // until transactions exist.
 
@@ -20,6 +23,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"gregor/internal/acl"
 	"gregor/internal/group"
 	"gregor/internal/kafka"
 	"gregor/internal/metadata"
@@ -46,7 +50,7 @@ func (h *Handler) offsetFetch(ctx context.Context, req *Request) (kmsg.Response,
 				topics = append(topics, fetchTopic{name: t.Topic, partitions: t.Partitions})
 			}
 		}
-		g, code := h.fetchGroupOffsets(img, r.Group, topics, false)
+		g, code := h.fetchGroupOffsets(req, img, r.Group, topics, false)
 		resp.ErrorCode = code
 		if code != 0 && r.Version < 2 {
 			// v1 has no top-level error: each requested partition carries it.
@@ -88,7 +92,7 @@ func (h *Handler) offsetFetch(ctx context.Context, req *Request) (kmsg.Response,
 			code = errorCode(h.Groups.CheckFetchMember(rg.Group, *rg.MemberID, rg.MemberEpoch))
 		}
 		if code == 0 {
-			topicsOut, code = h.fetchGroupOffsets(img, rg.Group, topics, r.Version >= 10)
+			topicsOut, code = h.fetchGroupOffsets(req, img, rg.Group, topics, r.Version >= 10)
 		}
 		g := kmsg.NewOffsetFetchResponseGroup()
 		g.Group, g.ErrorCode, g.Topics = rg.Group, code, topicsOut
@@ -99,7 +103,11 @@ func (h *Handler) offsetFetch(ctx context.Context, req *Request) (kmsg.Response,
 
 // fetchGroupOffsets answers one group in the v8+ shape; older versions
 // convert it.
-func (h *Handler) fetchGroupOffsets(img *metadata.Image, groupID string, topics []fetchTopic, byID bool) ([]kmsg.OffsetFetchResponseGroupTopic, int16) {
+func (h *Handler) fetchGroupOffsets(req *Request, img *metadata.Image, groupID string, topics []fetchTopic, byID bool) ([]kmsg.OffsetFetchResponseGroupTopic, int16) {
+	if !h.allowed(req, acl.Describe, acl.Group, groupID) {
+		return nil, kerr.GroupAuthorizationFailed.Code
+	}
+	all := topics == nil
 	var tps []kafka.TopicPartition
 	if topics != nil {
 		tps = []kafka.TopicPartition{}
@@ -140,6 +148,10 @@ func (h *Handler) fetchGroupOffsets(img *metadata.Image, groupID string, topics 
 	}
 	var out []kmsg.OffsetFetchResponseGroupTopic
 	for _, t := range topics {
+		denied := t.name != "" && !h.allowed(req, acl.Describe, acl.Topic, t.name)
+		if denied && all {
+			continue // hidden, as Kafka hides the topics of a group the principal may not describe
+		}
 		rt := kmsg.NewOffsetFetchResponseGroupTopic()
 		rt.Topic, rt.TopicID = t.name, t.id
 		for _, p := range t.partitions {
@@ -147,6 +159,8 @@ func (h *Handler) fetchGroupOffsets(img *metadata.Image, groupID string, topics 
 			rp.Partition, rp.Offset, rp.LeaderEpoch, rp.Metadata = p, -1, -1, kmsg.StringPtr("")
 			if byID && t.name == "" {
 				rp.ErrorCode = kerr.UnknownTopicID.Code
+			} else if denied {
+				rp.ErrorCode = kerr.TopicAuthorizationFailed.Code
 			} else if o, ok := offsets[kafka.TopicPartition{Topic: t.name, Partition: p}]; ok {
 				rp.Offset, rp.LeaderEpoch, rp.Metadata = o.Offset, o.LeaderEpoch, kmsg.StringPtr(o.Metadata)
 			}

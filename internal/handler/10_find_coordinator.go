@@ -6,6 +6,8 @@ package handler
 // abs(hash(group)) % offsets.topic.num.partitions of __consumer_offsets,
 // which is created on the first request as Kafka does (compacted, with
 // offsets.topic.segment.bytes segments). v4+ answers batched keys.
+// Authorization: DESCRIBE on the group (GROUP_AUTHORIZATION_FAILED) or the
+// transactional id (TRANSACTIONAL_ID_AUTHORIZATION_FAILED).
 // Differences from Kafka: transaction coordinators (key type 1) answer
 // COORDINATOR_NOT_AVAILABLE until the transaction coordinator exists; the
 // replication factor of __consumer_offsets is capped at the number of
@@ -17,8 +19,10 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"gregor/internal/acl"
 	"gregor/internal/controller"
 	"gregor/internal/group"
 	"gregor/internal/metadata"
@@ -43,7 +47,10 @@ func (h *Handler) findCoordinator(ctx context.Context, req *Request) (kmsg.Respo
 	for _, key := range keys {
 		c := kmsg.NewFindCoordinatorResponseCoordinator()
 		c.Key, c.NodeID, c.Port = key, -1, -1
-		node, err := h.coordinatorFor(ctx, r.CoordinatorType, key)
+		node, err := int32(-1), coordinatorDenied(h, req, r.CoordinatorType, key)
+		if err == nil {
+			node, err = h.coordinatorFor(ctx, r.CoordinatorType, key)
+		}
 		if err != nil {
 			c.ErrorCode = errorCode(err)
 			c.ErrorMessage = kmsg.StringPtr(err.Error())
@@ -60,6 +67,18 @@ func (h *Handler) findCoordinator(ctx context.Context, req *Request) (kmsg.Respo
 		resp.Coordinators = nil
 	}
 	return resp, nil
+}
+
+// coordinatorDenied refuses a principal that may not DESCRIBE the group
+// or transactional id it looks up.
+func coordinatorDenied(h *Handler, req *Request, keyType int8, key string) error {
+	switch {
+	case keyType == coordinatorKeyGroup && !h.allowed(req, acl.Describe, acl.Group, key):
+		return kerr.GroupAuthorizationFailed
+	case keyType == coordinatorKeyTxn && !h.allowed(req, acl.Describe, acl.TransactionalID, key):
+		return kerr.TransactionalIDAuthorizationFailed
+	}
+	return nil
 }
 
 var errCoordinatorKeyType = errors.New("unknown coordinator key type")

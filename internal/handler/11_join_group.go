@@ -14,8 +14,10 @@ import (
 	"context"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"gregor/internal/acl"
 	"gregor/internal/group"
 )
 
@@ -30,6 +32,10 @@ func (h *Handler) joinGroup(ctx context.Context, req *Request) (kmsg.Response, e
 	resp := r.ResponseKind().(*kmsg.JoinGroupResponse)
 	resp.Generation = -1
 	resp.MemberID = r.MemberID
+	if !h.allowed(req, acl.Read, acl.Group, r.Group) {
+		resp.ErrorCode = kerr.GroupAuthorizationFailed.Code
+		return resp, nil
+	}
 	rebalance := r.RebalanceTimeoutMillis
 	if r.Version == 0 {
 		rebalance = r.SessionTimeoutMillis

@@ -8,7 +8,10 @@ package handler
 import (
 	"context"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"gregor/internal/acl"
 )
 
 func init() { register(12, 0, 4, requires(readOnGroup), (*Handler).heartbeat) }
@@ -16,6 +19,10 @@ func init() { register(12, 0, 4, requires(readOnGroup), (*Handler).heartbeat) }
 func (h *Handler) heartbeat(ctx context.Context, req *Request) (kmsg.Response, error) {
 	r := req.Body.(*kmsg.HeartbeatRequest)
 	resp := r.ResponseKind().(*kmsg.HeartbeatResponse)
+	if !h.allowed(req, acl.Read, acl.Group, r.Group) {
+		resp.ErrorCode = kerr.GroupAuthorizationFailed.Code
+		return resp, nil
+	}
 	if err := checkGroupStrings(r.Group); err != nil {
 		resp.ErrorCode = errorCode(err)
 		return resp, nil

@@ -9,8 +9,10 @@ package handler
 import (
 	"context"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"gregor/internal/acl"
 	"gregor/internal/group"
 )
 
@@ -19,6 +21,10 @@ func init() { register(13, 0, 5, requires(readOnGroup), (*Handler).leaveGroup) }
 func (h *Handler) leaveGroup(ctx context.Context, req *Request) (kmsg.Response, error) {
 	r := req.Body.(*kmsg.LeaveGroupRequest)
 	resp := r.ResponseKind().(*kmsg.LeaveGroupResponse)
+	if !h.allowed(req, acl.Read, acl.Group, r.Group) {
+		resp.ErrorCode = kerr.GroupAuthorizationFailed.Code
+		return resp, nil
+	}
 	if err := checkGroupStrings(r.Group); err != nil {
 		resp.ErrorCode = errorCode(err)
 		return resp, nil

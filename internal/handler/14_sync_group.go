@@ -10,8 +10,10 @@ import (
 	"bytes"
 	"context"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"gregor/internal/acl"
 	"gregor/internal/group"
 )
 
@@ -20,6 +22,10 @@ func init() { register(14, 0, 5, requires(readOnGroup), (*Handler).syncGroup) }
 func (h *Handler) syncGroup(ctx context.Context, req *Request) (kmsg.Response, error) {
 	r := req.Body.(*kmsg.SyncGroupRequest)
 	resp := r.ResponseKind().(*kmsg.SyncGroupResponse)
+	if !h.allowed(req, acl.Read, acl.Group, r.Group) {
+		resp.ErrorCode = kerr.GroupAuthorizationFailed.Code
+		return resp, nil
+	}
 	sr := group.SyncRequest{
 		GroupID: r.Group, MemberID: r.MemberID, InstanceID: deref(r.InstanceID), Generation: r.Generation,
 		ProtocolType: deref(r.ProtocolType), Protocol: deref(r.Protocol),

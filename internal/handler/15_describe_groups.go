@@ -13,8 +13,10 @@ import (
 	"context"
 	"errors"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"gregor/internal/acl"
 	"gregor/internal/group"
 )
 
@@ -26,6 +28,14 @@ func (h *Handler) describeGroups(ctx context.Context, req *Request) (kmsg.Respon
 	for _, id := range r.Groups {
 		g := kmsg.NewDescribeGroupsResponseGroup()
 		g.Group = id
+		if !h.allowed(req, acl.Describe, acl.Group, id) {
+			g.ErrorCode = kerr.GroupAuthorizationFailed.Code
+			resp.Groups = append(resp.Groups, g)
+			continue
+		}
+		if r.IncludeAuthorizedOperations {
+			g.AuthorizedOperations = h.authorizedOperations(req, acl.Resource{Type: acl.Group, Name: id})
+		}
 		d, err := h.describeGroup(id)
 		if errors.Is(err, group.ErrGroupIDNotFound) && r.Version < 6 {
 			err = nil

@@ -12,6 +12,8 @@ import (
 	"strings"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"gregor/internal/acl"
 )
 
 func init() { register(16, 0, 5, requires(describeOnCluster, describeOnGroup), (*Handler).listGroups) }
@@ -24,7 +26,11 @@ func (h *Handler) listGroups(ctx context.Context, req *Request) (kmsg.Response, 
 	if err != nil {
 		return resp, nil
 	}
+	everyGroup := h.allowedOnCluster(req, acl.Describe)
 	for _, g := range groups {
+		if !everyGroup && !h.allowed(req, acl.Describe, acl.Group, g.GroupID) {
+			continue
+		}
 		if len(r.StatesFilter) > 0 && !containsFold(r.StatesFilter, g.State) {
 			continue
 		}

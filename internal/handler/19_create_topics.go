@@ -22,6 +22,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"gregor/internal/acl"
 	"gregor/internal/controller"
 	"gregor/internal/metadata"
 )
@@ -38,6 +39,7 @@ func (h *Handler) createTopics(ctx context.Context, req *Request) (kmsg.Response
 	tooMany := h.requestedPartitions(r) > controller.MaxPartitionsPerRequest
 	var specs []controller.TopicSpec
 	var at []int // the index in resp.Topics of each spec's answer
+	clusterCreate := h.allowedOnCluster(req, acl.Create)
 	for i, t := range r.Topics {
 		rt := kmsg.NewCreateTopicsResponseTopic()
 		rt.Topic = t.Topic
@@ -50,6 +52,9 @@ func (h *Handler) createTopics(ctx context.Context, req *Request) (kmsg.Response
 		case counts[t.Topic] > 1:
 			rt.ErrorCode = kerr.InvalidRequest.Code
 			rt.ErrorMessage = kmsg.StringPtr("Create topics request from client contains a duplicate topic.")
+		case !clusterCreate && !h.allowed(req, acl.Create, acl.Topic, t.Topic):
+			rt.ErrorCode = kerr.TopicAuthorizationFailed.Code
+			rt.ErrorMessage = kmsg.StringPtr("Authorization failed.")
 		default:
 			specs, at = append(specs, topicSpec(t)), append(at, i)
 		}

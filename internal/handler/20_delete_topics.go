@@ -14,6 +14,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"gregor/internal/acl"
 	"gregor/internal/controller"
 	"gregor/internal/kafka"
 	"gregor/internal/metadata"
@@ -37,7 +38,7 @@ func (h *Handler) deleteTopics(ctx context.Context, req *Request) (kmsg.Response
 	var ids []kafka.TopicID
 	var at []int // the index in resp.Topics of each id's answer
 	for i, t := range targets {
-		rt, ok := h.deletable(img, t)
+		rt, ok := h.deletable(req, img, t)
 		if ok {
 			ids, at = append(ids, rt.TopicID), append(at, i)
 		}
@@ -52,7 +53,7 @@ func (h *Handler) deleteTopics(ctx context.Context, req *Request) (kmsg.Response
 
 // deletable resolves t in img and answers it, with the topic's name and
 // id when it may be deleted (ok).
-func (h *Handler) deletable(img *metadata.Image, t kmsg.DeleteTopicsRequestTopic) (rt kmsg.DeleteTopicsResponseTopic, ok bool) {
+func (h *Handler) deletable(req *Request, img *metadata.Image, t kmsg.DeleteTopicsRequestTopic) (rt kmsg.DeleteTopicsResponseTopic, ok bool) {
 	rt = kmsg.NewDeleteTopicsResponseTopic()
 	rt.Topic, rt.TopicID = t.Topic, t.TopicID
 	var topic *metadata.Topic
@@ -62,6 +63,9 @@ func (h *Handler) deletable(img *metadata.Image, t kmsg.DeleteTopicsRequestTopic
 		topic, ok = img.TopicByID(kafka.TopicID(t.TopicID))
 	}
 	switch {
+	case t.Topic != nil && !h.allowed(req, acl.Delete, acl.Topic, *t.Topic), t.Topic == nil && ok && !h.allowed(req, acl.Delete, acl.Topic, topic.Name):
+		rt.ErrorCode = kerr.TopicAuthorizationFailed.Code
+		return rt, false
 	case !ok && t.Topic == nil:
 		rt.ErrorCode = kerr.UnknownTopicID.Code
 		return rt, false

@@ -11,8 +11,10 @@ package handler
 import (
 	"context"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"gregor/internal/acl"
 	"gregor/internal/kafka"
 )
 
@@ -24,9 +26,15 @@ func (h *Handler) deleteRecords(_ context.Context, req *Request) (kmsg.Response,
 	for _, t := range r.Topics {
 		rt := kmsg.NewDeleteRecordsResponseTopic()
 		rt.Topic = t.Topic
+		allowed := h.allowed(req, acl.Delete, acl.Topic, t.Topic)
 		for _, p := range t.Partitions {
 			rp := kmsg.NewDeleteRecordsResponseTopicPartition()
 			rp.Partition, rp.LowWatermark = p.Partition, -1
+			if !allowed {
+				rp.ErrorCode = kerr.TopicAuthorizationFailed.Code
+				rt.Partitions = append(rt.Partitions, rp)
+				continue
+			}
 			part, err := h.Replicas.Partition(kafka.TopicPartition{Topic: t.Topic, Partition: p.Partition})
 			if err == nil {
 				rp.LowWatermark, err = part.DeleteRecordsBefore(p.Offset)

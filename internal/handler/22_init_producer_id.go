@@ -35,6 +35,9 @@ func (h *Handler) initProducerID(ctx context.Context, req *Request) (kmsg.Respon
 	r := req.Body.(*kmsg.InitProducerIDRequest)
 	resp := r.ResponseKind().(*kmsg.InitProducerIDResponse)
 	resp.ProducerID, resp.ProducerEpoch = -1, -1
+	if resp.ErrorCode = h.producerDenied(req, r.TransactionalID, true); resp.ErrorCode != 0 {
+		return resp, nil
+	}
 	if r.TransactionalID != nil {
 		resp.ErrorCode = kerr.InvalidRequest.Code
 		return resp, nil

@@ -11,8 +11,10 @@ package handler
 import (
 	"context"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"gregor/internal/acl"
 	"gregor/internal/kafka"
 )
 
@@ -23,14 +25,18 @@ func init() {
 func (h *Handler) offsetForLeaderEpoch(_ context.Context, req *Request) (kmsg.Response, error) {
 	r := req.Body.(*kmsg.OffsetForLeaderEpochRequest)
 	resp := r.ResponseKind().(*kmsg.OffsetForLeaderEpochResponse)
+	clusterAction := h.Authorizer != nil && h.allowedOnCluster(req, acl.ClusterAction)
 	for _, t := range r.Topics {
 		rt := kmsg.NewOffsetForLeaderEpochResponseTopic()
 		rt.Topic = t.Topic
+		allowed := clusterAction || h.allowed(req, acl.Describe, acl.Topic, t.Topic)
 		for _, p := range t.Partitions {
 			rp := kmsg.NewOffsetForLeaderEpochResponseTopicPartition()
 			rp.Partition, rp.LeaderEpoch, rp.EndOffset = p.Partition, -1, -1
 			part, err := h.Replicas.Partition(kafka.TopicPartition{Topic: t.Topic, Partition: p.Partition})
 			switch {
+			case !allowed:
+				rp.ErrorCode = kerr.TopicAuthorizationFailed.Code
 			case err != nil:
 				rp.ErrorCode = errorCode(err)
 			default:

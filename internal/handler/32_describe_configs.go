@@ -27,6 +27,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"gregor/internal/acl"
 	"gregor/internal/config"
 	"gregor/internal/controller"
 	"gregor/internal/metadata"
@@ -42,6 +43,10 @@ func (h *Handler) describeConfigs(_ context.Context, req *Request) (kmsg.Respons
 	for _, res := range r.Resources {
 		rr := kmsg.NewDescribeConfigsResponseResource()
 		rr.ResourceType, rr.ResourceName = res.ResourceType, res.ResourceName
+		if rr.ErrorCode = h.configsDenied(req, acl.DescribeConfigs, res.ResourceType, res.ResourceName); rr.ErrorCode != 0 {
+			resp.Resources = append(resp.Resources, rr)
+			continue
+		}
 		entries, err := h.configEntries(res)
 		rr.ErrorCode = errorCode(err)
 		if err != nil && rr.ErrorCode != kerr.UnknownTopicOrPartition.Code {

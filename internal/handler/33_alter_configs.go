@@ -16,8 +16,10 @@ package handler
 import (
 	"context"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"gregor/internal/acl"
 	"gregor/internal/controller"
 	"gregor/internal/metadata"
 )
@@ -40,7 +42,9 @@ func (h *Handler) alterConfigs(ctx context.Context, req *Request) (kmsg.Response
 		rr := kmsg.NewAlterConfigsResponseResource()
 		rr.ResourceType, rr.ResourceName = res.ResourceType, res.ResourceName
 		err := errDuplicateResource
-		if !dup[keys[i]] {
+		if denied := h.configsDenied(req, acl.AlterConfigs, res.ResourceType, res.ResourceName); denied != 0 {
+			err = kerr.ErrorForCode(denied)
+		} else if !dup[keys[i]] {
 			var a controller.ConfigAlteration
 			if a, err = h.replacement(res); err == nil {
 				alterations, at = append(alterations, a), append(at, i)

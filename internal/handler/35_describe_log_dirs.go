@@ -9,6 +9,8 @@ package handler
 // is-future false; from v4 the dir's total and usable bytes (statfs). A
 // topic appears under a dir only with partitions in it. As Kafka, asking for
 // a partition this node does not hold is not an error: it is left out.
+// Needs DESCRIBE on the cluster: without it, no dirs and (v3+)
+// CLUSTER_AUTHORIZATION_FAILED, as Kafka.
 // Differences from Kafka: no future logs (no replica movement between
 // dirs), so offset lag is always 0 and is-future false.
 
@@ -20,6 +22,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"gregor/internal/acl"
 	"gregor/internal/kafka"
 )
 
@@ -53,6 +56,11 @@ type LogDirPartition struct {
 func (h *Handler) describeLogDirs(_ context.Context, req *Request) (kmsg.Response, error) {
 	r := req.Body.(*kmsg.DescribeLogDirsRequest)
 	resp := r.ResponseKind().(*kmsg.DescribeLogDirsResponse)
+	if !h.allowedOnCluster(req, acl.Describe) {
+		// Kafka answers no dirs, and from v3 says why.
+		resp.ErrorCode = kerr.ClusterAuthorizationFailed.Code
+		return resp, nil
+	}
 	wanted := requestedPartitions(r)
 	for _, d := range h.LogDirs.Describe() {
 		resp.Dirs = append(resp.Dirs, describeLogDir(d, wanted))

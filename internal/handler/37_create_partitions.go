@@ -14,6 +14,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"gregor/internal/acl"
 	"gregor/internal/controller"
 	"gregor/internal/kafka"
 )
@@ -35,6 +36,8 @@ func (h *Handler) createPartitions(ctx context.Context, req *Request) (kmsg.Resp
 		if counts[t.Topic] > 1 {
 			rt.ErrorCode = kerr.InvalidRequest.Code
 			rt.ErrorMessage = kmsg.StringPtr("Duplicate topic in request.")
+		} else if !h.allowed(req, acl.Alter, acl.Topic, t.Topic) {
+			rt.ErrorCode = kerr.TopicAuthorizationFailed.Code
 		} else {
 			specs, at = append(specs, partitionsSpec(t)), append(at, i)
 		}

@@ -9,7 +9,10 @@ package handler
 import (
 	"context"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"gregor/internal/acl"
 )
 
 func init() { register(42, 0, 2, requires(deleteOnGroup), (*Handler).deleteGroups) }
@@ -21,6 +24,9 @@ func (h *Handler) deleteGroups(ctx context.Context, req *Request) (kmsg.Response
 		g := kmsg.NewDeleteGroupsResponseGroup()
 		g.Group = id
 		err := checkGroupStrings(id)
+		if err == nil && !h.allowed(req, acl.Delete, acl.Group, id) {
+			err = kerr.GroupAuthorizationFailed
+		}
 		if err == nil {
 			err = h.Groups.DeleteGroup(id)
 		}

@@ -14,6 +14,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"gregor/internal/acl"
 	"gregor/internal/kafka"
 )
 
@@ -23,8 +24,16 @@ func (h *Handler) offsetDelete(ctx context.Context, req *Request) (kmsg.Response
 	r := req.Body.(*kmsg.OffsetDeleteRequest)
 	resp := r.ResponseKind().(*kmsg.OffsetDeleteResponse)
 	img := h.Metadata.Image()
+	if !h.allowed(req, acl.Delete, acl.Group, r.Group) {
+		resp.ErrorCode = kerr.GroupAuthorizationFailed.Code
+		return resp, nil
+	}
+	readable := map[string]bool{}
 	var tps []kafka.TopicPartition
 	for _, t := range r.Topics {
+		if readable[t.Topic] = h.allowed(req, acl.Read, acl.Topic, t.Topic); !readable[t.Topic] {
+			continue
+		}
 		for _, p := range t.Partitions {
 			tps = append(tps, kafka.TopicPartition{Topic: t.Topic, Partition: p.Partition})
 		}
@@ -45,7 +54,9 @@ func (h *Handler) offsetDelete(ctx context.Context, req *Request) (kmsg.Response
 		for _, p := range t.Partitions {
 			rp := kmsg.NewOffsetDeleteResponseTopicPartition()
 			rp.Partition = p.Partition
-			if !ok || p.Partition < 0 || int(p.Partition) >= len(mt.Partitions) {
+			if !readable[t.Topic] {
+				rp.ErrorCode = kerr.TopicAuthorizationFailed.Code
+			} else if !ok || p.Partition < 0 || int(p.Partition) >= len(mt.Partitions) {
 				rp.ErrorCode = kerr.UnknownTopicOrPartition.Code
 			} else {
 				rp.ErrorCode = errorCode(perPartition[kafka.TopicPartition{Topic: t.Topic, Partition: p.Partition}])

@@ -15,6 +15,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"gregor/internal/acl"
 	"gregor/internal/metadata"
 )
 
@@ -25,6 +26,10 @@ func init() {
 func (h *Handler) describeUserScramCredentials(_ context.Context, req *Request) (kmsg.Response, error) {
 	r := req.Body.(*kmsg.DescribeUserSCRAMCredentialsRequest)
 	resp := r.ResponseKind().(*kmsg.DescribeUserSCRAMCredentialsResponse)
+	if !h.allowedOnCluster(req, acl.Describe) {
+		resp.ErrorCode = kerr.ClusterAuthorizationFailed.Code
+		return resp, nil
+	}
 	byUser := scramCredentialsByUser(h.Metadata.Image())
 	users := make([]string, 0, len(r.Users))
 	for _, u := range r.Users {

@@ -14,8 +14,10 @@ package handler
 import (
 	"context"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"gregor/internal/acl"
 	"gregor/internal/auth"
 	"gregor/internal/controller"
 	"gregor/internal/metadata"
@@ -29,7 +31,11 @@ func (h *Handler) alterUserScramCredentials(ctx context.Context, req *Request) (
 	r := req.Body.(*kmsg.AlterUserSCRAMCredentialsRequest)
 	resp := r.ResponseKind().(*kmsg.AlterUserSCRAMCredentialsResponse)
 	creq, users := scramAlteration(r)
-	out, err := submit[controller.AlterScramCredentialsResponse](ctx, h.Controller, creq)
+	var out controller.AlterScramCredentialsResponse
+	err := error(kerr.ClusterAuthorizationFailed)
+	if h.allowedOnCluster(req, acl.Alter) {
+		out, err = submit[controller.AlterScramCredentialsResponse](ctx, h.Controller, creq)
+	}
 	errs := out.Errs
 	if err != nil {
 		errs = everyItem(err, len(users))

@@ -18,6 +18,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"gregor/internal/acl"
 	"gregor/internal/controller"
 )
 
@@ -26,6 +27,10 @@ func init() { register(55, 0, 2, requires(describeOnCluster), (*Handler).describ
 func (h *Handler) describeQuorum(ctx context.Context, req *Request) (kmsg.Response, error) {
 	r := req.Body.(*kmsg.DescribeQuorumRequest)
 	resp := r.ResponseKind().(*kmsg.DescribeQuorumResponse)
+	if !h.allowedOnCluster(req, acl.Describe) {
+		resp.ErrorCode = kerr.ClusterAuthorizationFailed.Code
+		return resp, nil
+	}
 	if len(r.Topics) != 1 || r.Topics[0].Topic != controller.MetadataTopic || len(r.Topics[0].Partitions) != 1 || r.Topics[0].Partitions[0].Partition != 0 {
 		resp.ErrorCode = kerr.UnknownTopicOrPartition.Code
 		return resp, nil

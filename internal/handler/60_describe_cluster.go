@@ -6,8 +6,9 @@ package handler
 // metadata quorum, -1 while there is none) and the brokers registered in
 // the metadata image, as Metadata answers them. endpoint_type 2
 // (controllers, v1+) answers the same brokers: every node is also a
-// controller. Authorized
-// operations are not computed (no ACLs yet): -2147483648.
+// controller. As in Kafka, the answer is given to any principal; the
+// cluster's authorized operations, when asked for, need DESCRIBE on the
+// cluster, else none (KIP-430).
 
 import (
 	"context"
@@ -29,6 +30,9 @@ func (h *Handler) describeCluster(_ context.Context, req *Request) (kmsg.Respons
 	resp.ClusterID = h.ClusterID
 	resp.ControllerID = h.controllerID()
 	resp.ClusterAuthorizedOperations = -2147483648
+	if r.IncludeClusterAuthorizedOperations {
+		resp.ClusterAuthorizedOperations = h.clusterOperations(req)
+	}
 	for _, mb := range metadataBrokers(h.Metadata.Image(), req.Listener) {
 		b := kmsg.NewDescribeClusterResponseBroker()
 		b.NodeID, b.Host, b.Port, b.Rack = mb.NodeID, mb.Host, mb.Port, mb.Rack

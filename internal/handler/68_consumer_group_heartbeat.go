@@ -22,8 +22,10 @@ import (
 	"context"
 	"slices"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"gregor/internal/acl"
 	"gregor/internal/group"
 	"gregor/internal/kafka"
 	"gregor/internal/metadata"
@@ -55,6 +57,10 @@ func (h *Handler) consumerGroupHeartbeat(ctx context.Context, req *Request) (kms
 		resp.ErrorCode = errorCode(group.ErrInvalidGroupID)
 		return resp, nil
 	}
+	if code, msg := h.consumerHeartbeatDenied(req, r); code != 0 {
+		resp.ErrorCode, resp.ErrorMessage = code, kmsg.StringPtr(msg)
+		return resp, nil
+	}
 	res := h.Groups.ConsumerHeartbeat(hr, imageTopics{h.Metadata.Image()})
 	resp.ErrorCode = errorCode(res.Err)
 	if res.Err != nil {
@@ -76,6 +82,20 @@ func (h *Handler) consumerGroupHeartbeat(ctx context.Context, req *Request) (kms
 		resp.Assignment = &a
 	}
 	return resp, nil
+}
+
+// consumerHeartbeatDenied returns the error of a member that may not READ
+// its group or DESCRIBE one of the topics it subscribes to by name.
+func (h *Handler) consumerHeartbeatDenied(req *Request, r *kmsg.ConsumerGroupHeartbeatRequest) (int16, string) {
+	if !h.allowed(req, acl.Read, acl.Group, r.Group) {
+		return kerr.GroupAuthorizationFailed.Code, "Not authorized to access group: " + r.Group
+	}
+	for _, t := range r.SubscribedTopicNames {
+		if !h.allowed(req, acl.Describe, acl.Topic, t) {
+			return kerr.TopicAuthorizationFailed.Code, "Not authorized to describe topic: " + t
+		}
+	}
+	return 0, ""
 }
 
 // imageTopics shows the metadata image to the group coordinator.

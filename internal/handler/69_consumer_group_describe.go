@@ -14,9 +14,12 @@ package handler
 import (
 	"context"
 	"errors"
+	"slices"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"gregor/internal/acl"
 	"gregor/internal/group"
 	"gregor/internal/metadata"
 )
@@ -38,8 +41,14 @@ func (h *Handler) consumerGroupDescribe(ctx context.Context, req *Request) (kmsg
 		g.Group = id
 		var d group.ConsumerDescription
 		err := checkGroupStrings(id)
+		if err == nil && !h.allowed(req, acl.Describe, acl.Group, id) {
+			err = kerr.GroupAuthorizationFailed
+		}
 		if err == nil {
 			d, err = h.Groups.DescribeConsumer(id)
+		}
+		if err == nil {
+			err = h.memberTopicsDenied(req, img, d)
 		}
 		if err != nil {
 			g.ErrorCode = errorCode(err)
@@ -51,6 +60,9 @@ func (h *Handler) consumerGroupDescribe(ctx context.Context, req *Request) (kmsg
 			continue
 		}
 		g.State, g.Epoch, g.AssignmentEpoch, g.AssignorName = d.State, d.Epoch, d.AssignmentEpoch, d.Assignor
+		if r.IncludeAuthorizedOperations {
+			g.AuthorizedOperations = h.authorizedOperations(req, acl.Resource{Type: acl.Group, Name: id})
+		}
 		for _, m := range d.Members {
 			gm := kmsg.NewConsumerGroupDescribeResponseGroupMember()
 			gm.MemberID, gm.MemberEpoch, gm.ClientID, gm.ClientHost = m.MemberID, m.MemberEpoch, m.ClientID, m.ClientHost
@@ -66,6 +78,27 @@ func (h *Handler) consumerGroupDescribe(ctx context.Context, req *Request) (kmsg
 		resp.Groups = append(resp.Groups, g)
 	}
 	return resp, nil
+}
+
+// memberTopicsDenied refuses a group some of whose members subscribe to or
+// are assigned a topic the principal may not DESCRIBE, as Kafka does.
+func (h *Handler) memberTopicsDenied(req *Request, img *metadata.Image, d group.ConsumerDescription) error {
+	for _, m := range d.Members {
+		names := slices.Clone(m.SubscribedTopics)
+		for _, a := range []group.Assignment{m.Assignment, m.Target} {
+			for id := range a {
+				if t, ok := img.TopicByID(id); ok {
+					names = append(names, t.Name)
+				}
+			}
+		}
+		for _, n := range names {
+			if !h.allowed(req, acl.Describe, acl.Topic, n) {
+				return errorf(kerr.TopicAuthorizationFailed, "The group has described topic(s) that the client is not authorized to describe.")
+			}
+		}
+	}
+	return nil
 }
 
 func describeAssignment(img *metadata.Image, a group.Assignment) kmsg.Assignment {

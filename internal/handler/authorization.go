@@ -7,8 +7,8 @@ import "gregor/internal/acl"
 // pairs them. An API's declaration lists every check serving it may make,
 // including those Kafka makes only in some cases (a transactional producer,
 // a follower fetch, topic auto-creation); authorization_test.go holds the
-// table they are checked against. Nothing enforces them yet: they are what
-// the authorizer will consult, and a test proves every API declares them.
+// table they are checked against. Every check an API makes goes through
+// authorize.go, which refuses a check its API does not declare.
 var (
 	readOnTopic            = acl.Read.On(acl.Topic)
 	writeOnTopic           = acl.Write.On(acl.Topic)
@@ -41,3 +41,8 @@ func requires(checks ...acl.Check) acl.Requirement { return acl.Requires(checks.
 // noAuthorization declares an API served before and without authorization,
 // as Kafka serves ApiVersions.
 var noAuthorization = acl.None
+
+// Authorization returns the requirement the API with key declares, for
+// tests that drive every API (the deny matrix); the zero Requirement for a
+// key not registered.
+func Authorization(key int16) acl.Requirement { return apis[key].authorization }

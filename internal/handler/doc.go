@@ -12,8 +12,12 @@
 //
 // A registration names the versions served and the ACL checks serving the
 // API may make (authorization.go; acl.None for ApiVersions). ApiVersions
-// is answered from the registrations, and the authorizer will consult them;
-// a test holds them to Kafka's table of operations and resources.
+// is answered from the registrations; a test holds them to Kafka's table
+// of operations and resources. Each API asks the Authorizer (owned here,
+// authorize.go; nil allows everything) before acting, per resource, and
+// only with the checks its registration declares; refusals are Kafka's
+// codes (TOPIC_, GROUP_, CLUSTER_, TRANSACTIONAL_ID_AUTHORIZATION_FAILED).
+// The ACL APIs (29–31) store ACLs through typed controller requests.
 //
 // Handler implements the server's Handler interface without importing the
 // server: a Request is wire's, carrying the connection's Session (listener,

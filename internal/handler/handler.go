@@ -37,6 +37,7 @@ type Handler struct {
 	Groups     *group.Coordinator
 	SASL       map[string]*auth.SASL // by listener name, for SASL listeners
 	LogDirs    LogDirs               // this node's log dirs, for DescribeLogDirs
+	Authorizer Authorizer            // nil without authorizer.class.name: everything allowed
 	Now        func() time.Time
 	Logger     *slog.Logger
 

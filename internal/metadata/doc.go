@@ -1,8 +1,11 @@
 // Package metadata holds the cluster metadata as records and as an immutable
 // Image built by replaying them. It is pure: no I/O, no goroutines, no clock.
 //
-// Every change to topics, partitions, configs, producer-id allocation or
-// broker registrations is a Record. A broker registration (Broker: id,
+// Every change to topics, partitions, configs, producer-id allocation,
+// broker registrations, SCRAM credentials or ACLs is a Record. ACLs (acl.go)
+// are kept by id, as Kafka's AccessControlEntryRecord; an Apply that changes
+// them rebuilds the image's acl.Index once, which every authorization check
+// of that image shares. A broker registration (Broker: id,
 // incarnation, endpoints, rack, epoch, fenced) replaces the earlier one of
 // the same id; a log written before registrations existed simply has none
 // until the node registers at start-up. The controller computes records from the current Image and a

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 
+	"gregor/internal/acl"
 	"gregor/internal/kafka"
 )
 
@@ -18,7 +19,10 @@ type Image struct {
 	configs        map[ConfigResource]map[string]string
 	brokers        map[kafka.NodeID]Broker
 	nextProducerID int64
-	scram          map[ScramKey]ScramCredential // see scram.go
+	scram          map[ScramKey]ScramCredential  // see scram.go
+	acls           map[kafka.TopicID]acl.Binding // see acl.go
+	aclIndex       *acl.Index                    // the acls arranged for checks; nil when none ever stored
+	aclsCopied     bool                          // acls is this image's own copy, during Apply
 }
 
 // ConfigResource names an entity that has configs.
@@ -117,6 +121,8 @@ func (img *Image) Apply(recs []Record) (*Image, error) {
 		brokers:        maps.Clone(img.brokers),
 		nextProducerID: img.nextProducerID,
 		scram:          maps.Clone(img.scram),
+		acls:           img.acls,
+		aclIndex:       img.aclIndex,
 	}
 	copied := map[kafka.TopicID]bool{}
 	for _, r := range recs {
@@ -124,6 +130,7 @@ func (img *Image) Apply(recs []Record) (*Image, error) {
 			return img, err
 		}
 	}
+	next.finishACLs()
 	return next, nil
 }
 
@@ -145,6 +152,8 @@ func (img *Image) apply(r Record, copied map[kafka.TopicID]bool) error {
 		img.brokers[r.Broker.ID] = *r.Broker
 	case TypeScramCredential:
 		img.applyScramCredential(*r.Scram)
+	case TypeACL, TypeRemoveACL:
+		return img.applyACL(r)
 	default:
 		return fmt.Errorf("metadata: unknown record type %q", r.Type)
 	}
@@ -220,4 +229,8 @@ func (img *Image) applyConfig(r ConfigRecord) {
 		return
 	}
 	img.configs[res] = cfg
+}
+
+func errUnknownACL(id kafka.TopicID) error {
+	return fmt.Errorf("metadata: remove of unknown ACL id %s", id)
 }

@@ -32,6 +32,8 @@ type Record struct {
 	ProducerIDs *ProducerIDsRecord     `json:"producer_ids,omitempty"`
 	Broker      *Broker                `json:"broker,omitempty"`
 	Scram       *ScramCredentialRecord `json:"scram,omitempty"`
+	ACL         *ACLRecord             `json:"acl,omitempty"`
+	RemoveACL   *RemoveACLRecord       `json:"remove_acl,omitempty"`
 }
 
 // TopicRecord creates a topic.
@@ -145,6 +147,10 @@ func Decode(b []byte) (Record, error) {
 		ok = r.Broker != nil
 	case TypeScramCredential:
 		ok = r.Scram != nil
+	case TypeACL:
+		ok = r.ACL != nil
+	case TypeRemoveACL:
+		ok = r.RemoveACL != nil
 	}
 	if !ok {
 		return r, fmt.Errorf("metadata record: unknown or empty record of type %q", r.Type)

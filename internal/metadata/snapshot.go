@@ -20,6 +20,13 @@ func (img *Image) Records() []Record {
 	if img.nextProducerID > 0 {
 		out = append(out, Record{Type: TypeProducerIDs, ProducerIDs: &ProducerIDsRecord{NextProducerID: img.nextProducerID}})
 	}
+	for _, k := range img.ScramCredentials() {
+		c := img.scram[k]
+		out = append(out, Record{Type: TypeScramCredential, Scram: &ScramCredentialRecord{User: k.User, Mechanism: k.Mechanism, Credential: &c}})
+	}
+	for _, a := range img.ACLs() {
+		out = append(out, Record{Type: TypeACL, ACL: &ACLRecord{ID: a.ID, Binding: a.Binding}})
+	}
 	return out
 }
 

@@ -4,22 +4,40 @@ import (
 	"reflect"
 	"testing"
 
+	"gregor/internal/acl"
 	"gregor/internal/kafka"
 )
 
 // TestRecordsRebuildTheImage proves that a snapshot's records, applied to
-// the empty image, give back an equal image.
+// the empty image, give back an equal image, with a record of every type
+// that adds state (a type missing from the test fails it).
 func TestRecordsRebuildTheImage(t *testing.T) {
 	id := kafka.NewTopicID()
 	v := "compact"
-	img, err := Empty().Apply([]Record{
+	recs := []Record{
 		{Type: TypeBroker, Broker: &Broker{ID: 2, Epoch: 7, Fenced: true}},
 		{Type: TypeTopic, Topic: &TopicRecord{Name: "orders", ID: id}},
 		{Type: TypePartition, Partition: &PartitionRecord{TopicID: id, Partition: 0, Replicas: []int32{2}, ISR: []int32{2}, Leader: 2, LeaderEpoch: 3, PartitionEpoch: 4}},
 		{Type: TypeConfig, Config: &ConfigRecord{ResourceType: ResourceTopic, ResourceName: "orders", Name: "cleanup.policy", Value: &v}},
 		{Type: TypeConfig, Config: &ConfigRecord{ResourceType: ResourceBroker, Name: "log.retention.ms", Value: &v}},
 		{Type: TypeProducerIDs, ProducerIDs: &ProducerIDsRecord{NextProducerID: 1000}},
-	})
+		{Type: TypeScramCredential, Scram: &ScramCredentialRecord{User: "alice", Mechanism: "SCRAM-SHA-512",
+			Credential: &ScramCredential{Salt: []byte{1}, StoredKey: []byte{2}, ServerKey: []byte{3}, Iterations: 4096}}},
+		{Type: TypeACL, ACL: &ACLRecord{ID: kafka.NewTopicID(), Binding: acl.Binding{
+			Pattern: acl.Pattern{Type: acl.Topic, Name: "orders", PatternType: acl.Literal},
+			Entry:   acl.Entry{Principal: "User:alice", Host: "*", Operation: acl.Read, Permission: acl.Allow}}}},
+	}
+	covered := map[RecordType]bool{}
+	for _, r := range recs {
+		covered[r.Type] = true
+	}
+	// Types that only remove or name state have nothing of their own in a snapshot.
+	for _, typ := range []RecordType{TypeTopic, TypePartition, TypeConfig, TypeProducerIDs, TypeBroker, TypeScramCredential, TypeACL} {
+		if !covered[typ] {
+			t.Errorf("no %s record in the test image", typ)
+		}
+	}
+	img, err := Empty().Apply(recs)
 	if err != nil {
 		t.Fatal(err)
 	}

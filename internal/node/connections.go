@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"time"
 
+	"gregor/internal/acl"
 	"gregor/internal/auth"
 	"gregor/internal/config"
 	"gregor/internal/metadata"
@@ -86,6 +87,19 @@ func (n *Node) buildSASL() error {
 		n.sasl[l.Name] = s
 	}
 	return nil
+}
+
+// buildAuthorizer builds the authorizer authorizer.class.name names,
+// reading the ACLs of the image last published.
+func (n *Node) buildAuthorizer() error {
+	a, err := auth.NewAuthorizer(n.cfg, func() *acl.Index {
+		if img := n.image.Image(); img != nil {
+			return img.ACLIndex()
+		}
+		return metadata.Empty().ACLIndex()
+	})
+	n.authz = a
+	return err
 }
 
 // authFailureDelay is connection.failed.authentication.delay.ms.

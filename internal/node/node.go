@@ -65,6 +65,7 @@ type Node struct {
 	conns    *server.Connections          // the connection limits of every listener
 	tls      map[string]*auth.ListenerTLS // by listener name, for SSL and SASL_SSL listeners
 	sasl     map[string]*auth.SASL        // by listener name, for SASL listeners
+	authz    *auth.Authorizer             // nil without authorizer.class.name
 	tasks    *errgroup.Group              // every long-lived goroutine; Wait waits for it
 	cancel   context.CancelFunc
 	stopOnce sync.Once
@@ -200,6 +201,9 @@ func (n *Node) listen() ([]net.Listener, error) {
 	if err := n.buildSASL(); err != nil {
 		return nil, err
 	}
+	if err := n.buildAuthorizer(); err != nil {
+		return nil, err
+	}
 	var out []net.Listener
 	for _, l := range n.cfg.Listeners {
 		if containsString(n.cfg.ControllerListenerNames, l.Name) {
@@ -233,6 +237,9 @@ func (n *Node) run(parent context.Context, listeners []net.Listener, now func() 
 		Config: n.cfg, Metadata: &n.image, Controller: n.ctrl, Replicas: n.replicas, Groups: n.groups, Now: now, Logger: n.logger,
 		SASL:    n.sasl,
 		LogDirs: logDirs{n.logs},
+	}
+	if n.authz != nil {
+		h.Authorizer = n.authz
 	}
 	n.handler = h
 	g.Go(func() error { return n.ctrl.Run(gctx) })

@@ -1,0 +1,540 @@
+package node_test
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"reflect"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+	"github.com/twmb/franz-go/pkg/sasl/plain"
+
+	"gregor/internal/auth/authtest"
+	"gregor/internal/handler"
+	"gregor/internal/node/nodetest"
+	"gregor/internal/record"
+)
+
+const aclJAAS = `org.apache.kafka.common.security.plain.PlainLoginModule required user_admin="admin-secret" user_alice="alice-secret" user_bob="bob-secret";`
+
+// startACLNode starts a node with an authorizer, a PLAINTEXT listener (its
+// principal, User:ANONYMOUS, is a super user as a broker's would be), a
+// SASL_PLAINTEXT and a SASL_SSL listener with PLAIN users admin (a super
+// user), alice and bob.
+func startACLNode(t *testing.T, ca *authtest.CA) (n *nodetest.TestNode, saslPlaintext, saslSSL string) {
+	return startSASLNode(t, ca, map[string]string{
+		"authorizer.class.name":                     "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+		"super.users":                               "User:admin;User:ANONYMOUS",
+		"sasl.jaas.config":                          aclJAAS,
+		"connection.failed.authentication.delay.ms": "0",
+	})
+}
+
+func plainClient(t *testing.T, addr, user, password string, tlsCfg *tls.Config, opts ...kgo.Opt) *kgo.Client {
+	opts = append(opts, kgo.SASL(plain.Auth{User: user, Pass: password}.AsMechanism()))
+	if tlsCfg != nil {
+		opts = append(opts, kgo.DialTLSConfig(tlsCfg))
+	}
+	return newClient(t, addr, opts...)
+}
+
+func addACLs(t *testing.T, adm *kadm.Client, b *kadm.ACLBuilder) {
+	t.Helper()
+	res, err := adm.CreateACLs(testContext(t), b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range res {
+		if r.Err != nil {
+			t.Fatalf("create ACL %+v: %v", r, r.Err)
+		}
+	}
+}
+
+// TestACLWorkflow proves the ACL APIs and their effect end to end: a user
+// without ACLs cannot produce, does not see the topic in Metadata and is
+// refused by name; CreateAcls lets it, DescribeAcls lists the ACL with
+// Kafka's filter semantics, and DeleteAcls takes the right away again.
+func TestACLWorkflow(t *testing.T) {
+	n, saslPlaintext, _ := startACLNode(t, authtest.NewCA(t))
+	createTopic(t, n.Addr, "orders", 1, nil)
+	ctx := testContext(t)
+	adm := kadm.NewClient(newClient(t, n.Addr))
+	alice := plainClient(t, saslPlaintext, "alice", "alice-secret", nil, kgo.DefaultProduceTopic("orders"),
+		kgo.RecordRetries(0), kgo.UnknownTopicRetries(0), kgo.DisableIdempotentWrite())
+	err := alice.ProduceSync(ctx, kgo.StringRecord("x")).FirstErr()
+	if !errorsIs(err, kerr.TopicAuthorizationFailed) {
+		t.Fatalf("produce without ACL: %v", err)
+	}
+	aliceAdm := kadm.NewClient(alice)
+	if topics, err := aliceAdm.ListTopics(ctx); err != nil || topics.Has("orders") {
+		t.Fatalf("alice lists %v (%v): orders is not hidden", topics.Names(), err)
+	}
+	addACLs(t, adm, kadm.NewACLs().Allow("User:alice").Topics("ord").ResourcePatternType(kadm.ACLPatternPrefixed).Operations(kadm.OpWrite))
+	if err := alice.ProduceSync(ctx, kgo.StringRecord("x")).FirstErr(); err != nil {
+		t.Fatalf("produce with a prefixed WRITE: %v", err)
+	}
+	if topics, err := aliceAdm.ListTopics(ctx); err != nil || !topics.Has("orders") {
+		t.Fatalf("alice lists %v (%v): WRITE implies DESCRIBE", topics.Names(), err)
+	}
+	described, err := adm.DescribeACLs(ctx, kadm.NewACLs().Topics("orders").ResourcePatternType(kadm.ACLPatternMatch).
+		Operations(kadm.OpAny).Allow().Deny().AllowHosts().DenyHosts())
+	if err != nil || len(described) != 1 || described[0].Err != nil || len(described[0].Described) != 1 {
+		t.Fatalf("describe MATCH orders: %+v, %v", described, err)
+	}
+	if d := described[0].Described[0]; d.Name != "ord" || d.Pattern != kadm.ACLPatternPrefixed || d.Principal != "User:alice" || d.Host != "*" {
+		t.Fatalf("described %+v", d)
+	}
+	refused, err := aliceAdm.DescribeACLs(ctx, kadm.NewACLs().AnyResource().ResourcePatternType(kadm.ACLPatternAny).Operations(kadm.OpAny).Allow().Deny().AllowHosts().DenyHosts())
+	if err != nil || len(refused) == 0 || !errorsIs(refused[0].Err, kerr.ClusterAuthorizationFailed) {
+		t.Fatalf("alice describes ACLs: %+v, %v", refused, err)
+	}
+	deleted, err := adm.DeleteACLs(ctx, kadm.NewACLs().Allow("User:alice").Topics("ord").ResourcePatternType(kadm.ACLPatternPrefixed).Operations(kadm.OpAny).AllowHosts())
+	if err != nil || len(deleted) != 1 || len(deleted[0].Deleted) != 1 {
+		t.Fatalf("delete: %+v, %v", deleted, err)
+	}
+	waitFor(t, "the deleted ACL to take effect", func() bool {
+		return errorsIs(alice.ProduceSync(ctx, kgo.StringRecord("x")).FirstErr(), kerr.TopicAuthorizationFailed)
+	})
+}
+
+func errorsIs(err error, target *kerr.Error) bool { return errors.Is(err, target) }
+
+// TestReplicaFetchNeedsClusterAction proves that with an authorizer on, a
+// replica fetch from the brokers' principal (a super user) is served, and
+// one from a principal without CLUSTER_ACTION answers
+// TOPIC_AUTHORIZATION_FAILED, as Kafka.
+func TestReplicaFetchNeedsClusterAction(t *testing.T) {
+	n, saslPlaintext, _ := startACLNode(t, authtest.NewCA(t))
+	createTopic(t, n.Addr, "rf", 1, nil)
+	broker := newClient(t, n.Addr)
+	id := topicID(t, broker, "rf")
+	fetch := func(cl *kgo.Client) int16 {
+		req := kmsg.NewPtrFetchRequest()
+		req.SessionEpoch, req.MaxBytes = -1, 1<<20
+		req.ReplicaID, req.ReplicaState.ID = 1, 1 // as the leader itself would never fetch: its own replica id is in the replica set
+		p := kmsg.NewFetchRequestTopicPartition()
+		p.PartitionMaxBytes, p.LastFetchedEpoch = 1<<20, -1
+		req.Topics = []kmsg.FetchRequestTopic{{Topic: "rf", TopicID: id, Partitions: []kmsg.FetchRequestTopicPartition{p}}}
+		resp, err := req.RequestWith(testContext(t), cl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp.Topics[0].Partitions[0].ErrorCode
+	}
+	if code := fetch(broker); code == kerr.TopicAuthorizationFailed.Code {
+		t.Errorf("replica fetch as the brokers' principal: TOPIC_AUTHORIZATION_FAILED")
+	}
+	if code := fetch(plainClient(t, saslPlaintext, "alice", "alice-secret", nil)); code != kerr.TopicAuthorizationFailed.Code {
+		t.Errorf("replica fetch as alice: code %d, want TOPIC_AUTHORIZATION_FAILED", code)
+	}
+}
+
+// matrixCase is one API in the deny matrix: the request that acts on the
+// protected resources, and, for APIs whose refusal is hiding rather than
+// an error, whether a response revealed them.
+type matrixCase struct {
+	build    func(f *matrixFixture) kmsg.Request
+	revealed func(kmsg.Response) bool // nil: any response without an authorization error
+}
+
+// matrixFixture is what the requests need: the protected topic's id and a
+// valid batch.
+type matrixFixture struct {
+	topicID [16]byte
+	batch   []byte
+}
+
+var authorizationCodes = []int16{
+	kerr.TopicAuthorizationFailed.Code, kerr.GroupAuthorizationFailed.Code, kerr.ClusterAuthorizationFailed.Code,
+	kerr.TransactionalIDAuthorizationFailed.Code, kerr.DelegationTokenAuthorizationFailed.Code,
+}
+
+// errorCodes collects every ErrorCode field of a response, at any depth.
+func errorCodes(v reflect.Value, out []int16) []int16 {
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Interface:
+		if !v.IsNil() {
+			out = errorCodes(v.Elem(), out)
+		}
+	case reflect.Slice:
+		for i := range v.Len() {
+			out = errorCodes(v.Index(i), out)
+		}
+	case reflect.Struct:
+		for i := range v.NumField() {
+			if v.Type().Field(i).Name == "ErrorCode" && v.Field(i).Kind() == reflect.Int16 {
+				out = append(out, int16(v.Field(i).Int()))
+			} else {
+				out = errorCodes(v.Field(i), out)
+			}
+		}
+	}
+	return out
+}
+
+// succeeded reports whether resp shows the API acted for the principal.
+func (c matrixCase) succeeded(resp kmsg.Response) bool {
+	for _, code := range errorCodes(reflect.ValueOf(resp), nil) {
+		if slices.Contains(authorizationCodes, code) {
+			return false
+		}
+	}
+	return c.revealed == nil || c.revealed(resp)
+}
+
+const (
+	secretTopic = "secret"
+	secretGroup = "g-secret"
+)
+
+func topicPartitions[T any](make func() T, set func(*T)) []T {
+	p := make()
+	set(&p)
+	return []T{p}
+}
+
+// denyMatrix has a case for every API key that needs authorization.
+var denyMatrix = map[int16]matrixCase{
+	0: {build: func(f *matrixFixture) kmsg.Request {
+		r := kmsg.NewPtrProduceRequest()
+		r.Acks, r.TimeoutMillis = 1, 5000
+		t := kmsg.NewProduceRequestTopic()
+		t.Topic, t.TopicID = secretTopic, f.topicID
+		t.Partitions = topicPartitions(kmsg.NewProduceRequestTopicPartition, func(p *kmsg.ProduceRequestTopicPartition) { p.Records = f.batch })
+		r.Topics = append(r.Topics, t)
+		return r
+	}},
+	1: {build: func(f *matrixFixture) kmsg.Request {
+		r := kmsg.NewPtrFetchRequest()
+		r.SessionEpoch, r.MaxBytes, r.ReplicaID = -1, 1<<20, -1
+		t := kmsg.NewFetchRequestTopic()
+		t.Topic, t.TopicID = secretTopic, f.topicID
+		t.Partitions = topicPartitions(kmsg.NewFetchRequestTopicPartition, func(p *kmsg.FetchRequestTopicPartition) {
+			p.PartitionMaxBytes, p.LastFetchedEpoch, p.CurrentLeaderEpoch = 1<<20, -1, -1
+		})
+		r.Topics = append(r.Topics, t)
+		return r
+	}},
+	2: {build: func(*matrixFixture) kmsg.Request {
+		r := kmsg.NewPtrListOffsetsRequest()
+		t := kmsg.NewListOffsetsRequestTopic()
+		t.Topic = secretTopic
+		t.Partitions = topicPartitions(kmsg.NewListOffsetsRequestTopicPartition, func(p *kmsg.ListOffsetsRequestTopicPartition) { p.Timestamp = -1 })
+		r.Topics = append(r.Topics, t)
+		return r
+	}},
+	3: {build: func(*matrixFixture) kmsg.Request { return kmsg.NewPtrMetadataRequest() }, // every topic
+		revealed: func(resp kmsg.Response) bool {
+			return slices.ContainsFunc(resp.(*kmsg.MetadataResponse).Topics, func(t kmsg.MetadataResponseTopic) bool {
+				return t.Topic != nil && *t.Topic == secretTopic
+			})
+		}},
+	8: {build: func(*matrixFixture) kmsg.Request {
+		r := kmsg.NewPtrOffsetCommitRequest()
+		r.Group, r.Generation = secretGroup, -1
+		t := kmsg.NewOffsetCommitRequestTopic()
+		t.Topic = secretTopic
+		t.Partitions = topicPartitions(kmsg.NewOffsetCommitRequestTopicPartition, func(p *kmsg.OffsetCommitRequestTopicPartition) { p.Offset = 0 })
+		r.Topics = append(r.Topics, t)
+		return r
+	}},
+	9: {build: func(*matrixFixture) kmsg.Request {
+		r := kmsg.NewPtrOffsetFetchRequest()
+		r.Group = secretGroup
+		g := kmsg.NewOffsetFetchRequestGroup()
+		g.Group = secretGroup
+		r.Groups = append(r.Groups, g)
+		return r
+	}},
+	10: {build: func(*matrixFixture) kmsg.Request {
+		r := kmsg.NewPtrFindCoordinatorRequest()
+		r.CoordinatorKey, r.CoordinatorKeys = secretGroup, []string{secretGroup}
+		return r
+	}},
+	11: {build: func(*matrixFixture) kmsg.Request {
+		r := kmsg.NewPtrJoinGroupRequest()
+		r.Group, r.SessionTimeoutMillis, r.RebalanceTimeoutMillis, r.ProtocolType = secretGroup, 10000, 10000, "consumer"
+		r.Protocols = []kmsg.JoinGroupRequestProtocol{{Name: "range", Metadata: []byte{}}}
+		return r
+	}},
+	12: {build: func(*matrixFixture) kmsg.Request {
+		r := kmsg.NewPtrHeartbeatRequest()
+		r.Group, r.MemberID = secretGroup, "m"
+		return r
+	}},
+	13: {build: func(*matrixFixture) kmsg.Request {
+		r := kmsg.NewPtrLeaveGroupRequest()
+		r.Group, r.MemberID = secretGroup, "m"
+		r.Members = []kmsg.LeaveGroupRequestMember{{MemberID: "m"}}
+		return r
+	}},
+	14: {build: func(*matrixFixture) kmsg.Request {
+		r := kmsg.NewPtrSyncGroupRequest()
+		r.Group, r.MemberID = secretGroup, "m"
+		return r
+	}},
+	15: {build: func(*matrixFixture) kmsg.Request {
+		r := kmsg.NewPtrDescribeGroupsRequest()
+		r.Groups = []string{secretGroup}
+		return r
+	}},
+	16: {build: func(*matrixFixture) kmsg.Request { return kmsg.NewPtrListGroupsRequest() },
+		revealed: func(resp kmsg.Response) bool {
+			return slices.ContainsFunc(resp.(*kmsg.ListGroupsResponse).Groups, func(g kmsg.ListGroupsResponseGroup) bool { return g.Group == secretGroup })
+		}},
+	19: {build: func(*matrixFixture) kmsg.Request {
+		r := kmsg.NewPtrCreateTopicsRequest()
+		r.ValidateOnly, r.TimeoutMillis = true, 5000
+		t := kmsg.NewCreateTopicsRequestTopic()
+		t.Topic, t.NumPartitions, t.ReplicationFactor = secretTopic+".new", 1, 1
+		r.Topics = append(r.Topics, t)
+		return r
+	}},
+	20: {build: func(*matrixFixture) kmsg.Request {
+		r := kmsg.NewPtrDeleteTopicsRequest()
+		r.TimeoutMillis = 5000
+		r.TopicNames = []string{secretTopic + ".delete-me"}
+		t := kmsg.NewDeleteTopicsRequestTopic()
+		t.Topic = kmsg.StringPtr(secretTopic + ".delete-me")
+		r.Topics = append(r.Topics, t)
+		return r
+	}},
+	21: {build: func(*matrixFixture) kmsg.Request {
+		r := kmsg.NewPtrDeleteRecordsRequest()
+		r.TimeoutMillis = 5000
+		t := kmsg.NewDeleteRecordsRequestTopic()
+		t.Topic = secretTopic
+		t.Partitions = topicPartitions(kmsg.NewDeleteRecordsRequestTopicPartition, func(p *kmsg.DeleteRecordsRequestTopicPartition) { p.Offset = 0 })
+		r.Topics = append(r.Topics, t)
+		return r
+	}},
+	22: {build: func(*matrixFixture) kmsg.Request {
+		r := kmsg.NewPtrInitProducerIDRequest()
+		r.TransactionTimeoutMillis, r.ProducerID, r.ProducerEpoch = 60000, -1, -1
+		return r
+	}},
+	23: {build: func(*matrixFixture) kmsg.Request {
+		r := kmsg.NewPtrOffsetForLeaderEpochRequest()
+		r.ReplicaID = -1
+		t := kmsg.NewOffsetForLeaderEpochRequestTopic()
+		t.Topic = secretTopic
+		t.Partitions = topicPartitions(kmsg.NewOffsetForLeaderEpochRequestTopicPartition, func(p *kmsg.OffsetForLeaderEpochRequestTopicPartition) {
+			p.CurrentLeaderEpoch, p.LeaderEpoch = -1, 0
+		})
+		r.Topics = append(r.Topics, t)
+		return r
+	}},
+	29: {build: func(*matrixFixture) kmsg.Request {
+		r := kmsg.NewPtrDescribeACLsRequest()
+		r.ResourceType, r.ResourcePatternType, r.Operation, r.PermissionType = kmsg.ACLResourceTypeAny, kmsg.ACLResourcePatternTypeAny, kmsg.ACLOperationAny, kmsg.ACLPermissionTypeAny
+		return r
+	}},
+	30: {build: func(*matrixFixture) kmsg.Request {
+		r := kmsg.NewPtrCreateACLsRequest()
+		c := kmsg.NewCreateACLsRequestCreation()
+		c.ResourceType, c.ResourceName, c.ResourcePatternType = kmsg.ACLResourceTypeTopic, "other", kmsg.ACLResourcePatternTypeLiteral
+		c.Principal, c.Host, c.Operation, c.PermissionType = "User:carol", "*", kmsg.ACLOperationRead, kmsg.ACLPermissionTypeAllow
+		r.Creations = append(r.Creations, c)
+		return r
+	}},
+	31: {build: func(*matrixFixture) kmsg.Request {
+		r := kmsg.NewPtrDeleteACLsRequest()
+		f := kmsg.NewDeleteACLsRequestFilter()
+		f.ResourceType, f.ResourcePatternType, f.Operation, f.PermissionType = kmsg.ACLResourceTypeAny, kmsg.ACLResourcePatternTypeAny, kmsg.ACLOperationAny, kmsg.ACLPermissionTypeAny
+		f.Principal = kmsg.StringPtr("User:carol")
+		r.Filters = append(r.Filters, f)
+		return r
+	}},
+	32: {build: func(*matrixFixture) kmsg.Request {
+		r := kmsg.NewPtrDescribeConfigsRequest()
+		for _, res := range []struct {
+			typ  kmsg.ConfigResourceType
+			name string
+		}{{kmsg.ConfigResourceTypeTopic, secretTopic}, {kmsg.ConfigResourceTypeBroker, "1"}} {
+			rr := kmsg.NewDescribeConfigsRequestResource()
+			rr.ResourceType, rr.ResourceName = res.typ, res.name
+			r.Resources = append(r.Resources, rr)
+		}
+		return r
+	}},
+	33: {build: func(*matrixFixture) kmsg.Request {
+		r := kmsg.NewPtrAlterConfigsRequest()
+		r.ValidateOnly = true
+		rr := kmsg.NewAlterConfigsRequestResource()
+		rr.ResourceType, rr.ResourceName = kmsg.ConfigResourceTypeTopic, secretTopic
+		rr.Configs = []kmsg.AlterConfigsRequestResourceConfig{{Name: "retention.ms", Value: kmsg.StringPtr("100000")}}
+		r.Resources = append(r.Resources, rr)
+		return r
+	}},
+	35: {build: func(*matrixFixture) kmsg.Request { return kmsg.NewPtrDescribeLogDirsRequest() }, // every dir
+		revealed: func(resp kmsg.Response) bool { return len(resp.(*kmsg.DescribeLogDirsResponse).Dirs) > 0 }},
+	37: {build: func(*matrixFixture) kmsg.Request {
+		r := kmsg.NewPtrCreatePartitionsRequest()
+		r.ValidateOnly, r.TimeoutMillis = true, 5000
+		r.Topics = []kmsg.CreatePartitionsRequestTopic{{Topic: secretTopic, Count: 2}}
+		return r
+	}},
+	42: {build: func(*matrixFixture) kmsg.Request {
+		r := kmsg.NewPtrDeleteGroupsRequest()
+		r.Groups = []string{secretGroup + ".delete-me"}
+		return r
+	}},
+	44: {build: func(*matrixFixture) kmsg.Request {
+		r := kmsg.NewPtrIncrementalAlterConfigsRequest()
+		r.ValidateOnly = true
+		rr := kmsg.NewIncrementalAlterConfigsRequestResource()
+		rr.ResourceType, rr.ResourceName = kmsg.ConfigResourceTypeBroker, "1"
+		rr.Configs = []kmsg.IncrementalAlterConfigsRequestResourceConfig{{Name: "log.retention.ms", Value: kmsg.StringPtr("100000")}}
+		r.Resources = append(r.Resources, rr)
+		return r
+	}},
+	47: {build: func(*matrixFixture) kmsg.Request {
+		r := kmsg.NewPtrOffsetDeleteRequest()
+		r.Group = secretGroup + ".delete-me"
+		r.Topics = []kmsg.OffsetDeleteRequestTopic{{Topic: secretTopic, Partitions: []kmsg.OffsetDeleteRequestTopicPartition{{Partition: 0}}}}
+		return r
+	}},
+	50: {build: func(*matrixFixture) kmsg.Request { return kmsg.NewPtrDescribeUserSCRAMCredentialsRequest() }},
+	51: {build: func(*matrixFixture) kmsg.Request {
+		r := kmsg.NewPtrAlterUserSCRAMCredentialsRequest()
+		u := kmsg.NewAlterUserSCRAMCredentialsRequestUpsertion()
+		u.Name, u.Mechanism, u.Iterations = "carol", 1, 4096
+		u.Salt, u.SaltedPassword = []byte("salt"), make([]byte, 32)
+		r.Upsertions = append(r.Upsertions, u)
+		return r
+	}},
+	55: {build: func(*matrixFixture) kmsg.Request {
+		r := kmsg.NewPtrDescribeQuorumRequest()
+		t := kmsg.NewDescribeQuorumRequestTopic()
+		t.Topic = "__cluster_metadata"
+		t.Partitions = []kmsg.DescribeQuorumRequestTopicPartition{kmsg.NewDescribeQuorumRequestTopicPartition()}
+		r.Topics = append(r.Topics, t)
+		return r
+	}},
+	60: {build: func(*matrixFixture) kmsg.Request {
+		r := kmsg.NewPtrDescribeClusterRequest()
+		r.IncludeClusterAuthorizedOperations = true
+		r.EndpointType = 1
+		return r
+	}, revealed: func(resp kmsg.Response) bool {
+		ops := resp.(*kmsg.DescribeClusterResponse).ClusterAuthorizedOperations
+		return ops != 0 && ops != -2147483648
+	}},
+	68: {build: func(*matrixFixture) kmsg.Request {
+		r := kmsg.NewPtrConsumerGroupHeartbeatRequest()
+		r.Group, r.MemberID, r.MemberEpoch, r.RebalanceTimeoutMillis = secretGroup+"-848", "matrix-member-0000000001", 0, 10000
+		r.SubscribedTopicNames = []string{secretTopic}
+		return r
+	}},
+	69: {build: func(*matrixFixture) kmsg.Request {
+		r := kmsg.NewPtrConsumerGroupDescribeRequest()
+		r.Groups = []string{secretGroup}
+		return r
+	}},
+}
+
+// TestDenyMatrix proves that no principal gets an API to act on what it
+// may not touch: every registered API key that needs authorization, on a
+// SASL_PLAINTEXT and a SASL_SSL listener, as a client without credentials,
+// with a wrong password, as a user without ACLs (zero successes), and as a
+// user with ACLs and a super user (every API succeeds, so that a refusal
+// of everything would fail the test too).
+func TestDenyMatrix(t *testing.T) {
+	ca := authtest.NewCA(t)
+	n, saslPlaintext, saslSSL := startACLNode(t, ca)
+	f := setUpMatrix(t, n)
+	adm := kadm.NewClient(newClient(t, n.Addr))
+	addACLs(t, adm, kadm.NewACLs().Allow("User:alice").ResourcePatternType(kadm.ACLPatternPrefixed).
+		Topics(secretTopic).Groups(secretGroup).TransactionalIDs("tx-secret").Operations(kadm.OpAll))
+	addACLs(t, adm, kadm.NewACLs().Allow("User:alice").Clusters().Operations(kadm.OpAll))
+	for _, api := range handler.Registry().APIs() {
+		if _, ok := denyMatrix[api.Key]; !ok && !handler.Authorization(api.Key).Unauthorized() {
+			t.Errorf("api key %d needs authorization but has no row in denyMatrix", api.Key)
+		}
+	}
+	identities := []struct {
+		name, user, password string
+		authorized           bool
+	}{
+		{"no credentials", "", "", false},
+		{"wrong password", "alice", "wrong", false},
+		{"user without ACLs", "bob", "bob-secret", false},
+		{"user with ACLs", "alice", "alice-secret", true},
+		{"super user", "admin", "admin-secret", true},
+	}
+	listeners := []struct {
+		name, addr string
+		tls        *tls.Config
+	}{{"SASL_PLAINTEXT", saslPlaintext, nil}, {"SASL_SSL", saslSSL, clientTLS(t, ca, "")}}
+	keys := slices.Sorted(func(yield func(int16) bool) {
+		for k := range denyMatrix {
+			if !yield(k) {
+				return
+			}
+		}
+	})
+	for _, l := range listeners {
+		for _, id := range identities {
+			opts := []kgo.Opt{kgo.RequestRetries(0), kgo.RetryTimeout(time.Second)}
+			if l.tls != nil {
+				opts = append(opts, kgo.DialTLSConfig(l.tls))
+			}
+			if id.user != "" {
+				opts = append(opts, kgo.SASL(plain.Auth{User: id.user, Pass: id.password}.AsMechanism()))
+			}
+			cl := newClient(t, l.addr, opts...)
+			broker := cl.Broker(1)
+			for _, key := range keys {
+				c := denyMatrix[key]
+				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				resp, err := broker.Request(ctx, c.build(f))
+				cancel()
+				got := err == nil && c.succeeded(resp)
+				if got != id.authorized {
+					t.Errorf("%s, %s, api key %d: succeeded %v (err %v, codes %v)", l.name, id.name, key, got, err, codesOf(resp))
+				}
+			}
+		}
+	}
+}
+
+func codesOf(resp kmsg.Response) []int16 {
+	if resp == nil {
+		return nil
+	}
+	return errorCodes(reflect.ValueOf(resp), nil)
+}
+
+// setUpMatrix creates the protected resources as the brokers' principal:
+// the topic with a record, its sibling to delete, and the group with a
+// committed offset; and returns what the requests need.
+func setUpMatrix(t *testing.T, n *nodetest.TestNode) *matrixFixture {
+	createTopic(t, n.Addr, secretTopic, 1, nil)
+	createTopic(t, n.Addr, secretTopic+".delete-me", 1, nil)
+	cl := newClient(t, n.Addr, kgo.DefaultProduceTopic(secretTopic))
+	ctx := testContext(t)
+	if err := cl.ProduceSync(ctx, kgo.StringRecord("x")).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	adm := kadm.NewClient(cl)
+	offsets := kadm.Offsets{}
+	offsets.AddOffset(secretTopic, 0, 1, -1)
+	for _, g := range []string{secretGroup, secretGroup + ".delete-me"} {
+		if _, err := adm.CommitOffsets(ctx, g, offsets); err != nil {
+			t.Fatal(err)
+		}
+	}
+	batch, err := record.Build(record.BatchSpec{ProducerID: -1, ProducerEpoch: -1, BaseSequence: -1,
+		Records: []record.Record{{Value: []byte("v"), Timestamp: time.Now().UnixMilli()}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &matrixFixture{topicID: topicID(t, cl, secretTopic), batch: batch}
+}
