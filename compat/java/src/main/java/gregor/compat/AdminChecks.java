@@ -122,7 +122,7 @@ final class AdminChecks {
     try (Admin a = Runner.admin()) {
       a.createTopics(List.of(new NewTopic(t, 1, (short) 1).configs(Map.of("retention.ms", "3600000"))))
           .all().get();
-      ConfigEntry e = topicConfig(a, r, "retention.ms");
+      ConfigEntry e = awaitConfig(a, r, "retention.ms", c -> c.value().equals("3600000"));
       expect(e != null && e.value().equals("3600000") && e.source() == ConfigEntry.ConfigSource.DYNAMIC_TOPIC_CONFIG,
           "retention.ms after create: " + e);
       e = topicConfig(a, r, "cleanup.policy");
@@ -132,14 +132,14 @@ final class AdminChecks {
           new AlterConfigOp(new ConfigEntry("retention.ms", "7200000"), AlterConfigOp.OpType.SET),
           new AlterConfigOp(new ConfigEntry("max.message.bytes", "200000"), AlterConfigOp.OpType.SET)));
       a.incrementalAlterConfigs(ops).all().get();
-      e = topicConfig(a, r, "retention.ms");
+      e = awaitConfig(a, r, "retention.ms", c -> c.value().equals("7200000"));
       expect(e.value().equals("7200000"), "retention.ms after SET: " + e);
-      e = topicConfig(a, r, "max.message.bytes");
+      e = awaitConfig(a, r, "max.message.bytes", c -> c.value().equals("200000"));
       expect(e.value().equals("200000") && e.source() == ConfigEntry.ConfigSource.DYNAMIC_TOPIC_CONFIG,
           "max.message.bytes after SET: " + e);
       ops = Map.of(r, List.of(new AlterConfigOp(new ConfigEntry("retention.ms", ""), AlterConfigOp.OpType.DELETE)));
       a.incrementalAlterConfigs(ops).all().get();
-      e = topicConfig(a, r, "retention.ms");
+      e = awaitConfig(a, r, "retention.ms", c -> c.value().equals("604800000"));
       expect(e.value().equals("604800000") && e.source() != ConfigEntry.ConfigSource.DYNAMIC_TOPIC_CONFIG,
           "retention.ms after DELETE: " + e);
       String broker = a.describeCluster().nodes().get().iterator().next().idString();
@@ -153,6 +153,31 @@ final class AdminChecks {
 
   private static ConfigEntry topicConfig(Admin a, ConfigResource r, String name) throws Exception {
     return a.describeConfigs(List.of(r)).all().get().get(r).get(name);
+  }
+
+  /**
+   * The config entry once it satisfies want, or as it is after 15 s. Kafka
+   * serves a new topic, and applies a config change, a moment after it
+   * answers the request that made it (Gregor before it answers): a client
+   * that reads its own write retries, and so does this check.
+   */
+  private static ConfigEntry awaitConfig(Admin a, ConfigResource r, String name,
+      java.util.function.Predicate<ConfigEntry> want) throws Exception {
+    long deadline = System.nanoTime() + 15_000_000_000L;
+    while (true) {
+      ConfigEntry e = null;
+      try {
+        e = topicConfig(a, r, name);
+      } catch (java.util.concurrent.ExecutionException ex) {
+        if (!(ex.getCause() instanceof UnknownTopicOrPartitionException) || System.nanoTime() > deadline) {
+          throw ex;
+        }
+      }
+      if ((e != null && want.test(e)) || System.nanoTime() > deadline) {
+        return e;
+      }
+      Thread.sleep(100);
+    }
   }
 
   /** describeCluster: a cluster id, the one node at the bootstrap address, a controller. */
