@@ -54,8 +54,16 @@ var allowedImports = map[string][]string{
 		"controller", "coord", "group", "txn", "auth"},
 	// Connections: knows wire and the session, never the handler.
 	"server": {"kafka", "acl", "wire", "auth"},
+	// Metrics: counted from the decoded request and response the server
+	// hands over (wire's Request, kmsg bodies, batch headers), the rest read
+	// at scrape time through metrics.View, which node implements. Not
+	// storage, not the handler.
+	"metrics": {"kafka", "record", "wire"},
+	// The HTTP admin listener: /metrics, health and the console come in as
+	// http.Handlers and functions; it imports no broker package.
+	"admin": {},
 	// The composition root may import everything it composes.
-	"node": {"buildinfo", "kafka", "acl", "config", "record", "wire", "vfs", "storage", "partition", "metadata",
+	"node": {"admin", "metrics", "buildinfo", "kafka", "acl", "config", "record", "wire", "vfs", "storage", "partition", "metadata",
 		"controller", "replica", "replica/leaderclient", "coord", "group", "txn", "auth", "handler", "server"},
 	"node/nodetest": {"kafka", "config", "node"},
 	// Test helpers below every layer: a TCP proxy that cuts, delays or
@@ -96,6 +104,8 @@ var franzProtocolExceptions = map[string]string{
 	// A follower is a client of its leader: Fetch and OffsetForLeaderEpoch
 	// bodies are kmsg's, as DESIGN.md's broker-to-broker client says.
 	"replica/leaderclient": "the follower's requests to its leader (Fetch, OffsetForLeaderEpoch) are kmsg bodies; the translation is kept out of replica itself",
+	// Kafka's request metrics are counted from the request and its answer.
+	"metrics": "counts records, bytes and error codes from the decoded Produce and Fetch bodies and every response, which the server hands over as kmsg values; it reads them and writes none",
 }
 
 // franzClient are franz-go's client packages: only the CLI is a client.
@@ -110,6 +120,8 @@ var franzClient = []string{
 // partition reaches storage (or the replica manager that opens the logs)
 // around the high-watermark rule.
 var forbiddenDeps = map[string][]string{
+	"metrics":    {"storage", "handler", "server"},
+	"admin":      {"storage"},
 	"handler":    {"server", "storage", "replica", "vfs"},
 	"server":     {"handler", "storage"},
 	"group":      {"storage"},
