@@ -11,6 +11,8 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"gregor/internal/admin"
+	"gregor/internal/buildinfo"
+	"gregor/internal/console"
 	"gregor/internal/metrics"
 	"gregor/internal/server"
 )
@@ -64,10 +66,25 @@ func (n *Node) serveAdmin(ctx context.Context, g *errgroup.Group, ln net.Listene
 		return
 	}
 	o := n.cfg.Observability()
+	n.obs.console = n.newConsole(o.ConsoleReadOnly)
 	s := &admin.Server{Metrics: n.obs.metrics.Handler(), Ready: n.ready, Pprof: o.PprofEnable,
 		Console: n.obs.console, Logger: n.logger}
 	g.Go(func() error { return s.Serve(ctx, ln) })
 	n.logger.Info("HTTP admin listener", "address", "http://"+ln.Addr().String(), "pprof", o.PprofEnable)
+}
+
+// newConsole returns the web console, a Kafka client of this node on its
+// first PLAINTEXT listener; nil when there is none (the console does not
+// authenticate yet).
+func (n *Node) newConsole(readOnly bool) http.Handler {
+	for i, l := range n.brokerListeners() {
+		if n.cfg.ListenerSecurityProtocolMap[l.Name] == "PLAINTEXT" {
+			return console.New(console.Config{Bootstrap: n.addrs[i].String(), ReadOnly: readOnly,
+				Version: buildinfo.Read().String(), Logger: n.logger})
+		}
+	}
+	n.logger.Warn("web console off: it needs a PLAINTEXT listener")
+	return nil
 }
 
 // ready reports why the node is not ready: its logs are recovered and

@@ -62,8 +62,10 @@ var allowedImports = map[string][]string{
 	// The HTTP admin listener: /metrics, health and the console come in as
 	// http.Handlers and functions; it imports no broker package.
 	"admin": {},
+	// The web console is a Kafka client of its own node, as the CLI is.
+	"console": {},
 	// The composition root may import everything it composes.
-	"node": {"admin", "metrics", "buildinfo", "kafka", "acl", "config", "record", "wire", "vfs", "storage", "partition", "metadata",
+	"node": {"admin", "console", "metrics", "buildinfo", "kafka", "acl", "config", "record", "wire", "vfs", "storage", "partition", "metadata",
 		"controller", "replica", "replica/leaderclient", "coord", "group", "txn", "auth", "handler", "server"},
 	"node/nodetest": {"kafka", "config", "node"},
 	// Test helpers below every layer: a TCP proxy that cuts, delays or
@@ -94,7 +96,7 @@ var franzProtocol = []string{
 	"github.com/twmb/franz-go/pkg/kbin",
 }
 
-var franzProtocolAllowed = []string{"wire", "handler", "server", "cli"}
+var franzProtocolAllowed = []string{"wire", "handler", "server", "cli", "console"}
 
 // franzProtocolExceptions are the packages below the handler that may
 // import franz-go's protocol packages, and why.
@@ -108,7 +110,12 @@ var franzProtocolExceptions = map[string]string{
 	"metrics": "counts records, bytes and error codes from the decoded Produce and Fetch bodies and every response, which the server hands over as kmsg values; it reads them and writes none",
 }
 
-// franzClient are franz-go's client packages: only the CLI is a client.
+// franzClientAllowed are the packages that are Kafka clients: the CLI, and
+// the web console, which speaks the protocol to its own node so that it
+// goes through the same APIs, validation and authorization as any client.
+var franzClientAllowed = []string{"cli", "console"}
+
+// franzClient are franz-go's client packages: only the CLI and the console are clients.
 var franzClient = []string{
 	"github.com/twmb/franz-go/pkg/kgo",
 	"github.com/twmb/franz-go/pkg/kadm",
@@ -185,14 +192,14 @@ func TestImportAllowList(t *testing.T) {
 // checkImport returns why pkg may not import imp, or "" if it may.
 func checkImport(pkg string, allowed []string, imp string) string {
 	switch to, internal := strings.CutPrefix(imp, "gregor/internal/"); {
-	case internal && pkg == "cli":
-		return "the CLI is a Kafka client and must not import broker internals"
+	case internal && (pkg == "cli" || pkg == "console"):
+		return "the CLI and the console are Kafka clients and must not import broker internals"
 	case internal && !slices.Contains(allowed, to):
 		return pkg + " may import only " + strings.Join(allowed, ", ")
 	case slices.Contains(franzProtocol, imp) && !slices.Contains(franzProtocolAllowed, pkg) && franzProtocolExceptions[pkg] == "":
 		return "franz-go's protocol types belong to wire, handler, server and cli (see franzProtocolExceptions)"
-	case slices.Contains(franzClient, imp) && pkg != "cli":
-		return "only the CLI is a Kafka client"
+	case slices.Contains(franzClient, imp) && !slices.Contains(franzClientAllowed, pkg):
+		return "only the CLI and the console are Kafka clients"
 	}
 	return ""
 }
