@@ -177,4 +177,3 @@ func (c *Console) produce(w http.ResponseWriter, r *http.Request) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
-
