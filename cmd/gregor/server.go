@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -56,14 +57,14 @@ an invalid value stops the server with an error naming the key.`,
 				}
 				configFile = args[0]
 			}
-			logger, err := newLogger(cmd, logLevel)
-			if err != nil {
+			if err := checkLogLevel(logLevel); err != nil {
 				return err
 			}
 			if configFile == "" {
 				overrides = append(append([]string(nil), devOverrides...), overrides...)
 			}
 			cfg, warnings, err := config.Load(configFile, overrides)
+			logger := newLogger(cmd.ErrOrStderr(), cfg, logLevel, cmd.Flags().Changed("log-level"))
 			for _, w := range warnings {
 				logger.Warn(w)
 			}
@@ -78,17 +79,39 @@ an invalid value stops the server with an error naming the key.`,
 	}
 	cmd.Flags().StringVarP(&configFile, "config", "c", "", "server.properties file")
 	cmd.Flags().StringArrayVar(&overrides, "override", nil, "override a property, as key=value (repeatable)")
-	cmd.Flags().StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	cmd.Flags().StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn or error (overrides log.level)")
 	return cmd
 }
 
-// newLogger returns a text logger writing to the command's stderr.
-func newLogger(cmd *cobra.Command, level string) (*slog.Logger, error) {
+// checkLogLevel refuses a --log-level that slog does not know.
+func checkLogLevel(level string) error {
 	var l slog.Level
 	if err := l.UnmarshalText([]byte(level)); err != nil {
-		return nil, fmt.Errorf("invalid --log-level %q: want debug, info, warn or error", level)
+		return fmt.Errorf("invalid --log-level %q: want debug, info, warn or error", level)
 	}
-	return slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: l})), nil
+	return nil
+}
+
+// newLogger returns the broker's logger writing to w: log.format (text or
+// json) and log.level from cfg, the --log-level flag winning over
+// log.level when given. A configuration that did not load (cfg nil) still
+// gets a text logger, to report why.
+func newLogger(w io.Writer, cfg *config.Config, flagLevel string, flagGiven bool) *slog.Logger {
+	format, level := "text", flagLevel
+	if cfg != nil {
+		o := cfg.Observability()
+		format = o.LogFormat
+		if !flagGiven {
+			level = o.LogLevel
+		}
+	}
+	var l slog.Level
+	l.UnmarshalText([]byte(level)) // checked: checkLogLevel and config validation
+	opts := &slog.HandlerOptions{Level: l}
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
 }
 
 // serverGCPercent trades memory for fewer collections: the broker's live heap

@@ -83,6 +83,14 @@ var brokerDefs = []brokerDef{
 	{name: "max.connections.per.ip", typ: typeInt, def: maxInt, check: nonNegative, dynamic: true, doc: "Maximum connections allowed from each IP address."},
 	{name: "max.connections.per.ip.overrides", typ: typeString, def: "", check: connectionOverrides, dynamic: true,
 		doc: "Per-IP or hostname overrides of max.connections.per.ip, as host:count pairs separated by commas."},
+	// Observability (gregor): the HTTP admin listener and the logs.
+	{name: "http.listeners", typ: typeString, def: "http://127.0.0.1:9644", check: httpListeners,
+		doc: "The HTTP admin listener (metrics, health, console) as http://host:port; empty turns it off (gregor)."},
+	{name: "http.pprof.enable", typ: typeBoolean, def: "false", doc: "Serve Go's pprof profiles under /debug/pprof/ on the HTTP listener (gregor)."},
+	{name: "http.console.read.only", typ: typeBoolean, def: "false", doc: "The web console shows but never changes anything (gregor)."},
+	{name: "log.format", typ: typeString, def: "text", check: oneOf("text", "json"), doc: "The broker's log format: text or json (gregor)."},
+	{name: "log.level", typ: typeString, def: "info", check: oneOf("debug", "info", "warn", "error"), doc: "The broker's log level: debug, info, warn or error (gregor)."},
+
 	{name: "message.max.bytes", typ: typeInt, def: "1048588", check: nonNegative, dynamic: true, doc: "The largest record batch size allowed.",
 		set: i32(func(c *Config) *int32 { return &c.MessageMaxBytes })},
 	{name: "fetch.max.bytes", typ: typeInt, def: "57671680", check: atLeast(1024), doc: "The maximum bytes returned for a fetch request."},

@@ -54,8 +54,18 @@ var allowedImports = map[string][]string{
 		"controller", "coord", "group", "txn", "auth"},
 	// Connections: knows wire and the session, never the handler.
 	"server": {"kafka", "acl", "wire", "auth"},
+	// Metrics: counted from the decoded request and response the server
+	// hands over (wire's Request, kmsg bodies, batch headers), the rest read
+	// at scrape time through metrics.View, which node implements. Not
+	// storage, not the handler.
+	"metrics": {"kafka", "record", "wire"},
+	// The HTTP admin listener: /metrics, health and the console come in as
+	// http.Handlers and functions; it imports no broker package.
+	"admin": {},
+	// The web console is a Kafka client of its own node, as the CLI is.
+	"console": {},
 	// The composition root may import everything it composes.
-	"node": {"buildinfo", "kafka", "acl", "config", "record", "wire", "vfs", "storage", "partition", "metadata",
+	"node": {"admin", "console", "metrics", "buildinfo", "kafka", "acl", "config", "record", "wire", "vfs", "storage", "partition", "metadata",
 		"controller", "replica", "replica/leaderclient", "coord", "group", "txn", "auth", "handler", "server"},
 	// nodetest formats a cluster's dirs with one cluster id, as `gregor
 	// storage format` does, through storage's meta.properties writer.
@@ -88,7 +98,7 @@ var franzProtocol = []string{
 	"github.com/twmb/franz-go/pkg/kbin",
 }
 
-var franzProtocolAllowed = []string{"wire", "handler", "server", "cli"}
+var franzProtocolAllowed = []string{"wire", "handler", "server", "cli", "console"}
 
 // franzProtocolExceptions are the packages below the handler that may
 // import franz-go's protocol packages, and why.
@@ -98,9 +108,16 @@ var franzProtocolExceptions = map[string]string{
 	// A follower is a client of its leader: Fetch and OffsetForLeaderEpoch
 	// bodies are kmsg's, as DESIGN.md's broker-to-broker client says.
 	"replica/leaderclient": "the follower's requests to its leader (Fetch, OffsetForLeaderEpoch) are kmsg bodies; the translation is kept out of replica itself",
+	// Kafka's request metrics are counted from the request and its answer.
+	"metrics": "counts records, bytes and error codes from the decoded Produce and Fetch bodies and every response, which the server hands over as kmsg values; it reads them and writes none",
 }
 
-// franzClient are franz-go's client packages: only the CLI is a client.
+// franzClientAllowed are the packages that are Kafka clients: the CLI, and
+// the web console, which speaks the protocol to its own node so that it
+// goes through the same APIs, validation and authorization as any client.
+var franzClientAllowed = []string{"cli", "console"}
+
+// franzClient are franz-go's client packages: only the CLI and the console are clients.
 var franzClient = []string{
 	"github.com/twmb/franz-go/pkg/kgo",
 	"github.com/twmb/franz-go/pkg/kadm",
@@ -112,6 +129,8 @@ var franzClient = []string{
 // partition reaches storage (or the replica manager that opens the logs)
 // around the high-watermark rule.
 var forbiddenDeps = map[string][]string{
+	"metrics":    {"storage", "handler", "server"},
+	"admin":      {"storage"},
 	"handler":    {"server", "storage", "replica", "vfs"},
 	"server":     {"handler", "storage"},
 	"group":      {"storage"},
@@ -175,14 +194,14 @@ func TestImportAllowList(t *testing.T) {
 // checkImport returns why pkg may not import imp, or "" if it may.
 func checkImport(pkg string, allowed []string, imp string) string {
 	switch to, internal := strings.CutPrefix(imp, "gregor/internal/"); {
-	case internal && pkg == "cli":
-		return "the CLI is a Kafka client and must not import broker internals"
+	case internal && (pkg == "cli" || pkg == "console"):
+		return "the CLI and the console are Kafka clients and must not import broker internals"
 	case internal && !slices.Contains(allowed, to):
 		return pkg + " may import only " + strings.Join(allowed, ", ")
 	case slices.Contains(franzProtocol, imp) && !slices.Contains(franzProtocolAllowed, pkg) && franzProtocolExceptions[pkg] == "":
 		return "franz-go's protocol types belong to wire, handler, server and cli (see franzProtocolExceptions)"
-	case slices.Contains(franzClient, imp) && pkg != "cli":
-		return "only the CLI is a Kafka client"
+	case slices.Contains(franzClient, imp) && !slices.Contains(franzClientAllowed, pkg):
+		return "only the CLI and the console are Kafka clients"
 	}
 	return ""
 }

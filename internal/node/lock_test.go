@@ -42,7 +42,8 @@ func TestSecondNodeOnLockedDirs(t *testing.T) {
 // startNode starts a node on the dirs and, if it starts, stops it.
 func startNode(t *testing.T, logDir, metadataDir string) error {
 	cfg, _, err := config.Parse(map[string]string{
-		"listeners": "PLAINTEXT://127.0.0.1:0", "log.dirs": logDir, "metadata.log.dir": metadataDir})
+		"listeners": "PLAINTEXT://127.0.0.1:0", "log.dirs": logDir, "metadata.log.dir": metadataDir,
+		"http.listeners": "http://127.0.0.1:0"})
 	if err != nil {
 		t.Fatal(err)
 	}

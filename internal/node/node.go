@@ -68,6 +68,7 @@ type Node struct {
 	authz    *auth.Authorizer             // nil without authorizer.class.name
 	tasks    *errgroup.Group              // every long-lived goroutine; Wait waits for it
 	cancel   context.CancelFunc
+	obs      observability // metrics and the HTTP admin listener; see admin.go
 	stopOnce sync.Once
 
 	brokerEpoch atomic.Int64 // of the node's registration
@@ -107,6 +108,7 @@ func Start(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*Node,
 	}
 	n := &Node{ClusterID: clusterID, cfg: cfg, logger: logger, logs: logs, metadataLock: metadataLock}
 	n.effective.Store(cfg)
+	n.obs.metrics = n.newMetrics()
 	n.conns = server.NewConnections(n.connectionLimits(cfg))
 	n.replicas = replica.New(cfg.NodeID, logs, n.topicConfig, logger)
 	n.replicas.Replication = replication(cfg, n, now)
@@ -156,6 +158,9 @@ func (p *publishedImage) Image() *metadata.Image { return p.Load() }
 // offsets of deleted topics are dropped from every group.
 func (n *Node) publish(prev, next *metadata.Image) {
 	n.image.Store(next)
+	if n.obs.metrics != nil {
+		countISRChanges(n.obs.metrics, n.cfg.NodeID, prev, next)
+	}
 	prevBroker, prevDefault := prev.BrokerConfigs(n.cfg.NodeID)
 	nextBroker, nextDefault := next.BrokerConfigs(n.cfg.NodeID)
 	if !maps.Equal(prevBroker, nextBroker) || !maps.Equal(prevDefault, nextDefault) {
@@ -242,6 +247,20 @@ func (n *Node) run(parent context.Context, listeners []net.Listener, now func() 
 		h.Authorizer = n.authz
 	}
 	n.handler = h
+	adminLn, err := n.listenAdmin()
+	if err != nil {
+		for _, ln := range listeners {
+			ln.Close()
+		}
+		cancel()
+		n.Wait()
+		return err
+	}
+	registry := handler.Registry()
+	for _, l := range n.brokerListeners() {
+		n.obs.servers = append(n.obs.servers, n.server(h, registry, l))
+	}
+	n.serveAdmin(gctx, g, adminLn)
 	g.Go(func() error { return n.ctrl.Run(gctx) })
 	g.Go(func() error { return n.logs.Run(gctx) })
 	n.runLogMaintenance(gctx, g)
@@ -258,11 +277,11 @@ func (n *Node) run(parent context.Context, listeners []net.Listener, now func() 
 		return fmt.Errorf("register broker %d: %w", n.cfg.NodeID, err)
 	}
 	g.Go(func() error { return n.heartbeatLoop(gctx) })
-	registry := handler.Registry()
 	for i, ln := range listeners {
-		s := n.server(h, registry, n.brokerListeners()[i])
+		s := n.obs.servers[i]
 		g.Go(func() error { return s.Serve(gctx, ln) })
 	}
+	n.obs.registered.Store(true)
 	return nil
 }
 
@@ -359,7 +378,7 @@ func (n *Node) server(h server.Handler, registry *wire.Registry, l config.Listen
 		Handler: h, Registry: registry,
 		ListenerName: l.Name, SecurityProtocol: n.cfg.ListenerSecurityProtocolMap[l.Name],
 		MaxRequestBytes: n.cfg.SocketRequestMaxBytes, Logger: n.logger, Connections: n.conns,
-		TLS: n.tls[l.Name], AuthFailureDelay: n.authFailureDelay(),
+		TLS: n.tls[l.Name], AuthFailureDelay: n.authFailureDelay(), Observer: n.observer(),
 	}
 }
 

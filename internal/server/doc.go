@@ -27,4 +27,8 @@
 // current; a client certificate names the session's principal. Responses
 // are written through the TLS connection like any other (there is no
 // sendfile path to lose).
+//
+// An Observer, when set, is told of every request answered, with its
+// response and how long serving it took, before the response's buffers
+// are released: the node's metrics count traffic there.
 package server

@@ -13,6 +13,7 @@ import (
 	"os"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -52,8 +53,11 @@ type Server struct {
 	// long a connection whose SASL authentication failed stays open after
 	// the answer, so that guessing passwords is slow.
 	AuthFailureDelay time.Duration
+	// Observer, if set, is told of every request answered (see observe.go).
+	Observer Observer
 
-	wg sync.WaitGroup
+	wg   sync.WaitGroup
+	open atomic.Int64 // connections being served; see OpenConnections
 }
 
 // maxRetainedResponse bounds the response buffer a connection keeps between
@@ -91,8 +95,10 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 			continue
 		}
 		s.wg.Add(1)
+		s.open.Add(1)
 		go func() {
 			defer s.wg.Done()
+			defer s.open.Add(-1)
 			defer s.release(conn)
 			s.serveConn(ctx, conn)
 		}()
@@ -176,7 +182,9 @@ func (s *Server) loop(ctx context.Context, conn net.Conn, session *wire.Session)
 		if err := session.Admit(req.Header.Key, time.Now()); err != nil {
 			return fmt.Errorf("%s: %w", kmsg.NameForKey(req.Header.Key), err)
 		}
+		start := time.Now()
 		resp, err := s.serveLimited(ctx, req)
+		s.observe(req, resp, err, start)
 		if err == nil && resp != nil {
 			respBuf = wire.AppendResponse(respBuf[:0], req.Header.CorrelationID, resp)
 		}

@@ -37,6 +37,7 @@ type cleanerState struct {
 	cleaning    map[kafka.TopicPartition]bool  // being cleaned by a thread
 	uncleanable map[kafka.TopicPartition]bool  // a cleaning failed: skipped until restart, as Kafka does
 	fileMu      sync.Mutex                     // serializes checkpoint file writes
+	stats       CleanerStats                   // see Manager.CleanerStats
 }
 
 func newCleanerState() cleanerState {
@@ -122,6 +123,7 @@ func (m *Manager) CleanFilthiestLog(ctx context.Context, budget int64) bool {
 		m.logger.Error("write cleaner checkpoint", "topic", tp.Topic, "partition", tp.Partition, "error", err)
 	}
 	elapsed := time.Since(start)
+	m.recordCleaning(stats, elapsed)
 	m.logger.Info("cleaned log", "topic", tp.Topic, "partition", tp.Partition, "from", r.firstDirty, "to", end,
 		"dirty ratio", fmt.Sprintf("%.2f", r.dirtyRatio()), "bytes read", stats.bytesRead, "bytes written", stats.bytesWritten,
 		"records kept", fmt.Sprintf("%d/%d", stats.recordsKept, stats.recordsRead), "elapsed", elapsed)

@@ -66,7 +66,8 @@ func startServer(t *testing.T, dir string, overrides ...string) *process {
 // serverArgs are the arguments of `gregor server` on an ephemeral loopback
 // port with its data in dir.
 func serverArgs(dir string, overrides ...string) []string {
-	args := []string{"server", "--override", "listeners=PLAINTEXT://127.0.0.1:0", "--override", "log.dirs=" + dir}
+	args := []string{"server", "--override", "listeners=PLAINTEXT://127.0.0.1:0", "--override", "log.dirs=" + dir,
+		"--override", "http.listeners=http://127.0.0.1:0"}
 	for _, o := range overrides {
 		args = append(args, "--override", o)
 	}

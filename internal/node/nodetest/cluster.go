@@ -70,6 +70,7 @@ func StartClusterWithBrokers(t testing.TB, voters, brokers int, overrides map[st
 			"group.initial.rebalance.delay.ms": "0",
 			"broker.heartbeat.interval.ms":     "200",
 			"broker.session.timeout.ms":        "2000",
+			"http.listeners":                   "http://127.0.0.1:0",
 		}
 		if i < voters {
 			cn.props["listeners"] += fmt.Sprintf(",CONTROLLER://127.0.0.1:%d", ports[i])

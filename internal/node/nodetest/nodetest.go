@@ -42,6 +42,7 @@ func Start(t testing.TB, dir string, props map[string]string) *TestNode {
 		"log.dirs":                         dir,
 		"offsets.topic.replication.factor": "1",
 		"group.initial.rebalance.delay.ms": "0",
+		"http.listeners":                   "http://127.0.0.1:0",
 	}
 	for k, v := range props {
 		p[k] = v

@@ -1,0 +1,200 @@
+package metrics
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"gregor/internal/kafka"
+	"gregor/internal/record"
+	"gregor/internal/wire"
+)
+
+func batch(t testing.TB, n int) []byte {
+	t.Helper()
+	var recs []record.Record
+	for i := range n {
+		recs = append(recs, record.Record{Value: []byte(fmt.Sprint(i))})
+	}
+	b, err := record.Build(record.BatchSpec{ProducerID: -1, BaseSequence: -1, ProducerEpoch: -1, Records: recs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func produce(t testing.TB, topic string, batches ...[]byte) (*wire.Request, *kmsg.ProduceResponse) {
+	req := kmsg.NewPtrProduceRequest()
+	rt := kmsg.NewProduceRequestTopic()
+	rt.Topic = topic
+	resp := kmsg.NewPtrProduceResponse()
+	st := kmsg.NewProduceResponseTopic()
+	st.Topic = topic
+	for i, b := range batches {
+		p := kmsg.NewProduceRequestTopicPartition()
+		p.Partition, p.Records = int32(i), b
+		rt.Partitions = append(rt.Partitions, p)
+		sp := kmsg.NewProduceResponseTopicPartition()
+		sp.Partition = int32(i)
+		st.Partitions = append(st.Partitions, sp)
+	}
+	req.Topics = append(req.Topics, rt)
+	resp.Topics = append(resp.Topics, st)
+	return &wire.Request{Header: wire.RequestHeader{Key: 0, Version: 9}, Body: req}, resp
+}
+
+// TestServedCountsAcceptedRecords proves a Produce counts the records of
+// every batch the response accepted, from the batch headers, and none of
+// a partition answered with an error, whose code is counted by name.
+func TestServedCountsAcceptedRecords(t *testing.T) {
+	m := New(nil)
+	two := append(batch(t, 3), batch(t, 4)...) // two batches in one partition
+	req, resp := produce(t, "orders", two, batch(t, 5))
+	resp.Topics[0].Partitions[1].ErrorCode = 87 // INVALID_RECORD
+	m.Served(req, resp, time.Millisecond)
+	if got := testutil.ToFloat64(m.messagesIn.WithLabelValues("orders")); got != 7 {
+		t.Errorf("messagesin %v, want 7", got)
+	}
+	if got := testutil.ToFloat64(m.bytesIn.WithLabelValues("orders")); got != float64(len(two)) {
+		t.Errorf("bytesin %v, want %d", got, len(two))
+	}
+	if got := testutil.ToFloat64(m.errors.WithLabelValues("Produce", "INVALID_RECORD")); got != 1 {
+		t.Errorf("INVALID_RECORD counted %v times, want 1", got)
+	}
+	if got := testutil.ToFloat64(m.requests.WithLabelValues("Produce", "9")); got != 1 {
+		t.Errorf("requests %v, want 1", got)
+	}
+	// acks=0: no response, everything counts.
+	req, _ = produce(t, "orders", batch(t, 2))
+	m.Served(req, nil, time.Millisecond)
+	if got := testutil.ToFloat64(m.messagesIn.WithLabelValues("orders")); got != 9 {
+		t.Errorf("messagesin after acks=0 %v, want 9", got)
+	}
+}
+
+// TestErrorCodesOfOtherResponses proves the reflective walk finds the
+// top-level, topic and partition error codes of a response it has no
+// explicit case for.
+func TestErrorCodesOfOtherResponses(t *testing.T) {
+	resp := kmsg.NewPtrMetadataResponse()
+	topic := kmsg.NewMetadataResponseTopic()
+	topic.ErrorCode = 3
+	p := kmsg.NewMetadataResponseTopicPartition()
+	p.ErrorCode = 9
+	topic.Partitions = append(topic.Partitions, p, p)
+	resp.Topics = append(resp.Topics, topic)
+	var c codeCounts
+	eachErrorCode(resp, c.add)
+	got := map[int16]int{}
+	for i := range c.n {
+		got[c.codes[i]] = c.counts[i]
+	}
+	if len(got) != 3 || got[0] != 1 || got[3] != 1 || got[9] != 2 {
+		t.Fatalf("codes %v, want the top level's 0, the topic's 3 and the partitions' 9 twice", got)
+	}
+	if errorName(3) != "UNKNOWN_TOPIC_OR_PARTITION" || errorName(0) != "NONE" {
+		t.Fatalf("names %s %s", errorName(3), errorName(0))
+	}
+}
+
+// bigView is a broker with many partitions and a group committed on each.
+type bigView struct {
+	partitions int
+	group      bool // a group has committed on every partition
+}
+
+func (v bigView) Partitions(fn func(PartitionState)) {
+	for i := range v.partitions {
+		fn(PartitionState{TP: kafka.TopicPartition{Topic: fmt.Sprintf("topic-%03d", i/100), Partition: int32(i % 100)},
+			Leader: true, Replicas: 3, ISR: 3, MinInsyncReplicas: 2, LogEndOffset: 1000, HighWatermark: 1000, Size: 1 << 30, Segments: 4})
+	}
+}
+
+func (v bigView) Groups() []GroupState {
+	if !v.group {
+		return nil
+	}
+	g := GroupState{Group: "readers", State: "Stable", Members: 10, Committed: map[kafka.TopicPartition]kafka.Offset{}}
+	for i := range v.partitions {
+		g.Committed[kafka.TopicPartition{Topic: fmt.Sprintf("topic-%03d", i/100), Partition: int32(i % 100)}] = 900
+	}
+	return []GroupState{g}
+}
+
+func (bigView) Connections() map[string]int64          { return map[string]int64{"PLAINTEXT": 3} }
+func (bigView) Controller() ControllerState            { return ControllerState{Active: true} }
+func (bigView) Cleaner() CleanerState                  { return CleanerState{} }
+func (bigView) TopicName(kafka.TopicID) (string, bool) { return "", false }
+func (bigView) TopicExists(string) bool                { return true }
+
+func scrape(t testing.TB, m *Metrics) []byte {
+	srv := httptest.NewServer(m.Handler())
+	defer srv.Close()
+	resp, err := srv.Client().Get(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// TestScrapeTenThousandPartitions proves a broker with 10,000 partitions
+// and a group committed on each scrapes to under 20 MB, with one log size
+// and one lag series per partition.
+func TestScrapeTenThousandPartitions(t *testing.T) {
+	body := scrape(t, New(bigView{partitions: 10000, group: true}))
+	if len(body) >= 20<<20 {
+		t.Fatalf("/metrics is %d bytes, want under 20 MB", len(body))
+	}
+	for _, name := range []string{"kafka_log_log_size{", "kafka_consumergroup_lag{"} {
+		if n := bytes.Count(body, []byte("\n"+name)); n != 10000 {
+			t.Errorf("%s: %d series, want 10000", name, n)
+		}
+	}
+	if !strings.Contains(string(body), `kafka_consumergroup_lag{consumergroup="readers",partition="7",topic="topic-003"} 100`) {
+		t.Errorf("lag of readers on topic-003/7 is not 100")
+	}
+	t.Logf("/metrics at 10,000 partitions: %d bytes", len(body))
+}
+
+// BenchmarkScrapeTenThousandPartitions times one /metrics answer at 10,000
+// partitions (the target is under 200 ms), without and with a group that
+// committed on every partition (two more series per partition).
+func BenchmarkScrapeTenThousandPartitions(b *testing.B) {
+	for _, group := range []bool{false, true} {
+		b.Run(fmt.Sprintf("group=%v", group), func(b *testing.B) {
+			m := New(bigView{partitions: 10000, group: group})
+			var size int
+			for b.Loop() {
+				size = len(scrape(b, m))
+			}
+			b.ReportMetric(float64(size)/(1<<20), "MB/scrape")
+		})
+	}
+}
+
+// BenchmarkServedProduce is the per-request cost of counting one Produce
+// of ten partitions of one topic.
+func BenchmarkServedProduce(b *testing.B) {
+	m := New(nil)
+	var bs [][]byte
+	for range 10 {
+		bs = append(bs, batch(b, 100))
+	}
+	req, resp := produce(b, "orders", bs...)
+	b.ReportAllocs()
+	for b.Loop() {
+		m.Served(req, resp, time.Millisecond)
+	}
+}
