@@ -24,7 +24,10 @@ type Log interface {
 	// WaitForHighWatermark returns once the high watermark is at least
 	// offset, or with ctx's error.
 	WaitForHighWatermark(ctx context.Context, offset kafka.Offset) error
-	// Replay calls fn for each record below the high watermark, in order.
+	// Replay calls fn for each record of the log, in order, up to its end
+	// when the load starts: the records above the high watermark too,
+	// which a new leader's log holds but its high watermark may not
+	// cover yet.
 	Replay(fn func(key, value []byte)) error
 }
 

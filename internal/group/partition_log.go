@@ -52,11 +52,18 @@ func (l PartitionLog) WaitForHighWatermark(ctx context.Context, offset kafka.Off
 // answer committed writes without waiting.
 func (l PartitionLog) HighWatermark() kafka.Offset { return kafka.Offset(l.Partition.HighWatermark()) }
 
-// Replay reads the partition from its start to the high watermark.
+// Replay reads the partition from its start to its log end offset, as
+// Kafka's coordinator loader does, not to the high watermark: a leader
+// elected after a failover may not know the high watermark its
+// predecessor reached yet (a follower learns it one fetch late), and a
+// commit acknowledged by the old leader would be missing from the loaded
+// state for good. The records above the high watermark are this leader's
+// and become committed unless it loses leadership, when the partition
+// unloads.
 func (l PartitionLog) Replay(fn func(key, value []byte)) error {
-	offset := l.Partition.LogStartOffset()
-	for offset < l.Partition.HighWatermark() {
-		buf, err := l.Partition.Read(nil, offset, replayChunk, true)
+	offset, end := l.Partition.LogStartOffset(), l.Partition.LogEndOffset()
+	for offset < end {
+		buf, err := l.Partition.ReadForFollower(nil, kafka.Offset(offset), replayChunk, true)
 		if err != nil {
 			return fmt.Errorf("read at offset %d: %w", offset, err)
 		}
@@ -65,7 +72,7 @@ func (l PartitionLog) Replay(fn func(key, value []byte)) error {
 			return fmt.Errorf("read at offset %d: %w", offset, err)
 		}
 		if len(batches) == 0 {
-			return fmt.Errorf("read at offset %d: no batch below the high watermark", offset)
+			return fmt.Errorf("read at offset %d: no batch below the log end offset %d", offset, end)
 		}
 		for _, b := range batches {
 			next := b.LastOffset() + 1

@@ -37,12 +37,14 @@ type ackedProducer struct {
 	cancel context.CancelFunc
 	loop   sync.WaitGroup
 	unseen atomic.Int64 // records produced whose callback has not run yet
+	next   atomic.Int64 // the seq of the next record to produce
 	closed sync.Once
 
 	mu    sync.Mutex // guards the fields below
 	acks  map[string]acked
 	fails int   // records that failed (unacknowledged: they may or may not be stored)
 	last  error // the last failure
+	top   int   // the highest seq acknowledged
 }
 
 // startAckedProducer starts producing to topic through seeds; opts are
@@ -66,6 +68,7 @@ func (p *ackedProducer) run(ctx context.Context) {
 	defer p.loop.Done()
 	for seq := 0; ctx.Err() == nil; seq++ {
 		v := fmt.Sprintf("p%d-%d", p.id, seq)
+		p.next.Store(int64(seq) + 1)
 		p.unseen.Add(1)
 		p.cl.Produce(ctx, &kgo.Record{Key: []byte(strconv.Itoa(seq % 17)), Value: []byte(v)}, p.record)
 	}
@@ -81,6 +84,31 @@ func (p *ackedProducer) record(r *kgo.Record, err error) {
 		return
 	}
 	p.acks[string(r.Value)] = acked{r.Partition, r.Offset}
+	if _, seq, ok := parseSeq(string(r.Value)); ok && seq > p.top {
+		p.top = seq
+	}
+}
+
+// waitNewAck waits up to d for the acknowledgement of a record handed to
+// the client after the call, and returns how long it took. Unlike a count
+// of acknowledgements, which answers still in flight can satisfy, it
+// proves that a broker alive now acknowledged: after a leader is killed,
+// only the new leader can.
+func (p *ackedProducer) waitNewAck(t *testing.T, d time.Duration) time.Duration {
+	t.Helper()
+	start := time.Now()
+	after := int(p.next.Load())
+	for ; ; time.Sleep(5 * time.Millisecond) {
+		p.mu.Lock()
+		top, fails, last := p.top, p.fails, p.last
+		p.mu.Unlock()
+		if top >= after {
+			return time.Since(start)
+		}
+		if time.Since(start) > d {
+			t.Fatalf("producer %d: no record produced after seq %d acknowledged within %v; %d failures, the last: %v", p.id, after, d, fails, last)
+		}
+	}
 }
 
 // Acked returns how many records have been acknowledged so far.

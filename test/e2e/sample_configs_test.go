@@ -80,6 +80,16 @@ func TestSampleServerProperties(t *testing.T) {
 // id; and, with GREGOR_CLUSTER_TESTS set, that the three nodes form one
 // cluster with a fully replicated topic.
 func TestSampleClusterProperties(t *testing.T) {
+	c := startSampleCluster(t)
+	checkMembership(t, c)
+	createReplicated(t, c, "sample")
+}
+
+// startSampleCluster copies and formats config/cluster/node1..3.properties
+// (failing on a warning), then, with GREGOR_CLUSTER_TESTS set, starts the
+// three nodes and waits until each listens; without it, it skips the test.
+func startSampleCluster(t *testing.T) *cluster {
+	t.Helper()
 	c := &cluster{t: t}
 	c.id = c.tool("storage", "random-uuid")
 	ports := map[string]string{}
@@ -100,6 +110,5 @@ func TestSampleClusterProperties(t *testing.T) {
 	for _, nd := range c.nodes {
 		nd.proc.waitListening(t, 60*time.Second)
 	}
-	checkMembership(t, c)
-	createReplicated(t, c, "sample")
+	return c
 }
