@@ -59,11 +59,7 @@ func AlterPartition(img *metadata.Image, req AlterPartitionRequest) ([]metadata.
 	next := cur
 	next.ISR = int32s(req.ISR)
 	next.PartitionEpoch++
-	rec := metadata.Record{Type: metadata.TypePartition, Partition: &metadata.PartitionRecord{
-		TopicID: req.TopicID, Partition: next.Partition, Replicas: next.Replicas, ISR: next.ISR,
-		Leader: next.Leader, LeaderEpoch: next.LeaderEpoch, PartitionEpoch: next.PartitionEpoch,
-	}}
-	return []metadata.Record{rec}, AlterPartitionResponse{Partition: next}, nil
+	return []metadata.Record{next.Record(req.TopicID)}, AlterPartitionResponse{Partition: next}, nil
 }
 
 // partitionOf returns partition p of topic id.

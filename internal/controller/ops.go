@@ -85,18 +85,6 @@ func ClusterOf(cfg *config.Config) Cluster {
 	}
 }
 
-// placement returns the brokers new replicas go to: the registered,
-// unfenced ones, sorted by id.
-func placement(img *metadata.Image) []int32 {
-	var ids []int32
-	for _, b := range img.Brokers() {
-		if !b.Fenced {
-			ids = append(ids, int32(b.ID))
-		}
-	}
-	return ids
-}
-
 // registered reports whether broker id is registered, fenced or not.
 func registered(img *metadata.Image, id int32) bool {
 	_, ok := img.Broker(kafka.NodeID(id))
@@ -166,27 +154,7 @@ func assign(img *metadata.Image, c Cluster, spec TopicSpec) ([][]int32, error) {
 	if rf <= 0 {
 		return nil, fmt.Errorf("%w: Replication factor must be larger than 0.", ErrInvalidReplicationFactor)
 	}
-	brokers := placement(img)
-	if int(rf) > len(brokers) {
-		return nil, fmt.Errorf("%w: Unable to replicate the partition %d time(s): The target replication factor of %d cannot be reached because only %d broker(s) are registered.",
-			ErrInvalidReplicationFactor, rf, rf, len(brokers))
-	}
-	return roundRobin(brokers, 0, partitions, rf), nil
-}
-
-// roundRobin places partition p's replicas on consecutive brokers starting
-// at broker (p+offset) mod n, spreading leaders evenly.
-func roundRobin(brokers []int32, first, count int32, rf int16) [][]int32 {
-	out := make([][]int32, count)
-	n := int32(len(brokers))
-	for i := range count {
-		replicas := make([]int32, rf)
-		for r := range int32(rf) {
-			replicas[r] = brokers[(first+i+r)%n]
-		}
-		out[i] = replicas
-	}
-	return out
+	return place(img, placementBrokers(img), 0, partitions, rf)
 }
 
 func explicitAssignment(img *metadata.Image, spec TopicSpec) ([][]int32, error) {
@@ -273,11 +241,10 @@ func CreatePartitions(img *metadata.Image, topic string, count int32, assignment
 	}
 	rf := int16(len(t.Partitions[0].Replicas))
 	if assignments == nil {
-		brokers := placement(img)
-		if int(rf) > len(brokers) {
-			return nil, fmt.Errorf("%w: only %d broker(s) are registered", ErrInvalidReplicationFactor, len(brokers))
+		var err error
+		if assignments, err = place(img, placementBrokers(img), have, count-have, rf); err != nil {
+			return nil, err
 		}
-		assignments = roundRobin(brokers, have, count-have, rf)
 	}
 	var recs []metadata.Record
 	for i, replicas := range assignments {
