@@ -4,7 +4,8 @@ package controller
 // AlterPartition, KIP-497), checked against the image as Kafka's
 // ReplicationControlManager checks it, and written as a new PartitionRecord
 // with the partition epoch bumped. The leader applies the ISR only when the
-// image that holds it is published.
+// image that holds it is published. An ISR that takes in the last replica
+// a reassignment adds completes the reassignment (reassign.go).
 
 import (
 	"errors"
@@ -58,7 +59,8 @@ func AlterPartition(img *metadata.Image, req AlterPartitionRequest) ([]metadata.
 	}
 	next := cur
 	next.ISR = int32s(req.ISR)
-	next.PartitionEpoch++
+	next = CompleteReassignment(next, func(id int32) bool { return isAlive(img, id) })
+	next = withEpochs(cur, next)
 	return []metadata.Record{next.Record(req.TopicID)}, AlterPartitionResponse{Partition: next}, nil
 }
 

@@ -22,6 +22,7 @@ var forwarded = typeRegistry(
 	AllocateProducerIDsRequest{}, RegisterBrokerRequest{}, BrokerHeartbeatRequest{}, DescribeQuorumRequest{},
 	AllocateProducerIDsResponse{}, RegisterBrokerResponse{}, BrokerHeartbeatResponse{}, DescribeQuorumResponse{},
 	AlterPartitionRequest{}, AlterPartitionResponse{}, AlterScramCredentialsRequest{},
+	ElectLeadersRequest{}, AlterPartitionReassignmentsRequest{},
 )
 
 // errorCodes are the sentinels an error can wrap across the wire.
@@ -31,6 +32,7 @@ var errorCodes = []error{
 	ErrBrokerNotRegistered, ErrStopped, ErrNotController, context.DeadlineExceeded, context.Canceled,
 	ErrFencedLeaderEpoch, ErrInvalidUpdateVersion, ErrIneligibleReplica,
 	ErrResourceNotFound, ErrDuplicateResource, ErrUnsupportedMechanism, ErrUnacceptableCredential,
+	ErrElectionNotNeeded, ErrPreferredLeaderNotAvailable, ErrEligibleLeadersNotAvailable, ErrNoReassignmentInProgress,
 }
 
 func typeRegistry(vs ...any) map[string]reflect.Type {
@@ -141,6 +143,9 @@ func decodeReply(data []byte) (reply, error) {
 type itemResponse struct {
 	Type   string
 	Topics []CreatedTopic `json:",omitempty"` // CreateTopicsResponse, without Err
+	// Partitions are the results of ElectLeadersResponse and
+	// AlterPartitionReassignmentsResponse, without Err.
+	Partitions []PartitionResult `json:",omitempty"`
 }
 
 // splitErrors returns resp in a form JSON keeps, and its per-item errors.
@@ -161,6 +166,12 @@ func splitErrors(resp Response) (any, []error) {
 		return itemResponse{Type: "AlterConfigsResponse"}, r.Errs
 	case AlterScramCredentialsResponse:
 		return itemResponse{Type: "AlterScramCredentialsResponse"}, r.Errs
+	case ElectLeadersResponse:
+		ps, errs := splitResults(r.Results)
+		return itemResponse{Type: "ElectLeadersResponse", Partitions: ps}, errs
+	case AlterPartitionReassignmentsResponse:
+		ps, errs := splitResults(r.Results)
+		return itemResponse{Type: "AlterPartitionReassignmentsResponse", Partitions: ps}, errs
 	case nil:
 		return nil, nil
 	}
@@ -207,8 +218,34 @@ func (ir itemResponse) response(errs []error) (Response, error) {
 		return AlterScramCredentialsResponse{Errs: errs}, nil
 	case "AlterConfigsResponse":
 		return AlterConfigsResponse{Errs: errs}, nil
+	case "ElectLeadersResponse":
+		rs, err := joinResults(ir.Partitions, errs)
+		return ElectLeadersResponse{Results: rs}, err
+	case "AlterPartitionReassignmentsResponse":
+		rs, err := joinResults(ir.Partitions, errs)
+		return AlterPartitionReassignmentsResponse{Results: rs}, err
 	}
 	return nil, fmt.Errorf("unknown response %q", ir.Type)
+}
+
+// splitResults returns rs without their errors, and the errors.
+func splitResults(rs []PartitionResult) ([]PartitionResult, []error) {
+	out, errs := make([]PartitionResult, len(rs)), make([]error, len(rs))
+	for i, r := range rs {
+		errs[i], out[i] = r.Err, PartitionResult{Topic: r.Topic, Partition: r.Partition}
+	}
+	return out, errs
+}
+
+// joinResults puts splitResults' errors back.
+func joinResults(rs []PartitionResult, errs []error) ([]PartitionResult, error) {
+	if len(rs) != len(errs) {
+		return nil, errors.New("partition results and errors differ in number")
+	}
+	for i := range rs {
+		rs[i].Err = errs[i]
+	}
+	return rs, nil
 }
 
 func toWire(err error) *wireError {

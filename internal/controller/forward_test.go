@@ -54,7 +54,8 @@ func TestEveryRequestCanBeForwarded(t *testing.T) {
 // itemResponseNames are the responses that cross as an itemResponse.
 var itemResponseNames = map[string]bool{
 	"CreateTopicsResponse": true, "DeleteTopicsResponse": true, "CreatePartitionsResponse": true,
-	"AlterConfigsResponse": true, "AlterScramCredentialsResponse": true,
+	"AlterConfigsResponse": true, "AlterScramCredentialsResponse": true, "ElectLeadersResponse": true,
+	"AlterPartitionReassignmentsResponse": true,
 }
 
 // declared returns the exported types with an isRequest method and the

@@ -3,7 +3,9 @@ package controller
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
+	"time"
 
 	"gregor/internal/config"
 	"gregor/internal/kafka"
@@ -73,6 +75,12 @@ type Cluster struct {
 	// Config is the static configuration, whose schema checks config
 	// names and values; nil accepts any config.
 	Config *config.Config
+	// BalanceInterval is how often the active controller moves leadership
+	// back to preferred replicas (leader.imbalance.check.interval.seconds
+	// when auto.leader.rebalance.enable); 0 never does.
+	BalanceInterval time.Duration
+	// ImbalancePercent is leader.imbalance.per.broker.percentage.
+	ImbalancePercent int
 }
 
 // ClusterOf returns the Cluster of a node's configuration.
@@ -82,7 +90,21 @@ func ClusterOf(cfg *config.Config) Cluster {
 		DefaultPartitions:        cfg.NumPartitions,
 		DefaultReplicationFactor: cfg.DefaultReplicationFactor,
 		Config:                   cfg.Static(),
+		BalanceInterval:          balanceInterval(cfg),
+		ImbalancePercent:         atoi(cfg.Values["leader.imbalance.per.broker.percentage"]),
 	}
+}
+
+func balanceInterval(cfg *config.Config) time.Duration {
+	if cfg.Values["auto.leader.rebalance.enable"] != "true" {
+		return 0
+	}
+	return time.Duration(atoi(cfg.Values["leader.imbalance.check.interval.seconds"])) * time.Second
+}
+
+func atoi(s string) int {
+	n, _ := strconv.Atoi(s)
+	return n
 }
 
 // registered reports whether broker id is registered, fenced or not.
