@@ -1,0 +1,231 @@
+package node_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"gregor/internal/kafka"
+	"gregor/internal/metadata"
+	"gregor/internal/node/nodetest"
+)
+
+// createAssigned creates topic with partition 0 on replicas, through addr.
+func createAssigned(t *testing.T, addr, topic string, replicas ...int32) {
+	t.Helper()
+	req := kmsg.NewPtrCreateTopicsRequest()
+	rt := kmsg.NewCreateTopicsRequestTopic()
+	rt.Topic, rt.NumPartitions, rt.ReplicationFactor = topic, -1, -1
+	rt.ReplicaAssignment = []kmsg.CreateTopicsRequestTopicReplicaAssignment{{Partition: 0, Replicas: replicas}}
+	req.Topics = append(req.Topics, rt)
+	resp, err := req.RequestWith(testContext(t), newClient(t, addr))
+	if err != nil || resp.Topics[0].ErrorCode != 0 {
+		t.Fatalf("create %s on %v: %v %+v", topic, replicas, err, resp)
+	}
+}
+
+// partitionOn returns partition p of topic as node cn's image has it.
+func partitionOn(cn *nodetest.ClusterNode, topic string, p int32) (metadata.Partition, bool) {
+	if cn.Node == nil {
+		return metadata.Partition{}, false
+	}
+	tp, ok := cn.Image().Topic(topic)
+	if !ok || int(p) >= len(tp.Partitions) {
+		return metadata.Partition{}, false
+	}
+	return tp.Partitions[p], true
+}
+
+// producer produces numbered records with acks=all until stopped and
+// remembers every acknowledged one.
+type producer struct {
+	mu    sync.Mutex
+	acked []string
+	stop  context.CancelFunc
+	done  chan struct{}
+}
+
+func startProducer(t *testing.T, addr, topic string) *producer {
+	cl := newClient(t, addr, kgo.RequiredAcks(kgo.AllISRAcks()), kgo.RecordRetries(1000), kgo.ProducerLinger(0))
+	ctx, cancel := context.WithCancel(context.Background())
+	pr := &producer{stop: cancel, done: make(chan struct{})}
+	go func() {
+		defer close(pr.done)
+		for i := 0; ctx.Err() == nil; i++ {
+			v := strconv.Itoa(i)
+			if err := cl.ProduceSync(ctx, &kgo.Record{Topic: topic, Value: []byte(v)}).FirstErr(); err == nil {
+				pr.mu.Lock()
+				pr.acked = append(pr.acked, v)
+				pr.mu.Unlock()
+			}
+		}
+	}()
+	return pr
+}
+
+func (pr *producer) count() int {
+	pr.mu.Lock()
+	defer pr.mu.Unlock()
+	return len(pr.acked)
+}
+
+func (pr *producer) finish() []string {
+	pr.stop()
+	<-pr.done
+	return pr.acked
+}
+
+// TestClusterReassignUnderProduce proves that a partition moved from
+// brokers {1,2} to {2,3} while a producer writes to it with acks=all
+// loses no acknowledged record, ends on {2,3} with both in the ISR, and
+// that broker 1 deletes its replica.
+func TestClusterReassignUnderProduce(t *testing.T) {
+	c := nodetest.StartCluster(t, 3, nil)
+	c.WaitLeader(10 * time.Second)
+	createAssigned(t, c.Nodes[0].Addr, "moving", 1, 2)
+	waitFor(t, "moving on every node", func() bool {
+		for _, cn := range c.Nodes {
+			if _, ok := partitionOn(cn, "moving", 0); !ok {
+				return false
+			}
+		}
+		return true
+	})
+	pr := startProducer(t, c.Nodes[1].Addr, "moving")
+	waitFor(t, "records acknowledged before the move", func() bool { return pr.count() >= 200 })
+
+	adm := kadm.NewClient(newClient(t, c.Nodes[2].Addr))
+	var req kadm.AlterPartitionAssignmentsReq
+	req.Assign("moving", 0, []int32{2, 3})
+	resp, err := adm.AlterPartitionAssignments(testContext(t), req)
+	if err != nil || resp.Error() != nil {
+		t.Fatalf("reassign: %v %v", err, resp.Error())
+	}
+	waitFor(t, "the reassignment completed", func() bool {
+		p, ok := partitionOn(c.Nodes[2], "moving", 0)
+		return ok && !p.Reassigning() && slices.Equal(p.Replicas, []int32{2, 3}) && len(p.ISR) == 2
+	})
+	listed, err := adm.ListPartitionReassignments(testContext(t), nil)
+	if err != nil || len(listed) != 0 {
+		t.Fatalf("reassignments still listed: %v %v", listed, err)
+	}
+	moved := pr.count()
+	waitFor(t, "records acknowledged after the move", func() bool { return pr.count() >= moved+200 })
+	acked := pr.finish()
+
+	waitFor(t, "broker 1 deleted its replica", func() bool {
+		_, err := os.Stat(filepath.Join(c.Nodes[0].Dir, "moving-0"))
+		return os.IsNotExist(err)
+	})
+	got := consumeAll(t, c.Nodes[0].Addr, "moving", len(acked))
+	seen := map[string]bool{}
+	for _, r := range got {
+		seen[string(r.Value)] = true
+	}
+	for _, v := range acked {
+		if !seen[v] {
+			t.Fatalf("acknowledged record %s lost in the move (%d acknowledged, %d read)", v, len(acked), len(got))
+		}
+	}
+	t.Logf("%d records acknowledged across the move, all read back", len(acked))
+}
+
+// TestClusterPreferredElection proves that after the preferred leader of
+// a partition restarts, ElectLeaders (PREFERRED) gives it the leadership
+// back once it is in sync, and answers ELECTION_NOT_NEEDED after.
+func TestClusterPreferredElection(t *testing.T) {
+	c := nodetest.StartCluster(t, 3, map[string]string{"auto.leader.rebalance.enable": "false"})
+	c.WaitLeader(10 * time.Second)
+	createAssigned(t, c.Nodes[0].Addr, "prefer", 2, 3, 1)
+	waitFor(t, "prefer led by node 2", func() bool {
+		p, ok := partitionOn(c.Nodes[0], "prefer", 0)
+		return ok && p.Leader == 2
+	})
+	c.Stop(1)
+	waitFor(t, "leadership moved off node 2", func() bool {
+		p, _ := partitionOn(c.Nodes[0], "prefer", 0)
+		return p.Leader != 2 && p.Leader >= 0
+	})
+	c.Restart(1)
+	waitFor(t, "node 2 back in the ISR", func() bool {
+		p, _ := partitionOn(c.Nodes[0], "prefer", 0)
+		return slices.Contains(p.ISR, 2)
+	})
+	if p, _ := partitionOn(c.Nodes[0], "prefer", 0); p.Leader == 2 {
+		t.Fatal("node 2 leads again without an election")
+	}
+	adm := kadm.NewClient(newClient(t, c.Nodes[0].Addr))
+	elect := func() kadm.ElectLeadersResult {
+		res, err := adm.ElectLeaders(testContext(t), kadm.ElectPreferredReplica, kadm.TopicsSet{"prefer": {0: {}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res["prefer"][0]
+	}
+	if r := elect(); r.Err != nil {
+		t.Fatalf("preferred election: %v %s", r.Err, r.ErrMessage)
+	}
+	waitFor(t, "node 2 leads again", func() bool {
+		p, _ := partitionOn(c.Nodes[2], "prefer", 0)
+		return p.Leader == 2
+	})
+	if r := elect(); !errors.Is(r.Err, kerr.ElectionNotNeeded) {
+		t.Fatalf("second election: %v, want ELECTION_NOT_NEEDED", r.Err)
+	}
+}
+
+// TestClusterAutoLeaderRebalance proves that the active controller moves
+// leadership back to a restarted preferred leader by itself when
+// auto.leader.rebalance.enable is on.
+func TestClusterAutoLeaderRebalance(t *testing.T) {
+	c := nodetest.StartCluster(t, 3, map[string]string{"leader.imbalance.check.interval.seconds": "1"})
+	c.WaitLeader(10 * time.Second)
+	createAssigned(t, c.Nodes[0].Addr, "balance", 3, 1, 2)
+	c.Stop(2)
+	waitFor(t, "leadership moved off node 3", func() bool {
+		p, ok := partitionOn(c.Nodes[0], "balance", 0)
+		return ok && p.Leader != 3 && p.Leader >= 0
+	})
+	c.Restart(2)
+	waitFor(t, "node 3 leads again", func() bool {
+		p, _ := partitionOn(c.Nodes[0], "balance", 0)
+		return p.Leader == 3
+	})
+}
+
+// TestClusterRackAwarePlacement proves that a topic created on brokers
+// with broker.rack set has every partition's replicas on distinct racks.
+func TestClusterRackAwarePlacement(t *testing.T) {
+	racks := map[kafka.NodeID]string{1: "a", 2: "a", 3: "b", 4: "b"}
+	c := nodetest.StartClusterPerNode(t, 3, 1, func(id kafka.NodeID) map[string]string {
+		return map[string]string{"broker.rack": racks[id]}
+	})
+	c.WaitLeader(10 * time.Second)
+	waitFor(t, "four brokers registered", func() bool { return len(c.Nodes[0].Image().Brokers()) == 4 })
+	createClusterTopic(t, c.Nodes[0].Addr, "racked", 8, 2)
+	topic := waitTopic(t, c.Nodes[0], "racked")
+	leaders := map[int32]int{}
+	for _, p := range topic.Partitions {
+		if racks[kafka.NodeID(p.Replicas[0])] == racks[kafka.NodeID(p.Replicas[1])] {
+			t.Errorf("partition %d on one rack: %v", p.Partition, p.Replicas)
+		}
+		leaders[p.Leader]++
+	}
+	for id := range racks {
+		if leaders[int32(id)] != 2 {
+			t.Errorf("leaders not spread evenly: %v", leaders)
+			break
+		}
+	}
+}
