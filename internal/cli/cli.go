@@ -41,6 +41,8 @@ func AddCommands(root *cobra.Command) {
 		newConsumerPerfCommand(),
 		newConsumerGroupsCommand(),
 		newMetadataQuorumCommand(),
+		newReassignPartitionsCommand(),
+		newLeaderElectionCommand(),
 	}
 	guard(root, tools)
 	root.AddCommand(tools...)
