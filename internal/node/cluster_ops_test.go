@@ -229,3 +229,50 @@ func TestClusterRackAwarePlacement(t *testing.T) {
 		}
 	}
 }
+
+// fetchCounter counts the Fetch requests a client sends to each broker.
+type fetchCounter struct {
+	mu     sync.Mutex
+	counts map[int32]int
+}
+
+func (c *fetchCounter) OnBrokerE2E(meta kgo.BrokerMetadata, key int16, e2e kgo.BrokerE2E) {
+	if key == 1 && e2e.Err() == nil {
+		c.mu.Lock()
+		c.counts[meta.NodeID]++
+		c.mu.Unlock()
+	}
+}
+
+func (c *fetchCounter) count(id int32) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.counts[id]
+}
+
+// TestClusterFetchFromClosestReplica proves KIP-392: with the rack-aware
+// replica selector, a consumer with client.rack "b" is sent by the leader
+// (in rack "a") to the follower in rack "b", reads every record from it,
+// and the follower serves it.
+func TestClusterFetchFromClosestReplica(t *testing.T) {
+	racks := map[kafka.NodeID]string{1: "a", 2: "b", 3: "c"}
+	c := nodetest.StartClusterPerNode(t, 3, 0, func(id kafka.NodeID) map[string]string {
+		return map[string]string{"broker.rack": racks[id], "replica.selector.class": "org.apache.kafka.common.replica.RackAwareReplicaSelector"}
+	})
+	c.WaitLeader(10 * time.Second)
+	createAssigned(t, c.Nodes[0].Addr, "near", 1, 2, 3)
+	waitFor(t, "near in sync on all three", func() bool {
+		p, ok := partitionOn(c.Nodes[0], "near", 0)
+		return ok && len(p.ISR) == 3
+	})
+	produceSync(t, newClient(t, c.Nodes[0].Addr, kgo.RequiredAcks(kgo.AllISRAcks())), "near", "r", 100, 10)
+
+	counter := &fetchCounter{counts: map[int32]int{}}
+	got := consumeAll(t, c.Nodes[0].Addr, "near", 100, kgo.Rack("b"), kgo.WithHooks(counter))
+	if len(got) != 100 {
+		t.Fatalf("read %d records, want 100", len(got))
+	}
+	if counter.count(2) == 0 {
+		t.Fatalf("no fetch went to the follower in rack b: %v", counter.counts)
+	}
+}
