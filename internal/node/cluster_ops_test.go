@@ -276,3 +276,106 @@ func TestClusterFetchFromClosestReplica(t *testing.T) {
 		t.Fatalf("no fetch went to the follower in rack b: %v", counter.counts)
 	}
 }
+
+// groupCoordinator returns the node FindCoordinator through addr names
+// for group, -1 on an error.
+func groupCoordinator(t *testing.T, addr, group string) int32 {
+	t.Helper()
+	req := kmsg.NewPtrFindCoordinatorRequest()
+	req.CoordinatorKeys = []string{group}
+	resp, err := req.RequestWith(testContext(t), newClient(t, addr))
+	if err != nil || len(resp.Coordinators) != 1 || resp.Coordinators[0].ErrorCode != 0 {
+		return -1
+	}
+	return resp.Coordinators[0].NodeID
+}
+
+// TestClusterCoordinatorFailover proves that the group coordinator follows
+// leadership of its __consumer_offsets partition: when the coordinator's
+// node dies, FindCoordinator names the new leader, the group's committed
+// offsets survive, and a consumer that stays in the group rebalances on
+// the new coordinator and resumes after its commits, re-reading nothing
+// it committed.
+func TestClusterCoordinatorFailover(t *testing.T) {
+	c := nodetest.StartCluster(t, 3, map[string]string{"offsets.topic.replication.factor": "3", "offsets.topic.num.partitions": "5"})
+	c.WaitLeader(10 * time.Second)
+	var seeds []string
+	for _, cn := range c.Nodes {
+		seeds = append(seeds, cn.Addr)
+	}
+	createClusterTopic(t, seeds[0], "work", 3, 3)
+	producer := newClient(t, seeds[0], kgo.SeedBrokers(seeds...), kgo.RequiredAcks(kgo.AllISRAcks()))
+	produceSync(t, producer, "work", "before", 30, 30)
+
+	consumer := newClient(t, seeds[0], kgo.SeedBrokers(seeds...), kgo.ConsumerGroup("g"), kgo.ConsumeTopics("work"),
+		kgo.DisableAutoCommit(), kgo.SessionTimeout(6*time.Second), kgo.HeartbeatInterval(500*time.Millisecond))
+	first := pollCommitted(t, consumer, 30)
+	if first != 30 {
+		t.Fatalf("read %d records before the failover, want 30", first)
+	}
+	old := groupCoordinator(t, seeds[0], "g")
+	if old < 1 {
+		t.Fatal("no coordinator for g")
+	}
+	c.Kill(int(old) - 1)
+	alive := seeds[old%3]
+	var next int32
+	waitFor(t, "a new coordinator for g", func() bool {
+		next = groupCoordinator(t, alive, "g")
+		return next > 0 && next != old
+	})
+	img := c.Nodes[next-1].Image()
+	offsets, _ := img.Topic("__consumer_offsets")
+	if leaders := offsetsLeaders(offsets); !slices.Contains(leaders, next) {
+		t.Fatalf("coordinator %d leads no __consumer_offsets partition (leaders %v)", next, leaders)
+	}
+
+	committed, err := kadm.NewClient(newClient(t, alive)).FetchOffsets(testContext(t), "g")
+	if err != nil || committed.Error() != nil {
+		t.Fatalf("fetch offsets after the failover: %v %v", err, committed.Error())
+	}
+	var total int64
+	committed.Each(func(o kadm.OffsetResponse) { total += o.At })
+	if total != 30 {
+		t.Fatalf("committed offsets after the failover sum to %d, want 30: %v", total, committed)
+	}
+
+	produceSync(t, producer, "work", "after", 30, 30)
+	if n := pollCommitted(t, consumer, 30); n != 30 {
+		t.Fatalf("read %d records after the failover, want exactly the 30 new ones", n)
+	}
+}
+
+// offsetsLeaders returns the leaders of t's partitions.
+func offsetsLeaders(t *metadata.Topic) []int32 {
+	var out []int32
+	for _, p := range t.Partitions {
+		out = append(out, p.Leader)
+	}
+	return out
+}
+
+// pollCommitted polls cl until it has read n records, committing each
+// poll's records, and returns how many it read (more than n means records
+// committed before were read again).
+func pollCommitted(t *testing.T, cl *kgo.Client, n int) int {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Second)
+	defer cancel()
+	read := 0
+	for read < n && ctx.Err() == nil {
+		fs := cl.PollFetches(ctx)
+		recs := fs.Records()
+		read += len(recs)
+		if len(recs) > 0 {
+			if err := cl.CommitRecords(ctx, recs...); err != nil {
+				t.Logf("commit: %v (retried with the next poll)", err)
+			}
+		}
+	}
+	// Anything more that arrives now was read twice.
+	extra, stop := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer stop()
+	read += len(cl.PollFetches(extra).Records())
+	return read
+}
