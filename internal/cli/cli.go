@@ -42,6 +42,8 @@ func AddCommands(root *cobra.Command) {
 		newConsumerGroupsCommand(),
 		newMetadataQuorumCommand(),
 		newACLsCommand(),
+		newReassignPartitionsCommand(),
+		newLeaderElectionCommand(),
 	}
 	guard(root, tools)
 	root.AddCommand(tools...)

@@ -15,6 +15,8 @@ package cli
 //   - consumer-perf-test: tools/src/main/java/org/apache/kafka/tools/ConsumerPerformance.java
 //   - storage format: core/src/main/scala/kafka/tools/StorageTool.scala
 //   - acls: core/src/main/scala/kafka/admin/AclCommand.scala (tools/.../AclCommand.java from 4.0)
+//   - reassign-partitions: tools/src/main/java/org/apache/kafka/tools/reassign/ReassignPartitionsCommandOptions.java
+//   - leader-election: tools/src/main/java/org/apache/kafka/tools/LeaderElectionCommand.java
 //
 // and, for every joptsimple tool, help and version from
 // server-common/src/main/java/org/apache/kafka/server/util/CommandDefaultOptions.java.
@@ -55,4 +57,9 @@ var KafkaFlags = map[string][]string{
 	"storage format": {"help", "config", "cluster-id", "add-scram", "ignore-formatted", "release-version", "feature",
 		"standalone", "no-initial-controllers", "initial-controllers"},
 	"storage random-uuid": {"help"},
+	"reassign-partitions": {"help", "version", "bootstrap-server", "command-config", "verify", "generate", "execute",
+		"cancel", "list", "reassignment-json-file", "topics-to-move-json-file", "broker-list", "bootstrap-controller",
+		"disable-rack-aware", "throttle", "replica-alter-log-dirs-throttle", "timeout", "additional", "preserve-throttles"},
+	"leader-election": {"help", "version", "bootstrap-server", "admin.config", "path-to-json-file", "topic", "partition",
+		"all-topic-partitions", "election-type"},
 }

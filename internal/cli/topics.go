@@ -290,10 +290,70 @@ func (t *topicsTool) describe(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	cl, err := t.clusterState(ctx, details)
+	if err != nil {
+		return err
+	}
 	for _, d := range details {
-		t.describeTopic(d, configs[d.Topic])
+		t.describeTopic(d, configs[d.Topic], cl)
 	}
 	return nil
+}
+
+// clusterState is what --describe needs of the cluster beyond the topics:
+// the live brokers (for --unavailable-partitions) and the reassignments in
+// progress (printed, and counted out of the replication factor).
+type clusterState struct {
+	live         map[int32]bool
+	reassignment map[string]map[int32]kadm.ListPartitionReassignmentsResponse
+}
+
+func (t *topicsTool) clusterState(ctx context.Context, details []kadm.TopicDetail) (clusterState, error) {
+	cs := clusterState{live: map[int32]bool{}, reassignment: map[string]map[int32]kadm.ListPartitionReassignmentsResponse{}}
+	brokers, err := t.adm.ListBrokers(ctx)
+	if err != nil {
+		return cs, fmt.Errorf("cannot describe the cluster: %w", err)
+	}
+	for _, b := range brokers {
+		cs.live[b.NodeID] = true
+	}
+	set := kadm.TopicsSet{}
+	for _, d := range details {
+		for p := range d.Partitions {
+			set.Add(d.Topic, p)
+		}
+	}
+	// As Kafka's tool, a cluster that cannot list reassignments has none.
+	if ras, err := t.adm.ListPartitionReassignments(ctx, set); err == nil {
+		for topic, ps := range ras {
+			cs.reassignment[topic] = ps
+		}
+	}
+	return cs, nil
+}
+
+// reassigning returns p's reassignment when it is still in progress: a
+// replica it adds or removes is among p's replicas (Kafka's
+// isReassignmentInProgress).
+func (cs clusterState) reassigning(topic string, p kadm.PartitionDetail) (kadm.ListPartitionReassignmentsResponse, bool) {
+	ra, ok := cs.reassignment[topic][p.Partition]
+	if !ok {
+		return ra, false
+	}
+	for _, r := range p.Replicas {
+		if slices.Contains(ra.AddingReplicas, r) || slices.Contains(ra.RemovingReplicas, r) {
+			return ra, true
+		}
+	}
+	return ra, false
+}
+
+// replicationFactor is p's, not counting the replicas a reassignment adds.
+func (cs clusterState) replicationFactor(topic string, p kadm.PartitionDetail) int {
+	if ra, ok := cs.reassigning(topic, p); ok {
+		return len(ra.Replicas) - len(ra.AddingReplicas)
+	}
+	return len(p.Replicas)
 }
 
 // topicConfig is what --describe needs of a topic's configs.
@@ -347,19 +407,19 @@ func (f *topicsFlags) reporting() bool {
 
 // reported reports whether p matches one of the reports asked for, with
 // Kafka's definitions.
-func (f *topicsFlags) reported(p kadm.PartitionDetail, minISR int) bool {
+func (f *topicsFlags) reported(p kadm.PartitionDetail, minISR, rf int, live map[int32]bool) bool {
 	hasLeader := p.Leader >= 0
-	return (f.underReplicated && len(p.ISR) < len(p.Replicas)) ||
-		(f.unavailable && !hasLeader) ||
+	return (f.underReplicated && len(p.ISR) < rf) ||
+		(f.unavailable && (!hasLeader || !live[p.Leader])) ||
 		(f.underMinISR && (!hasLeader || len(p.ISR) < minISR)) ||
 		(f.atMinISR && len(p.ISR) == minISR)
 }
 
-func (t *topicsTool) describeTopic(d kadm.TopicDetail, tc topicConfig) {
+func (t *topicsTool) describeTopic(d kadm.TopicDetail, tc topicConfig, cs clusterState) {
 	parts := d.Partitions.Sorted()
 	rf := 0
 	if len(parts) > 0 {
-		rf = len(parts[0].Replicas)
+		rf = cs.replicationFactor(d.Topic, parts[0])
 	}
 	if !t.f.reporting() && (!t.f.withOverrides || tc.overrides != "") {
 		t.out.fields(false,
@@ -373,22 +433,31 @@ func (t *topicsTool) describeTopic(d kadm.TopicDetail, tc topicConfig) {
 		return // Kafka prints no partitions with --topics-with-overrides
 	}
 	for _, p := range parts {
-		if t.f.reporting() && !t.f.reported(p, tc.minISR) {
+		if t.f.reporting() && !t.f.reported(p, tc.minISR, cs.replicationFactor(d.Topic, p), cs.live) {
 			continue
 		}
-		leader := "none"
-		if p.Leader >= 0 {
-			leader = strconv.Itoa(int(p.Leader))
-		}
-		t.out.fields(true,
-			"Topic", d.Topic,
-			"Partition", strconv.Itoa(int(p.Partition)),
-			"Leader", leader,
-			"Replicas", joinIDs(p.Replicas),
-			"Isr", joinIDs(p.ISR),
-			"Elr", "",
-			"LastKnownElr", "")
+		t.out.fields(true, partitionFields(d.Topic, p, cs)...)
 	}
+}
+
+// partitionFields are a partition's --describe fields, with the replicas a
+// reassignment in progress adds and removes, as Kafka prints them.
+func partitionFields(topic string, p kadm.PartitionDetail, cs clusterState) []string {
+	leader := "none"
+	if p.Leader >= 0 {
+		leader = strconv.Itoa(int(p.Leader))
+	}
+	kvs := []string{
+		"Topic", topic,
+		"Partition", strconv.Itoa(int(p.Partition)),
+		"Leader", leader,
+		"Replicas", joinIDs(p.Replicas),
+		"Isr", joinIDs(p.ISR),
+	}
+	if ra, ok := cs.reassignment[topic][p.Partition]; ok {
+		kvs = append(kvs, "Adding Replicas", joinIDs(ra.AddingReplicas), "Removing Replicas", joinIDs(ra.RemovingReplicas))
+	}
+	return append(kvs, "Elr", "", "LastKnownElr", "")
 }
 
 // kafkaUUID prints a topic id as Kafka's Uuid.toString does: URL-safe

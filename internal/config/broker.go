@@ -29,6 +29,13 @@ var (
 	positive    = atLeast(1)
 )
 
+// The replica selectors replica.selector.class accepts (KIP-392), by
+// Kafka's class names.
+const (
+	RackAwareReplicaSelector = "org.apache.kafka.common.replica.RackAwareReplicaSelector"
+	LeaderSelector           = "org.apache.kafka.common.replica.LeaderSelector"
+)
+
 var compressionTypes = []string{"uncompressed", "zstd", "lz4", "snappy", "gzip", "producer"}
 
 // brokerDefs is the table of known broker properties, in Kafka 4.x's names and
@@ -108,6 +115,9 @@ var brokerDefs = []brokerDef{
 		set: boolean(func(c *Config) *bool { return &c.DeleteTopicEnable })},
 	{name: "auto.leader.rebalance.enable", typ: typeBoolean, def: "true", doc: "Periodically move leadership back to preferred replicas."},
 	{name: "leader.imbalance.check.interval.seconds", typ: typeLong, def: "300", check: positive, doc: "How often the controller checks leader balance."},
+	{name: "leader.imbalance.per.broker.percentage", typ: typeInt, def: "10", check: nonNegative, doc: "The share of a broker's preferred partitions it may not lead before the controller rebalances them."},
+	{name: "replica.selector.class", typ: typeString, null: true, check: oneOf(RackAwareReplicaSelector, LeaderSelector),
+		doc: "The replica selector: org.apache.kafka.common.replica.RackAwareReplicaSelector lets consumers with client.rack fetch from a replica in their rack."},
 	{name: "unclean.leader.election.enable", typ: typeBoolean, def: "false", dynamic: true, doc: "Allow replicas outside the ISR to become leader, at the risk of data loss."},
 	{name: "replica.lag.time.max.ms", typ: typeLong, def: "30000", doc: "A follower that has not caught up for this long is removed from the ISR."},
 	{name: "replica.fetch.max.bytes", typ: typeInt, def: "1048576", check: nonNegative, doc: "Bytes per partition a follower fetches."},

@@ -4,7 +4,8 @@ package controller
 // AlterPartition, KIP-497), checked against the image as Kafka's
 // ReplicationControlManager checks it, and written as a new PartitionRecord
 // with the partition epoch bumped. The leader applies the ISR only when the
-// image that holds it is published.
+// image that holds it is published. An ISR that takes in the last replica
+// a reassignment adds completes the reassignment (reassign.go).
 
 import (
 	"errors"
@@ -58,12 +59,9 @@ func AlterPartition(img *metadata.Image, req AlterPartitionRequest) ([]metadata.
 	}
 	next := cur
 	next.ISR = int32s(req.ISR)
-	next.PartitionEpoch++
-	rec := metadata.Record{Type: metadata.TypePartition, Partition: &metadata.PartitionRecord{
-		TopicID: req.TopicID, Partition: next.Partition, Replicas: next.Replicas, ISR: next.ISR,
-		Leader: next.Leader, LeaderEpoch: next.LeaderEpoch, PartitionEpoch: next.PartitionEpoch,
-	}}
-	return []metadata.Record{rec}, AlterPartitionResponse{Partition: next}, nil
+	next = CompleteReassignment(next, func(id int32) bool { return isAlive(img, id) })
+	next = withEpochs(cur, next)
+	return []metadata.Record{next.Record(req.TopicID)}, AlterPartitionResponse{Partition: next}, nil
 }
 
 // partitionOf returns partition p of topic id.

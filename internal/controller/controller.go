@@ -114,7 +114,9 @@ type Controller struct {
 	// once, whole, at the end.
 	published bool
 	lastSeen  map[kafka.NodeID]time.Time // the leader's broker sessions
-	peers     map[kafka.NodeID]*peerSeen // the leader's view of the voters
+	// lastBalance is when the leader last balanced leaders (checkBalance).
+	lastBalance time.Time
+	peers       map[kafka.NodeID]*peerSeen // the leader's view of the voters
 
 	leader    atomic.Int32  // the leader's node id, -1 when unknown
 	appliedAt atomic.Uint64 // applied, for Submit's waits
@@ -131,6 +133,8 @@ type loopState struct {
 	queue    []call
 	ready    uint64 // first index of the leader's term; requests wait until applied
 	fencing  bool
+	// balancing: a balanceRequest is queued or in flight.
+	balancing bool
 }
 
 type pending struct {

@@ -9,14 +9,15 @@
 // (incremental or replacing), AllocateProducerIDsRequest,
 // RegisterBrokerRequest and BrokerHeartbeatRequest (lifecycle.go),
 // AlterPartitionRequest (a partition leader's ISR change, alter_partition.go),
-// AlterScramCredentialsRequest (scram.go) and CreateACLsRequest and
-// DeleteACLsRequest (acls.go), each answered by the Response of the same
-// name; DescribeQuorumRequest (status.go) reads the leader's raft status and
-// writes nothing. Requests are plain data, never functions, so that a node
-// can forward one to the active controller. A request that names several
-// items (topics, resources) treats each on its own: one failing does not
-// stop the others, and its error is in the response; validate-only requests
-// run every check and return no records.
+// AlterScramCredentialsRequest (scram.go), CreateACLsRequest and
+// DeleteACLsRequest (acls.go), ElectLeadersRequest (election.go) and
+// AlterPartitionReassignmentsRequest (reassign.go), each answered by the
+// Response of the same name; DescribeQuorumRequest (status.go) reads the
+// leader's raft status and writes nothing. Requests are plain data, never
+// functions, so that a node can forward one to the active controller. A
+// request that names several items (topics, resources) treats each on its
+// own: one failing does not stop the others, and its error is in the
+// response; validate-only requests run every check and return no records.
 //
 // operate is the one switch over request types; each case is a pure
 // function of the image, the Cluster (defaults and the config schema of
@@ -24,7 +25,10 @@
 // returning records and a response (ops.go; configs.go for config
 // changes; lifecycle.go for heartbeats, fencing and leader election).
 // Brokers come from the image's registration records: replicas are placed
-// on registered, unfenced brokers. What is not pure — new topic ids, the
+// on registered, unfenced brokers by Kafka's rack-aware assignment
+// (internal/placement), starting at the broker that is preferred leader of
+// the fewest partitions (placement.go); a replication factor above the live
+// brokers is INVALID_REPLICATION_FACTOR. What is not pure — new topic ids, the
 // log offset that becomes a broker epoch — the loop draws and passes in.
 //
 // The loop (Run, loop.go) drives a raft.RawNode: it ticks every 50 ms,
@@ -83,4 +87,19 @@
 // heartbeats again is unfenced and leads the partitions left without a
 // leader that it can lead. A heartbeat with WantShutdown fences the broker
 // at once: the controlled shutdown of a stopping node.
+//
+// Leadership (election.go): leaders come from the ISR only, unless
+// unclean.leader.election.enable (topic, dynamic cluster default, static
+// config). ElectLeaders elects preferred leaders (the first replica, when
+// live and in sync) or, uncleanly, gives leaderless partitions a leader,
+// answering per partition as KRaft does. With auto.leader.rebalance.enable
+// the leader queues a balance every leader.imbalance.check.interval.seconds:
+// preferred elections for each broker whose share of preferred partitions
+// it does not lead exceeds leader.imbalance.per.broker.percentage.
+//
+// Reassignment (reassign.go): KRaft's semantics. A partition being moved
+// records its replicas as target plus those leaving, with adding and
+// removing replicas; the ISR change that takes in the last adding replica
+// completes it (AlterPartition calls CompleteReassignment), moving a
+// leader that is removed; a cancellation drops the adding replicas.
 package controller

@@ -23,6 +23,7 @@ var forwarded = typeRegistry(
 	AllocateProducerIDsResponse{}, RegisterBrokerResponse{}, BrokerHeartbeatResponse{}, DescribeQuorumResponse{},
 	AlterPartitionRequest{}, AlterPartitionResponse{}, AlterScramCredentialsRequest{},
 	CreateACLsRequest{}, DeleteACLsRequest{},
+	ElectLeadersRequest{}, AlterPartitionReassignmentsRequest{},
 )
 
 // errorCodes are the sentinels an error can wrap across the wire.
@@ -32,6 +33,7 @@ var errorCodes = []error{
 	ErrBrokerNotRegistered, ErrStopped, ErrNotController, context.DeadlineExceeded, context.Canceled,
 	ErrFencedLeaderEpoch, ErrInvalidUpdateVersion, ErrIneligibleReplica,
 	ErrResourceNotFound, ErrDuplicateResource, ErrUnsupportedMechanism, ErrUnacceptableCredential,
+	ErrElectionNotNeeded, ErrPreferredLeaderNotAvailable, ErrEligibleLeadersNotAvailable, ErrNoReassignmentInProgress,
 }
 
 func typeRegistry(vs ...any) map[string]reflect.Type {
@@ -143,6 +145,9 @@ type itemResponse struct {
 	Type   string
 	Topics []CreatedTopic `json:",omitempty"` // CreateTopicsResponse, without Err
 	ACLs   []DeletedACLs  `json:",omitempty"` // DeleteACLsResponse, without Err
+	// Partitions are the results of ElectLeadersResponse and
+	// AlterPartitionReassignmentsResponse, without Err.
+	Partitions []PartitionResult `json:",omitempty"`
 }
 
 // splitErrors returns resp in a form JSON keeps, and its per-item errors.
@@ -172,6 +177,12 @@ func splitErrors(resp Response) (any, []error) {
 			errs[i], deleted[i] = d.Err, DeletedACLs{Bindings: d.Bindings}
 		}
 		return itemResponse{Type: "DeleteACLsResponse", ACLs: deleted}, errs
+	case ElectLeadersResponse:
+		ps, errs := splitResults(r.Results)
+		return itemResponse{Type: "ElectLeadersResponse", Partitions: ps}, errs
+	case AlterPartitionReassignmentsResponse:
+		ps, errs := splitResults(r.Results)
+		return itemResponse{Type: "AlterPartitionReassignmentsResponse", Partitions: ps}, errs
 	case nil:
 		return nil, nil
 	}
@@ -228,8 +239,34 @@ func (ir itemResponse) response(errs []error) (Response, error) {
 		return DeleteACLsResponse{Results: ir.ACLs}, nil
 	case "AlterConfigsResponse":
 		return AlterConfigsResponse{Errs: errs}, nil
+	case "ElectLeadersResponse":
+		rs, err := joinResults(ir.Partitions, errs)
+		return ElectLeadersResponse{Results: rs}, err
+	case "AlterPartitionReassignmentsResponse":
+		rs, err := joinResults(ir.Partitions, errs)
+		return AlterPartitionReassignmentsResponse{Results: rs}, err
 	}
 	return nil, fmt.Errorf("unknown response %q", ir.Type)
+}
+
+// splitResults returns rs without their errors, and the errors.
+func splitResults(rs []PartitionResult) ([]PartitionResult, []error) {
+	out, errs := make([]PartitionResult, len(rs)), make([]error, len(rs))
+	for i, r := range rs {
+		errs[i], out[i] = r.Err, PartitionResult{Topic: r.Topic, Partition: r.Partition}
+	}
+	return out, errs
+}
+
+// joinResults puts splitResults' errors back.
+func joinResults(rs []PartitionResult, errs []error) ([]PartitionResult, error) {
+	if len(rs) != len(errs) {
+		return nil, errors.New("partition results and errors differ in number")
+	}
+	for i := range rs {
+		rs[i].Err = errs[i]
+	}
+	return rs, nil
 }
 
 func toWire(err error) *wireError {

@@ -59,6 +59,7 @@ var itemResponseNames = map[string]bool{
 	"CreateTopicsResponse": true, "DeleteTopicsResponse": true, "CreatePartitionsResponse": true,
 	"AlterConfigsResponse": true, "AlterScramCredentialsResponse": true,
 	"CreateACLsResponse": true, "DeleteACLsResponse": true,
+	"ElectLeadersResponse": true, "AlterPartitionReassignmentsResponse": true,
 }
 
 // declared returns the exported types with an isRequest method and the

@@ -184,10 +184,7 @@ func eachPartition(img *metadata.Image, f func(topic string, p metadata.Partitio
 		t, _ := img.Topic(name)
 		for _, p := range t.Partitions {
 			if next, changed := f(name, p); changed {
-				recs = append(recs, metadata.Record{Type: metadata.TypePartition, Partition: &metadata.PartitionRecord{
-					TopicID: t.ID, Partition: next.Partition, Replicas: next.Replicas, ISR: next.ISR,
-					Leader: next.Leader, LeaderEpoch: next.LeaderEpoch, PartitionEpoch: next.PartitionEpoch,
-				}})
+				recs = append(recs, next.Record(t.ID))
 			}
 		}
 	}

@@ -186,6 +186,7 @@ func (c *Controller) Run(ctx context.Context) error {
 		case <-tick.C:
 			c.rn.Tick()
 			c.checkSessions()
+			c.checkBalance()
 		case m := <-inbox:
 			c.seen(m)
 			c.rn.Step(m)
@@ -320,6 +321,7 @@ func (c *Controller) softState(s *raft.SoftState) {
 		last, _ := c.disk.mem.LastIndex()
 		c.state.ready = max(last, 1)
 		c.lastSeen = map[kafka.NodeID]time.Time{}
+		c.lastBalance = time.Time{}
 		c.logger.Info("this node is the active controller", "node.id", c.q.NodeID, "epoch", c.rn.BasicStatus().GetTerm())
 	}
 }
@@ -338,7 +340,7 @@ func (c *Controller) failAll(err error) {
 		cl.reply <- reply{err: err}
 	}
 	c.state.queue = nil
-	c.state.fencing = false
+	c.state.fencing, c.state.balancing = false, false
 }
 
 // enqueue takes a request: on the leader it waits its turn, elsewhere it
@@ -380,6 +382,8 @@ func (c *Controller) execute(req Request) (Response, []metadata.Record, error) {
 		c.lastSeen[r.Broker.ID] = c.now()
 	case fenceRequest:
 		c.state.fencing = false
+	case balanceRequest:
+		c.state.balancing = false
 	}
 	last, _ := c.disk.mem.LastIndex()
 	in := inputs{newTopicID: kafka.NewTopicID, nextOffset: int64(last)}

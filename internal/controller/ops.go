@@ -3,7 +3,9 @@ package controller
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
+	"time"
 
 	"gregor/internal/config"
 	"gregor/internal/kafka"
@@ -73,6 +75,12 @@ type Cluster struct {
 	// Config is the static configuration, whose schema checks config
 	// names and values; nil accepts any config.
 	Config *config.Config
+	// BalanceInterval is how often the active controller moves leadership
+	// back to preferred replicas (leader.imbalance.check.interval.seconds
+	// when auto.leader.rebalance.enable); 0 never does.
+	BalanceInterval time.Duration
+	// ImbalancePercent is leader.imbalance.per.broker.percentage.
+	ImbalancePercent int
 }
 
 // ClusterOf returns the Cluster of a node's configuration.
@@ -82,19 +90,21 @@ func ClusterOf(cfg *config.Config) Cluster {
 		DefaultPartitions:        cfg.NumPartitions,
 		DefaultReplicationFactor: cfg.DefaultReplicationFactor,
 		Config:                   cfg.Static(),
+		BalanceInterval:          balanceInterval(cfg),
+		ImbalancePercent:         atoi(cfg.Values["leader.imbalance.per.broker.percentage"]),
 	}
 }
 
-// placement returns the brokers new replicas go to: the registered,
-// unfenced ones, sorted by id.
-func placement(img *metadata.Image) []int32 {
-	var ids []int32
-	for _, b := range img.Brokers() {
-		if !b.Fenced {
-			ids = append(ids, int32(b.ID))
-		}
+func balanceInterval(cfg *config.Config) time.Duration {
+	if cfg.Values["auto.leader.rebalance.enable"] != "true" {
+		return 0
 	}
-	return ids
+	return time.Duration(atoi(cfg.Values["leader.imbalance.check.interval.seconds"])) * time.Second
+}
+
+func atoi(s string) int {
+	n, _ := strconv.Atoi(s)
+	return n
 }
 
 // registered reports whether broker id is registered, fenced or not.
@@ -166,27 +176,7 @@ func assign(img *metadata.Image, c Cluster, spec TopicSpec) ([][]int32, error) {
 	if rf <= 0 {
 		return nil, fmt.Errorf("%w: Replication factor must be larger than 0.", ErrInvalidReplicationFactor)
 	}
-	brokers := placement(img)
-	if int(rf) > len(brokers) {
-		return nil, fmt.Errorf("%w: Unable to replicate the partition %d time(s): The target replication factor of %d cannot be reached because only %d broker(s) are registered.",
-			ErrInvalidReplicationFactor, rf, rf, len(brokers))
-	}
-	return roundRobin(brokers, 0, partitions, rf), nil
-}
-
-// roundRobin places partition p's replicas on consecutive brokers starting
-// at broker (p+offset) mod n, spreading leaders evenly.
-func roundRobin(brokers []int32, first, count int32, rf int16) [][]int32 {
-	out := make([][]int32, count)
-	n := int32(len(brokers))
-	for i := range count {
-		replicas := make([]int32, rf)
-		for r := range int32(rf) {
-			replicas[r] = brokers[(first+i+r)%n]
-		}
-		out[i] = replicas
-	}
-	return out
+	return place(img, placementBrokers(img), 0, partitions, rf)
 }
 
 func explicitAssignment(img *metadata.Image, spec TopicSpec) ([][]int32, error) {
@@ -273,11 +263,10 @@ func CreatePartitions(img *metadata.Image, topic string, count int32, assignment
 	}
 	rf := int16(len(t.Partitions[0].Replicas))
 	if assignments == nil {
-		brokers := placement(img)
-		if int(rf) > len(brokers) {
-			return nil, fmt.Errorf("%w: only %d broker(s) are registered", ErrInvalidReplicationFactor, len(brokers))
+		var err error
+		if assignments, err = place(img, placementBrokers(img), have, count-have, rf); err != nil {
+			return nil, err
 		}
-		assignments = roundRobin(brokers, have, count-have, rf)
 	}
 	var recs []metadata.Record
 	for i, replicas := range assignments {

@@ -143,6 +143,14 @@ func operate(img *metadata.Image, c Cluster, in inputs, req Request) ([]metadata
 		return fence(img, c, req), fenceResponse{}, nil
 	case AlterPartitionRequest:
 		return AlterPartition(img, req)
+	case ElectLeadersRequest:
+		recs, resp := ElectLeaders(img, req)
+		return recs, resp, nil
+	case AlterPartitionReassignmentsRequest:
+		recs, resp := AlterPartitionReassignments(img, req)
+		return recs, resp, nil
+	case balanceRequest:
+		return BalanceLeaders(img, c.ImbalancePercent), balanceResponse{}, nil
 	case AlterScramCredentialsRequest:
 		recs, resp := alterScramCredentials(img, req)
 		return recs, resp, nil

@@ -27,8 +27,8 @@ package handler
 // Authorization: a follower needs CLUSTER_ACTION on the cluster, a
 // consumer READ on each topic; a partition refused answers
 // TOPIC_AUTHORIZATION_FAILED.
-// Differences from Kafka: consumers cannot fetch from followers (KIP-392);
-// the session cache evicts the least recently used session rather than by
+// Consumers may fetch from the closest replica (KIP-392,
+// fetch_from_follower.go). Differences from Kafka: the session cache evicts the least recently used session rather than by
 // Kafka's size-based policy.
 
 import (
@@ -69,17 +69,23 @@ func (h *Handler) fetch(ctx context.Context, req *Request) (kmsg.Response, error
 		}
 		return t.Topic, t.TopicID
 	}
+	anyReplica := fetchReplicaID(r) < 0 && r.Version >= 11 && h.replicaSelector()
 	var targets []*fetchTarget
 	if session != nil {
 		defer session.mu.Unlock()
 		session.update(r, resolve)
-		targets = h.sessionTargets(session)
+		targets = h.sessionTargets(session, anyReplica)
 		resp.SessionID = session.id
 	} else {
-		targets = h.requestTargets(r, resolve)
+		targets = h.requestTargets(r, resolve, anyReplica)
 	}
 	h.authorizeFetch(req, r, targets)
 	f := h.newFetch(r, targets)
+	if f.replica < 0 && r.Version >= 11 {
+		f.preferred = func(p *partition.Partition, offset int64) int32 {
+			return h.preferredReadReplica(img, p, r.Rack, offset)
+		}
+	}
 	defer f.close()
 	req.AfterSent(f.release)
 	f.wait(ctx, r)
@@ -127,32 +133,39 @@ type fetchTarget struct {
 	result    kmsg.FetchResponseTopicPartition
 }
 
-func (h *Handler) requestTargets(r *kmsg.FetchRequest, resolve func(kmsg.FetchRequestTopic) (string, [16]byte)) []*fetchTarget {
+func (h *Handler) requestTargets(r *kmsg.FetchRequest, resolve func(kmsg.FetchRequestTopic) (string, [16]byte), anyReplica bool) []*fetchTarget {
 	var out []*fetchTarget
 	for _, t := range r.Topics {
 		name, id := resolve(t)
 		for _, p := range t.Partitions {
-			out = append(out, h.target(sessionKey{topic: name, topicID: id, partition: p.Partition}, p, nil))
+			out = append(out, h.target(sessionKey{topic: name, topicID: id, partition: p.Partition}, p, nil, anyReplica))
 		}
 	}
 	return out
 }
 
-func (h *Handler) sessionTargets(s *fetchSession) []*fetchTarget {
+func (h *Handler) sessionTargets(s *fetchSession, anyReplica bool) []*fetchTarget {
 	out := make([]*fetchTarget, 0, len(s.parts))
 	for _, sp := range s.parts {
-		out = append(out, h.target(sp.key, sp.req, sp))
+		out = append(out, h.target(sp.key, sp.req, sp, anyReplica))
 	}
 	return out
 }
 
-func (h *Handler) target(key sessionKey, p kmsg.FetchRequestTopicPartition, sp *sessionPartition) *fetchTarget {
+// target resolves one requested partition to the local leader, or with
+// anyReplica to the local replica, leader or follower.
+func (h *Handler) target(key sessionKey, p kmsg.FetchRequestTopicPartition, sp *sessionPartition, anyReplica bool) *fetchTarget {
 	t := &fetchTarget{key: key, req: p, session: sp}
 	if key.topic == "" {
 		t.errorCode = kerr.UnknownTopicID.Code
 		return t
 	}
-	part, err := h.Replicas.Partition(kafka.TopicPartition{Topic: key.topic, Partition: p.Partition})
+	tp := kafka.TopicPartition{Topic: key.topic, Partition: p.Partition}
+	lookup := h.Replicas.Partition
+	if anyReplica {
+		lookup = h.Replicas.Replica
+	}
+	part, err := lookup(tp)
 	t.part, t.errorCode = part, errorCode(err)
 	return t
 }
@@ -161,13 +174,19 @@ type fetchState struct {
 	r *kmsg.FetchRequest
 	// replica is the follower fetching, -1 for a consumer.
 	replica kafka.NodeID
-	now     func() time.Time
-	targets []*fetchTarget
-	changed chan struct{}
-	bytes   int
-	errors  int
-	arena   *[]byte // reads land here; the response aliases it until sent
-	free    []byte  // the unused tail of the arena
+	// preferred, for a consumer fetch (v11+), returns the replica the
+	// consumer should read a partition led here from, or -1.
+	preferred func(p *partition.Partition, offset int64) int32
+	// redirected counts partitions answered with a preferred read replica,
+	// which end the wait as errors do.
+	now        func() time.Time
+	targets    []*fetchTarget
+	changed    chan struct{}
+	redirected int
+	bytes      int
+	errors     int
+	arena      *[]byte // reads land here; the response aliases it until sent
+	free       []byte  // the unused tail of the arena
 }
 
 var noRecords = []byte{}
@@ -214,7 +233,7 @@ func (f *fetchState) wait(ctx context.Context, r *kmsg.FetchRequest) {
 	var timer *time.Timer
 	for {
 		f.read()
-		if f.bytes >= int(r.MinBytes) || f.errors > 0 || wait == 0 {
+		if f.bytes >= int(r.MinBytes) || f.errors > 0 || f.redirected > 0 || wait == 0 {
 			return
 		}
 		if timer == nil {
@@ -234,7 +253,7 @@ func (f *fetchState) wait(ctx context.Context, r *kmsg.FetchRequest) {
 
 // read fills every target's result from the current state of its partition.
 func (f *fetchState) read() {
-	f.bytes, f.errors = 0, 0
+	f.bytes, f.errors, f.redirected = 0, 0, 0
 	f.free = (*f.arena)[:0]
 	remaining := f.r.MaxBytes
 	if remaining <= 0 {
@@ -305,6 +324,13 @@ func (f *fetchState) readPartition(t *fetchTarget, remaining *int32) kmsg.FetchR
 	}
 	hw := p.HighWatermark()
 	rp.HighWatermark, rp.LastStableOffset, rp.LogStartOffset = hw, hw, p.LogStartOffset()
+	if f.preferred != nil && p.IsLeader() {
+		if id := f.preferred(p, t.req.FetchOffset); id >= 0 {
+			rp.PreferredReadReplica = id
+			f.redirected++
+			return rp
+		}
+	}
 	limit := min(t.req.PartitionMaxBytes, *remaining)
 	if limit <= 0 && f.bytes > 0 {
 		return rp

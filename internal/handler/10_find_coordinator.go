@@ -9,9 +9,10 @@ package handler
 // Authorization: DESCRIBE on the group (GROUP_AUTHORIZATION_FAILED) or the
 // transactional id (TRANSACTIONAL_ID_AUTHORIZATION_FAILED).
 // Differences from Kafka: transaction coordinators (key type 1) answer
-// COORDINATOR_NOT_AVAILABLE until the transaction coordinator exists; the
-// replication factor of __consumer_offsets is capped at the number of
-// brokers instead of failing the creation.
+// COORDINATOR_NOT_AVAILABLE until the transaction coordinator exists.
+// While fewer brokers are registered than offsets.topic.replication.factor,
+// the creation fails and the answer is COORDINATOR_NOT_AVAILABLE, as in
+// Kafka 4.
 
 import (
 	"context"
@@ -106,7 +107,12 @@ func (h *Handler) coordinatorFor(ctx context.Context, keyType int8, key string) 
 	return leader, nil
 }
 
-// offsetsTopic returns __consumer_offsets, creating it on first use.
+// offsetsTopic returns __consumer_offsets, creating it on first use with
+// offsets.topic.replication.factor replicas. As in Kafka 4, the factor is
+// not capped at the live brokers: until enough brokers are registered the
+// creation fails and the coordinator is not available. A single dev node
+// works because `gregor server` without a config file, and the shipped
+// config/server.properties, set the factor to 1, as Kafka's does.
 func (h *Handler) offsetsTopic(ctx context.Context) (*metadata.Topic, error) {
 	if t, ok := h.Metadata.Image().Topic(group.Topic); ok {
 		return t, nil
@@ -114,7 +120,7 @@ func (h *Handler) offsetsTopic(ctx context.Context) (*metadata.Topic, error) {
 	spec := controller.TopicSpec{
 		Name:              group.Topic,
 		NumPartitions:     h.Config.OffsetsTopicNumPartitions,
-		ReplicationFactor: min(h.Config.OffsetsTopicReplicationFactor, int16(len(liveBrokers(h.Metadata.Image())))),
+		ReplicationFactor: h.Config.OffsetsTopicReplicationFactor,
 		Configs: map[string]string{
 			"cleanup.policy":   "compact",
 			"compression.type": "producer",

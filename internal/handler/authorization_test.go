@@ -45,7 +45,10 @@ var kafkaAuthorization = map[int16][]acl.Check{
 	36: nil, // SASL, before authentication
 	37: {acl.Alter.On(acl.Topic)},
 	42: {acl.Delete.On(acl.Group)},
+	43: {acl.Alter.On(acl.Cluster)},
 	44: {acl.AlterConfigs.On(acl.Cluster), acl.AlterConfigs.On(acl.Topic)},
+	45: {acl.Alter.On(acl.Cluster)},
+	46: {acl.Describe.On(acl.Cluster)},
 	47: {acl.Delete.On(acl.Group), acl.Read.On(acl.Topic)},
 	50: {acl.Describe.On(acl.Cluster)},
 	51: {acl.Alter.On(acl.Cluster)},

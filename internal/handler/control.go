@@ -48,6 +48,9 @@ func (h *Handler) controllerID() int32 {
 // through storage. Safe for concurrent use.
 type Partitions interface {
 	Partition(kafka.TopicPartition) (*partition.Partition, error)
+	// Replica returns the local replica of a partition, leader or
+	// follower (for fetches from the closest replica, KIP-392).
+	Replica(kafka.TopicPartition) (*partition.Partition, error)
 }
 
 // submit sends req to the controller and returns its response as R.

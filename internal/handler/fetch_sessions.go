@@ -134,7 +134,7 @@ func (s *fetchSession) forget(t kmsg.FetchRequestForgottenTopic, partition int32
 // changed reports whether rp has news for the client since the last
 // response, and records what it is told.
 func (sp *sessionPartition) changed(rp *kmsg.FetchResponseTopicPartition) bool {
-	news := !sp.sentAnything || len(rp.RecordBatches) > 0 || rp.ErrorCode != 0 ||
+	news := !sp.sentAnything || len(rp.RecordBatches) > 0 || rp.ErrorCode != 0 || rp.PreferredReadReplica >= 0 ||
 		rp.HighWatermark != sp.sentHighWatermark || rp.LastStableOffset != sp.sentLastStableOffset ||
 		rp.LogStartOffset != sp.sentLogStartOffset
 	sp.sentAnything = true

@@ -46,6 +46,23 @@ type Partition struct {
 	Leader         int32
 	LeaderEpoch    int32
 	PartitionEpoch int32
+	// AddingReplicas and RemovingReplicas: see PartitionRecord.
+	AddingReplicas   []int32
+	RemovingReplicas []int32
+}
+
+// Reassigning reports whether a reassignment of p is in progress.
+func (p Partition) Reassigning() bool {
+	return len(p.AddingReplicas) > 0 || len(p.RemovingReplicas) > 0
+}
+
+// Record returns the record that sets p, a partition of topic id.
+func (p Partition) Record(id kafka.TopicID) Record {
+	return Record{Type: TypePartition, Partition: &PartitionRecord{
+		TopicID: id, Partition: p.Partition, Replicas: p.Replicas, ISR: p.ISR,
+		Leader: p.Leader, LeaderEpoch: p.LeaderEpoch, PartitionEpoch: p.PartitionEpoch,
+		AddingReplicas: p.AddingReplicas, RemovingReplicas: p.RemovingReplicas,
+	}}
 }
 
 // Empty returns the image of an empty metadata log.
@@ -190,6 +207,7 @@ func (img *Image) applyPartition(r PartitionRecord, copied map[kafka.TopicID]boo
 	p := Partition{
 		Partition: r.Partition, Replicas: r.Replicas, ISR: r.ISR,
 		Leader: r.Leader, LeaderEpoch: r.LeaderEpoch, PartitionEpoch: r.PartitionEpoch,
+		AddingReplicas: r.AddingReplicas, RemovingReplicas: r.RemovingReplicas,
 	}
 	switch {
 	case int(r.Partition) < len(t.Partitions):

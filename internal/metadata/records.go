@@ -51,6 +51,12 @@ type PartitionRecord struct {
 	Leader         int32         `json:"leader"`
 	LeaderEpoch    int32         `json:"leader_epoch"`
 	PartitionEpoch int32         `json:"partition_epoch"`
+	// AddingReplicas and RemovingReplicas are a reassignment in progress,
+	// as KRaft's PartitionRecord has them: Replicas is the union of the
+	// old and the target replicas, AddingReplicas the target's that are
+	// not yet in the ISR, RemovingReplicas the old ones the target drops.
+	AddingReplicas   []int32 `json:"adding_replicas,omitempty"`
+	RemovingReplicas []int32 `json:"removing_replicas,omitempty"`
 }
 
 // RemoveTopicRecord deletes a topic and its partitions.

@@ -33,10 +33,7 @@ func (img *Image) Records() []Record {
 func topicRecords(t *Topic) []Record {
 	out := []Record{{Type: TypeTopic, Topic: &TopicRecord{Name: t.Name, ID: t.ID}}}
 	for _, p := range t.Partitions {
-		out = append(out, Record{Type: TypePartition, Partition: &PartitionRecord{
-			TopicID: t.ID, Partition: p.Partition, Replicas: p.Replicas, ISR: p.ISR,
-			Leader: p.Leader, LeaderEpoch: p.LeaderEpoch, PartitionEpoch: p.PartitionEpoch,
-		}})
+		out = append(out, p.Record(t.ID))
 	}
 	return out
 }

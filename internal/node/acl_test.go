@@ -386,6 +386,14 @@ var denyMatrix = map[int16]matrixCase{
 		r.Groups = []string{secretGroup + ".delete-me"}
 		return r
 	}},
+	43: {build: func(*matrixFixture) kmsg.Request {
+		r := kmsg.NewPtrElectLeadersRequest()
+		r.ElectionType, r.TimeoutMillis = 0, 5000
+		t := kmsg.NewElectLeadersRequestTopic()
+		t.Topic, t.Partitions = secretTopic, []int32{0}
+		r.Topics = append(r.Topics, t)
+		return r
+	}},
 	44: {build: func(*matrixFixture) kmsg.Request {
 		r := kmsg.NewPtrIncrementalAlterConfigsRequest()
 		r.ValidateOnly = true
@@ -395,6 +403,15 @@ var denyMatrix = map[int16]matrixCase{
 		r.Resources = append(r.Resources, rr)
 		return r
 	}},
+	45: {build: func(*matrixFixture) kmsg.Request { // cancels a reassignment: none in progress
+		r := kmsg.NewPtrAlterPartitionAssignmentsRequest()
+		t := kmsg.NewAlterPartitionAssignmentsRequestTopic()
+		t.Topic = secretTopic
+		t.Partitions = []kmsg.AlterPartitionAssignmentsRequestTopicPartition{{Partition: 0}}
+		r.Topics = append(r.Topics, t)
+		return r
+	}},
+	46: {build: func(*matrixFixture) kmsg.Request { return kmsg.NewPtrListPartitionReassignmentsRequest() }},
 	47: {build: func(*matrixFixture) kmsg.Request {
 		r := kmsg.NewPtrOffsetDeleteRequest()
 		r.Group = secretGroup + ".delete-me"

@@ -11,7 +11,8 @@
 // The high-watermark rule, owned here and nowhere else: on the leader, the
 // high watermark is the smallest log end offset among the in-sync replicas,
 // the leader's own counting and each follower's as it last reported
-// (UpdateFollower, from the follower's fetch; a follower not heard from
+// (UpdateFollower, from the follower's fetch, which Followers reports for
+// the choice of a consumer's closest replica; a follower not heard from
 // since this replica became leader holds it where it is); it never goes
 // backwards while the replica leads. The rule is the pure function
 // highWatermark, applied after every leader append, follower report and

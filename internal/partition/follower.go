@@ -3,6 +3,7 @@ package partition
 import (
 	"math"
 	"slices"
+	"time"
 
 	"gregor/internal/kafka"
 )
@@ -58,3 +59,26 @@ func (p *Partition) Role() Role {
 
 // IsLeader reports whether this replica leads.
 func (p *Partition) IsLeader() bool { return p.leading.Load() }
+
+// FollowerState is what the leader knows of one follower: the log end
+// offset its fetches reached and when it was last caught up.
+type FollowerState struct {
+	ID           kafka.NodeID
+	LogEndOffset kafka.Offset
+	LastCaughtUp time.Time
+}
+
+// Followers returns, on the leader, the state of every follower that has
+// fetched since this node became leader; nil on a follower.
+func (p *Partition) Followers() []FollowerState {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.isLeaderLocked() {
+		return nil
+	}
+	out := make([]FollowerState, 0, len(p.followers))
+	for id, leo := range p.followers {
+		out = append(out, FollowerState{ID: id, LogEndOffset: leo, LastCaughtUp: p.lag[id].lastCaughtUp})
+	}
+	return out
+}

@@ -6,9 +6,11 @@
 // leads it and as follower otherwise, and applies each change of leader,
 // leader epoch or ISR with partition.SetRole. A replica the image takes off
 // this node is stopped and its log deleted (Kafka's StopReplica with
-// delete). OnLeader and OnStop tell the coordinators of leadership only.
-// Partition answers lookups with leaders only: clients and follower
-// fetches reach leaders.
+// delete): a replica a reassignment removes goes this way once the
+// reassignment completes. OnLeader and OnStop tell the coordinators of
+// leadership only. Partition answers lookups with leaders only: clients
+// and follower fetches reach leaders; Replica answers with any local
+// replica, for consumers that fetch from the closest replica (KIP-392).
 //
 // With Replication set (a node of a cluster), Run runs one fetcher per
 // leader broker (fetcher.go; Kafka's ReplicaFetcherThread with

@@ -84,6 +84,19 @@ func (m *Manager) Partition(tp kafka.TopicPartition) (*partition.Partition, erro
 	return p, nil
 }
 
+// Replica returns the local replica of tp, leader or follower:
+// ErrUnknownTopicOrPartition when this node holds none. Consumers that may
+// read from the closest replica (KIP-392) reach followers through it.
+func (m *Manager) Replica(tp kafka.TopicPartition) (*partition.Partition, error) {
+	m.mu.RLock()
+	p, ok := m.partitions[tp]
+	m.mu.RUnlock()
+	if !ok {
+		return nil, fmt.Errorf("%w: %s", ErrUnknownTopicOrPartition, tp)
+	}
+	return p, nil
+}
+
 // Partitions returns a snapshot of the local partitions, leaders and
 // followers.
 func (m *Manager) Partitions() map[kafka.TopicPartition]*partition.Partition {

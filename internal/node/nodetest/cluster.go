@@ -50,6 +50,13 @@ func StartCluster(t testing.TB, n int, overrides map[string]string) *Cluster {
 // that follow the metadata log as observers.
 func StartClusterWithBrokers(t testing.TB, voters, brokers int, overrides map[string]string) *Cluster {
 	t.Helper()
+	return StartClusterPerNode(t, voters, brokers, func(kafka.NodeID) map[string]string { return overrides })
+}
+
+// StartClusterPerNode starts a cluster as StartClusterWithBrokers does,
+// with the overrides of each node given by its id (broker.rack, say).
+func StartClusterPerNode(t testing.TB, voters, brokers int, overridesOf func(kafka.NodeID) map[string]string) *Cluster {
+	t.Helper()
 	n := voters + brokers
 	ports := freePorts(t, voters)
 	var voterList []string
@@ -77,7 +84,7 @@ func StartClusterWithBrokers(t testing.TB, voters, brokers int, overrides map[st
 		} else {
 			cn.props["process.roles"] = "broker"
 		}
-		for k, v := range overrides {
+		for k, v := range overridesOf(cn.ID) {
 			cn.props[k] = v
 		}
 		if err := storage.WriteMetaProperties(cn.Dir, storage.MetaProperties{ClusterID: c.ClusterID, NodeID: int32(i + 1), DirectoryID: kafka.NewTopicID().String()}); err != nil {

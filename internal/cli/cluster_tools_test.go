@@ -1,0 +1,120 @@
+package cli
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"gregor/internal/node/nodetest"
+)
+
+// eventually runs "gregor args..." until its stdout contains want.
+func eventually(t *testing.T, want string, args ...string) string {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		out := mustGregor(t, "", args...)
+		if strings.Contains(out, want) {
+			return out
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("gregor %s never printed %q; last:\n%s", strings.Join(args, " "), want, out)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+func writeFile(t *testing.T, name, content string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// TestReassignPartitionsTool proves the reassign-partitions workflow on
+// three nodes, with Kafka's output: --generate proposes a plan onto the
+// broker list, --execute prints the rollback plan and starts it, --verify
+// reports it completed, --list finds none left, and topics --describe
+// shows the new replicas.
+func TestReassignPartitionsTool(t *testing.T) {
+	c := nodetest.StartCluster(t, 3, nil)
+	c.WaitLeader(10 * time.Second)
+	addr := c.Nodes[0].Addr
+	mustGregor(t, "", "topics", "--bootstrap-server", addr, "--create", "--topic", "moving", "--partitions", "2", "--replication-factor", "2")
+	bs := []string{"reassign-partitions", "--bootstrap-server", addr}
+
+	move := writeFile(t, "move.json", `{"topics":[{"topic":"moving"}],"version":1}`)
+	out := mustGregor(t, "", append(bs, "--generate", "--topics-to-move-json-file", move, "--broker-list", "2,3")...)
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 5 || lines[0] != "Current partition replica assignment" || lines[3] != "Proposed partition reassignment configuration" {
+		t.Fatalf("--generate printed:\n%s", out)
+	}
+	proposed := `{"version":1,"partitions":[{"topic":"moving","partition":0,"replicas":[2,3],"log_dirs":["any","any"]},{"topic":"moving","partition":1,"replicas":[3,2],"log_dirs":["any","any"]}]}`
+	if lines[4] != proposed {
+		t.Fatalf("proposed\n%s\nwant\n%s", lines[4], proposed)
+	}
+
+	plan := writeFile(t, "plan.json", proposed)
+	out = mustGregor(t, "", append(bs, "--execute", "--reassignment-json-file", plan)...)
+	if !strings.HasPrefix(out, "Current partition replica assignment\n\n{\"version\":1,\"partitions\":[{\"topic\":\"moving\",\"partition\":0,") ||
+		!strings.Contains(out, "\n\nSave this to use as the --reassignment-json-file option during rollback\nSuccessfully started partition reassignments for moving-0,moving-1\n") {
+		t.Fatalf("--execute printed:\n%s", out)
+	}
+	want := "Status of partition reassignment:\nReassignment of partition moving-0 is completed.\nReassignment of partition moving-1 is completed.\n\n" +
+		"Clearing broker-level throttles on brokers 1,2,3\nClearing topic-level throttles on topic moving\n"
+	if out := eventually(t, want, append(bs, "--verify", "--reassignment-json-file", plan)...); out != want {
+		t.Fatalf("--verify printed\n%q\nwant\n%q", out, want)
+	}
+	if out := mustGregor(t, "", append(bs, "--list")...); out != "No partition reassignments found.\n" {
+		t.Fatalf("--list printed %q", out)
+	}
+	out = mustGregor(t, "", "topics", "--bootstrap-server", addr, "--describe", "--topic", "moving")
+	if !strings.Contains(out, "Partition: 0\tLeader: 2\tReplicas: 2,3\tIsr: 2,3") || !strings.Contains(out, "Partition: 1\tLeader: ") || !strings.Contains(out, "\tReplicas: 3,2\tIsr: ") {
+		t.Fatalf("describe after the move:\n%s", out)
+	}
+	if r := gregor(t, "", append(bs, "--list", "--verify")...); r.err == nil || !strings.Contains(r.err.Error(), "exactly one action") {
+		t.Fatalf("two actions: %v", r.err)
+	}
+}
+
+// TestLeaderElectionAndReportsTool proves that topics --describe's reports
+// see a stopped broker across the cluster, and that leader-election
+// PREFERRED moves leadership back after it returns, printing Kafka's
+// lines for elected and already-elected partitions.
+func TestLeaderElectionAndReportsTool(t *testing.T) {
+	c := nodetest.StartCluster(t, 3, map[string]string{"auto.leader.rebalance.enable": "false"})
+	c.WaitLeader(10 * time.Second)
+	addr := c.Nodes[0].Addr
+	mustGregor(t, "", "topics", "--bootstrap-server", addr, "--create", "--topic", "elect", "--partitions", "3", "--replication-factor", "3")
+	describe := []string{"topics", "--bootstrap-server", addr, "--describe", "--topic", "elect"}
+	eventually(t, "Isr: 3,1,2", describe...)
+
+	c.Stop(2)
+	out := eventually(t, "Partition: 2", append(describe, "--under-replicated-partitions")...)
+	if strings.Count(out, "\n") != 3 || strings.Contains(out, "PartitionCount") {
+		t.Fatalf("--under-replicated-partitions printed:\n%s", out)
+	}
+	if out := mustGregor(t, "", append(describe, "--unavailable-partitions")...); out != "" {
+		t.Fatalf("--unavailable-partitions printed:\n%s", out)
+	}
+	c.Restart(2)
+	eventually(t, "Partition: 2\tLeader: 1\tReplicas: 3,1,2\tIsr: 1,2,3", describe...)
+
+	elect := []string{"leader-election", "--bootstrap-server", addr, "--election-type", "PREFERRED"}
+	out = mustGregor(t, "", append(elect, "--all-topic-partitions")...)
+	if out != "Successfully completed leader election (PREFERRED) for partitions elect-2\n" {
+		t.Fatalf("election printed %q", out)
+	}
+	out = mustGregor(t, "", append(elect, "--topic", "elect", "--partition", "2")...)
+	if out != "Valid replica already elected for partitions elect-2\n" {
+		t.Fatalf("second election printed %q", out)
+	}
+	r := gregor(t, "", append(elect, "--topic", "nope", "--partition", "0")...)
+	if r.err == nil || r.stdout != "Error completing leader election (PREFERRED) for partition: nope-0: org.apache.kafka.common.errors.UnknownTopicOrPartitionException: No such topic as nope\n" {
+		t.Fatalf("unknown topic: %v %q", r.err, r.stdout)
+	}
+}
