@@ -15,12 +15,16 @@ func eventually(t *testing.T, want string, args ...string) string {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		out := mustGregor(t, "", args...)
-		if strings.Contains(out, want) {
+		// Each node applies metadata on its own: a tool whose client asks
+		// another node than the one that answered a write may not see it
+		// yet (as with Kafka), so errors are retried too.
+		r := gregor(t, "", args...)
+		out := r.stdout
+		if r.err == nil && strings.Contains(out, want) {
 			return out
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("gregor %s never printed %q; last:\n%s", strings.Join(args, " "), want, out)
+			t.Fatalf("gregor %s never printed %q; last (err %v):\n%s%s", strings.Join(args, " "), want, r.err, out, r.stderr)
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
