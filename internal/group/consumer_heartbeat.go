@@ -301,16 +301,13 @@ func (c *Coordinator) refreshSubscriptions(tx *consumerTx, topics Topics) {
 			add(t)
 		}
 		if m.regex != "" {
-			if re, err := regexp.Compile(m.regex); err == nil {
+			if re, err := compileSubscription(m.regex); err == nil {
 				patterns = append(patterns, re)
 			}
 		}
 	}
 	if len(patterns) > 0 {
 		for _, name := range topics.Names() {
-			if strings.HasPrefix(name, "__") {
-				continue // internal topics are never matched
-			}
 			for _, re := range patterns {
 				if re.MatchString(name) {
 					add(name)
@@ -359,8 +356,15 @@ func (c *Coordinator) maybeAssign(tx *consumerTx) {
 }
 
 func regexMatches(pattern, name string) bool {
-	re, err := regexp.Compile(pattern)
-	return err == nil && !strings.HasPrefix(name, "__") && re.MatchString(name)
+	re, err := compileSubscription(pattern)
+	return err == nil && re.MatchString(name)
+}
+
+// compileSubscription compiles a subscribed topic regex the way Kafka applies
+// it: to the whole topic name (orders does not match orders-v2), and to every
+// topic, internal ones such as __consumer_offsets included.
+func compileSubscription(pattern string) (*regexp.Regexp, error) {
+	return regexp.Compile(`^(?:` + pattern + `)$`)
 }
 
 // groupAssignor picks the assignor the most members ask for, the first of
