@@ -179,3 +179,11 @@ func (s *segment) syncIndexFiles() error {
 	}
 	return nil
 }
+
+// DurableOffset is the offset below which every batch is on stable storage
+// (see WaitDurable); at least RecoveryPoint.
+func (l *Log) DurableOffset() kafka.Offset {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	return kafka.Offset(l.durable)
+}
