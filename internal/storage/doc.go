@@ -88,8 +88,8 @@
 // without holding the writer lock: a segment sealed by a roll, with its
 // indexes and the directory, after which the recovery point moves to the
 // new segment (as Kafka flushes a rolled segment); and, for WaitDurable,
-// the log up to the end it finds, in rounds shared by every append that
-// waits meanwhile (group commit). The durable offset (batches and file
+// the log up to the end it finds, one sync at a time per log, shared by
+// every append that waits meanwhile (group commit). The durable offset (batches and file
 // names fsynced) is at least the recovery point (indexes fsynced too). A
 // failed background fsync is sticky: every later WaitDurable fails.
 //

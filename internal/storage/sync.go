@@ -13,7 +13,7 @@ import (
 
 // WaitDurable waits until every batch below offset is on stable storage
 // (its bytes and the names of the files holding it fsynced), for an
-// acknowledgement that promises it. It asks the Log's Flusher for a round,
+// acknowledgement that promises it. It asks the Log's Flusher for a sync,
 // which covers the appends of every waiter at once; a Log outside a Manager
 // fsyncs inline. A failed fsync fails every later wait (see syncErr).
 func (l *Log) WaitDurable(ctx context.Context, offset kafka.Offset) error {
