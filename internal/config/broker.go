@@ -159,6 +159,8 @@ var brokerDefs = []brokerDef{
 	{name: "log.flush.offset.checkpoint.interval.ms", typ: typeInt, def: "60000", check: nonNegative, doc: "How often the recovery point is checkpointed."},
 	{name: "log.flush.start.offset.checkpoint.interval.ms", typ: typeInt, def: "60000", check: nonNegative, doc: "How often the log start offset is checkpointed."},
 	{name: "log.segment.delete.delay.ms", typ: typeLong, def: "60000", check: nonNegative, dynamic: true, doc: "Delay before a deleted segment's files are removed."},
+	{name: "gregor.flush.before.ack", typ: typeBoolean, def: "false", dynamic: true,
+		doc: "Acknowledge a produce (acks=1 and acks=all) only once an fsync covers its records, shared by concurrent appends (group commit): a power cut then loses nothing acknowledged. Gregor's own; Kafka has no such setting."},
 	{name: "log.preallocate", typ: typeBoolean, def: "false", dynamic: true, doc: "Preallocate segment files."},
 	{name: "log.message.timestamp.type", typ: typeString, def: "CreateTime", check: oneOf("CreateTime", "LogAppendTime"), dynamic: true, doc: "Record timestamps: CreateTime or LogAppendTime."},
 	{name: "log.message.timestamp.before.max.ms", typ: typeLong, def: maxLong, check: nonNegative, dynamic: true, doc: "How far a CreateTime timestamp may be before the broker's clock."},

@@ -43,6 +43,8 @@ var topicDefs = []TopicConfigDef{
 		"Messages appended before the log is fsynced."),
 	topicDef("flush.ms", "log.flush.interval.ms", typeLong, nonNegative,
 		"Maximum time before the log is fsynced."),
+	topicDef("gregor.flush.before.ack", "gregor.flush.before.ack", typeBoolean, nil,
+		"Acknowledge a produce only once an fsync covers its records (group commit across concurrent appends). Gregor's own; Kafka has no such config."),
 	topicDef("index.interval.bytes", "log.index.interval.bytes", typeInt, nonNegative,
 		"Bytes between offset index entries."),
 	topicDef("max.compaction.lag.ms", "log.cleaner.max.compaction.lag.ms", typeLong, positive,

@@ -57,7 +57,7 @@ func TestValidateTopicConfig(t *testing.T) {
 func TestTopicConfigDefs(t *testing.T) {
 	defs := TopicConfigDefs()
 	want := []string{"cleanup.policy", "compression.type", "delete.retention.ms", "file.delete.delay.ms", "flush.messages",
-		"flush.ms", "index.interval.bytes", "max.compaction.lag.ms", "max.message.bytes", "message.timestamp.after.max.ms",
+		"flush.ms", "gregor.flush.before.ack", "index.interval.bytes", "max.compaction.lag.ms", "max.message.bytes", "message.timestamp.after.max.ms",
 		"message.timestamp.before.max.ms", "message.timestamp.type", "min.cleanable.dirty.ratio", "min.compaction.lag.ms",
 		"min.insync.replicas", "preallocate", "retention.bytes", "retention.ms", "segment.bytes", "segment.index.bytes",
 		"segment.jitter.ms", "segment.ms", "unclean.leader.election.enable"}

@@ -18,6 +18,10 @@ package handler
 // its current leader and that leader's endpoint (KIP-951, leaders.go).
 // acks outside {-1,0,1} answers INVALID_REQUIRED_ACKS. An acks=0 request
 // that fails for any partition closes the connection, as Kafka does.
+// With gregor.flush.before.ack (Gregor's own topic and broker config),
+// acks=1 and acks=-1 answer only once an fsync covers the appended batch,
+// shared by concurrent appends (group commit), or REQUEST_TIMED_OUT after
+// timeout_ms.
 // Internal topics (__consumer_offsets) take produce only from a client
 // with id "__admin_client", as Kafka; others get INVALID_TOPIC_EXCEPTION.
 // Authorization, checked before anything else: WRITE on the transactional
@@ -135,17 +139,20 @@ func addProduceLeaderHints(img *metadata.Image, listener string, resp *kmsg.Prod
 	})
 }
 
-// ackWait is an acks=all partition append waiting to be replicated: the
-// partition's high watermark must reach offset (its last offset + 1).
+// ackWait is a partition append whose answer waits: for an fsync that
+// covers it (gregor.flush.before.ack), then, with acks=all, for the
+// partition's high watermark to reach offset (its last offset + 1).
 type ackWait struct {
 	part             *partition.Partition
 	offset           kafka.Offset
-	topic, partition int // indexes of its answer in the response
+	replicated       bool // acks=all
+	topic, partition int  // indexes of its answer in the response
 }
 
-// awaitReplication waits until every acks=all append is below its
-// partition's high watermark, for at most the request's timeout_ms, as
-// Kafka's delayed produce. A partition that does not get there answers
+// awaitReplication waits until every waiting append is fsynced where the
+// topic asks for it and every acks=all append is below its partition's
+// high watermark, for at most the request's timeout_ms, as Kafka's
+// delayed produce. A partition that does not get there answers
 // REQUEST_TIMED_OUT, or NOT_LEADER_OR_FOLLOWER if it lost its leadership.
 func awaitReplication(ctx context.Context, timeoutMs int32, resp *kmsg.ProduceResponse, waits []ackWait) {
 	if len(waits) == 0 {
@@ -154,15 +161,21 @@ func awaitReplication(ctx context.Context, timeoutMs int32, resp *kmsg.ProduceRe
 	ctx, cancel := context.WithTimeout(ctx, time.Duration(max(timeoutMs, 0))*time.Millisecond)
 	defer cancel()
 	for _, w := range waits {
-		err := w.part.WaitForHighWatermark(ctx, w.offset)
-		if err == nil {
-			err = w.part.CheckMinISRAfterAppend()
-		}
-		if err != nil {
+		if err := w.wait(ctx); err != nil {
 			rp := &resp.Topics[w.topic].Partitions[w.partition]
 			rp.ErrorCode, rp.ErrorMessage = errorCode(err), errorMessage(err)
 		}
 	}
+}
+
+func (w ackWait) wait(ctx context.Context) error {
+	if err := w.part.WaitDurable(ctx, w.offset); err != nil || !w.replicated {
+		return err
+	}
+	if err := w.part.WaitForHighWatermark(ctx, w.offset); err != nil {
+		return err
+	}
+	return w.part.CheckMinISRAfterAppend()
 }
 
 // acksZeroError returns an error, which closes the connection, when an
@@ -216,10 +229,10 @@ func (h *Handler) producePartition(r *kmsg.ProduceRequest, clientID, topic strin
 		return rp, ackWait{}
 	}
 	rp.BaseOffset, rp.LogAppendTime, rp.LogStartOffset = res.BaseOffset, res.LogAppendTime, res.LogStartOffset
-	if r.Acks != -1 {
+	if r.Acks == 0 || (r.Acks == 1 && !part.FlushesBeforeAck()) {
 		return rp, ackWait{}
 	}
-	return rp, ackWait{part: part, offset: res.LastOffset + 1}
+	return rp, ackWait{part: part, offset: res.LastOffset + 1, replicated: r.Acks == -1}
 }
 
 func splitProduce(records []byte) ([]record.Batch, error) {

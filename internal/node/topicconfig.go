@@ -43,6 +43,7 @@ func (n *Node) topicConfig(topic string, overrides map[string]string) (partition
 		compact = compact || strings.TrimSpace(p) == "compact"
 		del = del || strings.TrimSpace(p) == "delete"
 	}
+	flushBeforeAck, _ := c.TopicValue("gregor.flush.before.ack", overrides)
 	ratio, _ := c.TopicValue("min.cleanable.dirty.ratio", overrides)
 	minRatio, err := strconv.ParseFloat(ratio, 64)
 	if err != nil {
@@ -56,6 +57,7 @@ func (n *Node) topicConfig(topic string, overrides map[string]string) (partition
 		TimestampBeforeMaxMs: num("message.timestamp.before.max.ms"),
 		TimestampAfterMaxMs:  num("message.timestamp.after.max.ms"),
 		Compacted:            compact,
+		FlushBeforeAck:       flushBeforeAck == "true",
 	}
 	scfg := storage.Config{
 		SegmentBytes:          num("segment.bytes"),

@@ -51,6 +51,9 @@
 // reaches offset, when ctx ends, or with ErrNotLeader when the replica does
 // not or no longer leads. Fetch long-polls register a channel with Watch,
 // signalled when the log end offset or the high watermark moves.
+// WaitDurable(ctx, offset) is the log's own wait, for the produce path
+// under gregor.flush.before.ack: it returns once the local log has fsynced
+// every batch below offset (group commit in storage), at once otherwise.
 //
 // Producer state follows Kafka's ProducerStateManager: per producer id the
 // current epoch and the metadata of its last five batches, enough to answer a

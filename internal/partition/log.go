@@ -1,6 +1,8 @@
 package partition
 
 import (
+	"context"
+
 	"gregor/internal/kafka"
 	"gregor/internal/record"
 )
@@ -26,6 +28,9 @@ type Log interface {
 	// they carry (a follower copying its leader); offsets must increase
 	// from at or after the log end.
 	AppendWithOffsets(bs []record.Batch) error
+	// WaitDurable waits until every batch below offset is on stable
+	// storage (fsynced), sharing fsyncs with concurrent waiters.
+	WaitDurable(ctx context.Context, offset kafka.Offset) error
 	// TruncateTo removes every batch whose last offset is >= offset.
 	TruncateTo(offset int64) error
 	// DeleteRecordsBefore advances the log start offset to offset.

@@ -47,6 +47,9 @@ type Config struct {
 	// Compacted (cleanup.policy has compact) refuses records without a key,
 	// which the cleaner could not deduplicate, as Kafka's LogValidator does.
 	Compacted bool
+	// FlushBeforeAck (gregor.flush.before.ack, Gregor's own) acknowledges
+	// an append only once it is fsynced: see WaitDurable.
+	FlushBeforeAck bool
 }
 
 // Partition is one local replica. Its methods are safe for concurrent use:

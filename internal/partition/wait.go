@@ -118,3 +118,19 @@ func (p *Partition) notify() {
 	}
 	p.waitMu.Unlock()
 }
+
+// FlushesBeforeAck reports whether acknowledgements wait for WaitDurable
+// (gregor.flush.before.ack).
+func (p *Partition) FlushesBeforeAck() bool { return p.cfg.Load().FlushBeforeAck }
+
+// WaitDurable returns once the local log has every batch below offset on
+// stable storage, when the partition acknowledges only what is fsynced
+// (FlushesBeforeAck); otherwise at once. Concurrent waits, on this
+// partition and others, share fsyncs (group commit). Errors are ctx's or
+// the log's failed fsync.
+func (p *Partition) WaitDurable(ctx context.Context, offset kafka.Offset) error {
+	if !p.FlushesBeforeAck() {
+		return nil
+	}
+	return p.log.WaitDurable(ctx, offset)
+}

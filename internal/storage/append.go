@@ -177,7 +177,8 @@ func (l *Log) publish(seg *segment, bs []record.Batch, pos int64, epoch int32) e
 }
 
 // roll seals the active segment (a final time entry for its max timestamp,
-// the index tails on disk) and starts a new one at offset.
+// the index tails on disk) and starts a new one at offset; the Flusher
+// fsyncs the sealed segment in the background.
 func (l *Log) roll(offset int64) error {
 	old := l.active()
 	l.mu.Lock() // readers look at the time index
@@ -194,6 +195,9 @@ func (l *Log) roll(offset int64) error {
 	l.mu.Lock()
 	l.segments = append(l.segments, s)
 	l.mu.Unlock()
+	if l.flusher != nil {
+		l.flusher.request(l) // fsync the sealed segment, as Kafka does on roll
+	}
 	return nil
 }
 
@@ -242,7 +246,9 @@ func (l *Log) flushLocked() error {
 		l.dirDirty = false
 	}
 	l.mu.Lock()
-	l.recoveryPoint, l.unflushed, l.firstUnflushed = end, 0, time.Time{}
+	l.recoveryPoint, l.unflushed, l.firstUnflushed = max(l.recoveryPoint, end), 0, time.Time{}
+	l.durable = max(l.durable, end)
+	l.broadcastDurableLocked()
 	l.mu.Unlock()
 	return nil
 }

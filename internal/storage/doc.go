@@ -84,6 +84,15 @@
 // checkpoints, snapshots and partition.metadata are written tmp + fsync +
 // rename + directory fsync. Crash tests run the Log on vfs.Mem.
 //
+// Off the append path, a Manager's Flusher (flusher.go, sync.go) fsyncs
+// without holding the writer lock: a segment sealed by a roll, with its
+// indexes and the directory, after which the recovery point moves to the
+// new segment (as Kafka flushes a rolled segment); and, for WaitDurable,
+// the log up to the end it finds, one sync at a time per log, shared by
+// every append that waits meanwhile (group commit). The durable offset (batches and file
+// names fsynced) is at least the recovery point (indexes fsynced too). A
+// failed background fsync is sticky: every later WaitDurable fails.
+//
 // Concurrency: a Log serializes writers; readers locate data under a shared
 // lock and pread below the published segment size without it. A reader
 // holds a reference on the segment it reads, so a segment that leaves the

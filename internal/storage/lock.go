@@ -55,12 +55,12 @@ func (l *DirLock) Unlock() error {
 	return err
 }
 
-// lockedError names the dir whose lock is held, in words an operator who
-// started a second server by mistake recognizes.
+// lockedError names the dir whose lock is held, in Kafka's words, so an
+// operator who started a second server by mistake recognizes the message.
 type lockedError struct{ dir string }
 
 func (e *lockedError) Error() string {
-	return fmt.Sprintf("log dir %s is locked by another process (%s): is another gregor server running on it?", e.dir, lockFile)
+	return fmt.Sprintf("Failed to acquire lock on file %s in %s. A Kafka instance in another process or thread is using this directory.", lockFile, e.dir)
 }
 
 func (e *lockedError) Is(target error) bool { return target == ErrLogDirLocked }

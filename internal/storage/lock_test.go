@@ -97,8 +97,12 @@ func TestManagerLockOnMem(t *testing.T) {
 	if _, err := OpenManagerFS(mem, []string{"/data"}, smallConfig(), fixedClock(), quiet); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := OpenManagerFS(mem, []string{"/data"}, smallConfig(), fixedClock(), quiet); !errors.Is(err, ErrLogDirLocked) {
+	_, err := OpenManagerFS(mem, []string{"/data"}, smallConfig(), fixedClock(), quiet)
+	if !errors.Is(err, ErrLogDirLocked) {
 		t.Fatalf("second OpenManagerFS: %v, want ErrLogDirLocked", err)
+	}
+	if want := "Failed to acquire lock on file .lock in /data. A Kafka instance in another process or thread is using this directory."; !strings.Contains(err.Error(), want) {
+		t.Fatalf("second OpenManagerFS: %q, want Kafka's message %q", err, want)
 	}
 	mem.Crash()
 	m, err := OpenManagerFS(mem, []string{"/data"}, smallConfig(), fixedClock(), quiet)

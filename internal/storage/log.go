@@ -37,14 +37,25 @@ type Log struct {
 	// dirDirty (guarded by writeMu) is set when files were created, removed
 	// or renamed in dir since its last fsync; Flush then fsyncs dir.
 	dirDirty bool
+	// flusher, set by the Manager before the Log is shared, fsyncs rolled
+	// segments and durable-ack waits off the append path (sync.go). A Log
+	// without one fsyncs only on Flush, and WaitDurable inline.
+	flusher *Flusher
 
 	mu             sync.RWMutex // guards the fields below
 	segments       []*segment   // by base offset; never empty while open
 	logStartOffset int64
 	logEndOffset   int64 // == active segment's nextOffset
-	recoveryPoint  int64 // everything below is fsynced
-	epochs         *epochCache
-	truncations    int64 // TruncateTo calls that removed data: a cleaning begun before aborts
+	recoveryPoint  int64 // everything below is fsynced, indexes included
+	// durable is the offset below which the batches and the names of the
+	// files holding them are fsynced (indexes may lag): >= recoveryPoint.
+	durable   int64
+	durableCh chan struct{} // closed and replaced when durable moves or a sync fails
+	// syncErr is the first failed background fsync; it fails every later
+	// WaitDurable (see finishSync).
+	syncErr     error
+	epochs      *epochCache
+	truncations int64 // TruncateTo calls that removed data: a cleaning begun before aborts
 	// committed bounds retention and cleaning: they touch only segments
 	// that end at or below it (see SetCommitted). MaxInt64 until set.
 	committed      int64
@@ -73,7 +84,8 @@ func OpenAtFS(fsys vfs.FS, dir string, recoveryPoint int64, cfg Config, now func
 	if err := mkdirAllDurable(fsys, dir); err != nil {
 		return nil, err
 	}
-	l := &Log{fs: fsys, dir: dir, cfg: cfg, now: now, logger: logger, dirDirty: true, committed: math.MaxInt64}
+	l := &Log{fs: fsys, dir: dir, cfg: cfg, now: now, logger: logger, dirDirty: true, committed: math.MaxInt64,
+		durableCh: make(chan struct{})}
 	if err := l.load(recoveryPoint); err != nil {
 		l.closeFiles()
 		return nil, fmt.Errorf("open log %s: %w", dir, err)
@@ -97,6 +109,7 @@ func (l *Log) load(recoveryPoint int64) error {
 	}
 	l.logEndOffset = l.active().nextOffset
 	l.recoveryPoint = min(recoveryPoint, l.logEndOffset)
+	l.durable = l.recoveryPoint
 	l.logStartOffset = max(l.segments[0].baseOffset, min(readLogStartOffset(l.fs, l.dir), l.logEndOffset))
 	return l.epochs.truncateFromEnd(l.logEndOffset)
 }
@@ -268,6 +281,7 @@ func (l *Log) Close() error {
 		return nil
 	}
 	l.closed = true
+	close(l.durableCh) // waiters see closed
 	err := l.active().writeIndexes(false)
 	l.closeFiles()
 	return errors.Join(err, l.removeDeletedFiles(farFuture))

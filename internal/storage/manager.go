@@ -14,6 +14,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"gregor/internal/kafka"
 	"gregor/internal/vfs"
 )
@@ -35,6 +37,9 @@ type Manager struct {
 	now    func() time.Time
 	logger *slog.Logger
 	locks  []*DirLock // one per distinct log dir, released by Close
+	// flusher fsyncs every log's rolled segments and durable-ack waits;
+	// Run runs it.
+	flusher *Flusher
 
 	mu      sync.Mutex // guards the fields below
 	logs    map[kafka.TopicPartition]*Log
@@ -57,7 +62,7 @@ func OpenManagerFS(fsys vfs.FS, logDirs []string, cfg Config, now func() time.Ti
 	if err != nil {
 		return nil, err
 	}
-	m := &Manager{fs: fsys, dirs: logDirs, cfg: cfg, now: now, logger: logger, locks: locks,
+	m := &Manager{fs: fsys, dirs: logDirs, cfg: cfg, now: now, logger: logger, locks: locks, flusher: NewFlusher(logger),
 		logs: map[kafka.TopicPartition]*Log{}, dirOf: map[kafka.TopicPartition]string{}, cleaner: newCleanerState()}
 	for _, d := range logDirs {
 		if err := m.openDir(d); err != nil {
@@ -107,6 +112,7 @@ func (m *Manager) openEntry(dir string, e fs.DirEntry, points map[kafka.TopicPar
 	if err != nil {
 		return err
 	}
+	l.flusher = m.flusher
 	m.logs[tp], m.dirOf[tp] = l, dir
 	return nil
 }
@@ -182,6 +188,7 @@ func (m *Manager) Create(topic string, partition int32, topicID [16]byte, cfg Co
 	if err != nil {
 		return nil, err
 	}
+	l.flusher = m.flusher
 	m.logs[tp], m.dirOf[tp] = l, dir
 	return l, nil
 }
@@ -249,11 +256,19 @@ func (m *Manager) Delete(topic string, partition int32) error {
 	return m.fs.RemoveAll(doomed)
 }
 
-// Run flushes logs whose oldest unflushed append is older than
+// Run runs the Flusher (rolled segments, durable acknowledgements),
+// flushes logs whose oldest unflushed append is older than
 // FlushIntervalMs, removes the files of deleted segments whose
 // file.delete.delay.ms has passed, and writes the recovery-point checkpoints
 // every 60s, until ctx is done.
 func (m *Manager) Run(ctx context.Context) error {
+	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return m.flusher.Run(ctx) })
+	g.Go(func() error { return m.runTimers(ctx) })
+	return g.Wait()
+}
+
+func (m *Manager) runTimers(ctx context.Context) error {
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	lastCheckpoint := m.now()

@@ -101,6 +101,7 @@ func (l *Log) truncateLocked(offset int64) error {
 	errs = append(errs, s.rewriteIndexes())
 	l.logEndOffset = s.nextOffset
 	l.recoveryPoint = min(l.recoveryPoint, l.logEndOffset)
+	l.durable = min(l.durable, l.logEndOffset)
 	errs = append(errs, l.epochs.truncateFromEnd(l.logEndOffset))
 	return errors.Join(errs...)
 }

@@ -28,7 +28,7 @@ func TestSecondServerOnLockedLogDir(t *testing.T) {
 	if !errors.As(err, &exit) || exit.ExitCode() != 1 {
 		t.Fatalf("second server: %v, want exit status 1; output:\n%s", err, out)
 	}
-	if want := fmt.Sprintf("log dir %s is locked by another process", dir); !strings.Contains(string(out), want) {
+	if want := fmt.Sprintf("Failed to acquire lock on file .lock in %s. A Kafka instance in another process or thread is using this directory.", dir); !strings.Contains(string(out), want) {
 		t.Fatalf("second server's output lacks %q:\n%s", want, out)
 	}
 	produceAndConsume(t, first.addr, "after-refusal")
