@@ -13,7 +13,7 @@ package cli
 //   - console-consumer: tools/src/main/java/org/apache/kafka/tools/consumer/ConsoleConsumerOptions.java
 //   - producer-perf-test: tools/src/main/java/org/apache/kafka/tools/ProducerPerformance.java
 //   - consumer-perf-test: tools/src/main/java/org/apache/kafka/tools/ConsumerPerformance.java
-//   - storage format: core/src/main/scala/kafka/tools/StorageTool.scala
+//   - storage format, info, version-mapping, feature-dependencies: core/src/main/scala/kafka/tools/StorageTool.scala
 //   - acls: core/src/main/scala/kafka/admin/AclCommand.scala (tools/.../AclCommand.java from 4.0)
 //   - reassign-partitions: tools/src/main/java/org/apache/kafka/tools/reassign/ReassignPartitionsCommandOptions.java
 //   - leader-election: tools/src/main/java/org/apache/kafka/tools/LeaderElectionCommand.java
@@ -60,7 +60,10 @@ var KafkaFlags = map[string][]string{
 		"consumer", "idempotent", "force"},
 	"storage format": {"help", "config", "cluster-id", "add-scram", "ignore-formatted", "release-version", "feature",
 		"standalone", "no-initial-controllers", "initial-controllers"},
-	"storage random-uuid": {"help"},
+	"storage random-uuid":          {"help"},
+	"storage info":                 {"help", "config"},
+	"storage version-mapping":      {"help", "release-version"},
+	"storage feature-dependencies": {"help", "feature"},
 	"reassign-partitions": {"help", "version", "bootstrap-server", "command-config", "verify", "generate", "execute",
 		"cancel", "list", "reassignment-json-file", "topics-to-move-json-file", "broker-list", "bootstrap-controller",
 		"disable-rack-aware", "throttle", "replica-alter-log-dirs-throttle", "timeout", "additional", "preserve-throttles"},
