@@ -15,16 +15,13 @@ import (
 	"gregor/internal/storage"
 )
 
-// metadataVersion is the metadata.version reported by storage format, the
-// latest of the Kafka release whose protocol Gregor speaks.
-const metadataVersion = "4.2-IV1"
-
 func newStorageCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "storage",
-		Short: "Format log directories and generate cluster ids, as kafka-storage.sh",
+		Short: "Format and inspect log directories, generate cluster ids, as kafka-storage.sh",
 	}
-	cmd.AddCommand(newRandomUUIDCommand(), newFormatCommand())
+	cmd.AddCommand(newRandomUUIDCommand(), newFormatCommand(), newInfoCommand(),
+		newVersionMappingCommand(), newFeatureDependenciesCommand())
 	return cmd
 }
 

@@ -57,6 +57,11 @@ type reported struct{ err error }
 func (r reported) Error() string { return r.err.Error() }
 func (r reported) Unwrap() error { return r.err }
 
+// Printed marks err as already printed by a command outside this package
+// (the storage tool), so that the binary exits non-zero without printing
+// it again.
+func Printed(err error) error { return reported{err} }
+
 // Reported reports whether err was already printed by the tool that
 // returned it: the binary then exits non-zero without printing it again.
 func Reported(err error) bool {

@@ -107,6 +107,7 @@ Formatter properties (--property), printed in this order before the value:
 	fl.Int64Var(&f.timeoutMs, "timeout-ms", 0, "exit when no record arrives for this many milliseconds")
 	fl.StringArrayVar(&f.properties, "property", nil, "a formatter property, key=value (repeatable)")
 	fl.StringArrayVar(&f.consumerProps, "consumer-property", nil, "a consumer property, key=value (repeatable)")
+	alias(fl, "command-property", "consumer-property")
 	fl.StringVar(&f.consumerConfig, "consumer.config", "", "a consumer properties file")
 	fl.StringVar(&f.isolationLevel, "isolation-level", "", "read_uncommitted (default) or read_committed")
 	fl.StringVar(&f.include, "include", "", "a regular expression of the topics to consume (instead of --topic)")

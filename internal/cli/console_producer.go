@@ -98,6 +98,7 @@ request.timeout.ms. Others draw a warning.`,
 	fl.StringVar(&f.topic, "topic", "", "REQUIRED: the topic to produce to")
 	fl.StringArrayVar(&f.properties, "property", nil, "a line-reader property, key=value (repeatable)")
 	fl.StringArrayVar(&f.producerProps, "producer-property", nil, "a producer property, key=value (repeatable)")
+	alias(fl, "command-property", "producer-property")
 	fl.StringVar(&f.producerConfig, "producer.config", "", "a producer properties file")
 	fl.StringVar(&f.compressionCodec, "compression-codec", "", "none, gzip, snappy, lz4 or zstd (gzip if given without a value)")
 	fl.Lookup("compression-codec").NoOptDefVal = "gzip"

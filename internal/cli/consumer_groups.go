@@ -36,6 +36,8 @@ type consumerGroupsFlags struct {
 	toEarliest, toLatest, toCurrent bool
 	toOffset, shiftBy               int64
 	toDatetime, byDuration          string
+	fromFile                        string // a CSV reset plan
+	export                          bool   // print the reset plan as CSV
 }
 
 // allStates is --state given without a value: every state, as a column.
@@ -75,9 +77,12 @@ members. It takes a scope (--topic T, T:0,1 for some partitions, repeatable;
 or --all-topics, the partitions the group has committed) and one scenario:
 --to-earliest, --to-latest, --to-current, --to-offset N, --shift-by N,
 --to-datetime YYYY-MM-DDTHH:mm:SS.sss (local time unless a zone such as Z or
-+01:00 follows) or --by-duration PnDTnHnMnS (that long before now). New
-offsets are kept between the earliest and latest offsets of each partition.
-It only prints the plan unless --execute is given.
++01:00 follows), --by-duration PnDTnHnMnS (that long before now) or
+--from-file FILE (a CSV plan, which names its own partitions). New offsets
+are kept between the earliest and latest offsets of each partition. It only
+prints the plan unless --execute is given; --export prints it as the CSV
+--from-file reads: topic,partition,offset lines when one --group is given,
+group,topic,partition,offset otherwise.
 
 Messages go where kafka-consumer-groups.sh writes them: "Error: ..." lines to
 standard output, the notes on empty and rebalancing groups to standard error.
@@ -106,6 +111,12 @@ also makes the command exit non-zero.`,
       --topic orders:0,2 --shift-by 10 --execute
   gregor consumer-groups --bootstrap-server localhost:9092 --reset-offsets --group audit \
       --all-topics --by-duration PT1H --execute
+
+  # Save a plan as CSV, edit it, then apply it
+  gregor consumer-groups --bootstrap-server localhost:9092 --reset-offsets --group audit \
+      --topic orders --to-latest --dry-run --export > plan.csv
+  gregor consumer-groups --bootstrap-server localhost:9092 --reset-offsets --group audit \
+      --from-file plan.csv --execute
 
   # Forget one topic's offsets, then the whole group
   gregor consumer-groups --bootstrap-server localhost:9092 --delete-offsets --group audit --topic orders
@@ -146,10 +157,8 @@ also makes the command exit non-zero.`,
 	fl.Int64Var(&f.shiftBy, "shift-by", 0, "move the committed offset by this many records, forward or back (negative)")
 	fl.StringVar(&f.toDatetime, "to-datetime", "", "reset to the first offset at or after this time, YYYY-MM-DDTHH:mm:SS.sss")
 	fl.StringVar(&f.byDuration, "by-duration", "", "reset to the first offset at or after this long ago, PnDTnHnMnS")
-	refuse(cmd,
-		refusal{"export", false, "the CSV export of a reset plan is not implemented yet; --dry-run prints the plan"},
-		refusal{"from-file", true, "resetting from a CSV file is not implemented yet; use --to-offset per --topic topic:partition"},
-	)
+	fl.StringVar(&f.fromFile, "from-file", "", "reset to the offsets of a CSV plan: topic,partition,offset lines (one --group) or group,topic,partition,offset")
+	fl.BoolVar(&f.export, "export", false, "with --reset-offsets: print the plan as CSV, as --from-file reads it")
 	return cmd
 }
 
@@ -272,6 +281,7 @@ func (f *consumerGroupsFlags) checkActions(changed func(string) bool) error {
 		{"all-topics", []string{"reset-offsets"}},
 		{"dry-run", []string{"reset-offsets"}},
 		{"execute", []string{"reset-offsets"}},
+		{"export", []string{"reset-offsets"}},
 	}
 	for _, scenario := range resetScenarios {
 		onlyWith = append(onlyWith, optionScope{scenario, []string{"reset-offsets"}})
@@ -291,7 +301,7 @@ type optionScope struct {
 }
 
 // resetScenarios are the --reset-offsets scenario options, in Kafka's order.
-var resetScenarios = []string{"to-datetime", "by-duration", "to-earliest", "to-latest", "shift-by", "to-current", "to-offset"}
+var resetScenarios = []string{"to-datetime", "by-duration", "to-earliest", "to-latest", "shift-by", "from-file", "to-current", "to-offset"}
 
 // optionList renders names as "[a], [b]" with sep before the last.
 func optionList(names []string, lastSep string) string {
@@ -325,7 +335,7 @@ func (f *consumerGroupsFlags) checkScopes(changed func(string) bool) error {
 		return errors.New("option [delete-offsets] takes the following options: one [group] and at least one [topic]")
 	case f.resetOffsets && f.allTopics && len(f.topics) > 0:
 		return errors.New("option [all-topics] can't be used with option [topic]")
-	case f.resetOffsets && !f.allTopics && len(f.topics) == 0:
+	case f.resetOffsets && !f.allTopics && len(f.topics) == 0 && f.fromFile == "":
 		return errors.New("one of the reset scopes should be defined: --all-topics, --topic")
 	}
 	return nil

@@ -23,14 +23,16 @@ const (
 	resetToOffset
 	resetShiftBy
 	resetToTime // --to-datetime and --by-duration
+	resetFromFile
 )
 
 // resetSpec is a parsed --reset-offsets scenario.
 type resetSpec struct {
 	scenario  resetScenario
-	n         int64 // --to-offset's offset, --shift-by's distance
-	timestamp int64 // resetToTime: milliseconds since the epoch; a time before it is 0, not a ListOffsets special value
-	execute   bool  // commit; otherwise only print the plan
+	n         int64                   // --to-offset's offset, --shift-by's distance
+	timestamp int64                   // resetToTime: milliseconds since the epoch; a time before it is 0, not a ListOffsets special value
+	execute   bool                    // commit; otherwise only print the plan
+	plans     map[string]kadm.Offsets // resetFromFile: each group's planned offsets
 }
 
 // resetSpec checks the --reset-offsets options and parses the scenario;
@@ -69,6 +71,16 @@ func (f *consumerGroupsFlags) resetSpec(changed func(string) bool, now time.Time
 			return nil, err
 		}
 		spec.scenario, spec.timestamp = resetToTime, max(at.UnixMilli(), 0)
+	case "from-file":
+		group := ""
+		if len(f.groups) == 1 {
+			group = f.groups[0]
+		}
+		plans, err := readResetPlan(f.fromFile, group)
+		if err != nil {
+			return nil, err
+		}
+		spec.scenario, spec.plans = resetFromFile, plans
 	case "by-duration":
 		d, err := parseISODuration(f.byDuration)
 		if err != nil {
@@ -143,6 +155,7 @@ type partitionOffsets struct {
 	committed  int64 // -1: the group has committed nothing
 	start, end int64 // log start offset and log end offset
 	atTime     int64 // first offset at or after the scenario's time; -1: none
+	planned    int64 // resetFromFile: the offset the plan asks for
 }
 
 // resetTarget is one partition's new offset, with what to tell the user
@@ -174,6 +187,8 @@ func (s *resetSpec) target(topic string, p int32, o partitionOffsets) (resetTarg
 		return resetTarget{offset: o.end}, nil
 	case resetToOffset:
 		return clampOffset(topic, p, s.n, o), nil
+	case resetFromFile:
+		return clampOffset(topic, p, o.planned, o), nil
 	case resetShiftBy:
 		if o.committed < 0 {
 			return resetTarget{}, fmt.Errorf("cannot shift offset for partition %s-%d since there is no current committed offset", topic, p)
@@ -202,7 +217,7 @@ func clampOffset(topic string, p int32, offset int64, o partitionOffsets) resetT
 
 // resetOffsets plans, and with --execute commits, new offsets for each
 // selected group that has no active members, then prints GROUP TOPIC
-// PARTITION NEW-OFFSET.
+// PARTITION NEW-OFFSET, or with --export the CSV plan.
 func (t *groupsTool) resetOffsets(ctx context.Context) error {
 	if !t.reset.execute && !t.f.dryRun {
 		fmt.Fprintln(t.errOut, "WARN: No action will be performed as the --execute option is missing. "+
@@ -216,7 +231,7 @@ func (t *groupsTool) resetOffsets(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	var rows [][]string
+	plans := map[string]kadm.Offsets{}
 	for _, name := range groups {
 		if !t.resettable(described[name]) {
 			continue
@@ -230,12 +245,35 @@ func (t *groupsTool) resetOffsets(ctx context.Context) error {
 				return err
 			}
 		}
-		for _, o := range plan.Sorted() {
+		plans[name] = plan
+	}
+	if t.f.export {
+		return t.exportPlans(groups, plans)
+	}
+	t.printPlans(groups, plans)
+	return nil
+}
+
+// printPlans prints the GROUP TOPIC PARTITION NEW-OFFSET table.
+func (t *groupsTool) printPlans(groups []string, plans map[string]kadm.Offsets) {
+	var rows [][]string
+	for _, name := range groups {
+		for _, o := range plans[name].Sorted() {
 			rows = append(rows, []string{name, o.Topic, strconv.Itoa(int(o.Partition)), strconv.FormatInt(o.At, 10)})
 		}
 	}
 	t.out.line("")
 	t.out.columns([]string{"GROUP", "TOPIC", "PARTITION", "NEW-OFFSET"}, rows)
+}
+
+// exportPlans prints the plans as CSV followed by a blank line, as Kafka's
+// --export does; the group column is left out when one --group was given.
+func (t *groupsTool) exportPlans(groups []string, plans map[string]kadm.Offsets) error {
+	var b strings.Builder
+	if err := exportResetPlan(&b, groups, plans, len(t.f.groups) != 1); err != nil {
+		return err
+	}
+	t.out.line(b.String())
 	return nil
 }
 
@@ -260,7 +298,12 @@ func (t *groupsTool) planReset(ctx context.Context, group string) (kadm.Offsets,
 	if err != nil {
 		return nil, err
 	}
-	scope, err := t.resetScope(ctx, committed)
+	fromFile := t.reset.plans[group]
+	if t.reset.scenario == resetFromFile && fromFile == nil {
+		t.fail("No reset plan for group %s found", group) // Kafka's wording
+		return kadm.Offsets{}, nil
+	}
+	scope, err := t.resetScope(ctx, committed, fromFile)
 	if err != nil {
 		return nil, err
 	}
@@ -274,6 +317,9 @@ func (t *groupsTool) planReset(ctx context.Context, group string) (kadm.Offsets,
 			o := known(tp.Topic, p)
 			if c, ok := committed.Lookup(tp.Topic, p); ok {
 				o.committed = c.At
+			}
+			if planned, ok := fromFile.Lookup(tp.Topic, p); ok {
+				o.planned = planned.At
 			}
 			target, err := t.reset.target(tp.Topic, p, o)
 			if err != nil {
@@ -292,11 +338,15 @@ func (t *groupsTool) planReset(ctx context.Context, group string) (kadm.Offsets,
 	return plan, nil
 }
 
-// resetScope is the partitions to reset: those committed (--all-topics)
-// or named by --topic, which must all exist.
-func (t *groupsTool) resetScope(ctx context.Context, committed kadm.OffsetResponses) (kadm.TopicsSet, error) {
+// resetScope is the partitions to reset: those of the --from-file plan,
+// those committed (--all-topics) or those named by --topic, which must all
+// exist.
+func (t *groupsTool) resetScope(ctx context.Context, committed kadm.OffsetResponses, fromFile kadm.Offsets) (kadm.TopicsSet, error) {
 	scope := committed.Partitions()
-	if !t.f.allTopics {
+	switch {
+	case t.reset.scenario == resetFromFile:
+		scope = fromFile.TopicsSet()
+	case !t.f.allTopics:
 		var missing map[string]error
 		var err error
 		if scope, missing, err = t.partitionsOf(ctx, t.f.topics); err != nil {

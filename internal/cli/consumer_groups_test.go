@@ -552,6 +552,86 @@ func TestConsumerGroupsResetOffsetsExecute(t *testing.T) {
 	}
 }
 
+func TestConsumerGroupsResetOffsetsExportAndFromFile(t *testing.T) {
+	// --export prints Kafka's CSV plan (without the group column for one
+	// --group, with it otherwise) and --from-file applies such a plan,
+	// clamped to each partition's offsets, to the groups it names.
+	f := newResetFixture(t)
+	r := groups(t, f.addr, "--reset-offsets", "--group", f.group, "--topic", f.topic, "--to-offset", "5", "--dry-run", "--export")
+	if want := fmt.Sprintf("%[1]s,0,5\n%[1]s,1,5\n\n", f.topic); r.err != nil || r.stdout != want {
+		t.Fatalf("--export with one group: %v %q, want %q", r.err, r.stdout, want)
+	}
+	other := uniqueTopic(t) + "-other"
+	r = groups(t, f.addr, "--reset-offsets", "--group", f.group, "--group", other, "--topic", f.topic+":1", "--to-earliest", "--export")
+	if want := fmt.Sprintf("%[2]s,%[1]s,1,0\n%[3]s,%[1]s,1,0\n\n", f.topic, f.group, other); r.err != nil || r.stdout != want {
+		t.Fatalf("--export with two groups: %v %q, want %q", r.err, r.stdout, want)
+	}
+
+	plan := writeFile(t, "plan.csv", fmt.Sprintf("%[1]s,0,7\n%[1]s,1,100\n", f.topic))
+	r = groups(t, f.addr, "--reset-offsets", "--group", f.group, "--from-file", plan, "--execute")
+	if got := committedOffsets(t, f.addr, f.group, f.topic); r.err != nil || fmt.Sprint(got) != fmt.Sprint(map[int32]int64{0: 7, 1: 6}) {
+		t.Errorf("--from-file: committed %v (%v, %q)", got, r.err, r.stderr)
+	}
+	if warn := "New offset (100) is higher than latest offset for topic partition " + f.topic + "-1"; !strings.Contains(r.stderr, warn) {
+		t.Errorf("--from-file past the end: stderr %q lacks %q", r.stderr, warn)
+	}
+
+	withGroup := writeFile(t, "groups.csv", fmt.Sprintf("%[2]s,%[1]s,0,3\n%[3]s,%[1]s,1,2\n", f.topic, f.group, other))
+	r = groups(t, f.addr, "--reset-offsets", "--all-groups", "--from-file", withGroup, "--dry-run")
+	if r.err != nil || !regexp.MustCompile(`(?m)^`+regexp.QuoteMeta(f.group+" ")+` *`+regexp.QuoteMeta(f.topic)+` +0 +3$`).MatchString(r.stdout) {
+		t.Errorf("--all-groups --from-file: %v %q", r.err, r.stdout)
+	}
+	r = groups(t, f.addr, "--reset-offsets", "--group", other, "--from-file", withGroup, "--dry-run")
+	if got := committedOffsets(t, f.addr, other, f.topic); r.err != nil || len(got) != 0 || !strings.Contains(r.stdout, other+"  "+f.topic) {
+		t.Errorf("one group of a four-column plan: %v %v %q", got, r.err, r.stdout)
+	}
+	r = groups(t, f.addr, "--reset-offsets", "--group", uniqueTopic(t)+"-absent", "--from-file", withGroup, "--dry-run")
+	if r.err == nil || !strings.Contains(r.stdout, "Error: No reset plan for group ") {
+		t.Errorf("a group the plan does not name: %v %q", r.err, r.stdout)
+	}
+	plan = writeFile(t, "missing.csv", f.topic+",9,1\n")
+	r = groups(t, f.addr, "--reset-offsets", "--group", f.group, "--from-file", plan, "--dry-run")
+	if want := `The partitions "` + f.topic + `-9" do not exist`; r.err == nil || r.err.Error() != want {
+		t.Errorf("plan naming a missing partition: %v, want %q", r.err, want)
+	}
+}
+
+func TestParseResetPlan(t *testing.T) {
+	// A plan is read as Kafka reads it: three columns for the one --group,
+	// four otherwise; a later line for a partition wins; bad lines are
+	// named.
+	for _, tc := range []struct {
+		text, group, want, err string
+	}{
+		{"t,0,5\nt,1,6\n\n", "g", "g:t-0@5 g:t-1@6", ""},
+		{"t,0,5\nt,0,2\n", "g", "g:t-0@2", ""},
+		{"g,t,0,5\nh,t,1,6\n", "g", "g:t-0@5 h:t-1@6", ""},
+		{"g,t,0,5\n", "", "g:t-0@5", ""},
+		{"t,0,5\n", "", "", `record 1: expected group,topic,partition,offset, got "t,0,5"`},
+		{"t,0,5\ng,t,1,6\n", "g", "", `record 2: expected topic,partition,offset`},
+		{"t,x,5\n", "g", "", `invalid partition "x"`},
+		{"t,0,-1\n", "g", "", `invalid offset "-1"`},
+		{"", "g", "", ""},
+	} {
+		plans, err := parseResetPlan(tc.text, tc.group)
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("%q: error %v, want %q", tc.text, err, tc.err)
+			}
+			continue
+		}
+		var got []string
+		for _, g := range sortedKeys(plans) {
+			for _, o := range plans[g].Sorted() {
+				got = append(got, fmt.Sprintf("%s:%s-%d@%d", g, o.Topic, o.Partition, o.At))
+			}
+		}
+		if err != nil || strings.Join(got, " ") != tc.want {
+			t.Errorf("%q: %v %v, want %s", tc.text, got, err, tc.want)
+		}
+	}
+}
+
 func TestConsumerGroupsDelete(t *testing.T) {
 	// --delete-offsets forgets a topic's offsets and --delete the group,
 	// with Kafka's messages; a deleted group no longer exists.
@@ -614,6 +694,9 @@ func TestConsumerGroupsFlagErrors(t *testing.T) {
 		{[]string{"--reset-offsets", "--topic", "t", "--to-earliest"}, "option [reset-offsets] takes one of these options"},
 		{[]string{"--describe", "--group", "g", "--to-earliest"}, "option [to-earliest] can only be used with [reset-offsets]"},
 		{[]string{"--describe", "--group", "g", "--execute"}, "option [execute] can only be used with [reset-offsets]"},
+		{[]string{"--describe", "--group", "g", "--export"}, "option [export] can only be used with [reset-offsets]"},
+		{[]string{"--reset-offsets", "--group", "g", "--from-file", "/nonexistent/plan.csv"}, "cannot read the reset plan"},
+		{[]string{"--reset-offsets", "--group", "g", "--from-file", "p.csv", "--to-latest"}, "can't be used with option"},
 		{[]string{"--list", "extra"}, `unexpected argument "extra"`},
 	} {
 		r := groups(t, "127.0.0.1:1", tc.args...)

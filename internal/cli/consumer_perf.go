@@ -26,6 +26,7 @@ type consumerPerfFlags struct {
 	showDetailedStats bool
 	hideHeader        bool
 	consumerConfig    string
+	commandProps      []string // --command-property, taking precedence over the files
 }
 
 // perfDate formats t as Kafka's default --date-format,
@@ -81,6 +82,7 @@ instead of the summary.`,
 		refusal{"date-format", true, "a Java SimpleDateFormat pattern; the default format is used"},
 	)
 	fl.StringVar(&f.consumerConfig, "consumer.config", "", "a consumer properties file")
+	fl.StringArrayVar(&f.commandProps, "command-property", nil, "a consumer property, key=value (repeatable; Kafka 4.1's flag)")
 	_ = cmd.MarkFlagRequired("topic")
 	_ = cmd.MarkFlagRequired("messages")
 	return cmd
@@ -139,6 +141,11 @@ func (r *consumerPerfRun) options(cmd *cobra.Command) ([]kgo.Opt, error) {
 		return nil, err
 	}
 	p.merge(fileProps)
+	flagProps, err := parseProps(r.f.commandProps)
+	if err != nil {
+		return nil, err
+	}
+	p.merge(flagProps)
 	opts, err := clientOptions(p, consumerProps, cmd.ErrOrStderr())
 	if err != nil {
 		return nil, err

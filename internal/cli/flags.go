@@ -125,3 +125,17 @@ func Refuse(cmd *cobra.Command, takesValue bool, why string, names ...string) {
 
 // CheckRefused fails on the first refused flag given on cmd's command line.
 func CheckRefused(cmd *cobra.Command) error { return checkRefused(cmd) }
+
+// alias registers name as another spelling of the flag target, sharing its
+// value, so that either spelling, or both, fill the same option in
+// command-line order. Kafka 4.1 (KIP-1147) renamed the tools' property and
+// config flags (--producer-property to --command-property, --admin.config
+// to --command-config, ...) and keeps the old names as deprecated.
+func alias(fl *pflag.FlagSet, name, target string) {
+	t := fl.Lookup(target)
+	if t == nil {
+		panic(fmt.Sprintf("alias --%s of --%s: no such flag", name, target))
+	}
+	fl.AddFlag(&pflag.Flag{Name: name, Value: t.Value, DefValue: t.DefValue, NoOptDefVal: t.NoOptDefVal,
+		Usage: fmt.Sprintf("the same as --%s (Kafka 4.1's name)", target)})
+}

@@ -13,15 +13,18 @@ package cli
 //   - console-consumer: tools/src/main/java/org/apache/kafka/tools/consumer/ConsoleConsumerOptions.java
 //   - producer-perf-test: tools/src/main/java/org/apache/kafka/tools/ProducerPerformance.java
 //   - consumer-perf-test: tools/src/main/java/org/apache/kafka/tools/ConsumerPerformance.java
-//   - storage format: core/src/main/scala/kafka/tools/StorageTool.scala
+//   - storage format, info, version-mapping, feature-dependencies: core/src/main/scala/kafka/tools/StorageTool.scala
 //   - acls: core/src/main/scala/kafka/admin/AclCommand.scala (tools/.../AclCommand.java from 4.0)
 //   - reassign-partitions: tools/src/main/java/org/apache/kafka/tools/reassign/ReassignPartitionsCommandOptions.java
 //   - leader-election: tools/src/main/java/org/apache/kafka/tools/LeaderElectionCommand.java
 //
 // and, for every joptsimple tool, help and version from
 // server-common/src/main/java/org/apache/kafka/server/util/CommandDefaultOptions.java.
-// Kafka 4.1 renamed some flags (KIP-1147: --formatter-property,
-// --reader-property); the new names that Gregor takes are accepted too.
+// Kafka 4.1 renamed some flags (KIP-1147): --command-property for
+// --producer-property, --consumer-property and --producer-props (and new in
+// consumer-perf-test), --command-config for --producer.config,
+// --consumer.config and --admin.config, --reader-property and
+// --formatter-property for --property; they are listed with the old names.
 var KafkaFlags = map[string][]string{
 	"topics": {"help", "version", "bootstrap-server", "command-config", "list", "create", "delete", "alter",
 		"describe", "topic", "topic-id", "config", "delete-config", "partitions", "replication-factor",
@@ -39,27 +42,31 @@ var KafkaFlags = map[string][]string{
 	"console-producer": {"help", "version", "topic", "bootstrap-server", "sync", "compression-codec", "batch-size",
 		"message-send-max-retries", "retry-backoff-ms", "timeout", "request-required-acks", "request-timeout-ms",
 		"metadata-expiry-ms", "max-block-ms", "max-memory-bytes", "max-partition-memory-bytes", "line-reader",
-		"socket-buffer-size", "property", "reader-config", "producer-property", "producer.config"},
+		"socket-buffer-size", "property", "reader-config", "producer-property", "producer.config",
+		"reader-property", "command-property", "command-config"},
 	"console-consumer": {"help", "version", "topic", "include", "partition", "offset", "consumer-property",
 		"consumer.config", "formatter", "property", "formatter-config", "from-beginning", "max-messages",
 		"timeout-ms", "skip-message-on-error", "bootstrap-server", "key-deserializer", "value-deserializer",
-		"enable-systest-events", "isolation-level", "group"},
+		"enable-systest-events", "isolation-level", "group", "formatter-property", "command-property", "command-config"},
 	"producer-perf-test": {"help", "topic", "num-records", "record-size", "payload-file", "payload-monotonic",
 		"payload-delimiter", "throughput", "producer-props", "producer.config", "print-metrics", "transactional-id",
-		"transaction-duration-ms"},
+		"transaction-duration-ms", "bootstrap-server", "command-property", "command-config"},
 	"consumer-perf-test": {"help", "version", "bootstrap-server", "topic", "group", "fetch-size", "from-latest",
 		"socket-buffer-size", "consumer.config", "print-metrics", "show-detailed-stats", "timeout", "messages",
-		"reporting-interval", "date-format", "hide-header"},
+		"reporting-interval", "date-format", "hide-header", "command-property", "command-config"},
 	"acls": {"help", "version", "bootstrap-server", "bootstrap-controller", "command-config", "add", "remove", "list",
 		"topic", "group", "cluster", "transactional-id", "delegation-token", "user-principal", "resource-pattern-type",
 		"allow-principal", "deny-principal", "principal", "allow-host", "deny-host", "operation", "producer",
 		"consumer", "idempotent", "force"},
 	"storage format": {"help", "config", "cluster-id", "add-scram", "ignore-formatted", "release-version", "feature",
 		"standalone", "no-initial-controllers", "initial-controllers"},
-	"storage random-uuid": {"help"},
+	"storage random-uuid":          {"help"},
+	"storage info":                 {"help", "config"},
+	"storage version-mapping":      {"help", "release-version"},
+	"storage feature-dependencies": {"help", "feature"},
 	"reassign-partitions": {"help", "version", "bootstrap-server", "command-config", "verify", "generate", "execute",
 		"cancel", "list", "reassignment-json-file", "topics-to-move-json-file", "broker-list", "bootstrap-controller",
 		"disable-rack-aware", "throttle", "replica-alter-log-dirs-throttle", "timeout", "additional", "preserve-throttles"},
 	"leader-election": {"help", "version", "bootstrap-server", "admin.config", "path-to-json-file", "topic", "partition",
-		"all-topic-partitions", "election-type"},
+		"all-topic-partitions", "election-type", "command-config"},
 }

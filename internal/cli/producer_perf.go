@@ -77,6 +77,7 @@ Kafka's 16384, as suits this client; pass batch.size to match a Java run).`,
 	fl.IntVar(&f.recordSize, "record-size", 0, "the record size in bytes (this or --payload-file)")
 	fl.Float64Var(&f.throughput, "throughput", 0, "REQUIRED: the maximum records per second; -1 for no limit")
 	fl.StringArrayVar(&f.producerProps, "producer-props", nil, "producer properties, key=value ... (bootstrap.servers, acks, linger.ms, ...)")
+	alias(fl, "command-property", "producer-props")
 	fl.StringVar(&f.producerConfig, "producer.config", "", "a producer properties file")
 	fl.StringVar(&f.payloadFile, "payload-file", "", "a file of payloads, split by --payload-delimiter; each record takes a random one")
 	fl.StringVar(&f.payloadDelimiter, "payload-delimiter", "\\n", "the payload delimiter in --payload-file")
