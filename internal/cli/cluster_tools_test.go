@@ -30,6 +30,26 @@ func eventually(t *testing.T, want string, args ...string) string {
 	}
 }
 
+// waitEveryNode waits until every node of c has applied the creation of
+// topic: each node applies metadata on its own, and a tool's client may
+// ask any of them (as with Kafka, whose brokers also learn a new topic a
+// moment after the controller commits it).
+func waitEveryNode(t *testing.T, c *nodetest.Cluster, topic string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for _, n := range c.Nodes {
+		for {
+			if _, ok := n.Image().Topic(topic); ok {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("node %d never saw topic %s", n.ID, topic)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+}
+
 func writeFile(t *testing.T, name, content string) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), name)
@@ -49,6 +69,7 @@ func TestReassignPartitionsTool(t *testing.T) {
 	c.WaitLeader(10 * time.Second)
 	addr := c.Nodes[0].Addr
 	mustGregor(t, "", "topics", "--bootstrap-server", addr, "--create", "--topic", "moving", "--partitions", "2", "--replication-factor", "2")
+	waitEveryNode(t, c, "moving")
 	bs := []string{"reassign-partitions", "--bootstrap-server", addr}
 
 	move := writeFile(t, "move.json", `{"topics":[{"topic":"moving"}],"version":1}`)
@@ -94,6 +115,7 @@ func TestLeaderElectionAndReportsTool(t *testing.T) {
 	c.WaitLeader(10 * time.Second)
 	addr := c.Nodes[0].Addr
 	mustGregor(t, "", "topics", "--bootstrap-server", addr, "--create", "--topic", "elect", "--partitions", "3", "--replication-factor", "3")
+	waitEveryNode(t, c, "elect")
 	describe := []string{"topics", "--bootstrap-server", addr, "--describe", "--topic", "elect"}
 	eventually(t, "Isr: 3,1,2", describe...)
 
