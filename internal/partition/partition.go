@@ -14,13 +14,13 @@ import (
 
 // Errors of the append and read paths, mapped to Kafka codes by the handler.
 var (
-	ErrMessageTooLarge    = errors.New("record batch is larger than max.message.bytes")
-	ErrInvalidRecord      = errors.New("invalid record")
-	ErrNotEnoughReplicas  = errors.New("fewer in-sync replicas than min.insync.replicas")
-	ErrOffsetOutOfRange   = kafka.ErrOffsetOutOfRange
-	ErrClosed             = kafka.ErrLogClosed // the log was closed or deleted under the caller
-	ErrInvalidTimestamp   = errors.New("record timestamp out of the accepted range")
-	ErrNotLeader          = errors.New("not the leader for this partition")
+	ErrMessageTooLarge   = errors.New("record batch is larger than max.message.bytes")
+	ErrInvalidRecord     = errors.New("invalid record")
+	ErrNotEnoughReplicas = errors.New("fewer in-sync replicas than min.insync.replicas")
+	ErrOffsetOutOfRange  = kafka.ErrOffsetOutOfRange
+	ErrClosed            = kafka.ErrLogClosed // the log was closed or deleted under the caller
+	ErrInvalidTimestamp  = errors.New("record timestamp out of the accepted range")
+	ErrNotLeader         = errors.New("not the leader for this partition")
 	// ErrUnknownTopicOrPartition: this node has no replica of the partition.
 	ErrUnknownTopicOrPartition = errors.New("unknown topic or partition")
 	ErrNotFollower             = errors.New("not a follower of this partition")
