@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"gregor/internal/kafka"
@@ -52,9 +53,13 @@ func (l PartitionLog) WaitForHighWatermark(ctx context.Context, offset kafka.Off
 // answer committed writes without waiting.
 func (l PartitionLog) HighWatermark() kafka.Offset { return kafka.Offset(l.Partition.HighWatermark()) }
 
-// Replay reads the partition from its start to the high watermark.
+// Replay reads the partition from its start to the high watermark. The
+// records of a transactional batch are held until the producer's marker:
+// replayed at a commit marker, dropped at an abort. Those of a
+// transaction still open at the end are not replayed (see doc.go).
 func (l PartitionLog) Replay(fn func(key, value []byte)) error {
 	offset := l.Partition.LogStartOffset()
+	pending := map[int64][]record.Record{}
 	for offset < l.Partition.HighWatermark() {
 		buf, err := l.Partition.Read(nil, offset, replayChunk, true)
 		if err != nil {
@@ -73,17 +78,38 @@ func (l PartitionLog) Replay(fn func(key, value []byte)) error {
 				continue
 			}
 			offset = next
-			if b.IsControl() {
-				continue
+			if err := replayBatch(b, pending, fn); err != nil {
+				return err
 			}
-			recs, err := b.Records()
-			if err != nil {
-				return fmt.Errorf("batch at offset %d: %w", b.BaseOffset(), err)
-			}
-			for _, r := range recs {
+		}
+	}
+	return nil
+}
+
+func replayBatch(b record.Batch, pending map[int64][]record.Record, fn func(key, value []byte)) error {
+	if b.IsControl() {
+		m, err := record.MarkerOf(b)
+		if err == nil && m.Commit {
+			for _, r := range pending[b.ProducerID()] {
 				fn(r.Key, r.Value)
 			}
 		}
+		delete(pending, b.ProducerID())
+		return nil
+	}
+	recs, err := b.Records()
+	if err != nil {
+		return fmt.Errorf("batch at offset %d: %w", b.BaseOffset(), err)
+	}
+	if b.IsTransactional() {
+		for _, r := range recs {
+			r.Key, r.Value = slices.Clone(r.Key), slices.Clone(r.Value)
+			pending[b.ProducerID()] = append(pending[b.ProducerID()], r)
+		}
+		return nil
+	}
+	for _, r := range recs {
+		fn(r.Key, r.Value)
 	}
 	return nil
 }

@@ -36,6 +36,11 @@ var kafkaAuthorization = map[int16][]acl.Check{
 	21: {acl.Delete.On(acl.Topic)},
 	22: {acl.Write.On(acl.TransactionalID), acl.IdempotentWrite.On(acl.Cluster)},
 	23: {acl.ClusterAction.On(acl.Cluster), acl.Describe.On(acl.Topic)},
+	24: {acl.Write.On(acl.TransactionalID), acl.Write.On(acl.Topic), acl.ClusterAction.On(acl.Cluster)}, // ClusterAction: v4+, from brokers
+	25: {acl.Write.On(acl.TransactionalID), acl.Read.On(acl.Group)},
+	26: {acl.Write.On(acl.TransactionalID)},
+	27: {acl.ClusterAction.On(acl.Cluster)},
+	28: {acl.Write.On(acl.TransactionalID), acl.Read.On(acl.Group), acl.Read.On(acl.Topic)},
 	32: {acl.DescribeConfigs.On(acl.Cluster), acl.DescribeConfigs.On(acl.Topic)},
 	33: {acl.AlterConfigs.On(acl.Cluster), acl.AlterConfigs.On(acl.Topic)},
 	36: nil, // SASL, before authentication
@@ -46,6 +51,9 @@ var kafkaAuthorization = map[int16][]acl.Check{
 	50: {acl.Describe.On(acl.Cluster)},
 	51: {acl.Alter.On(acl.Cluster)},
 	60: {acl.Describe.On(acl.Cluster)},
+	61: {acl.Read.On(acl.Topic)},
+	65: {acl.Describe.On(acl.TransactionalID), acl.Describe.On(acl.Topic)},
+	66: {acl.Describe.On(acl.TransactionalID)},
 	68: {acl.Read.On(acl.Group), acl.Describe.On(acl.Topic)},
 	69: {acl.Describe.On(acl.Group), acl.Describe.On(acl.Topic)},
 }

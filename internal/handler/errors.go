@@ -11,6 +11,7 @@ import (
 	"gregor/internal/group"
 	"gregor/internal/partition"
 	"gregor/internal/record"
+	"gregor/internal/txn"
 )
 
 // errorTable maps domain errors to the Kafka error the Java broker sends
@@ -79,6 +80,15 @@ var errorTable = []struct {
 	{group.ErrInvalidRegularExpression, kerr.InvalidRegularExpression},
 	{group.ErrUnsupportedVersion, kerr.UnsupportedVersion},
 	{group.ErrRecordTooLarge, kerr.UnknownServerError}, // Kafka's coordinator answers this for a group record above max.message.bytes
+	{txn.ErrConcurrentTransactions, kerr.ConcurrentTransactions},
+	{txn.ErrProducerFenced, kerr.ProducerFenced},
+	{txn.ErrInvalidProducerIDMapping, kerr.InvalidProducerIDMapping},
+	{txn.ErrInvalidTxnState, kerr.InvalidTxnState},
+	{txn.ErrInvalidTransactionTimeout, kerr.InvalidTransactionTimeout},
+	{txn.ErrTransactionalIDNotFound, kerr.TransactionalIDNotFound},
+	{txn.ErrCoordinatorNotAvailable, kerr.CoordinatorNotAvailable},
+	{txn.ErrNotCoordinator, kerr.NotCoordinator},
+	{txn.ErrLoadInProgress, kerr.CoordinatorLoadInProgress},
 	{context.DeadlineExceeded, kerr.RequestTimedOut},
 	{context.Canceled, kerr.RequestTimedOut},
 }

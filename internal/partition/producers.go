@@ -98,6 +98,9 @@ func (s *producerState) check(b record.Batch) (dup batchMeta, isDup bool, err er
 	switch {
 	case epoch < e.epoch:
 		return dup, false, fmt.Errorf("%w: producer %d epoch %d, current %d", ErrInvalidProducerEpoch, pid, epoch, e.epoch)
+	case first < 0:
+		// No sequence: a coordinator's own transactional write (the
+		// offsets of a TxnOffsetCommit), as Kafka's coordinator origin.
 	case epoch > e.epoch:
 		if first != 0 && e.epoch != noEpoch {
 			return dup, false, fmt.Errorf("%w: producer %d new epoch %d must start at sequence 0, got %d", ErrOutOfOrderSequence, pid, epoch, first)
