@@ -92,6 +92,10 @@ func (c *Coordinator) BecomeLeader(partition int32, log coord.Log) {
 	if c.txnWriters == nil {
 		c.txnWriters = map[int32]TxnWriter{}
 	}
+	if pl, ok := log.(PartitionLog); ok {
+		pl.open = &openTransactions{}
+		log = pl
+	}
 	if w, ok := log.(TxnWriter); ok {
 		c.txnWriters[partition] = w
 	}
@@ -189,6 +193,7 @@ func restoreOffset(g *group, r storedRecord) {
 // sessions of the members of the others, as Kafka does when a coordinator
 // takes a partition over.
 func (s *shard) Loaded() {
+	s.restoreOpenTransactions()
 	for id, g := range s.groups {
 		if g.consumer == nil && len(g.members) == 0 && len(g.offsets) == 0 && g.protocolType == "" && g.generation == 0 {
 			delete(s.groups, id)

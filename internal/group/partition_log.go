@@ -20,6 +20,10 @@ const replayChunk = 1 << 20
 type PartitionLog struct {
 	Partition *partition.Partition
 	Now       func() time.Time
+
+	// open receives, at the end of Replay, the transactional records whose
+	// marker the load did not find (set by BecomeLeader).
+	open *openTransactions
 }
 
 // Append writes records as one uncompressed batch and returns the offset of
@@ -56,7 +60,8 @@ func (l PartitionLog) HighWatermark() kafka.Offset { return kafka.Offset(l.Parti
 // Replay reads the partition from its start to the high watermark. The
 // records of a transactional batch are held until the producer's marker:
 // replayed at a commit marker, dropped at an abort. Those of a
-// transaction still open at the end are not replayed (see doc.go).
+// transaction still open at the end are handed to the shard's Loaded,
+// which keeps them pending (txn_offsets.go).
 func (l PartitionLog) Replay(fn func(key, value []byte)) error {
 	offset := l.Partition.LogStartOffset()
 	pending := map[int64][]record.Record{}
@@ -82,6 +87,9 @@ func (l PartitionLog) Replay(fn func(key, value []byte)) error {
 				return err
 			}
 		}
+	}
+	if l.open != nil {
+		l.open.records = pending
 	}
 	return nil
 }

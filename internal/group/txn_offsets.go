@@ -4,6 +4,7 @@ import (
 	"context"
 	"maps"
 	"slices"
+	"time"
 
 	"gregor/internal/kafka"
 	"gregor/internal/partition"
@@ -16,7 +17,9 @@ import (
 // until the transaction coordinator's marker reaches the partition:
 // CompleteTransaction then makes them the committed offsets (commit) or
 // drops them (abort). When a partition loads, PartitionLog.Replay replays
-// transactional offsets only once their commit marker is read.
+// transactional offsets only once their commit marker is read; those of
+// transactions still open become pending again (restoreOpenTransactions),
+// so that a marker written after a restart or a move still commits them.
 
 // TxnWriter is a log of __consumer_offsets that can append a producer's
 // transactional batch; PartitionLog is one. The coordinator uses it for
@@ -143,4 +146,33 @@ func (l PartitionLog) AppendTransactional(pid kafka.ProducerID, epoch int16, rec
 		return -1, err
 	}
 	return res.LastOffset, nil
+}
+
+// openTransactions carries the records of open transactions from a
+// PartitionLog's Replay to the shard's Loaded, on the partition's loop.
+type openTransactions struct {
+	records map[int64][]record.Record
+}
+
+// restoreOpenTransactions makes the offsets of the transactions the load
+// left open pending again.
+func (s *shard) restoreOpenTransactions() {
+	pl, ok := s.c.txnWriter(s.p.ID()).(PartitionLog)
+	if !ok || pl.open == nil {
+		return
+	}
+	for pid, recs := range pl.open.records {
+		for _, r := range recs {
+			sr, err := decodeRecord(r.Key, r.Value)
+			if err != nil || !sr.isOffset || sr.offset == nil {
+				continue
+			}
+			tp := kafka.TopicPartition{Topic: sr.topic, Partition: sr.partition}
+			s.addPendingTxnOffsets(kafka.ProducerID(pid), sr.group, map[kafka.TopicPartition]Offset{tp: {
+				Offset: sr.offset.Offset, LeaderEpoch: sr.offset.LeaderEpoch, Metadata: sr.offset.Metadata,
+				CommitTime: time.UnixMilli(sr.offset.CommitTimestamp),
+			}})
+		}
+	}
+	pl.open.records = nil
 }

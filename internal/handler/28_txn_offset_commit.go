@@ -11,11 +11,10 @@ package handler
 // ILLEGAL_GENERATION, FENCED_INSTANCE_ID); without them (before v3, or
 // generation -1 and no member id) the group is not checked. Partitions of
 // unknown topics answer UNKNOWN_TOPIC_OR_PARTITION.
-// Differences from Kafka: offsets still pending when their
-// __consumer_offsets partition moves to another coordinator (or the node
-// restarts) are not restored there (group/txn_offsets.go): a commit marker
-// written after that commits no offsets, so the consumer may read that
-// transaction's input again.
+// Offsets still pending when their partition of __consumer_offsets moves
+// to another coordinator (or the node restarts) are pending again there,
+// rebuilt from the log (group/txn_offsets.go).
+// Differences from Kafka: none known.
 
 import (
 	"context"

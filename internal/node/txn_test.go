@@ -151,3 +151,84 @@ func TestTransactionTimeoutAborts(t *testing.T) {
 		}
 	}
 }
+
+// TestConsumeTransformProduceExactlyOnce proves exactly-once processing
+// with franz-go's GroupTransactSession: records are copied from A to B in
+// transactions that commit the consumed offsets, some are aborted and some
+// processes stop mid-transaction and are replaced; B read with
+// read_committed then holds every input record exactly once.
+func TestConsumeTransformProduceExactlyOnce(t *testing.T) {
+	n := nodetest.Start(t, "", txnProps)
+	createTopic(t, n.Addr, "ctp-a", 3, nil)
+	createTopic(t, n.Addr, "ctp-b", 3, nil)
+	const total = 600
+	produceSync(t, newClient(t, n.Addr), "ctp-a", "in", total, 50)
+	for round := 0; ; round++ {
+		if round > 40 {
+			t.Fatal("input not consumed after 40 rounds")
+		}
+		done := copyRound(t, n.Addr, round)
+		if done {
+			break
+		}
+	}
+	got := readValues(t, n.Addr, "ctp-b", kgo.ReadCommitted())
+	seen := map[string]int{}
+	for _, v := range got {
+		seen[v]++
+	}
+	for i := 0; i < total; i++ {
+		if v := fmt.Sprintf("out-in-%d", i); seen[v] != 1 {
+			t.Fatalf("%s appears %d times in B (%d records)", v, seen[v], len(got))
+		}
+	}
+	if len(got) != total {
+		t.Fatalf("B holds %d records, want %d", len(got), total)
+	}
+}
+
+// copyRound runs one process of the copy: a session that processes a few
+// polls, aborting every third transaction, and in odd rounds stops
+// without ending its last transaction (a crash). It reports whether the
+// input was exhausted.
+func copyRound(t *testing.T, addr string, round int) bool {
+	t.Helper()
+	s, err := kgo.NewGroupTransactSession(
+		kgo.SeedBrokers(addr), kgo.TransactionalID("ctp"), kgo.TransactionTimeout(2*time.Second),
+		kgo.ConsumerGroup("ctp-g"), kgo.ConsumeTopics("ctp-a"), kgo.FetchIsolationLevel(kgo.ReadCommitted()),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.SessionTimeout(2*time.Second),
+		kgo.HeartbeatInterval(200*time.Millisecond), kgo.RequireStableFetchOffsets(), kgo.FetchMaxWait(300*time.Millisecond),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := testContext(t)
+	idle := 0
+	for poll := 0; poll < 4; poll++ {
+		pctx, cancel := context.WithTimeout(ctx, time.Second)
+		fs := s.PollRecords(pctx, 40)
+		cancel()
+		recs := fs.Records()
+		if len(recs) == 0 {
+			if idle++; idle == 3 {
+				return true
+			}
+			continue
+		}
+		if err := s.Begin(); err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range recs {
+			s.Produce(ctx, &kgo.Record{Topic: "ctp-b", Key: r.Key, Value: append([]byte("out-"), r.Value...)}, nil)
+		}
+		if round%2 == 1 && poll == 3 {
+			return false // stop mid-transaction: the next process's InitProducerId aborts it
+		}
+		commit := (round+poll)%3 != 0
+		if _, err := s.End(ctx, kgo.TransactionEndTry(commit)); err != nil {
+			t.Logf("round %d end: %v", round, err)
+		}
+	}
+	return false
+}
