@@ -40,6 +40,7 @@ func AddCommands(root *cobra.Command) {
 		newProducerPerfCommand(),
 		newConsumerPerfCommand(),
 		newConsumerGroupsCommand(),
+		newTransactionsCommand(),
 	}
 	guard(root, tools)
 	root.AddCommand(tools...)

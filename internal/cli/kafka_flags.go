@@ -14,6 +14,9 @@ package cli
 //   - producer-perf-test: tools/src/main/java/org/apache/kafka/tools/ProducerPerformance.java
 //   - consumer-perf-test: tools/src/main/java/org/apache/kafka/tools/ConsumerPerformance.java
 //   - storage format: core/src/main/scala/kafka/tools/StorageTool.scala
+//   - transactions: tools/src/main/java/org/apache/kafka/tools/TransactionsCommand.java
+//     (argparse4j: global --bootstrap-server and --command-config, then one
+//     subcommand with its own flags)
 //
 // and, for every joptsimple tool, help and version from
 // server-common/src/main/java/org/apache/kafka/server/util/CommandDefaultOptions.java.
@@ -49,5 +52,11 @@ var KafkaFlags = map[string][]string{
 		"reporting-interval", "date-format", "hide-header"},
 	"storage format": {"help", "config", "cluster-id", "add-scram", "ignore-formatted", "release-version", "feature",
 		"standalone", "no-initial-controllers", "initial-controllers"},
-	"storage random-uuid": {"help"},
+	"storage random-uuid":             {"help"},
+	"transactions":                    {"help", "version", "bootstrap-server", "command-config"},
+	"transactions list":               {"help"},
+	"transactions describe":           {"help", "transactional-id"},
+	"transactions describe-producers": {"help", "broker-id", "topic", "partition"},
+	"transactions find-hanging":       {"help", "broker-id", "max-transaction-timeout", "topic", "partition"},
+	"transactions abort":              {"help", "topic", "partition", "start-offset", "producer-id", "producer-epoch", "coordinator-epoch"},
 }
