@@ -133,6 +133,9 @@ type txnMeta struct {
 	lastEpoch      int16
 	// sending is set while this coordinator writes the markers.
 	sending bool
+	// completed, while sending, is closed when the transaction completes:
+	// EndTxn waits on it briefly (see ops.go).
+	completed chan struct{}
 }
 
 func (c *Coordinator) newShard(p *coord.Partition) *shard {

@@ -16,7 +16,7 @@ func (s *shard) sendMarkers(id string, m *txnMeta) {
 	if m.sending {
 		return
 	}
-	m.sending = true
+	m.sending, m.completed = true, make(chan struct{})
 	ms := Markers{ProducerID: m.producerID, ProducerEpoch: m.epoch, Commit: m.state == PrepareCommit,
 		CoordinatorEpoch: s.epoch, Partitions: append([]kafka.TopicPartition(nil), m.partitions...)}
 	c, partition, ctx := s.c, s.p.ID(), s.ctx
@@ -74,7 +74,12 @@ func (s *shard) complete(id string, ms Markers) {
 		s.c.logger.Warn("cannot complete a transaction", "transactional.id", id, "err", err)
 		return
 	}
-	s.txns[id].sending = false
+	m = s.txns[id]
+	m.sending = false
+	if done := m.completed; done != nil {
+		m.completed = nil
+		s.p.OnCommit(func(error) { close(done) })
+	}
 }
 
 // armAbortTimedOut checks, every AbortTimedOutInterval, for transactions

@@ -171,16 +171,42 @@ func (s *shard) addPartitions(id string, pid kafka.ProducerID, epoch int16, tps 
 }
 
 // EndTxn commits or aborts the producer's transaction: the prepare state is
-// written, the answer follows once it is committed, and the markers go to
-// the partitions in the background; once all are written the transaction
-// completes. A retry of a completed end answers success.
+// written and the markers go to the partitions in the background; once
+// all are written the transaction completes. The answer follows the
+// completion, or completionWait after the prepare state is committed,
+// whichever comes first: the outcome is decided once the prepare state is,
+// and answering after the markers spares the producer's next transaction
+// a CONCURRENT_TRANSACTIONS round trip. A retry of a completed end answers
+// success.
 func (c *Coordinator) EndTxn(ctx context.Context, id string, pid kafka.ProducerID, epoch int16, commit bool) error {
-	err, cerr := call(ctx, c, id, func(s *shard) error { return s.endTxn(id, pid, epoch, commit) })
-	if cerr != nil {
-		return cerr
+	type answer struct {
+		completed <-chan struct{}
+		err       error
 	}
-	return err
+	a, err := call(ctx, c, id, func(s *shard) answer {
+		err := s.endTxn(id, pid, epoch, commit)
+		if m := s.txns[id]; err == nil && m != nil && m.sending {
+			return answer{m.completed, nil}
+		}
+		return answer{nil, err}
+	})
+	if err != nil {
+		return err
+	}
+	if a.completed != nil {
+		t := time.NewTimer(completionWait)
+		defer t.Stop()
+		select {
+		case <-a.completed:
+		case <-t.C:
+		case <-ctx.Done():
+		}
+	}
+	return a.err
 }
+
+// completionWait bounds how long EndTxn waits for the markers.
+const completionWait = 2 * time.Second
 
 func (s *shard) endTxn(id string, pid kafka.ProducerID, epoch int16, commit bool) error {
 	m := s.txns[id]
