@@ -23,44 +23,9 @@ type CommitRequest struct {
 // or a request-level error that applies to every partition.
 func (c *Coordinator) Commit(req CommitRequest) (map[kafka.TopicPartition]error, error) {
 	return call2(c, req.GroupID, func(s *shard) (map[kafka.TopicPartition]error, error) {
-		g := s.groups[req.GroupID]
-		if g == nil {
-			if req.Generation >= 0 {
-				return nil, ErrIllegalGeneration
-			}
-			g = newGroup(req.GroupID, c.now())
-			s.groups[req.GroupID] = g
-		}
-		switch {
-		case g.state == Dead:
-			return nil, ErrCoordinatorNotAvailable
-		case g.consumer != nil:
-			if err := g.checkConsumerCommit(req); err != nil {
-				return nil, err
-			}
-		case req.Generation < 0 && g.state == Empty:
-		default:
-			if _, ok := g.pending[req.MemberID]; ok && req.MemberID != "" {
-				return nil, ErrRebalanceInProgress
-			}
-			if req.InstanceID != "" {
-				if id, ok := g.static[req.InstanceID]; ok && id != req.MemberID {
-					return nil, ErrFencedInstanceID
-				}
-			}
-			m := g.members[req.MemberID]
-			if req.MemberID != "" && m == nil {
-				return nil, ErrUnknownMemberID
-			}
-			if req.Generation != g.generation {
-				return nil, ErrIllegalGeneration
-			}
-			if g.state == CompletingRebalance {
-				return nil, ErrRebalanceInProgress
-			}
-			if m != nil {
-				c.scheduleSession(s, g, m)
-			}
+		g, err := c.checkCommit(s, req)
+		if err != nil {
+			return nil, err
 		}
 		perPartition := map[kafka.TopicPartition]error{}
 		var recs []record.Record
@@ -81,6 +46,51 @@ func (c *Coordinator) Commit(req CommitRequest) (map[kafka.TopicPartition]error,
 		}
 		return perPartition, nil
 	})
+}
+
+// checkCommit finds (or creates, for a commit from outside any rebalance)
+// the group of an offset commit and checks the member and generation.
+func (c *Coordinator) checkCommit(s *shard, req CommitRequest) (*group, error) {
+	g := s.groups[req.GroupID]
+	if g == nil {
+		if req.Generation >= 0 {
+			return nil, ErrIllegalGeneration
+		}
+		g = newGroup(req.GroupID, c.now())
+		s.groups[req.GroupID] = g
+	}
+	switch {
+	case g.state == Dead:
+		return nil, ErrCoordinatorNotAvailable
+	case g.consumer != nil:
+		if err := g.checkConsumerCommit(req); err != nil {
+			return nil, err
+		}
+	case req.Generation < 0 && g.state == Empty:
+	default:
+		if _, ok := g.pending[req.MemberID]; ok && req.MemberID != "" {
+			return nil, ErrRebalanceInProgress
+		}
+		if req.InstanceID != "" {
+			if id, ok := g.static[req.InstanceID]; ok && id != req.MemberID {
+				return nil, ErrFencedInstanceID
+			}
+		}
+		m := g.members[req.MemberID]
+		if req.MemberID != "" && m == nil {
+			return nil, ErrUnknownMemberID
+		}
+		if req.Generation != g.generation {
+			return nil, ErrIllegalGeneration
+		}
+		if g.state == CompletingRebalance {
+			return nil, ErrRebalanceInProgress
+		}
+		if m != nil {
+			c.scheduleSession(s, g, m)
+		}
+	}
+	return g, nil
 }
 
 // checkConsumerCommit validates a commit to a consumer-protocol group: the

@@ -14,6 +14,7 @@ import (
 	"gregor/internal/auth"
 	"gregor/internal/config"
 	"gregor/internal/group"
+	"gregor/internal/txn"
 	"gregor/internal/wire"
 )
 
@@ -35,6 +36,7 @@ type Handler struct {
 	Controller Controller   // takes every metadata write
 	Replicas   Partitions
 	Groups     *group.Coordinator
+	Txn        *txn.Coordinator      // the transaction coordinator
 	SASL       map[string]*auth.SASL // by listener name, for SASL listeners
 	LogDirs    LogDirs               // this node's log dirs, for DescribeLogDirs
 	Authorizer Authorizer            // nil without authorizer.class.name: everything allowed

@@ -1,0 +1,234 @@
+package node_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"gregor/internal/node/nodetest"
+)
+
+// txnProps keep __transaction_state small and check timeouts often.
+var txnProps = map[string]string{
+	"transaction.state.log.num.partitions":                        "4",
+	"transaction.abort.timed.out.transaction.cleanup.interval.ms": "100",
+	"group.min.session.timeout.ms":                                "200",
+	"offsets.topic.num.partitions":                                "4",
+	"group.initial.rebalance.delay.ms":                            "0",
+}
+
+func txnClient(t *testing.T, addr, id string, opts ...kgo.Opt) *kgo.Client {
+	t.Helper()
+	return newClient(t, addr, append([]kgo.Opt{kgo.TransactionalID(id), kgo.TransactionTimeout(10 * time.Second)}, opts...)...)
+}
+
+// produceInTxn produces values in one transaction and commits or aborts it.
+func produceInTxn(t *testing.T, cl *kgo.Client, topic string, commit bool, values ...string) {
+	t.Helper()
+	ctx := testContext(t)
+	if err := cl.BeginTransaction(); err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range values {
+		if err := cl.ProduceSync(ctx, &kgo.Record{Topic: topic, Value: []byte(v)}).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := cl.EndTransaction(ctx, kgo.TransactionEndTry(commit)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// readValues reads topic from the start until its end under the isolation
+// level given, returning the values.
+func readValues(t *testing.T, addr, topic string, isolation kgo.IsolationLevel) []string {
+	t.Helper()
+	cl := newClient(t, addr, kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchIsolationLevel(isolation))
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	var out []string
+	for {
+		fs := cl.PollFetches(ctx)
+		if ctx.Err() != nil {
+			return out
+		}
+		fs.EachRecord(func(r *kgo.Record) { out = append(out, string(r.Value)) })
+	}
+}
+
+// TestTransactionsCommitAndAbort proves that read_committed consumers see
+// the records of committed transactions only, read_uncommitted ones see
+// aborted records too, and ListOffsets under read_committed stops at the
+// open transaction's first offset (the last stable offset).
+func TestTransactionsCommitAndAbort(t *testing.T) {
+	n := nodetest.Start(t, "", txnProps)
+	createTopic(t, n.Addr, "txn-a", 1, nil)
+	cl := txnClient(t, n.Addr, "tx-1")
+	produceInTxn(t, cl, "txn-a", true, "c1", "c2")
+	produceInTxn(t, cl, "txn-a", false, "a1", "a2")
+	produceInTxn(t, cl, "txn-a", true, "c3")
+	if got := readValues(t, n.Addr, "txn-a", kgo.ReadCommitted()); fmt.Sprint(got) != "[c1 c2 c3]" {
+		t.Fatalf("read_committed read %v", got)
+	}
+	if got := readValues(t, n.Addr, "txn-a", kgo.ReadUncommitted()); fmt.Sprint(got) != "[c1 c2 a1 a2 c3]" {
+		t.Fatalf("read_uncommitted read %v", got)
+	}
+	if err := cl.BeginTransaction(); err != nil {
+		t.Fatal(err)
+	}
+	if err := cl.ProduceSync(testContext(t), &kgo.Record{Topic: "txn-a", Value: []byte("open")}).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	if got := readValues(t, n.Addr, "txn-a", kgo.ReadCommitted()); fmt.Sprint(got) != "[c1 c2 c3]" {
+		t.Fatalf("read_committed during an open transaction read %v", got)
+	}
+	if err := cl.EndTransaction(testContext(t), kgo.TryCommit); err != nil {
+		t.Fatal(err)
+	}
+	if got := readValues(t, n.Addr, "txn-a", kgo.ReadCommitted()); fmt.Sprint(got) != "[c1 c2 c3 open]" {
+		t.Fatalf("read_committed after the commit read %v", got)
+	}
+}
+
+// TestTransactionZombieFenced proves that a second producer with the same
+// transactional id fences the first: the first's next transactional
+// request fails with PRODUCER_FENCED or INVALID_PRODUCER_EPOCH, and its open
+// transaction is aborted.
+func TestTransactionZombieFenced(t *testing.T) {
+	n := nodetest.Start(t, "", txnProps)
+	createTopic(t, n.Addr, "txn-z", 1, nil)
+	zombie := txnClient(t, n.Addr, "tx-z")
+	if err := zombie.BeginTransaction(); err != nil {
+		t.Fatal(err)
+	}
+	if err := zombie.ProduceSync(testContext(t), &kgo.Record{Topic: "txn-z", Value: []byte("zombie")}).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	fresh := txnClient(t, n.Addr, "tx-z")
+	produceInTxn(t, fresh, "txn-z", true, "fresh")
+	err := zombie.ProduceSync(testContext(t), &kgo.Record{Topic: "txn-z", Value: []byte("zombie-2")}).FirstErr()
+	if err == nil {
+		err = zombie.EndTransaction(testContext(t), kgo.TryCommit)
+	}
+	if !errors.Is(err, kerr.ProducerFenced) && !errors.Is(err, kerr.InvalidProducerEpoch) {
+		t.Fatalf("zombie: %v, want PRODUCER_FENCED or INVALID_PRODUCER_EPOCH", err)
+	}
+	if got := readValues(t, n.Addr, "txn-z", kgo.ReadCommitted()); fmt.Sprint(got) != "[fresh]" {
+		t.Fatalf("read_committed read %v", got)
+	}
+}
+
+// TestTransactionTimeoutAborts proves that a transaction its producer
+// abandons is aborted by the coordinator after transaction.timeout.ms and
+// stops holding back the last stable offset.
+func TestTransactionTimeoutAborts(t *testing.T) {
+	n := nodetest.Start(t, "", txnProps)
+	createTopic(t, n.Addr, "txn-t", 1, nil)
+	abandoned := txnClient(t, n.Addr, "tx-t", kgo.TransactionTimeout(500*time.Millisecond))
+	if err := abandoned.BeginTransaction(); err != nil {
+		t.Fatal(err)
+	}
+	if err := abandoned.ProduceSync(testContext(t), &kgo.Record{Topic: "txn-t", Value: []byte("abandoned")}).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	plain := newClient(t, n.Addr)
+	if err := plain.ProduceSync(testContext(t), &kgo.Record{Topic: "txn-t", Value: []byte("after")}).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		got := readValues(t, n.Addr, "txn-t", kgo.ReadCommitted())
+		if fmt.Sprint(got) == "[after]" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("read_committed still reads %v", got)
+		}
+	}
+}
+
+// TestConsumeTransformProduceExactlyOnce proves exactly-once processing
+// with franz-go's GroupTransactSession: records are copied from A to B in
+// transactions that commit the consumed offsets, some are aborted and some
+// processes stop mid-transaction and are replaced; B read with
+// read_committed then holds every input record exactly once.
+func TestConsumeTransformProduceExactlyOnce(t *testing.T) {
+	n := nodetest.Start(t, "", txnProps)
+	createTopic(t, n.Addr, "ctp-a", 3, nil)
+	createTopic(t, n.Addr, "ctp-b", 3, nil)
+	const total = 600
+	produceSync(t, newClient(t, n.Addr), "ctp-a", "in", total, 50)
+	for round := 0; ; round++ {
+		if round > 40 {
+			t.Fatal("input not consumed after 40 rounds")
+		}
+		done := copyRound(t, n.Addr, round)
+		if done {
+			break
+		}
+	}
+	got := readValues(t, n.Addr, "ctp-b", kgo.ReadCommitted())
+	seen := map[string]int{}
+	for _, v := range got {
+		seen[v]++
+	}
+	for i := 0; i < total; i++ {
+		if v := fmt.Sprintf("out-in-%d", i); seen[v] != 1 {
+			t.Fatalf("%s appears %d times in B (%d records)", v, seen[v], len(got))
+		}
+	}
+	if len(got) != total {
+		t.Fatalf("B holds %d records, want %d", len(got), total)
+	}
+}
+
+// copyRound runs one process of the copy: a session that processes a few
+// polls, aborting every third transaction, and in odd rounds stops
+// without ending its last transaction (a crash). It reports whether the
+// input was exhausted.
+func copyRound(t *testing.T, addr string, round int) bool {
+	t.Helper()
+	s, err := kgo.NewGroupTransactSession(
+		kgo.SeedBrokers(addr), kgo.TransactionalID("ctp"), kgo.TransactionTimeout(2*time.Second),
+		kgo.ConsumerGroup("ctp-g"), kgo.ConsumeTopics("ctp-a"), kgo.FetchIsolationLevel(kgo.ReadCommitted()),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.SessionTimeout(2*time.Second),
+		kgo.HeartbeatInterval(200*time.Millisecond), kgo.RequireStableFetchOffsets(), kgo.FetchMaxWait(300*time.Millisecond),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := testContext(t)
+	idle := 0
+	for poll := 0; poll < 4; poll++ {
+		pctx, cancel := context.WithTimeout(ctx, time.Second)
+		fs := s.PollRecords(pctx, 40)
+		cancel()
+		recs := fs.Records()
+		if len(recs) == 0 {
+			if idle++; idle == 3 {
+				return true
+			}
+			continue
+		}
+		if err := s.Begin(); err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range recs {
+			s.Produce(ctx, &kgo.Record{Topic: "ctp-b", Key: r.Key, Value: append([]byte("out-"), r.Value...)}, nil)
+		}
+		if round%2 == 1 && poll == 3 {
+			return false // stop mid-transaction: the next process's InitProducerId aborts it
+		}
+		commit := (round+poll)%3 != 0
+		if _, err := s.End(ctx, kgo.TransactionEndTry(commit)); err != nil {
+			t.Logf("round %d end: %v", round, err)
+		}
+	}
+	return false
+}
