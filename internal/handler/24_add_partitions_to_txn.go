@@ -4,14 +4,19 @@ package handler
 //
 // Behaviour: adds partitions to the producer's transaction at its
 // transaction coordinator (txn), starting the transaction if none is
-// ongoing; a partition that does not exist answers
-// UNKNOWN_TOPIC_OR_PARTITION and the others OPERATION_NOT_ATTEMPTED, as
-// Kafka. A request for an id the coordinator does not know with this
+// ongoing. A request for an id the coordinator does not know with this
 // producer answers INVALID_PRODUCER_ID_MAPPING, an old epoch
 // PRODUCER_FENCED (INVALID_PRODUCER_EPOCH before v2), a transaction being
 // completed CONCURRENT_TRANSACTIONS. v4+ (from brokers, KIP-890) carries a
 // batch of transactions, each optionally verify-only: nothing is added and
 // a partition outside the transaction answers INVALID_TXN_STATE.
+// Authorization, as Kafka: v0–3 (from clients) need WRITE on the
+// transactional id (every partition TRANSACTIONAL_ID_AUTHORIZATION_FAILED)
+// and WRITE on each topic (TOPIC_AUTHORIZATION_FAILED; an internal topic is
+// never authorized); v4+ CLUSTER_ACTION on the cluster (the response's
+// CLUSTER_AUTHORIZATION_FAILED). A partition refused or unknown
+// (UNKNOWN_TOPIC_OR_PARTITION) fails the whole transaction: the others
+// answer OPERATION_NOT_ATTEMPTED.
 // Differences from Kafka: none known.
 
 import (
@@ -20,6 +25,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"gregor/internal/acl"
 	"gregor/internal/kafka"
 )
 
@@ -35,7 +41,7 @@ func (h *Handler) addPartitionsToTxn(ctx context.Context, req *Request) (kmsg.Re
 		for _, rt := range r.Topics {
 			t.Topics = append(t.Topics, kmsg.AddPartitionsToTxnRequestTransactionTopic{Topic: rt.Topic, Partitions: rt.Partitions})
 		}
-		for _, rt := range h.addPartitions(ctx, r.Version, t).Topics {
+		for _, rt := range h.addPartitions(ctx, req, t).Topics {
 			out := kmsg.AddPartitionsToTxnResponseTopic{Topic: rt.Topic}
 			for _, p := range rt.Partitions {
 				out.Partitions = append(out.Partitions, kmsg.AddPartitionsToTxnResponseTopicPartition{Partition: p.Partition, ErrorCode: p.ErrorCode})
@@ -44,46 +50,72 @@ func (h *Handler) addPartitionsToTxn(ctx context.Context, req *Request) (kmsg.Re
 		}
 		return resp, nil
 	}
+	if !h.allowedOnCluster(req, acl.ClusterAction) {
+		resp.ErrorCode = kerr.ClusterAuthorizationFailed.Code
+		return resp, nil
+	}
 	for _, t := range r.Transactions {
-		resp.Transactions = append(resp.Transactions, h.addPartitions(ctx, r.Version, t))
+		resp.Transactions = append(resp.Transactions, h.addPartitions(ctx, req, t))
 	}
 	return resp, nil
 }
 
 // addPartitions serves one transaction of the request.
-func (h *Handler) addPartitions(ctx context.Context, version int16, t kmsg.AddPartitionsToTxnRequestTransaction) kmsg.AddPartitionsToTxnResponseTransaction {
-	out := kmsg.AddPartitionsToTxnResponseTransaction{TransactionalID: t.TransactionalID}
+func (h *Handler) addPartitions(ctx context.Context, req *Request, t kmsg.AddPartitionsToTxnRequestTransaction) kmsg.AddPartitionsToTxnResponseTransaction {
+	fromClient := req.Header.Version < 4
+	if fromClient && !h.allowed(req, acl.Write, acl.TransactionalID, t.TransactionalID) {
+		return addPartitionsResult(t, func(kafka.TopicPartition) int16 { return kerr.TransactionalIDAuthorizationFailed.Code })
+	}
+	refused, tps := h.partitionsToAdd(req, t, fromClient)
+	if len(refused) > 0 {
+		return addPartitionsResult(t, func(tp kafka.TopicPartition) int16 {
+			if code, ok := refused[tp]; ok {
+				return code
+			}
+			return kerr.OperationNotAttempted.Code
+		})
+	}
+	per, err := h.Txn.AddPartitions(ctx, t.TransactionalID, kafka.ProducerID(t.ProducerID), t.ProducerEpoch, tps, t.VerifyOnly)
+	return addPartitionsResult(t, func(tp kafka.TopicPartition) int16 {
+		if err != nil {
+			return txnErrorCode(err, req.Header.Version < 2)
+		}
+		return errorCode(per[tp])
+	})
+}
+
+// partitionsToAdd splits the transaction's partitions into those refused
+// (with their error: the topic not authorized, checked only for clients,
+// or unknown) and those to add.
+func (h *Handler) partitionsToAdd(req *Request, t kmsg.AddPartitionsToTxnRequestTransaction, fromClient bool) (map[kafka.TopicPartition]int16, []kafka.TopicPartition) {
 	img := h.Metadata.Image()
+	refused := map[kafka.TopicPartition]int16{}
 	var tps []kafka.TopicPartition
-	unknown := false
 	for _, rt := range t.Topics {
+		authorized := !fromClient || !isInternalTopic(rt.Topic) && h.allowed(req, acl.Write, acl.Topic, rt.Topic)
 		mt, ok := img.Topic(rt.Topic)
 		for _, p := range rt.Partitions {
-			if !ok || p < 0 || int(p) >= len(mt.Partitions) {
-				unknown = true
-				continue
+			tp := kafka.TopicPartition{Topic: rt.Topic, Partition: p}
+			switch {
+			case !authorized:
+				refused[tp] = kerr.TopicAuthorizationFailed.Code
+			case !ok || p < 0 || int(p) >= len(mt.Partitions):
+				refused[tp] = kerr.UnknownTopicOrPartition.Code
+			default:
+				tps = append(tps, tp)
 			}
-			tps = append(tps, kafka.TopicPartition{Topic: rt.Topic, Partition: p})
 		}
 	}
-	var per map[kafka.TopicPartition]error
-	var err error
-	if !unknown {
-		per, err = h.Txn.AddPartitions(ctx, t.TransactionalID, kafka.ProducerID(t.ProducerID), t.ProducerEpoch, tps, t.VerifyOnly)
-	}
+	return refused, tps
+}
+
+// addPartitionsResult answers every partition of t with the code of codeOf.
+func addPartitionsResult(t kmsg.AddPartitionsToTxnRequestTransaction, codeOf func(kafka.TopicPartition) int16) kmsg.AddPartitionsToTxnResponseTransaction {
+	out := kmsg.AddPartitionsToTxnResponseTransaction{TransactionalID: t.TransactionalID}
 	for _, rt := range t.Topics {
-		mt, ok := img.Topic(rt.Topic)
 		ot := kmsg.AddPartitionsToTxnResponseTransactionTopic{Topic: rt.Topic}
 		for _, p := range rt.Partitions {
-			code := txnErrorCode(err, version < 2)
-			switch {
-			case !ok || p < 0 || int(p) >= len(mt.Partitions):
-				code = kerr.UnknownTopicOrPartition.Code
-			case unknown:
-				code = kerr.OperationNotAttempted.Code
-			case err == nil:
-				code = errorCode(per[kafka.TopicPartition{Topic: rt.Topic, Partition: p}])
-			}
+			code := codeOf(kafka.TopicPartition{Topic: rt.Topic, Partition: p})
 			ot.Partitions = append(ot.Partitions, kmsg.AddPartitionsToTxnResponseTransactionTopicPartition{Partition: p, ErrorCode: code})
 		}
 		out.Topics = append(out.Topics, ot)

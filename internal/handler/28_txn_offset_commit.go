@@ -14,6 +14,10 @@ package handler
 // Offsets still pending when their partition of __consumer_offsets moves
 // to another coordinator (or the node restarts) are pending again there,
 // rebuilt from the log (group/txn_offsets.go).
+// Authorization, as Kafka: WRITE on the transactional id, then READ on the
+// group (every partition TRANSACTIONAL_ID_AUTHORIZATION_FAILED or
+// GROUP_AUTHORIZATION_FAILED), then READ on each topic (its partitions
+// TOPIC_AUTHORIZATION_FAILED; the others are committed).
 // Differences from Kafka: none known.
 
 import (
@@ -22,6 +26,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"gregor/internal/acl"
 	"gregor/internal/group"
 	"gregor/internal/kafka"
 )
@@ -32,7 +37,32 @@ func init() {
 
 func (h *Handler) txnOffsetCommit(ctx context.Context, req *Request) (kmsg.Response, error) {
 	r := req.Body.(*kmsg.TxnOffsetCommitRequest)
-	resp := r.ResponseKind().(*kmsg.TxnOffsetCommitResponse)
+	switch {
+	case !h.allowed(req, acl.Write, acl.TransactionalID, r.TransactionalID):
+		return txnOffsetCommitResponse(r, func(kafka.TopicPartition) int16 { return kerr.TransactionalIDAuthorizationFailed.Code }), nil
+	case !h.allowed(req, acl.Read, acl.Group, r.Group):
+		return txnOffsetCommitResponse(r, func(kafka.TopicPartition) int16 { return kerr.GroupAuthorizationFailed.Code }), nil
+	}
+	cr, refused := h.txnCommitRequest(req, r)
+	var perPartition map[kafka.TopicPartition]error
+	err := checkGroupStrings(r.Group)
+	if err == nil && len(cr.Offsets) > 0 {
+		perPartition, err = h.Groups.TxnCommit(cr)
+	}
+	return txnOffsetCommitResponse(r, func(tp kafka.TopicPartition) int16 {
+		if code, ok := refused[tp]; ok {
+			return code
+		}
+		if err != nil {
+			return txnErrorCode(err, r.Version < 2)
+		}
+		return errorCode(perPartition[tp])
+	}), nil
+}
+
+// txnCommitRequest returns the offsets of r to commit and the partitions
+// refused: of a topic the principal may not READ, or unknown.
+func (h *Handler) txnCommitRequest(req *Request, r *kmsg.TxnOffsetCommitRequest) (group.TxnCommitRequest, map[kafka.TopicPartition]int16) {
 	img, now := h.Metadata.Image(), h.now()
 	cr := group.TxnCommitRequest{
 		CommitRequest: group.CommitRequest{APIVersion: r.Version, GroupID: r.Group, MemberID: r.MemberID,
@@ -42,41 +72,40 @@ func (h *Handler) txnOffsetCommit(ctx context.Context, req *Request) (kmsg.Respo
 	if r.Version < 3 {
 		cr.MemberID, cr.Generation = "", -1
 	}
-	unknown := map[kafka.TopicPartition]bool{}
+	refused := map[kafka.TopicPartition]int16{}
 	for _, t := range r.Topics {
+		authorized := h.allowed(req, acl.Read, acl.Topic, t.Topic)
 		mt, ok := img.Topic(t.Topic)
 		for _, p := range t.Partitions {
 			tp := kafka.TopicPartition{Topic: t.Topic, Partition: p.Partition}
-			if !ok || p.Partition < 0 || int(p.Partition) >= len(mt.Partitions) {
-				unknown[tp] = true
-				continue
+			switch {
+			case !authorized:
+				refused[tp] = kerr.TopicAuthorizationFailed.Code
+			case !ok || p.Partition < 0 || int(p.Partition) >= len(mt.Partitions):
+				refused[tp] = kerr.UnknownTopicOrPartition.Code
+			default:
+				epoch := p.LeaderEpoch
+				if r.Version < 2 {
+					epoch = -1
+				}
+				cr.Offsets[tp] = group.Offset{Offset: p.Offset, LeaderEpoch: epoch, Metadata: deref(p.Metadata), CommitTime: now}
 			}
-			epoch := p.LeaderEpoch
-			if r.Version < 2 {
-				epoch = -1
-			}
-			cr.Offsets[tp] = group.Offset{Offset: p.Offset, LeaderEpoch: epoch, Metadata: deref(p.Metadata), CommitTime: now}
 		}
 	}
-	var perPartition map[kafka.TopicPartition]error
-	err := checkGroupStrings(r.Group)
-	if err == nil && len(cr.Offsets) > 0 {
-		perPartition, err = h.Groups.TxnCommit(cr)
-	}
+	return cr, refused
+}
+
+// txnOffsetCommitResponse answers every partition of r with the code of
+// codeOf.
+func txnOffsetCommitResponse(r *kmsg.TxnOffsetCommitRequest, codeOf func(kafka.TopicPartition) int16) *kmsg.TxnOffsetCommitResponse {
+	resp := r.ResponseKind().(*kmsg.TxnOffsetCommitResponse)
 	for _, t := range r.Topics {
 		rt := kmsg.TxnOffsetCommitResponseTopic{Topic: t.Topic}
 		for _, p := range t.Partitions {
-			tp := kafka.TopicPartition{Topic: t.Topic, Partition: p.Partition}
-			code := txnErrorCode(err, r.Version < 2)
-			switch {
-			case unknown[tp]:
-				code = kerr.UnknownTopicOrPartition.Code
-			case err == nil:
-				code = errorCode(perPartition[tp])
-			}
+			code := codeOf(kafka.TopicPartition{Topic: t.Topic, Partition: p.Partition})
 			rt.Partitions = append(rt.Partitions, kmsg.TxnOffsetCommitResponseTopicPartition{Partition: p.Partition, ErrorCode: code})
 		}
 		resp.Topics = append(resp.Topics, rt)
 	}
-	return resp, nil
+	return resp
 }

@@ -7,14 +7,17 @@ package handler
 // the last marker and the first offset of the ongoing transaction (-1 when
 // none), for kafka-transactions.sh describe-producers and find-hanging. A
 // partition not led here answers NOT_LEADER_OR_FOLLOWER, an unknown one
-// UNKNOWN_TOPIC_OR_PARTITION.
+// UNKNOWN_TOPIC_OR_PARTITION. Authorization: READ on the topic, else its
+// partitions answer TOPIC_AUTHORIZATION_FAILED, as Kafka.
 // Differences from Kafka: none known.
 
 import (
 	"context"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"gregor/internal/acl"
 	"gregor/internal/kafka"
 	"gregor/internal/partition"
 )
@@ -26,7 +29,12 @@ func (h *Handler) describeProducers(_ context.Context, req *Request) (kmsg.Respo
 	resp := r.ResponseKind().(*kmsg.DescribeProducersResponse)
 	for _, t := range r.Topics {
 		rt := kmsg.DescribeProducersResponseTopic{Topic: t.Topic}
+		authorized := h.allowed(req, acl.Read, acl.Topic, t.Topic)
 		for _, p := range t.Partitions {
+			if !authorized {
+				rt.Partitions = append(rt.Partitions, kmsg.DescribeProducersResponseTopicPartition{Partition: p, ErrorCode: kerr.TopicAuthorizationFailed.Code})
+				continue
+			}
 			rt.Partitions = append(rt.Partitions, h.describePartitionProducers(kafka.TopicPartition{Topic: t.Topic, Partition: p}))
 		}
 		resp.Topics = append(resp.Topics, rt)

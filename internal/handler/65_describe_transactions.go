@@ -6,15 +6,18 @@ package handler
 // node: state (Kafka's names), producer id and epoch, timeout, the start
 // of the ongoing transaction (-1 when none) and its partitions. An id this
 // node does not coordinate answers NOT_COORDINATOR, an unknown one
-// TRANSACTIONAL_ID_NOT_FOUND. As Kafka, the partitions listed are those
-// the principal may describe.
-// Differences from Kafka: every partition is listed (no per-topic
-// DESCRIBE filtering yet).
+// TRANSACTIONAL_ID_NOT_FOUND. Authorization, as Kafka: DESCRIBE on the
+// transactional id (TRANSACTIONAL_ID_AUTHORIZATION_FAILED), and only the
+// partitions of topics the principal may DESCRIBE are listed.
+// Differences from Kafka: none known.
 
 import (
 	"context"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"gregor/internal/acl"
 )
 
 func init() {
@@ -27,6 +30,11 @@ func (h *Handler) describeTransactions(ctx context.Context, req *Request) (kmsg.
 	for _, id := range r.TransactionalIDs {
 		st := kmsg.NewDescribeTransactionsResponseTransactionState()
 		st.TransactionalID, st.ProducerID, st.ProducerEpoch, st.StartTimestamp = id, -1, -1, -1
+		if !h.allowed(req, acl.Describe, acl.TransactionalID, id) {
+			st.ErrorCode = kerr.TransactionalIDAuthorizationFailed.Code
+			resp.TransactionStates = append(resp.TransactionStates, st)
+			continue
+		}
 		d, err := h.Txn.Describe(ctx, id)
 		if err != nil {
 			st.ErrorCode = errorCode(err)
@@ -39,6 +47,9 @@ func (h *Handler) describeTransactions(ctx context.Context, req *Request) (kmsg.
 			st.StartTimestamp = d.Start.UnixMilli()
 		}
 		for _, tp := range d.Partitions {
+			if !h.allowed(req, acl.Describe, acl.Topic, tp.Topic) {
+				continue
+			}
 			if n := len(st.Topics); n > 0 && st.Topics[n-1].Topic == tp.Topic {
 				st.Topics[n-1].Partitions = append(st.Topics[n-1].Partitions, tp.Partition)
 				continue

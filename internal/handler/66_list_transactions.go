@@ -7,7 +7,8 @@ package handler
 // answered in unknown_state_filters), by producer ids, from v1 by running
 // longer than duration_filter_ms, and from v2 by a regular expression on
 // the id (INVALID_REGULAR_EXPRESSION when it does not compile). A
-// partition still loading answers COORDINATOR_LOAD_IN_PROGRESS.
+// partition still loading answers COORDINATOR_LOAD_IN_PROGRESS. As Kafka,
+// only the ids the principal may DESCRIBE are listed.
 // Differences from Kafka: the id filter uses Go's regexp syntax (RE2),
 // not Java's.
 
@@ -19,6 +20,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"gregor/internal/acl"
 	"gregor/internal/txn"
 )
 
@@ -53,6 +55,9 @@ func (h *Handler) listTransactions(_ context.Context, req *Request) (kmsg.Respon
 	ds, err := h.Txn.List(keep)
 	resp.ErrorCode = errorCode(err)
 	for _, d := range ds {
+		if !h.allowed(req, acl.Describe, acl.TransactionalID, d.TransactionalID) {
+			continue
+		}
 		resp.TransactionStates = append(resp.TransactionStates, kmsg.ListTransactionsResponseTransactionState{
 			TransactionalID: d.TransactionalID, ProducerID: int64(d.ProducerID), TransactionState: d.State.String(),
 		})

@@ -39,7 +39,7 @@ var kafkaAuthorization = map[int16][]acl.Check{
 	24: {acl.Write.On(acl.TransactionalID), acl.Write.On(acl.Topic), acl.ClusterAction.On(acl.Cluster)}, // ClusterAction: v4+, from brokers
 	25: {acl.Write.On(acl.TransactionalID), acl.Read.On(acl.Group)},
 	26: {acl.Write.On(acl.TransactionalID)},
-	27: {acl.ClusterAction.On(acl.Cluster)},
+	27: {acl.Alter.On(acl.Cluster), acl.ClusterAction.On(acl.Cluster)}, // ALTER: Kafka 3.8+ (KIP-1037), for Admin.abortTransaction
 	28: {acl.Write.On(acl.TransactionalID), acl.Read.On(acl.Group), acl.Read.On(acl.Topic)},
 	29: {acl.Describe.On(acl.Cluster)},
 	30: {acl.Alter.On(acl.Cluster)},
