@@ -27,10 +27,10 @@ package handler
 // Transactional batches (KIP-890 part 1): the first batch of a producer's
 // transaction in a partition is appended only once the transaction
 // coordinator confirms that the transaction includes the partition
-// (AddPartitionsToTxn's verify-only form, asked locally); otherwise
-// INVALID_TXN_STATE, as Kafka.
-// Differences from Kafka: the verification asks only a coordinator on this
-// node (txn.go, verifyTransaction).
+// (AddPartitionsToTxn's verify-only form, asked locally or, for a
+// coordinator on another node, over the network: txn.go,
+// verifyTransaction); otherwise INVALID_TXN_STATE, as Kafka.
+// Differences from Kafka: none known.
 
 import (
 	"context"

@@ -95,14 +95,25 @@ func (w *TxnMarkers) writeLocal(ctx context.Context, m txn.Markers, tp kafka.Top
 	return nil
 }
 
+// TxnVerifier asks the transaction coordinator of an id on another node
+// whether the producer's transaction includes tp (AddPartitionsToTxn v4,
+// verify-only: txnclient). Its errors are partition's sentinels. Safe for
+// concurrent use.
+type TxnVerifier interface {
+	VerifyTransaction(ctx context.Context, id string, producerID kafka.ProducerID, epoch int16, tp kafka.TopicPartition) error
+}
+
 // verifyTransaction asks the transaction coordinator whether the
-// producer's transaction includes tp (KIP-890 part 1). A coordinator on
-// another node is not asked yet: the write is refused with
+// producer's transaction includes tp (KIP-890 part 1): the local one, or
+// through TxnVerifier the one on another node. Without a TxnVerifier a
+// coordinator on another node is not asked: the write is refused with
 // NOT_ENOUGH_REPLICAS, which producers retry, so that no unverified
 // transactional write is ever appended.
 func (h *Handler) verifyTransaction(ctx context.Context, id string, b record.Batch, tp kafka.TopicPartition) error {
 	per, err := h.Txn.AddPartitions(ctx, id, kafka.ProducerID(b.ProducerID()), b.ProducerEpoch(), []kafka.TopicPartition{tp}, true)
 	switch {
+	case errors.Is(err, txn.ErrNotCoordinator) && h.TxnVerifier != nil:
+		return h.TxnVerifier.VerifyTransaction(ctx, id, kafka.ProducerID(b.ProducerID()), b.ProducerEpoch(), tp)
 	case errors.Is(err, txn.ErrNotCoordinator):
 		return fmt.Errorf("%w: the coordinator of transactional id %q is not on this node", partition.ErrNotEnoughReplicas, id)
 	case errors.Is(err, txn.ErrProducerFenced):

@@ -43,6 +43,7 @@ import (
 	"gregor/internal/server"
 	"gregor/internal/storage"
 	"gregor/internal/txn"
+	"gregor/internal/txn/txnclient"
 	"gregor/internal/wire"
 )
 
@@ -60,6 +61,7 @@ type Node struct {
 	replicas *replica.Manager
 	groups   *group.Coordinator
 	txns     *txn.Coordinator
+	txnPeers *txnclient.Client // markers to other leaders, verification at other coordinators
 	ctrl     *controller.Controller
 	image    publishedImage // what the handlers read; see publish
 	addrs    []net.Addr
@@ -115,7 +117,8 @@ func Start(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*Node,
 	n.replicas = replica.New(cfg.NodeID, logs, n.topicConfig, logger)
 	n.replicas.Replication = replication(cfg, n, now)
 	n.groups = group.New(groupConfig(cfg), coord.RealClock{}, logger)
-	markers := &handler.TxnMarkers{Replicas: n.replicas, Groups: n.groups, Now: now, Logger: logger}
+	n.txnPeers = txnclient.New(kafka.NodeID(cfg.NodeID), cfg.InterBrokerListenerName, n.image.Image, logger)
+	markers := &handler.TxnMarkers{Replicas: n.replicas, Groups: n.groups, Now: now, Logger: logger, Remote: n.txnPeers.WriteMarkers}
 	n.txns = txn.New(txnConfig(cfg), coord.RealClock{}, markers, logger)
 	n.replicas.OnLeader = func(tp kafka.TopicPartition, p *partition.Partition) {
 		switch tp.Topic {
@@ -250,8 +253,9 @@ func (n *Node) run(parent context.Context, listeners []net.Listener, now func() 
 	h := &handler.Handler{
 		NodeID: n.cfg.NodeID, ClusterID: n.ClusterID, Advertised: n.advertised(),
 		Config: n.cfg, Metadata: &n.image, Controller: n.ctrl, Replicas: n.replicas, Groups: n.groups, Txn: n.txns, Now: now, Logger: n.logger,
-		SASL:    n.sasl,
-		LogDirs: logDirs{n.logs},
+		TxnVerifier: n.txnPeers,
+		SASL:        n.sasl,
+		LogDirs:     logDirs{n.logs},
 	}
 	if n.authz != nil {
 		h.Authorizer = n.authz
@@ -394,9 +398,11 @@ func (n *Node) server(h server.Handler, registry *wire.Registry, l config.Listen
 
 // groupConfig is the group coordinator's part of the configuration.
 // closeCoordinators stops the transaction coordinator, whose markers go
-// through the group coordinator, then the group coordinator.
+// through the group coordinator and the connections to other nodes, then
+// those.
 func (n *Node) closeCoordinators() {
 	n.txns.Close()
+	_ = n.txnPeers.Close()
 	n.groups.Close()
 }
 

@@ -163,39 +163,62 @@ func TestConsumeTransformProduceExactlyOnce(t *testing.T) {
 	createTopic(t, n.Addr, "ctp-b", 3, nil)
 	const total = 600
 	produceSync(t, newClient(t, n.Addr), "ctp-a", "in", total, 50)
-	for round := 0; ; round++ {
-		if round > 40 {
-			t.Fatal("input not consumed after 40 rounds")
-		}
-		done := copyRound(t, n.Addr, round)
-		if done {
-			break
-		}
-	}
-	got := readValues(t, n.Addr, "ctp-b", kgo.ReadCommitted())
+	job := copyJob{seeds: []string{n.Addr}, in: "ctp-a", out: "ctp-b", group: "ctp-g", txnID: "ctp"}
+	job.run(t, nil)
+	checkExactlyOnce(t, readValues(t, n.Addr, "ctp-b", kgo.ReadCommitted()), total)
+}
+
+// checkExactlyOnce fails the test unless got holds out-in-0 ..
+// out-in-<total-1> once each and nothing else.
+func checkExactlyOnce(t *testing.T, got []string, total int) {
+	t.Helper()
 	seen := map[string]int{}
 	for _, v := range got {
 		seen[v]++
 	}
 	for i := 0; i < total; i++ {
 		if v := fmt.Sprintf("out-in-%d", i); seen[v] != 1 {
-			t.Fatalf("%s appears %d times in B (%d records)", v, seen[v], len(got))
+			t.Fatalf("%s appears %d times in the output (%d records)", v, seen[v], len(got))
 		}
 	}
 	if len(got) != total {
-		t.Fatalf("B holds %d records, want %d", len(got), total)
+		t.Fatalf("the output holds %d records, want %d", len(got), total)
 	}
 }
 
-// copyRound runs one process of the copy: a session that processes a few
+// copyJob is a consume-transform-produce copy from topic in to topic out
+// by a GroupTransactSession in group with a transactional id.
+type copyJob struct {
+	seeds                 []string
+	in, out, group, txnID string
+}
+
+// run runs processes of the job until one finds the input exhausted,
+// calling between (if not nil) before each process with its round.
+func (j copyJob) run(t *testing.T, between func(round int)) {
+	t.Helper()
+	for round := 0; ; round++ {
+		if round > 40 {
+			t.Fatal("input not consumed after 40 rounds")
+		}
+		if between != nil {
+			between(round)
+		}
+		if j.round(t, round) {
+			return
+		}
+	}
+}
+
+// round runs one process of the copy: a session that processes a few
 // polls, aborting every third transaction, and in odd rounds stops
 // without ending its last transaction (a crash). It reports whether the
 // input was exhausted.
-func copyRound(t *testing.T, addr string, round int) bool {
+func (j copyJob) round(t *testing.T, round int) bool {
 	t.Helper()
 	s, err := kgo.NewGroupTransactSession(
-		kgo.SeedBrokers(addr), kgo.TransactionalID("ctp"), kgo.TransactionTimeout(2*time.Second),
-		kgo.ConsumerGroup("ctp-g"), kgo.ConsumeTopics("ctp-a"), kgo.FetchIsolationLevel(kgo.ReadCommitted()),
+		kgo.SeedBrokers(j.seeds...), kgo.TransactionalID(j.txnID), kgo.TransactionTimeout(2*time.Second),
+		kgo.ConsumerGroup(j.group), kgo.ConsumeTopics(j.in), kgo.FetchIsolationLevel(kgo.ReadCommitted()),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.SessionTimeout(2*time.Second),
 		kgo.HeartbeatInterval(200*time.Millisecond), kgo.RequireStableFetchOffsets(), kgo.FetchMaxWait(300*time.Millisecond),
 	)
@@ -220,7 +243,7 @@ func copyRound(t *testing.T, addr string, round int) bool {
 			t.Fatal(err)
 		}
 		for _, r := range recs {
-			s.Produce(ctx, &kgo.Record{Topic: "ctp-b", Key: r.Key, Value: append([]byte("out-"), r.Value...)}, nil)
+			s.Produce(ctx, &kgo.Record{Topic: j.out, Key: r.Key, Value: append([]byte("out-"), r.Value...)}, nil)
 		}
 		if round%2 == 1 && poll == 3 {
 			return false // stop mid-transaction: the next process's InitProducerId aborts it

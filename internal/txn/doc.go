@@ -27,7 +27,9 @@
 // it with the epoch bumped, so that the old producer is fenced. EndTxn
 // answers once the prepare state is committed; markers then go to the
 // leaders of the transaction's partitions through a MarkerWriter (local
-// appends or WriteTxnMarkers to another broker), retried until written,
+// appends, or WriteTxnMarkers to another broker through txn/txnclient,
+// which also carries the leaders' verification requests to a coordinator
+// on another node), retried until written,
 // from a goroutine the shard owns; the transaction completes on the loop
 // when all are written. A shard that loads a transaction in a prepare
 // state sends its markers again: markers are idempotent for the partition
