@@ -37,5 +37,7 @@
 // the transaction's marker reaches the partition: CompleteTransaction,
 // called by whoever wrote the marker, commits or drops them. A load
 // replays them at their commit marker and keeps those of transactions
-// still open pending again.
+// still open pending again. A fetch that requires stable offsets
+// (FetchStable, KIP-447) gets the partitions with pending offsets as
+// unstable instead of their last committed offset.
 package group

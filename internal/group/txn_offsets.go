@@ -107,6 +107,17 @@ func (s *shard) addPendingTxnOffsets(pid kafka.ProducerID, groupID string, offse
 	maps.Copy(byGroup[groupID], offsets)
 }
 
+// hasPendingTxnOffsets reports whether a transaction not ended yet holds
+// an offset of the group for tp.
+func (s *shard) hasPendingTxnOffsets(groupID string, tp kafka.TopicPartition) bool {
+	for _, byGroup := range s.txnOffsets {
+		if _, ok := byGroup[groupID][tp]; ok {
+			return true
+		}
+	}
+	return false
+}
+
 // CompleteTransaction applies the marker that ended producer pid's
 // transaction to the partition of __consumer_offsets: its pending offsets
 // become committed (commit) or are dropped. Call it once the marker is

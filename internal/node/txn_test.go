@@ -9,6 +9,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"gregor/internal/node/nodetest"
 )
@@ -254,4 +255,76 @@ func (j copyJob) round(t *testing.T, round int) bool {
 		}
 	}
 	return false
+}
+
+// TestOffsetFetchRequireStable proves KIP-447's require_stable: while a
+// transaction holds an offset commit of the group for a partition,
+// OffsetFetch with require_stable answers UNSTABLE_OFFSET_COMMIT for it
+// (for it named and in a fetch of every offset) and without it the last
+// committed offset; once the transaction commits, its offset.
+func TestOffsetFetchRequireStable(t *testing.T) {
+	n := nodetest.Start(t, "", txnProps)
+	createTopic(t, n.Addr, "stable", 1, nil)
+	cl := newClient(t, n.Addr)
+	ctx := testContext(t)
+	commitGroupOffsets(t, n.Addr, "stable-g", "stable") // offset 42 of partition 0
+	init := kmsg.NewPtrInitProducerIDRequest()
+	init.TransactionalID, init.TransactionTimeoutMillis, init.ProducerID, init.ProducerEpoch = kmsg.StringPtr("stable-tx"), 60000, -1, -1
+	ir, err := init.RequestWith(ctx, cl)
+	if err != nil || ir.ErrorCode != 0 {
+		t.Fatalf("init producer id: %v %+v", err, ir)
+	}
+	add := kmsg.NewPtrAddOffsetsToTxnRequest()
+	add.TransactionalID, add.ProducerID, add.ProducerEpoch, add.Group = "stable-tx", ir.ProducerID, ir.ProducerEpoch, "stable-g"
+	if ar, err := add.RequestWith(ctx, cl); err != nil || ar.ErrorCode != 0 {
+		t.Fatalf("add offsets: %v %+v", err, ar)
+	}
+	commit := kmsg.NewPtrTxnOffsetCommitRequest()
+	commit.TransactionalID, commit.Group, commit.ProducerID, commit.ProducerEpoch, commit.Generation = "stable-tx", "stable-g", ir.ProducerID, ir.ProducerEpoch, -1
+	commit.Topics = []kmsg.TxnOffsetCommitRequestTopic{{Topic: "stable", Partitions: []kmsg.TxnOffsetCommitRequestTopicPartition{{Partition: 0, Offset: 100, LeaderEpoch: -1}}}}
+	if cr, err := commit.RequestWith(ctx, cl); err != nil || cr.Topics[0].Partitions[0].ErrorCode != 0 {
+		t.Fatalf("txn offset commit: %v %+v", err, cr)
+	}
+	for _, named := range []bool{true, false} {
+		if code, offset := fetchOffset(t, cl, "stable-g", "stable", named, true); code != kerr.UnstableOffsetCommit.Code || offset != -1 {
+			t.Errorf("require_stable (named %v) while pending: code %d offset %d, want UNSTABLE_OFFSET_COMMIT -1", named, code, offset)
+		}
+	}
+	if code, offset := fetchOffset(t, cl, "stable-g", "stable", true, false); code != 0 || offset != 42 {
+		t.Errorf("without require_stable while pending: code %d offset %d, want 0 42", code, offset)
+	}
+	end := kmsg.NewPtrEndTxnRequest()
+	end.TransactionalID, end.ProducerID, end.ProducerEpoch, end.Commit = "stable-tx", ir.ProducerID, ir.ProducerEpoch, true
+	if er, err := end.RequestWith(ctx, cl); err != nil || er.ErrorCode != 0 {
+		t.Fatalf("end txn: %v %+v", err, er)
+	}
+	waitFor(t, "the committed transactional offset", func() bool {
+		code, offset := fetchOffset(t, cl, "stable-g", "stable", true, true)
+		return code == 0 && offset == 100
+	})
+}
+
+// fetchOffset returns the error code and offset OffsetFetch answers for
+// partition 0 of topic in group: named, or in a fetch of every offset.
+func fetchOffset(t *testing.T, cl *kgo.Client, group, topic string, named, requireStable bool) (int16, int64) {
+	t.Helper()
+	r := kmsg.NewPtrOffsetFetchRequest()
+	g := kmsg.NewOffsetFetchRequestGroup()
+	g.Group = group
+	if named {
+		g.Topics = []kmsg.OffsetFetchRequestGroupTopic{{Topic: topic, Partitions: []int32{0}}}
+	}
+	r.Groups, r.RequireStable = []kmsg.OffsetFetchRequestGroup{g}, requireStable
+	resp, err := r.RequestWith(testContext(t), cl)
+	if err != nil || len(resp.Groups) != 1 || resp.Groups[0].ErrorCode != 0 {
+		t.Fatalf("offset fetch: %v %+v", err, resp)
+	}
+	for _, rt := range resp.Groups[0].Topics {
+		for _, p := range rt.Partitions {
+			if rt.Topic == topic && p.Partition == 0 {
+				return p.ErrorCode, p.Offset
+			}
+		}
+	}
+	return 0, -1
 }
