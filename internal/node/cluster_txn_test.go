@@ -4,6 +4,7 @@ import (
 	"context"
 	"maps"
 	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -86,25 +87,39 @@ func TestClusterConsumeTransformProduceExactlyOnce(t *testing.T) {
 
 // TestClusterTransactionsSurviveCoordinatorKill proves that when the node
 // of the transaction coordinator is killed (no controlled shutdown) while
-// a consume-transform-produce copy runs, the coordinator moves with its
-// partition and every transaction still commits or aborts as a whole: B
-// read with read_committed holds every input record exactly once.
+// a process of a consume-transform-produce copy runs its transactions
+// (1.5 s into round 2 or later, with aborts and stopped processes before
+// and after), the coordinator moves with its partition and every
+// transaction still commits or aborts as a whole: B read with
+// read_committed holds every input record exactly once.
 func TestClusterTransactionsSurviveCoordinatorKill(t *testing.T) {
 	const total = 300
 	c, seeds := startTxnCluster(t, "kctp-a", "kctp-b", total)
 	job := copyJob{seeds: seeds, in: "kctp-a", out: "kctp-b", group: "kctp-g", txnID: "kctp"}
-	killed := -1
+	killed, done := -1, make(chan struct{})
+	var running, killedIn atomic.Int32
 	job.run(t, func(round int) {
+		running.Store(int32(round))
 		if round != 2 {
 			return
 		}
 		killed = partitionLeader(t, c, "__transaction_state")
-		c.Kill(killed)
-		t.Logf("killed node %d, the transaction coordinator", killed+1)
+		timer := time.AfterFunc(1500*time.Millisecond, func() { // inside a round's transactions
+			defer close(done)
+			killedIn.Store(running.Load())
+			c.Kill(killed)
+		})
+		t.Cleanup(func() {
+			if !timer.Stop() {
+				<-done
+			}
+		})
 	})
 	if killed < 0 {
 		t.Fatal("the copy ended before the coordinator was killed: make the input larger")
 	}
+	<-done
+	t.Logf("killed node %d, the transaction coordinator, during round %d", killed+1, killedIn.Load())
 	alive := seeds[(killed+1)%3]
 	checkExactlyOnce(t, readCommitted(t, alive, "kctp-b", total), total)
 }
