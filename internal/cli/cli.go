@@ -44,6 +44,7 @@ func AddCommands(root *cobra.Command) {
 		newACLsCommand(),
 		newReassignPartitionsCommand(),
 		newLeaderElectionCommand(),
+		newTransactionsCommand(),
 	}
 	guard(root, tools)
 	root.AddCommand(tools...)

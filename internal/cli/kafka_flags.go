@@ -17,6 +17,9 @@ package cli
 //   - acls: core/src/main/scala/kafka/admin/AclCommand.scala (tools/.../AclCommand.java from 4.0)
 //   - reassign-partitions: tools/src/main/java/org/apache/kafka/tools/reassign/ReassignPartitionsCommandOptions.java
 //   - leader-election: tools/src/main/java/org/apache/kafka/tools/LeaderElectionCommand.java
+//   - transactions: tools/src/main/java/org/apache/kafka/tools/TransactionsCommand.java
+//     (argparse4j: global --bootstrap-server and --command-config, then one
+//     subcommand with its own flags)
 //
 // and, for every joptsimple tool, help and version from
 // server-common/src/main/java/org/apache/kafka/server/util/CommandDefaultOptions.java.
@@ -69,4 +72,10 @@ var KafkaFlags = map[string][]string{
 		"disable-rack-aware", "throttle", "replica-alter-log-dirs-throttle", "timeout", "additional", "preserve-throttles"},
 	"leader-election": {"help", "version", "bootstrap-server", "admin.config", "path-to-json-file", "topic", "partition",
 		"all-topic-partitions", "election-type", "command-config"},
+	"transactions":                    {"help", "version", "bootstrap-server", "command-config"},
+	"transactions list":               {"help"},
+	"transactions describe":           {"help", "transactional-id"},
+	"transactions describe-producers": {"help", "broker-id", "topic", "partition"},
+	"transactions find-hanging":       {"help", "broker-id", "max-transaction-timeout", "topic", "partition"},
+	"transactions abort":              {"help", "topic", "partition", "start-offset", "producer-id", "producer-epoch", "coordinator-epoch"},
 }

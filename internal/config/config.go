@@ -76,7 +76,17 @@ type Config struct {
 	OffsetsTopicSegmentBytes         int32             // offsets.topic.segment.bytes
 	OffsetsRetentionMinutes          int32             // offsets.retention.minutes
 	OffsetsRetentionCheckIntervalMs  int64             // offsets.retention.check.interval.ms
-	OffsetMetadataMaxBytes           int32             // offset.metadata.max.bytes
+	// Transaction coordinator (transaction.*, transactional.id.*).
+	TransactionStateLogNumPartitions     int32 // transaction.state.log.num.partitions
+	TransactionStateLogReplicationFactor int16 // transaction.state.log.replication.factor
+	TransactionStateLogMinISR            int32 // transaction.state.log.min.isr
+	TransactionStateLogSegmentBytes      int32 // transaction.state.log.segment.bytes
+	TransactionMaxTimeoutMs              int32 // transaction.max.timeout.ms
+	TransactionalIDExpirationMs          int32 // transactional.id.expiration.ms
+	ProducerIDExpirationMs               int32 // producer.id.expiration.ms
+	TransactionAbortTimedOutIntervalMs   int32 // transaction.abort.timed.out.transaction.cleanup.interval.ms
+	TransactionRemoveExpiredIntervalMs   int32 // transaction.remove.expired.transaction.cleanup.interval.ms
+	OffsetMetadataMaxBytes               int32 // offset.metadata.max.bytes
 
 	// ClusterID is not a property: the node fills it from meta.properties.
 	ClusterID string

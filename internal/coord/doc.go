@@ -1,5 +1,5 @@
-// Package coord is the coordinator runtime that the group coordinator (and
-// later the transaction coordinator) run on. It knows nothing of groups:
+// Package coord is the coordinator runtime that the group coordinator and
+// the transaction coordinator run on. It knows nothing of groups:
 // it runs the partitions of an internal topic that this node leads, each
 // with a state machine the user supplies (State), and gives operations one
 // write path.
@@ -29,6 +29,11 @@
 // A Log that is also a HighWatermarker lets the loop answer at once a
 // write the high watermark has already passed, when no earlier answer
 // waits (on one node, every write).
+//
+// An operation that writes by another path than Append (the group
+// coordinator's transactional offsets, which the state must not replay
+// as committed) reports the last offset it wrote with Partition.Written,
+// so that answers wait for it as for Append's records.
 //
 // This is the design Kafka's CoordinatorRuntime uses, without its timeline
 // snapshots: writes are serialised on the loop and applied as soon as they

@@ -90,6 +90,12 @@ func (p *Partition) Append(records []record.Record) error {
 	return nil
 }
 
+// Written tells the runtime that the operation wrote records up to last
+// by another path than Append (a transactional batch, which the state
+// must not replay as it is written): answers are held until it is
+// committed, as for Append's records.
+func (p *Partition) Written(last kafka.Offset) { p.lastWritten = max(p.lastWritten, last) }
+
 // OnCommit calls fn once every record appended so far is committed, or
 // with ErrNotCoordinator when the partition unloads first. With nothing
 // pending fn runs at once, on the loop; otherwise it runs on the

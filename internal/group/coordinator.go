@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -43,6 +44,9 @@ type Coordinator struct {
 	clock  coord.Clock
 	logger *slog.Logger
 	rt     *coord.Runtime[*shard]
+
+	txnMu      sync.Mutex          // guards txnWriters
+	txnWriters map[int32]TxnWriter // the logs of the loaded partitions that write transactional batches
 }
 
 // shard is one partition of __consumer_offsets and the groups it holds:
@@ -52,6 +56,9 @@ type shard struct {
 	c      *Coordinator
 	p      *coord.Partition
 	groups map[string]*group
+	// txnOffsets are the offsets of ongoing transactions, by producer and
+	// group, pending until the transaction's marker (txn_offsets.go).
+	txnOffsets map[kafka.ProducerID]map[string]map[kafka.TopicPartition]Offset
 }
 
 // New returns a coordinator that leads no partition yet.
@@ -80,7 +87,21 @@ func (c *Coordinator) Partitions() int32 { return c.cfg.Partitions }
 // BecomeLeader starts serving a partition: its groups are loaded in the
 // background and requests for them answer COORDINATOR_LOAD_IN_PROGRESS
 // until that is done.
-func (c *Coordinator) BecomeLeader(partition int32, log coord.Log) { c.rt.Load(partition, log) }
+func (c *Coordinator) BecomeLeader(partition int32, log coord.Log) {
+	c.txnMu.Lock()
+	if c.txnWriters == nil {
+		c.txnWriters = map[int32]TxnWriter{}
+	}
+	if pl, ok := log.(PartitionLog); ok {
+		pl.open = &openTransactions{}
+		log = pl
+	}
+	if w, ok := log.(TxnWriter); ok {
+		c.txnWriters[partition] = w
+	}
+	c.txnMu.Unlock()
+	c.rt.Load(partition, log)
+}
 
 // Resign stops serving a partition; its groups are dropped from memory.
 func (c *Coordinator) Resign(partition int32) { c.rt.Unload(partition) }
@@ -172,6 +193,7 @@ func restoreOffset(g *group, r storedRecord) {
 // sessions of the members of the others, as Kafka does when a coordinator
 // takes a partition over.
 func (s *shard) Loaded() {
+	s.restoreOpenTransactions()
 	for id, g := range s.groups {
 		if g.consumer == nil && len(g.members) == 0 && len(g.offsets) == 0 && g.protocolType == "" && g.generation == 0 {
 			delete(s.groups, id)
@@ -319,4 +341,17 @@ func call2[T any](c *Coordinator, groupID string, op func(s *shard) (T, error)) 
 		return a.v, err
 	}
 	return a.v, a.err
+}
+
+// coordCall runs op on the loop of a partition of __consumer_offsets.
+func coordCall[R any](ctx context.Context, c *Coordinator, partition int32, op func(s *shard) R) (R, error) {
+	return coord.Call(ctx, c.rt, partition, op)
+}
+
+// txnWriter is the transactional writer of a partition's log, nil if it
+// has none.
+func (c *Coordinator) txnWriter(partition int32) TxnWriter {
+	c.txnMu.Lock()
+	defer c.txnMu.Unlock()
+	return c.txnWriters[partition]
 }

@@ -31,4 +31,13 @@
 // until it is stored, session deadlines. Requests that wait (JoinGroup
 // until the rebalance completes, SyncGroup until the leader's assignment)
 // park on a channel that the loop answers, never holding the loop.
+//
+// Transactional offsets (TxnOffsetCommit, txn_offsets.go) are written as a
+// transactional batch of the producer and stay pending in the shard until
+// the transaction's marker reaches the partition: CompleteTransaction,
+// called by whoever wrote the marker, commits or drops them. A load
+// replays them at their commit marker and keeps those of transactions
+// still open pending again. A fetch that requires stable offsets
+// (FetchStable, KIP-447) gets the partitions with pending offsets as
+// unstable instead of their last committed offset.
 package group

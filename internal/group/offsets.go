@@ -23,44 +23,9 @@ type CommitRequest struct {
 // or a request-level error that applies to every partition.
 func (c *Coordinator) Commit(req CommitRequest) (map[kafka.TopicPartition]error, error) {
 	return call2(c, req.GroupID, func(s *shard) (map[kafka.TopicPartition]error, error) {
-		g := s.groups[req.GroupID]
-		if g == nil {
-			if req.Generation >= 0 {
-				return nil, ErrIllegalGeneration
-			}
-			g = newGroup(req.GroupID, c.now())
-			s.groups[req.GroupID] = g
-		}
-		switch {
-		case g.state == Dead:
-			return nil, ErrCoordinatorNotAvailable
-		case g.consumer != nil:
-			if err := g.checkConsumerCommit(req); err != nil {
-				return nil, err
-			}
-		case req.Generation < 0 && g.state == Empty:
-		default:
-			if _, ok := g.pending[req.MemberID]; ok && req.MemberID != "" {
-				return nil, ErrRebalanceInProgress
-			}
-			if req.InstanceID != "" {
-				if id, ok := g.static[req.InstanceID]; ok && id != req.MemberID {
-					return nil, ErrFencedInstanceID
-				}
-			}
-			m := g.members[req.MemberID]
-			if req.MemberID != "" && m == nil {
-				return nil, ErrUnknownMemberID
-			}
-			if req.Generation != g.generation {
-				return nil, ErrIllegalGeneration
-			}
-			if g.state == CompletingRebalance {
-				return nil, ErrRebalanceInProgress
-			}
-			if m != nil {
-				c.scheduleSession(s, g, m)
-			}
+		g, err := c.checkCommit(s, req)
+		if err != nil {
+			return nil, err
 		}
 		perPartition := map[kafka.TopicPartition]error{}
 		var recs []record.Record
@@ -81,6 +46,51 @@ func (c *Coordinator) Commit(req CommitRequest) (map[kafka.TopicPartition]error,
 		}
 		return perPartition, nil
 	})
+}
+
+// checkCommit finds (or creates, for a commit from outside any rebalance)
+// the group of an offset commit and checks the member and generation.
+func (c *Coordinator) checkCommit(s *shard, req CommitRequest) (*group, error) {
+	g := s.groups[req.GroupID]
+	if g == nil {
+		if req.Generation >= 0 {
+			return nil, ErrIllegalGeneration
+		}
+		g = newGroup(req.GroupID, c.now())
+		s.groups[req.GroupID] = g
+	}
+	switch {
+	case g.state == Dead:
+		return nil, ErrCoordinatorNotAvailable
+	case g.consumer != nil:
+		if err := g.checkConsumerCommit(req); err != nil {
+			return nil, err
+		}
+	case req.Generation < 0 && g.state == Empty:
+	default:
+		if _, ok := g.pending[req.MemberID]; ok && req.MemberID != "" {
+			return nil, ErrRebalanceInProgress
+		}
+		if req.InstanceID != "" {
+			if id, ok := g.static[req.InstanceID]; ok && id != req.MemberID {
+				return nil, ErrFencedInstanceID
+			}
+		}
+		m := g.members[req.MemberID]
+		if req.MemberID != "" && m == nil {
+			return nil, ErrUnknownMemberID
+		}
+		if req.Generation != g.generation {
+			return nil, ErrIllegalGeneration
+		}
+		if g.state == CompletingRebalance {
+			return nil, ErrRebalanceInProgress
+		}
+		if m != nil {
+			c.scheduleSession(s, g, m)
+		}
+	}
+	return g, nil
 }
 
 // checkConsumerCommit validates a commit to a consumer-protocol group: the
@@ -138,22 +148,56 @@ func compareTP(a, b kafka.TopicPartition) int {
 // committed offset when tps is nil. A partition without an offset is
 // absent from the map.
 func (c *Coordinator) Fetch(groupID string, tps []kafka.TopicPartition) (map[kafka.TopicPartition]Offset, error) {
-	return call2(c, groupID, func(s *shard) (map[kafka.TopicPartition]Offset, error) {
-		out := map[kafka.TopicPartition]Offset{}
+	f, err := c.fetch(groupID, tps, false)
+	return f.Offsets, err
+}
+
+// Fetched is the answer of FetchStable.
+type Fetched struct {
+	Offsets  map[kafka.TopicPartition]Offset // committed, as Fetch
+	Unstable map[kafka.TopicPartition]bool   // with transactional offsets pending; not in Offsets
+}
+
+// FetchStable is Fetch for a fetch that requires stable offsets (KIP-447):
+// a partition whose group has transactional offsets pending for it (its
+// transaction not ended yet) is Unstable instead of answered, so that the
+// consumer waits for the transaction's outcome.
+func (c *Coordinator) FetchStable(groupID string, tps []kafka.TopicPartition) (Fetched, error) {
+	return c.fetch(groupID, tps, true)
+}
+
+func (c *Coordinator) fetch(groupID string, tps []kafka.TopicPartition, requireStable bool) (Fetched, error) {
+	return call2(c, groupID, func(s *shard) (Fetched, error) {
+		f := Fetched{Offsets: map[kafka.TopicPartition]Offset{}, Unstable: map[kafka.TopicPartition]bool{}}
 		g := s.groups[groupID]
-		if g == nil || g.state == Dead {
-			return out, nil
-		}
-		if tps == nil {
-			return maps.Clone(g.offsets), nil
-		}
-		for _, tp := range tps {
-			if o, ok := g.offsets[tp]; ok {
-				out[tp] = o
+		if g != nil && g.state != Dead {
+			if tps == nil {
+				maps.Copy(f.Offsets, g.offsets)
+			}
+			for _, tp := range tps {
+				if o, ok := g.offsets[tp]; ok {
+					f.Offsets[tp] = o
+				}
 			}
 		}
-		return out, nil
+		if !requireStable {
+			return f, nil
+		}
+		for _, tp := range tps {
+			f.markUnstable(s.hasPendingTxnOffsets(groupID, tp), tp)
+		}
+		for tp := range f.Offsets {
+			f.markUnstable(s.hasPendingTxnOffsets(groupID, tp), tp)
+		}
+		return f, nil
 	})
+}
+
+func (f Fetched) markUnstable(pending bool, tp kafka.TopicPartition) {
+	if pending {
+		f.Unstable[tp] = true
+		delete(f.Offsets, tp)
+	}
 }
 
 // DeleteOffsets handles OffsetDelete: the offsets of topics the group does

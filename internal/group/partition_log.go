@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"gregor/internal/kafka"
@@ -19,6 +20,10 @@ const replayChunk = 1 << 20
 type PartitionLog struct {
 	Partition *partition.Partition
 	Now       func() time.Time
+
+	// open receives, at the end of Replay, the transactional records whose
+	// marker the load did not find (set by BecomeLeader).
+	open *openTransactions
 }
 
 // Append writes records as one uncompressed batch and returns the offset of
@@ -59,9 +64,13 @@ func (l PartitionLog) HighWatermark() kafka.Offset { return kafka.Offset(l.Parti
 // commit acknowledged by the old leader would be missing from the loaded
 // state for good. The records above the high watermark are this leader's
 // and become committed unless it loses leadership, when the partition
-// unloads.
+// unloads. The records of a transactional batch are held until the
+// producer's marker: replayed at a commit marker, dropped at an abort.
+// Those of a transaction still open at the end are handed to the shard's
+// Loaded, which keeps them pending (txn_offsets.go).
 func (l PartitionLog) Replay(fn func(key, value []byte)) error {
 	offset, end := l.Partition.LogStartOffset(), l.Partition.LogEndOffset()
+	pending := map[int64][]record.Record{}
 	for offset < end {
 		buf, err := l.Partition.ReadForFollower(nil, kafka.Offset(offset), replayChunk, true)
 		if err != nil {
@@ -80,17 +89,41 @@ func (l PartitionLog) Replay(fn func(key, value []byte)) error {
 				continue
 			}
 			offset = next
-			if b.IsControl() {
-				continue
+			if err := replayBatch(b, pending, fn); err != nil {
+				return err
 			}
-			recs, err := b.Records()
-			if err != nil {
-				return fmt.Errorf("batch at offset %d: %w", b.BaseOffset(), err)
-			}
-			for _, r := range recs {
+		}
+	}
+	if l.open != nil {
+		l.open.records = pending
+	}
+	return nil
+}
+
+func replayBatch(b record.Batch, pending map[int64][]record.Record, fn func(key, value []byte)) error {
+	if b.IsControl() {
+		m, err := record.MarkerOf(b)
+		if err == nil && m.Commit {
+			for _, r := range pending[b.ProducerID()] {
 				fn(r.Key, r.Value)
 			}
 		}
+		delete(pending, b.ProducerID())
+		return nil
+	}
+	recs, err := b.Records()
+	if err != nil {
+		return fmt.Errorf("batch at offset %d: %w", b.BaseOffset(), err)
+	}
+	if b.IsTransactional() {
+		for _, r := range recs {
+			r.Key, r.Value = slices.Clone(r.Key), slices.Clone(r.Value)
+			pending[b.ProducerID()] = append(pending[b.ProducerID()], r)
+		}
+		return nil
+	}
+	for _, r := range recs {
+		fn(r.Key, r.Value)
 	}
 	return nil
 }

@@ -28,8 +28,13 @@ package handler
 // id, or IDEMPOTENT_WRITE on the cluster (or WRITE on some topic) for an
 // idempotent producer, then WRITE on each topic
 // (TOPIC_AUTHORIZATION_FAILED for its partitions).
-// Differences from Kafka: transactional batches are refused
-// (INVALID_TXN_STATE) until the transaction coordinator exists.
+// Transactional batches (KIP-890 part 1): the first batch of a producer's
+// transaction in a partition is appended only once the transaction
+// coordinator confirms that the transaction includes the partition
+// (AddPartitionsToTxn's verify-only form, asked locally or, for a
+// coordinator on another node, over the network: txn.go,
+// verifyTransaction); otherwise INVALID_TXN_STATE, as Kafka.
+// Differences from Kafka: none known.
 
 import (
 	"context"
@@ -76,7 +81,7 @@ func (h *Handler) produce(ctx context.Context, req *Request) (kmsg.Response, err
 				rt.Partitions = append(rt.Partitions, deniedProduce(p.Partition, code))
 				continue
 			}
-			rp, w := h.producePartition(r, req.Header.ClientID, name, idKnown, p)
+			rp, w := h.producePartition(ctx, r, req.Header.ClientID, name, idKnown, p)
 			rt.Partitions = append(rt.Partitions, rp)
 			if w.part != nil {
 				w.topic, w.partition = len(resp.Topics), len(rt.Partitions)-1
@@ -195,7 +200,7 @@ func acksZeroError(resp *kmsg.ProduceResponse) error {
 // internalTopicsClient is the client id Kafka lets write to internal topics.
 const internalTopicsClient = "__admin_client"
 
-func (h *Handler) producePartition(r *kmsg.ProduceRequest, clientID, topic string, idKnown bool, p kmsg.ProduceRequestTopicPartition) (kmsg.ProduceResponseTopicPartition, ackWait) {
+func (h *Handler) producePartition(ctx context.Context, r *kmsg.ProduceRequest, clientID, topic string, idKnown bool, p kmsg.ProduceRequestTopicPartition) (kmsg.ProduceResponseTopicPartition, ackWait) {
 	rp := kmsg.NewProduceResponseTopicPartition()
 	rp.Partition = p.Partition
 	rp.BaseOffset, rp.LogAppendTime, rp.LogStartOffset = -1, -1, -1
@@ -222,7 +227,7 @@ func (h *Handler) producePartition(r *kmsg.ProduceRequest, clientID, topic strin
 		rp.ErrorCode, rp.ErrorMessage = errorCode(err), errorMessage(err)
 		return rp, ackWait{}
 	}
-	res, err := part.AppendAsLeader(batches, r.Acks, h.now())
+	res, err := h.appendProduced(ctx, part, r, batches)
 	if err != nil {
 		rp.ErrorCode, rp.ErrorMessage = errorCode(err), errorMessage(err)
 		h.Logger.Debug("produce failed", "topic", topic, "partition", p.Partition, "err", err)
@@ -240,4 +245,22 @@ func splitProduce(records []byte) ([]record.Batch, error) {
 		return nil, fmt.Errorf("%w: produce request carries no records", partition.ErrInvalidRecord)
 	}
 	return record.Split(records)
+}
+
+// appendProduced appends a partition's batches as leader; the first
+// transactional batch of a transaction here is verified with the
+// transaction coordinator first (KIP-890).
+func (h *Handler) appendProduced(ctx context.Context, part *partition.Partition, r *kmsg.ProduceRequest, batches []record.Batch) (partition.AppendResult, error) {
+	b := batches[0]
+	if !b.IsTransactional() || r.TransactionID == nil {
+		return part.AppendAsLeader(batches, r.Acks, h.now())
+	}
+	guard, needed := part.VerifyTransaction(kafka.ProducerID(b.ProducerID()))
+	if needed {
+		tp := kafka.TopicPartition{Topic: part.TP.Topic, Partition: part.TP.Partition}
+		if err := h.verifyTransaction(ctx, *r.TransactionID, b, tp); err != nil {
+			return partition.AppendResult{BaseOffset: -1, LastOffset: -1, LogAppendTime: -1}, err
+		}
+	}
+	return part.AppendVerified(batches, r.Acks, h.now(), guard)
 }

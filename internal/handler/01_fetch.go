@@ -3,9 +3,9 @@ package handler
 // Fetch: v4–18.
 //
 // Behaviour: reads whole stored batches from each requested partition,
-// bounded by the high watermark (read_uncommitted and read_committed alike,
-// since the last stable offset equals the high watermark until transactions
-// exist), by partition_max_bytes and by max_bytes for the whole response,
+// bounded by the high watermark (read_uncommitted) or the last stable
+// offset (isolation_level 1, read_committed, which also answers the
+// aborted transactions overlapping the records read), by partition_max_bytes and by max_bytes for the whole response,
 // with KIP-74's rule that the first batch of the response is returned whole
 // even above the limits. When fewer than min_bytes are available it waits
 // up to max_wait_ms for appends to any requested partition (long polling).
@@ -312,7 +312,7 @@ func (f *fetchState) readPartition(t *fetchTarget, remaining *int32) kmsg.FetchR
 	}
 	if epoch, end, ok := p.DivergingEpoch(kafka.Epoch(t.req.LastFetchedEpoch), kafka.Offset(t.req.FetchOffset)); ok {
 		rp.DivergingEpoch.Epoch, rp.DivergingEpoch.EndOffset = int32(epoch), int64(end)
-		rp.HighWatermark, rp.LastStableOffset, rp.LogStartOffset = p.HighWatermark(), p.HighWatermark(), p.LogStartOffset()
+		rp.HighWatermark, rp.LastStableOffset, rp.LogStartOffset = p.HighWatermark(), p.LastStableOffset(), p.LogStartOffset()
 		return rp
 	}
 	if f.replica >= 0 {
@@ -323,7 +323,7 @@ func (f *fetchState) readPartition(t *fetchTarget, remaining *int32) kmsg.FetchR
 		}
 	}
 	hw := p.HighWatermark()
-	rp.HighWatermark, rp.LastStableOffset, rp.LogStartOffset = hw, hw, p.LogStartOffset()
+	rp.HighWatermark, rp.LastStableOffset, rp.LogStartOffset = hw, p.LastStableOffset(), p.LogStartOffset()
 	if f.preferred != nil && p.IsLeader() {
 		if id := f.preferred(p, t.req.FetchOffset); id >= 0 {
 			rp.PreferredReadReplica = id
@@ -335,7 +335,12 @@ func (f *fetchState) readPartition(t *fetchTarget, remaining *int32) kmsg.FetchR
 	if limit <= 0 && f.bytes > 0 {
 		return rp
 	}
-	data, err := f.readFrom(p, t.req.FetchOffset, max(limit, 0))
+	data, aborted, err := f.readFrom(p, t.req.FetchOffset, max(limit, 0))
+	for _, a := range aborted {
+		at := kmsg.NewFetchResponseTopicPartitionAbortedTransaction()
+		at.ProducerID, at.FirstOffset = int64(a.ProducerID), int64(a.FirstOffset)
+		rp.AbortedTransactions = append(rp.AbortedTransactions, at)
+	}
 	if err != nil {
 		rp.ErrorCode = errorCode(err)
 		return rp
@@ -351,13 +356,19 @@ func (f *fetchState) readPartition(t *fetchTarget, remaining *int32) kmsg.FetchR
 	return rp
 }
 
-// readFrom reads for a consumer up to the high watermark, for a follower
-// up to the log end.
-func (f *fetchState) readFrom(p *partition.Partition, offset int64, limit int32) ([]byte, error) {
-	if f.replica >= 0 {
-		return p.ReadForFollower(f.free, kafka.Offset(offset), limit, f.bytes == 0)
+// readFrom reads for a consumer up to the high watermark (read_committed:
+// the last stable offset, with the aborted transactions in what it read),
+// for a follower up to the log end.
+func (f *fetchState) readFrom(p *partition.Partition, offset int64, limit int32) ([]byte, []kafka.AbortedTransaction, error) {
+	switch {
+	case f.replica >= 0:
+		data, err := p.ReadForFollower(f.free, kafka.Offset(offset), limit, f.bytes == 0)
+		return data, nil, err
+	case f.r.IsolationLevel == 1:
+		return p.ReadCommitted(f.free, offset, limit, f.bytes == 0)
 	}
-	return p.Read(f.free, offset, limit, f.bytes == 0)
+	data, err := p.Read(f.free, offset, limit, f.bytes == 0)
+	return data, nil, err
 }
 
 // fetchReplicaID is the follower a fetch comes from, -1 for a consumer.

@@ -3,7 +3,7 @@ package handler
 // ListOffsets: v1–11.
 //
 // Behaviour: timestamp -1 answers the high watermark (the last stable offset
-// under read_committed, equal to it until transactions exist), -2 the log
+// under read_committed, isolation_level 1), -2 the log
 // start offset, -3 (v7+) the offset and timestamp of the record with the
 // largest timestamp, -4 (v8+, earliest local) the log start offset, -5 (v9+,
 // earliest pending upload) -1 as there is no tiered storage; a timestamp
@@ -41,14 +41,14 @@ func (h *Handler) listOffsets(_ context.Context, req *Request) (kmsg.Response, e
 				rt.Partitions = append(rt.Partitions, rp)
 				continue
 			}
-			rt.Partitions = append(rt.Partitions, h.listOffset(r.Version, t.Topic, p))
+			rt.Partitions = append(rt.Partitions, h.listOffset(r.Version, r.IsolationLevel, t.Topic, p))
 		}
 		resp.Topics = append(resp.Topics, rt)
 	}
 	return resp, nil
 }
 
-func (h *Handler) listOffset(version int16, topic string, p kmsg.ListOffsetsRequestTopicPartition) kmsg.ListOffsetsResponseTopicPartition {
+func (h *Handler) listOffset(version int16, isolation int8, topic string, p kmsg.ListOffsetsRequestTopicPartition) kmsg.ListOffsetsResponseTopicPartition {
 	rp := kmsg.NewListOffsetsResponseTopicPartition()
 	rp.Partition = p.Partition
 	rp.Timestamp, rp.Offset = -1, -1
@@ -63,7 +63,7 @@ func (h *Handler) listOffset(version int16, topic string, p kmsg.ListOffsetsRequ
 		return rp
 	}
 	rp.LeaderEpoch = epoch
-	rp.Offset, rp.Timestamp, err = offsetFor(version, part, p.Timestamp)
+	rp.Offset, rp.Timestamp, err = offsetFor(version, isolation, part, p.Timestamp)
 	if err != nil {
 		rp.ErrorCode = errorCode(err)
 	}
@@ -71,8 +71,10 @@ func (h *Handler) listOffset(version int16, topic string, p kmsg.ListOffsetsRequ
 }
 
 // offsetFor resolves one ListOffsets timestamp to (offset, timestamp).
-func offsetFor(version int16, p *partition.Partition, ts int64) (int64, int64, error) {
+func offsetFor(version int16, isolation int8, p *partition.Partition, ts int64) (int64, int64, error) {
 	switch {
+	case ts == -1 && isolation == 1:
+		return p.LastStableOffset(), -1, nil
 	case ts == -1:
 		return p.HighWatermark(), -1, nil
 	case ts == -2, ts == -4 && version >= 8:

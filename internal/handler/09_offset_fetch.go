@@ -12,8 +12,10 @@ package handler
 // Authorization: DESCRIBE on the group (GROUP_AUTHORIZATION_FAILED), then
 // DESCRIBE on each topic: TOPIC_AUTHORIZATION_FAILED for a named one,
 // left out of a request for every committed offset.
-// Differences from Kafka: require_stable (v7+) has nothing to wait for
-// until transactions exist.
+// require_stable (v7+, KIP-447): a partition with transactional offsets of
+// the group still pending (their transaction not ended) answers
+// UNSTABLE_OFFSET_COMMIT and offset -1, which the consumer retries.
+// Differences from Kafka: none known.
 
 import (
 	"context"
@@ -122,13 +124,17 @@ func (h *Handler) fetchGroupOffsets(req *Request, img *metadata.Image, groupID s
 			}
 		}
 	}
-	var offsets map[kafka.TopicPartition]group.Offset
+	var fetched group.Fetched
 	err := checkGroupStrings(groupID)
 	if err == nil {
-		offsets, err = h.Groups.Fetch(groupID, tps)
+		fetched, err = h.fetchOffsets(req, groupID, tps)
 	}
 	if err != nil {
 		return nil, errorCode(err)
+	}
+	offsets := fetched.Offsets
+	for tp := range fetched.Unstable {
+		offsets[tp] = group.Offset{Offset: -1, LeaderEpoch: -1} // listed, with the error below
 	}
 	if topics == nil {
 		// Every committed offset, grouped by topic in name order.
@@ -161,6 +167,8 @@ func (h *Handler) fetchGroupOffsets(req *Request, img *metadata.Image, groupID s
 				rp.ErrorCode = kerr.UnknownTopicID.Code
 			} else if denied {
 				rp.ErrorCode = kerr.TopicAuthorizationFailed.Code
+			} else if fetched.Unstable[kafka.TopicPartition{Topic: t.name, Partition: p}] {
+				rp.ErrorCode = kerr.UnstableOffsetCommit.Code
 			} else if o, ok := offsets[kafka.TopicPartition{Topic: t.name, Partition: p}]; ok {
 				rp.Offset, rp.LeaderEpoch, rp.Metadata = o.Offset, o.LeaderEpoch, kmsg.StringPtr(o.Metadata)
 			}
@@ -169,4 +177,14 @@ func (h *Handler) fetchGroupOffsets(req *Request, img *metadata.Image, groupID s
 		out = append(out, rt)
 	}
 	return out, 0
+}
+
+// fetchOffsets fetches the group's offsets, requiring stable ones when the
+// request asks (v7+).
+func (h *Handler) fetchOffsets(req *Request, groupID string, tps []kafka.TopicPartition) (group.Fetched, error) {
+	if r := req.Body.(*kmsg.OffsetFetchRequest); r.Version >= 7 && r.RequireStable {
+		return h.Groups.FetchStable(groupID, tps)
+	}
+	offsets, err := h.Groups.Fetch(groupID, tps)
+	return group.Fetched{Offsets: offsets}, err
 }

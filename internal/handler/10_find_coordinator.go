@@ -5,14 +5,20 @@ package handler
 // Behaviour: the coordinator of a group is the leader of partition
 // abs(hash(group)) % offsets.topic.num.partitions of __consumer_offsets,
 // which is created on the first request as Kafka does (compacted, with
-// offsets.topic.segment.bytes segments). v4+ answers batched keys.
+// offsets.topic.segment.bytes segments). The coordinator of a
+// transactional id (key type 1) is the leader of partition
+// abs(hash(id)) % transaction.state.log.num.partitions of
+// __transaction_state, created likewise (compacted,
+// transaction.state.log.segment.bytes, min.insync.replicas
+// transaction.state.log.min.isr). v4+ answers batched keys.
 // Authorization: DESCRIBE on the group (GROUP_AUTHORIZATION_FAILED) or the
 // transactional id (TRANSACTIONAL_ID_AUTHORIZATION_FAILED).
-// Differences from Kafka: transaction coordinators (key type 1) answer
-// COORDINATOR_NOT_AVAILABLE until the transaction coordinator exists.
 // While fewer brokers are registered than offsets.topic.replication.factor,
 // the creation fails and the answer is COORDINATOR_NOT_AVAILABLE, as in
 // Kafka 4.
+// Differences from Kafka: the replication factor of __transaction_state is
+// capped at the live brokers instead of failing the creation, and its
+// min.insync.replicas at that factor.
 
 import (
 	"context"
@@ -27,6 +33,7 @@ import (
 	"gregor/internal/controller"
 	"gregor/internal/group"
 	"gregor/internal/metadata"
+	"gregor/internal/txn"
 )
 
 func init() {
@@ -88,7 +95,7 @@ func (h *Handler) coordinatorFor(ctx context.Context, keyType int8, key string) 
 	switch keyType {
 	case coordinatorKeyGroup:
 	case coordinatorKeyTxn:
-		return -1, group.ErrCoordinatorNotAvailable
+		return h.txnCoordinatorFor(ctx, key)
 	default:
 		return -1, fmt.Errorf("%w %d: %w", errCoordinatorKeyType, keyType, controller.ErrInvalidRequest)
 	}
@@ -156,4 +163,49 @@ func (h *Handler) advertisedFor(listener string) Endpoint {
 		}
 	}
 	return l
+}
+
+// txnCoordinatorFor is the leader of the partition of __transaction_state
+// that holds id.
+func (h *Handler) txnCoordinatorFor(ctx context.Context, id string) (int32, error) {
+	if id == "" {
+		return -1, fmt.Errorf("empty transactional id: %w", controller.ErrInvalidRequest)
+	}
+	t, err := h.transactionStateTopic(ctx)
+	if err != nil {
+		return -1, err
+	}
+	leader := t.Partitions[txn.PartitionFor(id, int32(len(t.Partitions)))].Leader
+	if leader < 0 {
+		return -1, group.ErrCoordinatorNotAvailable
+	}
+	return leader, nil
+}
+
+// transactionStateTopic returns __transaction_state, creating it on first use.
+func (h *Handler) transactionStateTopic(ctx context.Context) (*metadata.Topic, error) {
+	if t, ok := h.Metadata.Image().Topic(txn.Topic); ok {
+		return t, nil
+	}
+	rf := min(h.Config.TransactionStateLogReplicationFactor, int16(len(liveBrokers(h.Metadata.Image()))))
+	spec := controller.TopicSpec{
+		Name:              txn.Topic,
+		NumPartitions:     h.Config.TransactionStateLogNumPartitions,
+		ReplicationFactor: rf,
+		Configs: map[string]string{
+			"cleanup.policy":      "compact",
+			"compression.type":    "uncompressed",
+			"min.insync.replicas": strconv.FormatInt(int64(min(h.Config.TransactionStateLogMinISR, int32(rf))), 10),
+			"segment.bytes":       strconv.FormatInt(int64(h.Config.TransactionStateLogSegmentBytes), 10),
+		},
+	}
+	t, err := h.createTopic(ctx, spec, false)
+	if errors.Is(err, controller.ErrTopicExists) {
+		t, err = h.createdTopic(txn.Topic)
+	}
+	if err != nil {
+		h.Logger.Warn("cannot create "+txn.Topic, "err", err)
+		return nil, fmt.Errorf("%w: %w", group.ErrCoordinatorNotAvailable, err)
+	}
+	return t, nil
 }

@@ -6,17 +6,26 @@ package handler
 // producer id with epoch 0, as Kafka does for every such request. Ids come
 // from blocks of 1000 reserved through the controller (an
 // AllocateProducerIDs request, written as a ProducerIDs metadata record), so they are never reused after a restart.
-// Differences from Kafka: a transactional id answers INVALID_REQUEST until
-// the transaction coordinator exists.
+// A transactional id goes to its transaction coordinator (txn), which bumps
+// the id's epoch, fencing older producers, after aborting a transaction
+// left open (CONCURRENT_TRANSACTIONS meanwhile: the producer retries);
+// transaction_timeout_ms above transaction.max.timeout.ms answers
+// INVALID_TRANSACTION_TIMEOUT. v3+ producer id and epoch (KIP-360) let a
+// producer keep its id: a stale pair answers PRODUCER_FENCED
+// (INVALID_PRODUCER_EPOCH before v4), as Kafka.
+// Differences from Kafka: a fresh producer id is reserved for every
+// transactional request, used only when the id is new or its epochs run out.
 
 import (
 	"context"
 	"sync"
+	"time"
 
-	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"gregor/internal/controller"
+	"gregor/internal/kafka"
+	"gregor/internal/txn"
 )
 
 func init() {
@@ -39,8 +48,7 @@ func (h *Handler) initProducerID(ctx context.Context, req *Request) (kmsg.Respon
 		return resp, nil
 	}
 	if r.TransactionalID != nil {
-		resp.ErrorCode = kerr.InvalidRequest.Code
-		return resp, nil
+		return h.initTransactionalProducer(ctx, r, resp), nil
 	}
 	id, err := h.nextProducerID(ctx)
 	if err != nil {
@@ -67,4 +75,18 @@ func (h *Handler) nextProducerID(ctx context.Context) (int64, error) {
 	first := int64(resp.First)
 	b.next, b.end = first+1, first+producerIDBlockSize
 	return first, nil
+}
+
+func (h *Handler) initTransactionalProducer(ctx context.Context, r *kmsg.InitProducerIDRequest, resp *kmsg.InitProducerIDResponse) *kmsg.InitProducerIDResponse {
+	fresh, err := h.nextProducerID(ctx)
+	if err == nil {
+		var res txn.InitResult
+		res, err = h.Txn.InitProducerID(ctx, txn.InitRequest{
+			TransactionalID: *r.TransactionalID, Timeout: time.Duration(r.TransactionTimeoutMillis) * time.Millisecond,
+			ProducerID: kafka.ProducerID(r.ProducerID), ProducerEpoch: r.ProducerEpoch, NewProducerID: kafka.ProducerID(fresh),
+		})
+		resp.ProducerID, resp.ProducerEpoch = int64(res.ProducerID), res.ProducerEpoch
+	}
+	resp.ErrorCode = txnErrorCode(err, r.Version < 4)
+	return resp
 }

@@ -36,6 +36,11 @@ var kafkaAuthorization = map[int16][]acl.Check{
 	21: {acl.Delete.On(acl.Topic)},
 	22: {acl.Write.On(acl.TransactionalID), acl.IdempotentWrite.On(acl.Cluster)},
 	23: {acl.ClusterAction.On(acl.Cluster), acl.Describe.On(acl.Topic)},
+	24: {acl.Write.On(acl.TransactionalID), acl.Write.On(acl.Topic), acl.ClusterAction.On(acl.Cluster)}, // ClusterAction: v4+, from brokers
+	25: {acl.Write.On(acl.TransactionalID), acl.Read.On(acl.Group)},
+	26: {acl.Write.On(acl.TransactionalID)},
+	27: {acl.Alter.On(acl.Cluster), acl.ClusterAction.On(acl.Cluster)}, // ALTER: Kafka 3.8+ (KIP-1037), for Admin.abortTransaction
+	28: {acl.Write.On(acl.TransactionalID), acl.Read.On(acl.Group), acl.Read.On(acl.Topic)},
 	29: {acl.Describe.On(acl.Cluster)},
 	30: {acl.Alter.On(acl.Cluster)},
 	31: {acl.Alter.On(acl.Cluster)},
@@ -54,6 +59,9 @@ var kafkaAuthorization = map[int16][]acl.Check{
 	51: {acl.Alter.On(acl.Cluster)},
 	55: {acl.Describe.On(acl.Cluster)}, // KafkaApis.handleDescribeQuorum: DESCRIBE on CLUSTER
 	60: {acl.Describe.On(acl.Cluster)},
+	61: {acl.Read.On(acl.Topic)},
+	65: {acl.Describe.On(acl.TransactionalID), acl.Describe.On(acl.Topic)},
+	66: {acl.Describe.On(acl.TransactionalID)},
 	68: {acl.Read.On(acl.Group), acl.Describe.On(acl.Topic)},
 	69: {acl.Describe.On(acl.Group), acl.Describe.On(acl.Topic)},
 }

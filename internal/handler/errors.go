@@ -12,6 +12,7 @@ import (
 	"gregor/internal/group"
 	"gregor/internal/partition"
 	"gregor/internal/record"
+	"gregor/internal/txn"
 )
 
 // errorTable maps domain errors to the Kafka error the Java broker sends
@@ -38,7 +39,8 @@ var errorTable = []struct {
 	{partition.ErrInvalidTimestamp, kerr.InvalidTimestamp},
 	{partition.ErrInvalidProducerEpoch, kerr.InvalidProducerEpoch},
 	{partition.ErrOutOfOrderSequence, kerr.OutOfOrderSequenceNumber},
-	{partition.ErrTransactionalBatch, kerr.InvalidTxnState},
+	{partition.ErrInvalidTxnState, kerr.InvalidTxnState},
+	{partition.ErrTransactionCoordinatorFenced, kerr.TransactionCoordinatorFenced},
 	{controller.ErrTopicExists, kerr.TopicAlreadyExists},
 	{controller.ErrUnknownTopic, kerr.UnknownTopicOrPartition},
 	{controller.ErrInvalidTopic, kerr.InvalidTopicException},
@@ -83,6 +85,15 @@ var errorTable = []struct {
 	{group.ErrInvalidRegularExpression, kerr.InvalidRegularExpression},
 	{group.ErrUnsupportedVersion, kerr.UnsupportedVersion},
 	{group.ErrRecordTooLarge, kerr.UnknownServerError}, // Kafka's coordinator answers this for a group record above max.message.bytes
+	{txn.ErrConcurrentTransactions, kerr.ConcurrentTransactions},
+	{txn.ErrProducerFenced, kerr.ProducerFenced},
+	{txn.ErrInvalidProducerIDMapping, kerr.InvalidProducerIDMapping},
+	{txn.ErrInvalidTxnState, kerr.InvalidTxnState},
+	{txn.ErrInvalidTransactionTimeout, kerr.InvalidTransactionTimeout},
+	{txn.ErrTransactionalIDNotFound, kerr.TransactionalIDNotFound},
+	{txn.ErrCoordinatorNotAvailable, kerr.CoordinatorNotAvailable},
+	{txn.ErrNotCoordinator, kerr.NotCoordinator},
+	{txn.ErrLoadInProgress, kerr.CoordinatorLoadInProgress},
 	{context.DeadlineExceeded, kerr.RequestTimedOut},
 	{context.Canceled, kerr.RequestTimedOut},
 }

@@ -14,6 +14,7 @@ import (
 	"gregor/internal/auth"
 	"gregor/internal/config"
 	"gregor/internal/group"
+	"gregor/internal/txn"
 	"gregor/internal/wire"
 )
 
@@ -35,11 +36,14 @@ type Handler struct {
 	Controller Controller   // takes every metadata write
 	Replicas   Partitions
 	Groups     *group.Coordinator
-	SASL       map[string]*auth.SASL // by listener name, for SASL listeners
-	LogDirs    LogDirs               // this node's log dirs, for DescribeLogDirs
-	Authorizer Authorizer            // nil without authorizer.class.name: everything allowed
-	Now        func() time.Time
-	Logger     *slog.Logger
+	Txn        *txn.Coordinator // the transaction coordinator
+	// TxnVerifier reaches coordinators on other nodes; nil: only this one.
+	TxnVerifier TxnVerifier
+	SASL        map[string]*auth.SASL // by listener name, for SASL listeners
+	LogDirs     LogDirs               // this node's log dirs, for DescribeLogDirs
+	Authorizer  Authorizer            // nil without authorizer.class.name: everything allowed
+	Now         func() time.Time
+	Logger      *slog.Logger
 
 	producerIDs producerIDBlock
 	sessions    fetchSessions

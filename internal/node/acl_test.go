@@ -192,7 +192,17 @@ func (c matrixCase) succeeded(resp kmsg.Response) bool {
 const (
 	secretTopic = "secret"
 	secretGroup = "g-secret"
+	secretTxn   = "tx-secret" // the user with ACLs has them on the prefix tx-secret
 )
+
+// maxVersion caps the version a request is sent at, for an API whose
+// newest versions serve another caller (AddPartitionsToTxn v4+: brokers).
+type maxVersion struct {
+	kmsg.Request
+	max int16
+}
+
+func (r maxVersion) MaxVersion() int16 { return r.max }
 
 func topicPartitions[T any](make func() T, set func(*T)) []T {
 	p := make()
@@ -331,6 +341,39 @@ var denyMatrix = map[int16]matrixCase{
 		r.Topics = append(r.Topics, t)
 		return r
 	}},
+	24: {build: func(*matrixFixture) kmsg.Request { // a client's request (v3): v4+ is for brokers, below
+		r := kmsg.NewPtrAddPartitionsToTxnRequest()
+		r.TransactionalID, r.ProducerID, r.ProducerEpoch = secretTxn, 1, 0
+		r.Topics = []kmsg.AddPartitionsToTxnRequestTopic{{Topic: secretTopic, Partitions: []int32{0}}}
+		return maxVersion{r, 3}
+	}},
+	25: {build: func(*matrixFixture) kmsg.Request {
+		r := kmsg.NewPtrAddOffsetsToTxnRequest()
+		r.TransactionalID, r.ProducerID, r.ProducerEpoch, r.Group = secretTxn, 1, 0, secretGroup
+		return r
+	}},
+	26: {build: func(*matrixFixture) kmsg.Request {
+		r := kmsg.NewPtrEndTxnRequest()
+		r.TransactionalID, r.ProducerID, r.ProducerEpoch = secretTxn, 1, 0
+		return r
+	}},
+	27: {build: func(*matrixFixture) kmsg.Request { // an abort marker of a producer that never wrote
+		r := kmsg.NewPtrWriteTxnMarkersRequest()
+		m := kmsg.NewWriteTxnMarkersRequestMarker()
+		m.ProducerID, m.ProducerEpoch, m.Committed = 1, 0, false
+		m.Topics = []kmsg.WriteTxnMarkersRequestMarkerTopic{{Topic: secretTopic, Partitions: []int32{0}}}
+		r.Markers = append(r.Markers, m)
+		return r
+	}},
+	28: {build: func(*matrixFixture) kmsg.Request {
+		r := kmsg.NewPtrTxnOffsetCommitRequest()
+		r.TransactionalID, r.Group, r.ProducerID, r.ProducerEpoch, r.Generation = secretTxn, secretGroup, 1, 0, -1
+		t := kmsg.NewTxnOffsetCommitRequestTopic()
+		t.Topic = secretTopic
+		t.Partitions = topicPartitions(kmsg.NewTxnOffsetCommitRequestTopicPartition, func(p *kmsg.TxnOffsetCommitRequestTopicPartition) { p.Offset = 0 })
+		r.Topics = append(r.Topics, t)
+		return r
+	}},
 	29: {build: func(*matrixFixture) kmsg.Request {
 		r := kmsg.NewPtrDescribeACLsRequest()
 		r.ResourceType, r.ResourcePatternType, r.Operation, r.PermissionType = kmsg.ACLResourceTypeAny, kmsg.ACLResourcePatternTypeAny, kmsg.ACLOperationAny, kmsg.ACLPermissionTypeAny
@@ -444,6 +487,25 @@ var denyMatrix = map[int16]matrixCase{
 		ops := resp.(*kmsg.DescribeClusterResponse).ClusterAuthorizedOperations
 		return ops != 0 && ops != -2147483648
 	}},
+	61: {build: func(*matrixFixture) kmsg.Request {
+		r := kmsg.NewPtrDescribeProducersRequest()
+		r.Topics = []kmsg.DescribeProducersRequestTopic{{Topic: secretTopic, Partitions: []int32{0}}}
+		return r
+	}},
+	65: {build: func(*matrixFixture) kmsg.Request {
+		r := kmsg.NewPtrDescribeTransactionsRequest()
+		r.TransactionalIDs = []string{secretTxn}
+		return r
+	}, revealed: func(resp kmsg.Response) bool {
+		states := resp.(*kmsg.DescribeTransactionsResponse).TransactionStates
+		return len(states) == 1 && states[0].ProducerID >= 0
+	}},
+	66: {build: func(*matrixFixture) kmsg.Request { return kmsg.NewPtrListTransactionsRequest() }, // every id
+		revealed: func(resp kmsg.Response) bool {
+			return slices.ContainsFunc(resp.(*kmsg.ListTransactionsResponse).TransactionStates, func(s kmsg.ListTransactionsResponseTransactionState) bool {
+				return s.TransactionalID == secretTxn
+			})
+		}},
 	68: {build: func(*matrixFixture) kmsg.Request {
 		r := kmsg.NewPtrConsumerGroupHeartbeatRequest()
 		r.Group, r.MemberID, r.MemberEpoch, r.RebalanceTimeoutMillis = secretGroup+"-848", "matrix-member-0000000001", 0, 10000
@@ -469,7 +531,7 @@ func TestDenyMatrix(t *testing.T) {
 	f := setUpMatrix(t, n)
 	adm := kadm.NewClient(newClient(t, n.Addr))
 	addACLs(t, adm, kadm.NewACLs().Allow("User:alice").ResourcePatternType(kadm.ACLPatternPrefixed).
-		Topics(secretTopic).Groups(secretGroup).TransactionalIDs("tx-secret").Operations(kadm.OpAll))
+		Topics(secretTopic).Groups(secretGroup).TransactionalIDs(secretTxn).Operations(kadm.OpAll))
 	addACLs(t, adm, kadm.NewACLs().Allow("User:alice").Clusters().Operations(kadm.OpAll))
 	for _, api := range handler.Registry().APIs() {
 		if _, ok := denyMatrix[api.Key]; !ok && !handler.Authorization(api.Key).Unauthorized() {
@@ -530,8 +592,9 @@ func codesOf(resp kmsg.Response) []int16 {
 }
 
 // setUpMatrix creates the protected resources as the brokers' principal:
-// the topic with a record, its sibling to delete, and the group with a
-// committed offset; and returns what the requests need.
+// the topic with a record, its sibling to delete, the group with a
+// committed offset and the transactional id with an ongoing transaction;
+// and returns what the requests need.
 func setUpMatrix(t *testing.T, n *nodetest.TestNode) *matrixFixture {
 	createTopic(t, n.Addr, secretTopic, 1, nil)
 	createTopic(t, n.Addr, secretTopic+".delete-me", 1, nil)
@@ -548,10 +611,56 @@ func setUpMatrix(t *testing.T, n *nodetest.TestNode) *matrixFixture {
 			t.Fatal(err)
 		}
 	}
+	openTransaction(t, n.Addr, secretTxn)
 	batch, err := record.Build(record.BatchSpec{ProducerID: -1, ProducerEpoch: -1, BaseSequence: -1,
 		Records: []record.Record{{Value: []byte("v"), Timestamp: time.Now().UnixMilli()}}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return &matrixFixture{topicID: topicID(t, cl, secretTopic), batch: batch}
+}
+
+// openTransaction leaves the transaction of id ongoing, with a record
+// written to secretTopic, for as long as the test runs.
+func openTransaction(t *testing.T, addr, id string) {
+	cl := newClient(t, addr, kgo.TransactionalID(id), kgo.TransactionTimeout(time.Minute), kgo.DefaultProduceTopic(secretTopic))
+	ctx := testContext(t)
+	if err := cl.BeginTransaction(); err != nil {
+		t.Fatal(err)
+	}
+	if err := cl.ProduceSync(ctx, kgo.StringRecord("in a transaction")).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestAddPartitionsToTxnFromBrokersNeedsClusterAction proves that
+// AddPartitionsToTxn v4+, the form brokers send to verify a transactional
+// write (KIP-890), needs CLUSTER_ACTION: a user without it gets
+// CLUSTER_AUTHORIZATION_FAILED and nothing else, a super user an answer
+// per transaction.
+func TestAddPartitionsToTxnFromBrokersNeedsClusterAction(t *testing.T) {
+	n, saslPlaintext, _ := startACLNode(t, authtest.NewCA(t))
+	createTopic(t, n.Addr, secretTopic, 1, nil)
+	send := func(user, password string) *kmsg.AddPartitionsToTxnResponse {
+		r := kmsg.NewPtrAddPartitionsToTxnRequest()
+		tx := kmsg.NewAddPartitionsToTxnRequestTransaction()
+		tx.TransactionalID, tx.ProducerID, tx.ProducerEpoch, tx.VerifyOnly = secretTxn, 1, 0, true
+		tx.Topics = []kmsg.AddPartitionsToTxnRequestTransactionTopic{{Topic: secretTopic, Partitions: []int32{0}}}
+		r.Transactions = append(r.Transactions, tx)
+		kresp, err := plainClient(t, saslPlaintext, user, password, nil).Broker(1).Request(testContext(t), r) // not through a coordinator lookup
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp := kresp.(*kmsg.AddPartitionsToTxnResponse)
+		if resp.Version < 4 {
+			t.Fatalf("sent at v%d, want v4+", resp.Version)
+		}
+		return resp
+	}
+	if resp := send("bob", "bob-secret"); resp.ErrorCode != kerr.ClusterAuthorizationFailed.Code || len(resp.Transactions) != 0 {
+		t.Errorf("bob: error %d, %d transactions; want CLUSTER_AUTHORIZATION_FAILED and none", resp.ErrorCode, len(resp.Transactions))
+	}
+	if resp := send("admin", "admin-secret"); resp.ErrorCode != 0 || len(resp.Transactions) != 1 {
+		t.Errorf("admin: error %d, %d transactions; want one answered", resp.ErrorCode, len(resp.Transactions))
+	}
 }

@@ -39,7 +39,7 @@ func BenchmarkProduceDurability(b *testing.B) {
 		for _, partitions := range []int32{1, 8} {
 			for _, m := range modes {
 				b.Run(fmt.Sprintf("%s/partitions=%d/%s", load, partitions, m.name), func(b *testing.B) {
-					benchProduce(b, load == "async", partitions, m.config)
+					benchDurableProduce(b, load == "async", partitions, m.config)
 				})
 			}
 		}
@@ -48,7 +48,7 @@ func BenchmarkProduceDurability(b *testing.B) {
 
 const benchProducers = 8
 
-func benchProduce(b *testing.B, async bool, partitions int32, config map[string]*string) {
+func benchDurableProduce(b *testing.B, async bool, partitions int32, config map[string]*string) {
 	n := nodetest.Start(b, "", nil)
 	adm := kadm.NewClient(benchClient(b, n.Addr))
 	if _, err := adm.CreateTopic(context.Background(), partitions, 1, config, "bench"); err != nil {

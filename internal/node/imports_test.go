@@ -48,7 +48,11 @@ var allowedImports = map[string][]string{
 	"coord": {"kafka", "record", "partition"},
 	"group": {"kafka", "record", "partition", "coord"},
 	"txn":   {"kafka", "record", "partition", "coord"},
-	"auth":  {"kafka", "acl", "config", "metadata"},
+	// The transactional requests between brokers over the network
+	// (WriteTxnMarkers to leaders, verification at coordinators): kmsg
+	// bodies on wire's client, so that txn itself speaks no protocol.
+	"txn/txnclient": {"kafka", "metadata", "partition", "txn", "wire"},
+	"auth":          {"kafka", "acl", "config", "metadata"},
 	// TLS material for tests: the standard library only.
 	"auth/authtest": {},
 	// The only place wire meets the domain. Not storage, not server.
@@ -68,7 +72,7 @@ var allowedImports = map[string][]string{
 	"console": {},
 	// The composition root may import everything it composes.
 	"node": {"admin", "console", "metrics", "buildinfo", "kafka", "acl", "config", "record", "wire", "vfs", "storage", "partition", "metadata",
-		"controller", "replica", "replica/leaderclient", "coord", "group", "txn", "auth", "handler", "server"},
+		"controller", "replica", "replica/leaderclient", "coord", "group", "txn", "txn/txnclient", "auth", "handler", "server"},
 	// nodetest formats a cluster's dirs with one cluster id, as `gregor
 	// storage format` does, through storage's meta.properties writer.
 	"node/nodetest": {"kafka", "config", "node", "storage"},
@@ -111,6 +115,7 @@ var franzProtocolExceptions = map[string]string{
 	// A follower is a client of its leader: Fetch and OffsetForLeaderEpoch
 	// bodies are kmsg's, as DESIGN.md's broker-to-broker client says.
 	"replica/leaderclient": "the follower's requests to its leader (Fetch, OffsetForLeaderEpoch) are kmsg bodies; the translation is kept out of replica itself",
+	"txn/txnclient":        "a coordinator's WriteTxnMarkers to other leaders and a leader's AddPartitionsToTxn verification at another coordinator are kmsg bodies; the translation is kept out of txn and the handler",
 	// Kafka's request metrics are counted from the request and its answer.
 	"metrics": "counts records, bytes and error codes from the decoded Produce and Fetch bodies and every response, which the server hands over as kmsg values; it reads them and writes none",
 }

@@ -42,6 +42,8 @@ import (
 	"gregor/internal/replica"
 	"gregor/internal/server"
 	"gregor/internal/storage"
+	"gregor/internal/txn"
+	"gregor/internal/txn/txnclient"
 	"gregor/internal/wire"
 )
 
@@ -58,6 +60,8 @@ type Node struct {
 	logs     *storage.Manager
 	replicas *replica.Manager
 	groups   *group.Coordinator
+	txns     *txn.Coordinator
+	txnPeers *txnclient.Client // markers to other leaders, verification at other coordinators
 	ctrl     *controller.Controller
 	image    publishedImage // what the handlers read; see publish
 	addrs    []net.Addr
@@ -113,25 +117,34 @@ func Start(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*Node,
 	n.replicas = replica.New(cfg.NodeID, logs, n.topicConfig, logger)
 	n.replicas.Replication = replication(cfg, n, now)
 	n.groups = group.New(groupConfig(cfg), coord.RealClock{}, logger)
+	n.txnPeers = txnclient.New(kafka.NodeID(cfg.NodeID), cfg.InterBrokerListenerName, n.image.Image, logger)
+	markers := &handler.TxnMarkers{Replicas: n.replicas, Groups: n.groups, Now: now, Logger: logger, Remote: n.txnPeers.WriteMarkers}
+	n.txns = txn.New(txnConfig(cfg), coord.RealClock{}, markers, logger)
 	n.replicas.OnLeader = func(tp kafka.TopicPartition, p *partition.Partition) {
-		if tp.Topic == group.Topic {
+		switch tp.Topic {
+		case group.Topic:
 			n.groups.BecomeLeader(tp.Partition, group.PartitionLog{Partition: p, Now: now})
+		case txn.Topic:
+			n.txns.BecomeLeader(tp.Partition, txn.PartitionLog{Partition: p, Now: now}, p.LeaderEpoch())
 		}
 	}
 	n.replicas.OnStop = func(tp kafka.TopicPartition) {
-		if tp.Topic == group.Topic {
+		switch tp.Topic {
+		case group.Topic:
 			n.groups.Resign(tp.Partition)
+		case txn.Topic:
+			n.txns.Resign(tp.Partition)
 		}
 	}
 	n.ctrl, err = openController(cfg, clusterID, n.publish, now, logger)
 	if err != nil {
-		n.groups.Close()
+		n.closeCoordinators()
 		n.closeStorage()
 		return nil, err
 	}
 	listeners, err := n.listen()
 	if err != nil {
-		n.groups.Close()
+		n.closeCoordinators()
 		n.closeStorage()
 		return nil, err
 	}
@@ -239,9 +252,10 @@ func (n *Node) run(parent context.Context, listeners []net.Listener, now func() 
 	n.tasks = g
 	h := &handler.Handler{
 		NodeID: n.cfg.NodeID, ClusterID: n.ClusterID, Advertised: n.advertised(),
-		Config: n.cfg, Metadata: &n.image, Controller: n.ctrl, Replicas: n.replicas, Groups: n.groups, Now: now, Logger: n.logger,
-		SASL:    n.sasl,
-		LogDirs: logDirs{n.logs},
+		Config: n.cfg, Metadata: &n.image, Controller: n.ctrl, Replicas: n.replicas, Groups: n.groups, Txn: n.txns, Now: now, Logger: n.logger,
+		TxnVerifier: n.txnPeers,
+		SASL:        n.sasl,
+		LogDirs:     logDirs{n.logs},
 	}
 	if n.authz != nil {
 		h.Authorizer = n.authz
@@ -383,6 +397,26 @@ func (n *Node) server(h server.Handler, registry *wire.Registry, l config.Listen
 }
 
 // groupConfig is the group coordinator's part of the configuration.
+// closeCoordinators stops the transaction coordinator, whose markers go
+// through the group coordinator and the connections to other nodes, then
+// those.
+func (n *Node) closeCoordinators() {
+	n.txns.Close()
+	_ = n.txnPeers.Close()
+	n.groups.Close()
+}
+
+func txnConfig(c *config.Config) txn.Config {
+	ms := func(v int32) time.Duration { return time.Duration(v) * time.Millisecond }
+	return txn.Config{
+		Partitions:            c.TransactionStateLogNumPartitions,
+		MaxTimeout:            ms(c.TransactionMaxTimeoutMs),
+		IDExpiration:          ms(c.TransactionalIDExpirationMs),
+		AbortTimedOutInterval: ms(c.TransactionAbortTimedOutIntervalMs),
+		RemoveExpiredInterval: ms(c.TransactionRemoveExpiredIntervalMs),
+	}
+}
+
 func groupConfig(c *config.Config) group.Config {
 	ms := func(v int64) time.Duration { return time.Duration(v) * time.Millisecond }
 	return group.Config{
@@ -477,7 +511,7 @@ func (n *Node) Stop() {
 // flushes and closes every log (a clean shutdown).
 func (n *Node) Wait() error {
 	err := n.tasks.Wait()
-	n.groups.Close()
+	n.closeCoordinators()
 	n.replicas.Checkpoint()
 	if cerr := n.closeStorage(); err == nil {
 		err = cerr

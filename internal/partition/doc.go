@@ -63,7 +63,26 @@
 // truncation by loading the newest snapshot and replaying batch headers
 // after it. As in Kafka since KIP-360, a producer stays known when retention
 // or DeleteRecords removes its batches: producers would expire by
-// producer.id.expiration.ms, not implemented yet.
+// producer.id.expiration.ms, not implemented yet. A batch without a
+// sequence (a coordinator's own transactional write) is checked for its
+// epoch only.
+//
+// Transactions (txn.go): a transactional batch is appended only while its
+// producer has a transaction ongoing here, or through AppendVerified with
+// the guard VerifyTransaction handed out before the transaction
+// coordinator confirmed the partition is in the transaction (KIP-890 part
+// 1; a marker written meanwhile invalidates the guard). The producer state
+// keeps each producer's currentTxnFirstOffset (persisted in the snapshot,
+// Kafka's field) and the coordinator epoch of its last marker.
+// WriteTxnMarker appends a commit or abort marker (refused for an older
+// producer epoch or coordinator epoch); an abort is indexed in the log's
+// aborted-transaction index (Log.AppendAbortedTransaction), also when a
+// follower copies a marker and when a reopen replays markers after the
+// snapshot. The last stable offset is min(first offset of the oldest
+// undecided transaction, high watermark), where a transaction stays
+// undecided until the high watermark passes its marker (Kafka's
+// unreplicated transactions); ReadCommitted reads below it and answers
+// the aborted transactions overlapping what it read.
 //
 // On a compacted topic every batch is decompressed at append to refuse
 // records without a key (INVALID_RECORD), as Kafka's LogValidator does.

@@ -56,6 +56,14 @@ type Log interface {
 	// larger epoch (or the log end offset); -1, -1 if none.
 	EndOffsetForEpoch(epoch int32) (int32, int64)
 
+	// AppendAbortedTransaction indexes an aborted transaction in the
+	// segment holding its marker; one whose marker is not after the last
+	// indexed is ignored (a replay after a restart).
+	AppendAbortedTransaction(e kafka.AbortedTransaction) error
+	// AbortedTransactions returns the aborted transactions whose marker is
+	// at or after from and whose first record is before upTo.
+	AbortedTransactions(from, upTo int64) []kafka.AbortedTransaction
+
 	// LatestSnapshot returns the newest producer-state snapshot and its
 	// offset (-1 and nil when there is none).
 	LatestSnapshot() (offset int64, data []byte, err error)

@@ -14,14 +14,13 @@ import (
 
 // Errors of the append and read paths, mapped to Kafka codes by the handler.
 var (
-	ErrMessageTooLarge    = errors.New("record batch is larger than max.message.bytes")
-	ErrInvalidRecord      = errors.New("invalid record")
-	ErrNotEnoughReplicas  = errors.New("fewer in-sync replicas than min.insync.replicas")
-	ErrOffsetOutOfRange   = kafka.ErrOffsetOutOfRange
-	ErrClosed             = kafka.ErrLogClosed // the log was closed or deleted under the caller
-	ErrTransactionalBatch = errors.New("transactional batches are not supported yet")
-	ErrInvalidTimestamp   = errors.New("record timestamp out of the accepted range")
-	ErrNotLeader          = errors.New("not the leader for this partition")
+	ErrMessageTooLarge   = errors.New("record batch is larger than max.message.bytes")
+	ErrInvalidRecord     = errors.New("invalid record")
+	ErrNotEnoughReplicas = errors.New("fewer in-sync replicas than min.insync.replicas")
+	ErrOffsetOutOfRange  = kafka.ErrOffsetOutOfRange
+	ErrClosed            = kafka.ErrLogClosed // the log was closed or deleted under the caller
+	ErrInvalidTimestamp  = errors.New("record timestamp out of the accepted range")
+	ErrNotLeader         = errors.New("not the leader for this partition")
 	// ErrUnknownTopicOrPartition: this node has no replica of the partition.
 	ErrUnknownTopicOrPartition = errors.New("unknown topic or partition")
 	ErrNotFollower             = errors.New("not a follower of this partition")
@@ -69,6 +68,10 @@ type Partition struct {
 	highWatermark atomic.Int64
 	// leading mirrors role.Leader == self, for waiters that do not take mu.
 	leading atomic.Bool
+	// firstUnstable is the first offset of the oldest undecided transaction
+	// (MaxInt64: none), written under mu: the last stable offset is
+	// min(firstUnstable, highWatermark).
+	firstUnstable atomic.Int64
 
 	mu   sync.Mutex // guards the fields below and serializes appends
 	role Role
@@ -89,6 +92,14 @@ type Partition struct {
 	// outside the ISR has caught up (see SetISRSignal).
 	isrSignal chan<- struct{}
 	producers *producerState
+	// guards holds the verification in progress of each producer that has
+	// no ongoing transaction here (see VerifyTransaction); a marker clears it.
+	guards    map[kafka.ProducerID]VerificationGuard
+	nextGuard VerificationGuard
+	// unreplicated are the transactions completed by a marker at or above
+	// the high watermark: they hold back the last stable offset until it
+	// passes the marker.
+	unreplicated []completedTxn
 	// snapshotOffset is the offset of the last producer snapshot written (-1: none).
 	snapshotOffset int64
 
@@ -106,6 +117,7 @@ func Open(tp kafka.TopicPartition, id kafka.TopicID, log Log, self kafka.NodeID,
 	p := &Partition{
 		TP: tp, TopicID: id, self: self, log: log, logger: logger.With("topic", tp.Topic, "partition", tp.Partition),
 		followers: map[kafka.NodeID]kafka.Offset{}, lag: map[kafka.NodeID]followerLag{}, watchers: map[chan<- struct{}]struct{}{}, snapshotOffset: -1,
+		guards: map[kafka.ProducerID]VerificationGuard{},
 	}
 	p.cfg.Store(&cfg)
 	if err := p.loadProducerState(); err != nil {
@@ -124,7 +136,8 @@ func (p *Partition) loadProducerState() error {
 	if err != nil {
 		return err
 	}
-	p.producers = newProducerState()
+	p.producers, p.unreplicated = newProducerState(), nil
+	defer p.updateFirstUnstableLocked()
 	if data != nil {
 		if s, err := decodeProducerState(data); err == nil {
 			p.producers, p.snapshotOffset = s, from
@@ -138,7 +151,7 @@ func (p *Partition) loadProducerState() error {
 	}
 	return p.log.Batches(from, func(b record.Batch) error {
 		if b.LastOffset() >= from {
-			p.producers.update(b)
+			p.recordBatchLocked(b)
 		}
 		return nil
 	})
@@ -161,8 +174,17 @@ type AppendResult struct {
 
 // AppendAsLeader validates and appends the batches of one produce request
 // for this partition. A retried idempotent batch is answered with its
-// original offset and not written again.
+// original offset and not written again. A transactional batch is refused
+// (ErrInvalidTxnState) unless its producer's transaction is ongoing here:
+// the first batch of a transaction goes through AppendVerified.
 func (p *Partition) AppendAsLeader(batches []record.Batch, acks int16, now time.Time) (AppendResult, error) {
+	return p.AppendVerified(batches, acks, now, 0)
+}
+
+// AppendVerified is AppendAsLeader for batches whose producer's
+// transaction the coordinator has confirmed includes this partition since
+// guard was taken (VerifyTransaction).
+func (p *Partition) AppendVerified(batches []record.Batch, acks int16, now time.Time, guard VerificationGuard) (AppendResult, error) {
 	cfg := p.cfg.Load()
 	res := AppendResult{BaseOffset: -1, LastOffset: -1, LogAppendTime: -1}
 	for _, b := range batches {
@@ -173,7 +195,7 @@ func (p *Partition) AppendAsLeader(batches []record.Batch, acks int16, now time.
 	p.mu.Lock()
 	err := p.checkLeaderLocked(acks, cfg)
 	if err == nil {
-		err = p.appendLocked(batches, cfg, now, &res)
+		err = p.appendLocked(batches, cfg, now, guard, &res)
 		p.advanceHighWatermarkLocked()
 	}
 	p.mu.Unlock()
@@ -205,9 +227,6 @@ func validate(b record.Batch, cfg *Config, now time.Time) error {
 	}
 	if b.IsControl() {
 		return fmt.Errorf("%w: clients may not write control batches", ErrInvalidRecord)
-	}
-	if b.IsTransactional() {
-		return ErrTransactionalBatch
 	}
 	if cfg.Compacted {
 		if err := checkKeys(b); err != nil {
@@ -249,10 +268,13 @@ func checkTimestamps(b record.Batch, cfg *Config, now int64) error {
 	return nil
 }
 
-func (p *Partition) appendLocked(batches []record.Batch, cfg *Config, now time.Time, res *AppendResult) error {
+func (p *Partition) appendLocked(batches []record.Batch, cfg *Config, now time.Time, guard VerificationGuard, res *AppendResult) error {
 	for i, b := range batches {
 		dup, isDup, err := p.producers.check(b)
 		if err != nil {
+			return err
+		}
+		if err := p.checkVerifiedLocked(b, guard); err != nil && !isDup {
 			return err
 		}
 		if isDup {
@@ -274,7 +296,7 @@ func (p *Partition) appendLocked(batches []record.Batch, cfg *Config, now time.T
 			res.BaseOffset = first
 		}
 		res.LastOffset = kafka.Offset(last)
-		p.producers.update(b)
+		p.recordBatchLocked(b)
 	}
 	return nil
 }

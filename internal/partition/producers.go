@@ -35,6 +35,11 @@ type batchMeta struct {
 type producerEntry struct {
 	epoch   int16
 	batches []batchMeta
+	// currentTxnFirstOffset is the offset of the first batch of the
+	// producer's ongoing transaction in this partition, -1 when none.
+	currentTxnFirstOffset int64
+	// coordinatorEpoch is that of the last marker written for it (-1: none).
+	coordinatorEpoch int32
 }
 
 func (e *producerEntry) lastSeq() int32 {
@@ -61,10 +66,18 @@ func (e *producerEntry) duplicateOf(b record.Batch) (batchMeta, bool) {
 // the Partition's mutex guards it.
 type producerState struct {
 	entries map[int64]*producerEntry
+	// ongoing maps the producers with an ongoing transaction to its first
+	// offset (their entries' currentTxnFirstOffset): what holds back the
+	// last stable offset.
+	ongoing map[int64]int64
 }
 
 func newProducerState() *producerState {
-	return &producerState{entries: map[int64]*producerEntry{}}
+	return &producerState{entries: map[int64]*producerEntry{}, ongoing: map[int64]int64{}}
+}
+
+func newEntry() *producerEntry {
+	return &producerEntry{epoch: noEpoch, currentTxnFirstOffset: -1, coordinatorEpoch: -1}
 }
 
 // check validates b against the producer's state. It returns the metadata of
@@ -85,6 +98,9 @@ func (s *producerState) check(b record.Batch) (dup batchMeta, isDup bool, err er
 	switch {
 	case epoch < e.epoch:
 		return dup, false, fmt.Errorf("%w: producer %d epoch %d, current %d", ErrInvalidProducerEpoch, pid, epoch, e.epoch)
+	case first < 0:
+		// No sequence: a coordinator's own transactional write (the
+		// offsets of a TxnOffsetCommit), as Kafka's coordinator origin.
 	case epoch > e.epoch:
 		if first != 0 && e.epoch != noEpoch {
 			return dup, false, fmt.Errorf("%w: producer %d new epoch %d must start at sequence 0, got %d", ErrOutOfOrderSequence, pid, epoch, first)
@@ -98,23 +114,31 @@ func (s *producerState) check(b record.Batch) (dup batchMeta, isDup bool, err er
 	return dup, false, nil
 }
 
-// update records an appended batch.
-func (s *producerState) update(b record.Batch) {
+// update records an appended batch. A transaction marker ends the
+// producer's ongoing transaction: the transaction is returned (ok).
+func (s *producerState) update(b record.Batch) (txn completedTxn, ok bool) {
 	pid := b.ProducerID()
 	if pid < 0 {
-		return
+		return txn, false
 	}
 	e := s.entries[pid]
 	if e == nil {
-		e = &producerEntry{epoch: noEpoch}
+		e = newEntry()
 		s.entries[pid] = e
 	}
 	if b.ProducerEpoch() != e.epoch {
 		e.epoch = b.ProducerEpoch()
 		e.batches = e.batches[:0]
 	}
+	if b.IsControl() {
+		return s.completeTxn(pid, e, b)
+	}
+	if b.IsTransactional() && e.currentTxnFirstOffset < 0 {
+		e.currentTxnFirstOffset = b.BaseOffset()
+		s.ongoing[pid] = b.BaseOffset()
+	}
 	if b.BaseSequence() < 0 {
-		return
+		return txn, false
 	}
 	if len(e.batches) == maxBatchesPerProducer {
 		e.batches = append(e.batches[:0], e.batches[1:]...)
@@ -123,6 +147,7 @@ func (s *producerState) update(b record.Batch) {
 		firstSeq: b.BaseSequence(), lastSeq: b.LastSequence(),
 		firstOffset: b.BaseOffset(), lastOffset: b.LastOffset(), maxTimestamp: b.MaxTimestamp(),
 	})
+	return txn, false
 }
 
 // Snapshot layout (Kafka's producer snapshot v1, big endian):
@@ -158,8 +183,8 @@ func (s *producerState) encode() []byte {
 		buf = binary.BigEndian.AppendUint64(buf, uint64(m.lastOffset))
 		buf = binary.BigEndian.AppendUint32(buf, uint32(m.lastOffset-m.firstOffset))
 		buf = binary.BigEndian.AppendUint64(buf, uint64(m.maxTimestamp))
-		buf = binary.BigEndian.AppendUint32(buf, 0xffffffff)
-		buf = binary.BigEndian.AppendUint64(buf, 0xffffffffffffffff)
+		buf = binary.BigEndian.AppendUint32(buf, uint32(e.coordinatorEpoch))
+		buf = binary.BigEndian.AppendUint64(buf, uint64(e.currentTxnFirstOffset))
 	}
 	binary.BigEndian.PutUint32(buf[2:], crc32.Checksum(buf[6:], castagnoli))
 	return buf
@@ -183,7 +208,9 @@ func decodeProducerState(buf []byte) (*producerState, error) {
 	for i := 0; i < n; i++ {
 		b := body[i*snapshotEntrySize:]
 		pid := int64(binary.BigEndian.Uint64(b))
-		e := &producerEntry{epoch: int16(binary.BigEndian.Uint16(b[8:]))}
+		e := &producerEntry{epoch: int16(binary.BigEndian.Uint16(b[8:])),
+			coordinatorEpoch:      int32(binary.BigEndian.Uint32(b[34:])),
+			currentTxnFirstOffset: int64(binary.BigEndian.Uint64(b[38:]))}
 		lastSeq := int32(binary.BigEndian.Uint32(b[10:]))
 		lastOffset := int64(binary.BigEndian.Uint64(b[14:]))
 		delta := int32(binary.BigEndian.Uint32(b[22:]))
@@ -195,6 +222,9 @@ func decodeProducerState(buf []byte) (*producerState, error) {
 			}}
 		}
 		s.entries[pid] = e
+		if e.currentTxnFirstOffset >= 0 {
+			s.ongoing[pid] = e.currentTxnFirstOffset
+		}
 	}
 	return s, nil
 }

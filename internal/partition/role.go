@@ -131,6 +131,9 @@ func (p *Partition) setHighWatermarkLocked(hw kafka.Offset) bool {
 		return false
 	}
 	p.highWatermark.Store(int64(hw))
+	if len(p.unreplicated) > 0 {
+		p.updateFirstUnstableLocked()
+	}
 	p.log.SetCommitted(hw)
 	p.fireWaiters(hw)
 	return true
@@ -182,7 +185,7 @@ func (p *Partition) appendAsFollowerLocked(batches []record.Batch) error {
 		return err
 	}
 	for _, b := range batches {
-		p.producers.update(b)
+		p.recordBatchLocked(b)
 	}
 	return nil
 }
@@ -205,5 +208,6 @@ func (p *Partition) TruncateTo(offset kafka.Offset) error {
 		p.log.SetCommitted(kafka.Offset(leo))
 	}
 	p.snapshotOffset = -1
+	clear(p.guards)
 	return p.loadProducerState()
 }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"time"
 
+	"gregor/internal/kafka"
 	"gregor/internal/record"
 )
 
@@ -119,9 +120,10 @@ func (l *Log) overdueLocked(s *segment, nowMs int64) bool {
 type cleanSource struct {
 	seg     *segment
 	size    int64
-	end     int64 // the next segment's base offset; the log end for the active one
-	entries int   // the larger of its index and time index lengths
-	gen     int64 // the log's truncation count when captured
+	end     int64                      // the next segment's base offset; the log end for the active one
+	entries int                        // the larger of its index and time index lengths
+	gen     int64                      // the log's truncation count when captured
+	txns    []kafka.AbortedTransaction // its aborted-transaction index when captured
 }
 
 // cleanStats describes one cleaning.
@@ -180,7 +182,8 @@ func (l *Log) captureSources() ([]cleanSource, Config, error) {
 		if i+1 < len(l.segments) {
 			end = l.segments[i+1].baseOffset
 		}
-		srcs[i] = cleanSource{seg: s, size: s.size, end: end, entries: max(len(s.index), len(s.timeIndex)), gen: l.truncations}
+		srcs[i] = cleanSource{seg: s, size: s.size, end: end, entries: max(len(s.index), len(s.timeIndex)), gen: l.truncations,
+			txns: append([]kafka.AbortedTransaction(nil), s.txns...)}
 	}
 	return srcs, l.cfg, nil
 }
@@ -270,6 +273,7 @@ func (c *segment) writeCleaned(g []cleanSource, f *batchFilter, cfg Config, stat
 	}
 	for _, src := range g {
 		c.lastModified = src.seg.lastModified
+		c.txns = append(c.txns, src.txns...)
 		err := eachBatch(src, func(b record.Batch) error {
 			if err := f.ctx.Err(); err != nil {
 				return err

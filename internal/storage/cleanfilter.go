@@ -102,8 +102,10 @@ func (f *batchFilter) addProducers(srcs []cleanSource, mapped map[int]bool) erro
 // Records without a key are kept (Kafka's cleaner drops them; Kafka and
 // Gregor refuse them at produce on compacted topics, so only a topic that
 // became compacted has any). Control batches and transactional batches are
-// kept as they are: there are no transactions yet, and dropping their
-// records would need the transaction index Kafka consults. keepHeader
+// kept as they are, aborted ones included: Kafka's cleaner removes aborted
+// records and, later, markers, which this one does not do yet; the cleaned
+// segment keeps its sources' aborted-transaction index, so read_committed
+// readers still skip them. keepHeader
 // keeps the header of a batch whose records all go.
 func (f *batchFilter) filter(b record.Batch, keepHeader bool, stats *cleanStats) (record.Batch, error) {
 	if b.IsControl() || b.IsTransactional() {

@@ -13,7 +13,7 @@ import (
 const deletedSuffix = ".deleted"
 
 // segmentExts are the files of one segment.
-var segmentExts = []string{".log", ".index", ".timeindex"}
+var segmentExts = []string{".log", ".index", ".timeindex", txnIndexExt}
 
 // pendingDelete is a segment whose files carry deletedSuffix until due.
 type pendingDelete struct {

@@ -20,6 +20,10 @@
 //	                                   index points (and on roll) when the segment's max
 //	                                   timestamp grew; every record up to relOffset has a
 //	                                   timestamp <= timestamp
+//	    00000000000000000000.txnindex  aborted transactions whose abort marker is in the
+//	                                   segment, Kafka's 34-byte entries: version int16 (0) |
+//	                                   producerId int64 | firstOffset int64 | lastOffset
+//	                                   int64 | lastStableOffset int64 (txnindex.go)
 //	    leader-epoch-checkpoint        "0\n<n>\n<epoch> <startOffset>\n"...
 //	    partition.metadata             "version: 0\ntopic_id: <base64 uuid>\n"
 //	    log-start-offset               the log start offset in decimal (DeleteRecords)

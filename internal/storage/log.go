@@ -187,7 +187,7 @@ func (l *Log) crashHole(base, recoveryPoint int64) bool {
 func removeSegmentFiles(fsys vfs.FS, dir string, bases []int64) error {
 	var errs []error
 	for _, b := range bases {
-		for _, ext := range []string{".log", ".index", ".timeindex"} {
+		for _, ext := range segmentExts {
 			if err := fsys.Remove(segmentName(dir, b, ext)); err != nil && !errors.Is(err, os.ErrNotExist) {
 				errs = append(errs, err)
 			}

@@ -26,6 +26,7 @@ func (s *segment) recover(recoveryPoint int64, cfg Config, logger *slog.Logger) 
 		return false, err
 	}
 	truncated := end < s.size
+	s.trimTxns(s.nextOffset)
 	if truncated {
 		logger.Warn("truncating corrupt log tail", "dir", s.dir, "segment", s.baseOffset,
 			"offset", s.nextOffset, "position", end, "bytes truncated", s.size-end, "error", err)
@@ -41,6 +42,9 @@ func (s *segment) recover(recoveryPoint int64, cfg Config, logger *slog.Logger) 
 // from; on any inconsistency it clears the indexes and returns 0.
 func (s *segment) loadIndexes(recoveryPoint int64) int64 {
 	s.index, s.timeIndex, s.maxTimestamp, s.offsetOfMaxTs = nil, nil, -1, -1
+	if txns, err := loadTxnIndex(s.fs, s.path(txnIndexExt)); err == nil {
+		s.txns = txns // trimmed to the recovered end after the scan
+	}
 	idx, err1 := loadOffsetIndex(s.fs, s.path(".index"), s.size)
 	tidx, err2 := loadTimeIndex(s.fs, s.path(".timeindex"))
 	if err1 != nil || err2 != nil || recoveryPoint <= s.baseOffset {

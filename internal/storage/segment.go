@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"gregor/internal/kafka"
 	"gregor/internal/record"
 	"gregor/internal/vfs"
 )
@@ -38,10 +39,14 @@ type segment struct {
 	size       int64 // bytes of whole batches; nothing is read beyond it
 	nextOffset int64 // last offset of the last batch + 1, or baseOffset
 
-	index      []offsetEntry
-	timeIndex  []timeEntry
-	indexDisk  int // entries of index already in the .index file
-	timeDisk   int // entries of timeIndex already in the .timeindex file
+	index     []offsetEntry
+	timeIndex []timeEntry
+	indexDisk int // entries of index already in the .index file
+	timeDisk  int // entries of timeIndex already in the .timeindex file
+	// txns are the aborted transactions whose marker is in this segment,
+	// in marker order (txnindex.go); txnDisk of them are in the file.
+	txns       []kafka.AbortedTransaction
+	txnDisk    int
 	sinceIndex int64
 
 	maxTimestamp  int64 // -1 if empty
@@ -100,7 +105,7 @@ func (s *segment) largestTimestamp() (ms int64, ok bool) {
 
 // newSegment creates an empty segment, removing stale files of the same base.
 func newSegment(fsys vfs.FS, dir string, base int64, now time.Time) (*segment, error) {
-	for _, ext := range []string{".log", ".index", ".timeindex"} {
+	for _, ext := range segmentExts {
 		if err := fsys.Remove(segmentName(dir, base, ext)); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return nil, err
 		}
@@ -157,7 +162,7 @@ func (s *segment) writeIndexes(sync bool) error {
 		return err
 	}
 	s.timeDisk = len(s.timeIndex)
-	return nil
+	return s.writeTxnIndex(sync)
 }
 
 // appendFile appends data at the end of the file at path, creating it.
@@ -183,7 +188,8 @@ func appendFile(fsys vfs.FS, path string, data []byte, sync bool) error {
 func (s *segment) rewriteIndexes() error {
 	s.fs.Remove(s.path(".index"))
 	s.fs.Remove(s.path(".timeindex"))
-	s.indexDisk, s.timeDisk = 0, 0
+	s.fs.Remove(s.path(txnIndexExt))
+	s.indexDisk, s.timeDisk, s.txnDisk = 0, 0, 0
 	return s.writeIndexes(false)
 }
 
@@ -191,7 +197,7 @@ func (s *segment) rewriteIndexes() error {
 func (s *segment) remove() error {
 	s.release()
 	var errs []error
-	for _, ext := range []string{".log", ".index", ".timeindex"} {
+	for _, ext := range segmentExts {
 		if err := s.fs.Remove(s.path(ext)); err != nil && !errors.Is(err, os.ErrNotExist) {
 			errs = append(errs, err)
 		}

@@ -92,9 +92,10 @@ func (l *Log) findGroup(g []cleanSource) (int, bool) {
 
 // rename moves the segment's files to the suffix to, the log file last.
 func (c *segment) rename(to string) error {
-	for _, ext := range []string{".index", ".timeindex", ".log"} {
+	for _, ext := range []string{".index", ".timeindex", txnIndexExt, ".log"} {
 		base := segmentName(c.dir, c.baseOffset, ext)
-		if err := c.fs.Rename(base+c.suffix, base+to); err != nil {
+		err := c.fs.Rename(base+c.suffix, base+to)
+		if err != nil && !(ext == txnIndexExt && errors.Is(err, os.ErrNotExist)) {
 			return err
 		}
 	}

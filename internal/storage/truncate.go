@@ -94,6 +94,7 @@ func (l *Log) truncateLocked(offset int64) error {
 		return err
 	}
 	s.size = pos
+	s.trimTxns(offset)
 	s.index, s.timeIndex, s.maxTimestamp, s.offsetOfMaxTs = nil, nil, -1, -1
 	if _, err := s.scan(0, l.cfg); err != nil {
 		return err

@@ -1,0 +1,128 @@
+package handler
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+
+	"gregor/internal/group"
+	"gregor/internal/kafka"
+	"gregor/internal/partition"
+	"gregor/internal/record"
+	"gregor/internal/txn"
+)
+
+// txnErrorCode is errorCode for the transactional APIs: before the version
+// that knows PRODUCER_FENCED, Kafka answers INVALID_PRODUCER_EPOCH.
+func txnErrorCode(err error, beforeProducerFenced bool) int16 {
+	code := errorCode(err)
+	if code == kerr.ProducerFenced.Code && beforeProducerFenced {
+		return kerr.InvalidProducerEpoch.Code
+	}
+	return code
+}
+
+// TxnMarkers is the transaction coordinator's MarkerWriter on this node: it
+// writes each marker to the local leader of its partition, waits for the
+// high watermark to pass it (as WriteTxnMarkers with acks=all), and for a
+// partition of __consumer_offsets then completes the group coordinator's
+// pending transactional offsets. A partition led elsewhere is retried
+// (markers to other brokers go over WriteTxnMarkers: see Remote).
+type TxnMarkers struct {
+	Replicas Partitions
+	Groups   *group.Coordinator
+	Now      func() time.Time
+	Logger   *slog.Logger
+	// Remote, when set, writes the markers of partitions not led here
+	// (WriteTxnMarkers to their leaders); it returns those to retry.
+	Remote func(ctx context.Context, m txn.Markers) []kafka.TopicPartition
+}
+
+// markerTimeout bounds the wait for one marker to replicate.
+const markerTimeout = 30 * time.Second
+
+// WriteMarkers implements txn.MarkerWriter.
+func (w *TxnMarkers) WriteMarkers(ctx context.Context, m txn.Markers) (retry []kafka.TopicPartition) {
+	var remote []kafka.TopicPartition
+	for _, tp := range m.Partitions {
+		err := w.writeLocal(ctx, m, tp)
+		switch {
+		case err == nil, errors.Is(err, partition.ErrUnknownTopicOrPartition) && w.unknownEverywhere(tp),
+			errors.Is(err, partition.ErrInvalidProducerEpoch), errors.Is(err, partition.ErrTransactionCoordinatorFenced):
+			if err != nil {
+				w.Logger.Warn("transaction marker not written", "topic", tp.Topic, "partition", tp.Partition, "producer.id", m.ProducerID, "err", err)
+			}
+		case errors.Is(err, partition.ErrNotLeader), errors.Is(err, partition.ErrUnknownTopicOrPartition):
+			remote = append(remote, tp)
+		default:
+			retry = append(retry, tp)
+		}
+	}
+	if len(remote) > 0 && w.Remote != nil {
+		rm := m
+		rm.Partitions = remote
+		return append(retry, w.Remote(ctx, rm)...)
+	}
+	return append(retry, remote...)
+}
+
+// unknownEverywhere: with no remote writer this node is the whole cluster,
+// so a partition it does not have no longer exists.
+func (w *TxnMarkers) unknownEverywhere(kafka.TopicPartition) bool { return w.Remote == nil }
+
+func (w *TxnMarkers) writeLocal(ctx context.Context, m txn.Markers, tp kafka.TopicPartition) error {
+	p, err := w.Replicas.Partition(tp)
+	if err != nil {
+		return err
+	}
+	offset, err := p.WriteTxnMarker(partition.Marker{ProducerID: m.ProducerID, ProducerEpoch: m.ProducerEpoch,
+		Commit: m.Commit, CoordinatorEpoch: m.CoordinatorEpoch}, w.Now())
+	if err != nil {
+		return err
+	}
+	wctx, cancel := context.WithTimeout(ctx, markerTimeout)
+	defer cancel()
+	if err := p.WaitForHighWatermark(wctx, offset+1); err != nil {
+		return err
+	}
+	if tp.Topic == group.Topic {
+		return w.Groups.CompleteTransaction(ctx, tp.Partition, m.ProducerID, m.Commit)
+	}
+	return nil
+}
+
+// TxnVerifier asks the transaction coordinator of an id on another node
+// whether the producer's transaction includes tp (AddPartitionsToTxn v4,
+// verify-only: txnclient). Its errors are partition's sentinels. Safe for
+// concurrent use.
+type TxnVerifier interface {
+	VerifyTransaction(ctx context.Context, id string, producerID kafka.ProducerID, epoch int16, tp kafka.TopicPartition) error
+}
+
+// verifyTransaction asks the transaction coordinator whether the
+// producer's transaction includes tp (KIP-890 part 1): the local one, or
+// through TxnVerifier the one on another node. Without a TxnVerifier a
+// coordinator on another node is not asked: the write is refused with
+// NOT_ENOUGH_REPLICAS, which producers retry, so that no unverified
+// transactional write is ever appended.
+func (h *Handler) verifyTransaction(ctx context.Context, id string, b record.Batch, tp kafka.TopicPartition) error {
+	per, err := h.Txn.AddPartitions(ctx, id, kafka.ProducerID(b.ProducerID()), b.ProducerEpoch(), []kafka.TopicPartition{tp}, true)
+	switch {
+	case errors.Is(err, txn.ErrNotCoordinator) && h.TxnVerifier != nil:
+		return h.TxnVerifier.VerifyTransaction(ctx, id, kafka.ProducerID(b.ProducerID()), b.ProducerEpoch(), tp)
+	case errors.Is(err, txn.ErrNotCoordinator):
+		return fmt.Errorf("%w: the coordinator of transactional id %q is not on this node", partition.ErrNotEnoughReplicas, id)
+	case errors.Is(err, txn.ErrProducerFenced):
+		return fmt.Errorf("%w: %v", partition.ErrInvalidProducerEpoch, err)
+	case err != nil:
+		return err
+	}
+	if err := per[tp]; err != nil {
+		return fmt.Errorf("%w: %v", partition.ErrInvalidTxnState, err)
+	}
+	return nil
+}

@@ -1,0 +1,252 @@
+package txn
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"slices"
+	"time"
+
+	"gregor/internal/kafka"
+)
+
+// InitRequest is an InitProducerId with a transactional id.
+type InitRequest struct {
+	TransactionalID string
+	Timeout         time.Duration
+	// ProducerID and ProducerEpoch are what the producer holds (KIP-360),
+	// -1 for a new producer.
+	ProducerID    kafka.ProducerID
+	ProducerEpoch int16
+	// NewProducerID is a fresh id from the controller's blocks, used when
+	// the transactional id is new or its epochs are exhausted.
+	NewProducerID kafka.ProducerID
+}
+
+// InitResult is InitProducerId's answer.
+type InitResult struct {
+	ProducerID    kafka.ProducerID
+	ProducerEpoch int16
+}
+
+type initAnswer struct {
+	res InitResult
+	err error
+}
+
+// InitProducerID gives the producer of a transactional id its producer id
+// and a new epoch, fencing every older producer of the id. A transaction
+// in progress is aborted first (CONCURRENT_TRANSACTIONS: the producer
+// retries), one being completed answers the same until it is.
+func (c *Coordinator) InitProducerID(ctx context.Context, req InitRequest) (InitResult, error) {
+	if req.Timeout <= 0 || req.Timeout > c.cfg.MaxTimeout {
+		return InitResult{ProducerID: -1, ProducerEpoch: -1}, ErrInvalidTransactionTimeout
+	}
+	a, err := call(ctx, c, req.TransactionalID, func(s *shard) initAnswer { return s.initProducerID(req) })
+	if err == nil {
+		err = a.err
+	}
+	if err != nil {
+		return InitResult{ProducerID: -1, ProducerEpoch: -1}, err
+	}
+	return a.res, nil
+}
+
+func (s *shard) initProducerID(req InitRequest) initAnswer {
+	m := s.txns[req.TransactionalID]
+	if m == nil {
+		return s.bumpEpoch(req, &txnMeta{stored: stored{producerID: req.NewProducerID, epoch: -1}, lastProducerID: -1, lastEpoch: -1})
+	}
+	if req.ProducerID >= 0 && !(req.ProducerID == m.producerID && req.ProducerEpoch == m.epoch) {
+		if req.ProducerID == m.lastProducerID && req.ProducerEpoch == m.lastEpoch && m.state.idle() {
+			return initAnswer{res: InitResult{m.producerID, m.epoch}} // a retry of the last answer
+		}
+		return initAnswer{err: fmt.Errorf("%w: producer %d epoch %d, current %d epoch %d", ErrProducerFenced, req.ProducerID, req.ProducerEpoch, m.producerID, m.epoch)}
+	}
+	switch {
+	case m.state.preparing():
+		return initAnswer{err: ErrConcurrentTransactions}
+	case m.state == Ongoing:
+		if err := s.abort(req.TransactionalID, m, true); err != nil {
+			return initAnswer{err: err}
+		}
+		return initAnswer{err: ErrConcurrentTransactions}
+	}
+	return s.bumpEpoch(req, m)
+}
+
+// bumpEpoch writes the id as Empty at the next epoch, or with a new
+// producer id at epoch 0 when the epochs are exhausted.
+func (s *shard) bumpEpoch(req InitRequest, m *txnMeta) initAnswer {
+	next := m.stored
+	next.state, next.timeout, next.partitions, next.start = Empty, req.Timeout, nil, time.Time{}
+	if next.epoch >= math.MaxInt16-1 {
+		next.producerID, next.epoch = req.NewProducerID, 0
+	} else {
+		next.epoch++
+	}
+	if err := s.write(req.TransactionalID, next); err != nil {
+		return initAnswer{err: err}
+	}
+	m = s.txns[req.TransactionalID]
+	m.lastProducerID, m.lastEpoch = next.producerID, next.epoch
+	return initAnswer{res: InitResult{next.producerID, next.epoch}}
+}
+
+// checkProducer validates a producer's request against the id's state.
+func checkProducer(m *txnMeta, pid kafka.ProducerID, epoch int16) error {
+	switch {
+	case m == nil:
+		return ErrInvalidProducerIDMapping
+	case m.producerID != pid:
+		return fmt.Errorf("%w: producer %d, the id has %d", ErrInvalidProducerIDMapping, pid, m.producerID)
+	case epoch != m.epoch:
+		return fmt.Errorf("%w: epoch %d, current %d", ErrProducerFenced, epoch, m.epoch)
+	case m.state.preparing():
+		return ErrConcurrentTransactions
+	}
+	return nil
+}
+
+// AddPartitions adds partitions to the producer's transaction, starting it
+// if none is ongoing. With verifyOnly (KIP-890, a partition leader asking)
+// nothing is added: a partition outside the transaction answers
+// ErrInvalidTxnState in the map, which then holds every partition.
+func (c *Coordinator) AddPartitions(ctx context.Context, id string, pid kafka.ProducerID, epoch int16, tps []kafka.TopicPartition, verifyOnly bool) (map[kafka.TopicPartition]error, error) {
+	type answer struct {
+		perPartition map[kafka.TopicPartition]error
+		err          error
+	}
+	a, err := call(ctx, c, id, func(s *shard) answer {
+		if verifyOnly {
+			per, err := s.verify(id, pid, epoch, tps)
+			return answer{per, err}
+		}
+		return answer{err: s.addPartitions(id, pid, epoch, tps)}
+	})
+	if err == nil {
+		err = a.err
+	}
+	return a.perPartition, err
+}
+
+func (s *shard) verify(id string, pid kafka.ProducerID, epoch int16, tps []kafka.TopicPartition) (map[kafka.TopicPartition]error, error) {
+	m := s.txns[id]
+	if err := checkProducer(m, pid, epoch); err != nil {
+		return nil, err
+	}
+	out := make(map[kafka.TopicPartition]error, len(tps))
+	for _, tp := range tps {
+		if m.state != Ongoing || !slices.Contains(m.partitions, tp) {
+			out[tp] = ErrInvalidTxnState
+		} else {
+			out[tp] = nil
+		}
+	}
+	return out, nil
+}
+
+func (s *shard) addPartitions(id string, pid kafka.ProducerID, epoch int16, tps []kafka.TopicPartition) error {
+	m := s.txns[id]
+	if err := checkProducer(m, pid, epoch); err != nil {
+		return err
+	}
+	next := m.stored
+	next.partitions = slices.Clone(m.partitions)
+	if m.state != Ongoing {
+		next.partitions, next.start = nil, s.p.Now()
+	}
+	added := false
+	for _, tp := range tps {
+		if !slices.Contains(next.partitions, tp) {
+			next.partitions, added = append(next.partitions, tp), true
+		}
+	}
+	if !added && m.state == Ongoing {
+		return nil
+	}
+	sortPartitions(next.partitions)
+	next.state = Ongoing
+	return s.write(id, next)
+}
+
+// EndTxn commits or aborts the producer's transaction: the prepare state is
+// written and the markers go to the partitions in the background; once
+// all are written the transaction completes. The answer follows the
+// completion, or completionWait after the prepare state is committed,
+// whichever comes first: the outcome is decided once the prepare state is,
+// and answering after the markers spares the producer's next transaction
+// a CONCURRENT_TRANSACTIONS round trip. A retry of a completed end answers
+// success.
+func (c *Coordinator) EndTxn(ctx context.Context, id string, pid kafka.ProducerID, epoch int16, commit bool) error {
+	type answer struct {
+		completed <-chan struct{}
+		err       error
+	}
+	a, err := call(ctx, c, id, func(s *shard) answer {
+		err := s.endTxn(id, pid, epoch, commit)
+		if m := s.txns[id]; err == nil && m != nil && m.sending {
+			return answer{m.completed, nil}
+		}
+		return answer{nil, err}
+	})
+	if err != nil {
+		return err
+	}
+	if a.completed != nil {
+		t := time.NewTimer(completionWait)
+		defer t.Stop()
+		select {
+		case <-a.completed:
+		case <-t.C:
+		case <-ctx.Done():
+		}
+	}
+	return a.err
+}
+
+// completionWait bounds how long EndTxn waits for the markers.
+const completionWait = 2 * time.Second
+
+func (s *shard) endTxn(id string, pid kafka.ProducerID, epoch int16, commit bool) error {
+	m := s.txns[id]
+	if m != nil && m.producerID == pid && m.epoch == epoch {
+		switch {
+		case m.state == CompleteCommit && commit, m.state == CompleteAbort && !commit:
+			return nil // a retry
+		case m.state == PrepareCommit && commit, m.state == PrepareAbort && !commit:
+			return ErrConcurrentTransactions
+		case m.state.idle() || m.state.preparing():
+			return fmt.Errorf("%w: %s", ErrInvalidTxnState, m.state)
+		}
+	}
+	if err := checkProducer(m, pid, epoch); err != nil {
+		return err
+	}
+	if !commit {
+		return s.abort(id, m, false)
+	}
+	next := m.stored
+	next.state = PrepareCommit
+	if err := s.write(id, next); err != nil {
+		return err
+	}
+	s.sendMarkers(id, s.txns[id])
+	return nil
+}
+
+// abort writes PrepareAbort for id's ongoing transaction, fencing the
+// producer with an epoch bump when fence is set (a timeout, or a new
+// producer of the id), and sends the markers.
+func (s *shard) abort(id string, m *txnMeta, fence bool) error {
+	next := m.stored
+	next.state = PrepareAbort
+	if fence && next.epoch < math.MaxInt16 {
+		next.epoch++
+	}
+	if err := s.write(id, next); err != nil {
+		return err
+	}
+	s.sendMarkers(id, s.txns[id])
+	return nil
+}
