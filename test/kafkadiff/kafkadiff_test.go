@@ -118,6 +118,35 @@ func apiVersions(t *testing.T, addr string) map[int16]versionRange {
 	return out
 }
 
+// noScenarioYet lists the keys Gregor advertises that this test does not
+// compare with Kafka yet, and why. Each needs more than a request against a
+// plain broker: SASL on a SASL listener, ACLs with an authorizer configured
+// (the reference runs without one), transactions a producer in a
+// transaction, elections and reassignments several brokers, quorum status a
+// quorum. They are covered by Gregor's own tests meanwhile (TestDenyMatrix,
+// the SASL and transaction tests, the cluster tests).
+var noScenarioYet = map[int16]string{
+	17: "SASL needs a SASL listener on both brokers",
+	36: "SASL needs a SASL listener on both brokers",
+	24: "needs a producer in a transaction on both brokers",
+	25: "needs a producer in a transaction on both brokers",
+	26: "needs a producer in a transaction on both brokers",
+	27: "a broker-to-broker request",
+	28: "needs a producer in a transaction on both brokers",
+	29: "needs an authorizer configured on both brokers",
+	30: "needs an authorizer configured on both brokers",
+	31: "needs an authorizer configured on both brokers",
+	43: "needs a partition with several replicas",
+	45: "needs a partition with several replicas",
+	46: "needs a partition with several replicas",
+	50: "needs SCRAM credentials created alike on both brokers",
+	51: "the salted passwords differ by design; needs a check of the error paths only",
+	55: "the reference is a one-voter quorum, Gregor's status differs in ids and times only",
+	61: "needs a producer in a transaction on both brokers",
+	65: "needs a producer in a transaction on both brokers",
+	66: "needs a producer in a transaction on both brokers",
+}
+
 // servedFrom is the lowest version served where ApiVersions lists a lower
 // one: Kafka 4 and Gregor list Produce from v0 but serve it from v3.
 var servedFrom = map[int16]int16{0: 3}
@@ -131,6 +160,14 @@ func commonVersions(t *testing.T, kafka, gregor map[int16]versionRange) map[int1
 		kr, ok := kafka[k]
 		if !ok {
 			t.Errorf("Gregor advertises %s (key %d), which Kafka does not", kmsg.NameForKey(k), k)
+			continue
+		}
+		if why, listed := noScenarioYet[k]; listed {
+			if byKey[k] != nil {
+				t.Errorf("%s (key %d) has a scenario: remove it from noScenarioYet", kmsg.NameForKey(k), k)
+			} else {
+				t.Logf("known gap: no scenario for %s (key %d) yet: %s", kmsg.NameForKey(k), k, why)
+			}
 			continue
 		}
 		if byKey[k] == nil {

@@ -248,7 +248,16 @@ func listOffsetAt(s *session, v int16, topic string, ts int64) kmsg.Response {
 func initProducerIDKey(s *session, v int16) any {
 	req := kmsg.NewPtrInitProducerIDRequest()
 	req.ProducerID, req.ProducerEpoch = -1, -1
-	return s.do(req, v)
+	// Kafka answers COORDINATOR_LOAD_IN_PROGRESS while its first block of
+	// producer ids is on its way from the controller; a client retries.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		resp := s.do(req, v)
+		if r, ok := resp.(*kmsg.InitProducerIDResponse); !ok || r.ErrorCode != 14 || time.Now().After(deadline) {
+			return resp
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
 
 func offsetForLeaderEpochKey(s *session, v int16) any {
