@@ -11,7 +11,7 @@
 // type becomes the other, keeping its offsets.
 //
 // State lives in the partitions of the internal topic __consumer_offsets.
-// A group belongs to partition abs(javaHash(groupID)) % partitions; the
+// A group belongs to partition abs(hashCode(groupID)) % partitions; the
 // coordinator serves the groups of the partitions led by this node, each
 // a shard run by the coordinator runtime (internal/coord): one loop per
 // partition orders every change of its groups, and timers (sessions,

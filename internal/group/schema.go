@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"gregor/internal/kafka"
 )
 
 // The records of __consumer_offsets use Kafka's schemas: the key's leading
@@ -98,29 +100,8 @@ func decodeRecord(key, value []byte) (storedRecord, error) {
 	}
 }
 
-// javaHash is Java's String.hashCode: over UTF-16 code units, wrapping.
-func javaHash(s string) int32 {
-	var h int32
-	for _, r := range s {
-		if r >= 0x10000 {
-			r -= 0x10000
-			h = 31*h + int32(0xd800+(r>>10))
-			h = 31*h + int32(0xdc00+(r&0x3ff))
-			continue
-		}
-		h = 31*h + int32(r)
-	}
-	return h
-}
-
 // PartitionFor returns the __consumer_offsets partition of a group, as
 // Kafka computes it: Utils.abs(groupId.hashCode) % partitions.
 func PartitionFor(groupID string, partitions int32) int32 {
-	h := javaHash(groupID)
-	if h == -1<<31 {
-		h = 0
-	} else if h < 0 {
-		h = -h
-	}
-	return h % partitions
+	return kafka.CoordinatorPartition(groupID, partitions)
 }

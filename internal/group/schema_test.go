@@ -23,9 +23,6 @@ func TestPartitionForMatchesKafka(t *testing.T) {
 		{"😀emoji", -1233692477, 27},
 		{"polygenelubricants", -1 << 31, 0},
 	} {
-		if h := javaHash(c.group); h != c.hash {
-			t.Errorf("javaHash(%q) = %d, want %d", c.group, h, c.hash)
-		}
 		if p := PartitionFor(c.group, 50); p != c.part {
 			t.Errorf("PartitionFor(%q, 50) = %d, want %d", c.group, p, c.part)
 		}

@@ -95,3 +95,32 @@ type ProducerID int64
 
 // NoNode is the node id that names no node (a partition without a leader).
 const NoNode NodeID = -1
+
+// CoordinatorPartition is the partition of an internal topic that holds
+// key (a group id in __consumer_offsets, a transactional id in
+// __transaction_state), as Kafka computes it:
+// Utils.abs(key.hashCode()) % partitions.
+func CoordinatorPartition(key string, partitions int32) int32 {
+	h := javaStringHash(key)
+	if h == -1<<31 {
+		h = 0 // Utils.abs maps Integer.MIN_VALUE to 0
+	} else if h < 0 {
+		h = -h
+	}
+	return h % partitions
+}
+
+// javaStringHash is Java's String.hashCode: over UTF-16 code units, wrapping.
+func javaStringHash(s string) int32 {
+	var h int32
+	for _, r := range s {
+		if r >= 0x10000 {
+			r -= 0x10000
+			h = 31*h + int32(0xd800+(r>>10))
+			h = 31*h + int32(0xdc00+(r&0x3ff))
+			continue
+		}
+		h = 31*h + int32(r)
+	}
+	return h
+}

@@ -30,3 +30,28 @@ func TestTopicID(t *testing.T) {
 		t.Error("TopicPartition.String")
 	}
 }
+
+// TestCoordinatorPartition checks the hash and partition of ids against
+// values computed with Java (String.hashCode, Utils.abs), including
+// characters outside the BMP and the hash Integer.MIN_VALUE.
+func TestCoordinatorPartition(t *testing.T) {
+	for _, c := range []struct {
+		key  string
+		hash int32
+		part int32
+	}{
+		{"my-group", -1906497762, 12},
+		{"billing", -109829509, 9},
+		{"console-consumer-12345", 158455506, 6},
+		{"été", 227742, 42},
+		{"😀emoji", -1233692477, 27},
+		{"polygenelubricants", -1 << 31, 0},
+	} {
+		if h := javaStringHash(c.key); h != c.hash {
+			t.Errorf("javaStringHash(%q) = %d, want %d", c.key, h, c.hash)
+		}
+		if p := CoordinatorPartition(c.key, 50); p != c.part {
+			t.Errorf("CoordinatorPartition(%q, 50) = %d, want %d", c.key, p, c.part)
+		}
+	}
+}

@@ -8,7 +8,7 @@
 // partition of the group), EndTxn, DescribeTransactions and
 // ListTransactions.
 //
-// An id belongs to partition abs(javaHash(id)) % partitions; the
+// An id belongs to partition abs(hashCode(id)) % partitions; the
 // coordinator serves the ids of the partitions this node leads, each a
 // shard on the coordinator runtime (internal/coord), so it moves with its
 // partition: loaded by replay when leadership arrives, dropped when it

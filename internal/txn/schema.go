@@ -128,26 +128,5 @@ func sortPartitions(ps []kafka.TopicPartition) {
 // PartitionFor is the partition of __transaction_state that holds id:
 // abs(javaHashCode(id)) % partitions, as Kafka (and group.PartitionFor).
 func PartitionFor(id string, partitions int32) int32 {
-	h := javaHash(id)
-	if h == -1<<31 {
-		h = 0
-	} else if h < 0 {
-		h = -h
-	}
-	return h % partitions
-}
-
-// javaHash is Java's String.hashCode over UTF-16 code units.
-func javaHash(s string) int32 {
-	var h int32
-	for _, r := range s {
-		if r >= 0x10000 {
-			r -= 0x10000
-			h = 31*h + int32(0xd800+(r>>10))
-			h = 31*h + int32(0xdc00+(r&0x3ff))
-			continue
-		}
-		h = 31*h + int32(r)
-	}
-	return h
+	return kafka.CoordinatorPartition(id, partitions)
 }
