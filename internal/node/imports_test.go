@@ -53,6 +53,11 @@ var allowedImports = map[string][]string{
 	// bodies on wire's client, so that txn itself speaks no protocol.
 	"txn/txnclient": {"kafka", "metadata", "partition", "txn", "wire"},
 	"auth":          {"kafka", "acl", "config", "metadata"},
+	// Schema formats: the registry's vocabulary, then one package a format.
+	"schema":            {},
+	"schema/avro":       {"schema"},
+	"schema/jsonschema": {"schema"},
+	"schema/protobuf":   {"schema"},
 	// TLS material for tests: the standard library only.
 	"auth/authtest": {},
 	// The only place wire meets the domain. Not storage, not server.
