@@ -269,3 +269,12 @@ func (c *Controller) Leader() (kafka.NodeID, bool) {
 	id := c.leader.Load()
 	return kafka.NodeID(id), id >= 0
 }
+
+// ListenerAddr returns the bound address of the CONTROLLER listener, nil
+// when the node serves none.
+func (c *Controller) ListenerAddr() net.Addr {
+	if c.q.Listener == nil {
+		return nil
+	}
+	return c.q.Listener.Addr()
+}

@@ -159,15 +159,18 @@ func (c *Controller) Run(ctx context.Context) error {
 	}
 	var inbox <-chan *pb.Message
 	var fatal <-chan error
-	if len(c.disk.voters) > 1 {
+	if len(c.disk.voters) > 1 || c.q.Listener != nil {
 		c.net = newTransport(c, c.q.Listener)
 		inbox, fatal = c.net.inbox, c.net.fatal
 		netCtx, cancel := context.WithCancel(ctx)
 		netDone := make(chan struct{})
 		go func() { defer close(netDone); c.net.run(netCtx) }()
 		defer func() { cancel(); <-netDone }()
-	} else if err := c.rn.Campaign(); err != nil {
-		return err
+	}
+	if len(c.disk.voters) <= 1 {
+		if err := c.rn.Campaign(); err != nil {
+			return err
+		}
 	}
 	tick := time.NewTicker(tickInterval)
 	defer tick.Stop()

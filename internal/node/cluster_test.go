@@ -229,3 +229,19 @@ func TestClusterBrokerOnlyObserver(t *testing.T) {
 	c.Restart(3)
 	waitTopic(t, broker, "while-away")
 }
+
+// TestClusterLoneVoterServesBrokers proves that a single combined node
+// serves its CONTROLLER listener to broker-only nodes, as a one-controller
+// KRaft cluster does: the broker registers with it and a topic replicated
+// on both is created through the broker.
+func TestClusterLoneVoterServesBrokers(t *testing.T) {
+	c := nodetest.StartClusterWithBrokers(t, 1, 1, nil)
+	c.WaitLeader(10 * time.Second)
+	broker := c.Nodes[1]
+	waitFor(t, "the broker registered on the voter", func() bool {
+		_, ok := c.Nodes[0].Image().Broker(broker.ID)
+		return ok
+	})
+	createClusterTopic(t, broker.Addr, "both", 2, 2)
+	waitTopic(t, c.Nodes[0], "both")
+}

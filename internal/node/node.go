@@ -151,7 +151,7 @@ func Start(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*Node,
 	if err := n.run(ctx, listeners, now); err != nil {
 		return nil, err
 	}
-	logger.Info("gregor started", append(buildinfo.Read().LogAttrs(), "node.id", cfg.NodeID, "cluster.id", clusterID, "listeners", n.addrs, "log.dirs", cfg.LogDirs)...)
+	logger.Info("gregor started", append(buildinfo.Read().LogAttrs(), "node.id", cfg.NodeID, "cluster.id", clusterID, "listeners", n.boundListeners(), "log.dirs", cfg.LogDirs)...)
 	return n, nil
 }
 
@@ -452,6 +452,21 @@ func (n *Node) advertised() []handler.Endpoint {
 	return out
 }
 
+// boundListeners names every listener the node serves with the address it
+// bound, as NAME://host:port, the CONTROLLER listener included.
+func (n *Node) boundListeners() []string {
+	var out []string
+	for i, l := range n.brokerListeners() {
+		out = append(out, l.Name+"://"+n.addrs[i].String())
+	}
+	if addr := n.ctrl.ListenerAddr(); addr != nil {
+		if l, ok := n.cfg.ControllerListener(); ok {
+			out = append(out, l.Name+"://"+addr.String())
+		}
+	}
+	return out
+}
+
 func (n *Node) brokerListeners() []config.Listener {
 	var out []config.Listener
 	for _, l := range n.cfg.Listeners {
@@ -536,8 +551,8 @@ func containsString(s []string, v string) bool {
 }
 
 // openController opens the metadata log, <metadata.log.dir>/__cluster_metadata-0
-// as in KRaft, binds the CONTROLLER listener when the quorum has other
-// voters, and opens the controller over them.
+// as in KRaft, binds the CONTROLLER listener when listeners names one,
+// and opens the controller over the quorum's voters.
 func openController(cfg *config.Config, clusterID string, publish controller.Publisher, now func() time.Time, logger *slog.Logger) (*controller.Controller, error) {
 	q, err := quorumOf(cfg)
 	q.ClusterID = clusterID
@@ -558,7 +573,8 @@ func openController(cfg *config.Config, clusterID string, publish controller.Pub
 }
 
 // quorumOf returns the node's place in the controller quorum, with its
-// CONTROLLER listener bound when it is a voter among others. A broker-only
+// CONTROLLER listener bound whenever listeners names one (a lone voter
+// serves it too, for brokers that join it as observers). A broker-only
 // node follows the log as an observer; controller-only nodes are not
 // supported yet.
 func quorumOf(cfg *config.Config) (controller.Quorum, error) {
@@ -572,10 +588,13 @@ func quorumOf(cfg *config.Config) (controller.Quorum, error) {
 	case !cfg.HasRole("controller") && len(cfg.Voters) == 0:
 		return q, fmt.Errorf("controller.quorum.voters: a node with process.roles=broker needs the voters of the controller quorum")
 	}
-	if len(cfg.Voters) <= 1 || !cfg.HasRole("controller") {
+	if !cfg.HasRole("controller") {
 		return q, nil
 	}
 	l, ok := cfg.ControllerListener()
+	if !ok && len(cfg.Voters) <= 1 {
+		return q, nil // a lone voter needs no listener of its own
+	}
 	if !ok {
 		return q, fmt.Errorf("listeners: no listener named %v, the controller.listener.names, for the quorum", cfg.ControllerListenerNames)
 	}
