@@ -54,7 +54,7 @@ type process struct {
 	logged chan struct{}
 }
 
-var listenersLine = regexp.MustCompile(`listeners="?\[([0-9.]+:[0-9]+)`) // quoted when there are several
+var listenersLine = regexp.MustCompile(`listeners="?\[(?:[A-Z_]+://)?([0-9.]+:[0-9]+)`) // quoted when there are several
 
 // startServer runs `gregor server` on an ephemeral loopback port with its
 // data in dir and waits until it listens. The test's cleanup kills it.
