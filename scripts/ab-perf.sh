@@ -23,7 +23,7 @@ run() { # label binary rep size count
   "$tools" topics --bootstrap-server "127.0.0.1:$port" --create --topic "$topic" --partitions 6 >/dev/null
   p=$("$tools" producer-perf-test --topic "$topic" --num-records "$n" --record-size "$size" --throughput -1 \
       --producer-props "bootstrap.servers=127.0.0.1:$port" acks=all | tail -1)
-  c=$("$tools" consumer-perf-test --bootstrap-server "127.0.0.1:$port" --topic "$topic" --messages "$n" --hide-header)
+  c=$("$tools" consumer-perf-test --bootstrap-server "127.0.0.1:$port" --topic "$topic" --num-records "$n" --hide-header)
   echo "$label $rep size=$size | $p | $c"
   kill "$pid"; wait "$pid" || true
   rm -rf "$dir"

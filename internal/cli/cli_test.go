@@ -135,7 +135,9 @@ func TestMissingRequiredFlags(t *testing.T) {
 		{[]string{"console-producer", "--topic", "t"}, "bootstrap-server"},
 		{[]string{"topics", "--list"}, "bootstrap-server"},
 		{[]string{"topics", "--bootstrap-server", "127.0.0.1:1", "--create"}, "topic"},
-		{[]string{"consumer-perf-test", "--bootstrap-server", "127.0.0.1:1", "--topic", "t"}, "messages"},
+		{[]string{"consumer-perf-test", "--bootstrap-server", "127.0.0.1:1", "--topic", "t"}, "[messages], [num-records]"},
+		{[]string{"consumer-perf-test", "--bootstrap-server", "127.0.0.1:1", "--num-records", "1"}, "[topic], [include]"},
+		{[]string{"consumer-perf-test", "--bootstrap-server", "127.0.0.1:1", "--topic", "t", "--include", "t", "--num-records", "1"}, "[topic], [include]"},
 		{[]string{"producer-perf-test", "--topic", "t", "--num-records", "1", "--record-size", "1", "--throughput", "-1"}, "bootstrap"},
 	} {
 		r := gregor(t, "", tc.args...)

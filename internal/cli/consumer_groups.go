@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp/syntax"
 	"slices"
 	"sort"
 	"strings"
@@ -38,6 +39,8 @@ type consumerGroupsFlags struct {
 	toDatetime, byDuration          string
 	fromFile                        string // a CSV reset plan
 	export                          bool   // print the reset plan as CSV
+
+	validateRegex string // a regular expression to check, needing no broker
 }
 
 // allStates is --state given without a value: every state, as a column.
@@ -129,9 +132,11 @@ also makes the command exit non-zero.`,
 			return runConsumerGroups(cmd, f)
 		},
 	}
-	f.conn.register(cmd, true)
+	f.conn.register(cmd, false) // required unless --validate-regex
 	fl := cmd.Flags()
 	fl.BoolVar(&f.list, "list", false, "list all consumer groups")
+	fl.StringVar(&f.validateRegex, "validate-regex", "",
+		"check that a regular expression is valid RE2, as KIP-848 subscriptions take them")
 	fl.BoolVar(&f.describe, "describe", false, "describe groups: offsets and lag (default), --members or --state")
 	fl.BoolVar(&f.delete, "delete", false, "delete groups with no active members, and their offsets")
 	fl.BoolVar(&f.resetOffsets, "reset-offsets", false, "reset the committed offsets of a group with no active members")
@@ -184,9 +189,18 @@ func (f *consumerGroupsFlags) stateArgument(cmd *cobra.Command, args []string) e
 }
 
 func runConsumerGroups(cmd *cobra.Command, f *consumerGroupsFlags) error {
+	if cmd.Flags().Changed("validate-regex") {
+		if err := f.checkActions(cmd.Flags().Changed); err != nil {
+			return err
+		}
+		return validateRegex(cmd.OutOrStdout(), f.validateRegex)
+	}
 	act, err := f.action(cmd.Flags().Changed, time.Now())
 	if err != nil {
 		return err
+	}
+	if f.conn.bootstrapServer == "" {
+		return errors.New(`required flag(s) "bootstrap-server" not set`)
 	}
 	ctx := cmd.Context()
 	cl, err := f.conn.adminClient(cmd)
@@ -259,7 +273,7 @@ func (f *consumerGroupsFlags) action(changed func(string) bool, now time.Time) (
 // checkActions requires exactly one action, and refuses options that
 // belong to another one.
 func (f *consumerGroupsFlags) checkActions(changed func(string) bool) error {
-	actions := []string{"list", "describe", "delete", "reset-offsets", "delete-offsets"}
+	actions := []string{"list", "describe", "delete", "reset-offsets", "delete-offsets", "validate-regex"}
 	n := 0
 	for _, a := range actions {
 		if changed(a) {
@@ -267,7 +281,7 @@ func (f *consumerGroupsFlags) checkActions(changed func(string) bool) error {
 		}
 	}
 	if n != 1 {
-		return errors.New("command must include exactly one action: --list, --describe, --delete, --reset-offsets, --delete-offsets")
+		return errors.New("command must include exactly one action: --list, --describe, --delete, --reset-offsets, --delete-offsets, --validate-regex")
 	}
 	onlyWith := []optionScope{
 		{"offsets", []string{"describe"}},
@@ -688,4 +702,21 @@ func parseTopicPartitions(arg string) (topic string, partitions []int32, err err
 		partitions = append(partitions, p)
 	}
 	return topic, partitions, nil
+}
+
+// validateRegex prints whether re is a valid RE2 expression, the syntax
+// the broker takes for a KIP-848 subscription, as Kafka's tool words it
+// (its RE2/J names errors as Go's regexp/syntax does).
+func validateRegex(out io.Writer, re string) error {
+	_, err := syntax.Parse(re, syntax.Perl)
+	var serr *syntax.Error
+	switch {
+	case err == nil:
+		_, err = fmt.Fprintf(out, "The regular expression `%s` is valid.\n", re)
+	case errors.As(err, &serr):
+		_, err = fmt.Fprintf(out, "The regular expression `%s` is invalid: %s.\n", re, serr.Code)
+	default:
+		_, err = fmt.Fprintf(out, "The regular expression `%s` is invalid: %v.\n", re, err)
+	}
+	return err
 }

@@ -938,3 +938,23 @@ func TestConsumerGroupsDescribeConsumerProtocolGroup(t *testing.T) {
 		t.Errorf("describe after delete: %v %q", r.err, r.stdout)
 	}
 }
+
+func TestConsumerGroupsValidateRegex(t *testing.T) {
+	// --validate-regex needs no broker and words its verdict as Kafka's
+	// tool does, naming RE2's reason for an invalid expression.
+	for re, want := range map[string]string{
+		"orders-.*": "The regular expression `orders-.*` is valid.\n",
+		"[":         "The regular expression `[` is invalid: missing closing ].\n",
+		"a(?=b)":    "The regular expression `a(?=b)` is invalid: invalid or unsupported Perl syntax.\n",
+	} {
+		if out := mustGregor(t, "", "consumer-groups", "--validate-regex", re); out != want {
+			t.Errorf("%s: %q, want %q", re, out, want)
+		}
+	}
+	if r := gregor(t, "", "consumer-groups", "--validate-regex", "x", "--list"); r.err == nil || !strings.Contains(r.err.Error(), "exactly one action") {
+		t.Errorf("--validate-regex with --list: %v", r.err)
+	}
+	if r := gregor(t, "", "consumer-groups", "--list"); r.err == nil || !strings.Contains(r.err.Error(), "bootstrap-server") {
+		t.Errorf("--list without --bootstrap-server: %v", r.err)
+	}
+}

@@ -5,7 +5,13 @@ package cli
 // one is accepted or explicitly refused (see refuse), never unknown.
 //
 // Taken from Apache Kafka's option parsers at apache/kafka commit 1eb7644
-// (trunk, version 4.0.0-SNAPSHOT, October 2024):
+// (trunk, version 4.0.0-SNAPSHOT, October 2024), and checked against the
+// --help of every tool of the Kafka release the compatibility suite pins
+// (4.2; TestKafkaFlagsMatchKafkasHelp in cmd/gregor), which added
+// consumer-perf-test's --include and --num-records, producer-perf-test's
+// --warmup-records and --reporting-interval, consumer-groups'
+// --validate-regex, reassign-partitions' --disallow-replication-factor-change
+// and transactions list's --duration-filter and --transactional-id-pattern:
 //   - topics: tools/src/main/java/org/apache/kafka/tools/TopicCommand.java
 //   - configs: core/src/main/scala/kafka/admin/ConfigCommand.scala
 //   - consumer-groups: tools/src/main/java/org/apache/kafka/tools/consumer/group/ConsumerGroupCommandOptions.java
@@ -41,7 +47,7 @@ var KafkaFlags = map[string][]string{
 	"consumer-groups": {"help", "version", "bootstrap-server", "group", "topic", "all-topics", "list", "describe",
 		"all-groups", "delete", "timeout", "command-config", "reset-offsets", "delete-offsets", "dry-run", "execute",
 		"export", "to-offset", "from-file", "to-datetime", "by-duration", "to-earliest", "to-latest", "to-current",
-		"shift-by", "members", "verbose", "offsets", "state", "type"},
+		"shift-by", "members", "verbose", "offsets", "state", "type", "validate-regex"},
 	"console-producer": {"help", "version", "topic", "bootstrap-server", "sync", "compression-codec", "batch-size",
 		"message-send-max-retries", "retry-backoff-ms", "timeout", "request-required-acks", "request-timeout-ms",
 		"metadata-expiry-ms", "max-block-ms", "max-memory-bytes", "max-partition-memory-bytes", "line-reader",
@@ -53,10 +59,12 @@ var KafkaFlags = map[string][]string{
 		"enable-systest-events", "isolation-level", "group", "formatter-property", "command-property", "command-config"},
 	"producer-perf-test": {"help", "topic", "num-records", "record-size", "payload-file", "payload-monotonic",
 		"payload-delimiter", "throughput", "producer-props", "producer.config", "print-metrics", "transactional-id",
-		"transaction-duration-ms", "bootstrap-server", "command-property", "command-config"},
+		"transaction-duration-ms", "bootstrap-server", "command-property", "command-config", "warmup-records",
+		"reporting-interval"},
 	"consumer-perf-test": {"help", "version", "bootstrap-server", "topic", "group", "fetch-size", "from-latest",
 		"socket-buffer-size", "consumer.config", "print-metrics", "show-detailed-stats", "timeout", "messages",
-		"reporting-interval", "date-format", "hide-header", "command-property", "command-config"},
+		"reporting-interval", "date-format", "hide-header", "command-property", "command-config", "include",
+		"num-records"},
 	"acls": {"help", "version", "bootstrap-server", "bootstrap-controller", "command-config", "add", "remove", "list",
 		"topic", "group", "cluster", "transactional-id", "delegation-token", "user-principal", "resource-pattern-type",
 		"allow-principal", "deny-principal", "principal", "allow-host", "deny-host", "operation", "producer",
@@ -69,11 +77,12 @@ var KafkaFlags = map[string][]string{
 	"storage feature-dependencies": {"help", "feature"},
 	"reassign-partitions": {"help", "version", "bootstrap-server", "command-config", "verify", "generate", "execute",
 		"cancel", "list", "reassignment-json-file", "topics-to-move-json-file", "broker-list", "bootstrap-controller",
-		"disable-rack-aware", "throttle", "replica-alter-log-dirs-throttle", "timeout", "additional", "preserve-throttles"},
+		"disable-rack-aware", "throttle", "replica-alter-log-dirs-throttle", "timeout", "additional", "preserve-throttles",
+		"disallow-replication-factor-change"},
 	"leader-election": {"help", "version", "bootstrap-server", "admin.config", "path-to-json-file", "topic", "partition",
 		"all-topic-partitions", "election-type", "command-config"},
 	"transactions":                    {"help", "version", "bootstrap-server", "command-config"},
-	"transactions list":               {"help"},
+	"transactions list":               {"help", "duration-filter", "transactional-id-pattern"},
 	"transactions describe":           {"help", "transactional-id"},
 	"transactions describe-producers": {"help", "broker-id", "topic", "partition"},
 	"transactions find-hanging":       {"help", "broker-id", "max-transaction-timeout", "topic", "partition"},
