@@ -29,11 +29,31 @@ type featureLevel struct {
 // metadata.version, in Kafka's order.
 var releaseFeatures = []featureLevel{{"kraft.version", 0}, {"group.version", 1}}
 
+// metadataVersions names the metadata.version levels Gregor serves, from
+// 7 (3.3-IV3, the first KRaft production level and ApiVersions' minimum)
+// to metadataVersionLevel, as Kafka's MetadataVersion names them.
+var metadataVersions = []string{
+	"3.3-IV3", "3.4-IV0", "3.5-IV0", "3.5-IV1", "3.5-IV2", "3.6-IV0", "3.6-IV1", "3.6-IV2",
+	"3.7-IV0", "3.7-IV1", "3.7-IV2", "3.7-IV3", "3.7-IV4", "3.8-IV0", "3.9-IV0", "4.0-IV0",
+	"4.0-IV1", "4.0-IV2", "4.0-IV3", "4.1-IV0", "4.1-IV1", "4.2-IV0", metadataVersion,
+}
+
+// minMetadataVersionLevel is the level of metadataVersions[0].
+const minMetadataVersionLevel = metadataVersionLevel - 22
+
 // servedLevels are the levels of each feature Gregor serves.
 var servedLevels = map[string][]int16{
-	"metadata.version": {metadataVersionLevel},
+	"metadata.version": metadataVersionLevels(),
 	"kraft.version":    {0},
 	"group.version":    {0, 1},
+}
+
+func metadataVersionLevels() []int16 {
+	var levels []int16
+	for i := range metadataVersions {
+		levels = append(levels, int16(minMetadataVersionLevel+i))
+	}
+	return levels
 }
 
 // unservedFeatures are Kafka 4.2's other production features.
@@ -76,8 +96,9 @@ func newFeatureDependenciesCommand() *cobra.Command {
 		Use:   "feature-dependencies --feature NAME=LEVEL...",
 		Short: "Print what a feature level depends on",
 		Long: `Print the dependencies of each feature level given, as kafka-storage.sh
-feature-dependencies does, for the levels Gregor serves: metadata.version 29,
-kraft.version 0, group.version 0 and 1 (none has dependencies). Kafka's other
+feature-dependencies does, for the levels Gregor serves: metadata.version 7
+(3.3-IV3) to 29 (4.2-IV1), kraft.version 0, group.version 0 and 1 (none has
+dependencies). Kafka's other
 features (transaction.version, share.version, ...) are refused by name.`,
 		Example: `  gregor storage feature-dependencies --feature group.version=1 --feature metadata.version=29`,
 		Args:    cobra.NoArgs,
@@ -111,10 +132,12 @@ func featureDependencies(out io.Writer, arg string) error {
 		return fmt.Errorf("feature %s is not supported: Gregor does not serve it", name)
 	case !served:
 		return fmt.Errorf("Unknown feature: %s", name) // Kafka's wording
+	case name == "metadata.version" && !slices.Contains(levels, int16(level)):
+		return fmt.Errorf("Unknown metadata.version %d", level) // Kafka's wording
 	case !slices.Contains(levels, int16(level)):
 		return fmt.Errorf("Feature level %d is not supported for feature %s", level, name) // Kafka's wording
 	case name == "metadata.version":
-		fmt.Fprintf(out, "%s=%d (%s) has no dependencies.\n", name, level, metadataVersion)
+		fmt.Fprintf(out, "%s=%d (%s) has no dependencies.\n", name, level, metadataVersions[level-minMetadataVersionLevel])
 	default:
 		fmt.Fprintf(out, "%s=%d has no dependencies.\n", name, level)
 	}

@@ -65,6 +65,10 @@ func TestStorageFeatureCommands(t *testing.T) {
 		{[]string{"version-mapping", "--release-version", "3.9-IV0"}, "unknown release version '3.9-IV0'"},
 		{[]string{"feature-dependencies", "-f", "metadata.version=29", "--feature", "group.version=1"},
 			"metadata.version=29 (4.2-IV1) has no dependencies.\ngroup.version=1 has no dependencies.\n"},
+		{[]string{"feature-dependencies", "-f", "metadata.version=7", "-f", "metadata.version=21", "-f", "metadata.version=28"},
+			"metadata.version=7 (3.3-IV3) has no dependencies.\nmetadata.version=21 (3.9-IV0) has no dependencies.\nmetadata.version=28 (4.2-IV0) has no dependencies.\n"},
+		{[]string{"feature-dependencies", "-f", "metadata.version=6"}, "Unknown metadata.version 6"},
+		{[]string{"feature-dependencies", "-f", "metadata.version=30"}, "Unknown metadata.version 30"},
 		{[]string{"feature-dependencies", "-f", "kraft.version=1"}, "Feature level 1 is not supported for feature kraft.version"},
 		{[]string{"feature-dependencies", "-f", "transaction.version=2"}, "feature transaction.version is not supported"},
 		{[]string{"feature-dependencies", "-f", "colour.version=1"}, "Unknown feature: colour.version"},
@@ -109,7 +113,7 @@ func TestStorageFeaturesMatchApiVersions(t *testing.T) {
 	}
 	for name, levels := range servedLevels {
 		r, ok := advertised[name]
-		if !ok || name != "metadata.version" && (levels[0] != r[0] || levels[len(levels)-1] != r[1]) {
+		if !ok || levels[0] != r[0] || levels[len(levels)-1] != r[1] {
 			t.Errorf("%s: advertised %v (%v), storage serves %v", name, r, ok, levels)
 		}
 	}
