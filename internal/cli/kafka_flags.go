@@ -23,6 +23,7 @@ package cli
 //   - acls: core/src/main/scala/kafka/admin/AclCommand.scala (tools/.../AclCommand.java from 4.0)
 //   - reassign-partitions: tools/src/main/java/org/apache/kafka/tools/reassign/ReassignPartitionsCommandOptions.java
 //   - leader-election: tools/src/main/java/org/apache/kafka/tools/LeaderElectionCommand.java
+//   - metadata-quorum: tools/src/main/java/org/apache/kafka/tools/MetadataQuorumCommand.java
 //   - transactions: tools/src/main/java/org/apache/kafka/tools/TransactionsCommand.java
 //     (argparse4j: global --bootstrap-server and --command-config, then one
 //     subcommand with its own flags)
@@ -81,10 +82,14 @@ var KafkaFlags = map[string][]string{
 		"disallow-replication-factor-change"},
 	"leader-election": {"help", "version", "bootstrap-server", "admin.config", "path-to-json-file", "topic", "partition",
 		"all-topic-partitions", "election-type", "command-config"},
-	"transactions":                    {"help", "version", "bootstrap-server", "command-config"},
-	"transactions list":               {"help", "duration-filter", "transactional-id-pattern"},
-	"transactions describe":           {"help", "transactional-id"},
-	"transactions describe-producers": {"help", "broker-id", "topic", "partition"},
-	"transactions find-hanging":       {"help", "broker-id", "max-transaction-timeout", "topic", "partition"},
-	"transactions abort":              {"help", "topic", "partition", "start-offset", "producer-id", "producer-epoch", "coordinator-epoch"},
+	"transactions":                      {"help", "version", "bootstrap-server", "command-config"},
+	"metadata-quorum":                   {"help", "bootstrap-server", "bootstrap-controller", "command-config"},
+	"metadata-quorum describe":          {"help", "bootstrap-controller", "status", "replication", "human-readable"},
+	"metadata-quorum add-controller":    {"help", "bootstrap-controller", "dry-run"},
+	"metadata-quorum remove-controller": {"help", "bootstrap-controller", "controller-id", "controller-directory-id", "dry-run"},
+	"transactions list":                 {"help", "duration-filter", "transactional-id-pattern"},
+	"transactions describe":             {"help", "transactional-id"},
+	"transactions describe-producers":   {"help", "broker-id", "topic", "partition"},
+	"transactions find-hanging":         {"help", "broker-id", "max-transaction-timeout", "topic", "partition"},
+	"transactions abort":                {"help", "topic", "partition", "start-offset", "producer-id", "producer-epoch", "coordinator-epoch"},
 }
