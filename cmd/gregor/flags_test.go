@@ -75,17 +75,18 @@ func TestRefusedFlagsSayNotSupported(t *testing.T) {
 // requiredArgs lets a command line pass cobra's required-flag checks; the
 // address is one nothing listens on, so no test here reaches a broker.
 var requiredArgs = map[string][]string{
-	"topics":              {"--bootstrap-server", "127.0.0.1:1", "--list"},
-	"configs":             {"--bootstrap-server", "127.0.0.1:1", "--describe", "--entity-type", "topics"},
-	"consumer-groups":     {"--bootstrap-server", "127.0.0.1:1", "--list"},
-	"console-producer":    {"--bootstrap-server", "127.0.0.1:1", "--topic", "t"},
-	"console-consumer":    {"--bootstrap-server", "127.0.0.1:1", "--topic", "t"},
-	"producer-perf-test":  {"--topic", "t", "--num-records", "1", "--record-size", "1", "--throughput", "-1", "--producer-props", "bootstrap.servers=127.0.0.1:1"},
-	"consumer-perf-test":  {"--bootstrap-server", "127.0.0.1:1", "--topic", "t", "--num-records", "1"},
-	"metadata-quorum":     {"--bootstrap-server", "127.0.0.1:1"},
-	"storage format":      {"--cluster-id", "AAAAAAAAAAAAAAAAAAAAAA", "--config", "/nonexistent"},
-	"reassign-partitions": {"--bootstrap-server", "127.0.0.1:1", "--list"},
-	"acls":                {"--bootstrap-server", "127.0.0.1:1", "--list"},
+	"topics":                        {"--bootstrap-server", "127.0.0.1:1", "--list"},
+	"configs":                       {"--bootstrap-server", "127.0.0.1:1", "--describe", "--entity-type", "topics"},
+	"consumer-groups":               {"--bootstrap-server", "127.0.0.1:1", "--list"},
+	"console-producer":              {"--bootstrap-server", "127.0.0.1:1", "--topic", "t"},
+	"console-consumer":              {"--bootstrap-server", "127.0.0.1:1", "--topic", "t"},
+	"producer-perf-test":            {"--topic", "t", "--num-records", "1", "--record-size", "1", "--throughput", "-1", "--producer-props", "bootstrap.servers=127.0.0.1:1"},
+	"consumer-perf-test":            {"--bootstrap-server", "127.0.0.1:1", "--topic", "t", "--num-records", "1"},
+	"metadata-quorum":               {"--bootstrap-server", "127.0.0.1:1"},
+	"storage format":                {"--cluster-id", "AAAAAAAAAAAAAAAAAAAAAA", "--config", "/nonexistent"},
+	"reassign-partitions":           {"--bootstrap-server", "127.0.0.1:1", "--list"},
+	"acls":                          {"--bootstrap-server", "127.0.0.1:1", "--list"},
+	"features feature-dependencies": {"--feature", "group.version=1"},
 }
 
 // TestBareCommandsAnswer proves that every command and subcommand but the

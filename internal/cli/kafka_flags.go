@@ -23,6 +23,11 @@ package cli
 //   - acls: core/src/main/scala/kafka/admin/AclCommand.scala (tools/.../AclCommand.java from 4.0)
 //   - reassign-partitions: tools/src/main/java/org/apache/kafka/tools/reassign/ReassignPartitionsCommandOptions.java
 //   - leader-election: tools/src/main/java/org/apache/kafka/tools/LeaderElectionCommand.java
+//   - broker-api-versions: tools/src/main/java/org/apache/kafka/tools/BrokerApiVersionsCommand.java
+//   - features: tools/src/main/java/org/apache/kafka/tools/FeatureCommand.java
+//   - delete-records: tools/src/main/java/org/apache/kafka/tools/DeleteRecordsCommand.java
+//   - get-offsets: tools/src/main/java/org/apache/kafka/tools/GetOffsetShell.java
+//   - log-dirs: tools/src/main/java/org/apache/kafka/tools/LogDirsCommand.java
 //   - metadata-quorum: tools/src/main/java/org/apache/kafka/tools/MetadataQuorumCommand.java
 //   - transactions: tools/src/main/java/org/apache/kafka/tools/TransactionsCommand.java
 //     (argparse4j: global --bootstrap-server and --command-config, then one
@@ -87,9 +92,21 @@ var KafkaFlags = map[string][]string{
 	"metadata-quorum describe":          {"help", "bootstrap-controller", "status", "replication", "human-readable"},
 	"metadata-quorum add-controller":    {"help", "bootstrap-controller", "dry-run"},
 	"metadata-quorum remove-controller": {"help", "bootstrap-controller", "controller-id", "controller-directory-id", "dry-run"},
-	"transactions list":                 {"help", "duration-filter", "transactional-id-pattern"},
-	"transactions describe":             {"help", "transactional-id"},
-	"transactions describe-producers":   {"help", "broker-id", "topic", "partition"},
-	"transactions find-hanging":         {"help", "broker-id", "max-transaction-timeout", "topic", "partition"},
-	"transactions abort":                {"help", "topic", "partition", "start-offset", "producer-id", "producer-epoch", "coordinator-epoch"},
+	"get-offsets": {"help", "version", "bootstrap-server", "command-config", "topic", "partitions", "topic-partitions",
+		"time", "exclude-internal-topics"},
+	"delete-records":                  {"help", "version", "bootstrap-server", "command-config", "offset-json-file"},
+	"log-dirs":                        {"help", "version", "bootstrap-server", "command-config", "describe", "topic-list", "broker-list"},
+	"broker-api-versions":             {"help", "version", "bootstrap-server", "command-config"},
+	"features":                        {"help", "bootstrap-server", "bootstrap-controller", "command-config"},
+	"features describe":               {"help", "bootstrap-controller", "node-id"},
+	"features upgrade":                {"help", "bootstrap-controller", "metadata", "release-version", "feature", "dry-run"},
+	"features downgrade":              {"help", "bootstrap-controller", "metadata", "release-version", "feature", "unsafe", "dry-run"},
+	"features disable":                {"help", "bootstrap-controller", "feature", "unsafe", "dry-run"},
+	"features version-mapping":        {"help", "bootstrap-controller", "release-version"},
+	"features feature-dependencies":   {"help", "bootstrap-controller", "feature"},
+	"transactions list":               {"help", "duration-filter", "transactional-id-pattern"},
+	"transactions describe":           {"help", "transactional-id"},
+	"transactions describe-producers": {"help", "broker-id", "topic", "partition"},
+	"transactions find-hanging":       {"help", "broker-id", "max-transaction-timeout", "topic", "partition"},
+	"transactions abort":              {"help", "topic", "partition", "start-offset", "producer-id", "producer-epoch", "coordinator-epoch"},
 }
