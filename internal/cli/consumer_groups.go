@@ -496,12 +496,21 @@ func (t *groupsTool) list(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if t.f.groupType == "" && t.f.state == "" {
+		for _, g := range groups {
+			t.out.line(g.Group)
+		}
+		return nil
+	}
+	// Kafka's printGroupInfo: GROUP 10 wider than the longest name (at
+	// least 15), TYPE and STATE 20, every cell padded.
 	header := []string{"GROUP"}
+	widths := []int{10}
 	if t.f.groupType != "" {
-		header = append(header, "TYPE")
+		header, widths = append(header, "TYPE"), append(widths, 20)
 	}
 	if t.f.state != "" {
-		header = append(header, "STATE")
+		header, widths = append(header, "STATE"), append(widths, 20)
 	}
 	rows := make([][]string, len(groups))
 	for i, g := range groups {
@@ -513,7 +522,10 @@ func (t *groupsTool) list(ctx context.Context) error {
 			rows[i] = append(rows[i], g.State)
 		}
 	}
-	t.out.columns(header, rows)
+	widths[0] += widest(15, rows, 0)
+	for _, l := range javaTable(widths, append([][]string{header}, rows...)...) {
+		t.out.line(l)
+	}
 	return nil
 }
 
@@ -596,8 +608,11 @@ func (t *groupsTool) deleteOffsets(ctx context.Context) error {
 	default:
 		t.out.linef("Request succeeded for deleting offsets from group %s.", group)
 	}
+	rows := deleteOffsetsRows(partitions, missing, resps, err)
 	t.out.line("")
-	t.out.columns([]string{"TOPIC", "PARTITION", "STATUS"}, deleteOffsetsRows(partitions, missing, resps, err))
+	for _, l := range javaTable([]int{widest(15, rows, 0), 10, 15}, append([][]string{{"TOPIC", "PARTITION", "STATUS"}}, rows...)...) {
+		t.out.line(l)
+	}
 	return nil
 }
 
@@ -628,7 +643,14 @@ func deleteOffsetsRows(partitions kadm.TopicsSet, missing map[string]error, resp
 	for _, topic := range sortedKeys(missing) {
 		rows = append(rows, []string{topic, "-", status(missing[topic])})
 	}
-	sort.SliceStable(rows, func(i, j int) bool { return rows[i][0] < rows[j][0] })
+	// Kafka sorts by topic and partition written together, as text.
+	key := func(r []string) string {
+		if r[1] == missingValue {
+			return r[0] + "-1"
+		}
+		return r[0] + r[1]
+	}
+	sort.SliceStable(rows, func(i, j int) bool { return key(rows[i]) < key(rows[j]) })
 	return rows
 }
 

@@ -88,6 +88,8 @@ instead of the summary.`,
 		refusal{"date-format", true, "a Java SimpleDateFormat pattern; the default format is used"},
 	)
 	fl.StringVar(&f.consumerConfig, "consumer.config", "", "a consumer properties file")
+	deprecate(cmd, "messages", "Warning: --messages is deprecated. Use --num-records instead.")
+	deprecate(cmd, "consumer.config", "Warning: --consumer.config is deprecated. Use --command-config instead.")
 	fl.StringArrayVar(&f.commandProps, "command-property", nil, "a consumer property, key=value (repeatable; Kafka 4.1's flag)")
 	return cmd
 }
@@ -125,9 +127,6 @@ func runConsumerPerf(cmd *cobra.Command, f *consumerPerfFlags) error {
 	}
 	if err := exactlyOne(cmd, "messages", "num-records"); err != nil {
 		return err
-	}
-	if cmd.Flags().Changed("messages") {
-		fmt.Fprintln(cmd.ErrOrStderr(), "Warning: --messages is deprecated. Use --num-records instead.")
 	}
 	run := &consumerPerfRun{f: f, out: newPrinter(cmd.OutOrStdout())}
 	opts, err := run.options(cmd)

@@ -14,6 +14,27 @@ import (
 // silently ignored option.
 const refusedAnnotation = "gregor/refused"
 
+// deprecatedAnnotation marks a flag Kafka's tool still takes but warns
+// about: its line is printed on standard output when the flag is used.
+const deprecatedAnnotation = "gregor/deprecated"
+
+// deprecate makes using flag print Kafka's deprecation line for it, on
+// standard output as Kafka's tools print it, before the tool runs.
+func deprecate(cmd *cobra.Command, flag, line string) {
+	if err := cmd.Flags().SetAnnotation(flag, deprecatedAnnotation, []string{line}); err != nil {
+		panic(err) // a flag this package names itself
+	}
+}
+
+// warnDeprecated prints the deprecation line of every deprecated flag used.
+func warnDeprecated(cmd *cobra.Command) {
+	cmd.Flags().Visit(func(f *pflag.Flag) {
+		if line, ok := f.Annotations[deprecatedAnnotation]; ok {
+			fmt.Fprintln(cmd.OutOrStdout(), line[0])
+		}
+	})
+}
+
 // refusal is one Kafka flag a tool refuses, and why.
 type refusal struct {
 	name       string
@@ -85,6 +106,7 @@ func guardTree(c *cobra.Command) {
 		if err := checkRefused(cmd); err != nil {
 			return err
 		}
+		warnDeprecated(cmd)
 		return run(cmd, args)
 	}
 }

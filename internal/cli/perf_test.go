@@ -25,7 +25,7 @@ func TestProducerPerfTestOutput(t *testing.T) {
 	createTopic(t, addr, topic, 3)
 	out := mustGregor(t, "", "producer-perf-test", "--topic", topic, "--num-records", "5000",
 		"--record-size", "100", "--throughput", "-1",
-		"--producer-props", "bootstrap.servers="+addr, "acks=all", "linger.ms=1", "batch.size=65536")
+		"--command-property", "bootstrap.servers="+addr, "acks=all", "linger.ms=1", "batch.size=65536")
 	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
 	m := producerTotalLine.FindStringSubmatch(lines[len(lines)-1])
 	if m == nil || m[1] != "5000" {
@@ -197,7 +197,7 @@ func TestConsumerPerfTestInclude(t *testing.T) {
 	}
 	r := gregor(t, "", "consumer-perf-test", "--bootstrap-server", addr, "--include", prefix+"-a",
 		"--messages", "100", "--hide-header")
-	if r.err != nil || !strings.Contains(r.stderr, "Warning: --messages is deprecated. Use --num-records instead.") {
+	if r.err != nil || !strings.HasPrefix(r.stdout, "Warning: --messages is deprecated. Use --num-records instead.\n") {
 		t.Errorf("--messages: %v %q", r.err, r.stderr)
 	}
 }
@@ -209,7 +209,7 @@ func TestConsumerPerfTestTimeout(t *testing.T) {
 	topic := uniqueTopic(t)
 	createTopic(t, addr, topic, 1)
 	r := gregor(t, "", "consumer-perf-test", "--bootstrap-server", addr, "--topic", topic,
-		"--messages", "10", "--timeout", "300")
+		"--num-records", "10", "--timeout", "300")
 	if r.err != nil || !strings.Contains(r.stderr, "WARNING: Exiting before consuming the expected number of messages") {
 		t.Fatalf("got %v %q", r.err, r.stderr)
 	}

@@ -84,6 +84,9 @@ Kafka's 16384, as suits this client; pass batch.size to match a Java run).`,
 	fl.StringArrayVar(&f.producerProps, "producer-props", nil, "producer properties, key=value ... (bootstrap.servers, acks, linger.ms, ...)")
 	alias(fl, "command-property", "producer-props")
 	fl.StringVar(&f.producerConfig, "producer.config", "", "a producer properties file")
+	for flag, instead := range map[string]string{"producer-props": "command-property", "producer.config": "command-config"} {
+		deprecate(cmd, flag, "Option --"+flag+" has been deprecated and will be removed in a future version. Use --"+instead+" instead.")
+	}
 	fl.StringVar(&f.payloadFile, "payload-file", "", "a file of payloads, split by --payload-delimiter; each record takes a random one")
 	fl.StringVar(&f.payloadDelimiter, "payload-delimiter", "\\n", "the payload delimiter in --payload-file")
 	fl.Int64Var(&f.warmupRecords, "warmup-records", 0, "the first records to leave out of a second, steady-state summary")
