@@ -34,7 +34,7 @@ const (
 // than kind, id and raw are set for the kinds that use them.
 type node struct {
 	kind kind
-	id   string         // document URL + JSON pointer: identity for the cycle guard
+	id   string // document URL + JSON pointer: identity for the cycle guard
 	// text is the schema as sorted compact JSON, "" for the parts of a
 	// schema object: two nodes of equal text and no $ref are equal.
 	text string
