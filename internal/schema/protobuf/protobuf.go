@@ -2,15 +2,19 @@ package protobuf
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/bufbuild/protocompile"
 	"github.com/bufbuild/protocompile/linker"
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protodesc"
 	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/types/descriptorpb"
 	"google.golang.org/protobuf/types/dynamicpb"
 
 	"gregor/internal/schema"
@@ -42,7 +46,10 @@ var _ schema.Parsed = (*Parsed)(nil)
 const rootName = "schema.proto"
 
 // Parse compiles text with deps, the text of every file it imports
-// (directly or not) keyed by import path.
+// (directly or not) keyed by import path. Each may be .proto source or,
+// as Confluent's registry also accepts (and confluent-kafka-python's
+// serializer sends), a base64-encoded FileDescriptorProto; the canonical
+// text of a schema given as a descriptor is its rendering.
 func (Format) Parse(text string, deps map[string]string) (schema.Parsed, error) {
 	name := rootName
 	for i := 0; deps[name] != ""; i++ {
@@ -57,7 +64,51 @@ func (Format) Parse(text string, deps map[string]string) (schema.Parsed, error) 
 	if err != nil {
 		return nil, fmt.Errorf("invalid Protobuf schema: %w", err)
 	}
-	return &Parsed{text: text, normalized: render(file), file: file, deps: deps}, nil
+	normalized := render(file)
+	if _, ok := descriptorOf(text); ok {
+		text = normalized
+	}
+	return &Parsed{text: text, normalized: normalized, file: file, deps: deps}, nil
+}
+
+// descriptorOf decodes text as a base64-encoded FileDescriptorProto.
+// .proto source never decodes as one: its spaces, quotes and semicolons
+// are not base64.
+func descriptorOf(text string) (*descriptorpb.FileDescriptorProto, bool) {
+	b, err := base64.StdEncoding.DecodeString(strings.TrimSpace(text))
+	if err != nil || len(b) == 0 {
+		return nil, false
+	}
+	fdp := &descriptorpb.FileDescriptorProto{}
+	if err := proto.Unmarshal(b, fdp); err != nil {
+		return nil, false
+	}
+	return fdp, true
+}
+
+// resolve finds an import among sources, as source or as a descriptor.
+func resolve(sources map[string]string) protocompile.Resolver {
+	return protocompile.ResolverFunc(func(path string) (protocompile.SearchResult, error) {
+		src, ok := sources[path]
+		if !ok {
+			return protocompile.SearchResult{}, fmt.Errorf("import %q is not among the schema's references", path)
+		}
+		if fdp, ok := descriptorOf(src); ok {
+			fdp.Name = proto.String(path)
+			return protocompile.SearchResult{Proto: fdp}, nil
+		}
+		return protocompile.SearchResult{Source: strings.NewReader(src)}, nil
+	})
+}
+
+// Serialized is the schema as a base64-encoded FileDescriptorProto, the
+// form Confluent's registry answers with format=serialized.
+func (p *Parsed) Serialized() string {
+	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(protodesc.ToFileDescriptorProto(p.file))
+	if err != nil {
+		return ""
+	}
+	return base64.StdEncoding.EncodeToString(b)
 }
 
 // compile compiles one file of sources. The compiler runs on this
@@ -69,9 +120,7 @@ func compile(name string, sources map[string]string) (f linker.File, err error) 
 		}
 	}()
 	c := protocompile.Compiler{
-		Resolver: protocompile.WithStandardImports(&protocompile.SourceResolver{
-			Accessor: protocompile.SourceAccessorFromMap(sources),
-		}),
+		Resolver:       protocompile.WithStandardImports(resolve(sources)),
 		MaxParallelism: 1,
 	}
 	files, err := c.Compile(context.Background(), name)

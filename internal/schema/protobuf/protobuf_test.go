@@ -223,3 +223,41 @@ func TestOtherType(t *testing.T) {
 type otherParsed struct{ schema.Parsed }
 
 func (otherParsed) Type() schema.Type { return schema.Avro }
+
+// TestSerializedDescriptor proves a schema and its reference given as
+// base64 FileDescriptorProtos (as confluent-kafka-python registers them)
+// parse to the same schema as the source, with a rendered canonical text.
+func TestSerializedDescriptor(t *testing.T) {
+	src := mustParse(t, order, orderDeps)
+	dep := mustParse(t, orderDeps["customer.proto"], nil)
+	p := mustParse(t, src.Serialized(), map[string]string{"customer.proto": dep.Serialized()})
+	if !strings.Contains(p.Canonical(), "message Order {") || p.Canonical() != p.Normalized() {
+		t.Errorf("Canonical of a descriptor is not its rendering:\n%s", p.Canonical())
+	}
+	if p.Normalized() != src.Normalized() {
+		t.Errorf("normalized texts differ:\n%s\n---\n%s", p.Normalized(), src.Normalized())
+	}
+	if got := p.CanRead(src); len(got) != 0 {
+		t.Errorf("CanRead(source) = %q", got)
+	}
+	if got := src.CanRead(p); len(got) != 0 {
+		t.Errorf("source CanRead(descriptor) = %q", got)
+	}
+	if _, err := (Format{}).Parse(src.Serialized(), nil); err == nil {
+		t.Errorf("a descriptor without its import parsed")
+	}
+}
+
+// TestNormalizedCustomOptions proves custom options render by name and
+// the rendering compiles again to the same text.
+func TestNormalizedCustomOptions(t *testing.T) {
+	p := mustParse(t, `syntax = "proto3"; package x; import "google/protobuf/descriptor.proto";
+extend google.protobuf.FieldOptions { string tag = 50000; }
+message A { string a = 1 [(tag) = "pii"]; }`, nil)
+	if !strings.Contains(p.Normalized(), `string a = 1 [(x.tag) = "pii"];`) {
+		t.Errorf("normalized text lacks the custom option:\n%s", p.Normalized())
+	}
+	if again := mustParse(t, p.Normalized(), nil); again.Normalized() != p.Normalized() {
+		t.Errorf("normalizing the normalized text changes it")
+	}
+}
