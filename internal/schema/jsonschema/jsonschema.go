@@ -76,6 +76,7 @@ func (Format) Parse(text string, deps map[string]string) (schema.Parsed, error) 
 			m.addAlias(id, u)
 		}
 	}
+	m.link()
 	compiled, err := compile(c, base)
 	if err != nil {
 		return nil, fmt.Errorf("invalid JSON schema: %w", err)

@@ -132,3 +132,23 @@ func TestOtherType(t *testing.T) {
 type otherParsed struct{ schema.Parsed }
 
 func (otherParsed) Type() schema.Type { return schema.Avro }
+
+// TestConcurrentUse proves a parsed schema serves CanRead and Validate
+// from many goroutines at once (run with -race).
+func TestConcurrentUse(t *testing.T) {
+	deps := map[string]string{"d.json": `{"definitions":{"x":{"type":"object","properties":{"n":{"$ref":"#/definitions/y"}}},"y":{"type":"integer"}}}`}
+	w := mustParse(t, `{"type":"object","properties":{"a":{"$ref":"d.json#/definitions/x"}}}`, deps)
+	r := mustParse(t, `{"type":"object","properties":{"a":{"$ref":"d.json#/definitions/x"}}}`, deps)
+	done := make(chan []string, 8)
+	for range 8 {
+		go func() {
+			_ = r.Validate([]byte(`{"a":{"n":1}}`))
+			done <- r.CanRead(w)
+		}()
+	}
+	for range 8 {
+		if got := <-done; len(got) != 0 {
+			t.Errorf("CanRead = %q", got)
+		}
+	}
+}

@@ -45,6 +45,7 @@ type node struct {
 	subs      []*node // kindCombined: the subschemas; kindNot: the negated one
 	values    []any   // kindEnum: the values; kindConst: the one value
 	ref       string  // kindRef: absolute target URL with fragment
+	target    *node   // kindRef: the node ref names, nil if none (set by link)
 
 	object *objectNode
 	array  *arrayNode
@@ -99,7 +100,28 @@ func (m *model) addDocument(u string, doc any) {
 
 func (m *model) addAlias(id, u string) { m.aliases[id] = u }
 
-// resolve finds the node a kindRef node names, nil if it is not there.
+// link resolves every $ref of the model, loading the nodes they name,
+// so that the model is read-only afterwards (and CanRead safe for
+// concurrent use).
+func (m *model) link() {
+	for linked := map[*node]bool{}; ; {
+		var pending []*node
+		for _, n := range m.nodes {
+			if n.kind == kindRef && !linked[n] {
+				pending = append(pending, n)
+			}
+		}
+		if len(pending) == 0 {
+			return
+		}
+		for _, n := range pending {
+			linked[n] = true
+			n.target = m.resolve(n.ref)
+		}
+	}
+}
+
+// resolve finds the node a $ref names, nil if it is not there.
 func (m *model) resolve(ref string) *node {
 	docURL, fragment, _ := strings.Cut(ref, "#")
 	if a, ok := m.aliases[docURL]; ok {
@@ -127,7 +149,7 @@ func (m *model) resolve(ref string) *node {
 // rare and a ref loop is not a schema).
 func (m *model) deref(n *node) *node {
 	for i := 0; n != nil && n.kind == kindRef && i < 16; i++ {
-		n = m.resolve(n.ref)
+		n = n.target
 	}
 	if n != nil && n.kind == kindRef {
 		return nil
