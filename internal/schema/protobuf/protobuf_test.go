@@ -261,3 +261,15 @@ message A { string a = 1 [(tag) = "pii"]; }`, nil)
 		t.Errorf("normalizing the normalized text changes it")
 	}
 }
+
+// TestNormalizedEditions proves an editions file renders with its edition
+// and compiles again.
+func TestNormalizedEditions(t *testing.T) {
+	p := mustParse(t, `edition = "2023"; package e; message A { int32 a = 1; repeated string b = 2; A c = 3; }`, nil)
+	if !strings.HasPrefix(p.Normalized(), `edition = "2023";`) {
+		t.Errorf("normalized text:\n%s", p.Normalized())
+	}
+	if again := mustParse(t, p.Normalized(), nil); again.Normalized() != p.Normalized() {
+		t.Errorf("normalizing the normalized text changes it")
+	}
+}

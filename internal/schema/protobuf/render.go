@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"google.golang.org/protobuf/reflect/protodesc"
 	"google.golang.org/protobuf/reflect/protoreflect"
 )
 
@@ -33,19 +34,10 @@ func render(f protoreflect.FileDescriptor) string {
 	return r.b.String()
 }
 
+// editionName is the edition of an editions file as written ("2023").
 func editionName(f protoreflect.FileDescriptor) string {
-	type editioned interface{ Edition() int32 }
-	if e, ok := f.(editioned); ok {
-		// Edition numbers are the year for the named editions (2023 = 1000).
-		if e.Edition() == 1000 {
-			return "2023"
-		}
-		if e.Edition() == 1001 {
-			return "2024"
-		}
-		return strconv.Itoa(int(e.Edition()))
-	}
-	return "2023"
+	e := protodesc.ToFileDescriptorProto(f).GetEdition()
+	return strings.TrimPrefix(e.String(), "EDITION_")
 }
 
 type renderer struct {
