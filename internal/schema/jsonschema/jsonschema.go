@@ -43,7 +43,7 @@ var _ schema.Parsed = (*Parsed)(nil)
 // (a URL, or a path relative to the schema's $id), the draft defaulting
 // to draft-07 as in Confluent's registry.
 func (Format) Parse(text string, deps map[string]string) (schema.Parsed, error) {
-	doc, err := decode([]byte(text))
+	doc, err := decodeSchema(text)
 	if err != nil {
 		return nil, fmt.Errorf("invalid JSON schema: %w", err)
 	}
@@ -60,7 +60,7 @@ func (Format) Parse(text string, deps map[string]string) (schema.Parsed, error) 
 	m := newModel()
 	m.addDocument(base, doc)
 	for _, name := range sortedKeys(deps) {
-		ddoc, err := decode([]byte(deps[name]))
+		ddoc, err := decodeSchema(deps[name])
 		if err != nil {
 			return nil, fmt.Errorf("invalid JSON schema reference %q: %w", name, err)
 		}
@@ -147,6 +147,42 @@ type noLoader struct{}
 
 func (noLoader) Load(u string) (any, error) {
 	return nil, fmt.Errorf("reference %q is not among the schema's references", u)
+}
+
+// maxDepth bounds how deeply a schema document nests objects and arrays.
+// Compiling costs more than linear time in the nesting depth, and no
+// schema written by hand or generated from code nests this deep.
+const maxDepth = 100
+
+// decodeSchema decodes a schema document no deeper than maxDepth.
+func decodeSchema(text string) (any, error) {
+	doc, err := decode([]byte(text))
+	if err != nil {
+		return nil, err
+	}
+	if depth(doc, 0) > maxDepth {
+		return nil, fmt.Errorf("the document nests objects and arrays more than %d deep", maxDepth)
+	}
+	return doc, nil
+}
+
+// depth is how deeply v nests, stopping once past maxDepth.
+func depth(v any, d int) int {
+	if d > maxDepth {
+		return d
+	}
+	deepest := d
+	switch c := v.(type) {
+	case map[string]any:
+		for _, e := range c {
+			deepest = max(deepest, depth(e, d+1))
+		}
+	case []any:
+		for _, e := range c {
+			deepest = max(deepest, depth(e, d+1))
+		}
+	}
+	return deepest
 }
 
 // decode reads exactly one JSON value, keeping numbers as written.

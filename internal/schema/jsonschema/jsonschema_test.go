@@ -3,6 +3,7 @@ package jsonschema
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"gregor/internal/schema"
 )
@@ -151,4 +152,22 @@ func TestConcurrentUse(t *testing.T) {
 			t.Errorf("CanRead = %q", got)
 		}
 	}
+}
+
+// TestDeepNestingRefused proves a pathologically nested schema is refused
+// at once instead of compiling for minutes, and a deep but sane one is
+// accepted.
+func TestDeepNestingRefused(t *testing.T) {
+	deep := strings.Repeat(`{"not":`, 5000) + `{}` + strings.Repeat(`}`, 5000)
+	start := time.Now()
+	if _, err := (Format{}).Parse(deep, nil); err == nil || !strings.Contains(err.Error(), "nests") {
+		t.Errorf("Parse(5000 nested nots) = %v", err)
+	}
+	if _, err := (Format{}).Parse(`{}`, map[string]string{"d.json": deep}); err == nil {
+		t.Errorf("Parse with a deeply nested reference succeeded")
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("refusing took %v", d)
+	}
+	mustParse(t, strings.Repeat(`{"properties":{"a":`, 40)+`{}`+strings.Repeat(`}}`, 40), nil)
 }
