@@ -85,13 +85,15 @@ func (Format) Parse(text string, deps map[string]string) (schema.Parsed, error) 
 	if err := json.Compact(&compact, []byte(text)); err != nil {
 		return nil, fmt.Errorf("invalid JSON schema: %w", err)
 	}
-	normalized, err := json.Marshal(doc)
-	if err != nil {
+	var normalized bytes.Buffer
+	enc := json.NewEncoder(&normalized)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(doc); err != nil {
 		return nil, fmt.Errorf("invalid JSON schema: %w", err)
 	}
 	return &Parsed{
 		canonical:  compact.String(),
-		normalized: string(normalized),
+		normalized: strings.TrimSuffix(normalized.String(), "\n"),
 		compiled:   compiled,
 		model:      m,
 	}, nil

@@ -56,6 +56,10 @@ func TestCanonicalAndNormalized(t *testing.T) {
 	if got, want := a.Normalized(), `{"properties":{"b":{"maximum":1.50,"type":"number"}},"type":"object"}`; got != want {
 		t.Errorf("Normalized = %s, want %s", got, want)
 	}
+	c := mustParse(t, `{"pattern":"^<a&b>$","type":"string"}`, nil)
+	if got, want := c.Normalized(), `{"pattern":"^<a&b>$","type":"string"}`; got != want {
+		t.Errorf("Normalized = %s, want %s (no HTML escaping)", got, want)
+	}
 }
 
 // TestValidate proves payloads are checked against the schema, including
