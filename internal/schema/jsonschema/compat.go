@@ -52,8 +52,16 @@ var descriptions = map[string]string{
 	"DEPENDENCY_ARRAY_EXTENDED":      "the property dependency at path '%s' names more properties in the reader schema than in the writer schema",
 	"DEPENDENCY_ARRAY_CHANGED":       "the property dependency at path '%s' differs between the reader and the writer schema",
 	"DEPENDENCY_SCHEMA_ADDED":        "the reader schema adds a schema dependency at path '%s'",
-	"PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL": "the reader schema has a property at path '%s' that the writer schema, " +
+	"OPTIONAL_PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL": "the reader schema has a property at path '%s' that the writer schema, " +
 		"whose content model is open, lacks: the writer may have written any value under that name",
+	"REQUIRED_PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL": "the reader schema requires a property at path '%s' that the writer schema, " +
+		"whose content model is open, lacks: the writer may have written any value under that name, or none",
+	"REQUIRED_PROPERTY_WITH_DEFAULT_ADDED_TO_OPEN_CONTENT_MODEL": "the reader schema has a property with a default at path '%s' " +
+		"that the writer schema, whose content model is open, lacks: the writer may have written any value under that name",
+	"UNEVALUATED_PROPERTIES_REMOVED":                  "the reader schema forbids unevaluated properties at path '%s' that the writer schema allows",
+	"UNEVALUATED_PROPERTIES_NARROWED":                 "the reader schema constrains unevaluated properties at path '%s' that the writer schema allows freely",
+	"UNEVALUATED_ITEMS_REMOVED":                       "the reader schema forbids unevaluated items at path '%s' that the writer schema allows",
+	"UNEVALUATED_ITEMS_NARROWED":                      "the reader schema constrains unevaluated items at path '%s' that the writer schema allows freely",
 	"REQUIRED_PROPERTY_ADDED_TO_UNOPEN_CONTENT_MODEL": "the reader schema requires a property at path '%s' that the writer schema lacks",
 	"PROPERTY_REMOVED_FROM_CLOSED_CONTENT_MODEL": "the reader schema, whose content model is closed, lacks a property at path '%s' " +
 		"that the writer schema has",
@@ -66,6 +74,10 @@ var descriptions = map[string]string{
 	"MIN_ITEMS_ADDED":                  "the reader schema adds minItems at path '%s'",
 	"MIN_ITEMS_INCREASED":              "minItems at path '%s' is larger in the reader schema than in the writer schema",
 	"UNIQUE_ITEMS_ADDED":               "the reader schema requires unique items at path '%s'",
+	"MIN_CONTAINS_ADDED":               "the reader schema adds minContains at path '%s'",
+	"MIN_CONTAINS_INCREASED":           "minContains at path '%s' is larger in the reader schema than in the writer schema",
+	"MAX_CONTAINS_ADDED":               "the reader schema adds maxContains at path '%s'",
+	"MAX_CONTAINS_DECREASED":           "maxContains at path '%s' is smaller in the reader schema than in the writer schema",
 	"ADDITIONAL_ITEMS_REMOVED":         "the reader schema forbids additional items at path '%s' that the writer schema allows",
 	"ADDITIONAL_ITEMS_NARROWED":        "the reader schema constrains additional items at path '%s' that the writer schema allows freely",
 	"ITEM_ADDED_TO_OPEN_CONTENT_MODEL": "the reader schema has a tuple item at path '%s' that the writer schema, whose items are open, lacks",
@@ -378,25 +390,41 @@ func (d *differ) compareCombined(w, r *node) {
 		d.add("COMBINED_TYPE_CHANGED")
 		return
 	}
+	wSubs, rSubs := distinct(w.subs), distinct(r.subs)
 	switch {
-	case len(w.subs) < len(r.subs) && r.criterion == "allOf":
+	case len(wSubs) < len(rSubs) && r.criterion == "allOf":
 		d.add("PRODUCT_TYPE_EXTENDED")
-	case len(w.subs) > len(r.subs) && w.criterion != "allOf":
+	case len(wSubs) > len(rSubs) && w.criterion != "allOf":
 		d.add("SUM_TYPE_NARROWED")
 	}
-	edges := make([][]int, len(w.subs))
-	for i, ws := range w.subs {
+	edges := make([][]int, len(wSubs))
+	for i, ws := range wSubs {
 		d.push(w.criterion, strconv.Itoa(i))
-		for j, rs := range r.subs {
+		for j, rs := range rSubs {
 			if d.pairCompatible(ws, rs) {
 				edges[i] = append(edges[i], j)
 			}
 		}
 		d.path = d.path[:len(d.path)-2]
 	}
-	if maxMatching(edges, len(r.subs)) < min(len(w.subs), len(r.subs)) {
+	if maxMatching(edges, len(rSubs)) < min(len(wSubs), len(rSubs)) {
 		d.add("COMBINED_TYPE_SUBSCHEMAS_CHANGED")
 	}
+}
+
+// distinct drops repeated subschemas (equal text), which add nothing to
+// a combination.
+func distinct(subs []*node) []*node {
+	seen := map[string]bool{}
+	var out []*node
+	for _, s := range subs {
+		if s.text != "" && seen[s.text] {
+			continue
+		}
+		seen[s.text] = true
+		out = append(out, s)
+	}
+	return out
 }
 
 // combinationExtended reports whether changing w's criterion to r's
@@ -466,16 +494,20 @@ func (d *differ) compareObject(w, r *objectNode) {
 	}
 	d.pop()
 	d.compareDependencies(w, r)
-	d.push("additionalProperties")
+	keyword, prefix := "additionalProperties", "ADDITIONAL_PROPERTIES"
+	if w.closedBy == "unevaluatedProperties" || r.closedBy == "unevaluatedProperties" {
+		keyword, prefix = "unevaluatedProperties", "UNEVALUATED_PROPERTIES"
+	}
+	d.push(keyword)
 	switch {
 	case w.permitsAdditional && !r.permitsAdditional:
-		d.add("ADDITIONAL_PROPERTIES_REMOVED")
+		d.add(prefix + "_REMOVED")
 	case w.permitsAdditional != r.permitsAdditional:
-		// ADDITIONAL_PROPERTIES_ADDED: compatible.
+		// _ADDED: compatible.
 	case w.additional == nil && r.additional != nil:
-		d.add("ADDITIONAL_PROPERTIES_NARROWED")
+		d.add(prefix + "_NARROWED")
 	case w.additional != nil && r.additional == nil:
-		// ADDITIONAL_PROPERTIES_EXTENDED: compatible.
+		// _EXTENDED: compatible.
 	default:
 		d.compare(w.additional, r.additional)
 	}
@@ -547,8 +579,15 @@ func (d *differ) propertyRemoved(wp *node, r *objectNode, name string) {
 func (d *differ) propertyAdded(w *objectNode, rp *node, required bool) {
 	name := d.path[len(d.path)-1]
 	if w.isOpen() {
-		if !d.isEmpty(d.reader, rp) {
-			d.add("PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL")
+		switch {
+		case d.isEmpty(d.reader, rp):
+			// PROPERTY_WITH_EMPTY_SCHEMA_ADDED_TO_OPEN_CONTENT_MODEL: compatible.
+		case required && d.hasDefault(rp):
+			d.add("REQUIRED_PROPERTY_WITH_DEFAULT_ADDED_TO_OPEN_CONTENT_MODEL")
+		case required:
+			d.add("REQUIRED_PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL")
+		default:
+			d.add("OPTIONAL_PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL")
 		}
 		return
 	}
@@ -660,13 +699,17 @@ func (d *differ) compareArray(w, r *arrayNode) {
 		}
 		d.path = d.path[:len(d.path)-2]
 	}
-	d.push("additionalItems")
+	keyword, prefix := "additionalItems", "ADDITIONAL_ITEMS"
+	if w.closedBy == "unevaluatedItems" || r.closedBy == "unevaluatedItems" {
+		keyword, prefix = "unevaluatedItems", "UNEVALUATED_ITEMS"
+	}
+	d.push(keyword)
 	switch {
 	case w.permitsAdditionalItems && !r.permitsAdditionalItems:
-		d.add("ADDITIONAL_ITEMS_REMOVED")
+		d.add(prefix + "_REMOVED")
 	case w.permitsAdditionalItems != r.permitsAdditionalItems:
 	case w.additionalItems == nil && r.additionalItems != nil:
-		d.add("ADDITIONAL_ITEMS_NARROWED")
+		d.add(prefix + "_NARROWED")
 	case w.additionalItems != nil && r.additionalItems == nil:
 	default:
 		d.compare(w.additionalItems, r.additionalItems)
@@ -677,6 +720,11 @@ func (d *differ) compareArray(w, r *arrayNode) {
 	if !w.unique && r.unique {
 		d.addAt("uniqueItems", "UNIQUE_ITEMS_ADDED")
 	}
+	d.push("contains")
+	d.compare(w.contains, r.contains)
+	d.pop()
+	d.bound("minContains", w.minContains, r.minContains, "MIN_CONTAINS", true)
+	d.bound("maxContains", w.maxContains, r.maxContains, "MAX_CONTAINS", false)
 }
 
 func (a *arrayNode) isOpen() bool { return a.permitsAdditionalItems && a.additionalItems == nil }

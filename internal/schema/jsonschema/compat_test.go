@@ -15,7 +15,7 @@ var compatCases = []struct {
 }{
 	// Content models: adding and removing properties.
 	{"property added to open model", `{"type":"object","properties":{"a":{"type":"string"}}}`,
-		`{"type":"object","properties":{"a":{"type":"string"},"b":{"type":"integer"}}}`, "PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL"},
+		`{"type":"object","properties":{"a":{"type":"string"},"b":{"type":"integer"}}}`, "OPTIONAL_PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL"},
 	{"property with empty schema added to open model", `{"type":"object","properties":{"a":{"type":"string"}}}`,
 		`{"type":"object","properties":{"a":{"type":"string"},"b":{}}}`, ""},
 	{"property removed from open model", `{"type":"object","properties":{"a":{"type":"string"},"b":{"type":"integer"}}}`,
@@ -48,6 +48,18 @@ var compatCases = []struct {
 		`{"type":"object","properties":{"a":{"type":"string"}}}`, ""},
 	{"additionalProperties narrowed", `{"type":"object"}`, `{"type":"object","additionalProperties":{"type":"string"}}`, "ADDITIONAL_PROPERTIES_NARROWED"},
 	{"additionalProperties extended", `{"type":"object","additionalProperties":{"type":"string"}}`, `{"type":"object"}`, ""},
+
+	{"required property added to open model", `{"type":"object","properties":{"a":{"type":"string"}}}`,
+		`{"type":"object","properties":{"a":{"type":"string"},"b":{"type":"integer"}},"required":["b"]}`,
+		"REQUIRED_PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL"},
+	{"required property with default added to open model", `{"type":"object","properties":{"a":{"type":"string"}}}`,
+		`{"type":"object","properties":{"a":{"type":"string"},"b":{"type":"integer","default":1}},"required":["b"]}`,
+		"REQUIRED_PROPERTY_WITH_DEFAULT_ADDED_TO_OPEN_CONTENT_MODEL"},
+	{"property added to model closed by unevaluatedProperties", `{"$schema":"https://json-schema.org/draft/2020-12/schema","properties":{"a":{"type":"string"}},"unevaluatedProperties":false}`,
+		`{"$schema":"https://json-schema.org/draft/2020-12/schema","properties":{"a":{"type":"string"},"b":{"type":"number"}},"unevaluatedProperties":false}`, ""},
+	{"unevaluatedProperties closed", `{"$schema":"https://json-schema.org/draft/2020-12/schema","properties":{"a":{"type":"string"}}}`,
+		`{"$schema":"https://json-schema.org/draft/2020-12/schema","properties":{"a":{"type":"string"}},"unevaluatedProperties":false}`,
+		"UNEVALUATED_PROPERTIES_REMOVED"},
 
 	// Required.
 	{"required added", `{"type":"object","properties":{"a":{"type":"string"}}}`,
@@ -132,7 +144,20 @@ var compatCases = []struct {
 	{"additional items removed", `{"type":"array","items":[{"type":"string"}]}`,
 		`{"type":"array","items":[{"type":"string"}],"additionalItems":false}`, "ADDITIONAL_ITEMS_REMOVED"},
 
+	{"additionalItems closed without a tuple", `{"additionalItems":true}`, `{"additionalItems":false}`, "ADDITIONAL_ITEMS_REMOVED"},
+	{"2020-12 items closed after prefixItems", `{"$schema":"https://json-schema.org/draft/2020-12/schema","prefixItems":[{"type":"string"}]}`,
+		`{"$schema":"https://json-schema.org/draft/2020-12/schema","prefixItems":[{"type":"string"}],"items":false}`, "ADDITIONAL_ITEMS_REMOVED"},
+	{"2020-12 tuple item added, covered by unevaluatedItems", `{"$schema":"https://json-schema.org/draft/2020-12/schema","prefixItems":[{"type":"string"}],"unevaluatedItems":{"type":"string"}}`,
+		`{"$schema":"https://json-schema.org/draft/2020-12/schema","prefixItems":[{"type":"string"},{"type":"string"}],"unevaluatedItems":{"type":"string"}}`, ""},
+	{"minContains increased", `{"type":"array","contains":{"type":"number"},"minContains":1}`,
+		`{"type":"array","contains":{"type":"number"},"minContains":2}`, "MIN_CONTAINS_INCREASED"},
+	{"minContains removed (back to its default)", `{"type":"array","contains":{"type":"number"},"minContains":1}`,
+		`{"type":"array","contains":{"type":"number"}}`, ""},
+	{"maxContains added", `{"type":"array","contains":{"type":"number"}}`,
+		`{"type":"array","contains":{"type":"number"},"maxContains":3}`, "MAX_CONTAINS_ADDED"},
+
 	// Combinations.
+	{"repeated subschema added to allOf", `{"allOf":[{"type":"string"}]}`, `{"allOf":[{"type":"string"},{"type":"string"}]}`, ""},
 	{"sum type extended", `{"oneOf":[{"type":"string"},{"type":"number"}]}`,
 		`{"oneOf":[{"type":"string"},{"type":"number"},{"type":"boolean"}]}`, ""},
 	{"sum type narrowed", `{"oneOf":[{"type":"string"},{"type":"number"}]}`, `{"oneOf":[{"type":"string"}]}`, "SUM_TYPE_NARROWED"},
@@ -195,7 +220,7 @@ func TestCanReadMessage(t *testing.T) {
 	w := mustParse(t, `{"type":"object","properties":{"a":{"type":"string"}}}`, nil)
 	r := mustParse(t, `{"type":"object","properties":{"a":{"type":"string"},"b":{"type":"integer"}}}`, nil)
 	got := r.CanRead(w)
-	want := "{errorType:'PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL', description:'the reader schema has a property at path '#/properties/b'"
+	want := "{errorType:'OPTIONAL_PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL', description:'the reader schema has a property at path '#/properties/b'"
 	if len(got) != 1 || !strings.HasPrefix(got[0], want) {
 		t.Fatalf("CanRead = %q, want one message starting %q", got, want)
 	}

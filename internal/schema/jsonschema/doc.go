@@ -7,7 +7,7 @@
 // Compatibility is a structural diff of the writer schema (Confluent's
 // "original") against the reader schema (its "update"), walking both
 // trees side by side and classifying every difference by the names of
-// Confluent's Difference types: PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL,
+// Confluent's Difference types: OPTIONAL_PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL,
 // REQUIRED_ATTRIBUTE_ADDED, TYPE_NARROWED, MAX_LENGTH_DECREASED, and so
 // on. A difference that makes data the writer could produce invalid for
 // the reader is reported; one that only relaxes the reader is not. The

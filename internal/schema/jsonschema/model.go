@@ -52,6 +52,9 @@ type node struct {
 }
 
 type objectNode struct {
+	// closedBy is the keyword that gives unnamed properties their schema:
+	// additionalProperties, or unevaluatedProperties when only that is set.
+	closedBy          string
 	properties        map[string]*node
 	required          map[string]bool
 	permitsAdditional bool
@@ -69,12 +72,19 @@ type patternNode struct {
 }
 
 type arrayNode struct {
+	// closedBy is the keyword that gives items after the tuple their
+	// schema: additionalItems (items in draft 2020-12), or unevaluatedItems
+	// when only that is set.
+	closedBy               string
 	all                    *node   // items as one schema for every item
 	tuple                  []*node // items as an array, or prefixItems
 	permitsAdditionalItems bool
 	additionalItems        *node
 	minItems, maxItems     *big.Float
 	unique                 bool
+	contains               *node
+	minContains            *big.Float // 1 when contains is set without it
+	maxContains            *big.Float
 }
 
 // model holds the schema and its references as trees of nodes, and finds
@@ -84,14 +94,22 @@ type model struct {
 	docs    map[string]any    // document URL -> decoded JSON
 	aliases map[string]string // a reference's own $id -> the URL it was added under
 	nodes   map[string]*node  // id -> node, so that $refs to one place share it
+	// modern are the documents of draft 2019-09 or later, where items is
+	// what follows prefixItems rather than the schema of every item.
+	modern map[string]bool
 }
 
 func newModel() *model {
-	return &model{docs: map[string]any{}, aliases: map[string]string{}, nodes: map[string]*node{}}
+	return &model{docs: map[string]any{}, aliases: map[string]string{}, nodes: map[string]*node{}, modern: map[string]bool{}}
 }
 
 func (m *model) addDocument(u string, doc any) {
 	m.docs[u] = doc
+	if obj, ok := doc.(map[string]any); ok {
+		if d, ok := obj["$schema"].(string); ok && (strings.Contains(d, "2019-09") || strings.Contains(d, "2020-12")) {
+			m.modern[u] = true
+		}
+	}
 	n := m.load(u, "", doc)
 	if m.root == nil {
 		m.root = n
@@ -353,6 +371,7 @@ func (m *model) typed(docURL, ptr string, n *node, typ string) {
 
 func (m *model) objectOf(docURL, ptr string, raw map[string]any) *objectNode {
 	o := &objectNode{
+		closedBy:          "additionalProperties",
 		properties:        map[string]*node{},
 		required:          map[string]bool{},
 		permitsAdditional: true,
@@ -369,11 +388,18 @@ func (m *model) objectOf(docURL, ptr string, raw map[string]any) *objectNode {
 	for _, r := range stringsOf(raw["required"]) {
 		o.required[r] = true
 	}
-	switch a := raw["additionalProperties"].(type) {
+	additional, ok := raw["additionalProperties"]
+	if _, uok := raw["unevaluatedProperties"]; !ok && uok {
+		// Draft 2019-09 and later: unevaluatedProperties closes or
+		// constrains the model when additionalProperties does not.
+		o.closedBy = "unevaluatedProperties"
+		additional = raw[o.closedBy]
+	}
+	switch a := additional.(type) {
 	case bool:
 		o.permitsAdditional = a
 	case map[string]any:
-		o.additional = m.load(docURL, ptr+"/additionalProperties", a)
+		o.additional = m.load(docURL, ptr+"/"+o.closedBy, a)
 	}
 	if pats, ok := raw["patternProperties"].(map[string]any); ok {
 		for _, p := range sortedKeys(pats) {
@@ -404,26 +430,49 @@ func (m *model) arrayOf(docURL, ptr string, raw map[string]any) *arrayNode {
 		maxItems:               numberOf(raw["maxItems"]),
 	}
 	a.unique, _ = raw["uniqueItems"].(bool)
-	additionalKey := "additionalItems"
-	tupleKey := "items"
-	if _, ok := raw["prefixItems"]; ok {
-		// Draft 2020-12: prefixItems is the tuple, items what follows it.
-		additionalKey, tupleKey = "items", "prefixItems"
-	} else if items, ok := raw["items"]; ok {
-		if _, isList := items.([]any); !isList {
-			a.all = m.load(docURL, ptr+"/items", items)
+	if c, ok := raw["contains"]; ok {
+		a.contains = m.load(docURL, ptr+"/contains", c)
+		a.minContains = numberOf(raw["minContains"])
+		if a.minContains == nil {
+			a.minContains = big.NewFloat(1) // the default
 		}
+		a.maxContains = numberOf(raw["maxContains"])
+	}
+	a.closedBy = "additionalItems"
+	tupleKey := "items"
+	items, hasItems := raw["items"]
+	_, hasPrefix := raw["prefixItems"]
+	_, itemsIsBool := items.(bool)
+	_, itemsIsList := items.([]any)
+	switch {
+	case hasPrefix || (m.modern[docURL] && itemsIsBool):
+		// Draft 2019-09 and later: prefixItems is the tuple, items what
+		// follows it (and a boolean items, alone, opens or closes that).
+		a.closedBy, tupleKey = "items", "prefixItems"
+	case hasItems && !itemsIsList:
+		a.all = m.load(docURL, ptr+"/items", items)
 	}
 	if list, ok := raw[tupleKey].([]any); ok {
 		for i, s := range list {
 			a.tuple = append(a.tuple, m.load(docURL, ptr+"/"+tupleKey+"/"+strconv.Itoa(i), s))
 		}
-		switch ad := raw[additionalKey].(type) {
-		case bool:
-			a.permitsAdditionalItems = ad
-		case map[string]any:
-			a.additionalItems = m.load(docURL, ptr+"/"+additionalKey, ad)
-		}
+	}
+	if a.all != nil {
+		return a
+	}
+	// additionalItems counts even without a tuple, as in Confluent's
+	// model (where it then constrains nothing, but changing it is still a
+	// change).
+	additional, ok := raw[a.closedBy]
+	if _, uok := raw["unevaluatedItems"]; !ok && uok {
+		a.closedBy = "unevaluatedItems"
+		additional = raw[a.closedBy]
+	}
+	switch ad := additional.(type) {
+	case bool:
+		a.permitsAdditionalItems = ad
+	case map[string]any:
+		a.additionalItems = m.load(docURL, ptr+"/"+a.closedBy, ad)
 	}
 	return a
 }
