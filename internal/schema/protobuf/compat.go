@@ -96,8 +96,7 @@ func (d *differ) compareMessages(w, r protoreflect.MessageDescriptors) {
 func (d *differ) compareMessage(w, r protoreflect.MessageDescriptor) {
 	if !d.active[w.FullName()] {
 		d.active[w.FullName()] = true
-		d.compareOneofMoves(w, r)
-		d.compareOneofs(w, r)
+		d.compareOneofSources(w, r)
 		d.compareFields(w, r)
 		delete(d.active, w.FullName())
 	}
@@ -113,99 +112,112 @@ func realOneof(f protoreflect.FieldDescriptor) protoreflect.OneofDescriptor {
 	return nil
 }
 
-// compareOneofMoves: one field moved into a new oneof is compatible (its
-// encoding is the same); several are not (the reader keeps only the last
-// one), nor is a field joining a oneof that already had members.
-func (d *differ) compareOneofMoves(w, r protoreflect.MessageDescriptor) {
+// compareOneofSources checks where the members of each of the reader's
+// oneofs were in the writer. Members that were all one field outside any
+// oneof, or all in one oneof (renamed, split or not), read as before:
+// the writer set at most one of them. Members gathered from several
+// places do not: the writer may have set two of them, and the reader
+// keeps only the last. Confluent names this MULTIPLE_FIELDS_MOVED_TO_ONEOF
+// when all came from outside oneofs, else FIELD_MOVED_TO_EXISTING_ONEOF.
+func (d *differ) compareOneofSources(w, r protoreflect.MessageDescriptor) {
 	oneofs := r.Oneofs()
 	for i := 0; i < oneofs.Len(); i++ {
 		o := oneofs.Get(i)
 		if o.IsSynthetic() {
 			continue
 		}
-		moved, existing := 0, 0
+		sources := map[string]bool{}
+		outside := 0
 		fields := o.Fields()
 		for j := 0; j < fields.Len(); j++ {
 			wf := w.Fields().ByNumber(fields.Get(j).Number())
 			switch {
 			case wf == nil:
-			case realOneof(wf) == nil:
-				moved++
+			case realOneof(wf) != nil:
+				sources["oneof "+string(realOneof(wf).Name())] = true
 			default:
-				existing++
+				sources["field "+string(wf.Name())] = true
+				outside++
 			}
 		}
+		if len(sources) < 2 {
+			continue
+		}
 		d.push(string(o.Name()))
-		if moved > 1 {
+		if outside == len(sources) {
 			d.add("MULTIPLE_FIELDS_MOVED_TO_ONEOF")
-		} else if moved == 1 && existing > 0 {
+		} else {
 			d.add("FIELD_MOVED_TO_EXISTING_ONEOF")
 		}
 		d.pop()
 	}
 }
 
-// compareOneofs matches oneofs by name and their fields by number.
-func (d *differ) compareOneofs(w, r protoreflect.MessageDescriptor) {
-	oneofs := w.Oneofs()
-	for i := 0; i < oneofs.Len(); i++ {
-		wo := oneofs.Get(i)
-		ro := r.Oneofs().ByName(wo.Name())
-		if wo.IsSynthetic() || ro == nil || ro.IsSynthetic() {
-			continue // ONEOF_REMOVED: compatible; its fields are compared below
-		}
-		d.push(string(wo.Name()))
-		fields := wo.Fields()
-		for j := 0; j < fields.Len(); j++ {
-			wf := fields.Get(j)
-			d.push(strconv.Itoa(int(wf.Number())))
-			if rf := ro.Fields().ByNumber(wf.Number()); rf == nil {
-				d.add("ONEOF_FIELD_REMOVED")
-			} else {
-				d.compareField(wf, rf)
-			}
-			d.pop()
-		}
-		d.pop()
-	}
-}
-
-// compareFields matches by number the fields outside a oneof on the
-// writer's side (those inside one the oneof rules cover, unless the
-// reader's oneof is another).
+// compareFields matches fields by number, wherever they are (moving a
+// field into or out of a oneof keeps its encoding; compareOneofSources
+// judges the moves). A field removed from a oneof that keeps other
+// members is ONEOF_FIELD_REMOVED: the reader would see none of the oneof
+// set. Removing a whole oneof, or an optional field, is compatible.
 func (d *differ) compareFields(w, r protoreflect.MessageDescriptor) {
 	for i := 0; i < w.Fields().Len(); i++ {
 		wf := w.Fields().Get(i)
 		rf := r.Fields().ByNumber(wf.Number())
-		if wo := realOneof(wf); wo != nil {
-			if ro := r.Oneofs().ByName(wo.Name()); ro != nil && !ro.IsSynthetic() {
-				continue // compared as a oneof field
-			}
-		}
-		if rf != nil && realOneof(rf) != nil && realOneof(wf) == nil {
-			// Moved into a oneof: compareOneofMoves judged the move.
-			d.push(strconv.Itoa(int(wf.Number())))
+		switch {
+		case rf != nil:
+			d.pushField(rf)
 			d.compareField(wf, rf)
-			d.pop()
+		case realOneof(wf) != nil && survives(realOneof(wf), r):
+			d.pushField(wf)
+			d.add("ONEOF_FIELD_REMOVED")
+		case isRequired(wf):
+			d.pushField(wf)
+			d.add("REQUIRED_FIELD_REMOVED")
+		default:
 			continue
 		}
-		d.push(strconv.Itoa(int(wf.Number())))
-		switch {
-		case rf == nil && isRequired(wf):
-			d.add("REQUIRED_FIELD_REMOVED")
-		case rf != nil:
-			d.compareField(wf, rf)
-		}
-		d.pop()
+		d.popField(wf, rf)
 	}
 	for i := 0; i < r.Fields().Len(); i++ {
 		rf := r.Fields().Get(i)
 		if w.Fields().ByNumber(rf.Number()) == nil && isRequired(rf) {
-			d.push(strconv.Itoa(int(rf.Number())))
+			d.pushField(rf)
 			d.add("REQUIRED_FIELD_ADDED")
-			d.pop()
+			d.popField(rf, rf)
 		}
 	}
+}
+
+// pushField enters a field's path: its oneof (if any) and its number.
+func (d *differ) pushField(f protoreflect.FieldDescriptor) {
+	if o := realOneof(f); o != nil {
+		d.push(string(o.Name()))
+	}
+	d.push(strconv.Itoa(int(f.Number())))
+}
+
+// popField leaves the path pushField entered for pushed (the reader's
+// field when there is one, else the writer's).
+func (d *differ) popField(w, r protoreflect.FieldDescriptor) {
+	pushed := r
+	if pushed == nil {
+		pushed = w
+	}
+	d.pop()
+	if realOneof(pushed) != nil {
+		d.pop()
+	}
+}
+
+// survives reports whether any member of the writer's oneof o is still a
+// field of the reader's message r.
+func survives(o protoreflect.OneofDescriptor, r protoreflect.MessageDescriptor) bool {
+	fields := o.Fields()
+	for i := 0; i < fields.Len(); i++ {
+		if r.Fields().ByNumber(fields.Get(i).Number()) != nil {
+			return true
+		}
+	}
+	return false
 }
 
 func isRequired(f protoreflect.FieldDescriptor) bool {

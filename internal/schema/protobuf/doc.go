@@ -16,9 +16,12 @@
 // FIELD_NAMED_TYPE_CHANGED, FIELD_NUMERIC_LABEL_CHANGED,
 // REQUIRED_FIELD_ADDED, REQUIRED_FIELD_REMOVED, ONEOF_FIELD_REMOVED,
 // MULTIPLE_FIELDS_MOVED_TO_ONEOF and FIELD_MOVED_TO_EXISTING_ONEOF.
-// Adding or removing optional fields, messages, enums, enum values and
-// oneofs, renaming fields, and changing the syntax are compatible, as in
-// Confluent's registry.
+// Fields are matched by number wherever they are: moving one field into
+// a new oneof, renaming or splitting a oneof, or moving a member out of a
+// oneof is compatible; gathering members from several places into one
+// oneof is not. Adding or removing optional fields, messages, enums, enum
+// values and whole oneofs, renaming fields, and changing the syntax are
+// compatible, as in Confluent's registry.
 //
 // A payload is Confluent's wire format after the magic byte and schema
 // id: the message-index list (a zigzag varint count, then as many zigzag
