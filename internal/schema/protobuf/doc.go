@@ -5,8 +5,9 @@
 // decides compatibility by Confluent's Protobuf rules.
 //
 // The well-known imports (google/protobuf/timestamp.proto and the other
-// files protoc ships) resolve without references. Nothing is read from
-// disk or the network.
+// files protoc ships) and Confluent's confluent/meta.proto and
+// confluent/type/decimal.proto resolve without references. Nothing is
+// read from disk or the network.
 //
 // Compatibility walks the writer (Confluent's "original") and the reader
 // (its "update") side by side, messages matched by name and fields by

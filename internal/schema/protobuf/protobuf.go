@@ -91,6 +91,9 @@ func resolve(sources map[string]string) protocompile.Resolver {
 	return protocompile.ResolverFunc(func(path string) (protocompile.SearchResult, error) {
 		src, ok := sources[path]
 		if !ok {
+			src, ok = builtins[path]
+		}
+		if !ok {
 			return protocompile.SearchResult{}, fmt.Errorf("import %q is not among the schema's references", path)
 		}
 		if fdp, ok := descriptorOf(src); ok {

@@ -273,3 +273,18 @@ func TestNormalizedEditions(t *testing.T) {
 		t.Errorf("normalizing the normalized text changes it")
 	}
 }
+
+// TestConfluentBuiltins proves Confluent's own imports resolve without
+// references, their options and types usable.
+func TestConfluentBuiltins(t *testing.T) {
+	p := mustParse(t, `syntax = "proto3"; package b;
+import "confluent/meta.proto";
+import "confluent/type/decimal.proto";
+message Payment {
+  confluent.type.Decimal amount = 1;
+  string card = 2 [(confluent.field_meta).tags = "PII"];
+}`, nil)
+	if !strings.Contains(p.Normalized(), "(confluent.field_meta)") {
+		t.Errorf("normalized text lacks the field metadata:\n%s", p.Normalized())
+	}
+}
