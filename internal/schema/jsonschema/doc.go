@@ -20,5 +20,13 @@
 //
 // No network or file access happens at any point: $ref targets must be in
 // the schema itself, in its references, or be a JSON Schema meta-schema
-// (which the library embeds).
+// (which the library embeds). A schema without "$schema" is draft-07, as
+// in Confluent's registry.
+//
+// Limits, where Confluent's registry has none: a document nesting objects
+// and arrays more than 100 deep is refused (compiling it costs more than
+// linear time), and a comparison needing more than 200,000 steps (deeply
+// nested combinations) reports SCHEMA_TOO_COMPLEX rather than running for
+// minutes. Patterns are Go regular expressions (RE2), so an ECMA-262
+// pattern using lookaround or backreferences does not compile.
 package jsonschema

@@ -27,7 +27,7 @@ const (
 	kindConst                // "const"
 	kindNot                  // "not"
 	kindCombined             // allOf / anyOf / oneOf, a type list, or several of the above
-	kindRef                  // "$ref", resolved when compared
+	kindRef                  // "$ref", resolved by link at parse time
 )
 
 // node is one schema of the tree, built once at parse time. Fields other
