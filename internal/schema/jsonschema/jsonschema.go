@@ -79,7 +79,7 @@ func (Format) Parse(text string, deps map[string]string) (schema.Parsed, error) 
 	m.link()
 	compiled, err := compile(c, base)
 	if err != nil {
-		return nil, fmt.Errorf("invalid JSON schema: %w", err)
+		return nil, fmt.Errorf("invalid JSON schema: %s", describe(err))
 	}
 	var compact bytes.Buffer
 	if err := json.Compact(&compact, []byte(text)); err != nil {
@@ -128,7 +128,7 @@ func (p *Parsed) Validate(payload []byte) error {
 		return fmt.Errorf("payload is not JSON: %w", err)
 	}
 	if err := p.compiled.Validate(v); err != nil {
-		return fmt.Errorf("payload does not match the schema: %w", err)
+		return fmt.Errorf("payload does not match the schema: %s", describe(err))
 	}
 	return nil
 }
@@ -141,6 +141,23 @@ func (p *Parsed) CanRead(writer schema.Parsed) []string {
 		return []string{fmt.Sprintf("the writer schema is of type %s, not JSON", writer.Type())}
 	}
 	return canRead(w.model, p.model)
+}
+
+// describe flattens the library's multi-line error tree into one line
+// and names the schema and its references as the user did, not by the
+// internal URLs they were compiled under.
+func describe(err error) string {
+	text := strings.ReplaceAll(err.Error(), `"`+rootURL+`#"`, "the schema")
+	text = strings.ReplaceAll(text, `'`+rootURL+`#'`, "the schema")
+	text = strings.ReplaceAll(text, rootURL, "the schema")
+	text = strings.ReplaceAll(text, "http://gregor.invalid/", "")
+	var parts []string
+	for _, line := range strings.Split(text, "\n") {
+		if line = strings.TrimPrefix(strings.TrimSpace(line), "- "); line != "" {
+			parts = append(parts, line)
+		}
+	}
+	return strings.Join(parts, "; ")
 }
 
 // noLoader refuses every URL the schema and its references do not
