@@ -165,6 +165,11 @@ func encode(t *testing.T, md protoreflect.MessageDescriptor, set func(m *dynamic
 	t.Helper()
 	m := dynamicpb.NewMessage(md)
 	set(m)
+	return encodeMessage(t, m)
+}
+
+func encodeMessage(t testing.TB, m *dynamicpb.Message) []byte {
+	t.Helper()
 	b, err := proto.Marshal(m)
 	if err != nil {
 		t.Fatal(err)
