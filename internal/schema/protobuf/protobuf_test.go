@@ -270,7 +270,7 @@ message A { string a = 1 [(tag) = "pii"]; }`, nil)
 // TestNormalizedEditions proves an editions file renders with its edition
 // and compiles again.
 func TestNormalizedEditions(t *testing.T) {
-	p := mustParse(t, `edition = "2023"; package e; message A { int32 a = 1; repeated string b = 2; A c = 3; }`, nil)
+	p := mustParse(t, `edition = "2023"; package e; message A { int32 a = 1; repeated string b = 2; A c = 3; reserved old; reserved 9; }`, nil)
 	if !strings.HasPrefix(p.Normalized(), `edition = "2023";`) {
 		t.Errorf("normalized text:\n%s", p.Normalized())
 	}

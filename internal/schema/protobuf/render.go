@@ -15,7 +15,7 @@ import (
 // source. Every name is fully qualified, so the text compiles with the
 // same imports.
 func render(f protoreflect.FileDescriptor) string {
-	r := &renderer{}
+	r := &renderer{editions: f.Syntax() == protoreflect.Editions}
 	switch f.Syntax() {
 	case protoreflect.Editions:
 		r.line(0, "edition = %q;", editionName(f))
@@ -42,6 +42,9 @@ func editionName(f protoreflect.FileDescriptor) string {
 
 type renderer struct {
 	b strings.Builder
+	// editions is set for an editions file, where reserved names are
+	// identifiers rather than strings.
+	editions bool
 }
 
 func (r *renderer) line(depth int, format string, args ...any) {
@@ -182,7 +185,11 @@ func (r *renderer) reservedLine(depth int, parts []string, names protoreflect.Na
 	}
 	var quoted []string
 	for i := 0; i < names.Len(); i++ {
-		quoted = append(quoted, strconv.Quote(string(names.Get(i))))
+		if r.editions {
+			quoted = append(quoted, string(names.Get(i)))
+		} else {
+			quoted = append(quoted, strconv.Quote(string(names.Get(i))))
+		}
 	}
 	sort.Strings(quoted)
 	if len(quoted) > 0 {
