@@ -56,8 +56,10 @@ func (Format) Parse(text string, deps map[string]string) (schema.Parsed, error) 
 		name = fmt.Sprintf("schema-%d.proto", i)
 	}
 	sources := make(map[string]string, len(deps)+1)
+	kept := make(map[string]string, len(deps)) // the caller's map may change later
 	for k, v := range deps {
 		sources[k] = v
+		kept[k] = v
 	}
 	sources[name] = text
 	file, err := compile(name, sources)
@@ -68,7 +70,7 @@ func (Format) Parse(text string, deps map[string]string) (schema.Parsed, error) 
 	if _, ok := descriptorOf(text); ok {
 		text = normalized
 	}
-	return &Parsed{text: text, normalized: normalized, file: file, deps: deps}, nil
+	return &Parsed{text: text, normalized: normalized, file: file, deps: kept}, nil
 }
 
 // descriptorOf decodes text as a base64-encoded FileDescriptorProto.
