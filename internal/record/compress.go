@@ -50,6 +50,10 @@ func decompress(c Codec, src []byte) ([]byte, error) {
 	switch c {
 	case CodecNone:
 		return src, nil
+	}
+	decompressionSlots <- struct{}{}
+	defer func() { <-decompressionSlots }()
+	switch c {
 	case CodecGzip:
 		out, err = decompressGzip(src)
 	case CodecSnappy:
