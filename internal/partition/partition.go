@@ -239,19 +239,17 @@ func validate(b record.Batch, cfg *Config, now time.Time) error {
 	return nil
 }
 
-// checkKeys refuses a record without a key. It decompresses the batch:
-// Kafka too looks inside every batch written to a compacted topic.
+// checkKeys refuses a record without a key. Kafka too looks inside every
+// batch written to a compacted topic; this streams the batch, holding no
+// value, and stops at the first record without a key or once the batch
+// inflates past the decompression cap.
 func checkKeys(b record.Batch) error {
-	rs, err := b.Records()
-	if err != nil {
-		return err
-	}
-	for _, r := range rs {
-		if r.Key == nil {
-			return fmt.Errorf("%w: compacted topic cannot accept a record without a key (offset delta %d)", ErrInvalidRecord, r.Offset-b.BaseOffset())
+	return b.ScanHeads(func(h record.RecordHead) (bool, error) {
+		if h.Key == nil {
+			return false, fmt.Errorf("%w: compacted topic cannot accept a record without a key (offset delta %d)", ErrInvalidRecord, h.Offset-b.BaseOffset())
 		}
-	}
-	return nil
+		return true, nil
+	})
 }
 
 // checkTimestamps applies message.timestamp.after.max.ms to the batch's

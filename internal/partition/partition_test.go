@@ -5,11 +5,14 @@ import (
 	"io"
 	"log/slog"
 	"math"
+	"runtime"
+	"slices"
 	"testing"
 	"time"
 
 	"gregor/internal/kafka"
 	"gregor/internal/record"
+	"gregor/internal/record/recordtest"
 	"gregor/internal/storage"
 )
 
@@ -106,4 +109,63 @@ func TestProducersOutliveDeletedSegments(t *testing.T) {
 		t.Fatal(err)
 	}
 	check(reopened)
+}
+
+// TestCompactedTopicBombs proves that 20 concurrent batches of 32 KB that
+// each inflate to 1 GiB, produced to a compacted topic, are refused
+// (CORRUPT_MESSAGE past the decompression cap, INVALID_RECORD for a
+// missing key) while the broker allocates a few MiB per batch, not the
+// cap or the bomb.
+func TestCompactedTopicBombs(t *testing.T) {
+	cfg := Config{MaxMessageBytes: 1 << 20, MinInsyncReplicas: 1, TimestampBeforeMaxMs: math.MaxInt64,
+		TimestampAfterMaxMs: math.MaxInt64, Compacted: true}
+	p := openPartition(t, cfg)
+	keyed, err := recordtest.Bomb(record.CodecZstd, []byte("k"), 1<<30, time.Now().UnixMilli())
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyless, err := recordtest.Bomb(record.CodecZstd, nil, 1<<30, time.Now().UnixMilli())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	errs := make(chan error, 20)
+	for i := range 20 {
+		b := keyed
+		if i%2 == 1 {
+			b = keyless
+		}
+		go func() {
+			_, err := p.AppendAsLeader([]record.Batch{slices.Clone(b)}, 1, time.Now())
+			errs <- err
+		}()
+	}
+	var invalid, corrupt int
+	for range 20 {
+		select {
+		case err := <-errs:
+			switch {
+			case errors.Is(err, ErrInvalidRecord):
+				invalid++
+			case errors.Is(err, record.ErrInvalid):
+				corrupt++
+			default:
+				t.Fatalf("bomb appended or refused with %v", err)
+			}
+		case <-time.After(60 * time.Second):
+			t.Fatal("bombs still being inflated after 60s")
+		}
+	}
+	runtime.ReadMemStats(&after)
+	if invalid != 10 || corrupt != 10 {
+		t.Fatalf("%d INVALID_RECORD, %d CORRUPT_MESSAGE; want 10 of each", invalid, corrupt)
+	}
+	if a := after.TotalAlloc - before.TotalAlloc; a > 20*16<<20 {
+		t.Fatalf("20 bombs allocated %d bytes", a)
+	}
+	if p.LogEndOffset() != 0 {
+		t.Fatalf("log end %d after refusing every bomb", p.LogEndOffset())
+	}
 }
