@@ -29,6 +29,7 @@ package cli
 //   - get-offsets: tools/src/main/java/org/apache/kafka/tools/GetOffsetShell.java
 //   - log-dirs: tools/src/main/java/org/apache/kafka/tools/LogDirsCommand.java
 //   - metadata-quorum: tools/src/main/java/org/apache/kafka/tools/MetadataQuorumCommand.java
+//   - dump-log: core/src/main/scala/kafka/tools/DumpLogSegments.scala (Kafka 4.x)
 //   - transactions: tools/src/main/java/org/apache/kafka/tools/TransactionsCommand.java
 //     (argparse4j: global --bootstrap-server and --command-config, then one
 //     subcommand with its own flags)
@@ -105,6 +106,10 @@ var KafkaFlags = map[string][]string{
 	"features version-mapping":        {"help", "bootstrap-controller", "release-version"},
 	"features feature-dependencies":   {"help", "bootstrap-controller", "feature"},
 	"transactions list":               {"help", "duration-filter", "transactional-id-pattern"},
+	"dump-log": {"help", "version", "files", "print-data-log", "deep-iteration", "verify-index-only",
+		"index-sanity-check", "max-message-size", "max-bytes", "key-decoder-class", "value-decoder-class",
+		"offsets-decoder", "transaction-log-decoder", "cluster-metadata-decoder", "remote-log-metadata-decoder",
+		"skip-record-metadata"},
 	"transactions describe":           {"help", "transactional-id"},
 	"transactions describe-producers": {"help", "broker-id", "topic", "partition"},
 	"transactions find-hanging":       {"help", "broker-id", "max-transaction-timeout", "topic", "partition"},
