@@ -111,3 +111,25 @@ func TestScanHeadsMatchesRecords(t *testing.T) {
 		}
 	}
 }
+
+// TestRecordsBombBounded proves that Records, which must hold what it
+// decodes (compaction, tools), refuses a batch inflating to 1 GiB with
+// ErrInvalid (CORRUPT_MESSAGE) having allocated no more than twice the
+// 128 MiB cap (its buffer grows by doubling up to the cap), not the bomb,
+// for every codec.
+func TestRecordsBombBounded(t *testing.T) {
+	for _, c := range compressedCodecs {
+		b, err := recordtest.Bomb(c, []byte("k"), bombSize(c), 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a := allocated(func() { _, err = b.Records() })
+		if !errors.Is(err, record.ErrInvalid) {
+			t.Fatalf("%s: Records of a bomb: %v", c, err)
+		}
+		t.Logf("%s: allocated %d MiB", c, a>>20)
+		if limit := 2*uint64(record.MaxUncompressedBytes) + 32<<20; a > limit {
+			t.Fatalf("%s: allocated %d bytes, want at most %d", c, a, limit)
+		}
+	}
+}
