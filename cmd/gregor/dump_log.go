@@ -145,7 +145,7 @@ func dumpFiles(out, errOut io.Writer, o dumpOptions) error {
 		}
 		if err != nil {
 			w.Flush()
-			fmt.Fprintf(errOut, "%s: %v\n", file, err)
+			fmt.Fprintln(errOut, err)
 			failed = errors.Join(failed, err)
 		}
 	}
@@ -242,7 +242,7 @@ func openBatches(path string, maxBytes int64) (*batchReader, int64, func() error
 	return &batchReader{r: bufio.NewReaderSize(f, 1<<20), left: left}, st.Size(), f.Close, nil
 }
 
-func dumpLog(w *bufio.Writer, errOut io.Writer, path string, o dumpOptions, r *dumpReport) error {
+func dumpLog(w *bufio.Writer, errOut io.Writer, path string, o dumpOptions, r *dumpReport) (err error) {
 	base, err := storage.SegmentBaseOffset(path)
 	if err != nil {
 		return err
@@ -254,7 +254,7 @@ func dumpLog(w *bufio.Writer, errOut io.Writer, path string, o dumpOptions, r *d
 	}
 	defer closeFile()
 	abs, _ := filepath.Abs(path)
-	last := int64(-1)
+	last, undecodable := int64(-1), 0
 	for {
 		b, err := br.next()
 		if errors.Is(err, io.EOF) {
@@ -266,11 +266,19 @@ func dumpLog(w *bufio.Writer, errOut io.Writer, path string, o dumpOptions, r *d
 		printBatch(w, b, br.pos-int64(len(b)))
 		if o.deep {
 			if err := printRecords(w, b, o, &last, func(a, c int64) { r.add(&r.nonConsecutive, abs, a, c) }); err != nil {
+				// Kafka's tool stops with an exception here; this one says
+				// which batch and goes on, and exits 1 at the end.
 				w.Flush()
-				fmt.Fprintf(errOut, "records of the batch at position %d: %v\n", br.pos-int64(len(b)), err)
+				fmt.Fprintf(errOut, "%s: records of the batch at position %d: %v\n", path, br.pos-int64(len(b)), err)
+				undecodable++
 			}
 		}
 	}
+	defer func() {
+		if undecodable > 0 && err == nil {
+			err = fmt.Errorf("%s: %d batches whose records could not be read", path, undecodable)
+		}
+	}()
 	if trailing := size - br.pos; trailing > 0 && o.maxBytes == math.MaxInt32 {
 		fmt.Fprintf(w, "Found %d invalid bytes at the end of %s\n", trailing, filepath.Base(path))
 	}
@@ -418,7 +426,7 @@ func dumpIndex(w io.Writer, path string, o dumpOptions, r *dumpReport) error {
 			return err
 		}
 		if _, err := storage.ReadOffsetIndexFile(path, st.Size()); err != nil {
-			return err
+			return fmt.Errorf("corrupt index found: %w", err)
 		}
 		fmt.Fprintf(w, "%s passed sanity check.\n", path)
 		return nil
@@ -439,7 +447,7 @@ func dumpIndex(w io.Writer, path string, o dumpOptions, r *dumpReport) error {
 		}
 		b, err := batchAt(logPath, e.Position, math.MinInt64, o.maxMessageSize)
 		if err != nil {
-			return fmt.Errorf("entry offset %d position %d: %w", e.Offset, e.Position, err)
+			return fmt.Errorf("%s: entry offset %d position %d: %w", path, e.Offset, e.Position, err)
 		}
 		if b.LastOffset() != e.Offset {
 			r.add(&r.indexMismatches, abs, e.Offset, b.LastOffset())
@@ -454,7 +462,7 @@ func dumpIndex(w io.Writer, path string, o dumpOptions, r *dumpReport) error {
 func dumpTimeIndex(w io.Writer, path string, o dumpOptions, r *dumpReport) error {
 	if o.sanityOnly {
 		if _, err := storage.ReadTimeIndexFile(path, true); err != nil {
-			return err
+			return fmt.Errorf("corrupt time index found: %w", err)
 		}
 		fmt.Fprintf(w, "%s passed sanity check.\n", path)
 		return nil

@@ -117,6 +117,13 @@ func TestDumpLogCorrupt(t *testing.T) {
 		lines[5] != "Found 12 invalid bytes at the end of 00000000000000000000.log" {
 		t.Fatalf("dump of a damaged log:\n%s", out)
 	}
+	// Kafka's tool dies on the damaged batch's records; this one goes on
+	// and exits non-zero.
+	out, errOut, err := execute(newRootCommand(), "dump-log", "--files", logFile, "--deep-iteration")
+	if err == nil || !strings.Contains(errOut, "records of the batch at position ") ||
+		!strings.Contains(out, "endTxnMarker: COMMIT") {
+		t.Fatalf("deep iteration over damage: %v\nstdout %s\nstderr %s", err, out, errOut)
+	}
 }
 
 // TestDumpIndexes proves the dumps of .index and .timeindex, the sanity check,
