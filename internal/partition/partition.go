@@ -149,12 +149,21 @@ func (p *Partition) loadProducerState() error {
 	if from < 0 {
 		from = p.log.LogStartOffset()
 	}
-	return p.log.Batches(from, func(b record.Batch) error {
+	err = p.log.Batches(from, func(b record.Batch) error {
 		if b.LastOffset() >= from {
 			p.recordBatchLocked(b)
 		}
 		return nil
 	})
+	if errors.Is(err, record.ErrCorrupt) {
+		// Damage below the recovery point, which start-up does not re-read:
+		// the partition still opens (fetches refuse the damaged batch), with
+		// the producer state of the batches before it.
+		p.logger.Warn("producer state rebuilt only up to a damaged batch", "topic", p.TP.Topic,
+			"partition", p.TP.Partition, "error", err)
+		return nil
+	}
+	return err
 }
 
 // SetConfig applies a topic configuration change. The log's own settings

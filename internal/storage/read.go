@@ -123,7 +123,10 @@ func (l *Log) intactPrefix(s *segment, pos int64, data []byte) ([]byte, error) {
 					"position", at, "offset", b.BaseOffset(), "error", err)
 			}
 			if end == 0 {
-				return nil, fmt.Errorf("%w: batch at position %d of %s: %v", record.ErrCorrupt, at, s.path(".log"), err)
+				if !errors.Is(err, record.ErrCorrupt) {
+					err = fmt.Errorf("%w: %v", record.ErrCorrupt, err)
+				}
+				return nil, fmt.Errorf("%s at position %d: %w", s.path(".log"), at, err)
 			}
 			return data[:end], nil
 		}
