@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 
@@ -329,10 +330,10 @@ func printRecords(w io.Writer, b record.Batch, o dumpOptions, last *int64, gap f
 		}
 		if o.printData && !b.IsControl() {
 			if rec.Key != nil {
-				fmt.Fprintf(w, "%skey: %s", prefix, rec.Key)
+				fmt.Fprintf(w, "%skey: %s", prefix, javaString(rec.Key))
 			}
 			if rec.Value != nil {
-				fmt.Fprintf(w, " payload: %s", rec.Value)
+				fmt.Fprintf(w, " payload: %s", javaString(rec.Value))
 			}
 		}
 		fmt.Fprintln(w)
@@ -519,4 +520,56 @@ func dumpTxnIndex(w io.Writer, path string) error {
 			t.ProducerID, t.FirstOffset, t.LastOffset, strconv.FormatInt(int64(t.LastStableOffset), 10))
 	}
 	return nil
+}
+
+// javaString is b as Java's new String(b, UTF_8) reads it, which is how
+// Kafka's StringDecoder prints keys and payloads: each maximal subpart of
+// an ill-formed sequence (Unicode's "best practice", which the JDK follows)
+// becomes one U+FFFD.
+func javaString(b []byte) string {
+	if utf8.Valid(b) {
+		return string(b)
+	}
+	var sb strings.Builder
+	for len(b) > 0 {
+		r, n := utf8.DecodeRune(b)
+		if r == utf8.RuneError && n <= 1 {
+			sb.WriteRune(utf8.RuneError)
+			b = b[maximalSubpart(b):]
+			continue
+		}
+		sb.Write(b[:n])
+		b = b[n:]
+	}
+	return sb.String()
+}
+
+// maximalSubpart is the length of the ill-formed sequence that starts b,
+// as the JDK's decoder counts it: its lead byte and the continuation bytes
+// that could still have made a well-formed sequence (Unicode Table 3-7),
+// at least 1; an encoded surrogate (ED A0..BF xx) counts as one sequence.
+func maximalSubpart(b []byte) int {
+	lo, hi, size := byte(0x80), byte(0xBF), 0
+	switch c := b[0]; {
+	case c >= 0xC2 && c <= 0xDF:
+		size = 2
+	case c == 0xE0:
+		lo, size = 0xA0, 3
+	case c >= 0xE1 && c <= 0xEF:
+		size = 3
+	case c == 0xF0:
+		lo, size = 0x90, 4
+	case c == 0xF4:
+		hi, size = 0x8F, 4
+	case c >= 0xF1 && c <= 0xF3:
+		size = 4
+	default:
+		return 1
+	}
+	n := 1
+	for n < size && n < len(b) && b[n] >= lo && b[n] <= hi {
+		n++
+		lo, hi = 0x80, 0xBF
+	}
+	return n
 }

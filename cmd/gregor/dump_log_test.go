@@ -157,3 +157,24 @@ func TestDumpIndexes(t *testing.T) {
 		t.Fatalf("verify: %v\nstdout %s\nstderr %s", err, out, errOut)
 	}
 }
+
+// TestJavaString proves that keys and payloads that are not UTF-8 print
+// as Java's String decoding prints them: one U+FFFD per maximal subpart.
+func TestJavaString(t *testing.T) {
+	for in, want := range map[string]string{
+		"plain":            "plain",
+		"\xff":             "\uFFFD",
+		"a\xe2\x82b":       "a\uFFFDb",
+		"\xe2\x82":         "\uFFFD",
+		"\xed\xa0\x80":     "\uFFFD", // an encoded surrogate: one, as the JDK reads it
+		"\xed\xa0A":        "\uFFFDA",
+		"\xf0\x9f\x98":     "\uFFFD",
+		"\xf0\x9f\x98\x80": "\U0001F600",
+		"\xc0\xaf":         "\uFFFD\uFFFD",
+		"\xf4\x90\x80\x80": "\uFFFD\uFFFD\uFFFD\uFFFD",
+	} {
+		if got := javaString([]byte(in)); got != want {
+			t.Errorf("javaString(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
