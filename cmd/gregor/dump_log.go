@@ -9,7 +9,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -516,8 +515,8 @@ func dumpTxnIndex(w io.Writer, path string) error {
 		return err
 	}
 	for _, t := range txns {
-		fmt.Fprintf(w, "version: 0 producerId: %d firstOffset: %d lastOffset: %d lastStableOffset: %s\n",
-			t.ProducerID, t.FirstOffset, t.LastOffset, strconv.FormatInt(int64(t.LastStableOffset), 10))
+		fmt.Fprintf(w, "version: 0 producerId: %d firstOffset: %d lastOffset: %d lastStableOffset: %d\n",
+			t.ProducerID, t.FirstOffset, t.LastOffset, t.LastStableOffset)
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/binary"
 	"io"
 	"log/slog"
 	"os"
@@ -176,5 +177,28 @@ func TestJavaString(t *testing.T) {
 		if got := javaString([]byte(in)); got != want {
 			t.Errorf("javaString(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestDumpTxnIndex proves the dump of an aborted-transaction index, in
+// Kafka's format and Kafka's words.
+func TestDumpTxnIndex(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "00000000000000000000.txnindex")
+	var data []byte
+	for _, e := range [][4]int64{{7, 10, 15, 10}, {8, 20, 31, 20}} {
+		data = binary.BigEndian.AppendUint16(data, 0)
+		for _, v := range e {
+			data = binary.BigEndian.AppendUint64(data, uint64(v))
+		}
+	}
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, err := execute(newRootCommand(), "dump-log", "--files", path)
+	want := "Dumping " + path + "\n" +
+		"version: 0 producerId: 7 firstOffset: 10 lastOffset: 15 lastStableOffset: 10\n" +
+		"version: 0 producerId: 8 firstOffset: 20 lastOffset: 31 lastStableOffset: 20\n"
+	if err != nil || errOut != "" || out != want {
+		t.Fatalf("txn index dump: %v %s\n%s", err, errOut, out)
 	}
 }
