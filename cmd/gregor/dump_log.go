@@ -94,7 +94,7 @@ corrupt. It reads the files directly and needs no running broker.
 	fl.StringVar(&o.keyDecoder, "key-decoder-class", "", "only org.apache.kafka.tools.api.StringDecoder (the default): keys print as text")
 	fl.StringVar(&o.valueDecoder, "value-decoder-class", "", "only org.apache.kafka.tools.api.StringDecoder (the default): payloads print as text")
 	cli.Refuse(cmd, false, "Gregor's internal topics are printed as raw keys and values only",
-		"offsets-decoder", "transaction-log-decoder", "cluster-metadata-decoder")
+		"offsets-decoder", "transaction-log-decoder", "cluster-metadata-decoder", "share-group-state-decoder")
 	cli.Refuse(cmd, false, "Gregor has no tiered storage", "remote-log-metadata-decoder")
 	cmd.MarkFlagRequired("files")
 	return cmd
