@@ -76,6 +76,7 @@ func TestRefusedFlagsSayNotSupported(t *testing.T) {
 // address is one nothing listens on, so no test here reaches a broker.
 var requiredArgs = map[string][]string{
 	"topics":                        {"--bootstrap-server", "127.0.0.1:1", "--list"},
+	"dump-log":                      {"--files", "00000000000000000000.log"},
 	"configs":                       {"--bootstrap-server", "127.0.0.1:1", "--describe", "--entity-type", "topics"},
 	"consumer-groups":               {"--bootstrap-server", "127.0.0.1:1", "--list"},
 	"console-producer":              {"--bootstrap-server", "127.0.0.1:1", "--topic", "t"},

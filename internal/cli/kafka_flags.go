@@ -29,6 +29,7 @@ package cli
 //   - get-offsets: tools/src/main/java/org/apache/kafka/tools/GetOffsetShell.java
 //   - log-dirs: tools/src/main/java/org/apache/kafka/tools/LogDirsCommand.java
 //   - metadata-quorum: tools/src/main/java/org/apache/kafka/tools/MetadataQuorumCommand.java
+//   - dump-log: core/src/main/scala/kafka/tools/DumpLogSegments.scala (and 4.2's --share-group-state-decoder)
 //   - transactions: tools/src/main/java/org/apache/kafka/tools/TransactionsCommand.java
 //     (argparse4j: global --bootstrap-server and --command-config, then one
 //     subcommand with its own flags)
@@ -94,17 +95,21 @@ var KafkaFlags = map[string][]string{
 	"metadata-quorum remove-controller": {"help", "bootstrap-controller", "controller-id", "controller-directory-id", "dry-run"},
 	"get-offsets": {"help", "version", "bootstrap-server", "command-config", "topic", "partitions", "topic-partitions",
 		"time", "exclude-internal-topics"},
-	"delete-records":                  {"help", "version", "bootstrap-server", "command-config", "offset-json-file"},
-	"log-dirs":                        {"help", "version", "bootstrap-server", "command-config", "describe", "topic-list", "broker-list"},
-	"broker-api-versions":             {"help", "version", "bootstrap-server", "command-config"},
-	"features":                        {"help", "bootstrap-server", "bootstrap-controller", "command-config"},
-	"features describe":               {"help", "bootstrap-controller", "node-id"},
-	"features upgrade":                {"help", "bootstrap-controller", "metadata", "release-version", "feature", "dry-run"},
-	"features downgrade":              {"help", "bootstrap-controller", "metadata", "release-version", "feature", "unsafe", "dry-run"},
-	"features disable":                {"help", "bootstrap-controller", "feature", "unsafe", "dry-run"},
-	"features version-mapping":        {"help", "bootstrap-controller", "release-version"},
-	"features feature-dependencies":   {"help", "bootstrap-controller", "feature"},
-	"transactions list":               {"help", "duration-filter", "transactional-id-pattern"},
+	"delete-records":                {"help", "version", "bootstrap-server", "command-config", "offset-json-file"},
+	"log-dirs":                      {"help", "version", "bootstrap-server", "command-config", "describe", "topic-list", "broker-list"},
+	"broker-api-versions":           {"help", "version", "bootstrap-server", "command-config"},
+	"features":                      {"help", "bootstrap-server", "bootstrap-controller", "command-config"},
+	"features describe":             {"help", "bootstrap-controller", "node-id"},
+	"features upgrade":              {"help", "bootstrap-controller", "metadata", "release-version", "feature", "dry-run"},
+	"features downgrade":            {"help", "bootstrap-controller", "metadata", "release-version", "feature", "unsafe", "dry-run"},
+	"features disable":              {"help", "bootstrap-controller", "feature", "unsafe", "dry-run"},
+	"features version-mapping":      {"help", "bootstrap-controller", "release-version"},
+	"features feature-dependencies": {"help", "bootstrap-controller", "feature"},
+	"transactions list":             {"help", "duration-filter", "transactional-id-pattern"},
+	"dump-log": {"help", "version", "files", "print-data-log", "deep-iteration", "verify-index-only",
+		"index-sanity-check", "max-message-size", "max-bytes", "key-decoder-class", "value-decoder-class",
+		"offsets-decoder", "transaction-log-decoder", "cluster-metadata-decoder", "remote-log-metadata-decoder",
+		"share-group-state-decoder", "skip-record-metadata"},
 	"transactions describe":           {"help", "transactional-id"},
 	"transactions describe-producers": {"help", "broker-id", "topic", "partition"},
 	"transactions find-hanging":       {"help", "broker-id", "max-transaction-timeout", "topic", "partition"},

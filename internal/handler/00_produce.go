@@ -34,7 +34,9 @@ package handler
 // (AddPartitionsToTxn's verify-only form, asked locally or, for a
 // coordinator on another node, over the network: txn.go,
 // verifyTransaction); otherwise INVALID_TXN_STATE, as Kafka.
-// Differences from Kafka: none known.
+// Differences from Kafka: on a compacted topic, whose batches are streamed
+// to refuse records without a key (INVALID_RECORD), a batch that inflates
+// past 128 MiB answers CORRUPT_MESSAGE (Kafka has no such limit).
 
 import (
 	"context"

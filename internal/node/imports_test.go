@@ -85,6 +85,9 @@ var allowedImports = map[string][]string{
 	// black-holes one link, for fault tests of any package (and test/e2e).
 	// It knows nothing of Gregor, so that any layer's tests may use it.
 	"testutil/netproxy": {},
+	// Batches record.Build cannot make (decompression bombs), for the
+	// tests of record, storage and partition.
+	"record/recordtest": {"record"},
 	// The CLI is a Kafka client: it speaks the protocol to --bootstrap-server
 	// and imports no broker internal, only the pure replica assignment
 	// that reassign-partitions --generate proposes with.
