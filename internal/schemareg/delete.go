@@ -2,7 +2,6 @@ package schemareg
 
 import (
 	"context"
-	"fmt"
 )
 
 // DeleteSubject soft-deletes subj (hard-deletes it if permanent, which
@@ -165,14 +164,4 @@ func (r *Registry) SetMode(ctx context.Context, subj, mode string) (string, erro
 		return "", err
 	}
 	return answer.(string), nil
-}
-
-// sync appends a NOOP and waits until it is applied: afterwards every
-// write made anywhere before the call is visible here.
-func (r *Registry) sync(ctx context.Context) error {
-	_, err := r.write(ctx, func(*state) ([]record, any, error) { return []record{noopRecord()}, nil, nil })
-	if err != nil {
-		return fmt.Errorf("sync: %w", err)
-	}
-	return nil
 }

@@ -100,8 +100,6 @@ func deleteSubjectRecord(subject string, version int) record {
 	return mustRecord(recordKey{KeyType: keyDeleteSubject, Subject: subjectPtr(subject)}, deleteSubjectValue{Subject: subject, Version: version})
 }
 
-func noopRecord() record { return mustRecord(recordKey{KeyType: keyNoop}, nil) }
-
 func mustRecord(key any, value any) record {
 	k, err := json.Marshal(key)
 	if err != nil {

@@ -124,6 +124,7 @@ func TestRegisterAndRead(t *testing.T) {
 	r.expect("GET", "/subjects", nil, 200, `[]`)
 	r.expect("POST", "/subjects/users-value/versions", avroBody(v1), 200, `{"id":1}`)
 	r.expect("POST", "/subjects/users-value/versions", avroBody(v1), 200, `{"id":1}`)
+	r.expect("POST", "/subjects/users-value/versions", map[string]any{"schema": v1, "schemaType": "AVRO", "references": []any{}}, 200, `{"id":1}`)
 	r.expect("POST", "/subjects/users-value/versions", avroBody(v2), 200, `{"id":2}`)
 	r.expect("POST", "/subjects/other-value/versions", avroBody(v2), 200, `{"id":2}`)
 	r.expectError("POST", "/subjects/users-value/versions", map[string]any{"schema": `"string"`, "schemaType": "AVRO"}, 409)

@@ -53,8 +53,12 @@ func newState() *state {
 		levels: map[string]string{}, modes: map[string]string{}}
 }
 
-// identityKey is what makes two registrations the same schema.
+// identityKey is what makes two registrations the same schema; no
+// references and an empty list are the same.
 func identityKey(typ schema.Type, text string, refs []schema.Reference) string {
+	if len(refs) == 0 {
+		return string(typ) + "\x00" + text + "\x00"
+	}
 	r, _ := json.Marshal(refs)
 	return string(typ) + "\x00" + text + "\x00" + string(r)
 }
