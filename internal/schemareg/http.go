@@ -57,26 +57,24 @@ func (r *Registry) Handler() http.Handler {
 	for pattern, fn := range routes {
 		mux.HandleFunc(pattern, func(w http.ResponseWriter, req *http.Request) { r.serve(w, req, fn) })
 	}
-	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		if _, pattern := mux.Handler(req); pattern != "" {
-			mux.ServeHTTP(w, req)
-			return
+	mux.HandleFunc("/", func(w http.ResponseWriter, req *http.Request) { unrouted(mux, w, req) })
+	return mux
+}
+
+// unrouted answers a request no route takes, in Confluent's shape: 405
+// if the path has a route for another method, else 404.
+func unrouted(mux *http.ServeMux, w http.ResponseWriter, req *http.Request) {
+	code := http.StatusNotFound
+	for _, m := range []string{"GET", "POST", "PUT", "DELETE"} {
+		other := req.Clone(req.Context())
+		other.Method = m
+		if _, pattern := mux.Handler(other); pattern != "/" {
+			code = http.StatusMethodNotAllowed
+			break
 		}
-		rec := &statusRecorder{header: http.Header{}} // the mux's own 404 or 405, answered in Confluent's shape
-		mux.ServeHTTP(rec, req)
-		writeError(w, &Error{Code: rec.code, Message: "HTTP " + strconv.Itoa(rec.code) + " " + http.StatusText(rec.code)})
-	})
+	}
+	writeError(w, &Error{Code: code, Message: "HTTP " + strconv.Itoa(code) + " " + http.StatusText(code)})
 }
-
-// statusRecorder keeps the status a handler writes and drops the rest.
-type statusRecorder struct {
-	header http.Header
-	code   int
-}
-
-func (s *statusRecorder) Header() http.Header         { return s.header }
-func (s *statusRecorder) Write(b []byte) (int, error) { return len(b), nil }
-func (s *statusRecorder) WriteHeader(code int)        { s.code = code }
 
 // serve runs one endpoint under the request timeout and writes its
 // answer (a string is written as it is: the raw schema endpoints).
@@ -96,7 +94,7 @@ func (r *Registry) serve(w http.ResponseWriter, req *http.Request, fn func(http.
 	}
 	if raw, ok := answer.(rawText); ok {
 		w.Header().Set("Content-Type", ContentType)
-		w.Write([]byte(raw))
+		w.Write(raw)
 		return
 	}
 	body, _ := json.Marshal(answer)
@@ -105,7 +103,7 @@ func (r *Registry) serve(w http.ResponseWriter, req *http.Request, fn func(http.
 }
 
 // rawText is an answer written as it is.
-type rawText string
+type rawText []byte
 
 func writeError(w http.ResponseWriter, e *Error) {
 	body, _ := json.Marshal(map[string]any{"error_code": e.Code, "message": e.Message})
@@ -308,7 +306,12 @@ func (r *Registry) getSchemaByID(_ http.ResponseWriter, req *http.Request) (any,
 	if err != nil {
 		return nil, err
 	}
-	return r.SchemaByID(req.Context(), id)
+	return r.read(req.Context(), func(st *state) (any, error) {
+		if s := st.ids[id]; s != nil {
+			return rawText(s.byID), nil
+		}
+		return nil, errorf(codeSchemaNotFound, "Schema %d not found", id)
+	})
 }
 
 func (r *Registry) getSchemaTextByID(_ http.ResponseWriter, req *http.Request) (any, error) {

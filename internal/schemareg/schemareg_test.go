@@ -18,12 +18,12 @@ import (
 
 // registry is a node with its schema registry and an HTTP client of it.
 type registry struct {
-	t    *testing.T
+	t    testing.TB
 	node *nodetest.TestNode
 	url  string
 }
 
-func start(t *testing.T, dir string) *registry {
+func start(t testing.TB, dir string) *registry {
 	t.Helper()
 	n := nodetest.Start(t, dir, map[string]string{"schema.registry.listeners": "http://127.0.0.1:0"})
 	if n.SchemaRegistryAddr() == nil {

@@ -44,8 +44,8 @@ type stored struct {
 	Type       schema.Type
 	Schema     string
 	References []schema.Reference
-	// parsed caches the parsed schema; set by Registry under its lock.
-	parsed schema.Parsed
+	// byID is the answer to GET /schemas/ids/{id}, made once.
+	byID []byte
 }
 
 func newState() *state {
@@ -131,7 +131,7 @@ func (s *state) applySchema(subj string, n int, value []byte) {
 	}
 	key := identityKey(v.SchemaType, v.Schema, v.References)
 	if _, ok := s.ids[v.ID]; !ok {
-		s.ids[v.ID] = &stored{Type: v.SchemaType, Schema: v.Schema, References: v.References}
+		s.ids[v.ID] = newStored(v.SchemaType, v.Schema, v.References)
 	}
 	s.idOf[key] = v.ID
 	s.maxID = max(s.maxID, v.ID)
@@ -241,4 +241,17 @@ func (s *state) mode(subj string) string {
 		return s.globalMode
 	}
 	return "READWRITE"
+}
+
+func newStored(typ schema.Type, text string, refs []schema.Reference) *stored {
+	answer := struct {
+		Schema     string             `json:"schema"`
+		SchemaType schema.Type        `json:"schemaType,omitempty"`
+		References []schema.Reference `json:"references,omitempty"`
+	}{text, typ, refs}
+	if typ == schema.Avro {
+		answer.SchemaType = ""
+	}
+	byID, _ := json.Marshal(answer)
+	return &stored{Type: typ, Schema: text, References: refs, byID: byID}
 }
