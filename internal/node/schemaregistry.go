@@ -54,27 +54,9 @@ func (n *Node) serveSchemaRegistry(ctx context.Context, g *errgroup.Group, ln ne
 		return
 	}
 	reg := schemareg.New(schemareg.Config{Bootstrap: bootstrap, Formats: schemaFormats(),
-		Writer: n.schemaWriter, Logger: n.logger.With("component", "schema-registry")})
+		Logger: n.logger.With("component", "schema-registry")})
 	g.Go(func() error { return reg.Run(ctx) })
 	g.Go(func() error { return reg.Serve(ctx, ln) })
-}
-
-// schemaWriter reports whether this node writes to _schemas: the leader
-// of its partition 0 does, so that one node assigns ids. Before the
-// topic exists any node may write (the first write creates it).
-func (n *Node) schemaWriter() error {
-	t, ok := n.image.Image().Topic(schemareg.Topic)
-	if !ok || len(t.Partitions) == 0 {
-		return nil
-	}
-	leader := t.Partitions[0].Leader
-	if leader == n.cfg.NodeID {
-		return nil
-	}
-	if leader < 0 {
-		return fmt.Errorf("%s-0 has no leader", schemareg.Topic)
-	}
-	return fmt.Errorf("node %d leads %s-0 and writes schemas: send writes to its schema registry", leader, schemareg.Topic)
 }
 
 // SchemaRegistryAddr returns the bound address of the schema registry's

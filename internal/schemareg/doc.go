@@ -18,22 +18,28 @@
 //	key {"keytype":"NOOP","magic":0}                       value null
 //
 // The registry is a Kafka client (franz-go) of its own node's PLAINTEXT
-// listener: at start it reads _schemas to the end offset it finds, and
-// answers 50002 until then; afterwards it follows the partition.
+// listener: at start it reads _schemas (read_committed) to the end offset
+// it finds, and answers 50002 until then; afterwards it follows the
+// partition. Reads are served from memory on every node.
 //
-// Writes. One node assigns ids and versions: the leader of _schemas-0
-// (the node tells the registry through Config.Writer); any other node
-// answers a write with 50004 naming the leader, and the client retries
-// there. A write takes the registry's write lock, waits until every
-// record up to the log end offset is applied (a previous leader's writes
-// included), computes its records from the state, appends them with
-// acks=all and answers once the reader has applied them: the state
-// changes only by replay, at start and while running, through the same
-// code. Ids are global: a schema with the same type, text and references
-// has the same id in every subject; a new one takes the highest id seen
-// plus one.
+// Writes. Every node accepts writes, and at any time one node's writes
+// reach _schemas: all nodes produce with one transactional id
+// (TransactionalID). A node about to write first initializes that
+// producer id unless it holds it already, which fences the node that
+// wrote before (its open transaction is aborted, its later produce and
+// commit fail); then it waits until every record up to the log end offset
+// is applied, so the state holds every write made before the fence;
+// computes its records from the state; appends them in one transaction;
+// and answers once its reader has applied them. A write the log refuses
+// (this node was fenced in the meantime) is tried again after a random
+// backoff until the request's time is up. So ids and versions are
+// assigned by one node at a time from the complete state, without
+// electing a leader or forwarding requests; the state changes only by
+// replay, at start and while running, through the same code. Ids are
+// global: a schema with the same type, text and references has the same
+// id in every subject; a new one takes the highest id seen plus one.
 //
-// Known limits: a write that races a leadership change of _schemas-0
-// could assign an id twice (the old leader's write lock does not cover the
-// new leader); nodes do not forward writes to the leader.
+// With an authorizer, the node's PLAINTEXT listener must let the
+// anonymous principal read and write _schemas and use the transactional
+// id.
 package schemareg

@@ -14,25 +14,36 @@ import (
 // Confluent's registry does (kafkastore.topic's default).
 const Topic = "_schemas"
 
-// kafkaLog is _schemas partition 0 through a Kafka client of the node:
-// appends with acks=all, and a reader from the start. Safe for
-// concurrent use.
+// TransactionalID is the transactional id every node's registry writes
+// _schemas with: a node that starts writing fences the one that wrote
+// before it (see the package comment).
+const TransactionalID = "gregor-schema-registry"
+
+// kafkaLog is _schemas partition 0 through Kafka clients of the node: a
+// read_committed reader from the start, and a transactional writer. The
+// reader and admin parts are safe for concurrent use; the writer's are
+// called by one write at a time (Registry.writeMu).
 type kafkaLog struct {
-	client *kgo.Client
-	admin  *kadm.Client
+	bootstrap string
+	client    *kgo.Client // reads, and lists offsets and topics
+	admin     *kadm.Client
+	// writer produces in transactions; nil until the first write and after
+	// a write failed (it may have been fenced).
+	writer *kgo.Client
 }
 
 // openLog connects to bootstrap and creates _schemas if it is missing
 // (one partition, compacted, replicated to min(3, brokers) nodes).
 func openLog(ctx context.Context, bootstrap string) (*kafkaLog, error) {
+	// Control records come through so that the reader's position passes
+	// the marker that ends each transaction (see Registry.apply).
 	client, err := kgo.NewClient(kgo.SeedBrokers(bootstrap), kgo.ClientID("gregor-schema-registry"),
-		kgo.DefaultProduceTopic(Topic), kgo.RequiredAcks(kgo.AllISRAcks()), kgo.ProducerLinger(0),
-		kgo.RecordPartitioner(kgo.ManualPartitioner()),
+		kgo.FetchIsolationLevel(kgo.ReadCommitted()), kgo.KeepControlRecords(),
 		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{Topic: {0: kgo.NewOffset().AtStart()}}))
 	if err != nil {
 		return nil, err
 	}
-	l := &kafkaLog{client: client, admin: kadm.NewClient(client)}
+	l := &kafkaLog{bootstrap: bootstrap, client: client, admin: kadm.NewClient(client)}
 	if err := l.ensureTopic(ctx); err != nil {
 		client.Close()
 		return nil, err
@@ -40,7 +51,40 @@ func openLog(ctx context.Context, bootstrap string) (*kafkaLog, error) {
 	return l, nil
 }
 
-func (l *kafkaLog) close() { l.client.Close() }
+func (l *kafkaLog) close() {
+	l.dropWriter()
+	l.client.Close()
+}
+
+// fence makes this node the writer of _schemas: it initializes the
+// transactional producer id, which fences every other node's writer and
+// aborts its open transaction. After it returns, no record appears in
+// _schemas but this writer's until another node fences this one.
+func (l *kafkaLog) fence(ctx context.Context) error {
+	if l.writer != nil {
+		return nil
+	}
+	w, err := kgo.NewClient(kgo.SeedBrokers(l.bootstrap), kgo.ClientID("gregor-schema-registry"),
+		kgo.TransactionalID(TransactionalID), kgo.DefaultProduceTopic(Topic),
+		kgo.RequiredAcks(kgo.AllISRAcks()), kgo.ProducerLinger(0), kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	if err != nil {
+		return err
+	}
+	if _, _, err := w.ProducerID(ctx); err != nil {
+		w.Close()
+		return fmt.Errorf("initialize the producer id of %s: %w", TransactionalID, err)
+	}
+	l.writer = w
+	return nil
+}
+
+// dropWriter closes the writer, if any; the next write fences again.
+func (l *kafkaLog) dropWriter() {
+	if l.writer != nil {
+		l.writer.Close()
+		l.writer = nil
+	}
+}
 
 func (l *kafkaLog) ensureTopic(ctx context.Context) error {
 	if exists, err := l.topicExists(ctx); err != nil || exists {
@@ -74,16 +118,38 @@ func (l *kafkaLog) topicExists(ctx context.Context) (bool, error) {
 	return ok && d.Err == nil && len(d.Partitions) > 0, nil
 }
 
-// append writes recs to partition 0 in order and returns the offset of
-// the last.
+// append writes recs to partition 0 in one transaction and returns the
+// offset of the last record once the transaction is committed. Any
+// failure drops the writer: it may have been fenced by another node.
 func (l *kafkaLog) append(ctx context.Context, recs []record) (int64, error) {
+	if l.writer == nil {
+		return 0, errors.New("no writer: fence first")
+	}
+	last, err := l.appendTxn(ctx, recs)
+	if err != nil {
+		l.dropWriter()
+	}
+	return last, err
+}
+
+func (l *kafkaLog) appendTxn(ctx context.Context, recs []record) (int64, error) {
+	if err := l.writer.BeginTransaction(); err != nil {
+		return 0, err
+	}
 	krs := make([]*kgo.Record, len(recs))
 	for i, r := range recs {
 		krs[i] = &kgo.Record{Key: r.key, Value: r.value, Partition: 0}
 	}
-	results := l.client.ProduceSync(ctx, krs...)
-	if err := results.FirstErr(); err != nil {
+	produceErr := l.writer.ProduceSync(ctx, krs...).FirstErr()
+	commit := kgo.TryCommit
+	if produceErr != nil {
+		commit = kgo.TryAbort
+	}
+	if err := l.writer.EndTransaction(ctx, commit); err != nil {
 		return 0, err
+	}
+	if produceErr != nil {
+		return 0, produceErr
 	}
 	return krs[len(krs)-1].Offset, nil
 }
@@ -114,6 +180,12 @@ func (l *kafkaLog) read(ctx context.Context, logger *slog.Logger, apply func(off
 				logger.Warn("schema registry: reading _schemas", "topic", topic, "partition", p, "err", err)
 			}
 		})
-		fetches.EachRecord(func(r *kgo.Record) { apply(r.Offset, r.Key, r.Value) })
+		fetches.EachRecord(func(r *kgo.Record) {
+			if r.Attrs.IsControl() {
+				apply(r.Offset, nil, nil) // a transaction marker: only the position moves
+				return
+			}
+			apply(r.Offset, r.Key, r.Value)
+		})
 	}
 }

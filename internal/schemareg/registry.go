@@ -2,8 +2,10 @@ package schemareg
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"sync"
 	"time"
 
@@ -18,9 +20,6 @@ type Config struct {
 	// Formats are the schema formats served; AVRO among them is the
 	// default type.
 	Formats []schema.Format
-	// Writer reports whether this node may write to _schemas (assign ids),
-	// and if not, why not: which node does. Nil: always.
-	Writer func() error
 	// RequestTimeout bounds one request, including a write's wait for the
 	// log; zero means 30 s.
 	RequestTimeout time.Duration
@@ -124,7 +123,9 @@ func (r *Registry) catchUpAtStart(ctx context.Context) {
 func (r *Registry) apply(offset int64, key, value []byte) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.st.apply(key, value)
+	if key != nil {
+		r.st.apply(key, value)
+	}
 	r.applied = offset + 1
 	close(r.changed)
 	r.changed = make(chan struct{})
@@ -167,21 +168,40 @@ func (r *Registry) read(ctx context.Context, fn func(st *state) (any, error)) (a
 	return fn(r.st)
 }
 
-// write runs a write: after catching up with the log (another node may
-// have written before this one became the writer), build computes the
-// records and the answer from the state; the records are appended and
-// the answer given once the reader has applied them.
+// write runs a write. It makes this node the writer of _schemas
+// (fencing any other), catches up with the log (so that the state holds
+// every write another node made before), lets build compute the records
+// and the answer from the state, appends the records in a transaction
+// and answers once the reader has applied them. A write the log refuses
+// (another node fenced this one in the meantime, say) is tried again after
+// a random backoff until the request's time is up.
 func (r *Registry) write(ctx context.Context, build func(st *state) ([]record, any, error)) (any, error) {
 	if err := r.waitReady(ctx); err != nil {
 		return nil, err
 	}
-	if r.cfg.Writer != nil {
-		if err := r.cfg.Writer(); err != nil {
-			return nil, errorf(codeUnknownLeader, "This node does not write schemas: %v", err)
-		}
-	}
 	r.writeMu.Lock()
 	defer r.writeMu.Unlock()
+	backoff := 5 * time.Millisecond
+	for {
+		answer, err := r.writeOnce(ctx, build)
+		var e *Error
+		if err == nil || errors.As(err, &e) {
+			return answer, err // done, or the request's own error rather than the log's
+		}
+		r.cfg.Logger.Debug("schema registry: write failed; fencing and trying again", "err", err, "backoff", backoff)
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("%w: %w", errTimeout, err)
+		case <-time.After(backoff/2 + rand.N(backoff)):
+		}
+		backoff = min(2*backoff, 500*time.Millisecond)
+	}
+}
+
+func (r *Registry) writeOnce(ctx context.Context, build func(st *state) ([]record, any, error)) (any, error) {
+	if err := r.log.fence(ctx); err != nil {
+		return nil, err
+	}
 	end, err := r.log.end(ctx)
 	if err != nil {
 		return nil, err
