@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -65,7 +66,7 @@ func (l *kafkaLog) fence(ctx context.Context) error {
 		return nil
 	}
 	w, err := kgo.NewClient(kgo.SeedBrokers(l.bootstrap), kgo.ClientID("gregor-schema-registry"),
-		kgo.TransactionalID(TransactionalID), kgo.DefaultProduceTopic(Topic),
+		kgo.TransactionalID(TransactionalID), kgo.TransactionTimeout(10*time.Second), kgo.DefaultProduceTopic(Topic),
 		kgo.RequiredAcks(kgo.AllISRAcks()), kgo.ProducerLinger(0), kgo.RecordPartitioner(kgo.ManualPartitioner()))
 	if err != nil {
 		return err
