@@ -145,6 +145,10 @@ func TestRegisterAndRead(t *testing.T) {
 	// Whitespace does not make another schema: the canonical text is compared.
 	r.expect("POST", "/subjects/users-value", avroBody(strings.ReplaceAll(v1, ",", " , ")), 200, `{"subject":"users-value","version":1,"id":1,"schema":`+quoted(v1)+`}`)
 	r.expect("GET", "/", nil, 200, `{}`)
+	// Attribute order and spelling do not make another schema either: the
+	// canonical text is Java Avro's, as Confluent's.
+	r.expect("POST", "/subjects/reordered/versions", avroBody(`{"fields":[{"type":{"type":"long"},"name":"id"}],"name":"User","type":"record"}`), 200, `{"id":1}`)
+	r.expect("GET", "/subjects/reordered/versions/1/schema", nil, 200, v1)
 
 	r.expectError("POST", "/subjects/users-value", avroBody(v3), 40403)
 	r.expectError("POST", "/subjects/nobody", avroBody(v1), 40401)
@@ -300,7 +304,7 @@ func TestMode(t *testing.T) {
 func TestReferences(t *testing.T) {
 	r := start(t, "")
 	const address = `{"type":"record","name":"Address","namespace":"com.acme","fields":[{"name":"city","type":"string"}]}`
-	const person = `{"type":"record","name":"Person","namespace":"com.acme","fields":[{"name":"home","type":"com.acme.Address"}]}`
+	const person = `{"type":"record","name":"Person","namespace":"com.acme","fields":[{"name":"home","type":"Address"}]}`
 	r.expect("POST", "/subjects/address/versions", avroBody(address), 200, `{"id":1}`)
 	refs := []map[string]any{{"name": "com.acme.Address", "subject": "address", "version": 1}}
 	r.expectError("POST", "/subjects/person/versions", avroBody(person), 42201)

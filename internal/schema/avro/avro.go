@@ -35,13 +35,15 @@ func (Format) Parse(text string, deps map[string]string) (schema.Parsed, error) 
 	if err != nil {
 		return nil, fmt.Errorf("Invalid schema %s: %w", text, err)
 	}
-	var compact bytes.Buffer
-	_ = json.Compact(&compact, []byte(text)) // text is valid JSON
+	canon, err := canonical(text)
+	if err != nil {
+		return nil, fmt.Errorf("Invalid schema %s: %w", text, err)
+	}
 	normalized, err := normalize(text)
 	if err != nil {
 		return nil, err
 	}
-	return &Schema{schema: s, canonical: compact.String(), normalized: normalized}, nil
+	return &Schema{schema: s, canonical: canon, normalized: normalized}, nil
 }
 
 // parseDeps parses the referenced schemas into cache, in whatever order
@@ -81,7 +83,8 @@ type Schema struct {
 // Type returns schema.Avro.
 func (*Schema) Type() schema.Type { return schema.Avro }
 
-// Canonical returns the schema as compact JSON.
+// Canonical returns the schema as Java Avro's Schema.toString writes it:
+// see canonical.
 func (s *Schema) Canonical() string { return s.canonical }
 
 // Normalized returns the normalized schema: see the package comment.

@@ -116,12 +116,37 @@ func TestParse(t *testing.T) {
 	}
 }
 
-// TestCanonicalAndNormalized proves the canonical text is the compact
-// JSON as given and the normalized text equal for equivalent schemas.
+// TestCanonical proves the canonical text is what Java Avro's
+// Schema.toString writes for the schema, whatever order and spelling the
+// schema came in.
+func TestCanonical(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{`{"type":"int"}`, `"int"`},
+		{`{"type":"string","logicalType":"uuid"}`, `{"type":"string","logicalType":"uuid"}`},
+		{`{"fields":[{"type":"long","name":"id"}],"name":"User","namespace":"com.acme","type":"record"}`,
+			`{"type":"record","name":"User","namespace":"com.acme","fields":[{"name":"id","type":"long"}]}`},
+		{`{"type":"record","name":"com.acme.User","fields":[]}`, `{"type":"record","name":"User","namespace":"com.acme","fields":[]}`},
+		{`{"type":"record","name":"a.R","fields":[{"name":"x","type":{"type":"fixed","name":"F","size":2}},{"name":"y","type":"a.F"}]}`,
+			`{"type":"record","name":"R","namespace":"a","fields":[{"name":"x","type":{"type":"fixed","name":"F","size":2}},{"name":"y","type":"F"}]}`},
+		{`{"type":"record","name":"a.R","fields":[{"name":"x","type":{"type":"enum","name":"b.E","symbols":["A"],"default":"A"}},{"name":"y","type":"b.E"}]}`,
+			`{"type":"record","name":"R","namespace":"a","fields":[{"name":"x","type":{"type":"enum","name":"E","namespace":"b","symbols":["A"],"default":"A"}},{"name":"y","type":"b.E"}]}`},
+		{`{"type":"record","name":"R","fields":[{"order":"ascending","name":"x","type":"int","default":1},{"name":"y","type":"double","order":"descending","default":1.50,"doc":"<a & b>"}]}`,
+			`{"type":"record","name":"R","fields":[{"name":"x","type":"int","default":1},{"name":"y","type":"double","doc":"<a & b>","default":1.50,"order":"descending"}]}`},
+		{`{"type":"array","items":{"type":"map","values":["null",{"type":"long"}]},"custom":true}`, `{"type":"array","items":{"type":"map","values":["null","long"]},"custom":true}`},
+		{`{"type":"record","name":"R","aliases":["Old"],"x-prop":"p","fields":[{"name":"a","type":"int","aliases":["b"],"x-f":1}]}`,
+			`{"type":"record","name":"R","fields":[{"name":"a","type":"int","aliases":["b"],"x-f":1}],"x-prop":"p","aliases":["Old"]}`},
+	} {
+		if got := mustParse(t, tc.in, nil).Canonical(); got != tc.want {
+			t.Errorf("%s\n got %s\nwant %s", tc.in, got, tc.want)
+		}
+	}
+}
+
+// TestCanonicalAndNormalized proves the canonical text is Java's and the normalized text equal for equivalent schemas.
 func TestCanonicalAndNormalized(t *testing.T) {
 	a := mustParse(t, `{ "type": "record", "name": "R", "namespace": "ns", "doc": "d",
 		"fields": [ {"name": "a", "type": {"type": "int"}, "doc": "x"}, {"name": "e", "type": {"type":"enum","name":"E","symbols":["X"]}}, {"name": "f", "type": "E"} ] }`, nil)
-	if want := `{"type":"record","name":"R","namespace":"ns","doc":"d","fields":[{"name":"a","type":{"type":"int"},"doc":"x"},{"name":"e","type":{"type":"enum","name":"E","symbols":["X"]}},{"name":"f","type":"E"}]}`; a.Canonical() != want {
+	if want := `{"type":"record","name":"R","namespace":"ns","doc":"d","fields":[{"name":"a","type":"int","doc":"x"},{"name":"e","type":{"type":"enum","name":"E","symbols":["X"]}},{"name":"f","type":"E"}]}`; a.Canonical() != want {
 		t.Errorf("canonical %s\nwant      %s", a.Canonical(), want)
 	}
 	b := mustParse(t, `{"name":"ns.R","type":"record","fields":[{"type":"int","name":"a"},{"name":"e","type":{"type":"enum","name":"ns.E","symbols":["X"]}},{"name":"f","type":"ns.E"}]}`, nil)

@@ -1,7 +1,8 @@
 // Package avro is the Avro format of the schema registry, on
 // github.com/hamba/avro/v2: it parses schemas (with the schemas they
 // reference by full name), gives their canonical text (the schema as
-// compact JSON, as Confluent stores it) and their normalized text (names
+// Java Avro's Schema.toString writes it, which Confluent stores and
+// answers) and their normalized text (names
 // fully qualified, docs dropped, keys in one order, primitive objects
 // such as {"type":"int"} written as "int"), decides whether one schema can
 // read data written with another by Avro's schema resolution rules, and
