@@ -178,6 +178,17 @@ func TestRegisterAndRead(t *testing.T) {
 	if resp.StatusCode != 200 || !sameJSON(string(body), `{"id":3}`) {
 		t.Errorf("application/json register: %d %s", resp.StatusCode, body)
 	}
+	// A body over 16 MiB is refused before it is read whole.
+	resp, err = client.Post(r.url+"/subjects/plain/versions", "application/json",
+		strings.NewReader(`{"schema":"`+strings.Repeat("x", 17<<20)+`"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 413 || !strings.Contains(string(body), `"error_code":413`) {
+		t.Errorf("17 MiB body: %d %.200s", resp.StatusCode, body)
+	}
 	resp, err = client.Post(r.url+"/subjects/plain/versions", "application/json", strings.NewReader(`{"schema":`))
 	if err != nil {
 		t.Fatal(err)
