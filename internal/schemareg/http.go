@@ -39,6 +39,8 @@ func (r *Registry) Handler() http.Handler {
 		"GET /schemas/ids/{id}/subjects":                          r.getSubjectsByID,
 		"GET /schemas/ids/{id}/versions":                          r.getVersionsByID,
 		"GET /schemas/types":                                      r.getTypes,
+		"GET /schemas":                                            r.getSchemas,
+		"GET /contexts":                                           func(http.ResponseWriter, *http.Request) (any, error) { return []string{"."}, nil },
 		"GET /config":                                             r.getConfig,
 		"PUT /config":                                             r.putConfig,
 		"DELETE /config":                                          r.deleteConfig,
@@ -363,6 +365,29 @@ func (r *Registry) getVersionsByID(_ http.ResponseWriter, req *http.Request) (an
 		out = append(out, subjectVersion{v.Subject, v.Version})
 	}
 	return out, err
+}
+
+// getSchemas lists the versions of every subject (with subjectPrefix,
+// those of the subjects it begins; with latestOnly, each subject's latest;
+// with deleted, soft-deleted ones too).
+func (r *Registry) getSchemas(_ http.ResponseWriter, req *http.Request) (any, error) {
+	prefix, deleted, latestOnly := req.URL.Query().Get("subjectPrefix"), boolParam(req, "deleted"), boolParam(req, "latestOnly")
+	return r.read(req.Context(), func(st *state) (any, error) {
+		out := []SubjectVersion{}
+		for _, subj := range st.subjectNames(deleted) {
+			if !strings.HasPrefix(subj, prefix) {
+				continue
+			}
+			vs := st.versionsOf(subj, deleted)
+			if latestOnly {
+				vs = vs[len(vs)-1:]
+			}
+			for _, v := range vs {
+				out = append(out, subjectVersion(st, v))
+			}
+		}
+		return out, nil
+	})
 }
 
 func (r *Registry) getTypes(http.ResponseWriter, *http.Request) (any, error) {

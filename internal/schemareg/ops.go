@@ -106,6 +106,9 @@ func (r *Registry) registerLocked(st *state, subj string, req SchemaRequest, nor
 		return nil, v.ID, nil
 	}
 	level := st.level(subj)
+	if mode == "IMPORT" {
+		level = "NONE" // an import copies another registry's history as it was
+	}
 	if msgs := r.checkLocked(st, subj, level, p, st.versionsOf(subj, false), false); len(msgs) > 0 {
 		return nil, nil, errorf(codeIncompatible, "Schema being registered is incompatible with an earlier schema for subject \"%s\", details: [%s]", subj, strings.Join(msgs, ", "))
 	}

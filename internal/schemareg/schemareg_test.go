@@ -309,6 +309,23 @@ func TestMode(t *testing.T) {
 	r.expect("PUT", "/mode", map[string]string{"mode": "READWRITE"}, 200, `{"mode":"READWRITE"}`)
 }
 
+// TestImport proves IMPORT mode (on an empty registry) keeps the ids and
+// versions given, skips compatibility checks, and that ids assigned
+// afterwards continue after the highest imported.
+func TestImport(t *testing.T) {
+	r := start(t, "")
+	r.expect("PUT", "/mode", map[string]string{"mode": "IMPORT"}, 200, `{"mode":"IMPORT"}`)
+	r.expect("POST", "/subjects/s/versions", map[string]any{"schema": v1, "id": 40, "version": 3}, 200, `{"id":40}`)
+	r.expect("POST", "/subjects/s/versions", map[string]any{"schema": v3, "id": 41, "version": 4}, 200, `{"id":41}`)
+	r.expectError("POST", "/subjects/t/versions", map[string]any{"schema": v2, "id": 40, "version": 1}, 42205)
+	r.expect("PUT", "/mode", map[string]string{"mode": "READWRITE"}, 200, `{"mode":"READWRITE"}`)
+	r.expect("GET", "/subjects/s/versions", nil, 200, `[3,4]`)
+	r.expect("POST", "/subjects/t/versions", avroBody(v2), 200, `{"id":42}`)
+	r.expect("GET", "/schemas?subjectPrefix=s", nil, 200, `[{"subject":"s","version":3,"id":40,"schema":`+quoted(v1)+`},{"subject":"s","version":4,"id":41,"schema":`+quoted(v3)+`}]`)
+	r.expect("GET", "/schemas?latestOnly=true", nil, 200, `[{"subject":"s","version":4,"id":41,"schema":`+quoted(v3)+`},{"subject":"t","version":1,"id":42,"schema":`+quoted(v2)+`}]`)
+	r.expect("GET", "/contexts", nil, 200, `["."]`)
+}
+
 // TestReferences proves a schema can name types of another subject's
 // version through references, and that a referenced version cannot be
 // deleted while referenced.
