@@ -227,3 +227,22 @@ func (r *Registry) CheckCompatibility(ctx context.Context, subj string, n int, r
 	msgs, _ := answer.([]string)
 	return msgs, nil
 }
+
+// Version returns subject's version n (-1: latest), soft-deleted ones too
+// if deleted.
+func (r *Registry) Version(ctx context.Context, subj string, n int, deleted bool) (SubjectVersion, error) {
+	answer, err := r.read(ctx, func(st *state) (any, error) {
+		if len(st.versionsOf(subj, deleted)) == 0 {
+			return nil, subjectNotFound(subj)
+		}
+		v := findVersion(st, subj, n, deleted)
+		if v == nil {
+			return nil, versionNotFound(n)
+		}
+		return subjectVersion(st, v), nil
+	})
+	if err != nil {
+		return SubjectVersion{}, err
+	}
+	return answer.(SubjectVersion), nil
+}

@@ -43,7 +43,7 @@ type Registry struct {
 	applied int64         // the offset after the last record applied
 	changed chan struct{} // closed and replaced whenever applied moves
 
-	parsed sync.Map // schema id -> schema.Parsed: a cache, filled on use
+	parsed sync.Map // schema id -> cachedParse: filled on use
 }
 
 // New returns a registry; Run brings it up.
@@ -222,22 +222,30 @@ func (r *Registry) writeOnce(ctx context.Context, build func(st *state) ([]recor
 	return answer, r.waitApplied(ctx, last+1)
 }
 
-// parsedOf returns the parsed schema of id, parsing it once; the caller
-// holds mu.
+// parsedOfLocked returns the parsed schema of id, parsing it once; the
+// caller holds mu.
 func (r *Registry) parsedOfLocked(st *state, id int) (schema.Parsed, error) {
-	if p, ok := r.parsed.Load(id); ok {
-		return p.(schema.Parsed), nil
-	}
 	s := st.ids[id]
 	if s == nil {
 		return nil, schemaNotFound()
+	}
+	if c, ok := r.parsed.Load(id); ok && c.(cachedParse).stored == s {
+		return c.(cachedParse).parsed, nil
 	}
 	p, err := r.parseLocked(st, s.Type, s.Schema, s.References)
 	if err != nil {
 		return nil, err
 	}
-	r.parsed.Store(id, p)
+	r.parsed.Store(id, cachedParse{stored: s, parsed: p})
 	return p, nil
+}
+
+// cachedParse is an entry of Registry.parsed: the parse of stored, valid
+// while the id still names that stored schema (an import may give a
+// hard-deleted id to another).
+type cachedParse struct {
+	stored *stored
+	parsed schema.Parsed
 }
 
 // parseLocked parses text of type typ with its references resolved from
