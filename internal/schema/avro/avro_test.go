@@ -1,8 +1,10 @@
 package avro
 
 import (
+	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	havro "github.com/hamba/avro/v2"
 )
@@ -90,6 +92,37 @@ func TestResolve(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestResolveSharedTypes proves a record type used in many places is
+// checked once (a schema whose naive walk takes 2^40 steps resolves at
+// once), and that a record pair found unreadable inside a union is still
+// reported where it appears again outside one.
+func TestResolveSharedTypes(t *testing.T) {
+	chain := func(extra string) string {
+		s := `{"type":"record","name":"N40","fields":[{"name":"x","type":"int"}` + extra + `]}`
+		for i := 39; i >= 0; i-- {
+			s = fmt.Sprintf(`{"type":"record","name":"N%d","fields":[{"name":"a","type":%s},{"name":"b","type":"N%d"}]}`, i, s, i+1)
+		}
+		return s
+	}
+	start := time.Now()
+	if msgs := mustParse(t, chain(`,{"name":"y","type":"int"}`), nil).CanRead(mustParse(t, chain(""), nil)); len(msgs) == 0 {
+		t.Error("a field without a default in the innermost record went unnoticed")
+	}
+	if msgs := mustParse(t, chain(`,{"name":"y","type":"int","default":0}`), nil).CanRead(mustParse(t, chain(""), nil)); len(msgs) != 0 {
+		t.Errorf("compatible chain: %v", msgs)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("resolution took %v", d)
+	}
+	inner := `{"type":"record","name":"I","fields":[{"name":"x","type":"int"}%s]}`
+	reader := mustParse(t, rec(`{"name":"u","type":["null",`+fmt.Sprintf(inner, `,{"name":"y","type":"int"}`)+`]},{"name":"v","type":"I"}`), nil)
+	writer := mustParse(t, rec(`{"name":"u","type":["null",`+fmt.Sprintf(inner, "")+`]},{"name":"v","type":"I"}`), nil)
+	msgs := reader.CanRead(writer)
+	if len(msgs) != 2 || !strings.Contains(msgs[0], "MISSING_UNION_BRANCH") || !strings.Contains(msgs[1], "/fields/1/type") {
+		t.Errorf("messages %q, want the union branch and field v", msgs)
 	}
 }
 

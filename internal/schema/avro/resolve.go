@@ -13,18 +13,28 @@ import (
 // message per incompatibility in the shape of Confluent's messages; none
 // means reader can read it. It is a pure function.
 func Resolve(reader, writer havro.Schema) []string {
-	r := resolver{seen: map[[2]string]bool{}}
+	r := resolver{pairs: map[[2]string]pairState{}}
 	r.check(reader, writer, "")
 	return r.msgs
 }
 
 // resolver walks a reader and a writer schema together.
 type resolver struct {
-	// seen holds the pairs of named types (reader, writer) being or
-	// already checked, so that recursive types end.
-	seen map[[2]string]bool
-	msgs []string
+	// pairs holds what is known of each pair of records (reader, writer
+	// full names): one being checked is taken as readable where it recurs
+	// inside itself, so that recursive types end; one checked is not
+	// walked again, so that a type used in many places costs once.
+	pairs map[[2]string]pairState
+	msgs  []string
 }
+
+type pairState int
+
+const (
+	pairChecking pairState = iota + 1
+	pairReadable
+	pairUnreadable
+)
 
 func (r *resolver) fail(kind, path, description, info string) {
 	if path == "" {
@@ -53,7 +63,7 @@ var promotions = map[havro.Type][]havro.Type{
 
 // readable reports whether reader reads writer, without recording why not.
 func (r *resolver) readable(reader, writer havro.Schema) bool {
-	sub := resolver{seen: r.seen}
+	sub := resolver{pairs: r.pairs}
 	sub.check(reader, writer, "")
 	return len(sub.msgs) == 0
 }
@@ -138,10 +148,24 @@ func (r *resolver) checkRecord(reader, writer *havro.RecordSchema, path string) 
 		return
 	}
 	key := [2]string{reader.FullName(), writer.FullName()}
-	if r.seen[key] {
+	switch r.pairs[key] {
+	case pairChecking, pairReadable:
+		return
+	case pairUnreadable:
+		r.fail("TYPE_MISMATCH", path, "The type (path '{path}') of a field in the new schema does not match with the old schema",
+			fmt.Sprintf("reader type: RECORD %s not compatible with writer type: RECORD %s", reader.FullName(), writer.FullName()))
 		return
 	}
-	r.seen[key] = true
+	r.pairs[key] = pairChecking
+	before := len(r.msgs)
+	r.checkFields(reader, writer, path)
+	r.pairs[key] = pairReadable
+	if len(r.msgs) > before {
+		r.pairs[key] = pairUnreadable
+	}
+}
+
+func (r *resolver) checkFields(reader, writer *havro.RecordSchema, path string) {
 	for i, rf := range reader.Fields() {
 		fieldPath := fmt.Sprintf("%s/fields/%d", path, i)
 		wf := writerField(writer, rf)
