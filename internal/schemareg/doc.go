@@ -5,8 +5,10 @@
 // interfaces.
 //
 // State. The registry's state is the replay of partition 0 of the
-// compacted topic _schemas, which it creates if missing (one partition,
-// cleanup.policy=compact, replication factor min(3, brokers)). The records
+// compacted topic _schemas, which the first write creates (one partition,
+// cleanup.policy=compact, replication factor min(3, live brokers), with a
+// warning when that is less than 3; created at the first write rather
+// than at start so that a starting cluster's brokers have registered). The records
 // are Confluent's, so that its tools read them:
 //
 //	key {"keytype":"SCHEMA","subject":S,"version":V,"magic":1}

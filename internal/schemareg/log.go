@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -31,21 +32,29 @@ type kafkaLog struct {
 	// writer produces in transactions; nil until the first write and after
 	// a write failed (it may have been fenced).
 	writer *kgo.Client
+	logger *slog.Logger
+	// exists is set once _schemas has been seen to exist (it is never
+	// deleted by the registry). Atomic: readers and the writer set it.
+	exists atomic.Bool
 }
 
-// openLog connects to bootstrap and creates _schemas if it is missing
-// (one partition, compacted, replicated to min(3, brokers) nodes).
-func openLog(ctx context.Context, bootstrap string) (*kafkaLog, error) {
+// openLog connects to bootstrap. _schemas is created by the first write
+// (ensureTopic), by when the cluster's brokers have registered, so that
+// its replication factor counts them.
+func openLog(ctx context.Context, bootstrap string, logger *slog.Logger) (*kafkaLog, error) {
 	// Control records come through so that the reader's position passes
 	// the marker that ends each transaction (see Registry.apply).
 	client, err := kgo.NewClient(kgo.SeedBrokers(bootstrap), kgo.ClientID("gregor-schema-registry"),
 		kgo.FetchIsolationLevel(kgo.ReadCommitted()), kgo.KeepControlRecords(),
+		// A node that never writes learns that another created _schemas
+		// from the periodic metadata refresh.
+		kgo.MetadataMaxAge(10*time.Second),
 		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{Topic: {0: kgo.NewOffset().AtStart()}}))
 	if err != nil {
 		return nil, err
 	}
-	l := &kafkaLog{bootstrap: bootstrap, client: client, admin: kadm.NewClient(client)}
-	if err := l.ensureTopic(ctx); err != nil {
+	l := &kafkaLog{bootstrap: bootstrap, client: client, admin: kadm.NewClient(client), logger: logger}
+	if _, err := l.admin.BrokerMetadata(ctx); err != nil {
 		client.Close()
 		return nil, err
 	}
@@ -87,6 +96,8 @@ func (l *kafkaLog) dropWriter() {
 	}
 }
 
+// ensureTopic creates _schemas (one partition, compacted, replicated to
+// min(3, brokers) nodes) unless it exists.
 func (l *kafkaLog) ensureTopic(ctx context.Context) error {
 	if exists, err := l.topicExists(ctx); err != nil || exists {
 		return err
@@ -96,12 +107,16 @@ func (l *kafkaLog) ensureTopic(ctx context.Context) error {
 		return err
 	}
 	rf := int16(min(3, len(brokers.Brokers)))
+	if rf < 3 {
+		l.logger.Warn("schema registry: creating _schemas with fewer replicas than 3: fewer brokers are registered", "topic", Topic, "replication.factor", rf)
+	}
 	cleanup := "compact"
 	resp, createErr := l.admin.CreateTopic(ctx, 1, rf, map[string]*string{"cleanup.policy": &cleanup}, Topic)
 	if createErr == nil {
 		createErr = resp.Err
 	}
 	if createErr == nil {
+		l.client.ForceMetadataRefresh() // the reader starts on it now
 		return nil
 	}
 	if exists, err := l.topicExists(ctx); err != nil || exists {
@@ -111,12 +126,19 @@ func (l *kafkaLog) ensureTopic(ctx context.Context) error {
 }
 
 func (l *kafkaLog) topicExists(ctx context.Context) (bool, error) {
+	if l.exists.Load() {
+		return true, nil
+	}
 	topics, err := l.admin.ListTopics(ctx, Topic)
 	if err != nil {
 		return false, err
 	}
 	d, ok := topics[Topic]
-	return ok && d.Err == nil && len(d.Partitions) > 0, nil
+	exists := ok && d.Err == nil && len(d.Partitions) > 0
+	if exists && !l.exists.Swap(true) {
+		l.client.ForceMetadataRefresh() // another node created it: read it now
+	}
+	return exists, nil
 }
 
 // append writes recs to partition 0 in one transaction and returns the
@@ -155,8 +177,12 @@ func (l *kafkaLog) appendTxn(ctx context.Context, recs []record) (int64, error) 
 	return krs[len(krs)-1].Offset, nil
 }
 
-// end returns the log end offset of partition 0.
+// end returns the log end offset of partition 0; 0 while _schemas does
+// not exist.
 func (l *kafkaLog) end(ctx context.Context) (int64, error) {
+	if exists, err := l.topicExists(ctx); err != nil || !exists {
+		return 0, err
+	}
 	offsets, err := l.admin.ListEndOffsets(ctx, Topic)
 	if err != nil {
 		return 0, err

@@ -62,8 +62,8 @@ func New(cfg Config) *Registry {
 	return r
 }
 
-// Run connects to the node, creates _schemas if needed, replays it and
-// follows it until ctx ends. Failures to connect are retried: the
+// Run connects to the node, replays _schemas and follows it until ctx
+// ends. Failures to connect are retried: the
 // registry answers 50002 until it is ready; they never stop the node.
 func (r *Registry) Run(ctx context.Context) error {
 	log, err := r.open(ctx)
@@ -87,7 +87,7 @@ func (r *Registry) open(ctx context.Context) (*kafkaLog, error) {
 	backoff := 100 * time.Millisecond
 	for {
 		octx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		log, err := openLog(octx, r.cfg.Bootstrap)
+		log, err := openLog(octx, r.cfg.Bootstrap, r.cfg.Logger)
 		cancel()
 		if err == nil {
 			return log, nil
@@ -199,6 +199,9 @@ func (r *Registry) write(ctx context.Context, build func(st *state) ([]record, a
 }
 
 func (r *Registry) writeOnce(ctx context.Context, build func(st *state) ([]record, any, error)) (any, error) {
+	if err := r.log.ensureTopic(ctx); err != nil {
+		return nil, err
+	}
 	if err := r.log.fence(ctx); err != nil {
 		return nil, err
 	}

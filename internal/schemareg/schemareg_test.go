@@ -390,18 +390,22 @@ func TestRestart(t *testing.T) {
 	r.expect("POST", "/subjects/third/versions", avroBody(v1), 200, `{"id":1}`)
 }
 
-// checkTopic checks _schemas is compacted and holds Confluent's keys and
-// values.
-func checkTopic(t *testing.T, bootstrap string) {
+// checkTopicCompacted checks _schemas has one partition and is compacted.
+func checkTopicCompacted(t *testing.T, bootstrap string) {
 	t.Helper()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(bootstrap), kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{"_schemas": {0: kgo.NewOffset().AtStart()}}))
+	cl, err := kgo.NewClient(kgo.SeedBrokers(bootstrap))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer cl.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	configs, err := kadm.NewClient(cl).DescribeTopicConfigs(ctx, "_schemas")
+	adm := kadm.NewClient(cl)
+	topics, err := adm.ListTopics(ctx, "_schemas")
+	if err != nil || len(topics["_schemas"].Partitions) != 1 {
+		t.Errorf("_schemas: %+v, %v", topics["_schemas"], err)
+	}
+	configs, err := adm.DescribeTopicConfigs(ctx, "_schemas")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -416,6 +420,20 @@ func checkTopic(t *testing.T, bootstrap string) {
 	if !compact {
 		t.Errorf("_schemas is not compacted: %+v", rc.Configs)
 	}
+}
+
+// checkTopic checks _schemas is compacted and holds Confluent's keys and
+// values.
+func checkTopic(t *testing.T, bootstrap string) {
+	t.Helper()
+	checkTopicCompacted(t, bootstrap)
+	cl, err := kgo.NewClient(kgo.SeedBrokers(bootstrap), kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{"_schemas": {0: kgo.NewOffset().AtStart()}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
 	var got []string
 	for len(got) < 5 {
 		fs := cl.PollFetches(ctx)
