@@ -8,8 +8,8 @@
 // compacted topic _schemas, which the first write creates (one partition,
 // cleanup.policy=compact, replication factor min(3, live brokers), with a
 // warning when that is less than 3; created at the first write rather
-// than at start so that a starting cluster's brokers have registered). The records
-// are Confluent's, so that its tools read them:
+// than at start so that a starting cluster's brokers have registered).
+// The records are Confluent's, so that its tools read them:
 //
 //	key {"keytype":"SCHEMA","subject":S,"version":V,"magic":1}
 //	    value {"subject":S,"version":V,"id":ID,"schemaType":T,"references":[...],"schema":TEXT,"deleted":B}
