@@ -58,6 +58,9 @@ var allowedImports = map[string][]string{
 	"schema/avro":       {"schema"},
 	"schema/jsonschema": {"schema"},
 	"schema/protobuf":   {"schema"},
+	// The schema registry: formats come in through schema's interfaces;
+	// it is a Kafka client of its own node (_schemas), as the console is.
+	"schemareg": {"schema"},
 	// TLS material for tests: the standard library only.
 	"auth/authtest": {},
 	// The only place wire meets the domain. Not storage, not server.
@@ -77,7 +80,8 @@ var allowedImports = map[string][]string{
 	"console": {},
 	// The composition root may import everything it composes.
 	"node": {"admin", "console", "metrics", "buildinfo", "kafka", "acl", "config", "record", "wire", "vfs", "storage", "partition", "metadata",
-		"controller", "replica", "replica/leaderclient", "coord", "group", "txn", "txn/txnclient", "auth", "handler", "server"},
+		"controller", "replica", "replica/leaderclient", "coord", "group", "txn", "txn/txnclient", "auth", "handler", "server",
+		"schema", "schema/avro", "schema/jsonschema", "schema/protobuf", "schemareg"},
 	// nodetest formats a cluster's dirs with one cluster id, as `gregor
 	// storage format` does, through storage's meta.properties writer.
 	"node/nodetest": {"kafka", "config", "node", "storage"},
@@ -129,9 +133,10 @@ var franzProtocolExceptions = map[string]string{
 }
 
 // franzClientAllowed are the packages that are Kafka clients: the CLI, and
-// the web console, which speaks the protocol to its own node so that it
-// goes through the same APIs, validation and authorization as any client.
-var franzClientAllowed = []string{"cli", "console"}
+// the web console and the schema registry, which speak the protocol to
+// their own node so that they go through the same APIs, validation and
+// authorization as any client.
+var franzClientAllowed = []string{"cli", "console", "schemareg"}
 
 // franzClient are franz-go's client packages: only the CLI and the console are clients.
 var franzClient = []string{
