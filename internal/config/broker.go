@@ -231,6 +231,8 @@ var brokerDefs = []brokerDef{
 		set: i32(func(c *Config) *int32 { return &c.TransactionalIDExpirationMs })},
 	{name: "producer.id.expiration.ms", typ: typeInt, def: "86400000", check: positive, dynamic: true, doc: "An idle idempotent producer id expires after this long.",
 		set: i32(func(c *Config) *int32 { return &c.ProducerIDExpirationMs })},
+	{name: "producer.id.expiration.check.interval.ms", typ: typeInt, def: "600000", check: positive, doc: "How often idle producer ids are looked for in every partition.",
+		set: i32(func(c *Config) *int32 { return &c.ProducerIDExpirationCheckIntervalMs })},
 	{name: "transaction.abort.timed.out.transaction.cleanup.interval.ms", typ: typeInt, def: "10000", check: positive, doc: "How often the coordinator aborts transactions past their timeout.",
 		set: i32(func(c *Config) *int32 { return &c.TransactionAbortTimedOutIntervalMs })},
 	{name: "transaction.remove.expired.transaction.cleanup.interval.ms", typ: typeInt, def: "3600000", check: positive, doc: "How often the coordinator removes expired transactional ids.",
