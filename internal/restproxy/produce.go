@@ -59,7 +59,7 @@ func (p *Proxy) describeTopic(ctx context.Context, topic string) (kadm.TopicDeta
 	if err != nil {
 		return kadm.TopicDetail{}, err
 	}
-	md, err := adm.Metadata(ctx, topic)
+	md, err := adm.Metadata(fresh(ctx), topic)
 	if err != nil {
 		return kadm.TopicDetail{}, timeoutOr(ctx, err)
 	}

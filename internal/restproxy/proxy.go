@@ -30,9 +30,13 @@ type Proxy struct {
 	mux       *http.ServeMux
 	consumers *registry
 
-	once   sync.Once // creates client
+	once   sync.Once // creates client and adminClient
 	client *kgo.Client
-	err    error
+	// adminClient serves the metadata of topics, brokers and offsets.
+	// Describing topics and brokers bypasses its cache (see fresh), and
+	// what does use its cache (offsets) is at most 10ms old.
+	adminClient *kgo.Client
+	err         error
 }
 
 // shutdownTimeout bounds the wait for requests in flight when the proxy stops.
@@ -128,28 +132,46 @@ func (p *Proxy) Close() {
 	p.once.Do(func() { p.err = errors.New("rest proxy closed") })
 	if p.client != nil {
 		p.client.Close()
+		p.adminClient.Close()
 	}
 }
 
 // kafka returns the proxy's client, connecting on first use.
 func (p *Proxy) kafka() (*kgo.Client, error) {
-	p.once.Do(func() {
-		p.client, p.err = kgo.NewClient(kgo.SeedBrokers(p.cfg.Bootstrap), kgo.ClientID("gregor-rest-proxy"),
-			kgo.RecordPartitioner(partitioner{kgo.StickyKeyPartitioner(nil)}),
-			kgo.ProducerBatchMaxBytes(1<<20), kgo.MaxBufferedRecords(1<<16),
-			kgo.RecordDeliveryTimeout(p.cfg.RequestTimeout))
-	})
+	p.connect()
 	return p.client, p.err
 }
 
-// admin returns an admin client over the proxy's client.
-func (p *Proxy) admin() (*kadm.Client, error) {
-	cl, err := p.kafka()
-	if err != nil {
-		return nil, err
-	}
-	return kadm.NewClient(cl), nil
+func (p *Proxy) connect() {
+	p.once.Do(func() {
+		p.client, p.err = kgo.NewClient(kgo.SeedBrokers(p.cfg.Bootstrap), kgo.ClientID("gregor-rest-proxy"),
+			kgo.RecordPartitioner(partitioner{kgo.StickyKeyPartitioner(nil)}),
+			kgo.ProducerBatchMaxBytes(1<<20), kgo.MaxBufferedRecords(1<<16))
+		if p.err != nil {
+			return
+		}
+		p.adminClient, p.err = kgo.NewClient(kgo.SeedBrokers(p.cfg.Bootstrap), kgo.ClientID("gregor-rest-proxy-admin"),
+			kgo.MetadataMinAge(10*time.Millisecond))
+		if p.err != nil {
+			p.client.Close()
+			p.client = nil
+		}
+	})
 }
+
+// admin returns the proxy's admin client, connecting on first use.
+func (p *Proxy) admin() (*kadm.Client, error) {
+	p.connect()
+	if p.err != nil {
+		return nil, p.err
+	}
+	return kadm.NewClient(p.adminClient), nil
+}
+
+// fresh makes kadm's metadata requests under ctx go to the broker instead
+// of the client's cache (asking for authorized operations does), so that a
+// topic just created or deleted through the proxy is seen as such.
+func fresh(ctx context.Context) context.Context { return kadm.WithAuthorizedOps(ctx) }
 
 // context bounds one request's work by the request timeout.
 func (p *Proxy) context(r *http.Request) (context.Context, context.CancelFunc) {

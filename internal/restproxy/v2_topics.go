@@ -62,7 +62,7 @@ func (p *Proxy) listTopicsV2(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	topics, err := adm.ListTopics(ctx)
+	topics, err := adm.ListTopics(fresh(ctx))
 	if err != nil {
 		writeError(w, timeoutOr(ctx, err))
 		return
@@ -83,7 +83,7 @@ func (p *Proxy) listBrokersV2(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	brokers, err := adm.ListBrokers(ctx)
+	brokers, err := adm.ListBrokers(fresh(ctx))
 	if err != nil {
 		writeError(w, timeoutOr(ctx, err))
 		return

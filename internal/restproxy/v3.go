@@ -155,7 +155,7 @@ func (p *Proxy) cluster(ctx context.Context, host string) (clusterV3, error) {
 	if err != nil {
 		return clusterV3{}, err
 	}
-	md, err := adm.BrokerMetadata(ctx)
+	md, err := adm.BrokerMetadata(fresh(ctx))
 	if err != nil {
 		return clusterV3{}, timeoutOr(ctx, err)
 	}
@@ -203,7 +203,7 @@ type brokerV3 struct {
 }
 
 func (p *Proxy) brokers(r v3req) ([]brokerV3, error) {
-	bs, err := r.adm.ListBrokers(r.ctx)
+	bs, err := r.adm.ListBrokers(fresh(r.ctx))
 	if err != nil {
 		return nil, timeoutOr(r.ctx, err)
 	}
@@ -272,7 +272,7 @@ func (p *Proxy) topicOf(r v3req, td kadm.TopicDetail) topicV3 {
 }
 
 func (p *Proxy) listTopics(w http.ResponseWriter, r v3req) {
-	md, err := r.adm.Metadata(r.ctx)
+	md, err := r.adm.Metadata(fresh(r.ctx))
 	if err != nil {
 		writeV3Error(w, timeoutOr(r.ctx, err))
 		return
