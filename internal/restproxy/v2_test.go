@@ -86,7 +86,7 @@ func TestV2TopicsAndProduce(t *testing.T) {
 		got[fmt.Sprintf("%d:%d", r.Partition, r.Offset)] = fmt.Sprintf("%q=%q", r.Key, r.Value)
 	}
 	want := map[string]string{
-		fmt.Sprintf("%d:0", wantKeyed): `"\"k1\""="{\"a\":[1,2]}"`,
+		fmt.Sprintf("%d:0", wantKeyed):                                `"\"k1\""="{\"a\":[1,2]}"`,
 		"2:" + map[bool]string{true: "1", false: "0"}[wantKeyed == 2]: `""="\"plain\""`,
 		"1:" + map[bool]string{true: "1", false: "0"}[wantKeyed == 1]: `"\x00\x01"="hello"`,
 	}

@@ -31,9 +31,9 @@ type resource struct {
 }
 
 type resourceList struct {
-	Kind     string     `json:"kind"`
+	Kind     string                `json:"kind"`
 	Metadata struct{ Self string } `json:"metadata"`
-	Data     []resource `json:"data"`
+	Data     []resource            `json:"data"`
 }
 
 // TestV3Resources proves v3's cluster, broker, topic, partition and topic
