@@ -30,8 +30,10 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -147,25 +149,28 @@ func (s *streamV3) readLoop(r *http.Request) {
 			carried = l.Len()
 		}
 		body.reset(int64(carried))
-		var raw json.RawMessage
-		err := dec.Decode(&raw)
+		var in recordV3
+		err := dec.Decode(&in)
 		if err == io.EOF {
 			return
 		}
 		pr := &pendingV3{done: make(chan struct{})}
 		s.queue <- pr
+		var typeErr *json.UnmarshalTypeError
+		if errors.As(err, &typeErr) { // the object was read whole: go on
+			pr.fail(errorf(http.StatusBadRequest, codeBadRequest, "Invalid record: %v", err))
+			continue
+		}
 		if err != nil {
 			pr.fail(readError(err, s.p.cfg.MaxRequestBytes))
 			return
 		}
-		rec, key, value, rerr := s.record(raw)
+		rec, key, value, rerr := s.record(&in)
 		if rerr != nil {
 			pr.fail(rerr)
 			continue
 		}
-		pctx, cancel := context.WithTimeout(r.Context(), s.p.cfg.RequestTimeout)
-		s.cl.Produce(pctx, rec, func(rec *kgo.Record, err error) {
-			cancel()
+		s.cl.Produce(r.Context(), rec, func(rec *kgo.Record, err error) {
 			if err != nil {
 				pr.fail(produceError(err))
 				return
@@ -184,17 +189,34 @@ func (pr *pendingV3) fail(err *Error) {
 }
 
 // writeLoop writes each answer in order as it completes, flushing when no
-// further answer is ready.
+// further answer is ready. A record whose produce takes longer than the
+// request timeout is answered 408 (it may still be written, as with a
+// Kafka producer's delivery timeout).
 func (s *streamV3) writeLoop() {
-	enc := json.NewEncoder(s.w)
+	timer := time.NewTimer(s.p.cfg.RequestTimeout)
+	defer timer.Stop()
+	prefix := s.answerPrefix()
+	var buf []byte
 	broken := false
 	for pr := range s.queue {
-		<-pr.done
+		result := &pr.result
+		select {
+		case <-pr.done:
+		default:
+			timer.Reset(s.p.cfg.RequestTimeout)
+			select {
+			case <-pr.done:
+			case <-timer.C:
+				result = &produceResultV3{ErrorCode: http.StatusRequestTimeout,
+					Message: "the record was not acknowledged within rest.proxy.request.timeout.ms"}
+			}
+		}
 		if broken {
 			continue
 		}
+		buf = appendAnswer(buf[:0], prefix, result)
 		s.rc.SetWriteDeadline(time.Now().Add(s.p.cfg.RequestTimeout))
-		if err := enc.Encode(&pr.result); err != nil {
+		if _, err := s.w.Write(buf); err != nil {
 			broken = true // the client went away; drain the rest
 			continue
 		}
@@ -204,13 +226,49 @@ func (s *streamV3) writeLoop() {
 	}
 }
 
+// answerPrefix is the start of every successful answer of the stream.
+func (s *streamV3) answerPrefix() []byte {
+	cluster, _ := json.Marshal(s.p.cfg.ClusterID)
+	topic, _ := json.Marshal(s.topic)
+	return fmt.Appendf(nil, `{"error_code":200,"cluster_id":%s,"topic_name":%s,"partition_id":`, cluster, topic)
+}
+
+// appendAnswer appends r as one line of JSON: by hand for a success (the
+// hot path), else through encoding/json.
+func appendAnswer(b, prefix []byte, r *produceResultV3) []byte {
+	if r.ErrorCode != http.StatusOK {
+		out, _ := json.Marshal(r)
+		return append(append(b, out...), '\n')
+	}
+	b = append(b, prefix...)
+	b = strconv.AppendInt(b, int64(*r.PartitionID), 10)
+	b = append(b, `,"offset":`...)
+	b = strconv.AppendInt(b, *r.Offset, 10)
+	b = append(b, `,"timestamp":"`...)
+	b = r.Timestamp.AppendFormat(b, time.RFC3339Nano)
+	b = append(b, '"')
+	b = appendSize(b, `,"key":`, r.Key)
+	b = appendSize(b, `,"value":`, r.Value)
+	return append(b, "}\n"...)
+}
+
+// appendSize appends a key's or value's type and size; the type is one of
+// the few upper-case names dataBytes accepts, which need no escaping.
+func appendSize(b []byte, field string, s *sizeV3) []byte {
+	if s == nil {
+		return b
+	}
+	b = append(b, field...)
+	b = append(b, `{"type":"`...)
+	b = append(b, s.Type...)
+	b = append(b, `","size":`...)
+	b = strconv.AppendInt(b, int64(s.Size), 10)
+	return append(b, '}')
+}
+
 // record turns one record object into a Kafka record and the sizes of its
 // key and value.
-func (s *streamV3) record(raw json.RawMessage) (*kgo.Record, *sizeV3, *sizeV3, *Error) {
-	var in recordV3
-	if err := json.Unmarshal(raw, &in); err != nil {
-		return nil, nil, nil, errorf(http.StatusBadRequest, codeBadRequest, "Invalid record: %v", err)
-	}
+func (s *streamV3) record(in *recordV3) (*kgo.Record, *sizeV3, *sizeV3, *Error) {
 	partition := int32(-1)
 	if in.PartitionID != nil {
 		if *in.PartitionID < 0 || *in.PartitionID >= s.partitions {
@@ -278,11 +336,7 @@ func dataBytes(d *dataV3, what string) ([]byte, *sizeV3, *Error) {
 		}
 		b = []byte(s)
 	case "JSON":
-		var buf bytes.Buffer
-		if err := json.Compact(&buf, d.Data); err != nil {
-			return nil, nil, errorf(http.StatusBadRequest, codeBadRequest, "%s: %v", what, err)
-		}
-		b = buf.Bytes()
+		b = compactJSON(d.Data)
 	case "AVRO", "JSONSCHEMA", "PROTOBUF":
 		return nil, nil, errorf(http.StatusBadRequest, codeSchemaUnavailable,
 			"%s: type %s needs a schema registry, which this server does not serve yet: use BINARY, JSON or STRING", what, typ)
@@ -290,6 +344,18 @@ func dataBytes(d *dataV3, what string) ([]byte, *sizeV3, *Error) {
 		return nil, nil, errorf(http.StatusBadRequest, codeBadRequest, "%s: unknown type %q (BINARY, JSON or STRING)", what, d.Type)
 	}
 	return b, &sizeV3{Type: typ, Size: len(b)}, nil
+}
+
+// compactJSON returns valid JSON without its insignificant whitespace, as
+// Confluent's proxy stores it. Without any whitespace byte it is compact
+// already: the common case skips a second scan.
+func compactJSON(data []byte) []byte {
+	if bytes.IndexAny(data, " \t\r\n") < 0 {
+		return data
+	}
+	var buf bytes.Buffer
+	json.Compact(&buf, data) // valid: the decoder has checked it
+	return buf.Bytes()
 }
 
 // readError is the answer to a body that could not be read as records.
