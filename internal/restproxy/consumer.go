@@ -360,6 +360,15 @@ func (inst *instance) poll(ctx context.Context, timeout time.Duration, maxBytes 
 	return out, nil
 }
 
+// giveBack returns records that could not be handed out to the front of
+// the pending ones: the next poll meets them again, as a Kafka consumer
+// meets a record its deserializer fails on.
+func (inst *instance) giveBack(records []*kgo.Record) {
+	inst.pmu.Lock()
+	defer inst.pmu.Unlock()
+	inst.pending = append(slices.Clone(records), inst.pending...)
+}
+
 // handedOut records that the records went to the client: what a commit
 // without offsets commits.
 func (inst *instance) handedOut(records []*kgo.Record) {

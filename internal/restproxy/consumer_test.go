@@ -216,3 +216,26 @@ func TestConsumerInstanceExpires(t *testing.T) {
 	p.must(200, "GET", "/consumers/g-exp/instances/busy/subscription", "", "", nil)
 	p.must(200, "POST", "/consumers/g-exp", v2, `{"name":"idle"}`, nil) // the name is free again
 }
+
+// TestV2JSONConsumerNonJSONRecord proves a json consumer meeting a record
+// that is not JSON answers 50002 and meets it again on the next poll
+// instead of skipping it, as a Kafka consumer whose deserializer fails.
+func TestV2JSONConsumerNonJSONRecord(t *testing.T) {
+	p := start(t, nil)
+	p.createTopic("raw", 1)
+	p.must(200, "POST", "/topics/raw", v2Bin, `{"records":[{"value":"bm90IGpzb24="}]}`, nil)
+	p.must(200, "POST", "/consumers/g-raw", v2, `{"name":"j","format":"json","auto.offset.reset":"earliest"}`, nil)
+	inst := "/consumers/g-raw/instances/j"
+	p.must(204, "POST", inst+"/subscription", v2, `{"topics":["raw"]}`, nil)
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		status, body := p.do("GET", inst+"/records?timeout=1000", "", "", "Accept", v2JSON)
+		if status == 500 && strings.Contains(body, "50002") {
+			break
+		}
+		if status != 200 || body != "[]\n" || time.Now().After(deadline) {
+			t.Fatalf("poll: %d %s", status, body)
+		}
+	}
+	p.fails(500, 50002, "GET", inst+"/records?timeout=1000", "", "", "Accept", v2JSON)
+}

@@ -317,6 +317,7 @@ func (p *Proxy) records(w http.ResponseWriter, r *http.Request, inst *instance) 
 			o.Value, err = encodeEmbedded(rec.Value, format)
 		}
 		if err != nil {
+			inst.giveBack(recs)
 			writeError(w, errorf(http.StatusInternalServerError, codeKafka,
 				"The record at %s-%d offset %d is not JSON: %v", rec.Topic, rec.Partition, rec.Offset, err))
 			return

@@ -141,29 +141,24 @@ type streamV3 struct {
 // readLoop reads, checks and produces each record object of the body.
 func (s *streamV3) readLoop(r *http.Request) {
 	body := &boundedReader{r: r.Body, limit: s.p.cfg.MaxRequestBytes}
-	dec := json.NewDecoder(body)
+	objects := newObjectReader(body)
 	for {
 		s.rc.SetReadDeadline(time.Now().Add(s.p.cfg.RequestTimeout))
-		carried := 0
-		if l, ok := dec.Buffered().(interface{ Len() int }); ok {
-			carried = l.Len()
-		}
-		body.reset(int64(carried))
-		var in recordV3
-		err := dec.Decode(&in)
+		body.reset(int64(objects.buffered()))
+		raw, err := objects.next()
 		if err == io.EOF {
 			return
 		}
 		pr := &pendingV3{done: make(chan struct{})}
 		s.queue <- pr
-		var typeErr *json.UnmarshalTypeError
-		if errors.As(err, &typeErr) { // the object was read whole: go on
-			pr.fail(errorf(http.StatusBadRequest, codeBadRequest, "Invalid record: %v", err))
-			continue
-		}
 		if err != nil {
 			pr.fail(readError(err, s.p.cfg.MaxRequestBytes))
 			return
+		}
+		var in recordV3
+		if err := parseRecord(raw, &in); err != nil { // the object was read whole: go on
+			pr.fail(errorf(http.StatusBadRequest, codeBadRequest, "Invalid record: %v", err))
+			continue
 		}
 		rec, key, value, rerr := s.record(&in)
 		if rerr != nil {
@@ -346,12 +341,12 @@ func dataBytes(d *dataV3, what string) ([]byte, *sizeV3, *Error) {
 	return b, &sizeV3{Type: typ, Size: len(b)}, nil
 }
 
-// compactJSON returns valid JSON without its insignificant whitespace, as
-// Confluent's proxy stores it. Without any whitespace byte it is compact
-// already: the common case skips a second scan.
+// compactJSON returns a copy of valid JSON without its insignificant
+// whitespace, as Confluent's proxy stores it. Without any whitespace byte
+// it is compact already: the common case skips a second scan.
 func compactJSON(data []byte) []byte {
 	if bytes.IndexAny(data, " \t\r\n") < 0 {
-		return data
+		return bytes.Clone(data)
 	}
 	var buf bytes.Buffer
 	json.Compact(&buf, data) // valid: the decoder has checked it
