@@ -13,7 +13,8 @@
 // already exists, 42204 invalid consumer config, 415 unsupported media
 // type, ...). The avro, jsonschema and protobuf embedded formats need a
 // schema registry, which the proxy does not reach yet: they are refused
-// with 415 (v2) or a 400 per record (v3), naming the reason.
+// with 415 (v2 produce), 42206 (v2 consumer format, v3 per record), naming
+// the reason.
 //
 // Bounds: every request body is read through http.MaxBytesReader
 // (rest.proxy.request.max.bytes; in a streamed v3 produce, each record
