@@ -88,6 +88,9 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, &Error{Status: status, Code: status, Message: "HTTP " + itoa(int64(status)) + " " + http.StatusText(status)})
 		return
 	}
+	// A body sent slowly cannot hold a request longer than its bound (the
+	// streamed produce moves the deadline on at each record).
+	http.NewResponseController(w).SetReadDeadline(time.Now().Add(p.cfg.RequestTimeout))
 	p.mux.ServeHTTP(w, r)
 }
 

@@ -2,10 +2,12 @@ package restproxy_test
 
 import (
 	"fmt"
+	"io"
 	"net/http"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 )
@@ -137,4 +139,27 @@ func TestRequestBodyBound(t *testing.T) {
 	big := `{"records":[{"value":"` + strings.Repeat("x", 2000) + `"}]}`
 	p.fails(http.StatusRequestEntityTooLarge, 413, "POST", "/topics/bounded", v2JSON, big)
 	p.must(200, "POST", "/topics/bounded", v2JSON, `{"records":[{"value":"small"}]}`, nil)
+}
+
+// TestSlowBodyBounded proves a request whose body arrives too slowly is
+// cut at rest.proxy.request.timeout.ms instead of holding the connection.
+func TestSlowBodyBounded(t *testing.T) {
+	p := start(t, map[string]string{"rest.proxy.request.timeout.ms": "1000"})
+	p.createTopic("slow", 1)
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	go io.WriteString(pw, `{"records":[`) // and then nothing more
+	req, _ := http.NewRequest("POST", p.base+"/topics/slow", pr)
+	req.Header.Set("Content-Type", v2JSON)
+	start := time.Now()
+	resp, err := httpClient.Do(req)
+	if err == nil {
+		resp.Body.Close()
+		if resp.StatusCode < 400 {
+			t.Fatalf("status %d", resp.StatusCode)
+		}
+	}
+	if took := time.Since(start); took > 10*time.Second {
+		t.Fatalf("the request held the connection for %v", took)
+	}
 }
