@@ -102,7 +102,9 @@ func normalize(r *recordV3) {
 // valid object.
 func FuzzObjectReader(f *testing.F) {
 	for _, c := range decodeCases {
-		f.Add([]byte(c))
+		if len(c) < 1000 { // the long seed slows every mutation down
+			f.Add([]byte(c))
+		}
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		o := newObjectReader(iotest.HalfReader(bytes.NewReader(b)))
@@ -119,6 +121,35 @@ func FuzzObjectReader(f *testing.F) {
 			}
 			var r recordV3
 			parseRecord(raw, &r) // must not panic
+		}
+	})
+}
+
+var validCases = []string{
+	`{}`, `[]`, `""`, `0`, `-0`, `1.5e+3`, `-12.0E-1`, `true`, `false`, `null`, ` {"a" : [1, {"b":null}] } `,
+	`"\u00e9\n\"\\\/\b\f\r\t"`, "\"\xff\xfe\"", `{"a":1,"b":[true,false,null]}`,
+	`01`, `1.`, `.5`, `-`, `1e`, `+1`, `"\x"`, `"\u12"`, `"\u12G4"`, "\"\x01\"", `{"a"}`, `{"a":}`, `{,}`, `[1,]`,
+	`{"a":1,}`, `[1 2]`, `tru`, `nul`, `"abc`, `{"a":1}}`, `[`, ``, ` `, `{"a":1} x`, `1 2`,
+	strings.Repeat("[", 10000) + strings.Repeat("]", 10000), strings.Repeat("[", 10001) + strings.Repeat("]", 10001),
+}
+
+// TestValidJSON proves validJSON agrees with json.Valid.
+func TestValidJSON(t *testing.T) {
+	for _, c := range append(validCases, decodeCases...) {
+		if got, want := validJSON([]byte(c)), json.Valid([]byte(c)); got != want {
+			t.Errorf("%.60q: %v, json.Valid says %v", c, got, want)
+		}
+	}
+}
+
+// FuzzValidJSON checks validJSON against json.Valid on any input.
+func FuzzValidJSON(f *testing.F) {
+	for _, c := range append(validCases[:len(validCases)-2], decodeCases[:len(decodeCases)-2]...) {
+		f.Add([]byte(c))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if got, want := validJSON(b), json.Valid(b); got != want {
+			t.Fatalf("%q: %v, json.Valid says %v", b, got, want)
 		}
 	})
 }
