@@ -130,6 +130,7 @@ type instance struct {
 	group, name, format string
 	reset               kgo.Offset
 	autoCommit          bool
+	pollTimeout         time.Duration // consumer.request.timeout.ms
 	bootstrap           string
 	admin               func() (*kadm.Client, error)
 

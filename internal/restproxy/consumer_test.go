@@ -188,6 +188,7 @@ func TestV2ConsumerBadRequests(t *testing.T) {
 	p.fails(422, 42204, "POST", "/consumers/g", v2, `{"name":"x","auto.offset.reset":"sometimes"}`)
 	p.fails(422, 42204, "POST", "/consumers/g", v2, `{"name":"x","auto.commit.enable":"maybe"}`)
 	p.fails(422, 42206, "POST", "/consumers/g", v2, `{"name":"x","format":"avro"}`)
+	p.fails(422, 42204, "POST", "/consumers/g", v2, `{"name":"x","consumer.request.timeout.ms":"soon"}`)
 	p.fails(415, 415, "POST", "/consumers/g", "text/plain", `{"name":"x"}`)
 	var created struct {
 		InstanceID string `json:"instance_id"`
@@ -200,6 +201,16 @@ func TestV2ConsumerBadRequests(t *testing.T) {
 	p.fails(409, 40903, "POST", inst+"/subscription", v2, `{}`)
 	p.fails(400, 400, "GET", inst+"/records?timeout=soon", "", "", "Accept", v2Bin)
 	p.fails(406, 406, "GET", inst+"/records", "", "", "Accept", "text/html")
+
+	// consumer.request.timeout.ms is how long a poll without a timeout waits.
+	p.createTopic("quiet", 1)
+	p.must(200, "POST", "/consumers/g", v2, `{"name":"patient","consumer.request.timeout.ms":"2500"}`, nil)
+	p.must(204, "POST", "/consumers/g/instances/patient/subscription", v2, `{"topics":["quiet"]}`, nil)
+	started := time.Now()
+	p.must(200, "GET", "/consumers/g/instances/patient/records", "", "", nil, "Accept", v2Bin)
+	if took := time.Since(started); took < 2*time.Second || took > 15*time.Second {
+		t.Fatalf("a poll of an instance with consumer.request.timeout.ms=2500 took %v", took)
+	}
 }
 
 // TestConsumerInstanceExpires proves an idle instance is closed after

@@ -86,6 +86,16 @@ func (p *Proxy) createConsumer(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, contentTypeV2, map[string]string{"instance_id": inst.name, "base_uri": base})
 }
 
+// optionalInt reads a number given as a JSON number or string, as
+// Confluent's instance configs are; ok is false when it is absent.
+func optionalInt(raw json.RawMessage) (n int64, ok bool, err error) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return 0, false, nil
+	}
+	n, err = strconv.ParseInt(strings.Trim(string(raw), `"`), 10, 64)
+	return n, err == nil, err
+}
+
 // newInstance checks a create request and returns the instance it asks for.
 func (p *Proxy) newInstance(group string, req createConsumerRequest) (*instance, error) {
 	invalid := func(format string, args ...any) error {
@@ -117,6 +127,12 @@ func (p *Proxy) newInstance(group string, req createConsumerRequest) (*instance,
 		inst.reset = kgo.NoResetOffset()
 	default:
 		return nil, invalid("Invalid value %s for configuration auto.offset.reset", req.AutoOffsetReset)
+	}
+	inst.pollTimeout = consumerRequestTimeout
+	if ms, ok, err := optionalInt(req.RequestTimeoutMs); err != nil || (ok && ms < 0) {
+		return nil, invalid("Invalid value %s for configuration consumer.request.timeout.ms", req.RequestTimeoutMs)
+	} else if ok {
+		inst.pollTimeout = time.Duration(ms) * time.Millisecond
 	}
 	if len(req.AutoCommitEnable) > 0 && string(req.AutoCommitEnable) != "null" {
 		v := strings.Trim(string(req.AutoCommitEnable), `"`)
@@ -242,8 +258,9 @@ func (p *Proxy) getAssignments(w http.ResponseWriter, r *http.Request, inst *ins
 	writeJSON(w, http.StatusOK, contentTypeV2, out)
 }
 
-// consumerRequestTimeout is Confluent's consumer.request.timeout.ms: how
-// long a poll waits for records when it names no timeout.
+// consumerRequestTimeout is Confluent's default consumer.request.timeout.ms:
+// how long a poll waits for records when neither it nor its instance names
+// a timeout.
 const consumerRequestTimeout = time.Second
 
 // maxPollBytes is Confluent's consumer.request.max.bytes.
@@ -287,7 +304,7 @@ func (p *Proxy) records(w http.ResponseWriter, r *http.Request, inst *instance) 
 		writeError(w, err)
 		return
 	}
-	timeout, maxBytes := consumerRequestTimeout, int64(maxPollBytes)
+	timeout, maxBytes := min(inst.pollTimeout, p.cfg.RequestTimeout), int64(maxPollBytes)
 	q := r.URL.Query()
 	if v := q.Get("timeout"); v != "" {
 		ms, err := strconv.ParseInt(v, 10, 64)
