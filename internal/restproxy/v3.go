@@ -11,6 +11,7 @@ package restproxy
 //	GET  /v3/clusters/{cluster_id}/topics/{topic}/partitions[/{partition}]
 //	GET  /v3/clusters/{cluster_id}/topics/{topic}/configs[/{name}]
 //	POST /v3/clusters/{cluster_id}/topics/{topic}/records (v3_records.go)
+//	GET  consumer groups and broker configs (v3_groups.go)
 //
 // Errors are {"error_code":404,"message":...}: the HTTP status, or 40002
 // for a topic that exists already.
@@ -44,6 +45,7 @@ func (p *Proxy) routesV3(m *http.ServeMux) {
 	m.HandleFunc("GET "+c+"/topics/{topic}/configs", p.v3(p.listTopicConfigs))
 	m.HandleFunc("GET "+c+"/topics/{topic}/configs/{name}", p.v3(p.getTopicConfig))
 	m.HandleFunc("POST "+c+"/topics/{topic}/records", p.produceV3)
+	p.routesV3Groups(m)
 }
 
 var (

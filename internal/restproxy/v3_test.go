@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
 )
 
 type resource struct {
@@ -297,4 +299,70 @@ func TestV3RecordObjectBound(t *testing.T) {
 func mustJSON(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
+}
+
+// TestV3GroupsAndBrokerConfigs proves v3's consumer group resources show a
+// group with a live member (a v2 consumer instance of the proxy) and its
+// consumers, 404 for an unknown group, and the broker config resources
+// show a broker's configs and the cluster-wide dynamic ones.
+func TestV3GroupsAndBrokerConfigs(t *testing.T) {
+	p := start(t, nil)
+	c := "/v3/clusters/" + p.node.ClusterID
+	p.createTopic("grouped", 1)
+	p.must(200, "POST", "/consumers/g-v3", v2, `{"name":"m1","format":"binary"}`, nil)
+	p.must(204, "POST", "/consumers/g-v3/instances/m1/subscription", v2, `{"topics":["grouped"]}`, nil)
+	var group struct {
+		Kind            string `json:"kind"`
+		ConsumerGroupID string `json:"consumer_group_id"`
+		State           string `json:"state"`
+		IsSimple        bool   `json:"is_simple"`
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for group.State != "STABLE" {
+		if time.Now().After(deadline) {
+			t.Fatalf("the group did not become stable: %+v", group)
+		}
+		p.must(200, "GET", "/consumers/g-v3/instances/m1/records?timeout=200", "", "", nil, "Accept", v2Bin) // joins
+		if status, body := p.do("GET", c+"/consumer-groups/g-v3", "", ""); status == 200 {
+			json.Unmarshal([]byte(body), &group)
+		}
+	}
+	if group.Kind != "KafkaConsumerGroup" || group.ConsumerGroupID != "g-v3" || group.IsSimple {
+		t.Fatalf("group: %+v", group)
+	}
+	var list struct {
+		Kind string `json:"kind"`
+		Data []struct {
+			ConsumerGroupID string `json:"consumer_group_id"`
+			ConsumerID      string `json:"consumer_id"`
+			ClientID        string `json:"client_id"`
+			Name            string `json:"name"`
+			Source          string `json:"source"`
+			BrokerID        *int32 `json:"broker_id"`
+		} `json:"data"`
+	}
+	p.must(200, "GET", c+"/consumer-groups", "", "", &list)
+	if list.Kind != "KafkaConsumerGroupList" || len(list.Data) != 1 || list.Data[0].ConsumerGroupID != "g-v3" {
+		t.Fatalf("groups: %+v", list)
+	}
+	p.must(200, "GET", c+"/consumer-groups/g-v3/consumers", "", "", &list)
+	if list.Kind != "KafkaConsumerList" || len(list.Data) != 1 || list.Data[0].ClientID != "gregor-rest-proxy-m1" || list.Data[0].ConsumerID == "" {
+		t.Fatalf("consumers: %+v", list)
+	}
+	p.fails(404, 404, "GET", c+"/consumer-groups/nope", "", "")
+	p.fails(404, 404, "GET", c+"/consumer-groups/nope/consumers", "", "")
+
+	p.must(200, "GET", c+"/brokers/1/configs", "", "", &list)
+	if list.Kind != "KafkaBrokerConfigList" || len(list.Data) < 10 || list.Data[0].BrokerID == nil || *list.Data[0].BrokerID != 1 {
+		t.Fatalf("broker configs: %d %+v", len(list.Data), list.Kind)
+	}
+	p.fails(404, 404, "GET", c+"/brokers/7/configs", "", "")
+	adm := kadm.NewClient(p.kafka())
+	if _, err := adm.AlterBrokerConfigs(testContext(t), []kadm.AlterConfig{{Name: "log.retention.ms", Value: kadm.StringPtr("7200000")}}); err != nil {
+		t.Fatal(err)
+	}
+	p.must(200, "GET", c+"/broker-configs", "", "", &list)
+	if list.Kind != "KafkaClusterConfigList" || len(list.Data) != 1 || list.Data[0].Name != "log.retention.ms" || list.Data[0].Source != "DYNAMIC_DEFAULT_BROKER_CONFIG" {
+		t.Fatalf("cluster configs: %+v", list)
+	}
 }
