@@ -1,7 +1,8 @@
 // Package restproxy serves Confluent REST Proxy's HTTP API on a node: v2
 // (topics, produce in the json and binary embedded formats, consumer
 // instances) and v3 (clusters, brokers, topics and their configs and
-// partitions, produce, including the streamed form).
+// partitions, produce, including the streamed form; consumer groups and
+// broker configs, read-only).
 //
 // The proxy is a Kafka client of its own node, as the console and the CLI
 // are: one franz-go client produces and administers, and each consumer
