@@ -224,7 +224,7 @@ func checkImport(pkg string, allowed []string, imp string) string {
 	case slices.Contains(franzProtocol, imp) && !slices.Contains(franzProtocolAllowed, pkg) && franzProtocolExceptions[pkg] == "":
 		return "franz-go's protocol types belong to wire, handler, server and cli (see franzProtocolExceptions)"
 	case slices.Contains(franzClient, imp) && !slices.Contains(franzClientAllowed, pkg):
-		return "only the CLI, the console and the REST proxy are Kafka clients"
+		return "only the packages of franzClientAllowed (the CLI, the console, the schema registry, the REST proxy) are Kafka clients"
 	}
 	return ""
 }
