@@ -97,6 +97,15 @@ var brokerDefs = []brokerDef{
 		doc: "The schema registry's HTTP listener (Confluent Schema Registry's REST API) as http://host:port; empty turns it off (gregor)."},
 	{name: "http.pprof.enable", typ: typeBoolean, def: "false", doc: "Serve Go's pprof profiles under /debug/pprof/ on the HTTP listener (gregor)."},
 	{name: "http.console.read.only", typ: typeBoolean, def: "false", doc: "The web console shows but never changes anything (gregor)."},
+	// The REST proxy (gregor): Confluent REST Proxy's v2 and v3 APIs.
+	{name: "rest.proxy.listeners", typ: typeString, def: "http://127.0.0.1:8082", check: httpListeners,
+		doc: "The REST proxy listener (Confluent REST Proxy's v2 and v3 APIs) as http://host:port; empty turns it off (gregor)."},
+	{name: "rest.proxy.consumer.instance.timeout.ms", typ: typeLong, def: "300000", check: positive,
+		doc: "A REST proxy consumer instance idle this long is closed (consumer.instance.timeout.ms of Confluent REST Proxy)."},
+	{name: "rest.proxy.request.max.bytes", typ: typeInt, def: "67108864", check: positive,
+		doc: "The largest REST proxy request body; in a streamed v3 produce, the largest record object (gregor)."},
+	{name: "rest.proxy.request.timeout.ms", typ: typeLong, def: "30000", check: positive,
+		doc: "Bounds each REST proxy request; in a streamed v3 produce, each record's read and produce (gregor)."},
 	{name: "log.format", typ: typeString, def: "text", check: oneOf("text", "json"), doc: "The broker's log format: text or json (gregor)."},
 	{name: "log.level", typ: typeString, def: "info", check: oneOf("debug", "info", "warn", "error"), doc: "The broker's log level: debug, info, warn or error (gregor)."},
 
