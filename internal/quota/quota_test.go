@@ -1,0 +1,109 @@
+package quota
+
+import (
+	"math"
+	"testing"
+	"time"
+
+	"gregor/internal/metadata"
+)
+
+type limits map[metadata.QuotaEntity]map[string]float64
+
+func (l limits) ClientQuota(e metadata.QuotaEntity, key string) (float64, bool) {
+	v, ok := l[e][key]
+	return v, ok
+}
+
+// TestResolvePrecedence proves Kafka's eight levels of precedence and the
+// sensor tags each level counts in, removing the winning level one at a
+// time.
+func TestResolvePrecedence(t *testing.T) {
+	u, c, d := metadata.Named("alice"), metadata.Named("app"), metadata.DefaultName()
+	levels := []struct {
+		entity metadata.QuotaEntity
+		tags   Tags
+	}{
+		{metadata.QuotaEntity{User: u, ClientID: c}, Tags{"alice", "app"}},
+		{metadata.QuotaEntity{User: u, ClientID: d}, Tags{"alice", "app"}},
+		{metadata.QuotaEntity{User: u}, Tags{User: "alice"}},
+		{metadata.QuotaEntity{User: d, ClientID: c}, Tags{"alice", "app"}},
+		{metadata.QuotaEntity{User: d, ClientID: d}, Tags{"alice", "app"}},
+		{metadata.QuotaEntity{User: d}, Tags{User: "alice"}},
+		{metadata.QuotaEntity{ClientID: c}, Tags{ClientID: "app"}},
+		{metadata.QuotaEntity{ClientID: d}, Tags{ClientID: "app"}},
+	}
+	l := limits{}
+	for i, level := range levels {
+		l[level.entity] = map[string]float64{string(Produce): float64(i + 1)}
+	}
+	l[metadata.QuotaEntity{User: metadata.Named("bob")}] = map[string]float64{string(Produce): 99}
+	for i, level := range levels {
+		tags, limit, ok := Resolve(l, Produce, "alice", "app")
+		if !ok || limit != float64(i+1) || tags != level.tags {
+			t.Errorf("level %d: %v %v %v, want %v %v", i+1, tags, limit, ok, level.tags, i+1)
+		}
+		if _, _, ok := Resolve(l, Fetch, "alice", "app"); ok {
+			t.Errorf("level %d: a produce quota applies to fetches", i+1)
+		}
+		delete(l, level.entity)
+	}
+	if tags, limit, ok := Resolve(l, Produce, "alice", "app"); ok {
+		t.Errorf("no level left, got %v %v", tags, limit)
+	}
+}
+
+// TestThrottleKeepsTheRate proves that a client that sends as fast as it
+// may, pausing only for the throttle times it is given, averages its
+// quota, and that the throttle time is Kafka's formula.
+func TestThrottleKeepsTheRate(t *testing.T) {
+	const quota = 1 << 20
+	l := limits{{User: metadata.DefaultName()}: {string(Produce): quota}}
+	m := NewManager(Produce, DefaultConfig)
+	start := time.Unix(1000, 0)
+	now := start
+	throttled := 0
+	for now.Sub(start) < 60*time.Second {
+		d := m.Record(l, "alice", "app", 256<<10, now)
+		if d > 0 {
+			throttled++
+		}
+		now = now.Add(5*time.Millisecond + d)
+	}
+	got := m.Measure(Tags{User: "alice"}, now)
+	if math.Abs(got-quota)/quota > 0.1 || throttled == 0 {
+		t.Errorf("rate %.0f B/s after 60s at a %d B/s quota (%d throttles)", got, quota, throttled)
+	}
+	// Kafka's formula: 11 windows of 1s on a new sensor measure over 10s;
+	// 20 MiB at once is 2 MiB/s, twice the quota: throttle (2-1)/1 × 10s.
+	fresh := NewManager(Produce, DefaultConfig)
+	if d := fresh.Record(l, "bob", "x", 20<<20, start); d != 10*time.Second {
+		t.Errorf("throttle = %v, want 10s", d)
+	}
+	req := NewManager(Request, DefaultConfig)
+	l[metadata.QuotaEntity{User: metadata.DefaultName()}][string(Request)] = 1
+	if d := req.Record(l, "bob", "x", 1000, start); d != time.Second {
+		t.Errorf("request throttle = %v, want one window", d)
+	}
+}
+
+// TestUnrecordAndWindowBound proves that Unrecord takes a value back and
+// that a fetch is bounded by (windows-1) windows of quota.
+func TestUnrecordAndWindowBound(t *testing.T) {
+	l := limits{{ClientID: metadata.Named("c")}: {string(Fetch): 1000}}
+	m := NewManager(Fetch, DefaultConfig)
+	now := time.Unix(1000, 0)
+	if d := m.Record(l, "u", "c", 50000, now); d == 0 {
+		t.Fatal("no throttle at 5x the quota")
+	}
+	m.Unrecord(l, "u", "c", 50000, now)
+	if d := m.Record(l, "u", "c", 100, now); d != 0 {
+		t.Errorf("throttled after the value was taken back: %v", d)
+	}
+	if got := m.MaxValueInWindow(l, "u", "c"); got != 10000 {
+		t.Errorf("max in window = %v, want 10000", got)
+	}
+	if got := m.MaxValueInWindow(l, "u", "other"); !math.IsInf(got, 1) {
+		t.Errorf("max without quota = %v", got)
+	}
+}
