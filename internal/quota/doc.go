@@ -7,10 +7,10 @@
 // its principal's name and its client id by Kafka's precedence over the
 // configured entities (Resolve):
 //
-//	1. user and client-id            5. default user and default client-id
-//	2. user and default client-id    6. default user
-//	3. user                          7. client-id
-//	4. default user and client-id    8. default client-id
+//  1. user and client-id            5. default user and default client-id
+//  2. user and default client-id    6. default user
+//  3. user                          7. client-id
+//  4. default user and client-id    8. default client-id
 //
 // and its usage is counted in a sensor shared by every connection with the
 // same metric tags: (user, client-id) for the levels naming both, (user, "")
