@@ -39,6 +39,7 @@ import (
 	"gregor/internal/kafka"
 	"gregor/internal/metadata"
 	"gregor/internal/partition"
+	"gregor/internal/quota"
 	"gregor/internal/replica"
 	"gregor/internal/server"
 	"gregor/internal/storage"
@@ -256,6 +257,7 @@ func (n *Node) run(parent context.Context, listeners []net.Listener, now func() 
 		TxnVerifier: n.txnPeers,
 		SASL:        n.sasl,
 		LogDirs:     logDirs{n.logs},
+		Quotas:      n.quotas(),
 	}
 	if n.authz != nil {
 		h.Authorizer = n.authz
@@ -604,4 +606,11 @@ func quorumOf(cfg *config.Config) (controller.Quorum, error) {
 	}
 	q.Listener = ln
 	return q, nil
+}
+
+// quotas returns the client quota managers, sampled as the configuration
+// says.
+func (n *Node) quotas() *handler.Quotas {
+	windows, window := n.cfg.QuotaSampling()
+	return handler.NewQuotas(quota.Config{Windows: windows, Window: window})
 }

@@ -192,12 +192,26 @@ func (s *Server) loop(ctx context.Context, conn net.Conn, session *wire.Session)
 		if err != nil {
 			return err
 		}
+		delayed := resp != nil && req.Throttle > 0 && !clientThrottles(resp)
+		if delayed {
+			// A client before KIP-219 does not throttle itself: Kafka holds
+			// its response for the throttle time instead.
+			if err := w.Flush(); err != nil {
+				return err
+			}
+			sleepContext(ctx, req.Throttle)
+		}
 		if resp != nil {
 			if _, err := w.Write(respBuf); err != nil {
 				return err
 			}
 			if cap(respBuf) > maxRetainedResponse {
 				respBuf = nil
+			}
+		}
+		if req.Throttle > 0 && !delayed {
+			if err := mute(ctx, w, req.Throttle); err != nil {
+				return err
 			}
 		}
 		if session.Auth.Failed {
@@ -209,6 +223,29 @@ func (s *Server) loop(ctx context.Context, conn net.Conn, session *wire.Session)
 			}
 		}
 	}
+}
+
+// clientThrottles reports whether the client throttles itself on the
+// throttle_time_ms of resp (KIP-219: Produce v6+, Fetch v8+, ...), as
+// kmsg knows from Kafka's message definitions.
+func clientThrottles(resp kmsg.Response) bool {
+	t, ok := resp.(kmsg.ThrottleResponse)
+	if !ok {
+		return false
+	}
+	_, self := t.Throttle()
+	return self
+}
+
+// mute sends what is buffered, then reads nothing from the connection for
+// d: a throttled client's next requests wait in its socket, as Kafka mutes
+// the channel of a client that broke its quota.
+func mute(ctx context.Context, w *bufio.Writer, d time.Duration) error {
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	sleepContext(ctx, d)
+	return ctx.Err()
 }
 
 // handshakeTimeout bounds a TLS handshake, so that a client that connects
@@ -293,7 +330,7 @@ func (s *Server) decode(frame []byte, session *wire.Session) (*wire.Request, err
 	if err != nil {
 		return nil, err
 	}
-	req := &wire.Request{Header: hdr, Session: session}
+	req := &wire.Request{Header: hdr, Session: session, Size: len(frame)}
 	if !s.Registry.Supports(hdr.Key, hdr.Version) {
 		if hdr.Key == apiVersionsKey {
 			return req, nil
