@@ -70,7 +70,9 @@ func TestClientQuotasAlterDescribeAndSurviveRestart(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 
-	set := func(key string, v float64) kadm.AlterClientQuotaOp { return kadm.AlterClientQuotaOp{Key: key, Value: v} }
+	set := func(key string, v float64) kadm.AlterClientQuotaOp {
+		return kadm.AlterClientQuotaOp{Key: key, Value: v}
+	}
 	entries := []kadm.AlterClientQuotaEntry{
 		{Entity: quotaEntity("user=alice"), Ops: []kadm.AlterClientQuotaOp{set("producer_byte_rate", 1048576), set("request_percentage", 25.5)}},
 		{Entity: quotaEntity("user=alice", "client-id=<default>"), Ops: []kadm.AlterClientQuotaOp{set("consumer_byte_rate", 2048)}},
