@@ -63,7 +63,7 @@ func TestConfigsQuotas(t *testing.T) {
 		{[]string{"--alter", "--client", "app", "--add-config", "bogus=1"}, "Only quota configs can be added for 'clients' using --bootstrap-server. Unexpected config names: Set(bogus)"},
 		{[]string{"--alter", "--user", "alice", "--add-config", "bogus=1"}, "Only quota and SCRAM credential configs can be added for 'users'"},
 		{[]string{"--alter", "--user", "alice", "--add-config", "producer_byte_rate=abc"}, "Cannot parse quota configuration value for producer_byte_rate: abc"},
-		{[]string{"--alter", "--user", "alice", "--add-config", "producer_byte_rate=1.5"}, "must be a Long value"},
+		{[]string{"--alter", "--user", "alice", "--add-config", "producer_byte_rate=1.5"}, "producer_byte_rate cannot be a fractional value."},
 		{[]string{"--alter", "--user-defaults", "--add-config", "SCRAM-SHA-256=[password=x]"}, "The use of --entity-default or --user-defaults is not allowed with User SCRAM Credentials"},
 		{[]string{"--alter", "--user", "alice", "--add-config", "SCRAM-SHA-256=[password=x],producer_byte_rate=1"}, "Cannot alter both quota and SCRAM credential configs simultaneously"},
 		{[]string{"--alter", "--user", "alice", "--add-config", "SCRAM-SHA-256=[iterations=100,password=x]"}, "Iterations 100 is less than the minimum 4096 required for SCRAM-SHA-256"},

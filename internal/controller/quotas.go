@@ -44,23 +44,25 @@ type AlterClientQuotasResponse struct{ Errs []error }
 func (AlterClientQuotasRequest) isRequest()   {}
 func (AlterClientQuotasResponse) isResponse() {}
 
-// quotaKeyType is how a quota key's value must look.
+// quotaKeyType is how a quota key's value must look (Kafka's ConfigDef
+// type of the key).
 type quotaKeyType int
 
 const (
-	quotaDouble   quotaKeyType = iota
-	quotaIntegral              // Kafka's LONG and INT keys: a whole number
+	quotaDouble quotaKeyType = iota
+	quotaLong                // a whole number
+	quotaInt                 // a whole number up to 2^31-1
 )
 
 // Quota keys (Kafka's QuotaConfig), by the entities that may carry them.
 var (
 	clientQuotaKeys = map[string]quotaKeyType{
-		"producer_byte_rate":       quotaIntegral,
-		"consumer_byte_rate":       quotaIntegral,
+		"producer_byte_rate":       quotaLong,
+		"consumer_byte_rate":       quotaLong,
 		"request_percentage":       quotaDouble,
 		"controller_mutation_rate": quotaDouble,
 	}
-	ipQuotaKeys = map[string]quotaKeyType{"connection_creation_rate": quotaIntegral}
+	ipQuotaKeys = map[string]quotaKeyType{"connection_creation_rate": quotaInt}
 )
 
 // alterClientQuotas checks each alteration against img and returns the
@@ -102,7 +104,7 @@ func quotaEntity(parts []QuotaEntityPart) (metadata.QuotaEntity, map[string]quot
 		case slot == nil:
 			return e, nil, kafkaErrorf(ErrInvalidRequest, "Unhandled client quota entity type: %s", p.Type)
 		case slot.Set:
-			return e, nil, kafkaErrorf(ErrInvalidRequest, "Invalid empty client quota entity, duplicate entity entry %s", p.Type)
+			return e, nil, kafkaErrorf(ErrInvalidRequest, "Invalid client quota entity, duplicate entity entry %s", p.Type)
 		case p.Name == nil:
 			*slot = metadata.DefaultName()
 		case *p.Name == "":
@@ -113,7 +115,8 @@ func quotaEntity(parts []QuotaEntityPart) (metadata.QuotaEntity, map[string]quot
 	}
 	switch {
 	case e.IP.Set && (e.User.Set || e.ClientID.Set):
-		return e, nil, kafkaErrorf(ErrInvalidRequest, "Invalid empty client quota entity")
+		// sic: Kafka's message lacks the space
+		return e, nil, kafkaErrorf(ErrInvalidRequest, "Invalid quota entity combination, IP entity shouldnot be combined with User or ClientId")
 	case e.IP.Set && !e.IP.Default && net.ParseIP(e.IP.Name) == nil:
 		return e, nil, kafkaErrorf(ErrInvalidRequest, "%s is not a valid IP or resolvable host.", e.IP.Name)
 	case e.IP.Set:
@@ -165,15 +168,23 @@ func alterQuotaEntity(img *metadata.Image, entity metadata.QuotaEntity, keys map
 	return recs, nil
 }
 
+// checkQuotaValue checks value against key's type, with the checks and
+// messages of Kafka's ClientQuotaControlManager.
 func checkQuotaValue(keys map[string]quotaKeyType, key string, value float64) error {
 	typ, ok := keys[key]
 	switch {
 	case !ok:
 		return kafkaErrorf(ErrInvalidRequest, "Invalid configuration key %s", key)
-	case math.IsNaN(value) || math.IsInf(value, 0):
-		return kafkaErrorf(ErrInvalidRequest, "Configuration %s must be a finite number", key)
-	case typ == quotaIntegral && math.Abs(math.Trunc(value+1e-6)-value) > 1e-6:
-		return kafkaErrorf(ErrInvalidRequest, "Configuration %s must be a Long value", key)
+	case !(value > 0) || math.IsInf(value, 0): // NaN fails too
+		return kafkaErrorf(ErrInvalidRequest, "Quota %s must be greater than 0", key)
+	case typ == quotaDouble:
+		return nil
+	case typ == quotaInt && value > math.MaxInt32:
+		return kafkaErrorf(ErrInvalidRequest, "Proposed value for %s is too large for an INT.", key)
+	case typ == quotaLong && value > math.MaxInt64:
+		return kafkaErrorf(ErrInvalidRequest, "Proposed value for %s is too large for a LONG.", key)
+	case math.Mod(value, 1) > 1e-6:
+		return kafkaErrorf(ErrInvalidRequest, "%s cannot be a fractional value.", key)
 	}
 	return nil
 }

@@ -44,6 +44,9 @@ func (h *Handler) describeClientQuotas(_ context.Context, req *Request) (kmsg.Re
 		return resp, nil
 	}
 	img := h.Metadata.Image()
+	// Never null without an error: Java's admin client reads the entries
+	// without checking.
+	resp.Entries = []kmsg.DescribeClientQuotasResponseEntry{}
 	for _, e := range img.QuotaEntities() {
 		if f.matches(e) {
 			resp.Entries = append(resp.Entries, describedQuotaEntry(e, img.ClientQuotas(e)))
