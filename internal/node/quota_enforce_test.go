@@ -215,3 +215,36 @@ func TestRequestPercentageQuotaMutesTheConnection(t *testing.T) {
 	}
 	t.Fatalf("none of %d requests was throttled at request_percentage=0.001", requests)
 }
+
+// TestThrottleDelaysResponsesOfOldClients proves the rule for clients
+// before KIP-219 (here Metadata v5, whose clients do not throttle
+// themselves): the broker holds the throttled response itself for the
+// throttle time, as Kafka does, rather than sending it at once.
+func TestThrottleDelaysResponsesOfOldClients(t *testing.T) {
+	n := nodetest.Start(t, "", nil)
+	setClientQuota(t, n.Addr, "test", "request_percentage", 0.001)
+	c := dial(t, n.Addr)
+	const requests = 400
+	for i := range int32(requests) {
+		req := kmsg.NewPtrMetadataRequest()
+		req.SetVersion(5)
+		c.send(req, i)
+	}
+	last := time.Now()
+	for i := range int32(requests) {
+		id, body, err := c.receive(false)
+		if err != nil || id != i {
+			t.Fatalf("response %d: id %d, %v", i, id, err)
+		}
+		gap := time.Since(last)
+		last = time.Now()
+		if ms := int32(binary.BigEndian.Uint32(body)); ms > 0 {
+			if throttle := time.Duration(ms) * time.Millisecond; gap < throttle*9/10 {
+				t.Fatalf("a response throttled %v came %v after the one before: it was not held", throttle, gap)
+			}
+			t.Logf("request %d throttled %v, answered %v after the one before", i, time.Duration(ms)*time.Millisecond, gap)
+			return
+		}
+	}
+	t.Fatalf("none of %d requests was throttled at request_percentage=0.001", requests)
+}
