@@ -4,25 +4,52 @@ import (
 	"math"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"gregor/internal/quota"
 )
 
 // Quotas are the client quota managers of a node (see internal/quota):
-// produce and fetch byte rates and request-handler time. A nil *Quotas
-// enforces nothing.
+// produce and fetch byte rates, request-handler time and controller
+// mutations. A nil *Quotas enforces nothing.
 type Quotas struct {
 	Produce, Fetch, Request *quota.Manager
+	Mutation                *quota.MutationManager
 }
 
-// NewQuotas returns the managers of every quota type, sampled by c.
-func NewQuotas(c quota.Config) *Quotas {
+// NewQuotas returns the managers of every quota type, sampled by c, and
+// the controller mutation quota's bucket sized by mutation.
+func NewQuotas(c, mutation quota.Config) *Quotas {
 	return &Quotas{
-		Produce: quota.NewManager(quota.Produce, c),
-		Fetch:   quota.NewManager(quota.Fetch, c),
-		Request: quota.NewManager(quota.Request, c),
+		Produce:  quota.NewManager(quota.Produce, c),
+		Fetch:    quota.NewManager(quota.Fetch, c),
+		Request:  quota.NewManager(quota.Request, c),
+		Mutation: quota.NewMutationManager(mutation),
 	}
+}
+
+// errThrottlingQuotaExceeded refuses a topic change over the client's
+// controller_mutation_rate (KIP-599), with Kafka's message.
+var errThrottlingQuotaExceeded = kerr.ThrottlingQuotaExceeded
+
+// admitMutation applies the controller_mutation_rate quota to a change of
+// partitions partitions and puts the throttle in resp. A strict request
+// (the versions of KIP-599) is refused while the client's bucket is in
+// debt; an older one is only throttled.
+func (h *Handler) admitMutation(req *Request, resp kmsg.Response, partitions int, strict bool) bool {
+	if !h.quotasActive() || partitions <= 0 {
+		return true
+	}
+	ok, d := h.Quotas.Mutation.Admit(h.Metadata.Image(), req.Principal.Name, req.Header.ClientID, float64(partitions), strict, h.now())
+	throttle(req, resp, d)
+	return ok
+}
+
+// refuseMutation is the error code and message of a topic refused by
+// admitMutation.
+func refuseMutation() (int16, *string) {
+	return errThrottlingQuotaExceeded.Code, kmsg.StringPtr("The throttling quota has been exceeded.")
 }
 
 // selfThrottled are the APIs that record their own quotas, because a

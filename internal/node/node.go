@@ -612,5 +612,6 @@ func quorumOf(cfg *config.Config) (controller.Quorum, error) {
 // says.
 func (n *Node) quotas() *handler.Quotas {
 	windows, window := n.cfg.QuotaSampling()
-	return handler.NewQuotas(quota.Config{Windows: windows, Window: window})
+	mutationWindows, mutationWindow := n.cfg.ControllerQuotaSampling()
+	return handler.NewQuotas(quota.Config{Windows: windows, Window: window}, quota.Config{Windows: mutationWindows, Window: mutationWindow})
 }

@@ -4,12 +4,14 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/binary"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
@@ -247,4 +249,38 @@ func TestThrottleDelaysResponsesOfOldClients(t *testing.T) {
 		}
 	}
 	t.Fatalf("none of %d requests was throttled at request_percentage=0.001", requests)
+}
+
+// TestControllerMutationRate proves KIP-599's quota on topic changes: a
+// client with controller_mutation_rate=1 has a burst of 11 partitions;
+// a CreateTopics of three 8-partition topics creates the first two (the
+// second takes the bucket into debt), refuses the third with
+// THROTTLING_QUOTA_EXCEEDED, and answers the time to pay the debt back.
+func TestControllerMutationRate(t *testing.T) {
+	n := nodetest.Start(t, "", nil)
+	setClientQuota(t, n.Addr, "mutator", "controller_mutation_rate", 1)
+	cl := newClient(t, n.Addr, kgo.ClientID("mutator"))
+	req := kmsg.NewPtrCreateTopicsRequest()
+	req.TimeoutMillis = 10000
+	for _, name := range []string{"mutate-a", "mutate-b", "mutate-c"} {
+		rt := kmsg.NewCreateTopicsRequestTopic()
+		rt.Topic, rt.NumPartitions, rt.ReplicationFactor = name, 8, 1
+		req.Topics = append(req.Topics, rt)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	resp, err := req.RequestWith(ctx, cl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var codes []int16
+	for _, rt := range resp.Topics {
+		codes = append(codes, rt.ErrorCode)
+	}
+	if want := []int16{0, 0, kerr.ThrottlingQuotaExceeded.Code}; !slices.Equal(codes, want) {
+		t.Errorf("codes %v, want %v", codes, want)
+	}
+	if resp.ThrottleMillis < 4000 || resp.ThrottleMillis > 5000 {
+		t.Errorf("throttle %dms, want the 5s it takes to pay back 5 partitions at 1/s", resp.ThrottleMillis)
+	}
 }

@@ -28,6 +28,11 @@
 // (rate-quota)/quota × the measured time span. The request quota's
 // throttle is bounded by one window, as Kafka bounds it.
 //
+// controller_mutation_rate (KIP-599) is a token bucket instead
+// (MutationManager, mutation.go): partitions created, added or deleted
+// spend tokens, refilled at the quota's rate up to a burst of the quota
+// over all windows.
+//
 // Managers are safe for concurrent use; time comes in as an argument.
 // Sensors unused for an hour are dropped, as Kafka expires them.
 package quota

@@ -107,3 +107,31 @@ func TestUnrecordAndWindowBound(t *testing.T) {
 		t.Errorf("max without quota = %v", got)
 	}
 }
+
+// TestMutationTokenBucket proves KIP-599's bucket: a burst of quota ×
+// windows, a request admitted while the bucket is not in debt even if it
+// goes into debt, then refused until the debt is paid back at the quota's
+// rate, with that time as the throttle.
+func TestMutationTokenBucket(t *testing.T) {
+	l := limits{{User: metadata.DefaultName()}: {string(ControllerMutation): 2}} // 2 partitions/s, burst 22
+	m := NewMutationManager(DefaultConfig)
+	now := time.Unix(1000, 0)
+	if ok, d := m.Admit(l, "alice", "c", 20, true, now); !ok || d != 0 {
+		t.Fatalf("within the burst: %v %v", ok, d)
+	}
+	if ok, d := m.Admit(l, "alice", "c", 10, true, now); !ok || d != 4*time.Second {
+		t.Fatalf("into debt of 8: %v %v, want admitted with 4s", ok, d)
+	}
+	if ok, d := m.Admit(l, "alice", "c", 1, true, now.Add(time.Second)); ok || d != 3*time.Second {
+		t.Fatalf("in debt: %v %v, want refused with 3s", ok, d)
+	}
+	if ok, d := m.Admit(l, "alice", "c", 1, false, now.Add(time.Second)); !ok || d != 3500*time.Millisecond {
+		t.Fatalf("permissive, in debt: %v %v, want admitted with 3.5s", ok, d)
+	}
+	if ok, _ := m.Admit(l, "alice", "c", 1, true, now.Add(5*time.Second)); !ok {
+		t.Fatal("refused once the debt is paid")
+	}
+	if ok, d := m.Admit(l, "bob", "c", 100, true, now); !ok || d == 0 {
+		t.Fatalf("another user's own bucket: %v %v", ok, d)
+	}
+}
