@@ -12,7 +12,9 @@ package handler
 // quotas.go). validate_only checks without writing. Authorization:
 // ALTER_CONFIGS on the cluster, else every entry answers
 // CLUSTER_AUTHORIZATION_FAILED. One result per entry, in request order.
-// Differences from Kafka: none known.
+// Differences from Kafka: an entity named by two entries answers two
+// results (the second refused), where Kafka answers one per entity; an IP
+// entity must be an address literal (Kafka also resolves host names).
 
 import (
 	"context"
