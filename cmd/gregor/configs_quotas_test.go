@@ -49,6 +49,12 @@ func TestConfigsQuotas(t *testing.T) {
 		{[]string{"--alter", "--user", "alice", "--delete-config", "SCRAM-SHA-256"},
 			"Completed updating config for user alice.\n"},
 		{[]string{"--describe", "--entity-type", "clients", "--entity-name", "nobody"}, ""},
+		{[]string{"--alter", "--entity-type", "ips", "--entity-name", "10.1.2.3", "--add-config", "connection_creation_rate=10"},
+			"Completed updating config for ip 10.1.2.3.\n"},
+		{[]string{"--alter", "--ip-defaults", "--add-config", "connection_creation_rate=100"},
+			"Completed updating default config for ips in the cluster.\n"},
+		{[]string{"--describe", "--ip", "10.1.2.3"},
+			"Quota configs for ip '10.1.2.3' are connection_creation_rate=10.0\n"},
 	} {
 		out, err := run(c.args...)
 		if err != nil || out != c.want {
@@ -60,6 +66,7 @@ func TestConfigsQuotas(t *testing.T) {
 		want string
 	}{
 		{[]string{"--alter", "--client", "app", "--delete-config", "producer_byte_rate"}, "Invalid config(s): producer_byte_rate"},
+		{[]string{"--alter", "--ip", "10.1.2.3", "--add-config", "producer_byte_rate=1"}, "Only connection quota configs can be added for 'ip' using --bootstrap-server. Unexpected config names: producer_byte_rate"},
 		{[]string{"--alter", "--client", "app", "--add-config", "bogus=1"}, "Only quota configs can be added for 'clients' using --bootstrap-server. Unexpected config names: Set(bogus)"},
 		{[]string{"--alter", "--user", "alice", "--add-config", "bogus=1"}, "Only quota and SCRAM credential configs can be added for 'users'"},
 		{[]string{"--alter", "--user", "alice", "--add-config", "producer_byte_rate=abc"}, "Cannot parse quota configuration value for producer_byte_rate: abc"},

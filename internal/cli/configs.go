@@ -21,6 +21,7 @@ const (
 	entityBrokers = "brokers"
 	entityUsers   = "users"
 	entityClients = "clients"
+	entityIPs     = "ips"
 )
 
 // kafkaEntityTypes are the entity types kafka-configs.sh accepts with
@@ -36,12 +37,12 @@ type configsFlags struct {
 	entityTypes          []string
 	// entityNames are --entity-name values and --entity-default ("") in
 	// command-line order: the n-th names the n-th --entity-type.
-	entityNames                  entityNames
-	topic, broker, user, client  string
-	brokerDefaults, userDefaults bool
-	clientDefaults               bool
-	addConfig, configFile        string
-	deleteConfig                 []string
+	entityNames                     entityNames
+	topic, broker, user, client, ip string
+	brokerDefaults, userDefaults    bool
+	clientDefaults, ipDefaults      bool
+	addConfig, configFile           string
+	deleteConfig                    []string
 }
 
 // entityNames collects --entity-name and --entity-default in order.
@@ -81,14 +82,15 @@ func newConfigsCommand() *cobra.Command {
 		Short: "Describe and alter topic and broker configs, client quotas and SCRAM credentials (kafka-configs.sh)",
 		Long: `Describe and alter the dynamic configs of topics and brokers, as
 kafka-configs.sh does, through DescribeConfigs and IncrementalAlterConfigs;
-and the quotas of users and clients (DescribeClientQuotas,
+and the quotas of users, clients and IP addresses (DescribeClientQuotas,
 AlterClientQuotas) and users' SCRAM credentials.
 
 Exactly one of --describe or --alter is required, with an entity:
---entity-type topics|brokers|users|clients and --entity-name NAME, or
---entity-default for the cluster-wide broker default or the default user or
-client (--topic NAME, --broker ID, --user NAME, --client ID,
---broker-defaults, --user-defaults and --client-defaults are shorthands).
+--entity-type topics|brokers|users|clients|ips and --entity-name NAME, or
+--entity-default for the cluster-wide broker default or the default user,
+client or IP (--topic NAME, --broker ID, --user NAME, --client ID, --ip
+ADDRESS, --broker-defaults, --user-defaults, --client-defaults and
+--ip-defaults are shorthands).
 --entity-type users and clients together name a user's client, each
 followed by its name or default. --describe prints the dynamic configs
 (those set on the entity itself), or every config with --all; without a name
@@ -96,7 +98,9 @@ it describes every topic, or every broker and the cluster default, or every
 user's or client's quotas.
 
 Quotas: producer_byte_rate and consumer_byte_rate (bytes per second),
-request_percentage (percent of one request handler), controller_mutation_rate.
+request_percentage (percent of one request handler), controller_mutation_rate
+(partitions created or deleted per second); on IP addresses
+connection_creation_rate (connections per second).
 The most specific entity that sets a quota applies: user and client-id,
 user and default client-id, user, default user and client-id, default user
 and default client-id, default user, client-id, default client-id.
@@ -153,6 +157,8 @@ applies at once to every topic that does not override it.`,
 	fl.StringVar(&f.client, "client", "", "the client id (same as --entity-type clients --entity-name NAME)")
 	fl.BoolVar(&f.userDefaults, "user-defaults", false, "the default quotas of users (same as --entity-type users --entity-default)")
 	fl.BoolVar(&f.clientDefaults, "client-defaults", false, "the default quotas of clients (same as --entity-type clients --entity-default)")
+	fl.StringVar(&f.ip, "ip", "", "the IP address (same as --entity-type ips --entity-name ADDRESS)")
+	fl.BoolVar(&f.ipDefaults, "ip-defaults", false, "the default quotas of IP addresses (same as --entity-type ips --entity-default)")
 	fl.StringVar(&f.addConfig, "add-config", "", "configs to set: 'k1=v1,k2=[v1,v2],k3=v3'")
 	fl.StringVar(&f.configFile, "add-config-file", "", "a properties file of configs to set")
 	fl.StringSliceVar(&f.deleteConfig, "delete-config", nil, "config keys to remove: 'k1,k2'")
@@ -161,8 +167,6 @@ applies at once to every topic that does not override it.`,
 		refusal{"zk-tls-config-file", true, "Kafka 4 has no ZooKeeper mode"},
 		refusal{"bootstrap-controller", true, "admin requests go to brokers; use --bootstrap-server"},
 		refusal{"force", false, "this tool never prompts"},
-		refusal{"ip", true, "IP quotas are not supported yet"},
-		refusal{"ip-defaults", false, "IP quotas are not supported yet"},
 		refusal{"broker-logger", true, "broker loggers are not configurable at run time yet"},
 		refusal{"group", true, "group configs are not supported yet"},
 		refusal{"client-metrics", true, "client metrics subscriptions (KIP-714) are not supported yet"},
@@ -232,8 +236,9 @@ func (f *configsFlags) target() (configsTarget, error) {
 		typ, value string
 	}{ // kafka-configs.sh's order of the shorthands
 		{f.topic != "", entityTopics, f.topic}, {f.client != "", entityClients, f.client},
-		{f.user != "", entityUsers, f.user}, {f.broker != "", entityBrokers, f.broker},
+		{f.user != "", entityUsers, f.user}, {f.broker != "", entityBrokers, f.broker}, {f.ip != "", entityIPs, f.ip},
 		{f.clientDefaults, entityClients, ""}, {f.userDefaults, entityUsers, ""}, {f.brokerDefaults, entityBrokers, ""},
+		{f.ipDefaults, entityIPs, ""},
 	} {
 		if s.set {
 			types, names, shorthand = append(slices.Clone(types), s.typ), append(names, s.value), true
@@ -280,7 +285,7 @@ func checkEntityTypes(types []string) error {
 	switch {
 	case len(types) == 0:
 		return errors.New("At least one entity type must be specified")
-	case len(types) > 1 && !(len(types) == 2 && isQuotaEntity(types[0]) && isQuotaEntity(types[1])):
+	case len(types) > 1 && !(len(types) == 2 && slices.Contains(types, entityUsers) && slices.Contains(types, entityClients)):
 		return errors.New("Only 'users' and 'clients' entity types may be specified together")
 	}
 	return nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"regexp"
 	"slices"
 	"sort"
@@ -15,8 +16,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
-// Client quotas and SCRAM credentials through kafka-configs.sh's users
-// and clients entity types: DescribeClientQuotas and AlterClientQuotas
+// Client quotas and SCRAM credentials through kafka-configs.sh's users,
+// clients and ips entity types: DescribeClientQuotas and AlterClientQuotas
 // (KIP-546), DescribeUserScramCredentials and AlterUserScramCredentials
 // (KIP-554), with kafka-configs.sh's checks, messages and output.
 
@@ -30,19 +31,34 @@ var scramMechanisms = []string{"SCRAM-SHA-256", "SCRAM-SHA-512"}
 // defaultScramIterations is kafka-configs.sh's when the value names none.
 const defaultScramIterations = 4096
 
-func isQuotaEntity(typ string) bool { return typ == entityUsers || typ == entityClients }
+func isQuotaEntity(typ string) bool {
+	return typ == entityUsers || typ == entityClients || typ == entityIPs
+}
 
-// quotaEntityType is the wire name of a users or clients entity type.
+// quotaEntityType is the wire name of a users, clients or ips entity type.
 func quotaEntityType(typ string) string {
-	if typ == entityUsers {
+	switch typ {
+	case entityUsers:
 		return "user"
+	case entityIPs:
+		return "ip"
 	}
 	return "client-id"
 }
 
+// ipQuotaKeys are the quota configs of IP addresses.
+var ipQuotaKeys = []string{"connection_creation_rate"}
+
 // checkQuotaTarget checks a users/clients command line as
 // kafka-configs.sh's checkArgs does.
 func (f *configsFlags) checkQuotaTarget(t configsTarget) error {
+	if t.entityType == entityIPs {
+		for _, name := range t.quotaNames {
+			if name != "" && net.ParseIP(name) == nil {
+				return fmt.Errorf("The entity name for ips must be a valid IP or resolvable host, but it is: %s", name)
+			}
+		}
+	}
 	if f.describe {
 		if len(t.quotaNames) > len(t.quotaTypes) {
 			return errors.New("More entity names specified than entity types")
@@ -89,7 +105,7 @@ func (t *configsTool) describeQuotas(ctx context.Context) error {
 		t.out.linef("Quota configs for %s are %s", quotaEntityLabel(q.Entity), quotaValues(q.Values))
 	}
 	// As kafka-configs.sh: credentials only of users, and not of defaults.
-	if slices.Contains(t.target.quotaTypes, entityClients) || slices.Contains(t.target.quotaNames, "") {
+	if t.target.entityType == entityIPs || slices.Contains(t.target.quotaTypes, entityClients) || slices.Contains(t.target.quotaNames, "") {
 		return nil
 	}
 	return t.describeScram(ctx)
@@ -179,6 +195,18 @@ func (t *configsTool) alterQuotas(ctx context.Context) error {
 // checkQuotaKeys refuses the keys kafka-configs.sh refuses for the
 // entity, and reports whether the change is of SCRAM credentials.
 func (t *configsTool) checkQuotaKeys(adds map[string]string, deletes []string) (scram bool, err error) {
+	if t.target.entityType == entityIPs {
+		var unknown []string
+		for _, k := range append(sortedKeys(adds), deletes...) {
+			if !slices.Contains(ipQuotaKeys, k) {
+				unknown = append(unknown, k)
+			}
+		}
+		if len(unknown) > 0 {
+			return false, fmt.Errorf("Only connection quota configs can be added for 'ip' using --bootstrap-server. Unexpected config names: %s", strings.Join(unknown, ","))
+		}
+		return false, nil
+	}
 	var unknownAdds, scramAdds, unknownDeletes, scramDeletes []string
 	for _, k := range sortedKeys(adds) {
 		switch {

@@ -16,16 +16,18 @@ import (
 type Quotas struct {
 	Produce, Fetch, Request *quota.Manager
 	Mutation                *quota.MutationManager
+	Connection              *quota.Manager // connection_creation_rate, applied by the server
 }
 
 // NewQuotas returns the managers of every quota type, sampled by c, and
 // the controller mutation quota's bucket sized by mutation.
 func NewQuotas(c, mutation quota.Config) *Quotas {
 	return &Quotas{
-		Produce:  quota.NewManager(quota.Produce, c),
-		Fetch:    quota.NewManager(quota.Fetch, c),
-		Request:  quota.NewManager(quota.Request, c),
-		Mutation: quota.NewMutationManager(mutation),
+		Produce:    quota.NewManager(quota.Produce, c),
+		Fetch:      quota.NewManager(quota.Fetch, c),
+		Request:    quota.NewManager(quota.Request, c),
+		Mutation:   quota.NewMutationManager(mutation),
+		Connection: quota.NewManager(quota.ConnectionCreation, c),
 	}
 }
 

@@ -395,7 +395,18 @@ func (n *Node) server(h server.Handler, registry *wire.Registry, l config.Listen
 		ListenerName: l.Name, SecurityProtocol: n.cfg.ListenerSecurityProtocolMap[l.Name],
 		MaxRequestBytes: n.cfg.SocketRequestMaxBytes, Logger: n.logger, Connections: n.conns,
 		TLS: n.tls[l.Name], AuthFailureDelay: n.authFailureDelay(), Observer: n.observer(),
+		ConnectionThrottle: n.connectionThrottle,
 	}
+}
+
+// connectionThrottle applies the connection_creation_rate quotas of IP
+// addresses (KIP-612) to a new connection from ip.
+func (n *Node) connectionThrottle(ip string) time.Duration {
+	img := n.image.Image()
+	if n.handler == nil || img == nil || !img.HasClientQuotas() {
+		return 0
+	}
+	return n.handler.Quotas.Connection.RecordConnection(img, ip, time.Now())
 }
 
 // groupConfig is the group coordinator's part of the configuration.

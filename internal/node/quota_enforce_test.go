@@ -284,3 +284,41 @@ func TestControllerMutationRate(t *testing.T) {
 		t.Errorf("throttle %dms, want the 5s it takes to pay back 5 partitions at 1/s", resp.ThrottleMillis)
 	}
 }
+
+// TestConnectionCreationRate proves KIP-612's quota on IP addresses: with
+// connection_creation_rate=2 on the default IP, a burst of 40 connections
+// from one address has about 20 served (2/s over the 10s a new rate is
+// measured over) and the rest closed unanswered within a window.
+func TestConnectionCreationRate(t *testing.T) {
+	n := nodetest.Start(t, "", nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	altered, err := kadm.NewClient(newClient(t, n.Addr)).AlterClientQuotas(ctx, []kadm.AlterClientQuotaEntry{
+		{Entity: quotaEntity("ip=<default>"), Ops: []kadm.AlterClientQuotaOp{{Key: "connection_creation_rate", Value: 2}}},
+	})
+	if err != nil || altered[0].Err != nil {
+		t.Fatalf("alter: %v %v", err, altered)
+	}
+	var conns []*rawConn
+	start := time.Now()
+	for i := range int32(40) {
+		c := dial(t, n.Addr)
+		c.conn.SetDeadline(time.Now().Add(5 * time.Second))
+		c.send(kmsg.NewPtrApiVersionsRequest(), i)
+		conns = append(conns, c)
+	}
+	served, closed := 0, 0
+	for i, c := range conns {
+		if _, _, err := c.receive(false); err == nil {
+			served++
+		} else if time.Since(start) < 3*time.Second {
+			closed++
+		} else {
+			t.Fatalf("connection %d neither served nor closed within 3s: %v", i, err)
+		}
+	}
+	t.Logf("%d of 40 connections served, %d closed", served, closed)
+	if served < 18 || served > 24 || served+closed != 40 {
+		t.Errorf("%d served and %d closed; want about 20 served, the rest closed", served, closed)
+	}
+}

@@ -16,6 +16,9 @@ const (
 	Produce Type = "producer_byte_rate"
 	Fetch   Type = "consumer_byte_rate"
 	Request Type = "request_percentage"
+	// ConnectionCreation is the connections an IP address may open per
+	// second (KIP-612), counted per address.
+	ConnectionCreation Type = "connection_creation_rate"
 )
 
 // Config is the sampling of every sensor: quota.window.num windows of
@@ -39,6 +42,7 @@ type Limits interface {
 type Tags struct {
 	User     string
 	ClientID string
+	IP       string // connection_creation_rate only
 }
 
 // Resolve returns the quota of type t that applies to user and clientID,
@@ -46,7 +50,7 @@ type Tags struct {
 // (see the package comment); ok is false when no quota applies.
 func Resolve(l Limits, t Type, user, clientID string) (tags Tags, limit float64, ok bool) {
 	u, c, du, dc := metadata.Named(user), metadata.Named(clientID), metadata.DefaultName(), metadata.DefaultName()
-	both, userOnly, clientOnly := Tags{user, clientID}, Tags{User: user}, Tags{ClientID: clientID}
+	both, userOnly, clientOnly := Tags{User: user, ClientID: clientID}, Tags{User: user}, Tags{ClientID: clientID}
 	for _, level := range []struct {
 		entity metadata.QuotaEntity
 		tags   Tags
@@ -87,14 +91,44 @@ type sensor struct {
 	lastUsed time.Time
 }
 
-// NewManager returns a manager of quota type t. The request quota's
-// throttle is bounded by one window, as in Kafka; byte rates are not.
+// NewManager returns a manager of quota type t. The throttles of the
+// request and connection quotas are bounded by one window, as in Kafka;
+// byte rates are not.
 func NewManager(t Type, c Config) *Manager {
 	m := &Manager{typ: t, config: c, sensors: map[Tags]*sensor{}}
-	if t == Request {
+	if t == Request || t == ConnectionCreation {
 		m.bound = c.Window
 	}
 	return m
+}
+
+// ResolveIP returns the connection_creation_rate of ip: its own, or the
+// default IP's.
+func ResolveIP(l Limits, ip string) (limit float64, ok bool) {
+	for _, e := range []metadata.QuotaEntity{{IP: metadata.Named(ip)}, {IP: metadata.DefaultName()}} {
+		if v, found := l.ClientQuota(e, string(ConnectionCreation)); found {
+			return v, true
+		}
+	}
+	return 0, false
+}
+
+// RecordConnection counts a new connection from ip at now against its
+// connection_creation_rate and returns how long to hold it before closing
+// it: zero admits it. A refused connection is not counted, as in Kafka.
+func (m *Manager) RecordConnection(l Limits, ip string, now time.Time) time.Duration {
+	limit, ok := ResolveIP(l, ip)
+	if !ok {
+		return 0
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	s := m.sensorLocked(Tags{IP: ip}, now)
+	d := m.recordLocked(s, 1, limit, now)
+	if d > 0 {
+		s.rate.record(-1, now, m.config)
+	}
+	return d
 }
 
 // Type returns the quota type m enforces.
@@ -110,7 +144,11 @@ func (m *Manager) Record(l Limits, user, clientID string, value float64, now tim
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	s := m.sensorLocked(tags, now)
+	return m.recordLocked(m.sensorLocked(tags, now), value, limit, now)
+}
+
+// recordLocked adds value to s and returns the throttle it earns under limit.
+func (m *Manager) recordLocked(s *sensor, value, limit float64, now time.Time) time.Duration {
 	s.rate.record(value, now, m.config)
 	measured := s.rate.measure(now, m.config)
 	if measured <= limit {

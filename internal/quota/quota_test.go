@@ -24,11 +24,11 @@ func TestResolvePrecedence(t *testing.T) {
 		entity metadata.QuotaEntity
 		tags   Tags
 	}{
-		{metadata.QuotaEntity{User: u, ClientID: c}, Tags{"alice", "app"}},
-		{metadata.QuotaEntity{User: u, ClientID: d}, Tags{"alice", "app"}},
+		{metadata.QuotaEntity{User: u, ClientID: c}, Tags{User: "alice", ClientID: "app"}},
+		{metadata.QuotaEntity{User: u, ClientID: d}, Tags{User: "alice", ClientID: "app"}},
 		{metadata.QuotaEntity{User: u}, Tags{User: "alice"}},
-		{metadata.QuotaEntity{User: d, ClientID: c}, Tags{"alice", "app"}},
-		{metadata.QuotaEntity{User: d, ClientID: d}, Tags{"alice", "app"}},
+		{metadata.QuotaEntity{User: d, ClientID: c}, Tags{User: "alice", ClientID: "app"}},
+		{metadata.QuotaEntity{User: d, ClientID: d}, Tags{User: "alice", ClientID: "app"}},
 		{metadata.QuotaEntity{User: d}, Tags{User: "alice"}},
 		{metadata.QuotaEntity{ClientID: c}, Tags{ClientID: "app"}},
 		{metadata.QuotaEntity{ClientID: d}, Tags{ClientID: "app"}},
@@ -133,5 +133,37 @@ func TestMutationTokenBucket(t *testing.T) {
 	}
 	if ok, d := m.Admit(l, "bob", "c", 100, true, now); !ok || d == 0 {
 		t.Fatalf("another user's own bucket: %v %v", ok, d)
+	}
+}
+
+// TestConnectionRate proves KIP-612's per-IP rate: an address's own quota
+// before the default IP's, connections beyond the rate held (at most one
+// window) and not counted, other addresses unaffected.
+func TestConnectionRate(t *testing.T) {
+	l := limits{
+		{IP: metadata.DefaultName()}:          {string(ConnectionCreation): 1},
+		{IP: metadata.Named("10.0.0.9")}:      {string(ConnectionCreation): 100},
+		{ClientID: metadata.Named("ignored")}: {string(Produce): 1},
+	}
+	m := NewManager(ConnectionCreation, DefaultConfig)
+	now := time.Unix(1000, 0)
+	admitted := 0
+	for range 20 {
+		if d := m.RecordConnection(l, "10.0.0.1", now); d == 0 {
+			admitted++
+		} else if d > time.Second {
+			t.Fatalf("throttle %v above one window", d)
+		}
+	}
+	if admitted != 10 { // 1/s over the 10s a new sensor is measured over
+		t.Errorf("%d of 20 admitted at 1/s, want 10", admitted)
+	}
+	for range 20 {
+		if d := m.RecordConnection(l, "10.0.0.9", now); d != 0 {
+			t.Fatal("an address with its own quota of 100/s was throttled")
+		}
+	}
+	if d := m.RecordConnection(limits{}, "10.0.0.1", now); d != 0 {
+		t.Error("throttled without any quota")
 	}
 }

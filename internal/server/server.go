@@ -55,6 +55,11 @@ type Server struct {
 	AuthFailureDelay time.Duration
 	// Observer, if set, is told of every request answered (see observe.go).
 	Observer Observer
+	// ConnectionThrottle, if set, applies connection_creation_rate quotas
+	// (KIP-612) to each accepted connection by its address: for a positive
+	// time, the connection is held unread for that long, then closed, as
+	// Kafka delays closing a connection over its address's rate.
+	ConnectionThrottle func(ip string) time.Duration
 
 	wg   sync.WaitGroup
 	open atomic.Int64 // connections being served; see OpenConnections
@@ -91,7 +96,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 			}
 			return err
 		}
-		if !s.admit(conn) {
+		if s.throttled(ctx, conn) || !s.admit(conn) {
 			continue
 		}
 		s.wg.Add(1)
@@ -116,6 +121,27 @@ func (s *Server) admit(conn net.Conn) bool {
 		conn.Close()
 		return false
 	}
+	return true
+}
+
+// throttled reports whether conn is over its address's connection rate;
+// if so, a goroutine owned by the server closes it once the throttle
+// time has passed (or the listener stops). It is not counted against the
+// connection limits meanwhile, as in Kafka.
+func (s *Server) throttled(ctx context.Context, conn net.Conn) bool {
+	if s.ConnectionThrottle == nil {
+		return false
+	}
+	d := s.ConnectionThrottle(ipOf(conn.RemoteAddr()))
+	if d <= 0 {
+		return false
+	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		sleepContext(ctx, d)
+		conn.Close()
+	}()
 	return true
 }
 
