@@ -16,14 +16,14 @@ run() { # label binary rep size count
   local label=$1 bin=$2 rep=$3 size=$4 n=$5 dir port pid topic p c
   dir=$(mktemp -d)
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-  "$bin" server --override "listeners=PLAINTEXT://127.0.0.1:$port" --override http.listeners=http://127.0.0.1:0 --override "log.dirs=$dir/data" 2>"$dir/server.log" &
+  "$bin" server --override "listeners=PLAINTEXT://127.0.0.1:$port" --override http.listeners=http://127.0.0.1:0 --override schema.registry.listeners= --override "log.dirs=$dir/data" 2>"$dir/server.log" &
   pid=$!
   for _ in $(seq 100); do grep -q 'gregor started' "$dir/server.log" && break; sleep 0.1; done
   topic=ab-$size
   "$tools" topics --bootstrap-server "127.0.0.1:$port" --create --topic "$topic" --partitions 6 >/dev/null
   p=$("$tools" producer-perf-test --topic "$topic" --num-records "$n" --record-size "$size" --throughput -1 \
       --producer-props "bootstrap.servers=127.0.0.1:$port" acks=all | tail -1)
-  c=$("$tools" consumer-perf-test --bootstrap-server "127.0.0.1:$port" --topic "$topic" --messages "$n" --hide-header)
+  c=$("$tools" consumer-perf-test --bootstrap-server "127.0.0.1:$port" --topic "$topic" --num-records "$n" --hide-header)
   echo "$label $rep size=$size | $p | $c"
   kill "$pid"; wait "$pid" || true
   rm -rf "$dir"

@@ -19,7 +19,7 @@ for rep in $(seq "$REPS"); do
         --num-records "$n" --record-size "$size" --throughput -1 \
         --producer-props "bootstrap.servers=$BROKER" "acks=$acks" | tail -1)"
       echo "consumer size=$size acks=$acks rep=$rep: $("$GREGOR" consumer-perf-test --bootstrap-server "$BROKER" \
-        --topic "$topic" --messages "$n" --hide-header)"
+        --topic "$topic" --num-records "$n" --hide-header)"
       "$GREGOR" topics --bootstrap-server "$BROKER" --delete --topic "$topic" >/dev/null
     done
   done

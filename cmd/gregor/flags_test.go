@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -74,14 +75,52 @@ func TestRefusedFlagsSayNotSupported(t *testing.T) {
 // requiredArgs lets a command line pass cobra's required-flag checks; the
 // address is one nothing listens on, so no test here reaches a broker.
 var requiredArgs = map[string][]string{
-	"topics":              {"--bootstrap-server", "127.0.0.1:1", "--list"},
-	"configs":             {"--bootstrap-server", "127.0.0.1:1", "--describe", "--entity-type", "topics"},
-	"consumer-groups":     {"--bootstrap-server", "127.0.0.1:1", "--list"},
-	"console-producer":    {"--bootstrap-server", "127.0.0.1:1", "--topic", "t"},
-	"console-consumer":    {"--bootstrap-server", "127.0.0.1:1", "--topic", "t"},
-	"producer-perf-test":  {"--topic", "t", "--num-records", "1", "--record-size", "1", "--throughput", "-1", "--producer-props", "bootstrap.servers=127.0.0.1:1"},
-	"consumer-perf-test":  {"--bootstrap-server", "127.0.0.1:1", "--topic", "t", "--messages", "1"},
-	"storage format":      {"--cluster-id", "AAAAAAAAAAAAAAAAAAAAAA", "--config", "/nonexistent"},
-	"reassign-partitions": {"--bootstrap-server", "127.0.0.1:1", "--list"},
-	"acls":                {"--bootstrap-server", "127.0.0.1:1", "--list"},
+	"topics":                        {"--bootstrap-server", "127.0.0.1:1", "--list"},
+	"dump-log":                      {"--files", "00000000000000000000.log"},
+	"configs":                       {"--bootstrap-server", "127.0.0.1:1", "--describe", "--entity-type", "topics"},
+	"consumer-groups":               {"--bootstrap-server", "127.0.0.1:1", "--list"},
+	"console-producer":              {"--bootstrap-server", "127.0.0.1:1", "--topic", "t"},
+	"console-consumer":              {"--bootstrap-server", "127.0.0.1:1", "--topic", "t"},
+	"producer-perf-test":            {"--topic", "t", "--num-records", "1", "--record-size", "1", "--throughput", "-1", "--producer-props", "bootstrap.servers=127.0.0.1:1"},
+	"consumer-perf-test":            {"--bootstrap-server", "127.0.0.1:1", "--topic", "t", "--num-records", "1"},
+	"metadata-quorum":               {"--bootstrap-server", "127.0.0.1:1"},
+	"storage format":                {"--cluster-id", "AAAAAAAAAAAAAAAAAAAAAA", "--config", "/nonexistent"},
+	"reassign-partitions":           {"--bootstrap-server", "127.0.0.1:1", "--list"},
+	"acls":                          {"--bootstrap-server", "127.0.0.1:1", "--list"},
+	"features feature-dependencies": {"--feature", "group.version=1"},
+}
+
+// TestBareCommandsAnswer proves that every command and subcommand but the
+// server, run with no arguments, answers at once, never panics: a tool
+// that is only a parent of subcommands names them.
+func TestBareCommandsAnswer(t *testing.T) {
+	var paths [][]string
+	var walk func(c *cobra.Command, path []string)
+	walk = func(c *cobra.Command, path []string) {
+		for _, sub := range c.Commands() {
+			if p := append(slices.Clone(path), sub.Name()); sub.Name() != "server" && sub.Name() != "help" {
+				paths = append(paths, p)
+				walk(sub, p)
+			}
+		}
+	}
+	walk(newRootCommand(), nil)
+	for _, path := range paths {
+		done := make(chan error, 1)
+		go func() {
+			_, _, err := execute(newRootCommand(), path...)
+			done <- err
+		}()
+		select {
+		case err := <-done:
+			if strings.Join(path, " ") == "metadata-quorum" && (err == nil || err.Error() != "a command is required: add-controller, describe, remove-controller") {
+				t.Errorf("gregor metadata-quorum: %v", err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("gregor %s did not answer in 10s", strings.Join(path, " "))
+		}
+	}
+	if len(paths) < 20 {
+		t.Fatalf("walked only %v", paths)
+	}
 }

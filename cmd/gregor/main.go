@@ -31,7 +31,7 @@ func newRootCommand() *cobra.Command {
 		SilenceErrors: true, // main prints "gregor: <error>" once
 	}
 	root.SetVersionTemplate("{{.Version}}\n")
-	root.AddCommand(newServerCommand(), newStorageCommand(), newVersionCommand())
+	root.AddCommand(newServerCommand(), newStorageCommand(), newDumpLogCommand(), newVersionCommand())
 	cli.AddCommands(root) // the Kafka-named client tools
 	return root
 }

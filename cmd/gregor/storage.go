@@ -21,7 +21,7 @@ func newStorageCommand() *cobra.Command {
 		Short: "Format and inspect log directories, generate cluster ids, as kafka-storage.sh",
 	}
 	cmd.AddCommand(newRandomUUIDCommand(), newFormatCommand(), newInfoCommand(),
-		newVersionMappingCommand(), newFeatureDependenciesCommand())
+		cli.NewVersionMappingCommand(), cli.NewFeatureDependenciesCommand())
 	return cmd
 }
 
@@ -115,7 +115,7 @@ func formatDirs(out io.Writer, cfg *config.Config, clusterID string, ignoreForma
 		if dir == cfg.MetadataLogDir {
 			kind = "metadata"
 		}
-		fmt.Fprintf(out, "Formatting %s directory %s with metadata.version %s.\n", kind, dir, metadataVersion)
+		fmt.Fprintf(out, "Formatting %s directory %s with metadata.version %s.\n", kind, dir, cli.MetadataVersion)
 	}
 	return nil
 }

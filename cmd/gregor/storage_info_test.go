@@ -1,17 +1,12 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/twmb/franz-go/pkg/kgo"
-	"github.com/twmb/franz-go/pkg/kmsg"
-
 	"gregor/internal/cli"
-	"gregor/internal/node/nodetest"
 	"gregor/internal/storage"
 )
 
@@ -65,6 +60,10 @@ func TestStorageFeatureCommands(t *testing.T) {
 		{[]string{"version-mapping", "--release-version", "3.9-IV0"}, "unknown release version '3.9-IV0'"},
 		{[]string{"feature-dependencies", "-f", "metadata.version=29", "--feature", "group.version=1"},
 			"metadata.version=29 (4.2-IV1) has no dependencies.\ngroup.version=1 has no dependencies.\n"},
+		{[]string{"feature-dependencies", "-f", "metadata.version=7", "-f", "metadata.version=21", "-f", "metadata.version=28"},
+			"metadata.version=7 (3.3-IV3) has no dependencies.\nmetadata.version=21 (3.9-IV0) has no dependencies.\nmetadata.version=28 (4.2-IV0) has no dependencies.\n"},
+		{[]string{"feature-dependencies", "-f", "metadata.version=6"}, "Unknown metadata.version 6"},
+		{[]string{"feature-dependencies", "-f", "metadata.version=30"}, "Unknown metadata.version 30"},
 		{[]string{"feature-dependencies", "-f", "kraft.version=1"}, "Feature level 1 is not supported for feature kraft.version"},
 		{[]string{"feature-dependencies", "-f", "transaction.version=2"}, "feature transaction.version is not supported"},
 		{[]string{"feature-dependencies", "-f", "colour.version=1"}, "Unknown feature: colour.version"},
@@ -75,45 +74,5 @@ func TestStorageFeatureCommands(t *testing.T) {
 		if !strings.Contains(out+fmt.Sprint(err), tc.want) {
 			t.Errorf("%v: %q (%v), want %q", tc.args, out, err, tc.want)
 		}
-	}
-}
-
-// TestStorageFeaturesMatchApiVersions proves the levels the storage tool
-// prints are those a running node advertises in ApiVersions.
-func TestStorageFeaturesMatchApiVersions(t *testing.T) {
-	n := nodetest.Start(t, "", nil)
-	cl, err := kgo.NewClient(kgo.SeedBrokers(n.Addr))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
-	resp, err := kmsg.NewPtrApiVersionsRequest().RequestWith(context.Background(), cl)
-	if err != nil {
-		t.Fatal(err)
-	}
-	advertised := map[string][2]int16{}
-	for _, f := range resp.SupportedFeatures {
-		advertised[f.Name] = [2]int16{f.MinVersion, f.MaxVersion}
-	}
-	finalized := map[string]int16{}
-	for _, f := range resp.FinalizedFeatures {
-		finalized[f.Name] = f.MaxVersionLevel
-	}
-	if finalized["metadata.version"] != metadataVersionLevel {
-		t.Errorf("finalized metadata.version %d, storage prints %d", finalized["metadata.version"], metadataVersionLevel)
-	}
-	for _, f := range releaseFeatures {
-		if finalized[f.name] != f.level { // a feature finalized at 0 is not listed, as in Kafka
-			t.Errorf("finalized %s %d, storage prints %d", f.name, finalized[f.name], f.level)
-		}
-	}
-	for name, levels := range servedLevels {
-		r, ok := advertised[name]
-		if !ok || name != "metadata.version" && (levels[0] != r[0] || levels[len(levels)-1] != r[1]) {
-			t.Errorf("%s: advertised %v (%v), storage serves %v", name, r, ok, levels)
-		}
-	}
-	if len(advertised) != len(servedLevels) {
-		t.Errorf("advertised %v, storage knows %v", advertised, servedLevels)
 	}
 }

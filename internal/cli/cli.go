@@ -45,6 +45,11 @@ func AddCommands(root *cobra.Command) {
 		newReassignPartitionsCommand(),
 		newLeaderElectionCommand(),
 		newTransactionsCommand(),
+		newGetOffsetsCommand(),
+		newDeleteRecordsCommand(),
+		newLogDirsCommand(),
+		newFeaturesCommand(),
+		newBrokerAPIVersionsCommand(),
 	}
 	guard(root, tools)
 	root.AddCommand(tools...)
@@ -87,6 +92,37 @@ func (c *connFlags) register(cmd *cobra.Command, required bool) {
 	if required {
 		_ = cmd.MarkFlagRequired("bootstrap-server")
 	}
+}
+
+// withAdmin connects an admin tool (see adminClient) and runs fn with the
+// client and a context bounded by adminTimeout, closing both after.
+func (c *connFlags) withAdmin(cmd *cobra.Command, fn func(context.Context, *kgo.Client) error) error {
+	cl, err := c.adminClient(cmd)
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(cmd.Context(), adminTimeout)
+	defer cancel()
+	return fn(ctx, cl)
+}
+
+// apiVersions asks one broker (any, when node is nil) for its ApiVersions.
+func apiVersions(ctx context.Context, cl *kgo.Client, node *int32) (*kmsg.ApiVersionsResponse, error) {
+	req := kmsg.NewPtrApiVersionsRequest()
+	req.ClientSoftwareName, req.ClientSoftwareVersion = "gregor-cli", "1"
+	var resp kmsg.Response
+	var err error
+	if node != nil {
+		resp, err = cl.Broker(int(*node)).Request(ctx, req)
+	} else {
+		resp, err = cl.Request(ctx, req)
+	}
+	if err != nil {
+		return nil, err
+	}
+	av := resp.(*kmsg.ApiVersionsResponse)
+	return av, kerr.ErrorForCode(av.ErrorCode)
 }
 
 // adminClient connects an admin tool: the client configs of

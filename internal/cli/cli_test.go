@@ -104,7 +104,7 @@ func TestMissingBrokerFailsFast(t *testing.T) {
 		{"console-consumer", "--bootstrap-server", addr, "--topic", "t"},
 		{"producer-perf-test", "--topic", "t", "--num-records", "1", "--record-size", "10",
 			"--throughput", "-1", "--producer-props", "bootstrap.servers=" + addr},
-		{"consumer-perf-test", "--bootstrap-server", addr, "--topic", "t", "--messages", "1"},
+		{"consumer-perf-test", "--bootstrap-server", addr, "--topic", "t", "--num-records", "1"},
 		{"consumer-groups", "--bootstrap-server", addr, "--list"},
 	} {
 		t.Run(args[0], func(t *testing.T) {
@@ -135,7 +135,9 @@ func TestMissingRequiredFlags(t *testing.T) {
 		{[]string{"console-producer", "--topic", "t"}, "bootstrap-server"},
 		{[]string{"topics", "--list"}, "bootstrap-server"},
 		{[]string{"topics", "--bootstrap-server", "127.0.0.1:1", "--create"}, "topic"},
-		{[]string{"consumer-perf-test", "--bootstrap-server", "127.0.0.1:1", "--topic", "t"}, "messages"},
+		{[]string{"consumer-perf-test", "--bootstrap-server", "127.0.0.1:1", "--topic", "t"}, "[messages], [num-records]"},
+		{[]string{"consumer-perf-test", "--bootstrap-server", "127.0.0.1:1", "--num-records", "1"}, "[topic], [include]"},
+		{[]string{"consumer-perf-test", "--bootstrap-server", "127.0.0.1:1", "--topic", "t", "--include", "t", "--num-records", "1"}, "[topic], [include]"},
 		{[]string{"producer-perf-test", "--topic", "t", "--num-records", "1", "--record-size", "1", "--throughput", "-1"}, "bootstrap"},
 	} {
 		r := gregor(t, "", tc.args...)
@@ -225,7 +227,7 @@ func TestGroupToolsWithoutGroupsFailFast(t *testing.T) {
 	createTopic(t, addr, topic, 1)
 	want := "the cluster at " + addr + " does not serve consumer groups: it does not advertise FindCoordinator (API key 10)"
 	for _, args := range [][]string{
-		{"consumer-perf-test", "--bootstrap-server", addr, "--topic", topic, "--messages", "1", "--group", "g"},
+		{"consumer-perf-test", "--bootstrap-server", addr, "--topic", topic, "--num-records", "1", "--group", "g"},
 		{"console-consumer", "--bootstrap-server", addr, "--topic", topic, "--group", "g"},
 		{"consumer-groups", "--bootstrap-server", addr, "--describe", "--group", "g"},
 		{"consumer-groups", "--bootstrap-server", addr, "--reset-offsets", "--group", "g", "--topic", topic, "--to-earliest"},
@@ -262,7 +264,7 @@ func TestGroupConsumersReportCoordinatorErrors(t *testing.T) {
 		return resp, nil, true
 	})
 	for _, args := range [][]string{
-		{"consumer-perf-test", "--bootstrap-server", addr, "--topic", topic, "--messages", "1", "--group", "g"},
+		{"consumer-perf-test", "--bootstrap-server", addr, "--topic", topic, "--num-records", "1", "--group", "g"},
 		{"console-consumer", "--bootstrap-server", addr, "--topic", topic, "--group", "g"},
 	} {
 		r := gregor(t, "", args...)

@@ -104,6 +104,21 @@ func TestReassignPartitionsTool(t *testing.T) {
 	if r := gregor(t, "", append(bs, "--list", "--verify")...); r.err == nil || !strings.Contains(r.err.Error(), "exactly one action") {
 		t.Fatalf("two actions: %v", r.err)
 	}
+
+	// KIP-860: with --disallow-replication-factor-change the controller
+	// refuses a plan that adds a replica, and nothing moves.
+	grow := writeFile(t, "grow.json", `{"version":1,"partitions":[{"topic":"moving","partition":0,"replicas":[1,2,3]}]}`)
+	r := gregor(t, "", append(bs, "--execute", "--reassignment-json-file", grow, "--disallow-replication-factor-change")...)
+	if r.err == nil || !strings.Contains(r.err.Error(), "Error reassigning partition(s):\nmoving-0: ") {
+		t.Fatalf("a plan changing the replication factor: %v\n%s", r.err, r.stdout)
+	}
+	if out := mustGregor(t, "", append(bs, "--list")...); out != "No partition reassignments found.\n" {
+		t.Fatalf("--list after the refused plan printed %q", out)
+	}
+	if r := gregor(t, "", append(bs, "--list", "--disallow-replication-factor-change")...); r.err == nil ||
+		r.err.Error() != `Option "[disallow-replication-factor-change]" can't be used with action "[list]"` {
+		t.Fatalf("--disallow-replication-factor-change with --list: %v", r.err)
+	}
 }
 
 // TestLeaderElectionAndReportsTool proves that topics --describe's reports
@@ -120,7 +135,11 @@ func TestLeaderElectionAndReportsTool(t *testing.T) {
 	eventually(t, "Isr: 3,1,2", describe...)
 
 	c.Stop(2)
-	out := eventually(t, "Partition: 2", append(describe, "--under-replicated-partitions")...)
+	// Each partition's leader shrinks its ISR on its own: wait for all three.
+	var out string
+	for _, p := range []string{"Partition: 0", "Partition: 1", "Partition: 2"} {
+		out = eventually(t, p, append(describe, "--under-replicated-partitions")...)
+	}
 	if strings.Count(out, "\n") != 3 || strings.Contains(out, "PartitionCount") {
 		t.Fatalf("--under-replicated-partitions printed:\n%s", out)
 	}

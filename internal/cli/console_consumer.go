@@ -109,6 +109,10 @@ Formatter properties (--property), printed in this order before the value:
 	fl.StringArrayVar(&f.consumerProps, "consumer-property", nil, "a consumer property, key=value (repeatable)")
 	alias(fl, "command-property", "consumer-property")
 	fl.StringVar(&f.consumerConfig, "consumer.config", "", "a consumer properties file")
+	for flag, instead := range map[string]string{"consumer-property": "command-property", "consumer.config": "command-config",
+		"property": "formatter-property"} {
+		deprecate(cmd, flag, "Option --"+flag+" is deprecated and will be removed in a future version. Use --"+instead+" instead.")
+	}
 	fl.StringVar(&f.isolationLevel, "isolation-level", "", "read_uncommitted (default) or read_committed")
 	fl.StringVar(&f.include, "include", "", "a regular expression of the topics to consume (instead of --topic)")
 	fl.StringVar(&f.formatter, "formatter", defaultFormatters[0], "the formatter class: DefaultMessageFormatter or NoOpMessageFormatter")

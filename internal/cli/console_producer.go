@@ -100,6 +100,10 @@ request.timeout.ms. Others draw a warning.`,
 	fl.StringArrayVar(&f.producerProps, "producer-property", nil, "a producer property, key=value (repeatable)")
 	alias(fl, "command-property", "producer-property")
 	fl.StringVar(&f.producerConfig, "producer.config", "", "a producer properties file")
+	for flag, instead := range map[string]string{"producer-property": "command-property", "producer.config": "command-config",
+		"property": "reader-property"} {
+		deprecate(cmd, flag, "Warning: --"+flag+" is deprecated and will be removed in a future version. Use --"+instead+" instead.")
+	}
 	fl.StringVar(&f.compressionCodec, "compression-codec", "", "none, gzip, snappy, lz4 or zstd (gzip if given without a value)")
 	fl.Lookup("compression-codec").NoOptDefVal = "gzip"
 	fl.StringVar(&f.requestRequiredAcks, "request-required-acks", "", "the acks setting: all (-1), 1 or 0 (default all)")
@@ -116,6 +120,8 @@ request.timeout.ms. Others draw a warning.`,
 		refusal{"socket-buffer-size", true, "the TCP buffer sizes are the operating system's"},
 	)
 	_ = cmd.MarkFlagRequired("topic")
+	deprecate(cmd, "max-partition-memory-bytes",
+		"Warning: --max-partition-memory-bytes is deprecated and will be removed in Apache Kafka 5.0. Use --batch-size instead.")
 	return cmd
 }
 

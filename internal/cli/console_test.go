@@ -85,7 +85,7 @@ func TestConsoleProduceThenConsumeKeyed(t *testing.T) {
 		"--producer-property", "acks=all", "--producer-property", "linger.ms=1")
 
 	r := gregor(t, "", "console-consumer", "--bootstrap-server", addr, "--topic", topic,
-		"--from-beginning", "--property", "print.key=true", "--property", "key.separator=:",
+		"--from-beginning", "--formatter-property", "print.key=true", "--formatter-property", "key.separator=:",
 		"--max-messages", "30")
 	if r.err != nil {
 		t.Fatalf("consume: %v\n%s", r.err, r.stderr)
@@ -162,9 +162,9 @@ func TestConsoleConsumerPrintsKafkaFields(t *testing.T) {
 		"--topic", topic, "--property", "parse.key=true", "--sync")
 	out := mustGregor(t, "", "console-consumer", "--bootstrap-server", addr, "--topic", topic,
 		"--partition", "0", "--offset", "earliest", "--max-messages", "2",
-		"--property", "print.timestamp=true", "--property", "print.partition=true",
-		"--property", "print.offset=true", "--property", "print.headers=true",
-		"--property", "print.key=true")
+		"--formatter-property", "print.timestamp=true", "--formatter-property", "print.partition=true",
+		"--formatter-property", "print.offset=true", "--formatter-property", "print.headers=true",
+		"--formatter-property", "print.key=true")
 	want := regexp.MustCompile(`^CreateTime:\d{13}\tPartition:0\tOffset:0\tNO_HEADERS\ta\tone\n` +
 		`CreateTime:\d{13}\tPartition:0\tOffset:1\tNO_HEADERS\tb\ttwo\n$`)
 	if !want.MatchString(out) {
@@ -215,7 +215,7 @@ func TestUnknownTopicIsNamed(t *testing.T) {
 	want := "Topic '" + topic + "' does not exist as expected"
 	for _, args := range [][]string{
 		{"console-consumer", "--bootstrap-server", addr, "--topic", topic},
-		{"consumer-perf-test", "--bootstrap-server", addr, "--topic", topic, "--messages", "1"},
+		{"consumer-perf-test", "--bootstrap-server", addr, "--topic", topic, "--num-records", "1"},
 		{"topics", "--bootstrap-server", addr, "--describe", "--topic", topic},
 	} {
 		if r := gregor(t, "", args...); r.err == nil || r.err.Error() != want {

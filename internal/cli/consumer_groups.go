@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp/syntax"
 	"slices"
 	"sort"
 	"strings"
@@ -38,6 +39,8 @@ type consumerGroupsFlags struct {
 	toDatetime, byDuration          string
 	fromFile                        string // a CSV reset plan
 	export                          bool   // print the reset plan as CSV
+
+	validateRegex string // a regular expression to check, needing no broker
 }
 
 // allStates is --state given without a value: every state, as a column.
@@ -129,9 +132,11 @@ also makes the command exit non-zero.`,
 			return runConsumerGroups(cmd, f)
 		},
 	}
-	f.conn.register(cmd, true)
+	f.conn.register(cmd, false) // required unless --validate-regex
 	fl := cmd.Flags()
 	fl.BoolVar(&f.list, "list", false, "list all consumer groups")
+	fl.StringVar(&f.validateRegex, "validate-regex", "",
+		"check that a regular expression is valid RE2, as KIP-848 subscriptions take them")
 	fl.BoolVar(&f.describe, "describe", false, "describe groups: offsets and lag (default), --members or --state")
 	fl.BoolVar(&f.delete, "delete", false, "delete groups with no active members, and their offsets")
 	fl.BoolVar(&f.resetOffsets, "reset-offsets", false, "reset the committed offsets of a group with no active members")
@@ -184,9 +189,18 @@ func (f *consumerGroupsFlags) stateArgument(cmd *cobra.Command, args []string) e
 }
 
 func runConsumerGroups(cmd *cobra.Command, f *consumerGroupsFlags) error {
+	if cmd.Flags().Changed("validate-regex") {
+		if err := f.checkActions(cmd.Flags().Changed); err != nil {
+			return err
+		}
+		return validateRegex(cmd.OutOrStdout(), f.validateRegex)
+	}
 	act, err := f.action(cmd.Flags().Changed, time.Now())
 	if err != nil {
 		return err
+	}
+	if f.conn.bootstrapServer == "" {
+		return errors.New(`required flag(s) "bootstrap-server" not set`)
 	}
 	ctx := cmd.Context()
 	cl, err := f.conn.adminClient(cmd)
@@ -259,7 +273,7 @@ func (f *consumerGroupsFlags) action(changed func(string) bool, now time.Time) (
 // checkActions requires exactly one action, and refuses options that
 // belong to another one.
 func (f *consumerGroupsFlags) checkActions(changed func(string) bool) error {
-	actions := []string{"list", "describe", "delete", "reset-offsets", "delete-offsets"}
+	actions := []string{"list", "describe", "delete", "reset-offsets", "delete-offsets", "validate-regex"}
 	n := 0
 	for _, a := range actions {
 		if changed(a) {
@@ -267,7 +281,7 @@ func (f *consumerGroupsFlags) checkActions(changed func(string) bool) error {
 		}
 	}
 	if n != 1 {
-		return errors.New("command must include exactly one action: --list, --describe, --delete, --reset-offsets, --delete-offsets")
+		return errors.New("command must include exactly one action: --list, --describe, --delete, --reset-offsets, --delete-offsets, --validate-regex")
 	}
 	onlyWith := []optionScope{
 		{"offsets", []string{"describe"}},
@@ -482,12 +496,21 @@ func (t *groupsTool) list(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if t.f.groupType == "" && t.f.state == "" {
+		for _, g := range groups {
+			t.out.line(g.Group)
+		}
+		return nil
+	}
+	// Kafka's printGroupInfo: GROUP 10 wider than the longest name (at
+	// least 15), TYPE and STATE 20, every cell padded.
 	header := []string{"GROUP"}
+	widths := []int{10}
 	if t.f.groupType != "" {
-		header = append(header, "TYPE")
+		header, widths = append(header, "TYPE"), append(widths, 20)
 	}
 	if t.f.state != "" {
-		header = append(header, "STATE")
+		header, widths = append(header, "STATE"), append(widths, 20)
 	}
 	rows := make([][]string, len(groups))
 	for i, g := range groups {
@@ -499,7 +522,10 @@ func (t *groupsTool) list(ctx context.Context) error {
 			rows[i] = append(rows[i], g.State)
 		}
 	}
-	t.out.columns(header, rows)
+	widths[0] += widest(15, rows, 0)
+	for _, l := range javaTable(widths, append([][]string{header}, rows...)...) {
+		t.out.line(l)
+	}
 	return nil
 }
 
@@ -582,8 +608,11 @@ func (t *groupsTool) deleteOffsets(ctx context.Context) error {
 	default:
 		t.out.linef("Request succeeded for deleting offsets from group %s.", group)
 	}
+	rows := deleteOffsetsRows(partitions, missing, resps, err)
 	t.out.line("")
-	t.out.columns([]string{"TOPIC", "PARTITION", "STATUS"}, deleteOffsetsRows(partitions, missing, resps, err))
+	for _, l := range javaTable([]int{widest(15, rows, 0), 10, 15}, append([][]string{{"TOPIC", "PARTITION", "STATUS"}}, rows...)...) {
+		t.out.line(l)
+	}
 	return nil
 }
 
@@ -614,7 +643,14 @@ func deleteOffsetsRows(partitions kadm.TopicsSet, missing map[string]error, resp
 	for _, topic := range sortedKeys(missing) {
 		rows = append(rows, []string{topic, "-", status(missing[topic])})
 	}
-	sort.SliceStable(rows, func(i, j int) bool { return rows[i][0] < rows[j][0] })
+	// Kafka sorts by topic and partition written together, as text.
+	key := func(r []string) string {
+		if r[1] == missingValue {
+			return r[0] + "-1"
+		}
+		return r[0] + r[1]
+	}
+	sort.SliceStable(rows, func(i, j int) bool { return key(rows[i]) < key(rows[j]) })
 	return rows
 }
 
@@ -688,4 +724,21 @@ func parseTopicPartitions(arg string) (topic string, partitions []int32, err err
 		partitions = append(partitions, p)
 	}
 	return topic, partitions, nil
+}
+
+// validateRegex prints whether re is a valid RE2 expression, the syntax
+// the broker takes for a KIP-848 subscription, as Kafka's tool words it
+// (its RE2/J names errors as Go's regexp/syntax does).
+func validateRegex(out io.Writer, re string) error {
+	_, err := syntax.Parse(re, syntax.Perl)
+	var serr *syntax.Error
+	switch {
+	case err == nil:
+		_, err = fmt.Fprintf(out, "The regular expression `%s` is valid.\n", re)
+	case errors.As(err, &serr):
+		_, err = fmt.Fprintf(out, "The regular expression `%s` is invalid: %s.\n", re, serr.Code)
+	default:
+		_, err = fmt.Fprintf(out, "The regular expression `%s` is invalid: %v.\n", re, err)
+	}
+	return err
 }

@@ -132,8 +132,18 @@ func (t *groupsTool) describeOffsets(ctx context.Context, g groupDescription) er
 	for i, r := range rows {
 		cells[i] = r.cells(g.group, t.f.verbose)
 	}
+	// Kafka's printOffsetFormat: GROUP, TOPIC, CONSUMER-ID and HOST as
+	// wide as their values (at least 15), the others fixed.
+	widths := []int{widest(15, cells, 0), widest(15, cells, 1), 10, 15, 15, 15}
+	if t.f.verbose {
+		widths = append(widths, 15)
+	}
+	n := len(widths)
+	widths = append(widths, widest(15, cells, n), widest(15, cells, n+1), 0)
 	t.out.line("")
-	t.out.columns(header, cells)
+	for _, l := range javaTable(widths, append([][]string{header}, cells...)...) {
+		t.out.line(l)
+	}
 	return nil
 }
 
@@ -270,32 +280,43 @@ func orMissing(n int64) string {
 
 func (t *groupsTool) describeMembers(g groupDescription) {
 	t.noteState(g)
-	header, rows := memberRows(g, t.f.verbose)
+	header, rows := memberRows(g)
+	// Kafka's printMembers: the member columns as wide as their values
+	// (GROUP-INSTANCE-ID at least 17, the others 15) and #PARTITIONS 15,
+	// each followed by a space; --verbose adds the epochs and assignments.
+	widths := make([]int, len(header))
+	for i, h := range header {
+		widths[i] = widest(max(15, len(h)), rows, i)
+	}
+	widths[len(widths)-1] = 15
+	lines := javaTable(widths, append([][]string{header}, rows...)...)
+	if t.f.verbose {
+		vheader, vrows := memberEpochRows(g)
+		vwidths := []int{15, widest(20, vrows, 1), 15, widest(20, vrows, 3)}
+		if len(vheader) > 4 {
+			vwidths = append(vwidths, 0)
+		}
+		for i, l := range javaTable(vwidths, append([][]string{vheader}, vrows...)...) {
+			lines[i] += " " + l
+		}
+	} else {
+		for i := range lines {
+			lines[i] += " "
+		}
+	}
 	t.out.line("")
-	t.out.columns(header, rows)
+	for _, l := range lines {
+		t.out.line(l)
+	}
 }
 
 // memberRows builds the --members view: GROUP-INSTANCE-ID only when some
-// member is static. With --verbose, a classic group adds each member's
-// ASSIGNMENT; a consumer group adds Kafka 4's member epoch and current
-// assignment, the group's target assignment epoch and the member's
-// target assignment, and UPGRADED while classic and consumer-protocol
-// members share the group.
-func memberRows(g groupDescription, verbose bool) (header []string, rows [][]string) {
+// member is static.
+func memberRows(g groupDescription) (header []string, rows [][]string) {
 	static := slices.ContainsFunc(g.members, func(m groupMember) bool { return m.instanceID != nil })
 	header = []string{"GROUP", "CONSUMER-ID", "HOST", "CLIENT-ID", "#PARTITIONS"}
 	if static {
 		header = slices.Insert(header, 2, "GROUP-INSTANCE-ID")
-	}
-	migrating := g.migrating()
-	switch {
-	case verbose && g.typ == groupTypeConsumer:
-		header = append(header, "CURRENT-EPOCH", "CURRENT-ASSIGNMENT", "TARGET-EPOCH", "TARGET-ASSIGNMENT")
-		if migrating {
-			header = append(header, "UPGRADED")
-		}
-	case verbose:
-		header = append(header, "ASSIGNMENT")
 	}
 	for _, m := range g.members {
 		row := []string{g.group, m.id, m.host, m.clientID, strconv.Itoa(countPartitions(m.assignment))}
@@ -306,15 +327,30 @@ func memberRows(g groupDescription, verbose bool) (header []string, rows [][]str
 			}
 			row = slices.Insert(row, 2, instance)
 		}
-		switch {
-		case verbose && g.typ == groupTypeConsumer:
-			row = append(row, orMissing(int64(m.epoch)), assignmentString(m.assignment),
-				orMissing(int64(g.assignmentEpoch)), assignmentString(m.target))
-			if migrating {
-				row = append(row, upgradedString(m.upgraded))
-			}
-		case verbose:
-			row = append(row, assignmentString(m.assignment))
+		rows = append(rows, row)
+	}
+	return header, rows
+}
+
+// memberEpochRows are the columns --members --verbose adds, as Kafka 4
+// prints them for groups of either protocol: the member's epoch and
+// assignment, the group's target assignment epoch and the member's target
+// assignment ("-" where a classic group has none), and UPGRADED while
+// classic and consumer-protocol members share the group.
+func memberEpochRows(g groupDescription) (header []string, rows [][]string) {
+	migrating := g.migrating()
+	header = []string{"CURRENT-EPOCH", "CURRENT-ASSIGNMENT", "TARGET-EPOCH", "TARGET-ASSIGNMENT"}
+	if migrating {
+		header = append(header, "UPGRADED")
+	}
+	for _, m := range g.members {
+		epoch, targetEpoch := missingValue, missingValue
+		if g.typ == groupTypeConsumer {
+			epoch, targetEpoch = orMissing(int64(m.epoch)), orMissing(int64(g.assignmentEpoch))
+		}
+		row := []string{epoch, assignmentString(m.assignment), targetEpoch, assignmentString(m.target)}
+		if migrating {
+			row = append(row, upgradedString(m.upgraded))
 		}
 		rows = append(rows, row)
 	}
@@ -356,8 +392,16 @@ func assignmentString(s kadm.TopicsSet) string {
 func (t *groupsTool) describeState(g groupDescription) {
 	t.noteState(g)
 	header, row := stateRow(g, t.f.verbose)
+	// Kafka's printStates: GROUP at least 15, COORDINATOR (ID) at least 25,
+	// ASSIGNMENT-STRATEGY and STATE 20, the epochs 15 and 25.
+	widths := []int{max(15, len(row[0])), max(25, len(row[1])), 20, 20}
+	if t.f.verbose {
+		widths = append(widths, 15, 25)
+	}
 	t.out.line("")
-	t.out.columns(header, [][]string{row})
+	for _, l := range javaTable(append(widths, 0), header, row) {
+		t.out.line(l)
+	}
 }
 
 // stateRow builds the --state view. Classic groups have no group or

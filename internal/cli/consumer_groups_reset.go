@@ -263,7 +263,15 @@ func (t *groupsTool) printPlans(groups []string, plans map[string]kadm.Offsets) 
 		}
 	}
 	t.out.line("")
-	t.out.columns([]string{"GROUP", "TOPIC", "PARTITION", "NEW-OFFSET"}, rows)
+	if len(rows) == 0 {
+		return
+	}
+	// Kafka's printOffsetsToReset: GROUP and TOPIC as wide as their values
+	// (at least 15), PARTITION 10.
+	widths := []int{widest(15, rows, 0), widest(15, rows, 1), 10, 0}
+	for _, l := range javaTable(widths, append([][]string{{"GROUP", "TOPIC", "PARTITION", "NEW-OFFSET"}}, rows...)...) {
+		t.out.line(l)
+	}
 }
 
 // exportPlans prints the plans as CSV followed by a blank line, as Kafka's

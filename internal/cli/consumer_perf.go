@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"regexp"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -17,6 +19,7 @@ import (
 type consumerPerfFlags struct {
 	conn              connFlags
 	topic             string
+	include           string // a regular expression of topics, instead of --topic
 	group             string
 	messages          int64
 	fetchSize         int32
@@ -40,8 +43,9 @@ func newConsumerPerfCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "consumer-perf-test",
 		Short: "Measure consume throughput (kafka-consumer-perf-test.sh)",
-		Long: `Consume --messages records from the beginning of every partition of a topic
-and report throughput in kafka-consumer-perf-test.sh's CSV format:
+		Long: `Consume --num-records records from the beginning of every partition of a topic
+(--topic), or of every topic whose whole name matches a regular expression
+(--include), and report throughput in kafka-consumer-perf-test.sh's CSV format:
 
   start.time, end.time, data.consumed.in.MB, MB.sec, data.consumed.in.nMsg, nMsg.sec, rebalance.time.ms, fetch.time.ms, fetch.MB.sec, fetch.nMsg.sec
 
@@ -54,11 +58,11 @@ warning on standard error, when no record arrives for --timeout ms.
 --show-detailed-stats prints a progress line every --reporting-interval ms
 instead of the summary.`,
 		Example: `  # Read back a million records
-  gregor consumer-perf-test --bootstrap-server localhost:9092 --topic perf --messages 1000000
+  gregor consumer-perf-test --bootstrap-server localhost:9092 --topic perf --num-records 1000000
 
   # As a group member, with 4 MiB per-partition fetches, no header
   gregor consumer-perf-test --bootstrap-server localhost:9092 --topic perf \
-      --messages 1000000 --group perf-group --fetch-size 4194304 --hide-header`,
+      --num-records 1000000 --group perf-group --fetch-size 4194304 --hide-header`,
 		Args:         cobra.NoArgs,
 		SilenceUsage: true,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -67,9 +71,11 @@ instead of the summary.`,
 	}
 	f.conn.register(cmd, true)
 	fl := cmd.Flags()
-	fl.StringVar(&f.topic, "topic", "", "REQUIRED: the topic to consume")
+	fl.StringVar(&f.topic, "topic", "", "the topic to consume (this or --include)")
+	fl.StringVar(&f.include, "include", "", "a regular expression of the topics to consume, matching whole names (this or --topic)")
 	fl.StringVar(&f.group, "group", "", "a consumer group to join (default: no group, direct assignment)")
-	fl.Int64Var(&f.messages, "messages", 0, "REQUIRED: the number of records to consume")
+	fl.Int64Var(&f.messages, "num-records", 0, "REQUIRED: the number of records to consume")
+	fl.Int64Var(&f.messages, "messages", 0, "deprecated: the same as --num-records")
 	fl.Int32Var(&f.fetchSize, "fetch-size", 1048576, "the bytes to fetch per partition per request")
 	fl.Int64Var(&f.timeoutMs, "timeout", 10000, "the most milliseconds to wait between records")
 	fl.Int64Var(&f.reportingInterval, "reporting-interval", 5000, "milliseconds between --show-detailed-stats lines")
@@ -82,10 +88,25 @@ instead of the summary.`,
 		refusal{"date-format", true, "a Java SimpleDateFormat pattern; the default format is used"},
 	)
 	fl.StringVar(&f.consumerConfig, "consumer.config", "", "a consumer properties file")
+	deprecate(cmd, "messages", "Warning: --messages is deprecated. Use --num-records instead.")
+	deprecate(cmd, "consumer.config", "Warning: --consumer.config is deprecated. Use --command-config instead.")
 	fl.StringArrayVar(&f.commandProps, "command-property", nil, "a consumer property, key=value (repeatable; Kafka 4.1's flag)")
-	_ = cmd.MarkFlagRequired("topic")
-	_ = cmd.MarkFlagRequired("messages")
 	return cmd
+}
+
+// exactlyOne is Kafka's CommandLineUtils.checkOneOf: one, and only one, of
+// names must be given, worded as Kafka words it.
+func exactlyOne(cmd *cobra.Command, names ...string) error {
+	given := 0
+	for _, n := range names {
+		if cmd.Flags().Changed(n) {
+			given++
+		}
+	}
+	if given == 1 {
+		return nil
+	}
+	return fmt.Errorf("Exactly one of the following arguments is required: [%s]", strings.Join(names, "], ["))
 }
 
 // consumerPerfRun is one consumer-perf-test run. Only the poll loop
@@ -101,6 +122,12 @@ type consumerPerfRun struct {
 }
 
 func runConsumerPerf(cmd *cobra.Command, f *consumerPerfFlags) error {
+	if err := exactlyOne(cmd, "topic", "include"); err != nil {
+		return err
+	}
+	if err := exactlyOne(cmd, "messages", "num-records"); err != nil {
+		return err
+	}
 	run := &consumerPerfRun{f: f, out: newPrinter(cmd.OutOrStdout())}
 	opts, err := run.options(cmd)
 	if err != nil {
@@ -114,8 +141,10 @@ func runConsumerPerf(cmd *cobra.Command, f *consumerPerfFlags) error {
 		return err
 	}
 	defer closeConsumer(cl, cmd.ErrOrStderr())
-	if _, err := lookupTopic(ctx, adminFor(cl), f.topic); err != nil {
-		return err
+	if f.topic != "" {
+		if _, err := lookupTopic(ctx, adminFor(cl), f.topic); err != nil {
+			return err
+		}
 	}
 	if run.group != "" {
 		if err := checkGroup(ctx, cl, f.conn.bootstrapServer, run.group); err != nil {
@@ -159,8 +188,17 @@ func (r *consumerPerfRun) options(cmd *cobra.Command) ([]kgo.Opt, error) {
 		start = kgo.NewOffset().AtEnd()
 	}
 	opts = append(opts, common...)
+	if r.f.include != "" {
+		// Kafka's pattern subscription matches whole topic names; kgo's
+		// regular expressions match anywhere in the name.
+		if _, err := regexp.Compile(r.f.include); err != nil {
+			return nil, fmt.Errorf("--include: %w", err)
+		}
+		opts = append(opts, kgo.ConsumeRegex(), kgo.ConsumeTopics("^(?:"+r.f.include+")$"))
+	} else {
+		opts = append(opts, kgo.ConsumeTopics(r.f.topic))
+	}
 	opts = append(opts,
-		kgo.ConsumeTopics(r.f.topic),
 		kgo.ConsumeResetOffset(start),
 		kgo.FetchMaxPartitionBytes(r.f.fetchSize),
 	)
@@ -189,7 +227,7 @@ func (r *consumerPerfRun) joined() time.Time {
 	return time.Time{}
 }
 
-// consume polls until --messages records were read or --timeout passes
+// consume polls until --num-records records were read or --timeout passes
 // without one, then prints the summary.
 func (r *consumerPerfRun) consume(ctx context.Context, cl *kgo.Client, cmd *cobra.Command) error {
 	timeout := time.Duration(r.f.timeoutMs) * time.Millisecond

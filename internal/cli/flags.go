@@ -14,6 +14,27 @@ import (
 // silently ignored option.
 const refusedAnnotation = "gregor/refused"
 
+// deprecatedAnnotation marks a flag Kafka's tool still takes but warns
+// about: its line is printed on standard output when the flag is used.
+const deprecatedAnnotation = "gregor/deprecated"
+
+// deprecate makes using flag print Kafka's deprecation line for it, on
+// standard output as Kafka's tools print it, before the tool runs.
+func deprecate(cmd *cobra.Command, flag, line string) {
+	if err := cmd.Flags().SetAnnotation(flag, deprecatedAnnotation, []string{line}); err != nil {
+		panic(err) // a flag this package names itself
+	}
+}
+
+// warnDeprecated prints the deprecation line of every deprecated flag used.
+func warnDeprecated(cmd *cobra.Command) {
+	cmd.Flags().Visit(func(f *pflag.Flag) {
+		if line, ok := f.Annotations[deprecatedAnnotation]; ok {
+			fmt.Fprintln(cmd.OutOrStdout(), line[0])
+		}
+	})
+}
+
 // refusal is one Kafka flag a tool refuses, and why.
 type refusal struct {
 	name       string
@@ -40,7 +61,7 @@ func checkRefused(cmd *cobra.Command) error {
 	var err error
 	cmd.Flags().Visit(func(f *pflag.Flag) {
 		if why, ok := f.Annotations[refusedAnnotation]; ok && err == nil {
-			err = fmt.Errorf("--%s is not supported by gregor %s: %s", f.Name, cmd.Name(), why[0])
+			err = fmt.Errorf("--%s is not supported by %s: %s", f.Name, cmd.CommandPath(), why[0])
 		}
 	})
 	return err
@@ -52,22 +73,41 @@ func IsRefused(cmd *cobra.Command, flag string) bool {
 	return f != nil && f.Annotations[refusedAnnotation] != nil
 }
 
-// guard wraps every tool's RunE with checkRefused, gives each tool Kafka's
-// --version (the root's version line), and words flag errors for people.
+// guard wraps every tool's RunE, and its subcommands', with checkRefused,
+// gives each tool Kafka's --version (the root's version line), and words
+// flag errors for people. A tool that is only a parent of subcommands
+// (metadata-quorum, transactions) answers a bare invocation by naming them.
 func guard(root *cobra.Command, tools []*cobra.Command) {
 	root.SetFlagErrorFunc(flagError)
 	for _, c := range tools {
-		run := c.RunE
-		c.RunE = func(cmd *cobra.Command, args []string) error {
-			if err := checkRefused(cmd); err != nil {
-				return err
-			}
-			return run(cmd, args)
-		}
+		guardTree(c)
 		c.Version = root.Version
 		if c.Version == "" {
 			c.Version = "gregor (version unknown)"
 		}
+	}
+}
+
+func guardTree(c *cobra.Command) {
+	for _, sub := range c.Commands() {
+		guardTree(sub)
+	}
+	run := c.RunE
+	if run == nil {
+		var names []string
+		for _, sub := range c.Commands() {
+			names = append(names, sub.Name())
+		}
+		run = func(*cobra.Command, []string) error {
+			return fmt.Errorf("a command is required: %s", strings.Join(names, ", "))
+		}
+	}
+	c.RunE = func(cmd *cobra.Command, args []string) error {
+		if err := checkRefused(cmd); err != nil {
+			return err
+		}
+		warnDeprecated(cmd)
+		return run(cmd, args)
 	}
 }
 

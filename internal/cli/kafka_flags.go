@@ -5,7 +5,13 @@ package cli
 // one is accepted or explicitly refused (see refuse), never unknown.
 //
 // Taken from Apache Kafka's option parsers at apache/kafka commit 1eb7644
-// (trunk, version 4.0.0-SNAPSHOT, October 2024):
+// (trunk, version 4.0.0-SNAPSHOT, October 2024), and checked against the
+// --help of every tool of the Kafka release the compatibility suite pins
+// (4.2; TestKafkaFlagsMatchKafkasHelp in cmd/gregor), which added
+// consumer-perf-test's --include and --num-records, producer-perf-test's
+// --warmup-records and --reporting-interval, consumer-groups'
+// --validate-regex, reassign-partitions' --disallow-replication-factor-change
+// and transactions list's --duration-filter and --transactional-id-pattern:
 //   - topics: tools/src/main/java/org/apache/kafka/tools/TopicCommand.java
 //   - configs: core/src/main/scala/kafka/admin/ConfigCommand.scala
 //   - consumer-groups: tools/src/main/java/org/apache/kafka/tools/consumer/group/ConsumerGroupCommandOptions.java
@@ -17,6 +23,13 @@ package cli
 //   - acls: core/src/main/scala/kafka/admin/AclCommand.scala (tools/.../AclCommand.java from 4.0)
 //   - reassign-partitions: tools/src/main/java/org/apache/kafka/tools/reassign/ReassignPartitionsCommandOptions.java
 //   - leader-election: tools/src/main/java/org/apache/kafka/tools/LeaderElectionCommand.java
+//   - broker-api-versions: tools/src/main/java/org/apache/kafka/tools/BrokerApiVersionsCommand.java
+//   - features: tools/src/main/java/org/apache/kafka/tools/FeatureCommand.java
+//   - delete-records: tools/src/main/java/org/apache/kafka/tools/DeleteRecordsCommand.java
+//   - get-offsets: tools/src/main/java/org/apache/kafka/tools/GetOffsetShell.java
+//   - log-dirs: tools/src/main/java/org/apache/kafka/tools/LogDirsCommand.java
+//   - metadata-quorum: tools/src/main/java/org/apache/kafka/tools/MetadataQuorumCommand.java
+//   - dump-log: core/src/main/scala/kafka/tools/DumpLogSegments.scala (and 4.2's --share-group-state-decoder)
 //   - transactions: tools/src/main/java/org/apache/kafka/tools/TransactionsCommand.java
 //     (argparse4j: global --bootstrap-server and --command-config, then one
 //     subcommand with its own flags)
@@ -41,7 +54,7 @@ var KafkaFlags = map[string][]string{
 	"consumer-groups": {"help", "version", "bootstrap-server", "group", "topic", "all-topics", "list", "describe",
 		"all-groups", "delete", "timeout", "command-config", "reset-offsets", "delete-offsets", "dry-run", "execute",
 		"export", "to-offset", "from-file", "to-datetime", "by-duration", "to-earliest", "to-latest", "to-current",
-		"shift-by", "members", "verbose", "offsets", "state", "type"},
+		"shift-by", "members", "verbose", "offsets", "state", "type", "validate-regex"},
 	"console-producer": {"help", "version", "topic", "bootstrap-server", "sync", "compression-codec", "batch-size",
 		"message-send-max-retries", "retry-backoff-ms", "timeout", "request-required-acks", "request-timeout-ms",
 		"metadata-expiry-ms", "max-block-ms", "max-memory-bytes", "max-partition-memory-bytes", "line-reader",
@@ -53,10 +66,12 @@ var KafkaFlags = map[string][]string{
 		"enable-systest-events", "isolation-level", "group", "formatter-property", "command-property", "command-config"},
 	"producer-perf-test": {"help", "topic", "num-records", "record-size", "payload-file", "payload-monotonic",
 		"payload-delimiter", "throughput", "producer-props", "producer.config", "print-metrics", "transactional-id",
-		"transaction-duration-ms", "bootstrap-server", "command-property", "command-config"},
+		"transaction-duration-ms", "bootstrap-server", "command-property", "command-config", "warmup-records",
+		"reporting-interval"},
 	"consumer-perf-test": {"help", "version", "bootstrap-server", "topic", "group", "fetch-size", "from-latest",
 		"socket-buffer-size", "consumer.config", "print-metrics", "show-detailed-stats", "timeout", "messages",
-		"reporting-interval", "date-format", "hide-header", "command-property", "command-config"},
+		"reporting-interval", "date-format", "hide-header", "command-property", "command-config", "include",
+		"num-records"},
 	"acls": {"help", "version", "bootstrap-server", "bootstrap-controller", "command-config", "add", "remove", "list",
 		"topic", "group", "cluster", "transactional-id", "delegation-token", "user-principal", "resource-pattern-type",
 		"allow-principal", "deny-principal", "principal", "allow-host", "deny-host", "operation", "producer",
@@ -69,11 +84,32 @@ var KafkaFlags = map[string][]string{
 	"storage feature-dependencies": {"help", "feature"},
 	"reassign-partitions": {"help", "version", "bootstrap-server", "command-config", "verify", "generate", "execute",
 		"cancel", "list", "reassignment-json-file", "topics-to-move-json-file", "broker-list", "bootstrap-controller",
-		"disable-rack-aware", "throttle", "replica-alter-log-dirs-throttle", "timeout", "additional", "preserve-throttles"},
+		"disable-rack-aware", "throttle", "replica-alter-log-dirs-throttle", "timeout", "additional", "preserve-throttles",
+		"disallow-replication-factor-change"},
 	"leader-election": {"help", "version", "bootstrap-server", "admin.config", "path-to-json-file", "topic", "partition",
 		"all-topic-partitions", "election-type", "command-config"},
-	"transactions":                    {"help", "version", "bootstrap-server", "command-config"},
-	"transactions list":               {"help"},
+	"transactions":                      {"help", "version", "bootstrap-server", "command-config"},
+	"metadata-quorum":                   {"help", "bootstrap-server", "bootstrap-controller", "command-config"},
+	"metadata-quorum describe":          {"help", "bootstrap-controller", "status", "replication", "human-readable"},
+	"metadata-quorum add-controller":    {"help", "bootstrap-controller", "dry-run"},
+	"metadata-quorum remove-controller": {"help", "bootstrap-controller", "controller-id", "controller-directory-id", "dry-run"},
+	"get-offsets": {"help", "version", "bootstrap-server", "command-config", "topic", "partitions", "topic-partitions",
+		"time", "exclude-internal-topics"},
+	"delete-records":                {"help", "version", "bootstrap-server", "command-config", "offset-json-file"},
+	"log-dirs":                      {"help", "version", "bootstrap-server", "command-config", "describe", "topic-list", "broker-list"},
+	"broker-api-versions":           {"help", "version", "bootstrap-server", "command-config"},
+	"features":                      {"help", "bootstrap-server", "bootstrap-controller", "command-config"},
+	"features describe":             {"help", "bootstrap-controller", "node-id"},
+	"features upgrade":              {"help", "bootstrap-controller", "metadata", "release-version", "feature", "dry-run"},
+	"features downgrade":            {"help", "bootstrap-controller", "metadata", "release-version", "feature", "unsafe", "dry-run"},
+	"features disable":              {"help", "bootstrap-controller", "feature", "unsafe", "dry-run"},
+	"features version-mapping":      {"help", "bootstrap-controller", "release-version"},
+	"features feature-dependencies": {"help", "bootstrap-controller", "feature"},
+	"transactions list":             {"help", "duration-filter", "transactional-id-pattern"},
+	"dump-log": {"help", "version", "files", "print-data-log", "deep-iteration", "verify-index-only",
+		"index-sanity-check", "max-message-size", "max-bytes", "key-decoder-class", "value-decoder-class",
+		"offsets-decoder", "transaction-log-decoder", "cluster-metadata-decoder", "remote-log-metadata-decoder",
+		"share-group-state-decoder", "skip-record-metadata"},
 	"transactions describe":           {"help", "transactional-id"},
 	"transactions describe-producers": {"help", "broker-id", "topic", "partition"},
 	"transactions find-hanging":       {"help", "broker-id", "max-transaction-timeout", "topic", "partition"},

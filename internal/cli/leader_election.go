@@ -43,6 +43,7 @@ Exactly one of --all-topic-partitions, --topic with --partition, or
 	fl.StringVar(&f.conn.bootstrapServer, "bootstrap-server", "", "REQUIRED: the broker(s) to connect to, as host:port[,host:port...]")
 	fl.StringVar(&f.conn.commandConfig, "admin.config", "", "a properties file with client configs for the admin client")
 	alias(fl, "command-config", "admin.config")
+	deprecate(cmd, "admin.config", "Option --admin.config has been deprecated and will be removed in a future version. Use --command-config instead.")
 	fl.StringVar(&f.electionType, "election-type", "", `REQUIRED: "preferred" or "unclean" (either case)`)
 	fl.StringVar(&f.topic, "topic", "", "the topic of the partition to elect a leader for (with --partition)")
 	fl.Int32Var(&f.partition, "partition", 0, "the partition to elect a leader for (with --topic)")

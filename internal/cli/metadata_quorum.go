@@ -41,6 +41,8 @@ func newMetadataQuorumCommand() *cobra.Command {
                           prints the timestamps as "N ms ago")`,
 	}
 	f.conn.register(cmd, false)
+	refuse(cmd, refusal{"bootstrap-controller", true,
+		"use --bootstrap-server: brokers answer DescribeQuorum for the controllers"})
 	cmd.PersistentFlags().AddFlagSet(cmd.Flags())
 	describe := &cobra.Command{
 		Use:   "describe",
@@ -51,7 +53,27 @@ func newMetadataQuorumCommand() *cobra.Command {
 	describe.Flags().BoolVar(&f.status, "status", false, "a short summary of the quorum status")
 	describe.Flags().BoolVar(&f.replication, "replication", false, "detailed information about the status of replication")
 	describe.Flags().BoolVar(&f.humanReadable, "human-readable", false, "human-readable output (with --replication)")
-	cmd.AddCommand(describe)
+	cmd.AddCommand(describe, newQuorumChangeCommand("add-controller", "Add a controller to the KRaft controller cluster"),
+		newQuorumChangeCommand("remove-controller", "Remove a controller from the KRaft controller cluster",
+			refusal{"controller-id", true, ""}, refusal{"controller-directory-id", true, ""}))
+	return cmd
+}
+
+// newQuorumChangeCommand is one of Kafka's KIP-853 subcommands, which
+// change the set of voters. Gregor's quorum is static (its voters are
+// controller.quorum.voters), so each refuses to run, naming why.
+func newQuorumChangeCommand(name, short string, flags ...refusal) *cobra.Command {
+	const why = "the controller quorum is static (controller.quorum.voters): KIP-853 dynamic voters are not supported"
+	cmd := &cobra.Command{
+		Use: name, Short: short + " (not supported)", Args: cobra.NoArgs, SilenceUsage: true,
+		RunE: func(*cobra.Command, []string) error {
+			return fmt.Errorf("metadata-quorum %s is not supported: %s", name, why)
+		},
+	}
+	for i := range flags {
+		flags[i].why = why
+	}
+	refuse(cmd, append(flags, refusal{"dry-run", false, why})...)
 	return cmd
 }
 

@@ -2,6 +2,8 @@ package cli
 
 import (
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -23,7 +25,7 @@ func TestProducerPerfTestOutput(t *testing.T) {
 	createTopic(t, addr, topic, 3)
 	out := mustGregor(t, "", "producer-perf-test", "--topic", topic, "--num-records", "5000",
 		"--record-size", "100", "--throughput", "-1",
-		"--producer-props", "bootstrap.servers="+addr, "acks=all", "linger.ms=1", "batch.size=65536")
+		"--command-property", "bootstrap.servers="+addr, "acks=all", "linger.ms=1", "batch.size=65536")
 	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
 	m := producerTotalLine.FindStringSubmatch(lines[len(lines)-1])
 	if m == nil || m[1] != "5000" {
@@ -52,13 +54,53 @@ func TestProducerPerfTestThrottles(t *testing.T) {
 	}
 }
 
+func TestProducerPerfTestWarmup(t *testing.T) {
+	// --warmup-records prints Kafka's announcement, switches the progress
+	// lines to the steady state when its first record is acknowledged, and
+	// ends with a steady-state summary of the records after the warmup.
+	addr := startBroker(t)
+	topic := uniqueTopic(t)
+	createTopic(t, addr, topic, 1)
+	out := mustGregor(t, "", "producer-perf-test", "--topic", topic, "--num-records", "600", "--record-size", "10",
+		"--throughput", "1000", "--warmup-records", "200", "--reporting-interval", "100", "--bootstrap-server", addr)
+	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+	if len(lines) < 5 || lines[0] != "Warmup first 200 records. Steady state results will print after the complete test summary." {
+		t.Fatalf("output %q", out)
+	}
+	if !slices.Contains(lines, "In steady state.") {
+		t.Errorf("no steady-state line in %q", out)
+	}
+	for _, l := range lines[1 : len(lines)-2] {
+		if l != "In steady state." && !producerWindowLine.MatchString(l) {
+			t.Errorf("progress line %q", l)
+		}
+	}
+	if m := producerTotalLine.FindStringSubmatch(lines[len(lines)-2]); m == nil || m[1] != "600" {
+		t.Errorf("summary %q", lines[len(lines)-2])
+	}
+	steady := strings.Replace(lines[len(lines)-1], " steady state records", " records", 1)
+	if m := producerTotalLine.FindStringSubmatch(steady); m == nil || m[1] != "400" || steady == lines[len(lines)-1] {
+		t.Errorf("steady-state summary %q", lines[len(lines)-1])
+	}
+	for args, want := range map[string]string{
+		"--warmup-records 600":   "The value for --warmup-records must be strictly fewer than the number of records in the test, --num-records.",
+		"--reporting-interval 0": "--reporting-interval should be greater than zero.",
+	} {
+		r := gregor(t, "", append([]string{"producer-perf-test", "--topic", topic, "--num-records", "600", "--record-size", "10",
+			"--throughput", "-1", "--bootstrap-server", addr}, strings.Fields(args)...)...)
+		if r.err == nil || r.err.Error() != want {
+			t.Errorf("%s: %v, want %q", args, r.err, want)
+		}
+	}
+}
+
 func TestProducerPerfWindowLine(t *testing.T) {
 	// The 5-second progress line has Kafka's format.
 	var b strings.Builder
-	f := &producerPerfFlags{numRecords: 10}
+	f := &producerPerfFlags{numRecords: 10, reportingInterval: 5000}
 	run := newPerfRun(f, [][]byte{make([]byte, 100)}, newPrinter(&b), &b)
-	run.windowStart = time.Now().Add(-reportInterval)
-	run.record(3, 100, time.Now())
+	run.total.windowStart = time.Now().Add(-5 * time.Second)
+	run.total.record(3, 100, time.Now())
 	run.out.flush()
 	if line := strings.TrimSuffix(b.String(), "\n"); !producerWindowLine.MatchString(line) {
 		t.Errorf("window line %q", line)
@@ -104,7 +146,7 @@ func TestConsumerPerfTestOutput(t *testing.T) {
 
 	for _, extra := range [][]string{nil, {"--group", uniqueTopic(t)}} {
 		args := append([]string{"consumer-perf-test", "--bootstrap-server", addr, "--topic", topic,
-			"--messages", "3000", "--timeout", "5000"}, extra...)
+			"--num-records", "3000", "--timeout", "5000"}, extra...)
 		out := mustGregor(t, "", args...)
 		lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
 		if len(lines) != 2 || lines[0] != consumerHeader {
@@ -127,9 +169,36 @@ func TestConsumerPerfTestOutput(t *testing.T) {
 		}
 	}
 	out := mustGregor(t, "", "consumer-perf-test", "--bootstrap-server", addr, "--topic", topic,
-		"--messages", "3000", "--hide-header")
+		"--num-records", "3000", "--hide-header")
 	if strings.Contains(out, "start.time") || !consumerLine.MatchString(strings.TrimSuffix(out, "\n")) {
 		t.Errorf("--hide-header: %q", out)
+	}
+}
+
+func TestConsumerPerfTestInclude(t *testing.T) {
+	// --include consumes every topic whose whole name matches, directly
+	// and as a group member; a topic whose name only contains a match is
+	// left alone, as Java's pattern subscription leaves it.
+	addr := startBroker(t)
+	prefix := uniqueTopic(t)
+	for i, n := range map[string]int{prefix + "-a": 100, prefix + "-b": 200, "x" + prefix + "-c": 400} {
+		createTopic(t, addr, i, 2)
+		mustGregor(t, "", "producer-perf-test", "--topic", i, "--num-records", strconv.Itoa(n),
+			"--record-size", "10", "--throughput", "-1", "--producer-props", "bootstrap.servers="+addr)
+	}
+	for _, extra := range [][]string{nil, {"--group", uniqueTopic(t)}} {
+		args := append([]string{"consumer-perf-test", "--bootstrap-server", addr, "--include", prefix + "-.*",
+			"--num-records", "700", "--timeout", "2000", "--hide-header"}, extra...)
+		r := gregor(t, "", args...)
+		m := consumerLine.FindStringSubmatch(strings.TrimSuffix(r.stdout, "\n"))
+		if r.err != nil || m == nil || m[1] != "300" {
+			t.Errorf("%v: %v %q %q, want 300 records", extra, r.err, r.stdout, r.stderr)
+		}
+	}
+	r := gregor(t, "", "consumer-perf-test", "--bootstrap-server", addr, "--include", prefix+"-a",
+		"--messages", "100", "--hide-header")
+	if r.err != nil || !strings.HasPrefix(r.stdout, "Warning: --messages is deprecated. Use --num-records instead.\n") {
+		t.Errorf("--messages: %v %q", r.err, r.stderr)
 	}
 }
 
@@ -140,7 +209,7 @@ func TestConsumerPerfTestTimeout(t *testing.T) {
 	topic := uniqueTopic(t)
 	createTopic(t, addr, topic, 1)
 	r := gregor(t, "", "consumer-perf-test", "--bootstrap-server", addr, "--topic", topic,
-		"--messages", "10", "--timeout", "300")
+		"--num-records", "10", "--timeout", "300")
 	if r.err != nil || !strings.Contains(r.stderr, "WARNING: Exiting before consuming the expected number of messages") {
 		t.Fatalf("got %v %q", r.err, r.stderr)
 	}

@@ -88,3 +88,33 @@ func (p *printer) paddedColumns(header []string, rows [][]string) {
 
 // flush writes buffered output through.
 func (p *printer) flush() error { return p.w.Flush() }
+
+// javaTable renders rows as Kafka's tools print tables with Java's printf
+// "%-Ns" columns: each cell left-justified to its column's width (0 leaves
+// it as is, as a last "%s" does), one space between columns.
+func javaTable(widths []int, rows ...[]string) []string {
+	lines := make([]string, len(rows))
+	for i, row := range rows {
+		var b strings.Builder
+		for j, cell := range row {
+			if j > 0 {
+				b.WriteByte(' ')
+			}
+			b.WriteString(cell)
+			if pad := widths[j] - len(cell); pad > 0 {
+				b.WriteString(strings.Repeat(" ", pad))
+			}
+		}
+		lines[i] = b.String()
+	}
+	return lines
+}
+
+// widest is the width Kafka's tools give a column: the widest of its
+// values (not its header), and at least least.
+func widest(least int, rows [][]string, col int) int {
+	for _, r := range rows {
+		least = max(least, len(r[col]))
+	}
+	return least
+}

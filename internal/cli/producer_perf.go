@@ -21,15 +21,17 @@ import (
 
 // producerPerfFlags are kafka-producer-perf-test.sh's flags.
 type producerPerfFlags struct {
-	conn             connFlags
-	topic            string
-	numRecords       int64
-	recordSize       int
-	throughput       float64
-	producerProps    []string
-	producerConfig   string
-	payloadFile      string
-	payloadDelimiter string
+	conn              connFlags
+	topic             string
+	numRecords        int64
+	recordSize        int
+	throughput        float64
+	producerProps     []string
+	producerConfig    string
+	payloadFile       string
+	payloadDelimiter  string
+	warmupRecords     int64
+	reportingInterval int64
 }
 
 func newProducerPerfCommand() *cobra.Command {
@@ -39,11 +41,14 @@ func newProducerPerfCommand() *cobra.Command {
 		Short: "Measure produce throughput and latency (kafka-producer-perf-test.sh)",
 		Long: `Produce --num-records records of --record-size bytes as fast as allowed and
 report throughput and latency, in kafka-producer-perf-test.sh's format: a line
-every 5 seconds
+every --reporting-interval ms (5 seconds by default)
 
   N records sent, X records/sec (Y MB/sec), Z ms avg latency, W ms max latency.
 
 and a final summary with latency percentiles (50th, 95th, 99th, 99.9th).
+With --warmup-records N, the first N records count only in that summary: a
+second one, "steady state records sent", covers the rest, and the progress
+lines restart with it.
 Latency is measured per record from send to acknowledgement, in whole
 milliseconds as Kafka does; percentiles come from a sample of at most 500000
 records.
@@ -79,8 +84,13 @@ Kafka's 16384, as suits this client; pass batch.size to match a Java run).`,
 	fl.StringArrayVar(&f.producerProps, "producer-props", nil, "producer properties, key=value ... (bootstrap.servers, acks, linger.ms, ...)")
 	alias(fl, "command-property", "producer-props")
 	fl.StringVar(&f.producerConfig, "producer.config", "", "a producer properties file")
+	for flag, instead := range map[string]string{"producer-props": "command-property", "producer.config": "command-config"} {
+		deprecate(cmd, flag, "Option --"+flag+" has been deprecated and will be removed in a future version. Use --"+instead+" instead.")
+	}
 	fl.StringVar(&f.payloadFile, "payload-file", "", "a file of payloads, split by --payload-delimiter; each record takes a random one")
 	fl.StringVar(&f.payloadDelimiter, "payload-delimiter", "\\n", "the payload delimiter in --payload-file")
+	fl.Int64Var(&f.warmupRecords, "warmup-records", 0, "the first records to leave out of a second, steady-state summary")
+	fl.Int64Var(&f.reportingInterval, "reporting-interval", 5000, "milliseconds between progress lines")
 	_ = cmd.MarkFlagRequired("topic")
 	_ = cmd.MarkFlagRequired("num-records")
 	_ = cmd.MarkFlagRequired("throughput")
@@ -108,6 +118,15 @@ func (f *producerPerfFlags) takeTrailingProps(args []string) error {
 func runProducerPerf(cmd *cobra.Command, f *producerPerfFlags) error {
 	if (f.recordSize > 0) == (f.payloadFile != "") {
 		return errors.New("either --record-size or --payload-file must be specified but not both")
+	}
+	if f.numRecords <= 0 {
+		return errors.New("--num-records should be greater than zero.")
+	}
+	if f.warmupRecords >= f.numRecords {
+		return errors.New("The value for --warmup-records must be strictly fewer than the number of records in the test, --num-records.")
+	}
+	if f.reportingInterval <= 0 {
+		return errors.New("--reporting-interval should be greater than zero.")
 	}
 	p, bootstrap, err := producerPerfProps(f)
 	if err != nil {
@@ -203,26 +222,39 @@ func unescapeDelimiter(d string) string {
 	return d
 }
 
-// reportInterval is how often the perf tools print a progress line.
-const reportInterval = 5 * time.Second
-
 // maxLatencySamples bounds the latencies kept for percentiles, as Kafka's
 // tool does: every sampling-th acknowledged record is kept.
 const maxLatencySamples = 500000
 
 // perfRun is one producer-perf-test run. Records are pooled and reused and
 // the payload is shared, so the send loop allocates nothing per record in
-// the steady state. The stats fields are written only by the promise, which
-// kgo calls serially from one goroutine; the send loop reads none of them
+// the steady state. The stats are written only by the promises, which kgo
+// calls serially from one goroutine; the send loop reads none of them
 // until Flush returns.
 type perfRun struct {
 	numRecords int64
+	warmup     int64 // the first records, left out of the steady-state stats
 	throughput float64
 	payloads   [][]byte
 	out        *printer
 	errOut     io.Writer
 	pool       sync.Pool
-	promise    func(*kgo.Record, error)
+	promise    func(*kgo.Record, error) // for a warmup record, or every record without warmup
+	steadyDone func(*kgo.Record, error) // for a record after the warmup
+
+	start    time.Time
+	total    *perfStats
+	steady   *perfStats // nil until the first steady-state record is acknowledged
+	failed   int64
+	firstErr error
+}
+
+// perfStats are Kafka's Stats: the whole run's figures, and a window that
+// prints a progress line every reporting interval while printing is on.
+type perfStats struct {
+	out      *printer
+	interval time.Duration
+	printing bool
 
 	start                    time.Time
 	count, bytes             int64
@@ -232,30 +264,42 @@ type perfRun struct {
 	windowLatency, windowMax int64
 	sampling                 int64
 	samples                  []int32
-	failed                   int64
-	firstErr                 error
+}
+
+func newPerfStats(out *printer, start time.Time, records int64, interval time.Duration) *perfStats {
+	s := &perfStats{out: out, interval: interval, printing: true, start: start, windowStart: start,
+		sampling: max(1, records/min(max(records, 1), maxLatencySamples))}
+	s.samples = make([]int32, 0, records/s.sampling+1)
+	return s
 }
 
 func newPerfRun(f *producerPerfFlags, payloads [][]byte, out *printer, errOut io.Writer) *perfRun {
 	r := &perfRun{
 		numRecords: f.numRecords,
+		warmup:     max(f.warmupRecords, 0),
 		throughput: f.throughput,
 		payloads:   payloads,
 		out:        out,
 		errOut:     errOut,
-		sampling:   max(1, f.numRecords/min(max(f.numRecords, 1), maxLatencySamples)),
 	}
-	r.samples = make([]int32, 0, f.numRecords/r.sampling+1)
+	r.start = time.Now()
+	r.total = newPerfStats(out, r.start, f.numRecords, time.Duration(f.reportingInterval)*time.Millisecond)
 	r.pool.New = func() any { return new(kgo.Record) }
-	r.promise = r.completed
+	r.promise = func(rec *kgo.Record, err error) { r.completed(rec, err, false) }
+	r.steadyDone = func(rec *kgo.Record, err error) { r.completed(rec, err, true) }
 	return r
 }
 
 // produce sends the records, throttled to --throughput, waits for every
-// acknowledgement and prints the summary.
+// acknowledgement and prints the summary, and, after --warmup-records,
+// the steady state's.
 func (r *perfRun) produce(ctx context.Context, cl *kgo.Client) error {
 	r.start = time.Now()
-	r.windowStart = r.start
+	r.total.start, r.total.windowStart = r.start, r.start
+	if r.warmup > 0 {
+		r.out.linef("Warmup first %d records. Steady state results will print after the complete test summary.", r.warmup)
+		r.out.flush()
+	}
 	var interval time.Duration
 	if r.throughput > 0 {
 		interval = time.Duration(float64(time.Second) / r.throughput)
@@ -267,17 +311,25 @@ func (r *perfRun) produce(ctx context.Context, cl *kgo.Client) error {
 		if interval > 0 {
 			r.throttle(rec.Timestamp, i, interval)
 		}
-		cl.Produce(ctx, rec, r.promise)
+		if r.warmup > 0 && i >= r.warmup {
+			cl.Produce(ctx, rec, r.steadyDone)
+		} else {
+			cl.Produce(ctx, rec, r.promise)
+		}
 	}
 	if err := cl.Flush(context.WithoutCancel(ctx)); err != nil {
 		return err
 	}
-	r.printTotal(time.Now())
+	now := time.Now()
+	r.total.printTotal(now, "")
+	if r.steady != nil {
+		r.steady.printTotal(now, " steady state")
+	}
 	if err := r.out.flush(); err != nil {
 		return err
 	}
 	if r.failed > 0 {
-		return fmt.Errorf("%d of %d records failed: %w", r.failed, r.failed+r.count, r.firstErr)
+		return fmt.Errorf("%d of %d records failed: %w", r.failed, r.failed+r.total.count, r.firstErr)
 	}
 	return nil
 }
@@ -299,8 +351,10 @@ func (r *perfRun) throttle(now time.Time, i int64, interval time.Duration) {
 
 // completed is the promise: it records the record's latency (send to
 // acknowledgement, in milliseconds as Kafka measures it) and returns the
-// record to the pool.
-func (r *perfRun) completed(rec *kgo.Record, err error) {
+// record to the pool. The first steady-state record starts the steady
+// state's stats, which print the progress lines from then on, as Kafka's
+// tool switches them.
+func (r *perfRun) completed(rec *kgo.Record, err error, steady bool) {
 	now := time.Now()
 	if err != nil {
 		if r.failed++; r.firstErr == nil {
@@ -308,49 +362,61 @@ func (r *perfRun) completed(rec *kgo.Record, err error) {
 			fmt.Fprintf(r.errOut, "ERROR producing to %s: %v\n", rec.Topic, err)
 		}
 	} else {
-		r.record(now.UnixMilli()-rec.Timestamp.UnixMilli(), int64(len(rec.Value)), now)
+		latency, size := now.UnixMilli()-rec.Timestamp.UnixMilli(), int64(len(rec.Value))
+		if steady && r.steady == nil {
+			r.out.line("In steady state.")
+			r.total.printing = false
+			r.steady = newPerfStats(r.out, rec.Timestamp, r.numRecords-r.warmup, r.total.interval)
+		}
+		r.total.record(latency, size, now)
+		if steady {
+			r.steady.record(latency, size, now)
+		}
 	}
 	*rec = kgo.Record{}
 	r.pool.Put(rec)
 }
 
-func (r *perfRun) record(latency, size int64, now time.Time) {
-	if r.count%r.sampling == 0 && len(r.samples) < cap(r.samples) {
-		r.samples = append(r.samples, int32(latency))
+func (s *perfStats) record(latency, size int64, now time.Time) {
+	if s.count%s.sampling == 0 && len(s.samples) < cap(s.samples) {
+		s.samples = append(s.samples, int32(latency))
 	}
-	r.count++
-	r.bytes += size
-	r.totalLatency += latency
-	r.maxLatency = max(r.maxLatency, latency)
-	r.windowCount++
-	r.windowBytes += size
-	r.windowLatency += latency
-	r.windowMax = max(r.windowMax, latency)
-	if now.Sub(r.windowStart) >= reportInterval {
-		r.printWindow(now)
+	s.count++
+	s.bytes += size
+	s.totalLatency += latency
+	s.maxLatency = max(s.maxLatency, latency)
+	s.windowCount++
+	s.windowBytes += size
+	s.windowLatency += latency
+	s.windowMax = max(s.windowMax, latency)
+	if now.Sub(s.windowStart) >= s.interval {
+		if s.printing {
+			s.printWindow(now)
+		}
+		s.windowStart = now
+		s.windowCount, s.windowBytes, s.windowLatency, s.windowMax = 0, 0, 0, 0
 	}
 }
 
-// printWindow prints Kafka's progress line and starts a new window.
-func (r *perfRun) printWindow(now time.Time) {
-	elapsed := max(now.Sub(r.windowStart).Milliseconds(), 1)
-	recsPerSec := 1000.0 * float64(r.windowCount) / float64(elapsed)
-	mbPerSec := 1000.0 * float64(r.windowBytes) / float64(elapsed) / (1024.0 * 1024.0)
-	r.out.linef("%d records sent, %.1f records/sec (%.2f MB/sec), %.1f ms avg latency, %.1f ms max latency.",
-		r.windowCount, recsPerSec, mbPerSec, float64(r.windowLatency)/float64(max(r.windowCount, 1)), float64(r.windowMax))
-	r.out.flush()
-	r.windowStart = now
-	r.windowCount, r.windowBytes, r.windowLatency, r.windowMax = 0, 0, 0, 0
+// printWindow prints Kafka's progress line for the window ending now.
+func (s *perfStats) printWindow(now time.Time) {
+	elapsed := max(now.Sub(s.windowStart).Milliseconds(), 1)
+	recsPerSec := 1000.0 * float64(s.windowCount) / float64(elapsed)
+	mbPerSec := 1000.0 * float64(s.windowBytes) / float64(elapsed) / (1024.0 * 1024.0)
+	s.out.linef("%d records sent, %.1f records/sec (%.2f MB/sec), %.1f ms avg latency, %.1f ms max latency.",
+		s.windowCount, recsPerSec, mbPerSec, float64(s.windowLatency)/float64(max(s.windowCount, 1)), float64(s.windowMax))
+	s.out.flush()
 }
 
-// printTotal prints Kafka's summary line.
-func (r *perfRun) printTotal(now time.Time) {
-	elapsed := max(now.Sub(r.start).Milliseconds(), 1)
-	recsPerSec := 1000.0 * float64(r.count) / float64(elapsed)
-	mbPerSec := 1000.0 * float64(r.bytes) / float64(elapsed) / (1024.0 * 1024.0)
-	p := percentiles(r.samples, 0.5, 0.95, 0.99, 0.999)
-	r.out.linef("%d records sent, %f records/sec (%.2f MB/sec), %.2f ms avg latency, %.2f ms max latency, %d ms 50th, %d ms 95th, %d ms 99th, %d ms 99.9th.",
-		r.count, recsPerSec, mbPerSec, float64(r.totalLatency)/float64(max(r.count, 1)), float64(r.maxLatency), p[0], p[1], p[2], p[3])
+// printTotal prints Kafka's summary line; what is " steady state" for the
+// steady state's.
+func (s *perfStats) printTotal(now time.Time, what string) {
+	elapsed := max(now.Sub(s.start).Milliseconds(), 1)
+	recsPerSec := 1000.0 * float64(s.count) / float64(elapsed)
+	mbPerSec := 1000.0 * float64(s.bytes) / float64(elapsed) / (1024.0 * 1024.0)
+	p := percentiles(s.samples, 0.5, 0.95, 0.99, 0.999)
+	s.out.linef("%d%s records sent, %f records/sec (%.2f MB/sec), %.2f ms avg latency, %.2f ms max latency, %d ms 50th, %d ms 95th, %d ms 99th, %d ms 99.9th.",
+		s.count, what, recsPerSec, mbPerSec, float64(s.totalLatency)/float64(max(s.count, 1)), float64(s.maxLatency), p[0], p[1], p[2], p[3])
 }
 
 // percentiles sorts samples and picks samples[q*len], as Kafka does.

@@ -22,6 +22,7 @@ type reassignFlags struct {
 	generate, execute, verify, cancel, list   bool
 	topicsToMove, reassignmentFile, brokerIDs string
 	disableRackAware, additional, preserve    bool
+	disallowRFChange                          bool // KIP-860: refuse a plan that changes a replication factor
 	timeout                                   int64
 }
 
@@ -66,6 +67,8 @@ not supported, nor are replication throttles.`,
 	fl.StringVar(&f.brokerIDs, "broker-list", "", `with --generate: the brokers to move the partitions to, as "0,1,2"`)
 	fl.BoolVar(&f.disableRackAware, "disable-rack-aware", false, "with --generate: ignore broker racks")
 	fl.BoolVar(&f.additional, "additional", false, "with --execute: start the reassignment in addition to those in progress")
+	fl.BoolVar(&f.disallowRFChange, "disallow-replication-factor-change", false,
+		"with --execute: have the controller refuse a plan that changes a partition's replication factor")
 	fl.BoolVar(&f.preserve, "preserve-throttles", false, "with --verify or --cancel: accepted; Gregor sets no replication throttles")
 	fl.Int64Var(&f.timeout, "timeout", 10000, "with --execute or --cancel: accepted; log dir moves are not supported")
 	refuse(cmd,
@@ -128,7 +131,7 @@ func (f *reassignFlags) check(cmd *cobra.Command) error {
 	}
 	permitted := map[string][]string{
 		"verify": {"preserve-throttles"}, "generate": {"disable-rack-aware"},
-		"execute": {"additional", "timeout"}, "cancel": {"preserve-throttles", "timeout"},
+		"execute": {"additional", "timeout", "disallow-replication-factor-change"}, "cancel": {"preserve-throttles", "timeout"},
 	}
 	allowed := append(append([]string{action, "bootstrap-server", "command-config"}, required[action]...), permitted[action]...)
 	var err error
@@ -322,6 +325,9 @@ func (r *reassignTool) alter(ctx context.Context, plan []planPartition) error {
 	var req kadm.AlterPartitionAssignmentsReq
 	for _, p := range plan {
 		req.Assign(p.Topic, p.Partition, p.Replicas)
+	}
+	if r.f.disallowRFChange {
+		ctx = kadm.ForbidAlterRf(ctx)
 	}
 	resps, err := r.adm.AlterPartitionAssignments(ctx, req)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -11,10 +12,14 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 // transactionsTool is one run of `gregor transactions <command>`.
 type transactionsTool struct {
+	cl  *kgo.Client
 	adm *kadm.Client
 	out *printer
 	now time.Time
@@ -63,7 +68,7 @@ func newTransactionsCommand() *cobra.Command {
 				return err
 			}
 			defer cl.Close()
-			t := &transactionsTool{adm: adminFor(cl), out: newPrinter(sub.OutOrStdout()), now: time.Now()}
+			t := &transactionsTool{cl: cl, adm: adminFor(cl), out: newPrinter(sub.OutOrStdout()), now: time.Now()}
 			err = fn(t, sub.Context())
 			if ferr := t.out.flush(); err == nil {
 				err = ferr
@@ -79,23 +84,44 @@ func newTransactionsCommand() *cobra.Command {
 type txnRunner = func(func(*transactionsTool, context.Context) error) func(*cobra.Command, []string) error
 
 func newTxnListCommand(run txnRunner) *cobra.Command {
-	return &cobra.Command{
+	var durationFilter int64
+	var pattern string
+	cmd := &cobra.Command{
 		Use: "list", Short: "list transactions", Args: cobra.NoArgs, SilenceUsage: true,
-		RunE: run(func(t *transactionsTool, ctx context.Context) error { return t.list(ctx) }),
+		RunE: run(func(t *transactionsTool, ctx context.Context) error { return t.list(ctx, durationFilter, pattern) }),
 	}
+	cmd.Flags().Int64Var(&durationFilter, "duration-filter", -1,
+		"only transactions running longer than this many milliseconds; negative: all")
+	cmd.Flags().StringVar(&pattern, "transactional-id-pattern", "",
+		"only transactional ids this regular expression matches, whole")
+	return cmd
 }
 
-func (t *transactionsTool) list(ctx context.Context) error {
+// list asks every broker for the transactions it coordinates, with
+// Kafka's filters (KIP-994's duration, KIP-1152's id pattern).
+func (t *transactionsTool) list(ctx context.Context, durationFilter int64, pattern string) error {
 	ctx, cancel := context.WithTimeout(ctx, adminTimeout)
 	defer cancel()
-	ls, err := t.adm.ListTransactions(ctx, nil, nil)
-	if err != nil {
-		return fmt.Errorf("Failed to list transactions: %w", err)
+	req := kmsg.NewPtrListTransactionsRequest()
+	req.DurationFilterMillis = durationFilter
+	if pattern != "" {
+		req.TransactionalIDPattern = &pattern
 	}
 	var rows [][]string
-	for _, l := range ls.Sorted() {
-		rows = append(rows, []string{l.TxnID, strconv.Itoa(int(l.Coordinator)), strconv.FormatInt(l.ProducerID, 10), l.State})
+	for _, shard := range t.cl.RequestSharded(ctx, req) {
+		err := shard.Err
+		if err == nil {
+			err = kerr.ErrorForCode(shard.Resp.(*kmsg.ListTransactionsResponse).ErrorCode)
+		}
+		if err != nil {
+			return fmt.Errorf("Failed to list transactions: broker %d: %w", shard.Meta.NodeID, err)
+		}
+		for _, l := range shard.Resp.(*kmsg.ListTransactionsResponse).TransactionStates {
+			rows = append(rows, []string{l.TransactionalID, strconv.Itoa(int(shard.Meta.NodeID)),
+				strconv.FormatInt(l.ProducerID, 10), l.TransactionState})
+		}
 	}
+	slices.SortFunc(rows, func(a, b []string) int { return strings.Compare(a[0], b[0]) })
 	t.out.columns([]string{"TransactionalId", "Coordinator", "ProducerId", "TransactionState"}, rows)
 	return nil
 }

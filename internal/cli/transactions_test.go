@@ -36,6 +36,24 @@ func TestTransactionsTool(t *testing.T) {
 	if !strings.Contains(out, "TransactionalId") || !regexpLine(out, "tool-"+topic+`\s+\d+\s+\d+\s+Ongoing`) {
 		t.Fatalf("list:\n%s", out)
 	}
+	// The filters are Kafka's: the pattern matches whole ids, the duration
+	// leaves out what runs for less.
+	for args, listed := range map[string]bool{
+		"--transactional-id-pattern tool-.*": true,
+		"--transactional-id-pattern tool":    false,
+		"--duration-filter 0":                true,
+		"--duration-filter 600000":           false,
+		"--duration-filter -1":               true,
+	} {
+		out := mustGregor(t, "", append([]string{"transactions", "--bootstrap-server", addr, "list"}, strings.Fields(args)...)...)
+		if got := regexpLine(out, "tool-"+topic+`\s+\d+\s+\d+\s+Ongoing`); got != listed {
+			t.Errorf("list %s: listed %v, want %v:\n%s", args, got, listed, out)
+		}
+	}
+	if r := gregor(t, "", "transactions", "--bootstrap-server", addr, "list", "--transactional-id-pattern", "a)|(b"); r.err == nil ||
+		!strings.Contains(r.err.Error(), "INVALID_REGULAR_EXPRESSION") {
+		t.Errorf("an invalid pattern: %v", r.err)
+	}
 	out = mustGregor(t, "", "transactions", "--bootstrap-server", addr, "describe", "--transactional-id", "tool-"+topic)
 	if !strings.Contains(out, "Ongoing") || !strings.Contains(out, topic+"-0") {
 		t.Fatalf("describe:\n%s", out)

@@ -98,6 +98,8 @@ var brokerDefs = []brokerDef{
 	// Observability (gregor): the HTTP admin listener and the logs.
 	{name: "http.listeners", typ: typeString, def: "http://127.0.0.1:9644", check: httpListeners,
 		doc: "The HTTP admin listener (metrics, health, console) as http://host:port; empty turns it off (gregor)."},
+	{name: "schema.registry.listeners", typ: typeString, def: "http://127.0.0.1:8081", check: httpListeners,
+		doc: "The schema registry's HTTP listener (Confluent Schema Registry's REST API) as http://host:port; empty turns it off (gregor)."},
 	{name: "http.pprof.enable", typ: typeBoolean, def: "false", doc: "Serve Go's pprof profiles under /debug/pprof/ on the HTTP listener (gregor)."},
 	{name: "http.console.read.only", typ: typeBoolean, def: "false", doc: "The web console shows but never changes anything (gregor)."},
 	{name: "log.format", typ: typeString, def: "text", check: oneOf("text", "json"), doc: "The broker's log format: text or json (gregor)."},

@@ -27,3 +27,20 @@ func TestObservability(t *testing.T) {
 		}
 	}
 }
+
+// TestSchemaRegistryListener proves schema.registry.listeners defaults to
+// 127.0.0.1:8081, can be turned off, and is checked as http.listeners is.
+func TestSchemaRegistryListener(t *testing.T) {
+	if got := mustParse(t, nil).SchemaRegistryAddress(); got != "127.0.0.1:8081" {
+		t.Errorf("default %q", got)
+	}
+	if got := mustParse(t, map[string]string{"schema.registry.listeners": ""}).SchemaRegistryAddress(); got != "" {
+		t.Errorf("empty: %q", got)
+	}
+	if got := mustParse(t, map[string]string{"schema.registry.listeners": "http://127.0.0.1:0"}).SchemaRegistryAddress(); got != "127.0.0.1:0" {
+		t.Errorf("port 0: %q", got)
+	}
+	if _, _, err := Parse(map[string]string{"schema.registry.listeners": "https://h:1"}); err == nil {
+		t.Error("https accepted")
+	}
+}

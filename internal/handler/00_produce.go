@@ -38,7 +38,9 @@ package handler
 // producer_byte_rate and, unless acks=0, its handler time against
 // request_percentage; a client over either gets throttle_time_ms and its
 // connection is muted for that long after the response (KIP-219).
-// Differences from Kafka: none known.
+// Differences from Kafka: on a compacted topic, whose batches are streamed
+// to refuse records without a key (INVALID_RECORD), a batch that inflates
+// past 128 MiB answers CORRUPT_MESSAGE (Kafka has no such limit).
 
 import (
 	"context"

@@ -6,7 +6,8 @@ package handler
 // under read_committed, isolation_level 1), -2 the log
 // start offset, -3 (v7+) the offset and timestamp of the record with the
 // largest timestamp, -4 (v8+, earliest local) the log start offset, -5 (v9+,
-// earliest pending upload) -1 as there is no tiered storage; a timestamp
+// latest tiered) and -6 (v11+, earliest pending upload) -1 as there is no
+// tiered storage; a timestamp
 // >= 0 the first record whose timestamp is at or after it, or -1 when there
 // is none. As Kafka, a record found at or above the high watermark (by
 // timestamp or by -3) is not answered: -1. current_leader_epoch (v4+) is
@@ -81,7 +82,7 @@ func offsetFor(version int16, isolation int8, p *partition.Partition, ts int64) 
 		return p.LogStartOffset(), -1, nil
 	case ts == -3 && version >= 7:
 		return found(p.MaxTimestamp())
-	case ts == -5 && version >= 9:
+	case ts == -5 && version >= 9, ts == -6 && version >= 11:
 		return -1, -1, nil
 	case ts < 0:
 		return -1, -1, errUnsupportedTimestamp

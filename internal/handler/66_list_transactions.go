@@ -5,12 +5,16 @@ package handler
 // Behaviour: lists the transactional ids of the __transaction_state
 // partitions this node leads, filtered by state names (an unknown name is
 // answered in unknown_state_filters), by producer ids, from v1 by running
-// longer than duration_filter_ms, and from v2 by a regular expression on
-// the id (INVALID_REGULAR_EXPRESSION when it does not compile). A
-// partition still loading answers COORDINATOR_LOAD_IN_PROGRESS. As Kafka,
-// only the ids the principal may DESCRIBE are listed.
+// longer than duration_filter_ms when it is not negative (an id with no
+// transaction in progress has a start of -1, so it always passes, as in
+// Kafka), and from v2 by a regular expression that must match the whole id
+// (INVALID_REGULAR_EXPRESSION when it does not compile). A partition still
+// loading answers COORDINATOR_LOAD_IN_PROGRESS. As Kafka, only the ids the
+// principal may DESCRIBE are listed.
 // Differences from Kafka: the id filter uses Go's regexp syntax (RE2),
-// not Java's.
+// not Java's; Kafka keeps a completed transaction's start time, so the
+// duration filter can leave out an id whose last transaction ended, where
+// Gregor forgets the start when the transaction completes.
 
 import (
 	"context"
@@ -40,16 +44,30 @@ func (h *Handler) listTransactions(_ context.Context, req *Request) (kmsg.Respon
 	var pattern *regexp.Regexp
 	if r.TransactionalIDPattern != nil && *r.TransactionalIDPattern != "" {
 		var err error
-		if pattern, err = regexp.Compile(*r.TransactionalIDPattern); err != nil {
+		if _, err = regexp.Compile(*r.TransactionalIDPattern); err == nil {
+			pattern, err = regexp.Compile("^(?:" + *r.TransactionalIDPattern + ")$")
+		}
+		if err != nil {
 			resp.ErrorCode = kerr.InvalidRegularExpression.Code
 			return resp, nil
 		}
 	}
 	now := h.now()
+	durationFilter := int64(-1)
+	if r.Version >= 1 {
+		durationFilter = r.DurationFilterMillis
+	}
+	running := func(d txn.Description) bool {
+		start := int64(-1)
+		if !d.Start.IsZero() {
+			start = d.Start.UnixMilli()
+		}
+		return durationFilter < 0 || now.UnixMilli()-start > durationFilter
+	}
 	keep := func(d txn.Description) bool {
 		return (len(r.StateFilters) == 0 || states[d.State.String()]) &&
 			(len(r.ProducerIDFilters) == 0 || slices.Contains(r.ProducerIDFilters, int64(d.ProducerID))) &&
-			(r.DurationFilterMillis <= 0 || (!d.Start.IsZero() && now.Sub(d.Start).Milliseconds() > r.DurationFilterMillis)) &&
+			running(d) &&
 			(pattern == nil || pattern.MatchString(d.TransactionalID))
 	}
 	ds, err := h.Txn.List(keep)

@@ -61,6 +61,9 @@ var allowedImports = map[string][]string{
 	"schema/avro":       {"schema"},
 	"schema/jsonschema": {"schema"},
 	"schema/protobuf":   {"schema"},
+	// The schema registry: formats come in through schema's interfaces;
+	// it is a Kafka client of its own node (_schemas), as the console is.
+	"schemareg": {"schema"},
 	// TLS material for tests: the standard library only.
 	"auth/authtest": {},
 	// The only place wire meets the domain. Not storage, not server.
@@ -80,7 +83,8 @@ var allowedImports = map[string][]string{
 	"console": {},
 	// The composition root may import everything it composes.
 	"node": {"admin", "console", "metrics", "buildinfo", "kafka", "acl", "config", "record", "wire", "vfs", "storage", "partition", "metadata",
-		"controller", "replica", "replica/leaderclient", "coord", "group", "txn", "txn/txnclient", "auth", "quota", "handler", "server"},
+		"controller", "replica", "replica/leaderclient", "coord", "group", "txn", "txn/txnclient", "auth", "quota", "handler", "server",
+		"schema", "schema/avro", "schema/jsonschema", "schema/protobuf", "schemareg"},
 	// nodetest formats a cluster's dirs with one cluster id, as `gregor
 	// storage format` does, through storage's meta.properties writer.
 	"node/nodetest": {"kafka", "config", "node", "storage"},
@@ -88,6 +92,9 @@ var allowedImports = map[string][]string{
 	// black-holes one link, for fault tests of any package (and test/e2e).
 	// It knows nothing of Gregor, so that any layer's tests may use it.
 	"testutil/netproxy": {},
+	// Batches record.Build cannot make (decompression bombs), for the
+	// tests of record, storage and partition.
+	"record/recordtest": {"record"},
 	// The CLI is a Kafka client: it speaks the protocol to --bootstrap-server
 	// and imports no broker internal, only the pure replica assignment
 	// that reassign-partitions --generate proposes with.
@@ -129,9 +136,10 @@ var franzProtocolExceptions = map[string]string{
 }
 
 // franzClientAllowed are the packages that are Kafka clients: the CLI, and
-// the web console, which speaks the protocol to its own node so that it
-// goes through the same APIs, validation and authorization as any client.
-var franzClientAllowed = []string{"cli", "console"}
+// the web console and the schema registry, which speak the protocol to
+// their own node so that they go through the same APIs, validation and
+// authorization as any client.
+var franzClientAllowed = []string{"cli", "console", "schemareg"}
 
 // franzClient are franz-go's client packages: only the CLI and the console are clients.
 var franzClient = []string{

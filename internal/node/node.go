@@ -74,7 +74,10 @@ type Node struct {
 	tasks    *errgroup.Group              // every long-lived goroutine; Wait waits for it
 	cancel   context.CancelFunc
 	obs      observability // metrics and the HTTP admin listener; see admin.go
-	stopOnce sync.Once
+	// schemaRegistryAddr is the schema registry's bound listener, nil when
+	// off; see schemaregistry.go.
+	schemaRegistryAddr net.Addr
+	stopOnce           sync.Once
 
 	brokerEpoch atomic.Int64 // of the node's registration
 
@@ -152,7 +155,7 @@ func Start(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*Node,
 	if err := n.run(ctx, listeners, now); err != nil {
 		return nil, err
 	}
-	logger.Info("gregor started", append(buildinfo.Read().LogAttrs(), "node.id", cfg.NodeID, "cluster.id", clusterID, "listeners", n.boundListeners(), "log.dirs", cfg.LogDirs)...)
+	logger.Info("gregor started", append(buildinfo.Read().LogAttrs(), "node.id", cfg.NodeID, "cluster.id", clusterID, "listeners", n.boundListeners(), "schema.registry.listeners", n.schemaRegistryURL(), "log.dirs", cfg.LogDirs)...)
 	return n, nil
 }
 
@@ -264,6 +267,12 @@ func (n *Node) run(parent context.Context, listeners []net.Listener, now func() 
 	}
 	n.handler = h
 	adminLn, err := n.listenAdmin()
+	var registryLn net.Listener
+	if err == nil {
+		if registryLn, err = n.listenSchemaRegistry(); err != nil && adminLn != nil {
+			adminLn.Close()
+		}
+	}
 	if err != nil {
 		for _, ln := range listeners {
 			ln.Close()
@@ -286,6 +295,9 @@ func (n *Node) run(parent context.Context, listeners []net.Listener, now func() 
 		for _, ln := range listeners {
 			ln.Close()
 		}
+		if registryLn != nil {
+			registryLn.Close()
+		}
 		cancel()
 		if werr := n.Wait(); werr != nil {
 			err = werr // why the controller stopped, such as another cluster's id
@@ -297,6 +309,7 @@ func (n *Node) run(parent context.Context, listeners []net.Listener, now func() 
 		s := n.obs.servers[i]
 		g.Go(func() error { return s.Serve(gctx, ln) })
 	}
+	n.serveSchemaRegistry(gctx, g, registryLn)
 	n.obs.registered.Store(true)
 	return nil
 }

@@ -84,8 +84,9 @@
 // unreplicated transactions); ReadCommitted reads below it and answers
 // the aborted transactions overlapping what it read.
 //
-// On a compacted topic every batch is decompressed at append to refuse
-// records without a key (INVALID_RECORD), as Kafka's LogValidator does.
+// On a compacted topic every batch is decompressed at append, as a stream
+// that holds no value, to refuse records without a key (INVALID_RECORD),
+// as Kafka's LogValidator does.
 //
 // Locking: mu serializes appends and role changes; waitMu (taken after mu,
 // never before) guards the waiters and watchers; the high watermark is an

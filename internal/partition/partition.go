@@ -149,12 +149,21 @@ func (p *Partition) loadProducerState() error {
 	if from < 0 {
 		from = p.log.LogStartOffset()
 	}
-	return p.log.Batches(from, func(b record.Batch) error {
+	err = p.log.Batches(from, func(b record.Batch) error {
 		if b.LastOffset() >= from {
 			p.recordBatchLocked(b)
 		}
 		return nil
 	})
+	if errors.Is(err, record.ErrCorrupt) {
+		// Damage below the recovery point, which start-up does not re-read:
+		// the partition still opens (fetches refuse the damaged batch), with
+		// the producer state of the batches before it.
+		p.logger.Warn("producer state rebuilt only up to a damaged batch", "topic", p.TP.Topic,
+			"partition", p.TP.Partition, "error", err)
+		return nil
+	}
+	return err
 }
 
 // SetConfig applies a topic configuration change. The log's own settings
@@ -239,19 +248,17 @@ func validate(b record.Batch, cfg *Config, now time.Time) error {
 	return nil
 }
 
-// checkKeys refuses a record without a key. It decompresses the batch:
-// Kafka too looks inside every batch written to a compacted topic.
+// checkKeys refuses a record without a key. Kafka too looks inside every
+// batch written to a compacted topic; this streams the batch, holding no
+// value, and stops at the first record without a key or once the batch
+// inflates past the decompression cap.
 func checkKeys(b record.Batch) error {
-	rs, err := b.Records()
-	if err != nil {
-		return err
-	}
-	for _, r := range rs {
-		if r.Key == nil {
-			return fmt.Errorf("%w: compacted topic cannot accept a record without a key (offset delta %d)", ErrInvalidRecord, r.Offset-b.BaseOffset())
+	return b.ScanHeads(func(h record.RecordHead) (bool, error) {
+		if h.Key == nil {
+			return false, fmt.Errorf("%w: compacted topic cannot accept a record without a key (offset delta %d)", ErrInvalidRecord, h.Offset-b.BaseOffset())
 		}
-	}
-	return nil
+		return true, nil
+	})
 }
 
 // checkTimestamps applies message.timestamp.after.max.ms to the batch's

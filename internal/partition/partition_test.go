@@ -5,11 +5,16 @@ import (
 	"io"
 	"log/slog"
 	"math"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
 	"testing"
 	"time"
 
 	"gregor/internal/kafka"
 	"gregor/internal/record"
+	"gregor/internal/record/recordtest"
 	"gregor/internal/storage"
 )
 
@@ -106,4 +111,119 @@ func TestProducersOutliveDeletedSegments(t *testing.T) {
 		t.Fatal(err)
 	}
 	check(reopened)
+}
+
+// TestCompactedTopicBombs proves that 20 concurrent batches of 32 KB that
+// each inflate to 1 GiB, produced to a compacted topic, are refused
+// (CORRUPT_MESSAGE past the decompression cap, INVALID_RECORD for a
+// missing key) while the broker allocates a few MiB per batch, not the
+// cap or the bomb.
+func TestCompactedTopicBombs(t *testing.T) {
+	cfg := Config{MaxMessageBytes: 1 << 20, MinInsyncReplicas: 1, TimestampBeforeMaxMs: math.MaxInt64,
+		TimestampAfterMaxMs: math.MaxInt64, Compacted: true}
+	p := openPartition(t, cfg)
+	keyed, err := recordtest.Bomb(record.CodecZstd, []byte("k"), 1<<30, time.Now().UnixMilli())
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyless, err := recordtest.Bomb(record.CodecZstd, nil, 1<<30, time.Now().UnixMilli())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	errs := make(chan error, 20)
+	for i := range 20 {
+		b := keyed
+		if i%2 == 1 {
+			b = keyless
+		}
+		go func() {
+			_, err := p.AppendAsLeader([]record.Batch{slices.Clone(b)}, 1, time.Now())
+			errs <- err
+		}()
+	}
+	var invalid, corrupt int
+	for range 20 {
+		select {
+		case err := <-errs:
+			switch {
+			case errors.Is(err, ErrInvalidRecord):
+				invalid++
+			case errors.Is(err, record.ErrInvalid):
+				corrupt++
+			default:
+				t.Fatalf("bomb appended or refused with %v", err)
+			}
+		case <-time.After(60 * time.Second):
+			t.Fatal("bombs still being inflated after 60s")
+		}
+	}
+	runtime.ReadMemStats(&after)
+	if invalid != 10 || corrupt != 10 {
+		t.Fatalf("%d INVALID_RECORD, %d CORRUPT_MESSAGE; want 10 of each", invalid, corrupt)
+	}
+	if a := after.TotalAlloc - before.TotalAlloc; a > 20*16<<20 {
+		t.Fatalf("20 bombs allocated %d bytes", a)
+	}
+	if p.LogEndOffset() != 0 {
+		t.Fatalf("log end %d after refusing every bomb", p.LogEndOffset())
+	}
+}
+
+// TestOpenOverDamagedBatch proves that a partition whose log holds a
+// damaged batch below its recovery point (not re-read at start-up) still
+// opens, as Kafka's producer-state rebuild does not check CRCs either:
+// the replay stops at the damage with a warning, reads before it work and
+// a read at it fails with record.ErrCorrupt (CORRUPT_MESSAGE).
+func TestOpenOverDamagedBatch(t *testing.T) {
+	dir := t.TempDir()
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	l, err := storage.Open(dir, storage.DefaultConfig(), time.Now, logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var positions []int
+	pos := 0
+	for i := range 200 { // enough for index entries: recovery starts at the last one
+		b := producerBatch(t, 1, 0, int32(i), 1, 0)
+		positions = append(positions, pos)
+		pos += len(b)
+		if _, _, err := l.Append(b, 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	leo := l.LogEndOffset()
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "00000000000000000000.log")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data[positions[5]+record.HeaderSize+1] ^= 0xff
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	l, err = storage.OpenAt(dir, leo, storage.DefaultConfig(), time.Now, logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	p, err := Open(kafka.TopicPartition{Topic: "t"}, kafka.TopicID{}, l, 1, soleLeader, Config{MinInsyncReplicas: 1}, logger)
+	if err != nil {
+		t.Fatalf("open over a damaged batch: %v", err)
+	}
+	if p.LogEndOffset() != leo {
+		t.Fatalf("log end %d after reopening, want %d: the damage was in the recovered range", p.LogEndOffset(), leo)
+	}
+	got, err := p.Read(nil, 0, 1<<20, true)
+	if bs, _ := record.Split(got); err != nil || len(bs) != 5 {
+		t.Fatalf("read from 0: %d batches, %v; want the 5 before the damage", len(bs), err)
+	}
+	if _, err := p.Read(nil, 5, 1<<20, true); !errors.Is(err, record.ErrCorrupt) {
+		t.Fatalf("read at the damage: %v", err)
+	}
 }

@@ -26,14 +26,6 @@ var xerialMagic = []byte{0x82, 'S', 'N', 'A', 'P', 'P', 'Y', 0}
 const xerialHeaderSize = 16
 
 var (
-	zstdDecoder = sync.OnceValue(func() *zstd.Decoder {
-		d, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(0),
-			zstd.WithDecoderMaxMemory(uint64(MaxUncompressedBytes)))
-		if err != nil {
-			panic(fmt.Sprintf("zstd decoder: %v", err))
-		}
-		return d
-	})
 	zstdEncoder = sync.OnceValue(func() *zstd.Encoder {
 		e, err := zstd.NewWriter(nil, zstd.WithEncoderConcurrency(1))
 		if err != nil {
@@ -50,6 +42,10 @@ func decompress(c Codec, src []byte) ([]byte, error) {
 	switch c {
 	case CodecNone:
 		return src, nil
+	}
+	decompressionSlots <- struct{}{}
+	defer func() { <-decompressionSlots }()
+	switch c {
 	case CodecGzip:
 		out, err = decompressGzip(src)
 	case CodecSnappy:
@@ -57,7 +53,7 @@ func decompress(c Codec, src []byte) ([]byte, error) {
 	case CodecLZ4:
 		out, err = decompressLZ4(src)
 	case CodecZstd:
-		out, err = zstdDecoder().DecodeAll(src, nil)
+		out, err = decompressZstd(src)
 	default:
 		err = fmt.Errorf("unknown codec %d", c)
 	}
@@ -65,6 +61,23 @@ func decompress(c Codec, src []byte) ([]byte, error) {
 		return nil, fmt.Errorf("%w: %s: %v", ErrInvalid, c, err)
 	}
 	return out, nil
+}
+
+// decompressZstd streams a frame through a pooled decoder into a buffer
+// that stops at MaxUncompressedBytes: DecodeAll, even with a memory limit,
+// allocated several times the limit for a frame that inflates past it.
+func decompressZstd(src []byte) ([]byte, error) {
+	d := zstdStreams.Get().(*zstdStream)
+	defer zstdStreams.Put(d)
+	defer d.src.Reset(nil)
+	if d.err != nil {
+		return nil, d.err
+	}
+	d.src.Reset(src)
+	if err := d.dec.Reset(&d.src); err != nil {
+		return nil, err
+	}
+	return readAllLimited(d.dec)
 }
 
 // gzipDecoder keeps a gzip reader between batches: a new one allocates

@@ -32,6 +32,14 @@
 //
 // Validate, ValidateProduce and Split look only at headers and never
 // decompress: they are for the hot paths. Records decompresses and decodes,
-// and is for compaction, tests and tools. Nothing here allocates on the word
-// of a length field more than the bytes actually present justify.
+// and is for compaction, tests and tools. ScanHeads streams a batch's record
+// heads (offset, timestamp, key, value length) without holding any value,
+// and stops as soon as its caller has its answer: the key check of a
+// compacted topic and ListOffsets by timestamp use it.
+//
+// Decompression bombs: no batch inflates past MaxUncompressedBytes (a
+// Gregor limit; Kafka has none and inflates record by record), refused as
+// ErrInvalid (CORRUPT_MESSAGE); at most max(4, GOMAXPROCS) batches are
+// inflated at once in the process. Nothing here allocates on the word of a
+// length field more than the bytes actually present justify.
 package record

@@ -58,3 +58,35 @@ func FuzzRecords(f *testing.F) {
 		}
 	})
 }
+
+// FuzzScanHeads proves that streaming arbitrary (CRC-fixed) batches never
+// panics, and that it sees what Records sees whenever Records succeeds.
+func FuzzScanHeads(f *testing.F) {
+	fuzzSeeds(f)
+	MaxUncompressedBytes = 4 << 20
+	f.Fuzz(func(t *testing.T, data []byte) {
+		b := Batch(data)
+		if len(b) >= HeaderSize {
+			b.updateCRC()
+		}
+		var heads []RecordHead
+		err := b.ScanHeads(func(h RecordHead) (bool, error) {
+			h.Key = append([]byte(nil), h.Key...)
+			heads = append(heads, h)
+			return true, nil
+		})
+		rs, rerr := b.Records()
+		if rerr != nil {
+			return
+		}
+		if err != nil || len(heads) != len(rs) {
+			t.Fatalf("Records decoded %d records, ScanHeads %d (%v)", len(rs), len(heads), err)
+		}
+		for i, r := range rs {
+			h := heads[i]
+			if h.Offset != r.Offset || h.Timestamp != r.Timestamp || string(h.Key) != string(r.Key) || (h.Key == nil) != (r.Key == nil) {
+				t.Fatalf("record %d: head %+v, record %+v", i, h, r)
+			}
+		}
+	})
+}

@@ -52,6 +52,15 @@
 // segment whose name became durable while its predecessor's tail was lost),
 // is removed with everything after it.
 //
+// Damage below the recovery point (a disk that rots after a clean
+// shutdown) is not re-read at start-up, as in Kafka. Reads catch it: every
+// batch a read returns is validated (its CRC, over bytes the read holds in
+// memory anyway); a read stops before a damaged batch and a read that
+// starts at one fails with record.ErrCorrupt (CORRUPT_MESSAGE), logged
+// once per batch. To re-validate everything, stop the broker, remove the
+// log dir's recovery-point-offset-checkpoint and start it: every partition
+// is then recovered from offset 0 and cut at its first damaged batch.
+//
 // Retention (Log.DeleteOldSegments, run by Manager.RunRetention every
 // log.retention.check.interval.ms) follows Kafka's UnifiedLog: whole
 // segments go from the oldest, by retention.bytes then retention.ms (the

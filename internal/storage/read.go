@@ -44,6 +44,9 @@ func (l *Log) ReadInto(buf []byte, offset int64, maxBytes int32, maxOffset int64
 		if err = ferr; err == nil && h.lastOffset < maxOffset {
 			data, err = v.seg.readFrom(buf, pos, h, v.size, int64(maxBytes), maxOffset, minOneBatch)
 		}
+		if err == nil {
+			data, err = l.intactPrefix(v.seg, pos, data)
+		}
 		v.seg.release()
 		return data, err
 	}
@@ -101,6 +104,35 @@ func (s *segment) readFrom(buf []byte, pos int64, first header, size, maxBytes, 
 		return nil, fmt.Errorf("read %s at %d: %w", s.path(".log"), pos, err)
 	}
 	return buf[:wholeBatches(buf, maxOffset)], nil
+}
+
+// intactPrefix returns the batches of data (read at pos in s) up to the
+// first that fails validation (a CRC mismatch: damage below the recovery
+// point, which start-up does not re-read), and an error wrapping
+// record.ErrCorrupt if that is the first: a damaged batch is never served,
+// and a reader that reaches it is told rather than handed garbage. The CRC
+// costs little next to the read itself. Each damaged batch is logged once.
+func (l *Log) intactPrefix(s *segment, pos int64, data []byte) ([]byte, error) {
+	for end := 0; end < len(data); {
+		n, _ := record.FrameLength(data[end:]) // wholeBatches checked the framing
+		b := record.Batch(data[end : end+n])
+		if err := b.Validate(); err != nil {
+			at := pos + int64(end)
+			if s.reportedCorrupt.Swap(at+1) != at+1 {
+				l.logger.Error("corrupt batch in log segment, not served", "dir", l.dir, "segment", s.path(".log"),
+					"position", at, "offset", b.BaseOffset(), "error", err)
+			}
+			if end == 0 {
+				if !errors.Is(err, record.ErrCorrupt) {
+					err = fmt.Errorf("%w: %v", record.ErrCorrupt, err)
+				}
+				return nil, fmt.Errorf("%s at position %d: %w", s.path(".log"), at, err)
+			}
+			return data[:end], nil
+		}
+		end += n
+	}
+	return data, nil
 }
 
 // wholeBatches returns the length of the prefix of buf made of whole batches

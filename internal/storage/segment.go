@@ -56,6 +56,9 @@ type segment struct {
 	// opened; zero if unknown). Retention falls back on it when no record
 	// has a timestamp, as Kafka does.
 	lastModified time.Time
+	// reportedCorrupt is 1 + the position of the last damaged batch a
+	// read logged (0: none), so that each is logged once.
+	reportedCorrupt atomic.Int64
 }
 
 func segmentName(dir string, base int64, ext string) string {

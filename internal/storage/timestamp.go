@@ -7,15 +7,18 @@ import (
 	"gregor/internal/record"
 )
 
-// OffsetForTimestamp finds the first record with timestamp >= ts (ListOffsets):
-// it picks the first segment whose max timestamp reaches ts, starts after the
-// last time-index entry below ts, and decodes the first batch that reaches ts.
+// OffsetForTimestamp finds the first record with timestamp >= ts (ListOffsets),
+// as Kafka's LogSegment.findOffsetByTimestamp: it picks the first segment
+// whose max timestamp reaches ts, starts after the last time-index entry
+// below ts, skips batches by their header's max timestamp, and streams the
+// records of the first batch that reaches ts only as far as the answer.
 func (l *Log) OffsetForTimestamp(ts int64) (offset int64, timestamp int64, found bool, err error) {
 	from, ok := l.timestampStart(ts)
 	if !ok {
 		return -1, -1, false, nil
 	}
-	err = l.Batches(from, func(b record.Batch) error {
+	offset, timestamp = -1, -1
+	walkErr := l.Batches(from, func(b record.Batch) error {
 		if b.MaxTimestamp() < ts {
 			return nil
 		}
@@ -25,10 +28,13 @@ func (l *Log) OffsetForTimestamp(ts int64) (offset int64, timestamp int64, found
 		}
 		return nil
 	})
-	if errors.Is(err, errFound) {
-		err = nil
+	if walkErr != nil && !errors.Is(walkErr, errFound) {
+		err = walkErr
 	}
-	return offset, timestamp, found, err
+	if err != nil {
+		return -1, -1, false, err
+	}
+	return offset, timestamp, found, nil
 }
 
 // errFound stops the batch walk once the record is found.
@@ -51,17 +57,21 @@ func (l *Log) timestampStart(ts int64) (int64, bool) {
 	return 0, false
 }
 
-func firstRecordAtOrAfter(b record.Batch, ts, from int64) (int64, int64, bool, error) {
-	rs, err := b.Records()
+// firstRecordAtOrAfter streams b's records up to the first with a
+// timestamp at or after ts and an offset at or after from: the values
+// before it are inflated only to be skipped, and none after it.
+func firstRecordAtOrAfter(b record.Batch, ts, from int64) (offset, timestamp int64, found bool, err error) {
+	offset, timestamp = -1, -1
+	err = b.ScanHeads(func(h record.RecordHead) (bool, error) {
+		if h.Timestamp >= ts && h.Offset >= from {
+			offset, timestamp, found = h.Offset, h.Timestamp, true
+		}
+		return !found, nil
+	})
 	if err != nil {
 		return -1, -1, false, err
 	}
-	for _, r := range rs {
-		if r.Timestamp >= ts && r.Offset >= from {
-			return r.Offset, r.Timestamp, true, nil
-		}
-	}
-	return -1, -1, false, nil
+	return offset, timestamp, found, nil
 }
 
 // MaxTimestamp returns the largest record timestamp and the offset of the

@@ -169,6 +169,7 @@ func (c *cluster) properties(nd *clusterNode, opts clusterOptions) map[string]st
 		"transaction.state.log.min.isr":            strconv.Itoa(min(n, 2)),
 		"group.initial.rebalance.delay.ms":         "0",
 		"http.listeners":                           "http://127.0.0.1:0",
+		"schema.registry.listeners":                "",
 	}
 	if opts.proxied {
 		c.replicationListeners(nd, props)

@@ -43,6 +43,9 @@ func Start(t testing.TB, dir string, props map[string]string) *TestNode {
 		"offsets.topic.replication.factor": "1",
 		"group.initial.rebalance.delay.ms": "0",
 		"http.listeners":                   "http://127.0.0.1:0",
+		// Off unless a test asks (http://127.0.0.1:0): it is a client of
+		// the node, with a connection and the _schemas topic of its own.
+		"schema.registry.listeners": "",
 	}
 	for k, v := range props {
 		p[k] = v

@@ -1,0 +1,192 @@
+"""Schema registry checks with confluent-kafka-python (2.x, PyPI): its
+SchemaRegistryClient against Gregor's registry, and its AvroSerializer and
+AvroDeserializer producing and consuming through Gregor.
+
+Run as "runner.py checks" (the checks) or "runner.py matrix" (nothing: the
+registry takes no part in the codec matrix) with COMPAT_BOOTSTRAP,
+COMPAT_PREFIX and COMPAT_SCHEMA_REGISTRY in the environment.
+"""
+
+import json
+import os
+import struct
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
+
+from compatlib import BOOTSTRAP, Runner, expect, log  # noqa: E402
+
+from confluent_kafka import Consumer, Producer  # noqa: E402
+from confluent_kafka.admin import AdminClient, NewTopic  # noqa: E402
+from confluent_kafka.schema_registry import Schema, SchemaReference, SchemaRegistryClient  # noqa: E402
+from confluent_kafka.schema_registry.avro import AvroDeserializer, AvroSerializer  # noqa: E402
+from confluent_kafka.schema_registry.error import SchemaRegistryError  # noqa: E402
+from confluent_kafka.serialization import MessageField, SerializationContext  # noqa: E402
+
+REGISTRY = os.environ.get("COMPAT_SCHEMA_REGISTRY", "http://127.0.0.1:8081")
+CLIENT = "schema-registry"
+runner = Runner(CLIENT)
+
+USER_V1 = json.dumps({"type": "record", "name": "User", "namespace": "compat",
+                      "fields": [{"name": "id", "type": "long"}, {"name": "name", "type": "string"}]})
+# v2 adds a field with a default: BACKWARD compatible.
+USER_V2 = json.dumps({"type": "record", "name": "User", "namespace": "compat",
+                      "fields": [{"name": "id", "type": "long"}, {"name": "name", "type": "string"},
+                                 {"name": "email", "type": ["null", "string"], "default": None}]})
+# v3 adds a field without a default: not BACKWARD compatible.
+USER_V3 = json.dumps({"type": "record", "name": "User", "namespace": "compat",
+                      "fields": [{"name": "id", "type": "long"}, {"name": "name", "type": "string"},
+                                 {"name": "age", "type": "int"}]})
+
+
+def registry():
+    return SchemaRegistryClient({"url": REGISTRY})
+
+
+def create_topic(name):
+    admin = AdminClient({"bootstrap.servers": BOOTSTRAP})
+    for f in admin.create_topics([NewTopic(name, 1, 1)]).values():
+        f.result(15)
+
+
+def produce(topic, values):
+    producer = Producer({"bootstrap.servers": BOOTSTRAP, "acks": "all"})
+    errors = []
+    for key, value in values:
+        producer.produce(topic, key=key, value=value, on_delivery=lambda err, msg: err and errors.append(err))
+    expect(producer.flush(15) == 0, "records not delivered within 15 s")
+    expect(not errors, f"delivery errors: {errors}")
+
+
+def consume(topic, n):
+    consumer = Consumer({"bootstrap.servers": BOOTSTRAP, "group.id": topic + "-g", "auto.offset.reset": "earliest",
+                         "enable.auto.commit": False})
+    consumer.subscribe([topic])
+    out = []
+    try:
+        for _ in range(200):
+            if len(out) >= n:
+                break
+            msg = consumer.poll(0.2)
+            if msg is None:
+                continue
+            expect(msg.error() is None, f"consume error: {msg.error()}")
+            out.append(msg)
+    finally:
+        consumer.close()
+    expect(len(out) == n, f"read {len(out)} records, want {n}")
+    return out
+
+
+def check_serde_round_trip():
+    """AvroSerializer registers the schema under <topic>-value, writes
+    Confluent's wire format, and AvroDeserializer reads the values back."""
+    topic = runner.topic("users")
+    create_topic(topic)
+    client = registry()
+    ser = AvroSerializer(client, USER_V1)
+    ctx = SerializationContext(topic, MessageField.VALUE)
+    users = [{"id": i, "name": f"user-{i}"} for i in range(10)]
+    produce(topic, [(str(u["id"]).encode(), ser(u, ctx)) for u in users])
+    latest = client.get_latest_version(topic + "-value")
+    expect(latest.version == 1, f"latest version {latest.version}")
+    msgs = consume(topic, len(users))
+    de = AvroDeserializer(client)
+    got = []
+    for m in msgs:
+        raw = m.value()
+        expect(raw[0] == 0, f"magic byte {raw[0]}")
+        expect(struct.unpack(">I", raw[1:5])[0] == latest.schema_id, "schema id in the record is not the registered one")
+        got.append(de(raw, ctx))
+    expect(got == users, f"read {got}")
+
+
+def check_evolution():
+    """A compatible new version gets a new id and both versions' records
+    decode; an incompatible one is refused with error code 409."""
+    topic = runner.topic("evolve")
+    subject = topic + "-value"
+    create_topic(topic)
+    client = registry()
+    ctx = SerializationContext(topic, MessageField.VALUE)
+    v1 = AvroSerializer(client, USER_V1)({"id": 1, "name": "a"}, ctx)
+    v2 = AvroSerializer(client, USER_V2)({"id": 2, "name": "b", "email": "b@x"}, ctx)
+    expect(client.get_versions(subject) == [1, 2], f"versions {client.get_versions(subject)}")
+    expect(v1[1:5] != v2[1:5], "both versions have one id")
+    produce(topic, [(b"1", v1), (b"2", v2)])
+    de = AvroDeserializer(client)
+    got = [de(m.value(), ctx) for m in consume(topic, 2)]
+    expect(got == [{"id": 1, "name": "a"}, {"id": 2, "name": "b", "email": "b@x"}], f"read {got}")
+    expect(not client.test_compatibility(subject, Schema(USER_V3, "AVRO")), "v3 reported compatible")
+    try:
+        client.register_schema(subject, Schema(USER_V3, "AVRO"))
+        raise AssertionError("incompatible schema registered")
+    except SchemaRegistryError as e:
+        expect(e.http_status_code == 409 and e.error_code == 409, f"got {e.http_status_code} {e.error_code}")
+    client.set_compatibility(subject, "NONE")
+    expect(client.get_compatibility(subject) == "NONE", "compatibility not NONE")
+    client.register_schema(subject, Schema(USER_V3, "AVRO"))
+    expect(client.get_versions(subject) == [1, 2, 3], f"versions {client.get_versions(subject)}")
+
+
+def check_client_api():
+    """The client's lookups, ids, deletes and error codes."""
+    client = registry()
+    subject = runner.topic("api")
+    sid = client.register_schema(subject, Schema(USER_V1, "AVRO"))
+    again = registry().register_schema(subject, Schema(USER_V1, "AVRO"))
+    expect(sid == again, f"re-registration gave id {again}, want {sid}")
+    other = registry().register_schema(subject + "-other", Schema(USER_V1, "AVRO"))
+    expect(other == sid, "the same schema in another subject has another id")
+    found = client.lookup_schema(subject, Schema(USER_V1, "AVRO"))
+    expect(found.schema_id == sid and found.version == 1 and found.subject == subject, f"lookup {found}")
+    s = registry().get_schema(sid)
+    expect(json.loads(s.schema_str) == json.loads(USER_V1), f"schema {s.schema_str}")
+    expect(subject in client.get_subjects(), "subject not listed")
+    expect(client.get_version(subject, 1).schema_id == sid, "version 1")
+    try:
+        client.get_latest_version(subject + "-missing")
+        raise AssertionError("missing subject found")
+    except SchemaRegistryError as e:
+        expect(e.http_status_code == 404 and e.error_code == 40401, f"got {e.http_status_code} {e.error_code}")
+    expect(client.delete_subject(subject) == [1], "soft delete")
+    expect(subject not in client.get_subjects(), "soft-deleted subject still listed")
+    expect(client.delete_subject(subject, permanent=True) == [1], "hard delete")
+    try:
+        registry().get_version(subject, 1)
+        raise AssertionError("deleted version found")
+    except SchemaRegistryError as e:
+        expect(e.error_code == 40401, f"got {e.error_code}")
+
+
+def check_references():
+    """A schema that names a type of another subject through references
+    registers, and the client reads the references back."""
+    client = registry()
+    base = runner.topic("refs")
+    address = json.dumps({"type": "record", "name": "Address", "namespace": "compat",
+                          "fields": [{"name": "city", "type": "string"}]})
+    person = json.dumps({"type": "record", "name": "Person", "namespace": "compat",
+                         "fields": [{"name": "home", "type": "compat.Address"}]})
+    client.register_schema(base + "-address", Schema(address, "AVRO"))
+    refs = [SchemaReference("compat.Address", base + "-address", 1)]
+    pid = client.register_schema(base + "-person", Schema(person, "AVRO", refs))
+    got = registry().get_schema(pid)
+    expect([(r.name, r.subject, r.version) for r in got.references] == [("compat.Address", base + "-address", 1)],
+           f"references {got.references}")
+
+
+def main(phase):
+    if phase == "matrix":
+        return
+    if phase != "checks":
+        sys.exit(f"usage: {sys.argv[0]} checks|matrix")
+    log(f"registry {REGISTRY}, bootstrap {BOOTSTRAP}")
+    runner.check("avro-serde-round-trip", check_serde_round_trip, timeout=60)
+    runner.check("avro-evolution", check_evolution, timeout=60)
+    runner.check("client-api", check_client_api)
+    runner.check("avro-references", check_references)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1] if len(sys.argv) > 1 else "")

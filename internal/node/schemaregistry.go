@@ -1,0 +1,75 @@
+package node
+
+import (
+	"context"
+	"fmt"
+	"net"
+
+	"golang.org/x/sync/errgroup"
+
+	"gregor/internal/schema"
+	"gregor/internal/schema/avro"
+	"gregor/internal/schema/jsonschema"
+	"gregor/internal/schema/protobuf"
+	"gregor/internal/schemareg"
+)
+
+// schemaFormats are the schema formats the registry serves.
+func schemaFormats() []schema.Format {
+	return []schema.Format{avro.Format{}, jsonschema.Format{}, protobuf.Format{}}
+}
+
+// listenSchemaRegistry binds schema.registry.listeners, if it names a
+// listener.
+func (n *Node) listenSchemaRegistry() (net.Listener, error) {
+	addr := n.cfg.SchemaRegistryAddress()
+	if addr == "" {
+		return nil, nil
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("schema.registry.listeners %s: %w", addr, err)
+	}
+	n.schemaRegistryAddr = ln.Addr()
+	return ln, nil
+}
+
+// serveSchemaRegistry runs the schema registry on ln (nil: none) under
+// g. It is a Kafka client of this node's first PLAINTEXT listener, as the
+// web console is: it reads and writes _schemas through the same APIs as
+// any client. Without a PLAINTEXT listener it is off.
+func (n *Node) serveSchemaRegistry(ctx context.Context, g *errgroup.Group, ln net.Listener) {
+	if ln == nil {
+		return
+	}
+	bootstrap := ""
+	for i, l := range n.brokerListeners() {
+		if n.cfg.ListenerSecurityProtocolMap[l.Name] == "PLAINTEXT" {
+			bootstrap = n.addrs[i].String()
+			break
+		}
+	}
+	if bootstrap == "" {
+		n.logger.Warn("schema registry off: it needs a PLAINTEXT listener")
+		ln.Close()
+		n.schemaRegistryAddr = nil
+		return
+	}
+	reg := schemareg.New(schemareg.Config{Bootstrap: bootstrap, Formats: schemaFormats(),
+		Logger: n.logger.With("component", "schema-registry")})
+	g.Go(func() error { return reg.Run(ctx) })
+	g.Go(func() error { return reg.Serve(ctx, ln) })
+}
+
+// SchemaRegistryAddr returns the bound address of the schema registry's
+// listener, nil when it is off.
+func (n *Node) SchemaRegistryAddr() net.Addr { return n.schemaRegistryAddr }
+
+// schemaRegistryURL is the registry's URL for the start-up line, empty
+// when it is off.
+func (n *Node) schemaRegistryURL() string {
+	if n.schemaRegistryAddr == nil {
+		return ""
+	}
+	return "http://" + n.schemaRegistryAddr.String()
+}
