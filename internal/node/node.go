@@ -77,7 +77,10 @@ type Node struct {
 	// schemaRegistryAddr is the schema registry's bound listener, nil when
 	// off; see schemaregistry.go.
 	schemaRegistryAddr net.Addr
-	stopOnce           sync.Once
+	// restProxyAddr is the REST proxy's bound address, nil when it is off;
+	// see restproxy.go.
+	restProxyAddr net.Addr
+	stopOnce      sync.Once
 
 	brokerEpoch atomic.Int64 // of the node's registration
 
@@ -155,7 +158,7 @@ func Start(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*Node,
 	if err := n.run(ctx, listeners, now); err != nil {
 		return nil, err
 	}
-	logger.Info("gregor started", append(buildinfo.Read().LogAttrs(), "node.id", cfg.NodeID, "cluster.id", clusterID, "listeners", n.boundListeners(), "schema.registry.listeners", n.schemaRegistryURL(), "log.dirs", cfg.LogDirs)...)
+	logger.Info("gregor started", append(buildinfo.Read().LogAttrs(), "node.id", cfg.NodeID, "cluster.id", clusterID, "listeners", n.boundListeners(), "schema.registry.listeners", n.schemaRegistryURL(), "rest.proxy.listeners", n.restProxyURL(), "log.dirs", cfg.LogDirs)...)
 	return n, nil
 }
 
@@ -267,10 +270,19 @@ func (n *Node) run(parent context.Context, listeners []net.Listener, now func() 
 	}
 	n.handler = h
 	adminLn, err := n.listenAdmin()
-	var registryLn net.Listener
+	var registryLn, restLn net.Listener
 	if err == nil {
 		if registryLn, err = n.listenSchemaRegistry(); err != nil && adminLn != nil {
 			adminLn.Close()
+		}
+	}
+	if err == nil {
+		if restLn, err = n.listenRESTProxy(); err != nil {
+			for _, ln := range []net.Listener{adminLn, registryLn} {
+				if ln != nil {
+					ln.Close()
+				}
+			}
 		}
 	}
 	if err != nil {
@@ -295,8 +307,10 @@ func (n *Node) run(parent context.Context, listeners []net.Listener, now func() 
 		for _, ln := range listeners {
 			ln.Close()
 		}
-		if registryLn != nil {
-			registryLn.Close()
+		for _, ln := range []net.Listener{registryLn, restLn} {
+			if ln != nil {
+				ln.Close()
+			}
 		}
 		cancel()
 		if werr := n.Wait(); werr != nil {
@@ -310,6 +324,7 @@ func (n *Node) run(parent context.Context, listeners []net.Listener, now func() 
 		g.Go(func() error { return s.Serve(gctx, ln) })
 	}
 	n.serveSchemaRegistry(gctx, g, registryLn)
+	n.serveRESTProxy(gctx, g, restLn)
 	n.obs.registered.Store(true)
 	return nil
 }
