@@ -90,6 +90,11 @@ var brokerDefs = []brokerDef{
 	{name: "max.connections.per.ip", typ: typeInt, def: maxInt, check: nonNegative, dynamic: true, doc: "Maximum connections allowed from each IP address."},
 	{name: "max.connections.per.ip.overrides", typ: typeString, def: "", check: connectionOverrides, dynamic: true,
 		doc: "Per-IP or hostname overrides of max.connections.per.ip, as host:count pairs separated by commas."},
+	// Client quotas (KIP-13): the sampling of every quota's rate.
+	{name: "quota.window.num", typ: typeInt, def: "11", check: atLeast(1), doc: "The number of samples to retain in memory for client quotas."},
+	{name: "quota.window.size.seconds", typ: typeInt, def: "1", check: atLeast(1), doc: "The time span of each sample for client quotas."},
+	{name: "controller.quota.window.num", typ: typeInt, def: "11", check: atLeast(1), doc: "The number of samples to retain in memory for controller mutation quotas."},
+	{name: "controller.quota.window.size.seconds", typ: typeInt, def: "1", check: atLeast(1), doc: "The time span of each sample for controller mutations quotas."},
 	// Observability (gregor): the HTTP admin listener and the logs.
 	{name: "http.listeners", typ: typeString, def: "http://127.0.0.1:9644", check: httpListeners,
 		doc: "The HTTP admin listener (metrics, health, console) as http://host:port; empty turns it off (gregor)."},

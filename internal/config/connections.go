@@ -55,3 +55,16 @@ func parseConnectionOverrides(v string) (map[string]int, error) {
 	}
 	return out, nil
 }
+
+// QuotaSampling is how client quota rates are sampled: quota.window.num
+// windows of quota.window.size.seconds.
+func (c *Config) QuotaSampling() (windows int, window time.Duration) {
+	return int(c.int64Of("quota.window.num")), time.Duration(c.int64Of("quota.window.size.seconds")) * time.Second
+}
+
+// ControllerQuotaSampling sizes the controller mutation quota's bucket:
+// controller.quota.window.num windows of
+// controller.quota.window.size.seconds.
+func (c *Config) ControllerQuotaSampling() (windows int, window time.Duration) {
+	return int(c.int64Of("controller.quota.window.num")), time.Duration(c.int64Of("controller.quota.window.size.seconds")) * time.Second
+}

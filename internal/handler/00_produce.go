@@ -34,6 +34,10 @@ package handler
 // (AddPartitionsToTxn's verify-only form, asked locally or, for a
 // coordinator on another node, over the network: txn.go,
 // verifyTransaction); otherwise INVALID_TXN_STATE, as Kafka.
+// Quotas (quotas.go): the request's size counts against the client's
+// producer_byte_rate and, unless acks=0, its handler time against
+// request_percentage; a client over either gets throttle_time_ms and its
+// connection is muted for that long after the response (KIP-219).
 // Differences from Kafka: on a compacted topic, whose batches are streamed
 // to refuse records without a key (INVALID_RECORD), a batch that inflates
 // past 128 MiB answers CORRUPT_MESSAGE (Kafka has no such limit).
@@ -58,6 +62,7 @@ func init() {
 }
 
 func (h *Handler) produce(ctx context.Context, req *Request) (kmsg.Response, error) {
+	start := h.now()
 	r := req.Body.(*kmsg.ProduceRequest)
 	resp := r.ResponseKind().(*kmsg.ProduceResponse)
 	img := h.Metadata.Image()
@@ -93,12 +98,16 @@ func (h *Handler) produce(ctx context.Context, req *Request) (kmsg.Response, err
 		resp.Topics = append(resp.Topics, rt)
 	}
 	if r.Acks == 0 {
+		h.throttleProduce(req, r.Acks, nil, start)
 		return nil, acksZeroError(resp)
 	}
+	waitStart := h.now()
 	awaitReplication(ctx, r.TimeoutMillis, resp, waits)
+	req.Waited += h.now().Sub(waitStart)
 	if r.Version >= 10 {
 		addProduceLeaderHints(img, req.Listener, resp)
 	}
+	h.throttleProduce(req, r.Acks, resp, start)
 	return resp, nil
 }
 

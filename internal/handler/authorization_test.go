@@ -55,6 +55,8 @@ var kafkaAuthorization = map[int16][]acl.Check{
 	45: {acl.Alter.On(acl.Cluster)},
 	46: {acl.Describe.On(acl.Cluster)},
 	47: {acl.Delete.On(acl.Group), acl.Read.On(acl.Topic)},
+	48: {acl.DescribeConfigs.On(acl.Cluster)},
+	49: {acl.AlterConfigs.On(acl.Cluster)},
 	50: {acl.Describe.On(acl.Cluster)},
 	51: {acl.Alter.On(acl.Cluster)},
 	55: {acl.Describe.On(acl.Cluster)}, // KafkaApis.handleDescribeQuorum: DESCRIBE on CLUSTER

@@ -53,6 +53,9 @@ var allowedImports = map[string][]string{
 	// bodies on wire's client, so that txn itself speaks no protocol.
 	"txn/txnclient": {"kafka", "metadata", "partition", "txn", "wire"},
 	"auth":          {"kafka", "acl", "config", "metadata"},
+	// Client quotas: sampled rates and throttle times, pure but for a
+	// mutex; the configured quotas come from the metadata image.
+	"quota": {"metadata"},
 	// Schema formats: the registry's vocabulary, then one package a format.
 	"schema":            {},
 	"schema/avro":       {"schema"},
@@ -65,7 +68,7 @@ var allowedImports = map[string][]string{
 	"auth/authtest": {},
 	// The only place wire meets the domain. Not storage, not server.
 	"handler": {"kafka", "acl", "config", "record", "wire", "metadata", "partition",
-		"controller", "coord", "group", "txn", "auth"},
+		"controller", "coord", "group", "txn", "auth", "quota"},
 	// Connections: knows wire and the session, never the handler.
 	"server": {"kafka", "acl", "wire", "auth"},
 	// Metrics: counted from the decoded request and response the server
@@ -82,7 +85,7 @@ var allowedImports = map[string][]string{
 	"restproxy": {},
 	// The composition root may import everything it composes.
 	"node": {"admin", "console", "restproxy", "metrics", "buildinfo", "kafka", "acl", "config", "record", "wire", "vfs", "storage", "partition", "metadata",
-		"controller", "replica", "replica/leaderclient", "coord", "group", "txn", "txn/txnclient", "auth", "handler", "server",
+		"controller", "replica", "replica/leaderclient", "coord", "group", "txn", "txn/txnclient", "auth", "quota", "handler", "server",
 		"schema", "schema/avro", "schema/jsonschema", "schema/protobuf", "schemareg"},
 	// nodetest formats a cluster's dirs with one cluster id, as `gregor
 	// storage format` does, through storage's meta.properties writer.

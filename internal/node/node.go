@@ -39,6 +39,7 @@ import (
 	"gregor/internal/kafka"
 	"gregor/internal/metadata"
 	"gregor/internal/partition"
+	"gregor/internal/quota"
 	"gregor/internal/replica"
 	"gregor/internal/server"
 	"gregor/internal/storage"
@@ -262,6 +263,7 @@ func (n *Node) run(parent context.Context, listeners []net.Listener, now func() 
 		TxnVerifier: n.txnPeers,
 		SASL:        n.sasl,
 		LogDirs:     logDirs{n.logs},
+		Quotas:      n.quotas(),
 	}
 	if n.authz != nil {
 		h.Authorizer = n.authz
@@ -421,7 +423,18 @@ func (n *Node) server(h server.Handler, registry *wire.Registry, l config.Listen
 		ListenerName: l.Name, SecurityProtocol: n.cfg.ListenerSecurityProtocolMap[l.Name],
 		MaxRequestBytes: n.cfg.SocketRequestMaxBytes, Logger: n.logger, Connections: n.conns,
 		TLS: n.tls[l.Name], AuthFailureDelay: n.authFailureDelay(), Observer: n.observer(),
+		ConnectionThrottle: n.connectionThrottle,
 	}
+}
+
+// connectionThrottle applies the connection_creation_rate quotas of IP
+// addresses (KIP-612) to a new connection from ip.
+func (n *Node) connectionThrottle(ip string) time.Duration {
+	img := n.image.Image()
+	if n.handler == nil || img == nil || !img.HasClientQuotas() {
+		return 0
+	}
+	return n.handler.Quotas.Connection.RecordConnection(img, ip, time.Now())
 }
 
 // groupConfig is the group coordinator's part of the configuration.
@@ -632,4 +645,12 @@ func quorumOf(cfg *config.Config) (controller.Quorum, error) {
 	}
 	q.Listener = ln
 	return q, nil
+}
+
+// quotas returns the client quota managers, sampled as the configuration
+// says.
+func (n *Node) quotas() *handler.Quotas {
+	windows, window := n.cfg.QuotaSampling()
+	mutationWindows, mutationWindow := n.cfg.ControllerQuotaSampling()
+	return handler.NewQuotas(quota.Config{Windows: windows, Window: window}, quota.Config{Windows: mutationWindows, Window: mutationWindow})
 }

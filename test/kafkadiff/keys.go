@@ -41,6 +41,8 @@ var byKey = map[int16]keyScenario{
 	37: createPartitionsKey,
 	42: deleteGroupsKey,
 	44: incrementalAlterConfigsKey,
+	48: describeClientQuotasKey,
+	49: alterClientQuotasKey,
 	47: offsetDeleteKey,
 	60: describeClusterKey,
 	68: func(s *session, v int16) any { return consumerGroup(s, map[int16]int16{68: v}) },
