@@ -26,7 +26,9 @@ package handler
 // with id "__admin_client", as Kafka; others get INVALID_TOPIC_EXCEPTION.
 // Authorization, checked before anything else: WRITE on the transactional
 // id, or IDEMPOTENT_WRITE on the cluster (or WRITE on some topic) for an
-// idempotent producer, then WRITE on each topic
+// idempotent producer; transactional records in a request without a
+// transactional id are TRANSACTIONAL_ID_AUTHORIZATION_FAILED, as Kafka
+// answers them; then WRITE on each topic
 // (TOPIC_AUTHORIZATION_FAILED for its partitions).
 // Transactional batches (KIP-890 part 1): the first batch of a producer's
 // transaction in a partition is appended only once the transaction
@@ -68,6 +70,9 @@ func (h *Handler) produce(ctx context.Context, req *Request) (kmsg.Response, err
 	img := h.Metadata.Image()
 	var waits []ackWait
 	denied := h.producerDenied(req, r.TransactionID, isIdempotent(r))
+	if denied == 0 && r.TransactionID == nil && hasTransactional(r) {
+		denied = kerr.TransactionalIDAuthorizationFailed.Code // as Kafka: transactional records need the id
+	}
 	for _, t := range r.Topics {
 		rt := kmsg.NewProduceResponseTopic()
 		rt.Topic, rt.TopicID = t.Topic, t.TopicID
@@ -116,6 +121,18 @@ func isIdempotent(r *kmsg.ProduceRequest) bool {
 	for _, t := range r.Topics {
 		for _, p := range t.Partitions {
 			if len(p.Records) >= record.HeaderSize && record.Batch(p.Records).ProducerID() >= 0 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// hasTransactional reports whether some batch of r is transactional.
+func hasTransactional(r *kmsg.ProduceRequest) bool {
+	for _, t := range r.Topics {
+		for _, p := range t.Partitions {
+			if len(p.Records) >= record.HeaderSize && record.Batch(p.Records).IsTransactional() {
 				return true
 			}
 		}

@@ -4,6 +4,8 @@ import (
 	"strings"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"gregor/internal/record"
 )
 
 // errorScenarios are the error paths a client can hit, each at the highest
@@ -141,6 +143,12 @@ var errorScenarios = map[string]func(s *session) any{
 		gap := idempotentBatch(1, 10, id.ProducerID, id.ProducerEpoch, 9)
 		return []any{s.produce(s.max(0), topic, 0, b), s.produce(s.max(0), topic, 0, b),
 			s.produce(s.max(0), topic, 0, next), s.produce(s.max(0), topic, 0, gap)}
+	},
+	"produce-transactional-without-id": func(s *session) any {
+		topic := s.name("t")
+		s.createTopic(topic, 1)
+		b := build(record.BatchSpec{ProducerID: 123456, ProducerEpoch: 0, BaseSequence: 0, Transactional: true}, 1, 10, baseTime)
+		return s.produce(s.max(0), topic, 0, b)
 	},
 	"delete-records-beyond-high-watermark": func(s *session) any {
 		topic := s.produced("t", 2)
