@@ -29,9 +29,10 @@ type lagSample struct {
 // lagHistory is the recent total lag of each group, in memory only: it
 // starts empty when the node starts. It is safe for concurrent use.
 type lagHistory struct {
-	mu     sync.Mutex
-	window time.Duration
-	groups map[string][]lagSample
+	window time.Duration // how far back samples are kept
+
+	mu     sync.Mutex             // guards the fields below
+	groups map[string][]lagSample // oldest first, none older than window
 }
 
 func newLagHistory(window time.Duration) *lagHistory {
