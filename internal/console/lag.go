@@ -16,6 +16,11 @@ const lagWindow = 15 * time.Minute
 // lagEvery is how often the console samples every group's total lag.
 const lagEvery = 5 * time.Second
 
+// lagMaxGroups bounds the groups the history follows (180 samples of
+// each at most): a group seen when it is full gets no chart until one of
+// the followed groups is gone for a whole window.
+const lagMaxGroups = 2000
+
 // lagMinGap is the least time between two samples of a group: a page view
 // closer than that to the last sample replaces it.
 const lagMinGap = time.Second
@@ -45,7 +50,10 @@ func (h *lagHistory) add(now time.Time, lags map[string]int64) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for g, lag := range lags {
-		s := h.groups[g]
+		s, followed := h.groups[g]
+		if !followed && len(h.groups) >= lagMaxGroups {
+			continue
+		}
 		if n := len(s); n > 0 && now.Sub(s[n-1].At) < lagMinGap {
 			s = s[:n-1]
 		}

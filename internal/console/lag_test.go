@@ -1,6 +1,7 @@
 package console
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -50,5 +51,26 @@ func TestLagChart(t *testing.T) {
 	one := chart([]lagSample{{t0, 4}}, 104, 54)
 	if one.Points != "2.0,2.0 102.0,2.0" || !strings.HasSuffix(one.Series, ":4") {
 		t.Errorf("one sample: points %q series %q", one.Points, one.Series)
+	}
+}
+
+// TestLagHistoryBound proves the history follows at most lagMaxGroups
+// groups, and keeps following those it has.
+func TestLagHistoryBound(t *testing.T) {
+	h := newLagHistory(time.Minute)
+	t0 := time.UnixMilli(1_700_000_000_000)
+	lags := map[string]int64{}
+	for i := range lagMaxGroups + 10 {
+		lags[fmt.Sprint("g", i)] = int64(i)
+	}
+	h.add(t0, lags)
+	if len(h.groups) != lagMaxGroups {
+		t.Fatalf("follows %d groups, want %d", len(h.groups), lagMaxGroups)
+	}
+	h.add(t0.Add(2*time.Second), lags)
+	for g, s := range h.groups {
+		if len(s) != 2 {
+			t.Fatalf("group %s has %d samples, want 2", g, len(s))
+		}
 	}
 }
