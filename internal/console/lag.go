@@ -16,14 +16,19 @@ const lagWindow = 15 * time.Minute
 // lagEvery is how often the console samples every group's total lag.
 const lagEvery = 5 * time.Second
 
-// lagMaxGroups bounds the groups the history follows (180 samples of
+// lagMaxGroups bounds the groups the history follows (lagMaxSamples of
 // each at most): a group seen when it is full gets no chart until one of
 // the followed groups is gone for a whole window.
 const lagMaxGroups = 2000
 
-// lagMinGap is the least time between two samples of a group: a page view
-// closer than that to the last sample replaces it.
+// lagMinGap is the least time between two samples of a group with the same
+// lag: a sample closer than that to the last one, with the same lag, moves
+// the last one's time instead. A changed lag is always kept.
 const lagMinGap = time.Second
+
+// lagMaxSamples bounds the samples kept of one group (one a second over
+// the window), the oldest dropped first.
+const lagMaxSamples = int(lagWindow / time.Second)
 
 // lagSample is a group's total lag at one time.
 type lagSample struct {
@@ -54,8 +59,12 @@ func (h *lagHistory) add(now time.Time, lags map[string]int64) {
 		if !followed && len(h.groups) >= lagMaxGroups {
 			continue
 		}
-		if n := len(s); n > 0 && now.Sub(s[n-1].At) < lagMinGap {
-			s = s[:n-1]
+		if n := len(s); n > 0 && s[n-1].Lag == lag && now.Sub(s[n-1].At) < lagMinGap {
+			s[n-1].At = now
+			continue
+		}
+		if len(s) >= lagMaxSamples {
+			s = s[len(s)-lagMaxSamples+1:]
 		}
 		h.groups[g] = append(s, lagSample{At: now, Lag: lag})
 	}

@@ -7,16 +7,18 @@ import (
 	"time"
 )
 
-// TestLagHistory proves the history keeps one sample per group per
-// second at most, in order, and forgets samples (and groups) older than
-// its window.
+// TestLagHistory proves the history keeps every change of a group's lag in
+// order, one sample a second at most of an unchanged lag, and forgets
+// samples (and groups) older than its window.
 func TestLagHistory(t *testing.T) {
 	h := newLagHistory(time.Minute)
 	t0 := time.UnixMilli(1_700_000_000_000)
 	h.add(t0, map[string]int64{"a": 5, "b": 3})
-	h.add(t0.Add(500*time.Millisecond), map[string]int64{"a": 6}) // replaces a's first sample
+	h.add(t0.Add(300*time.Millisecond), map[string]int64{"a": 5}) // moves a's sample
+	h.add(t0.Add(600*time.Millisecond), map[string]int64{"a": 6}) // a change: kept
 	h.add(t0.Add(10*time.Second), map[string]int64{"a": 7})
-	if got := h.series("a"); len(got) != 2 || got[0].Lag != 6 || got[1].Lag != 7 || !got[1].At.Equal(t0.Add(10*time.Second)) {
+	got := h.series("a")
+	if len(got) != 3 || got[0].Lag != 5 || !got[0].At.Equal(t0.Add(300*time.Millisecond)) || got[1].Lag != 6 || got[2].Lag != 7 {
 		t.Fatalf("a: %v", got)
 	}
 	if got := h.series("b"); len(got) != 1 || got[0].Lag != 3 {
@@ -72,5 +74,19 @@ func TestLagHistoryBound(t *testing.T) {
 		if len(s) != 2 {
 			t.Fatalf("group %s has %d samples, want 2", g, len(s))
 		}
+	}
+}
+
+// TestLagHistorySamplesBound proves a group keeps lagMaxSamples samples at
+// most, the newest.
+func TestLagHistorySamplesBound(t *testing.T) {
+	h := newLagHistory(time.Hour)
+	t0 := time.UnixMilli(1_700_000_000_000)
+	for i := range lagMaxSamples + 5 {
+		h.add(t0.Add(time.Duration(i)*time.Millisecond), map[string]int64{"a": int64(i)})
+	}
+	got := h.series("a")
+	if len(got) != lagMaxSamples || got[0].Lag != 5 || got[len(got)-1].Lag != int64(lagMaxSamples+4) {
+		t.Fatalf("%d samples from lag %d to %d", len(got), got[0].Lag, got[len(got)-1].Lag)
 	}
 }

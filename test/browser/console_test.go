@@ -246,7 +246,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	if got := lagOf(); got != "4" {
 		t.Errorf("lag of partition 0 shown as %q, want 4", got)
 	}
-	time.Sleep(1200 * time.Millisecond) // the chart keeps a sample a second at most
+	time.Sleep(1200 * time.Millisecond) // spreads the chart's samples over time
 	produce(3)                          // end 8
 	run("reload the group", chromedp.Reload(), chromedp.WaitVisible("td.lag", chromedp.NodeVisible))
 	if got := lagOf(); got != "7" {
