@@ -80,6 +80,7 @@ var brokerDefs = []brokerDef{
 	{name: "num.network.threads", typ: typeInt, def: "3", check: positive, dynamic: true, doc: "Threads receiving requests from and sending responses to the network."},
 	{name: "num.io.threads", typ: typeInt, def: "8", check: positive, dynamic: true, doc: "Threads processing requests, which may include disk I/O."},
 	{name: "background.threads", typ: typeInt, def: "10", check: positive, dynamic: true, doc: "Threads used for background tasks."},
+	{name: "queued.max.request.bytes", typ: typeLong, def: "104857600", doc: "Bytes of requests being read or served at once over all connections; -1: no limit (Kafka's default; gregor's is 100 MiB)."},
 	{name: "queued.max.requests", typ: typeInt, def: "500", check: positive, doc: "Queued requests allowed before blocking the network threads."},
 	{name: "socket.send.buffer.bytes", typ: typeInt, def: "102400", doc: "SO_SNDBUF of server sockets; -1 uses the OS default."},
 	{name: "socket.receive.buffer.bytes", typ: typeInt, def: "102400", doc: "SO_RCVBUF of server sockets; -1 uses the OS default."},

@@ -60,6 +60,9 @@ type Server struct {
 	// time, the connection is held unread for that long, then closed, as
 	// Kafka delays closing a connection over its address's rate.
 	ConnectionThrottle func(ip string) time.Duration
+	// FrameProgressTimeout bounds the wait for each chunk of a request's
+	// body once its size prefix arrived; zero means frameProgressTimeout.
+	FrameProgressTimeout time.Duration
 
 	wg   sync.WaitGroup
 	open atomic.Int64 // connections being served; see OpenConnections
@@ -194,7 +197,7 @@ func (s *Server) loop(ctx context.Context, conn net.Conn, session *wire.Session)
 	var frameBuf, respBuf []byte
 	for {
 		s.setIdleDeadline(conn)
-		frame, err := wire.ReadFrame(r, s.MaxRequestBytes, frameBuf)
+		frame, held, err := s.readFrame(ctx, conn, r, frameBuf)
 		if err != nil {
 			return err
 		}
@@ -202,14 +205,18 @@ func (s *Server) loop(ctx context.Context, conn net.Conn, session *wire.Session)
 			frameBuf = nil
 		}
 		req, err := s.decode(frame, session)
-		if err != nil {
-			return err
+		if err == nil {
+			if err = session.Admit(req.Header.Key, time.Now()); err != nil {
+				err = fmt.Errorf("%s: %w", kmsg.NameForKey(req.Header.Key), err)
+			}
 		}
-		if err := session.Admit(req.Header.Key, time.Now()); err != nil {
-			return fmt.Errorf("%s: %w", kmsg.NameForKey(req.Header.Key), err)
+		if err != nil {
+			s.Connections.releaseBytes(held)
+			return err
 		}
 		start := time.Now()
 		resp, err := s.serveLimited(ctx, req)
+		s.Connections.releaseBytes(held) // the request's bytes are no longer needed
 		s.observe(req, resp, err, start)
 		if err == nil && resp != nil {
 			respBuf = wire.AppendResponse(respBuf[:0], req.Header.CorrelationID, resp)
