@@ -2,6 +2,7 @@ package kafkadiff
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -30,7 +31,14 @@ func transactionFlow(s *session, at map[int16]int16) any {
 	init := kmsg.NewPtrInitProducerIDRequest()
 	init.TransactionalID, init.TransactionTimeoutMillis = kmsg.StringPtr(txnID), 60000
 	init.ProducerID, init.ProducerEpoch = -1, -1
-	id := s.do(init, ver(22)).(*kmsg.InitProducerIDResponse)
+	var id *kmsg.InitProducerIDResponse
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		// A coordinator still loading its partition (a fresh broker) says so.
+		id = s.do(init, ver(22)).(*kmsg.InitProducerIDResponse)
+		if !slices.Contains([]int16{14, 15, 16}, id.ErrorCode) || time.Now().After(deadline) {
+			break
+		}
+	}
 	out := []any{id}
 	pid, epoch := id.ProducerID, id.ProducerEpoch
 
