@@ -56,18 +56,50 @@ func producer(addr, topic string, linger time.Duration) (*kgo.Client, error) {
 }
 
 // CreateTopic creates topic with partitions partitions and replication
-// factor 1.
+// factor 1, and waits until the broker's metadata gives every partition a
+// leader, so that no run starts with the client retrying on a topic the
+// broker does not serve yet.
 func CreateTopic(ctx context.Context, addr, topic string, partitions int32) error {
 	cl, err := kgo.NewClient(kgo.SeedBrokers(addr))
 	if err != nil {
 		return err
 	}
 	defer cl.Close()
-	resp, err := kadm.NewClient(cl).CreateTopic(ctx, partitions, 1, nil, topic)
+	adm := kadm.NewClient(cl)
+	resp, err := adm.CreateTopic(ctx, partitions, 1, nil, topic)
 	if err != nil {
 		return err
 	}
-	return resp.Err
+	if resp.Err != nil {
+		return resp.Err
+	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	for !topicReady(ctx, adm, topic, partitions) {
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("topic %s has no leader for every partition: %w", topic, ctx.Err())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	return nil
+}
+
+func topicReady(ctx context.Context, adm *kadm.Client, topic string, partitions int32) bool {
+	md, err := adm.Metadata(ctx, topic)
+	if err != nil {
+		return false
+	}
+	t, ok := md.Topics[topic]
+	if !ok || t.Err != nil || len(t.Partitions) != int(partitions) {
+		return false
+	}
+	for _, p := range t.Partitions {
+		if p.Err != nil || p.Leader < 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // DeleteTopic deletes topic, so that a broker does not carry the data of
