@@ -43,11 +43,13 @@ func run(ctx context.Context, args []string) error {
 		return err
 	}
 	var results report.Collector
+	failed := 0
 	for rep := 1; rep <= cfg.reps && ctx.Err() == nil; rep++ {
 		if cfg.limits {
 			slog.Info("machine limits", "rep", rep)
 			if err := measureLimits(&results, cfg); err != nil {
 				slog.Error("machine limits", "err", err)
+				failed++
 			}
 		}
 		for _, name := range strings.Split(cfg.brokers, ",") {
@@ -57,6 +59,7 @@ func run(ctx context.Context, args []string) error {
 			slog.Info("broker", "rep", rep, "broker", name)
 			if err := runBroker(ctx, &results, cfg, name); err != nil {
 				slog.Error("broker run failed; its remaining figures of this repetition are missing", "broker", name, "rep", rep, "err", err)
+				failed++
 			}
 		}
 		if err := writeResults(cfg.out, results.Results()); err != nil {
@@ -64,6 +67,9 @@ func run(ctx context.Context, args []string) error {
 		}
 	}
 	report.Table(os.Stdout, results.Results(), brokerOrder, "gregor", "kafka")
+	if failed > 0 {
+		return fmt.Errorf("%d measurement steps failed (see the log above)", failed)
+	}
 	return ctx.Err()
 }
 
