@@ -158,17 +158,21 @@ func (m *measurer) add(name string, value float64, unit, better string) {
 	m.results.Add(m.b.Name, name, value, unit, better)
 }
 
-// withTopic runs f on a new topic and deletes the topic afterwards.
-func (m *measurer) withTopic(f func(topic string) error) error {
+// withTopic runs f on a new topic and deletes the topic afterwards. f
+// gets a context that ends if the step takes far longer than it should,
+// so that a stalled broker fails the step instead of the run.
+func (m *measurer) withTopic(f func(ctx context.Context, topic string) error) error {
+	ctx, cancel := context.WithTimeout(m.ctx, 10*m.cfg.dur+5*time.Minute)
+	defer cancel()
 	m.topics++
 	topic := fmt.Sprintf("bench-%d-%d", time.Now().UnixNano(), m.topics)
-	if err := workload.CreateTopic(m.ctx, m.b.Addr, topic, partitions); err != nil {
+	if err := workload.CreateTopic(ctx, m.b.Addr, topic, partitions); err != nil {
 		return fmt.Errorf("create topic: %w", err)
 	}
-	if err := f(topic); err != nil {
+	if err := f(ctx, topic); err != nil {
 		return err
 	}
-	return workload.DeleteTopic(m.ctx, m.b.Addr, topic)
+	return workload.DeleteTopic(ctx, m.b.Addr, topic)
 }
 
 // memoryAndCPU reads RSS when idle, then produces loadMB of 1 KiB records
@@ -180,13 +184,13 @@ func (m *measurer) memoryAndCPU() error {
 		return err
 	}
 	m.add("RSS idle", mib(rss), "MiB", "lower")
-	return m.withTopic(func(topic string) error {
+	return m.withTopic(func(ctx context.Context, topic string) error {
 		cpu0, err := peer.CPU(m.b.PID)
 		if err != nil {
 			return err
 		}
 		records := m.cfg.loadMB << 20 / kib
-		t, err := workload.Produce(m.ctx, m.b.Addr, topic, kib, time.Hour, records)
+		t, err := workload.Produce(ctx, m.b.Addr, topic, kib, time.Hour, records)
 		if err != nil {
 			return fmt.Errorf("load: %w", err)
 		}
@@ -209,15 +213,13 @@ func (m *measurer) memoryAndCPU() error {
 func (m *measurer) throughput() error {
 	for _, size := range []int{100, kib} {
 		label := sizeLabel(size)
-		err := m.withTopic(func(topic string) error {
-			p, err := workload.Produce(m.ctx, m.b.Addr, topic, size, m.cfg.dur, 0)
+		err := m.withTopic(func(ctx context.Context, topic string) error {
+			p, err := workload.Produce(ctx, m.b.Addr, topic, size, m.cfg.dur, 0)
 			if err != nil {
 				return fmt.Errorf("produce %s: %w", label, err)
 			}
 			m.add("produce "+label, p.RecordsPerSec(), "rec/s", "higher")
 			m.add("produce "+label+" MB/s", p.MBPerSec(), "MB/s", "higher")
-			ctx, cancel := context.WithTimeout(m.ctx, 10*m.cfg.dur+time.Minute)
-			defer cancel()
 			c, err := workload.Consume(ctx, m.b.Addr, topic, p.Records)
 			if err != nil {
 				return fmt.Errorf("consume %s: %w", label, err)
@@ -236,8 +238,8 @@ func (m *measurer) throughput() error {
 // latency produces 1 KiB records at 5,000 and 50,000 rec/s.
 func (m *measurer) latency() error {
 	for _, rate := range []int{5000, 50000} {
-		err := m.withTopic(func(topic string) error {
-			l, err := workload.ProduceLatency(m.ctx, m.b.Addr, topic, kib, rate, m.cfg.dur)
+		err := m.withTopic(func(ctx context.Context, topic string) error {
+			l, err := workload.ProduceLatency(ctx, m.b.Addr, topic, kib, rate, m.cfg.dur)
 			if err != nil {
 				return fmt.Errorf("latency at %d rec/s: %w", rate, err)
 			}
@@ -259,8 +261,8 @@ func (m *measurer) latency() error {
 // endToEnd measures produce-to-consume latency of 1 KiB records at 5,000
 // rec/s.
 func (m *measurer) endToEnd() error {
-	return m.withTopic(func(topic string) error {
-		l, err := workload.EndToEnd(m.ctx, m.b.Addr, topic, kib, 5000, m.cfg.dur)
+	return m.withTopic(func(ctx context.Context, topic string) error {
+		l, err := workload.EndToEnd(ctx, m.b.Addr, topic, kib, 5000, m.cfg.dur)
 		if err != nil {
 			return fmt.Errorf("end-to-end: %w", err)
 		}
