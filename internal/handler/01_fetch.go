@@ -205,22 +205,39 @@ type fetchState struct {
 	errors     int
 	arena      *[]byte // reads land here; the response aliases it until sent
 	free       []byte  // the unused tail of the arena
+	overflow   int     // bytes read outside the arena, for want of room
 }
 
 var noRecords = []byte{}
 
-// fetchArenaSize is the capacity of a pooled read buffer. Reusing buffers
-// matters: first touches of fresh memory cost more than the reads.
-const fetchArenaSize = 4 << 20
+// fetchArenaSize is the capacity of a new pooled read buffer. Reusing
+// buffers matters: first touches of fresh memory (and Go's zeroing of a
+// large allocation) cost more than the reads. A fetch that needed more
+// room gives back a larger arena, up to maxFetchArena, so that the pool
+// grows to the responses clients ask for (six partitions of 1 MiB).
+const (
+	fetchArenaSize = 4 << 20
+	maxFetchArena  = 32 << 20
+)
 
 var fetchArenas = sync.Pool{New: func() any { b := make([]byte, fetchArenaSize); return &b }}
 
-// release returns the arena once the response no longer points into it.
+// release returns the arena once the response no longer points into it;
+// one that was too small is replaced by one that would have fitted.
 func (f *fetchState) release() {
-	if f.arena != nil {
-		fetchArenas.Put(f.arena)
-		f.arena = nil
+	if f.arena == nil {
+		return
 	}
+	if need := cap(*f.arena) + f.overflow; f.overflow > 0 && cap(*f.arena) < maxFetchArena {
+		size := cap(*f.arena)
+		for size < need && size < maxFetchArena {
+			size *= 2
+		}
+		b := make([]byte, min(size, maxFetchArena))
+		f.arena = &b
+	}
+	fetchArenas.Put(f.arena)
+	f.arena = nil
 }
 
 func (h *Handler) newFetch(r *kmsg.FetchRequest, targets []*fetchTarget) *fetchState {
@@ -274,7 +291,7 @@ func (f *fetchState) wait(ctx context.Context, r *kmsg.FetchRequest) {
 
 // read fills every target's result from the current state of its partition.
 func (f *fetchState) read() {
-	f.bytes, f.errors, f.redirected = 0, 0, 0
+	f.bytes, f.errors, f.redirected, f.overflow = 0, 0, 0, 0
 	f.free = (*f.arena)[:0]
 	remaining := f.r.MaxBytes
 	if remaining <= 0 {
@@ -368,6 +385,8 @@ func (f *fetchState) readPartition(t *fetchTarget, remaining *int32) kmsg.FetchR
 	}
 	if n := len(data); n > 0 && cap(f.free) >= n && &data[0] == &f.free[:1][0] {
 		f.free = f.free[n:n] // the read landed in the arena: keep it
+	} else {
+		f.overflow += n
 	}
 	if data != nil {
 		rp.RecordBatches = data
