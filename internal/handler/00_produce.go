@@ -34,12 +34,18 @@ package handler
 // (AddPartitionsToTxn's verify-only form, asked locally or, for a
 // coordinator on another node, over the network: txn.go,
 // verifyTransaction); otherwise INVALID_TXN_STATE, as Kafka.
+// Schema validation (Confluent Server's, not Kafka's): on a topic with
+// confluent.value.schema.validation or confluent.key.schema.validation,
+// records without a registered schema id for the topic's subject refuse
+// the partition's batch with INVALID_RECORD and record_errors
+// (schema_validation.go).
 // Differences from Kafka: on a compacted topic, whose batches are streamed
 // to refuse records without a key (INVALID_RECORD), a batch that inflates
 // past 128 MiB answers CORRUPT_MESSAGE (Kafka has no such limit).
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -47,6 +53,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"gregor/internal/acl"
+	"gregor/internal/config"
 	"gregor/internal/kafka"
 	"gregor/internal/metadata"
 	"gregor/internal/partition"
@@ -74,6 +81,7 @@ func (h *Handler) produce(ctx context.Context, req *Request) (kmsg.Response, err
 				name = topic.Name
 			}
 		}
+		sv := config.TopicSchemaValidation(img.Configs(topicResource(name)))
 		code := denied
 		if code == 0 && idKnown && !h.allowed(req, acl.Write, acl.Topic, name) {
 			code = kerr.TopicAuthorizationFailed.Code
@@ -83,7 +91,7 @@ func (h *Handler) produce(ctx context.Context, req *Request) (kmsg.Response, err
 				rt.Partitions = append(rt.Partitions, deniedProduce(p.Partition, code))
 				continue
 			}
-			rp, w := h.producePartition(ctx, r, req.Header.ClientID, name, idKnown, p)
+			rp, w := h.producePartition(ctx, r, req.Header.ClientID, name, idKnown, sv, p)
 			rt.Partitions = append(rt.Partitions, rp)
 			if w.part != nil {
 				w.topic, w.partition = len(resp.Topics), len(rt.Partitions)-1
@@ -202,7 +210,7 @@ func acksZeroError(resp *kmsg.ProduceResponse) error {
 // internalTopicsClient is the client id Kafka lets write to internal topics.
 const internalTopicsClient = "__admin_client"
 
-func (h *Handler) producePartition(ctx context.Context, r *kmsg.ProduceRequest, clientID, topic string, idKnown bool, p kmsg.ProduceRequestTopicPartition) (kmsg.ProduceResponseTopicPartition, ackWait) {
+func (h *Handler) producePartition(ctx context.Context, r *kmsg.ProduceRequest, clientID, topic string, idKnown bool, sv config.SchemaValidation, p kmsg.ProduceRequestTopicPartition) (kmsg.ProduceResponseTopicPartition, ackWait) {
 	rp := kmsg.NewProduceResponseTopicPartition()
 	rp.Partition = p.Partition
 	rp.BaseOffset, rp.LogAppendTime, rp.LogStartOffset = -1, -1, -1
@@ -228,6 +236,20 @@ func (h *Handler) producePartition(ctx context.Context, r *kmsg.ProduceRequest, 
 	if err != nil {
 		rp.ErrorCode, rp.ErrorMessage = errorCode(err), errorMessage(err)
 		return rp, ackWait{}
+	}
+	if sv.On() {
+		errs, total, err := h.validateSchemas(topic, sv, batches)
+		switch {
+		case errors.Is(err, ErrSchemaRegistryNotReady):
+			rp.ErrorCode, rp.ErrorMessage = kerr.RequestTimedOut.Code, kmsg.StringPtr(err.Error())
+			return rp, ackWait{}
+		case err != nil:
+			rp.ErrorCode, rp.ErrorMessage = errorCode(err), errorMessage(err)
+			return rp, ackWait{}
+		case total > 0:
+			refusedBySchema(&rp, errs, total)
+			return rp, ackWait{}
+		}
 	}
 	res, err := h.appendProduced(ctx, part, r, batches)
 	if err != nil {

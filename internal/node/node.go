@@ -76,7 +76,9 @@ type Node struct {
 	// schemaRegistryAddr is the schema registry's bound listener, nil when
 	// off; see schemaregistry.go.
 	schemaRegistryAddr net.Addr
-	stopOnce           sync.Once
+	// schemaSource is the registry as schema validation consults it.
+	schemaSource registrySchemas
+	stopOnce     sync.Once
 
 	brokerEpoch atomic.Int64 // of the node's registration
 
@@ -270,6 +272,9 @@ func (n *Node) run(parent context.Context, listeners []net.Listener, now func() 
 		if registryLn, err = n.listenSchemaRegistry(); err != nil && adminLn != nil {
 			adminLn.Close()
 		}
+	}
+	if registryLn != nil {
+		h.Schemas = &n.schemaSource
 	}
 	if err != nil {
 		for _, ln := range listeners {

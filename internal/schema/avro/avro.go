@@ -246,3 +246,13 @@ func namespaceOf(full string) string {
 	}
 	return ""
 }
+
+// RecordName returns the full name of a named schema (record, enum,
+// fixed) and, as Confluent's AvroSchema.name does, the type name of any
+// other; every payload of s has that name.
+func (s *Schema) RecordName([]byte) (string, error) {
+	if n, ok := s.schema.(havro.NamedSchema); ok {
+		return n.FullName(), nil
+	}
+	return string(s.schema.Type()), nil
+}
