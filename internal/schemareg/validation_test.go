@@ -49,7 +49,7 @@ func (r *registry) client(opts ...kgo.Opt) *kgo.Client {
 	return cl
 }
 
-func createTopic(t *testing.T, cl *kgo.Client, topic string, configs map[string]*string) {
+func createTopic(t testing.TB, cl *kgo.Client, topic string, configs map[string]*string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
