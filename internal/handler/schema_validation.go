@@ -121,18 +121,16 @@ func (h *Handler) validateSchemas(topic string, sv config.SchemaValidation, batc
 	if h.Schemas == nil {
 		return nil, 0, errNoSchemaRegistry
 	}
-	v := schemaValidator{h: h, topic: topic, sv: sv}
+	v := schemaValidator{h: h, topic: topic, sv: sv, keySubject: topic + "-key", valueSubject: topic + "-value", lastID: -1}
 	index := int32(0)
 	for _, b := range batches {
-		recs, err := b.Records()
+		err := b.EachRecord(func(r record.Record) error {
+			err := v.check(index, r)
+			index++
+			return err
+		})
 		if err != nil {
 			return nil, 0, err
-		}
-		for _, r := range recs {
-			if err := v.check(index, r); err != nil {
-				return nil, 0, err
-			}
-			index++
 		}
 	}
 	return v.errs, v.count, nil
@@ -143,8 +141,14 @@ type schemaValidator struct {
 	h     *Handler
 	topic string
 	sv    config.SchemaValidation
-	errs  []recordError
-	count int // refused records, listed or not
+	// keySubject and valueSubject are TopicNameStrategy's subjects.
+	keySubject, valueSubject string
+	// lastID and last are the schema id last looked up and its answer:
+	// a batch's records mostly share one.
+	lastID int64
+	last   cachedSchema
+	errs   []recordError
+	count  int // refused records, listed or not
 }
 
 func (v *schemaValidator) check(index int32, r record.Record) error {
@@ -179,7 +183,7 @@ func (v *schemaValidator) checkData(data []byte, what string, strategy config.Su
 		return fmt.Sprintf("the %s does not start with a schema id (Confluent wire format: magic byte 0, then a 4-byte schema id)", what), nil
 	}
 	id := int32(binary.BigEndian.Uint32(data[1:5]))
-	info, found, err := v.h.schemas.lookup(v.h.Schemas, id)
+	info, found, err := v.lookup(id)
 	if err != nil {
 		return "", err
 	}
@@ -205,10 +209,24 @@ func (v *schemaValidator) checkData(data []byte, what string, strategy config.Su
 	return "", nil
 }
 
+func (v *schemaValidator) lookup(id int32) (SchemaInfo, bool, error) {
+	if int64(id) == v.lastID {
+		return v.last.info, v.last.found, nil
+	}
+	info, found, err := v.h.schemas.lookup(v.h.Schemas, id)
+	if err == nil {
+		v.lastID, v.last = int64(id), cachedSchema{info, found}
+	}
+	return info, found, err
+}
+
 // subject derives the subject a key or value must be registered under.
 func (v *schemaValidator) subject(info SchemaInfo, payload []byte, what string, strategy config.SubjectStrategy) (subject, msg string) {
 	if strategy == config.StrategyTopicName {
-		return v.topic + "-" + what, ""
+		if what == "key" {
+			return v.keySubject, ""
+		}
+		return v.valueSubject, ""
 	}
 	named, ok := info.Parsed.(schema.Named)
 	if !ok {
