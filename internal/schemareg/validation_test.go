@@ -196,7 +196,9 @@ func rawProduce(t *testing.T, cl *kgo.Client, topic string, recs []record.Record
 
 // TestSchemaValidationRecordNameStrategies proves RecordNameStrategy and
 // TopicRecordNameStrategy derive the subject from the Avro record's full
-// name, and that an unknown strategy is refused as an invalid config.
+// name and from the Protobuf message the payload names, that a JSON
+// schema is refused for want of a record name, and that an unknown
+// strategy is refused as an invalid config.
 func TestSchemaValidationRecordNameStrategies(t *testing.T) {
 	r := start(t, "")
 	cl := r.client()
@@ -222,6 +224,26 @@ func TestSchemaValidationRecordNameStrategies(t *testing.T) {
 	}
 	if err := produce(t, cl, "users", nil, wire(elsewhere, avroLong(1))); !errors.Is(err, kerr.InvalidRecord) {
 		t.Errorf("TopicRecordNameStrategy, users-User not registered: %v", err)
+	}
+
+	// Protobuf: the record is the message the payload's message-index
+	// list names (0x00: the first; 0x02 0x02: index [1], the second).
+	proto := "syntax = \"proto3\";\npackage shop;\nmessage Order { int64 id = 1; }\nmessage Refund { int64 id = 1; }\n"
+	protoBody := map[string]any{"schema": proto, "schemaType": "PROTOBUF"}
+	orderID := r.register("shop.Order", protoBody)
+	createTopic(t, cl, "shop", map[string]*string{"confluent.value.schema.validation": on(),
+		"confluent.value.subject.name.strategy": kmsg.StringPtr("RecordNameStrategy")})
+	if err := produce(t, cl, "shop", nil, wire(orderID, []byte{0x00, 0x08, 0x01})); err != nil {
+		t.Errorf("RecordNameStrategy, protobuf Order: %v", err)
+	}
+	if err := produce(t, cl, "shop", nil, wire(orderID, []byte{0x02, 0x02, 0x08, 0x01})); !errors.Is(err, kerr.InvalidRecord) {
+		t.Errorf("RecordNameStrategy, protobuf Refund not under shop.Refund: %v", err)
+	}
+	// JSON Schema has no record name here: refused, saying so.
+	jsonID := r.register("names-json", map[string]any{"schema": `{"type":"object"}`, "schemaType": "JSON"})
+	rp := rawProduce(t, cl, "names", []record.Record{{Timestamp: time.Now().UnixMilli(), Value: wire(jsonID, []byte("{}"))}})
+	if rp.ErrorCode != kerr.InvalidRecord.Code || len(rp.ErrorRecords) != 1 || !strings.Contains(*rp.ErrorRecords[0].ErrorMessage, "no record name") {
+		t.Errorf("RecordNameStrategy, JSON schema: %d %+v", rp.ErrorCode, rp.ErrorRecords)
 	}
 
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
