@@ -45,7 +45,6 @@ package handler
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -240,9 +239,6 @@ func (h *Handler) producePartition(ctx context.Context, r *kmsg.ProduceRequest, 
 	if sv.On() {
 		errs, total, err := h.validateSchemas(topic, sv, batches)
 		switch {
-		case errors.Is(err, ErrSchemaRegistryNotReady):
-			rp.ErrorCode, rp.ErrorMessage = kerr.RequestTimedOut.Code, kmsg.StringPtr(err.Error())
-			return rp, ackWait{}
 		case err != nil:
 			rp.ErrorCode, rp.ErrorMessage = errorCode(err), errorMessage(err)
 			return rp, ackWait{}

@@ -30,7 +30,6 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"gregor/internal/config"
@@ -245,7 +244,7 @@ func (v *schemaValidator) subject(info SchemaInfo, payload []byte, what string, 
 // refusedBySchema fills rp for a batch whose records schema validation
 // refused: INVALID_RECORD, the record errors, and Kafka's summary.
 func refusedBySchema(rp *kmsg.ProduceResponseTopicPartition, errs []recordError, total int) {
-	rp.ErrorCode = kerr.InvalidRecord.Code
+	rp.ErrorCode = errorCode(partition.ErrInvalidRecord)
 	shown := make([]string, 0, 3)
 	for i, e := range errs {
 		re := kmsg.NewProduceResponseTopicPartitionErrorRecord()
