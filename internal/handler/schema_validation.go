@@ -117,6 +117,20 @@ const maxRecordErrors = 100
 // validation settings. It returns the refused records, or an error when
 // the registry cannot answer (the partition then answers that error).
 func (h *Handler) validateSchemas(topic string, sv config.SchemaValidation, batches []record.Batch) (errs []recordError, total int, err error) {
+	errs, total, err = h.checkSchemas(topic, sv, batches)
+	if err != nil || total > 0 {
+		// A batch that is corrupt or malformed answers that, as it would
+		// without validation (the append checks it after validation).
+		for _, b := range batches {
+			if berr := b.ValidateProduce(); berr != nil {
+				return nil, 0, berr
+			}
+		}
+	}
+	return errs, total, err
+}
+
+func (h *Handler) checkSchemas(topic string, sv config.SchemaValidation, batches []record.Batch) (errs []recordError, total int, err error) {
 	if h.Schemas == nil {
 		return nil, 0, errNoSchemaRegistry
 	}

@@ -1,6 +1,7 @@
 package schemareg_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/json"
@@ -159,6 +160,16 @@ func TestSchemaValidationRecordErrors(t *testing.T) {
 	if o, _ := ends.Lookup("events", 0); o.Offset != 0 {
 		t.Errorf("end offset %d after a refused batch, want 0", o.Offset)
 	}
+	// A corrupt batch answers CORRUPT_MESSAGE, as without validation.
+	b, err := record.Build(record.BatchSpec{ProducerID: -1, ProducerEpoch: -1, BaseSequence: -1, Records: recs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := bytes.Index(b, []byte("plain text"))
+	b[i] = 'P' // the records still parse (record 1 has no schema id) but the CRC no longer matches
+	if rp := rawProduceBatch(t, cl, "events", b); rp.ErrorCode != kerr.CorruptMessage.Code {
+		t.Errorf("corrupt batch: error %d, want CORRUPT_MESSAGE", rp.ErrorCode)
+	}
 	// The same batch without its bad records is appended.
 	if rp := rawProduce(t, cl, "events", []record.Record{recs[0], recs[2]}); rp.ErrorCode != 0 {
 		t.Errorf("good records: error %d %v", rp.ErrorCode, rp.ErrorMessage)
@@ -173,6 +184,13 @@ func rawProduce(t *testing.T, cl *kgo.Client, topic string, recs []record.Record
 	if err != nil {
 		t.Fatal(err)
 	}
+	return rawProduceBatch(t, cl, topic, b)
+}
+
+// rawProduceBatch sends b in a Produce request (acks=-1) and returns the
+// partition's answer.
+func rawProduceBatch(t *testing.T, cl *kgo.Client, topic string, b record.Batch) kmsg.ProduceResponseTopicPartition {
+	t.Helper()
 	req := kmsg.NewPtrProduceRequest()
 	req.Acks, req.TimeoutMillis = -1, 10000
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
