@@ -95,8 +95,10 @@ func (c *schemaCache) lookup(src SchemaSource, id int32) (SchemaInfo, bool, erro
 	return info, found, nil
 }
 
-// errNoSchemaRegistry: a validated topic on a node without a registry.
-var errNoSchemaRegistry = fmt.Errorf("%w: schema validation is on for this topic but this broker runs no schema registry (set schema.registry.listeners)", partition.ErrInvalidRecord)
+// ErrNoSchemaRegistry: a validated topic on a node without a registry
+// (a SchemaSource returns it, wrapped, when its registry is off).
+// Produce answers INVALID_RECORD with its message.
+var ErrNoSchemaRegistry = fmt.Errorf("%w: schema validation is on for this topic but this broker has no schema registry", partition.ErrInvalidRecord)
 
 // ErrSchemaRegistryNotReady is what a SchemaSource returns while it
 // cannot answer yet; produce answers REQUEST_TIMED_OUT, which producers
@@ -132,7 +134,7 @@ func (h *Handler) validateSchemas(topic string, sv config.SchemaValidation, batc
 
 func (h *Handler) checkSchemas(topic string, sv config.SchemaValidation, batches []record.Batch) (errs []recordError, total int, err error) {
 	if h.Schemas == nil {
-		return nil, 0, errNoSchemaRegistry
+		return nil, 0, fmt.Errorf("%w (set schema.registry.listeners)", ErrNoSchemaRegistry)
 	}
 	v := schemaValidator{h: h, topic: topic, sv: sv, keySubject: topic + "-key", valueSubject: topic + "-value", lastID: -1}
 	index := int32(0)

@@ -87,7 +87,7 @@ type registrySchemas struct {
 	off atomic.Bool // the registry could not start
 }
 
-var errRegistryOff = errors.New("schema validation is on for this topic but this broker's schema registry is off (it needs a PLAINTEXT listener)")
+var errRegistryOff = fmt.Errorf("%w (its registry is off: it needs a PLAINTEXT listener)", handler.ErrNoSchemaRegistry)
 
 func (s *registrySchemas) Generation() int64 {
 	if reg := s.reg.Load(); reg != nil {
