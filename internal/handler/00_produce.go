@@ -237,7 +237,7 @@ func (h *Handler) producePartition(ctx context.Context, r *kmsg.ProduceRequest, 
 		return rp, ackWait{}
 	}
 	if sv.On() {
-		errs, total, err := h.validateSchemas(topic, sv, batches)
+		errs, total, err := h.validateSchemas(ctx, topic, sv, batches)
 		switch {
 		case err != nil:
 			rp.ErrorCode, rp.ErrorMessage = errorCode(err), errorMessage(err)

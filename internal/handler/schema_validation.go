@@ -16,19 +16,25 @@ package handler
 // error_message, as Kafka's LogValidator writes it.
 //
 // The schemas come from SchemaSource, the registry on this node, through
-// a cache kept while the registry's generation is unchanged. A node
+// a cache kept while the registry's generation is unchanged. Before it
+// refuses records, validation lets the registry catch up with _schemas
+// (at most once per catchUpInterval), so that a schema registered on
+// another node just before the produce is seen. A node
 // without a registry (no schema.registry.listeners) answers every
 // produce to a validated topic INVALID_RECORD saying so; a registry
 // still reading _schemas answers REQUEST_TIMED_OUT, which producers
 // retry.
 
 import (
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
 
@@ -48,6 +54,12 @@ type SchemaSource interface {
 	// it; found is false if none does. An error means the registry
 	// cannot answer now (it is still loading).
 	SchemaByID(id int32) (s SchemaInfo, found bool, err error)
+	// CatchUp waits, within ctx, until the source holds every schema
+	// registered (on any node) before the call. Validation calls it
+	// before refusing a record, so that a producer that registers a
+	// schema and then produces is not refused by a leader whose registry
+	// has not read the registration yet.
+	CatchUp(ctx context.Context) error
 }
 
 // SchemaInfo is a schema as validation needs it.
@@ -60,6 +72,11 @@ type SchemaInfo struct {
 // schemaCache caches SchemaSource's answers for one generation. Safe for
 // concurrent use.
 type schemaCache struct {
+	// caughtUp is when the last CatchUp before a refusal began or ended
+	// (Unix nanoseconds): refusals within catchUpInterval of it do not
+	// wait again, so that a producer of bad records costs little.
+	caughtUp atomic.Int64
+
 	mu         sync.RWMutex // guards the fields below
 	generation int64
 	byID       map[int32]cachedSchema
@@ -118,8 +135,11 @@ const maxRecordErrors = 100
 // validateSchemas checks the records of batches against topic's schema
 // validation settings. It returns the refused records, or an error when
 // the registry cannot answer (the partition then answers that error).
-func (h *Handler) validateSchemas(topic string, sv config.SchemaValidation, batches []record.Batch) (errs []recordError, total int, err error) {
+func (h *Handler) validateSchemas(ctx context.Context, topic string, sv config.SchemaValidation, batches []record.Batch) (errs []recordError, total int, err error) {
 	errs, total, err = h.checkSchemas(topic, sv, batches)
+	if total > 0 && h.catchUpSchemas(ctx) {
+		errs, total, err = h.checkSchemas(topic, sv, batches)
+	}
 	if err != nil || total > 0 {
 		// A batch that is corrupt or malformed answers that, as it would
 		// without validation (the append checks it after validation).
@@ -130,6 +150,31 @@ func (h *Handler) validateSchemas(topic string, sv config.SchemaValidation, batc
 		}
 	}
 	return errs, total, err
+}
+
+// catchUpInterval and catchUpTimeout bound the waits for the registry
+// before refusals.
+const (
+	catchUpInterval = 20 * time.Millisecond
+	catchUpTimeout  = 2 * time.Second
+)
+
+// catchUpSchemas lets the registry catch up with registrations made
+// elsewhere before records are refused, unless it did so within
+// catchUpInterval; it reports whether the registry's content moved.
+func (h *Handler) catchUpSchemas(ctx context.Context) bool {
+	last, now := h.schemas.caughtUp.Load(), h.now().UnixNano()
+	if now-last < int64(catchUpInterval) || !h.schemas.caughtUp.CompareAndSwap(last, now) {
+		return false // another request is catching up, or just did
+	}
+	before := h.Schemas.Generation()
+	ctx, cancel := context.WithTimeout(ctx, catchUpTimeout)
+	defer cancel()
+	if err := h.Schemas.CatchUp(ctx); err != nil {
+		h.Logger.Debug("schema validation: registry did not catch up", "err", err)
+	}
+	h.schemas.caughtUp.Store(h.now().UnixNano())
+	return h.Schemas.Generation() != before
 }
 
 func (h *Handler) checkSchemas(topic string, sv config.SchemaValidation, batches []record.Batch) (errs []recordError, total int, err error) {

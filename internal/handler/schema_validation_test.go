@@ -1,6 +1,9 @@
 package handler
 
-import "testing"
+import (
+	"context"
+	"testing"
+)
 
 // countingSource is a SchemaSource that counts its lookups: id 1 is held
 // by subject "t-value" from generation 2 on.
@@ -10,6 +13,8 @@ type countingSource struct {
 }
 
 func (s *countingSource) Generation() int64 { return s.generation }
+
+func (s *countingSource) CatchUp(context.Context) error { return nil }
 
 func (s *countingSource) SchemaByID(id int32) (SchemaInfo, bool, error) {
 	s.lookups++

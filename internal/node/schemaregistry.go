@@ -96,6 +96,14 @@ func (s *registrySchemas) Generation() int64 {
 	return -1
 }
 
+func (s *registrySchemas) CatchUp(ctx context.Context) error {
+	reg := s.reg.Load()
+	if reg == nil {
+		return handler.ErrSchemaRegistryNotReady
+	}
+	return reg.CatchUp(ctx)
+}
+
 func (s *registrySchemas) SchemaByID(id int32) (handler.SchemaInfo, bool, error) {
 	reg := s.reg.Load()
 	if reg == nil {

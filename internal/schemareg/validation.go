@@ -1,6 +1,7 @@
 package schemareg
 
 import (
+	"context"
 	"errors"
 	"slices"
 
@@ -56,4 +57,20 @@ func (r *Registry) SchemaUse(id int) (use SchemaUse, found bool, err error) {
 	slices.Sort(use.Subjects)
 	use.Parsed, use.ParseErr = r.parsedOfLocked(r.st, id)
 	return use, true, nil
+}
+
+// CatchUp waits until the registry has applied every record of _schemas
+// written before the call, so that a schema registered on another node
+// just before is found; for at most ctx's time.
+func (r *Registry) CatchUp(ctx context.Context) error {
+	select {
+	case <-r.ready:
+	default:
+		return ErrNotReady
+	}
+	end, err := r.log.end(ctx)
+	if err != nil {
+		return err
+	}
+	return r.waitApplied(ctx, end)
 }
