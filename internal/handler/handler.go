@@ -45,6 +45,7 @@ type Handler struct {
 	// Schemas is the schema registry that schema validation consults;
 	// nil without one (schema_validation.go).
 	Schemas SchemaSource
+	Quotas  *Quotas // client quotas; nil: none enforced
 	Now     func() time.Time
 	Logger  *slog.Logger
 
@@ -102,7 +103,12 @@ func (h *Handler) Serve(ctx context.Context, req *Request) (kmsg.Response, error
 	if !ok {
 		return nil, fmt.Errorf("unsupported api key %d", req.Header.Key)
 	}
-	return a.serve(h, ctx, req)
+	start := h.now()
+	resp, err := a.serve(h, ctx, req)
+	if err == nil {
+		h.throttleAfterServe(req, resp, start)
+	}
+	return resp, err
 }
 
 // now returns the current time.
