@@ -1,5 +1,7 @@
 // kafkajs runner: admin, a keyed producer, group consumers with eachMessage
-// and eachBatch, gzip (built in) and snappy (kafkajs-snappy). Usage:
+// and eachBatch, gzip (built in) and snappy (kafkajs-snappy), and, with
+// COMPAT_SCHEMA_REGISTRY, @kafkajs/confluent-schema-registry registering,
+// encoding and decoding through Gregor's registry. Usage:
 // node runner.js checks|matrix, with COMPAT_BOOTSTRAP, COMPAT_PREFIX and
 // COMPAT_MANIFEST from compat/run. kafkajs consumes only through a consumer
 // group: it has no assign().
@@ -15,6 +17,7 @@ const CLIENT = 'kafkajs'
 const BOOTSTRAP = process.env.COMPAT_BOOTSTRAP || '127.0.0.1:9092'
 const PREFIX = process.env.COMPAT_PREFIX || 'compat'
 const MANIFEST = process.env.COMPAT_MANIFEST || ''
+const REGISTRY = process.env.COMPAT_SCHEMA_REGISTRY || ''
 const MATRIX_RECORDS = 20
 const CODEC_TYPES = { gzip: CompressionTypes.GZIP, snappy: CompressionTypes.Snappy, lz4: CompressionTypes.LZ4, zstd: CompressionTypes.ZSTD }
 
@@ -80,9 +83,9 @@ async function withAdmin (fn) {
   }
 }
 
-async function createTopic (topic, numPartitions) {
+async function createTopic (topic, numPartitions, configEntries = []) {
   await withAdmin(async admin => {
-    const created = await admin.createTopics({ topics: [{ topic, numPartitions, replicationFactor: 1 }], waitForLeaders: true })
+    const created = await admin.createTopics({ topics: [{ topic, numPartitions, replicationFactor: 1, configEntries }], waitForLeaders: true })
     expect(created, `createTopics(${topic}) returned ${created}`)
   })
 }
@@ -109,6 +112,7 @@ async function consumeGroup (groupId, topics, mode, done, timeoutMs) {
     offset: Number(m.offset),
     key: m.key && m.key.toString(),
     value: m.value && m.value.toString(),
+    raw: m.value,
     headers: Object.fromEntries(Object.entries(m.headers || {}).map(([k, v]) => [k, v.toString()])),
   })
   let crashed = null
@@ -358,6 +362,67 @@ async function matrix () {
   }
 }
 
+// --- schema registry (@kafkajs/confluent-schema-registry) -------------------
+
+const VALIDATED = [{ name: 'confluent.value.schema.validation', value: 'true' }]
+
+// checkSchemaRegistryAvro registers an Avro schema under <topic>-value,
+// produces values it encodes to a topic with broker-side validation, and
+// decodes what a group consumer reads back.
+async function checkSchemaRegistryAvro () {
+  const { SchemaRegistry, SchemaType } = require('@kafkajs/confluent-schema-registry')
+  const registry = new SchemaRegistry({ host: REGISTRY })
+  const topic = topicName('sr-avro')
+  await createTopic(topic, 1, VALIDATED)
+  const schema = { type: 'record', name: 'Reading', namespace: 'compat', fields: [{ name: 'sensor', type: 'string' }, { name: 'value', type: 'double' }] }
+  const { id } = await registry.register({ type: SchemaType.AVRO, schema: JSON.stringify(schema) }, { subject: `${topic}-value` })
+  expect(await registry.getLatestSchemaId(`${topic}-value`) === id, 'latest schema id is not the registered one')
+  const readings = [0, 1, 2, 3, 4].map(i => ({ sensor: `s${i}`, value: i / 2 }))
+  const values = await Promise.all(readings.map(r => registry.encode(id, r)))
+  await withProducer(p => p.send({ topic, acks: -1, messages: values.map(value => ({ value })) }))
+  const got = await consumeGroup(`${topic}-g`, [topic], 'eachMessage', rs => rs.length >= readings.length, 20000)
+  const decoded = await Promise.all(got.map(r => registry.decode(r.raw)))
+  expect(JSON.stringify(decoded) === JSON.stringify(readings), `decoded ${JSON.stringify(decoded)}`)
+}
+
+// checkSchemaRegistryFormats registers JSON Schema and Protobuf schemas and
+// round-trips a value of each through encode and decode, the decoder
+// fetching the schema by id from a fresh client.
+async function checkSchemaRegistryFormats () {
+  const { SchemaRegistry, SchemaType } = require('@kafkajs/confluent-schema-registry')
+  const writer = new SchemaRegistry({ host: REGISTRY })
+  const subject = topicName('sr-formats')
+  const json = { type: 'object', properties: { name: { type: 'string' }, n: { type: 'integer' } }, required: ['name'] }
+  const proto = 'syntax = "proto3";\npackage compat;\nmessage Point {\n  int32 x = 1;\n  int32 y = 2;\n}\n'
+  const cases = [
+    [SchemaType.JSON, JSON.stringify(json), { name: 'a', n: 3 }],
+    [SchemaType.PROTOBUF, proto, { x: 4, y: -5 }],
+  ]
+  for (const [type, schema, value] of cases) {
+    const { id } = await writer.register({ type, schema }, { subject: `${subject}-${type}` })
+    const encoded = await writer.encode(id, value)
+    expect(encoded[0] === 0 && encoded.readUInt32BE(1) === id, `${type}: wire prefix ${encoded.subarray(0, 5).toString('hex')}`)
+    const decoded = await new SchemaRegistry({ host: REGISTRY }).decode(encoded)
+    expect(JSON.stringify(decoded) === JSON.stringify(value), `${type}: decoded ${JSON.stringify(decoded)}`)
+  }
+}
+
+// checkValidationRefuses proves a record without a schema id is refused
+// by a validated topic with INVALID_RECORD.
+async function checkValidationRefuses () {
+  const topic = topicName('sr-refused')
+  await createTopic(topic, 1, VALIDATED)
+  let error = null
+  try {
+    await withProducer(p => p.send({ topic, acks: -1, messages: [{ value: '{"no":"schema id"}' }] }), { retry: { retries: 0 } })
+  } catch (e) {
+    error = e
+  }
+  expect(error, 'a record without a schema id was accepted')
+  const type = error.type || (error.cause && error.cause.type)
+  expect(type === 'INVALID_RECORD', `got ${error.name} ${type}: ${error.message}`)
+}
+
 async function checks () {
   await check('admin-create-list-offsets-delete', checkAdmin)
   await check('producer-keyed', checkKeyedProducer)
@@ -366,6 +431,11 @@ async function checks () {
   await check('group-each-message', () => checkGroup('eachMessage'), 40000)
   await check('group-each-batch', () => checkGroup('eachBatch'), 40000)
   for (const codec of ['gzip', 'snappy']) await check(`codec-${codec}`, () => checkCodec(codec))
+  if (REGISTRY) {
+    await check('schema-registry-avro-validated-topic', checkSchemaRegistryAvro, 40000)
+    await check('schema-registry-json-protobuf', checkSchemaRegistryFormats)
+    await check('schema-validation-refuses-records', checkValidationRefuses)
+  }
 }
 
 const phase = process.argv[2]

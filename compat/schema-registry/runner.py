@@ -1,6 +1,8 @@
 """Schema registry checks with confluent-kafka-python (2.x, PyPI): its
-SchemaRegistryClient against Gregor's registry, and its AvroSerializer and
-AvroDeserializer producing and consuming through Gregor.
+SchemaRegistryClient against Gregor's registry, its AvroSerializer and
+AvroDeserializer and its JSONSerializer and JSONDeserializer producing and
+consuming through Gregor, and broker-side schema validation refusing
+records without a registered schema id.
 
 Run as "runner.py checks" (the checks) or "runner.py matrix" (nothing: the
 registry takes no part in the codec matrix) with COMPAT_BOOTSTRAP,
@@ -16,11 +18,12 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 
 from compatlib import BOOTSTRAP, Runner, expect, log  # noqa: E402
 
-from confluent_kafka import Consumer, Producer  # noqa: E402
+from confluent_kafka import Consumer, KafkaError, Producer  # noqa: E402
 from confluent_kafka.admin import AdminClient, NewTopic  # noqa: E402
 from confluent_kafka.schema_registry import Schema, SchemaReference, SchemaRegistryClient  # noqa: E402
 from confluent_kafka.schema_registry.avro import AvroDeserializer, AvroSerializer  # noqa: E402
 from confluent_kafka.schema_registry.error import SchemaRegistryError  # noqa: E402
+from confluent_kafka.schema_registry.json_schema import JSONDeserializer, JSONSerializer  # noqa: E402
 from confluent_kafka.serialization import MessageField, SerializationContext  # noqa: E402
 
 REGISTRY = os.environ.get("COMPAT_SCHEMA_REGISTRY", "http://127.0.0.1:8081")
@@ -43,18 +46,23 @@ def registry():
     return SchemaRegistryClient({"url": REGISTRY})
 
 
-def create_topic(name):
+def create_topic(name, config=None):
     admin = AdminClient({"bootstrap.servers": BOOTSTRAP})
-    for f in admin.create_topics([NewTopic(name, 1, 1)]).values():
+    for f in admin.create_topics([NewTopic(name, 1, 1, config=config or {})]).values():
         f.result(15)
 
 
-def produce(topic, values):
+def produce(topic, values, refused=False):
+    """Produces values; with refused, expects every record to fail and
+    returns the errors."""
     producer = Producer({"bootstrap.servers": BOOTSTRAP, "acks": "all"})
     errors = []
     for key, value in values:
         producer.produce(topic, key=key, value=value, on_delivery=lambda err, msg: err and errors.append(err))
     expect(producer.flush(15) == 0, "records not delivered within 15 s")
+    if refused:
+        expect(len(errors) == len(values), f"{len(values) - len(errors)} records delivered, want all refused")
+        return errors
     expect(not errors, f"delivery errors: {errors}")
 
 
@@ -176,6 +184,56 @@ def check_references():
            f"references {got.references}")
 
 
+ORDER = json.dumps({"$schema": "http://json-schema.org/draft-07/schema#", "title": "Order", "type": "object",
+                    "properties": {"id": {"type": "integer"}, "item": {"type": "string"}},
+                    "required": ["id", "item"], "additionalProperties": False})
+VALIDATED = {"confluent.value.schema.validation": "true"}
+
+
+def check_json_serde_validated():
+    """JSONSerializer registers a JSON Schema under <topic>-value and
+    produces to a topic with broker-side value validation, which takes its
+    records; JSONDeserializer reads them back."""
+    topic = runner.topic("orders")
+    create_topic(topic, VALIDATED)
+    client = registry()
+    ctx = SerializationContext(topic, MessageField.VALUE)
+    ser = JSONSerializer(ORDER, client)
+    orders = [{"id": i, "item": f"item-{i}"} for i in range(5)]
+    produce(topic, [(None, ser(o, ctx)) for o in orders])
+    latest = client.get_latest_version(topic + "-value")
+    expect(latest.schema.schema_type == "JSON", f"schema type {latest.schema.schema_type}")
+    de = JSONDeserializer(ORDER, schema_registry_client=client)
+    got = []
+    for m in consume(topic, len(orders)):
+        expect(struct.unpack(">I", m.value()[1:5])[0] == latest.schema_id, "schema id in the record is not the registered one")
+        got.append(de(m.value(), ctx))
+    expect(got == orders, f"read {got}")
+
+
+def check_validation_refuses():
+    """A topic with broker-side value validation refuses, with
+    INVALID_RECORD, a record without a schema id, one with an unknown id
+    and one with the id of another topic's subject; a topic without
+    validation takes the same bytes."""
+    topic = runner.topic("checked")
+    create_topic(topic, VALIDATED)
+    client = registry()
+    other = runner.topic("elsewhere")
+    other_id = client.register_schema(other + "-value", Schema(ORDER, "JSON"))
+    bad = [(None, b'{"id": 1, "item": "no schema id"}'),
+           (None, b"\0" + struct.pack(">I", 987654) + b"{}"),
+           (None, b"\0" + struct.pack(">I", other_id) + b'{"id": 1, "item": "x"}')]
+    for value in bad:
+        errors = produce(topic, [value], refused=True)
+        expect(errors[0].code() == KafkaError.INVALID_RECORD, f"{value[1][:8]!r}: got {errors[0]}, want INVALID_RECORD")
+    plain = runner.topic("unchecked")
+    create_topic(plain)
+    produce(plain, bad)
+    good = JSONSerializer(ORDER, client)({"id": 1, "item": "x"}, SerializationContext(topic, MessageField.VALUE))
+    produce(topic, [(None, good)])
+
+
 def main(phase):
     if phase == "matrix":
         return
@@ -186,6 +244,8 @@ def main(phase):
     runner.check("avro-evolution", check_evolution, timeout=60)
     runner.check("client-api", check_client_api)
     runner.check("avro-references", check_references)
+    runner.check("json-serde-validated-topic", check_json_serde_validated, timeout=60)
+    runner.check("validation-refuses-records", check_validation_refuses, timeout=90)
 
 
 if __name__ == "__main__":

@@ -303,7 +303,9 @@ func (c *Config) TopicEntries(overrides map[string]string) []Entry {
 		if v, ok := overrides[def.Name]; ok {
 			e.Synonyms = append(e.Synonyms, Entry{Name: def.Name, Value: v, Source: SourceDynamicTopic})
 		}
-		e.Synonyms = append(e.Synonyms, c.brokerSynonyms(def.BrokerSynonym, false)...)
+		if def.BrokerSynonym != "" {
+			e.Synonyms = append(e.Synonyms, c.brokerSynonyms(def.BrokerSynonym, false)...)
+		}
 		out = append(out, withSource(e))
 	}
 	return out

@@ -20,7 +20,8 @@ var (
 // DescribeConfigs on a topic know it.
 type TopicConfigDef struct {
 	Name          string
-	BrokerSynonym string // the broker key that supplies the default
+	BrokerSynonym string // the broker key that supplies the default; "" for a topic-only config
+	Default       string // the default of a topic-only config (no BrokerSynonym)
 	Type          string
 	Doc           string
 	// Validate returns nil, or an error wrapping ErrInvalidTopicConfig with
@@ -77,6 +78,20 @@ var topicDefs = []TopicConfigDef{
 		"Maximum random jitter subtracted from segment.ms."),
 	topicDef("segment.ms", "log.roll.ms", typeLong, positive,
 		"Maximum age of a segment before it is rolled."),
+	topicOnlyDef("confluent.key.schema.validation", typeBoolean, "false", nil,
+		"Refuse produced records whose key does not carry the Confluent wire-format id of a schema registered for the topic's key subject (see confluent.key.subject.name.strategy). Needs the node's schema registry."),
+	topicOnlyDef("confluent.key.subject.name.strategy", typeString, TopicNameStrategy, subjectNameStrategy,
+		"How key schema validation derives the subject a key's schema must be registered under: TopicNameStrategy (<topic>-key), RecordNameStrategy (the record's full name) or TopicRecordNameStrategy (<topic>-<record name>)."),
+	topicOnlyDef("confluent.value.schema.validation", typeBoolean, "false", nil,
+		"Refuse produced records whose value does not carry the Confluent wire-format id of a schema registered for the topic's value subject (see confluent.value.subject.name.strategy). Needs the node's schema registry."),
+	topicOnlyDef("confluent.value.subject.name.strategy", typeString, TopicNameStrategy, subjectNameStrategy,
+		"How value schema validation derives the subject a value's schema must be registered under: TopicNameStrategy (<topic>-value), RecordNameStrategy (the record's full name) or TopicRecordNameStrategy (<topic>-<record name>)."),
+	topicOnlyDef("gregor.key.schema.validation", typeBoolean, "false", nil,
+		"Gregor's name for confluent.key.schema.validation; either being true turns key validation on."),
+	topicOnlyDef("gregor.schema.validation.mode", typeString, SchemaValidationID, oneOf(SchemaValidationID, SchemaValidationPayload),
+		"What schema validation checks: id (the wire-format schema id and its subject, as Confluent Server) or payload (also decodes each key or value with its schema). Gregor's own."),
+	topicOnlyDef("gregor.value.schema.validation", typeBoolean, "false", nil,
+		"Gregor's name for confluent.value.schema.validation; either being true turns value validation on."),
 	topicDef("unclean.leader.election.enable", "unclean.leader.election.enable", typeBoolean, nil,
 		"Allow replicas outside the ISR to become leader, at the risk of data loss."),
 }
@@ -85,14 +100,24 @@ func topicDef(name, synonym, typ string, check checker, doc string) TopicConfigD
 	if _, ok := lookupBrokerDef(synonym); !ok {
 		panic("config: topic config " + name + " has unknown broker synonym " + synonym)
 	}
-	return TopicConfigDef{Name: name, BrokerSynonym: synonym, Type: typ, Doc: doc,
-		Validate: func(value string) error {
-			if p := problem(typ, check, strings.TrimSpace(value)); p != "" {
-				return &topicConfigError{ErrInvalidTopicConfig,
-					fmt.Sprintf("Invalid value %s for configuration %s: %s", value, name, p)}
-			}
-			return nil
-		}}
+	return TopicConfigDef{Name: name, BrokerSynonym: synonym, Type: typ, Doc: doc, Validate: topicValidator(name, typ, check)}
+}
+
+// topicOnlyDef is a topic config with no broker synonym: its default is
+// def, with source DEFAULT_CONFIG (as Confluent's confluent.* topic
+// configs).
+func topicOnlyDef(name, typ, def string, check checker, doc string) TopicConfigDef {
+	return TopicConfigDef{Name: name, Default: def, Type: typ, Doc: doc, Validate: topicValidator(name, typ, check)}
+}
+
+func topicValidator(name, typ string, check checker) func(string) error {
+	return func(value string) error {
+		if p := problem(typ, check, strings.TrimSpace(value)); p != "" {
+			return &topicConfigError{ErrInvalidTopicConfig,
+				fmt.Sprintf("Invalid value %s for configuration %s: %s", value, name, p)}
+		}
+		return nil
+	}
 }
 
 // topicConfigError carries Kafka's message while matching its sentinel.
@@ -141,6 +166,9 @@ func (c *Config) TopicValue(name string, overrides map[string]string) (value str
 	d, ok := lookupTopicDef(name)
 	if !ok {
 		return "", ""
+	}
+	if d.BrokerSynonym == "" {
+		return d.Default, SourceDefault
 	}
 	return c.brokerEffective(d.BrokerSynonym), c.brokerSource(d.BrokerSynonym)
 }

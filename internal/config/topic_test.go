@@ -38,6 +38,13 @@ func TestValidateTopicConfig(t *testing.T) {
 		{"flush.messages", "0", ErrInvalidTopicConfig, "must be at least 1"},
 		{"segment.index.bytes", "3", ErrInvalidTopicConfig, "must be at least 4"},
 		{"no.such.config", "1", ErrUnknownTopicConfig, "Unknown topic config name: no.such.config"},
+		{"confluent.value.schema.validation", "true", nil, ""},
+		{"confluent.value.schema.validation", "yes", ErrInvalidTopicConfig, "Invalid value yes for configuration confluent.value.schema.validation"},
+		{"confluent.value.subject.name.strategy", "io.confluent.kafka.serializers.subject.RecordNameStrategy", nil, ""},
+		{"confluent.key.subject.name.strategy", "TopicRecordNameStrategy", nil, ""},
+		{"confluent.key.subject.name.strategy", "com.example.MyStrategy", ErrInvalidTopicConfig, "other strategies cannot be checked by the broker"},
+		{"gregor.schema.validation.mode", "payload", nil, ""},
+		{"gregor.schema.validation.mode", "strict", ErrInvalidTopicConfig, "must be one of: id, payload"},
 	}
 	for _, tt := range tests {
 		err := ValidateTopicConfig(tt.name, tt.value)
@@ -56,8 +63,9 @@ func TestValidateTopicConfig(t *testing.T) {
 // TestTopicConfigDefs proves the topic table is sorted, complete and names known broker synonyms.
 func TestTopicConfigDefs(t *testing.T) {
 	defs := TopicConfigDefs()
-	want := []string{"cleanup.policy", "compression.type", "delete.retention.ms", "file.delete.delay.ms", "flush.messages",
-		"flush.ms", "gregor.flush.before.ack", "index.interval.bytes", "max.compaction.lag.ms", "max.message.bytes", "message.timestamp.after.max.ms",
+	want := []string{"cleanup.policy", "compression.type", "confluent.key.schema.validation", "confluent.key.subject.name.strategy",
+		"confluent.value.schema.validation", "confluent.value.subject.name.strategy", "delete.retention.ms", "file.delete.delay.ms", "flush.messages",
+		"flush.ms", "gregor.flush.before.ack", "gregor.key.schema.validation", "gregor.schema.validation.mode", "gregor.value.schema.validation", "index.interval.bytes", "max.compaction.lag.ms", "max.message.bytes", "message.timestamp.after.max.ms",
 		"message.timestamp.before.max.ms", "message.timestamp.type", "min.cleanable.dirty.ratio", "min.compaction.lag.ms",
 		"min.insync.replicas", "preallocate", "retention.bytes", "retention.ms", "segment.bytes", "segment.index.bytes",
 		"segment.jitter.ms", "segment.ms", "unclean.leader.election.enable"}
@@ -100,6 +108,29 @@ func TestTopicValue(t *testing.T) {
 		v, src := c.TopicValue(tt.name, tt.overrides)
 		if v != tt.value || src != tt.source {
 			t.Errorf("%s: got %q %s, want %q %s", tt.name, v, src, tt.value, tt.source)
+		}
+	}
+}
+
+// TestTopicSchemaValidation proves how the schema validation configs and
+// their gregor. aliases combine, and that unset means off with
+// TopicNameStrategy.
+func TestTopicSchemaValidation(t *testing.T) {
+	tests := []struct {
+		overrides map[string]string
+		want      SchemaValidation
+	}{
+		{nil, SchemaValidation{}},
+		{map[string]string{"confluent.value.schema.validation": "true"}, SchemaValidation{Value: true}},
+		{map[string]string{"gregor.key.schema.validation": "true", "gregor.schema.validation.mode": "payload"}, SchemaValidation{Key: true, Payload: true}},
+		{map[string]string{"confluent.value.schema.validation": "false", "gregor.value.schema.validation": "true"}, SchemaValidation{Value: true}},
+		{map[string]string{"confluent.value.schema.validation": "true", "confluent.value.subject.name.strategy": RecordNameStrategy,
+			"confluent.key.subject.name.strategy": "TopicRecordNameStrategy"},
+			SchemaValidation{Value: true, ValueStrategy: StrategyRecordName, KeyStrategy: StrategyTopicRecordName}},
+	}
+	for _, tt := range tests {
+		if got := TopicSchemaValidation(tt.overrides); got != tt.want {
+			t.Errorf("%v: got %+v, want %+v", tt.overrides, got, tt.want)
 		}
 	}
 }

@@ -36,6 +36,11 @@ package handler
 // (AddPartitionsToTxn's verify-only form, asked locally or, for a
 // coordinator on another node, over the network: txn.go,
 // verifyTransaction); otherwise INVALID_TXN_STATE, as Kafka.
+// Schema validation (Confluent Server's, not Kafka's): on a topic with
+// confluent.value.schema.validation or confluent.key.schema.validation,
+// records without a registered schema id for the topic's subject refuse
+// the partition's batch with INVALID_RECORD and record_errors
+// (schema_validation.go).
 // Quotas (quotas.go): the request's size counts against the client's
 // producer_byte_rate and, unless acks=0, its handler time against
 // request_percentage; a client over either gets throttle_time_ms and its
@@ -53,6 +58,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"gregor/internal/acl"
+	"gregor/internal/config"
 	"gregor/internal/kafka"
 	"gregor/internal/metadata"
 	"gregor/internal/partition"
@@ -84,6 +90,7 @@ func (h *Handler) produce(ctx context.Context, req *Request) (kmsg.Response, err
 				name = topic.Name
 			}
 		}
+		sv := config.TopicSchemaValidation(img.Configs(topicResource(name)))
 		code := denied
 		if code == 0 && idKnown && !h.allowed(req, acl.Write, acl.Topic, name) {
 			code = kerr.TopicAuthorizationFailed.Code
@@ -93,7 +100,7 @@ func (h *Handler) produce(ctx context.Context, req *Request) (kmsg.Response, err
 				rt.Partitions = append(rt.Partitions, deniedProduce(p.Partition, code))
 				continue
 			}
-			rp, w := h.producePartition(ctx, r, req.Header.ClientID, name, idKnown, p)
+			rp, w := h.producePartition(ctx, r, req.Header.ClientID, name, idKnown, sv, p)
 			rt.Partitions = append(rt.Partitions, rp)
 			if w.part != nil {
 				w.topic, w.partition = len(resp.Topics), len(rt.Partitions)-1
@@ -228,7 +235,7 @@ func acksZeroError(resp *kmsg.ProduceResponse) error {
 // internalTopicsClient is the client id Kafka lets write to internal topics.
 const internalTopicsClient = "__admin_client"
 
-func (h *Handler) producePartition(ctx context.Context, r *kmsg.ProduceRequest, clientID, topic string, idKnown bool, p kmsg.ProduceRequestTopicPartition) (kmsg.ProduceResponseTopicPartition, ackWait) {
+func (h *Handler) producePartition(ctx context.Context, r *kmsg.ProduceRequest, clientID, topic string, idKnown bool, sv config.SchemaValidation, p kmsg.ProduceRequestTopicPartition) (kmsg.ProduceResponseTopicPartition, ackWait) {
 	rp := kmsg.NewProduceResponseTopicPartition()
 	rp.Partition = p.Partition
 	rp.BaseOffset, rp.LogAppendTime, rp.LogStartOffset = -1, -1, -1
@@ -254,6 +261,17 @@ func (h *Handler) producePartition(ctx context.Context, r *kmsg.ProduceRequest, 
 	if err != nil {
 		rp.ErrorCode, rp.ErrorMessage = errorCode(err), errorMessage(err)
 		return rp, ackWait{}
+	}
+	if sv.On() {
+		errs, total, err := h.validateSchemas(ctx, topic, sv, batches)
+		switch {
+		case err != nil:
+			rp.ErrorCode, rp.ErrorMessage = errorCode(err), errorMessage(err)
+			return rp, ackWait{}
+		case total > 0:
+			refusedBySchema(&rp, errs, total)
+			return rp, ackWait{}
+		}
 	}
 	res, err := h.appendProduced(ctx, part, r, batches)
 	if err != nil {

@@ -19,6 +19,10 @@
 // codes (TOPIC_, GROUP_, CLUSTER_, TRANSACTIONAL_ID_AUTHORIZATION_FAILED).
 // The ACL APIs (29–31) store ACLs through typed controller requests.
 //
+// Produce's schema validation (schema_validation.go) finds schemas by id
+// through SchemaSource, owned here, which node implements over its schema
+// registry: the handler imports only package schema's interfaces.
+//
 // Handler implements the server's Handler interface without importing the
 // server: a Request is wire's, carrying the connection's Session (listener,
 // principal, client address), and node joins the two.

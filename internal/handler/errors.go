@@ -31,6 +31,7 @@ var errorTable = []struct {
 	{record.ErrInvalid, kerr.CorruptMessage},
 	{partition.ErrMessageTooLarge, kerr.MessageTooLarge},
 	{partition.ErrInvalidRecord, kerr.InvalidRecord},
+	{ErrSchemaRegistryNotReady, kerr.RequestTimedOut}, // retriable: producers try again
 	{partition.ErrNotEnoughReplicas, kerr.NotEnoughReplicas},
 	{partition.ErrNotEnoughReplicasAfterAppend, kerr.NotEnoughReplicasAfterAppend},
 	{partition.ErrFencedLeaderEpoch, kerr.FencedLeaderEpoch},

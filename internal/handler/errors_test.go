@@ -30,6 +30,8 @@ func TestErrorCode(t *testing.T) {
 		{controller.ErrInvalidReplicationFactor, kerr.InvalidReplicationFactor},
 		{fmt.Errorf("%w: No node with id 2 found.", controller.ErrBrokerNotRegistered), kerr.BrokerIDNotRegistered},
 		{errorf(kerr.InvalidRequest, "Each resource must appear at most once."), kerr.InvalidRequest},
+		{fmt.Errorf("%w: loading", ErrSchemaRegistryNotReady), kerr.RequestTimedOut},
+		{fmt.Errorf("%w (off)", ErrNoSchemaRegistry), kerr.InvalidRecord},
 		{errors.New("disk on fire"), kerr.UnknownServerError},
 	} {
 		if got := errorCode(tc.err); got != tc.want.Code {

@@ -42,13 +42,17 @@ type Handler struct {
 	SASL        map[string]*auth.SASL // by listener name, for SASL listeners
 	LogDirs     LogDirs               // this node's log dirs, for DescribeLogDirs
 	Authorizer  Authorizer            // nil without authorizer.class.name: everything allowed
-	Quotas      *Quotas               // client quotas; nil: none enforced
-	Now         func() time.Time
-	Logger      *slog.Logger
+	// Schemas is the schema registry that schema validation consults;
+	// nil without one (schema_validation.go).
+	Schemas SchemaSource
+	Quotas  *Quotas // client quotas; nil: none enforced
+	Now     func() time.Time
+	Logger  *slog.Logger
 
 	producerIDs producerIDBlock
 	sessions    fetchSessions
 	effective   atomic.Pointer[effectiveCache] // see effectiveConfig
+	schemas     schemaCache
 }
 
 // Request is a decoded request with the session it arrived on. It is

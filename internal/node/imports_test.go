@@ -67,8 +67,11 @@ var allowedImports = map[string][]string{
 	// TLS material for tests: the standard library only.
 	"auth/authtest": {},
 	// The only place wire meets the domain. Not storage, not server.
+	// schema: broker-side schema validation takes parsed schemas through
+	// schema's interfaces; the registry itself comes in as handler's
+	// SchemaSource, which node implements.
 	"handler": {"kafka", "acl", "config", "record", "wire", "metadata", "partition",
-		"controller", "coord", "group", "txn", "auth", "quota"},
+		"controller", "coord", "group", "txn", "auth", "quota", "schema"},
 	// Connections: knows wire and the session, never the handler.
 	"server": {"kafka", "acl", "wire", "auth"},
 	// Metrics: counted from the decoded request and response the server

@@ -77,6 +77,8 @@ type Node struct {
 	// schemaRegistryAddr is the schema registry's bound listener, nil when
 	// off; see schemaregistry.go.
 	schemaRegistryAddr net.Addr
+	// schemaSource is the registry as schema validation consults it.
+	schemaSource registrySchemas
 	// restProxyAddr is the REST proxy's bound address, nil when it is off;
 	// see restproxy.go.
 	restProxyAddr net.Addr
@@ -275,6 +277,9 @@ func (n *Node) run(parent context.Context, listeners []net.Listener, now func() 
 		if registryLn, err = n.listenSchemaRegistry(); err != nil && adminLn != nil {
 			adminLn.Close()
 		}
+	}
+	if registryLn != nil {
+		h.Schemas = &n.schemaSource
 	}
 	if err == nil {
 		if restLn, err = n.listenRESTProxy(); err != nil {

@@ -2,11 +2,14 @@ package node
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
+	"sync/atomic"
 
 	"golang.org/x/sync/errgroup"
 
+	"gregor/internal/handler"
 	"gregor/internal/schema"
 	"gregor/internal/schema/avro"
 	"gregor/internal/schema/jsonschema"
@@ -51,12 +54,14 @@ func (n *Node) serveSchemaRegistry(ctx context.Context, g *errgroup.Group, ln ne
 	}
 	if bootstrap == "" {
 		n.logger.Warn("schema registry off: it needs a PLAINTEXT listener")
+		n.schemaSource.off.Store(true)
 		ln.Close()
 		n.schemaRegistryAddr = nil
 		return
 	}
 	reg := schemareg.New(schemareg.Config{Bootstrap: bootstrap, Formats: schemaFormats(),
 		Logger: n.logger.With("component", "schema-registry")})
+	n.schemaSource.reg.Store(reg)
 	g.Go(func() error { return reg.Run(ctx) })
 	g.Go(func() error { return reg.Serve(ctx, ln) })
 }
@@ -72,4 +77,44 @@ func (n *Node) schemaRegistryURL() string {
 		return ""
 	}
 	return "http://" + n.schemaRegistryAddr.String()
+}
+
+// registrySchemas is the handler's SchemaSource: the node's registry,
+// once serveSchemaRegistry has made it (the broker listeners serve
+// before).
+type registrySchemas struct {
+	reg atomic.Pointer[schemareg.Registry]
+	off atomic.Bool // the registry could not start
+}
+
+var errRegistryOff = fmt.Errorf("%w (its registry is off: it needs a PLAINTEXT listener)", handler.ErrNoSchemaRegistry)
+
+func (s *registrySchemas) Generation() int64 {
+	if reg := s.reg.Load(); reg != nil {
+		return reg.Generation()
+	}
+	return -1
+}
+
+func (s *registrySchemas) CatchUp(ctx context.Context) error {
+	reg := s.reg.Load()
+	if reg == nil {
+		return handler.ErrSchemaRegistryNotReady
+	}
+	return reg.CatchUp(ctx)
+}
+
+func (s *registrySchemas) SchemaByID(id int32) (handler.SchemaInfo, bool, error) {
+	reg := s.reg.Load()
+	if reg == nil {
+		if s.off.Load() {
+			return handler.SchemaInfo{}, false, errRegistryOff
+		}
+		return handler.SchemaInfo{}, false, handler.ErrSchemaRegistryNotReady
+	}
+	use, found, err := reg.SchemaUse(int(id))
+	if errors.Is(err, schemareg.ErrNotReady) {
+		return handler.SchemaInfo{}, false, fmt.Errorf("%w: %w", handler.ErrSchemaRegistryNotReady, err)
+	}
+	return handler.SchemaInfo{Parsed: use.Parsed, ParseErr: use.ParseErr, Subjects: use.Subjects}, found, err
 }

@@ -25,34 +25,61 @@ type Record struct {
 // for compaction, tools and tests, not the hot paths. Key, Value and header
 // values alias the decompressed buffer (or the batch when uncompressed).
 func (b Batch) Records() ([]Record, error) {
-	if err := b.validateFraming(); err != nil {
-		return nil, err
-	}
-	if err := b.validateFields(); err != nil {
-		return nil, err
-	}
-	data, err := decompress(b.Codec(), b[HeaderSize:])
+	var out []Record
+	err := b.EachRecord(func(r Record) error {
+		if out == nil {
+			out = make([]Record, 0, b.NumRecords())
+		}
+		out = append(out, r)
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
+	if out == nil {
+		out = []Record{}
+	}
+	return out, nil
+}
+
+// EachRecord decompresses a validated batch and decodes its records one
+// at a time, calling fn with each until it returns an error, which
+// EachRecord returns. Nothing is collected: for an uncompressed batch
+// only headers allocate, so the produce path may look inside (schema
+// validation). Key, Value and header values alias the decompressed
+// buffer (or the batch when uncompressed).
+func (b Batch) EachRecord(fn func(Record) error) error {
+	if err := b.validateFraming(); err != nil {
+		return err
+	}
+	if err := b.validateFields(); err != nil {
+		return err
+	}
+	data, err := decompress(b.Codec(), b[HeaderSize:])
+	if err != nil {
+		return err
+	}
 	n := int(b.NumRecords())
 	if n > len(data)/minRecordSize {
-		return nil, fmt.Errorf("%w: %d records cannot fit in %d bytes", ErrInvalid, n, len(data))
+		return fmt.Errorf("%w: %d records cannot fit in %d bytes", ErrInvalid, n, len(data))
 	}
 	d := decoder{buf: data}
-	out := make([]Record, n)
-	for i := range out {
-		if out[i], err = d.record(b.BaseOffset(), b.BaseTimestamp()); err != nil {
-			return nil, fmt.Errorf("record %d: %w", i, err)
+	for i := range n {
+		r, err := d.record(b.BaseOffset(), b.BaseTimestamp())
+		if err != nil {
+			return fmt.Errorf("record %d: %w", i, err)
 		}
 		if b.LogAppendTime() { // every record carries the broker's append time
-			out[i].Timestamp = b.MaxTimestamp()
+			r.Timestamp = b.MaxTimestamp()
+		}
+		if err := fn(r); err != nil {
+			return err
 		}
 	}
 	if len(d.buf) != 0 {
-		return nil, fmt.Errorf("%w: %d bytes after the last record", ErrInvalid, len(d.buf))
+		return fmt.Errorf("%w: %d bytes after the last record", ErrInvalid, len(d.buf))
 	}
-	return out, nil
+	return nil
 }
 
 // decoder consumes varint-framed record fields from buf. The first error

@@ -59,3 +59,11 @@ type Parsed interface {
 	// list), is a valid encoding of a message of this schema.
 	Validate(payload []byte) error
 }
+
+// Named is implemented by a Parsed whose records have names, as
+// Confluent's RecordNameStrategy and TopicRecordNameStrategy derive
+// subjects from them. RecordName returns the full name of the record
+// that payload (as for Validate) is written with, or why it has none.
+type Named interface {
+	RecordName(payload []byte) (string, error)
+}

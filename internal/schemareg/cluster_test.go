@@ -1,12 +1,16 @@
 package schemareg_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"slices"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
 
 	"gregor/internal/node/nodetest"
 )
@@ -103,6 +107,44 @@ func TestClusterWrites(t *testing.T) {
 		}
 		for id, subj := range ids {
 			r.expect("GET", fmt.Sprintf("/schemas/ids/%d/subjects", id), nil, 200, `["`+subj+`"]`)
+		}
+	}
+}
+
+// TestClusterValidationSeesNewSchemas proves that a producer that
+// registers a schema on one node and at once produces to a validated
+// topic led by another node is not refused: the leader's registry
+// catches up with _schemas before it refuses a record.
+func TestClusterValidationSeesNewSchemas(t *testing.T) {
+	c := nodetest.StartCluster(t, 2, map[string]string{"schema.registry.listeners": "http://127.0.0.1:0"})
+	regs := make([]*registry, len(c.Nodes))
+	for i, n := range c.Nodes {
+		regs[i] = &registry{t: t, url: "http://" + n.SchemaRegistryAddr().String()}
+	}
+	cl, err := kgo.NewClient(kgo.SeedBrokers(c.Nodes[0].Addr), kgo.RecordRetries(2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	// One single-replica topic on each node, so that some produce goes to
+	// a leader other than the node that registered.
+	adm := kadm.NewClient(cl)
+	for i := range c.Nodes {
+		topic := fmt.Sprintf("fresh-%d", i)
+		resp, err := adm.CreateTopic(ctx, 1, -1, map[string]*string{"confluent.value.schema.validation": on()}, topic)
+		if err != nil || resp.Err != nil {
+			t.Fatalf("create %s: %v %v", topic, err, resp.Err)
+		}
+	}
+	for i := range 20 {
+		for topic := range 2 {
+			reg := regs[i%2]
+			id := reg.register(fmt.Sprintf("fresh-%d-value", topic), avroBody(fmt.Sprintf(`{"type":"record","name":"R","fields":[{"name":"a","type":"long"},{"name":"f%d","type":"int","default":0}]}`, i)))
+			if err := produce(t, cl, fmt.Sprintf("fresh-%d", topic), nil, wire(id, avroLong(1))); err != nil {
+				t.Fatalf("round %d, topic fresh-%d: a schema registered on node %d refused: %v", i, topic, i%2+1, err)
+			}
 		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"gregor/internal/schema"
@@ -44,6 +45,8 @@ type Registry struct {
 	changed chan struct{} // closed and replaced whenever applied moves
 
 	parsed sync.Map // schema id -> cachedParse: filled on use
+
+	generation atomic.Int64 // applied, readable without mu: see Generation
 }
 
 // New returns a registry; Run brings it up.
@@ -127,6 +130,7 @@ func (r *Registry) apply(offset int64, key, value []byte) {
 		r.st.apply(key, value)
 	}
 	r.applied = offset + 1
+	r.generation.Store(r.applied)
 	close(r.changed)
 	r.changed = make(chan struct{})
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"slices"
 	"sort"
 
@@ -102,27 +101,14 @@ func (s *Schema) CanRead(writer schema.Parsed) []string {
 	return Resolve(s.schema, w.schema)
 }
 
-// maxPayloadBytes bounds the strings, bytes and slices one payload may
-// decode to.
-const maxPayloadBytes = 64 << 20
-
-var decodeConfig = havro.Config{MaxByteSliceSize: maxPayloadBytes, MaxSliceAllocSize: maxPayloadBytes}.Freeze()
-
-// Validate decodes payload with s and fails if it does not decode or if
-// bytes are left over.
-func (s *Schema) Validate(payload []byte) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("avro: payload does not decode: %v", r)
-		}
-	}()
-	r := havro.NewReader(nil, 0, havro.WithReaderConfig(decodeConfig)).Reset(payload)
-	r.ReadNext(s.schema)
-	if r.Error != nil {
-		return fmt.Errorf("avro: payload does not decode: %w", r.Error)
+// Validate walks payload with s, building no value, and fails if it is
+// not a value of s or if bytes are left over.
+func (s *Schema) Validate(payload []byte) error {
+	w := walker{b: payload, items: len(payload) + 1024}
+	if err := w.walk(s.schema, 0); err != nil {
+		return fmt.Errorf("avro: payload does not decode: %w", err)
 	}
-	r.Peek()
-	if !errors.Is(r.Error, io.EOF) {
+	if len(w.b) != 0 {
 		return errors.New("avro: payload has bytes after the value")
 	}
 	return nil
@@ -245,4 +231,14 @@ func namespaceOf(full string) string {
 		return full[:i]
 	}
 	return ""
+}
+
+// RecordName returns the full name of a named schema (record, enum,
+// fixed) and, as Confluent's AvroSchema.name does, the type name of any
+// other; every payload of s has that name.
+func (s *Schema) RecordName([]byte) (string, error) {
+	if n, ok := s.schema.(havro.NamedSchema); ok {
+		return n.FullName(), nil
+	}
+	return string(s.schema.Type()), nil
 }

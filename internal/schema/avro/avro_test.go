@@ -215,3 +215,62 @@ func TestValidate(t *testing.T) {
 		}
 	}
 }
+
+// TestValidateZeroSizeItems proves an array whose items take no bytes
+// validates while its blocks are reasonable, and that a block declaring
+// more items than the payload could hold fails at once rather than
+// spinning.
+func TestValidateZeroSizeItems(t *testing.T) {
+	s := mustParse(t, `{"type":"array","items":"null"}`, nil)
+	if err := s.Validate([]byte{0x06, 0x00}); err != nil { // 3 nulls
+		t.Errorf("3 nulls: %v", err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- s.Validate([]byte{0xfe, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f, 0x00}) }()
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Error("a block of 2^62 nulls validated")
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Validate spins on a huge block of nulls")
+	}
+}
+
+// TestValidateBlocks proves arrays and maps validate in both block forms
+// (count, and negative count with a byte size), and that truncated,
+// overflowing and oversized blocks fail at once.
+func TestValidateBlocks(t *testing.T) {
+	s := mustParse(t, `{"type":"array","items":{"type":"map","values":["null","double","bytes"]}}`, nil)
+	good, err := havro.Marshal(s.Avro(), []map[string]any{{"a": nil, "b": map[string]any{"double": 1.5}}, {}, {"c": map[string]any{"bytes": []byte("xy")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// One array block of one map, written with a byte size: -1, size 6, then
+	// a map block of one entry "k" -> null, then the two ends.
+	sized := []byte{0x01, 0x0c, 0x02, 0x02, 'k', 0x00, 0x00, 0x00}
+	for name, p := range map[string][]byte{"counted": good, "sized": sized, "empty": {0x00}} {
+		if err := s.Validate(p); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	for name, p := range map[string][]byte{
+		"truncated":      good[:len(good)-1],
+		"no end":         {0x02, 0x00},
+		"overflow":       {0xa3, 0xa3, 0xa3, 0xa3, 0xa3, 0xa3, 0xa3, 0xa3, 0xa3, 0x30},
+		"huge count":     {0xd3, 0xb2, 0x9c, 0x15},
+		"bad union":      {0x02, 0x02, 0x02, 'k', 0x06, 0x00, 0x00},
+		"negative bytes": {0x02, 0x02, 0x02, 'k', 0x04, 0x03, 0x00, 0x00},
+	} {
+		done := make(chan error, 1)
+		go func() { done <- s.Validate(p) }()
+		select {
+		case err := <-done:
+			if err == nil {
+				t.Errorf("%s: validated", name)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("%s: Validate spins", name)
+		}
+	}
+}

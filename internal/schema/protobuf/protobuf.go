@@ -231,3 +231,13 @@ func sortedKeys[V any](m map[string]V) []string {
 	sort.Strings(keys)
 	return keys
 }
+
+// RecordName returns the full name of the message that payload's
+// message-index list names.
+func (p *Parsed) RecordName(payload []byte) (string, error) {
+	md, _, err := p.messageFor(payload)
+	if err != nil {
+		return "", err
+	}
+	return string(md.FullName()), nil
+}
