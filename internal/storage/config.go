@@ -11,6 +11,9 @@ var (
 	ErrOffsetOutOfRange = kafka.ErrOffsetOutOfRange
 	// ErrClosed reports use of a closed Log or Manager.
 	ErrClosed = kafka.ErrLogClosed
+	// ErrLogDirOffline reports a log whose directory was taken offline by
+	// an I/O error (see logDir).
+	ErrLogDirOffline = kafka.ErrLogDirOffline
 )
 
 // Config holds the per-log settings, named after Kafka's topic configs.

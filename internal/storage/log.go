@@ -41,6 +41,9 @@ type Log struct {
 	// segments and durable-ack waits off the append path (sync.go). A Log
 	// without one fsyncs only on Flush, and WaitDurable inline.
 	flusher *Flusher
+	// logDir, set by the Manager before the Log is shared, is the health
+	// of the log dir holding it (offline.go); nil outside a Manager.
+	logDir *logDir
 
 	mu             sync.RWMutex // guards the fields below
 	segments       []*segment   // by base offset; never empty while open
@@ -282,7 +285,10 @@ func (l *Log) Close() error {
 	}
 	l.closed = true
 	close(l.durableCh) // waiters see closed
-	err := l.active().writeIndexes(false)
+	var err error
+	if l.Offline() == nil { // an offline dir is not written again
+		err = l.failed(l.active().writeIndexes(false))
+	}
 	l.closeFiles()
 	return errors.Join(err, l.removeDeletedFiles(farFuture))
 }
