@@ -37,7 +37,7 @@ type Manager struct {
 	cfg    Config
 	now    func() time.Time
 	logger *slog.Logger
-	locks  []*DirLock // one per distinct log dir, released by Close
+	locks  []*DirLock         // one per distinct log dir, released by Close
 	health map[string]*logDir // by log dir; fixed at open
 	// onDirFailure, when set, is told of each dir taken offline.
 	onDirFailure atomic.Pointer[func(dir string, partitions []kafka.TopicPartition)]
