@@ -118,6 +118,22 @@ func (m *Manager) unknown(tp kafka.TopicPartition) error {
 	return fmt.Errorf("%w: %s", ErrUnknownTopicOrPartition, tp)
 }
 
+// LogDirFailed stops copying into the replicas of a failed log dir; the
+// storage manager's failure listener calls it. It does not block.
+func (m *Manager) LogDirFailed(tps []kafka.TopicPartition) {
+	for _, tp := range tps {
+		m.unfollow(tp)
+	}
+}
+
+// OfflineReplicas returns the replicas this node was given but could not
+// open for want of an online log dir.
+func (m *Manager) OfflineReplicas() []kafka.TopicPartition {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return slices.Collect(maps.Keys(m.offline))
+}
+
 // Partitions returns a snapshot of the local partitions, leaders and
 // followers.
 func (m *Manager) Partitions() map[kafka.TopicPartition]*partition.Partition {
@@ -320,7 +336,7 @@ func (m *Manager) stopReplica(tp kafka.TopicPartition, deleteLog bool) {
 // Checkpoint writes every partition's producer-state snapshot.
 func (m *Manager) Checkpoint() {
 	for tp, p := range m.Partitions() {
-		if err := p.Checkpoint(); err != nil && !errors.Is(err, storage.ErrClosed) {
+		if err := p.Checkpoint(); err != nil && !errors.Is(err, storage.ErrClosed) && !errors.Is(err, storage.ErrLogDirOffline) {
 			m.logger.Warn("producer snapshot failed", "topic", tp.Topic, "partition", tp.Partition, "err", err)
 		}
 	}
