@@ -194,7 +194,7 @@ func (l *Log) roll(offset int64) error {
 		return err
 	}
 	l.dirDirty = true
-	s, err := newSegment(l.fs, l.dir, offset, l.now())
+	s, err := newSegment(l.fs, l.files, l.dir, offset, l.now())
 	if err != nil {
 		return err
 	}

@@ -39,6 +39,7 @@ type Manager struct {
 	logger *slog.Logger
 	locks  []*DirLock         // one per distinct log dir, released by Close
 	health map[string]*logDir // by log dir; fixed at open
+	files  *FileCache         // the segment files of every log
 	// onDirFailure, when set, is told of each dir taken offline.
 	onDirFailure atomic.Pointer[func(dir string, partitions []kafka.TopicPartition)]
 	// flusher fsyncs every log's rolled segments and durable-ack waits;
@@ -68,7 +69,7 @@ func OpenManagerFS(fsys vfs.FS, logDirs []string, cfg Config, now func() time.Ti
 	}
 	m := &Manager{fs: fsys, dirs: logDirs, cfg: cfg, now: now, logger: logger, locks: locks, flusher: NewFlusher(logger),
 		logs: map[kafka.TopicPartition]*Log{}, dirOf: map[kafka.TopicPartition]string{}, cleaner: newCleanerState(),
-		health: map[string]*logDir{}}
+		health: map[string]*logDir{}, files: NewFileCache(cfg.FileCacheSize)}
 	for _, d := range logDirs {
 		m.health[d] = &logDir{path: d, onFail: m.dirFailed}
 	}
@@ -90,6 +91,9 @@ func OpenManagerFS(fsys vfs.FS, logDirs []string, cfg Config, now func() time.Ti
 	}
 	return m, nil
 }
+
+// FileCache is the cache of the logs' open segment files.
+func (m *Manager) FileCache() *FileCache { return m.files }
 
 // OnDirFailure sets fn to be called, once per dir, when an I/O error takes
 // a log dir offline, with the partitions whose logs it holds. fn must not
@@ -167,7 +171,7 @@ func (m *Manager) openEntry(dir string, e fs.DirEntry, points map[kafka.TopicPar
 	if !ok || strings.HasPrefix(tp.Topic, "__cluster_metadata") {
 		return nil // the metadata log belongs to the controller
 	}
-	l, err := OpenAtFS(m.fs, path, points[tp], m.cfg, m.now, m.logger)
+	l, err := openLogFiles(m.fs, m.files, path, points[tp], m.cfg, m.now, m.logger)
 	if err != nil {
 		return err
 	}
@@ -279,7 +283,7 @@ func (m *Manager) createIn(dir string, tp kafka.TopicPartition, topicID [16]byte
 	}
 	var l *Log
 	if err == nil {
-		l, err = OpenAtFS(m.fs, path, 0, cfg, m.now, m.logger)
+		l, err = openLogFiles(m.fs, m.files, path, 0, cfg, m.now, m.logger)
 	}
 	if err != nil {
 		if rerr := m.fs.RemoveAll(path); rerr != nil {

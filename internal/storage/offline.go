@@ -70,6 +70,8 @@ func isIOError(err error) bool {
 		return true
 	case errors.Is(err, ErrClosed), errors.Is(err, fs.ErrClosed), errors.Is(err, fs.ErrNotExist):
 		return false
+	case errors.Is(err, syscall.EMFILE), errors.Is(err, syscall.ENFILE):
+		return false // the process is out of descriptors, not the disk out of order
 	}
 	var pathErr *fs.PathError
 	var linkErr *os.LinkError
