@@ -36,8 +36,8 @@ type segment struct {
 	// cleaner writes a segment as .cleaned and commits it as .swap.
 	suffix     string
 	f          *cachedFile // opened on demand through the Log's FileCache
-	size       int64 // bytes of whole batches; nothing is read beyond it
-	nextOffset int64 // last offset of the last batch + 1, or baseOffset
+	size       int64       // bytes of whole batches; nothing is read beyond it
+	nextOffset int64       // last offset of the last batch + 1, or baseOffset
 
 	index     []offsetEntry
 	timeIndex []timeEntry
