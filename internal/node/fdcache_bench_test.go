@@ -1,0 +1,103 @@
+package node_test
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"gregor/internal/node/nodetest"
+)
+
+// BenchmarkProduceManyPartitions measures produce throughput of 8
+// concurrent producers of 1 KiB records (acks=all, async) spread over 200
+// and over 20,000 partitions, with gregor.log.fd.cache.size=500, and
+// reports the descriptors the process holds open: all of them, and those
+// on segment files. Each producer writes 16 records to a partition before
+// it moves to the next, so that batches are alike in both cases and the
+// difference is what reopening closed segment files costs.
+func BenchmarkProduceManyPartitions(b *testing.B) {
+	for _, partitions := range []int32{200, 20_000} {
+		b.Run(fmt.Sprintf("partitions=%d", partitions), func(b *testing.B) {
+			benchManyPartitions(b, partitions)
+		})
+	}
+}
+
+func benchManyPartitions(b *testing.B, partitions int32) {
+	n := nodetest.Start(b, "", map[string]string{"gregor.log.fd.cache.size": "500"})
+	// Creating a partition costs a few fsyncs: a long timeout, and topics
+	// of 2,000 partitions (Kafka bounds a request at 10,000).
+	adm := kadm.NewClient(benchClient(b, n.Addr, kgo.RequestTimeoutOverhead(5*time.Minute)))
+	const perTopic = 2_000
+	for t := int32(0); t*perTopic < partitions; t++ {
+		resp, err := adm.CreateTopic(context.Background(), min(perTopic, partitions-t*perTopic), 1, nil, fmt.Sprintf("bench-%d", t))
+		if err == nil {
+			err = resp.Err
+		}
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	record := func(p int32, value []byte) *kgo.Record {
+		return &kgo.Record{Topic: fmt.Sprintf("bench-%d", p/perTopic), Partition: p % perTopic, Value: value}
+	}
+	value := make([]byte, 1024)
+	rand.Read(value)
+	var left atomic.Int64
+	left.Store(int64(b.N))
+	clients := make([]*kgo.Client, benchProducers)
+	for i := range clients {
+		clients[i] = benchClient(b, n.Addr, kgo.RecordPartitioner(kgo.ManualPartitioner()), kgo.MaxBufferedRecords(1024),
+			kgo.ProducerBatchCompression(kgo.NoCompression()))
+		warm := record(int32(i), value)
+		if err := clients[i].ProduceSync(context.Background(), warm).FirstErr(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.SetBytes(1024)
+	b.ResetTimer()
+	var wg sync.WaitGroup
+	for i, cl := range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			k := int64(0)
+			produceAsync(b, cl, &left, func() *kgo.Record {
+				p := int32((int64(i)*int64(partitions)/benchProducers + k/16) % int64(partitions))
+				k++
+				return record(p, value)
+			})
+		}()
+	}
+	wg.Wait()
+	b.StopTimer()
+	all, segments := countFDs(b)
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
+	b.ReportMetric(float64(all), "fds")
+	b.ReportMetric(float64(segments), "segment-fds")
+}
+
+// countFDs counts the process's open descriptors, and those on .log files.
+func countFDs(b *testing.B) (all, segments int) {
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		b.Skip("no /proc/self/fd")
+	}
+	for _, e := range ents {
+		target, _ := os.Readlink(filepath.Join("/proc/self/fd", e.Name()))
+		if strings.HasSuffix(target, ".log") {
+			segments++
+		}
+	}
+	return len(ents), segments
+}
