@@ -124,3 +124,44 @@ func TestCreateOnFailingDirLeavesNothing(t *testing.T) {
 		t.Fatal("partition directory left behind")
 	}
 }
+
+// TestReadErrorTakesDirOffline proves that a disk that fails reads (EIO on
+// pread) takes its log dir offline too, and that a standalone Log (outside
+// a Manager) never goes offline.
+func TestReadErrorTakesDirOffline(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "a")
+	fsys := vfs.NewFaulty(vfs.OS)
+	m, err := OpenManagerFS(fsys, []string{dir}, smallConfig(), fixedClock(), quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	l, err := m.Create("t", 0, kafka.NewTopicID(), smallConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	fill(t, l, 3)
+	fsys.FailReads(dir, syscall.EIO)
+	if _, err := l.Read(0, 1<<20, 1<<40, true); !errors.Is(err, ErrLogDirOffline) {
+		t.Fatalf("read on a failing disk: %v", err)
+	}
+	fsys.Heal(dir)
+	if _, _, err := l.Append(batch(t, 1, 10, 1), 1); !errors.Is(err, ErrLogDirOffline) {
+		t.Fatalf("append after a read error: %v, want the dir still offline", err)
+	}
+
+	other := filepath.Join(t.TempDir(), "standalone")
+	sl, err := OpenAtFS(fsys, other, 0, smallConfig(), fixedClock(), quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sl.Close()
+	fsys.Fail(other, syscall.EIO)
+	if _, _, err := sl.Append(batch(t, 1, 10, 1), 1); err == nil || errors.Is(err, ErrLogDirOffline) {
+		t.Fatalf("standalone log append: %v, want the I/O error itself", err)
+	}
+	fsys.Heal(other)
+	if _, _, err := sl.Append(batch(t, 1, 10, 1), 1); err != nil {
+		t.Fatalf("standalone log after the fault: %v", err)
+	}
+}
