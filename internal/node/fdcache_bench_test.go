@@ -34,7 +34,9 @@ func BenchmarkProduceManyPartitions(b *testing.B) {
 }
 
 func benchManyPartitions(b *testing.B, partitions int32) {
-	n := nodetest.Start(b, "", map[string]string{"gregor.log.fd.cache.size": "500"})
+	// Creating thousands of partitions holds the controller's loop for
+	// seconds: a long session, so that the node is not fenced meanwhile.
+	n := nodetest.Start(b, "", map[string]string{"gregor.log.fd.cache.size": "500", "broker.session.timeout.ms": "600000"})
 	// Creating a partition costs a few fsyncs: a long timeout, and topics
 	// of 2,000 partitions (Kafka bounds a request at 10,000).
 	adm := kadm.NewClient(benchClient(b, n.Addr, kgo.RequestTimeoutOverhead(5*time.Minute)))

@@ -209,19 +209,23 @@ func TestFullDiskSingleLogDir(t *testing.T) {
 	adm := kadm.NewClient(cl)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	var createErr error
-	for ctx.Err() == nil { // until the controller has heard of the failure
-		resp, err := adm.CreateTopics(ctx, 1, 1, nil, "v")
+	for { // until the controller has heard of the failure: a validation refuses the topic
+		resp, err := adm.ValidateCreateTopics(ctx, 1, 1, nil, "v")
 		if err != nil {
 			t.Fatal(err)
 		}
-		if createErr = resp["v"].Err; createErr != nil {
+		if resp["v"].Err != nil {
 			break
 		}
-		t.Fatalf("CreateTopics on a full disk succeeded")
+		time.Sleep(10 * time.Millisecond)
 	}
+	resp, err := adm.CreateTopics(ctx, 1, 1, nil, "v")
+	if err != nil {
+		t.Fatal(err)
+	}
+	createErr := resp["v"].Err
 	if createErr == nil {
-		t.Fatal("CreateTopics never failed")
+		t.Fatal("CreateTopics on a full disk succeeded")
 	}
 	t.Logf("CreateTopics on a full disk: %v", createErr)
 	topics, err := adm.ListTopics(ctx)
