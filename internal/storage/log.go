@@ -285,6 +285,13 @@ func (l *Log) SetCommitted(offset kafka.Offset) {
 
 // Close writes the index tails and closes the files (no fsync: use Flush).
 func (l *Log) Close() error {
+	err := l.close()
+	// Outside the locks: a failure takes the dir offline, which takes the
+	// Manager's lock, and the Manager takes a Log's lock under its own.
+	return l.failed(err)
+}
+
+func (l *Log) close() error {
 	l.writeMu.Lock()
 	defer l.writeMu.Unlock()
 	l.mu.Lock()
@@ -296,7 +303,7 @@ func (l *Log) Close() error {
 	close(l.durableCh) // waiters see closed
 	var err error
 	if l.Offline() == nil { // an offline dir is not written again
-		err = l.failed(l.active().writeIndexes(false))
+		err = l.active().writeIndexes(false)
 	}
 	l.closeFiles()
 	return errors.Join(err, l.removeDeletedFiles(farFuture))
