@@ -53,6 +53,7 @@ type Config struct {
 	LogRollJitterMs                  int64             // log.roll.jitter.ms, else log.roll.jitter.hours
 	LogIndexIntervalBytes            int32             // log.index.interval.bytes
 	LogIndexSizeMaxBytes             int32             // log.index.size.max.bytes
+	LogFDCacheSize                   int32             // gregor.log.fd.cache.size; 0: half of RLIMIT_NOFILE
 	LogFlushIntervalMessages         int64             // log.flush.interval.messages
 	LogFlushIntervalMs               int64             // log.flush.interval.ms, else log.flush.scheduler.interval.ms
 	LogRetentionMs                   int64             // log.retention.ms > .minutes > .hours; -1 = no limit

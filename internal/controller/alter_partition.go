@@ -107,6 +107,8 @@ func eligible(img *metadata.Image, cur metadata.Partition, id kafka.NodeID) erro
 		return fmt.Errorf("%w: broker %d is not registered", ErrIneligibleReplica, id)
 	case b.Fenced:
 		return fmt.Errorf("%w: broker %d is fenced", ErrIneligibleReplica, id)
+	case b.StorageOffline:
+		return fmt.Errorf("%w: broker %d has no online log dir", ErrIneligibleReplica, id)
 	}
 	return nil
 }

@@ -24,6 +24,7 @@ var forwarded = typeRegistry(
 	AlterPartitionRequest{}, AlterPartitionResponse{}, AlterScramCredentialsRequest{},
 	CreateACLsRequest{}, DeleteACLsRequest{}, AlterClientQuotasRequest{},
 	ElectLeadersRequest{}, AlterPartitionReassignmentsRequest{},
+	OfflineReplicasRequest{}, OfflineReplicasResponse{},
 )
 
 // errorCodes are the sentinels an error can wrap across the wire.

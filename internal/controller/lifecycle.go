@@ -191,10 +191,11 @@ func eachPartition(img *metadata.Image, f func(topic string, p metadata.Partitio
 	return recs
 }
 
-// isAlive reports whether broker id is registered and not fenced.
+// isAlive reports whether broker id is registered, not fenced and has
+// a log dir left: whether it can lead and take replicas.
 func isAlive(img *metadata.Image, id int32) bool {
 	b, ok := img.Broker(kafka.NodeID(id))
-	return ok && !b.Fenced
+	return ok && !b.Fenced && !b.StorageOffline
 }
 
 // uncleanOf returns whether unclean leader election is allowed for a

@@ -14,11 +14,11 @@ import (
 )
 
 // placementBrokers returns the brokers new replicas go to: the registered,
-// unfenced ones.
+// unfenced ones with a log dir left.
 func placementBrokers(img *metadata.Image) []placement.Broker {
 	var out []placement.Broker
 	for _, b := range img.Brokers() {
-		if b.Fenced {
+		if b.Fenced || b.StorageOffline {
 			continue
 		}
 		pb := placement.Broker{ID: int32(b.ID)}

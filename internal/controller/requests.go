@@ -139,6 +139,8 @@ func operate(img *metadata.Image, c Cluster, in inputs, req Request) ([]metadata
 		return registerBroker(img, c, req.Broker, in.nextOffset), RegisterBrokerResponse{Epoch: in.nextOffset}, nil
 	case BrokerHeartbeatRequest:
 		return brokerHeartbeat(img, c, req)
+	case OfflineReplicasRequest:
+		return offlineReplicas(img, req)
 	case fenceRequest:
 		return fence(img, c, req), fenceResponse{}, nil
 	case AlterPartitionRequest:

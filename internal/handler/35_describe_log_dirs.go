@@ -3,7 +3,8 @@ package handler
 // DescribeLogDirs: v1–4.
 //
 // Behaviour: every log dir of this node, with its error (NONE, or
-// KAFKA_STORAGE_ERROR for a dir that cannot be read), the partitions asked
+// KAFKA_STORAGE_ERROR, without sizes, for a dir taken offline by an I/O
+// error or that cannot be read), the partitions asked
 // for that live in it (all of them when topics is null), each with its size
 // in bytes on disk (the sum of its segment files), offset lag 0 and
 // is-future false; from v4 the dir's total and usable bytes (statfs). A

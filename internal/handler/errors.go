@@ -26,6 +26,7 @@ var errorTable = []struct {
 	{partition.ErrNotLeader, kerr.NotLeaderForPartition},
 	{partition.ErrOffsetOutOfRange, kerr.OffsetOutOfRange},
 	{partition.ErrClosed, kerr.NotLeaderForPartition},
+	{partition.ErrLogDirOffline, kerr.KafkaStorageError},
 	{record.ErrCorrupt, kerr.CorruptMessage},
 	{record.ErrUnsupportedMagic, kerr.InvalidRecord}, // Kafka: "only allowed to contain record batches with magic version 2"
 	{record.ErrInvalid, kerr.CorruptMessage},

@@ -23,6 +23,7 @@ func TestErrorCode(t *testing.T) {
 		{fmt.Errorf("read: %w", partition.ErrOffsetOutOfRange), kerr.OffsetOutOfRange},
 		{fmt.Errorf("batch: %w", record.ErrCorrupt), kerr.CorruptMessage},
 		{partition.ErrMessageTooLarge, kerr.MessageTooLarge},
+		{fmt.Errorf("%w: /data/a: write: no space left on device", partition.ErrLogDirOffline), kerr.KafkaStorageError},
 		{fmt.Errorf("%w: seq", partition.ErrOutOfOrderSequence), kerr.OutOfOrderSequenceNumber},
 		{partition.ErrInvalidProducerEpoch, kerr.InvalidProducerEpoch},
 		{controller.ErrTopicExists, kerr.TopicAlreadyExists},

@@ -76,6 +76,10 @@ var (
 	ErrOffsetOutOfRange = errors.New("offset out of range")
 	// ErrLogClosed: the log was closed or deleted under the caller.
 	ErrLogClosed = errors.New("log closed")
+	// ErrLogDirOffline: the log's directory met an I/O error (a failing,
+	// full or read-only disk) and was taken offline; Kafka's
+	// KafkaStorageException.
+	ErrLogDirOffline = errors.New("log dir is offline")
 )
 
 // Offset is a position in a partition's log: the offset of a record, or of

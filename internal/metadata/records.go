@@ -103,6 +103,10 @@ type Broker struct {
 	// Fenced brokers are registered but receive no new replicas and are
 	// not listed to clients.
 	Fenced bool `json:"fenced"`
+	// StorageOffline brokers lost every log dir to I/O errors: they keep
+	// their registration but receive no new replicas and lead nothing new,
+	// until they register again.
+	StorageOffline bool `json:"storage_offline,omitempty"`
 }
 
 // Endpoint is one advertised listener of a broker.

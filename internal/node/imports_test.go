@@ -92,7 +92,7 @@ var allowedImports = map[string][]string{
 		"schema", "schema/avro", "schema/jsonschema", "schema/protobuf", "schemareg"},
 	// nodetest formats a cluster's dirs with one cluster id, as `gregor
 	// storage format` does, through storage's meta.properties writer.
-	"node/nodetest": {"kafka", "config", "node", "storage"},
+	"node/nodetest": {"kafka", "config", "node", "storage", "vfs"},
 	// Test helpers below every layer: a TCP proxy that cuts, delays or
 	// black-holes one link, for fault tests of any package (and test/e2e).
 	// It knows nothing of Gregor, so that any layer's tests may use it.

@@ -18,16 +18,18 @@ type logDirs struct{ logs *storage.Manager }
 func (d logDirs) Describe() []handler.LogDirInfo {
 	var out []handler.LogDirInfo
 	for _, dir := range d.logs.LogDirs() {
+		if err := d.logs.DirError(dir.Dir); err != nil {
+			// As Kafka: an offline dir is its error alone, without sizes.
+			out = append(out, handler.LogDirInfo{Path: absPath(dir.Dir), TotalBytes: -1, UsableBytes: -1, Err: err})
+			continue
+		}
 		out = append(out, describeDir(dir))
 	}
 	return out
 }
 
 func describeDir(dir storage.DirLogs) handler.LogDirInfo {
-	info := handler.LogDirInfo{Path: dir.Dir, TotalBytes: -1, UsableBytes: -1}
-	if abs, err := filepath.Abs(dir.Dir); err == nil {
-		info.Path = abs
-	}
+	info := handler.LogDirInfo{Path: absPath(dir.Dir), TotalBytes: -1, UsableBytes: -1}
 	var fs syscall.Statfs_t
 	if err := syscall.Statfs(info.Path, &fs); err != nil {
 		info.Err = err
@@ -42,6 +44,13 @@ func describeDir(dir storage.DirLogs) handler.LogDirInfo {
 		return compareTopicPartitions(a.TopicPartition, b.TopicPartition)
 	})
 	return info
+}
+
+func absPath(dir string) string {
+	if abs, err := filepath.Abs(dir); err == nil {
+		return abs
+	}
+	return dir
 }
 
 func compareTopicPartitions(a, b kafka.TopicPartition) int {

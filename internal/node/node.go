@@ -45,6 +45,7 @@ import (
 	"gregor/internal/storage"
 	"gregor/internal/txn"
 	"gregor/internal/txn/txnclient"
+	"gregor/internal/vfs"
 	"gregor/internal/wire"
 )
 
@@ -85,6 +86,8 @@ type Node struct {
 	stopOnce      sync.Once
 
 	brokerEpoch atomic.Int64 // of the node's registration
+	// logDirFailed (one slot) wakes offlineReplicasLoop; see logdirfailure.go.
+	logDirFailed chan struct{}
 
 	// metadataLock holds metadata.log.dir when it is not one of log.dirs
 	// (whose locks logs holds); nil otherwise.
@@ -114,8 +117,23 @@ func Run(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
 // Start opens storage, replays metadata, binds the listeners and returns
 // once the node accepts connections.
 func Start(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*Node, error) {
+	return StartWith(ctx, cfg, logger, Options{})
+}
+
+// Options are what a node takes besides its configuration, for tests.
+type Options struct {
+	// LogDirFS is the filesystem of the log dirs (vfs.OS when nil): tests
+	// inject disk faults through it.
+	LogDirFS vfs.FS
+}
+
+// StartWith is Start with options.
+func StartWith(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts Options) (*Node, error) {
 	now := time.Now
-	logs, metadataLock, clusterID, err := openStorage(cfg, now, logger)
+	if opts.LogDirFS == nil {
+		opts.LogDirFS = vfs.OS
+	}
+	logs, metadataLock, clusterID, err := openStorage(cfg, opts.LogDirFS, now, logger)
 	if err != nil {
 		return nil, err
 	}
@@ -125,6 +143,7 @@ func Start(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*Node,
 	n.conns = server.NewConnections(n.connectionLimits(cfg))
 	n.replicas = replica.New(cfg.NodeID, logs, n.topicConfig, logger)
 	n.replicas.Replication = replication(cfg, n, now)
+	n.watchLogDirs()
 	n.groups = group.New(groupConfig(cfg), coord.RealClock{}, logger)
 	n.txnPeers = txnclient.New(kafka.NodeID(cfg.NodeID), cfg.InterBrokerListenerName, n.image.Image, logger)
 	markers := &handler.TxnMarkers{Replicas: n.replicas, Groups: n.groups, Now: now, Logger: logger, Remote: n.txnPeers.WriteMarkers}
@@ -324,6 +343,7 @@ func (n *Node) run(parent context.Context, listeners []net.Listener, now func() 
 		return fmt.Errorf("register broker %d: %w", n.cfg.NodeID, err)
 	}
 	g.Go(func() error { return n.heartbeatLoop(gctx) })
+	g.Go(func() error { return n.offlineReplicasLoop(gctx) })
 	for i, ln := range listeners {
 		s := n.obs.servers[i]
 		g.Go(func() error { return s.Serve(gctx, ln) })
@@ -372,7 +392,9 @@ func (n *Node) heartbeatLoop(ctx context.Context) error {
 		cancel()
 		switch {
 		case errors.Is(err, controller.ErrBrokerNotRegistered):
-			err = n.register(ctx)
+			if err = n.register(ctx); err == nil {
+				n.signalLogDirFailed() // a new registration knows no offline replicas
+			}
 		}
 		if err != nil && ctx.Err() == nil {
 			n.logger.Debug("broker heartbeat failed", "err", err)

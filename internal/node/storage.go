@@ -12,6 +12,7 @@ import (
 	"gregor/internal/config"
 	"gregor/internal/kafka"
 	"gregor/internal/storage"
+	"gregor/internal/vfs"
 )
 
 // openStorage takes the node's directories for this process and opens them,
@@ -21,7 +22,7 @@ import (
 // and only then formats the dirs that have no meta.properties. It returns
 // the cluster id; the lock is nil when the metadata log dir is one of the
 // log dirs, whose lock the Manager holds.
-func openStorage(cfg *config.Config, now func() time.Time, logger *slog.Logger) (*storage.Manager, *storage.DirLock, string, error) {
+func openStorage(cfg *config.Config, fsys vfs.FS, now func() time.Time, logger *slog.Logger) (*storage.Manager, *storage.DirLock, string, error) {
 	clusterID, unformatted, err := readMetaProperties(cfg)
 	if err != nil {
 		return nil, nil, "", err
@@ -32,7 +33,7 @@ func openStorage(cfg *config.Config, now func() time.Time, logger *slog.Logger) 
 			return nil, nil, "", err
 		}
 	}
-	logs, err := storage.OpenManager(cfg.LogDirs, brokerStorageConfig(cfg), now, logger)
+	logs, err := storage.OpenManagerFS(fsys, cfg.LogDirs, brokerStorageConfig(cfg), now, logger)
 	if err != nil {
 		metadataLock.Unlock()
 		return nil, nil, "", err

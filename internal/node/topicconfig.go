@@ -20,6 +20,7 @@ func brokerStorageConfig(c *config.Config) storage.Config {
 		MaxIndexSize:          c.LogIndexSizeMaxBytes,
 		FlushIntervalMessages: c.LogFlushIntervalMessages,
 		FlushIntervalMs:       c.LogFlushIntervalMs,
+		FileCacheSize:         int(c.LogFDCacheSize),
 	}
 }
 

@@ -69,4 +69,9 @@ type Log interface {
 	LatestSnapshot() (offset int64, data []byte, err error)
 	// WriteSnapshot durably stores a producer-state snapshot at offset.
 	WriteSnapshot(offset int64, data []byte) error
+
+	// Offline returns kafka.ErrLogDirOffline (wrapped with the dir and
+	// the I/O error) once the log's dir has been taken offline, nil
+	// while it is online.
+	Offline() error
 }

@@ -19,8 +19,10 @@ var (
 	ErrNotEnoughReplicas = errors.New("fewer in-sync replicas than min.insync.replicas")
 	ErrOffsetOutOfRange  = kafka.ErrOffsetOutOfRange
 	ErrClosed            = kafka.ErrLogClosed // the log was closed or deleted under the caller
-	ErrInvalidTimestamp  = errors.New("record timestamp out of the accepted range")
-	ErrNotLeader         = errors.New("not the leader for this partition")
+	// ErrLogDirOffline: the replica's log dir failed (KAFKA_STORAGE_ERROR).
+	ErrLogDirOffline    = kafka.ErrLogDirOffline
+	ErrInvalidTimestamp = errors.New("record timestamp out of the accepted range")
+	ErrNotLeader        = errors.New("not the leader for this partition")
 	// ErrUnknownTopicOrPartition: this node has no replica of the partition.
 	ErrUnknownTopicOrPartition = errors.New("unknown topic or partition")
 	ErrNotFollower             = errors.New("not a follower of this partition")
@@ -314,6 +316,10 @@ func (p *Partition) HighWatermark() int64 { return p.highWatermark.Load() }
 
 // LogStartOffset is the first offset still in the log.
 func (p *Partition) LogStartOffset() int64 { return p.log.LogStartOffset() }
+
+// Offline returns ErrLogDirOffline (wrapped) when the replica's log dir
+// has failed: the replica serves nothing until the process restarts.
+func (p *Partition) Offline() error { return p.log.Offline() }
 
 // LogEndOffset is the offset the next record will get.
 func (p *Partition) LogEndOffset() int64 { return p.log.LogEndOffset() }

@@ -42,10 +42,13 @@ type Manager struct {
 
 	image atomic.Pointer[metadata.Image] // the image last applied
 
-	mu         sync.RWMutex // guards partitions and fetchers
+	mu         sync.RWMutex // guards partitions, offline and fetchers
 	partitions map[kafka.TopicPartition]*partition.Partition
-	fetchers   map[kafka.NodeID]*fetcher // by leader; started by Run
-	changed    chan struct{}             // one slot: fetchers changed
+	// offline holds the replicas the image gives this node whose log
+	// could not be opened because every log dir failed, with that error.
+	offline  map[kafka.TopicPartition]error
+	fetchers map[kafka.NodeID]*fetcher // by leader; started by Run
+	changed  chan struct{}             // one slot: fetchers changed
 
 	// OnLeader and OnStop, when set, are told when a partition starts or
 	// stops being led by this node (the coordinators follow the
@@ -59,8 +62,8 @@ type Manager struct {
 func New(nodeID int32, logs *storage.Manager, topicConfig TopicConfigFunc, logger *slog.Logger) *Manager {
 	m := &Manager{
 		nodeID: nodeID, logs: logs, topicConfig: topicConfig, logger: logger,
-		partitions: map[kafka.TopicPartition]*partition.Partition{},
-		fetchers:   map[kafka.NodeID]*fetcher{}, changed: make(chan struct{}, 1),
+		partitions: map[kafka.TopicPartition]*partition.Partition{}, offline: map[kafka.TopicPartition]error{},
+		fetchers: map[kafka.NodeID]*fetcher{}, changed: make(chan struct{}, 1),
 	}
 	m.image.Store(metadata.Empty())
 	return m
@@ -77,7 +80,9 @@ func (m *Manager) Partition(tp kafka.TopicPartition) (*partition.Partition, erro
 	m.mu.RUnlock()
 	switch {
 	case !ok:
-		return nil, fmt.Errorf("%w: %s", ErrUnknownTopicOrPartition, tp)
+		return nil, m.unknown(tp)
+	case p.Offline() != nil:
+		return nil, p.Offline()
 	case !p.IsLeader():
 		return nil, fmt.Errorf("%w: %s is led by node %d", ErrNotLeader, tp, p.Role().Leader)
 	}
@@ -91,10 +96,42 @@ func (m *Manager) Replica(tp kafka.TopicPartition) (*partition.Partition, error)
 	m.mu.RLock()
 	p, ok := m.partitions[tp]
 	m.mu.RUnlock()
-	if !ok {
-		return nil, fmt.Errorf("%w: %s", ErrUnknownTopicOrPartition, tp)
+	switch {
+	case !ok:
+		return nil, m.unknown(tp)
+	case p.Offline() != nil:
+		return nil, p.Offline()
 	}
 	return p, nil
+}
+
+// unknown is the error for a partition this node has no open replica of:
+// KAFKA_STORAGE_ERROR when it is one whose log could not be created for a
+// failed log dir, UNKNOWN_TOPIC_OR_PARTITION otherwise.
+func (m *Manager) unknown(tp kafka.TopicPartition) error {
+	m.mu.RLock()
+	err, offline := m.offline[tp]
+	m.mu.RUnlock()
+	if offline {
+		return err
+	}
+	return fmt.Errorf("%w: %s", ErrUnknownTopicOrPartition, tp)
+}
+
+// LogDirFailed stops copying into the replicas of a failed log dir; the
+// storage manager's failure listener calls it. It does not block.
+func (m *Manager) LogDirFailed(tps []kafka.TopicPartition) {
+	for _, tp := range tps {
+		m.unfollow(tp)
+	}
+}
+
+// OfflineReplicas returns the replicas this node was given but could not
+// open for want of an online log dir.
+func (m *Manager) OfflineReplicas() []kafka.TopicPartition {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return slices.Collect(maps.Keys(m.offline))
 }
 
 // Partitions returns a snapshot of the local partitions, leaders and
@@ -152,10 +189,26 @@ func (m *Manager) applyTopic(t *metadata.Topic, overrides map[string]string) {
 		case ok:
 			m.updateReplica(p, mp, pcfg, scfg)
 		default:
-			if err := m.openPartition(tp, t.ID, mp, pcfg, scfg); err != nil {
-				m.logger.Error("cannot open partition", "topic", tp.Topic, "partition", tp.Partition, "err", err)
-			}
+			m.open(tp, t.ID, mp, pcfg, scfg)
 		}
+	}
+}
+
+// open opens a replica the image gives this node; one whose log dir
+// failed is remembered as offline, answering KAFKA_STORAGE_ERROR, and
+// tried again by the next image that names it.
+func (m *Manager) open(tp kafka.TopicPartition, id kafka.TopicID, mp metadata.Partition, pcfg partition.Config, scfg storage.Config) {
+	err := m.openPartition(tp, id, mp, pcfg, scfg)
+	m.mu.Lock()
+	_, was := m.offline[tp]
+	if errors.Is(err, storage.ErrLogDirOffline) {
+		m.offline[tp] = err
+	} else {
+		delete(m.offline, tp)
+	}
+	m.mu.Unlock()
+	if err != nil && !was {
+		m.logger.Error("cannot open partition", "topic", tp.Topic, "partition", tp.Partition, "err", err)
 	}
 }
 
@@ -266,6 +319,7 @@ func (m *Manager) stopReplica(tp kafka.TopicPartition, deleteLog bool) {
 	m.mu.Lock()
 	p, ok := m.partitions[tp]
 	delete(m.partitions, tp)
+	delete(m.offline, tp)
 	m.mu.Unlock()
 	if ok && p.IsLeader() {
 		m.stopped(tp)
@@ -282,7 +336,7 @@ func (m *Manager) stopReplica(tp kafka.TopicPartition, deleteLog bool) {
 // Checkpoint writes every partition's producer-state snapshot.
 func (m *Manager) Checkpoint() {
 	for tp, p := range m.Partitions() {
-		if err := p.Checkpoint(); err != nil && !errors.Is(err, storage.ErrClosed) {
+		if err := p.Checkpoint(); err != nil && !errors.Is(err, storage.ErrClosed) && !errors.Is(err, storage.ErrLogDirOffline) {
 			m.logger.Warn("producer snapshot failed", "topic", tp.Topic, "partition", tp.Partition, "err", err)
 		}
 	}

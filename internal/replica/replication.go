@@ -55,8 +55,8 @@ type ISRChange struct {
 func (m *Manager) follow(p *partition.Partition, role partition.Role) {
 	r := m.Replication
 	m.unfollow(p.TP)
-	if r == nil || role.Leader < 0 || role.Leader == m.self() {
-		return
+	if r == nil || role.Leader < 0 || role.Leader == m.self() || p.Offline() != nil {
+		return // an offline replica copies nothing until the process restarts
 	}
 	m.mu.Lock()
 	f, ok := m.fetchers[role.Leader]

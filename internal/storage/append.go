@@ -25,11 +25,14 @@ func (l *Log) AppendBatches(bs []record.Batch, leaderEpoch int32) (first, last i
 	if l.isClosed() {
 		return 0, 0, ErrClosed
 	}
-	first = l.LogEndOffset()
-	if err := l.appendRuns(bs, leaderEpoch, true); err != nil {
+	if err := l.Offline(); err != nil {
 		return 0, 0, err
 	}
-	return first, l.LogEndOffset() - 1, l.maybeFlushByCount()
+	first = l.LogEndOffset()
+	if err := l.appendRuns(bs, leaderEpoch, true); err != nil {
+		return 0, 0, l.failed(err)
+	}
+	return first, l.LogEndOffset() - 1, l.failed(l.maybeFlushByCount())
 }
 
 // AppendWithOffsets appends batches that already carry their offsets and
@@ -45,17 +48,20 @@ func (l *Log) AppendWithOffsets(bs []record.Batch) error {
 	if l.isClosed() {
 		return ErrClosed
 	}
+	if err := l.Offline(); err != nil {
+		return err
+	}
 	if err := inOrder(bs, l.LogEndOffset()); err != nil {
 		return err
 	}
 	for len(bs) > 0 {
 		n := sameEpochPrefix(bs)
 		if err := l.appendRuns(bs[:n], bs[0].PartitionLeaderEpoch(), false); err != nil {
-			return err
+			return l.failed(err)
 		}
 		bs = bs[n:]
 	}
-	return l.maybeFlushByCount()
+	return l.failed(l.maybeFlushByCount())
 }
 
 // ErrOffsetsOutOfOrder reports batches whose offsets do not follow the log end.
@@ -188,7 +194,7 @@ func (l *Log) roll(offset int64) error {
 		return err
 	}
 	l.dirDirty = true
-	s, err := newSegment(l.fs, l.dir, offset, l.now())
+	s, err := newSegment(l.fs, l.files, l.dir, offset, l.now())
 	if err != nil {
 		return err
 	}
@@ -220,7 +226,10 @@ func (l *Log) Flush() error {
 	if l.isClosed() {
 		return ErrClosed
 	}
-	return l.flushLocked()
+	if err := l.Offline(); err != nil {
+		return err
+	}
+	return l.failed(l.flushLocked())
 }
 
 // flushLocked needs writeMu.

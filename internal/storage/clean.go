@@ -254,7 +254,7 @@ func createCleaned(l *Log, base int64, now time.Time) (*segment, error) {
 	if err != nil {
 		return nil, err
 	}
-	c.f = f
+	c.f = newCachedFile(l.files, l.fs, c.path(".log"), f)
 	c.refs.Store(1)
 	return c, nil
 }

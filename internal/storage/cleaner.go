@@ -107,6 +107,7 @@ func (m *Manager) CleanFilthiestLog(ctx context.Context, budget int64) bool {
 	defer m.doneCleaning(tp)
 	start := time.Now()
 	end, stats, err := l.compact(ctx, r, m.now(), budget)
+	err = l.failed(err) // an I/O error takes the log dir offline, as in Kafka's cleaner
 	switch {
 	case errors.Is(err, errCleaningAborted), errors.Is(err, ErrClosed), ctx.Err() != nil, err != nil && l.isClosed():
 		m.logger.Debug("cleaning aborted", "topic", tp.Topic, "partition", tp.Partition, "error", err)
@@ -141,7 +142,7 @@ func (m *Manager) grabFilthiestLog() (kafka.TopicPartition, *Log, cleanRange, bo
 	var bestRange cleanRange
 	for tp, l := range m.logs {
 		cfg := l.config()
-		if !cfg.Compact || m.cleaner.cleaning[tp] || m.cleaner.uncleanable[tp] {
+		if !cfg.Compact || m.cleaner.cleaning[tp] || m.cleaner.uncleanable[tp] || l.Offline() != nil {
 			continue
 		}
 		checkpoint, ok := m.cleaner.checkpoints[tp]

@@ -11,10 +11,18 @@ var (
 	ErrOffsetOutOfRange = kafka.ErrOffsetOutOfRange
 	// ErrClosed reports use of a closed Log or Manager.
 	ErrClosed = kafka.ErrLogClosed
+	// ErrLogDirOffline reports a log whose directory was taken offline by
+	// an I/O error (see logDir).
+	ErrLogDirOffline = kafka.ErrLogDirOffline
 )
 
 // Config holds the per-log settings, named after Kafka's topic configs.
 type Config struct {
+	// FileCacheSize is how many segment files a Manager keeps open
+	// (gregor.log.fd.cache.size); <= 0: half of RLIMIT_NOFILE. Read once,
+	// from the Manager's Config; a log's own is ignored.
+	FileCacheSize int
+
 	SegmentBytes          int64 // log.segment.bytes (default 1 GiB)
 	SegmentMs             int64 // log.roll.ms (default 7 days)
 	IndexIntervalBytes    int32 // log.index.interval.bytes (default 4096)

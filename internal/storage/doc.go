@@ -106,6 +106,20 @@
 // names fsynced) is at least the recovery point (indexes fsynced too). A
 // failed background fsync is sticky: every later WaitDurable fails.
 //
+// Log dir failure (offline.go): the first I/O error (EIO, ENOSPC, EROFS;
+// not a missing file, not an exhausted descriptor table) that any Log of a
+// Manager meets takes that whole log dir offline, as Kafka's
+// LogDirFailureChannel does: the Manager logs one ERROR line and tells its
+// listener (OnDirFailure); every Log in the dir answers ErrLogDirOffline
+// from then on and is never written again, not even at Close; new logs go
+// to the online dirs. A failed append leaves the published size where it
+// was, so nothing after the last whole batch is ever read, and recovery at
+// the next start truncates whatever tail the failed write left.
+//
+// Open files (fdcache.go): a Manager's segment files are opened through
+// one FileCache, which closes the least recently used idle ones beyond its
+// size and reopens them on the next read or write.
+//
 // Concurrency: a Log serializes writers; readers locate data under a shared
 // lock and pread below the published segment size without it. A reader
 // holds a reference on the segment it reads, so a segment that leaves the

@@ -41,6 +41,12 @@ type Log struct {
 	// segments and durable-ack waits off the append path (sync.go). A Log
 	// without one fsyncs only on Flush, and WaitDurable inline.
 	flusher *Flusher
+	// logDir, set by the Manager before the Log is shared, is the health
+	// of the log dir holding it (offline.go); nil outside a Manager.
+	logDir *logDir
+	// files bounds the segment files open (fdcache.go); nil outside a
+	// Manager: every segment's file stays open.
+	files *FileCache
 
 	mu             sync.RWMutex // guards the fields below
 	segments       []*segment   // by base offset; never empty while open
@@ -81,10 +87,16 @@ func OpenAt(dir string, recoveryPoint int64, cfg Config, now func() time.Time, l
 // OpenAtFS is OpenAt on the filesystem fsys: every file access of the Log
 // goes through it.
 func OpenAtFS(fsys vfs.FS, dir string, recoveryPoint int64, cfg Config, now func() time.Time, logger *slog.Logger) (*Log, error) {
+	return openLogFiles(fsys, nil, dir, recoveryPoint, cfg, now, logger)
+}
+
+// openLogFiles is OpenAtFS with the segment files opened through files (nil:
+// kept open).
+func openLogFiles(fsys vfs.FS, files *FileCache, dir string, recoveryPoint int64, cfg Config, now func() time.Time, logger *slog.Logger) (*Log, error) {
 	if err := mkdirAllDurable(fsys, dir); err != nil {
 		return nil, err
 	}
-	l := &Log{fs: fsys, dir: dir, cfg: cfg, now: now, logger: logger, dirDirty: true, committed: math.MaxInt64,
+	l := &Log{fs: fsys, files: files, dir: dir, cfg: cfg, now: now, logger: logger, dirDirty: true, committed: math.MaxInt64,
 		durableCh: make(chan struct{})}
 	if err := l.load(recoveryPoint); err != nil {
 		l.closeFiles()
@@ -142,7 +154,7 @@ func (l *Log) openSegments(bases []int64, recoveryPoint int64) error {
 		if i > 0 && l.crashHole(base, recoveryPoint) {
 			return removeSegmentFiles(l.fs, l.dir, bases[i:])
 		}
-		s, err := openSegmentFile(l.fs, l.dir, base)
+		s, err := openSegmentFile(l.fs, l.files, l.dir, base)
 		if err != nil {
 			return err
 		}
@@ -158,7 +170,7 @@ func (l *Log) openSegments(bases []int64, recoveryPoint int64) error {
 		}
 	}
 	if len(l.segments) == 0 {
-		s, err := newSegment(l.fs, l.dir, readLogStartOffset(l.fs, l.dir), l.now())
+		s, err := newSegment(l.fs, l.files, l.dir, readLogStartOffset(l.fs, l.dir), l.now())
 		if err != nil {
 			return err
 		}
@@ -273,6 +285,13 @@ func (l *Log) SetCommitted(offset kafka.Offset) {
 
 // Close writes the index tails and closes the files (no fsync: use Flush).
 func (l *Log) Close() error {
+	err := l.close()
+	// Outside the locks: a failure takes the dir offline, which takes the
+	// Manager's lock, and the Manager takes a Log's lock under its own.
+	return l.failed(err)
+}
+
+func (l *Log) close() error {
 	l.writeMu.Lock()
 	defer l.writeMu.Unlock()
 	l.mu.Lock()
@@ -282,7 +301,10 @@ func (l *Log) Close() error {
 	}
 	l.closed = true
 	close(l.durableCh) // waiters see closed
-	err := l.active().writeIndexes(false)
+	var err error
+	if l.Offline() == nil { // an offline dir is not written again
+		err = l.active().writeIndexes(false)
+	}
 	l.closeFiles()
 	return errors.Join(err, l.removeDeletedFiles(farFuture))
 }

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -36,7 +37,11 @@ type Manager struct {
 	cfg    Config
 	now    func() time.Time
 	logger *slog.Logger
-	locks  []*DirLock // one per distinct log dir, released by Close
+	locks  []*DirLock         // one per distinct log dir, released by Close
+	health map[string]*logDir // by log dir; fixed at open
+	files  *FileCache         // the segment files of every log
+	// onDirFailure, when set, is told of each dir taken offline.
+	onDirFailure atomic.Pointer[func(dir string, partitions []kafka.TopicPartition)]
 	// flusher fsyncs every log's rolled segments and durable-ack waits;
 	// Run runs it.
 	flusher *Flusher
@@ -63,15 +68,73 @@ func OpenManagerFS(fsys vfs.FS, logDirs []string, cfg Config, now func() time.Ti
 		return nil, err
 	}
 	m := &Manager{fs: fsys, dirs: logDirs, cfg: cfg, now: now, logger: logger, locks: locks, flusher: NewFlusher(logger),
-		logs: map[kafka.TopicPartition]*Log{}, dirOf: map[kafka.TopicPartition]string{}, cleaner: newCleanerState()}
+		logs: map[kafka.TopicPartition]*Log{}, dirOf: map[kafka.TopicPartition]string{}, cleaner: newCleanerState(),
+		health: map[string]*logDir{}, files: NewFileCache(cfg.FileCacheSize)}
 	for _, d := range logDirs {
-		if err := m.openDir(d); err != nil {
+		m.health[d] = &logDir{path: d, onFail: m.dirFailed}
+	}
+	for _, d := range logDirs {
+		err := m.openDir(d)
+		if err != nil && len(logDirs) > 1 && isIOError(err) {
+			// Kafka starts with the dirs it can open when one cannot be.
+			m.health[d].fail(err)
+			continue
+		}
+		if err != nil {
 			m.Close()
 			return nil, err
 		}
 	}
+	if len(m.OfflineDirs()) == len(logDirs) {
+		m.Close()
+		return nil, fmt.Errorf("every log dir is offline: %w", ErrLogDirOffline)
+	}
 	return m, nil
 }
+
+// FileCache is the cache of the logs' open segment files.
+func (m *Manager) FileCache() *FileCache { return m.files }
+
+// OnDirFailure sets fn to be called, once per dir, when an I/O error takes
+// a log dir offline, with the partitions whose logs it holds. fn must not
+// block.
+func (m *Manager) OnDirFailure(fn func(dir string, partitions []kafka.TopicPartition)) {
+	m.onDirFailure.Store(&fn)
+}
+
+// dirFailed is the logDir's first failure: one ERROR line, then the
+// listener.
+func (m *Manager) dirFailed(d *logDir, cause error) {
+	var tps []kafka.TopicPartition
+	m.mu.Lock()
+	for tp, dir := range m.dirOf {
+		if dir == d.path {
+			tps = append(tps, tp)
+		}
+	}
+	m.mu.Unlock()
+	m.logger.Error("log dir failed: taking it offline; its partitions answer KAFKA_STORAGE_ERROR until the process restarts",
+		"dir", d.path, "partitions", len(tps), "error", cause)
+	if fn := m.onDirFailure.Load(); fn != nil {
+		(*fn)(d.path, tps)
+	}
+}
+
+// OfflineDirs returns the log dirs taken offline, in the order configured,
+// with the I/O error that took each offline.
+func (m *Manager) OfflineDirs() map[string]error {
+	out := map[string]error{}
+	for _, d := range m.dirs {
+		if err := m.health[d].offline(); err != nil {
+			out[d] = err
+		}
+	}
+	return out
+}
+
+// DirError returns ErrLogDirOffline (wrapped with the cause) when dir is
+// offline, nil otherwise.
+func (m *Manager) DirError(dir string) error { return m.health[dir].offline() }
 
 func (m *Manager) openDir(dir string) error {
 	if err := mkdirAllDurable(m.fs, dir); err != nil {
@@ -108,11 +171,11 @@ func (m *Manager) openEntry(dir string, e fs.DirEntry, points map[kafka.TopicPar
 	if !ok || strings.HasPrefix(tp.Topic, "__cluster_metadata") {
 		return nil // the metadata log belongs to the controller
 	}
-	l, err := OpenAtFS(m.fs, path, points[tp], m.cfg, m.now, m.logger)
+	l, err := openLogFiles(m.fs, m.files, path, points[tp], m.cfg, m.now, m.logger)
 	if err != nil {
 		return err
 	}
-	l.flusher = m.flusher
+	l.flusher, l.logDir = m.flusher, m.health[dir]
 	m.logs[tp], m.dirOf[tp] = l, dir
 	return nil
 }
@@ -166,8 +229,23 @@ func (m *Manager) Logs() map[kafka.TopicPartition]*Log {
 	return out
 }
 
-// Create opens a new log in the log dir with the fewest partitions and writes
-// partition.metadata; it returns the existing log if there is one.
+// onlineLogs is Logs without the logs of offline dirs, which maintenance
+// leaves alone.
+func (m *Manager) onlineLogs() map[kafka.TopicPartition]*Log {
+	out := m.Logs()
+	for tp, l := range out {
+		if l.Offline() != nil {
+			delete(out, tp)
+		}
+	}
+	return out
+}
+
+// Create opens a new log in the online log dir with the fewest partitions
+// and writes partition.metadata; it returns the existing log if there is
+// one. A dir that fails the creation is taken offline, the partial
+// partition directory removed, and the next online dir tried;
+// ErrLogDirOffline when none is left.
 func (m *Manager) Create(topic string, partition int32, topicID [16]byte, cfg Config) (*Log, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -175,36 +253,62 @@ func (m *Manager) Create(topic string, partition int32, topicID [16]byte, cfg Co
 	if l, ok := m.logs[tp]; ok {
 		return l, nil
 	}
-	dir := m.leastLoadedDirLocked()
+	err := fmt.Errorf("%w: no online log dir for %s", ErrLogDirOffline, tp)
+	for {
+		dir, ok := m.leastLoadedDirLocked()
+		if !ok {
+			return nil, err
+		}
+		var l *Log
+		if l, err = m.createIn(dir, tp, topicID, cfg); err == nil {
+			m.logs[tp], m.dirOf[tp] = l, dir
+			return l, nil
+		}
+		if !isIOError(err) {
+			return nil, err
+		}
+		m.mu.Unlock() // the failure listener reads the logs
+		err = m.health[dir].fail(err)
+		m.mu.Lock()
+	}
+}
+
+// createIn creates tp's log in dir, leaving no directory behind on failure.
+func (m *Manager) createIn(dir string, tp kafka.TopicPartition, topicID [16]byte, cfg Config) (*Log, error) {
 	path := filepath.Join(dir, tp.String())
 	meta := fmt.Sprintf("version: 0\ntopic_id: %s\n", kafka.TopicID(topicID))
-	if err := mkdirAllDurable(m.fs, path); err != nil {
-		return nil, err
+	err := mkdirAllDurable(m.fs, path)
+	if err == nil {
+		err = writeFileAtomic(m.fs, filepath.Join(path, partitionMetadataFile), []byte(meta))
 	}
-	if err := writeFileAtomic(m.fs, filepath.Join(path, partitionMetadataFile), []byte(meta)); err != nil {
-		return nil, err
+	var l *Log
+	if err == nil {
+		l, err = openLogFiles(m.fs, m.files, path, 0, cfg, m.now, m.logger)
 	}
-	l, err := OpenAtFS(m.fs, path, 0, cfg, m.now, m.logger)
 	if err != nil {
+		if rerr := m.fs.RemoveAll(path); rerr != nil {
+			m.logger.Warn("cannot remove a partially created partition directory", "dir", path, "error", rerr)
+		}
 		return nil, err
 	}
-	l.flusher = m.flusher
-	m.logs[tp], m.dirOf[tp] = l, dir
+	l.flusher, l.logDir = m.flusher, m.health[dir]
 	return l, nil
 }
 
-func (m *Manager) leastLoadedDirLocked() string {
+// leastLoadedDirLocked is the online log dir with the fewest partitions;
+// false when every dir is offline.
+func (m *Manager) leastLoadedDirLocked() (string, bool) {
 	count := map[string]int{}
 	for _, d := range m.dirOf {
 		count[d]++
 	}
-	best := m.dirs[0]
-	for _, d := range m.dirs[1:] {
-		if count[d] < count[best] {
+	best := ""
+	for _, d := range m.dirs {
+		if m.health[d].offline() == nil && (best == "" || count[d] < count[best]) {
 			best = d
 		}
 	}
-	return best
+	return best, best != ""
 }
 
 // TopicID reads the topic id from the partition's partition.metadata.
@@ -291,7 +395,7 @@ func (m *Manager) runTimers(ctx context.Context) error {
 
 func (m *Manager) flushDue() {
 	now := m.now()
-	for tp, l := range m.Logs() {
+	for tp, l := range m.onlineLogs() {
 		since := l.unflushedSince()
 		cfg := l.config()
 		if !cfg.flushByTime() || since.IsZero() || now.Sub(since).Milliseconds() < cfg.FlushIntervalMs {
@@ -305,7 +409,7 @@ func (m *Manager) flushDue() {
 
 func (m *Manager) removeDeletedFiles() {
 	now := m.now()
-	for tp, l := range m.Logs() {
+	for tp, l := range m.onlineLogs() {
 		if err := l.removeDeletedFiles(now); err != nil {
 			m.logger.Error("remove deleted segment files", "topic", tp.Topic, "partition", tp.Partition, "error", err)
 		}
@@ -328,7 +432,7 @@ func (m *Manager) RunRetention(ctx context.Context, interval time.Duration) erro
 }
 
 func (m *Manager) applyRetention() {
-	for tp, l := range m.Logs() {
+	for tp, l := range m.onlineLogs() {
 		n, err := l.DeleteOldSegments()
 		if err != nil && !errors.Is(err, ErrClosed) {
 			m.logger.Error("retention", "topic", tp.Topic, "partition", tp.Partition, "error", err)
@@ -350,7 +454,9 @@ func (m *Manager) writeRecoveryPoints() error {
 	m.mu.Unlock()
 	var errs []error
 	for _, d := range m.dirs {
-		errs = append(errs, writeCheckpoint(m.fs, filepath.Join(d, recoveryPointFile), lines[d]))
+		if m.health[d].offline() == nil { // an offline dir is not written again
+			errs = append(errs, m.health[d].fail(writeCheckpoint(m.fs, filepath.Join(d, recoveryPointFile), lines[d])))
+		}
 	}
 	return errors.Join(errs...)
 }
@@ -359,7 +465,7 @@ func (m *Manager) writeRecoveryPoints() error {
 // the logs (a clean shutdown) and releases the log dirs' locks.
 func (m *Manager) Close() error {
 	var errs []error
-	for _, l := range m.Logs() {
+	for _, l := range m.onlineLogs() {
 		if err := l.Flush(); err != nil && !errors.Is(err, ErrClosed) {
 			errs = append(errs, err)
 		}

@@ -30,6 +30,14 @@ func (l *Log) Read(offset int64, maxBytes int32, maxOffset int64, minOneBatch bo
 // reads reuse buffers this way, since first touches of fresh memory are
 // costly.
 func (l *Log) ReadInto(buf []byte, offset int64, maxBytes int32, maxOffset int64, minOneBatch bool) ([]byte, error) {
+	if err := l.Offline(); err != nil {
+		return nil, err
+	}
+	data, err := l.readInto(buf, offset, maxBytes, maxOffset, minOneBatch)
+	return data, l.failed(err)
+}
+
+func (l *Log) readInto(buf []byte, offset int64, maxBytes int32, maxOffset int64, minOneBatch bool) ([]byte, error) {
 	v, err := l.viewAt(offset)
 	for err == nil && v.seg != nil {
 		pos, h, ferr := v.seg.find(offset, v.start, v.size)

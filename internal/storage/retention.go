@@ -23,14 +23,17 @@ func (l *Log) DeleteOldSegments() (int, error) {
 	if l.isClosed() {
 		return 0, ErrClosed
 	}
+	if err := l.Offline(); err != nil {
+		return 0, err
+	}
 	n, err := l.deleteSegmentsLocked(l.belowLogStart)
 	if err != nil || !l.cfg.Delete {
-		return n, err
+		return n, l.failed(err)
 	}
 	for _, pred := range []func() segmentPredicate{l.overRetentionBytes, l.pastRetentionMs} {
 		m, err := l.deleteSegmentsLocked(pred())
 		if n += m; err != nil {
-			return n, err
+			return n, l.failed(err)
 		}
 	}
 	return n, nil

@@ -35,9 +35,9 @@ type segment struct {
 	// suffix follows the extension in the file names: "" in the log; the
 	// cleaner writes a segment as .cleaned and commits it as .swap.
 	suffix     string
-	f          vfs.File
-	size       int64 // bytes of whole batches; nothing is read beyond it
-	nextOffset int64 // last offset of the last batch + 1, or baseOffset
+	f          *cachedFile // opened on demand through the Log's FileCache
+	size       int64       // bytes of whole batches; nothing is read beyond it
+	nextOffset int64       // last offset of the last batch + 1, or baseOffset
 
 	index     []offsetEntry
 	timeIndex []timeEntry
@@ -67,8 +67,9 @@ func segmentName(dir string, base int64, ext string) string {
 
 func (s *segment) path(ext string) string { return segmentName(s.dir, s.baseOffset, ext) + s.suffix }
 
-func openSegmentFile(fsys vfs.FS, dir string, base int64) (*segment, error) {
-	f, err := fsys.OpenFile(segmentName(dir, base, ".log"), os.O_RDWR|os.O_CREATE, 0o644)
+func openSegmentFile(fsys vfs.FS, files *FileCache, dir string, base int64) (*segment, error) {
+	path := segmentName(dir, base, ".log")
+	f, err := fsys.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
 		return nil, err
 	}
@@ -77,7 +78,7 @@ func openSegmentFile(fsys vfs.FS, dir string, base int64) (*segment, error) {
 		f.Close()
 		return nil, err
 	}
-	s := &segment{baseOffset: base, fs: fsys, dir: dir, f: f, size: st.Size(), nextOffset: base,
+	s := &segment{baseOffset: base, fs: fsys, dir: dir, f: newCachedFile(files, fsys, path, f), size: st.Size(), nextOffset: base,
 		maxTimestamp: -1, offsetOfMaxTs: -1, lastModified: st.ModTime()}
 	s.refs.Store(1)
 	return s, nil
@@ -107,13 +108,13 @@ func (s *segment) largestTimestamp() (ms int64, ok bool) {
 }
 
 // newSegment creates an empty segment, removing stale files of the same base.
-func newSegment(fsys vfs.FS, dir string, base int64, now time.Time) (*segment, error) {
+func newSegment(fsys vfs.FS, files *FileCache, dir string, base int64, now time.Time) (*segment, error) {
 	for _, ext := range segmentExts {
 		if err := fsys.Remove(segmentName(dir, base, ext)); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return nil, err
 		}
 	}
-	s, err := openSegmentFile(fsys, dir, base)
+	s, err := openSegmentFile(fsys, files, dir, base)
 	if s != nil {
 		s.created = now
 	}

@@ -15,6 +15,13 @@ const snapshotsKept = 2
 // WriteSnapshot stores an opaque producer-state snapshot taken at offset as
 // <offset>.snapshot, atomically, keeping the newest two.
 func (l *Log) WriteSnapshot(offset int64, data []byte) error {
+	if err := l.Offline(); err != nil {
+		return err
+	}
+	return l.failed(l.writeSnapshot(offset, data))
+}
+
+func (l *Log) writeSnapshot(offset int64, data []byte) error {
 	if err := writeFileAtomic(l.fs, filepath.Join(l.dir, fmt.Sprintf("%020d.snapshot", offset)), data); err != nil {
 		return err
 	}

@@ -100,6 +100,9 @@ func (c *segment) rename(to string) error {
 		}
 	}
 	c.suffix = to
+	if c.f != nil {
+		c.f.renamed(c.path(".log"))
+	}
 	return nil
 }
 
@@ -186,7 +189,7 @@ func nextOffsetOfFile(fsys vfs.FS, path string, base int64) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	s := &segment{f: f}
+	s := &segment{f: newCachedFile(nil, fsys, path, f)}
 	next := base
 	for pos := int64(0); ; {
 		h, err := s.headerAt(pos, st.Size())

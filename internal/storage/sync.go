@@ -49,6 +49,8 @@ func (l *Log) durableState(offset int64) (<-chan struct{}, bool, error) {
 		return nil, false, l.syncErr
 	case l.closed:
 		return nil, false, ErrClosed
+	case l.Offline() != nil:
+		return nil, false, l.Offline()
 	case offset > l.logEndOffset:
 		return nil, false, fmt.Errorf("%w: wait for %d beyond log end %d", ErrOffsetOutOfRange, offset, l.logEndOffset)
 	}
@@ -80,7 +82,7 @@ func (l *Log) syncBackground() error {
 			s.release()
 		}
 	}()
-	err = l.runSync(p)
+	err = l.failed(l.runSync(p))
 	l.finishSync(p, err)
 	return err
 }
@@ -95,6 +97,8 @@ func (l *Log) planSync() (syncPlan, error) {
 		return syncPlan{}, l.syncErr
 	case l.closed:
 		return syncPlan{}, ErrClosed
+	case l.Offline() != nil:
+		return syncPlan{}, l.Offline()
 	case l.durable >= l.logEndOffset && l.recoveryPoint >= l.active().baseOffset && !l.dirDirty:
 		return syncPlan{}, nil // nothing new since the last sync
 	}

@@ -11,6 +11,13 @@ import (
 // DeleteRecordsBefore advances the log start offset to offset and deletes the
 // segments wholly below it. The new start is kept in the log-start-offset file.
 func (l *Log) DeleteRecordsBefore(offset int64) error {
+	if err := l.Offline(); err != nil {
+		return err
+	}
+	return l.failed(l.deleteRecordsBefore(offset))
+}
+
+func (l *Log) deleteRecordsBefore(offset int64) error {
 	l.writeMu.Lock()
 	defer l.writeMu.Unlock()
 	if l.isClosed() {
@@ -60,6 +67,13 @@ func (l *Log) advanceLogStart(offset int64) error {
 // TruncateTo removes every batch whose last offset is >= offset (follower
 // truncation); the log end becomes the base offset of the first removed batch.
 func (l *Log) TruncateTo(offset int64) error {
+	if err := l.Offline(); err != nil {
+		return err
+	}
+	return l.failed(l.truncateTo(offset))
+}
+
+func (l *Log) truncateTo(offset int64) error {
 	l.writeMu.Lock()
 	defer l.writeMu.Unlock()
 	if l.isClosed() {

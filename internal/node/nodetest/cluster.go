@@ -14,6 +14,7 @@ import (
 	"gregor/internal/kafka"
 	"gregor/internal/node"
 	"gregor/internal/storage"
+	"gregor/internal/vfs"
 )
 
 // Cluster is n combined (broker and controller) nodes started in-process
@@ -22,6 +23,7 @@ type Cluster struct {
 	t         testing.TB
 	ClusterID string
 	Nodes     []*ClusterNode
+	fs        vfs.FS // the log dirs' filesystem; nil: the real one
 }
 
 // ClusterNode is one node of a Cluster. Node is nil while it is stopped;
@@ -45,6 +47,13 @@ func StartCluster(t testing.TB, n int, overrides map[string]string) *Cluster {
 	return StartClusterWithBrokers(t, n, 0, overrides)
 }
 
+// StartClusterFS is StartCluster with every node's log dirs on fsys,
+// through which a test injects disk faults (vfs.Faulty).
+func StartClusterFS(t testing.TB, n int, overrides map[string]string, fsys vfs.FS) *Cluster {
+	t.Helper()
+	return startCluster(t, n, 0, func(kafka.NodeID) map[string]string { return overrides }, fsys)
+}
+
 // StartClusterWithBrokers starts voters combined nodes (ids 1..voters), as
 // StartCluster does, and brokers broker-only nodes (the ids after them)
 // that follow the metadata log as observers.
@@ -57,13 +66,18 @@ func StartClusterWithBrokers(t testing.TB, voters, brokers int, overrides map[st
 // with the overrides of each node given by its id (broker.rack, say).
 func StartClusterPerNode(t testing.TB, voters, brokers int, overridesOf func(kafka.NodeID) map[string]string) *Cluster {
 	t.Helper()
+	return startCluster(t, voters, brokers, overridesOf, nil)
+}
+
+func startCluster(t testing.TB, voters, brokers int, overridesOf func(kafka.NodeID) map[string]string, fsys vfs.FS) *Cluster {
+	t.Helper()
 	n := voters + brokers
 	ports := freePorts(t, voters)
 	var voterList []string
 	for i, p := range ports {
 		voterList = append(voterList, fmt.Sprintf("%d@127.0.0.1:%d", i+1, p))
 	}
-	c := &Cluster{t: t, ClusterID: kafka.NewTopicID().String()}
+	c := &Cluster{t: t, ClusterID: kafka.NewTopicID().String(), fs: fsys}
 	for i := range n {
 		cn := &ClusterNode{ID: kafka.NodeID(i + 1), Dir: t.TempDir()}
 		cn.props = map[string]string{
@@ -138,7 +152,7 @@ func (c *Cluster) start(i int) error {
 	}
 	var nd *node.Node
 	for attempt := 0; ; attempt++ {
-		nd, err = node.Start(context.Background(), cfg, logger(fmt.Sprintf("node%d", cn.ID)))
+		nd, err = node.StartWith(context.Background(), cfg, logger(fmt.Sprintf("node%d", cn.ID)), node.Options{LogDirFS: c.fs})
 		if err == nil || attempt == 20 || !strings.Contains(err.Error(), "address already in use") {
 			break
 		}

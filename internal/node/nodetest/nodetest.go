@@ -15,6 +15,7 @@ import (
 
 	"gregor/internal/config"
 	"gregor/internal/node"
+	"gregor/internal/vfs"
 )
 
 // TestNode is a node started by Start.
@@ -33,6 +34,13 @@ func (tn *TestNode) Shutdown() { tn.stopFn() }
 // data in dir (a new temp dir if ""), and stops it when the test ends.
 // Extra properties override the test defaults.
 func Start(t testing.TB, dir string, props map[string]string) *TestNode {
+	t.Helper()
+	return StartFS(t, dir, props, nil)
+}
+
+// StartFS is Start with the log dirs on fsys (the real filesystem when
+// nil), through which a test injects disk faults (vfs.Faulty).
+func StartFS(t testing.TB, dir string, props map[string]string, fsys vfs.FS) *TestNode {
 	t.Helper()
 	if dir == "" {
 		dir = t.TempDir()
@@ -55,7 +63,7 @@ func Start(t testing.TB, dir string, props map[string]string) *TestNode {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n, err := node.Start(context.Background(), cfg, logger(""))
+	n, err := node.StartWith(context.Background(), cfg, logger(""), node.Options{LogDirFS: fsys})
 	if err != nil {
 		t.Fatal(err)
 	}
