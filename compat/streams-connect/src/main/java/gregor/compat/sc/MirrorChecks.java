@@ -49,6 +49,7 @@ final class MirrorChecks {
   private Process targetServer;
   private Process mirror;
   private final Map<Integer, Long> upstreamCommitted = new HashMap<>();
+  private final Map<Integer, Long> translated = new HashMap<>();
   private int produced = 0;
   private boolean broken = false;
 
@@ -71,11 +72,13 @@ final class MirrorChecks {
             new ConfigEntry("retention.ms", "86400000"), AlterConfigOp.OpType.SET)))).all().get();
       }
       produce(RECORDS);
-      commitUpstream();
       mirror = Main.startJava(prefix + "-mirrormaker", "-Xmx320m", "org.apache.kafka.connect.mirror.MirrorMaker",
           writeProperties().toString());
       awaitCopy(Duration.ofSeconds(120));
-      produce(MORE); // replication goes on
+      // The group has read everything so far on the source and committed there;
+      // more records arrive, which it has not read; replication goes on.
+      commitUpstream();
+      produce(MORE);
       awaitCopy(Duration.ofSeconds(30));
     });
     step("topic-configs", 30, () -> {
@@ -104,18 +107,26 @@ final class MirrorChecks {
             for (Map.Entry<Integer, Long> e : upstreamCommitted.entrySet()) {
               OffsetAndMetadata o = got.get(new TopicPartition(remote, e.getKey()));
               // Translated from MirrorMaker's offset syncs: never past the source's
-              // commit (no record skipped); the copy has the same offsets here, so
-              // an exact translation gives the same value.
-              if (o == null || o.offset() != e.getValue()) {
+              // commit (no record is skipped); here, where MirrorMaker has synced
+              // the last record read, exactly the source's commit.
+              if (o == null) {
                 return false;
               }
+              if (o.offset() > e.getValue()) {
+                throw new Main.CheckFailed("partition " + e.getKey() + " translated past the source's commit: " + last[0]);
+              }
+              if (o.offset() != e.getValue()) {
+                return false;
+              }
+              translated.put(e.getKey(), o.offset());
             }
             return true;
           } catch (Exception e) {
             last[0] = e.toString();
             return false;
           }
-        }, () -> "the group's offsets on the target are not the source's: " + last[0]);
+        }, () -> "the group's offsets were not translated to the target: " + last[0]);
+        System.err.println("mirrormaker2: translated " + translated + " from the source's " + upstreamCommitted);
         var names = admin.listTopics().names().get();
         for (String t : List.of("src.checkpoints.internal", "heartbeats")) {
           expect(names.contains(t), "no topic " + t + " on the target: " + names);
@@ -127,8 +138,8 @@ final class MirrorChecks {
       }
     });
     step("consumer-switches-clusters", 60, () -> {
-      // The group's consumer, now on the target, resumes where it left the
-      // source and reads the rest of the copy: every record after its commit, once.
+      // The group's consumer, now on the target, resumes from the translated
+      // offsets and reads the rest of the copy: every record from there on, once.
       Properties p = Main.common(target);
       p.put("group.id", group);
       p.put("key.deserializer", StringDeserializer.class.getName());
@@ -136,7 +147,7 @@ final class MirrorChecks {
       p.put("auto.offset.reset", "none");
       Map<Integer, List<String>> got = new HashMap<>();
       int want = 0;
-      for (long committed : upstreamCommitted.values()) {
+      for (long committed : translated.values()) {
         want -= (int) committed;
       }
       want += produced;
@@ -145,7 +156,7 @@ final class MirrorChecks {
         long deadline = System.nanoTime() + Duration.ofSeconds(45).toNanos();
         int n = 0;
         while (n < want) {
-          expect(System.nanoTime() < deadline, "read " + n + " of the " + want + " records after the commit");
+          expect(System.nanoTime() < deadline, "read " + n + " of the " + want + " records after the translated offsets");
           for (ConsumerRecord<String, String> r : c.poll(Duration.ofMillis(500))) {
             got.computeIfAbsent(r.partition(), k -> new ArrayList<>()).add(r.offset() + ":" + r.value());
             n++;
@@ -157,7 +168,7 @@ final class MirrorChecks {
       for (var e : source.entrySet()) {
         List<String> rest = new ArrayList<>();
         for (ConsumerRecord<String, byte[]> r : e.getValue()) {
-          if (r.offset() >= upstreamCommitted.get(e.getKey())) {
+          if (r.offset() >= translated.get(e.getKey())) {
             rest.add(r.offset() + ":" + new String(r.value(), StandardCharsets.UTF_8));
           }
         }
@@ -231,7 +242,7 @@ final class MirrorChecks {
     }
   }
 
-  /** The group reads two thirds of each partition on the source and commits there. */
+  /** The group commits the end offsets of every partition on the source. */
   private void commitUpstream() throws Exception {
     Properties p = Main.common(Main.BOOTSTRAP);
     p.put("group.id", group);
@@ -245,7 +256,7 @@ final class MirrorChecks {
       Map<TopicPartition, Long> end = c.endOffsets(tps, Duration.ofSeconds(10));
       Map<TopicPartition, OffsetAndMetadata> commit = new HashMap<>();
       for (TopicPartition tp : tps) {
-        long o = end.get(tp) * 2 / 3;
+        long o = end.get(tp);
         commit.put(tp, new OffsetAndMetadata(o));
         upstreamCommitted.put(tp.partition(), o);
       }
@@ -271,6 +282,7 @@ final class MirrorChecks {
     p.put("tasks.max", "1");
     p.put("offset.lag.max", "0");
     p.put("emit.checkpoints.interval.seconds", "1");
+    p.put("offset.flush.interval.ms", "1000"); // the source task's last offset sync is sent at its commit
     p.put("emit.heartbeats.interval.seconds", "1");
     p.put("sync.group.offsets.enabled", "true");
     p.put("sync.group.offsets.interval.seconds", "1");
