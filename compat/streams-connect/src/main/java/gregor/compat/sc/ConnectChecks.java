@@ -265,6 +265,12 @@ final class ConnectChecks {
     }, () -> connector + " is not " + state + ": " + last[0]);
   }
 
+  /**
+   * Appends n lines to the source file. ASCII only: FileStreamSource keeps its
+   * position as a count of characters but skips that many bytes when a task
+   * restarts, so with multi-byte characters a moved task resumes at a wrong
+   * place, on any broker.
+   */
   private void append(int n) throws IOException {
     StringBuilder b = new StringBuilder();
     for (int i = 0; i < n; i++) {
