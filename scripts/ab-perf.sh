@@ -16,7 +16,7 @@ run() { # label binary rep size count
   local label=$1 bin=$2 rep=$3 size=$4 n=$5 dir port pid topic p c
   dir=$(mktemp -d)
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-  "$bin" server --override "listeners=PLAINTEXT://127.0.0.1:$port" --override http.listeners=http://127.0.0.1:0 --override schema.registry.listeners= --override "log.dirs=$dir/data" 2>"$dir/server.log" &
+  "$bin" server --override "listeners=PLAINTEXT://127.0.0.1:$port" --override http.listeners=http://127.0.0.1:0 --override schema.registry.listeners= --override rest.proxy.listeners= --override "log.dirs=$dir/data" 2>"$dir/server.log" &
   pid=$!
   for _ in $(seq 100); do grep -q 'gregor started' "$dir/server.log" && break; sleep 0.1; done
   topic=ab-$size

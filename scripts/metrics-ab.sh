@@ -15,7 +15,7 @@ run() { # label rep
   dir=$(mktemp -d) port=$(free_port) http=""
   [ "$label" = on ] && http="http://127.0.0.1:$(free_port)"
   "$bin" server --override "listeners=PLAINTEXT://127.0.0.1:$port" --override "log.dirs=$dir/data" \
-    --override "http.listeners=$http" --override schema.registry.listeners= 2>"$dir/server.log" &
+    --override "http.listeners=$http" --override schema.registry.listeners= --override rest.proxy.listeners= 2>"$dir/server.log" &
   pid=$!
   for _ in $(seq 100); do grep -q 'gregor started' "$dir/server.log" && break; sleep 0.1; done
   "$bin" topics --bootstrap-server "127.0.0.1:$port" --create --topic ab --partitions 6 >/dev/null

@@ -37,6 +37,7 @@ type SASL struct {
 	Mechanisms  []string          // sasl.enabled.mechanisms, in the configured order
 	PlainUsers  map[string]string // user -> password, from PlainLoginModule's user_<name> entries
 	Credentials CredentialLookup  // SCRAM credentials, from the metadata image
+	OAuth       *jwks             // OAUTHBEARER's keys; nil when not enabled
 	// SessionLifetime is connections.max.reauth.ms: an authenticated
 	// session must re-authenticate within it; 0 means never.
 	SessionLifetime time.Duration
@@ -69,18 +70,61 @@ func ListenerSASL(c *config.Config, listener string, credentials CredentialLooku
 		}
 		s.PlainUsers = plainUsers(opts)
 	}
+	if slices.Contains(s.Mechanisms, OAuthBearer) {
+		cfg := listenerOAuthConfig(c, listener)
+		if cfg.JWKSURL == "" {
+			return nil, fmt.Errorf("listener %s: OAUTHBEARER needs sasl.oauthbearer.jwks.endpoint.url (unsecured tokens are not accepted)", listener)
+		}
+		keys, err := newJWKS(cfg)
+		if err != nil {
+			return nil, fmt.Errorf("listener %s: %w", listener, err)
+		}
+		s.OAuth = keys
+	}
 	return s, nil
+}
+
+// listenerOAuthConfig reads the sasl.oauthbearer.* settings of a listener:
+// listener.name.<l>.oauthbearer.<key>, else listener.name.<l>.<key>, else
+// <key>.
+func listenerOAuthConfig(c *config.Config, listener string) OAuthConfig {
+	get := func(key string) string {
+		if c.ListenerGiven(listener, "oauthbearer."+key) {
+			return c.ListenerValue(listener, "oauthbearer."+key)
+		}
+		return c.ListenerValue(listener, key)
+	}
+	cfg := OAuthConfig{
+		JWKSURL:   get("sasl.oauthbearer.jwks.endpoint.url"),
+		Refresh:   time.Duration(parseInt(get("sasl.oauthbearer.jwks.endpoint.refresh.ms"))) * time.Millisecond,
+		Issuer:    get("sasl.oauthbearer.expected.issuer"),
+		SubClaim:  get("sasl.oauthbearer.sub.claim.name"),
+		ClockSkew: time.Duration(parseInt(get("sasl.oauthbearer.clock.skew.seconds"))) * time.Second,
+	}
+	for _, a := range strings.Split(get("sasl.oauthbearer.expected.audience"), ",") {
+		if a = strings.TrimSpace(a); a != "" {
+			cfg.Audience = append(cfg.Audience, a)
+		}
+	}
+	if cfg.SubClaim == "" {
+		cfg.SubClaim = "sub"
+	}
+	return cfg
 }
 
 // Enabled reports whether mechanism is enabled and served.
 func (s *SASL) Enabled(mechanism string) bool {
-	return slices.Contains(s.Mechanisms, mechanism) && (mechanism == Plain || scramHash(mechanism) != nil)
+	return slices.Contains(s.Mechanisms, mechanism) &&
+		(mechanism == Plain || scramHash(mechanism) != nil || mechanism == OAuthBearer && s.OAuth != nil)
 }
 
 // Start begins an exchange with mechanism, which must be Enabled.
 func (s *SASL) Start(mechanism string) Exchange {
-	if mechanism == Plain {
+	switch mechanism {
+	case Plain:
 		return &plainExchange{users: s.PlainUsers}
+	case OAuthBearer:
+		return &oauthExchange{keys: s.OAuth}
 	}
 	lookup := s.Credentials
 	if lookup == nil {

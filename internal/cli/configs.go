@@ -19,39 +19,93 @@ import (
 const (
 	entityTopics  = "topics"
 	entityBrokers = "brokers"
+	entityUsers   = "users"
+	entityClients = "clients"
+	entityIPs     = "ips"
 )
 
 // kafkaEntityTypes are the entity types kafka-configs.sh accepts with
-// --bootstrap-server, in its order; this tool serves topics and brokers.
+// --bootstrap-server, in its order; this tool serves topics, brokers,
+// users and clients.
 var kafkaEntityTypes = []string{"broker-loggers", "topics", "clients", "users", "brokers", "ips", "client-metrics", "groups"}
 
-// configsFlags are kafka-configs.sh's flags for topics and brokers.
+// configsFlags are kafka-configs.sh's flags for topics, brokers, users
+// and clients.
 type configsFlags struct {
-	conn                  connFlags
-	describe, alter, all  bool
-	entityTypes           []string
-	entityName            string
-	entityDefault         bool
-	topic, broker         string
-	brokerDefaults        bool
-	addConfig, configFile string
-	deleteConfig          []string
+	conn                 connFlags
+	describe, alter, all bool
+	entityTypes          []string
+	// entityNames are --entity-name values and --entity-default ("") in
+	// command-line order: the n-th names the n-th --entity-type.
+	entityNames                     entityNames
+	topic, broker, user, client, ip string
+	brokerDefaults, userDefaults    bool
+	clientDefaults, ipDefaults      bool
+	addConfig, configFile           string
+	deleteConfig                    []string
+}
+
+// entityNames collects --entity-name and --entity-default in order.
+type entityNames struct{ names []string }
+
+func (e *entityNames) named() bool {
+	return slices.ContainsFunc(e.names, func(n string) bool { return n != "" })
+}
+func (e *entityNames) defaulted() bool { return slices.Contains(e.names, "") }
+
+// entityNameValue is --entity-name; entityDefaultValue --entity-default.
+type (
+	entityNameValue    struct{ *entityNames }
+	entityDefaultValue struct{ *entityNames }
+)
+
+func (v entityNameValue) String() string { return "" }
+func (v entityNameValue) Type() string   { return "string" }
+func (v entityNameValue) Set(s string) error {
+	v.names = append(v.names, s)
+	return nil
+}
+func (v entityDefaultValue) String() string { return "false" }
+func (v entityDefaultValue) Type() string   { return "bool" }
+func (v entityDefaultValue) Set(s string) error {
+	if b, err := strconv.ParseBool(s); err != nil || !b {
+		return err
+	}
+	v.names = append(v.names, "")
+	return nil
 }
 
 func newConfigsCommand() *cobra.Command {
 	f := &configsFlags{}
 	cmd := &cobra.Command{
 		Use:   "configs",
-		Short: "Describe and alter topic and broker configs (kafka-configs.sh)",
+		Short: "Describe and alter topic and broker configs, client quotas and SCRAM credentials (kafka-configs.sh)",
 		Long: `Describe and alter the dynamic configs of topics and brokers, as
-kafka-configs.sh does, through DescribeConfigs and IncrementalAlterConfigs.
+kafka-configs.sh does, through DescribeConfigs and IncrementalAlterConfigs;
+and the quotas of users, clients and IP addresses (DescribeClientQuotas,
+AlterClientQuotas) and users' SCRAM credentials.
 
 Exactly one of --describe or --alter is required, with an entity:
---entity-type topics|brokers and --entity-name NAME, or --entity-default for
-the cluster-wide broker default (--topic NAME, --broker ID and
---broker-defaults are shorthands). --describe prints the dynamic configs
+--entity-type topics|brokers|users|clients|ips and --entity-name NAME, or
+--entity-default for the cluster-wide broker default or the default user,
+client or IP (--topic NAME, --broker ID, --user NAME, --client ID, --ip
+ADDRESS, --broker-defaults, --user-defaults, --client-defaults and
+--ip-defaults are shorthands).
+--entity-type users and clients together name a user's client, each
+followed by its name or default. --describe prints the dynamic configs
 (those set on the entity itself), or every config with --all; without a name
-it describes every topic, or every broker and the cluster default.
+it describes every topic, or every broker and the cluster default, or every
+user's or client's quotas.
+
+Quotas: producer_byte_rate and consumer_byte_rate (bytes per second),
+request_percentage (percent of one request handler), controller_mutation_rate
+(partitions created or deleted per second); on IP addresses
+connection_creation_rate (connections per second).
+The most specific entity that sets a quota applies: user and client-id,
+user and default client-id, user, default user and client-id, default user
+and default client-id, default user, client-id, default client-id.
+SCRAM credentials: 'SCRAM-SHA-256=[iterations=8192,password=secret]' on a
+user, salted and hashed by this tool; --delete-config SCRAM-SHA-256.
 
 --add-config takes k=v pairs separated by commas; square brackets group a
 value that contains commas: 'cleanup.policy=[compact,delete]'.
@@ -70,7 +124,18 @@ applies at once to every topic that does not override it.`,
       --entity-default --add-config log.retention.ms=3600000
 
   # Every config of broker 1, with where each value comes from
-  gregor configs --bootstrap-server localhost:9092 --describe --entity-type brokers --entity-name 1 --all`,
+  gregor configs --bootstrap-server localhost:9092 --describe --entity-type brokers --entity-name 1 --all
+
+  # Hold every client to 1 MiB/s of produce, and alice's clients to 10 MiB/s
+  gregor configs --bootstrap-server localhost:9092 --alter --add-config producer_byte_rate=1048576 \
+      --entity-type clients --entity-default
+  gregor configs --bootstrap-server localhost:9092 --alter --add-config producer_byte_rate=10485760 \
+      --entity-type users --entity-name alice
+  gregor configs --bootstrap-server localhost:9092 --describe --entity-type users
+
+  # A SCRAM credential for alice
+  gregor configs --bootstrap-server localhost:9092 --alter --entity-type users --entity-name alice \
+      --add-config 'SCRAM-SHA-512=[iterations=8192,password=alice-secret]'`,
 		Args:         cobra.NoArgs,
 		SilenceUsage: true,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -82,12 +147,18 @@ applies at once to every topic that does not override it.`,
 	fl.BoolVar(&f.describe, "describe", false, "list the configs of the given entity")
 	fl.BoolVar(&f.alter, "alter", false, "alter the configs of the given entity")
 	fl.BoolVar(&f.all, "all", false, "with --describe: list every config, not only the dynamic ones")
-	fl.StringArrayVar(&f.entityTypes, "entity-type", nil, "type of entity: topics or brokers")
-	fl.StringVar(&f.entityName, "entity-name", "", "name of the entity: a topic name or a broker id")
-	fl.BoolVar(&f.entityDefault, "entity-default", false, "the cluster-wide default of the entity type (brokers)")
+	fl.StringArrayVar(&f.entityTypes, "entity-type", nil, "type of entity: topics, brokers, users or clients (users and clients together for a user's client)")
+	fl.Var(entityNameValue{&f.entityNames}, "entity-name", "name of the entity: a topic name, a broker id, a user principal's name or a client id")
+	fl.VarPF(entityDefaultValue{&f.entityNames}, "entity-default", "", "the default of the entity type: the brokers' cluster-wide configs, or the quotas of every user or client").NoOptDefVal = "true"
 	fl.StringVar(&f.topic, "topic", "", "the topic's name (same as --entity-type topics --entity-name NAME)")
 	fl.StringVar(&f.broker, "broker", "", "the broker's id (same as --entity-type brokers --entity-name ID)")
 	fl.BoolVar(&f.brokerDefaults, "broker-defaults", false, "the config defaults of all brokers (same as --entity-type brokers --entity-default)")
+	fl.StringVar(&f.user, "user", "", "the user principal's name (same as --entity-type users --entity-name NAME)")
+	fl.StringVar(&f.client, "client", "", "the client id (same as --entity-type clients --entity-name NAME)")
+	fl.BoolVar(&f.userDefaults, "user-defaults", false, "the default quotas of users (same as --entity-type users --entity-default)")
+	fl.BoolVar(&f.clientDefaults, "client-defaults", false, "the default quotas of clients (same as --entity-type clients --entity-default)")
+	fl.StringVar(&f.ip, "ip", "", "the IP address (same as --entity-type ips --entity-name ADDRESS)")
+	fl.BoolVar(&f.ipDefaults, "ip-defaults", false, "the default quotas of IP addresses (same as --entity-type ips --entity-default)")
 	fl.StringVar(&f.addConfig, "add-config", "", "configs to set: 'k1=v1,k2=[v1,v2],k3=v3'")
 	fl.StringVar(&f.configFile, "add-config-file", "", "a properties file of configs to set")
 	fl.StringSliceVar(&f.deleteConfig, "delete-config", nil, "config keys to remove: 'k1,k2'")
@@ -96,12 +167,6 @@ applies at once to every topic that does not override it.`,
 		refusal{"zk-tls-config-file", true, "Kafka 4 has no ZooKeeper mode"},
 		refusal{"bootstrap-controller", true, "admin requests go to brokers; use --bootstrap-server"},
 		refusal{"force", false, "this tool never prompts"},
-		refusal{"client", true, "client quotas are not supported yet"},
-		refusal{"client-defaults", false, "client quotas are not supported yet"},
-		refusal{"user", true, "user quotas and SCRAM credentials are not supported yet"},
-		refusal{"user-defaults", false, "user quotas are not supported yet"},
-		refusal{"ip", true, "IP quotas are not supported yet"},
-		refusal{"ip-defaults", false, "IP quotas are not supported yet"},
 		refusal{"broker-logger", true, "broker loggers are not configurable at run time yet"},
 		refusal{"group", true, "group configs are not supported yet"},
 		refusal{"client-metrics", true, "client metrics subscriptions (KIP-714) are not supported yet"},
@@ -111,9 +176,13 @@ applies at once to every topic that does not override it.`,
 
 // configsTarget is the entity a configs command works on.
 type configsTarget struct {
-	entityType string // entityTopics or entityBrokers
+	entityType string // entityTopics, entityBrokers, or the first of quotaTypes
 	name       string // "" for the broker default
 	named      bool   // a name or the default was given
+	// quotaTypes and quotaNames are a users and clients entity: its types
+	// and, in the same order, the names given ("" the default); fewer
+	// names than types when describing.
+	quotaTypes, quotaNames []string
 }
 
 func runConfigs(cmd *cobra.Command, f *configsFlags) error {
@@ -129,9 +198,14 @@ func runConfigs(cmd *cobra.Command, f *configsFlags) error {
 	t := &configsTool{adm: kadm.NewClient(cl), f: f, target: target, out: newPrinter(cmd.OutOrStdout())}
 	ctx, cancel := context.WithTimeout(cmd.Context(), adminTimeout)
 	defer cancel()
-	if f.alter {
+	switch {
+	case target.quotaTypes != nil && f.alter:
+		err = t.alterQuotas(ctx)
+	case target.quotaTypes != nil:
+		err = t.describeQuotas(ctx)
+	case f.alter:
 		err = t.alterConfigs(ctx)
-	} else {
+	default:
 		err = t.describeConfigs(ctx)
 	}
 	if ferr := t.out.flush(); err == nil {
@@ -156,26 +230,32 @@ func (f *configsFlags) target() (configsTarget, error) {
 			}
 		}
 	}
-	types, names, shorthand := f.entityTypes, []string{}, f.topic != "" || f.broker != "" || f.brokerDefaults
-	if f.entityName != "" {
-		names = append(names, f.entityName)
-	}
-	if f.entityDefault {
-		names = append(names, "")
-	}
+	types, names, shorthand := f.entityTypes, slices.Clone(f.entityNames.names), false
 	for _, s := range []struct {
 		set        bool
 		typ, value string
-	}{{f.topic != "", entityTopics, f.topic}, {f.broker != "", entityBrokers, f.broker}, {f.brokerDefaults, entityBrokers, ""}} {
+	}{ // kafka-configs.sh's order of the shorthands
+		{f.topic != "", entityTopics, f.topic}, {f.client != "", entityClients, f.client},
+		{f.user != "", entityUsers, f.user}, {f.broker != "", entityBrokers, f.broker}, {f.ip != "", entityIPs, f.ip},
+		{f.clientDefaults, entityClients, ""}, {f.userDefaults, entityUsers, ""}, {f.brokerDefaults, entityBrokers, ""},
+		{f.ipDefaults, entityIPs, ""},
+	} {
 		if s.set {
-			types, names = append(slices.Clone(types), s.typ), append(names, s.value)
+			types, names, shorthand = append(slices.Clone(types), s.typ), append(names, s.value), true
 		}
 	}
 	if err := checkEntityTypes(types); err != nil {
 		return configsTarget{}, err
 	}
-	if shorthand && (len(f.entityTypes) > 0 || f.entityName != "" || f.entityDefault) {
+	if shorthand && (len(f.entityTypes) > 0 || len(f.entityNames.names) > 0) {
 		return configsTarget{}, errors.New("--entity-{type,name,default} should not be used in conjunction with specific entity flags")
+	}
+	if isQuotaEntity(types[0]) {
+		target := configsTarget{entityType: types[0], named: len(names) > 0, quotaTypes: types, quotaNames: names}
+		if target.named {
+			target.name = names[0]
+		}
+		return target, f.checkQuotaTarget(target)
 	}
 	if len(names) > 1 {
 		return configsTarget{}, errors.New("An entity name must be specified for every entity type")
@@ -198,14 +278,14 @@ func checkEntityTypes(types []string) error {
 			return fmt.Errorf("Invalid entity type %s, the entity type must be one of %s with a --bootstrap-server or --bootstrap-controller argument",
 				typ, strings.Join(kafkaEntityTypes, ", "))
 		}
-		if typ != entityTopics && typ != entityBrokers {
-			return fmt.Errorf("entity type %s is not supported yet: gregor configs handles topics and brokers", typ)
+		if typ != entityTopics && typ != entityBrokers && !isQuotaEntity(typ) {
+			return fmt.Errorf("entity type %s is not supported yet: gregor configs handles topics, brokers, users and clients", typ)
 		}
 	}
 	switch {
 	case len(types) == 0:
 		return errors.New("At least one entity type must be specified")
-	case len(types) > 1:
+	case len(types) > 1 && !(len(types) == 2 && slices.Contains(types, entityUsers) && slices.Contains(types, entityClients)):
 		return errors.New("Only 'users' and 'clients' entity types may be specified together")
 	}
 	return nil

@@ -84,6 +84,7 @@ type Config struct {
 	TransactionMaxTimeoutMs              int32 // transaction.max.timeout.ms
 	TransactionalIDExpirationMs          int32 // transactional.id.expiration.ms
 	ProducerIDExpirationMs               int32 // producer.id.expiration.ms
+	ProducerIDExpirationCheckIntervalMs  int32 // producer.id.expiration.check.interval.ms
 	TransactionAbortTimedOutIntervalMs   int32 // transaction.abort.timed.out.transaction.cleanup.interval.ms
 	TransactionRemoveExpiredIntervalMs   int32 // transaction.remove.expired.transaction.cleanup.interval.ms
 	OffsetMetadataMaxBytes               int32 // offset.metadata.max.bytes

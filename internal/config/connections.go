@@ -15,17 +15,20 @@ type ConnectionLimits struct {
 	PerIPOverrides      map[string]int // max.connections.per.ip.overrides: host or IP -> limit
 	IdleTimeout         time.Duration  // connections.max.idle.ms; <= 0 never closes
 	QueuedMaxRequests   int            // queued.max.requests
+	// QueuedMaxRequestBytes is queued.max.request.bytes; <= 0: no limit.
+	QueuedMaxRequestBytes int64
 }
 
 // ConnectionLimits returns the connection settings in effect.
 func (c *Config) ConnectionLimits() ConnectionLimits {
 	overrides, _ := parseConnectionOverrides(c.Values["max.connections.per.ip.overrides"])
 	return ConnectionLimits{
-		MaxConnections:      int(c.int64Of("max.connections")),
-		MaxConnectionsPerIP: int(c.int64Of("max.connections.per.ip")),
-		PerIPOverrides:      overrides,
-		IdleTimeout:         time.Duration(c.int64Of("connections.max.idle.ms")) * time.Millisecond,
-		QueuedMaxRequests:   int(c.int64Of("queued.max.requests")),
+		MaxConnections:        int(c.int64Of("max.connections")),
+		MaxConnectionsPerIP:   int(c.int64Of("max.connections.per.ip")),
+		PerIPOverrides:        overrides,
+		IdleTimeout:           time.Duration(c.int64Of("connections.max.idle.ms")) * time.Millisecond,
+		QueuedMaxRequests:     int(c.int64Of("queued.max.requests")),
+		QueuedMaxRequestBytes: c.int64Of("queued.max.request.bytes"),
 	}
 }
 
@@ -54,4 +57,17 @@ func parseConnectionOverrides(v string) (map[string]int, error) {
 		out[strings.TrimSpace(pair[:i])] = n
 	}
 	return out, nil
+}
+
+// QuotaSampling is how client quota rates are sampled: quota.window.num
+// windows of quota.window.size.seconds.
+func (c *Config) QuotaSampling() (windows int, window time.Duration) {
+	return int(c.int64Of("quota.window.num")), time.Duration(c.int64Of("quota.window.size.seconds")) * time.Second
+}
+
+// ControllerQuotaSampling sizes the controller mutation quota's bucket:
+// controller.quota.window.num windows of
+// controller.quota.window.size.seconds.
+func (c *Config) ControllerQuotaSampling() (windows int, window time.Duration) {
+	return int(c.int64Of("controller.quota.window.num")), time.Duration(c.int64Of("controller.quota.window.size.seconds")) * time.Second
 }

@@ -1,6 +1,7 @@
 package console
 
 import (
+	"cmp"
 	"context"
 	"embed"
 	"encoding/hex"
@@ -24,13 +25,18 @@ type Config struct {
 	ReadOnly  bool   // http.console.read.only
 	Version   string // shown on the overview
 	Logger    *slog.Logger
+	// LagEvery is how often Run samples every group's lag for the lag
+	// charts; 0 means every 5 seconds.
+	LagEvery time.Duration
 }
 
 // Console serves the web console. It is safe for concurrent use.
 type Console struct {
-	cfg   Config
-	pages *template.Template
-	mux   *http.ServeMux
+	cfg      Config
+	pages    *template.Template
+	mux      *http.ServeMux
+	lag      *lagHistory // each group's recent total lag
+	lagEvery time.Duration
 
 	once   sync.Once // creates client
 	client *kgo.Client
@@ -44,7 +50,8 @@ const requestTimeout = 10 * time.Second
 // connects on first use.
 func New(cfg Config) *Console {
 	funcs := template.FuncMap{"hex": hex.EncodeToString, "join": joinIDs, "ago": ago}
-	c := &Console{cfg: cfg, pages: template.Must(template.New("").Funcs(funcs).ParseFS(assets, "templates/*.html"))}
+	c := &Console{cfg: cfg, pages: template.Must(template.New("").Funcs(funcs).ParseFS(assets, "templates/*.html")),
+		lag: newLagHistory(lagWindow), lagEvery: cmp.Or(cfg.LagEvery, lagEvery)}
 	c.routes()
 	return c
 }

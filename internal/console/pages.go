@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 )
@@ -201,6 +202,7 @@ func (c *Console) redirect(w http.ResponseWriter, r *http.Request, path, notice 
 type groupRow struct {
 	kadm.DescribedGroupLag
 	TotalLag int64
+	Chart    *lagChart // the total lag over the last minutes; nil before the first sample
 }
 
 func (c *Console) groups(w http.ResponseWriter, r *http.Request) {
@@ -212,8 +214,15 @@ func (c *Console) groups(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		lags, err = adm.Lag(ctx)
 	}
+	totals := map[string]int64{}
+	for _, l := range lags {
+		if l.Error() == nil {
+			totals[l.Group] = l.Lag.Total()
+		}
+	}
+	c.lag.add(time.Now(), totals)
 	for _, l := range lags.Sorted() {
-		rows = append(rows, groupRow{DescribedGroupLag: l, TotalLag: l.Lag.Total()})
+		rows = append(rows, groupRow{DescribedGroupLag: l, TotalLag: l.Lag.Total(), Chart: chart(c.lag.series(l.Group), 120, 24)})
 	}
 	c.render(w, r, "groups.html", "Consumer groups", rows, err)
 }
@@ -235,7 +244,10 @@ func (c *Console) group(w http.ResponseWriter, r *http.Request) {
 	}
 	if l, ok := lags[name]; ok && err == nil {
 		err = l.Error()
-		d.Group = groupRow{DescribedGroupLag: l, TotalLag: l.Lag.Total()}
+		if err == nil {
+			c.lag.add(time.Now(), map[string]int64{name: l.Lag.Total()})
+		}
+		d.Group = groupRow{DescribedGroupLag: l, TotalLag: l.Lag.Total(), Chart: chart(c.lag.series(name), 600, 140)}
 		d.Lags = l.Lag.Sorted()
 	}
 	c.render(w, r, "group.html", "Group "+name, d, err)

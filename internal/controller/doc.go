@@ -9,7 +9,8 @@
 // (incremental or replacing), AllocateProducerIDsRequest,
 // RegisterBrokerRequest and BrokerHeartbeatRequest (lifecycle.go),
 // AlterPartitionRequest (a partition leader's ISR change, alter_partition.go),
-// AlterScramCredentialsRequest (scram.go), CreateACLsRequest and
+// AlterScramCredentialsRequest (scram.go), AlterClientQuotasRequest
+// (quotas.go), CreateACLsRequest and
 // DeleteACLsRequest (acls.go), ElectLeadersRequest (election.go) and
 // AlterPartitionReassignmentsRequest (reassign.go), each answered by the
 // Response of the same name; DescribeQuorumRequest (status.go) reads the

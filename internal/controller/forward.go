@@ -22,7 +22,7 @@ var forwarded = typeRegistry(
 	AllocateProducerIDsRequest{}, RegisterBrokerRequest{}, BrokerHeartbeatRequest{}, DescribeQuorumRequest{},
 	AllocateProducerIDsResponse{}, RegisterBrokerResponse{}, BrokerHeartbeatResponse{}, DescribeQuorumResponse{},
 	AlterPartitionRequest{}, AlterPartitionResponse{}, AlterScramCredentialsRequest{},
-	CreateACLsRequest{}, DeleteACLsRequest{},
+	CreateACLsRequest{}, DeleteACLsRequest{}, AlterClientQuotasRequest{},
 	ElectLeadersRequest{}, AlterPartitionReassignmentsRequest{},
 )
 
@@ -168,6 +168,8 @@ func splitErrors(resp Response) (any, []error) {
 		return itemResponse{Type: "AlterConfigsResponse"}, r.Errs
 	case AlterScramCredentialsResponse:
 		return itemResponse{Type: "AlterScramCredentialsResponse"}, r.Errs
+	case AlterClientQuotasResponse:
+		return itemResponse{Type: "AlterClientQuotasResponse"}, r.Errs
 	case CreateACLsResponse:
 		return itemResponse{Type: "CreateACLsResponse"}, r.Errs
 	case DeleteACLsResponse:
@@ -227,6 +229,8 @@ func (ir itemResponse) response(errs []error) (Response, error) {
 		return CreatePartitionsResponse{Errs: errs}, nil
 	case "AlterScramCredentialsResponse":
 		return AlterScramCredentialsResponse{Errs: errs}, nil
+	case "AlterClientQuotasResponse":
+		return AlterClientQuotasResponse{Errs: errs}, nil
 	case "CreateACLsResponse":
 		return CreateACLsResponse{Errs: errs}, nil
 	case "DeleteACLsResponse":

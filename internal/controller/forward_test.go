@@ -57,7 +57,7 @@ func TestEveryRequestCanBeForwarded(t *testing.T) {
 // itemResponseNames are the responses that cross as an itemResponse.
 var itemResponseNames = map[string]bool{
 	"CreateTopicsResponse": true, "DeleteTopicsResponse": true, "CreatePartitionsResponse": true,
-	"AlterConfigsResponse": true, "AlterScramCredentialsResponse": true,
+	"AlterConfigsResponse": true, "AlterScramCredentialsResponse": true, "AlterClientQuotasResponse": true,
 	"CreateACLsResponse": true, "DeleteACLsResponse": true,
 	"ElectLeadersResponse": true, "AlterPartitionReassignmentsResponse": true,
 }

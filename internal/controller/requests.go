@@ -154,6 +154,9 @@ func operate(img *metadata.Image, c Cluster, in inputs, req Request) ([]metadata
 	case AlterScramCredentialsRequest:
 		recs, resp := alterScramCredentials(img, req)
 		return recs, resp, nil
+	case AlterClientQuotasRequest:
+		recs, resp := alterClientQuotas(img, req)
+		return recs, resp, nil
 	case CreateACLsRequest:
 		recs, resp := createACLs(img, in.newTopicID, req)
 		return recs, resp, nil

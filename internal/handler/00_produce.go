@@ -26,7 +26,9 @@ package handler
 // with id "__admin_client", as Kafka; others get INVALID_TOPIC_EXCEPTION.
 // Authorization, checked before anything else: WRITE on the transactional
 // id, or IDEMPOTENT_WRITE on the cluster (or WRITE on some topic) for an
-// idempotent producer, then WRITE on each topic
+// idempotent producer; transactional records in a request without a
+// transactional id are TRANSACTIONAL_ID_AUTHORIZATION_FAILED, as Kafka
+// answers them; then WRITE on each topic
 // (TOPIC_AUTHORIZATION_FAILED for its partitions).
 // Transactional batches (KIP-890 part 1): the first batch of a producer's
 // transaction in a partition is appended only once the transaction
@@ -34,6 +36,10 @@ package handler
 // (AddPartitionsToTxn's verify-only form, asked locally or, for a
 // coordinator on another node, over the network: txn.go,
 // verifyTransaction); otherwise INVALID_TXN_STATE, as Kafka.
+// Quotas (quotas.go): the request's size counts against the client's
+// producer_byte_rate and, unless acks=0, its handler time against
+// request_percentage; a client over either gets throttle_time_ms and its
+// connection is muted for that long after the response (KIP-219).
 // Differences from Kafka: on a compacted topic, whose batches are streamed
 // to refuse records without a key (INVALID_RECORD), a batch that inflates
 // past 128 MiB answers CORRUPT_MESSAGE (Kafka has no such limit).
@@ -58,11 +64,15 @@ func init() {
 }
 
 func (h *Handler) produce(ctx context.Context, req *Request) (kmsg.Response, error) {
+	start := h.now()
 	r := req.Body.(*kmsg.ProduceRequest)
 	resp := r.ResponseKind().(*kmsg.ProduceResponse)
 	img := h.Metadata.Image()
 	var waits []ackWait
 	denied := h.producerDenied(req, r.TransactionID, isIdempotent(r))
+	if denied == 0 && r.TransactionID == nil && hasTransactional(r) {
+		denied = kerr.TransactionalIDAuthorizationFailed.Code // as Kafka: transactional records need the id
+	}
 	for _, t := range r.Topics {
 		rt := kmsg.NewProduceResponseTopic()
 		rt.Topic, rt.TopicID = t.Topic, t.TopicID
@@ -93,12 +103,16 @@ func (h *Handler) produce(ctx context.Context, req *Request) (kmsg.Response, err
 		resp.Topics = append(resp.Topics, rt)
 	}
 	if r.Acks == 0 {
+		h.throttleProduce(req, r.Acks, nil, start)
 		return nil, acksZeroError(resp)
 	}
+	waitStart := h.now()
 	awaitReplication(ctx, r.TimeoutMillis, resp, waits)
+	req.Waited += h.now().Sub(waitStart)
 	if r.Version >= 10 {
 		addProduceLeaderHints(img, req.Listener, resp)
 	}
+	h.throttleProduce(req, r.Acks, resp, start)
 	return resp, nil
 }
 
@@ -107,6 +121,18 @@ func isIdempotent(r *kmsg.ProduceRequest) bool {
 	for _, t := range r.Topics {
 		for _, p := range t.Partitions {
 			if len(p.Records) >= record.HeaderSize && record.Batch(p.Records).ProducerID() >= 0 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// hasTransactional reports whether some batch of r is transactional.
+func hasTransactional(r *kmsg.ProduceRequest) bool {
+	for _, t := range r.Topics {
+		for _, p := range t.Partitions {
+			if len(p.Records) >= record.HeaderSize && record.Batch(p.Records).IsTransactional() {
 				return true
 			}
 		}

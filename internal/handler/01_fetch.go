@@ -52,8 +52,12 @@ func init() { register(1, 4, 18, requires(readOnTopic, clusterActionOnCluster), 
 const maxFetchWait = 5 * time.Minute
 
 func (h *Handler) fetch(ctx context.Context, req *Request) (kmsg.Response, error) {
+	start := h.now()
 	r := req.Body.(*kmsg.FetchRequest)
 	resp := r.ResponseKind().(*kmsg.FetchResponse)
+	if fetchReplicaID(r) < 0 {
+		boundFetchByQuota(r, h.fetchQuotaBound(req))
+	}
 	session, incremental, code := h.sessionFor(r)
 	if code != 0 {
 		resp.ErrorCode = code
@@ -89,15 +93,28 @@ func (h *Handler) fetch(ctx context.Context, req *Request) (kmsg.Response, error
 	defer f.close()
 	req.AfterSent(f.release)
 	f.wait(ctx, r)
+	req.Waited += f.waited
 	if r.Version >= 12 {
 		f.addLeaderHints(img, req.Listener, resp)
 	}
 	resp.Topics = f.response(session != nil, incremental)
+	if h.throttleFetch(req, r, resp, f.bytes, start) {
+		resp.Topics = nil // a throttled consumer gets no data, as in Kafka
+	}
 	if session != nil {
 		session.epoch = nextSessionEpoch(session.epoch)
 		session.lastUsed = h.now()
 	}
 	return resp, nil
+}
+
+// boundFetchByQuota lowers max_bytes (and min_bytes with it) to what the
+// consumer's byte-rate quota allows in its windows, as Kafka does.
+func boundFetchByQuota(r *kmsg.FetchRequest, bound int32) {
+	if r.MaxBytes <= 0 || r.MaxBytes > bound {
+		r.MaxBytes = bound
+	}
+	r.MinBytes = min(r.MinBytes, r.MaxBytes)
 }
 
 // authorizeFetch refuses the partitions the principal may not read, with
@@ -183,6 +200,7 @@ type fetchState struct {
 	targets    []*fetchTarget
 	changed    chan struct{}
 	redirected int
+	waited     time.Duration // time blocked waiting for data: not handler time
 	bytes      int
 	errors     int
 	arena      *[]byte // reads land here; the response aliases it until sent
@@ -240,9 +258,12 @@ func (f *fetchState) wait(ctx context.Context, r *kmsg.FetchRequest) {
 			timer = time.NewTimer(wait)
 			defer timer.Stop()
 		}
+		blocked := time.Now()
 		select {
 		case <-f.changed:
+			f.waited += time.Since(blocked)
 		case <-timer.C:
+			f.waited += time.Since(blocked)
 			f.read()
 			return
 		case <-ctx.Done():

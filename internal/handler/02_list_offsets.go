@@ -10,7 +10,7 @@ package handler
 // tiered storage; a timestamp
 // >= 0 the first record whose timestamp is at or after it, or -1 when there
 // is none. As Kafka, a record found at or above the high watermark (by
-// timestamp or by -3) is not answered: -1. current_leader_epoch (v4+) is
+// timestamp or by -3) is not answered: -1, with leader_epoch -1. current_leader_epoch (v4+) is
 // checked as in Fetch.
 // Differences from Kafka: leader_epoch answers the current leader epoch,
 // not the epoch that wrote the found offset.
@@ -63,10 +63,12 @@ func (h *Handler) listOffset(version int16, isolation int8, topic string, p kmsg
 		rp.ErrorCode = code
 		return rp
 	}
-	rp.LeaderEpoch = epoch
 	rp.Offset, rp.Timestamp, err = offsetFor(version, isolation, part, p.Timestamp)
 	if err != nil {
 		rp.ErrorCode = errorCode(err)
+	}
+	if rp.Offset >= 0 { // as Kafka: no offset found, no epoch (-1)
+		rp.LeaderEpoch = epoch
 	}
 	return rp
 }

@@ -13,6 +13,10 @@ package handler
 // POLICY_VIOLATION for every topic. v5+ answers the resulting partition
 // count, replication factor and configs (an empty list, not null, with an
 // error, as Kafka); v7 the topic id.
+// controller_mutation_rate (KIP-599, quotas.go): from v6 a topic asked for
+// while the client's bucket is in debt answers THROTTLING_QUOTA_EXCEEDED;
+// before v6 the request is only throttled. The partitions are counted
+// before the controller validates the topic.
 // Differences from Kafka: creation is synchronous, so the timeout only
 // bounds waiting for the controller.
 
@@ -55,6 +59,8 @@ func (h *Handler) createTopics(ctx context.Context, req *Request) (kmsg.Response
 		case !clusterCreate && !h.allowed(req, acl.Create, acl.Topic, t.Topic):
 			rt.ErrorCode = kerr.TopicAuthorizationFailed.Code
 			rt.ErrorMessage = kmsg.StringPtr("Authorization failed.")
+		case !r.ValidateOnly && !h.admitMutation(req, resp, int(h.topicPartitions(t)), r.Version >= 6):
+			rt.ErrorCode, rt.ErrorMessage = refuseMutation()
 		default:
 			specs, at = append(specs, topicSpec(t)), append(at, i)
 		}
@@ -75,16 +81,22 @@ func (h *Handler) createTopics(ctx context.Context, req *Request) (kmsg.Response
 func (h *Handler) requestedPartitions(r *kmsg.CreateTopicsRequest) int64 {
 	var total int64
 	for _, t := range r.Topics {
-		switch {
-		case len(t.ReplicaAssignment) > 0:
-			total += int64(len(t.ReplicaAssignment))
-		case t.NumPartitions == -1:
-			total += int64(h.Config.NumPartitions)
-		case t.NumPartitions > 0:
-			total += int64(t.NumPartitions)
-		}
+		total += h.topicPartitions(t)
 	}
 	return total
+}
+
+// topicPartitions is the number of partitions t would have.
+func (h *Handler) topicPartitions(t kmsg.CreateTopicsRequestTopic) int64 {
+	switch {
+	case len(t.ReplicaAssignment) > 0:
+		return int64(len(t.ReplicaAssignment))
+	case t.NumPartitions == -1:
+		return int64(h.Config.NumPartitions)
+	case t.NumPartitions > 0:
+		return int64(t.NumPartitions)
+	}
+	return 0
 }
 
 func topicSpec(t kmsg.CreateTopicsRequestTopic) controller.TopicSpec {

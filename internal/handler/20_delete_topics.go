@@ -7,6 +7,9 @@ package handler
 // topic's partitions' logs are renamed to "-delete" and removed. delete.topic.enable=false answers
 // TOPIC_DELETION_DISABLED; unknown names UNKNOWN_TOPIC_OR_PARTITION,
 // unknown ids UNKNOWN_TOPIC_ID.
+// controller_mutation_rate (KIP-599, quotas.go): from v5 a topic whose
+// partitions the client's bucket cannot pay for (it is in debt) answers
+// THROTTLING_QUOTA_EXCEEDED; before v5 the request is only throttled.
 
 import (
 	"context"
@@ -39,6 +42,10 @@ func (h *Handler) deleteTopics(ctx context.Context, req *Request) (kmsg.Response
 	var at []int // the index in resp.Topics of each id's answer
 	for i, t := range targets {
 		rt, ok := h.deletable(req, img, t)
+		if ok && !h.admitMutation(req, resp, partitionsOf(img, rt.TopicID), r.Version >= 5) {
+			ok = false
+			rt.ErrorCode, rt.ErrorMessage = refuseMutation()
+		}
 		if ok {
 			ids, at = append(ids, rt.TopicID), append(at, i)
 		}
@@ -91,4 +98,12 @@ func (h *Handler) deleteTopicIDs(ctx context.Context, ids []kafka.TopicID) []err
 		return everyItem(err, len(ids))
 	}
 	return resp.Errs
+}
+
+// partitionsOf is the number of partitions of the topic with id.
+func partitionsOf(img *metadata.Image, id [16]byte) int {
+	if t, ok := img.TopicByID(kafka.TopicID(id)); ok {
+		return len(t.Partitions)
+	}
+	return 0
 }

@@ -29,7 +29,7 @@ import (
 )
 
 func init() {
-	register(22, 0, 5, requires(writeOnTransactionalID, idempotentWriteOnCluster), (*Handler).initProducerID)
+	register(22, 0, 5, requires(writeOnTransactionalID, idempotentWriteOnCluster, writeOnTopic), (*Handler).initProducerID)
 }
 
 const producerIDBlockSize = 1000

@@ -7,6 +7,9 @@ package handler
 // registered brokers or as assigned; a count that does not grow the topic answers
 // INVALID_PARTITIONS, an unknown topic UNKNOWN_TOPIC_OR_PARTITION, a
 // repeated topic INVALID_REQUEST. validate_only writes nothing.
+// controller_mutation_rate (KIP-599, quotas.go): from v3 a topic asked to
+// grow while the client's bucket is in debt answers
+// THROTTLING_QUOTA_EXCEEDED; before v3 the request is only throttled.
 
 import (
 	"context"
@@ -17,6 +20,7 @@ import (
 	"gregor/internal/acl"
 	"gregor/internal/controller"
 	"gregor/internal/kafka"
+	"gregor/internal/metadata"
 )
 
 func init() { register(37, 0, 3, requires(alterOnTopic), (*Handler).createPartitions) }
@@ -30,6 +34,7 @@ func (h *Handler) createPartitions(ctx context.Context, req *Request) (kmsg.Resp
 	}
 	var specs []controller.PartitionsSpec
 	var at []int // the index in resp.Topics of each spec's answer
+	img := h.Metadata.Image()
 	for i, t := range r.Topics {
 		rt := kmsg.NewCreatePartitionsResponseTopic()
 		rt.Topic = t.Topic
@@ -38,6 +43,8 @@ func (h *Handler) createPartitions(ctx context.Context, req *Request) (kmsg.Resp
 			rt.ErrorMessage = kmsg.StringPtr("Duplicate topic in request.")
 		} else if !h.allowed(req, acl.Alter, acl.Topic, t.Topic) {
 			rt.ErrorCode = kerr.TopicAuthorizationFailed.Code
+		} else if !r.ValidateOnly && !h.admitMutation(req, resp, newPartitions(img, t), r.Version >= 3) {
+			rt.ErrorCode, rt.ErrorMessage = refuseMutation()
 		} else {
 			specs, at = append(specs, partitionsSpec(t)), append(at, i)
 		}
@@ -78,4 +85,12 @@ func nodeIDs(ids []int32) []kafka.NodeID {
 		out[i] = kafka.NodeID(id)
 	}
 	return out
+}
+
+// newPartitions is the number of partitions t would add.
+func newPartitions(img *metadata.Image, t kmsg.CreatePartitionsRequestTopic) int {
+	if topic, ok := img.Topic(t.Topic); ok {
+		return max(int(t.Count)-len(topic.Partitions), 0)
+	}
+	return 0
 }

@@ -5,16 +5,14 @@ package handler
 // Behaviour: lists the transactional ids of the __transaction_state
 // partitions this node leads, filtered by state names (an unknown name is
 // answered in unknown_state_filters), by producer ids, from v1 by running
-// longer than duration_filter_ms when it is not negative (an id with no
-// transaction in progress has a start of -1, so it always passes, as in
-// Kafka), and from v2 by a regular expression that must match the whole id
+// longer than duration_filter_ms when it is not negative (by the start of
+// its transaction in progress or last ended; an id that never began one
+// has a start of -1, so it always passes, as in Kafka), and from v2 by a regular expression that must match the whole id
 // (INVALID_REGULAR_EXPRESSION when it does not compile). A partition still
 // loading answers COORDINATOR_LOAD_IN_PROGRESS. As Kafka, only the ids the
 // principal may DESCRIBE are listed.
 // Differences from Kafka: the id filter uses Go's regexp syntax (RE2),
-// not Java's; Kafka keeps a completed transaction's start time, so the
-// duration filter can leave out an id whose last transaction ended, where
-// Gregor forgets the start when the transaction completes.
+// not Java's.
 
 import (
 	"context"

@@ -34,7 +34,7 @@ var kafkaAuthorization = map[int16][]acl.Check{
 	19: {acl.Create.On(acl.Cluster), acl.Create.On(acl.Topic)},
 	20: {acl.Delete.On(acl.Topic)},
 	21: {acl.Delete.On(acl.Topic)},
-	22: {acl.Write.On(acl.TransactionalID), acl.IdempotentWrite.On(acl.Cluster)},
+	22: {acl.Write.On(acl.TransactionalID), acl.IdempotentWrite.On(acl.Cluster), acl.Write.On(acl.Topic)}, // WRITE on any topic stands for IDEMPOTENT_WRITE (KIP-679)
 	23: {acl.ClusterAction.On(acl.Cluster), acl.Describe.On(acl.Topic)},
 	24: {acl.Write.On(acl.TransactionalID), acl.Write.On(acl.Topic), acl.ClusterAction.On(acl.Cluster)}, // ClusterAction: v4+, from brokers
 	25: {acl.Write.On(acl.TransactionalID), acl.Read.On(acl.Group)},
@@ -55,6 +55,8 @@ var kafkaAuthorization = map[int16][]acl.Check{
 	45: {acl.Alter.On(acl.Cluster)},
 	46: {acl.Describe.On(acl.Cluster)},
 	47: {acl.Delete.On(acl.Group), acl.Read.On(acl.Topic)},
+	48: {acl.DescribeConfigs.On(acl.Cluster)},
+	49: {acl.AlterConfigs.On(acl.Cluster)},
 	50: {acl.Describe.On(acl.Cluster)},
 	51: {acl.Alter.On(acl.Cluster)},
 	55: {acl.Describe.On(acl.Cluster)}, // KafkaApis.handleDescribeQuorum: DESCRIBE on CLUSTER

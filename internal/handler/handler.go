@@ -42,6 +42,7 @@ type Handler struct {
 	SASL        map[string]*auth.SASL // by listener name, for SASL listeners
 	LogDirs     LogDirs               // this node's log dirs, for DescribeLogDirs
 	Authorizer  Authorizer            // nil without authorizer.class.name: everything allowed
+	Quotas      *Quotas               // client quotas; nil: none enforced
 	Now         func() time.Time
 	Logger      *slog.Logger
 
@@ -98,7 +99,12 @@ func (h *Handler) Serve(ctx context.Context, req *Request) (kmsg.Response, error
 	if !ok {
 		return nil, fmt.Errorf("unsupported api key %d", req.Header.Key)
 	}
-	return a.serve(h, ctx, req)
+	start := h.now()
+	resp, err := a.serve(h, ctx, req)
+	if err == nil {
+		h.throttleAfterServe(req, resp, start)
+	}
+	return resp, err
 }
 
 // now returns the current time.

@@ -2,7 +2,8 @@
 // Image built by replaying them. It is pure: no I/O, no goroutines, no clock.
 //
 // Every change to topics, partitions, configs, producer-id allocation,
-// broker registrations, SCRAM credentials or ACLs is a Record. ACLs (acl.go)
+// broker registrations, SCRAM credentials, ACLs or client quotas (quota.go:
+// by entity, as Kafka's ClientQuotaRecord) is a Record. ACLs (acl.go)
 // are kept by id, as Kafka's AccessControlEntryRecord; an Apply that changes
 // them rebuilds the image's acl.Index once, which every authorization check
 // of that image shares. A broker registration (Broker: id,

@@ -19,10 +19,11 @@ type Image struct {
 	configs        map[ConfigResource]map[string]string
 	brokers        map[kafka.NodeID]Broker
 	nextProducerID int64
-	scram          map[ScramKey]ScramCredential  // see scram.go
-	acls           map[kafka.TopicID]acl.Binding // see acl.go
-	aclIndex       *acl.Index                    // the acls arranged for checks; nil when none ever stored
-	aclsCopied     bool                          // acls is this image's own copy, during Apply
+	scram          map[ScramKey]ScramCredential       // see scram.go
+	acls           map[kafka.TopicID]acl.Binding      // see acl.go
+	aclIndex       *acl.Index                         // the acls arranged for checks; nil when none ever stored
+	aclsCopied     bool                               // acls is this image's own copy, during Apply
+	quotas         map[QuotaEntity]map[string]float64 // client quotas; see quota.go
 }
 
 // ConfigResource names an entity that has configs.
@@ -140,6 +141,7 @@ func (img *Image) Apply(recs []Record) (*Image, error) {
 		scram:          maps.Clone(img.scram),
 		acls:           img.acls,
 		aclIndex:       img.aclIndex,
+		quotas:         maps.Clone(img.quotas),
 	}
 	copied := map[kafka.TopicID]bool{}
 	for _, r := range recs {
@@ -171,6 +173,8 @@ func (img *Image) apply(r Record, copied map[kafka.TopicID]bool) error {
 		img.applyScramCredential(*r.Scram)
 	case TypeACL, TypeRemoveACL:
 		return img.applyACL(r)
+	case TypeClientQuota:
+		img.applyClientQuota(*r.ClientQuota)
 	default:
 		return fmt.Errorf("metadata: unknown record type %q", r.Type)
 	}

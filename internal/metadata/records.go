@@ -34,6 +34,7 @@ type Record struct {
 	Scram       *ScramCredentialRecord `json:"scram,omitempty"`
 	ACL         *ACLRecord             `json:"acl,omitempty"`
 	RemoveACL   *RemoveACLRecord       `json:"remove_acl,omitempty"`
+	ClientQuota *ClientQuotaRecord     `json:"client_quota,omitempty"`
 }
 
 // TopicRecord creates a topic.
@@ -157,6 +158,8 @@ func Decode(b []byte) (Record, error) {
 		ok = r.ACL != nil
 	case TypeRemoveACL:
 		ok = r.RemoveACL != nil
+	case TypeClientQuota:
+		ok = r.ClientQuota != nil
 	}
 	if !ok {
 		return r, fmt.Errorf("metadata record: unknown or empty record of type %q", r.Type)

@@ -27,7 +27,7 @@ func (img *Image) Records() []Record {
 	for _, a := range img.ACLs() {
 		out = append(out, Record{Type: TypeACL, ACL: &ACLRecord{ID: a.ID, Binding: a.Binding}})
 	}
-	return out
+	return append(out, quotaRecords(img)...)
 }
 
 func topicRecords(t *Topic) []Record {

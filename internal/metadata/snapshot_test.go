@@ -15,6 +15,7 @@ import (
 func TestRecordsRebuildTheImage(t *testing.T) {
 	id := kafka.NewTopicID()
 	v := "compact"
+	rate := 1048576.0
 	recs := []Record{
 		{Type: TypeBroker, Broker: &Broker{ID: 2, Epoch: 7, Fenced: true}},
 		{Type: TypeTopic, Topic: &TopicRecord{Name: "orders", ID: id}},
@@ -27,13 +28,15 @@ func TestRecordsRebuildTheImage(t *testing.T) {
 		{Type: TypeACL, ACL: &ACLRecord{ID: kafka.NewTopicID(), Binding: acl.Binding{
 			Pattern: acl.Pattern{Type: acl.Topic, Name: "orders", PatternType: acl.Literal},
 			Entry:   acl.Entry{Principal: "User:alice", Host: "*", Operation: acl.Read, Permission: acl.Allow}}}},
+		{Type: TypeClientQuota, ClientQuota: &ClientQuotaRecord{Entity: QuotaEntity{User: Named("alice"), ClientID: DefaultName()},
+			Key: "producer_byte_rate", Value: &rate}},
 	}
 	covered := map[RecordType]bool{}
 	for _, r := range recs {
 		covered[r.Type] = true
 	}
 	// Types that only remove or name state have nothing of their own in a snapshot.
-	for _, typ := range []RecordType{TypeTopic, TypePartition, TypeConfig, TypeProducerIDs, TypeBroker, TypeScramCredential, TypeACL} {
+	for _, typ := range []RecordType{TypeTopic, TypePartition, TypeConfig, TypeProducerIDs, TypeBroker, TypeScramCredential, TypeACL, TypeClientQuota} {
 		if !covered[typ] {
 			t.Errorf("no %s record in the test image", typ)
 		}

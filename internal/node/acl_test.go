@@ -461,6 +461,16 @@ var denyMatrix = map[int16]matrixCase{
 		r.Topics = []kmsg.OffsetDeleteRequestTopic{{Topic: secretTopic, Partitions: []kmsg.OffsetDeleteRequestTopicPartition{{Partition: 0}}}}
 		return r
 	}},
+	48: {build: func(*matrixFixture) kmsg.Request { return kmsg.NewPtrDescribeClientQuotasRequest() }},
+	49: {build: func(*matrixFixture) kmsg.Request {
+		r := kmsg.NewPtrAlterClientQuotasRequest()
+		r.ValidateOnly = true
+		e := kmsg.NewAlterClientQuotasRequestEntry()
+		e.Entity = []kmsg.AlterClientQuotasRequestEntryEntity{{Type: "user", Name: kmsg.StringPtr("carol")}}
+		e.Ops = []kmsg.AlterClientQuotasRequestEntryOp{{Key: "producer_byte_rate", Value: 1024}}
+		r.Entries = append(r.Entries, e)
+		return r
+	}},
 	50: {build: func(*matrixFixture) kmsg.Request { return kmsg.NewPtrDescribeUserSCRAMCredentialsRequest() }},
 	51: {build: func(*matrixFixture) kmsg.Request {
 		r := kmsg.NewPtrAlterUserSCRAMCredentialsRequest()

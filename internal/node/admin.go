@@ -66,7 +66,10 @@ func (n *Node) serveAdmin(ctx context.Context, g *errgroup.Group, ln net.Listene
 		return
 	}
 	o := n.cfg.Observability()
-	n.obs.console = n.newConsole(o.ConsoleReadOnly)
+	if c := n.newConsole(o.ConsoleReadOnly); c != nil {
+		n.obs.console = c
+		g.Go(func() error { c.Run(ctx); return nil })
+	}
 	s := &admin.Server{Metrics: n.obs.metrics.Handler(), Ready: n.ready, Pprof: o.PprofEnable,
 		Console: n.obs.console, Logger: n.logger}
 	g.Go(func() error { return s.Serve(ctx, ln) })
@@ -75,8 +78,8 @@ func (n *Node) serveAdmin(ctx context.Context, g *errgroup.Group, ln net.Listene
 
 // newConsole returns the web console, a Kafka client of this node on its
 // first PLAINTEXT listener; nil when there is none (the console does not
-// authenticate yet).
-func (n *Node) newConsole(readOnly bool) http.Handler {
+// authenticate yet). Its Run samples the groups' lag for its charts.
+func (n *Node) newConsole(readOnly bool) *console.Console {
 	for i, l := range n.brokerListeners() {
 		if n.cfg.ListenerSecurityProtocolMap[l.Name] == "PLAINTEXT" {
 			return console.New(console.Config{Bootstrap: n.addrs[i].String(), ReadOnly: readOnly,

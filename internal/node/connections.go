@@ -21,7 +21,7 @@ func (n *Node) connectionLimits(c *config.Config) server.Limits {
 	cl := c.ConnectionLimits()
 	l := server.Limits{
 		MaxConnections: cl.MaxConnections, MaxConnectionsPerIP: cl.MaxConnectionsPerIP,
-		IdleTimeout: cl.IdleTimeout, QueuedMaxRequests: cl.QueuedMaxRequests,
+		IdleTimeout: cl.IdleTimeout, QueuedMaxRequests: cl.QueuedMaxRequests, QueuedMaxRequestBytes: cl.QueuedMaxRequestBytes,
 		PerIPOverrides: map[string]int{},
 	}
 	for host, limit := range cl.PerIPOverrides {

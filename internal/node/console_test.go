@@ -4,6 +4,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -79,7 +80,19 @@ func TestConsoleEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	mustContain(t, get(t, tn, "/groups", 200), "group list", "console-readers")
-	mustContain(t, get(t, tn, "/groups/console-readers", 200), "group page", `data-lag="1"`, "console-demo")
+	mustContain(t, get(t, tn, "/groups/console-readers", 200), "group page", `data-lag="1"`, "console-demo", "Total lag over time")
+
+	// The lag chart's series holds each sample's lag, oldest first: the lag
+	// of 1 above, then 0 once the group has committed the end.
+	offsets.AddOffset("console-demo", 1, 1, -1)
+	if _, err := adm.CommitOffsets(testContext(t), "console-readers", offsets); err != nil {
+		t.Fatal(err)
+	}
+	page = get(t, tn, "/groups/console-readers", 200)
+	if !regexp.MustCompile(`data-series="(\d+:\d+ )*\d+:1( \d+:0)+"`).MatchString(page) {
+		t.Errorf("the group's lag chart does not show lag 1 then 0:\n%s", page)
+	}
+	mustContain(t, get(t, tn, "/groups", 200), "the groups' trend column", `class="lagchart"`)
 
 	page = post(t, tn, "/topics/console-demo/delete", url.Values{"confirm": {"wrong"}}, 200)
 	mustContain(t, page, "an unconfirmed delete", "not deleted")

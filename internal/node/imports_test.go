@@ -53,6 +53,9 @@ var allowedImports = map[string][]string{
 	// bodies on wire's client, so that txn itself speaks no protocol.
 	"txn/txnclient": {"kafka", "metadata", "partition", "txn", "wire"},
 	"auth":          {"kafka", "acl", "config", "metadata"},
+	// Client quotas: sampled rates and throttle times, pure but for a
+	// mutex; the configured quotas come from the metadata image.
+	"quota": {"metadata"},
 	// Schema formats: the registry's vocabulary, then one package a format.
 	"schema":            {},
 	"schema/avro":       {"schema"},
@@ -65,7 +68,7 @@ var allowedImports = map[string][]string{
 	"auth/authtest": {},
 	// The only place wire meets the domain. Not storage, not server.
 	"handler": {"kafka", "acl", "config", "record", "wire", "metadata", "partition",
-		"controller", "coord", "group", "txn", "auth"},
+		"controller", "coord", "group", "txn", "auth", "quota"},
 	// Connections: knows wire and the session, never the handler.
 	"server": {"kafka", "acl", "wire", "auth"},
 	// Metrics: counted from the decoded request and response the server
@@ -78,9 +81,11 @@ var allowedImports = map[string][]string{
 	"admin": {},
 	// The web console is a Kafka client of its own node, as the CLI is.
 	"console": {},
+	// The REST proxy is a Kafka client of its own node too.
+	"restproxy": {},
 	// The composition root may import everything it composes.
-	"node": {"admin", "console", "metrics", "buildinfo", "kafka", "acl", "config", "record", "wire", "vfs", "storage", "partition", "metadata",
-		"controller", "replica", "replica/leaderclient", "coord", "group", "txn", "txn/txnclient", "auth", "handler", "server",
+	"node": {"admin", "console", "restproxy", "metrics", "buildinfo", "kafka", "acl", "config", "record", "wire", "vfs", "storage", "partition", "metadata",
+		"controller", "replica", "replica/leaderclient", "coord", "group", "txn", "txn/txnclient", "auth", "quota", "handler", "server",
 		"schema", "schema/avro", "schema/jsonschema", "schema/protobuf", "schemareg"},
 	// nodetest formats a cluster's dirs with one cluster id, as `gregor
 	// storage format` does, through storage's meta.properties writer.
@@ -117,7 +122,7 @@ var franzProtocol = []string{
 	"github.com/twmb/franz-go/pkg/kbin",
 }
 
-var franzProtocolAllowed = []string{"wire", "handler", "server", "cli", "console"}
+var franzProtocolAllowed = []string{"wire", "handler", "server", "cli", "console", "restproxy"}
 
 // franzProtocolExceptions are the packages below the handler that may
 // import franz-go's protocol packages, and why.
@@ -133,10 +138,10 @@ var franzProtocolExceptions = map[string]string{
 }
 
 // franzClientAllowed are the packages that are Kafka clients: the CLI, and
-// the web console and the schema registry, which speak the protocol to
-// their own node so that they go through the same APIs, validation and
-// authorization as any client.
-var franzClientAllowed = []string{"cli", "console", "schemareg"}
+// the web console, the schema registry and the REST proxy, which speak the
+// protocol to their own node so that they go through the same APIs,
+// validation and authorization as any client.
+var franzClientAllowed = []string{"cli", "console", "schemareg", "restproxy"}
 
 // franzClient are franz-go's client packages: only the CLI and the console are clients.
 var franzClient = []string{
@@ -215,14 +220,14 @@ func TestImportAllowList(t *testing.T) {
 // checkImport returns why pkg may not import imp, or "" if it may.
 func checkImport(pkg string, allowed []string, imp string) string {
 	switch to, internal := strings.CutPrefix(imp, "gregor/internal/"); {
-	case internal && (pkg == "cli" || pkg == "console") && !slices.Contains(allowed, to):
-		return "the CLI and the console are Kafka clients and must not import broker internals"
+	case internal && (pkg == "cli" || pkg == "console" || pkg == "restproxy") && !slices.Contains(allowed, to):
+		return "the CLI, the console and the REST proxy are Kafka clients and must not import broker internals"
 	case internal && !slices.Contains(allowed, to):
 		return pkg + " may import only " + strings.Join(allowed, ", ")
 	case slices.Contains(franzProtocol, imp) && !slices.Contains(franzProtocolAllowed, pkg) && franzProtocolExceptions[pkg] == "":
 		return "franz-go's protocol types belong to wire, handler, server and cli (see franzProtocolExceptions)"
 	case slices.Contains(franzClient, imp) && !slices.Contains(franzClientAllowed, pkg):
-		return "only the CLI and the console are Kafka clients"
+		return "only the packages of franzClientAllowed (the CLI, the console, the schema registry, the REST proxy) are Kafka clients"
 	}
 	return ""
 }

@@ -43,7 +43,7 @@ func TestSecondNodeOnLockedDirs(t *testing.T) {
 func startNode(t *testing.T, logDir, metadataDir string) error {
 	cfg, _, err := config.Parse(map[string]string{
 		"listeners": "PLAINTEXT://127.0.0.1:0", "log.dirs": logDir, "metadata.log.dir": metadataDir,
-		"http.listeners": "http://127.0.0.1:0", "schema.registry.listeners": ""})
+		"http.listeners": "http://127.0.0.1:0", "schema.registry.listeners": "", "rest.proxy.listeners": "http://127.0.0.1:0"})
 	if err != nil {
 		t.Fatal(err)
 	}

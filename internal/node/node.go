@@ -39,6 +39,7 @@ import (
 	"gregor/internal/kafka"
 	"gregor/internal/metadata"
 	"gregor/internal/partition"
+	"gregor/internal/quota"
 	"gregor/internal/replica"
 	"gregor/internal/server"
 	"gregor/internal/storage"
@@ -76,7 +77,10 @@ type Node struct {
 	// schemaRegistryAddr is the schema registry's bound listener, nil when
 	// off; see schemaregistry.go.
 	schemaRegistryAddr net.Addr
-	stopOnce           sync.Once
+	// restProxyAddr is the REST proxy's bound address, nil when it is off;
+	// see restproxy.go.
+	restProxyAddr net.Addr
+	stopOnce      sync.Once
 
 	brokerEpoch atomic.Int64 // of the node's registration
 
@@ -154,7 +158,7 @@ func Start(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*Node,
 	if err := n.run(ctx, listeners, now); err != nil {
 		return nil, err
 	}
-	logger.Info("gregor started", append(buildinfo.Read().LogAttrs(), "node.id", cfg.NodeID, "cluster.id", clusterID, "listeners", n.boundListeners(), "schema.registry.listeners", n.schemaRegistryURL(), "log.dirs", cfg.LogDirs)...)
+	logger.Info("gregor started", append(buildinfo.Read().LogAttrs(), "node.id", cfg.NodeID, "cluster.id", clusterID, "listeners", n.boundListeners(), "schema.registry.listeners", n.schemaRegistryURL(), "rest.proxy.listeners", n.restProxyURL(), "log.dirs", cfg.LogDirs)...)
 	return n, nil
 }
 
@@ -259,16 +263,26 @@ func (n *Node) run(parent context.Context, listeners []net.Listener, now func() 
 		TxnVerifier: n.txnPeers,
 		SASL:        n.sasl,
 		LogDirs:     logDirs{n.logs},
+		Quotas:      n.quotas(),
 	}
 	if n.authz != nil {
 		h.Authorizer = n.authz
 	}
 	n.handler = h
 	adminLn, err := n.listenAdmin()
-	var registryLn net.Listener
+	var registryLn, restLn net.Listener
 	if err == nil {
 		if registryLn, err = n.listenSchemaRegistry(); err != nil && adminLn != nil {
 			adminLn.Close()
+		}
+	}
+	if err == nil {
+		if restLn, err = n.listenRESTProxy(); err != nil {
+			for _, ln := range []net.Listener{adminLn, registryLn} {
+				if ln != nil {
+					ln.Close()
+				}
+			}
 		}
 	}
 	if err != nil {
@@ -293,8 +307,10 @@ func (n *Node) run(parent context.Context, listeners []net.Listener, now func() 
 		for _, ln := range listeners {
 			ln.Close()
 		}
-		if registryLn != nil {
-			registryLn.Close()
+		for _, ln := range []net.Listener{registryLn, restLn} {
+			if ln != nil {
+				ln.Close()
+			}
 		}
 		cancel()
 		if werr := n.Wait(); werr != nil {
@@ -308,6 +324,7 @@ func (n *Node) run(parent context.Context, listeners []net.Listener, now func() 
 		g.Go(func() error { return s.Serve(gctx, ln) })
 	}
 	n.serveSchemaRegistry(gctx, g, registryLn)
+	n.serveRESTProxy(gctx, g, restLn)
 	n.obs.registered.Store(true)
 	return nil
 }
@@ -406,7 +423,18 @@ func (n *Node) server(h server.Handler, registry *wire.Registry, l config.Listen
 		ListenerName: l.Name, SecurityProtocol: n.cfg.ListenerSecurityProtocolMap[l.Name],
 		MaxRequestBytes: n.cfg.SocketRequestMaxBytes, Logger: n.logger, Connections: n.conns,
 		TLS: n.tls[l.Name], AuthFailureDelay: n.authFailureDelay(), Observer: n.observer(),
+		ConnectionThrottle: n.connectionThrottle,
 	}
+}
+
+// connectionThrottle applies the connection_creation_rate quotas of IP
+// addresses (KIP-612) to a new connection from ip.
+func (n *Node) connectionThrottle(ip string) time.Duration {
+	img := n.image.Image()
+	if n.handler == nil || img == nil || !img.HasClientQuotas() {
+		return 0
+	}
+	return n.handler.Quotas.Connection.RecordConnection(img, ip, time.Now())
 }
 
 // groupConfig is the group coordinator's part of the configuration.
@@ -617,4 +645,12 @@ func quorumOf(cfg *config.Config) (controller.Quorum, error) {
 	}
 	q.Listener = ln
 	return q, nil
+}
+
+// quotas returns the client quota managers, sampled as the configuration
+// says.
+func (n *Node) quotas() *handler.Quotas {
+	windows, window := n.cfg.QuotaSampling()
+	mutationWindows, mutationWindow := n.cfg.ControllerQuotaSampling()
+	return handler.NewQuotas(quota.Config{Windows: windows, Window: window}, quota.Config{Windows: mutationWindows, Window: mutationWindow})
 }

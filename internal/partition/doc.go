@@ -62,8 +62,10 @@
 // layout) on close and periodically, and rebuilt on open and after a
 // truncation by loading the newest snapshot and replaying batch headers
 // after it. As in Kafka since KIP-360, a producer stays known when retention
-// or DeleteRecords removes its batches: producers would expire by
-// producer.id.expiration.ms, not implemented yet. A batch without a
+// or DeleteRecords removes its batches; a producer with no transaction
+// ongoing whose last batch is older than producer.id.expiration.ms is
+// forgotten (ExpireProducers, which the node runs every
+// producer.id.expiration.check.interval.ms). A batch without a
 // sequence (a coordinator's own transactional write) is checked for its
 // epoch only.
 //

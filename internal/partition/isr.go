@@ -47,6 +47,9 @@ type isrView struct {
 	epochStartOffset kafka.Offset
 	followers        map[kafka.NodeID]kafka.Offset
 	lag              map[kafka.NodeID]followerLag
+	// eligible, when set, says which caught-up replicas may join: KIP-841
+	// keeps fenced and shutting-down brokers out of the ISR.
+	eligible func(kafka.NodeID) bool
 }
 
 // isrChange is the ISR rule as a pure function: it returns the ISR to
@@ -61,7 +64,7 @@ func isrChange(v isrView, now time.Time, maxLag time.Duration) []kafka.NodeID {
 	}
 	var added []kafka.NodeID
 	for _, id := range v.replicas {
-		if !slices.Contains(v.isr, id) && v.caughtUp(id) {
+		if !slices.Contains(v.isr, id) && v.caughtUp(id) && (v.eligible == nil || v.eligible(id)) {
 			added = append(added, id)
 		}
 	}
@@ -101,8 +104,10 @@ type ISRProposal struct {
 // lead, a proposal is pending, or the ISR is right as it is. An ISR
 // member not heard from since this replica took its epoch counts as caught
 // up at the first call, as Kafka starts every ISR member's clock when it
-// becomes leader.
-func (p *Partition) ProposeISR(now time.Time, maxLag time.Duration) (ISRProposal, bool) {
+// becomes leader. A caught-up replica joins only if eligible (nil: any)
+// says so: as KIP-841 has it, the leader does not propose a broker the
+// controller would refuse (a fenced one), proposal after proposal.
+func (p *Partition) ProposeISR(now time.Time, maxLag time.Duration, eligible func(kafka.NodeID) bool) (ISRProposal, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if !p.isLeaderLocked() || p.pendingISR != nil {
@@ -113,7 +118,9 @@ func (p *Partition) ProposeISR(now time.Time, maxLag time.Duration) (ISRProposal
 			p.lag[id] = followerLag{lastCaughtUp: now}
 		}
 	}
-	isr := isrChange(p.isrViewLocked(), now, maxLag)
+	v := p.isrViewLocked()
+	v.eligible = eligible
+	isr := isrChange(v, now, maxLag)
 	if isr == nil {
 		return ISRProposal{}, false
 	}

@@ -90,18 +90,18 @@ func TestISRShrinkAndExpandOnLeader(t *testing.T) {
 	p.SetISRSignal(signal)
 	maxLag := 30 * time.Second
 	t0 := time.Unix(1000, 0)
-	if _, ok := p.ProposeISR(t0, maxLag); ok {
+	if _, ok := p.ProposeISR(t0, maxLag, nil); ok {
 		t.Fatal("proposed a change at once")
 	}
 	appendN(t, p, 5)
-	if _, ok := p.ProposeISR(t0.Add(maxLag), maxLag); ok {
+	if _, ok := p.ProposeISR(t0.Add(maxLag), maxLag, nil); ok {
 		t.Fatal("proposed a shrink within the lag time")
 	}
-	prop, ok := p.ProposeISR(t0.Add(maxLag+time.Millisecond), maxLag)
+	prop, ok := p.ProposeISR(t0.Add(maxLag+time.Millisecond), maxLag, nil)
 	if !ok || !slices.Equal(prop.ISR, []kafka.NodeID{1}) || prop.LeaderEpoch != 3 {
 		t.Fatalf("shrink: %+v %v", prop, ok)
 	}
-	if _, ok := p.ProposeISR(t0.Add(2*maxLag), maxLag); ok {
+	if _, ok := p.ProposeISR(t0.Add(2*maxLag), maxLag, nil); ok {
 		t.Fatal("proposed again while a proposal is pending")
 	}
 	if p.HighWatermark() != 0 {
@@ -119,7 +119,7 @@ func TestISRShrinkAndExpandOnLeader(t *testing.T) {
 	default:
 		t.Fatal("a caught-up follower did not signal")
 	}
-	prop, ok = p.ProposeISR(t0.Add(3*maxLag), maxLag)
+	prop, ok = p.ProposeISR(t0.Add(3*maxLag), maxLag, nil)
 	if !ok || !slices.Equal(prop.ISR, []kafka.NodeID{1, 2}) {
 		t.Fatalf("expand: %+v %v", prop, ok)
 	}
@@ -168,5 +168,29 @@ func TestNotEnoughReplicasAfterAppend(t *testing.T) {
 	p.SetRole(Role{Leader: 1, LeaderEpoch: 1, ISR: []kafka.NodeID{1}, Replicas: []kafka.NodeID{1, 2}})
 	if err := p.CheckMinISRAfterAppend(); !errors.Is(err, ErrNotEnoughReplicasAfterAppend) {
 		t.Fatalf("after the shrink: %v", err)
+	}
+}
+
+// TestISRKeepsIneligibleReplicaOut proves KIP-841 on the leader's side: a
+// caught-up follower that eligible refuses (a fenced broker) is not
+// proposed back into the ISR, call after call, and is once it is eligible.
+func TestISRKeepsIneligibleReplicaOut(t *testing.T) {
+	replicas := []kafka.NodeID{1, 2}
+	p := openAs(t, 1, Role{Leader: 1, LeaderEpoch: 3, ISR: []kafka.NodeID{1}, Replicas: replicas})
+	maxLag := 30 * time.Second
+	t0 := time.Unix(1000, 0)
+	appendN(t, p, 5)
+	if err := p.UpdateFollower(2, 5, t0); err != nil {
+		t.Fatal(err)
+	}
+	fenced := func(id kafka.NodeID) bool { return id != 2 }
+	for i := range 3 {
+		if prop, ok := p.ProposeISR(t0.Add(time.Duration(i)*time.Second), maxLag, fenced); ok {
+			t.Fatalf("proposed %v with broker 2 fenced", prop.ISR)
+		}
+	}
+	prop, ok := p.ProposeISR(t0.Add(5*time.Second), maxLag, func(kafka.NodeID) bool { return true })
+	if !ok || !slices.Equal(prop.ISR, replicas) {
+		t.Fatalf("broker 2 unfenced: %+v %v", prop, ok)
 	}
 }

@@ -236,3 +236,22 @@ func decrementSequence(seq, dec int32) int32 {
 	}
 	return math.MaxInt32 - (dec - seq) + 1
 }
+
+// expire forgets the producers without an ongoing transaction whose last
+// batch's timestamp is at least afterMs before nowMs (one with no batch
+// has Kafka's NO_TIMESTAMP, -1), as Kafka's removeExpiredProducers does;
+// it returns how many.
+func (s *producerState) expire(nowMs, afterMs int64) int {
+	n := 0
+	for pid, e := range s.entries {
+		last := int64(-1)
+		if len(e.batches) > 0 {
+			last = e.batches[len(e.batches)-1].maxTimestamp
+		}
+		if e.currentTxnFirstOffset < 0 && nowMs-last >= afterMs {
+			delete(s.entries, pid)
+			n++
+		}
+	}
+	return n
+}

@@ -254,3 +254,13 @@ func (p *Partition) Producers() []ProducerInfo {
 	}
 	return out
 }
+
+// ExpireProducers forgets the idempotent and transactional producers that
+// have written nothing here for producer.id.expiration.ms (after) and have
+// no transaction ongoing, by their last batch's timestamp: a producer that
+// comes back later starts over, as a new one. It returns how many.
+func (p *Partition) ExpireProducers(now time.Time, after time.Duration) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.producers.expire(now.UnixMilli(), after.Milliseconds())
+}

@@ -25,7 +25,10 @@
 // (KIP-320). Fetched batches are stored with the leader's offsets and
 // epochs (AppendAsFollower, which also updates producer state and the
 // leader-epoch checkpoint) and the high watermark taken from the answer.
-// Errors back off by replica.fetch.backoff.ms per partition; a broken
+// Errors back off by replica.fetch.backoff.ms per partition, but for a
+// leader that has not applied the follower's leader epoch yet (or the
+// reverse), which is retried after 50 ms: unlike Kafka, so that a moved
+// leadership is not a second of stalled acks=all produce. A broken
 // connection is redialled.
 //
 // Run also applies the ISR rule (partition.ProposeISR) to every partition

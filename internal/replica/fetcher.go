@@ -170,10 +170,23 @@ func (f *fetcher) current(fl *follow, apply func()) {
 	}
 }
 
-// delay makes fl wait for the backoff after err.
+// epochRetry is how soon a partition is fetched again after the leader
+// answered that it does not (yet) lead it at the follower's epoch.
+const epochRetry = 50 * time.Millisecond
+
+// delay makes fl wait for the backoff after err. An answer that only says
+// the two brokers have not applied the same leadership yet (the leader
+// has not, or this follower has not) is retried after epochRetry rather
+// than replica.fetch.backoff.ms, as Kafka would: after a leader moves, the
+// new leader's high watermark waits for this fetch, so a full backoff
+// there is a second of acks=all produce stalled.
 func (f *fetcher) delay(fl *follow, err error) {
 	f.logger.Debug("replica fetch: partition backs off", "topic", fl.p.TP.Topic, "partition", fl.p.TP.Partition, "err", err)
-	fl.retryAt = f.now().Add(f.cfg.Backoff)
+	backoff := f.cfg.Backoff
+	if errors.Is(err, partition.ErrNotLeader) || errors.Is(err, partition.ErrUnknownLeaderEpoch) || errors.Is(err, partition.ErrFencedLeaderEpoch) {
+		backoff = min(backoff, epochRetry)
+	}
+	fl.retryAt = f.now().Add(backoff)
 }
 
 // truncate asks the leader where each partition's latest epoch ends and

@@ -275,6 +275,31 @@ func TestFencedFollowerBacksOff(t *testing.T) {
 	}
 }
 
+// TestNewLeaderNotYetAppliedRetriesSoon proves that a follower whose new
+// leader has not applied its leadership yet (UNKNOWN_LEADER_EPOCH) fetches
+// again after epochRetry, not after replica.fetch.backoff.ms: the new
+// leader's high watermark, and acks=all produce, wait for that fetch.
+func TestNewLeaderNotYetAppliedRetriesSoon(t *testing.T) {
+	replicas := []kafka.NodeID{1, 2}
+	leader := openReplica(t, 1, partition.Role{Leader: 1, LeaderEpoch: 4, ISR: replicas, Replicas: replicas})
+	follower := openReplica(t, 2, partition.Role{Leader: 1, LeaderEpoch: 5, ISR: replicas, Replicas: replicas})
+	appendLeader(t, leader.Partition, "a", 2)
+	src := &memLeader{p: leader.Partition, now: time.Now}
+	f := newFetcher(2, 1, FetchConfig{MaxBytes: 1 << 20, Backoff: time.Hour}, time.Now, discard, nil)
+	f.add(follower.Partition, 5)
+	f.parts[testTP].truncating = false
+	runRounds(t, f, src)
+	if follower.LogEndOffset() != 0 || src.fetches != 1 {
+		t.Fatalf("ahead of its leader: leo %d after %d fetches, want 0 after 1", follower.LogEndOffset(), src.fetches)
+	}
+	leader.SetRole(partition.Role{Leader: 1, LeaderEpoch: 5, ISR: replicas, Replicas: replicas})
+	time.Sleep(epochRetry + 10*time.Millisecond)
+	runRounds(t, f, src)
+	if follower.LogEndOffset() != 2 {
+		t.Fatalf("once the leader applied epoch 5: leo %d after %d fetches", follower.LogEndOffset(), src.fetches)
+	}
+}
+
 // TestDuplicateAfterFailover proves that idempotent producer state
 // replicates with the data: after the follower takes over, a retry of a
 // batch the old leader wrote is answered with its original offset and not

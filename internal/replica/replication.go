@@ -148,8 +148,15 @@ func (m *Manager) reconcileFetchers(ctx context.Context, running map[*fetcher]co
 // a follower catches up.
 func (m *Manager) CheckISR(ctx context.Context) {
 	r := m.Replication
+	var eligible func(kafka.NodeID) bool // KIP-841: registered and not fenced, as the controller checks
+	if img := m.image.Load(); img != nil {
+		eligible = func(id kafka.NodeID) bool {
+			b, ok := img.Broker(id)
+			return ok && !b.Fenced
+		}
+	}
 	for _, p := range m.Partitions() {
-		prop, ok := p.ProposeISR(r.Now(), r.LagTimeMax)
+		prop, ok := p.ProposeISR(r.Now(), r.LagTimeMax, eligible)
 		if !ok {
 			continue
 		}

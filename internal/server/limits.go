@@ -23,6 +23,13 @@ type Limits struct {
 	// threads block on a full request queue; a follower's fetch is exempt,
 	// so that acks=all produces waiting for it cannot hold every slot.
 	QueuedMaxRequests int
+	// QueuedMaxRequestBytes bounds the bytes of the requests being read or
+	// served at once over all connections (queued.max.request.bytes; <= 0:
+	// no limit). A connection whose next request finds the budget spent
+	// stops reading until some is released; as Kafka's non-strict memory
+	// pool, a request is admitted while any budget is left, even if it is
+	// larger, so that one request of socket.request.max.bytes always fits.
+	QueuedMaxRequestBytes int64
 }
 
 // errTooManyConnections refuses a connection over a limit.
@@ -34,6 +41,7 @@ var errTooManyConnections = errors.New("too many connections")
 // Safe for concurrent use.
 type Connections struct {
 	serving *semaphore.Weighted // nil: no limit
+	bytes   *byteBudget         // nil: no limit
 	now     func() time.Time
 
 	mu         sync.Mutex // guards the fields below
@@ -49,6 +57,9 @@ func NewConnections(l Limits) *Connections {
 	c := &Connections{perIP: map[string]int{}, now: time.Now, limits: l}
 	if l.QueuedMaxRequests > 0 {
 		c.serving = semaphore.NewWeighted(int64(l.QueuedMaxRequests))
+	}
+	if l.QueuedMaxRequestBytes > 0 {
+		c.bytes = &byteBudget{avail: l.QueuedMaxRequestBytes, wake: make(chan struct{})}
 	}
 	return c
 }
@@ -134,4 +145,49 @@ func ipOf(a net.Addr) string {
 		return tcp.IP.String()
 	}
 	return a.String()
+}
+
+// byteBudget is queued.max.request.bytes: bytes taken while a request is
+// read and served, given back after. Safe for concurrent use.
+type byteBudget struct {
+	mu    sync.Mutex
+	avail int64
+	wake  chan struct{} // closed (and replaced) when bytes are given back
+}
+
+// acquireBytes takes n bytes of the request budget, waiting while none is
+// left; it returns how many to give back with releaseBytes.
+func (c *Connections) acquireBytes(ctx context.Context, n int64) (int64, error) {
+	if c == nil || c.bytes == nil {
+		return 0, nil
+	}
+	b := c.bytes
+	for {
+		b.mu.Lock()
+		if b.avail > 0 {
+			b.avail -= n
+			b.mu.Unlock()
+			return n, nil
+		}
+		wake := b.wake
+		b.mu.Unlock()
+		select {
+		case <-wake:
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		}
+	}
+}
+
+// releaseBytes gives back n bytes taken by acquireBytes.
+func (c *Connections) releaseBytes(n int64) {
+	if c == nil || c.bytes == nil || n == 0 {
+		return
+	}
+	b := c.bytes
+	b.mu.Lock()
+	b.avail += n
+	close(b.wake)
+	b.wake = make(chan struct{})
+	b.mu.Unlock()
 }

@@ -55,6 +55,14 @@ type Server struct {
 	AuthFailureDelay time.Duration
 	// Observer, if set, is told of every request answered (see observe.go).
 	Observer Observer
+	// ConnectionThrottle, if set, applies connection_creation_rate quotas
+	// (KIP-612) to each accepted connection by its address: for a positive
+	// time, the connection is held unread for that long, then closed, as
+	// Kafka delays closing a connection over its address's rate.
+	ConnectionThrottle func(ip string) time.Duration
+	// FrameProgressTimeout bounds the wait for each chunk of a request's
+	// body once its size prefix arrived; zero means frameProgressTimeout.
+	FrameProgressTimeout time.Duration
 
 	wg   sync.WaitGroup
 	open atomic.Int64 // connections being served; see OpenConnections
@@ -91,7 +99,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 			}
 			return err
 		}
-		if !s.admit(conn) {
+		if s.throttled(ctx, conn) || !s.admit(conn) {
 			continue
 		}
 		s.wg.Add(1)
@@ -116,6 +124,27 @@ func (s *Server) admit(conn net.Conn) bool {
 		conn.Close()
 		return false
 	}
+	return true
+}
+
+// throttled reports whether conn is over its address's connection rate;
+// if so, a goroutine owned by the server closes it once the throttle
+// time has passed (or the listener stops). It is not counted against the
+// connection limits meanwhile, as in Kafka.
+func (s *Server) throttled(ctx context.Context, conn net.Conn) bool {
+	if s.ConnectionThrottle == nil {
+		return false
+	}
+	d := s.ConnectionThrottle(ipOf(conn.RemoteAddr()))
+	if d <= 0 {
+		return false
+	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		sleepContext(ctx, d)
+		conn.Close()
+	}()
 	return true
 }
 
@@ -168,7 +197,7 @@ func (s *Server) loop(ctx context.Context, conn net.Conn, session *wire.Session)
 	var frameBuf, respBuf []byte
 	for {
 		s.setIdleDeadline(conn)
-		frame, err := wire.ReadFrame(r, s.MaxRequestBytes, frameBuf)
+		frame, held, err := s.readFrame(ctx, conn, r, frameBuf)
 		if err != nil {
 			return err
 		}
@@ -176,14 +205,18 @@ func (s *Server) loop(ctx context.Context, conn net.Conn, session *wire.Session)
 			frameBuf = nil
 		}
 		req, err := s.decode(frame, session)
-		if err != nil {
-			return err
+		if err == nil {
+			if err = session.Admit(req.Header.Key, time.Now()); err != nil {
+				err = fmt.Errorf("%s: %w", kmsg.NameForKey(req.Header.Key), err)
+			}
 		}
-		if err := session.Admit(req.Header.Key, time.Now()); err != nil {
-			return fmt.Errorf("%s: %w", kmsg.NameForKey(req.Header.Key), err)
+		if err != nil {
+			s.Connections.releaseBytes(held)
+			return err
 		}
 		start := time.Now()
 		resp, err := s.serveLimited(ctx, req)
+		s.Connections.releaseBytes(held) // the request's bytes are no longer needed
 		s.observe(req, resp, err, start)
 		if err == nil && resp != nil {
 			respBuf = wire.AppendResponse(respBuf[:0], req.Header.CorrelationID, resp)
@@ -192,12 +225,26 @@ func (s *Server) loop(ctx context.Context, conn net.Conn, session *wire.Session)
 		if err != nil {
 			return err
 		}
+		delayed := resp != nil && req.Throttle > 0 && !clientThrottles(resp)
+		if delayed {
+			// A client before KIP-219 does not throttle itself: Kafka holds
+			// its response for the throttle time instead.
+			if err := w.Flush(); err != nil {
+				return err
+			}
+			sleepContext(ctx, req.Throttle)
+		}
 		if resp != nil {
 			if _, err := w.Write(respBuf); err != nil {
 				return err
 			}
 			if cap(respBuf) > maxRetainedResponse {
 				respBuf = nil
+			}
+		}
+		if req.Throttle > 0 && !delayed {
+			if err := mute(ctx, w, req.Throttle); err != nil {
+				return err
 			}
 		}
 		if session.Auth.Failed {
@@ -209,6 +256,29 @@ func (s *Server) loop(ctx context.Context, conn net.Conn, session *wire.Session)
 			}
 		}
 	}
+}
+
+// clientThrottles reports whether the client throttles itself on the
+// throttle_time_ms of resp (KIP-219: Produce v6+, Fetch v8+, ...), as
+// kmsg knows from Kafka's message definitions.
+func clientThrottles(resp kmsg.Response) bool {
+	t, ok := resp.(kmsg.ThrottleResponse)
+	if !ok {
+		return false
+	}
+	_, self := t.Throttle()
+	return self
+}
+
+// mute sends what is buffered, then reads nothing from the connection for
+// d: a throttled client's next requests wait in its socket, as Kafka mutes
+// the channel of a client that broke its quota.
+func mute(ctx context.Context, w *bufio.Writer, d time.Duration) error {
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	sleepContext(ctx, d)
+	return ctx.Err()
 }
 
 // handshakeTimeout bounds a TLS handshake, so that a client that connects
@@ -293,7 +363,7 @@ func (s *Server) decode(frame []byte, session *wire.Session) (*wire.Request, err
 	if err != nil {
 		return nil, err
 	}
-	req := &wire.Request{Header: hdr, Session: session}
+	req := &wire.Request{Header: hdr, Session: session, Size: len(frame)}
 	if !s.Registry.Supports(hdr.Key, hdr.Version) {
 		if hdr.Key == apiVersionsKey {
 			return req, nil

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"testing"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
 
@@ -155,5 +156,37 @@ func BenchmarkServe(b *testing.B) {
 			b.Fatal(err)
 		}
 		readResponse(b, r)
+	}
+}
+
+// TestStalledFrameIsCut proves the receive-progress deadline: a client
+// that sends a request's size prefix and part of its body, then nothing,
+// is disconnected after FrameProgressTimeout, even with no idle timeout.
+func TestStalledFrameIsCut(t *testing.T) {
+	reg := wire.NewRegistry()
+	reg.Add(18, 0, 4)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &Server{Handler: handlerFunc(func(context.Context, *wire.Request) (kmsg.Response, error) { return nil, nil }),
+		Registry: reg, ListenerName: "CLIENT", SecurityProtocol: "PLAINTEXT", MaxRequestBytes: 1 << 20,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), FrameProgressTimeout: 200 * time.Millisecond}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(ctx, ln) }()
+	defer func() { cancel(); <-done }()
+	conn, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.Write(append(binary.BigEndian.AppendUint32(nil, 1000), make([]byte, 10)...)); err != nil {
+		t.Fatal(err)
+	}
+	conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	start := time.Now()
+	if _, err := conn.Read(make([]byte, 1)); err == nil || time.Since(start) > 3*time.Second {
+		t.Fatalf("after %v: read %v, want the connection closed within the progress timeout", time.Since(start), err)
 	}
 }

@@ -16,7 +16,7 @@ type Description struct {
 	ProducerID      kafka.ProducerID
 	ProducerEpoch   int16
 	Timeout         time.Duration
-	Start           time.Time // zero when no transaction is in progress
+	Start           time.Time // of the transaction in progress or last ended; zero before the first
 	Partitions      []kafka.TopicPartition
 }
 

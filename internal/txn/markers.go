@@ -66,7 +66,9 @@ func (s *shard) complete(id string, ms Markers) {
 		return
 	}
 	next := m.stored
-	next.state, next.partitions, next.start = CompleteAbort, nil, time.Time{}
+	// The start stays, as Kafka keeps txnStartTimestamp in the completed
+	// state (DescribeTransactions, ListTransactions' duration filter).
+	next.state, next.partitions = CompleteAbort, nil
 	if ms.Commit {
 		next.state = CompleteCommit
 	}

@@ -2,6 +2,7 @@ package wire
 
 import (
 	"net"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
 
@@ -54,6 +55,17 @@ type Request struct {
 	// (KIP-511) instead of closing the connection.
 	Body kmsg.Request
 	*Session
+	// Size is the request's size on the wire, header and body, without
+	// the length prefix: what a produce quota counts (Kafka's sizeInBytes).
+	Size int
+	// Waited is the time the handler spent waiting (a fetch's long poll,
+	// acks=all), which is not request-handler time for request quotas.
+	Waited time.Duration
+	// Throttle is set by the handler when the client broke a quota: the
+	// server reads nothing more from the connection for this long after
+	// the response (KIP-219), and sends the response only afterwards to a
+	// client too old to throttle itself.
+	Throttle time.Duration
 
 	onSent []func()
 }

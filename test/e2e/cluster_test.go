@@ -170,6 +170,7 @@ func (c *cluster) properties(nd *clusterNode, opts clusterOptions) map[string]st
 		"group.initial.rebalance.delay.ms":         "0",
 		"http.listeners":                           "http://127.0.0.1:0",
 		"schema.registry.listeners":                "",
+		"rest.proxy.listeners":                     "",
 	}
 	if opts.proxied {
 		c.replicationListeners(nd, props)

@@ -67,7 +67,7 @@ func startServer(t *testing.T, dir string, overrides ...string) *process {
 // port with its data in dir.
 func serverArgs(dir string, overrides ...string) []string {
 	args := []string{"server", "--override", "listeners=PLAINTEXT://127.0.0.1:0", "--override", "log.dirs=" + dir,
-		"--override", "http.listeners=http://127.0.0.1:0", "--override", "schema.registry.listeners="}
+		"--override", "http.listeners=http://127.0.0.1:0", "--override", "schema.registry.listeners=", "--override", "rest.proxy.listeners="}
 	for _, o := range overrides {
 		args = append(args, "--override", o)
 	}

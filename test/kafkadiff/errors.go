@@ -4,6 +4,8 @@ import (
 	"strings"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"gregor/internal/record"
 )
 
 // errorScenarios are the error paths a client can hit, each at the highest
@@ -142,6 +144,12 @@ var errorScenarios = map[string]func(s *session) any{
 		return []any{s.produce(s.max(0), topic, 0, b), s.produce(s.max(0), topic, 0, b),
 			s.produce(s.max(0), topic, 0, next), s.produce(s.max(0), topic, 0, gap)}
 	},
+	"produce-transactional-without-id": func(s *session) any {
+		topic := s.name("t")
+		s.createTopic(topic, 1)
+		b := build(record.BatchSpec{ProducerID: 123456, ProducerEpoch: 0, BaseSequence: 0, Transactional: true}, 1, 10, baseTime)
+		return s.produce(s.max(0), topic, 0, b)
+	},
 	"delete-records-beyond-high-watermark": func(s *session) any {
 		topic := s.produced("t", 2)
 		req := kmsg.NewPtrDeleteRecordsRequest()
@@ -156,6 +164,38 @@ var errorScenarios = map[string]func(s *session) any{
 	},
 	"describe-configs-unknown-topic": func(s *session) any {
 		return describeTopicConfigs(s, s.max(32), s.name("missing"))
+	},
+	"list-offsets-special-timestamps": func(s *session) any {
+		// -4 earliest local, -5 latest tiered, -6 earliest pending upload,
+		// one a partition: with no tiered storage, the log start, then no
+		// offset twice.
+		topic := s.name("t")
+		s.createTopic(topic, 3)
+		for p := range int32(3) {
+			s.produce(s.max(0), topic, p, batch(2, 10))
+		}
+		req := kmsg.NewPtrListOffsetsRequest()
+		req.ReplicaID = -1
+		t := kmsg.NewListOffsetsRequestTopic()
+		t.Topic = topic
+		for i, ts := range []int64{-4, -5, -6} {
+			p := kmsg.NewListOffsetsRequestTopicPartition()
+			p.Partition, p.Timestamp, p.CurrentLeaderEpoch = int32(i), ts, -1
+			t.Partitions = append(t.Partitions, p)
+		}
+		req.Topics = append(req.Topics, t)
+		return s.do(req, s.max(2))
+	},
+	"list-transactions-filters": func(s *session) any {
+		// v2's pattern must match whole ids (none of this run's exist) and
+		// must compile (INVALID_REGULAR_EXPRESSION).
+		var out []any
+		for _, pattern := range []string{s.name("tx") + ".*", "a)|(b"} {
+			req := kmsg.NewPtrListTransactionsRequest()
+			req.TransactionalIDPattern = kmsg.StringPtr(pattern)
+			out = append(out, s.do(req, 2))
+		}
+		return out
 	},
 	"delete-topics-unknown": func(s *session) any {
 		req := kmsg.NewPtrDeleteTopicsRequest()

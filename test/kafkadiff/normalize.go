@@ -21,7 +21,7 @@ var masked = map[string]bool{
 	"ClusterID": true, "TopicID": true, "ProducerID": true, "MemberID": true, "GroupInstanceID": true,
 	"Timestamp": true, "LogAppendTime": true, "LogStartOffset": false, "Dir": true,
 	"TotalBytes": true, "UsableBytes": true, "FinalizedFeaturesEpoch": true,
-	"SessionID": true, "ProtocolName": false, "ClientID": true, "ClientHost": true,
+	"StartTimestamp": true, "SessionID": true, "ProtocolName": false, "ClientID": true, "ClientHost": true,
 	"MemberEpoch": false, "AuthorizedOperations": false, "AssignmentEpoch": false,
 }
 

@@ -79,6 +79,7 @@ func StartClusterPerNode(t testing.TB, voters, brokers int, overridesOf func(kaf
 			"broker.session.timeout.ms":        "2000",
 			"http.listeners":                   "http://127.0.0.1:0",
 			"schema.registry.listeners":        "",
+			"rest.proxy.listeners":             "http://127.0.0.1:0",
 		}
 		if i < voters {
 			cn.props["listeners"] += fmt.Sprintf(",CONTROLLER://127.0.0.1:%d", ports[i])

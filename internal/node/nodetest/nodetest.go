@@ -46,6 +46,7 @@ func Start(t testing.TB, dir string, props map[string]string) *TestNode {
 		// Off unless a test asks (http://127.0.0.1:0): it is a client of
 		// the node, with a connection and the _schemas topic of its own.
 		"schema.registry.listeners": "",
+		"rest.proxy.listeners":      "http://127.0.0.1:0",
 	}
 	for k, v := range props {
 		p[k] = v

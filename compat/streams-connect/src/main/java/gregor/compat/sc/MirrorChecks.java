@@ -209,7 +209,8 @@ final class MirrorChecks {
     Path log = Main.LOGS.resolve(prefix + "-target-server.log");
     targetServer = new ProcessBuilder(gregor, "server",
         "--override", "listeners=PLAINTEXT://127.0.0.1:0", "--override", "http.listeners=http://127.0.0.1:0",
-        "--override", "schema.registry.listeners=", "--override", "log.dirs=" + data)
+        "--override", "schema.registry.listeners=", "--override", "rest.proxy.listeners=",
+        "--override", "log.dirs=" + data)
         .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
     Pattern listeners = Pattern.compile("listeners=\"?\\[([A-Z_]+://)?([0-9.]+:[0-9]+)");
     String[] addr = {null};

@@ -1,0 +1,67 @@
+package node
+
+import (
+	"context"
+	"fmt"
+	"net"
+
+	"golang.org/x/sync/errgroup"
+
+	"gregor/internal/restproxy"
+)
+
+// listenRESTProxy binds the REST proxy's listener, if rest.proxy.listeners
+// names one.
+func (n *Node) listenRESTProxy() (net.Listener, error) {
+	addr := n.cfg.RESTProxy().Address
+	if addr == "" {
+		return nil, nil
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("rest.proxy.listeners %s: %w", addr, err)
+	}
+	n.restProxyAddr = ln.Addr()
+	return ln, nil
+}
+
+// serveRESTProxy serves the REST proxy on ln (nil: none) under g. The
+// proxy is a Kafka client of this node on its first PLAINTEXT listener;
+// without one the proxy is off (it does not authenticate yet).
+func (n *Node) serveRESTProxy(ctx context.Context, g *errgroup.Group, ln net.Listener) {
+	if ln == nil {
+		return
+	}
+	bootstrap := ""
+	for i, l := range n.brokerListeners() {
+		if n.cfg.ListenerSecurityProtocolMap[l.Name] == "PLAINTEXT" {
+			bootstrap = n.addrs[i].String()
+			break
+		}
+	}
+	if bootstrap == "" {
+		ln.Close()
+		n.restProxyAddr = nil
+		n.logger.Warn("REST proxy off: it needs a PLAINTEXT listener")
+		return
+	}
+	c := n.cfg.RESTProxy()
+	p := restproxy.New(restproxy.Config{Bootstrap: bootstrap, ClusterID: n.ClusterID,
+		ConsumerInstanceTimeout: c.ConsumerInstanceTimeout, MaxRequestBytes: c.MaxRequestBytes,
+		RequestTimeout: c.RequestTimeout, Logger: n.logger.With("component", "rest-proxy")})
+	g.Go(func() error { return p.Serve(ctx, ln) })
+	n.logger.Info("REST proxy listener", "address", "http://"+ln.Addr().String())
+}
+
+// restProxyURL is the proxy's URL for the start-up line, empty when it is
+// off.
+func (n *Node) restProxyURL() string {
+	if n.restProxyAddr == nil {
+		return ""
+	}
+	return "http://" + n.restProxyAddr.String()
+}
+
+// RESTProxyAddr returns the bound address of the REST proxy, nil when it
+// is off.
+func (n *Node) RESTProxyAddr() net.Addr { return n.restProxyAddr }

@@ -1,0 +1,25 @@
+// Package restproxy serves Confluent REST Proxy's HTTP API on a node: v2
+// (topics, produce in the json and binary embedded formats, consumer
+// instances) and v3 (clusters, brokers, topics and their configs and
+// partitions, produce, including the streamed form; consumer groups and
+// broker configs, read-only).
+//
+// The proxy is a Kafka client of its own node, as the console and the CLI
+// are: one franz-go client produces and administers, and each consumer
+// instance owns a client of its own. Nothing here imports the broker.
+//
+// Error bodies are Confluent's: {"error_code":40401,"message":"..."}, with
+// its codes (40401 topic not found, 40402 partition not found, 40403
+// consumer instance not found, 40601 format mismatch, 40902 consumer
+// already exists, 42204 invalid consumer config, 415 unsupported media
+// type, ...). The avro, jsonschema and protobuf embedded formats need a
+// schema registry, which the proxy does not reach yet: they are refused
+// with 415 (v2 produce), 42206 (v2 consumer format, v3 per record), naming
+// the reason.
+//
+// Bounds: every request body is read through http.MaxBytesReader
+// (rest.proxy.request.max.bytes; in a streamed v3 produce, each record
+// object), and every request runs under rest.proxy.request.timeout.ms (in
+// a stream, each record's read and produce). Consumer instances idle for
+// rest.proxy.consumer.instance.timeout.ms are closed.
+package restproxy

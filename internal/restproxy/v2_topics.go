@@ -1,0 +1,388 @@
+package restproxy
+
+// REST Proxy v2: topics and produce.
+//
+//	GET  /topics                                  names, internal topics left out
+//	GET  /topics/{topic}                          name, configs, partitions
+//	GET  /topics/{topic}/partitions[/{partition}] leader and replicas
+//	POST /topics/{topic}[/partitions/{partition}] produce, json or binary
+//	GET  /brokers                                 broker ids
+//
+// Produce takes {"records":[{"key","value","partition"}]} in the json
+// (application/vnd.kafka.json.v2+json) or binary
+// (application/vnd.kafka.binary.v2+json, base64 key and value) embedded
+// format and answers one offset per record, in order, with error_code 1
+// (retriable) or 2 and the error for a record that failed. The avro,
+// jsonschema and protobuf formats need a schema registry: 415.
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"slices"
+	"strconv"
+	"sync"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// Content types of v2.
+const (
+	contentTypeV2   = "application/vnd.kafka.v2+json"
+	contentTypeJSON = "application/vnd.kafka.json.v2+json"
+	contentTypeBin  = "application/vnd.kafka.binary.v2+json"
+)
+
+// embedded formats of v2 request and response bodies.
+const (
+	formatBinary = "binary"
+	formatJSON   = "json"
+)
+
+func (p *Proxy) routesV2(m *http.ServeMux) {
+	m.HandleFunc("GET /topics", p.listTopicsV2)
+	m.HandleFunc("GET /topics/{topic}", p.getTopicV2)
+	m.HandleFunc("GET /topics/{topic}/partitions", p.listPartitionsV2)
+	m.HandleFunc("GET /topics/{topic}/partitions/{partition}", p.getPartitionV2)
+	m.HandleFunc("POST /topics/{topic}", p.produceV2)
+	m.HandleFunc("POST /topics/{topic}/partitions/{partition}", p.produceV2)
+	m.HandleFunc("GET /brokers", p.listBrokersV2)
+	p.routesConsumers(m)
+}
+
+func (p *Proxy) listTopicsV2(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := p.context(r)
+	defer cancel()
+	adm, err := p.admin()
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	topics, err := adm.ListTopics(fresh(ctx))
+	if err != nil {
+		writeError(w, timeoutOr(ctx, err))
+		return
+	}
+	names := topics.Names()
+	slices.Sort(names)
+	if names == nil {
+		names = []string{}
+	}
+	writeJSON(w, http.StatusOK, contentTypeV2, names)
+}
+
+func (p *Proxy) listBrokersV2(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := p.context(r)
+	defer cancel()
+	adm, err := p.admin()
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	brokers, err := adm.ListBrokers(fresh(ctx))
+	if err != nil {
+		writeError(w, timeoutOr(ctx, err))
+		return
+	}
+	ids := brokers.NodeIDs()
+	if ids == nil {
+		ids = []int32{}
+	}
+	writeJSON(w, http.StatusOK, contentTypeV2, map[string][]int32{"brokers": ids})
+}
+
+type topicV2 struct {
+	Name       string            `json:"name"`
+	Configs    map[string]string `json:"configs"`
+	Partitions []partitionV2     `json:"partitions"`
+}
+
+type partitionV2 struct {
+	Partition int32       `json:"partition"`
+	Leader    int32       `json:"leader"`
+	Replicas  []replicaV2 `json:"replicas"`
+}
+
+type replicaV2 struct {
+	Broker int32 `json:"broker"`
+	Leader bool  `json:"leader"`
+	InSync bool  `json:"in_sync"`
+}
+
+func (p *Proxy) getTopicV2(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := p.context(r)
+	defer cancel()
+	topic := r.PathValue("topic")
+	td, err := p.describeTopic(ctx, topic)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	configs, err := p.topicConfigs(ctx, topic)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	out := topicV2{Name: topic, Configs: map[string]string{}, Partitions: partitionsV2(td)}
+	for _, c := range configs {
+		if c.Value != nil {
+			out.Configs[c.Key] = *c.Value
+		}
+	}
+	writeJSON(w, http.StatusOK, contentTypeV2, out)
+}
+
+// topicConfigs returns the configs of topic.
+func (p *Proxy) topicConfigs(ctx context.Context, topic string) ([]kadm.Config, error) {
+	adm, err := p.admin()
+	if err != nil {
+		return nil, err
+	}
+	rcs, err := adm.DescribeTopicConfigs(ctx, topic)
+	if err != nil {
+		return nil, timeoutOr(ctx, err)
+	}
+	rc, err := rcs.On(topic, nil)
+	if err != nil || rc.Err != nil {
+		if isUnknownTopic(err) || isUnknownTopic(rc.Err) {
+			return nil, errTopicNotFound
+		}
+		if err == nil {
+			err = rc.Err
+		}
+		return nil, kafkaError(err)
+	}
+	return rc.Configs, nil
+}
+
+func (p *Proxy) listPartitionsV2(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := p.context(r)
+	defer cancel()
+	td, err := p.describeTopic(ctx, r.PathValue("topic"))
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, contentTypeV2, partitionsV2(td))
+}
+
+func (p *Proxy) getPartitionV2(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := p.context(r)
+	defer cancel()
+	td, err := p.describeTopic(ctx, r.PathValue("topic"))
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	part, err := partitionParam(r, int32(len(td.Partitions)))
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	for _, pv := range partitionsV2(td) {
+		if pv.Partition == part {
+			writeJSON(w, http.StatusOK, contentTypeV2, pv)
+			return
+		}
+	}
+	writeError(w, errPartitionNotFound)
+}
+
+// partitionParam returns the {partition} of the path, checked against a
+// topic of n partitions.
+func partitionParam(r *http.Request, n int32) (int32, error) {
+	v, err := strconv.ParseInt(r.PathValue("partition"), 10, 32)
+	if err != nil || v < 0 || int32(v) >= n {
+		return 0, errPartitionNotFound
+	}
+	return int32(v), nil
+}
+
+func partitionsV2(td kadm.TopicDetail) []partitionV2 {
+	out := []partitionV2{}
+	for _, pd := range td.Partitions.Sorted() {
+		pv := partitionV2{Partition: pd.Partition, Leader: pd.Leader, Replicas: []replicaV2{}}
+		for _, b := range pd.Replicas {
+			pv.Replicas = append(pv.Replicas, replicaV2{Broker: b, Leader: b == pd.Leader, InSync: slices.Contains(pd.ISR, b)})
+		}
+		out = append(out, pv)
+	}
+	return out
+}
+
+// produceRequestV2 is the body of a v2 produce.
+type produceRequestV2 struct {
+	Records       []recordV2      `json:"records"`
+	KeySchema     json.RawMessage `json:"key_schema"`
+	KeySchemaID   json.RawMessage `json:"key_schema_id"`
+	ValueSchema   json.RawMessage `json:"value_schema"`
+	ValueSchemaID json.RawMessage `json:"value_schema_id"`
+}
+
+type recordV2 struct {
+	Key       json.RawMessage `json:"key"`
+	Value     json.RawMessage `json:"value"`
+	Partition *int32          `json:"partition"`
+}
+
+type produceResponseV2 struct {
+	Offsets       []offsetV2 `json:"offsets"`
+	KeySchemaID   *int32     `json:"key_schema_id"`
+	ValueSchemaID *int32     `json:"value_schema_id"`
+}
+
+type offsetV2 struct {
+	Partition *int32  `json:"partition"`
+	Offset    *int64  `json:"offset"`
+	ErrorCode *int    `json:"error_code"`
+	Error     *string `json:"error"`
+}
+
+// produceFormat returns the embedded format a v2 produce's Content-Type
+// names.
+func produceFormat(r *http.Request) (string, error) {
+	switch t := mediaType(r.Header.Get("Content-Type")); t {
+	case contentTypeJSON:
+		return formatJSON, nil
+	case contentTypeBin:
+		return formatBinary, nil
+	case "application/vnd.kafka.avro.v2+json", "application/vnd.kafka.jsonschema.v2+json", "application/vnd.kafka.protobuf.v2+json":
+		return "", errorf(http.StatusUnsupportedMediaType, codeUnsupportedMediaType,
+			"%s needs a schema registry, which this server does not serve yet: use the json or binary embedded format", t)
+	default:
+		return "", errorf(http.StatusUnsupportedMediaType, codeUnsupportedMediaType, "HTTP 415 Unsupported Media Type")
+	}
+}
+
+func (p *Proxy) produceV2(w http.ResponseWriter, r *http.Request) {
+	format, err := produceFormat(r)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	ctx, cancel := p.context(r)
+	defer cancel()
+	var req produceRequestV2
+	if err := readJSON(w, r, p.cfg.MaxRequestBytes, &req, false); err != nil {
+		writeError(w, err)
+		return
+	}
+	topic := r.PathValue("topic")
+	n, err := p.topicPartitions(ctx, topic)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	pathPartition := int32(-1)
+	if r.PathValue("partition") != "" {
+		if pathPartition, err = partitionParam(r, n); err != nil {
+			writeError(w, err)
+			return
+		}
+	}
+	records, err := recordsV2(req, format, topic, pathPartition, n)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	cl, err := p.kafka()
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, contentTypeV2, produceResponseV2{Offsets: produceAll(ctx, cl, records)})
+}
+
+// recordsV2 turns the request's records into Kafka records.
+func recordsV2(req produceRequestV2, format, topic string, pathPartition, n int32) ([]*kgo.Record, error) {
+	if len(req.Records) == 0 {
+		return nil, errorf(http.StatusUnprocessableEntity, codeUnprocessable, "records may not be empty")
+	}
+	out := make([]*kgo.Record, 0, len(req.Records))
+	for i, rec := range req.Records {
+		partition := pathPartition
+		if rec.Partition != nil {
+			if pathPartition >= 0 && *rec.Partition != pathPartition {
+				return nil, errorf(http.StatusUnprocessableEntity, codeUnprocessable, "records[%d]: partition %d differs from the path's %d", i, *rec.Partition, pathPartition)
+			}
+			if *rec.Partition < 0 || *rec.Partition >= n {
+				return nil, errPartitionNotFound
+			}
+			partition = *rec.Partition
+		}
+		key, err := embedded(rec.Key, format)
+		if err != nil {
+			return nil, errorf(http.StatusUnprocessableEntity, codeUnprocessable, "records[%d].key: %v", i, err)
+		}
+		value, err := embedded(rec.Value, format)
+		if err != nil {
+			return nil, errorf(http.StatusUnprocessableEntity, codeUnprocessable, "records[%d].value: %v", i, err)
+		}
+		out = append(out, newRecord(topic, partition, key, value))
+	}
+	return out, nil
+}
+
+var jsonNull = []byte("null")
+
+// embedded returns the bytes a key or value of the embedded format stands
+// for: nil for an absent or null one, the compact JSON for json, the
+// decoded base64 for binary.
+func embedded(raw json.RawMessage, format string) ([]byte, error) {
+	if len(raw) == 0 || bytes.Equal(raw, jsonNull) {
+		return nil, nil
+	}
+	if format == formatJSON {
+		var b bytes.Buffer
+		if err := json.Compact(&b, raw); err != nil {
+			return nil, err
+		}
+		return b.Bytes(), nil
+	}
+	var s string
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return nil, errorf(http.StatusUnprocessableEntity, codeUnprocessable, "binary data must be a base64 string")
+	}
+	b, err := base64.StdEncoding.DecodeString(s)
+	if err != nil {
+		return nil, errorf(http.StatusUnprocessableEntity, codeUnprocessable, "binary data is not valid base64: %v", err)
+	}
+	return b, nil
+}
+
+// produceAll produces records and waits for every outcome, in order.
+func produceAll(ctx context.Context, cl *kgo.Client, records []*kgo.Record) []offsetV2 {
+	results := make([]produced, len(records))
+	var wg sync.WaitGroup
+	wg.Add(len(records))
+	for i, rec := range records {
+		cl.Produce(ctx, rec, func(r *kgo.Record, err error) {
+			results[i] = produced{record: r, err: err}
+			wg.Done()
+		})
+	}
+	wg.Wait()
+	out := make([]offsetV2, len(results))
+	for i, res := range results {
+		out[i] = offsetOf(res)
+	}
+	return out
+}
+
+// offsetOf is the v2 answer for one record's outcome.
+func offsetOf(res produced) offsetV2 {
+	if res.err != nil {
+		code := 2
+		if kerr.IsRetriable(res.err) {
+			code = 1
+		}
+		msg := res.err.Error()
+		return offsetV2{ErrorCode: &code, Error: &msg}
+	}
+	part, off := res.record.Partition, res.record.Offset
+	return offsetV2{Partition: &part, Offset: &off}
+}
