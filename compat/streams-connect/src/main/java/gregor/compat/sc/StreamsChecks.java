@@ -39,8 +39,9 @@ final class StreamsChecks {
   static final int CLICKS_PER_PHASE = 30;
   static final int USERS = 8; // clicks come from USERS + 2 users: the last two have no region
 
-  private final String prefix = Main.name("s");
-  private final String appId = prefix + "-app";
+  private final String prefix;
+  private final String appId;
+  private final String guarantee;
   private final long base = (System.currentTimeMillis() - 3_600_000L) / 60_000L * 60_000L;
   private final Random random = new Random(19);
   private final List<String> lines = new ArrayList<>(); // every line produced, in order
@@ -51,10 +52,45 @@ final class StreamsChecks {
   private int instanceCount = 0;
   private boolean broken = false;
 
-  private StreamsChecks() {}
+  private StreamsChecks(String label, String guarantee) {
+    this.prefix = Main.name(label);
+    this.appId = prefix + "-app";
+    this.guarantee = guarantee;
+  }
 
   static void all() {
-    new StreamsChecks().run();
+    new StreamsChecks("s", "exactly_once_v2").run();
+    new StreamsChecks("alos", "at_least_once").runAtLeastOnce();
+  }
+
+  /**
+   * The same application with at_least_once, where a SIGKILL may repeat
+   * updates: two instances, one stopped cleanly (SIGTERM: it commits and
+   * leaves the group) and restarted on an empty state dir; the outputs must be
+   * exact after each third of the input.
+   */
+  private void runAtLeastOnce() {
+    step("at-least-once-graceful-handover", 200, () -> {
+      try (Admin admin = Main.admin(Main.BOOTSTRAP)) {
+        Main.createTopics(admin, 3, StreamsApp.lines(prefix), StreamsApp.users(prefix), StreamsApp.clicks(prefix),
+            StreamsApp.counts(prefix), StreamsApp.windowed(prefix), StreamsApp.joined(prefix));
+      }
+      produceUsers();
+      producePhase();
+      instances.add(startInstance());
+      instances.add(startInstance());
+      awaitOutput(Duration.ofSeconds(90));
+      Process first = instances.remove(0);
+      Main.stop(first, Duration.ofSeconds(30));
+      expect(first.exitValue() == 143 || first.exitValue() == 0,
+          "the instance stopped with SIGTERM exited with status " + first.exitValue());
+      producePhase();
+      awaitOutput(Duration.ofSeconds(60));
+      instances.add(startInstance());
+      producePhase();
+      awaitOutput(Duration.ofSeconds(60));
+    });
+    stopAll();
   }
 
   private void run() {
@@ -102,6 +138,10 @@ final class StreamsChecks {
             "the new instance restored " + total + " records of user-regions, want " + USERS);
       }
     });
+    stopAll();
+  }
+
+  private void stopAll() {
     for (Process p : instances) {
       try {
         Main.stop(p, Duration.ofSeconds(25));
@@ -109,6 +149,7 @@ final class StreamsChecks {
         Thread.currentThread().interrupt();
       }
     }
+    instances.clear();
   }
 
   private void step(String name, int timeout, Main.Check body) {
@@ -123,7 +164,7 @@ final class StreamsChecks {
     instanceCount++;
     Path state = Files.createDirectories(Main.WORK.resolve("state-" + instanceCount));
     return Main.startJava(appId + "-" + instanceCount, "-Xmx256m", Main.class.getName(), "streams-app",
-        Main.BOOTSTRAP, appId, state.toString(), "exactly_once_v2", prefix);
+        Main.BOOTSTRAP, appId, state.toString(), guarantee, prefix);
   }
 
   private KafkaProducer<String, String> producer() {
