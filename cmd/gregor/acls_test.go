@@ -39,15 +39,17 @@ func TestACLsTool(t *testing.T) {
 	}
 	pattern := "ResourcePattern(resourceType=TOPIC, name=orders, patternType=PREFIXED)"
 	entry := "(principal=User:alice, host=*, operation=READ, permissionType=ALLOW)"
-	want := "Adding ACLs for resource `" + pattern + "`: \n \t" + entry + " \n\n" +
-		"Current ACLs for resource `" + pattern + "`: \n \t" + entry + " \n\n"
+	want := "Adding ACLs for resource `" + pattern + "`: \n \t" + entry + "\n\n" // Kafka 4.2's AclCommand
 	if out := run("--add", "--allow-principal", "User:alice", "--operation", "Read", "--topic", "orders", "--resource-pattern-type", "prefixed"); out != want {
 		t.Errorf("add:\n%q\nwant\n%q", out, want)
 	}
-	if out := run("--list", "--topic", "orders.eu", "--resource-pattern-type", "match"); !strings.Contains(out, entry) {
+	if out := run("--list", "--topic", "orders.eu", "--resource-pattern-type", "match"); out != "Current ACLs for resource `"+pattern+"`:\n\t"+entry+"\n\n" {
 		t.Errorf("list MATCH orders.eu: %q", out)
 	}
-	if out := run("--remove", "--force", "--topic", "orders", "--resource-pattern-type", "prefixed"); !strings.Contains(out, "Removing ACLs for resource `"+pattern+"`") {
+	if out := run("--list", "--principal", "User:alice"); out != "ACLs for principal `User:alice`\nCurrent ACLs for resource `"+pattern+"`:\n\t"+entry+"\n\n" {
+		t.Errorf("list --principal: %q", out)
+	}
+	if out := run("--remove", "--force", "--topic", "orders", "--resource-pattern-type", "prefixed"); out != "" {
 		t.Errorf("remove: %q", out)
 	}
 	if out := run("--list"); out != "" {

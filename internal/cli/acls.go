@@ -222,17 +222,19 @@ func addACLsCmd(ctx context.Context, w io.Writer, cl *kgo.Client, f *aclsFlags, 
 	}
 	req := kmsg.NewPtrCreateACLsRequest()
 	for _, r := range res {
-		fmt.Fprintf(w, "Adding ACLs for resource `%s`: \n", patternString(r.typ, r.name, pattern))
+		// Kafka 4.2's AclCommand: "Adding ACLs for resource `R`: ", the
+		// entries one a line (the first after a space), a blank line.
+		var lines []string
 		for _, e := range entries {
 			for _, op := range r.ops {
 				c := kmsg.NewCreateACLsRequestCreation()
 				c.ResourceType, c.ResourceName, c.ResourcePatternType = r.typ, r.name, kmsg.ACLResourcePatternType(pattern)
 				c.Principal, c.Host, c.Operation, c.PermissionType = e.principal, e.host, op, e.permission
 				req.Creations = append(req.Creations, c)
-				fmt.Fprintf(w, " \t%s \n", entryString(e.principal, e.host, op, e.permission))
+				lines = append(lines, "\t"+entryString(e.principal, e.host, op, e.permission))
 			}
 		}
-		fmt.Fprintln(w)
+		fmt.Fprintf(w, "Adding ACLs for resource `%s`: \n %s\n\n", patternString(r.typ, r.name, pattern), strings.Join(lines, "\n"))
 	}
 	resp, err := req.RequestWith(ctx, cl)
 	if err != nil {
@@ -243,7 +245,7 @@ func addACLsCmd(ctx context.Context, w io.Writer, cl *kgo.Client, f *aclsFlags, 
 			return fmt.Errorf("Error while executing ACL command: %s", kafkaError(kerr.ErrorForCode(r.ErrorCode), deref(r.ErrorMessage)))
 		}
 	}
-	return listACLsCmd(ctx, w, cl, f, pattern)
+	return nil
 }
 
 func removeACLsCmd(ctx context.Context, cmd *cobra.Command, cl *kgo.Client, f *aclsFlags, pattern kadm.ACLPattern) error {
@@ -265,14 +267,9 @@ func removeACLsCmd(ctx context.Context, cmd *cobra.Command, cl *kgo.Client, f *a
 	if err != nil {
 		return err
 	}
-	w := cmd.OutOrStdout()
-	for _, r := range resp.Results {
+	for _, r := range resp.Results { // Kafka 4.2's tool prints nothing on success
 		if r.ErrorCode != 0 {
 			return fmt.Errorf("Error while executing ACL command: %s", kafkaError(kerr.ErrorForCode(r.ErrorCode), deref(r.ErrorMessage)))
-		}
-		for _, m := range r.MatchingACLs {
-			fmt.Fprintf(w, "Removing ACLs for resource `%s`: \n \t%s \n\n", patternString(m.ResourceType, m.ResourceName, kadm.ACLPattern(m.ResourcePatternType)),
-				entryString(m.Principal, m.Host, m.Operation, m.PermissionType))
 		}
 	}
 	return nil
@@ -311,6 +308,9 @@ func listACLsCmd(ctx context.Context, w io.Writer, cl *kgo.Client, f *aclsFlags,
 	if len(res) == 0 {
 		reqs = append(reqs, describeFilter(kmsg.ACLResourceTypeAny, nil, kadm.ACLPatternAny, f.principal))
 	}
+	if f.principal != "" {
+		fmt.Fprintf(w, "ACLs for principal `%s`\n", f.principal)
+	}
 	for _, req := range reqs {
 		resp, err := req.RequestWith(ctx, cl)
 		if err != nil {
@@ -320,9 +320,9 @@ func listACLsCmd(ctx context.Context, w io.Writer, cl *kgo.Client, f *aclsFlags,
 			return fmt.Errorf("Error while executing ACL command: %s", kafkaError(kerr.ErrorForCode(resp.ErrorCode), deref(resp.ErrorMessage)))
 		}
 		for _, r := range resp.Resources {
-			fmt.Fprintf(w, "Current ACLs for resource `%s`: \n", patternString(r.ResourceType, r.ResourceName, kadm.ACLPattern(r.ResourcePatternType)))
+			fmt.Fprintf(w, "Current ACLs for resource `%s`:\n", patternString(r.ResourceType, r.ResourceName, kadm.ACLPattern(r.ResourcePatternType)))
 			for _, a := range r.ACLs {
-				fmt.Fprintf(w, " \t%s \n", entryString(a.Principal, a.Host, a.Operation, a.PermissionType))
+				fmt.Fprintf(w, "\t%s\n", entryString(a.Principal, a.Host, a.Operation, a.PermissionType))
 			}
 			fmt.Fprintln(w)
 		}

@@ -3,6 +3,7 @@ package node_test
 import (
 	"context"
 	"fmt"
+	"maps"
 	"sync"
 	"testing"
 	"time"
@@ -130,14 +131,15 @@ func (p *seqProducer) waitPast(t *testing.T, seq int) {
 }
 
 // stop stops producing, flushes what is buffered, and returns the
-// acknowledged records with their offsets.
+// acknowledged records with their offsets: a copy, as franz-go may still
+// be finishing a promise (failed by the close, so not recorded).
 func (p *seqProducer) stop() map[string]int64 {
 	p.cancel()
 	p.loop.Wait()
 	p.cl.Close()
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.acks
+	return maps.Clone(p.acks)
 }
 
 // partitionLeader returns the index of the node leading partition 0 of
