@@ -1,6 +1,11 @@
 package kafkadiff
 
-import "github.com/twmb/franz-go/pkg/kmsg"
+import (
+	"slices"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
 
 // aclFlow creates ACLs for a principal of this run (a literal and a
 // prefixed topic pattern, a group; not a resource type ANY, which Kafka
@@ -37,7 +42,16 @@ func aclFlow(s *session, at map[int16]int16) any {
 	describe.ResourceType, describe.ResourcePatternType = kmsg.ACLResourceTypeAny, kmsg.ACLResourcePatternTypeAny
 	describe.Principal = kmsg.StringPtr(principal)
 	describe.Operation, describe.PermissionType = kmsg.ACLOperationAny, kmsg.ACLPermissionTypeAny
-	out = append(out, s.do(describe, ver(29)))
+	// Kafka applies ACL changes through its metadata log: wait until the
+	// three created show (at most 10 s).
+	var created *kmsg.DescribeACLsResponse
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		created = s.do(describe, ver(29)).(*kmsg.DescribeACLsResponse)
+		if len(created.Resources) >= 3 || time.Now().After(deadline) {
+			break
+		}
+	}
+	out = append(out, created)
 	del := kmsg.NewPtrDeleteACLsRequest()
 	f := kmsg.NewDeleteACLsRequestFilter()
 	f.ResourceType, f.ResourcePatternType = kmsg.ACLResourceTypeTopic, kmsg.ACLResourcePatternTypePrefixed
@@ -45,5 +59,15 @@ func aclFlow(s *session, at map[int16]int16) any {
 	f.Operation, f.PermissionType = kmsg.ACLOperationAny, kmsg.ACLPermissionTypeAny
 	del.Filters = append(del.Filters, f)
 	out = append(out, s.do(del, ver(31)))
-	return append(out, s.do(describe, ver(29)))
+	// And until the deleted ones are gone from its answers.
+	var after *kmsg.DescribeACLsResponse
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		after = s.do(describe, ver(29)).(*kmsg.DescribeACLsResponse)
+		if !slices.ContainsFunc(after.Resources, func(r kmsg.DescribeACLsResponseResource) bool {
+			return r.ResourcePatternType == kmsg.ACLResourcePatternTypePrefixed
+		}) || time.Now().After(deadline) {
+			break
+		}
+	}
+	return append(out, after)
 }
