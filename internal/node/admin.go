@@ -80,14 +80,39 @@ func (n *Node) serveAdmin(ctx context.Context, g *errgroup.Group, ln net.Listene
 // first PLAINTEXT listener; nil when there is none (the console does not
 // authenticate yet). Its Run samples the groups' lag for its charts.
 func (n *Node) newConsole(readOnly bool) *console.Console {
-	for i, l := range n.brokerListeners() {
-		if n.cfg.ListenerSecurityProtocolMap[l.Name] == "PLAINTEXT" {
-			return console.New(console.Config{Bootstrap: n.addrs[i].String(), ReadOnly: readOnly,
-				Version: buildinfo.Read().String(), Logger: n.logger})
-		}
+	if bootstrap := n.plaintextAddr(); bootstrap != "" {
+		return console.New(console.Config{Bootstrap: bootstrap, ReadOnly: readOnly,
+			Version: buildinfo.Read().String(), Logger: n.logger})
 	}
 	n.logger.Warn("web console off: it needs a PLAINTEXT listener")
 	return nil
+}
+
+// plaintextAddr is the bound address of this node's first PLAINTEXT
+// listener, "" when it has none: where the console, the schema registry
+// and the REST proxy reach the node as Kafka clients (they do not
+// authenticate yet).
+func (n *Node) plaintextAddr() string {
+	for i, l := range n.brokerListeners() {
+		if n.cfg.ListenerSecurityProtocolMap[l.Name] == "PLAINTEXT" {
+			return n.addrs[i].String()
+		}
+	}
+	return ""
+}
+
+// listenHTTP binds addr, the listener of the HTTP service configured by
+// setting (schema.registry.listeners, rest.proxy.listeners); none when
+// addr is empty.
+func listenHTTP(setting, addr string) (net.Listener, error) {
+	if addr == "" {
+		return nil, nil
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w", setting, addr, err)
+	}
+	return ln, nil
 }
 
 // ready reports why the node is not ready: its logs are recovered and

@@ -2,7 +2,6 @@ package node
 
 import (
 	"context"
-	"fmt"
 	"net"
 
 	"golang.org/x/sync/errgroup"
@@ -13,16 +12,11 @@ import (
 // listenRESTProxy binds the REST proxy's listener, if rest.proxy.listeners
 // names one.
 func (n *Node) listenRESTProxy() (net.Listener, error) {
-	addr := n.cfg.RESTProxy().Address
-	if addr == "" {
-		return nil, nil
+	ln, err := listenHTTP("rest.proxy.listeners", n.cfg.RESTProxy().Address)
+	if ln != nil {
+		n.restProxyAddr = ln.Addr()
 	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, fmt.Errorf("rest.proxy.listeners %s: %w", addr, err)
-	}
-	n.restProxyAddr = ln.Addr()
-	return ln, nil
+	return ln, err
 }
 
 // serveRESTProxy serves the REST proxy on ln (nil: none) under g. The
@@ -32,13 +26,7 @@ func (n *Node) serveRESTProxy(ctx context.Context, g *errgroup.Group, ln net.Lis
 	if ln == nil {
 		return
 	}
-	bootstrap := ""
-	for i, l := range n.brokerListeners() {
-		if n.cfg.ListenerSecurityProtocolMap[l.Name] == "PLAINTEXT" {
-			bootstrap = n.addrs[i].String()
-			break
-		}
-	}
+	bootstrap := n.plaintextAddr()
 	if bootstrap == "" {
 		ln.Close()
 		n.restProxyAddr = nil

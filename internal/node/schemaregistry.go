@@ -25,16 +25,11 @@ func schemaFormats() []schema.Format {
 // listenSchemaRegistry binds schema.registry.listeners, if it names a
 // listener.
 func (n *Node) listenSchemaRegistry() (net.Listener, error) {
-	addr := n.cfg.SchemaRegistryAddress()
-	if addr == "" {
-		return nil, nil
+	ln, err := listenHTTP("schema.registry.listeners", n.cfg.SchemaRegistryAddress())
+	if ln != nil {
+		n.schemaRegistryAddr = ln.Addr()
 	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, fmt.Errorf("schema.registry.listeners %s: %w", addr, err)
-	}
-	n.schemaRegistryAddr = ln.Addr()
-	return ln, nil
+	return ln, err
 }
 
 // serveSchemaRegistry runs the schema registry on ln (nil: none) under
@@ -45,13 +40,7 @@ func (n *Node) serveSchemaRegistry(ctx context.Context, g *errgroup.Group, ln ne
 	if ln == nil {
 		return
 	}
-	bootstrap := ""
-	for i, l := range n.brokerListeners() {
-		if n.cfg.ListenerSecurityProtocolMap[l.Name] == "PLAINTEXT" {
-			bootstrap = n.addrs[i].String()
-			break
-		}
-	}
+	bootstrap := n.plaintextAddr()
 	if bootstrap == "" {
 		n.logger.Warn("schema registry off: it needs a PLAINTEXT listener")
 		n.schemaSource.off.Store(true)
