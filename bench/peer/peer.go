@@ -58,6 +58,7 @@ func StartGregor(bin, dir string) (*Broker, error) {
 		"--override", "listeners=PLAINTEXT://127.0.0.1:0",
 		"--override", "http.listeners=",
 		"--override", "schema.registry.listeners=",
+		"--override", "rest.proxy.listeners=",
 		"--override", "log.dirs="+filepath.Join(dir, "data"))
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	start := time.Now()
