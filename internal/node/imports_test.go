@@ -84,8 +84,10 @@ var allowedImports = map[string][]string{
 	"admin": {},
 	// The web console is a Kafka client of its own node, as the CLI is.
 	"console": {},
-	// The REST proxy is a Kafka client of its own node too.
-	"restproxy": {},
+	// The REST proxy is a Kafka client of its own node too; schemas come
+	// in through schema's interfaces and its own Registry, which node
+	// implements over the registry.
+	"restproxy": {"schema"},
 	// The composition root may import everything it composes.
 	"node": {"admin", "console", "restproxy", "metrics", "buildinfo", "kafka", "acl", "config", "record", "wire", "vfs", "storage", "partition", "metadata",
 		"controller", "replica", "replica/leaderclient", "coord", "group", "txn", "txn/txnclient", "auth", "quota", "handler", "server",

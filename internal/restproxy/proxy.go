@@ -21,7 +21,10 @@ type Config struct {
 	ConsumerInstanceTimeout time.Duration
 	MaxRequestBytes         int64         // bounds a request body (a record object when streamed)
 	RequestTimeout          time.Duration // bounds a request (a record when streamed)
-	Logger                  *slog.Logger
+	// Registry serves the avro, jsonschema and protobuf embedded formats;
+	// nil refuses them.
+	Registry Registry
+	Logger   *slog.Logger
 }
 
 // Proxy serves the REST API. It is safe for concurrent use.
@@ -29,6 +32,7 @@ type Proxy struct {
 	cfg       Config
 	mux       *http.ServeMux
 	consumers *registry
+	schemas   schemaCache
 
 	once   sync.Once // creates client and adminClient
 	client *kgo.Client
