@@ -273,4 +273,18 @@ func TestV3SchemaRecords(t *testing.T) {
 			t.Fatalf("record %d: schema id %d, want %d", i, got, id)
 		}
 	}
+
+	// A JSON schema's record name is its title.
+	var titled v3Answer
+	p.must(200, "POST", path, "application/json", `{"value":{"type":"JSONSCHEMA","subject_name_strategy":"TOPIC_RECORD_NAME",`+
+		`"schema":"{\"title\":\"Thing\",\"type\":\"object\"}","data":{"a":1}}}`, &titled)
+	if titled.ErrorCode != 200 || titled.Value.Subject != "v3s-Thing" || titled.Value.Type != "JSONSCHEMA" {
+		t.Fatalf("titled JSON schema: %s", mustJSON(titled))
+	}
+	var untitled v3Answer
+	p.must(200, "POST", path, "application/json", `{"value":{"type":"JSONSCHEMA","subject_name_strategy":"RECORD_NAME",`+
+		`"schema":"{\"type\":\"object\"}","data":{"a":1}}}`, &untitled)
+	if untitled.ErrorCode != 400 || !strings.Contains(untitled.Message, "title") {
+		t.Fatalf("untitled JSON schema: %s", mustJSON(untitled))
+	}
 }

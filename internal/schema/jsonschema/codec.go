@@ -32,3 +32,15 @@ func (p *Parsed) ToJSON(payload []byte) ([]byte, error) {
 	}
 	return payload, nil
 }
+
+var _ schema.Named = (*Parsed)(nil)
+
+// RecordName returns the schema's top-level "title", the record name
+// Confluent's JSON Schema serializers give RecordNameStrategy and
+// TopicRecordNameStrategy; every payload of the schema has that name.
+func (p *Parsed) RecordName([]byte) (string, error) {
+	if !p.hasTitle {
+		return "", fmt.Errorf("the JSON schema has no string \"title\", which names its records")
+	}
+	return p.title, nil
+}

@@ -21,3 +21,22 @@ func TestCodec(t *testing.T) {
 		t.Fatalf("ToJSON = %s, %v", out, err)
 	}
 }
+
+// TestRecordName proves the record name of a JSON Schema is its title,
+// and that a schema without one has none.
+func TestRecordName(t *testing.T) {
+	for _, tc := range []struct{ text, want string }{
+		{`{"title":"shop.Order","type":"object"}`, "shop.Order"},
+		{`{"type":"object","properties":{"title":{"type":"string"}}}`, ""},
+		{`true`, ""},
+	} {
+		p, err := Format{}.Parse(tc.text, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := p.(*Parsed).RecordName(nil)
+		if got != tc.want || (err == nil) != (tc.want != "") {
+			t.Errorf("RecordName(%s) = %q, %v; want %q", tc.text, got, err, tc.want)
+		}
+	}
+}
