@@ -13,7 +13,8 @@ package restproxy
 // format back to JSON with the schema the id names.
 //
 // Errors are Confluent's: 42201/42202 a key/value without a schema,
-// 42203 data that is not a value of its schema, 42205 a schema that does
+// 42203 data that is not a value of its schema (in v3, per record: 400,
+// as Confluent's v3 answers it), 42205 a schema that does
 // not parse, 42207 what the registry refuses (an unknown id, an
 // incompatible schema), 40801 (HTTP 408, as Confluent's proxy answers a
 // deserializer's error) a consumed record that does not decode.
