@@ -307,6 +307,15 @@ func integer(v any, path string) (int64, error) {
 
 func float(v any, path string) (float64, error) {
 	switch n := v.(type) {
+	case string: // as ToJSON writes what JSON has no number for
+		switch n {
+		case "NaN":
+			return math.NaN(), nil
+		case "Infinity":
+			return math.Inf(1), nil
+		case "-Infinity":
+			return math.Inf(-1), nil
+		}
 	case json.Number:
 		f, err := strconv.ParseFloat(string(n), 64)
 		if err != nil {
@@ -426,6 +435,9 @@ func (d *decoder) decode(s havro.Schema, depth int) error {
 			k, err := d.raw()
 			if err != nil {
 				return err
+			}
+			if !utf8.Valid(k) {
+				return errors.New("map key is not UTF-8")
 			}
 			d.str(string(k))
 			d.out = append(d.out, ':')
