@@ -26,6 +26,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -111,6 +112,8 @@ type resolved struct {
 	version int
 	parsed  schema.Parsed
 	codec   schema.Codec
+	// sizePrefix is the start of the v3 answer's key or value object.
+	sizePrefix []byte
 }
 
 // schemaCache remembers resolved schemas while the registry's
@@ -159,8 +162,35 @@ func (c *schemaCache) putID(gen int64, id int, p schema.Parsed) {
 	c.byID[id] = p
 }
 
+// specKey is the cache key of a spec: its fields length-prefixed, so
+// that no two specs share one.
 func specKey(topic string, isKey bool, s schemaSpec) string {
-	b, _ := json.Marshal([]any{topic, isKey, s.typ, s.id, s.version, s.text, s.subject, s.strategy})
+	b := make([]byte, 0, 64+len(topic)+len(s.subject)+len(s.strategy))
+	field := func(v string) {
+		b = strconv.AppendInt(b, int64(len(v)), 10)
+		b = append(b, ':')
+		b = append(b, v...)
+	}
+	optional := func(n *int) {
+		if n == nil {
+			b = append(b, '-')
+		} else {
+			b = strconv.AppendInt(b, int64(*n), 10)
+		}
+		b = append(b, ';')
+	}
+	field(topic)
+	b = strconv.AppendBool(b, isKey)
+	field(string(s.typ))
+	optional(s.id)
+	optional(s.version)
+	if s.text != nil {
+		field(*s.text)
+	} else {
+		b = append(b, '-')
+	}
+	field(s.subject)
+	field(s.strategy)
 	return string(b)
 }
 
@@ -193,6 +223,7 @@ func (p *Proxy) resolveSchema(ctx context.Context, topic string, isKey bool, spe
 		return nil, errorf(http.StatusUnprocessableEntity, codeSerialization, "Error serializing message. Schemas of type %s cannot encode JSON data", r.parsed.Type())
 	}
 	r.codec = codec
+	r.sizePrefix = sizePrefix(r)
 	p.schemas.putSpec(gen, key, r)
 	return r, nil
 }

@@ -92,6 +92,9 @@ type sizeV3 struct {
 	SchemaID      *int   `json:"schema_id,omitempty"`
 	SchemaVersion *int   `json:"schema_version,omitempty"`
 	Size          int    `json:"size"`
+	// prefix, if set, is the object up to "size": the same for every
+	// record of a schema.
+	prefix []byte
 }
 
 // pendingV3 is one record of a stream: its answer is ready once done is
@@ -268,9 +271,10 @@ func appendSize(b []byte, field string, s *sizeV3) []byte {
 		return b
 	}
 	b = append(b, field...)
-	if s.Subject != "" {
-		out, _ := json.Marshal(s)
-		return append(b, out...)
+	if s.prefix != nil {
+		b = append(b, s.prefix...)
+		b = strconv.AppendInt(b, int64(s.Size), 10)
+		return append(b, '}')
 	}
 	b = append(b, `{"type":"`...)
 	b = append(b, s.Type...)
@@ -417,7 +421,16 @@ func (s *streamV3) schemaBytes(ctx context.Context, d *dataV3, typ string, isKey
 		return nil, nil, errorf(http.StatusBadRequest, codeBadRequest, "Conversion of JSON to Object failed: %v", err)
 	}
 	id, version := r.id, r.version
-	return b, &sizeV3{Type: typeNameV3(r.parsed.Type()), Subject: r.subject, SchemaID: &id, SchemaVersion: &version, Size: len(b)}, nil
+	return b, &sizeV3{Type: typeNameV3(r.parsed.Type()), Subject: r.subject, SchemaID: &id, SchemaVersion: &version,
+		Size: len(b), prefix: r.sizePrefix}, nil
+}
+
+// sizePrefix is the start of the v3 answer's key or value object for
+// records of r, up to the size.
+func sizePrefix(r *resolved) []byte {
+	subject, _ := json.Marshal(r.subject)
+	return fmt.Appendf(nil, `{"type":"%s","subject":%s,"schema_id":%d,"schema_version":%d,"size":`,
+		typeNameV3(r.parsed.Type()), subject, r.id, r.version)
 }
 
 // compactJSON returns a copy of valid JSON without its insignificant

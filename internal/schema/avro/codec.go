@@ -9,7 +9,6 @@ package avro
 // field missing from the JSON takes the field's default.
 
 import (
-	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -29,14 +28,9 @@ var _ schema.Codec = (*Schema)(nil)
 // FromJSON encodes data, Avro's JSON encoding of a value of s, in Avro's
 // binary encoding.
 func (s *Schema) FromJSON(data []byte) ([]byte, error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		return nil, fmt.Errorf("data is not JSON: %w", err)
-	}
-	if dec.More() {
-		return nil, errors.New("data has more than one JSON value")
+	v, err := parseJSON(data)
+	if err != nil {
+		return nil, err
 	}
 	e := encoder{}
 	if err := e.encode(s.schema, v, "", 0); err != nil {
