@@ -214,6 +214,8 @@ func (p *Proxy) resolveSchema(ctx context.Context, topic string, isKey bool, spe
 	if r := p.schemas.spec(gen, key); r != nil {
 		return r, nil
 	}
+	ctx, cancel := context.WithTimeout(ctx, p.cfg.RequestTimeout)
+	defer cancel()
 	r, err := p.resolveUncached(ctx, reg, topic, isKey, spec)
 	if err != nil {
 		return nil, err
@@ -379,6 +381,8 @@ func (p *Proxy) decodeWire(ctx context.Context, typ schema.Type, b []byte) (json
 	gen := reg.Generation()
 	parsed := p.schemas.id(gen, id)
 	if parsed == nil {
+		ctx, cancel := context.WithTimeout(ctx, p.cfg.RequestTimeout)
+		defer cancel()
 		if parsed, err = reg.ByID(ctx, id); err != nil {
 			return nil, fmt.Errorf("Error retrieving schema id %d: %w", id, err)
 		}

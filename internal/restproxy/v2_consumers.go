@@ -379,8 +379,6 @@ func contentTypeOf(format string) string {
 // format, to JSON; a record that does not decode is 40801, as a
 // deserializer's error is in Confluent's proxy.
 func (p *Proxy) decodeRecord(ctx context.Context, typ schema.Type, rec *kgo.Record, o *recordOutV2) error {
-	ctx, cancel := context.WithTimeout(ctx, p.cfg.RequestTimeout)
-	defer cancel()
 	var err error
 	if o.Key, err = p.decodeWire(ctx, typ, rec.Key); err == nil {
 		o.Value, err = p.decodeWire(ctx, typ, rec.Value)

@@ -174,9 +174,7 @@ func (s *streamV3) readLoop(r *http.Request) {
 			pr.fail(errorf(http.StatusBadRequest, codeBadRequest, "Invalid record: %v", err))
 			continue
 		}
-		ctx, cancel := context.WithTimeout(r.Context(), s.p.cfg.RequestTimeout)
-		rec, key, value, rerr := s.record(ctx, &in)
-		cancel()
+		rec, key, value, rerr := s.record(r.Context(), &in)
 		if rerr != nil {
 			pr.fail(rerr)
 			continue
@@ -364,14 +362,15 @@ func (s *streamV3) dataBytes(ctx context.Context, d *dataV3, isKey bool) ([]byte
 }
 
 // usesSchema reports whether a key or value object names a schema: by a
-// schema type, or (without a type) by schema_id, schema_version, subject
-// or subject_name_strategy.
+// schema type, or (without a type) by schema_id, schema_version, subject,
+// subject_name_strategy or schema (which then lacks its type).
 func usesSchema(d *dataV3, typ string) bool {
 	switch typ {
 	case "AVRO", "JSONSCHEMA", "PROTOBUF":
 		return true
 	case "":
-		return d.SchemaID != nil || d.SchemaVersion != nil || d.Subject != "" || d.SubjectNameStrategy != ""
+		return d.SchemaID != nil || d.SchemaVersion != nil || d.Subject != "" || d.SubjectNameStrategy != "" ||
+			len(d.Schema) > 0 && !bytes.Equal(d.Schema, jsonNull)
 	}
 	return false
 }
