@@ -287,4 +287,9 @@ func TestV3SchemaRecords(t *testing.T) {
 	if untitled.ErrorCode != 400 || !strings.Contains(untitled.Message, "title") {
 		t.Fatalf("untitled JSON schema: %s", mustJSON(untitled))
 	}
+	var typeless v3Answer
+	p.must(200, "POST", path, "application/json", `{"value":{"schema":"\"string\"","data":"x"}}`, &typeless)
+	if typeless.ErrorCode != 400 || !strings.Contains(typeless.Message, "type") {
+		t.Fatalf("a schema without a type: %s", mustJSON(typeless))
+	}
 }
