@@ -5,7 +5,8 @@
 # COMPAT_BOOTSTRAP, COMPAT_PREFIX, COMPAT_GREGOR (the gregor binary, whose
 # console-consumer reads back what the proxy produced), and
 # COMPAT_SCHEMA_REGISTRY (the registry the avro checks read; without it
-# they expect the schema formats refused). Needs curl and jq.
+# they expect the schema formats refused); the basic-auth check starts a
+# gregor server of its own. Needs curl and jq.
 set -uo pipefail
 
 client=rest-proxy
@@ -290,6 +291,42 @@ check_v3_delete_topic() {
   expect "deleted topic" 404 "$status"
 }
 
+# HTTP basic authentication (rest.proxy.authentication.*), on a gregor
+# server of its own: 401 with WWW-Authenticate and Confluent's body
+# without credentials or with wrong ones, 403 for a user without the
+# role, the API for a user with it.
+check_basic_auth() {
+  local dir pid base=""
+  dir=$(mktemp -d)
+  printf 'alice: secret,developer\nbob: pw,viewer\n' >"$dir/users"
+  "$COMPAT_GREGOR" server --override listeners=PLAINTEXT://127.0.0.1:0 --override http.listeners= \
+    --override schema.registry.listeners= --override rest.proxy.listeners=http://127.0.0.1:0 \
+    --override "log.dirs=$dir/data" --override rest.proxy.authentication.method=BASIC \
+    --override "rest.proxy.authentication.users.file=$dir/users" \
+    --override rest.proxy.authentication.roles=developer 2>"$dir/log" &
+  pid=$!
+  for _ in $(seq 100); do
+    base=$(grep -oE 'rest.proxy.listeners=http://[0-9.]+:[0-9]+' "$dir/log" | head -1 | sed 's/^[^=]*=//')
+    [ -n "$base" ] && break
+    sleep 0.1
+  done
+  local result=0 got
+  if [ -z "$base" ]; then
+    echo "the server did not start: $(tail -c 300 "$dir/log")"; result=1
+  else
+    got=$(curl -s -m 30 -D "$dir/headers" "$base/topics")
+    expect "without credentials" '{"error_code":401,"message":"Unauthorized"}' "$got" || result=1
+    expect "WWW-Authenticate" 'Basic realm="KafkaRest"' "$(grep -i '^www-authenticate:' "$dir/headers" | sed 's/^[^:]*: *//' | tr -d '\r')" || result=1
+    expect "wrong password" 401 "$(curl -s -m 30 -o /dev/null -w '%{http_code}' -u alice:nope "$base/topics")" || result=1
+    expect "user without the role" 403 "$(curl -s -m 30 -o /dev/null -w '%{http_code}' -u bob:pw "$base/topics")" || result=1
+    expect "alice" 200 "$(curl -s -m 30 -o /dev/null -w '%{http_code}' -u alice:secret "$base/topics")" || result=1
+  fi
+  kill "$pid" 2>/dev/null
+  wait "$pid" 2>/dev/null
+  rm -rf "$dir"
+  return $result
+}
+
 check v3-clusters check_v3_clusters
 check v3-create-topic check_v3_create_topic
 check v3-produce check_v3_produce
@@ -302,3 +339,4 @@ check v2-avro-round-trip check_v2_avro_round_trip
 check v2-consumer-subscribe check_v2_consumer_subscribe
 check v2-consumer-assign check_v2_consumer_assign
 check v3-delete-topic check_v3_delete_topic
+check basic-auth check_basic_auth
