@@ -84,10 +84,15 @@ var allowedImports = map[string][]string{
 	"admin": {},
 	// The web console is a Kafka client of its own node, as the CLI is.
 	"console": {},
-	// The REST proxy is a Kafka client of its own node too.
-	"restproxy": {},
+	// The REST proxy is a Kafka client of its own node too; schemas come
+	// in through schema's interfaces and its own Registry, which node
+	// implements over the registry.
+	"restproxy": {"schema"},
+	// HTTP basic authentication of the registry and the proxy: the
+	// standard library only.
+	"httpauth": {},
 	// The composition root may import everything it composes.
-	"node": {"admin", "console", "restproxy", "metrics", "buildinfo", "kafka", "acl", "config", "record", "wire", "vfs", "storage", "partition", "metadata",
+	"node": {"admin", "console", "restproxy", "httpauth", "metrics", "buildinfo", "kafka", "acl", "config", "record", "wire", "vfs", "storage", "partition", "metadata",
 		"controller", "replica", "replica/leaderclient", "coord", "group", "txn", "txn/txnclient", "auth", "quota", "handler", "server",
 		"schema", "schema/avro", "schema/jsonschema", "schema/protobuf", "schemareg"},
 	// nodetest formats a cluster's dirs with one cluster id, as `gregor

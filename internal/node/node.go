@@ -20,6 +20,7 @@ import (
 	"log/slog"
 	"maps"
 	"net"
+	"net/http"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -78,6 +79,9 @@ type Node struct {
 	// schemaRegistryAddr is the schema registry's bound listener, nil when
 	// off; see schemaregistry.go.
 	schemaRegistryAddr net.Addr
+	// schemaRegistryAuth and restProxyAuth wrap the registry's and the
+	// proxy's handlers with their authentication; nil for none.
+	schemaRegistryAuth, restProxyAuth func(http.Handler) http.Handler
 	// schemaSource is the registry as schema validation consults it.
 	schemaSource registrySchemas
 	// restProxyAddr is the REST proxy's bound address, nil when it is off;
