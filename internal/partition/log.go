@@ -38,6 +38,9 @@ type Log interface {
 	// SetCommitted bounds retention and cleaning: nothing at or after
 	// offset is deleted or compacted.
 	SetCommitted(offset kafka.Offset)
+	// SetStable bounds cleaning at the last stable offset: the cleaner
+	// reads only decided transactions.
+	SetStable(offset kafka.Offset)
 
 	// ReadInto returns whole batches from offset up to maxOffset, at most
 	// maxBytes (at least one batch when minOneBatch), read into buf when it

@@ -194,6 +194,7 @@ func (p *Partition) updateFirstUnstableLocked() {
 		first = min(first, t.firstOffset)
 	}
 	p.firstUnstable.Store(first)
+	p.log.SetStable(kafka.Offset(p.LastStableOffset()))
 }
 
 // LastStableOffset is the offset below which every transaction is decided:

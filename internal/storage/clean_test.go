@@ -487,7 +487,7 @@ func TestCompactionAbortsWhenLogChanges(t *testing.T) {
 				t.Fatal(err)
 			}
 			before := fmt.Sprint(readAll(t, l))
-			f := &batchFilter{ctx: ctx, keys: map[string]int64{}, lastOfProducer: map[int64]int64{}}
+			f := &batchFilter{ctx: ctx, keys: map[string]int64{}, producers: map[int64]producerTail{}, txns: newTxnTracker(srcs)}
 			err = l.cleanGroup(srcs[:1], f, cfg, clk.now(), &cleanStats{})
 			for _, s := range srcs {
 				s.seg.release()

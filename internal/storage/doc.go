@@ -72,7 +72,9 @@
 // which sets its high watermark) tells it where committed records end.
 // Retention deletes only segments that end at or below it and the cleaner
 // treats the segment holding it as uncleanable, as Kafka bounds both by the
-// high watermark. A log nobody bounds is unbounded.
+// high watermark. The stable bound (Log.SetStable, the last stable offset)
+// stops the cleaner too, so that it reads only decided transactions. A log
+// nobody bounds is unbounded.
 //
 // Appends: Append assigns offsets from the log end offset and stamps the
 // leader epoch; AppendWithOffsets (a follower copying its leader) keeps the

@@ -64,7 +64,10 @@ type Log struct {
 	truncations int64 // TruncateTo calls that removed data: a cleaning begun before aborts
 	// committed bounds retention and cleaning: they touch only segments
 	// that end at or below it (see SetCommitted). MaxInt64 until set.
-	committed      int64
+	committed int64
+	// stable bounds cleaning further: the last stable offset, below which
+	// every transaction is decided (see SetStable). MaxInt64 until set.
+	stable         int64
 	unflushed      int64     // records appended since the last flush
 	firstUnflushed time.Time // time of the oldest unflushed append; zero if none
 	closed         bool
@@ -96,7 +99,7 @@ func openLogFiles(fsys vfs.FS, files *FileCache, dir string, recoveryPoint int64
 	if err := mkdirAllDurable(fsys, dir); err != nil {
 		return nil, err
 	}
-	l := &Log{fs: fsys, files: files, dir: dir, cfg: cfg, now: now, logger: logger, dirDirty: true, committed: math.MaxInt64,
+	l := &Log{fs: fsys, files: files, dir: dir, cfg: cfg, now: now, logger: logger, dirDirty: true, committed: math.MaxInt64, stable: math.MaxInt64,
 		durableCh: make(chan struct{})}
 	if err := l.load(recoveryPoint); err != nil {
 		l.closeFiles()
@@ -280,6 +283,16 @@ func (l *Log) EndOffsetForEpoch(epoch int32) (int32, int64) {
 func (l *Log) SetCommitted(offset kafka.Offset) {
 	l.mu.Lock()
 	l.committed = int64(offset)
+	l.mu.Unlock()
+}
+
+// SetStable tells the log its last stable offset: the cleaner never cleans
+// a segment that ends after offset, as Kafka's cleaner stops there, so that
+// every transaction it reads is decided and an aborted one is in the
+// aborted-transaction index. Until it is first called the log is unbounded.
+func (l *Log) SetStable(offset kafka.Offset) {
+	l.mu.Lock()
+	l.stable = int64(offset)
 	l.mu.Unlock()
 }
 
