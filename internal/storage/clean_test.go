@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"gregor/internal/kafka"
 	"gregor/internal/record"
 	"gregor/internal/vfs"
 )
@@ -421,6 +422,14 @@ func TestCleanableRange(t *testing.T) {
 	}
 	if r := l.cleanableRange(mid, clk.now()); r.overdue {
 		t.Fatalf("max.compaction.lag.ms, young dirty segments: %+v", r)
+	}
+	l.SetStable(kafka.Offset(mid + 1))
+	if r := l.cleanableRange(-1, clk.now()); r.firstUncleanable != mid {
+		t.Fatalf("last stable offset %d: first uncleanable %d, want %d", mid+1, r.firstUncleanable, mid)
+	}
+	l.SetStable(kafka.Offset(mid - 1))
+	if r := l.cleanableRange(-1, clk.now()); r.firstUncleanable >= mid {
+		t.Fatalf("last stable offset %d: first uncleanable %d, want the segment holding it", mid-1, r.firstUncleanable)
 	}
 }
 
