@@ -423,3 +423,47 @@ func sorted(s []string) []string {
 	slices.Sort(s)
 	return s
 }
+
+// TestCleanerTransactionalTombstones proves that a committed transactional
+// tombstone follows delete.retention.ms like any other, with its batch
+// keeping its transactional bit, and that its commit marker goes only after
+// the tombstone is gone and delete.retention.ms has passed once more.
+func TestCleanerTransactionalTombstones(t *testing.T) {
+	clk := newClock()
+	l, err := Open(t.TempDir(), compactConfig(), clk.now, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	x := newTxnLog(t, l, clk.now().UnixMilli())
+	x.data(7, "t", "1") // 0
+	x.end(7, true)      // 1
+	x.data(7, "t", "")  // 2: a tombstone
+	x.end(7, true)      // 3
+	x.data(7, "u", "1") // 4
+	x.end(7, true)      // 5
+	x.data(-1, "z", "1")
+	x.roll()
+	cp := int64(-1)
+	for _, step := range []struct {
+		advance time.Duration
+		layout  string
+	}{
+		{0, "1-1/1c 2-2/1th 3-3/1c 4-4/1t"},
+		{time.Second, "1-1/1ch 2-2/1th 3-3/1c 4-4/1t"},
+		{10 * time.Second, "3-3/1c 4-4/1t"},
+		{time.Second, "3-3/1ch 4-4/1t"},
+		{11 * time.Second, "4-4/1t 5-5/1c"},
+	} {
+		clk.advance(step.advance)
+		x.data(-1, "w", "1")
+		x.roll()
+		cp = cleanOnce(t, l, cp, clk.now())
+		if got := layout(t, l); !strings.HasPrefix(got, step.layout) {
+			t.Fatalf("at +%v: %s, want %s ...", step.advance, got, step.layout)
+		}
+	}
+	if got := consume(t, l, true); !slices.Contains(got, "4:u=1") || slices.ContainsFunc(got, func(s string) bool { return strings.Contains(s, ":t") }) {
+		t.Fatalf("read_committed: %v", got)
+	}
+}
