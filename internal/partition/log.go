@@ -41,6 +41,9 @@ type Log interface {
 	// SetStable bounds cleaning at the last stable offset: the cleaner
 	// reads only decided transactions.
 	SetStable(offset kafka.Offset)
+	// SetActiveProducers tells the cleaner which producers' state to keep:
+	// fn is called at the start of each cleaning.
+	SetActiveProducers(fn func() map[kafka.ProducerID]kafka.ActiveProducer)
 
 	// ReadInto returns whole batches from offset up to maxOffset, at most
 	// maxBytes (at least one batch when minOneBatch), read into buf when it

@@ -256,6 +256,23 @@ func (p *Partition) Producers() []ProducerInfo {
 	return out
 }
 
+// activeProducers is what the log cleaner keeps of the producers not
+// expired: the batch with each one's last sequence, or a marker of its
+// current epoch when that epoch wrote no data.
+func (p *Partition) activeProducers() map[kafka.ProducerID]kafka.ActiveProducer {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := make(map[kafka.ProducerID]kafka.ActiveProducer, len(p.producers.entries))
+	for pid, e := range p.producers.entries {
+		a := kafka.ActiveProducer{LastDataOffset: -1, Epoch: e.epoch}
+		if n := len(e.batches); n > 0 {
+			a.LastDataOffset = kafka.Offset(e.batches[n-1].lastOffset)
+		}
+		out[kafka.ProducerID(pid)] = a
+	}
+	return out
+}
+
 // ExpireProducers forgets the idempotent and transactional producers that
 // have written nothing here for producer.id.expiration.ms (after) and have
 // no transaction ongoing, by their last batch's timestamp: a producer that

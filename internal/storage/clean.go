@@ -142,6 +142,10 @@ type cleanStats struct {
 // between batches when ctx is done, the groups cleaned so far staying clean.
 func (l *Log) compact(ctx context.Context, r cleanRange, now time.Time, mapBudget int64) (int64, cleanStats, error) {
 	var stats cleanStats
+	var active map[kafka.ProducerID]kafka.ActiveProducer
+	if fn := l.activeProducersFunc(); fn != nil {
+		active = fn()
+	}
 	srcs, cfg, err := l.captureSources()
 	if err != nil {
 		return 0, stats, err
@@ -157,7 +161,11 @@ func (l *Log) compact(ctx context.Context, r cleanRange, now time.Time, mapBudge
 	if err != nil || end <= r.firstDirty {
 		return r.firstDirty, stats, err
 	}
-	if err := f.addProducers(srcs, mapped); err != nil {
+	if active != nil {
+		for pid, p := range active {
+			f.producers[int64(pid)] = producerTail{epoch: p.Epoch, lastData: int64(p.LastDataOffset)}
+		}
+	} else if err := f.addProducers(srcs, mapped); err != nil {
 		return r.firstDirty, stats, err
 	}
 	f.txns = newTxnTracker(srcs)

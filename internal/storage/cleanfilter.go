@@ -13,9 +13,9 @@ type batchFilter struct {
 	// keys maps each key of the dirty range to its latest offset there
 	// (Kafka's OffsetMap, with whole keys instead of hashes).
 	keys map[string]int64
-	// producers holds, for each producer id in the log, what its last
-	// batches are. Kafka asks its producer state for the producers still
-	// active; here no producer expires, so that is every producer in the log.
+	// producers holds, for each active producer, what its last batches
+	// are: from the log's owner (SetActiveProducers), as Kafka asks its
+	// producer state, or, for a log nobody owns, every producer in the log.
 	producers map[int64]producerTail
 	// txns follows transactions through the rewrite (see cleantxn.go).
 	txns              *txnTracker

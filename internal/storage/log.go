@@ -67,10 +67,13 @@ type Log struct {
 	committed int64
 	// stable bounds cleaning further: the last stable offset, below which
 	// every transaction is decided (see SetStable). MaxInt64 until set.
-	stable         int64
-	unflushed      int64     // records appended since the last flush
-	firstUnflushed time.Time // time of the oldest unflushed append; zero if none
-	closed         bool
+	stable int64
+	// activeProducers, when set, tells the cleaner which producers' state
+	// it must keep (see SetActiveProducers).
+	activeProducers func() map[kafka.ProducerID]kafka.ActiveProducer
+	unflushed       int64     // records appended since the last flush
+	firstUnflushed  time.Time // time of the oldest unflushed append; zero if none
+	closed          bool
 
 	deleteMu       sync.Mutex      // guards pendingDeletes
 	pendingDeletes []pendingDelete // retired segments whose files await removal
@@ -294,6 +297,22 @@ func (l *Log) SetStable(offset kafka.Offset) {
 	l.mu.Lock()
 	l.stable = int64(offset)
 	l.mu.Unlock()
+}
+
+// SetActiveProducers gives the cleaner the producers whose state it must
+// keep, as Kafka's cleaner asks the producer state: fn is called at the
+// start of each cleaning, with no lock of the log held. Until it is set,
+// every producer with a batch in the log counts as active.
+func (l *Log) SetActiveProducers(fn func() map[kafka.ProducerID]kafka.ActiveProducer) {
+	l.mu.Lock()
+	l.activeProducers = fn
+	l.mu.Unlock()
+}
+
+func (l *Log) activeProducersFunc() func() map[kafka.ProducerID]kafka.ActiveProducer {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	return l.activeProducers
 }
 
 // Close writes the index tails and closes the files (no fsync: use Flush).

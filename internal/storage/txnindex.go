@@ -22,7 +22,9 @@ import (
 // when it replays the markers past its producer snapshot: an entry whose
 // marker is not after the last one indexed is ignored, so replays are
 // idempotent. Recovery drops entries whose marker is past the recovered
-// end, and truncation those at or after the truncation point.
+// end, and truncation those at or after the truncation point. A cleaning
+// writes a cleaned segment's entries anew: only those of abort markers that
+// still have data of their transaction to skip (cleantxn.go).
 const txnEntrySize = 34
 
 const txnIndexExt = ".txnindex"
