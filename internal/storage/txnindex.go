@@ -74,9 +74,11 @@ func (s *segment) trimTxns(end int64) {
 	s.txnDisk = min(s.txnDisk, n)
 }
 
-// writeTxnIndex appends the entries not yet on disk.
+// writeTxnIndex appends the entries not yet on disk; with sync it fsyncs
+// the file even when none is new, since earlier ones may have been written
+// without.
 func (s *segment) writeTxnIndex(sync bool) error {
-	if s.txnDisk == len(s.txns) {
+	if s.txnDisk == len(s.txns) && (!sync || s.txnDisk == 0) {
 		return nil
 	}
 	if err := appendFile(s.fs, s.path(txnIndexExt), appendTxnEntries(nil, s.txns[s.txnDisk:]), sync); err != nil {
@@ -111,7 +113,10 @@ func (l *Log) AppendAbortedTransaction(e kafka.AbortedTransaction) error {
 	s := l.segments[l.segmentFor(int64(e.LastOffset))]
 	s.txns = append(s.txns, e)
 	if s != l.active() {
-		return s.writeTxnIndex(false) // a rolled segment writes its indexes no more
+		// A rolled segment writes its indexes no more: this entry goes to
+		// disk now, and the next sync makes it and a new file durable.
+		l.dirDirty = l.dirDirty || s.txnDisk == 0
+		return s.writeTxnIndex(false)
 	}
 	return nil
 }
