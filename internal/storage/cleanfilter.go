@@ -169,7 +169,8 @@ func (f *batchFilter) addProducers(srcs []cleanSource, mapped map[int]tailsOf) e
 // header of a batch whose records all go stays when keepHeader is set or
 // when it keeps its producer's state (Kafka's RETAIN_EMPTY).
 func (f *batchFilter) filter(b record.Batch, keepHeader bool, stats *cleanStats) (record.Batch, error) {
-	retainEmpty := keepHeader || (b.ProducerID() >= 0 && f.producers[b.ProducerID()].retains(b))
+	tail, active := f.producers[b.ProducerID()]
+	retainEmpty := keepHeader || (active && b.ProducerID() >= 0 && tail.retains(b))
 	stats.recordsRead += int64(b.NumRecords())
 	if b.IsControl() {
 		return f.filterControl(b, retainEmpty, stats)

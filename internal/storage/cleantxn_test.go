@@ -485,15 +485,15 @@ func TestCleanerAsksTheOwnerForActiveProducers(t *testing.T) {
 	defer l.Close()
 	ts := clk.now().UnixMilli()
 	x := newTxnLog(t, l, ts)
-	appendRoll(t, l, keyed(t, 5, 0, ts, "k", "1"), keyed(t, 6, 0, ts, "j", "1")) // 0, 1
+	appendRoll(t, l, keyed(t, 6, 0, ts, "j", "1"), keyed(t, 5, 0, ts, "k", "1")) // 0, 1
 	x.epoch[7] = 2
 	x.end(7, false) // 2: producer 7's only batch, an abort of epoch 2
 	appendRoll(t, l, keyed(t, -1, 0, ts, "k", "2", "j", "2"), keyed(t, -1, 0, ts, "z", "1"))
 	l.SetActiveProducers(func() map[kafka.ProducerID]kafka.ActiveProducer {
-		return map[kafka.ProducerID]kafka.ActiveProducer{5: {LastDataOffset: 0, Epoch: 0}, 7: {LastDataOffset: -1, Epoch: 2}}
+		return map[kafka.ProducerID]kafka.ActiveProducer{5: {LastDataOffset: 1, Epoch: 0}, 7: {LastDataOffset: -1, Epoch: 2}}
 	})
 	cleanOnce(t, l, -1, clk.now())
-	if got, want := layout(t, l), "0-0/0 2-2/1ah 3-4/2 5-5/1"; got != want {
+	if got, want := layout(t, l), "1-1/0 2-2/1ah 3-4/2 5-5/1"; got != want {
 		t.Fatalf("batches %s, want %s (producer 6 expired)", got, want)
 	}
 }
