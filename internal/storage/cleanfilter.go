@@ -250,8 +250,8 @@ func rebuild(b record.Batch, kept []record.Record, newHorizon bool, horizon int6
 	spec := record.BatchSpec{
 		BaseOffset: b.BaseOffset(), PartitionLeaderEpoch: b.PartitionLeaderEpoch(),
 		ProducerID: b.ProducerID(), ProducerEpoch: b.ProducerEpoch(), BaseSequence: b.BaseSequence(),
-		Transactional: b.IsTransactional(), Control: b.IsControl(), Codec: b.Codec(), Records: kept, OffsetDeltas: true, LastOffsetDelta: b.LastOffsetDelta(),
-		LogAppendTime: b.LogAppendTime(),
+		Transactional: b.IsTransactional(), Control: b.IsControl(), Codec: b.Codec(),
+		Records: kept, OffsetDeltas: true, LastOffsetDelta: b.LastOffsetDelta(), LogAppendTime: b.LogAppendTime(),
 	}
 	spec.DeleteHorizonMs, spec.DeleteHorizon = b.DeleteHorizonMs()
 	if newHorizon {
