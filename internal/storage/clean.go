@@ -18,8 +18,9 @@ import (
 // part (below the first dirty offset, already compacted), a dirty part (up
 // to the first uncleanable offset: the active segment, the first segment
 // younger than min.compaction.lag.ms, or the first that ends after the
-// committed offset or the last stable offset, Kafka's bounds) and the rest. A cleaning maps every
-// key of the dirty part to its latest offset, then rewrites the whole log
+// committed offset or the last stable offset, Kafka's bounds) and the rest.
+// A cleaning maps every key of the dirty part to its latest offset (records
+// of aborted transactions aside), then rewrites the whole log
 // below the end of that part, segment group by segment group, keeping a
 // record when no later record of its key exists in the map. Records keep
 // their offsets; a thinned batch is rebuilt with its base offset, last
