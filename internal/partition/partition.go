@@ -125,6 +125,7 @@ func Open(tp kafka.TopicPartition, id kafka.TopicID, log Log, self kafka.NodeID,
 	if err := p.loadProducerState(); err != nil {
 		return nil, err
 	}
+	log.SetActiveProducers(p.activeProducers)
 	p.mu.Lock()
 	p.highWatermark.Store(-1)
 	p.setHighWatermarkLocked(kafka.Offset(log.LogStartOffset()))

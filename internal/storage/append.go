@@ -244,6 +244,7 @@ func (l *Log) flushLocked() error {
 		if err := s.f.Sync(); err != nil {
 			return fmt.Errorf("fsync %s: %w", s.path(".log"), err)
 		}
+		l.dirDirty = l.dirDirty || (s.txnDisk == 0 && len(s.txns) > 0) // a new .txnindex
 		if err := s.writeIndexes(true); err != nil {
 			return err
 		}

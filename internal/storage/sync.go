@@ -171,7 +171,7 @@ func (l *Log) broadcastDurableLocked() {
 // their entries since the roll. A file that is gone belongs to a segment
 // that left the log meanwhile.
 func (s *segment) syncIndexFiles() error {
-	for _, ext := range []string{".index", ".timeindex"} {
+	for _, ext := range []string{".index", ".timeindex", txnIndexExt} {
 		f, err := s.fs.OpenFile(s.path(ext), os.O_RDONLY, 0)
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
