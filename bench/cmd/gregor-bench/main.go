@@ -15,6 +15,8 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"slices"
+	"strings"
 	"syscall"
 
 	"github.com/twmb/franz-go/pkg/kfake"
@@ -98,8 +100,14 @@ func parseRunFlags(args []string) (*runConfig, error) {
 	fs.StringVar(&cfg.kafkaProps, "kafka-props", defaultKafkaProps, "extra Kafka server properties, comma-separated key=value")
 	fs.StringVar(&cfg.dir, "dir", os.TempDir(), "where brokers keep their data during the run")
 	fs.StringVar(&cfg.out, "out", "", "results file (JSON lines), rewritten after every repetition")
+	fs.StringVar(&cfg.steps, "steps", "", "workload steps to run, comma-separated: memory, throughput, latency, e2e (default all)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
+	}
+	for _, s := range strings.Split(cfg.steps, ",") {
+		if s != "" && !slices.Contains(stepNames, s) {
+			return nil, fmt.Errorf("run: unknown step %q in -steps (want %s)", s, strings.Join(stepNames, ", "))
+		}
 	}
 	if cfg.out == "" {
 		return nil, fmt.Errorf("run: -out is required")

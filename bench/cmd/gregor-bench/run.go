@@ -35,7 +35,11 @@ type runConfig struct {
 	limits                            bool
 	gregorBin, kafkaScript, kafkaHeap string
 	kafkaProps, dir, out              string
+	steps                             string // comma-separated subset of stepNames; empty: all
 }
+
+// stepNames are the workload steps of runBroker, in order.
+var stepNames = []string{"memory", "throughput", "latency", "e2e"}
 
 func run(ctx context.Context, args []string) error {
 	cfg, err := parseRunFlags(args)
@@ -136,12 +140,20 @@ func runBroker(ctx context.Context, results *report.Collector, cfg *runConfig, n
 	}()
 	m := &measurer{ctx: ctx, results: results, cfg: cfg, b: b}
 	m.add("start to first answer", ms(b.StartToAnswer), "ms", "lower")
-	for _, step := range []func() error{m.memoryAndCPU, m.throughput, m.latency, m.endToEnd} {
+	for i, step := range []func() error{m.memoryAndCPU, m.throughput, m.latency, m.endToEnd} {
+		if !cfg.runs(stepNames[i]) {
+			continue
+		}
 		if err := step(); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// runs reports whether the step named name is selected by -steps.
+func (c *runConfig) runs(name string) bool {
+	return c.steps == "" || strings.Contains(","+c.steps+",", ","+name+",")
 }
 
 // measurer runs the workload steps against one broker.
