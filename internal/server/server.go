@@ -29,7 +29,8 @@ type Handler interface {
 	// Serve answers req. A nil response means none is sent (Produce with
 	// acks=0); an error means the connection must be closed. The response
 	// may point into buffers that stay in use until req.Sent is called,
-	// which the server does once it has encoded the response.
+	// which the server does once it has written the response (or dropped
+	// it).
 	Serve(ctx context.Context, req *wire.Request) (kmsg.Response, error)
 }
 
