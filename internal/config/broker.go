@@ -103,6 +103,8 @@ var brokerDefs = []brokerDef{
 		doc: "The schema registry's HTTP listener (Confluent Schema Registry's REST API) as http://host:port; empty turns it off (gregor)."},
 	{name: "http.pprof.enable", typ: typeBoolean, def: "false", doc: "Serve Go's pprof profiles under /debug/pprof/ on the HTTP listener (gregor)."},
 	{name: "http.console.read.only", typ: typeBoolean, def: "false", doc: "The web console shows but never changes anything (gregor)."},
+	{name: "http.console.sasl.mechanism", typ: typeString, def: "", check: oneOf("", "PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"),
+		doc: "When set, the web console asks for a user name and password (HTTP Basic) and reaches the node as that user with this SASL mechanism on its first SASL_PLAINTEXT listener that enables it, so the node's ACLs apply to each user; empty: no login (gregor)."},
 	// The REST proxy (gregor): Confluent REST Proxy's v2 and v3 APIs.
 	{name: "rest.proxy.listeners", typ: typeString, def: "http://127.0.0.1:8082", check: httpListeners,
 		doc: "The REST proxy listener (Confluent REST Proxy's v2 and v3 APIs) as http://host:port; empty turns it off (gregor)."},

@@ -92,11 +92,14 @@ var allowedImports = map[string][]string{
 		"schema", "schema/avro", "schema/jsonschema", "schema/protobuf", "schemareg"},
 	// nodetest formats a cluster's dirs with one cluster id, as `gregor
 	// storage format` does, through storage's meta.properties writer.
-	"node/nodetest": {"kafka", "config", "node", "storage", "vfs"},
+	"node/nodetest": {"kafka", "config", "node", "storage", "vfs", "testutil/freeport"},
 	// Test helpers below every layer: a TCP proxy that cuts, delays or
 	// black-holes one link, for fault tests of any package (and test/e2e).
 	// It knows nothing of Gregor, so that any layer's tests may use it.
 	"testutil/netproxy": {},
+	// Loopback ports below the kernel's ephemeral range, for servers that
+	// must be told their port before they start.
+	"testutil/freeport": {},
 	// Batches record.Build cannot make (decompression bombs), for the
 	// tests of record, storage and partition.
 	"record/recordtest": {"record"},
