@@ -233,14 +233,11 @@ func (s *Server) loop(ctx context.Context, conn net.Conn, session *wire.Session)
 		if delayed {
 			// A client before KIP-219 does not throttle itself: Kafka holds
 			// its response for the throttle time instead.
-			err := w.Flush()
-			if err == nil {
-				sleepContext(ctx, req.Throttle)
-			}
-			if err != nil {
+			if err := w.Flush(); err != nil {
 				req.Sent()
 				return err
 			}
+			sleepContext(ctx, req.Throttle)
 		}
 		if resp != nil {
 			err := writePieces(conn, w, pieces)
