@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -53,7 +54,8 @@ func clientTLS(t testing.TB, ca *authtest.CA, cn string) *tls.Config {
 
 // TestProduceConsumeOverTLS proves that a franz-go client with a client
 // certificate produces and consumes over an SSL listener: fetch responses,
-// which cannot use sendfile under TLS, go through the TLS connection.
+// whose record batches (here above the size the encoder copies inline)
+// cannot go out by writev under TLS, go through the TLS connection.
 func TestProduceConsumeOverTLS(t *testing.T) {
 	ca := authtest.NewCA(t)
 	n := startTLSNode(t, ca, nil)
@@ -63,8 +65,9 @@ func TestProduceConsumeOverTLS(t *testing.T) {
 		kgo.ConsumeTopics("secure"), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
 	ctx := testContext(t)
 	const count = 200
+	padding := strings.Repeat("p", 5<<10)
 	for i := range count {
-		if err := cl.ProduceSync(ctx, kgo.StringRecord(fmt.Sprintf("record-%d", i))).FirstErr(); err != nil {
+		if err := cl.ProduceSync(ctx, kgo.StringRecord(fmt.Sprintf("record-%d", i)+padding)).FirstErr(); err != nil {
 			t.Fatalf("produce %d: %v", i, err)
 		}
 	}
@@ -75,8 +78,8 @@ func TestProduceConsumeOverTLS(t *testing.T) {
 			t.Fatalf("fetch: %v", err)
 		}
 		fs.EachRecord(func(r *kgo.Record) {
-			if want := fmt.Sprintf("record-%d", seen); string(r.Value) != want {
-				t.Fatalf("record %d = %q", seen, r.Value)
+			if want := fmt.Sprintf("record-%d", seen) + padding; string(r.Value) != want {
+				t.Fatalf("record %d = %.20q...", seen, r.Value)
 			}
 			seen++
 		})

@@ -29,7 +29,8 @@ type Handler interface {
 	// Serve answers req. A nil response means none is sent (Produce with
 	// acks=0); an error means the connection must be closed. The response
 	// may point into buffers that stay in use until req.Sent is called,
-	// which the server does once it has encoded the response.
+	// which the server does once it has written the response (or dropped
+	// it).
 	Serve(ctx context.Context, req *wire.Request) (kmsg.Response, error)
 }
 
@@ -195,6 +196,7 @@ func (s *Server) loop(ctx context.Context, conn net.Conn, session *wire.Session)
 	r := bufio.NewReaderSize(conn, 64<<10)
 	w := bufio.NewWriterSize(conn, 64<<10)
 	var frameBuf, respBuf []byte
+	var pieces [][]byte // the response being sent, in order (see encodeResponse)
 	for {
 		s.setIdleDeadline(conn)
 		frame, held, err := s.readFrame(ctx, conn, r, frameBuf)
@@ -219,9 +221,11 @@ func (s *Server) loop(ctx context.Context, conn net.Conn, session *wire.Session)
 		s.Connections.releaseBytes(held) // the request's bytes are no longer needed
 		s.observe(req, resp, err, start)
 		if err == nil && resp != nil {
-			respBuf = wire.AppendResponse(respBuf[:0], req.Header.CorrelationID, resp)
+			respBuf, pieces = encodeResponse(respBuf[:0], pieces[:0], req.Header.CorrelationID, resp)
 		}
-		req.Sent()
+		if err != nil || resp == nil || len(pieces) == 1 {
+			req.Sent() // the response holds none of the handler's buffers
+		}
 		if err != nil {
 			return err
 		}
@@ -230,17 +234,21 @@ func (s *Server) loop(ctx context.Context, conn net.Conn, session *wire.Session)
 			// A client before KIP-219 does not throttle itself: Kafka holds
 			// its response for the throttle time instead.
 			if err := w.Flush(); err != nil {
+				req.Sent()
 				return err
 			}
 			sleepContext(ctx, req.Throttle)
 		}
 		if resp != nil {
-			if _, err := w.Write(respBuf); err != nil {
+			err := writePieces(conn, w, pieces)
+			req.Sent()
+			if err != nil {
 				return err
 			}
 			if cap(respBuf) > maxRetainedResponse {
 				respBuf = nil
 			}
+			clear(pieces) // drop the references into the handler's buffers
 		}
 		if req.Throttle > 0 && !delayed {
 			if err := mute(ctx, w, req.Throttle); err != nil {
@@ -392,4 +400,38 @@ func (s *Server) serve(ctx context.Context, req *wire.Request) (resp kmsg.Respon
 		}
 	}()
 	return s.Handler.Serve(ctx, req)
+}
+
+// encodeResponse encodes resp's frame: its own bytes into dst, and the
+// frame in order as pieces slicing dst, except for a Fetch response, whose
+// record batches are pieces of their own, not copied (wire.AppendFetchResponse).
+func encodeResponse(dst []byte, pieces [][]byte, correlationID int32, resp kmsg.Response) ([]byte, [][]byte) {
+	if fetch, ok := resp.(*kmsg.FetchResponse); ok {
+		return wire.AppendFetchResponse(dst, pieces, correlationID, fetch)
+	}
+	dst = wire.AppendResponse(dst, correlationID, resp)
+	return dst, append(pieces, dst)
+}
+
+// writePieces writes a response frame given as pieces. A frame in one piece
+// joins w's buffer, to be flushed with the responses around it. On a TCP
+// connection, a frame in several (a Fetch response and its record batches)
+// goes out with one writev after what w holds; elsewhere (TLS) it is copied
+// through w.
+func writePieces(conn net.Conn, w *bufio.Writer, pieces [][]byte) error {
+	tcp, ok := conn.(*net.TCPConn)
+	if len(pieces) == 1 || !ok {
+		for _, p := range pieces {
+			if _, err := w.Write(p); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	bufs := net.Buffers(pieces)
+	_, err := bufs.WriteTo(tcp)
+	return err
 }

@@ -54,8 +54,10 @@
 //
 // Damage below the recovery point (a disk that rots after a clean
 // shutdown) is not re-read at start-up, as in Kafka. Reads catch it: every
-// batch a read returns is validated (its CRC, over bytes the read holds in
-// memory anyway); a read stops before a damaged batch and a read that
+// batch a read returns that was on disk when its segment was opened, or
+// that the cleaner copied, is validated (its CRC, over bytes the read holds
+// in memory anyway); batches appended since were validated before their
+// append and are not checked again. A read stops before a damaged batch and a read that
 // starts at one fails with record.ErrCorrupt (CORRUPT_MESSAGE), logged
 // once per batch. To re-validate everything, stop the broker, remove the
 // log dir's recovery-point-offset-checkpoint and start it: every partition

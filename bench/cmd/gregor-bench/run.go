@@ -37,7 +37,11 @@ type runConfig struct {
 	gregorBin, kafkaScript, kafkaHeap string
 	kafkaProps, dir, out              string
 	kafkaLib                          string // Kafka's jars, for its perf tools; "" skips them
+	steps                             string // comma-separated subset of stepNames; empty: all
 }
+
+// stepNames are the workload steps of runBroker, in order.
+var stepNames = []string{"memory", "throughput", "latency", "e2e", "kafka-tools"}
 
 func run(ctx context.Context, args []string) error {
 	cfg, err := parseRunFlags(args)
@@ -142,12 +146,20 @@ func runBroker(ctx context.Context, results *report.Collector, cfg *runConfig, n
 	if cfg.kafkaLib != "" {
 		steps = append(steps, m.kafkaTools)
 	}
-	for _, step := range steps {
+	for i, step := range steps {
+		if !cfg.runs(stepNames[i]) {
+			continue
+		}
 		if err := step(); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// runs reports whether the step named name is selected by -steps.
+func (c *runConfig) runs(name string) bool {
+	return c.steps == "" || strings.Contains(","+c.steps+",", ","+name+",")
 }
 
 // measurer runs the workload steps against one broker.
