@@ -20,6 +20,10 @@ type Authentication struct {
 	// Authenticated is set once an exchange succeeded; it stays set while
 	// the client re-authenticates (KIP-368).
 	Authenticated bool
+	// TokenAuthenticated is set when the client authenticated with a
+	// delegation token: it may not create, renew, expire or describe
+	// tokens, as Kafka refuses them on such a session.
+	TokenAuthenticated bool
 	// Expires is when the authenticated session ends
 	// (connections.max.reauth.ms); zero for never.
 	Expires time.Time
