@@ -65,8 +65,8 @@ type ExpireDelegationTokenRequest struct {
 	PeriodMs      int64
 }
 
-// ExpireDelegationTokenResponse gives the new expiry time (PeriodMs itself
-// for a token removed at once, as Kafka answers).
+// ExpireDelegationTokenResponse gives the new expiry time (now, for a
+// token removed at once, as Kafka 4.2 answers).
 type ExpireDelegationTokenResponse struct{ ExpiryMs int64 }
 
 // removeExpiredTokensRequest removes the tokens past their expiry; the
@@ -142,7 +142,7 @@ func expireDelegationToken(img *metadata.Image, now time.Time, req ExpireDelegat
 	}
 	if req.PeriodMs < 0 {
 		rec := metadata.Record{Type: metadata.TypeRemoveDelegationToken, RemoveToken: &metadata.RemoveDelegationTokenRecord{ID: t.ID}}
-		return []metadata.Record{rec}, ExpireDelegationTokenResponse{ExpiryMs: req.PeriodMs}, nil
+		return []metadata.Record{rec}, ExpireDelegationTokenResponse{ExpiryMs: now.UnixMilli()}, nil
 	}
 	t.ExpiryMs = min(t.MaxMs, now.UnixMilli()+req.PeriodMs)
 	return []metadata.Record{{Type: metadata.TypeDelegationToken, Token: &t}}, ExpireDelegationTokenResponse{ExpiryMs: t.ExpiryMs}, nil

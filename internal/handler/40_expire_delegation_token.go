@@ -4,8 +4,8 @@ package handler
 //
 // Behaviour: moves the expiry of the token with the request's HMAC to the
 // request's period from now (bounded by its maximum lifetime), or, for a
-// negative period, removes the token at once, answering that period as
-// the expiry as Kafka does. Refusals are RenewDelegationToken's.
+// negative period, removes the token at once, answering now as its
+// expiry as Kafka 4.2 does. Refusals are RenewDelegationToken's.
 
 import (
 	"context"
