@@ -13,6 +13,8 @@ import (
 	"github.com/twmb/franz-go/pkg/sasl/scram"
 
 	"gregor/internal/auth/authtest"
+	"gregor/internal/kafka"
+	"gregor/internal/node/nodetest"
 )
 
 const tokenSecret = "token-secret-key"
@@ -187,4 +189,41 @@ func userACL(t *testing.T, cl *kgo.Client, principal, user string, op kmsg.ACLOp
 	if err != nil || resp.Results[0].ErrorCode != 0 {
 		t.Fatalf("create ACL: %v %+v", err, resp)
 	}
+}
+
+// TestDelegationTokenAcrossNodes proves tokens live in the metadata log:
+// a token created through one broker (forwarded to the active controller)
+// authenticates on another, and its expiry through that other broker ends
+// it on the first.
+func TestDelegationTokenAcrossNodes(t *testing.T) {
+	sasl := map[string]string{
+		"listeners":                      "PLAINTEXT://127.0.0.1:0,SASL_PLAINTEXT://127.0.0.1:0",
+		"listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT",
+		"sasl.enabled.mechanisms":        "PLAIN,SCRAM-SHA-256",
+		"sasl.jaas.config":               aclJAAS,
+	}
+	c := nodetest.StartClusterPerNode(t, 1, 2, func(id kafka.NodeID) map[string]string {
+		props := map[string]string{"delegation.token.secret.key": tokenSecret}
+		if id > 1 {
+			for k, v := range sasl {
+				props[k] = v
+			}
+		}
+		return props
+	})
+	ctx := testContext(t)
+	first, second := c.Nodes[1].Addrs()[1].String(), c.Nodes[2].Addrs()[1].String()
+	tok, err := kadm.NewClient(plainClient(t, first, "alice", "alice-secret", nil)).CreateDelegationToken(ctx, kadm.CreateDelegationToken{})
+	if err != nil {
+		t.Fatalf("create through node 2: %v", err)
+	}
+	waitFor(t, "the token authenticates on node 3", func() bool {
+		return tokenClient(t, second, tok, kgo.RetryTimeout(0)).Ping(ctx) == nil
+	})
+	if _, err := kadm.NewClient(plainClient(t, second, "alice", "alice-secret", nil)).ExpireDelegationToken(ctx, tok.HMAC, -time.Millisecond); err != nil {
+		t.Fatalf("expire through node 3: %v", err)
+	}
+	waitFor(t, "the expired token fails on node 2", func() bool {
+		return errors.Is(tokenClient(t, first, tok, kgo.RetryTimeout(0)).Ping(ctx), kerr.SaslAuthenticationFailed)
+	})
 }
