@@ -73,7 +73,7 @@ func (h *Handler) authenticated(req *Request, resp *kmsg.SASLAuthenticateRespons
 	a := &req.Auth
 	req.Principal = a.Exchange.Principal()
 	expiry, token := tokenExpiry(a.Exchange)
-	a.Authenticated, a.TokenAuthenticated, a.Exchange = true, token, nil
+	a.Authenticated, a.TokenAuthenticated, a.Exchange, a.Raw = true, token, nil, false
 	now := h.now()
 	lifetime := h.SASL[req.Listener].SessionLifetime
 	if token && (lifetime <= 0 || expiry.Sub(now) < lifetime) {

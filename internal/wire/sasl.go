@@ -17,6 +17,10 @@ type Authentication struct {
 	// authentication in progress with it, nil between authentications.
 	Mechanism string
 	Exchange  SASLExchange
+	// Raw is set by SaslHandshake v0: until the exchange ends, the client
+	// sends bare SASL tokens, each a size-prefixed frame without a request
+	// header, and is answered likewise (no SaslAuthenticate framing).
+	Raw bool
 	// Authenticated is set once an exchange succeeded; it stays set while
 	// the client re-authenticates (KIP-368).
 	Authenticated bool
