@@ -271,7 +271,7 @@ var brokerDefs = []brokerDef{
 	{name: "ssl.truststore.certificates", typ: typePassword, null: true, dynamic: true, doc: "Trusted certificates in PEM, with ssl.truststore.type=PEM."},
 	{name: "ssl.enabled.protocols", typ: typeList, def: "TLSv1.2,TLSv1.3", check: listOf("TLSv1.2", "TLSv1.3"), dynamic: true, doc: "TLS versions enabled (gregor: 1.2 and 1.3 only)."},
 	{name: "ssl.protocol", typ: typeString, def: "TLSv1.3", dynamic: true, doc: "The TLS protocol used to build the context."},
-	{name: "ssl.principal.mapping.rules", typ: typeString, def: "DEFAULT", doc: "Rules mapping a client certificate's distinguished name to a principal name."},
+	{name: "ssl.principal.mapping.rules", typ: typeString, def: "DEFAULT", doc: "Rules mapping a client certificate's distinguished name to a principal name: RULE:pattern/replacement/[LU] and DEFAULT, comma-separated."},
 	{name: "ssl.endpoint.identification.algorithm", typ: typeString, def: "https", dynamic: true, doc: "Endpoint identification of the server's certificate, for clients."},
 	{name: "connections.max.reauth.ms", typ: typeLong, def: "0", check: nonNegative, doc: "Lifetime of an authenticated SASL session; 0 means no limit."},
 	{name: "connection.failed.authentication.delay.ms", typ: typeInt, def: "100", check: nonNegative, doc: "Delay before closing a connection whose authentication failed."},

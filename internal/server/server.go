@@ -179,7 +179,14 @@ func (s *Server) serveConn(ctx context.Context, conn net.Conn) {
 			return
 		}
 		conn = tlsConn
-		session.Principal = auth.Principal(tlsConn.ConnectionState())
+		if s.SecurityProtocol == "SSL" { // on SASL_SSL, SASL names the principal
+			principal, err := s.TLS.Principal(tlsConn.ConnectionState())
+			if err != nil {
+				logger.Info("closing the connection: no principal for the client certificate", "listener", s.ListenerName, "err", err)
+				return
+			}
+			session.Principal = principal
+		}
 	}
 	err := s.loop(ctx, conn, session)
 	if errors.Is(err, os.ErrDeadlineExceeded) {
