@@ -1,6 +1,7 @@
 package node_test
 
 import (
+	"context"
 	"encoding/base64"
 	"errors"
 	"testing"
@@ -60,6 +61,11 @@ func TestDelegationTokenAuthenticates(t *testing.T) {
 	// A token session may not manage tokens.
 	if _, err := kadm.NewClient(cl).DescribeDelegationTokens(ctx); !errors.Is(err, kerr.DelegationTokenRequestNotAllowed) {
 		t.Fatalf("describe on a token session: %v, want DELEGATION_TOKEN_REQUEST_NOT_ALLOWED", err)
+	}
+	// The token bounds the session: SaslAuthenticate announces at most
+	// the token's remaining life.
+	if lifetime := tokenSessionLifetime(t, saslPlaintext, tok); lifetime <= 0 || lifetime > time.Minute {
+		t.Fatalf("session lifetime %v, want within the token's minute", lifetime)
 	}
 	// A wrong HMAC does not authenticate.
 	forged := tok
@@ -154,11 +160,21 @@ func TestDelegationTokenRefusals(t *testing.T) {
 	if got, err := bob.DescribeDelegationTokens(ctx); err != nil || len(got) != 0 {
 		t.Fatalf("bob without ACLs describes %+v %v", got, err)
 	}
+	if _, err := admin.CreateDelegationToken(ctx, kadm.CreateDelegationToken{Owner: carol}); err != nil {
+		t.Fatal(err)
+	}
+	addACLs(t, admin, kadm.NewACLs().Allow("User:bob").DelegationTokens(tok.TokenID).Operations(kadm.OpDescribe))
+	if got, _ := bob.DescribeDelegationTokens(ctx); len(got) != 1 || got[0].TokenID != tok.TokenID {
+		t.Fatalf("bob with DESCRIBE on one token describes %+v", got)
+	}
 	userACL(t, adminClient, "User:bob", "User:carol", kmsg.ACLOperationDescribeTokens)
-	if got, _ := bob.DescribeDelegationTokens(ctx); len(got) != 1 {
+	if got, _ := bob.DescribeDelegationTokens(ctx); len(got) != 2 {
 		t.Fatalf("bob with DESCRIBE_TOKENS on carol describes %d tokens", len(got))
 	}
 	// The owner filter, and the empty list that answers nothing.
+	if got, _ := admin.DescribeDelegationTokens(ctx, kadm.Principal{Type: "User", Name: "alice"}); len(got) != 1 {
+		t.Fatalf("tokens alice requested: %+v", got)
+	}
 	if got, _ := admin.DescribeDelegationTokens(ctx, kadm.Principal{Type: "User", Name: "dave"}); len(got) != 0 {
 		t.Fatalf("tokens of dave: %+v", got)
 	}
@@ -226,4 +242,40 @@ func TestDelegationTokenAcrossNodes(t *testing.T) {
 	waitFor(t, "the expired token fails on node 2", func() bool {
 		return errors.Is(tokenClient(t, first, tok, kgo.RetryTimeout(0)).Ping(ctx), kerr.SaslAuthenticationFailed)
 	})
+}
+
+// tokenSessionLifetime authenticates with tok over SaslHandshake v1 and
+// SaslAuthenticate v2 and returns the session lifetime the server announced.
+func tokenSessionLifetime(t *testing.T, addr string, tok kadm.DelegationToken) time.Duration {
+	c := dialSASL(t, addr)
+	hs := kmsg.NewPtrSASLHandshakeRequest()
+	hs.Version, hs.Mechanism = 1, "SCRAM-SHA-256"
+	if _, err := c.roundTrip(hs); err != nil {
+		t.Fatal(err)
+	}
+	mech := scram.Auth{User: tok.TokenID, Pass: base64.StdEncoding.EncodeToString(tok.HMAC), IsToken: true}.AsSha256Mechanism()
+	session, msg, err := mech.Authenticate(context.Background(), addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		a := kmsg.NewPtrSASLAuthenticateRequest()
+		a.Version, a.SASLAuthBytes = 2, msg
+		resp, err := c.roundTrip(a)
+		if err != nil {
+			t.Fatalf("authenticate: %v", err)
+		}
+		r := resp.(*kmsg.SASLAuthenticateResponse)
+		if r.ErrorCode != 0 {
+			t.Fatalf("authenticate: code %d", r.ErrorCode)
+		}
+		done, next, err := session.Challenge(r.SASLAuthBytes)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if done {
+			return time.Duration(r.SessionLifetimeMillis) * time.Millisecond
+		}
+		msg = next
+	}
 }
