@@ -104,3 +104,32 @@ func writeProps(t *testing.T, dir, name, content string) string {
 	}
 	return path
 }
+
+// TestACLsOnTokensAndUsers proves acls takes --user-principal and
+// --delegation-token as Kafka's tool does, printing Kafka's resource
+// patterns (USER, DELEGATION_TOKEN) and operations.
+func TestACLsOnTokensAndUsers(t *testing.T) {
+	addr := nodetest.Start(t, "", map[string]string{
+		"authorizer.class.name": "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+		"super.users":           "User:ANONYMOUS",
+	}).Addr
+	mustGregor(t, "", "acls", "--bootstrap-server", addr, "--add", "--allow-principal", "User:alice",
+		"--operation", "CreateTokens", "--operation", "DescribeTokens", "--user-principal", "User:carol")
+	mustGregor(t, "", "acls", "--bootstrap-server", addr, "--add", "--allow-principal", "User:bob",
+		"--operation", "Describe", "--delegation-token", "tok1")
+	want := "Current ACLs for resource `ResourcePattern(resourceType=USER, name=User:carol, patternType=LITERAL)`:\n" +
+		"\t(principal=User:alice, host=*, operation=CREATE_TOKENS, permissionType=ALLOW)\n" +
+		"\t(principal=User:alice, host=*, operation=DESCRIBE_TOKENS, permissionType=ALLOW)\n\n"
+	if got := mustGregor(t, "", "acls", "--bootstrap-server", addr, "--list", "--user-principal", "User:carol"); got != want {
+		t.Fatalf("list --user-principal:\n%s\nwant:\n%s", got, want)
+	}
+	want = "Current ACLs for resource `ResourcePattern(resourceType=DELEGATION_TOKEN, name=tok1, patternType=LITERAL)`:\n" +
+		"\t(principal=User:bob, host=*, operation=DESCRIBE, permissionType=ALLOW)\n\n"
+	if got := mustGregor(t, "", "acls", "--bootstrap-server", addr, "--list", "--delegation-token", "tok1"); got != want {
+		t.Fatalf("list --delegation-token:\n%s\nwant:\n%s", got, want)
+	}
+	mustGregor(t, "", "acls", "--bootstrap-server", addr, "--remove", "--force", "--delegation-token", "tok1")
+	if got := mustGregor(t, "", "acls", "--bootstrap-server", addr, "--list", "--delegation-token", "tok1"); got != "" {
+		t.Fatalf("after --remove: %q", got)
+	}
+}
