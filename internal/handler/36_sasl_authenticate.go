@@ -14,6 +14,11 @@ package handler
 // with tokenauth=true) acts as its owner, and bounds the session: it ends
 // when the token expires, if connections.max.reauth.ms does not end it
 // sooner; an expired token fails.
+//
+// Differences from Kafka: a token past its expiry (not yet removed by the
+// controller's check) fails with SASL_AUTHENTICATION_FAILED; Kafka 4.2
+// authenticates it with a session that has already ended, closing the
+// connection at the next request, so its clients retry until they time out.
 
 import (
 	"context"
