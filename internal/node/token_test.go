@@ -279,3 +279,30 @@ func tokenSessionLifetime(t *testing.T, addr string, tok kadm.DelegationToken) t
 		msg = next
 	}
 }
+
+// TestExpiredTokensAreRemoved proves the active controller removes tokens
+// past their expiry every delegation.token.expiry.check.interval.ms, so
+// that Describe no longer lists them, and keeps the others.
+func TestExpiredTokensAreRemoved(t *testing.T) {
+	_, saslPlaintext, _ := startSASLNode(t, authtest.NewCA(t), map[string]string{
+		"delegation.token.secret.key":               tokenSecret,
+		"delegation.token.expiry.check.interval.ms": "100",
+	})
+	ctx := testContext(t)
+	alice := kadm.NewClient(plainClient(t, saslPlaintext, "alice", "alice-secret", nil))
+	short, err := alice.CreateDelegationToken(ctx, kadm.CreateDelegationToken{MaxLifetime: 300 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	long, err := alice.CreateDelegationToken(ctx, kadm.CreateDelegationToken{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the expired token removed", func() bool {
+		got, err := alice.DescribeDelegationTokens(ctx)
+		return err == nil && len(got) == 1 && got[0].TokenID == long.TokenID
+	})
+	if _, err := alice.RenewDelegationToken(ctx, short.HMAC, 0); !errors.Is(err, kerr.DelegationTokenNotFound) {
+		t.Fatalf("renew a removed token: %v", err)
+	}
+}
