@@ -38,7 +38,7 @@ func startTLSNode(t *testing.T, ca *authtest.CA, extra map[string]string) *nodet
 }
 
 // clientTLS is a client's TLS trusting ca and presenting a certificate for cn.
-func clientTLS(t *testing.T, ca *authtest.CA, cn string) *tls.Config {
+func clientTLS(t testing.TB, ca *authtest.CA, cn string) *tls.Config {
 	roots := x509.NewCertPool()
 	roots.AddCert(ca.Cert)
 	c := &tls.Config{RootCAs: roots, ServerName: "127.0.0.1"}

@@ -194,6 +194,7 @@ func (p *Partition) updateFirstUnstableLocked() {
 		first = min(first, t.firstOffset)
 	}
 	p.firstUnstable.Store(first)
+	p.log.SetStable(kafka.Offset(p.LastStableOffset()))
 }
 
 // LastStableOffset is the offset below which every transaction is decided:
@@ -251,6 +252,23 @@ func (p *Partition) Producers() []ProducerInfo {
 			info.LastSequence, info.LastTimestamp = e.batches[n-1].lastSeq, e.batches[n-1].maxTimestamp
 		}
 		out = append(out, info)
+	}
+	return out
+}
+
+// activeProducers is what the log cleaner keeps of the producers not
+// expired: the batch with each one's last sequence, or a marker of its
+// current epoch when that epoch wrote no data.
+func (p *Partition) activeProducers() map[kafka.ProducerID]kafka.ActiveProducer {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := make(map[kafka.ProducerID]kafka.ActiveProducer, len(p.producers.entries))
+	for pid, e := range p.producers.entries {
+		a := kafka.ActiveProducer{LastDataOffset: -1, Epoch: e.epoch}
+		if n := len(e.batches); n > 0 {
+			a.LastDataOffset = kafka.Offset(e.batches[n-1].lastOffset)
+		}
+		out[kafka.ProducerID(pid)] = a
 	}
 	return out
 }
