@@ -25,6 +25,8 @@ var forwarded = typeRegistry(
 	CreateACLsRequest{}, DeleteACLsRequest{}, AlterClientQuotasRequest{},
 	ElectLeadersRequest{}, AlterPartitionReassignmentsRequest{},
 	OfflineReplicasRequest{}, OfflineReplicasResponse{},
+	CreateDelegationTokenRequest{}, CreateDelegationTokenResponse{}, RenewDelegationTokenRequest{},
+	RenewDelegationTokenResponse{}, ExpireDelegationTokenRequest{}, ExpireDelegationTokenResponse{},
 )
 
 // errorCodes are the sentinels an error can wrap across the wire.
@@ -35,6 +37,7 @@ var errorCodes = []error{
 	ErrFencedLeaderEpoch, ErrInvalidUpdateVersion, ErrIneligibleReplica,
 	ErrResourceNotFound, ErrDuplicateResource, ErrUnsupportedMechanism, ErrUnacceptableCredential,
 	ErrElectionNotNeeded, ErrPreferredLeaderNotAvailable, ErrEligibleLeadersNotAvailable, ErrNoReassignmentInProgress,
+	ErrTokenNotFound, ErrTokenExpired, ErrTokenOwnerMismatch, ErrInvalidPrincipal,
 }
 
 func typeRegistry(vs ...any) map[string]reflect.Type {

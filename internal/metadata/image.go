@@ -24,6 +24,7 @@ type Image struct {
 	aclIndex       *acl.Index                         // the acls arranged for checks; nil when none ever stored
 	aclsCopied     bool                               // acls is this image's own copy, during Apply
 	quotas         map[QuotaEntity]map[string]float64 // client quotas; see quota.go
+	tokens         map[string]DelegationToken         // by token id; see token.go
 }
 
 // ConfigResource names an entity that has configs.
@@ -142,6 +143,7 @@ func (img *Image) Apply(recs []Record) (*Image, error) {
 		acls:           img.acls,
 		aclIndex:       img.aclIndex,
 		quotas:         maps.Clone(img.quotas),
+		tokens:         maps.Clone(img.tokens),
 	}
 	copied := map[kafka.TopicID]bool{}
 	for _, r := range recs {
@@ -175,6 +177,8 @@ func (img *Image) apply(r Record, copied map[kafka.TopicID]bool) error {
 		return img.applyACL(r)
 	case TypeClientQuota:
 		img.applyClientQuota(*r.ClientQuota)
+	case TypeDelegationToken, TypeRemoveDelegationToken:
+		img.applyDelegationToken(r)
 	default:
 		return fmt.Errorf("metadata: unknown record type %q", r.Type)
 	}

@@ -27,7 +27,11 @@ func (img *Image) Records() []Record {
 	for _, a := range img.ACLs() {
 		out = append(out, Record{Type: TypeACL, ACL: &ACLRecord{ID: a.ID, Binding: a.Binding}})
 	}
-	return append(out, quotaRecords(img)...)
+	out = append(out, quotaRecords(img)...)
+	for _, t := range img.DelegationTokens() {
+		out = append(out, Record{Type: TypeDelegationToken, Token: &t})
+	}
+	return out
 }
 
 func topicRecords(t *Topic) []Record {

@@ -4,11 +4,13 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"gregor/internal/auth/authtest"
@@ -107,5 +109,35 @@ func createTopicTLS(t *testing.T, addr string, tlsCfg *tls.Config) {
 	}
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestSSLPrincipalMappingRules proves ssl.principal.mapping.rules name the
+// principal of a client certificate: "CN=Alice" maps to User:alice, whom
+// an ACL lets produce, "CN=admin" to the super user admin, and a
+// certificate no rule maps is not served.
+func TestSSLPrincipalMappingRules(t *testing.T) {
+	ca := authtest.NewCA(t)
+	n := startTLSNode(t, ca, map[string]string{
+		"ssl.principal.mapping.rules": "RULE:^CN=([A-Za-z]+)$/$1/L",
+		"authorizer.class.name":       "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+		"super.users":                 "User:admin",
+	})
+	ctx := testContext(t)
+	admin := clientTLS(t, ca, "admin")
+	createTopicTLS(t, n.Addr, admin)
+	addACLs(t, kadm.NewClient(newClient(t, n.Addr, kgo.DialTLSConfig(admin))),
+		kadm.NewACLs().Allow("User:alice").Topics("secure").Operations(kadm.OpWrite))
+	alice := newClient(t, n.Addr, kgo.DialTLSConfig(clientTLS(t, ca, "Alice")), kgo.DefaultProduceTopic("secure"))
+	if err := alice.ProduceSync(ctx, kgo.StringRecord("as alice")).FirstErr(); err != nil {
+		t.Fatalf("produce as CN=Alice: %v", err)
+	}
+	bob := newClient(t, n.Addr, kgo.DialTLSConfig(clientTLS(t, ca, "Bob")), kgo.DefaultProduceTopic("secure"), kgo.RecordRetries(0))
+	if err := bob.ProduceSync(ctx, kgo.StringRecord("as bob")).FirstErr(); !errors.Is(err, kerr.TopicAuthorizationFailed) {
+		t.Fatalf("produce as CN=Bob (User:bob, no ACL): %v", err)
+	}
+	unmapped := newClient(t, n.Addr, kgo.DialTLSConfig(clientTLS(t, ca, "carol-1")), kgo.RetryTimeout(0))
+	if err := unmapped.Ping(ctx); err == nil {
+		t.Fatal("a certificate no rule maps was served")
 	}
 }

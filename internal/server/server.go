@@ -180,7 +180,14 @@ func (s *Server) serveConn(ctx context.Context, conn net.Conn) {
 			return
 		}
 		conn = tlsConn
-		session.Principal = auth.Principal(tlsConn.ConnectionState())
+		if s.SecurityProtocol == "SSL" { // on SASL_SSL, SASL names the principal
+			principal, err := s.TLS.Principal(tlsConn.ConnectionState())
+			if err != nil {
+				logger.Info("closing the connection: no principal for the client certificate", "listener", s.ListenerName, "err", err)
+				return
+			}
+			session.Principal = principal
+		}
 	}
 	err := s.loop(ctx, conn, session)
 	if errors.Is(err, os.ErrDeadlineExceeded) {
@@ -206,7 +213,13 @@ func (s *Server) loop(ctx context.Context, conn net.Conn, session *wire.Session)
 		if frameBuf = frame; cap(frame) > maxRetainedFrame {
 			frameBuf = nil
 		}
-		req, err := s.decode(frame, session)
+		raw := session.Auth.Raw
+		var req *wire.Request
+		if raw {
+			req = rawSASLRequest(frame, session)
+		} else {
+			req, err = s.decode(frame, session)
+		}
 		if err == nil {
 			if err = session.Admit(req.Header.Key, time.Now()); err != nil {
 				err = fmt.Errorf("%s: %w", kmsg.NameForKey(req.Header.Key), err)
@@ -220,7 +233,14 @@ func (s *Server) loop(ctx context.Context, conn net.Conn, session *wire.Session)
 		resp, err := s.serveLimited(ctx, req)
 		s.Connections.releaseBytes(held) // the request's bytes are no longer needed
 		s.observe(req, resp, err, start)
-		if err == nil && resp != nil {
+		switch {
+		case err != nil || resp == nil:
+		case raw && session.Auth.Failed:
+			resp = nil // a bare token exchange fails by closing the connection
+		case raw:
+			respBuf = appendRawSASLToken(respBuf[:0], resp)
+			pieces = append(pieces[:0], respBuf)
+		default:
 			respBuf, pieces = encodeResponse(respBuf[:0], pieces[:0], req.Header.CorrelationID, resp)
 		}
 		if err != nil || resp == nil || len(pieces) == 1 {
@@ -386,6 +406,25 @@ func (s *Server) decode(frame []byte, session *wire.Session) (*wire.Request, err
 	req.Body = kreq
 	return req, nil
 }
+
+// rawSASLRequest wraps a bare SASL token, which a client sends after
+// SaslHandshake v0, as the SaslAuthenticate v0 request that would carry it.
+func rawSASLRequest(frame []byte, session *wire.Session) *wire.Request {
+	body := kmsg.NewPtrSASLAuthenticateRequest()
+	body.Version, body.SASLAuthBytes = 0, frame
+	return &wire.Request{Header: wire.RequestHeader{Key: saslAuthenticateKey}, Body: body, Session: session, Size: len(frame)}
+}
+
+// appendRawSASLToken appends the server's answer to a bare SASL token: the
+// token, size-prefixed.
+func appendRawSASLToken(buf []byte, resp kmsg.Response) []byte {
+	token := resp.(*kmsg.SASLAuthenticateResponse).SASLAuthBytes
+	buf = binary.BigEndian.AppendUint32(buf, uint32(len(token)))
+	return append(buf, token...)
+}
+
+// saslAuthenticateKey is SaslAuthenticate, which carries bare tokens too.
+const saslAuthenticateKey = 36
 
 // apiVersionsKey is ApiVersions, which a client may send at any version.
 const apiVersionsKey = 18
