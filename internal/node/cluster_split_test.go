@@ -149,7 +149,7 @@ func checkControllerListener(t *testing.T, addr string, leader int32) {
 	req = kmsg.NewPtrDescribeClusterRequest()
 	req.Version, req.EndpointType = 1, 1
 	cluster = seedRequest[*kmsg.DescribeClusterResponse](t, addr, req)
-	if cluster.ErrorCode != kerr.UnsupportedEndpointType.Code {
+	if cluster.ErrorCode != kerr.MismatchedEndpointType.Code {
 		t.Fatalf("DescribeCluster for brokers on the controller listener: %+v", cluster)
 	}
 }

@@ -26,7 +26,8 @@ import (
 const sniffTimeout = 10 * time.Second
 
 // controllerMux splits one bound listener into the quorum's and Kafka's.
-// Closing either side, or the mux, closes the bound listener and both.
+// Closing one side refuses its connections from then on; the bound
+// listener closes when run's context ends (or close is called).
 type controllerMux struct {
 	ln     net.Listener
 	quorum *chanListener
@@ -42,8 +43,8 @@ type controllerMux struct {
 // run must then be called for either to accept anything.
 func splitControllerListener(ln net.Listener) *controllerMux {
 	m := &controllerMux{ln: ln, done: make(chan struct{})}
-	m.quorum = &chanListener{mux: m, conns: make(chan net.Conn)}
-	m.kafka = &chanListener{mux: m, conns: make(chan net.Conn)}
+	m.quorum = newChanListener(m)
+	m.kafka = newChanListener(m)
 	return m
 }
 
@@ -95,6 +96,8 @@ func (m *controllerMux) route(conn net.Conn) {
 	}
 	select {
 	case side.conns <- &replayConn{Conn: conn, prefix: prefix}:
+	case <-side.closed:
+		conn.Close()
 	case <-m.done:
 		conn.Close()
 	}
@@ -109,20 +112,31 @@ func (m *controllerMux) close() {
 
 // chanListener is one side of a controllerMux.
 type chanListener struct {
-	mux   *controllerMux
-	conns chan net.Conn
+	mux       *controllerMux
+	conns     chan net.Conn
+	closeOnce sync.Once
+	closed    chan struct{} // closed by Close
+}
+
+func newChanListener(m *controllerMux) *chanListener {
+	return &chanListener{mux: m, conns: make(chan net.Conn), closed: make(chan struct{})}
 }
 
 func (l *chanListener) Accept() (net.Conn, error) {
 	select {
 	case c := <-l.conns:
 		return c, nil
+	case <-l.closed:
+		return nil, net.ErrClosed
 	case <-l.mux.done:
 		return nil, net.ErrClosed
 	}
 }
 
-func (l *chanListener) Close() error { l.mux.close(); return nil }
+func (l *chanListener) Close() error {
+	l.closeOnce.Do(func() { close(l.closed) })
+	return nil
+}
 
 func (l *chanListener) Addr() net.Addr { return l.mux.ln.Addr() }
 

@@ -176,6 +176,9 @@ func StartWith(ctx context.Context, cfg *config.Config, logger *slog.Logger, opt
 	}
 	listeners, err := n.listen()
 	if err != nil {
+		if n.ctrlMux != nil {
+			n.ctrlMux.close()
+		}
 		n.closeCoordinators()
 		n.closeStorage()
 		return nil, err
@@ -316,6 +319,9 @@ func (n *Node) run(parent context.Context, listeners []net.Listener, now func() 
 	if err != nil {
 		for _, ln := range listeners {
 			ln.Close()
+		}
+		if n.ctrlMux != nil {
+			n.ctrlMux.close()
 		}
 		cancel()
 		n.Wait()
@@ -656,12 +662,15 @@ func openController(cfg *config.Config, clusterID string, publish controller.Pub
 	dir := filepath.Join(cfg.MetadataLogDir, controller.MetadataTopic+"-0")
 	l, err := storage.Open(dir, logCfg, now, logger)
 	if err != nil {
-		if q.Listener != nil {
-			q.Listener.Close()
+		if mux != nil {
+			mux.close()
 		}
 		return nil, nil, fmt.Errorf("open metadata log: %w", err)
 	}
 	ctrl, err := controller.OpenQuorum(l, q, controller.ClusterOf(cfg), publish, now, logger)
+	if err != nil && mux != nil {
+		mux.close()
+	}
 	return ctrl, mux, err
 }
 
