@@ -339,14 +339,8 @@ func (n *Node) run(parent context.Context, listeners []net.Listener, now func() 
 	g.Go(func() error { return n.checkpointLoop(gctx) })
 	g.Go(func() error { return n.replicas.Run(gctx) })
 	if !n.cfg.HasRole("broker") {
-		// A controller-only node: nothing to register, and no broker
-		// listener for the schema registry or the REST proxy to use.
-		for _, ln := range []net.Listener{registryLn, restLn} {
-			if ln != nil {
-				ln.Close()
-			}
-		}
-		n.schemaRegistryAddr, n.restProxyAddr = nil, nil
+		// A controller-only node: nothing to register (nor a schema
+		// registry or REST proxy: see listenSchemaRegistry).
 		n.obs.registered.Store(true)
 		return nil
 	}

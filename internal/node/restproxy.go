@@ -12,6 +12,9 @@ import (
 // listenRESTProxy binds the REST proxy's listener, if rest.proxy.listeners
 // names one.
 func (n *Node) listenRESTProxy() (net.Listener, error) {
+	if !n.cfg.HasRole("broker") {
+		return nil, nil // a controller-only node serves no clients' data
+	}
 	ln, err := listenHTTP("rest.proxy.listeners", n.cfg.RESTProxy().Address)
 	if ln != nil {
 		n.restProxyAddr = ln.Addr()
