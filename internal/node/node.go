@@ -675,7 +675,9 @@ func openController(cfg *config.Config, clusterID string, publish controller.Pub
 func quorumOf(cfg *config.Config) (controller.Quorum, error) {
 	q := controller.Quorum{
 		NodeID: kafka.NodeID(cfg.NodeID), Voters: cfg.Voters,
-		SessionTimeout: time.Duration(cfg.BrokerSessionTimeoutMs) * time.Millisecond,
+		SessionTimeout:   time.Duration(cfg.BrokerSessionTimeoutMs) * time.Millisecond,
+		SnapshotBytes:    cfg.MetadataSnapshotMaxNewRecordBytes,
+		SnapshotInterval: time.Duration(cfg.MetadataSnapshotMaxIntervalMs) * time.Millisecond,
 	}
 	switch {
 	case !cfg.HasRole("controller") && len(cfg.Voters) == 0:
