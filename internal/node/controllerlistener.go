@@ -10,6 +10,7 @@ package node
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"sync"
@@ -171,7 +172,12 @@ func (n *Node) serveControllerListener(ctx context.Context, g *errgroup.Group, h
 		n.ctrlMux.kafkaOff = true
 	} else {
 		s := n.server(h, handler.ControllerRegistry(), l)
-		g.Go(func() error { return s.Serve(ctx, n.ctrlMux.kafka) })
+		g.Go(func() error {
+			if err := s.Serve(ctx, n.ctrlMux.kafka); err != nil {
+				return fmt.Errorf("controller listener %s: %w", l.Name, err)
+			}
+			return nil
+		})
 	}
 	g.Go(func() error { return n.ctrlMux.run(ctx) })
 }
