@@ -16,8 +16,9 @@ import (
 // and three broker-only nodes: the controllers serve only their CONTROLLER
 // listener (ApiVersions, DescribeQuorum and DescribeCluster there) and never
 // register as brokers, the brokers register and follow the metadata log as
-// observers (DescribeQuorum lists them so), a topic with three replicas is
-// placed on brokers only and takes idempotent acks=all writes; after the
+// observers (DescribeQuorum lists them so), a replica assignment naming a
+// controller is refused, a topic with three replicas is placed on brokers
+// only and takes idempotent acks=all writes; after the
 // active controller is killed another controller is elected and metadata
 // changes still commit; after the broker leading the partition is killed,
 // leadership moves to another broker; and every acknowledged record is
@@ -53,6 +54,7 @@ func TestSplitCluster(t *testing.T) {
 	checkSplitQuorum(t, brokers[0].Addr, int32(controllers[leader].ID))
 	checkSplitQuorum(t, controllers[(leader+2)%3].Addr, int32(controllers[leader].ID))
 
+	checkNoReplicaOnController(t, brokers[1].Addr)
 	createClusterTopic(t, brokers[0].Addr, "split", 1, 3)
 	topic := waitTopic(t, brokers[2], "split")
 	for _, id := range topic.Partitions[0].Replicas {
@@ -92,6 +94,27 @@ func TestSplitCluster(t *testing.T) {
 		}
 	}
 	checkAcknowledged(t, p.stop(), readAll(t, alive, "split"))
+}
+
+// checkNoReplicaOnController checks that a replica assignment naming a
+// controller-only node is refused: it is not a registered broker.
+func checkNoReplicaOnController(t *testing.T, addr string) {
+	t.Helper()
+	req := kmsg.NewPtrCreateTopicsRequest()
+	req.TimeoutMillis = 10000
+	topic := kmsg.NewCreateTopicsRequestTopic()
+	topic.Topic, topic.NumPartitions, topic.ReplicationFactor = "on-controller", -1, -1
+	a := kmsg.NewCreateTopicsRequestTopicReplicaAssignment()
+	a.Partition, a.Replicas = 0, []int32{1, 4}
+	topic.ReplicaAssignment = append(topic.ReplicaAssignment, a)
+	req.Topics = append(req.Topics, topic)
+	resp, err := req.RequestWith(testContext(t), newClient(t, addr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code := resp.Topics[0].ErrorCode; code != kerr.InvalidReplicaAssignment.Code {
+		t.Fatalf("a replica on controller 1: error %v, want INVALID_REPLICA_ASSIGNMENT", kerr.ErrorForCode(code))
+	}
 }
 
 // checkAcknowledged checks that got, the records of a partition in offset
