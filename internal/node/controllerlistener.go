@@ -10,6 +10,7 @@ package node
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -173,7 +174,10 @@ func (n *Node) serveControllerListener(ctx context.Context, g *errgroup.Group, h
 	} else {
 		s := n.server(h, handler.ControllerRegistry(), l)
 		g.Go(func() error {
-			if err := s.Serve(ctx, n.ctrlMux.kafka); err != nil {
+			// The mux closes only when ctx ends, but it may close the
+			// listener before Serve sees ctx done (a sibling of ctx's
+			// cancellation): that closing is the end, not an error.
+			if err := s.Serve(ctx, n.ctrlMux.kafka); err != nil && !errors.Is(err, net.ErrClosed) {
 				return fmt.Errorf("controller listener %s: %w", l.Name, err)
 			}
 			return nil
