@@ -113,10 +113,10 @@ func (l *Log) load(recoveryPoint int64) error {
 	if err != nil {
 		return err
 	}
-	if err := l.openSegments(bases, recoveryPoint); err != nil {
+	if l.epochs, err = loadEpochCache(l.fs, l.dir); err != nil {
 		return err
 	}
-	if l.epochs, err = loadEpochCache(l.fs, l.dir); err != nil {
+	if err := l.openSegments(bases, recoveryPoint); err != nil {
 		return err
 	}
 	l.logEndOffset = l.active().nextOffset
@@ -160,7 +160,7 @@ func (l *Log) openSegments(bases []int64, recoveryPoint int64) error {
 		}
 		l.segments = append(l.segments, s)
 		s.created = l.now()
-		truncated, err := s.recover(recoveryPoint, l.cfg, l.logger)
+		truncated, err := s.recover(recoveryPoint, l.cfg, l.logger, l.epochs)
 		if err != nil {
 			return err
 		}
@@ -303,7 +303,7 @@ func (l *Log) close() error {
 	close(l.durableCh) // waiters see closed
 	var err error
 	if l.Offline() == nil { // an offline dir is not written again
-		err = l.active().writeIndexes(false)
+		err = errors.Join(l.active().writeIndexes(false), l.epochs.flush())
 	}
 	l.closeFiles()
 	return errors.Join(err, l.removeDeletedFiles(farFuture))

@@ -148,7 +148,13 @@ func (l *Log) finishSync(p syncPlan, err error) {
 		l.syncErr = err
 	} else if l.truncations == p.truncations {
 		l.durable = max(l.durable, p.end)
-		l.recoveryPoint = max(l.recoveryPoint, p.sealedEnd)
+		// The epochs' file before the recovery point moves past them
+		// (epochCache); if it cannot be written, the point stays.
+		if ferr := l.epochs.flush(); ferr != nil {
+			l.logger.Warn("leader-epoch-checkpoint not written; the recovery point stays", "dir", l.dir, "err", ferr)
+		} else {
+			l.recoveryPoint = max(l.recoveryPoint, p.sealedEnd)
+		}
 	}
 	l.broadcastDurableLocked()
 }

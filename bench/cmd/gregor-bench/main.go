@@ -96,6 +96,7 @@ func parseRunFlags(args []string) (*runConfig, error) {
 	fs.StringVar(&cfg.kafkaScript, "kafka-script", "", "compat/kafka/broker")
 	fs.StringVar(&cfg.kafkaHeap, "kafka-heap", defaultKafkaHeap, "Kafka's JVM heap options")
 	fs.StringVar(&cfg.kafkaProps, "kafka-props", defaultKafkaProps, "extra Kafka server properties, comma-separated key=value")
+	fs.StringVar(&cfg.kafkaLib, "kafka-lib", "", "Kafka's jars (compat/kafka/target/lib): also run Kafka's producer and consumer perf tools against every broker; empty: not")
 	fs.StringVar(&cfg.dir, "dir", os.TempDir(), "where brokers keep their data during the run")
 	fs.StringVar(&cfg.out, "out", "", "results file (JSON lines), rewritten after every repetition")
 	if err := fs.Parse(args); err != nil {
