@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
@@ -21,6 +22,7 @@ const metadataTopic = "__cluster_metadata"
 
 type metadataQuorumFlags struct {
 	conn          connFlags
+	controllers   string // --bootstrap-controller
 	status        bool
 	replication   bool
 	humanReadable bool
@@ -41,8 +43,8 @@ func newMetadataQuorumCommand() *cobra.Command {
                           prints the timestamps as "N ms ago")`,
 	}
 	f.conn.register(cmd, false)
-	refuse(cmd, refusal{"bootstrap-controller", true,
-		"use --bootstrap-server: brokers answer DescribeQuorum for the controllers"})
+	cmd.Flags().StringVar(&f.controllers, "bootstrap-controller", "",
+		"the controller(s) to connect to, as host:port[,host:port...] (their CONTROLLER listeners)")
 	cmd.PersistentFlags().AddFlagSet(cmd.Flags())
 	describe := &cobra.Command{
 		Use:   "describe",
@@ -85,10 +87,12 @@ func runDescribeQuorum(cmd *cobra.Command, f *metadataQuorumFlags) error {
 		return errors.New("the option --human-readable is only supported along with --replication")
 	case !f.status && !f.replication:
 		return errors.New("one of --status or --replication must be specified with describe sub-command")
-	case f.conn.bootstrapServer == "":
-		return errors.New("missing required argument: --bootstrap-server")
+	case f.conn.bootstrapServer == "" && f.controllers == "":
+		return errors.New("one of the arguments --bootstrap-server --bootstrap-controller is required")
+	case f.conn.bootstrapServer != "" && f.controllers != "":
+		return errors.New("argument --bootstrap-controller: not allowed with argument --bootstrap-server")
 	}
-	cl, err := f.conn.adminClient(cmd)
+	cl, err := f.client(cmd)
 	if err != nil {
 		return err
 	}
@@ -101,7 +105,14 @@ func runDescribeQuorum(cmd *cobra.Command, f *metadataQuorumFlags) error {
 	p := kmsg.NewDescribeQuorumRequestTopicPartition()
 	t.Partitions = append(t.Partitions, p)
 	req.Topics = append(req.Topics, t)
-	resp, err := req.RequestWith(ctx, cl)
+	var resp *kmsg.DescribeQuorumResponse
+	if f.controllers != "" {
+		if resp, err = requestController[*kmsg.DescribeQuorumResponse](ctx, cl, req); err != nil {
+			return fmt.Errorf("cannot reach bootstrap controller %s: %s", f.controllers, describeNetError(err, ctx))
+		}
+	} else {
+		resp, err = req.RequestWith(ctx, cl)
+	}
 	if err != nil {
 		return err
 	}
@@ -113,12 +124,67 @@ func runDescribeQuorum(cmd *cobra.Command, f *metadataQuorumFlags) error {
 		printReplication(cmd.OutOrStdout(), q, f.humanReadable, time.Now())
 		return nil
 	}
-	meta, err := kadm.NewClient(cl).Metadata(ctx)
+	clusterID, err := describeClusterID(ctx, cl, f.controllers != "")
 	if err != nil {
 		return err
 	}
-	printQuorumStatus(cmd.OutOrStdout(), meta.Cluster, q, resp.Nodes)
+	printQuorumStatus(cmd.OutOrStdout(), clusterID, q, resp.Nodes)
 	return nil
+}
+
+// client connects to --bootstrap-server as the admin tools do, or to
+// --bootstrap-controller without the ping of connect: a controller answers
+// no Metadata, which kgo pings with.
+func (f *metadataQuorumFlags) client(cmd *cobra.Command) (*kgo.Client, error) {
+	if f.controllers == "" {
+		return f.conn.adminClient(cmd)
+	}
+	props, err := loadPropsFile(f.conn.commandConfig)
+	if err != nil {
+		return nil, err
+	}
+	opts, err := clientOptions(props, nil, cmd.ErrOrStderr())
+	if err != nil {
+		return nil, err
+	}
+	seeds := seedList(f.controllers)
+	if len(seeds) == 0 {
+		return nil, errors.New("missing required argument: --bootstrap-controller")
+	}
+	base := []kgo.Opt{kgo.SeedBrokers(seeds...), kgo.DialTimeout(dialTimeout), kgo.ClientID("gregor-cli")}
+	return kgo.NewClient(append(base, opts...)...)
+}
+
+// describeClusterID asks the cluster for its id: a broker through
+// Metadata, a controller through DescribeCluster for controller endpoints
+// (a controller does not answer Metadata).
+func describeClusterID(ctx context.Context, cl *kgo.Client, controllers bool) (string, error) {
+	if !controllers {
+		meta, err := kadm.NewClient(cl).Metadata(ctx)
+		return meta.Cluster, err
+	}
+	req := kmsg.NewPtrDescribeClusterRequest()
+	req.EndpointType = 2
+	resp, err := requestController[*kmsg.DescribeClusterResponse](ctx, cl, req)
+	if err != nil {
+		return "", err
+	}
+	return resp.ClusterID, kerr.ErrorForCode(resp.ErrorCode)
+}
+
+// requestController sends req to the bootstrap controllers in turn, as
+// they are (a controller answers no Metadata, so the client cannot
+// discover it as a broker), and returns the first answer.
+func requestController[R kmsg.Response](ctx context.Context, cl *kgo.Client, req kmsg.Request) (R, error) {
+	var zero R
+	var err error
+	for _, b := range cl.SeedBrokers() {
+		var resp kmsg.Response
+		if resp, err = b.Request(ctx, req); err == nil {
+			return resp.(R), nil
+		}
+	}
+	return zero, err
 }
 
 func quorumPartition(resp *kmsg.DescribeQuorumResponse) (kmsg.DescribeQuorumResponseTopicPartition, error) {

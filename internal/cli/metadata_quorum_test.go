@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"gregor/internal/node/nodetest"
 )
 
 // TestMetadataQuorumOutput proves that describe --status and --replication
@@ -43,5 +45,36 @@ CurrentObservers:       []
 	}
 	if strings.Join(lines, "\n") != strings.Join(wantLines, "\n") {
 		t.Fatalf("--replication printed\n%q\nwant\n%q", lines, wantLines)
+	}
+}
+
+// TestMetadataQuorumSplitCluster proves describe on a cluster of three
+// controller-only and two broker-only nodes, through a broker
+// (--bootstrap-server) and through the controllers (--bootstrap-controller):
+// the controllers are the voters and the brokers the observers, with the
+// cluster's id; both flags together, or neither, are refused.
+func TestMetadataQuorumSplitCluster(t *testing.T) {
+	c := nodetest.StartSplitCluster(t, 3, 2, nil)
+	c.WaitLeader(10 * time.Second)
+	controllers := c.Nodes[0].Addr + "," + c.Nodes[1].Addr
+	for _, flags := range [][]string{{"--bootstrap-server", c.Nodes[3].Addr}, {"--bootstrap-controller", controllers}} {
+		args := append(append([]string{"metadata-quorum"}, flags...), "describe", "--status")
+		out := eventually(t, `CurrentObservers:       [{"id": 4}, {"id": 5}]`, args...)
+		if !strings.Contains(out, "ClusterId:              "+c.ClusterID) || !strings.Contains(out, `CurrentVoters:          [{"id": 1, "endpoints": ["CONTROLLER://127.0.0.1:`) {
+			t.Fatalf("%v --status printed:\n%s", flags, out)
+		}
+		args = append(append([]string{"metadata-quorum"}, flags...), "describe", "--replication")
+		out = eventually(t, "Observer", args...)
+		if strings.Count(out, "Observer") != 2 || strings.Count(out, "Follower") != 2 || strings.Count(out, "Leader") != 1 {
+			t.Fatalf("%v --replication printed:\n%s", flags, out)
+		}
+	}
+	for _, args := range [][]string{
+		{"metadata-quorum", "describe", "--status"},
+		{"metadata-quorum", "--bootstrap-server", c.Nodes[3].Addr, "--bootstrap-controller", controllers, "describe", "--status"},
+	} {
+		if r := gregor(t, "", args...); r.err == nil {
+			t.Fatalf("gregor %v succeeded:\n%s", args, r.stdout)
+		}
 	}
 }

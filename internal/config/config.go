@@ -93,6 +93,11 @@ type Config struct {
 	// ClusterID is not a property: the node fills it from meta.properties.
 	ClusterID string
 
+	// MetadataSnapshotMaxNewRecordBytes is metadata.log.max.record.bytes.between.snapshots.
+	MetadataSnapshotMaxNewRecordBytes int64
+	// MetadataSnapshotMaxIntervalMs is metadata.log.max.snapshot.interval.ms; 0 disables.
+	MetadataSnapshotMaxIntervalMs int64
+
 	// Values holds every known broker property's effective value as a string,
 	// defaults included, for DescribeConfigs. A key whose Kafka default is
 	// null and that was not given maps to "".

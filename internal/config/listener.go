@@ -127,13 +127,33 @@ func (c *Config) checkSecurityProtocols() error {
 func (c *Config) checkControllerListeners() error {
 	names := c.ControllerListenerNames
 	isControllerListener := func(l Listener) bool { return slices.Contains(names, l.Name) }
+	if !c.HasRole("broker") {
+		return c.checkControllerOnlyListeners(isControllerListener)
+	}
 	switch {
 	case c.HasRole("controller") && len(names) > 0 && !slices.ContainsFunc(c.Listeners, func(l Listener) bool { return l.Name == names[0] }):
 		return fmt.Errorf("controller.listener.names: the first controller listener %s must appear in listeners when running the controller role", names[0])
 	case !c.HasRole("controller") && slices.ContainsFunc(c.Listeners, isControllerListener):
 		return fmt.Errorf("listeners: must not contain a controller listener from controller.listener.names when running just the broker role")
-	case !c.HasRole("broker") && !all(c.Listeners, isControllerListener):
-		return fmt.Errorf("listeners: must only contain controller listeners from controller.listener.names when running just the controller role")
+	}
+	return nil
+}
+
+// checkControllerOnlyListeners checks the listeners of a controller-only
+// node (process.roles=controller) as Kafka's KafkaConfig does, with its
+// messages: it has only controller listeners, every one of
+// controller.listener.names among them, and serves no broker listener.
+func (c *Config) checkControllerOnlyListeners(isControllerListener func(Listener) bool) error {
+	switch {
+	case len(c.ControllerListenerNames) == 0:
+		return fmt.Errorf(`Missing required configuration "controller.listener.names" which has no default value.`)
+	case !all(c.Listeners, isControllerListener):
+		return fmt.Errorf("The listeners config must only contain KRaft controller listeners from controller.listener.names when process.roles=controller")
+	}
+	for _, name := range c.ControllerListenerNames {
+		if !slices.ContainsFunc(c.Listeners, func(l Listener) bool { return l.Name == name }) {
+			return fmt.Errorf("controller.listener.names must only contain values appearing in the 'listeners' configuration when running the KRaft controller role")
+		}
 	}
 	return nil
 }

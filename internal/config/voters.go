@@ -60,11 +60,21 @@ func parseVoter(s string) (Voter, error) {
 // With no voters a node is a quorum of one, itself.
 func (c *Config) deriveVoters() error {
 	var err error
-	if c.Voters, err = ParseVoters(c.ControllerQuorumVoters); err != nil || len(c.Voters) == 0 {
+	if c.Voters, err = ParseVoters(c.ControllerQuorumVoters); err != nil {
 		return err
+	}
+	if len(c.Voters) == 0 {
+		if !c.HasRole("broker") {
+			// A combined node alone is a quorum of one; a controller-only
+			// node serves brokers that must find the quorum.
+			return fmt.Errorf("If using process.roles, either controller.quorum.bootstrap.servers must contain the set of bootstrap controllers or controller.quorum.voters must contain a parseable set of controllers.")
+		}
+		return nil
 	}
 	self := slices.ContainsFunc(c.Voters, func(v Voter) bool { return v.ID == c.NodeID })
 	switch {
+	case !c.HasRole("broker") && !self:
+		return fmt.Errorf("If process.roles contains the 'controller' role, the node id %d must be included in the set of voters controller.quorum.voters=%s", c.NodeID, voterSet(c.Voters))
 	case c.HasRole("controller") && !self:
 		return invalidValue("controller.quorum.voters", c.ControllerQuorumVoters,
 			fmt.Sprintf("node.id %d runs the controller role but is not one of the voters", c.NodeID))
@@ -86,4 +96,13 @@ func (c *Config) ControllerListener() (Listener, bool) {
 		}
 	}
 	return Listener{}, false
+}
+
+// voterSet prints the voters' ids as Kafka's messages do: Set(1, 2, 3).
+func voterSet(voters []Voter) string {
+	ids := make([]string, len(voters))
+	for i, v := range voters {
+		ids[i] = strconv.Itoa(int(v.ID))
+	}
+	return "Set(" + strings.Join(ids, ", ") + ")"
 }

@@ -71,16 +71,25 @@ type Quorum struct {
 	// Listener is the bound CONTROLLER listener, where the other voters'
 	// raft messages and forwarded requests arrive; nil with one voter.
 	Listener net.Listener
-	// SnapshotEvery is how many entries are applied between snapshots;
-	// 0 means DefaultSnapshotEvery.
+	// SnapshotBytes is metadata.log.max.record.bytes.between.snapshots: a
+	// snapshot is taken once the entries applied after the latest one hold
+	// this many bytes; 0 means DefaultSnapshotBytes.
+	SnapshotBytes int64
+	// SnapshotInterval is metadata.log.max.snapshot.interval.ms: a
+	// snapshot is taken once this long has passed since the latest one
+	// (or since start-up) while entries were applied after it; 0 disables.
+	SnapshotInterval time.Duration
+	// SnapshotEvery, when not 0, also takes a snapshot once this many
+	// entries were applied after the latest one (for tests).
 	SnapshotEvery uint64
 	// SessionTimeout fences a broker that has not heartbeaten for that
 	// long; 0 never fences.
 	SessionTimeout time.Duration
 }
 
-// DefaultSnapshotEvery is how many entries are applied between snapshots.
-const DefaultSnapshotEvery = 1000
+// DefaultSnapshotBytes is Kafka's default of
+// metadata.log.max.record.bytes.between.snapshots, 20 MiB.
+const DefaultSnapshotBytes = 20 << 20
 
 // tickInterval is one raft tick. Elections take electionTicks to
 // electionTicks*2 ticks, heartbeats go every tick.
@@ -114,6 +123,11 @@ type Controller struct {
 	// once, whole, at the end.
 	published bool
 	lastSeen  map[kafka.NodeID]time.Time // the leader's broker sessions
+	// sinceSnapshot is what was applied after the latest snapshot.
+	sinceSnapshot struct {
+		bytes int64     // of the entries' data
+		start time.Time // of the latest snapshot, or of start-up
+	}
 	// lastBalance is when the leader last balanced leaders (checkBalance).
 	lastBalance time.Time
 	// lastTokenCheck is when the leader last looked for expired
@@ -183,6 +197,7 @@ func (c *Controller) open() error {
 	c.image = img
 	snap, _ := c.disk.mem.Snapshot()
 	c.applied = snap.GetMetadata().GetIndex()
+	c.sinceSnapshot.start = c.now()
 	if err := c.applyStored(); err != nil {
 		return err
 	}

@@ -53,8 +53,11 @@
 // value the entry's data (an entry of a request: the proposer, a sequence
 // number and the records, JSON). The HardState goes to quorum-state,
 // fsynced, whenever the term or vote changes, before the Ready's entries
-// (fsynced too) and before any message is sent. Every DefaultSnapshotEvery
-// applied entries the image is written, as records in record batches, to
+// (fsynced too) and before any message is sent. When the entries applied
+// after the latest snapshot hold metadata.log.max.record.bytes.between.snapshots
+// bytes, or metadata.log.max.snapshot.interval.ms has passed since it with
+// entries applied after it (as KRaft decides), the image is written, as
+// records in record batches, to
 // <index>-<term>.checkpoint (KRaft's <offset>-<epoch>), and the log below
 // it is deleted, so start-up loads the newest checkpoint and the entries
 // after it. A sole voter treats every stored entry as committed; with

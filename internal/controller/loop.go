@@ -191,6 +191,10 @@ func (c *Controller) Run(ctx context.Context) error {
 			c.checkSessions()
 			c.checkBalance()
 			c.checkTokens()
+			if err := c.maybeSnapshot(); err != nil {
+				c.logger.Error("metadata quorum stopped: storage failed", "err", err)
+				return err
+			}
 		case m := <-inbox:
 			c.seen(m)
 			c.rn.Step(m)
@@ -255,6 +259,7 @@ func (c *Controller) canStart() bool {
 // answers the request in flight when the entry is its.
 func (c *Controller) applyEntry(e *pb.Entry) {
 	defer c.setApplied(e.GetIndex())
+	c.sinceSnapshot.bytes += int64(len(e.GetData()))
 	if e.GetType() != pb.EntryType_EntryNormal || len(e.GetData()) == 0 {
 		return
 	}
@@ -289,23 +294,43 @@ func (c *Controller) installSnapshot(s *pb.Snapshot) {
 	c.image = img
 	c.publish(prev, img)
 	c.setApplied(s.GetMetadata().GetIndex())
+	c.sinceSnapshot.bytes, c.sinceSnapshot.start = 0, c.now()
 }
 
-// maybeSnapshot takes a snapshot every SnapshotEvery applied entries.
+// maybeSnapshot takes a snapshot of the image at the applied index when
+// one is due, as KRaft does: the entries applied after the latest one
+// hold SnapshotBytes, or SnapshotInterval has passed since it.
 func (c *Controller) maybeSnapshot() error {
-	every := c.q.SnapshotEvery
-	if every == 0 {
-		every = DefaultSnapshotEvery
-	}
 	snap, _ := c.disk.mem.Snapshot()
-	if c.applied < snap.GetMetadata().GetIndex()+every {
+	last := snap.GetMetadata().GetIndex()
+	if c.applied <= last || !c.snapshotDue(c.applied-last) {
 		return nil
 	}
 	term, err := c.disk.mem.Term(c.applied)
 	if err != nil {
 		return err
 	}
-	return c.disk.snapshot(c.image, c.applied, term)
+	if err := c.disk.snapshot(c.image, c.applied, term); err != nil {
+		return err
+	}
+	c.sinceSnapshot.bytes, c.sinceSnapshot.start = 0, c.now()
+	return nil
+}
+
+// snapshotDue reports whether pending entries applied after the latest
+// snapshot call for a new one.
+func (c *Controller) snapshotDue(pending uint64) bool {
+	limit := c.q.SnapshotBytes
+	if limit <= 0 {
+		limit = DefaultSnapshotBytes
+	}
+	switch {
+	case c.sinceSnapshot.bytes >= limit:
+		return true
+	case c.q.SnapshotInterval > 0 && c.now().Sub(c.sinceSnapshot.start) >= c.q.SnapshotInterval:
+		return true
+	}
+	return c.q.SnapshotEvery > 0 && pending >= c.q.SnapshotEvery
 }
 
 // softState follows leadership changes: a node that stops leading fails

@@ -3,8 +3,11 @@ package controller
 // The quorum's transport, on the CONTROLLER listener. Every frame is a
 // 4-byte big-endian length, then a kind byte, then the payload:
 //
-//	0 hello             the sender's cluster id; first on every connection,
-//	                    both ways: a node of another cluster is refused
+//	0xC7 hello          the sender's cluster id; first on every connection,
+//	                    both ways: a node of another cluster is refused. Its
+//	                    kind byte is where a Kafka request has the high byte
+//	                    of its api key, so no Kafka request starts like it:
+//	                    Kafka clients share the listener (IsQuorumConnection)
 //	1 raft message      a raftpb.Message, protobuf-encoded; one-way
 //	2 forwarded request a request envelope (forward.go), JSON
 //	3 forwarded reply   a reply envelope, JSON, on the request's connection
@@ -36,7 +39,7 @@ import (
 )
 
 const (
-	frameHello   = 0
+	frameHello   = 0xC7
 	frameRaft    = 1
 	frameRequest = 2
 	frameReply   = 3
@@ -181,6 +184,17 @@ func (t *transport) send(msgs []*pb.Message) {
 		default:
 		}
 	}
+}
+
+// QuorumPrefixLen is how many bytes IsQuorumConnection looks at.
+const QuorumPrefixLen = 5
+
+// IsQuorumConnection reports whether a connection to the CONTROLLER
+// listener whose first bytes are prefix is the quorum's own (it opens with
+// a hello frame) rather than a Kafka client's: the kind byte of the hello
+// would be a negative api key in a Kafka request header.
+func IsQuorumConnection(prefix []byte) bool {
+	return len(prefix) >= QuorumPrefixLen && prefix[4] == frameHello
 }
 
 // ErrClusterID is a peer whose cluster id is not this node's.

@@ -2,7 +2,8 @@ package handler
 
 // ApiVersions: v0–4.
 //
-// Behaviour: lists every registered API with the versions served, so a key
+// Behaviour: lists every registered API with the versions served (on a
+// CONTROLLER listener, those of ControllerRegistry), so a key
 // is advertised exactly when a handler exists for it, with one exception
 // that Kafka 4 makes too (KAFKA-18659): Produce is listed from v0, though v0–2
 // are not served (a request at v0–2 closes the connection, as in Kafka).
@@ -33,6 +34,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"gregor/internal/wire"
 )
 
 func init() { register(18, 0, 4, noAuthorization, (*Handler).apiVersions) }
@@ -48,7 +51,11 @@ func (h *Handler) apiVersions(_ context.Context, req *Request) (kmsg.Response, e
 	if r.Version >= 3 && (!softwareName.MatchString(r.ClientSoftwareName) || !softwareName.MatchString(r.ClientSoftwareVersion)) {
 		resp.ErrorCode = kerr.InvalidRequest.Code
 	}
-	resp.ApiKeys = apiKeys()
+	reg := registry()
+	if h.onControllerListener(req) {
+		reg = controllerRegistry()
+	}
+	resp.ApiKeys = apiKeys(reg)
 	resp.SupportedFeatures, resp.FinalizedFeatures = supportedFeatures(), finalizedFeatures()
 	resp.FinalizedFeaturesEpoch = 0
 	return resp, nil
@@ -94,9 +101,9 @@ func finalizedFeatures() []kmsg.ApiVersionsResponseFinalizedFeature {
 // where it is lower than the lowest version served (see the file comment).
 var listedMinVersion = map[int16]int16{0: 0}
 
-func apiKeys() []kmsg.ApiVersionsResponseApiKey {
+func apiKeys(reg *wire.Registry) []kmsg.ApiVersionsResponseApiKey {
 	var keys []kmsg.ApiVersionsResponseApiKey
-	for _, a := range registry().APIs() {
+	for _, a := range reg.APIs() {
 		k := kmsg.NewApiVersionsResponseApiKey()
 		k.ApiKey, k.MinVersion, k.MaxVersion = a.Key, a.MinVersion, a.MaxVersion
 		if v, ok := listedMinVersion[a.Key]; ok {

@@ -7,8 +7,10 @@ package handler
 // raft status (any node forwards it there): leader id, leader epoch (the
 // raft term), high watermark (the commit index, as an offset), and each
 // voter's log end offset with, from v1, when the leader last heard from
-// it and last saw it caught up (-1 where unknown). There are no
-// observers: every node is a voter. v2 lists the voters' controller
+// it and last saw it caught up (-1 where unknown), and the observers
+// (broker-only nodes, which follow the log without voting) that fetch
+// from the leader, likewise. It is served on the CONTROLLER listener too
+// (--bootstrap-controller). v2 lists the voters' controller
 // endpoints from controller.quorum.voters; directory ids are zero.
 // Another topic or partition: UNKNOWN_TOPIC_OR_PARTITION, as Kafka.
 

@@ -33,13 +33,41 @@ type Controller interface {
 	Leader() (kafka.NodeID, bool)
 }
 
-// controllerID is the controller id Metadata and DescribeCluster answer:
-// the active controller, -1 while there is none.
+// controllerID is the controller id Metadata and DescribeCluster answer
+// on a broker listener: the active controller when it is a live broker
+// (a combined node), else, as Kafka's brokers answer, a live broker (this
+// one when it is live, else the lowest id) since clients send their admin
+// requests to that id and a controller-only node is not among the
+// brokers; -1 while there is neither.
 func (h *Handler) controllerID() int32 {
-	if id, ok := h.Controller.Leader(); ok {
+	img := h.Metadata.Image()
+	id, ok := h.Controller.Leader()
+	if img == nil {
+		if ok {
+			return int32(id)
+		}
+		return -1
+	}
+	if ok && liveBroker(img, id) {
+		return int32(id)
+	}
+	if liveBroker(img, kafka.NodeID(h.NodeID)) {
+		return h.NodeID
+	}
+	for _, b := range img.Brokers() {
+		if !b.Fenced {
+			return int32(b.ID)
+		}
+	}
+	if ok {
 		return int32(id)
 	}
 	return -1
+}
+
+func liveBroker(img *metadata.Image, id kafka.NodeID) bool {
+	b, ok := img.Broker(id)
+	return ok && !b.Fenced
 }
 
 // Partitions finds this node's replica of a partition (replica.Manager):

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -94,6 +95,30 @@ func Registry() *wire.Registry {
 
 // registry is built on first use, after every init has registered its API.
 var registry = sync.OnceValue(Registry)
+
+// controllerAPIs are the APIs a CONTROLLER listener serves to Kafka clients
+// (--bootstrap-controller), of those Kafka's controller listener answers:
+// ApiVersions, DescribeQuorum and DescribeCluster.
+var controllerAPIs = []int16{18, 55, 60}
+
+// ControllerRegistry returns the registry of the APIs served on a
+// CONTROLLER listener, for its server and ApiVersions there.
+func ControllerRegistry() *wire.Registry {
+	r := wire.NewRegistry()
+	for _, key := range controllerAPIs {
+		a := apis[key]
+		r.Add(key, a.min, a.max)
+	}
+	return r
+}
+
+var controllerRegistry = sync.OnceValue(ControllerRegistry)
+
+// onControllerListener reports whether req came in on a CONTROLLER
+// listener, where the controller's APIs are served.
+func (h *Handler) onControllerListener(req *Request) bool {
+	return req.Session != nil && h.Config != nil && slices.Contains(h.Config.ControllerListenerNames, req.Session.Listener)
+}
 
 // Serve answers one request; it implements server.Handler. A nil response
 // means none is sent (Produce with acks=0). An error means the connection

@@ -6,11 +6,15 @@
 // broker, after binding its listeners and before serving them. It binds
 // the CONTROLLER listener for the quorum when controller.quorum.voters
 // names other voters (a node of a cluster must be formatted with the
-// cluster's id; a broker-only node follows the log as an observer;
-// controller-only nodes are not supported), sends a broker heartbeat every
-// broker.heartbeat.interval.ms, and on Stop (or when Run's context ends,
-// as on SIGTERM) asks the active controller to move its leaderships away
-// before it stops (a controlled shutdown, bounded in time).
+// cluster's id; a broker-only node follows the log as an observer), and
+// serves the controller's Kafka APIs there too (controllerlistener.go).
+// A controller-only node (process.roles=controller) runs the quorum and,
+// when it leads, the active controller, and nothing of a broker: no
+// broker listener, no registration, no partitions. A broker sends a
+// heartbeat every broker.heartbeat.interval.ms, and on Stop (or when Run's
+// context ends, as on SIGTERM) asks the active controller to move its
+// leaderships away before it stops (a controlled shutdown, bounded in
+// time).
 package node
 
 import (
@@ -23,7 +27,6 @@ import (
 	"net/http"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -72,6 +75,7 @@ type Node struct {
 	txns     *txn.Coordinator
 	txnPeers *txnclient.Client // markers to other leaders, verification at other coordinators
 	ctrl     *controller.Controller
+	ctrlMux  *controllerMux // the CONTROLLER listener's two sides; nil without one
 	image    publishedImage // what the handlers read; see publish
 	addrs    []net.Addr
 	handler  *handler.Handler
@@ -174,7 +178,7 @@ func StartWith(ctx context.Context, cfg *config.Config, logger *slog.Logger, opt
 			n.txns.Resign(tp.Partition)
 		}
 	}
-	n.ctrl, err = openController(cfg, clusterID, n.publish, now, logger)
+	n.ctrl, n.ctrlMux, err = openController(cfg, clusterID, n.publish, now, logger)
 	if err != nil {
 		n.closeCoordinators()
 		n.closeStorage()
@@ -182,6 +186,9 @@ func StartWith(ctx context.Context, cfg *config.Config, logger *slog.Logger, opt
 	}
 	listeners, err := n.listen()
 	if err != nil {
+		if n.ctrlMux != nil {
+			n.ctrlMux.close()
+		}
 		n.closeCoordinators()
 		n.closeStorage()
 		return nil, err
@@ -275,7 +282,7 @@ func (n *Node) listen() ([]net.Listener, error) {
 		out = append(out, ln)
 		n.addrs = append(n.addrs, ln.Addr())
 	}
-	if len(out) == 0 {
+	if len(out) == 0 && n.cfg.HasRole("broker") {
 		return nil, errors.New("no broker listener configured in listeners")
 	}
 	return out, nil
@@ -323,6 +330,9 @@ func (n *Node) run(parent context.Context, listeners []net.Listener, now func() 
 		for _, ln := range listeners {
 			ln.Close()
 		}
+		if n.ctrlMux != nil {
+			n.ctrlMux.close()
+		}
 		cancel()
 		n.Wait()
 		return err
@@ -332,11 +342,18 @@ func (n *Node) run(parent context.Context, listeners []net.Listener, now func() 
 		n.obs.servers = append(n.obs.servers, n.server(h, registry, l))
 	}
 	n.serveAdmin(gctx, g, adminLn)
+	n.serveControllerListener(gctx, g, h)
 	g.Go(func() error { return n.ctrl.Run(gctx) })
 	g.Go(func() error { return n.logs.Run(gctx) })
 	n.runLogMaintenance(gctx, g)
 	g.Go(func() error { return n.checkpointLoop(gctx) })
 	g.Go(func() error { return n.replicas.Run(gctx) })
+	if !n.cfg.HasRole("broker") {
+		// A controller-only node: nothing to register (nor a schema
+		// registry or REST proxy: see listenSchemaRegistry).
+		n.obs.registered.Store(true)
+		return nil
+	}
 	if err := n.register(gctx); err != nil {
 		for _, ln := range listeners {
 			ln.Close()
@@ -421,7 +438,7 @@ const controlledShutdownTimeout = 5 * time.Second
 // shutdown does. With no other live broker there is nowhere to move them.
 func (n *Node) controlledShutdown() {
 	img := n.image.Image()
-	if img == nil || !hasOtherLiveBroker(img, kafka.NodeID(n.cfg.NodeID)) {
+	if img == nil || !n.cfg.HasRole("broker") || !hasOtherLiveBroker(img, kafka.NodeID(n.cfg.NodeID)) {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), controlledShutdownTimeout)
@@ -631,38 +648,48 @@ func containsString(s []string, v string) bool {
 // openController opens the metadata log, <metadata.log.dir>/__cluster_metadata-0
 // as in KRaft, binds the CONTROLLER listener when listeners names one,
 // and opens the controller over the quorum's voters.
-func openController(cfg *config.Config, clusterID string, publish controller.Publisher, now func() time.Time, logger *slog.Logger) (*controller.Controller, error) {
+// The CONTROLLER listener, when bound, is split between the quorum and the
+// controller's Kafka APIs: the mux returned.
+func openController(cfg *config.Config, clusterID string, publish controller.Publisher, now func() time.Time, logger *slog.Logger) (*controller.Controller, *controllerMux, error) {
 	q, err := quorumOf(cfg)
 	q.ClusterID = clusterID
 	if err != nil {
-		return nil, err
+		return nil, nil, err
+	}
+	var mux *controllerMux
+	if q.Listener != nil {
+		mux = splitControllerListener(q.Listener)
+		q.Listener = mux.quorum
 	}
 	logCfg := storage.DefaultConfig()
 	logCfg.SegmentBytes = 8 << 20
 	dir := filepath.Join(cfg.MetadataLogDir, controller.MetadataTopic+"-0")
 	l, err := storage.Open(dir, logCfg, now, logger)
 	if err != nil {
-		if q.Listener != nil {
-			q.Listener.Close()
+		if mux != nil {
+			mux.close()
 		}
-		return nil, fmt.Errorf("open metadata log: %w", err)
+		return nil, nil, fmt.Errorf("open metadata log: %w", err)
 	}
-	return controller.OpenQuorum(l, q, controller.ClusterOf(cfg), publish, now, logger)
+	ctrl, err := controller.OpenQuorum(l, q, controller.ClusterOf(cfg), publish, now, logger)
+	if err != nil && mux != nil {
+		mux.close()
+	}
+	return ctrl, mux, err
 }
 
 // quorumOf returns the node's place in the controller quorum, with its
 // CONTROLLER listener bound whenever listeners names one (a lone voter
 // serves it too, for brokers that join it as observers). A broker-only
-// node follows the log as an observer; controller-only nodes are not
-// supported yet.
+// node follows the log as an observer.
 func quorumOf(cfg *config.Config) (controller.Quorum, error) {
 	q := controller.Quorum{
 		NodeID: kafka.NodeID(cfg.NodeID), Voters: cfg.Voters,
-		SessionTimeout: time.Duration(cfg.BrokerSessionTimeoutMs) * time.Millisecond,
+		SessionTimeout:   time.Duration(cfg.BrokerSessionTimeoutMs) * time.Millisecond,
+		SnapshotBytes:    cfg.MetadataSnapshotMaxNewRecordBytes,
+		SnapshotInterval: time.Duration(cfg.MetadataSnapshotMaxIntervalMs) * time.Millisecond,
 	}
 	switch {
-	case !cfg.HasRole("broker"):
-		return q, fmt.Errorf("process.roles=%s is not supported yet: a node must run the broker role (broker,controller or broker)", strings.Join(cfg.ProcessRoles, ","))
 	case !cfg.HasRole("controller") && len(cfg.Voters) == 0:
 		return q, fmt.Errorf("controller.quorum.voters: a node with process.roles=broker needs the voters of the controller quorum")
 	}

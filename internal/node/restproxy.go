@@ -12,6 +12,9 @@ import (
 // listenRESTProxy binds the REST proxy's listener, if rest.proxy.listeners
 // names one.
 func (n *Node) listenRESTProxy() (net.Listener, error) {
+	if !n.cfg.HasRole("broker") {
+		return nil, nil // a controller-only node serves no clients' data
+	}
 	auth, err := httpAuthenticator("rest.proxy", "KafkaRest", n.cfg.RESTProxyAuth())
 	if err != nil {
 		return nil, err

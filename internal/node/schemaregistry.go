@@ -25,6 +25,9 @@ func schemaFormats() []schema.Format {
 // listenSchemaRegistry binds schema.registry.listeners, if it names a
 // listener.
 func (n *Node) listenSchemaRegistry() (net.Listener, error) {
+	if !n.cfg.HasRole("broker") {
+		return nil, nil // a controller-only node serves no clients' data
+	}
 	auth, err := httpAuthenticator("schema.registry", "SchemaRegistry", n.cfg.SchemaRegistryAuth())
 	if err != nil {
 		return nil, err

@@ -23,7 +23,7 @@ var (
 // data in dir and every loopback port replaced by a free one, through
 // ports, which the copies of one cluster share (the samples' fixed ports
 // may be taken on a shared machine). It returns the copy's path, node id
-// and client port.
+// and client port (0 for a controller-only node).
 func copySample(t *testing.T, src, dir string, ports map[string]string) (path string, id, client int) {
 	t.Helper()
 	data, err := os.ReadFile(src)
@@ -39,7 +39,9 @@ func copySample(t *testing.T, src, dir string, ports map[string]string) (path st
 	})
 	text = logDirsLine.ReplaceAllString(text, "log.dirs="+dir)
 	id, _ = strconv.Atoi(nodeIDLine.FindStringSubmatch(text)[1])
-	client, _ = strconv.Atoi(clientPort.FindStringSubmatch(text)[1])
+	if m := clientPort.FindStringSubmatch(text); m != nil { // a controller-only node has none
+		client, _ = strconv.Atoi(m[1])
+	}
 	path = filepath.Join(t.TempDir(), filepath.Base(src))
 	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
 		t.Fatal(err)

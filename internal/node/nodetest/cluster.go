@@ -18,7 +18,8 @@ import (
 )
 
 // Cluster is n combined (broker and controller) nodes started in-process
-// by StartCluster, every one a voter of the controller quorum.
+// by StartCluster, every one a voter of the controller quorum; or, from
+// StartSplitCluster, controller-only voters and broker-only observers.
 type Cluster struct {
 	t         testing.TB
 	ClusterID string
@@ -27,7 +28,8 @@ type Cluster struct {
 }
 
 // ClusterNode is one node of a Cluster. Node is nil while it is stopped;
-// Addr is its broker listener's address (a new one after each restart).
+// Addr is its broker listener's address (a new one after each restart),
+// or a controller-only node's CONTROLLER listener address.
 type ClusterNode struct {
 	*node.Node
 	ID   kafka.NodeID
@@ -51,7 +53,15 @@ func StartCluster(t testing.TB, n int, overrides map[string]string) *Cluster {
 // through which a test injects disk faults (vfs.Faulty).
 func StartClusterFS(t testing.TB, n int, overrides map[string]string, fsys vfs.FS) *Cluster {
 	t.Helper()
-	return startCluster(t, n, 0, func(kafka.NodeID) map[string]string { return overrides }, fsys)
+	return startCluster(t, n, 0, false, func(kafka.NodeID) map[string]string { return overrides }, fsys)
+}
+
+// StartSplitCluster starts controllers controller-only nodes
+// (process.roles=controller, ids 1..controllers), the voters, and brokers
+// broker-only nodes (the ids after them), KRaft's split deployment.
+func StartSplitCluster(t testing.TB, controllers, brokers int, overrides map[string]string) *Cluster {
+	t.Helper()
+	return startCluster(t, controllers, brokers, true, func(kafka.NodeID) map[string]string { return overrides }, nil)
 }
 
 // StartClusterWithBrokers starts voters combined nodes (ids 1..voters), as
@@ -66,10 +76,10 @@ func StartClusterWithBrokers(t testing.TB, voters, brokers int, overrides map[st
 // with the overrides of each node given by its id (broker.rack, say).
 func StartClusterPerNode(t testing.TB, voters, brokers int, overridesOf func(kafka.NodeID) map[string]string) *Cluster {
 	t.Helper()
-	return startCluster(t, voters, brokers, overridesOf, nil)
+	return startCluster(t, voters, brokers, false, overridesOf, nil)
 }
 
-func startCluster(t testing.TB, voters, brokers int, overridesOf func(kafka.NodeID) map[string]string, fsys vfs.FS) *Cluster {
+func startCluster(t testing.TB, voters, brokers int, controllerOnly bool, overridesOf func(kafka.NodeID) map[string]string, fsys vfs.FS) *Cluster {
 	t.Helper()
 	n := voters + brokers
 	ports := freePorts(t, voters)
@@ -95,9 +105,13 @@ func startCluster(t testing.TB, voters, brokers int, overridesOf func(kafka.Node
 			"schema.registry.listeners":        "",
 			"rest.proxy.listeners":             "http://127.0.0.1:0",
 		}
-		if i < voters {
+		switch {
+		case i < voters && controllerOnly:
+			cn.props["process.roles"] = "controller"
+			cn.props["listeners"] = fmt.Sprintf("CONTROLLER://127.0.0.1:%d", ports[i])
+		case i < voters:
 			cn.props["listeners"] += fmt.Sprintf(",CONTROLLER://127.0.0.1:%d", ports[i])
-		} else {
+		default:
 			cn.props["process.roles"] = "broker"
 		}
 		for k, v := range overridesOf(cn.ID) {
@@ -156,8 +170,12 @@ func (c *Cluster) start(i int) error {
 	if err != nil {
 		return fmt.Errorf("node %d: %w", cn.ID, err)
 	}
+	addr := nd.Controller().ListenerAddr()
+	if len(nd.Addrs()) > 0 {
+		addr = nd.Addrs()[0]
+	}
 	cn.mu.Lock()
-	cn.Node, cn.Addr = nd, nd.Addrs()[0].String()
+	cn.Node, cn.Addr = nd, addr.String()
 	cn.mu.Unlock()
 	return nil
 }

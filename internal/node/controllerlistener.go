@@ -1,0 +1,187 @@
+package node
+
+// The CONTROLLER listener carries two protocols, as in Kafka, where the
+// controllers' Raft RPCs and the Kafka requests of --bootstrap-controller
+// clients share it: the quorum's own frames (internal/controller's
+// transport) and Kafka requests, which a server of the controller's APIs
+// answers. splitControllerListener tells them apart by a connection's first
+// bytes (controller.IsQuorumConnection) and hands each connection, its
+// first bytes replayed, to one of two listeners.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"gregor/internal/controller"
+	"gregor/internal/handler"
+)
+
+// sniffTimeout bounds how long a new connection may stay silent before
+// its protocol is known; a silent one is closed.
+const sniffTimeout = 10 * time.Second
+
+// controllerMux splits one bound listener into the quorum's and Kafka's.
+// Closing one side refuses its connections from then on; the bound
+// listener closes when run's context ends (or close is called).
+type controllerMux struct {
+	ln     net.Listener
+	quorum *chanListener
+	kafka  *chanListener
+	// kafkaOff: no server takes Kafka connections; they are closed.
+	kafkaOff bool
+
+	closeOnce sync.Once
+	done      chan struct{} // closed by close
+}
+
+// splitControllerListener returns the quorum's and Kafka's sides of ln;
+// run must then be called for either to accept anything.
+func splitControllerListener(ln net.Listener) *controllerMux {
+	m := &controllerMux{ln: ln, done: make(chan struct{})}
+	m.quorum = newChanListener(m)
+	m.kafka = newChanListener(m)
+	return m
+}
+
+// run accepts connections until ctx ends or the mux is closed, routing
+// each by its first bytes.
+func (m *controllerMux) run(ctx context.Context) error {
+	stop := context.AfterFunc(ctx, m.close)
+	defer stop()
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	for backoff := time.Millisecond; ; {
+		conn, err := m.ln.Accept()
+		select {
+		case <-m.done:
+			if conn != nil {
+				conn.Close()
+			}
+			return nil
+		default:
+		}
+		if err != nil {
+			time.Sleep(backoff)
+			backoff = min(2*backoff, time.Second)
+			continue
+		}
+		backoff = time.Millisecond
+		wg.Add(1)
+		go func() { defer wg.Done(); m.route(conn) }()
+	}
+}
+
+// route reads the first bytes of conn and hands it to the side they name.
+func (m *controllerMux) route(conn net.Conn) {
+	prefix := make([]byte, controller.QuorumPrefixLen)
+	conn.SetReadDeadline(time.Now().Add(sniffTimeout))
+	_, err := io.ReadFull(conn, prefix)
+	conn.SetReadDeadline(time.Time{})
+	if err != nil {
+		conn.Close()
+		return
+	}
+	side := m.kafka
+	switch {
+	case controller.IsQuorumConnection(prefix):
+		side = m.quorum
+	case m.kafkaOff:
+		conn.Close()
+		return
+	}
+	select {
+	case side.conns <- &replayConn{Conn: conn, prefix: prefix}:
+	case <-side.closed:
+		conn.Close()
+	case <-m.done:
+		conn.Close()
+	}
+}
+
+func (m *controllerMux) close() {
+	m.closeOnce.Do(func() {
+		close(m.done)
+		m.ln.Close()
+	})
+}
+
+// chanListener is one side of a controllerMux.
+type chanListener struct {
+	mux       *controllerMux
+	conns     chan net.Conn
+	closeOnce sync.Once
+	closed    chan struct{} // closed by Close
+}
+
+func newChanListener(m *controllerMux) *chanListener {
+	return &chanListener{mux: m, conns: make(chan net.Conn), closed: make(chan struct{})}
+}
+
+func (l *chanListener) Accept() (net.Conn, error) {
+	select {
+	case c := <-l.conns:
+		return c, nil
+	case <-l.closed:
+		return nil, net.ErrClosed
+	case <-l.mux.done:
+		return nil, net.ErrClosed
+	}
+}
+
+func (l *chanListener) Close() error {
+	l.closeOnce.Do(func() { close(l.closed) })
+	return nil
+}
+
+func (l *chanListener) Addr() net.Addr { return l.mux.ln.Addr() }
+
+// replayConn is a connection whose first bytes, already read, are read
+// again first.
+type replayConn struct {
+	net.Conn
+	prefix []byte
+}
+
+func (c *replayConn) Read(p []byte) (int, error) {
+	if len(c.prefix) > 0 {
+		n := copy(p, c.prefix)
+		c.prefix = c.prefix[n:]
+		return n, nil
+	}
+	return c.Conn.Read(p)
+}
+
+// serveControllerListener runs the CONTROLLER listener's mux under g and,
+// on a PLAINTEXT controller listener, a server of the controller's Kafka
+// APIs (handler.ControllerRegistry) on its Kafka side. The quorum's
+// transport takes the other side (controller.Run). Other security
+// protocols are not served to Kafka clients there yet: their connections
+// are closed.
+func (n *Node) serveControllerListener(ctx context.Context, g *errgroup.Group, h *handler.Handler) {
+	if n.ctrlMux == nil {
+		return
+	}
+	l, _ := n.cfg.ControllerListener()
+	if n.cfg.ListenerSecurityProtocolMap[l.Name] != "PLAINTEXT" {
+		n.ctrlMux.kafkaOff = true
+	} else {
+		s := n.server(h, handler.ControllerRegistry(), l)
+		g.Go(func() error {
+			// The mux closes only when ctx ends, but it may close the
+			// listener before Serve sees ctx done (a sibling of ctx's
+			// cancellation): that closing is the end, not an error.
+			if err := s.Serve(ctx, n.ctrlMux.kafka); err != nil && !errors.Is(err, net.ErrClosed) {
+				return fmt.Errorf("controller listener %s: %w", l.Name, err)
+			}
+			return nil
+		})
+	}
+	g.Go(func() error { return n.ctrlMux.run(ctx) })
+}
