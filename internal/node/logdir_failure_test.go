@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"syscall"
 	"testing"
 	"time"
@@ -112,12 +113,49 @@ func describeDirs(t *testing.T, cl *kgo.Client) map[string]int16 {
 	return out
 }
 
+// offlineReplicas returns Metadata's offline replicas of topic's
+// partitions.
+func offlineReplicas(t *testing.T, cl *kgo.Client, topic string) map[int32][]int32 {
+	t.Helper()
+	req := kmsg.NewPtrMetadataRequest()
+	rt := kmsg.NewMetadataRequestTopic()
+	rt.Topic = kmsg.StringPtr(topic)
+	req.Topics = []kmsg.MetadataRequestTopic{rt}
+	resp, err := req.RequestWith(testContext(t), cl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[int32][]int32{}
+	for _, p := range resp.Topics[0].Partitions {
+		out[p.Partition] = p.OfflineReplicas
+	}
+	return out
+}
+
+// waitOffline waits until Metadata lists want as the offline replicas of
+// topic-partition.
+func waitOffline(t *testing.T, cl *kgo.Client, topic string, partition int32, want []int32) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		got := offlineReplicas(t, cl, topic)[partition]
+		if slices.Equal(got, want) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s-%d offline replicas %v, want %v", topic, partition, got, want)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 // TestLogDirFailure proves Kafka's log-dir failure model on one node with
 // two log dirs: an I/O error in one takes it offline, its partitions
 // answer KAFKA_STORAGE_ERROR to Produce, Fetch and ListOffsets, the other
 // dir keeps serving and takes new topics, DescribeLogDirs shows the
-// error, and after a restart on a healed disk every acknowledged record is
-// there.
+// error, Metadata lists the replica on it as offline, and after a
+// restart on a healed disk every acknowledged record is there and no
+// replica is offline.
 func TestLogDirFailure(t *testing.T) {
 	for _, errno := range []syscall.Errno{syscall.EIO, syscall.ENOSPC, syscall.EROFS} {
 		t.Run(errno.Error(), func(t *testing.T) {
@@ -159,6 +197,10 @@ func TestLogDirFailure(t *testing.T) {
 			if got := describeDirs(t, cl); got[failed] != kerr.KafkaStorageError.Code || got[healthy] != 0 {
 				t.Fatalf("DescribeLogDirs: %v", got)
 			}
+			waitOffline(t, cl, "t", 0, []int32{1})
+			if got := offlineReplicas(t, cl, "t")[1]; len(got) != 0 {
+				t.Fatalf("replica on the healthy dir listed offline: %v", got)
+			}
 			createTopic(t, n.Addr, "u", 2, nil) // both partitions on the healthy dir
 			for p := range int32(2) {
 				if l, ok := n.Log("u", p); !ok || filepath.Dir(l.Dir()) != healthy {
@@ -181,6 +223,9 @@ func TestLogDirFailure(t *testing.T) {
 				if code, recs := fetchCode(t, cl, want.topic, want.partition); code != 0 || recs != want.records {
 					t.Fatalf("%s-%d after restart: %v, %d records, want %d", want.topic, want.partition, kerr.ErrorForCode(code), recs, want.records)
 				}
+			}
+			if got := offlineReplicas(t, cl, "t")[0]; len(got) != 0 {
+				t.Fatalf("offline replicas after a restart on a healed disk: %v", got)
 			}
 		})
 	}
@@ -274,6 +319,8 @@ func TestClusterLogDirFailureMovesLeadership(t *testing.T) {
 	if now := partitionLeader(t, c, "acked"); now == leader {
 		t.Fatalf("node %d still leads with a failed log dir", leader+1)
 	}
+	other := newClient(t, c.Nodes[(leader+1)%3].Addr)
+	waitOffline(t, other, "acked", 0, []int32{int32(leader + 1)})
 	c.Stop(leader)
 	fsys.Heal(c.Nodes[leader].Dir)
 	c.Restart(leader)
