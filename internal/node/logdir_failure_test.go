@@ -2,6 +2,7 @@ package node_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -15,8 +16,10 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"gregor/internal/node"
 	"gregor/internal/node/nodetest"
 	"gregor/internal/record"
+	"gregor/internal/storage"
 	"gregor/internal/vfs"
 )
 
@@ -341,4 +344,67 @@ func TestClusterLogDirFailureMovesLeadership(t *testing.T) {
 		}
 	}
 	t.Logf("%d records acknowledged across the log dir failure, all present", len(acks))
+}
+
+// TestMetadataLogDirFailureStopsNode proves that an I/O error in the
+// metadata log dir stops the node, as Kafka halts, instead of letting it
+// go on with a metadata log that lost a write: both when the metadata log
+// itself cannot be written (its own dir) and when it shares a log dir
+// that an I/O error in a partition's files took offline; and that the
+// node starts again on the healed disk with what it had acknowledged.
+func TestMetadataLogDirFailureStopsNode(t *testing.T) {
+	t.Run("own dir", func(t *testing.T) {
+		root := t.TempDir()
+		fsys := vfs.NewFaulty(vfs.OS)
+		n := faultyNode(t, root, fsys, "data")
+		createTopic(t, n.Addr, "t", 1, nil)
+		meta := filepath.Join(root, "meta")
+		fsys.Fail(meta, syscall.EIO)
+		adm := kadm.NewClient(newClient(t, n.Addr))
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		adm.CreateTopics(ctx, 1, 1, nil, "u") // its metadata write fails; the answer does not matter
+		err := n.WaitStopped(t, 20*time.Second)
+		if !errors.Is(err, node.ErrMetadataLogDirFailed) || !errors.Is(err, syscall.EIO) {
+			t.Fatalf("node stopped with %v, want the metadata log dir failure", err)
+		}
+		fsys.Heal(meta)
+		n = faultyNode(t, root, fsys, "data")
+		if code := produceTo(t, newClient(t, n.Addr), "t", 0, 1); code != 0 {
+			t.Fatalf("produce after restart: %v", kerr.ErrorForCode(code))
+		}
+	})
+	t.Run("shared log dir", func(t *testing.T) {
+		root := t.TempDir()
+		fsys := vfs.NewFaulty(vfs.OS)
+		a, b := filepath.Join(root, "a"), filepath.Join(root, "b")
+		props := map[string]string{"log.dirs": a + "," + b, "metadata.log.dir": a}
+		n := nodetest.StartFS(t, root, props, fsys)
+		cl := newClient(t, n.Addr)
+		createTopic(t, n.Addr, "t", 2, nil)
+		var inMeta int32 = -1
+		for p := range int32(2) {
+			if l, ok := n.Log("t", p); ok && filepath.Dir(l.Dir()) == a {
+				inMeta = p
+			}
+		}
+		if inMeta < 0 {
+			t.Fatal("no partition of t in the metadata log dir")
+		}
+		if code := produceTo(t, cl, "t", inMeta, 3); code != 0 {
+			t.Fatal(kerr.ErrorForCode(code))
+		}
+		partDir := filepath.Join(a, fmt.Sprintf("t-%d", inMeta))
+		fsys.Fail(partDir, syscall.EIO) // the metadata log itself still writes
+		produceTo(t, cl, "t", inMeta, 1)
+		err := n.WaitStopped(t, 20*time.Second)
+		if !errors.Is(err, node.ErrMetadataLogDirFailed) || !errors.Is(err, storage.ErrLogDirOffline) {
+			t.Fatalf("node stopped with %v, want the metadata log dir failure", err)
+		}
+		fsys.Heal(partDir)
+		n = nodetest.StartFS(t, root, props, fsys)
+		if code, recs := fetchCode(t, newClient(t, n.Addr), "t", inMeta); code != 0 || recs != 3 {
+			t.Fatalf("after restart: %v, %d records, want 3", kerr.ErrorForCode(code), recs)
+		}
+	})
 }
