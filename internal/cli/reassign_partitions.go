@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"slices"
 	"strconv"
@@ -89,7 +90,7 @@ func runReassign(cmd *cobra.Command, f *reassignFlags) error {
 	defer cl.Close()
 	ctx, cancel := context.WithTimeout(cmd.Context(), adminTimeout)
 	defer cancel()
-	r := &reassignTool{f: f, adm: kadm.NewClient(cl), out: newPrinter(cmd.OutOrStdout())}
+	r := &reassignTool{f: f, adm: kadm.NewClient(cl), out: newPrinter(cmd.OutOrStdout()), errOut: cmd.ErrOrStderr()}
 	defer r.out.flush()
 	switch {
 	case f.generate:
@@ -145,9 +146,10 @@ func (f *reassignFlags) check(cmd *cobra.Command) error {
 
 // reassignTool runs one action against the cluster.
 type reassignTool struct {
-	f   *reassignFlags
-	adm *kadm.Client
-	out *printer
+	f      *reassignFlags
+	adm    *kadm.Client
+	out    *printer
+	errOut io.Writer // progress
 }
 
 // planPartition is one entry of Kafka's reassignment JSON.
@@ -372,14 +374,46 @@ func (r *reassignTool) verifyPlan(ctx context.Context) error {
 	}
 	sortPlan(plan)
 	r.out.line("Status of partition reassignment:")
+	var count reassignCount
 	for _, p := range plan {
-		r.out.line(reassignmentStatus(p, ongoing, current[p.Topic]))
+		status := reassignmentStatus(p, ongoing, current[p.Topic])
+		count.add(status)
+		r.out.line(status)
 	}
 	r.out.line("") // Kafka's (empty) status of replica log dir moves
+	if count.inProgress > 0 {
+		if err := r.out.flush(); err != nil {
+			return err
+		}
+		fmt.Fprintln(r.errOut, count.progressLine(len(plan)))
+	}
 	if len(ongoing) == 0 && !r.f.preserve {
 		return r.clearThrottles(ctx, plan)
 	}
 	return nil
+}
+
+// reassignCount counts the statuses --verify printed.
+type reassignCount struct{ completed, inProgress int }
+
+func (c *reassignCount) add(status string) {
+	switch {
+	case strings.HasSuffix(status, " is completed."):
+		c.completed++
+	case strings.HasSuffix(status, " is still in progress."):
+		c.inProgress++
+	}
+}
+
+// progressLine sums up a reassignment still in progress, which Kafka's
+// tool leaves to the reader of one line per partition.
+func (c reassignCount) progressLine(total int) string {
+	pct := 100 * float64(c.completed) / float64(total)
+	line := fmt.Sprintf("Progress: %d of %d partitions reassigned (%.0f%%), %d still in progress", c.completed, total, pct, c.inProgress)
+	if other := total - c.completed - c.inProgress; other > 0 {
+		line += fmt.Sprintf(", %d with another replica set", other)
+	}
+	return line
 }
 
 func reassignmentStatus(p planPartition, ongoing kadm.ListPartitionReassignmentsResponses, current []planPartition) string {
