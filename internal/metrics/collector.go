@@ -214,7 +214,7 @@ func boolValue(b bool) float64 {
 // collectPartitions adds the per-partition gauges and their sums, and
 // returns the high watermarks of the partitions this node leads, for lag.
 func collectPartitions(s stateFamilies, v View) map[kafka.TopicPartition]kafka.Offset {
-	var partitions, leaders, under, underMin, produces, fetches int
+	var partitions, leaders, under, underMin, produces, fetches, offline int
 	hw := map[kafka.TopicPartition]kafka.Offset{}
 	v.Partitions(func(p PartitionState) {
 		topic, partition := p.TP.Topic, strconv.Itoa(int(p.TP.Partition))
@@ -223,6 +223,7 @@ func collectPartitions(s stateFamilies, v View) map[kafka.TopicPartition]kafka.O
 		s.add(logStartOffset, float64(p.LogStartOffset), topic, partition)
 		s.add(logEndOffset, float64(p.LogEndOffset), topic, partition)
 		partitions++
+		offline += int(boolValue(p.Offline))
 		produces += p.WaitingProduces
 		fetches += p.WaitingFetchWatches
 		if !p.Leader {
@@ -239,7 +240,7 @@ func collectPartitions(s stateFamilies, v View) map[kafka.TopicPartition]kafka.O
 	s.add(leaderCount, float64(leaders))
 	s.add(underReplicated, float64(under))
 	s.add(underMinISR, float64(underMin))
-	s.add(offlineReplicas, 0)
+	s.add(offlineReplicas, float64(offline))
 	s.add(purgatorySize, float64(produces), "Produce")
 	s.add(purgatorySize, float64(fetches), "Fetch")
 	return hw

@@ -201,6 +201,9 @@ func TestLogDirFailure(t *testing.T) {
 				t.Fatalf("DescribeLogDirs: %v", got)
 			}
 			waitOffline(t, cl, "t", 0, []int32{1})
+			if got := value(scrape(t, n), "kafka_server_replicamanager_offlinereplicacount", nil); got != 1 {
+				t.Fatalf("offline replica count %v, want 1", got)
+			}
 			if got := offlineReplicas(t, cl, "t")[1]; len(got) != 0 {
 				t.Fatalf("replica on the healthy dir listed offline: %v", got)
 			}
