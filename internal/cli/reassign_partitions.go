@@ -41,8 +41,9 @@ Exactly one action: --generate proposes a plan that moves the partitions of
 the topics in --topics-to-move-json-file onto --broker-list (Kafka's
 rack-aware assignment); --execute starts the reassignments of a plan
 (--reassignment-json-file) and prints the current assignment to roll back
-with; --verify says which are complete; --cancel stops those in progress;
---list lists every reassignment in progress.
+with; --verify says which are complete (and, while some are still in
+progress, prints a "Progress: ..." summary to standard error); --cancel
+stops those in progress; --list lists every reassignment in progress.
 
 The plan is Kafka's JSON:
   {"version":1,"partitions":[{"topic":"foo","partition":0,"replicas":[2,3],"log_dirs":["any","any"]}]}
