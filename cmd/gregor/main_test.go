@@ -14,8 +14,10 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"gregor/internal/cli"
 	"gregor/internal/config"
 	"gregor/internal/kafka"
+	"gregor/internal/node"
 	"gregor/internal/storage"
 )
 
@@ -176,6 +178,26 @@ func TestServerConfigAndOverrides(t *testing.T) {
 		if r.cfg.NodeID != 3 || r.cfg.NumPartitions != 8 || r.cfg.OffsetsTopicReplicationFactor != 3 {
 			t.Errorf("%v: node %d partitions %d offsets RF %d", args, r.cfg.NodeID, r.cfg.NumPartitions, r.cfg.OffsetsTopicReplicationFactor)
 		}
+	}
+}
+
+// TestServerMetadataLogDirFailure proves a node stopped by its metadata
+// log dir's failure makes the command fail (a non-zero exit) without
+// printing again the line the node logged.
+func TestServerMetadataLogDirFailure(t *testing.T) {
+	failed := func(context.Context, *config.Config, *slog.Logger) error {
+		return fmt.Errorf("%w (meta): write: input/output error", node.ErrMetadataLogDirFailed)
+	}
+	_, _, err := execute(newServerCommandWith(failed))
+	if err == nil || !cli.Reported(err) {
+		t.Fatalf("got %v, want a reported error", err)
+	}
+	var r serverRun
+	if _, _, err := execute(newServerCommandWith(func(ctx context.Context, cfg *config.Config, l *slog.Logger) error {
+		r.run(ctx, cfg, l)
+		return errors.New("other")
+	})); err == nil || cli.Reported(err) {
+		t.Fatalf("another error: %v, want it printed by main", err)
 	}
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"gregor/internal/cli"
 	"gregor/internal/config"
 	"gregor/internal/node"
 )
@@ -74,7 +76,11 @@ an invalid value stops the server with an error naming the key.`,
 			tuneGC()
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			return run(ctx, cfg, logger)
+			err = run(ctx, cfg, logger)
+			if errors.Is(err, node.ErrMetadataLogDirFailed) {
+				return cli.Printed(err) // the node logged it, in the log's format
+			}
+			return err
 		},
 	}
 	cmd.Flags().StringVarP(&configFile, "config", "c", "", "server.properties file")

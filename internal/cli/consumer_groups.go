@@ -85,7 +85,9 @@ or --all-topics, the partitions the group has committed) and one scenario:
 are kept between the earliest and latest offsets of each partition. It only
 prints the plan unless --execute is given; --export prints it as the CSV
 --from-file reads: topic,partition,offset lines when one --group is given,
-group,topic,partition,offset otherwise.
+group,topic,partition,offset otherwise. --execute commits 1,000 offsets a
+request; a reset that runs longer than a second prints "Progress: ..." lines
+to standard error.
 
 Messages go where kafka-consumer-groups.sh writes them: "Error: ..." lines to
 standard output, the notes on empty and rebalancing groups to standard error.

@@ -232,7 +232,8 @@ func (t *groupsTool) resetOffsets(ctx context.Context) error {
 		return err
 	}
 	plans := map[string]kadm.Offsets{}
-	for _, name := range groups {
+	prog := newProgress(t.errOut)
+	for i, name := range groups {
 		if !t.resettable(described[name]) {
 			continue
 		}
@@ -241,11 +242,15 @@ func (t *groupsTool) resetOffsets(ctx context.Context) error {
 			return err
 		}
 		if t.reset.execute {
-			if err := t.commit(ctx, name, plan); err != nil {
+			if err := t.commit(ctx, name, plan, prog); err != nil {
 				return err
 			}
 		}
 		plans[name] = plan
+		prog.step("groups reset", i+1, len(groups))
+	}
+	if len(groups) > 1 {
+		prog.finish("groups reset", len(groups), len(groups))
 	}
 	if t.f.export {
 		return t.exportPlans(groups, plans)
@@ -443,16 +448,39 @@ func (t *groupsTool) logOffsets(ctx context.Context, scope kadm.TopicsSet) (func
 	}, nil
 }
 
+// commitChunk is how many offsets one OffsetCommit request carries, so
+// that a reset of many partitions reports its progress between requests
+// and each request stays well inside --timeout; tests lower it.
+var commitChunk = 1000
+
 // commit writes plan as group's committed offsets, as an admin commit
 // (no member, no generation) that the coordinator accepts only while the
-// group has no active members.
-func (t *groupsTool) commit(ctx context.Context, group string, plan kadm.Offsets) error {
-	if len(plan) == 0 {
-		return nil
+// group has no active members; in requests of commitChunk offsets, with a
+// progress line when one is due. A request that fails stops the commit:
+// the offsets of the requests before it are committed, as with Kafka's
+// single request a partition's error leaves the others committed.
+func (t *groupsTool) commit(ctx context.Context, group string, plan kadm.Offsets, prog *progress) error {
+	offsets := plan.Sorted()
+	what := fmt.Sprintf("new offsets of group '%s' committed", group)
+	for start := 0; start < len(offsets); start += commitChunk {
+		chunk := kadm.Offsets{}
+		for _, o := range offsets[start:min(start+commitChunk, len(offsets))] {
+			chunk.Add(o)
+		}
+		if err := t.commitRequest(ctx, group, chunk); err != nil {
+			return err
+		}
+		prog.step(what, min(start+commitChunk, len(offsets)), len(offsets))
 	}
+	prog.finish(what, len(offsets), len(offsets))
+	return nil
+}
+
+// commitRequest commits offsets in one OffsetCommit request.
+func (t *groupsTool) commitRequest(ctx context.Context, group string, offsets kadm.Offsets) error {
 	rctx, cancel := t.request(ctx)
 	defer cancel()
-	resps, err := t.adm.CommitOffsets(rctx, group, plan)
+	resps, err := t.adm.CommitOffsets(rctx, group, offsets)
 	if err == nil {
 		err = resps.Error()
 	}

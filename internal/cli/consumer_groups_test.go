@@ -487,6 +487,39 @@ func TestConsumerGroupsResetOffsetsDryRun(t *testing.T) {
 	}
 }
 
+// TestConsumerGroupsResetOffsetsProgress proves --execute commits a
+// reset in requests of commitChunk offsets with a progress line on
+// standard error once the reset has run long enough, leaving standard
+// output as Kafka prints it, and prints no progress for a quick reset.
+func TestConsumerGroupsResetOffsetsProgress(t *testing.T) {
+	f := newResetFixture(t)
+	args := []string{"--reset-offsets", "--group", f.group, "--topic", f.topic, "--to-earliest", "--execute"}
+	quick := groups(t, f.addr, args...)
+	if quick.err != nil || strings.Contains(quick.stderr, "Progress:") {
+		t.Fatalf("a quick reset: %v, stderr %q", quick.err, quick.stderr)
+	}
+	defer func(interval time.Duration, chunk int) { progressInterval, commitChunk = interval, chunk }(progressInterval, commitChunk)
+	progressInterval, commitChunk = 0, 1
+	r := groups(t, f.addr, append(args[:len(args)-2], "--to-latest", "--execute")...)
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	for _, want := range []string{
+		"Progress: 1 of 2 new offsets of group '" + f.group + "' committed (50%), ",
+		"Progress: 2 of 2 new offsets of group '" + f.group + "' committed (100%), ",
+	} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("stderr %q lacks %q", r.stderr, want)
+		}
+	}
+	if strings.Contains(r.stdout, "Progress: ") {
+		t.Errorf("progress on standard output: %q", r.stdout)
+	}
+	if got := committedOffsets(t, f.addr, f.group, f.topic); fmt.Sprint(got) != fmt.Sprint(map[int32]int64{0: 10, 1: 6}) {
+		t.Errorf("committed %v after a reset in two requests", got)
+	}
+}
+
 func TestConsumerGroupsResetOffsetsScopes(t *testing.T) {
 	// --topic t:1 resets one partition, --all-topics those committed; a
 	// time after every record falls back to the latest offset, with

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"slices"
 	"strconv"
@@ -40,8 +41,9 @@ Exactly one action: --generate proposes a plan that moves the partitions of
 the topics in --topics-to-move-json-file onto --broker-list (Kafka's
 rack-aware assignment); --execute starts the reassignments of a plan
 (--reassignment-json-file) and prints the current assignment to roll back
-with; --verify says which are complete; --cancel stops those in progress;
---list lists every reassignment in progress.
+with; --verify says which are complete (and, while some are still in
+progress, prints a "Progress: ..." summary to standard error); --cancel
+stops those in progress; --list lists every reassignment in progress.
 
 The plan is Kafka's JSON:
   {"version":1,"partitions":[{"topic":"foo","partition":0,"replicas":[2,3],"log_dirs":["any","any"]}]}
@@ -89,7 +91,7 @@ func runReassign(cmd *cobra.Command, f *reassignFlags) error {
 	defer cl.Close()
 	ctx, cancel := context.WithTimeout(cmd.Context(), adminTimeout)
 	defer cancel()
-	r := &reassignTool{f: f, adm: kadm.NewClient(cl), out: newPrinter(cmd.OutOrStdout())}
+	r := &reassignTool{f: f, adm: kadm.NewClient(cl), out: newPrinter(cmd.OutOrStdout()), errOut: cmd.ErrOrStderr()}
 	defer r.out.flush()
 	switch {
 	case f.generate:
@@ -145,9 +147,10 @@ func (f *reassignFlags) check(cmd *cobra.Command) error {
 
 // reassignTool runs one action against the cluster.
 type reassignTool struct {
-	f   *reassignFlags
-	adm *kadm.Client
-	out *printer
+	f      *reassignFlags
+	adm    *kadm.Client
+	out    *printer
+	errOut io.Writer // progress
 }
 
 // planPartition is one entry of Kafka's reassignment JSON.
@@ -372,14 +375,46 @@ func (r *reassignTool) verifyPlan(ctx context.Context) error {
 	}
 	sortPlan(plan)
 	r.out.line("Status of partition reassignment:")
+	var count reassignCount
 	for _, p := range plan {
-		r.out.line(reassignmentStatus(p, ongoing, current[p.Topic]))
+		status := reassignmentStatus(p, ongoing, current[p.Topic])
+		count.add(status)
+		r.out.line(status)
 	}
 	r.out.line("") // Kafka's (empty) status of replica log dir moves
+	if count.inProgress > 0 {
+		if err := r.out.flush(); err != nil {
+			return err
+		}
+		fmt.Fprintln(r.errOut, count.progressLine(len(plan)))
+	}
 	if len(ongoing) == 0 && !r.f.preserve {
 		return r.clearThrottles(ctx, plan)
 	}
 	return nil
+}
+
+// reassignCount counts the statuses --verify printed.
+type reassignCount struct{ completed, inProgress int }
+
+func (c *reassignCount) add(status string) {
+	switch {
+	case strings.HasSuffix(status, " is completed."):
+		c.completed++
+	case strings.HasSuffix(status, " is still in progress."):
+		c.inProgress++
+	}
+}
+
+// progressLine sums up a reassignment still in progress, which Kafka's
+// tool leaves to the reader of one line per partition.
+func (c reassignCount) progressLine(total int) string {
+	pct := 100 * float64(c.completed) / float64(total)
+	line := fmt.Sprintf("Progress: %d of %d partitions reassigned (%.0f%%), %d still in progress", c.completed, total, pct, c.inProgress)
+	if other := total - c.completed - c.inProgress; other > 0 {
+		line += fmt.Sprintf(", %d with another replica set", other)
+	}
+	return line
 }
 
 func reassignmentStatus(p planPartition, ongoing kadm.ListPartitionReassignmentsResponses, current []planPartition) string {

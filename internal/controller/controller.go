@@ -276,6 +276,11 @@ func decodeBatch(b record.Batch) ([]metadata.Record, error) {
 	return out, nil
 }
 
+// ErrMetadataLogFailed is what Run returns when the metadata log dir
+// cannot be written (or read): the controller stops, as a KRaft node
+// halts, rather than going on with a log that lost what it acknowledged.
+var ErrMetadataLogFailed = errors.New("metadata log failed")
+
 // ErrStopped is returned by Submit once the controller has stopped.
 var ErrStopped = errors.New("controller stopped")
 

@@ -62,10 +62,11 @@ func brokerHeartbeat(img *metadata.Image, c Cluster, req BrokerHeartbeatRequest)
 }
 
 // registerBroker returns the records of a registration: the broker, live,
-// and a leader for the partitions left without one that it can lead (a
-// broker fenced while it was the last of an ISR comes back).
+// its replicas no longer offline, and a leader for the partitions left
+// without one that it can lead (a broker fenced while it was the last of
+// an ISR comes back).
 func registerBroker(img *metadata.Image, c Cluster, b metadata.Broker, epoch int64) []metadata.Record {
-	recs := RegisterBroker(b, epoch)
+	recs := append(RegisterBroker(b, epoch), onlineAgain(img, b.ID)...)
 	next, err := img.Apply(recs)
 	if err != nil {
 		return recs
@@ -170,7 +171,8 @@ func bumpEpochs(prev, next metadata.Partition) (metadata.Partition, bool) {
 	if next.Leader != prev.Leader {
 		next.LeaderEpoch++
 	}
-	changed := next.Leader != prev.Leader || !slices.Equal(next.ISR, prev.ISR)
+	changed := next.Leader != prev.Leader || !slices.Equal(next.ISR, prev.ISR) ||
+		!slices.Equal(next.OfflineReplicas, prev.OfflineReplicas)
 	if changed {
 		next.PartitionEpoch++
 	}

@@ -145,7 +145,8 @@ func (c *Controller) setApplied(index uint64) {
 }
 
 // Run is the controller's event loop; it returns when ctx is done and
-// closes the metadata log.
+// closes the metadata log. An error writing the quorum's state stops it
+// with ErrMetadataLogFailed, which it does not log: its caller decides.
 func (c *Controller) Run(ctx context.Context) error {
 	defer c.log.Close()
 	defer func() {
@@ -176,8 +177,8 @@ func (c *Controller) Run(ctx context.Context) error {
 	defer tick.Stop()
 	for {
 		if err := c.step(); err != nil {
-			c.logger.Error("metadata quorum stopped: storage failed", "err", err)
-			return err
+			c.failAll(ErrStopped)
+			return fmt.Errorf("%w: %w", ErrMetadataLogFailed, err)
 		}
 		select {
 		case <-ctx.Done():

@@ -11,6 +11,7 @@ package controller
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"sync"
 	"time"
 
@@ -172,7 +173,7 @@ func (c *Controller) follow(r fetchReply) error {
 		}
 		if snap.GetMetadata().GetIndex() > c.applied {
 			if err := c.disk.installSnapshot(snap); err != nil {
-				return err
+				return fmt.Errorf("%w: %w", ErrMetadataLogFailed, err)
 			}
 			c.installSnapshot(snap)
 		}
@@ -188,13 +189,16 @@ func (c *Controller) follow(r fetchReply) error {
 		}
 	}
 	if err := c.disk.append(ents); err != nil {
-		return err
+		return fmt.Errorf("%w: %w", ErrMetadataLogFailed, err)
 	}
 	for _, e := range ents {
 		c.applyEntry(e)
 	}
 	c.status.Store(&QuorumStatus{LeaderID: kafka.NodeID(r.Leader), HighWatermark: kafka.Offset(c.applied)})
-	return c.maybeSnapshot()
+	if err := c.maybeSnapshot(); err != nil {
+		return fmt.Errorf("%w: %w", ErrMetadataLogFailed, err)
+	}
+	return nil
 }
 
 // isObserver reports whether this node follows the log without voting.

@@ -8,7 +8,9 @@ package controller
 // leadership and answers KAFKA_STORAGE_ERROR, rather than leaving the
 // partition without a leader. A broker whose every log dir failed is
 // marked so: it gets no new replicas and cannot be elected, until it
-// registers again (a restart). Differences from Kafka: a broker whose
+// registers again (a restart). The partition records list the replicas
+// lost (OfflineReplicas), which Metadata answers as offline until the
+// broker registers again. Differences from Kafka: a broker whose
 // every log dir failed keeps running (Kafka halts it), so that clients
 // read KAFKA_STORAGE_ERROR and DescribeLogDirs shows why.
 
@@ -54,12 +56,33 @@ func offlineReplicas(img *metadata.Image, req OfflineReplicasRequest) ([]metadat
 			continue // deleted meanwhile
 		}
 		p := t.Partitions[tp.Partition]
-		if p.Leader == id && !slices.ContainsFunc(p.ISR, others) {
-			continue // no one else can lead: it stays, answering KAFKA_STORAGE_ERROR
+		next := p
+		if p.Leader != id || slices.ContainsFunc(p.ISR, others) {
+			next, _ = WithoutReplica(p, id, others, false)
+		} // else no one else can lead: it stays, answering KAFKA_STORAGE_ERROR
+		if slices.Contains(p.Replicas, id) && !slices.Contains(p.OfflineReplicas, id) {
+			next.OfflineReplicas = append(slices.Clone(p.OfflineReplicas), id)
 		}
-		if next, changed := WithoutReplica(p, id, others, false); changed {
+		if next, changed := bumpEpochs(p, next); changed {
 			recs = append(recs, next.Record(t.ID))
 		}
 	}
 	return recs, OfflineReplicasResponse{}, nil
+}
+
+// onlineAgain returns the records that forget broker id's offline
+// replicas: a registration is a new start, whose log dirs opened (a dir
+// that fails again is reported again).
+func onlineAgain(img *metadata.Image, id kafka.NodeID) []metadata.Record {
+	return eachPartition(img, func(_ string, p metadata.Partition) (metadata.Partition, bool) {
+		if !slices.Contains(p.OfflineReplicas, int32(id)) {
+			return p, false
+		}
+		next := p
+		next.OfflineReplicas = slices.DeleteFunc(slices.Clone(p.OfflineReplicas), func(r int32) bool { return r == int32(id) })
+		if len(next.OfflineReplicas) == 0 {
+			next.OfflineReplicas = nil
+		}
+		return bumpEpochs(p, next)
+	})
 }

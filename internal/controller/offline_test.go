@@ -12,7 +12,8 @@ import (
 // partitions it reports: a leadership moves to the next live ISR member,
 // a follower leaves the ISR, a sole ISR member keeps leading (answering
 // KAFKA_STORAGE_ERROR rather than leaving the partition leaderless), and
-// a broker with no log dir left gets no new replicas.
+// a broker with no log dir left gets no new replicas; the replicas stay
+// listed offline until their broker registers again.
 func TestOfflineReplicas(t *testing.T) {
 	img := imageWith(t, nil,
 		part(1, []int32{1, 2, 3}, 1, 2, 3), // led by 1: moves to 2
@@ -40,6 +41,21 @@ func TestOfflineReplicas(t *testing.T) {
 	}
 	if b, _ := next.Broker(1); b.StorageOffline {
 		t.Fatal("broker marked without log dirs after a partial failure")
+	}
+	for i, want := range [][]int32{{1}, {1}, {1}, nil} {
+		if got := tt.Partitions[i].OfflineReplicas; !slices.Equal(got, want) {
+			t.Errorf("partition %d offline replicas %v, want %v", i, got, want)
+		}
+	}
+	if again, _, _ := offlineReplicas(next, req); len(again) != 0 {
+		t.Errorf("a repeated report wrote %d records", len(again))
+	}
+	registered := apply(t, next, registerBroker(next, threeBrokers, b, b.Epoch+10))
+	rt, _ := registered.Topic("t")
+	for i, p := range rt.Partitions {
+		if len(p.OfflineReplicas) != 0 {
+			t.Errorf("partition %d offline replicas %v after the broker registered again", i, p.OfflineReplicas)
+		}
 	}
 
 	req.AllLogDirsOffline = true

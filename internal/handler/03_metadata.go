@@ -18,12 +18,16 @@ package handler
 // (whether they exist or not); auto-creation needs CREATE on the cluster
 // or the topic. Authorized operations of the cluster (v8–10) and of each
 // topic (v8+) are answered when asked for (KIP-430).
+// Offline replicas (v5+) are those on a broker not registered, fenced or
+// without a log dir left, or on a log dir that failed.
 // Differences from Kafka: an auto-created topic is returned ready rather
-// than with LEADER_NOT_AVAILABLE.
+// than with LEADER_NOT_AVAILABLE; a broker without the request's listener
+// is described by its first endpoint, so its replicas are not offline.
 
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -53,7 +57,7 @@ func (h *Handler) metadata(ctx context.Context, req *Request) (kmsg.Response, er
 		for _, name := range img.TopicNames() {
 			if h.allowed(req, acl.Describe, acl.Topic, name) {
 				t, _ := img.Topic(name)
-				resp.Topics = append(resp.Topics, h.withTopicOperations(req, r, topicMetadata(t)))
+				resp.Topics = append(resp.Topics, h.withTopicOperations(req, r, topicMetadata(img, t)))
 			}
 		}
 		return resp, nil
@@ -116,7 +120,7 @@ func (h *Handler) metadataTopic(ctx context.Context, req *Request, img *metadata
 			}
 			return mt
 		}
-		return topicMetadata(t)
+		return topicMetadata(img, t)
 	}
 	name := *rt.Topic
 	mt := kmsg.NewMetadataResponseTopic()
@@ -126,7 +130,7 @@ func (h *Handler) metadataTopic(ctx context.Context, req *Request, img *metadata
 		return mt
 	}
 	if t, ok := img.Topic(name); ok {
-		return topicMetadata(t)
+		return topicMetadata(img, t)
 	}
 	mt.ErrorCode = kerr.UnknownTopicOrPartition.Code
 	if err := controller.ValidateTopicName(name); err != nil {
@@ -148,7 +152,7 @@ func (h *Handler) metadataTopic(ctx context.Context, req *Request, img *metadata
 		}
 		return mt
 	}
-	return topicMetadata(t)
+	return topicMetadata(h.Metadata.Image(), t)
 }
 
 // autoCreate creates name with the broker defaults. A concurrent creation
@@ -165,7 +169,7 @@ func (h *Handler) autoCreate(ctx context.Context, name string) (*metadata.Topic,
 	return t, nil
 }
 
-func topicMetadata(t *metadata.Topic) kmsg.MetadataResponseTopic {
+func topicMetadata(img *metadata.Image, t *metadata.Topic) kmsg.MetadataResponseTopic {
 	mt := kmsg.NewMetadataResponseTopic()
 	name := t.Name
 	mt.Topic = &name
@@ -179,9 +183,24 @@ func topicMetadata(t *metadata.Topic) kmsg.MetadataResponseTopic {
 		mp.LeaderEpoch = p.LeaderEpoch
 		mp.Replicas = p.Replicas
 		mp.ISR = p.ISR
+		mp.OfflineReplicas = offlineReplicas(img, p)
 		mt.Partitions = append(mt.Partitions, mp)
 	}
 	return mt
+}
+
+// offlineReplicas are p's replicas that cannot serve, as Kafka lists
+// them: on a broker not registered, fenced or without a log dir left, or
+// on a log dir that failed.
+func offlineReplicas(img *metadata.Image, p metadata.Partition) []int32 {
+	offline := []int32{}
+	for _, r := range p.Replicas {
+		b, ok := img.Broker(kafka.NodeID(r))
+		if !ok || b.Fenced || b.StorageOffline || slices.Contains(p.OfflineReplicas, r) {
+			offline = append(offline, r)
+		}
+	}
+	return offline
 }
 
 func isInternalTopic(name string) bool {

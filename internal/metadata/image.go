@@ -51,6 +51,8 @@ type Partition struct {
 	// AddingReplicas and RemovingReplicas: see PartitionRecord.
 	AddingReplicas   []int32
 	RemovingReplicas []int32
+	// OfflineReplicas: see PartitionRecord.
+	OfflineReplicas []int32
 }
 
 // Reassigning reports whether a reassignment of p is in progress.
@@ -64,6 +66,7 @@ func (p Partition) Record(id kafka.TopicID) Record {
 		TopicID: id, Partition: p.Partition, Replicas: p.Replicas, ISR: p.ISR,
 		Leader: p.Leader, LeaderEpoch: p.LeaderEpoch, PartitionEpoch: p.PartitionEpoch,
 		AddingReplicas: p.AddingReplicas, RemovingReplicas: p.RemovingReplicas,
+		OfflineReplicas: p.OfflineReplicas,
 	}}
 }
 
@@ -216,6 +219,7 @@ func (img *Image) applyPartition(r PartitionRecord, copied map[kafka.TopicID]boo
 		Partition: r.Partition, Replicas: r.Replicas, ISR: r.ISR,
 		Leader: r.Leader, LeaderEpoch: r.LeaderEpoch, PartitionEpoch: r.PartitionEpoch,
 		AddingReplicas: r.AddingReplicas, RemovingReplicas: r.RemovingReplicas,
+		OfflineReplicas: r.OfflineReplicas,
 	}
 	switch {
 	case int(r.Partition) < len(t.Partitions):

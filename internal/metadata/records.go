@@ -60,6 +60,11 @@ type PartitionRecord struct {
 	// not yet in the ISR, RemovingReplicas the old ones the target drops.
 	AddingReplicas   []int32 `json:"adding_replicas,omitempty"`
 	RemovingReplicas []int32 `json:"removing_replicas,omitempty"`
+	// OfflineReplicas are the replicas whose log dir failed (KRaft keeps
+	// a directory per replica and the broker's offline dirs instead): they
+	// stay assignments, but Metadata lists them as offline until their
+	// broker registers again.
+	OfflineReplicas []int32 `json:"offline_replicas,omitempty"`
 }
 
 // RemoveTopicRecord deletes a topic and its partitions.

@@ -16,7 +16,9 @@
 //   - Everything that is state (partitions, log sizes and offsets, the
 //     ISR, purgatories, groups and their lag, connections, the cleaner,
 //     the controller) is read at scrape time from a View that the node
-//     implements, so the hot path pays nothing for it.
+//     implements, so the hot path pays nothing for it; it is written in
+//     the text format directly (collector.go), since it grows with
+//     partitions and groups.
 //
 // Consumer lag is computed by the broker: for each group this node
 // coordinates, the high watermark of each partition it leads minus the

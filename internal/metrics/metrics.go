@@ -1,12 +1,16 @@
 package metrics
 
 import (
+	"bufio"
+	"io"
 	"net/http"
+	"strings"
 	"sync"
 
+	"github.com/klauspost/compress/gzip"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/prometheus/common/expfmt"
 )
 
 // Metrics holds a broker's metrics and the registry that serves them.
@@ -37,19 +41,53 @@ func New(view View) *Metrics {
 		m.messagesIn, m.bytesIn, m.bytesOut, m.replicationBytesOut,
 		m.requests, m.totalTime, m.duration, m.errors, m.isrShrinks, m.isrExpands,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		&stateCollector{m: m},
 	)
 	return m
 }
 
-// Handler serves the metrics in Prometheus' text format (or OpenMetrics,
-// as the scraper asks).
-func (m *Metrics) Handler() http.Handler {
-	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{})
+// Handler serves the metrics in Prometheus' text format 0.0.4, which
+// every Prometheus scraper accepts, gzipped when the scraper asks: the
+// registry's counters and histograms through client_golang's encoder,
+// then the state families written straight from the View (collector.go).
+func (m *Metrics) Handler() http.Handler { return http.HandlerFunc(m.serveHTTP) }
+
+func (m *Metrics) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	if m.view != nil {
+		m.forgetTopics(m.view.TopicExists)
+	}
+	families, err := m.registry.Gather()
+	if err != nil {
+		http.Error(w, "gathering metrics: "+err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", string(expfmt.NewFormat(expfmt.TypeTextPlain)))
+	var out io.Writer = w
+	if acceptsGzip(r) {
+		w.Header().Set("Content-Encoding", "gzip")
+		gz, _ := gzip.NewWriterLevel(w, gzip.BestSpeed)
+		defer gz.Close()
+		out = gz
+	}
+	bw := bufio.NewWriterSize(out, 64<<10)
+	defer bw.Flush()
+	for _, f := range families {
+		if _, err := expfmt.MetricFamilyToText(bw, f); err != nil {
+			return // the scraper went away
+		}
+	}
+	if m.view != nil {
+		writeState(bw, m.view)
+	}
 }
 
-// Gatherer is the registry, for tests and benchmarks that gather directly.
-func (m *Metrics) Gatherer() prometheus.Gatherer { return m.registry }
+func acceptsGzip(r *http.Request) bool {
+	for _, part := range strings.Split(r.Header.Get("Accept-Encoding"), ",") {
+		if enc, _, _ := strings.Cut(strings.TrimSpace(part), ";"); enc == "gzip" {
+			return true
+		}
+	}
+	return false
+}
 
 func (m *Metrics) newTraffic() {
 	topicCounter := func(name, help string) *prometheus.CounterVec {

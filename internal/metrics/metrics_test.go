@@ -10,6 +10,9 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"gregor/internal/kafka"
@@ -166,6 +169,48 @@ func TestScrapeTenThousandPartitions(t *testing.T) {
 		t.Errorf("lag of readers on topic-003/7 is not 100")
 	}
 	t.Logf("/metrics at 10,000 partitions: %d bytes", len(body))
+}
+
+// oddView is a broker whose group id needs escaping in the text format.
+type oddView struct{ bigView }
+
+func (oddView) Groups() []GroupState {
+	return []GroupState{{Group: "a \"quoted\" \\ group\nid", State: "Empty", Committed: map[kafka.TopicPartition]kafka.Offset{{Topic: "topic-000", Partition: 1}: 400}}}
+}
+
+// TestScrapeParses proves the state families written straight in the
+// text format parse with Prometheus' own parser, once per family, with
+// label values escaped and the values of the view: lag is the high
+// watermark minus the committed offset.
+func TestScrapeParses(t *testing.T) {
+	m := New(oddView{bigView{partitions: 3}})
+	req, resp := produce(t, "topic-000", batch(t, 2))
+	m.Served(req, resp, time.Millisecond)
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	families, err := parser.TextToMetricFamilies(bytes.NewReader(scrape(t, m)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lag := families["kafka_consumergroup_lag"]
+	if lag == nil || len(lag.Metric) != 1 || lag.Metric[0].GetGauge().GetValue() != 600 {
+		t.Fatalf("lag family %v", lag)
+	}
+	labels := map[string]string{}
+	for _, l := range lag.Metric[0].Label {
+		labels[l.GetName()] = l.GetValue()
+	}
+	if labels["consumergroup"] != "a \"quoted\" \\ group\nid" || labels["topic"] != "topic-000" || labels["partition"] != "1" {
+		t.Fatalf("lag labels %v", labels)
+	}
+	if f := families["kafka_log_log_size"]; f == nil || len(f.Metric) != 3 || f.GetType() != dto.MetricType_GAUGE || f.Metric[0].GetGauge().GetValue() != 1<<30 {
+		t.Fatalf("log size family %v", f)
+	}
+	if f := families["gregor_log_cleaner_cleanings_total"]; f == nil || f.GetType() != dto.MetricType_COUNTER {
+		t.Fatalf("cleanings family %v", f)
+	}
+	if f := families["kafka_server_brokertopicmetrics_messagesin_total"]; f == nil || f.Metric[0].GetCounter().GetValue() != 2 {
+		t.Fatalf("messagesin family %v", f)
+	}
 }
 
 // BenchmarkScrapeTenThousandPartitions times one /metrics answer at 10,000

@@ -37,8 +37,9 @@ type PartitionState struct {
 	HighWatermark       kafka.Offset
 	Size                int64 // bytes of all segments
 	Segments            int
-	WaitingProduces     int // acks=all produces waiting for the high watermark
-	WaitingFetchWatches int // fetch long-polls watching the partition
+	WaitingProduces     int  // acks=all produces waiting for the high watermark
+	WaitingFetchWatches int  // fetch long-polls watching the partition
+	Offline             bool // its log dir failed
 }
 
 // GroupState is one group this node coordinates.

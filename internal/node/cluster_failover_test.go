@@ -18,7 +18,8 @@ import (
 // nodes, that when the leader of a partition with three replicas is killed
 // (no controlled shutdown) under an idempotent acks=all producer, another
 // replica takes over and acknowledges records handed to the client after
-// the kill, the killed node rejoins the ISR after a restart, and every
+// the kill, Metadata lists the killed node's replica offline once it is
+// fenced, the killed node rejoins the ISR after a restart, and every
 // acknowledged record is then read back once, at its offset, in order; and
 // that a group's offsets committed just before the kill of its
 // coordinator's node are all served by the new coordinator.
@@ -38,8 +39,11 @@ func TestClusterFailoverLosesNoAcknowledgedWrite(t *testing.T) {
 	start := time.Now()
 	p.waitPast(t, p.produced())
 	t.Logf("node %d killed; acknowledged again after %v", leader+1, time.Since(start))
+	aliveClient := newClient(t, alive)
+	waitOffline(t, aliveClient, "acked", 0, []int32{int32(leader + 1)}) // fenced
 	c.Restart(leader)
 	waitISR(t, c, "acked", 3)
+	waitOffline(t, aliveClient, "acked", 0, nil)
 	p.waitPast(t, p.produced())
 	acks := p.stop()
 	got := readAll(t, alive, "acked")

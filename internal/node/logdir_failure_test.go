@@ -2,9 +2,11 @@ package node_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"syscall"
 	"testing"
 	"time"
@@ -14,8 +16,10 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"gregor/internal/node"
 	"gregor/internal/node/nodetest"
 	"gregor/internal/record"
+	"gregor/internal/storage"
 	"gregor/internal/vfs"
 )
 
@@ -112,12 +116,49 @@ func describeDirs(t *testing.T, cl *kgo.Client) map[string]int16 {
 	return out
 }
 
+// offlineReplicas returns Metadata's offline replicas of topic's
+// partitions.
+func offlineReplicas(t *testing.T, cl *kgo.Client, topic string) map[int32][]int32 {
+	t.Helper()
+	req := kmsg.NewPtrMetadataRequest()
+	rt := kmsg.NewMetadataRequestTopic()
+	rt.Topic = kmsg.StringPtr(topic)
+	req.Topics = []kmsg.MetadataRequestTopic{rt}
+	resp, err := req.RequestWith(testContext(t), cl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[int32][]int32{}
+	for _, p := range resp.Topics[0].Partitions {
+		out[p.Partition] = p.OfflineReplicas
+	}
+	return out
+}
+
+// waitOffline waits until Metadata lists want as the offline replicas of
+// topic-partition.
+func waitOffline(t *testing.T, cl *kgo.Client, topic string, partition int32, want []int32) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		got := offlineReplicas(t, cl, topic)[partition]
+		if slices.Equal(got, want) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s-%d offline replicas %v, want %v", topic, partition, got, want)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 // TestLogDirFailure proves Kafka's log-dir failure model on one node with
 // two log dirs: an I/O error in one takes it offline, its partitions
 // answer KAFKA_STORAGE_ERROR to Produce, Fetch and ListOffsets, the other
 // dir keeps serving and takes new topics, DescribeLogDirs shows the
-// error, and after a restart on a healed disk every acknowledged record is
-// there.
+// error, Metadata lists the replica on it as offline, and after a
+// restart on a healed disk every acknowledged record is there and no
+// replica is offline.
 func TestLogDirFailure(t *testing.T) {
 	for _, errno := range []syscall.Errno{syscall.EIO, syscall.ENOSPC, syscall.EROFS} {
 		t.Run(errno.Error(), func(t *testing.T) {
@@ -159,6 +200,13 @@ func TestLogDirFailure(t *testing.T) {
 			if got := describeDirs(t, cl); got[failed] != kerr.KafkaStorageError.Code || got[healthy] != 0 {
 				t.Fatalf("DescribeLogDirs: %v", got)
 			}
+			waitOffline(t, cl, "t", 0, []int32{1})
+			if got := value(scrape(t, n), "kafka_server_replicamanager_offlinereplicacount", nil); got != 1 {
+				t.Fatalf("offline replica count %v, want 1", got)
+			}
+			if got := offlineReplicas(t, cl, "t")[1]; len(got) != 0 {
+				t.Fatalf("replica on the healthy dir listed offline: %v", got)
+			}
 			createTopic(t, n.Addr, "u", 2, nil) // both partitions on the healthy dir
 			for p := range int32(2) {
 				if l, ok := n.Log("u", p); !ok || filepath.Dir(l.Dir()) != healthy {
@@ -181,6 +229,9 @@ func TestLogDirFailure(t *testing.T) {
 				if code, recs := fetchCode(t, cl, want.topic, want.partition); code != 0 || recs != want.records {
 					t.Fatalf("%s-%d after restart: %v, %d records, want %d", want.topic, want.partition, kerr.ErrorForCode(code), recs, want.records)
 				}
+			}
+			if got := offlineReplicas(t, cl, "t")[0]; len(got) != 0 {
+				t.Fatalf("offline replicas after a restart on a healed disk: %v", got)
 			}
 		})
 	}
@@ -274,6 +325,8 @@ func TestClusterLogDirFailureMovesLeadership(t *testing.T) {
 	if now := partitionLeader(t, c, "acked"); now == leader {
 		t.Fatalf("node %d still leads with a failed log dir", leader+1)
 	}
+	other := newClient(t, c.Nodes[(leader+1)%3].Addr)
+	waitOffline(t, other, "acked", 0, []int32{int32(leader + 1)})
 	c.Stop(leader)
 	fsys.Heal(c.Nodes[leader].Dir)
 	c.Restart(leader)
@@ -294,4 +347,67 @@ func TestClusterLogDirFailureMovesLeadership(t *testing.T) {
 		}
 	}
 	t.Logf("%d records acknowledged across the log dir failure, all present", len(acks))
+}
+
+// TestMetadataLogDirFailureStopsNode proves that an I/O error in the
+// metadata log dir stops the node, as Kafka halts, instead of letting it
+// go on with a metadata log that lost a write: both when the metadata log
+// itself cannot be written (its own dir) and when it shares a log dir
+// that an I/O error in a partition's files took offline; and that the
+// node starts again on the healed disk with what it had acknowledged.
+func TestMetadataLogDirFailureStopsNode(t *testing.T) {
+	t.Run("own dir", func(t *testing.T) {
+		root := t.TempDir()
+		fsys := vfs.NewFaulty(vfs.OS)
+		n := faultyNode(t, root, fsys, "data")
+		createTopic(t, n.Addr, "t", 1, nil)
+		meta := filepath.Join(root, "meta")
+		fsys.Fail(meta, syscall.EIO)
+		adm := kadm.NewClient(newClient(t, n.Addr))
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		adm.CreateTopics(ctx, 1, 1, nil, "u") // its metadata write fails; the answer does not matter
+		err := n.WaitStopped(t, 20*time.Second)
+		if !errors.Is(err, node.ErrMetadataLogDirFailed) || !errors.Is(err, syscall.EIO) {
+			t.Fatalf("node stopped with %v, want the metadata log dir failure", err)
+		}
+		fsys.Heal(meta)
+		n = faultyNode(t, root, fsys, "data")
+		if code := produceTo(t, newClient(t, n.Addr), "t", 0, 1); code != 0 {
+			t.Fatalf("produce after restart: %v", kerr.ErrorForCode(code))
+		}
+	})
+	t.Run("shared log dir", func(t *testing.T) {
+		root := t.TempDir()
+		fsys := vfs.NewFaulty(vfs.OS)
+		a, b := filepath.Join(root, "a"), filepath.Join(root, "b")
+		props := map[string]string{"log.dirs": a + "," + b, "metadata.log.dir": a}
+		n := nodetest.StartFS(t, root, props, fsys)
+		cl := newClient(t, n.Addr)
+		createTopic(t, n.Addr, "t", 2, nil)
+		var inMeta int32 = -1
+		for p := range int32(2) {
+			if l, ok := n.Log("t", p); ok && filepath.Dir(l.Dir()) == a {
+				inMeta = p
+			}
+		}
+		if inMeta < 0 {
+			t.Fatal("no partition of t in the metadata log dir")
+		}
+		if code := produceTo(t, cl, "t", inMeta, 3); code != 0 {
+			t.Fatal(kerr.ErrorForCode(code))
+		}
+		partDir := filepath.Join(a, fmt.Sprintf("t-%d", inMeta))
+		fsys.Fail(partDir, syscall.EIO) // the metadata log itself still writes
+		produceTo(t, cl, "t", inMeta, 1)
+		err := n.WaitStopped(t, 20*time.Second)
+		if !errors.Is(err, node.ErrMetadataLogDirFailed) || !errors.Is(err, storage.ErrLogDirOffline) {
+			t.Fatalf("node stopped with %v, want the metadata log dir failure", err)
+		}
+		fsys.Heal(partDir)
+		n = nodetest.StartFS(t, root, props, fsys)
+		if code, recs := fetchCode(t, newClient(t, n.Addr), "t", inMeta); code != 0 || recs != 3 {
+			t.Fatalf("after restart: %v, %d records, want 3", kerr.ErrorForCode(code), recs)
+		}
+	})
 }

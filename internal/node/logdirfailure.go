@@ -2,6 +2,8 @@ package node
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"time"
 
 	"gregor/internal/controller"
@@ -14,16 +16,66 @@ import (
 // (controller.OfflineReplicasRequest), which moves their leadership to
 // live ISR members and, when no log dir is left, keeps this broker out of
 // placement and elections. The process keeps running: other dirs serve,
-// and the failed dir's partitions answer KAFKA_STORAGE_ERROR.
+// and the failed dir's partitions answer KAFKA_STORAGE_ERROR. The
+// exception is the metadata log dir: an I/O error in the metadata log, or
+// the failure of the log dir it lives in, stops the node with one ERROR
+// line, as Kafka halts.
 
 // watchLogDirs subscribes the node to log dir failures; it runs before
 // the storage manager is shared.
 func (n *Node) watchLogDirs() {
 	n.logDirFailed = make(chan struct{}, 1)
+	n.metadataDirFailed = make(chan error, 1)
 	n.logs.OnDirFailure(func(dir string, tps []kafka.TopicPartition) {
 		n.replicas.LogDirFailed(tps)
 		n.signalLogDirFailed()
+		if sameDir(dir, n.cfg.MetadataLogDir) {
+			select {
+			case n.metadataDirFailed <- n.logs.DirError(dir):
+			default:
+			}
+		}
 	})
+}
+
+// ErrMetadataLogDirFailed is why a node stops when its metadata log dir
+// fails: the metadata log itself could not be written, or the dir is one
+// of log.dirs and went offline. Kafka halts the node in both cases;
+// going on would serve a metadata log that may have lost what it
+// acknowledged.
+var ErrMetadataLogDirFailed = errors.New("the metadata log dir failed")
+
+// metadataLogDirFailed turns the controller's ErrMetadataLogFailed into
+// the node's one line and error; other errors pass unchanged.
+func (n *Node) metadataLogDirFailed(err error) error {
+	if !errors.Is(err, controller.ErrMetadataLogFailed) {
+		return err
+	}
+	return n.stopOnMetadataLogDir(err)
+}
+
+// watchMetadataLogDir stops the node when the log dir holding the
+// metadata log goes offline (it is one of log.dirs), as Kafka's "Shutdown
+// broker because the metadata log dir ... has failed".
+func (n *Node) watchMetadataLogDir(ctx context.Context) error {
+	for dir, err := range n.logs.OfflineDirs() {
+		if sameDir(dir, n.cfg.MetadataLogDir) { // failed while opening
+			return n.stopOnMetadataLogDir(err)
+		}
+	}
+	select {
+	case <-ctx.Done():
+		return nil
+	case err := <-n.metadataDirFailed:
+		return n.stopOnMetadataLogDir(err)
+	}
+}
+
+// stopOnMetadataLogDir logs the one line of a metadata log dir failure
+// and returns the error that stops the node.
+func (n *Node) stopOnMetadataLogDir(cause error) error {
+	n.logger.Error("shutting down: the metadata log dir failed", "dir", n.cfg.MetadataLogDir, "error", cause)
+	return fmt.Errorf("%w (%s): %w", ErrMetadataLogDirFailed, n.cfg.MetadataLogDir, cause)
 }
 
 func (n *Node) signalLogDirFailed() {

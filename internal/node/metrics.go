@@ -22,6 +22,7 @@ func (v metricsView) Partitions(fn func(metrics.PartitionState)) {
 			LogStartOffset: kafka.Offset(p.LogStartOffset()), LogEndOffset: kafka.Offset(p.LogEndOffset()),
 			HighWatermark: kafka.Offset(p.HighWatermark())}
 		st.WaitingProduces, st.WaitingFetchWatches = p.Waiting()
+		st.Offline = p.Offline() != nil
 		if l, ok := v.n.logs.Get(tp.Topic, tp.Partition); ok {
 			st.Size, st.Segments = l.Size(), l.NumSegments()
 		}

@@ -102,6 +102,9 @@ type Node struct {
 	brokerEpoch atomic.Int64 // of the node's registration
 	// logDirFailed (one slot) wakes offlineReplicasLoop; see logdirfailure.go.
 	logDirFailed chan struct{}
+	// metadataDirFailed (one slot) carries the failure of the log dir that
+	// is also the metadata log dir to watchMetadataLogDir.
+	metadataDirFailed chan error
 
 	// metadataLock holds metadata.log.dir when it is not one of log.dirs
 	// (whose locks logs holds); nil otherwise.
@@ -178,7 +181,7 @@ func StartWith(ctx context.Context, cfg *config.Config, logger *slog.Logger, opt
 			n.txns.Resign(tp.Partition)
 		}
 	}
-	n.ctrl, n.ctrlMux, err = openController(cfg, clusterID, n.publish, now, logger)
+	n.ctrl, n.ctrlMux, err = openController(cfg, opts.LogDirFS, clusterID, n.publish, now, logger)
 	if err != nil {
 		n.closeCoordinators()
 		n.closeStorage()
@@ -343,7 +346,8 @@ func (n *Node) run(parent context.Context, listeners []net.Listener, now func() 
 	}
 	n.serveAdmin(gctx, g, adminLn)
 	n.serveControllerListener(gctx, g, h)
-	g.Go(func() error { return n.ctrl.Run(gctx) })
+	g.Go(func() error { return n.metadataLogDirFailed(n.ctrl.Run(gctx)) })
+	g.Go(func() error { return n.watchMetadataLogDir(gctx) })
 	g.Go(func() error { return n.logs.Run(gctx) })
 	n.runLogMaintenance(gctx, g)
 	g.Go(func() error { return n.checkpointLoop(gctx) })
@@ -649,8 +653,9 @@ func containsString(s []string, v string) bool {
 // as in KRaft, binds the CONTROLLER listener when listeners names one,
 // and opens the controller over the quorum's voters.
 // The CONTROLLER listener, when bound, is split between the quorum and the
-// controller's Kafka APIs: the mux returned.
-func openController(cfg *config.Config, clusterID string, publish controller.Publisher, now func() time.Time, logger *slog.Logger) (*controller.Controller, *controllerMux, error) {
+// controller's Kafka APIs: the mux returned. The metadata log is opened
+// through fsys (nil: the real filesystem), as the log dirs are.
+func openController(cfg *config.Config, fsys vfs.FS, clusterID string, publish controller.Publisher, now func() time.Time, logger *slog.Logger) (*controller.Controller, *controllerMux, error) {
 	q, err := quorumOf(cfg)
 	q.ClusterID = clusterID
 	if err != nil {
@@ -664,7 +669,7 @@ func openController(cfg *config.Config, clusterID string, publish controller.Pub
 	logCfg := storage.DefaultConfig()
 	logCfg.SegmentBytes = 8 << 20
 	dir := filepath.Join(cfg.MetadataLogDir, controller.MetadataTopic+"-0")
-	l, err := storage.Open(dir, logCfg, now, logger)
+	l, err := storage.OpenAtFS(fsys, dir, 0, logCfg, now, logger)
 	if err != nil {
 		if mux != nil {
 			mux.close()

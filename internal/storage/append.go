@@ -193,7 +193,7 @@ func (l *Log) roll(offset int64) error {
 	if err := old.writeIndexes(false); err != nil {
 		return err
 	}
-	l.dirDirty = true
+	l.markDirDirty()
 	s, err := newSegment(l.fs, l.files, l.dir, offset, l.now())
 	if err != nil {
 		return err
@@ -236,6 +236,10 @@ func (l *Log) Flush() error {
 func (l *Log) flushLocked() error {
 	l.mu.RLock()
 	end, rp := l.logEndOffset, l.recoveryPoint
+	if end <= rp && !l.dirChanged {
+		l.mu.RUnlock()
+		return nil // everything up to the end was made durable already
+	}
 	segs := l.segments[l.segmentFor(rp):]
 	l.mu.RUnlock()
 	for _, s := range segs {
@@ -253,7 +257,7 @@ func (l *Log) flushLocked() error {
 		if err := l.fs.SyncDir(l.dir); err != nil {
 			return fmt.Errorf("fsync %s: %w", l.dir, err)
 		}
-		l.dirDirty = false
+		l.dirDirty, l.dirChanged = false, false
 	}
 	l.mu.Lock()
 	// The epochs of the offsets up to end before the recovery point passes

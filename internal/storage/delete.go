@@ -43,7 +43,9 @@ func (l *Log) renameRetired(segs []*segment) error {
 			}
 		}
 	}
-	l.dirDirty = l.dirDirty || len(segs) > 0
+	if len(segs) > 0 {
+		l.markDirDirty()
+	}
 	return errors.Join(errs...)
 }
 

@@ -101,9 +101,13 @@
 // Durability: all file access goes through a vfs.FS. Flush fsyncs the log
 // files, then their indexes, then the directory if files were created or
 // removed in it since its last fsync, and only then advances the recovery
-// point. New directories are made durable in their parent when created;
-// checkpoints, snapshots and partition.metadata are written tmp + fsync +
-// rename + directory fsync. Crash tests run the Log on vfs.Mem.
+// point; a Flush with nothing past the recovery point and no file
+// created, removed or renamed since the open does nothing. New
+// directories are made durable in their parent when created; checkpoints
+// and partition.metadata are written tmp + fsync + rename + directory
+// fsync, snapshots tmp + fsync + rename, their directory fsynced by the
+// log's next Flush. Manager.Close flushes and closes the logs 16 at a time
+// per log dir. Crash tests run the Log on vfs.Mem.
 //
 // Off the append path, a Manager's Flusher (flusher.go, sync.go) fsyncs
 // without holding the writer lock: a segment sealed by a roll, with its

@@ -12,6 +12,16 @@ import (
 // writeFileAtomic writes data to path so that a crash leaves either the old
 // or the new content: write path.tmp, fsync it, rename over path, fsync dir.
 func writeFileAtomic(fsys vfs.FS, path string, data []byte) error {
+	if err := replaceFile(fsys, path, data); err != nil {
+		return err
+	}
+	return fsys.SyncDir(filepath.Dir(path))
+}
+
+// replaceFile is writeFileAtomic without the fsync of the directory: the
+// content is durable, the rename becomes so with the next fsync of the
+// directory (until then a power cut may leave the previous file).
+func replaceFile(fsys vfs.FS, path string, data []byte) error {
 	tmp := path + ".tmp"
 	f, err := fsys.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
 	if err != nil {
@@ -29,9 +39,8 @@ func writeFileAtomic(fsys vfs.FS, path string, data []byte) error {
 	}
 	if err != nil {
 		fsys.Remove(tmp)
-		return err
 	}
-	return fsys.SyncDir(filepath.Dir(path))
+	return err
 }
 
 // mkdirAllDurable creates dir and any missing parents, and fsyncs the parent

@@ -35,8 +35,16 @@ type Log struct {
 
 	writeMu sync.Mutex // serializes writers; held for a whole append
 	// dirDirty (guarded by writeMu) is set when files were created, removed
-	// or renamed in dir since its last fsync; Flush then fsyncs dir.
+	// or renamed in dir since its last fsync; Flush then fsyncs dir. It is
+	// set at open too: what opening created (a first segment) is made
+	// durable with the first data written to it.
 	dirDirty bool
+	// dirChanged (guarded by writeMu) is dirDirty without the open: a
+	// truncation, a retention delete or a cleaner swap since the last
+	// fsync of dir. A Flush with no data past the recovery point and no
+	// such change has nothing to make durable (what the open itself did
+	// to dir, the next open redoes), so a clean stop skips it.
+	dirChanged bool
 	// flusher, set by the Manager before the Log is shared, fsyncs rolled
 	// segments and durable-ack waits off the append path (sync.go). A Log
 	// without one fsyncs only on Flush, and WaitDurable inline.
@@ -340,6 +348,10 @@ func (l *Log) close() error {
 	l.closeFiles()
 	return errors.Join(err, l.removeDeletedFiles(farFuture))
 }
+
+// markDirDirty records a change of dir's entries that a Flush must make
+// durable; it needs writeMu.
+func (l *Log) markDirDirty() { l.dirDirty, l.dirChanged = true, true }
 
 // closeFiles drops the Log's reference on every segment: files close as
 // soon as no reader holds them.

@@ -43,6 +43,9 @@ type segment struct {
 	timeIndex []timeEntry
 	indexDisk int // entries of index already in the .index file
 	timeDisk  int // entries of timeIndex already in the .timeindex file
+	// indexSynced and timeSynced are indexDisk and timeDisk at the last
+	// fsync of their file: equal, a file has nothing to fsync.
+	indexSynced, timeSynced int
 	// txns are the aborted transactions whose marker is in this segment,
 	// in marker order (txnindex.go); txnDisk of them are in the file.
 	txns       []kafka.AbortedTransaction
@@ -165,15 +168,28 @@ func (s *segment) maybeTimeEntry() {
 }
 
 // writeIndexes appends the entries not yet on disk to the index files.
+// With sync, only a file holding entries not yet fsynced is fsynced: at
+// thousands of partitions, a clean stop would otherwise fsync two empty
+// index files per partition.
 func (s *segment) writeIndexes(sync bool) error {
-	if err := appendFile(s.fs, s.path(".index"), appendOffsetEntries(nil, s.index[s.indexDisk:]), sync); err != nil {
+	newIndex := s.index[s.indexDisk:]
+	syncIndex := sync && (len(newIndex) > 0 || s.indexDisk > s.indexSynced)
+	if err := appendFile(s.fs, s.path(".index"), appendOffsetEntries(nil, newIndex), syncIndex); err != nil {
 		return err
 	}
 	s.indexDisk = len(s.index)
-	if err := appendFile(s.fs, s.path(".timeindex"), appendTimeEntries(nil, s.timeIndex[s.timeDisk:]), sync); err != nil {
+	if sync {
+		s.indexSynced = s.indexDisk
+	}
+	newTime := s.timeIndex[s.timeDisk:]
+	syncTime := sync && (len(newTime) > 0 || s.timeDisk > s.timeSynced)
+	if err := appendFile(s.fs, s.path(".timeindex"), appendTimeEntries(nil, newTime), syncTime); err != nil {
 		return err
 	}
 	s.timeDisk = len(s.timeIndex)
+	if sync {
+		s.timeSynced = s.timeDisk
+	}
 	return s.writeTxnIndex(sync)
 }
 
@@ -202,6 +218,7 @@ func (s *segment) rewriteIndexes() error {
 	s.fs.Remove(s.path(".timeindex"))
 	s.fs.Remove(s.path(txnIndexExt))
 	s.indexDisk, s.timeDisk, s.txnDisk = 0, 0, 0
+	s.indexSynced, s.timeSynced = 0, 0
 	return s.writeIndexes(false)
 }
 

@@ -21,10 +21,17 @@ func (l *Log) WriteSnapshot(offset int64, data []byte) error {
 	return l.failed(l.writeSnapshot(offset, data))
 }
 
+// The new file's directory entry is made durable by the log's next Flush
+// (at a clean stop, the one that follows), not by an fsync of its own: a
+// snapshot only spares replaying the log, and one lost to a power cut
+// leaves an older one, from which the log is replayed.
 func (l *Log) writeSnapshot(offset int64, data []byte) error {
-	if err := writeFileAtomic(l.fs, filepath.Join(l.dir, fmt.Sprintf("%020d.snapshot", offset)), data); err != nil {
+	if err := replaceFile(l.fs, filepath.Join(l.dir, fmt.Sprintf("%020d.snapshot", offset)), data); err != nil {
 		return err
 	}
+	l.writeMu.Lock()
+	l.markDirDirty()
+	l.writeMu.Unlock()
 	offs, err := l.snapshotOffsets()
 	for len(offs) > snapshotsKept && err == nil {
 		err = l.fs.Remove(l.snapshotPath(offs[0]))

@@ -63,7 +63,7 @@ func (l *Log) replaceSegments(c *segment, g []cleanSource) error {
 	if err != nil {
 		return fmt.Errorf("%w: %v", errSwapIncomplete, err)
 	}
-	l.dirDirty = true
+	l.markDirDirty()
 	l.mu.Lock()
 	l.segments = append(append(append([]*segment(nil), l.segments[:at]...), c), l.segments[at+len(g):]...)
 	l.mu.Unlock()

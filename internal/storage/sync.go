@@ -108,7 +108,7 @@ func (l *Log) planSync() (syncPlan, error) {
 	}
 	p := syncPlan{segs: segs, end: l.logEndOffset, sealedEnd: l.active().baseOffset,
 		dirDirty: l.dirDirty, truncations: l.truncations}
-	l.dirDirty = false
+	l.dirDirty, l.dirChanged = false, false
 	return p, nil
 }
 
@@ -139,7 +139,7 @@ func (l *Log) runSync(p syncPlan) error {
 func (l *Log) finishSync(p syncPlan, err error) {
 	if err != nil && p.dirDirty {
 		l.writeMu.Lock()
-		l.dirDirty = true
+		l.markDirDirty()
 		l.writeMu.Unlock()
 	}
 	l.mu.Lock()

@@ -32,7 +32,7 @@ func (l *Log) deleteRecordsBefore(offset int64) error {
 	if err := l.persistLogStart(offset); err != nil {
 		return err
 	}
-	l.dirDirty = true // segments are removed below
+	l.markDirDirty() // segments are removed below
 	if offset == l.LogEndOffset() && l.active().size > 0 {
 		if err := l.roll(offset); err != nil {
 			return err
@@ -91,7 +91,7 @@ func (l *Log) truncateTo(offset int64) error {
 }
 
 func (l *Log) truncateLocked(offset int64) error {
-	l.dirDirty = true // segments removed, indexes rewritten
+	l.markDirDirty() // segments removed, indexes rewritten
 	l.truncations++
 	i := l.segmentFor(offset)
 	var errs []error

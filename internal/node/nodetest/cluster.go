@@ -35,6 +35,9 @@ type ClusterNode struct {
 	ID   kafka.NodeID
 	Dir  string
 	Addr string
+	// MetadataDir is the node's metadata.log.dir when it is not Dir
+	// (StartClusterFS); empty otherwise.
+	MetadataDir string
 
 	props map[string]string
 	mu    sync.Mutex
@@ -50,7 +53,10 @@ func StartCluster(t testing.TB, n int, overrides map[string]string) *Cluster {
 }
 
 // StartClusterFS is StartCluster with every node's log dirs on fsys,
-// through which a test injects disk faults (vfs.Faulty).
+// through which a test injects disk faults (vfs.Faulty), and its
+// metadata log in a dir of its own (MetadataDir): a failure of the
+// metadata log dir stops a node, as in Kafka, so a test that fails Dir
+// sees the node go on without it.
 func StartClusterFS(t testing.TB, n int, overrides map[string]string, fsys vfs.FS) *Cluster {
 	t.Helper()
 	return startCluster(t, n, 0, false, func(kafka.NodeID) map[string]string { return overrides }, fsys)
@@ -117,8 +123,16 @@ func startCluster(t testing.TB, voters, brokers int, controllerOnly bool, overri
 		for k, v := range overridesOf(cn.ID) {
 			cn.props[k] = v
 		}
-		if err := storage.WriteMetaProperties(cn.Dir, storage.MetaProperties{ClusterID: c.ClusterID, NodeID: int32(i + 1), DirectoryID: kafka.NewTopicID().String()}); err != nil {
-			t.Fatal(err)
+		dirs := []string{cn.Dir}
+		if fsys != nil {
+			cn.MetadataDir = t.TempDir()
+			cn.props["metadata.log.dir"] = cn.MetadataDir
+			dirs = append(dirs, cn.MetadataDir)
+		}
+		for _, d := range dirs {
+			if err := storage.WriteMetaProperties(d, storage.MetaProperties{ClusterID: c.ClusterID, NodeID: int32(i + 1), DirectoryID: kafka.NewTopicID().String()}); err != nil {
+				t.Fatal(err)
+			}
 		}
 		c.Nodes = append(c.Nodes, cn)
 	}

@@ -24,11 +24,29 @@ type TestNode struct {
 	Dir  string
 	Addr string
 
-	stopFn func()
+	stopFn  func()
+	stopped bool // by stopFn or WaitStopped
 }
 
 // Shutdown stops the node cleanly and waits for it.
 func (tn *TestNode) Shutdown() { tn.stopFn() }
+
+// WaitStopped waits, at most timeout, for the node to stop by itself (on
+// a fatal error) and returns the error it stopped with; the test fails
+// if it is still running.
+func (tn *TestNode) WaitStopped(t testing.TB, timeout time.Duration) error {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() { done <- tn.Wait() }()
+	select {
+	case err := <-done:
+		tn.stopped = true
+		return err
+	case <-time.After(timeout):
+		t.Fatalf("node still running after %v", timeout)
+		return nil
+	}
+}
 
 // Start starts a single node on an ephemeral loopback port with its
 // data in dir (a new temp dir if ""), and stops it when the test ends.
@@ -68,10 +86,9 @@ func StartFS(t testing.TB, dir string, props map[string]string, fsys vfs.FS) *Te
 		t.Fatal(err)
 	}
 	tn := &TestNode{Node: n, Dir: dir, Addr: n.Addrs()[0].String()}
-	stopped := false
 	tn.stopFn = func() {
-		if !stopped {
-			stopped = true
+		if !tn.stopped {
+			tn.stopped = true
 			n.Stop()
 			done := make(chan error, 1)
 			go func() { done <- n.Wait() }()
