@@ -25,6 +25,7 @@ var forwarded = typeRegistry(
 	CreateACLsRequest{}, DeleteACLsRequest{}, AlterClientQuotasRequest{},
 	ElectLeadersRequest{}, AlterPartitionReassignmentsRequest{},
 	OfflineReplicasRequest{}, OfflineReplicasResponse{},
+	UpdateFeaturesRequest{}, UpdateFeaturesResponse{},
 )
 
 // errorCodes are the sentinels an error can wrap across the wire.
@@ -35,6 +36,7 @@ var errorCodes = []error{
 	ErrFencedLeaderEpoch, ErrInvalidUpdateVersion, ErrIneligibleReplica,
 	ErrResourceNotFound, ErrDuplicateResource, ErrUnsupportedMechanism, ErrUnacceptableCredential,
 	ErrElectionNotNeeded, ErrPreferredLeaderNotAvailable, ErrEligibleLeadersNotAvailable, ErrNoReassignmentInProgress,
+	ErrInvalidFeatureUpdate,
 }
 
 func typeRegistry(vs ...any) map[string]reflect.Type {

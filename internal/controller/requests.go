@@ -165,6 +165,9 @@ func operate(img *metadata.Image, c Cluster, in inputs, req Request) ([]metadata
 	case DeleteACLsRequest:
 		recs, resp := deleteACLs(img, req)
 		return recs, resp, nil
+	case UpdateFeaturesRequest:
+		recs, err := updateFeatures(img, req, in.nextOffset)
+		return recs, UpdateFeaturesResponse{}, err
 	}
 	return nil, nil, fmt.Errorf("%w: unknown controller request %T", ErrInvalidRequest, req)
 }

@@ -52,6 +52,7 @@ var errorTable = []struct {
 	{controller.ErrInvalidConfig, kerr.InvalidConfig},
 	{controller.ErrPolicyViolation, kerr.PolicyViolation},
 	{controller.ErrInvalidRequest, kerr.InvalidRequest},
+	{controller.ErrInvalidFeatureUpdate, kerr.InvalidUpdateVersion},
 	{controller.ErrBrokerNotRegistered, kerr.BrokerIDNotRegistered},
 	{controller.ErrStopped, kerr.NotController},
 	{controller.ErrResourceNotFound, kerr.ResourceNotFound},

@@ -24,6 +24,8 @@ type Image struct {
 	aclIndex       *acl.Index                         // the acls arranged for checks; nil when none ever stored
 	aclsCopied     bool                               // acls is this image's own copy, during Apply
 	quotas         map[QuotaEntity]map[string]float64 // client quotas; see quota.go
+	features       map[string]int16                   // finalized feature levels written; see features.go
+	featuresEpoch  int64
 }
 
 // ConfigResource names an entity that has configs.
@@ -142,6 +144,8 @@ func (img *Image) Apply(recs []Record) (*Image, error) {
 		acls:           img.acls,
 		aclIndex:       img.aclIndex,
 		quotas:         maps.Clone(img.quotas),
+		features:       maps.Clone(img.features),
+		featuresEpoch:  img.featuresEpoch,
 	}
 	copied := map[kafka.TopicID]bool{}
 	for _, r := range recs {
@@ -175,6 +179,8 @@ func (img *Image) apply(r Record, copied map[kafka.TopicID]bool) error {
 		return img.applyACL(r)
 	case TypeClientQuota:
 		img.applyClientQuota(*r.ClientQuota)
+	case TypeFeatureLevel:
+		img.applyFeatureLevel(*r.FeatureLevel)
 	default:
 		return fmt.Errorf("metadata: unknown record type %q", r.Type)
 	}

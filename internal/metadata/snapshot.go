@@ -27,7 +27,8 @@ func (img *Image) Records() []Record {
 	for _, a := range img.ACLs() {
 		out = append(out, Record{Type: TypeACL, ACL: &ACLRecord{ID: a.ID, Binding: a.Binding}})
 	}
-	return append(out, quotaRecords(img)...)
+	out = append(out, quotaRecords(img)...)
+	return append(out, featureRecords(img)...)
 }
 
 func topicRecords(t *Topic) []Record {
