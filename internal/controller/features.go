@@ -2,7 +2,6 @@ package controller
 
 import (
 	"errors"
-	"slices"
 
 	"gregor/internal/metadata"
 )
@@ -50,13 +49,15 @@ func (UpdateFeaturesResponse) isResponse() {}
 // updateFeatures computes the records of req; the feature epoch is the
 // offset the records will be written at.
 func updateFeatures(img *metadata.Image, req UpdateFeaturesRequest, offset int64) ([]metadata.Record, error) {
+	last := map[string]int{} // of a feature named twice, the last update counts, as in Kafka
+	for i, u := range req.Updates {
+		last[u.Name] = i
+	}
 	var recs []metadata.Record
-	var seen []string
-	for _, u := range req.Updates {
-		if slices.Contains(seen, u.Name) {
-			return nil, kafkaErrorf(ErrInvalidRequest, "Feature %s was specified more than once.", u.Name)
+	for i, u := range req.Updates {
+		if last[u.Name] != i {
+			continue
 		}
-		seen = append(seen, u.Name)
 		if err := checkFeatureUpdate(img, u); err != nil {
 			return nil, err
 		}
@@ -77,9 +78,9 @@ func checkFeatureUpdate(img *metadata.Image, u FeatureUpdate) error {
 	case u.Type < Upgrade || u.Type > UnsafeDowngrade:
 		return kafkaErrorf(ErrInvalidFeatureUpdate, "Invalid upgrade type %d for feature %s", u.Type, u.Name)
 	case !ok:
-		return kafkaErrorf(ErrInvalidFeatureUpdate, "Invalid update version %d for feature %s. The controller does not support the given feature.", u.Level, u.Name)
+		return kafkaErrorf(ErrInvalidFeatureUpdate, "Invalid update version %d for feature %s. The controller does not support this feature.", u.Level, u.Name)
 	case u.Level < f.MinLevel || u.Level > f.MaxLevel:
-		return kafkaErrorf(ErrInvalidFeatureUpdate, "Invalid update version %d for feature %s. Local controller supports versions %d-%d.", u.Level, u.Name, f.MinLevel, f.MaxLevel)
+		return kafkaErrorf(ErrInvalidFeatureUpdate, "Invalid update version %d for feature %s. The controller only supports versions %d-%d", u.Level, u.Name, f.MinLevel, f.MaxLevel)
 	case !f.Changeable && u.Level != current:
 		return kafkaErrorf(ErrInvalidFeatureUpdate, "Invalid update version %d for feature %s. Gregor runs it at level %d only.", u.Level, u.Name, current)
 	case u.Level < current && u.Type == Upgrade:

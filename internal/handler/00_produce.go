@@ -35,7 +35,14 @@ package handler
 // coordinator confirms that the transaction includes the partition
 // (AddPartitionsToTxn's verify-only form, asked locally or, for a
 // coordinator on another node, over the network: txn.go,
-// verifyTransaction); otherwise INVALID_TXN_STATE, as Kafka.
+// verifyTransaction); otherwise INVALID_TXN_STATE (TRANSACTION_ABORTABLE
+// from v11, which knows it), as Kafka. From v12
+// (KIP-890 part 2, a client of transaction.version 2 that does not call
+// AddPartitionsToTxn) the leader instead adds the partition to the
+// transaction at the coordinator (AddPartitionsToTxn v5), as Kafka's
+// broker does; an old epoch answers INVALID_PRODUCER_EPOCH, a coordinator
+// still completing the producer's previous transaction
+// NOT_ENOUGH_REPLICAS (retried).
 // Schema validation (Confluent Server's, not Kafka's): on a topic with
 // confluent.value.schema.validation or confluent.key.schema.validation,
 // records without a registered schema id for the topic's subject refuse
@@ -51,6 +58,7 @@ package handler
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -304,7 +312,11 @@ func (h *Handler) appendProduced(ctx context.Context, part *partition.Partition,
 	guard, needed := part.VerifyTransaction(kafka.ProducerID(b.ProducerID()))
 	if needed {
 		tp := kafka.TopicPartition{Topic: part.TP.Topic, Partition: part.TP.Partition}
-		if err := h.verifyTransaction(ctx, *r.TransactionID, b, tp); err != nil {
+		add := r.Version >= 12 // KIP-890 part 2: the client did not call AddPartitionsToTxn
+		if err := h.verifyTransaction(ctx, *r.TransactionID, kafka.ProducerID(b.ProducerID()), b.ProducerEpoch(), tp, add); err != nil {
+			if r.Version >= 11 && errors.Is(err, partition.ErrInvalidTxnState) { // KIP-890: a client that knows the abortable error
+				err = fmt.Errorf("%w: %v", errTransactionAbortable, err)
+			}
 			return partition.AppendResult{BaseOffset: -1, LastOffset: -1, LogAppendTime: -1}, err
 		}
 	}

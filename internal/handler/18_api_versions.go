@@ -54,6 +54,9 @@ func (h *Handler) apiVersions(_ context.Context, req *Request) (kmsg.Response, e
 	}
 	resp.ApiKeys = apiKeys()
 	img := h.Metadata.Image()
+	if img == nil { // nothing published yet
+		img = metadata.Empty()
+	}
 	resp.SupportedFeatures, resp.FinalizedFeatures = supportedFeatures(), finalizedFeatures(img)
 	resp.FinalizedFeaturesEpoch = img.FeaturesEpoch()
 	return resp, nil

@@ -8,12 +8,13 @@ package handler
 // the other features Gregor serves run at one level, and an update to
 // another level, an unknown feature, a level outside the supported range,
 // a downgrade with upgrade type UPGRADE or an upgrade with a downgrade
-// type answer INVALID_UPDATE_VERSION with a message; a feature named
-// twice INVALID_REQUEST. The request is applied whole or not at all, as
-// Kafka's controller does. validate_only (v1+) checks without writing. v0's
-// allow_downgrade is a safe downgrade. Authorization: ALTER on the cluster
-// (CLUSTER_AUTHORIZATION_FAILED). The top-level error answers; before v2
-// each feature's result carries it too.
+// type answer INVALID_UPDATE_VERSION with a message; of a feature named
+// twice the last update counts, as in Kafka. The request is applied whole
+// or not at all, as Kafka's controller does. validate_only (v1+) checks
+// without writing. v0's allow_downgrade is a safe downgrade.
+// Authorization: ALTER on the cluster (CLUSTER_AUTHORIZATION_FAILED). The
+// top-level error answers; before v2 a success lists each feature's
+// result, an error none (as Kafka 4.2 answers).
 // Differences from Kafka: none known for transaction.version.
 
 import (
@@ -38,7 +39,7 @@ func (h *Handler) updateFeatures(ctx context.Context, req *Request) (kmsg.Respon
 		_, err = submit[controller.UpdateFeaturesResponse](ctx, h.Controller, featureUpdates(r))
 		resp.ErrorCode, resp.ErrorMessage = errorCode(err), errorMessage(err)
 	}
-	if r.Version < 2 {
+	if r.Version < 2 && resp.ErrorCode == 0 {
 		for _, u := range r.FeatureUpdates {
 			res := kmsg.NewUpdateFeaturesResponseResult()
 			res.Feature, res.ErrorCode, res.ErrorMessage = u.Feature, resp.ErrorCode, resp.ErrorMessage

@@ -42,6 +42,7 @@ var errorTable = []struct {
 	{partition.ErrInvalidProducerEpoch, kerr.InvalidProducerEpoch},
 	{partition.ErrOutOfOrderSequence, kerr.OutOfOrderSequenceNumber},
 	{partition.ErrInvalidTxnState, kerr.InvalidTxnState},
+	{errTransactionAbortable, kerr.TransactionAbortable},
 	{partition.ErrTransactionCoordinatorFenced, kerr.TransactionCoordinatorFenced},
 	{controller.ErrTopicExists, kerr.TopicAlreadyExists},
 	{controller.ErrUnknownTopic, kerr.UnknownTopicOrPartition},

@@ -12,9 +12,13 @@ import (
 	"gregor/internal/group"
 	"gregor/internal/kafka"
 	"gregor/internal/partition"
-	"gregor/internal/record"
 	"gregor/internal/txn"
 )
+
+// errTransactionAbortable: a transactional write refused in a way the
+// producer recovers from by aborting its transaction
+// (TRANSACTION_ABORTABLE, KIP-890, for clients that know it).
+var errTransactionAbortable = errors.New("the transaction must be aborted")
 
 // txnErrorCode is errorCode for the transactional APIs: before the version
 // that knows PRODUCER_FENCED, Kafka answers INVALID_PRODUCER_EPOCH.
@@ -97,25 +101,34 @@ func (w *TxnMarkers) writeLocal(ctx context.Context, m txn.Markers, tp kafka.Top
 
 // TxnVerifier asks the transaction coordinator of an id on another node
 // whether the producer's transaction includes tp (AddPartitionsToTxn v4,
-// verify-only: txnclient). Its errors are partition's sentinels. Safe for
-// concurrent use.
+// verify-only), or with add adds tp to it (v5, KIP-890 part 2:
+// txnclient). Its errors are partition's sentinels. Safe for concurrent
+// use.
 type TxnVerifier interface {
-	VerifyTransaction(ctx context.Context, id string, producerID kafka.ProducerID, epoch int16, tp kafka.TopicPartition) error
+	VerifyTransaction(ctx context.Context, id string, producerID kafka.ProducerID, epoch int16, tp kafka.TopicPartition, add bool) error
 }
 
 // verifyTransaction asks the transaction coordinator whether the
-// producer's transaction includes tp (KIP-890 part 1): the local one, or
-// through TxnVerifier the one on another node. Without a TxnVerifier a
-// coordinator on another node is not asked: the write is refused with
+// producer's transaction includes tp (KIP-890 part 1) or, with add (a
+// client of transaction version 2: Produce v12+, TxnOffsetCommit v5+,
+// KIP-890 part 2), adds tp to it: the local coordinator, or through
+// TxnVerifier the one on another node. Without a TxnVerifier a coordinator
+// on another node is not asked: the write is refused with
 // NOT_ENOUGH_REPLICAS, which producers retry, so that no unverified
-// transactional write is ever appended.
-func (h *Handler) verifyTransaction(ctx context.Context, id string, b record.Batch, tp kafka.TopicPartition) error {
-	per, err := h.Txn.AddPartitions(ctx, id, kafka.ProducerID(b.ProducerID()), b.ProducerEpoch(), []kafka.TopicPartition{tp}, true)
+// transactional write is ever appended. A coordinator busy completing the
+// producer's previous transaction answers NOT_ENOUGH_REPLICAS too, as
+// Kafka's partition leaders do, so that the producer retries.
+func (h *Handler) verifyTransaction(ctx context.Context, id string, pid kafka.ProducerID, epoch int16, tp kafka.TopicPartition, add bool) error {
+	v := txn.Version(0)
+	if add {
+		v = txn.V2
+	}
+	per, err := h.Txn.AddPartitions(ctx, id, pid, epoch, []kafka.TopicPartition{tp}, !add, v)
 	switch {
 	case errors.Is(err, txn.ErrNotCoordinator) && h.TxnVerifier != nil:
-		return h.TxnVerifier.VerifyTransaction(ctx, id, kafka.ProducerID(b.ProducerID()), b.ProducerEpoch(), tp)
-	case errors.Is(err, txn.ErrNotCoordinator):
-		return fmt.Errorf("%w: the coordinator of transactional id %q is not on this node", partition.ErrNotEnoughReplicas, id)
+		return h.TxnVerifier.VerifyTransaction(ctx, id, pid, epoch, tp, add)
+	case errors.Is(err, txn.ErrNotCoordinator), errors.Is(err, txn.ErrConcurrentTransactions), errors.Is(err, txn.ErrLoadInProgress):
+		return fmt.Errorf("%w: unable to verify the partition has been added to the transaction of %q: %v", partition.ErrNotEnoughReplicas, id, err)
 	case errors.Is(err, txn.ErrProducerFenced):
 		return fmt.Errorf("%w: %v", partition.ErrInvalidProducerEpoch, err)
 	case err != nil:

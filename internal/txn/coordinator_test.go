@@ -107,29 +107,29 @@ func TestTransactionLifecycle(t *testing.T) {
 		t.Fatalf("init: %v %v", res, err)
 	}
 	tp := kafka.TopicPartition{Topic: "t", Partition: 1}
-	if _, err := c.AddPartitions(ctx, "a", 77, 0, []kafka.TopicPartition{tp}, false); err != nil {
+	if _, err := c.AddPartitions(ctx, "a", 77, 0, []kafka.TopicPartition{tp}, false, 0); err != nil {
 		t.Fatal(err)
 	}
 	other := kafka.TopicPartition{Topic: "t", Partition: 2}
-	per, err := c.AddPartitions(ctx, "a", 77, 0, []kafka.TopicPartition{tp, other}, true)
+	per, err := c.AddPartitions(ctx, "a", 77, 0, []kafka.TopicPartition{tp, other}, true, 0)
 	if err != nil || per[tp] != nil || !errors.Is(per[other], ErrInvalidTxnState) {
 		t.Fatalf("verify-only: %v %v", per, err)
 	}
-	if err := c.EndTxn(ctx, "a", 77, 0, true); err != nil {
+	if _, err := c.EndTxn(ctx, EndRequest{TransactionalID: "a", ProducerID: 77, ProducerEpoch: 0, Commit: true, NewProducerID: -1}); err != nil {
 		t.Fatal(err)
 	}
 	waitState(t, c, "a", CompleteCommit)
 	if got := markers.all(); len(got) != 1 || !got[0].Commit || got[0].CoordinatorEpoch != 5 || !slices.Equal(got[0].Partitions, []kafka.TopicPartition{tp}) {
 		t.Fatalf("markers %+v", got)
 	}
-	if err := c.EndTxn(ctx, "a", 77, 0, true); err != nil {
+	if _, err := c.EndTxn(ctx, EndRequest{TransactionalID: "a", ProducerID: 77, ProducerEpoch: 0, Commit: true, NewProducerID: -1}); err != nil {
 		t.Fatalf("a retried commit: %v", err)
 	}
 	res, err = c.InitProducerID(ctx, InitRequest{TransactionalID: "a", Timeout: 10 * time.Second, ProducerID: -1, ProducerEpoch: -1, NewProducerID: 78})
 	if err != nil || res != (InitResult{77, 1}) {
 		t.Fatalf("second init: %v %v", res, err)
 	}
-	if _, err := c.AddPartitions(ctx, "a", 77, 0, []kafka.TopicPartition{tp}, false); !errors.Is(err, ErrProducerFenced) {
+	if _, err := c.AddPartitions(ctx, "a", 77, 0, []kafka.TopicPartition{tp}, false, 0); !errors.Is(err, ErrProducerFenced) {
 		t.Fatalf("zombie: %v", err)
 	}
 	c.Close()
@@ -152,7 +152,7 @@ func TestTransactionTimeout(t *testing.T) {
 		t.Fatal(err)
 	}
 	tp := kafka.TopicPartition{Topic: "t"}
-	if _, err := c.AddPartitions(ctx, "b", 9, 0, []kafka.TopicPartition{tp}, false); err != nil {
+	if _, err := c.AddPartitions(ctx, "b", 9, 0, []kafka.TopicPartition{tp}, false, 0); err != nil {
 		t.Fatal(err)
 	}
 	clock.Advance(2 * time.Second)
@@ -164,7 +164,7 @@ func TestTransactionTimeout(t *testing.T) {
 	if got := markers.all(); d.ProducerEpoch != 1 || len(got) != 1 || got[0].Commit || got[0].ProducerEpoch != 1 {
 		t.Fatalf("after the timeout: %+v, markers %+v", d, got)
 	}
-	if err := c.EndTxn(ctx, "b", 9, 0, true); !errors.Is(err, ErrProducerFenced) {
+	if _, err := c.EndTxn(ctx, EndRequest{TransactionalID: "b", ProducerID: 9, ProducerEpoch: 0, Commit: true, NewProducerID: -1}); !errors.Is(err, ErrProducerFenced) {
 		t.Fatalf("commit by the timed-out producer: %v", err)
 	}
 }
