@@ -2,6 +2,7 @@ package controller
 
 import (
 	"errors"
+	"fmt"
 
 	"gregor/internal/metadata"
 )
@@ -58,8 +59,8 @@ func updateFeatures(img *metadata.Image, req UpdateFeaturesRequest, offset int64
 		if last[u.Name] != i {
 			continue
 		}
-		if err := checkFeatureUpdate(img, u); err != nil {
-			return nil, err
+		if reason := checkFeatureUpdate(img, u); reason != "" {
+			return nil, kafkaErrorf(ErrInvalidFeatureUpdate, "The update failed for all features since the following feature had an error: %s", reason)
 		}
 		recs = append(recs, metadata.Record{Type: metadata.TypeFeatureLevel,
 			FeatureLevel: &metadata.FeatureLevelRecord{Name: u.Name, Level: u.Level, Epoch: offset}})
@@ -70,23 +71,24 @@ func updateFeatures(img *metadata.Image, req UpdateFeaturesRequest, offset int64
 	return recs, nil
 }
 
-// checkFeatureUpdate refuses an update as Kafka's controller words it.
-func checkFeatureUpdate(img *metadata.Image, u FeatureUpdate) error {
+// checkFeatureUpdate gives the reason to refuse an update, as Kafka's
+// controller words it; "" accepts it.
+func checkFeatureUpdate(img *metadata.Image, u FeatureUpdate) string {
 	f, ok := metadata.FeatureByName(u.Name)
 	current := img.FeatureLevel(u.Name)
 	switch {
 	case u.Type < Upgrade || u.Type > UnsafeDowngrade:
-		return kafkaErrorf(ErrInvalidFeatureUpdate, "Invalid upgrade type %d for feature %s", u.Type, u.Name)
+		return fmt.Sprintf("Invalid upgrade type %d for feature %s", u.Type, u.Name)
 	case !ok:
-		return kafkaErrorf(ErrInvalidFeatureUpdate, "Invalid update version %d for feature %s. The controller does not support this feature.", u.Level, u.Name)
+		return fmt.Sprintf("Invalid update version %d for feature %s. The controller does not support this feature.", u.Level, u.Name)
 	case u.Level < f.MinLevel || u.Level > f.MaxLevel:
-		return kafkaErrorf(ErrInvalidFeatureUpdate, "Invalid update version %d for feature %s. The controller only supports versions %d-%d", u.Level, u.Name, f.MinLevel, f.MaxLevel)
+		return fmt.Sprintf("Invalid update version %d for feature %s. The controller only supports versions %d-%d", u.Level, u.Name, f.MinLevel, f.MaxLevel)
 	case !f.Changeable && u.Level != current:
-		return kafkaErrorf(ErrInvalidFeatureUpdate, "Invalid update version %d for feature %s. Gregor runs it at level %d only.", u.Level, u.Name, current)
+		return fmt.Sprintf("Invalid update version %d for feature %s. Gregor runs it at level %d only.", u.Level, u.Name, current)
 	case u.Level < current && u.Type == Upgrade:
-		return kafkaErrorf(ErrInvalidFeatureUpdate, "Invalid update version %d for feature %s. Can't downgrade the version of this feature without setting the upgrade type to either safe or unsafe downgrade.", u.Level, u.Name)
+		return fmt.Sprintf("Invalid update version %d for feature %s. Can't downgrade the version of this feature without setting the upgrade type to either safe or unsafe downgrade.", u.Level, u.Name)
 	case u.Level > current && u.Type != Upgrade:
-		return kafkaErrorf(ErrInvalidFeatureUpdate, "Invalid update version %d for feature %s. Can't downgrade to a newer version.", u.Level, u.Name)
+		return fmt.Sprintf("Invalid update version %d for feature %s. Can't downgrade to a newer version.", u.Level, u.Name)
 	}
-	return nil
+	return ""
 }
