@@ -69,9 +69,17 @@ func (m *markerLog) all() []Markers {
 
 func newTestCoordinator(t *testing.T, log *memLog, clock *coord.ManualClock) (*Coordinator, *markerLog) {
 	t.Helper()
+	return newTestCoordinatorWith(t, log, clock, nil)
+}
+
+// newTestCoordinatorWith is newTestCoordinator at a finalized
+// transaction.version (nil: 0).
+func newTestCoordinatorWith(t *testing.T, log *memLog, clock *coord.ManualClock, finalized func() Version) (*Coordinator, *markerLog) {
+	t.Helper()
 	markers := &markerLog{}
 	c := New(Config{Partitions: 1, MaxTimeout: time.Minute, IDExpiration: time.Hour,
-		AbortTimedOutInterval: time.Second, RemoveExpiredInterval: time.Minute, MarkerRetryBackoff: time.Millisecond},
+		AbortTimedOutInterval: time.Second, RemoveExpiredInterval: time.Minute, MarkerRetryBackoff: time.Millisecond,
+		FinalizedVersion: finalized},
 		clock, markers, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	c.BecomeLeader(0, log, 5)
 	t.Cleanup(c.Close)
