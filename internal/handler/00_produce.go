@@ -42,7 +42,8 @@ package handler
 // transaction at the coordinator (AddPartitionsToTxn v5), as Kafka's
 // broker does; an old epoch answers INVALID_PRODUCER_EPOCH, a coordinator
 // still completing the producer's previous transaction
-// NOT_ENOUGH_REPLICAS (retried).
+// NOT_ENOUGH_REPLICAS (retried). While transaction.version is below 2, a
+// transactional v12+ request answers UNSUPPORTED_VERSION, as Kafka's.
 // Schema validation (Confluent Server's, not Kafka's): on a topic with
 // confluent.value.schema.validation or confluent.key.schema.validation,
 // records without a registered schema id for the topic's subject refuse
@@ -308,6 +309,9 @@ func (h *Handler) appendProduced(ctx context.Context, part *partition.Partition,
 	b := batches[0]
 	if !b.IsTransactional() || r.TransactionID == nil {
 		return part.AppendAsLeader(batches, r.Acks, h.now())
+	}
+	if r.Version >= 12 && !h.transactionVersion2() {
+		return partition.AppendResult{BaseOffset: -1, LastOffset: -1, LogAppendTime: -1}, errTransactionVersion2Disabled
 	}
 	guard, needed := part.VerifyTransaction(kafka.ProducerID(b.ProducerID()))
 	if needed {

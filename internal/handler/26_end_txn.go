@@ -14,6 +14,8 @@ package handler
 // holds the producer id and epoch to continue with (a new producer id at
 // epoch 0 when the epochs overflow); an abort of a transaction that added
 // no partition is allowed. Before v5 the epoch stays (txn/end_v2.go).
+// While the cluster's transaction.version is below 2, v5 answers
+// UNSUPPORTED_VERSION, as Kafka does.
 // Authorization: WRITE on the transactional id
 // (TRANSACTIONAL_ID_AUTHORIZATION_FAILED), as Kafka.
 // Differences from Kafka: the answer waits for the markers and the
@@ -46,7 +48,9 @@ func (h *Handler) endTxn(ctx context.Context, req *Request) (kmsg.Response, erro
 	end := txn.EndRequest{TransactionalID: r.TransactionalID, ProducerID: kafka.ProducerID(r.ProducerID),
 		ProducerEpoch: r.ProducerEpoch, Commit: r.Commit, NewProducerID: -1}
 	var err error
-	if r.Version >= 5 {
+	if r.Version >= 5 && !h.transactionVersion2() {
+		err = errTransactionVersion2Disabled
+	} else if r.Version >= 5 {
 		end.Version = txn.V2
 		if r.ProducerEpoch >= math.MaxInt16-1 { // the bumped epoch is the last: the producer moves to a new id
 			var id int64

@@ -43,6 +43,7 @@ var errorTable = []struct {
 	{partition.ErrOutOfOrderSequence, kerr.OutOfOrderSequenceNumber},
 	{partition.ErrInvalidTxnState, kerr.InvalidTxnState},
 	{errTransactionAbortable, kerr.TransactionAbortable},
+	{errTransactionVersion2Disabled, kerr.UnsupportedVersion},
 	{partition.ErrTransactionCoordinatorFenced, kerr.TransactionCoordinatorFenced},
 	{controller.ErrTopicExists, kerr.TopicAlreadyExists},
 	{controller.ErrUnknownTopic, kerr.UnknownTopicOrPartition},

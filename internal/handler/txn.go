@@ -20,6 +20,18 @@ import (
 // (TRANSACTION_ABORTABLE, KIP-890, for clients that know it).
 var errTransactionAbortable = errors.New("the transaction must be aborted")
 
+// errTransactionVersion2Disabled: a request of the KIP-890 part 2 protocol
+// (transactional Produce v12+, EndTxn v5+) while the cluster's
+// transaction.version is below 2: UNSUPPORTED_VERSION, as Kafka answers.
+var errTransactionVersion2Disabled = errors.New("transaction.version 2 is not enabled on the cluster")
+
+// transactionVersion2 reports whether the cluster finalizes
+// transaction.version at 2 or more.
+func (h *Handler) transactionVersion2() bool {
+	img := h.Metadata.Image()
+	return img != nil && img.FeatureLevel("transaction.version") >= int16(txn.V2)
+}
+
 // txnErrorCode is errorCode for the transactional APIs: before the version
 // that knows PRODUCER_FENCED, Kafka answers INVALID_PRODUCER_EPOCH.
 func txnErrorCode(err error, beforeProducerFenced bool) int16 {

@@ -99,7 +99,9 @@ func TestTransactionVersion2Protocol(t *testing.T) {
 // TestUpdateFeaturesTransactionVersion proves that transaction.version can
 // be downgraded and upgraded with UpdateFeatures, that ApiVersions answers
 // the change with a newer epoch, that franz-go then keeps its epoch
-// across transactions, and that levels Gregor does not serve are refused.
+// across transactions while Produce v12 and EndTxn v5 answer
+// UNSUPPORTED_VERSION (as Kafka's), and that levels Gregor does not serve
+// are refused.
 func TestUpdateFeaturesTransactionVersion(t *testing.T) {
 	n := nodetest.Start(t, "", txnProps)
 	createTopic(t, n.Addr, "tv0", 1, nil)
@@ -137,6 +139,17 @@ func TestUpdateFeaturesTransactionVersion(t *testing.T) {
 	produceInTxn(t, producer, "tv0", true, "c2")
 	if got := producerEpoch(t, n.Addr, "tv0"); got != first {
 		t.Fatalf("producer epoch moved from %d to %d at transaction.version 0", first, got)
+	}
+	raw := newClient(t, n.Addr)
+	init := kmsg.NewPtrInitProducerIDRequest()
+	init.TransactionalID, init.TransactionTimeoutMillis = kmsg.StringPtr("tv0"), 10000
+	ir, err := init.RequestWith(ctx, raw)
+	if err != nil || ir.ErrorCode != 0 {
+		t.Fatalf("InitProducerId: %v %v", ir, err)
+	}
+	wantCode(t, "Produce v12 at transaction.version 0", produceTxn(t, n.Addr, 12, "tv0", ir.ProducerID, ir.ProducerEpoch, 0, "v12"), kerr.UnsupportedVersion)
+	if _, _, code := endTxnV5(t, raw, "tv0", ir.ProducerID, ir.ProducerEpoch, false); code != kerr.UnsupportedVersion.Code {
+		t.Errorf("EndTxn v5 at transaction.version 0: %v, want UNSUPPORTED_VERSION", kerr.ErrorForCode(code))
 	}
 	if code, msg := update("transaction.version", 2, 1); code != 0 {
 		t.Fatalf("upgrade: %d %v", code, deref(msg))
