@@ -261,3 +261,60 @@ func endTxnV5(t *testing.T, cl *kgo.Client, id string, pid int64, epoch int16, c
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// TestTransactionVersion2AddsRequestPartitionsAtOnce proves that the
+// partitions of one transactional Produce v12 join the transaction in one
+// write to __transaction_state, as Kafka batches them, and both append.
+func TestTransactionVersion2AddsRequestPartitionsAtOnce(t *testing.T) {
+	n := nodetest.Start(t, "", txnProps)
+	createTopic(t, n.Addr, "tv2-batch", 2, nil)
+	cl := newClient(t, n.Addr)
+	ctx := testContext(t)
+	init := kmsg.NewPtrInitProducerIDRequest()
+	init.TransactionalID, init.TransactionTimeoutMillis = kmsg.StringPtr("tv2-batch"), 10000
+	ir, err := init.RequestWith(ctx, cl)
+	if err != nil || ir.ErrorCode != 0 {
+		t.Fatalf("InitProducerId: %v %v", ir, err)
+	}
+	versions := kversion.Stable()
+	versions.SetMaxKeyVersion(0, 12)
+	req := kmsg.NewPtrProduceRequest()
+	req.TransactionID, req.Acks, req.TimeoutMillis = kmsg.StringPtr("tv2-batch"), -1, 10000
+	rt := kmsg.NewProduceRequestTopic()
+	rt.Topic = "tv2-batch"
+	for p := int32(0); p < 2; p++ {
+		b, err := record.Build(record.BatchSpec{ProducerID: ir.ProducerID, ProducerEpoch: ir.ProducerEpoch, BaseSequence: 0, Transactional: true,
+			Records: []record.Record{{Timestamp: time.Now().UnixMilli(), Value: []byte(fmt.Sprint("p", p))}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rp := kmsg.NewProduceRequestTopicPartition()
+		rp.Partition, rp.Records = p, b
+		rt.Partitions = append(rt.Partitions, rp)
+	}
+	req.Topics = append(req.Topics, rt)
+	resp, err := req.RequestWith(ctx, newClient(t, n.Addr, kgo.MaxVersions(versions)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range resp.Topics[0].Partitions {
+		wantCode(t, fmt.Sprint("partition ", p.Partition), p.ErrorCode, nil)
+	}
+	states := newClient(t, n.Addr, kgo.ConsumeTopics("__transaction_state"), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	var ongoing, partitions int
+	pollCtx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	for pollCtx.Err() == nil {
+		states.PollFetches(pollCtx).EachRecord(func(r *kgo.Record) {
+			var k kmsg.TxnMetadataKey
+			var v kmsg.TxnMetadataValue
+			if k.ReadFrom(r.Key) != nil || k.TransactionalID != "tv2-batch" || r.Value == nil || v.ReadFrom(r.Value) != nil || v.State != kmsg.TransactionStateOngoing {
+				return
+			}
+			ongoing, partitions = ongoing+1, len(v.Topics[0].Partitions)
+		})
+	}
+	if ongoing != 1 || partitions != 2 {
+		t.Fatalf("%d Ongoing records in __transaction_state, the last with %d partitions; want 1 with 2", ongoing, partitions)
+	}
+}
