@@ -318,3 +318,48 @@ func TestTransactionVersion2AddsRequestPartitionsAtOnce(t *testing.T) {
 		t.Fatalf("%d Ongoing records in __transaction_state, the last with %d partitions; want 1 with 2", ongoing, partitions)
 	}
 }
+
+// TestTransactionVersion2TimedOutEnd proves what a producer of version 2
+// meets after the coordinator aborted its transaction past the timeout, as
+// Kafka 4.2 answers (checked against it): the abort bumped the epoch once,
+// the producer's own abort at the old epoch is taken for a retry of it
+// (success, the new epoch), a commit is INVALID_TXN_STATE, and a late write
+// of the old epoch is fenced.
+func TestTransactionVersion2TimedOutEnd(t *testing.T) {
+	n := nodetest.Start(t, "", txnProps)
+	createTopic(t, n.Addr, "tv2-timeout", 1, nil)
+	cl := newClient(t, n.Addr)
+	ctx := testContext(t)
+	init := kmsg.NewPtrInitProducerIDRequest()
+	init.TransactionalID, init.TransactionTimeoutMillis = kmsg.StringPtr("tv2-timeout"), 300
+	ir, err := init.RequestWith(ctx, cl)
+	if err != nil || ir.ErrorCode != 0 {
+		t.Fatalf("InitProducerId: %v %v", ir, err)
+	}
+	wantCode(t, "Produce v12", produceTxn(t, n.Addr, 12, "tv2-timeout", ir.ProducerID, ir.ProducerEpoch, 0, "timed-out"), nil)
+	describe := kmsg.NewPtrDescribeTransactionsRequest()
+	describe.TransactionalIDs = []string{"tv2-timeout"}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		d, err := describe.RequestWith(ctx, cl)
+		if err == nil && d.TransactionStates[0].State == "CompleteAbort" {
+			if d.TransactionStates[0].ProducerEpoch != ir.ProducerEpoch+1 {
+				t.Fatalf("aborted at epoch %d, want %d", d.TransactionStates[0].ProducerEpoch, ir.ProducerEpoch+1)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not aborted: %v %v", d, err)
+		}
+	}
+	_, epoch, code := endTxnV5(t, cl, "tv2-timeout", ir.ProducerID, ir.ProducerEpoch, false)
+	wantCode(t, "the producer's abort at the old epoch", code, nil)
+	if epoch != ir.ProducerEpoch+1 {
+		t.Fatalf("abort answered epoch %d, want %d", epoch, ir.ProducerEpoch+1)
+	}
+	_, _, code = endTxnV5(t, cl, "tv2-timeout", ir.ProducerID, ir.ProducerEpoch, true)
+	wantCode(t, "the producer's commit at the old epoch", code, kerr.InvalidTxnState)
+	wantCode(t, "a late write of the old epoch", produceTxn(t, n.Addr, 12, "tv2-timeout", ir.ProducerID, ir.ProducerEpoch, 1, "late"), kerr.InvalidProducerEpoch)
+	if got := readValues(t, n.Addr, "tv2-timeout", kgo.ReadCommitted()); len(got) != 0 {
+		t.Fatalf("read_committed read %v", got)
+	}
+}
