@@ -6,7 +6,7 @@ set -euo pipefail
 bin=$1 reps=${REPS:-3}
 dir=$(mktemp -d)
 "$bin" server --override listeners=PLAINTEXT://127.0.0.1:0 --override http.listeners= \
-  --override schema.registry.listeners=http://127.0.0.1:0 --override "log.dirs=$dir/data" 2>"$dir/server.log" &
+  --override schema.registry.listeners=http://127.0.0.1:0 --override rest.proxy.listeners= --override "log.dirs=$dir/data" 2>"$dir/server.log" &
 pid=$!
 trap 'kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; rm -rf "$dir"' EXIT
 url=""

@@ -22,6 +22,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"gregor/internal/testutil/freeport"
 )
 
 // Broker is a running broker process.
@@ -56,6 +58,7 @@ func StartGregor(bin, dir string) (*Broker, error) {
 		"--override", "listeners=PLAINTEXT://127.0.0.1:0",
 		"--override", "http.listeners=",
 		"--override", "schema.registry.listeners=",
+		"--override", "rest.proxy.listeners=",
 		"--override", "log.dirs="+filepath.Join(dir, "data"))
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	start := time.Now()
@@ -265,12 +268,11 @@ func exited(pid int) bool {
 }
 
 func freePort() (int, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ports, err := freeport.Get(1)
 	if err != nil {
 		return 0, err
 	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port, nil
+	return ports[0], nil
 }
 
 func readFile(path string) []byte {

@@ -33,6 +33,7 @@ var kafkaToolClasses = map[string]string{
 	"storage version-mapping":           "kafka.tools.StorageTool version-mapping",
 	"storage feature-dependencies":      "kafka.tools.StorageTool feature-dependencies",
 	"delete-records":                    "org.apache.kafka.tools.DeleteRecordsCommand",
+	"delegation-tokens":                 "org.apache.kafka.tools.DelegationTokenCommand",
 	"dump-log":                          "kafka.tools.DumpLogSegments",
 	"broker-api-versions":               "org.apache.kafka.tools.BrokerApiVersionsCommand",
 	"features":                          "org.apache.kafka.tools.FeatureCommand",

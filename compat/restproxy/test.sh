@@ -3,7 +3,10 @@
 # gregor's REST proxy. Usage: test.sh checks|matrix (matrix: nothing to do).
 # Environment from compat/run: COMPAT_REST_PROXY (http://host:port),
 # COMPAT_BOOTSTRAP, COMPAT_PREFIX, COMPAT_GREGOR (the gregor binary, whose
-# console-consumer reads back what the proxy produced). Needs curl and jq.
+# console-consumer reads back what the proxy produced), and
+# COMPAT_SCHEMA_REGISTRY (the registry the avro checks read; without it
+# they expect the schema formats refused); the basic-auth check starts a
+# gregor server of its own. Needs curl and jq.
 set -uo pipefail
 
 client=rest-proxy
@@ -19,6 +22,8 @@ trap 'rm -rf "$scratch"' EXIT
 v2=application/vnd.kafka.v2+json
 v2json=application/vnd.kafka.json.v2+json
 v2bin=application/vnd.kafka.binary.v2+json
+v2avro=application/vnd.kafka.avro.v2+json
+registry=${COMPAT_SCHEMA_REGISTRY:-}
 
 # check NAME FUNCTION: FUNCTION prints a reason on standard output and
 # returns non-zero when the check fails.
@@ -58,6 +63,7 @@ cluster=$(curl -s -m 30 "$url/v3/clusters" | jq -r '.data[0].cluster_id' 2>/dev/
 topic=$prefix-v3
 json_topic=$prefix-json
 bin_topic=$prefix-bin
+avro_topic=$prefix-avro
 
 check_v3_clusters() {
   local out
@@ -122,7 +128,11 @@ check_v3_errors() {
   req POST "/v3/clusters/$cluster/topics/$prefix-none/records" application/json '{"value":{"data":1}}'
   expect "unknown topic" 404 "$status" || return 1
   req POST "/v3/clusters/$cluster/topics/$topic/records" application/json '{"partition_id":9,"value":{"data":1}}{"value":{"type":"AVRO","data":1}}'
-  expect "per-record errors" "404 42206" "$(jq -r .error_code <<<"$out" | tr '\n' ' ' | sed 's/ $//')"
+  # An AVRO value without a schema takes the subject's latest version:
+  # there is none (42207), or no registry at all (42206).
+  local want=42207
+  [ -z "$registry" ] && want=42206
+  expect "per-record errors" "404 $want" "$(jq -r .error_code <<<"$out" | tr '\n' ' ' | sed 's/ $//')"
 }
 
 check_v2_topics() {
@@ -155,9 +165,59 @@ check_v2_produce_binary() {
   req POST "/topics/$bin_topic/partitions/0" "$v2bin" \
     "{\"records\":[{\"key\":\"$(printf k1 | base64)\",\"value\":\"$(printf 'hello' | base64)\"},{\"value\":\"$(printf 'world' | base64)\"}]}"
   expect "status" 200 "$status" || return 1
+  expect "offsets" "0 1" "$(jq -r '[.offsets[].offset] | map(tostring) | join(" ")' <<<"$out")"
+}
+
+# The avro embedded format: a produce with key and value schemas registers
+# them under the topic's subjects (read back from the registry), one by
+# schema id reuses them, the records are in Confluent's wire format (the
+# byte 0 and the schema id, read back with Kafka's protocol), and an avro
+# consumer instance decodes them to the JSON produced. Errors: a key
+# without a key schema (42201), data not of the schema (42203), a schema
+# that does not parse (42205).
+check_v2_avro_round_trip() {
+  local out schema='{\"type\":\"record\",\"name\":\"Order\",\"fields\":[{\"name\":\"id\",\"type\":\"long\"},{\"name\":\"note\",\"type\":[\"null\",\"string\"],\"default\":null}]}'
+  req POST "/v3/clusters/$cluster/topics" application/json "{\"topic_name\":\"$avro_topic\",\"partitions_count\":1}"
+  expect "create $avro_topic" 201 "$status" || return 1
+  if [ -z "$registry" ]; then
+    req POST "/topics/$avro_topic" "$v2avro" "{\"value_schema\":\"$schema\",\"records\":[{\"value\":{\"id\":1}}]}"
+    expect "avro without a registry" "422 42206" "$status $(jq .error_code <<<"$out")"
+    return
+  fi
+  req POST "/topics/$avro_topic" "$v2avro" \
+    "{\"key_schema\":\"\\\"string\\\"\",\"value_schema\":\"$schema\",\"records\":[{\"key\":\"k1\",\"value\":{\"id\":1,\"note\":{\"string\":\"first\"}}},{\"value\":{\"id\":2}}]}"
+  expect "produce status" 200 "$status" || return 1
+  local key_id value_id
+  key_id=$(jq -r .key_schema_id <<<"$out") value_id=$(jq -r .value_schema_id <<<"$out")
   expect "offsets" "0 1" "$(jq -r '[.offsets[].offset] | map(tostring) | join(" ")' <<<"$out")" || return 1
-  req POST "/topics/$bin_topic" application/vnd.kafka.avro.v2+json '{"value_schema":"\"string\"","records":[{"value":"x"}]}'
-  expect "avro without a registry" 415 "$status"
+  expect "value schema registered as $avro_topic-value" "$value_id" \
+    "$(curl -s -m 30 "$registry/subjects/$avro_topic-value/versions/latest" | jq -r .id)" || return 1
+  expect "key schema registered as $avro_topic-key" "$key_id" \
+    "$(curl -s -m 30 "$registry/subjects/$avro_topic-key/versions/latest" | jq -r .id)" || return 1
+  req POST "/topics/$avro_topic" "$v2avro" "{\"value_schema_id\":$value_id,\"records\":[{\"value\":{\"id\":3}}]}"
+  expect "produce by id" "200 $value_id 2" "$status $(jq -r '"\(.value_schema_id) \(.offsets[0].offset)"' <<<"$out")" || return 1
+  # The first five bytes of each value, as hex: the magic byte and the id.
+  local prefix_hex
+  prefix_hex=$(printf '00%08x' "$value_id")
+  local wire
+  wire=$(timeout 30 "$COMPAT_GREGOR" console-consumer --bootstrap-server "$COMPAT_BOOTSTRAP" --topic "$avro_topic" \
+    --from-beginning --max-messages 3 --timeout-ms 10000 2>/dev/null | head -c 5 | od -An -tx1 | tr -d ' \n')
+  expect "wire-format prefix of the first value" "$prefix_hex" "$wire" || return 1
+  req POST "/consumers/$prefix-ga" "$v2" '{"name":"a1","format":"avro","auto.offset.reset":"earliest"}'
+  expect "create avro consumer" 200 "$status" || return 1
+  local inst=/consumers/$prefix-ga/instances/a1 got
+  req POST "$inst/subscription" "$v2" "{\"topics\":[\"$avro_topic\"]}"
+  expect "subscribe" 204 "$status" || return 1
+  got=$(poll "$inst" "$v2avro" 3)
+  expect "decoded records" '"k1" {"id":1,"note":{"string":"first"}}|null {"id":2,"note":null}|null {"id":3,"note":null}' \
+    "$(jq -c -r '[.[] | "\(.key | tojson) \(.value | tojson)"] | join("|")' <<<"$got")" || return 1
+  req DELETE "$inst"
+  req POST "/topics/$avro_topic" "$v2avro" "{\"value_schema\":\"$schema\",\"records\":[{\"key\":\"k\",\"value\":{\"id\":1}}]}"
+  expect "key without a key schema" "422 42201" "$status $(jq .error_code <<<"$out")" || return 1
+  req POST "/topics/$avro_topic" "$v2avro" "{\"value_schema_id\":$value_id,\"records\":[{\"value\":{\"id\":\"one\"}}]}"
+  expect "data not of the schema" "422 42203" "$status $(jq .error_code <<<"$out")" || return 1
+  req POST "/topics/$avro_topic" "$v2avro" '{"value_schema":"{\"type\":\"nope\"}","records":[{"value":1}]}'
+  expect "schema that does not parse" "422 42205" "$status $(jq .error_code <<<"$out")"
 }
 
 # poll PATH ACCEPT N: polls until N records were handed out (20 s at most)
@@ -231,6 +291,42 @@ check_v3_delete_topic() {
   expect "deleted topic" 404 "$status"
 }
 
+# HTTP basic authentication (rest.proxy.authentication.*), on a gregor
+# server of its own: 401 with WWW-Authenticate and Confluent's body
+# without credentials or with wrong ones, 403 for a user without the
+# role, the API for a user with it.
+check_basic_auth() {
+  local dir pid base=""
+  dir=$(mktemp -d)
+  printf 'alice: secret,developer\nbob: pw,viewer\n' >"$dir/users"
+  "$COMPAT_GREGOR" server --override listeners=PLAINTEXT://127.0.0.1:0 --override http.listeners= \
+    --override schema.registry.listeners= --override rest.proxy.listeners=http://127.0.0.1:0 \
+    --override "log.dirs=$dir/data" --override rest.proxy.authentication.method=BASIC \
+    --override "rest.proxy.authentication.users.file=$dir/users" \
+    --override rest.proxy.authentication.roles=developer 2>"$dir/log" &
+  pid=$!
+  for _ in $(seq 100); do
+    base=$(grep -oE 'rest.proxy.listeners=http://[0-9.]+:[0-9]+' "$dir/log" | head -1 | sed 's/^[^=]*=//')
+    [ -n "$base" ] && break
+    sleep 0.1
+  done
+  local result=0 got
+  if [ -z "$base" ]; then
+    echo "the server did not start: $(tail -c 300 "$dir/log")"; result=1
+  else
+    got=$(curl -s -m 30 -D "$dir/headers" "$base/topics")
+    expect "without credentials" '{"error_code":401,"message":"Unauthorized"}' "$got" || result=1
+    expect "WWW-Authenticate" 'Basic realm="KafkaRest"' "$(grep -i '^www-authenticate:' "$dir/headers" | sed 's/^[^:]*: *//' | tr -d '\r')" || result=1
+    expect "wrong password" 401 "$(curl -s -m 30 -o /dev/null -w '%{http_code}' -u alice:nope "$base/topics")" || result=1
+    expect "user without the role" 403 "$(curl -s -m 30 -o /dev/null -w '%{http_code}' -u bob:pw "$base/topics")" || result=1
+    expect "alice" 200 "$(curl -s -m 30 -o /dev/null -w '%{http_code}' -u alice:secret "$base/topics")" || result=1
+  fi
+  kill "$pid" 2>/dev/null
+  wait "$pid" 2>/dev/null
+  rm -rf "$dir"
+  return $result
+}
+
 check v3-clusters check_v3_clusters
 check v3-create-topic check_v3_create_topic
 check v3-produce check_v3_produce
@@ -239,6 +335,8 @@ check v3-errors check_v3_errors
 check v2-topics check_v2_topics
 check v2-produce-json check_v2_produce_json
 check v2-produce-binary check_v2_produce_binary
+check v2-avro-round-trip check_v2_avro_round_trip
 check v2-consumer-subscribe check_v2_consumer_subscribe
 check v2-consumer-assign check_v2_consumer_assign
 check v3-delete-topic check_v3_delete_topic
+check basic-auth check_basic_auth

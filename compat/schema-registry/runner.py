@@ -1,26 +1,34 @@
 """Schema registry checks with confluent-kafka-python (2.x, PyPI): its
 SchemaRegistryClient against Gregor's registry, its AvroSerializer and
 AvroDeserializer and its JSONSerializer and JSONDeserializer producing and
-consuming through Gregor, and broker-side schema validation refusing
-records without a registered schema id.
+consuming through Gregor, broker-side schema validation refusing
+records without a registered schema id or taking JSON Schema records by
+their title under TopicRecordNameStrategy, and HTTP basic authentication
+of a registry (a gregor server of its own, from COMPAT_GREGOR).
 
 Run as "runner.py checks" (the checks) or "runner.py matrix" (nothing: the
 registry takes no part in the codec matrix) with COMPAT_BOOTSTRAP,
-COMPAT_PREFIX and COMPAT_SCHEMA_REGISTRY in the environment.
+COMPAT_PREFIX, COMPAT_SCHEMA_REGISTRY and COMPAT_GREGOR in the environment.
 """
 
 import json
 import os
+import re
+import shutil
 import struct
+import subprocess
 import sys
+import tempfile
+import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
 
-from compatlib import BOOTSTRAP, Runner, expect, log  # noqa: E402
+from compatlib import BOOTSTRAP, CheckFailed, Runner, expect, log  # noqa: E402
 
 from confluent_kafka import Consumer, KafkaError, Producer  # noqa: E402
 from confluent_kafka.admin import AdminClient, NewTopic  # noqa: E402
-from confluent_kafka.schema_registry import Schema, SchemaReference, SchemaRegistryClient  # noqa: E402
+from confluent_kafka.schema_registry import (Schema, SchemaReference, SchemaRegistryClient,  # noqa: E402
+                                             topic_record_subject_name_strategy)
 from confluent_kafka.schema_registry.avro import AvroDeserializer, AvroSerializer  # noqa: E402
 from confluent_kafka.schema_registry.error import SchemaRegistryError  # noqa: E402
 from confluent_kafka.schema_registry.json_schema import JSONDeserializer, JSONSerializer  # noqa: E402
@@ -234,6 +242,93 @@ def check_validation_refuses():
     produce(topic, [(None, good)])
 
 
+def check_json_record_name_strategy():
+    """JSONSerializer with the TopicRecordNameStrategy registers the
+    schema under <topic>-<title> and produces to a topic validated with
+    TopicRecordNameStrategy, which takes its records (a JSON schema's
+    record name is its title); the same record is refused on another such
+    topic, whose <topic>-<title> subject does not hold the schema."""
+    strategy = {"confluent.value.schema.validation": "true",
+                "confluent.value.subject.name.strategy": "io.confluent.kafka.serializers.subject.TopicRecordNameStrategy"}
+    topic, other = runner.topic("titled"), runner.topic("titled-other")
+    create_topic(topic, strategy)
+    create_topic(other, strategy)
+    client = registry()
+    ctx = SerializationContext(topic, MessageField.VALUE)
+    ser = JSONSerializer(ORDER, client, conf={"subject.name.strategy": topic_record_subject_name_strategy})
+    value = ser({"id": 1, "item": "titled"}, ctx)
+    latest = client.get_latest_version(topic + "-Order")
+    expect(struct.unpack(">I", value[1:5])[0] == latest.schema_id, "the record's schema id is not the one under <topic>-Order")
+    produce(topic, [(None, value)])
+    errors = produce(other, [(None, value)], refused=True)
+    expect(errors[0].code() == KafkaError.INVALID_RECORD, f"got {errors[0]}, want INVALID_RECORD")
+
+
+def start_gregor(*overrides):
+    """Starts a gregor server of its own (COMPAT_GREGOR) with overrides and
+    returns the process, its data dir and its start-up log text."""
+    data = tempfile.mkdtemp(prefix="gregor-auth-")
+    args = [os.environ["COMPAT_GREGOR"], "server", "--override", "listeners=PLAINTEXT://127.0.0.1:0",
+            "--override", "http.listeners=", "--override", "rest.proxy.listeners=",
+            "--override", f"log.dirs={data}/data"]
+    for o in overrides:
+        args += ["--override", o]
+    logf = open(os.path.join(data, "server.log"), "w+")
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=logf)
+    for _ in range(200):
+        logf.seek(0)
+        text = logf.read()
+        if "schema.registry.listeners=http://" in text or proc.poll() is not None:
+            return proc, data, text
+        time.sleep(0.1)
+    return proc, data, text
+
+
+def check_basic_auth():
+    """A gregor server whose registry takes HTTP basic authentication
+    (schema.registry.authentication.*): SchemaRegistryClient without
+    credentials and with wrong ones gets 401 (error_code 401), a user
+    without the role 403, a user with it registers and reads schemas."""
+    if not os.environ.get("COMPAT_GREGOR"):
+        raise CheckFailed("COMPAT_GREGOR (the gregor binary) is not set")
+    users = tempfile.NamedTemporaryFile("w", suffix=".properties", delete=False)
+    users.write("alice: secret,admin\nbob: pw,user\n")
+    users.close()
+    proc, data, text = start_gregor("schema.registry.listeners=http://127.0.0.1:0",
+                                    "schema.registry.authentication.method=BASIC",
+                                    f"schema.registry.authentication.users.file={users.name}",
+                                    "schema.registry.authentication.roles=admin")
+    try:
+        m = re.search(r"schema\.registry\.listeners=(http://[0-9.]+:[0-9]+)", text)
+        expect(m is not None, f"the server did not start: {text[-300:]}")
+        url = m.group(1)
+
+        def status_of(conf):
+            try:
+                SchemaRegistryClient({"url": url, **conf}).get_subjects()
+            except SchemaRegistryError as e:
+                return e.http_status_code, e.error_code
+            return 200, None
+
+        expect(status_of({}) == (401, 401), f"without credentials: {status_of({})}")
+        wrong = {"basic.auth.user.info": "alice:nope"}
+        expect(status_of(wrong) == (401, 401), f"wrong password: {status_of(wrong)}")
+        bob = {"basic.auth.user.info": "bob:pw"}
+        expect(status_of(bob) == (403, 403), f"user without the role: {status_of(bob)}")
+        alice = SchemaRegistryClient({"url": url, "basic.auth.user.info": "alice:secret"})
+        sid = alice.register_schema("secured-value", Schema(USER_V1, "AVRO"))
+        expect(alice.get_subjects() == ["secured-value"], f"subjects {alice.get_subjects()}")
+        expect(alice.get_schema(sid).schema_str is not None, "schema by id")
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        shutil.rmtree(data, ignore_errors=True)
+        os.unlink(users.name)
+
+
 def main(phase):
     if phase == "matrix":
         return
@@ -246,6 +341,8 @@ def main(phase):
     runner.check("avro-references", check_references)
     runner.check("json-serde-validated-topic", check_json_serde_validated, timeout=60)
     runner.check("validation-refuses-records", check_validation_refuses, timeout=90)
+    runner.check("json-record-name-strategy", check_json_record_name_strategy, timeout=60)
+    runner.check("basic-auth", check_basic_auth, timeout=90)
 
 
 if __name__ == "__main__":

@@ -37,7 +37,11 @@ type SASL struct {
 	Mechanisms  []string          // sasl.enabled.mechanisms, in the configured order
 	PlainUsers  map[string]string // user -> password, from PlainLoginModule's user_<name> entries
 	Credentials CredentialLookup  // SCRAM credentials, from the metadata image
-	OAuth       *jwks             // OAUTHBEARER's keys; nil when not enabled
+	// Tokens finds delegation tokens, which authenticate with SCRAM when
+	// TokenSecret (delegation.token.secret.key) is set; nil: none.
+	Tokens      TokenLookup
+	TokenSecret string
+	OAuth       *jwks // OAUTHBEARER's keys; nil when not enabled
 	// SessionLifetime is connections.max.reauth.ms: an authenticated
 	// session must re-authenticate within it; 0 means never.
 	SessionLifetime time.Duration
@@ -51,6 +55,7 @@ type SASL struct {
 func ListenerSASL(c *config.Config, listener string, credentials CredentialLookup) (*SASL, error) {
 	s := &SASL{
 		Credentials:     credentials,
+		TokenSecret:     c.Value("delegation.token.secret.key"),
 		SessionLifetime: time.Duration(parseInt(c.Value("connections.max.reauth.ms"))) * time.Millisecond,
 		FailureDelay:    time.Duration(parseInt(c.Value("connection.failed.authentication.delay.ms"))) * time.Millisecond,
 	}
@@ -130,7 +135,7 @@ func (s *SASL) Start(mechanism string) Exchange {
 	if lookup == nil {
 		lookup = func(string, string) (metadata.ScramCredential, bool) { return metadata.ScramCredential{}, false }
 	}
-	return &scramExchange{mechanism: mechanism, hash: scramHash(mechanism), lookup: lookup}
+	return &scramExchange{mechanism: mechanism, hash: scramHash(mechanism), lookup: lookup, tokens: s.Tokens, secret: s.TokenSecret}
 }
 
 // plainExchange is one PLAIN authentication (RFC 4616): one message,

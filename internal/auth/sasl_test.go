@@ -127,6 +127,7 @@ func FuzzSASLExchange(f *testing.F) {
 	f.Add([]byte("n,,n=alice,r=abc"), []byte("c=biws,r=abc,p=AAAA"), uint8(0))
 	f.Add([]byte("\x00alice\x00x"), []byte(""), uint8(2))
 	f.Add([]byte("y,,n=al=3Dice,r=x"), []byte("c=eSws,r=x,p="), uint8(1))
+	f.Add([]byte("n,,n=tok,r=abc,tokenauth=true"), []byte("c=biws,r=abc,p=AAAA"), uint8(0))
 	lookups := map[string]CredentialLookup{
 		ScramSHA256: credentials(f, ScramSHA256, "alice-secret"),
 		ScramSHA512: credentials(f, ScramSHA512, "alice-secret"),
@@ -134,7 +135,10 @@ func FuzzSASLExchange(f *testing.F) {
 	mechanisms := []string{ScramSHA256, ScramSHA512, Plain}
 	f.Fuzz(func(t *testing.T, first, second []byte, which uint8) {
 		m := mechanisms[int(which)%len(mechanisms)]
-		s := &SASL{Mechanisms: mechanisms, PlainUsers: map[string]string{"alice": "alice-secret"}, Credentials: lookups[m]}
+		s := &SASL{Mechanisms: mechanisms, PlainUsers: map[string]string{"alice": "alice-secret"}, Credentials: lookups[m],
+			Tokens: func(id string) (metadata.DelegationToken, bool) {
+				return metadata.DelegationToken{ID: "tok", Owner: "User:alice"}, id == "tok"
+			}, TokenSecret: "secret"}
 		ex := s.Start(m)
 		_, done, err := ex.Step(first)
 		if err == nil && !done {

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"hash"
 	"strings"
+	"time"
 
 	"gregor/internal/acl"
 	"gregor/internal/metadata"
@@ -83,6 +84,8 @@ type scramExchange struct {
 	mechanism string
 	hash      func() hash.Hash
 	lookup    CredentialLookup
+	tokens    TokenLookup // delegation tokens; nil when disabled
+	secret    string      // delegation.token.secret.key
 
 	step            int
 	user            string
@@ -91,6 +94,10 @@ type scramExchange struct {
 	serverFirst     string
 	nonce           string
 	cred            metadata.ScramCredential
+	// owner and tokenExpiry are set when the client authenticates with
+	// a delegation token: the session acts as the token's owner.
+	owner       acl.Principal
+	tokenExpiry time.Time
 }
 
 // Step takes the client's next message and returns the answer; done is
@@ -109,7 +116,12 @@ func (s *scramExchange) Step(msg []byte) (answer []byte, done bool, err error) {
 }
 
 // Principal is the authenticated user.
-func (s *scramExchange) Principal() acl.Principal { return acl.Principal{Type: "User", Name: s.user} }
+func (s *scramExchange) Principal() acl.Principal {
+	if s.owner != (acl.Principal{}) {
+		return s.owner
+	}
+	return acl.Principal{Type: "User", Name: s.user}
+}
 
 func (s *scramExchange) clientFirst(msg string) ([]byte, error) {
 	parts := strings.SplitN(msg, ",", 3)
@@ -117,12 +129,18 @@ func (s *scramExchange) clientFirst(msg string) ([]byte, error) {
 		return nil, errAuthentication // channel binding or an authorization id: not supported
 	}
 	s.gs2Header, s.clientFirstBare = parts[0]+",,", parts[2]
-	attrs := scramAttributes(s.clientFirstBare)
+	attrs, extensions := scramAttributes(s.clientFirstBare), scramExtensions(s.clientFirstBare)
 	user, ok := unescapeSaslName(attrs["n"])
 	if !ok || user == "" || attrs["r"] == "" || attrs["m"] != "" || len(attrs) != 2 {
-		return nil, errAuthentication // extensions (tokenauth) are delegation tokens: not supported
+		return nil, errAuthentication
 	}
-	cred, found := s.lookup(user, s.mechanism)
+	var cred metadata.ScramCredential
+	var found bool
+	if extensions["tokenauth"] == "true" {
+		cred, found = s.tokenCredential(user)
+	} else {
+		cred, found = s.lookup(user, s.mechanism)
+	}
 	if !found {
 		return nil, errAuthentication
 	}
@@ -162,6 +180,19 @@ func scramAttributes(s string) map[string]string {
 	out := map[string]string{}
 	for _, kv := range strings.Split(s, ",") {
 		if k, v, ok := strings.Cut(kv, "="); ok && len(k) == 1 {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// scramExtensions returns the extensions of a client's first message:
+// the attributes after the nonce whose names are longer than one letter
+// (KIP-84: "tokenauth=true" for a delegation token).
+func scramExtensions(s string) map[string]string {
+	out := map[string]string{}
+	for _, kv := range strings.Split(s, ",") {
+		if k, v, ok := strings.Cut(kv, "="); ok && len(k) > 1 {
 			out[k] = v
 		}
 	}

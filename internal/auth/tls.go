@@ -32,6 +32,9 @@ type TLSSettings struct {
 	TruststoreCerts  string // ssl.truststore.certificates, inline PEM
 	ClientAuth       string // required, requested or none
 	Protocols        []string
+	// PrincipalRules is ssl.principal.mapping.rules: how a client
+	// certificate's distinguished name becomes the principal's name.
+	PrincipalRules string
 }
 
 // ListenerTLSSettings reads the TLS settings of a listener from c. On a
@@ -45,7 +48,8 @@ func ListenerTLSSettings(c *config.Config, listener, protocol string) TLSSetting
 		KeyPassword:    v("ssl.key.password"),
 		TruststoreType: v("ssl.truststore.type"), TruststoreFile: v("ssl.truststore.location"),
 		TruststoreCerts: v("ssl.truststore.certificates"), ClientAuth: strings.ToLower(v("ssl.client.auth")),
-		Protocols: strings.Split(v("ssl.enabled.protocols"), ","),
+		Protocols:      strings.Split(v("ssl.enabled.protocols"), ","),
+		PrincipalRules: v("ssl.principal.mapping.rules"),
 	}
 	if protocol == "SASL_SSL" && !c.ListenerGiven(listener, "ssl.client.auth") {
 		s.ClientAuth = "none"
@@ -58,6 +62,7 @@ func ListenerTLSSettings(c *config.Config, listener, protocol string) TLSSetting
 // client certificate names. Safe for concurrent use.
 type ListenerTLS struct {
 	settings TLSSettings
+	mapper   *PrincipalMapper
 	now      func() time.Time
 
 	mu        sync.Mutex // guards the fields below
@@ -69,7 +74,11 @@ type ListenerTLS struct {
 // NewListenerTLS builds a listener's TLS from its settings, failing with a
 // reason that names the key at fault.
 func NewListenerTLS(s TLSSettings) (*ListenerTLS, error) {
-	l := &ListenerTLS{settings: s, now: time.Now}
+	mapper, err := ParsePrincipalMappingRules(s.PrincipalRules)
+	if err != nil {
+		return nil, err
+	}
+	l := &ListenerTLS{settings: s, mapper: mapper, now: time.Now}
 	cfg, mtimes, err := s.build()
 	if err != nil {
 		return nil, err
@@ -242,28 +251,25 @@ func hasBlock(data []byte, typ string) bool {
 	}
 }
 
-// CheckPrincipalMappingRules accepts ssl.principal.mapping.rules when it is
-// Kafka's DEFAULT, the only rule set implemented.
+// CheckPrincipalMappingRules checks ssl.principal.mapping.rules, failing
+// with Kafka's reason for a rule it would refuse.
 func CheckPrincipalMappingRules(rules string) error {
-	if strings.TrimSpace(rules) != "DEFAULT" {
-		return fmt.Errorf("ssl.principal.mapping.rules: only DEFAULT is supported, not %q", rules)
-	}
-	return nil
+	_, err := ParsePrincipalMappingRules(rules)
+	return err
 }
 
-// CertificatePrincipal is the principal of a client certificate under
-// Kafka's DEFAULT ssl.principal.mapping.rules: User and the subject's
-// distinguished name in RFC 2253 form, most specific part first
-// ("User:CN=alice,O=Example").
-func CertificatePrincipal(cert *x509.Certificate) acl.Principal {
-	return acl.Principal{Type: "User", Name: cert.Subject.ToRDNSequence().String()}
-}
-
-// Principal returns the principal of a TLS connection: from the client's
-// certificate if it gave one, else acl.Anonymous.
-func Principal(state tls.ConnectionState) acl.Principal {
+// Principal returns the principal of a TLS connection: User and the name
+// the mapping rules give the client certificate's distinguished name (RFC
+// 2253, most specific part first: "CN=alice,O=Example" under DEFAULT), or
+// acl.Anonymous without a certificate. A name no rule maps is an error:
+// the connection is closed, as in Kafka.
+func (l *ListenerTLS) Principal(state tls.ConnectionState) (acl.Principal, error) {
 	if len(state.PeerCertificates) == 0 {
-		return acl.Anonymous
+		return acl.Anonymous, nil
 	}
-	return CertificatePrincipal(state.PeerCertificates[0])
+	name, err := l.mapper.Name(state.PeerCertificates[0].Subject.ToRDNSequence().String())
+	if err != nil {
+		return acl.Principal{}, err
+	}
+	return acl.Principal{Type: "User", Name: name}, nil
 }

@@ -39,7 +39,11 @@ func handshake(t *testing.T, l *ListenerTLS, client *tls.Config) (acl.Principal,
 		defer conn.Close()
 		s := tls.Server(conn, l.Config())
 		err = s.Handshake()
-		done <- result{Principal(s.ConnectionState()), err}
+		p, perr := l.Principal(s.ConnectionState())
+		if err == nil {
+			err = perr
+		}
+		done <- result{p, err}
 	}()
 	conn, err := tls.Dial("tcp", ln.Addr().String(), client)
 	var presented *x509.Certificate
@@ -105,7 +109,7 @@ func TestClientAuth(t *testing.T) {
 		{"none", true, acl.Anonymous, false},
 	} {
 		l, err := NewListenerTLS(TLSSettings{KeystoreType: "PEM", KeystoreLocation: p.keystore, TruststoreType: "PEM",
-			TruststoreFile: p.trust, ClientAuth: tc.auth, Protocols: []string{"TLSv1.2", "TLSv1.3"}})
+			TruststoreFile: p.trust, ClientAuth: tc.auth, Protocols: []string{"TLSv1.2", "TLSv1.3"}, PrincipalRules: "DEFAULT"})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -20,6 +20,7 @@ type aclsFlags struct {
 	conn                            connFlags
 	add, remove, list               bool
 	topics, groups, txnIDs          []string
+	delegationTokens, users         []string
 	cluster                         bool
 	patternType                     string
 	allowPrincipals, denyPrincipals []string
@@ -40,12 +41,15 @@ DeleteAcls and DescribeAcls. The node needs an authorizer
 (authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer).
 
 Exactly one of --add, --remove or --list. Resources: --topic, --group,
---transactional-id (each repeatable) and --cluster, with
+--transactional-id, --delegation-token (a token id), --user-principal (a
+User principal, for CreateTokens and DescribeTokens; each repeatable) and
+--cluster, with
 --resource-pattern-type literal (the default), prefixed, or, to --list and
 --remove, match or any. --allow-principal and --deny-principal (User:alice)
 with --allow-host and --deny-host (default *) and --operation (repeatable:
 Read, Write, Create, Delete, Alter, Describe, ClusterAction,
-DescribeConfigs, AlterConfigs, IdempotentWrite, All). --producer adds
+DescribeConfigs, AlterConfigs, IdempotentWrite, CreateTokens,
+DescribeTokens, All). --producer adds
 Write, Describe and Create on the topics (and IdempotentWrite on the
 cluster with --idempotent); --consumer Read and Describe on the topics and
 Read on the group. --remove asks for confirmation unless --force.`,
@@ -67,6 +71,8 @@ Read on the group. --remove asks for confirmation unless --force.`,
 	fl.StringArrayVar(&f.topics, "topic", nil, "a topic (repeatable; * for every topic)")
 	fl.StringArrayVar(&f.groups, "group", nil, "a consumer group (repeatable; * for every group)")
 	fl.StringArrayVar(&f.txnIDs, "transactional-id", nil, "a transactional id (repeatable; * for every one)")
+	fl.StringArrayVar(&f.delegationTokens, "delegation-token", nil, "a delegation token id (repeatable; * for every one)")
+	fl.StringArrayVar(&f.users, "user-principal", nil, "a User principal, as User:alice, whose tokens the ACL is about (repeatable)")
 	fl.BoolVar(&f.cluster, "cluster", false, "the cluster")
 	fl.StringVar(&f.patternType, "resource-pattern-type", "literal", "literal, prefixed, match or any")
 	fl.StringArrayVar(&f.allowPrincipals, "allow-principal", nil, "a principal to allow, as User:alice (repeatable)")
@@ -81,8 +87,6 @@ Read on the group. --remove asks for confirmation unless --force.`,
 	fl.BoolVar(&f.force, "force", false, "remove without asking for confirmation")
 	refuse(cmd,
 		refusal{"bootstrap-controller", true, "ACLs are managed through the brokers (--bootstrap-server)"},
-		refusal{"delegation-token", true, "delegation tokens are not supported"},
-		refusal{"user-principal", true, "ACLs on users (delegation tokens) are not supported"},
 	)
 	return cmd
 }
@@ -166,6 +170,8 @@ func (f *aclsFlags) resources() ([]resource, error) {
 		add(kmsg.ACLResourceTypeTopic, f.topics, ops...)
 		add(kmsg.ACLResourceTypeGroup, f.groups, ops...)
 		add(kmsg.ACLResourceTypeTransactionalId, f.txnIDs, ops...)
+		add(kmsg.ACLResourceTypeDelegationToken, f.delegationTokens, ops...)
+		add(kmsg.ACLResourceTypeUser, f.users, ops...)
 		if f.cluster {
 			add(kmsg.ACLResourceTypeCluster, []string{"kafka-cluster"}, ops...)
 		}
@@ -218,7 +224,7 @@ func addACLsCmd(ctx context.Context, w io.Writer, cl *kgo.Client, f *aclsFlags, 
 	}
 	entries := f.entries()
 	if len(res) == 0 || len(entries) == 0 {
-		return errors.New("You must specify one of: --allow-principal, --deny-principal when trying to add ACLs, and a resource (--topic, --group, --transactional-id or --cluster).")
+		return errors.New("You must specify one of: --allow-principal, --deny-principal when trying to add ACLs, and a resource (--topic, --group, --transactional-id, --delegation-token, --user-principal or --cluster).")
 	}
 	req := kmsg.NewPtrCreateACLsRequest()
 	for _, r := range res {
@@ -254,7 +260,7 @@ func removeACLsCmd(ctx context.Context, cmd *cobra.Command, cl *kgo.Client, f *a
 		return err
 	}
 	if len(res) == 0 {
-		return errors.New("You must specify one of: --topic, --group, --transactional-id, --cluster when trying to remove ACLs.")
+		return errors.New("You must specify one of: --topic, --group, --transactional-id, --delegation-token, --user-principal, --cluster when trying to remove ACLs.")
 	}
 	if !f.force && !confirm(cmd, "Are you sure you want to delete all ACLs for the given resources? (y/n)") {
 		return nil

@@ -50,6 +50,7 @@ func AddCommands(root *cobra.Command) {
 		newLogDirsCommand(),
 		newFeaturesCommand(),
 		newBrokerAPIVersionsCommand(),
+		newDelegationTokensCommand(),
 	}
 	guard(root, tools)
 	root.AddCommand(tools...)

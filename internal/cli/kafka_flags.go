@@ -24,6 +24,7 @@ package cli
 //   - reassign-partitions: tools/src/main/java/org/apache/kafka/tools/reassign/ReassignPartitionsCommandOptions.java
 //   - leader-election: tools/src/main/java/org/apache/kafka/tools/LeaderElectionCommand.java
 //   - broker-api-versions: tools/src/main/java/org/apache/kafka/tools/BrokerApiVersionsCommand.java
+//   - delegation-tokens: tools/src/main/java/org/apache/kafka/tools/DelegationTokenCommand.java
 //   - features: tools/src/main/java/org/apache/kafka/tools/FeatureCommand.java
 //   - delete-records: tools/src/main/java/org/apache/kafka/tools/DeleteRecordsCommand.java
 //   - get-offsets: tools/src/main/java/org/apache/kafka/tools/GetOffsetShell.java
@@ -95,9 +96,12 @@ var KafkaFlags = map[string][]string{
 	"metadata-quorum remove-controller": {"help", "bootstrap-controller", "controller-id", "controller-directory-id", "dry-run"},
 	"get-offsets": {"help", "version", "bootstrap-server", "command-config", "topic", "partitions", "topic-partitions",
 		"time", "exclude-internal-topics"},
-	"delete-records":                {"help", "version", "bootstrap-server", "command-config", "offset-json-file"},
-	"log-dirs":                      {"help", "version", "bootstrap-server", "command-config", "describe", "topic-list", "broker-list"},
-	"broker-api-versions":           {"help", "version", "bootstrap-server", "command-config"},
+	"delete-records":      {"help", "version", "bootstrap-server", "command-config", "offset-json-file"},
+	"log-dirs":            {"help", "version", "bootstrap-server", "command-config", "describe", "topic-list", "broker-list"},
+	"broker-api-versions": {"help", "version", "bootstrap-server", "command-config"},
+	"delegation-tokens": {"help", "version", "bootstrap-server", "command-config", "create", "renew", "expire",
+		"describe", "max-life-time-period", "renew-time-period", "expiry-time-period", "renewer-principal",
+		"owner-principal", "hmac"},
 	"features":                      {"help", "bootstrap-server", "bootstrap-controller", "command-config"},
 	"features describe":             {"help", "bootstrap-controller", "node-id"},
 	"features upgrade":              {"help", "bootstrap-controller", "metadata", "release-version", "feature", "dry-run"},

@@ -120,17 +120,21 @@ func keyStore(p props) (*tls.Certificate, error) {
 // sasl.jaas.config.
 func saslMechanism(p props) (sasl.Mechanism, error) {
 	mechanism := strings.ToUpper(p["sasl.mechanism"])
-	user, password, err := jaasCredentials(p["sasl.jaas.config"])
+	opts, err := jaasOptions(p["sasl.jaas.config"])
 	if err != nil {
 		return nil, err
 	}
+	user, password := opts["username"], opts["password"]
+	// ScramLoginModule's tokenauth="true": the user and password are a
+	// delegation token's id and HMAC.
+	token := strings.EqualFold(opts["tokenauth"], "true")
 	switch mechanism {
 	case "PLAIN":
 		return plain.Auth{User: user, Pass: password}.AsMechanism(), nil
 	case "SCRAM-SHA-256":
-		return scram.Auth{User: user, Pass: password}.AsSha256Mechanism(), nil
+		return scram.Auth{User: user, Pass: password, IsToken: token}.AsSha256Mechanism(), nil
 	case "SCRAM-SHA-512":
-		return scram.Auth{User: user, Pass: password}.AsSha512Mechanism(), nil
+		return scram.Auth{User: user, Pass: password, IsToken: token}.AsSha512Mechanism(), nil
 	case "":
 		return nil, fmt.Errorf("sasl.mechanism is required with a SASL security.protocol (GSSAPI, Kafka's default, is not supported)")
 	}
@@ -141,9 +145,18 @@ func saslMechanism(p props) (sasl.Mechanism, error) {
 // `org.apache.kafka.common.security.plain.PlainLoginModule required
 // username="alice" password="secret";`.
 func jaasCredentials(jaas string) (user, password string, err error) {
+	opts, err := jaasOptions(jaas)
+	if err != nil {
+		return "", "", err
+	}
+	return opts["username"], opts["password"], nil
+}
+
+// jaasOptions reads the options of a JAAS line; username is required.
+func jaasOptions(jaas string) (map[string]string, error) {
 	fields := strings.Fields(strings.TrimSuffix(strings.TrimSpace(jaas), ";"))
 	if len(fields) < 2 || !strings.HasSuffix(fields[0], "LoginModule") {
-		return "", "", fmt.Errorf("sasl.jaas.config: expected '<LoginModule> required username=\"...\" password=\"...\";'")
+		return nil, fmt.Errorf("sasl.jaas.config: expected '<LoginModule> required username=\"...\" password=\"...\";'")
 	}
 	opts := map[string]string{}
 	rest := strings.Join(fields[2:], " ")
@@ -157,7 +170,7 @@ func jaasCredentials(jaas string) (user, password string, err error) {
 		if strings.HasPrefix(v, `"`) {
 			end := strings.Index(v[1:], `"`)
 			if end < 0 {
-				return "", "", fmt.Errorf("sasl.jaas.config: unterminated quote after %s=", strings.TrimSpace(k))
+				return nil, fmt.Errorf("sasl.jaas.config: unterminated quote after %s=", strings.TrimSpace(k))
 			}
 			val, rest = v[1:end+1], strings.TrimSpace(v[end+2:])
 		} else {
@@ -166,7 +179,7 @@ func jaasCredentials(jaas string) (user, password string, err error) {
 		opts[strings.TrimSpace(k)] = val
 	}
 	if opts["username"] == "" {
-		return "", "", fmt.Errorf("sasl.jaas.config: no username")
+		return nil, fmt.Errorf("sasl.jaas.config: no username")
 	}
-	return opts["username"], opts["password"], nil
+	return opts, nil
 }

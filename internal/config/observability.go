@@ -13,21 +13,25 @@ type Observability struct {
 	// HTTPAddress is http.listeners as host:port; empty when the listener
 	// is off.
 	HTTPAddress     string
-	PprofEnable     bool   // http.pprof.enable
-	ConsoleReadOnly bool   // http.console.read.only
-	LogFormat       string // log.format: text or json
-	LogLevel        string // log.level: debug, info, warn or error
+	PprofEnable     bool // http.pprof.enable
+	ConsoleReadOnly bool // http.console.read.only
+	// ConsoleSASLMechanism is http.console.sasl.mechanism: the console's
+	// users log in with it; empty: no login.
+	ConsoleSASLMechanism string
+	LogFormat            string // log.format: text or json
+	LogLevel             string // log.level: debug, info, warn or error
 }
 
 // Observability returns the observability settings in effect.
 func (c *Config) Observability() Observability {
 	addr, _ := parseHTTPListener(c.Values["http.listeners"])
 	return Observability{
-		HTTPAddress:     addr,
-		PprofEnable:     strings.EqualFold(c.Values["http.pprof.enable"], "true"),
-		ConsoleReadOnly: strings.EqualFold(c.Values["http.console.read.only"], "true"),
-		LogFormat:       c.Values["log.format"],
-		LogLevel:        c.Values["log.level"],
+		HTTPAddress:          addr,
+		PprofEnable:          strings.EqualFold(c.Values["http.pprof.enable"], "true"),
+		ConsoleReadOnly:      strings.EqualFold(c.Values["http.console.read.only"], "true"),
+		ConsoleSASLMechanism: c.Values["http.console.sasl.mechanism"],
+		LogFormat:            c.Values["log.format"],
+		LogLevel:             c.Values["log.level"],
 	}
 }
 

@@ -97,9 +97,9 @@ func parseTimestamp(s string) (int64, error) {
 // read consumes up to d.Limit records of the partition from start with a
 // client of its own, and stops at the partition's end or after browseWait.
 func (c *Console) read(r *http.Request, d *messagesData, start kgo.Offset) error {
-	cl, err := kgo.NewClient(kgo.SeedBrokers(c.cfg.Bootstrap), kgo.ClientID("gregor-console"),
+	cl, err := kgo.NewClient(append(c.clientOpts(r),
 		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{d.Topic: {d.Partition: start}}),
-		kgo.FetchMaxWait(500*time.Millisecond))
+		kgo.FetchMaxWait(500*time.Millisecond))...)
 	if err != nil {
 		return err
 	}
@@ -157,7 +157,7 @@ func (c *Console) produce(w http.ResponseWriter, r *http.Request) {
 			rec.Headers = append(rec.Headers, kgo.RecordHeader{Key: k, Value: []byte(v)})
 		}
 	}
-	opts := []kgo.Opt{kgo.SeedBrokers(c.cfg.Bootstrap), kgo.ClientID("gregor-console")}
+	opts := c.clientOpts(r)
 	if p, err := strconv.Atoi(r.FormValue("partition")); err == nil && p >= 0 {
 		rec.Partition = int32(p)
 		opts = append(opts, kgo.RecordPartitioner(kgo.ManualPartitioner()))

@@ -25,6 +25,12 @@ type Config struct {
 	ReadOnly  bool   // http.console.read.only
 	Version   string // shown on the overview
 	Logger    *slog.Logger
+	// SASLMechanism (http.console.sasl.mechanism), when set, makes every
+	// page ask for a user name and password (HTTP Basic) and reach the node
+	// at Bootstrap, a SASL listener, as that user with this mechanism: the
+	// node's ACLs then decide what each user sees and may change. Empty:
+	// no login, the console is the listener's anonymous principal.
+	SASLMechanism string
 	// LagEvery is how often Run samples every group's lag for the lag
 	// charts; 0 means every 5 seconds.
 	LagEvery time.Duration
@@ -41,6 +47,8 @@ type Console struct {
 	once   sync.Once // creates client
 	client *kgo.Client
 	err    error
+
+	logins sessions // with SASLMechanism: each logged-in user's client
 }
 
 // requestTimeout bounds each page's Kafka requests.
@@ -51,38 +59,55 @@ const requestTimeout = 10 * time.Second
 func New(cfg Config) *Console {
 	funcs := template.FuncMap{"hex": hex.EncodeToString, "join": joinIDs, "ago": ago}
 	c := &Console{cfg: cfg, pages: template.Must(template.New("").Funcs(funcs).ParseFS(assets, "templates/*.html")),
-		lag: newLagHistory(lagWindow), lagEvery: cmp.Or(cfg.LagEvery, lagEvery)}
+		lag: newLagHistory(lagWindow), lagEvery: cmp.Or(cfg.LagEvery, lagEvery),
+		logins: sessions{byID: map[string]*session{}}}
 	c.routes()
 	return c
 }
 
 func (c *Console) routes() {
+	app := http.NewServeMux()
+	app.HandleFunc("GET /{$}", c.overview)
+	app.HandleFunc("GET /topics", c.topics)
+	app.HandleFunc("GET /topics/{topic}", c.topic)
+	app.HandleFunc("GET /topics/{topic}/messages", c.messages)
+	app.HandleFunc("GET /groups", c.groups)
+	app.HandleFunc("GET /groups/{group}", c.group)
+	app.HandleFunc("POST /topics", c.writing(c.createTopic))
+	app.HandleFunc("POST /topics/{topic}/delete", c.writing(c.deleteTopic))
+	app.HandleFunc("POST /topics/{topic}/config", c.writing(c.alterConfig))
+	app.HandleFunc("POST /topics/{topic}/produce", c.writing(c.produce))
+	var pages http.Handler = app
+	if c.cfg.SASLMechanism != "" {
+		pages = c.login(app)
+	}
 	c.mux = http.NewServeMux()
-	c.mux.Handle("GET /static/", http.FileServerFS(assets))
-	c.mux.HandleFunc("GET /{$}", c.overview)
-	c.mux.HandleFunc("GET /topics", c.topics)
-	c.mux.HandleFunc("GET /topics/{topic}", c.topic)
-	c.mux.HandleFunc("GET /topics/{topic}/messages", c.messages)
-	c.mux.HandleFunc("GET /groups", c.groups)
-	c.mux.HandleFunc("GET /groups/{group}", c.group)
-	c.mux.HandleFunc("POST /topics", c.writing(c.createTopic))
-	c.mux.HandleFunc("POST /topics/{topic}/delete", c.writing(c.deleteTopic))
-	c.mux.HandleFunc("POST /topics/{topic}/config", c.writing(c.alterConfig))
-	c.mux.HandleFunc("POST /topics/{topic}/produce", c.writing(c.produce))
+	c.mux.Handle("GET /static/", http.FileServerFS(assets)) // no login: the stylesheet and script only
+	c.mux.Handle("/", pages)
 }
 
 // ServeHTTP implements http.Handler.
 func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) { c.mux.ServeHTTP(w, r) }
 
-// Close closes the console's client.
+// Close closes the console's clients.
 func (c *Console) Close() {
 	if c.client != nil {
 		c.client.Close()
 	}
+	c.closeSessions()
 }
 
-// admin returns the console's admin client, connecting on first use.
-func (c *Console) admin() (*kadm.Client, error) {
+// admin returns the admin client serving r: the logged-in user's, or the
+// console's own, connecting on first use.
+func (c *Console) admin(r *http.Request) (*kadm.Client, error) {
+	if s := requestSession(r); s != nil {
+		return kadm.NewClient(s.client), nil
+	}
+	return c.ownAdmin()
+}
+
+// ownAdmin returns the console's own admin client, connecting on first use.
+func (c *Console) ownAdmin() (*kadm.Client, error) {
 	c.once.Do(func() {
 		c.client, c.err = kgo.NewClient(kgo.SeedBrokers(c.cfg.Bootstrap), kgo.ClientID("gregor-console"))
 	})
@@ -90,6 +115,16 @@ func (c *Console) admin() (*kadm.Client, error) {
 		return nil, c.err
 	}
 	return kadm.NewClient(c.client), nil
+}
+
+// clientOpts are the options of a short-lived client serving r (the
+// message browser's, a produce's): the node, and the login's mechanism.
+func (c *Console) clientOpts(r *http.Request) []kgo.Opt {
+	opts := []kgo.Opt{kgo.SeedBrokers(c.cfg.Bootstrap), kgo.ClientID("gregor-console")}
+	if s := requestSession(r); s != nil {
+		opts = append(opts, kgo.SASL(s.mech))
+	}
+	return opts
 }
 
 // writing refuses h in read-only mode.
@@ -105,18 +140,19 @@ func (c *Console) writing(h http.HandlerFunc) http.HandlerFunc {
 
 // page is what every template receives.
 type page struct {
-	Title    string
-	Nav      string
-	ReadOnly bool
-	Error    string
-	Notice   string
-	Data     any
+	Title     string
+	Nav       string
+	Principal string // who is logged in, "" without logins
+	ReadOnly  bool
+	Error     string
+	Notice    string
+	Data      any
 }
 
 // render executes the template name with data, or shows err in the page.
 func (c *Console) render(w http.ResponseWriter, r *http.Request, name, title string, data any, err error) {
 	p := page{Title: title, Nav: strings.SplitN(strings.TrimPrefix(r.URL.Path, "/"), "/", 2)[0],
-		ReadOnly: c.cfg.ReadOnly, Data: data, Notice: r.URL.Query().Get("notice")}
+		Principal: principal(r), ReadOnly: c.cfg.ReadOnly, Data: data, Notice: r.URL.Query().Get("notice")}
 	if err != nil {
 		p.Error = err.Error()
 	}

@@ -24,7 +24,7 @@ func (c *Console) overview(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := c.context(r)
 	defer cancel()
 	d := overviewData{Version: c.cfg.Version}
-	adm, err := c.admin()
+	adm, err := c.admin(r)
 	if err == nil {
 		d.Metadata, err = adm.Metadata(ctx)
 		d.Topics = len(d.Metadata.Topics.TopicsList())
@@ -50,7 +50,7 @@ func (c *Console) topics(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := c.context(r)
 	defer cancel()
 	var rows []topicRow
-	adm, err := c.admin()
+	adm, err := c.admin(r)
 	var details kadm.TopicDetails
 	if err == nil {
 		details, err = adm.ListTopicsWithInternal(ctx)
@@ -93,7 +93,7 @@ func (c *Console) topic(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	name := r.PathValue("topic")
 	d := topicData{Name: name, Produced: r.URL.Query().Get("produced")}
-	adm, err := c.admin()
+	adm, err := c.admin(r)
 	var details kadm.TopicDetails
 	if err == nil {
 		details, err = adm.ListTopicsWithInternal(ctx, name)
@@ -134,7 +134,7 @@ func (c *Console) createTopic(w http.ResponseWriter, r *http.Request) {
 	name := strings.TrimSpace(r.FormValue("name"))
 	partitions, _ := strconv.Atoi(r.FormValue("partitions"))
 	replication, _ := strconv.Atoi(r.FormValue("replication"))
-	adm, err := c.admin()
+	adm, err := c.admin(r)
 	if err == nil {
 		var resp kadm.CreateTopicResponse
 		resp, err = adm.CreateTopic(ctx, int32(max(partitions, -1)), int16(max(replication, -1)), nil, name)
@@ -157,7 +157,7 @@ func (c *Console) deleteTopic(w http.ResponseWriter, r *http.Request) {
 		c.redirect(w, r, "/topics/"+url.PathEscape(name), "not deleted: type the topic's name to confirm")
 		return
 	}
-	adm, err := c.admin()
+	adm, err := c.admin(r)
 	if err == nil {
 		var resp kadm.DeleteTopicResponse
 		if resp, err = adm.DeleteTopic(ctx, name); err == nil {
@@ -179,7 +179,7 @@ func (c *Console) alterConfig(w http.ResponseWriter, r *http.Request) {
 	if r.FormValue("op") == "delete" {
 		op = kadm.AlterConfig{Op: kadm.DeleteConfig, Name: key}
 	}
-	adm, err := c.admin()
+	adm, err := c.admin(r)
 	if err == nil {
 		var resps kadm.AlterConfigsResponses
 		if resps, err = adm.AlterTopicConfigs(ctx, []kadm.AlterConfig{op}, name); err == nil && len(resps) == 1 {
@@ -209,7 +209,7 @@ func (c *Console) groups(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := c.context(r)
 	defer cancel()
 	var rows []groupRow
-	adm, err := c.admin()
+	adm, err := c.admin(r)
 	var lags kadm.DescribedGroupLags
 	if err == nil {
 		lags, err = adm.Lag(ctx)
@@ -237,7 +237,7 @@ func (c *Console) group(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	name := r.PathValue("group")
 	d := groupData{}
-	adm, err := c.admin()
+	adm, err := c.admin(r)
 	var lags kadm.DescribedGroupLags
 	if err == nil {
 		lags, err = adm.Lag(ctx, name)

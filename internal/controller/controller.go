@@ -116,7 +116,10 @@ type Controller struct {
 	lastSeen  map[kafka.NodeID]time.Time // the leader's broker sessions
 	// lastBalance is when the leader last balanced leaders (checkBalance).
 	lastBalance time.Time
-	peers       map[kafka.NodeID]*peerSeen // the leader's view of the voters
+	// lastTokenCheck is when the leader last looked for expired
+	// delegation tokens (checkTokens).
+	lastTokenCheck time.Time
+	peers          map[kafka.NodeID]*peerSeen // the leader's view of the voters
 
 	leader    atomic.Int32  // the leader's node id, -1 when unknown
 	appliedAt atomic.Uint64 // applied, for Submit's waits
@@ -135,6 +138,8 @@ type loopState struct {
 	fencing  bool
 	// balancing: a balanceRequest is queued or in flight.
 	balancing bool
+	// sweepingTokens: a removeExpiredTokensRequest is queued or in flight.
+	sweepingTokens bool
 }
 
 type pending struct {

@@ -11,8 +11,11 @@
 // AlterPartitionRequest (a partition leader's ISR change, alter_partition.go),
 // AlterScramCredentialsRequest (scram.go), AlterClientQuotasRequest
 // (quotas.go), CreateACLsRequest and
-// DeleteACLsRequest (acls.go), ElectLeadersRequest (election.go) and
-// AlterPartitionReassignmentsRequest (reassign.go), each answered by the
+// DeleteACLsRequest (acls.go), ElectLeadersRequest (election.go),
+// AlterPartitionReassignmentsRequest (reassign.go) and the delegation
+// token requests (tokens.go: create, renew, expire; the active controller
+// removes expired tokens every delegation.token.expiry.check.interval.ms,
+// the operations taking the controller's clock as an input), each answered by the
 // Response of the same name; DescribeQuorumRequest (status.go) reads the
 // leader's raft status and writes nothing. Requests are plain data, never
 // functions, so that a node can forward one to the active controller. A

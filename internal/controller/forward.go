@@ -26,6 +26,8 @@ var forwarded = typeRegistry(
 	ElectLeadersRequest{}, AlterPartitionReassignmentsRequest{},
 	OfflineReplicasRequest{}, OfflineReplicasResponse{},
 	UpdateFeaturesRequest{}, UpdateFeaturesResponse{},
+	CreateDelegationTokenRequest{}, CreateDelegationTokenResponse{}, RenewDelegationTokenRequest{},
+	RenewDelegationTokenResponse{}, ExpireDelegationTokenRequest{}, ExpireDelegationTokenResponse{},
 )
 
 // errorCodes are the sentinels an error can wrap across the wire.
@@ -37,6 +39,7 @@ var errorCodes = []error{
 	ErrResourceNotFound, ErrDuplicateResource, ErrUnsupportedMechanism, ErrUnacceptableCredential,
 	ErrElectionNotNeeded, ErrPreferredLeaderNotAvailable, ErrEligibleLeadersNotAvailable, ErrNoReassignmentInProgress,
 	ErrInvalidFeatureUpdate,
+	ErrTokenNotFound, ErrTokenExpired, ErrTokenOwnerMismatch, ErrInvalidPrincipal,
 }
 
 func typeRegistry(vs ...any) map[string]reflect.Type {

@@ -190,6 +190,7 @@ func (c *Controller) Run(ctx context.Context) error {
 			c.rn.Tick()
 			c.checkSessions()
 			c.checkBalance()
+			c.checkTokens()
 		case m := <-inbox:
 			c.seen(m)
 			c.rn.Step(m)
@@ -387,9 +388,11 @@ func (c *Controller) execute(req Request) (Response, []metadata.Record, error) {
 		c.state.fencing = false
 	case balanceRequest:
 		c.state.balancing = false
+	case removeExpiredTokensRequest:
+		c.state.sweepingTokens = false
 	}
 	last, _ := c.disk.mem.LastIndex()
-	in := inputs{newTopicID: kafka.NewTopicID, nextOffset: int64(last)}
+	in := inputs{newTopicID: kafka.NewTopicID, nextOffset: int64(last), now: c.now()}
 	recs, resp, err := operate(c.image, c.cluster, in, req)
 	if err != nil || len(recs) == 0 {
 		return resp, nil, err

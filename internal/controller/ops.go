@@ -81,6 +81,8 @@ type Cluster struct {
 	BalanceInterval time.Duration
 	// ImbalancePercent is leader.imbalance.per.broker.percentage.
 	ImbalancePercent int
+	// Tokens are the delegation token lifetimes.
+	Tokens TokenLifetimes
 }
 
 // ClusterOf returns the Cluster of a node's configuration.
@@ -92,6 +94,11 @@ func ClusterOf(cfg *config.Config) Cluster {
 		Config:                   cfg.Static(),
 		BalanceInterval:          balanceInterval(cfg),
 		ImbalancePercent:         atoi(cfg.Values["leader.imbalance.per.broker.percentage"]),
+		Tokens: TokenLifetimes{
+			Max:           millis(cfg.Values["delegation.token.max.lifetime.ms"]),
+			Renewal:       millis(cfg.Values["delegation.token.expiry.time.ms"]),
+			CheckInterval: millis(cfg.Values["delegation.token.expiry.check.interval.ms"]),
+		},
 	}
 }
 
@@ -100,6 +107,11 @@ func balanceInterval(cfg *config.Config) time.Duration {
 		return 0
 	}
 	return time.Duration(atoi(cfg.Values["leader.imbalance.check.interval.seconds"])) * time.Second
+}
+
+func millis(s string) time.Duration {
+	n, _ := strconv.ParseInt(s, 10, 64)
+	return time.Duration(n) * time.Millisecond
 }
 
 func atoi(s string) int {

@@ -6,6 +6,7 @@ package controller
 
 import (
 	"fmt"
+	"time"
 
 	"gregor/internal/kafka"
 	"gregor/internal/metadata"
@@ -110,7 +111,8 @@ func (RegisterBrokerResponse) isResponse()      {}
 // its request: the loop draws it, so that operations stay pure.
 type inputs struct {
 	newTopicID func() kafka.TopicID
-	nextOffset int64 // the metadata log offset the records will start at
+	nextOffset int64     // the metadata log offset the records will start at
+	now        time.Time // the controller's clock, for delegation token times
 }
 
 // operate computes the records and the response of req against img. A
@@ -168,6 +170,14 @@ func operate(img *metadata.Image, c Cluster, in inputs, req Request) ([]metadata
 	case UpdateFeaturesRequest:
 		recs, err := updateFeatures(img, req, in.nextOffset)
 		return recs, UpdateFeaturesResponse{}, err
+	case CreateDelegationTokenRequest:
+		return createDelegationToken(c.Tokens, in.newTopicID().String(), in.now, req)
+	case RenewDelegationTokenRequest:
+		return renewDelegationToken(img, c.Tokens, in.now, req)
+	case ExpireDelegationTokenRequest:
+		return expireDelegationToken(img, in.now, req)
+	case removeExpiredTokensRequest:
+		return removeExpiredTokens(img, in.now), removeExpiredTokensResponse{}, nil
 	}
 	return nil, nil, fmt.Errorf("%w: unknown controller request %T", ErrInvalidRequest, req)
 }

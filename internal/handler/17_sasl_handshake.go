@@ -1,6 +1,6 @@
 package handler
 
-// SaslHandshake: v1.
+// SaslHandshake: v0–1.
 //
 // Behaviour: on a SASL listener, answers the listener's enabled
 // mechanisms and starts an authentication with the chosen one, which
@@ -8,11 +8,11 @@ package handler
 // re-authentication (KIP-368), which must keep the mechanism. An
 // unsupported mechanism answers UNSUPPORTED_SASL_MECHANISM and closes the
 // connection; a handshake in the middle of an authentication, or on a
-// listener without SASL, answers ILLEGAL_SASL_STATE.
-//
-// Differences from Kafka: v0, after which the client sends bare SASL
-// tokens instead of SaslAuthenticate requests, is not served; every
-// client that speaks ApiVersions uses v1.
+// listener without SASL, answers ILLEGAL_SASL_STATE. After v0, as old
+// clients use it, the client sends bare SASL tokens (size-prefixed, no
+// request header) instead of SaslAuthenticate requests, and the server
+// answers each with a bare token; a failure closes the connection without
+// an answer, as Kafka does. Re-authentication (KIP-368) needs v1.
 
 import (
 	"context"
@@ -21,7 +21,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
-func init() { register(17, 1, 1, noAuthorization, (*Handler).saslHandshake) }
+func init() { register(17, 0, 1, noAuthorization, (*Handler).saslHandshake) }
 
 func (h *Handler) saslHandshake(_ context.Context, req *Request) (kmsg.Response, error) {
 	r := req.Body.(*kmsg.SASLHandshakeRequest)
@@ -33,11 +33,11 @@ func (h *Handler) saslHandshake(_ context.Context, req *Request) (kmsg.Response,
 		return resp, nil
 	}
 	resp.SupportedMechanisms = sasl.Mechanisms
-	if !sasl.Enabled(r.Mechanism) || (a.Authenticated && r.Mechanism != a.Mechanism) {
+	if !sasl.Enabled(r.Mechanism) || (a.Authenticated && (r.Mechanism != a.Mechanism || r.Version == 0)) {
 		resp.ErrorCode = kerr.UnsupportedSaslMechanism.Code
 		a.Failed = true
 		return resp, nil
 	}
-	a.Mechanism, a.Exchange = r.Mechanism, sasl.Start(r.Mechanism)
+	a.Mechanism, a.Exchange, a.Raw = r.Mechanism, sasl.Start(r.Mechanism), r.Version == 0
 	return resp, nil
 }

@@ -10,14 +10,26 @@ package handler
 // by then). A re-authentication must name the same principal. A failure
 // answers SASL_AUTHENTICATION_FAILED with a message that does not say
 // what was wrong, and the connection is closed after
-// connection.failed.authentication.delay.ms.
+// connection.failed.authentication.delay.ms. A delegation token (SCRAM
+// with tokenauth=true) acts as its owner, and bounds the session: it ends
+// when the token expires, if connections.max.reauth.ms does not end it
+// sooner; an expired token fails.
+//
+// Differences from Kafka: a token past its expiry (not yet removed by the
+// controller's check) fails with SASL_AUTHENTICATION_FAILED; Kafka 4.2
+// authenticates it with a session that has already ended, closing the
+// connection at the next request, so its clients retry until they time out.
 
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"gregor/internal/auth"
+	"gregor/internal/wire"
 )
 
 func init() { register(36, 0, 2, noAuthorization, (*Handler).saslAuthenticate) }
@@ -36,6 +48,9 @@ func (h *Handler) saslAuthenticate(_ context.Context, req *Request) (kmsg.Respon
 	answer, done, err := a.Exchange.Step(r.SASLAuthBytes)
 	if err == nil && done && a.Authenticated && a.Exchange.Principal() != req.Principal {
 		err = errReauthenticationPrincipal
+	}
+	if expiry, token := tokenExpiry(a.Exchange); err == nil && done && token && !h.now().Before(expiry) {
+		err = errTokenExpired
 	}
 	if err != nil {
 		h.authenticationFailed(req, resp)
@@ -62,14 +77,34 @@ func (h *Handler) authenticationFailed(req *Request, resp *kmsg.SASLAuthenticate
 func (h *Handler) authenticated(req *Request, resp *kmsg.SASLAuthenticateResponse) {
 	a := &req.Auth
 	req.Principal = a.Exchange.Principal()
-	a.Authenticated, a.Exchange = true, nil
-	if lifetime := h.SASL[req.Listener].SessionLifetime; lifetime > 0 {
-		a.Expires = h.now().Add(lifetime)
+	expiry, token := tokenExpiry(a.Exchange)
+	a.Authenticated, a.TokenAuthenticated, a.Exchange, a.Raw = true, token, nil, false
+	now := h.now()
+	lifetime := h.SASL[req.Listener].SessionLifetime
+	if token && (lifetime <= 0 || expiry.Sub(now) < lifetime) {
+		lifetime = expiry.Sub(now)
+	}
+	a.Expires = time.Time{}
+	if lifetime > 0 {
+		a.Expires = now.Add(lifetime)
 		if resp.Version >= 1 {
 			resp.SessionLifetimeMillis = lifetime.Milliseconds()
 		}
 	}
 }
 
+// tokenExpiry returns when the token an exchange authenticated with
+// expires; token is false when it used none.
+func tokenExpiry(e wire.SASLExchange) (expiry time.Time, token bool) {
+	if t, ok := e.(auth.TokenSession); ok {
+		return t.TokenExpiry()
+	}
+	return time.Time{}, false
+}
+
 // errReauthenticationPrincipal refuses a re-authentication as someone else.
 var errReauthenticationPrincipal = errors.New("re-authentication must keep the principal")
+
+// errTokenExpired refuses a delegation token past its expiry, which the
+// controller has not removed yet.
+var errTokenExpired = errors.New("delegation token expired")

@@ -49,6 +49,10 @@ var kafkaAuthorization = map[int16][]acl.Check{
 	33: {acl.AlterConfigs.On(acl.Cluster), acl.AlterConfigs.On(acl.Topic)},
 	36: nil, // SASL, before authentication
 	37: {acl.Alter.On(acl.Topic)},
+	38: {acl.CreateTokens.On(acl.User)}, // KIP-373: only for a token of another owner
+	39: nil,                             // the token's owner or a renewer, not an ACL
+	40: nil,                             // likewise
+	41: {acl.Describe.On(acl.DelegationToken), acl.DescribeTokens.On(acl.User)},
 	42: {acl.Delete.On(acl.Group)},
 	43: {acl.Alter.On(acl.Cluster)},
 	44: {acl.AlterConfigs.On(acl.Cluster), acl.AlterConfigs.On(acl.Topic)},

@@ -6,8 +6,9 @@ package handler
 // prefix, magic byte 0 and a 4-byte big-endian schema id, naming a schema
 // of the node's schema registry that is registered under the subject the
 // topic's subject name strategy derives (TopicNameStrategy: <topic>-value,
-// <topic>-key; RecordNameStrategy: the record's full name;
-// TopicRecordNameStrategy: <topic>-<record name>), in any version not
+// <topic>-key; RecordNameStrategy: the record's full name, for a JSON
+// Schema its "title"; TopicRecordNameStrategy: <topic>-<record name>), in
+// any version not
 // soft-deleted. With gregor.schema.validation.mode=payload the rest of
 // the value (key) must also decode with that schema. A null key or value
 // (a tombstone) is not checked. One failing record refuses the
@@ -290,7 +291,7 @@ func (v *schemaValidator) subject(info SchemaInfo, payload []byte, what string, 
 	}
 	named, ok := info.Parsed.(schema.Named)
 	if !ok {
-		return "", fmt.Sprintf("the %s's schema has no record name for the subject name strategy (supported for AVRO and PROTOBUF)", what)
+		return "", fmt.Sprintf("the %s's schema has no record name for the subject name strategy (AVRO, PROTOBUF and titled JSON schemas have one)", what)
 	}
 	name, err := named.RecordName(payload)
 	if err != nil {

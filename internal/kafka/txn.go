@@ -12,3 +12,12 @@ type AbortedTransaction struct {
 	LastOffset       Offset
 	LastStableOffset Offset
 }
+
+// ActiveProducer is what the log cleaner must keep of a producer whose
+// state has not expired (Kafka's LastRecord): the batch ending at
+// LastDataOffset, which carries its last sequence, or, when its current
+// epoch wrote no data (LastDataOffset -1), a marker of Epoch.
+type ActiveProducer struct {
+	LastDataOffset Offset
+	Epoch          int16
+}

@@ -26,6 +26,7 @@ type Image struct {
 	quotas         map[QuotaEntity]map[string]float64 // client quotas; see quota.go
 	features       map[string]int16                   // finalized feature levels written; see features.go
 	featuresEpoch  int64
+	tokens         map[string]DelegationToken // by token id; see token.go
 }
 
 // ConfigResource names an entity that has configs.
@@ -146,6 +147,7 @@ func (img *Image) Apply(recs []Record) (*Image, error) {
 		quotas:         maps.Clone(img.quotas),
 		features:       maps.Clone(img.features),
 		featuresEpoch:  img.featuresEpoch,
+		tokens:         maps.Clone(img.tokens),
 	}
 	copied := map[kafka.TopicID]bool{}
 	for _, r := range recs {
@@ -181,6 +183,8 @@ func (img *Image) apply(r Record, copied map[kafka.TopicID]bool) error {
 		img.applyClientQuota(*r.ClientQuota)
 	case TypeFeatureLevel:
 		img.applyFeatureLevel(*r.FeatureLevel)
+	case TypeDelegationToken, TypeRemoveDelegationToken:
+		img.applyDelegationToken(r)
 	default:
 		return fmt.Errorf("metadata: unknown record type %q", r.Type)
 	}

@@ -28,6 +28,9 @@ func (img *Image) Records() []Record {
 		out = append(out, Record{Type: TypeACL, ACL: &ACLRecord{ID: a.ID, Binding: a.Binding}})
 	}
 	out = append(out, quotaRecords(img)...)
+	for _, t := range img.DelegationTokens() {
+		out = append(out, Record{Type: TypeDelegationToken, Token: &t})
+	}
 	return append(out, featureRecords(img)...)
 }
 

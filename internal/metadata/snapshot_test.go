@@ -31,13 +31,15 @@ func TestRecordsRebuildTheImage(t *testing.T) {
 		{Type: TypeClientQuota, ClientQuota: &ClientQuotaRecord{Entity: QuotaEntity{User: Named("alice"), ClientID: DefaultName()},
 			Key: "producer_byte_rate", Value: &rate}},
 		{Type: TypeFeatureLevel, FeatureLevel: &FeatureLevelRecord{Name: "transaction.version", Level: 1, Epoch: 42}},
+		{Type: TypeDelegationToken, Token: &DelegationToken{ID: "tok", Owner: "User:alice", Requester: "User:admin",
+			Renewers: []string{"User:bob"}, IssueMs: 1, MaxMs: 3, ExpiryMs: 2}},
 	}
 	covered := map[RecordType]bool{}
 	for _, r := range recs {
 		covered[r.Type] = true
 	}
 	// Types that only remove or name state have nothing of their own in a snapshot.
-	for _, typ := range []RecordType{TypeTopic, TypePartition, TypeConfig, TypeProducerIDs, TypeBroker, TypeScramCredential, TypeACL, TypeClientQuota, TypeFeatureLevel} {
+	for _, typ := range []RecordType{TypeTopic, TypePartition, TypeConfig, TypeProducerIDs, TypeBroker, TypeScramCredential, TypeACL, TypeClientQuota, TypeDelegationToken, TypeFeatureLevel} {
 		if !covered[typ] {
 			t.Errorf("no %s record in the test image", typ)
 		}
@@ -77,5 +79,29 @@ func TestReassignmentSurvivesSnapshotAndEncoding(t *testing.T) {
 	got := topic.Partitions[0]
 	if !got.Reassigning() || !slices.Equal(got.AddingReplicas, []int32{3}) || !slices.Equal(got.RemovingReplicas, []int32{1}) {
 		t.Fatalf("after encoding and snapshot: %+v", got)
+	}
+}
+
+// TestDelegationTokenRecords proves a token record creates and replaces a
+// token, survives encoding, and a removal record removes it.
+func TestDelegationTokenRecords(t *testing.T) {
+	tok := DelegationToken{ID: "tok", Owner: "User:alice", Requester: "User:alice", IssueMs: 1, MaxMs: 10, ExpiryMs: 5}
+	rec, err := Decode(Record{Type: TypeDelegationToken, Token: &tok}.Encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, _ := Empty().Apply([]Record{rec})
+	renewed := tok
+	renewed.ExpiryMs = 9
+	img2, _ := img.Apply([]Record{{Type: TypeDelegationToken, Token: &renewed}})
+	if got, _ := img.DelegationToken("tok"); got.ExpiryMs != 5 {
+		t.Fatalf("the earlier image changed: %+v", got)
+	}
+	if got, ok := img2.DelegationToken("tok"); !ok || got.ExpiryMs != 9 {
+		t.Fatalf("renewed token: %+v %v", got, ok)
+	}
+	img3, _ := img2.Apply([]Record{{Type: TypeRemoveDelegationToken, RemoveToken: &RemoveDelegationTokenRecord{ID: "tok"}}})
+	if _, ok := img3.DelegationToken("tok"); ok || len(img3.DelegationTokens()) != 0 {
+		t.Fatal("removed token still there")
 	}
 }

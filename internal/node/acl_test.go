@@ -33,6 +33,7 @@ func startACLNode(t *testing.T, ca *authtest.CA) (n *nodetest.TestNode, saslPlai
 		"super.users":                               "User:admin;User:ANONYMOUS",
 		"sasl.jaas.config":                          aclJAAS,
 		"connection.failed.authentication.delay.ms": "0",
+		"delegation.token.secret.key":               "matrix-secret",
 	})
 }
 
@@ -437,6 +438,15 @@ var denyMatrix = map[int16]matrixCase{
 		r.Topics = append(r.Topics, t)
 		return r
 	}},
+	38: {build: func(*matrixFixture) kmsg.Request { // a token for another owner (KIP-373)
+		r := kmsg.NewPtrCreateDelegationTokenRequest()
+		r.OwnerPrincipalType, r.OwnerPrincipalName = kmsg.StringPtr("User"), kmsg.StringPtr("carol")
+		return r
+	}},
+	41: {build: func(*matrixFixture) kmsg.Request { return kmsg.NewPtrDescribeDelegationTokenRequest() }, // carol's token
+		revealed: func(resp kmsg.Response) bool {
+			return len(resp.(*kmsg.DescribeDelegationTokenResponse).TokenDetails) > 0
+		}},
 	44: {build: func(*matrixFixture) kmsg.Request {
 		r := kmsg.NewPtrIncrementalAlterConfigsRequest()
 		r.ValidateOnly = true
@@ -550,6 +560,12 @@ func TestDenyMatrix(t *testing.T) {
 	addACLs(t, adm, kadm.NewACLs().Allow("User:alice").ResourcePatternType(kadm.ACLPatternPrefixed).
 		Topics(secretTopic).Groups(secretGroup).TransactionalIDs(secretTxn).Operations(kadm.OpAll))
 	addACLs(t, adm, kadm.NewACLs().Allow("User:alice").Clusters().Operations(kadm.OpAll))
+	userACL(t, newClient(t, n.Addr), "User:alice", "User:carol", kmsg.ACLOperationCreateTokens)
+	userACL(t, newClient(t, n.Addr), "User:alice", "User:carol", kmsg.ACLOperationDescribeTokens)
+	admin := kadm.NewClient(plainClient(t, saslPlaintext, "admin", "admin-secret", nil))
+	if _, err := admin.CreateDelegationToken(testContext(t), kadm.CreateDelegationToken{Owner: &kadm.Principal{Type: "User", Name: "carol"}}); err != nil {
+		t.Fatalf("carol's token: %v", err)
+	}
 	for _, api := range handler.Registry().APIs() {
 		if _, ok := denyMatrix[api.Key]; !ok && !handler.Authorization(api.Key).Unauthorized() {
 			t.Errorf("api key %d needs authorization but has no row in denyMatrix", api.Key)

@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strings"
 	"sync/atomic"
 
 	"golang.org/x/sync/errgroup"
 
 	"gregor/internal/admin"
 	"gregor/internal/buildinfo"
+	"gregor/internal/config"
 	"gregor/internal/console"
 	"gregor/internal/metrics"
 	"gregor/internal/server"
@@ -66,7 +68,7 @@ func (n *Node) serveAdmin(ctx context.Context, g *errgroup.Group, ln net.Listene
 		return
 	}
 	o := n.cfg.Observability()
-	if c := n.newConsole(o.ConsoleReadOnly); c != nil {
+	if c := n.newConsole(o); c != nil {
 		n.obs.console = c
 		g.Go(func() error { c.Run(ctx); return nil })
 	}
@@ -76,16 +78,42 @@ func (n *Node) serveAdmin(ctx context.Context, g *errgroup.Group, ln net.Listene
 	n.logger.Info("HTTP admin listener", "address", "http://"+ln.Addr().String(), "pprof", o.PprofEnable)
 }
 
-// newConsole returns the web console, a Kafka client of this node on its
-// first PLAINTEXT listener; nil when there is none (the console does not
-// authenticate yet). Its Run samples the groups' lag for its charts.
-func (n *Node) newConsole(readOnly bool) *console.Console {
-	if bootstrap := n.plaintextAddr(); bootstrap != "" {
-		return console.New(console.Config{Bootstrap: bootstrap, ReadOnly: readOnly,
-			Version: buildinfo.Read().String(), Logger: n.logger})
+// newConsole returns the web console, a Kafka client of this node: on its
+// first PLAINTEXT listener, or with http.console.sasl.mechanism as each
+// logged-in user on its first SASL_PLAINTEXT listener that enables that
+// mechanism; nil when there is no such listener. Its Run samples the
+// groups' lag for its charts.
+func (n *Node) newConsole(o config.Observability) *console.Console {
+	cfg := console.Config{ReadOnly: o.ConsoleReadOnly, Version: buildinfo.Read().String(), Logger: n.logger,
+		SASLMechanism: o.ConsoleSASLMechanism}
+	if cfg.SASLMechanism == "" {
+		if cfg.Bootstrap = n.plaintextAddr(); cfg.Bootstrap == "" {
+			n.logger.Warn("web console off: it needs a PLAINTEXT listener, or http.console.sasl.mechanism and a SASL_PLAINTEXT listener")
+			return nil
+		}
+		return console.New(cfg)
 	}
-	n.logger.Warn("web console off: it needs a PLAINTEXT listener")
-	return nil
+	if cfg.Bootstrap = n.saslAddr(cfg.SASLMechanism); cfg.Bootstrap == "" {
+		n.logger.Warn("web console off: no SASL_PLAINTEXT listener enables http.console.sasl.mechanism", "mechanism", cfg.SASLMechanism)
+		return nil
+	}
+	return console.New(cfg)
+}
+
+// saslAddr is the bound address of this node's first SASL_PLAINTEXT
+// listener that enables mechanism, "" when it has none.
+func (n *Node) saslAddr(mechanism string) string {
+	for i, l := range n.brokerListeners() {
+		if n.cfg.ListenerSecurityProtocolMap[l.Name] != "SASL_PLAINTEXT" {
+			continue
+		}
+		for _, m := range strings.Split(n.cfg.ListenerValue(l.Name, "sasl.enabled.mechanisms"), ",") {
+			if strings.TrimSpace(m) == mechanism {
+				return n.addrs[i].String()
+			}
+		}
+	}
+	return ""
 }
 
 // plaintextAddr is the bound address of this node's first PLAINTEXT

@@ -75,6 +75,13 @@ func (n *Node) buildSASL() error {
 		}
 		return img.ScramCredential(user, mechanism)
 	}
+	tokens := func(id string) (metadata.DelegationToken, bool) {
+		img := n.image.Image()
+		if img == nil {
+			return metadata.DelegationToken{}, false
+		}
+		return img.DelegationToken(id)
+	}
 	for _, l := range n.brokerListeners() {
 		protocol := n.cfg.ListenerSecurityProtocolMap[l.Name]
 		if protocol != "SASL_PLAINTEXT" && protocol != "SASL_SSL" {
@@ -84,6 +91,7 @@ func (n *Node) buildSASL() error {
 		if err != nil {
 			return err
 		}
+		s.Tokens = tokens
 		n.sasl[l.Name] = s
 	}
 	return nil

@@ -108,7 +108,7 @@ func startBenchNode(b *testing.B, props map[string]string) *nodetest.TestNode {
 	dir := b.TempDir()
 	p := map[string]string{
 		"listeners": "PLAINTEXT://127.0.0.1:0", "log.dirs": dir, "offsets.topic.replication.factor": "1",
-		"http.listeners": "http://127.0.0.1:0", "schema.registry.listeners": "",
+		"http.listeners": "http://127.0.0.1:0", "schema.registry.listeners": "", "rest.proxy.listeners": "",
 	}
 	for k, v := range props {
 		p[k] = v

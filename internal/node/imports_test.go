@@ -84,19 +84,27 @@ var allowedImports = map[string][]string{
 	"admin": {},
 	// The web console is a Kafka client of its own node, as the CLI is.
 	"console": {},
-	// The REST proxy is a Kafka client of its own node too.
-	"restproxy": {},
+	// The REST proxy is a Kafka client of its own node too; schemas come
+	// in through schema's interfaces and its own Registry, which node
+	// implements over the registry.
+	"restproxy": {"schema"},
+	// HTTP basic authentication of the registry and the proxy: the
+	// standard library only.
+	"httpauth": {},
 	// The composition root may import everything it composes.
-	"node": {"admin", "console", "restproxy", "metrics", "buildinfo", "kafka", "acl", "config", "record", "wire", "vfs", "storage", "partition", "metadata",
+	"node": {"admin", "console", "restproxy", "httpauth", "metrics", "buildinfo", "kafka", "acl", "config", "record", "wire", "vfs", "storage", "partition", "metadata",
 		"controller", "replica", "replica/leaderclient", "coord", "group", "txn", "txn/txnclient", "auth", "quota", "handler", "server",
 		"schema", "schema/avro", "schema/jsonschema", "schema/protobuf", "schemareg"},
 	// nodetest formats a cluster's dirs with one cluster id, as `gregor
 	// storage format` does, through storage's meta.properties writer.
-	"node/nodetest": {"kafka", "config", "node", "storage", "vfs"},
+	"node/nodetest": {"kafka", "config", "node", "storage", "vfs", "testutil/freeport"},
 	// Test helpers below every layer: a TCP proxy that cuts, delays or
 	// black-holes one link, for fault tests of any package (and test/e2e).
 	// It knows nothing of Gregor, so that any layer's tests may use it.
 	"testutil/netproxy": {},
+	// Loopback ports below the kernel's ephemeral range, for servers that
+	// must be told their port before they start.
+	"testutil/freeport": {},
 	// Batches record.Build cannot make (decompression bombs), for the
 	// tests of record, storage and partition.
 	"record/recordtest": {"record"},

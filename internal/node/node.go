@@ -20,6 +20,7 @@ import (
 	"log/slog"
 	"maps"
 	"net"
+	"net/http"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -53,6 +54,12 @@ import (
 // bounds how much of the log recovery replays to rebuild producer state.
 const checkpointInterval = time.Minute
 
+// snapshotMinRecords is how far a partition's log end must have moved since
+// its last producer-state snapshot for the periodic checkpoint to write a
+// new one: what a crash makes recovery replay, at most, beyond the records
+// of the last interval. A clean stop snapshots every partition.
+const snapshotMinRecords = 10_000
+
 // Node is a running node.
 type Node struct {
 	ClusterID string
@@ -78,6 +85,9 @@ type Node struct {
 	// schemaRegistryAddr is the schema registry's bound listener, nil when
 	// off; see schemaregistry.go.
 	schemaRegistryAddr net.Addr
+	// schemaRegistryAuth and restProxyAuth wrap the registry's and the
+	// proxy's handlers with their authentication; nil for none.
+	schemaRegistryAuth, restProxyAuth func(http.Handler) http.Handler
 	// schemaSource is the registry as schema validation consults it.
 	schemaSource registrySchemas
 	// restProxyAddr is the REST proxy's bound address, nil when it is off;
@@ -563,7 +573,7 @@ func (n *Node) checkpointLoop(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case <-t.C:
-			n.replicas.Checkpoint()
+			n.replicas.CheckpointBehind(snapshotMinRecords)
 		}
 	}
 }

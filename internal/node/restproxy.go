@@ -12,6 +12,11 @@ import (
 // listenRESTProxy binds the REST proxy's listener, if rest.proxy.listeners
 // names one.
 func (n *Node) listenRESTProxy() (net.Listener, error) {
+	auth, err := httpAuthenticator("rest.proxy", "KafkaRest", n.cfg.RESTProxyAuth())
+	if err != nil {
+		return nil, err
+	}
+	n.restProxyAuth = auth
 	ln, err := listenHTTP("rest.proxy.listeners", n.cfg.RESTProxy().Address)
 	if ln != nil {
 		n.restProxyAddr = ln.Addr()
@@ -21,7 +26,8 @@ func (n *Node) listenRESTProxy() (net.Listener, error) {
 
 // serveRESTProxy serves the REST proxy on ln (nil: none) under g. The
 // proxy is a Kafka client of this node on its first PLAINTEXT listener;
-// without one the proxy is off (it does not authenticate yet).
+// without one the proxy is off (it does not authenticate to Kafka). Its
+// schema formats use the node's schema registry, if it serves one.
 func (n *Node) serveRESTProxy(ctx context.Context, g *errgroup.Group, ln net.Listener) {
 	if ln == nil {
 		return
@@ -34,9 +40,14 @@ func (n *Node) serveRESTProxy(ctx context.Context, g *errgroup.Group, ln net.Lis
 		return
 	}
 	c := n.cfg.RESTProxy()
+	var registry restproxy.Registry
+	if n.schemaRegistryAddr != nil { // serveSchemaRegistry ran first and kept it
+		registry = newProxySchemas(&n.schemaSource)
+	}
 	p := restproxy.New(restproxy.Config{Bootstrap: bootstrap, ClusterID: n.ClusterID,
 		ConsumerInstanceTimeout: c.ConsumerInstanceTimeout, MaxRequestBytes: c.MaxRequestBytes,
-		RequestTimeout: c.RequestTimeout, Logger: n.logger.With("component", "rest-proxy")})
+		RequestTimeout: c.RequestTimeout, Registry: registry, Authenticate: n.restProxyAuth,
+		Logger: n.logger.With("component", "rest-proxy")})
 	g.Go(func() error { return p.Serve(ctx, ln) })
 	n.logger.Info("REST proxy listener", "address", "http://"+ln.Addr().String())
 }

@@ -28,7 +28,7 @@ const plainJAAS = `org.apache.kafka.common.security.plain.PlainLoginModule requi
 // startSASLNode starts a node with a PLAINTEXT listener (first, for
 // setup), a SASL_PLAINTEXT and a SASL_SSL listener, PLAIN and both SCRAM
 // mechanisms enabled, and returns it with the SASL listeners' addresses.
-func startSASLNode(t *testing.T, ca *authtest.CA, extra map[string]string) (n *nodetest.TestNode, saslPlaintext, saslSSL string) {
+func startSASLNode(t testing.TB, ca *authtest.CA, extra map[string]string) (n *nodetest.TestNode, saslPlaintext, saslSSL string) {
 	dir := t.TempDir()
 	cert, key := ca.Issue(t, pkix.Name{CommonName: "localhost"}, "127.0.0.1", "localhost")
 	props := map[string]string{

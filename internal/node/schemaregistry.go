@@ -25,6 +25,11 @@ func schemaFormats() []schema.Format {
 // listenSchemaRegistry binds schema.registry.listeners, if it names a
 // listener.
 func (n *Node) listenSchemaRegistry() (net.Listener, error) {
+	auth, err := httpAuthenticator("schema.registry", "SchemaRegistry", n.cfg.SchemaRegistryAuth())
+	if err != nil {
+		return nil, err
+	}
+	n.schemaRegistryAuth = auth
 	ln, err := listenHTTP("schema.registry.listeners", n.cfg.SchemaRegistryAddress())
 	if ln != nil {
 		n.schemaRegistryAddr = ln.Addr()
@@ -49,7 +54,7 @@ func (n *Node) serveSchemaRegistry(ctx context.Context, g *errgroup.Group, ln ne
 		return
 	}
 	reg := schemareg.New(schemareg.Config{Bootstrap: bootstrap, Formats: schemaFormats(),
-		Logger: n.logger.With("component", "schema-registry")})
+		Authenticate: n.schemaRegistryAuth, Logger: n.logger.With("component", "schema-registry")})
 	n.schemaSource.reg.Store(reg)
 	g.Go(func() error { return reg.Run(ctx) })
 	g.Go(func() error { return reg.Serve(ctx, ln) })

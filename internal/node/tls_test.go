@@ -4,10 +4,13 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"gregor/internal/auth/authtest"
@@ -36,7 +39,7 @@ func startTLSNode(t *testing.T, ca *authtest.CA, extra map[string]string) *nodet
 }
 
 // clientTLS is a client's TLS trusting ca and presenting a certificate for cn.
-func clientTLS(t *testing.T, ca *authtest.CA, cn string) *tls.Config {
+func clientTLS(t testing.TB, ca *authtest.CA, cn string) *tls.Config {
 	roots := x509.NewCertPool()
 	roots.AddCert(ca.Cert)
 	c := &tls.Config{RootCAs: roots, ServerName: "127.0.0.1"}
@@ -53,7 +56,8 @@ func clientTLS(t *testing.T, ca *authtest.CA, cn string) *tls.Config {
 
 // TestProduceConsumeOverTLS proves that a franz-go client with a client
 // certificate produces and consumes over an SSL listener: fetch responses,
-// which cannot use sendfile under TLS, go through the TLS connection.
+// whose record batches (here above the size the encoder copies inline)
+// cannot go out by writev under TLS, go through the TLS connection.
 func TestProduceConsumeOverTLS(t *testing.T) {
 	ca := authtest.NewCA(t)
 	n := startTLSNode(t, ca, nil)
@@ -63,8 +67,9 @@ func TestProduceConsumeOverTLS(t *testing.T) {
 		kgo.ConsumeTopics("secure"), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
 	ctx := testContext(t)
 	const count = 200
+	padding := strings.Repeat("p", 5<<10)
 	for i := range count {
-		if err := cl.ProduceSync(ctx, kgo.StringRecord(fmt.Sprintf("record-%d", i))).FirstErr(); err != nil {
+		if err := cl.ProduceSync(ctx, kgo.StringRecord(fmt.Sprintf("record-%d", i)+padding)).FirstErr(); err != nil {
 			t.Fatalf("produce %d: %v", i, err)
 		}
 	}
@@ -75,8 +80,8 @@ func TestProduceConsumeOverTLS(t *testing.T) {
 			t.Fatalf("fetch: %v", err)
 		}
 		fs.EachRecord(func(r *kgo.Record) {
-			if want := fmt.Sprintf("record-%d", seen); string(r.Value) != want {
-				t.Fatalf("record %d = %q", seen, r.Value)
+			if want := fmt.Sprintf("record-%d", seen) + padding; string(r.Value) != want {
+				t.Fatalf("record %d = %.20q...", seen, r.Value)
 			}
 			seen++
 		})
@@ -104,5 +109,35 @@ func createTopicTLS(t *testing.T, addr string, tlsCfg *tls.Config) {
 	}
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestSSLPrincipalMappingRules proves ssl.principal.mapping.rules name the
+// principal of a client certificate: "CN=Alice" maps to User:alice, whom
+// an ACL lets produce, "CN=admin" to the super user admin, and a
+// certificate no rule maps is not served.
+func TestSSLPrincipalMappingRules(t *testing.T) {
+	ca := authtest.NewCA(t)
+	n := startTLSNode(t, ca, map[string]string{
+		"ssl.principal.mapping.rules": "RULE:^CN=([A-Za-z]+)$/$1/L",
+		"authorizer.class.name":       "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+		"super.users":                 "User:admin",
+	})
+	ctx := testContext(t)
+	admin := clientTLS(t, ca, "admin")
+	createTopicTLS(t, n.Addr, admin)
+	addACLs(t, kadm.NewClient(newClient(t, n.Addr, kgo.DialTLSConfig(admin))),
+		kadm.NewACLs().Allow("User:alice").Topics("secure").Operations(kadm.OpWrite))
+	alice := newClient(t, n.Addr, kgo.DialTLSConfig(clientTLS(t, ca, "Alice")), kgo.DefaultProduceTopic("secure"))
+	if err := alice.ProduceSync(ctx, kgo.StringRecord("as alice")).FirstErr(); err != nil {
+		t.Fatalf("produce as CN=Alice: %v", err)
+	}
+	bob := newClient(t, n.Addr, kgo.DialTLSConfig(clientTLS(t, ca, "Bob")), kgo.DefaultProduceTopic("secure"), kgo.RecordRetries(0))
+	if err := bob.ProduceSync(ctx, kgo.StringRecord("as bob")).FirstErr(); !errors.Is(err, kerr.TopicAuthorizationFailed) {
+		t.Fatalf("produce as CN=Bob (User:bob, no ACL): %v", err)
+	}
+	unmapped := newClient(t, n.Addr, kgo.DialTLSConfig(clientTLS(t, ca, "carol-1")), kgo.RetryTimeout(0))
+	if err := unmapped.Ping(ctx); err == nil {
+		t.Fatal("a certificate no rule maps was served")
 	}
 }

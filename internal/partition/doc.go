@@ -26,7 +26,9 @@
 // log start offset <= high watermark <= log end offset. Consumers read
 // below the high watermark; ListOffsets answers no record at or above it.
 // Each move is pushed to the log (Log.SetCommitted), so retention
-// and the cleaner never touch what is not committed.
+// and the cleaner never touch what is not committed; the last stable offset
+// is pushed too (Log.SetStable), so the cleaner reads only decided
+// transactions.
 //
 // The ISR rule (isr.go), also a pure function, isrChange: the leader keeps
 // per follower Kafka's lastCaughtUpTime (UpdateFollower takes the fetch

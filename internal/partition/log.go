@@ -38,6 +38,12 @@ type Log interface {
 	// SetCommitted bounds retention and cleaning: nothing at or after
 	// offset is deleted or compacted.
 	SetCommitted(offset kafka.Offset)
+	// SetStable bounds cleaning at the last stable offset: the cleaner
+	// reads only decided transactions.
+	SetStable(offset kafka.Offset)
+	// SetActiveProducers tells the cleaner which producers' state to keep:
+	// fn is called at the start of each cleaning.
+	SetActiveProducers(fn func() map[kafka.ProducerID]kafka.ActiveProducer)
 
 	// ReadInto returns whole batches from offset up to maxOffset, at most
 	// maxBytes (at least one batch when minOneBatch), read into buf when it

@@ -125,6 +125,7 @@ func Open(tp kafka.TopicPartition, id kafka.TopicID, log Log, self kafka.NodeID,
 	if err := p.loadProducerState(); err != nil {
 		return nil, err
 	}
+	log.SetActiveProducers(p.activeProducers)
 	p.mu.Lock()
 	p.highWatermark.Store(-1)
 	p.setHighWatermarkLocked(kafka.Offset(log.LogStartOffset()))
@@ -361,12 +362,20 @@ func (p *Partition) DeleteRecordsBefore(offset int64) (int64, error) {
 // Checkpoint writes a producer-state snapshot at the log end offset. The
 // state is captured under the lock; the file is written (and fsynced)
 // outside it, so appends do not wait for the disk.
-func (p *Partition) Checkpoint() error {
+func (p *Partition) Checkpoint() error { return p.CheckpointBehind(1) }
+
+// CheckpointBehind is Checkpoint when at least minRecords offsets were
+// appended since the last snapshot (or there is none yet); otherwise it
+// does nothing. A periodic snapshot of every partition touched costs an
+// fsync each, which with thousands of partitions competes with the
+// appends; the records since the last snapshot are what recovery after a
+// crash replays, so a threshold bounds that replay instead.
+func (p *Partition) CheckpointBehind(minRecords int64) error {
 	p.mu.Lock()
 	offset := p.log.LogEndOffset()
-	if offset == p.snapshotOffset {
+	if offset == p.snapshotOffset || (p.snapshotOffset >= 0 && offset-p.snapshotOffset < minRecords) {
 		p.mu.Unlock()
-		return nil // nothing appended since the last snapshot
+		return nil // too little appended since the last snapshot
 	}
 	data := p.producers.encode()
 	p.mu.Unlock()

@@ -227,3 +227,44 @@ func TestOpenOverDamagedBatch(t *testing.T) {
 		t.Fatalf("read at the damage: %v", err)
 	}
 }
+
+// TestCheckpointBehind proves that the periodic producer snapshot is
+// written for a partition that has none yet, then only once the log end
+// has moved by the threshold since the last one, while Checkpoint writes
+// whenever anything was appended.
+func TestCheckpointBehind(t *testing.T) {
+	p := openPartition(t, Config{MaxMessageBytes: 1 << 20, MinInsyncReplicas: 1,
+		TimestampBeforeMaxMs: math.MaxInt64, TimestampAfterMaxMs: math.MaxInt64})
+	seq := int32(0)
+	appendN := func(n int) {
+		t.Helper()
+		if _, err := p.AppendAsLeader([]record.Batch{producerBatch(t, 7, 0, seq, n, 0)}, -1, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		seq += int32(n)
+	}
+	snapshotAt := func() int64 {
+		t.Helper()
+		off, _, err := p.log.LatestSnapshot()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return off
+	}
+	appendN(3)
+	if err := p.CheckpointBehind(10); err != nil || snapshotAt() != 3 {
+		t.Fatalf("first snapshot at %d (%v), want 3: a partition without one gets one", snapshotAt(), err)
+	}
+	appendN(6)
+	if err := p.CheckpointBehind(10); err != nil || snapshotAt() != 3 {
+		t.Fatalf("snapshot at %d (%v) after 6 records, want still 3 below the threshold of 10", snapshotAt(), err)
+	}
+	appendN(4)
+	if err := p.CheckpointBehind(10); err != nil || snapshotAt() != 13 {
+		t.Fatalf("snapshot at %d (%v) after 10 records, want 13", snapshotAt(), err)
+	}
+	appendN(1)
+	if err := p.Checkpoint(); err != nil || snapshotAt() != 14 {
+		t.Fatalf("Checkpoint: snapshot at %d (%v), want 14", snapshotAt(), err)
+	}
+}

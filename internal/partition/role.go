@@ -131,10 +131,12 @@ func (p *Partition) setHighWatermarkLocked(hw kafka.Offset) bool {
 		return false
 	}
 	p.highWatermark.Store(int64(hw))
+	p.log.SetCommitted(hw)
 	if len(p.unreplicated) > 0 {
 		p.updateFirstUnstableLocked()
+	} else {
+		p.log.SetStable(kafka.Offset(p.LastStableOffset()))
 	}
-	p.log.SetCommitted(hw)
 	p.fireWaiters(hw)
 	return true
 }
@@ -206,6 +208,7 @@ func (p *Partition) TruncateTo(offset kafka.Offset) error {
 	if leo := p.log.LogEndOffset(); p.highWatermark.Load() > leo {
 		p.highWatermark.Store(leo)
 		p.log.SetCommitted(kafka.Offset(leo))
+		p.log.SetStable(kafka.Offset(p.LastStableOffset()))
 	}
 	p.snapshotOffset = -1
 	clear(p.guards)

@@ -194,6 +194,7 @@ func (p *Partition) updateFirstUnstableLocked() {
 		first = min(first, t.firstOffset)
 	}
 	p.firstUnstable.Store(first)
+	p.log.SetStable(kafka.Offset(p.LastStableOffset()))
 }
 
 // LastStableOffset is the offset below which every transaction is decided:
@@ -248,6 +249,23 @@ func (p *Partition) Producers() []ProducerInfo {
 		info := ProducerInfo{ProducerID: kafka.ProducerID(pid), ProducerEpoch: e.epoch, LastSequence: e.lastSeq(), LastTimestamp: e.lastTimestamp,
 			CoordinatorEpoch: e.coordinatorEpoch, CurrentTxnStartOffset: e.currentTxnFirstOffset}
 		out = append(out, info)
+	}
+	return out
+}
+
+// activeProducers is what the log cleaner keeps of the producers not
+// expired: the batch with each one's last sequence, or a marker of its
+// current epoch when that epoch wrote no data.
+func (p *Partition) activeProducers() map[kafka.ProducerID]kafka.ActiveProducer {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := make(map[kafka.ProducerID]kafka.ActiveProducer, len(p.producers.entries))
+	for pid, e := range p.producers.entries {
+		a := kafka.ActiveProducer{LastDataOffset: -1, Epoch: e.epoch}
+		if n := len(e.batches); n > 0 {
+			a.LastDataOffset = kafka.Offset(e.batches[n-1].lastOffset)
+		}
+		out[kafka.ProducerID(pid)] = a
 	}
 	return out
 }

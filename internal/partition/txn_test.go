@@ -99,3 +99,41 @@ func TestTransactionLifecycle(t *testing.T) {
 	defer l.Close()
 	check(p)
 }
+
+// TestActiveProducersForTheCleaner proves what the partition tells the log
+// cleaner to keep of a producer: the last offset of its last data batch,
+// then, once a marker of a newer epoch ends a transaction that wrote
+// nothing, that epoch and no data offset; and nothing once it expired.
+func TestActiveProducersForTheCleaner(t *testing.T) {
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	l, err := storage.Open(t.TempDir(), storage.DefaultConfig(), time.Now, logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	p, err := Open(kafka.TopicPartition{Topic: "t"}, kafka.TopicID{}, l, 1, soleLeader, txnTestConfig, logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	guard, _ := p.VerifyTransaction(9)
+	if _, err := p.AppendVerified([]record.Batch{txnBatch(t, 9, 0, 0, 2)}, 1, now, guard); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.WriteTxnMarker(Marker{ProducerID: 9, ProducerEpoch: 0, Commit: true}, now); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := p.activeProducers(), map[kafka.ProducerID]kafka.ActiveProducer{9: {LastDataOffset: 1, Epoch: 0}}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("after a commit: %v, want %v", got, want)
+	}
+	if _, err := p.WriteTxnMarker(Marker{ProducerID: 9, ProducerEpoch: 1}, now); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := p.activeProducers(), map[kafka.ProducerID]kafka.ActiveProducer{9: {LastDataOffset: -1, Epoch: 1}}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("after an abort at a bumped epoch: %v, want %v", got, want)
+	}
+	p.ExpireProducers(now.Add(time.Hour), time.Minute)
+	if got := p.activeProducers(); len(got) != 0 {
+		t.Fatalf("after expiry: %v", got)
+	}
+}

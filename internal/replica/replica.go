@@ -334,9 +334,13 @@ func (m *Manager) stopReplica(tp kafka.TopicPartition, deleteLog bool) {
 }
 
 // Checkpoint writes every partition's producer-state snapshot.
-func (m *Manager) Checkpoint() {
+func (m *Manager) Checkpoint() { m.CheckpointBehind(1) }
+
+// CheckpointBehind writes the producer-state snapshot of every partition
+// with at least minRecords offsets appended since its last one.
+func (m *Manager) CheckpointBehind(minRecords int64) {
 	for tp, p := range m.Partitions() {
-		if err := p.Checkpoint(); err != nil && !errors.Is(err, storage.ErrClosed) && !errors.Is(err, storage.ErrLogDirOffline) {
+		if err := p.CheckpointBehind(minRecords); err != nil && !errors.Is(err, storage.ErrClosed) && !errors.Is(err, storage.ErrLogDirOffline) {
 			m.logger.Warn("producer snapshot failed", "topic", tp.Topic, "partition", tp.Partition, "err", err)
 		}
 	}

@@ -1,6 +1,6 @@
 // Package restproxy serves Confluent REST Proxy's HTTP API on a node: v2
-// (topics, produce in the json and binary embedded formats, consumer
-// instances) and v3 (clusters, brokers, topics and their configs and
+// (topics, produce in the json, binary, avro, jsonschema and protobuf
+// embedded formats, consumer instances) and v3 (clusters, brokers, topics and their configs and
 // partitions, produce, including the streamed form; consumer groups and
 // broker configs, read-only).
 //
@@ -12,10 +12,9 @@
 // its codes (40401 topic not found, 40402 partition not found, 40403
 // consumer instance not found, 40601 format mismatch, 40902 consumer
 // already exists, 42204 invalid consumer config, 415 unsupported media
-// type, ...). The avro, jsonschema and protobuf embedded formats need a
-// schema registry, which the proxy does not reach yet: they are refused
-// with 415 (v2 produce), 42206 (v2 consumer format, v3 per record), naming
-// the reason.
+// type, ...). The avro, jsonschema and protobuf embedded formats (see
+// schemas.go) use the node's schema registry, which comes in as a
+// Registry; without one they are refused with 42206, naming the reason.
 //
 // Bounds: every request body is read through http.MaxBytesReader
 // (rest.proxy.request.max.bytes; in a streamed v3 produce, each record

@@ -21,7 +21,13 @@ type Config struct {
 	ConsumerInstanceTimeout time.Duration
 	MaxRequestBytes         int64         // bounds a request body (a record object when streamed)
 	RequestTimeout          time.Duration // bounds a request (a record when streamed)
-	Logger                  *slog.Logger
+	// Registry serves the avro, jsonschema and protobuf embedded formats;
+	// nil refuses them.
+	Registry Registry
+	// Authenticate, if set, wraps the API served (HTTP basic
+	// authentication, say).
+	Authenticate func(http.Handler) http.Handler
+	Logger       *slog.Logger
 }
 
 // Proxy serves the REST API. It is safe for concurrent use.
@@ -29,6 +35,7 @@ type Proxy struct {
 	cfg       Config
 	mux       *http.ServeMux
 	consumers *registry
+	schemas   schemaCache
 
 	once   sync.Once // creates client and adminClient
 	client *kgo.Client
@@ -108,7 +115,11 @@ func (s *statusRecorder) WriteHeader(code int)        { s.status = code }
 // Serve serves the proxy on ln until ctx ends, then closes every consumer
 // instance and the proxy's client.
 func (p *Proxy) Serve(ctx context.Context, ln net.Listener) error {
-	hs := &http.Server{Handler: p, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
+	var handler http.Handler = p
+	if p.cfg.Authenticate != nil {
+		handler = p.cfg.Authenticate(p)
+	}
+	hs := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
 		ErrorLog: slog.NewLogLogger(p.cfg.Logger.Handler(), slog.LevelDebug)}
 	done := make(chan struct{})
 	go func() {

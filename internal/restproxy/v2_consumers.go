@@ -16,8 +16,10 @@ package restproxy
 // instance does not auto-commit.
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"maps"
 	"net/http"
 	"slices"
@@ -26,6 +28,8 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"gregor/internal/schema"
 )
 
 func (p *Proxy) routesConsumers(m *http.ServeMux) {
@@ -113,9 +117,11 @@ func (p *Proxy) newInstance(group string, req createConsumerRequest) (*instance,
 		inst.format = formatBinary
 	case formatJSON:
 		inst.format = formatJSON
-	case "avro", "jsonschema", "protobuf":
-		return nil, errorf(http.StatusUnprocessableEntity, codeSchemaUnavailable,
-			"The %s format needs a schema registry, which this server does not serve yet: use json or binary", f)
+	case formatAvro, formatJSONSchema, formatProtobuf:
+		if _, err := p.registry(); err != nil {
+			return nil, err
+		}
+		inst.format = f
 	default:
 		return nil, invalid("Invalid format type %q", req.Format)
 	}
@@ -280,8 +286,12 @@ func recordFormat(r *http.Request, inst *instance) (string, error) {
 			return formatJSON, nil
 		case "*/*", "application/*", contentTypeV2, "application/json":
 			return inst.format, nil
-		case "application/vnd.kafka.avro.v2+json", "application/vnd.kafka.jsonschema.v2+json", "application/vnd.kafka.protobuf.v2+json":
-			return "", errFormatMismatch
+		case contentTypeAvro:
+			return formatAvro, nil
+		case contentTypeJSONSchema:
+			return formatJSONSchema, nil
+		case contentTypeProtobuf:
+			return formatProtobuf, nil
 		}
 	}
 	return "", errNotAcceptable
@@ -330,23 +340,58 @@ func (p *Proxy) records(w http.ResponseWriter, r *http.Request, inst *instance) 
 	out := make([]recordOutV2, 0, len(recs))
 	for _, rec := range recs {
 		o := recordOutV2{Topic: rec.Topic, Partition: rec.Partition, Offset: rec.Offset}
-		if o.Key, err = encodeEmbedded(rec.Key, format); err == nil {
+		if typ := schemaTypeOf(format); typ != "" {
+			err = p.decodeRecord(r.Context(), typ, rec, &o)
+		} else if o.Key, err = encodeEmbedded(rec.Key, format); err == nil {
 			o.Value, err = encodeEmbedded(rec.Value, format)
+		}
+		if err != nil && schemaTypeOf(format) == "" {
+			err = errorf(http.StatusInternalServerError, codeKafka,
+				"The record at %s-%d offset %d is not JSON: %v", rec.Topic, rec.Partition, rec.Offset, err)
 		}
 		if err != nil {
 			inst.giveBack(recs)
-			writeError(w, errorf(http.StatusInternalServerError, codeKafka,
-				"The record at %s-%d offset %d is not JSON: %v", rec.Topic, rec.Partition, rec.Offset, err))
+			writeError(w, err)
 			return
 		}
 		out = append(out, o)
 	}
 	inst.handedOut(recs)
-	ct := contentTypeBin
-	if format == formatJSON {
-		ct = contentTypeJSON
+	writeJSON(w, http.StatusOK, contentTypeOf(format), out)
+}
+
+// contentTypeOf is the content type of records in an embedded format.
+func contentTypeOf(format string) string {
+	switch format {
+	case formatJSON:
+		return contentTypeJSON
+	case formatAvro:
+		return contentTypeAvro
+	case formatJSONSchema:
+		return contentTypeJSONSchema
+	case formatProtobuf:
+		return contentTypeProtobuf
 	}
-	writeJSON(w, http.StatusOK, ct, out)
+	return contentTypeBin
+}
+
+// decodeRecord decodes the key and value of rec, in Confluent's wire
+// format, to JSON; a record that does not decode is 40801, as a
+// deserializer's error is in Confluent's proxy.
+func (p *Proxy) decodeRecord(ctx context.Context, typ schema.Type, rec *kgo.Record, o *recordOutV2) error {
+	var err error
+	if o.Key, err = p.decodeWire(ctx, typ, rec.Key); err == nil {
+		o.Value, err = p.decodeWire(ctx, typ, rec.Value)
+	}
+	if err == nil {
+		return nil
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
+	return errorf(http.StatusRequestTimeout, codeDeserialization,
+		"Error deserializing the record at %s-%d offset %d: %v", rec.Topic, rec.Partition, rec.Offset, err)
 }
 
 // encodeEmbedded is embedded's inverse: base64 for binary, the bytes

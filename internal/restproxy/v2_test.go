@@ -105,7 +105,8 @@ func TestV2TopicsAndProduce(t *testing.T) {
 	p.fails(404, 40402, "POST", "/topics/v2-topic/partitions/7", v2JSON, `{"records":[{"value":1}]}`)
 	p.fails(404, 40402, "POST", "/topics/v2-topic", v2JSON, `{"records":[{"value":1,"partition":3}]}`)
 	p.fails(415, 415, "POST", "/topics/v2-topic", "text/plain", `{"records":[{"value":1}]}`)
-	p.fails(415, 415, "POST", "/topics/v2-topic", "application/vnd.kafka.avro.v2+json", `{"value_schema":"\"string\"","records":[{"value":"x"}]}`)
+	// Without a schema registry the schema formats are refused.
+	p.fails(422, 42206, "POST", "/topics/v2-topic", "application/vnd.kafka.avro.v2+json", `{"value_schema":"\"string\"","records":[{"value":"x"}]}`)
 	p.fails(400, 400, "POST", "/topics/v2-topic", v2JSON, `{"records":[`)
 	p.fails(422, 422, "POST", "/topics/v2-topic", v2JSON, `{"records":[]}`)
 	p.fails(422, 422, "POST", "/topics/v2-topic", v2JSON, `{"records":"no"}`)

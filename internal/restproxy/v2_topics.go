@@ -5,15 +5,17 @@ package restproxy
 //	GET  /topics                                  names, internal topics left out
 //	GET  /topics/{topic}                          name, configs, partitions
 //	GET  /topics/{topic}/partitions[/{partition}] leader and replicas
-//	POST /topics/{topic}[/partitions/{partition}] produce, json or binary
+//	POST /topics/{topic}[/partitions/{partition}] produce
 //	GET  /brokers                                 broker ids
 //
 // Produce takes {"records":[{"key","value","partition"}]} in the json
 // (application/vnd.kafka.json.v2+json) or binary
 // (application/vnd.kafka.binary.v2+json, base64 key and value) embedded
-// format and answers one offset per record, in order, with error_code 1
-// (retriable) or 2 and the error for a record that failed. The avro,
-// jsonschema and protobuf formats need a schema registry: 415.
+// format, or in the avro, jsonschema or protobuf formats (see schemas.go)
+// with key_schema or key_schema_id and value_schema or value_schema_id,
+// and answers one offset per record, in order, with error_code 1
+// (retriable) or 2 and the error for a record that failed, and the ids of
+// the key and value schemas.
 
 import (
 	"bytes"
@@ -35,6 +37,10 @@ const (
 	contentTypeV2   = "application/vnd.kafka.v2+json"
 	contentTypeJSON = "application/vnd.kafka.json.v2+json"
 	contentTypeBin  = "application/vnd.kafka.binary.v2+json"
+
+	contentTypeAvro       = "application/vnd.kafka.avro.v2+json"
+	contentTypeJSONSchema = "application/vnd.kafka.jsonschema.v2+json"
+	contentTypeProtobuf   = "application/vnd.kafka.protobuf.v2+json"
 )
 
 // embedded formats of v2 request and response bodies.
@@ -250,9 +256,12 @@ func produceFormat(r *http.Request) (string, error) {
 		return formatJSON, nil
 	case contentTypeBin:
 		return formatBinary, nil
-	case "application/vnd.kafka.avro.v2+json", "application/vnd.kafka.jsonschema.v2+json", "application/vnd.kafka.protobuf.v2+json":
-		return "", errorf(http.StatusUnsupportedMediaType, codeUnsupportedMediaType,
-			"%s needs a schema registry, which this server does not serve yet: use the json or binary embedded format", t)
+	case contentTypeAvro:
+		return formatAvro, nil
+	case contentTypeJSONSchema:
+		return formatJSONSchema, nil
+	case contentTypeProtobuf:
+		return formatProtobuf, nil
 	default:
 		return "", errorf(http.StatusUnsupportedMediaType, codeUnsupportedMediaType, "HTTP 415 Unsupported Media Type")
 	}
@@ -284,7 +293,15 @@ func (p *Proxy) produceV2(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	records, err := recordsV2(req, format, topic, pathPartition, n)
+	var records []*kgo.Record
+	var keySchema, valueSchema *resolved
+	if schemaTypeOf(format) != "" {
+		if keySchema, valueSchema, err = p.schemasV2(ctx, req, format, topic); err == nil {
+			records, err = schemaRecordsV2(req, keySchema, valueSchema, topic, pathPartition, n)
+		}
+	} else {
+		records, err = recordsV2(req, format, topic, pathPartition, n)
+	}
 	if err != nil {
 		writeError(w, err)
 		return
@@ -294,11 +311,117 @@ func (p *Proxy) produceV2(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, contentTypeV2, produceResponseV2{Offsets: produceAll(ctx, cl, records)})
+	out := produceResponseV2{Offsets: produceAll(ctx, cl, records)}
+	out.KeySchemaID, out.ValueSchemaID = schemaIDOf(keySchema), schemaIDOf(valueSchema)
+	writeJSON(w, http.StatusOK, contentTypeV2, out)
+}
+
+func schemaIDOf(r *resolved) *int32 {
+	if r == nil {
+		return nil
+	}
+	id := int32(r.id)
+	return &id
+}
+
+// schemasV2 resolves the key and value schemas of a produce in a schema
+// format: by id, or by text registered under the topic's subjects.
+func (p *Proxy) schemasV2(ctx context.Context, req produceRequestV2, format, topic string) (key, value *resolved, err error) {
+	keySpec, err := schemaSpecV2(format, req.KeySchema, req.KeySchemaID, "key")
+	if err != nil {
+		return nil, nil, err
+	}
+	valueSpec, err := schemaSpecV2(format, req.ValueSchema, req.ValueSchemaID, "value")
+	if err != nil {
+		return nil, nil, err
+	}
+	if keySpec != nil {
+		if key, err = p.resolveSchema(ctx, topic, true, *keySpec); err != nil {
+			return nil, nil, err
+		}
+	}
+	if valueSpec != nil {
+		if value, err = p.resolveSchema(ctx, topic, false, *valueSpec); err != nil {
+			return nil, nil, err
+		}
+	}
+	return key, value, nil
+}
+
+// schemaSpecV2 reads key_schema[_id] or value_schema[_id]; nil if the
+// request has neither. The schema is a JSON string of the schema's text
+// (a JSON object is taken as the text itself).
+func schemaSpecV2(format string, text, id json.RawMessage, what string) (*schemaSpec, error) {
+	spec := &schemaSpec{typ: schemaTypeOf(format)}
+	if len(id) > 0 && !bytes.Equal(id, jsonNull) {
+		var n int
+		if err := json.Unmarshal(id, &n); err != nil {
+			return nil, errorf(http.StatusUnprocessableEntity, codeUnprocessable, "%s_schema_id must be an integer", what)
+		}
+		spec.id = &n
+		return spec, nil
+	}
+	if len(text) == 0 || bytes.Equal(text, jsonNull) {
+		return nil, nil
+	}
+	var s string
+	if err := json.Unmarshal(text, &s); err != nil {
+		var b bytes.Buffer
+		if json.Compact(&b, text) != nil {
+			return nil, errorf(http.StatusUnprocessableEntity, codeUnprocessable, "%s_schema must be a string", what)
+		}
+		s = b.String()
+	}
+	spec.text = &s
+	return spec, nil
+}
+
+// schemaRecordsV2 turns the records of a produce in a schema format into
+// Kafka records in Confluent's wire format.
+func schemaRecordsV2(req produceRequestV2, key, value *resolved, topic string, pathPartition, n int32) ([]*kgo.Record, error) {
+	return buildRecordsV2(req, topic, pathPartition, n, func(i int, rec recordV2) ([]byte, []byte, error) {
+		k, err := schemaData(key, rec.Key, codeKeySchemaMissing, "Request includes keys but does not include key schema")
+		if err != nil {
+			return nil, nil, err
+		}
+		v, err := schemaData(value, rec.Value, codeValueSchemaMissing, "Request includes values but does not include value schema")
+		return k, v, err
+	})
+}
+
+// schemaData encodes one key or value with its schema.
+func schemaData(r *resolved, data json.RawMessage, missingCode int, missing string) ([]byte, error) {
+	if len(data) == 0 || bytes.Equal(data, jsonNull) {
+		return nil, nil
+	}
+	if r == nil {
+		return nil, errorf(http.StatusUnprocessableEntity, missingCode, "%s", missing)
+	}
+	b, err := encodeWire(r, data)
+	if err != nil {
+		return nil, errorf(http.StatusUnprocessableEntity, codeJSONConversion, "Conversion of JSON to Object failed: %v", err)
+	}
+	return b, nil
 }
 
 // recordsV2 turns the request's records into Kafka records.
 func recordsV2(req produceRequestV2, format, topic string, pathPartition, n int32) ([]*kgo.Record, error) {
+	return buildRecordsV2(req, topic, pathPartition, n, func(i int, rec recordV2) ([]byte, []byte, error) {
+		key, err := embedded(rec.Key, format)
+		if err != nil {
+			return nil, nil, errorf(http.StatusUnprocessableEntity, codeUnprocessable, "records[%d].key: %v", i, err)
+		}
+		value, err := embedded(rec.Value, format)
+		if err != nil {
+			return nil, nil, errorf(http.StatusUnprocessableEntity, codeUnprocessable, "records[%d].value: %v", i, err)
+		}
+		return key, value, nil
+	})
+}
+
+// buildRecordsV2 checks the partitions of the request's records and
+// makes each record of the key and value encode returns.
+func buildRecordsV2(req produceRequestV2, topic string, pathPartition, n int32, encode func(int, recordV2) ([]byte, []byte, error)) ([]*kgo.Record, error) {
 	if len(req.Records) == 0 {
 		return nil, errorf(http.StatusUnprocessableEntity, codeUnprocessable, "records may not be empty")
 	}
@@ -314,13 +437,9 @@ func recordsV2(req produceRequestV2, format, topic string, pathPartition, n int3
 			}
 			partition = *rec.Partition
 		}
-		key, err := embedded(rec.Key, format)
+		key, value, err := encode(i, rec)
 		if err != nil {
-			return nil, errorf(http.StatusUnprocessableEntity, codeUnprocessable, "records[%d].key: %v", i, err)
-		}
-		value, err := embedded(rec.Value, format)
-		if err != nil {
-			return nil, errorf(http.StatusUnprocessableEntity, codeUnprocessable, "records[%d].value: %v", i, err)
+			return nil, err
 		}
 		out = append(out, newRecord(topic, partition, key, value))
 	}

@@ -191,6 +191,8 @@ func parseData(v []byte, field string) (*dataV3, error) {
 			return unmarshalField(f, &d.SchemaVersion, field+".schema_version")
 		case "subject":
 			return unmarshalField(f, &d.Subject, field+".subject")
+		case "subject_name_strategy":
+			return unmarshalField(f, &d.SubjectNameStrategy, field+".subject_name_strategy")
 		case "schema":
 			d.Schema = f
 		}

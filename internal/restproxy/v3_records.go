@@ -10,7 +10,11 @@ package restproxy
 //	 "timestamp":"2024-01-02T03:04:05Z"}
 //
 // Types are BINARY (base64 data), JSON (any JSON) and STRING; without a
-// type, JSON. One answer object per record is streamed back, in order, as
+// type, JSON. AVRO, JSONSCHEMA and PROTOBUF (see schemas.go) take a
+// schema_id, a schema_version, or a schema (text), or else use the
+// latest version of the subject ("subject", or the one
+// "subject_name_strategy" derives); the answer names the subject, schema
+// id and version. One answer object per record is streamed back, in order, as
 // each record's produce completes:
 //
 //	{"error_code":200,"cluster_id":...,"topic_name":...,"partition_id":0,
@@ -39,6 +43,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"gregor/internal/schema"
 )
 
 // maxInFlight bounds the records of one stream being produced at once.
@@ -64,6 +70,8 @@ type dataV3 struct {
 	SchemaVersion *int            `json:"schema_version"`
 	Subject       string          `json:"subject"`
 	Schema        json.RawMessage `json:"schema"`
+	// SubjectNameStrategy is TOPIC_NAME, RECORD_NAME or TOPIC_RECORD_NAME.
+	SubjectNameStrategy string `json:"subject_name_strategy"`
 }
 
 type produceResultV3 struct {
@@ -79,8 +87,14 @@ type produceResultV3 struct {
 }
 
 type sizeV3 struct {
-	Type string `json:"type"`
-	Size int    `json:"size"`
+	Type          string `json:"type"`
+	Subject       string `json:"subject,omitempty"`
+	SchemaID      *int   `json:"schema_id,omitempty"`
+	SchemaVersion *int   `json:"schema_version,omitempty"`
+	Size          int    `json:"size"`
+	// prefix, if set, is the object up to "size": the same for every
+	// record of a schema.
+	prefix []byte
 }
 
 // pendingV3 is one record of a stream: its answer is ready once done is
@@ -160,7 +174,7 @@ func (s *streamV3) readLoop(r *http.Request) {
 			pr.fail(errorf(http.StatusBadRequest, codeBadRequest, "Invalid record: %v", err))
 			continue
 		}
-		rec, key, value, rerr := s.record(&in)
+		rec, key, value, rerr := s.record(r.Context(), &in)
 		if rerr != nil {
 			pr.fail(rerr)
 			continue
@@ -247,13 +261,19 @@ func appendAnswer(b, prefix []byte, r *produceResultV3) []byte {
 	return append(b, "}\n"...)
 }
 
-// appendSize appends a key's or value's type and size; the type is one of
-// the few upper-case names dataBytes accepts, which need no escaping.
+// appendSize appends a key's or value's type and size (and schema); the
+// type is one of the few upper-case names dataBytes accepts, which need no
+// escaping.
 func appendSize(b []byte, field string, s *sizeV3) []byte {
 	if s == nil {
 		return b
 	}
 	b = append(b, field...)
+	if s.prefix != nil {
+		b = append(b, s.prefix...)
+		b = strconv.AppendInt(b, int64(s.Size), 10)
+		return append(b, '}')
+	}
 	b = append(b, `{"type":"`...)
 	b = append(b, s.Type...)
 	b = append(b, `","size":`...)
@@ -263,7 +283,7 @@ func appendSize(b []byte, field string, s *sizeV3) []byte {
 
 // record turns one record object into a Kafka record and the sizes of its
 // key and value.
-func (s *streamV3) record(in *recordV3) (*kgo.Record, *sizeV3, *sizeV3, *Error) {
+func (s *streamV3) record(ctx context.Context, in *recordV3) (*kgo.Record, *sizeV3, *sizeV3, *Error) {
 	partition := int32(-1)
 	if in.PartitionID != nil {
 		if *in.PartitionID < 0 || *in.PartitionID >= s.partitions {
@@ -271,11 +291,11 @@ func (s *streamV3) record(in *recordV3) (*kgo.Record, *sizeV3, *sizeV3, *Error) 
 		}
 		partition = *in.PartitionID
 	}
-	key, keySize, err := dataBytes(in.Key, "key")
+	key, keySize, err := s.dataBytes(ctx, in.Key, true)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	value, valueSize, err := dataBytes(in.Value, "value")
+	value, valueSize, err := s.dataBytes(ctx, in.Value, false)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -297,16 +317,19 @@ func (s *streamV3) record(in *recordV3) (*kgo.Record, *sizeV3, *sizeV3, *Error) 
 	return rec, keySize, valueSize, nil
 }
 
-// dataBytes returns the bytes a key or value object stands for.
-func dataBytes(d *dataV3, what string) ([]byte, *sizeV3, *Error) {
+// dataBytes returns the bytes a key (isKey) or value object stands for.
+func (s *streamV3) dataBytes(ctx context.Context, d *dataV3, isKey bool) ([]byte, *sizeV3, *Error) {
 	if d == nil {
 		return nil, nil, nil
 	}
-	if d.SchemaID != nil || d.SchemaVersion != nil || d.Subject != "" || len(d.Schema) > 0 {
-		return nil, nil, errorf(http.StatusBadRequest, codeSchemaUnavailable,
-			"%s: schemas need a schema registry, which this server does not serve yet: use type BINARY, JSON or STRING", what)
+	what := "value"
+	if isKey {
+		what = "key"
 	}
 	typ := strings.ToUpper(d.Type)
+	if usesSchema(d, typ) {
+		return s.schemaBytes(ctx, d, typ, isKey)
+	}
 	if typ == "" {
 		typ = "JSON"
 	}
@@ -332,13 +355,81 @@ func dataBytes(d *dataV3, what string) ([]byte, *sizeV3, *Error) {
 		b = []byte(s)
 	case "JSON":
 		b = compactJSON(d.Data)
-	case "AVRO", "JSONSCHEMA", "PROTOBUF":
-		return nil, nil, errorf(http.StatusBadRequest, codeSchemaUnavailable,
-			"%s: type %s needs a schema registry, which this server does not serve yet: use BINARY, JSON or STRING", what, typ)
 	default:
 		return nil, nil, errorf(http.StatusBadRequest, codeBadRequest, "%s: unknown type %q (BINARY, JSON or STRING)", what, d.Type)
 	}
 	return b, &sizeV3{Type: typ, Size: len(b)}, nil
+}
+
+// usesSchema reports whether a key or value object names a schema: by a
+// schema type, or (without a type) by schema_id, schema_version, subject,
+// subject_name_strategy or schema (which then lacks its type).
+func usesSchema(d *dataV3, typ string) bool {
+	switch typ {
+	case "AVRO", "JSONSCHEMA", "PROTOBUF":
+		return true
+	case "":
+		return d.SchemaID != nil || d.SchemaVersion != nil || d.Subject != "" || d.SubjectNameStrategy != "" ||
+			len(d.Schema) > 0 && !bytes.Equal(d.Schema, jsonNull)
+	}
+	return false
+}
+
+// schemaTypesV3 are the schema types of v3's type names.
+var schemaTypesV3 = map[string]schema.Type{"AVRO": schema.Avro, "JSONSCHEMA": schema.JSON, "PROTOBUF": schema.Protobuf}
+
+// typeNameV3 is v3's type name of a schema type.
+func typeNameV3(t schema.Type) string {
+	for name, st := range schemaTypesV3 {
+		if st == t {
+			return name
+		}
+	}
+	return string(t)
+}
+
+// schemaBytes encodes a key or value object that names a schema, as
+// Confluent's proxy does: schema_id, or schema_version (of the subject),
+// or schema (text, with a type; registered if its subject lacks it), or
+// else the latest version of the subject.
+func (s *streamV3) schemaBytes(ctx context.Context, d *dataV3, typ string, isKey bool) ([]byte, *sizeV3, *Error) {
+	spec := schemaSpec{typ: schemaTypesV3[typ], id: d.SchemaID, version: d.SchemaVersion,
+		subject: d.Subject, strategy: d.SubjectNameStrategy}
+	if len(d.Schema) > 0 && !bytes.Equal(d.Schema, jsonNull) {
+		if typ == "" {
+			return nil, nil, errorf(http.StatusBadRequest, codeBadRequest, "A schema needs a type (AVRO, JSONSCHEMA or PROTOBUF)")
+		}
+		var text string
+		if err := json.Unmarshal(d.Schema, &text); err != nil {
+			text = string(compactJSON(d.Schema))
+		}
+		spec.text = &text
+	}
+	if spec.id != nil && (spec.text != nil || spec.version != nil) || spec.version != nil && spec.text != nil {
+		return nil, nil, errorf(http.StatusBadRequest, codeBadRequest, "Unsupported argument: give one of schema_id, schema_version and schema")
+	}
+	r, err := s.p.resolveSchema(ctx, s.topic, isKey, spec)
+	if err != nil {
+		return nil, nil, kafkaError(err)
+	}
+	if typ != "" && schemaTypesV3[typ] != r.parsed.Type() {
+		return nil, nil, errorf(http.StatusBadRequest, codeBadRequest, "The schema is of type %s, not %s", typeNameV3(r.parsed.Type()), typ)
+	}
+	b, err := encodeWire(r, d.Data)
+	if err != nil {
+		return nil, nil, errorf(http.StatusBadRequest, codeBadRequest, "Conversion of JSON to Object failed: %v", err)
+	}
+	id, version := r.id, r.version
+	return b, &sizeV3{Type: typeNameV3(r.parsed.Type()), Subject: r.subject, SchemaID: &id, SchemaVersion: &version,
+		Size: len(b), prefix: r.sizePrefix}, nil
+}
+
+// sizePrefix is the start of the v3 answer's key or value object for
+// records of r, up to the size.
+func sizePrefix(r *resolved) []byte {
+	subject, _ := json.Marshal(r.subject)
+	return fmt.Appendf(nil, `{"type":"%s","subject":%s,"schema_id":%d,"schema_version":%d,"size":`,
+		typeNameV3(r.parsed.Type()), subject, r.id, r.version)
 }
 
 // compactJSON returns a copy of valid JSON without its insignificant

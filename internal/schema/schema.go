@@ -67,3 +67,16 @@ type Parsed interface {
 type Named interface {
 	RecordName(payload []byte) (string, error)
 }
+
+// Codec is implemented by a Parsed that converts between the JSON form
+// of its data, in which Confluent's REST proxy embeds records, and the
+// payload its serializers write (the bytes after the 5-byte wire
+// prefix; for Protobuf starting with the message-index list).
+type Codec interface {
+	// FromJSON returns the payload of data, a JSON value, or why data
+	// is not a value of the schema.
+	FromJSON(data []byte) ([]byte, error)
+	// ToJSON returns the JSON form of payload, or why payload is not a
+	// value of the schema.
+	ToJSON(payload []byte) ([]byte, error)
+}

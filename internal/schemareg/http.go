@@ -496,7 +496,11 @@ const shutdownTimeout = 2 * time.Second
 
 // Serve serves the REST API on ln until ctx is done.
 func (r *Registry) Serve(ctx context.Context, ln net.Listener) error {
-	hs := &http.Server{Handler: r.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute,
+	handler := r.Handler()
+	if r.cfg.Authenticate != nil {
+		handler = r.cfg.Authenticate(handler)
+	}
+	hs := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute,
 		WriteTimeout: r.cfg.RequestTimeout + 10*time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10,
 		ErrorLog: slog.NewLogLogger(r.cfg.Logger.Handler(), slog.LevelDebug)}
 	done := make(chan struct{})

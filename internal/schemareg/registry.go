@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -24,7 +25,10 @@ type Config struct {
 	// RequestTimeout bounds one request, including a write's wait for the
 	// log; zero means 30 s.
 	RequestTimeout time.Duration
-	Logger         *slog.Logger
+	// Authenticate, if set, wraps the REST API served (HTTP basic
+	// authentication, say).
+	Authenticate func(http.Handler) http.Handler
+	Logger       *slog.Logger
 }
 
 // Registry is a Confluent-compatible schema registry whose state is the

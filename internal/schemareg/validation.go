@@ -74,3 +74,18 @@ func (r *Registry) CatchUp(ctx context.Context) error {
 	}
 	return r.waitApplied(ctx, end)
 }
+
+// Parsed returns the parsed schema with id, waiting (for at most ctx's
+// time) until the registry is ready.
+func (r *Registry) Parsed(ctx context.Context, id int) (schema.Parsed, error) {
+	answer, err := r.read(ctx, func(st *state) (any, error) {
+		if st.ids[id] == nil {
+			return nil, errorf(codeSchemaNotFound, "Schema %d not found", id)
+		}
+		return r.parsedOfLocked(st, id)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return answer.(schema.Parsed), nil
+}

@@ -214,9 +214,10 @@ func rawProduceBatch(t *testing.T, cl *kgo.Client, topic string, b record.Batch)
 
 // TestSchemaValidationRecordNameStrategies proves RecordNameStrategy and
 // TopicRecordNameStrategy derive the subject from the Avro record's full
-// name and from the Protobuf message the payload names, that a JSON
-// schema is refused for want of a record name, and that an unknown
-// strategy is refused as an invalid config.
+// name, from the Protobuf message the payload names and from a JSON
+// schema's title, that a JSON schema without a title is refused for want
+// of a record name, and that an unknown strategy is refused as an invalid
+// config.
 func TestSchemaValidationRecordNameStrategies(t *testing.T) {
 	r := start(t, "")
 	cl := r.client()
@@ -257,7 +258,21 @@ func TestSchemaValidationRecordNameStrategies(t *testing.T) {
 	if err := produce(t, cl, "shop", nil, wire(orderID, []byte{0x02, 0x02, 0x08, 0x01})); !errors.Is(err, kerr.InvalidRecord) {
 		t.Errorf("RecordNameStrategy, protobuf Refund not under shop.Refund: %v", err)
 	}
-	// JSON Schema has no record name here: refused, saying so.
+	// JSON Schema: the record name is the title, as Confluent's
+	// serializers take it.
+	titled := map[string]any{"schema": `{"title":"shop.Thing","type":"object"}`, "schemaType": "JSON"}
+	thingID := r.register("shop.Thing", titled)
+	if err := produce(t, cl, "names", nil, wire(thingID, []byte(`{}`))); err != nil {
+		t.Errorf("RecordNameStrategy, JSON schema titled shop.Thing: %v", err)
+	}
+	if err := produce(t, cl, "users", nil, wire(thingID, []byte(`{}`))); !errors.Is(err, kerr.InvalidRecord) {
+		t.Errorf("TopicRecordNameStrategy, users-shop.Thing not registered: %v", err)
+	}
+	r.register("users-shop.Thing", titled)
+	if err := produce(t, cl, "users", nil, wire(thingID, []byte(`{}`))); err != nil {
+		t.Errorf("TopicRecordNameStrategy, JSON schema under users-shop.Thing: %v", err)
+	}
+	// Without a title a JSON schema has no record name: refused, saying so.
 	jsonID := r.register("names-json", map[string]any{"schema": `{"type":"object"}`, "schemaType": "JSON"})
 	rp := rawProduce(t, cl, "names", []record.Record{{Timestamp: time.Now().UnixMilli(), Value: wire(jsonID, []byte("{}"))}})
 	if rp.ErrorCode != kerr.InvalidRecord.Code || len(rp.ErrorRecords) != 1 || !strings.Contains(*rp.ErrorRecords[0].ErrorMessage, "no record name") {

@@ -25,8 +25,14 @@
 // A listener with TLS (SSL, SASL_SSL) starts every connection with a
 // handshake, bounded in time, using the configuration internal/auth keeps
 // current; a client certificate names the session's principal. Responses
-// are written through the TLS connection like any other (there is no
-// sendfile path to lose).
+// are written through the TLS connection like any other.
+//
+// Responses are encoded into a buffer the connection keeps, except the
+// record batches of a Fetch response: they are not copied but written
+// from the handler's read buffers, with the frame's own bytes around them,
+// in one writev (wire.AppendFetchResponse); through TLS they are copied
+// into the connection's write buffer. The handler's buffers are released
+// (Request.Sent) once the response is written.
 //
 // An Observer, when set, is told of every request answered, with its
 // response and how long serving it took, before the response's buffers

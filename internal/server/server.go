@@ -29,7 +29,8 @@ type Handler interface {
 	// Serve answers req. A nil response means none is sent (Produce with
 	// acks=0); an error means the connection must be closed. The response
 	// may point into buffers that stay in use until req.Sent is called,
-	// which the server does once it has encoded the response.
+	// which the server does once it has written the response (or dropped
+	// it).
 	Serve(ctx context.Context, req *wire.Request) (kmsg.Response, error)
 }
 
@@ -179,7 +180,14 @@ func (s *Server) serveConn(ctx context.Context, conn net.Conn) {
 			return
 		}
 		conn = tlsConn
-		session.Principal = auth.Principal(tlsConn.ConnectionState())
+		if s.SecurityProtocol == "SSL" { // on SASL_SSL, SASL names the principal
+			principal, err := s.TLS.Principal(tlsConn.ConnectionState())
+			if err != nil {
+				logger.Info("closing the connection: no principal for the client certificate", "listener", s.ListenerName, "err", err)
+				return
+			}
+			session.Principal = principal
+		}
 	}
 	err := s.loop(ctx, conn, session)
 	if errors.Is(err, os.ErrDeadlineExceeded) {
@@ -195,6 +203,7 @@ func (s *Server) loop(ctx context.Context, conn net.Conn, session *wire.Session)
 	r := bufio.NewReaderSize(conn, 64<<10)
 	w := bufio.NewWriterSize(conn, 64<<10)
 	var frameBuf, respBuf []byte
+	var pieces [][]byte // the response being sent, in order (see encodeResponse)
 	for {
 		s.setIdleDeadline(conn)
 		frame, held, err := s.readFrame(ctx, conn, r, frameBuf)
@@ -204,7 +213,13 @@ func (s *Server) loop(ctx context.Context, conn net.Conn, session *wire.Session)
 		if frameBuf = frame; cap(frame) > maxRetainedFrame {
 			frameBuf = nil
 		}
-		req, err := s.decode(frame, session)
+		raw := session.Auth.Raw
+		var req *wire.Request
+		if raw {
+			req = rawSASLRequest(frame, session)
+		} else {
+			req, err = s.decode(frame, session)
+		}
 		if err == nil {
 			if err = session.Admit(req.Header.Key, time.Now()); err != nil {
 				err = fmt.Errorf("%s: %w", kmsg.NameForKey(req.Header.Key), err)
@@ -218,10 +233,19 @@ func (s *Server) loop(ctx context.Context, conn net.Conn, session *wire.Session)
 		resp, err := s.serveLimited(ctx, req)
 		s.Connections.releaseBytes(held) // the request's bytes are no longer needed
 		s.observe(req, resp, err, start)
-		if err == nil && resp != nil {
-			respBuf = wire.AppendResponse(respBuf[:0], req.Header.CorrelationID, resp)
+		switch {
+		case err != nil || resp == nil:
+		case raw && session.Auth.Failed:
+			resp = nil // a bare token exchange fails by closing the connection
+		case raw:
+			respBuf = appendRawSASLToken(respBuf[:0], resp)
+			pieces = append(pieces[:0], respBuf)
+		default:
+			respBuf, pieces = encodeResponse(respBuf[:0], pieces[:0], req.Header.CorrelationID, resp)
 		}
-		req.Sent()
+		if err != nil || resp == nil || len(pieces) == 1 {
+			req.Sent() // the response holds none of the handler's buffers
+		}
 		if err != nil {
 			return err
 		}
@@ -230,17 +254,21 @@ func (s *Server) loop(ctx context.Context, conn net.Conn, session *wire.Session)
 			// A client before KIP-219 does not throttle itself: Kafka holds
 			// its response for the throttle time instead.
 			if err := w.Flush(); err != nil {
+				req.Sent()
 				return err
 			}
 			sleepContext(ctx, req.Throttle)
 		}
 		if resp != nil {
-			if _, err := w.Write(respBuf); err != nil {
+			err := writePieces(conn, w, pieces)
+			req.Sent()
+			if err != nil {
 				return err
 			}
 			if cap(respBuf) > maxRetainedResponse {
 				respBuf = nil
 			}
+			clear(pieces) // drop the references into the handler's buffers
 		}
 		if req.Throttle > 0 && !delayed {
 			if err := mute(ctx, w, req.Throttle); err != nil {
@@ -379,6 +407,25 @@ func (s *Server) decode(frame []byte, session *wire.Session) (*wire.Request, err
 	return req, nil
 }
 
+// rawSASLRequest wraps a bare SASL token, which a client sends after
+// SaslHandshake v0, as the SaslAuthenticate v0 request that would carry it.
+func rawSASLRequest(frame []byte, session *wire.Session) *wire.Request {
+	body := kmsg.NewPtrSASLAuthenticateRequest()
+	body.Version, body.SASLAuthBytes = 0, frame
+	return &wire.Request{Header: wire.RequestHeader{Key: saslAuthenticateKey}, Body: body, Session: session, Size: len(frame)}
+}
+
+// appendRawSASLToken appends the server's answer to a bare SASL token: the
+// token, size-prefixed.
+func appendRawSASLToken(buf []byte, resp kmsg.Response) []byte {
+	token := resp.(*kmsg.SASLAuthenticateResponse).SASLAuthBytes
+	buf = binary.BigEndian.AppendUint32(buf, uint32(len(token)))
+	return append(buf, token...)
+}
+
+// saslAuthenticateKey is SaslAuthenticate, which carries bare tokens too.
+const saslAuthenticateKey = 36
+
 // apiVersionsKey is ApiVersions, which a client may send at any version.
 const apiVersionsKey = 18
 
@@ -392,4 +439,38 @@ func (s *Server) serve(ctx context.Context, req *wire.Request) (resp kmsg.Respon
 		}
 	}()
 	return s.Handler.Serve(ctx, req)
+}
+
+// encodeResponse encodes resp's frame: its own bytes into dst, and the
+// frame in order as pieces slicing dst, except for a Fetch response, whose
+// record batches are pieces of their own, not copied (wire.AppendFetchResponse).
+func encodeResponse(dst []byte, pieces [][]byte, correlationID int32, resp kmsg.Response) ([]byte, [][]byte) {
+	if fetch, ok := resp.(*kmsg.FetchResponse); ok {
+		return wire.AppendFetchResponse(dst, pieces, correlationID, fetch)
+	}
+	dst = wire.AppendResponse(dst, correlationID, resp)
+	return dst, append(pieces, dst)
+}
+
+// writePieces writes a response frame given as pieces. A frame in one piece
+// joins w's buffer, to be flushed with the responses around it. On a TCP
+// connection, a frame in several (a Fetch response and its record batches)
+// goes out with one writev after what w holds; elsewhere (TLS) it is copied
+// through w.
+func writePieces(conn net.Conn, w *bufio.Writer, pieces [][]byte) error {
+	tcp, ok := conn.(*net.TCPConn)
+	if len(pieces) == 1 || !ok {
+		for _, p := range pieces {
+			if _, err := w.Write(p); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	bufs := net.Buffers(pieces)
+	_, err := bufs.WriteTo(tcp)
+	return err
 }

@@ -244,6 +244,7 @@ func (l *Log) flushLocked() error {
 		if err := s.f.Sync(); err != nil {
 			return fmt.Errorf("fsync %s: %w", s.path(".log"), err)
 		}
+		l.dirDirty = l.dirDirty || (s.txnDisk == 0 && len(s.txns) > 0) // a new .txnindex
 		if err := s.writeIndexes(true); err != nil {
 			return err
 		}
@@ -255,6 +256,12 @@ func (l *Log) flushLocked() error {
 		l.dirDirty = false
 	}
 	l.mu.Lock()
+	// The epochs of the offsets up to end before the recovery point passes
+	// them: recovery finds only later ones again in the batches.
+	if err := l.epochs.flush(); err != nil {
+		l.mu.Unlock()
+		return fmt.Errorf("write %s: %w", l.epochs.path, err)
+	}
 	l.recoveryPoint, l.unflushed, l.firstUnflushed = max(l.recoveryPoint, end), 0, time.Time{}
 	l.durable = max(l.durable, end)
 	l.broadcastDurableLocked()

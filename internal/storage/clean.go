@@ -18,17 +18,19 @@ import (
 // part (below the first dirty offset, already compacted), a dirty part (up
 // to the first uncleanable offset: the active segment, the first segment
 // younger than min.compaction.lag.ms, or the first that ends after the
-// committed offset, Kafka's high-watermark bound) and the rest. A cleaning maps every
-// key of the dirty part to its latest offset, then rewrites the whole log
+// committed offset or the last stable offset, Kafka's bounds) and the rest.
+// A cleaning maps every key of the dirty part to its latest offset (records
+// of aborted transactions aside), then rewrites the whole log
 // below the end of that part, segment group by segment group, keeping a
 // record when no later record of its key exists in the map. Records keep
 // their offsets; a thinned batch is rebuilt with its base offset, last
 // offset, producer fields and codec. Tombstones (null values) follow
 // KIP-534: the first cleaning that keeps one stamps its batch with a delete
 // horizon of now + delete.retention.ms, and a cleaning after the horizon
-// drops it. A batch whose records all go disappears, except the last batch
-// of each producer in the log and the last batch of each cleaned segment,
-// whose header stays (see batchFilter).
+// drops it. Records of aborted transactions go, and transaction markers
+// later, by Kafka's rules (cleantxn.go). A batch whose records all go
+// disappears, except the batch holding each producer's state and the last
+// batch of each cleaned segment, whose header stays (see batchFilter).
 
 // mapEntryOverhead is what one key costs in the offset map besides its
 // bytes: the string header, the offset and the map's own bookkeeping.
@@ -88,7 +90,7 @@ func (l *Log) cleanableRange(checkpoint int64, now time.Time) cleanRange {
 		if ts, ok := s.largestTimestamp(); lag > 0 && ok && ts > nowMs-lag {
 			r.firstUncleanable = min(r.firstUncleanable, s.baseOffset)
 		}
-		if l.segments[i+1].baseOffset > l.committed {
+		if l.segments[i+1].baseOffset > min(l.committed, l.stable) {
 			r.firstUncleanable = min(r.firstUncleanable, s.baseOffset)
 		}
 		if s.baseOffset < r.firstUncleanable {
@@ -141,6 +143,10 @@ type cleanStats struct {
 // between batches when ctx is done, the groups cleaned so far staying clean.
 func (l *Log) compact(ctx context.Context, r cleanRange, now time.Time, mapBudget int64) (int64, cleanStats, error) {
 	var stats cleanStats
+	var active map[kafka.ProducerID]kafka.ActiveProducer
+	if fn := l.activeProducersFunc(); fn != nil {
+		active = fn()
+	}
 	srcs, cfg, err := l.captureSources()
 	if err != nil {
 		return 0, stats, err
@@ -151,14 +157,19 @@ func (l *Log) compact(ctx context.Context, r cleanRange, now time.Time, mapBudge
 		}
 	}()
 	f := &batchFilter{ctx: ctx, now: now.UnixMilli(), deleteRetentionMs: cfg.DeleteRetentionMs,
-		keys: map[string]int64{}, lastOfProducer: map[int64]int64{}}
+		keys: map[string]int64{}, producers: map[int64]producerTail{}}
 	end, mapped, err := f.buildOffsetMap(srcs, r, mapBudget, &stats)
 	if err != nil || end <= r.firstDirty {
 		return r.firstDirty, stats, err
 	}
-	if err := f.addProducers(srcs, mapped); err != nil {
+	if active != nil {
+		for pid, p := range active {
+			f.producers[int64(pid)] = producerTail{epoch: p.Epoch, lastData: int64(p.LastDataOffset)}
+		}
+	} else if err := f.addProducers(srcs, mapped); err != nil {
 		return r.firstDirty, stats, err
 	}
+	f.txns = newTxnTracker(srcs)
 	for _, g := range groupSegments(srcs, end, cfg) {
 		if err := l.cleanGroup(g, f, cfg, now, &stats); err != nil {
 			return r.firstDirty, stats, err
@@ -247,8 +258,10 @@ func (l *Log) cleanGroup(g []cleanSource, f *batchFilter, cfg Config, now time.T
 
 // createCleaned creates the empty segment <base>.log.cleaned.
 func createCleaned(l *Log, base int64, now time.Time) (*segment, error) {
+	// The cleaner copies batches it did not verify: reads of the cleaned
+	// segment verify all of them (fromDisk).
 	c := &segment{baseOffset: base, fs: l.fs, dir: l.dir, suffix: cleanedSuffix, nextOffset: base,
-		maxTimestamp: -1, offsetOfMaxTs: -1, created: now}
+		maxTimestamp: -1, offsetOfMaxTs: -1, created: now, fromDisk: math.MaxInt64}
 	c.discard() // a leftover of an earlier attempt
 	f, err := l.fs.OpenFile(c.path(".log"), os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
 	if err != nil {
@@ -273,7 +286,6 @@ func (c *segment) writeCleaned(g []cleanSource, f *batchFilter, cfg Config, stat
 	}
 	for _, src := range g {
 		c.lastModified = src.seg.lastModified
-		c.txns = append(c.txns, src.txns...)
 		err := eachBatch(src, func(b record.Batch) error {
 			if err := f.ctx.Err(); err != nil {
 				return err
@@ -297,6 +309,7 @@ func (c *segment) writeCleaned(g []cleanSource, f *batchFilter, cfg Config, stat
 	if err := flush(); err != nil {
 		return err
 	}
+	c.txns = f.txns.takeKept()
 	stats.bytesWritten += c.size
 	c.maybeTimeEntry()
 	if err := c.f.Sync(); err != nil {

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"gregor/internal/kafka"
 	"gregor/internal/record"
 	"gregor/internal/vfs"
 )
@@ -422,6 +423,14 @@ func TestCleanableRange(t *testing.T) {
 	if r := l.cleanableRange(mid, clk.now()); r.overdue {
 		t.Fatalf("max.compaction.lag.ms, young dirty segments: %+v", r)
 	}
+	l.SetStable(kafka.Offset(mid + 1))
+	if r := l.cleanableRange(-1, clk.now()); r.firstUncleanable != mid {
+		t.Fatalf("last stable offset %d: first uncleanable %d, want %d", mid+1, r.firstUncleanable, mid)
+	}
+	l.SetStable(kafka.Offset(mid - 1))
+	if r := l.cleanableRange(-1, clk.now()); r.firstUncleanable >= mid {
+		t.Fatalf("last stable offset %d: first uncleanable %d, want the segment holding it", mid-1, r.firstUncleanable)
+	}
 }
 
 // TestReadersAndWritersDuringCompaction proves that readers concurrent with
@@ -487,7 +496,7 @@ func TestCompactionAbortsWhenLogChanges(t *testing.T) {
 				t.Fatal(err)
 			}
 			before := fmt.Sprint(readAll(t, l))
-			f := &batchFilter{ctx: ctx, keys: map[string]int64{}, lastOfProducer: map[int64]int64{}}
+			f := &batchFilter{ctx: ctx, keys: map[string]int64{}, producers: map[int64]producerTail{}, txns: newTxnTracker(srcs)}
 			err = l.cleanGroup(srcs[:1], f, cfg, clk.now(), &cleanStats{})
 			for _, s := range srcs {
 				s.seg.release()

@@ -215,3 +215,32 @@ func TestManagerFullRecoveryWithoutCheckpoint(t *testing.T) {
 		t.Fatalf("full recovery: log end %d, want %d", l.LogEndOffset(), cut)
 	}
 }
+
+// TestReadVerifiesOnlyBatchesFromDisk proves where reads check CRCs: the
+// batches that were on disk when the segment was opened are verified (a
+// damaged one is refused), those appended since, which were validated
+// before their append, are served without computing the CRC again, as
+// Kafka serves fetches. The damage below is made under the open log.
+func TestReadVerifiesOnlyBatchesFromDisk(t *testing.T) {
+	dir := t.TempDir()
+	l := openLog(t, dir, 0)
+	fill(t, l, 10) // offsets 0-29
+	leo := l.LogEndOffset()
+	l.Close()
+	l = openLog(t, dir, leo)
+	defer l.Close()
+	fill(t, l, 4) // offsets 30-41, in the same segment
+	damageBatch(t, dir, 12)
+	damageBatch(t, dir, 33)
+	end := l.LogEndOffset()
+	if _, err := l.Read(12, 1<<20, end, true); !errors.Is(err, record.ErrCorrupt) {
+		t.Fatalf("read of a damaged batch from disk: %v, want ErrCorrupt", err)
+	}
+	data, err := l.Read(30, 1<<20, end, true)
+	if err != nil || len(data) == 0 {
+		t.Fatalf("read of batches appended since the open: %d bytes, %v", len(data), err)
+	}
+	if bs, _ := record.Split(data); len(bs) != 4 || bs[1].Validate() == nil {
+		t.Fatalf("want the 4 appended batches, the second served as it is on disk")
+	}
+}

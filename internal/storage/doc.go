@@ -54,8 +54,10 @@
 //
 // Damage below the recovery point (a disk that rots after a clean
 // shutdown) is not re-read at start-up, as in Kafka. Reads catch it: every
-// batch a read returns is validated (its CRC, over bytes the read holds in
-// memory anyway); a read stops before a damaged batch and a read that
+// batch a read returns that was on disk when its segment was opened, or
+// that the cleaner copied, is validated (its CRC, over bytes the read holds
+// in memory anyway); batches appended since were validated before their
+// append and are not checked again. A read stops before a damaged batch and a read that
 // starts at one fails with record.ErrCorrupt (CORRUPT_MESSAGE), logged
 // once per batch. To re-validate everything, stop the broker, remove the
 // log dir's recovery-point-offset-checkpoint and start it: every partition
@@ -72,7 +74,9 @@
 // which sets its high watermark) tells it where committed records end.
 // Retention deletes only segments that end at or below it and the cleaner
 // treats the segment holding it as uncleanable, as Kafka bounds both by the
-// high watermark. A log nobody bounds is unbounded.
+// high watermark. The stable bound (Log.SetStable, the last stable offset)
+// stops the cleaner too, so that it reads only decided transactions. A log
+// nobody bounds is unbounded.
 //
 // Appends: Append assigns offsets from the log end offset and stamps the
 // leader epoch; AppendWithOffsets (a follower copying its leader) keeps the
@@ -81,7 +85,11 @@
 // Compaction (clean.go) follows Kafka's LogCleaner: the latest record per
 // key survives in the log below the first uncleanable offset, with its
 // offset; tombstones last delete.retention.ms past the cleaning that first
-// kept them (KIP-534's delete horizon in the batch header). Cleaned segments
+// kept them (KIP-534's delete horizon in the batch header). Aborted
+// transactions' records go at once; a transaction marker goes
+// delete.retention.ms after the first cleaning that finds no data of its
+// transaction left, and the batch holding each active producer's state
+// stays, emptied if need be (cleantxn.go). Cleaned segments
 // replace the old ones by Kafka's .cleaned -> .swap -> .deleted protocol
 // (swap.go), so that a crash at any instant leaves a log with every latest
 // value. Unlike Kafka, the last batch of every cleaned segment keeps at

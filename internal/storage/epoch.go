@@ -19,10 +19,19 @@ type epochEntry struct {
 // epochCache is the leader-epoch cache: entries with strictly increasing
 // epochs and non-decreasing start offsets. Not safe for concurrent use; the
 // Log guards it.
+//
+// A new epoch seen by an append is not written at once: the file is
+// written (and fsynced) by flush, which the Log calls before it moves its
+// recovery point, and at close. Every batch carries its leader epoch, so
+// the entries of offsets past the recovery point, which a crash may have
+// kept out of the file, are found again by the recovery scan (assign of
+// each scanned batch), as Kafka's log recovery does. Truncations rewrite
+// the file at once: an entry they remove must not come back.
 type epochCache struct {
 	fs      vfs.FS
 	path    string
 	entries []epochEntry
+	dirty   bool // entries has an epoch the file does not
 }
 
 func loadEpochCache(fsys vfs.FS, dir string) (*epochCache, error) {
@@ -55,6 +64,15 @@ func (c *epochCache) assign(epoch int32, offset int64) error {
 		return nil
 	}
 	c.entries = append(c.entries, epochEntry{epoch, offset})
+	c.dirty = true
+	return nil
+}
+
+// flush writes the entries if an assign added one since the last write.
+func (c *epochCache) flush() error {
+	if !c.dirty {
+		return nil
+	}
 	return c.save()
 }
 
@@ -105,5 +123,9 @@ func (c *epochCache) save() error {
 	for i, e := range c.entries {
 		lines[i] = fmt.Sprintf("%d %d", e.Epoch, e.StartOffset)
 	}
-	return writeCheckpoint(c.fs, c.path, lines)
+	if err := writeCheckpoint(c.fs, c.path, lines); err != nil {
+		return err
+	}
+	c.dirty = false
+	return nil
 }

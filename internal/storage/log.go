@@ -64,10 +64,16 @@ type Log struct {
 	truncations int64 // TruncateTo calls that removed data: a cleaning begun before aborts
 	// committed bounds retention and cleaning: they touch only segments
 	// that end at or below it (see SetCommitted). MaxInt64 until set.
-	committed      int64
-	unflushed      int64     // records appended since the last flush
-	firstUnflushed time.Time // time of the oldest unflushed append; zero if none
-	closed         bool
+	committed int64
+	// stable bounds cleaning further: the last stable offset, below which
+	// every transaction is decided (see SetStable). MaxInt64 until set.
+	stable int64
+	// activeProducers, when set, tells the cleaner which producers' state
+	// it must keep (see SetActiveProducers).
+	activeProducers func() map[kafka.ProducerID]kafka.ActiveProducer
+	unflushed       int64     // records appended since the last flush
+	firstUnflushed  time.Time // time of the oldest unflushed append; zero if none
+	closed          bool
 
 	deleteMu       sync.Mutex      // guards pendingDeletes
 	pendingDeletes []pendingDelete // retired segments whose files await removal
@@ -96,7 +102,7 @@ func openLogFiles(fsys vfs.FS, files *FileCache, dir string, recoveryPoint int64
 	if err := mkdirAllDurable(fsys, dir); err != nil {
 		return nil, err
 	}
-	l := &Log{fs: fsys, files: files, dir: dir, cfg: cfg, now: now, logger: logger, dirDirty: true, committed: math.MaxInt64,
+	l := &Log{fs: fsys, files: files, dir: dir, cfg: cfg, now: now, logger: logger, dirDirty: true, committed: math.MaxInt64, stable: math.MaxInt64,
 		durableCh: make(chan struct{})}
 	if err := l.load(recoveryPoint); err != nil {
 		l.closeFiles()
@@ -113,10 +119,10 @@ func (l *Log) load(recoveryPoint int64) error {
 	if err != nil {
 		return err
 	}
-	if err := l.openSegments(bases, recoveryPoint); err != nil {
+	if l.epochs, err = loadEpochCache(l.fs, l.dir); err != nil {
 		return err
 	}
-	if l.epochs, err = loadEpochCache(l.fs, l.dir); err != nil {
+	if err := l.openSegments(bases, recoveryPoint); err != nil {
 		return err
 	}
 	l.logEndOffset = l.active().nextOffset
@@ -160,7 +166,7 @@ func (l *Log) openSegments(bases []int64, recoveryPoint int64) error {
 		}
 		l.segments = append(l.segments, s)
 		s.created = l.now()
-		truncated, err := s.recover(recoveryPoint, l.cfg, l.logger)
+		truncated, err := s.recover(recoveryPoint, l.cfg, l.logger, l.epochs)
 		if err != nil {
 			return err
 		}
@@ -283,6 +289,32 @@ func (l *Log) SetCommitted(offset kafka.Offset) {
 	l.mu.Unlock()
 }
 
+// SetStable tells the log its last stable offset: the cleaner never cleans
+// a segment that ends after offset, as Kafka's cleaner stops there, so that
+// every transaction it reads is decided and an aborted one is in the
+// aborted-transaction index. Until it is first called the log is unbounded.
+func (l *Log) SetStable(offset kafka.Offset) {
+	l.mu.Lock()
+	l.stable = int64(offset)
+	l.mu.Unlock()
+}
+
+// SetActiveProducers gives the cleaner the producers whose state it must
+// keep, as Kafka's cleaner asks the producer state: fn is called at the
+// start of each cleaning, with no lock of the log held. Until it is set,
+// every producer with a batch in the log counts as active.
+func (l *Log) SetActiveProducers(fn func() map[kafka.ProducerID]kafka.ActiveProducer) {
+	l.mu.Lock()
+	l.activeProducers = fn
+	l.mu.Unlock()
+}
+
+func (l *Log) activeProducersFunc() func() map[kafka.ProducerID]kafka.ActiveProducer {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	return l.activeProducers
+}
+
 // Close writes the index tails and closes the files (no fsync: use Flush).
 func (l *Log) Close() error {
 	err := l.close()
@@ -303,7 +335,7 @@ func (l *Log) close() error {
 	close(l.durableCh) // waiters see closed
 	var err error
 	if l.Offline() == nil { // an offline dir is not written again
-		err = l.active().writeIndexes(false)
+		err = errors.Join(l.active().writeIndexes(false), l.epochs.flush())
 	}
 	l.closeFiles()
 	return errors.Join(err, l.removeDeletedFiles(farFuture))

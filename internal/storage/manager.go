@@ -49,6 +49,7 @@ type Manager struct {
 	mu      sync.Mutex // guards the fields below
 	logs    map[kafka.TopicPartition]*Log
 	dirOf   map[kafka.TopicPartition]string
+	perDir  map[string]int // partitions in each dir: the counts of dirOf's values
 	cleaner cleanerState
 }
 
@@ -68,7 +69,7 @@ func OpenManagerFS(fsys vfs.FS, logDirs []string, cfg Config, now func() time.Ti
 		return nil, err
 	}
 	m := &Manager{fs: fsys, dirs: logDirs, cfg: cfg, now: now, logger: logger, locks: locks, flusher: NewFlusher(logger),
-		logs: map[kafka.TopicPartition]*Log{}, dirOf: map[kafka.TopicPartition]string{}, cleaner: newCleanerState(),
+		logs: map[kafka.TopicPartition]*Log{}, dirOf: map[kafka.TopicPartition]string{}, perDir: map[string]int{}, cleaner: newCleanerState(),
 		health: map[string]*logDir{}, files: NewFileCache(cfg.FileCacheSize)}
 	for _, d := range logDirs {
 		m.health[d] = &logDir{path: d, onFail: m.dirFailed}
@@ -176,8 +177,17 @@ func (m *Manager) openEntry(dir string, e fs.DirEntry, points map[kafka.TopicPar
 		return err
 	}
 	l.flusher, l.logDir = m.flusher, m.health[dir]
-	m.logs[tp], m.dirOf[tp] = l, dir
+	m.addLocked(tp, l, dir)
 	return nil
+}
+
+// addLocked serves tp from l in dir; the caller holds mu.
+func (m *Manager) addLocked(tp kafka.TopicPartition, l *Log, dir string) {
+	if old, ok := m.dirOf[tp]; ok {
+		m.perDir[old]--
+	}
+	m.logs[tp], m.dirOf[tp] = l, dir
+	m.perDir[dir]++
 }
 
 // parsePartitionDir splits "<topic>-<partition>" at the last dash.
@@ -261,7 +271,7 @@ func (m *Manager) Create(topic string, partition int32, topicID [16]byte, cfg Co
 		}
 		var l *Log
 		if l, err = m.createIn(dir, tp, topicID, cfg); err == nil {
-			m.logs[tp], m.dirOf[tp] = l, dir
+			m.addLocked(tp, l, dir)
 			return l, nil
 		}
 		if !isIOError(err) {
@@ -298,13 +308,9 @@ func (m *Manager) createIn(dir string, tp kafka.TopicPartition, topicID [16]byte
 // leastLoadedDirLocked is the online log dir with the fewest partitions;
 // false when every dir is offline.
 func (m *Manager) leastLoadedDirLocked() (string, bool) {
-	count := map[string]int{}
-	for _, d := range m.dirOf {
-		count[d]++
-	}
 	best := ""
 	for _, d := range m.dirs {
-		if m.health[d].offline() == nil && (best == "" || count[d] < count[best]) {
+		if m.health[d].offline() == nil && (best == "" || m.perDir[d] < m.perDir[best]) {
 			best = d
 		}
 	}
@@ -337,7 +343,10 @@ func (m *Manager) Delete(topic string, partition int32) error {
 	tp := kafka.TopicPartition{Topic: topic, Partition: partition}
 	l, ok := m.logs[tp]
 	delete(m.logs, tp)
-	delete(m.dirOf, tp)
+	if dir, ok := m.dirOf[tp]; ok {
+		m.perDir[dir]--
+		delete(m.dirOf, tp)
+	}
 	delete(m.cleaner.checkpoints, tp)
 	delete(m.cleaner.uncleanable, tp)
 	m.mu.Unlock()

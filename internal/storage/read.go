@@ -118,10 +118,11 @@ func (s *segment) readFrom(buf []byte, pos int64, first header, size, maxBytes, 
 // first that fails validation (a CRC mismatch: damage below the recovery
 // point, which start-up does not re-read), and an error wrapping
 // record.ErrCorrupt if that is the first: a damaged batch is never served,
-// and a reader that reaches it is told rather than handed garbage. The CRC
-// costs little next to the read itself. Each damaged batch is logged once.
+// and a reader that reaches it is told rather than handed garbage. Only
+// batches that were on disk when the segment was opened are checked (see
+// segment.fromDisk); each damaged batch is logged once.
 func (l *Log) intactPrefix(s *segment, pos int64, data []byte) ([]byte, error) {
-	for end := 0; end < len(data); {
+	for end := 0; end < len(data) && pos+int64(end) < s.fromDisk; {
 		n, _ := record.FrameLength(data[end:]) // wholeBatches checked the framing
 		b := record.Batch(data[end : end+n])
 		if err := b.Validate(); err != nil {

@@ -19,9 +19,9 @@ var errCorruptTail = errors.New("corrupt tail")
 // every batch from the indexed position at or below recoveryPoint to the end
 // of the file, truncates the first torn or corrupt batch and everything after
 // it, and rewrites the indexes. It reports whether it truncated.
-func (s *segment) recover(recoveryPoint int64, cfg Config, logger *slog.Logger) (bool, error) {
+func (s *segment) recover(recoveryPoint int64, cfg Config, logger *slog.Logger, epochs *epochCache) (bool, error) {
 	start := s.loadIndexes(recoveryPoint)
-	end, err := s.scan(start, cfg)
+	end, err := s.scan(start, cfg, epochs)
 	if err != nil && !errors.Is(err, errCorruptTail) {
 		return false, err
 	}
@@ -82,7 +82,11 @@ func (s *segment) keepTimeEntriesBefore(tidx []timeEntry, rel uint32) {
 // scan validates and indexes batches from pos to the end of the file. It
 // returns the end of the last good batch; the error wraps errCorruptTail if
 // it stopped at a bad batch.
-func (s *segment) scan(pos int64, cfg Config) (int64, error) {
+//
+// Each batch's leader epoch goes to epochs (when not nil), which keeps the
+// epochs newer than its latest: the entries a crash kept out of the
+// leader-epoch-checkpoint file.
+func (s *segment) scan(pos int64, cfg Config, epochs *epochCache) (int64, error) {
 	fileSize := s.size
 	defer func() { s.size = fileSize }() // indexBatch moves it; recover truncates
 	r := bufio.NewReaderSize(io.NewSectionReader(s.f, pos, fileSize-pos), 1<<20)
@@ -103,6 +107,9 @@ func (s *segment) scan(pos int64, cfg Config) (int64, error) {
 			return pos, err
 		}
 		s.indexBatch(b, pos, cfg)
+		if epochs != nil {
+			epochs.assign(b.PartitionLeaderEpoch(), b.BaseOffset())
+		}
 		pos += int64(len(b))
 	}
 	return pos, nil

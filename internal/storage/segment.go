@@ -56,6 +56,14 @@ type segment struct {
 	// opened; zero if unknown). Retention falls back on it when no record
 	// has a timestamp, as Kafka does.
 	lastModified time.Time
+	// fromDisk is how many bytes of the .log were on disk when it was
+	// opened (for a cleaned segment, all of them): reads verify the CRC of
+	// the batches that start there, which this process has not checked.
+	// Later batches were appended by this process after their producer's
+	// batch was validated, a follower's fetch was, or the broker built
+	// them, so reads serve them without computing the CRC again (Kafka
+	// verifies none on fetch). Set before the segment is shared.
+	fromDisk int64
 	// reportedCorrupt is 1 + the position of the last damaged batch a
 	// read logged (0: none), so that each is logged once.
 	reportedCorrupt atomic.Int64
@@ -78,7 +86,7 @@ func openSegmentFile(fsys vfs.FS, files *FileCache, dir string, base int64) (*se
 		f.Close()
 		return nil, err
 	}
-	s := &segment{baseOffset: base, fs: fsys, dir: dir, f: newCachedFile(files, fsys, path, f), size: st.Size(), nextOffset: base,
+	s := &segment{baseOffset: base, fs: fsys, dir: dir, f: newCachedFile(files, fsys, path, f), size: st.Size(), fromDisk: st.Size(), nextOffset: base,
 		maxTimestamp: -1, offsetOfMaxTs: -1, lastModified: st.ModTime()}
 	s.refs.Store(1)
 	return s, nil

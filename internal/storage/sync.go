@@ -148,7 +148,13 @@ func (l *Log) finishSync(p syncPlan, err error) {
 		l.syncErr = err
 	} else if l.truncations == p.truncations {
 		l.durable = max(l.durable, p.end)
-		l.recoveryPoint = max(l.recoveryPoint, p.sealedEnd)
+		// The epochs' file before the recovery point moves past them
+		// (epochCache); if it cannot be written, the point stays.
+		if ferr := l.epochs.flush(); ferr != nil {
+			l.logger.Warn("leader-epoch-checkpoint not written; the recovery point stays", "dir", l.dir, "err", ferr)
+		} else {
+			l.recoveryPoint = max(l.recoveryPoint, p.sealedEnd)
+		}
 	}
 	l.broadcastDurableLocked()
 }
@@ -165,7 +171,7 @@ func (l *Log) broadcastDurableLocked() {
 // their entries since the roll. A file that is gone belongs to a segment
 // that left the log meanwhile.
 func (s *segment) syncIndexFiles() error {
-	for _, ext := range []string{".index", ".timeindex"} {
+	for _, ext := range []string{".index", ".timeindex", txnIndexExt} {
 		f, err := s.fs.OpenFile(s.path(ext), os.O_RDONLY, 0)
 		if errors.Is(err, fs.ErrNotExist) {
 			continue

@@ -110,7 +110,7 @@ func (l *Log) truncateLocked(offset int64) error {
 	s.size = pos
 	s.trimTxns(offset)
 	s.index, s.timeIndex, s.maxTimestamp, s.offsetOfMaxTs = nil, nil, -1, -1
-	if _, err := s.scan(0, l.cfg); err != nil {
+	if _, err := s.scan(0, l.cfg, nil); err != nil {
 		return err
 	}
 	errs = append(errs, s.rewriteIndexes())

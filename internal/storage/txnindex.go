@@ -22,7 +22,9 @@ import (
 // when it replays the markers past its producer snapshot: an entry whose
 // marker is not after the last one indexed is ignored, so replays are
 // idempotent. Recovery drops entries whose marker is past the recovered
-// end, and truncation those at or after the truncation point.
+// end, and truncation those at or after the truncation point. A cleaning
+// writes a cleaned segment's entries anew: only those of abort markers that
+// still have data of their transaction to skip (cleantxn.go).
 const txnEntrySize = 34
 
 const txnIndexExt = ".txnindex"
@@ -72,9 +74,11 @@ func (s *segment) trimTxns(end int64) {
 	s.txnDisk = min(s.txnDisk, n)
 }
 
-// writeTxnIndex appends the entries not yet on disk.
+// writeTxnIndex appends the entries not yet on disk; with sync it fsyncs
+// the file even when none is new, since earlier ones may have been written
+// without.
 func (s *segment) writeTxnIndex(sync bool) error {
-	if s.txnDisk == len(s.txns) {
+	if s.txnDisk == len(s.txns) && (!sync || s.txnDisk == 0) {
 		return nil
 	}
 	if err := appendFile(s.fs, s.path(txnIndexExt), appendTxnEntries(nil, s.txns[s.txnDisk:]), sync); err != nil {
@@ -109,7 +113,10 @@ func (l *Log) AppendAbortedTransaction(e kafka.AbortedTransaction) error {
 	s := l.segments[l.segmentFor(int64(e.LastOffset))]
 	s.txns = append(s.txns, e)
 	if s != l.active() {
-		return s.writeTxnIndex(false) // a rolled segment writes its indexes no more
+		// A rolled segment writes its indexes no more: this entry goes to
+		// disk now, and the next sync makes it and a new file durable.
+		l.dirDirty = l.dirDirty || s.txnDisk == 0
+		return s.writeTxnIndex(false)
 	}
 	return nil
 }

@@ -70,11 +70,11 @@ type Request struct {
 	onSent []func()
 }
 
-// AfterSent registers f to run once the response has been encoded (or
+// AfterSent registers f to run once the response has been written (or
 // dropped), when the buffers the response points into may be reused.
 func (r *Request) AfterSent(f func()) { r.onSent = append(r.onSent, f) }
 
-// Sent is called by the server once the response is encoded or dropped; it
+// Sent is called by the server once the response is written or dropped; it
 // runs the functions AfterSent registered.
 func (r *Request) Sent() {
 	for _, f := range r.onSent {

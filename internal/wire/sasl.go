@@ -17,9 +17,17 @@ type Authentication struct {
 	// authentication in progress with it, nil between authentications.
 	Mechanism string
 	Exchange  SASLExchange
+	// Raw is set by SaslHandshake v0: until the exchange ends, the client
+	// sends bare SASL tokens, each a size-prefixed frame without a request
+	// header, and is answered likewise (no SaslAuthenticate framing).
+	Raw bool
 	// Authenticated is set once an exchange succeeded; it stays set while
 	// the client re-authenticates (KIP-368).
 	Authenticated bool
+	// TokenAuthenticated is set when the client authenticated with a
+	// delegation token: it may not create, renew, expire or describe
+	// tokens, as Kafka refuses them on such a session.
+	TokenAuthenticated bool
 	// Expires is when the authenticated session ends
 	// (connections.max.reauth.ms); zero for never.
 	Expires time.Time

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"gregor/internal/testutil/freeport"
 	"gregor/internal/testutil/netproxy"
 )
 
@@ -230,25 +231,12 @@ func writeProperties(t *testing.T, path string, props map[string]string) {
 	}
 }
 
-// freePorts returns n loopback ports free a moment ago. Another process
-// may take one before the node binds it; the node then fails to start,
-// loudly.
+// freePorts returns n loopback ports free a moment ago (see freeport).
 func freePorts(t *testing.T, n int) []int {
 	t.Helper()
-	var lns []net.Listener
-	defer func() {
-		for _, ln := range lns {
-			ln.Close()
-		}
-	}()
-	var ports []int
-	for range n {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		lns = append(lns, ln)
-		ports = append(ports, ln.Addr().(*net.TCPAddr).Port)
+	ports, err := freeport.Get(n)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return ports
 }

@@ -46,6 +46,10 @@ var byKey = map[int16]keyScenario{
 	33: alterConfigsKey,
 	35: describeLogDirsKey,
 	37: createPartitionsKey,
+	38: createDelegationTokenKey,
+	39: renewDelegationTokenKey,
+	40: expireDelegationTokenKey,
+	41: describeDelegationTokenKey,
 	42: deleteGroupsKey,
 	44: incrementalAlterConfigsKey,
 	48: describeClientQuotasKey,
@@ -396,4 +400,30 @@ func describeClusterKey(s *session, v int16) any {
 	resp := s.do(req, v).(*kmsg.DescribeClusterResponse)
 	return map[string]any{"ErrorCode": resp.ErrorCode, "EndpointType": resp.EndpointType, "Brokers": len(resp.Brokers),
 		"ClusterAuthorizedOperations": resp.ClusterAuthorizedOperations}
+}
+
+// The delegation token keys: on the PLAINTEXT listener both brokers refuse
+// every token request (DELEGATION_TOKEN_REQUEST_NOT_ALLOWED), with the
+// fields Kafka fills in then; tokens themselves need a SASL listener and
+// are covered by Gregor's own tests (internal/node/token_test.go).
+func createDelegationTokenKey(s *session, v int16) any {
+	req := kmsg.NewPtrCreateDelegationTokenRequest()
+	req.MaxLifetimeMillis = -1
+	return s.do(req, v)
+}
+
+func renewDelegationTokenKey(s *session, v int16) any {
+	req := kmsg.NewPtrRenewDelegationTokenRequest()
+	req.HMAC, req.RenewTimeMillis = []byte("not a token"), -1
+	return s.do(req, v)
+}
+
+func expireDelegationTokenKey(s *session, v int16) any {
+	req := kmsg.NewPtrExpireDelegationTokenRequest()
+	req.HMAC, req.ExpiryPeriodMillis = []byte("not a token"), -1
+	return s.do(req, v)
+}
+
+func describeDelegationTokenKey(s *session, v int16) any {
+	return s.do(kmsg.NewPtrDescribeDelegationTokenRequest(), v)
 }

@@ -15,6 +15,8 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"slices"
+	"strings"
 	"syscall"
 
 	"github.com/twmb/franz-go/pkg/kfake"
@@ -96,10 +98,17 @@ func parseRunFlags(args []string) (*runConfig, error) {
 	fs.StringVar(&cfg.kafkaScript, "kafka-script", "", "compat/kafka/broker")
 	fs.StringVar(&cfg.kafkaHeap, "kafka-heap", defaultKafkaHeap, "Kafka's JVM heap options")
 	fs.StringVar(&cfg.kafkaProps, "kafka-props", defaultKafkaProps, "extra Kafka server properties, comma-separated key=value")
+	fs.StringVar(&cfg.kafkaLib, "kafka-lib", "", "Kafka's jars (compat/kafka/target/lib): also run Kafka's producer and consumer perf tools against every broker; empty: not")
 	fs.StringVar(&cfg.dir, "dir", os.TempDir(), "where brokers keep their data during the run")
 	fs.StringVar(&cfg.out, "out", "", "results file (JSON lines), rewritten after every repetition")
+	fs.StringVar(&cfg.steps, "steps", "", "workload steps to run, comma-separated: memory, throughput, latency, e2e, kafka-tools (default all)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
+	}
+	for _, s := range strings.Split(cfg.steps, ",") {
+		if s != "" && !slices.Contains(stepNames, s) {
+			return nil, fmt.Errorf("run: unknown step %q in -steps (want %s)", s, strings.Join(stepNames, ", "))
+		}
 	}
 	if cfg.out == "" {
 		return nil, fmt.Errorf("run: -out is required")

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"gregor/bench/kafkatools"
 	"gregor/bench/limits"
 	"gregor/bench/peer"
 	"gregor/bench/report"
@@ -35,7 +36,12 @@ type runConfig struct {
 	limits                            bool
 	gregorBin, kafkaScript, kafkaHeap string
 	kafkaProps, dir, out              string
+	kafkaLib                          string // Kafka's jars, for its perf tools; "" skips them
+	steps                             string // comma-separated subset of stepNames; empty: all
 }
+
+// stepNames are the workload steps of runBroker, in order.
+var stepNames = []string{"memory", "throughput", "latency", "e2e", "kafka-tools"}
 
 func run(ctx context.Context, args []string) error {
 	cfg, err := parseRunFlags(args)
@@ -136,12 +142,24 @@ func runBroker(ctx context.Context, results *report.Collector, cfg *runConfig, n
 	}()
 	m := &measurer{ctx: ctx, results: results, cfg: cfg, b: b}
 	m.add("start to first answer", ms(b.StartToAnswer), "ms", "lower")
-	for _, step := range []func() error{m.memoryAndCPU, m.throughput, m.latency, m.endToEnd} {
+	steps := []func() error{m.memoryAndCPU, m.throughput, m.latency, m.endToEnd}
+	if cfg.kafkaLib != "" {
+		steps = append(steps, m.kafkaTools)
+	}
+	for i, step := range steps {
+		if !cfg.runs(stepNames[i]) {
+			continue
+		}
 		if err := step(); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// runs reports whether the step named name is selected by -steps.
+func (c *runConfig) runs(name string) bool {
+	return c.steps == "" || strings.Contains(","+c.steps+",", ","+name+",")
 }
 
 // measurer runs the workload steps against one broker.
@@ -271,6 +289,40 @@ func (m *measurer) endToEnd() error {
 		m.add("end-to-end p99 at 5,000 rec/s", ps[1], "ms", "lower")
 		return nil
 	})
+}
+
+// Records each run of Kafka's perf tools sends per second of -dur: about
+// what the Java client reaches on two cores, so that a run lasts near dur.
+var kafkaToolRate = map[int]int64{100: 200_000, kib: 50_000}
+
+// kafkaTools runs Kafka's own kafka-producer-perf-test (acks=all) and
+// kafka-consumer-perf-test with 100 B and 1 KiB records: the Java client's
+// workload, its figures as the tools print them.
+func (m *measurer) kafkaTools() error {
+	tools := kafkatools.Tools{Lib: m.cfg.kafkaLib}
+	for _, size := range []int{100, kib} {
+		label := sizeLabel(size)
+		records := max(int64(m.cfg.dur.Seconds()*float64(kafkaToolRate[size])), 10_000)
+		err := m.withTopic(func(ctx context.Context, topic string) error {
+			p, err := tools.Produce(ctx, m.b.Addr, topic, records, size)
+			if err != nil {
+				return fmt.Errorf("kafka-producer-perf-test %s: %w", label, err)
+			}
+			m.add("kafka-producer-perf-test "+label, p.RecordsPerSec, "rec/s", "higher")
+			m.add("kafka-producer-perf-test "+label+" p99", p.P99, "ms", "lower")
+			c, err := tools.Consume(ctx, m.b.Addr, topic, p.Records)
+			if err != nil {
+				return fmt.Errorf("kafka-consumer-perf-test %s: %w", label, err)
+			}
+			m.add("kafka-consumer-perf-test "+label+" (fetch)", c.FetchRecPerSec, "rec/s", "higher")
+			m.add("kafka-consumer-perf-test "+label+" MB/s (fetch)", c.FetchMBPerSec, "MB/s", "higher")
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }

@@ -3,7 +3,6 @@ package nodetest
 import (
 	"context"
 	"fmt"
-	"net"
 	"strconv"
 	"strings"
 	"sync"
@@ -14,6 +13,7 @@ import (
 	"gregor/internal/kafka"
 	"gregor/internal/node"
 	"gregor/internal/storage"
+	"gregor/internal/testutil/freeport"
 	"gregor/internal/vfs"
 )
 
@@ -130,18 +130,13 @@ func startCluster(t testing.TB, voters, brokers int, overridesOf func(kafka.Node
 	return c
 }
 
-// freePorts picks n free loopback ports: bound, noted and released.
+// freePorts picks n free loopback ports (see freeport).
 func freePorts(t testing.TB, n int) []int {
-	var out []int
-	for range n {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer ln.Close()
-		out = append(out, ln.Addr().(*net.TCPAddr).Port)
+	ports, err := freeport.Get(n)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return out
+	return ports
 }
 
 func (c *Cluster) start(i int) error {

@@ -1,8 +1,11 @@
 package avro
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"io"
+	"reflect"
 	"testing"
 
 	havro "github.com/hamba/avro/v2"
@@ -88,6 +91,31 @@ func FuzzValidateMatchesDecode(f *testing.F) {
 		s := parsed[int(which)%len(parsed)]
 		if got, want := s.Validate(payload) == nil, decodes(s, payload); got != want {
 			t.Fatalf("%s, payload %x: Validate accepts %v, decoding %v", s.Canonical(), payload, got, want)
+		}
+	})
+}
+
+// FuzzParseJSONMatchesEncodingJSON proves parseJSON accepts what
+// encoding/json (UseNumber, one value and white space) accepts, and
+// decodes it to the same value.
+func FuzzParseJSONMatchesEncodingJSON(f *testing.F) {
+	for _, s := range []string{`{"a":[1,-2.5e3,"x\u00e9\n"],"b":{"c":null,"c":true}}`, `"\xff"`, `0.`, `-`, `[1,]`, "\"\t\"", ` 1 `, `1 2`, `"\ud800"`, `{"a" 1}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		got, err := parseJSON(b)
+		dec := json.NewDecoder(bytes.NewReader(b))
+		dec.UseNumber()
+		var want any
+		werr := dec.Decode(&want)
+		if werr == nil && len(bytes.TrimLeft(b[dec.InputOffset():], " \t\r\n")) != 0 {
+			werr = errors.New("trailing data")
+		}
+		if (err == nil) != (werr == nil) {
+			t.Fatalf("%q: parseJSON error %v, encoding/json error %v", b, err, werr)
+		}
+		if err == nil && !reflect.DeepEqual(got, want) {
+			t.Fatalf("%q: parseJSON %#v, encoding/json %#v", b, got, want)
 		}
 	})
 }

@@ -34,6 +34,10 @@ type Parsed struct {
 	normalized string
 	compiled   *js.Schema
 	model      *model
+	// title is the schema's top-level "title", its record name; hasTitle
+	// is false when it has none (or one that is not a string).
+	title    string
+	hasTitle bool
 }
 
 var _ schema.Format = Format{}
@@ -91,12 +95,16 @@ func (Format) Parse(text string, deps map[string]string) (schema.Parsed, error) 
 	if err := enc.Encode(doc); err != nil {
 		return nil, fmt.Errorf("invalid JSON schema: %w", err)
 	}
-	return &Parsed{
+	p := &Parsed{
 		canonical:  compact.String(),
 		normalized: strings.TrimSuffix(normalized.String(), "\n"),
 		compiled:   compiled,
 		model:      m,
-	}, nil
+	}
+	if obj, ok := doc.(map[string]any); ok {
+		p.title, p.hasTitle = obj["title"].(string)
+	}
+	return p, nil
 }
 
 // compile turns a panic inside the library (which must not happen, but a

@@ -1,0 +1,98 @@
+package node_test
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/sasl/scram"
+
+	"gregor/internal/auth/authtest"
+)
+
+// BenchmarkSecurityOverhead measures produce (acks=all, async, one
+// client) and consume of 1 KiB incompressible records over the node's
+// PLAINTEXT listener, over SASL_PLAINTEXT and over SASL_SSL, both with
+// SCRAM-SHA-512, on one node, one after the other. -count repeats each case
+// before the next: for ratios on a noisy machine, repeat whole runs instead,
+//
+//	for i in 1 2 3 4 5; do go test -run '^$' -bench SecurityOverhead -benchtime 200000x ./internal/node; done
+//
+// Over TLS a fetch cannot be served with sendfile: the records are read
+// into memory and encrypted.
+func BenchmarkSecurityOverhead(b *testing.B) {
+	ca := authtest.NewCA(b)
+	n, saslPlain, saslSSL := startSASLNode(b, ca, nil)
+	adm := kadm.NewClient(benchClient(b, n.Addr))
+	ctx := context.Background()
+	res, err := adm.AlterUserSCRAMs(ctx, nil, []kadm.UpsertSCRAM{{User: "alice", Mechanism: kadm.ScramSha512, Iterations: 4096, Password: "alice-secret"}})
+	if err == nil {
+		err = res.Error()
+	}
+	if err != nil {
+		b.Fatal(err)
+	}
+	listeners := []struct {
+		name string
+		addr string
+		opts []kgo.Opt
+	}{
+		{"PLAINTEXT", n.Addr, nil},
+		{"SASL_PLAINTEXT", saslPlain, []kgo.Opt{kgo.SASL(scram.Auth{User: "alice", Pass: "alice-secret"}.AsSha512Mechanism())}},
+		{"SASL_SSL", saslSSL, []kgo.Opt{kgo.DialTLSConfig(clientTLS(b, ca, "")),
+			kgo.SASL(scram.Auth{User: "alice", Pass: "alice-secret"}.AsSha512Mechanism())}},
+	}
+	value := make([]byte, 1024)
+	rand.Read(value)
+	topics := 0
+	for _, op := range []string{"produce", "consume"} {
+		for _, l := range listeners {
+			b.Run(op+"/"+l.name, func(b *testing.B) {
+				topics++
+				topic := fmt.Sprintf("sec-%d", topics)
+				if _, err := adm.CreateTopic(ctx, 6, 1, nil, topic); err != nil {
+					b.Fatal(err)
+				}
+				producer := benchClient(b, l.addr, append([]kgo.Opt{kgo.DefaultProduceTopic(topic), kgo.MaxBufferedRecords(10_000),
+					kgo.ProducerBatchCompression(kgo.NoCompression())}, l.opts...)...)
+				if err := producer.ProduceSync(ctx, &kgo.Record{Value: value}).FirstErr(); err != nil {
+					b.Fatal(err) // connected and authenticated before the clock starts
+				}
+				produce := func() {
+					var left atomic.Int64
+					left.Store(int64(b.N))
+					produceAsync(b, producer, &left, func() *kgo.Record { return &kgo.Record{Value: value} })
+				}
+				b.SetBytes(1024)
+				if op == "produce" {
+					b.ResetTimer()
+					start := time.Now()
+					produce()
+					b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "records/s")
+					return
+				}
+				produce()
+				consumer := benchClient(b, l.addr, append([]kgo.Opt{kgo.ConsumeTopics(topic),
+					kgo.ConsumeResetOffset(kgo.NewOffset().AtStart())}, l.opts...)...)
+				want := b.N + 1
+				b.ResetTimer()
+				start := time.Now()
+				cctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+				defer cancel()
+				for got := 0; got < want; {
+					fs := consumer.PollFetches(cctx)
+					if err := fs.Err0(); err != nil {
+						b.Fatalf("consumed %d of %d: %v", got, want, err)
+					}
+					got += fs.NumRecords()
+				}
+				b.ReportMetric(float64(want)/time.Since(start).Seconds(), "records/s")
+			})
+		}
+	}
+}
