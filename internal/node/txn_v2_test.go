@@ -165,6 +165,23 @@ func TestUpdateFeaturesTransactionVersion(t *testing.T) {
 	}
 }
 
+// setTransactionVersion finalizes transaction.version at level (a safe
+// downgrade or an upgrade).
+func setTransactionVersion(t *testing.T, addr string, level int16) {
+	t.Helper()
+	req := kmsg.NewPtrUpdateFeaturesRequest()
+	u := kmsg.NewUpdateFeaturesRequestFeatureUpdate()
+	u.Feature, u.MaxVersionLevel, u.UpgradeType = "transaction.version", level, 1
+	if level < finalizedLevel(t, addr, "transaction.version") {
+		u.UpgradeType = 2
+	}
+	req.FeatureUpdates = append(req.FeatureUpdates, u)
+	resp, err := req.RequestWith(testContext(t), newClient(t, addr))
+	if err != nil || resp.ErrorCode != 0 {
+		t.Fatalf("transaction.version to %d: %v %v", level, resp, err)
+	}
+}
+
 func deref(s *string) string {
 	if s == nil {
 		return ""
