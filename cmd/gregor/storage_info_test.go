@@ -55,8 +55,8 @@ func TestStorageFeatureCommands(t *testing.T) {
 		args []string
 		want string // stdout, or the error
 	}{
-		{[]string{"version-mapping"}, "metadata.version=29 (4.2-IV1)\nkraft.version=0\ngroup.version=1\n"},
-		{[]string{"version-mapping", "-r", "4.2"}, "metadata.version=29 (4.2)\nkraft.version=0\ngroup.version=1\n"},
+		{[]string{"version-mapping"}, "metadata.version=29 (4.2-IV1)\nkraft.version=0\ntransaction.version=2\ngroup.version=1\n"},
+		{[]string{"version-mapping", "-r", "4.2"}, "metadata.version=29 (4.2)\nkraft.version=0\ntransaction.version=2\ngroup.version=1\n"},
 		{[]string{"version-mapping", "--release-version", "3.9-IV0"}, "unknown release version '3.9-IV0'"},
 		{[]string{"feature-dependencies", "-f", "metadata.version=29", "--feature", "group.version=1"},
 			"metadata.version=29 (4.2-IV1) has no dependencies.\ngroup.version=1 has no dependencies.\n"},
@@ -65,7 +65,9 @@ func TestStorageFeatureCommands(t *testing.T) {
 		{[]string{"feature-dependencies", "-f", "metadata.version=6"}, "Unknown metadata.version 6"},
 		{[]string{"feature-dependencies", "-f", "metadata.version=30"}, "Unknown metadata.version 30"},
 		{[]string{"feature-dependencies", "-f", "kraft.version=1"}, "Feature level 1 is not supported for feature kraft.version"},
-		{[]string{"feature-dependencies", "-f", "transaction.version=2"}, "feature transaction.version is not supported"},
+		{[]string{"feature-dependencies", "-f", "transaction.version=2"}, "transaction.version=2 has no dependencies.\n"},
+		{[]string{"feature-dependencies", "-f", "transaction.version=3"}, "Feature level 3 is not supported for feature transaction.version"},
+		{[]string{"feature-dependencies", "-f", "share.version=1"}, "feature share.version is not supported"},
 		{[]string{"feature-dependencies", "-f", "colour.version=1"}, "Unknown feature: colour.version"},
 		{[]string{"feature-dependencies", "-f", "group.version=x"}, "Invalid version format: x for feature group.version"},
 		{[]string{"feature-dependencies", "-f", "group.version"}, "expected NAME=LEVEL"},

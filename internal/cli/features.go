@@ -16,8 +16,10 @@ import (
 
 // The feature levels Gregor serves, as its ApiVersions advertises them
 // (internal/handler/18_api_versions.go): metadata.version runs at 29
-// (4.2-IV1), kraft.version at 0 (a static quorum) and group.version at 1
-// (KIP-848 groups); none of these levels depends on another feature.
+// (4.2-IV1), kraft.version at 0 (a static quorum), group.version at 1
+// (KIP-848 groups) and transaction.version at 2 for a new cluster (KIP-890
+// part 2, changeable with features upgrade/downgrade); none of these levels
+// depends on another feature.
 const (
 	MetadataVersion      = "4.2-IV1"
 	metadataVersionLevel = 29
@@ -31,7 +33,7 @@ type featureLevel struct {
 
 // releaseFeatures are the features of MetadataVersion besides
 // metadata.version, in Kafka's order.
-var releaseFeatures = []featureLevel{{"kraft.version", 0}, {"group.version", 1}}
+var releaseFeatures = []featureLevel{{"kraft.version", 0}, {"transaction.version", 2}, {"group.version", 1}}
 
 // metadataVersions names the metadata.version levels Gregor serves, from
 // 7 (3.3-IV3, the first KRaft production level and ApiVersions' minimum)
@@ -50,6 +52,9 @@ var servedLevels = map[string][]int16{
 	"metadata.version": metadataVersionLevels(),
 	"kraft.version":    {0},
 	"group.version":    {0, 1},
+	// transaction.version 2 is KIP-890 part 2; 1 only changes the
+	// __transaction_state record format, as in Kafka.
+	"transaction.version": {0, 1, 2},
 }
 
 func metadataVersionLevels() []int16 {
@@ -61,7 +66,7 @@ func metadataVersionLevels() []int16 {
 }
 
 // unservedFeatures are Kafka 4.2's other production features.
-var unservedFeatures = []string{"transaction.version", "eligible.leader.replicas.version", "share.version", "streams.version"}
+var unservedFeatures = []string{"eligible.leader.replicas.version", "share.version", "streams.version"}
 
 func NewVersionMappingCommand() *cobra.Command {
 	var release string
@@ -70,7 +75,8 @@ func NewVersionMappingCommand() *cobra.Command {
 		Short: "Print the feature levels of Gregor's metadata version",
 		Long: `Print the feature levels that go with a release version, as
 kafka-storage.sh version-mapping does, for the features Gregor serves:
-metadata.version 29 (4.2-IV1), kraft.version 0 and group.version 1. Gregor
+metadata.version 29 (4.2-IV1), kraft.version 0, transaction.version 2 and
+group.version 1. Gregor
 runs at one release version, so 4.2-IV1 (or 4.2) is the only one it maps.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -101,9 +107,9 @@ func NewFeatureDependenciesCommand() *cobra.Command {
 		Short: "Print what a feature level depends on",
 		Long: `Print the dependencies of each feature level given, as kafka-storage.sh
 feature-dependencies does, for the levels Gregor serves: metadata.version 7
-(3.3-IV3) to 29 (4.2-IV1), kraft.version 0, group.version 0 and 1 (none has
-dependencies). Kafka's other
-features (transaction.version, share.version, ...) are refused by name.`,
+(3.3-IV3) to 29 (4.2-IV1), kraft.version 0, group.version 0 and 1,
+transaction.version 0 to 2 (none has dependencies). Kafka's other
+features (share.version, streams.version, ...) are refused by name.`,
 		Example: `  gregor storage feature-dependencies --feature group.version=1 --feature metadata.version=29`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -165,9 +171,14 @@ func newFeaturesCommand() *cobra.Command {
 		Long: `Describe the feature flags a broker supports and the levels finalized for the
 cluster, as kafka-features.sh does; version-mapping and feature-dependencies
 print the levels Gregor serves, as kafka-storage.sh's subcommands do.
-Gregor runs at fixed feature levels, so upgrade, downgrade and disable are
-refused.`,
+upgrade, downgrade and disable change finalized levels through the
+controller (UpdateFeatures), as kafka-features.sh does; of the features
+Gregor serves only transaction.version can change (0–2; 2, a new cluster's
+level as in Kafka 4.2, is KIP-890 part 2 transactions). --release-version
+and --metadata are refused: Gregor runs at one release version.`,
 		Example: `  gregor features --bootstrap-server localhost:9092 describe
+  gregor features --bootstrap-server localhost:9092 upgrade --feature transaction.version=2
+  gregor features --bootstrap-server localhost:9092 downgrade --feature transaction.version=0 --dry-run
   gregor features --bootstrap-server localhost:9092 feature-dependencies --feature metadata.version=29`,
 	}
 	conn.register(cmd, false)
@@ -185,28 +196,10 @@ refused.`,
 		},
 	}
 	describe.Flags().Int32Var(&nodeID, "node-id", 0, "the node to ask (default: any)")
-	const fixed = "Gregor runs at fixed feature levels (see describe)"
-	change := func(name, short string, flags ...refusal) *cobra.Command {
-		c := &cobra.Command{
-			Use: name, Short: short + " (not supported)", Args: cobra.NoArgs, SilenceUsage: true,
-			RunE: func(*cobra.Command, []string) error {
-				return fmt.Errorf("features %s is not supported: %s", name, fixed)
-			},
-		}
-		for _, f := range flags {
-			f.why = fixed
-			refuse(c, f)
-		}
-		return c
-	}
 	cmd.AddCommand(describe,
-		change("upgrade", "Upgrade one or more feature flags", refusal{"metadata", true, ""},
-			refusal{"release-version", true, ""}, refusal{"feature", true, ""}, refusal{"dry-run", false, ""}),
-		change("downgrade", "Downgrade one or more feature flags", refusal{"metadata", true, ""},
-			refusal{"release-version", true, ""}, refusal{"feature", true, ""}, refusal{"unsafe", false, ""},
-			refusal{"dry-run", false, ""}),
-		change("disable", "Disable one or more feature flags", refusal{"feature", true, ""},
-			refusal{"unsafe", false, ""}, refusal{"dry-run", false, ""}),
+		newFeatureChangeCommand(conn, featureChange{verb: "upgrade", past: "upgraded"}, "Upgrade one or more feature flags"),
+		newFeatureChangeCommand(conn, featureChange{verb: "downgrade", past: "downgraded", downType: 2}, "Downgrade one or more feature flags"),
+		newFeatureChangeCommand(conn, featureChange{verb: "disable", past: "disabled", downType: 2}, "Disable one or more feature flags"),
 		NewVersionMappingCommand(), NewFeatureDependenciesCommand())
 	return cmd
 }

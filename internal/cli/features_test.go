@@ -54,13 +54,15 @@ func TestFeatureLevelsMatchApiVersions(t *testing.T) {
 
 // TestFeaturesTool proves features describe prints Kafka's line per
 // supported feature, sorted, with metadata.version levels named, and that
-// the commands changing levels are refused with the reason.
+// upgrade, downgrade and disable change transaction.version as
+// kafka-features.sh does, refusing what Gregor cannot change.
 func TestFeaturesTool(t *testing.T) {
 	addr := startBroker(t)
 	out := mustGregor(t, "", "features", "--bootstrap-server", addr, "describe")
 	want := regexp.MustCompile(`^Feature: group.version\tSupportedMinVersion: 0\tSupportedMaxVersion: 1\tFinalizedVersionLevel: 1\tEpoch: (\d+)
 Feature: kraft.version\tSupportedMinVersion: 0\tSupportedMaxVersion: 0\tFinalizedVersionLevel: 0\tEpoch: (\d+)
 Feature: metadata.version\tSupportedMinVersion: 3.3-IV3\tSupportedMaxVersion: 4.2-IV1\tFinalizedVersionLevel: 4.2-IV1\tEpoch: (\d+)
+Feature: transaction.version\tSupportedMinVersion: 0\tSupportedMaxVersion: 2\tFinalizedVersionLevel: 2\tEpoch: (\d+)
 $`)
 	if !want.MatchString(out) {
 		t.Errorf("describe printed:\n%s", out)
@@ -69,10 +71,35 @@ $`)
 	if out != "metadata.version=21 (3.9-IV0) has no dependencies.\n" {
 		t.Errorf("feature-dependencies printed %q", out)
 	}
-	for _, args := range [][]string{{"upgrade", "--release-version", "4.2"}, {"downgrade"}, {"disable", "--feature", "group.version"}} {
-		r := gregor(t, "", append([]string{"features", "--bootstrap-server", addr}, args...)...)
-		if r.err == nil || !strings.Contains(r.err.Error(), "not supported") || !strings.Contains(r.err.Error(), "fixed feature levels") {
-			t.Errorf("features %v: %v", args, r.err)
+	for _, c := range []struct {
+		args []string
+		out  string
+	}{
+		{[]string{"downgrade", "--feature", "transaction.version=1", "--dry-run"}, "transaction.version can be downgraded to 1.\n"},
+		{[]string{"downgrade", "--feature", "transaction.version=1"}, "transaction.version was downgraded to 1.\n"},
+		{[]string{"disable", "--feature", "transaction.version"}, "transaction.version was disabled.\n"},
+		{[]string{"upgrade", "--feature", "transaction.version=2"}, "transaction.version was upgraded to 2.\n"},
+	} {
+		if out := mustGregor(t, "", append([]string{"features", "--bootstrap-server", addr}, c.args...)...); out != c.out {
+			t.Errorf("features %v printed %q, want %q", c.args, out, c.out)
+		}
+	}
+	if out := mustGregor(t, "", "features", "--bootstrap-server", addr, "describe"); !strings.Contains(out, "Feature: transaction.version\tSupportedMinVersion: 0\tSupportedMaxVersion: 2\tFinalizedVersionLevel: 2\t") {
+		t.Errorf("describe after the upgrade printed:\n%s", out)
+	}
+	for _, c := range []struct {
+		args []string
+		out  string
+	}{
+		{[]string{"upgrade", "--feature", "transaction.version=3"}, "Could not upgrade transaction.version to 3. "},
+		{[]string{"upgrade", "--feature", "group.version=0"}, ""},
+		{[]string{"downgrade", "--feature", "group.version=0"}, "Could not downgrade group.version to 0. "},
+		{[]string{"upgrade", "--feature", "foo.version=1"}, "Could not upgrade foo.version to 1. "},
+		{[]string{"upgrade", "--release-version", "4.2"}, ""},
+	} {
+		r := gregor(t, "", append([]string{"features", "--bootstrap-server", addr}, c.args...)...)
+		if r.err == nil || !strings.HasPrefix(r.stdout, c.out) {
+			t.Errorf("features %v: %v, printed %q", c.args, r.err, r.stdout)
 		}
 	}
 }

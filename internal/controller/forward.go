@@ -25,6 +25,7 @@ var forwarded = typeRegistry(
 	CreateACLsRequest{}, DeleteACLsRequest{}, AlterClientQuotasRequest{},
 	ElectLeadersRequest{}, AlterPartitionReassignmentsRequest{},
 	OfflineReplicasRequest{}, OfflineReplicasResponse{},
+	UpdateFeaturesRequest{}, UpdateFeaturesResponse{},
 	CreateDelegationTokenRequest{}, CreateDelegationTokenResponse{}, RenewDelegationTokenRequest{},
 	RenewDelegationTokenResponse{}, ExpireDelegationTokenRequest{}, ExpireDelegationTokenResponse{},
 )
@@ -37,6 +38,7 @@ var errorCodes = []error{
 	ErrFencedLeaderEpoch, ErrInvalidUpdateVersion, ErrIneligibleReplica,
 	ErrResourceNotFound, ErrDuplicateResource, ErrUnsupportedMechanism, ErrUnacceptableCredential,
 	ErrElectionNotNeeded, ErrPreferredLeaderNotAvailable, ErrEligibleLeadersNotAvailable, ErrNoReassignmentInProgress,
+	ErrInvalidFeatureUpdate,
 	ErrTokenNotFound, ErrTokenExpired, ErrTokenOwnerMismatch, ErrInvalidPrincipal,
 }
 

@@ -167,6 +167,9 @@ func operate(img *metadata.Image, c Cluster, in inputs, req Request) ([]metadata
 	case DeleteACLsRequest:
 		recs, resp := deleteACLs(img, req)
 		return recs, resp, nil
+	case UpdateFeaturesRequest:
+		recs, err := updateFeatures(img, req, in.nextOffset)
+		return recs, UpdateFeaturesResponse{}, err
 	case CreateDelegationTokenRequest:
 		return createDelegationToken(c.Tokens, in.newTopicID().String(), in.now, req)
 	case RenewDelegationTokenRequest:

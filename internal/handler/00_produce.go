@@ -35,7 +35,16 @@ package handler
 // coordinator confirms that the transaction includes the partition
 // (AddPartitionsToTxn's verify-only form, asked locally or, for a
 // coordinator on another node, over the network: txn.go,
-// verifyTransaction); otherwise INVALID_TXN_STATE, as Kafka.
+// verifyTransaction); otherwise INVALID_TXN_STATE (TRANSACTION_ABORTABLE
+// from v11, which knows it), as Kafka. From v12
+// (KIP-890 part 2, a client of transaction.version 2 that does not call
+// AddPartitionsToTxn) the leader instead adds the partition to the
+// transaction at the coordinator (AddPartitionsToTxn v5), as Kafka's
+// broker does; an old epoch answers INVALID_PRODUCER_EPOCH, a coordinator
+// still completing the producer's previous transaction
+// NOT_ENOUGH_REPLICAS (retried). The partitions of one request are added
+// in one coordinator request (produce_txn.go). While transaction.version is below 2, a
+// transactional v12+ request answers UNSUPPORTED_VERSION, as Kafka's.
 // Schema validation (Confluent Server's, not Kafka's): on a topic with
 // confluent.value.schema.validation or confluent.key.schema.validation,
 // records without a registered schema id for the topic's subject refuse
@@ -51,6 +60,7 @@ package handler
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -79,6 +89,10 @@ func (h *Handler) produce(ctx context.Context, req *Request) (kmsg.Response, err
 	if denied == 0 && r.TransactionID == nil && hasTransactional(r) {
 		denied = kerr.TransactionalIDAuthorizationFailed.Code // as Kafka: transactional records need the id
 	}
+	var added map[kafka.TopicPartition]addedPartition
+	if denied == 0 {
+		added = h.addProducedPartitions(ctx, req, r, img)
+	}
 	for _, t := range r.Topics {
 		rt := kmsg.NewProduceResponseTopic()
 		rt.Topic, rt.TopicID = t.Topic, t.TopicID
@@ -100,7 +114,7 @@ func (h *Handler) produce(ctx context.Context, req *Request) (kmsg.Response, err
 				rt.Partitions = append(rt.Partitions, deniedProduce(p.Partition, code))
 				continue
 			}
-			rp, w := h.producePartition(ctx, r, req.Header.ClientID, name, idKnown, sv, p)
+			rp, w := h.producePartition(ctx, r, req.Header.ClientID, name, idKnown, sv, p, added)
 			rt.Partitions = append(rt.Partitions, rp)
 			if w.part != nil {
 				w.topic, w.partition = len(resp.Topics), len(rt.Partitions)-1
@@ -235,7 +249,7 @@ func acksZeroError(resp *kmsg.ProduceResponse) error {
 // internalTopicsClient is the client id Kafka lets write to internal topics.
 const internalTopicsClient = "__admin_client"
 
-func (h *Handler) producePartition(ctx context.Context, r *kmsg.ProduceRequest, clientID, topic string, idKnown bool, sv config.SchemaValidation, p kmsg.ProduceRequestTopicPartition) (kmsg.ProduceResponseTopicPartition, ackWait) {
+func (h *Handler) producePartition(ctx context.Context, r *kmsg.ProduceRequest, clientID, topic string, idKnown bool, sv config.SchemaValidation, p kmsg.ProduceRequestTopicPartition, added map[kafka.TopicPartition]addedPartition) (kmsg.ProduceResponseTopicPartition, ackWait) {
 	rp := kmsg.NewProduceResponseTopicPartition()
 	rp.Partition = p.Partition
 	rp.BaseOffset, rp.LogAppendTime, rp.LogStartOffset = -1, -1, -1
@@ -273,7 +287,7 @@ func (h *Handler) producePartition(ctx context.Context, r *kmsg.ProduceRequest, 
 			return rp, ackWait{}
 		}
 	}
-	res, err := h.appendProduced(ctx, part, r, batches)
+	res, err := h.appendProduced(ctx, part, r, batches, added)
 	if err != nil {
 		rp.ErrorCode, rp.ErrorMessage = errorCode(err), errorMessage(err)
 		h.Logger.Debug("produce failed", "topic", topic, "partition", p.Partition, "err", err)
@@ -296,15 +310,28 @@ func splitProduce(records []byte) ([]record.Batch, error) {
 // appendProduced appends a partition's batches as leader; the first
 // transactional batch of a transaction here is verified with the
 // transaction coordinator first (KIP-890).
-func (h *Handler) appendProduced(ctx context.Context, part *partition.Partition, r *kmsg.ProduceRequest, batches []record.Batch) (partition.AppendResult, error) {
+func (h *Handler) appendProduced(ctx context.Context, part *partition.Partition, r *kmsg.ProduceRequest, batches []record.Batch, added map[kafka.TopicPartition]addedPartition) (partition.AppendResult, error) {
 	b := batches[0]
 	if !b.IsTransactional() || r.TransactionID == nil {
 		return part.AppendAsLeader(batches, r.Acks, h.now())
 	}
+	tp := kafka.TopicPartition{Topic: part.TP.Topic, Partition: part.TP.Partition}
+	if a, ok := added[tp]; ok { // added with the request's other partitions
+		if a.err != nil {
+			return partition.AppendResult{BaseOffset: -1, LastOffset: -1, LogAppendTime: -1}, a.err
+		}
+		return part.AppendVerified(batches, r.Acks, h.now(), a.guard)
+	}
+	if r.Version >= 12 && !h.transactionVersion2() {
+		return partition.AppendResult{BaseOffset: -1, LastOffset: -1, LogAppendTime: -1}, errTransactionVersion2Disabled
+	}
 	guard, needed := part.VerifyTransaction(kafka.ProducerID(b.ProducerID()))
 	if needed {
-		tp := kafka.TopicPartition{Topic: part.TP.Topic, Partition: part.TP.Partition}
-		if err := h.verifyTransaction(ctx, *r.TransactionID, b, tp); err != nil {
+		add := r.Version >= 12 // KIP-890 part 2: the client did not call AddPartitionsToTxn
+		if err := h.verifyTransaction(ctx, *r.TransactionID, kafka.ProducerID(b.ProducerID()), b.ProducerEpoch(), tp, add); err != nil {
+			if r.Version >= 11 && errors.Is(err, partition.ErrInvalidTxnState) { // KIP-890: a client that knows the abortable error
+				err = fmt.Errorf("%w: %v", errTransactionAbortable, err)
+			}
 			return partition.AppendResult{BaseOffset: -1, LastOffset: -1, LogAppendTime: -1}, err
 		}
 	}

@@ -19,14 +19,16 @@ package handler
 // features (KIP-584) that Gregor implements, with the levels of Kafka 4.2:
 // metadata.version 3.3-IV3 (7) to 4.2-IV1 (29), finalized at 29;
 // kraft.version 0 only (a static quorum; KIP-853 is not served);
-// group.version 0–1, finalized at 1 (KIP-848 groups are served). As Kafka, a
-// feature finalized at level 0 is not listed as finalized. The features
-// never change, so their epoch is 0.
-// Differences from Kafka: transaction.version, share.version,
-// streams.version and eligible.leader.replicas.version are not listed (the
-// Java producer picks its transaction protocol from transaction.version,
-// and transactions, share groups, KIP-1071 streams groups and ELR are not
-// served); kraft.version supports 0 only, where Kafka supports 0–1.
+// group.version 0–1, finalized at 1 (KIP-848 groups are served);
+// transaction.version 0–2, finalized at 2 unless changed with
+// UpdateFeatures (the Java producer and franz-go use KIP-890 part 2
+// transactions at 2). As Kafka, a feature finalized at level 0 is not
+// listed as finalized. The finalized levels come from the metadata image;
+// their epoch is the metadata offset of the last change (0 before any).
+// Differences from Kafka: share.version, streams.version and
+// eligible.leader.replicas.version are not listed (share groups, KIP-1071
+// streams groups and ELR are not served); kraft.version supports 0 only,
+// where Kafka supports 0–1.
 
 import (
 	"context"
@@ -35,6 +37,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"gregor/internal/metadata"
 	"gregor/internal/wire"
 )
 
@@ -56,42 +59,36 @@ func (h *Handler) apiVersions(_ context.Context, req *Request) (kmsg.Response, e
 		reg = controllerRegistry()
 	}
 	resp.ApiKeys = apiKeys(reg)
-	resp.SupportedFeatures, resp.FinalizedFeatures = supportedFeatures(), finalizedFeatures()
-	resp.FinalizedFeaturesEpoch = 0
+	img := h.Metadata.Image()
+	if img == nil { // nothing published yet
+		img = metadata.Empty()
+	}
+	resp.SupportedFeatures, resp.FinalizedFeatures = supportedFeatures(), finalizedFeatures(img)
+	resp.FinalizedFeaturesEpoch = img.FeaturesEpoch()
 	return resp, nil
-}
-
-// feature is one KIP-584 feature: the levels served and the level in use.
-type feature struct {
-	name               string
-	minLevel, maxLevel int16
-	finalized          int16
-}
-
-var features = []feature{
-	{name: "metadata.version", minLevel: 7, maxLevel: 29, finalized: 29}, // 3.3-IV3 .. 4.2-IV1
-	{name: "kraft.version", minLevel: 0, maxLevel: 0, finalized: 0},
-	{name: "group.version", minLevel: 0, maxLevel: 1, finalized: 1},
 }
 
 func supportedFeatures() []kmsg.ApiVersionsResponseSupportedFeature {
 	var out []kmsg.ApiVersionsResponseSupportedFeature
-	for _, f := range features {
+	for _, f := range metadata.Features {
 		sf := kmsg.NewApiVersionsResponseSupportedFeature()
-		sf.Name, sf.MinVersion, sf.MaxVersion = f.name, f.minLevel, f.maxLevel
+		sf.Name, sf.MinVersion, sf.MaxVersion = f.Name, f.MinLevel, f.MaxLevel
 		out = append(out, sf)
 	}
 	return out
 }
 
-func finalizedFeatures() []kmsg.ApiVersionsResponseFinalizedFeature {
+// finalizedFeatures are the levels of img, but those at 0, which Kafka
+// does not list.
+func finalizedFeatures(img *metadata.Image) []kmsg.ApiVersionsResponseFinalizedFeature {
 	var out []kmsg.ApiVersionsResponseFinalizedFeature
-	for _, f := range features {
-		if f.finalized == 0 {
+	for _, f := range metadata.Features {
+		level := img.FeatureLevel(f.Name)
+		if level == 0 {
 			continue
 		}
 		ff := kmsg.NewApiVersionsResponseFinalizedFeature()
-		ff.Name, ff.MinVersionLevel, ff.MaxVersionLevel = f.name, f.finalized, f.finalized
+		ff.Name, ff.MinVersionLevel, ff.MaxVersionLevel = f.Name, level, level
 		out = append(out, ff)
 	}
 	return out

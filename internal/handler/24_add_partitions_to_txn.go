@@ -14,7 +14,10 @@ package handler
 // transactional id (every partition TRANSACTIONAL_ID_AUTHORIZATION_FAILED)
 // and WRITE on each topic (TOPIC_AUTHORIZATION_FAILED; an internal topic is
 // never authorized); v4+ CLUSTER_ACTION on the cluster (the response's
-// CLUSTER_AUTHORIZATION_FAILED). A partition refused or unknown
+// CLUSTER_AUTHORIZATION_FAILED). v5 is what a partition leader sends to
+// add a partition for a producer of transaction version 2 (KIP-890 part 2:
+// its first write there, Produce v12+ or TxnOffsetCommit v5+); the
+// transaction then records client version 2. A partition refused or unknown
 // (UNKNOWN_TOPIC_OR_PARTITION) fails the whole transaction: the others
 // answer OPERATION_NOT_ATTEMPTED.
 // Differences from Kafka: none known.
@@ -27,6 +30,7 @@ import (
 
 	"gregor/internal/acl"
 	"gregor/internal/kafka"
+	"gregor/internal/txn"
 )
 
 func init() {
@@ -75,7 +79,14 @@ func (h *Handler) addPartitions(ctx context.Context, req *Request, t kmsg.AddPar
 			return kerr.OperationNotAttempted.Code
 		})
 	}
-	per, err := h.Txn.AddPartitions(ctx, t.TransactionalID, kafka.ProducerID(t.ProducerID), t.ProducerEpoch, tps, t.VerifyOnly)
+	// v5 from a partition leader adds for a client of transaction version 2
+	// (KIP-890 part 2: Produce v12+, TxnOffsetCommit v5+), as Kafka's
+	// coordinator reads it.
+	v := txn.Version(0)
+	if req.Header.Version >= 5 {
+		v = txn.V2
+	}
+	per, err := h.Txn.AddPartitions(ctx, t.TransactionalID, kafka.ProducerID(t.ProducerID), t.ProducerEpoch, tps, t.VerifyOnly, v)
 	return addPartitionsResult(t, func(tp kafka.TopicPartition) int16 {
 		if err != nil {
 			return txnErrorCode(err, req.Header.Version < 2)

@@ -41,7 +41,7 @@ func (h *Handler) addOffsetsToTxn(ctx context.Context, req *Request) (kmsg.Respo
 	err := checkGroupStrings(r.Group)
 	if err == nil {
 		tp := kafka.TopicPartition{Topic: group.Topic, Partition: group.PartitionFor(r.Group, h.Groups.Partitions())}
-		_, err = h.Txn.AddPartitions(ctx, r.TransactionalID, kafka.ProducerID(r.ProducerID), r.ProducerEpoch, []kafka.TopicPartition{tp}, false)
+		_, err = h.Txn.AddPartitions(ctx, r.TransactionalID, kafka.ProducerID(r.ProducerID), r.ProducerEpoch, []kafka.TopicPartition{tp}, false, 0)
 	}
 	resp.ErrorCode = txnErrorCode(err, r.Version < 2)
 	return resp, nil

@@ -8,9 +8,14 @@ package handler
 // background (txn). A retry of an end already
 // completed answers success; ending a transaction that is not ongoing
 // answers INVALID_TXN_STATE, one being completed CONCURRENT_TRANSACTIONS,
-// an old epoch PRODUCER_FENCED (INVALID_PRODUCER_EPOCH before v2). v5
-// answers the producer id and epoch, unchanged: the transaction.version
-// feature is 0, so the epoch is not bumped at each end (KIP-890 part 2).
+// an old epoch PRODUCER_FENCED (INVALID_PRODUCER_EPOCH before v2). v5 is
+// transaction version 2 (KIP-890 part 2), as Kafka reads it: the end bumps
+// the producer epoch, the markers carry the bumped epoch, and the answer
+// holds the producer id and epoch to continue with (a new producer id at
+// epoch 0 when the epochs overflow); an abort of a transaction that added
+// no partition is allowed. Before v5 the epoch stays (txn/end_v2.go).
+// While the cluster's transaction.version is below 2, v5 answers
+// UNSUPPORTED_VERSION, as Kafka does.
 // Authorization: WRITE on the transactional id
 // (TRANSACTIONAL_ID_AUTHORIZATION_FAILED), as Kafka.
 // Differences from Kafka: the answer waits for the markers and the
@@ -21,12 +26,14 @@ package handler
 
 import (
 	"context"
+	"math"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"gregor/internal/acl"
 	"gregor/internal/kafka"
+	"gregor/internal/txn"
 )
 
 func init() { register(26, 0, 5, requires(writeOnTransactionalID), (*Handler).endTxn) }
@@ -38,8 +45,24 @@ func (h *Handler) endTxn(ctx context.Context, req *Request) (kmsg.Response, erro
 		resp.ErrorCode, resp.ProducerID, resp.ProducerEpoch = kerr.TransactionalIDAuthorizationFailed.Code, -1, -1
 		return resp, nil
 	}
-	err := h.Txn.EndTxn(ctx, r.TransactionalID, kafka.ProducerID(r.ProducerID), r.ProducerEpoch, r.Commit)
+	end := txn.EndRequest{TransactionalID: r.TransactionalID, ProducerID: kafka.ProducerID(r.ProducerID),
+		ProducerEpoch: r.ProducerEpoch, Commit: r.Commit, NewProducerID: -1}
+	var err error
+	if r.Version >= 5 && !h.transactionVersion2() {
+		err = errTransactionVersion2Disabled
+	} else if r.Version >= 5 {
+		end.Version = txn.V2
+		if r.ProducerEpoch >= math.MaxInt16-1 { // the bumped epoch is the last: the producer moves to a new id
+			var id int64
+			id, err = h.nextProducerID(ctx)
+			end.NewProducerID = kafka.ProducerID(id)
+		}
+	}
+	res := txn.EndResult{ProducerID: -1, ProducerEpoch: -1}
+	if err == nil {
+		res, err = h.Txn.EndTxn(ctx, end)
+	}
 	resp.ErrorCode = txnErrorCode(err, r.Version < 2)
-	resp.ProducerID, resp.ProducerEpoch = r.ProducerID, r.ProducerEpoch
+	resp.ProducerID, resp.ProducerEpoch = int64(res.ProducerID), res.ProducerEpoch
 	return resp, nil
 }

@@ -18,10 +18,17 @@ package handler
 // group (every partition TRANSACTIONAL_ID_AUTHORIZATION_FAILED or
 // GROUP_AUTHORIZATION_FAILED), then READ on each topic (its partitions
 // TOPIC_AUTHORIZATION_FAILED; the others are committed).
+// v5 (KIP-890 part 2, a client of transaction.version 2 that skips
+// AddOffsetsToTxn): the group's partition of __consumer_offsets is first
+// added to the transaction at the transaction coordinator
+// (AddPartitionsToTxn v5 when it is on another node), as Kafka's group
+// coordinator does.
 // Differences from Kafka: none known.
 
 import (
 	"context"
+	"errors"
+	"fmt"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -29,6 +36,8 @@ import (
 	"gregor/internal/acl"
 	"gregor/internal/group"
 	"gregor/internal/kafka"
+	"gregor/internal/partition"
+	"gregor/internal/txn"
 )
 
 func init() {
@@ -46,6 +55,9 @@ func (h *Handler) txnOffsetCommit(ctx context.Context, req *Request) (kmsg.Respo
 	cr, refused := h.txnCommitRequest(req, r)
 	var perPartition map[kafka.TopicPartition]error
 	err := checkGroupStrings(r.Group)
+	if err == nil && len(cr.Offsets) > 0 && r.Version >= 5 {
+		err = h.addOffsetsPartition(ctx, r)
+	}
 	if err == nil && len(cr.Offsets) > 0 {
 		perPartition, err = h.Groups.TxnCommit(cr)
 	}
@@ -58,6 +70,24 @@ func (h *Handler) txnOffsetCommit(ctx context.Context, req *Request) (kmsg.Respo
 		}
 		return errorCode(perPartition[tp])
 	}), nil
+}
+
+// addOffsetsPartition adds the group's partition of __consumer_offsets to
+// the producer's transaction, for a client of transaction version 2 that
+// does not call AddOffsetsToTxn (KIP-890 part 2), as Kafka's group
+// coordinator does. The leader's verification errors become what the
+// producer acts on here: a coordinator busy or unreachable
+// COORDINATOR_NOT_AVAILABLE (retried), an old epoch PRODUCER_FENCED.
+func (h *Handler) addOffsetsPartition(ctx context.Context, r *kmsg.TxnOffsetCommitRequest) error {
+	tp := kafka.TopicPartition{Topic: group.Topic, Partition: group.PartitionFor(r.Group, h.Groups.Partitions())}
+	err := h.verifyTransaction(ctx, r.TransactionalID, kafka.ProducerID(r.ProducerID), r.ProducerEpoch, tp, true)
+	switch {
+	case errors.Is(err, partition.ErrNotEnoughReplicas):
+		return fmt.Errorf("%w: %v", group.ErrCoordinatorNotAvailable, err)
+	case errors.Is(err, partition.ErrInvalidProducerEpoch):
+		return fmt.Errorf("%w: %v", txn.ErrProducerFenced, err)
+	}
+	return err
 }
 
 // txnCommitRequest returns the offsets of r to commit and the partitions

@@ -64,6 +64,7 @@ var kafkaAuthorization = map[int16][]acl.Check{
 	50: {acl.Describe.On(acl.Cluster)},
 	51: {acl.Alter.On(acl.Cluster)},
 	55: {acl.Describe.On(acl.Cluster)}, // KafkaApis.handleDescribeQuorum: DESCRIBE on CLUSTER
+	57: {acl.Alter.On(acl.Cluster)},    // ControllerApis.handleUpdateFeatures: ALTER on CLUSTER
 	60: {acl.Describe.On(acl.Cluster)},
 	61: {acl.Read.On(acl.Topic)},
 	65: {acl.Describe.On(acl.TransactionalID), acl.Describe.On(acl.Topic)},

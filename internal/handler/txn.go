@@ -12,9 +12,25 @@ import (
 	"gregor/internal/group"
 	"gregor/internal/kafka"
 	"gregor/internal/partition"
-	"gregor/internal/record"
 	"gregor/internal/txn"
 )
+
+// errTransactionAbortable: a transactional write refused in a way the
+// producer recovers from by aborting its transaction
+// (TRANSACTION_ABORTABLE, KIP-890, for clients that know it).
+var errTransactionAbortable = errors.New("the transaction must be aborted")
+
+// errTransactionVersion2Disabled: a request of the KIP-890 part 2 protocol
+// (transactional Produce v12+, EndTxn v5+) while the cluster's
+// transaction.version is below 2: UNSUPPORTED_VERSION, as Kafka answers.
+var errTransactionVersion2Disabled = errors.New("transaction.version 2 is not enabled on the cluster")
+
+// transactionVersion2 reports whether the cluster finalizes
+// transaction.version at 2 or more.
+func (h *Handler) transactionVersion2() bool {
+	img := h.Metadata.Image()
+	return img != nil && img.FeatureLevel("transaction.version") >= int16(txn.V2)
+}
 
 // txnErrorCode is errorCode for the transactional APIs: before the version
 // that knows PRODUCER_FENCED, Kafka answers INVALID_PRODUCER_EPOCH.
@@ -96,33 +112,55 @@ func (w *TxnMarkers) writeLocal(ctx context.Context, m txn.Markers, tp kafka.Top
 }
 
 // TxnVerifier asks the transaction coordinator of an id on another node
-// whether the producer's transaction includes tp (AddPartitionsToTxn v4,
-// verify-only: txnclient). Its errors are partition's sentinels. Safe for
+// whether the producer's transaction includes each of tps
+// (AddPartitionsToTxn v4, verify-only), or with add adds them to it (v5,
+// KIP-890 part 2: txnclient). The map holds every partition of tps, nil
+// when verified or added; its errors are partition's sentinels. Safe for
 // concurrent use.
 type TxnVerifier interface {
-	VerifyTransaction(ctx context.Context, id string, producerID kafka.ProducerID, epoch int16, tp kafka.TopicPartition) error
+	VerifyTransaction(ctx context.Context, id string, producerID kafka.ProducerID, epoch int16, tps []kafka.TopicPartition, add bool) map[kafka.TopicPartition]error
 }
 
 // verifyTransaction asks the transaction coordinator whether the
-// producer's transaction includes tp (KIP-890 part 1): the local one, or
-// through TxnVerifier the one on another node. Without a TxnVerifier a
-// coordinator on another node is not asked: the write is refused with
-// NOT_ENOUGH_REPLICAS, which producers retry, so that no unverified
-// transactional write is ever appended.
-func (h *Handler) verifyTransaction(ctx context.Context, id string, b record.Batch, tp kafka.TopicPartition) error {
-	per, err := h.Txn.AddPartitions(ctx, id, kafka.ProducerID(b.ProducerID()), b.ProducerEpoch(), []kafka.TopicPartition{tp}, true)
+// producer's transaction includes tp (KIP-890 part 1) or, with add (a
+// client of transaction version 2: Produce v12+, TxnOffsetCommit v5+,
+// KIP-890 part 2), adds tp to it: see verifyTransactions.
+func (h *Handler) verifyTransaction(ctx context.Context, id string, pid kafka.ProducerID, epoch int16, tp kafka.TopicPartition, add bool) error {
+	return h.verifyTransactions(ctx, id, pid, epoch, []kafka.TopicPartition{tp}, add)[tp]
+}
+
+// verifyTransactions verifies or adds tps in one request to the
+// coordinator: the local one, or through TxnVerifier the one on another
+// node. Without a TxnVerifier a coordinator on another node is not asked:
+// the write is refused with NOT_ENOUGH_REPLICAS, which producers retry, so
+// that no unverified transactional write is ever appended. A coordinator
+// busy completing the producer's previous transaction answers
+// NOT_ENOUGH_REPLICAS too, as Kafka's partition leaders do, so that the
+// producer retries. The map holds every partition of tps.
+func (h *Handler) verifyTransactions(ctx context.Context, id string, pid kafka.ProducerID, epoch int16, tps []kafka.TopicPartition, add bool) map[kafka.TopicPartition]error {
+	v := txn.Version(0)
+	if add {
+		v = txn.V2
+	}
+	per, err := h.Txn.AddPartitions(ctx, id, pid, epoch, tps, !add, v)
 	switch {
 	case errors.Is(err, txn.ErrNotCoordinator) && h.TxnVerifier != nil:
-		return h.TxnVerifier.VerifyTransaction(ctx, id, kafka.ProducerID(b.ProducerID()), b.ProducerEpoch(), tp)
-	case errors.Is(err, txn.ErrNotCoordinator):
-		return fmt.Errorf("%w: the coordinator of transactional id %q is not on this node", partition.ErrNotEnoughReplicas, id)
+		return h.TxnVerifier.VerifyTransaction(ctx, id, pid, epoch, tps, add)
+	case errors.Is(err, txn.ErrNotCoordinator), errors.Is(err, txn.ErrConcurrentTransactions), errors.Is(err, txn.ErrLoadInProgress):
+		err = fmt.Errorf("%w: unable to verify the partition has been added to the transaction of %q: %v", partition.ErrNotEnoughReplicas, id, err)
 	case errors.Is(err, txn.ErrProducerFenced):
-		return fmt.Errorf("%w: %v", partition.ErrInvalidProducerEpoch, err)
-	case err != nil:
-		return err
+		err = fmt.Errorf("%w: %v", partition.ErrInvalidProducerEpoch, err)
 	}
-	if err := per[tp]; err != nil {
-		return fmt.Errorf("%w: %v", partition.ErrInvalidTxnState, err)
+	out := make(map[kafka.TopicPartition]error, len(tps))
+	for _, tp := range tps {
+		switch {
+		case err != nil:
+			out[tp] = err
+		case per[tp] != nil:
+			out[tp] = fmt.Errorf("%w: %v", partition.ErrInvalidTxnState, per[tp])
+		default:
+			out[tp] = nil
+		}
 	}
-	return nil
+	return out
 }

@@ -24,7 +24,9 @@ type Image struct {
 	aclIndex       *acl.Index                         // the acls arranged for checks; nil when none ever stored
 	aclsCopied     bool                               // acls is this image's own copy, during Apply
 	quotas         map[QuotaEntity]map[string]float64 // client quotas; see quota.go
-	tokens         map[string]DelegationToken         // by token id; see token.go
+	features       map[string]int16                   // finalized feature levels written; see features.go
+	featuresEpoch  int64
+	tokens         map[string]DelegationToken // by token id; see token.go
 }
 
 // ConfigResource names an entity that has configs.
@@ -146,6 +148,8 @@ func (img *Image) Apply(recs []Record) (*Image, error) {
 		acls:           img.acls,
 		aclIndex:       img.aclIndex,
 		quotas:         maps.Clone(img.quotas),
+		features:       maps.Clone(img.features),
+		featuresEpoch:  img.featuresEpoch,
 		tokens:         maps.Clone(img.tokens),
 	}
 	copied := map[kafka.TopicID]bool{}
@@ -180,6 +184,8 @@ func (img *Image) apply(r Record, copied map[kafka.TopicID]bool) error {
 		return img.applyACL(r)
 	case TypeClientQuota:
 		img.applyClientQuota(*r.ClientQuota)
+	case TypeFeatureLevel:
+		img.applyFeatureLevel(*r.FeatureLevel)
 	case TypeDelegationToken, TypeRemoveDelegationToken:
 		img.applyDelegationToken(r)
 	default:

@@ -24,19 +24,20 @@ const (
 // Record is one metadata change. Exactly one of the pointer fields is set,
 // matching Type.
 type Record struct {
-	Type        RecordType                   `json:"type"`
-	Topic       *TopicRecord                 `json:"topic,omitempty"`
-	Partition   *PartitionRecord             `json:"partition,omitempty"`
-	RemoveTopic *RemoveTopicRecord           `json:"remove_topic,omitempty"`
-	Config      *ConfigRecord                `json:"config,omitempty"`
-	ProducerIDs *ProducerIDsRecord           `json:"producer_ids,omitempty"`
-	Broker      *Broker                      `json:"broker,omitempty"`
-	Scram       *ScramCredentialRecord       `json:"scram,omitempty"`
-	ACL         *ACLRecord                   `json:"acl,omitempty"`
-	RemoveACL   *RemoveACLRecord             `json:"remove_acl,omitempty"`
-	ClientQuota *ClientQuotaRecord           `json:"client_quota,omitempty"`
-	Token       *DelegationToken             `json:"token,omitempty"`
-	RemoveToken *RemoveDelegationTokenRecord `json:"remove_token,omitempty"`
+	Type         RecordType                   `json:"type"`
+	Topic        *TopicRecord                 `json:"topic,omitempty"`
+	Partition    *PartitionRecord             `json:"partition,omitempty"`
+	RemoveTopic  *RemoveTopicRecord           `json:"remove_topic,omitempty"`
+	Config       *ConfigRecord                `json:"config,omitempty"`
+	ProducerIDs  *ProducerIDsRecord           `json:"producer_ids,omitempty"`
+	Broker       *Broker                      `json:"broker,omitempty"`
+	Scram        *ScramCredentialRecord       `json:"scram,omitempty"`
+	ACL          *ACLRecord                   `json:"acl,omitempty"`
+	RemoveACL    *RemoveACLRecord             `json:"remove_acl,omitempty"`
+	ClientQuota  *ClientQuotaRecord           `json:"client_quota,omitempty"`
+	Token        *DelegationToken             `json:"token,omitempty"`
+	RemoveToken  *RemoveDelegationTokenRecord `json:"remove_token,omitempty"`
+	FeatureLevel *FeatureLevelRecord          `json:"feature_level,omitempty"`
 }
 
 // TopicRecord creates a topic.
@@ -171,6 +172,8 @@ func Decode(b []byte) (Record, error) {
 		ok = r.RemoveACL != nil
 	case TypeClientQuota:
 		ok = r.ClientQuota != nil
+	case TypeFeatureLevel:
+		ok = r.FeatureLevel != nil
 	case TypeDelegationToken:
 		ok = r.Token != nil
 	case TypeRemoveDelegationToken:

@@ -31,7 +31,7 @@ func (img *Image) Records() []Record {
 	for _, t := range img.DelegationTokens() {
 		out = append(out, Record{Type: TypeDelegationToken, Token: &t})
 	}
-	return out
+	return append(out, featureRecords(img)...)
 }
 
 func topicRecords(t *Topic) []Record {

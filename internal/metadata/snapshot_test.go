@@ -30,6 +30,7 @@ func TestRecordsRebuildTheImage(t *testing.T) {
 			Entry:   acl.Entry{Principal: "User:alice", Host: "*", Operation: acl.Read, Permission: acl.Allow}}}},
 		{Type: TypeClientQuota, ClientQuota: &ClientQuotaRecord{Entity: QuotaEntity{User: Named("alice"), ClientID: DefaultName()},
 			Key: "producer_byte_rate", Value: &rate}},
+		{Type: TypeFeatureLevel, FeatureLevel: &FeatureLevelRecord{Name: "transaction.version", Level: 1, Epoch: 42}},
 		{Type: TypeDelegationToken, Token: &DelegationToken{ID: "tok", Owner: "User:alice", Requester: "User:admin",
 			Renewers: []string{"User:bob"}, IssueMs: 1, MaxMs: 3, ExpiryMs: 2}},
 	}
@@ -38,7 +39,7 @@ func TestRecordsRebuildTheImage(t *testing.T) {
 		covered[r.Type] = true
 	}
 	// Types that only remove or name state have nothing of their own in a snapshot.
-	for _, typ := range []RecordType{TypeTopic, TypePartition, TypeConfig, TypeProducerIDs, TypeBroker, TypeScramCredential, TypeACL, TypeClientQuota, TypeDelegationToken} {
+	for _, typ := range []RecordType{TypeTopic, TypePartition, TypeConfig, TypeProducerIDs, TypeBroker, TypeScramCredential, TypeACL, TypeClientQuota, TypeDelegationToken, TypeFeatureLevel} {
 		if !covered[typ] {
 			t.Errorf("no %s record in the test image", typ)
 		}

@@ -498,6 +498,13 @@ var denyMatrix = map[int16]matrixCase{
 		r.Topics = append(r.Topics, t)
 		return r
 	}},
+	57: {build: func(*matrixFixture) kmsg.Request { // validate-only: the level stays
+		r := kmsg.NewPtrUpdateFeaturesRequest()
+		u := kmsg.NewUpdateFeaturesRequestFeatureUpdate()
+		u.Feature, u.MaxVersionLevel, u.UpgradeType = "transaction.version", 2, 1
+		r.ValidateOnly, r.FeatureUpdates = true, []kmsg.UpdateFeaturesRequestFeatureUpdate{u}
+		return r
+	}},
 	60: {build: func(*matrixFixture) kmsg.Request {
 		r := kmsg.NewPtrDescribeClusterRequest()
 		r.IncludeClusterAuthorizedOperations = true

@@ -10,8 +10,8 @@ import (
 )
 
 // TestApiVersionsFeatures proves that ApiVersions v3+ advertises exactly
-// the features Gregor implements, at Kafka 4.2's levels, and never
-// transaction.version (the Java producer would then use transactions v2).
+// the features Gregor implements, at the levels Kafka 4.2 finalizes for a
+// new cluster (transaction.version 2: KIP-890 part 2 transactions).
 func TestApiVersionsFeatures(t *testing.T) {
 	n := nodetest.Start(t, "", nil)
 	cl := newClient(t, n.Addr)
@@ -29,8 +29,8 @@ func TestApiVersionsFeatures(t *testing.T) {
 	for _, f := range resp.FinalizedFeatures {
 		finalized[f.Name] = [2]int16{f.MinVersionLevel, f.MaxVersionLevel}
 	}
-	wantSupported := map[string][2]int16{"metadata.version": {7, 29}, "kraft.version": {0, 0}, "group.version": {0, 1}}
-	wantFinalized := map[string][2]int16{"metadata.version": {29, 29}, "group.version": {1, 1}}
+	wantSupported := map[string][2]int16{"metadata.version": {7, 29}, "kraft.version": {0, 0}, "group.version": {0, 1}, "transaction.version": {0, 2}}
+	wantFinalized := map[string][2]int16{"metadata.version": {29, 29}, "group.version": {1, 1}, "transaction.version": {2, 2}}
 	if len(supported) != len(wantSupported) || len(finalized) != len(wantFinalized) || resp.FinalizedFeaturesEpoch < 0 {
 		t.Fatalf("supported %v finalized %v epoch %d", supported, finalized, resp.FinalizedFeaturesEpoch)
 	}

@@ -164,7 +164,7 @@ func StartWith(ctx context.Context, cfg *config.Config, logger *slog.Logger, opt
 	n.groups = group.New(groupConfig(cfg), coord.RealClock{}, logger)
 	n.txnPeers = txnclient.New(kafka.NodeID(cfg.NodeID), cfg.InterBrokerListenerName, n.image.Image, logger)
 	markers := &handler.TxnMarkers{Replicas: n.replicas, Groups: n.groups, Now: now, Logger: logger, Remote: n.txnPeers.WriteMarkers}
-	n.txns = txn.New(txnConfig(cfg), coord.RealClock{}, markers, logger)
+	n.txns = txn.New(n.txnConfig(cfg), coord.RealClock{}, markers, logger)
 	n.replicas.OnLeader = func(tp kafka.TopicPartition, p *partition.Partition) {
 		switch tp.Topic {
 		case group.Topic:
@@ -505,7 +505,7 @@ func (n *Node) closeCoordinators() {
 	n.groups.Close()
 }
 
-func txnConfig(c *config.Config) txn.Config {
+func (n *Node) txnConfig(c *config.Config) txn.Config {
 	ms := func(v int32) time.Duration { return time.Duration(v) * time.Millisecond }
 	return txn.Config{
 		Partitions:            c.TransactionStateLogNumPartitions,
@@ -513,7 +513,17 @@ func txnConfig(c *config.Config) txn.Config {
 		IDExpiration:          ms(c.TransactionalIDExpirationMs),
 		AbortTimedOutInterval: ms(c.TransactionAbortTimedOutIntervalMs),
 		RemoveExpiredInterval: ms(c.TransactionRemoveExpiredIntervalMs),
+		FinalizedVersion:      n.finalizedTransactionVersion,
 	}
+}
+
+// finalizedTransactionVersion is the cluster's transaction.version, from
+// the image last published (0 before the first).
+func (n *Node) finalizedTransactionVersion() txn.Version {
+	if img := n.image.Image(); img != nil {
+		return txn.Version(img.FeatureLevel("transaction.version"))
+	}
+	return 0
 }
 
 func groupConfig(c *config.Config) group.Config {

@@ -40,6 +40,11 @@ type producerEntry struct {
 	currentTxnFirstOffset int64
 	// coordinatorEpoch is that of the last marker written for it (-1: none).
 	coordinatorEpoch int32
+	// lastTimestamp is the max timestamp of its last batch, a marker's
+	// included (-1: none), as Kafka's ProducerStateEntry: what
+	// DescribeProducers shows and producer expiry measures from. A marker
+	// that bumps the epoch (KIP-890 part 2) clears the batches but not this.
+	lastTimestamp int64
 }
 
 func (e *producerEntry) lastSeq() int32 {
@@ -77,7 +82,7 @@ func newProducerState() *producerState {
 }
 
 func newEntry() *producerEntry {
-	return &producerEntry{epoch: noEpoch, currentTxnFirstOffset: -1, coordinatorEpoch: -1}
+	return &producerEntry{epoch: noEpoch, currentTxnFirstOffset: -1, coordinatorEpoch: -1, lastTimestamp: -1}
 }
 
 // check validates b against the producer's state. It returns the metadata of
@@ -130,6 +135,7 @@ func (s *producerState) update(b record.Batch) (txn completedTxn, ok bool) {
 		e.epoch = b.ProducerEpoch()
 		e.batches = e.batches[:0]
 	}
+	e.lastTimestamp = b.MaxTimestamp()
 	if b.IsControl() {
 		return s.completeTxn(pid, e, b)
 	}
@@ -182,7 +188,7 @@ func (s *producerState) encode() []byte {
 		buf = binary.BigEndian.AppendUint32(buf, uint32(m.lastSeq))
 		buf = binary.BigEndian.AppendUint64(buf, uint64(m.lastOffset))
 		buf = binary.BigEndian.AppendUint32(buf, uint32(m.lastOffset-m.firstOffset))
-		buf = binary.BigEndian.AppendUint64(buf, uint64(m.maxTimestamp))
+		buf = binary.BigEndian.AppendUint64(buf, uint64(e.lastTimestamp))
 		buf = binary.BigEndian.AppendUint32(buf, uint32(e.coordinatorEpoch))
 		buf = binary.BigEndian.AppendUint64(buf, uint64(e.currentTxnFirstOffset))
 	}
@@ -210,7 +216,8 @@ func decodeProducerState(buf []byte) (*producerState, error) {
 		pid := int64(binary.BigEndian.Uint64(b))
 		e := &producerEntry{epoch: int16(binary.BigEndian.Uint16(b[8:])),
 			coordinatorEpoch:      int32(binary.BigEndian.Uint32(b[34:])),
-			currentTxnFirstOffset: int64(binary.BigEndian.Uint64(b[38:]))}
+			currentTxnFirstOffset: int64(binary.BigEndian.Uint64(b[38:])),
+			lastTimestamp:         int64(binary.BigEndian.Uint64(b[26:]))}
 		lastSeq := int32(binary.BigEndian.Uint32(b[10:]))
 		lastOffset := int64(binary.BigEndian.Uint64(b[14:]))
 		delta := int32(binary.BigEndian.Uint32(b[22:]))
@@ -244,11 +251,7 @@ func decrementSequence(seq, dec int32) int32 {
 func (s *producerState) expire(nowMs, afterMs int64) int {
 	n := 0
 	for pid, e := range s.entries {
-		last := int64(-1)
-		if len(e.batches) > 0 {
-			last = e.batches[len(e.batches)-1].maxTimestamp
-		}
-		if e.currentTxnFirstOffset < 0 && nowMs-last >= afterMs {
+		if e.currentTxnFirstOffset < 0 && nowMs-e.lastTimestamp >= afterMs {
 			delete(s.entries, pid)
 			n++
 		}

@@ -246,11 +246,8 @@ func (p *Partition) Producers() []ProducerInfo {
 	defer p.mu.Unlock()
 	out := make([]ProducerInfo, 0, len(p.producers.entries))
 	for pid, e := range p.producers.entries {
-		info := ProducerInfo{ProducerID: kafka.ProducerID(pid), ProducerEpoch: e.epoch, LastSequence: -1, LastTimestamp: -1,
+		info := ProducerInfo{ProducerID: kafka.ProducerID(pid), ProducerEpoch: e.epoch, LastSequence: e.lastSeq(), LastTimestamp: e.lastTimestamp,
 			CoordinatorEpoch: e.coordinatorEpoch, CurrentTxnStartOffset: e.currentTxnFirstOffset}
-		if n := len(e.batches); n > 0 {
-			info.LastSequence, info.LastTimestamp = e.batches[n-1].lastSeq, e.batches[n-1].maxTimestamp
-		}
 		out = append(out, info)
 	}
 	return out

@@ -35,6 +35,10 @@ type Config struct {
 	AbortTimedOutInterval time.Duration // transaction.abort.timed.out.transaction.cleanup.interval.ms
 	RemoveExpiredInterval time.Duration // transaction.remove.expired.transaction.cleanup.interval.ms
 	MarkerRetryBackoff    time.Duration // between attempts at markers that failed (Kafka: 100 ms-ish)
+	// FinalizedVersion is the cluster's finalized transaction.version
+	// (nil: 0); at 1 or more the state records are written as
+	// TransactionLogValue version 1, as Kafka does.
+	FinalizedVersion func() Version
 }
 
 // Markers is the end of one transaction, to be written to each of its
@@ -183,7 +187,11 @@ func (s *shard) Unloaded() { s.cancel() }
 // write appends the record of id's next stored state, which Replay applies.
 func (s *shard) write(id string, next stored) error {
 	next.lastUpdate = s.p.Now()
-	return s.p.Append([]record.Record{{Timestamp: next.lastUpdate.UnixMilli(), Key: encodeKey(id), Value: encodeValue(next)}})
+	valueVersion := int16(0)
+	if f := s.c.cfg.FinalizedVersion; f != nil && f() >= 1 {
+		valueVersion = 1
+	}
+	return s.p.Append([]record.Record{{Timestamp: next.lastUpdate.UnixMilli(), Key: encodeKey(id), Value: encodeValue(next, valueVersion)}})
 }
 
 // call runs op on the loop of id's partition and returns its answer once

@@ -69,9 +69,17 @@ func (m *markerLog) all() []Markers {
 
 func newTestCoordinator(t *testing.T, log *memLog, clock *coord.ManualClock) (*Coordinator, *markerLog) {
 	t.Helper()
+	return newTestCoordinatorWith(t, log, clock, nil)
+}
+
+// newTestCoordinatorWith is newTestCoordinator at a finalized
+// transaction.version (nil: 0).
+func newTestCoordinatorWith(t *testing.T, log *memLog, clock *coord.ManualClock, finalized func() Version) (*Coordinator, *markerLog) {
+	t.Helper()
 	markers := &markerLog{}
 	c := New(Config{Partitions: 1, MaxTimeout: time.Minute, IDExpiration: time.Hour,
-		AbortTimedOutInterval: time.Second, RemoveExpiredInterval: time.Minute, MarkerRetryBackoff: time.Millisecond},
+		AbortTimedOutInterval: time.Second, RemoveExpiredInterval: time.Minute, MarkerRetryBackoff: time.Millisecond,
+		FinalizedVersion: finalized},
 		clock, markers, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	c.BecomeLeader(0, log, 5)
 	t.Cleanup(c.Close)
@@ -107,29 +115,29 @@ func TestTransactionLifecycle(t *testing.T) {
 		t.Fatalf("init: %v %v", res, err)
 	}
 	tp := kafka.TopicPartition{Topic: "t", Partition: 1}
-	if _, err := c.AddPartitions(ctx, "a", 77, 0, []kafka.TopicPartition{tp}, false); err != nil {
+	if _, err := c.AddPartitions(ctx, "a", 77, 0, []kafka.TopicPartition{tp}, false, 0); err != nil {
 		t.Fatal(err)
 	}
 	other := kafka.TopicPartition{Topic: "t", Partition: 2}
-	per, err := c.AddPartitions(ctx, "a", 77, 0, []kafka.TopicPartition{tp, other}, true)
+	per, err := c.AddPartitions(ctx, "a", 77, 0, []kafka.TopicPartition{tp, other}, true, 0)
 	if err != nil || per[tp] != nil || !errors.Is(per[other], ErrInvalidTxnState) {
 		t.Fatalf("verify-only: %v %v", per, err)
 	}
-	if err := c.EndTxn(ctx, "a", 77, 0, true); err != nil {
+	if _, err := c.EndTxn(ctx, EndRequest{TransactionalID: "a", ProducerID: 77, ProducerEpoch: 0, Commit: true, NewProducerID: -1}); err != nil {
 		t.Fatal(err)
 	}
 	waitState(t, c, "a", CompleteCommit)
 	if got := markers.all(); len(got) != 1 || !got[0].Commit || got[0].CoordinatorEpoch != 5 || !slices.Equal(got[0].Partitions, []kafka.TopicPartition{tp}) {
 		t.Fatalf("markers %+v", got)
 	}
-	if err := c.EndTxn(ctx, "a", 77, 0, true); err != nil {
+	if _, err := c.EndTxn(ctx, EndRequest{TransactionalID: "a", ProducerID: 77, ProducerEpoch: 0, Commit: true, NewProducerID: -1}); err != nil {
 		t.Fatalf("a retried commit: %v", err)
 	}
 	res, err = c.InitProducerID(ctx, InitRequest{TransactionalID: "a", Timeout: 10 * time.Second, ProducerID: -1, ProducerEpoch: -1, NewProducerID: 78})
 	if err != nil || res != (InitResult{77, 1}) {
 		t.Fatalf("second init: %v %v", res, err)
 	}
-	if _, err := c.AddPartitions(ctx, "a", 77, 0, []kafka.TopicPartition{tp}, false); !errors.Is(err, ErrProducerFenced) {
+	if _, err := c.AddPartitions(ctx, "a", 77, 0, []kafka.TopicPartition{tp}, false, 0); !errors.Is(err, ErrProducerFenced) {
 		t.Fatalf("zombie: %v", err)
 	}
 	c.Close()
@@ -152,7 +160,7 @@ func TestTransactionTimeout(t *testing.T) {
 		t.Fatal(err)
 	}
 	tp := kafka.TopicPartition{Topic: "t"}
-	if _, err := c.AddPartitions(ctx, "b", 9, 0, []kafka.TopicPartition{tp}, false); err != nil {
+	if _, err := c.AddPartitions(ctx, "b", 9, 0, []kafka.TopicPartition{tp}, false, 0); err != nil {
 		t.Fatal(err)
 	}
 	clock.Advance(2 * time.Second)
@@ -164,7 +172,7 @@ func TestTransactionTimeout(t *testing.T) {
 	if got := markers.all(); d.ProducerEpoch != 1 || len(got) != 1 || got[0].Commit || got[0].ProducerEpoch != 1 {
 		t.Fatalf("after the timeout: %+v, markers %+v", d, got)
 	}
-	if err := c.EndTxn(ctx, "b", 9, 0, true); !errors.Is(err, ErrProducerFenced) {
+	if _, err := c.EndTxn(ctx, EndRequest{TransactionalID: "b", ProducerID: 9, ProducerEpoch: 0, Commit: true, NewProducerID: -1}); !errors.Is(err, ErrProducerFenced) {
 		t.Fatalf("commit by the timed-out producer: %v", err)
 	}
 }

@@ -13,10 +13,12 @@
 // shard on the coordinator runtime (internal/coord), so it moves with its
 // partition: loaded by replay when leadership arrives, dropped when it
 // leaves. State changes only by replaying records (shard.Replay); what
-// Kafka keeps in memory only stays in memory (the previous producer id
-// and epoch, for KIP-360 retries; whether markers are being sent).
+// Kafka keeps in memory only stays in memory (the last InitProducerId
+// answer, for KIP-360 retries; whether markers are being sent).
 //
-// States and transitions (Kafka's, transaction version 1):
+// States and transitions (Kafka's; a client of transaction version 2 —
+// EndTxn v5, KIP-890 part 2 — bumps the epoch at every end, see
+// end_v2.go):
 //
 //	Empty/CompleteCommit/CompleteAbort --AddPartitions--> Ongoing
 //	Ongoing --EndTxn(commit)--> PrepareCommit --markers--> CompleteCommit

@@ -72,6 +72,9 @@ func (s *shard) complete(id string, ms Markers) {
 	if ms.Commit {
 		next.state = CompleteCommit
 	}
+	if next.nextProducerID >= 0 { // the epochs overflowed at this end (version 2)
+		next.prevProducerID, next.producerID, next.epoch, next.nextProducerID = next.producerID, next.nextProducerID, 0, -1
+	}
 	if err := s.write(id, next); err != nil {
 		s.c.logger.Warn("cannot complete a transaction", "transactional.id", id, "err", err)
 		return

@@ -55,7 +55,7 @@ func (c *Coordinator) InitProducerID(ctx context.Context, req InitRequest) (Init
 func (s *shard) initProducerID(req InitRequest) initAnswer {
 	m := s.txns[req.TransactionalID]
 	if m == nil {
-		return s.bumpEpoch(req, &txnMeta{stored: stored{producerID: req.NewProducerID, epoch: -1}, lastProducerID: -1, lastEpoch: -1})
+		return s.bumpEpoch(req, &txnMeta{stored: stored{producerID: req.NewProducerID, epoch: -1, prevProducerID: -1, nextProducerID: -1}, lastProducerID: -1, lastEpoch: -1})
 	}
 	if req.ProducerID >= 0 && !(req.ProducerID == m.producerID && req.ProducerEpoch == m.epoch) {
 		if req.ProducerID == m.lastProducerID && req.ProducerEpoch == m.lastEpoch && m.state.idle() {
@@ -80,8 +80,9 @@ func (s *shard) initProducerID(req InitRequest) initAnswer {
 func (s *shard) bumpEpoch(req InitRequest, m *txnMeta) initAnswer {
 	next := m.stored
 	next.state, next.timeout, next.partitions, next.start = Empty, req.Timeout, nil, time.Time{}
+	next.nextProducerID = -1
 	if next.epoch >= math.MaxInt16-1 {
-		next.producerID, next.epoch = req.NewProducerID, 0
+		next.prevProducerID, next.producerID, next.epoch = next.producerID, req.NewProducerID, 0
 	} else {
 		next.epoch++
 	}
@@ -109,10 +110,12 @@ func checkProducer(m *txnMeta, pid kafka.ProducerID, epoch int16) error {
 }
 
 // AddPartitions adds partitions to the producer's transaction, starting it
-// if none is ongoing. With verifyOnly (KIP-890, a partition leader asking)
-// nothing is added: a partition outside the transaction answers
-// ErrInvalidTxnState in the map, which then holds every partition.
-func (c *Coordinator) AddPartitions(ctx context.Context, id string, pid kafka.ProducerID, epoch int16, tps []kafka.TopicPartition, verifyOnly bool) (map[kafka.TopicPartition]error, error) {
+// if none is ongoing; v is the client's transaction version (V2: a
+// partition leader adding them as the first write arrives, KIP-890 part
+// 2). With verifyOnly (KIP-890 part 1, a partition leader asking) nothing
+// is added: a partition outside the transaction answers ErrInvalidTxnState
+// in the map, which then holds every partition.
+func (c *Coordinator) AddPartitions(ctx context.Context, id string, pid kafka.ProducerID, epoch int16, tps []kafka.TopicPartition, verifyOnly bool, v Version) (map[kafka.TopicPartition]error, error) {
 	type answer struct {
 		perPartition map[kafka.TopicPartition]error
 		err          error
@@ -122,7 +125,7 @@ func (c *Coordinator) AddPartitions(ctx context.Context, id string, pid kafka.Pr
 			per, err := s.verify(id, pid, epoch, tps)
 			return answer{per, err}
 		}
-		return answer{err: s.addPartitions(id, pid, epoch, tps)}
+		return answer{err: s.addPartitions(id, pid, epoch, tps, v)}
 	})
 	if err == nil {
 		err = a.err
@@ -146,7 +149,7 @@ func (s *shard) verify(id string, pid kafka.ProducerID, epoch int16, tps []kafka
 	return out, nil
 }
 
-func (s *shard) addPartitions(id string, pid kafka.ProducerID, epoch int16, tps []kafka.TopicPartition) error {
+func (s *shard) addPartitions(id string, pid kafka.ProducerID, epoch int16, tps []kafka.TopicPartition, v Version) error {
 	m := s.txns[id]
 	if err := checkProducer(m, pid, epoch); err != nil {
 		return err
@@ -154,7 +157,7 @@ func (s *shard) addPartitions(id string, pid kafka.ProducerID, epoch int16, tps 
 	next := m.stored
 	next.partitions = slices.Clone(m.partitions)
 	if m.state != Ongoing {
-		next.partitions, next.start = nil, s.p.Now()
+		next.partitions, next.start, next.clientVersion = nil, s.p.Now(), v
 	}
 	added := false
 	for _, tp := range tps {
@@ -170,6 +173,29 @@ func (s *shard) addPartitions(id string, pid kafka.ProducerID, epoch int16, tps 
 	return s.write(id, next)
 }
 
+// EndRequest is an EndTxn.
+type EndRequest struct {
+	TransactionalID string
+	ProducerID      kafka.ProducerID
+	ProducerEpoch   int16
+	Commit          bool
+	// Version is the client's transaction version: V2 (EndTxn v5+) bumps
+	// the epoch at the end (KIP-890 part 2).
+	Version Version
+	// NewProducerID, with V2, is a fresh id from the controller's blocks
+	// for a producer whose bumped epoch would be the last one (-1: none
+	// drawn; the handler draws one when the request's epoch is that high).
+	NewProducerID kafka.ProducerID
+}
+
+// EndResult is EndTxn's answer: the producer id and epoch the producer
+// continues with (with V2 the bumped epoch, or a new id at epoch 0 when
+// the epochs overflowed; otherwise those of the request).
+type EndResult struct {
+	ProducerID    kafka.ProducerID
+	ProducerEpoch int16
+}
+
 // EndTxn commits or aborts the producer's transaction: the prepare state is
 // written and the markers go to the partitions in the background; once
 // all are written the transaction completes. The answer follows the
@@ -178,20 +204,21 @@ func (s *shard) addPartitions(id string, pid kafka.ProducerID, epoch int16, tps 
 // and answering after the markers spares the producer's next transaction
 // a CONCURRENT_TRANSACTIONS round trip. A retry of a completed end answers
 // success.
-func (c *Coordinator) EndTxn(ctx context.Context, id string, pid kafka.ProducerID, epoch int16, commit bool) error {
+func (c *Coordinator) EndTxn(ctx context.Context, req EndRequest) (EndResult, error) {
 	type answer struct {
+		res       EndResult
 		completed <-chan struct{}
 		err       error
 	}
-	a, err := call(ctx, c, id, func(s *shard) answer {
-		err := s.endTxn(id, pid, epoch, commit)
-		if m := s.txns[id]; err == nil && m != nil && m.sending {
-			return answer{m.completed, nil}
+	a, err := call(ctx, c, req.TransactionalID, func(s *shard) answer {
+		res, err := s.endTxn(req)
+		if m := s.txns[req.TransactionalID]; err == nil && m != nil && m.sending {
+			return answer{res, m.completed, nil}
 		}
-		return answer{nil, err}
+		return answer{res, nil, err}
 	})
 	if err != nil {
-		return err
+		return EndResult{ProducerID: -1, ProducerEpoch: -1}, err
 	}
 	if a.completed != nil {
 		t := time.NewTimer(completionWait)
@@ -202,37 +229,45 @@ func (c *Coordinator) EndTxn(ctx context.Context, id string, pid kafka.ProducerI
 		case <-ctx.Done():
 		}
 	}
-	return a.err
+	if a.err != nil {
+		return EndResult{ProducerID: -1, ProducerEpoch: -1}, a.err
+	}
+	return a.res, nil
 }
 
 // completionWait bounds how long EndTxn waits for the markers.
 const completionWait = 2 * time.Second
 
-func (s *shard) endTxn(id string, pid kafka.ProducerID, epoch int16, commit bool) error {
+func (s *shard) endTxn(req EndRequest) (EndResult, error) {
+	if req.Version >= V2 {
+		return s.endTxnV2(req)
+	}
+	id, pid, epoch, commit := req.TransactionalID, req.ProducerID, req.ProducerEpoch, req.Commit
+	res := EndResult{ProducerID: pid, ProducerEpoch: epoch}
 	m := s.txns[id]
 	if m != nil && m.producerID == pid && m.epoch == epoch {
 		switch {
 		case m.state == CompleteCommit && commit, m.state == CompleteAbort && !commit:
-			return nil // a retry
+			return res, nil // a retry
 		case m.state == PrepareCommit && commit, m.state == PrepareAbort && !commit:
-			return ErrConcurrentTransactions
+			return res, ErrConcurrentTransactions
 		case m.state.idle() || m.state.preparing():
-			return fmt.Errorf("%w: %s", ErrInvalidTxnState, m.state)
+			return res, fmt.Errorf("%w: %s", ErrInvalidTxnState, m.state)
 		}
 	}
 	if err := checkProducer(m, pid, epoch); err != nil {
-		return err
+		return res, err
 	}
 	if !commit {
-		return s.abort(id, m, false)
+		return res, s.abort(id, m, false)
 	}
 	next := m.stored
 	next.state = PrepareCommit
 	if err := s.write(id, next); err != nil {
-		return err
+		return res, err
 	}
 	s.sendMarkers(id, s.txns[id])
-	return nil
+	return res, nil
 }
 
 // abort writes PrepareAbort for id's ongoing transaction, fencing the

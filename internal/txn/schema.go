@@ -13,13 +13,26 @@ import (
 
 // The records of __transaction_state use Kafka's schemas: the key is
 // TransactionLogKey (version 0, the transactional id), the value
-// TransactionLogValue version 0 (producer id and epoch, timeout, state,
-// partitions, timestamps); a null value is a tombstone, written when an
-// idle transactional id expires.
+// TransactionLogValue (producer id and epoch, timeout, state, partitions,
+// timestamps); a null value is a tombstone, written when an idle
+// transactional id expires. As Kafka, the value is version 1 (flexible,
+// with the tagged fields of KIP-890: the previous and next producer ids and
+// the client's transaction version) once transaction.version is finalized
+// at 1 or more, version 0 otherwise; both are read.
 const (
-	keyVersion   = 0
-	valueVersion = 0
+	keyVersion = 0
 )
+
+// Version is a client's transaction protocol, Kafka's TransactionVersion:
+// below 2 the client adds partitions itself (AddPartitionsToTxn,
+// AddOffsetsToTxn) and keeps its epoch across transactions; at 2 (KIP-890
+// part 2) partition leaders add them as the first write arrives (Produce
+// v12+, TxnOffsetCommit v5+) and every transaction end bumps the epoch
+// (EndTxn v5+).
+type Version int16
+
+// V2 is the transaction version of KIP-890 part 2.
+const V2 Version = 2
 
 // State is a transaction's state, numbered as in Kafka's
 // TransactionLogValue.
@@ -56,6 +69,15 @@ type stored struct {
 	partitions []kafka.TopicPartition // sorted, no duplicates
 	start      time.Time              // the first AddPartitions of the transaction; zero when idle
 	lastUpdate time.Time
+	// prevProducerID is the producer id before the last change of id (-1:
+	// none): an EndTxn retry from a producer that has not yet seen the new
+	// id after its epochs overflowed is recognised by it.
+	prevProducerID kafka.ProducerID
+	// nextProducerID is the id the producer moves to when the transaction
+	// being completed completes (-1: none): set by an end at version 2 whose
+	// bumped epoch reaches the last one.
+	nextProducerID kafka.ProducerID
+	clientVersion  Version // of the client's last transaction
 }
 
 func encodeKey(id string) []byte {
@@ -63,9 +85,12 @@ func encodeKey(id string) []byte {
 	return k.AppendTo(nil)
 }
 
-func encodeValue(s stored) []byte {
+// encodeValue encodes s as TransactionLogValue at valueVersion (0 or 1).
+func encodeValue(s stored, valueVersion int16) []byte {
 	v := kmsg.NewTxnMetadataValue()
 	v.Version, v.ProducerID, v.ProducerEpoch = valueVersion, int64(s.producerID), s.epoch
+	v.PreviousProducerID, v.NextProducerID = int64(s.prevProducerID), int64(s.nextProducerID)
+	v.ClientTransactionVersion, v.NextProducerEpoch = int16(s.clientVersion), -1
 	v.TimeoutMillis, v.State = int32(s.timeout.Milliseconds()), kmsg.TransactionState(s.state)
 	v.LastUpdateTimestamp, v.StartTimestamp = s.lastUpdate.UnixMilli(), -1
 	if !s.start.IsZero() {
@@ -100,7 +125,11 @@ func decode(key, value []byte) (id string, s *stored, err error) {
 	}
 	s = &stored{producerID: kafka.ProducerID(v.ProducerID), epoch: v.ProducerEpoch,
 		timeout: time.Duration(v.TimeoutMillis) * time.Millisecond, state: State(v.State),
-		lastUpdate: time.UnixMilli(v.LastUpdateTimestamp)}
+		lastUpdate: time.UnixMilli(v.LastUpdateTimestamp), prevProducerID: -1, nextProducerID: -1}
+	if v.Version >= 1 {
+		s.prevProducerID, s.nextProducerID = kafka.ProducerID(v.PreviousProducerID), kafka.ProducerID(v.NextProducerID)
+		s.clientVersion = Version(v.ClientTransactionVersion)
+	}
 	if v.StartTimestamp >= 0 {
 		s.start = time.UnixMilli(v.StartTimestamp)
 	}

@@ -11,6 +11,7 @@ import (
 // errorScenarios are the error paths a client can hit, each at the highest
 // version both brokers serve unless it is about versions.
 var errorScenarios = map[string]func(s *session) any{
+	"transaction-version-2": transactionV2Flow,
 	"metadata-unknown-topic": func(s *session) any {
 		req := kmsg.NewPtrMetadataRequest()
 		t := kmsg.NewMetadataRequestTopic()

@@ -55,6 +55,7 @@ var byKey = map[int16]keyScenario{
 	48: describeClientQuotasKey,
 	49: alterClientQuotasKey,
 	47: offsetDeleteKey,
+	57: updateFeaturesKey,
 	60: describeClusterKey,
 	61: func(s *session, v int16) any { return transactionFlow(s, map[int16]int16{61: v}) },
 	65: func(s *session, v int16) any { return transactionFlow(s, map[int16]int16{65: v}) },

@@ -140,3 +140,87 @@ func (s *session) produceIn(v int16, txnID, topic string, partition int32, b []b
 	req.Topics = append(req.Topics, t)
 	return s.do(req, v).(*kmsg.ProduceResponse)
 }
+
+// transactionV2Flow runs one transaction as a client of transaction
+// version 2 does (KIP-890 part 2, the Java producer 4.x when the cluster
+// finalizes transaction.version 2): no AddPartitionsToTxn before the
+// produce, no AddOffsetsToTxn before TxnOffsetCommit v5, EndTxn v5
+// answering the bumped epoch; then a late write of the old epoch, a
+// retried EndTxn at the old epoch, a Produce v11 that the partition only
+// verifies, an abort with nothing added and a commit with nothing added.
+func transactionV2Flow(s *session) any {
+	topic := s.name("t")
+	s.createTopic(topic, 1)
+	txnID, group := s.name("tx"), s.name("g")
+	s.waitCoordinator(txnID, 1)
+	init := kmsg.NewPtrInitProducerIDRequest()
+	init.TransactionalID, init.TransactionTimeoutMillis = kmsg.StringPtr(txnID), 60000
+	init.ProducerID, init.ProducerEpoch = -1, -1
+	var id *kmsg.InitProducerIDResponse
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		id = s.do(init, s.max(22)).(*kmsg.InitProducerIDResponse)
+		if !slices.Contains([]int16{14, 15, 16}, id.ErrorCode) || time.Now().After(deadline) {
+			break
+		}
+	}
+	out := []any{id}
+	pid, epoch := id.ProducerID, id.ProducerEpoch
+	b := build(record.BatchSpec{ProducerID: pid, ProducerEpoch: epoch, BaseSequence: 0, Transactional: true}, 2, 10, baseTime)
+	out = append(out, s.produceIn(s.max(0), txnID, topic, 0, b))
+	s.waitCoordinator(group, 0)
+	commit := kmsg.NewPtrTxnOffsetCommitRequest()
+	commit.TransactionalID, commit.Group, commit.ProducerID, commit.ProducerEpoch = txnID, group, pid, epoch
+	commit.Generation, commit.MemberID = -1, ""
+	ct := kmsg.NewTxnOffsetCommitRequestTopic()
+	ct.Topic = topic
+	cp := kmsg.NewTxnOffsetCommitRequestTopicPartition()
+	cp.Partition, cp.Offset, cp.LeaderEpoch = 0, 1, -1
+	ct.Partitions = append(ct.Partitions, cp)
+	commit.Topics = append(commit.Topics, ct)
+	out = append(out, s.do(commit, 5))
+	describe := kmsg.NewPtrDescribeTransactionsRequest()
+	describe.TransactionalIDs = []string{txnID}
+	out = append(out, s.do(describe, s.max(65)))
+
+	end := func(pid int64, epoch int16, commit bool) kmsg.Response {
+		req := kmsg.NewPtrEndTxnRequest()
+		req.TransactionalID, req.ProducerID, req.ProducerEpoch, req.Commit = txnID, pid, epoch, commit
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+			resp := s.do(req, 5)
+			if resp.(*kmsg.EndTxnResponse).ErrorCode != 51 || time.Now().After(deadline) { // CONCURRENT_TRANSACTIONS: the markers are being written
+				return resp
+			}
+		}
+	}
+	out = append(out, end(pid, epoch, true))
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		d := s.do(describe, s.max(65)).(*kmsg.DescribeTransactionsResponse)
+		if len(d.TransactionStates) == 1 && d.TransactionStates[0].State != "PrepareCommit" {
+			break
+		}
+	}
+	out = append(out, s.do(describe, s.max(65)))
+	producers := kmsg.NewPtrDescribeProducersRequest()
+	pt := kmsg.NewDescribeProducersRequestTopic()
+	pt.Topic, pt.Partitions = topic, []int32{0}
+	producers.Topics = append(producers.Topics, pt)
+	described := s.do(producers, s.max(61)).(*kmsg.DescribeProducersResponse)
+	for i := range described.Topics {
+		for j := range described.Topics[i].Partitions {
+			for k := range described.Topics[i].Partitions[j].ActiveProducers {
+				// The marker's timestamp: the time it was written on each broker.
+				ap := &described.Topics[i].Partitions[j].ActiveProducers[k]
+				ap.LastTimestamp = min(max(ap.LastTimestamp, -1), 1)
+			}
+		}
+	}
+	out = append(out, described)
+
+	late := build(record.BatchSpec{ProducerID: pid, ProducerEpoch: epoch, BaseSequence: 2, Transactional: true}, 1, 10, baseTime)
+	out = append(out, s.produceIn(s.max(0), txnID, topic, 0, late))
+	out = append(out, end(pid, epoch, true))
+	verified := build(record.BatchSpec{ProducerID: pid, ProducerEpoch: epoch + 1, BaseSequence: 0, Transactional: true}, 1, 10, baseTime)
+	out = append(out, s.produceIn(11, txnID, topic, 0, verified))
+	out = append(out, end(pid, epoch+1, false))
+	return append(out, end(pid, epoch+2, true), s.do(describe, s.max(65)))
+}

@@ -15,8 +15,12 @@ import (
 )
 
 // addPartitionsToTxnVersion is the first version with verify-only
-// transactions (KIP-890).
-const addPartitionsToTxnVersion = 4
+// transactions (KIP-890); addPartitionsToTxnVersionV2 the one a partition
+// leader adds partitions with for a client of transaction version 2.
+const (
+	addPartitionsToTxnVersion   = 4
+	addPartitionsToTxnVersionV2 = 5
+)
 
 // verifyTimeout bounds one verification round trip.
 const verifyTimeout = 10 * time.Second
@@ -26,27 +30,42 @@ const verifyTimeout = 10 * time.Second
 var errCoordinatorUnknown = errors.New("the transaction coordinator is not known")
 
 // VerifyTransaction asks the coordinator of the transactional id, on
-// another node, whether the producer's ongoing transaction includes tp
-// (AddPartitionsToTxn v4, verify-only), as Kafka's AddPartitionsToTxnManager
-// does before a transaction's first write to a partition. The answers
+// another node, whether the producer's ongoing transaction includes each of
+// tps (AddPartitionsToTxn v4, verify-only), or with add adds them to it (v5, for
+// a client of transaction version 2, KIP-890 part 2), as Kafka's
+// AddPartitionsToTxnManager does before a transaction's first write to a
+// partition. The answers
 // become what the producer can act on: INVALID_TXN_STATE (also for
 // CLUSTER_AUTHORIZATION_FAILED and TRANSACTION_ABORTABLE) is
 // partition.ErrInvalidTxnState, PRODUCER_FENCED and INVALID_PRODUCER_EPOCH
 // partition.ErrInvalidProducerEpoch, a coordinator unknown, moving or
 // busy (and a lost connection) partition.ErrNotEnoughReplicas, which
 // producers retry; any other code is returned as its kerr error.
-func (c *Client) VerifyTransaction(ctx context.Context, id string, producerID kafka.ProducerID, epoch int16, tp kafka.TopicPartition) error {
+func (c *Client) VerifyTransaction(ctx context.Context, id string, producerID kafka.ProducerID, epoch int16, tps []kafka.TopicPartition, add bool) map[kafka.TopicPartition]error {
 	coordinator, err := c.coordinatorOf(id)
 	if err != nil {
-		return fmt.Errorf("%w: %v", partition.ErrNotEnoughReplicas, err)
+		return everyPartition(tps, fmt.Errorf("%w: %v", partition.ErrNotEnoughReplicas, err))
 	}
 	rctx, cancel := context.WithTimeout(ctx, verifyTimeout)
 	defer cancel()
-	resp, err := c.request(rctx, coordinator, verifyRequest(id, producerID, epoch, tp))
+	resp, err := c.request(rctx, coordinator, verifyRequest(id, producerID, epoch, tps, add))
 	if err != nil {
-		return fmt.Errorf("%w: cannot verify the transaction: %v", partition.ErrNotEnoughReplicas, err)
+		return everyPartition(tps, fmt.Errorf("%w: cannot verify the transaction: %v", partition.ErrNotEnoughReplicas, err))
 	}
-	return verifyError(resp.(*kmsg.AddPartitionsToTxnResponse), tp)
+	out := make(map[kafka.TopicPartition]error, len(tps))
+	for _, tp := range tps {
+		out[tp] = verifyError(resp.(*kmsg.AddPartitionsToTxnResponse), tp)
+	}
+	return out
+}
+
+// everyPartition maps each of tps to err.
+func everyPartition(tps []kafka.TopicPartition, err error) map[kafka.TopicPartition]error {
+	out := make(map[kafka.TopicPartition]error, len(tps))
+	for _, tp := range tps {
+		out[tp] = err
+	}
+	return out
 }
 
 // coordinatorOf returns the node leading the partition of
@@ -63,12 +82,21 @@ func (c *Client) coordinatorOf(id string) (kafka.NodeID, error) {
 	return kafka.NodeID(leader), nil
 }
 
-func verifyRequest(id string, producerID kafka.ProducerID, epoch int16, tp kafka.TopicPartition) *kmsg.AddPartitionsToTxnRequest {
+func verifyRequest(id string, producerID kafka.ProducerID, epoch int16, tps []kafka.TopicPartition, add bool) *kmsg.AddPartitionsToTxnRequest {
 	r := kmsg.NewPtrAddPartitionsToTxnRequest()
 	r.Version = addPartitionsToTxnVersion
+	if add {
+		r.Version = addPartitionsToTxnVersionV2
+	}
 	t := kmsg.NewAddPartitionsToTxnRequestTransaction()
-	t.TransactionalID, t.ProducerID, t.ProducerEpoch, t.VerifyOnly = id, int64(producerID), epoch, true
-	t.Topics = []kmsg.AddPartitionsToTxnRequestTransactionTopic{{Topic: tp.Topic, Partitions: []int32{tp.Partition}}}
+	t.TransactionalID, t.ProducerID, t.ProducerEpoch, t.VerifyOnly = id, int64(producerID), epoch, !add
+	for _, tp := range tps {
+		if n := len(t.Topics); n > 0 && t.Topics[n-1].Topic == tp.Topic {
+			t.Topics[n-1].Partitions = append(t.Topics[n-1].Partitions, tp.Partition)
+			continue
+		}
+		t.Topics = append(t.Topics, kmsg.AddPartitionsToTxnRequestTransactionTopic{Topic: tp.Topic, Partitions: []int32{tp.Partition}})
+	}
 	r.Transactions = append(r.Transactions, t)
 	return r
 }

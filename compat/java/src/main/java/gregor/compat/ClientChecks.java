@@ -44,6 +44,7 @@ final class ClientChecks {
     check("seek-offset-and-time", 40, ClientChecks::seekOffsetAndTime);
     check("group-classic-rebalance-commit", 90, () -> GroupChecks.rebalance("classic"));
     check("group-consumer-rebalance-commit", 90, () -> GroupChecks.rebalance("consumer"));
+    TxnChecks.all();
     AdminChecks.all();
   }
 
