@@ -72,7 +72,7 @@ func TestOAuthBearer(t *testing.T) {
 // session (KIP-368): SaslAuthenticate announces the time left until the
 // token's exp when that is sooner than connections.max.reauth.ms, a
 // connection that does not re-authenticate by then is closed at its next
-// request, and franz-go, re-authenticating with a fresh token each time,
+// request, a token already past its exp gets no session, and franz-go, re-authenticating with a fresh token each time,
 // keeps producing across several token lifetimes.
 func TestOAuthBearerSessionEndsWithToken(t *testing.T) {
 	idp := authtest.NewIssuer(t)
@@ -115,6 +115,18 @@ func TestOAuthBearerSessionEndsWithToken(t *testing.T) {
 	time.Sleep(time.Until(exp) + 200*time.Millisecond)
 	if _, err := c.roundTrip(metadataRequest()); err == nil {
 		t.Fatal("Metadata after the token expired was answered")
+	}
+
+	// A token past its exp but within sasl.oauthbearer.clock.skew.seconds
+	// (30 s by default) passes validation, but has no session left: refused.
+	token, _ = shortLived(-5 * time.Second)
+	c = dialSASL(t, sasl)
+	if _, err := c.roundTrip(hs); err != nil {
+		t.Fatalf("handshake: %v", err)
+	}
+	a.SASLAuthBytes = []byte("n,,\x01auth=Bearer " + token + "\x01\x01")
+	if resp, err := c.roundTrip(a); err != nil || resp.(*kmsg.SASLAuthenticateResponse).ErrorCode != kerr.SaslAuthenticationFailed.Code {
+		t.Fatalf("a token expired within the clock skew: %v %+v, want SASL_AUTHENTICATION_FAILED", err, resp)
 	}
 
 	var tokens atomic.Int32
