@@ -4,7 +4,10 @@ package cli
 // OAuthBearerLoginCallbackHandler: sasl.oauthbearer.token.endpoint.url is
 // either an identity provider's token endpoint, asked with the OAuth 2
 // client-credentials grant (clientId, clientSecret and an optional scope
-// from OAuthBearerLoginModule's options in sasl.jaas.config), or a
+// from OAuthBearerLoginModule's options in sasl.jaas.config, or Kafka
+// 4.1's sasl.oauthbearer.client.credentials.client.id/secret and
+// sasl.oauthbearer.scope; URL-encoded in the basic authentication with
+// sasl.oauthbearer.header.urlencode=true), or a
 // file:// URL whose file holds the token. Kafka's unsecured tokens
 // (unsecuredLoginStringClaim_sub) are refused: Gregor's brokers accept only
 // signed tokens.
@@ -53,8 +56,24 @@ func oauthMechanism(p props, opts map[string]string) (sasl.Mechanism, error) {
 		return nil, fmt.Errorf("sasl.oauthbearer.token.endpoint.url %q: expected a file://, http:// or https:// URL", endpoint)
 	}
 	src := &tokenSource{url: u, clientID: opts["clientId"], clientSecret: opts["clientSecret"], scope: opts["scope"]}
+	// Kafka 4.1's properties (KIP-1139) stand in for the JAAS options.
+	for _, o := range []struct {
+		field *string
+		key   string
+	}{
+		{&src.clientID, "sasl.oauthbearer.client.credentials.client.id"},
+		{&src.clientSecret, "sasl.oauthbearer.client.credentials.client.secret"},
+		{&src.scope, "sasl.oauthbearer.scope"},
+	} {
+		if *o.field == "" {
+			*o.field = p[o.key]
+		}
+	}
+	if strings.EqualFold(p["sasl.oauthbearer.header.urlencode"], "true") {
+		src.clientID, src.clientSecret = url.QueryEscape(src.clientID), url.QueryEscape(src.clientSecret)
+	}
 	if u.Scheme != "file" && (src.clientID == "" || src.clientSecret == "") {
-		return nil, errors.New("sasl.jaas.config: OAuthBearerLoginModule needs clientId and clientSecret for a token endpoint")
+		return nil, errors.New("sasl.jaas.config: OAuthBearerLoginModule needs clientId and clientSecret for a token endpoint (or sasl.oauthbearer.client.credentials.client.id and .secret)")
 	}
 	return oauth.Oauth(func(ctx context.Context) (oauth.Auth, error) {
 		token, err := src.token(ctx)

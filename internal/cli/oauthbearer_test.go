@@ -17,8 +17,9 @@ import (
 // TestOAuthBearerCommandConfig proves the tools log in with OAUTHBEARER
 // as Kafka's do: the client-credentials grant against a token endpoint
 // (a form POST with the client's id and secret in basic authentication,
-// and the scope), whose JWT's subject is the principal the broker
-// authorizes; a token from a file:// URL; and clear refusals for a wrong
+// and the scope, from the JAAS options or Kafka 4.1's properties), whose
+// JWT's subject is the principal the broker authorizes; a token from a
+// file:// URL; and clear refusals for a wrong
 // secret and for Kafka's unsecured tokens, which the broker does not take.
 func TestOAuthBearerCommandConfig(t *testing.T) {
 	idp := authtest.NewIssuer(t)
@@ -43,7 +44,7 @@ func TestOAuthBearerCommandConfig(t *testing.T) {
 			http.Error(w, `{"error":"invalid_request"}`, http.StatusBadRequest)
 			return
 		}
-		if !ok || id != "alice-client" || secret != "alice-secret" {
+		if !ok || !(id == "alice-client" && secret == "alice-secret" || id == "alice+client" && secret == "s%26cret") {
 			http.Error(w, `{"error":"invalid_client"}`, http.StatusUnauthorized)
 			return
 		}
@@ -72,6 +73,17 @@ func TestOAuthBearerCommandConfig(t *testing.T) {
 	}
 	if requests.Load() == 0 {
 		t.Fatal("the token endpoint was never asked")
+	}
+
+	// Kafka 4.1's properties instead of the JAAS options, with the id and
+	// secret URL-encoded in the header.
+	encoded := writeProps(t, dir, "encoded.properties", "security.protocol=SASL_PLAINTEXT\nsasl.mechanism=OAUTHBEARER\n"+
+		"sasl.oauthbearer.token.endpoint.url="+endpoint.URL+"/token\n"+
+		"sasl.oauthbearer.client.credentials.client.id=alice client\nsasl.oauthbearer.client.credentials.client.secret=s&cret\n"+
+		"sasl.oauthbearer.scope=kafka.admin\nsasl.oauthbearer.header.urlencode=true\n"+
+		`sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required ;`)
+	if r := topics(encoded, "--list"); r.err != nil || !strings.Contains(r.stdout, "oauth-tool\n") {
+		t.Fatalf("list with Kafka 4.1's properties: %v %q %s", r.err, r.stdout, r.stderr)
 	}
 
 	if r := topics(clientCredentials("wrong.properties", "guess"), "--list"); r.err == nil || !strings.Contains(r.err.Error()+r.stderr, "401") {

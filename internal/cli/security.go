@@ -26,6 +26,8 @@ var securityKeys = []string{
 	"ssl.truststore.certificates", "ssl.keystore.location", "ssl.keystore.type", "ssl.keystore.certificate.chain",
 	"ssl.keystore.key", "ssl.key.password", "ssl.endpoint.identification.algorithm", "ssl.protocol",
 	"ssl.enabled.protocols", "sasl.oauthbearer.token.endpoint.url", "sasl.login.callback.handler.class",
+	"sasl.oauthbearer.client.credentials.client.id", "sasl.oauthbearer.client.credentials.client.secret",
+	"sasl.oauthbearer.scope", "sasl.oauthbearer.header.urlencode",
 }
 
 // securityOptions maps security.protocol and the keys it brings to the
