@@ -193,6 +193,7 @@ func parseJWKS(data []byte) (map[string]crypto.PublicKey, error) {
 type oauthExchange struct {
 	keys      *jwks
 	principal string
+	expiry    time.Time // the token's exp
 	refused   bool
 }
 
@@ -202,7 +203,7 @@ func (o *oauthExchange) Step(msg []byte) ([]byte, bool, error) {
 	}
 	token, authzid, err := parseOAuthMessage(msg)
 	if err == nil {
-		o.principal, err = o.keys.validate(token)
+		o.principal, o.expiry, err = o.keys.validate(token)
 	}
 	if err == nil && authzid != "" && authzid != o.principal {
 		err = errors.New("the authorization id is not the token's principal")
@@ -212,6 +213,13 @@ func (o *oauthExchange) Step(msg []byte) ([]byte, bool, error) {
 		return []byte(`{"status":"invalid_token"}`), false, nil
 	}
 	return nil, true, nil
+}
+
+// CredentialExpiry implements CredentialSession: the session ends when
+// the token expires, as Kafka's OAuthBearerSaslServer reports the token's
+// lifetime to its authenticator.
+func (o *oauthExchange) CredentialExpiry() (time.Time, bool) {
+	return o.expiry, !o.expiry.IsZero()
 }
 
 func (o *oauthExchange) Principal() acl.Principal {
@@ -255,8 +263,9 @@ func parseOAuthMessage(msg []byte) (token, authzid string, err error) {
 // does: a signature by a key of the JWKS (RSA or EC; never "none" or an
 // HMAC), exp present and not past, nbf and iat not in the future (with
 // the clock skew), the expected issuer and audience when configured, and
-// a non-empty subject claim, which names the principal.
-func (k *jwks) validate(token string) (string, error) {
+// a non-empty subject claim, which names the principal. It returns the
+// principal's name and the token's expiry.
+func (k *jwks) validate(token string) (string, time.Time, error) {
 	algs := []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512"}
 	opts := []jwt.ParserOption{jwt.WithValidMethods(algs), jwt.WithExpirationRequired(), jwt.WithLeeway(k.cfg.ClockSkew)}
 	if k.cfg.Issuer != "" {
@@ -268,17 +277,21 @@ func (k *jwks) validate(token string) (string, error) {
 		return k.key(kid)
 	}, opts...)
 	if err != nil {
-		return "", err
+		return "", time.Time{}, err
 	}
 	if len(k.cfg.Audience) > 0 {
 		aud, err := claims.GetAudience()
 		if err != nil || !slices.ContainsFunc(aud, func(a string) bool { return slices.Contains(k.cfg.Audience, a) }) {
-			return "", errors.New("the token's audience is not an expected one")
+			return "", time.Time{}, errors.New("the token's audience is not an expected one")
 		}
 	}
 	sub, _ := claims[k.cfg.SubClaim].(string)
 	if strings.TrimSpace(sub) == "" {
-		return "", fmt.Errorf("the token has no %q claim", k.cfg.SubClaim)
+		return "", time.Time{}, fmt.Errorf("the token has no %q claim", k.cfg.SubClaim)
 	}
-	return sub, nil
+	exp, err := claims.GetExpirationTime()
+	if err != nil || exp == nil {
+		return "", time.Time{}, errors.New("the token has no exp claim")
+	}
+	return sub, exp.Time, nil
 }

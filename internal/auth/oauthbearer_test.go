@@ -115,3 +115,25 @@ func TestOAuthBearerJWKSErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestOAuthBearerCredentialExpiry proves an accepted token reports its exp
+// claim as the credential's expiry, which bounds the session.
+func TestOAuthBearerCredentialExpiry(t *testing.T) {
+	iss := authtest.NewIssuer(t)
+	keys, err := newJWKS(OAuthConfig{JWKSURL: iss.JWKSURL, SubClaim: "sub"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	exp := time.Now().Add(90 * time.Second).Truncate(time.Second)
+	ex := &oauthExchange{keys: keys}
+	if _, ok := ex.CredentialExpiry(); ok {
+		t.Fatal("an expiry before authentication")
+	}
+	if _, done, err := ex.Step(oauthMessage(iss.Token(t, jwt.MapClaims{"sub": "alice", "exp": exp.Unix()}), "")); !done || err != nil {
+		t.Fatalf("authenticate: done %v err %v", done, err)
+	}
+	var session CredentialSession = ex
+	if got, ok := session.CredentialExpiry(); !ok || !got.Equal(exp) {
+		t.Fatalf("credential expiry %v %v, want %v", got, ok, exp)
+	}
+}

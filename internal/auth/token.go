@@ -50,6 +50,16 @@ type TokenSession interface {
 	TokenExpiry() (expiry time.Time, ok bool)
 }
 
+// CredentialSession is implemented by an exchange whose credential
+// expires: a delegation token or an OAUTHBEARER JWT. The session it
+// opens ends when the credential expires, if connections.max.reauth.ms
+// does not end it sooner (KIP-368).
+type CredentialSession interface {
+	// CredentialExpiry is when the credential the exchange authenticated
+	// with expires; ok is false when it has no expiry.
+	CredentialExpiry() (expiry time.Time, ok bool)
+}
+
 // tokenCredential returns the SCRAM credential of token id for mechanism,
 // and the token's owner and expiry; ok is false for an unknown token or
 // when tokens are disabled (no secret key).
@@ -84,3 +94,6 @@ func (s *scramExchange) tokenCredential(id string) (metadata.ScramCredential, bo
 func (s *scramExchange) TokenExpiry() (time.Time, bool) {
 	return s.tokenExpiry, !s.tokenExpiry.IsZero()
 }
+
+// CredentialExpiry implements CredentialSession: only a token expires.
+func (s *scramExchange) CredentialExpiry() (time.Time, bool) { return s.TokenExpiry() }

@@ -3,7 +3,8 @@ package cli
 // Client security from Kafka's client properties, as Kafka's tools read
 // them from --command-config (or --producer.config, --consumer.config):
 // security.protocol, sasl.mechanism, sasl.jaas.config with
-// PlainLoginModule or ScramLoginModule, and PEM trust and key stores.
+// PlainLoginModule, ScramLoginModule or OAuthBearerLoginModule (see
+// oauthbearer.go), and PEM trust and key stores.
 
 import (
 	"crypto/tls"
@@ -24,7 +25,9 @@ var securityKeys = []string{
 	"sasl.mechanism", "sasl.jaas.config", "ssl.truststore.location", "ssl.truststore.type",
 	"ssl.truststore.certificates", "ssl.keystore.location", "ssl.keystore.type", "ssl.keystore.certificate.chain",
 	"ssl.keystore.key", "ssl.key.password", "ssl.endpoint.identification.algorithm", "ssl.protocol",
-	"ssl.enabled.protocols",
+	"ssl.enabled.protocols", "sasl.oauthbearer.token.endpoint.url", "sasl.login.callback.handler.class",
+	"sasl.oauthbearer.client.credentials.client.id", "sasl.oauthbearer.client.credentials.client.secret",
+	"sasl.oauthbearer.scope", "sasl.oauthbearer.header.urlencode",
 }
 
 // securityOptions maps security.protocol and the keys it brings to the
@@ -120,7 +123,7 @@ func keyStore(p props) (*tls.Certificate, error) {
 // sasl.jaas.config.
 func saslMechanism(p props) (sasl.Mechanism, error) {
 	mechanism := strings.ToUpper(p["sasl.mechanism"])
-	opts, err := jaasOptions(p["sasl.jaas.config"])
+	opts, err := jaasOptions(p["sasl.jaas.config"], mechanism != "OAUTHBEARER")
 	if err != nil {
 		return nil, err
 	}
@@ -135,25 +138,28 @@ func saslMechanism(p props) (sasl.Mechanism, error) {
 		return scram.Auth{User: user, Pass: password, IsToken: token}.AsSha256Mechanism(), nil
 	case "SCRAM-SHA-512":
 		return scram.Auth{User: user, Pass: password, IsToken: token}.AsSha512Mechanism(), nil
+	case "OAUTHBEARER":
+		return oauthMechanism(p, opts)
 	case "":
 		return nil, fmt.Errorf("sasl.mechanism is required with a SASL security.protocol (GSSAPI, Kafka's default, is not supported)")
 	}
-	return nil, fmt.Errorf("sasl.mechanism %s is not supported: use PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512", mechanism)
+	return nil, fmt.Errorf("sasl.mechanism %s is not supported: use PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 or OAUTHBEARER", mechanism)
 }
 
 // jaasCredentials reads username and password from a JAAS line such as
 // `org.apache.kafka.common.security.plain.PlainLoginModule required
 // username="alice" password="secret";`.
 func jaasCredentials(jaas string) (user, password string, err error) {
-	opts, err := jaasOptions(jaas)
+	opts, err := jaasOptions(jaas, true)
 	if err != nil {
 		return "", "", err
 	}
 	return opts["username"], opts["password"], nil
 }
 
-// jaasOptions reads the options of a JAAS line; username is required.
-func jaasOptions(jaas string) (map[string]string, error) {
+// jaasOptions reads the options of a JAAS line; username is required when
+// needUser is set.
+func jaasOptions(jaas string, needUser bool) (map[string]string, error) {
 	fields := strings.Fields(strings.TrimSuffix(strings.TrimSpace(jaas), ";"))
 	if len(fields) < 2 || !strings.HasSuffix(fields[0], "LoginModule") {
 		return nil, fmt.Errorf("sasl.jaas.config: expected '<LoginModule> required username=\"...\" password=\"...\";'")
@@ -178,7 +184,7 @@ func jaasOptions(jaas string) (map[string]string, error) {
 		}
 		opts[strings.TrimSpace(k)] = val
 	}
-	if opts["username"] == "" {
+	if needUser && opts["username"] == "" {
 		return nil, fmt.Errorf("sasl.jaas.config: no username")
 	}
 	return opts, nil

@@ -11,14 +11,19 @@ package handler
 // answers SASL_AUTHENTICATION_FAILED with a message that does not say
 // what was wrong, and the connection is closed after
 // connection.failed.authentication.delay.ms. A delegation token (SCRAM
-// with tokenauth=true) acts as its owner, and bounds the session: it ends
-// when the token expires, if connections.max.reauth.ms does not end it
-// sooner; an expired token fails.
+// with tokenauth=true) acts as its owner. A credential that expires — a
+// delegation token, or an OAUTHBEARER JWT by its exp claim — bounds the
+// session: it ends when the credential expires, if
+// connections.max.reauth.ms does not end it sooner, and SessionLifetimeMs
+// says so even when connections.max.reauth.ms is 0; an expired credential
+// fails.
 //
-// Differences from Kafka: a token past its expiry (not yet removed by the
-// controller's check) fails with SASL_AUTHENTICATION_FAILED; Kafka 4.2
-// authenticates it with a session that has already ended, closing the
-// connection at the next request, so its clients retry until they time out.
+// Differences from Kafka: a credential past its expiry (a token not yet
+// removed by the controller's check, a JWT within
+// sasl.oauthbearer.clock.skew.seconds of its exp) fails with
+// SASL_AUTHENTICATION_FAILED; Kafka 4.2 authenticates it with a session
+// that has already ended, closing the connection at the next request, so
+// its clients retry until they time out.
 
 import (
 	"context"
@@ -49,8 +54,8 @@ func (h *Handler) saslAuthenticate(_ context.Context, req *Request) (kmsg.Respon
 	if err == nil && done && a.Authenticated && a.Exchange.Principal() != req.Principal {
 		err = errReauthenticationPrincipal
 	}
-	if expiry, token := tokenExpiry(a.Exchange); err == nil && done && token && !h.now().Before(expiry) {
-		err = errTokenExpired
+	if expiry, ok := credentialExpiry(a.Exchange); err == nil && done && ok && !h.now().Before(expiry) {
+		err = errCredentialExpired
 	}
 	if err != nil {
 		h.authenticationFailed(req, resp)
@@ -77,11 +82,12 @@ func (h *Handler) authenticationFailed(req *Request, resp *kmsg.SASLAuthenticate
 func (h *Handler) authenticated(req *Request, resp *kmsg.SASLAuthenticateResponse) {
 	a := &req.Auth
 	req.Principal = a.Exchange.Principal()
-	expiry, token := tokenExpiry(a.Exchange)
+	_, token := tokenExpiry(a.Exchange)
+	expiry, expires := credentialExpiry(a.Exchange)
 	a.Authenticated, a.TokenAuthenticated, a.Exchange, a.Raw = true, token, nil, false
 	now := h.now()
 	lifetime := h.SASL[req.Listener].SessionLifetime
-	if token && (lifetime <= 0 || expiry.Sub(now) < lifetime) {
+	if expires && (lifetime <= 0 || expiry.Sub(now) < lifetime) {
 		lifetime = expiry.Sub(now)
 	}
 	a.Expires = time.Time{}
@@ -102,9 +108,18 @@ func tokenExpiry(e wire.SASLExchange) (expiry time.Time, token bool) {
 	return time.Time{}, false
 }
 
+// credentialExpiry returns when the credential an exchange authenticated
+// with expires; ok is false when it does not expire.
+func credentialExpiry(e wire.SASLExchange) (expiry time.Time, ok bool) {
+	if c, ok := e.(auth.CredentialSession); ok {
+		return c.CredentialExpiry()
+	}
+	return time.Time{}, false
+}
+
 // errReauthenticationPrincipal refuses a re-authentication as someone else.
 var errReauthenticationPrincipal = errors.New("re-authentication must keep the principal")
 
-// errTokenExpired refuses a delegation token past its expiry, which the
-// controller has not removed yet.
-var errTokenExpired = errors.New("delegation token expired")
+// errCredentialExpired refuses a credential past its expiry: a delegation
+// token the controller has not removed yet, or a JWT within the clock skew.
+var errCredentialExpired = errors.New("credential expired")
