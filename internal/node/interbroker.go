@@ -2,6 +2,7 @@ package node
 
 import (
 	"fmt"
+	"log/slog"
 
 	"gregor/internal/auth"
 	"gregor/internal/config"
@@ -14,8 +15,12 @@ import (
 // it: TLS for SSL and SASL_SSL, with the listener's key store as client
 // certificate and its trust store; SASL for SASL_PLAINTEXT and SASL_SSL
 // with sasl.mechanism.inter.broker.protocol and the listener's JAAS
-// credentials. A setting that cannot work fails the start, naming the key.
-func interBrokerDialer(cfg *config.Config) (wire.Dialer, error) {
+// credentials. TLS settings that do not build fail the start, as they do
+// for the listener itself. SASL settings that cannot log in (Kafka
+// refuses to start with them) are logged once here and fail each dial
+// with the reason: a single node never dials, and must not be refused a
+// start over a login it does not use.
+func interBrokerDialer(cfg *config.Config, logger *slog.Logger) (wire.Dialer, error) {
 	listener := cfg.InterBrokerListenerName
 	protocol := cfg.ListenerSecurityProtocolMap[listener]
 	var d wire.Dialer
@@ -29,7 +34,8 @@ func interBrokerDialer(cfg *config.Config) (wire.Dialer, error) {
 	if protocol == "SASL_PLAINTEXT" || protocol == "SASL_SSL" {
 		m, err := auth.InterBrokerSASL(cfg, listener)
 		if err != nil {
-			return d, err
+			logger.Warn("this broker cannot log in to its peers' inter-broker listener: replication and transactions across nodes will fail", "listener", listener, "err", err)
+			d.Err = err
 		}
 		d.SASL = m
 	}

@@ -150,7 +150,7 @@ func StartWith(ctx context.Context, cfg *config.Config, logger *slog.Logger, opt
 	if opts.LogDirFS == nil {
 		opts.LogDirFS = vfs.OS
 	}
-	peers, err := interBrokerDialer(cfg)
+	peers, err := interBrokerDialer(cfg, logger)
 	if err != nil {
 		return nil, err
 	}

@@ -48,11 +48,18 @@ type Dialer struct {
 	// SASL is the mechanism, with its credentials, this side
 	// authenticates with (sasl.mechanism.inter.broker.protocol).
 	SASL sasl.Mechanism
+	// Err, when set, fails every Dial: the settings cannot authenticate
+	// (say, no credentials for the mechanism), and a connection without
+	// them would only be refused by the peer.
+	Err error
 }
 
 // Dial connects to addr, shakes hands and authenticates as d says, within
 // ctx. A failed authentication is an error wrapping ErrAuthentication.
 func (d Dialer) Dial(ctx context.Context, addr, clientID string, maxFrame int32) (*Client, error) {
+	if d.Err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrAuthentication, d.Err)
+	}
 	var nd net.Dialer
 	conn, err := nd.DialContext(ctx, "tcp", addr)
 	if err != nil {
