@@ -33,7 +33,7 @@ func brokerJAAS(password string) string {
 // authorizer with the broker and admin as super users, as Kafka's docs
 // set up a secured cluster. passwordOf gives each node's inter-broker
 // password. It returns the cluster and a client TLS configuration.
-func startSecuredCluster(t *testing.T, passwordOf func(kafka.NodeID) string) (*nodetest.Cluster, *tls.Config) {
+func startSecuredCluster(t *testing.T, passwordOf func(kafka.NodeID) string, extra map[string]string) (*nodetest.Cluster, *tls.Config) {
 	ca := authtest.NewCA(t)
 	dir := t.TempDir()
 	ca.Issue(t, pkix.Name{CommonName: "unused"}) // a CA with more than one certificate issued
@@ -57,6 +57,9 @@ func startSecuredCluster(t *testing.T, passwordOf func(kafka.NodeID) string) (*n
 			"replica.lag.time.max.ms":                        "1500",
 		}
 		for k, v := range clusterTxnProps {
+			props[k] = v
+		}
+		for k, v := range extra {
 			props[k] = v
 		}
 		return props
@@ -109,7 +112,7 @@ func waitTopicISR(t *testing.T, c *nodetest.Cluster, topic string, isr func(lead
 // verifications going between brokers over SASL_SSL) while an aborted one
 // stays invisible to read_committed.
 func TestClusterReplicatesOverSASLSSL(t *testing.T) {
-	c, tc := startSecuredCluster(t, func(kafka.NodeID) string { return "broker-secret" })
+	c, tc := startSecuredCluster(t, func(kafka.NodeID) string { return "broker-secret" }, nil)
 	adm := kadm.NewClient(securedClient(t, c, tc))
 	ctx := testContext(t)
 	for _, topic := range []string{"sec-plain", "sec-txn"} {
@@ -193,7 +196,7 @@ func TestClusterWrongInterBrokerPassword(t *testing.T) {
 			return "wrong-secret"
 		}
 		return "broker-secret"
-	})
+	}, nil)
 	adm := kadm.NewClient(securedClient(t, c, tc))
 	ctx := testContext(t)
 	if resp, err := adm.CreateTopic(ctx, 3, 3, nil, "sec-bad"); err != nil || resp.Err != nil {
@@ -219,5 +222,43 @@ func TestClusterWrongInterBrokerPassword(t *testing.T) {
 	}
 	if followed == 0 {
 		t.Fatal("node 3 leads every partition: nothing to check")
+	}
+}
+
+// TestClusterReplicatesWithScramBetweenBrokers proves SCRAM-SHA-512
+// between brokers: the brokers' credential, created through the admin's
+// PLAIN login, reaches every node through the metadata log, after which
+// the followers log in to their leaders and an acks=all write to three
+// replicas is acknowledged and read back.
+func TestClusterReplicatesWithScramBetweenBrokers(t *testing.T) {
+	c, tc := startSecuredCluster(t, func(kafka.NodeID) string { return "broker-secret" }, map[string]string{
+		"sasl.enabled.mechanisms":                                "PLAIN,SCRAM-SHA-512",
+		"sasl.mechanism.inter.broker.protocol":                   "SCRAM-SHA-512",
+		"listener.name.plaintext.scram-sha-512.sasl.jaas.config": `org.apache.kafka.common.security.scram.ScramLoginModule required username="broker" password="broker-secret";`,
+	})
+	adm := kadm.NewClient(securedClient(t, c, tc))
+	ctx := testContext(t)
+	res, err := adm.AlterUserSCRAMs(ctx, nil, []kadm.UpsertSCRAM{{User: "broker", Mechanism: kadm.ScramSha512, Iterations: 4096, Password: "broker-secret"}})
+	if err != nil || res.Error() != nil {
+		t.Fatalf("alter: %v, %v", err, res.Error())
+	}
+	if resp, err := adm.CreateTopic(ctx, 3, 3, nil, "sec-scram"); err != nil || resp.Err != nil {
+		t.Fatalf("create: %v %v", err, resp.Err)
+	}
+	waitTopicISR(t, c, "sec-scram", func(_ int32, isr []int32) bool { return len(isr) == 3 })
+	produceSync(t, securedClient(t, c, tc, kgo.RequiredAcks(kgo.AllISRAcks())), "sec-scram", "v", 60, 20)
+	tp, _ := c.Nodes[0].Image().Topic("sec-scram")
+	for i := range tp.Partitions {
+		waitFor(t, "every replica of sec-scram copied", func() bool {
+			var ends []int64
+			for _, cn := range c.Nodes {
+				l, ok := cn.Node.Log("sec-scram", int32(i))
+				if !ok {
+					return false
+				}
+				ends = append(ends, l.LogEndOffset())
+			}
+			return ends[0] > 0 && ends[0] == ends[1] && ends[1] == ends[2]
+		})
 	}
 }
