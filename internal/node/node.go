@@ -150,6 +150,10 @@ func StartWith(ctx context.Context, cfg *config.Config, logger *slog.Logger, opt
 	if opts.LogDirFS == nil {
 		opts.LogDirFS = vfs.OS
 	}
+	peers, err := interBrokerDialer(cfg, logger)
+	if err != nil {
+		return nil, err
+	}
 	logs, metadataLock, clusterID, err := openStorage(cfg, opts.LogDirFS, now, logger)
 	if err != nil {
 		return nil, err
@@ -159,10 +163,10 @@ func StartWith(ctx context.Context, cfg *config.Config, logger *slog.Logger, opt
 	n.obs.metrics = n.newMetrics()
 	n.conns = server.NewConnections(n.connectionLimits(cfg))
 	n.replicas = replica.New(cfg.NodeID, logs, n.topicConfig, logger)
-	n.replicas.Replication = replication(cfg, n, now)
+	n.replicas.Replication = replication(cfg, n, peers, now)
 	n.watchLogDirs()
 	n.groups = group.New(groupConfig(cfg), coord.RealClock{}, logger)
-	n.txnPeers = txnclient.New(kafka.NodeID(cfg.NodeID), cfg.InterBrokerListenerName, n.image.Image, logger)
+	n.txnPeers = txnclient.New(kafka.NodeID(cfg.NodeID), cfg.InterBrokerListenerName, peers, n.image.Image, logger)
 	markers := &handler.TxnMarkers{Replicas: n.replicas, Groups: n.groups, Now: now, Logger: logger, Remote: n.txnPeers.WriteMarkers}
 	n.txns = txn.New(n.txnConfig(cfg), coord.RealClock{}, markers, logger)
 	n.replicas.OnLeader = func(tp kafka.TopicPartition, p *partition.Partition) {

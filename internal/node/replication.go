@@ -10,6 +10,7 @@ import (
 	"gregor/internal/kafka"
 	"gregor/internal/replica"
 	"gregor/internal/replica/leaderclient"
+	"gregor/internal/wire"
 )
 
 // Kafka's defaults of the replica settings not in the configuration schema yet.
@@ -24,7 +25,7 @@ const (
 // inter.broker.listener.name, proposals go to the controller. On a single
 // node every partition is led here with itself as the ISR, so nothing is
 // fetched and nothing is proposed.
-func replication(cfg *config.Config, n *Node, now func() time.Time) *replica.Replication {
+func replication(cfg *config.Config, n *Node, peers wire.Dialer, now func() time.Time) *replica.Replication {
 	ms := func(key string) time.Duration {
 		v, _ := strconv.ParseInt(cfg.Value(key), 10, 64)
 		return time.Duration(v) * time.Millisecond
@@ -34,7 +35,7 @@ func replication(cfg *config.Config, n *Node, now func() time.Time) *replica.Rep
 		return int32(v)
 	}
 	return &replica.Replication{
-		Dial:       leaderclient.Dialer(kafka.NodeID(cfg.NodeID), cfg.InterBrokerListenerName),
+		Dial:       leaderclient.Dialer(kafka.NodeID(cfg.NodeID), cfg.InterBrokerListenerName, peers),
 		Controller: alterPartition{n},
 		Fetch: replica.FetchConfig{
 			MaxBytes: num("replica.fetch.max.bytes"), ResponseMaxBytes: replicaFetchResponseMaxBytes,

@@ -101,13 +101,23 @@ func (f *fetcher) run(ctx context.Context) {
 			src.Close()
 		}
 	}()
+	// unreachable is the last reason the leader could not be reached,
+	// logged when it first happens, not at every retry.
+	var unreachable string
 	for ctx.Err() == nil {
 		if src == nil {
 			var err error
 			if src, err = f.connect(ctx); err != nil {
-				f.logger.Warn("cannot reach the leader to fetch from", "err", err)
+				if err.Error() != unreachable && ctx.Err() == nil {
+					f.logger.Warn("cannot reach the leader to fetch from; retrying", "err", err)
+				}
+				unreachable = err.Error()
 				f.sleep(ctx, f.cfg.Backoff)
 				continue
+			}
+			if unreachable != "" {
+				f.logger.Info("reached the leader again")
+				unreachable = ""
 			}
 		}
 		idle, err := f.round(ctx, src)

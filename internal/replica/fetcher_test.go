@@ -8,6 +8,8 @@ import (
 	"io"
 	"log/slog"
 	"math"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -329,4 +331,50 @@ func TestDuplicateAfterFailover(t *testing.T) {
 	if _, err := follower.AppendAsLeader([]record.Batch{batch(t, "idem", 1, 7, 5)}, -1, time.Now()); !errors.Is(err, partition.ErrOutOfOrderSequence) {
 		t.Fatalf("a gap after failover: %v, want out of order", err)
 	}
+}
+
+// TestUnreachableLeaderLoggedOnce proves that a leader the follower cannot
+// reach, for the same reason at every retry (a refused inter-broker
+// login, say), is logged once and not at every backoff.
+func TestUnreachableLeaderLoggedOnce(t *testing.T) {
+	var logs bytes.Buffer
+	var mu sync.Mutex
+	logger := slog.New(slog.NewTextHandler(lockedWriter{&mu, &logs}, nil))
+	attempts := 0
+	connected := make(chan struct{})
+	connect := func(ctx context.Context) (FetchSource, error) {
+		if attempts++; attempts < 20 {
+			return nil, errors.New("SASL authentication failed: wrong password")
+		}
+		close(connected)
+		<-ctx.Done()
+		return nil, ctx.Err()
+	}
+	f := newFetcher(2, 1, FetchConfig{MaxBytes: 1 << 20, Backoff: time.Millisecond}, time.Now, logger, connect)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); f.run(ctx) }()
+	select {
+	case <-connected:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the fetcher stopped retrying")
+	}
+	cancel()
+	<-done
+	mu.Lock()
+	defer mu.Unlock()
+	if n := strings.Count(logs.String(), "cannot reach the leader"); n != 1 {
+		t.Fatalf("logged the unreachable leader %d times after 19 failures, want once:\n%s", n, logs.String())
+	}
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }

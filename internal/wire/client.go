@@ -2,12 +2,14 @@ package wire
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/binary"
 	"fmt"
 	"net"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
+	"github.com/twmb/franz-go/pkg/sasl"
 )
 
 // Client is the small broker-to-broker client: one connection, one request
@@ -20,25 +22,84 @@ type Client struct {
 	correlationID int32
 	maxFrame      int32
 	buf           []byte
+
+	// sasl and host are the mechanism the connection authenticated with
+	// and the peer's host, for re-authentication; reauthAt is when the
+	// next one is due (KIP-368), zero for never.
+	sasl     sasl.Mechanism
+	host     string
+	reauthAt time.Time
 }
 
-// Dial connects to addr; clientID names this side in the peer's logs and
-// quotas (Kafka's followers use "broker-<id>-fetcher-<n>"). Responses
-// larger than maxFrame bytes fail the call.
+// Dial connects to addr in plain text; clientID names this side in the
+// peer's logs and quotas (Kafka's followers use "broker-<id>-fetcher-<n>").
+// Responses larger than maxFrame bytes fail the call.
 func Dial(ctx context.Context, addr, clientID string, maxFrame int32) (*Client, error) {
-	var d net.Dialer
-	conn, err := d.DialContext(ctx, "tcp", addr)
+	return Dialer{}.Dial(ctx, addr, clientID, maxFrame)
+}
+
+// Dialer opens Clients with the security of the listener they reach (the
+// inter-broker listener's): TLS when TLS is set, then a SASL
+// authentication when SASL is set. The zero Dialer dials plain text.
+// Read-only once built; safe for concurrent use.
+type Dialer struct {
+	// TLS returns the client configuration for a peer host.
+	TLS func(host string) *tls.Config
+	// SASL is the mechanism, with its credentials, this side
+	// authenticates with (sasl.mechanism.inter.broker.protocol).
+	SASL sasl.Mechanism
+	// Err, when set, fails every Dial: the settings cannot authenticate
+	// (say, no credentials for the mechanism), and a connection without
+	// them would only be refused by the peer.
+	Err error
+}
+
+// Dial connects to addr, shakes hands and authenticates as d says, within
+// ctx. A failed authentication is an error wrapping ErrAuthentication.
+func (d Dialer) Dial(ctx context.Context, addr, clientID string, maxFrame int32) (*Client, error) {
+	if d.Err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrAuthentication, d.Err)
+	}
+	var nd net.Dialer
+	conn, err := nd.DialContext(ctx, "tcp", addr)
 	if err != nil {
 		return nil, err
 	}
-	return &Client{conn: conn, clientID: clientID, maxFrame: maxFrame}, nil
+	host, _, _ := net.SplitHostPort(addr)
+	if d.TLS != nil {
+		tc := tls.Client(conn, d.TLS(host))
+		if err := tc.HandshakeContext(ctx); err != nil {
+			_ = conn.Close()
+			return nil, fmt.Errorf("TLS handshake with %s: %w", addr, err)
+		}
+		conn = tc
+	}
+	c := &Client{conn: conn, clientID: clientID, maxFrame: maxFrame, sasl: d.SASL, host: host}
+	if d.SASL != nil {
+		if err := c.authenticate(ctx); err != nil {
+			_ = conn.Close()
+			return nil, err
+		}
+	}
+	return c, nil
 }
 
 // Request sends req at the version it carries and returns the response,
 // whose byte fields (records) alias a buffer the next Request reuses.
 // ctx's deadline bounds the round trip; when ctx ends first the
-// connection is closed (its state is unknown) and the call fails.
+// connection is closed (its state is unknown) and the call fails. A SASL
+// session near its end (connections.max.reauth.ms) re-authenticates
+// first, on the same connection.
 func (c *Client) Request(ctx context.Context, req kmsg.Request) (kmsg.Response, error) {
+	if !c.reauthAt.IsZero() && !time.Now().Before(c.reauthAt) {
+		if err := c.authenticate(ctx); err != nil {
+			return nil, err
+		}
+	}
+	return c.roundTrip(ctx, req)
+}
+
+func (c *Client) roundTrip(ctx context.Context, req kmsg.Request) (kmsg.Response, error) {
 	stop := context.AfterFunc(ctx, func() { c.conn.SetDeadline(time.Unix(1, 0)) })
 	defer stop()
 	deadline, _ := ctx.Deadline()

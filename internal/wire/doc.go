@@ -17,6 +17,12 @@
 // served (Admit): on a SASL listener, nothing but the SASL APIs and
 // ApiVersions before authentication, and nothing once the session expired.
 //
+// The broker-to-broker Client (client.go) is the other side: a Dialer
+// carries the inter-broker listener's security, TLS and then a SASL login
+// (saslclient.go: SaslHandshake v1, SaslAuthenticate v1 until the
+// mechanism is done), and a session near its end re-authenticates on the
+// same connection before the next request (KIP-368).
+//
 // Frame:          int32 size | size bytes
 // Request header: int16 api_key | int16 api_version | int32 correlation_id |
 //

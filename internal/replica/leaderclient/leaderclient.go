@@ -38,15 +38,16 @@ const (
 const maxResponseBytes = 100 << 20
 
 // Dialer returns a replica.Dialer reaching a leader's endpoint on listener
-// (inter.broker.listener.name), naming itself as node self.
-func Dialer(self kafka.NodeID, listener string) replica.Dialer {
+// (inter.broker.listener.name) with that listener's security (peers),
+// naming itself as node self.
+func Dialer(self kafka.NodeID, listener string, peers wire.Dialer) replica.Dialer {
 	return func(ctx context.Context, b metadata.Broker) (replica.FetchSource, error) {
 		ep, ok := b.Endpoint(listener)
 		if !ok {
 			return nil, fmt.Errorf("broker %d has no %s listener", b.ID, listener)
 		}
 		addr := net.JoinHostPort(ep.Host, strconv.Itoa(int(ep.Port)))
-		c, err := wire.Dial(ctx, addr, fmt.Sprintf("broker-%d-fetcher-0", self), maxResponseBytes)
+		c, err := peers.Dial(ctx, addr, fmt.Sprintf("broker-%d-fetcher-0", self), maxResponseBytes)
 		if err != nil {
 			return nil, err
 		}

@@ -13,6 +13,7 @@ import (
 	"gregor/internal/partition"
 	"gregor/internal/replica"
 	"gregor/internal/replica/leaderclient"
+	"gregor/internal/wire"
 )
 
 // TestAgainstARealLeader proves the client's framing and translation
@@ -36,7 +37,7 @@ func TestAgainstARealLeader(t *testing.T) {
 	img := n.Handler().Metadata.Image()
 	b, _ := img.Broker(1)
 	topic, _ := img.Topic("lc")
-	src, err := leaderclient.Dialer(7, "PLAINTEXT")(ctx, b)
+	src, err := leaderclient.Dialer(7, "PLAINTEXT", wire.Dialer{})(ctx, b)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -40,6 +40,7 @@ const maxIdle = 4
 type Client struct {
 	self     kafka.NodeID
 	listener string
+	peers    wire.Dialer // the listener's security
 	image    func() *metadata.Image
 	logger   *slog.Logger
 
@@ -49,9 +50,10 @@ type Client struct {
 }
 
 // New returns a client that names itself node self and reaches peers on
-// listener, looked up in the image image returns.
-func New(self kafka.NodeID, listener string, image func() *metadata.Image, logger *slog.Logger) *Client {
-	return &Client{self: self, listener: listener, image: image, logger: logger, idle: map[kafka.NodeID][]*wire.Client{}}
+// listener, looked up in the image image returns, with the listener's
+// security as peers dials it.
+func New(self kafka.NodeID, listener string, peers wire.Dialer, image func() *metadata.Image, logger *slog.Logger) *Client {
+	return &Client{self: self, listener: listener, peers: peers, image: image, logger: logger, idle: map[kafka.NodeID][]*wire.Client{}}
 }
 
 // Close closes the idle connections; those in use close when their
@@ -102,7 +104,7 @@ func (c *Client) get(ctx context.Context, node kafka.NodeID) (*wire.Client, erro
 		return nil, fmt.Errorf("broker %d has no %s listener", node, c.listener)
 	}
 	addr := net.JoinHostPort(ep.Host, strconv.Itoa(int(ep.Port)))
-	return wire.Dial(ctx, addr, fmt.Sprintf("broker-%d-txn", c.self), maxResponseBytes)
+	return c.peers.Dial(ctx, addr, fmt.Sprintf("broker-%d-txn", c.self), maxResponseBytes)
 }
 
 func (c *Client) put(node kafka.NodeID, wc *wire.Client) {
