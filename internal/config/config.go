@@ -35,7 +35,8 @@ type Config struct {
 	ListenerSecurityProtocolMap      map[string]string // listener.security.protocol.map: listener name -> protocol
 	InterBrokerListenerName          string            // inter.broker.listener.name, else security.inter.broker.protocol
 	ControllerQuorumVoters           string            // controller.quorum.voters, unparsed
-	Voters                           []Voter           // controller.quorum.voters, parsed; nil when unset
+	Voters                           []Voter           // controller.quorum.voters, parsed; nil when unset (see WithVoters)
+	QuorumBootstrapServers           []string          // controller.quorum.bootstrap.servers, host:port each
 	BrokerHeartbeatIntervalMs        int32             // broker.heartbeat.interval.ms
 	BrokerSessionTimeoutMs           int32             // broker.session.timeout.ms
 	ControllerListenerNames          []string          // controller.listener.names

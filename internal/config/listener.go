@@ -180,6 +180,14 @@ func (c *Config) deriveAdvertisedListeners() error {
 			}
 		}
 	}
+	if c.HasRole("controller") {
+		// Kafka 4 advertises the controller listener among the others
+		// (KIP-853, its sample server.properties): the controller's own
+		// endpoint (ControllerEndpoint), not one the broker registers.
+		c.AdvertisedListeners = slices.DeleteFunc(c.AdvertisedListeners, func(l Listener) bool {
+			return slices.Contains(c.ControllerListenerNames, l.Name)
+		})
+	}
 	for i, l := range c.AdvertisedListeners {
 		switch {
 		case l.Host == "":

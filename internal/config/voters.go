@@ -57,20 +57,32 @@ func parseVoter(s string) (Voter, error) {
 // deriveVoters parses controller.quorum.voters and checks it against the
 // roles: a controller must be one of the voters (and a broker-only node
 // must not) and must have a controller listener to reach the others on.
-// With no voters a node is a quorum of one, itself.
+// With no voters a node is a quorum of one, itself, unless it names the
+// quorum by controller.quorum.bootstrap.servers: then the voters come at
+// start (WithVoters), from the format or from the bootstrap servers.
 func (c *Config) deriveVoters() error {
 	var err error
 	if c.Voters, err = ParseVoters(c.ControllerQuorumVoters); err != nil {
 		return err
 	}
+	for _, s := range c.QuorumBootstrapServers {
+		if _, port, err := net.SplitHostPort(s); err != nil || port == "" {
+			return invalidValue("controller.quorum.bootstrap.servers", strings.Join(c.QuorumBootstrapServers, ","), fmt.Sprintf("%q is not host:port", s))
+		}
+	}
 	if len(c.Voters) == 0 {
-		if !c.HasRole("broker") {
+		if !c.HasRole("broker") && len(c.QuorumBootstrapServers) == 0 {
 			// A combined node alone is a quorum of one; a controller-only
 			// node serves brokers that must find the quorum.
 			return fmt.Errorf("If using process.roles, either controller.quorum.bootstrap.servers must contain the set of bootstrap controllers or controller.quorum.voters must contain a parseable set of controllers.")
 		}
 		return nil
 	}
+	return c.checkVoters()
+}
+
+// checkVoters checks the voters against the node's roles and listeners.
+func (c *Config) checkVoters() error {
 	self := slices.ContainsFunc(c.Voters, func(v Voter) bool { return v.ID == c.NodeID })
 	switch {
 	case !c.HasRole("broker") && !self:
@@ -85,6 +97,51 @@ func (c *Config) deriveVoters() error {
 		return fmt.Errorf("controller.listener.names: must name the CONTROLLER listener when controller.quorum.voters has several voters")
 	}
 	return nil
+}
+
+// WithVoters returns a copy of c whose quorum is voters, found at start
+// for a node configured with controller.quorum.bootstrap.servers, checked
+// as controller.quorum.voters would be.
+func (c *Config) WithVoters(voters []Voter) (*Config, error) {
+	next := *c
+	next.Voters = slices.Clone(voters)
+	next.ControllerQuorumVoters = VotersString(voters)
+	if err := next.checkVoters(); err != nil {
+		return nil, err
+	}
+	return &next, nil
+}
+
+// VotersString prints voters as controller.quorum.voters: id@host:port,...
+func VotersString(voters []Voter) string {
+	out := make([]string, len(voters))
+	for i, v := range voters {
+		out[i] = strconv.Itoa(int(v.ID)) + "@" + v.Addr()
+	}
+	return strings.Join(out, ",")
+}
+
+// ControllerEndpoint returns the host:port other nodes reach this node's
+// controller listener on: its advertised.listeners entry, else its
+// listeners entry, an empty host advertised as localhost (as Kafka's
+// storage format --standalone does).
+func (c *Config) ControllerEndpoint() (Voter, bool) {
+	l, ok := c.ControllerListener()
+	if !ok {
+		return Voter{}, false
+	}
+	if adv, err := parseListeners("advertised.listeners", c.Values["advertised.listeners"]); err == nil {
+		for _, a := range adv {
+			if a.Name == l.Name {
+				l = a
+			}
+		}
+	}
+	host := l.Host
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "localhost"
+	}
+	return Voter{ID: c.NodeID, Host: host, Port: l.Port}, true
 }
 
 // ControllerListener returns the first controller listener, the one the

@@ -150,6 +150,10 @@ func StartWith(ctx context.Context, cfg *config.Config, logger *slog.Logger, opt
 	if opts.LogDirFS == nil {
 		opts.LogDirFS = vfs.OS
 	}
+	cfg, err := withQuorumVoters(ctx, cfg, logger)
+	if err != nil {
+		return nil, err
+	}
 	peers, err := interBrokerDialer(cfg, logger)
 	if err != nil {
 		return nil, err

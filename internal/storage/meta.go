@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io/fs"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -87,4 +88,39 @@ func WriteMetaProperties(logDir string, m MetaProperties) error {
 	}
 	fmt.Fprintf(&b, "node.id=%d\nversion=1\n", m.NodeID)
 	return writeFileAtomic(vfs.OS, filepath.Join(logDir, MetaPropertiesFile), []byte(b.String()))
+}
+
+// QuorumVotersFile, in the metadata log dir, holds the controller quorum's
+// voters that `storage format --standalone` or `--initial-controllers`
+// chose, for a node whose configuration names the quorum by
+// controller.quorum.bootstrap.servers instead of controller.quorum.voters
+// (KIP-853's bootstrap; Kafka writes them into a checkpoint of the
+// metadata log). The voter set is fixed once formatted.
+const QuorumVotersFile = "quorum.voters"
+
+// WriteQuorumVoters writes voters (controller.quorum.voters' form,
+// id@host:port,...) into dir's QuorumVotersFile atomically.
+func WriteQuorumVoters(dir, voters string) error {
+	if err := mkdirAllDurable(vfs.OS, dir); err != nil {
+		return fmt.Errorf("write %s: %w", QuorumVotersFile, err)
+	}
+	data := "#\n#Written by gregor storage format\ncontroller.quorum.voters=" + voters + "\n"
+	return writeFileAtomic(vfs.OS, filepath.Join(dir, QuorumVotersFile), []byte(data))
+}
+
+// ReadQuorumVoters returns the voters dir's QuorumVotersFile holds, or ""
+// when it has none.
+func ReadQuorumVoters(dir string) (string, error) {
+	data, err := vfs.ReadFile(vfs.OS, filepath.Join(dir, QuorumVotersFile))
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return "", nil
+	case err != nil:
+		return "", fmt.Errorf("read %s: %w", QuorumVotersFile, err)
+	}
+	v, ok := parseProperties(data)["controller.quorum.voters"]
+	if !ok || v == "" {
+		return "", fmt.Errorf("%s: no controller.quorum.voters", filepath.Join(dir, QuorumVotersFile))
+	}
+	return v, nil
 }

@@ -1,0 +1,164 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"gregor/internal/config"
+	"gregor/internal/storage"
+)
+
+// withQuorumVoters returns cfg with the controller quorum's voters when
+// the configuration names the quorum by controller.quorum.bootstrap.servers
+// rather than controller.quorum.voters (KIP-853's form, that of Kafka 4's
+// sample configurations). The voter set stays static, as Gregor's quorum
+// is:
+//   - a node formatted with --standalone or --initial-controllers takes
+//     the voters the format wrote into its metadata log dir;
+//   - a combined node whose bootstrap servers are all its own controller
+//     listener is a quorum of one, itself (`gregor server` formats on
+//     first start, as --standalone would);
+//   - a broker-only node asks the bootstrap servers (DescribeQuorum v2 on
+//     their controller listener) until one answers.
+func withQuorumVoters(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*config.Config, error) {
+	if len(cfg.Voters) > 0 || len(cfg.QuorumBootstrapServers) == 0 {
+		return cfg, nil
+	}
+	formatted, err := storage.ReadQuorumVoters(cfg.MetadataLogDir)
+	if err != nil {
+		return nil, err
+	}
+	if formatted != "" {
+		voters, err := config.ParseVoters(formatted)
+		if err != nil {
+			return nil, fmt.Errorf("%s in %s: %w", storage.QuorumVotersFile, cfg.MetadataLogDir, err)
+		}
+		return cfg.WithVoters(voters)
+	}
+	if cfg.HasRole("controller") {
+		self, ok := cfg.ControllerEndpoint()
+		if !ok || !cfg.HasRole("broker") || !slices.ContainsFunc(cfg.QuorumBootstrapServers, func(s string) bool { return isSelf(s, self) }) ||
+			slices.ContainsFunc(cfg.QuorumBootstrapServers, func(s string) bool { return !isSelf(s, self) }) {
+			return nil, fmt.Errorf("%s was not formatted with the controller quorum: a controller named by controller.quorum.bootstrap.servers takes its voters from `gregor storage format --standalone` or `--initial-controllers`", cfg.MetadataLogDir)
+		}
+		return cfg.WithVoters([]config.Voter{self})
+	}
+	voters, err := discoverVoters(ctx, cfg, logger)
+	if err != nil {
+		return nil, err
+	}
+	return cfg.WithVoters(voters)
+}
+
+// isSelf reports whether the bootstrap server addr is self's controller
+// listener: the same port on a loopback name or self's own host.
+func isSelf(addr string, self config.Voter) bool {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil || port != strconv.Itoa(self.Port) {
+		return false
+	}
+	if host == self.Host || host == "localhost" || host == "" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && (ip.IsLoopback() || ip.IsUnspecified())
+}
+
+// discoverVoters asks the bootstrap servers for the quorum's voters and
+// their controller endpoints, once a second until one answers or ctx ends,
+// logging a failure at most every ten seconds.
+func discoverVoters(ctx context.Context, cfg *config.Config, logger *slog.Logger) ([]config.Voter, error) {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(cfg.QuorumBootstrapServers...), kgo.DialTimeout(5*time.Second),
+		kgo.ClientID(fmt.Sprintf("gregor-broker-%d", cfg.NodeID)))
+	if err != nil {
+		return nil, fmt.Errorf("controller.quorum.bootstrap.servers: %w", err)
+	}
+	defer cl.Close()
+	var logged time.Time
+	for {
+		voters, err := askVoters(ctx, cl, cfg)
+		if err == nil {
+			logger.Info("found the controller quorum", "controller.quorum.bootstrap.servers", cfg.QuorumBootstrapServers, "voters", config.VotersString(voters))
+			return voters, nil
+		}
+		if time.Since(logged) >= 10*time.Second {
+			logger.Warn("asking controller.quorum.bootstrap.servers for the voters", "servers", cfg.QuorumBootstrapServers, "err", err)
+			logged = time.Now()
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("controller.quorum.bootstrap.servers %v: no voters found: %w", cfg.QuorumBootstrapServers, err)
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+// askVoters sends DescribeQuorum v2 to each bootstrap server in turn and
+// returns the first answer's voters, each at its endpoint on the
+// controller listener.
+func askVoters(ctx context.Context, cl *kgo.Client, cfg *config.Config) ([]config.Voter, error) {
+	listener := "CONTROLLER"
+	if len(cfg.ControllerListenerNames) > 0 {
+		listener = cfg.ControllerListenerNames[0]
+	}
+	var errs []error
+	for _, b := range cl.SeedBrokers() {
+		req := kmsg.NewPtrDescribeQuorumRequest()
+		t := kmsg.NewDescribeQuorumRequestTopic()
+		t.Topic = "__cluster_metadata"
+		t.Partitions = append(t.Partitions, kmsg.NewDescribeQuorumRequestTopicPartition())
+		req.Topics = append(req.Topics, t)
+		rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		resp, err := b.Request(rctx, req)
+		cancel()
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		voters, err := votersOf(resp.(*kmsg.DescribeQuorumResponse), listener)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		return voters, nil
+	}
+	return nil, errors.Join(errs...)
+}
+
+// votersOf reads the voters and their endpoints on listener out of a
+// DescribeQuorum v2 response.
+func votersOf(resp *kmsg.DescribeQuorumResponse, listener string) ([]config.Voter, error) {
+	if resp.ErrorCode != 0 || len(resp.Topics) != 1 || len(resp.Topics[0].Partitions) != 1 {
+		return nil, fmt.Errorf("DescribeQuorum answered error %d", resp.ErrorCode)
+	}
+	p := resp.Topics[0].Partitions[0]
+	if p.ErrorCode != 0 {
+		return nil, fmt.Errorf("DescribeQuorum answered error %d on __cluster_metadata-0", p.ErrorCode)
+	}
+	var voters []config.Voter
+	for _, v := range p.CurrentVoters {
+		i := slices.IndexFunc(resp.Nodes, func(n kmsg.DescribeQuorumResponseNode) bool { return n.NodeID == v.ReplicaID })
+		if i < 0 {
+			return nil, fmt.Errorf("DescribeQuorum lists voter %d without its endpoints (version 2 needed)", v.ReplicaID)
+		}
+		j := slices.IndexFunc(resp.Nodes[i].Listeners, func(l kmsg.DescribeQuorumResponseNodeListener) bool { return l.Name == listener })
+		if j < 0 {
+			return nil, fmt.Errorf("DescribeQuorum lists voter %d without a %s listener", v.ReplicaID, listener)
+		}
+		l := resp.Nodes[i].Listeners[j]
+		voters = append(voters, config.Voter{ID: v.ReplicaID, Host: l.Host, Port: int(l.Port)})
+	}
+	if len(voters) == 0 {
+		return nil, errors.New("DescribeQuorum lists no voters")
+	}
+	return voters, nil
+}
