@@ -1,0 +1,66 @@
+package node_test
+
+import (
+	"bytes"
+	"os"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"gregor/internal/node/nodetest"
+)
+
+// TestFollowerCatchUpRate measures how fast a follower copies a leader's
+// log when it returns (GREGOR_CATCHUP_BENCH=1; CATCHUP_MB, default 1024):
+// a broker that was down while CATCHUP_MB of 1 KiB records were written
+// to the partition it follows is restarted, and the time until its log
+// end reaches the leader's is reported as MB/s. Run with -cpuprofile to
+// see where a catch-up spends its time.
+func TestFollowerCatchUpRate(t *testing.T) {
+	if os.Getenv("GREGOR_CATCHUP_BENCH") == "" {
+		t.Skip("set GREGOR_CATCHUP_BENCH=1 to measure")
+	}
+	mb := 1024
+	if v, err := strconv.Atoi(os.Getenv("CATCHUP_MB")); err == nil {
+		mb = v
+	}
+	c := nodetest.StartClusterWithBrokers(t, 1, 1, map[string]string{"broker.session.timeout.ms": "60000"})
+	createAssigned(t, c.Nodes[0].Addr, "catchup", 1, 2)
+	waitFor(t, "the follower in the ISR", func() bool {
+		p, ok := partitionOn(c.Nodes[0], "catchup", 0)
+		return ok && len(p.ISR) == 2
+	})
+	c.Kill(1)
+	cl := newClient(t, c.Nodes[0].Addr, kgo.DefaultProduceTopic("catchup"), kgo.RequiredAcks(kgo.LeaderAck()),
+		kgo.DisableIdempotentWrite(), kgo.ProducerBatchMaxBytes(1<<20), kgo.MaxBufferedRecords(1<<16), kgo.ProducerLinger(5*time.Millisecond))
+	value := bytes.Repeat([]byte("x"), 1024)
+	for i := range mb * 1024 {
+		value[i%1024]++
+		cl.Produce(testContext(t), &kgo.Record{Value: bytes.Clone(value)}, func(_ *kgo.Record, err error) {
+			if err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	if err := cl.Flush(testContext(t)); err != nil {
+		t.Fatal(err)
+	}
+	leaderLog, _ := c.Nodes[0].Log("catchup", 0)
+	end := leaderLog.LogEndOffset()
+	start := time.Now()
+	c.Restart(1)
+	deadline := time.Now().Add(5 * time.Minute)
+	for {
+		if l, ok := c.Nodes[1].Log("catchup", 0); ok && l.LogEndOffset() >= end {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the follower did not catch up in 5 minutes")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	took := time.Since(start)
+	t.Logf("RESULT follower copied %d MB (%d records) in %.2f s from its restart: %.0f MB/s", mb, end, took.Seconds(), float64(mb)*1.048576/took.Seconds())
+}
