@@ -5,8 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/pprof"
-	"strings"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
