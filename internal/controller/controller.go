@@ -1,6 +1,7 @@
 package controller
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"net"
@@ -85,6 +86,9 @@ type Quorum struct {
 	// SessionTimeout fences a broker that has not heartbeaten for that
 	// long; 0 never fences.
 	SessionTimeout time.Duration
+	// Dial connects to another voter's CONTROLLER listener (with its
+	// security: TLS on an SSL listener); nil dials plain TCP.
+	Dial func(ctx context.Context, addr string) (net.Conn, error)
 }
 
 // DefaultSnapshotBytes is Kafka's default of

@@ -221,7 +221,13 @@ func (t *transport) greet(conn net.Conn, r *bufio.Reader) error {
 
 // dial connects to addr and greets it.
 func (t *transport) dial(ctx context.Context, addr string) (net.Conn, *bufio.Reader, error) {
-	conn, err := (&net.Dialer{Timeout: time.Second}).DialContext(ctx, "tcp", addr)
+	var conn net.Conn
+	var err error
+	if t.c.q.Dial != nil {
+		conn, err = t.c.q.Dial(ctx, addr)
+	} else {
+		conn, err = (&net.Dialer{Timeout: time.Second}).DialContext(ctx, "tcp", addr)
+	}
 	if err != nil {
 		return nil, nil, err
 	}

@@ -2,7 +2,6 @@ package node
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -10,11 +9,10 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kgo"
-	"github.com/twmb/franz-go/pkg/kmsg"
-
 	"gregor/internal/config"
+	"gregor/internal/controller/voterclient"
 	"gregor/internal/storage"
+	"gregor/internal/wire"
 )
 
 // withQuorumVoters returns cfg with the controller quorum's voters when
@@ -77,15 +75,20 @@ func isSelf(addr string, self config.Voter) bool {
 // their controller endpoints, once a second until one answers or ctx ends,
 // logging a failure at most every ten seconds.
 func discoverVoters(ctx context.Context, cfg *config.Config, logger *slog.Logger) ([]config.Voter, error) {
-	cl, err := kgo.NewClient(kgo.SeedBrokers(cfg.QuorumBootstrapServers...), kgo.DialTimeout(5*time.Second),
-		kgo.ClientID(fmt.Sprintf("gregor-broker-%d", cfg.NodeID)))
+	var dial wire.Dialer
+	clientTLS, _, err := controllerListenerTLS(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("controller.quorum.bootstrap.servers: %w", err)
+		return nil, err
 	}
-	defer cl.Close()
+	dial.TLS = clientTLS
+	listener := "CONTROLLER"
+	if len(cfg.ControllerListenerNames) > 0 {
+		listener = cfg.ControllerListenerNames[0]
+	}
+	clientID := fmt.Sprintf("broker-%d-bootstrap", cfg.NodeID)
 	var logged time.Time
 	for {
-		voters, err := askVoters(ctx, cl, cfg)
+		voters, err := voterclient.Ask(ctx, dial, clientID, cfg.QuorumBootstrapServers, listener)
 		if err == nil {
 			logger.Info("found the controller quorum", "controller.quorum.bootstrap.servers", cfg.QuorumBootstrapServers, "voters", config.VotersString(voters))
 			return voters, nil
@@ -100,65 +103,4 @@ func discoverVoters(ctx context.Context, cfg *config.Config, logger *slog.Logger
 		case <-time.After(time.Second):
 		}
 	}
-}
-
-// askVoters sends DescribeQuorum v2 to each bootstrap server in turn and
-// returns the first answer's voters, each at its endpoint on the
-// controller listener.
-func askVoters(ctx context.Context, cl *kgo.Client, cfg *config.Config) ([]config.Voter, error) {
-	listener := "CONTROLLER"
-	if len(cfg.ControllerListenerNames) > 0 {
-		listener = cfg.ControllerListenerNames[0]
-	}
-	var errs []error
-	for _, b := range cl.SeedBrokers() {
-		req := kmsg.NewPtrDescribeQuorumRequest()
-		t := kmsg.NewDescribeQuorumRequestTopic()
-		t.Topic = "__cluster_metadata"
-		t.Partitions = append(t.Partitions, kmsg.NewDescribeQuorumRequestTopicPartition())
-		req.Topics = append(req.Topics, t)
-		rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		resp, err := b.Request(rctx, req)
-		cancel()
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		voters, err := votersOf(resp.(*kmsg.DescribeQuorumResponse), listener)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		return voters, nil
-	}
-	return nil, errors.Join(errs...)
-}
-
-// votersOf reads the voters and their endpoints on listener out of a
-// DescribeQuorum v2 response.
-func votersOf(resp *kmsg.DescribeQuorumResponse, listener string) ([]config.Voter, error) {
-	if resp.ErrorCode != 0 || len(resp.Topics) != 1 || len(resp.Topics[0].Partitions) != 1 {
-		return nil, fmt.Errorf("DescribeQuorum answered error %d", resp.ErrorCode)
-	}
-	p := resp.Topics[0].Partitions[0]
-	if p.ErrorCode != 0 {
-		return nil, fmt.Errorf("DescribeQuorum answered error %d on __cluster_metadata-0", p.ErrorCode)
-	}
-	var voters []config.Voter
-	for _, v := range p.CurrentVoters {
-		i := slices.IndexFunc(resp.Nodes, func(n kmsg.DescribeQuorumResponseNode) bool { return n.NodeID == v.ReplicaID })
-		if i < 0 {
-			return nil, fmt.Errorf("DescribeQuorum lists voter %d without its endpoints (version 2 needed)", v.ReplicaID)
-		}
-		j := slices.IndexFunc(resp.Nodes[i].Listeners, func(l kmsg.DescribeQuorumResponseNodeListener) bool { return l.Name == listener })
-		if j < 0 {
-			return nil, fmt.Errorf("DescribeQuorum lists voter %d without a %s listener", v.ReplicaID, listener)
-		}
-		l := resp.Nodes[i].Listeners[j]
-		voters = append(voters, config.Voter{ID: v.ReplicaID, Host: l.Host, Port: int(l.Port)})
-	}
-	if len(voters) == 0 {
-		return nil, errors.New("DescribeQuorum lists no voters")
-	}
-	return voters, nil
 }

@@ -10,6 +10,7 @@ package node
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -19,6 +20,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"gregor/internal/auth"
 	"gregor/internal/controller"
 	"gregor/internal/handler"
 )
@@ -31,7 +33,10 @@ const sniffTimeout = 10 * time.Second
 // Closing one side refuses its connections from then on; the bound
 // listener closes when run's context ends (or close is called).
 type controllerMux struct {
-	ln     net.Listener
+	ln net.Listener
+	// tls, on an SSL controller listener, is the handshake every
+	// connection makes before its first bytes are read; nil on PLAINTEXT.
+	tls    *auth.ListenerTLS
 	quorum *chanListener
 	kafka  *chanListener
 	// kafkaOff: no server takes Kafka connections; they are closed.
@@ -43,8 +48,8 @@ type controllerMux struct {
 
 // splitControllerListener returns the quorum's and Kafka's sides of ln;
 // run must then be called for either to accept anything.
-func splitControllerListener(ln net.Listener) *controllerMux {
-	m := &controllerMux{ln: ln, done: make(chan struct{})}
+func splitControllerListener(ln net.Listener, t *auth.ListenerTLS) *controllerMux {
+	m := &controllerMux{ln: ln, tls: t, done: make(chan struct{})}
 	m.quorum = newChanListener(m)
 	m.kafka = newChanListener(m)
 	return m
@@ -81,9 +86,18 @@ func (m *controllerMux) run(ctx context.Context) error {
 // route reads the first bytes of conn and hands it to the side they name.
 func (m *controllerMux) route(conn net.Conn) {
 	prefix := make([]byte, controller.QuorumPrefixLen)
-	conn.SetReadDeadline(time.Now().Add(sniffTimeout))
+	conn.SetDeadline(time.Now().Add(sniffTimeout))
+	var tlsConn *tls.Conn
+	if m.tls != nil {
+		tlsConn = tls.Server(conn, m.tls.Config())
+		if err := tlsConn.Handshake(); err != nil {
+			conn.Close()
+			return
+		}
+		conn = tlsConn
+	}
 	_, err := io.ReadFull(conn, prefix)
-	conn.SetReadDeadline(time.Time{})
+	conn.SetDeadline(time.Time{})
 	if err != nil {
 		conn.Close()
 		return
@@ -96,8 +110,12 @@ func (m *controllerMux) route(conn net.Conn) {
 		conn.Close()
 		return
 	}
+	var replay net.Conn = &replayConn{Conn: conn, prefix: prefix}
+	if tlsConn != nil {
+		replay = &tlsReplayConn{replayConn: replay.(*replayConn), tls: tlsConn}
+	}
 	select {
-	case side.conns <- &replayConn{Conn: conn, prefix: prefix}:
+	case side.conns <- replay:
 	case <-side.closed:
 		conn.Close()
 	case <-m.done:
@@ -142,6 +160,16 @@ func (l *chanListener) Close() error {
 
 func (l *chanListener) Addr() net.Addr { return l.mux.ln.Addr() }
 
+// tlsReplayConn is a replayConn over TLS: the Kafka server takes the
+// principal of an SSL listener from its handshake, already made.
+type tlsReplayConn struct {
+	*replayConn
+	tls *tls.Conn
+}
+
+// ConnectionState is the state of the handshake the mux made.
+func (c *tlsReplayConn) ConnectionState() tls.ConnectionState { return c.tls.ConnectionState() }
+
 // replayConn is a connection whose first bytes, already read, are read
 // again first.
 type replayConn struct {
@@ -159,7 +187,7 @@ func (c *replayConn) Read(p []byte) (int, error) {
 }
 
 // serveControllerListener runs the CONTROLLER listener's mux under g and,
-// on a PLAINTEXT controller listener, a server of the controller's Kafka
+// on a PLAINTEXT or SSL controller listener, a server of the controller's Kafka
 // APIs (handler.ControllerRegistry) on its Kafka side. The quorum's
 // transport takes the other side (controller.Run). Other security
 // protocols are not served to Kafka clients there yet: their connections
@@ -169,10 +197,11 @@ func (n *Node) serveControllerListener(ctx context.Context, g *errgroup.Group, h
 		return
 	}
 	l, _ := n.cfg.ControllerListener()
-	if n.cfg.ListenerSecurityProtocolMap[l.Name] != "PLAINTEXT" {
+	if p := n.cfg.ListenerSecurityProtocolMap[l.Name]; p != "PLAINTEXT" && p != "SSL" {
 		n.ctrlMux.kafkaOff = true
 	} else {
 		s := n.server(h, handler.ControllerRegistry(), l)
+		s.TLS = n.ctrlMux.tls
 		g.Go(func() error {
 			// The mux closes only when ctx ends, but it may close the
 			// listener before Serve sees ctx done (a sibling of ctx's

@@ -51,8 +51,9 @@ var allowedImports = map[string][]string{
 	// The transactional requests between brokers over the network
 	// (WriteTxnMarkers to leaders, verification at coordinators): kmsg
 	// bodies on wire's client, so that txn itself speaks no protocol.
-	"txn/txnclient": {"kafka", "metadata", "partition", "txn", "wire"},
-	"auth":          {"kafka", "acl", "config", "metadata"},
+	"txn/txnclient":          {"kafka", "metadata", "partition", "txn", "wire"},
+	"controller/voterclient": {"config", "wire"},
+	"auth":                   {"kafka", "acl", "config", "metadata"},
 	// Client quotas: sampled rates and throttle times, pure but for a
 	// mutex; the configured quotas come from the metadata image.
 	"quota": {"metadata"},
@@ -93,7 +94,7 @@ var allowedImports = map[string][]string{
 	"httpauth": {},
 	// The composition root may import everything it composes.
 	"node": {"admin", "console", "restproxy", "httpauth", "metrics", "buildinfo", "kafka", "acl", "config", "record", "wire", "vfs", "storage", "partition", "metadata",
-		"controller", "replica", "replica/leaderclient", "coord", "group", "txn", "txn/txnclient", "auth", "quota", "handler", "server",
+		"controller", "controller/voterclient", "replica", "replica/leaderclient", "coord", "group", "txn", "txn/txnclient", "auth", "quota", "handler", "server",
 		"schema", "schema/avro", "schema/jsonschema", "schema/protobuf", "schemareg"},
 	// nodetest formats a cluster's dirs with one cluster id, as `gregor
 	// storage format` does, through storage's meta.properties writer.
@@ -142,8 +143,9 @@ var franzProtocolExceptions = map[string]string{
 	"txn":   "the records of __transaction_state are Kafka's own schemas (TransactionLogKey, TransactionLogValue), as for group",
 	// A follower is a client of its leader: Fetch and OffsetForLeaderEpoch
 	// bodies are kmsg's, as DESIGN.md's broker-to-broker client says.
-	"replica/leaderclient": "the follower's requests to its leader (Fetch, OffsetForLeaderEpoch) are kmsg bodies; the translation is kept out of replica itself",
-	"txn/txnclient":        "a coordinator's WriteTxnMarkers to other leaders and a leader's AddPartitionsToTxn verification at another coordinator are kmsg bodies; the translation is kept out of txn and the handler",
+	"replica/leaderclient":   "the follower's requests to its leader (Fetch, OffsetForLeaderEpoch) are kmsg bodies; the translation is kept out of replica itself",
+	"controller/voterclient": "a node named by controller.quorum.bootstrap.servers asks them for the voters with DescribeQuorum, a kmsg body",
+	"txn/txnclient":          "a coordinator's WriteTxnMarkers to other leaders and a leader's AddPartitionsToTxn verification at another coordinator are kmsg bodies; the translation is kept out of txn and the handler",
 	// Kafka's request metrics are counted from the request and its answer.
 	"metrics": "counts records, bytes and error codes from the decoded Produce and Fetch bodies and every response, which the server hands over as kmsg values; it reads them and writes none",
 }

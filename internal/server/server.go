@@ -174,14 +174,17 @@ func (s *Server) serveConn(ctx context.Context, conn net.Conn) {
 	logger := s.Logger.With("remote", conn.RemoteAddr().String())
 	session := wire.NewSession(s.ListenerName, s.SecurityProtocol, conn.RemoteAddr())
 	if s.TLS != nil {
-		tlsConn, err := s.handshake(conn)
-		if err != nil {
-			logger.Info("TLS handshake failed; closing the connection", "listener", s.ListenerName, "err", err)
-			return
+		hc, ok := conn.(handshaken)
+		if !ok {
+			tlsConn, err := s.handshake(conn)
+			if err != nil {
+				logger.Info("TLS handshake failed; closing the connection", "listener", s.ListenerName, "err", err)
+				return
+			}
+			conn, hc = tlsConn, tlsConn
 		}
-		conn = tlsConn
 		if s.SecurityProtocol == "SSL" { // on SASL_SSL, SASL names the principal
-			principal, err := s.TLS.Principal(tlsConn.ConnectionState())
+			principal, err := s.TLS.Principal(hc.ConnectionState())
 			if err != nil {
 				logger.Info("closing the connection: no principal for the client certificate", "listener", s.ListenerName, "err", err)
 				return
@@ -307,6 +310,14 @@ func mute(ctx context.Context, w *bufio.Writer, d time.Duration) error {
 	}
 	sleepContext(ctx, d)
 	return ctx.Err()
+}
+
+// handshaken is a connection whose TLS handshake was made before the
+// server got it: the CONTROLLER listener's, which decrypts a connection's
+// first bytes to tell the quorum's from Kafka clients'.
+type handshaken interface {
+	net.Conn
+	ConnectionState() tls.ConnectionState
 }
 
 // handshakeTimeout bounds a TLS handshake, so that a client that connects

@@ -1,0 +1,87 @@
+package node_test
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"gregor/internal/auth/authtest"
+	"gregor/internal/kafka"
+	"gregor/internal/node/nodetest"
+)
+
+// TestSSLControllerListener runs three controllers and a broker-only node
+// whose CONTROLLER listener is SSL with client certificates required: the
+// quorum's Raft messages, the broker's registration and its fetches of
+// the metadata log all go over TLS, so the cluster forms and takes acks=all
+// writes; a Kafka client with a certificate reaches DescribeQuorum there
+// (--bootstrap-controller), and a connection that does not speak TLS is
+// closed without an answer.
+func TestSSLControllerListener(t *testing.T) {
+	ca := authtest.NewCA(t)
+	dir := t.TempDir()
+	cert, key := ca.Issue(t, pkix.Name{CommonName: "controller"}, "127.0.0.1", "localhost")
+	keystore := authtest.WriteFile(t, dir, "controller.pem", cert, key)
+	truststore := authtest.WriteFile(t, dir, "ca.pem", ca.PEM)
+	c := nodetest.StartClusterPerNode(t, 3, 1, func(kafka.NodeID) map[string]string {
+		return map[string]string{
+			"listener.security.protocol.map":                   "PLAINTEXT:PLAINTEXT,CONTROLLER:SSL",
+			"listener.name.controller.ssl.keystore.type":       "PEM",
+			"listener.name.controller.ssl.keystore.location":   keystore,
+			"listener.name.controller.ssl.truststore.type":     "PEM",
+			"listener.name.controller.ssl.truststore.location": truststore,
+			"listener.name.controller.ssl.client.auth":         "required",
+			"min.insync.replicas":                              "2",
+		}
+	})
+	leader := c.WaitLeader(10 * time.Second)
+	waitFor(t, "four brokers registered", func() bool { return len(c.Nodes[0].Image().Brokers()) == 4 })
+	createClusterTopic(t, c.Nodes[3].Addr, "tls-quorum", 1, 3)
+	cl := newClient(t, c.Nodes[3].Addr, kgo.DefaultProduceTopic("tls-quorum"), kgo.RequiredAcks(kgo.AllISRAcks()))
+	if err := cl.ProduceSync(testContext(t), &kgo.Record{Value: []byte("v")}).FirstErr(); err != nil {
+		t.Fatalf("acks=all produce: %v", err)
+	}
+
+	controllerAddr := c.Nodes[leader].Controller().ListenerAddr().String()
+	roots := x509.NewCertPool()
+	roots.AddCert(ca.Cert)
+	clientCert, clientKey := ca.Issue(t, pkix.Name{CommonName: "admin"})
+	pair, err := tls.X509KeyPair(clientCert, clientKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tlsClient := newClient(t, controllerAddr, kgo.DialTLSConfig(&tls.Config{RootCAs: roots, ServerName: "127.0.0.1", Certificates: []tls.Certificate{pair}}))
+	req := kmsg.NewPtrDescribeQuorumRequest()
+	req.Topics = []kmsg.DescribeQuorumRequestTopic{{Topic: "__cluster_metadata", Partitions: []kmsg.DescribeQuorumRequestTopicPartition{{Partition: 0}}}}
+	resp, err := tlsClient.SeedBrokers()[0].Request(testContext(t), req)
+	if err != nil {
+		t.Fatalf("DescribeQuorum over TLS at the controller listener: %v", err)
+	}
+	if p := resp.(*kmsg.DescribeQuorumResponse).Topics[0].Partitions[0]; p.ErrorCode != 0 || len(p.CurrentVoters) != 3 || len(p.Observers) != 1 {
+		t.Fatalf("DescribeQuorum: %+v", p)
+	}
+
+	conn, err := net.DialTimeout("tcp", controllerAddr, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	// The quorum's hello frame in the clear: the TLS handshake fails and
+	// the connection is closed, nothing answered.
+	conn.Write([]byte{0, 0, 0, 5, 0xC7, 'x', 'x', 'x', 'x'})
+	conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	buf := make([]byte, 64)
+	n, err := conn.Read(buf)
+	for err == nil && n > 0 && buf[0] == 0x15 { // a TLS alert record, then the close
+		n, err = conn.Read(buf)
+	}
+	if err == nil {
+		t.Fatalf("a plaintext connection to the SSL controller listener got %d bytes: %x", n, buf[:n])
+	}
+}
