@@ -192,6 +192,68 @@ def check_references():
            f"references {got.references}")
 
 
+def check_references_by_format():
+    """JSON Schema ($ref to the reference name) and Protobuf (import of the
+    reference name) schemas given as text with references: registered,
+    looked up and checked for compatibility with their references, the
+    referencing ids listed; a referenced type changed incompatibly is
+    refused through the reference."""
+    client = registry()
+    cases = [
+        ("JSON", "address.json",
+         json.dumps({"type": "object", "properties": {"city": {"type": "string"}}}),
+         json.dumps({"type": "object", "properties": {"city": {"type": "integer"}}}),
+         json.dumps({"type": "object", "properties": {"home": {"$ref": "address.json"}}})),
+        ("PROTOBUF", "compat/address.proto",
+         'syntax = "proto3";\npackage compat;\nmessage Address {\n  string city = 1;\n}\n',
+         'syntax = "proto3";\npackage compat;\nmessage Address {\n  int64 city = 1;\n}\n',
+         'syntax = "proto3";\npackage compat;\nimport "compat/address.proto";\nmessage Person {\n  Address home = 1;\n}\n'),
+    ]
+    for typ, name, base, base_v2, main in cases:
+        subject = runner.topic("refs-" + typ.lower())
+        client.set_compatibility(subject + "-address", "NONE")
+        client.register_schema(subject + "-address", Schema(base, typ))
+        client.register_schema(subject + "-address", Schema(base_v2, typ))
+        refs = [SchemaReference(name, subject + "-address", 1)]
+        try:
+            client.register_schema(subject, Schema(main, typ))
+            raise CheckFailed(f"{typ}: a schema whose reference is not given registered")
+        except SchemaRegistryError as e:
+            expect(e.error_code == 42201, f"{typ}: without references: {e}")
+        sid = client.register_schema(subject, Schema(main, typ, refs))
+        found = registry().lookup_schema(subject, Schema(main, typ, refs))
+        expect(found.schema_id == sid and found.version == 1, f"{typ}: lookup {found.schema_id} v{found.version}, want {sid} v1")
+        expect([(r.name, r.subject, r.version) for r in found.schema.references] == [(name, subject + "-address", 1)],
+               f"{typ}: references looked up {found.schema.references}")
+        expect(client.get_referenced_by(subject + "-address", 1) == [sid],
+               f"{typ}: referenced by {client.get_referenced_by(subject + '-address', 1)}")
+        expect(client.test_compatibility(subject, Schema(main, typ, refs)), f"{typ}: the same schema is not compatible")
+        changed = [SchemaReference(name, subject + "-address", 2)]
+        expect(not client.test_compatibility(subject, Schema(main, typ, changed)),
+               f"{typ}: a changed referenced type is compatible")
+
+
+def check_avro_references_serde():
+    """AvroSerializer takes the subject's latest version, a schema with a
+    reference, and AvroDeserializer with a client that cached nothing
+    resolves the reference from the schema id."""
+    client = registry()
+    topic = runner.topic("refs-serde")
+    address = json.dumps({"type": "record", "name": "Address", "namespace": "compat",
+                          "fields": [{"name": "city", "type": "string"}]})
+    person = json.dumps({"type": "record", "name": "Person", "namespace": "compat",
+                         "fields": [{"name": "name", "type": "string"}, {"name": "home", "type": "compat.Address"}]})
+    client.register_schema(topic + "-address", Schema(address, "AVRO"))
+    sid = client.register_schema(topic + "-value", Schema(person, "AVRO", [SchemaReference("compat.Address", topic + "-address", 1)]))
+    ser = AvroSerializer(client, None, conf={"auto.register.schemas": False, "use.latest.version": True})
+    value = {"name": "grace", "home": {"city": "Arlington"}}
+    ctx = SerializationContext(topic, MessageField.VALUE)
+    data = ser(value, ctx)
+    expect(data[0] == 0 and struct.unpack(">I", data[1:5])[0] == sid, f"wire prefix {data[:5].hex()}, want id {sid}")
+    got = AvroDeserializer(registry())(data, ctx)
+    expect(got == value, f"deserialized {got}, want {value}")
+
+
 ORDER = json.dumps({"$schema": "http://json-schema.org/draft-07/schema#", "title": "Order", "type": "object",
                     "properties": {"id": {"type": "integer"}, "item": {"type": "string"}},
                     "required": ["id", "item"], "additionalProperties": False})
@@ -339,6 +401,8 @@ def main(phase):
     runner.check("avro-evolution", check_evolution, timeout=60)
     runner.check("client-api", check_client_api)
     runner.check("avro-references", check_references)
+    runner.check("avro-references-serde", check_avro_references_serde)
+    runner.check("references-json-protobuf", check_references_by_format)
     runner.check("json-serde-validated-topic", check_json_serde_validated, timeout=60)
     runner.check("validation-refuses-records", check_validation_refuses, timeout=90)
     runner.check("json-record-name-strategy", check_json_record_name_strategy, timeout=60)

@@ -72,6 +72,25 @@ func (s *proxySchemas) Lookup(ctx context.Context, subject string, p schema.Pars
 	return v.ID, v.Version, proxyError(err)
 }
 
+// LookupID looks the schema with id up in subject as Confluent's client
+// does, by its text and references.
+func (s *proxySchemas) LookupID(ctx context.Context, subject string, id int) (int, error) {
+	reg, err := s.reg()
+	if err != nil {
+		return 0, err
+	}
+	sc, err := reg.SchemaByID(ctx, id)
+	if err != nil {
+		return 0, proxyError(err)
+	}
+	req := schemareg.SchemaRequest{Schema: sc.Schema, SchemaType: schema.Type(sc.SchemaType)}
+	for _, ref := range sc.References {
+		req.References = append(req.References, schema.Reference(ref))
+	}
+	v, err := reg.Lookup(ctx, subject, req, false, false)
+	return v.Version, proxyError(err)
+}
+
 func (s *proxySchemas) Register(ctx context.Context, subject string, p schema.Parsed) (int, error) {
 	reg, err := s.reg()
 	if err != nil {

@@ -43,6 +43,9 @@ type Registry interface {
 	ByID(ctx context.Context, id int) (schema.Parsed, error)
 	// Lookup returns the id and version of p in subject.
 	Lookup(ctx context.Context, subject string, p schema.Parsed) (id, version int, err error)
+	// LookupID returns the version of subject that holds the schema with
+	// id (with its references, which a Parsed does not carry).
+	LookupID(ctx context.Context, subject string, id int) (version int, err error)
 	// Register registers p in subject, unless it holds it, and returns
 	// its id.
 	Register(ctx context.Context, subject string, p schema.Parsed) (id int, err error)
@@ -237,13 +240,21 @@ func (p *Proxy) resolveUncached(ctx context.Context, reg Registry, topic string,
 		if err != nil {
 			return nil, registryError(err, "Error when fetching schema by id. schemaId = %d", *spec.id)
 		}
-		return p.inSubject(ctx, reg, topic, isKey, spec, parsed, false)
+		subject, err := specSubject(topic, isKey, spec, parsed)
+		if err != nil {
+			return nil, err
+		}
+		version, err := reg.LookupID(ctx, subject, *spec.id)
+		if err != nil {
+			return nil, registryError(err, "Error when fetching schema version. subject = %s", subject)
+		}
+		return &resolved{subject: subject, id: *spec.id, version: version, parsed: parsed}, nil
 	case spec.text != nil:
 		parsed, err := reg.Parse(spec.typ, *spec.text)
 		if err != nil {
 			return nil, errorf(http.StatusUnprocessableEntity, codeInvalidSchema, "Invalid schema: %v", err)
 		}
-		return p.inSubject(ctx, reg, topic, isKey, spec, parsed, true)
+		return p.inSubject(ctx, reg, topic, isKey, spec, parsed)
 	default:
 		subject := spec.subject
 		if subject == "" {
@@ -267,18 +278,24 @@ func (p *Proxy) resolveUncached(ctx context.Context, reg Registry, topic string,
 	}
 }
 
-// inSubject finds parsed in its subject, registering it there first if
-// register and the subject lacks it.
-func (p *Proxy) inSubject(ctx context.Context, reg Registry, topic string, isKey bool, spec schemaSpec, parsed schema.Parsed, register bool) (*resolved, error) {
-	subject := spec.subject
-	if subject == "" {
-		var err error
-		if subject, err = subjectName(topic, isKey, spec.strategy, parsed); err != nil {
-			return nil, err
-		}
+// specSubject is the subject spec names, or the one its strategy
+// derives for parsed.
+func specSubject(topic string, isKey bool, spec schemaSpec, parsed schema.Parsed) (string, error) {
+	if spec.subject != "" {
+		return spec.subject, nil
+	}
+	return subjectName(topic, isKey, spec.strategy, parsed)
+}
+
+// inSubject finds parsed, a schema given as text, in its subject,
+// registering it there first if the subject lacks it.
+func (p *Proxy) inSubject(ctx context.Context, reg Registry, topic string, isKey bool, spec schemaSpec, parsed schema.Parsed) (*resolved, error) {
+	subject, err := specSubject(topic, isKey, spec, parsed)
+	if err != nil {
+		return nil, err
 	}
 	id, version, err := reg.Lookup(ctx, subject, parsed)
-	if err != nil && register && isNotFound(err) {
+	if err != nil && isNotFound(err) {
 		if _, err = reg.Register(ctx, subject, parsed); err != nil {
 			return nil, registryError(err, "Error when registering schema. format = %s, subject = %s", parsed.Type(), subject)
 		}

@@ -27,6 +27,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"gregor/internal/schema"
@@ -457,16 +458,11 @@ func (p *Proxy) committedOffsets(w http.ResponseWriter, r *http.Request, inst *i
 		writeError(w, err)
 		return
 	}
-	ctx, cancel := p.context(r)
-	defer cancel()
-	adm, err := p.admin()
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	committed, err := adm.FetchOffsets(ctx, inst.group)
-	if err != nil {
-		writeError(w, timeoutOr(ctx, err))
+	var committed kadm.OffsetResponses
+	if !p.withAdmin(w, r, func(ctx context.Context, adm *kadm.Client) (err error) {
+		committed, err = adm.FetchOffsets(ctx, inst.group)
+		return err
+	}) {
 		return
 	}
 	out := offsetsBody{Offsets: []offsetEntryV2{}}
@@ -499,21 +495,16 @@ func (p *Proxy) seekEdge(end bool) func(http.ResponseWriter, *http.Request, *ins
 			writeError(w, err)
 			return
 		}
-		ctx, cancel := p.context(r)
-		defer cancel()
-		adm, err := p.admin()
-		if err != nil {
-			writeError(w, err)
-			return
-		}
 		byTopic := req.byTopic()
-		list := adm.ListStartOffsets
-		if end {
-			list = adm.ListEndOffsets
-		}
-		listed, err := list(ctx, slices.Collect(maps.Keys(byTopic))...)
-		if err != nil {
-			writeError(w, timeoutOr(ctx, err))
+		var listed kadm.ListedOffsets
+		if !p.withAdmin(w, r, func(ctx context.Context, adm *kadm.Client) (err error) {
+			list := adm.ListStartOffsets
+			if end {
+				list = adm.ListEndOffsets
+			}
+			listed, err = list(ctx, slices.Collect(maps.Keys(byTopic))...)
+			return err
+		}) {
 			return
 		}
 		offsets := map[string]map[int32]int64{}

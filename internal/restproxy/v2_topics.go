@@ -60,17 +60,31 @@ func (p *Proxy) routesV2(m *http.ServeMux) {
 	p.routesConsumers(m)
 }
 
-func (p *Proxy) listTopicsV2(w http.ResponseWriter, r *http.Request) {
+// withAdmin runs call with the request's context, bounded by the request
+// timeout, and the admin client, and answers the error of either (a call
+// cut short by the timeout as a timeout); it reports whether call
+// succeeded, for the handler to answer.
+func (p *Proxy) withAdmin(w http.ResponseWriter, r *http.Request, call func(context.Context, *kadm.Client) error) bool {
 	ctx, cancel := p.context(r)
 	defer cancel()
 	adm, err := p.admin()
 	if err != nil {
 		writeError(w, err)
-		return
+		return false
 	}
-	topics, err := adm.ListTopics(fresh(ctx))
-	if err != nil {
+	if err := call(ctx, adm); err != nil {
 		writeError(w, timeoutOr(ctx, err))
+		return false
+	}
+	return true
+}
+
+func (p *Proxy) listTopicsV2(w http.ResponseWriter, r *http.Request) {
+	var topics kadm.TopicDetails
+	if !p.withAdmin(w, r, func(ctx context.Context, adm *kadm.Client) (err error) {
+		topics, err = adm.ListTopics(fresh(ctx))
+		return err
+	}) {
 		return
 	}
 	names := topics.Names()
@@ -82,16 +96,11 @@ func (p *Proxy) listTopicsV2(w http.ResponseWriter, r *http.Request) {
 }
 
 func (p *Proxy) listBrokersV2(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := p.context(r)
-	defer cancel()
-	adm, err := p.admin()
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	brokers, err := adm.ListBrokers(fresh(ctx))
-	if err != nil {
-		writeError(w, timeoutOr(ctx, err))
+	var brokers kadm.BrokerDetails
+	if !p.withAdmin(w, r, func(ctx context.Context, adm *kadm.Client) (err error) {
+		brokers, err = adm.ListBrokers(fresh(ctx))
+		return err
+	}) {
 		return
 	}
 	ids := brokers.NodeIDs()

@@ -61,7 +61,68 @@ func (r *Registry) Handler() http.Handler {
 		mux.HandleFunc(pattern, func(w http.ResponseWriter, req *http.Request) { r.serve(w, req, fn) })
 	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, req *http.Request) { unrouted(mux, w, req) })
-	return mux
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if !r.serveCachedByID(w, req) {
+			mux.ServeHTTP(w, req)
+		}
+	})
+}
+
+// idsPath is the prefix of GET /schemas/ids/{id}.
+const idsPath = "/schemas/ids/"
+
+// contentTypeHeader is the Content-Type header value of every answer;
+// net/http only reads header values, so answers share it.
+var contentTypeHeader = []string{ContentType}
+
+// serveCachedByID answers GET /schemas/ids/{id}, without a query, for a
+// schema the registry holds, with the answer made when the schema was
+// read from _schemas, and reports whether it did. It is the lookup every
+// deserializer makes for an id it has not seen, so it takes no timer,
+// context, routing or header formatting; any other request (an unknown
+// id, a registry still reading _schemas) takes the routed path, which
+// answers it as before.
+func (r *Registry) serveCachedByID(w http.ResponseWriter, req *http.Request) bool {
+	if req.Method != http.MethodGet || req.URL.RawQuery != "" || !strings.HasPrefix(req.URL.Path, idsPath) {
+		return false
+	}
+	id, ok := digitsID(req.URL.Path[len(idsPath):])
+	if !ok {
+		return false
+	}
+	select {
+	case <-r.ready:
+	default:
+		return false
+	}
+	r.mu.RLock()
+	s := r.st.ids[id]
+	r.mu.RUnlock()
+	if s == nil {
+		return false
+	}
+	h := w.Header()
+	h["Content-Type"] = contentTypeHeader
+	h["Content-Length"] = s.byIDLength
+	w.Write(s.byID)
+	return true
+}
+
+// digitsID parses an id of at most 9 decimal digits (so within int32),
+// the form of every id the registry assigns.
+func digitsID(s string) (int, bool) {
+	if s == "" || len(s) > 9 {
+		return 0, false
+	}
+	n := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, true
 }
 
 // unrouted answers a request no route takes, in Confluent's shape: 405

@@ -497,3 +497,35 @@ func TestJSONSchemaAndProtobuf(t *testing.T) {
 	r.expectError("POST", "/subjects/bad-value/versions", body("PROTOBUF", "message {"), 42201)
 	r.expectError("POST", "/subjects/bad-value/versions", body("JSON", `{"type":`), 42201)
 }
+
+// TestSchemaByIDCached proves the cached answer of GET /schemas/ids/{id}
+// is the routed one, byte for byte with the same headers, and that ids it
+// does not hold, or paths it does not take, still answer as routed.
+func TestSchemaByIDCached(t *testing.T) {
+	r := start(t, "")
+	r.expect("POST", "/subjects/s-value/versions", map[string]any{"schema": `syntax = "proto3"; message M { int32 a = 1; }`, "schemaType": "PROTOBUF"}, 200, `{"id":1}`)
+	get := func(path string) (*http.Response, string) {
+		t.Helper()
+		resp, err := client.Get(r.url + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp, string(b)
+	}
+	cached, body := get("/schemas/ids/1")
+	routed, routedBody := get("/schemas/ids/1?subject=s-value") // a query takes the routed path
+	if cached.StatusCode != 200 || body != routedBody || !strings.Contains(body, `"schemaType":"PROTOBUF"`) {
+		t.Errorf("cached %d %s, routed %d %s", cached.StatusCode, body, routed.StatusCode, routedBody)
+	}
+	for _, h := range []string{"Content-Type", "Content-Length"} {
+		if cached.Header.Get(h) != routed.Header.Get(h) || cached.Header.Get(h) == "" {
+			t.Errorf("%s: cached %q, routed %q", h, cached.Header.Get(h), routed.Header.Get(h))
+		}
+	}
+	for _, path := range []string{"/schemas/ids/2", "/schemas/ids/0", "/schemas/ids/abc", "/schemas/ids/99999999999", "/schemas/ids/-1"} {
+		r.expectError("GET", path, nil, 40403)
+	}
+	r.expectError("POST", "/schemas/ids/1", nil, 405)
+}

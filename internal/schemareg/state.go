@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"slices"
 	"sort"
+	"strconv"
 
 	"gregor/internal/schema"
 )
@@ -44,8 +45,10 @@ type stored struct {
 	Type       schema.Type
 	Schema     string
 	References []schema.Reference
-	// byID is the answer to GET /schemas/ids/{id}, made once.
-	byID []byte
+	// byID is the answer to GET /schemas/ids/{id}, made once, and
+	// byIDLength its Content-Length header value.
+	byID       []byte
+	byIDLength []string
 }
 
 func newState() *state {
@@ -253,5 +256,5 @@ func newStored(typ schema.Type, text string, refs []schema.Reference) *stored {
 		answer.SchemaType = ""
 	}
 	byID, _ := json.Marshal(answer)
-	return &stored{Type: typ, Schema: text, References: refs, byID: byID}
+	return &stored{Type: typ, Schema: text, References: refs, byID: byID, byIDLength: []string{strconv.Itoa(len(byID))}}
 }
