@@ -20,7 +20,7 @@ func (n *Node) listenRESTProxy() (net.Listener, error) {
 		return nil, err
 	}
 	n.restProxyAuth = auth
-	ln, err := listenHTTP("rest.proxy.listeners", n.cfg.RESTProxy().Address)
+	ln, err := n.listenService("rest.proxy", n.cfg.RESTProxy().Address)
 	if ln != nil {
 		n.restProxyAddr = ln.Addr()
 	}
@@ -52,16 +52,13 @@ func (n *Node) serveRESTProxy(ctx context.Context, g *errgroup.Group, ln net.Lis
 		RequestTimeout: c.RequestTimeout, Registry: registry, Authenticate: n.restProxyAuth,
 		Logger: n.logger.With("component", "rest-proxy")})
 	g.Go(func() error { return p.Serve(ctx, ln) })
-	n.logger.Info("REST proxy listener", "address", "http://"+ln.Addr().String())
+	n.logger.Info("REST proxy listener", "address", n.restProxyURL())
 }
 
 // restProxyURL is the proxy's URL for the start-up line, empty when it is
 // off.
 func (n *Node) restProxyURL() string {
-	if n.restProxyAddr == nil {
-		return ""
-	}
-	return "http://" + n.restProxyAddr.String()
+	return n.serviceURL("rest.proxy", n.restProxyAddr)
 }
 
 // RESTProxyAddr returns the bound address of the REST proxy, nil when it
