@@ -63,7 +63,7 @@ func (p *Proxy) routesV2(m *http.ServeMux) {
 func (p *Proxy) listTopicsV2(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := p.context(r)
 	defer cancel()
-	adm, err := p.admin()
+	adm, err := p.admin(ctx)
 	if err != nil {
 		writeError(w, err)
 		return
@@ -84,7 +84,7 @@ func (p *Proxy) listTopicsV2(w http.ResponseWriter, r *http.Request) {
 func (p *Proxy) listBrokersV2(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := p.context(r)
 	defer cancel()
-	adm, err := p.admin()
+	adm, err := p.admin(ctx)
 	if err != nil {
 		writeError(w, err)
 		return
@@ -144,7 +144,7 @@ func (p *Proxy) getTopicV2(w http.ResponseWriter, r *http.Request) {
 
 // topicConfigs returns the configs of topic.
 func (p *Proxy) topicConfigs(ctx context.Context, topic string) ([]kadm.Config, error) {
-	adm, err := p.admin()
+	adm, err := p.admin(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -306,7 +306,7 @@ func (p *Proxy) produceV2(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	cl, err := p.kafka()
+	cl, err := p.kafka(r.Context())
 	if err != nil {
 		writeError(w, err)
 		return

@@ -94,14 +94,14 @@ func (p *Proxy) v3(h func(http.ResponseWriter, v3req)) http.HandlerFunc {
 				return
 			}
 		}
-		adm, err := p.admin()
+		adm, err := p.admin(r.Context())
 		if err != nil {
 			writeV3Error(w, err)
 			return
 		}
 		ctx, cancel := p.context(r)
 		defer cancel()
-		h(w, v3req{Request: r, ctx: ctx, base: "http://" + r.Host + "/v3/clusters/" + p.cfg.ClusterID, adm: adm})
+		h(w, v3req{Request: r, ctx: ctx, base: scheme(r) + "://" + r.Host + "/v3/clusters/" + p.cfg.ClusterID, adm: adm})
 	}
 }
 
@@ -153,7 +153,7 @@ type clusterV3 struct {
 }
 
 func (p *Proxy) cluster(ctx context.Context, host string) (clusterV3, error) {
-	adm, err := p.admin()
+	adm, err := p.admin(ctx)
 	if err != nil {
 		return clusterV3{}, err
 	}
