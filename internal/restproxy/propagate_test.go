@@ -1,12 +1,19 @@
 package restproxy_test
 
 import (
+	"context"
+	"log/slog"
+	"maps"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 
 	"gregor/internal/auth/authtest"
+	"gregor/internal/config"
+	"gregor/internal/node"
 )
 
 // TestPrincipalPropagation proves that with bearer authentication and
@@ -95,4 +102,73 @@ func TestPrincipalPropagation(t *testing.T) {
 	web := []string{"Authorization", "Bearer " + idp.Token(t, authtest.Claims("alice", "https://idp.example", "web"))}
 	p.fails(401, 40101, "GET", "/topics", "", "", web...)
 	p.fails(401, 40101, "POST", "/topics/paid", v2JSON, `{"records":[{"value":{"n":5}}]}`, web...)
+}
+
+// TestPrincipalPropagationBasic proves propagation of BASIC users: each
+// request authenticates to the broker with SASL PLAIN as the HTTP user
+// with the user's password, so alice, allowed to write "ledger", produces
+// and bob is refused with 40301.
+func TestPrincipalPropagationBasic(t *testing.T) {
+	users := filepath.Join(t.TempDir(), "users.properties")
+	if err := os.WriteFile(users, []byte("alice: alice-secret\nbob: bob-secret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p := start(t, map[string]string{
+		"listeners":                      "PLAINTEXT://127.0.0.1:0,SASL_PLAINTEXT://127.0.0.1:0",
+		"listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT",
+		"sasl.enabled.mechanisms":        "PLAIN",
+		"listener.name.sasl_plaintext.plain.sasl.jaas.config": `org.apache.kafka.common.security.plain.PlainLoginModule required user_alice="alice-secret" user_bob="bob-secret";`,
+		"authorizer.class.name":                               "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+		"super.users":                                         "User:ANONYMOUS",
+		"connection.failed.authentication.delay.ms":           "0",
+		"rest.proxy.authentication.method":                    "BASIC",
+		"rest.proxy.authentication.users.file":                users,
+		"rest.proxy.auth.propagate.method":                    "JETTY_AUTH",
+		"rest.proxy.kafka.sasl.mechanism":                     "PLAIN",
+	})
+	p.createTopic("ledger", 1)
+	res, err := kadm.NewClient(p.kafka()).CreateACLs(testContext(t), kadm.NewACLs().Allow("User:alice").Topics("ledger").
+		Operations(kadm.OpWrite, kadm.OpDescribe))
+	if err != nil || res[0].Err != nil {
+		t.Fatalf("ACLs: %v %+v", err, res)
+	}
+	p.must(200, "POST", "/topics/ledger", v2JSON, `{"records":[{"value":1}]}`, nil, "Authorization", basic("alice", "alice-secret"))
+	p.fails(403, 40301, "POST", "/topics/ledger", v2JSON, `{"records":[{"value":2}]}`, "Authorization", basic("bob", "bob-secret"))
+	p.fails(401, 401, "POST", "/topics/ledger", v2JSON, `{"records":[{"value":3}]}`, "Authorization", basic("alice", "wrong"))
+	if got := p.consume("ledger", 1); string(got[0].Value) != "1" {
+		t.Fatalf("consumed %q", got[0].Value)
+	}
+}
+
+// TestPrincipalPropagationNeedsSASL proves a node asked to propagate
+// principals does not start without HTTP authentication or without a
+// SASL listener enabling the mechanism: the proxy never acts as itself
+// instead.
+func TestPrincipalPropagationNeedsSASL(t *testing.T) {
+	base := map[string]string{"listeners": "PLAINTEXT://127.0.0.1:0", "log.dirs": t.TempDir(), "http.listeners": "",
+		"schema.registry.listeners": "", "rest.proxy.listeners": "http://127.0.0.1:0", "rest.proxy.auth.propagate.method": "JETTY_AUTH"}
+	idp := authtest.NewIssuer(t)
+	for name, tc := range map[string]struct {
+		extra map[string]string
+		want  string
+	}{
+		"no authentication": {nil, "needs rest.proxy.authentication.method"},
+		"no SASL listener": {map[string]string{"rest.proxy.authentication.method": "BEARER",
+			"rest.proxy.oauthbearer.jwks.endpoint.url": idp.JWKSURL}, "no SASL_PLAINTEXT listener enables OAUTHBEARER"},
+	} {
+		props := maps.Clone(base)
+		maps.Copy(props, tc.extra)
+		cfg, _, err := config.Parse(props)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, err := node.StartWith(context.Background(), cfg, slog.New(slog.DiscardHandler), node.Options{})
+		if err == nil {
+			n.Stop()
+			n.Wait()
+		}
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: start: %v, want %q", name, err, tc.want)
+		}
+	}
 }

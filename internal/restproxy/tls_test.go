@@ -125,7 +125,7 @@ func TestHTTPSAndBearer(t *testing.T) {
 	if status, body, err := get(t, noCert, tn.base+"/topics", ""); err != nil || status != 401 || !strings.Contains(body, "40101") {
 		t.Errorf("proxy without a token: %d %s %v", status, body, err)
 	}
-	if status, body, err := get(t, noCert, tn.base+"/v3/clusters", token("carol", "anything")); err != nil || status != 200 {
+	if status, body, err := get(t, noCert, tn.base+"/v3/clusters", token("carol", "anything")); err != nil || status != 200 || !strings.Contains(body, `"https://`) {
 		t.Errorf("proxy with a token: %d %s %v", status, body, err)
 	}
 }
