@@ -1,9 +1,25 @@
 package auth
 
 import (
+	"crypto/sha256"
 	"errors"
+	"sync"
 	"time"
 )
+
+// A validated bearer token is remembered for up to tokenCacheTTL (and
+// never past its exp), so that a client sending the same token with
+// every request pays for one signature check, not one a request; a key
+// withdrawn from the JWKS stops tokens it signed within the TTL.
+const (
+	tokenCacheTTL  = time.Minute
+	tokenCacheSize = 4096 // tokens remembered; the cache is emptied when full
+)
+
+type cachedToken struct {
+	token     Token
+	validated time.Time
+}
 
 // TokenValidator validates OAuth bearer tokens (JWTs) outside SASL, for
 // the node's HTTP services, by the rules of the OAUTHBEARER listeners
@@ -11,6 +27,10 @@ import (
 type TokenValidator struct {
 	keys        *jwks
 	groupsClaim string
+	now         func() time.Time
+
+	mu    sync.Mutex // guards cache
+	cache map[[sha256.Size]byte]cachedToken
 }
 
 // Token is what a valid bearer token says of its holder.
@@ -34,11 +54,33 @@ func NewTokenValidator(cfg OAuthConfig, groupsClaim string) (*TokenValidator, er
 	if err != nil {
 		return nil, err
 	}
-	return &TokenValidator{keys: keys, groupsClaim: groupsClaim}, nil
+	return &TokenValidator{keys: keys, groupsClaim: groupsClaim, now: time.Now}, nil
 }
 
 // Validate checks token and returns its holder.
 func (v *TokenValidator) Validate(token string) (Token, error) {
+	sum := sha256.Sum256([]byte(token))
+	now := v.now()
+	v.mu.Lock()
+	c, ok := v.cache[sum]
+	v.mu.Unlock()
+	if ok && now.Sub(c.validated) < tokenCacheTTL && now.Before(c.token.Expiry.Add(v.keys.cfg.ClockSkew)) {
+		return c.token, nil
+	}
+	t, err := v.validate(token)
+	if err != nil {
+		return Token{}, err
+	}
+	v.mu.Lock()
+	if v.cache == nil || len(v.cache) >= tokenCacheSize {
+		v.cache = map[[sha256.Size]byte]cachedToken{}
+	}
+	v.cache[sum] = cachedToken{token: t, validated: now}
+	v.mu.Unlock()
+	return t, nil
+}
+
+func (v *TokenValidator) validate(token string) (Token, error) {
 	claims, sub, exp, err := v.keys.validateClaims(token)
 	if err != nil {
 		return Token{}, err
