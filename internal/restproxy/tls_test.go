@@ -21,7 +21,7 @@ type serviceTLS struct {
 	client   tls.Certificate
 }
 
-func newServiceTLS(t *testing.T) serviceTLS {
+func newServiceTLS(t testing.TB) serviceTLS {
 	ca := authtest.NewCA(t)
 	dir := t.TempDir()
 	cert, key := ca.Issue(t, pkix.Name{CommonName: "gregor"}, "127.0.0.1")
