@@ -140,21 +140,30 @@ func TestPrincipalPropagationBasic(t *testing.T) {
 	}
 }
 
-// TestPrincipalPropagationNeedsSASL proves a node asked to propagate
-// principals does not start without HTTP authentication or without a
-// SASL listener enabling the mechanism: the proxy never acts as itself
-// instead.
-func TestPrincipalPropagationNeedsSASL(t *testing.T) {
+// TestSecurityRefusedAtStart proves a node whose HTTP services' security
+// cannot be set up does not start, with a reason naming the key: an
+// https:// listener without a key store or with client certificates but
+// no trust store, BEARER without a JWKS, and principal propagation
+// without HTTP authentication or without a SASL listener enabling the
+// mechanism (the proxy never acts as itself instead).
+func TestSecurityRefusedAtStart(t *testing.T) {
 	base := map[string]string{"listeners": "PLAINTEXT://127.0.0.1:0", "log.dirs": t.TempDir(), "http.listeners": "",
-		"schema.registry.listeners": "", "rest.proxy.listeners": "http://127.0.0.1:0", "rest.proxy.auth.propagate.method": "JETTY_AUTH"}
+		"schema.registry.listeners": "", "rest.proxy.listeners": "http://127.0.0.1:0"}
 	idp := authtest.NewIssuer(t)
+	st := newServiceTLS(t)
 	for name, tc := range map[string]struct {
 		extra map[string]string
 		want  string
 	}{
-		"no authentication": {nil, "needs rest.proxy.authentication.method"},
-		"no SASL listener": {map[string]string{"rest.proxy.authentication.method": "BEARER",
-			"rest.proxy.oauthbearer.jwks.endpoint.url": idp.JWKSURL}, "no SASL_PLAINTEXT listener enables OAUTHBEARER"},
+		"https without a key store": {map[string]string{"schema.registry.listeners": "https://127.0.0.1:0"}, "schema.registry.listeners https://127.0.0.1:0: no key store"},
+		"client certificates without a trust store": {map[string]string{"rest.proxy.listeners": "https://127.0.0.1:0",
+			"rest.proxy.ssl.keystore.location": st.keystore, "rest.proxy.ssl.client.authentication": "REQUIRED"}, "needs a trust store"},
+		"bearer without a JWKS": {map[string]string{"rest.proxy.authentication.method": "BEARER"}, "rest.proxy.oauthbearer.jwks.endpoint.url"},
+		"propagation without authentication": {map[string]string{"rest.proxy.auth.propagate.method": "JETTY_AUTH"},
+			"needs rest.proxy.authentication.method"},
+		"propagation without a SASL listener": {map[string]string{"rest.proxy.auth.propagate.method": "JETTY_AUTH",
+			"rest.proxy.authentication.method": "BEARER", "rest.proxy.oauthbearer.jwks.endpoint.url": idp.JWKSURL},
+			"no SASL_PLAINTEXT listener enables OAUTHBEARER"},
 	} {
 		props := maps.Clone(base)
 		maps.Copy(props, tc.extra)
