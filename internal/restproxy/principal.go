@@ -99,6 +99,39 @@ type kafkaUser struct {
 	lastUsed atomic.Int64 // unix nanoseconds
 	client   *kgo.Client
 	admin    *kgo.Client
+
+	mu      sync.Mutex // guards the fields below
+	refs    int        // requests under way that use the clients
+	retired bool       // closed when refs drops to 0
+	closed  bool
+}
+
+// use counts a request that uses the clients until ctx, the request's
+// context, ends.
+func (ku *kafkaUser) use(ctx context.Context) {
+	ku.mu.Lock()
+	ku.refs++
+	ku.mu.Unlock()
+	context.AfterFunc(ctx, func() { ku.release(-1) })
+}
+
+// retire closes the clients once no request uses them.
+func (ku *kafkaUser) retire() { ku.release(0) }
+
+func (ku *kafkaUser) release(delta int) {
+	ku.mu.Lock()
+	ku.refs += delta
+	if delta == 0 {
+		ku.retired = true
+	}
+	last := ku.retired && ku.refs == 0 && !ku.closed
+	if last {
+		ku.closed = true
+	}
+	ku.mu.Unlock()
+	if last {
+		ku.close()
+	}
 }
 
 func (ku *kafkaUser) close() {
@@ -110,11 +143,10 @@ func (ku *kafkaUser) close() {
 // principal and secret: a request authenticates to Kafka with its own
 // token or password, never with one an earlier request of the same name
 // presented. When a principal comes with a new secret (a refreshed
-// token), the clients of its old one are closed once the requests that
-// may still use them are over. Safe for concurrent use.
+// token), the clients of its old one are closed once the requests using
+// them are over. Safe for concurrent use.
 type users struct {
-	pr    *Propagation
-	grace time.Duration // how long a replaced secret's clients stay open
+	pr *Propagation
 
 	mu     sync.Mutex // guards the fields below
 	bySum  map[[sha256.Size]byte]*kafkaUser
@@ -123,7 +155,8 @@ type users struct {
 }
 
 // get returns the clients of the request's principal and secret, making
-// them on first use.
+// them on first use; they stay open until ctx, the request's context,
+// ends.
 func (u *users) get(ctx context.Context, producerOpts, adminOpts []kgo.Opt) (*kafkaUser, error) {
 	name, sec, ok := u.pr.Credential(ctx)
 	if !ok {
@@ -146,10 +179,11 @@ func (u *users) get(ctx context.Context, producerOpts, adminOpts []kgo.Opt) (*ka
 		}
 		if old, ok := u.bySum[u.latest[name]]; ok {
 			delete(u.bySum, u.latest[name])
-			time.AfterFunc(u.grace, old.close)
+			old.retire()
 		}
 		u.bySum[sum], u.latest[name] = ku, sum
 	}
+	ku.use(ctx)
 	ku.lastUsed.Store(time.Now().UnixNano())
 	return ku, nil
 }
@@ -200,8 +234,8 @@ func (u *users) expire(before int64) {
 		}
 	}
 	u.mu.Unlock()
-	for _, ku := range idle { // a request still using one sees ErrClientClosed
-		ku.close()
+	for _, ku := range idle { // closed once the requests using them end
+		ku.retire()
 	}
 }
 
@@ -212,6 +246,9 @@ func (u *users) closeAll() {
 	u.bySum, u.latest = nil, nil
 	u.mu.Unlock()
 	for _, ku := range all {
+		ku.mu.Lock()
+		ku.closed = true
+		ku.mu.Unlock()
 		ku.close()
 	}
 }

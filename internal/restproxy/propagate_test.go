@@ -1,13 +1,17 @@
 package restproxy_test
 
 import (
+	"bufio"
 	"context"
+	"io"
 	"log/slog"
 	"maps"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 
@@ -179,5 +183,73 @@ func TestSecurityRefusedAtStart(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: start: %v, want %q", name, err, tc.want)
 		}
+	}
+}
+
+// TestPropagationTokenRefresh proves a principal's refreshed token does
+// not cut the requests still using the old one: a streamed v3 produce
+// under alice's first token goes on, record by record, after a request
+// with her second token has replaced the first one's clients, and every
+// record is acknowledged.
+func TestPropagationTokenRefresh(t *testing.T) {
+	idp := authtest.NewIssuer(t)
+	p := start(t, map[string]string{
+		"listeners":                                "PLAINTEXT://127.0.0.1:0,SASL_PLAINTEXT://127.0.0.1:0",
+		"listener.security.protocol.map":           "PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT",
+		"sasl.enabled.mechanisms":                  "OAUTHBEARER",
+		"sasl.oauthbearer.jwks.endpoint.url":       idp.JWKSURL,
+		"rest.proxy.authentication.method":         "BEARER",
+		"rest.proxy.oauthbearer.jwks.endpoint.url": idp.JWKSURL,
+		"rest.proxy.auth.propagate.method":         "JETTY_AUTH",
+		"rest.proxy.request.timeout.ms":            "2000",
+	})
+	p.createTopic("refresh", 1)
+	first := idp.Token(t, authtest.Claims("alice", "https://idp.example", "kafka"))
+	c := authtest.Claims("alice", "https://idp.example", "kafka")
+	c["jti"] = "second" // another token for the same principal
+	second := idp.Token(t, c)
+
+	pr, pw := io.Pipe()
+	req, _ := http.NewRequest("POST", p.base+"/v3/clusters/"+p.node.ClusterID+"/topics/refresh/records", pr)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+first)
+	answers := make(chan string, 10)
+	go func() {
+		defer close(answers)
+		resp, err := httpClient.Do(req)
+		if err != nil {
+			answers <- err.Error()
+			return
+		}
+		defer resp.Body.Close()
+		sc := bufio.NewScanner(resp.Body)
+		for sc.Scan() {
+			answers <- sc.Text()
+		}
+	}()
+	record := `{"value":{"type":"JSON","data":1}}` + "\n"
+	next := func(i int) {
+		t.Helper()
+		io.WriteString(pw, record)
+		select {
+		case a := <-answers:
+			if !strings.HasPrefix(a, `{"error_code":200`) {
+				t.Fatalf("record %d: %s", i, a)
+			}
+		case <-time.After(20 * time.Second):
+			t.Fatalf("record %d: no answer", i)
+		}
+	}
+	next(0)
+	p.must(200, "GET", "/topics", "", "", nil, "Authorization", "Bearer "+second)
+	// A record a second, for longer than the request timeout: the
+	// stream's clients outlive it.
+	for i := 1; i < 5; i++ {
+		time.Sleep(time.Second)
+		next(i)
+	}
+	pw.Close()
+	if got := p.consume("refresh", 5); len(got) != 5 {
+		t.Fatalf("consumed %d", len(got))
 	}
 }

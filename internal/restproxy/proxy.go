@@ -68,7 +68,7 @@ func New(cfg Config) *Proxy {
 	if cfg.ConsumerInstanceTimeout <= 0 {
 		cfg.ConsumerInstanceTimeout = 5 * time.Minute
 	}
-	p := &Proxy{cfg: cfg, users: users{pr: cfg.Propagate, grace: cfg.RequestTimeout}}
+	p := &Proxy{cfg: cfg, users: users{pr: cfg.Propagate}}
 	p.consumers = newRegistry(cfg)
 	p.routes()
 	return p
