@@ -5,8 +5,9 @@
 # COMPAT_BOOTSTRAP, COMPAT_PREFIX, COMPAT_GREGOR (the gregor binary, whose
 # console-consumer reads back what the proxy produced), and
 # COMPAT_SCHEMA_REGISTRY (the registry the avro checks read; without it
-# they expect the schema formats refused); the basic-auth check starts a
-# gregor server of its own. Needs curl and jq.
+# they expect the schema formats refused); the basic-auth and
+# https-propagation checks start gregor servers of their own. Needs curl,
+# jq and openssl.
 set -uo pipefail
 
 client=rest-proxy
@@ -327,6 +328,63 @@ check_basic_auth() {
   return $result
 }
 
+# check_https_propagation: a gregor server of its own whose REST proxy
+# listens on https:// (a PEM key store made with openssl) and propagates
+# BASIC users to the broker over SASL PLAIN: curl without the CA is
+# refused, alice (allowed by an ACL) produces, bob is refused by the
+# broker's ACLs with Confluent's 40301.
+check_https_propagation() {
+  local dir pid base="" bootstrap="" result=0 got
+  dir=$(mktemp -d)
+  local ec=(-newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes)
+  if ! { openssl req -x509 "${ec[@]}" -keyout "$dir/ca.key" -out "$dir/ca.pem" -subj /CN=compat-ca -days 2 &&
+    openssl req "${ec[@]}" -keyout "$dir/server.key" -out "$dir/server.csr" -subj /CN=127.0.0.1 &&
+    printf 'subjectAltName=IP:127.0.0.1\n' >"$dir/san.ext" &&
+    openssl x509 -req -in "$dir/server.csr" -CA "$dir/ca.pem" -CAkey "$dir/ca.key" -CAcreateserial \
+      -out "$dir/server.pem" -days 2 -extfile "$dir/san.ext"; } >/dev/null 2>&1; then
+    echo "openssl could not make the certificates"; rm -rf "$dir"; return 1
+  fi
+  cat "$dir/server.key" "$dir/server.pem" >"$dir/keystore.pem"
+  printf 'alice: alice-secret\nbob: bob-secret\n' >"$dir/users"
+  "$COMPAT_GREGOR" server --override listeners=PLAINTEXT://127.0.0.1:0,SASL_PLAINTEXT://127.0.0.1:0 \
+    --override listener.security.protocol.map=PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT \
+    --override sasl.enabled.mechanisms=PLAIN \
+    --override 'listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_alice="alice-secret" user_bob="bob-secret";' \
+    --override authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer \
+    --override super.users=User:ANONYMOUS --override http.listeners= --override schema.registry.listeners= \
+    --override rest.proxy.listeners=https://127.0.0.1:0 --override "rest.proxy.ssl.keystore.location=$dir/keystore.pem" \
+    --override "log.dirs=$dir/data" --override rest.proxy.authentication.method=BASIC \
+    --override "rest.proxy.authentication.users.file=$dir/users" \
+    --override rest.proxy.auth.propagate.method=JETTY_AUTH --override rest.proxy.kafka.sasl.mechanism=PLAIN 2>"$dir/log" &
+  pid=$!
+  for _ in $(seq 100); do
+    base=$(grep -oE 'rest.proxy.listeners=https://[0-9.]+:[0-9]+' "$dir/log" | head -1 | sed 's/^[^=]*=//')
+    [ -n "$base" ] && break
+    sleep 0.1
+  done
+  bootstrap=$(grep -oE 'listeners="?\[([A-Z_]+://)?[0-9.]+:[0-9]+' "$dir/log" | head -1 | sed -E 's@.*[[/]@@')
+  if [ -z "$base" ] || [ -z "$bootstrap" ]; then
+    echo "the server did not start: $(tail -c 300 "$dir/log")"; result=1
+  else
+    timeout 30 "$COMPAT_GREGOR" topics --bootstrap-server "$bootstrap" --create --topic paid --partitions 1 >/dev/null 2>&1 &&
+      timeout 30 "$COMPAT_GREGOR" acls --bootstrap-server "$bootstrap" --add --allow-principal User:alice \
+        --operation Write --operation Describe --topic paid >/dev/null 2>&1 || { echo "topic or ACL not created"; result=1; }
+    curl -s -m 30 -u alice:alice-secret "$base/topics" >/dev/null 2>&1
+    expect "curl without the CA (exit code)" 60 "$?" || result=1
+    local tls=(-s -m 30 --cacert "$dir/ca.pem" -H "Content-Type: $v2json" --data-binary '{"records":[{"value":{"n":1}}]}')
+    got=$(curl "${tls[@]}" -u alice:alice-secret "$base/topics/paid" | jq -r '.offsets[0].offset' 2>/dev/null)
+    expect "alice's produce offset" 0 "$got" || result=1
+    got=$(curl "${tls[@]}" -u bob:bob-secret -o /dev/null -w '%{http_code}' "$base/topics/paid")
+    expect "bob's produce status" 403 "$got" || result=1
+    got=$(curl "${tls[@]}" -u bob:bob-secret "$base/topics/paid" | jq -r '.error_code' 2>/dev/null)
+    expect "bob's error_code" 40301 "$got" || result=1
+  fi
+  kill "$pid" 2>/dev/null
+  wait "$pid" 2>/dev/null
+  rm -rf "$dir"
+  return $result
+}
+
 check v3-clusters check_v3_clusters
 check v3-create-topic check_v3_create_topic
 check v3-produce check_v3_produce
@@ -340,3 +398,4 @@ check v2-consumer-subscribe check_v2_consumer_subscribe
 check v2-consumer-assign check_v2_consumer_assign
 check v3-delete-topic check_v3_delete_topic
 check basic-auth check_basic_auth
+check https-propagation check_https_propagation

@@ -3,14 +3,17 @@ SchemaRegistryClient against Gregor's registry, its AvroSerializer and
 AvroDeserializer and its JSONSerializer and JSONDeserializer producing and
 consuming through Gregor, broker-side schema validation refusing
 records without a registered schema id or taking JSON Schema records by
-their title under TopicRecordNameStrategy, and HTTP basic authentication
-of a registry (a gregor server of its own, from COMPAT_GREGOR).
+their title under TopicRecordNameStrategy, and HTTP basic authentication,
+and HTTPS with client certificates and bearer tokens, of a registry (a
+gregor server of its own, from COMPAT_GREGOR; certificates and tokens made
+with the openssl command).
 
 Run as "runner.py checks" (the checks) or "runner.py matrix" (nothing: the
 registry takes no part in the codec matrix) with COMPAT_BOOTSTRAP,
 COMPAT_PREFIX, COMPAT_SCHEMA_REGISTRY and COMPAT_GREGOR in the environment.
 """
 
+import base64
 import json
 import os
 import re
@@ -340,7 +343,7 @@ def start_gregor(*overrides):
     for _ in range(200):
         logf.seek(0)
         text = logf.read()
-        if "schema.registry.listeners=http://" in text or proc.poll() is not None:
+        if re.search(r"schema\.registry\.listeners=https?://", text) or proc.poll() is not None:
             return proc, data, text
         time.sleep(0.1)
     return proc, data, text
@@ -391,6 +394,128 @@ def check_basic_auth():
         os.unlink(users.name)
 
 
+def openssl(*args, stdin=None):
+    return subprocess.run(["openssl", *args], input=stdin, capture_output=True, check=True).stdout
+
+
+def b64url(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def make_pki(d):
+    """Writes a CA, a server key store for 127.0.0.1 and a client
+    certificate, in PEM, into d, with the openssl command."""
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
+    openssl("req", "-x509", *ec, "-keyout", f"{d}/ca.key", "-out", f"{d}/ca.pem", "-subj", "/CN=compat-ca", "-days", "2")
+    with open(f"{d}/san.ext", "w") as f:
+        f.write("subjectAltName=IP:127.0.0.1\n")
+    for name, ext in (("server", ["-extfile", f"{d}/san.ext"]), ("client", [])):
+        openssl("req", *ec, "-keyout", f"{d}/{name}.key", "-out", f"{d}/{name}.csr", "-subj", f"/CN={name}")
+        openssl("x509", "-req", "-in", f"{d}/{name}.csr", "-CA", f"{d}/ca.pem", "-CAkey", f"{d}/ca.key",
+                "-CAcreateserial", "-out", f"{d}/{name}.pem", "-days", "2", *ext)
+    with open(f"{d}/keystore.pem", "w") as out:
+        for part in ("server.key", "server.pem"):
+            out.write(open(f"{d}/{part}").read())
+
+
+class Issuer:
+    """An RS256 token issuer: its JWKS file and tokens signed with openssl."""
+
+    def __init__(self, d):
+        self.key = f"{d}/jwt.key"
+        openssl("genrsa", "-out", self.key, "2048")
+        modulus = openssl("rsa", "-in", self.key, "-noout", "-modulus").decode().strip().split("=", 1)[1]
+        jwks = {"keys": [{"kty": "RSA", "kid": "compat", "use": "sig", "alg": "RS256",
+                          "n": b64url(bytes.fromhex(modulus)), "e": "AQAB"}]}
+        self.jwks = f"{d}/jwks.json"
+        with open(self.jwks, "w") as f:
+            json.dump(jwks, f)
+
+    def token(self, sub, groups, exp_in=3600):
+        now = int(time.time())
+        header = b64url(json.dumps({"alg": "RS256", "kid": "compat", "typ": "JWT"}).encode())
+        claims = b64url(json.dumps({"sub": sub, "iss": "https://idp.compat", "iat": now, "exp": now + exp_in,
+                                    "groups": groups}).encode())
+        signed = f"{header}.{claims}".encode()
+        return f"{header}.{claims}.{b64url(openssl('dgst', '-sha256', '-sign', self.key, stdin=signed))}"
+
+
+def check_https_bearer():
+    """A gregor server whose registry listens on https:// with a PEM key
+    store, requires client certificates (ssl.client.authentication) and
+    authenticates bearer tokens against a JWKS: SchemaRegistryClient over
+    https without a client certificate cannot connect; with one but no
+    token it gets 401 (40101), with an expired token 401 (40101), with a
+    holder outside the roles 403 (40301); with a valid token it registers
+    and reads schemas, and its AvroSerializer and AvroDeserializer round
+    trip a record through the https registry."""
+    if not os.environ.get("COMPAT_GREGOR"):
+        raise CheckFailed("COMPAT_GREGOR (the gregor binary) is not set")
+    d = tempfile.mkdtemp(prefix="gregor-tls-")
+    make_pki(d)
+    idp = Issuer(d)
+    proc, data, text = start_gregor("schema.registry.listeners=https://127.0.0.1:0",
+                                    f"schema.registry.ssl.keystore.location={d}/keystore.pem",
+                                    "schema.registry.ssl.keystore.type=PEM",
+                                    f"schema.registry.ssl.truststore.location={d}/ca.pem",
+                                    "schema.registry.ssl.client.authentication=REQUIRED",
+                                    "schema.registry.authentication.method=BEARER",
+                                    "schema.registry.authentication.roles=registry-admins",
+                                    f"schema.registry.oauthbearer.jwks.endpoint.url=file://{idp.jwks}",
+                                    "schema.registry.oauthbearer.expected.issuer=https://idp.compat")
+    try:
+        m = re.search(r"schema\.registry\.listeners=(https://[0-9.]+:[0-9]+)", text)
+        expect(m is not None, f"the server did not start with an https registry: {text[-300:]}")
+        url = m.group(1)
+        tls = {"url": url, "ssl.ca.location": f"{d}/ca.pem"}
+        mtls = {**tls, "ssl.certificate.location": f"{d}/client.pem", "ssl.key.location": f"{d}/client.key"}
+
+        def bearer(token):
+            return {"bearer.auth.credentials.source": "STATIC_TOKEN", "bearer.auth.token": token,
+                    "bearer.auth.logical.cluster": "gregor"}
+
+        def status_of(conf):
+            try:
+                SchemaRegistryClient(conf).get_subjects()
+            except SchemaRegistryError as e:
+                return e.http_status_code, e.error_code
+            return 200, None
+
+        good = idp.token("alice", ["devs", "registry-admins"])
+        try:
+            SchemaRegistryClient({**tls, **bearer(good)}).get_subjects()
+            raise CheckFailed("served a client without a certificate")
+        except SchemaRegistryError as e:
+            raise CheckFailed(f"a client without a certificate got an HTTP answer: {e}")
+        except CheckFailed:
+            raise
+        except Exception as e:  # the TLS handshake fails
+            log(f"without a client certificate: {type(e).__name__}")
+        expect(status_of(mtls) == (401, 40101), f"without a token: {status_of(mtls)}")
+        expired = {**mtls, **bearer(idp.token("alice", ["registry-admins"], exp_in=-3600))}
+        expect(status_of(expired) == (401, 40101), f"expired token: {status_of(expired)}")
+        outsider = {**mtls, **bearer(idp.token("bob", ["devs"]))}
+        expect(status_of(outsider) == (403, 40301), f"holder outside the roles: {status_of(outsider)}")
+
+        alice = SchemaRegistryClient({**mtls, **bearer(good)})
+        sid = alice.register_schema("tls-value", Schema(USER_V1, "AVRO"))
+        expect(alice.get_subjects() == ["tls-value"], f"subjects {alice.get_subjects()}")
+        expect(alice.get_schema(sid).schema_str is not None, "schema by id")
+        ctx = SerializationContext("tls", MessageField.VALUE)
+        value = AvroSerializer(alice, USER_V2)({"id": 7, "name": "ann", "email": None}, ctx)
+        expect(value[0] == 0 and struct.unpack(">I", value[1:5])[0] != sid, "the v2 schema was not registered")
+        back = AvroDeserializer(alice)(value, ctx)
+        expect(back == {"id": 7, "name": "ann", "email": None}, f"round trip gave {back}")
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        shutil.rmtree(data, ignore_errors=True)
+        shutil.rmtree(d, ignore_errors=True)
+
+
 def main(phase):
     if phase == "matrix":
         return
@@ -407,6 +532,7 @@ def main(phase):
     runner.check("validation-refuses-records", check_validation_refuses, timeout=90)
     runner.check("json-record-name-strategy", check_json_record_name_strategy, timeout=60)
     runner.check("basic-auth", check_basic_auth, timeout=90)
+    runner.check("https-bearer", check_https_bearer, timeout=90)
 
 
 if __name__ == "__main__":

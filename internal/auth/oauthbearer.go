@@ -266,6 +266,12 @@ func parseOAuthMessage(msg []byte) (token, authzid string, err error) {
 // a non-empty subject claim, which names the principal. It returns the
 // principal's name and the token's expiry.
 func (k *jwks) validate(token string) (string, time.Time, error) {
+	_, sub, exp, err := k.validateClaims(token)
+	return sub, exp, err
+}
+
+// validateClaims is validate, returning the token's claims besides.
+func (k *jwks) validateClaims(token string) (jwt.MapClaims, string, time.Time, error) {
 	algs := []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512"}
 	opts := []jwt.ParserOption{jwt.WithValidMethods(algs), jwt.WithExpirationRequired(), jwt.WithLeeway(k.cfg.ClockSkew)}
 	if k.cfg.Issuer != "" {
@@ -277,21 +283,21 @@ func (k *jwks) validate(token string) (string, time.Time, error) {
 		return k.key(kid)
 	}, opts...)
 	if err != nil {
-		return "", time.Time{}, err
+		return nil, "", time.Time{}, err
 	}
 	if len(k.cfg.Audience) > 0 {
 		aud, err := claims.GetAudience()
 		if err != nil || !slices.ContainsFunc(aud, func(a string) bool { return slices.Contains(k.cfg.Audience, a) }) {
-			return "", time.Time{}, errors.New("the token's audience is not an expected one")
+			return nil, "", time.Time{}, errors.New("the token's audience is not an expected one")
 		}
 	}
 	sub, _ := claims[k.cfg.SubClaim].(string)
 	if strings.TrimSpace(sub) == "" {
-		return "", time.Time{}, fmt.Errorf("the token has no %q claim", k.cfg.SubClaim)
+		return nil, "", time.Time{}, fmt.Errorf("the token has no %q claim", k.cfg.SubClaim)
 	}
 	exp, err := claims.GetExpirationTime()
 	if err != nil || exp == nil {
-		return "", time.Time{}, errors.New("the token has no exp claim")
+		return nil, "", time.Time{}, errors.New("the token has no exp claim")
 	}
-	return sub, exp.Time, nil
+	return claims, sub, exp.Time, nil
 }

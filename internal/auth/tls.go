@@ -273,3 +273,19 @@ func (l *ListenerTLS) Principal(state tls.ConnectionState) (acl.Principal, error
 	}
 	return acl.Principal{Type: "User", Name: name}, nil
 }
+
+// ServiceTLSSettings reads the TLS settings of one of the node's HTTP
+// services (prefix: schema.registry or rest.proxy) from its <prefix>.ssl.*
+// keys, Confluent's names: ssl.client.authentication is NONE, REQUESTED or
+// REQUIRED.
+func ServiceTLSSettings(c *config.Config, prefix string) TLSSettings {
+	v := func(key string) string { return c.Values[prefix+"."+key] }
+	return TLSSettings{
+		KeystoreType: v("ssl.keystore.type"), KeystoreLocation: v("ssl.keystore.location"),
+		CertificateChain: v("ssl.keystore.certificate.chain"), Key: v("ssl.keystore.key"),
+		KeyPassword:    v("ssl.key.password"),
+		TruststoreType: v("ssl.truststore.type"), TruststoreFile: v("ssl.truststore.location"),
+		TruststoreCerts: v("ssl.truststore.certificates"), ClientAuth: strings.ToLower(v("ssl.client.authentication")),
+		Protocols: strings.Split(v("ssl.enabled.protocols"), ","),
+	}
+}

@@ -100,10 +100,10 @@ var brokerDefs = []brokerDef{
 	// Observability (gregor): the HTTP admin listener and the logs.
 	{name: "http.listeners", typ: typeString, def: "http://127.0.0.1:9644", check: httpListeners,
 		doc: "The HTTP admin listener (metrics, health, console) as http://host:port; empty turns it off (gregor)."},
-	{name: "schema.registry.listeners", typ: typeString, def: "http://127.0.0.1:8081", check: httpListeners,
-		doc: "The schema registry's HTTP listener (Confluent Schema Registry's REST API) as http://host:port; empty turns it off (gregor)."},
-	{name: "schema.registry.authentication.method", typ: typeString, def: "NONE", check: oneOf("NONE", "BASIC"),
-		doc: "How the schema registry authenticates HTTP clients: NONE, or BASIC (HTTP basic authentication against schema.registry.authentication.users.file), as Confluent's authentication.method (gregor)."},
+	{name: "schema.registry.listeners", typ: typeString, def: "http://127.0.0.1:8081", check: serviceListeners,
+		doc: "The schema registry's listener (Confluent Schema Registry's REST API) as http://host:port, or https://host:port with TLS (schema.registry.ssl.*); empty turns it off (gregor)."},
+	{name: "schema.registry.authentication.method", typ: typeString, def: "NONE", check: oneOf("NONE", "BASIC", "BEARER"),
+		doc: "How the schema registry authenticates HTTP clients: NONE; BASIC (HTTP basic authentication against schema.registry.authentication.users.file); or BEARER (an OAuth JWT validated against schema.registry.oauthbearer.jwks.endpoint.url), as Confluent's authentication.method (gregor)."},
 	{name: "schema.registry.authentication.users.file", typ: typeString, def: "",
 		doc: "The users of BASIC authentication of the schema registry, one a line as Jetty's property user store (Confluent's JAAS PropertyFileLoginModule file): user: password[,role...]; a password is plain text or MD5:<hex digest>; # starts a comment (gregor)."},
 	{name: "schema.registry.authentication.roles", typ: typeString, def: "*",
@@ -113,16 +113,20 @@ var brokerDefs = []brokerDef{
 	{name: "http.console.sasl.mechanism", typ: typeString, def: "", check: oneOf("", "PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"),
 		doc: "When set, the web console asks for a user name and password (HTTP Basic) and reaches the node as that user with this SASL mechanism on its first SASL_PLAINTEXT listener that enables it, so the node's ACLs apply to each user; empty: no login (gregor)."},
 	// The REST proxy (gregor): Confluent REST Proxy's v2 and v3 APIs.
-	{name: "rest.proxy.listeners", typ: typeString, def: "http://127.0.0.1:8082", check: httpListeners,
-		doc: "The REST proxy listener (Confluent REST Proxy's v2 and v3 APIs) as http://host:port; empty turns it off (gregor)."},
+	{name: "rest.proxy.listeners", typ: typeString, def: "http://127.0.0.1:8082", check: serviceListeners,
+		doc: "The REST proxy listener (Confluent REST Proxy's v2 and v3 APIs) as http://host:port, or https://host:port with TLS (rest.proxy.ssl.*); empty turns it off (gregor)."},
 	{name: "rest.proxy.consumer.instance.timeout.ms", typ: typeLong, def: "300000", check: positive,
 		doc: "A REST proxy consumer instance idle this long is closed (consumer.instance.timeout.ms of Confluent REST Proxy)."},
 	{name: "rest.proxy.request.max.bytes", typ: typeInt, def: "67108864", check: positive,
 		doc: "The largest REST proxy request body; in a streamed v3 produce, the largest record object (gregor)."},
 	{name: "rest.proxy.request.timeout.ms", typ: typeLong, def: "30000", check: positive,
 		doc: "Bounds each REST proxy request; in a streamed v3 produce, each record's read and produce (gregor)."},
-	{name: "rest.proxy.authentication.method", typ: typeString, def: "NONE", check: oneOf("NONE", "BASIC"),
-		doc: "How the REST proxy authenticates HTTP clients: NONE, or BASIC (HTTP basic authentication against rest.proxy.authentication.users.file), as Confluent's authentication.method (gregor)."},
+	{name: "rest.proxy.authentication.method", typ: typeString, def: "NONE", check: oneOf("NONE", "BASIC", "BEARER"),
+		doc: "How the REST proxy authenticates HTTP clients: NONE; BASIC (HTTP basic authentication against rest.proxy.authentication.users.file); or BEARER (an OAuth JWT validated against rest.proxy.oauthbearer.jwks.endpoint.url), as Confluent's authentication.method (gregor)."},
+	{name: "rest.proxy.auth.propagate.method", typ: typeString, def: "NONE", check: oneOf("NONE", "JETTY_AUTH"),
+		doc: "JETTY_AUTH: each REST proxy request reaches Kafka as the principal that authenticated it over HTTP (a BEARER token with OAUTHBEARER, a BASIC user with rest.proxy.kafka.sasl.mechanism), so the broker's ACLs apply to it; NONE: as the proxy (Confluent's confluent.rest.auth.propagate.method) (gregor)."},
+	{name: "rest.proxy.kafka.sasl.mechanism", typ: typeString, def: "PLAIN", check: oneOf("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"),
+		doc: "With rest.proxy.auth.propagate.method=JETTY_AUTH and BASIC authentication: the SASL mechanism with which a user's requests authenticate to Kafka, with the user's password (gregor)."},
 	{name: "rest.proxy.authentication.users.file", typ: typeString, def: "",
 		doc: "The users of BASIC authentication of the REST proxy, one a line as Jetty's property user store (Confluent's JAAS PropertyFileLoginModule file): user: password[,role...]; a password is plain text or MD5:<hex digest>; # starts a comment (gregor)."},
 	{name: "rest.proxy.authentication.roles", typ: typeString, def: "*",
@@ -317,6 +321,8 @@ var brokerDefs = []brokerDef{
 // brokerDefIndex maps a key to its position in brokerDefs, which it sorts by
 // name so that Entries comes out in order.
 var brokerDefIndex = func() map[string]int {
+	brokerDefs = append(brokerDefs, httpServiceDefs("schema.registry", "schema registry")...)
+	brokerDefs = append(brokerDefs, httpServiceDefs("rest.proxy", "REST proxy")...)
 	sort.Slice(brokerDefs, func(i, j int) bool { return brokerDefs[i].name < brokerDefs[j].name })
 	m := make(map[string]int, len(brokerDefs))
 	for i, d := range brokerDefs {

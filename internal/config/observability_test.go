@@ -29,7 +29,8 @@ func TestObservability(t *testing.T) {
 }
 
 // TestSchemaRegistryListener proves schema.registry.listeners defaults to
-// 127.0.0.1:8081, can be turned off, and is checked as http.listeners is.
+// 127.0.0.1:8081, can be turned off, and is checked as http.listeners is,
+// with https:// besides.
 func TestSchemaRegistryListener(t *testing.T) {
 	if got := mustParse(t, nil).SchemaRegistryAddress(); got != "127.0.0.1:8081" {
 		t.Errorf("default %q", got)
@@ -40,7 +41,12 @@ func TestSchemaRegistryListener(t *testing.T) {
 	if got := mustParse(t, map[string]string{"schema.registry.listeners": "http://127.0.0.1:0"}).SchemaRegistryAddress(); got != "127.0.0.1:0" {
 		t.Errorf("port 0: %q", got)
 	}
-	if _, _, err := Parse(map[string]string{"schema.registry.listeners": "https://h:1"}); err == nil {
-		t.Error("https accepted")
+	if got := mustParse(t, map[string]string{"schema.registry.listeners": "https://127.0.0.1:8443"}).SchemaRegistryAddress(); got != "127.0.0.1:8443" {
+		t.Errorf("https: %q", got)
+	}
+	for _, bad := range []string{"ftp://h:1", "https://h", "https://"} {
+		if _, _, err := Parse(map[string]string{"schema.registry.listeners": bad}); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
 	}
 }

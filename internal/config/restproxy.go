@@ -15,11 +15,18 @@ type RESTProxy struct {
 	ConsumerInstanceTimeout time.Duration
 	MaxRequestBytes         int64         // rest.proxy.request.max.bytes
 	RequestTimeout          time.Duration // rest.proxy.request.timeout.ms
+	// Propagate is rest.proxy.auth.propagate.method=JETTY_AUTH: requests
+	// reach Kafka as the HTTP client's principal.
+	Propagate bool
+	// KafkaSASLMechanism is rest.proxy.kafka.sasl.mechanism: how a BASIC
+	// user's requests authenticate to Kafka when propagated (BEARER
+	// tokens always use OAUTHBEARER).
+	KafkaSASLMechanism string
 }
 
 // RESTProxy returns the REST proxy settings in effect.
 func (c *Config) RESTProxy() RESTProxy {
-	addr, _ := parseHTTPListener(c.Values["rest.proxy.listeners"])
+	addr, _, _ := parseServiceListener(c.Values["rest.proxy.listeners"])
 	ms := func(key string) time.Duration {
 		n, _ := strconv.ParseInt(c.Values[key], 10, 64)
 		return time.Duration(n) * time.Millisecond
@@ -30,5 +37,7 @@ func (c *Config) RESTProxy() RESTProxy {
 		ConsumerInstanceTimeout: ms("rest.proxy.consumer.instance.timeout.ms"),
 		MaxRequestBytes:         maxBytes,
 		RequestTimeout:          ms("rest.proxy.request.timeout.ms"),
+		Propagate:               c.Values["rest.proxy.auth.propagate.method"] == "JETTY_AUTH",
+		KafkaSASLMechanism:      c.Values["rest.proxy.kafka.sasl.mechanism"],
 	}
 }

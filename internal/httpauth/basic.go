@@ -148,7 +148,7 @@ func (b *Basic) Wrap(next http.Handler) http.Handler {
 		case !b.permitted(roles):
 			writeError(w, http.StatusForbidden, "Forbidden")
 		default:
-			next.ServeHTTP(w, r)
+			next.ServeHTTP(w, r.WithContext(WithCredential(r.Context(), Credential{User: name, Secret: password})))
 		}
 	})
 }

@@ -46,6 +46,7 @@ import (
 	"gregor/internal/partition"
 	"gregor/internal/quota"
 	"gregor/internal/replica"
+	"gregor/internal/restproxy"
 	"gregor/internal/server"
 	"gregor/internal/storage"
 	"gregor/internal/txn"
@@ -98,7 +99,10 @@ type Node struct {
 	// restProxyAddr is the REST proxy's bound address, nil when it is off;
 	// see restproxy.go.
 	restProxyAddr net.Addr
-	stopOnce      sync.Once
+	// restProxyPropagate, when set, makes the proxy's requests reach
+	// Kafka as their principal; see restproxy.go.
+	restProxyPropagate *restproxy.Propagation
+	stopOnce           sync.Once
 
 	brokerEpoch atomic.Int64 // of the node's registration
 	// logDirFailed (one slot) wakes offlineReplicasLoop; see logdirfailure.go.

@@ -33,7 +33,7 @@ func (n *Node) listenSchemaRegistry() (net.Listener, error) {
 		return nil, err
 	}
 	n.schemaRegistryAuth = auth
-	ln, err := listenHTTP("schema.registry.listeners", n.cfg.SchemaRegistryAddress())
+	ln, err := n.listenService("schema.registry", n.cfg.SchemaRegistryAddress())
 	if ln != nil {
 		n.schemaRegistryAddr = ln.Addr()
 	}
@@ -70,10 +70,7 @@ func (n *Node) SchemaRegistryAddr() net.Addr { return n.schemaRegistryAddr }
 // schemaRegistryURL is the registry's URL for the start-up line, empty
 // when it is off.
 func (n *Node) schemaRegistryURL() string {
-	if n.schemaRegistryAddr == nil {
-		return ""
-	}
-	return "http://" + n.schemaRegistryAddr.String()
+	return n.serviceURL("schema.registry", n.schemaRegistryAddr)
 }
 
 // registrySchemas is the handler's SchemaSource: the node's registry,

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"strings"
 	"testing"
@@ -84,34 +85,44 @@ func BenchmarkV3StreamingProduceAvro(b *testing.B) {
 func streamRecords(b *testing.B, url string, record []byte) {
 	b.ReportAllocs()
 	b.ResetTimer()
+	if err := stream(http.DefaultClient, url, nil, record, b.N); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// stream sends n copies of record in one chunked v3 produce with client
+// and header, and checks every answer.
+func stream(client *http.Client, url string, header http.Header, record []byte, n int) error {
 	pr, pw := io.Pipe()
 	go func() {
 		w := bufio.NewWriterSize(pw, 256<<10)
-		for i := 0; i < b.N; i++ {
+		for i := 0; i < n; i++ {
 			w.Write(record)
 		}
 		w.Flush()
 		pw.Close()
 	}()
 	req, _ := http.NewRequest("POST", url, pr)
+	maps.Copy(req.Header, header)
 	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
-		b.Fatal(err)
+		return err
 	}
 	defer resp.Body.Close()
 	// Each answer is one line; a success starts the same way every time.
 	lines := bufio.NewScanner(resp.Body)
 	lines.Buffer(make([]byte, 64<<10), 64<<10)
 	ok := []byte(`{"error_code":200,`)
-	for i := 0; i < b.N; i++ {
+	for i := 0; i < n; i++ {
 		if !lines.Scan() {
-			b.Fatalf("answer %d: %v", i, lines.Err())
+			return fmt.Errorf("answer %d: %v", i, lines.Err())
 		}
 		if !bytes.HasPrefix(lines.Bytes(), ok) {
-			b.Fatalf("answer %d: %s", i, lines.Bytes())
+			return fmt.Errorf("answer %d: %s", i, lines.Bytes())
 		}
 	}
+	return nil
 }
 
 // BenchmarkDirectProduce is the baseline of BenchmarkV3StreamingProduce in

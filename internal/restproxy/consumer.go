@@ -16,8 +16,7 @@ import (
 // registry holds the consumer instances of the v2 API by group and name.
 // It is safe for concurrent use.
 type registry struct {
-	cfg   Config
-	admin func() (*kadm.Client, error)
+	cfg Config
 
 	mu        sync.Mutex // guards the fields below
 	instances map[instanceKey]*instance
@@ -26,8 +25,8 @@ type registry struct {
 
 type instanceKey struct{ group, name string }
 
-func newRegistry(cfg Config, admin func() (*kadm.Client, error)) *registry {
-	return &registry{cfg: cfg, admin: admin, instances: map[instanceKey]*instance{}}
+func newRegistry(cfg Config) *registry {
+	return &registry{cfg: cfg, instances: map[instanceKey]*instance{}}
 }
 
 // create adds an instance, or fails with 40902 when its name is taken.
@@ -66,10 +65,15 @@ func (g *registry) release(inst *instance) {
 }
 
 // remove takes group/name out and closes it.
-func (g *registry) remove(group, name string) error {
+func (g *registry) remove(group, name string, owned func(*instance) bool) error {
 	g.mu.Lock()
 	inst, ok := g.instances[instanceKey{group, name}]
-	delete(g.instances, instanceKey{group, name})
+	if ok && !owned(inst) {
+		ok = false // another principal's instance: as if there were none
+	}
+	if ok {
+		delete(g.instances, instanceKey{group, name})
+	}
 	g.mu.Unlock()
 	if !ok {
 		return errInstanceNotFound
@@ -132,7 +136,8 @@ type instance struct {
 	autoCommit          bool
 	pollTimeout         time.Duration // consumer.request.timeout.ms
 	bootstrap           string
-	admin               func() (*kadm.Client, error)
+	admin               func(context.Context) (*kadm.Client, error)
+	owner               *instanceOwner // with principal propagation: its creator
 
 	lastUsed atomic.Int64 // unix nanoseconds of the last operation's end
 	inUse    atomic.Int32 // operations under way: never expired while > 0
@@ -212,8 +217,12 @@ func (inst *instance) subscribe(topics []string, pattern string) error {
 }
 
 func (inst *instance) baseOpts(extra ...kgo.Opt) []kgo.Opt {
-	return append([]kgo.Opt{kgo.SeedBrokers(inst.bootstrap), kgo.ClientID("gregor-rest-proxy-" + inst.name),
-		kgo.ConsumeResetOffset(inst.reset), kgo.FetchMaxWait(500 * time.Millisecond)}, extra...)
+	opts := []kgo.Opt{kgo.SeedBrokers(inst.bootstrap), kgo.ClientID("gregor-rest-proxy-" + inst.name),
+		kgo.ConsumeResetOffset(inst.reset), kgo.FetchMaxWait(500 * time.Millisecond)}
+	if inst.owner != nil {
+		opts = append(opts, inst.owner.opts...)
+	}
+	return append(opts, extra...)
 }
 
 func (inst *instance) onAssigned(_ context.Context, _ *kgo.Client, added map[string][]int32) {
@@ -281,7 +290,7 @@ func (inst *instance) assign(ctx context.Context, partitions map[string][]int32)
 	if len(partitions) == 0 {
 		return nil
 	}
-	adm, err := inst.admin()
+	adm, err := inst.admin(ctx)
 	if err != nil {
 		return err
 	}
@@ -428,7 +437,7 @@ func (inst *instance) commit(ctx context.Context, offsets map[string]map[int32]i
 		}
 		return nil
 	}
-	adm, err := inst.admin()
+	adm, err := inst.admin(ctx)
 	if err != nil {
 		return err
 	}

@@ -250,3 +250,19 @@ func TestV2JSONConsumerNonJSONRecord(t *testing.T) {
 	}
 	p.fails(500, 50002, "GET", inst+"/records?timeout=1000", "", "", "Accept", v2JSON)
 }
+
+// pollAs is poll with the request headers header.
+func (p *proxy) pollAs(path, accept string, n int, header []string) []recordOut {
+	p.t.Helper()
+	var all []recordOut
+	deadline := time.Now().Add(20 * time.Second)
+	for len(all) < n {
+		if time.Now().After(deadline) {
+			p.t.Fatalf("polled %d of %d records: %+v", len(all), n, all)
+		}
+		var got []recordOut
+		p.must(200, "GET", path+"/records?timeout=1000", "", "", &got, append([]string{"Accept", accept}, header...)...)
+		all = append(all, got...)
+	}
+	return all
+}

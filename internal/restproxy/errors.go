@@ -27,6 +27,8 @@ const (
 	codeIllegalState         = 40903
 	codeInvalidConsumerCfg   = 42204
 	codeSchemaUnavailable    = 42206
+	codeUnauthenticated      = 40101 // Kafka refused the principal's credentials
+	codeUnauthorized         = 40301 // Kafka's ACLs refused the principal
 	codeKafka                = 50002
 	codeKafkaRetriable       = 50003
 	codeTopicExists          = 40002 // v3: a topic of that name exists
@@ -70,6 +72,9 @@ func kafkaError(err error) *Error {
 	if errors.Is(err, kerr.UnknownTopicOrPartition) {
 		return errTopicNotFound
 	}
+	if e := authError(err); e != nil {
+		return e
+	}
 	if kerr.IsRetriable(err) || errors.Is(err, errTimeout) {
 		return errorf(http.StatusInternalServerError, codeKafkaRetriable, "%v", err)
 	}
@@ -77,6 +82,22 @@ func kafkaError(err error) *Error {
 }
 
 var errTimeout = errors.New("request timed out")
+
+// authError is Confluent's answer to Kafka refusing the principal: 401
+// with 40101 for its credentials, 403 with 40301 for an ACL; nil for any
+// other error.
+func authError(err error) *Error {
+	for _, k := range []error{kerr.TopicAuthorizationFailed, kerr.GroupAuthorizationFailed,
+		kerr.ClusterAuthorizationFailed, kerr.TransactionalIDAuthorizationFailed, kerr.DelegationTokenAuthorizationFailed} {
+		if errors.Is(err, k) {
+			return errorf(http.StatusForbidden, codeUnauthorized, "%v", err)
+		}
+	}
+	if errors.Is(err, kerr.SaslAuthenticationFailed) || errors.Is(err, kerr.IllegalSaslState) || errors.Is(err, kerr.UnsupportedSaslMechanism) {
+		return errorf(http.StatusUnauthorized, codeUnauthenticated, "%v", err)
+	}
+	return nil
+}
 
 func isUnknownTopic(err error) bool {
 	return err != nil && errors.Is(err, kerr.UnknownTopicOrPartition)

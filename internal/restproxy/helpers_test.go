@@ -28,13 +28,19 @@ type proxy struct {
 	base string
 }
 
-func start(t *testing.T, props map[string]string) *proxy {
+// start starts a node with props; scheme, if given, is the REST proxy's
+// (http by default).
+func start(t *testing.T, props map[string]string, scheme ...string) *proxy {
 	t.Helper()
 	tn := nodetest.Start(t, "", props)
 	if tn.RESTProxyAddr() == nil {
 		t.Fatal("the REST proxy does not listen")
 	}
-	return &proxy{t: t, node: tn, base: "http://" + tn.RESTProxyAddr().String()}
+	s := "http"
+	if len(scheme) > 0 {
+		s = scheme[0]
+	}
+	return &proxy{t: t, node: tn, base: s + "://" + tn.RESTProxyAddr().String()}
 }
 
 var httpClient = &http.Client{Timeout: 30 * time.Second}

@@ -55,7 +55,7 @@ func (p *Proxy) topicPartitions(ctx context.Context, topic string) (int32, error
 
 // describeTopic returns topic's metadata, or errTopicNotFound.
 func (p *Proxy) describeTopic(ctx context.Context, topic string) (kadm.TopicDetail, error) {
-	adm, err := p.admin()
+	adm, err := p.admin(ctx)
 	if err != nil {
 		return kadm.TopicDetail{}, err
 	}

@@ -27,7 +27,10 @@ type Config struct {
 	// Authenticate, if set, wraps the API served (HTTP basic
 	// authentication, say).
 	Authenticate func(http.Handler) http.Handler
-	Logger       *slog.Logger
+	// Propagate, if set, makes requests reach Kafka as their principal
+	// (see Propagation); nil: as the proxy, on Bootstrap.
+	Propagate *Propagation
+	Logger    *slog.Logger
 }
 
 // Proxy serves the REST API. It is safe for concurrent use.
@@ -36,6 +39,7 @@ type Proxy struct {
 	mux       *http.ServeMux
 	consumers *registry
 	schemas   schemaCache
+	users     users // with cfg.Propagate: the clients of each principal
 
 	once   sync.Once // creates client and adminClient
 	client *kgo.Client
@@ -64,8 +68,8 @@ func New(cfg Config) *Proxy {
 	if cfg.ConsumerInstanceTimeout <= 0 {
 		cfg.ConsumerInstanceTimeout = 5 * time.Minute
 	}
-	p := &Proxy{cfg: cfg}
-	p.consumers = newRegistry(cfg, p.admin)
+	p := &Proxy{cfg: cfg, users: users{pr: cfg.Propagate}}
+	p.consumers = newRegistry(cfg)
 	p.routes()
 	return p
 }
@@ -122,6 +126,11 @@ func (p *Proxy) Serve(ctx context.Context, ln net.Listener) error {
 	hs := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
 		ErrorLog: slog.NewLogLogger(p.cfg.Logger.Handler(), slog.LevelDebug)}
 	done := make(chan struct{})
+	if p.cfg.Propagate != nil {
+		expired := make(chan struct{})
+		go func() { defer close(expired); p.users.expireLoop(ctx, p.cfg.ConsumerInstanceTimeout) }()
+		defer func() { <-expired }()
+	}
 	go func() {
 		defer close(done)
 		p.consumers.expireLoop(ctx)
@@ -143,6 +152,7 @@ func (p *Proxy) Serve(ctx context.Context, ln net.Listener) error {
 // Close closes every consumer instance and the proxy's client.
 func (p *Proxy) Close() {
 	p.consumers.closeAll()
+	p.users.closeAll()
 	p.once.Do(func() { p.err = errors.New("rest proxy closed") })
 	if p.client != nil {
 		p.client.Close()
@@ -150,22 +160,36 @@ func (p *Proxy) Close() {
 	}
 }
 
-// kafka returns the proxy's client, connecting on first use.
-func (p *Proxy) kafka() (*kgo.Client, error) {
+// kafka returns the client that produces for the request whose context
+// is ctx: the proxy's, connecting on first use, or its principal's.
+func (p *Proxy) kafka(ctx context.Context) (*kgo.Client, error) {
+	if p.cfg.Propagate != nil {
+		ku, err := p.users.get(ctx, p.producerOpts(), p.adminOpts())
+		if err != nil {
+			return nil, kafkaError(err)
+		}
+		return ku.client, nil
+	}
 	p.connect()
 	return p.client, p.err
 }
 
+func (p *Proxy) producerOpts() []kgo.Opt {
+	return []kgo.Opt{kgo.ClientID("gregor-rest-proxy"), kgo.RecordPartitioner(partitioner{kgo.StickyKeyPartitioner(nil)}),
+		kgo.ProducerBatchMaxBytes(1 << 20), kgo.MaxBufferedRecords(1 << 16)}
+}
+
+func (p *Proxy) adminOpts() []kgo.Opt {
+	return []kgo.Opt{kgo.ClientID("gregor-rest-proxy-admin"), kgo.MetadataMinAge(10 * time.Millisecond)}
+}
+
 func (p *Proxy) connect() {
 	p.once.Do(func() {
-		p.client, p.err = kgo.NewClient(kgo.SeedBrokers(p.cfg.Bootstrap), kgo.ClientID("gregor-rest-proxy"),
-			kgo.RecordPartitioner(partitioner{kgo.StickyKeyPartitioner(nil)}),
-			kgo.ProducerBatchMaxBytes(1<<20), kgo.MaxBufferedRecords(1<<16))
+		p.client, p.err = kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(p.cfg.Bootstrap)}, p.producerOpts()...)...)
 		if p.err != nil {
 			return
 		}
-		p.adminClient, p.err = kgo.NewClient(kgo.SeedBrokers(p.cfg.Bootstrap), kgo.ClientID("gregor-rest-proxy-admin"),
-			kgo.MetadataMinAge(10*time.Millisecond))
+		p.adminClient, p.err = kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(p.cfg.Bootstrap)}, p.adminOpts()...)...)
 		if p.err != nil {
 			p.client.Close()
 			p.client = nil
@@ -173,8 +197,16 @@ func (p *Proxy) connect() {
 	})
 }
 
-// admin returns the proxy's admin client, connecting on first use.
-func (p *Proxy) admin() (*kadm.Client, error) {
+// admin returns the admin client of the request whose context is ctx:
+// the proxy's, connecting on first use, or its principal's.
+func (p *Proxy) admin(ctx context.Context) (*kadm.Client, error) {
+	if p.cfg.Propagate != nil {
+		adm, err := p.adminOf(ctx)
+		if err != nil {
+			return nil, kafkaError(err)
+		}
+		return adm, nil
+	}
 	p.connect()
 	if p.err != nil {
 		return nil, p.err
@@ -190,6 +222,14 @@ func fresh(ctx context.Context) context.Context { return kadm.WithAuthorizedOps(
 // context bounds one request's work by the request timeout.
 func (p *Proxy) context(r *http.Request) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(r.Context(), p.cfg.RequestTimeout)
+}
+
+// scheme is the scheme of the proxy's URLs as the request reached it.
+func scheme(r *http.Request) string {
+	if r.TLS != nil {
+		return "https"
+	}
+	return "http"
 }
 
 // root answers GET / as Confluent's REST proxy does: an empty JSON object.

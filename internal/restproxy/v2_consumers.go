@@ -78,7 +78,7 @@ func (p *Proxy) createConsumer(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	inst, err := p.newInstance(r.PathValue("group"), req)
+	inst, err := p.newInstance(r.Context(), r.PathValue("group"), req)
 	if err != nil {
 		writeError(w, err)
 		return
@@ -87,7 +87,7 @@ func (p *Proxy) createConsumer(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	base := "http://" + r.Host + "/consumers/" + inst.group + "/instances/" + inst.name
+	base := scheme(r) + "://" + r.Host + "/consumers/" + inst.group + "/instances/" + inst.name
 	writeJSON(w, http.StatusOK, contentTypeV2, map[string]string{"instance_id": inst.name, "base_uri": base})
 }
 
@@ -102,11 +102,18 @@ func optionalInt(raw json.RawMessage) (n int64, ok bool, err error) {
 }
 
 // newInstance checks a create request and returns the instance it asks for.
-func (p *Proxy) newInstance(group string, req createConsumerRequest) (*instance, error) {
+func (p *Proxy) newInstance(ctx context.Context, group string, req createConsumerRequest) (*instance, error) {
 	invalid := func(format string, args ...any) error {
 		return errorf(http.StatusUnprocessableEntity, codeInvalidConsumerCfg, format, args...)
 	}
-	inst := &instance{group: group, name: req.Name, bootstrap: p.cfg.Bootstrap, admin: p.admin, reset: kgo.NewOffset().AtEnd()}
+	owner, err := p.ownerOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	inst := &instance{group: group, name: req.Name, bootstrap: p.cfg.Bootstrap, admin: p.admin, reset: kgo.NewOffset().AtEnd(), owner: owner}
+	if owner != nil {
+		inst.bootstrap = p.cfg.Propagate.Bootstrap
+	}
 	if inst.name == "" {
 		inst.name = "rest-consumer-" + randomID()
 	}
@@ -153,7 +160,8 @@ func (p *Proxy) newInstance(group string, req createConsumerRequest) (*instance,
 }
 
 func (p *Proxy) deleteConsumer(w http.ResponseWriter, r *http.Request) {
-	if err := p.consumers.remove(r.PathValue("group"), r.PathValue("name")); err != nil {
+	owned := func(inst *instance) bool { return p.owns(r.Context(), inst) }
+	if err := p.consumers.remove(r.PathValue("group"), r.PathValue("name"), owned); err != nil {
 		writeError(w, err)
 		return
 	}
@@ -170,6 +178,10 @@ func (p *Proxy) withInstance(h func(http.ResponseWriter, *http.Request, *instanc
 			return
 		}
 		defer p.consumers.release(inst)
+		if !p.owns(r.Context(), inst) {
+			writeError(w, errInstanceNotFound) // another principal's
+			return
+		}
 		if r.Method == http.MethodPost {
 			if err := checkV2Body(r); err != nil {
 				writeError(w, err)

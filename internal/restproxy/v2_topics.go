@@ -67,7 +67,7 @@ func (p *Proxy) routesV2(m *http.ServeMux) {
 func (p *Proxy) withAdmin(w http.ResponseWriter, r *http.Request, call func(context.Context, *kadm.Client) error) bool {
 	ctx, cancel := p.context(r)
 	defer cancel()
-	adm, err := p.admin()
+	adm, err := p.admin(ctx)
 	if err != nil {
 		writeError(w, err)
 		return false
@@ -153,7 +153,7 @@ func (p *Proxy) getTopicV2(w http.ResponseWriter, r *http.Request) {
 
 // topicConfigs returns the configs of topic.
 func (p *Proxy) topicConfigs(ctx context.Context, topic string) ([]kadm.Config, error) {
-	adm, err := p.admin()
+	adm, err := p.admin(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -315,7 +315,7 @@ func (p *Proxy) produceV2(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	cl, err := p.kafka()
+	cl, err := p.kafka(r.Context())
 	if err != nil {
 		writeError(w, err)
 		return

@@ -94,14 +94,14 @@ func (p *Proxy) v3(h func(http.ResponseWriter, v3req)) http.HandlerFunc {
 				return
 			}
 		}
-		adm, err := p.admin()
+		adm, err := p.admin(r.Context())
 		if err != nil {
 			writeV3Error(w, err)
 			return
 		}
 		ctx, cancel := p.context(r)
 		defer cancel()
-		h(w, v3req{Request: r, ctx: ctx, base: "http://" + r.Host + "/v3/clusters/" + p.cfg.ClusterID, adm: adm})
+		h(w, v3req{Request: r, ctx: ctx, base: scheme(r) + "://" + r.Host + "/v3/clusters/" + p.cfg.ClusterID, adm: adm})
 	}
 }
 
@@ -152,8 +152,10 @@ type clusterV3 struct {
 	PartitionReassignments related      `json:"partition_reassignments"`
 }
 
-func (p *Proxy) cluster(ctx context.Context, host string) (clusterV3, error) {
-	adm, err := p.admin()
+// cluster describes the cluster; origin is the proxy's scheme://host as
+// the request reached it.
+func (p *Proxy) cluster(ctx context.Context, origin string) (clusterV3, error) {
+	adm, err := p.admin(ctx)
 	if err != nil {
 		return clusterV3{}, err
 	}
@@ -161,7 +163,7 @@ func (p *Proxy) cluster(ctx context.Context, host string) (clusterV3, error) {
 	if err != nil {
 		return clusterV3{}, timeoutOr(ctx, err)
 	}
-	base := "http://" + host + "/v3/clusters/" + p.cfg.ClusterID
+	base := origin + "/v3/clusters/" + p.cfg.ClusterID
 	c := clusterV3{Kind: "KafkaCluster", Metadata: meta(base, "crn:///kafka="+p.cfg.ClusterID), ClusterID: p.cfg.ClusterID,
 		ACLs: related{base + "/acls"}, Brokers: related{base + "/brokers"}, BrokerConfigs: related{base + "/broker-configs"},
 		ConsumerGroups: related{base + "/consumer-groups"}, Topics: related{base + "/topics"},
@@ -175,16 +177,16 @@ func (p *Proxy) cluster(ctx context.Context, host string) (clusterV3, error) {
 func (p *Proxy) listClusters(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := p.context(r)
 	defer cancel()
-	c, err := p.cluster(ctx, r.Host)
+	c, err := p.cluster(ctx, scheme(r)+"://"+r.Host)
 	if err != nil {
 		writeV3Error(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, contentTypeV3, newList("KafkaClusterList", "http://"+r.Host+"/v3/clusters", []clusterV3{c}))
+	writeJSON(w, http.StatusOK, contentTypeV3, newList("KafkaClusterList", scheme(r)+"://"+r.Host+"/v3/clusters", []clusterV3{c}))
 }
 
 func (p *Proxy) getCluster(w http.ResponseWriter, r v3req) {
-	c, err := p.cluster(r.ctx, r.Host)
+	c, err := p.cluster(r.ctx, scheme(r.Request)+"://"+r.Host)
 	if err != nil {
 		writeV3Error(w, err)
 		return

@@ -121,7 +121,7 @@ func (p *Proxy) produceV3(w http.ResponseWriter, r *http.Request) {
 		writeV3Error(w, err)
 		return
 	}
-	cl, err := p.kafka()
+	cl, err := p.kafka(r.Context())
 	if err != nil {
 		writeV3Error(w, err)
 		return
