@@ -77,9 +77,10 @@ var batchBuffers = sync.Pool{New: func() any {
 // batchingConn is the TCP connection under a TLS connection. Normally it
 // writes what crypto/tls gives it at once; between hold and release it
 // gathers the records into writes of up to batchSize. That copies the
-// sealed bytes once more, but a loopback or LAN write call costs more than
-// copying 16 KiB: in the SASL_SSL consume benchmark (docs/BENCHMARKS.md)
-// the batches cut the process's system time per byte by about a quarter.
+// sealed bytes once more, for 16 times fewer write calls: in
+// BenchmarkWriteFetchTLS, on a loaded 2-core machine, the process's
+// system time per byte fell by about a fifth and its total CPU time by
+// less than the noise (docs/BENCHMARKS.md).
 //
 // crypto/tls calls Write under its own lock; hold and release come from
 // the connection's goroutine, and a close from another, so mu guards the
