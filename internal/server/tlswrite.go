@@ -79,7 +79,7 @@ var batchBuffers = sync.Pool{New: func() any {
 // gathers the records into writes of up to batchSize. That copies the
 // sealed bytes once more, for 16 times fewer write calls: in
 // BenchmarkWriteFetchTLS, on a loaded 2-core machine, the process's
-// system time per byte fell by about a fifth and its total CPU time by
+// system time per byte fell by about a seventh and its total CPU time by
 // less than the noise (docs/BENCHMARKS.md).
 //
 // crypto/tls calls Write under its own lock; hold and release come from
