@@ -15,15 +15,13 @@ package handler
 // delegation token, or an OAUTHBEARER JWT by its exp claim — bounds the
 // session: it ends when the credential expires, if
 // connections.max.reauth.ms does not end it sooner, and SessionLifetimeMs
-// says so even when connections.max.reauth.ms is 0; an expired credential
-// fails.
-//
-// Differences from Kafka: a credential past its expiry (a token not yet
-// removed by the controller's check, a JWT within
-// sasl.oauthbearer.clock.skew.seconds of its exp) fails with
-// SASL_AUTHENTICATION_FAILED; Kafka 4.2 authenticates it with a session
-// that has already ended, closing the connection at the next request, so
-// its clients retry until they time out.
+// says so even when connections.max.reauth.ms is 0. A credential already
+// past its expiry that still authenticates (a token the controller's
+// check has not removed yet, a JWT within
+// sasl.oauthbearer.clock.skew.seconds of its exp) opens a session that has
+// already ended, as in Kafka 4.2: SaslAuthenticate succeeds with
+// SessionLifetimeMs 0, and the next request other than a
+// re-authentication closes the connection.
 
 import (
 	"context"
@@ -53,9 +51,6 @@ func (h *Handler) saslAuthenticate(_ context.Context, req *Request) (kmsg.Respon
 	answer, done, err := a.Exchange.Step(r.SASLAuthBytes)
 	if err == nil && done && a.Authenticated && a.Exchange.Principal() != req.Principal {
 		err = errReauthenticationPrincipal
-	}
-	if expiry, ok := credentialExpiry(a.Exchange); err == nil && done && ok && !h.now().Before(expiry) {
-		err = errCredentialExpired
 	}
 	if err != nil {
 		h.authenticationFailed(req, resp)
@@ -91,6 +86,10 @@ func (h *Handler) authenticated(req *Request, resp *kmsg.SASLAuthenticateRespons
 		lifetime = expiry.Sub(now)
 	}
 	a.Expires = time.Time{}
+	if expires && !now.Before(expiry) {
+		a.Expires = expiry // over already: wire.Session.Admit closes at the next request
+		return
+	}
 	if lifetime > 0 {
 		a.Expires = now.Add(lifetime)
 		if resp.Version >= 1 {
@@ -119,7 +118,3 @@ func credentialExpiry(e wire.SASLExchange) (expiry time.Time, ok bool) {
 
 // errReauthenticationPrincipal refuses a re-authentication as someone else.
 var errReauthenticationPrincipal = errors.New("re-authentication must keep the principal")
-
-// errCredentialExpired refuses a credential past its expiry: a delegation
-// token the controller has not removed yet, or a JWT within the clock skew.
-var errCredentialExpired = errors.New("credential expired")

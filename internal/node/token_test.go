@@ -64,7 +64,7 @@ func TestDelegationTokenAuthenticates(t *testing.T) {
 	}
 	// The token bounds the session: SaslAuthenticate announces at most
 	// the token's remaining life.
-	if lifetime := tokenSessionLifetime(t, saslPlaintext, tok); lifetime <= 0 || lifetime > time.Minute {
+	if lifetime, _ := tokenSession(t, saslPlaintext, tok); lifetime <= 0 || lifetime > time.Minute {
 		t.Fatalf("session lifetime %v, want within the token's minute", lifetime)
 	}
 	// A wrong HMAC does not authenticate.
@@ -90,10 +90,21 @@ func TestDelegationTokenAuthenticates(t *testing.T) {
 	if err != nil || expiry.After(time.Now().Add(2*time.Second)) || expiry.Before(time.Now()) {
 		t.Fatalf("renew: %v %v", expiry, err)
 	}
-	// Past it, the token no longer authenticates.
+	// Past it, until the controller's check removes it, the token still
+	// authenticates, as in Kafka 4.2, but with a session already over: its
+	// lifetime is 0 and the next request closes the connection.
 	time.Sleep(time.Until(expiry) + 100*time.Millisecond)
-	if err := tokenClient(t, saslPlaintext, tok, kgo.RetryTimeout(0)).Ping(ctx); !errors.Is(err, kerr.SaslAuthenticationFailed) {
-		t.Fatalf("expired token: %v, want SASL_AUTHENTICATION_FAILED", err)
+	lifetime, c := tokenSession(t, saslPlaintext, tok)
+	if lifetime != 0 {
+		t.Fatalf("expired token: session lifetime %v, want 0", lifetime)
+	}
+	if _, err := c.roundTrip(metadataRequest()); err == nil {
+		t.Fatal("Metadata on the session of an expired token was answered")
+	}
+	short, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	if err := tokenClient(t, saslPlaintext, tok).Ping(short); err == nil {
+		t.Fatal("an expired token served a client")
 	}
 	if _, err := alice.RenewDelegationToken(ctx, tok.HMAC, 0); !errors.Is(err, kerr.DelegationTokenExpired) {
 		t.Fatalf("renew an expired token: %v", err)
@@ -244,9 +255,10 @@ func TestDelegationTokenAcrossNodes(t *testing.T) {
 	})
 }
 
-// tokenSessionLifetime authenticates with tok over SaslHandshake v1 and
-// SaslAuthenticate v2 and returns the session lifetime the server announced.
-func tokenSessionLifetime(t *testing.T, addr string, tok kadm.DelegationToken) time.Duration {
+// tokenSession authenticates with tok over SaslHandshake v1 and
+// SaslAuthenticate v2 and returns the session lifetime the server
+// announced, and the connection.
+func tokenSession(t *testing.T, addr string, tok kadm.DelegationToken) (time.Duration, *saslConn) {
 	c := dialSASL(t, addr)
 	hs := kmsg.NewPtrSASLHandshakeRequest()
 	hs.Version, hs.Mechanism = 1, "SCRAM-SHA-256"
@@ -274,7 +286,7 @@ func tokenSessionLifetime(t *testing.T, addr string, tok kadm.DelegationToken) t
 			t.Fatal(err)
 		}
 		if done {
-			return time.Duration(r.SessionLifetimeMillis) * time.Millisecond
+			return time.Duration(r.SessionLifetimeMillis) * time.Millisecond, c
 		}
 		msg = next
 	}

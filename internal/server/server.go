@@ -326,7 +326,7 @@ const handshakeTimeout = 10 * time.Second
 
 // handshake runs the server side of a TLS handshake on conn.
 func (s *Server) handshake(conn net.Conn) (*tls.Conn, error) {
-	tlsConn := tls.Server(conn, s.TLS.Config())
+	tlsConn := tls.Server(&batchingConn{Conn: conn}, s.TLS.Config())
 	tlsConn.SetDeadline(time.Now().Add(handshakeTimeout))
 	if err := tlsConn.Handshake(); err != nil {
 		return nil, err
@@ -466,22 +466,26 @@ func encodeResponse(dst []byte, pieces [][]byte, correlationID int32, resp kmsg.
 // writePieces writes a response frame given as pieces. A frame in one piece
 // joins w's buffer, to be flushed with the responses around it. On a TCP
 // connection, a frame in several (a Fetch response and its record batches)
-// goes out with one writev after what w holds; elsewhere (TLS) it is copied
-// through w.
+// goes out with one writev after what w holds; on a TLS connection, see
+// writeTLS.
 func writePieces(conn net.Conn, w *bufio.Writer, pieces [][]byte) error {
-	tcp, ok := conn.(*net.TCPConn)
-	if len(pieces) == 1 || !ok {
-		for _, p := range pieces {
-			if _, err := w.Write(p); err != nil {
+	if len(pieces) > 1 {
+		switch c := conn.(type) {
+		case *net.TCPConn:
+			if err := w.Flush(); err != nil {
 				return err
 			}
+			bufs := net.Buffers(pieces)
+			_, err := bufs.WriteTo(c)
+			return err
+		case *tls.Conn:
+			return writeTLS(c, w, pieces)
 		}
-		return nil
 	}
-	if err := w.Flush(); err != nil {
-		return err
+	for _, p := range pieces {
+		if _, err := w.Write(p); err != nil {
+			return err
+		}
 	}
-	bufs := net.Buffers(pieces)
-	_, err := bufs.WriteTo(tcp)
-	return err
+	return nil
 }

@@ -1,0 +1,146 @@
+package server
+
+import (
+	"bufio"
+	"crypto/tls"
+	"net"
+	"sync"
+)
+
+// Under TLS a Fetch response cannot go to the socket with writev (or
+// sendfile): every byte is sealed by crypto/tls, which copies each record's
+// plaintext into its own buffer and encrypts it there (AES-GCM with the
+// CPU's AES instructions), then writes the record to the connection. Two
+// things are left to the server: feeding crypto/tls whole records straight
+// from the record batches, and not writing each 16 KiB record with a call
+// of its own.
+
+// tlsRecord is the most plaintext a TLS record carries (2^14 bytes, RFC
+// 8446 section 5.1). The listeners' configurations disable dynamic record
+// sizing, so every record crypto/tls writes is this large until the end of
+// a write.
+const tlsRecord = 16 << 10
+
+// writeTLS writes a frame given as pieces to a TLS connection. Small pieces
+// (the response's own fields) join w's buffer. A piece of two records or
+// more (record batches) first completes the record w's buffer is filling, then goes to
+// crypto/tls directly in whole records, with no copy of its own; what
+// remains of it, less than a record, joins w's buffer. w's size is a
+// multiple of tlsRecord, so it too writes whole records when it fills up.
+// The records sealed meanwhile leave in batches (batchingConn) rather than
+// one write call each.
+func writeTLS(conn *tls.Conn, w *bufio.Writer, pieces [][]byte) (err error) {
+	if b, ok := conn.NetConn().(*batchingConn); ok {
+		b.hold()
+		defer func() {
+			if released := b.release(); err == nil {
+				err = released
+			}
+		}()
+	}
+	for _, p := range pieces {
+		if len(p) < 2*tlsRecord {
+			if _, err := w.Write(p); err != nil {
+				return err
+			}
+			continue
+		}
+		if fill := (tlsRecord - w.Buffered()%tlsRecord) % tlsRecord; fill > 0 {
+			w.Write(p[:fill]) // fits: w's size is a multiple of tlsRecord
+			p = p[fill:]
+		}
+		if err := w.Flush(); err != nil {
+			return err
+		}
+		whole := len(p) - len(p)%tlsRecord
+		if _, err := conn.Write(p[:whole]); err != nil {
+			return err
+		}
+		if _, err := w.Write(p[whole:]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// batchSize is how much sealed data batchingConn gathers before a write:
+// 16 records.
+const batchSize = 16 * (tlsRecord + 256)
+
+// batchBuffers holds the buffers of batchingConns that are holding, so
+// that an idle connection keeps none.
+var batchBuffers = sync.Pool{New: func() any {
+	b := make([]byte, 0, batchSize)
+	return &b
+}}
+
+// batchingConn is the TCP connection under a TLS connection. Normally it
+// writes what crypto/tls gives it at once; between hold and release it
+// gathers the records into writes of up to batchSize. That copies the
+// sealed bytes once more, for 16 times fewer write calls: in
+// BenchmarkWriteFetchTLS, on a loaded 2-core machine, the process's
+// system time per byte fell by about a seventh and its total CPU time by
+// less than the noise (docs/BENCHMARKS.md).
+//
+// crypto/tls calls Write under its own lock; hold and release come from
+// the connection's goroutine, and a close from another, so mu guards the
+// fields.
+type batchingConn struct {
+	net.Conn
+
+	mu      sync.Mutex
+	holding bool
+	buf     *[]byte // from batchBuffers while holding
+	err     error   // of a gathered write: every later Write fails with it
+}
+
+func (c *batchingConn) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.err != nil {
+		return 0, c.err
+	}
+	if !c.holding {
+		return c.Conn.Write(p)
+	}
+	if c.buf == nil {
+		c.buf = batchBuffers.Get().(*[]byte)
+	}
+	if len(*c.buf)+len(p) > cap(*c.buf) {
+		if c.flushLocked(); c.err != nil {
+			return 0, c.err
+		}
+		if len(p) >= cap(*c.buf) {
+			return c.Conn.Write(p)
+		}
+	}
+	*c.buf = append(*c.buf, p...)
+	return len(p), nil
+}
+
+// hold starts gathering writes.
+func (c *batchingConn) hold() {
+	c.mu.Lock()
+	c.holding = true
+	c.mu.Unlock()
+}
+
+// release writes what was gathered and writes through again.
+func (c *batchingConn) release() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.holding = false
+	if c.buf != nil {
+		c.flushLocked()
+		batchBuffers.Put(c.buf)
+		c.buf = nil
+	}
+	return c.err
+}
+
+func (c *batchingConn) flushLocked() {
+	if len(*c.buf) > 0 && c.err == nil {
+		_, c.err = c.Conn.Write(*c.buf)
+	}
+	*c.buf = (*c.buf)[:0]
+}
