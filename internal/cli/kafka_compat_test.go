@@ -106,9 +106,22 @@ func TestNotKafkaPort(t *testing.T) {
 	srv := httptest.NewServer(http.NotFoundHandler())
 	defer srv.Close()
 	addr := strings.TrimPrefix(srv.URL, "http://")
-	r := gregor(t, "", "topics", "--bootstrap-server", addr, "--list")
-	if want := "no Kafka broker answered at " + addr + " (is it another service?)"; r.err == nil || r.err.Error() != want {
-		t.Errorf("error %v, want %q", r.err, want)
+	for _, args := range [][]string{
+		{"topics", "--bootstrap-server", addr, "--list"},
+		{"console-producer", "--bootstrap-server", addr, "--topic", "t"},
+		{"console-consumer", "--bootstrap-server", addr, "--topic", "t"},
+		{"consumer-groups", "--bootstrap-server", addr, "--list"},
+		{"configs", "--bootstrap-server", addr, "--describe", "--entity-type", "topics"},
+		{"metadata-quorum", "--bootstrap-server", addr, "describe", "--status"},
+	} {
+		r := gregor(t, "", args...)
+		if want := "no Kafka broker answered at " + addr + " (is it another service?)"; r.err == nil || r.err.Error() != want {
+			t.Errorf("%v: error %v, want %q", args, r.err, want)
+		}
+	}
+	r := gregor(t, "", "metadata-quorum", "--bootstrap-controller", addr, "describe", "--status")
+	if want := "no Kafka controller answered at " + addr + " (is it another service?)"; r.err == nil || r.err.Error() != want {
+		t.Errorf("metadata-quorum --bootstrap-controller: error %v, want %q", r.err, want)
 	}
 }
 
