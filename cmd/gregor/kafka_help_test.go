@@ -27,6 +27,7 @@ var kafkaToolClasses = map[string]string{
 	"acls":                              "org.apache.kafka.tools.AclCommand",
 	"reassign-partitions":               "org.apache.kafka.tools.reassign.ReassignPartitionsCommand",
 	"leader-election":                   "org.apache.kafka.tools.LeaderElectionCommand",
+	"storage":                           "kafka.tools.StorageTool",
 	"storage format":                    "kafka.tools.StorageTool format",
 	"storage random-uuid":               "kafka.tools.StorageTool random-uuid",
 	"storage info":                      "kafka.tools.StorageTool info",

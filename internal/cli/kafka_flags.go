@@ -77,6 +77,7 @@ var KafkaFlags = map[string][]string{
 		"topic", "group", "cluster", "transactional-id", "delegation-token", "user-principal", "resource-pattern-type",
 		"allow-principal", "deny-principal", "principal", "allow-host", "deny-host", "operation", "producer",
 		"consumer", "idempotent", "force"},
+	"storage": {"help"},
 	"storage format": {"help", "config", "cluster-id", "add-scram", "ignore-formatted", "release-version", "feature",
 		"standalone", "no-initial-controllers", "initial-controllers"},
 	"storage random-uuid":          {"help"},
