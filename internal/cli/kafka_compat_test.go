@@ -86,7 +86,11 @@ func TestFlagErrorsAndConflicts(t *testing.T) {
 		want string
 	}{
 		{[]string{"topics", "--bootstrap-server", "127.0.0.1:1", "--create", "--topic", "t", "--partitions", "abc"},
-			`--partitions: expected an integer, got "abc"`},
+			`--partitions: expected an integer from -2147483648 to 2147483647, got "abc"`},
+		{[]string{"topics", "--bootstrap-server", "127.0.0.1:1", "--create", "--topic", "t", "--partitions", "99999999999"},
+			`--partitions: expected an integer from -2147483648 to 2147483647, got "99999999999"`},
+		{[]string{"topics", "--bootstrap-server", "127.0.0.1:1", "--create", "--topic", "t", "--replication-factor", "40000"},
+			`--replication-factor: expected an integer from -32768 to 32767, got "40000"`},
 		{[]string{"topics", "--bootstrap-server", "127.0.0.1:1", "--list", "--partitions", "3"},
 			`Option "[partitions]" can't be used with option "[list]"`},
 		{[]string{"topics", "--bootstrap-server", "127.0.0.1:1", "--describe", "--topics-with-overrides", "--at-min-isr-partitions"},
