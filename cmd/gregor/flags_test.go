@@ -124,3 +124,34 @@ func TestBareCommandsAnswer(t *testing.T) {
 		t.Fatalf("walked only %v", paths)
 	}
 }
+
+// TestEveryToolIsDiffed proves that every command standing for a Kafka tool
+// (every command but server, version, help and completion, and each of
+// their subcommands) has its Kafka flags in cli.KafkaFlags and a Kafka class
+// to diff them against in kafkaToolClasses: a tool added later without them
+// fails here instead of escaping the flag diff.
+func TestEveryToolIsDiffed(t *testing.T) {
+	own := map[string]bool{"server": true, "version": true, "help": true, "completion": true}
+	var walk func(c *cobra.Command, path string)
+	walk = func(c *cobra.Command, path string) {
+		for _, sub := range c.Commands() {
+			p := strings.TrimSpace(path + " " + sub.Name())
+			if path == "" && own[sub.Name()] {
+				continue
+			}
+			if _, ok := cli.KafkaFlags[p]; !ok {
+				t.Errorf("gregor %s has no row in cli.KafkaFlags", p)
+			}
+			if _, ok := kafkaToolClasses[p]; !ok {
+				t.Errorf("gregor %s has no Kafka class in kafkaToolClasses", p)
+			}
+			walk(sub, p)
+		}
+	}
+	walk(newRootCommand(), "")
+	for p := range cli.KafkaFlags {
+		if _, ok := kafkaToolClasses[p]; !ok {
+			t.Errorf("cli.KafkaFlags[%q] has no Kafka class to diff against", p)
+		}
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -240,6 +241,35 @@ func TestRootCommand(t *testing.T) {
 	for _, name := range []string{"server", "storage", "topics", "consumer-groups"} {
 		if c, _, err := root.Find([]string{name}); err != nil || c.Name() != name {
 			t.Errorf("subcommand %s: %v", name, err)
+		}
+	}
+}
+
+// TestHelpNamesShippedConfigs proves that every sample configuration a
+// command's help names is shipped under config/ and loads without an error
+// or a warning.
+func TestHelpNamesShippedConfigs(t *testing.T) {
+	named := regexp.MustCompile(`config/[\w./-]+\.properties`)
+	seen := map[string]bool{}
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		for _, p := range named.FindAllString(c.Long+"\n"+c.Example, -1) {
+			seen[p] = true
+		}
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(newRootCommand())
+	for _, want := range []string{"config/server.properties", "config/cluster/node1.properties", "config/cluster-split/controller1.properties"} {
+		if !seen[want] {
+			t.Errorf("no command's help names %s", want)
+		}
+	}
+	for p := range seen {
+		cfg, warnings, err := config.Load(filepath.Join("..", "..", p), nil)
+		if err != nil || cfg == nil || len(warnings) > 0 {
+			t.Errorf("%s: %v, warnings %q", p, err, warnings)
 		}
 	}
 }

@@ -50,7 +50,11 @@ repeatable, applies on top of the file. Unknown keys are logged as warnings;
 an invalid value stops the server with an error naming the key.`,
 		Example: `  gregor server
   gregor server --config config/server.properties
-  gregor server --override node.id=2 --override listeners=PLAINTEXT://:9093`,
+  gregor server --override listeners=PLAINTEXT://127.0.0.1:9192 --override log.dirs=./data2
+  # three nodes on one machine (format them with one cluster id first):
+  gregor server --config config/cluster/node1.properties   # node2, node3 alike
+  # controllers apart from brokers:
+  gregor server --config config/cluster-split/controller1.properties   # controller2..3, broker1..3 alike`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 1 { // kafka-server-start.sh takes the file as an argument

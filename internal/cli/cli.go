@@ -51,6 +51,7 @@ func AddCommands(root *cobra.Command) {
 		newFeaturesCommand(),
 		newBrokerAPIVersionsCommand(),
 		newDelegationTokensCommand(),
+		newClusterCommand(),
 	}
 	guard(root, tools)
 	root.AddCommand(tools...)

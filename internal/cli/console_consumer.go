@@ -202,7 +202,7 @@ func (f *consoleConsumerFlags) recordFormatter(warn io.Writer) (*recordFormatter
 	if err := checkFormatter(f.formatter, p); err != nil {
 		return nil, err
 	}
-	warnUnknown(warn, "--property", withoutDeserializerProps(p), formatterProps)
+	warnUnknown(warn, "--formatter-property", withoutDeserializerProps(p), formatterProps)
 	format, err := newRecordFormatter(p)
 	if err == nil {
 		format.noOp = slices.Contains(noOpFormatters, f.formatter)

@@ -294,7 +294,7 @@ func runConsoleProducer(cmd *cobra.Command, f *consoleProducerFlags) error {
 		return err
 	}
 	readerProps.merge(flagReaderProps)
-	warnUnknown(cmd.ErrOrStderr(), "--property", readerProps, lineReaderProps)
+	warnUnknown(cmd.ErrOrStderr(), "--reader-property", readerProps, lineReaderProps)
 	reader, err := newLineReader(readerProps)
 	if err != nil {
 		return err

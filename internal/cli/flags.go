@@ -113,7 +113,7 @@ func guardTree(c *cobra.Command) {
 
 // flagError rewrites pflag's parse errors ("invalid argument "abc" for
 // "--partitions" flag: strconv.ParseInt: ...") to say which flag and what
-// was expected: --partitions: expected an integer, got "abc".
+// was expected: --partitions: expected an integer from -2147483648 to 2147483647, got "abc".
 func flagError(_ *cobra.Command, err error) error {
 	var invalid *pflag.InvalidValueError
 	if errors.As(err, &invalid) {
@@ -123,8 +123,15 @@ func flagError(_ *cobra.Command, err error) error {
 	return err
 }
 
-// expected names what a flag of pflag type typ accepts.
+// expected names what a flag of pflag type typ accepts, with the range of
+// a sized integer type (an out-of-range number is an integer too).
 func expected(typ string) string {
+	switch typ {
+	case "int32":
+		return "an integer from -2147483648 to 2147483647"
+	case "int16":
+		return "an integer from -32768 to 32767"
+	}
 	switch {
 	case strings.HasPrefix(typ, "uint"):
 		return "a non-negative integer"

@@ -86,7 +86,11 @@ func TestFlagErrorsAndConflicts(t *testing.T) {
 		want string
 	}{
 		{[]string{"topics", "--bootstrap-server", "127.0.0.1:1", "--create", "--topic", "t", "--partitions", "abc"},
-			`--partitions: expected an integer, got "abc"`},
+			`--partitions: expected an integer from -2147483648 to 2147483647, got "abc"`},
+		{[]string{"topics", "--bootstrap-server", "127.0.0.1:1", "--create", "--topic", "t", "--partitions", "99999999999"},
+			`--partitions: expected an integer from -2147483648 to 2147483647, got "99999999999"`},
+		{[]string{"topics", "--bootstrap-server", "127.0.0.1:1", "--create", "--topic", "t", "--replication-factor", "40000"},
+			`--replication-factor: expected an integer from -32768 to 32767, got "40000"`},
 		{[]string{"topics", "--bootstrap-server", "127.0.0.1:1", "--list", "--partitions", "3"},
 			`Option "[partitions]" can't be used with option "[list]"`},
 		{[]string{"topics", "--bootstrap-server", "127.0.0.1:1", "--describe", "--topics-with-overrides", "--at-min-isr-partitions"},
@@ -106,9 +110,22 @@ func TestNotKafkaPort(t *testing.T) {
 	srv := httptest.NewServer(http.NotFoundHandler())
 	defer srv.Close()
 	addr := strings.TrimPrefix(srv.URL, "http://")
-	r := gregor(t, "", "topics", "--bootstrap-server", addr, "--list")
-	if want := "no Kafka broker answered at " + addr + " (is it another service?)"; r.err == nil || r.err.Error() != want {
-		t.Errorf("error %v, want %q", r.err, want)
+	for _, args := range [][]string{
+		{"topics", "--bootstrap-server", addr, "--list"},
+		{"console-producer", "--bootstrap-server", addr, "--topic", "t"},
+		{"console-consumer", "--bootstrap-server", addr, "--topic", "t"},
+		{"consumer-groups", "--bootstrap-server", addr, "--list"},
+		{"configs", "--bootstrap-server", addr, "--describe", "--entity-type", "topics"},
+		{"metadata-quorum", "--bootstrap-server", addr, "describe", "--status"},
+	} {
+		r := gregor(t, "", args...)
+		if want := "no Kafka broker answered at " + addr + " (is it another service?)"; r.err == nil || r.err.Error() != want {
+			t.Errorf("%v: error %v, want %q", args, r.err, want)
+		}
+	}
+	r := gregor(t, "", "metadata-quorum", "--bootstrap-controller", addr, "describe", "--status")
+	if want := "no Kafka controller answered at " + addr + " (is it another service?)"; r.err == nil || r.err.Error() != want {
+		t.Errorf("metadata-quorum --bootstrap-controller: error %v, want %q", r.err, want)
 	}
 }
 

@@ -31,6 +31,7 @@ package cli
 //   - log-dirs: tools/src/main/java/org/apache/kafka/tools/LogDirsCommand.java
 //   - metadata-quorum: tools/src/main/java/org/apache/kafka/tools/MetadataQuorumCommand.java
 //   - dump-log: core/src/main/scala/kafka/tools/DumpLogSegments.scala (and 4.2's --share-group-state-decoder)
+//   - cluster: tools/src/main/java/org/apache/kafka/tools/ClusterTool.java
 //   - transactions: tools/src/main/java/org/apache/kafka/tools/TransactionsCommand.java
 //     (argparse4j: global --bootstrap-server and --command-config, then one
 //     subcommand with its own flags)
@@ -77,6 +78,12 @@ var KafkaFlags = map[string][]string{
 		"topic", "group", "cluster", "transactional-id", "delegation-token", "user-principal", "resource-pattern-type",
 		"allow-principal", "deny-principal", "principal", "allow-host", "deny-host", "operation", "producer",
 		"consumer", "idempotent", "force"},
+	"storage":            {"help"},
+	"cluster":            {"help"},
+	"cluster cluster-id": {"help", "bootstrap-server", "bootstrap-controller", "config", "command-config"},
+	"cluster unregister": {"help", "bootstrap-server", "bootstrap-controller", "config", "command-config", "id"},
+	"cluster list-endpoints": {"help", "bootstrap-server", "bootstrap-controller", "config", "command-config",
+		"include-fenced-brokers"},
 	"storage format": {"help", "config", "cluster-id", "add-scram", "ignore-formatted", "release-version", "feature",
 		"standalone", "no-initial-controllers", "initial-controllers"},
 	"storage random-uuid":          {"help"},

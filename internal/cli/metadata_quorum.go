@@ -108,6 +108,9 @@ func runDescribeQuorum(cmd *cobra.Command, f *metadataQuorumFlags) error {
 	var resp *kmsg.DescribeQuorumResponse
 	if f.controllers != "" {
 		if resp, err = requestController[*kmsg.DescribeQuorumResponse](ctx, cl, req); err != nil {
+			if notKafka(err) {
+				return fmt.Errorf("no Kafka controller answered at %s (is it another service?)", f.controllers)
+			}
 			return fmt.Errorf("cannot reach bootstrap controller %s: %s", f.controllers, describeNetError(err, ctx))
 		}
 	} else {

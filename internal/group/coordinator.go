@@ -207,7 +207,11 @@ func (s *shard) Loaded() {
 		}
 	}
 	s.c.armRetentionCheck(s)
-	s.c.logger.Info("loaded groups", "partition", s.p.ID(), "groups", len(s.groups))
+	level := slog.LevelInfo
+	if len(s.groups) == 0 { // fifty lines saying nothing at every start
+		level = slog.LevelDebug
+	}
+	s.c.logger.Log(context.Background(), level, "loaded groups", "partition", s.p.ID(), "groups", len(s.groups))
 }
 
 // restoreConsumer applies a record of a consumer-protocol group. The group

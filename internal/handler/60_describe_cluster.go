@@ -56,9 +56,16 @@ func (h *Handler) describeCluster(_ context.Context, req *Request) (kmsg.Respons
 	if r.IncludeClusterAuthorizedOperations {
 		resp.ClusterAuthorizedOperations = h.clusterOperations(req)
 	}
-	for _, mb := range metadataBrokers(h.Metadata.Image(), req.Listener) {
+	for _, br := range h.Metadata.Image().Brokers() {
+		if br.Fenced && !r.IncludeFencedBrokers { // v2 (KIP-1073): fenced brokers only when asked
+			continue
+		}
+		e, ok := br.Endpoint(req.Listener)
+		if !ok && len(br.Endpoints) > 0 {
+			e = br.Endpoints[0]
+		}
 		b := kmsg.NewDescribeClusterResponseBroker()
-		b.NodeID, b.Host, b.Port, b.Rack = mb.NodeID, mb.Host, mb.Port, mb.Rack
+		b.NodeID, b.Host, b.Port, b.Rack, b.IsFenced = int32(br.ID), e.Host, e.Port, br.Rack, br.Fenced
 		resp.Brokers = append(resp.Brokers, b)
 	}
 	return resp, nil
@@ -79,6 +86,15 @@ func (h *Handler) describeControllers(req *Request, r *kmsg.DescribeClusterReque
 	for _, v := range h.Config.Voters {
 		b := kmsg.NewDescribeClusterResponseBroker()
 		b.NodeID, b.Host, b.Port = v.ID, v.Host, int32(v.Port)
+		resp.Brokers = append(resp.Brokers, b)
+	}
+	if l, ok := h.Config.ControllerListener(); ok && len(h.Config.Voters) == 0 {
+		// Without controller.quorum.voters this node is the quorum, alone.
+		b := kmsg.NewDescribeClusterResponseBroker()
+		b.NodeID, b.Host, b.Port = int32(h.Config.NodeID), l.Host, int32(l.Port)
+		if b.Host == "" {
+			b.Host = "localhost"
+		}
 		resp.Brokers = append(resp.Brokers, b)
 	}
 	return resp

@@ -1,0 +1,98 @@
+package cli
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"gregor/internal/node/nodetest"
+	"gregor/internal/testutil/freeport"
+)
+
+// TestClusterTool proves gregor cluster as kafka-cluster.sh: cluster-id and
+// list-endpoints through the broker listener and through the controller
+// listener, in ClusterTool's layout; unregister, which Gregor does not
+// serve, answers as Kafka's tool does for a cluster without the API, exit
+// status 0; the connection flags are checked as argparse checks them.
+func TestClusterTool(t *testing.T) {
+	ports, err := freeport.Get(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	controller := fmt.Sprintf("127.0.0.1:%d", ports[0])
+	n := nodetest.Start(t, "", map[string]string{
+		"listeners":                 "PLAINTEXT://127.0.0.1:0,CONTROLLER://" + controller,
+		"controller.listener.names": "CONTROLLER",
+	})
+	broker := n.Addr
+	cl, err := kgo.NewClient(kgo.SeedBrokers(broker))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	meta, err := kadm.NewClient(cl).Metadata(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, flags := range [][]string{{"--bootstrap-server", broker}, {"-C", controller}} {
+		out := mustGregor(t, "", append([]string{"cluster", "cluster-id"}, flags...)...)
+		if out != "Cluster ID: "+meta.Cluster+"\n" {
+			t.Errorf("cluster-id %v printed %q", flags, out)
+		}
+	}
+	host, port, _ := strings.Cut(broker, ":")
+	want := fmt.Sprintf("ID         HOST%s PORT       RACK       STATE      ENDPOINT_TYPE  \n", strings.Repeat(" ", len(host)-4)) +
+		fmt.Sprintf("1          %s %-10s null       unfenced   broker         \n", host, port)
+	if out := mustGregor(t, "", "cluster", "list-endpoints", "--bootstrap-server", broker, "--include-fenced-brokers"); out != want {
+		t.Errorf("list-endpoints through the broker:\n%q\nwant\n%q", out, want)
+	}
+	_, cport, _ := strings.Cut(controller, ":")
+	want = fmt.Sprintf("ID         HOST%s PORT       RACK       ENDPOINT_TYPE  \n", strings.Repeat(" ", len(host)-4)) +
+		fmt.Sprintf("1          %s %-10s null       controller     \n", host, cport)
+	if out := mustGregor(t, "", "cluster", "list-endpoints", "--bootstrap-controller", controller); out != want {
+		t.Errorf("list-endpoints through the controller:\n%q\nwant\n%q", out, want)
+	}
+	if out := mustGregor(t, "", "cluster", "unregister", "-b", broker, "--id", "1"); out != "The target cluster does not support the broker unregistration API.\n" {
+		t.Errorf("unregister printed %q", out)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"cluster", "cluster-id"}, "one of the arguments --bootstrap-server --bootstrap-controller is required"},
+		{[]string{"cluster", "cluster-id", "-b", broker, "-C", controller}, "argument --bootstrap-controller: not allowed with argument --bootstrap-server"},
+		{[]string{"cluster", "unregister", "-b", broker}, `required flag(s) "id" not set`},
+		{[]string{"cluster", "unregister", "-b", broker, "--id", "x"}, `--id: expected an integer from -2147483648 to 2147483647, got "x"`},
+	} {
+		if r := gregor(t, "", tc.args...); r.err == nil || !strings.Contains(r.err.Error(), tc.want) {
+			t.Errorf("%v: error %v, want %q", tc.args, r.err, tc.want)
+		}
+	}
+}
+
+// TestClusterListFencedBrokers proves list-endpoints --include-fenced-brokers
+// on a cluster with a broker down: once fenced it is listed, as fenced,
+// only with the flag (DescribeCluster v2's IncludeFencedBrokers).
+func TestClusterListFencedBrokers(t *testing.T) {
+	c := nodetest.StartCluster(t, 3, map[string]string{
+		"broker.session.timeout.ms":    "2000",
+		"broker.heartbeat.interval.ms": "200",
+	})
+	c.WaitLeader(10 * time.Second)
+	c.Kill(2)
+	addr := c.Nodes[0].Addr
+	out := eventually(t, "fenced     broker", "cluster", "list-endpoints", "--bootstrap-server", addr, "--include-fenced-brokers")
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 4 || !strings.HasPrefix(lines[3], "3 ") || !strings.Contains(lines[3], " fenced ") ||
+		!strings.Contains(lines[1], " unfenced ") || !strings.Contains(lines[2], " unfenced ") {
+		t.Errorf("with fenced brokers:\n%s", out)
+	}
+	out = mustGregor(t, "", "cluster", "list-endpoints", "--bootstrap-server", addr)
+	if lines := strings.Split(strings.TrimSpace(out), "\n"); len(lines) != 3 || strings.Contains(out, " fenced ") {
+		t.Errorf("without fenced brokers:\n%s", out)
+	}
+}
