@@ -13,7 +13,7 @@ import (
 // consumed value, a perf-test report), tab-joined "Key: value" fields
 // (topics --describe), columns aligned under a header (consumer-groups
 // --describe), and padded, tab-ended columns (metadata-quorum
-// --replication). Output is buffered; call flush.
+// --replication, transactions). Output is buffered; call flush.
 //
 // A printer is not safe for concurrent use.
 type printer struct {
@@ -70,7 +70,8 @@ func (p *printer) columns(header []string, rows [][]string) {
 
 // paddedColumns writes header and rows with every cell padded to its
 // column's widest and followed by a tab, as Kafka's newer tools print
-// tables (ToolsUtils.prettyPrintTable: kafka-metadata-quorum --replication).
+// tables (ToolsUtils.prettyPrintTable: kafka-metadata-quorum --replication,
+// kafka-transactions).
 func (p *printer) paddedColumns(header []string, rows [][]string) {
 	widths := make([]int, len(header))
 	for _, row := range append([][]string{header}, rows...) {

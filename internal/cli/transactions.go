@@ -122,7 +122,7 @@ func (t *transactionsTool) list(ctx context.Context, durationFilter int64, patte
 		}
 	}
 	slices.SortFunc(rows, func(a, b []string) int { return strings.Compare(a[0], b[0]) })
-	t.out.columns([]string{"TransactionalId", "Coordinator", "ProducerId", "TransactionState"}, rows)
+	t.out.paddedColumns([]string{"TransactionalId", "Coordinator", "ProducerId", "TransactionState"}, rows)
 	return nil
 }
 
@@ -160,7 +160,7 @@ func (t *transactionsTool) describe(ctx context.Context, id string) error {
 		}
 	}
 	sort.Strings(tps)
-	t.out.columns([]string{"CoordinatorId", "TransactionalId", "ProducerId", "ProducerEpoch", "TransactionState",
+	t.out.paddedColumns([]string{"CoordinatorId", "TransactionalId", "ProducerId", "ProducerEpoch", "TransactionState",
 		"TransactionTimeoutMs", "CurrentTransactionStartTimeMs", "TransactionDurationMs", "TopicPartitions"},
 		[][]string{{strconv.Itoa(int(d.Coordinator)), id, strconv.FormatInt(d.ProducerID, 10), strconv.Itoa(int(d.ProducerEpoch)),
 			d.State, strconv.Itoa(int(d.TimeoutMillis)), start, duration, strings.Join(tps, ",")}})

@@ -68,7 +68,7 @@ func (t *transactionsTool) describeProducers(ctx context.Context, topic string, 
 		rows = append(rows, []string{strconv.FormatInt(p.ProducerID, 10), strconv.Itoa(int(p.ProducerEpoch)),
 			strconv.Itoa(int(p.CoordinatorEpoch)), strconv.Itoa(int(p.LastSequence)), strconv.FormatInt(p.LastTimestamp, 10), start})
 	}
-	t.out.columns([]string{"ProducerId", "ProducerEpoch", "LatestCoordinatorEpoch", "LastSequence", "LastTimestamp", "CurrentTransactionStartOffset"}, rows)
+	t.out.paddedColumns([]string{"ProducerId", "ProducerEpoch", "LatestCoordinatorEpoch", "LastSequence", "LastTimestamp", "CurrentTransactionStartOffset"}, rows)
 	return nil
 }
 
@@ -130,7 +130,7 @@ func (t *transactionsTool) findHanging(ctx context.Context, topic string, partit
 			strconv.Itoa(int(p.ProducerEpoch)), strconv.Itoa(int(p.CoordinatorEpoch)), strconv.FormatInt(p.CurrentTxnStartOffset, 10),
 			strconv.FormatInt(p.LastTimestamp, 10), strconv.FormatInt(int64(t.now.Sub(time.UnixMilli(p.LastTimestamp))/time.Minute), 10)})
 	}
-	t.out.columns([]string{"Topic", "Partition", "ProducerId", "ProducerEpoch", "CoordinatorEpoch", "StartOffset", "LastTimestamp", "Duration(min)"}, rows)
+	t.out.paddedColumns([]string{"Topic", "Partition", "ProducerId", "ProducerEpoch", "CoordinatorEpoch", "StartOffset", "LastTimestamp", "Duration(min)"}, rows)
 	return nil
 }
 
