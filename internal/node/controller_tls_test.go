@@ -14,13 +14,15 @@ import (
 	"gregor/internal/auth/authtest"
 	"gregor/internal/kafka"
 	"gregor/internal/node/nodetest"
+	"gregor/internal/storage"
 )
 
 // TestSSLControllerListener runs three controllers and a broker-only node
 // whose CONTROLLER listener is SSL with client certificates required: the
 // quorum's Raft messages, the broker's registration and its fetches of
 // the metadata log all go over TLS, so the cluster forms and takes acks=all
-// writes; a Kafka client with a certificate reaches DescribeQuorum there
+// writes; a broker named by controller.quorum.bootstrap.servers finds the
+// voters over TLS; a Kafka client with a certificate reaches DescribeQuorum there
 // (--bootstrap-controller), and a connection that does not speak TLS is
 // closed without an answer.
 func TestSSLControllerListener(t *testing.T) {
@@ -49,6 +51,22 @@ func TestSSLControllerListener(t *testing.T) {
 	}
 
 	controllerAddr := c.Nodes[leader].Controller().ListenerAddr().String()
+	// A broker named by controller.quorum.bootstrap.servers finds the
+	// voters over TLS too.
+	brokerDir := t.TempDir()
+	if err := storage.WriteMetaProperties(brokerDir, storage.MetaProperties{ClusterID: c.ClusterID, NodeID: 5, DirectoryID: kafka.NewTopicID().String()}); err != nil {
+		t.Fatal(err)
+	}
+	nodetest.Start(t, brokerDir, map[string]string{
+		"node.id": "5", "process.roles": "broker", "controller.listener.names": "CONTROLLER",
+		"controller.quorum.bootstrap.servers":              controllerAddr,
+		"listener.security.protocol.map":                   "PLAINTEXT:PLAINTEXT,CONTROLLER:SSL",
+		"listener.name.controller.ssl.keystore.type":       "PEM",
+		"listener.name.controller.ssl.keystore.location":   keystore,
+		"listener.name.controller.ssl.truststore.type":     "PEM",
+		"listener.name.controller.ssl.truststore.location": truststore,
+	})
+	waitFor(t, "the bootstrapped broker registered", func() bool { return len(c.Nodes[0].Image().Brokers()) == 5 })
 	roots := x509.NewCertPool()
 	roots.AddCert(ca.Cert)
 	clientCert, clientKey := ca.Issue(t, pkix.Name{CommonName: "admin"})
@@ -63,7 +81,7 @@ func TestSSLControllerListener(t *testing.T) {
 	if err != nil {
 		t.Fatalf("DescribeQuorum over TLS at the controller listener: %v", err)
 	}
-	if p := resp.(*kmsg.DescribeQuorumResponse).Topics[0].Partitions[0]; p.ErrorCode != 0 || len(p.CurrentVoters) != 3 || len(p.Observers) != 1 {
+	if p := resp.(*kmsg.DescribeQuorumResponse).Topics[0].Partitions[0]; p.ErrorCode != 0 || len(p.CurrentVoters) != 3 || len(p.Observers) != 2 {
 		t.Fatalf("DescribeQuorum: %+v", p)
 	}
 
