@@ -115,6 +115,13 @@ func (p *Partition) OnCommit(fn func(error)) {
 	}
 }
 
+// Committed reports whether every record the loop appended so far is
+// committed already, so that what depends on it may go ahead on the loop
+// without waiting for the committer.
+func (p *Partition) Committed() bool {
+	return p.lastWritten <= kafka.Offset(p.committed.Load()) || p.committedNow()
+}
+
 // HighWatermarker is a Log that can tell its high watermark without
 // waiting. With it, the loop answers a write that is already committed
 // itself (on one node, every write is committed once appended) instead of

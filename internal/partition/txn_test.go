@@ -56,7 +56,7 @@ func TestTransactionLifecycle(t *testing.T) {
 	if _, err := p.AppendAsLeader([]record.Batch{txnBatch(t, 9, 0, 0, 2)}, 1, now); !errors.Is(err, ErrInvalidTxnState) {
 		t.Fatalf("unverified transactional batch: %v", err)
 	}
-	guard, needed := p.VerifyTransaction(9)
+	guard, needed := p.VerifyTransaction(9, 0)
 	if !needed {
 		t.Fatal("a producer without an ongoing transaction needs no verification")
 	}
@@ -116,7 +116,7 @@ func TestActiveProducersForTheCleaner(t *testing.T) {
 		t.Fatal(err)
 	}
 	now := time.Now()
-	guard, _ := p.VerifyTransaction(9)
+	guard, _ := p.VerifyTransaction(9, 0)
 	if _, err := p.AppendVerified([]record.Batch{txnBatch(t, 9, 0, 0, 2)}, 1, now, guard); err != nil {
 		t.Fatal(err)
 	}
