@@ -41,7 +41,11 @@
 // active controller) queues the request; one at a time, the loop executes
 // it against the image, proposes its records as one entry, and answers
 // once the entry is committed and applied, after the Publisher has seen
-// the new image. A new leader first applies every entry of earlier terms.
+// the new image. The first entry of a new cluster's log also finalizes
+// the bootstrapped features at their defaults (metadata.BootstrapRecords:
+// transaction.version 2); a log that has entries but no such record was
+// written by an older Gregor, whose cluster stays at level 0 until
+// UpdateFeatures upgrades it. A new leader first applies every entry of earlier terms.
 // Submit on another node forwards the request to the leader and, before
 // returning, waits until this node has applied the index the leader
 // reports, so that a client reads its write from this node's image; while

@@ -399,6 +399,10 @@ func (c *Controller) start(cl call) {
 	c.state.inflight = &pending{seq: c.state.seq, call: cl, resp: resp}
 }
 
+// writeBootstrapRecords is false only in tests that write a metadata log
+// as a Gregor before feature records did.
+var writeBootstrapRecords = true
+
 // execute computes the records and response of req. Requests about the
 // quorum and broker sessions read the loop's state; the others are the
 // pure operations of operate.
@@ -422,6 +426,12 @@ func (c *Controller) execute(req Request) (Response, []metadata.Record, error) {
 	recs, resp, err := operate(c.image, c.cluster, in, req)
 	if err != nil || len(recs) == 0 {
 		return resp, nil, err
+	}
+	if !c.image.Written() && writeBootstrapRecords {
+		// The first entry of a new cluster: it finalizes the
+		// bootstrapped features at their defaults, so that the log
+		// tells a new cluster from one an older Gregor wrote.
+		recs = append(metadata.BootstrapRecords(in.nextOffset), recs...)
 	}
 	if _, err := c.image.Apply(recs); err != nil {
 		return nil, nil, fmt.Errorf("operation produced inconsistent records: %w", err)

@@ -9,7 +9,11 @@
 // Each loaded partition has one loop goroutine that owns its State: the
 // load, every operation (Call, Submit, Each) and every timer callback
 // (Partition.AfterFunc) run on it, one at a time, so the state needs no
-// lock. Beside the loop, each partition has a committer goroutine that
+// lock. The one exception keeps that guarantee: a Call whose partition has
+// nothing queued or running runs its operation on the caller's goroutine,
+// holding the lock the loop holds around each operation, which spares a
+// request the two goroutine switches of a round trip through the loop;
+// an operation queued earlier always runs first. Beside the loop, each partition has a committer goroutine that
 // waits for the high watermark; it never touches the state. Load starts
 // both; Unload (the partition stops being ours) cancels them: the loop
 // stops its timers, calls State.Unloaded and exits, and every answer still

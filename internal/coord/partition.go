@@ -24,6 +24,14 @@ type Partition struct {
 	ops    chan func()
 	done   chan struct{} // closed when the loop has exited
 	loaded atomic.Bool
+	// exec is held while an operation runs: by the loop, or by a caller
+	// of Call that runs its operation itself when nothing is queued
+	// (queued counts the operations handed to the loop and not run yet),
+	// which spares the two goroutine switches of a round trip through
+	// the loop. exited, under exec, is set once the loop has unloaded.
+	exec   sync.Mutex
+	queued atomic.Int64
+	exited bool
 
 	// committed is the highest offset known to be below the high
 	// watermark; written by the committer, read by the loop.
@@ -115,6 +123,13 @@ func (p *Partition) OnCommit(fn func(error)) {
 	}
 }
 
+// Committed reports whether every record the loop appended so far is
+// committed already, so that what depends on it may go ahead on the loop
+// without waiting for the committer.
+func (p *Partition) Committed() bool {
+	return p.lastWritten <= kafka.Offset(p.committed.Load()) || p.committedNow()
+}
+
 // HighWatermarker is a Log that can tell its high watermark without
 // waiting. With it, the loop answers a write that is already committed
 // itself (on one node, every write is committed once appended) instead of
@@ -178,12 +193,32 @@ func (t *timer) Stop() bool {
 
 // enqueue hands op to the loop, or fails once the partition has unloaded.
 func (p *Partition) enqueue(op func()) error {
+	p.queued.Add(1)
 	select {
 	case p.ops <- op:
 		return nil
 	case <-p.ctx.Done():
+		p.queued.Add(-1)
 		return ErrNotCoordinator
 	}
+}
+
+// runHere runs op on the caller's goroutine, as an operation of the loop,
+// when no operation is queued or running; it reports whether it did.
+// Operations keep their order: one queued before runs before.
+func (p *Partition) runHere(op func()) (ran bool, err error) {
+	if p.queued.Load() != 0 || !p.exec.TryLock() {
+		return false, nil
+	}
+	defer p.exec.Unlock()
+	switch {
+	case p.exited || p.ctx.Err() != nil:
+		return false, ErrNotCoordinator
+	case p.queued.Load() != 0:
+		return false, nil
+	}
+	op()
+	return true, nil
 }
 
 func (l *loop[S]) stop() { l.p.cancel() }
@@ -202,15 +237,23 @@ func (l *loop[S]) run() {
 	if p.ctx.Err() != nil {
 		return
 	}
+	p.exec.Lock()
 	l.state.Loaded()
 	p.loaded.Store(true)
+	p.exec.Unlock()
 	l.r.logger.Debug("coordinator partition loaded", "partition", p.id, "took", time.Since(start).Round(time.Millisecond))
 	for {
 		select {
 		case op := <-p.ops:
+			p.exec.Lock()
 			op()
+			p.queued.Add(-1)
+			p.exec.Unlock()
 		case <-p.ctx.Done():
+			p.exec.Lock()
+			p.exited = true
 			l.unload()
+			p.exec.Unlock()
 			return
 		}
 	}

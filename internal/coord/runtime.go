@@ -31,8 +31,10 @@ type Log interface {
 	Replay(fn func(key, value []byte)) error
 }
 
-// State is the state machine of one partition. Every method is called on
-// the partition's loop only, so it needs no lock.
+// State is the state machine of one partition. Every method is called as
+// an operation of the partition's loop (on the loop's goroutine, or on a
+// caller's that runs its operation itself while the loop is idle: Call),
+// one at a time, so it needs no lock.
 type State interface {
 	// Replay applies one record: when the partition loads, and after each
 	// Append of an operation, the same way.
@@ -133,7 +135,7 @@ func Call[S State, R any](ctx context.Context, r *Runtime[S], partition int32, o
 		err error
 	}
 	ch := make(chan answer, 1)
-	p, err := r.submit(partition, func(s S, p *Partition) {
+	p, err := r.submitOrRun(partition, func(s S, p *Partition) {
 		res := op(s)
 		p.OnCommit(func(err error) { ch <- answer{res, err} })
 	})
@@ -162,6 +164,21 @@ func Call[S State, R any](ctx context.Context, r *Runtime[S], partition int32, o
 func (r *Runtime[S]) Submit(partition int32, op func(S)) error {
 	_, err := r.submit(partition, func(s S, _ *Partition) { op(s) })
 	return err
+}
+
+// submitOrRun is submit, but runs op on the caller's goroutine when the
+// loop has nothing queued (Partition.runHere).
+func (r *Runtime[S]) submitOrRun(partition int32, op func(S, *Partition)) (*Partition, error) {
+	r.mu.RLock()
+	l, ok := r.partitions[partition]
+	r.mu.RUnlock()
+	if ok && l.p.loaded.Load() {
+		ran, err := l.p.runHere(func() { op(l.state, l.p) })
+		if err != nil || ran {
+			return l.p, err
+		}
+	}
+	return r.submit(partition, op)
 }
 
 func (r *Runtime[S]) submit(partition int32, op func(S, *Partition)) (*Partition, error) {

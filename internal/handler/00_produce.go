@@ -316,24 +316,43 @@ func (h *Handler) appendProduced(ctx context.Context, part *partition.Partition,
 		return part.AppendAsLeader(batches, r.Acks, h.now())
 	}
 	tp := kafka.TopicPartition{Topic: part.TP.Topic, Partition: part.TP.Partition}
+	fail := partition.AppendResult{BaseOffset: -1, LastOffset: -1, LogAppendTime: -1}
 	if a, ok := added[tp]; ok { // added with the request's other partitions
 		if a.err != nil {
-			return partition.AppendResult{BaseOffset: -1, LastOffset: -1, LogAppendTime: -1}, a.err
+			return fail, a.err
 		}
-		return part.AppendVerified(batches, r.Acks, h.now(), a.guard)
+		res, err := part.AppendVerified(batches, r.Acks, h.now(), a.guard)
+		if !errors.Is(err, partition.ErrInvalidTxnState) {
+			return res, err
+		}
+		// The marker of the producer's previous transaction came in while
+		// the coordinator added the partition: verify again below.
 	}
 	if r.Version >= 12 && !h.transactionVersion2() {
-		return partition.AppendResult{BaseOffset: -1, LastOffset: -1, LogAppendTime: -1}, errTransactionVersion2Disabled
+		return fail, errTransactionVersion2Disabled
 	}
-	guard, needed := part.VerifyTransaction(kafka.ProducerID(b.ProducerID()))
-	if needed {
-		add := r.Version >= 12 // KIP-890 part 2: the client did not call AddPartitionsToTxn
-		if err := h.verifyTransaction(ctx, *r.TransactionID, kafka.ProducerID(b.ProducerID()), b.ProducerEpoch(), tp, add); err != nil {
-			if r.Version >= 11 && errors.Is(err, partition.ErrInvalidTxnState) { // KIP-890: a client that knows the abortable error
-				err = fmt.Errorf("%w: %v", errTransactionAbortable, err)
+	pid, epoch := kafka.ProducerID(b.ProducerID()), b.ProducerEpoch()
+	for attempt := 0; ; attempt++ {
+		guard, needed := part.VerifyTransaction(pid, epoch)
+		if needed {
+			add := r.Version >= 12 // KIP-890 part 2: the client did not call AddPartitionsToTxn
+			if err := h.verifyTransaction(ctx, *r.TransactionID, pid, epoch, tp, add); err != nil {
+				if r.Version >= 11 && errors.Is(err, partition.ErrInvalidTxnState) { // KIP-890: a client that knows the abortable error
+					err = fmt.Errorf("%w: %v", errTransactionAbortable, err)
+				}
+				return fail, err
 			}
-			return partition.AppendResult{BaseOffset: -1, LastOffset: -1, LogAppendTime: -1}, err
 		}
+		res, err := part.AppendVerified(batches, r.Acks, h.now(), guard)
+		// A marker written between the verification and the append
+		// invalidates the guard. At transaction version 2 that is the
+		// expected case of the marker of the producer's previous
+		// transaction, which the coordinator waited for before it
+		// added the partition; the verification, taken again after
+		// that marker, is then answered at once.
+		if attempt == 0 && needed && errors.Is(err, partition.ErrInvalidTxnState) {
+			continue
+		}
+		return res, err
 	}
-	return part.AppendVerified(batches, r.Acks, h.now(), guard)
 }

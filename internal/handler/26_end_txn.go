@@ -18,11 +18,16 @@ package handler
 // UNSUPPORTED_VERSION, as Kafka does.
 // Authorization: WRITE on the transactional id
 // (TRANSACTIONAL_ID_AUTHORIZATION_FAILED), as Kafka.
-// Differences from Kafka: the answer waits for the markers and the
-// complete state (at most 2 s after the prepare state, then success
-// anyway: the outcome is decided), where Kafka answers after the prepare
-// state; the producer's next transaction then does not meet
-// CONCURRENT_TRANSACTIONS.
+// Differences from Kafka: none in what the producer sees. As Kafka, the
+// answer follows the commit of the prepare state; when every partition of
+// the transaction (none of __consumer_offsets) is led on the
+// coordinator's node by a leader with no other replica in sync, the markers and the complete state are written
+// in the same operation, before the answer. Otherwise they are written
+// after it, and a request of the producer's next transaction that meets
+// them still being written (its first Produce v12, AddPartitionsToTxn,
+// TxnOffsetCommit v5, EndTxn) waits at the coordinator until they are
+// (at most 2 s), where Kafka answers CONCURRENT_TRANSACTIONS and the
+// producer (or, at transaction version 2, the partition leader) retries.
 
 import (
 	"context"

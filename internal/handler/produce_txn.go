@@ -52,7 +52,7 @@ func (h *Handler) addProducedPartitions(ctx context.Context, req *Request, r *km
 			if err != nil {
 				continue
 			}
-			if guard, needed := part.VerifyTransaction(kafka.ProducerID(b.ProducerID())); needed {
+			if guard, needed := part.VerifyTransaction(kafka.ProducerID(b.ProducerID()), b.ProducerEpoch()); needed {
 				first, tps, guards[tp] = b, append(tps, tp), guard
 			}
 		}

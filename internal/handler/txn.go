@@ -61,11 +61,18 @@ type TxnMarkers struct {
 // markerTimeout bounds the wait for one marker to replicate.
 const markerTimeout = 30 * time.Second
 
-// WriteMarkers implements txn.MarkerWriter.
+// WriteMarkers implements txn.MarkerWriter. The local markers are all
+// appended before the first wait for a high watermark, so that their
+// replication overlaps.
 func (w *TxnMarkers) WriteMarkers(ctx context.Context, m txn.Markers) (retry []kafka.TopicPartition) {
 	var remote []kafka.TopicPartition
-	for _, tp := range m.Partitions {
-		err := w.writeLocal(ctx, m, tp)
+	type written struct {
+		tp     kafka.TopicPartition
+		p      *partition.Partition
+		offset kafka.Offset
+	}
+	var local []written
+	handle := func(tp kafka.TopicPartition, err error) {
 		switch {
 		case err == nil, errors.Is(err, partition.ErrUnknownTopicOrPartition) && w.unknownEverywhere(tp),
 			errors.Is(err, partition.ErrInvalidProducerEpoch), errors.Is(err, partition.ErrTransactionCoordinatorFenced):
@@ -78,6 +85,17 @@ func (w *TxnMarkers) WriteMarkers(ctx context.Context, m txn.Markers) (retry []k
 			retry = append(retry, tp)
 		}
 	}
+	for _, tp := range m.Partitions {
+		p, offset, err := w.appendLocal(m, tp)
+		if err != nil {
+			handle(tp, err)
+			continue
+		}
+		local = append(local, written{tp, p, offset})
+	}
+	for _, l := range local {
+		handle(l.tp, w.waitLocal(ctx, m, l.tp, l.p, l.offset))
+	}
 	if len(remote) > 0 && w.Remote != nil {
 		rm := m
 		rm.Partitions = remote
@@ -86,20 +104,84 @@ func (w *TxnMarkers) WriteMarkers(ctx context.Context, m txn.Markers) (retry []k
 	return append(retry, remote...)
 }
 
+// WriteMarkersNow implements txn.ImmediateMarkerWriter: when every
+// partition of m is led here (and none is of __consumer_offsets, whose
+// markers also complete the group coordinator's pending offsets), the
+// markers are appended now; wait is nil when all are committed already.
+func (w *TxnMarkers) WriteMarkersNow(m txn.Markers) (wait func(context.Context) []kafka.TopicPartition, ok bool) {
+	parts := make([]*partition.Partition, len(m.Partitions))
+	for i, tp := range m.Partitions {
+		p, err := w.Replicas.Partition(tp)
+		if err != nil || tp.Topic == group.Topic || !p.IsLeader() {
+			return nil, false
+		}
+		parts[i] = p
+	}
+	type pending struct {
+		tp     kafka.TopicPartition
+		p      *partition.Partition
+		offset kafka.Offset
+		err    error
+	}
+	var rest []pending
+	for i, tp := range m.Partitions {
+		p, offset, err := w.appendLocal(m, tp)
+		if err != nil || kafka.Offset(parts[i].HighWatermark()) <= offset {
+			rest = append(rest, pending{tp, p, offset, err})
+		}
+	}
+	if len(rest) == 0 {
+		return nil, true
+	}
+	return func(ctx context.Context) (retry []kafka.TopicPartition) {
+		var again txn.Markers
+		for _, r := range rest {
+			if r.err == nil {
+				r.err = w.waitLocal(ctx, m, r.tp, r.p, r.offset)
+			}
+			if r.err != nil {
+				again.Partitions = append(again.Partitions, r.tp)
+			}
+		}
+		if len(again.Partitions) == 0 {
+			return nil
+		}
+		// What failed is handled as WriteMarkers handles it (a refused
+		// marker is not retried, a partition led elsewhere goes remote).
+		again.ProducerID, again.ProducerEpoch, again.Commit, again.CoordinatorEpoch = m.ProducerID, m.ProducerEpoch, m.Commit, m.CoordinatorEpoch
+		return w.WriteMarkers(ctx, again)
+	}, true
+}
+
 // unknownEverywhere: with no remote writer this node is the whole cluster,
 // so a partition it does not have no longer exists.
 func (w *TxnMarkers) unknownEverywhere(kafka.TopicPartition) bool { return w.Remote == nil }
 
-func (w *TxnMarkers) writeLocal(ctx context.Context, m txn.Markers, tp kafka.TopicPartition) error {
+// appendLocal appends the marker m to the local leader of tp.
+func (w *TxnMarkers) appendLocal(m txn.Markers, tp kafka.TopicPartition) (*partition.Partition, kafka.Offset, error) {
 	p, err := w.Replicas.Partition(tp)
 	if err != nil {
-		return err
+		return nil, -1, err
 	}
 	offset, err := p.WriteTxnMarker(partition.Marker{ProducerID: m.ProducerID, ProducerEpoch: m.ProducerEpoch,
 		Commit: m.Commit, CoordinatorEpoch: m.CoordinatorEpoch}, w.Now())
+	return p, offset, err
+}
+
+// writeLocal appends the marker m to the local leader of tp and waits for
+// it to be committed (waitLocal).
+func (w *TxnMarkers) writeLocal(ctx context.Context, m txn.Markers, tp kafka.TopicPartition) error {
+	p, offset, err := w.appendLocal(m, tp)
 	if err != nil {
 		return err
 	}
+	return w.waitLocal(ctx, m, tp, p, offset)
+}
+
+// waitLocal waits for the marker at offset of tp to be committed and, for a
+// partition of __consumer_offsets, then completes the transaction's
+// offsets.
+func (w *TxnMarkers) waitLocal(ctx context.Context, m txn.Markers, tp kafka.TopicPartition, p *partition.Partition, offset kafka.Offset) error {
 	wctx, cancel := context.WithTimeout(ctx, markerTimeout)
 	defer cancel()
 	if err := p.WaitForHighWatermark(wctx, offset+1); err != nil {

@@ -27,6 +27,7 @@ type Image struct {
 	features       map[string]int16                   // finalized feature levels written; see features.go
 	featuresEpoch  int64
 	tokens         map[string]DelegationToken // by token id; see token.go
+	written        bool                       // a record has been applied (see Written)
 }
 
 // ConfigResource names an entity that has configs.
@@ -151,6 +152,7 @@ func (img *Image) Apply(recs []Record) (*Image, error) {
 		features:       maps.Clone(img.features),
 		featuresEpoch:  img.featuresEpoch,
 		tokens:         maps.Clone(img.tokens),
+		written:        img.written || len(recs) > 0,
 	}
 	copied := map[kafka.TopicID]bool{}
 	for _, r := range recs {

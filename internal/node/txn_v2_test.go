@@ -151,8 +151,20 @@ func TestUpdateFeaturesTransactionVersion(t *testing.T) {
 	if _, _, code := endTxnV5(t, raw, "tv0", ir.ProducerID, ir.ProducerEpoch, false); code != kerr.UnsupportedVersion.Code {
 		t.Errorf("EndTxn v5 at transaction.version 0: %v, want UNSUPPORTED_VERSION", kerr.ErrorForCode(code))
 	}
+	if code := txnOffsetCommitV5(t, n.Addr, "tv0", ir.ProducerID, ir.ProducerEpoch, "tv0"); code != kerr.UnsupportedVersion.Code {
+		t.Errorf("TxnOffsetCommit v5 at transaction.version 0: %v, want UNSUPPORTED_VERSION", kerr.ErrorForCode(code))
+	}
+	if code, msg := update("transaction.version", 1, 1); code != 0 {
+		t.Fatalf("upgrade to 1: %d %v", code, deref(msg))
+	}
+	if code := txnOffsetCommitV5(t, n.Addr, "tv0", ir.ProducerID, ir.ProducerEpoch, "tv0"); code != kerr.UnsupportedVersion.Code {
+		t.Errorf("TxnOffsetCommit v5 at transaction.version 1: %v, want UNSUPPORTED_VERSION", kerr.ErrorForCode(code))
+	}
 	if code, msg := update("transaction.version", 2, 1); code != 0 {
 		t.Fatalf("upgrade: %d %v", code, deref(msg))
+	}
+	if code := txnOffsetCommitV5(t, n.Addr, "tv0", ir.ProducerID, ir.ProducerEpoch, "tv0"); code != 0 {
+		t.Errorf("TxnOffsetCommit v5 at transaction.version 2: %v", kerr.ErrorForCode(code))
 	}
 	req := kmsg.NewPtrApiVersionsRequest()
 	req.ClientSoftwareName, req.ClientSoftwareVersion = "test", "1.0"
@@ -254,6 +266,40 @@ func produceTxn(t *testing.T, addr string, v int16, id string, pid int64, epoch 
 		t.Fatalf("Produce went at v%d, want v%d", resp.Version, v)
 	}
 	return resp.Topics[0].Partitions[0].ErrorCode
+}
+
+// txnOffsetCommitV5 commits offset 1 of partition 0 of topic for group
+// "g-"+id in the producer's transaction with TxnOffsetCommit v5 and
+// answers the partition's error code.
+func txnOffsetCommitV5(t *testing.T, addr, id string, pid int64, epoch int16, topic string) int16 {
+	t.Helper()
+	versions := kversion.Stable()
+	versions.SetMaxKeyVersion(28, 5)
+	cl := newClient(t, addr, kgo.MaxVersions(versions))
+	req := kmsg.NewPtrTxnOffsetCommitRequest()
+	req.TransactionalID, req.Group, req.ProducerID, req.ProducerEpoch, req.Generation = id, "g-"+id, pid, epoch, -1
+	rt := kmsg.NewTxnOffsetCommitRequestTopic()
+	rt.Topic = topic
+	rp := kmsg.NewTxnOffsetCommitRequestTopicPartition()
+	rp.Offset = 1
+	rt.Partitions = append(rt.Partitions, rp)
+	req.Topics = append(req.Topics, rt)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	for {
+		resp, err := req.RequestWith(ctx, cl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp.Version != 5 {
+			t.Fatalf("TxnOffsetCommit went at v%d", resp.Version)
+		}
+		code := resp.Topics[0].Partitions[0].ErrorCode
+		if code != kerr.CoordinatorLoadInProgress.Code && code != kerr.CoordinatorNotAvailable.Code && code != kerr.NotCoordinator.Code && code != kerr.ConcurrentTransactions.Code {
+			return code
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // endTxnV5 ends the transaction with EndTxn v5 and answers the producer id

@@ -63,13 +63,18 @@ type VerificationGuard uint64
 const Trusted VerificationGuard = math.MaxUint64
 
 // VerifyTransaction reports whether a transactional batch of producer pid
-// needs the coordinator's verification before AppendVerified: it does
-// when the producer has no ongoing transaction here. The guard returned
-// is to be passed to AppendVerified once the coordinator said yes.
-func (p *Partition) VerifyTransaction(pid kafka.ProducerID) (VerificationGuard, bool) {
+// at epoch needs the coordinator's verification before AppendVerified: it
+// does unless the producer has a transaction ongoing here at that epoch.
+// One at an older epoch is a transaction whose marker has not arrived yet
+// (at transaction version 2 every end bumps the epoch, and the producer's
+// next transaction may write before the coordinator has written the
+// markers of the previous one): the batch must wait for it, through the
+// coordinator, and not join it. The guard returned is to be passed to
+// AppendVerified once the coordinator said yes.
+func (p *Partition) VerifyTransaction(pid kafka.ProducerID, epoch int16) (VerificationGuard, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if e := p.producers.entries[int64(pid)]; e != nil && e.currentTxnFirstOffset >= 0 {
+	if e := p.producers.entries[int64(pid)]; e != nil && e.currentTxnFirstOffset >= 0 && e.epoch == epoch {
 		return 0, false
 	}
 	g, ok := p.guards[pid]
@@ -82,13 +87,14 @@ func (p *Partition) VerifyTransaction(pid kafka.ProducerID) (VerificationGuard, 
 }
 
 // checkVerifiedLocked refuses a transactional batch of a producer with no
-// ongoing transaction here unless guard is its current verification.
+// ongoing transaction here at the batch's epoch unless guard is its
+// current verification.
 func (p *Partition) checkVerifiedLocked(b record.Batch, guard VerificationGuard) error {
 	if !b.IsTransactional() {
 		return nil
 	}
 	pid := b.ProducerID()
-	if e := p.producers.entries[pid]; e != nil && e.currentTxnFirstOffset >= 0 {
+	if e := p.producers.entries[pid]; e != nil && e.currentTxnFirstOffset >= 0 && e.epoch == b.ProducerEpoch() {
 		return nil
 	}
 	if guard == Trusted || (guard != 0 && p.guards[kafka.ProducerID(pid)] == guard) {

@@ -56,7 +56,7 @@ func TestTransactionLifecycle(t *testing.T) {
 	if _, err := p.AppendAsLeader([]record.Batch{txnBatch(t, 9, 0, 0, 2)}, 1, now); !errors.Is(err, ErrInvalidTxnState) {
 		t.Fatalf("unverified transactional batch: %v", err)
 	}
-	guard, needed := p.VerifyTransaction(9)
+	guard, needed := p.VerifyTransaction(9, 0)
 	if !needed {
 		t.Fatal("a producer without an ongoing transaction needs no verification")
 	}
@@ -116,7 +116,7 @@ func TestActiveProducersForTheCleaner(t *testing.T) {
 		t.Fatal(err)
 	}
 	now := time.Now()
-	guard, _ := p.VerifyTransaction(9)
+	guard, _ := p.VerifyTransaction(9, 0)
 	if _, err := p.AppendVerified([]record.Batch{txnBatch(t, 9, 0, 0, 2)}, 1, now, guard); err != nil {
 		t.Fatal(err)
 	}
@@ -135,5 +135,52 @@ func TestActiveProducersForTheCleaner(t *testing.T) {
 	p.ExpireProducers(now.Add(time.Hour), time.Minute)
 	if got := p.activeProducers(); len(got) != 0 {
 		t.Fatalf("after expiry: %v", got)
+	}
+}
+
+// TestNewerEpochWaitsForTheMarker proves that a transactional batch at a
+// newer epoch than the producer's transaction ongoing here (its next
+// transaction at transaction version 2, whose marker has not arrived yet)
+// needs a verification and does not join that transaction, and that a
+// marker written between the verification and the append invalidates it.
+func TestNewerEpochWaitsForTheMarker(t *testing.T) {
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	l, err := storage.Open(t.TempDir(), storage.DefaultConfig(), time.Now, logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	p, err := Open(kafka.TopicPartition{Topic: "t"}, kafka.TopicID{}, l, 1, soleLeader, txnTestConfig, logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	guard, _ := p.VerifyTransaction(9, 0)
+	if _, err := p.AppendVerified([]record.Batch{txnBatch(t, 9, 0, 0, 2)}, 1, now, guard); err != nil {
+		t.Fatal(err)
+	}
+	if _, needed := p.VerifyTransaction(9, 0); needed {
+		t.Fatal("a batch of the ongoing transaction's epoch needs a verification")
+	}
+	if _, err := p.AppendAsLeader([]record.Batch{txnBatch(t, 9, 1, 0, 1)}, 1, now); !errors.Is(err, ErrInvalidTxnState) {
+		t.Fatalf("an unverified batch at the next epoch: %v, want INVALID_TXN_STATE", err)
+	}
+	guard, needed := p.VerifyTransaction(9, 1)
+	if !needed {
+		t.Fatal("a batch at the next epoch needs no verification while the previous transaction is ongoing")
+	}
+	if _, err := p.WriteTxnMarker(Marker{ProducerID: 9, ProducerEpoch: 1, Commit: true}, now); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.AppendVerified([]record.Batch{txnBatch(t, 9, 1, 0, 1)}, 1, now, guard); !errors.Is(err, ErrInvalidTxnState) {
+		t.Fatalf("a verification taken before the marker: %v, want INVALID_TXN_STATE", err)
+	}
+	guard, _ = p.VerifyTransaction(9, 1)
+	res, err := p.AppendVerified([]record.Batch{txnBatch(t, 9, 1, 0, 1)}, 1, now, guard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lso := p.LastStableOffset(); lso != res.BaseOffset {
+		t.Fatalf("last stable offset %d, want %d: the new transaction starts after the marker", lso, res.BaseOffset)
 	}
 }

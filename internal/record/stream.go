@@ -24,6 +24,11 @@ type RecordHead struct {
 	ValueLen  int32 // -1 for a null value (a tombstone)
 }
 
+// streamReaders are ScanHeads' read buffers, reused from scan to scan: a
+// scan of a small batch (each state record a coordinator writes to its
+// compacted topic has its key checked) would otherwise allocate 16 KiB.
+var streamReaders = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 16<<10) }}
+
 // ScanHeads decodes the records of b one at a time, decompressing as a
 // stream, and calls fn for each until fn returns false or an error. Values
 // and headers are skipped, never held: memory is that of the decompressor
@@ -45,7 +50,13 @@ func (b Batch) ScanHeads(fn func(RecordHead) (bool, error)) error {
 		return fmt.Errorf("%w: %s: %v", ErrInvalid, b.Codec(), err)
 	}
 	defer release()
-	s := recordStream{br: bufio.NewReaderSize(body, 16<<10)}
+	br := streamReaders.Get().(*bufio.Reader)
+	br.Reset(body)
+	defer func() {
+		br.Reset(nil)
+		streamReaders.Put(br)
+	}()
+	s := recordStream{br: br}
 	for i := range b.NumRecords() {
 		h, err := s.head(b.BaseOffset(), b.BaseTimestamp())
 		if err != nil {

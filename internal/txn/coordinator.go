@@ -63,6 +63,24 @@ type MarkerWriter interface {
 	WriteMarkers(ctx context.Context, m Markers) (retry []kafka.TopicPartition)
 }
 
+// ImmediateMarkerWriter is a MarkerWriter that can also write markers
+// without blocking, from the coordinator's loop: to partitions led on this
+// node, where a marker is appended at once and, when the partition has no
+// other replica in sync, committed at once too. The coordinator writes
+// the markers of a transaction whose partitions all allow it so, right
+// after its prepare state is committed, and completes it in the same
+// operation: the producer's next transaction then never meets this one
+// being completed.
+type ImmediateMarkerWriter interface {
+	MarkerWriter
+	// WriteMarkersNow appends m to every partition of m, if all can take
+	// it without blocking (ok false: nothing was written). wait is nil
+	// when every marker is committed; otherwise it waits off the loop
+	// for the rest, and answers the partitions to write again, as
+	// WriteMarkers does.
+	WriteMarkersNow(m Markers) (wait func(context.Context) (retry []kafka.TopicPartition), ok bool)
+}
+
 // Coordinator serves the transactional ids of the __transaction_state
 // partitions led by this node, each a shard on the coordinator runtime.
 // It is safe for concurrent use.
@@ -138,7 +156,8 @@ type txnMeta struct {
 	// sending is set while this coordinator writes the markers.
 	sending bool
 	// completed, while sending, is closed when the transaction completes:
-	// EndTxn waits on it briefly (see ops.go).
+	// the producer's requests that meet the transaction being completed
+	// wait on it briefly (untilComplete in ops.go).
 	completed chan struct{}
 }
 

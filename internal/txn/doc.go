@@ -27,7 +27,12 @@
 //
 // A timeout or an InitProducerId that finds a transaction ongoing aborts
 // it with the epoch bumped, so that the old producer is fenced. EndTxn
-// answers once the prepare state is committed; markers then go to the
+// answers once the prepare state is committed. When the markers can all
+// be written and committed at once (partitions led here with no other
+// replica in sync: ImmediateMarkerWriter), they are, and the transaction
+// completes in the same operation. Otherwise the producer's next request
+// that meets the transaction being completed waits for it on the
+// coordinator (untilComplete), and the markers go to the
 // leaders of the transaction's partitions through a MarkerWriter (local
 // appends, or WriteTxnMarkers to another broker through txn/txnclient,
 // which also carries the leaders' verification requests to a coordinator

@@ -9,9 +9,13 @@ import (
 )
 
 // sendMarkers starts writing the markers of id's transaction, in a
-// prepare state, once that state is committed. The goroutine retries the
-// partitions that fail until every marker is written or the shard
-// unloads; then the transaction completes on the loop. Called on the loop.
+// prepare state, once that state is committed. When it is committed
+// already and the MarkerWriter can write every marker at once
+// (ImmediateMarkerWriter: partitions led here), they are written now and,
+// once all are committed, the transaction completes in this same
+// operation. Otherwise a goroutine writes them and retries the partitions
+// that fail until every marker is written or the shard unloads; then the
+// transaction completes on the loop. Called on the loop.
 func (s *shard) sendMarkers(id string, m *txnMeta) {
 	if m.sending {
 		return
@@ -20,18 +24,33 @@ func (s *shard) sendMarkers(id string, m *txnMeta) {
 	ms := Markers{ProducerID: m.producerID, ProducerEpoch: m.epoch, Commit: m.state == PrepareCommit,
 		CoordinatorEpoch: s.epoch, Partitions: append([]kafka.TopicPartition(nil), m.partitions...)}
 	c, partition, ctx := s.c, s.p.ID(), s.ctx
+	finish := func(first func(context.Context) []kafka.TopicPartition) {
+		defer c.wg.Done()
+		if first != nil {
+			ms.Partitions = first(ctx)
+		}
+		if c.writeAllMarkers(ctx, ms) {
+			_ = c.rt.Submit(partition, func(s *shard) { s.complete(id, ms) })
+		}
+	}
+	if w, ok := c.markers.(ImmediateMarkerWriter); ok && s.p.Committed() {
+		if wait, ok := w.WriteMarkersNow(ms); ok {
+			if wait == nil {
+				s.complete(id, ms)
+				return
+			}
+			c.wg.Add(1)
+			go finish(wait)
+			return
+		}
+	}
 	c.wg.Add(1)
 	s.p.OnCommit(func(err error) {
 		if err != nil {
 			c.wg.Done()
 			return
 		}
-		go func() {
-			defer c.wg.Done()
-			if c.writeAllMarkers(ctx, ms) {
-				_ = c.rt.Submit(partition, func(s *shard) { s.complete(id, ms) })
-			}
-		}()
+		go finish(nil)
 	})
 }
 

@@ -2,6 +2,7 @@ package txn
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -120,12 +121,13 @@ func (c *Coordinator) AddPartitions(ctx context.Context, id string, pid kafka.Pr
 		perPartition map[kafka.TopicPartition]error
 		err          error
 	}
-	a, err := call(ctx, c, id, func(s *shard) answer {
+	a, err := untilComplete(ctx, c, id, func(s *shard) (answer, error) {
 		if verifyOnly {
 			per, err := s.verify(id, pid, epoch, tps)
-			return answer{per, err}
+			return answer{per, err}, err
 		}
-		return answer{err: s.addPartitions(id, pid, epoch, tps, v)}
+		err := s.addPartitions(id, pid, epoch, tps, v)
+		return answer{err: err}, err
 	})
 	if err == nil {
 		err = a.err
@@ -196,47 +198,74 @@ type EndResult struct {
 	ProducerEpoch int16
 }
 
-// EndTxn commits or aborts the producer's transaction: the prepare state is
-// written and the markers go to the partitions in the background; once
-// all are written the transaction completes. The answer follows the
-// completion, or completionWait after the prepare state is committed,
-// whichever comes first: the outcome is decided once the prepare state is,
-// and answering after the markers spares the producer's next transaction
-// a CONCURRENT_TRANSACTIONS round trip. A retry of a completed end answers
+// EndTxn commits or aborts the producer's transaction: it answers once the
+// prepare state is committed, as Kafka does (the outcome is decided then),
+// and the markers go to the partitions in the background; once all are
+// written the transaction completes. A request of the producer meeting the
+// transaction still being completed waits for that (untilComplete) instead
+// of answering CONCURRENT_TRANSACTIONS. A retry of a completed end answers
 // success.
 func (c *Coordinator) EndTxn(ctx context.Context, req EndRequest) (EndResult, error) {
-	type answer struct {
-		res       EndResult
-		completed <-chan struct{}
-		err       error
-	}
-	a, err := call(ctx, c, req.TransactionalID, func(s *shard) answer {
-		res, err := s.endTxn(req)
-		if m := s.txns[req.TransactionalID]; err == nil && m != nil && m.sending {
-			return answer{res, m.completed, nil}
-		}
-		return answer{res, nil, err}
-	})
+	res, err := untilComplete(ctx, c, req.TransactionalID, func(s *shard) (EndResult, error) { return s.endTxn(req) })
 	if err != nil {
 		return EndResult{ProducerID: -1, ProducerEpoch: -1}, err
 	}
-	if a.completed != nil {
-		t := time.NewTimer(completionWait)
-		defer t.Stop()
-		select {
-		case <-a.completed:
-		case <-t.C:
-		case <-ctx.Done():
-		}
-	}
-	if a.err != nil {
-		return EndResult{ProducerID: -1, ProducerEpoch: -1}, a.err
-	}
-	return a.res, nil
+	return res, nil
 }
 
-// completionWait bounds how long EndTxn waits for the markers.
+// completionWait bounds how long a request waits in untilComplete for the
+// markers of the id's previous transaction; then it answers
+// CONCURRENT_TRANSACTIONS and the producer retries.
 const completionWait = 2 * time.Second
+
+// untilComplete runs op on the loop of id's partition and answers what it
+// answers, except that while op meets the id's previous transaction being
+// completed by this coordinator (ErrConcurrentTransactions with its markers
+// being written), it waits for the completion, up to completionWait in
+// all, and runs op again. A producer's next transaction thus starts as
+// soon as the previous one completes: its first write (the partition
+// leader adding the partition, KIP-890 part 2) or its AddPartitionsToTxn
+// waits on the coordinator while the markers are written, instead of
+// going back to the producer for a retry after a backoff, as it would in
+// Kafka (CONCURRENT_TRANSACTIONS).
+func untilComplete[R any](ctx context.Context, c *Coordinator, id string, op func(*shard) (R, error)) (R, error) {
+	type answer struct {
+		res       R
+		err       error
+		completed <-chan struct{}
+		unloaded  <-chan struct{}
+	}
+	var deadline <-chan time.Time
+	for {
+		a, err := call(ctx, c, id, func(s *shard) answer {
+			res, err := op(s)
+			a := answer{res: res, err: err}
+			if m := s.txns[id]; errors.Is(err, ErrConcurrentTransactions) && m != nil && m.sending && m.completed != nil {
+				a.completed, a.unloaded = m.completed, s.ctx.Done()
+			}
+			return a
+		})
+		if err != nil {
+			return a.res, err
+		}
+		if a.completed == nil {
+			return a.res, a.err
+		}
+		if deadline == nil {
+			t := time.NewTimer(completionWait)
+			defer t.Stop()
+			deadline = t.C
+		}
+		select {
+		case <-a.completed:
+		case <-a.unloaded:
+		case <-deadline:
+			return a.res, a.err
+		case <-ctx.Done():
+			return a.res, a.err
+		}
+	}
+}
 
 func (s *shard) endTxn(req EndRequest) (EndResult, error) {
 	if req.Version >= V2 {
