@@ -51,6 +51,7 @@ func TestSplitCluster(t *testing.T) {
 		}
 	}
 	checkControllerListener(t, controllers[(leader+1)%3].Addr, int32(controllers[leader].ID))
+	checkControllerAdmin(t, controllers[(leader+1)%3].Addr, brokers[0].Addr)
 	checkSplitQuorum(t, brokers[0].Addr, int32(controllers[leader].ID))
 	checkSplitQuorum(t, controllers[(leader+2)%3].Addr, int32(controllers[leader].ID))
 
@@ -160,7 +161,7 @@ func checkControllerListener(t *testing.T, addr string, leader int32) {
 	for _, k := range versions.ApiKeys {
 		keys = append(keys, k.ApiKey)
 	}
-	if !slices.Equal(keys, []int16{18, 55, 60}) {
+	if !slices.Equal(keys, []int16{18, 19, 20, 29, 30, 31, 32, 33, 37, 43, 44, 45, 46, 49, 50, 51, 55, 57, 60}) {
 		t.Fatalf("ApiVersions on the controller listener lists %v", keys)
 	}
 	req := kmsg.NewPtrDescribeClusterRequest()
@@ -202,4 +203,57 @@ func checkSplitQuorum(t *testing.T, addr string, leader int32) {
 			t.Fatalf("observer %d: %+v", o.ReplicaID, o)
 		}
 	}
+}
+
+// checkControllerAdmin sends administration to a controller's CONTROLLER
+// listener, as Kafka's tools do with --bootstrap-controller (KIP-919): a
+// topic created there is placed on the brokers and seen through brokerAddr,
+// the ACL APIs answer there, and a cluster-wide broker config set there is
+// what a broker then describes.
+func checkControllerAdmin(t *testing.T, controllerAddr, brokerAddr string) {
+	t.Helper()
+	create := kmsg.NewPtrCreateTopicsRequest()
+	ct := kmsg.NewCreateTopicsRequestTopic()
+	ct.Topic, ct.NumPartitions, ct.ReplicationFactor = "via-controller", 2, 3
+	create.Topics = append(create.Topics, ct)
+	if resp := seedRequest[*kmsg.CreateTopicsResponse](t, controllerAddr, create); resp.Topics[0].ErrorCode != 0 {
+		t.Fatalf("CreateTopics on the controller listener: %+v", resp.Topics[0])
+	}
+	meta := kmsg.NewPtrMetadataRequest()
+	meta.Topics = []kmsg.MetadataRequestTopic{{Topic: kmsg.StringPtr("via-controller")}}
+	waitFor(t, "the topic created on the controller listener, through a broker", func() bool {
+		resp := seedRequest[*kmsg.MetadataResponse](t, brokerAddr, meta)
+		return len(resp.Topics) == 1 && resp.Topics[0].ErrorCode == 0 && len(resp.Topics[0].Partitions) == 2 &&
+			len(resp.Topics[0].Partitions[0].Replicas) == 3
+	})
+
+	// No authorizer in this cluster: the ACL APIs are served there and
+	// answer SECURITY_DISABLED, as a broker listener does (and Kafka).
+	acl := kmsg.NewPtrCreateACLsRequest()
+	c := kmsg.NewCreateACLsRequestCreation()
+	c.ResourceType, c.ResourceName, c.ResourcePatternType = kmsg.ACLResourceTypeTopic, "via-controller", kmsg.ACLResourcePatternTypeLiteral
+	c.Principal, c.Host, c.Operation, c.PermissionType = "User:alice", "*", kmsg.ACLOperationRead, kmsg.ACLPermissionTypeAllow
+	acl.Creations = append(acl.Creations, c)
+	if resp := seedRequest[*kmsg.CreateACLsResponse](t, controllerAddr, acl); resp.Results[0].ErrorCode != kerr.SecurityDisabled.Code {
+		t.Fatalf("CreateAcls on the controller listener without an authorizer: %+v", resp.Results[0])
+	}
+
+	alter := kmsg.NewPtrIncrementalAlterConfigsRequest()
+	r := kmsg.NewIncrementalAlterConfigsRequestResource()
+	r.ResourceType, r.ResourceName = kmsg.ConfigResourceTypeBroker, ""
+	value := "1000"
+	r.Configs = append(r.Configs, kmsg.IncrementalAlterConfigsRequestResourceConfig{Name: "log.cleaner.backoff.ms", Op: kmsg.IncrementalAlterConfigOpSet, Value: &value})
+	alter.Resources = append(alter.Resources, r)
+	if resp := seedRequest[*kmsg.IncrementalAlterConfigsResponse](t, controllerAddr, alter); resp.Resources[0].ErrorCode != 0 {
+		t.Fatalf("IncrementalAlterConfigs on the controller listener: %+v", resp.Resources[0])
+	}
+	dc := kmsg.NewPtrDescribeConfigsRequest()
+	dr := kmsg.NewDescribeConfigsRequestResource()
+	dr.ResourceType, dr.ResourceName, dr.ConfigNames = kmsg.ConfigResourceTypeBroker, "", []string{"log.cleaner.backoff.ms"}
+	dc.Resources = append(dc.Resources, dr)
+	waitFor(t, "the cluster default described through a broker", func() bool {
+		resp := seedRequest[*kmsg.DescribeConfigsResponse](t, brokerAddr, dc)
+		return resp.Resources[0].ErrorCode == 0 && len(resp.Resources[0].Configs) == 1 &&
+			resp.Resources[0].Configs[0].Value != nil && *resp.Resources[0].Configs[0].Value == value
+	})
 }
