@@ -20,7 +20,9 @@ import (
 // a broker that was down while CATCHUP_MB of 1 KiB records were written
 // to the partition it follows is restarted, and the time until its log
 // end reaches the leader's is reported as MB/s. CATCHUP_PROFILE=FILE
-// writes a CPU profile of the catch-up alone.
+// writes a CPU profile of the catch-up alone; CATCHUP_SEGMENT_BYTES sets
+// log.segment.bytes; CATCHUP_LOAD_MBPS keeps producing that many MB/s
+// while the follower catches up.
 func TestFollowerCatchUpRate(t *testing.T) {
 	if os.Getenv("GREGOR_CATCHUP_BENCH") == "" {
 		t.Skip("set GREGOR_CATCHUP_BENCH=1 to measure")
@@ -29,7 +31,11 @@ func TestFollowerCatchUpRate(t *testing.T) {
 	if v, err := strconv.Atoi(os.Getenv("CATCHUP_MB")); err == nil {
 		mb = v
 	}
-	c := nodetest.StartClusterWithBrokers(t, 1, 1, map[string]string{"broker.session.timeout.ms": "60000"})
+	props := map[string]string{"broker.session.timeout.ms": "60000"}
+	if v := os.Getenv("CATCHUP_SEGMENT_BYTES"); v != "" {
+		props["log.segment.bytes"] = v
+	}
+	c := nodetest.StartClusterWithBrokers(t, 1, 1, props)
 	createAssigned(t, c.Nodes[0].Addr, "catchup", 1, 2)
 	waitFor(t, "the follower in the ISR", func() bool {
 		p, ok := partitionOn(c.Nodes[0], "catchup", 0)
@@ -61,6 +67,26 @@ func TestFollowerCatchUpRate(t *testing.T) {
 		}
 		pprof.StartCPUProfile(f)
 		defer pprof.StopCPUProfile()
+	}
+	if v, err := strconv.Atoi(os.Getenv("CATCHUP_LOAD_MBPS")); err == nil && v > 0 {
+		// Keep producing meanwhile, v MB/s in 1 KiB records, as a
+		// cluster under load does while a follower returns.
+		stop := make(chan struct{})
+		defer close(stop)
+		go func() {
+			tick := time.NewTicker(10 * time.Millisecond)
+			defer tick.Stop()
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				case <-tick.C:
+				}
+				for j := range v * 10 {
+					cl.Produce(testContext(t), &kgo.Record{Value: random[(i+j)%1023*1024:][:1024]}, nil)
+				}
+			}
+		}()
 	}
 	start := time.Now()
 	c.Restart(1)

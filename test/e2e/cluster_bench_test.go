@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"regexp"
@@ -121,7 +122,7 @@ func TestClusterBenchFollowerRejoin(t *testing.T) {
 	if d, err := time.ParseDuration(os.Getenv("DOWN")); err == nil {
 		down = d
 	}
-	c := startCluster(t, 3, clusterOptions{props: faultProps})
+	c := startCluster(t, 3, clusterOptions{props: benchProps(faultProps)})
 	createOnePartition(t, c, "rejoin")
 	producer := startSizedProducer(t, c.Seeds(), "rejoin", 1024, 50_000_000/1024)
 	time.Sleep(2 * time.Second)
@@ -166,4 +167,17 @@ func percentile(xs []float64, p float64) float64 {
 	slices.Sort(s)
 	i := int(float64(len(s))*p/100+0.5) - 1
 	return s[min(max(i, 0), len(s)-1)]
+}
+
+// benchProps is props with the key=value pairs of BENCH_PROPS (comma
+// separated) on top, to measure a setting's effect or to turn on
+// http.pprof.enable and profile a node.
+func benchProps(props map[string]string) map[string]string {
+	out := maps.Clone(props)
+	for _, kv := range strings.Split(os.Getenv("BENCH_PROPS"), ",") {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			out[k] = v
+		}
+	}
+	return out
 }
