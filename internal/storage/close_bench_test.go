@@ -125,3 +125,47 @@ func TestManagerCloseParallel(t *testing.T) {
 	}
 	mem.FailSyncs("")
 }
+
+// BenchmarkManagerOpen times the start of a log dir on the real disk with
+// many partitions, each holding one batch, after a clean stop (what a
+// restart costs per partition). GREGOR_BENCH_PARTITIONS sets the count
+// (default 2000).
+func BenchmarkManagerOpen(b *testing.B) {
+	n := 2000
+	if s := os.Getenv("GREGOR_BENCH_PARTITIONS"); s != "" {
+		n, _ = strconv.Atoi(s)
+	}
+	cfg := DefaultConfig()
+	cfg.FileCacheSize = 1000
+	dir := b.TempDir()
+	m, err := OpenManager([]string{dir}, cfg, fixedClock(), quiet)
+	if err != nil {
+		b.Fatal(err)
+	}
+	bt := batch(b, 1, 100, 1)
+	for p := range n {
+		l, err := m.Create("t", int32(p), [16]byte{1}, cfg)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, _, err := l.Append(bt, 1); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := m.Close(); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for range b.N {
+		m, err := OpenManager([]string{dir}, cfg, fixedClock(), quiet)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		if err := m.Close(); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/open")
+}

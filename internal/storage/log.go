@@ -101,25 +101,27 @@ func OpenAt(dir string, recoveryPoint int64, cfg Config, now func() time.Time, l
 // OpenAtFS is OpenAt on the filesystem fsys: every file access of the Log
 // goes through it.
 func OpenAtFS(fsys vfs.FS, dir string, recoveryPoint int64, cfg Config, now func() time.Time, logger *slog.Logger) (*Log, error) {
-	return openLogFiles(fsys, nil, dir, recoveryPoint, cfg, now, logger)
+	return openLogFiles(fsys, nil, dir, recoveryPoint, false, cfg, now, logger)
 }
 
 // openLogFiles is OpenAtFS with the segment files opened through files (nil:
-// kept open).
-func openLogFiles(fsys vfs.FS, files *FileCache, dir string, recoveryPoint int64, cfg Config, now func() time.Time, logger *slog.Logger) (*Log, error) {
+// kept open). clean says the log was closed by a clean shutdown (the log
+// dir's clean-shutdown marker): the segments wholly below the recovery
+// point are then opened without being read (openCleanSegment).
+func openLogFiles(fsys vfs.FS, files *FileCache, dir string, recoveryPoint int64, clean bool, cfg Config, now func() time.Time, logger *slog.Logger) (*Log, error) {
 	if err := mkdirAllDurable(fsys, dir); err != nil {
 		return nil, err
 	}
 	l := &Log{fs: fsys, files: files, dir: dir, cfg: cfg, now: now, logger: logger, dirDirty: true, committed: math.MaxInt64, stable: math.MaxInt64,
 		durableCh: make(chan struct{})}
-	if err := l.load(recoveryPoint); err != nil {
+	if err := l.load(recoveryPoint, clean); err != nil {
 		l.closeFiles()
 		return nil, fmt.Errorf("open log %s: %w", dir, err)
 	}
 	return l, nil
 }
 
-func (l *Log) load(recoveryPoint int64) error {
+func (l *Log) load(recoveryPoint int64, clean bool) error {
 	if err := recoverSwaps(l.fs, l.dir, l.logger); err != nil {
 		return err
 	}
@@ -130,7 +132,7 @@ func (l *Log) load(recoveryPoint int64) error {
 	if l.epochs, err = loadEpochCache(l.fs, l.dir); err != nil {
 		return err
 	}
-	if err := l.openSegments(bases, recoveryPoint); err != nil {
+	if err := l.openSegments(bases, recoveryPoint, clean); err != nil {
 		return err
 	}
 	l.logEndOffset = l.active().nextOffset
@@ -162,11 +164,20 @@ func segmentBases(fsys vfs.FS, dir string) ([]int64, error) {
 }
 
 // openSegments opens and recovers each segment; after a truncation, later
-// segments are removed.
-func (l *Log) openSegments(bases []int64, recoveryPoint int64) error {
+// segments are removed. With clean, the segments that end at or below the
+// recovery point are trusted as a clean shutdown left them.
+func (l *Log) openSegments(bases []int64, recoveryPoint int64, clean bool) error {
 	for i, base := range bases {
 		if i > 0 && l.crashHole(base, recoveryPoint) {
 			return removeSegmentFiles(l.fs, l.dir, bases[i:])
+		}
+		sealed := i+1 < len(bases)
+		if clean && sealed && bases[i+1] <= recoveryPoint {
+			if s, ok := openCleanSegment(l.fs, l.files, l.dir, base, bases[i+1]); ok {
+				s.created = l.now()
+				l.segments = append(l.segments, s)
+				continue
+			}
 		}
 		s, err := openSegmentFile(l.fs, l.files, l.dir, base)
 		if err != nil {
@@ -174,11 +185,11 @@ func (l *Log) openSegments(bases []int64, recoveryPoint int64) error {
 		}
 		l.segments = append(l.segments, s)
 		s.created = l.now()
-		truncated, err := s.recover(recoveryPoint, l.cfg, l.logger, l.epochs)
+		truncated, err := s.recover(recoveryPoint, sealed, l.cfg, l.logger, l.epochs)
 		if err != nil {
 			return err
 		}
-		if truncated && i+1 < len(bases) {
+		if truncated && sealed {
 			l.logger.Warn("removing segments after corrupt tail", "dir", l.dir, "from", bases[i+1])
 			return removeSegmentFiles(l.fs, l.dir, bases[i+1:])
 		}

@@ -95,6 +95,54 @@ func openSegmentFile(fsys vfs.FS, files *FileCache, dir string, base int64) (*se
 	return s, nil
 }
 
+// openCleanSegment opens a sealed segment that a clean shutdown left wholly
+// below the recovery point without reading it, as Kafka trusts the files of
+// a clean shutdown: its size and modification time come from the file's
+// metadata, its indexes from their files (whole entries, increasing,
+// positions inside the log, offsets below next, the next segment's base),
+// its largest timestamp from the last time entry, which its roll or its
+// cleaning wrote. With a FileCache the .log opens on its first read. false:
+// a file does not pass, and the caller recovers the segment.
+func openCleanSegment(fsys vfs.FS, files *FileCache, dir string, base, next int64) (*segment, bool) {
+	path := segmentName(dir, base, ".log")
+	st, err := fsys.Stat(path)
+	if err != nil || st.Size() == 0 {
+		return nil, false
+	}
+	s := &segment{baseOffset: base, fs: fsys, dir: dir, size: st.Size(), fromDisk: st.Size(), nextOffset: next,
+		maxTimestamp: -1, offsetOfMaxTs: -1, lastModified: st.ModTime()}
+	idx, err1 := loadOffsetIndex(fsys, s.path(".index"), s.size)
+	tidx, err2 := loadTimeIndex(fsys, s.path(".timeindex"))
+	txns, whole, err3 := readTxnIndex(fsys, s.path(txnIndexExt))
+	if err1 != nil || err2 != nil || err3 != nil || !whole {
+		return nil, false
+	}
+	if n := len(idx); n > 0 && base+int64(idx[n-1].relOffset) >= next {
+		return nil, false
+	}
+	if n := len(tidx); n > 0 {
+		last := base + int64(tidx[n-1].relOffset)
+		if last >= next {
+			return nil, false
+		}
+		s.maxTimestamp, s.offsetOfMaxTs = tidx[n-1].timestamp, last
+	}
+	s.index, s.timeIndex, s.txns = idx, tidx, txns
+	s.indexDisk, s.timeDisk, s.txnDisk = len(idx), len(tidx), len(txns)
+	s.indexSynced, s.timeSynced = len(idx), len(tidx) // the clean shutdown fsynced them
+	if files != nil {
+		s.f = &cachedFile{cache: files, fs: fsys, path: path} // opened on demand
+	} else {
+		f, err := fsys.OpenFile(path, os.O_RDWR, 0)
+		if err != nil {
+			return nil, false
+		}
+		s.f = newCachedFile(nil, fsys, path, f)
+	}
+	s.refs.Store(1)
+	return s, true
+}
+
 // acquire takes a reference for a reader; the Log's mutex must be held (at
 // least shared) so that the segment is still in the list.
 func (s *segment) acquire() { s.refs.Add(1) }
