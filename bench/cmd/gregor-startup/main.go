@@ -35,6 +35,7 @@ func main() {
 	partitions := flag.Int("partitions", 20_000, "partitions in the log dir")
 	reps := flag.Int("reps", 3, "repetitions of each binary")
 	work := flag.String("dir", "", "work directory (default: a new temporary one)")
+	reuse := flag.Bool("reuse", false, "reuse the log dir a previous run left in -dir (started and stopped once by the last binary)")
 	flag.Parse()
 	bins := flag.Args()
 	if len(bins) == 0 {
@@ -50,7 +51,11 @@ func main() {
 	}
 	template := filepath.Join(*work, "template")
 	t0 := time.Now()
-	if err := prepare(bins[len(bins)-1], template, int32(*partitions)); err != nil {
+	prep := prepare
+	if *reuse {
+		prep = restart
+	}
+	if err := prep(bins[len(bins)-1], template, int32(*partitions)); err != nil {
 		log.Fatal(err)
 	}
 	log.Printf("prepared %d partitions in %v", *partitions, time.Since(t0).Round(time.Second))
@@ -150,6 +155,16 @@ func prepare(bin, dir string, partitions int32) error {
 		return err
 	}
 	cl.Close()
+	return stop(cmd)
+}
+
+// restart starts bin on dir and stops it: the clean stop of the binary
+// measured last, whatever stopped it before.
+func restart(bin, dir string, _ int32) error {
+	cmd, _, err := server(bin, dir)
+	if err != nil {
+		return err
+	}
 	return stop(cmd)
 }
 
