@@ -3,10 +3,12 @@ package storage
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -122,24 +124,42 @@ func openLogFiles(fsys vfs.FS, files *FileCache, dir string, recoveryPoint int64
 }
 
 func (l *Log) load(recoveryPoint int64, clean bool) error {
-	if err := recoverSwaps(l.fs, l.dir, l.logger); err != nil {
-		return err
-	}
-	bases, err := segmentBases(l.fs, l.dir)
+	ents, err := l.fs.ReadDir(l.dir)
 	if err != nil {
 		return err
 	}
+	if hasSwapFiles(ents) {
+		if err := recoverSwaps(l.fs, l.dir, l.logger); err != nil {
+			return err
+		}
+		if ents, err = l.fs.ReadDir(l.dir); err != nil {
+			return err
+		}
+	}
+	bases := segmentBasesIn(l.fs, l.dir, ents)
 	if l.epochs, err = loadEpochCache(l.fs, l.dir); err != nil {
 		return err
 	}
-	if err := l.openSegments(bases, recoveryPoint, clean); err != nil {
+	startOffset := int64(0)
+	if slices.ContainsFunc(ents, func(e fs.DirEntry) bool { return e.Name() == logStartOffsetFile }) {
+		startOffset = readLogStartOffset(l.fs, l.dir)
+	}
+	if err := l.openSegments(bases, recoveryPoint, clean, startOffset); err != nil {
 		return err
 	}
 	l.logEndOffset = l.active().nextOffset
 	l.recoveryPoint = min(recoveryPoint, l.logEndOffset)
 	l.durable = l.recoveryPoint
-	l.logStartOffset = max(l.segments[0].baseOffset, min(readLogStartOffset(l.fs, l.dir), l.logEndOffset))
+	l.logStartOffset = max(l.segments[0].baseOffset, min(startOffset, l.logEndOffset))
 	return l.epochs.truncateFromEnd(l.logEndOffset)
+}
+
+// hasSwapFiles reports whether a compaction left files to complete or
+// remove (recoverSwaps).
+func hasSwapFiles(ents []fs.DirEntry) bool {
+	return slices.ContainsFunc(ents, func(e fs.DirEntry) bool {
+		return strings.HasSuffix(e.Name(), cleanedSuffix) || strings.HasSuffix(e.Name(), swapSuffix)
+	})
 }
 
 // segmentBases lists the base offsets of the .log files in dir, sorted, and
@@ -149,6 +169,11 @@ func segmentBases(fsys vfs.FS, dir string) ([]int64, error) {
 	if err != nil {
 		return nil, err
 	}
+	return segmentBasesIn(fsys, dir, ents), nil
+}
+
+// segmentBasesIn is segmentBases on the entries ents of dir.
+func segmentBasesIn(fsys vfs.FS, dir string, ents []fs.DirEntry) []int64 {
 	var bases []int64
 	for _, e := range ents {
 		name, ok := strings.CutSuffix(e.Name(), ".log")
@@ -159,14 +184,14 @@ func segmentBases(fsys vfs.FS, dir string) ([]int64, error) {
 			fsys.Remove(filepath.Join(dir, e.Name()))
 		}
 	}
-	sort.Slice(bases, func(i, j int) bool { return bases[i] < bases[j] })
-	return bases, nil
+	slices.Sort(bases)
+	return bases
 }
 
 // openSegments opens and recovers each segment; after a truncation, later
 // segments are removed. With clean, the segments that end at or below the
 // recovery point are trusted as a clean shutdown left them.
-func (l *Log) openSegments(bases []int64, recoveryPoint int64, clean bool) error {
+func (l *Log) openSegments(bases []int64, recoveryPoint int64, clean bool, startOffset int64) error {
 	for i, base := range bases {
 		if i > 0 && l.crashHole(base, recoveryPoint) {
 			return removeSegmentFiles(l.fs, l.dir, bases[i:])
@@ -195,7 +220,7 @@ func (l *Log) openSegments(bases []int64, recoveryPoint int64, clean bool) error
 		}
 	}
 	if len(l.segments) == 0 {
-		s, err := newSegment(l.fs, l.files, l.dir, readLogStartOffset(l.fs, l.dir), l.now())
+		s, err := newSegment(l.fs, l.files, l.dir, startOffset, l.now())
 		if err != nil {
 			return err
 		}

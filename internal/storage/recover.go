@@ -73,6 +73,7 @@ func (f indexFiles) matches(s *segment) bool {
 func (f indexFiles) keep(s *segment) {
 	s.indexDisk, s.timeDisk, s.txnDisk = len(f.index), len(f.time), f.txns
 	s.indexSynced, s.timeSynced = 0, 0
+	s.indexFilesMade = true
 }
 
 // loadIndexes loads the index files and returns the position to validate

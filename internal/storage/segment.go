@@ -46,6 +46,9 @@ type segment struct {
 	// indexSynced and timeSynced are indexDisk and timeDisk at the last
 	// fsync of their file: equal, a file has nothing to fsync.
 	indexSynced, timeSynced int
+	// indexFilesMade says both index files exist: an append with nothing
+	// to write or fsync (a close after a restart) then skips them.
+	indexFilesMade bool
 	// txns are the aborted transactions whose marker is in this segment,
 	// in marker order (txnindex.go); txnDisk of them are in the file.
 	txns       []kafka.AbortedTransaction
@@ -130,6 +133,7 @@ func openCleanSegment(fsys vfs.FS, files *FileCache, dir string, base, next int6
 	s.index, s.timeIndex, s.txns = idx, tidx, txns
 	s.indexDisk, s.timeDisk, s.txnDisk = len(idx), len(tidx), len(txns)
 	s.indexSynced, s.timeSynced = len(idx), len(tidx) // the clean shutdown fsynced them
+	s.indexFilesMade = true
 	if files != nil {
 		s.f = &cachedFile{cache: files, fs: fsys, path: path} // opened on demand
 	} else {
@@ -222,7 +226,7 @@ func (s *segment) maybeTimeEntry() {
 func (s *segment) writeIndexes(sync bool) error {
 	newIndex := s.index[s.indexDisk:]
 	syncIndex := sync && (len(newIndex) > 0 || s.indexDisk > s.indexSynced)
-	if err := appendFile(s.fs, s.path(".index"), appendOffsetEntries(nil, newIndex), syncIndex); err != nil {
+	if err := s.appendIndexFile(".index", appendOffsetEntries(nil, newIndex), syncIndex); err != nil {
 		return err
 	}
 	s.indexDisk = len(s.index)
@@ -231,14 +235,25 @@ func (s *segment) writeIndexes(sync bool) error {
 	}
 	newTime := s.timeIndex[s.timeDisk:]
 	syncTime := sync && (len(newTime) > 0 || s.timeDisk > s.timeSynced)
-	if err := appendFile(s.fs, s.path(".timeindex"), appendTimeEntries(nil, newTime), syncTime); err != nil {
+	if err := s.appendIndexFile(".timeindex", appendTimeEntries(nil, newTime), syncTime); err != nil {
 		return err
 	}
 	s.timeDisk = len(s.timeIndex)
 	if sync {
 		s.timeSynced = s.timeDisk
 	}
+	s.indexFilesMade = true
 	return s.writeTxnIndex(sync)
+}
+
+// appendIndexFile appends data to the segment's index file ext (creating
+// it) and fsyncs it with sync; with nothing to do, once the files exist, it
+// does not touch the file.
+func (s *segment) appendIndexFile(ext string, data []byte, sync bool) error {
+	if len(data) == 0 && !sync && s.indexFilesMade {
+		return nil
+	}
+	return appendFile(s.fs, s.path(ext), data, sync)
 }
 
 // appendFile appends data at the end of the file at path, creating it.
@@ -267,6 +282,7 @@ func (s *segment) rewriteIndexes() error {
 	s.fs.Remove(s.path(txnIndexExt))
 	s.indexDisk, s.timeDisk, s.txnDisk = 0, 0, 0
 	s.indexSynced, s.timeSynced = 0, 0
+	s.indexFilesMade = false
 	return s.writeIndexes(false)
 }
 
