@@ -129,8 +129,9 @@ func TestManagerCloseParallel(t *testing.T) {
 
 // BenchmarkManagerOpen times the start of a log dir on the real disk with
 // many partitions, each holding one batch, after a clean stop (what a
-// restart costs per partition). GREGOR_BENCH_PARTITIONS sets the count
-// (default 2000).
+// restart costs per partition), opening the logs one at a time and 16 at
+// a time, alternately. GREGOR_BENCH_PARTITIONS sets the count (default
+// 2000).
 func BenchmarkManagerOpen(b *testing.B) {
 	n := 2000
 	if s := os.Getenv("GREGOR_BENCH_PARTITIONS"); s != "" {
@@ -156,19 +157,24 @@ func BenchmarkManagerOpen(b *testing.B) {
 	if err := m.Close(); err != nil {
 		b.Fatal(err)
 	}
+	took := map[int]time.Duration{}
 	b.ResetTimer()
 	for range b.N {
-		m, err := OpenManager([]string{dir}, cfg, fixedClock(), quiet)
-		if err != nil {
-			b.Fatal(err)
+		for _, threads := range []int{1, 16} {
+			cfg.CloseThreadsPerDir = threads
+			start := time.Now()
+			m, err := OpenManager([]string{dir}, cfg, fixedClock(), quiet)
+			if err != nil {
+				b.Fatal(err)
+			}
+			took[threads] += time.Since(start)
+			if err := m.Close(); err != nil {
+				b.Fatal(err)
+			}
 		}
-		b.StopTimer()
-		if err := m.Close(); err != nil {
-			b.Fatal(err)
-		}
-		b.StartTimer()
 	}
-	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/open")
+	b.ReportMetric(float64(took[1].Milliseconds())/float64(b.N), "ms/open-1-thread")
+	b.ReportMetric(float64(took[16].Milliseconds())/float64(b.N), "ms/open-16-threads")
 }
 
 // BenchmarkAppendSpread measures appends of 16-record batches of 1 KiB

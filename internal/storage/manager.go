@@ -160,12 +160,42 @@ func (m *Manager) openDir(dir string) error {
 	if err != nil {
 		return err
 	}
+	return m.openEntries(dir, ents, points, clean)
+}
+
+// openEntries opens the logs of dir's entries closeThreads() at a time: a
+// start at thousands of partitions is thousands of small reads, which
+// overlap (as Kafka's num.recovery.threads.per.data.dir). After the first
+// error no further log is opened.
+func (m *Manager) openEntries(dir string, ents []fs.DirEntry, points map[kafka.TopicPartition]int64, clean bool) error {
+	next := make(chan fs.DirEntry, len(ents))
 	for _, e := range ents {
-		if err := m.openEntry(dir, e, points, clean); err != nil {
-			return err
-		}
+		next <- e
 	}
-	return nil
+	close(next)
+	var (
+		wg     sync.WaitGroup
+		failed atomic.Bool
+		mu     sync.Mutex // guards errs
+		errs   []error
+	)
+	for range min(m.closeThreads(), len(ents)) {
+		wg.Go(func() {
+			for e := range next {
+				if failed.Load() {
+					return
+				}
+				if err := m.openEntry(dir, e, points, clean); err != nil {
+					failed.Store(true)
+					mu.Lock()
+					errs = append(errs, err)
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 func (m *Manager) openEntry(dir string, e fs.DirEntry, points map[kafka.TopicPartition]int64, clean bool) error {
@@ -185,7 +215,9 @@ func (m *Manager) openEntry(dir string, e fs.DirEntry, points map[kafka.TopicPar
 		return err
 	}
 	l.flusher, l.logDir = m.flusher, m.health[dir]
+	m.mu.Lock()
 	m.addLocked(tp, l, dir)
+	m.mu.Unlock()
 	return nil
 }
 
@@ -504,13 +536,19 @@ func (m *Manager) Close() error {
 // DefaultCloseThreadsPerDir is Config.CloseThreadsPerDir when unset.
 const DefaultCloseThreadsPerDir = 16
 
+// closeThreads is how many logs of one dir are opened, flushed or closed
+// at once.
+func (m *Manager) closeThreads() int {
+	if m.cfg.CloseThreadsPerDir <= 0 {
+		return DefaultCloseThreadsPerDir
+	}
+	return m.cfg.CloseThreadsPerDir
+}
+
 // eachLogParallel calls fn on every log, with at most CloseThreadsPerDir
 // calls at once per log dir, and returns the errors.
 func (m *Manager) eachLogParallel(logs map[kafka.TopicPartition]*Log, fn func(*Log) error) []error {
-	threads := m.cfg.CloseThreadsPerDir
-	if threads <= 0 {
-		threads = DefaultCloseThreadsPerDir
-	}
+	threads := m.closeThreads()
 	byDir := map[string][]*Log{}
 	m.mu.Lock()
 	for tp, l := range logs {
