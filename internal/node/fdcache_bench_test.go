@@ -75,7 +75,8 @@ func benchManyPartitions(b *testing.B, partitions int32, cache int) {
 // ratios, and the median producer p99. GREGOR_BENCH_REPS sets the
 // repetitions (default 5); run it with -benchtime 100000x.
 // GREGOR_BENCH_CPUPROFILE=file writes a CPU profile of the first
-// 20,000-partition run alone (not of creating the partitions).
+// 20,000-partition run alone (not of creating the partitions), of the
+// first 200-partition run with GREGOR_BENCH_PROFILE_FEW=1.
 func BenchmarkProduceManyPartitionsRatio(b *testing.B) {
 	if b.N == 1 {
 		// The testing package runs a benchmark once with b.N = 1 before
@@ -97,7 +98,7 @@ func BenchmarkProduceManyPartitionsRatio(b *testing.B) {
 		rate := map[*manyPartitions]float64{}
 		for _, c := range cases {
 			stopProfile := func() {}
-			if c == many && r == 0 {
+			if c == profiled(few, many) && r == 0 {
 				stopProfile = startCPUProfile(b, os.Getenv("GREGOR_BENCH_CPUPROFILE"))
 			}
 			start := time.Now()
@@ -262,4 +263,13 @@ func countFDs(b *testing.B) (all, segments int) {
 		}
 	}
 	return len(ents), segments
+}
+
+// profiled is the case GREGOR_BENCH_CPUPROFILE profiles: the 20,000
+// partitions, or the 200 with GREGOR_BENCH_PROFILE_FEW=1.
+func profiled(few, many *manyPartitions) *manyPartitions {
+	if os.Getenv("GREGOR_BENCH_PROFILE_FEW") == "1" {
+		return few
+	}
+	return many
 }
