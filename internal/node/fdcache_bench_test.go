@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -53,13 +55,115 @@ func BenchmarkProduceManyPartitions(b *testing.B) {
 const perPartition, inFlightPartitions = 16, 16
 
 func benchManyPartitions(b *testing.B, partitions int32, cache int) {
+	mp := startManyPartitions(b, partitions, cache)
+	b.SetBytes(1024)
+	b.ResetTimer()
+	mp.produce(b, b.N)
+	b.StopTimer()
+	all, segments := countFDs(b)
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
+	b.ReportMetric(float64(all), "fds")
+	b.ReportMetric(float64(segments), "segment-fds")
+}
+
+// BenchmarkProduceManyPartitionsRatio is the comparison of
+// BenchmarkProduceManyPartitions made robust on a shared machine: one node
+// with 200 partitions and one with 20,000 (fd cache 500) run in the same
+// process, and each repetition produces b.N records to one, then to the
+// other (the order alternating), so that both see the same machine. It
+// reports the median records/s of each, the median of the repetitions'
+// ratios, and the median producer p99. GREGOR_BENCH_REPS sets the
+// repetitions (default 5); run it with -benchtime 100000x.
+// GREGOR_BENCH_CPUPROFILE=file writes a CPU profile of the first
+// 20,000-partition run alone (not of creating the partitions), of the
+// first 200-partition run with GREGOR_BENCH_PROFILE_FEW=1.
+func BenchmarkProduceManyPartitionsRatio(b *testing.B) {
+	if b.N == 1 {
+		// The testing package runs a benchmark once with b.N = 1 before
+		// the -benchtime count: not worth creating 20,200 partitions twice.
+		return
+	}
+	reps := 5
+	if s := os.Getenv("GREGOR_BENCH_REPS"); s != "" {
+		reps, _ = strconv.Atoi(s)
+	}
+	few, many := startManyPartitions(b, 200, 500), startManyPartitions(b, 20_000, 500)
+	var fewRate, manyRate, ratios, fewP99, manyP99 []float64
+	b.ResetTimer()
+	for r := range reps {
+		cases := []*manyPartitions{few, many}
+		if r%2 == 1 {
+			cases = []*manyPartitions{many, few}
+		}
+		rate := map[*manyPartitions]float64{}
+		for _, c := range cases {
+			stopProfile := func() {}
+			if c == profiled(few, many) && r == 0 {
+				stopProfile = startCPUProfile(b, os.Getenv("GREGOR_BENCH_CPUPROFILE"))
+			}
+			start := time.Now()
+			p99 := c.produce(b, b.N)
+			stopProfile()
+			rate[c] = float64(b.N) / time.Since(start).Seconds()
+			if c == few {
+				fewP99 = append(fewP99, p99.Seconds()*1000)
+			} else {
+				manyP99 = append(manyP99, p99.Seconds()*1000)
+			}
+		}
+		fewRate, manyRate = append(fewRate, rate[few]), append(manyRate, rate[many])
+		ratios = append(ratios, rate[many]/rate[few])
+		b.Logf("rep %d: 200 partitions %.0f records/s, 20,000 %.0f records/s, ratio %.2f", r, rate[few], rate[many], rate[many]/rate[few])
+	}
+	b.StopTimer()
+	b.ReportMetric(medianOf(fewRate), "records/s-200")
+	b.ReportMetric(medianOf(manyRate), "records/s-20000")
+	b.ReportMetric(medianOf(ratios), "ratio")
+	b.ReportMetric(medianOf(fewP99), "p99-ms-200")
+	b.ReportMetric(medianOf(manyP99), "p99-ms-20000")
+}
+
+// startCPUProfile profiles into path until the returned function is
+// called; with path empty it does nothing.
+func startCPUProfile(b *testing.B, path string) func() {
+	if path == "" {
+		return func() {}
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		b.Fatal(err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}
+}
+
+func medianOf(xs []float64) float64 {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	return s[len(s)/2]
+}
+
+// manyPartitions is a node with partitions in topics of 2,000 and
+// benchProducers warmed-up producers.
+type manyPartitions struct {
+	partitions int32
+	clients    []*kgo.Client
+	value      []byte
+	next       int64 // where the producers resume, so that each run writes on
+}
+
+func startManyPartitions(b *testing.B, partitions int32, cache int) *manyPartitions {
 	// Creating thousands of partitions holds the controller's loop for
 	// seconds: a long session, so that the node is not fenced meanwhile.
 	n := startBenchNode(b, map[string]string{"gregor.log.fd.cache.size": strconv.Itoa(cache), "broker.session.timeout.ms": "600000"})
 	// Creating a partition costs a few fsyncs: a long timeout, and topics
 	// of 2,000 partitions (Kafka bounds a request at 10,000).
 	adm := kadm.NewClient(benchClient(b, n.Addr, kgo.RequestTimeoutOverhead(5*time.Minute)))
-	const perTopic = 2_000
 	for t := int32(0); t*perTopic < partitions; t++ {
 		resp, err := adm.CreateTopic(context.Background(), min(perTopic, partitions-t*perTopic), 1, nil, fmt.Sprintf("bench-%d", t))
 		if err == nil {
@@ -69,43 +173,45 @@ func benchManyPartitions(b *testing.B, partitions int32, cache int) {
 			b.Fatal(err)
 		}
 	}
-	record := func(p int32, value []byte) *kgo.Record {
-		return &kgo.Record{Topic: fmt.Sprintf("bench-%d", p/perTopic), Partition: p % perTopic, Value: value}
-	}
-	value := make([]byte, 1024)
-	rand.Read(value)
-	var left atomic.Int64
-	left.Store(int64(b.N))
-	clients := make([]*kgo.Client, benchProducers)
-	for i := range clients {
-		clients[i] = benchClient(b, n.Addr, kgo.RecordPartitioner(kgo.ManualPartitioner()), kgo.MaxBufferedRecords(perPartition*inFlightPartitions),
+	mp := &manyPartitions{partitions: partitions, value: make([]byte, 1024), clients: make([]*kgo.Client, benchProducers)}
+	rand.Read(mp.value)
+	for i := range mp.clients {
+		mp.clients[i] = benchClient(b, n.Addr, kgo.RecordPartitioner(kgo.ManualPartitioner()), kgo.MaxBufferedRecords(perPartition*inFlightPartitions),
 			kgo.ProducerBatchCompression(kgo.NoCompression()))
-		warm := record(int32(i), value)
-		if err := clients[i].ProduceSync(context.Background(), warm).FirstErr(); err != nil {
+		if err := mp.clients[i].ProduceSync(context.Background(), mp.record(int32(i))).FirstErr(); err != nil {
 			b.Fatal(err)
 		}
 	}
-	b.SetBytes(1024)
-	b.ResetTimer()
+	return mp
+}
+
+const perTopic = 2_000
+
+func (mp *manyPartitions) record(p int32) *kgo.Record {
+	return &kgo.Record{Topic: fmt.Sprintf("bench-%d", p/perTopic), Partition: p % perTopic, Value: mp.value}
+}
+
+// produce has the producers write records records between them, each
+// perPartition to a partition before the next, and returns the p99 of
+// the records' produce latency.
+func (mp *manyPartitions) produce(b *testing.B, records int) time.Duration {
+	var left atomic.Int64
+	left.Store(int64(records))
+	latencies := make([][]time.Duration, len(mp.clients))
 	var wg sync.WaitGroup
-	for i, cl := range clients {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			k := int64(0)
-			produceAsync(b, cl, &left, func() *kgo.Record {
-				p := int32((int64(i)*int64(partitions)/benchProducers + k/perPartition) % int64(partitions))
+	for i, cl := range mp.clients {
+		wg.Go(func() {
+			k := mp.next
+			latencies[i] = produceAsync(b, cl, &left, func() *kgo.Record {
+				p := int32((int64(i)*int64(mp.partitions)/benchProducers + k/perPartition) % int64(mp.partitions))
 				k++
-				return record(p, value)
+				return mp.record(p)
 			})
-		}()
+		})
 	}
 	wg.Wait()
-	b.StopTimer()
-	all, segments := countFDs(b)
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
-	b.ReportMetric(float64(all), "fds")
-	b.ReportMetric(float64(segments), "segment-fds")
+	mp.next += int64(records) / benchProducers
+	return percentile(slices.Concat(latencies...), 0.99)
 }
 
 // startBenchNode starts a node as nodetest.Start does, but gives its stop
@@ -157,4 +263,13 @@ func countFDs(b *testing.B) (all, segments int) {
 		}
 	}
 	return len(ents), segments
+}
+
+// profiled is the case GREGOR_BENCH_CPUPROFILE profiles: the 20,000
+// partitions, or the 200 with GREGOR_BENCH_PROFILE_FEW=1.
+func profiled(few, many *manyPartitions) *manyPartitions {
+	if os.Getenv("GREGOR_BENCH_PROFILE_FEW") == "1" {
+		return few
+	}
+	return many
 }

@@ -7,7 +7,10 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
+	"runtime"
 	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -178,4 +181,62 @@ func BenchmarkProduceP50WithThousandACLs(b *testing.B) {
 	b.ReportMetric(p50(lat["plain"]), "plain-p50-µs")
 	b.ReportMetric(p50(lat["authz"]), "acls-p50-µs")
 	b.ReportMetric(p50(lat["authz"])/p50(lat["plain"]), "p50-ratio")
+}
+
+// BenchmarkProduceP99UnderStalledSenders measures what 20 connections that
+// each send 50 MiB of a request and stall (queued.max.request.bytes keeps
+// all but the budget unread) cost a well-behaved producer: the p99 of b.N
+// acks=all records sent one at a time with nothing else going on, then
+// with the senders stalled, in GREGOR_BENCH_REPS rounds (default 3)
+// interleaved in one process. It reports the median p99 of each, the
+// median of the rounds' ratios, and the largest growth of the heap in use
+// while the senders stall.
+func BenchmarkProduceP99UnderStalledSenders(b *testing.B) {
+	if b.N == 1 {
+		return // the testing package's probe run: a p99 of one record says nothing
+	}
+	reps := 3
+	if s := os.Getenv("GREGOR_BENCH_REPS"); s != "" {
+		reps, _ = strconv.Atoi(s)
+	}
+	n := nodetest.Start(b, "", nil)
+	cl := benchClient(b, n.Addr, kgo.AllowAutoTopicCreation(), kgo.DefaultProduceTopic("stalled"), kgo.ProducerLinger(0))
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	p99 := func(records int) float64 {
+		lat := make([]time.Duration, 0, records)
+		for range records {
+			start := time.Now()
+			if err := cl.ProduceSync(ctx, &kgo.Record{Value: []byte("v")}).FirstErr(); err != nil {
+				b.Fatal(err)
+			}
+			lat = append(lat, time.Since(start))
+		}
+		return float64(percentile(lat, 0.99).Microseconds())
+	}
+	p99(200) // warm up: the topic, the connection, the log
+	var idle, stalled, ratios []float64
+	var grown uint64
+	b.ResetTimer()
+	for r := range reps {
+		i := p99(b.N)
+		runtime.GC()
+		var before, during runtime.MemStats
+		runtime.ReadMemStats(&before)
+		release := stallLargeRequests(b, n.Addr, 20, 50<<20)
+		time.Sleep(3 * time.Second) // every sender pushes what the broker takes
+		s := p99(b.N)
+		runtime.ReadMemStats(&during)
+		release()
+		runtime.GC() // the next idle round does not pay for freeing the stalled buffers
+		time.Sleep(time.Second)
+		grown = max(grown, during.HeapInuse-min(before.HeapInuse, during.HeapInuse))
+		idle, stalled, ratios = append(idle, i), append(stalled, s), append(ratios, s/i)
+		b.Logf("round %d: idle p99 %.0f µs, stalled p99 %.0f µs, ratio %.2f", r, i, s, s/i)
+	}
+	b.StopTimer()
+	b.ReportMetric(medianOf(idle), "idle-p99-µs")
+	b.ReportMetric(medianOf(stalled), "stalled-p99-µs")
+	b.ReportMetric(medianOf(ratios), "p99-ratio")
+	b.ReportMetric(float64(grown>>20), "heap-growth-MiB")
 }

@@ -31,33 +31,7 @@ func TestStalledLargeRequestsAreBounded(t *testing.T) {
 	runtime.ReadMemStats(&before)
 
 	const senders, frame = 20, 50 << 20
-	var wg sync.WaitGroup
-	conns := make(chan net.Conn, senders)
-	for range senders {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			c, err := net.DialTimeout("tcp", n.Addr, 5*time.Second)
-			if err != nil {
-				t.Error(err)
-				conns <- nopConn{}
-				return
-			}
-			conns <- c
-			c.SetWriteDeadline(time.Now().Add(10 * time.Second))
-			// A Produce v9 header, then filler: all but the last 1 KiB.
-			header := []byte{0, 0, 0, 9, 0, 0, 0, 1, 0, 4, 't', 'e', 's', 't', 0}
-			if _, err := c.Write(append(binary.BigEndian.AppendUint32(nil, frame), header...)); err != nil {
-				return
-			}
-			chunk := make([]byte, 1<<20)
-			for left := frame - len(header) - 1024; left > 0; left -= len(chunk) {
-				if _, err := c.Write(chunk[:min(left, len(chunk))]); err != nil {
-					return // the broker stopped reading: the deadline ends the write
-				}
-			}
-		}()
-	}
+	release := stallLargeRequests(t, n.Addr, senders, frame)
 	time.Sleep(3 * time.Second) // let every sender push what the broker will take
 	for i := range 50 {
 		if err := cl.ProduceSync(ctx, kgo.StringRecord("during")).FirstErr(); err != nil {
@@ -71,10 +45,46 @@ func TestStalledLargeRequestsAreBounded(t *testing.T) {
 	if grown > 300<<20 {
 		t.Errorf("heap in use grew by %d MiB, want under 300 MiB", grown>>20)
 	}
-	for range senders { // closing them ends the writes blocked on them
-		(<-conns).Close()
+	release()
+}
+
+// stallLargeRequests has senders connections each send all but the last
+// KiB of a Produce request of frame bytes, and stall; release closes them
+// and waits for their writers.
+func stallLargeRequests(t testing.TB, addr string, senders, frame int) (release func()) {
+	var wg sync.WaitGroup
+	conns := make(chan net.Conn, senders)
+	for range senders {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+			if err != nil {
+				t.Error(err)
+				conns <- nopConn{}
+				return
+			}
+			conns <- c
+			c.SetWriteDeadline(time.Now().Add(10 * time.Second))
+			// A Produce v9 header, then filler: all but the last 1 KiB.
+			header := []byte{0, 0, 0, 9, 0, 0, 0, 1, 0, 4, 't', 'e', 's', 't', 0}
+			if _, err := c.Write(append(binary.BigEndian.AppendUint32(nil, uint32(frame)), header...)); err != nil {
+				return
+			}
+			chunk := make([]byte, 1<<20)
+			for left := frame - len(header) - 1024; left > 0; left -= len(chunk) {
+				if _, err := c.Write(chunk[:min(left, len(chunk))]); err != nil {
+					return // the broker stopped reading: the deadline ends the write
+				}
+			}
+		}()
 	}
-	wg.Wait()
+	return func() {
+		for range senders { // closing them ends the writes blocked on them
+			(<-conns).Close()
+		}
+		wg.Wait()
+	}
 }
 
 // nopConn stands for a connection that could not be made.

@@ -3,6 +3,7 @@ package storage
 import (
 	"gregor/internal/vfs"
 	"os"
+	"runtime/pprof"
 	"strconv"
 	"testing"
 	"time"
@@ -124,4 +125,125 @@ func TestManagerCloseParallel(t *testing.T) {
 		t.Fatal("a stop after a truncation did not fsync it")
 	}
 	mem.FailSyncs("")
+}
+
+// BenchmarkManagerOpen times the start of a log dir on the real disk with
+// many partitions, each holding one batch, after a clean stop (what a
+// restart costs per partition), opening the logs one at a time and 16 at
+// a time, alternately. GREGOR_BENCH_PARTITIONS sets the count (default
+// 2000).
+func BenchmarkManagerOpen(b *testing.B) {
+	n := 2000
+	if s := os.Getenv("GREGOR_BENCH_PARTITIONS"); s != "" {
+		n, _ = strconv.Atoi(s)
+	}
+	cfg := DefaultConfig()
+	cfg.FileCacheSize = 1000
+	dir := b.TempDir()
+	m, err := OpenManager([]string{dir}, cfg, fixedClock(), quiet)
+	if err != nil {
+		b.Fatal(err)
+	}
+	bt := batch(b, 1, 100, 1)
+	for p := range n {
+		l, err := m.Create("t", int32(p), [16]byte{1}, cfg)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, _, err := l.Append(bt, 1); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := m.Close(); err != nil {
+		b.Fatal(err)
+	}
+	took := map[int]time.Duration{}
+	b.ResetTimer()
+	for range b.N {
+		for _, threads := range []int{1, 16} {
+			cfg.CloseThreadsPerDir = threads
+			start := time.Now()
+			m, err := OpenManager([]string{dir}, cfg, fixedClock(), quiet)
+			if err != nil {
+				b.Fatal(err)
+			}
+			took[threads] += time.Since(start)
+			if err := m.Close(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.ReportMetric(float64(took[1].Milliseconds())/float64(b.N), "ms/open-1-thread")
+	b.ReportMetric(float64(took[16].Milliseconds())/float64(b.N), "ms/open-16-threads")
+}
+
+// BenchmarkAppendSpread measures appends of 16-record batches of 1 KiB
+// records spread round-robin over 200 logs and over 20,000 (the file
+// cache at 500), interleaved: what many partitions cost the storage layer
+// alone, without clients or the network. GREGOR_BENCH_PARTITIONS changes
+// the larger count.
+func BenchmarkAppendSpread(b *testing.B) {
+	if b.N == 1 {
+		return // the testing package's probe run: not worth creating the logs twice
+	}
+	many := 20_000
+	if s := os.Getenv("GREGOR_BENCH_PARTITIONS"); s != "" {
+		many, _ = strconv.Atoi(s)
+	}
+	cfg := DefaultConfig()
+	cfg.FileCacheSize = 500
+	if s := os.Getenv("GREGOR_BENCH_FD_CACHE"); s != "" {
+		cfg.FileCacheSize, _ = strconv.Atoi(s)
+	}
+	open := func(n int) []*Log {
+		m, err := OpenManager([]string{b.TempDir()}, cfg, time.Now, quiet)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { m.Close() })
+		logs := make([]*Log, n)
+		for p := range logs {
+			if logs[p], err = m.Create("t", int32(p), [16]byte{1}, cfg); err != nil {
+				b.Fatal(err)
+			}
+		}
+		return logs
+	}
+	few, lots := open(200), open(many)
+	bt := batch(b, 16, 1024, 1)
+	next := map[int]int{}
+	run := func(logs []*Log) time.Duration {
+		start := time.Now()
+		for range b.N {
+			i := next[len(logs)] % len(logs)
+			next[len(logs)]++
+			if _, _, err := logs[i].Append(bt, 1); err != nil {
+				b.Fatal(err)
+			}
+		}
+		return time.Since(start)
+	}
+	var tFew, tLots time.Duration
+	if path := os.Getenv("GREGOR_BENCH_CPUPROFILE"); path != "" {
+		f, err := os.Create(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		pprof.StartCPUProfile(f)
+		defer func() { pprof.StopCPUProfile(); f.Close() }()
+	}
+	b.ResetTimer()
+	for r := range 6 {
+		if r%2 == 0 {
+			tFew += run(few)
+			tLots += run(lots)
+		} else {
+			tLots += run(lots)
+			tFew += run(few)
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(6*b.N)/tFew.Seconds(), "batches/s-200")
+	b.ReportMetric(float64(6*b.N)/tLots.Seconds(), "batches/s-many")
+	b.ReportMetric(tFew.Seconds()/tLots.Seconds(), "ratio")
 }

@@ -22,8 +22,8 @@ type Config struct {
 	// (gregor.log.fd.cache.size); <= 0: half of RLIMIT_NOFILE. Read once,
 	// from the Manager's Config; a log's own is ignored.
 	FileCacheSize int
-	// CloseThreadsPerDir is how many logs of one log dir a clean stop
-	// flushes and closes at once; <= 0: DefaultCloseThreadsPerDir. Read from
+	// CloseThreadsPerDir is how many logs of one log dir a start opens and
+	// a clean stop flushes and closes at once; <= 0: DefaultCloseThreadsPerDir. Read from
 	// the Manager's Config. (Kafka's num.recovery.threads.per.data.dir,
 	// default 2, is accepted but not used for it: 2 at a time made the
 	// close of 2,000 logs two to three times slower than 16.)

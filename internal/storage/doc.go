@@ -5,6 +5,9 @@
 //	<log.dir>/.lock                              empty; the Manager holds an exclusive flock on
 //	                                              it while the dir is open (ErrLogDirLocked)
 //	<log.dir>/meta.properties                    version=1, cluster.id, node.id, directory.id
+//	<log.dir>/.kafka_cleanshutdown               empty; written by a clean Close after every log
+//	                                              in the dir was flushed and closed, removed
+//	                                              (durably) by the next start (cleanshutdown.go)
 //	<log.dir>/recovery-point-offset-checkpoint    "0\n<n>\n<topic> <partition> <offset>\n"...
 //	<log.dir>/cleaner-offset-checkpoint           same format: each compacted partition's first
 //	                                              dirty offset, where its next cleaning starts
@@ -36,10 +39,25 @@
 //
 // Indexes are append-only (not preallocated as Kafka does): entries live in
 // memory and the tail not yet on disk is appended on roll, flush and close.
-// They are therefore never trusted blindly: on open each is checked against
-// its log (whole entries, increasing, positions inside the file, the entry
-// at the recovery point naming the batch found there) and rebuilt by a scan
-// if anything is off.
+// Without a clean shutdown they are not trusted blindly: on open each is
+// checked against its log (whole entries, increasing, positions inside the
+// file, the entry at the recovery point naming the batch found there) and
+// rebuilt by a scan if anything is off. A file that holds a prefix of what
+// recovery rebuilt is kept as it is (the rest appended later); any other is
+// rewritten, so that a restart does not rewrite thousands of index files.
+//
+// Clean shutdown: as in Kafka, a clean Close leaves .kafka_cleanshutdown
+// in the log dir, and the next start opens the segments that end at or
+// below their log's recovery point without reading them: size and
+// modification time from the file's metadata, indexes from their files
+// (checked whole, increasing, inside the log and below the next segment),
+// the largest timestamp from the last time entry (written at roll and by
+// the cleaner); the .log opens on the first read through the file cache.
+// A file that fails the checks sends that segment through recovery. The
+// segment that holds the recovery point and those after it are recovered
+// as after a crash (for a clean shutdown, the active segment from its last
+// index entry: a few KiB). The start removes the marker and fsyncs the dir
+// before anything is written, so that a crash afterwards is one.
 //
 // Recovery: every batch from the indexed position at or below the recovery
 // point to the end of each segment is re-validated (framing, magic, CRC32C,
@@ -61,7 +79,8 @@
 // starts at one fails with record.ErrCorrupt (CORRUPT_MESSAGE), logged
 // once per batch. To re-validate everything, stop the broker, remove the
 // log dir's recovery-point-offset-checkpoint and start it: every partition
-// is then recovered from offset 0 and cut at its first damaged batch.
+// is then recovered from offset 0 (the clean-shutdown marker trusts only
+// segments below a recovery point) and cut at its first damaged batch.
 //
 // Retention (Log.DeleteOldSegments, run by Manager.RunRetention every
 // log.retention.check.interval.ms) follows Kafka's UnifiedLog: whole

@@ -3,10 +3,12 @@ package storage
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -101,43 +103,63 @@ func OpenAt(dir string, recoveryPoint int64, cfg Config, now func() time.Time, l
 // OpenAtFS is OpenAt on the filesystem fsys: every file access of the Log
 // goes through it.
 func OpenAtFS(fsys vfs.FS, dir string, recoveryPoint int64, cfg Config, now func() time.Time, logger *slog.Logger) (*Log, error) {
-	return openLogFiles(fsys, nil, dir, recoveryPoint, cfg, now, logger)
+	return openLogFiles(fsys, nil, dir, recoveryPoint, false, cfg, now, logger)
 }
 
 // openLogFiles is OpenAtFS with the segment files opened through files (nil:
-// kept open).
-func openLogFiles(fsys vfs.FS, files *FileCache, dir string, recoveryPoint int64, cfg Config, now func() time.Time, logger *slog.Logger) (*Log, error) {
+// kept open). clean says the log was closed by a clean shutdown (the log
+// dir's clean-shutdown marker): the segments wholly below the recovery
+// point are then opened without being read (openCleanSegment).
+func openLogFiles(fsys vfs.FS, files *FileCache, dir string, recoveryPoint int64, clean bool, cfg Config, now func() time.Time, logger *slog.Logger) (*Log, error) {
 	if err := mkdirAllDurable(fsys, dir); err != nil {
 		return nil, err
 	}
 	l := &Log{fs: fsys, files: files, dir: dir, cfg: cfg, now: now, logger: logger, dirDirty: true, committed: math.MaxInt64, stable: math.MaxInt64,
 		durableCh: make(chan struct{})}
-	if err := l.load(recoveryPoint); err != nil {
+	if err := l.load(recoveryPoint, clean); err != nil {
 		l.closeFiles()
 		return nil, fmt.Errorf("open log %s: %w", dir, err)
 	}
 	return l, nil
 }
 
-func (l *Log) load(recoveryPoint int64) error {
-	if err := recoverSwaps(l.fs, l.dir, l.logger); err != nil {
-		return err
-	}
-	bases, err := segmentBases(l.fs, l.dir)
+func (l *Log) load(recoveryPoint int64, clean bool) error {
+	ents, err := l.fs.ReadDir(l.dir)
 	if err != nil {
 		return err
 	}
+	if hasSwapFiles(ents) {
+		if err := recoverSwaps(l.fs, l.dir, l.logger); err != nil {
+			return err
+		}
+		if ents, err = l.fs.ReadDir(l.dir); err != nil {
+			return err
+		}
+	}
+	bases := segmentBasesIn(l.fs, l.dir, ents)
 	if l.epochs, err = loadEpochCache(l.fs, l.dir); err != nil {
 		return err
 	}
-	if err := l.openSegments(bases, recoveryPoint); err != nil {
+	startOffset := int64(0)
+	if slices.ContainsFunc(ents, func(e fs.DirEntry) bool { return e.Name() == logStartOffsetFile }) {
+		startOffset = readLogStartOffset(l.fs, l.dir)
+	}
+	if err := l.openSegments(bases, recoveryPoint, clean, startOffset); err != nil {
 		return err
 	}
 	l.logEndOffset = l.active().nextOffset
 	l.recoveryPoint = min(recoveryPoint, l.logEndOffset)
 	l.durable = l.recoveryPoint
-	l.logStartOffset = max(l.segments[0].baseOffset, min(readLogStartOffset(l.fs, l.dir), l.logEndOffset))
+	l.logStartOffset = max(l.segments[0].baseOffset, min(startOffset, l.logEndOffset))
 	return l.epochs.truncateFromEnd(l.logEndOffset)
+}
+
+// hasSwapFiles reports whether a compaction left files to complete or
+// remove (recoverSwaps).
+func hasSwapFiles(ents []fs.DirEntry) bool {
+	return slices.ContainsFunc(ents, func(e fs.DirEntry) bool {
+		return strings.HasSuffix(e.Name(), cleanedSuffix) || strings.HasSuffix(e.Name(), swapSuffix)
+	})
 }
 
 // segmentBases lists the base offsets of the .log files in dir, sorted, and
@@ -147,6 +169,11 @@ func segmentBases(fsys vfs.FS, dir string) ([]int64, error) {
 	if err != nil {
 		return nil, err
 	}
+	return segmentBasesIn(fsys, dir, ents), nil
+}
+
+// segmentBasesIn is segmentBases on the entries ents of dir.
+func segmentBasesIn(fsys vfs.FS, dir string, ents []fs.DirEntry) []int64 {
 	var bases []int64
 	for _, e := range ents {
 		name, ok := strings.CutSuffix(e.Name(), ".log")
@@ -157,16 +184,25 @@ func segmentBases(fsys vfs.FS, dir string) ([]int64, error) {
 			fsys.Remove(filepath.Join(dir, e.Name()))
 		}
 	}
-	sort.Slice(bases, func(i, j int) bool { return bases[i] < bases[j] })
-	return bases, nil
+	slices.Sort(bases)
+	return bases
 }
 
 // openSegments opens and recovers each segment; after a truncation, later
-// segments are removed.
-func (l *Log) openSegments(bases []int64, recoveryPoint int64) error {
+// segments are removed. With clean, the segments that end at or below the
+// recovery point are trusted as a clean shutdown left them.
+func (l *Log) openSegments(bases []int64, recoveryPoint int64, clean bool, startOffset int64) error {
 	for i, base := range bases {
 		if i > 0 && l.crashHole(base, recoveryPoint) {
 			return removeSegmentFiles(l.fs, l.dir, bases[i:])
+		}
+		sealed := i+1 < len(bases)
+		if clean && sealed && bases[i+1] <= recoveryPoint {
+			if s, ok := openCleanSegment(l.fs, l.files, l.dir, base, bases[i+1]); ok {
+				s.created = l.now()
+				l.segments = append(l.segments, s)
+				continue
+			}
 		}
 		s, err := openSegmentFile(l.fs, l.files, l.dir, base)
 		if err != nil {
@@ -174,17 +210,17 @@ func (l *Log) openSegments(bases []int64, recoveryPoint int64) error {
 		}
 		l.segments = append(l.segments, s)
 		s.created = l.now()
-		truncated, err := s.recover(recoveryPoint, l.cfg, l.logger, l.epochs)
+		truncated, err := s.recover(recoveryPoint, sealed, l.cfg, l.logger, l.epochs)
 		if err != nil {
 			return err
 		}
-		if truncated && i+1 < len(bases) {
+		if truncated && sealed {
 			l.logger.Warn("removing segments after corrupt tail", "dir", l.dir, "from", bases[i+1])
 			return removeSegmentFiles(l.fs, l.dir, bases[i+1:])
 		}
 	}
 	if len(l.segments) == 0 {
-		s, err := newSegment(l.fs, l.files, l.dir, readLogStartOffset(l.fs, l.dir), l.now())
+		s, err := newSegment(l.fs, l.files, l.dir, startOffset, l.now())
 		if err != nil {
 			return err
 		}

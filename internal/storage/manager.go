@@ -45,6 +45,9 @@ type Manager struct {
 	// flusher fsyncs every log's rolled segments and durable-ack waits;
 	// Run runs it.
 	flusher *Flusher
+	// loaded are the dirs opened whole: a clean Close marks them
+	// (cleanshutdown.go). Fixed at open.
+	loaded map[string]bool
 
 	mu      sync.Mutex // guards the fields below
 	logs    map[kafka.TopicPartition]*Log
@@ -70,7 +73,7 @@ func OpenManagerFS(fsys vfs.FS, logDirs []string, cfg Config, now func() time.Ti
 	}
 	m := &Manager{fs: fsys, dirs: logDirs, cfg: cfg, now: now, logger: logger, locks: locks, flusher: NewFlusher(logger),
 		logs: map[kafka.TopicPartition]*Log{}, dirOf: map[kafka.TopicPartition]string{}, perDir: map[string]int{}, cleaner: newCleanerState(),
-		health: map[string]*logDir{}, files: NewFileCache(cfg.FileCacheSize)}
+		health: map[string]*logDir{}, files: NewFileCache(cfg.FileCacheSize), loaded: map[string]bool{}}
 	for _, d := range logDirs {
 		m.health[d] = &logDir{path: d, onFail: m.dirFailed}
 	}
@@ -85,6 +88,7 @@ func OpenManagerFS(fsys vfs.FS, logDirs []string, cfg Config, now func() time.Ti
 			m.Close()
 			return nil, err
 		}
+		m.loaded[d] = true
 	}
 	if len(m.OfflineDirs()) == len(logDirs) {
 		m.Close()
@@ -141,6 +145,10 @@ func (m *Manager) openDir(dir string) error {
 	if err := mkdirAllDurable(m.fs, dir); err != nil {
 		return err
 	}
+	clean, err := takeCleanShutdown(m.fs, dir)
+	if err != nil {
+		return err
+	}
 	points, err := readRecoveryPoints(m.fs, dir)
 	if err != nil {
 		return err
@@ -152,15 +160,45 @@ func (m *Manager) openDir(dir string) error {
 	if err != nil {
 		return err
 	}
-	for _, e := range ents {
-		if err := m.openEntry(dir, e, points); err != nil {
-			return err
-		}
-	}
-	return nil
+	return m.openEntries(dir, ents, points, clean)
 }
 
-func (m *Manager) openEntry(dir string, e fs.DirEntry, points map[kafka.TopicPartition]int64) error {
+// openEntries opens the logs of dir's entries closeThreads() at a time: a
+// start at thousands of partitions is thousands of small reads, which
+// overlap (as Kafka's num.recovery.threads.per.data.dir). After the first
+// error no further log is opened.
+func (m *Manager) openEntries(dir string, ents []fs.DirEntry, points map[kafka.TopicPartition]int64, clean bool) error {
+	next := make(chan fs.DirEntry, len(ents))
+	for _, e := range ents {
+		next <- e
+	}
+	close(next)
+	var (
+		wg     sync.WaitGroup
+		failed atomic.Bool
+		mu     sync.Mutex // guards errs
+		errs   []error
+	)
+	for range min(m.closeThreads(), len(ents)) {
+		wg.Go(func() {
+			for e := range next {
+				if failed.Load() {
+					return
+				}
+				if err := m.openEntry(dir, e, points, clean); err != nil {
+					failed.Store(true)
+					mu.Lock()
+					errs = append(errs, err)
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+func (m *Manager) openEntry(dir string, e fs.DirEntry, points map[kafka.TopicPartition]int64, clean bool) error {
 	path := filepath.Join(dir, e.Name())
 	if !e.IsDir() {
 		return nil
@@ -172,12 +210,14 @@ func (m *Manager) openEntry(dir string, e fs.DirEntry, points map[kafka.TopicPar
 	if !ok || strings.HasPrefix(tp.Topic, "__cluster_metadata") {
 		return nil // the metadata log belongs to the controller
 	}
-	l, err := openLogFiles(m.fs, m.files, path, points[tp], m.cfg, m.now, m.logger)
+	l, err := openLogFiles(m.fs, m.files, path, points[tp], clean, m.cfg, m.now, m.logger)
 	if err != nil {
 		return err
 	}
 	l.flusher, l.logDir = m.flusher, m.health[dir]
+	m.mu.Lock()
 	m.addLocked(tp, l, dir)
+	m.mu.Unlock()
 	return nil
 }
 
@@ -293,7 +333,7 @@ func (m *Manager) createIn(dir string, tp kafka.TopicPartition, topicID [16]byte
 	}
 	var l *Log
 	if err == nil {
-		l, err = openLogFiles(m.fs, m.files, path, 0, cfg, m.now, m.logger)
+		l, err = openLogFiles(m.fs, m.files, path, 0, false, cfg, m.now, m.logger)
 	}
 	if err != nil {
 		if rerr := m.fs.RemoveAll(path); rerr != nil {
@@ -471,7 +511,8 @@ func (m *Manager) writeRecoveryPoints() error {
 }
 
 // Close flushes every log, writes the recovery-point checkpoints, closes
-// the logs (a clean shutdown) and releases the log dirs' locks. Logs are
+// the logs, marks each dir opened whole as cleanly shut down if all that
+// succeeded (a clean shutdown) and releases the log dirs' locks. Logs are
 // flushed and closed CloseThreadsPerDir at a time in each log dir: at
 // thousands of partitions a stop is thousands of fsyncs, which overlap
 // (a journaling filesystem commits overlapping fsyncs together) instead
@@ -485,6 +526,9 @@ func (m *Manager) Close() error {
 	})
 	errs = append(errs, m.writeRecoveryPoints())
 	errs = append(errs, m.eachLogParallel(m.Logs(), (*Log).Close)...)
+	if errors.Join(errs...) == nil {
+		errs = append(errs, m.writeCleanShutdowns())
+	}
 	errs = append(errs, unlockAll(m.locks))
 	return errors.Join(errs...)
 }
@@ -492,13 +536,19 @@ func (m *Manager) Close() error {
 // DefaultCloseThreadsPerDir is Config.CloseThreadsPerDir when unset.
 const DefaultCloseThreadsPerDir = 16
 
+// closeThreads is how many logs of one dir are opened, flushed or closed
+// at once.
+func (m *Manager) closeThreads() int {
+	if m.cfg.CloseThreadsPerDir <= 0 {
+		return DefaultCloseThreadsPerDir
+	}
+	return m.cfg.CloseThreadsPerDir
+}
+
 // eachLogParallel calls fn on every log, with at most CloseThreadsPerDir
 // calls at once per log dir, and returns the errors.
 func (m *Manager) eachLogParallel(logs map[kafka.TopicPartition]*Log, fn func(*Log) error) []error {
-	threads := m.cfg.CloseThreadsPerDir
-	if threads <= 0 {
-		threads = DefaultCloseThreadsPerDir
-	}
+	threads := m.closeThreads()
 	byDir := map[string][]*Log{}
 	m.mu.Lock()
 	for tp, l := range logs {

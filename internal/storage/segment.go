@@ -46,6 +46,9 @@ type segment struct {
 	// indexSynced and timeSynced are indexDisk and timeDisk at the last
 	// fsync of their file: equal, a file has nothing to fsync.
 	indexSynced, timeSynced int
+	// indexFilesMade says both index files exist: an append with nothing
+	// to write or fsync (a close after a restart) then skips them.
+	indexFilesMade bool
 	// txns are the aborted transactions whose marker is in this segment,
 	// in marker order (txnindex.go); txnDisk of them are in the file.
 	txns       []kafka.AbortedTransaction
@@ -93,6 +96,55 @@ func openSegmentFile(fsys vfs.FS, files *FileCache, dir string, base int64) (*se
 		maxTimestamp: -1, offsetOfMaxTs: -1, lastModified: st.ModTime()}
 	s.refs.Store(1)
 	return s, nil
+}
+
+// openCleanSegment opens a sealed segment that a clean shutdown left wholly
+// below the recovery point without reading it, as Kafka trusts the files of
+// a clean shutdown: its size and modification time come from the file's
+// metadata, its indexes from their files (whole entries, increasing,
+// positions inside the log, offsets below next, the next segment's base),
+// its largest timestamp from the last time entry, which its roll or its
+// cleaning wrote. With a FileCache the .log opens on its first read. false:
+// a file does not pass, and the caller recovers the segment.
+func openCleanSegment(fsys vfs.FS, files *FileCache, dir string, base, next int64) (*segment, bool) {
+	path := segmentName(dir, base, ".log")
+	st, err := fsys.Stat(path)
+	if err != nil || st.Size() == 0 {
+		return nil, false
+	}
+	s := &segment{baseOffset: base, fs: fsys, dir: dir, size: st.Size(), fromDisk: st.Size(), nextOffset: next,
+		maxTimestamp: -1, offsetOfMaxTs: -1, lastModified: st.ModTime()}
+	idx, err1 := loadOffsetIndex(fsys, s.path(".index"), s.size)
+	tidx, err2 := loadTimeIndex(fsys, s.path(".timeindex"))
+	txns, whole, err3 := readTxnIndex(fsys, s.path(txnIndexExt))
+	if err1 != nil || err2 != nil || err3 != nil || !whole {
+		return nil, false
+	}
+	if n := len(idx); n > 0 && base+int64(idx[n-1].relOffset) >= next {
+		return nil, false
+	}
+	if n := len(tidx); n > 0 {
+		last := base + int64(tidx[n-1].relOffset)
+		if last >= next {
+			return nil, false
+		}
+		s.maxTimestamp, s.offsetOfMaxTs = tidx[n-1].timestamp, last
+	}
+	s.index, s.timeIndex, s.txns = idx, tidx, txns
+	s.indexDisk, s.timeDisk, s.txnDisk = len(idx), len(tidx), len(txns)
+	s.indexSynced, s.timeSynced = len(idx), len(tidx) // the clean shutdown fsynced them
+	s.indexFilesMade = true
+	if files != nil {
+		s.f = &cachedFile{cache: files, fs: fsys, path: path} // opened on demand
+	} else {
+		f, err := fsys.OpenFile(path, os.O_RDWR, 0)
+		if err != nil {
+			return nil, false
+		}
+		s.f = newCachedFile(nil, fsys, path, f)
+	}
+	s.refs.Store(1)
+	return s, true
 }
 
 // acquire takes a reference for a reader; the Log's mutex must be held (at
@@ -174,7 +226,7 @@ func (s *segment) maybeTimeEntry() {
 func (s *segment) writeIndexes(sync bool) error {
 	newIndex := s.index[s.indexDisk:]
 	syncIndex := sync && (len(newIndex) > 0 || s.indexDisk > s.indexSynced)
-	if err := appendFile(s.fs, s.path(".index"), appendOffsetEntries(nil, newIndex), syncIndex); err != nil {
+	if err := s.appendIndexFile(".index", appendOffsetEntries(nil, newIndex), syncIndex); err != nil {
 		return err
 	}
 	s.indexDisk = len(s.index)
@@ -183,14 +235,25 @@ func (s *segment) writeIndexes(sync bool) error {
 	}
 	newTime := s.timeIndex[s.timeDisk:]
 	syncTime := sync && (len(newTime) > 0 || s.timeDisk > s.timeSynced)
-	if err := appendFile(s.fs, s.path(".timeindex"), appendTimeEntries(nil, newTime), syncTime); err != nil {
+	if err := s.appendIndexFile(".timeindex", appendTimeEntries(nil, newTime), syncTime); err != nil {
 		return err
 	}
 	s.timeDisk = len(s.timeIndex)
 	if sync {
 		s.timeSynced = s.timeDisk
 	}
+	s.indexFilesMade = true
 	return s.writeTxnIndex(sync)
+}
+
+// appendIndexFile appends data to the segment's index file ext (creating
+// it) and fsyncs it with sync; with nothing to do, once the files exist, it
+// does not touch the file.
+func (s *segment) appendIndexFile(ext string, data []byte, sync bool) error {
+	if len(data) == 0 && !sync && s.indexFilesMade {
+		return nil
+	}
+	return appendFile(s.fs, s.path(ext), data, sync)
 }
 
 // appendFile appends data at the end of the file at path, creating it.
@@ -219,6 +282,7 @@ func (s *segment) rewriteIndexes() error {
 	s.fs.Remove(s.path(txnIndexExt))
 	s.indexDisk, s.timeDisk, s.txnDisk = 0, 0, 0
 	s.indexSynced, s.timeSynced = 0, 0
+	s.indexFilesMade = false
 	return s.writeIndexes(false)
 }
 

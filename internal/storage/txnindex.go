@@ -45,17 +45,25 @@ var errBadTxnIndex = errors.New("transaction index is corrupt")
 // loadTxnIndex reads a .txnindex file; a missing file is an empty index. A
 // torn last entry is dropped.
 func loadTxnIndex(fsys vfs.FS, path string) ([]kafka.AbortedTransaction, error) {
+	out, _, err := readTxnIndex(fsys, path)
+	return out, err
+}
+
+// readTxnIndex is loadTxnIndex that also reports whether the file held
+// whole entries only (a missing file does).
+func readTxnIndex(fsys vfs.FS, path string) ([]kafka.AbortedTransaction, bool, error) {
 	data, err := vfs.ReadFile(fsys, path)
 	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil
+		return nil, true, nil
 	}
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
+	whole := len(data)%txnEntrySize == 0
 	var out []kafka.AbortedTransaction
 	for ; len(data) >= txnEntrySize; data = data[txnEntrySize:] {
 		if binary.BigEndian.Uint16(data) != 0 {
-			return nil, errBadTxnIndex
+			return nil, false, errBadTxnIndex
 		}
 		out = append(out, kafka.AbortedTransaction{
 			ProducerID:       kafka.ProducerID(binary.BigEndian.Uint64(data[2:])),
@@ -64,7 +72,7 @@ func loadTxnIndex(fsys vfs.FS, path string) ([]kafka.AbortedTransaction, error) 
 			LastStableOffset: kafka.Offset(binary.BigEndian.Uint64(data[26:])),
 		})
 	}
-	return out, nil
+	return out, whole, nil
 }
 
 // trimTxns drops the entries whose marker is at or after end.
