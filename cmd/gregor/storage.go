@@ -46,15 +46,22 @@ func newFormatCommand() *cobra.Command {
 		quorum          quorumFormat
 	)
 	cmd := &cobra.Command{
-		Use:   "format -t CLUSTER_ID -c server.properties [--ignore-formatted]",
+		Use:   "format -t CLUSTER_ID -c server.properties [--ignore-formatted] [--standalone | --initial-controllers VOTERS | --no-initial-controllers]",
 		Short: "Write meta.properties into every log directory",
 		Long: `Format the log directories named by log.dirs (or log.dir) and metadata.log.dir
 in the configuration file: each gets a meta.properties holding the cluster id,
 this node's node.id and a fresh directory id.
 
 A directory that is already formatted is an error unless --ignore-formatted is
-given, in which case it is left as it is and the others are formatted.`,
-		Example: `  gregor storage format -t "$(gregor storage random-uuid)" -c config/server.properties`,
+given, in which case it is left as it is and the others are formatted.
+
+A configuration that names the controller quorum by
+controller.quorum.bootstrap.servers instead of controller.quorum.voters (as
+Kafka 4's sample files do) takes its voters from the format: --standalone on
+a lone controller, --initial-controllers id@host:port:directory-id,... on every
+controller of a larger quorum; a broker-only node asks the bootstrap servers.`,
+		Example: `  gregor storage format -t "$(gregor storage random-uuid)" -c config/server.properties
+  gregor storage format --standalone -t "$(gregor storage random-uuid)" -c server.properties   # Kafka 4's sample`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := cli.CheckRefused(cmd); err != nil {
