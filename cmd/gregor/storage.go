@@ -62,7 +62,7 @@ a lone controller, --initial-controllers id@host:port:directory-id,... on every
 controller of a larger quorum; a broker-only node asks the bootstrap servers.`,
 		Example: `  gregor storage format -t "$(gregor storage random-uuid)" -c config/server.properties
   gregor storage format --standalone -t "$(gregor storage random-uuid)" -c server.properties   # Kafka 4's sample`,
-		Args:    cobra.NoArgs,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := cli.CheckRefused(cmd); err != nil {
 				return err
