@@ -214,6 +214,9 @@ func (w *javaWriter) object(o *object, space string) error {
 
 // named writes a record, error, enum or fixed definition.
 func (w *javaWriter) named(o *object, typ, space string) error {
+	if err := definition(o, typ); err != nil {
+		return err
+	}
 	ns := space
 	if s, ok := o.vals["namespace"].(string); ok {
 		ns = s
@@ -255,6 +258,12 @@ func (w *javaWriter) fields(o *object, space string) error {
 		fo, ok := f.(*object)
 		if !ok {
 			return errors.New("a field is an object")
+		}
+		if name, ok := fo.vals["name"].(string); !ok || name == "" {
+			return errors.New("No field name")
+		}
+		if _, ok := fo.vals["type"]; !ok {
+			return errors.New("No field type")
 		}
 		if i > 0 {
 			w.buf.WriteByte(',')
@@ -306,4 +315,29 @@ func relativeName(full, space string) string {
 		return full[strings.LastIndexByte(full, '.')+1:]
 	}
 	return full
+}
+
+// definition checks that a named type has the keys Java's parser
+// requires, spelt as it spells them: the JSON decoding of hamba/avro
+// matches keys regardless of case ("NAme" is a name there), so a schema
+// hamba accepts could otherwise have a canonical form without them.
+func definition(o *object, typ string) error {
+	if name, ok := o.vals["name"].(string); !ok || name == "" {
+		return errors.New("No name in schema")
+	}
+	switch typ {
+	case "record", "error":
+		if _, ok := o.vals["fields"].([]any); !ok {
+			return errors.New("Record has no fields")
+		}
+	case "enum":
+		if _, ok := o.vals["symbols"].([]any); !ok {
+			return errors.New("Enum has no symbols")
+		}
+	case "fixed":
+		if _, ok := o.vals["size"]; !ok {
+			return errors.New("Invalid or no size")
+		}
+	}
+	return nil
 }
