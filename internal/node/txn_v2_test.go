@@ -171,6 +171,13 @@ func TestUpdateFeaturesTransactionVersion(t *testing.T) {
 	if code := txnOffsetCommitV5(t, n.Addr, "tv0", ir.ProducerID, ir.ProducerEpoch, "tv0"); code != kerr.UnsupportedVersion.Code {
 		t.Errorf("TxnOffsetCommit v5 at transaction.version 0: %v, want UNSUPPORTED_VERSION", kerr.ErrorForCode(code))
 	}
+	add, verify := addPartitionsV5(t, n.Addr, "tv0", ir.ProducerID, ir.ProducerEpoch, false), addPartitionsV5(t, n.Addr, "tv0", ir.ProducerID, ir.ProducerEpoch, true)
+	if add.ErrorCode != kerr.UnsupportedVersion.Code {
+		t.Errorf("AddPartitionsToTxn v5 adding at transaction.version 0: %v, want UNSUPPORTED_VERSION", kerr.ErrorForCode(add.ErrorCode))
+	}
+	if verify.ErrorCode != 0 || len(verify.Transactions) != 1 || verify.Transactions[0].Topics[0].Partitions[0].ErrorCode != kerr.TransactionAbortable.Code {
+		t.Errorf("AddPartitionsToTxn v5 verifying at transaction.version 0: %+v, want TRANSACTION_ABORTABLE for the partition (as Kafka 4.2)", verify)
+	}
 	// Kafka then answers CONCURRENT_TRANSACTIONS for the id until its
 	// coordinator reloads; Gregor leaves the transaction as it was.
 	described, err := kadm.NewClient(raw).DescribeTransactions(ctx, "tv0")
@@ -323,6 +330,29 @@ func txnOffsetCommitV5(t *testing.T, addr, id string, pid int64, epoch int16, to
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// addPartitionsV5 sends AddPartitionsToTxn v5, as a partition leader does,
+// for partition 0 of the topic named as the transactional id, verify-only
+// or adding it.
+func addPartitionsV5(t *testing.T, addr, id string, pid int64, epoch int16, verifyOnly bool) *kmsg.AddPartitionsToTxnResponse {
+	t.Helper()
+	versions := kversion.Stable()
+	versions.SetMaxKeyVersion(24, 5)
+	req := kmsg.NewPtrAddPartitionsToTxnRequest()
+	tr := kmsg.NewAddPartitionsToTxnRequestTransaction()
+	tr.TransactionalID, tr.ProducerID, tr.ProducerEpoch, tr.VerifyOnly = id, pid, epoch, verifyOnly
+	tr.Topics = []kmsg.AddPartitionsToTxnRequestTransactionTopic{{Topic: id, Partitions: []int32{0}}}
+	req.Transactions = append(req.Transactions, tr)
+	kresp, err := newClient(t, addr, kgo.MaxVersions(versions)).Broker(1).Request(testContext(t), req) // not through a coordinator lookup
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp := kresp.(*kmsg.AddPartitionsToTxnResponse)
+	if resp.Version != 5 {
+		t.Fatalf("AddPartitionsToTxn went at v%d", resp.Version)
+	}
+	return resp
 }
 
 // endTxnV5 ends the transaction with EndTxn v5 and answers the producer id
