@@ -43,8 +43,9 @@ package handler
 // broker does; an old epoch answers INVALID_PRODUCER_EPOCH, a coordinator
 // still completing the producer's previous transaction
 // NOT_ENOUGH_REPLICAS (retried). The partitions of one request are added
-// in one coordinator request (produce_txn.go). While transaction.version is below 2, a
-// transactional v12+ request answers UNSUPPORTED_VERSION, as Kafka's.
+// in one coordinator request (produce_txn.go). This is served from transaction.version 1, as
+// Kafka 4.2 serves it; at 0 a transactional v12+ request answers
+// UNSUPPORTED_VERSION, as Kafka's (see 26_end_txn.go).
 // Schema validation (Confluent Server's, not Kafka's): on a topic with
 // confluent.value.schema.validation or confluent.key.schema.validation,
 // records without a registered schema id for the topic's subject refuse
@@ -328,8 +329,8 @@ func (h *Handler) appendProduced(ctx context.Context, part *partition.Partition,
 		// The marker of the producer's previous transaction came in while
 		// the coordinator added the partition: verify again below.
 	}
-	if r.Version >= 12 && !h.transactionVersion2() {
-		return fail, errTransactionVersion2Disabled
+	if r.Version >= 12 && !h.servesTransactionVersion2() {
+		return fail, errTransactionVersion0
 	}
 	pid, epoch := kafka.ProducerID(b.ProducerID()), b.ProducerEpoch()
 	for attempt := 0; ; attempt++ {
