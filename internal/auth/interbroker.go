@@ -100,15 +100,20 @@ func ControllerSASL(c *config.Config, listener string) (sasl.Mechanism, error) {
 // listenerLogin returns mechanism with the username and password of the
 // listener's JAAS configuration for it
 // (listener.name.<l>.<mechanism>.sasl.jaas.config, else sasl.jaas.config);
-// nil, nil for a mechanism other than PLAIN and SCRAM. purpose names what
-// the credentials are for, in an error.
+// nil, nil for a mechanism other than PLAIN and SCRAM. No JAAS at all is
+// refused with Kafka's message. purpose names what the credentials are
+// for, in an error.
 func listenerLogin(c *config.Config, listener, mechanism, purpose string) (sasl.Mechanism, error) {
-	if mechanism != Plain && scramHash(mechanism) == nil {
-		return nil, nil
-	}
 	jaas := c.ListenerValue(listener, strings.ToLower(mechanism)+".sasl.jaas.config")
 	if jaas == "" {
 		jaas = c.ListenerValue(listener, "sasl.jaas.config")
+	}
+	if jaas == "" {
+		// Kafka's words, when its node finds no JAAS for the listener.
+		return nil, fmt.Errorf("Could not find a 'KafkaServer' or '%s.KafkaServer' entry in the JAAS configuration. System property 'java.security.auth.login.config' is not set", strings.ToLower(listener))
+	}
+	if mechanism != Plain && scramHash(mechanism) == nil {
+		return nil, nil
 	}
 	opts, err := ParseJAAS(jaas)
 	if err != nil {

@@ -106,3 +106,60 @@ func TestInterBrokerSASL(t *testing.T) {
 		})
 	}
 }
+
+// TestControllerSASL proves that a node reads its login to the controller
+// listener from sasl.mechanism.controller.protocol and that listener's
+// JAAS configuration, whatever the listener enables, and refuses as Kafka
+// does a listener without JAAS, and GSSAPI, which Gregor does not speak.
+func TestControllerSASL(t *testing.T) {
+	base := map[string]string{
+		"process.roles": "broker", "node.id": "2", "controller.quorum.voters": "1@127.0.0.1:9093",
+		"listeners": "PLAINTEXT://127.0.0.1:9092", "controller.listener.names": "CONTROLLER",
+		"listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:SASL_PLAINTEXT",
+	}
+	const jaas = `org.apache.kafka.common.security.plain.PlainLoginModule required username="broker" password="b";`
+	cases := []struct {
+		name      string
+		props     map[string]string
+		wantFirst string // PLAIN's first message
+		wantName  string
+		wantErr   string
+	}{
+		{"no JAAS", nil, "", "", "Could not find a 'KafkaServer' or 'controller.KafkaServer' entry in the JAAS configuration"},
+		{"default GSSAPI", map[string]string{"listener.name.controller.sasl.jaas.config": jaas}, "", "", "sasl.mechanism.controller.protocol GSSAPI is not supported"},
+		{"PLAIN", map[string]string{"sasl.mechanism.controller.protocol": "PLAIN", "listener.name.controller.plain.sasl.jaas.config": jaas}, "\x00broker\x00b", "PLAIN", ""},
+		{"SCRAM-SHA-512", map[string]string{"sasl.mechanism.controller.protocol": "SCRAM-SHA-512", "sasl.jaas.config": jaas}, "", "SCRAM-SHA-512", ""},
+		{"no username", map[string]string{"sasl.mechanism.controller.protocol": "PLAIN",
+			"listener.name.controller.plain.sasl.jaas.config": `org.apache.kafka.common.security.plain.PlainLoginModule required user_a="a";`}, "", "", "has no username and password for connections to the controllers"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			props := map[string]string{}
+			for k, v := range base {
+				props[k] = v
+			}
+			for k, v := range c.props {
+				props[k] = v
+			}
+			cfg, _, err := config.Parse(props)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m, err := ControllerSASL(cfg, "CONTROLLER")
+			if c.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), c.wantErr) {
+					t.Fatalf("err %v, want %q", err, c.wantErr)
+				}
+				return
+			}
+			if err != nil || m.Name() != c.wantName {
+				t.Fatalf("mechanism %v, %v; want %s", m, err, c.wantName)
+			}
+			if c.wantFirst != "" {
+				if _, first, err := m.Authenticate(context.Background(), "127.0.0.1"); err != nil || string(first) != c.wantFirst {
+					t.Fatalf("first message %q, %v; want %q", first, err, c.wantFirst)
+				}
+			}
+		})
+	}
+}
