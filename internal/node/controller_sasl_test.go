@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"fmt"
 	"log/slog"
 	"net"
@@ -19,7 +18,6 @@ import (
 	"github.com/twmb/franz-go/pkg/sasl/plain"
 
 	"gregor/internal/auth"
-	"gregor/internal/auth/authtest"
 	"gregor/internal/config"
 	"gregor/internal/kafka"
 	"gregor/internal/node"
@@ -57,11 +55,7 @@ func controllerSASLProps(keystore, truststore, user, password string) map[string
 // SaslAuthenticate to reach DescribeQuorum there (--bootstrap-controller),
 // and one with a wrong password is refused.
 func TestSASLControllerListener(t *testing.T) {
-	ca := authtest.NewCA(t)
-	dir := t.TempDir()
-	cert, key := ca.Issue(t, pkix.Name{CommonName: "controller"}, "127.0.0.1", "localhost")
-	keystore := authtest.WriteFile(t, dir, "controller.pem", cert, key)
-	truststore := authtest.WriteFile(t, dir, "ca.pem", ca.PEM)
+	ca, keystore, truststore := controllerPKI(t)
 	c := nodetest.StartClusterPerNode(t, 3, 1, func(kafka.NodeID) map[string]string {
 		p := controllerSASLProps(keystore, truststore, "admin", "admin-secret")
 		p["min.insync.replicas"] = "2"
