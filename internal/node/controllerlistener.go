@@ -115,13 +115,14 @@ func (m *controllerMux) route(conn net.Conn) {
 		return
 	}
 	side := m.kafka
+	var expiry *time.Timer
 	switch {
 	case m.sasl != nil && auth.IsQuorumLogin(prefix):
 		if !m.login(conn, prefix) {
 			conn.Close()
 			return
 		}
-		side = m.quorum
+		side, expiry = m.quorum, m.expire(conn)
 	case controller.IsQuorumConnection(prefix) && m.sasl != nil:
 		m.logger.Info("closing a controller connection that did not authenticate on the SASL controller listener", "remote", conn.RemoteAddr())
 		conn.Close()
@@ -129,16 +130,16 @@ func (m *controllerMux) route(conn net.Conn) {
 	case controller.IsQuorumConnection(prefix):
 		side = m.quorum
 	}
-	var replay net.Conn = &replayConn{Conn: conn, prefix: prefix}
+	var replay net.Conn = &replayConn{Conn: conn, prefix: prefix, expiry: expiry}
 	if tlsConn != nil {
 		replay = &tlsReplayConn{replayConn: replay.(*replayConn), tls: tlsConn}
 	}
 	select {
 	case side.conns <- replay:
 	case <-side.closed:
-		conn.Close()
+		replay.Close()
 	case <-m.done:
-		conn.Close()
+		replay.Close()
 	}
 }
 
@@ -156,6 +157,20 @@ func (m *controllerMux) login(conn net.Conn, prefix []byte) bool {
 	defer conn.SetDeadline(time.Time{})
 	_, err = io.ReadFull(conn, prefix)
 	return err == nil && controller.IsQuorumConnection(prefix)
+}
+
+// expire closes conn, an authenticated quorum connection, when its SASL
+// session ends (connections.max.reauth.ms), as Kafka's server closes a
+// connection that did not re-authenticate in time: the quorum's side
+// dials again and logs in anew. nil without a session lifetime.
+func (m *controllerMux) expire(conn net.Conn) *time.Timer {
+	if m.sasl.SessionLifetime <= 0 {
+		return nil
+	}
+	return time.AfterFunc(m.sasl.SessionLifetime, func() {
+		m.logger.Debug("closing a quorum connection whose SASL session expired (connections.max.reauth.ms)", "remote", conn.RemoteAddr())
+		conn.Close()
+	})
 }
 
 func (m *controllerMux) close() {
@@ -210,6 +225,15 @@ func (c *tlsReplayConn) ConnectionState() tls.ConnectionState { return c.tls.Con
 type replayConn struct {
 	net.Conn
 	prefix []byte
+	expiry *time.Timer // closes the connection when its SASL session ends; nil for never
+}
+
+// Close closes the connection and stops its expiry.
+func (c *replayConn) Close() error {
+	if c.expiry != nil {
+		c.expiry.Stop()
+	}
+	return c.Conn.Close()
 }
 
 func (c *replayConn) Read(p []byte) (int, error) {
