@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 	"github.com/twmb/franz-go/pkg/sasl/plain"
@@ -26,7 +27,8 @@ import (
 )
 
 // controllerSASLProps are the settings of a SASL_SSL controller listener
-// with PLAIN, on which admin is a super user and bob a user without ACLs;
+// with PLAIN and SCRAM-SHA-256, on which admin is a super user and bob a
+// user without ACLs;
 // every node logs in to the controllers as user with password.
 func controllerSASLProps(keystore, truststore, user, password string) map[string]string {
 	return map[string]string{
@@ -36,7 +38,7 @@ func controllerSASLProps(keystore, truststore, user, password string) map[string
 		"listener.name.controller.ssl.truststore.type":     "PEM",
 		"listener.name.controller.ssl.truststore.location": truststore,
 		"sasl.mechanism.controller.protocol":               "PLAIN",
-		"listener.name.controller.sasl.enabled.mechanisms": "PLAIN",
+		"listener.name.controller.sasl.enabled.mechanisms": "PLAIN,SCRAM-SHA-256",
 		"listener.name.controller.plain.sasl.jaas.config": fmt.Sprintf(`org.apache.kafka.common.security.plain.PlainLoginModule required username="%s" password="%s" user_admin="admin-secret" user_bob="bob-secret";`,
 			user, password),
 		"authorizer.class.name": auth.StandardAuthorizer,
@@ -48,7 +50,8 @@ func controllerSASLProps(keystore, truststore, user, password string) map[string
 // node whose CONTROLLER listener is SASL_SSL with PLAIN and an authorizer:
 // the quorum's Raft messages, the broker's registration, heartbeats and
 // metadata fetches all log in as the super user admin, so the cluster
-// forms and takes acks=all writes; a broker named by
+// forms and takes acks=all writes; a broker logging in with SCRAM, whose
+// credential and ClusterAction ACL are in the metadata, registers; a broker named by
 // controller.quorum.bootstrap.servers finds the voters with that login. A
 // broker with a wrong password cannot
 // register and logs one line saying why; a valid user without ClusterAction
@@ -86,6 +89,32 @@ func TestSASLControllerListener(t *testing.T) {
 	})
 
 	controllerAddr := c.Nodes[leader].Controller().ListenerAddr().String()
+	t.Run("SCRAM with an ACL", func(t *testing.T) {
+		adm := kadm.NewClient(newClient(t, c.Nodes[3].Addr))
+		if _, err := adm.AlterUserSCRAMs(testContext(t), nil, []kadm.UpsertSCRAM{{User: "broker7", Mechanism: kadm.ScramSha256, Iterations: 4096, Password: "broker7-secret"}}); err != nil {
+			t.Fatal(err)
+		}
+		addACLs(t, adm, kadm.NewACLs().Allow("User:broker7").AllowHosts().Clusters().Operations(kadm.OpClusterAction))
+		waitFor(t, "the credential and the ACL on every controller", func() bool {
+			for _, n := range c.Nodes[:3] {
+				if _, ok := n.Image().ScramCredential("broker7", "SCRAM-SHA-256"); !ok || n.Image().ACLIndex().Len() == 0 {
+					return false
+				}
+			}
+			return true
+		})
+		dir := t.TempDir()
+		if err := storage.WriteMetaProperties(dir, storage.MetaProperties{ClusterID: c.ClusterID, NodeID: 7, DirectoryID: kafka.NewTopicID().String()}); err != nil {
+			t.Fatal(err)
+		}
+		props := controllerSASLProps(keystore, truststore, "admin", "admin-secret")
+		props["node.id"], props["process.roles"], props["controller.listener.names"] = "7", "broker", "CONTROLLER"
+		props["controller.quorum.voters"] = strings.Join(voters, ",")
+		props["sasl.mechanism.controller.protocol"] = "SCRAM-SHA-256"
+		props["listener.name.controller.scram-sha-256.sasl.jaas.config"] = `org.apache.kafka.common.security.scram.ScramLoginModule required username="broker7" password="broker7-secret";`
+		nodetest.Start(t, dir, props)
+		waitFor(t, "the SCRAM broker registered", func() bool { _, ok := c.Nodes[0].Image().Broker(7); return ok })
+	})
 	t.Run("bootstrap servers", func(t *testing.T) {
 		dir := t.TempDir()
 		if err := storage.WriteMetaProperties(dir, storage.MetaProperties{ClusterID: c.ClusterID, NodeID: 6, DirectoryID: kafka.NewTopicID().String()}); err != nil {
@@ -95,7 +124,7 @@ func TestSASLControllerListener(t *testing.T) {
 		props["node.id"], props["process.roles"], props["controller.listener.names"] = "6", "broker", "CONTROLLER"
 		props["controller.quorum.bootstrap.servers"] = controllerAddr
 		nodetest.Start(t, dir, props)
-		waitFor(t, "the bootstrapped broker registered", func() bool { return len(c.Nodes[0].Image().Brokers()) == 5 })
+		waitFor(t, "the bootstrapped broker registered", func() bool { _, ok := c.Nodes[0].Image().Broker(6); return ok })
 	})
 	roots := x509.NewCertPool()
 	roots.AddCert(ca.Cert)
