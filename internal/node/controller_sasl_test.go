@@ -1,7 +1,6 @@
 package node_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -9,7 +8,6 @@ import (
 	"log/slog"
 	"net"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -24,6 +22,7 @@ import (
 	"gregor/internal/node"
 	"gregor/internal/node/nodetest"
 	"gregor/internal/storage"
+	"gregor/internal/testutil/logbuf"
 )
 
 // controllerSASLProps are the settings of a SASL_SSL controller listener
@@ -182,7 +181,7 @@ func startRefusedBroker(t *testing.T, clusterID, voters string, props map[string
 	if err != nil {
 		t.Fatal(err)
 	}
-	var log lockedBuffer
+	var log logbuf.Buffer
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Second)
 	defer cancel()
 	if n, err := node.Start(ctx, cfg, slog.New(slog.NewTextHandler(&log, nil))); err == nil {
@@ -191,24 +190,6 @@ func startRefusedBroker(t *testing.T, clusterID, voters string, props map[string
 		t.Fatal("the broker registered")
 	}
 	return log.String()
-}
-
-// lockedBuffer is a bytes.Buffer safe for concurrent use.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // dialTLS opens a TLS connection to addr, closed when the test ends.
