@@ -103,7 +103,7 @@ func TestSSLControllerListener(t *testing.T) {
 // controllerPKI returns a CA, and the PEM key store (a certificate for
 // 127.0.0.1 and localhost, from the CA) and trust store (the CA) of a
 // controller listener.
-func controllerPKI(t *testing.T) (ca *authtest.CA, keystore, truststore string) {
+func controllerPKI(t testing.TB) (ca *authtest.CA, keystore, truststore string) {
 	ca = authtest.NewCA(t)
 	dir := t.TempDir()
 	cert, key := ca.Issue(t, pkix.Name{CommonName: "controller"}, "127.0.0.1", "localhost")
