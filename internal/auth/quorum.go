@@ -70,8 +70,11 @@ func (s *SASL) ServeQuorum(conn net.Conn, prefix []byte, authorize func(acl.Prin
 		return acl.Principal{}, err
 	}
 	mechanism, msg, ok := bytes.Cut(payload, []byte{0})
-	if !ok || !s.Enabled(string(mechanism)) {
-		return acl.Principal{}, s.refuse(conn, fmt.Sprintf("Unsupported SASL mechanism %s", mechanism))
+	switch {
+	case !ok:
+		return acl.Principal{}, s.refuse(conn, "a SASL start without a mechanism")
+	case !s.Enabled(string(mechanism)):
+		return acl.Principal{}, s.refuse(conn, fmt.Sprintf("Unsupported SASL mechanism %q", mechanism))
 	}
 	ex := s.Start(string(mechanism))
 	for {
