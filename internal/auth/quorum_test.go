@@ -126,3 +126,27 @@ func TestQuorumLoginBadFrames(t *testing.T) {
 		}
 	}
 }
+
+// FuzzServeQuorum feeds arbitrary bytes to the server side of the
+// quorum's SASL exchange, as an unauthenticated peer may: it must end
+// with a principal or an error, never panic or allocate what a length
+// claims beyond its bound.
+func FuzzServeQuorum(f *testing.F) {
+	f.Add([]byte{0, 0, 0, 18, quorumStart, 'P', 'L', 'A', 'I', 'N', 0, 0, 'a', 0, 'b'})
+	f.Add([]byte{0, 0, 0, 7, quorumStart, 'P', 'L', 'A', 'I', 'N', 0})
+	f.Add([]byte{0x7f, 0xff, 0xff, 0xff, quorumStart})
+	s := &SASL{Mechanisms: []string{Plain, ScramSHA256}, PlainUsers: map[string]string{"a": "b"}}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if len(data) < 5 {
+			return
+		}
+		client, server := net.Pipe()
+		go func() {
+			client.Write(data[5:])
+			client.Close()
+		}()
+		go io.Copy(io.Discard, client)
+		s.ServeQuorum(server, data[:5], func(acl.Principal) error { return nil })
+		server.Close()
+	})
+}
