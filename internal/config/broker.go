@@ -301,6 +301,7 @@ var brokerDefs = []brokerDef{
 	{name: "connections.max.reauth.ms", typ: typeLong, def: "0", check: nonNegative, doc: "Lifetime of an authenticated SASL session; 0 means no limit."},
 	{name: "connection.failed.authentication.delay.ms", typ: typeInt, def: "100", check: nonNegative, doc: "Delay before closing a connection whose authentication failed."},
 	{name: "sasl.mechanism.inter.broker.protocol", typ: typeString, def: "GSSAPI", dynamic: true, doc: "SASL mechanism used between brokers."},
+	{name: "sasl.mechanism.controller.protocol", typ: typeString, def: "GSSAPI", doc: "SASL mechanism used for communication with controllers, on a SASL_PLAINTEXT or SASL_SSL controller listener (gregor: PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512)."},
 	{name: "sasl.oauthbearer.jwks.endpoint.url", typ: typeString, null: true, doc: "The JWKS (file://, http:// or https://) whose keys OAUTHBEARER tokens must be signed with."},
 	{name: "sasl.oauthbearer.jwks.endpoint.refresh.ms", typ: typeLong, def: "3600000", check: positive, doc: "How often the JWKS is reloaded."},
 	{name: "sasl.oauthbearer.expected.audience", typ: typeList, null: true, doc: "Audiences of which an OAUTHBEARER token's aud must name one; empty: not checked."},

@@ -109,6 +109,8 @@ var allowedImports = map[string][]string{
 	// Loopback ports below the kernel's ephemeral range, for servers that
 	// must be told their port before they start.
 	"testutil/freeport": {},
+	// Log output collected from concurrent writers, for tests that read it.
+	"testutil/logbuf": {},
 	// Batches record.Build cannot make (decompression bombs), for the
 	// tests of record, storage and partition.
 	"record/recordtest": {"record"},
