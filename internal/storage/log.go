@@ -48,9 +48,12 @@ type Log struct {
 	// to dir, the next open redoes), so a clean stop skips it.
 	dirChanged bool
 	// flusher, set by the Manager before the Log is shared, fsyncs rolled
-	// segments and durable-ack waits off the append path (sync.go). A Log
-	// without one fsyncs only on Flush, and WaitDurable inline.
+	// segments off the append path (sync.go). A Log without one fsyncs
+	// only on Flush and for WaitDurable.
 	flusher *Flusher
+	// syncMu is held by the one sync of the log that runs off writeMu
+	// (syncBackground, WaitDurable), from its plan to its publication.
+	syncMu sync.Mutex
 	// logDir, set by the Manager before the Log is shared, is the health
 	// of the log dir holding it (offline.go); nil outside a Manager.
 	logDir *logDir
