@@ -79,16 +79,27 @@ func TestRollFsyncsSealedSegment(t *testing.T) {
 	l.mu.RUnlock()
 	waitFor(t, func() bool { return l.RecoveryPoint() >= sealed })
 	mem.Crash()
-	again, err := OpenManagerFS(mem, []string{"/data"}, crashConfig(), fixedClock(), quiet)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer again.Close()
-	got, _ := again.Get("t", 0)
+	got := reopenAfterCrash(t, mem)
 	checkPrefix(t, got, want)
 	if got.LogEndOffset() < sealed {
 		t.Fatalf("after the power cut the log ends at %d; the sealed segments ended at %d", got.LogEndOffset(), sealed)
 	}
+}
+
+// reopenAfterCrash opens a Manager on mem again, until the test ends, and
+// returns its log of t-0.
+func reopenAfterCrash(t *testing.T, mem *vfs.Mem) *Log {
+	t.Helper()
+	m, err := OpenManagerFS(mem, []string{"/data"}, crashConfig(), fixedClock(), quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Close() })
+	l, ok := m.Get("t", 0)
+	if !ok {
+		t.Fatal("partition 0 is gone after the power cut")
+	}
+	return l
 }
 
 func waitFor(t *testing.T, cond func() bool) {
@@ -344,12 +355,7 @@ func TestWaitDurableSyncsItself(t *testing.T) {
 		t.Fatal(err)
 	}
 	mem.Crash()
-	again, err := OpenManagerFS(mem, []string{"/data"}, crashConfig(), fixedClock(), quiet)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer again.Close()
-	got, _ := again.Get("t", 0)
+	got := reopenAfterCrash(t, mem)
 	if n := checkPrefix(t, got, want); n != len(want) {
 		t.Fatalf("after the power cut the log has %d batches; %d were acknowledged", n, len(want))
 	}
