@@ -47,6 +47,10 @@ type Log struct {
 	// such change has nothing to make durable (what the open itself did
 	// to dir, the next open redoes), so a clean stop skips it.
 	dirChanged bool
+	// dirSyncing (guarded by writeMu) is set while a sync off writeMu
+	// (sync.go) has taken dirDirty and not yet fsynced dir: a Flush
+	// meanwhile fsyncs dir itself rather than count on it.
+	dirSyncing bool
 	// flusher, set by the Manager before the Log is shared, fsyncs rolled
 	// segments off the append path (sync.go). A Log without one fsyncs
 	// only on Flush and for WaitDurable.

@@ -128,6 +128,7 @@ func (l *Log) planSync() (syncPlan, error) {
 	}
 	p := syncPlan{segs: segs, end: l.logEndOffset, sealedEnd: l.active().baseOffset,
 		dirDirty: l.dirDirty, truncations: l.truncations}
+	l.dirSyncing = p.dirDirty
 	l.dirDirty, l.dirChanged = false, false
 	return p, nil
 }
@@ -158,9 +159,12 @@ func (l *Log) runSync(p syncPlan) error {
 // PostgreSQL after fsyncgate: the kernel may have dropped the dirty pages,
 // so a later fsync that succeeds proves nothing about them.
 func (l *Log) finishSync(p syncPlan, err error) {
-	if err != nil && p.dirDirty {
+	if p.dirDirty {
 		l.writeMu.Lock()
-		l.markDirDirty()
+		l.dirSyncing = false
+		if err != nil {
+			l.markDirDirty()
+		}
 		l.writeMu.Unlock()
 	}
 	l.mu.Lock()

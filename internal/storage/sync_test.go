@@ -228,9 +228,10 @@ func valueAt(t *testing.T, l *Log, offset int64) []byte {
 
 var errStop = fmt.Errorf("stop")
 
-// gatedSyncFS is a Mem whose fsyncs of .log files under dir, once armed,
-// announce themselves on entered and then wait for a value on release:
-// a test holds a sync in its fsync for as long as it needs.
+// gatedSyncFS is a Mem where the first fsync of a .log file under dir
+// after each arming announces itself on entered and then waits for a
+// value on released: a test holds a sync in its fsync for as long as it
+// needs.
 type gatedSyncFS struct {
 	*vfs.Mem
 	dir      string
@@ -253,7 +254,7 @@ type gatedSyncFile struct {
 }
 
 func (f *gatedSyncFile) Sync() error {
-	if f.g.armed.Load() {
+	if f.g.armed.CompareAndSwap(true, false) {
 		f.g.entered <- struct{}{}
 		<-f.g.released
 	}
@@ -297,7 +298,6 @@ func notYet[T any](t *testing.T, ch <-chan T, what string) {
 func TestWaitDurableGroupCommitOrder(t *testing.T) {
 	g := &gatedSyncFS{Mem: vfs.NewMem(), dir: "/data/t-0/", entered: make(chan struct{}), released: make(chan struct{})}
 	m := runManager(t, g)
-	defer g.armed.Store(false)
 	a, err := m.Create("t", 0, kafka.NewTopicID(), crashConfig())
 	if err != nil {
 		t.Fatal(err)
@@ -322,6 +322,7 @@ func TestWaitDurableGroupCommitOrder(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	g.armed.Store(true) // for the second sync
 	g.released <- struct{}{}
 	if err := receive(t, first, "the first acknowledgement"); err != nil {
 		t.Fatal(err)
@@ -358,5 +359,43 @@ func TestWaitDurableSyncsItself(t *testing.T) {
 	got := reopenAfterCrash(t, mem)
 	if n := checkPrefix(t, got, want); n != len(want) {
 		t.Fatalf("after the power cut the log has %d batches; %d were acknowledged", n, len(want))
+	}
+}
+
+// TestFlushDuringBackgroundSync proves that a Flush that returns while a
+// background sync holds the fsync of a new segment's directory entry in
+// flight has made that entry durable itself: the batches of the new
+// segment survive a power cut that comes before the background sync ends.
+func TestFlushDuringBackgroundSync(t *testing.T) {
+	g := &gatedSyncFS{Mem: vfs.NewMem(), dir: "/data/t-0/", entered: make(chan struct{}), released: make(chan struct{})}
+	m := runManager(t, g)
+	l, err := m.Create("t", 0, kafka.NewTopicID(), crashConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := newWorkload(11)
+	want := appendAll(t, l, w, 1, nil)
+	if err := l.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	g.armed.Store(true)
+	for segments := 1; segments < 2; {
+		want = append(want, appendAll(t, l, w, 1, nil)...)
+		l.mu.RLock()
+		segments = len(l.segments)
+		l.mu.RUnlock()
+	}
+	// The roll asked the Flusher for a sync, which took the new segment's
+	// directory entry and now hangs in its first fsync.
+	receive(t, g.entered, "the Flusher's sync after the roll")
+	want = append(want, appendAll(t, l, w, 1, nil)...)
+	if err := l.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	g.Crash()
+	g.released <- struct{}{}
+	got := reopenAfterCrash(t, g.Mem)
+	if n := checkPrefix(t, got, want); n != len(want) {
+		t.Fatalf("after the power cut the log has %d batches; %d were flushed", n, len(want))
 	}
 }
