@@ -21,7 +21,7 @@ package handler
 // With gregor.flush.before.ack (Gregor's own topic and broker config),
 // acks=1 and acks=-1 answer only once an fsync covers the appended batch,
 // shared by concurrent appends (group commit), or REQUEST_TIMED_OUT after
-// timeout_ms.
+// timeout_ms; the partitions of one request fsync concurrently.
 // Internal topics (__consumer_offsets) take produce only from a client
 // with id "__admin_client", as Kafka; others get INVALID_TOPIC_EXCEPTION.
 // Authorization, checked before anything else: WRITE on the transactional
@@ -63,6 +63,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -209,18 +210,29 @@ type ackWait struct {
 // high watermark, for at most the request's timeout_ms, as Kafka's
 // delayed produce. A partition that does not get there answers
 // REQUEST_TIMED_OUT, or NOT_LEADER_OR_FOLLOWER if it lost its leadership.
+// The partitions that wait for an fsync wait concurrently, so that their
+// fsyncs overlap rather than add up.
 func awaitReplication(ctx context.Context, timeoutMs int32, resp *kmsg.ProduceResponse, waits []ackWait) {
 	if len(waits) == 0 {
 		return
 	}
 	ctx, cancel := context.WithTimeout(ctx, time.Duration(max(timeoutMs, 0))*time.Millisecond)
 	defer cancel()
-	for _, w := range waits {
+	answer := func(w ackWait) {
 		if err := w.wait(ctx); err != nil {
 			rp := &resp.Topics[w.topic].Partitions[w.partition]
 			rp.ErrorCode, rp.ErrorMessage = errorCode(err), errorMessage(err)
 		}
 	}
+	var wg sync.WaitGroup
+	for i, w := range waits {
+		if i < len(waits)-1 && w.part.FlushesBeforeAck() {
+			wg.Go(func() { answer(w) })
+		} else {
+			answer(w)
+		}
+	}
+	wg.Wait()
 }
 
 func (w ackWait) wait(ctx context.Context) error {

@@ -128,14 +128,16 @@
 // log's next Flush. Manager.Close flushes and closes the logs 16 at a time
 // per log dir. Crash tests run the Log on vfs.Mem.
 //
-// Off the append path, a Manager's Flusher (flusher.go, sync.go) fsyncs
-// without holding the writer lock: a segment sealed by a roll, with its
-// indexes and the directory, after which the recovery point moves to the
-// new segment (as Kafka flushes a rolled segment); and, for WaitDurable,
-// the log up to the end it finds, one sync at a time per log, shared by
-// every append that waits meanwhile (group commit). The durable offset (batches and file
-// names fsynced) is at least the recovery point (indexes fsynced too). A
-// failed background fsync is sticky: every later WaitDurable fails.
+// Off the append path, without holding the writer lock, a Manager's
+// Flusher (flusher.go, sync.go) fsyncs a segment sealed by a roll, with
+// its indexes and the directory, after which the recovery point moves to
+// the new segment (as Kafka flushes a rolled segment); and WaitDurable
+// fsyncs the log up to the end it finds, on the goroutine of the first
+// waiter that finds no sync running, one sync at a time per log, shared
+// by every append that waits meanwhile (group commit). The durable offset
+// (batches and file names fsynced) is at least the recovery point
+// (indexes fsynced too). A failed background fsync is sticky: every later
+// WaitDurable fails.
 //
 // Log dir failure (offline.go): the first I/O error (EIO, ENOSPC, EROFS;
 // not a missing file, not an exhausted descriptor table) that any Log of a
