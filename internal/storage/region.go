@@ -38,26 +38,47 @@ func (l *Log) readRegion(offset, maxBytes, maxOffset int64, minOneBatch bool) (k
 			v.seg.release()
 			return kafka.FileRegion{}, ferr != nil || h.lastOffset >= maxOffset, ferr
 		}
-		n, err := v.seg.wholeBatchesFrom(pos, h, v.size, maxBytes, maxOffset, minOneBatch)
-		if err != nil || n == 0 {
-			v.seg.release()
-			return kafka.FileRegion{}, true, err
-		}
-		return v.seg.region(pos, n) // the region takes the reference
+		return v.seg.region(pos, h, v.size, maxBytes, maxOffset, minOneBatch) // it takes the reference
 	}
 	return kafka.FileRegion{}, true, err
 }
 
-// wholeBatchesFrom is the length of the batches from pos (whose header is
-// first) that a read of maxBytes returns: whole batches, below maxOffset,
-// within maxBytes except a first one larger with minOne (segment.readFrom
-// then wholeBatches, without the bytes).
-func (s *segment) wholeBatchesFrom(pos int64, h header, size, maxBytes, maxOffset int64, minOne bool) (int64, error) {
+// region holds the segment's file open for the batches from pos (whose
+// header is h) that a read of maxBytes returns, taking over the caller's
+// reference on s; ok is false (and the reference dropped) when the file
+// is not an OS file.
+func (s *segment) region(pos int64, h header, size, maxBytes, maxOffset int64, minOne bool) (kafka.FileRegion, bool, error) {
+	f, err := s.f.get()
+	if err != nil {
+		s.release()
+		return kafka.FileRegion{}, true, err
+	}
+	osFile, ok := f.(*os.File)
+	var n int64
+	if ok {
+		n, err = wholeBatchesFrom(osFile, pos, h, size, maxBytes, maxOffset, minOne)
+	}
+	if !ok || err != nil || n == 0 {
+		s.f.put()
+		s.release()
+		return kafka.FileRegion{}, ok, err
+	}
+	return kafka.NewFileRegion(osFile, pos, n, func() {
+		s.f.put()
+		s.release()
+	}), true, nil
+}
+
+// wholeBatchesFrom is the length of the batches from pos in f (whose
+// header is h) that a read of maxBytes returns: whole batches, below
+// maxOffset, within maxBytes except a first one larger with minOne
+// (segment.readFrom then wholeBatches, without the bytes).
+func wholeBatchesFrom(f io.ReaderAt, pos int64, h header, size, maxBytes, maxOffset int64, minOne bool) (int64, error) {
 	end := pos
 	for h.lastOffset < maxOffset && (end+h.size-pos <= maxBytes || end == pos && minOne) {
 		end += h.size
 		var err error
-		if h, err = s.headerAt(end, size); errors.Is(err, io.EOF) {
+		if h, err = readHeader(f, end, size); errors.Is(err, io.EOF) {
 			break
 		} else if err != nil {
 			if end > pos {
@@ -67,25 +88,4 @@ func (s *segment) wholeBatchesFrom(pos int64, h header, size, maxBytes, maxOffse
 		}
 	}
 	return end - pos, nil
-}
-
-// region holds the segment's file open for n bytes at pos, taking over
-// the caller's reference on s; ok is false (and the reference dropped)
-// when the file is not an OS file.
-func (s *segment) region(pos, n int64) (kafka.FileRegion, bool, error) {
-	f, err := s.f.get()
-	if err != nil {
-		s.release()
-		return kafka.FileRegion{}, true, err
-	}
-	osFile, ok := f.(*os.File)
-	if !ok {
-		s.f.put()
-		s.release()
-		return kafka.FileRegion{}, false, nil
-	}
-	return kafka.NewFileRegion(osFile, pos, n, func() {
-		s.f.put()
-		s.release()
-	}), true, nil
 }
