@@ -66,7 +66,7 @@ func receive(t *testing.T, server, client net.Conn, pieces [][]byte, regions []w
 	}
 }
 
-func tcpPair(t *testing.T) (net.Conn, net.Conn) {
+func tcpPair(t testing.TB) (net.Conn, net.Conn) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
