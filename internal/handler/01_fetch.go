@@ -27,6 +27,10 @@ package handler
 // Authorization: a follower needs CLUSTER_ACTION on the cluster, a
 // consumer READ on each topic; a partition refused answers
 // TOPIC_AUTHORIZATION_FAILED.
+// On PLAINTEXT and SASL_PLAINTEXT listeners (gregor.fetch.sendfile.enable),
+// read_uncommitted and follower fetches send the batches appended since
+// their segment was opened from the segment file (sendfile), as Kafka sends
+// every plaintext fetch; batches on disk at open are read and CRC-checked.
 // Consumers may fetch from the closest replica (KIP-392,
 // fetch_from_follower.go). Differences from Kafka: the session cache evicts the least recently used session rather than by
 // Kafka's size-based policy.
