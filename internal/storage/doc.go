@@ -82,6 +82,13 @@
 // is then recovered from offset 0 (the clean-shutdown marker trusts only
 // segments below a recovery point) and cut at its first damaged batch.
 //
+// Regions (region.go): ReadRegion finds what a read would return (the same
+// whole batches, bounds and KIP-74 rule) by walking batch headers only, and
+// hands it out as a region of the segment file for a Fetch response to
+// send with sendfile(2). It does so only for batches appended since the
+// segment was opened, which need no CRC check; for those on disk at open
+// it answers "read instead", so damage is still caught as above.
+//
 // Retention (Log.DeleteOldSegments, run by Manager.RunRetention every
 // log.retention.check.interval.ms) follows Kafka's UnifiedLog: whole
 // segments go from the oldest, by retention.bytes then retention.ms (the
@@ -157,5 +164,7 @@
 // lock and pread below the published segment size without it. A reader
 // holds a reference on the segment it reads, so a segment that leaves the
 // log (retention, compaction, DeleteRecords) keeps its file open until the
-// last reader is done.
+// last reader is done. A region holds both a reference on its segment and
+// a use of the file in the FileCache until it is released, so neither the
+// cache nor retention closes a file under a response being sent from it.
 package storage
