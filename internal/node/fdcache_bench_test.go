@@ -218,8 +218,12 @@ func newManyPartitions(tb testing.TB, addr string, partitions int32) *manyPartit
 	for i := range mp.clients {
 		mp.clients[i] = benchClient(tb, addr, kgo.RecordPartitioner(kgo.ManualPartitioner()), kgo.MaxBufferedRecords(perPartition*inFlightPartitions),
 			kgo.ProducerBatchCompression(kgo.NoCompression()))
-		if err := mp.clients[i].ProduceSync(context.Background(), mp.record(int32(i))).FirstErr(); err != nil {
-			tb.Fatal(err)
+		// A record to every topic, so that each client has the metadata of
+		// all of them before the measured runs.
+		for t := int32(0); t*perTopic < partitions; t++ {
+			if err := mp.clients[i].ProduceSync(context.Background(), mp.record(t*perTopic+int32(i))).FirstErr(); err != nil {
+				tb.Fatal(err)
+			}
 		}
 	}
 	return mp
