@@ -2,12 +2,13 @@ package admin
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/http/pprof"
 	"time"
+
+	"gregor/internal/httpserve"
 )
 
 // Server is the admin listener's configuration. Its fields are set before
@@ -65,20 +66,5 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	if s.Logger != nil {
 		hs.ErrorLog = slog.NewLogLogger(s.Logger.Handler(), slog.LevelDebug)
 	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		<-ctx.Done()
-		sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
-		defer cancel()
-		if hs.Shutdown(sctx) != nil {
-			hs.Close()
-		}
-	}()
-	err := hs.Serve(ln)
-	<-done
-	if errors.Is(err, http.ErrServerClosed) {
-		return nil
-	}
-	return err
+	return httpserve.Serve(ctx, hs, ln, shutdownTimeout)
 }

@@ -71,9 +71,49 @@ func InterBrokerSASL(c *config.Config, listener string) (sasl.Mechanism, error) 
 	if !found {
 		return nil, fmt.Errorf("sasl.mechanism.inter.broker.protocol %s must be among the sasl.enabled.mechanisms of the inter-broker listener %s", mechanism, listener)
 	}
+	m, err := listenerLogin(c, listener, mechanism, "inter-broker connections")
+	if err != nil || m != nil {
+		return m, err
+	}
+	return nil, fmt.Errorf("sasl.mechanism.inter.broker.protocol %s is not supported between brokers (PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512 are)", mechanism)
+}
+
+// ControllerSASL returns the mechanism, with its credentials, this node
+// authenticates with on the controller listener of the quorum's voters
+// (Raft traffic between controllers, a broker's registration, heartbeats
+// and metadata fetches, the discovery of the voters), as Kafka's nodes
+// read them: sasl.mechanism.controller.protocol and the username and
+// password options of the first controller listener's JAAS configuration
+// for it. Kafka does not ask that the mechanism be among the listener's
+// sasl.enabled.mechanisms (a broker-only node does not serve the
+// listener); a voter that does not serve it refuses the connection.
+// GSSAPI, the default, is not supported: an error names the key.
+func ControllerSASL(c *config.Config, listener string) (sasl.Mechanism, error) {
+	mechanism := strings.ToUpper(strings.TrimSpace(c.Value("sasl.mechanism.controller.protocol")))
+	m, err := listenerLogin(c, listener, mechanism, "connections to the controllers")
+	if err != nil || m != nil {
+		return m, err
+	}
+	return nil, fmt.Errorf("sasl.mechanism.controller.protocol %s is not supported on the controller listener %s (PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512 are)", mechanism, listener)
+}
+
+// listenerLogin returns mechanism with the username and password of the
+// listener's JAAS configuration for it
+// (listener.name.<l>.<mechanism>.sasl.jaas.config, else sasl.jaas.config);
+// nil, nil for a mechanism other than PLAIN and SCRAM. No JAAS at all is
+// refused with Kafka's message. purpose names what the credentials are
+// for, in an error.
+func listenerLogin(c *config.Config, listener, mechanism, purpose string) (sasl.Mechanism, error) {
 	jaas := c.ListenerValue(listener, strings.ToLower(mechanism)+".sasl.jaas.config")
 	if jaas == "" {
 		jaas = c.ListenerValue(listener, "sasl.jaas.config")
+	}
+	if jaas == "" {
+		// Kafka's words, when its node finds no JAAS for the listener.
+		return nil, fmt.Errorf("Could not find a 'KafkaServer' or '%s.KafkaServer' entry in the JAAS configuration. System property 'java.security.auth.login.config' is not set", strings.ToLower(listener))
+	}
+	if mechanism != Plain && scramHash(mechanism) == nil {
+		return nil, nil
 	}
 	opts, err := ParseJAAS(jaas)
 	if err != nil {
@@ -81,15 +121,13 @@ func InterBrokerSASL(c *config.Config, listener string) (sasl.Mechanism, error) 
 	}
 	user, pass := opts["username"], opts["password"]
 	if user == "" {
-		return nil, fmt.Errorf("listener %s: the %s sasl.jaas.config has no username and password for inter-broker connections", listener, mechanism)
+		return nil, fmt.Errorf("listener %s: the %s sasl.jaas.config has no username and password for %s", listener, mechanism, purpose)
 	}
 	switch mechanism {
 	case Plain:
 		return plain.Auth{User: user, Pass: pass}.AsMechanism(), nil
 	case ScramSHA256:
 		return scram.Auth{User: user, Pass: pass}.AsSha256Mechanism(), nil
-	case ScramSHA512:
-		return scram.Auth{User: user, Pass: pass}.AsSha512Mechanism(), nil
 	}
-	return nil, fmt.Errorf("sasl.mechanism.inter.broker.protocol %s is not supported between brokers (PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512 are)", mechanism)
+	return scram.Auth{User: user, Pass: pass}.AsSha512Mechanism(), nil
 }

@@ -78,3 +78,28 @@ func TestMetadataQuorumSplitCluster(t *testing.T) {
 		}
 	}
 }
+
+// TestMetadataQuorumSASLController proves describe --status through a
+// SASL_PLAINTEXT controller listener (--bootstrap-controller) with the
+// login of --command-config, as kafka-metadata-quorum.sh takes it, and
+// that the same call without the login fails.
+func TestMetadataQuorumSASLController(t *testing.T) {
+	c := nodetest.StartSplitCluster(t, 1, 1, map[string]string{
+		"listener.security.protocol.map":                   "PLAINTEXT:PLAINTEXT,CONTROLLER:SASL_PLAINTEXT",
+		"sasl.mechanism.controller.protocol":               "PLAIN",
+		"listener.name.controller.sasl.enabled.mechanisms": "PLAIN",
+		"listener.name.controller.plain.sasl.jaas.config": `org.apache.kafka.common.security.plain.PlainLoginModule required ` +
+			`username="admin" password="admin-secret" user_admin="admin-secret";`,
+	})
+	c.WaitLeader(10 * time.Second)
+	admin := writeProps(t, t.TempDir(), "admin.properties", "security.protocol=SASL_PLAINTEXT\nsasl.mechanism=PLAIN\n"+
+		`sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username="admin" password="admin-secret";`)
+	out := eventually(t, `CurrentObservers:       [{"id": 2}]`,
+		"metadata-quorum", "--bootstrap-controller", c.Nodes[0].Addr, "--command-config", admin, "describe", "--status")
+	if !strings.Contains(out, "ClusterId:              "+c.ClusterID) {
+		t.Fatalf("--status printed:\n%s", out)
+	}
+	if r := gregor(t, "", "metadata-quorum", "--bootstrap-controller", c.Nodes[0].Addr, "describe", "--status"); r.err == nil {
+		t.Fatalf("describe without a login succeeded:\n%s", r.stdout)
+	}
+}

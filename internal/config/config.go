@@ -62,6 +62,7 @@ type Config struct {
 	LogRetentionCheckIntervalMs      int64             // log.retention.check.interval.ms
 	LogCleanupPolicy                 string            // log.cleanup.policy, normalised "delete", "compact" or "compact,delete"
 	LogCleanerEnable                 bool              // log.cleaner.enable
+	FetchSendfileEnable              bool              // gregor.fetch.sendfile.enable
 	LogCleanerThreads                int32             // log.cleaner.threads
 	LogCleanerBackoffMs              int64             // log.cleaner.backoff.ms
 	OffsetsTopicNumPartitions        int32             // offsets.topic.num.partitions

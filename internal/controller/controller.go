@@ -87,7 +87,8 @@ type Quorum struct {
 	// long; 0 never fences.
 	SessionTimeout time.Duration
 	// Dial connects to another voter's CONTROLLER listener (with its
-	// security: TLS on an SSL listener); nil dials plain TCP.
+	// security: TLS on an SSL listener, a SASL exchange on a SASL one);
+	// nil dials plain TCP.
 	Dial func(ctx context.Context, addr string) (net.Conn, error)
 }
 

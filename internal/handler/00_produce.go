@@ -21,7 +21,7 @@ package handler
 // With gregor.flush.before.ack (Gregor's own topic and broker config),
 // acks=1 and acks=-1 answer only once an fsync covers the appended batch,
 // shared by concurrent appends (group commit), or REQUEST_TIMED_OUT after
-// timeout_ms.
+// timeout_ms; the partitions of one request fsync concurrently.
 // Internal topics (__consumer_offsets) take produce only from a client
 // with id "__admin_client", as Kafka; others get INVALID_TOPIC_EXCEPTION.
 // Authorization, checked before anything else: WRITE on the transactional
@@ -43,8 +43,9 @@ package handler
 // broker does; an old epoch answers INVALID_PRODUCER_EPOCH, a coordinator
 // still completing the producer's previous transaction
 // NOT_ENOUGH_REPLICAS (retried). The partitions of one request are added
-// in one coordinator request (produce_txn.go). While transaction.version is below 2, a
-// transactional v12+ request answers UNSUPPORTED_VERSION, as Kafka's.
+// in one coordinator request (produce_txn.go). This is served from transaction.version 1, as
+// Kafka 4.2 serves it; at 0 a transactional v12+ request answers
+// UNSUPPORTED_VERSION, as Kafka's (see 26_end_txn.go).
 // Schema validation (Confluent Server's, not Kafka's): on a topic with
 // confluent.value.schema.validation or confluent.key.schema.validation,
 // records without a registered schema id for the topic's subject refuse
@@ -62,6 +63,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -208,18 +210,29 @@ type ackWait struct {
 // high watermark, for at most the request's timeout_ms, as Kafka's
 // delayed produce. A partition that does not get there answers
 // REQUEST_TIMED_OUT, or NOT_LEADER_OR_FOLLOWER if it lost its leadership.
+// The partitions that wait for an fsync wait concurrently, so that their
+// fsyncs overlap rather than add up.
 func awaitReplication(ctx context.Context, timeoutMs int32, resp *kmsg.ProduceResponse, waits []ackWait) {
 	if len(waits) == 0 {
 		return
 	}
 	ctx, cancel := context.WithTimeout(ctx, time.Duration(max(timeoutMs, 0))*time.Millisecond)
 	defer cancel()
-	for _, w := range waits {
+	answer := func(w ackWait) {
 		if err := w.wait(ctx); err != nil {
 			rp := &resp.Topics[w.topic].Partitions[w.partition]
 			rp.ErrorCode, rp.ErrorMessage = errorCode(err), errorMessage(err)
 		}
 	}
+	var wg sync.WaitGroup
+	for i, w := range waits {
+		if i < len(waits)-1 && w.part.FlushesBeforeAck() {
+			wg.Go(func() { answer(w) })
+		} else {
+			answer(w)
+		}
+	}
+	wg.Wait()
 }
 
 func (w ackWait) wait(ctx context.Context) error {
@@ -328,8 +341,8 @@ func (h *Handler) appendProduced(ctx context.Context, part *partition.Partition,
 		// The marker of the producer's previous transaction came in while
 		// the coordinator added the partition: verify again below.
 	}
-	if r.Version >= 12 && !h.transactionVersion2() {
-		return fail, errTransactionVersion2Disabled
+	if r.Version >= 12 && !h.servesTransactionVersion2() {
+		return fail, errTransactionVersion0
 	}
 	pid, epoch := kafka.ProducerID(b.ProducerID()), b.ProducerEpoch()
 	for attempt := 0; ; attempt++ {

@@ -27,12 +27,18 @@ package handler
 // Authorization: a follower needs CLUSTER_ACTION on the cluster, a
 // consumer READ on each topic; a partition refused answers
 // TOPIC_AUTHORIZATION_FAILED.
+// On PLAINTEXT and SASL_PLAINTEXT listeners (gregor.fetch.sendfile.enable),
+// read_uncommitted and follower fetches send the batches appended since
+// their segment was opened from the segment file (sendfile), as Kafka sends
+// every plaintext fetch; batches on disk at open are read and CRC-checked.
 // Consumers may fetch from the closest replica (KIP-392,
 // fetch_from_follower.go). Differences from Kafka: the session cache evicts the least recently used session rather than by
 // Kafka's size-based policy.
 
 import (
+	"cmp"
 	"context"
+	"slices"
 	"sync"
 	"time"
 
@@ -43,6 +49,7 @@ import (
 	"gregor/internal/kafka"
 	"gregor/internal/metadata"
 	"gregor/internal/partition"
+	"gregor/internal/wire"
 )
 
 func init() { register(1, 4, 18, requires(readOnTopic, clusterActionOnCluster), (*Handler).fetch) }
@@ -85,6 +92,7 @@ func (h *Handler) fetch(ctx context.Context, req *Request) (kmsg.Response, error
 	}
 	h.authorizeFetch(req, r, targets)
 	f := h.newFetch(r, targets)
+	f.sendfile = h.sendfile(req.Session)
 	if f.replica < 0 && r.Version >= 11 {
 		f.preferred = func(p *partition.Partition, offset int64) int32 {
 			return h.preferredReadReplica(img, p, r.Rack, offset)
@@ -97,15 +105,23 @@ func (h *Handler) fetch(ctx context.Context, req *Request) (kmsg.Response, error
 	if r.Version >= 12 {
 		f.addLeaderHints(img, req.Listener, resp)
 	}
-	resp.Topics = f.response(session != nil, incremental)
+	resp.Topics, req.FetchRegions = f.response(session != nil, incremental)
 	if h.throttleFetch(req, r, resp, f.bytes, start) {
-		resp.Topics = nil // a throttled consumer gets no data, as in Kafka
+		resp.Topics, req.FetchRegions = nil, nil // a throttled consumer gets no data, as in Kafka
 	}
 	if session != nil {
 		session.epoch = nextSessionEpoch(session.epoch)
 		session.lastUsed = h.now()
 	}
 	return resp, nil
+}
+
+// sendfile reports whether a fetch on session may send record batches
+// from segment files (gregor.fetch.sendfile.enable): on a listener without
+// TLS, where the bytes go to the socket as they are on disk.
+func (h *Handler) sendfile(session *wire.Session) bool {
+	plaintext := session.SecurityProtocol == "PLAINTEXT" || session.SecurityProtocol == "SASL_PLAINTEXT"
+	return plaintext && h.Config != nil && h.Config.FetchSendfileEnable
 }
 
 // boundFetchByQuota lowers max_bytes (and min_bytes with it) to what the
@@ -148,6 +164,9 @@ type fetchTarget struct {
 	part      *partition.Partition
 	errorCode int16
 	result    kmsg.FetchResponseTopicPartition
+	// region, when not zero, holds result's record batches (RecordBatches
+	// empty) in a segment file, to be sent from there.
+	region kafka.FileRegion
 }
 
 func (h *Handler) requestTargets(r *kmsg.FetchRequest, resolve func(kmsg.FetchRequestTopic) (string, [16]byte), anyReplica bool) []*fetchTarget {
@@ -204,6 +223,7 @@ type fetchState struct {
 	bytes      int
 	errors     int
 	arena      *[]byte // reads land here; the response aliases it until sent
+	sendfile   bool    // record batches may be file regions (fetchTarget.region)
 	free       []byte  // the unused tail of the arena
 	overflow   int     // bytes read outside the arena, for want of room
 }
@@ -225,6 +245,7 @@ var fetchArenas = sync.Pool{New: func() any { b := make([]byte, fetchArenaSize);
 // release returns the arena once the response no longer points into it;
 // one that was too small is replaced by one that would have fitted.
 func (f *fetchState) release() {
+	f.releaseRegions()
 	if f.arena == nil {
 		return
 	}
@@ -251,6 +272,14 @@ func (h *Handler) newFetch(r *kmsg.FetchRequest, targets []*fetchTarget) *fetchS
 		}
 	}
 	return f
+}
+
+// releaseRegions lets the files of the regions read so far close.
+func (f *fetchState) releaseRegions() {
+	for _, t := range f.targets {
+		t.region.Release()
+		t.region = kafka.FileRegion{}
+	}
 }
 
 func (f *fetchState) close() {
@@ -293,6 +322,7 @@ func (f *fetchState) wait(ctx context.Context, r *kmsg.FetchRequest) {
 func (f *fetchState) read() {
 	f.bytes, f.errors, f.redirected, f.overflow = 0, 0, 0, 0
 	f.free = (*f.arena)[:0]
+	f.releaseRegions()
 	remaining := f.r.MaxBytes
 	if remaining <= 0 {
 		remaining = 1<<31 - 1
@@ -305,15 +335,17 @@ func (f *fetchState) read() {
 	}
 }
 
-// response groups the results by topic; an incremental fetch answers only
+// response groups the results by topic, with the file regions that stand
+// for record batches in response order; an incremental fetch answers only
 // partitions with news for the client.
-func (f *fetchState) response(inSession, incremental bool) []kmsg.FetchResponseTopic {
+func (f *fetchState) response(inSession, incremental bool) ([]kmsg.FetchResponseTopic, []wire.FetchRegion) {
 	var out []kmsg.FetchResponseTopic
+	var regions []wire.FetchRegion
 	index := map[sessionKey]int{}
 	for _, t := range f.targets {
 		news := true
 		if inSession {
-			news = t.session.changed(&t.result)
+			news = t.session.changed(&t.result) || t.region.Length > 0
 		}
 		if incremental && !news {
 			continue
@@ -328,8 +360,14 @@ func (f *fetchState) response(inSession, incremental bool) []kmsg.FetchResponseT
 			index[topicKey] = i
 		}
 		out[i].Partitions = append(out[i].Partitions, t.result)
+		if t.region.Length > 0 {
+			regions = append(regions, wire.FetchRegion{Topic: i, Partition: len(out[i].Partitions) - 1, Region: t.region})
+		}
 	}
-	return out
+	slices.SortFunc(regions, func(a, b wire.FetchRegion) int { // targets may interleave topics
+		return cmp.Or(cmp.Compare(a.Topic, b.Topic), cmp.Compare(a.Partition, b.Partition))
+	})
+	return out, regions
 }
 
 func (f *fetchState) readPartition(t *fetchTarget, remaining *int32) kmsg.FetchResponseTopicPartition {
@@ -373,7 +411,7 @@ func (f *fetchState) readPartition(t *fetchTarget, remaining *int32) kmsg.FetchR
 	if limit <= 0 && f.bytes > 0 {
 		return rp
 	}
-	data, aborted, err := f.readFrom(p, t.req.FetchOffset, max(limit, 0))
+	data, aborted, err := f.readFrom(t, t.req.FetchOffset, max(limit, 0))
 	for _, a := range aborted {
 		at := kmsg.NewFetchResponseTopicPartitionAbortedTransaction()
 		at.ProducerID, at.FirstOffset = int64(a.ProducerID), int64(a.FirstOffset)
@@ -391,15 +429,26 @@ func (f *fetchState) readPartition(t *fetchTarget, remaining *int32) kmsg.FetchR
 	if data != nil {
 		rp.RecordBatches = data
 	}
-	f.bytes += len(data)
-	*remaining -= int32(len(data))
+	n := len(data) + int(t.region.Length)
+	f.bytes += n
+	*remaining -= int32(n)
 	return rp
 }
 
-// readFrom reads for a consumer up to the high watermark (read_committed:
+// readFrom reads t for a consumer up to the high watermark (read_committed:
 // the last stable offset, with the aborted transactions in what it read),
-// for a follower up to the log end.
-func (f *fetchState) readFrom(p *partition.Partition, offset int64, limit int32) ([]byte, []kafka.AbortedTransaction, error) {
+// for a follower up to the log end. With sendfile, what it would read may
+// instead be found as a file region (t.region) and no bytes returned;
+// read_committed reads, as its aborted transactions come from the bytes.
+func (f *fetchState) readFrom(t *fetchTarget, offset int64, limit int32) ([]byte, []kafka.AbortedTransaction, error) {
+	p := t.part
+	if f.sendfile && (f.replica >= 0 || f.r.IsolationLevel != 1) {
+		region, ok, err := f.readRegion(p, offset, limit)
+		if ok {
+			t.region = region
+			return nil, nil, err
+		}
+	}
 	switch {
 	case f.replica >= 0:
 		data, err := p.ReadForFollower(f.free, kafka.Offset(offset), limit, f.bytes == 0)
@@ -409,6 +458,15 @@ func (f *fetchState) readFrom(p *partition.Partition, offset int64, limit int32)
 	}
 	data, err := p.Read(f.free, offset, limit, f.bytes == 0)
 	return data, nil, err
+}
+
+// readRegion finds what readFrom would read as a file region; ok false:
+// it must be read.
+func (f *fetchState) readRegion(p *partition.Partition, offset int64, limit int32) (kafka.FileRegion, bool, error) {
+	if f.replica >= 0 {
+		return p.ReadRegionForFollower(kafka.Offset(offset), limit, f.bytes == 0)
+	}
+	return p.ReadRegion(offset, limit, f.bytes == 0)
 }
 
 // fetchReplicaID is the follower a fetch comes from, -1 for a consumer.

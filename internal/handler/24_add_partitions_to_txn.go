@@ -9,7 +9,9 @@ package handler
 // PRODUCER_FENCED (INVALID_PRODUCER_EPOCH before v2), a transaction being
 // completed CONCURRENT_TRANSACTIONS. v4+ (from brokers, KIP-890) carries a
 // batch of transactions, each optionally verify-only: nothing is added and
-// a partition outside the transaction answers INVALID_TXN_STATE.
+// a partition outside the transaction answers TRANSACTION_ABORTABLE, as
+// Kafka 4.2's coordinator (its leaders answer the producer with that or
+// INVALID_TXN_STATE, by the Produce version).
 // Authorization, as Kafka: v0–3 (from clients) need WRITE on the
 // transactional id (every partition TRANSACTIONAL_ID_AUTHORIZATION_FAILED)
 // and WRITE on each topic (TOPIC_AUTHORIZATION_FAILED; an internal topic is
@@ -17,10 +19,14 @@ package handler
 // CLUSTER_AUTHORIZATION_FAILED). v5 is what a partition leader sends to
 // add a partition for a producer of transaction version 2 (KIP-890 part 2:
 // its first write there, Produce v12+ or TxnOffsetCommit v5+); the
-// transaction then records client version 2. A partition refused or unknown
+// transaction then records client version 2; at transaction.version 0,
+// whose records cannot hold that, a v5 request that adds (not verify-only)
+// answers UNSUPPORTED_VERSION for the whole request and changes nothing, as
+// Kafka's coordinator fails it (see 26_end_txn.go). A partition refused or unknown
 // (UNKNOWN_TOPIC_OR_PARTITION) fails the whole transaction: the others
 // answer OPERATION_NOT_ATTEMPTED.
-// Differences from Kafka: none known.
+// Differences from Kafka: a v4 request that adds (not verify-only; brokers
+// send v5 to add) records client version 0 here, 2 in Kafka 4.2.
 
 import (
 	"context"
@@ -58,10 +64,24 @@ func (h *Handler) addPartitionsToTxn(ctx context.Context, req *Request) (kmsg.Re
 		resp.ErrorCode = kerr.ClusterAuthorizationFailed.Code
 		return resp, nil
 	}
+	if r.Version >= 5 && addsAny(r.Transactions) && !h.servesTransactionVersion2() {
+		resp.ErrorCode = kerr.UnsupportedVersion.Code
+		return resp, nil
+	}
 	for _, t := range r.Transactions {
 		resp.Transactions = append(resp.Transactions, h.addPartitions(ctx, req, t))
 	}
 	return resp, nil
+}
+
+// addsAny reports whether a transaction of ts is not verify-only.
+func addsAny(ts []kmsg.AddPartitionsToTxnRequestTransaction) bool {
+	for _, t := range ts {
+		if !t.VerifyOnly {
+			return true
+		}
+	}
+	return false
 }
 
 // addPartitions serves one transaction of the request.
@@ -91,7 +111,11 @@ func (h *Handler) addPartitions(ctx context.Context, req *Request, t kmsg.AddPar
 		if err != nil {
 			return txnErrorCode(err, req.Header.Version < 2)
 		}
-		return errorCode(per[tp])
+		code := errorCode(per[tp])
+		if t.VerifyOnly && code == kerr.InvalidTxnState.Code {
+			code = kerr.TransactionAbortable.Code // Kafka 4.2's coordinator
+		}
+		return code
 	})
 }
 

@@ -14,8 +14,12 @@ package handler
 // holds the producer id and epoch to continue with (a new producer id at
 // epoch 0 when the epochs overflow); an abort of a transaction that added
 // no partition is allowed. Before v5 the epoch stays (txn/end_v2.go).
-// While the cluster's transaction.version is below 2, v5 answers
-// UNSUPPORTED_VERSION, as Kafka does.
+// v5 is served from transaction.version 1 (clients use it only at 2), as
+// Kafka 4.2 does; at 0, whose __transaction_state records cannot hold the
+// client's transaction version, it answers UNSUPPORTED_VERSION, as Kafka
+// does (Kafka then leaves the transactional id answering
+// CONCURRENT_TRANSACTIONS until its coordinator reloads; Gregor leaves the
+// transaction as it was).
 // Authorization: WRITE on the transactional id
 // (TRANSACTIONAL_ID_AUTHORIZATION_FAILED), as Kafka.
 // Differences from Kafka: none in what the producer sees. As Kafka, the
@@ -53,8 +57,8 @@ func (h *Handler) endTxn(ctx context.Context, req *Request) (kmsg.Response, erro
 	end := txn.EndRequest{TransactionalID: r.TransactionalID, ProducerID: kafka.ProducerID(r.ProducerID),
 		ProducerEpoch: r.ProducerEpoch, Commit: r.Commit, NewProducerID: -1}
 	var err error
-	if r.Version >= 5 && !h.transactionVersion2() {
-		err = errTransactionVersion2Disabled
+	if r.Version >= 5 && !h.servesTransactionVersion2() {
+		err = errTransactionVersion0
 	} else if r.Version >= 5 {
 		end.Version = txn.V2
 		if r.ProducerEpoch >= math.MaxInt16-1 { // the bumped epoch is the last: the producer moves to a new id

@@ -22,13 +22,9 @@ package handler
 // AddOffsetsToTxn): the group's partition of __consumer_offsets is first
 // added to the transaction at the transaction coordinator
 // (AddPartitionsToTxn v5 when it is on another node), as Kafka's group
-// coordinator does. While the cluster's transaction.version is below 2, v5
-// answers UNSUPPORTED_VERSION on every partition it would commit, as
-// Produce v12 and EndTxn v5 do.
-// Differences from Kafka: Kafka 4.2 answers UNSUPPORTED_VERSION at
-// transaction.version 0 only (its transaction state record of that level
-// cannot hold the client's transaction version); at level 1 it serves v5
-// (and Produce v12, EndTxn v5) as at level 2.
+// coordinator does. It is served from transaction.version 1, as Kafka 4.2
+// does; at 0 it answers UNSUPPORTED_VERSION on every partition it would
+// commit, as Produce v12 and EndTxn v5 do (see 26_end_txn.go).
 
 import (
 	"context"
@@ -60,8 +56,8 @@ func (h *Handler) txnOffsetCommit(ctx context.Context, req *Request) (kmsg.Respo
 	cr, refused := h.txnCommitRequest(req, r)
 	var perPartition map[kafka.TopicPartition]error
 	err := checkGroupStrings(r.Group)
-	if err == nil && r.Version >= 5 && !h.transactionVersion2() {
-		err = errTransactionVersion2Disabled
+	if err == nil && r.Version >= 5 && !h.servesTransactionVersion2() {
+		err = errTransactionVersion0
 	}
 	if err == nil && len(cr.Offsets) > 0 && r.Version >= 5 {
 		err = h.addOffsetsPartition(ctx, r)

@@ -16,10 +16,8 @@ package handler
 import (
 	"context"
 
-	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
-	"gregor/internal/acl"
 	"gregor/internal/controller"
 	"gregor/internal/metadata"
 )
@@ -35,27 +33,14 @@ func (h *Handler) alterConfigs(ctx context.Context, req *Request) (kmsg.Response
 	for i, res := range r.Resources {
 		keys[i] = resourceKey{int8(res.ResourceType), res.ResourceName}
 	}
-	dup := duplicateResources(keys)
-	var alterations []controller.ConfigAlteration
-	var at []int // the index in resp.Resources of each alteration's answer
+	errs := h.alterResources(ctx, req, keys, func(i int) (controller.ConfigAlteration, error) {
+		return h.replacement(r.Resources[i])
+	}, r.ValidateOnly)
 	for i, res := range r.Resources {
 		rr := kmsg.NewAlterConfigsResponseResource()
 		rr.ResourceType, rr.ResourceName = res.ResourceType, res.ResourceName
-		err := errDuplicateResource
-		if denied := h.configsDenied(req, acl.AlterConfigs, res.ResourceType, res.ResourceName); denied != 0 {
-			err = kerr.ErrorForCode(denied)
-		} else if !dup[keys[i]] {
-			var a controller.ConfigAlteration
-			if a, err = h.replacement(res); err == nil {
-				alterations, at = append(alterations, a), append(at, i)
-			}
-		}
-		rr.ErrorCode, rr.ErrorMessage = errorCode(err), errorMessage(err)
+		rr.ErrorCode, rr.ErrorMessage = errorCode(errs[i]), errorMessage(errs[i])
 		resp.Resources = append(resp.Resources, rr)
-	}
-	for j, err := range h.submitConfigs(ctx, alterations, r.ValidateOnly) {
-		rr := &resp.Resources[at[j]]
-		rr.ErrorCode, rr.ErrorMessage = errorCode(err), errorMessage(err)
 	}
 	return resp, nil
 }

@@ -14,7 +14,9 @@ import (
 	"strings"
 
 	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"gregor/internal/acl"
 	"gregor/internal/config"
 	"gregor/internal/controller"
 	"gregor/internal/metadata"
@@ -48,20 +50,47 @@ type resourceKey struct {
 	name string
 }
 
-// duplicateResources returns the resources named more than once: Kafka
-// refuses every copy.
-func duplicateResources(keys []resourceKey) map[resourceKey]bool {
+// alterResources makes the checks and the change of an AlterConfigs or
+// IncrementalAlterConfigs request and returns each resource's error: a
+// resource named more than once is refused in every copy, as Kafka does;
+// then authorization, then alteration's checks (the broker's, before it
+// forwards); what passes goes to the controller in one request (which,
+// when validateOnly, runs every check and writes nothing).
+func (h *Handler) alterResources(ctx context.Context, req *Request, keys []resourceKey, alteration func(i int) (controller.ConfigAlteration, error), validateOnly bool) []error {
 	seen := map[resourceKey]int{}
 	for _, k := range keys {
 		seen[k]++
 	}
-	dup := map[resourceKey]bool{}
-	for k, n := range seen {
-		if n > 1 {
-			dup[k] = true
+	errs := make([]error, len(keys))
+	var alterations []controller.ConfigAlteration
+	var at []int // the index in keys of each alteration
+	for i, k := range keys {
+		if seen[k] > 1 {
+			errs[i] = errDuplicateResource
+			continue
+		}
+		if denied := h.configsDenied(req, acl.AlterConfigs, kmsg.ConfigResourceType(k.typ), k.name); denied != 0 {
+			errs[i] = kerr.ErrorForCode(denied)
+			continue
+		}
+		a, err := alteration(i)
+		if errs[i] = err; err == nil {
+			alterations, at = append(alterations, a), append(at, i)
 		}
 	}
-	return dup
+	if len(alterations) == 0 {
+		return errs
+	}
+	creq := controller.AlterConfigsRequest{Resources: alterations, ValidateOnly: validateOnly}
+	resp, err := submit[controller.AlterConfigsResponse](ctx, h.Controller, creq)
+	for j, i := range at {
+		if err != nil {
+			errs[i] = err
+		} else {
+			errs[i] = resp.Errs[j]
+		}
+	}
+	return errs
 }
 
 var errDuplicateResource = errorf(kerr.InvalidRequest, "Each resource must appear at most once.")
@@ -90,19 +119,4 @@ func (h *Handler) preprocessConfigs(res metadata.ConfigResource, names []string,
 		return errorf(kerr.InvalidRequest, "Unexpected broker id, expected %d, but received %s", h.NodeID, res.Name)
 	}
 	return nil
-}
-
-// submitConfigs sends the alterations to the controller in one request
-// (which, when validateOnly, runs every check and writes nothing) and
-// returns the error of each.
-func (h *Handler) submitConfigs(ctx context.Context, alterations []controller.ConfigAlteration, validateOnly bool) []error {
-	if len(alterations) == 0 {
-		return nil
-	}
-	req := controller.AlterConfigsRequest{Resources: alterations, ValidateOnly: validateOnly}
-	resp, err := submit[controller.AlterConfigsResponse](ctx, h.Controller, req)
-	if err != nil {
-		return everyItem(err, len(alterations))
-	}
-	return resp.Errs
 }

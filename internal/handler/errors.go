@@ -43,7 +43,7 @@ var errorTable = []struct {
 	{partition.ErrOutOfOrderSequence, kerr.OutOfOrderSequenceNumber},
 	{partition.ErrInvalidTxnState, kerr.InvalidTxnState},
 	{errTransactionAbortable, kerr.TransactionAbortable},
-	{errTransactionVersion2Disabled, kerr.UnsupportedVersion},
+	{errTransactionVersion0, kerr.UnsupportedVersion},
 	{partition.ErrTransactionCoordinatorFenced, kerr.TransactionCoordinatorFenced},
 	{controller.ErrTopicExists, kerr.TopicAlreadyExists},
 	{controller.ErrUnknownTopic, kerr.UnknownTopicOrPartition},

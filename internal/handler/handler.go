@@ -98,13 +98,15 @@ var registry = sync.OnceValue(Registry)
 
 // controllerAPIs are the APIs a CONTROLLER listener serves to Kafka clients
 // (--bootstrap-controller, KIP-919), of those Kafka 4.2's controller
-// listener answers: ApiVersions, DescribeQuorum and DescribeCluster, and
+// listener answers: ApiVersions, SaslHandshake and SaslAuthenticate (a
+// SASL controller listener authenticates its clients as a broker listener
+// does), DescribeQuorum and DescribeCluster, and
 // the administration a controller runs itself: topics (CreateTopics,
 // DeleteTopics, CreatePartitions), ACLs, configs (DescribeConfigs,
 // AlterConfigs, IncrementalAlterConfigs), leader elections and
 // reassignments, client quotas, SCRAM credentials and UpdateFeatures.
 // Each is authorized as on a broker listener.
-var controllerAPIs = []int16{18, 19, 20, 29, 30, 31, 32, 33, 37, 43, 44, 45, 46, 49, 50, 51, 55, 57, 60}
+var controllerAPIs = []int16{17, 18, 19, 20, 29, 30, 31, 32, 33, 36, 37, 43, 44, 45, 46, 49, 50, 51, 55, 57, 60}
 
 // ControllerRegistry returns the registry of the APIs served on a
 // CONTROLLER listener, for its server and ApiVersions there.

@@ -28,7 +28,7 @@ type addedPartition struct {
 // partitions it leaves out (fewer than two, refused ones, another producer
 // in the same request) are added one by one by appendProduced.
 func (h *Handler) addProducedPartitions(ctx context.Context, req *Request, r *kmsg.ProduceRequest, img *metadata.Image) map[kafka.TopicPartition]addedPartition {
-	if r.TransactionID == nil || r.Version < 12 || !h.transactionVersion2() {
+	if r.TransactionID == nil || r.Version < 12 || !h.servesTransactionVersion2() {
 		return nil
 	}
 	var first record.Batch

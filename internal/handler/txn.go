@@ -20,16 +20,20 @@ import (
 // (TRANSACTION_ABORTABLE, KIP-890, for clients that know it).
 var errTransactionAbortable = errors.New("the transaction must be aborted")
 
-// errTransactionVersion2Disabled: a request of the KIP-890 part 2 protocol
-// (transactional Produce v12+, EndTxn v5+) while the cluster's
-// transaction.version is below 2: UNSUPPORTED_VERSION, as Kafka answers.
-var errTransactionVersion2Disabled = errors.New("transaction.version 2 is not enabled on the cluster")
+// errTransactionVersion0: a request of the KIP-890 part 2 protocol
+// (transactional Produce v12+, EndTxn v5+, TxnOffsetCommit v5+) while the
+// cluster's transaction.version is 0, whose __transaction_state records
+// (value version 0) cannot hold the client's transaction version:
+// UNSUPPORTED_VERSION, as Kafka answers.
+var errTransactionVersion0 = errors.New("transaction.version 0 cannot record a transaction of transaction version 2")
 
-// transactionVersion2 reports whether the cluster finalizes
-// transaction.version at 2 or more.
-func (h *Handler) transactionVersion2() bool {
+// servesTransactionVersion2 reports whether the cluster's
+// transaction.version lets the coordinator record a transaction of a client
+// of transaction version 2: at 1 or more, as Kafka 4.2 serves Produce v12,
+// EndTxn v5 and TxnOffsetCommit v5 (clients choose that protocol only at 2).
+func (h *Handler) servesTransactionVersion2() bool {
 	img := h.Metadata.Image()
-	return img != nil && img.FeatureLevel("transaction.version") >= int16(txn.V2)
+	return img != nil && img.FeatureLevel("transaction.version") >= 1
 }
 
 // txnErrorCode is errorCode for the transactional APIs: before the version

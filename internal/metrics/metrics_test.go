@@ -82,6 +82,41 @@ func TestServedCountsAcceptedRecords(t *testing.T) {
 	}
 }
 
+// TestFetchCountsRegionBytes proves that a Fetch counts, per topic, the
+// record bytes it carries and those it sends from file regions, and a
+// follower's fetch the same in replication bytes out.
+func TestFetchCountsRegionBytes(t *testing.T) {
+	m := New(nil)
+	for _, follower := range []int32{-1, 2} {
+		req := kmsg.NewPtrFetchRequest()
+		req.ReplicaID = follower
+		resp := kmsg.NewPtrFetchResponse()
+		for _, name := range []string{"a", "b"} {
+			rt := kmsg.NewFetchResponseTopic()
+			rt.Topic = name
+			for range 2 {
+				p := kmsg.NewFetchResponseTopicPartition()
+				p.RecordBatches = []byte{}
+				rt.Partitions = append(rt.Partitions, p)
+			}
+			resp.Topics = append(resp.Topics, rt)
+		}
+		resp.Topics[0].Partitions[0].RecordBatches = make([]byte, 10)
+		regions := []wire.FetchRegion{
+			{Topic: 0, Partition: 1, Region: kafka.NewFileRegion(nil, 0, 100, nil)},
+			{Topic: 1, Partition: 0, Region: kafka.NewFileRegion(nil, 0, 1000, nil)},
+			{Topic: 1, Partition: 1, Region: kafka.NewFileRegion(nil, 0, 3, nil)},
+		}
+		m.Served(&wire.Request{Header: wire.RequestHeader{Key: 1, Version: 12}, Body: req, FetchRegions: regions}, resp, time.Millisecond)
+	}
+	if a, b := testutil.ToFloat64(m.bytesOut.WithLabelValues("a")), testutil.ToFloat64(m.bytesOut.WithLabelValues("b")); a != 110 || b != 1003 {
+		t.Errorf("bytes out a %v, b %v; want 110 and 1003", a, b)
+	}
+	if got := testutil.ToFloat64(m.replicationBytesOut); got != 1113 {
+		t.Errorf("replication bytes out %v, want 1113", got)
+	}
+}
+
 // TestErrorCodesOfOtherResponses proves the reflective walk finds the
 // top-level, topic and partition error codes of a response it has no
 // explicit case for.

@@ -79,7 +79,7 @@ func (m *Metrics) Served(req *wire.Request, resp kmsg.Response, elapsed time.Dur
 		follower := body.ReplicaID >= 0 || body.ReplicaState.ID >= 0
 		m.observe(fetchKind(follower), req.Header.Version, elapsed)
 		if r != nil {
-			m.fetched(r, follower)
+			m.fetched(r, req.FetchRegions, follower)
 		}
 	}
 	if resp != nil {

@@ -6,6 +6,7 @@ import (
 
 	"gregor/internal/kafka"
 	"gregor/internal/record"
+	"gregor/internal/wire"
 )
 
 // topicCounters are one topic's traffic counters, looked up once per
@@ -86,14 +87,18 @@ func countRecords(buf []byte) int64 {
 	return n
 }
 
-// fetched counts the record bytes of a fetch response: per topic for
+// fetched counts the record bytes of a fetch response, those it carries
+// and those it sends from file regions (in response order): per topic for
 // consumers, in one counter for followers (as Kafka separates them).
-func (m *Metrics) fetched(resp *kmsg.FetchResponse, follower bool) {
+func (m *Metrics) fetched(resp *kmsg.FetchResponse, regions []wire.FetchRegion, follower bool) {
 	for i := range resp.Topics {
 		rt := &resp.Topics[i]
 		var bytes int
 		for j := range rt.Partitions {
 			bytes += len(rt.Partitions[j].RecordBatches)
+		}
+		for ; len(regions) > 0 && regions[0].Topic == i; regions = regions[1:] {
+			bytes += int(regions[0].Region.Length)
 		}
 		switch {
 		case bytes == 0:

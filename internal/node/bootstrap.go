@@ -75,12 +75,11 @@ func isSelf(addr string, self config.Voter) bool {
 // their controller endpoints, once a second until one answers or ctx ends,
 // logging a failure at most every ten seconds.
 func discoverVoters(ctx context.Context, cfg *config.Config, logger *slog.Logger) ([]config.Voter, error) {
-	var dial wire.Dialer
-	clientTLS, _, err := controllerListenerTLS(cfg)
+	security, err := controllerListenerSecurity(cfg)
 	if err != nil {
 		return nil, err
 	}
-	dial.TLS = clientTLS
+	dial := wire.Dialer{TLS: security.clientTLS, SASL: security.login}
 	listener := "CONTROLLER"
 	if len(cfg.ControllerListenerNames) > 0 {
 		listener = cfg.ControllerListenerNames[0]

@@ -63,9 +63,10 @@ func (n *Node) buildTLS() error {
 	return nil
 }
 
-// buildSASL builds the SASL side of every broker listener whose security
-// protocol uses it (SASL_PLAINTEXT, SASL_SSL). SCRAM credentials are read
-// from the metadata image in effect at each authentication.
+// buildSASL builds the SASL side of every listener the node serves whose
+// security protocol uses it (SASL_PLAINTEXT, SASL_SSL), the CONTROLLER
+// listener's included. SCRAM credentials are read from the metadata image
+// in effect at each authentication.
 func (n *Node) buildSASL() error {
 	n.sasl = map[string]*auth.SASL{}
 	lookup := func(user, mechanism string) (metadata.ScramCredential, bool) {
@@ -82,7 +83,7 @@ func (n *Node) buildSASL() error {
 		}
 		return img.DelegationToken(id)
 	}
-	for _, l := range n.brokerListeners() {
+	for _, l := range n.servedListeners() {
 		protocol := n.cfg.ListenerSecurityProtocolMap[l.Name]
 		if protocol != "SASL_PLAINTEXT" && protocol != "SASL_SSL" {
 			continue
@@ -108,6 +109,16 @@ func (n *Node) buildAuthorizer() error {
 	})
 	n.authz = a
 	return err
+}
+
+// servedListeners are the broker listeners and, when this node binds it,
+// the CONTROLLER listener.
+func (n *Node) servedListeners() []config.Listener {
+	out := n.brokerListeners()
+	if l, ok := n.cfg.ControllerListener(); ok && n.ctrlMux != nil {
+		out = append(out, l)
+	}
+	return out
 }
 
 // authFailureDelay is connection.failed.authentication.delay.ms.

@@ -26,11 +26,7 @@ import (
 // (--bootstrap-controller), and a connection that does not speak TLS is
 // closed without an answer.
 func TestSSLControllerListener(t *testing.T) {
-	ca := authtest.NewCA(t)
-	dir := t.TempDir()
-	cert, key := ca.Issue(t, pkix.Name{CommonName: "controller"}, "127.0.0.1", "localhost")
-	keystore := authtest.WriteFile(t, dir, "controller.pem", cert, key)
-	truststore := authtest.WriteFile(t, dir, "ca.pem", ca.PEM)
+	ca, keystore, truststore := controllerPKI(t)
 	c := nodetest.StartClusterPerNode(t, 3, 1, func(kafka.NodeID) map[string]string {
 		return map[string]string{
 			"listener.security.protocol.map":                   "PLAINTEXT:PLAINTEXT,CONTROLLER:SSL",
@@ -102,4 +98,14 @@ func TestSSLControllerListener(t *testing.T) {
 	if err == nil {
 		t.Fatalf("a plaintext connection to the SSL controller listener got %d bytes: %x", n, buf[:n])
 	}
+}
+
+// controllerPKI returns a CA, and the PEM key store (a certificate for
+// 127.0.0.1 and localhost, from the CA) and trust store (the CA) of a
+// controller listener.
+func controllerPKI(t testing.TB) (ca *authtest.CA, keystore, truststore string) {
+	ca = authtest.NewCA(t)
+	dir := t.TempDir()
+	cert, key := ca.Issue(t, pkix.Name{CommonName: "controller"}, "127.0.0.1", "localhost")
+	return ca, authtest.WriteFile(t, dir, "controller.pem", cert, key), authtest.WriteFile(t, dir, "ca.pem", ca.PEM)
 }

@@ -7,6 +7,13 @@ package node
 // answers. splitControllerListener tells them apart by a connection's first
 // bytes (controller.IsQuorumConnection) and hands each connection, its
 // first bytes replayed, to one of two listeners.
+//
+// On a SASL_PLAINTEXT or SASL_SSL controller listener a quorum connection
+// first authenticates (auth.ServeQuorum), and its principal must be
+// allowed ClusterAction on the cluster, as Kafka's controller asks of the
+// Raft, BrokerRegistration and BrokerHeartbeat requests; a Kafka client
+// authenticates with SaslHandshake and SaslAuthenticate, as on a broker
+// listener.
 
 import (
 	"context"
@@ -14,12 +21,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"sync"
 	"time"
 
 	"golang.org/x/sync/errgroup"
 
+	"gregor/internal/acl"
 	"gregor/internal/auth"
 	"gregor/internal/controller"
 	"gregor/internal/handler"
@@ -39,8 +48,11 @@ type controllerMux struct {
 	tls    *auth.ListenerTLS
 	quorum *chanListener
 	kafka  *chanListener
-	// kafkaOff: no server takes Kafka connections; they are closed.
-	kafkaOff bool
+	// sasl, on a SASL controller listener, authenticates quorum
+	// connections, and authorize admits their principals; set before run.
+	sasl      *auth.SASL
+	authorize func(p acl.Principal, host string) error
+	logger    *slog.Logger
 
 	closeOnce sync.Once
 	done      chan struct{} // closed by close
@@ -103,24 +115,62 @@ func (m *controllerMux) route(conn net.Conn) {
 		return
 	}
 	side := m.kafka
+	var expiry *time.Timer
 	switch {
-	case controller.IsQuorumConnection(prefix):
-		side = m.quorum
-	case m.kafkaOff:
+	case m.sasl != nil && auth.IsQuorumLogin(prefix):
+		if !m.login(conn, prefix) {
+			conn.Close()
+			return
+		}
+		side, expiry = m.quorum, m.expire(conn)
+	case controller.IsQuorumConnection(prefix) && m.sasl != nil:
+		m.logger.Info("closing a controller connection that did not authenticate on the SASL controller listener", "remote", conn.RemoteAddr())
 		conn.Close()
 		return
+	case controller.IsQuorumConnection(prefix):
+		side = m.quorum
 	}
-	var replay net.Conn = &replayConn{Conn: conn, prefix: prefix}
+	var replay net.Conn = &replayConn{Conn: conn, prefix: prefix, expiry: expiry}
 	if tlsConn != nil {
 		replay = &tlsReplayConn{replayConn: replay.(*replayConn), tls: tlsConn}
 	}
 	select {
 	case side.conns <- replay:
 	case <-side.closed:
-		conn.Close()
+		replay.Close()
 	case <-m.done:
-		conn.Close()
+		replay.Close()
 	}
+}
+
+// login authenticates and authorizes a quorum connection whose first
+// bytes, prefix, open the SASL exchange, then reads the first bytes of
+// its hello into prefix. A refusal is logged, once, here.
+func (m *controllerMux) login(conn net.Conn, prefix []byte) bool {
+	host, _, _ := net.SplitHostPort(conn.RemoteAddr().String())
+	p, err := m.sasl.ServeQuorum(conn, prefix, func(p acl.Principal) error { return m.authorize(p, host) })
+	if err != nil {
+		m.logger.Info("failed authentication on the controller listener", "remote", conn.RemoteAddr(), "principal", p, "err", err)
+		return false
+	}
+	conn.SetDeadline(time.Now().Add(sniffTimeout))
+	defer conn.SetDeadline(time.Time{})
+	_, err = io.ReadFull(conn, prefix)
+	return err == nil && controller.IsQuorumConnection(prefix)
+}
+
+// expire closes conn, an authenticated quorum connection, when its SASL
+// session ends (connections.max.reauth.ms), as Kafka's server closes a
+// connection that did not re-authenticate in time: the quorum's side
+// dials again and logs in anew. nil without a session lifetime.
+func (m *controllerMux) expire(conn net.Conn) *time.Timer {
+	if m.sasl.SessionLifetime <= 0 {
+		return nil
+	}
+	return time.AfterFunc(m.sasl.SessionLifetime, func() {
+		m.logger.Debug("closing a quorum connection whose SASL session expired (connections.max.reauth.ms)", "remote", conn.RemoteAddr())
+		conn.Close()
+	})
 }
 
 func (m *controllerMux) close() {
@@ -175,6 +225,15 @@ func (c *tlsReplayConn) ConnectionState() tls.ConnectionState { return c.tls.Con
 type replayConn struct {
 	net.Conn
 	prefix []byte
+	expiry *time.Timer // closes the connection when its SASL session ends; nil for never
+}
+
+// Close closes the connection and stops its expiry.
+func (c *replayConn) Close() error {
+	if c.expiry != nil {
+		c.expiry.Stop()
+	}
+	return c.Conn.Close()
 }
 
 func (c *replayConn) Read(p []byte) (int, error) {
@@ -186,31 +245,37 @@ func (c *replayConn) Read(p []byte) (int, error) {
 	return c.Conn.Read(p)
 }
 
-// serveControllerListener runs the CONTROLLER listener's mux under g and,
-// on a PLAINTEXT or SSL controller listener, a server of the controller's Kafka
-// APIs (handler.ControllerRegistry) on its Kafka side. The quorum's
-// transport takes the other side (controller.Run). Other security
-// protocols are not served to Kafka clients there yet: their connections
-// are closed.
+// serveControllerListener runs the CONTROLLER listener's mux under g and
+// a server of the controller's Kafka APIs (handler.ControllerRegistry) on
+// its Kafka side, with the listener's TLS and SASL. The quorum's
+// transport takes the other side (controller.Run).
 func (n *Node) serveControllerListener(ctx context.Context, g *errgroup.Group, h *handler.Handler) {
 	if n.ctrlMux == nil {
 		return
 	}
 	l, _ := n.cfg.ControllerListener()
-	if p := n.cfg.ListenerSecurityProtocolMap[l.Name]; p != "PLAINTEXT" && p != "SSL" {
-		n.ctrlMux.kafkaOff = true
-	} else {
-		s := n.server(h, handler.ControllerRegistry(), l)
-		s.TLS = n.ctrlMux.tls
-		g.Go(func() error {
-			// The mux closes only when ctx ends, but it may close the
-			// listener before Serve sees ctx done (a sibling of ctx's
-			// cancellation): that closing is the end, not an error.
-			if err := s.Serve(ctx, n.ctrlMux.kafka); err != nil && !errors.Is(err, net.ErrClosed) {
-				return fmt.Errorf("controller listener %s: %w", l.Name, err)
-			}
-			return nil
-		})
-	}
+	n.ctrlMux.sasl, n.ctrlMux.authorize, n.ctrlMux.logger = n.sasl[l.Name], n.authorizeQuorum, n.logger
+	s := n.server(h, handler.ControllerRegistry(), l)
+	s.TLS = n.ctrlMux.tls
+	g.Go(func() error {
+		// The mux closes only when ctx ends, but it may close the
+		// listener before Serve sees ctx done (a sibling of ctx's
+		// cancellation): that closing is the end, not an error.
+		if err := s.Serve(ctx, n.ctrlMux.kafka); err != nil && !errors.Is(err, net.ErrClosed) {
+			return fmt.Errorf("controller listener %s: %w", l.Name, err)
+		}
+		return nil
+	})
 	g.Go(func() error { return n.ctrlMux.run(ctx) })
+}
+
+// authorizeQuorum admits the principal of an authenticated quorum
+// connection from host when the authorizer allows it ClusterAction on the
+// cluster (super.users are), as Kafka's controller authorizes the quorum's
+// and the brokers' requests; everyone without an authorizer.
+func (n *Node) authorizeQuorum(p acl.Principal, host string) error {
+	if n.authz == nil || n.authz.Authorize(p, host, acl.ClusterAction, acl.Resource{Type: acl.Cluster, Name: acl.ClusterName}) {
+		return nil
+	}
+	return fmt.Errorf("principal %s is not authorized for ClusterAction on the cluster", p)
 }

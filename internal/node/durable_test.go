@@ -49,3 +49,31 @@ func TestFlushBeforeAck(t *testing.T) {
 		})
 	}
 }
+
+// TestFlushBeforeAckPartitions proves the durable answer of one produce
+// request to several partitions, some durable and some not: every durable
+// partition is fsynced up to its log end when the answer arrives, and
+// every partition's append succeeds.
+func TestFlushBeforeAckPartitions(t *testing.T) {
+	n := nodetest.Start(t, "", nil)
+	on := "true"
+	createTopic(t, n.Addr, "durable", 3, map[string]*string{"gregor.flush.before.ack": &on})
+	createTopic(t, n.Addr, "plain", 1, nil)
+	cl := newClient(t, n.Addr, kgo.RecordPartitioner(kgo.ManualPartitioner()), kgo.RequiredAcks(kgo.AllISRAcks()))
+	for range 3 {
+		var rs []*kgo.Record
+		for p := range int32(3) {
+			rs = append(rs, &kgo.Record{Topic: "durable", Partition: p, Value: randomBytes(100)})
+		}
+		rs = append(rs, &kgo.Record{Topic: "plain", Value: randomBytes(100)})
+		if err := cl.ProduceSync(testContext(t), rs...).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+		for p := range int32(3) {
+			l, _ := n.Log("durable", p)
+			if l.DurableOffset() != kafka.Offset(l.LogEndOffset()) {
+				t.Fatalf("partition %d: durable offset %d, log end %d after the answer", p, l.DurableOffset(), l.LogEndOffset())
+			}
+		}
+	}
+}

@@ -64,7 +64,7 @@ var allowedImports = map[string][]string{
 	"schema/protobuf":   {"schema"},
 	// The schema registry: formats come in through schema's interfaces;
 	// it is a Kafka client of its own node (_schemas), as the console is.
-	"schemareg": {"schema"},
+	"schemareg": {"schema", "httpserve"},
 	// TLS material for tests: the standard library only.
 	"auth/authtest": {},
 	// The only place wire meets the domain. Not storage, not server.
@@ -82,13 +82,16 @@ var allowedImports = map[string][]string{
 	"metrics": {"kafka", "record", "wire"},
 	// The HTTP admin listener: /metrics, health and the console come in as
 	// http.Handlers and functions; it imports no broker package.
-	"admin": {},
+	"admin": {"httpserve"},
 	// The web console is a Kafka client of its own node, as the CLI is.
 	"console": {},
 	// The REST proxy is a Kafka client of its own node too; schemas come
 	// in through schema's interfaces and its own Registry, which node
 	// implements over the registry.
-	"restproxy": {"schema"},
+	"restproxy": {"schema", "httpserve"},
+	// Running an HTTP service until its context ends: the standard library
+	// only.
+	"httpserve": {},
 	// HTTP basic authentication of the registry and the proxy: the
 	// standard library only.
 	"httpauth": {},
@@ -106,6 +109,8 @@ var allowedImports = map[string][]string{
 	// Loopback ports below the kernel's ephemeral range, for servers that
 	// must be told their port before they start.
 	"testutil/freeport": {},
+	// Log output collected from concurrent writers, for tests that read it.
+	"testutil/logbuf": {},
 	// Batches record.Build cannot make (decompression bombs), for the
 	// tests of record, storage and partition.
 	"record/recordtest": {"record"},

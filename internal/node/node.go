@@ -19,7 +19,6 @@ package node
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -679,7 +678,7 @@ func containsString(s []string, v string) bool {
 // controller's Kafka APIs: the mux returned. The metadata log is opened
 // through fsys (nil: the real filesystem), as the log dirs are.
 func openController(cfg *config.Config, fsys vfs.FS, clusterID string, publish controller.Publisher, now func() time.Time, logger *slog.Logger) (*controller.Controller, *controllerMux, error) {
-	q, listenerTLS, err := quorumOf(cfg)
+	q, listenerTLS, err := quorumOf(cfg, logger)
 	q.ClusterID = clusterID
 	if err != nil {
 		return nil, nil, err
@@ -709,11 +708,11 @@ func openController(cfg *config.Config, fsys vfs.FS, clusterID string, publish c
 // quorumOf returns the node's place in the controller quorum, with its
 // CONTROLLER listener bound whenever listeners names one (a lone voter
 // serves it too, for brokers that join it as observers). A broker-only
-// node follows the log as an observer. On an SSL controller listener the
-// quorum's connections are TLS both ways, with that listener's key and
-// trust stores (listener.name.<controller>.ssl.*, as Kafka's brokers and
-// controllers reach each other there): the ListenerTLS returned.
-func quorumOf(cfg *config.Config) (controller.Quorum, *auth.ListenerTLS, error) {
+// node follows the log as an observer. The quorum's connections have the
+// security of the first controller listener (controllerListenerSecurity),
+// both ways: the ListenerTLS returned is the listener's on SSL and
+// SASL_SSL.
+func quorumOf(cfg *config.Config, logger *slog.Logger) (controller.Quorum, *auth.ListenerTLS, error) {
 	q := controller.Quorum{
 		NodeID: kafka.NodeID(cfg.NodeID), Voters: cfg.Voters,
 		SessionTimeout:   time.Duration(cfg.BrokerSessionTimeoutMs) * time.Millisecond,
@@ -724,10 +723,12 @@ func quorumOf(cfg *config.Config) (controller.Quorum, *auth.ListenerTLS, error) 
 	case !cfg.HasRole("controller") && len(cfg.Voters) == 0:
 		return q, nil, fmt.Errorf("controller.quorum.voters: a node with process.roles=broker needs the voters of the controller quorum")
 	}
-	listenerTLS, err := controllerTLS(cfg, &q)
+	security, err := controllerListenerSecurity(cfg)
 	if err != nil {
 		return q, nil, err
 	}
+	q.Dial = security.quorumDialer(logger)
+	listenerTLS := security.serverTLS
 	if !cfg.HasRole("controller") {
 		return q, nil, nil
 	}
@@ -744,48 +745,6 @@ func quorumOf(cfg *config.Config) (controller.Quorum, *auth.ListenerTLS, error) 
 	}
 	q.Listener = ln
 	return q, listenerTLS, nil
-}
-
-// controllerTLS sets q's dialer for an SSL controller listener and
-// returns the listener's TLS; nil for PLAINTEXT.
-func controllerTLS(cfg *config.Config, q *controller.Quorum) (*auth.ListenerTLS, error) {
-	clientTLS, t, err := controllerListenerTLS(cfg)
-	if err != nil || t == nil {
-		return nil, err
-	}
-	q.Dial = func(ctx context.Context, addr string) (net.Conn, error) {
-		host, _, err := net.SplitHostPort(addr)
-		if err != nil {
-			return nil, err
-		}
-		d := tls.Dialer{NetDialer: &net.Dialer{Timeout: time.Second}, Config: clientTLS(host)}
-		return d.DialContext(ctx, "tcp", addr)
-	}
-	return t, nil
-}
-
-// controllerListenerTLS is the TLS of the first controller listener, as a
-// server (the listener's) and as a client of another node's (its key store
-// as client certificate, its trust store, host names checked as
-// ssl.endpoint.identification.algorithm says); nil for PLAINTEXT. SASL
-// there is refused: the quorum's connections do not authenticate with it.
-func controllerListenerTLS(cfg *config.Config) (func(host string) *tls.Config, *auth.ListenerTLS, error) {
-	if len(cfg.ControllerListenerNames) == 0 {
-		return nil, nil, nil
-	}
-	name := cfg.ControllerListenerNames[0]
-	switch protocol := cfg.ListenerSecurityProtocolMap[name]; protocol {
-	case "", "PLAINTEXT":
-		return nil, nil, nil
-	case "SSL":
-		t, err := auth.NewListenerTLS(auth.ListenerTLSSettings(cfg, name, protocol))
-		if err != nil {
-			return nil, nil, fmt.Errorf("controller listener %s: %w", name, err)
-		}
-		return t.InterBrokerTLS(cfg.ListenerValue(name, "ssl.endpoint.identification.algorithm")), t, nil
-	default:
-		return nil, nil, fmt.Errorf("listener.security.protocol.map: the controller listener %s is %s; SASL on the controller listener is not supported yet (use SSL or PLAINTEXT)", name, protocol)
-	}
 }
 
 // quotas returns the client quota managers, sampled as the configuration

@@ -55,9 +55,20 @@ func TestTransactionVersion2WithFranzGo(t *testing.T) {
 // the old epoch answers it again), the markers fence a late write of the
 // old epoch, Produce v11 still only verifies (TRANSACTION_ABORTABLE for a
 // partition outside the transaction), an empty abort bumps the
-// epoch and an empty commit is refused.
+// epoch, an empty commit is refused and TxnOffsetCommit v5 adds the
+// offsets without AddOffsetsToTxn; at transaction.version 1 as at 2, as
+// Kafka 4.2 serves these versions from 1.
 func TestTransactionVersion2Protocol(t *testing.T) {
+	for _, level := range []int16{2, 1} {
+		t.Run(fmt.Sprintf("transaction.version=%d", level), func(t *testing.T) { testTransactionVersion2Protocol(t, level) })
+	}
+}
+
+func testTransactionVersion2Protocol(t *testing.T, level int16) {
 	n := nodetest.Start(t, "", txnProps)
+	if level != 2 {
+		setTransactionVersion(t, n.Addr, level)
+	}
 	createTopic(t, n.Addr, "tv2-raw", 1, nil)
 	cl := newClient(t, n.Addr)
 	ctx := testContext(t)
@@ -91,6 +102,12 @@ func TestTransactionVersion2Protocol(t *testing.T) {
 	}
 	_, _, code = endTxnV5(t, cl, "tv2-raw", pid, epoch+2, true)
 	wantCode(t, "an empty commit", code, kerr.InvalidTxnState)
+	wantCode(t, "TxnOffsetCommit v5", txnOffsetCommitV5(t, n.Addr, "tv2-raw", pid, epoch+2, "tv2-raw"), nil)
+	_, abortEpoch, code = endTxnV5(t, cl, "tv2-raw", pid, epoch+2, false)
+	wantCode(t, "the abort of the offsets", code, nil)
+	if abortEpoch != epoch+3 {
+		t.Fatalf("the abort of the offsets answered epoch %d, want %d", abortEpoch, epoch+3)
+	}
 	if got := readValues(t, n.Addr, "tv2-raw", kgo.ReadCommitted()); fmt.Sprint(got) != "[in-txn]" {
 		t.Fatalf("read_committed read %v", got)
 	}
@@ -99,9 +116,9 @@ func TestTransactionVersion2Protocol(t *testing.T) {
 // TestUpdateFeaturesTransactionVersion proves that transaction.version can
 // be downgraded and upgraded with UpdateFeatures, that ApiVersions answers
 // the change with a newer epoch, that franz-go then keeps its epoch
-// across transactions while Produce v12 and EndTxn v5 answer
-// UNSUPPORTED_VERSION (as Kafka's), and that levels Gregor does not serve
-// are refused.
+// across transactions while Produce v12, EndTxn v5 and TxnOffsetCommit v5
+// answer UNSUPPORTED_VERSION at 0 (as Kafka's) and are served from 1, and
+// that levels Gregor does not serve are refused.
 func TestUpdateFeaturesTransactionVersion(t *testing.T) {
 	n := nodetest.Start(t, "", txnProps)
 	createTopic(t, n.Addr, "tv0", 1, nil)
@@ -154,11 +171,24 @@ func TestUpdateFeaturesTransactionVersion(t *testing.T) {
 	if code := txnOffsetCommitV5(t, n.Addr, "tv0", ir.ProducerID, ir.ProducerEpoch, "tv0"); code != kerr.UnsupportedVersion.Code {
 		t.Errorf("TxnOffsetCommit v5 at transaction.version 0: %v, want UNSUPPORTED_VERSION", kerr.ErrorForCode(code))
 	}
+	add, verify := addPartitionsV5(t, n.Addr, "tv0", ir.ProducerID, ir.ProducerEpoch, false), addPartitionsV5(t, n.Addr, "tv0", ir.ProducerID, ir.ProducerEpoch, true)
+	if add.ErrorCode != kerr.UnsupportedVersion.Code {
+		t.Errorf("AddPartitionsToTxn v5 adding at transaction.version 0: %v, want UNSUPPORTED_VERSION", kerr.ErrorForCode(add.ErrorCode))
+	}
+	if verify.ErrorCode != 0 || len(verify.Transactions) != 1 || verify.Transactions[0].Topics[0].Partitions[0].ErrorCode != kerr.TransactionAbortable.Code {
+		t.Errorf("AddPartitionsToTxn v5 verifying at transaction.version 0: %+v, want TRANSACTION_ABORTABLE for the partition (as Kafka 4.2)", verify)
+	}
+	// Kafka then answers CONCURRENT_TRANSACTIONS for the id until its
+	// coordinator reloads; Gregor leaves the transaction as it was.
+	described, err := kadm.NewClient(raw).DescribeTransactions(ctx, "tv0")
+	if d := described["tv0"]; err != nil || d.State != "Empty" || d.ProducerEpoch != ir.ProducerEpoch {
+		t.Fatalf("after the refused requests the transaction is %+v (%v), want Empty at epoch %d", d, err, ir.ProducerEpoch)
+	}
 	if code, msg := update("transaction.version", 1, 1); code != 0 {
 		t.Fatalf("upgrade to 1: %d %v", code, deref(msg))
 	}
-	if code := txnOffsetCommitV5(t, n.Addr, "tv0", ir.ProducerID, ir.ProducerEpoch, "tv0"); code != kerr.UnsupportedVersion.Code {
-		t.Errorf("TxnOffsetCommit v5 at transaction.version 1: %v, want UNSUPPORTED_VERSION", kerr.ErrorForCode(code))
+	if code := txnOffsetCommitV5(t, n.Addr, "tv0", ir.ProducerID, ir.ProducerEpoch, "tv0"); code != 0 {
+		t.Errorf("TxnOffsetCommit v5 at transaction.version 1: %v", kerr.ErrorForCode(code))
 	}
 	if code, msg := update("transaction.version", 2, 1); code != 0 {
 		t.Fatalf("upgrade: %d %v", code, deref(msg))
@@ -300,6 +330,29 @@ func txnOffsetCommitV5(t *testing.T, addr, id string, pid int64, epoch int16, to
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// addPartitionsV5 sends AddPartitionsToTxn v5, as a partition leader does,
+// for partition 0 of the topic named as the transactional id, verify-only
+// or adding it.
+func addPartitionsV5(t *testing.T, addr, id string, pid int64, epoch int16, verifyOnly bool) *kmsg.AddPartitionsToTxnResponse {
+	t.Helper()
+	versions := kversion.Stable()
+	versions.SetMaxKeyVersion(24, 5)
+	req := kmsg.NewPtrAddPartitionsToTxnRequest()
+	tr := kmsg.NewAddPartitionsToTxnRequestTransaction()
+	tr.TransactionalID, tr.ProducerID, tr.ProducerEpoch, tr.VerifyOnly = id, pid, epoch, verifyOnly
+	tr.Topics = []kmsg.AddPartitionsToTxnRequestTransactionTopic{{Topic: id, Partitions: []int32{0}}}
+	req.Transactions = append(req.Transactions, tr)
+	kresp, err := newClient(t, addr, kgo.MaxVersions(versions)).Broker(1).Request(testContext(t), req) // not through a coordinator lookup
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp := kresp.(*kmsg.AddPartitionsToTxnResponse)
+	if resp.Version != 5 {
+		t.Fatalf("AddPartitionsToTxn went at v%d", resp.Version)
+	}
+	return resp
 }
 
 // endTxnV5 ends the transaction with EndTxn v5 and answers the producer id

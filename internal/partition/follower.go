@@ -23,6 +23,15 @@ func (p *Partition) ReadForFollower(buf []byte, offset kafka.Offset, maxBytes in
 	return p.log.ReadInto(buf, int64(offset), maxBytes, p.log.LogEndOffset(), minOneBatch)
 }
 
+// ReadRegionForFollower is ReadForFollower as a region of a segment file
+// (see Log.ReadRegion); ok false: ReadForFollower instead.
+func (p *Partition) ReadRegionForFollower(offset kafka.Offset, maxBytes int32, minOneBatch bool) (kafka.FileRegion, bool, error) {
+	if !p.leading.Load() {
+		return kafka.FileRegion{}, true, ErrNotLeader
+	}
+	return p.log.ReadRegion(int64(offset), maxBytes, p.log.LogEndOffset(), minOneBatch)
+}
+
 // DivergingEpoch checks a fetch that says its last batch before
 // fetchOffset had lastFetchedEpoch (Fetch v12+, KIP-320): when this log
 // does not hold that epoch up to fetchOffset, the fetcher's log has

@@ -49,6 +49,9 @@ type Log interface {
 	// maxBytes (at least one batch when minOneBatch), read into buf when it
 	// has the capacity.
 	ReadInto(buf []byte, offset int64, maxBytes int32, maxOffset int64, minOneBatch bool) ([]byte, error)
+	// ReadRegion finds what ReadInto would read as a region of a segment
+	// file, to be sent without reading it; ok false: ReadInto instead.
+	ReadRegion(offset int64, maxBytes int32, maxOffset int64, minOneBatch bool) (r kafka.FileRegion, ok bool, err error)
 	// Batches calls fn for each batch from offset on, in order.
 	Batches(from int64, fn func(b record.Batch) error) error
 	// OffsetForTimestamp finds the first record with a timestamp at or

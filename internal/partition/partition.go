@@ -338,6 +338,12 @@ func (p *Partition) Read(buf []byte, offset int64, maxBytes int32, minOneBatch b
 	return p.log.ReadInto(buf, offset, maxBytes, p.HighWatermark(), minOneBatch)
 }
 
+// ReadRegion is Read as a region of a segment file, to be sent without
+// being read (see Log.ReadRegion); ok false: Read instead.
+func (p *Partition) ReadRegion(offset int64, maxBytes int32, minOneBatch bool) (kafka.FileRegion, bool, error) {
+	return p.log.ReadRegion(offset, maxBytes, p.HighWatermark(), minOneBatch)
+}
+
 // DeleteRecordsBefore advances the log start offset (DeleteRecords). offset
 // -1 means the high watermark.
 func (p *Partition) DeleteRecordsBefore(offset int64) (int64, error) {

@@ -85,18 +85,24 @@ func (g *registry) remove(group, name string, owned func(*instance) bool) error 
 // expireLoop closes the instances idle for longer than the timeout until
 // ctx ends.
 func (g *registry) expireLoop(ctx context.Context) {
-	every := min(g.cfg.ConsumerInstanceTimeout/4, time.Second)
-	t := time.NewTicker(every)
+	tick(ctx, min(g.cfg.ConsumerInstanceTimeout/4, time.Second), func(now time.Time) {
+		for _, inst := range g.expired(now) {
+			g.cfg.Logger.Info("REST proxy consumer instance expired", "group", inst.group, "instance", inst.name)
+			inst.close()
+		}
+	})
+}
+
+// tick calls f with the time every d until ctx is done.
+func tick(ctx context.Context, d time.Duration, f func(now time.Time)) {
+	t := time.NewTicker(d)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case now := <-t.C:
-			for _, inst := range g.expired(now) {
-				g.cfg.Logger.Info("REST proxy consumer instance expired", "group", inst.group, "instance", inst.name)
-				inst.close()
-			}
+			f(now)
 		}
 	}
 }

@@ -209,16 +209,9 @@ func (u *users) connect(name, sec string, producerOpts, adminOpts []kgo.Opt) (*k
 // expireLoop closes the clients of principals idle for timeout, until ctx
 // ends.
 func (u *users) expireLoop(ctx context.Context, timeout time.Duration) {
-	t := time.NewTicker(min(timeout/2, 30*time.Second))
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case now := <-t.C:
-			u.expire(now.Add(-timeout).UnixNano())
-		}
-	}
+	tick(ctx, min(timeout/2, 30*time.Second), func(now time.Time) {
+		u.expire(now.Add(-timeout).UnixNano())
+	})
 }
 
 func (u *users) expire(before int64) {

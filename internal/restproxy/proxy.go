@@ -11,6 +11,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"gregor/internal/httpserve"
 )
 
 // Config is what the proxy needs to know of its node.
@@ -125,27 +127,14 @@ func (p *Proxy) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	hs := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
 		ErrorLog: slog.NewLogLogger(p.cfg.Logger.Handler(), slog.LevelDebug)}
-	done := make(chan struct{})
+	var loops sync.WaitGroup
+	loops.Go(func() { p.consumers.expireLoop(ctx) })
 	if p.cfg.Propagate != nil {
-		expired := make(chan struct{})
-		go func() { defer close(expired); p.users.expireLoop(ctx, p.cfg.ConsumerInstanceTimeout) }()
-		defer func() { <-expired }()
+		loops.Go(func() { p.users.expireLoop(ctx, p.cfg.ConsumerInstanceTimeout) })
 	}
-	go func() {
-		defer close(done)
-		p.consumers.expireLoop(ctx)
-		sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
-		defer cancel()
-		if hs.Shutdown(sctx) != nil {
-			hs.Close()
-		}
-	}()
-	err := hs.Serve(ln)
-	<-done
+	err := httpserve.Serve(ctx, hs, ln, shutdownTimeout)
+	loops.Wait()
 	p.Close()
-	if errors.Is(err, http.ErrServerClosed) {
-		return nil
-	}
 	return err
 }
 

@@ -244,9 +244,9 @@ func (s *Server) loop(ctx context.Context, conn net.Conn, session *wire.Session)
 			respBuf = appendRawSASLToken(respBuf[:0], resp)
 			pieces = append(pieces[:0], respBuf)
 		default:
-			respBuf, pieces = encodeResponse(respBuf[:0], pieces[:0], req.Header.CorrelationID, resp)
+			respBuf, pieces = encodeResponse(respBuf[:0], pieces[:0], req, resp)
 		}
-		if err != nil || resp == nil || len(pieces) == 1 {
+		if err != nil || resp == nil || len(pieces) == 1 && len(req.FetchRegions) == 0 {
 			req.Sent() // the response holds none of the handler's buffers
 		}
 		if err != nil {
@@ -263,7 +263,7 @@ func (s *Server) loop(ctx context.Context, conn net.Conn, session *wire.Session)
 			sleepContext(ctx, req.Throttle)
 		}
 		if resp != nil {
-			err := writePieces(conn, w, pieces)
+			err := writePieces(conn, w, pieces, req.FetchRegions)
 			req.Sent()
 			if err != nil {
 				return err
@@ -452,23 +452,28 @@ func (s *Server) serve(ctx context.Context, req *wire.Request) (resp kmsg.Respon
 	return s.Handler.Serve(ctx, req)
 }
 
-// encodeResponse encodes resp's frame: its own bytes into dst, and the
-// frame in order as pieces slicing dst, except for a Fetch response, whose
-// record batches are pieces of their own, not copied (wire.AppendFetchResponse).
-func encodeResponse(dst []byte, pieces [][]byte, correlationID int32, resp kmsg.Response) ([]byte, [][]byte) {
+// encodeResponse encodes the frame of req's response: its own bytes into
+// dst, and the frame in order as pieces slicing dst, except for a Fetch
+// response, whose record batches are pieces of their own, not copied, or
+// file regions placed between the pieces (wire.AppendFetchResponse).
+func encodeResponse(dst []byte, pieces [][]byte, req *wire.Request, resp kmsg.Response) ([]byte, [][]byte) {
 	if fetch, ok := resp.(*kmsg.FetchResponse); ok {
-		return wire.AppendFetchResponse(dst, pieces, correlationID, fetch)
+		return wire.AppendFetchResponse(dst, pieces, req.Header.CorrelationID, fetch, req.FetchRegions)
 	}
-	dst = wire.AppendResponse(dst, correlationID, resp)
+	dst = wire.AppendResponse(dst, req.Header.CorrelationID, resp)
 	return dst, append(pieces, dst)
 }
 
-// writePieces writes a response frame given as pieces. A frame in one piece
+// writePieces writes a response frame given as pieces, with regions of
+// files placed between them (see wire.FetchRegion). A frame in one piece
 // joins w's buffer, to be flushed with the responses around it. On a TCP
 // connection, a frame in several (a Fetch response and its record batches)
 // goes out with one writev after what w holds; on a TLS connection, see
-// writeTLS.
-func writePieces(conn net.Conn, w *bufio.Writer, pieces [][]byte) error {
+// writeTLS. Regions: see writeRegions.
+func writePieces(conn net.Conn, w *bufio.Writer, pieces [][]byte, regions []wire.FetchRegion) error {
+	if len(regions) > 0 {
+		return writeRegions(conn, w, pieces, regions)
+	}
 	if len(pieces) > 1 {
 		switch c := conn.(type) {
 		case *net.TCPConn:

@@ -119,7 +119,7 @@ func TestWritePiecesTLS(t *testing.T) {
 	w := bufio.NewWriterSize(server, 64<<10)
 	w.WriteString("earlier response")
 	before := counted.writes.Load()
-	if err := writePieces(server, w, pieces); err != nil {
+	if err := writePieces(server, w, pieces, nil); err != nil {
 		t.Fatal(err)
 	}
 	during := counted.writes.Load() - before
@@ -174,7 +174,7 @@ func BenchmarkWriteFetchTLS(b *testing.B) {
 			go func() {
 				w := bufio.NewWriterSize(server, 64<<10)
 				for range b.N {
-					if err := writePieces(server, w, pieces); err != nil {
+					if err := writePieces(server, w, pieces, nil); err != nil {
 						done <- err
 						return
 					}

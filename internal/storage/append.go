@@ -236,7 +236,7 @@ func (l *Log) Flush() error {
 func (l *Log) flushLocked() error {
 	l.mu.RLock()
 	end, rp := l.logEndOffset, l.recoveryPoint
-	if end <= rp && !l.dirChanged {
+	if end <= rp && !l.dirChanged && !l.dirSyncing {
 		l.mu.RUnlock()
 		return nil // everything up to the end was made durable already
 	}
@@ -253,7 +253,7 @@ func (l *Log) flushLocked() error {
 			return err
 		}
 	}
-	if l.dirDirty {
+	if l.dirDirty || l.dirSyncing { // a sync that took dirDirty may not have fsynced dir yet
 		if err := l.fs.SyncDir(l.dir); err != nil {
 			return fmt.Errorf("fsync %s: %w", l.dir, err)
 		}

@@ -7,31 +7,13 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"gregor/internal/kafka"
 	"gregor/internal/record"
+	"gregor/internal/testutil/logbuf"
 	"gregor/internal/vfs"
 )
-
-// lockedBuffer collects log output from concurrent writers.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // damageBatch flips one byte inside the records of the batch holding
 // offset in the segment file that holds it (after a clean close).
@@ -80,7 +62,7 @@ func TestReadRefusesCorruptBatch(t *testing.T) {
 	l.Close()
 	damageBatch(t, dir, 12) // the batch of offsets 12-14
 
-	var logs lockedBuffer
+	var logs logbuf.Buffer
 	l, err := OpenAt(dir, leo, smallConfig(), fixedClock(), slog.New(slog.NewTextHandler(&logs, nil)))
 	if err != nil {
 		t.Fatal(err)

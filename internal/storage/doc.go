@@ -82,6 +82,13 @@
 // is then recovered from offset 0 (the clean-shutdown marker trusts only
 // segments below a recovery point) and cut at its first damaged batch.
 //
+// Regions (region.go): ReadRegion finds what a read would return (the same
+// whole batches, bounds and KIP-74 rule) by walking batch headers only, and
+// hands it out as a region of the segment file for a Fetch response to
+// send with sendfile(2). It does so only for batches appended since the
+// segment was opened, which need no CRC check; for those on disk at open
+// it answers "read instead", so damage is still caught as above.
+//
 // Retention (Log.DeleteOldSegments, run by Manager.RunRetention every
 // log.retention.check.interval.ms) follows Kafka's UnifiedLog: whole
 // segments go from the oldest, by retention.bytes then retention.ms (the
@@ -128,14 +135,16 @@
 // log's next Flush. Manager.Close flushes and closes the logs 16 at a time
 // per log dir. Crash tests run the Log on vfs.Mem.
 //
-// Off the append path, a Manager's Flusher (flusher.go, sync.go) fsyncs
-// without holding the writer lock: a segment sealed by a roll, with its
-// indexes and the directory, after which the recovery point moves to the
-// new segment (as Kafka flushes a rolled segment); and, for WaitDurable,
-// the log up to the end it finds, one sync at a time per log, shared by
-// every append that waits meanwhile (group commit). The durable offset (batches and file
-// names fsynced) is at least the recovery point (indexes fsynced too). A
-// failed background fsync is sticky: every later WaitDurable fails.
+// Off the append path, without holding the writer lock, a Manager's
+// Flusher (flusher.go, sync.go) fsyncs a segment sealed by a roll, with
+// its indexes and the directory, after which the recovery point moves to
+// the new segment (as Kafka flushes a rolled segment); and WaitDurable
+// fsyncs the log up to the end it finds, on the goroutine of the first
+// waiter that finds no sync running, one sync at a time per log, shared
+// by every append that waits meanwhile (group commit). The durable offset
+// (batches and file names fsynced) is at least the recovery point
+// (indexes fsynced too). A failed background fsync is sticky: every later
+// WaitDurable fails.
 //
 // Log dir failure (offline.go): the first I/O error (EIO, ENOSPC, EROFS;
 // not a missing file, not an exhausted descriptor table) that any Log of a
@@ -155,5 +164,7 @@
 // lock and pread below the published segment size without it. A reader
 // holds a reference on the segment it reads, so a segment that leaves the
 // log (retention, compaction, DeleteRecords) keeps its file open until the
-// last reader is done.
+// last reader is done. A region holds both a reference on its segment and
+// a use of the file in the FileCache until it is released, so neither the
+// cache nor retention closes a file under a response being sent from it.
 package storage

@@ -15,7 +15,8 @@ import (
 // closed again when more than the cache's size are open and it is the
 // least recently used idle one, so that 100,000 partitions do not need
 // 100,000 descriptors. A file in use (a pread, pwrite, fsync or truncate
-// in progress) is never closed; the cache may exceed its size only while
+// in progress, or a region of it handed out until released) is never
+// closed; the cache may exceed its size only while
 // more files than that are in use at once.
 //
 // Closing a file drops no data: its bytes are in the page cache, and a

@@ -11,16 +11,14 @@ import (
 // different files overlap on the device, but not without limit.
 const maxParallelSyncs = 16
 
-// Flusher fsyncs logs off their append path. A log asks for a sync when a
+// Flusher fsyncs logs off their append path: a log asks for a sync when a
 // roll seals a segment (Kafka flushes a rolled segment in the background,
-// then advances the recovery point to the new segment) and when an
-// acknowledgement waits for its append to reach stable storage
-// (Log.WaitDurable). A sync covers the log up to the end it finds and
-// wakes every waiter whose offset that covered; appends that arrive while
-// a log's sync runs share its next one (group commit). Each log has at
-// most one sync running, and logs sync independently of each other, so a
-// slow fsync of one file holds back only its own log's waiters. Safe for
-// concurrent use; Run owns the goroutines.
+// then advances the recovery point to the new segment). A sync covers the
+// log up to the end it finds and wakes every WaitDurable it covered. Each
+// log has at most one sync running, the Flusher's or a waiter's (see
+// Log.WaitDurable), and logs sync independently of each other, so a slow
+// fsync of one file holds back only its own log. Safe for concurrent use;
+// Run owns the goroutines.
 type Flusher struct {
 	logger *slog.Logger
 	kick   chan struct{} // one slot: pending may hold a log to start

@@ -47,10 +47,17 @@ type Log struct {
 	// such change has nothing to make durable (what the open itself did
 	// to dir, the next open redoes), so a clean stop skips it.
 	dirChanged bool
+	// dirSyncing (guarded by writeMu) is set while a sync off writeMu
+	// (sync.go) has taken dirDirty and not yet fsynced dir: a Flush
+	// meanwhile fsyncs dir itself rather than count on it.
+	dirSyncing bool
 	// flusher, set by the Manager before the Log is shared, fsyncs rolled
-	// segments and durable-ack waits off the append path (sync.go). A Log
-	// without one fsyncs only on Flush, and WaitDurable inline.
+	// segments off the append path (sync.go). A Log without one fsyncs
+	// only on Flush and for WaitDurable.
 	flusher *Flusher
+	// syncMu is held by the one sync of the log that runs off writeMu
+	// (syncBackground, WaitDurable), from its plan to its publication.
+	syncMu sync.Mutex
 	// logDir, set by the Manager before the Log is shared, is the health
 	// of the log dir holding it (offline.go); nil outside a Manager.
 	logDir *logDir

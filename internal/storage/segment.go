@@ -308,7 +308,10 @@ type header struct {
 const walkHeaderSize = 27 // through lastOffsetDelta
 
 // headerAt reads the batch header at pos; io.EOF at or beyond size.
-func (s *segment) headerAt(pos, size int64) (header, error) {
+func (s *segment) headerAt(pos, size int64) (header, error) { return readHeader(s.f, pos, size) }
+
+// readHeader reads the batch header at pos in f; io.EOF at or beyond size.
+func readHeader(f io.ReaderAt, pos, size int64) (header, error) {
 	if pos >= size {
 		return header{}, io.EOF
 	}
@@ -316,7 +319,7 @@ func (s *segment) headerAt(pos, size int64) (header, error) {
 	if size-pos < walkHeaderSize {
 		return header{}, fmt.Errorf("%w: batch header truncated at %d", record.ErrInvalid, pos)
 	}
-	if _, err := s.f.ReadAt(buf[:], pos); err != nil {
+	if _, err := f.ReadAt(buf[:], pos); err != nil {
 		return header{}, err
 	}
 	h := header{baseOffset: int64(binary.BigEndian.Uint64(buf[:]))}

@@ -13,22 +13,30 @@ import (
 
 // WaitDurable waits until every batch below offset is on stable storage
 // (its bytes and the names of the files holding it fsynced), for an
-// acknowledgement that promises it. It asks the Log's Flusher for a sync,
-// which covers the appends of every waiter at once; a Log outside a Manager
-// fsyncs inline. A failed fsync fails every later wait (see syncErr).
+// acknowledgement that promises it. A waiter that finds no sync of the log
+// running runs one itself, on its own goroutine, covering the log up to
+// the end it finds; waiters that arrive while it runs wait for it, then
+// one of those it did not cover runs the next, which covers them all
+// (group commit with no hand-off to another goroutine). Logs sync
+// independently: waits on different logs fsync their files concurrently.
+// A failed fsync fails every later wait (see syncErr).
 func (l *Log) WaitDurable(ctx context.Context, offset kafka.Offset) error {
 	for {
 		ch, done, err := l.durableState(int64(offset))
 		if done || err != nil {
 			return err
 		}
-		if l.flusher == nil {
-			if err := l.syncBackground(); err != nil {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		// ch was taken before the attempt: a sync that holds syncMu now
+		// closes it after releasing syncMu, so no wake-up is lost.
+		if l.syncMu.TryLock() {
+			if err := l.syncHeld(); err != nil {
 				return err
 			}
 			continue
 		}
-		l.flusher.request(l)
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
@@ -71,19 +79,31 @@ type syncPlan struct {
 // the segments from the older of the recovery point and the durable
 // offset (sealed ones with their indexes), then the directory if files
 // came or went. It then advances the durable offset to the log end it
-// found and the recovery point to the active segment's base.
+// found and the recovery point to the active segment's base. It waits for
+// a sync of the log that runs (syncMu): one sync at a time per log, so
+// that none publishes a durable offset past a file whose name another
+// sync has still to fsync.
 func (l *Log) syncBackground() error {
+	l.syncMu.Lock()
+	return l.syncHeld()
+}
+
+// syncHeld runs one sync for a caller that holds syncMu. It releases
+// syncMu, then wakes every WaitDurable, so that a waiter the sync did not
+// cover finds syncMu free and runs the next one.
+func (l *Log) syncHeld() error {
 	p, err := l.planSync()
-	if err != nil || p.segs == nil {
-		return err
-	}
-	defer func() {
+	if err == nil && p.segs != nil {
+		err = l.failed(l.runSync(p))
 		for _, s := range p.segs {
 			s.release()
 		}
-	}()
-	err = l.failed(l.runSync(p))
-	l.finishSync(p, err)
+		l.finishSync(p, err)
+	}
+	l.syncMu.Unlock()
+	l.mu.Lock()
+	l.broadcastDurableLocked()
+	l.mu.Unlock()
 	return err
 }
 
@@ -108,6 +128,7 @@ func (l *Log) planSync() (syncPlan, error) {
 	}
 	p := syncPlan{segs: segs, end: l.logEndOffset, sealedEnd: l.active().baseOffset,
 		dirDirty: l.dirDirty, truncations: l.truncations}
+	l.dirSyncing = p.dirDirty
 	l.dirDirty, l.dirChanged = false, false
 	return p, nil
 }
@@ -133,13 +154,17 @@ func (l *Log) runSync(p syncPlan) error {
 	return nil
 }
 
-// finishSync publishes a sync's outcome. A failed fsync is sticky, as in
+// finishSync publishes a sync's outcome (syncHeld then wakes the
+// waiters). A failed fsync is sticky, as in
 // PostgreSQL after fsyncgate: the kernel may have dropped the dirty pages,
 // so a later fsync that succeeds proves nothing about them.
 func (l *Log) finishSync(p syncPlan, err error) {
-	if err != nil && p.dirDirty {
+	if p.dirDirty {
 		l.writeMu.Lock()
-		l.markDirDirty()
+		l.dirSyncing = false
+		if err != nil {
+			l.markDirDirty()
+		}
 		l.writeMu.Unlock()
 	}
 	l.mu.Lock()
@@ -156,7 +181,6 @@ func (l *Log) finishSync(p syncPlan, err error) {
 			l.recoveryPoint = max(l.recoveryPoint, p.sealedEnd)
 		}
 	}
-	l.broadcastDurableLocked()
 }
 
 // broadcastDurableLocked wakes every WaitDurable; it needs mu.

@@ -79,16 +79,27 @@ func TestRollFsyncsSealedSegment(t *testing.T) {
 	l.mu.RUnlock()
 	waitFor(t, func() bool { return l.RecoveryPoint() >= sealed })
 	mem.Crash()
-	again, err := OpenManagerFS(mem, []string{"/data"}, crashConfig(), fixedClock(), quiet)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer again.Close()
-	got, _ := again.Get("t", 0)
+	got := reopenAfterCrash(t, mem)
 	checkPrefix(t, got, want)
 	if got.LogEndOffset() < sealed {
 		t.Fatalf("after the power cut the log ends at %d; the sealed segments ended at %d", got.LogEndOffset(), sealed)
 	}
+}
+
+// reopenAfterCrash opens a Manager on mem again, until the test ends, and
+// returns its log of t-0.
+func reopenAfterCrash(t *testing.T, mem *vfs.Mem) *Log {
+	t.Helper()
+	m, err := OpenManagerFS(mem, []string{"/data"}, crashConfig(), fixedClock(), quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Close() })
+	l, ok := m.Get("t", 0)
+	if !ok {
+		t.Fatal("partition 0 is gone after the power cut")
+	}
+	return l
 }
 
 func waitFor(t *testing.T, cond func() bool) {
@@ -216,3 +227,175 @@ func valueAt(t *testing.T, l *Log, offset int64) []byte {
 }
 
 var errStop = fmt.Errorf("stop")
+
+// gatedSyncFS is a Mem where the first fsync of a .log file under dir
+// after each arming announces itself on entered and then waits for a
+// value on released: a test holds a sync in its fsync for as long as it
+// needs.
+type gatedSyncFS struct {
+	*vfs.Mem
+	dir      string
+	armed    atomic.Bool
+	entered  chan struct{}
+	released chan struct{}
+}
+
+func (g *gatedSyncFS) OpenFile(name string, flag int, perm fs.FileMode) (vfs.File, error) {
+	f, err := g.Mem.OpenFile(name, flag, perm)
+	if err != nil || !strings.HasPrefix(name, g.dir) || !strings.HasSuffix(name, ".log") {
+		return f, err
+	}
+	return &gatedSyncFile{f, g}, nil
+}
+
+type gatedSyncFile struct {
+	vfs.File
+	g *gatedSyncFS
+}
+
+func (f *gatedSyncFile) Sync() error {
+	if f.g.armed.CompareAndSwap(true, false) {
+		f.g.entered <- struct{}{}
+		<-f.g.released
+	}
+	return f.File.Sync()
+}
+
+// waitResult starts WaitDurable(offset) on l and returns where its answer
+// arrives.
+func waitResult(l *Log, offset int64) <-chan error {
+	ch := make(chan error, 1)
+	go func() { ch <- l.WaitDurable(context.Background(), kafka.Offset(offset)) }()
+	return ch
+}
+
+func receive[T any](t *testing.T, ch <-chan T, what string) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(10 * time.Second):
+		t.Fatalf("timed out waiting for %s", what)
+		panic("unreachable")
+	}
+}
+
+func notYet[T any](t *testing.T, ch <-chan T, what string) {
+	t.Helper()
+	select {
+	case <-ch:
+		t.Fatalf("%s too early", what)
+	case <-time.After(20 * time.Millisecond):
+	}
+}
+
+// TestWaitDurableGroupCommitOrder proves how a durable acknowledgement
+// waits: the first waiter of an idle log starts a sync at once; an append
+// that comes while that sync is in its fsync is not answered by it, and
+// its waiter starts the next sync as soon as the first ends, while the
+// first waiter is answered then, not held for the second sync; and a log
+// whose sync hangs in its fsync does not hold back another log's waits.
+func TestWaitDurableGroupCommitOrder(t *testing.T) {
+	g := &gatedSyncFS{Mem: vfs.NewMem(), dir: "/data/t-0/", entered: make(chan struct{}), released: make(chan struct{})}
+	m := runManager(t, g)
+	a, err := m.Create("t", 0, kafka.NewTopicID(), crashConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := m.Create("t", 1, kafka.NewTopicID(), crashConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := newWorkload(7)
+	g.armed.Store(true)
+	appendAll(t, a, w, 1, nil)
+	first := waitResult(a, a.LogEndOffset())
+	receive(t, g.entered, "the first sync of partition 0")
+
+	appendAll(t, a, w, 1, nil)
+	second := waitResult(a, a.LogEndOffset())
+	notYet(t, second, "an append during a sync that began before it: its acknowledgement")
+
+	// The other partition syncs while partition 0's fsync hangs.
+	appendAll(t, b, w, 3, nil)
+	if err := receive(t, waitResult(b, b.LogEndOffset()), "partition 1's wait while partition 0's fsync hangs"); err != nil {
+		t.Fatal(err)
+	}
+
+	g.armed.Store(true) // for the second sync
+	g.released <- struct{}{}
+	if err := receive(t, first, "the first acknowledgement"); err != nil {
+		t.Fatal(err)
+	}
+	receive(t, g.entered, "the second sync of partition 0, led by the second waiter")
+	notYet(t, second, "the second acknowledgement, before its sync ends")
+	g.released <- struct{}{}
+	if err := receive(t, second, "the second acknowledgement"); err != nil {
+		t.Fatal(err)
+	}
+	if d, end := a.DurableOffset(), a.LogEndOffset(); int64(d) != end {
+		t.Fatalf("durable offset %d, log end %d after both syncs", d, end)
+	}
+}
+
+// TestWaitDurableSyncsItself proves that a durable acknowledgement needs
+// no other goroutine: under a Manager whose Flusher does not run, the
+// waiter fsyncs the log itself, and the batches survive a power cut.
+func TestWaitDurableSyncsItself(t *testing.T) {
+	mem := vfs.NewMem()
+	m, err := OpenManagerFS(mem, []string{"/data"}, crashConfig(), fixedClock(), quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := m.Create("t", 0, kafka.NewTopicID(), crashConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := appendAll(t, l, newWorkload(3), 5, nil)
+	if err := receive(t, waitResult(l, l.LogEndOffset()), "WaitDurable with no Flusher running"); err != nil {
+		t.Fatal(err)
+	}
+	mem.Crash()
+	got := reopenAfterCrash(t, mem)
+	if n := checkPrefix(t, got, want); n != len(want) {
+		t.Fatalf("after the power cut the log has %d batches; %d were acknowledged", n, len(want))
+	}
+}
+
+// TestFlushDuringBackgroundSync proves that a Flush that returns while a
+// background sync holds the fsync of a new segment's directory entry in
+// flight has made that entry durable itself: the batches of the new
+// segment survive a power cut that comes before the background sync ends.
+func TestFlushDuringBackgroundSync(t *testing.T) {
+	g := &gatedSyncFS{Mem: vfs.NewMem(), dir: "/data/t-0/", entered: make(chan struct{}), released: make(chan struct{})}
+	m := runManager(t, g)
+	l, err := m.Create("t", 0, kafka.NewTopicID(), crashConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := newWorkload(11)
+	want := appendAll(t, l, w, 1, nil)
+	if err := l.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	g.armed.Store(true)
+	for segments := 1; segments < 2; {
+		want = append(want, appendAll(t, l, w, 1, nil)...)
+		l.mu.RLock()
+		segments = len(l.segments)
+		l.mu.RUnlock()
+	}
+	// The roll asked the Flusher for a sync, which took the new segment's
+	// directory entry and now hangs in its first fsync.
+	receive(t, g.entered, "the Flusher's sync after the roll")
+	want = append(want, appendAll(t, l, w, 1, nil)...)
+	if err := l.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	g.Crash()
+	g.released <- struct{}{}
+	got := reopenAfterCrash(t, g.Mem)
+	if n := checkPrefix(t, got, want); n != len(want) {
+		t.Fatalf("after the power cut the log has %d batches; %d were flushed", n, len(want))
+	}
+}

@@ -5,6 +5,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kbin"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"gregor/internal/kafka"
 )
 
 // inlineRecords is the size under which a partition's record batches are
@@ -12,15 +14,28 @@ import (
 // their own: below it, a copy costs less than one more iovec.
 const inlineRecords = 4 << 10
 
+// FetchRegion is a partition's record batches sent from their segment file
+// (sendfile) in place of its RecordBatches, which must be empty: the
+// partition at Partitions[Partition] of Topics[Topic] in the response.
+type FetchRegion struct {
+	Topic, Partition int
+	Region           kafka.FileRegion
+	// At is set by AppendFetchResponse: the region follows pieces[:At] in
+	// the frame and precedes pieces[At:].
+	At int
+}
+
 // AppendFetchResponse encodes a Fetch response frame (size, header, body)
 // as AppendResponse does, byte for byte at every version, without copying
 // the record batches: it appends the frame's own bytes to dst and returns
 // the frame in order in bufs, whose pieces slice the returned dst or are
 // the responses' RecordBatches themselves (those of inlineRecords or more).
-// The caller writes bufs in order (net.Buffers: one writev) and keeps the
-// record batches unchanged until then.
-func AppendFetchResponse(dst []byte, bufs [][]byte, correlationID int32, resp *kmsg.FetchResponse) ([]byte, [][]byte) {
-	e := fetchEncoder{dst: dst, start: len(dst), flexible: resp.Version >= 12, version: resp.Version}
+// regions, in response order, stand for their partitions' record batches
+// and are placed between the pieces (FetchRegion.At). The caller writes
+// bufs in order (net.Buffers: one writev), each region at its place, and
+// keeps the record batches unchanged until then.
+func AppendFetchResponse(dst []byte, bufs [][]byte, correlationID int32, resp *kmsg.FetchResponse, regions []FetchRegion) ([]byte, [][]byte) {
+	e := fetchEncoder{dst: dst, start: len(dst), flexible: resp.Version >= 12, version: resp.Version, regions: regions}
 	e.dst = append(e.dst, 0, 0, 0, 0)
 	e.dst = binary.BigEndian.AppendUint32(e.dst, uint32(correlationID))
 	if e.flexible {
@@ -39,19 +54,29 @@ type fetchEncoder struct {
 	flexible bool
 	cuts     []cut // record batches not copied, in frame order
 	external int   // their total length
+	regions  []FetchRegion
+	placed   int // regions encoded so far
+	topic    int // index of the topic being encoded
 }
 
-// cut is a slice of record batches that follows dst[:at] in the frame.
+// cut is a slice of record batches, or the region regions[region] when
+// data is nil, that follows dst[:at] in the frame.
 type cut struct {
-	at   int
-	data []byte
+	at     int
+	data   []byte
+	region int
 }
 
-// pieces returns the frame as slices in order.
+// pieces returns the frame as slices in order, and places the regions.
 func (e *fetchEncoder) pieces(bufs [][]byte) [][]byte {
 	from := e.start
 	for _, c := range e.cuts {
-		bufs = append(bufs, e.dst[from:c.at], c.data)
+		bufs = append(bufs, e.dst[from:c.at])
+		if c.data == nil {
+			e.regions[c.region].At = len(bufs)
+		} else {
+			bufs = append(bufs, c.data)
+		}
 		from = c.at
 	}
 	return append(bufs, e.dst[from:])
@@ -67,7 +92,8 @@ func (e *fetchEncoder) body(r *kmsg.FetchResponse) {
 	}
 	e.arrayLen(len(r.Topics))
 	for i := range r.Topics {
-		e.topic(&r.Topics[i])
+		e.topic = i
+		e.encodeTopic(&r.Topics[i])
 	}
 	if !e.flexible {
 		return
@@ -83,7 +109,7 @@ func (e *fetchEncoder) body(r *kmsg.FetchResponse) {
 	e.dst = r.UnknownTags.AppendEach(e.dst)
 }
 
-func (e *fetchEncoder) topic(t *kmsg.FetchResponseTopic) {
+func (e *fetchEncoder) encodeTopic(t *kmsg.FetchResponseTopic) {
 	if e.version <= 12 {
 		e.string(t.Topic)
 	} else {
@@ -91,12 +117,12 @@ func (e *fetchEncoder) topic(t *kmsg.FetchResponseTopic) {
 	}
 	e.arrayLen(len(t.Partitions))
 	for i := range t.Partitions {
-		e.partition(&t.Partitions[i])
+		e.partition(i, &t.Partitions[i])
 	}
 	e.tags(&t.UnknownTags)
 }
 
-func (e *fetchEncoder) partition(p *kmsg.FetchResponseTopicPartition) {
+func (e *fetchEncoder) partition(i int, p *kmsg.FetchResponseTopicPartition) {
 	e.dst = kbin.AppendInt32(e.dst, p.Partition)
 	e.dst = kbin.AppendInt16(e.dst, p.ErrorCode)
 	e.dst = kbin.AppendInt64(e.dst, p.HighWatermark)
@@ -112,7 +138,11 @@ func (e *fetchEncoder) partition(p *kmsg.FetchResponseTopicPartition) {
 	if e.version >= 11 {
 		e.dst = kbin.AppendInt32(e.dst, p.PreferredReadReplica)
 	}
-	e.records(p.RecordBatches)
+	if r := e.placed; r < len(e.regions) && e.regions[r].Topic == e.topic && e.regions[r].Partition == i {
+		e.region(r)
+	} else {
+		e.records(p.RecordBatches)
+	}
 	if e.flexible {
 		e.partitionTags(p)
 	}
@@ -152,6 +182,20 @@ func (e *fetchEncoder) records(b []byte) {
 	}
 	e.cuts = append(e.cuts, cut{at: len(e.dst), data: b})
 	e.external += len(b)
+}
+
+// region writes the length of the record batches of regions[r], which
+// follow as a piece of their own.
+func (e *fetchEncoder) region(r int) {
+	n := e.regions[r].Region.Length
+	if e.flexible {
+		e.dst = kbin.AppendUvarint(e.dst, 1+uint32(n))
+	} else {
+		e.dst = kbin.AppendInt32(e.dst, int32(n))
+	}
+	e.cuts = append(e.cuts, cut{at: len(e.dst), region: r})
+	e.external += int(n)
+	e.placed++
 }
 
 // partitionTags writes a partition's tagged fields (v12+): diverging

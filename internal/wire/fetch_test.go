@@ -3,9 +3,12 @@ package wire
 import (
 	"bytes"
 	"math/rand/v2"
+	"os"
 	"testing"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"gregor/internal/kafka"
 )
 
 // fetchVersions are the Fetch versions the encoder is compared at: every
@@ -23,7 +26,7 @@ func fetchVersions() []int16 {
 func checkFetchEncoding(t testing.TB, resp *kmsg.FetchResponse, prefix []byte) {
 	t.Helper()
 	want := AppendResponse(nil, 77, resp)
-	dst, bufs := AppendFetchResponse(append([]byte(nil), prefix...), nil, 77, resp)
+	dst, bufs := AppendFetchResponse(append([]byte(nil), prefix...), nil, 77, resp, nil)
 	if !bytes.Equal(dst[:len(prefix)], prefix) {
 		t.Fatalf("v%d: the bytes before the frame changed", resp.Version)
 	}
@@ -66,7 +69,7 @@ func TestAppendFetchResponseHandsOnLargeRecords(t *testing.T) {
 		topic.Partitions = append(topic.Partitions, p)
 	}
 	resp.Topics = append(resp.Topics, topic)
-	_, bufs := AppendFetchResponse(nil, nil, 1, resp)
+	_, bufs := AppendFetchResponse(nil, nil, 1, resp, nil)
 	if len(bufs) != 7 {
 		t.Fatalf("%d pieces, want 7 (3 record sets between 4 header parts)", len(bufs))
 	}
@@ -76,6 +79,71 @@ func TestAppendFetchResponseHandsOnLargeRecords(t *testing.T) {
 		}
 	}
 	checkFetchEncoding(t, resp, nil)
+}
+
+// TestAppendFetchResponseRegions proves that record batches given as file
+// regions are framed as kmsg frames the same bytes given as RecordBatches,
+// at every version: the regions' bytes, sent at their places between the
+// pieces, complete the frame.
+func TestAppendFetchResponseRegions(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	f, err := os.CreateTemp(t.TempDir(), "segment")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var fileSize int64
+	for _, v := range fetchVersions() {
+		for range 200 {
+			resp := randomFetchResponse(rng, v)
+			want := AppendResponse(nil, 77, resp)
+			var regions []FetchRegion
+			for ti := range resp.Topics {
+				for pi := range resp.Topics[ti].Partitions {
+					p := &resp.Topics[ti].Partitions[pi]
+					if p.RecordBatches == nil || rng.IntN(3) == 0 {
+						continue
+					}
+					pos := fileSize + rng.Int64N(10)
+					if _, err := f.WriteAt(p.RecordBatches, pos); err != nil {
+						t.Fatal(err)
+					}
+					fileSize = pos + int64(len(p.RecordBatches))
+					region := kafka.NewFileRegion(f, pos, int64(len(p.RecordBatches)), nil)
+					regions = append(regions, FetchRegion{Topic: ti, Partition: pi, Region: region})
+					p.RecordBatches = []byte{}
+				}
+			}
+			_, bufs := AppendFetchResponse(nil, nil, 77, resp, regions)
+			if got := joinWithRegions(t, bufs, regions); !bytes.Equal(got, want) {
+				t.Fatalf("v%d: frame with %d regions differs from kmsg's (len %d, want %d)", v, len(regions), len(got), len(want))
+			}
+		}
+	}
+}
+
+// joinWithRegions is the frame a server sends: the pieces, and each
+// region's bytes at its place.
+func joinWithRegions(t *testing.T, bufs [][]byte, regions []FetchRegion) []byte {
+	var out []byte
+	next := 0
+	for i := 0; i <= len(bufs); i++ {
+		for ; next < len(regions) && regions[next].At == i; next++ {
+			r := regions[next].Region
+			b := make([]byte, r.Length)
+			if _, err := r.File.ReadAt(b, r.Position); err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, b...)
+		}
+		if i < len(bufs) {
+			out = append(out, bufs[i]...)
+		}
+	}
+	if next != len(regions) {
+		t.Fatalf("%d of %d regions placed", next, len(regions))
+	}
+	return out
 }
 
 // FuzzAppendFetchResponse proves that any Fetch response kmsg can decode

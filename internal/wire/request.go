@@ -66,6 +66,11 @@ type Request struct {
 	// the response (KIP-219), and sends the response only afterwards to a
 	// client too old to throttle itself.
 	Throttle time.Duration
+	// FetchRegions, which a Fetch handler may set, are record batches its
+	// response sends from segment files (sendfile) in place of partitions'
+	// RecordBatches, in response order (see AppendFetchResponse). The
+	// handler releases them (AfterSent).
+	FetchRegions []FetchRegion
 
 	onSent []func()
 }

@@ -282,3 +282,30 @@ func SortedByPartition(recs []Record) []Record {
 	slices.SortStableFunc(out, func(a, b Record) int { return cmp.Compare(a.Partition, b.Partition) })
 	return out
 }
+
+// CheckOrdered checks that want records formatted by format were read, each
+// once, with contiguous offsets and increasing indexes in each partition.
+func CheckOrdered(got []Record, want int, format string) error {
+	if len(got) != want {
+		return fmt.Errorf("read %d records, want %d", len(got), want)
+	}
+	next := map[int32]int64{}
+	last := map[int32]int{}
+	seen := map[int]bool{}
+	for _, rec := range got {
+		var i int
+		if _, err := fmt.Sscanf(string(rec.Value), format, &i); err != nil || seen[i] {
+			return fmt.Errorf("unexpected or repeated value %q", rec.Value)
+		}
+		seen[i] = true
+		if rec.Offset != next[rec.Partition] {
+			return fmt.Errorf("partition %d: offset %d, want %d", rec.Partition, rec.Offset, next[rec.Partition])
+		}
+		next[rec.Partition]++
+		if l, ok := last[rec.Partition]; ok && i <= l {
+			return fmt.Errorf("partition %d: %q after index %d", rec.Partition, rec.Value, l)
+		}
+		last[rec.Partition] = i
+	}
+	return nil
+}

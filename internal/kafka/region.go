@@ -1,0 +1,33 @@
+package kafka
+
+import "os"
+
+// FileRegion is a stretch of a log segment file holding whole record
+// batches, for a Fetch response that sends them as they are (sendfile(2))
+// rather than reading them: storage finds it, the handler places it in a
+// response, the server sends it. It holds the file open (against the
+// segment file cache, retention and the cleaner) until Release. The file
+// may shrink meanwhile (a follower truncating its log), so a sender must
+// check that it sent Length bytes. A zero FileRegion holds nothing.
+type FileRegion struct {
+	File     *os.File
+	Position int64
+	Length   int64
+
+	release func()
+}
+
+// NewFileRegion returns the region of f of length n at pos; release is
+// called once, by the first Release.
+func NewFileRegion(f *os.File, pos, n int64, release func()) FileRegion {
+	return FileRegion{File: f, Position: pos, Length: n, release: release}
+}
+
+// Release lets the file be closed; the region must not be sent after.
+// Releasing a zero FileRegion does nothing.
+func (r *FileRegion) Release() {
+	if r.release != nil {
+		r.release()
+		r.release = nil
+	}
+}
