@@ -201,6 +201,38 @@ func (f *fdFile) Close() error {
 	return nil
 }
 
+// SyscallConn gives the descriptor to calls made on it (sendfile(2) of a
+// segment file), as (*os.File).SyscallConn does: the file is not closed
+// under them.
+func (f *fdFile) SyscallConn() (syscall.RawConn, error) { return fdConn{f}, nil }
+
+// fdConn is an fdFile's syscall.RawConn. A regular file is always ready,
+// so Read and Write call their function until it reports done, without
+// waiting in between.
+type fdConn struct{ f *fdFile }
+
+func (c fdConn) Control(fn func(fd uintptr)) error {
+	if !c.f.acquire() {
+		return c.f.closedError("control")
+	}
+	defer c.f.release()
+	fn(uintptr(c.f.fd))
+	return nil
+}
+
+func (c fdConn) Read(fn func(fd uintptr) bool) error  { return c.loop("read", fn) }
+func (c fdConn) Write(fn func(fd uintptr) bool) error { return c.loop("write", fn) }
+
+func (c fdConn) loop(op string, fn func(fd uintptr) bool) error {
+	if !c.f.acquire() {
+		return c.f.closedError(op)
+	}
+	defer c.f.release()
+	for !fn(uintptr(c.f.fd)) {
+	}
+	return nil
+}
+
 // fdInfo is the fs.FileInfo of an fdFile's fstat.
 type fdInfo struct {
 	name string

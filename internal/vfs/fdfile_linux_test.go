@@ -111,3 +111,42 @@ func TestFDFileCloseDuringCall(t *testing.T) {
 		t.Fatalf("fstat after the last call ended: %v, want EBADF", err)
 	}
 }
+
+// TestFDFileSyscallConn checks that SyscallConn hands the file's own
+// descriptor to Control (what sendfile(2) of a segment uses) and refuses
+// once the file is closed.
+func TestFDFileSyscallConn(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "f")
+	if err := os.WriteFile(path, []byte("0123456789"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := OS.OpenFile(path, os.O_RDONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc, err := f.(interface {
+		SyscallConn() (syscall.RawConn, error)
+	}).SyscallConn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []byte
+	if err := rc.Control(func(fd uintptr) {
+		buf := make([]byte, 4)
+		n, err := syscall.Pread(int(fd), buf, 3)
+		if err != nil {
+			t.Error(err)
+		}
+		got = buf[:n]
+	}); err != nil || string(got) != "3456" {
+		t.Fatalf("Control: read %q, %v; want \"3456\"", got, err)
+	}
+	calls := 0
+	if err := rc.Read(func(uintptr) bool { calls++; return calls == 3 }); err != nil || calls != 3 {
+		t.Fatalf("Read: %d calls, %v; want 3 (until done)", calls, err)
+	}
+	f.Close()
+	if err := rc.Control(func(uintptr) { t.Error("Control ran on a closed file") }); !errors.Is(err, fs.ErrClosed) {
+		t.Fatalf("Control after Close: %v, want fs.ErrClosed", err)
+	}
+}
