@@ -97,53 +97,39 @@ func (f *fdFile) closedError(op string) error {
 
 // ReadAt is pread(2) until p is full, as (*os.File).ReadAt: io.EOF if the
 // file ends first.
-func (f *fdFile) ReadAt(p []byte, off int64) (n int, err error) {
-	if off < 0 {
-		return 0, &fs.PathError{Op: "readat", Path: f.name, Err: syscall.EINVAL}
-	}
-	if !f.acquire() {
-		return 0, f.closedError("read")
-	}
-	defer f.release()
-	for len(p) > 0 {
-		var m int
-		err = ignoringEINTR(func() (err error) {
-			m, err = syscall.Pread(f.fd, p[:min(len(p), maxRW)], off)
-			return err
-		})
-		if err != nil {
-			return n, &fs.PathError{Op: "read", Path: f.name, Err: err}
-		}
-		if m == 0 {
-			return n, io.EOF
-		}
-		n += m
-		p = p[m:]
-		off += int64(m)
-	}
-	return n, nil
+func (f *fdFile) ReadAt(p []byte, off int64) (int, error) {
+	return f.each("read", p, off, syscall.Pread, io.EOF)
 }
 
 // WriteAt is pwrite(2) until all of p is written.
-func (f *fdFile) WriteAt(p []byte, off int64) (n int, err error) {
+func (f *fdFile) WriteAt(p []byte, off int64) (int, error) {
+	return f.each("write", p, off, syscall.Pwrite, io.ErrShortWrite)
+}
+
+// each calls call (pread or pwrite) until all of p is moved; atEnd is the
+// error when a call moves nothing (io.EOF as it is, others wrapped).
+func (f *fdFile) each(op string, p []byte, off int64, call func(int, []byte, int64) (int, error), atEnd error) (n int, err error) {
 	if off < 0 {
-		return 0, &fs.PathError{Op: "writeat", Path: f.name, Err: syscall.EINVAL}
+		return 0, &fs.PathError{Op: op + "at", Path: f.name, Err: syscall.EINVAL}
 	}
 	if !f.acquire() {
-		return 0, f.closedError("write")
+		return 0, f.closedError(op)
 	}
 	defer f.release()
 	for len(p) > 0 {
 		var m int
 		err = ignoringEINTR(func() (err error) {
-			m, err = syscall.Pwrite(f.fd, p[:min(len(p), maxRW)], off)
+			m, err = call(f.fd, p[:min(len(p), maxRW)], off)
 			return err
 		})
 		if err != nil {
-			return n, &fs.PathError{Op: "write", Path: f.name, Err: err}
+			return n, &fs.PathError{Op: op, Path: f.name, Err: err}
 		}
 		if m == 0 {
-			return n, &fs.PathError{Op: "write", Path: f.name, Err: io.ErrShortWrite}
+			if atEnd == io.EOF {
+				return n, io.EOF
+			}
+			return n, &fs.PathError{Op: op, Path: f.name, Err: atEnd}
 		}
 		n += m
 		p = p[m:]
