@@ -1,6 +1,9 @@
 package kafka
 
-import "os"
+import (
+	"io"
+	"syscall"
+)
 
 // FileRegion is a stretch of a log segment file holding whole record
 // batches, for a Fetch response that sends them as they are (sendfile(2))
@@ -10,16 +13,25 @@ import "os"
 // may shrink meanwhile (a follower truncating its log), so a sender must
 // check that it sent Length bytes. A zero FileRegion holds nothing.
 type FileRegion struct {
-	File     *os.File
+	File     RegionFile
 	Position int64
 	Length   int64
 
 	release func()
 }
 
+// RegionFile is an open file of the operating system that a FileRegion
+// lies in: read by a sender that copies, its descriptor handed to
+// sendfile(2) through SyscallConn's Control. *os.File is one; so are the
+// storage layer's bare descriptors (vfs.OS on Linux).
+type RegionFile interface {
+	io.ReaderAt
+	SyscallConn() (syscall.RawConn, error)
+}
+
 // NewFileRegion returns the region of f of length n at pos; release is
 // called once, by the first Release.
-func NewFileRegion(f *os.File, pos, n int64, release func()) FileRegion {
+func NewFileRegion(f RegionFile, pos, n int64, release func()) FileRegion {
 	return FileRegion{File: f, Position: pos, Length: n, release: release}
 }
 

@@ -96,7 +96,7 @@ func benchDurableProduce(b *testing.B, async bool, partitions int32, config map[
 
 // produceOneByOne produces records one at a time while left lasts and returns
 // their latencies.
-func produceOneByOne(b *testing.B, cl *kgo.Client, left *atomic.Int64, next func() *kgo.Record) []time.Duration {
+func produceOneByOne(b testing.TB, cl *kgo.Client, left *atomic.Int64, next func() *kgo.Record) []time.Duration {
 	var ds []time.Duration
 	for left.Add(-1) >= 0 {
 		start := time.Now()
@@ -112,7 +112,7 @@ func produceOneByOne(b *testing.B, cl *kgo.Client, left *atomic.Int64, next func
 // produceAsync produces records without waiting (the client blocks at
 // 1,024 buffered) while left lasts, then waits for every answer, and
 // returns the latencies from Produce to the answer.
-func produceAsync(b *testing.B, cl *kgo.Client, left *atomic.Int64, next func() *kgo.Record) []time.Duration {
+func produceAsync(b testing.TB, cl *kgo.Client, left *atomic.Int64, next func() *kgo.Record) []time.Duration {
 	var mu sync.Mutex
 	var ds []time.Duration
 	for left.Add(-1) >= 0 {
@@ -134,7 +134,7 @@ func produceAsync(b *testing.B, cl *kgo.Client, left *atomic.Int64, next func() 
 	return ds
 }
 
-func benchClient(b *testing.B, addr string, opts ...kgo.Opt) *kgo.Client {
+func benchClient(b testing.TB, addr string, opts ...kgo.Opt) *kgo.Client {
 	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(addr)}, opts...)...)
 	if err != nil {
 		b.Fatal(err)

@@ -76,7 +76,12 @@ func benchManyPartitions(b *testing.B, partitions int32, cache int) {
 // repetitions (default 5); run it with -benchtime 100000x.
 // GREGOR_BENCH_CPUPROFILE=file writes a CPU profile of the first
 // 20,000-partition run alone (not of creating the partitions), of the
-// first 200-partition run with GREGOR_BENCH_PROFILE_FEW=1.
+// first 200-partition run with GREGOR_BENCH_PROFILE_FEW=1;
+// GREGOR_BENCH_CPUPROFILE_FEW=file profiles the first 200-partition run
+// into a file of its own, so that one run profiles both.
+// GREGOR_BENCH_PRODUCERS=process runs the producers in a child process
+// (see producerProcess), and then the benchmark also reports the CPU time
+// per record of the broker and of the producers, medians of the runs.
 func BenchmarkProduceManyPartitionsRatio(b *testing.B) {
 	if b.N == 1 {
 		// The testing package runs a benchmark once with b.N = 1 before
@@ -100,11 +105,21 @@ func BenchmarkProduceManyPartitionsRatio(b *testing.B) {
 			stopProfile := func() {}
 			if c == profiled(few, many) && r == 0 {
 				stopProfile = startCPUProfile(b, os.Getenv("GREGOR_BENCH_CPUPROFILE"))
+			} else if c == few && r == 0 {
+				stopProfile = startCPUProfile(b, os.Getenv("GREGOR_BENCH_CPUPROFILE_FEW"))
 			}
-			start := time.Now()
+			start, cpu0 := time.Now(), selfCPU(b)
+			var prod0 time.Duration
+			if c.proc != nil {
+				prod0 = c.proc.cpu(b)
+			}
 			p99 := c.produce(b, b.N)
 			stopProfile()
 			rate[c] = float64(b.N) / time.Since(start).Seconds()
+			if c.proc != nil {
+				c.brokerCPU = append(c.brokerCPU, float64((selfCPU(b)-cpu0).Microseconds())/float64(b.N))
+				c.producerCPU = append(c.producerCPU, float64((c.proc.cpu(b)-prod0).Microseconds())/float64(b.N))
+			}
 			if c == few {
 				fewP99 = append(fewP99, p99.Seconds()*1000)
 			} else {
@@ -121,6 +136,16 @@ func BenchmarkProduceManyPartitionsRatio(b *testing.B) {
 	b.ReportMetric(medianOf(ratios), "ratio")
 	b.ReportMetric(medianOf(fewP99), "p99-ms-200")
 	b.ReportMetric(medianOf(manyP99), "p99-ms-20000")
+	if few.proc != nil {
+		b.ReportMetric(medianOf(few.brokerCPU), "broker-us/record-200")
+		b.ReportMetric(medianOf(many.brokerCPU), "broker-us/record-20000")
+		b.ReportMetric(medianOf(few.producerCPU), "producer-us/record-200")
+		b.ReportMetric(medianOf(many.producerCPU), "producer-us/record-20000")
+		for r := range reps {
+			b.Logf("rep %d: broker CPU %.1f us/record at 200 partitions, %.1f at 20,000; producers %.1f and %.1f",
+				r, few.brokerCPU[r], many.brokerCPU[r], few.producerCPU[r], many.producerCPU[r])
+		}
+	}
 }
 
 // startCPUProfile profiles into path until the returned function is
@@ -155,6 +180,12 @@ type manyPartitions struct {
 	clients    []*kgo.Client
 	value      []byte
 	next       int64 // where the producers resume, so that each run writes on
+	// proc, when set, runs the producers in a process of their own
+	// (GREGOR_BENCH_PRODUCERS=process) and the fields above are unused.
+	proc *producerProcess
+	// brokerCPU and producerCPU are the CPU microseconds per record of
+	// each run, of this process (the broker alone) and of proc's.
+	brokerCPU, producerCPU []float64
 }
 
 func startManyPartitions(b *testing.B, partitions int32, cache int) *manyPartitions {
@@ -173,13 +204,26 @@ func startManyPartitions(b *testing.B, partitions int32, cache int) *manyPartiti
 			b.Fatal(err)
 		}
 	}
+	if os.Getenv("GREGOR_BENCH_PRODUCERS") == "process" {
+		return &manyPartitions{partitions: partitions, proc: startProducerProcess(b, n.Addr, partitions)}
+	}
+	return newManyPartitions(b, n.Addr, partitions)
+}
+
+// newManyPartitions connects benchProducers producers to the node at addr
+// and warms them up.
+func newManyPartitions(tb testing.TB, addr string, partitions int32) *manyPartitions {
 	mp := &manyPartitions{partitions: partitions, value: make([]byte, 1024), clients: make([]*kgo.Client, benchProducers)}
 	rand.Read(mp.value)
 	for i := range mp.clients {
-		mp.clients[i] = benchClient(b, n.Addr, kgo.RecordPartitioner(kgo.ManualPartitioner()), kgo.MaxBufferedRecords(perPartition*inFlightPartitions),
+		mp.clients[i] = benchClient(tb, addr, kgo.RecordPartitioner(kgo.ManualPartitioner()), kgo.MaxBufferedRecords(perPartition*inFlightPartitions),
 			kgo.ProducerBatchCompression(kgo.NoCompression()))
-		if err := mp.clients[i].ProduceSync(context.Background(), mp.record(int32(i))).FirstErr(); err != nil {
-			b.Fatal(err)
+		// A record to every topic, so that each client has the metadata of
+		// all of them before the measured runs.
+		for t := int32(0); t*perTopic < partitions; t++ {
+			if err := mp.clients[i].ProduceSync(context.Background(), mp.record(t*perTopic+int32(i))).FirstErr(); err != nil {
+				tb.Fatal(err)
+			}
 		}
 	}
 	return mp
@@ -194,7 +238,10 @@ func (mp *manyPartitions) record(p int32) *kgo.Record {
 // produce has the producers write records records between them, each
 // perPartition to a partition before the next, and returns the p99 of
 // the records' produce latency.
-func (mp *manyPartitions) produce(b *testing.B, records int) time.Duration {
+func (mp *manyPartitions) produce(b testing.TB, records int) time.Duration {
+	if mp.proc != nil {
+		return mp.proc.produce(b, records)
+	}
 	var left atomic.Int64
 	left.Store(int64(records))
 	latencies := make([][]time.Duration, len(mp.clients))

@@ -229,9 +229,12 @@ func TestOpenOverDamagedBatch(t *testing.T) {
 }
 
 // TestCheckpointBehind proves that the periodic producer snapshot is
-// written for a partition that has none yet, then only once the log end
-// has moved by the threshold since the last one, while Checkpoint writes
-// whenever anything was appended.
+// written only once the log end has moved by the threshold since the last
+// one (since offset 0 for a partition without one whose log starts there,
+// which recovery replays whole), while Checkpoint writes whenever anything
+// was appended; and that a partition without a snapshot whose log no
+// longer starts at 0 gets one at once, the only copy of the state of
+// producers whose batches left the log.
 func TestCheckpointBehind(t *testing.T) {
 	p := openPartition(t, Config{MaxMessageBytes: 1 << 20, MinInsyncReplicas: 1,
 		TimestampBeforeMaxMs: math.MaxInt64, TimestampAfterMaxMs: math.MaxInt64})
@@ -245,26 +248,48 @@ func TestCheckpointBehind(t *testing.T) {
 	}
 	snapshotAt := func() int64 {
 		t.Helper()
-		off, _, err := p.log.LatestSnapshot()
+		off, data, err := p.log.LatestSnapshot()
 		if err != nil {
 			t.Fatal(err)
+		}
+		if data == nil {
+			return -1
 		}
 		return off
 	}
 	appendN(3)
-	if err := p.CheckpointBehind(10); err != nil || snapshotAt() != 3 {
-		t.Fatalf("first snapshot at %d (%v), want 3: a partition without one gets one", snapshotAt(), err)
+	if err := p.CheckpointBehind(10); err != nil || snapshotAt() != -1 {
+		t.Fatalf("snapshot at %d (%v) after 3 records from offset 0, want none below the threshold of 10", snapshotAt(), err)
+	}
+	appendN(7)
+	if err := p.CheckpointBehind(10); err != nil || snapshotAt() != 10 {
+		t.Fatalf("first snapshot at %d (%v) after 10 records from offset 0, want 10", snapshotAt(), err)
 	}
 	appendN(6)
-	if err := p.CheckpointBehind(10); err != nil || snapshotAt() != 3 {
-		t.Fatalf("snapshot at %d (%v) after 6 records, want still 3 below the threshold of 10", snapshotAt(), err)
+	if err := p.CheckpointBehind(10); err != nil || snapshotAt() != 10 {
+		t.Fatalf("snapshot at %d (%v) after 6 records, want still 10 below the threshold of 10", snapshotAt(), err)
 	}
 	appendN(4)
-	if err := p.CheckpointBehind(10); err != nil || snapshotAt() != 13 {
-		t.Fatalf("snapshot at %d (%v) after 10 records, want 13", snapshotAt(), err)
+	if err := p.CheckpointBehind(10); err != nil || snapshotAt() != 20 {
+		t.Fatalf("snapshot at %d (%v) after 10 records, want 20", snapshotAt(), err)
 	}
 	appendN(1)
-	if err := p.Checkpoint(); err != nil || snapshotAt() != 14 {
-		t.Fatalf("Checkpoint: snapshot at %d (%v), want 14", snapshotAt(), err)
+	if err := p.Checkpoint(); err != nil || snapshotAt() != 21 {
+		t.Fatalf("Checkpoint: snapshot at %d (%v), want 21", snapshotAt(), err)
+	}
+
+	q := openPartition(t, Config{MaxMessageBytes: 1 << 20, MinInsyncReplicas: 1,
+		TimestampBeforeMaxMs: math.MaxInt64, TimestampAfterMaxMs: math.MaxInt64})
+	if _, err := q.AppendAsLeader([]record.Batch{producerBatch(t, 7, 0, 0, 3, 0)}, -1, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := q.DeleteRecordsBefore(-1); err != nil {
+		t.Fatal(err)
+	}
+	if err := q.CheckpointBehind(10); err != nil {
+		t.Fatal(err)
+	}
+	if off, data, err := q.log.LatestSnapshot(); err != nil || data == nil || off != 3 {
+		t.Fatalf("log starting at 3 without a snapshot: snapshot at %d (%d bytes, %v), want one at 3", off, len(data), err)
 	}
 }

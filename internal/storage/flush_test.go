@@ -44,12 +44,12 @@ func TestFlushByTime(t *testing.T) {
 		t.Fatal(err)
 	}
 	fill(t, l, 2)
-	m.flushDue()
+	m.flushDue(m.onlineLogs())
 	if l.RecoveryPoint() != 0 {
 		t.Fatalf("flushed before the interval: %d", l.RecoveryPoint())
 	}
 	now = now.Add(200 * time.Millisecond)
-	m.flushDue()
+	m.flushDue(m.onlineLogs())
 	if l.RecoveryPoint() != l.LogEndOffset() {
 		t.Fatalf("recovery point %d, log end %d after the interval", l.RecoveryPoint(), l.LogEndOffset())
 	}

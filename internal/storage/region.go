@@ -3,7 +3,6 @@ package storage
 import (
 	"errors"
 	"io"
-	"os"
 
 	"gregor/internal/kafka"
 )
@@ -53,7 +52,7 @@ func (s *segment) region(pos int64, h header, size, maxBytes, maxOffset int64, m
 		s.release()
 		return kafka.FileRegion{}, true, err
 	}
-	osFile, ok := f.(*os.File)
+	osFile, ok := f.(kafka.RegionFile)
 	var n int64
 	if ok {
 		n, err = wholeBatchesFrom(osFile, pos, h, size, maxBytes, maxOffset, minOne)

@@ -61,14 +61,15 @@ type FS interface {
 	Lock(name string) (io.Closer, error)
 }
 
-// OS is the real filesystem. Its files are *os.File, so the hot path pays
-// one interface call per pread or pwrite and nothing else.
+// OS is the real filesystem. Its files are bare descriptors on Linux
+// (cheap to open and close: see fdFile) and *os.File elsewhere; either
+// way the hot path pays one interface call per pread or pwrite.
 var OS FS = osFS{}
 
 type osFS struct{}
 
 func (osFS) OpenFile(name string, flag int, perm fs.FileMode) (File, error) {
-	f, err := os.OpenFile(name, flag, perm)
+	f, err := openOSFile(name, flag, perm)
 	if err != nil {
 		return nil, err // not a typed nil in the interface
 	}
