@@ -105,16 +105,7 @@ func TestTransactionLifecycle(t *testing.T) {
 // then, once a marker of a newer epoch ends a transaction that wrote
 // nothing, that epoch and no data offset; and nothing once it expired.
 func TestActiveProducersForTheCleaner(t *testing.T) {
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	l, err := storage.Open(t.TempDir(), storage.DefaultConfig(), time.Now, logger)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	p, err := Open(kafka.TopicPartition{Topic: "t"}, kafka.TopicID{}, l, 1, soleLeader, txnTestConfig, logger)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := openPartition(t, txnTestConfig)
 	now := time.Now()
 	guard, _ := p.VerifyTransaction(9, 0)
 	if _, err := p.AppendVerified([]record.Batch{txnBatch(t, 9, 0, 0, 2)}, 1, now, guard); err != nil {
@@ -144,16 +135,7 @@ func TestActiveProducersForTheCleaner(t *testing.T) {
 // needs a verification and does not join that transaction, and that a
 // marker written between the verification and the append invalidates it.
 func TestNewerEpochWaitsForTheMarker(t *testing.T) {
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	l, err := storage.Open(t.TempDir(), storage.DefaultConfig(), time.Now, logger)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	p, err := Open(kafka.TopicPartition{Topic: "t"}, kafka.TopicID{}, l, 1, soleLeader, txnTestConfig, logger)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := openPartition(t, txnTestConfig)
 	now := time.Now()
 	guard, _ := p.VerifyTransaction(9, 0)
 	if _, err := p.AppendVerified([]record.Batch{txnBatch(t, 9, 0, 0, 2)}, 1, now, guard); err != nil {

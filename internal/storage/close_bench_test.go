@@ -1,13 +1,44 @@
 package storage
 
 import (
-	"gregor/internal/vfs"
 	"os"
 	"runtime/pprof"
 	"strconv"
 	"testing"
 	"time"
+
+	"gregor/internal/vfs"
 )
+
+// benchPartitions is GREGOR_BENCH_PARTITIONS, or def when it is not set.
+func benchPartitions(def int) int {
+	if s := os.Getenv("GREGOR_BENCH_PARTITIONS"); s != "" {
+		n, _ := strconv.Atoi(s)
+		return n
+	}
+	return def
+}
+
+// writeEach opens a manager on dir and creates n logs of topic t, one
+// 100-byte batch in each.
+func writeEach(b *testing.B, dir string, cfg Config, n int) *Manager {
+	b.Helper()
+	m, err := OpenManager([]string{dir}, cfg, fixedClock(), quiet)
+	if err != nil {
+		b.Fatal(err)
+	}
+	bt := batch(b, 1, 100, 1)
+	for p := range n {
+		l, err := m.Create("t", int32(p), [16]byte{1}, cfg)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, _, err := l.Append(bt, 1); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return m
+}
 
 // BenchmarkManagerClose times a clean stop (Manager.Close: flush every
 // log, write the checkpoints, close) of a log dir on the real disk with
@@ -15,35 +46,20 @@ import (
 // were created and written (every file dirty), and after a restart
 // (nothing dirty). GREGOR_BENCH_PARTITIONS sets the count (default 2000).
 func BenchmarkManagerClose(b *testing.B) {
-	n := 2000
-	if s := os.Getenv("GREGOR_BENCH_PARTITIONS"); s != "" {
-		n, _ = strconv.Atoi(s)
-	}
+	n := benchPartitions(2000)
 	cfg := DefaultConfig()
 	cfg.FileCacheSize = 1000
 	dir := b.TempDir()
 	var created, restarted time.Duration
 	for range b.N {
-		m, err := OpenManager([]string{dir}, cfg, fixedClock(), quiet)
-		if err != nil {
-			b.Fatal(err)
-		}
-		bt := batch(b, 1, 100, 1)
-		for p := range n {
-			l, err := m.Create("t", int32(p), [16]byte{1}, cfg)
-			if err != nil {
-				b.Fatal(err)
-			}
-			if _, _, err := l.Append(bt, 1); err != nil {
-				b.Fatal(err)
-			}
-		}
+		m := writeEach(b, dir, cfg, n)
 		start := time.Now()
 		if err := m.Close(); err != nil {
 			b.Fatal(err)
 		}
 		created += time.Since(start)
-		if m, err = OpenManager([]string{dir}, cfg, fixedClock(), quiet); err != nil {
+		m, err := OpenManager([]string{dir}, cfg, fixedClock(), quiet)
+		if err != nil {
 			b.Fatal(err)
 		}
 		start = time.Now()
@@ -133,28 +149,11 @@ func TestManagerCloseParallel(t *testing.T) {
 // a time, alternately. GREGOR_BENCH_PARTITIONS sets the count (default
 // 2000).
 func BenchmarkManagerOpen(b *testing.B) {
-	n := 2000
-	if s := os.Getenv("GREGOR_BENCH_PARTITIONS"); s != "" {
-		n, _ = strconv.Atoi(s)
-	}
+	n := benchPartitions(2000)
 	cfg := DefaultConfig()
 	cfg.FileCacheSize = 1000
 	dir := b.TempDir()
-	m, err := OpenManager([]string{dir}, cfg, fixedClock(), quiet)
-	if err != nil {
-		b.Fatal(err)
-	}
-	bt := batch(b, 1, 100, 1)
-	for p := range n {
-		l, err := m.Create("t", int32(p), [16]byte{1}, cfg)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if _, _, err := l.Append(bt, 1); err != nil {
-			b.Fatal(err)
-		}
-	}
-	if err := m.Close(); err != nil {
+	if err := writeEach(b, dir, cfg, n).Close(); err != nil {
 		b.Fatal(err)
 	}
 	took := map[int]time.Duration{}
@@ -186,10 +185,7 @@ func BenchmarkAppendSpread(b *testing.B) {
 	if b.N == 1 {
 		return // the testing package's probe run: not worth creating the logs twice
 	}
-	many := 20_000
-	if s := os.Getenv("GREGOR_BENCH_PARTITIONS"); s != "" {
-		many, _ = strconv.Atoi(s)
-	}
+	many := benchPartitions(20_000)
 	cfg := DefaultConfig()
 	cfg.FileCacheSize = 500
 	if s := os.Getenv("GREGOR_BENCH_FD_CACHE"); s != "" {
