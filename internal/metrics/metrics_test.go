@@ -363,3 +363,26 @@ func BenchmarkServedProduce(b *testing.B) {
 		m.Served(req, resp, time.Millisecond)
 	}
 }
+
+// BenchmarkErrorCodesMetadata counts the error codes of a Metadata answer
+// of 10 topics of 2,000 partitions, as every such request does.
+func BenchmarkErrorCodesMetadata(b *testing.B) {
+	resp := kmsg.NewPtrMetadataResponse()
+	for range 10 {
+		topic := kmsg.NewMetadataResponseTopic()
+		for i := range 2000 {
+			p := kmsg.NewMetadataResponseTopicPartition()
+			p.Partition, p.Replicas, p.ISR = int32(i), []int32{1, 2, 3}, []int32{1, 2, 3}
+			topic.Partitions = append(topic.Partitions, p)
+		}
+		resp.Topics = append(resp.Topics, topic)
+	}
+	var c codeCounts
+	for b.Loop() {
+		c = codeCounts{}
+		eachErrorCode(resp, c.add)
+	}
+	if c.n != 1 || c.counts[0] != 20_011 {
+		b.Fatalf("counted %+v", c)
+	}
+}
