@@ -5,15 +5,20 @@ import (
 	"crypto/tls"
 	"net"
 	"sync"
+
+	"gregor/internal/kafka"
+	"gregor/internal/wire"
 )
 
 // Under TLS a Fetch response cannot go to the socket with writev (or
 // sendfile): every byte is sealed by crypto/tls, which copies each record's
 // plaintext into its own buffer and encrypts it there (AES-GCM with the
-// CPU's AES instructions), then writes the record to the connection. Two
+// CPU's AES instructions), then writes the record to the connection. Three
 // things are left to the server: feeding crypto/tls whole records straight
-// from the record batches, and not writing each 16 KiB record with a call
-// of its own.
+// from the record batches, reading batches from a segment file into a
+// small buffer just before they are sealed (while still in the CPU's
+// cache, and as the client decrypts what went before), and not writing
+// each 16 KiB record with a call of its own.
 
 // tlsRecord is the most plaintext a TLS record carries (2^14 bytes, RFC
 // 8446 section 5.1). The listeners' configurations disable dynamic record
@@ -21,15 +26,17 @@ import (
 // a write.
 const tlsRecord = 16 << 10
 
-// writeTLS writes a frame given as pieces to a TLS connection. Small pieces
+// writeTLS writes a frame given as pieces, with file regions between them
+// (see wire.FetchRegion), to a TLS connection. w's size is a multiple of
+// tlsRecord, so when it fills up it writes whole records. Small pieces
 // (the response's own fields) join w's buffer. A piece of two records or
-// more (record batches) first completes the record w's buffer is filling, then goes to
-// crypto/tls directly in whole records, with no copy of its own; what
-// remains of it, less than a record, joins w's buffer. w's size is a
-// multiple of tlsRecord, so it too writes whole records when it fills up.
-// The records sealed meanwhile leave in batches (batchingConn) rather than
-// one write call each.
-func writeTLS(conn *tls.Conn, w *bufio.Writer, pieces [][]byte) (err error) {
+// more (record batches) first completes the record w's buffer is filling,
+// then goes to crypto/tls directly in whole records, with no copy of its
+// own; what remains of it, less than a record, joins w's buffer. A region
+// is read into w's buffer, which is sealed each time it is full (a read
+// of w's size per few records). The records sealed meanwhile leave in
+// batches (batchingConn) rather than one write call each.
+func writeTLS(conn *tls.Conn, w *bufio.Writer, pieces [][]byte, regions []wire.FetchRegion) (err error) {
 	if b, ok := conn.NetConn().(*batchingConn); ok {
 		b.hold()
 		defer func() {
@@ -38,6 +45,13 @@ func writeTLS(conn *tls.Conn, w *bufio.Writer, pieces [][]byte) (err error) {
 			}
 		}()
 	}
+	return interleave(pieces, regions,
+		func(pieces [][]byte) error { return sealPieces(conn, w, pieces) },
+		func(r kafka.FileRegion) error { return copyRegion(w, r) })
+}
+
+// sealPieces writes pieces to conn through w (see writeTLS).
+func sealPieces(conn *tls.Conn, w *bufio.Writer, pieces [][]byte) error {
 	for _, p := range pieces {
 		if len(p) < 2*tlsRecord {
 			if _, err := w.Write(p); err != nil {
