@@ -35,9 +35,8 @@
 // batches the handler gives as regions of segment files
 // (Request.FetchRegions) go from the file to a TCP socket with
 // sendfile(2), at an explicit position (writeRegions); through TLS they
-// are read into the connection's write buffer a few records at a time,
-// just before they are sealed; on any other connection they are read and
-// copied. The handler's buffers and regions are released (Request.Sent)
+// are read 16 records at a time into a pooled buffer and sealed from it
+// (sealRegion); on any other connection they are read and copied. The handler's buffers and regions are released (Request.Sent)
 // once the response is written.
 //
 // An Observer, when set, is told of every request answered, with its
