@@ -88,11 +88,7 @@ func BenchmarkFetchFrameCopy(b *testing.B) {
 //
 //	go test -run '^$' -bench FetchFrameTLS -count 5 ./internal/server
 func BenchmarkFetchFrameTLS(b *testing.B) {
-	for _, regions := range []bool{false, true} {
-		name := "read"
-		if regions {
-			name = "regions"
-		}
+	for name, regions := range map[string]bool{"read": false, "regions": true} {
 		b.Run(name, func(b *testing.B) {
 			server, _, client := tlsPair(b, true)
 			benchmarkFetchFrame(b, server, client, regions)
