@@ -6,6 +6,7 @@ import (
 	"os"
 	"slices"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -26,7 +27,7 @@ func BenchmarkTransactionalProduce(b *testing.B) {
 	addr := txnBenchBroker(b)
 	for _, every := range []int{0, 10000, 100} {
 		b.Run(txnBenchName(every), func(b *testing.B) {
-			p := newTxnBenchProducer(b, addr, every)
+			p := newTxnBenchProducer(b, addr, every, "")
 			b.SetBytes(int64(len(p.value)))
 			b.ResetTimer()
 			p.produce(b, b.N)
@@ -35,22 +36,38 @@ func BenchmarkTransactionalProduce(b *testing.B) {
 }
 
 // BenchmarkTransactionalProduceRatio is BenchmarkTransactionalProduce made
-// robust on a shared machine: the three producers (idempotent, committing
+// robust on a shared machine: the three cases (idempotent, committing
 // every 10,000, committing every 100) are set up once, and each of
-// GREGOR_BENCH_REPS repetitions (default 5) has each produce b.N records,
-// in an order that rotates, so that all three see the same machine. It
-// reports the median ns per record of each and the median of the
-// repetitions' throughput ratios against idempotent. Run it with
-// -benchtime 200000x.
+// GREGOR_BENCH_REPS repetitions (default 5) has each case produce b.N
+// records, in an order that rotates, so that all three see the same
+// machine. It reports the median ns per record of each and the median of
+// the repetitions' throughput ratios against idempotent. Run it with
+// -benchtime 1000000x.
+//
+// It runs twice: "producers=1", one producer per case, and "producers=4",
+// four producers per case (each with a topic and, transactional, an id of
+// its own) sharing the b.N records, as an exactly-once application runs
+// one producer per task. A single transactional producer is idle while it
+// waits at every commit for its records' acknowledgements (the client's
+// flush, which idempotent producing overlaps with buffering the next
+// records) and for EndTxn; with several, the others fill that time.
 func BenchmarkTransactionalProduceRatio(b *testing.B) {
+	for _, n := range []int{1, 4} {
+		b.Run(fmt.Sprintf("producers=%d", n), func(b *testing.B) { benchTransactionalProduceRatio(b, n) })
+	}
+}
+
+func benchTransactionalProduceRatio(b *testing.B, perCase int) {
 	if b.N == 1 {
 		return // the testing package's first probe run: nothing to measure
 	}
 	addr := txnBenchBroker(b)
 	everies := []int{0, 10000, 100}
-	producers := make([]*txnBenchProducer, len(everies))
+	cases := make([][]*txnBenchProducer, len(everies))
 	for i, every := range everies {
-		producers[i] = newTxnBenchProducer(b, addr, every)
+		for k := range perCase {
+			cases[i] = append(cases[i], newTxnBenchProducer(b, addr, every, fmt.Sprintf("-%d", k)))
+		}
 	}
 	nsPerRecord := make([][]float64, len(everies))
 	ratios := make([][]float64, len(everies))
@@ -60,7 +77,11 @@ func BenchmarkTransactionalProduceRatio(b *testing.B) {
 		for k := range everies {
 			i := (k + r) % len(everies)
 			start := time.Now()
-			producers[i].produce(b, b.N)
+			var wg sync.WaitGroup
+			for j, p := range cases[i] {
+				wg.Go(func() { p.produce(b, b.N/perCase+boolInt(j < b.N%perCase)) })
+			}
+			wg.Wait()
 			took[i] = time.Since(start)
 			nsPerRecord[i] = append(nsPerRecord[i], float64(took[i].Nanoseconds())/float64(b.N))
 		}
@@ -77,6 +98,14 @@ func BenchmarkTransactionalProduceRatio(b *testing.B) {
 			b.ReportMetric(medianOf(ratios[i]), "ratio-"+txnBenchName(every))
 		}
 	}
+}
+
+// boolInt is 1 for true, 0 for false.
+func boolInt(v bool) int {
+	if v {
+		return 1
+	}
+	return 0
 }
 
 // benchReps is GREGOR_BENCH_REPS, or def when it is not set.
@@ -106,7 +135,7 @@ func txnBenchBroker(b *testing.B) string {
 }
 
 // txnBenchProducer produces 100-byte records to a topic of 3 partitions of
-// its own, committing a transaction every `every` records (every 0: a
+// its own (named for the case, with suffix), committing a transaction every `every` records (every 0: a
 // plain idempotent producer).
 type txnBenchProducer struct {
 	cl    *kgo.Client
@@ -114,8 +143,8 @@ type txnBenchProducer struct {
 	value []byte
 }
 
-func newTxnBenchProducer(b *testing.B, addr string, every int) *txnBenchProducer {
-	topic := txnBenchName(every)
+func newTxnBenchProducer(b *testing.B, addr string, every int, suffix string) *txnBenchProducer {
+	topic := txnBenchName(every) + suffix
 	opts := []kgo.Opt{kgo.SeedBrokers(addr), kgo.DefaultProduceTopic(topic), kgo.ProducerLinger(5 * time.Millisecond)}
 	if every > 0 {
 		opts = append(opts, kgo.TransactionalID("bench-"+topic))
@@ -170,8 +199,9 @@ func (p *txnBenchProducer) produce(b *testing.B, n int) {
 }
 
 // BenchmarkTransactionLatency measures where the wall time of a
-// transaction of 100 records goes, one op per transaction: the median
-// (p50), 90th percentile and mean of producing the 100 records into the
+// transaction of 100 records (GREGOR_TXN_BENCH_RECORDS to change it) goes,
+// one op per transaction: the median
+// (p50), 90th percentile and mean of producing the records into the
 // client's buffer, of flushing them (a Produce round trip; its first write
 // adds the partitions to the transaction at transaction version 2), and of
 // EndTxn; for reference, the same flush by a plain idempotent producer, a
@@ -199,8 +229,12 @@ func BenchmarkTransactionLatency(b *testing.B) {
 	}
 	txn, idem := newProducer("latency-txn", kgo.TransactionalID("latency")), newProducer("latency-idem")
 	value := make([]byte, 100)
+	records := 100
+	if n, err := strconv.Atoi(os.Getenv("GREGOR_TXN_BENCH_RECORDS")); err == nil && n > 0 {
+		records = n
+	}
 	produce := func(cl *kgo.Client) {
-		for range 100 {
+		for range records {
 			cl.Produce(ctx, &kgo.Record{Value: value}, nil)
 		}
 	}
