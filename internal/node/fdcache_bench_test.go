@@ -74,7 +74,9 @@ func benchManyPartitions(b *testing.B, partitions int32, cache int) {
 // process, and each repetition produces b.N records to one, then to the
 // other (the order alternating), so that both see the same machine. It
 // reports the median records/s of each, the median of the repetitions'
-// ratios, and the median producer p99. GREGOR_BENCH_REPS sets the
+// ratios, the median producer p99, and the median records per Produce
+// request the broker served (from its metrics), which says whether the
+// producers sent it requests of the same size in both cases. GREGOR_BENCH_REPS sets the
 // repetitions (default 5); run it with -benchtime 100000x.
 // GREGOR_BENCH_CPUPROFILE=file writes a CPU profile of the first
 // 20,000-partition run alone (not of creating the partitions), of the
@@ -110,6 +112,7 @@ func BenchmarkProduceManyPartitionsRatio(b *testing.B) {
 			} else if c == few && r == 0 {
 				stopProfile = startCPUProfile(b, os.Getenv("GREGOR_BENCH_CPUPROFILE_FEW"))
 			}
+			requests0 := produceRequests(b, c.node)
 			start, cpu0 := time.Now(), selfCPU(b)
 			var prod0 time.Duration
 			if c.proc != nil {
@@ -122,6 +125,7 @@ func BenchmarkProduceManyPartitionsRatio(b *testing.B) {
 				c.brokerCPU = append(c.brokerCPU, float64((selfCPU(b)-cpu0).Microseconds())/float64(b.N))
 				c.producerCPU = append(c.producerCPU, float64((c.proc.cpu(b)-prod0).Microseconds())/float64(b.N))
 			}
+			c.recordsPerRequest = append(c.recordsPerRequest, float64(b.N)/(produceRequests(b, c.node)-requests0))
 			if c == few {
 				fewP99 = append(fewP99, p99.Seconds()*1000)
 			} else {
@@ -138,6 +142,8 @@ func BenchmarkProduceManyPartitionsRatio(b *testing.B) {
 	b.ReportMetric(medianOf(ratios), "ratio")
 	b.ReportMetric(medianOf(fewP99), "p99-ms-200")
 	b.ReportMetric(medianOf(manyP99), "p99-ms-20000")
+	b.ReportMetric(medianOf(few.recordsPerRequest), "records/request-200")
+	b.ReportMetric(medianOf(many.recordsPerRequest), "records/request-20000")
 	if few.proc != nil {
 		b.ReportMetric(medianOf(few.brokerCPU), "broker-us/record-200")
 		b.ReportMetric(medianOf(many.brokerCPU), "broker-us/record-20000")
@@ -202,6 +208,8 @@ type manyPartitions struct {
 	// brokerCPU and producerCPU are the CPU microseconds per record of
 	// each run, of this process (the broker alone) and of proc's.
 	brokerCPU, producerCPU []float64
+	node                   *nodetest.TestNode
+	recordsPerRequest      []float64 // of each run
 }
 
 func startManyPartitions(b *testing.B, partitions int32, cache int) *manyPartitions {
@@ -221,9 +229,25 @@ func startManyPartitions(b *testing.B, partitions int32, cache int) *manyPartiti
 		}
 	}
 	if os.Getenv("GREGOR_BENCH_PRODUCERS") == "process" {
-		return &manyPartitions{partitions: partitions, proc: startProducerProcess(b, n.Addr, partitions)}
+		return &manyPartitions{partitions: partitions, proc: startProducerProcess(b, n.Addr, partitions), node: n}
 	}
-	return newManyPartitions(b, n.Addr, partitions)
+	mp := newManyPartitions(b, n.Addr, partitions)
+	mp.node = n
+	return mp
+}
+
+// produceRequests is the number of Produce requests n has served, of
+// every version.
+func produceRequests(tb testing.TB, n *nodetest.TestNode) float64 {
+	var sum float64
+	if f := scrape(tb, n)["kafka_network_requestmetrics_requests_total"]; f != nil {
+		for _, m := range f.Metric {
+			if hasLabels(m, map[string]string{"request": "Produce"}) {
+				sum += m.Counter.GetValue()
+			}
+		}
+	}
+	return sum
 }
 
 // newManyPartitions connects benchProducers producers to the node at addr
