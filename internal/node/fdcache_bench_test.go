@@ -30,12 +30,14 @@ import (
 // concurrent producers of 1 KiB records (acks=all, async) spread over 200
 // and over 10,000 and 20,000 partitions, with gregor.log.fd.cache.size=500, and
 // reports the descriptors the process holds open: all of them, and those
-// on segment files. Each producer writes 16 records to a partition before
-// it moves to the next, and buffers at most 16 partitions' worth: fewer
-// than the 25 partitions each producer cycles through at 200, so that a
-// batch holds 16 records at every partition count (with more buffered,
-// the 200-partition case merged two rounds into batches of 32 and more)
-// and the difference is what many partitions cost the broker.
+// on segment files. The partitions are in 8 topics, one a producer (see
+// manyPartitions for why). Each producer writes 16 records to a partition
+// of its topic before it moves to the next, and buffers at most 16
+// partitions' worth: fewer than the 25 partitions each producer cycles
+// through at 200, so that a batch holds 16 records at every partition
+// count (with more buffered, the 200-partition case merged two rounds into
+// batches of 32 and more) and the difference is what many partitions cost
+// the broker.
 //
 // The fd-cache=15000 case keeps every segment file open (as before the
 // cache), for an A/B of what the cache costs at the same partition count.
@@ -72,7 +74,9 @@ func benchManyPartitions(b *testing.B, partitions int32, cache int) {
 // process, and each repetition produces b.N records to one, then to the
 // other (the order alternating), so that both see the same machine. It
 // reports the median records/s of each, the median of the repetitions'
-// ratios, and the median producer p99. GREGOR_BENCH_REPS sets the
+// ratios, the median producer p99, and the median records per Produce
+// request the broker served (from its metrics), which says whether the
+// producers sent it requests of the same size in both cases. GREGOR_BENCH_REPS sets the
 // repetitions (default 5); run it with -benchtime 100000x.
 // GREGOR_BENCH_CPUPROFILE=file writes a CPU profile of the first
 // 20,000-partition run alone (not of creating the partitions), of the
@@ -108,6 +112,7 @@ func BenchmarkProduceManyPartitionsRatio(b *testing.B) {
 			} else if c == few && r == 0 {
 				stopProfile = startCPUProfile(b, os.Getenv("GREGOR_BENCH_CPUPROFILE_FEW"))
 			}
+			requests0 := produceRequests(b, c.node)
 			start, cpu0 := time.Now(), selfCPU(b)
 			var prod0 time.Duration
 			if c.proc != nil {
@@ -120,6 +125,7 @@ func BenchmarkProduceManyPartitionsRatio(b *testing.B) {
 				c.brokerCPU = append(c.brokerCPU, float64((selfCPU(b)-cpu0).Microseconds())/float64(b.N))
 				c.producerCPU = append(c.producerCPU, float64((c.proc.cpu(b)-prod0).Microseconds())/float64(b.N))
 			}
+			c.recordsPerRequest = append(c.recordsPerRequest, float64(b.N)/(produceRequests(b, c.node)-requests0))
 			if c == few {
 				fewP99 = append(fewP99, p99.Seconds()*1000)
 			} else {
@@ -136,6 +142,8 @@ func BenchmarkProduceManyPartitionsRatio(b *testing.B) {
 	b.ReportMetric(medianOf(ratios), "ratio")
 	b.ReportMetric(medianOf(fewP99), "p99-ms-200")
 	b.ReportMetric(medianOf(manyP99), "p99-ms-20000")
+	b.ReportMetric(medianOf(few.recordsPerRequest), "records/request-200")
+	b.ReportMetric(medianOf(many.recordsPerRequest), "records/request-20000")
 	if few.proc != nil {
 		b.ReportMetric(medianOf(few.brokerCPU), "broker-us/record-200")
 		b.ReportMetric(medianOf(many.brokerCPU), "broker-us/record-20000")
@@ -173,8 +181,22 @@ func medianOf(xs []float64) float64 {
 	return s[len(s)/2]
 }
 
-// manyPartitions is a node with partitions in topics of 2,000 and
-// benchProducers warmed-up producers.
+// manyPartitions is a node with its partitions in benchProducers topics
+// of equal size and benchProducers warmed-up producers, producer i the
+// only one to write to topic bench-i.
+//
+// One topic a producer, rather than every producer writing to every
+// partition, because a franz-go client's cost per produce request grows
+// with the partitions it knows of: kgo's sink.createReq locks and looks
+// at the record buffer of every partition of the broker, buffered records
+// or not, for each request it builds. With every client knowing all
+// 20,000 partitions that was 20,000 buffers a request, about 7.6 µs of
+// producer CPU per record against 1.5 at 200 partitions, and on a shared
+// machine the producers then set the pace, not the broker. Each client
+// now knows only its own topic (partitions/8 buffers). What the broker
+// sees is unchanged: 8 connections, batches of perPartition records, at
+// most inFlightPartitions of them buffered a producer, every partition
+// written in turn.
 type manyPartitions struct {
 	partitions int32
 	clients    []*kgo.Client
@@ -186,17 +208,19 @@ type manyPartitions struct {
 	// brokerCPU and producerCPU are the CPU microseconds per record of
 	// each run, of this process (the broker alone) and of proc's.
 	brokerCPU, producerCPU []float64
+	node                   *nodetest.TestNode
+	recordsPerRequest      []float64 // of each run
 }
 
 func startManyPartitions(b *testing.B, partitions int32, cache int) *manyPartitions {
 	// Creating thousands of partitions holds the controller's loop for
 	// seconds: a long session, so that the node is not fenced meanwhile.
 	n := startBenchNode(b, map[string]string{"gregor.log.fd.cache.size": strconv.Itoa(cache), "broker.session.timeout.ms": "600000"})
-	// Creating a partition costs a few fsyncs: a long timeout, and topics
-	// of 2,000 partitions (Kafka bounds a request at 10,000).
+	// Creating a partition costs a few fsyncs: a long timeout, and one
+	// topic a request (Kafka bounds a request at 10,000 partitions).
 	adm := kadm.NewClient(benchClient(b, n.Addr, kgo.RequestTimeoutOverhead(5*time.Minute)))
-	for t := int32(0); t*perTopic < partitions; t++ {
-		resp, err := adm.CreateTopic(context.Background(), min(perTopic, partitions-t*perTopic), 1, nil, fmt.Sprintf("bench-%d", t))
+	for t := range benchProducers {
+		resp, err := adm.CreateTopic(context.Background(), partitions/benchProducers, 1, nil, benchTopic(t))
 		if err == nil {
 			err = resp.Err
 		}
@@ -205,9 +229,25 @@ func startManyPartitions(b *testing.B, partitions int32, cache int) *manyPartiti
 		}
 	}
 	if os.Getenv("GREGOR_BENCH_PRODUCERS") == "process" {
-		return &manyPartitions{partitions: partitions, proc: startProducerProcess(b, n.Addr, partitions)}
+		return &manyPartitions{partitions: partitions, proc: startProducerProcess(b, n.Addr, partitions), node: n}
 	}
-	return newManyPartitions(b, n.Addr, partitions)
+	mp := newManyPartitions(b, n.Addr, partitions)
+	mp.node = n
+	return mp
+}
+
+// produceRequests is the number of Produce requests n has served, of
+// every version.
+func produceRequests(tb testing.TB, n *nodetest.TestNode) float64 {
+	var sum float64
+	if f := scrape(tb, n)["kafka_network_requestmetrics_requests_total"]; f != nil {
+		for _, m := range f.Metric {
+			if hasLabels(m, map[string]string{"request": "Produce"}) {
+				sum += m.Counter.GetValue()
+			}
+		}
+	}
+	return sum
 }
 
 // newManyPartitions connects benchProducers producers to the node at addr
@@ -218,21 +258,20 @@ func newManyPartitions(tb testing.TB, addr string, partitions int32) *manyPartit
 	for i := range mp.clients {
 		mp.clients[i] = benchClient(tb, addr, kgo.RecordPartitioner(kgo.ManualPartitioner()), kgo.MaxBufferedRecords(perPartition*inFlightPartitions),
 			kgo.ProducerBatchCompression(kgo.NoCompression()))
-		// A record to every topic, so that each client has the metadata of
-		// all of them before the measured runs.
-		for t := int32(0); t*perTopic < partitions; t++ {
-			if err := mp.clients[i].ProduceSync(context.Background(), mp.record(t*perTopic+int32(i))).FirstErr(); err != nil {
-				tb.Fatal(err)
-			}
+		// A record to its topic, so that each client has the metadata of
+		// its partitions before the measured runs.
+		if err := mp.clients[i].ProduceSync(context.Background(), mp.record(i, 0)).FirstErr(); err != nil {
+			tb.Fatal(err)
 		}
 	}
 	return mp
 }
 
-const perTopic = 2_000
+func benchTopic(producer int) string { return fmt.Sprintf("bench-%d", producer) }
 
-func (mp *manyPartitions) record(p int32) *kgo.Record {
-	return &kgo.Record{Topic: fmt.Sprintf("bench-%d", p/perTopic), Partition: p % perTopic, Value: mp.value}
+// record is a record to partition p of producer's topic.
+func (mp *manyPartitions) record(producer int, p int32) *kgo.Record {
+	return &kgo.Record{Topic: benchTopic(producer), Partition: p, Value: mp.value}
 }
 
 // produce has the producers write records records between them, each
@@ -250,9 +289,9 @@ func (mp *manyPartitions) produce(b testing.TB, records int) time.Duration {
 		wg.Go(func() {
 			k := mp.next
 			latencies[i] = produceAsync(b, cl, &left, func() *kgo.Record {
-				p := int32((int64(i)*int64(mp.partitions)/benchProducers + k/perPartition) % int64(mp.partitions))
+				p := int32(k / perPartition % int64(mp.partitions/benchProducers))
 				k++
-				return mp.record(p)
+				return mp.record(i, p)
 			})
 		})
 	}

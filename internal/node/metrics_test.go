@@ -15,7 +15,7 @@ import (
 
 // scrape fetches /metrics from the node's admin listener and parses it with
 // Prometheus' own text parser.
-func scrape(t *testing.T, tn *nodetest.TestNode) map[string]*dto.MetricFamily {
+func scrape(t testing.TB, tn *nodetest.TestNode) map[string]*dto.MetricFamily {
 	t.Helper()
 	resp, err := http.Get("http://" + tn.AdminAddr().String() + "/metrics")
 	if err != nil {
