@@ -71,12 +71,22 @@ func (p *pipeline) busy() bool {
 	return p.running
 }
 
-// push queues e's answer, waiting while pipelineDepth answers are pending,
-// and starts the writer goroutine if it is not running. On an error the
-// connection is done and e is not queued.
+// push queues e's answer, starting the writer goroutine if it is not
+// running, then waits while pipelineDepth answers are pending, so that the
+// connection reads no further meanwhile. The answer is the pipeline's to
+// write or drop from then on; an error means the connection is done.
 func (p *pipeline) push(e pending) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.err != nil {
+		p.drop(e)
+		return p.err
+	}
+	p.queue = append(p.queue, e)
+	if !p.running {
+		p.running = true
+		go p.run()
+	}
 	for p.err == nil && len(p.queue) >= pipelineDepth {
 		changed := p.changed
 		p.mu.Unlock()
@@ -89,15 +99,13 @@ func (p *pipeline) push(e pending) error {
 			p.err = p.ctx.Err()
 		}
 	}
-	if p.err != nil {
-		return p.err
-	}
-	p.queue = append(p.queue, e)
-	if !p.running {
-		p.running = true
-		go p.run()
-	}
-	return nil
+	return p.err
+}
+
+// drop releases what an answer that will not be written holds.
+func (p *pipeline) drop(e pending) {
+	p.s.Connections.releaseBytes(e.held)
+	e.req.Sent()
 }
 
 // drain waits until every pending answer is written and the writer
@@ -153,9 +161,8 @@ func (p *pipeline) run() {
 			p.err = p.ctx.Err()
 		}
 		if p.err != nil || len(p.queue) == 0 {
-			for _, e := range p.queue { // dropped: the connection is done
-				p.s.Connections.releaseBytes(e.held)
-				e.req.Sent()
+			for _, e := range p.queue { // the connection is done
+				p.drop(e)
 			}
 			clear(p.queue)
 			p.queue = p.queue[:0]

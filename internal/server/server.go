@@ -250,8 +250,6 @@ func (s *Server) loop(ctx context.Context, conn net.Conn, session *wire.Session)
 			// Answered in order by the pipeline's writer, which keeps the
 			// frame and the budget until then.
 			if err := p.push(pending{req: req, resp: resp, start: start, held: held, frame: frame}); err != nil {
-				s.Connections.releaseBytes(held)
-				req.Sent()
 				return err
 			}
 			frameBuf = p.takeFrame()
