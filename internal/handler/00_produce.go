@@ -22,6 +22,10 @@ package handler
 // acks=1 and acks=-1 answer only once an fsync covers the appended batch,
 // shared by concurrent appends (group commit), or REQUEST_TIMED_OUT after
 // timeout_ms; the partitions of one request fsync concurrently.
+// A response that must wait after the append (an fsync, or followers for
+// acks=-1) is deferred (wire.Request.Defer): the server completes and
+// writes it in request order, and may append the connection's next produce
+// requests meanwhile. timeout_ms runs from the append.
 // Internal topics (__consumer_offsets) take produce only from a client
 // with id "__admin_client", as Kafka; others get INVALID_TOPIC_EXCEPTION.
 // Authorization, checked before anything else: WRITE on the transactional
