@@ -27,10 +27,12 @@ package handler
 // Authorization: a follower needs CLUSTER_ACTION on the cluster, a
 // consumer READ on each topic; a partition refused answers
 // TOPIC_AUTHORIZATION_FAILED.
-// On PLAINTEXT and SASL_PLAINTEXT listeners (gregor.fetch.sendfile.enable),
-// read_uncommitted and follower fetches send the batches appended since
-// their segment was opened from the segment file (sendfile), as Kafka sends
-// every plaintext fetch; batches on disk at open are read and CRC-checked.
+// With gregor.fetch.sendfile.enable, read_uncommitted and follower fetches
+// send the batches appended since their segment was opened from the
+// segment file as the response is written: on PLAINTEXT and SASL_PLAINTEXT
+// listeners with sendfile, as Kafka sends every plaintext fetch; on SSL and
+// SASL_SSL ones read in chunks of whole TLS records and sealed at once.
+// Batches on disk at open are read and CRC-checked when the fetch is served.
 // Consumers may fetch from the closest replica (KIP-392,
 // fetch_from_follower.go). Differences from Kafka: the session cache evicts the least recently used session rather than by
 // Kafka's size-based policy.
@@ -92,7 +94,7 @@ func (h *Handler) fetch(ctx context.Context, req *Request) (kmsg.Response, error
 	}
 	h.authorizeFetch(req, r, targets)
 	f := h.newFetch(r, targets)
-	f.sendfile = h.sendfile(req.Session)
+	f.regions = h.fileRegions()
 	if f.replica < 0 && r.Version >= 11 {
 		f.preferred = func(p *partition.Partition, offset int64) int32 {
 			return h.preferredReadReplica(img, p, r.Rack, offset)
@@ -116,12 +118,14 @@ func (h *Handler) fetch(ctx context.Context, req *Request) (kmsg.Response, error
 	return resp, nil
 }
 
-// sendfile reports whether a fetch on session may send record batches
-// from segment files (gregor.fetch.sendfile.enable): on a listener without
-// TLS, where the bytes go to the socket as they are on disk.
-func (h *Handler) sendfile(session *wire.Session) bool {
-	plaintext := session.SecurityProtocol == "PLAINTEXT" || session.SecurityProtocol == "SASL_PLAINTEXT"
-	return plaintext && h.Config != nil && h.Config.FetchSendfileEnable
+// fileRegions reports whether a fetch may send record batches from
+// segment files (gregor.fetch.sendfile.enable), on any listener: without
+// TLS the server sends them with sendfile; with TLS it reads them while it
+// seals them, a chunk of records at a time, rather than the handler
+// reading the whole response into memory first (internal/server's
+// writeTLS).
+func (h *Handler) fileRegions() bool {
+	return h.Config != nil && h.Config.FetchSendfileEnable
 }
 
 // boundFetchByQuota lowers max_bytes (and min_bytes with it) to what the
@@ -223,7 +227,7 @@ type fetchState struct {
 	bytes      int
 	errors     int
 	arena      *[]byte // reads land here; the response aliases it until sent
-	sendfile   bool    // record batches may be file regions (fetchTarget.region)
+	regions    bool    // record batches may be file regions (fetchTarget.region)
 	free       []byte  // the unused tail of the arena
 	overflow   int     // bytes read outside the arena, for want of room
 }
@@ -437,12 +441,12 @@ func (f *fetchState) readPartition(t *fetchTarget, remaining *int32) kmsg.FetchR
 
 // readFrom reads t for a consumer up to the high watermark (read_committed:
 // the last stable offset, with the aborted transactions in what it read),
-// for a follower up to the log end. With sendfile, what it would read may
+// for a follower up to the log end. With regions, what it would read may
 // instead be found as a file region (t.region) and no bytes returned;
 // read_committed reads, as its aborted transactions come from the bytes.
 func (f *fetchState) readFrom(t *fetchTarget, offset int64, limit int32) ([]byte, []kafka.AbortedTransaction, error) {
 	p := t.part
-	if f.sendfile && (f.replica >= 0 || f.r.IsolationLevel != 1) {
+	if f.regions && (f.replica >= 0 || f.r.IsolationLevel != 1) {
 		region, ok, err := f.readRegion(p, offset, limit)
 		if ok {
 			t.region = region

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"net/http/httptest"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -142,6 +144,89 @@ func TestErrorCodesOfOtherResponses(t *testing.T) {
 	}
 }
 
+// TestErrorCodePlansMatchAFullWalk proves the planned walk finds exactly
+// the error codes a walk over every field finds, in every response kmsg
+// knows, filled so that each slice has two elements, each pointer a value
+// and each ErrorCode a number of its own.
+func TestErrorCodePlansMatchAFullWalk(t *testing.T) {
+	for key := int16(0); key <= kmsg.MaxKey; key++ {
+		resp := kmsg.ResponseForKey(key)
+		if resp == nil {
+			continue
+		}
+		next := int16(0)
+		fillForWalk(reflect.ValueOf(resp).Elem(), &next, 0)
+		var planned, full []int16
+		walkErrorCodes(reflect.ValueOf(resp), func(c int16) { planned = append(planned, c) })
+		walkEveryField(reflect.ValueOf(resp), func(c int16) { full = append(full, c) })
+		slices.Sort(planned)
+		slices.Sort(full)
+		if !slices.Equal(planned, full) {
+			t.Errorf("%s: planned walk %v, full walk %v", kmsg.NameForKey(key), planned, full)
+		}
+	}
+}
+
+func fillForWalk(v reflect.Value, next *int16, depth int) {
+	if depth > 8 {
+		return
+	}
+	switch v.Kind() {
+	case reflect.Struct:
+		for i := range v.NumField() {
+			f := v.Type().Field(i)
+			if !f.IsExported() {
+				continue
+			}
+			if f.Name == "ErrorCode" && f.Type == int16Type {
+				*next++
+				v.Field(i).SetInt(int64(*next))
+				continue
+			}
+			fillForWalk(v.Field(i), next, depth+1)
+		}
+	case reflect.Pointer:
+		if v.Type().Elem().Kind() == reflect.Struct {
+			v.Set(reflect.New(v.Type().Elem()))
+			fillForWalk(v.Elem(), next, depth+1)
+		}
+	case reflect.Slice:
+		if v.Type().Elem().Kind() == reflect.Struct {
+			v.Set(reflect.MakeSlice(v.Type(), 2, 2))
+			for i := range 2 {
+				fillForWalk(v.Index(i), next, depth+1)
+			}
+		}
+	}
+}
+
+// walkEveryField is the walk without a plan: every exported field is
+// looked at.
+func walkEveryField(v reflect.Value, fn func(int16)) {
+	switch v.Kind() {
+	case reflect.Pointer:
+		if !v.IsNil() {
+			walkEveryField(v.Elem(), fn)
+		}
+	case reflect.Slice:
+		if v.Type().Elem().Kind() != reflect.Struct {
+			return
+		}
+		for i := range v.Len() {
+			walkEveryField(v.Index(i), fn)
+		}
+	case reflect.Struct:
+		for i := range v.NumField() {
+			f := v.Type().Field(i)
+			if f.Name == "ErrorCode" && f.Type == int16Type {
+				fn(int16(v.Field(i).Int()))
+			} else if f.IsExported() {
+				walkEveryField(v.Field(i), fn)
+			}
+		}
+	}
+}
+
 // bigView is a broker with many partitions and a group committed on each.
 type bigView struct {
 	partitions int
@@ -276,5 +361,28 @@ func BenchmarkServedProduce(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		m.Served(req, resp, time.Millisecond)
+	}
+}
+
+// BenchmarkErrorCodesMetadata counts the error codes of a Metadata answer
+// of 10 topics of 2,000 partitions, as every such request does.
+func BenchmarkErrorCodesMetadata(b *testing.B) {
+	resp := kmsg.NewPtrMetadataResponse()
+	for range 10 {
+		topic := kmsg.NewMetadataResponseTopic()
+		for i := range 2000 {
+			p := kmsg.NewMetadataResponseTopicPartition()
+			p.Partition, p.Replicas, p.ISR = int32(i), []int32{1, 2, 3}, []int32{1, 2, 3}
+			topic.Partitions = append(topic.Partitions, p)
+		}
+		resp.Topics = append(resp.Topics, topic)
+	}
+	var c codeCounts
+	for b.Loop() {
+		c = codeCounts{}
+		eachErrorCode(resp, c.add)
+	}
+	if c.n != 1 || c.counts[0] != 20_011 {
+		b.Fatalf("counted %+v", c)
 	}
 }

@@ -34,9 +34,9 @@ func newClient(t *testing.T, addr string, opts ...kgo.Opt) *kgo.Client {
 	return cl
 }
 
-func createTopic(t *testing.T, addr, topic string, partitions int32, configs map[string]*string) {
+func createTopic(t *testing.T, addr, topic string, partitions int32, configs map[string]*string, opts ...kgo.Opt) {
 	t.Helper()
-	adm := kadm.NewClient(newClient(t, addr))
+	adm := kadm.NewClient(newClient(t, addr, opts...))
 	resp, err := adm.CreateTopics(testContext(t), partitions, 1, configs, topic)
 	if err != nil {
 		t.Fatal(err)

@@ -18,11 +18,11 @@ import (
 
 // rawConn is a hand-driven Kafka connection for protocol edge cases.
 type rawConn struct {
-	t    *testing.T
+	t    testing.TB
 	conn net.Conn
 }
 
-func dial(t *testing.T, addr string) *rawConn {
+func dial(t testing.TB, addr string) *rawConn {
 	t.Helper()
 	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
 	if err != nil {

@@ -3,7 +3,11 @@ package node_test
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
+	"os"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -28,28 +32,15 @@ import (
 // record (broker and clients). Over TLS a fetch cannot be served with
 // writev or sendfile: every byte is sealed by crypto/tls (see
 // internal/server's writeTLS).
+//
+// For context, GREGOR_SECURITY_BENCH_PEER=PLAINTEXT-ADDR,SSL-ADDR,CA-PEM runs
+// the same cases against a broker already running (Apache Kafka): its
+// PLAINTEXT listener and its SSL one (no SASL: SCRAM costs only at
+// connect), with a client that trusts CA-PEM; the CPU time is then the
+// clients' alone.
 func BenchmarkSecurityOverhead(b *testing.B) {
-	ca := authtest.NewCA(b)
-	n, saslPlain, saslSSL := startSASLNode(b, ca, nil)
-	adm := kadm.NewClient(benchClient(b, n.Addr))
+	listeners, adm := securityListeners(b)
 	ctx := context.Background()
-	res, err := adm.AlterUserSCRAMs(ctx, nil, []kadm.UpsertSCRAM{{User: "alice", Mechanism: kadm.ScramSha512, Iterations: 4096, Password: "alice-secret"}})
-	if err == nil {
-		err = res.Error()
-	}
-	if err != nil {
-		b.Fatal(err)
-	}
-	listeners := []struct {
-		name string
-		addr string
-		opts []kgo.Opt
-	}{
-		{"PLAINTEXT", n.Addr, nil},
-		{"SASL_PLAINTEXT", saslPlain, []kgo.Opt{kgo.SASL(scram.Auth{User: "alice", Pass: "alice-secret"}.AsSha512Mechanism())}},
-		{"SASL_SSL", saslSSL, []kgo.Opt{kgo.DialTLSConfig(clientTLS(b, ca, "")),
-			kgo.SASL(scram.Auth{User: "alice", Pass: "alice-secret"}.AsSha512Mechanism())}},
-	}
 	value := make([]byte, 1024)
 	rand.Read(value)
 	topics := 0
@@ -57,7 +48,7 @@ func BenchmarkSecurityOverhead(b *testing.B) {
 		for _, l := range listeners {
 			b.Run(op+"/"+l.name, func(b *testing.B) {
 				topics++
-				topic := fmt.Sprintf("sec-%d", topics)
+				topic := fmt.Sprintf("sec-%d-%d", time.Now().UnixNano(), topics)
 				if _, err := adm.CreateTopic(ctx, 6, 1, nil, topic); err != nil {
 					b.Fatal(err)
 				}
@@ -100,6 +91,54 @@ func BenchmarkSecurityOverhead(b *testing.B) {
 			})
 		}
 	}
+}
+
+// securityListener is a listener BenchmarkSecurityOverhead measures, with
+// the client options it needs.
+type securityListener struct {
+	name string
+	addr string
+	opts []kgo.Opt
+}
+
+// securityListeners starts a node with PLAINTEXT, SASL_PLAINTEXT and
+// SASL_SSL listeners and a SCRAM-SHA-512 user, or takes the peer's
+// listeners (GREGOR_SECURITY_BENCH_PEER), and returns them with an admin
+// client on the PLAINTEXT one.
+func securityListeners(b *testing.B) ([]securityListener, *kadm.Client) {
+	if peer := os.Getenv("GREGOR_SECURITY_BENCH_PEER"); peer != "" {
+		plaintext, rest, _ := strings.Cut(peer, ",")
+		ssl, caFile, _ := strings.Cut(rest, ",")
+		ca, err := os.ReadFile(caFile)
+		if err != nil {
+			b.Fatal(err)
+		}
+		roots := x509.NewCertPool()
+		if !roots.AppendCertsFromPEM(ca) {
+			b.Fatalf("no certificate in %s", caFile)
+		}
+		host, _, _ := strings.Cut(ssl, ":")
+		return []securityListener{
+			{"PLAINTEXT", plaintext, nil},
+			{"SSL", ssl, []kgo.Opt{kgo.DialTLSConfig(&tls.Config{RootCAs: roots, ServerName: host})}},
+		}, kadm.NewClient(benchClient(b, plaintext))
+	}
+	ca := authtest.NewCA(b)
+	n, saslPlain, saslSSL := startSASLNode(b, ca, nil)
+	adm := kadm.NewClient(benchClient(b, n.Addr))
+	res, err := adm.AlterUserSCRAMs(context.Background(), nil, []kadm.UpsertSCRAM{{User: "alice", Mechanism: kadm.ScramSha512, Iterations: 4096, Password: "alice-secret"}})
+	if err == nil {
+		err = res.Error()
+	}
+	if err != nil {
+		b.Fatal(err)
+	}
+	scramSHA512 := kgo.SASL(scram.Auth{User: "alice", Pass: "alice-secret"}.AsSha512Mechanism())
+	return []securityListener{
+		{"PLAINTEXT", n.Addr, nil},
+		{"SASL_PLAINTEXT", saslPlain, []kgo.Opt{scramSHA512}},
+		{"SASL_SSL", saslSSL, []kgo.Opt{kgo.DialTLSConfig(clientTLS(b, ca, "")), scramSHA512}},
+	}, adm
 }
 
 // processCPU is the user and system CPU time of this process, broker and

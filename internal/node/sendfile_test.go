@@ -11,6 +11,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"gregor/internal/auth/authtest"
 	"gregor/internal/node/nodetest"
 )
 
@@ -60,10 +61,10 @@ func produceNumbered(ctx context.Context, cl *kgo.Client, topic string, partitio
 // consumeNumbered reads topic from the start until want records arrive, and
 // returns each partition's values in offset order, checking that offsets
 // follow one another.
-func consumeNumbered(t *testing.T, addr, topic string, want int) map[int32][]string {
+func consumeNumbered(t *testing.T, addr, topic string, want int, opts ...kgo.Opt) map[int32][]string {
 	t.Helper()
-	cl := newClient(t, addr, kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
-		kgo.FetchMaxPartitionBytes(20000), kgo.FetchMaxBytes(100000))
+	cl := newClient(t, addr, append([]kgo.Opt{kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		kgo.FetchMaxPartitionBytes(20000), kgo.FetchMaxBytes(100000)}, opts...)...)
 	out := map[int32][]string{}
 	ctx := testContext(t)
 	for n := 0; n < want; {
@@ -89,22 +90,37 @@ func consumeNumbered(t *testing.T, addr, topic string, want int) map[int32][]str
 // (they start before the producers finish), files closed and reopened by a
 // small file cache.
 func TestFetchSendfileMatchesCopy(t *testing.T) {
+	fetchRegionsMatchRead(t, func(props map[string]string) *nodetest.TestNode { return nodetest.Start(t, "", props) })
+}
+
+// TestFetchRegionsOverTLSMatchesRead proves the same over an SSL listener,
+// where the batches of a region are read from the file a chunk at a time
+// as they are sealed, rather than with sendfile.
+func TestFetchRegionsOverTLSMatchesRead(t *testing.T) {
+	ca := authtest.NewCA(t)
+	start := func(props map[string]string) *nodetest.TestNode { return startTLSNode(t, ca, props) }
+	fetchRegionsMatchRead(t, start, kgo.DialTLSConfig(clientTLS(t, ca, "alice")))
+}
+
+// fetchRegionsMatchRead is TestFetchSendfileMatchesCopy on nodes that
+// start starts, reached with the clients' opts.
+func fetchRegionsMatchRead(t *testing.T, start func(props map[string]string) *nodetest.TestNode, opts ...kgo.Opt) {
 	const partitions, count = 8, 400
 	results := map[string]map[int32][]string{}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	for _, enable := range []string{"true", "false"} {
-		n := nodetest.Start(t, "", sendfileProps(enable))
-		createTopic(t, n.Addr, "sf", partitions, rollingSegments())
+		n := start(sendfileProps(enable))
+		createTopic(t, n.Addr, "sf", partitions, rollingSegments(), opts...)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			got := consumeNumbered(t, n.Addr, "sf", partitions*count)
+			got := consumeNumbered(t, n.Addr, "sf", partitions*count, opts...)
 			mu.Lock()
 			results[enable] = got
 			mu.Unlock()
 		}()
-		prod := newClient(t, n.Addr, kgo.ProducerLinger(time.Millisecond), kgo.RecordPartitioner(kgo.ManualPartitioner()))
+		prod := newClient(t, n.Addr, append([]kgo.Opt{kgo.ProducerLinger(time.Millisecond), kgo.RecordPartitioner(kgo.ManualPartitioner())}, opts...)...)
 		if err := produceNumbered(testContext(t), prod, "sf", partitions, count); err != nil {
 			t.Fatal(err)
 		}

@@ -45,12 +45,14 @@
 // Responses are encoded into a buffer the connection keeps, except the
 // record batches of a Fetch response: they are not copied but written
 // from the handler's read buffers, with the frame's own bytes around them,
-// in one writev (wire.AppendFetchResponse); through TLS they are copied
-// into the connection's write buffer. Record batches the handler gives as
-// regions of segment files (Request.FetchRegions) go from the file to a
-// TCP socket with sendfile(2), at an explicit position (writeRegions); on
-// any other connection they are read and copied. The handler's buffers and
-// regions are released (Request.Sent) once the response is written.
+// in one writev (wire.AppendFetchResponse); through TLS they are sealed
+// in whole TLS records straight from those buffers (writeTLS). Record
+// batches the handler gives as regions of segment files
+// (Request.FetchRegions) go from the file to a TCP socket with
+// sendfile(2), at an explicit position (writeRegions); through TLS they
+// are read 16 records at a time into a pooled buffer and sealed from it
+// (sealRegion); on any other connection they are read and copied. The handler's buffers and regions are released (Request.Sent)
+// once the response is written.
 //
 // An Observer, when set, is told of every request answered, with its
 // response and how long serving it took, before the response's buffers

@@ -101,6 +101,26 @@ func TestWriteRegionsSendfile(t *testing.T) {
 	}
 }
 
+// TestWriteRegionsTLS proves that over TLS a frame with file regions
+// arrives byte for byte, and that its 2 MiB region, read a chunk at a time
+// as it is sealed, leaves in batches of records rather than a write call
+// per record.
+func TestWriteRegionsTLS(t *testing.T) {
+	pieces, regions, _, want := regionFrame(t)
+	want = append([]byte("before"), want...)
+	server, counted, client := tlsPair(t, true)
+	before := counted.writes.Load()
+	got, err := receive(t, server, client, pieces, regions)
+	if err != nil || !bytes.Equal(got, want) {
+		t.Fatalf("%v, %d bytes, want %d", err, len(got), len(want))
+	}
+	// 128 records, in batches of 16: 8 writes, and one for the rest at
+	// the flush, and the close_notify alert.
+	if writes, records := counted.writes.Load()-before, int64(len(want)/tlsRecord); writes > records/16+4 {
+		t.Fatalf("%d write calls for %d records", writes, records)
+	}
+}
+
 // TestWriteRegionsTruncated proves that a region whose file was truncated
 // under it fails the write (the connection is then closed) rather than
 // sending a short frame as if whole.
@@ -116,5 +136,9 @@ func TestWriteRegionsTruncated(t *testing.T) {
 	server, client = net.Pipe()
 	if _, err := receive(t, server, client, pieces, regions); !errors.Is(err, errRegionTruncated) {
 		t.Fatalf("pipe: %v, want errRegionTruncated", err)
+	}
+	tlsServer, _, tlsClient := tlsPair(t, true)
+	if _, err := receive(t, tlsServer, tlsClient, pieces, regions); !errors.Is(err, errRegionTruncated) {
+		t.Fatalf("TLS: %v, want errRegionTruncated", err)
 	}
 }

@@ -498,21 +498,19 @@ func encodeResponse(dst []byte, pieces [][]byte, req *wire.Request, resp kmsg.Re
 // goes out with one writev after what w holds; on a TLS connection, see
 // writeTLS. Regions: see writeRegions.
 func writePieces(conn net.Conn, w *bufio.Writer, pieces [][]byte, regions []wire.FetchRegion) error {
+	if c, ok := conn.(*tls.Conn); ok && (len(pieces) > 1 || len(regions) > 0) {
+		return writeTLS(c, w, pieces, regions)
+	}
 	if len(regions) > 0 {
 		return writeRegions(conn, w, pieces, regions)
 	}
-	if len(pieces) > 1 {
-		switch c := conn.(type) {
-		case *net.TCPConn:
-			if err := w.Flush(); err != nil {
-				return err
-			}
-			bufs := net.Buffers(pieces)
-			_, err := bufs.WriteTo(c)
+	if c, ok := conn.(*net.TCPConn); ok && len(pieces) > 1 {
+		if err := w.Flush(); err != nil {
 			return err
-		case *tls.Conn:
-			return writeTLS(c, w, pieces)
 		}
+		bufs := net.Buffers(pieces)
+		_, err := bufs.WriteTo(c)
+		return err
 	}
 	for _, p := range pieces {
 		if _, err := w.Write(p); err != nil {

@@ -1,7 +1,8 @@
 package wire
 
 import (
-	"sort"
+	"cmp"
+	"slices"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
@@ -18,7 +19,8 @@ type API struct {
 // Registry is the set of APIs a listener serves. It is built once at start-up
 // and read-only afterwards, so it is safe for concurrent use.
 type Registry struct {
-	apis map[int16]API
+	apis   map[int16]API
+	sorted []API // apis by key, kept by Add: ApiVersions lists them on every connection
 }
 
 // NewRegistry returns an empty registry.
@@ -30,7 +32,14 @@ func (r *Registry) Add(key, min, max int16) {
 	if req := kmsg.RequestForKey(key); req != nil && req.MaxVersion() < max {
 		max = req.MaxVersion()
 	}
-	r.apis[key] = API{Key: key, MinVersion: min, MaxVersion: max}
+	a := API{Key: key, MinVersion: min, MaxVersion: max}
+	r.apis[key] = a
+	i, found := slices.BinarySearchFunc(r.sorted, key, func(a API, key int16) int { return cmp.Compare(a.Key, key) })
+	if found {
+		r.sorted[i] = a
+	} else {
+		r.sorted = slices.Insert(r.sorted, i, a)
+	}
 }
 
 // Lookup returns the registration of key.
@@ -47,10 +56,5 @@ func (r *Registry) Supports(key, version int16) bool {
 
 // APIs returns every registration, sorted by key.
 func (r *Registry) APIs() []API {
-	out := make([]API, 0, len(r.apis))
-	for _, a := range r.apis {
-		out = append(out, a)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
-	return out
+	return slices.Clone(r.sorted)
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"net"
+	"slices"
 	"testing"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -121,5 +122,24 @@ func TestSent(t *testing.T) {
 	req.Sent()
 	if runs != 1 {
 		t.Fatalf("ran %d times, want 1", runs)
+	}
+}
+
+// TestRegistryAPIsSorted proves APIs lists every key once, by key, with
+// its latest registration, whatever the order of Add.
+func TestRegistryAPIsSorted(t *testing.T) {
+	r := NewRegistry()
+	for _, k := range []int16{18, 0, 3, 1, 0} {
+		r.Add(k, 0, 1)
+	}
+	r.Add(3, 2, 5)
+	got := r.APIs()
+	want := []API{{0, 0, 1}, {1, 0, 1}, {3, 2, 5}, {18, 0, 1}}
+	if !slices.Equal(got, want) {
+		t.Fatalf("APIs %v, want %v", got, want)
+	}
+	got[0].MaxVersion = 9 // the caller's copy
+	if r.APIs()[0].MaxVersion != 1 {
+		t.Fatal("APIs shares its slice with the caller")
 	}
 }
