@@ -22,6 +22,10 @@ package handler
 // acks=1 and acks=-1 answer only once an fsync covers the appended batch,
 // shared by concurrent appends (group commit), or REQUEST_TIMED_OUT after
 // timeout_ms; the partitions of one request fsync concurrently.
+// A response that must wait after the append (an fsync, or followers for
+// acks=-1) is deferred (wire.Request.Defer): the server completes and
+// writes it in request order, and may append the connection's next produce
+// requests meanwhile. timeout_ms runs from the append.
 // Internal topics (__consumer_offsets) take produce only from a client
 // with id "__admin_client", as Kafka; others get INVALID_TOPIC_EXCEPTION.
 // Authorization, checked before anything else: WRITE on the transactional
@@ -129,14 +133,37 @@ func (h *Handler) produce(ctx context.Context, req *Request) (kmsg.Response, err
 		h.throttleProduce(req, r.Acks, nil, start)
 		return nil, acksZeroError(resp)
 	}
-	waitStart := h.now()
-	awaitReplication(ctx, r.TimeoutMillis, resp, waits)
-	req.Waited += h.now().Sub(waitStart)
-	if r.Version >= 10 {
-		addProduceLeaderHints(img, req.Listener, resp)
+	listener := req.Listener
+	deadline := time.Now().Add(time.Duration(max(r.TimeoutMillis, 0)) * time.Millisecond)
+	finish := func(ctx context.Context) {
+		awaitReplication(ctx, deadline, resp, waits)
+		if r.Version >= 10 {
+			addProduceLeaderHints(img, listener, resp)
+		}
 	}
+	// The handler time the request quota counts excludes the wait, so it
+	// is known before: the throttle is too.
 	h.throttleProduce(req, r.Acks, resp, start)
+	if waitsReady(waits) {
+		finish(ctx)
+		return resp, nil
+	}
+	// The server writes the answer once the wait ends, and may append the
+	// connection's next produce requests meanwhile (see wire.Request.Defer).
+	req.Defer(finish)
 	return resp, nil
+}
+
+// waitsReady reports whether no wait has anything to wait for: no fsync,
+// and the high watermark already past every acks=all append, as on a node
+// that is its partitions' only replica.
+func waitsReady(waits []ackWait) bool {
+	for _, w := range waits {
+		if w.part.FlushesBeforeAck() || w.replicated && kafka.Offset(w.part.HighWatermark()) < w.offset {
+			return false
+		}
+	}
+	return true
 }
 
 // isIdempotent reports whether some batch of r carries a producer id.
@@ -207,16 +234,16 @@ type ackWait struct {
 
 // awaitReplication waits until every waiting append is fsynced where the
 // topic asks for it and every acks=all append is below its partition's
-// high watermark, for at most the request's timeout_ms, as Kafka's
-// delayed produce. A partition that does not get there answers
+// high watermark, until deadline (the request's timeout_ms from its
+// append), as Kafka's delayed produce. A partition that does not get there answers
 // REQUEST_TIMED_OUT, or NOT_LEADER_OR_FOLLOWER if it lost its leadership.
 // The partitions that wait for an fsync wait concurrently, so that their
 // fsyncs overlap rather than add up.
-func awaitReplication(ctx context.Context, timeoutMs int32, resp *kmsg.ProduceResponse, waits []ackWait) {
+func awaitReplication(ctx context.Context, deadline time.Time, resp *kmsg.ProduceResponse, waits []ackWait) {
 	if len(waits) == 0 {
 		return
 	}
-	ctx, cancel := context.WithTimeout(ctx, time.Duration(max(timeoutMs, 0))*time.Millisecond)
+	ctx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
 	answer := func(w ackWait) {
 		if err := w.wait(ctx); err != nil {

@@ -142,6 +142,7 @@ func FuzzServe(f *testing.F) {
 		done := make(chan error, 1)
 		go func() {
 			_, err := h.Serve(ctx, req)
+			req.Complete(ctx)
 			req.Sent()
 			done <- err
 		}()

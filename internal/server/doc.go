@@ -6,6 +6,21 @@
 // sequence, and with no hand-off between goroutines a request costs no
 // scheduling on its way from the socket to the log.
 //
+// One exception, for Produce: a produce whose answer must wait after its
+// append (an fsync under gregor.flush.before.ack, followers for acks=all)
+// returns from the handler deferred (wire.Request.Defer). Its answer goes
+// to the connection's pipeline (pipeline.go), whose writer goroutine, while
+// any answer is pending, completes each in turn and writes it, strictly in
+// request order; meanwhile the connection goes on reading, and appends the
+// next produce requests at once, in the order read, so that one fsync can
+// cover several requests of a pipelining producer. A produce answered at
+// once queues behind the pending ones. Any other request first waits until
+// the pipeline is drained, so every other API is served one request at a
+// time, after every earlier answer, as in Kafka; so does a throttled
+// produce, whose connection is then muted as usual. At most pipelineDepth
+// answers are pending; each keeps its frame and its bytes of
+// queued.max.request.bytes until written. A closed connection drops them.
+//
 // The server owns the Handler interface it calls, with one method; the
 // handler package implements it without knowing the server, and node joins
 // the two, passing the registry of served APIs along. What both sides name,

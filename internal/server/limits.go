@@ -20,8 +20,10 @@ type Limits struct {
 	// QueuedMaxRequests bounds the requests being served at once over all
 	// connections (queued.max.requests). A connection whose request finds
 	// no free slot stops reading until one frees, as Kafka's network
-	// threads block on a full request queue; a follower's fetch is exempt,
-	// so that acks=all produces waiting for it cannot hold every slot.
+	// threads block on a full request queue. A produce's wait for its
+	// fsync or its followers (a deferred response) holds no slot, as
+	// Kafka's delayed produce leaves the queue; a follower's fetch is
+	// exempt.
 	QueuedMaxRequests int
 	// QueuedMaxRequestBytes bounds the bytes of the requests being read or
 	// served at once over all connections (queued.max.request.bytes; <= 0:

@@ -24,6 +24,7 @@ func serveLimited(t testing.TB, h Handler, conns *Connections, logs io.Writer) s
 	reg.Add(18, 0, 4)
 	reg.Add(3, 0, 12)
 	reg.Add(1, 4, 17)
+	reg.Add(0, 3, 13)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

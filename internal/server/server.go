@@ -24,7 +24,9 @@ import (
 
 // Handler serves the requests of every connection. It is called from one
 // goroutine per connection, so concurrently for different connections and
-// one request at a time for each.
+// one request at a time for each; the completion of a deferred response
+// (wire.Request.Defer) may run while the connection's next produce
+// requests are served.
 type Handler interface {
 	// Serve answers req. A nil response means none is sent (Produce with
 	// acks=0); an error means the connection must be closed. The response
@@ -160,7 +162,11 @@ func (s *Server) release(conn net.Conn) {
 // the response, in order. Requests the client pipelines wait in the socket
 // and the read buffer; responses are flushed once no complete request is
 // waiting, so a burst is answered with few writes. The frame buffer and the
-// response buffer are reused from request to request.
+// response buffer are reused from request to request. The exception is a
+// Produce whose answer waits (an fsync, followers; wire.Request.Defer):
+// its answer goes to the connection's pipeline, written in order once the
+// wait ends, while the connection reads and appends its next produce
+// requests; any other request waits until the pipeline is drained.
 func (s *Server) serveConn(ctx context.Context, conn net.Conn) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -207,6 +213,8 @@ func (s *Server) loop(ctx context.Context, conn net.Conn, session *wire.Session)
 	w := bufio.NewWriterSize(conn, 64<<10)
 	var frameBuf, respBuf []byte
 	var pieces [][]byte // the response being sent, in order (see encodeResponse)
+	p := newPipeline(ctx, s, conn, w)
+	defer p.close()
 	for {
 		s.setIdleDeadline(conn)
 		frame, held, err := s.readFrame(ctx, conn, r, frameBuf)
@@ -228,12 +236,31 @@ func (s *Server) loop(ctx context.Context, conn net.Conn, session *wire.Session)
 				err = fmt.Errorf("%s: %w", kmsg.NameForKey(req.Header.Key), err)
 			}
 		}
+		pipelined := !raw && req != nil && req.Header.Key == produceKey
+		if err == nil && !pipelined {
+			err = p.drain() // any other API sees every earlier request answered
+		}
 		if err != nil {
 			s.Connections.releaseBytes(held)
 			return err
 		}
 		start := time.Now()
 		resp, err := s.serveLimited(ctx, req)
+		if pipelined && err == nil && resp != nil && req.Throttle == 0 && (req.Deferred() || p.busy()) {
+			// Answered in order by the pipeline's writer, which keeps the
+			// frame and the budget until then.
+			if err := p.push(pending{req: req, resp: resp, start: start, held: held, frame: frame}); err != nil {
+				return err
+			}
+			frameBuf = p.takeFrame()
+			continue
+		}
+		if derr := p.drain(); derr != nil {
+			s.Connections.releaseBytes(held)
+			req.Sent()
+			return derr
+		}
+		req.Complete(ctx)
 		s.Connections.releaseBytes(held) // the request's bytes are no longer needed
 		s.observe(req, resp, err, start)
 		switch {

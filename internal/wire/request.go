@@ -1,6 +1,7 @@
 package wire
 
 import (
+	"context"
 	"net"
 	"time"
 
@@ -58,8 +59,8 @@ type Request struct {
 	// Size is the request's size on the wire, header and body, without
 	// the length prefix: what a produce quota counts (Kafka's sizeInBytes).
 	Size int
-	// Waited is the time the handler spent waiting (a fetch's long poll,
-	// acks=all), which is not request-handler time for request quotas.
+	// Waited is the time the handler spent waiting (a fetch's long poll),
+	// which is not request-handler time for request quotas.
 	Waited time.Duration
 	// Throttle is set by the handler when the client broke a quota: the
 	// server reads nothing more from the connection for this long after
@@ -73,6 +74,29 @@ type Request struct {
 	FetchRegions []FetchRegion
 
 	onSent []func()
+	finish func(context.Context) // see Defer
+}
+
+// Defer is called by a handler whose response, returned from Serve, is not
+// final: finish waits for what the answer depends on (a produce's fsync,
+// its followers' acknowledgements) and completes the response in place.
+// The server calls it, through Complete, before it writes the response;
+// meanwhile it may serve the connection's next requests that allow it
+// (Produce), so finish must not read the Session, which a later request
+// may change.
+func (r *Request) Defer(finish func(context.Context)) { r.finish = finish }
+
+// Deferred reports whether the response waits for Complete.
+func (r *Request) Deferred() bool { return r.finish != nil }
+
+// Complete runs the function Defer registered, if any, once: when it
+// returns, the response is final. A ctx that ends cuts the wait short,
+// which the response then answers as the handler answers a timeout.
+func (r *Request) Complete(ctx context.Context) {
+	if f := r.finish; f != nil {
+		r.finish = nil
+		f(ctx)
+	}
 }
 
 // AfterSent registers f to run once the response has been written (or
