@@ -150,8 +150,7 @@ func startSizedProducer(t *testing.T, seeds []string, topic string, size, rate i
 	ctx := testContext(t, 30*time.Minute)
 	cmd := exec.CommandContext(ctx, binary, "producer-perf-test", "--topic", topic, "--num-records", "1000000000", "--record-size", strconv.Itoa(size),
 		"--throughput", strconv.Itoa(rate), "--producer-props", "bootstrap.servers="+strings.Join(seeds, ","), "acks=all")
-	killWithParent(cmd)
-	if err := cmd.Start(); err != nil {
+	if err := startTied(cmd); err != nil {
 		t.Fatal(err)
 	}
 	stop := func() { cmd.Process.Kill(); cmd.Wait() }

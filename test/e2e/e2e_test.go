@@ -88,12 +88,11 @@ func startProcess(t *testing.T, cmd *exec.Cmd) *process {
 // and so does the death of the test binary where the OS allows (Linux).
 func spawn(t *testing.T, cmd *exec.Cmd) *process {
 	t.Helper()
-	killWithParent(cmd)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := cmd.Start(); err != nil {
+	if err := startTied(cmd); err != nil {
 		t.Fatal(err)
 	}
 	p := &process{cmd: cmd, done: make(chan struct{}), logged: make(chan struct{}, 1)}

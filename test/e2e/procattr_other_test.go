@@ -4,6 +4,6 @@ package e2e
 
 import "os/exec"
 
-// killWithParent does nothing where the OS cannot tie a child's life to
-// its parent's; the tests' cleanups still kill every server they start.
-func killWithParent(*exec.Cmd) {}
+// startTied starts cmd. Where the OS cannot tie a child's life to its
+// parent's, the tests' cleanups still kill every server they start.
+func startTied(cmd *exec.Cmd) error { return cmd.Start() }
