@@ -287,7 +287,7 @@ func (n *Node) listen() ([]net.Listener, error) {
 		if containsString(n.cfg.ControllerListenerNames, l.Name) {
 			continue
 		}
-		ln, err := net.Listen("tcp", net.JoinHostPort(l.Host, strconv.Itoa(l.Port)))
+		ln, err := server.Listen(net.JoinHostPort(l.Host, strconv.Itoa(l.Port)), socketBuffers(n.cfg))
 		if err != nil {
 			for _, o := range out {
 				o.Close()
@@ -493,8 +493,16 @@ func (n *Node) server(h server.Handler, registry *wire.Registry, l config.Listen
 		ListenerName: l.Name, SecurityProtocol: n.cfg.ListenerSecurityProtocolMap[l.Name],
 		MaxRequestBytes: n.cfg.SocketRequestMaxBytes, Logger: n.logger, Connections: n.conns,
 		TLS: n.tls[l.Name], AuthFailureDelay: n.authFailureDelay(), Observer: n.observer(),
-		ConnectionThrottle: n.connectionThrottle,
+		ConnectionThrottle: n.connectionThrottle, SocketBuffers: socketBuffers(n.cfg),
 	}
+}
+
+// socketBuffers are the socket.send.buffer.bytes and
+// socket.receive.buffer.bytes of every listener, as Kafka has no
+// per-listener form of them.
+func socketBuffers(c *config.Config) server.SocketBuffers {
+	send, receive := c.SocketBuffers()
+	return server.SocketBuffers{Send: send, Receive: receive}
 }
 
 // connectionThrottle applies the connection_creation_rate quotas of IP
@@ -739,7 +747,7 @@ func quorumOf(cfg *config.Config, logger *slog.Logger) (controller.Quorum, *auth
 	if !ok {
 		return q, nil, fmt.Errorf("listeners: no listener named %v, the controller.listener.names, for the quorum", cfg.ControllerListenerNames)
 	}
-	ln, err := net.Listen("tcp", net.JoinHostPort(l.Host, strconv.Itoa(l.Port)))
+	ln, err := server.Listen(net.JoinHostPort(l.Host, strconv.Itoa(l.Port)), socketBuffers(cfg))
 	if err != nil {
 		return q, nil, fmt.Errorf("controller listener %s: %w", l, err)
 	}
