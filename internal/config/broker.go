@@ -136,7 +136,9 @@ var brokerDefs = []brokerDef{
 
 	{name: "message.max.bytes", typ: typeInt, def: "1048588", check: nonNegative, dynamic: true, doc: "The largest record batch size allowed.",
 		set: i32(func(c *Config) *int32 { return &c.MessageMaxBytes })},
-	{name: "fetch.max.bytes", typ: typeInt, def: "57671680", check: atLeast(1024), doc: "The maximum bytes returned for a fetch request."},
+	{name: "fetch.max.bytes", typ: typeInt, def: "57671680", check: atLeast(1024),
+		doc: "The maximum bytes returned for a fetch request; a request asking for more gets this many (at least one record batch is returned, even if larger).",
+		set: i32(func(c *Config) *int32 { return &c.FetchMaxBytes })},
 
 	// Topics and replication.
 	{name: "num.partitions", typ: typeInt, def: "1", check: positive, doc: "The default number of partitions per topic.",
@@ -252,7 +254,9 @@ var brokerDefs = []brokerDef{
 		set: i16(func(c *Config) *int16 { return &c.OffsetsTopicReplicationFactor })},
 	{name: "offsets.topic.segment.bytes", typ: typeInt, def: "104857600", check: positive, doc: "Segment size of __consumer_offsets.",
 		set: i32(func(c *Config) *int32 { return &c.OffsetsTopicSegmentBytes })},
-	{name: "offsets.topic.compression.codec", typ: typeInt, def: "0", doc: "Compression codec of __consumer_offsets."},
+	{name: "offsets.topic.compression.codec", typ: typeInt, def: "0", check: oneOf("0", "1", "2", "3", "4"),
+		doc: "Compression codec of the batches the group coordinator writes to __consumer_offsets: 0 none, 1 gzip, 2 snappy, 3 lz4, 4 zstd.",
+		set: func(c *Config, v string) { n, _ := strconv.Atoi(v); c.OffsetsTopicCompressionCodec = int8(n) }},
 	{name: "offsets.retention.minutes", typ: typeInt, def: "10080", check: positive, doc: "Committed offsets of an empty group are kept this long.",
 		set: i32(func(c *Config) *int32 { return &c.OffsetsRetentionMinutes })},
 	{name: "offsets.retention.check.interval.ms", typ: typeLong, def: "600000", check: positive, doc: "How often stale offsets are checked.",

@@ -49,6 +49,7 @@ type Config struct {
 	DeleteTopicEnable                bool              // delete.topic.enable
 	MessageMaxBytes                  int32             // message.max.bytes
 	SocketRequestMaxBytes            int32             // socket.request.max.bytes
+	FetchMaxBytes                    int32             // fetch.max.bytes
 	LogSegmentBytes                  int64             // log.segment.bytes (>= 1 MiB, as Kafka 4)
 	LogRollMs                        int64             // log.roll.ms, else log.roll.hours
 	LogRollJitterMs                  int64             // log.roll.jitter.ms, else log.roll.jitter.hours
@@ -77,6 +78,7 @@ type Config struct {
 	GroupConsumerAssignors           []string          // group.consumer.assignors
 	GroupConsumerMigrationPolicy     string            // group.consumer.migration.policy
 	OffsetsTopicSegmentBytes         int32             // offsets.topic.segment.bytes
+	OffsetsTopicCompressionCodec     int8              // offsets.topic.compression.codec: a record batch codec id
 	OffsetsRetentionMinutes          int32             // offsets.retention.minutes
 	OffsetsRetentionCheckIntervalMs  int64             // offsets.retention.check.interval.ms
 	// Transaction coordinator (transaction.*, transactional.id.*).

@@ -44,6 +44,7 @@ import (
 	"gregor/internal/metadata"
 	"gregor/internal/partition"
 	"gregor/internal/quota"
+	"gregor/internal/record"
 	"gregor/internal/replica"
 	"gregor/internal/restproxy"
 	"gregor/internal/server"
@@ -180,7 +181,8 @@ func StartWith(ctx context.Context, cfg *config.Config, logger *slog.Logger, opt
 	n.replicas.OnLeader = func(tp kafka.TopicPartition, p *partition.Partition) {
 		switch tp.Topic {
 		case group.Topic:
-			n.groups.BecomeLeader(tp.Partition, group.PartitionLog{Partition: p, Now: now})
+			n.groups.BecomeLeader(tp.Partition, group.PartitionLog{Partition: p, Now: now,
+				Codec: record.Codec(n.cfg.OffsetsTopicCompressionCodec)})
 		case txn.Topic:
 			n.txns.BecomeLeader(tp.Partition, txn.PartitionLog{Partition: p, Now: now}, p.LeaderEpoch())
 		}
