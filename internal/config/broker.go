@@ -163,7 +163,9 @@ var brokerDefs = []brokerDef{
 	{name: "replica.fetch.wait.max.ms", typ: typeInt, def: "500", doc: "Maximum wait of a follower fetch."},
 	{name: "replica.socket.timeout.ms", typ: typeInt, def: "30000", doc: "Socket timeout for follower fetches."},
 	{name: "num.replica.fetchers", typ: typeInt, def: "1", check: positive, dynamic: true, doc: "Fetcher threads per source broker."},
-	{name: "controlled.shutdown.enable", typ: typeBoolean, def: "true", doc: "Move leadership away before shutting down."},
+	{name: "controlled.shutdown.enable", typ: typeBoolean, def: "true",
+		doc: "A broker that stops cleanly first asks the controller to move its leaderships to other brokers; false: it just stops, and its partitions move once the controller fences it (broker.session.timeout.ms).",
+		set: boolean(func(c *Config) *bool { return &c.ControlledShutdownEnable })},
 	{name: "compression.type", typ: typeString, def: "producer", check: oneOf(compressionTypes...), dynamic: true,
 		doc: "Final compression of topic data: producer keeps the producer's codec."},
 

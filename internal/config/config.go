@@ -47,6 +47,7 @@ type Config struct {
 	MinInsyncReplicas                int32             // min.insync.replicas
 	AutoCreateTopicsEnable           bool              // auto.create.topics.enable
 	DeleteTopicEnable                bool              // delete.topic.enable
+	ControlledShutdownEnable         bool              // controlled.shutdown.enable
 	MessageMaxBytes                  int32             // message.max.bytes
 	SocketRequestMaxBytes            int32             // socket.request.max.bytes
 	FetchMaxBytes                    int32             // fetch.max.bytes

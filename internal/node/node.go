@@ -453,10 +453,11 @@ const controlledShutdownTimeout = 5 * time.Second
 
 // controlledShutdown asks the active controller to move this broker's
 // leaderships to other brokers before it stops, as Kafka's controlled
-// shutdown does. With no other live broker there is nowhere to move them.
+// shutdown does, unless controlled.shutdown.enable is false. With no other
+// live broker there is nowhere to move them.
 func (n *Node) controlledShutdown() {
 	img := n.image.Image()
-	if img == nil || !n.cfg.HasRole("broker") || !hasOtherLiveBroker(img, kafka.NodeID(n.cfg.NodeID)) {
+	if img == nil || !n.cfg.ControlledShutdownEnable || !n.cfg.HasRole("broker") || !hasOtherLiveBroker(img, kafka.NodeID(n.cfg.NodeID)) {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), controlledShutdownTimeout)
