@@ -59,6 +59,7 @@ type Config struct {
 	LogFDCacheSize                   int32             // gregor.log.fd.cache.size; 0: half of RLIMIT_NOFILE
 	LogFlushIntervalMessages         int64             // log.flush.interval.messages
 	LogFlushIntervalMs               int64             // log.flush.interval.ms, else log.flush.scheduler.interval.ms
+	RecoveryPointCheckpointMs        int32             // log.flush.offset.checkpoint.interval.ms
 	LogRetentionMs                   int64             // log.retention.ms > .minutes > .hours; -1 = no limit
 	LogRetentionBytes                int64             // log.retention.bytes; -1 = no limit
 	LogRetentionCheckIntervalMs      int64             // log.retention.check.interval.ms

@@ -21,6 +21,8 @@ func brokerStorageConfig(c *config.Config) storage.Config {
 		FlushIntervalMessages: c.LogFlushIntervalMessages,
 		FlushIntervalMs:       c.LogFlushIntervalMs,
 		FileCacheSize:         int(c.LogFDCacheSize),
+
+		RecoveryPointCheckpointMs: int64(c.RecoveryPointCheckpointMs),
 	}
 }
 

@@ -28,6 +28,11 @@ type Config struct {
 	// default 2, is accepted but not used for it: 2 at a time made the
 	// close of 2,000 logs two to three times slower than 16.)
 	CloseThreadsPerDir int
+	// RecoveryPointCheckpointMs is how often the Manager writes each log
+	// dir's recovery-point-offset-checkpoint
+	// (log.flush.offset.checkpoint.interval.ms); <= 0: only at Close. Read
+	// from the Manager's Config.
+	RecoveryPointCheckpointMs int64
 
 	SegmentBytes          int64 // log.segment.bytes (default 1 GiB)
 	SegmentMs             int64 // log.roll.ms (default 7 days)
@@ -59,6 +64,8 @@ func DefaultConfig() Config {
 		FlushIntervalMessages: math.MaxInt64,
 		FlushIntervalMs:       math.MaxInt64,
 		FileDeleteDelayMs:     60000,
+
+		RecoveryPointCheckpointMs: 60000,
 
 		Delete:                 true,
 		RetentionMs:            7 * 24 * 60 * 60 * 1000,
