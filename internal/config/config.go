@@ -289,6 +289,9 @@ func (c *Config) derive() error {
 	if err := c.checkRoles(); err != nil {
 		return err
 	}
+	if err := c.checkReplicaTimes(); err != nil {
+		return err
+	}
 	if err := c.deriveListeners(); err != nil {
 		return err
 	}
@@ -375,6 +378,20 @@ func (c *Config) checkRoles() error {
 		if slices.Contains(c.ProcessRoles[:i], role) {
 			return invalidValue("process.roles", c.Values["process.roles"], fmt.Sprintf("role %q is listed twice", role))
 		}
+	}
+	return nil
+}
+
+// checkReplicaTimes applies Kafka's rules between the follower's times:
+// its fetch's long-poll must fit in its socket timeout and in the lag a
+// follower is allowed.
+func (c *Config) checkReplicaTimes() error {
+	wait := c.int64Of("replica.fetch.wait.max.ms")
+	if wait > c.int64Of("replica.socket.timeout.ms") {
+		return errors.New("replica.socket.timeout.ms should always be at least replica.fetch.wait.max.ms to prevent unnecessary socket timeouts")
+	}
+	if wait > c.int64Of("replica.lag.time.max.ms") {
+		return errors.New("replica.fetch.wait.max.ms should always be less than or equal to replica.lag.time.max.ms to prevent frequent changes in ISR")
 	}
 	return nil
 }
