@@ -75,7 +75,7 @@ var topicDefs = []TopicConfigDef{
 	topicDef("segment.index.bytes", "log.index.size.max.bytes", typeInt, atLeast(4),
 		"Maximum size of a segment's offset index."),
 	topicDef("segment.jitter.ms", "log.roll.jitter.ms", typeLong, nonNegative,
-		"Maximum random jitter subtracted from segment.ms. Accepted for compatibility; no effect in Gregor yet: segments roll at segment.ms exactly."),
+		"Maximum random jitter subtracted from segment.ms: each segment rolls earlier by its own random amount below it, so that segments created together do not all roll at once."),
 	topicDef("segment.ms", "log.roll.ms", typeLong, positive,
 		"Maximum age of a segment before it is rolled."),
 	topicOnlyDef("confluent.key.schema.validation", typeBoolean, "false", nil,

@@ -34,3 +34,24 @@ func TestTopicCleanupConfig(t *testing.T) {
 		t.Fatalf("compact alone: %+v", s)
 	}
 }
+
+// TestSegmentJitterConfig proves that segment.jitter.ms reaches storage,
+// falling back on log.roll.jitter.ms, then log.roll.jitter.hours, and that
+// log.flush.offset.checkpoint.interval.ms reaches the Manager's config.
+func TestSegmentJitterConfig(t *testing.T) {
+	cfg, _, err := config.Parse(map[string]string{"log.roll.jitter.hours": "2", "log.flush.offset.checkpoint.interval.ms": "5000"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := &Node{cfg: cfg, logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	n.effective.Store(cfg)
+	if _, s := n.topicConfig("t", nil); s.SegmentJitterMs != 2*3600*1000 {
+		t.Fatalf("from log.roll.jitter.hours: %d", s.SegmentJitterMs)
+	}
+	if _, s := n.topicConfig("t", map[string]string{"segment.jitter.ms": "7"}); s.SegmentJitterMs != 7 {
+		t.Fatalf("override: %d", s.SegmentJitterMs)
+	}
+	if s := brokerStorageConfig(cfg); s.SegmentJitterMs != 2*3600*1000 || s.RecoveryPointCheckpointMs != 5000 {
+		t.Fatalf("broker storage config: jitter %d, checkpoint %d", s.SegmentJitterMs, s.RecoveryPointCheckpointMs)
+	}
+}
