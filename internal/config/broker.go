@@ -296,10 +296,10 @@ var brokerDefs = []brokerDef{
 	// Security.
 	{name: "sasl.enabled.mechanisms", typ: typeList, def: "GSSAPI", dynamic: true, doc: "SASL mechanisms enabled on the broker."},
 	{name: "ssl.keystore.location", typ: typeString, null: true, dynamic: true, doc: "Location of the key store file."},
-	{name: "ssl.keystore.password", typ: typePassword, null: true, dynamic: true, doc: "Password of the key store file. Accepted for compatibility; no effect in Gregor: key stores are PEM only, which have no password."},
+	{name: "ssl.keystore.password", typ: typePassword, null: true, dynamic: true, doc: "Password of the key store file. Key stores are PEM only (gregor), which have no password: as Kafka with PEM, a listener with one does not start (ssl.key.password is the private key's)."},
 	{name: "ssl.key.password", typ: typePassword, null: true, dynamic: true, doc: "Password of the private key in the key store."},
 	{name: "ssl.truststore.location", typ: typeString, null: true, dynamic: true, doc: "Location of the trust store file."},
-	{name: "ssl.truststore.password", typ: typePassword, null: true, dynamic: true, doc: "Password of the trust store file. Accepted for compatibility; no effect in Gregor: trust stores are PEM only, which have no password."},
+	{name: "ssl.truststore.password", typ: typePassword, null: true, dynamic: true, doc: "Password of the trust store file. Trust stores are PEM only (gregor), which have no password: as Kafka with PEM, a listener with one does not start."},
 	{name: "ssl.client.auth", typ: typeString, def: "none", check: oneOf("required", "requested", "none"), dynamic: true, doc: "Whether TLS client authentication is required."},
 	{name: "ssl.keystore.type", typ: typeString, def: "JKS", dynamic: true, doc: "Format of the key store: only PEM is supported (gregor)."},
 	{name: "ssl.keystore.certificate.chain", typ: typePassword, null: true, dynamic: true, doc: "The certificate chain in PEM, with ssl.keystore.type=PEM."},
