@@ -27,11 +27,16 @@ type TLSSettings struct {
 	CertificateChain string // inline PEM, with Key, instead of KeystoreLocation
 	Key              string
 	KeyPassword      string // an encrypted key is refused: Go reads only unencrypted PEM keys
-	TruststoreType   string // PEM when a trust store is given
-	TruststoreFile   string // ssl.truststore.location
-	TruststoreCerts  string // ssl.truststore.certificates, inline PEM
-	ClientAuth       string // required, requested or none
-	Protocols        []string
+	// KeystorePassword and TruststorePassword are ssl.keystore.password and
+	// ssl.truststore.password: PEM stores have none, and Kafka refuses them
+	// with PEM, as build does.
+	KeystorePassword   string
+	TruststorePassword string
+	TruststoreType     string // PEM when a trust store is given
+	TruststoreFile     string // ssl.truststore.location
+	TruststoreCerts    string // ssl.truststore.certificates, inline PEM
+	ClientAuth         string // required, requested or none
+	Protocols          []string
 	// PrincipalRules is ssl.principal.mapping.rules: how a client
 	// certificate's distinguished name becomes the principal's name.
 	PrincipalRules string
@@ -45,9 +50,10 @@ func ListenerTLSSettings(c *config.Config, listener, protocol string) TLSSetting
 	s := TLSSettings{
 		KeystoreType: v("ssl.keystore.type"), KeystoreLocation: v("ssl.keystore.location"),
 		CertificateChain: v("ssl.keystore.certificate.chain"), Key: v("ssl.keystore.key"),
-		KeyPassword:    v("ssl.key.password"),
+		KeyPassword: v("ssl.key.password"), KeystorePassword: v("ssl.keystore.password"),
 		TruststoreType: v("ssl.truststore.type"), TruststoreFile: v("ssl.truststore.location"),
-		TruststoreCerts: v("ssl.truststore.certificates"), ClientAuth: strings.ToLower(v("ssl.client.auth")),
+		TruststoreCerts: v("ssl.truststore.certificates"), TruststorePassword: v("ssl.truststore.password"),
+		ClientAuth:     strings.ToLower(v("ssl.client.auth")),
 		Protocols:      strings.Split(v("ssl.enabled.protocols"), ","),
 		PrincipalRules: v("ssl.principal.mapping.rules"),
 	}
@@ -158,6 +164,9 @@ func (s TLSSettings) certificate(mtimes map[string]time.Time) (tls.Certificate, 
 	if !strings.EqualFold(s.KeystoreType, "PEM") {
 		return tls.Certificate{}, fmt.Errorf("ssl.keystore.type %q is not supported: use PEM", s.KeystoreType)
 	}
+	if s.KeystorePassword != "" {
+		return tls.Certificate{}, errors.New("SSL key store password cannot be specified with PEM format, only key password may be specified (ssl.keystore.password)")
+	}
 	var chain, key []byte
 	switch {
 	case s.KeystoreLocation != "":
@@ -193,11 +202,16 @@ func (s TLSSettings) trustStore(mtimes map[string]time.Time) (*x509.CertPool, er
 		pemData = b
 	case s.TruststoreCerts != "":
 		pemData = []byte(s.TruststoreCerts)
+	case s.TruststorePassword != "":
+		return nil, errors.New("SSL trust store is not specified, but trust store password is specified (ssl.truststore.password)")
 	default:
 		return nil, nil
 	}
 	if !strings.EqualFold(s.TruststoreType, "PEM") {
 		return nil, fmt.Errorf("ssl.truststore.type %q is not supported: use PEM", s.TruststoreType)
+	}
+	if s.TruststorePassword != "" {
+		return nil, errors.New("SSL trust store password cannot be specified for PEM format (ssl.truststore.password)")
 	}
 	pool := x509.NewCertPool()
 	if !pool.AppendCertsFromPEM(pemData) {

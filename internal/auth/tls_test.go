@@ -216,3 +216,37 @@ func TestListenerSettings(t *testing.T) {
 		t.Fatalf("SASL: %+v", sasl)
 	}
 }
+
+// TestPEMStorePasswordsRefused proves that ssl.keystore.password and
+// ssl.truststore.password are refused with PEM stores, which have no
+// password, with Kafka's messages, rather than silently ignored.
+func TestPEMStorePasswordsRefused(t *testing.T) {
+	p := newPKI(t)
+	cfg, _, err := config.Parse(map[string]string{
+		"listeners": "SECURE://127.0.0.1:0", "listener.security.protocol.map": "SECURE:SSL", "inter.broker.listener.name": "SECURE",
+		"ssl.keystore.type": "PEM", "ssl.keystore.location": p.keystore, "ssl.keystore.password": "secret",
+		"ssl.truststore.type": "PEM", "ssl.truststore.location": p.trust, "listener.name.secure.ssl.truststore.password": "secret",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := ListenerTLSSettings(cfg, "SECURE", "SSL")
+	if s.KeystorePassword != "secret" || s.TruststorePassword != "secret" {
+		t.Fatalf("passwords not read: %q %q", s.KeystorePassword, s.TruststorePassword)
+	}
+	for _, tc := range []struct {
+		keystore, truststore, trustFile string
+		want                            string
+	}{
+		{"secret", "", p.trust, "SSL key store password cannot be specified with PEM format"},
+		{"", "secret", p.trust, "SSL trust store password cannot be specified for PEM format"},
+		{"", "secret", "", "SSL trust store is not specified, but trust store password is specified"},
+		{"", "", p.trust, ""},
+	} {
+		s.KeystorePassword, s.TruststorePassword, s.TruststoreFile = tc.keystore, tc.truststore, tc.trustFile
+		_, err := NewListenerTLS(s)
+		if tc.want == "" && err != nil || tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)) {
+			t.Errorf("keystore password %q, truststore password %q, trust store %q: %v, want %q", tc.keystore, tc.truststore, tc.trustFile, err, tc.want)
+		}
+	}
+}

@@ -47,8 +47,10 @@ type Config struct {
 	MinInsyncReplicas                int32             // min.insync.replicas
 	AutoCreateTopicsEnable           bool              // auto.create.topics.enable
 	DeleteTopicEnable                bool              // delete.topic.enable
+	ControlledShutdownEnable         bool              // controlled.shutdown.enable
 	MessageMaxBytes                  int32             // message.max.bytes
 	SocketRequestMaxBytes            int32             // socket.request.max.bytes
+	FetchMaxBytes                    int32             // fetch.max.bytes
 	LogSegmentBytes                  int64             // log.segment.bytes (>= 1 MiB, as Kafka 4)
 	LogRollMs                        int64             // log.roll.ms, else log.roll.hours
 	LogRollJitterMs                  int64             // log.roll.jitter.ms, else log.roll.jitter.hours
@@ -57,6 +59,7 @@ type Config struct {
 	LogFDCacheSize                   int32             // gregor.log.fd.cache.size; 0: half of RLIMIT_NOFILE
 	LogFlushIntervalMessages         int64             // log.flush.interval.messages
 	LogFlushIntervalMs               int64             // log.flush.interval.ms, else log.flush.scheduler.interval.ms
+	RecoveryPointCheckpointMs        int32             // log.flush.offset.checkpoint.interval.ms
 	LogRetentionMs                   int64             // log.retention.ms > .minutes > .hours; -1 = no limit
 	LogRetentionBytes                int64             // log.retention.bytes; -1 = no limit
 	LogRetentionCheckIntervalMs      int64             // log.retention.check.interval.ms
@@ -77,6 +80,7 @@ type Config struct {
 	GroupConsumerAssignors           []string          // group.consumer.assignors
 	GroupConsumerMigrationPolicy     string            // group.consumer.migration.policy
 	OffsetsTopicSegmentBytes         int32             // offsets.topic.segment.bytes
+	OffsetsTopicCompressionCodec     int8              // offsets.topic.compression.codec: a record batch codec id
 	OffsetsRetentionMinutes          int32             // offsets.retention.minutes
 	OffsetsRetentionCheckIntervalMs  int64             // offsets.retention.check.interval.ms
 	// Transaction coordinator (transaction.*, transactional.id.*).
@@ -285,6 +289,9 @@ func (c *Config) derive() error {
 	if err := c.checkRoles(); err != nil {
 		return err
 	}
+	if err := c.checkReplicaTimes(); err != nil {
+		return err
+	}
 	if err := c.deriveListeners(); err != nil {
 		return err
 	}
@@ -371,6 +378,20 @@ func (c *Config) checkRoles() error {
 		if slices.Contains(c.ProcessRoles[:i], role) {
 			return invalidValue("process.roles", c.Values["process.roles"], fmt.Sprintf("role %q is listed twice", role))
 		}
+	}
+	return nil
+}
+
+// checkReplicaTimes applies Kafka's rules between the follower's times:
+// its fetch's long-poll must fit in its socket timeout and in the lag a
+// follower is allowed.
+func (c *Config) checkReplicaTimes() error {
+	wait := c.int64Of("replica.fetch.wait.max.ms")
+	if wait > c.int64Of("replica.socket.timeout.ms") {
+		return errors.New("replica.socket.timeout.ms should always be at least replica.fetch.wait.max.ms to prevent unnecessary socket timeouts")
+	}
+	if wait > c.int64Of("replica.lag.time.max.ms") {
+		return errors.New("replica.fetch.wait.max.ms should always be less than or equal to replica.lag.time.max.ms to prevent frequent changes in ISR")
 	}
 	return nil
 }

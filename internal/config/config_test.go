@@ -203,6 +203,10 @@ func TestParseErrors(t *testing.T) {
 		{map[string]string{"inter.broker.listener.name": "PLAINTEXT", "security.inter.broker.protocol": "PLAINTEXT"}, `only one of inter.broker.listener.name and security.inter.broker.protocol`},
 		{map[string]string{"log.dirs": "/a,/a"}, `log.dirs: directory "/a" is listed twice`},
 		{map[string]string{"log.dir": " , "}, `log.dir: must name at least one directory`},
+		{map[string]string{"replica.fetch.wait.max.ms": "40000"}, `replica.socket.timeout.ms should always be at least replica.fetch.wait.max.ms`},
+		{map[string]string{"replica.fetch.wait.max.ms": "20000", "replica.lag.time.max.ms": "10000"}, `replica.fetch.wait.max.ms should always be less than or equal to replica.lag.time.max.ms`},
+		{map[string]string{"replica.fetch.wait.max.ms": "30000", "replica.lag.time.max.ms": "30000"}, ``},
+		{map[string]string{"offsets.topic.compression.codec": "5"}, `offsets.topic.compression.codec: must be one of: 0, 1, 2, 3, 4`},
 	}
 	for _, tt := range tests {
 		_, _, err := Parse(tt.props)

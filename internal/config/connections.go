@@ -32,6 +32,13 @@ func (c *Config) ConnectionLimits() ConnectionLimits {
 	}
 }
 
+// SocketBuffers returns socket.send.buffer.bytes and
+// socket.receive.buffer.bytes: the SO_SNDBUF and SO_RCVBUF of the sockets
+// of every listener; -1 (or any value below 1) keeps the OS default.
+func (c *Config) SocketBuffers() (send, receive int) {
+	return int(c.int64Of("socket.send.buffer.bytes")), int(c.int64Of("socket.receive.buffer.bytes"))
+}
+
 // connectionOverrides checks max.connections.per.ip.overrides.
 func connectionOverrides(v string) string {
 	if _, err := parseConnectionOverrides(v); err != nil {

@@ -20,16 +20,19 @@ const replayChunk = 1 << 20
 type PartitionLog struct {
 	Partition *partition.Partition
 	Now       func() time.Time
+	// Codec compresses the batches Append writes
+	// (offsets.topic.compression.codec).
+	Codec record.Codec
 
 	// open receives, at the end of Replay, the transactional records whose
 	// marker the load did not find (set by BecomeLeader).
 	open *openTransactions
 }
 
-// Append writes records as one uncompressed batch and returns the offset of
-// the last; the runtime waits for the high watermark itself.
+// Append writes records as one batch, compressed with Codec, and returns
+// the offset of the last; the runtime waits for the high watermark itself.
 func (l PartitionLog) Append(_ context.Context, recs []record.Record) (kafka.Offset, error) {
-	b, err := record.Build(record.BatchSpec{ProducerID: -1, ProducerEpoch: -1, BaseSequence: -1, Records: recs})
+	b, err := record.Build(record.BatchSpec{ProducerID: -1, ProducerEpoch: -1, BaseSequence: -1, Codec: l.Codec, Records: recs})
 	if err != nil {
 		return -1, err
 	}

@@ -64,8 +64,11 @@ func (h *Handler) fetch(ctx context.Context, req *Request) (kmsg.Response, error
 	start := h.now()
 	r := req.Body.(*kmsg.FetchRequest)
 	resp := r.ResponseKind().(*kmsg.FetchResponse)
+	if h.Config != nil {
+		boundFetch(r, h.Config.FetchMaxBytes) // fetch.max.bytes, a follower's fetch too
+	}
 	if fetchReplicaID(r) < 0 {
-		boundFetchByQuota(r, h.fetchQuotaBound(req))
+		boundFetch(r, h.fetchQuotaBound(req))
 	}
 	session, incremental, code := h.sessionFor(r)
 	if code != 0 {
@@ -128,9 +131,10 @@ func (h *Handler) fileRegions() bool {
 	return h.Config != nil && h.Config.FetchSendfileEnable
 }
 
-// boundFetchByQuota lowers max_bytes (and min_bytes with it) to what the
-// consumer's byte-rate quota allows in its windows, as Kafka does.
-func boundFetchByQuota(r *kmsg.FetchRequest, bound int32) {
+// boundFetch lowers max_bytes (and min_bytes with it) to bound, as Kafka
+// does with the broker's fetch.max.bytes and with what a consumer's
+// byte-rate quota allows in its windows.
+func boundFetch(r *kmsg.FetchRequest, bound int32) {
 	if r.MaxBytes <= 0 || r.MaxBytes > bound {
 		r.MaxBytes = bound
 	}

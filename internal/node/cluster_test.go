@@ -2,6 +2,7 @@ package node_test
 
 import (
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -79,18 +80,49 @@ func TestClusterFailover(t *testing.T) {
 }
 
 // TestClusterControlledShutdown proves that a node that stops cleanly is
-// moved off its leaderships before it is gone.
+// moved off its leaderships before it is gone, and that with
+// controlled.shutdown.enable=false it is not: its partitions keep it as
+// their leader until the controller fences it (after
+// broker.session.timeout.ms, a minute here).
 func TestClusterControlledShutdown(t *testing.T) {
-	c := nodetest.StartCluster(t, 3, nil)
-	leader := c.WaitLeader(10 * time.Second)
-	createClusterTopic(t, c.Nodes[0].Addr, "moving", 3, 3)
-	victim := (leader + 1) % 3
-	waitTopic(t, c.Nodes[victim], "moving")
-	c.Stop(victim)
-	topic, _ := c.Nodes[leader].Image().Topic("moving")
-	for _, p := range topic.Partitions {
-		if p.Leader == int32(c.Nodes[victim].ID) || p.Leader < 0 {
-			t.Fatalf("partition %d led by %d after node %d stopped", p.Partition, p.Leader, c.Nodes[victim].ID)
+	for _, enabled := range []bool{true, false} {
+		c := nodetest.StartCluster(t, 3, map[string]string{
+			"controlled.shutdown.enable": strconv.FormatBool(enabled), "broker.session.timeout.ms": "60000"})
+		leader := c.WaitLeader(10 * time.Second)
+		createClusterTopic(t, c.Nodes[0].Addr, "moving", 3, 3)
+		victim := (leader + 1) % 3
+		victimID := int32(c.Nodes[victim].ID)
+		waitTopic(t, c.Nodes[victim], "moving")
+		led := 0
+		waitFor(t, "leaders elected", func() bool {
+			topic, _ := c.Nodes[leader].Image().Topic("moving")
+			led = 0
+			for _, p := range topic.Partitions {
+				if p.Leader < 0 {
+					return false
+				}
+				if p.Leader == victimID {
+					led++
+				}
+			}
+			return true
+		})
+		c.Stop(victim)
+		topic, _ := c.Nodes[leader].Image().Topic("moving")
+		still := 0
+		for _, p := range topic.Partitions {
+			if p.Leader < 0 {
+				t.Fatalf("enabled=%v: partition %d has no leader after node %d stopped", enabled, p.Partition, victimID)
+			}
+			if p.Leader == victimID {
+				still++
+			}
+		}
+		if enabled && still > 0 {
+			t.Fatalf("%d partitions led by %d after it stopped with a controlled shutdown", still, victimID)
+		}
+		if !enabled && (led == 0 || still != led) {
+			t.Fatalf("without controlled shutdown: node %d led %d partitions before it stopped and %d after, want the same, at least one", victimID, led, still)
 		}
 	}
 }

@@ -44,6 +44,7 @@ import (
 	"gregor/internal/metadata"
 	"gregor/internal/partition"
 	"gregor/internal/quota"
+	"gregor/internal/record"
 	"gregor/internal/replica"
 	"gregor/internal/restproxy"
 	"gregor/internal/server"
@@ -180,7 +181,8 @@ func StartWith(ctx context.Context, cfg *config.Config, logger *slog.Logger, opt
 	n.replicas.OnLeader = func(tp kafka.TopicPartition, p *partition.Partition) {
 		switch tp.Topic {
 		case group.Topic:
-			n.groups.BecomeLeader(tp.Partition, group.PartitionLog{Partition: p, Now: now})
+			n.groups.BecomeLeader(tp.Partition, group.PartitionLog{Partition: p, Now: now,
+				Codec: record.Codec(n.cfg.OffsetsTopicCompressionCodec)})
 		case txn.Topic:
 			n.txns.BecomeLeader(tp.Partition, txn.PartitionLog{Partition: p, Now: now}, p.LeaderEpoch())
 		}
@@ -287,7 +289,7 @@ func (n *Node) listen() ([]net.Listener, error) {
 		if containsString(n.cfg.ControllerListenerNames, l.Name) {
 			continue
 		}
-		ln, err := net.Listen("tcp", net.JoinHostPort(l.Host, strconv.Itoa(l.Port)))
+		ln, err := server.Listen(net.JoinHostPort(l.Host, strconv.Itoa(l.Port)), socketBuffers(n.cfg))
 		if err != nil {
 			for _, o := range out {
 				o.Close()
@@ -451,10 +453,11 @@ const controlledShutdownTimeout = 5 * time.Second
 
 // controlledShutdown asks the active controller to move this broker's
 // leaderships to other brokers before it stops, as Kafka's controlled
-// shutdown does. With no other live broker there is nowhere to move them.
+// shutdown does, unless controlled.shutdown.enable is false. With no other
+// live broker there is nowhere to move them.
 func (n *Node) controlledShutdown() {
 	img := n.image.Image()
-	if img == nil || !n.cfg.HasRole("broker") || !hasOtherLiveBroker(img, kafka.NodeID(n.cfg.NodeID)) {
+	if img == nil || !n.cfg.ControlledShutdownEnable || !n.cfg.HasRole("broker") || !hasOtherLiveBroker(img, kafka.NodeID(n.cfg.NodeID)) {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), controlledShutdownTimeout)
@@ -493,8 +496,16 @@ func (n *Node) server(h server.Handler, registry *wire.Registry, l config.Listen
 		ListenerName: l.Name, SecurityProtocol: n.cfg.ListenerSecurityProtocolMap[l.Name],
 		MaxRequestBytes: n.cfg.SocketRequestMaxBytes, Logger: n.logger, Connections: n.conns,
 		TLS: n.tls[l.Name], AuthFailureDelay: n.authFailureDelay(), Observer: n.observer(),
-		ConnectionThrottle: n.connectionThrottle,
+		ConnectionThrottle: n.connectionThrottle, SocketBuffers: socketBuffers(n.cfg),
 	}
+}
+
+// socketBuffers are the socket.send.buffer.bytes and
+// socket.receive.buffer.bytes of every listener, as Kafka has no
+// per-listener form of them.
+func socketBuffers(c *config.Config) server.SocketBuffers {
+	send, receive := c.SocketBuffers()
+	return server.SocketBuffers{Send: send, Receive: receive}
 }
 
 // connectionThrottle applies the connection_creation_rate quotas of IP
@@ -739,7 +750,7 @@ func quorumOf(cfg *config.Config, logger *slog.Logger) (controller.Quorum, *auth
 	if !ok {
 		return q, nil, fmt.Errorf("listeners: no listener named %v, the controller.listener.names, for the quorum", cfg.ControllerListenerNames)
 	}
-	ln, err := net.Listen("tcp", net.JoinHostPort(l.Host, strconv.Itoa(l.Port)))
+	ln, err := server.Listen(net.JoinHostPort(l.Host, strconv.Itoa(l.Port)), socketBuffers(cfg))
 	if err != nil {
 		return q, nil, fmt.Errorf("controller listener %s: %w", l, err)
 	}

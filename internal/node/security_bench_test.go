@@ -38,6 +38,10 @@ import (
 // PLAINTEXT listener and its SSL one (no SASL: SCRAM costs only at
 // connect), with a client that trusts CA-PEM; the CPU time is then the
 // clients' alone.
+//
+// GREGOR_SECURITY_BENCH_PROPS="key=value key=value" adds broker properties
+// to the node's, for A/B runs of a setting, e.g.
+// "socket.send.buffer.bytes=-1 socket.receive.buffer.bytes=-1".
 func BenchmarkSecurityOverhead(b *testing.B) {
 	listeners, adm := securityListeners(b)
 	ctx := context.Background()
@@ -124,7 +128,15 @@ func securityListeners(b *testing.B) ([]securityListener, *kadm.Client) {
 		}, kadm.NewClient(benchClient(b, plaintext))
 	}
 	ca := authtest.NewCA(b)
-	n, saslPlain, saslSSL := startSASLNode(b, ca, nil)
+	extra := map[string]string{}
+	for _, kv := range strings.Fields(os.Getenv("GREGOR_SECURITY_BENCH_PROPS")) {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok {
+			b.Fatalf("GREGOR_SECURITY_BENCH_PROPS: %q is not key=value", kv)
+		}
+		extra[k] = v
+	}
+	n, saslPlain, saslSSL := startSASLNode(b, ca, extra)
 	adm := kadm.NewClient(benchClient(b, n.Addr))
 	res, err := adm.AlterUserSCRAMs(context.Background(), nil, []kadm.UpsertSCRAM{{User: "alice", Mechanism: kadm.ScramSha512, Iterations: 4096, Password: "alice-secret"}})
 	if err == nil {

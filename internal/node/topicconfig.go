@@ -16,11 +16,14 @@ func brokerStorageConfig(c *config.Config) storage.Config {
 	return storage.Config{
 		SegmentBytes:          c.LogSegmentBytes,
 		SegmentMs:             c.LogRollMs,
+		SegmentJitterMs:       c.LogRollJitterMs,
 		IndexIntervalBytes:    c.LogIndexIntervalBytes,
 		MaxIndexSize:          c.LogIndexSizeMaxBytes,
 		FlushIntervalMessages: c.LogFlushIntervalMessages,
 		FlushIntervalMs:       c.LogFlushIntervalMs,
 		FileCacheSize:         int(c.LogFDCacheSize),
+
+		RecoveryPointCheckpointMs: int64(c.RecoveryPointCheckpointMs),
 	}
 }
 
@@ -63,6 +66,7 @@ func (n *Node) topicConfig(topic string, overrides map[string]string) (partition
 	scfg := storage.Config{
 		SegmentBytes:          num("segment.bytes"),
 		SegmentMs:             num("segment.ms"),
+		SegmentJitterMs:       num("segment.jitter.ms"),
 		IndexIntervalBytes:    int32(num("index.interval.bytes")),
 		MaxIndexSize:          int32(num("segment.index.bytes")),
 		FlushIntervalMessages: num("flush.messages"),

@@ -8,17 +8,25 @@ import (
 	"gregor/internal/config"
 )
 
-// TestTopicCleanupConfig proves that the retention and compaction topic
-// configs reach storage and partition: overrides win, unset ones fall back
-// to the broker's settings (log.retention.hours here), and cleanup.policy
-// turns retention and compaction on.
-func TestTopicCleanupConfig(t *testing.T) {
-	cfg, _, err := config.Parse(map[string]string{"log.retention.hours": "2", "log.segment.delete.delay.ms": "5"})
+// configOnlyNode is a Node with the configuration props and nothing
+// running, for resolving configs.
+func configOnlyNode(t *testing.T, props map[string]string) *Node {
+	t.Helper()
+	cfg, _, err := config.Parse(props)
 	if err != nil {
 		t.Fatal(err)
 	}
 	n := &Node{cfg: cfg, logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	n.effective.Store(cfg)
+	return n
+}
+
+// TestTopicCleanupConfig proves that the retention and compaction topic
+// configs reach storage and partition: overrides win, unset ones fall back
+// to the broker's settings (log.retention.hours here), and cleanup.policy
+// turns retention and compaction on.
+func TestTopicCleanupConfig(t *testing.T) {
+	n := configOnlyNode(t, map[string]string{"log.retention.hours": "2", "log.segment.delete.delay.ms": "5"})
 	p, s := n.topicConfig("t", nil)
 	if !s.Delete || s.Compact || p.Compacted || s.RetentionMs != 2*3600*1000 || s.RetentionBytes != -1 ||
 		s.FileDeleteDelayMs != 5 || s.MinCleanableDirtyRatio != 0.5 || s.DeleteRetentionMs != 86400000 {
@@ -32,5 +40,21 @@ func TestTopicCleanupConfig(t *testing.T) {
 	}
 	if _, s := n.topicConfig("t", map[string]string{"cleanup.policy": "compact"}); s.Delete || !s.Compact {
 		t.Fatalf("compact alone: %+v", s)
+	}
+}
+
+// TestSegmentJitterConfig proves that segment.jitter.ms reaches storage,
+// falling back on log.roll.jitter.ms, then log.roll.jitter.hours, and that
+// log.flush.offset.checkpoint.interval.ms reaches the Manager's config.
+func TestSegmentJitterConfig(t *testing.T) {
+	n := configOnlyNode(t, map[string]string{"log.roll.jitter.hours": "2", "log.flush.offset.checkpoint.interval.ms": "5000"})
+	if _, s := n.topicConfig("t", nil); s.SegmentJitterMs != 2*3600*1000 {
+		t.Fatalf("from log.roll.jitter.hours: %d", s.SegmentJitterMs)
+	}
+	if _, s := n.topicConfig("t", map[string]string{"segment.jitter.ms": "7"}); s.SegmentJitterMs != 7 {
+		t.Fatalf("override: %d", s.SegmentJitterMs)
+	}
+	if s := brokerStorageConfig(n.cfg); s.SegmentJitterMs != 2*3600*1000 || s.RecoveryPointCheckpointMs != 5000 {
+		t.Fatalf("broker storage config: jitter %d, checkpoint %d", s.SegmentJitterMs, s.RecoveryPointCheckpointMs)
 	}
 }

@@ -21,6 +21,10 @@ type FetchConfig struct {
 	MinBytes         int32         // replica.fetch.min.bytes
 	MaxWait          time.Duration // replica.fetch.wait.max.ms
 	Backoff          time.Duration // replica.fetch.backoff.ms
+	// SocketTimeout bounds each request to the leader
+	// (replica.socket.timeout.ms): one without an answer by then fails,
+	// and the fetcher reconnects after Backoff. <= 0: no bound.
+	SocketTimeout time.Duration
 }
 
 // follow is one partition a fetcher copies, as the image last set it.
@@ -199,6 +203,14 @@ func (f *fetcher) delay(fl *follow, err error) {
 	fl.retryAt = f.now().Add(backoff)
 }
 
+// requestContext bounds one request to the leader by SocketTimeout.
+func (f *fetcher) requestContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	if f.cfg.SocketTimeout <= 0 {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, f.cfg.SocketTimeout)
+}
+
 // truncate asks the leader where each partition's latest epoch ends and
 // truncates to the rule; a partition whose epoch the leader does not hold
 // asks again next round about its own earlier epoch.
@@ -217,7 +229,9 @@ func (f *fetcher) truncate(ctx context.Context, src FetchSource, parts []*follow
 	if len(qs) == 0 {
 		return nil
 	}
-	ends, err := src.EpochEndOffsets(ctx, f.self, qs)
+	rctx, cancel := f.requestContext(ctx)
+	ends, err := src.EpochEndOffsets(rctx, f.self, qs)
+	cancel()
 	if err != nil {
 		return err
 	}
@@ -259,7 +273,9 @@ func (f *fetcher) fetch(ctx context.Context, src FetchSource, parts []*follow) e
 		req.Partitions = append(req.Partitions, f.fetchPartition(fl))
 		byTP[fl.p.TP] = fl
 	}
-	answers, err := src.Fetch(ctx, req)
+	rctx, cancel := f.requestContext(ctx)
+	answers, err := src.Fetch(rctx, req)
+	cancel()
 	if err != nil {
 		return err
 	}

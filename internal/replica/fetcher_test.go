@@ -378,3 +378,61 @@ func (l lockedWriter) Write(p []byte) (int, error) {
 	defer l.mu.Unlock()
 	return l.w.Write(p)
 }
+
+// stalledLeader is a FetchSource that never answers: each request waits
+// for its context, as a leader that stopped answering on an open
+// connection.
+type stalledLeader struct{ requests chan time.Duration }
+
+func (s *stalledLeader) wait(ctx context.Context) error {
+	start := time.Now()
+	<-ctx.Done()
+	s.requests <- time.Since(start)
+	return ctx.Err()
+}
+
+func (s *stalledLeader) Fetch(ctx context.Context, _ FetchRequest) ([]FetchedPartition, error) {
+	return nil, s.wait(ctx)
+}
+
+func (s *stalledLeader) EpochEndOffsets(ctx context.Context, _ kafka.NodeID, _ []EpochQuery) ([]EpochEnd, error) {
+	return nil, s.wait(ctx)
+}
+
+func (s *stalledLeader) Close() error { return nil }
+
+// TestSocketTimeoutBoundsRequests proves that a request to a leader that
+// does not answer fails after replica.socket.timeout.ms (SocketTimeout),
+// so the fetcher reconnects rather than waiting on it forever.
+func TestSocketTimeoutBoundsRequests(t *testing.T) {
+	replicas := []kafka.NodeID{1, 2}
+	follower := openReplica(t, 2, partition.Role{Leader: 1, LeaderEpoch: 1, ISR: replicas, Replicas: replicas})
+	src := &stalledLeader{requests: make(chan time.Duration, 16)}
+	connects := make(chan struct{}, 16)
+	connect := func(context.Context) (FetchSource, error) {
+		connects <- struct{}{}
+		return src, nil
+	}
+	f := newFetcher(2, 1, FetchConfig{MaxBytes: 1 << 20, Backoff: time.Millisecond, SocketTimeout: 50 * time.Millisecond}, time.Now, discard, connect)
+	f.add(follower.Partition, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); f.run(ctx) }()
+	defer func() {
+		cancel()
+		<-done
+	}()
+	for i := 0; i < 2; i++ {
+		select {
+		case d := <-src.requests:
+			if d < 50*time.Millisecond || d > 5*time.Second {
+				t.Fatalf("request %d failed after %v, want after the 50ms socket timeout", i, d)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("request %d still waiting after 10s", i)
+		}
+	}
+	if len(connects) < 2 {
+		t.Fatalf("%d connections after two timed-out requests, want a reconnect", len(connects))
+	}
+}

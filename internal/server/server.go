@@ -45,6 +45,9 @@ type Server struct {
 	SecurityProtocol string         // the listener's, from listener.security.protocol.map
 	MaxRequestBytes  int32          // socket.request.max.bytes
 	Logger           *slog.Logger
+	// SocketBuffers are the SO_SNDBUF and SO_RCVBUF set on each accepted
+	// connection; zero values leave the OS defaults.
+	SocketBuffers SocketBuffers
 	// Connections, if set, limits the connections and the requests served
 	// at once; it is shared by every listener of the node.
 	Connections *Connections
@@ -174,10 +177,13 @@ func (s *Server) serveConn(ctx context.Context, conn net.Conn) {
 		<-ctx.Done()
 		conn.Close()
 	}()
+	logger := s.Logger.With("remote", conn.RemoteAddr().String())
 	if tc, ok := conn.(*net.TCPConn); ok {
 		tc.SetNoDelay(true)
+		if err := s.SocketBuffers.configure(tc); err != nil {
+			logger.Warn("setting the socket's buffer sizes failed", "listener", s.ListenerName, "err", err)
+		}
 	}
-	logger := s.Logger.With("remote", conn.RemoteAddr().String())
 	session := wire.NewSession(s.ListenerName, s.SecurityProtocol, conn.RemoteAddr())
 	if s.TLS != nil {
 		hc, ok := conn.(handshaken)

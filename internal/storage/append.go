@@ -156,7 +156,7 @@ func (l *Log) write(seg *segment, bs []record.Batch, total int64, epoch int32) e
 	}
 	pos := seg.size
 	if pos == 0 {
-		seg.created = l.now() // log.roll.ms counts from the first batch
+		l.startRollClock(seg) // log.roll.ms counts from the first batch
 	}
 	if _, err := seg.f.WriteAt(data, pos); err != nil {
 		seg.f.Truncate(pos)
@@ -185,6 +185,13 @@ func (l *Log) publish(seg *segment, bs []record.Batch, pos int64, epoch int32) e
 // roll seals the active segment (a final time entry for its max timestamp,
 // the index tails on disk) and starts a new one at offset; the Flusher
 // fsyncs the sealed segment in the background.
+// startRollClock starts s's time towards log.roll.ms now, with a new
+// random jitter (segment.jitter.ms). Needs writeMu (or the log not yet
+// shared).
+func (l *Log) startRollClock(s *segment) {
+	s.created, s.rollJitterMs = l.now(), l.cfg.randomSegmentJitter()
+}
+
 func (l *Log) roll(offset int64) error {
 	old := l.active()
 	l.mu.Lock() // readers look at the time index

@@ -2,6 +2,7 @@ package storage
 
 import (
 	"math"
+	"math/rand/v2"
 
 	"gregor/internal/kafka"
 )
@@ -28,9 +29,15 @@ type Config struct {
 	// default 2, is accepted but not used for it: 2 at a time made the
 	// close of 2,000 logs two to three times slower than 16.)
 	CloseThreadsPerDir int
+	// RecoveryPointCheckpointMs is how often the Manager writes each log
+	// dir's recovery-point-offset-checkpoint
+	// (log.flush.offset.checkpoint.interval.ms); <= 0: only at Close. Read
+	// from the Manager's Config.
+	RecoveryPointCheckpointMs int64
 
 	SegmentBytes          int64 // log.segment.bytes (default 1 GiB)
 	SegmentMs             int64 // log.roll.ms (default 7 days)
+	SegmentJitterMs       int64 // segment.jitter.ms: each segment rolls up to this much (and below SegmentMs) earlier, at random
 	IndexIntervalBytes    int32 // log.index.interval.bytes (default 4096)
 	MaxIndexSize          int32 // log.index.size.max.bytes (default 10 MiB)
 	FlushIntervalMessages int64 // log.flush.interval.messages; <=0 or MaxInt64 = never by count
@@ -60,6 +67,8 @@ func DefaultConfig() Config {
 		FlushIntervalMs:       math.MaxInt64,
 		FileDeleteDelayMs:     60000,
 
+		RecoveryPointCheckpointMs: 60000,
+
 		Delete:                 true,
 		RetentionMs:            7 * 24 * 60 * 60 * 1000,
 		RetentionBytes:         -1,
@@ -75,6 +84,17 @@ func (c Config) flushByCount() bool {
 
 func (c Config) flushByTime() bool {
 	return c.FlushIntervalMs > 0 && c.FlushIntervalMs != math.MaxInt64
+}
+
+// randomSegmentJitter is how much earlier than SegmentMs a new segment
+// rolls, as Kafka's LogConfig.randomSegmentJitter: uniform in
+// [0, min(SegmentJitterMs, SegmentMs)), so that partitions created together
+// do not all roll at once.
+func (c Config) randomSegmentJitter() int64 {
+	if c.SegmentJitterMs <= 0 || c.SegmentMs <= 0 {
+		return 0
+	}
+	return rand.Int64N(min(c.SegmentJitterMs, c.SegmentMs))
 }
 
 func (c Config) maxIndexEntries() int { return max(int(c.MaxIndexSize)/offsetEntrySize, 1) }

@@ -312,3 +312,49 @@ func TestSnapshots(t *testing.T) {
 		t.Fatal("old snapshot kept")
 	}
 }
+
+// TestSegmentJitter proves segment.jitter.ms: each segment rolls once it
+// is SegmentMs less its own jitter old, the jitter drawn anew for each
+// segment in [0, min(SegmentJitterMs, SegmentMs)), as Kafka's
+// randomSegmentJitter; without jitter a segment rolls at SegmentMs.
+func TestSegmentJitter(t *testing.T) {
+	for _, jitter := range []int64{0, 1000, 5000} {
+		cfg := smallConfig()
+		cfg.SegmentBytes, cfg.SegmentMs, cfg.SegmentJitterMs = 1<<20, 1000, jitter
+		clk := newClock()
+		l, err := Open(t.TempDir(), cfg, clk.now, quiet)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen := map[int64]bool{}
+		for i := range 50 {
+			fill(t, l, 1) // the first batch of a new segment starts its clock
+			seg := l.active()
+			j := seg.rollJitterMs
+			if j < 0 || j >= min(max(jitter, 1), cfg.SegmentMs) {
+				t.Fatalf("jitter %d: segment %d drew %d", jitter, i, j)
+			}
+			seen[j] = true
+			clk.advance(time.Duration(cfg.SegmentMs-j-1) * time.Millisecond)
+			fill(t, l, 1)
+			if l.active() != seg {
+				t.Fatalf("jitter %d: segment %d rolled %d ms old, before %d less its jitter %d", jitter, i, cfg.SegmentMs-j-1, cfg.SegmentMs, j)
+			}
+			clk.advance(time.Millisecond)
+			fill(t, l, 1)
+			if l.active() == seg {
+				t.Fatalf("jitter %d: segment %d did not roll %d ms old", jitter, i, cfg.SegmentMs-j)
+			}
+			clk.advance(time.Duration(cfg.SegmentMs) * time.Millisecond) // the new segment's first batch started its clock
+			if err := l.roll(l.LogEndOffset()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if jitter > 0 && len(seen) < 10 {
+			t.Errorf("jitter %d: only %d distinct jitters over 50 segments", jitter, len(seen))
+		}
+		if err := l.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

@@ -24,7 +24,6 @@ import (
 const (
 	recoveryPointFile     = "recovery-point-offset-checkpoint"
 	partitionMetadataFile = "partition.metadata"
-	checkpointInterval    = 60 * time.Second
 )
 
 // Manager owns the logs of all log dirs: it opens and recovers them at start,
@@ -413,7 +412,7 @@ func (m *Manager) Delete(topic string, partition int32) error {
 // flushes logs whose oldest unflushed append is older than
 // FlushIntervalMs, removes the files of deleted segments whose
 // file.delete.delay.ms has passed, and writes the recovery-point checkpoints
-// every 60s, until ctx is done.
+// every RecoveryPointCheckpointMs, until ctx is done.
 func (m *Manager) Run(ctx context.Context) error {
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return m.flusher.Run(ctx) })
@@ -436,7 +435,7 @@ func (m *Manager) runTimers(ctx context.Context) error {
 		logs := m.onlineLogs()
 		m.flushDue(logs)
 		m.removeDeletedFiles(logs)
-		if m.now().Sub(lastCheckpoint) >= checkpointInterval {
+		if every := m.cfg.RecoveryPointCheckpointMs; every > 0 && m.now().Sub(lastCheckpoint) >= time.Duration(every)*time.Millisecond {
 			lastCheckpoint = m.now()
 			if err := m.writeRecoveryPoints(); err != nil {
 				m.logger.Error("write recovery point checkpoint", "error", err)

@@ -58,6 +58,9 @@ type segment struct {
 	maxTimestamp  int64 // -1 if empty
 	offsetOfMaxTs int64 // last offset of the batch holding maxTimestamp
 	created       time.Time
+	// rollJitterMs is how much earlier than SegmentMs after created the
+	// segment rolls (Config.randomSegmentJitter), drawn when created is set.
+	rollJitterMs int64
 	// lastModified is the time of the last append (the file's mtime when
 	// opened; zero if unknown). Retention falls back on it when no record
 	// has a timestamp, as Kafka does.
@@ -191,7 +194,7 @@ func (s *segment) fits(n int64, last int64, cfg Config, now time.Time) bool {
 	}
 	return s.size+n <= cfg.SegmentBytes && s.size+n <= math.MaxInt32 &&
 		last-s.baseOffset <= math.MaxInt32 &&
-		now.Sub(s.created).Milliseconds() < cfg.SegmentMs &&
+		now.Sub(s.created).Milliseconds() < cfg.SegmentMs-s.rollJitterMs &&
 		len(s.index) < cfg.maxIndexEntries() && len(s.timeIndex) < cfg.maxIndexEntries()
 }
 
