@@ -51,6 +51,12 @@ type Config struct {
 	// FlushBeforeAck (gregor.flush.before.ack, Gregor's own) acknowledges
 	// an append only once it is fsynced: see WaitDurable.
 	FlushBeforeAck bool
+	// Recompress is set when compression.type names a codec (anything but
+	// producer): a produced batch in another codec is then re-encoded with
+	// Compression (record.CodecNone for uncompressed) before it is written.
+	// Unset, batches keep the producer's codec and are not looked into.
+	Recompress  bool
+	Compression record.Codec
 }
 
 // Partition is one local replica. Its methods are safe for concurrent use:
@@ -204,6 +210,12 @@ func (p *Partition) AppendVerified(batches []record.Batch, acks int16, now time.
 			return res, err
 		}
 	}
+	if cfg.Recompress {
+		var err error
+		if batches, err = recompress(batches, cfg); err != nil {
+			return res, err
+		}
+	}
 	p.mu.Lock()
 	err := p.checkLeaderLocked(acks, cfg)
 	if err == nil {
@@ -249,6 +261,28 @@ func validate(b record.Batch, cfg *Config, now time.Time) error {
 		return checkTimestamps(b, cfg, now.UnixMilli())
 	}
 	return nil
+}
+
+// recompress re-encodes the batches not in the codec of compression.type,
+// outside the partition's lock, into a new slice (the caller's batches stay
+// as they are). As Kafka, it refuses a batch that recompression made larger
+// than max.message.bytes.
+func recompress(batches []record.Batch, cfg *Config) ([]record.Batch, error) {
+	out := batches
+	for i, b := range batches {
+		nb, err := b.Recompress(cfg.Compression)
+		if err != nil {
+			return nil, err
+		}
+		if len(nb) > int(cfg.MaxMessageBytes) {
+			return nil, fmt.Errorf("%w: %d bytes once recompressed with %s > %d", ErrMessageTooLarge, len(nb), cfg.Compression, cfg.MaxMessageBytes)
+		}
+		if &nb[0] != &b[0] && &out[0] == &batches[0] {
+			out = append([]record.Batch(nil), batches...)
+		}
+		out[i] = nb
+	}
+	return out, nil
 }
 
 // checkKeys refuses a record without a key. Kafka too looks inside every
