@@ -1,0 +1,163 @@
+package node_test
+
+import (
+	"bytes"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"gregor/internal/node/nodetest"
+	"gregor/internal/record"
+)
+
+// storedBatches fetches topic's partition 0 from offset 0 with a raw Fetch
+// and returns its batches as stored.
+func storedBatches(t *testing.T, cl *kgo.Client, topic string) []record.Batch {
+	t.Helper()
+	p := rawFetch(t, cl, topic, 0, 1, 1<<20, 1<<20, 1000)
+	if p.ErrorCode != 0 {
+		t.Fatalf("fetch %s: code %d", topic, p.ErrorCode)
+	}
+	bs, err := record.Split(p.RecordBatches)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range bs {
+		if err := b.Validate(); err != nil {
+			t.Fatalf("stored batch at %d: %v", b.BaseOffset(), err)
+		}
+	}
+	return bs
+}
+
+func codecsOf(bs []record.Batch) []record.Codec {
+	var out []record.Codec
+	for _, b := range bs {
+		out = append(out, b.Codec())
+	}
+	return out
+}
+
+func sampleKgoRecords(topic string, n int) []*kgo.Record {
+	base := time.Now().Add(-time.Minute).Truncate(time.Millisecond)
+	var rs []*kgo.Record
+	for i := range n {
+		rs = append(rs, &kgo.Record{Topic: topic, Key: []byte(fmt.Sprintf("key-%d", i)),
+			Value:     bytes.Repeat([]byte(fmt.Sprintf("value-%d ", i)), 20),
+			Headers:   []kgo.RecordHeader{{Key: "h", Value: []byte(fmt.Sprint(i))}, {Key: "empty"}},
+			Timestamp: base.Add(time.Duration(i) * time.Millisecond)})
+	}
+	return rs
+}
+
+// TestCompressionTypeRecompresses proves that a topic whose
+// compression.type is zstd stores a snappy producer's batches as zstd,
+// idempotent (producer id and sequences kept), and that every record
+// comes back with its key, value, headers, timestamp and offset.
+func TestCompressionTypeRecompresses(t *testing.T) {
+	n := nodetest.Start(t, "", nil)
+	zstd := "zstd"
+	createTopic(t, n.Addr, "to-zstd", 1, map[string]*string{"compression.type": &zstd})
+	cl := newClient(t, n.Addr, kgo.ProducerBatchCompression(kgo.SnappyCompression()), kgo.ProducerLinger(0))
+	sent := sampleKgoRecords("to-zstd", 30)
+	for _, batch := range [][]*kgo.Record{sent[:10], sent[10:]} {
+		if err := cl.ProduceSync(testContext(t), batch...).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stored := storedBatches(t, cl, "to-zstd")
+	if len(stored) < 2 {
+		t.Fatalf("%d batches stored, want at least 2", len(stored))
+	}
+	nextSeq := int32(0)
+	for _, b := range stored {
+		if b.Codec() != record.CodecZstd || b.ProducerID() < 0 || b.BaseSequence() != nextSeq {
+			t.Fatalf("batch at %d: codec %s, producer id %d, base sequence %d (want zstd, an id, %d)", b.BaseOffset(), b.Codec(), b.ProducerID(), b.BaseSequence(), nextSeq)
+		}
+		nextSeq += b.NumRecords()
+	}
+	got := consumeAll(t, n.Addr, "to-zstd", len(sent))
+	for i, r := range got {
+		w := sent[i]
+		if r.Offset != int64(i) || !bytes.Equal(r.Key, w.Key) || !bytes.Equal(r.Value, w.Value) || !r.Timestamp.Equal(w.Timestamp) ||
+			len(r.Headers) != 2 || r.Headers[0].Key != "h" || string(r.Headers[0].Value) != string(w.Headers[0].Value) || r.Headers[1].Key != "empty" || r.Headers[1].Value != nil {
+			t.Fatalf("record %d: offset %d key %q timestamp %v headers %v; sent key %q timestamp %v", i, r.Offset, r.Key, r.Timestamp, r.Headers, w.Key, w.Timestamp)
+		}
+	}
+}
+
+// TestCompressionTypeTargets proves the other targets: uncompressed
+// decompresses, producer (the default, also when set) keeps the producer's
+// codec, a broker default applies to topics without an override, and a
+// topic's compression.type changed by IncrementalAlterConfigs applies to
+// the next batch.
+func TestCompressionTypeTargets(t *testing.T) {
+	n := nodetest.Start(t, "", map[string]string{"compression.type": "lz4"})
+	uncompressed, producer := "uncompressed", "producer"
+	createTopic(t, n.Addr, "plain", 1, map[string]*string{"compression.type": &uncompressed})
+	createTopic(t, n.Addr, "kept", 1, map[string]*string{"compression.type": &producer})
+	createTopic(t, n.Addr, "default", 1, nil)
+	gzipClient := newClient(t, n.Addr, kgo.ProducerBatchCompression(kgo.GzipCompression()), kgo.ProducerLinger(0))
+	for _, topic := range []string{"plain", "kept", "default"} {
+		if err := gzipClient.ProduceSync(testContext(t), sampleKgoRecords(topic, 5)...).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for topic, want := range map[string]record.Codec{"plain": record.CodecNone, "kept": record.CodecGzip, "default": record.CodecLZ4} {
+		if got := codecsOf(storedBatches(t, gzipClient, topic)); len(got) != 1 || got[0] != want {
+			t.Fatalf("%s: stored codecs %v, want [%s]", topic, got, want)
+		}
+		if got := consumeAll(t, n.Addr, topic, 5); len(got) != 5 || string(got[4].Key) != "key-4" {
+			t.Fatalf("%s: consumed %d records", topic, len(got))
+		}
+	}
+
+	zstd := "zstd"
+	if err := alterTopic(t, kadm.NewClient(gzipClient), "kept", kadm.SetConfig, "compression.type", &zstd); err != nil {
+		t.Fatal(err)
+	}
+	if err := gzipClient.ProduceSync(testContext(t), sampleKgoRecords("kept", 3)...).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	if got := codecsOf(storedBatches(t, gzipClient, "kept")); len(got) != 2 || got[0] != record.CodecGzip || got[1] != record.CodecZstd {
+		t.Fatalf("after altering compression.type to zstd: stored codecs %v, want [gzip zstd]", got)
+	}
+}
+
+// TestCompressionTypeTransactional proves that a transactional producer's
+// batches keep their transactional bit when recompressed, that the commit
+// marker stays an uncompressed control batch, and that read_committed
+// consumers see the records.
+func TestCompressionTypeTransactional(t *testing.T) {
+	n := nodetest.Start(t, "", nil)
+	zstd := "zstd"
+	createTopic(t, n.Addr, "txn-zstd", 1, map[string]*string{"compression.type": &zstd})
+	cl := newClient(t, n.Addr, kgo.TransactionalID("comp-txn"), kgo.ProducerBatchCompression(kgo.SnappyCompression()), kgo.ProducerLinger(0))
+	ctx := testContext(t)
+	if err := cl.BeginTransaction(); err != nil {
+		t.Fatal(err)
+	}
+	if err := cl.ProduceSync(ctx, sampleKgoRecords("txn-zstd", 4)...).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	if err := cl.EndTransaction(ctx, kgo.TryCommit); err != nil {
+		t.Fatal(err)
+	}
+	stored := storedBatches(t, cl, "txn-zstd")
+	if len(stored) != 2 {
+		t.Fatalf("%d batches stored, want a data batch and a marker", len(stored))
+	}
+	data, marker := stored[0], stored[1]
+	if data.Codec() != record.CodecZstd || !data.IsTransactional() || data.IsControl() || data.ProducerID() < 0 {
+		t.Fatalf("data batch: codec %s transactional %v control %v", data.Codec(), data.IsTransactional(), data.IsControl())
+	}
+	if marker.Codec() != record.CodecNone || !marker.IsControl() || !marker.IsTransactional() {
+		t.Fatalf("marker: codec %s control %v transactional %v", marker.Codec(), marker.IsControl(), marker.IsTransactional())
+	}
+	if got := consumeAll(t, n.Addr, "txn-zstd", 4, kgo.FetchIsolationLevel(kgo.ReadCommitted())); len(got) != 4 {
+		t.Fatalf("read_committed consumed %d records", len(got))
+	}
+}
