@@ -3,6 +3,8 @@ package node_test
 import (
 	"bytes"
 	"fmt"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -159,5 +161,71 @@ func TestCompressionTypeTransactional(t *testing.T) {
 	}
 	if got := consumeAll(t, n.Addr, "txn-zstd", 4, kgo.FetchIsolationLevel(kgo.ReadCommitted())); len(got) != 4 {
 		t.Fatalf("read_committed consumed %d records", len(got))
+	}
+}
+
+// TestCompressionTypeRetriedBatch proves that a retried idempotent batch
+// that the leader recompressed is still answered as a duplicate, with its
+// original offset, and not written again.
+func TestCompressionTypeRetriedBatch(t *testing.T) {
+	n := nodetest.Start(t, "", nil)
+	zstd := "zstd"
+	createTopic(t, n.Addr, "retry-zstd", 1, map[string]*string{"compression.type": &zstd})
+	cl := newClient(t, n.Addr)
+	pid := initProducerID(t, cl)
+	batch := func(seq int32) []byte {
+		b, err := record.Build(record.BatchSpec{ProducerID: pid, BaseSequence: seq, Codec: record.CodecSnappy,
+			Records: []record.Record{{Timestamp: time.Now().UnixMilli(), Value: []byte("a")}, {Timestamp: time.Now().UnixMilli(), Value: []byte("b")}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	first := batch(0)
+	for i, raw := range [][]byte{first, batch(2), first} {
+		resp := produceRaw(t, cl, "retry-zstd", raw)
+		want := []int64{0, 2, 0}[i]
+		if resp.ErrorCode != 0 || resp.BaseOffset != want {
+			t.Fatalf("produce %d: code %d base offset %d, want 0 and %d", i, resp.ErrorCode, resp.BaseOffset, want)
+		}
+	}
+	if got := codecsOf(storedBatches(t, cl, "retry-zstd")); len(got) != 2 || got[0] != record.CodecZstd || got[1] != record.CodecZstd {
+		t.Fatalf("stored codecs %v, want [zstd zstd]", got)
+	}
+}
+
+// TestCompressionTypeFollowerCopies proves that a follower stores the
+// batches its leader recompressed byte for byte: recompression happens once,
+// on the leader.
+func TestCompressionTypeFollowerCopies(t *testing.T) {
+	c := nodetest.StartCluster(t, 2, nil)
+	zstd := "zstd"
+	cl := newClient(t, c.Nodes[0].Addr, kgo.ProducerBatchCompression(kgo.SnappyCompression()), kgo.ProducerLinger(0))
+	resp, err := kadm.NewClient(cl).CreateTopics(testContext(t), 1, 2, map[string]*string{"compression.type": &zstd}, "replicated-zstd")
+	if err != nil || resp["replicated-zstd"].Err != nil {
+		t.Fatalf("create: %v %v", err, resp["replicated-zstd"].Err)
+	}
+	if err := cl.ProduceSync(testContext(t), sampleKgoRecords("replicated-zstd", 20)...).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	segment := func(i int) []byte {
+		b, _ := os.ReadFile(filepath.Join(c.Nodes[i].Dir, "replicated-zstd-0", "00000000000000000000.log"))
+		return b
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for len(segment(0)) == 0 || !bytes.Equal(segment(0), segment(1)) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the replicas' segments differ: %d and %d bytes", len(segment(0)), len(segment(1)))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	bs, err := record.Split(segment(1))
+	if err != nil || len(bs) == 0 {
+		t.Fatalf("follower segment: %d batches, %v", len(bs), err)
+	}
+	for _, b := range bs {
+		if b.Codec() != record.CodecZstd {
+			t.Fatalf("replica batch at %d is %s, want zstd", b.BaseOffset(), b.Codec())
+		}
 	}
 }
