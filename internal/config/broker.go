@@ -168,7 +168,7 @@ var brokerDefs = []brokerDef{
 		doc: "A broker that stops cleanly first asks the controller to move its leaderships to other brokers; false: it just stops, and its partitions move once the controller fences it (broker.session.timeout.ms).",
 		set: boolean(func(c *Config) *bool { return &c.ControlledShutdownEnable })},
 	{name: "compression.type", typ: typeString, def: "producer", check: oneOf(compressionTypes...), dynamic: true,
-		doc: "Final compression of topic data: producer keeps the producer's codec. Accepted for compatibility; no effect in Gregor yet: batches are always stored with the producer's codec (no recompression), as with producer."},
+		doc: "Default final compression of topic data: gzip, snappy, lz4 or zstd, uncompressed, or producer to keep the producer's codec. With a codec, the leader re-encodes a produced batch in another codec before storing it (control batches stay uncompressed); followers copy the leader's bytes."},
 
 	// Log.
 	{name: "log.dir", typ: typeList, def: "./gregor-data", doc: "The directory holding log data, used when log.dirs is not set (gregor: defaults to ./gregor-data)."},

@@ -35,7 +35,7 @@ var topicDefs = []TopicConfigDef{
 	topicDef("cleanup.policy", "log.cleanup.policy", typeList, listOf("compact", "delete"),
 		`"delete" discards old segments after retention; "compact" keeps the latest record per key; both may be given.`),
 	topicDef("compression.type", "compression.type", typeString, oneOf(compressionTypes...),
-		"Final compression of the topic: uncompressed, gzip, snappy, lz4, zstd, or producer to keep the producer's codec. Accepted for compatibility; no effect in Gregor yet: batches are always stored with the producer's codec (no recompression), as with producer."),
+		"Final compression of the topic: gzip, snappy, lz4 or zstd, uncompressed, or producer to keep the producer's codec. With a codec, the leader re-encodes a produced batch in another codec before storing it (control batches stay uncompressed); followers copy the leader's bytes."),
 	topicDef("delete.retention.ms", "log.cleaner.delete.retention.ms", typeLong, nonNegative,
 		"How long delete tombstones are kept on a compacted topic."),
 	topicDef("file.delete.delay.ms", "log.segment.delete.delay.ms", typeLong, nonNegative,
