@@ -57,6 +57,10 @@ type Config struct {
 	// Unset, batches keep the producer's codec and are not looked into.
 	Recompress  bool
 	Compression record.Codec
+	// CompressionLevel is compression.gzip.level, compression.lz4.level or
+	// compression.zstd.level, whichever is Compression's (see
+	// record.BatchSpec.Level).
+	CompressionLevel int
 }
 
 // Partition is one local replica. Its methods are safe for concurrent use:
@@ -270,7 +274,7 @@ func validate(b record.Batch, cfg *Config, now time.Time) error {
 func recompress(batches []record.Batch, cfg *Config) ([]record.Batch, error) {
 	out := batches
 	for i, b := range batches {
-		nb, err := b.Recompress(cfg.Compression)
+		nb, err := b.Recompress(cfg.Compression, cfg.CompressionLevel)
 		if err != nil {
 			return nil, err
 		}

@@ -20,7 +20,11 @@ type BatchSpec struct {
 	Transactional        bool
 	Control              bool
 	Codec                Codec
-	Records              []Record
+	// Level is the compression level of Codec on Kafka's scale for it
+	// (compression.gzip.level, compression.lz4.level,
+	// compression.zstd.level); 0: the codec's default.
+	Level   int
+	Records []Record
 
 	// The fields below rebuild a batch that compaction thinned out, as
 	// Kafka's cleaner does. OffsetDeltas keeps each record's offset
@@ -52,7 +56,7 @@ func Build(spec BatchSpec) (Batch, error) {
 		return nil, err
 	}
 	body := spec.appendRecords(nil)
-	body, err := compress(spec.Codec, body)
+	body, err := compress(spec.Codec, spec.Level, body)
 	if err != nil {
 		return nil, fmt.Errorf("build batch: %w", err)
 	}
