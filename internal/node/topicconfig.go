@@ -66,6 +66,9 @@ func (n *Node) topicConfig(topic string, overrides map[string]string) (partition
 	}
 	compression, _ := c.TopicValue("compression.type", overrides)
 	pcfg.Compression, pcfg.Recompress = targetCodec(compression)
+	if pcfg.Recompress && pcfg.Compression != record.CodecNone && pcfg.Compression != record.CodecSnappy {
+		pcfg.CompressionLevel = int(num("compression." + compression + ".level"))
+	}
 	scfg := storage.Config{
 		SegmentBytes:          num("segment.bytes"),
 		SegmentMs:             num("segment.ms"),
