@@ -141,3 +141,12 @@ func TestCompressionTypeSizeAfterRecompression(t *testing.T) {
 		t.Fatalf("log end %d after a refused append", p.LogEndOffset())
 	}
 }
+
+// BenchmarkAppendRecompress is BenchmarkAppendAsLeader on a topic whose
+// compression.type makes the leader re-encode the producer's snappy
+// batches.
+func BenchmarkAppendRecompress(b *testing.B) {
+	for _, target := range []record.Codec{record.CodecZstd, record.CodecLZ4, record.CodecGzip, record.CodecNone} {
+		b.Run("snappy-to-"+target.String(), func(b *testing.B) { benchAppend(b, recompressConfig(target)) })
+	}
+}
