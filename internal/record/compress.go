@@ -274,20 +274,26 @@ func decodeSnappyBlock(dst, block []byte) ([]byte, error) {
 	return dst[:len(dst)+len(out)], nil
 }
 
-// compress compresses the records of a batch body with codec c at level,
-// on Kafka's scale for the codec (KIP-390); 0 is the codec's default.
-func compress(c Codec, level int, src []byte) ([]byte, error) {
+// compress appends the records of a batch body, src, compressed with codec
+// c at level (on Kafka's scale for the codec, KIP-390; 0 is the codec's
+// default) to dst.
+func compress(c Codec, level int, dst, src []byte) ([]byte, error) {
 	switch c {
 	case CodecNone:
-		return src, nil
+		return append(dst, src...), nil
 	case CodecGzip:
-		return compressStream(src, func(w io.Writer) (io.WriteCloser, error) { return gzip.NewWriterLevel(w, gzipLevel(level)) })
+		return compressStream(dst, src, func(w io.Writer) (io.WriteCloser, error) { return gzip.NewWriterLevel(w, gzipLevel(level)) })
 	case CodecSnappy:
-		return snappy.Encode(nil, src), nil
+		n := snappy.MaxEncodedLen(len(src))
+		if n < 0 {
+			return nil, fmt.Errorf("%d bytes too large for snappy", len(src))
+		}
+		dst = slices.Grow(dst, n)
+		return dst[:len(dst)+len(snappy.Encode(dst[len(dst):len(dst)+n], src))], nil
 	case CodecLZ4:
-		return compressStream(src, func(w io.Writer) (io.WriteCloser, error) { return newLZ4Writer(w, lz4Level(level)), nil })
+		return compressStream(dst, src, func(w io.Writer) (io.WriteCloser, error) { return newLZ4Writer(w, lz4Level(level)), nil })
 	case CodecZstd:
-		return zstdEncoders[zstdLevel(level)]().EncodeAll(src, nil), nil
+		return zstdEncoders[zstdLevel(level)]().EncodeAll(src, dst), nil
 	}
 	return nil, fmt.Errorf("%w: unknown codec %d", ErrInvalid, c)
 }
@@ -331,9 +337,9 @@ func newLZ4Writer(w io.Writer, level lz4.CompressionLevel) io.WriteCloser {
 	return zw
 }
 
-func compressStream(src []byte, newWriter func(io.Writer) (io.WriteCloser, error)) ([]byte, error) {
-	var buf bytes.Buffer
-	w, err := newWriter(&buf)
+func compressStream(dst, src []byte, newWriter func(io.Writer) (io.WriteCloser, error)) ([]byte, error) {
+	buf := bytes.NewBuffer(dst)
+	w, err := newWriter(buf)
 	if err != nil {
 		return nil, err
 	}
