@@ -9,7 +9,10 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+	"github.com/twmb/franz-go/pkg/kversion"
 
 	"gregor/internal/node/nodetest"
 	"gregor/internal/record"
@@ -226,6 +229,44 @@ func TestCompressionTypeFollowerCopies(t *testing.T) {
 	for _, b := range bs {
 		if b.Codec() != record.CodecZstd {
 			t.Fatalf("replica batch at %d is %s, want zstd", b.BaseOffset(), b.Codec())
+		}
+	}
+}
+
+// TestCompressionTypeZstdOldFetch proves that, as in Kafka, a topic whose
+// compression.type is zstd answers UNSUPPORTED_COMPRESSION_TYPE to a Fetch
+// older than v10, and its records to v10; other topics answer v9.
+func TestCompressionTypeZstdOldFetch(t *testing.T) {
+	n := nodetest.Start(t, "", nil)
+	zstd, lz4 := "zstd", "lz4"
+	createTopic(t, n.Addr, "old-zstd", 1, map[string]*string{"compression.type": &zstd})
+	createTopic(t, n.Addr, "old-lz4", 1, map[string]*string{"compression.type": &lz4})
+	cl := newClient(t, n.Addr)
+	for _, topic := range []string{"old-zstd", "old-lz4"} {
+		if err := cl.ProduceSync(testContext(t), sampleKgoRecords(topic, 2)...).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, c := range []struct {
+		topic   string
+		version int16
+		code    int16
+	}{{"old-zstd", 9, kerr.UnsupportedCompressionType.Code}, {"old-zstd", 10, 0}, {"old-lz4", 9, 0}} {
+		versions := kversion.Stable()
+		versions.SetMaxKeyVersion(1, c.version) // kgo sends the highest version both sides have
+		cl := newClient(t, n.Addr, kgo.MaxVersions(versions))
+		req := kmsg.NewPtrFetchRequest()
+		req.Version, req.MaxBytes, req.MaxWaitMillis, req.MinBytes = c.version, 1<<20, 100, 1
+		p := kmsg.NewFetchRequestTopicPartition()
+		p.PartitionMaxBytes = 1 << 20
+		req.Topics = []kmsg.FetchRequestTopic{{Topic: c.topic, Partitions: []kmsg.FetchRequestTopicPartition{p}}}
+		resp, err := req.RequestWith(testContext(t), cl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := resp.Topics[0].Partitions[0]
+		if got.ErrorCode != c.code || (c.code == 0) != (len(got.RecordBatches) > 0) {
+			t.Fatalf("%s fetch v%d: code %d, %d bytes; want code %d", c.topic, c.version, got.ErrorCode, len(got.RecordBatches), c.code)
 		}
 	}
 }

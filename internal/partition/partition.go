@@ -179,6 +179,13 @@ func (p *Partition) loadProducerState() error {
 	return err
 }
 
+// Compression is the codec a leader stores produced batches in
+// (compression.type); ok false for producer, which keeps the producer's.
+func (p *Partition) Compression() (codec record.Codec, ok bool) {
+	cfg := p.cfg.Load()
+	return cfg.Compression, cfg.Recompress
+}
+
 // SetConfig applies a topic configuration change. The log's own settings
 // (segment size, retention) are set on the log by whoever opened it.
 func (p *Partition) SetConfig(cfg Config) { p.cfg.Store(&cfg) }
