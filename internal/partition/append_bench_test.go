@@ -2,32 +2,12 @@ package partition
 
 import (
 	"fmt"
-	"io"
-	"log/slog"
 	"math"
 	"testing"
 	"time"
 
-	"gregor/internal/kafka"
 	"gregor/internal/record"
-	"gregor/internal/storage"
 )
-
-// benchPartition opens a sole-leader partition with cfg in a temp dir.
-func benchPartition(b *testing.B, cfg Config) *Partition {
-	b.Helper()
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	l, err := storage.Open(b.TempDir(), storage.DefaultConfig(), time.Now, logger)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { l.Close() })
-	p, err := Open(kafka.TopicPartition{Topic: "t"}, kafka.TopicID{}, l, 1, soleLeader, cfg, logger)
-	if err != nil {
-		b.Fatal(err)
-	}
-	return p
-}
 
 // benchBatch is a snappy batch of 16 records of 1 KiB of JSON-like text,
 // as a producer sends them.
@@ -50,7 +30,7 @@ func benchBatch(b *testing.B) record.Batch {
 // benchAppend appends batch as a leader b.N times and reports the
 // uncompressed record bytes appended per second (MB/s).
 func benchAppend(b *testing.B, cfg Config) {
-	p := benchPartition(b, cfg)
+	p := openPartition(b, cfg)
 	batch := benchBatch(b)
 	b.SetBytes(16 * 1024)
 	b.ReportAllocs()
