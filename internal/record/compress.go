@@ -282,7 +282,7 @@ func compress(c Codec, level int, dst, src []byte) ([]byte, error) {
 	case CodecNone:
 		return append(dst, src...), nil
 	case CodecGzip:
-		return compressStream(dst, src, func(w io.Writer) (io.WriteCloser, error) { return gzip.NewWriterLevel(w, gzipLevel(level)) })
+		return compressGzip(dst, src, gzipLevel(level))
 	case CodecSnappy:
 		n := snappy.MaxEncodedLen(len(src))
 		if n < 0 {
@@ -296,6 +296,34 @@ func compress(c Codec, level int, dst, src []byte) ([]byte, error) {
 		return zstdEncoders[zstdLevel(level)]().EncodeAll(src, dst), nil
 	}
 	return nil, fmt.Errorf("%w: unknown codec %d", ErrInvalid, c)
+}
+
+// gzipWriters keeps gzip writers between batches, a pool per level
+// (index level+1, -1 to 9): a new writer allocates about a megabyte of
+// tables, more than compressing a small batch costs.
+var gzipWriters [11]sync.Pool // of *gzip.Writer
+
+func compressGzip(dst, src []byte, level int) ([]byte, error) {
+	buf := bytes.NewBuffer(dst)
+	pool := &gzipWriters[level+1]
+	w, _ := pool.Get().(*gzip.Writer)
+	if w == nil {
+		var err error
+		if w, err = gzip.NewWriterLevel(buf, level); err != nil {
+			return nil, err
+		}
+	} else {
+		w.Reset(buf)
+	}
+	defer pool.Put(w)
+	defer w.Reset(io.Discard) // hold no batch in the pool
+	if _, err := w.Write(src); err != nil {
+		return nil, err
+	}
+	if err := w.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
 }
 
 // gzipLevel is Kafka's gzip level 1-9, or the default for 0 and -1.
