@@ -168,8 +168,14 @@ var brokerDefs = []brokerDef{
 		doc: "A broker that stops cleanly first asks the controller to move its leaderships to other brokers; false: it just stops, and its partitions move once the controller fences it (broker.session.timeout.ms).",
 		set: boolean(func(c *Config) *bool { return &c.ControlledShutdownEnable })},
 	{name: "compression.type", typ: typeString, def: "producer", check: oneOf(compressionTypes...), dynamic: true,
-		doc: "Final compression of topic data: producer keeps the producer's codec. Accepted for compatibility; no effect in Gregor yet: batches are always stored with the producer's codec (no recompression), as with producer."},
+		doc: "Default final compression of topic data: gzip, snappy, lz4 or zstd, uncompressed, or producer to keep the producer's codec. With a codec, the leader re-encodes a produced batch in another codec before storing it (control batches stay uncompressed); followers copy the leader's bytes."},
 
+	{name: "compression.gzip.level", typ: typeInt, def: "-1", check: gzipLevel, dynamic: true,
+		doc: "The compression level to use if compression.type is set to gzip: 1 (fastest) to 9 (smallest), or -1 for the codec's default."},
+	{name: "compression.lz4.level", typ: typeInt, def: "9", check: intBetween(1, 17), dynamic: true,
+		doc: "The compression level to use if compression.type is set to lz4: 9, the default, is the fast compressor; another level the high-compression one at that level (levels above 9 compress as 9)."},
+	{name: "compression.zstd.level", typ: typeInt, def: "3", check: intBetween(-131072, 22), dynamic: true,
+		doc: "The compression level to use if compression.type is set to zstd; Gregor's encoder has four speeds: below 3, 3 to 5, 6 to 9, and 10 or more."},
 	// Log.
 	{name: "log.dir", typ: typeList, def: "./gregor-data", doc: "The directory holding log data, used when log.dirs is not set (gregor: defaults to ./gregor-data)."},
 	{name: "log.dirs", typ: typeList, null: true, doc: "Comma-separated directories holding log data; if not set, log.dir is used."},

@@ -20,6 +20,12 @@ func TestValidateTopicConfig(t *testing.T) {
 		{"compression.type", "zstd", nil, ""},
 		{"compression.type", "uncompressed", nil, ""},
 		{"compression.type", "brotli", ErrInvalidTopicConfig, "Invalid value brotli for configuration compression.type"},
+		{"compression.gzip.level", "-1", nil, ""},
+		{"compression.gzip.level", "0", ErrInvalidTopicConfig, "Invalid value 0 for configuration compression.gzip.level: Value must be between 1 and 9 or equal to -1"},
+		{"compression.lz4.level", "17", nil, ""},
+		{"compression.lz4.level", "18", ErrInvalidTopicConfig, "Invalid value 18 for configuration compression.lz4.level: Value must be no more than 17"},
+		{"compression.zstd.level", "-131072", nil, ""},
+		{"compression.zstd.level", "23", ErrInvalidTopicConfig, "Invalid value 23 for configuration compression.zstd.level: Value must be no more than 22"},
 		{"retention.ms", "-1", nil, ""},
 		{"retention.ms", "-2", ErrInvalidTopicConfig, "Invalid value -2 for configuration retention.ms: must be at least -1"},
 		{"retention.bytes", "-1", nil, ""},
@@ -63,7 +69,7 @@ func TestValidateTopicConfig(t *testing.T) {
 // TestTopicConfigDefs proves the topic table is sorted, complete and names known broker synonyms.
 func TestTopicConfigDefs(t *testing.T) {
 	defs := TopicConfigDefs()
-	want := []string{"cleanup.policy", "compression.type", "confluent.key.schema.validation", "confluent.key.subject.name.strategy",
+	want := []string{"cleanup.policy", "compression.gzip.level", "compression.lz4.level", "compression.type", "compression.zstd.level", "confluent.key.schema.validation", "confluent.key.subject.name.strategy",
 		"confluent.value.schema.validation", "confluent.value.subject.name.strategy", "delete.retention.ms", "file.delete.delay.ms", "flush.messages",
 		"flush.ms", "gregor.flush.before.ack", "gregor.key.schema.validation", "gregor.schema.validation.mode", "gregor.value.schema.validation", "index.interval.bytes", "max.compaction.lag.ms", "max.message.bytes", "message.timestamp.after.max.ms",
 		"message.timestamp.before.max.ms", "message.timestamp.type", "min.cleanable.dirty.ratio", "min.compaction.lag.ms",

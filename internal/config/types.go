@@ -85,6 +85,28 @@ func shortRange(min int64) checker {
 	}
 }
 
+// intBetween accepts integers in [lo, hi], with the messages of Kafka's
+// ConfigDef.Range.
+func intBetween(lo, hi int64) checker {
+	return func(v string) string {
+		switch n, _ := strconv.ParseInt(v, 10, 64); {
+		case n < lo:
+			return fmt.Sprintf("Value must be at least %d", lo)
+		case n > hi:
+			return fmt.Sprintf("Value must be no more than %d", hi)
+		}
+		return ""
+	}
+}
+
+// gzipLevel accepts Kafka's gzip levels: 1 to 9, or -1 (the default).
+func gzipLevel(v string) string {
+	if n, _ := strconv.ParseInt(v, 10, 64); n != -1 && (n < 1 || n > 9) {
+		return "Value must be between 1 and 9 or equal to -1"
+	}
+	return ""
+}
+
 // between accepts numbers (integer or decimal) in [lo, hi].
 func between(lo, hi float64) checker {
 	return func(v string) string {

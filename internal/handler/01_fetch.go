@@ -34,7 +34,8 @@ package handler
 // SASL_SSL ones read in chunks of whole TLS records and sealed at once.
 // Batches on disk at open are read and CRC-checked when the fetch is served.
 // Consumers may fetch from the closest replica (KIP-392,
-// fetch_from_follower.go). Differences from Kafka: the session cache evicts the least recently used session rather than by
+// fetch_from_follower.go). A topic whose compression.type is zstd answers
+// UNSUPPORTED_COMPRESSION_TYPE to Fetch v4-9, as Kafka does. Differences from Kafka: the session cache evicts the least recently used session rather than by
 // Kafka's size-based policy.
 
 import (
@@ -51,6 +52,7 @@ import (
 	"gregor/internal/kafka"
 	"gregor/internal/metadata"
 	"gregor/internal/partition"
+	"gregor/internal/record"
 	"gregor/internal/wire"
 )
 
@@ -390,6 +392,10 @@ func (f *fetchState) readPartition(t *fetchTarget, remaining *int32) kmsg.FetchR
 		return rp
 	}
 	p := t.part
+	if codec, ok := p.Compression(); ok && codec == record.CodecZstd && f.r.Version < 10 {
+		rp.ErrorCode = kerr.UnsupportedCompressionType.Code // as Kafka: zstd needs Fetch v10+
+		return rp
+	}
 	if code := checkLeaderEpoch(t.req.CurrentLeaderEpoch, p.LeaderEpoch()); code != 0 {
 		rp.ErrorCode = code
 		return rp

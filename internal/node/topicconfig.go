@@ -6,6 +6,7 @@ import (
 
 	"gregor/internal/config"
 	"gregor/internal/partition"
+	"gregor/internal/record"
 	"gregor/internal/storage"
 )
 
@@ -63,6 +64,11 @@ func (n *Node) topicConfig(topic string, overrides map[string]string) (partition
 		Compacted:            compact,
 		FlushBeforeAck:       flushBeforeAck == "true",
 	}
+	compression, _ := c.TopicValue("compression.type", overrides)
+	pcfg.Compression, pcfg.Recompress = targetCodec(compression)
+	if pcfg.Recompress && pcfg.Compression != record.CodecNone && pcfg.Compression != record.CodecSnappy {
+		pcfg.CompressionLevel = int(num("compression." + compression + ".level"))
+	}
 	scfg := storage.Config{
 		SegmentBytes:          num("segment.bytes"),
 		SegmentMs:             num("segment.ms"),
@@ -83,4 +89,22 @@ func (n *Node) topicConfig(topic string, overrides map[string]string) (partition
 		MinCleanableDirtyRatio: minRatio,
 	}
 	return pcfg, scfg
+}
+
+// targetCodec maps compression.type to the codec a leader stores batches
+// with; ok false for producer (keep the producer's codec).
+func targetCodec(compressionType string) (codec record.Codec, ok bool) {
+	switch compressionType {
+	case "uncompressed":
+		return record.CodecNone, true
+	case "gzip":
+		return record.CodecGzip, true
+	case "snappy":
+		return record.CodecSnappy, true
+	case "lz4":
+		return record.CodecLZ4, true
+	case "zstd":
+		return record.CodecZstd, true
+	}
+	return record.CodecNone, false
 }

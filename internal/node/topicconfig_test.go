@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"gregor/internal/config"
+	"gregor/internal/record"
 )
 
 // configOnlyNode is a Node with the configuration props and nothing
@@ -56,5 +57,31 @@ func TestSegmentJitterConfig(t *testing.T) {
 	}
 	if s := brokerStorageConfig(n.cfg); s.SegmentJitterMs != 2*3600*1000 || s.RecoveryPointCheckpointMs != 5000 {
 		t.Fatalf("broker storage config: jitter %d, checkpoint %d", s.SegmentJitterMs, s.RecoveryPointCheckpointMs)
+	}
+}
+
+// TestTopicCompressionConfig proves that compression.type and the level of
+// its codec reach the partition, falling back on the broker's settings:
+// producer recompresses nothing, uncompressed and snappy have no level.
+func TestTopicCompressionConfig(t *testing.T) {
+	n := configOnlyNode(t, map[string]string{"compression.type": "gzip", "compression.gzip.level": "9", "compression.zstd.level": "7"})
+	for _, c := range []struct {
+		overrides  map[string]string
+		recompress bool
+		codec      record.Codec
+		level      int
+	}{
+		{nil, true, record.CodecGzip, 9},
+		{map[string]string{"compression.type": "producer"}, false, record.CodecNone, 0},
+		{map[string]string{"compression.type": "zstd"}, true, record.CodecZstd, 7},
+		{map[string]string{"compression.type": "zstd", "compression.zstd.level": "-2"}, true, record.CodecZstd, -2},
+		{map[string]string{"compression.type": "lz4"}, true, record.CodecLZ4, 9},
+		{map[string]string{"compression.type": "snappy"}, true, record.CodecSnappy, 0},
+		{map[string]string{"compression.type": "uncompressed"}, true, record.CodecNone, 0},
+	} {
+		p, _ := n.topicConfig("t", c.overrides)
+		if p.Recompress != c.recompress || p.Compression != c.codec || p.CompressionLevel != c.level {
+			t.Errorf("%v: recompress %v codec %s level %d, want %v %s %d", c.overrides, p.Recompress, p.Compression, p.CompressionLevel, c.recompress, c.codec, c.level)
+		}
 	}
 }

@@ -51,6 +51,16 @@ type Config struct {
 	// FlushBeforeAck (gregor.flush.before.ack, Gregor's own) acknowledges
 	// an append only once it is fsynced: see WaitDurable.
 	FlushBeforeAck bool
+	// Recompress is set when compression.type names a codec (anything but
+	// producer): a produced batch in another codec is then re-encoded with
+	// Compression (record.CodecNone for uncompressed) before it is written.
+	// Unset, batches keep the producer's codec and are not looked into.
+	Recompress  bool
+	Compression record.Codec
+	// CompressionLevel is compression.gzip.level, compression.lz4.level or
+	// compression.zstd.level, whichever is Compression's (see
+	// record.BatchSpec.Level).
+	CompressionLevel int
 }
 
 // Partition is one local replica. Its methods are safe for concurrent use:
@@ -169,6 +179,13 @@ func (p *Partition) loadProducerState() error {
 	return err
 }
 
+// Compression is the codec a leader stores produced batches in
+// (compression.type); ok false for producer, which keeps the producer's.
+func (p *Partition) Compression() (codec record.Codec, ok bool) {
+	cfg := p.cfg.Load()
+	return cfg.Compression, cfg.Recompress
+}
+
 // SetConfig applies a topic configuration change. The log's own settings
 // (segment size, retention) are set on the log by whoever opened it.
 func (p *Partition) SetConfig(cfg Config) { p.cfg.Store(&cfg) }
@@ -201,6 +218,12 @@ func (p *Partition) AppendVerified(batches []record.Batch, acks int16, now time.
 	res := AppendResult{BaseOffset: -1, LastOffset: -1, LogAppendTime: -1}
 	for _, b := range batches {
 		if err := validate(b, cfg, now); err != nil {
+			return res, err
+		}
+	}
+	if cfg.Recompress {
+		var err error
+		if batches, err = recompress(batches, cfg); err != nil {
 			return res, err
 		}
 	}
@@ -249,6 +272,28 @@ func validate(b record.Batch, cfg *Config, now time.Time) error {
 		return checkTimestamps(b, cfg, now.UnixMilli())
 	}
 	return nil
+}
+
+// recompress re-encodes the batches not in the codec of compression.type,
+// outside the partition's lock, into a new slice (the caller's batches stay
+// as they are). As Kafka, it refuses a batch that recompression made larger
+// than max.message.bytes.
+func recompress(batches []record.Batch, cfg *Config) ([]record.Batch, error) {
+	out := batches
+	for i, b := range batches {
+		nb, err := b.Recompress(cfg.Compression, cfg.CompressionLevel)
+		if err != nil {
+			return nil, err
+		}
+		if len(nb) > int(cfg.MaxMessageBytes) {
+			return nil, fmt.Errorf("%w: %d bytes once recompressed with %s > %d", ErrMessageTooLarge, len(nb), cfg.Compression, cfg.MaxMessageBytes)
+		}
+		if &nb[0] != &b[0] && &out[0] == &batches[0] {
+			out = append([]record.Batch(nil), batches...)
+		}
+		out[i] = nb
+	}
+	return out, nil
 }
 
 // checkKeys refuses a record without a key. Kafka too looks inside every

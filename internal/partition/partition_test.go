@@ -21,7 +21,7 @@ import (
 // soleLeader is node 1 leading at epoch 1 with an ISR of itself.
 var soleLeader = Role{Leader: 1, LeaderEpoch: 1, ISR: []kafka.NodeID{1}}
 
-func openPartition(t *testing.T, cfg Config) *Partition {
+func openPartition(t testing.TB, cfg Config) *Partition {
 	t.Helper()
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	l, err := storage.Open(t.TempDir(), storage.DefaultConfig(), time.Now, logger)

@@ -20,7 +20,11 @@ type BatchSpec struct {
 	Transactional        bool
 	Control              bool
 	Codec                Codec
-	Records              []Record
+	// Level is the compression level of Codec on Kafka's scale for it
+	// (compression.gzip.level, compression.lz4.level,
+	// compression.zstd.level); 0: the codec's default.
+	Level   int
+	Records []Record
 
 	// The fields below rebuild a batch that compaction thinned out, as
 	// Kafka's cleaner does. OffsetDeltas keeps each record's offset
@@ -51,16 +55,33 @@ func Build(spec BatchSpec) (Batch, error) {
 	if err := spec.checkOffsetDeltas(); err != nil {
 		return nil, err
 	}
-	body := spec.appendRecords(nil)
-	body, err := compress(spec.Codec, body)
-	if err != nil {
-		return nil, fmt.Errorf("build batch: %w", err)
+	var b Batch
+	if spec.Codec == CodecNone { // the records go straight after the header
+		b = spec.appendRecords(make(Batch, HeaderSize, HeaderSize+spec.sizeEstimate()))
+	} else {
+		body := spec.appendRecords(make([]byte, 0, spec.sizeEstimate()))
+		var err error
+		if b, err = compress(spec.Codec, spec.Level, make(Batch, HeaderSize, HeaderSize+len(body)/2), body); err != nil {
+			return nil, fmt.Errorf("build batch: %w", err)
+		}
 	}
-	b := make(Batch, HeaderSize, HeaderSize+len(body))
-	spec.putHeader(b, len(body))
-	b = append(b, body...)
+	spec.putHeader(b, len(b)-HeaderSize)
 	b.updateCRC()
 	return b, nil
+}
+
+// sizeEstimate is about the encoded size of the records: their bytes and
+// the varints that frame them, so that they are written into one
+// allocation.
+func (spec BatchSpec) sizeEstimate() int {
+	n := 0
+	for _, r := range spec.Records {
+		n += 24 + len(r.Key) + len(r.Value)
+		for _, h := range r.Headers {
+			n += 10 + len(h.Key) + len(h.Value)
+		}
+	}
+	return n
 }
 
 // checkOffsetDeltas refuses explicit offsets that a batch cannot carry.

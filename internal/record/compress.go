@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"runtime"
 	"slices"
 	"sync"
 
@@ -25,15 +26,22 @@ var xerialMagic = []byte{0x82, 'S', 'N', 'A', 'P', 'P', 'Y', 0}
 
 const xerialHeaderSize = 16
 
-var (
-	zstdEncoder = sync.OnceValue(func() *zstd.Encoder {
-		e, err := zstd.NewWriter(nil, zstd.WithEncoderConcurrency(1))
-		if err != nil {
-			panic(fmt.Sprintf("zstd encoder: %v", err))
-		}
-		return e
-	})
-)
+// zstdEncoders holds one encoder per speed of the zstd library, made on
+// first use; an encoder serves as many EncodeAll calls at once as there
+// are processors.
+var zstdEncoders = func() map[zstd.EncoderLevel]func() *zstd.Encoder {
+	m := map[zstd.EncoderLevel]func() *zstd.Encoder{}
+	for l := zstd.SpeedFastest; l <= zstd.SpeedBestCompression; l++ {
+		m[l] = sync.OnceValue(func() *zstd.Encoder {
+			e, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(l), zstd.WithEncoderConcurrency(runtime.GOMAXPROCS(0)))
+			if err != nil {
+				panic(fmt.Sprintf("zstd encoder: %v", err))
+			}
+			return e
+		})
+	}
+	return m
+}()
 
 // decompress returns the uncompressed records of a batch body.
 func decompress(c Codec, src []byte) ([]byte, error) {
@@ -266,37 +274,103 @@ func decodeSnappyBlock(dst, block []byte) ([]byte, error) {
 	return dst[:len(dst)+len(out)], nil
 }
 
-// compress compresses the records of a batch body with codec c.
-func compress(c Codec, src []byte) ([]byte, error) {
+// compress appends the records of a batch body, src, compressed with codec
+// c at level (on Kafka's scale for the codec, KIP-390; 0 is the codec's
+// default) to dst.
+func compress(c Codec, level int, dst, src []byte) ([]byte, error) {
 	switch c {
 	case CodecNone:
-		return src, nil
+		return append(dst, src...), nil
 	case CodecGzip:
-		return compressStream(src, func(w io.Writer) io.WriteCloser { return gzip.NewWriter(w) })
+		return compressGzip(dst, src, gzipLevel(level))
 	case CodecSnappy:
-		return snappy.Encode(nil, src), nil
+		n := snappy.MaxEncodedLen(len(src))
+		if n < 0 {
+			return nil, fmt.Errorf("%d bytes too large for snappy", len(src))
+		}
+		dst = slices.Grow(dst, n)
+		return dst[:len(dst)+len(snappy.Encode(dst[len(dst):len(dst)+n], src))], nil
 	case CodecLZ4:
-		return compressStream(src, newLZ4Writer)
+		return compressStream(dst, src, func(w io.Writer) (io.WriteCloser, error) { return newLZ4Writer(w, lz4Level(level)), nil })
 	case CodecZstd:
-		return zstdEncoder().EncodeAll(src, nil), nil
+		return zstdEncoders[zstdLevel(level)]().EncodeAll(src, dst), nil
 	}
 	return nil, fmt.Errorf("%w: unknown codec %d", ErrInvalid, c)
+}
+
+// gzipWriters keeps gzip writers between batches, a pool per level
+// (index level+1, -1 to 9): a new writer allocates about a megabyte of
+// tables, more than compressing a small batch costs.
+var gzipWriters [11]sync.Pool // of *gzip.Writer
+
+func compressGzip(dst, src []byte, level int) ([]byte, error) {
+	buf := bytes.NewBuffer(dst)
+	pool := &gzipWriters[level+1]
+	w, _ := pool.Get().(*gzip.Writer)
+	if w == nil {
+		var err error
+		if w, err = gzip.NewWriterLevel(buf, level); err != nil {
+			return nil, err
+		}
+	} else {
+		w.Reset(buf)
+	}
+	defer pool.Put(w)
+	defer w.Reset(io.Discard) // hold no batch in the pool
+	if _, err := w.Write(src); err != nil {
+		return nil, err
+	}
+	if err := w.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// gzipLevel is Kafka's gzip level 1-9, or the default for 0 and -1.
+func gzipLevel(level int) int {
+	if level < gzip.BestSpeed || level > gzip.BestCompression {
+		return gzip.DefaultCompression
+	}
+	return level
+}
+
+// lz4Level maps Kafka's lz4 level (1-17, default 9) as Kafka's
+// Lz4BlockOutputStream does: the default is the fast compressor, any other
+// level the high-compression one at that level, which the library has up
+// to 9.
+func lz4Level(level int) lz4.CompressionLevel {
+	if level == 0 || level == 9 {
+		return lz4.Fast
+	}
+	return lz4.Level1 << (min(max(level, 1), 9) - 1)
+}
+
+// zstdLevel maps a zstd level (Kafka's -131072 to 22, default 3) to the
+// nearest of the library's four speeds.
+func zstdLevel(level int) zstd.EncoderLevel {
+	if level == 0 {
+		return zstd.SpeedDefault
+	}
+	return zstd.EncoderLevelFromZstd(level)
 }
 
 // newLZ4Writer writes LZ4 frames of 64 KiB blocks, as Kafka's producer
 // does, rather than the library's 4 MiB: a reader allocates a buffer of
 // the block size the frame declares.
-func newLZ4Writer(w io.Writer) io.WriteCloser {
+func newLZ4Writer(w io.Writer, level lz4.CompressionLevel) io.WriteCloser {
 	zw := lz4.NewWriter(w)
-	if err := zw.Apply(lz4.BlockSizeOption(lz4.Block64Kb)); err != nil {
+	if err := zw.Apply(lz4.BlockSizeOption(lz4.Block64Kb), lz4.CompressionLevelOption(level)); err != nil {
 		panic(fmt.Sprintf("lz4 writer: %v", err))
 	}
 	return zw
 }
 
-func compressStream(src []byte, newWriter func(io.Writer) io.WriteCloser) ([]byte, error) {
-	var buf bytes.Buffer
-	w := newWriter(&buf)
+func compressStream(dst, src []byte, newWriter func(io.Writer) (io.WriteCloser, error)) ([]byte, error) {
+	buf := bytes.NewBuffer(dst)
+	w, err := newWriter(buf)
+	if err != nil {
+		return nil, err
+	}
 	if _, err := w.Write(src); err != nil {
 		return nil, err
 	}

@@ -4,7 +4,8 @@
 // and lies on disk. Accessors read the 61-byte header in place; the broker
 // patches only the base offset and the partition leader epoch, which lie
 // outside the CRC, so a stored batch stays byte-identical to what the
-// producer sent:
+// producer sent (unless the topic's compression.type names another codec:
+// then Recompress builds it again):
 //
 //	offset  size  field
 //	 0       8    baseOffset

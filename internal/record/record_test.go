@@ -199,7 +199,7 @@ func xerialFrame(raw []byte, blockSize int) []byte {
 	framed = binary.BigEndian.AppendUint32(framed, 1)
 	framed = binary.BigEndian.AppendUint32(framed, 1)
 	for chunk := range slices.Chunk(raw, blockSize) {
-		c, _ := compress(CodecSnappy, chunk)
+		c, _ := compress(CodecSnappy, 0, nil, chunk)
 		framed = binary.BigEndian.AppendUint32(framed, uint32(len(c)))
 		framed = append(framed, c...)
 	}
@@ -212,10 +212,10 @@ func xerialFrame(raw []byte, blockSize int) []byte {
 func TestDecompressLimit(t *testing.T) {
 	defer func(limit int) { MaxUncompressedBytes = limit }(MaxUncompressedBytes)
 	encoders := map[string]func([]byte) []byte{
-		"gzip":          func(raw []byte) []byte { b, _ := compress(CodecGzip, raw); return b },
-		"snappy":        func(raw []byte) []byte { b, _ := compress(CodecSnappy, raw); return b },
+		"gzip":          func(raw []byte) []byte { b, _ := compress(CodecGzip, 0, nil, raw); return b },
+		"snappy":        func(raw []byte) []byte { b, _ := compress(CodecSnappy, 0, nil, raw); return b },
 		"snappy-xerial": func(raw []byte) []byte { return xerialFrame(raw, 300) },
-		"lz4":           func(raw []byte) []byte { b, _ := compress(CodecLZ4, raw); return b },
+		"lz4":           func(raw []byte) []byte { b, _ := compress(CodecLZ4, 0, nil, raw); return b },
 	}
 	codecs := map[string]Codec{"gzip": CodecGzip, "snappy": CodecSnappy, "snappy-xerial": CodecSnappy, "lz4": CodecLZ4}
 	cases := []struct {
