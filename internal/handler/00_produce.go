@@ -2,7 +2,9 @@ package handler
 
 // Produce: v3–13.
 //
-// Behaviour: each partition's records are split into batches and validated
+// Behaviour: each partition's records must be exactly one batch
+// (INVALID_RECORD), not zstd before v7 (UNSUPPORTED_COMPRESSION_TYPE), as
+// Kafka's ProduceRequest.validateRecords; the batch is validated
 // by header (size, magic 2, CRC32C, record count; no decompression), checked
 // against the producer's epoch and sequence, and appended with offsets
 // patched in place. acks=0 answers nothing, acks=1 answers after the
@@ -316,6 +318,10 @@ func (h *Handler) producePartition(ctx context.Context, r *kmsg.ProduceRequest, 
 		rp.ErrorCode, rp.ErrorMessage = errorCode(err), errorMessage(err)
 		return rp, ackWait{}
 	}
+	if code := produceRecordsCode(r.Version, batches); code != 0 {
+		rp.ErrorCode = code // as Kafka, without a message
+		return rp, ackWait{}
+	}
 	if sv.On() {
 		errs, total, err := h.validateSchemas(ctx, topic, sv, batches)
 		switch {
@@ -338,6 +344,20 @@ func (h *Handler) producePartition(ctx context.Context, r *kmsg.ProduceRequest, 
 		return rp, ackWait{}
 	}
 	return rp, ackWait{part: part, offset: res.LastOffset + 1, replicated: r.Acks == -1}
+}
+
+// produceRecordsCode is Kafka's check of a partition's records in a
+// Produce request (ProduceRequest.validateRecords): exactly one record
+// batch (INVALID_RECORD otherwise), and no zstd batch before v7, the
+// version that came with it (UNSUPPORTED_COMPRESSION_TYPE).
+func produceRecordsCode(version int16, batches []record.Batch) int16 {
+	switch {
+	case len(batches) != 1:
+		return kerr.InvalidRecord.Code
+	case version < 7 && batches[0].Codec() == record.CodecZstd:
+		return kerr.UnsupportedCompressionType.Code
+	}
+	return 0
 }
 
 func splitProduce(records []byte) ([]record.Batch, error) {

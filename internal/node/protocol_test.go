@@ -309,3 +309,61 @@ func TestLyingTagCountClosesConnectionAtOnce(t *testing.T) {
 		t.Fatalf("healthy connection: id %d, err %v", id, err)
 	}
 }
+
+// TestProduceRecordsCheckedAsKafka proves Kafka's checks of a partition's
+// records in a Produce request (ProduceRequest.validateRecords): exactly
+// one record batch, and no zstd batch before Produce v7, which answer
+// INVALID_RECORD and UNSUPPORTED_COMPRESSION_TYPE for that partition only,
+// while the request's other partition is appended.
+func TestProduceRecordsCheckedAsKafka(t *testing.T) {
+	n := nodetest.Start(t, "", nil)
+	createTopic(t, n.Addr, "checked", 2, nil)
+	batch := func(codec record.Codec) record.Batch {
+		b, err := record.Build(record.BatchSpec{ProducerID: -1, ProducerEpoch: -1, BaseSequence: -1, Codec: codec,
+			Records: []record.Record{{Timestamp: time.Now().UnixMilli(), Value: []byte("v")}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	c := dial(t, n.Addr)
+	for i, tc := range []struct {
+		name    string
+		version int16
+		records []byte
+		want    int16
+	}{
+		{"two batches", 9, append(append([]byte(nil), batch(record.CodecNone)...), batch(record.CodecNone)...), kerr.InvalidRecord.Code},
+		{"zstd at v6", 6, batch(record.CodecZstd), kerr.UnsupportedCompressionType.Code},
+		{"zstd at v7", 7, batch(record.CodecZstd), 0},
+		{"one batch at v3", 3, batch(record.CodecSnappy), 0},
+	} {
+		req := kmsg.NewPtrProduceRequest()
+		req.SetVersion(tc.version)
+		req.Acks, req.TimeoutMillis = 1, 10000
+		req.Topics = []kmsg.ProduceRequestTopic{{Topic: "checked", Partitions: []kmsg.ProduceRequestTopicPartition{
+			{Partition: 0, Records: tc.records}, {Partition: 1, Records: batch(record.CodecNone)}}}}
+		c.send(req, int32(i))
+		id, body, err := c.receive(tc.version >= 9)
+		if err != nil || id != int32(i) {
+			t.Fatalf("%s: id %d, %v", tc.name, id, err)
+		}
+		resp := kmsg.NewPtrProduceResponse()
+		resp.SetVersion(tc.version)
+		if err := resp.ReadFrom(body); err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		for _, p := range resp.Topics[0].Partitions {
+			want := tc.want
+			if p.Partition == 1 {
+				want = 0
+			}
+			if p.ErrorCode != want {
+				t.Errorf("%s: partition %d answered %v, want %v", tc.name, p.Partition, kerr.ErrorForCode(p.ErrorCode), kerr.ErrorForCode(want))
+			}
+			if (p.ErrorCode == 0) != (p.BaseOffset >= 0) {
+				t.Errorf("%s: partition %d error %d with base offset %d", tc.name, p.Partition, p.ErrorCode, p.BaseOffset)
+			}
+		}
+	}
+}
