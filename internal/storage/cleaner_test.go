@@ -43,7 +43,7 @@ func TestManagerCleaner(t *testing.T) {
 			return CleanerConfig{Threads: 2, Backoff: 5 * time.Millisecond, DedupeBufferSize: DefaultDedupeBufferSize}
 		})
 	}()
-	end := compacted.active().baseOffset
+	end := activeBase(compacted)
 	tp := kafka.TopicPartition{Topic: "compacted"}
 	deadline := time.Now().Add(20 * time.Second)
 	for cleanerCheckpoint(m, tp) != end && time.Now().Before(deadline) {
@@ -77,6 +77,14 @@ func TestManagerCleaner(t *testing.T) {
 	if m.CleanFilthiestLog(context.Background(), math.MaxInt64) {
 		t.Fatal("cleaned again after a restart with nothing dirty")
 	}
+}
+
+// activeBase is the active segment's base offset, read under the log's lock
+// because a running cleaner swaps the segment list.
+func activeBase(l *Log) int64 {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	return l.active().baseOffset
 }
 
 func cleanerCheckpoint(m *Manager, tp kafka.TopicPartition) int64 {
@@ -164,7 +172,7 @@ func TestCleanerThreadsAreDynamic(t *testing.T) {
 	mu.Lock()
 	threads = 1
 	mu.Unlock()
-	end := compacted.active().baseOffset
+	end := activeBase(compacted)
 	deadline := time.Now().Add(20 * time.Second)
 	for cleanerCheckpoint(m, tp) != end {
 		if time.Now().After(deadline) {
