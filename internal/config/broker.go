@@ -161,6 +161,8 @@ var brokerDefs = []brokerDef{
 	{name: "replica.fetch.max.bytes", typ: typeInt, def: "1048576", check: nonNegative, doc: "Bytes per partition a follower fetches."},
 	{name: "replica.fetch.min.bytes", typ: typeInt, def: "1", doc: "Minimum bytes for a follower fetch response."},
 	{name: "replica.fetch.wait.max.ms", typ: typeInt, def: "500", doc: "Maximum wait of a follower fetch."},
+	{name: "request.timeout.ms", typ: typeInt, def: "30000", check: positive,
+		doc: "How long a write of the transaction coordinator waits for its records to reach every in-sync replica of __transaction_state before it answers COORDINATOR_NOT_AVAILABLE; the records stay in the log and may still commit."},
 	{name: "replica.socket.timeout.ms", typ: typeInt, def: "30000",
 		doc: "The socket timeout for network requests of a follower to its leader: one not answered by then fails and the follower reconnects. Its value should be at least replica.fetch.wait.max.ms."},
 	{name: "num.replica.fetchers", typ: typeInt, def: "1", check: positive, dynamic: true, doc: "Fetcher threads per source broker. Accepted for compatibility; no effect in Gregor: a follower fetches all it follows from one leader with one fetcher (Kafka's default, 1)."},
@@ -274,7 +276,8 @@ var brokerDefs = []brokerDef{
 		set: i64(func(c *Config) *int64 { return &c.OffsetsRetentionCheckIntervalMs })},
 	{name: "offset.metadata.max.bytes", typ: typeInt, def: "4096", check: positive, doc: "Maximum size of the metadata string of a committed offset.",
 		set: i32(func(c *Config) *int32 { return &c.OffsetMetadataMaxBytes })},
-	{name: "offsets.commit.timeout.ms", typ: typeInt, def: "5000", check: positive, doc: "An offset commit waits this long for replication. Accepted for compatibility; no effect in Gregor yet: a commit waits until its records are replicated or the coordinator moves (then NOT_COORDINATOR)."},
+	{name: "offsets.commit.timeout.ms", typ: typeInt, def: "5000", check: positive,
+		doc: "How long a write of the group coordinator (an offset commit, a join, a sync) waits for its records to reach every in-sync replica of __consumer_offsets before it answers COORDINATOR_NOT_AVAILABLE (NOT_COORDINATOR for OffsetFetch); the records stay in the log and may still commit."},
 	{name: "offsets.load.buffer.size", typ: typeInt, def: "5242880", check: positive, doc: "Batch size when loading offsets into the cache. Accepted for compatibility; no effect in Gregor: a coordinator loads its partition 1 MiB at a time (at least one batch)."},
 
 	// Transaction coordinator.

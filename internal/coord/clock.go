@@ -68,6 +68,19 @@ func (t *manualTimer) Stop() bool {
 	return was
 }
 
+// Pending is the number of timers that have neither fired nor stopped.
+func (c *ManualClock) Pending() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	for _, t := range c.timers {
+		if !t.stopped {
+			n++
+		}
+	}
+	return n
+}
+
 // Advance moves the clock by d and calls, in deadline order, the function
 // of every timer that is due, on the caller's goroutine.
 func (c *ManualClock) Advance(d time.Duration) {

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"log/slog"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"gregor/internal/kafka"
 	"gregor/internal/record"
@@ -14,6 +16,10 @@ import (
 var (
 	ErrNotCoordinator = errors.New("not the coordinator for this partition") // NOT_COORDINATOR
 	ErrLoadInProgress = errors.New("coordinator is loading the partition")   // COORDINATOR_LOAD_IN_PROGRESS
+	// ErrWriteTimeout answers an operation whose records were not committed
+	// within the runtime's write timeout. The records stay in the log and
+	// may still commit; the client retries.
+	ErrWriteTimeout = errors.New("coordinator write not committed within its timeout")
 )
 
 // Log is one partition of an internal topic that this node leads.
@@ -53,6 +59,10 @@ type Runtime[S State] struct {
 	clock    Clock
 	logger   *slog.Logger
 	newState func(p *Partition) S
+	// writeTimeout bounds how long Call waits for an operation's records
+	// to commit once the operation has run (0: until they commit or the
+	// partition unloads).
+	writeTimeout atomic.Int64
 
 	mu         sync.RWMutex // guards the fields below
 	partitions map[int32]*loop[S]
@@ -65,6 +75,12 @@ type Runtime[S State] struct {
 func New[S State](clock Clock, logger *slog.Logger, newState func(p *Partition) S) *Runtime[S] {
 	return &Runtime[S]{clock: clock, logger: logger, newState: newState, partitions: map[int32]*loop[S]{}}
 }
+
+// SetWriteTimeout bounds how long Call waits, once its operation has run,
+// for the records to commit: Kafka's coordinator runtime gives a write
+// offsets.commit.timeout.ms (groups) or request.timeout.ms (transactions)
+// before it answers a timeout. 0 waits without bound.
+func (r *Runtime[S]) SetWriteTimeout(d time.Duration) { r.writeTimeout.Store(int64(d)) }
 
 // Clock is the runtime's clock.
 func (r *Runtime[S]) Clock() Clock { return r.clock }
@@ -128,33 +144,58 @@ func (r *Runtime[S]) Partitions() []int32 {
 // record the loop had appended when op ended, op's own included, is
 // committed. It fails with ErrNotCoordinator when the partition is not
 // served here (or stops being served before the answer), with
-// ErrLoadInProgress while it loads, and with ctx's error.
+// ErrLoadInProgress while it loads, with ErrWriteTimeout when the records
+// are not committed within the write timeout (SetWriteTimeout) of op's
+// end, and with ctx's error.
 func Call[S State, R any](ctx context.Context, r *Runtime[S], partition int32, op func(S) R) (R, error) {
 	type answer struct {
 		r   R
 		err error
 	}
-	ch := make(chan answer, 1)
+	ch, ran := make(chan answer, 1), make(chan struct{})
 	p, err := r.submitOrRun(partition, func(s S, p *Partition) {
 		res := op(s)
 		p.OnCommit(func(err error) { ch <- answer{res, err} })
+		close(ran)
 	})
 	var zero R
 	if err != nil {
 		return zero, err
 	}
-	select {
-	case a := <-ch:
-		return a.r, a.err
-	case <-p.done:
+	var expired chan struct{} // nil until op has run and its answer waits
+	for {
 		select {
 		case a := <-ch:
 			return a.r, a.err
-		default:
-			return zero, ErrNotCoordinator
+		case <-ran:
+			ran = nil
+			select {
+			case a := <-ch:
+				return a.r, a.err
+			default:
+			}
+			if d := time.Duration(r.writeTimeout.Load()); d > 0 {
+				expired = make(chan struct{})
+				t := r.clock.AfterFunc(d, func() { close(expired) })
+				defer t.Stop()
+			}
+		case <-expired:
+			select {
+			case a := <-ch:
+				return a.r, a.err
+			default:
+				return zero, ErrWriteTimeout
+			}
+		case <-p.done:
+			select {
+			case a := <-ch:
+				return a.r, a.err
+			default:
+				return zero, ErrNotCoordinator
+			}
+		case <-ctx.Done():
+			return zero, ctx.Err()
 		}
-	case <-ctx.Done():
-		return zero, ctx.Err()
 	}
 }
 

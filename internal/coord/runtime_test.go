@@ -332,3 +332,41 @@ func TestCommittedWriteAnsweredByLoop(t *testing.T) {
 		t.Fatalf("%d waits for the high watermark, want none", log.waits)
 	}
 }
+
+// TestWriteTimeout proves that a write whose records are not committed
+// within the write timeout of its operation answers ErrWriteTimeout, as
+// Kafka's coordinator answers REQUEST_TIMED_OUT after
+// offsets.commit.timeout.ms, while the write stays applied and later
+// operations are served.
+func TestWriteTimeout(t *testing.T) {
+	h := newHarness(t)
+	h.rt.SetWriteTimeout(5 * time.Second)
+	log := newFakeLog()
+	h.load(t, log)
+	errc := make(chan error, 1)
+	go func() {
+		_, err := Call(context.Background(), h.rt, 0, func(s *kv) string { return s.put("a", "1") })
+		errc <- err
+	}()
+	waitFor(t, func() bool { return log.appended() == 1 && h.clock.Pending() == 1 })
+	h.clock.Advance(4900 * time.Millisecond)
+	select {
+	case err := <-errc:
+		t.Fatalf("answered %v before the write timeout", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	h.clock.Advance(100 * time.Millisecond)
+	select {
+	case err := <-errc:
+		if !errors.Is(err, ErrWriteTimeout) {
+			t.Fatalf("answer %v, want ErrWriteTimeout", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no answer after the write timeout")
+	}
+	log.commitAll()
+	got, err := Call(context.Background(), h.rt, 0, func(s *kv) string { return s.values["a"] })
+	if err != nil || got != "1" {
+		t.Fatalf("after the timeout: a=%q (%v), want the write applied (1)", got, err)
+	}
+}

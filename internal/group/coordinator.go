@@ -29,6 +29,9 @@ type Config struct {
 	OffsetMetadataMaxBytes int           // offset.metadata.max.bytes
 	OffsetsRetention       time.Duration // offsets.retention.minutes
 	OffsetsRetentionCheck  time.Duration // offsets.retention.check.interval.ms
+	// CommitTimeout bounds the wait of a write for its records to commit
+	// (offsets.commit.timeout.ms; 0: no bound).
+	CommitTimeout time.Duration
 
 	ConsumerSessionTimeout    time.Duration // group.consumer.session.timeout.ms
 	ConsumerHeartbeatInterval time.Duration // group.consumer.heartbeat.interval.ms
@@ -76,6 +79,7 @@ func New(cfg Config, clock coord.Clock, logger *slog.Logger) *Coordinator {
 	c.rt = coord.New(clock, logger, func(p *coord.Partition) *shard {
 		return &shard{c: c, p: p, groups: map[string]*group{}}
 	})
+	c.rt.SetWriteTimeout(cfg.CommitTimeout)
 	return c
 }
 

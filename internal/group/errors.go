@@ -13,6 +13,7 @@ var (
 	ErrNotCoordinator          = coord.ErrNotCoordinator                                          // NOT_COORDINATOR
 	ErrLoadInProgress          = coord.ErrLoadInProgress                                          // COORDINATOR_LOAD_IN_PROGRESS
 	ErrCoordinatorNotAvailable = errors.New("coordinator not available")                          // COORDINATOR_NOT_AVAILABLE
+	ErrWriteTimeout            = coord.ErrWriteTimeout                                            // COORDINATOR_NOT_AVAILABLE; NOT_COORDINATOR for OffsetFetch
 	ErrInvalidGroupID          = errors.New("invalid group id")                                   // INVALID_GROUP_ID
 	ErrUnknownMemberID         = errors.New("unknown member id")                                  // UNKNOWN_MEMBER_ID
 	ErrIllegalGeneration       = errors.New("illegal generation")                                 // ILLEGAL_GENERATION

@@ -19,6 +19,7 @@ package handler
 
 import (
 	"context"
+	"errors"
 	"maps"
 	"slices"
 
@@ -128,6 +129,11 @@ func (h *Handler) fetchGroupOffsets(req *Request, img *metadata.Image, groupID s
 	err := checkGroupStrings(groupID)
 	if err == nil {
 		fetched, err = h.fetchOffsets(req, groupID, tps)
+	}
+	if errors.Is(err, group.ErrWriteTimeout) {
+		// Kafka answers NOT_COORDINATOR here: consumers before 3.9 do not
+		// retry COORDINATOR_NOT_AVAILABLE on OffsetFetch.
+		return nil, kerr.NotCoordinator.Code
 	}
 	if err != nil {
 		return nil, errorCode(err)

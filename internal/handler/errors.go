@@ -72,6 +72,7 @@ var errorTable = []struct {
 	{group.ErrNotCoordinator, kerr.NotCoordinator},
 	{group.ErrLoadInProgress, kerr.CoordinatorLoadInProgress},
 	{group.ErrCoordinatorNotAvailable, kerr.CoordinatorNotAvailable},
+	{group.ErrWriteTimeout, kerr.CoordinatorNotAvailable}, // Kafka's REQUEST_TIMED_OUT of a coordinator write, remapped; the transaction coordinator's too
 	{group.ErrInvalidGroupID, kerr.InvalidGroupID},
 	{group.ErrUnknownMemberID, kerr.UnknownMemberID},
 	{group.ErrIllegalGeneration, kerr.IllegalGeneration},

@@ -536,6 +536,7 @@ func (n *Node) txnConfig(c *config.Config) txn.Config {
 		IDExpiration:          ms(c.TransactionalIDExpirationMs),
 		AbortTimedOutInterval: ms(c.TransactionAbortTimedOutIntervalMs),
 		RemoveExpiredInterval: ms(c.TransactionRemoveExpiredIntervalMs),
+		WriteTimeout:          msOf(c, "request.timeout.ms"),
 		FinalizedVersion:      n.finalizedTransactionVersion,
 	}
 }
@@ -549,6 +550,12 @@ func (n *Node) finalizedTransactionVersion() txn.Version {
 	return 0
 }
 
+// msOf is the duration of a millisecond key read from its string value.
+func msOf(c *config.Config, key string) time.Duration {
+	v, _ := strconv.ParseInt(c.Value(key), 10, 64)
+	return time.Duration(v) * time.Millisecond
+}
+
 func groupConfig(c *config.Config) group.Config {
 	ms := func(v int64) time.Duration { return time.Duration(v) * time.Millisecond }
 	return group.Config{
@@ -560,6 +567,7 @@ func groupConfig(c *config.Config) group.Config {
 		OffsetMetadataMaxBytes: int(c.OffsetMetadataMaxBytes),
 		OffsetsRetention:       time.Duration(c.OffsetsRetentionMinutes) * time.Minute,
 		OffsetsRetentionCheck:  ms(c.OffsetsRetentionCheckIntervalMs),
+		CommitTimeout:          msOf(c, "offsets.commit.timeout.ms"),
 
 		ConsumerSessionTimeout:    ms(int64(c.GroupConsumerSessionTimeoutMs)),
 		ConsumerHeartbeatInterval: ms(int64(c.GroupConsumerHeartbeatIntervalMs)),

@@ -26,10 +26,7 @@ const (
 // node every partition is led here with itself as the ISR, so nothing is
 // fetched and nothing is proposed.
 func replication(cfg *config.Config, n *Node, peers wire.Dialer, now func() time.Time) *replica.Replication {
-	ms := func(key string) time.Duration {
-		v, _ := strconv.ParseInt(cfg.Value(key), 10, 64)
-		return time.Duration(v) * time.Millisecond
-	}
+	ms := func(key string) time.Duration { return msOf(cfg, key) }
 	num := func(key string) int32 {
 		v, _ := strconv.ParseInt(cfg.Value(key), 10, 32)
 		return int32(v)

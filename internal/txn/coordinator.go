@@ -35,6 +35,10 @@ type Config struct {
 	AbortTimedOutInterval time.Duration // transaction.abort.timed.out.transaction.cleanup.interval.ms
 	RemoveExpiredInterval time.Duration // transaction.remove.expired.transaction.cleanup.interval.ms
 	MarkerRetryBackoff    time.Duration // between attempts at markers that failed (Kafka: 100 ms-ish)
+	// WriteTimeout bounds the wait of a write for its records to commit
+	// (request.timeout.ms, as Kafka's transaction state manager; 0: no
+	// bound).
+	WriteTimeout time.Duration
 	// FinalizedVersion is the cluster's finalized transaction.version
 	// (nil: 0); at 1 or more the state records are written as
 	// TransactionLogValue version 1, as Kafka does.
@@ -103,6 +107,7 @@ func New(cfg Config, clock coord.Clock, markers MarkerWriter, logger *slog.Logge
 	}
 	c := &Coordinator{cfg: cfg, clock: clock, logger: logger, markers: markers, epochs: map[int32]int32{}}
 	c.rt = coord.New(clock, logger, c.newShard)
+	c.rt.SetWriteTimeout(cfg.WriteTimeout)
 	return c
 }
 
