@@ -83,7 +83,7 @@ var topicDefs = []TopicConfigDef{
 	topicDef("segment.jitter.ms", "log.roll.jitter.ms", typeLong, nonNegative,
 		"Maximum random jitter subtracted from segment.ms: each segment rolls earlier by its own random amount below it, so that segments created together do not all roll at once."),
 	topicDef("segment.ms", "log.roll.ms", typeLong, positive,
-		"Maximum age of a segment before it is rolled."),
+		"Maximum age of a segment before it is rolled: an append rolls the segment when its records' largest timestamp is more than this after the largest timestamp of the segment's first batch (by the clock since the segment's first append when that batch has no timestamp), as Kafka measures it."),
 	topicOnlyDef("confluent.key.schema.validation", typeBoolean, "false", nil,
 		"Refuse produced records whose key does not carry the Confluent wire-format id of a schema registered for the topic's key subject (see confluent.key.subject.name.strategy). Needs the node's schema registry."),
 	topicOnlyDef("confluent.key.subject.name.strategy", typeString, TopicNameStrategy, subjectNameStrategy,

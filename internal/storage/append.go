@@ -115,7 +115,7 @@ func (l *Log) appendRun(bs []record.Batch, epoch int32, assign bool) (int, error
 	next := l.LogEndOffset()
 	now := l.now()
 	seg := l.active()
-	if !seg.fits(int64(len(bs[0])), lastOffsetAt(bs[0], next, assign), l.cfg, now) {
+	if !seg.fits(int64(len(bs[0])), lastOffsetAt(bs[0], next, assign), bs[0].MaxTimestamp(), l.cfg, now) {
 		if err := l.roll(next); err != nil {
 			return 0, err
 		}
@@ -123,7 +123,7 @@ func (l *Log) appendRun(bs []record.Batch, epoch int32, assign bool) (int, error
 	}
 	n, total := 0, int64(0)
 	for _, b := range bs {
-		if n > 0 && !seg.fits(total+int64(len(b)), lastOffsetAt(b, next, assign), l.cfg, now) {
+		if n > 0 && !seg.fits(total+int64(len(b)), lastOffsetAt(b, next, assign), b.MaxTimestamp(), l.cfg, now) {
 			break
 		}
 		if assign {
@@ -156,7 +156,7 @@ func (l *Log) write(seg *segment, bs []record.Batch, total int64, epoch int32) e
 	}
 	pos := seg.size
 	if pos == 0 {
-		l.startRollClock(seg) // log.roll.ms counts from the first batch
+		l.startRollClock(seg, bs[0].MaxTimestamp()) // log.roll.ms counts from the first batch
 	}
 	if _, err := seg.f.WriteAt(data, pos); err != nil {
 		seg.f.Truncate(pos)
@@ -182,16 +182,17 @@ func (l *Log) publish(seg *segment, bs []record.Batch, pos int64, epoch int32) e
 	return l.epochs.assign(epoch, first)
 }
 
+// startRollClock starts s's time towards log.roll.ms now, from firstTs,
+// its first batch's max timestamp (firstTsUnknown: read it from the file
+// when needed), with a new random jitter (segment.jitter.ms). Needs
+// writeMu (or the log not yet shared).
+func (l *Log) startRollClock(s *segment, firstTs int64) {
+	s.created, s.firstBatchTs, s.rollJitterMs = l.now(), firstTs, l.cfg.randomSegmentJitter()
+}
+
 // roll seals the active segment (a final time entry for its max timestamp,
 // the index tails on disk) and starts a new one at offset; the Flusher
 // fsyncs the sealed segment in the background.
-// startRollClock starts s's time towards log.roll.ms now, with a new
-// random jitter (segment.jitter.ms). Needs writeMu (or the log not yet
-// shared).
-func (l *Log) startRollClock(s *segment) {
-	s.created, s.rollJitterMs = l.now(), l.cfg.randomSegmentJitter()
-}
-
 func (l *Log) roll(offset int64) error {
 	old := l.active()
 	l.mu.Lock() // readers look at the time index

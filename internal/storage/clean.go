@@ -109,12 +109,8 @@ func (l *Log) overdueLocked(s *segment, nowMs int64) bool {
 	if lag <= 0 || lag >= nowMs || s.size < record.HeaderSize {
 		return false
 	}
-	var hdr [record.HeaderSize]byte
-	if _, err := s.f.ReadAt(hdr[:], 0); err != nil {
-		return false
-	}
-	ts := record.Batch(hdr[:]).MaxTimestamp()
-	return ts > 0 && ts < nowMs-lag
+	ts, ok := s.readFirstBatchTimestamp()
+	return ok && ts > 0 && ts < nowMs-lag
 }
 
 // cleanSource is a segment the cleaner reads, captured with the lock held;
@@ -261,7 +257,7 @@ func createCleaned(l *Log, base int64, now time.Time) (*segment, error) {
 	// The cleaner copies batches it did not verify: reads of the cleaned
 	// segment verify all of them (fromDisk).
 	c := &segment{baseOffset: base, fs: l.fs, dir: l.dir, suffix: cleanedSuffix, nextOffset: base,
-		maxTimestamp: -1, offsetOfMaxTs: -1, created: now, fromDisk: math.MaxInt64}
+		maxTimestamp: -1, offsetOfMaxTs: -1, firstBatchTs: firstTsUnknown, created: now, fromDisk: math.MaxInt64}
 	c.discard() // a leftover of an earlier attempt
 	f, err := l.fs.OpenFile(c.path(".log"), os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
 	if err != nil {

@@ -206,7 +206,7 @@ func (l *Log) openSegments(bases []int64, recoveryPoint int64, clean bool, start
 		sealed := i+1 < len(bases)
 		if clean && sealed && bases[i+1] <= recoveryPoint {
 			if s, ok := openCleanSegment(l.fs, l.files, l.dir, base, bases[i+1]); ok {
-				l.startRollClock(s)
+				l.startRollClock(s, firstTsUnknown)
 				l.segments = append(l.segments, s)
 				continue
 			}
@@ -216,7 +216,7 @@ func (l *Log) openSegments(bases []int64, recoveryPoint int64, clean bool, start
 			return err
 		}
 		l.segments = append(l.segments, s)
-		l.startRollClock(s)
+		l.startRollClock(s, firstTsUnknown)
 		truncated, err := s.recover(recoveryPoint, sealed, l.cfg, l.logger, l.epochs)
 		if err != nil {
 			return err

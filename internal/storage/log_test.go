@@ -313,10 +313,11 @@ func TestSnapshots(t *testing.T) {
 	}
 }
 
-// TestSegmentJitter proves segment.jitter.ms: each segment rolls once it
-// is SegmentMs less its own jitter old, the jitter drawn anew for each
-// segment in [0, min(SegmentJitterMs, SegmentMs)), as Kafka's
-// randomSegmentJitter; without jitter a segment rolls at SegmentMs.
+// TestSegmentJitter proves segment.jitter.ms: each segment rolls once its
+// records span more than SegmentMs less its own jitter, the jitter drawn
+// anew for each segment in [0, min(SegmentJitterMs, SegmentMs)), as
+// Kafka's randomSegmentJitter; without jitter a segment rolls past
+// SegmentMs.
 func TestSegmentJitter(t *testing.T) {
 	for _, jitter := range []int64{0, 1000, 5000} {
 		cfg := smallConfig()
@@ -328,24 +329,23 @@ func TestSegmentJitter(t *testing.T) {
 		}
 		seen := map[int64]bool{}
 		for i := range 50 {
-			fill(t, l, 1) // the first batch of a new segment starts its clock
+			start := clk.now().UnixMilli()
+			appendOne(t, l, start) // the first batch of a new segment starts its time
 			seg := l.active()
 			j := seg.rollJitterMs
 			if j < 0 || j >= min(max(jitter, 1), cfg.SegmentMs) {
 				t.Fatalf("jitter %d: segment %d drew %d", jitter, i, j)
 			}
 			seen[j] = true
-			clk.advance(time.Duration(cfg.SegmentMs-j-1) * time.Millisecond)
-			fill(t, l, 1)
+			appendOne(t, l, start+cfg.SegmentMs-j)
 			if l.active() != seg {
-				t.Fatalf("jitter %d: segment %d rolled %d ms old, before %d less its jitter %d", jitter, i, cfg.SegmentMs-j-1, cfg.SegmentMs, j)
+				t.Fatalf("jitter %d: segment %d rolled spanning %d ms, %d less its jitter %d", jitter, i, cfg.SegmentMs-j, cfg.SegmentMs, j)
 			}
-			clk.advance(time.Millisecond)
-			fill(t, l, 1)
+			appendOne(t, l, start+cfg.SegmentMs-j+1)
 			if l.active() == seg {
-				t.Fatalf("jitter %d: segment %d did not roll %d ms old", jitter, i, cfg.SegmentMs-j)
+				t.Fatalf("jitter %d: segment %d did not roll spanning %d ms", jitter, i, cfg.SegmentMs-j+1)
 			}
-			clk.advance(time.Duration(cfg.SegmentMs) * time.Millisecond) // the new segment's first batch started its clock
+			clk.advance(time.Duration(cfg.SegmentMs) * time.Millisecond)
 			if err := l.roll(l.LogEndOffset()); err != nil {
 				t.Fatal(err)
 			}
@@ -356,5 +356,84 @@ func TestSegmentJitter(t *testing.T) {
 		if err := l.Close(); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// appendOne appends a one-record batch with timestamp ts.
+func appendOne(t testing.TB, l *Log, ts int64) {
+	t.Helper()
+	if _, _, err := l.Append(batch(t, 1, 50, ts), 1); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestSegmentRollsByTimestamps proves that segment.ms is measured as
+// Kafka's LogSegment.shouldRoll measures it: from the max timestamp of the
+// segment's first batch to that of the batch being appended, whatever the
+// clock says (old records replayed into a topic roll by their own time,
+// and a quiet hour does not roll a segment whose records span less), read
+// back from the file after a restart; a first batch without a timestamp
+// falls back on the clock.
+func TestSegmentRollsByTimestamps(t *testing.T) {
+	cfg := smallConfig()
+	cfg.SegmentBytes, cfg.SegmentMs, cfg.SegmentJitterMs = 1<<20, 1000, 0
+	clk, dir := newClock(), t.TempDir()
+	l, err := Open(dir, cfg, clk.now, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := clk.now().Add(-24 * time.Hour).UnixMilli()
+	segments := func() int {
+		l.mu.RLock()
+		defer l.mu.RUnlock()
+		return len(l.segments)
+	}
+	steps := []struct {
+		ts      int64
+		advance time.Duration
+		reopen  bool
+		want    int
+	}{
+		{ts: old, want: 1},
+		{ts: old + 1000, want: 1},                     // spans exactly segment.ms
+		{ts: old + 1001, want: 2},                     // past it, with the clock standing still
+		{ts: old + 1001, advance: time.Hour, want: 2}, // an hour later, but no wider
+		{ts: old + 2001, reopen: true, want: 2},       // the first batch's time read from the file
+		{ts: old + 2002, want: 3},                     // spans 1001 ms from it
+	}
+	for i, st := range steps {
+		clk.advance(st.advance)
+		if st.reopen {
+			if err := l.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if l, err = Open(dir, cfg, clk.now, quiet); err != nil {
+				t.Fatal(err)
+			}
+		}
+		appendOne(t, l, st.ts)
+		if got := segments(); got != st.want {
+			t.Fatalf("step %d (timestamp %d): %d segments, want %d", i, st.ts-old, got, st.want)
+		}
+	}
+
+	// A segment whose first batch has no timestamp rolls by the clock.
+	if err := l.roll(l.LogEndOffset()); err != nil {
+		t.Fatal(err)
+	}
+	appendOne(t, l, -1)
+	n := segments()
+	clk.advance(1000 * time.Millisecond)
+	appendOne(t, l, -1)
+	if segments() != n {
+		t.Fatal("a segment without timestamps rolled at segment.ms, not past it")
+	}
+	clk.advance(time.Millisecond)
+	appendOne(t, l, -1)
+	if segments() != n+1 {
+		t.Fatal("a segment without timestamps did not roll past segment.ms by the clock")
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -61,6 +61,11 @@ type segment struct {
 	// rollJitterMs is how much earlier than SegmentMs after created the
 	// segment rolls (Config.randomSegmentJitter), drawn when created is set.
 	rollJitterMs int64
+	// firstBatchTs is the max timestamp of the segment's first batch,
+	// which segment.ms counts from as Kafka's LogSegment does (-1: none,
+	// then created; firstTsUnknown until read from the file). Guarded by
+	// the log's writeMu.
+	firstBatchTs int64
 	// lastModified is the time of the last append (the file's mtime when
 	// opened; zero if unknown). Retention falls back on it when no record
 	// has a timestamp, as Kafka does.
@@ -96,7 +101,7 @@ func openSegmentFile(fsys vfs.FS, files *FileCache, dir string, base int64) (*se
 		return nil, err
 	}
 	s := &segment{baseOffset: base, fs: fsys, dir: dir, f: newCachedFile(files, fsys, path, f), size: st.Size(), fromDisk: st.Size(), nextOffset: base,
-		maxTimestamp: -1, offsetOfMaxTs: -1, lastModified: st.ModTime()}
+		maxTimestamp: -1, offsetOfMaxTs: -1, firstBatchTs: firstTsUnknown, lastModified: st.ModTime()}
 	s.refs.Store(1)
 	return s, nil
 }
@@ -116,7 +121,7 @@ func openCleanSegment(fsys vfs.FS, files *FileCache, dir string, base, next int6
 		return nil, false
 	}
 	s := &segment{baseOffset: base, fs: fsys, dir: dir, size: st.Size(), fromDisk: st.Size(), nextOffset: next,
-		maxTimestamp: -1, offsetOfMaxTs: -1, lastModified: st.ModTime()}
+		maxTimestamp: -1, offsetOfMaxTs: -1, firstBatchTs: firstTsUnknown, lastModified: st.ModTime()}
 	idx, err1 := loadOffsetIndex(fsys, s.path(".index"), s.size)
 	tidx, err2 := loadTimeIndex(fsys, s.path(".timeindex"))
 	txns, whole, err3 := readTxnIndex(fsys, s.path(txnIndexExt))
@@ -187,15 +192,45 @@ func newSegment(fsys vfs.FS, files *FileCache, dir string, base int64, now time.
 	return s, err
 }
 
-// fits reports whether a write of n bytes ending at offset last fits without a roll.
-func (s *segment) fits(n int64, last int64, cfg Config, now time.Time) bool {
+// firstTsUnknown marks a firstBatchTs not yet read from the file.
+const firstTsUnknown = math.MinInt64
+
+// fits reports whether a write of n bytes ending at offset last, whose
+// largest timestamp is maxTs, fits without a roll. segment.ms is measured
+// as Kafka's LogSegment.shouldRoll measures it: from the first batch's
+// max timestamp to maxTs, or by the clock since created when the first
+// batch has no timestamp.
+func (s *segment) fits(n, last, maxTs int64, cfg Config, now time.Time) bool {
 	if s.size == 0 {
 		return true
 	}
+	if s.firstBatchTs == firstTsUnknown {
+		s.firstBatchTs = -1
+		if ts, ok := s.readFirstBatchTimestamp(); ok {
+			s.firstBatchTs = ts
+		}
+	}
+	waited := now.Sub(s.created).Milliseconds()
+	if s.firstBatchTs >= 0 {
+		waited = maxTs - s.firstBatchTs
+	}
 	return s.size+n <= cfg.SegmentBytes && s.size+n <= math.MaxInt32 &&
 		last-s.baseOffset <= math.MaxInt32 &&
-		now.Sub(s.created).Milliseconds() < cfg.SegmentMs-s.rollJitterMs &&
+		waited <= cfg.SegmentMs-s.rollJitterMs &&
 		len(s.index) < cfg.maxIndexEntries() && len(s.timeIndex) < cfg.maxIndexEntries()
+}
+
+// readFirstBatchTimestamp reads the max timestamp of the first batch from
+// the file's header.
+func (s *segment) readFirstBatchTimestamp() (int64, bool) {
+	if s.size < record.HeaderSize {
+		return 0, false
+	}
+	var hdr [record.HeaderSize]byte
+	if _, err := s.f.ReadAt(hdr[:], 0); err != nil {
+		return 0, false
+	}
+	return record.Batch(hdr[:]).MaxTimestamp(), true
 }
 
 // indexBatch updates the in-memory indexes for a batch written at pos.
