@@ -329,13 +329,21 @@ func (h *Handler) producePartition(ctx context.Context, r *kmsg.ProduceRequest, 
 			rp.ErrorCode, rp.ErrorMessage = errorCode(err), errorMessage(err)
 			return rp, ackWait{}
 		case total > 0:
-			refusedBySchema(&rp, errs, total)
+			refusedRecords(&rp, errorCode(partition.ErrInvalidRecord), errs, total)
 			return rp, ackWait{}
 		}
 	}
 	res, err := h.appendProduced(ctx, part, r, batches, added)
 	if err != nil {
-		rp.ErrorCode, rp.ErrorMessage = errorCode(err), errorMessage(err)
+		var refused *partition.RecordErrors
+		if errors.As(err, &refused) {
+			refusedRecords(&rp, errorCode(refused.Err), refused.Errors, refused.Total)
+		} else {
+			rp.ErrorCode, rp.ErrorMessage = errorCode(err), errorMessage(err)
+		}
+		if answersLogStartOffset(rp.ErrorCode) {
+			rp.LogStartOffset = res.LogStartOffset
+		}
 		h.Logger.Debug("produce failed", "topic", topic, "partition", p.Partition, "err", err)
 		return rp, ackWait{}
 	}
@@ -344,6 +352,20 @@ func (h *Handler) producePartition(ctx context.Context, r *kmsg.ProduceRequest, 
 		return rp, ackWait{}
 	}
 	return rp, ackWait{part: part, offset: res.LastOffset + 1, replicated: r.Acks == -1}
+}
+
+// answersLogStartOffset reports whether a partition refused with code
+// answers its log start offset, as Kafka's ReplicaManager.appendToLocalLog
+// does for every failed append but those it answers with no log append
+// information (unknown partition, not the leader, a batch too large or
+// corrupt, a failed log dir).
+func answersLogStartOffset(code int16) bool {
+	switch code {
+	case kerr.UnknownTopicOrPartition.Code, kerr.NotLeaderForPartition.Code, kerr.MessageTooLarge.Code,
+		kerr.RecordListTooLarge.Code, kerr.CorruptMessage.Code, kerr.KafkaStorageError.Code:
+		return false
+	}
+	return true
 }
 
 // produceRecordsCode is Kafka's check of a partition's records in a
@@ -376,7 +398,7 @@ func (h *Handler) appendProduced(ctx context.Context, part *partition.Partition,
 		return part.AppendAsLeader(batches, r.Acks, h.now())
 	}
 	tp := kafka.TopicPartition{Topic: part.TP.Topic, Partition: part.TP.Partition}
-	fail := partition.AppendResult{BaseOffset: -1, LastOffset: -1, LogAppendTime: -1}
+	fail := partition.AppendResult{BaseOffset: -1, LastOffset: -1, LogAppendTime: -1, LogStartOffset: -1}
 	if a, ok := added[tp]; ok { // added with the request's other partitions
 		if a.err != nil {
 			return fail, a.err

@@ -123,20 +123,10 @@ var ErrNoSchemaRegistry = fmt.Errorf("%w: schema validation is on for this topic
 // retry.
 var ErrSchemaRegistryNotReady = errors.New("the schema registry is not ready")
 
-// recordError is one refused record: its index in the partition's
-// records and why.
-type recordError struct {
-	index   int32
-	message string
-}
-
-// maxRecordErrors bounds the record errors one answer lists.
-const maxRecordErrors = 100
-
 // validateSchemas checks the records of batches against topic's schema
 // validation settings. It returns the refused records, or an error when
 // the registry cannot answer (the partition then answers that error).
-func (h *Handler) validateSchemas(ctx context.Context, topic string, sv config.SchemaValidation, batches []record.Batch) (errs []recordError, total int, err error) {
+func (h *Handler) validateSchemas(ctx context.Context, topic string, sv config.SchemaValidation, batches []record.Batch) (errs []partition.RecordError, total int, err error) {
 	errs, total, err = h.checkSchemas(topic, sv, batches)
 	if total > 0 && h.catchUpSchemas(ctx) {
 		errs, total, err = h.checkSchemas(topic, sv, batches)
@@ -178,7 +168,7 @@ func (h *Handler) catchUpSchemas(ctx context.Context) bool {
 	return h.Schemas.Generation() != before
 }
 
-func (h *Handler) checkSchemas(topic string, sv config.SchemaValidation, batches []record.Batch) (errs []recordError, total int, err error) {
+func (h *Handler) checkSchemas(topic string, sv config.SchemaValidation, batches []record.Batch) (errs []partition.RecordError, total int, err error) {
 	if h.Schemas == nil {
 		return nil, 0, fmt.Errorf("%w (set schema.registry.listeners)", ErrNoSchemaRegistry)
 	}
@@ -208,7 +198,7 @@ type schemaValidator struct {
 	// a batch's records mostly share one.
 	lastID int64
 	last   cachedSchema
-	errs   []recordError
+	errs   []partition.RecordError
 	count  int // refused records, listed or not
 }
 
@@ -231,8 +221,8 @@ func (v *schemaValidator) refuse(index int32, msg string, err error) error {
 		return err
 	}
 	v.count++
-	if len(v.errs) < maxRecordErrors {
-		v.errs = append(v.errs, recordError{index, fmt.Sprintf("Log record at batch index %d in %s is rejected by schema validation: %s", index, v.topic, msg)})
+	if len(v.errs) < partition.MaxRecordErrors {
+		v.errs = append(v.errs, partition.RecordError{Index: index, Message: fmt.Sprintf("Log record at batch index %d in %s is rejected by schema validation: %s", index, v.topic, msg)})
 	}
 	return nil
 }
@@ -303,17 +293,18 @@ func (v *schemaValidator) subject(info SchemaInfo, payload []byte, what string, 
 	return name, ""
 }
 
-// refusedBySchema fills rp for a batch whose records schema validation
-// refused: INVALID_RECORD, the record errors, and Kafka's summary.
-func refusedBySchema(rp *kmsg.ProduceResponseTopicPartition, errs []recordError, total int) {
-	rp.ErrorCode = errorCode(partition.ErrInvalidRecord)
+// refusedRecords fills rp for records refused one by one (KIP-467): the
+// error code, the first of them in ErrorRecords and Kafka's message
+// (LogValidator.processRecordErrors) naming at most three.
+func refusedRecords(rp *kmsg.ProduceResponseTopicPartition, code int16, errs []partition.RecordError, total int) {
+	rp.ErrorCode = code
 	shown := make([]string, 0, 3)
 	for i, e := range errs {
 		re := kmsg.NewProduceResponseTopicPartitionErrorRecord()
-		re.RelativeOffset, re.ErrorMessage = e.index, kmsg.StringPtr(e.message)
+		re.RelativeOffset, re.ErrorMessage = e.Index, kmsg.StringPtr(e.Message)
 		rp.ErrorRecords = append(rp.ErrorRecords, re)
 		if i < 3 {
-			shown = append(shown, fmt.Sprintf("RecordError(batchIndex=%d, message='%s')", e.index, e.message))
+			shown = append(shown, fmt.Sprintf("RecordError(batchIndex=%d, message='%s')", e.Index, e.Message))
 		}
 	}
 	rp.ErrorMessage = kmsg.StringPtr(fmt.Sprintf("One or more records have been rejected due to %d record errors in total, and only showing the first three errors at most: [%s]",

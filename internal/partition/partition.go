@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -215,9 +216,10 @@ func (p *Partition) AppendAsLeader(batches []record.Batch, acks int16, now time.
 // guard was taken (VerifyTransaction).
 func (p *Partition) AppendVerified(batches []record.Batch, acks int16, now time.Time, guard VerificationGuard) (AppendResult, error) {
 	cfg := p.cfg.Load()
-	res := AppendResult{BaseOffset: -1, LastOffset: -1, LogAppendTime: -1}
+	// A refused append answers the log start offset too, as Kafka's does.
+	res := AppendResult{BaseOffset: -1, LastOffset: -1, LogAppendTime: -1, LogStartOffset: p.log.LogStartOffset()}
 	for _, b := range batches {
-		if err := validate(b, cfg, now); err != nil {
+		if err := validate(b, p.TP, cfg, now); err != nil {
 			return res, err
 		}
 	}
@@ -253,7 +255,7 @@ func (p *Partition) checkLeaderLocked(acks int16, cfg *Config) error {
 	return nil
 }
 
-func validate(b record.Batch, cfg *Config, now time.Time) error {
+func validate(b record.Batch, tp kafka.TopicPartition, cfg *Config, now time.Time) error {
 	if err := b.ValidateProduce(); err != nil {
 		return err
 	}
@@ -263,15 +265,7 @@ func validate(b record.Batch, cfg *Config, now time.Time) error {
 	if b.IsControl() {
 		return fmt.Errorf("%w: clients may not write control batches", ErrInvalidRecord)
 	}
-	if cfg.Compacted {
-		if err := checkKeys(b); err != nil {
-			return err
-		}
-	}
-	if !cfg.LogAppendTime {
-		return checkTimestamps(b, cfg, now.UnixMilli())
-	}
-	return nil
+	return checkRecords(b, tp, cfg, now.UnixMilli())
 }
 
 // recompress re-encodes the batches not in the codec of compression.type,
@@ -296,31 +290,103 @@ func recompress(batches []record.Batch, cfg *Config) ([]record.Batch, error) {
 	return out, nil
 }
 
-// checkKeys refuses a record without a key. Kafka too looks inside every
-// batch written to a compacted topic; this streams the batch, holding no
-// value, and stops at the first record without a key or once the batch
-// inflates past the decompression cap.
-func checkKeys(b record.Batch) error {
-	return b.ScanHeads(func(h record.RecordHead) (bool, error) {
-		if h.Key == nil {
-			return false, fmt.Errorf("%w: compacted topic cannot accept a record without a key (offset delta %d)", ErrInvalidRecord, h.Offset-b.BaseOffset())
-		}
-		return true, nil
-	})
+// RecordError is one refused record of a produce request: its index in
+// the partition's records and why (KIP-467's record_errors).
+type RecordError struct {
+	Index   int32
+	Message string
 }
 
-// checkTimestamps applies message.timestamp.after.max.ms to the batch's
-// largest timestamp and message.timestamp.before.max.ms to its first, from
-// the header alone. Kafka checks every record; clients write
-// non-decreasing timestamps within a batch, for which the two agree.
-func checkTimestamps(b record.Batch, cfg *Config, now int64) error {
-	if maxTS := b.MaxTimestamp(); maxTS-now > cfg.TimestampAfterMaxMs {
-		return fmt.Errorf("%w: timestamp %d is more than %d ms after the broker's clock %d", ErrInvalidTimestamp, maxTS, cfg.TimestampAfterMaxMs, now)
+// MaxRecordErrors bounds the record errors one answer lists.
+const MaxRecordErrors = 100
+
+// RecordErrors refuses a partition's records for the records it lists:
+// Errors holds the first MaxRecordErrors of Total. It wraps
+// ErrInvalidTimestamp when a timestamp is out of range, ErrInvalidRecord
+// otherwise, as Kafka's LogValidator.processRecordErrors chooses.
+type RecordErrors struct {
+	Err    error
+	Errors []RecordError
+	Total  int
+}
+
+func (e *RecordErrors) Error() string {
+	return fmt.Sprintf("%v: %d records refused, the first: %s", e.Err, e.Total, e.Errors[0].Message)
+}
+
+func (e *RecordErrors) Unwrap() error { return e.Err }
+
+// checkRecords decodes the records of b as Kafka's LogValidator does
+// before an append: their framing (a record that lies about its length,
+// or records that end before or after the batch's count, is
+// INVALID_RECORD), a key on every record of a compacted topic, and, with
+// CreateTime, every timestamp within message.timestamp.before.max.ms and
+// message.timestamp.after.max.ms of the broker's clock (-1, no timestamp,
+// passes). Every refused record is listed, as Kafka lists them. With
+// CreateTime, a batch whose header misstates its largest timestamp gets
+// the right one (and its CRC), as Kafka's setMaxTimestamp does. An
+// uncompressed batch is decoded in place; a compressed one as a bounded
+// stream, bounded by record.MaxUncompressedBytes.
+func checkRecords(b record.Batch, tp kafka.TopicPartition, cfg *Config, now int64) error {
+	lo, hi := satSub(now, cfg.TimestampBeforeMaxMs), satAdd(now, cfg.TimestampAfterMaxMs)
+	maxTs := int64(-1)
+	refused := &RecordErrors{Err: ErrInvalidRecord}
+	refuse := func(i int, msg string) {
+		if refused.Total < MaxRecordErrors {
+			refused.Errors = append(refused.Errors, RecordError{Index: int32(i), Message: msg})
+		}
+		refused.Total++
 	}
-	if first := b.BaseTimestamp(); first >= 0 && now-first > cfg.TimestampBeforeMaxMs {
-		return fmt.Errorf("%w: timestamp %d is more than %d ms before the broker's clock %d", ErrInvalidTimestamp, first, cfg.TimestampBeforeMaxMs, now)
+	err := b.CheckRecords(func(i int, h record.RecordHead) error {
+		if cfg.Compacted && h.Key == nil {
+			refuse(i, fmt.Sprintf("Compacted topic cannot accept message without key in topic partition %s.", tp))
+			return nil
+		}
+		if cfg.LogAppendTime {
+			return nil
+		}
+		maxTs = max(maxTs, h.Timestamp)
+		if h.Timestamp != -1 && (h.Timestamp < lo || h.Timestamp > hi) {
+			refused.Err = ErrInvalidTimestamp
+			refuse(i, fmt.Sprintf("Timestamp %d of message with offset %d is out of range. The timestamp should be within [%d, %d]", h.Timestamp, h.Offset, lo, hi))
+		}
+		return nil
+	})
+	switch {
+	case errors.Is(err, record.ErrInflated) && refused.Total > 0:
+		return refused
+	case errors.Is(err, record.ErrInflated) && !cfg.Compacted:
+		// Stored with its records past the cap unchecked, as Kafka (which
+		// has no cap) stores it; the cleaner of a compacted topic would
+		// have to inflate it whole, so there it is refused.
+		return nil
+	case errors.Is(err, record.ErrBadRecord):
+		return fmt.Errorf("%w: %v", ErrInvalidRecord, err)
+	case err != nil:
+		return err // a batch that does not decompress: CORRUPT_MESSAGE
+	case refused.Total > 0:
+		return refused
+	}
+	if !cfg.LogAppendTime && maxTs != b.MaxTimestamp() {
+		b.SetMaxTimestamp(maxTs)
 	}
 	return nil
+}
+
+// satSub is a-b, b >= 0, floored at math.MinInt64.
+func satSub(a, b int64) int64 {
+	if a < math.MinInt64+b {
+		return math.MinInt64
+	}
+	return a - b
+}
+
+// satAdd is a+b, b >= 0, capped at math.MaxInt64.
+func satAdd(a, b int64) int64 {
+	if a > math.MaxInt64-b {
+		return math.MaxInt64
+	}
+	return a + b
 }
 
 func (p *Partition) appendLocked(batches []record.Batch, cfg *Config, now time.Time, guard VerificationGuard, res *AppendResult) error {

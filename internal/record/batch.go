@@ -3,6 +3,7 @@ package record
 import (
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"hash/crc32"
 	"math"
 )
@@ -45,6 +46,14 @@ var (
 	ErrCorrupt = errors.New("record batch CRC mismatch")
 	// ErrInvalid reports a malformed batch structure (Kafka: INVALID_RECORD or CORRUPT_MESSAGE).
 	ErrInvalid = errors.New("invalid record batch")
+	// ErrBadRecord reports a record that is not what its batch says: its
+	// fields do not end where its length does, or the records end before
+	// or after the batch's count (Kafka: INVALID_RECORD). It wraps
+	// ErrInvalid.
+	ErrBadRecord = fmt.Errorf("%w: malformed record", ErrInvalid)
+	// ErrInflated reports a compressed batch that inflates past
+	// MaxUncompressedBytes; it comes wrapped with ErrInvalid.
+	ErrInflated = errors.New("inflates past the limit")
 	// ErrUnsupportedMagic reports a batch in a format other than v2.
 	ErrUnsupportedMagic = errors.New("unsupported record batch magic")
 )
@@ -165,6 +174,12 @@ func (b Batch) NumRecords() int32 { return b.i32(offRecordsCount) }
 func (b Batch) SetLogAppendTime(ts int64) {
 	attrs := uint16(b.Attributes()) | attrLogAppendTime
 	binary.BigEndian.PutUint16(b[offAttributes:], attrs)
+	binary.BigEndian.PutUint64(b[offMaxTimestamp:], uint64(ts))
+	b.updateCRC()
+}
+
+// SetMaxTimestamp sets the batch's maxTimestamp and recomputes the CRC.
+func (b Batch) SetMaxTimestamp(ts int64) {
 	binary.BigEndian.PutUint64(b[offMaxTimestamp:], uint64(ts))
 	b.updateCRC()
 }

@@ -90,3 +90,38 @@ func FuzzScanHeads(f *testing.F) {
 		}
 	})
 }
+
+// FuzzCheckRecords proves that checking arbitrary (CRC-fixed) batches never
+// panics, and that a batch it passes decodes with Records to the records
+// whose heads it saw.
+func FuzzCheckRecords(f *testing.F) {
+	fuzzSeeds(f)
+	MaxUncompressedBytes = 4 << 20
+	f.Fuzz(func(t *testing.T, data []byte) {
+		b := Batch(data)
+		if len(b) >= HeaderSize {
+			b.updateCRC()
+		}
+		var heads []RecordHead
+		err := b.CheckRecords(func(i int, h RecordHead) error {
+			if i != len(heads) {
+				t.Fatalf("record %d seen as %d", len(heads), i)
+			}
+			h.Key = append([]byte(nil), h.Key...)
+			heads = append(heads, h)
+			return nil
+		})
+		if err != nil {
+			return
+		}
+		rs, rerr := b.Records()
+		if rerr != nil || len(rs) != len(heads) || len(heads) != int(b.NumRecords()) {
+			t.Fatalf("checked %d records, Records decoded %d (%v), header says %d", len(heads), len(rs), rerr, b.NumRecords())
+		}
+		for i, r := range rs {
+			if h := heads[i]; h.Offset != r.Offset || h.Timestamp != r.Timestamp || string(h.Key) != string(r.Key) {
+				t.Fatalf("record %d: head %+v, record %+v", i, h, r)
+			}
+		}
+	})
+}

@@ -397,3 +397,95 @@ func TestEmptyCopy(t *testing.T) {
 		t.Fatalf("empty copy header differs: %x", []byte(e))
 	}
 }
+
+// withBody returns the batch of codec c with like's header (its codec,
+// counts and timestamps, fields patched by patch) over the records body,
+// compressed with c, its length and CRC made right.
+func withBody(t *testing.T, like Batch, c Codec, body []byte, patch func(Batch)) Batch {
+	t.Helper()
+	data := body
+	if c != CodecNone {
+		var err error
+		if data, err = compress(c, 0, nil, body); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b := append(append(Batch(nil), like[:HeaderSize]...), data...)
+	if patch != nil {
+		patch(b)
+	}
+	binary.BigEndian.PutUint32(b[offBatchLength:], uint32(len(b)-lengthFieldEnd))
+	binary.BigEndian.PutUint32(b[offCRC:], b.ComputeCRC())
+	return b
+}
+
+// TestCheckRecords proves that CheckRecords sees every record's head as
+// Records decodes it, in place or through every codec, and refuses, with
+// ErrBadRecord, a record whose length lies, a null header key, and records
+// that end before or go on after the count in the header, as Kafka's
+// broker does (INVALID_RECORD); a compressed body that does not
+// decompress is ErrInvalid, the batch's fault rather than a record's.
+func TestCheckRecords(t *testing.T) {
+	rs := sampleRecords(30)
+	plain := mustBuild(t, BatchSpec{BaseOffset: 5, ProducerID: -1, ProducerEpoch: -1, BaseSequence: -1, Records: rs})
+	body := []byte(plain[HeaderSize:])
+	for _, c := range allCodecs {
+		like := mustBuild(t, BatchSpec{BaseOffset: 5, ProducerID: -1, ProducerEpoch: -1, BaseSequence: -1, Codec: c, Records: rs})
+		want, err := like.Records()
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		err = like.CheckRecords(func(i int, h RecordHead) error {
+			w := want[i]
+			wantLen := int32(len(w.Value))
+			if w.Value == nil {
+				wantLen = -1
+			}
+			if i != n || h.Offset != w.Offset || h.Timestamp != w.Timestamp || !bytes.Equal(h.Key, w.Key) ||
+				(h.Key == nil) != (w.Key == nil) || h.ValueLen != wantLen {
+				t.Errorf("%s record %d (call %d): head %+v, record %+v", c, i, n, h, w)
+			}
+			n++
+			return nil
+		})
+		if err != nil || n != len(want) {
+			t.Fatalf("%s: checked %d of %d: %v", c, n, len(want), err)
+		}
+
+		lengthLies := slices.Clone(body)
+		l, w := binary.Varint(lengthLies)
+		binary.PutVarint(lengthLies[:w], l+1)
+		nullHeaderKey := slices.Clone(body) // record 0 has headers: its first key's length is its first header byte
+		hdrAt := bytes.Index(nullHeaderKey, []byte{2, 'h'})
+		nullHeaderKey[hdrAt] = 1 // zigzag -1
+		bad := map[string]Batch{
+			"record length lies": withBody(t, like, c, lengthLies, nil),
+			"null header key":    withBody(t, like, c, nullHeaderKey, nil),
+			"fewer records than counted": withBody(t, like, c, body, func(b Batch) {
+				putI32(b, offRecordsCount, 31)
+				putI32(b, offLastOffsetDelta, 30)
+			}),
+			"more records than counted": withBody(t, like, c, body, func(b Batch) { putI32(b, offRecordsCount, 29) }),
+		}
+		for name, b := range bad {
+			if err := b.Validate(); err != nil {
+				t.Fatalf("%s %s: the framing itself is refused: %v", c, name, err)
+			}
+			if err := b.CheckRecords(func(int, RecordHead) error { return nil }); !errors.Is(err, ErrBadRecord) {
+				t.Errorf("%s %s: %v, want ErrBadRecord", c, name, err)
+			}
+		}
+		if c == CodecNone {
+			continue
+		}
+		garbage := slices.Clone(like)
+		for i := HeaderSize + 8; i < len(garbage); i++ {
+			garbage[i] ^= 0x5a
+		}
+		garbage.updateCRC()
+		if err := garbage.CheckRecords(func(int, RecordHead) error { return nil }); !errors.Is(err, ErrInvalid) || errors.Is(err, ErrBadRecord) {
+			t.Errorf("%s garbage: %v, want ErrInvalid and not ErrBadRecord (the batch does not decompress)", c, err)
+		}
+	}
+}

@@ -97,6 +97,11 @@ func (d *decoder) fail(format string, args ...any) {
 }
 
 func (d *decoder) varlong() int64 {
+	if len(d.buf) > 0 && d.buf[0] < 0x80 { // one byte: most lengths, deltas and counts
+		c := d.buf[0]
+		d.buf = d.buf[1:]
+		return int64(c>>1) ^ -int64(c&1)
+	}
 	v, n := binary.Varint(d.buf)
 	if n <= 0 {
 		d.fail("bad varint")
@@ -141,43 +146,84 @@ func (d *decoder) bytes() []byte {
 }
 
 func (d *decoder) record(baseOffset, baseTimestamp int64) (Record, error) {
+	body, err := d.next()
+	if err != nil {
+		return Record{}, err
+	}
+	r := body.recordBody(baseOffset, baseTimestamp)
+	return r, body.end()
+}
+
+// next cuts the next record, by its length, into a decoder of its body.
+func (d *decoder) next() (decoder, error) {
 	length := d.varint()
 	if d.err == nil && (length < 0 || int(length) > len(d.buf)) {
 		d.fail("record length %d with %d bytes left", length, len(d.buf))
 	}
 	if d.err != nil {
-		return Record{}, d.err
+		return decoder{}, d.err
 	}
 	body := decoder{buf: d.buf[:length]}
 	d.buf = d.buf[length:]
-	r := body.recordBody(baseOffset, baseTimestamp)
-	if body.err == nil && len(body.buf) != 0 {
-		body.fail("%d bytes left in record", len(body.buf))
+	return body, nil
+}
+
+// end is the error of a record body's decoding, or of bytes left in it.
+func (d *decoder) end() error {
+	if d.err == nil && len(d.buf) != 0 {
+		d.fail("%d bytes left in record", len(d.buf))
 	}
-	return r, body.err
+	return d.err
+}
+
+// fields decodes a record body up to its headers: the count of those
+// that follow.
+func (d *decoder) fields(baseOffset, baseTimestamp int64) (ts, offset int64, key, value []byte, headers int) {
+	d.int8() // attributes: unused in v2
+	ts = baseTimestamp + d.varlong()
+	offset = baseOffset + int64(d.varint())
+	key, value = d.bytes(), d.bytes()
+	count := d.varint()
+	if count < 0 || int(count) > len(d.buf)/2 {
+		d.fail("%d headers in %d bytes", count, len(d.buf))
+		return ts, offset, key, value, 0
+	}
+	return ts, offset, key, value, int(count)
+}
+
+// headerKey reads a header's key, which may not be null.
+func (d *decoder) headerKey() []byte {
+	key := d.bytes()
+	if key == nil && d.err == nil {
+		d.fail("null header key")
+	}
+	return key
+}
+
+// recordHead decodes a record body as recordBody does, without keeping
+// its value or headers (nothing allocates).
+func (d *decoder) recordHead(baseOffset, baseTimestamp int64) RecordHead {
+	ts, offset, key, value, headers := d.fields(baseOffset, baseTimestamp)
+	h := RecordHead{Offset: offset, Timestamp: ts, Key: key, ValueLen: -1}
+	if value != nil {
+		h.ValueLen = int32(len(value))
+	}
+	for range headers {
+		d.headerKey()
+		d.bytes()
+	}
+	return h
 }
 
 func (d *decoder) recordBody(baseOffset, baseTimestamp int64) Record {
 	var r Record
-	d.int8() // attributes: unused in v2
-	r.Timestamp = baseTimestamp + d.varlong()
-	r.Offset = baseOffset + int64(d.varint())
-	r.Key = d.bytes()
-	r.Value = d.bytes()
-	count := d.varint()
-	if count < 0 || int(count) > len(d.buf)/2 {
-		d.fail("%d headers in %d bytes", count, len(d.buf))
-		return r
-	}
-	if count > 0 {
-		r.Headers = make([]Header, count)
+	var headers int
+	r.Timestamp, r.Offset, r.Key, r.Value, headers = d.fields(baseOffset, baseTimestamp)
+	if headers > 0 {
+		r.Headers = make([]Header, headers)
 	}
 	for i := range r.Headers {
-		key := d.bytes()
-		if key == nil && d.err == nil {
-			d.fail("null header key")
-		}
-		r.Headers[i] = Header{Key: string(key), Value: d.bytes()}
+		r.Headers[i] = Header{Key: string(d.headerKey()), Value: d.bytes()}
 	}
 	return r
 }

@@ -39,6 +39,54 @@ var streamReaders = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 
 // framing is checked then. It holds one of the process's decompression slots
 // for its duration, so fn must not decompress.
 func (b Batch) ScanHeads(fn func(RecordHead) (bool, error)) error {
+	return b.scanHeads(func(_ int, h RecordHead) (bool, error) { return fn(h) }, false)
+}
+
+// CheckRecords decodes every record of b as Kafka's broker does before it
+// appends a produced batch: each record's fields must end where its length
+// says, and the records must end where the batch does, no fewer and no more
+// than it counts; a record that breaks either wraps ErrBadRecord, a
+// compressed batch that does not decompress (or inflates past
+// MaxUncompressedBytes: ErrInflated) ErrInvalid alone. fn sees
+// each record's head with its index in the batch (its key valid only
+// during the call) and may stop the check with an error. An uncompressed
+// batch is decoded in place; a compressed one as a stream, as ScanHeads.
+func (b Batch) CheckRecords(fn func(i int, h RecordHead) error) error {
+	if err := b.validateFraming(); err != nil {
+		return err
+	}
+	if err := b.validateFields(); err != nil {
+		return err
+	}
+	if b.Codec() != CodecNone {
+		return b.scanHeads(func(i int, h RecordHead) (bool, error) { return true, fn(i, h) }, true)
+	}
+	d := decoder{buf: b[HeaderSize:]}
+	for i := range int(b.NumRecords()) {
+		body, err := d.next()
+		if err != nil {
+			return fmt.Errorf("%w: record %d: %w", ErrBadRecord, i, err)
+		}
+		h := body.recordHead(b.BaseOffset(), b.BaseTimestamp())
+		if err := body.end(); err != nil {
+			return fmt.Errorf("%w: record %d: %w", ErrBadRecord, i, err)
+		}
+		if b.LogAppendTime() {
+			h.Timestamp = b.MaxTimestamp()
+		}
+		if err := fn(i, h); err != nil {
+			return err
+		}
+	}
+	if len(d.buf) != 0 {
+		return fmt.Errorf("%w: %d bytes after the last of %d records", ErrBadRecord, len(d.buf), b.NumRecords())
+	}
+	return nil
+}
+
+// scanHeads is ScanHeads; with whole, it also fails when the uncompressed
+// records go on past the count in the header.
+func (b Batch) scanHeads(fn func(int, RecordHead) (bool, error), whole bool) error {
 	if err := b.validateFraming(); err != nil {
 		return err
 	}
@@ -57,26 +105,43 @@ func (b Batch) ScanHeads(fn func(RecordHead) (bool, error)) error {
 		streamReaders.Put(br)
 	}()
 	s := recordStream{br: br}
+	// A decompressor's failure is the batch's; any other is a record's.
+	fail := func(i int32, err error) error {
+		kind := ErrBadRecord
+		if errors.Is(err, errCodec) || errors.Is(err, ErrInflated) {
+			kind = ErrInvalid
+		}
+		return fmt.Errorf("%w: %s: record %d: %w", kind, b.Codec(), i, err)
+	}
 	for i := range b.NumRecords() {
 		h, err := s.head(b.BaseOffset(), b.BaseTimestamp())
 		if err != nil {
-			return fmt.Errorf("%w: %s: record %d: %v", ErrInvalid, b.Codec(), i, err)
+			return fail(i, err)
 		}
 		if b.LogAppendTime() {
 			h.Timestamp = b.MaxTimestamp()
 		}
-		if more, err := fn(h); !more || err != nil {
+		if more, err := fn(int(i), h); !more || err != nil {
 			return err
 		}
 		if err := s.tail(); err != nil {
-			return fmt.Errorf("%w: %s: record %d: %v", ErrInvalid, b.Codec(), i, err)
+			return fail(i, err)
+		}
+	}
+	if whole {
+		if _, err := s.br.ReadByte(); !errors.Is(err, io.EOF) {
+			if err == nil {
+				err = errors.New("bytes after the last record")
+			}
+			return fail(b.NumRecords(), err)
 		}
 	}
 	return nil
 }
 
-// errInflated reports a batch that inflates past MaxUncompressedBytes.
-var errInflated = errors.New("inflates past the limit")
+// errCodec tags an error of a decompressor, which a scan reports as
+// ErrInvalid rather than ErrBadRecord.
+var errCodec = errors.New("decompression failed")
 
 // decompressionSlots bounds how many batches the process decompresses at
 // once, so that many requests each inflating a batch cannot multiply the
@@ -158,12 +223,15 @@ type limitedReader struct {
 func (l *limitedReader) Read(p []byte) (int, error) {
 	if l.left <= 0 {
 		if err := probeEnd(l.r); err != nil {
-			return 0, fmt.Errorf("%w: more than %d bytes uncompressed", errInflated, MaxUncompressedBytes)
+			return 0, fmt.Errorf("%w: more than %d bytes uncompressed", ErrInflated, MaxUncompressedBytes)
 		}
 		return 0, io.EOF
 	}
 	n, err := l.r.Read(p[:min(int64(len(p)), l.left)])
 	l.left -= int64(n)
+	if err != nil && err != io.EOF {
+		err = fmt.Errorf("%w: %w", errCodec, err)
+	}
 	return n, err
 }
 

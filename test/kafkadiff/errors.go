@@ -2,6 +2,7 @@ package kafkadiff
 
 import (
 	"strings"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
 
@@ -139,6 +140,10 @@ var errorScenarios = map[string]func(s *session) any{
 		init := kmsg.NewPtrInitProducerIDRequest()
 		init.ProducerID, init.ProducerEpoch = -1, -1
 		id := s.do(init, s.max(22)).(*kmsg.InitProducerIDResponse)
+		for tries := 0; id.ErrorCode != 0 && tries < 50; tries++ { // a broker just started may not have producer ids yet
+			time.Sleep(100 * time.Millisecond)
+			id = s.do(init, s.max(22)).(*kmsg.InitProducerIDResponse)
+		}
 		b := idempotentBatch(3, 10, id.ProducerID, id.ProducerEpoch, 0)
 		next := idempotentBatch(1, 10, id.ProducerID, id.ProducerEpoch, 3)
 		gap := idempotentBatch(1, 10, id.ProducerID, id.ProducerEpoch, 9)
