@@ -147,6 +147,6 @@ func TestCompressionTypeSizeAfterRecompression(t *testing.T) {
 // batches.
 func BenchmarkAppendRecompress(b *testing.B) {
 	for _, target := range []record.Codec{record.CodecZstd, record.CodecLZ4, record.CodecGzip, record.CodecNone} {
-		b.Run("snappy-to-"+target.String(), func(b *testing.B) { benchAppend(b, recompressConfig(target)) })
+		b.Run("snappy-to-"+target.String(), func(b *testing.B) { benchAppend(b, recompressConfig(target), record.CodecSnappy) })
 	}
 }
