@@ -322,6 +322,14 @@ func (h *Handler) producePartition(ctx context.Context, r *kmsg.ProduceRequest, 
 		rp.ErrorCode = code // as Kafka, without a message
 		return rp, ackWait{}
 	}
+	if b := batches[0]; b.ProducerID() >= 0 && b.BaseSequence() < 0 {
+		// Kafka's LogValidator.validateBatch, for a client's batch only:
+		// the coordinators write transactional batches without sequences.
+		rp.ErrorCode, rp.LogStartOffset = kerr.InvalidRecord.Code, part.LogStartOffset()
+		rp.ErrorMessage = kmsg.StringPtr(fmt.Sprintf("Invalid sequence number %d in record batch with producerId %d in topic partition %s-%d",
+			b.BaseSequence(), b.ProducerID(), topic, p.Partition))
+		return rp, ackWait{}
+	}
 	if sv.On() {
 		errs, total, err := h.validateSchemas(ctx, topic, sv, batches)
 		switch {

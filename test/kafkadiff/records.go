@@ -79,6 +79,11 @@ var recordScenarios = map[string]func(s *session) any{
 		}
 		return s.produceFixed("t", b)
 	},
+	"produce-producer-id-without-sequence": func(s *session) any {
+		topic := s.name("t")
+		s.createTopic(topic, 1)
+		return s.produce(s.max(0), topic, 0, idempotentBatch(1, 10, 12345, 0, -1))
+	},
 	"produce-max-timestamp-lies": func(s *session) any {
 		// The header says the first record's timestamp is the largest; the
 		// third is 2 ms later. What is stored: the header read back, and
