@@ -25,7 +25,8 @@ func plainBatch(t *testing.T, timestamps ...int64) record.Batch {
 
 // TestAppendChecksEveryRecord proves that an append looks at every record
 // as Kafka's LogValidator does: a record whose length lies is refused with
-// INVALID_RECORD; each record whose timestamp is out of bounds is listed
+// INVALID_RECORD, and so does a compressed batch whose records' offset
+// deltas are not 0, 1, 2...; each record whose timestamp is out of bounds is listed
 // (INVALID_TIMESTAMP), not only a batch whose first or largest one is;
 // and a batch whose header understates its largest timestamp is stored
 // with the right one, which ListOffsets' max timestamp then finds.
@@ -41,6 +42,19 @@ func TestAppendChecksEveryRecord(t *testing.T) {
 	binary.BigEndian.PutUint32(lying[17:], lying.ComputeCRC())
 	if _, err := p.AppendAsLeader([]record.Batch{lying}, 1, now); !errors.Is(err, ErrInvalidRecord) {
 		t.Fatalf("a record whose length lies: %v, want ErrInvalidRecord", err)
+	}
+
+	// A compressed batch whose records' offset deltas skip: refused, where
+	// Kafka fails on it; stored, its offsets would overlap the next batch's.
+	gappy, err := record.Build(record.BatchSpec{ProducerID: -1, ProducerEpoch: -1, BaseSequence: -1, Codec: record.CodecLZ4,
+		OffsetDeltas: true, Records: []record.Record{{Offset: 0, Timestamp: nowMs}, {Offset: 2, Timestamp: nowMs}, {Offset: 5, Timestamp: nowMs}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	binary.BigEndian.PutUint32(gappy[23:], 2) // lastOffsetDelta: three records
+	binary.BigEndian.PutUint32(gappy[17:], gappy.ComputeCRC())
+	if _, err := p.AppendAsLeader([]record.Batch{gappy}, 1, now); !errors.Is(err, ErrInvalidRecord) {
+		t.Fatalf("a compressed batch with offset deltas 0, 2, 5: %v, want ErrInvalidRecord", err)
 	}
 
 	// The first and the largest timestamps are in bounds; two in between are not.

@@ -337,7 +337,14 @@ func checkRecords(b record.Batch, tp kafka.TopicPartition, cfg *Config, now int6
 		}
 		refused.Total++
 	}
+	compressed := b.Codec() != record.CodecNone
 	err := b.CheckRecords(func(i int, h record.RecordHead) error {
+		if d := h.Offset - b.BaseOffset(); compressed && d != int64(i) {
+			// Kafka would rebuild such a batch and fails instead
+			// (UNKNOWN_SERVER_ERROR); stored, its offsets would overlap
+			// the next batch's. An uncompressed one Kafka stores as is.
+			return fmt.Errorf("%w: record %d of a compressed batch has offset delta %d", ErrInvalidRecord, i, d)
+		}
 		if cfg.Compacted && h.Key == nil {
 			refuse(i, fmt.Sprintf("Compacted topic cannot accept message without key in topic partition %s.", tp))
 			return nil

@@ -32,12 +32,7 @@ var recordScenarios = map[string]func(s *session) any{
 	},
 	"produce-record-offset-delta-gap": func(s *session) any {
 		b := batch(2, 10)
-		second := recordAt(b, 1)
-		_, w := binary.Varint(second) // length
-		w++                           // attributes
-		_, tw := binary.Varint(second[w:])
-		w += tw
-		binary.PutVarint(second[w:w+1], 5) // offsetDelta 1 becomes 5, one byte both
+		setOffsetDelta(recordAt(b, 1), 5) // offsetDelta 1 becomes 5
 		return s.produceFixed("t", b)
 	},
 	"produce-records-fewer-than-counted": func(s *session) any {
@@ -83,6 +78,37 @@ var recordScenarios = map[string]func(s *session) any{
 		topic := s.name("t")
 		s.createTopic(topic, 1)
 		return s.produce(s.max(0), topic, 0, idempotentBatch(1, 10, 12345, 0, -1))
+	},
+	"produce-lz4-offset-deltas-gap": func(s *session) any {
+		// Three records whose offset deltas say 0, 2, 5: what is stored.
+		topic := s.name("t")
+		s.createTopic(topic, 1)
+		plain := batch(3, 10)
+		setOffsetDelta(recordAt(plain, 1), 2)
+		setOffsetDelta(recordAt(plain, 2), 5)
+		b := withLZ4Body(plain[record.HeaderSize:], func(b []byte) {
+			binary.BigEndian.PutUint32(b[offNumRecords:], 3)
+			binary.BigEndian.PutUint32(b[offLastDelta:], 2)
+		})
+		fixCRC(b)
+		out := []any{s.produce(s.max(0), topic, 0, b)}
+		fetched := s.fetch(s.max(1), topic, 0, 0)
+		if len(fetched.Topics) > 0 && len(fetched.Topics[0].Partitions) > 0 {
+			var offsets []int64
+			if recs, err := record.Split(fetched.Topics[0].Partitions[0].RecordBatches); err == nil {
+				for _, rb := range recs {
+					rs, err := rb.Records()
+					if err != nil {
+						offsets = append(offsets, -100)
+					}
+					for _, r := range rs {
+						offsets = append(offsets, r.Offset)
+					}
+				}
+			}
+			out = append(out, map[string]any{"StoredOffsets": offsets})
+		}
+		return out
 	},
 	"produce-max-timestamp-lies": func(s *session) any {
 		// The header says the first record's timestamp is the largest; the
@@ -156,6 +182,16 @@ func withLZ4Body(body []byte, patch func([]byte)) []byte {
 		patch(b)
 	}
 	return b
+}
+
+// setOffsetDelta sets the offset delta of the record rec starts with to
+// d, a value whose varint takes one byte as the one it replaces.
+func setOffsetDelta(rec []byte, d int64) {
+	_, w := binary.Varint(rec) // length
+	w++                        // attributes
+	_, tw := binary.Varint(rec[w:])
+	w += tw
+	binary.PutVarint(rec[w:w+1], d)
 }
 
 func fixCRC(b []byte) {
