@@ -180,10 +180,20 @@ func openDecompressor(c Codec, src []byte) (io.Reader, func(), error) {
 		}
 		return &d.r, done, nil
 	case CodecSnappy:
-		r, err := newSnappyStream(src)
-		return r, func() {}, err
+		d := snappyStreams.Get().(*snappyStream)
+		err := d.reset(src)
+		done := func() {
+			d.blocks, d.out = nil, nil
+			if cap(d.buf) <= maxPooledSnappyBuffer {
+				snappyStreams.Put(d)
+			}
+		}
+		return d, done, err
 	case CodecLZ4:
-		return lz4.NewReader(bytes.NewReader(src)), func() {}, nil
+		d := lz4Streams.Get().(*lz4Stream)
+		d.src.Reset(src)
+		d.r.Reset(&d.src)
+		return d.r, func() { d.src.Reset(nil); lz4Streams.Put(d) }, nil
 	case CodecZstd:
 		d := zstdStreams.Get().(*zstdStream)
 		d.src.Reset(src)
@@ -244,15 +254,35 @@ type snappyStream struct {
 	out    []byte // what of buf is left to read
 }
 
-func newSnappyStream(src []byte) (io.Reader, error) {
+// lz4Stream is an lz4 frame reader kept between batches, with its buffers.
+type lz4Stream struct {
+	src bytes.Reader
+	r   *lz4.Reader
+}
+
+var lz4Streams = sync.Pool{New: func() any { return &lz4Stream{r: lz4.NewReader(nil)} }}
+
+// snappyStreams keep their decode buffer between batches: a producer's
+// snappy batch (franz-go's default codec) is inflated on every produce.
+var snappyStreams = sync.Pool{New: func() any { return new(snappyStream) }}
+
+// maxPooledSnappyBuffer bounds the buffer a pooled stream keeps.
+const maxPooledSnappyBuffer = 1 << 20
+
+// reset makes s read src.
+func (s *snappyStream) reset(src []byte) error {
+	s.blocks, s.out = nil, nil
 	if !bytes.HasPrefix(src, xerialMagic) {
-		out, err := decodeSnappyBlock(nil, src)
-		return bytes.NewReader(out), err
+		var err error
+		s.buf, err = decodeSnappyBlock(s.buf[:0], src)
+		s.out = s.buf
+		return err
 	}
 	if len(src) < xerialHeaderSize {
-		return nil, fmt.Errorf("xerial header truncated")
+		return fmt.Errorf("xerial header truncated")
 	}
-	return &snappyStream{blocks: src[xerialHeaderSize:]}, nil
+	s.blocks = src[xerialHeaderSize:]
+	return nil
 }
 
 func (s *snappyStream) Read(p []byte) (int, error) {
