@@ -147,6 +147,8 @@ var brokerDefs = []brokerDef{
 		set: func(c *Config, v string) { n, _ := strconv.ParseInt(v, 10, 16); c.DefaultReplicationFactor = int16(n) }},
 	{name: "min.insync.replicas", typ: typeInt, def: "1", check: positive, dynamic: true, doc: "Replicas that must acknowledge an acks=all write.",
 		set: i32(func(c *Config) *int32 { return &c.MinInsyncReplicas })},
+	{name: "max.request.partition.size.limit", typ: typeInt, def: "2000", check: positive,
+		doc: "The most partitions one DescribeTopicPartitions answer describes; a client asks for the rest from the cursor it is given."},
 	{name: "auto.create.topics.enable", typ: typeBoolean, def: "true", doc: "Enable automatic topic creation on the server.",
 		set: boolean(func(c *Config) *bool { return &c.AutoCreateTopicsEnable })},
 	{name: "delete.topic.enable", typ: typeBoolean, def: "true", doc: "Enables topic deletion.",

@@ -71,6 +71,7 @@ var kafkaAuthorization = map[int16][]acl.Check{
 	66: {acl.Describe.On(acl.TransactionalID)},
 	68: {acl.Read.On(acl.Group), acl.Describe.On(acl.Topic)},
 	69: {acl.Describe.On(acl.Group), acl.Describe.On(acl.Topic)},
+	75: {acl.Describe.On(acl.Topic)}, // DescribeTopicPartitionsRequestHandler: DESCRIBE on each TOPIC
 }
 
 // TestEveryAPIDeclaresAuthorization proves that every registered API

@@ -505,6 +505,12 @@ var denyMatrix = map[int16]matrixCase{
 		r.ValidateOnly, r.FeatureUpdates = true, []kmsg.UpdateFeaturesRequestFeatureUpdate{u}
 		return r
 	}},
+	75: {build: func(*matrixFixture) kmsg.Request { return kmsg.NewPtrDescribeTopicPartitionsRequest() }, // every topic
+		revealed: func(resp kmsg.Response) bool {
+			return slices.ContainsFunc(resp.(*kmsg.DescribeTopicPartitionsResponse).Topics, func(t kmsg.DescribeTopicPartitionsResponseTopic) bool {
+				return t.Topic != nil && *t.Topic == secretTopic
+			})
+		}},
 	60: {build: func(*matrixFixture) kmsg.Request {
 		r := kmsg.NewPtrDescribeClusterRequest()
 		r.IncludeClusterAuthorizedOperations = true

@@ -62,6 +62,7 @@ var byKey = map[int16]keyScenario{
 	66: func(s *session, v int16) any { return transactionFlow(s, map[int16]int16{66: v}) },
 	68: func(s *session, v int16) any { return consumerGroup(s, map[int16]int16{68: v}) },
 	69: func(s *session, v int16) any { return consumerGroup(s, map[int16]int16{69: v}) },
+	75: describeTopicPartitionsKey,
 }
 
 func produceKey(s *session, v int16) any {
@@ -426,4 +427,38 @@ func expireDelegationTokenKey(s *session, v int16) any {
 
 func describeDelegationTokenKey(s *session, v int16) any {
 	return s.do(kmsg.NewPtrDescribeDelegationTokenRequest(), v)
+}
+
+// describeTopicPartitionsKey pages through two topics two partitions at a
+// time, with an unknown and an invalid name among those asked, then asks
+// with a cursor whose topic is not named and one whose partition is
+// negative.
+func describeTopicPartitionsKey(s *session, v int16) any {
+	a, b := s.name("a"), s.name("b")
+	s.createTopic(a, 3)
+	s.createTopic(b, 2)
+	ask := func(limit int32, cursor *kmsg.DescribeTopicPartitionsRequestCursor, names ...string) *kmsg.DescribeTopicPartitionsResponse {
+		req := kmsg.NewPtrDescribeTopicPartitionsRequest()
+		req.ResponsePartitionLimit, req.Cursor = limit, cursor
+		for _, n := range names {
+			t := kmsg.NewDescribeTopicPartitionsRequestTopic()
+			t.Topic = n
+			req.Topics = append(req.Topics, t)
+		}
+		return s.do(req, v).(*kmsg.DescribeTopicPartitionsResponse)
+	}
+	names := []string{b, a, s.name("missing"), "bad/name", a}
+	var out []any
+	var cursor *kmsg.DescribeTopicPartitionsRequestCursor
+	for range 5 {
+		resp := ask(2, cursor, names...)
+		out = append(out, resp)
+		if resp.NextCursor == nil {
+			break
+		}
+		cursor = &kmsg.DescribeTopicPartitionsRequestCursor{Topic: resp.NextCursor.Topic, Partition: resp.NextCursor.Partition}
+	}
+	out = append(out, ask(2000, &kmsg.DescribeTopicPartitionsRequestCursor{Topic: s.name("other"), Partition: 0}, a, b))
+	out = append(out, ask(2000, &kmsg.DescribeTopicPartitionsRequestCursor{Topic: a, Partition: -1}, a))
+	return out
 }
