@@ -316,6 +316,10 @@ func (e *RecordErrors) Error() string {
 
 func (e *RecordErrors) Unwrap() error { return e.Err }
 
+// heap returns a copy of e to return as an error, so that e itself can
+// live on the stack of an append that refuses nothing.
+func (e RecordErrors) heap() *RecordErrors { return &e }
+
 // checkRecords decodes the records of b as Kafka's LogValidator does
 // before an append: their framing (a record that lies about its length,
 // or records that end before or after the batch's count, is
@@ -330,7 +334,7 @@ func (e *RecordErrors) Unwrap() error { return e.Err }
 func checkRecords(b record.Batch, tp kafka.TopicPartition, cfg *Config, now int64) error {
 	lo, hi := satSub(now, cfg.TimestampBeforeMaxMs), satAdd(now, cfg.TimestampAfterMaxMs)
 	maxTs := int64(-1)
-	refused := &RecordErrors{Err: ErrInvalidRecord}
+	refused := RecordErrors{Err: ErrInvalidRecord} // escapes only when returned
 	refuse := func(i int, msg string) {
 		if refused.Total < MaxRecordErrors {
 			refused.Errors = append(refused.Errors, RecordError{Index: int32(i), Message: msg})
@@ -361,7 +365,7 @@ func checkRecords(b record.Batch, tp kafka.TopicPartition, cfg *Config, now int6
 	})
 	switch {
 	case errors.Is(err, record.ErrInflated) && refused.Total > 0:
-		return refused
+		return refused.heap()
 	case errors.Is(err, record.ErrInflated) && !cfg.Compacted:
 		// Stored with its records past the cap unchecked, as Kafka (which
 		// has no cap) stores it; the cleaner of a compacted topic would
@@ -372,7 +376,7 @@ func checkRecords(b record.Batch, tp kafka.TopicPartition, cfg *Config, now int6
 	case err != nil:
 		return err // a batch that does not decompress: CORRUPT_MESSAGE
 	case refused.Total > 0:
-		return refused
+		return refused.heap()
 	}
 	if !cfg.LogAppendTime && maxTs != b.MaxTimestamp() {
 		b.SetMaxTimestamp(maxTs)
