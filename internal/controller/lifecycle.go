@@ -61,17 +61,57 @@ func brokerHeartbeat(img *metadata.Image, c Cluster, req BrokerHeartbeatRequest)
 	return nil, BrokerHeartbeatResponse{}, nil
 }
 
-// registerBroker returns the records of a registration: the broker, live,
-// its replicas no longer offline, and a leader for the partitions left
-// without one that it can lead (a broker fenced while it was the last of
-// an ISR comes back).
-func registerBroker(img *metadata.Image, c Cluster, b metadata.Broker, epoch int64) []metadata.Record {
-	recs := append(RegisterBroker(b, epoch), onlineAgain(img, b.ID)...)
+// registerBroker returns the records of a registration and the broker
+// epoch it gives. The incarnation already registered, registering again
+// (an answer it did not get), keeps its epoch and fencing, as Kafka amends
+// a registration. A new incarnation gets a new epoch, and its replicas are
+// no longer offline; where the previous incarnation still holds its place
+// (a process killed and restarted within its session), the new one takes
+// it over as Kafka's controller would once the old session expired: the
+// partitions the old process led get a new leader epoch (another member
+// of the ISR leads if one is alive, else the new process), and it leaves
+// every ISR it does not lead or is not the last of, to rejoin once caught
+// up. A partition with no other replica keeps its epoch: no follower
+// could be misled. Last, every partition left without a leader that the
+// broker can lead gets it back.
+func registerBroker(img *metadata.Image, c Cluster, b metadata.Broker, epoch int64) ([]metadata.Record, int64) {
+	prev, registered := img.Broker(b.ID)
+	if registered && prev.IncarnationID == b.IncarnationID {
+		b.Fenced = prev.Fenced
+		return RegisterBroker(b, prev.Epoch), prev.Epoch
+	}
+	recs := RegisterBroker(b, epoch)
 	next, err := img.Apply(recs)
 	if err != nil {
-		return recs
+		return recs, epoch
 	}
-	return append(recs, electLeaderless(next, uncleanOf(next, c))...)
+	id := int32(b.ID)
+	replaced := registered && !prev.Fenced
+	alive := func(r int32) bool { return isAlive(next, r) }
+	others := func(r int32) bool { return r != id && alive(r) }
+	unclean := uncleanOf(img, c)
+	return append(recs, eachPartition(img, func(topic string, p metadata.Partition) (metadata.Partition, bool) {
+		q := onlineAgain(p, id)
+		takeover := replaced && len(p.Replicas) > 1 && slices.Contains(p.Replicas, id)
+		if takeover && (q.Leader == id || q.Leader == NoLeader) {
+			q.Leader, q.ISR = pickLeader(q, others, false)
+		}
+		if q.Leader == NoLeader {
+			q.Leader, q.ISR = pickLeader(q, alive, unclean(topic))
+		}
+		if takeover && q.Leader != id && len(q.ISR) > 1 && slices.Contains(q.ISR, id) {
+			q.ISR = withoutID(q.ISR, id)
+		}
+		out, changed := bumpEpochs(p, q)
+		if takeover && p.Leader == id && out.Leader == id {
+			out.LeaderEpoch++ // the same broker, a new process: a new epoch
+			if !changed {
+				out.PartitionEpoch++
+				changed = true
+			}
+		}
+		return out, changed
+	})...), epoch
 }
 
 // electLeaderless gives a leader to every partition without one that a
@@ -130,7 +170,7 @@ func UnfenceBroker(img *metadata.Image, id kafka.NodeID, unclean func(topic stri
 func WithoutReplica(p metadata.Partition, id int32, alive func(int32) bool, unclean bool) (metadata.Partition, bool) {
 	next := p
 	if slices.Contains(p.ISR, id) && len(p.ISR) > 1 {
-		next.ISR = slices.DeleteFunc(slices.Clone(p.ISR), func(r int32) bool { return r == id })
+		next.ISR = withoutID(p.ISR, id)
 	}
 	if p.Leader == id {
 		next.Leader, next.ISR = pickLeader(next, alive, unclean)

@@ -79,7 +79,7 @@ func TestWithoutReplica(t *testing.T) {
 func TestBrokerLifecycle(t *testing.T) {
 	id := kafka.NewTopicID()
 	img, err := metadata.Empty().Apply([]metadata.Record{
-		{Type: metadata.TypeBroker, Broker: &metadata.Broker{ID: 1, Epoch: 10}},
+		{Type: metadata.TypeBroker, Broker: &metadata.Broker{ID: 1, Epoch: 10, IncarnationID: kafka.NewTopicID()}},
 		{Type: metadata.TypeBroker, Broker: &metadata.Broker{ID: 2, Epoch: 11}},
 		{Type: metadata.TypeTopic, Topic: &metadata.TopicRecord{Name: "t", ID: id}},
 		{Type: metadata.TypePartition, Partition: &metadata.PartitionRecord{TopicID: id, Partition: 0, Replicas: []int32{1, 2}, ISR: []int32{1, 2}, Leader: 1}},
@@ -110,9 +110,10 @@ func TestBrokerLifecycle(t *testing.T) {
 	if b, _ := back.Broker(1); b.Fenced || topic.Partitions[1].Leader != 1 || topic.Partitions[0].Leader != 2 {
 		t.Fatalf("after unfencing: %+v", topic.Partitions)
 	}
-	reregistered := apply(fenced, registerBroker(fenced, Cluster{}, metadata.Broker{ID: 1}, 20))
+	reg, epoch := registerBroker(fenced, Cluster{}, metadata.Broker{ID: 1, IncarnationID: kafka.NewTopicID()}, 20)
+	reregistered := apply(fenced, reg)
 	topic, _ = reregistered.Topic("t")
-	if b, _ := reregistered.Broker(1); b.Fenced || b.Epoch != 20 || topic.Partitions[1].Leader != 1 {
+	if b, _ := reregistered.Broker(1); b.Fenced || b.Epoch != 20 || epoch != 20 || topic.Partitions[1].Leader != 1 {
 		t.Fatalf("after re-registering: %+v %+v", b, topic.Partitions)
 	}
 	recs, resp, _ = brokerHeartbeat(img, Cluster{}, BrokerHeartbeatRequest{ID: 1, Epoch: 10, WantShutdown: true})
@@ -123,6 +124,75 @@ func TestBrokerLifecycle(t *testing.T) {
 	if _, _, err := brokerHeartbeat(img, Cluster{}, BrokerHeartbeatRequest{ID: 1, Epoch: 9}); !errors.Is(err, ErrBrokerNotRegistered) {
 		t.Fatalf("heartbeat of an old registration: %v", err)
 	}
+}
+
+// TestNewIncarnationTakesOver proves what a registration does to the
+// partitions of a broker whose previous process still held its place (a
+// restart within the session): the partitions it led get a new leader
+// epoch, led by another in-sync replica when one is alive; it leaves the
+// ISRs it neither leads nor is the last of; a partition with no other
+// replica is left alone; and the same incarnation registering again keeps
+// its epoch and changes nothing.
+func TestNewIncarnationTakesOver(t *testing.T) {
+	old := kafka.NewTopicID()
+	brokers := []metadata.Record{
+		{Type: metadata.TypeBroker, Broker: &metadata.Broker{ID: 1, Epoch: 10, IncarnationID: old}},
+		{Type: metadata.TypeBroker, Broker: &metadata.Broker{ID: 2, Epoch: 11, IncarnationID: kafka.NewTopicID()}},
+		{Type: metadata.TypeBroker, Broker: &metadata.Broker{ID: 3, Epoch: 12, IncarnationID: kafka.NewTopicID(), Fenced: true}},
+	}
+	for _, tc := range []struct {
+		name               string
+		p                  metadata.Partition
+		wantLeader         int32
+		wantISR            []int32
+		wantLeaderEpoch    int32
+		wantPartitionEpoch int32
+	}{
+		{"led, another in sync: it leads", part(1, []int32{1, 2}, 1, 2), 2, []int32{2}, 5, 8},
+		{"led, alone in sync: a new epoch", part(1, []int32{1}, 1, 2), 1, []int32{1}, 5, 8},
+		{"led, the other in sync fenced: a new epoch", part(1, []int32{1, 3}, 1, 3), 1, []int32{1, 3}, 5, 8},
+		{"followed: leaves the ISR", part(2, []int32{2, 1}, 2, 1), 2, []int32{2}, 4, 8},
+		{"followed, out of sync: unchanged", part(2, []int32{2}, 2, 1), 2, []int32{2}, 4, 7},
+		{"the only replica: unchanged", part(1, []int32{1}, 1), 1, []int32{1}, 4, 7},
+		{"not a replica: unchanged", part(2, []int32{2}, 2), 2, []int32{2}, 4, 7},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			topic := kafka.NewTopicID()
+			img, err := metadata.Empty().Apply(append(slices.Clone(brokers),
+				metadata.Record{Type: metadata.TypeTopic, Topic: &metadata.TopicRecord{Name: "t", ID: topic}},
+				tc.p.Record(topic)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			recs, epoch := registerBroker(img, Cluster{}, metadata.Broker{ID: 1, IncarnationID: kafka.NewTopicID()}, 20)
+			next, err := img.Apply(recs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, _ := next.Topic("t")
+			p := got.Partitions[0]
+			if b, _ := next.Broker(1); epoch != 20 || b.Epoch != 20 || b.Fenced {
+				t.Fatalf("registration: epoch %d, broker %+v", epoch, b)
+			}
+			if p.Leader != tc.wantLeader || !slices.Equal(p.ISR, tc.wantISR) || p.LeaderEpoch != tc.wantLeaderEpoch || p.PartitionEpoch != tc.wantPartitionEpoch {
+				t.Fatalf("got leader %d isr %v epochs %d/%d, want %d %v %d/%d", p.Leader, p.ISR, p.LeaderEpoch, p.PartitionEpoch,
+					tc.wantLeader, tc.wantISR, tc.wantLeaderEpoch, tc.wantPartitionEpoch)
+			}
+			again, epoch := registerBroker(next, Cluster{}, metadata.Broker{ID: 1, IncarnationID: mustBroker(t, next, 1).IncarnationID}, 30)
+			if epoch != 20 || len(again) != 1 {
+				t.Fatalf("the same incarnation again: epoch %d, %d records", epoch, len(again))
+			}
+		})
+	}
+}
+
+func mustBroker(t *testing.T, img *metadata.Image, id kafka.NodeID) metadata.Broker {
+	t.Helper()
+	b, ok := img.Broker(id)
+	if !ok {
+		t.Fatalf("broker %d is not registered", id)
+	}
+	return b
 }
 
 func part(leader int32, isr []int32, replicas ...int32) metadata.Partition {

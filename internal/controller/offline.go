@@ -70,19 +70,12 @@ func offlineReplicas(img *metadata.Image, req OfflineReplicasRequest) ([]metadat
 	return recs, OfflineReplicasResponse{}, nil
 }
 
-// onlineAgain returns the records that forget broker id's offline
-// replicas: a registration is a new start, whose log dirs opened (a dir
-// that fails again is reported again).
-func onlineAgain(img *metadata.Image, id kafka.NodeID) []metadata.Record {
-	return eachPartition(img, func(_ string, p metadata.Partition) (metadata.Partition, bool) {
-		if !slices.Contains(p.OfflineReplicas, int32(id)) {
-			return p, false
-		}
-		next := p
-		next.OfflineReplicas = slices.DeleteFunc(slices.Clone(p.OfflineReplicas), func(r int32) bool { return r == int32(id) })
-		if len(next.OfflineReplicas) == 0 {
-			next.OfflineReplicas = nil
-		}
-		return bumpEpochs(p, next)
-	})
+// onlineAgain returns p without broker id among its offline replicas: a
+// registration is a new start, whose log dirs opened (a dir that fails
+// again is reported again).
+func onlineAgain(p metadata.Partition, id int32) metadata.Partition {
+	if slices.Contains(p.OfflineReplicas, id) {
+		p.OfflineReplicas = withoutID(p.OfflineReplicas, id)
+	}
+	return p
 }

@@ -50,7 +50,9 @@ func TestOfflineReplicas(t *testing.T) {
 	if again, _, _ := offlineReplicas(next, req); len(again) != 0 {
 		t.Errorf("a repeated report wrote %d records", len(again))
 	}
-	registered := apply(t, next, registerBroker(next, threeBrokers, b, b.Epoch+10))
+	b.IncarnationID = kafka.NewTopicID() // a new process
+	reg, _ := registerBroker(next, threeBrokers, b, b.Epoch+10)
+	registered := apply(t, next, reg)
 	rt, _ := registered.Topic("t")
 	for i, p := range rt.Partitions {
 		if len(p.OfflineReplicas) != 0 {

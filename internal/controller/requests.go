@@ -138,7 +138,8 @@ func operate(img *metadata.Image, c Cluster, in inputs, req Request) ([]metadata
 		recs, first := AllocateProducerIDs(img, req.Size)
 		return recs, AllocateProducerIDsResponse{First: first}, nil
 	case RegisterBrokerRequest:
-		return registerBroker(img, c, req.Broker, in.nextOffset), RegisterBrokerResponse{Epoch: in.nextOffset}, nil
+		recs, epoch := registerBroker(img, c, req.Broker, in.nextOffset)
+		return recs, RegisterBrokerResponse{Epoch: epoch}, nil
 	case BrokerHeartbeatRequest:
 		return brokerHeartbeat(img, c, req)
 	case OfflineReplicasRequest:

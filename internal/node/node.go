@@ -105,6 +105,10 @@ type Node struct {
 	stopOnce           sync.Once
 
 	brokerEpoch atomic.Int64 // of the node's registration
+	// incarnation names this process in its registrations: a registration
+	// by another (a restart) takes over the broker's place, one by the
+	// same process again keeps it.
+	incarnation kafka.TopicID
 	// logDirFailed (one slot) wakes offlineReplicasLoop; see logdirfailure.go.
 	logDirFailed chan struct{}
 	// metadataDirFailed (one slot) carries the failure of the log dir that
@@ -167,7 +171,7 @@ func StartWith(ctx context.Context, cfg *config.Config, logger *slog.Logger, opt
 	if err != nil {
 		return nil, err
 	}
-	n := &Node{ClusterID: clusterID, cfg: cfg, logger: logger, logs: logs, metadataLock: metadataLock}
+	n := &Node{ClusterID: clusterID, cfg: cfg, logger: logger, logs: logs, metadataLock: metadataLock, incarnation: kafka.NewTopicID()}
 	n.effective.Store(cfg)
 	n.obs.metrics = n.newMetrics()
 	n.conns = server.NewConnections(n.connectionLimits(cfg))
@@ -399,13 +403,14 @@ func (n *Node) run(parent context.Context, listeners []net.Listener, now func() 
 	return nil
 }
 
-// register registers this node in the metadata as a new incarnation, with
-// the endpoints it advertises; it replaces the registration of the node's
-// previous run, and is the only place the node's membership comes from.
+// register registers this node in the metadata as this process's
+// incarnation, with the endpoints it advertises; it replaces the
+// registration of the node's previous run, and is the only place the
+// node's membership comes from.
 func (n *Node) register(ctx context.Context) error {
 	b := metadata.Broker{
 		ID:            kafka.NodeID(n.cfg.NodeID),
-		IncarnationID: kafka.NewTopicID(),
+		IncarnationID: n.incarnation,
 		Endpoints:     n.endpoints(),
 	}
 	if rack := n.cfg.Value("broker.rack"); rack != "" {

@@ -71,6 +71,35 @@ func TestClusterLeaderKilledRepeatedly(t *testing.T) {
 	t.Logf("%d records acknowledged across 5 SIGKILLs and 2 SIGSTOPs of the leader, all present", n)
 }
 
+// TestClusterLeaderRestartedAtOnce proves that a leader SIGKILLed and
+// restarted before its broker session expires does not go on leading in
+// the epoch its previous process led: its new registration fences the old
+// incarnation, so the partition's leader epoch moves on and the followers
+// check their logs against the new epoch. Five such restarts under an
+// idempotent acks=all producer lose, duplicate and reorder nothing.
+func TestClusterLeaderRestartedAtOnce(t *testing.T) {
+	requireClusterTests(t)
+	c := startCluster(t, 3, clusterOptions{props: faultProps})
+	createOnePartition(t, c, "restarts")
+	producer := startAckedProducer(t, 1, c.Seeds(), "restarts", failoverOpts...)
+	producer.waitAcked(t, 1000, 30*time.Second)
+	for restart := 1; restart <= 5; restart++ {
+		leader, epoch := leaderEpochOf(t, c, "restarts", 0)
+		c.Kill(leader)
+		c.Restart(leader)
+		waitFullISR(t, c, "restarts", 30*time.Second)
+		took := producer.waitNewAck(t, 30*time.Second)
+		now, nowEpoch := leaderEpochOf(t, c, "restarts", 0)
+		t.Logf("restart %d of leader %d (epoch %d): acknowledged again after %v; leader %d, epoch %d", restart, leader, epoch, took.Round(time.Millisecond), now, nowEpoch)
+		if nowEpoch <= epoch {
+			t.Fatalf("restart %d: leader %d restarted and the partition is still in leader epoch %d", restart, leader, nowEpoch)
+		}
+	}
+	producer.waitAcked(t, 500, 30*time.Second)
+	n := checkProducers(t, c.Seeds(), "restarts", producer)
+	t.Logf("%d records acknowledged across 5 immediate restarts of the leader, all present", n)
+}
+
 // TestClusterControllerLeaderKilled proves item 7(c): when the active
 // controller is SIGKILLed, the two other voters elect a new one, a topic
 // created through a surviving node commits and is described by both, and
@@ -235,7 +264,14 @@ func waitFullISRof(t *testing.T, c *cluster, topic string, rf int, d time.Durati
 // describes it.
 func leaderOf(t *testing.T, c *cluster, topic string, partition int32) int {
 	t.Helper()
-	var leader int
+	leader, _ := leaderEpochOf(t, c, topic, partition)
+	return leader
+}
+
+// leaderEpochOf returns the leader of topic's partition and its leader
+// epoch as a running node describes them.
+func leaderEpochOf(t *testing.T, c *cluster, topic string, partition int32) (leader int, epoch int32) {
+	t.Helper()
 	waitFor(t, 30*time.Second, func() string {
 		for _, nd := range c.nodes {
 			if !c.Running(nd.id) {
@@ -243,13 +279,13 @@ func leaderOf(t *testing.T, c *cluster, topic string, partition int32) int {
 			}
 			parts, err := tryDescribe(t, c.Addr(nd.id), topic)
 			if err == nil && parts[partition].Leader >= 0 {
-				leader = int(parts[partition].Leader)
+				leader, epoch = int(parts[partition].Leader), parts[partition].LeaderEpoch
 				return ""
 			}
 		}
 		return "no node names a leader"
 	})
-	return leader
+	return leader, epoch
 }
 
 // waitLeaderNot waits until a node other than old describes partition 0
