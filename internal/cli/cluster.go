@@ -28,8 +28,8 @@ func newClusterCommand() *cobra.Command {
   cluster-id      Cluster ID: <id>
   list-endpoints  the brokers (--bootstrap-server) or the controllers
                   (--bootstrap-controller) with host, port, rack and state
-  unregister      unregister a broker (Gregor does not serve UnregisterBroker:
-                  it answers as Kafka's tool does for a cluster without it)`,
+  unregister      unregister a broker taken out of the cluster (--id): it
+                  leaves its leaderships and ISRs and is no longer listed`,
 		Example: `  gregor cluster cluster-id --bootstrap-server localhost:9092
   gregor cluster list-endpoints --bootstrap-controller localhost:9093`,
 	}

@@ -15,9 +15,10 @@ import (
 
 // TestClusterTool proves gregor cluster as kafka-cluster.sh: cluster-id and
 // list-endpoints through the broker listener and through the controller
-// listener, in ClusterTool's layout; unregister, which Gregor does not
-// serve, answers as Kafka's tool does for a cluster without the API, exit
-// status 0; the connection flags are checked as argparse checks them.
+// listener, in ClusterTool's layout; unregister of an unknown broker fails
+// with BROKER_ID_NOT_REGISTERED, and of the running node (through the
+// controller listener) takes its leadership until it registers again; the
+// connection flags are checked as argparse checks them.
 func TestClusterTool(t *testing.T) {
 	ports, err := freeport.Get(1)
 	if err != nil {
@@ -56,8 +57,32 @@ func TestClusterTool(t *testing.T) {
 	if out := mustGregor(t, "", "cluster", "list-endpoints", "--bootstrap-controller", controller); out != want {
 		t.Errorf("list-endpoints through the controller:\n%q\nwant\n%q", out, want)
 	}
-	if out := mustGregor(t, "", "cluster", "unregister", "-b", broker, "--id", "1"); out != "The target cluster does not support the broker unregistration API.\n" {
+	if r := gregor(t, "", "cluster", "unregister", "-b", broker, "--id", "7"); r.err == nil || !strings.Contains(r.err.Error(), "BROKER_ID_NOT_REGISTERED") {
+		t.Errorf("unregister of an unknown broker: %v, printed %q", r.err, r.stdout)
+	}
+	// The node unregistered while it runs leaves its leadership and
+	// registers again at its next heartbeat, leading again in a later epoch.
+	adm := kadm.NewClient(cl)
+	if _, err := adm.CreateTopic(t.Context(), 1, 1, nil, "u"); err != nil {
+		t.Fatal(err)
+	}
+	if out := mustGregor(t, "", "cluster", "unregister", "-C", controller, "--id", "1"); out != "Broker 1 is no longer registered.\n" {
 		t.Errorf("unregister printed %q", out)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		topics, err := adm.ListTopics(t.Context(), "u")
+		p := topics["u"].Partitions[0]
+		if err == nil && p.Leader == 1 && p.LeaderEpoch >= 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after unregistering the running node: partition %+v, %v", p, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err := cl.ProduceSync(t.Context(), &kgo.Record{Topic: "u", Value: []byte("v")}).FirstErr(); err != nil {
+		t.Fatalf("produce after registering again: %v", err)
 	}
 	for _, tc := range []struct {
 		args []string
@@ -76,7 +101,8 @@ func TestClusterTool(t *testing.T) {
 
 // TestClusterListFencedBrokers proves list-endpoints --include-fenced-brokers
 // on a cluster with a broker down: once fenced it is listed, as fenced,
-// only with the flag (DescribeCluster v2's IncludeFencedBrokers).
+// only with the flag (DescribeCluster v2's IncludeFencedBrokers); once
+// unregistered (gregor cluster unregister) it is not listed at all.
 func TestClusterListFencedBrokers(t *testing.T) {
 	c := nodetest.StartCluster(t, 3, map[string]string{
 		"broker.session.timeout.ms":    "2000",
@@ -94,5 +120,12 @@ func TestClusterListFencedBrokers(t *testing.T) {
 	out = mustGregor(t, "", "cluster", "list-endpoints", "--bootstrap-server", addr)
 	if lines := strings.Split(strings.TrimSpace(out), "\n"); len(lines) != 3 || strings.Contains(out, " fenced ") {
 		t.Errorf("without fenced brokers:\n%s", out)
+	}
+	if out := mustGregor(t, "", "cluster", "unregister", "--bootstrap-server", addr, "--id", "3"); out != "Broker 3 is no longer registered.\n" {
+		t.Errorf("unregister printed %q", out)
+	}
+	out = mustGregor(t, "", "cluster", "list-endpoints", "--bootstrap-server", addr, "--include-fenced-brokers")
+	if lines := strings.Split(strings.TrimSpace(out), "\n"); len(lines) != 3 || strings.Contains(out, "\n3 ") {
+		t.Errorf("after unregistering broker 3:\n%s", out)
 	}
 }

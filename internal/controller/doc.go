@@ -7,7 +7,8 @@
 // Every write is a Request (requests.go): CreateTopicsRequest,
 // DeleteTopicsRequest, CreatePartitionsRequest, AlterConfigsRequest
 // (incremental or replacing), AllocateProducerIDsRequest,
-// RegisterBrokerRequest and BrokerHeartbeatRequest (lifecycle.go),
+// RegisterBrokerRequest, BrokerHeartbeatRequest and UnregisterBrokerRequest
+// (lifecycle.go),
 // AlterPartitionRequest (a partition leader's ISR change, alter_partition.go),
 // AlterScramCredentialsRequest (scram.go), AlterClientQuotasRequest
 // (quotas.go), CreateACLsRequest and

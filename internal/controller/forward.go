@@ -25,7 +25,7 @@ var forwarded = typeRegistry(
 	CreateACLsRequest{}, DeleteACLsRequest{}, AlterClientQuotasRequest{},
 	ElectLeadersRequest{}, AlterPartitionReassignmentsRequest{},
 	OfflineReplicasRequest{}, OfflineReplicasResponse{},
-	UpdateFeaturesRequest{}, UpdateFeaturesResponse{},
+	UpdateFeaturesRequest{}, UpdateFeaturesResponse{}, UnregisterBrokerRequest{}, UnregisterBrokerResponse{},
 	CreateDelegationTokenRequest{}, CreateDelegationTokenResponse{}, RenewDelegationTokenRequest{},
 	RenewDelegationTokenResponse{}, ExpireDelegationTokenRequest{}, ExpireDelegationTokenResponse{},
 )

@@ -141,10 +141,41 @@ func FenceBroker(img *metadata.Image, id kafka.NodeID, unclean func(topic string
 		b.Fenced = true
 		recs = append(recs, metadata.Record{Type: metadata.TypeBroker, Broker: &b})
 	}
+	return append(recs, withoutBroker(img, id, unclean)...)
+}
+
+// withoutBroker returns the partition records that take broker id out of
+// every leadership and ISR as WithoutReplica does.
+func withoutBroker(img *metadata.Image, id kafka.NodeID, unclean func(topic string) bool) []metadata.Record {
 	alive := func(r int32) bool { return r != int32(id) && isAlive(img, r) }
-	return append(recs, eachPartition(img, func(topic string, p metadata.Partition) (metadata.Partition, bool) {
+	return eachPartition(img, func(topic string, p metadata.Partition) (metadata.Partition, bool) {
 		return WithoutReplica(p, int32(id), alive, unclean(topic))
-	})...)
+	})
+}
+
+// UnregisterBrokerRequest removes broker ID's registration, as
+// kafka-cluster.sh unregister asks of a broker taken out of the cluster
+// for good: it leaves every leadership and ISR as fencing takes them, and
+// is no broker of the cluster until it registers again (a live one does,
+// at its next heartbeat).
+type UnregisterBrokerRequest struct{ ID kafka.NodeID }
+
+// UnregisterBrokerResponse answers an UnregisterBrokerRequest.
+type UnregisterBrokerResponse struct{}
+
+func (UnregisterBrokerRequest) isRequest()   {}
+func (UnregisterBrokerResponse) isResponse() {}
+
+// unregisterBroker returns the records of an UnregisterBrokerRequest: an
+// unknown broker is ErrBrokerNotRegistered (BROKER_ID_NOT_REGISTERED).
+func unregisterBroker(img *metadata.Image, c Cluster, req UnregisterBrokerRequest) ([]metadata.Record, UnregisterBrokerResponse, error) {
+	b, ok := img.Broker(req.ID)
+	if !ok {
+		return nil, UnregisterBrokerResponse{}, kafkaErrorf(ErrBrokerNotRegistered, "Broker ID %d is not currently registered", req.ID)
+	}
+	recs := withoutBroker(img, req.ID, uncleanOf(img, c))
+	unregister := &metadata.UnregisterBrokerRecord{ID: req.ID, Epoch: b.Epoch}
+	return append(recs, metadata.Record{Type: metadata.TypeUnregisterBroker, Unregister: unregister}), UnregisterBrokerResponse{}, nil
 }
 
 // UnfenceBroker returns the records that unfence broker id and give a

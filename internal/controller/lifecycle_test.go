@@ -186,6 +186,50 @@ func TestNewIncarnationTakesOver(t *testing.T) {
 	}
 }
 
+// TestUnregisterBroker proves UnregisterBroker on an image: an unknown id
+// is BROKER_ID_NOT_REGISTERED; a registered broker leaves its leaderships
+// and ISRs as fencing takes them (the last member of an ISR stays) and
+// is no longer registered; a record of another registration's epoch does
+// not fit the image.
+func TestUnregisterBroker(t *testing.T) {
+	topic := kafka.NewTopicID()
+	img, err := metadata.Empty().Apply([]metadata.Record{
+		{Type: metadata.TypeBroker, Broker: &metadata.Broker{ID: 1, Epoch: 10, IncarnationID: kafka.NewTopicID()}},
+		{Type: metadata.TypeBroker, Broker: &metadata.Broker{ID: 2, Epoch: 11, IncarnationID: kafka.NewTopicID()}},
+		{Type: metadata.TypeTopic, Topic: &metadata.TopicRecord{Name: "t", ID: topic}},
+		part(1, []int32{1, 2}, 1, 2).Record(topic),
+		func() metadata.Record { p := part(1, []int32{1}, 1, 2); p.Partition = 1; return p.Record(topic) }(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := unregisterBroker(img, Cluster{}, UnregisterBrokerRequest{ID: 3}); !errors.Is(err, ErrBrokerNotRegistered) {
+		t.Fatalf("unregistering an unknown broker: %v", err)
+	}
+	recs, _, err := unregisterBroker(img, Cluster{}, UnregisterBrokerRequest{ID: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	next, err := img.Apply(recs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := next.Broker(1); ok || len(next.Brokers()) != 1 {
+		t.Fatalf("brokers after unregistering 1: %+v", next.Brokers())
+	}
+	got, _ := next.Topic("t")
+	if p := got.Partitions[0]; p.Leader != 2 || !slices.Equal(p.ISR, []int32{2}) || p.LeaderEpoch != 5 {
+		t.Fatalf("partition 0: %+v", p)
+	}
+	if p := got.Partitions[1]; p.Leader != NoLeader || !slices.Equal(p.ISR, []int32{1}) {
+		t.Fatalf("partition 1: %+v", p)
+	}
+	stale := metadata.Record{Type: metadata.TypeUnregisterBroker, Unregister: &metadata.UnregisterBrokerRecord{ID: 2, Epoch: 9}}
+	if _, err := next.Apply([]metadata.Record{stale}); err == nil {
+		t.Fatal("a record of another registration's epoch applied")
+	}
+}
+
 func mustBroker(t *testing.T, img *metadata.Image, id kafka.NodeID) metadata.Broker {
 	t.Helper()
 	b, ok := img.Broker(id)

@@ -142,6 +142,8 @@ func operate(img *metadata.Image, c Cluster, in inputs, req Request) ([]metadata
 		return recs, RegisterBrokerResponse{Epoch: epoch}, nil
 	case BrokerHeartbeatRequest:
 		return brokerHeartbeat(img, c, req)
+	case UnregisterBrokerRequest:
+		return unregisterBroker(img, c, req)
 	case OfflineReplicasRequest:
 		return offlineReplicas(img, req)
 	case fenceRequest:

@@ -67,6 +67,7 @@ var kafkaAuthorization = map[int16][]acl.Check{
 	57: {acl.Alter.On(acl.Cluster)},    // ControllerApis.handleUpdateFeatures: ALTER on CLUSTER
 	60: {acl.Describe.On(acl.Cluster)},
 	61: {acl.Read.On(acl.Topic)},
+	64: {acl.Alter.On(acl.Cluster)}, // ControllerApis.handleUnregisterBroker: ALTER on CLUSTER
 	65: {acl.Describe.On(acl.TransactionalID), acl.Describe.On(acl.Topic)},
 	66: {acl.Describe.On(acl.TransactionalID)},
 	68: {acl.Read.On(acl.Group), acl.Describe.On(acl.Topic)},

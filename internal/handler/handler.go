@@ -104,9 +104,9 @@ var registry = sync.OnceValue(Registry)
 // the administration a controller runs itself: topics (CreateTopics,
 // DeleteTopics, CreatePartitions), ACLs, configs (DescribeConfigs,
 // AlterConfigs, IncrementalAlterConfigs), leader elections and
-// reassignments, client quotas, SCRAM credentials and UpdateFeatures.
-// Each is authorized as on a broker listener.
-var controllerAPIs = []int16{17, 18, 19, 20, 29, 30, 31, 32, 33, 36, 37, 43, 44, 45, 46, 49, 50, 51, 55, 57, 60}
+// reassignments, client quotas, SCRAM credentials, UpdateFeatures and
+// UnregisterBroker. Each is authorized as on a broker listener.
+var controllerAPIs = []int16{17, 18, 19, 20, 29, 30, 31, 32, 33, 36, 37, 43, 44, 45, 46, 49, 50, 51, 55, 57, 60, 64}
 
 // ControllerRegistry returns the registry of the APIs served on a
 // CONTROLLER listener, for its server and ApiVersions there.

@@ -180,6 +180,11 @@ func (img *Image) apply(r Record, copied map[kafka.TopicID]bool) error {
 		}
 	case TypeBroker:
 		img.brokers[r.Broker.ID] = *r.Broker
+	case TypeUnregisterBroker:
+		if b, ok := img.brokers[r.Unregister.ID]; !ok || b.Epoch != r.Unregister.Epoch {
+			return fmt.Errorf("metadata: unregister broker %d of epoch %d: no such registration", r.Unregister.ID, r.Unregister.Epoch)
+		}
+		delete(img.brokers, r.Unregister.ID)
 	case TypeScramCredential:
 		img.applyScramCredential(*r.Scram)
 	case TypeACL, TypeRemoveACL:

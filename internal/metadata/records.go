@@ -19,6 +19,9 @@ const (
 	TypeProducerIDs  RecordType = "producer_ids"
 	TypeClusterIDSet RecordType = "cluster"
 	TypeBroker       RecordType = "broker"
+	// TypeUnregisterBroker removes a broker's registration (Kafka's
+	// UnregisterBrokerRecord).
+	TypeUnregisterBroker RecordType = "unregister_broker"
 )
 
 // Record is one metadata change. Exactly one of the pointer fields is set,
@@ -31,6 +34,7 @@ type Record struct {
 	Config       *ConfigRecord                `json:"config,omitempty"`
 	ProducerIDs  *ProducerIDsRecord           `json:"producer_ids,omitempty"`
 	Broker       *Broker                      `json:"broker,omitempty"`
+	Unregister   *UnregisterBrokerRecord      `json:"unregister_broker,omitempty"`
 	Scram        *ScramCredentialRecord       `json:"scram,omitempty"`
 	ACL          *ACLRecord                   `json:"acl,omitempty"`
 	RemoveACL    *RemoveACLRecord             `json:"remove_acl,omitempty"`
@@ -117,6 +121,13 @@ type Broker struct {
 	StorageOffline bool `json:"storage_offline,omitempty"`
 }
 
+// UnregisterBrokerRecord removes the registration of broker ID made at
+// Epoch; it does not fit an image where the broker has another epoch.
+type UnregisterBrokerRecord struct {
+	ID    kafka.NodeID `json:"id"`
+	Epoch int64        `json:"epoch"`
+}
+
 // Endpoint is one advertised listener of a broker.
 type Endpoint struct {
 	Listener         string `json:"listener"`
@@ -164,6 +175,8 @@ func Decode(b []byte) (Record, error) {
 		ok = r.ProducerIDs != nil
 	case TypeBroker:
 		ok = r.Broker != nil
+	case TypeUnregisterBroker:
+		ok = r.Unregister != nil
 	case TypeScramCredential:
 		ok = r.Scram != nil
 	case TypeACL:

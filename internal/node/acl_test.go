@@ -505,6 +505,11 @@ var denyMatrix = map[int16]matrixCase{
 		r.ValidateOnly, r.FeatureUpdates = true, []kmsg.UpdateFeaturesRequestFeatureUpdate{u}
 		return r
 	}},
+	64: {build: func(*matrixFixture) kmsg.Request { // no such broker: an authorized caller gets BROKER_ID_NOT_REGISTERED
+		r := kmsg.NewPtrUnregisterBrokerRequest()
+		r.BrokerID = 99
+		return r
+	}},
 	75: {build: func(*matrixFixture) kmsg.Request { return kmsg.NewPtrDescribeTopicPartitionsRequest() }, // every topic
 		revealed: func(resp kmsg.Response) bool {
 			return slices.ContainsFunc(resp.(*kmsg.DescribeTopicPartitionsResponse).Topics, func(t kmsg.DescribeTopicPartitionsResponseTopic) bool {

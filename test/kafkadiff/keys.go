@@ -58,6 +58,7 @@ var byKey = map[int16]keyScenario{
 	57: updateFeaturesKey,
 	60: describeClusterKey,
 	61: func(s *session, v int16) any { return transactionFlow(s, map[int16]int16{61: v}) },
+	64: unregisterBrokerKey,
 	65: func(s *session, v int16) any { return transactionFlow(s, map[int16]int16{65: v}) },
 	66: func(s *session, v int16) any { return transactionFlow(s, map[int16]int16{66: v}) },
 	68: func(s *session, v int16) any { return consumerGroup(s, map[int16]int16{68: v}) },
@@ -401,6 +402,18 @@ func describeClusterKey(s *session, v int16) any {
 	resp := s.do(req, v).(*kmsg.DescribeClusterResponse)
 	return map[string]any{"ErrorCode": resp.ErrorCode, "EndpointType": resp.EndpointType, "Brokers": len(resp.Brokers),
 		"ClusterAuthorizedOperations": resp.ClusterAuthorizedOperations}
+}
+
+// unregisterBrokerKey unregisters brokers neither cluster has (each
+// reference broker is its cluster's only one, and stays registered).
+func unregisterBrokerKey(s *session, v int16) any {
+	var out []any
+	for _, id := range []int32{99, -1} {
+		req := kmsg.NewPtrUnregisterBrokerRequest()
+		req.BrokerID = id
+		out = append(out, s.do(req, v))
+	}
+	return out
 }
 
 // The delegation token keys: on the PLAINTEXT listener both brokers refuse
