@@ -9,8 +9,7 @@ package handler
 // registers again at its next heartbeat. An unknown broker id answers
 // BROKER_ID_NOT_REGISTERED. Served on the CONTROLLER listener too
 // (--bootstrap-controller). Authorization: ALTER on the cluster
-// (CLUSTER_AUTHORIZATION_FAILED). As Kafka 4.2, the answer carries the
-// error code and no message.
+// (CLUSTER_AUTHORIZATION_FAILED). The error message is Kafka 4.2's.
 
 import (
 	"context"
@@ -33,6 +32,6 @@ func (h *Handler) unregisterBroker(ctx context.Context, req *Request) (kmsg.Resp
 		return resp, nil
 	}
 	_, err := submit[controller.UnregisterBrokerResponse](ctx, h.Controller, controller.UnregisterBrokerRequest{ID: kafka.NodeID(r.BrokerID)})
-	resp.ErrorCode = errorCode(err)
+	resp.ErrorCode, resp.ErrorMessage = errorCode(err), errorMessage(err)
 	return resp, nil
 }
