@@ -426,11 +426,13 @@ func (n *Node) register(ctx context.Context) error {
 
 // heartbeatLoop keeps the broker's session on the active controller every
 // broker.heartbeat.interval.ms; a controller that no longer knows this
-// broker's registration (a restart it missed) gets a new one.
+// broker's registration (a restart it missed, an unregistration) gets a
+// new one, unless another process registered as this broker since.
 func (n *Node) heartbeatLoop(ctx context.Context) error {
 	interval := time.Duration(n.cfg.BrokerHeartbeatIntervalMs) * time.Millisecond
 	t := time.NewTicker(interval)
 	defer t.Stop()
+	replaced := false // logged once
 	for {
 		select {
 		case <-ctx.Done():
@@ -441,6 +443,14 @@ func (n *Node) heartbeatLoop(ctx context.Context) error {
 		_, err := n.ctrl.Submit(hctx, controller.BrokerHeartbeatRequest{ID: kafka.NodeID(n.cfg.NodeID), Epoch: n.brokerEpoch.Load()})
 		cancel()
 		switch {
+		case errors.Is(err, controller.ErrBrokerNotRegistered) && n.replacedBy() != nil:
+			if !replaced {
+				b := n.replacedBy()
+				n.logger.Error("another process registered as this broker; this one no longer heartbeats or registers: stop one of them",
+					"node.id", n.cfg.NodeID, "incarnation", b.IncarnationID, "broker.epoch", b.Epoch)
+				replaced = true
+			}
+			err = nil
 		case errors.Is(err, controller.ErrBrokerNotRegistered):
 			if err = n.register(ctx); err == nil {
 				n.signalLogDirFailed() // a new registration knows no offline replicas
@@ -450,6 +460,24 @@ func (n *Node) heartbeatLoop(ctx context.Context) error {
 			n.logger.Debug("broker heartbeat failed", "err", err)
 		}
 	}
+}
+
+// replacedBy returns the registration of another process under this
+// node's id made after this process's own (a later epoch), as the node's
+// image shows it, or nil. Two processes with one node.id (their own log
+// dirs) would otherwise take the registration from each other at every
+// heartbeat; Kafka refuses the second one's registration, Gregor lets the
+// newer one keep it.
+func (n *Node) replacedBy() *metadata.Broker {
+	img := n.image.Image()
+	if img == nil {
+		return nil
+	}
+	b, ok := img.Broker(kafka.NodeID(n.cfg.NodeID))
+	if !ok || b.IncarnationID == n.incarnation || b.Epoch <= n.brokerEpoch.Load() {
+		return nil
+	}
+	return &b
 }
 
 // controlledShutdownTimeout bounds how long a stopping broker waits for

@@ -11,6 +11,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 
+	"gregor/internal/controller"
 	"gregor/internal/kafka"
 	"gregor/internal/metadata"
 	"gregor/internal/node/nodetest"
@@ -71,5 +72,33 @@ func writeOldMetadataLog(t *testing.T, dir string) {
 	}
 	if err := l.Close(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestReplacedRegistrationIsLeftAlone proves that a node whose
+// registration another process took over (a second process with the same
+// node.id) stops heartbeating rather than taking it back at every
+// heartbeat, while an unregistered node (nobody else's registration in its
+// place) registers again.
+func TestReplacedRegistrationIsLeftAlone(t *testing.T) {
+	n := nodetest.Start(t, "", map[string]string{"broker.heartbeat.interval.ms": "100"})
+	ctx := testContext(t)
+	mine, _ := n.Image().Broker(1)
+
+	if _, err := n.Controller().Submit(ctx, controller.UnregisterBrokerRequest{ID: 1}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the unregistered node to register again", func() bool {
+		b, ok := n.Image().Broker(1)
+		return ok && b.IncarnationID == mine.IncarnationID && b.Epoch > mine.Epoch
+	})
+
+	other := metadata.Broker{ID: 1, IncarnationID: kafka.NewTopicID(), Endpoints: mine.Endpoints}
+	if _, err := n.Controller().Submit(ctx, controller.RegisterBrokerRequest{Broker: other}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Second) // ten heartbeat intervals
+	if b, _ := n.Image().Broker(1); b.IncarnationID != other.IncarnationID {
+		t.Fatalf("the node took its registration back from the other process: %+v", b)
 	}
 }
