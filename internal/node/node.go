@@ -446,7 +446,7 @@ func (n *Node) heartbeatLoop(ctx context.Context) error {
 		case errors.Is(err, controller.ErrBrokerNotRegistered) && n.replacedBy() != nil:
 			if !replaced {
 				b := n.replacedBy()
-				n.logger.Error("another process registered as this broker; this one no longer heartbeats or registers: stop one of them",
+				n.logger.Error("another process registered as this broker; this one does not register again (its heartbeats are refused): stop one of them",
 					"node.id", n.cfg.NodeID, "incarnation", b.IncarnationID, "broker.epoch", b.Epoch)
 				replaced = true
 			}
