@@ -161,7 +161,7 @@ func checkControllerListener(t *testing.T, addr string, leader int32) {
 	for _, k := range versions.ApiKeys {
 		keys = append(keys, k.ApiKey)
 	}
-	if !slices.Equal(keys, []int16{17, 18, 19, 20, 29, 30, 31, 32, 33, 36, 37, 43, 44, 45, 46, 49, 50, 51, 55, 57, 60}) {
+	if !slices.Equal(keys, []int16{17, 18, 19, 20, 29, 30, 31, 32, 33, 36, 37, 43, 44, 45, 46, 49, 50, 51, 55, 57, 60, 64}) {
 		t.Fatalf("ApiVersions on the controller listener lists %v", keys)
 	}
 	req := kmsg.NewPtrDescribeClusterRequest()
