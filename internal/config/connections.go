@@ -72,6 +72,19 @@ func (c *Config) QuotaSampling() (windows int, window time.Duration) {
 	return int(c.int64Of("quota.window.num")), time.Duration(c.int64Of("quota.window.size.seconds")) * time.Second
 }
 
+// ReplicationQuotaSampling is how replication quota rates are sampled:
+// replication.quota.window.num windows of
+// replication.quota.window.size.seconds.
+func (c *Config) ReplicationQuotaSampling() (windows int, window time.Duration) {
+	return int(c.int64Of("replication.quota.window.num")), time.Duration(c.int64Of("replication.quota.window.size.seconds")) * time.Second
+}
+
+// ReplicationThrottledRates are leader.replication.throttled.rate and
+// follower.replication.throttled.rate, in bytes per second.
+func (c *Config) ReplicationThrottledRates() (leader, follower int64) {
+	return c.int64Of("leader.replication.throttled.rate"), c.int64Of("follower.replication.throttled.rate")
+}
+
 // ControllerQuotaSampling sizes the controller mutation quota's bucket:
 // controller.quota.window.num windows of
 // controller.quota.window.size.seconds.

@@ -98,6 +98,10 @@ var topicDefs = []TopicConfigDef{
 		"What schema validation checks: id (the wire-format schema id and its subject, as Confluent Server) or payload (also decodes each key or value with its schema). Gregor's own."),
 	topicOnlyDef("gregor.value.schema.validation", typeBoolean, "false", nil,
 		"Gregor's name for confluent.value.schema.validation; either being true turns value validation on."),
+	topicOnlyDef("leader.replication.throttled.replicas", typeList, "", throttledReplicas("leader.replication.throttled.replicas"),
+		"The replicas whose copying to followers not in sync is throttled on the leader side (leader.replication.throttled.rate), as partitionId:brokerId pairs naming the broker that leads, or * for every replica of the topic."),
+	topicOnlyDef("follower.replication.throttled.replicas", typeList, "", throttledReplicas("follower.replication.throttled.replicas"),
+		"The replicas whose copying from the leader is throttled on the follower side while they are not in sync (follower.replication.throttled.rate), as partitionId:brokerId pairs naming the follower, or * for every replica of the topic."),
 	topicDef("unclean.leader.election.enable", "unclean.leader.election.enable", typeBoolean, nil,
 		"Allow replicas outside the ISR to become leader, at the risk of data loss."),
 }
@@ -192,4 +196,62 @@ func (c *Config) brokerEffective(key string) string {
 		return strconv.FormatInt(c.LogFlushIntervalMs, 10)
 	}
 	return c.Values[key]
+}
+
+// throttledReplicas checks a leader/follower.replication.throttled.replicas
+// value as Kafka's ThrottledReplicaListValidator does: * alone, or a list
+// of partitionId:brokerId pairs (empty items allowed).
+func throttledReplicas(name string) checker {
+	return func(v string) string {
+		if _, _, err := parseThrottledReplicas(v); err != nil {
+			return name + " must be the literal '*' or a list of replicas in the following format: [partitionId]:[brokerId],[partitionId]:[brokerId],..."
+		}
+		return ""
+	}
+}
+
+// ThrottledPartitions returns, of a topic's leader or follower
+// .replication.throttled.replicas value, the partitions whose replica on
+// broker is throttled: all of them (*), or those listed with it. A value
+// that does not parse names none.
+func ThrottledPartitions(value string, broker int32) (all bool, partitions []int32) {
+	all, pairs, err := parseThrottledReplicas(value)
+	if err != nil {
+		return false, nil
+	}
+	for _, p := range pairs {
+		if p[1] == broker && !slices.Contains(partitions, p[0]) {
+			partitions = append(partitions, p[0])
+		}
+	}
+	return all, partitions
+}
+
+func parseThrottledReplicas(v string) (all bool, pairs [][2]int32, err error) {
+	items := strings.Split(v, ",")
+	joined := ""
+	for _, it := range items {
+		joined += strings.TrimSpace(it)
+	}
+	if joined == "*" {
+		return true, nil, nil
+	}
+	for _, it := range items {
+		it = strings.TrimSpace(it)
+		if it == "" {
+			continue
+		}
+		part, broker, ok := strings.Cut(it, ":")
+		p, perr := strconv.ParseUint(part, 10, 31)
+		b, berr := strconv.ParseUint(broker, 10, 31)
+		if !ok || perr != nil || berr != nil || !digits(part) || !digits(broker) {
+			return false, nil, fmt.Errorf("not a partitionId:brokerId pair: %q", it)
+		}
+		pairs = append(pairs, [2]int32{int32(p), int32(b)})
+	}
+	return false, pairs, nil
+}
+
+func digits(s string) bool {
+	return s != "" && strings.Trim(s, "0123456789") == ""
 }

@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -51,6 +52,13 @@ func TestValidateTopicConfig(t *testing.T) {
 		{"confluent.key.subject.name.strategy", "com.example.MyStrategy", ErrInvalidTopicConfig, "other strategies cannot be checked by the broker"},
 		{"gregor.schema.validation.mode", "payload", nil, ""},
 		{"gregor.schema.validation.mode", "strict", ErrInvalidTopicConfig, "must be one of: id, payload"},
+		{"leader.replication.throttled.replicas", "*", nil, ""},
+		{"leader.replication.throttled.replicas", "", nil, ""},
+		{"follower.replication.throttled.replicas", "0:1, 1:2,,2:3", nil, ""},
+		{"follower.replication.throttled.replicas", "0:1,*", ErrInvalidTopicConfig,
+			"Invalid value 0:1,* for configuration follower.replication.throttled.replicas: follower.replication.throttled.replicas must be the literal '*' or a list of replicas in the following format: [partitionId]:[brokerId],[partitionId]:[brokerId],..."},
+		{"leader.replication.throttled.replicas", "0-1", ErrInvalidTopicConfig, "must be the literal '*'"},
+		{"leader.replication.throttled.replicas", "-1:2", ErrInvalidTopicConfig, "must be the literal '*'"},
 	}
 	for _, tt := range tests {
 		err := ValidateTopicConfig(tt.name, tt.value)
@@ -71,7 +79,7 @@ func TestTopicConfigDefs(t *testing.T) {
 	defs := TopicConfigDefs()
 	want := []string{"cleanup.policy", "compression.gzip.level", "compression.lz4.level", "compression.type", "compression.zstd.level", "confluent.key.schema.validation", "confluent.key.subject.name.strategy",
 		"confluent.value.schema.validation", "confluent.value.subject.name.strategy", "delete.retention.ms", "file.delete.delay.ms", "flush.messages",
-		"flush.ms", "gregor.flush.before.ack", "gregor.key.schema.validation", "gregor.schema.validation.mode", "gregor.value.schema.validation", "index.interval.bytes", "max.compaction.lag.ms", "max.message.bytes", "message.timestamp.after.max.ms",
+		"flush.ms", "follower.replication.throttled.replicas", "gregor.flush.before.ack", "gregor.key.schema.validation", "gregor.schema.validation.mode", "gregor.value.schema.validation", "index.interval.bytes", "leader.replication.throttled.replicas", "max.compaction.lag.ms", "max.message.bytes", "message.timestamp.after.max.ms",
 		"message.timestamp.before.max.ms", "message.timestamp.type", "min.cleanable.dirty.ratio", "min.compaction.lag.ms",
 		"min.insync.replicas", "preallocate", "retention.bytes", "retention.ms", "segment.bytes", "segment.index.bytes",
 		"segment.jitter.ms", "segment.ms", "unclean.leader.election.enable"}
@@ -86,6 +94,27 @@ func TestTopicConfigDefs(t *testing.T) {
 		v, src := c.TopicValue(d.Name, nil)
 		if src != SourceDefault || d.Validate(v) != nil {
 			t.Errorf("%s: default %q (source %s) does not validate: %v", d.Name, v, src, d.Validate(v))
+		}
+	}
+}
+
+// TestThrottledPartitions proves which partitions of a throttled-replicas
+// value apply to a broker.
+func TestThrottledPartitions(t *testing.T) {
+	for _, tc := range []struct {
+		value string
+		all   bool
+		want  []int32
+	}{
+		{"", false, nil},
+		{" * ", true, nil},
+		{"0:1,1:2,2:1,0:1", false, []int32{0, 2}},
+		{"0:2", false, nil},
+		{"bad", false, nil},
+	} {
+		all, got := ThrottledPartitions(tc.value, 1)
+		if all != tc.all || !slices.Equal(got, tc.want) {
+			t.Errorf("%q: all %v partitions %v, want %v %v", tc.value, all, got, tc.all, tc.want)
 		}
 	}
 }

@@ -52,6 +52,7 @@ import (
 	"gregor/internal/kafka"
 	"gregor/internal/metadata"
 	"gregor/internal/partition"
+	"gregor/internal/quota"
 	"gregor/internal/record"
 	"gregor/internal/wire"
 )
@@ -100,6 +101,9 @@ func (h *Handler) fetch(ctx context.Context, req *Request) (kmsg.Response, error
 	h.authorizeFetch(req, r, targets)
 	f := h.newFetch(r, targets)
 	f.regions = h.fileRegions()
+	if f.replica >= 0 && h.LeaderReplicationQuota.Limited() {
+		f.leaderQuota = h.LeaderReplicationQuota
+	}
 	if f.replica < 0 && r.Version >= 11 {
 		f.preferred = func(p *partition.Partition, offset int64) int32 {
 			return h.preferredReadReplica(img, p, r.Rack, offset)
@@ -109,6 +113,9 @@ func (h *Handler) fetch(ctx context.Context, req *Request) (kmsg.Response, error
 	req.AfterSent(f.release)
 	f.wait(ctx, r)
 	req.Waited += f.waited
+	if f.leaderQuota != nil {
+		f.leaderQuota.Record(f.throttledBytes, h.now())
+	}
 	if r.Version >= 12 {
 		f.addLeaderHints(img, req.Listener, resp)
 	}
@@ -236,6 +243,11 @@ type fetchState struct {
 	regions    bool    // record batches may be file regions (fetchTarget.region)
 	free       []byte  // the unused tail of the arena
 	overflow   int     // bytes read outside the arena, for want of room
+	// leaderQuota, for a follower's fetch while
+	// leader.replication.throttled.rate is set, is what throttled replicas
+	// count against; throttledBytes is what this read sent of them.
+	leaderQuota    *quota.Replication
+	throttledBytes int
 }
 
 var noRecords = []byte{}
@@ -330,7 +342,7 @@ func (f *fetchState) wait(ctx context.Context, r *kmsg.FetchRequest) {
 
 // read fills every target's result from the current state of its partition.
 func (f *fetchState) read() {
-	f.bytes, f.errors, f.redirected, f.overflow = 0, 0, 0, 0
+	f.bytes, f.errors, f.redirected, f.overflow, f.throttledBytes = 0, 0, 0, 0, 0
 	f.free = (*f.arena)[:0]
 	f.releaseRegions()
 	remaining := f.r.MaxBytes
@@ -421,6 +433,10 @@ func (f *fetchState) readPartition(t *fetchTarget, remaining *int32) kmsg.FetchR
 			return rp
 		}
 	}
+	throttled := f.leaderQuota != nil && p.ThrottledAsLeader()
+	if throttled && !p.InSync(f.replica) && f.leaderQuota.Exceeded(f.now()) {
+		return rp // KIP-73: nothing more for this follower until the rate falls
+	}
 	limit := min(t.req.PartitionMaxBytes, *remaining)
 	if limit <= 0 && f.bytes > 0 {
 		return rp
@@ -445,6 +461,9 @@ func (f *fetchState) readPartition(t *fetchTarget, remaining *int32) kmsg.FetchR
 	}
 	n := len(data) + int(t.region.Length)
 	f.bytes += n
+	if throttled {
+		f.throttledBytes += n
+	}
 	*remaining -= int32(n)
 	return rp
 }

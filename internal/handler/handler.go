@@ -15,6 +15,7 @@ import (
 	"gregor/internal/auth"
 	"gregor/internal/config"
 	"gregor/internal/group"
+	"gregor/internal/quota"
 	"gregor/internal/txn"
 	"gregor/internal/wire"
 )
@@ -47,8 +48,12 @@ type Handler struct {
 	// nil without one (schema_validation.go).
 	Schemas SchemaSource
 	Quotas  *Quotas // client quotas; nil: none enforced
-	Now     func() time.Time
-	Logger  *slog.Logger
+	// LeaderReplicationQuota is leader.replication.throttled.rate (KIP-73):
+	// what this node, as leader, sends followers of throttled replicas
+	// that are not in sync; nil: none.
+	LeaderReplicationQuota *quota.Replication
+	Now                    func() time.Time
+	Logger                 *slog.Logger
 
 	producerIDs producerIDBlock
 	sessions    fetchSessions

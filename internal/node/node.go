@@ -104,6 +104,10 @@ type Node struct {
 	restProxyPropagate *restproxy.Propagation
 	stopOnce           sync.Once
 
+	// leaderQuota and followerQuota are the replication quotas (KIP-73):
+	// leader.replication.throttled.rate and follower.replication.throttled.rate.
+	leaderQuota, followerQuota *quota.Replication
+
 	brokerEpoch atomic.Int64 // of the node's registration
 	// incarnation names this process in its registrations: a registration
 	// by another (a restart) takes over the broker's place, one by the
@@ -176,6 +180,10 @@ func StartWith(ctx context.Context, cfg *config.Config, logger *slog.Logger, opt
 	n.obs.metrics = n.newMetrics()
 	n.conns = server.NewConnections(n.connectionLimits(cfg))
 	n.replicas = replica.New(cfg.NodeID, logs, n.topicConfig, logger)
+	windows, window := cfg.ReplicationQuotaSampling()
+	n.leaderQuota = quota.NewReplication(quota.Config{Windows: windows, Window: window})
+	n.followerQuota = quota.NewReplication(quota.Config{Windows: windows, Window: window})
+	n.setReplicationRates(cfg)
 	n.replicas.Replication = replication(cfg, n, peers, now)
 	n.watchLogDirs()
 	n.groups = group.New(groupConfig(cfg), coord.RealClock{}, logger)
@@ -273,6 +281,15 @@ func (n *Node) applyBrokerConfigs(img *metadata.Image) {
 	}
 	n.effective.Store(eff)
 	n.conns.SetLimits(n.connectionLimits(eff))
+	n.setReplicationRates(eff)
+}
+
+// setReplicationRates applies leader.replication.throttled.rate and
+// follower.replication.throttled.rate in effect to the replication quotas.
+func (n *Node) setReplicationRates(c *config.Config) {
+	leader, follower := c.ReplicationThrottledRates()
+	n.leaderQuota.SetLimit(leader)
+	n.followerQuota.SetLimit(follower)
 }
 
 // brokerConfig returns the broker configuration in effect.
@@ -323,6 +340,8 @@ func (n *Node) run(parent context.Context, listeners []net.Listener, now func() 
 		SASL:        n.sasl,
 		LogDirs:     logDirs{n.logs},
 		Quotas:      n.quotas(),
+
+		LeaderReplicationQuota: n.leaderQuota,
 	}
 	if n.authz != nil {
 		h.Authorizer = n.authz

@@ -37,7 +37,7 @@ func replication(cfg *config.Config, n *Node, peers wire.Dialer, now func() time
 		Fetch: replica.FetchConfig{
 			MaxBytes: num("replica.fetch.max.bytes"), ResponseMaxBytes: replicaFetchResponseMaxBytes,
 			MinBytes: num("replica.fetch.min.bytes"), MaxWait: ms("replica.fetch.wait.max.ms"), Backoff: replicaFetchBackoff,
-			SocketTimeout: ms("replica.socket.timeout.ms"),
+			SocketTimeout: ms("replica.socket.timeout.ms"), Quota: n.followerQuota,
 		},
 		LagTimeMax:     ms("replica.lag.time.max.ms"),
 		Now:            now,

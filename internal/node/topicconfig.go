@@ -64,6 +64,8 @@ func (n *Node) topicConfig(topic string, overrides map[string]string) (partition
 		Compacted:            compact,
 		FlushBeforeAck:       flushBeforeAck == "true",
 	}
+	pcfg.LeaderThrottled = n.throttled("leader.replication.throttled.replicas", c, overrides)
+	pcfg.FollowerThrottled = n.throttled("follower.replication.throttled.replicas", c, overrides)
 	compression, _ := c.TopicValue("compression.type", overrides)
 	pcfg.Compression, pcfg.Recompress = targetCodec(compression)
 	if pcfg.Recompress && pcfg.Compression != record.CodecNone && pcfg.Compression != record.CodecSnappy {
@@ -107,4 +109,12 @@ func targetCodec(compressionType string) (codec record.Codec, ok bool) {
 		return record.CodecZstd, true
 	}
 	return record.CodecNone, false
+}
+
+// throttled reads a topic's leader or follower
+// .replication.throttled.replicas (key) for this node.
+func (n *Node) throttled(key string, c *config.Config, overrides map[string]string) partition.Throttled {
+	v, _ := c.TopicValue(key, overrides)
+	all, parts := config.ThrottledPartitions(v, n.cfg.NodeID)
+	return partition.Throttled{All: all, Partitions: parts}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -62,6 +63,22 @@ type Config struct {
 	// compression.zstd.level, whichever is Compression's (see
 	// record.BatchSpec.Level).
 	CompressionLevel int
+	// LeaderThrottled and FollowerThrottled are the partitions of the topic
+	// whose replica here the replication quotas apply to, as leader and as
+	// follower (leader/follower.replication.throttled.replicas, KIP-73).
+	LeaderThrottled, FollowerThrottled Throttled
+}
+
+// Throttled names the partitions of a topic whose replica on this broker a
+// replication quota applies to: all of them, or those listed.
+type Throttled struct {
+	All        bool
+	Partitions []int32
+}
+
+// Has reports whether partition is named.
+func (t Throttled) Has(partition int32) bool {
+	return t.All || slices.Contains(t.Partitions, partition)
 }
 
 // Partition is one local replica. Its methods are safe for concurrent use:
@@ -190,6 +207,24 @@ func (p *Partition) Compression() (codec record.Codec, ok bool) {
 // SetConfig applies a topic configuration change. The log's own settings
 // (segment size, retention) are set on the log by whoever opened it.
 func (p *Partition) SetConfig(cfg Config) { p.cfg.Store(&cfg) }
+
+// ThrottledAsLeader reports whether the leader's replication quota applies
+// to copying this replica to followers not in sync.
+func (p *Partition) ThrottledAsLeader() bool { return p.cfg.Load().LeaderThrottled.Has(p.TP.Partition) }
+
+// ThrottledAsFollower reports whether the follower's replication quota
+// applies to copying this replica from its leader while it is not in sync.
+func (p *Partition) ThrottledAsFollower() bool {
+	return p.cfg.Load().FollowerThrottled.Has(p.TP.Partition)
+}
+
+// InSync reports whether replica id is in the ISR, or on a leader in an
+// expansion it proposed.
+func (p *Partition) InSync(id kafka.NodeID) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Contains(p.maximalISRLocked(), id)
+}
 
 // AppendResult is the outcome of a leader append.
 type AppendResult struct {

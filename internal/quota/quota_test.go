@@ -167,3 +167,38 @@ func TestConnectionRate(t *testing.T) {
 		t.Error("throttled without any quota")
 	}
 }
+
+// TestReplicationQuota proves a replication quota: no limit is never
+// exceeded; past the limit it is exceeded until the windows' rate falls
+// back under it; the limit changes at once.
+func TestReplicationQuota(t *testing.T) {
+	c := Config{Windows: 11, Window: time.Second}
+	q := NewReplication(c)
+	now := time.Unix(1000, 0)
+	q.Record(1<<30, now)
+	if q.Limited() || q.Exceeded(now) {
+		t.Fatal("a quota without a limit throttles")
+	}
+	q.SetLimit(1000) // 1000 B/s over at least 10 s of windows: 10,000 bytes
+	if !q.Limited() || !q.Exceeded(now) {
+		t.Fatal("1 GiB within a second is not over 1000 B/s")
+	}
+	q = NewReplication(c)
+	q.SetLimit(1000)
+	q.Record(9000, now)
+	if q.Exceeded(now) {
+		t.Fatal("9000 bytes over 10 s of windows is under 1000 B/s")
+	}
+	q.Record(2000, now.Add(500*time.Millisecond))
+	if !q.Exceeded(now.Add(500 * time.Millisecond)) {
+		t.Fatal("11,000 bytes over 10 s of windows is over 1000 B/s")
+	}
+	if q.Exceeded(now.Add(12 * time.Second)) {
+		t.Fatal("still exceeded once the windows holding the bytes expired")
+	}
+	q.Record(5000, now.Add(12*time.Second))
+	q.SetLimit(math.MaxInt64)
+	if q.Limited() || q.Exceeded(now.Add(12*time.Second)) {
+		t.Fatal("Kafka's default limit (Long.MAX_VALUE) throttles")
+	}
+}

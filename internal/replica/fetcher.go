@@ -11,6 +11,7 @@ import (
 	"gregor/internal/kafka"
 	"gregor/internal/metadata"
 	"gregor/internal/partition"
+	"gregor/internal/quota"
 	"gregor/internal/record"
 )
 
@@ -25,6 +26,10 @@ type FetchConfig struct {
 	// (replica.socket.timeout.ms): one without an answer by then fails,
 	// and the fetcher reconnects after Backoff. <= 0: no bound.
 	SocketTimeout time.Duration
+	// Quota is follower.replication.throttled.rate (KIP-73): while it is
+	// exceeded, the throttled replicas not in sync are left out of the
+	// fetches; nil: none.
+	Quota *quota.Replication
 }
 
 // follow is one partition a fetcher copies, as the image last set it.
@@ -160,12 +165,15 @@ func (f *fetcher) ready() (truncating, fetching []*follow, wait time.Duration) {
 	defer f.mu.Unlock()
 	now := f.now()
 	wait = time.Hour
+	throttle := f.cfg.Quota.Limited() && f.cfg.Quota.Exceeded(now)
 	for _, fl := range f.parts {
 		switch {
 		case fl.retryAt.After(now):
 			wait = min(wait, fl.retryAt.Sub(now))
 		case fl.truncating:
 			truncating = append(truncating, fl)
+		case throttle && fl.p.ThrottledAsFollower() && !fl.p.InSync(f.self):
+			wait = min(wait, max(f.cfg.Backoff, 10*time.Millisecond)) // until the rate falls, as Kafka's fetcher backs off
 		default:
 			fetching = append(fetching, fl)
 		}
@@ -319,6 +327,9 @@ func (f *fetcher) apply(fl *follow, a FetchedPartition) {
 	if err := f.append(fl.p, a.Records); err != nil {
 		f.delay(fl, err)
 		return
+	}
+	if f.cfg.Quota.Limited() && fl.p.ThrottledAsFollower() {
+		f.cfg.Quota.Record(len(a.Records), f.now())
 	}
 	fl.resumeAt = -1
 	if err := fl.p.SetHighWatermark(a.HighWatermark); err != nil {
