@@ -1,11 +1,16 @@
 package cli
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
 
 	"gregor/internal/node/nodetest"
 )
@@ -61,9 +66,10 @@ func writeFile(t *testing.T, name, content string) string {
 
 // TestReassignPartitionsTool proves the reassign-partitions workflow on
 // three nodes, with Kafka's output: --generate proposes a plan onto the
-// broker list, --execute prints the rollback plan and starts it, --verify
-// reports it completed, --list finds none left, and topics --describe
-// shows the new replicas.
+// broker list, --execute prints the rollback plan and starts it with
+// Kafka's replication throttles (--throttle), --verify reports it
+// completed and removes them, --list finds none left, and topics
+// --describe shows the new replicas.
 func TestReassignPartitionsTool(t *testing.T) {
 	c := nodetest.StartCluster(t, 3, nil)
 	c.WaitLeader(10 * time.Second)
@@ -83,17 +89,51 @@ func TestReassignPartitionsTool(t *testing.T) {
 		t.Fatalf("proposed\n%s\nwant\n%s", lines[4], proposed)
 	}
 
+	cl, err := kgo.NewClient(kgo.SeedBrokers(addr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
+	before, err := adm.ListTopics(t.Context(), "moving")
+	if err != nil {
+		t.Fatal(err)
+	}
 	plan := writeFile(t, "plan.json", proposed)
-	out = mustGregor(t, "", append(bs, "--execute", "--reassignment-json-file", plan)...)
+	out = mustGregor(t, "", append(bs, "--execute", "--reassignment-json-file", plan, "--throttle", "50000000")...)
 	if !strings.HasPrefix(out, "Current partition replica assignment\n\n{\"version\":1,\"partitions\":[{\"topic\":\"moving\",\"partition\":0,") ||
-		!strings.Contains(out, "\n\nSave this to use as the --reassignment-json-file option during rollback\nSuccessfully started partition reassignments for moving-0,moving-1\n") {
+		!strings.Contains(out, "\n\nSave this to use as the --reassignment-json-file option during rollback\n"+
+			"Warning: You must run --verify periodically, until the reassignment completes, to ensure the throttle is removed.\n"+
+			"The inter-broker throttle limit was set to 50000000 B/s\n"+
+			"Successfully started partition reassignments for moving-0,moving-1\n") {
 		t.Fatalf("--execute printed:\n%s", out)
 	}
+	// Kafka's throttles: the current replicas throttled as leaders, the
+	// new ones as followers, and the rate on every broker taking part.
+	var leaders, followers []string
+	for _, p := range before["moving"].Partitions.Sorted() {
+		target := [][]int32{{2, 3}, {3, 2}}[p.Partition]
+		for _, id := range p.Replicas {
+			leaders = append(leaders, fmt.Sprintf("%d:%d", p.Partition, id))
+		}
+		for _, id := range target {
+			if !slices.Contains(p.Replicas, id) {
+				followers = append(followers, fmt.Sprintf("%d:%d", p.Partition, id))
+			}
+		}
+	}
+	slices.Sort(leaders)
+	slices.Sort(followers)
+	checkThrottles(t, adm, map[string]string{"leader.replication.throttled.replicas": strings.Join(leaders, ","),
+		"follower.replication.throttled.replicas": strings.Join(followers, ","),
+		"leader.replication.throttled.rate":       "50000000", "follower.replication.throttled.rate": "50000000"})
 	want := "Status of partition reassignment:\nReassignment of partition moving-0 is completed.\nReassignment of partition moving-1 is completed.\n\n" +
 		"Clearing broker-level throttles on brokers 1,2,3\nClearing topic-level throttles on topic moving\n"
 	if out := eventually(t, want, append(bs, "--verify", "--reassignment-json-file", plan)...); out != want {
 		t.Fatalf("--verify printed\n%q\nwant\n%q", out, want)
 	}
+	checkThrottles(t, adm, map[string]string{"leader.replication.throttled.replicas": "", "follower.replication.throttled.replicas": "",
+		"leader.replication.throttled.rate": "9223372036854775807", "follower.replication.throttled.rate": "9223372036854775807"})
 	if out := mustGregor(t, "", append(bs, "--list")...); out != "No partition reassignments found.\n" {
 		t.Fatalf("--list printed %q", out)
 	}
@@ -119,6 +159,36 @@ func TestReassignPartitionsTool(t *testing.T) {
 		r.err.Error() != `Option "[disallow-replication-factor-change]" can't be used with action "[list]"` {
 		t.Fatalf("--disallow-replication-factor-change with --list: %v", r.err)
 	}
+}
+
+// checkThrottles waits until DescribeConfigs reports the replication
+// throttles of topic moving and of brokers 1 to 3 as want (each node
+// applies a change on its own).
+func checkThrottles(t *testing.T, adm *kadm.Client, want map[string]string) {
+	t.Helper()
+	var wrong []string
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		topics, err := adm.DescribeTopicConfigs(t.Context(), "moving")
+		if err != nil {
+			t.Fatal(err)
+		}
+		brokers, err := adm.DescribeBrokerConfigs(t.Context(), 1, 2, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wrong = nil
+		for _, rc := range append(topics, brokers...) {
+			for _, c := range rc.Configs {
+				if w, ok := want[c.Key]; ok && c.MaybeValue() != w {
+					wrong = append(wrong, fmt.Sprintf("%s: %s=%q, want %q", rc.Name, c.Key, c.MaybeValue(), w))
+				}
+			}
+		}
+		if len(wrong) == 0 {
+			return
+		}
+	}
+	t.Fatalf("throttles:\n%s", strings.Join(wrong, "\n"))
 }
 
 // TestLeaderElectionAndReportsTool proves that topics --describe's reports

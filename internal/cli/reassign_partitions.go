@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"slices"
 	"strconv"
@@ -25,6 +26,7 @@ type reassignFlags struct {
 	disableRackAware, additional, preserve    bool
 	disallowRFChange                          bool // KIP-860: refuse a plan that changes a replication factor
 	timeout                                   int64
+	throttle                                  int64 // --throttle, bytes/s; -1: none
 }
 
 // reassignActions are the tool's actions, in Kafka's order.
@@ -48,7 +50,10 @@ stops those in progress; --list lists every reassignment in progress.
 The plan is Kafka's JSON:
   {"version":1,"partitions":[{"topic":"foo","partition":0,"replicas":[2,3],"log_dirs":["any","any"]}]}
 log_dirs, if present, must be "any": moving replicas between log dirs is
-not supported, nor are replication throttles.`,
+not supported. --execute --throttle N bounds the copying to N bytes/s on
+every broker taking part (leader and follower.replication.throttled.rate,
+and the topics' throttled replicas); --verify removes the throttles once
+every reassignment of the plan is complete.`,
 		Example: `  echo '{"topics":[{"topic":"orders"}],"version":1}' > move.json
   gregor reassign-partitions --bootstrap-server localhost:9092 --generate --topics-to-move-json-file move.json --broker-list 2,3,4
   gregor reassign-partitions --bootstrap-server localhost:9092 --execute --reassignment-json-file plan.json
@@ -71,10 +76,10 @@ not supported, nor are replication throttles.`,
 	fl.BoolVar(&f.additional, "additional", false, "with --execute: start the reassignment in addition to those in progress")
 	fl.BoolVar(&f.disallowRFChange, "disallow-replication-factor-change", false,
 		"with --execute: have the controller refuse a plan that changes a partition's replication factor")
-	fl.BoolVar(&f.preserve, "preserve-throttles", false, "with --verify or --cancel: accepted; Gregor sets no replication throttles")
+	fl.BoolVar(&f.preserve, "preserve-throttles", false, "with --verify or --cancel: leave the replication throttles in place")
+	fl.Int64Var(&f.throttle, "throttle", -1, "with --execute: throttle the movement of partitions between brokers to this many bytes/s (at least 1 KB/s); resubmit the current reassignment with --additional to change it")
 	fl.Int64Var(&f.timeout, "timeout", 10000, "with --execute or --cancel: accepted; log dir moves are not supported")
 	refuse(cmd,
-		refusal{name: "throttle", takesValue: true, why: "replication throttles are not supported"},
 		refusal{name: "replica-alter-log-dirs-throttle", takesValue: true, why: "moving replicas between log dirs is not supported"},
 		refusal{name: "bootstrap-controller", takesValue: true, why: "use --bootstrap-server: brokers forward to the active controller"})
 	return cmd
@@ -133,7 +138,7 @@ func (f *reassignFlags) check(cmd *cobra.Command) error {
 	}
 	permitted := map[string][]string{
 		"verify": {"preserve-throttles"}, "generate": {"disable-rack-aware"},
-		"execute": {"additional", "timeout", "disallow-replication-factor-change"}, "cancel": {"preserve-throttles", "timeout"},
+		"execute": {"additional", "timeout", "disallow-replication-factor-change", "throttle"}, "cancel": {"preserve-throttles", "timeout"},
 	}
 	allowed := append(append([]string{action, "bootstrap-server", "command-config"}, required[action]...), permitted[action]...)
 	var err error
@@ -277,7 +282,109 @@ func (r *reassignTool) executePlan(ctx context.Context) error {
 	if err := r.printRollback(ctx, plan); err != nil {
 		return err
 	}
+	if r.f.throttle >= 0 {
+		r.out.line("Warning: You must run --verify periodically, until the reassignment completes, to ensure the throttle is removed.")
+		if err := r.setThrottles(ctx, plan, ongoing); err != nil {
+			return err
+		}
+	}
 	return r.alter(ctx, plan)
+}
+
+// partitionMove is a partition's replicas copying data (sources) and
+// those being added (destinations).
+type partitionMove struct{ sources, destinations []int32 }
+
+// setThrottles throttles the plan's moves and those in progress, as
+// Kafka's tool: on each topic, leader.replication.throttled.replicas names
+// every source replica and follower.replication.throttled.replicas every
+// new one; every broker taking part gets --throttle as its leader and
+// follower replication rate.
+func (r *reassignTool) setThrottles(ctx context.Context, plan []planPartition, ongoing kadm.ListPartitionReassignmentsResponses) error {
+	moves := map[string]map[int32]partitionMove{}
+	for _, o := range ongoing.Sorted() {
+		sources := slices.DeleteFunc(slices.Clone(o.Replicas), func(id int32) bool { return slices.Contains(o.AddingReplicas, id) })
+		moveOf(moves, o.Topic)[o.Partition] = partitionMove{sources: sources, destinations: o.AddingReplicas}
+	}
+	current, err := r.currentAssignment(ctx, planTopics(plan))
+	if err != nil {
+		return err
+	}
+	for _, p := range plan {
+		m, ok := moveOf(moves, p.Topic)[p.Partition]
+		if !ok {
+			for _, c := range current[p.Topic] {
+				if c.Partition == p.Partition {
+					m.sources = c.Replicas
+				}
+			}
+		}
+		m.destinations = slices.DeleteFunc(slices.Clone(p.Replicas), func(id int32) bool { return slices.Contains(m.sources, id) })
+		moves[p.Topic][p.Partition] = m
+	}
+	var brokers []int32
+	topicsOf := map[string][]kadm.AlterConfig{}
+	for _, topic := range slices.Sorted(maps.Keys(moves)) {
+		var leaders, followers []string
+		for part, m := range moves[topic] {
+			for _, id := range m.sources {
+				leaders = append(leaders, fmt.Sprintf("%d:%d", part, id))
+			}
+			for _, id := range m.destinations {
+				followers = append(followers, fmt.Sprintf("%d:%d", part, id))
+			}
+			brokers = append(append(brokers, m.sources...), m.destinations...)
+		}
+		slices.Sort(leaders) // Kafka's TreeSet of strings
+		slices.Sort(followers)
+		l, f := strings.Join(leaders, ","), strings.Join(followers, ",")
+		topicsOf[topic] = []kadm.AlterConfig{
+			{Op: kadm.SetConfig, Name: "leader.replication.throttled.replicas", Value: &l},
+			{Op: kadm.SetConfig, Name: "follower.replication.throttled.replicas", Value: &f},
+		}
+	}
+	for topic, ops := range topicsOf {
+		resps, err := r.adm.AlterTopicConfigs(ctx, ops, topic)
+		if err := firstAlterError(resps, err); err != nil {
+			return err
+		}
+	}
+	slices.Sort(brokers)
+	rate := strconv.FormatInt(r.f.throttle, 10)
+	for _, id := range slices.Compact(brokers) {
+		ops := []kadm.AlterConfig{
+			{Op: kadm.SetConfig, Name: "leader.replication.throttled.rate", Value: &rate},
+			{Op: kadm.SetConfig, Name: "follower.replication.throttled.rate", Value: &rate},
+		}
+		resps, err := r.adm.AlterBrokerConfigs(ctx, ops, id)
+		if err := firstAlterError(resps, err); err != nil {
+			return err
+		}
+	}
+	r.out.linef("The inter-broker throttle limit was set to %d B/s", r.f.throttle)
+	return nil
+}
+
+// moveOf returns the moves of topic, created empty.
+func moveOf(moves map[string]map[int32]partitionMove, topic string) map[int32]partitionMove {
+	if moves[topic] == nil {
+		moves[topic] = map[int32]partitionMove{}
+	}
+	return moves[topic]
+}
+
+// firstAlterError is the error of an AlterConfigs call or of its first
+// failed resource.
+func firstAlterError(resps kadm.AlterConfigsResponses, err error) error {
+	if err != nil {
+		return err
+	}
+	for _, r := range resps {
+		if r.Err != nil {
+			return errors.New(kafkaMessage(r.Err, r.ErrMessage))
+		}
+	}
+	return nil
 }
 
 func (r *reassignTool) checkBrokers(ctx context.Context, plan []planPartition) error {
@@ -434,8 +541,9 @@ func reassignmentStatus(p planPartition, ongoing kadm.ListPartitionReassignments
 	return fmt.Sprintf("There is no active reassignment of partition %s, but replica set is %s rather than %s.", tp, joinIDs(replicas), joinIDs(p.Replicas))
 }
 
-// clearThrottles prints what Kafka's tool prints when it clears the
-// reassignment throttles. Gregor sets none, so there is nothing to clear.
+// clearThrottles removes the reassignment throttles as Kafka's tool does
+// once a plan is complete: the broker rates on every broker (and every
+// one the plan names), the throttled replicas of the plan's topics.
 func (r *reassignTool) clearThrottles(ctx context.Context, plan []planPartition) error {
 	brokers, err := r.adm.ListBrokers(ctx)
 	if err != nil {
@@ -453,8 +561,27 @@ func (r *reassignTool) clearThrottles(ctx context.Context, plan []planPartition)
 	topics := planTopics(plan)
 	slices.Sort(topics)
 	r.out.linef("Clearing broker-level throttles on broker%s %s", plural(len(ids)), joinIDs(ids))
+	brokerKeys := []string{"leader.replication.throttled.rate", "follower.replication.throttled.rate", "replica.alter.log.dirs.io.max.bytes.per.second"}
+	for _, id := range ids {
+		if err := firstAlterError(r.adm.AlterBrokerConfigs(ctx, deletions(brokerKeys), id)); err != nil {
+			return err
+		}
+	}
 	r.out.linef("Clearing topic-level throttles on topic%s %s", plural(len(topics)), strings.Join(topics, ","))
+	topicKeys := []string{"leader.replication.throttled.replicas", "follower.replication.throttled.replicas"}
+	if len(topics) > 0 {
+		return firstAlterError(r.adm.AlterTopicConfigs(ctx, deletions(topicKeys), topics...))
+	}
 	return nil
+}
+
+// deletions are the AlterConfigs that delete keys.
+func deletions(keys []string) []kadm.AlterConfig {
+	var out []kadm.AlterConfig
+	for _, k := range keys {
+		out = append(out, kadm.AlterConfig{Op: kadm.DeleteConfig, Name: k})
+	}
+	return out
 }
 
 // cancelPlan cancels the plan's reassignments in progress.
