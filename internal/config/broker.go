@@ -20,6 +20,10 @@ type brokerDef struct {
 	// dynamic marks keys Kafka can update per broker at runtime; the others are
 	// reported read-only.
 	dynamic bool
+	// dynamicOnly marks keys Kafka knows only as dynamic broker configs (the
+	// replication quotas): DescribeConfigs lists them only when set
+	// dynamically, with no default synonym.
+	dynamicOnly bool
 	// set, if non-nil, stores a valid non-null value in its Config field.
 	set func(c *Config, value string)
 }
@@ -97,11 +101,11 @@ var brokerDefs = []brokerDef{
 	{name: "quota.window.size.seconds", typ: typeInt, def: "1", check: atLeast(1), doc: "The time span of each sample for client quotas."},
 	// Replication quotas (KIP-73): bytes per second a broker copies for the
 	// replicas its topics' leader/follower.replication.throttled.replicas name.
-	{name: "leader.replication.throttled.rate", typ: typeLong, def: maxLong, check: nonNegative, dynamic: true,
+	{name: "leader.replication.throttled.rate", typ: typeLong, def: maxLong, check: nonNegative, dynamic: true, dynamicOnly: true,
 		doc: "Bytes per second this broker, as leader, sends to followers of the replicas named in a topic's leader.replication.throttled.replicas while those followers are not in sync (a fetch past the rate gets no data for them until it falls). Set by reassign-partitions --throttle."},
-	{name: "follower.replication.throttled.rate", typ: typeLong, def: maxLong, check: nonNegative, dynamic: true,
+	{name: "follower.replication.throttled.rate", typ: typeLong, def: maxLong, check: nonNegative, dynamic: true, dynamicOnly: true,
 		doc: "Bytes per second this broker, as follower, fetches for its replicas named in a topic's follower.replication.throttled.replicas while they are not in sync (past the rate they are left out of its fetches until it falls). Set by reassign-partitions --throttle."},
-	{name: "replica.alter.log.dirs.io.max.bytes.per.second", typ: typeLong, def: maxLong, check: nonNegative, dynamic: true,
+	{name: "replica.alter.log.dirs.io.max.bytes.per.second", typ: typeLong, def: maxLong, check: nonNegative, dynamic: true, dynamicOnly: true,
 		doc: "The throttle of replica moves between log dirs. Accepted for compatibility; no effect in Gregor: replicas are not moved between log dirs."},
 	{name: "replication.quota.window.num", typ: typeInt, def: "11", check: atLeast(1), doc: "The number of samples to retain in memory for replication quotas."},
 	{name: "replication.quota.window.size.seconds", typ: typeInt, def: "1", check: atLeast(1), doc: "The time span of each sample for replication quotas."},

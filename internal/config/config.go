@@ -406,6 +406,11 @@ func (c *Config) HasRole(role string) bool { return slices.Contains(c.ProcessRol
 func (c *Config) Entries() []Entry {
 	out := make([]Entry, 0, len(brokerDefs))
 	for _, d := range brokerDefs {
+		if _, set := c.dynamicBroker[d.name]; d.dynamicOnly && !set {
+			if _, set = c.dynamicDefault[d.name]; !set {
+				continue
+			}
+		}
 		e := Entry{
 			Name:      d.name,
 			Value:     c.Values[d.name],

@@ -295,12 +295,31 @@ func TestLoad(t *testing.T) {
 	}
 }
 
-// TestEntries proves DescribeConfigs sees every known key once, sorted, with sources and sensitive values hidden.
+// TestEntries proves DescribeConfigs sees every known key once, sorted,
+// with sources and sensitive values hidden; a key Kafka knows only as a
+// dynamic config (a replication throttle) only when set dynamically, with
+// no default synonym.
 func TestEntries(t *testing.T) {
 	c := mustParse(t, map[string]string{"num.partitions": "4", "ssl.keystore.password": "secret", "log.retention.hours": "1"})
 	entries := c.Entries()
-	if len(entries) != len(brokerDefs) || !sort.SliceIsSorted(entries, func(i, j int) bool { return entries[i].Name < entries[j].Name }) {
+	dynamicOnly := 0
+	for _, d := range brokerDefs {
+		if d.dynamicOnly {
+			dynamicOnly++
+		}
+	}
+	if len(entries) != len(brokerDefs)-dynamicOnly || !sort.SliceIsSorted(entries, func(i, j int) bool { return entries[i].Name < entries[j].Name }) {
 		t.Fatalf("%d entries, sorted %v", len(entries), sort.SliceIsSorted(entries, func(i, j int) bool { return entries[i].Name < entries[j].Name }))
+	}
+	throttled, err := c.WithDynamic(map[string]string{"leader.replication.throttled.rate": "1000"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := entryNamed(throttled.Entries(), "leader.replication.throttled.rate"); e == nil || e.Value != "1000" || len(e.Synonyms) != 1 || e.Source != SourceDynamicBroker {
+		t.Errorf("a replication throttle set dynamically: %+v", e)
+	}
+	if entryNamed(entries, "leader.replication.throttled.rate") != nil {
+		t.Error("a replication throttle not set is listed")
 	}
 	byName := make(map[string]Entry)
 	for _, e := range entries {
@@ -359,4 +378,13 @@ func TestConnectionLimits(t *testing.T) {
 			t.Errorf("%q accepted", bad)
 		}
 	}
+}
+
+func entryNamed(entries []Entry, name string) *Entry {
+	for i := range entries {
+		if entries[i].Name == name {
+			return &entries[i]
+		}
+	}
+	return nil
 }

@@ -225,7 +225,7 @@ var synonymGroups = func() map[string][]string {
 var defaultValues = func() map[string]string {
 	m := map[string]string{}
 	for _, d := range brokerDefs {
-		if !d.null {
+		if !d.null && !d.dynamicOnly {
 			m[d.name] = d.def
 		}
 	}
