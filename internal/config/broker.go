@@ -257,6 +257,8 @@ var brokerDefs = []brokerDef{
 	{name: "log.cleaner.min.compaction.lag.ms", typ: typeLong, def: "0", check: nonNegative, dynamic: true, doc: "Minimum time a record stays uncompacted."},
 	{name: "log.cleaner.max.compaction.lag.ms", typ: typeLong, def: maxLong, check: positive, dynamic: true, doc: "Maximum time a record stays ineligible for compaction."},
 	{name: "log.cleaner.min.cleanable.ratio", typ: typeDouble, def: "0.5", check: between(0, 1), dynamic: true, doc: "Minimum dirty ratio for a log to be cleaned."},
+	{name: "log.cleaner.io.max.bytes.per.second", typ: typeDouble, def: "1.7976931348623157E308", dynamic: true,
+		doc: "The bytes per second the cleaner threads together read and write: past it, every check interval (300 ms), they sleep until the rate is back to it."},
 
 	// Group coordinator.
 	{name: "group.initial.rebalance.delay.ms", typ: typeInt, def: "3000", doc: "Wait for more members before the first rebalance of a new group.",

@@ -79,6 +79,12 @@ func (c *Config) ReplicationQuotaSampling() (windows int, window time.Duration) 
 	return int(c.int64Of("replication.quota.window.num")), time.Duration(c.int64Of("replication.quota.window.size.seconds")) * time.Second
 }
 
+// LogCleanerIOMaxBytesPerSecond is log.cleaner.io.max.bytes.per.second.
+func (c *Config) LogCleanerIOMaxBytesPerSecond() float64 {
+	v, _ := strconv.ParseFloat(c.Values["log.cleaner.io.max.bytes.per.second"], 64)
+	return v
+}
+
 // ReplicationThrottledRates are leader.replication.throttled.rate and
 // follower.replication.throttled.rate, in bytes per second.
 func (c *Config) ReplicationThrottledRates() (leader, follower int64) {

@@ -16,6 +16,8 @@ func cleanerConfig(c *config.Config) storage.CleanerConfig {
 		Threads:          int(c.LogCleanerThreads),
 		Backoff:          time.Duration(c.LogCleanerBackoffMs) * time.Millisecond,
 		DedupeBufferSize: storage.DefaultDedupeBufferSize,
+
+		IOMaxBytesPerSecond: c.LogCleanerIOMaxBytesPerSecond(),
 	}
 }
 
@@ -26,7 +28,7 @@ func (n *Node) runLogMaintenance(ctx context.Context, g *errgroup.Group) {
 	g.Go(func() error { return n.logs.RunRetention(ctx, every) })
 	g.Go(func() error { return n.expireProducers(ctx) })
 	if n.cfg.LogCleanerEnable {
-		// Threads and backoff are dynamic broker configs: read them live.
+		// Threads, backoff and the I/O bound are dynamic broker configs: read them live.
 		g.Go(func() error {
 			return n.logs.RunCleaner(ctx, func() storage.CleanerConfig { return cleanerConfig(n.brokerConfig()) })
 		})

@@ -111,7 +111,7 @@ func BenchmarkCleaner(b *testing.B) {
 				b.SetBytes(l.Size())
 				r := l.cleanableRange(-1, time.Unix(1_700_000_000, 0))
 				b.StartTimer()
-				if _, _, err := l.compact(context.Background(), r, time.Unix(1_700_000_000, 0), DefaultDedupeBufferSize); err != nil {
+				if _, _, err := l.compact(context.Background(), r, time.Unix(1_700_000_000, 0), DefaultDedupeBufferSize, nil); err != nil {
 					b.Fatal(err)
 				}
 				b.StopTimer()
@@ -164,7 +164,7 @@ func BenchmarkCleanerProduce(b *testing.B) {
 						time.Sleep(time.Millisecond)
 						continue
 					}
-					end, stats, err := l.compact(context.Background(), r, time.Now(), DefaultDedupeBufferSize)
+					end, stats, err := l.compact(context.Background(), r, time.Now(), DefaultDedupeBufferSize, nil)
 					if err != nil && !errors.Is(err, errCleaningAborted) {
 						b.Error(err)
 					}

@@ -137,7 +137,7 @@ type cleanStats struct {
 // each group of segments below the end of the mapped range and swaps it in.
 // It returns that end: the first dirty offset of the next cleaning. It stops
 // between batches when ctx is done, the groups cleaned so far staying clean.
-func (l *Log) compact(ctx context.Context, r cleanRange, now time.Time, mapBudget int64) (int64, cleanStats, error) {
+func (l *Log) compact(ctx context.Context, r cleanRange, now time.Time, mapBudget int64, io *ioThrottler) (int64, cleanStats, error) {
 	var stats cleanStats
 	var active map[kafka.ProducerID]kafka.ActiveProducer
 	if fn := l.activeProducersFunc(); fn != nil {
@@ -152,7 +152,7 @@ func (l *Log) compact(ctx context.Context, r cleanRange, now time.Time, mapBudge
 			s.seg.release()
 		}
 	}()
-	f := &batchFilter{ctx: ctx, now: now.UnixMilli(), deleteRetentionMs: cfg.DeleteRetentionMs,
+	f := &batchFilter{ctx: ctx, io: io, now: now.UnixMilli(), deleteRetentionMs: cfg.DeleteRetentionMs,
 		keys: map[string]int64{}, producers: map[int64]producerTail{}}
 	end, mapped, err := f.buildOffsetMap(srcs, r, mapBudget, &stats)
 	if err != nil || end <= r.firstDirty {
@@ -277,6 +277,7 @@ func (c *segment) writeCleaned(g []cleanSource, f *batchFilter, cfg Config, stat
 	var out []byte
 	flush := func() error {
 		_, err := c.f.WriteAt(out, c.size-int64(len(out)))
+		f.io.throttle(f.ctx, len(out))
 		out = out[:0]
 		return err
 	}
@@ -287,6 +288,7 @@ func (c *segment) writeCleaned(g []cleanSource, f *batchFilter, cfg Config, stat
 				return err
 			}
 			stats.bytesRead += int64(len(b))
+			f.io.throttle(f.ctx, len(b))
 			kept, err := f.filter(b, b.NextOffset() == groupEnd, stats)
 			if err != nil || kept == nil {
 				return err

@@ -200,7 +200,7 @@ func compactConfig() Config {
 func cleanOnce(t testing.TB, l *Log, checkpoint int64, now time.Time) int64 {
 	t.Helper()
 	r := l.cleanableRange(checkpoint, now)
-	end, _, err := l.compact(context.Background(), r, now, math.MaxInt64)
+	end, _, err := l.compact(context.Background(), r, now, math.MaxInt64, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -365,7 +365,7 @@ func TestCompactionMapBudget(t *testing.T) {
 	checkpoint, passes := int64(-1), 0
 	for checkpoint < l.active().baseOffset {
 		r := l.cleanableRange(checkpoint, now)
-		end, _, err := l.compact(context.Background(), r, now, 2000)
+		end, _, err := l.compact(context.Background(), r, now, 2000, nil)
 		if err != nil || end <= r.firstDirty {
 			t.Fatalf("pass %d from %d: end %d, %v", passes, r.firstDirty, end, err)
 		}
@@ -545,7 +545,7 @@ func TestCrashDuringCompaction(t *testing.T) {
 
 			c.left = step
 			r := l.cleanableRange(-1, clk.now())
-			_, _, cleanErr := l.compact(context.Background(), r, clk.now(), math.MaxInt64)
+			_, _, cleanErr := l.compact(context.Background(), r, clk.now(), math.MaxInt64, nil)
 			finished = !c.crashed
 			if finished && cleanErr != nil {
 				t.Fatal(cleanErr)

@@ -28,6 +28,9 @@ type CleanerConfig struct {
 	// threads (log.cleaner.dedupe.buffer.size): a cleaning that fills its
 	// share stops at a segment boundary and the next one goes on.
 	DedupeBufferSize int64
+	// IOMaxBytesPerSecond bounds what the threads together read and write
+	// (log.cleaner.io.max.bytes.per.second); 0 or math.MaxFloat64: no bound.
+	IOMaxBytesPerSecond float64
 }
 
 // cleanerState is the Manager's bookkeeping for the cleaner; the Manager's
@@ -38,11 +41,12 @@ type cleanerState struct {
 	uncleanable map[kafka.TopicPartition]bool  // a cleaning failed: skipped until restart, as Kafka does
 	fileMu      sync.Mutex                     // serializes checkpoint file writes
 	stats       CleanerStats                   // see Manager.CleanerStats
+	io          *ioThrottler                   // shared by the threads
 }
 
 func newCleanerState() cleanerState {
 	return cleanerState{checkpoints: map[kafka.TopicPartition]int64{},
-		cleaning: map[kafka.TopicPartition]bool{}, uncleanable: map[kafka.TopicPartition]bool{}}
+		cleaning: map[kafka.TopicPartition]bool{}, uncleanable: map[kafka.TopicPartition]bool{}, io: newIOThrottler(time.Now)}
 }
 
 // RunCleaner runs the cleaner threads until ctx is done. Each one cleans the
@@ -84,6 +88,7 @@ const cleanerConfigCheck = time.Second
 
 func (m *Manager) cleanerThread(ctx context.Context, config func() CleanerConfig, budget int64) {
 	for ctx.Err() == nil {
+		m.cleaner.io.setRate(config().IOMaxBytesPerSecond) // a dynamic config
 		if m.CleanFilthiestLog(ctx, budget) {
 			continue
 		}
@@ -106,7 +111,7 @@ func (m *Manager) CleanFilthiestLog(ctx context.Context, budget int64) bool {
 	}
 	defer m.doneCleaning(tp)
 	start := time.Now()
-	end, stats, err := l.compact(ctx, r, m.now(), budget)
+	end, stats, err := l.compact(ctx, r, m.now(), budget, m.cleaner.io)
 	err = l.failed(err) // an I/O error takes the log dir offline, as in Kafka's cleaner
 	switch {
 	case errors.Is(err, errCleaningAborted), errors.Is(err, ErrClosed), ctx.Err() != nil, err != nil && l.isClosed():

@@ -10,6 +10,7 @@ import (
 // cleaning at a time.
 type batchFilter struct {
 	ctx context.Context // a cleaning stops between batches when it is done
+	io  *ioThrottler    // log.cleaner.io.max.bytes.per.second; nil: none
 	// keys maps each key of the dirty range to its latest offset there
 	// (Kafka's OffsetMap, with whole keys instead of hashes).
 	keys map[string]int64
@@ -101,6 +102,7 @@ func (f *batchFilter) buildOffsetMap(srcs []cleanSource, r cleanRange, budget in
 			if err := f.ctx.Err(); err != nil {
 				return err
 			}
+			f.io.throttle(f.ctx, len(b))
 			tails.add(b)
 			if b.IsControl() {
 				_, err := txns.onControl(b)

@@ -579,7 +579,7 @@ func TestCrashDuringTransactionalCompaction(t *testing.T) {
 		rp := l.RecoveryPoint()
 		c.left = step
 		r := l.cleanableRange(-1, clk.now())
-		_, _, cleanErr := l.compact(context.Background(), r, clk.now(), math.MaxInt64)
+		_, _, cleanErr := l.compact(context.Background(), r, clk.now(), math.MaxInt64, nil)
 		finished := !c.crashed
 		if finished && cleanErr != nil {
 			t.Fatal(cleanErr)
