@@ -257,6 +257,12 @@ var brokerDefs = []brokerDef{
 	{name: "log.cleaner.min.compaction.lag.ms", typ: typeLong, def: "0", check: nonNegative, dynamic: true, doc: "Minimum time a record stays uncompacted."},
 	{name: "log.cleaner.max.compaction.lag.ms", typ: typeLong, def: maxLong, check: positive, dynamic: true, doc: "Maximum time a record stays ineligible for compaction."},
 	{name: "log.cleaner.min.cleanable.ratio", typ: typeDouble, def: "0.5", check: between(0, 1), dynamic: true, doc: "Minimum dirty ratio for a log to be cleaned."},
+	{name: "log.cleaner.dedupe.buffer.size", typ: typeLong, def: "134217728", dynamic: true,
+		doc: "The bytes of keys the cleaner threads together may map: each thread's cleaning maps its share (more than 1 MiB) and stops at the segment boundary past it; the next cleaning goes on from there. Gregor counts whole keys plus a fixed overhead per key rather than Kafka's hashed entries."},
+	{name: "log.cleaner.io.buffer.size", typ: typeInt, def: "524288", check: nonNegative, dynamic: true,
+		doc: "The total memory used for log cleaner I/O buffers across all cleaner threads. Accepted for compatibility; no effect in Gregor: each thread reads through a buffer of up to 1 MiB and writes in chunks of 1 MiB."},
+	{name: "log.cleaner.io.buffer.load.factor", typ: typeDouble, def: "0.9", dynamic: true,
+		doc: "How full Kafka's hashed dedupe buffer may become. Accepted for compatibility; no effect in Gregor: its key map holds whole keys, bounded by log.cleaner.dedupe.buffer.size."},
 	{name: "log.cleaner.io.max.bytes.per.second", typ: typeDouble, def: "1.7976931348623157E308", dynamic: true,
 		doc: "The bytes per second the cleaner threads together read and write: past it, every check interval (300 ms), they sleep until the rate is back to it."},
 

@@ -393,7 +393,16 @@ func (c *Config) checkReplicaTimes() error {
 	if wait > c.int64Of("replica.lag.time.max.ms") {
 		return errors.New("replica.fetch.wait.max.ms should always be less than or equal to replica.lag.time.max.ms to prevent frequent changes in ISR")
 	}
+	if threads := c.int64Of("log.cleaner.threads"); threads > 0 && c.int64Of("log.cleaner.dedupe.buffer.size")/threads <= 1<<20 {
+		return errors.New("log.cleaner.dedupe.buffer.size must be at least 1MB per cleaner thread.")
+	}
 	return nil
+}
+
+// LogCleanerDedupeBufferSize is log.cleaner.dedupe.buffer.size: the bytes
+// of keys the cleaner threads together may map in one cleaning each.
+func (c *Config) LogCleanerDedupeBufferSize() int64 {
+	return c.int64Of("log.cleaner.dedupe.buffer.size")
 }
 
 // HasRole reports whether process.roles includes role ("broker" or "controller").

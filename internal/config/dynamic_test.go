@@ -124,6 +124,9 @@ func TestValidateDynamic(t *testing.T) {
 		{nil, map[string]string{"advertised.listeners": "PLAINTEXT://h:1"}, true,
 			"Cannot update these configs at default cluster level, broker id must be specified: Set(advertised.listeners)"},
 		{map[string]string{"advertised.listeners": "PLAINTEXT://h:1"}, nil, false, ""},
+		{nil, map[string]string{"log.cleaner.dedupe.buffer.size": "33554432", "log.cleaner.threads": "2"}, true, ""},
+		{nil, map[string]string{"log.cleaner.dedupe.buffer.size": "2097152", "log.cleaner.threads": "2"}, true,
+			"log.cleaner.dedupe.buffer.size must be at least 1MB per cleaner thread."},
 	}
 	for _, tt := range tests {
 		err := static.ValidateDynamic(tt.perBroker, tt.clusterDefault, tt.clusterLevel)

@@ -15,7 +15,7 @@ func cleanerConfig(c *config.Config) storage.CleanerConfig {
 	return storage.CleanerConfig{
 		Threads:          int(c.LogCleanerThreads),
 		Backoff:          time.Duration(c.LogCleanerBackoffMs) * time.Millisecond,
-		DedupeBufferSize: storage.DefaultDedupeBufferSize,
+		DedupeBufferSize: c.LogCleanerDedupeBufferSize(),
 
 		IOMaxBytesPerSecond: c.LogCleanerIOMaxBytesPerSecond(),
 	}

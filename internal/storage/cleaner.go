@@ -54,8 +54,9 @@ func newCleanerState() cleanerState {
 // min.cleanable.dirty.ratio (or past max.compaction.lag.ms), then looks
 // again, and waits Backoff when none needs cleaning. config is read again
 // between cleanings and every cleanerConfigCheck, so that dynamic changes
-// of log.cleaner.threads and log.cleaner.backoff.ms apply without a restart
-// (a change of the thread count aborts the cleanings in progress; they are
+// of log.cleaner.threads, log.cleaner.dedupe.buffer.size and
+// log.cleaner.backoff.ms apply without a restart (a change of the thread
+// count or of the key map's size aborts the cleanings in progress; they are
 // taken up again from the checkpoint).
 func (m *Manager) RunCleaner(ctx context.Context, config func() CleanerConfig) error {
 	for ctx.Err() == nil {
@@ -71,7 +72,7 @@ func (m *Manager) RunCleaner(ctx context.Context, config func() CleanerConfig) e
 			select {
 			case <-runCtx.Done():
 			case <-t.C:
-				if config().Threads != cfg.Threads {
+				if next := config(); next.Threads != cfg.Threads || next.DedupeBufferSize != cfg.DedupeBufferSize {
 					cancel()
 				}
 			}
@@ -83,7 +84,8 @@ func (m *Manager) RunCleaner(ctx context.Context, config func() CleanerConfig) e
 	return nil
 }
 
-// cleanerConfigCheck is how often RunCleaner looks for a new thread count.
+// cleanerConfigCheck is how often RunCleaner looks for a new thread count
+// or key map size.
 const cleanerConfigCheck = time.Second
 
 func (m *Manager) cleanerThread(ctx context.Context, config func() CleanerConfig, budget int64) {
