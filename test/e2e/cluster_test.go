@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -66,6 +67,7 @@ type clusterNode struct {
 	controller  int    // CONTROLLER port
 	replication []int  // REPLICATION_<k> port at [k-1], when proxied
 	proc        *process
+	past        []*process // the node's earlier processes, killed or stopped
 }
 
 // nodeLink is the network from one node to another: the proxies of the
@@ -253,6 +255,9 @@ func (c *cluster) tool(args ...string) string {
 }
 
 func (c *cluster) spawn(nd *clusterNode) {
+	if nd.proc != nil {
+		nd.past = append(nd.past, nd.proc)
+	}
 	nd.proc = spawn(c.t, exec.Command(binary, "server", "--config", nd.config))
 }
 
@@ -396,12 +401,14 @@ func (c *cluster) logOnFailure() {
 		return
 	}
 	for _, nd := range c.nodes {
-		if nd.proc == nil {
-			continue
+		for i, p := range append(slices.Clone(nd.past), nd.proc) {
+			if p == nil {
+				continue
+			}
+			p.mu.Lock()
+			tail := p.log[max(0, len(p.log)-40):]
+			c.t.Logf("node %d, process %d of %d, last %d lines of its log:\n%s", nd.id, i+1, len(nd.past)+1, len(tail), strings.Join(tail, "\n"))
+			p.mu.Unlock()
 		}
-		nd.proc.mu.Lock()
-		tail := nd.proc.log[max(0, len(nd.proc.log)-40):]
-		c.t.Logf("node %d, last %d lines of its log:\n%s", nd.id, len(tail), strings.Join(tail, "\n"))
-		nd.proc.mu.Unlock()
 	}
 }
