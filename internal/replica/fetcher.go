@@ -11,7 +11,6 @@ import (
 	"gregor/internal/kafka"
 	"gregor/internal/metadata"
 	"gregor/internal/partition"
-	"gregor/internal/quota"
 	"gregor/internal/record"
 )
 
@@ -29,8 +28,19 @@ type FetchConfig struct {
 	// Quota is follower.replication.throttled.rate (KIP-73): while it is
 	// exceeded, the throttled replicas not in sync are left out of the
 	// fetches; nil: none.
-	Quota *quota.Replication
+	Quota ReplicationQuota
 }
+
+// ReplicationQuota is a replication quota as the fetcher uses it
+// (quota.Replication is one).
+type ReplicationQuota interface {
+	Limited() bool // a limit is set: throttled bytes are counted
+	Exceeded(now time.Time) bool
+	Record(bytes int, now time.Time)
+}
+
+// throttling reports whether the follower's replication quota has a limit.
+func (c FetchConfig) throttling() bool { return c.Quota != nil && c.Quota.Limited() }
 
 // follow is one partition a fetcher copies, as the image last set it.
 // Its fields other than the partition are owned by the fetcher's mutex.
@@ -165,7 +175,7 @@ func (f *fetcher) ready() (truncating, fetching []*follow, wait time.Duration) {
 	defer f.mu.Unlock()
 	now := f.now()
 	wait = time.Hour
-	throttle := f.cfg.Quota.Limited() && f.cfg.Quota.Exceeded(now)
+	throttle := f.cfg.throttling() && f.cfg.Quota.Exceeded(now)
 	for _, fl := range f.parts {
 		switch {
 		case fl.retryAt.After(now):
@@ -328,7 +338,7 @@ func (f *fetcher) apply(fl *follow, a FetchedPartition) {
 		f.delay(fl, err)
 		return
 	}
-	if f.cfg.Quota.Limited() && fl.p.ThrottledAsFollower() {
+	if f.cfg.throttling() && fl.p.ThrottledAsFollower() {
 		f.cfg.Quota.Record(len(a.Records), f.now())
 	}
 	fl.resumeAt = -1
