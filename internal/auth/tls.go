@@ -102,6 +102,32 @@ func (l *ListenerTLS) Config() *tls.Config {
 	}}
 }
 
+// Settings returns the settings in effect.
+func (l *ListenerTLS) Settings() TLSSettings {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.settings
+}
+
+// Update replaces the settings, as a dynamic change of the listener's
+// ssl.* keys asks (a new key store, trust store or client authentication):
+// new handshakes use them. Settings that do not build leave the ones in
+// effect, and the reason is returned.
+func (l *ListenerTLS) Update(s TLSSettings) error {
+	mapper, err := ParsePrincipalMappingRules(s.PrincipalRules)
+	if err != nil {
+		return err
+	}
+	cfg, mtimes, err := s.build()
+	if err != nil {
+		return err
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.settings, l.mapper, l.current, l.mtimes, l.lastCheck = s, mapper, cfg, mtimes, l.now()
+	return nil
+}
+
 // config returns the configuration in effect, reloading it if its files
 // changed. A reload that fails keeps the previous configuration.
 func (l *ListenerTLS) config() *tls.Config {
@@ -284,7 +310,10 @@ func (l *ListenerTLS) Principal(state tls.ConnectionState) (acl.Principal, error
 	if len(state.PeerCertificates) == 0 {
 		return acl.Anonymous, nil
 	}
-	name, err := l.mapper.Name(state.PeerCertificates[0].Subject.ToRDNSequence().String())
+	l.mu.Lock()
+	mapper := l.mapper
+	l.mu.Unlock()
+	name, err := mapper.Name(state.PeerCertificates[0].Subject.ToRDNSequence().String())
 	if err != nil {
 		return acl.Principal{}, err
 	}

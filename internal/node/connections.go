@@ -3,6 +3,7 @@ package node
 import (
 	"fmt"
 	"net"
+	"reflect"
 	"strconv"
 	"time"
 
@@ -61,6 +62,26 @@ func (n *Node) buildTLS() error {
 		n.tls[l.Name] = t
 	}
 	return nil
+}
+
+// updateListenerTLS applies dynamic changes of the listeners' ssl.* keys
+// (listener.name.<l>.ssl.keystore.location and the others, as Kafka takes
+// them per listener): new handshakes use the new key store, trust store or
+// client authentication. A change that does not load (a missing file, a
+// key that does not match its certificate) keeps the settings in effect
+// and logs why; Kafka refuses such a change before storing it.
+func (n *Node) updateListenerTLS(c *config.Config) {
+	for name, t := range n.tls {
+		next := auth.ListenerTLSSettings(c, name, n.cfg.ListenerSecurityProtocolMap[name])
+		if reflect.DeepEqual(next, t.Settings()) {
+			continue
+		}
+		if err := t.Update(next); err != nil {
+			n.logger.Error("the dynamic TLS settings of a listener do not load; it keeps the previous ones", "listener", name, "err", err)
+			continue
+		}
+		n.logger.Info("listener TLS settings updated", "listener", name)
+	}
 }
 
 // buildSASL builds the SASL side of every listener the node serves whose

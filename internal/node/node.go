@@ -282,6 +282,7 @@ func (n *Node) applyBrokerConfigs(img *metadata.Image) {
 	n.effective.Store(eff)
 	n.conns.SetLimits(n.connectionLimits(eff))
 	n.setReplicationRates(eff)
+	n.updateListenerTLS(eff)
 }
 
 // setReplicationRates applies leader.replication.throttled.rate and

@@ -6,6 +6,7 @@ import (
 	"crypto/x509/pkix"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -139,5 +140,51 @@ func TestSSLPrincipalMappingRules(t *testing.T) {
 	unmapped := newClient(t, n.Addr, kgo.DialTLSConfig(clientTLS(t, ca, "carol-1")), kgo.RetryTimeout(0))
 	if err := unmapped.Ping(ctx); err == nil {
 		t.Fatal("a certificate no rule maps was served")
+	}
+}
+
+// TestListenerKeystoreIsDynamic proves that a listener's key store is a
+// dynamic per-listener config, as in Kafka: after
+// listener.name.ssl.ssl.keystore.location names a new certificate, new
+// handshakes present it; a key store that does not load leaves the one in
+// effect.
+func TestListenerKeystoreIsDynamic(t *testing.T) {
+	ca := authtest.NewCA(t)
+	n := startTLSNode(t, ca, nil)
+	cert, key := ca.Issue(t, pkix.Name{CommonName: "rotated"}, "127.0.0.1", "localhost")
+	rotated := authtest.WriteFile(t, t.TempDir(), "rotated.pem", cert, key)
+	tlsCfg := clientTLS(t, ca, "alice")
+	adm := kadm.NewClient(newClient(t, n.Addr, kgo.DialTLSConfig(tlsCfg)))
+	served := func() string {
+		conn, err := tls.Dial("tcp", n.Addr, tlsCfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		return conn.ConnectionState().PeerCertificates[0].Subject.CommonName
+	}
+	alter := func(path string) {
+		t.Helper()
+		resps, err := adm.AlterBrokerConfigs(testContext(t), []kadm.AlterConfig{{Name: "listener.name.ssl.ssl.keystore.location", Value: &path}}, 1)
+		if err == nil {
+			err = resps[0].Err
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if cn := served(); cn != "localhost" {
+		t.Fatalf("served %q before the change", cn)
+	}
+	alter(rotated)
+	waitFor(t, "the new certificate served", func() bool { return served() == "rotated" })
+
+	alter(filepath.Join(t.TempDir(), "missing.pem"))
+	waitFor(t, "the change applied", func() bool {
+		perBroker, _ := n.Image().BrokerConfigs(1)
+		return strings.HasSuffix(perBroker["listener.name.ssl.ssl.keystore.location"], "missing.pem")
+	})
+	if cn := served(); cn != "rotated" {
+		t.Fatalf("served %q after a key store that does not load", cn)
 	}
 }
