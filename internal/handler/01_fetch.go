@@ -20,6 +20,10 @@ package handler
 // the leader records (partition.UpdateFollower: the high watermark and the
 // ISR follow it); records are served up to the log end, not the high
 // watermark; a node outside the replica set answers NOT_LEADER_OR_FOLLOWER.
+// With leader.replication.throttled.rate set (KIP-73), a partition the
+// topic's leader.replication.throttled.replicas names here gets no records
+// while the rate of what was sent for such partitions is over it and the
+// follower is not in sync; what is sent of them is counted after the fetch.
 // last_fetched_epoch (v12+) that this log does not hold up to the fetch
 // offset answers a diverging epoch and no records (KIP-320). A partition
 // not led here answers NOT_LEADER_OR_FOLLOWER; that and FENCED_LEADER_EPOCH
