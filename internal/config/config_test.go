@@ -361,8 +361,9 @@ func TestEntries(t *testing.T) {
 }
 
 // TestConnectionLimits proves that the connection settings are read with
-// their defaults and that max.connections.per.ip.overrides is parsed as
-// Kafka's host:count pairs, IPv6 included, and refused when malformed.
+// their defaults, that max.connections.per.ip.overrides is parsed as
+// Kafka's host:count pairs, IPv6 included, and refused when malformed, and
+// that listener.name.<l>.max.connections gives a listener its own limit.
 func TestConnectionLimits(t *testing.T) {
 	l := Default().ConnectionLimits()
 	if l.MaxConnections != 2147483647 || l.IdleTimeout != 10*time.Minute || l.QueuedMaxRequests != 500 || len(l.PerIPOverrides) != 0 {
@@ -377,6 +378,12 @@ func TestConnectionLimits(t *testing.T) {
 		if _, _, err := Parse(map[string]string{"max.connections.per.ip.overrides": bad}); err == nil {
 			t.Errorf("%q accepted", bad)
 		}
+	}
+	c = mustParse(t, map[string]string{"listeners": "PLAINTEXT://:9092,INTERNAL://:9094",
+		"listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,INTERNAL:PLAINTEXT",
+		"listener.name.internal.max.connections": "5"})
+	if got := c.ConnectionLimits().PerListener; !maps.Equal(got, map[string]int{"INTERNAL": 5}) {
+		t.Fatalf("per listener %v", got)
 	}
 }
 

@@ -17,6 +17,9 @@ type ConnectionLimits struct {
 	QueuedMaxRequests   int            // queued.max.requests
 	// QueuedMaxRequestBytes is queued.max.request.bytes; <= 0: no limit.
 	QueuedMaxRequestBytes int64
+	// PerListener is listener.name.<l>.max.connections of each listener
+	// that sets it, by listener name.
+	PerListener map[string]int
 }
 
 // ConnectionLimits returns the connection settings in effect.
@@ -29,7 +32,23 @@ func (c *Config) ConnectionLimits() ConnectionLimits {
 		IdleTimeout:           time.Duration(c.int64Of("connections.max.idle.ms")) * time.Millisecond,
 		QueuedMaxRequests:     int(c.int64Of("queued.max.requests")),
 		QueuedMaxRequestBytes: c.int64Of("queued.max.request.bytes"),
+		PerListener:           c.perListenerMaxConnections(),
 	}
+}
+
+// perListenerMaxConnections reads listener.name.<l>.max.connections; a
+// value that is not a non-negative integer is ignored.
+func (c *Config) perListenerMaxConnections() map[string]int {
+	out := map[string]int{}
+	for _, l := range c.Listeners {
+		if !c.ListenerGiven(l.Name, "max.connections") {
+			continue
+		}
+		if n, err := strconv.Atoi(strings.TrimSpace(c.ListenerValue(l.Name, "max.connections"))); err == nil && n >= 0 {
+			out[l.Name] = n
+		}
+	}
+	return out
 }
 
 // SocketBuffers returns socket.send.buffer.bytes and

@@ -23,7 +23,10 @@ func (n *Node) connectionLimits(c *config.Config) server.Limits {
 	l := server.Limits{
 		MaxConnections: cl.MaxConnections, MaxConnectionsPerIP: cl.MaxConnectionsPerIP,
 		IdleTimeout: cl.IdleTimeout, QueuedMaxRequests: cl.QueuedMaxRequests, QueuedMaxRequestBytes: cl.QueuedMaxRequestBytes,
-		PerIPOverrides: map[string]int{},
+		PerIPOverrides: map[string]int{}, PerListener: cl.PerListener,
+	}
+	if len(n.brokerListeners()) > 1 {
+		l.Protected = c.InterBrokerListenerName
 	}
 	for host, limit := range cl.PerIPOverrides {
 		if ip := net.ParseIP(host); ip != nil {

@@ -13,7 +13,18 @@ import (
 
 // Limits are a node's connection limits, shared by all its listeners.
 type Limits struct {
-	MaxConnections      int            // max.connections, over every listener; <= 0: no limit
+	// MaxConnections is max.connections, over every listener (<= 0: no
+	// limit): at the limit, a listener stops admitting connections until
+	// one closes, as Kafka's acceptor waits for a slot; the connections
+	// wait unread meanwhile. Protected's are not held back.
+	MaxConnections int
+	// PerListener holds listener.name.<l>.max.connections, by listener
+	// name: a listener at its own limit waits likewise.
+	PerListener map[string]int
+	// Protected is the inter-broker listener when the node has others
+	// (Kafka's protected listener): max.connections does not hold it back,
+	// so that clients filling the broker cannot stop replication.
+	Protected           string
 	MaxConnectionsPerIP int            // max.connections.per.ip
 	PerIPOverrides      map[string]int // by IP address as net.IP.String prints it
 	IdleTimeout         time.Duration  // connections.max.idle.ms; <= 0: never
@@ -46,17 +57,20 @@ type Connections struct {
 	bytes   *byteBudget         // nil: no limit
 	now     func() time.Time
 
-	mu         sync.Mutex // guards the fields below
-	limits     Limits
-	total      int
-	perIP      map[string]int // open connections by IP address
-	lastLog    time.Time      // of the last refusal logged
-	suppressed int            // refusals since, not logged
+	mu          sync.Mutex // guards the fields below
+	limits      Limits
+	total       int
+	perIP       map[string]int // open connections by IP address
+	perListener map[string]int // open connections by listener
+	freed       chan struct{}  // closed (and replaced) when a slot may have freed
+	lastLog     time.Time      // of the last refusal logged
+	suppressed  int            // refusals since, not logged
+	lastWait    time.Time      // of the last wait for a slot logged
 }
 
 // NewConnections returns the counter of a node's connections under l.
 func NewConnections(l Limits) *Connections {
-	c := &Connections{perIP: map[string]int{}, now: time.Now, limits: l}
+	c := &Connections{perIP: map[string]int{}, perListener: map[string]int{}, freed: make(chan struct{}), now: time.Now, limits: l}
 	if l.QueuedMaxRequests > 0 {
 		c.serving = semaphore.NewWeighted(int64(l.QueuedMaxRequests))
 	}
@@ -72,6 +86,13 @@ func (c *Connections) SetLimits(l Limits) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.limits = l
+	c.wakeLocked()
+}
+
+// wakeLocked wakes the listeners waiting for a slot.
+func (c *Connections) wakeLocked() {
+	close(c.freed)
+	c.freed = make(chan struct{})
 }
 
 // idleTimeout returns connections.max.idle.ms in effect.
@@ -81,31 +102,65 @@ func (c *Connections) idleTimeout() time.Duration {
 	return c.limits.IdleTimeout
 }
 
-// admit counts a new connection from ip, or refuses it with
-// errTooManyConnections when that would exceed a limit.
-func (c *Connections) admit(ip string) error {
+// admit counts a new connection on listener from ip. While max.connections
+// (unless listener is the protected one) or the listener's own limit has
+// no room, it waits for a connection to close or ctx to end, as Kafka's
+// acceptor does; then a connection over max.connections.per.ip is refused
+// with errTooManyConnections. It logs the first wait of each second.
+func (c *Connections) admit(ctx context.Context, logger *slog.Logger, listener, ip string) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	for !c.slotLocked(listener) {
+		if now := c.now(); logger != nil && now.Sub(c.lastWait) >= acceptLogInterval {
+			c.lastWait = now
+			logger.Warn("at max.connections: new connections wait for one to close", "listener", listener,
+				"connections", c.total, "listener.connections", c.perListener[listener])
+		}
+		freed := c.freed
+		c.mu.Unlock()
+		select {
+		case <-freed:
+		case <-ctx.Done():
+		}
+		c.mu.Lock()
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+	}
 	perIP := c.limits.MaxConnectionsPerIP
 	if n, ok := c.limits.PerIPOverrides[ip]; ok {
 		perIP = n
 	}
-	if (c.limits.MaxConnections > 0 && c.total >= c.limits.MaxConnections) || c.perIP[ip] >= perIP {
+	if c.perIP[ip] >= perIP {
 		return errTooManyConnections
 	}
 	c.total++
 	c.perIP[ip]++
+	c.perListener[listener]++
 	return nil
 }
 
-// release uncounts a connection admitted from ip.
-func (c *Connections) release(ip string) {
+// slotLocked reports whether listener may admit one more connection
+// (Kafka's connectionSlotAvailable).
+func (c *Connections) slotLocked(listener string) bool {
+	if max, ok := c.limits.PerListener[listener]; ok && c.perListener[listener] >= max {
+		return false
+	}
+	return listener == c.limits.Protected || c.limits.MaxConnections <= 0 || c.total < c.limits.MaxConnections
+}
+
+// release uncounts a connection admitted on listener from ip.
+func (c *Connections) release(listener, ip string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.total--
 	if c.perIP[ip]--; c.perIP[ip] <= 0 {
 		delete(c.perIP, ip)
 	}
+	if c.perListener[listener]--; c.perListener[listener] <= 0 {
+		delete(c.perListener, listener)
+	}
+	c.wakeLocked()
 }
 
 // refused logs a refused connection, at most once a second; each line
@@ -121,7 +176,7 @@ func (c *Connections) refused(logger *slog.Logger, listener string, remote net.A
 	suppressed := c.suppressed
 	c.lastLog, c.suppressed = now, 0
 	c.mu.Unlock()
-	logger.Warn("refusing a connection over max.connections or max.connections.per.ip",
+	logger.Warn("refusing a connection over max.connections.per.ip",
 		"listener", listener, "remote", remote.String(), "suppressed", suppressed)
 }
 

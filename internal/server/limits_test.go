@@ -94,19 +94,76 @@ func TestConnectionsPerIP(t *testing.T) {
 	}
 }
 
+// request opens a connection to addr and sends a Metadata request on it.
+func request(t *testing.T, addr string) (net.Conn, *bufio.Reader) {
+	t.Helper()
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	if _, err := conn.Write(frame(kmsg.NewPtrMetadataRequest(), 4, 1)); err != nil {
+		t.Fatal(err)
+	}
+	return conn, bufio.NewReader(conn)
+}
+
+// answered reports whether the request sent on conn is answered within d.
+func answered(conn net.Conn, r *bufio.Reader, d time.Duration) bool {
+	conn.SetReadDeadline(time.Now().Add(d))
+	_, err := wire.ReadFrame(r, 1<<20, nil)
+	return err == nil
+}
+
 // TestMaxConnections proves that max.connections bounds the connections of
-// every address together, and that raising it at runtime admits more.
+// every address together as Kafka's acceptor does: a connection over it is
+// not refused but waits, unread, until another closes; raising the limit
+// at runtime admits the next at once.
 func TestMaxConnections(t *testing.T) {
 	conns := NewConnections(Limits{MaxConnections: 1, MaxConnectionsPerIP: 100})
 	addr := serveLimited(t, echo, conns, nil)
-	_, ok1 := dial(t, addr)
-	_, ok2 := dial(t, addr)
-	if !ok1 || ok2 {
-		t.Fatalf("served %v %v, want the second refused", ok1, ok2)
+	first, ok := dial(t, addr)
+	if !ok {
+		t.Fatal("the first connection is not served")
+	}
+	second, r := request(t, addr)
+	if answered(second, r, 300*time.Millisecond) {
+		t.Fatal("a connection over max.connections is served")
+	}
+	first.Close()
+	if !answered(second, r, 10*time.Second) {
+		t.Fatal("the waiting connection is not served once the first closed")
+	}
+	third, r3 := request(t, addr)
+	if answered(third, r3, 300*time.Millisecond) {
+		t.Fatal("a connection over max.connections is served")
 	}
 	conns.SetLimits(Limits{MaxConnections: 2, MaxConnectionsPerIP: 100})
+	if !answered(third, r3, 10*time.Second) {
+		t.Fatal("the waiting connection is not served after max.connections went to 2")
+	}
+}
+
+// TestListenerConnectionLimits proves listener.name.<l>.max.connections
+// (a listener at its own limit waits likewise) and the protected
+// inter-broker listener, which max.connections does not hold back.
+func TestListenerConnectionLimits(t *testing.T) {
+	conns := NewConnections(Limits{MaxConnectionsPerIP: 100, PerListener: map[string]int{"CLIENT": 1}})
+	addr := serveLimited(t, echo, conns, nil)
 	if _, ok := dial(t, addr); !ok {
-		t.Fatal("a second connection is refused after max.connections went to 2")
+		t.Fatal("the first connection is not served")
+	}
+	second, r := request(t, addr)
+	if answered(second, r, 300*time.Millisecond) {
+		t.Fatal("a connection over the listener's max.connections is served")
+	}
+
+	conns = NewConnections(Limits{MaxConnections: 1, MaxConnectionsPerIP: 100, Protected: "CLIENT"})
+	addr = serveLimited(t, echo, conns, nil)
+	_, ok1 := dial(t, addr)
+	_, ok2 := dial(t, addr)
+	if !ok1 || !ok2 {
+		t.Fatalf("on the protected listener: served %v %v, want both", ok1, ok2)
 	}
 }
 

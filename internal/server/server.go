@@ -105,7 +105,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 			}
 			return err
 		}
-		if s.throttled(ctx, conn) || !s.admit(conn) {
+		if s.throttled(ctx, conn) || !s.admit(ctx, conn) {
 			continue
 		}
 		s.wg.Add(1)
@@ -119,14 +119,18 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 }
 
-// admit counts a new connection against the limits, or closes it when it
-// is over one: Kafka closes such a connection without a word.
-func (s *Server) admit(conn net.Conn) bool {
+// admit counts a new connection against the limits, first waiting for
+// room under max.connections, or closes it when it is over its address's
+// limit: Kafka closes such a connection without a word.
+func (s *Server) admit(ctx context.Context, conn net.Conn) bool {
 	if s.Connections == nil {
 		return true
 	}
-	if err := s.Connections.admit(ipOf(conn.RemoteAddr())); err != nil {
+	err := s.Connections.admit(ctx, s.Logger, s.ListenerName, ipOf(conn.RemoteAddr()))
+	if errors.Is(err, errTooManyConnections) {
 		s.Connections.refused(s.Logger, s.ListenerName, conn.RemoteAddr())
+	}
+	if err != nil {
 		conn.Close()
 		return false
 	}
@@ -157,7 +161,7 @@ func (s *Server) throttled(ctx context.Context, conn net.Conn) bool {
 // release uncounts a connection that admit counted.
 func (s *Server) release(conn net.Conn) {
 	if s.Connections != nil {
-		s.Connections.release(ipOf(conn.RemoteAddr()))
+		s.Connections.release(s.ListenerName, ipOf(conn.RemoteAddr()))
 	}
 }
 
