@@ -380,7 +380,7 @@ func TestConnectionLimits(t *testing.T) {
 		}
 	}
 	c = mustParse(t, map[string]string{"listeners": "PLAINTEXT://:9092,INTERNAL://:9094",
-		"listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,INTERNAL:PLAINTEXT",
+		"listener.security.protocol.map":         "PLAINTEXT:PLAINTEXT,INTERNAL:PLAINTEXT",
 		"listener.name.internal.max.connections": "5"})
 	if got := c.ConnectionLimits().PerListener; !maps.Equal(got, map[string]int{"INTERNAL": 5}) {
 		t.Fatalf("per listener %v", got)
