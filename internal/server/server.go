@@ -177,9 +177,10 @@ func (s *Server) release(conn net.Conn) {
 func (s *Server) serveConn(ctx context.Context, conn net.Conn) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	raw := conn // conn becomes the TLS connection below; closing raw ends both
 	go func() {
 		<-ctx.Done()
-		conn.Close()
+		raw.Close()
 	}()
 	logger := s.Logger.With("remote", conn.RemoteAddr().String())
 	if tc, ok := conn.(*net.TCPConn); ok {
