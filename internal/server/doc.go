@@ -31,11 +31,14 @@
 // what the authorizer will read.
 //
 // Connections holds the limits that all listeners of a node share
-// (max.connections, max.connections.per.ip and its overrides,
-// connections.max.idle.ms, queued.max.requests): a connection over a limit
-// is closed as soon as it is accepted, a silent one when its idle time
-// runs out, and a request finding every serving slot taken waits before
-// it is served, leaving the client's next requests in the socket.
+// (max.connections and the listeners' own, max.connections.per.ip and its
+// overrides, connections.max.idle.ms, queued.max.requests): at
+// max.connections a listener accepts nothing more until a connection
+// closes (the protected inter-broker listener excepted), a connection over
+// its address's limit is closed as soon as it is accepted, a silent one
+// when its idle time runs out, and a request finding every serving slot
+// taken waits before it is served, leaving the client's next requests in
+// the socket.
 //
 // A listener with TLS (SSL, SASL_SSL) starts every connection with a
 // handshake, bounded in time, using the configuration internal/auth keeps
