@@ -51,7 +51,8 @@ func keyedBatch(t *testing.T, codec record.Codec, keys ...[]byte) record.Batch {
 
 // TestCompactedTopicRefusesNullKeys proves that a compacted topic refuses a
 // batch holding a record without a key, compressed or not, with
-// INVALID_RECORD's error, and takes keyed records; other topics take both.
+// INVALID_RECORD's error, and takes keyed records, an empty key among them;
+// other topics take both.
 func TestCompactedTopicRefusesNullKeys(t *testing.T) {
 	cfg := Config{MaxMessageBytes: 1 << 20, MinInsyncReplicas: 1, TimestampBeforeMaxMs: math.MaxInt64, TimestampAfterMaxMs: math.MaxInt64}
 	plain := openPartition(t, cfg)
@@ -61,8 +62,8 @@ func TestCompactedTopicRefusesNullKeys(t *testing.T) {
 		if _, err := compacted.AppendAsLeader([]record.Batch{keyedBatch(t, codec, []byte("k"), nil)}, 1, time.Now()); !errors.Is(err, ErrInvalidRecord) {
 			t.Fatalf("%v: null key on a compacted topic: %v", codec, err)
 		}
-		if _, err := compacted.AppendAsLeader([]record.Batch{keyedBatch(t, codec, []byte("k"), []byte("j"))}, 1, time.Now()); err != nil {
-			t.Fatalf("%v: keyed records on a compacted topic: %v", codec, err)
+		if _, err := compacted.AppendAsLeader([]record.Batch{keyedBatch(t, codec, []byte{}, []byte("j"))}, 1, time.Now()); err != nil {
+			t.Fatalf("%v: an empty key (not a null one) on a compacted topic: %v", codec, err)
 		}
 		if _, err := plain.AppendAsLeader([]record.Batch{keyedBatch(t, codec, nil)}, 1, time.Now()); err != nil {
 			t.Fatalf("%v: null key on a delete topic: %v", codec, err)

@@ -356,6 +356,9 @@ func (s *recordStream) readKey(n int32) ([]byte, error) {
 	if n < 0 {
 		return nil, fmt.Errorf("negative length %d", n)
 	}
+	if s.key == nil {
+		s.key = make([]byte, 0, 64) // an empty key is not a null one
+	}
 	s.key = s.key[:0]
 	for len(s.key) < int(n) {
 		chunk := min(int(n)-len(s.key), 64<<10)

@@ -76,7 +76,10 @@ func TestScanHeadsMatchesRecords(t *testing.T) {
 		rs := make([]record.Record, 50)
 		for i := range rs {
 			rs[i] = record.Record{Timestamp: 100 + int64(i%7), Value: make([]byte, i*100)}
-			if i%3 != 0 {
+			switch {
+			case i == 0:
+				rs[i].Key = []byte{} // empty, not null, and first: no key buffer yet
+			case i%3 != 0:
 				rs[i].Key = []byte{byte(i), 'k'}
 			}
 			if i%5 == 0 {
