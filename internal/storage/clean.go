@@ -256,7 +256,7 @@ func (l *Log) cleanGroup(g []cleanSource, f *batchFilter, cfg Config, now time.T
 func createCleaned(l *Log, base int64, now time.Time) (*segment, error) {
 	// The cleaner copies batches it did not verify: reads of the cleaned
 	// segment verify all of them (fromDisk).
-	c := &segment{baseOffset: base, fs: l.fs, dir: l.dir, suffix: cleanedSuffix, nextOffset: base,
+	c := &segment{baseOffset: base, fs: l.fs, dir: l.Dir(), suffix: cleanedSuffix, nextOffset: base,
 		maxTimestamp: -1, offsetOfMaxTs: -1, firstBatchTs: firstTsUnknown, created: now, fromDisk: math.MaxInt64}
 	c.discard() // a leftover of an earlier attempt
 	f, err := l.fs.OpenFile(c.path(".log"), os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)

@@ -149,7 +149,7 @@ func (m *Manager) grabFilthiestLog() (kafka.TopicPartition, *Log, cleanRange, bo
 	var bestRange cleanRange
 	for tp, l := range m.logs {
 		cfg := l.config()
-		if !cfg.Compact || m.cleaner.cleaning[tp] || m.cleaner.uncleanable[tp] || l.Offline() != nil {
+		if !cfg.Compact || m.cleaner.cleaning[tp] || m.cleaner.uncleanable[tp] || m.moves[tp] != nil || l.Offline() != nil {
 			continue
 		}
 		checkpoint, ok := m.cleaner.checkpoints[tp]

@@ -95,7 +95,7 @@ func (f *Flusher) startable() []*Log {
 // sync runs one sync of l, then lets Run start what waited for it.
 func (f *Flusher) sync(l *Log) {
 	if err := l.syncBackground(); err != nil && !errors.Is(err, ErrClosed) {
-		f.logger.Error("fsync log", "dir", l.dir, "error", err)
+		f.logger.Error("fsync log", "dir", l.Dir(), "error", err)
 	}
 	f.mu.Lock()
 	delete(f.running, l)

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"gregor/internal/kafka"
@@ -60,7 +61,7 @@ type Log struct {
 	syncMu sync.Mutex
 	// logDir, set by the Manager before the Log is shared, is the health
 	// of the log dir holding it (offline.go); nil outside a Manager.
-	logDir *logDir
+	logDir atomic.Pointer[logDir]
 	// files bounds the segment files open (fdcache.go); nil outside a
 	// Manager: every segment's file stays open.
 	files *FileCache
@@ -280,7 +281,11 @@ func readLogStartOffset(fsys vfs.FS, dir string) int64 {
 func (l *Log) active() *segment { return l.segments[len(l.segments)-1] }
 
 // Dir is the partition directory.
-func (l *Log) Dir() string { return l.dir }
+func (l *Log) Dir() string {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	return l.dir
+}
 
 // LogStartOffset is the first offset that may be read.
 func (l *Log) LogStartOffset() int64 {

@@ -2,8 +2,6 @@ package storage
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -47,12 +45,20 @@ type Manager struct {
 	// loaded are the dirs opened whole: a clean Close marks them
 	// (cleanshutdown.go). Fixed at open.
 	loaded map[string]bool
+	// moveMu serializes starting and stopping copies of logs between
+	// dirs (move.go); moveIO throttles the copies.
+	moveMu sync.Mutex
+	moveIO *ioThrottler
 
 	mu      sync.Mutex // guards the fields below
 	logs    map[kafka.TopicPartition]*Log
 	dirOf   map[kafka.TopicPartition]string
 	perDir  map[string]int // partitions in each dir: the counts of dirOf's values
 	cleaner cleanerState
+	moves   map[kafka.TopicPartition]*logMove // copies to another dir in progress
+	// moveDirs are the dirs of copies a stop interrupted, found at open
+	// and resolved once every dir is open (resolveMoves).
+	moveDirs []string
 }
 
 // OpenManager locks every log dir (ErrLogDirLocked if another process
@@ -72,7 +78,8 @@ func OpenManagerFS(fsys vfs.FS, logDirs []string, cfg Config, now func() time.Ti
 	}
 	m := &Manager{fs: fsys, dirs: logDirs, cfg: cfg, now: now, logger: logger, locks: locks, flusher: NewFlusher(logger),
 		logs: map[kafka.TopicPartition]*Log{}, dirOf: map[kafka.TopicPartition]string{}, perDir: map[string]int{}, cleaner: newCleanerState(),
-		health: map[string]*logDir{}, files: NewFileCache(cfg.FileCacheSize), loaded: map[string]bool{}}
+		health: map[string]*logDir{}, files: NewFileCache(cfg.FileCacheSize), loaded: map[string]bool{},
+		moves: map[kafka.TopicPartition]*logMove{}, moveIO: newIOThrottler(time.Now)}
 	for _, d := range logDirs {
 		m.health[d] = &logDir{path: d, onFail: m.dirFailed}
 	}
@@ -92,6 +99,10 @@ func OpenManagerFS(fsys vfs.FS, logDirs []string, cfg Config, now func() time.Ti
 	if len(m.OfflineDirs()) == len(logDirs) {
 		m.Close()
 		return nil, fmt.Errorf("every log dir is offline: %w", ErrLogDirOffline)
+	}
+	if err := m.resolveMoves(m.moveDirs); err != nil {
+		m.Close()
+		return nil, err
 	}
 	return m, nil
 }
@@ -202,8 +213,14 @@ func (m *Manager) openEntry(dir string, e fs.DirEntry, points map[kafka.TopicPar
 	if !e.IsDir() {
 		return nil
 	}
-	if strings.HasSuffix(e.Name(), "-delete") {
+	if strings.HasSuffix(e.Name(), deleteDirSuffix) {
 		return m.fs.RemoveAll(path)
+	}
+	if isMoveDir(e.Name()) {
+		m.mu.Lock()
+		m.moveDirs = append(m.moveDirs, path)
+		m.mu.Unlock()
+		return nil
 	}
 	tp, ok := parsePartitionDir(e.Name())
 	if !ok || strings.HasPrefix(tp.Topic, "__cluster_metadata") {
@@ -213,7 +230,8 @@ func (m *Manager) openEntry(dir string, e fs.DirEntry, points map[kafka.TopicPar
 	if err != nil {
 		return err
 	}
-	l.flusher, l.logDir = m.flusher, m.health[dir]
+	l.flusher = m.flusher
+	l.logDir.Store(m.health[dir])
 	m.mu.Lock()
 	m.addLocked(tp, l, dir)
 	m.mu.Unlock()
@@ -340,7 +358,8 @@ func (m *Manager) createIn(dir string, tp kafka.TopicPartition, topicID [16]byte
 		}
 		return nil, err
 	}
-	l.flusher, l.logDir = m.flusher, m.health[dir]
+	l.flusher = m.flusher
+	l.logDir.Store(m.health[dir])
 	return l, nil
 }
 
@@ -378,8 +397,9 @@ func (m *Manager) TopicID(topic string, partition int32) ([16]byte, bool) {
 // Delete closes a partition's log, renames its dir to
 // <topic>-<partition>.<uuidhex>-delete and removes it.
 func (m *Manager) Delete(topic string, partition int32) error {
-	m.mu.Lock()
 	tp := kafka.TopicPartition{Topic: topic, Partition: partition}
+	m.stopMoveOf(tp)
+	m.mu.Lock()
 	l, ok := m.logs[tp]
 	delete(m.logs, tp)
 	if dir, ok := m.dirOf[tp]; ok {
@@ -395,9 +415,7 @@ func (m *Manager) Delete(topic string, partition int32) error {
 	if err := l.Close(); err != nil {
 		return err
 	}
-	var id [16]byte
-	rand.Read(id[:])
-	doomed := l.Dir() + "." + hex.EncodeToString(id[:]) + "-delete"
+	doomed := l.Dir() + "." + newDirID() + deleteDirSuffix
 	if err := m.fs.Rename(l.Dir(), doomed); err != nil {
 		return err
 	}
@@ -523,6 +541,7 @@ func (m *Manager) writeRecoveryPoints() error {
 // (a journaling filesystem commits overlapping fsyncs together) instead
 // of waiting for one another.
 func (m *Manager) Close() error {
+	m.stopMoves()
 	errs := m.eachLogParallel(m.onlineLogs(), func(l *Log) error {
 		if err := l.Flush(); !errors.Is(err, ErrClosed) {
 			return err

@@ -81,8 +81,8 @@ func isIOError(err error) bool {
 
 // Offline returns ErrLogDirOffline (wrapped with the dir and the cause)
 // when the log's dir has been taken offline, nil otherwise.
-func (l *Log) Offline() error { return l.logDir.offline() }
+func (l *Log) Offline() error { return l.logDir.Load().offline() }
 
 // failed passes an error of a log operation through the dir's health: an
 // I/O error takes the dir offline and becomes ErrLogDirOffline.
-func (l *Log) failed(err error) error { return l.logDir.fail(err) }
+func (l *Log) failed(err error) error { return l.logDir.Load().fail(err) }

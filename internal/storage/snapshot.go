@@ -26,7 +26,7 @@ func (l *Log) WriteSnapshot(offset int64, data []byte) error {
 // snapshot only spares replaying the log, and one lost to a power cut
 // leaves an older one, from which the log is replayed.
 func (l *Log) writeSnapshot(offset int64, data []byte) error {
-	if err := replaceFile(l.fs, filepath.Join(l.dir, fmt.Sprintf("%020d.snapshot", offset)), data); err != nil {
+	if err := replaceFile(l.fs, filepath.Join(l.Dir(), fmt.Sprintf("%020d.snapshot", offset)), data); err != nil {
 		return err
 	}
 	l.writeMu.Lock()
@@ -60,11 +60,11 @@ func (l *Log) LatestSnapshot() (offset int64, data []byte, err error) {
 }
 
 func (l *Log) snapshotPath(offset int64) string {
-	return filepath.Join(l.dir, fmt.Sprintf("%020d.snapshot", offset))
+	return filepath.Join(l.Dir(), fmt.Sprintf("%020d.snapshot", offset))
 }
 
 func (l *Log) snapshotOffsets() ([]int64, error) {
-	ents, err := l.fs.ReadDir(l.dir)
+	ents, err := l.fs.ReadDir(l.Dir())
 	if err != nil {
 		return nil, err
 	}
