@@ -106,7 +106,7 @@ var brokerDefs = []brokerDef{
 	{name: "follower.replication.throttled.rate", typ: typeLong, def: maxLong, check: nonNegative, dynamic: true, dynamicOnly: true,
 		doc: "Bytes per second this broker, as follower, fetches for its replicas named in a topic's follower.replication.throttled.replicas while they are not in sync (past the rate they are left out of its fetches until it falls). Set by reassign-partitions --throttle."},
 	{name: "replica.alter.log.dirs.io.max.bytes.per.second", typ: typeLong, def: maxLong, check: nonNegative, dynamic: true, dynamicOnly: true,
-		doc: "The throttle of replica moves between log dirs. Accepted for compatibility; no effect in Gregor: replicas are not moved between log dirs."},
+		doc: "Bytes per second that copies of replicas moving between this broker's log dirs (AlterReplicaLogDirs) read, together. The last round of a copy, which holds the log's appends, is not throttled."},
 	{name: "replication.quota.window.num", typ: typeInt, def: "11", check: atLeast(1), doc: "The number of samples to retain in memory for replication quotas."},
 	{name: "replication.quota.window.size.seconds", typ: typeInt, def: "1", check: atLeast(1), doc: "The time span of each sample for replication quotas."},
 	{name: "controller.quota.window.num", typ: typeInt, def: "11", check: atLeast(1), doc: "The number of samples to retain in memory for controller mutation quotas."},

@@ -104,6 +104,11 @@ func (c *Config) LogCleanerIOMaxBytesPerSecond() float64 {
 	return v
 }
 
+// AlterLogDirsRate is replica.alter.log.dirs.io.max.bytes.per.second.
+func (c *Config) AlterLogDirsRate() int64 {
+	return c.int64Of("replica.alter.log.dirs.io.max.bytes.per.second")
+}
+
 // ReplicationThrottledRates are leader.replication.throttled.rate and
 // follower.replication.throttled.rate, in bytes per second.
 func (c *Config) ReplicationThrottledRates() (leader, follower int64) {

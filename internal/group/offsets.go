@@ -30,7 +30,7 @@ func (c *Coordinator) Commit(req CommitRequest) (map[kafka.TopicPartition]error,
 		perPartition := map[kafka.TopicPartition]error{}
 		var recs []record.Record
 		ts := c.now().UnixMilli()
-		tps := slices.SortedFunc(maps.Keys(req.Offsets), compareTP)
+		tps := slices.SortedFunc(maps.Keys(req.Offsets), kafka.TopicPartition.Compare)
 		for _, tp := range tps {
 			o := req.Offsets[tp]
 			if c.cfg.OffsetMetadataMaxBytes > 0 && len(o.Metadata) > c.cfg.OffsetMetadataMaxBytes {
@@ -132,16 +132,6 @@ func (c *Coordinator) CheckFetchMember(groupID, memberID string, memberEpoch int
 		}
 		return nil
 	})
-}
-
-func compareTP(a, b kafka.TopicPartition) int {
-	if a.Topic != b.Topic {
-		if a.Topic < b.Topic {
-			return -1
-		}
-		return 1
-	}
-	return int(a.Partition - b.Partition)
 }
 
 // Fetch returns committed offsets of a group: those of tps, or every

@@ -79,7 +79,7 @@ func (c *Coordinator) txnRecords(req TxnCommitRequest) (map[kafka.TopicPartition
 	offsets := map[kafka.TopicPartition]Offset{}
 	var recs []record.Record
 	ts := c.now()
-	for _, tp := range slices.SortedFunc(maps.Keys(req.Offsets), compareTP) {
+	for _, tp := range slices.SortedFunc(maps.Keys(req.Offsets), kafka.TopicPartition.Compare) {
 		o := req.Offsets[tp]
 		if c.cfg.OffsetMetadataMaxBytes > 0 && len(o.Metadata) > c.cfg.OffsetMetadataMaxBytes {
 			perPartition[tp] = ErrOffsetMetadataTooLarge

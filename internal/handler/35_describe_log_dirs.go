@@ -10,10 +10,10 @@ package handler
 // is-future false; from v4 the dir's total and usable bytes (statfs). A
 // topic appears under a dir only with partitions in it. As Kafka, asking for
 // a partition this node does not hold is not an error: it is left out.
-// Needs DESCRIBE on the cluster: without it, no dirs and (v3+)
+// A replica being moved into a dir (AlterReplicaLogDirs) is listed there
+// too, as a future replica with its size so far and the offsets its copy
+// is behind. Needs DESCRIBE on the cluster: without it, no dirs and (v3+)
 // CLUSTER_AUTHORIZATION_FAILED, as Kafka.
-// Differences from Kafka: no future logs (no replica movement between
-// dirs), so offset lag is always 0 and is-future false.
 
 import (
 	"context"
@@ -31,9 +31,16 @@ func init() { register(35, 1, 4, requires(describeOnCluster), (*Handler).describ
 
 // LogDirs reports this node's log dirs; node implements it over storage.
 type LogDirs interface {
-	// Describe returns every log dir with the partitions in it. Safe for
-	// concurrent use; it reads the filesystem (statfs) once per dir.
+	// Describe returns every log dir with the partitions in it, and the
+	// copies being moved into it. Safe for concurrent use; it reads the
+	// filesystem (statfs) once per dir.
 	Describe() []LogDirInfo
+	// Move starts moving tp's replica to the log dir at the absolute
+	// path dir (AlterReplicaLogDirs), with the Kafka error to answer:
+	// LOG_DIR_NOT_FOUND, KAFKA_STORAGE_ERROR, or REPLICA_NOT_AVAILABLE
+	// when this node does not host tp (dir is then remembered for when it
+	// does).
+	Move(tp kafka.TopicPartition, dir string) error
 }
 
 // LogDirInfo is one log dir as DescribeLogDirs reports it.

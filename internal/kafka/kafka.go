@@ -3,10 +3,12 @@
 package kafka
 
 import (
+	"cmp"
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // TopicPartition names one partition of one topic.
@@ -16,6 +18,11 @@ type TopicPartition struct {
 }
 
 func (tp TopicPartition) String() string { return fmt.Sprintf("%s-%d", tp.Topic, tp.Partition) }
+
+// Compare orders topic-partitions by topic, then partition.
+func (tp TopicPartition) Compare(o TopicPartition) int {
+	return cmp.Or(strings.Compare(tp.Topic, o.Topic), cmp.Compare(tp.Partition, o.Partition))
+}
 
 // TopicID is a topic's UUID (KIP-516). The zero value means "no id".
 type TopicID [16]byte

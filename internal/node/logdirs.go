@@ -1,11 +1,12 @@
 package node
 
 import (
-	"cmp"
+	"errors"
 	"path/filepath"
 	"slices"
-	"strings"
 	"syscall"
+
+	"github.com/twmb/franz-go/pkg/kerr"
 
 	"gregor/internal/handler"
 	"gregor/internal/kafka"
@@ -13,7 +14,10 @@ import (
 )
 
 // logDirs implements handler.LogDirs over the storage manager.
-type logDirs struct{ logs *storage.Manager }
+type logDirs struct {
+	logs *storage.Manager
+	dirs []string // log.dirs, as configured
+}
 
 func (d logDirs) Describe() []handler.LogDirInfo {
 	var out []handler.LogDirInfo
@@ -40,8 +44,12 @@ func describeDir(dir storage.DirLogs) handler.LogDirInfo {
 	for tp, l := range dir.Logs {
 		info.Partitions = append(info.Partitions, handler.LogDirPartition{TopicPartition: tp, Size: l.Size()})
 	}
+	for tp, f := range dir.Futures {
+		info.Partitions = append(info.Partitions, handler.LogDirPartition{TopicPartition: tp, Size: f.Size,
+			OffsetLag: kafka.Offset(f.Lag), IsFuture: true})
+	}
 	slices.SortFunc(info.Partitions, func(a, b handler.LogDirPartition) int {
-		return compareTopicPartitions(a.TopicPartition, b.TopicPartition)
+		return a.TopicPartition.Compare(b.TopicPartition)
 	})
 	return info
 }
@@ -53,6 +61,19 @@ func absPath(dir string) string {
 	return dir
 }
 
-func compareTopicPartitions(a, b kafka.TopicPartition) int {
-	return cmp.Or(strings.Compare(a.Topic, b.Topic), cmp.Compare(a.Partition, b.Partition))
+// Move starts moving tp's log to the log dir whose absolute path is dir.
+func (d logDirs) Move(tp kafka.TopicPartition, dir string) error {
+	i := slices.IndexFunc(d.dirs, func(configured string) bool { return absPath(configured) == dir })
+	if i < 0 {
+		return kerr.LogDirNotFound
+	}
+	err := d.logs.MoveLog(tp, d.dirs[i])
+	switch {
+	case errors.Is(err, storage.ErrUnknownLog):
+		d.logs.PreferDir(tp, d.dirs[i])
+		return kerr.ReplicaNotAvailable
+	case errors.Is(err, storage.ErrLogDirOffline):
+		return kerr.KafkaStorageError
+	}
+	return err
 }

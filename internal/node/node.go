@@ -286,11 +286,14 @@ func (n *Node) applyBrokerConfigs(img *metadata.Image) {
 }
 
 // setReplicationRates applies leader.replication.throttled.rate and
-// follower.replication.throttled.rate in effect to the replication quotas.
+// follower.replication.throttled.rate in effect to the replication quotas,
+// and replica.alter.log.dirs.io.max.bytes.per.second to moves between log
+// dirs.
 func (n *Node) setReplicationRates(c *config.Config) {
 	leader, follower := c.ReplicationThrottledRates()
 	n.leaderQuota.SetLimit(leader)
 	n.followerQuota.SetLimit(follower)
+	n.logs.SetMoveRate(float64(c.AlterLogDirsRate()))
 }
 
 // brokerConfig returns the broker configuration in effect.
@@ -339,7 +342,7 @@ func (n *Node) run(parent context.Context, listeners []net.Listener, now func() 
 		Config: n.cfg, Metadata: &n.image, Controller: n.ctrl, Replicas: n.replicas, Groups: n.groups, Txn: n.txns, Now: now, Logger: n.logger,
 		TxnVerifier: n.txnPeers,
 		SASL:        n.sasl,
-		LogDirs:     logDirs{n.logs},
+		LogDirs:     logDirs{logs: n.logs, dirs: n.cfg.LogDirs},
 		Quotas:      n.quotas(),
 
 		LeaderReplicationQuota: n.leaderQuota,

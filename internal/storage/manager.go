@@ -56,6 +56,8 @@ type Manager struct {
 	perDir  map[string]int // partitions in each dir: the counts of dirOf's values
 	cleaner cleanerState
 	moves   map[kafka.TopicPartition]*logMove // copies to another dir in progress
+	// preferred are dirs asked for partitions not yet here (PreferDir).
+	preferred map[kafka.TopicPartition]string
 	// moveDirs are the dirs of copies a stop interrupted, found at open
 	// and resolved once every dir is open (resolveMoves).
 	moveDirs []string
@@ -79,7 +81,7 @@ func OpenManagerFS(fsys vfs.FS, logDirs []string, cfg Config, now func() time.Ti
 	m := &Manager{fs: fsys, dirs: logDirs, cfg: cfg, now: now, logger: logger, locks: locks, flusher: NewFlusher(logger),
 		logs: map[kafka.TopicPartition]*Log{}, dirOf: map[kafka.TopicPartition]string{}, perDir: map[string]int{}, cleaner: newCleanerState(),
 		health: map[string]*logDir{}, files: NewFileCache(cfg.FileCacheSize), loaded: map[string]bool{},
-		moves: map[kafka.TopicPartition]*logMove{}, moveIO: newIOThrottler(time.Now)}
+		moves: map[kafka.TopicPartition]*logMove{}, moveIO: newIOThrottler(time.Now), preferred: map[kafka.TopicPartition]string{}}
 	for _, d := range logDirs {
 		m.health[d] = &logDir{path: d, onFail: m.dirFailed}
 	}
@@ -321,8 +323,13 @@ func (m *Manager) Create(topic string, partition int32, topicID [16]byte, cfg Co
 		return l, nil
 	}
 	err := fmt.Errorf("%w: no online log dir for %s", ErrLogDirOffline, tp)
+	preferred, hasPreferred := m.preferred[tp]
+	delete(m.preferred, tp)
 	for {
 		dir, ok := m.leastLoadedDirLocked()
+		if hasPreferred && m.health[preferred].offline() == nil {
+			dir, ok, hasPreferred = preferred, true, false
+		}
 		if !ok {
 			return nil, err
 		}

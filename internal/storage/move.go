@@ -162,6 +162,15 @@ func (m *Manager) stopMoveOf(tp kafka.TopicPartition) {
 	}
 }
 
+// PreferDir makes dir where tp's log is created if it is created here
+// later (AlterReplicaLogDirs for a replica not yet here, as Kafka's
+// preferred log dir); Create forgets it.
+func (m *Manager) PreferDir(tp kafka.TopicPartition, dir string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.preferred[tp] = dir
+}
+
 // FutureLogs returns the copies in progress into dir.
 func (m *Manager) FutureLogs(dir string) map[kafka.TopicPartition]FutureLog {
 	m.mu.Lock()

@@ -143,15 +143,7 @@ func decode(key, value []byte) (id string, s *stored, err error) {
 }
 
 func sortPartitions(ps []kafka.TopicPartition) {
-	slices.SortFunc(ps, func(a, b kafka.TopicPartition) int {
-		if a.Topic != b.Topic {
-			if a.Topic < b.Topic {
-				return -1
-			}
-			return 1
-		}
-		return int(a.Partition - b.Partition)
-	})
+	slices.SortFunc(ps, kafka.TopicPartition.Compare)
 }
 
 // PartitionFor is the partition of __transaction_state that holds id:
