@@ -233,3 +233,70 @@ func TestLeaderElectionAndReportsTool(t *testing.T) {
 		t.Fatalf("unknown topic: %v %q", r.err, r.stdout)
 	}
 }
+
+// TestReassignPartitionsLogDirs proves the log dir side of
+// reassign-partitions on a node with two log dirs, with Kafka's output:
+// --generate and --execute name the dir each replica is in, --execute
+// with a plan naming the other dir sets the replica-alter-dir throttle and
+// starts the move, --verify reports it completed and clears the
+// throttle, and a dir the broker does not have fails the tool.
+func TestReassignPartitionsLogDirs(t *testing.T) {
+	base := t.TempDir()
+	a, b := filepath.Join(base, "a"), filepath.Join(base, "b")
+	n := nodetest.Start(t, a, map[string]string{"log.dirs": a + "," + b})
+	addr := n.Addr
+	mustGregor(t, "", "topics", "--bootstrap-server", addr, "--create", "--topic", "moving", "--partitions", "1", "--replication-factor", "1")
+	var lines strings.Builder
+	for i := range 1000 {
+		fmt.Fprintf(&lines, "record-%d\n", i)
+	}
+	mustGregor(t, lines.String(), "console-producer", "--bootstrap-server", addr, "--topic", "moving")
+	bs := []string{"reassign-partitions", "--bootstrap-server", addr}
+
+	move := writeFile(t, "move.json", `{"topics":[{"topic":"moving"}],"version":1}`)
+	out := mustGregor(t, "", append(bs, "--generate", "--topics-to-move-json-file", move, "--broker-list", "1")...)
+	var from, to string
+	for _, d := range []string{a, b} {
+		if strings.Contains(out, `"log_dirs":["`+d+`"]`) {
+			from = d
+		}
+	}
+	if to = b; from == b {
+		to = a
+	}
+	if from == "" {
+		t.Fatalf("--generate names no log dir of the replica:\n%s", out)
+	}
+
+	plan := writeFile(t, "plan.json", `{"version":1,"partitions":[{"topic":"moving","partition":0,"replicas":[1],"log_dirs":["`+to+`"]}]}`)
+	out = mustGregor(t, "", append(bs, "--execute", "--reassignment-json-file", plan, "--replica-alter-log-dirs-throttle", "10000000")...)
+	want := "Current partition replica assignment\n\n" +
+		`{"version":1,"partitions":[{"topic":"moving","partition":0,"replicas":[1],"log_dirs":["` + from + `"]}]}` +
+		"\n\nSave this to use as the --reassignment-json-file option during rollback\n" +
+		"Warning: You must run --verify periodically, until the reassignment completes, to ensure the throttle is removed.\n" +
+		"The replica-alter-dir throttle limit was set to 10000000 B/s\n" +
+		"Successfully started partition reassignment for moving-0\n" +
+		"Successfully started moving log directory to " + to + " for replica moving-0 with broker 1 \n"
+	if out != want {
+		t.Fatalf("--execute printed\n%q\nwant\n%q", out, want)
+	}
+	want = "Status of partition reassignment:\nReassignment of partition moving-0 is completed.\n" +
+		"Reassignment of replica moving-0-1 completed successfully.\n" +
+		"Clearing broker-level throttles on broker 1\nClearing topic-level throttles on topic moving\n"
+	if out := eventually(t, want, append(bs, "--verify", "--reassignment-json-file", plan)...); out != want {
+		t.Fatalf("--verify printed\n%q\nwant\n%q", out, want)
+	}
+	out = mustGregor(t, "", append(bs, "--generate", "--topics-to-move-json-file", move, "--broker-list", "1")...)
+	if !strings.Contains(out, `"log_dirs":["`+to+`"]`) {
+		t.Fatalf("after the move --generate printed:\n%s", out)
+	}
+	if out := mustGregor(t, "", "console-consumer", "--bootstrap-server", addr, "--topic", "moving", "--from-beginning", "--max-messages", "1000", "--timeout-ms", "10000"); out != lines.String() {
+		t.Fatalf("read after the move:\n%.200s...", out)
+	}
+
+	bad := writeFile(t, "bad.json", `{"version":1,"partitions":[{"topic":"moving","partition":0,"replicas":[1],"log_dirs":["/no/such/dir"]}]}`)
+	r := gregor(t, "", append(bs, "--execute", "--reassignment-json-file", bad)...)
+	if r.err == nil || !strings.Contains(r.err.Error(), "Failed to alter dir for moving-0-1: LOG_DIR_NOT_FOUND") {
+		t.Fatalf("a dir the broker does not have: %v\n%s", r.err, r.stdout)
+	}
+}

@@ -27,6 +27,7 @@ type reassignFlags struct {
 	disallowRFChange                          bool // KIP-860: refuse a plan that changes a replication factor
 	timeout                                   int64
 	throttle                                  int64 // --throttle, bytes/s; -1: none
+	logDirThrottle                            int64 // --replica-alter-log-dirs-throttle, bytes/s; -1: none
 }
 
 // reassignActions are the tool's actions, in Kafka's order.
@@ -49,11 +50,17 @@ stops those in progress; --list lists every reassignment in progress.
 
 The plan is Kafka's JSON:
   {"version":1,"partitions":[{"topic":"foo","partition":0,"replicas":[2,3],"log_dirs":["any","any"]}]}
-log_dirs, if present, must be "any": moving replicas between log dirs is
-not supported. --execute --throttle N bounds the copying to N bytes/s on
-every broker taking part (leader and follower.replication.throttled.rate,
-and the topics' throttled replicas); --verify removes the throttles once
-every reassignment of the plan is complete.`,
+log_dirs, if present, names for each replica the absolute path of the log
+dir its broker keeps it in, or "any": --execute then moves those replicas
+between their broker's log dirs (AlterReplicaLogDirs, retried until the
+replica is on its broker or --timeout ms pass), --verify reports each
+move, --cancel moves a replica still moving back to its dir. --execute
+--throttle N bounds the copying between brokers to N bytes/s on every
+broker taking part (leader and follower.replication.throttled.rate, and
+the topics' throttled replicas), --replica-alter-log-dirs-throttle N the
+copying between log dirs on the brokers moving replicas; --verify
+removes the throttles once every reassignment and move of the plan is
+complete.`,
 		Example: `  echo '{"topics":[{"topic":"orders"}],"version":1}' > move.json
   gregor reassign-partitions --bootstrap-server localhost:9092 --generate --topics-to-move-json-file move.json --broker-list 2,3,4
   gregor reassign-partitions --bootstrap-server localhost:9092 --execute --reassignment-json-file plan.json
@@ -78,9 +85,9 @@ every reassignment of the plan is complete.`,
 		"with --execute: have the controller refuse a plan that changes a partition's replication factor")
 	fl.BoolVar(&f.preserve, "preserve-throttles", false, "with --verify or --cancel: leave the replication throttles in place")
 	fl.Int64Var(&f.throttle, "throttle", -1, "with --execute: throttle the movement of partitions between brokers to this many bytes/s (at least 1 KB/s); resubmit the current reassignment with --additional to change it")
-	fl.Int64Var(&f.timeout, "timeout", 10000, "with --execute or --cancel: accepted; log dir moves are not supported")
+	fl.Int64Var(&f.timeout, "timeout", 10000, "with --execute or --cancel: the ms to wait for the plan's log dir moves to start")
+	fl.Int64Var(&f.logDirThrottle, "replica-alter-log-dirs-throttle", -1, "with --execute: throttle the movement of replicas between log dirs on the same broker to this many bytes/s")
 	refuse(cmd,
-		refusal{name: "replica-alter-log-dirs-throttle", takesValue: true, why: "moving replicas between log dirs is not supported"},
 		refusal{name: "bootstrap-controller", takesValue: true, why: "use --bootstrap-server: brokers forward to the active controller"})
 	return cmd
 }
@@ -138,7 +145,7 @@ func (f *reassignFlags) check(cmd *cobra.Command) error {
 	}
 	permitted := map[string][]string{
 		"verify": {"preserve-throttles"}, "generate": {"disable-rack-aware"},
-		"execute": {"additional", "timeout", "disallow-replication-factor-change", "throttle"}, "cancel": {"preserve-throttles", "timeout"},
+		"execute": {"additional", "timeout", "disallow-replication-factor-change", "throttle", "replica-alter-log-dirs-throttle"}, "cancel": {"preserve-throttles", "timeout"},
 	}
 	allowed := append(append([]string{action, "bootstrap-server", "command-config"}, required[action]...), permitted[action]...)
 	var err error
@@ -172,14 +179,17 @@ type reassignmentPlan struct {
 }
 
 // planJSON formats assignments as Kafka's tool does: sorted by topic and
-// partition, with "any" log dirs, on one line.
+// partition, with their log dirs ("any" where none is named), on one line.
 func planJSON(assignments []planPartition) string {
 	sortPlan(assignments)
 	plan := reassignmentPlan{Version: 1, Partitions: []planPartition{}}
 	for _, a := range assignments {
-		dirs := make([]string, len(a.Replicas))
-		for i := range dirs {
-			dirs[i] = "any"
+		dirs := a.LogDirs
+		if len(dirs) != len(a.Replicas) {
+			dirs = make([]string, len(a.Replicas))
+			for i := range dirs {
+				dirs[i] = anyLogDir
+			}
 		}
 		plan.Partitions = append(plan.Partitions, planPartition{Topic: a.Topic, Partition: a.Partition, Replicas: a.Replicas, LogDirs: dirs})
 	}
@@ -235,11 +245,6 @@ func checkPlan(ps []planPartition) error {
 				return fmt.Errorf("Partition replica lists may not contain duplicate entries: %s contains multiple entries for %d", tp, r)
 			}
 		}
-		for _, d := range p.LogDirs {
-			if d != "any" {
-				return fmt.Errorf("log dir %q for %s: moving replicas between log dirs is not supported; use \"any\"", d, tp)
-			}
-		}
 	}
 	return nil
 }
@@ -282,13 +287,27 @@ func (r *reassignTool) executePlan(ctx context.Context) error {
 	if err := r.printRollback(ctx, plan); err != nil {
 		return err
 	}
-	if r.f.throttle >= 0 {
+	moves := planMoves(plan)
+	if r.f.throttle >= 0 || r.f.logDirThrottle >= 0 {
 		r.out.line("Warning: You must run --verify periodically, until the reassignment completes, to ensure the throttle is removed.")
+	}
+	if r.f.throttle >= 0 {
 		if err := r.setThrottles(ctx, plan, ongoing); err != nil {
 			return err
 		}
 	}
-	return r.alter(ctx, plan)
+	if r.f.logDirThrottle >= 0 {
+		if err := r.setLogDirThrottle(ctx, moves); err != nil {
+			return err
+		}
+	}
+	if err := r.alter(ctx, plan); err != nil {
+		return err
+	}
+	if len(moves) == 0 {
+		return nil
+	}
+	return r.executeMoves(ctx, moves)
 }
 
 // partitionMove is a partition's replicas copying data (sources) and
@@ -417,6 +436,7 @@ func (r *reassignTool) printRollback(ctx context.Context, plan []planPartition) 
 			}
 		}
 	}
+	r.withLogDirs(ctx, rollback)
 	r.out.linef("Current partition replica assignment\n\n%s\n\nSave this to use as the --reassignment-json-file option during rollback", planJSON(rollback))
 	return nil
 }
@@ -488,14 +508,14 @@ func (r *reassignTool) verifyPlan(ctx context.Context) error {
 		count.add(status)
 		r.out.line(status)
 	}
-	r.out.line("") // Kafka's (empty) status of replica log dir moves
+	movesDone := r.verifyMoves(ctx, planMoves(plan))
 	if count.inProgress > 0 {
 		if err := r.out.flush(); err != nil {
 			return err
 		}
 		fmt.Fprintln(r.errOut, count.progressLine(len(plan)))
 	}
-	if len(ongoing) == 0 && !r.f.preserve {
+	if len(ongoing) == 0 && movesDone && !r.f.preserve {
 		return r.clearThrottles(ctx, plan)
 	}
 	return nil
@@ -607,7 +627,13 @@ func (r *reassignTool) cancelPlan(ctx context.Context) error {
 	if err := r.cancelAll(ctx, req, cancelled); err != nil {
 		return err
 	}
-	r.out.raw([]byte("None of the specified partition moves are active.")) // no newline, as Kafka's tool
+	if active := r.activeMoves(ctx, planMoves(plan)); len(active) > 0 {
+		if err := r.executeMoves(ctx, active); err != nil {
+			return err
+		}
+	} else {
+		r.out.raw([]byte("None of the specified partition moves are active.")) // no newline, as Kafka's tool
+	}
 	if !r.f.preserve {
 		return r.clearThrottles(ctx, plan)
 	}
@@ -688,6 +714,7 @@ func (r *reassignTool) generatePlan(ctx context.Context) error {
 			proposed = append(proposed, planPartition{Topic: t, Partition: int32(p), Replicas: replicas})
 		}
 	}
+	r.withLogDirs(ctx, cur)
 	r.out.linef("Current partition replica assignment\n%s\n", planJSON(cur))
 	r.out.linef("Proposed partition reassignment configuration\n%s", planJSON(proposed))
 	return nil

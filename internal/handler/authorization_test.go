@@ -45,6 +45,7 @@ var kafkaAuthorization = map[int16][]acl.Check{
 	30: {acl.Alter.On(acl.Cluster)},
 	31: {acl.Alter.On(acl.Cluster)},
 	32: {acl.DescribeConfigs.On(acl.Cluster), acl.DescribeConfigs.On(acl.Topic)},
+	34: {acl.Alter.On(acl.Cluster)},
 	35: {acl.Describe.On(acl.Cluster)},
 	33: {acl.AlterConfigs.On(acl.Cluster), acl.AlterConfigs.On(acl.Topic)},
 	36: nil, // SASL, before authentication

@@ -417,6 +417,16 @@ var denyMatrix = map[int16]matrixCase{
 		r.Resources = append(r.Resources, rr)
 		return r
 	}},
+	34: {build: func(*matrixFixture) kmsg.Request { // no such dir: an authorized caller gets LOG_DIR_NOT_FOUND
+		r := kmsg.NewPtrAlterReplicaLogDirsRequest()
+		d := kmsg.NewAlterReplicaLogDirsRequestDir()
+		d.Dir = "/no/such/dir"
+		t := kmsg.NewAlterReplicaLogDirsRequestDirTopic()
+		t.Topic, t.Partitions = secretTopic, []int32{0}
+		d.Topics = append(d.Topics, t)
+		r.Dirs = append(r.Dirs, d)
+		return r
+	}},
 	35: {build: func(*matrixFixture) kmsg.Request { return kmsg.NewPtrDescribeLogDirsRequest() }, // every dir
 		revealed: func(resp kmsg.Response) bool { return len(resp.(*kmsg.DescribeLogDirsResponse).Dirs) > 0 }},
 	37: {build: func(*matrixFixture) kmsg.Request {
