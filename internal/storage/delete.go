@@ -63,14 +63,15 @@ func (l *Log) scheduleRemoval(segs []*segment) error {
 	}
 	l.deleteMu.Unlock()
 	if l.cfg.FileDeleteDelayMs <= 0 {
-		return l.removeDeletedFiles(due)
+		return l.removeDeletedFiles(l.dir, due)
 	}
 	return nil
 }
 
 // removeDeletedFiles removes the files of retired segments whose delay has
-// passed at now.
-func (l *Log) removeDeletedFiles(now time.Time) error {
+// passed at now, from the log's dir (which the caller reads under writeMu
+// or mu: a move changes it).
+func (l *Log) removeDeletedFiles(dir string, now time.Time) error {
 	l.deleteMu.Lock()
 	var due []pendingDelete
 	kept := l.pendingDeletes[:0]
@@ -86,7 +87,7 @@ func (l *Log) removeDeletedFiles(now time.Time) error {
 	var errs []error
 	for _, p := range due {
 		for _, ext := range segmentExts {
-			err := l.fs.Remove(segmentName(l.dir, p.base, ext) + deletedSuffix)
+			err := l.fs.Remove(segmentName(dir, p.base, ext) + deletedSuffix)
 			if err != nil && !errors.Is(err, os.ErrNotExist) {
 				errs = append(errs, err)
 			}

@@ -394,7 +394,7 @@ func (l *Log) close() error {
 		err = errors.Join(l.active().writeIndexes(false), l.epochs.flush())
 	}
 	l.closeFiles()
-	return errors.Join(err, l.removeDeletedFiles(farFuture))
+	return errors.Join(err, l.removeDeletedFiles(l.dir, farFuture))
 }
 
 // markDirDirty records a change of dir's entries that a Flush must make

@@ -489,7 +489,7 @@ func (m *Manager) flushDue(logs map[kafka.TopicPartition]*Log) {
 func (m *Manager) removeDeletedFiles(logs map[kafka.TopicPartition]*Log) {
 	now := m.now()
 	for tp, l := range logs {
-		if err := l.removeDeletedFiles(now); err != nil {
+		if err := l.removeDeletedFiles(l.Dir(), now); err != nil {
 			m.logger.Error("remove deleted segment files", "topic", tp.Topic, "partition", tp.Partition, "error", err)
 		}
 	}

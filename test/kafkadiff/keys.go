@@ -44,6 +44,7 @@ var byKey = map[int16]keyScenario{
 	31: func(s *session, v int16) any { return aclFlow(s, map[int16]int16{31: v}) },
 	32: describeConfigsKey,
 	33: alterConfigsKey,
+	34: alterReplicaLogDirsKey,
 	35: describeLogDirsKey,
 	37: createPartitionsKey,
 	38: createDelegationTokenKey,
@@ -349,6 +350,35 @@ func describeLogDirsKey(s *session, v int16) any {
 	t.Topic, t.Partitions = topic, []int32{0}
 	req.Topics = append(req.Topics, t)
 	return s.do(req, v)
+}
+
+// alterReplicaLogDirsKey asks each broker to move a replica to the log
+// dir it is in (nothing to do), to a dir it does not have, and replicas
+// of a partition and a topic the cluster lacks: the reference broker has
+// one log dir, so no replica really moves (internal/node's
+// TestAlterReplicaLogDirs moves one on Gregor).
+func alterReplicaLogDirsKey(s *session, v int16) any {
+	topic := s.produced("t", 1)
+	dirs := s.do(kmsg.NewPtrDescribeLogDirsRequest(), s.max(35)).(*kmsg.DescribeLogDirsResponse)
+	if len(dirs.Dirs) != 1 {
+		return map[string]any{"LogDirs": len(dirs.Dirs)}
+	}
+	own := dirs.Dirs[0].Dir
+	var out []any
+	for _, c := range []struct {
+		dir, topic string
+		partition  int32
+	}{{own, topic, 0}, {"/no/such/dir", topic, 0}, {own, topic, 5}, {own, s.name("missing"), 0}} {
+		req := kmsg.NewPtrAlterReplicaLogDirsRequest()
+		d := kmsg.NewAlterReplicaLogDirsRequestDir()
+		d.Dir = c.dir
+		t := kmsg.NewAlterReplicaLogDirsRequestDirTopic()
+		t.Topic, t.Partitions = c.topic, []int32{c.partition}
+		d.Topics = append(d.Topics, t)
+		req.Dirs = append(req.Dirs, d)
+		out = append(out, s.do(req, v))
+	}
+	return out
 }
 
 func createPartitionsKey(s *session, v int16) any {
