@@ -156,6 +156,14 @@
 // was, so nothing after the last whole batch is ever read, and recovery at
 // the next start truncates whatever tail the failed write left.
 //
+// Moving a log between log dirs (move.go, AlterReplicaLogDirs): the
+// Manager copies it into <topic>-<partition>.<id>-future in the other dir
+// while it takes appends, then, under its writer lock, copies the rest,
+// fsyncs the copy and renames it -moved, the old dir -delete and the copy
+// to <topic>-<partition>; the Log takes over the copy's segments. A start
+// removes -future dirs, and promotes a -moved one whose partition no dir
+// holds.
+//
 // Open files (fdcache.go): a Manager's segment files are opened through
 // one FileCache, which closes the least recently used idle ones beyond its
 // size and reopens them on the next read or write.
