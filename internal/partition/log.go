@@ -33,6 +33,9 @@ type Log interface {
 	WaitDurable(ctx context.Context, offset kafka.Offset) error
 	// TruncateTo removes every batch whose last offset is >= offset.
 	TruncateTo(offset int64) error
+	// TruncateFullyAndStartAt empties the log and makes it begin at
+	// offset (a follower behind its leader's log start).
+	TruncateFullyAndStartAt(offset int64) error
 	// DeleteRecordsBefore advances the log start offset to offset.
 	DeleteRecordsBefore(offset int64) error
 	// SetCommitted bounds retention and cleaning: nothing at or after

@@ -197,20 +197,47 @@ func (p *Partition) appendAsFollowerLocked(batches []record.Batch) error {
 // lowers the high watermark to the new log end if it was above. It fails
 // with ErrNotFollower on the leader.
 func (p *Partition) TruncateTo(offset kafka.Offset) error {
+	return p.truncate(func() error { return p.log.TruncateTo(int64(offset)) })
+}
+
+// TruncateFullyAndStartAt empties a follower's log and makes it begin at
+// offset: its leader's log starts past the follower's end (retention or
+// DeleteRecords removed what it would fetch next), as Kafka's follower
+// starts over. The high watermark becomes offset.
+func (p *Partition) TruncateFullyAndStartAt(offset kafka.Offset) error {
+	return p.truncate(func() error { return p.log.TruncateFullyAndStartAt(int64(offset)) })
+}
+
+// truncate runs a follower's truncation, then brings the high watermark
+// within the log (at most its end, at least its start) and rebuilds the
+// producer state.
+func (p *Partition) truncate(cut func() error) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.isLeaderLocked() {
 		return fmt.Errorf("%w: %s is led here", ErrNotFollower, p.TP)
 	}
-	if err := p.log.TruncateTo(int64(offset)); err != nil {
+	if err := cut(); err != nil {
 		return err
 	}
-	if leo := p.log.LogEndOffset(); p.highWatermark.Load() > leo {
-		p.highWatermark.Store(leo)
-		p.log.SetCommitted(kafka.Offset(leo))
+	hw := p.highWatermark.Load()
+	if within := min(max(hw, p.log.LogStartOffset()), p.log.LogEndOffset()); within != hw {
+		p.highWatermark.Store(within)
+		p.log.SetCommitted(kafka.Offset(within))
 		p.log.SetStable(kafka.Offset(p.LastStableOffset()))
 	}
 	p.snapshotOffset = -1
 	clear(p.guards)
 	return p.loadProducerState()
+}
+
+// FollowLogStart advances a follower's log start offset to its leader's,
+// at most to its own high watermark, as Kafka's follower does after each
+// fetch: records the leader deleted (retention, DeleteRecords) go here too.
+func (p *Partition) FollowLogStart(leaderStart kafka.Offset) error {
+	offset := min(int64(leaderStart), p.HighWatermark())
+	if offset <= p.log.LogStartOffset() {
+		return nil
+	}
+	return p.log.DeleteRecordsBefore(offset)
 }

@@ -344,6 +344,12 @@ func (f *fetcher) apply(fl *follow, a FetchedPartition) {
 	fl.resumeAt = -1
 	if err := fl.p.SetHighWatermark(a.HighWatermark); err != nil {
 		f.delay(fl, err)
+		return
+	}
+	if a.LogStartOffset > kafka.Offset(fl.p.LogStartOffset()) {
+		if err := fl.p.FollowLogStart(a.LogStartOffset); err != nil {
+			f.delay(fl, err)
+		}
 	}
 }
 
@@ -363,7 +369,7 @@ func (f *fetcher) append(p *partition.Partition, records []byte) error {
 // truncates to the leader's log first.
 func (f *fetcher) outOfRange(fl *follow, a FetchedPartition) {
 	if a.LogStartOffset >= 0 && kafka.Offset(fl.p.LogEndOffset()) < a.LogStartOffset {
-		if err := fl.p.TruncateTo(kafka.Offset(fl.p.LogStartOffset())); err != nil {
+		if err := fl.p.TruncateFullyAndStartAt(a.LogStartOffset); err != nil {
 			f.delay(fl, err)
 			return
 		}

@@ -73,7 +73,7 @@ func TestRetiredSegmentsDeletedAfterDelay(t *testing.T) {
 	if err != nil || len(data) < len(want[0]) || string(data[:len(want[0])]) != string(want[0]) {
 		t.Fatalf("reader of a retired segment: %d bytes, %v", len(data), err)
 	}
-	if err := l.removeDeletedFiles(l.Dir(), clk.now().Add(999 * time.Millisecond)); err != nil {
+	if err := l.removeDeletedFiles(l.Dir(), clk.now().Add(999*time.Millisecond)); err != nil {
 		t.Fatal(err)
 	}
 	if len(filesWithSuffix(t, dir, deletedSuffix)) == 0 {

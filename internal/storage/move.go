@@ -301,7 +301,7 @@ func (m *Manager) copyLog(ctx context.Context, tp kafka.TopicPartition, l, f *Lo
 				break
 			}
 		}
-		if err := f.restartEmptyAt(l.LogStartOffset()); err != nil {
+		if err := f.TruncateFullyAndStartAt(l.LogStartOffset()); err != nil {
 			return "", err
 		}
 	}
@@ -513,13 +513,18 @@ func (l *Log) startEmptyAt(offset int64) error {
 	return l.advanceLogStart(offset)
 }
 
-// restartEmptyAt empties a copy and makes it begin at offset (a copy that
-// diverged from its log starts over).
-func (l *Log) restartEmptyAt(offset int64) error {
+// TruncateFullyAndStartAt empties the log and makes it begin at offset,
+// its first segment based there (Kafka's truncateFullyAndStartAt): a
+// follower whose leader's log starts past the follower's end, or a copy
+// that diverged from its log and starts over.
+func (l *Log) TruncateFullyAndStartAt(offset int64) error {
 	if err := l.TruncateTo(l.LogStartOffset()); err != nil {
 		return err
 	}
-	return l.startEmptyAt(offset)
+	if err := l.Offline(); err != nil {
+		return err
+	}
+	return l.failed(l.startEmptyAt(offset))
 }
 
 // resolveMoves handles, at start-up, the copies a stop interrupted (see

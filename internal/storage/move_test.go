@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -353,4 +354,53 @@ func TestMoveLogInterrupted(t *testing.T) {
 		}
 		open(t, a, b, b)
 	})
+}
+
+// TestTruncateFullyAndStartAt proves that a log emptied to start at an
+// offset far past 2^32 (a follower whose leader's log starts there) holds
+// one segment based there, takes batches at their offsets, reads them by
+// offset and time, and opens again the same.
+func TestTruncateFullyAndStartAt(t *testing.T) {
+	dir := t.TempDir()
+	l := openLog(t, dir, 0)
+	for i := range 10 {
+		if _, _, err := l.Append(seqBatch(t, i, "v"), 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const start = 5_000_000_000
+	if err := l.TruncateFullyAndStartAt(start); err != nil {
+		t.Fatal(err)
+	}
+	if l.LogStartOffset() != start || l.LogEndOffset() != start || l.NumSegments() != 1 {
+		t.Fatalf("after the reset [%d, %d) in %d segments", l.LogStartOffset(), l.LogEndOffset(), l.NumSegments())
+	}
+	var bs []record.Batch
+	for i := start; i < start+100; i++ {
+		b := seqBatch(t, i, "v")
+		b.SetBaseOffset(int64(i))
+		b.SetPartitionLeaderEpoch(3)
+		bs = append(bs, b)
+	}
+	if err := l.AppendWithOffsets(bs); err != nil {
+		t.Fatal(err)
+	}
+	check := func(l *Log) {
+		t.Helper()
+		checkSeq(t, l, start, start+100, func(int64) string { return "v" })
+		data, err := l.Read(start+57, 100, math.MaxInt64, true)
+		if err != nil || record.Batch(data).BaseOffset() != start+57 {
+			t.Fatalf("read at %d: %v, batch at %d", start+57, err, record.Batch(data).BaseOffset())
+		}
+		if off, _, found, err := l.OffsetForTimestamp(1000 + start + 42); err != nil || !found || off != start+42 {
+			t.Fatalf("offset for timestamp: %d %v %v", off, found, err)
+		}
+	}
+	check(l)
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	l = openLog(t, dir, 0)
+	defer l.Close()
+	check(l)
 }
