@@ -31,16 +31,23 @@ var (
 	errBlockTooLarge = errors.New("block declares more items than the payload can hold")
 )
 
+// long reads an Avro long: a zigzag varint of at most 10 bytes, the bits
+// of a 10th byte past the 64th dropped, as Java's and hamba/avro's
+// decoders take it.
 func (w *walker) long() (int64, error) {
-	v, n := binary.Varint(w.b)
-	if n <= 0 {
-		if n == 0 {
+	var u uint64
+	for i := range 10 {
+		if i >= len(w.b) {
 			return 0, errTruncated
 		}
-		return 0, errors.New("varint overflows a long")
+		c := w.b[i]
+		u |= uint64(c&0x7f) << (7 * i)
+		if c < 0x80 {
+			w.b = w.b[i+1:]
+			return int64(u>>1) ^ -int64(u&1), nil
+		}
 	}
-	w.b = w.b[n:]
-	return v, nil
+	return 0, errors.New("varint overflows a long")
 }
 
 // int reads an Avro int: a zigzag varint of at most 5 bytes, whose value
