@@ -76,7 +76,7 @@ func (h *Handler) moveReplica(tp kafka.TopicPartition, dir string) error {
 		return errorf(kerr.InvalidTopicException, "The topic name is too long.")
 	}
 	err := h.LogDirs.Move(tp, dir)
-	if errors.Is(err, kerr.ReplicaNotAvailable) && !h.partitionExists(tp) {
+	if errors.Is(err, ErrReplicaNotHere) && !h.partitionExists(tp) {
 		return kerr.UnknownTopicOrPartition
 	}
 	return err

@@ -17,6 +17,7 @@ package handler
 
 import (
 	"context"
+	"errors"
 	"maps"
 	"slices"
 
@@ -36,12 +37,20 @@ type LogDirs interface {
 	// filesystem (statfs) once per dir.
 	Describe() []LogDirInfo
 	// Move starts moving tp's replica to the log dir at the absolute
-	// path dir (AlterReplicaLogDirs), with the Kafka error to answer:
-	// LOG_DIR_NOT_FOUND, KAFKA_STORAGE_ERROR, or REPLICA_NOT_AVAILABLE
-	// when this node does not host tp (dir is then remembered for when it
-	// does).
+	// path dir (AlterReplicaLogDirs). It fails with ErrLogDirNotFound,
+	// kafka.ErrLogDirOffline, or ErrReplicaNotHere when this node does not
+	// host tp (dir is then remembered for when it does).
 	Move(tp kafka.TopicPartition, dir string) error
 }
+
+var (
+	// ErrLogDirNotFound is a path that is not one of log.dirs
+	// (LOG_DIR_NOT_FOUND).
+	ErrLogDirNotFound = errors.New("log dir not found")
+	// ErrReplicaNotHere is a partition this node does not host
+	// (REPLICA_NOT_AVAILABLE).
+	ErrReplicaNotHere = errors.New("replica not available")
+)
 
 // LogDirInfo is one log dir as DescribeLogDirs reports it.
 type LogDirInfo struct {

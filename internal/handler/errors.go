@@ -27,6 +27,8 @@ var errorTable = []struct {
 	{partition.ErrOffsetOutOfRange, kerr.OffsetOutOfRange},
 	{partition.ErrClosed, kerr.NotLeaderForPartition},
 	{partition.ErrLogDirOffline, kerr.KafkaStorageError},
+	{ErrLogDirNotFound, kerr.LogDirNotFound},
+	{ErrReplicaNotHere, kerr.ReplicaNotAvailable},
 	{record.ErrCorrupt, kerr.CorruptMessage},
 	{record.ErrUnsupportedMagic, kerr.InvalidRecord}, // Kafka: "only allowed to contain record batches with magic version 2"
 	{record.ErrInvalid, kerr.CorruptMessage},

@@ -6,8 +6,6 @@ import (
 	"slices"
 	"syscall"
 
-	"github.com/twmb/franz-go/pkg/kerr"
-
 	"gregor/internal/handler"
 	"gregor/internal/kafka"
 	"gregor/internal/storage"
@@ -65,15 +63,12 @@ func absPath(dir string) string {
 func (d logDirs) Move(tp kafka.TopicPartition, dir string) error {
 	i := slices.IndexFunc(d.dirs, func(configured string) bool { return absPath(configured) == dir })
 	if i < 0 {
-		return kerr.LogDirNotFound
+		return handler.ErrLogDirNotFound
 	}
 	err := d.logs.MoveLog(tp, d.dirs[i])
-	switch {
-	case errors.Is(err, storage.ErrUnknownLog):
+	if errors.Is(err, storage.ErrUnknownLog) {
 		d.logs.PreferDir(tp, d.dirs[i])
-		return kerr.ReplicaNotAvailable
-	case errors.Is(err, storage.ErrLogDirOffline):
-		return kerr.KafkaStorageError
+		return handler.ErrReplicaNotHere
 	}
 	return err
 }
