@@ -93,6 +93,17 @@ func NewListenerTLS(s TLSSettings) (*ListenerTLS, error) {
 	return l, nil
 }
 
+// ValidateTLSSettings reports whether s builds a listener's TLS (its
+// mapping rules parse, its key store and trust store load), without
+// keeping it: a dynamic change is checked before it is stored.
+func ValidateTLSSettings(s TLSSettings) error {
+	if _, err := ParsePrincipalMappingRules(s.PrincipalRules); err != nil {
+		return err
+	}
+	_, _, err := s.build()
+	return err
+}
+
 // Config returns the server configuration of the listener's handshakes. It
 // consults the PEM files on each handshake, at most once a second, and uses
 // their new contents when they changed and still build a configuration.

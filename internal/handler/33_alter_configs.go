@@ -59,6 +59,10 @@ func (h *Handler) replacement(res kmsg.AlterConfigsRequestResource) (controller.
 		}
 		configs[c.Name] = *c.Value
 	}
+	a := controller.ConfigAlteration{Resource: target, Replace: true, Configs: configs}
 	err := h.preprocessConfigs(target, names, nulls)
-	return controller.ConfigAlteration{Resource: target, Replace: true, Configs: configs}, err
+	if err == nil {
+		err = h.checkListenerTLS(a)
+	}
+	return a, err
 }

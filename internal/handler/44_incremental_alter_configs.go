@@ -76,6 +76,10 @@ func (h *Handler) incrementalAlteration(res kmsg.IncrementalAlterConfigsRequestR
 		}
 		changes = append(changes, ch)
 	}
+	a := controller.ConfigAlteration{Resource: target, Changes: changes}
 	err := h.preprocessConfigs(target, names, nulls)
-	return controller.ConfigAlteration{Resource: target, Changes: changes}, err
+	if err == nil {
+		err = h.checkListenerTLS(a)
+	}
+	return a, err
 }

@@ -9,6 +9,7 @@ package handler
 
 import (
 	"context"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -94,6 +95,66 @@ func (h *Handler) alterResources(ctx context.Context, req *Request, keys []resou
 }
 
 var errDuplicateResource = errorf(kerr.InvalidRequest, "Each resource must appear at most once.")
+
+// TLSValidator checks the listener TLS a broker configuration would put
+// in effect on this node: its key and trust stores load.
+type TLSValidator interface {
+	ValidateTLS(cfg *config.Config) error
+}
+
+// checkListenerTLS validates, as Kafka's broker does before it forwards a
+// change of its own dynamic configs, that the TLS of this node's
+// listeners still loads once a's ssl keys apply: a key store that is
+// missing or does not match its key is refused with INVALID_REQUEST
+// ("Invalid dynamic configuration") and not stored, where it would
+// otherwise be stored and then ignored. Changes that append to or
+// subtract from a list are not checked here.
+func (h *Handler) checkListenerTLS(a controller.ConfigAlteration) error {
+	if h.TLS == nil || a.Resource.Type != metadata.ResourceBroker || a.Resource.Name != strconv.Itoa(int(h.NodeID)) {
+		return nil
+	}
+	perBroker, clusterDefault := h.Metadata.Image().BrokerConfigs(h.NodeID)
+	next := maps.Clone(perBroker)
+	if next == nil {
+		next = map[string]string{}
+	}
+	touched := false
+	if a.Replace {
+		for k := range perBroker {
+			touched = touched || strings.Contains(k, "ssl.")
+		}
+		next = a.Configs
+	}
+	for k := range a.Configs {
+		touched = touched || strings.Contains(k, "ssl.")
+	}
+	for _, c := range a.Changes {
+		if !strings.Contains(c.Name, "ssl.") {
+			continue
+		}
+		touched = true
+		switch c.Op {
+		case controller.ConfigSet:
+			next[c.Name] = c.Value
+		case controller.ConfigDelete:
+			delete(next, c.Name)
+		default:
+			return nil
+		}
+	}
+	if !touched {
+		return nil
+	}
+	cfg, err := h.Config.WithDynamic(next, clusterDefault)
+	if err != nil {
+		return nil // the controller's checks answer it
+	}
+	if err := h.TLS.ValidateTLS(cfg); err != nil {
+		h.Logger.Warn("a dynamic change of a listener's TLS does not load; refused", "err", err)
+		return errorf(kerr.InvalidRequest, "Invalid dynamic configuration")
+	}
+	return nil
+}
 
 // preprocessConfigs makes the checks Kafka's broker makes before it
 // forwards a config change to the controller: no name twice, no null value

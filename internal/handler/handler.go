@@ -43,7 +43,10 @@ type Handler struct {
 	TxnVerifier TxnVerifier
 	SASL        map[string]*auth.SASL // by listener name, for SASL listeners
 	LogDirs     LogDirs               // this node's log dirs, for DescribeLogDirs
-	Authorizer  Authorizer            // nil without authorizer.class.name: everything allowed
+	// TLS checks a change of this node's listener TLS before it is
+	// stored; nil: not checked.
+	TLS        TLSValidator
+	Authorizer Authorizer // nil without authorizer.class.name: everything allowed
 	// Schemas is the schema registry that schema validation consults;
 	// nil without one (schema_validation.go).
 	Schemas SchemaSource

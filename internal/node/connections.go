@@ -67,12 +67,28 @@ func (n *Node) buildTLS() error {
 	return nil
 }
 
+// ValidateTLS checks that the TLS of each of the node's TLS listeners, as
+// cfg sets it, loads (handler.TLSValidator).
+func (n *Node) ValidateTLS(cfg *config.Config) error {
+	for name, t := range n.tls {
+		next := auth.ListenerTLSSettings(cfg, name, n.cfg.ListenerSecurityProtocolMap[name])
+		if reflect.DeepEqual(next, t.Settings()) {
+			continue
+		}
+		if err := auth.ValidateTLSSettings(next); err != nil {
+			return fmt.Errorf("listener %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
 // updateListenerTLS applies dynamic changes of the listeners' ssl.* keys
 // (listener.name.<l>.ssl.keystore.location and the others, as Kafka takes
 // them per listener): new handshakes use the new key store, trust store or
 // client authentication. A change that does not load (a missing file, a
 // key that does not match its certificate) keeps the settings in effect
-// and logs why; Kafka refuses such a change before storing it.
+// and logs why (the handler refuses one before it is stored, as Kafka
+// does, but a file can change or vanish after).
 func (n *Node) updateListenerTLS(c *config.Config) {
 	for name, t := range n.tls {
 		next := auth.ListenerTLSSettings(c, name, n.cfg.ListenerSecurityProtocolMap[name])

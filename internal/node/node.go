@@ -343,6 +343,7 @@ func (n *Node) run(parent context.Context, listeners []net.Listener, now func() 
 		TxnVerifier: n.txnPeers,
 		SASL:        n.sasl,
 		LogDirs:     logDirs{logs: n.logs, dirs: n.cfg.LogDirs},
+		TLS:         n,
 		Quotas:      n.quotas(),
 
 		LeaderReplicationQuota: n.leaderQuota,

@@ -146,8 +146,8 @@ func TestSSLPrincipalMappingRules(t *testing.T) {
 // TestListenerKeystoreIsDynamic proves that a listener's key store is a
 // dynamic per-listener config, as in Kafka: after
 // listener.name.ssl.ssl.keystore.location names a new certificate, new
-// handshakes present it; a key store that does not load leaves the one in
-// effect.
+// handshakes present it; a key store that does not load is refused with
+// INVALID_REQUEST and not stored.
 func TestListenerKeystoreIsDynamic(t *testing.T) {
 	ca := authtest.NewCA(t)
 	n := startTLSNode(t, ca, nil)
@@ -163,27 +163,30 @@ func TestListenerKeystoreIsDynamic(t *testing.T) {
 		defer conn.Close()
 		return conn.ConnectionState().PeerCertificates[0].Subject.CommonName
 	}
-	alter := func(path string) {
+	alter := func(path string) error {
 		t.Helper()
 		resps, err := adm.AlterBrokerConfigs(testContext(t), []kadm.AlterConfig{{Name: "listener.name.ssl.ssl.keystore.location", Value: &path}}, 1)
 		if err == nil {
 			err = resps[0].Err
 		}
-		if err != nil {
-			t.Fatal(err)
-		}
+		return err
 	}
 	if cn := served(); cn != "localhost" {
 		t.Fatalf("served %q before the change", cn)
 	}
-	alter(rotated)
+	if err := alter(rotated); err != nil {
+		t.Fatal(err)
+	}
 	waitFor(t, "the new certificate served", func() bool { return served() == "rotated" })
 
-	alter(filepath.Join(t.TempDir(), "missing.pem"))
-	waitFor(t, "the change applied", func() bool {
-		perBroker, _ := n.Image().BrokerConfigs(1)
-		return strings.HasSuffix(perBroker["listener.name.ssl.ssl.keystore.location"], "missing.pem")
-	})
+	// A key store that does not load is refused before it is stored, as
+	// Kafka's broker validates it.
+	if err := alter(filepath.Join(t.TempDir(), "missing.pem")); !errors.Is(err, kerr.InvalidRequest) {
+		t.Fatalf("a key store that does not load: %v, want INVALID_REQUEST", err)
+	}
+	if perBroker, _ := n.Image().BrokerConfigs(1); perBroker["listener.name.ssl.ssl.keystore.location"] != rotated {
+		t.Fatalf("stored %q after a refused change", perBroker["listener.name.ssl.ssl.keystore.location"])
+	}
 	if cn := served(); cn != "rotated" {
 		t.Fatalf("served %q after a key store that does not load", cn)
 	}
