@@ -1,12 +1,14 @@
 package auth
 
 import (
+	"bytes"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -40,6 +42,10 @@ type TLSSettings struct {
 	// PrincipalRules is ssl.principal.mapping.rules: how a client
 	// certificate's distinguished name becomes the principal's name.
 	PrincipalRules string
+	// AllowDNChanges and AllowSANChanges are ssl.allow.dn.changes and
+	// ssl.allow.san.changes: whether a dynamic change may bring a
+	// certificate with another subject, or other alternative names.
+	AllowDNChanges, AllowSANChanges bool
 }
 
 // ListenerTLSSettings reads the TLS settings of a listener from c. On a
@@ -53,9 +59,11 @@ func ListenerTLSSettings(c *config.Config, listener, protocol string) TLSSetting
 		KeyPassword: v("ssl.key.password"), KeystorePassword: v("ssl.keystore.password"),
 		TruststoreType: v("ssl.truststore.type"), TruststoreFile: v("ssl.truststore.location"),
 		TruststoreCerts: v("ssl.truststore.certificates"), TruststorePassword: v("ssl.truststore.password"),
-		ClientAuth:     strings.ToLower(v("ssl.client.auth")),
-		Protocols:      strings.Split(v("ssl.enabled.protocols"), ","),
-		PrincipalRules: v("ssl.principal.mapping.rules"),
+		ClientAuth:      strings.ToLower(v("ssl.client.auth")),
+		Protocols:       strings.Split(v("ssl.enabled.protocols"), ","),
+		PrincipalRules:  v("ssl.principal.mapping.rules"),
+		AllowDNChanges:  strings.EqualFold(v("ssl.allow.dn.changes"), "true"),
+		AllowSANChanges: strings.EqualFold(v("ssl.allow.san.changes"), "true"),
 	}
 	if protocol == "SASL_SSL" && !c.ListenerGiven(listener, "ssl.client.auth") {
 		s.ClientAuth = "none"
@@ -93,15 +101,46 @@ func NewListenerTLS(s TLSSettings) (*ListenerTLS, error) {
 	return l, nil
 }
 
-// ValidateTLSSettings reports whether s builds a listener's TLS (its
-// mapping rules parse, its key store and trust store load), without
-// keeping it: a dynamic change is checked before it is stored.
-func ValidateTLSSettings(s TLSSettings) error {
+// ValidateUpdate reports whether s may replace the listener's settings,
+// as Kafka's SslFactory validates a reconfiguration before it is stored:
+// s builds (its mapping rules parse, its key store and trust store load),
+// and, unless ssl.allow.dn.changes (ssl.allow.san.changes), its
+// certificate names the subject (the alternative names) of the one in
+// effect. Nothing is kept.
+func (l *ListenerTLS) ValidateUpdate(s TLSSettings) error {
 	if _, err := ParsePrincipalMappingRules(s.PrincipalRules); err != nil {
 		return err
 	}
-	_, _, err := s.build()
-	return err
+	cfg, _, err := s.build()
+	if err != nil {
+		return err
+	}
+	l.mu.Lock()
+	old := l.current.Certificates[0].Leaf
+	l.mu.Unlock()
+	next := cfg.Certificates[0].Leaf
+	switch {
+	case old == nil || next == nil:
+		return nil
+	case !s.AllowDNChanges && !bytes.Equal(old.RawSubject, next.RawSubject):
+		return fmt.Errorf("Keystore DistinguishedName does not match: existing={DN=%s}, new={DN=%s}", old.Subject, next.Subject)
+	case !s.AllowSANChanges && !slices.Equal(altNames(old), altNames(next)):
+		return fmt.Errorf("Keystore SubjectAltNames do not match: existing=%v, new=%v", altNames(old), altNames(next))
+	}
+	return nil
+}
+
+// altNames are a certificate's subject alternative names, as a sorted set.
+func altNames(c *x509.Certificate) []string {
+	names := slices.Concat(c.DNSNames, c.EmailAddresses)
+	for _, ip := range c.IPAddresses {
+		names = append(names, ip.String())
+	}
+	for _, u := range c.URIs {
+		names = append(names, u.String())
+	}
+	slices.Sort(names)
+	return slices.Compact(names)
 }
 
 // Config returns the server configuration of the listener's handshakes. It

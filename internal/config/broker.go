@@ -340,6 +340,8 @@ var brokerDefs = []brokerDef{
 	{name: "ssl.truststore.type", typ: typeString, def: "JKS", dynamic: true, doc: "Format of the trust store: only PEM is supported (gregor)."},
 	{name: "ssl.truststore.certificates", typ: typePassword, null: true, dynamic: true, doc: "Trusted certificates in PEM, with ssl.truststore.type=PEM."},
 	{name: "ssl.enabled.protocols", typ: typeList, def: "TLSv1.2,TLSv1.3", check: listOf("TLSv1.2", "TLSv1.3"), dynamic: true, doc: "TLS versions enabled (gregor: 1.2 and 1.3 only)."},
+	{name: "ssl.allow.dn.changes", typ: typeBoolean, def: "false", dynamic: true, doc: "Whether a dynamic change of the key store may bring a certificate with another distinguished name."},
+	{name: "ssl.allow.san.changes", typ: typeBoolean, def: "false", dynamic: true, doc: "Whether a dynamic change of the key store may bring a certificate with other subject alternative names."},
 	{name: "ssl.protocol", typ: typeString, def: "TLSv1.3", dynamic: true, doc: "The TLS protocol used to build the context. Accepted for compatibility; no effect in Gregor: ssl.enabled.protocols alone chooses the TLS versions."},
 	{name: "ssl.principal.mapping.rules", typ: typeString, def: "DEFAULT", doc: "Rules mapping a client certificate's distinguished name to a principal name: RULE:pattern/replacement/[LU] and DEFAULT, comma-separated."},
 	{name: "ssl.endpoint.identification.algorithm", typ: typeString, def: "https", dynamic: true, doc: "Endpoint identification of the server's certificate, for clients."},

@@ -75,7 +75,7 @@ func (n *Node) ValidateTLS(cfg *config.Config) error {
 		if reflect.DeepEqual(next, t.Settings()) {
 			continue
 		}
-		if err := auth.ValidateTLSSettings(next); err != nil {
+		if err := t.ValidateUpdate(next); err != nil {
 			return fmt.Errorf("listener %s: %w", name, err)
 		}
 	}

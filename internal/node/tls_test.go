@@ -146,7 +146,9 @@ func TestSSLPrincipalMappingRules(t *testing.T) {
 // TestListenerKeystoreIsDynamic proves that a listener's key store is a
 // dynamic per-listener config, as in Kafka: after
 // listener.name.ssl.ssl.keystore.location names a new certificate, new
-// handshakes present it; a key store that does not load is refused with
+// handshakes present it; a key store that does not load, or whose
+// certificate names another subject or other alternative names without
+// ssl.allow.dn.changes (ssl.allow.san.changes), is refused with
 // INVALID_REQUEST and not stored.
 func TestListenerKeystoreIsDynamic(t *testing.T) {
 	ca := authtest.NewCA(t)
@@ -163,18 +165,28 @@ func TestListenerKeystoreIsDynamic(t *testing.T) {
 		defer conn.Close()
 		return conn.ConnectionState().PeerCertificates[0].Subject.CommonName
 	}
-	alter := func(path string) error {
+	alter := func(path string, more ...kadm.AlterConfig) error {
 		t.Helper()
-		resps, err := adm.AlterBrokerConfigs(testContext(t), []kadm.AlterConfig{{Name: "listener.name.ssl.ssl.keystore.location", Value: &path}}, 1)
+		resps, err := adm.AlterBrokerConfigs(testContext(t), append([]kadm.AlterConfig{{Name: "listener.name.ssl.ssl.keystore.location", Value: &path}}, more...), 1)
 		if err == nil {
 			err = resps[0].Err
 		}
 		return err
 	}
+	// As Kafka, a certificate with another subject or other alternative
+	// names is refused unless ssl.allow.dn.changes (san.changes) allows it.
+	sansCert, sansKey := ca.Issue(t, pkix.Name{CommonName: "localhost"}, "127.0.0.1")
+	otherSANs := authtest.WriteFile(t, t.TempDir(), "sans.pem", sansCert, sansKey)
+	if err := alter(otherSANs); !errors.Is(err, kerr.InvalidRequest) {
+		t.Fatalf("other alternative names: %v, want INVALID_REQUEST", err)
+	}
+	if err := alter(rotated); !errors.Is(err, kerr.InvalidRequest) {
+		t.Fatalf("another subject: %v, want INVALID_REQUEST", err)
+	}
 	if cn := served(); cn != "localhost" {
 		t.Fatalf("served %q before the change", cn)
 	}
-	if err := alter(rotated); err != nil {
+	if err := alter(rotated, kadm.AlterConfig{Name: "listener.name.ssl.ssl.allow.dn.changes", Value: kadm.StringPtr("true")}); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, "the new certificate served", func() bool { return served() == "rotated" })
