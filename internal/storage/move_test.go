@@ -61,6 +61,26 @@ func moveConfig() Config {
 	return c
 }
 
+// openTwoDirs opens a Manager of two log dirs, a and b, with the log of
+// t-0 created in a; the caller closes it.
+func openTwoDirs(t *testing.T) (a, b string, m *Manager, l *Log) {
+	t.Helper()
+	a, b = filepath.Join(t.TempDir(), "a"), filepath.Join(t.TempDir(), "b")
+	m, err := OpenManager([]string{a, b}, moveConfig(), time.Now, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l, err = m.Create("t", 0, kafka.NewTopicID(), moveConfig()); err != nil {
+		m.Close()
+		t.Fatal(err)
+	}
+	if filepath.Dir(l.Dir()) != a {
+		m.Close()
+		t.Fatalf("created in %s, want %s", l.Dir(), a)
+	}
+	return a, b, m, l
+}
+
 // waitMoved waits until the log serves from dir.
 func waitMoved(t *testing.T, l *Log, dir string) {
 	t.Helper()
@@ -94,19 +114,7 @@ func entries(t *testing.T, dir string) []string {
 // the partition holds serves from the new dir; that nothing of it is left
 // in the old dir; and that a restart finds it in the new one.
 func TestMoveLog(t *testing.T) {
-	a, b := filepath.Join(t.TempDir(), "a"), filepath.Join(t.TempDir(), "b")
-	cfg := moveConfig()
-	m, err := OpenManager([]string{a, b}, cfg, time.Now, quiet)
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := m.Create("t", 0, kafka.NewTopicID(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if filepath.Dir(l.Dir()) != a {
-		t.Fatalf("created in %s, want %s", l.Dir(), a)
-	}
+	a, b, m, l := openTwoDirs(t)
 	for i := range 300 {
 		if _, _, err := l.Append(seqBatch(t, i, "v"), 1); err != nil {
 			t.Fatal(err)
@@ -184,7 +192,7 @@ func TestMoveLog(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	m, err = OpenManager([]string{a, b}, cfg, time.Now, quiet)
+	m, err := OpenManager([]string{a, b}, moveConfig(), time.Now, quiet)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,17 +210,8 @@ func TestMoveLog(t *testing.T) {
 // again: the moved log holds what the log held after the truncation, not
 // the batches the truncation removed.
 func TestMoveLogStartsOverAfterTruncation(t *testing.T) {
-	a, b := filepath.Join(t.TempDir(), "a"), filepath.Join(t.TempDir(), "b")
-	cfg := moveConfig()
-	m, err := OpenManager([]string{a, b}, cfg, time.Now, quiet)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, b, m, l := openTwoDirs(t)
 	defer m.Close()
-	l, err := m.Create("t", 0, kafka.NewTopicID(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
 	for i := range 2000 {
 		if _, _, err := l.Append(seqBatch(t, i, "old"), 1); err != nil {
 			t.Fatal(err)
@@ -266,17 +265,8 @@ func TestMoveLogStartsOverAfterTruncation(t *testing.T) {
 // TestMoveLogErrors proves MoveLog's answers: an unknown dir, an unknown
 // partition, and the dir the log is in (nothing to do).
 func TestMoveLogErrors(t *testing.T) {
-	a, b := filepath.Join(t.TempDir(), "a"), filepath.Join(t.TempDir(), "b")
-	cfg := moveConfig()
-	m, err := OpenManager([]string{a, b}, cfg, time.Now, quiet)
-	if err != nil {
-		t.Fatal(err)
-	}
+	a, b, m, l := openTwoDirs(t)
 	defer m.Close()
-	l, err := m.Create("t", 0, kafka.NewTopicID(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
 	tp := kafka.TopicPartition{Topic: "t"}
 	if err := m.MoveLog(tp, filepath.Join(t.TempDir(), "c")); !errors.Is(err, ErrLogDirNotFound) {
 		t.Fatalf("to an unknown dir: %v", err)
@@ -296,15 +286,7 @@ func TestMoveLogErrors(t *testing.T) {
 func TestMoveLogInterrupted(t *testing.T) {
 	cfg := moveConfig()
 	setup := func(t *testing.T) (a, b string) {
-		a, b = filepath.Join(t.TempDir(), "a"), filepath.Join(t.TempDir(), "b")
-		m, err := OpenManager([]string{a, b}, cfg, time.Now, quiet)
-		if err != nil {
-			t.Fatal(err)
-		}
-		l, err := m.Create("t", 0, kafka.NewTopicID(), cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
+		a, b, m, l := openTwoDirs(t)
 		for i := range 100 {
 			if _, _, err := l.Append(seqBatch(t, i, "v"), 1); err != nil {
 				t.Fatal(err)
