@@ -386,3 +386,29 @@ func TestTruncateFullyAndStartAt(t *testing.T) {
 	defer l.Close()
 	check(l)
 }
+
+// TestPreferDir proves that a dir asked for a partition not yet here
+// (AlterReplicaLogDirs before a reassignment brings the replica) is where
+// its log is created, once, whatever the dirs' loads.
+func TestPreferDir(t *testing.T) {
+	a, b, m, _ := openTwoDirs(t)
+	defer m.Close()
+	for p := int32(1); p <= 2; p++ { // a holds two, b one: b is the least loaded
+		if _, err := m.Create("t", p, kafka.NewTopicID(), moveConfig()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m.PreferDir(kafka.TopicPartition{Topic: "u", Partition: 0}, a)
+	for _, want := range []struct {
+		topic string
+		dir   string
+	}{{"u", a}, {"v", b}} {
+		l, err := m.Create(want.topic, 0, kafka.NewTopicID(), moveConfig())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if filepath.Dir(l.Dir()) != want.dir {
+			t.Fatalf("%s-0 created in %s, want %s", want.topic, l.Dir(), want.dir)
+		}
+	}
+}
