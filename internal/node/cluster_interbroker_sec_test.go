@@ -52,7 +52,7 @@ func startSecuredCluster(t *testing.T, passwordOf func(kafka.NodeID) string, ext
 			"ssl.truststore.location":                        truststore,
 			"listener.name.plaintext.ssl.client.auth":        "required",
 			"authorizer.class.name":                          "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
-			"super.users":                                    "User:broker;User:admin",
+			"super.users":                                    "User:broker;User:admin;User:ANONYMOUS", // ANONYMOUS: the PLAINTEXT controller listener
 			"connection.failed.authentication.delay.ms":      "20",
 			"replica.lag.time.max.ms":                        "1500",
 		}

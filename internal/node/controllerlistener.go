@@ -9,11 +9,14 @@ package node
 // first bytes replayed, to one of two listeners.
 //
 // On a SASL_PLAINTEXT or SASL_SSL controller listener a quorum connection
-// first authenticates (auth.ServeQuorum), and its principal must be
-// allowed ClusterAction on the cluster, as Kafka's controller asks of the
-// Raft, BrokerRegistration and BrokerHeartbeat requests; a Kafka client
-// authenticates with SaslHandshake and SaslAuthenticate, as on a broker
-// listener.
+// first authenticates (auth.ServeQuorum); on PLAINTEXT its principal is
+// User:ANONYMOUS, on SSL the one its client certificate names (or
+// ANONYMOUS). Either way the principal must be allowed ClusterAction on
+// the cluster, as Kafka's controller asks of the Raft, BrokerRegistration
+// and BrokerHeartbeat requests (so with an authorizer and a PLAINTEXT
+// controller listener, super.users names User:ANONYMOUS, as in Kafka); a
+// Kafka client authenticates with SaslHandshake and SaslAuthenticate, as
+// on a broker listener.
 
 import (
 	"context"
@@ -128,6 +131,10 @@ func (m *controllerMux) route(conn net.Conn) {
 		conn.Close()
 		return
 	case controller.IsQuorumConnection(prefix):
+		if !m.admit(conn, tlsConn) {
+			conn.Close()
+			return
+		}
 		side = m.quorum
 	}
 	var replay net.Conn = &replayConn{Conn: conn, prefix: prefix, expiry: expiry}
@@ -157,6 +164,26 @@ func (m *controllerMux) login(conn net.Conn, prefix []byte) bool {
 	defer conn.SetDeadline(time.Time{})
 	_, err = io.ReadFull(conn, prefix)
 	return err == nil && controller.IsQuorumConnection(prefix)
+}
+
+// admit authorizes a quorum connection of a PLAINTEXT or SSL controller
+// listener: its principal is ANONYMOUS, or the one its client certificate
+// names. A refusal is logged here.
+func (m *controllerMux) admit(conn net.Conn, tlsConn *tls.Conn) bool {
+	p := acl.Anonymous
+	if tlsConn != nil {
+		var err error
+		if p, err = m.tls.Principal(tlsConn.ConnectionState()); err != nil {
+			m.logger.Info("closing a controller connection whose certificate maps to no principal", "remote", conn.RemoteAddr(), "err", err)
+			return false
+		}
+	}
+	host, _, _ := net.SplitHostPort(conn.RemoteAddr().String())
+	if err := m.authorize(p, host); err != nil {
+		m.logger.Info("closing an unauthorized controller connection", "remote", conn.RemoteAddr(), "principal", p, "err", err)
+		return false
+	}
+	return true
 }
 
 // expire closes conn, an authenticated quorum connection, when its SASL

@@ -77,3 +77,74 @@ func TestControllerMuxSessionLifetime(t *testing.T) {
 		}
 	}
 }
+
+// TestControllerMuxAuthorizesPlaintextQuorum proves that on a PLAINTEXT
+// controller listener a quorum connection is authorized as User:ANONYMOUS
+// (ClusterAction on the cluster, as Kafka's controller authorizes its Raft
+// requests): refused, it is closed and never reaches the quorum's side;
+// allowed, it does, its hello replayed.
+func TestControllerMuxAuthorizesPlaintextQuorum(t *testing.T) {
+	for _, allowed := range []bool{false, true} {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := splitControllerListener(ln, nil)
+		asked := make(chan acl.Principal, 1)
+		m.authorize = func(p acl.Principal, _ string) error {
+			asked <- p
+			if !allowed {
+				return errors.New("denied")
+			}
+			return nil
+		}
+		m.logger = slog.New(slog.DiscardHandler)
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- m.run(ctx) }()
+		accepted := make(chan net.Conn, 1)
+		go func() {
+			if c, err := m.quorum.Accept(); err == nil {
+				accepted <- c
+			}
+		}()
+
+		client, err := net.DialTimeout("tcp", ln.Addr().String(), 5*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		hello := []byte{0, 0, 0, 1, 0xC7}
+		client.Write(hello)
+		if !allowed {
+			client.SetReadDeadline(time.Now().Add(5 * time.Second))
+			if _, err := client.Read(make([]byte, 1)); !errors.Is(err, io.EOF) {
+				t.Fatalf("refused: the connection ended with %v, want it closed", err)
+			}
+			select {
+			case <-accepted:
+				t.Fatal("a refused connection reached the quorum's side")
+			case <-time.After(100 * time.Millisecond):
+			}
+		} else {
+			select {
+			case conn := <-accepted:
+				got := make([]byte, len(hello))
+				conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+				if _, err := io.ReadFull(conn, got); err != nil || string(got) != string(hello) {
+					t.Fatalf("the quorum's side read %x, %v; want the hello %x", got, err, hello)
+				}
+				conn.Close()
+			case <-time.After(5 * time.Second):
+				t.Fatal("the quorum's side accepted nothing in 5s")
+			}
+		}
+		if p := <-asked; p != acl.Anonymous {
+			t.Fatalf("authorized %v, want %v", p, acl.Anonymous)
+		}
+		client.Close()
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+}
