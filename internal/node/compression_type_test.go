@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -112,8 +113,9 @@ func TestCompressionTypeTargets(t *testing.T) {
 		}
 	}
 	for topic, want := range map[string]record.Codec{"plain": record.CodecNone, "kept": record.CodecGzip, "default": record.CodecLZ4} {
-		if got := codecsOf(storedBatches(t, gzipClient, topic)); len(got) != 1 || got[0] != want {
-			t.Fatalf("%s: stored codecs %v, want [%s]", topic, got, want)
+		// The client may split the five records into more than one batch.
+		if got := codecsOf(storedBatches(t, gzipClient, topic)); len(got) == 0 || slices.ContainsFunc(got, func(c record.Codec) bool { return c != want }) {
+			t.Fatalf("%s: stored codecs %v, want only %s", topic, got, want)
 		}
 		if got := consumeAll(t, n.Addr, topic, 5); len(got) != 5 || string(got[4].Key) != "key-4" {
 			t.Fatalf("%s: consumed %d records", topic, len(got))
@@ -127,8 +129,10 @@ func TestCompressionTypeTargets(t *testing.T) {
 	if err := gzipClient.ProduceSync(testContext(t), sampleKgoRecords("kept", 3)...).FirstErr(); err != nil {
 		t.Fatal(err)
 	}
-	if got := codecsOf(storedBatches(t, gzipClient, "kept")); len(got) != 2 || got[0] != record.CodecGzip || got[1] != record.CodecZstd {
-		t.Fatalf("after altering compression.type to zstd: stored codecs %v, want [gzip zstd]", got)
+	got := codecsOf(storedBatches(t, gzipClient, "kept"))
+	i := slices.IndexFunc(got, func(c record.Codec) bool { return c != record.CodecGzip })
+	if i <= 0 || slices.ContainsFunc(got[i:], func(c record.Codec) bool { return c != record.CodecZstd }) {
+		t.Fatalf("after altering compression.type to zstd: stored codecs %v, want gzip then zstd", got)
 	}
 }
 
