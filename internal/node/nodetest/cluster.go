@@ -123,7 +123,7 @@ func startCluster(t testing.TB, voters, brokers int, controllerOnly bool, overri
 		for k, v := range overridesOf(cn.ID) {
 			cn.props[k] = v
 		}
-		dirs := []string{cn.Dir}
+		dirs := strings.Split(cn.props["log.dirs"], ",") // an override may name several
 		if fsys != nil {
 			cn.MetadataDir = t.TempDir()
 			cn.props["metadata.log.dir"] = cn.MetadataDir
