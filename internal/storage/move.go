@@ -369,6 +369,9 @@ func (m *Manager) completeMove(tp kafka.TopicPartition, l, f *Log, truncs int64)
 	if l.LogEndOffset() != f.LogEndOffset() {
 		return "", fmt.Errorf("%w: copy ends at %d, log at %d", errMoveDiverged, f.LogEndOffset(), l.LogEndOffset())
 	}
+	if err := f.takeAbortedTransactions(l.abortedWithMarkersIn(f.LogStartOffset(), f.LogEndOffset())); err != nil {
+		return "", err
+	}
 	if start := l.LogStartOffset(); start > f.LogStartOffset() {
 		if err := f.DeleteRecordsBefore(start); err != nil {
 			return "", err
@@ -461,6 +464,40 @@ func (l *Log) adoptLocked(f *Log) []*segment {
 	f.segments, f.closed = nil, true
 	l.broadcastDurableLocked()
 	return old
+}
+
+// takeAbortedTransactions makes the aborted-transaction index of a copy
+// exactly es (its log's entries, in marker order), rewriting the
+// .txnindex of each segment whose entries differ. A round of copying
+// takes the entries of the markers it copies, but the partition indexes
+// an abort marker just after it appends it, outside the append: one
+// copied in between is indexed here, under the log's writer lock. The
+// copy is not yet served.
+func (l *Log) takeAbortedTransactions(es []kafka.AbortedTransaction) error {
+	l.writeMu.Lock()
+	defer l.writeMu.Unlock()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for i, s := range l.segments {
+		end := int64(math.MaxInt64)
+		if i+1 < len(l.segments) {
+			end = l.segments[i+1].baseOffset
+		}
+		var want []kafka.AbortedTransaction
+		for _, e := range es {
+			if int64(e.LastOffset) >= s.baseOffset && int64(e.LastOffset) < end {
+				want = append(want, e)
+			}
+		}
+		if slices.Equal(want, s.txns) {
+			continue
+		}
+		if err := writeFileAtomic(l.fs, s.path(txnIndexExt), appendTxnEntries(nil, want)); err != nil {
+			return err
+		}
+		s.txns, s.txnDisk = want, len(want)
+	}
+	return nil
 }
 
 // truncationCount is how many truncations removed data so far.

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -410,5 +411,64 @@ func TestPreferDir(t *testing.T) {
 		if filepath.Dir(l.Dir()) != want.dir {
 			t.Fatalf("%s-0 created in %s, want %s", want.topic, l.Dir(), want.dir)
 		}
+	}
+}
+
+// TestMoveLogTakesLateAbortedTransactions proves that an aborted
+// transaction indexed after a round of copying took its marker (the
+// partition indexes a marker just after appending it, outside the
+// append) is in the moved log's index too.
+func TestMoveLogTakesLateAbortedTransactions(t *testing.T) {
+	a, b, m, l := openTwoDirs(t)
+	for i := range 500 {
+		if _, _, err := l.Append(seqBatch(t, i, "v"), 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The second round waits at the throttle: the first has copied its
+	// batches and their entries by then.
+	var rounds atomic.Int32
+	gate := make(chan struct{})
+	clock := time.Unix(0, 0)
+	m.moveIO.start = clock
+	m.moveIO.now = func() time.Time { clock = clock.Add(time.Second); return clock }
+	m.moveIO.sleep = func(ctx context.Context, _ time.Duration) {
+		if rounds.Add(1) == 2 {
+			<-gate
+		}
+	}
+	m.SetMoveRate(1)
+	tp := kafka.TopicPartition{Topic: "t"}
+	if err := m.MoveLog(tp, b); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.After(10 * time.Second)
+	for rounds.Load() < 2 {
+		select {
+		case <-deadline:
+			t.Fatal("the copy did not reach its second round")
+		case <-time.After(time.Millisecond):
+		}
+	}
+	late := kafka.AbortedTransaction{ProducerID: 9, FirstOffset: 1, LastOffset: 3, LastStableOffset: 1}
+	if err := l.AppendAbortedTransaction(late); err != nil {
+		t.Fatal(err)
+	}
+	close(gate)
+	m.SetMoveRate(0)
+	waitMoved(t, l, b)
+	if got := l.AbortedTransactions(0, l.LogEndOffset()); !slices.Equal(got, []kafka.AbortedTransaction{late}) {
+		t.Fatalf("aborted transactions after the move %v, want %v", got, late)
+	}
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
+	m, err := OpenManager([]string{a, b}, moveConfig(), time.Now, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	if l, ok := m.Get("t", 0); !ok || !slices.Equal(l.AbortedTransactions(0, l.LogEndOffset()), []kafka.AbortedTransaction{late}) {
+		t.Fatalf("after a restart: %v", l.AbortedTransactions(0, l.LogEndOffset()))
 	}
 }
