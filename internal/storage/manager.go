@@ -47,8 +47,9 @@ type Manager struct {
 	loaded map[string]bool
 	// moveMu serializes starting and stopping copies of logs between
 	// dirs (move.go); moveIO throttles the copies.
-	moveMu sync.Mutex
-	moveIO *ioThrottler
+	moveMu   sync.Mutex
+	moveIO   *ioThrottler
+	moveRate atomic.Uint64 // math.Float64bits of the rate SetMoveRate set
 
 	mu      sync.Mutex // guards the fields below
 	logs    map[kafka.TopicPartition]*Log

@@ -76,9 +76,17 @@ type FutureLog struct {
 
 // SetMoveRate bounds the bytes per second that copies of logs between log
 // dirs read, together (replica.alter.log.dirs.io.max.bytes.per.second); 0
-// or math.MaxFloat64: no bound. The last round of a copy, which holds the
-// log's writer lock, is not throttled.
-func (m *Manager) SetMoveRate(bytesPerSecond float64) { m.moveIO.setRate(bytesPerSecond) }
+// or math.MaxFloat64: no bound. It does not wait: copies take the new rate
+// at their next read. The last round of a copy, which holds the log's
+// writer lock, is not throttled.
+func (m *Manager) SetMoveRate(bytesPerSecond float64) { m.moveRate.Store(math.Float64bits(bytesPerSecond)) }
+
+// throttleMove counts n bytes a copy read against the move rate in effect,
+// and sleeps if they take it over.
+func (m *Manager) throttleMove(ctx context.Context, n int) {
+	m.moveIO.setRate(math.Float64frombits(m.moveRate.Load()))
+	m.moveIO.throttle(ctx, n)
+}
 
 // MoveLog starts moving tp's log to dst, one of the Manager's log dirs,
 // and returns without waiting for the copy. Asked again for the dir it is
@@ -286,7 +294,7 @@ func (m *Manager) copyLog(ctx context.Context, tp kafka.TopicPartition, l, f *Lo
 			if err := ctx.Err(); err != nil {
 				return "", err
 			}
-			n, err := copyBatches(ctx, l, f, m.moveIO, 4*moveCatchUp)
+			n, err := copyBatches(l, f, func(n int) { m.throttleMove(ctx, n) }, 4*moveCatchUp)
 			if errors.Is(err, errMoveDiverged) || l.truncationCount() != truncs {
 				break
 			}
@@ -309,9 +317,10 @@ func (m *Manager) copyLog(ctx context.Context, tp kafka.TopicPartition, l, f *Lo
 
 // copyBatches appends to f the batches of l that follow f's end, until it
 // has copied at least limit bytes or reached l's end, with the
-// aborted-transaction entries of the abort markers among them. It returns
-// the bytes copied.
-func copyBatches(ctx context.Context, l, f *Log, io *ioThrottler, limit int64) (int64, error) {
+// aborted-transaction entries of the abort markers among them; throttle,
+// if not nil, is told of each read before its batches are appended. It
+// returns the bytes copied.
+func copyBatches(l, f *Log, throttle func(n int), limit int64) (int64, error) {
 	copied := int64(0)
 	for copied < limit {
 		from := max(f.LogEndOffset(), l.LogStartOffset())
@@ -333,8 +342,8 @@ func copyBatches(ctx context.Context, l, f *Log, io *ioThrottler, limit int64) (
 		if bs[0].BaseOffset() < from {
 			return copied, errMoveDiverged // a cleaning regrouped the batches
 		}
-		if io != nil {
-			io.throttle(ctx, len(data))
+		if throttle != nil {
+			throttle(len(data))
 		}
 		if err := f.AppendWithOffsets(bs); err != nil {
 			return copied, err
@@ -363,7 +372,7 @@ func (m *Manager) completeMove(tp kafka.TopicPartition, l, f *Log, truncs int64)
 	case l.truncationCount() != truncs:
 		return "", errMoveDiverged
 	}
-	if _, err := copyBatches(context.Background(), l, f, nil, math.MaxInt64); err != nil {
+	if _, err := copyBatches(l, f, nil, math.MaxInt64); err != nil {
 		return "", err
 	}
 	if l.LogEndOffset() != f.LogEndOffset() {
