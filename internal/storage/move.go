@@ -302,6 +302,12 @@ func (m *Manager) copyLog(ctx context.Context, tp kafka.TopicPartition, l, f *Lo
 				return "", err
 			}
 			if n < moveCatchUp {
+				// What is copied so far reaches the disk before the
+				// last round, which holds the log's appends while it
+				// fsyncs only what it adds.
+				if err := f.Flush(); err != nil {
+					return "", err
+				}
 				doomed, err := m.completeMove(tp, l, f, truncs)
 				if !errors.Is(err, errMoveDiverged) {
 					return doomed, err
