@@ -79,7 +79,9 @@ type FutureLog struct {
 // or math.MaxFloat64: no bound. It does not wait: copies take the new rate
 // at their next read. The last round of a copy, which holds the log's
 // writer lock, is not throttled.
-func (m *Manager) SetMoveRate(bytesPerSecond float64) { m.moveRate.Store(math.Float64bits(bytesPerSecond)) }
+func (m *Manager) SetMoveRate(bytesPerSecond float64) {
+	m.moveRate.Store(math.Float64bits(bytesPerSecond))
+}
 
 // throttleMove counts n bytes a copy read against the move rate in effect,
 // and sleeps if they take it over.
