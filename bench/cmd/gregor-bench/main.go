@@ -5,6 +5,7 @@
 //	gregor-bench run -gregor BIN -kafka-script compat/kafka/broker -out FILE
 //	gregor-bench table FILE        print the table of a results file
 //	gregor-bench kfake             serve a one-broker kfake (the run's child)
+//	gregor-bench logdir-move -broker ADDR   move a replica between the broker's two log dirs
 //
 // bench/run builds the binaries and calls it with the repository's paths.
 package main
@@ -41,6 +42,8 @@ func main() {
 		err = run(ctx, os.Args[2:])
 	case "table":
 		err = table(os.Args[2:])
+	case "logdir-move":
+		err = logdirMove(ctx, os.Args[2:])
 	case "kfake":
 		err = peer.ServeKfake(ctx, func() (string, func(), error) {
 			c, err := kfake.NewCluster(kfake.NumBrokers(1))
@@ -59,7 +62,7 @@ func main() {
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: gregor-bench run [flags] | table FILE... | kfake")
+	fmt.Fprintln(os.Stderr, "usage: gregor-bench run [flags] | table FILE... | kfake | logdir-move -broker ADDR")
 	os.Exit(2)
 }
 
