@@ -120,6 +120,9 @@ func (m *Manager) MoveLog(tp kafka.TopicPartition, dst string) error {
 			return nil
 		}
 		m.stopMove(inProgress)
+		m.mu.Lock()
+		src = m.dirOf[tp] // a copy stopped in its last round completed
+		m.mu.Unlock()
 	}
 	if src == dst {
 		return nil
@@ -197,6 +200,9 @@ func (m *Manager) FutureLogs(dir string) map[kafka.TopicPartition]FutureLog {
 	m.mu.Unlock()
 	out := make(map[kafka.TopicPartition]FutureLog, len(in))
 	for tp, p := range in {
+		if p.l == nil {
+			continue
+		}
 		out[tp] = FutureLog{Size: p.future.Size(), Lag: max(0, p.l.LogEndOffset()-p.future.LogEndOffset())}
 	}
 	return out
