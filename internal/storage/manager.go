@@ -42,12 +42,15 @@ type Manager struct {
 	// flusher fsyncs every log's rolled segments and durable-ack waits;
 	// Run runs it.
 	flusher *Flusher
+	// checkpointMu serializes writes of the recovery-point checkpoints.
+	checkpointMu sync.Mutex
 	// loaded are the dirs opened whole: a clean Close marks them
 	// (cleanshutdown.go). Fixed at open.
 	loaded map[string]bool
 	// moveMu serializes starting and stopping copies of logs between
 	// dirs (move.go); moveIO throttles the copies.
 	moveMu   sync.Mutex
+	copying  sync.WaitGroup // the copying goroutines
 	moveIO   *ioThrottler
 	moveRate atomic.Uint64 // math.Float64bits of the rate SetMoveRate set
 
@@ -525,6 +528,8 @@ func (m *Manager) applyRetention() {
 }
 
 func (m *Manager) writeRecoveryPoints() error {
+	m.checkpointMu.Lock() // one writer of the files at a time (the timer, a move, Close)
+	defer m.checkpointMu.Unlock()
 	m.mu.Lock()
 	lines := map[string][]string{}
 	for tp, l := range m.logs {

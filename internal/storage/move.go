@@ -137,6 +137,7 @@ func (m *Manager) MoveLog(tp kafka.TopicPartition, dst string) error {
 	m.moves[tp] = mv
 	m.mu.Unlock()
 	m.logger.Info("moving a log to another log dir", "partition", tp, "from", src, "to", dst)
+	m.copying.Add(1)
 	go m.runMove(ctx, tp, l, src, mv)
 	return nil
 }
@@ -148,19 +149,17 @@ func (m *Manager) stopMove(mv *logMove) {
 	<-mv.done
 }
 
-// stopMoves stops every copy in progress (Close).
+// stopMoves stops every copy in progress and waits for the copying
+// goroutines, those finishing a move included (Close).
 func (m *Manager) stopMoves() {
 	m.moveMu.Lock()
 	defer m.moveMu.Unlock()
 	m.mu.Lock()
-	moves := make([]*logMove, 0, len(m.moves))
 	for _, mv := range m.moves {
-		moves = append(moves, mv)
+		mv.cancel()
 	}
 	m.mu.Unlock()
-	for _, mv := range moves {
-		m.stopMove(mv)
-	}
+	m.copying.Wait()
 }
 
 // stopMoveOf stops the copy of tp's log, if any (Delete).
@@ -248,6 +247,7 @@ func newDirID() string {
 // runMove copies l into mv.future until the copy takes l's place, or the
 // copy fails or is stopped: the future log is then removed and l stays.
 func (m *Manager) runMove(ctx context.Context, tp kafka.TopicPartition, l *Log, src string, mv *logMove) {
+	defer m.copying.Done()
 	defer close(mv.done)
 	doomed, err := m.copyLog(ctx, tp, l, mv.future)
 	if err == nil {
