@@ -59,7 +59,15 @@ type controllerMux struct {
 
 	closeOnce sync.Once
 	done      chan struct{} // closed by close
+
+	refusalMu   sync.Mutex // guards the two fields below
+	lastRefusal time.Time  // of the last refusal logged
+	suppressed  int        // refusals since, not logged
 }
+
+// refusalLogInterval is the least time between two log lines of refused
+// quorum connections: a refused peer dials again within milliseconds.
+const refusalLogInterval = 10 * time.Second
 
 // splitControllerListener returns the quorum's and Kafka's sides of ln;
 // run must then be called for either to accept anything.
@@ -180,10 +188,24 @@ func (m *controllerMux) admit(conn net.Conn, tlsConn *tls.Conn) bool {
 	}
 	host, _, _ := net.SplitHostPort(conn.RemoteAddr().String())
 	if err := m.authorize(p, host); err != nil {
-		m.logger.Info("closing an unauthorized controller connection", "remote", conn.RemoteAddr(), "principal", p, "err", err)
+		m.refused(conn.RemoteAddr(), p, err)
 		return false
 	}
 	return true
+}
+
+// refused logs a refused quorum connection, at most once per
+// refusalLogInterval; a line counts the refusals not logged since the last.
+func (m *controllerMux) refused(remote net.Addr, p acl.Principal, err error) {
+	m.refusalMu.Lock()
+	defer m.refusalMu.Unlock()
+	if now := time.Now(); now.Sub(m.lastRefusal) >= refusalLogInterval {
+		m.logger.Warn("closing an unauthorized controller connection", "remote", remote, "principal", p, "err", err,
+			"refused since the last line", m.suppressed)
+		m.lastRefusal, m.suppressed = now, 0
+		return
+	}
+	m.suppressed++
 }
 
 // expire closes conn, an authenticated quorum connection, when its SASL
