@@ -34,7 +34,7 @@ func logdirMove(ctx context.Context, args []string) error {
 		return errors.New("logdir-move: -broker is required")
 	}
 	cl, err := kgo.NewClient(kgo.SeedBrokers(*broker), kgo.ProducerLinger(0), kgo.RequiredAcks(kgo.AllISRAcks()),
-		kgo.ProducerBatchMaxBytes(1<<20), kgo.RecordPartitioner(kgo.ManualPartitioner()))
+		kgo.ProducerBatchMaxBytes(1<<20), kgo.ProducerBatchCompression(kgo.NoCompression()), kgo.RecordPartitioner(kgo.ManualPartitioner()))
 	if err != nil {
 		return err
 	}
@@ -44,10 +44,10 @@ func logdirMove(ctx context.Context, args []string) error {
 	if _, err := adm.CreateTopic(ctx, 1, 1, nil, topic); err != nil {
 		return err
 	}
-	value := make([]byte, 16<<10)
-	rand.Read(value)
 	var recs []*kgo.Record
 	for range *sizeMiB * 64 {
+		value := make([]byte, 16<<10)
+		rand.Read(value) // incompressible: the log holds what is asked
 		recs = append(recs, &kgo.Record{Topic: topic, Value: value})
 	}
 	if err := cl.ProduceSync(ctx, recs...).FirstErr(); err != nil {
@@ -55,7 +55,7 @@ func logdirMove(ctx context.Context, args []string) error {
 	}
 	var rates, waits []float64
 	for rep := 1; rep <= *reps; rep++ {
-		rate, wait, err := moveOnce(ctx, cl, topic, float64(*sizeMiB))
+		rate, wait, err := moveOnce(ctx, cl, topic)
 		if err != nil {
 			return fmt.Errorf("move %d: %w", rep, err)
 		}
@@ -70,14 +70,16 @@ func logdirMove(ctx context.Context, args []string) error {
 // moveOnce moves the topic's replica to the broker's other log dir while
 // a producer writes a 16 KiB record every 10 ms, and returns the MiB moved
 // a second and the longest produce, in ms.
-func moveOnce(ctx context.Context, cl *kgo.Client, topic string, sizeMiB float64) (float64, float64, error) {
-	dirs, err := describeDirs(ctx, cl, topic)
+func moveOnce(ctx context.Context, cl *kgo.Client, topic string) (float64, float64, error) {
+	dirs, size, err := describeDirs(ctx, cl, topic)
 	if err != nil {
 		return 0, 0, err
 	}
-	var to string
+	var from, to string
 	for dir, holds := range dirs {
-		if !holds {
+		if holds {
+			from = dir
+		} else {
 			to = dir
 		}
 	}
@@ -120,7 +122,7 @@ func moveOnce(ctx context.Context, cl *kgo.Client, topic string, sizeMiB float64
 	}
 	for err == nil {
 		var now map[string]bool
-		if now, err = describeDirs(ctx, cl, topic); err == nil && now[to] && !now[""] {
+		if now, _, err = describeDirs(ctx, cl, topic); err == nil && now[to] && !now[from] && !now[""] {
 			break
 		}
 		time.Sleep(5 * time.Millisecond)
@@ -131,17 +133,18 @@ func moveOnce(ctx context.Context, cl *kgo.Client, topic string, sizeMiB float64
 	if err == nil {
 		err = perr
 	}
-	return sizeMiB / elapsed.Seconds(), float64(worst.Microseconds()) / 1000, err
+	return float64(size) / (1 << 20) / elapsed.Seconds(), float64(worst.Microseconds()) / 1000, err
 }
 
 // describeDirs returns the broker's log dirs, each with whether it holds
-// the topic's replica (not a copy in progress); the key "" is true while
-// a copy is in progress.
-func describeDirs(ctx context.Context, cl *kgo.Client, topic string) (map[string]bool, error) {
+// the topic's replica (not a copy in progress), and the replica's size in
+// bytes; the key "" is true while a copy is in progress.
+func describeDirs(ctx context.Context, cl *kgo.Client, topic string) (map[string]bool, int64, error) {
 	raw, err := cl.SeedBrokers()[0].Request(ctx, kmsg.NewPtrDescribeLogDirsRequest())
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
+	var size int64
 	out := map[string]bool{}
 	for _, d := range raw.(*kmsg.DescribeLogDirsResponse).Dirs {
 		out[d.Dir] = false
@@ -153,10 +156,10 @@ func describeDirs(ctx context.Context, cl *kgo.Client, topic string) (map[string
 				if t.Partitions[i].IsFuture {
 					out[""] = true
 				} else {
-					out[d.Dir] = true
+					out[d.Dir], size = true, t.Partitions[i].Size
 				}
 			}
 		}
 	}
-	return out, nil
+	return out, size, nil
 }
