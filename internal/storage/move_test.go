@@ -82,6 +82,21 @@ func openTwoDirs(t *testing.T) (a, b string, m *Manager, l *Log) {
 	return a, b, m, l
 }
 
+// reopen closes m and opens the Manager of dirs a and b again, with its
+// log of t-0 if it has one; the caller closes it.
+func reopen(t *testing.T, m *Manager, a, b string) (*Manager, *Log, bool) {
+	t.Helper()
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
+	m, err := OpenManager([]string{a, b}, moveConfig(), time.Now, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, ok := m.Get("t", 0)
+	return m, l, ok
+}
+
 // waitMoved waits until the log serves from dir.
 func waitMoved(t *testing.T, l *Log, dir string) {
 	t.Helper()
@@ -189,16 +204,8 @@ func TestMoveLog(t *testing.T) {
 	if got := m.LogDirs(); len(got[0].Logs) != 0 || got[1].Logs[tp] != l {
 		t.Fatalf("LogDirs after the move: %v", got)
 	}
-	if err := m.Close(); err != nil {
-		t.Fatal(err)
-	}
-
-	m, err := OpenManager([]string{a, b}, moveConfig(), time.Now, quiet)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, l, ok := reopen(t, m, a, b)
 	defer m.Close()
-	l, ok := m.Get("t", 0)
 	if !ok || filepath.Dir(l.Dir()) != b {
 		t.Fatalf("after a restart the log is %v (found %v), want in %s", l, ok, b)
 	}
@@ -460,15 +467,12 @@ func TestMoveLogTakesLateAbortedTransactions(t *testing.T) {
 	if got := l.AbortedTransactions(0, l.LogEndOffset()); !slices.Equal(got, []kafka.AbortedTransaction{late}) {
 		t.Fatalf("aborted transactions after the move %v, want %v", got, late)
 	}
-	if err := m.Close(); err != nil {
-		t.Fatal(err)
-	}
-	m, err := OpenManager([]string{a, b}, moveConfig(), time.Now, quiet)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, l, ok := reopen(t, m, a, b)
 	defer m.Close()
-	if l, ok := m.Get("t", 0); !ok || !slices.Equal(l.AbortedTransactions(0, l.LogEndOffset()), []kafka.AbortedTransaction{late}) {
-		t.Fatalf("after a restart: %v", l.AbortedTransactions(0, l.LogEndOffset()))
+	if !ok {
+		t.Fatal("no log after a restart")
+	}
+	if got := l.AbortedTransactions(0, l.LogEndOffset()); !slices.Equal(got, []kafka.AbortedTransaction{late}) {
+		t.Fatalf("after a restart: %v", got)
 	}
 }
