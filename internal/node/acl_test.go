@@ -419,12 +419,7 @@ var denyMatrix = map[int16]matrixCase{
 	}},
 	34: {build: func(*matrixFixture) kmsg.Request { // no such dir: an authorized caller gets LOG_DIR_NOT_FOUND
 		r := kmsg.NewPtrAlterReplicaLogDirsRequest()
-		d := kmsg.NewAlterReplicaLogDirsRequestDir()
-		d.Dir = "/no/such/dir"
-		t := kmsg.NewAlterReplicaLogDirsRequestDirTopic()
-		t.Topic, t.Partitions = secretTopic, []int32{0}
-		d.Topics = append(d.Topics, t)
-		r.Dirs = append(r.Dirs, d)
+		addLogDirMove(r, "/no/such/dir", secretTopic, 0)
 		return r
 	}},
 	35: {build: func(*matrixFixture) kmsg.Request { return kmsg.NewPtrDescribeLogDirsRequest() }, // every dir

@@ -3,7 +3,6 @@ package node_test
 import (
 	"bytes"
 	"fmt"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -20,8 +19,10 @@ import (
 // acknowledged record is read back, and the three replicas end byte for
 // byte the same.
 func TestClusterMovesReplicasBetweenLogDirs(t *testing.T) {
-	c := nodetest.StartClusterPerNode(t, 3, 0, func(kafka.NodeID) map[string]string {
-		return map[string]string{"log.dirs": t.TempDir() + "," + t.TempDir()}
+	dirsOf := map[kafka.NodeID][2]string{} // filled as the cluster starts its nodes, one after the other
+	c := nodetest.StartClusterPerNode(t, 3, 0, func(id kafka.NodeID) map[string]string {
+		dirsOf[id] = [2]string{t.TempDir(), t.TempDir()}
+		return map[string]string{"log.dirs": dirsOf[id][0] + "," + dirsOf[id][1]}
 	})
 	c.WaitLeader(10 * time.Second)
 	const topic = "moving"
@@ -32,26 +33,13 @@ func TestClusterMovesReplicasBetweenLogDirs(t *testing.T) {
 	targets := map[int]string{}
 	for i, n := range c.Nodes {
 		cl := newClient(t, n.Addr)
-		var from string
-		for k := range replicaDirs(t, cl, topic) {
-			from = filepath.Dir(k)
+		dirs := dirsOf[n.ID]
+		targets[i] = dirs[0]
+		if _, in := replicaDirs(t, cl, topic)[dirs[0]+"/0"]; in {
+			targets[i] = dirs[1]
 		}
 		req := kmsg.NewPtrAlterReplicaLogDirsRequest()
-		d := kmsg.NewAlterReplicaLogDirsRequestDir()
-		kresp, err := cl.SeedBrokers()[0].Request(testContext(t), kmsg.NewPtrDescribeLogDirsRequest())
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, dir := range kresp.(*kmsg.DescribeLogDirsResponse).Dirs {
-			if dir.Dir != from {
-				d.Dir = dir.Dir
-			}
-		}
-		targets[i] = d.Dir
-		rt := kmsg.NewAlterReplicaLogDirsRequestDirTopic()
-		rt.Topic, rt.Partitions = topic, []int32{0}
-		d.Topics = append(d.Topics, rt)
-		req.Dirs = append(req.Dirs, d)
+		addLogDirMove(req, targets[i], topic, 0)
 		raw, err := cl.SeedBrokers()[0].Request(testContext(t), req)
 		if err != nil {
 			t.Fatal(err)

@@ -59,6 +59,16 @@ func TestDescribeLogDirs(t *testing.T) {
 	}
 }
 
+// addLogDirMove adds to req the move of a partition's replica to dir.
+func addLogDirMove(req *kmsg.AlterReplicaLogDirsRequest, dir, topic string, partition int32) {
+	d := kmsg.NewAlterReplicaLogDirsRequestDir()
+	d.Dir = dir
+	t := kmsg.NewAlterReplicaLogDirsRequestDirTopic()
+	t.Topic, t.Partitions = topic, []int32{partition}
+	d.Topics = append(d.Topics, t)
+	req.Dirs = append(req.Dirs, d)
+}
+
 // replicaDirs returns, from an unsharded DescribeLogDirs, the dir of each
 // replica of topic and whether it is a future (moving) one.
 func replicaDirs(t *testing.T, cl *kgo.Client, topic string) map[string]bool {
@@ -127,17 +137,9 @@ func TestAlterReplicaLogDirs(t *testing.T) {
 	time.Sleep(300 * time.Millisecond) // a few segments first
 
 	req := kmsg.NewPtrAlterReplicaLogDirsRequest()
-	for _, d := range []struct {
-		dir, topic string
-		partition  int32
-	}{{to, "moving", 0}, {filepath.Join(base, "c"), "moving", 1}, {to, "absent", 0}} {
-		rd := kmsg.NewAlterReplicaLogDirsRequestDir()
-		rd.Dir = d.dir
-		rt := kmsg.NewAlterReplicaLogDirsRequestDirTopic()
-		rt.Topic, rt.Partitions = d.topic, []int32{d.partition}
-		rd.Topics = append(rd.Topics, rt)
-		req.Dirs = append(req.Dirs, rd)
-	}
+	addLogDirMove(req, to, "moving", 0)
+	addLogDirMove(req, filepath.Join(base, "c"), "moving", 1)
+	addLogDirMove(req, to, "absent", 0)
 	raw, err := cl.SeedBrokers()[0].Request(ctx, req) // unsharded: kgo would route each partition to its leader
 	if err != nil {
 		t.Fatal(err)
