@@ -110,7 +110,7 @@ func checkListConfig(c Cluster, typ metadata.ResourceType, ch ConfigChange) erro
 	switch {
 	case list:
 		return nil
-	case typ == metadata.ResourceTopic:
+	case typ == metadata.ResourceTopic, typ == metadata.ResourceGroup:
 		return kafkaErrorf(ErrInvalidConfig, "Can't %s to key %s because its type is not LIST.", ch.Op, ch.Name)
 	case !known:
 		return kafkaErrorf(ErrInvalidConfig, "Unknown config name: %s", ch.Name)
@@ -151,6 +151,8 @@ func checkConfigs(img *metadata.Image, c Cluster, res metadata.ConfigResource, c
 		return checkTopicConfigs(img, c, res, configs)
 	case metadata.ResourceBroker:
 		return checkBrokerConfigs(img, c, res, configs)
+	case metadata.ResourceGroup:
+		return checkGroupConfigs(c, res, configs)
 	}
 	return kafkaErrorf(ErrInvalidRequest, "Unknown resource type %d", int8(res.Type))
 }
@@ -169,6 +171,22 @@ func checkTopicConfigs(img *metadata.Image, c Cluster, res metadata.ConfigResour
 	}
 	if _, ok := img.Topic(res.Name); !ok {
 		return kafkaErrorf(ErrUnknownTopic, "The topic '%s' does not exist.", res.Name)
+	}
+	return nil
+}
+
+// checkGroupConfigs checks a group resource as Kafka's controller does: a
+// group name (the group need not exist), then the configs as a whole
+// (INVALID_CONFIG with Kafka's message).
+func checkGroupConfigs(c Cluster, res metadata.ConfigResource, configs map[string]string) error {
+	if res.Name == "" {
+		return kafkaErrorf(ErrInvalidRequest, "Default group resources are not allowed.")
+	}
+	if c.Config == nil {
+		return nil
+	}
+	if err := c.Config.ValidateGroupConfigs(configs); err != nil {
+		return kafkaErrorf(ErrInvalidConfig, "%s", err)
 	}
 	return nil
 }
@@ -215,6 +233,8 @@ func lookup(c Cluster, typ metadata.ResourceType, name string) (known, list bool
 		return config.LookupTopicConfig(name)
 	case typ == metadata.ResourceBroker:
 		return config.LookupBrokerConfig(name)
+	case typ == metadata.ResourceGroup:
+		return config.LookupGroupConfig(name)
 	}
 	return false, false
 }

@@ -168,7 +168,7 @@ func (c *Coordinator) consumerHeartbeat(s *shard, g *group, req HeartbeatRequest
 	}
 	m = g.consumer.members[m.id]
 	c.scheduleConsumerSession(s, g, m)
-	res = HeartbeatResult{MemberID: m.id, MemberEpoch: m.epoch, HeartbeatInterval: c.cfg.ConsumerHeartbeatInterval}
+	res = HeartbeatResult{MemberID: m.id, MemberEpoch: m.epoch, HeartbeatInterval: c.consumerHeartbeatInterval(g.id)}
 	if req.MemberEpoch == joinEpoch || !before.assigned.Equal(m.assigned) || before.epoch != m.epoch ||
 		(req.Owned != nil && !req.Owned.Equal(m.assigned)) {
 		res.Assignment = m.assigned
@@ -441,7 +441,7 @@ func (c *Coordinator) consumerLeave(s *shard, req HeartbeatRequest, topics Topic
 	if req.MemberEpoch == leaveEpoch {
 		c.stopConsumerSession(g, m.id)
 	}
-	return HeartbeatResult{MemberID: req.MemberID, MemberEpoch: req.MemberEpoch, HeartbeatInterval: c.cfg.ConsumerHeartbeatInterval}
+	return HeartbeatResult{MemberID: req.MemberID, MemberEpoch: req.MemberEpoch, HeartbeatInterval: c.consumerHeartbeatInterval(g.id)}
 }
 
 // removeConsumerMember removes a member, bumps the group epoch and assigns
@@ -472,7 +472,7 @@ func (c *Coordinator) scheduleConsumerSession(s *shard, g *group, m *consumerMem
 		t = &consumerTimer{}
 		g.consumerTimers[m.id] = t
 	}
-	t.session = now.Add(c.cfg.ConsumerSessionTimeout)
+	t.session = now.Add(c.consumerSessionTimeout(g.id))
 	switch {
 	case m.state != memberUnrevoked:
 		t.revokeDeadline = time.Time{}

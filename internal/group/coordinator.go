@@ -37,6 +37,10 @@ type Config struct {
 	ConsumerHeartbeatInterval time.Duration // group.consumer.heartbeat.interval.ms
 	ConsumerMaxSize           int           // group.consumer.max.size
 	ConsumerAssignors         []string      // group.consumer.assignors; the first is the default
+	// GroupOverrides returns a group's own consumer.session.timeout.ms and
+	// consumer.heartbeat.interval.ms (its group configs), 0 where it sets
+	// none; nil: no group sets any.
+	GroupOverrides func(groupID string) (session, heartbeat time.Duration)
 }
 
 // Coordinator serves the groups of the __consumer_offsets partitions led by
@@ -84,6 +88,28 @@ func New(cfg Config, clock coord.Clock, logger *slog.Logger) *Coordinator {
 }
 
 func (c *Coordinator) now() time.Time { return c.clock.Now() }
+
+// consumerSessionTimeout is the session timeout of the members of a
+// consumer group: the group's config, else the broker's.
+func (c *Coordinator) consumerSessionTimeout(groupID string) time.Duration {
+	if c.cfg.GroupOverrides != nil {
+		if s, _ := c.cfg.GroupOverrides(groupID); s > 0 {
+			return s
+		}
+	}
+	return c.cfg.ConsumerSessionTimeout
+}
+
+// consumerHeartbeatInterval is the heartbeat interval given to the
+// members of a consumer group: the group's config, else the broker's.
+func (c *Coordinator) consumerHeartbeatInterval(groupID string) time.Duration {
+	if c.cfg.GroupOverrides != nil {
+		if _, h := c.cfg.GroupOverrides(groupID); h > 0 {
+			return h
+		}
+	}
+	return c.cfg.ConsumerHeartbeatInterval
+}
 
 // Partitions is the partition count of __consumer_offsets.
 func (c *Coordinator) Partitions() int32 { return c.cfg.Partitions }

@@ -15,7 +15,10 @@ package handler
 // of its first synonym. config_names filters. v3+ carries the type, and
 // documentation when asked. Errors, with Kafka's messages: unknown topics
 // UNKNOWN_TOPIC_OR_PARTITION, invalid topic names INVALID_TOPIC_EXCEPTION,
-// other broker ids and other resource types INVALID_REQUEST.
+// other broker ids and other resource types INVALID_REQUEST. Groups (type
+// 32) list every group config (KIP-848): the group's value with source
+// GROUP_CONFIG, else the broker's default with source DEFAULT_CONFIG, for
+// any group id, existing or not ("" is INVALID_REQUEST).
 // Differences from Kafka: a topic config whose broker default is set only
 // through a fallback key (log.retention.hours for retention.ms) lists it as
 // a synonym and takes its source; Kafka drops it and says DEFAULT_CONFIG.
@@ -34,7 +37,7 @@ import (
 )
 
 func init() {
-	register(32, 1, 4, requires(describeConfigsOnCluster, describeConfigsOnTopic), (*Handler).describeConfigs)
+	register(32, 1, 4, requires(describeConfigsOnCluster, describeConfigsOnTopic, describeConfigsOnGroup), (*Handler).describeConfigs)
 }
 
 func (h *Handler) describeConfigs(_ context.Context, req *Request) (kmsg.Response, error) {
@@ -84,6 +87,11 @@ func (h *Handler) configEntries(res kmsg.DescribeConfigsRequestResource) ([]conf
 			return nil, errorf(kerr.InvalidRequest, "Unexpected broker id, expected %d or empty string, but received %s", h.NodeID, res.ResourceName)
 		}
 		return cfg.Entries(), nil
+	case kmsg.ConfigResourceTypeGroupConfig:
+		if res.ResourceName == "" {
+			return nil, errorf(kerr.InvalidRequest, "Group name must not be empty")
+		}
+		return cfg.GroupEntries(img.Configs(metadata.ConfigResource{Type: metadata.ResourceGroup, Name: res.ResourceName})), nil
 	}
 	return nil, errorf(kerr.InvalidRequest, "Unsupported resource type: %s", res.ResourceType)
 }

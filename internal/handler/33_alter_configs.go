@@ -23,7 +23,7 @@ import (
 )
 
 func init() {
-	register(33, 0, 2, requires(alterConfigsOnCluster, alterConfigsOnTopic), (*Handler).alterConfigs)
+	register(33, 0, 2, requires(alterConfigsOnCluster, alterConfigsOnTopic, alterConfigsOnGroup), (*Handler).alterConfigs)
 }
 
 func (h *Handler) alterConfigs(ctx context.Context, req *Request) (kmsg.Response, error) {

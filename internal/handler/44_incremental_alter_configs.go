@@ -37,7 +37,7 @@ import (
 )
 
 func init() {
-	register(44, 0, 1, requires(alterConfigsOnCluster, alterConfigsOnTopic), (*Handler).incrementalAlterConfigs)
+	register(44, 0, 1, requires(alterConfigsOnCluster, alterConfigsOnTopic, alterConfigsOnGroup), (*Handler).incrementalAlterConfigs)
 }
 
 func (h *Handler) incrementalAlterConfigs(ctx context.Context, req *Request) (kmsg.Response, error) {

@@ -23,6 +23,9 @@ var (
 	deleteOnGroup   = acl.Delete.On(acl.Group)
 	describeOnGroup = acl.Describe.On(acl.Group)
 
+	describeConfigsOnGroup = acl.DescribeConfigs.On(acl.Group)
+	alterConfigsOnGroup    = acl.AlterConfigs.On(acl.Group)
+
 	createOnCluster          = acl.Create.On(acl.Cluster)
 	describeOnCluster        = acl.Describe.On(acl.Cluster)
 	alterOnCluster           = acl.Alter.On(acl.Cluster)

@@ -44,10 +44,10 @@ var kafkaAuthorization = map[int16][]acl.Check{
 	29: {acl.Describe.On(acl.Cluster)},
 	30: {acl.Alter.On(acl.Cluster)},
 	31: {acl.Alter.On(acl.Cluster)},
-	32: {acl.DescribeConfigs.On(acl.Cluster), acl.DescribeConfigs.On(acl.Topic)},
+	32: {acl.DescribeConfigs.On(acl.Cluster), acl.DescribeConfigs.On(acl.Topic), acl.DescribeConfigs.On(acl.Group)},
 	34: {acl.Alter.On(acl.Cluster)},
 	35: {acl.Describe.On(acl.Cluster)},
-	33: {acl.AlterConfigs.On(acl.Cluster), acl.AlterConfigs.On(acl.Topic)},
+	33: {acl.AlterConfigs.On(acl.Cluster), acl.AlterConfigs.On(acl.Topic), acl.AlterConfigs.On(acl.Group)},
 	36: nil, // SASL, before authentication
 	37: {acl.Alter.On(acl.Topic)},
 	38: {acl.CreateTokens.On(acl.User)}, // KIP-373: only for a token of another owner
@@ -56,7 +56,7 @@ var kafkaAuthorization = map[int16][]acl.Check{
 	41: {acl.Describe.On(acl.DelegationToken), acl.DescribeTokens.On(acl.User)},
 	42: {acl.Delete.On(acl.Group)},
 	43: {acl.Alter.On(acl.Cluster)},
-	44: {acl.AlterConfigs.On(acl.Cluster), acl.AlterConfigs.On(acl.Topic)},
+	44: {acl.AlterConfigs.On(acl.Cluster), acl.AlterConfigs.On(acl.Topic), acl.AlterConfigs.On(acl.Group)},
 	45: {acl.Alter.On(acl.Cluster)},
 	46: {acl.Describe.On(acl.Cluster)},
 	47: {acl.Delete.On(acl.Group), acl.Read.On(acl.Topic)},
@@ -73,7 +73,8 @@ var kafkaAuthorization = map[int16][]acl.Check{
 	66: {acl.Describe.On(acl.TransactionalID)},
 	68: {acl.Read.On(acl.Group), acl.Describe.On(acl.Topic)},
 	69: {acl.Describe.On(acl.Group), acl.Describe.On(acl.Topic)},
-	75: {acl.Describe.On(acl.Topic)}, // DescribeTopicPartitionsRequestHandler: DESCRIBE on each TOPIC
+	74: {acl.DescribeConfigs.On(acl.Cluster)}, // handleListConfigResources: DESCRIBE_CONFIGS on CLUSTER
+	75: {acl.Describe.On(acl.Topic)},          // DescribeTopicPartitionsRequestHandler: DESCRIBE on each TOPIC
 }
 
 // TestEveryAPIDeclaresAuthorization proves that every registered API

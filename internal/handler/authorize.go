@@ -85,7 +85,8 @@ func (h *Handler) producerDenied(req *Request, transactionalID *string, idempote
 
 // configsDenied returns the error of a config resource the principal may
 // not do op (DESCRIBE_CONFIGS or ALTER_CONFIGS) on: a topic needs op on
-// it (TOPIC_AUTHORIZATION_FAILED), a broker or broker logger op on the
+// it (TOPIC_AUTHORIZATION_FAILED), a group op on it
+// (GROUP_AUTHORIZATION_FAILED), a broker or broker logger op on the
 // cluster (CLUSTER_AUTHORIZATION_FAILED); 0 when allowed or for another
 // type, which the API refuses on its own.
 func (h *Handler) configsDenied(req *Request, op acl.Operation, typ kmsg.ConfigResourceType, name string) int16 {
@@ -97,6 +98,10 @@ func (h *Handler) configsDenied(req *Request, op acl.Operation, typ kmsg.ConfigR
 	case kmsg.ConfigResourceTypeBroker, kmsg.ConfigResourceTypeBrokerLogger:
 		if !h.allowedOnCluster(req, op) {
 			return kerr.ClusterAuthorizationFailed.Code
+		}
+	case kmsg.ConfigResourceTypeGroupConfig:
+		if !h.allowed(req, op, acl.Group, name) {
+			return kerr.GroupAuthorizationFailed.Code
 		}
 	}
 	return 0
@@ -110,7 +115,7 @@ func aclHost(req *Request) string { return strings.TrimPrefix(req.ClientHost, "/
 // as Kafka's AclEntry.supportedOperations.
 var operationsOf = map[acl.ResourceType][]acl.Operation{
 	acl.Topic:   {acl.Read, acl.Write, acl.Create, acl.Describe, acl.Delete, acl.Alter, acl.DescribeConfigs, acl.AlterConfigs},
-	acl.Group:   {acl.Read, acl.Describe, acl.Delete},
+	acl.Group:   {acl.Read, acl.Describe, acl.Delete, acl.DescribeConfigs, acl.AlterConfigs},
 	acl.Cluster: {acl.Create, acl.ClusterAction, acl.DescribeConfigs, acl.AlterConfigs, acl.IdempotentWrite, acl.Alter, acl.Describe},
 }
 

@@ -108,6 +108,19 @@ func (img *Image) TopicNames() []string {
 // Configs returns the explicitly set configs of r (nil if none). The map must not be modified.
 func (img *Image) Configs(r ConfigResource) map[string]string { return img.configs[r] }
 
+// ConfigResourceNames returns, sorted, the names of the resources of type
+// typ that set configs.
+func (img *Image) ConfigResourceNames(typ ResourceType) []string {
+	var names []string
+	for r := range img.configs {
+		if r.Type == typ {
+			names = append(names, r.Name)
+		}
+	}
+	sort.Strings(names)
+	return names
+}
+
 // BrokerConfigs returns the dynamic configs of broker nodeID and the dynamic
 // cluster defaults (broker resource ""), either nil if none. The maps must
 // not be modified.

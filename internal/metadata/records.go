@@ -84,6 +84,7 @@ type ResourceType int8
 const (
 	ResourceTopic  ResourceType = 2
 	ResourceBroker ResourceType = 4
+	ResourceGroup  ResourceType = 32 // a group's configs (KIP-848); the group need not exist
 )
 
 // ConfigRecord sets (Value non-nil) or removes (Value nil) one config of one resource.

@@ -401,19 +401,19 @@ var denyMatrix = map[int16]matrixCase{
 		for _, res := range []struct {
 			typ  kmsg.ConfigResourceType
 			name string
-		}{{kmsg.ConfigResourceTypeTopic, secretTopic}, {kmsg.ConfigResourceTypeBroker, "1"}} {
+		}{{kmsg.ConfigResourceTypeTopic, secretTopic}, {kmsg.ConfigResourceTypeBroker, "1"}, {kmsg.ConfigResourceTypeGroupConfig, secretGroup}} {
 			rr := kmsg.NewDescribeConfigsRequestResource()
 			rr.ResourceType, rr.ResourceName = res.typ, res.name
 			r.Resources = append(r.Resources, rr)
 		}
 		return r
 	}},
-	33: {build: func(*matrixFixture) kmsg.Request {
+	33: {build: func(*matrixFixture) kmsg.Request { // a group's configs (44 alters a broker's)
 		r := kmsg.NewPtrAlterConfigsRequest()
 		r.ValidateOnly = true
 		rr := kmsg.NewAlterConfigsRequestResource()
-		rr.ResourceType, rr.ResourceName = kmsg.ConfigResourceTypeTopic, secretTopic
-		rr.Configs = []kmsg.AlterConfigsRequestResourceConfig{{Name: "retention.ms", Value: kmsg.StringPtr("100000")}}
+		rr.ResourceType, rr.ResourceName = kmsg.ConfigResourceTypeGroupConfig, secretGroup
+		rr.Configs = []kmsg.AlterConfigsRequestResourceConfig{{Name: "consumer.heartbeat.interval.ms", Value: kmsg.StringPtr("6000")}}
 		r.Resources = append(r.Resources, rr)
 		return r
 	}},
@@ -515,6 +515,7 @@ var denyMatrix = map[int16]matrixCase{
 		r.BrokerID = 99
 		return r
 	}},
+	74: {build: func(*matrixFixture) kmsg.Request { return kmsg.NewPtrListConfigResourcesRequest() }}, // every type
 	75: {build: func(*matrixFixture) kmsg.Request { return kmsg.NewPtrDescribeTopicPartitionsRequest() }, // every topic
 		revealed: func(resp kmsg.Response) bool {
 			return slices.ContainsFunc(resp.(*kmsg.DescribeTopicPartitionsResponse).Topics, func(t kmsg.DescribeTopicPartitionsResponseTopic) bool {

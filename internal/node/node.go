@@ -186,7 +186,9 @@ func StartWith(ctx context.Context, cfg *config.Config, logger *slog.Logger, opt
 	n.setReplicationRates(cfg)
 	n.replicas.Replication = replication(cfg, n, peers, now)
 	n.watchLogDirs()
-	n.groups = group.New(groupConfig(cfg), coord.RealClock{}, logger)
+	gcfg := groupConfig(cfg)
+	gcfg.GroupOverrides = n.groupOverrides
+	n.groups = group.New(gcfg, coord.RealClock{}, logger)
 	n.txnPeers = txnclient.New(kafka.NodeID(cfg.NodeID), cfg.InterBrokerListenerName, peers, n.image.Image, logger)
 	markers := &handler.TxnMarkers{Replicas: n.replicas, Groups: n.groups, Now: now, Logger: logger, Remote: n.txnPeers.WriteMarkers}
 	n.txns = txn.New(n.txnConfig(cfg), coord.RealClock{}, markers, logger)
@@ -596,6 +598,24 @@ func (n *Node) txnConfig(c *config.Config) txn.Config {
 		WriteTimeout:          msOf(c, "request.timeout.ms"),
 		FinalizedVersion:      n.finalizedTransactionVersion,
 	}
+}
+
+// groupOverrides returns the session timeout and heartbeat interval a
+// consumer group's configs set in the image last published (0 for each it
+// does not set).
+func (n *Node) groupOverrides(id string) (session, heartbeat time.Duration) {
+	img := n.image.Image()
+	if img == nil {
+		return 0, 0
+	}
+	o := img.Configs(metadata.ConfigResource{Type: metadata.ResourceGroup, Name: id})
+	setting := func(name string) time.Duration {
+		if _, ok := o[name]; !ok {
+			return 0
+		}
+		return time.Duration(n.cfg.GroupSetting(name, o)) * time.Millisecond
+	}
+	return setting("consumer.session.timeout.ms"), setting("consumer.heartbeat.interval.ms")
 }
 
 // finalizedTransactionVersion is the cluster's transaction.version, from
