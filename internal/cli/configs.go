@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
@@ -22,11 +23,12 @@ const (
 	entityUsers   = "users"
 	entityClients = "clients"
 	entityIPs     = "ips"
+	entityGroups  = "groups"
 )
 
 // kafkaEntityTypes are the entity types kafka-configs.sh accepts with
 // --bootstrap-server, in its order; this tool serves topics, brokers,
-// users and clients.
+// users, clients, IP addresses and groups.
 var kafkaEntityTypes = []string{"broker-loggers", "topics", "clients", "users", "brokers", "ips", "client-metrics", "groups"}
 
 // configsFlags are kafka-configs.sh's flags for topics, brokers, users
@@ -39,6 +41,7 @@ type configsFlags struct {
 	// command-line order: the n-th names the n-th --entity-type.
 	entityNames                     entityNames
 	topic, broker, user, client, ip string
+	group                           string
 	brokerDefaults, userDefaults    bool
 	clientDefaults, ipDefaults      bool
 	addConfig, configFile           string
@@ -79,18 +82,21 @@ func newConfigsCommand() *cobra.Command {
 	f := &configsFlags{}
 	cmd := &cobra.Command{
 		Use:   "configs",
-		Short: "Describe and alter topic and broker configs, client quotas and SCRAM credentials (kafka-configs.sh)",
-		Long: `Describe and alter the dynamic configs of topics and brokers, as
+		Short: "Describe and alter topic, broker and group configs, client quotas and SCRAM credentials (kafka-configs.sh)",
+		Long: `Describe and alter the dynamic configs of topics, brokers and groups, as
 kafka-configs.sh does, through DescribeConfigs and IncrementalAlterConfigs;
 and the quotas of users, clients and IP addresses (DescribeClientQuotas,
 AlterClientQuotas) and users' SCRAM credentials.
 
 Exactly one of --describe or --alter is required, with an entity:
---entity-type topics|brokers|users|clients|ips and --entity-name NAME, or
---entity-default for the cluster-wide broker default or the default user,
+--entity-type topics|brokers|users|clients|ips|groups and --entity-name NAME,
+or --entity-default for the cluster-wide broker default or the default user,
 client or IP (--topic NAME, --broker ID, --user NAME, --client ID, --ip
-ADDRESS, --broker-defaults, --user-defaults, --client-defaults and
---ip-defaults are shorthands).
+ADDRESS, --group ID, --broker-defaults, --user-defaults, --client-defaults
+and --ip-defaults are shorthands).
+Groups: consumer.session.timeout.ms and consumer.heartbeat.interval.ms of a
+consumer group (the consumer protocol, KIP-848), within the broker's
+group.consumer.min/max.* bounds; a group need not exist to have configs.
 --entity-type users and clients together name a user's client, each
 followed by its name or default. --describe prints the dynamic configs
 (those set on the entity itself), or every config with --all; without a name
@@ -133,6 +139,10 @@ applies at once to every topic that does not override it.`,
       --entity-type users --entity-name alice
   gregor configs --bootstrap-server localhost:9092 --describe --entity-type users
 
+  # The members of consumer group billing heartbeat every 6 s and time out after 50 s
+  gregor configs --bootstrap-server localhost:9092 --alter --group billing \
+      --add-config consumer.heartbeat.interval.ms=6000,consumer.session.timeout.ms=50000
+
   # A SCRAM credential for alice
   gregor configs --bootstrap-server localhost:9092 --alter --entity-type users --entity-name alice \
       --add-config 'SCRAM-SHA-512=[iterations=8192,password=alice-secret]'`,
@@ -155,6 +165,7 @@ applies at once to every topic that does not override it.`,
 	fl.BoolVar(&f.brokerDefaults, "broker-defaults", false, "the config defaults of all brokers (same as --entity-type brokers --entity-default)")
 	fl.StringVar(&f.user, "user", "", "the user principal's name (same as --entity-type users --entity-name NAME)")
 	fl.StringVar(&f.client, "client", "", "the client id (same as --entity-type clients --entity-name NAME)")
+	fl.StringVar(&f.group, "group", "", "the group's id (same as --entity-type groups --entity-name ID)")
 	fl.BoolVar(&f.userDefaults, "user-defaults", false, "the default quotas of users (same as --entity-type users --entity-default)")
 	fl.BoolVar(&f.clientDefaults, "client-defaults", false, "the default quotas of clients (same as --entity-type clients --entity-default)")
 	fl.StringVar(&f.ip, "ip", "", "the IP address (same as --entity-type ips --entity-name ADDRESS)")
@@ -168,7 +179,6 @@ applies at once to every topic that does not override it.`,
 		refusal{"bootstrap-controller", true, "admin requests go to brokers; use --bootstrap-server"},
 		refusal{"force", false, "this tool never prompts"},
 		refusal{"broker-logger", true, "broker loggers are not configurable at run time yet"},
-		refusal{"group", true, "group configs are not supported yet"},
 		refusal{"client-metrics", true, "client metrics subscriptions (KIP-714) are not supported yet"},
 	)
 	return cmd
@@ -195,7 +205,7 @@ func runConfigs(cmd *cobra.Command, f *configsFlags) error {
 		return err
 	}
 	defer cl.Close()
-	t := &configsTool{adm: kadm.NewClient(cl), f: f, target: target, out: newPrinter(cmd.OutOrStdout())}
+	t := &configsTool{cl: cl, adm: kadm.NewClient(cl), f: f, target: target, out: newPrinter(cmd.OutOrStdout())}
 	ctx, cancel := context.WithTimeout(cmd.Context(), adminTimeout)
 	defer cancel()
 	switch {
@@ -237,7 +247,7 @@ func (f *configsFlags) target() (configsTarget, error) {
 	}{ // kafka-configs.sh's order of the shorthands
 		{f.topic != "", entityTopics, f.topic}, {f.client != "", entityClients, f.client},
 		{f.user != "", entityUsers, f.user}, {f.broker != "", entityBrokers, f.broker}, {f.ip != "", entityIPs, f.ip},
-		{f.clientDefaults, entityClients, ""}, {f.userDefaults, entityUsers, ""}, {f.brokerDefaults, entityBrokers, ""},
+		{f.group != "", entityGroups, f.group}, {f.clientDefaults, entityClients, ""}, {f.userDefaults, entityUsers, ""}, {f.brokerDefaults, entityBrokers, ""},
 		{f.ipDefaults, entityIPs, ""},
 	} {
 		if s.set {
@@ -278,8 +288,8 @@ func checkEntityTypes(types []string) error {
 			return fmt.Errorf("Invalid entity type %s, the entity type must be one of %s with a --bootstrap-server or --bootstrap-controller argument",
 				typ, strings.Join(kafkaEntityTypes, ", "))
 		}
-		if typ != entityTopics && typ != entityBrokers && !isQuotaEntity(typ) {
-			return fmt.Errorf("entity type %s is not supported yet: gregor configs handles topics, brokers, users and clients", typ)
+		if typ != entityTopics && typ != entityBrokers && typ != entityGroups && !isQuotaEntity(typ) {
+			return fmt.Errorf("entity type %s is not supported yet: gregor configs handles topics, brokers, users, clients, ips and groups", typ)
 		}
 	}
 	switch {
@@ -298,16 +308,16 @@ func (f *configsFlags) checkTarget(t configsTarget) error {
 		}
 	}
 	if f.describe {
-		if t.entityType == entityTopics && t.named && t.name == "" {
-			return errors.New("--entity-default must not be specified with --describe of topics")
+		if (t.entityType == entityTopics || t.entityType == entityGroups) && t.named && t.name == "" {
+			return fmt.Errorf("--entity-default must not be specified with --describe of %s", t.entityType)
 		}
 		return nil
 	}
 	switch {
 	case t.entityType == entityBrokers && !t.named:
 		return errors.New("An entity-name or default entity must be specified with --alter of users, clients, brokers or ips")
-	case t.entityType == entityTopics && (!t.named || t.name == ""):
-		return errors.New("An entity name must be specified with --alter of topics")
+	case (t.entityType == entityTopics || t.entityType == entityGroups) && (!t.named || t.name == ""):
+		return fmt.Errorf("An entity name must be specified with --alter of %s", t.entityType)
 	case f.addConfig != "" && f.configFile != "":
 		return errors.New("Only one of --add-config or --add-config-file must be specified")
 	case f.addConfig == "" && f.configFile == "" && len(f.deleteConfig) == 0:
@@ -318,6 +328,7 @@ func (f *configsFlags) checkTarget(t configsTarget) error {
 
 // configsTool runs one kafka-configs action.
 type configsTool struct {
+	cl     *kgo.Client
 	adm    *kadm.Client
 	f      *configsFlags
 	target configsTarget
@@ -361,6 +372,12 @@ func (t *configsTool) entities(ctx context.Context) ([]string, error) {
 			names = append(names, strconv.Itoa(int(id)))
 		}
 		names = append(names, "")
+	case entityGroups:
+		groups, err := t.groupsWithConfigs(ctx)
+		if err != nil {
+			return nil, err
+		}
+		names = groups
 	}
 	if !t.target.named {
 		return names, nil
@@ -373,14 +390,10 @@ func (t *configsTool) entities(ctx context.Context) ([]string, error) {
 }
 
 func (t *configsTool) describeEntity(ctx context.Context, name string) error {
-	dynamic := kmsg.ConfigSourceDynamicTopicConfig
+	dynamic := t.dynamicSource(name)
 	switch {
 	case t.target.entityType == entityBrokers && name == "":
 		t.out.linef("Default configs for %s in the cluster are:", t.target.entityType)
-		dynamic = kmsg.ConfigSourceDynamicDefaultBrokerConfig
-	case t.target.entityType == entityBrokers:
-		dynamic = kmsg.ConfigSourceDynamicBrokerConfig
-		fallthrough
 	default:
 		kind := "Dynamic"
 		if t.f.all {
@@ -402,6 +415,48 @@ func (t *configsTool) describeEntity(ctx context.Context, name string) error {
 	return nil
 }
 
+// dynamicSource is the source of the configs set on the entity name
+// itself.
+func (t *configsTool) dynamicSource(name string) kmsg.ConfigSource {
+	switch {
+	case t.target.entityType == entityGroups:
+		return kmsg.ConfigSourceGroupConfig
+	case t.target.entityType == entityBrokers && name == "":
+		return kmsg.ConfigSourceDynamicDefaultBrokerConfig
+	case t.target.entityType == entityBrokers:
+		return kmsg.ConfigSourceDynamicBrokerConfig
+	}
+	return kmsg.ConfigSourceDynamicTopicConfig
+}
+
+// checkDeletes fails, as kafka-configs.sh does, when --delete-config names
+// a config the entity does not set.
+func (t *configsTool) checkDeletes(ctx context.Context) error {
+	if len(t.f.deleteConfig) == 0 {
+		return nil
+	}
+	rc, err := t.resourceConfig(ctx, t.target.name)
+	if err != nil {
+		return err
+	}
+	set := map[string]bool{}
+	for _, c := range rc.Configs {
+		if c.Source == t.dynamicSource(t.target.name) {
+			set[c.Key] = true
+		}
+	}
+	var invalid []string
+	for _, k := range t.f.deleteConfig {
+		if k = strings.TrimSpace(k); !set[k] {
+			invalid = append(invalid, k)
+		}
+	}
+	if len(invalid) > 0 {
+		return fmt.Errorf("Invalid config(s): %s", strings.Join(invalid, ","))
+	}
+	return nil
+}
+
 // resourceConfig describes one topic, broker or (name "") the broker
 // default, with synonyms.
 func (t *configsTool) resourceConfig(ctx context.Context, name string) (kadm.ResourceConfig, error) {
@@ -410,6 +465,8 @@ func (t *configsTool) resourceConfig(ctx context.Context, name string) (kadm.Res
 	switch {
 	case t.target.entityType == entityTopics:
 		rcs, err = t.adm.DescribeTopicConfigs(ctx, name)
+	case t.target.entityType == entityGroups:
+		rcs, err = describeGroupConfigs(ctx, t.cl, name)
 	case name == "":
 		rcs, err = t.adm.DescribeBrokerConfigs(ctx)
 	default:
@@ -461,6 +518,9 @@ func (t *configsTool) alterConfigs(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := t.checkDeletes(ctx); err != nil {
+		return err
+	}
 	var ops []kadm.AlterConfig
 	for _, key := range t.f.deleteConfig {
 		ops = append(ops, kadm.AlterConfig{Op: kadm.DeleteConfig, Name: strings.TrimSpace(key), Value: kadm.StringPtr("")})
@@ -477,6 +537,8 @@ func (t *configsTool) alterConfigs(ctx context.Context) error {
 	switch name := t.target.name; {
 	case t.target.entityType == entityTopics:
 		resps, err = t.adm.AlterTopicConfigs(ctx, ops, name)
+	case t.target.entityType == entityGroups:
+		resps, err = alterGroupConfigs(ctx, t.cl, ops, name)
 	case name == "":
 		resps, err = t.adm.AlterBrokerConfigs(ctx, ops)
 	default:

@@ -44,7 +44,9 @@ func TestConfigsArgs(t *testing.T) {
 		{[]string{"--describe", "--topic", "t", "--add-config", "a=1"}, `Option "[describe]" can't be used with option "[add-config]"`},
 		{[]string{"--describe"}, "At least one entity type must be specified"},
 		{[]string{"--describe", "--entity-type", "tables"}, "Invalid entity type tables, the entity type must be one of broker-loggers, topics, clients, users, brokers, ips, client-metrics, groups"},
-		{[]string{"--describe", "--entity-type", "groups"}, "entity type groups is not supported yet"},
+		{[]string{"--describe", "--entity-type", "client-metrics"}, "entity type client-metrics is not supported yet"},
+		{[]string{"--alter", "--entity-type", "groups", "--add-config", "consumer.session.timeout.ms=50000"}, "An entity name must be specified with --alter of groups"},
+		{[]string{"--describe", "--entity-type", "groups", "--entity-default"}, "--entity-default must not be specified with --describe of groups"},
 		{[]string{"--describe", "--entity-type", "ips", "--entity-name", "not-an-ip"}, "The entity name for ips must be a valid IP or resolvable host, but it is: not-an-ip"},
 		{[]string{"--describe", "--entity-type", "users", "--entity-type", "ips"}, "Only 'users' and 'clients' entity types may be specified together"},
 		{[]string{"--describe", "--entity-type", "users", "--entity-type", "topics"}, "Only 'users' and 'clients' entity types may be specified together"},
@@ -116,5 +118,40 @@ func TestConfigsTopicLifecycle(t *testing.T) {
 	out = mustGregor(t, "", "configs", "--bootstrap-server", addr, "--describe", "--topic", missing)
 	if out != "The topic '"+missing+"' doesn't exist and doesn't have dynamic config.\n" {
 		t.Errorf("describe of a missing topic: %q", out)
+	}
+}
+
+func TestConfigsGroups(t *testing.T) {
+	// --alter sets and deletes a group's configs (the group need not
+	// exist), --describe of every group lists it while it has configs, and
+	// deleting a config the group does not set fails as in kafka-configs.sh.
+	addr := startBroker(t)
+	group := uniqueTopic(t)
+	run := func(args ...string) string {
+		return mustGregor(t, "", append([]string{"configs", "--bootstrap-server", addr}, args...)...)
+	}
+	if out := run("--alter", "--group", group, "--add-config", "consumer.heartbeat.interval.ms=6000,consumer.session.timeout.ms=50000"); out != "Completed updating config for group "+group+".\n" {
+		t.Fatalf("alter: %q", out)
+	}
+	want := "Dynamic configs for group " + group + " are:\n" +
+		"  consumer.heartbeat.interval.ms=6000 sensitive=false synonyms={DYNAMIC_GROUP_CONFIG:consumer.heartbeat.interval.ms=6000}\n" +
+		"  consumer.session.timeout.ms=50000 sensitive=false synonyms={DYNAMIC_GROUP_CONFIG:consumer.session.timeout.ms=50000}\n"
+	if out := run("--describe", "--entity-type", "groups", "--entity-name", group); out != want {
+		t.Fatalf("describe: %q, want %q", out, want)
+	}
+	if out := run("--describe", "--entity-type", "groups"); !strings.Contains(out, want) {
+		t.Fatalf("describe of every group: %q lacks %q", out, want)
+	}
+	r := gregor(t, "", "configs", "--bootstrap-server", addr, "--alter", "--group", group, "--delete-config", "consumer.heartbeat.interval.ms,share.isolation.level")
+	if r.err == nil || r.err.Error() != "Invalid config(s): share.isolation.level" {
+		t.Fatalf("delete of a config the group does not set: %v", r.err)
+	}
+	r = gregor(t, "", "configs", "--bootstrap-server", addr, "--alter", "--group", group, "--add-config", "consumer.session.timeout.ms=1000")
+	if r.err == nil || !strings.Contains(r.err.Error(), "consumer.session.timeout.ms must be greater than or equal to group.consumer.min.session.timeout.ms") {
+		t.Fatalf("a session timeout below the broker's minimum: %v", r.err)
+	}
+	run("--alter", "--group", group, "--delete-config", "consumer.heartbeat.interval.ms,consumer.session.timeout.ms")
+	if out := run("--describe", "--group", group); out != "The group '"+group+"' doesn't exist and doesn't have dynamic config.\n" {
+		t.Fatalf("describe after deleting every config: %q", out)
 	}
 }

@@ -5,8 +5,11 @@ package handler
 // Behaviour (KIP-339): each resource's operations (SET, DELETE, APPEND,
 // SUBTRACT) change only the keys they name, applied in order, and are
 // written as one metadata batch or not at all; other resources of the
-// request are independent. Resources: topics (type 2) and brokers (type 4),
-// either this node's id or "" for the cluster default. APPEND and SUBTRACT
+// request are independent. Resources: topics (type 2), brokers (type 4),
+// either this node's id or "" for the cluster default, and groups (type
+// 32, KIP-848: any group id but "", existing or not; the configs as a whole
+// checked as Kafka's GroupConfig, within the broker's group.consumer.min/max
+// bounds, INVALID_CONFIG with Kafka's message otherwise). APPEND and SUBTRACT
 // work on LIST configs only; on a key the resource does not set they start
 // from the value it inherits. The result is validated as a whole: topic
 // configs by name and value, broker configs as Kafka validates dynamic
@@ -23,8 +26,8 @@ package handler
 // UNKNOWN_TOPIC_OR_PARTITION.
 // Differences from Kafka: APPEND/SUBTRACT on an unset key start from the
 // value in effect (Kafka starts from the built-in default, ignoring
-// server.properties); BROKER_LOGGER, CLIENT_METRICS and GROUP resources are
-// not supported (INVALID_REQUEST); no alter.config.policy.class.name, so
+// server.properties); BROKER_LOGGER and CLIENT_METRICS resources are not
+// supported (INVALID_REQUEST); no alter.config.policy.class.name, so
 // POLICY_VIOLATION is never answered.
 
 import (
