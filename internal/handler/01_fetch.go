@@ -453,6 +453,12 @@ func (f *fetchState) readPartition(t *fetchTarget, remaining *int32) kmsg.FetchR
 	}
 	if err != nil {
 		rp.ErrorCode = errorCode(err)
+		if f.replica < 0 {
+			// As Kafka answers a read that failed: no offsets. A follower
+			// keeps the leader's log start, which it starts over at when
+			// its fetch offset is below it (internal/replica).
+			rp.HighWatermark, rp.LastStableOffset, rp.LogStartOffset = -1, -1, -1
+		}
 		return rp
 	}
 	if n := len(data); n > 0 && cap(f.free) >= n && &data[0] == &f.free[:1][0] {
