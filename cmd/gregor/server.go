@@ -15,6 +15,7 @@ import (
 
 	"gregor/internal/cli"
 	"gregor/internal/config"
+	"gregor/internal/logging"
 	"gregor/internal/node"
 )
 
@@ -117,11 +118,15 @@ func newLogger(w io.Writer, cfg *config.Config, flagLevel string, flagGiven bool
 	}
 	var l slog.Level
 	l.UnmarshalText([]byte(level)) // checked: checkLogLevel and config validation
-	opts := &slog.HandlerOptions{Level: l}
+	// The handler writes every level; the levels of the node's loggers,
+	// which change at run time (BROKER_LOGGER), filter.
+	opts := &slog.HandlerOptions{Level: logging.LevelTrace}
+	var base slog.Handler = slog.NewTextHandler(w, opts)
 	if format == "json" {
-		return slog.New(slog.NewJSONHandler(w, opts))
+		base = slog.NewJSONHandler(w, opts)
 	}
-	return slog.New(slog.NewTextHandler(w, opts))
+	_, h := logging.Handler(base, l)
+	return slog.New(h)
 }
 
 // serverGCPercent trades memory for fewer collections: the broker's live heap

@@ -24,6 +24,7 @@ const (
 	entityClients = "clients"
 	entityIPs     = "ips"
 	entityGroups  = "groups"
+	entityLoggers = "broker-loggers"
 )
 
 // kafkaEntityTypes are the entity types kafka-configs.sh accepts with
@@ -41,7 +42,7 @@ type configsFlags struct {
 	// command-line order: the n-th names the n-th --entity-type.
 	entityNames                     entityNames
 	topic, broker, user, client, ip string
-	group                           string
+	group, brokerLogger             string
 	brokerDefaults, userDefaults    bool
 	clientDefaults, ipDefaults      bool
 	addConfig, configFile           string
@@ -89,11 +90,14 @@ and the quotas of users, clients and IP addresses (DescribeClientQuotas,
 AlterClientQuotas) and users' SCRAM credentials.
 
 Exactly one of --describe or --alter is required, with an entity:
---entity-type topics|brokers|users|clients|ips|groups and --entity-name NAME,
-or --entity-default for the cluster-wide broker default or the default user,
-client or IP (--topic NAME, --broker ID, --user NAME, --client ID, --ip
-ADDRESS, --group ID, --broker-defaults, --user-defaults, --client-defaults
-and --ip-defaults are shorthands).
+--entity-type topics|brokers|broker-loggers|users|clients|ips|groups and
+--entity-name NAME, or --entity-default for the cluster-wide broker default or
+the default user, client or IP (--topic NAME, --broker ID, --broker-logger ID,
+--user NAME, --client ID, --ip ADDRESS, --group ID, --broker-defaults,
+--user-defaults, --client-defaults and --ip-defaults are shorthands).
+Broker loggers: the levels of one broker's loggers (root, gregor.replica, ...),
+changed at run time until that broker stops: TRACE, DEBUG, INFO, WARN, ERROR or
+FATAL; --delete-config makes a logger follow root again.
 Groups: consumer.session.timeout.ms and consumer.heartbeat.interval.ms of a
 consumer group (the consumer protocol, KIP-848), within the broker's
 group.consumer.min/max.* bounds; a group need not exist to have configs.
@@ -143,6 +147,9 @@ applies at once to every topic that does not override it.`,
   gregor configs --bootstrap-server localhost:9092 --alter --group billing \
       --add-config consumer.heartbeat.interval.ms=6000,consumer.session.timeout.ms=50000
 
+  # Debug logging of broker 1's replication, until it stops
+  gregor configs --bootstrap-server localhost:9092 --alter --broker-logger 1 --add-config gregor.replica=DEBUG
+
   # A SCRAM credential for alice
   gregor configs --bootstrap-server localhost:9092 --alter --entity-type users --entity-name alice \
       --add-config 'SCRAM-SHA-512=[iterations=8192,password=alice-secret]'`,
@@ -165,6 +172,7 @@ applies at once to every topic that does not override it.`,
 	fl.BoolVar(&f.brokerDefaults, "broker-defaults", false, "the config defaults of all brokers (same as --entity-type brokers --entity-default)")
 	fl.StringVar(&f.user, "user", "", "the user principal's name (same as --entity-type users --entity-name NAME)")
 	fl.StringVar(&f.client, "client", "", "the client id (same as --entity-type clients --entity-name NAME)")
+	fl.StringVar(&f.brokerLogger, "broker-logger", "", "the broker id whose loggers to describe or alter (same as --entity-type broker-loggers --entity-name ID)")
 	fl.StringVar(&f.group, "group", "", "the group's id (same as --entity-type groups --entity-name ID)")
 	fl.BoolVar(&f.userDefaults, "user-defaults", false, "the default quotas of users (same as --entity-type users --entity-default)")
 	fl.BoolVar(&f.clientDefaults, "client-defaults", false, "the default quotas of clients (same as --entity-type clients --entity-default)")
@@ -178,7 +186,6 @@ applies at once to every topic that does not override it.`,
 		refusal{"zk-tls-config-file", true, "Kafka 4 has no ZooKeeper mode"},
 		refusal{"bootstrap-controller", true, "admin requests go to brokers; use --bootstrap-server"},
 		refusal{"force", false, "this tool never prompts"},
-		refusal{"broker-logger", true, "broker loggers are not configurable at run time yet"},
 		refusal{"client-metrics", true, "client metrics subscriptions (KIP-714) are not supported yet"},
 	)
 	return cmd
@@ -246,7 +253,8 @@ func (f *configsFlags) target() (configsTarget, error) {
 		typ, value string
 	}{ // kafka-configs.sh's order of the shorthands
 		{f.topic != "", entityTopics, f.topic}, {f.client != "", entityClients, f.client},
-		{f.user != "", entityUsers, f.user}, {f.broker != "", entityBrokers, f.broker}, {f.ip != "", entityIPs, f.ip},
+		{f.user != "", entityUsers, f.user}, {f.broker != "", entityBrokers, f.broker},
+		{f.brokerLogger != "", entityLoggers, f.brokerLogger}, {f.ip != "", entityIPs, f.ip},
 		{f.group != "", entityGroups, f.group}, {f.clientDefaults, entityClients, ""}, {f.userDefaults, entityUsers, ""}, {f.brokerDefaults, entityBrokers, ""},
 		{f.ipDefaults, entityIPs, ""},
 	} {
@@ -288,8 +296,8 @@ func checkEntityTypes(types []string) error {
 			return fmt.Errorf("Invalid entity type %s, the entity type must be one of %s with a --bootstrap-server or --bootstrap-controller argument",
 				typ, strings.Join(kafkaEntityTypes, ", "))
 		}
-		if typ != entityTopics && typ != entityBrokers && typ != entityGroups && !isQuotaEntity(typ) {
-			return fmt.Errorf("entity type %s is not supported yet: gregor configs handles topics, brokers, users, clients, ips and groups", typ)
+		if typ != entityTopics && typ != entityBrokers && typ != entityGroups && typ != entityLoggers && !isQuotaEntity(typ) {
+			return fmt.Errorf("entity type %s is not supported yet: gregor configs handles topics, brokers, broker-loggers, users, clients, ips and groups", typ)
 		}
 	}
 	switch {
@@ -302,12 +310,15 @@ func checkEntityTypes(types []string) error {
 }
 
 func (f *configsFlags) checkTarget(t configsTarget) error {
-	if t.entityType == entityBrokers && t.name != "" {
+	if (t.entityType == entityBrokers || t.entityType == entityLoggers) && t.name != "" {
 		if _, err := strconv.ParseInt(t.name, 10, 32); err != nil {
-			return fmt.Errorf("The entity name for brokers must be a valid integer broker id, but it is: %s", t.name)
+			return fmt.Errorf("The entity name for %s must be a valid integer broker id, but it is: %s", t.entityType, t.name)
 		}
 	}
 	if f.describe {
+		if t.entityType == entityLoggers && t.name == "" {
+			return errors.New("An entity name must be specified with --describe of broker-loggers")
+		}
 		if (t.entityType == entityTopics || t.entityType == entityGroups) && t.named && t.name == "" {
 			return fmt.Errorf("--entity-default must not be specified with --describe of %s", t.entityType)
 		}
@@ -316,7 +327,7 @@ func (f *configsFlags) checkTarget(t configsTarget) error {
 	switch {
 	case t.entityType == entityBrokers && !t.named:
 		return errors.New("An entity-name or default entity must be specified with --alter of users, clients, brokers or ips")
-	case (t.entityType == entityTopics || t.entityType == entityGroups) && (!t.named || t.name == ""):
+	case (t.entityType == entityTopics || t.entityType == entityGroups || t.entityType == entityLoggers) && (!t.named || t.name == ""):
 		return fmt.Errorf("An entity name must be specified with --alter of %s", t.entityType)
 	case f.addConfig != "" && f.configFile != "":
 		return errors.New("Only one of --add-config or --add-config-file must be specified")
@@ -363,7 +374,7 @@ func (t *configsTool) entities(ctx context.Context) ([]string, error) {
 		}
 		names = details.Names()
 		sort.Strings(names)
-	case entityBrokers:
+	case entityBrokers, entityLoggers:
 		brokers, err := t.adm.ListBrokers(ctx)
 		if err != nil {
 			return nil, err
@@ -371,7 +382,9 @@ func (t *configsTool) entities(ctx context.Context) ([]string, error) {
 		for _, id := range brokers.NodeIDs() {
 			names = append(names, strconv.Itoa(int(id)))
 		}
-		names = append(names, "")
+		if t.target.entityType == entityBrokers {
+			names = append(names, "")
+		}
 	case entityGroups:
 		groups, err := t.groupsWithConfigs(ctx)
 		if err != nil {
@@ -408,7 +421,7 @@ func (t *configsTool) describeEntity(ctx context.Context, name string) error {
 	configs := slices.Clone(rc.Configs)
 	sort.Slice(configs, func(i, j int) bool { return configs[i].Key < configs[j].Key })
 	for _, c := range configs {
-		if t.f.all || c.Source == dynamic {
+		if t.f.all || c.Source == dynamic || t.target.entityType == entityLoggers {
 			t.out.line(formatConfig(c))
 		}
 	}
@@ -466,7 +479,9 @@ func (t *configsTool) resourceConfig(ctx context.Context, name string) (kadm.Res
 	case t.target.entityType == entityTopics:
 		rcs, err = t.adm.DescribeTopicConfigs(ctx, name)
 	case t.target.entityType == entityGroups:
-		rcs, err = describeGroupConfigs(ctx, t.cl, name)
+		rcs, err = describeResourceConfigs(ctx, t.cl, kmsg.ConfigResourceTypeGroupConfig, name)
+	case t.target.entityType == entityLoggers:
+		rcs, err = describeResourceConfigs(ctx, t.cl, kmsg.ConfigResourceTypeBrokerLogger, name)
 	case name == "":
 		rcs, err = t.adm.DescribeBrokerConfigs(ctx)
 	default:
@@ -518,7 +533,12 @@ func (t *configsTool) alterConfigs(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := t.checkDeletes(ctx); err != nil {
+	if t.target.entityType == entityLoggers {
+		err = t.checkLoggers(ctx, adds)
+	} else {
+		err = t.checkDeletes(ctx)
+	}
+	if err != nil {
 		return err
 	}
 	var ops []kadm.AlterConfig
@@ -538,7 +558,9 @@ func (t *configsTool) alterConfigs(ctx context.Context) error {
 	case t.target.entityType == entityTopics:
 		resps, err = t.adm.AlterTopicConfigs(ctx, ops, name)
 	case t.target.entityType == entityGroups:
-		resps, err = alterGroupConfigs(ctx, t.cl, ops, name)
+		resps, err = alterResourceConfigs(ctx, t.cl, kmsg.ConfigResourceTypeGroupConfig, ops, name)
+	case t.target.entityType == entityLoggers:
+		resps, err = alterResourceConfigs(ctx, t.cl, kmsg.ConfigResourceTypeBrokerLogger, ops, name)
 	case name == "":
 		resps, err = t.adm.AlterBrokerConfigs(ctx, ops)
 	default:

@@ -1,12 +1,18 @@
 package cli
 
-// Group configs (config resource GROUP): kadm describes and alters topics
-// and brokers only, so groups go through kmsg.
+// Group configs (config resource GROUP) and broker loggers (BROKER_LOGGER):
+// kadm describes and alters topics and brokers only, so these go through
+// kmsg, a broker's loggers to that broker.
 
 import (
 	"context"
 	"errors"
+	"fmt"
+	"maps"
+	"slices"
 	"sort"
+	"strconv"
+	"strings"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -47,17 +53,19 @@ func (t *configsTool) groupsWithConfigs(ctx context.Context) ([]string, error) {
 	return names, nil
 }
 
-// describeGroupConfigs describes the configs of group, with synonyms.
-func describeGroupConfigs(ctx context.Context, cl *kgo.Client, group string) (kadm.ResourceConfigs, error) {
+// describeResourceConfigs describes the configs of the resource name of
+// type typ, with synonyms.
+func describeResourceConfigs(ctx context.Context, cl *kgo.Client, typ kmsg.ConfigResourceType, name string) (kadm.ResourceConfigs, error) {
 	req := kmsg.NewPtrDescribeConfigsRequest()
 	req.IncludeSynonyms = true
 	r := kmsg.NewDescribeConfigsRequestResource()
-	r.ResourceType, r.ResourceName = kmsg.ConfigResourceTypeGroupConfig, group
+	r.ResourceType, r.ResourceName = typ, name
 	req.Resources = append(req.Resources, r)
-	resp, err := req.RequestWith(ctx, cl)
+	kresp, err := requestTo(ctx, cl, typ, name, req)
 	if err != nil {
 		return nil, err
 	}
+	resp := kresp.(*kmsg.DescribeConfigsResponse)
 	var out kadm.ResourceConfigs
 	for _, r := range resp.Resources {
 		rc := kadm.ResourceConfig{Name: r.ResourceName, Err: kerr.ErrorForCode(r.ErrorCode)}
@@ -76,12 +84,12 @@ func describeGroupConfigs(ctx context.Context, cl *kgo.Client, group string) (ka
 	return out, nil
 }
 
-// alterGroupConfigs applies ops to the configs of group by
-// IncrementalAlterConfigs.
-func alterGroupConfigs(ctx context.Context, cl *kgo.Client, ops []kadm.AlterConfig, group string) (kadm.AlterConfigsResponses, error) {
+// alterResourceConfigs applies ops to the configs of the resource name of
+// type typ by IncrementalAlterConfigs.
+func alterResourceConfigs(ctx context.Context, cl *kgo.Client, typ kmsg.ConfigResourceType, ops []kadm.AlterConfig, name string) (kadm.AlterConfigsResponses, error) {
 	req := kmsg.NewPtrIncrementalAlterConfigsRequest()
 	r := kmsg.NewIncrementalAlterConfigsRequestResource()
-	r.ResourceType, r.ResourceName = kmsg.ConfigResourceTypeGroupConfig, group
+	r.ResourceType, r.ResourceName = typ, name
 	for _, op := range ops {
 		c := kmsg.NewIncrementalAlterConfigsRequestResourceConfig()
 		c.Name, c.Value, c.Op = op.Name, op.Value, kmsg.IncrementalAlterConfigOpSet
@@ -91,10 +99,11 @@ func alterGroupConfigs(ctx context.Context, cl *kgo.Client, ops []kadm.AlterConf
 		r.Configs = append(r.Configs, c)
 	}
 	req.Resources = append(req.Resources, r)
-	resp, err := req.RequestWith(ctx, cl)
+	kresp, err := requestTo(ctx, cl, typ, name, req)
 	if err != nil {
 		return nil, err
 	}
+	resp := kresp.(*kmsg.IncrementalAlterConfigsResponse)
 	var out kadm.AlterConfigsResponses
 	for _, r := range resp.Resources {
 		a := kadm.AlterConfigsResponse{Name: r.ResourceName, Err: kerr.ErrorForCode(r.ErrorCode)}
@@ -104,4 +113,45 @@ func alterGroupConfigs(ctx context.Context, cl *kgo.Client, ops []kadm.AlterConf
 		out = append(out, a)
 	}
 	return out, nil
+}
+
+// requestTo sends req about a resource: a broker's loggers to that broker,
+// anything else wherever the client sends it.
+func requestTo(ctx context.Context, cl *kgo.Client, typ kmsg.ConfigResourceType, name string, req kmsg.Request) (kmsg.Response, error) {
+	if typ != kmsg.ConfigResourceTypeBrokerLogger {
+		return cl.Request(ctx, req)
+	}
+	id, err := strconv.ParseInt(name, 10, 32)
+	if err != nil {
+		return nil, err
+	}
+	return cl.Broker(int(id)).Request(ctx, req)
+}
+
+// checkLoggers fails, as kafka-configs.sh does, when --add-config or
+// --delete-config names a logger the broker does not have.
+func (t *configsTool) checkLoggers(ctx context.Context, adds map[string]string) error {
+	rc, err := t.resourceConfig(ctx, t.target.name)
+	if err != nil {
+		return err
+	}
+	known := map[string]bool{}
+	for _, c := range rc.Configs {
+		known[c.Key] = true
+	}
+	var invalid []string
+	for _, k := range t.f.deleteConfig {
+		if k = strings.TrimSpace(k); !known[k] {
+			invalid = append(invalid, k)
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(adds)) {
+		if !known[k] {
+			invalid = append(invalid, k)
+		}
+	}
+	if len(invalid) > 0 {
+		return fmt.Errorf("Invalid broker logger(s): %s", strings.Join(invalid, ","))
+	}
+	return nil
 }

@@ -155,3 +155,35 @@ func TestConfigsGroups(t *testing.T) {
 		t.Fatalf("describe after deleting every config: %q", out)
 	}
 }
+
+func TestConfigsBrokerLoggers(t *testing.T) {
+	// A broker's loggers, described and changed at run time as
+	// kafka-configs.sh --entity-type broker-loggers does.
+	if externalBroker() {
+		t.Skip("changes the levels of a broker the test does not own")
+	}
+	addr := startBroker(t)
+	run := func(args ...string) string {
+		return mustGregor(t, "", append([]string{"configs", "--bootstrap-server", addr}, args...)...)
+	}
+	if out := run("--alter", "--entity-type", "broker-loggers", "--entity-name", "1", "--add-config", "gregor.replica=DEBUG"); out != "Completed updating config for broker-logger 1.\n" {
+		t.Fatalf("alter: %q", out)
+	}
+	out := run("--describe", "--broker-logger", "1")
+	if !strings.HasPrefix(out, "Dynamic configs for broker-logger 1 are:\n") ||
+		!strings.Contains(out, "\n  gregor.replica=DEBUG sensitive=false synonyms={}\n") || !strings.Contains(out, "\n  root=") {
+		t.Fatalf("describe: %q", out)
+	}
+	r := gregor(t, "", "configs", "--bootstrap-server", addr, "--alter", "--broker-logger", "1", "--add-config", "kafka.server=DEBUG", "--delete-config", "gregor.nothing")
+	if r.err == nil || r.err.Error() != "Invalid broker logger(s): gregor.nothing,kafka.server" {
+		t.Fatalf("unknown loggers: %v", r.err)
+	}
+	r = gregor(t, "", "configs", "--bootstrap-server", addr, "--describe", "--entity-type", "broker-loggers")
+	if r.err == nil || r.err.Error() != "An entity name must be specified with --describe of broker-loggers" {
+		t.Fatalf("describe without a broker: %v", r.err)
+	}
+	run("--alter", "--broker-logger", "1", "--delete-config", "gregor.replica")
+	if out := run("--describe", "--broker-logger", "1"); strings.Contains(out, "gregor.replica=DEBUG") {
+		t.Fatalf("after delete: %q", out)
+	}
+}

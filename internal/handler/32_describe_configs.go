@@ -18,7 +18,8 @@ package handler
 // other broker ids and other resource types INVALID_REQUEST. Groups (type
 // 32) list every group config (KIP-848): the group's value with source
 // GROUP_CONFIG, else the broker's default with source DEFAULT_CONFIG, for
-// any group id, existing or not ("" is INVALID_REQUEST).
+// any group id, existing or not ("" is INVALID_REQUEST). Broker loggers
+// (type 8) of this node list every logger's level (broker_loggers.go).
 // Differences from Kafka: a topic config whose broker default is set only
 // through a fallback key (log.retention.hours for retention.ms) lists it as
 // a synonym and takes its source; Kafka drops it and says DEFAULT_CONFIG.
@@ -87,6 +88,8 @@ func (h *Handler) configEntries(res kmsg.DescribeConfigsRequestResource) ([]conf
 			return nil, errorf(kerr.InvalidRequest, "Unexpected broker id, expected %d or empty string, but received %s", h.NodeID, res.ResourceName)
 		}
 		return cfg.Entries(), nil
+	case kmsg.ConfigResourceTypeBrokerLogger:
+		return h.loggerEntries(res.ResourceName)
 	case kmsg.ConfigResourceTypeGroupConfig:
 		if res.ResourceName == "" {
 			return nil, errorf(kerr.InvalidRequest, "Group name must not be empty")

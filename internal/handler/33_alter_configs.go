@@ -33,8 +33,9 @@ func (h *Handler) alterConfigs(ctx context.Context, req *Request) (kmsg.Response
 	for i, res := range r.Resources {
 		keys[i] = resourceKey{int8(res.ResourceType), res.ResourceName}
 	}
-	errs := h.alterResources(ctx, req, keys, func(i int) (controller.ConfigAlteration, error) {
-		return h.replacement(r.Resources[i])
+	errs := h.alterResources(ctx, req, keys, func(i int) (*controller.ConfigAlteration, error) {
+		a, err := h.replacement(r.Resources[i])
+		return &a, err
 	}, r.ValidateOnly)
 	for i, res := range r.Resources {
 		rr := kmsg.NewAlterConfigsResponseResource()

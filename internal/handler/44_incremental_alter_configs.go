@@ -9,7 +9,9 @@ package handler
 // either this node's id or "" for the cluster default, and groups (type
 // 32, KIP-848: any group id but "", existing or not; the configs as a whole
 // checked as Kafka's GroupConfig, within the broker's group.consumer.min/max
-// bounds, INVALID_CONFIG with Kafka's message otherwise). APPEND and SUBTRACT
+// bounds, INVALID_CONFIG with Kafka's message otherwise), and this node's
+// broker loggers (type 8: levels changed on this node only, not stored;
+// broker_loggers.go). APPEND and SUBTRACT
 // work on LIST configs only; on a key the resource does not set they start
 // from the value it inherits. The result is validated as a whole: topic
 // configs by name and value, broker configs as Kafka validates dynamic
@@ -26,8 +28,8 @@ package handler
 // UNKNOWN_TOPIC_OR_PARTITION.
 // Differences from Kafka: APPEND/SUBTRACT on an unset key start from the
 // value in effect (Kafka starts from the built-in default, ignoring
-// server.properties); BROKER_LOGGER and CLIENT_METRICS resources are not
-// supported (INVALID_REQUEST); no alter.config.policy.class.name, so
+// server.properties); CLIENT_METRICS resources are not supported
+// (INVALID_REQUEST); no alter.config.policy.class.name, so
 // POLICY_VIOLATION is never answered.
 
 import (
@@ -50,8 +52,12 @@ func (h *Handler) incrementalAlterConfigs(ctx context.Context, req *Request) (km
 	for i, res := range r.Resources {
 		keys[i] = resourceKey{int8(res.ResourceType), res.ResourceName}
 	}
-	errs := h.alterResources(ctx, req, keys, func(i int) (controller.ConfigAlteration, error) {
-		return h.incrementalAlteration(r.Resources[i])
+	errs := h.alterResources(ctx, req, keys, func(i int) (*controller.ConfigAlteration, error) {
+		if res := r.Resources[i]; res.ResourceType == kmsg.ConfigResourceTypeBrokerLogger {
+			return nil, h.alterBrokerLoggers(res, r.ValidateOnly)
+		}
+		a, err := h.incrementalAlteration(r.Resources[i])
+		return &a, err
 	}, r.ValidateOnly)
 	for i, res := range r.Resources {
 		rr := kmsg.NewIncrementalAlterConfigsResponseResource()

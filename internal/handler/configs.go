@@ -55,9 +55,10 @@ type resourceKey struct {
 // IncrementalAlterConfigs request and returns each resource's error: a
 // resource named more than once is refused in every copy, as Kafka does;
 // then authorization, then alteration's checks (the broker's, before it
-// forwards); what passes goes to the controller in one request (which,
-// when validateOnly, runs every check and writes nothing).
-func (h *Handler) alterResources(ctx context.Context, req *Request, keys []resourceKey, alteration func(i int) (controller.ConfigAlteration, error), validateOnly bool) []error {
+// forwards; a nil alteration was done on this node); what passes goes to
+// the controller in one request (which, when validateOnly, runs every check
+// and writes nothing).
+func (h *Handler) alterResources(ctx context.Context, req *Request, keys []resourceKey, alteration func(i int) (*controller.ConfigAlteration, error), validateOnly bool) []error {
 	seen := map[resourceKey]int{}
 	for _, k := range keys {
 		seen[k]++
@@ -75,8 +76,8 @@ func (h *Handler) alterResources(ctx context.Context, req *Request, keys []resou
 			continue
 		}
 		a, err := alteration(i)
-		if errs[i] = err; err == nil {
-			alterations, at = append(alterations, a), append(at, i)
+		if errs[i] = err; err == nil && a != nil {
+			alterations, at = append(alterations, *a), append(at, i)
 		}
 	}
 	if len(alterations) == 0 {

@@ -15,6 +15,7 @@ import (
 	"gregor/internal/auth"
 	"gregor/internal/config"
 	"gregor/internal/group"
+	"gregor/internal/logging"
 	"gregor/internal/quota"
 	"gregor/internal/txn"
 	"gregor/internal/wire"
@@ -57,6 +58,9 @@ type Handler struct {
 	LeaderReplicationQuota *quota.Replication
 	Now                    func() time.Time
 	Logger                 *slog.Logger
+	// Loggers are this node's loggers and their levels (the BROKER_LOGGER
+	// config resource); nil: none described or changed.
+	Loggers *logging.Levels
 
 	producerIDs producerIDBlock
 	sessions    fetchSessions

@@ -23,8 +23,10 @@ var allowedImports = map[string][]string{
 	"acl":       {},
 	"buildinfo": {},
 	"vfs":       {},
-	"config":    {"kafka"},
-	"record":    {"kafka"},
+	// The node's loggers and their levels: the standard library only.
+	"logging": {},
+	"config":  {"kafka"},
+	"record":  {"kafka"},
 	// Kafka's replica assignment, pure: the controller and the CLI share it.
 	"placement": {},
 	// Protocol framing, the request and the connection's session.
@@ -72,7 +74,7 @@ var allowedImports = map[string][]string{
 	// schema's interfaces; the registry itself comes in as handler's
 	// SchemaSource, which node implements.
 	"handler": {"kafka", "acl", "config", "record", "wire", "metadata", "partition",
-		"controller", "coord", "group", "txn", "auth", "quota", "schema"},
+		"controller", "coord", "group", "txn", "auth", "quota", "schema", "logging"},
 	// Connections: knows wire and the session, never the handler.
 	"server": {"kafka", "acl", "wire", "auth"},
 	// Metrics: counted from the decoded request and response the server
@@ -96,7 +98,7 @@ var allowedImports = map[string][]string{
 	// standard library only.
 	"httpauth": {},
 	// The composition root may import everything it composes.
-	"node": {"admin", "console", "restproxy", "httpauth", "metrics", "buildinfo", "kafka", "acl", "config", "record", "wire", "vfs", "storage", "partition", "metadata",
+	"node": {"admin", "console", "restproxy", "httpauth", "metrics", "buildinfo", "logging", "kafka", "acl", "config", "record", "wire", "vfs", "storage", "partition", "metadata",
 		"controller", "controller/voterclient", "replica", "replica/leaderclient", "coord", "group", "txn", "txn/txnclient", "auth", "quota", "handler", "server",
 		"schema", "schema/avro", "schema/jsonschema", "schema/protobuf", "schemareg"},
 	// nodetest formats a cluster's dirs with one cluster id, as `gregor

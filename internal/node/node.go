@@ -41,6 +41,7 @@ import (
 	"gregor/internal/group"
 	"gregor/internal/handler"
 	"gregor/internal/kafka"
+	"gregor/internal/logging"
 	"gregor/internal/metadata"
 	"gregor/internal/partition"
 	"gregor/internal/quota"
@@ -71,6 +72,7 @@ type Node struct {
 
 	cfg      *config.Config // static: server.properties and overrides
 	logger   *slog.Logger
+	levels   *logging.Levels // the loggers' levels (BROKER_LOGGER)
 	logs     *storage.Manager
 	replicas *replica.Manager
 	groups   *group.Coordinator
@@ -163,6 +165,7 @@ func StartWith(ctx context.Context, cfg *config.Config, logger *slog.Logger, opt
 	if opts.LogDirFS == nil {
 		opts.LogDirFS = vfs.OS
 	}
+	levels, logger := logging.Attach(logger)
 	cfg, err := withQuorumVoters(ctx, cfg, logger)
 	if err != nil {
 		return nil, err
@@ -171,15 +174,15 @@ func StartWith(ctx context.Context, cfg *config.Config, logger *slog.Logger, opt
 	if err != nil {
 		return nil, err
 	}
-	logs, metadataLock, clusterID, err := openStorage(cfg, opts.LogDirFS, now, logger)
+	logs, metadataLock, clusterID, err := openStorage(cfg, opts.LogDirFS, now, logging.Named(logger, "gregor.storage"))
 	if err != nil {
 		return nil, err
 	}
-	n := &Node{ClusterID: clusterID, cfg: cfg, logger: logger, logs: logs, metadataLock: metadataLock, incarnation: kafka.NewTopicID()}
+	n := &Node{ClusterID: clusterID, cfg: cfg, logger: logger, levels: levels, logs: logs, metadataLock: metadataLock, incarnation: kafka.NewTopicID()}
 	n.effective.Store(cfg)
 	n.obs.metrics = n.newMetrics()
 	n.conns = server.NewConnections(n.connectionLimits(cfg))
-	n.replicas = replica.New(cfg.NodeID, logs, n.topicConfig, logger)
+	n.replicas = replica.New(cfg.NodeID, logs, n.topicConfig, logging.Named(logger, "gregor.replica"))
 	windows, window := cfg.ReplicationQuotaSampling()
 	n.leaderQuota = quota.NewReplication(quota.Config{Windows: windows, Window: window})
 	n.followerQuota = quota.NewReplication(quota.Config{Windows: windows, Window: window})
@@ -188,10 +191,11 @@ func StartWith(ctx context.Context, cfg *config.Config, logger *slog.Logger, opt
 	n.watchLogDirs()
 	gcfg := groupConfig(cfg)
 	gcfg.GroupOverrides = n.groupOverrides
-	n.groups = group.New(gcfg, coord.RealClock{}, logger)
-	n.txnPeers = txnclient.New(kafka.NodeID(cfg.NodeID), cfg.InterBrokerListenerName, peers, n.image.Image, logger)
-	markers := &handler.TxnMarkers{Replicas: n.replicas, Groups: n.groups, Now: now, Logger: logger, Remote: n.txnPeers.WriteMarkers}
-	n.txns = txn.New(n.txnConfig(cfg), coord.RealClock{}, markers, logger)
+	n.groups = group.New(gcfg, coord.RealClock{}, logging.Named(logger, "gregor.group"))
+	txnLogger := logging.Named(logger, "gregor.txn")
+	n.txnPeers = txnclient.New(kafka.NodeID(cfg.NodeID), cfg.InterBrokerListenerName, peers, n.image.Image, txnLogger)
+	markers := &handler.TxnMarkers{Replicas: n.replicas, Groups: n.groups, Now: now, Logger: txnLogger, Remote: n.txnPeers.WriteMarkers}
+	n.txns = txn.New(n.txnConfig(cfg), coord.RealClock{}, markers, txnLogger)
 	n.replicas.OnLeader = func(tp kafka.TopicPartition, p *partition.Partition) {
 		switch tp.Topic {
 		case group.Topic:
@@ -209,7 +213,7 @@ func StartWith(ctx context.Context, cfg *config.Config, logger *slog.Logger, opt
 			n.txns.Resign(tp.Partition)
 		}
 	}
-	n.ctrl, n.ctrlMux, err = openController(cfg, opts.LogDirFS, clusterID, n.publish, now, logger)
+	n.ctrl, n.ctrlMux, err = openController(cfg, opts.LogDirFS, clusterID, n.publish, now, logging.Named(logger, "gregor.controller"))
 	if err != nil {
 		n.closeCoordinators()
 		n.closeStorage()
@@ -341,7 +345,7 @@ func (n *Node) run(parent context.Context, listeners []net.Listener, now func() 
 	n.tasks = g
 	h := &handler.Handler{
 		NodeID: n.cfg.NodeID, ClusterID: n.ClusterID, Advertised: n.advertised(),
-		Config: n.cfg, Metadata: &n.image, Controller: n.ctrl, Replicas: n.replicas, Groups: n.groups, Txn: n.txns, Now: now, Logger: n.logger,
+		Config: n.cfg, Metadata: &n.image, Controller: n.ctrl, Replicas: n.replicas, Groups: n.groups, Txn: n.txns, Now: now, Logger: logging.Named(n.logger, "gregor.handler"), Loggers: n.levels,
 		TxnVerifier: n.txnPeers,
 		SASL:        n.sasl,
 		LogDirs:     logDirs{logs: n.logs, dirs: n.cfg.LogDirs},
@@ -553,7 +557,7 @@ func (n *Node) server(h server.Handler, registry *wire.Registry, l config.Listen
 	return &server.Server{
 		Handler: h, Registry: registry,
 		ListenerName: l.Name, SecurityProtocol: n.cfg.ListenerSecurityProtocolMap[l.Name],
-		MaxRequestBytes: n.cfg.SocketRequestMaxBytes, Logger: n.logger, Connections: n.conns,
+		MaxRequestBytes: n.cfg.SocketRequestMaxBytes, Logger: logging.Named(n.logger, "gregor.network"), Connections: n.conns,
 		TLS: n.tls[l.Name], AuthFailureDelay: n.authFailureDelay(), Observer: n.observer(),
 		ConnectionThrottle: n.connectionThrottle, SocketBuffers: socketBuffers(n.cfg),
 	}

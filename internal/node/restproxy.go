@@ -9,6 +9,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"gregor/internal/httpauth"
+	"gregor/internal/logging"
 	"gregor/internal/restproxy"
 )
 
@@ -89,7 +90,7 @@ func (n *Node) serveRESTProxy(ctx context.Context, g *errgroup.Group, ln net.Lis
 	p := restproxy.New(restproxy.Config{Bootstrap: bootstrap, ClusterID: n.ClusterID,
 		ConsumerInstanceTimeout: c.ConsumerInstanceTimeout, MaxRequestBytes: c.MaxRequestBytes,
 		RequestTimeout: c.RequestTimeout, Registry: registry, Authenticate: n.restProxyAuth, Propagate: n.restProxyPropagate,
-		Logger: n.logger.With("component", "rest-proxy")})
+		Logger: logging.Named(n.logger, "gregor.rest-proxy")})
 	g.Go(func() error { return p.Serve(ctx, ln) })
 	n.logger.Info("REST proxy listener", "address", n.restProxyURL())
 }

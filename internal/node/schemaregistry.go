@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"gregor/internal/handler"
+	"gregor/internal/logging"
 	"gregor/internal/schema"
 	"gregor/internal/schema/avro"
 	"gregor/internal/schema/jsonschema"
@@ -57,7 +58,7 @@ func (n *Node) serveSchemaRegistry(ctx context.Context, g *errgroup.Group, ln ne
 		return
 	}
 	reg := schemareg.New(schemareg.Config{Bootstrap: bootstrap, Formats: schemaFormats(),
-		Authenticate: n.schemaRegistryAuth, Logger: n.logger.With("component", "schema-registry")})
+		Authenticate: n.schemaRegistryAuth, Logger: logging.Named(n.logger, "gregor.schema-registry")})
 	n.schemaSource.reg.Store(reg)
 	g.Go(func() error { return reg.Run(ctx) })
 	g.Go(func() error { return reg.Serve(ctx, ln) })

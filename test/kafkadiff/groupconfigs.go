@@ -13,6 +13,7 @@ func init() {
 	byKey[74] = listConfigResourcesKey
 	errorScenarios["group-configs"] = groupConfigsFlow
 	errorScenarios["group-configs-refused"] = groupConfigsRefused
+	errorScenarios["broker-loggers-refused"] = brokerLoggersRefused
 }
 
 // alterGroup sends one IncrementalAlterConfigs SET (or DELETE for a nil
@@ -153,5 +154,52 @@ func groupConfigsRefused(s *session) any {
 	lr.Configs = []kmsg.AlterConfigsRequestResourceConfig{{Name: "consumer.heartbeat.interval.ms", Value: p("9000")}}
 	legacy.Resources = append(legacy.Resources, lr)
 	out = append(out, s.do(legacy, s.max(33)), describeGroupUntil(s, g, "9000"))
+	return out
+}
+
+// brokerLoggersRefused sends the changes of a broker's loggers Kafka
+// refuses (the loggers themselves differ: log4j's against Gregor's), and
+// asks for another broker's.
+func brokerLoggersRefused(s *session) any {
+	p := kmsg.StringPtr
+	var out []any
+	for _, c := range []struct {
+		broker string
+		op     kmsg.IncrementalAlterConfigOp
+		name   string
+		value  *string
+	}{
+		{"1", kmsg.IncrementalAlterConfigOpSet, "root", p("debug")},
+		{"1", kmsg.IncrementalAlterConfigOpSet, "root", p("VERBOSE")},
+		{"1", kmsg.IncrementalAlterConfigOpDelete, "root", nil},
+		{"1", kmsg.IncrementalAlterConfigOpAppend, "root", p("DEBUG")},
+		{"1", kmsg.IncrementalAlterConfigOpSubtract, "root", p("DEBUG")},
+		{"1", kmsg.IncrementalAlterConfigOpSet, s.name("logger"), p("DEBUG")},
+		{"1", kmsg.IncrementalAlterConfigOpDelete, s.name("logger"), nil},
+		{"1", kmsg.IncrementalAlterConfigOpSet, "root", nil},
+		{"2", kmsg.IncrementalAlterConfigOpSet, "root", p("DEBUG")},
+		{"x", kmsg.IncrementalAlterConfigOpSet, "root", p("DEBUG")},
+	} {
+		req := kmsg.NewPtrIncrementalAlterConfigsRequest()
+		req.ValidateOnly = true
+		r := kmsg.NewIncrementalAlterConfigsRequestResource()
+		r.ResourceType, r.ResourceName = kmsg.ConfigResourceTypeBrokerLogger, c.broker
+		r.Configs = []kmsg.IncrementalAlterConfigsRequestResourceConfig{{Name: c.name, Op: c.op, Value: c.value}}
+		req.Resources = append(req.Resources, r)
+		out = append(out, s.do(req, s.max(44)))
+	}
+	legacy := kmsg.NewPtrAlterConfigsRequest()
+	lr := kmsg.NewAlterConfigsRequestResource()
+	lr.ResourceType, lr.ResourceName = kmsg.ConfigResourceTypeBrokerLogger, "1"
+	lr.Configs = []kmsg.AlterConfigsRequestResourceConfig{{Name: "root", Value: p("INFO")}}
+	legacy.Resources = append(legacy.Resources, lr)
+	out = append(out, s.do(legacy, s.max(33)))
+	for _, broker := range []string{"", "2", "x"} {
+		req := kmsg.NewPtrDescribeConfigsRequest()
+		r := kmsg.NewDescribeConfigsRequestResource()
+		r.ResourceType, r.ResourceName = kmsg.ConfigResourceTypeBrokerLogger, broker
+		req.Resources = append(req.Resources, r)
+		out = append(out, s.do(req, s.max(32)))
+	}
 	return out
 }
