@@ -348,7 +348,7 @@ func TestAlterConfigsErrors(t *testing.T) {
 			"Cannot update these configs at default cluster level, broker id must be specified: Set(advertised.listeners)"},
 		{"subtract from a broker non-list", broker("1", incOp(kmsg.IncrementalAlterConfigOpSubtract, "message.max.bytes", kmsg.StringPtr("1"))), kerr.InvalidConfig,
 			"Config value subtract is not allowed for config key: message.max.bytes"},
-		{"unsupported resource type", incResource(kmsg.ConfigResourceTypeBrokerLogger, "1", incOp(set, "root", kmsg.StringPtr("INFO"))), kerr.InvalidRequest, "Unknown resource type 8"},
+		{"unsupported resource type", incResource(kmsg.ConfigResourceTypeClientMetrics, "m", incOp(set, "interval.ms", kmsg.StringPtr("60000"))), kerr.InvalidRequest, "Unknown resource type 16"},
 	}
 	snapshot := func() map[string]string {
 		adm := kadm.NewClient(cl)
