@@ -289,6 +289,9 @@ func (c *Config) derive() error {
 	if err := c.checkRoles(); err != nil {
 		return err
 	}
+	if err := c.checkGroupConsumerTimes(); err != nil {
+		return err
+	}
 	if err := c.checkReplicaTimes(); err != nil {
 		return err
 	}
@@ -395,6 +398,33 @@ func (c *Config) checkReplicaTimes() error {
 	}
 	if threads := c.int64Of("log.cleaner.threads"); threads > 0 && c.int64Of("log.cleaner.dedupe.buffer.size")/threads <= 1<<20 {
 		return errors.New("log.cleaner.dedupe.buffer.size must be at least 1MB per cleaner thread.")
+	}
+	return nil
+}
+
+// checkGroupConsumerTimes applies Kafka's rules between the consumer
+// group protocol's times (GroupCoordinatorConfig): the session timeout and
+// the heartbeat interval within their bounds, the interval below the
+// timeout.
+func (c *Config) checkGroupConsumerTimes() error {
+	const p = "group.consumer."
+	v := func(k string) int64 { return c.int64Of(p + k) }
+	for _, r := range []struct {
+		ok   bool
+		a, b string
+		rel  string
+	}{
+		{v("max.heartbeat.interval.ms") >= v("min.heartbeat.interval.ms"), "max.heartbeat.interval.ms", "min.heartbeat.interval.ms", "greater than or equal to"},
+		{v("heartbeat.interval.ms") >= v("min.heartbeat.interval.ms"), "heartbeat.interval.ms", "min.heartbeat.interval.ms", "greater than or equal to"},
+		{v("heartbeat.interval.ms") <= v("max.heartbeat.interval.ms"), "heartbeat.interval.ms", "max.heartbeat.interval.ms", "less than or equal to"},
+		{v("max.session.timeout.ms") >= v("min.session.timeout.ms"), "max.session.timeout.ms", "min.session.timeout.ms", "greater than or equal to"},
+		{v("session.timeout.ms") >= v("min.session.timeout.ms"), "session.timeout.ms", "min.session.timeout.ms", "greater than or equal to"},
+		{v("session.timeout.ms") <= v("max.session.timeout.ms"), "session.timeout.ms", "max.session.timeout.ms", "less than or equal to"},
+		{v("heartbeat.interval.ms") < v("session.timeout.ms"), "heartbeat.interval.ms", "session.timeout.ms", "less than"},
+	} {
+		if !r.ok {
+			return fmt.Errorf("%s%s must be %s %s%s", p, r.a, r.rel, p, r.b)
+		}
 	}
 	return nil
 }

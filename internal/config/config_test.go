@@ -395,3 +395,20 @@ func entryNamed(entries []Entry, name string) *Entry {
 	}
 	return nil
 }
+
+func TestGroupConsumerTimes(t *testing.T) {
+	for overrides, want := range map[string]string{
+		"group.consumer.session.timeout.ms=30000":                                           "group.consumer.session.timeout.ms must be greater than or equal to group.consumer.min.session.timeout.ms",
+		"group.consumer.heartbeat.interval.ms=20000":                                        "group.consumer.heartbeat.interval.ms must be less than or equal to group.consumer.max.heartbeat.interval.ms",
+		"group.consumer.min.session.timeout.ms=1000,group.consumer.session.timeout.ms=5000": "group.consumer.heartbeat.interval.ms must be less than group.consumer.session.timeout.ms",
+		"group.consumer.max.session.timeout.ms=40000":                                       "group.consumer.max.session.timeout.ms must be greater than or equal to group.consumer.min.session.timeout.ms",
+	} {
+		_, _, err := Load("", strings.Split(overrides, ","))
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want %q", overrides, err, want)
+		}
+	}
+	if _, _, err := Load("", []string{"group.consumer.min.session.timeout.ms=1000", "group.consumer.session.timeout.ms=6000", "group.consumer.min.heartbeat.interval.ms=100", "group.consumer.heartbeat.interval.ms=500"}); err != nil {
+		t.Fatal(err)
+	}
+}

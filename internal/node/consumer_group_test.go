@@ -15,9 +15,11 @@ import (
 
 // consumerProps gives consumer-protocol members short sessions.
 var consumerProps = map[string]string{
-	"group.consumer.session.timeout.ms":    "1500",
-	"group.consumer.heartbeat.interval.ms": "200",
-	"group.min.session.timeout.ms":         "200",
+	"group.consumer.session.timeout.ms":        "1500",
+	"group.consumer.heartbeat.interval.ms":     "200",
+	"group.consumer.min.session.timeout.ms":    "1000",
+	"group.consumer.min.heartbeat.interval.ms": "100",
+	"group.min.session.timeout.ms":             "200",
 }
 
 // describeConsumer returns a consumer group's state and each member's
@@ -123,7 +125,8 @@ func TestConsumerGroupNoDuplicatesAcrossRebalance(t *testing.T) {
 // restart, rebuilt from __consumer_offsets.
 func TestConsumerGroupSurvivesRestart(t *testing.T) {
 	dir := t.TempDir()
-	props := map[string]string{"group.consumer.session.timeout.ms": "60000", "group.consumer.heartbeat.interval.ms": "200"}
+	props := map[string]string{"group.consumer.session.timeout.ms": "60000", "group.consumer.heartbeat.interval.ms": "200",
+		"group.consumer.min.heartbeat.interval.ms": "100"}
 	tn := nodetest.Start(t, dir, props)
 	createTopic(t, tn.Addr, "r", 4, nil)
 	cl := newClient(t, tn.Addr)
