@@ -1,8 +1,9 @@
 // Package restproxy serves Confluent REST Proxy's HTTP API on a node: v2
 // (topics, produce in the json, binary, avro, jsonschema and protobuf
-// embedded formats, consumer instances) and v3 (clusters, brokers, topics and their configs and
-// partitions, produce, including the streamed form; consumer groups and
-// broker configs, read-only).
+// embedded formats, consumer instances) and v3 (clusters, brokers, topics
+// and partitions, produce, including the streamed form; the configs of
+// topics, brokers and the cluster, read and changed; consumer groups,
+// read-only).
 //
 // The proxy is a Kafka client of its own node, as the console and the CLI
 // are: one franz-go client produces and administers, and each consumer
@@ -12,7 +13,9 @@
 // its codes (40401 topic not found, 40402 partition not found, 40403
 // consumer instance not found, 40601 format mismatch, 40902 consumer
 // already exists, 42204 invalid consumer config, 415 unsupported media
-// type, ...). The avro, jsonschema and protobuf embedded formats (see
+// type, ...); the v3 config resources answer Kafka's errors with
+// Confluent's Kafka codes (40002 invalid config, 40403 unknown topic,
+// 40301 refused by an ACL, 50002, 50003). The avro, jsonschema and protobuf embedded formats (see
 // schemas.go) use the node's schema registry, which comes in as a
 // Registry; without one they are refused with 42206, naming the reason.
 //

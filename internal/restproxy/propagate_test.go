@@ -25,9 +25,9 @@ import (
 // broker as the token's subject over OAUTHBEARER, so the broker's ACLs
 // decide: alice, allowed to write and read topic "paid", produces (v2 and
 // v3) and consumes it through a consumer instance; bob, without ACLs, is
-// refused with Confluent's 40301 and does not see the topic listed; bob
-// cannot use or delete alice's consumer instance (40403); a token the
-// broker refuses (signed by a key the broker's JWKS lacks, though the
+// refused with Confluent's 40301 (also changing its configs) and does not
+// see the topic listed; bob cannot use or delete alice's consumer
+// instance (40403); a token the broker refuses (signed by a key the broker's JWKS lacks, though the
 // proxy's accepts it) (another
 // issuer's, or one for an audience the broker does not accept) is
 // answered 40101.
@@ -76,6 +76,7 @@ func TestPrincipalPropagation(t *testing.T) {
 	if !strings.Contains(body, "40301") {
 		t.Fatalf("bob's v3 produce: %s", body)
 	}
+	p.fails(403, 40301, "PUT", cluster+"/paid/configs/retention.ms", "application/json", `{"value":"1000"}`, bob...)
 	if got := p.must(200, "GET", "/topics", "", "", nil, alice...); !strings.Contains(got, `"paid"`) {
 		t.Fatalf("alice's topics: %s", got)
 	}

@@ -1,7 +1,7 @@
 package restproxy
 
-// REST Proxy v3: clusters, brokers, topics, partitions and topic configs,
-// in Confluent's resource shapes (kind, metadata.self,
+// REST Proxy v3: clusters, brokers, topics and partitions, in Confluent's
+// resource shapes (kind, metadata.self,
 // metadata.resource_name, related links).
 //
 //	GET  /v3/clusters[/{cluster_id}]
@@ -9,9 +9,9 @@ package restproxy
 //	GET  /v3/clusters/{cluster_id}/topics          POST creates
 //	GET  /v3/clusters/{cluster_id}/topics/{topic}  DELETE deletes
 //	GET  /v3/clusters/{cluster_id}/topics/{topic}/partitions[/{partition}]
-//	GET  /v3/clusters/{cluster_id}/topics/{topic}/configs[/{name}]
 //	POST /v3/clusters/{cluster_id}/topics/{topic}/records (v3_records.go)
-//	GET  consumer groups and broker configs (v3_groups.go)
+//	GET  consumer groups (v3_groups.go)
+//	     topic, broker and cluster-wide configs (v3_configs.go)
 //
 // Errors are {"error_code":404,"message":...}: the HTTP status, or 40002
 // for a topic that exists already.
@@ -42,10 +42,9 @@ func (p *Proxy) routesV3(m *http.ServeMux) {
 	m.HandleFunc("DELETE "+c+"/topics/{topic}", p.v3(p.deleteTopic))
 	m.HandleFunc("GET "+c+"/topics/{topic}/partitions", p.v3(p.listPartitions))
 	m.HandleFunc("GET "+c+"/topics/{topic}/partitions/{partition}", p.v3(p.getPartition))
-	m.HandleFunc("GET "+c+"/topics/{topic}/configs", p.v3(p.listTopicConfigs))
-	m.HandleFunc("GET "+c+"/topics/{topic}/configs/{name}", p.v3(p.getTopicConfig))
 	m.HandleFunc("POST "+c+"/topics/{topic}/records", p.produceV3)
 	p.routesV3Groups(m)
+	p.routesV3Configs(m)
 }
 
 var (
@@ -88,7 +87,7 @@ func (p *Proxy) v3(h func(http.ResponseWriter, v3req)) http.HandlerFunc {
 			writeV3Error(w, errorf(http.StatusNotFound, http.StatusNotFound, "Cluster %s cannot be found.", id))
 			return
 		}
-		if r.Method == http.MethodPost {
+		if r.Method == http.MethodPost || r.Method == http.MethodPut {
 			if err := checkV3Body(r); err != nil {
 				writeV3Error(w, err)
 				return
@@ -438,69 +437,4 @@ func (p *Proxy) getPartition(w http.ResponseWriter, r v3req) {
 		}
 	}
 	writeV3Error(w, errV3PartitionNotFound)
-}
-
-type topicConfigV3 struct {
-	Kind        string          `json:"kind"`
-	Metadata    resourceMeta    `json:"metadata"`
-	ClusterID   string          `json:"cluster_id"`
-	TopicName   string          `json:"topic_name"`
-	Name        string          `json:"name"`
-	Value       *string         `json:"value"`
-	IsDefault   bool            `json:"is_default"`
-	IsReadOnly  bool            `json:"is_read_only"`
-	IsSensitive bool            `json:"is_sensitive"`
-	Source      string          `json:"source"`
-	Synonyms    []configSynonym `json:"synonyms"`
-}
-
-type configSynonym struct {
-	Name   string  `json:"name"`
-	Value  *string `json:"value"`
-	Source string  `json:"source"`
-}
-
-func (p *Proxy) topicConfigsV3(r v3req, topic string) ([]topicConfigV3, error) {
-	configs, err := p.topicConfigs(r.ctx, topic)
-	if err != nil {
-		return nil, err
-	}
-	var out []topicConfigV3
-	for _, c := range configs {
-		self := r.base + "/topics/" + topic + "/configs/" + c.Key
-		source := c.Source.String()
-		tc := topicConfigV3{Kind: "KafkaTopicConfig", Metadata: meta(self, "crn:///kafka="+p.cfg.ClusterID+"/topic="+topic+"/config="+c.Key),
-			ClusterID: p.cfg.ClusterID, TopicName: topic, Name: c.Key, Value: c.Value, IsSensitive: c.Sensitive,
-			IsDefault: source == "DEFAULT_CONFIG", Source: source, Synonyms: []configSynonym{}}
-		for _, s := range c.Synonyms {
-			tc.Synonyms = append(tc.Synonyms, configSynonym{Name: s.Key, Value: s.Value, Source: s.Source.String()})
-		}
-		out = append(out, tc)
-	}
-	return out, nil
-}
-
-func (p *Proxy) listTopicConfigs(w http.ResponseWriter, r v3req) {
-	topic := r.PathValue("topic")
-	configs, err := p.topicConfigsV3(r, topic)
-	if err != nil {
-		writeV3Error(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, contentTypeV3, newList("KafkaTopicConfigList", r.base+"/topics/"+topic+"/configs", configs))
-}
-
-func (p *Proxy) getTopicConfig(w http.ResponseWriter, r v3req) {
-	configs, err := p.topicConfigsV3(r, r.PathValue("topic"))
-	if err != nil {
-		writeV3Error(w, err)
-		return
-	}
-	for _, c := range configs {
-		if c.Name == r.PathValue("name") {
-			writeJSON(w, http.StatusOK, contentTypeV3, c)
-			return
-		}
-	}
-	writeV3Error(w, errorf(http.StatusNotFound, http.StatusNotFound, "Config %s cannot be found for topic %s.", r.PathValue("name"), r.PathValue("topic")))
 }

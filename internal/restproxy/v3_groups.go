@@ -1,15 +1,12 @@
 package restproxy
 
-// REST Proxy v3: consumer groups and broker configs, read-only.
+// REST Proxy v3: consumer groups, read-only.
 //
 //	GET /v3/clusters/{cluster_id}/consumer-groups[/{group}[/consumers]]
-//	GET /v3/clusters/{cluster_id}/broker-configs          cluster-wide dynamic configs
-//	GET /v3/clusters/{cluster_id}/brokers/{broker}/configs
 
 import (
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -20,8 +17,6 @@ func (p *Proxy) routesV3Groups(m *http.ServeMux) {
 	m.HandleFunc("GET "+c+"/consumer-groups", p.v3(p.listGroups))
 	m.HandleFunc("GET "+c+"/consumer-groups/{group}", p.v3(p.getGroup))
 	m.HandleFunc("GET "+c+"/consumer-groups/{group}/consumers", p.v3(p.listGroupConsumers))
-	m.HandleFunc("GET "+c+"/broker-configs", p.v3(p.clusterBrokerConfigs))
-	m.HandleFunc("GET "+c+"/brokers/{broker}/configs", p.v3(p.brokerConfigs))
 }
 
 type groupV3 struct {
@@ -130,74 +125,4 @@ func (p *Proxy) listGroupConsumers(w http.ResponseWriter, r v3req) {
 			ClientID: m.ClientID, Host: m.ClientHost, Assignments: related{self + "/assignments"}})
 	}
 	writeJSON(w, http.StatusOK, contentTypeV3, newList("KafkaConsumerList", base, out))
-}
-
-type brokerConfigV3 struct {
-	Kind        string          `json:"kind"`
-	Metadata    resourceMeta    `json:"metadata"`
-	ClusterID   string          `json:"cluster_id"`
-	BrokerID    *int32          `json:"broker_id,omitempty"`
-	Name        string          `json:"name"`
-	Value       *string         `json:"value"`
-	IsDefault   bool            `json:"is_default"`
-	IsReadOnly  bool            `json:"is_read_only"`
-	IsSensitive bool            `json:"is_sensitive"`
-	Source      string          `json:"source"`
-	Synonyms    []configSynonym `json:"synonyms"`
-}
-
-// writeBrokerConfigs answers the configs of broker (nil: the cluster-wide
-// dynamic ones).
-func (p *Proxy) writeBrokerConfigs(w http.ResponseWriter, r v3req, broker *int32) {
-	var ids []int32
-	kind, base, crn := "KafkaClusterConfig", r.base+"/broker-configs", "crn:///kafka="+p.cfg.ClusterID+"/broker-config="
-	if broker != nil {
-		ids = []int32{*broker}
-		kind = "KafkaBrokerConfig"
-		base = r.base + "/brokers/" + itoa(int64(*broker)) + "/configs"
-		crn = "crn:///kafka=" + p.cfg.ClusterID + "/broker=" + itoa(int64(*broker)) + "/config="
-	}
-	rcs, err := r.adm.DescribeBrokerConfigs(r.ctx, ids...)
-	if err == nil && len(rcs) == 1 {
-		err = rcs[0].Err
-	}
-	if err != nil || len(rcs) != 1 {
-		if err == nil {
-			err = errorf(http.StatusInternalServerError, http.StatusInternalServerError, "no configs in the answer")
-		}
-		writeV3Error(w, timeoutOr(r.ctx, err))
-		return
-	}
-	var out []brokerConfigV3
-	for _, c := range rcs[0].Configs {
-		source := c.Source.String()
-		if broker == nil && source != "DYNAMIC_DEFAULT_BROKER_CONFIG" {
-			continue // the cluster resource holds only what is set cluster-wide
-		}
-		bc := brokerConfigV3{Kind: kind, Metadata: meta(base+"/"+c.Key, crn+c.Key), ClusterID: p.cfg.ClusterID, BrokerID: broker,
-			Name: c.Key, Value: c.Value, IsSensitive: c.Sensitive, IsDefault: source == "DEFAULT_CONFIG",
-			IsReadOnly: source == "STATIC_BROKER_CONFIG", Source: source, Synonyms: []configSynonym{}}
-		for _, s := range c.Synonyms {
-			bc.Synonyms = append(bc.Synonyms, configSynonym{Name: s.Key, Value: s.Value, Source: s.Source.String()})
-		}
-		out = append(out, bc)
-	}
-	writeJSON(w, http.StatusOK, contentTypeV3, newList(kind+"List", base, out))
-}
-
-func (p *Proxy) clusterBrokerConfigs(w http.ResponseWriter, r v3req) { p.writeBrokerConfigs(w, r, nil) }
-
-func (p *Proxy) brokerConfigs(w http.ResponseWriter, r v3req) {
-	id, err := strconv.ParseInt(r.PathValue("broker"), 10, 32)
-	bs, lerr := p.brokers(r)
-	if lerr != nil {
-		writeV3Error(w, lerr)
-		return
-	}
-	broker := int32(id)
-	if err != nil || !slices.ContainsFunc(bs, func(b brokerV3) bool { return b.BrokerID == broker }) {
-		writeV3Error(w, errorf(http.StatusNotFound, http.StatusNotFound, "Broker %s cannot be found.", r.PathValue("broker")))
-		return
-	}
-	p.writeBrokerConfigs(w, r, &broker)
 }

@@ -120,7 +120,7 @@ func TestV3Resources(t *testing.T) {
 		t.Fatalf("segment.bytes: %+v", one)
 	}
 	p.fails(404, 404, "GET", c+"/topics/v3-topic/configs/no.such", "", "")
-	p.fails(404, 404, "GET", c+"/topics/nope/configs", "", "")
+	p.fails(404, 40403, "GET", c+"/topics/nope/configs", "", "")
 
 	p.must(204, "DELETE", c+"/topics/v3-topic", "", "", nil)
 	p.fails(404, 404, "GET", c+"/topics/v3-topic", "", "")
