@@ -46,6 +46,7 @@ func (p *Proxy) routesV3(m *http.ServeMux) {
 	m.HandleFunc("GET "+c+"/topics/{topic}/configs/{name}", p.v3(p.getTopicConfig))
 	m.HandleFunc("POST "+c+"/topics/{topic}/records", p.produceV3)
 	p.routesV3Groups(m)
+	p.routesV3Lags(m)
 }
 
 var (
