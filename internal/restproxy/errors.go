@@ -32,6 +32,7 @@ const (
 	codeKafka                = 50002
 	codeKafkaRetriable       = 50003
 	codeTopicExists          = 40002 // v3: a topic of that name exists
+	codeKafkaBadRequest      = 40002 // Kafka refused the request as invalid (SECURITY_DISABLED, ...)
 	codeBadRequest           = 400
 	codeUnprocessable        = 422
 	codeUnsupportedMediaType = 415

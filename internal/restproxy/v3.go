@@ -12,6 +12,8 @@ package restproxy
 //	GET  /v3/clusters/{cluster_id}/topics/{topic}/configs[/{name}]
 //	POST /v3/clusters/{cluster_id}/topics/{topic}/records (v3_records.go)
 //	GET  consumer groups and broker configs (v3_groups.go)
+//	GET  consumer lag (v3_lags.go)
+//	GET, POST, DELETE ACLs (v3_acls.go)
 //
 // Errors are {"error_code":404,"message":...}: the HTTP status, or 40002
 // for a topic that exists already.
@@ -47,6 +49,7 @@ func (p *Proxy) routesV3(m *http.ServeMux) {
 	m.HandleFunc("POST "+c+"/topics/{topic}/records", p.produceV3)
 	p.routesV3Groups(m)
 	p.routesV3Lags(m)
+	p.routesV3ACLs(m)
 }
 
 var (
