@@ -1,8 +1,9 @@
 // Package restproxy serves Confluent REST Proxy's HTTP API on a node: v2
 // (topics, produce in the json, binary, avro, jsonschema and protobuf
 // embedded formats, consumer instances) and v3 (clusters, brokers, topics and their configs and
-// partitions, produce, including the streamed form; consumer groups and
-// broker configs, read-only).
+// partitions, produce, including the streamed form; consumer groups with
+// their lag and broker configs, read-only; ACLs, listed, created and
+// deleted).
 //
 // The proxy is a Kafka client of its own node, as the console and the CLI
 // are: one franz-go client produces and administers, and each consumer
@@ -12,7 +13,8 @@
 // its codes (40401 topic not found, 40402 partition not found, 40403
 // consumer instance not found, 40601 format mismatch, 40902 consumer
 // already exists, 42204 invalid consumer config, 415 unsupported media
-// type, ...). The avro, jsonschema and protobuf embedded formats (see
+// type, 40002 Kafka refusing a request as invalid, as an ACL request to a
+// node without an authorizer, ...). The avro, jsonschema and protobuf embedded formats (see
 // schemas.go) use the node's schema registry, which comes in as a
 // Registry; without one they are refused with 42206, naming the reason.
 //
