@@ -32,7 +32,7 @@ const (
 	codeKafka                = 50002
 	codeKafkaRetriable       = 50003
 	codeTopicExists          = 40002 // v3: a topic of that name exists
-	codeKafkaBadRequest      = 40002 // v3 configs: Kafka refused the request as invalid
+	codeKafkaBadRequest      = 40002 // Kafka refused the request as invalid (an invalid config, SECURITY_DISABLED, ...)
 	codeKafkaUnknownTopic    = 40403 // v3 configs: Kafka does not know the topic
 	codeBrokerNotAvailable   = 50302
 	codeBadRequest           = 400

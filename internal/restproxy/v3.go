@@ -12,6 +12,8 @@ package restproxy
 //	POST /v3/clusters/{cluster_id}/topics/{topic}/records (v3_records.go)
 //	GET  consumer groups (v3_groups.go)
 //	     topic, broker and cluster-wide configs (v3_configs.go)
+//	GET  consumer lag (v3_lags.go)
+//	GET, POST, DELETE ACLs (v3_acls.go)
 //
 // Errors are {"error_code":404,"message":...}: the HTTP status, or 40002
 // for a topic that exists already.
@@ -45,6 +47,8 @@ func (p *Proxy) routesV3(m *http.ServeMux) {
 	m.HandleFunc("POST "+c+"/topics/{topic}/records", p.produceV3)
 	p.routesV3Groups(m)
 	p.routesV3Configs(m)
+	p.routesV3Lags(m)
+	p.routesV3ACLs(m)
 }
 
 var (
