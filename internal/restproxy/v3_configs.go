@@ -10,6 +10,7 @@ package restproxy
 //	POST   /v3/clusters/{cluster_id}/topics/{topic}/configs:alter
 //	       {"data":[{"name":"...","value":"...","operation":"SET"|"DELETE"}],"validate_only":false}
 //	GET    /v3/clusters/{cluster_id}/topics/-/configs                every topic's
+//	POST   /v3/clusters/{cluster_id}/topics/-/configs:alter          many topics' (v3_configs_topics.go)
 //	the same under /brokers/{broker}/configs (GET /brokers/-/configs:
 //	every broker's) and /broker-configs (only what is set cluster-wide)
 //
@@ -42,6 +43,7 @@ func (p *Proxy) routesV3Configs(m *http.ServeMux) {
 	p.configRoutes(m, c+"/brokers/{broker}/configs", p.brokerScope)
 	p.configRoutes(m, c+"/broker-configs", clusterScope)
 	m.HandleFunc("GET "+c+"/topics/-/configs", p.v3(p.listEveryTopicConfigs))
+	m.HandleFunc("POST "+c+"/topics/-/configs:alter", p.v3(p.alterTopicsConfigs))
 	m.HandleFunc("GET "+c+"/brokers/-/configs", p.v3(p.listEveryBrokerConfigs))
 }
 
@@ -328,24 +330,32 @@ func (p *Proxy) deleteConfig(w http.ResponseWriter, r v3req, s configScope) {
 	writeChange(w, changeConfigs(r, s, []kadm.AlterConfig{change}, false, p.configMissing(s)))
 }
 
-// alterConfigsRequest is the body of :alter. A missing operation is SET.
+// alterConfigsRequest is the body of :alter.
 type alterConfigsRequest struct {
-	Data []struct {
-		Name      *string `json:"name"`
-		Value     *string `json:"value"`
-		Operation *string `json:"operation"`
-	} `json:"data"`
-	ValidateOnly bool `json:"validate_only"`
+	Data         []alterConfigEntry `json:"data"`
+	ValidateOnly bool               `json:"validate_only"`
 }
 
-// changes returns the request's changes; one without a name or with an
-// unknown operation is 400, as Confluent's JSON mapper answers it.
+// alterConfigEntry is one change of an :alter body. A missing operation
+// is SET.
+type alterConfigEntry struct {
+	Name      *string `json:"name"`
+	Value     *string `json:"value"`
+	Operation *string `json:"operation"`
+}
+
 func (req *alterConfigsRequest) changes() ([]kadm.AlterConfig, error) {
 	if req.Data == nil {
 		return nil, errorf(http.StatusBadRequest, codeBadRequest, "data is required")
 	}
-	changes := make([]kadm.AlterConfig, 0, len(req.Data))
-	for _, d := range req.Data {
+	return alterChanges(req.Data)
+}
+
+// alterChanges returns the changes of entries; one without a name or with
+// an unknown operation is 400, as Confluent's JSON mapper answers it.
+func alterChanges(entries []alterConfigEntry) ([]kadm.AlterConfig, error) {
+	changes := make([]kadm.AlterConfig, 0, len(entries))
+	for _, d := range entries {
 		if d.Name == nil {
 			return nil, errorf(http.StatusBadRequest, codeBadRequest, "name is required")
 		}
@@ -414,12 +424,27 @@ func changeConfigs(r v3req, s configScope, changes []kadm.AlterConfig, validateO
 		if err != nil {
 			return err
 		}
-		for _, c := range changes {
-			if !slices.ContainsFunc(configs[0], func(k kadm.Config) bool { return k.Key == c.Name }) {
-				return missing(c.Name)
-			}
+		if err := checkNames(configs[0], changes, missing); err != nil {
+			return err
 		}
 	}
+	return alterConfigs(r, s, changes, validateOnly)
+}
+
+// checkNames answers with missing the first of changes that names none
+// of configs.
+func checkNames(configs []kadm.Config, changes []kadm.AlterConfig, missing func(string) error) error {
+	for _, c := range changes {
+		if !slices.ContainsFunc(configs, func(k kadm.Config) bool { return k.Key == c.Name }) {
+			return missing(c.Name)
+		}
+	}
+	return nil
+}
+
+// alterConfigs makes changes to the configs of s with one
+// IncrementalAlterConfigs, or with validateOnly has Kafka validate them.
+func alterConfigs(r v3req, s configScope, changes []kadm.AlterConfig, validateOnly bool) error {
 	var resps kadm.AlterConfigsResponses
 	var err error
 	var brokers []int32 // none: the cluster

@@ -202,3 +202,59 @@ func TestV3BrokerConfigChanges(t *testing.T) {
 		t.Fatalf("every broker's configs: %+v", list)
 	}
 }
+
+// TestV3AlterManyTopicsConfigs proves /topics/-/configs:alter changes two
+// topics' configs in one request (204), that validate_only changes
+// nothing, that a value Kafka refuses for one topic is 207 with that
+// topic's failure while the other's changes stand, and that an unknown
+// topic or config fails the whole request with Confluent's 404s.
+func TestV3AlterManyTopicsConfigs(t *testing.T) {
+	p := start(t, nil)
+	c := "/v3/clusters/" + p.node.ClusterID
+	alter := c + "/topics/-/configs:alter"
+	p.createTopic("one", 1)
+	p.createTopic("two", 1)
+
+	p.must(204, "POST", alter, "application/json", `{"data":[
+		{"topic_name":"one","configs":[{"name":"retention.ms","value":"3600000"},{"name":"cleanup.policy","value":"compact"}]},
+		{"topic_name":"two","configs":[{"name":"segment.ms","value":"60000","operation":"SET"}]}]}`, nil)
+	p.config(c+"/topics/one/configs/retention.ms", ptr("3600000"), "DYNAMIC_TOPIC_CONFIG")
+	p.config(c+"/topics/one/configs/cleanup.policy", ptr("compact"), "DYNAMIC_TOPIC_CONFIG")
+	p.config(c+"/topics/two/configs/segment.ms", ptr("60000"), "DYNAMIC_TOPIC_CONFIG")
+
+	p.must(204, "POST", alter, "application/json", `{"validate_only":true,"data":[
+		{"topic_name":"one","configs":[{"name":"cleanup.policy","operation":"DELETE"}]},
+		{"topic_name":"two","configs":[{"name":"segment.ms","value":"120000"}]}]}`, nil)
+	p.config(c+"/topics/one/configs/cleanup.policy", ptr("compact"), "DYNAMIC_TOPIC_CONFIG")
+	p.config(c+"/topics/two/configs/segment.ms", ptr("60000"), "DYNAMIC_TOPIC_CONFIG")
+
+	var multi struct {
+		Failures []struct {
+			TopicName string  `json:"topic_name"`
+			ErrorCode int     `json:"error_code"`
+			Message   *string `json:"message"`
+		} `json:"failures"`
+	}
+	p.must(207, "POST", alter, "application/json", `{"data":[
+		{"topic_name":"one","configs":[{"name":"cleanup.policy","operation":"DELETE"}]},
+		{"topic_name":"two","configs":[{"name":"segment.ms","value":"120000"},{"name":"retention.ms","value":"soon"}]}]}`, &multi)
+	if len(multi.Failures) != 1 || multi.Failures[0].TopicName != "two" || multi.Failures[0].ErrorCode != 40002 ||
+		multi.Failures[0].Message == nil || *multi.Failures[0].Message == "" {
+		t.Fatalf("207 failures: %+v", multi.Failures)
+	}
+	p.config(c+"/topics/one/configs/cleanup.policy", ptr("delete"), "DEFAULT_CONFIG")
+	p.config(c+"/topics/two/configs/segment.ms", ptr("60000"), "DYNAMIC_TOPIC_CONFIG")
+
+	p.failsWith(404, 40403, "This server does not host this topic-partition.", "POST", alter, "application/json",
+		`{"data":[{"topic_name":"one","configs":[{"name":"retention.ms","value":"1000"}]},{"topic_name":"nope","configs":[]}]}`)
+	p.failsWith(404, 404, "HTTP 404 Not Found", "POST", alter, "application/json",
+		`{"data":[{"topic_name":"one","configs":[{"name":"retention.ms","value":"1000"}]},{"topic_name":"two","configs":[{"name":"no.such","value":"1"}]}]}`)
+	p.config(c+"/topics/one/configs/retention.ms", ptr("3600000"), "DYNAMIC_TOPIC_CONFIG")
+
+	p.must(204, "POST", alter, "application/json", `{"data":[]}`, nil)
+	p.failsWith(422, 422, "Error: 42206 : Payload error. Null input provided. Data is required.", "POST", alter, "application/json", "null")
+	p.fails(400, 400, "POST", alter, "application/json", `{"data":[{"configs":[]}]}`)
+	p.fails(400, 400, "POST", alter, "application/json", `{"data":[{"topic_name":"one"}]}`)
+	p.fails(400, 400, "POST", alter, "application/json", `{"data":[{"topic_name":"one","configs":[{"name":"retention.ms","operation":"APPEND"}]}]}`)
+	p.fails(404, 404, "POST", "/v3/clusters/other/topics/-/configs:alter", "application/json", `{"data":[]}`)
+}
