@@ -63,6 +63,9 @@ var (
 	errFormatMismatch = &Error{Status: http.StatusNotAcceptable, Code: codeFormatMismatch,
 		Message: "The requested embedded data format does not match the deserializer for this consumer instance"}
 	errNotAcceptable = &Error{Status: http.StatusNotAcceptable, Code: http.StatusNotAcceptable, Message: "HTTP 406 Not Acceptable"}
+	// errNotFound is Confluent's bare 404, for a resource its handler
+	// looked for and did not find.
+	errNotFound = &Error{Status: http.StatusNotFound, Code: http.StatusNotFound, Message: "HTTP 404 Not Found"}
 )
 
 // kafkaError turns a Kafka client error into the proxy's answer:

@@ -14,6 +14,7 @@ package restproxy
 //	     topic, broker and cluster-wide configs (v3_configs.go)
 //	GET  consumer lag (v3_lags.go)
 //	GET, POST, DELETE ACLs (v3_acls.go)
+//	GET  partition reassignments in progress (v3_reassignments.go)
 //
 // Errors are {"error_code":404,"message":...}: the HTTP status, or 40002
 // for a topic that exists already.
@@ -49,6 +50,7 @@ func (p *Proxy) routesV3(m *http.ServeMux) {
 	p.routesV3Configs(m)
 	p.routesV3Lags(m)
 	p.routesV3ACLs(m)
+	p.routesV3Reassignments(m)
 }
 
 var (

@@ -69,7 +69,6 @@ func (p *Proxy) configRoutes(m *http.ServeMux, path string, scope func(v3req) (c
 
 var (
 	errConfigTopicNotFound = &Error{Status: http.StatusNotFound, Code: codeKafkaUnknownTopic, Message: "This server does not host this topic-partition."}
-	errConfigNotFound      = &Error{Status: http.StatusNotFound, Code: http.StatusNotFound, Message: "HTTP 404 Not Found"}
 	errNullPayload         = &Error{Status: http.StatusUnprocessableEntity, Code: http.StatusUnprocessableEntity,
 		Message: "Error: 42206 : Payload error. Null input provided. Data is required."}
 )
@@ -257,7 +256,7 @@ func (p *Proxy) getConfig(w http.ResponseWriter, r v3req, s configScope) {
 	}
 	i := slices.IndexFunc(configs[0], func(c kadm.Config) bool { return c.Key == r.PathValue("name") })
 	if i < 0 {
-		writeConfigError(w, errConfigNotFound)
+		writeConfigError(w, errNotFound)
 		return
 	}
 	writeJSON(w, http.StatusOK, contentTypeV3, p.configV3(r, s, configs[0][i]))
@@ -388,7 +387,7 @@ func (p *Proxy) alterConfigBatch(w http.ResponseWriter, r v3req, s configScope) 
 	}
 	var missing func(string) error // cluster-wide: Kafka alone checks the names
 	if !s.cluster() {
-		missing = func(string) error { return errConfigNotFound }
+		missing = func(string) error { return errNotFound }
 	}
 	writeChange(w, changeConfigs(r, s, changes, req.ValidateOnly, missing))
 }

@@ -127,7 +127,7 @@ func checkTopicsConfigs(r v3req, topics []topicChanges) error {
 		return err
 	}
 	for i, t := range topics {
-		if err := checkNames(configs[i], t.changes, func(string) error { return errConfigNotFound }); err != nil {
+		if err := checkNames(configs[i], t.changes, func(string) error { return errNotFound }); err != nil {
 			return err
 		}
 	}

@@ -209,7 +209,7 @@ func (p *Proxy) getLag(w http.ResponseWriter, r v3req) {
 			return
 		}
 	}
-	writeV3Error(w, errorf(http.StatusNotFound, http.StatusNotFound, "HTTP 404 Not Found"))
+	writeV3Error(w, errNotFound)
 }
 
 type lagSummaryV3 struct {
