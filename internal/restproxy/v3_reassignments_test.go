@@ -12,28 +12,6 @@ import (
 	"gregor/internal/node/nodetest"
 )
 
-type reassignment struct {
-	Kind     string `json:"kind"`
-	Metadata struct {
-		Self         string `json:"self"`
-		ResourceName string `json:"resource_name"`
-	} `json:"metadata"`
-	ClusterID        string  `json:"cluster_id"`
-	TopicName        string  `json:"topic_name"`
-	PartitionID      int32   `json:"partition_id"`
-	AddingReplicas   []int32 `json:"adding_replicas"`
-	RemovingReplicas []int32 `json:"removing_replicas"`
-	Replicas         struct {
-		Related string `json:"related"`
-	} `json:"replicas"`
-}
-
-type reassignmentList struct {
-	Kind     string                `json:"kind"`
-	Metadata struct{ Self string } `json:"metadata"`
-	Data     []reassignment        `json:"data"`
-}
-
 // TestV3ReassignmentsNone proves that with no reassignment in progress
 // every list is empty (that of an unknown topic too) and that a partition,
 // unknown or not, is Confluent's bare 404, as is an unknown cluster.
@@ -44,7 +22,7 @@ func TestV3ReassignmentsNone(t *testing.T) {
 
 	for _, path := range []string{"/topics/-/partitions/-/reassignment", "/topics/still/partitions/-/reassignment",
 		"/topics/nope/partitions/-/reassignment"} {
-		var list reassignmentList
+		var list resourceList
 		p.must(200, "GET", c+path, "", "", &list)
 		if list.Kind != "KafkaReassignmentList" || list.Data == nil || len(list.Data) != 0 ||
 			list.Metadata.Self != p.base+c+path+"s" {
@@ -100,7 +78,7 @@ func TestV3ReassignmentInProgress(t *testing.T) {
 
 	p := &proxy{t: t, base: "http://" + kept.RESTProxyAddr().String()}
 	c := "/v3/clusters/" + cl.ClusterID
-	var all reassignmentList
+	var all resourceList
 	deadline := time.Now().Add(10 * time.Second)
 	for len(all.Data) == 0 && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
@@ -117,12 +95,12 @@ func TestV3ReassignmentInProgress(t *testing.T) {
 		got.Metadata.Self != self+"/reassignments" || got.Metadata.ResourceName != crn+"/reassignments" {
 		t.Fatalf("every reassignment: %+v", got)
 	}
-	var byTopic reassignmentList
+	var byTopic resourceList
 	p.must(200, "GET", c+"/topics/moving/partitions/-/reassignment", "", "", &byTopic)
 	if len(byTopic.Data) != 1 || byTopic.Data[0].PartitionID != 0 || byTopic.Metadata.Self != p.base+c+"/topics/moving/partitions/-/reassignments" {
 		t.Fatalf("the topic's reassignments: %+v", byTopic)
 	}
-	var one reassignment
+	var one resource
 	p.must(200, "GET", c+"/topics/moving/partitions/0/reassignment", "", "", &one)
 	if one.Kind != "KafkaReassignment" || !slices.Equal(one.AddingReplicas, target) ||
 		one.Metadata.Self != self+"/reassignment" || one.Metadata.ResourceName != crn+"/reassignment" {

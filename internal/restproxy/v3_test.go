@@ -30,6 +30,11 @@ type resource struct {
 	Value             *string `json:"value"`
 	Source            string  `json:"source"`
 	IsDefault         bool    `json:"is_default"`
+	AddingReplicas    []int32 `json:"adding_replicas"`
+	RemovingReplicas  []int32 `json:"removing_replicas"`
+	Replicas          struct {
+		Related string `json:"related"`
+	} `json:"replicas"`
 }
 
 type resourceList struct {
