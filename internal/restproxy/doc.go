@@ -2,8 +2,10 @@
 // (topics, produce in the json, binary, avro, jsonschema and protobuf
 // embedded formats, consumer instances) and v3 (clusters, brokers, topics
 // and partitions, produce, including the streamed form; the configs of
-// topics, brokers and the cluster, read and changed; consumer groups with
-// their lag, read-only; ACLs, listed, created and deleted).
+// topics, brokers and the cluster, read and changed, many topics' in one
+// request too; consumer groups with their lag, and partition
+// reassignments in progress, read-only; ACLs, listed, created and
+// deleted).
 //
 // The proxy is a Kafka client of its own node, as the console and the CLI
 // are: one franz-go client produces and administers, and each consumer
@@ -16,9 +18,12 @@
 // type, ...); the v3 config resources answer Kafka's errors with
 // Confluent's Kafka codes (40002 invalid config or a request Kafka refuses
 // as invalid, as an ACL request to a node without an authorizer; 40403
-// unknown topic; 40301 refused by an ACL; 50002, 50003). The avro, jsonschema and protobuf embedded formats (see
-// schemas.go) use the node's schema registry, which comes in as a
-// Registry; without one they are refused with 42206, naming the reason.
+// unknown topic; 40301 refused by an ACL; 50002, 50003; a bulk topic
+// configs change answers 207 Multi-Status listing each topic Kafka
+// refused, with those codes). The avro, jsonschema and protobuf embedded
+// formats (see schemas.go) use the node's schema registry, which comes in
+// as a Registry; without one they are refused with 42206, naming the
+// reason.
 //
 // Bounds: every request body is read through http.MaxBytesReader
 // (rest.proxy.request.max.bytes; in a streamed v3 produce, each record

@@ -11,7 +11,8 @@ package restproxy
 //	GET  /v3/clusters/{cluster_id}/topics/{topic}/partitions[/{partition}]
 //	POST /v3/clusters/{cluster_id}/topics/{topic}/records (v3_records.go)
 //	GET  consumer groups (v3_groups.go)
-//	     topic, broker and cluster-wide configs (v3_configs.go)
+//	     topic, broker and cluster-wide configs (v3_configs.go; many
+//	     topics' at once: v3_configs_topics.go)
 //	GET  consumer lag (v3_lags.go)
 //	GET, POST, DELETE ACLs (v3_acls.go)
 //	GET  partition reassignments in progress (v3_reassignments.go)
