@@ -56,8 +56,13 @@ type PartitionResult struct {
 }
 
 // ElectLeadersResponse has a result per partition named, in request
-// order; for every partition, only those that needed an election.
-type ElectLeadersResponse struct{ Results []PartitionResult }
+// order; for every partition, only those that needed an election, and
+// Topics names every topic, those without a result too, as Kafka lists
+// them.
+type ElectLeadersResponse struct {
+	Results []PartitionResult
+	Topics  []string // every topic, in name order, when every partition was asked for
+}
 
 func (ElectLeadersRequest) isRequest()   {}
 func (ElectLeadersResponse) isResponse() {}
@@ -72,6 +77,9 @@ func ElectLeaders(img *metadata.Image, req ElectLeadersRequest) ([]metadata.Reco
 	var recs []metadata.Record
 	var resp ElectLeadersResponse
 	for _, tps := range targets {
+		if all {
+			resp.Topics = append(resp.Topics, tps.Topic)
+		}
 		for _, p := range tps.Partitions {
 			rec, err := electOne(img, req.Type, tps.Topic, p)
 			if rec != nil {

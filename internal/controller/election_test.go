@@ -2,6 +2,7 @@ package controller
 
 import (
 	"errors"
+	"slices"
 	"testing"
 
 	"gregor/internal/kafka"
@@ -66,13 +67,13 @@ func TestElectLeaders(t *testing.T) {
 }
 
 // TestElectLeadersAllAndUnknown proves that an election over every
-// partition leaves out those that need none, and that unknown topics and
-// partitions answer UNKNOWN_TOPIC_OR_PARTITION.
+// partition leaves out those that need none but names every topic, and
+// that unknown topics and partitions answer UNKNOWN_TOPIC_OR_PARTITION.
 func TestElectLeadersAllAndUnknown(t *testing.T) {
 	img := imageWith(t, nil, part(1, []int32{1, 2}, 1, 2), part(1, []int32{1, 2}, 2, 1))
 	_, resp := ElectLeaders(img, ElectLeadersRequest{Type: ElectPreferred})
-	if len(resp.Results) != 1 || resp.Results[0].Partition != 1 || resp.Results[0].Err != nil {
-		t.Fatalf("all partitions: %+v", resp.Results)
+	if len(resp.Results) != 1 || resp.Results[0].Partition != 1 || resp.Results[0].Err != nil || !slices.Equal(resp.Topics, []string{"t"}) {
+		t.Fatalf("all partitions: %+v", resp)
 	}
 	_, resp = ElectLeaders(img, ElectLeadersRequest{Partitions: []TopicPartitions{{Topic: "t", Partitions: []int32{5}}, {Topic: "u", Partitions: []int32{0}}}})
 	for _, r := range resp.Results {

@@ -154,6 +154,7 @@ type itemResponse struct {
 	// Partitions are the results of ElectLeadersResponse and
 	// AlterPartitionReassignmentsResponse, without Err.
 	Partitions []PartitionResult `json:",omitempty"`
+	Names      []string          `json:",omitempty"` // ElectLeadersResponse's Topics
 }
 
 // splitErrors returns resp in a form JSON keeps, and its per-item errors.
@@ -187,7 +188,7 @@ func splitErrors(resp Response) (any, []error) {
 		return itemResponse{Type: "DeleteACLsResponse", ACLs: deleted}, errs
 	case ElectLeadersResponse:
 		ps, errs := splitResults(r.Results)
-		return itemResponse{Type: "ElectLeadersResponse", Partitions: ps}, errs
+		return itemResponse{Type: "ElectLeadersResponse", Partitions: ps, Names: r.Topics}, errs
 	case AlterPartitionReassignmentsResponse:
 		ps, errs := splitResults(r.Results)
 		return itemResponse{Type: "AlterPartitionReassignmentsResponse", Partitions: ps}, errs
@@ -251,7 +252,7 @@ func (ir itemResponse) response(errs []error) (Response, error) {
 		return AlterConfigsResponse{Errs: errs}, nil
 	case "ElectLeadersResponse":
 		rs, err := joinResults(ir.Partitions, errs)
-		return ElectLeadersResponse{Results: rs}, err
+		return ElectLeadersResponse{Results: rs, Topics: ir.Names}, err
 	case "AlterPartitionReassignmentsResponse":
 		rs, err := joinResults(ir.Partitions, errs)
 		return AlterPartitionReassignmentsResponse{Results: rs}, err

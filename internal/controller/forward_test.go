@@ -9,6 +9,7 @@ import (
 	"go/token"
 	"io/fs"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -110,6 +111,8 @@ func TestForwardedRepliesKeepTheirErrors(t *testing.T) {
 	for _, resp := range []Response{
 		DeleteACLsResponse{Results: []DeletedACLs{{Bindings: bindings}, {Err: fmt.Errorf("%w: bad filter", ErrInvalidRequest)}}},
 		CreateACLsResponse{Errs: []error{nil, fmt.Errorf("%w: bad binding", ErrInvalidRequest)}},
+		ElectLeadersResponse{Results: []PartitionResult{{Topic: "t", Partition: 1, Err: fmt.Errorf("%w: bad type", ErrInvalidRequest)}},
+			Topics: []string{"t", "u"}},
 	} {
 		back, err := decodeReply(encodeReply(reply{resp: resp}))
 		if err != nil {
@@ -120,6 +123,9 @@ func TestForwardedRepliesKeepTheirErrors(t *testing.T) {
 		}
 		if d, ok := back.resp.(DeleteACLsResponse); ok && !reflect.DeepEqual(d.Results[0].Bindings, bindings) {
 			t.Errorf("deleted bindings came back as %+v", d.Results[0].Bindings)
+		}
+		if e, ok := back.resp.(ElectLeadersResponse); ok && !slices.Equal(e.Topics, []string{"t", "u"}) {
+			t.Errorf("the topics of an election of every partition came back as %v", e.Topics)
 		}
 	}
 }

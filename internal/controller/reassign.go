@@ -31,6 +31,9 @@ type Reassignment struct {
 	Topic     string
 	Partition int32
 	Replicas  []kafka.NodeID
+	// KeepReplicationFactor refuses Replicas of another number than the
+	// partition's (KIP-860's allow_replication_factor_change false).
+	KeepReplicationFactor bool
 }
 
 // AlterPartitionReassignmentsRequest starts or cancels reassignments, each
@@ -74,6 +77,9 @@ func reassign(img *metadata.Image, r Reassignment) ([]metadata.Record, error) {
 		if err := checkTarget(img, target); err != nil {
 			return nil, err
 		}
+		if err := checkReplicationFactor(cur, target); r.KeepReplicationFactor && err != nil {
+			return nil, err
+		}
 		next = startReassignment(cur, target, alive)
 	}
 	if !partitionChanged(cur, next) {
@@ -94,6 +100,16 @@ func checkTarget(img *metadata.Image, target []int32) error {
 		if !registered(img, id) {
 			return fmt.Errorf("%w: The manual partition assignment includes broker %d, but no such broker is registered.", ErrInvalidReplicaAssignment, id)
 		}
+	}
+	return nil
+}
+
+// checkReplicationFactor refuses a target of another size than the
+// replicas p has apart from those a reassignment is adding; Kafka checks
+// it after the target itself.
+func checkReplicationFactor(p metadata.Partition, target []int32) error {
+	if rf := len(p.Replicas) - len(p.AddingReplicas); rf != len(target) {
+		return fmt.Errorf("%w: The replication factor is changed from %d to %d", ErrInvalidReplicationFactor, rf, len(target))
 	}
 	return nil
 }

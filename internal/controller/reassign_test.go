@@ -71,3 +71,26 @@ func TestReassignmentCases(t *testing.T) {
 		t.Errorf("unknown partition: %v", resp.Results[0].Err)
 	}
 }
+
+// TestReassignmentKeepingReplicationFactor proves KIP-860's check as
+// Kafka orders it: a target of another size is INVALID_REPLICATION_FACTOR,
+// but an invalid target is INVALID_REPLICA_ASSIGNMENT first, and one of
+// the same size passes.
+func TestReassignmentKeepingReplicationFactor(t *testing.T) {
+	img := imageWith(t, nil, part(1, []int32{1, 2}, 1, 2))
+	for _, c := range []struct {
+		replicas []kafka.NodeID
+		want     error
+	}{
+		{[]kafka.NodeID{1, 2, 3}, ErrInvalidReplicationFactor},
+		{[]kafka.NodeID{1, 9, 3}, ErrInvalidReplicaAssignment},
+		{[]kafka.NodeID{}, ErrInvalidReplicaAssignment},
+		{[]kafka.NodeID{2, 3}, nil},
+	} {
+		ra := Reassignment{Topic: "t", Partition: 0, Replicas: c.replicas, KeepReplicationFactor: true}
+		_, resp := AlterPartitionReassignments(img, AlterPartitionReassignmentsRequest{Reassignments: []Reassignment{ra}})
+		if err := resp.Results[0].Err; !errors.Is(err, c.want) || (c.want == nil) != (err == nil) {
+			t.Errorf("%v: %v, want %v", c.replicas, err, c.want)
+		}
+	}
+}

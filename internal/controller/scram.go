@@ -6,8 +6,9 @@ import (
 	"gregor/internal/metadata"
 )
 
-// SCRAM credentials (AlterUserScramCredentials): each upsertion and
-// deletion is one item, applied or refused on its own.
+// SCRAM credentials (AlterUserScramCredentials): each user's change is
+// applied or refused on its own; a user changed twice in one request is
+// refused.
 
 // Errors of a SCRAM credential change, as Kafka's
 // AlterUserScramCredentials answers them.
@@ -42,36 +43,51 @@ type AlterScramCredentialsResponse struct{ Errs []error }
 func (AlterScramCredentialsRequest) isRequest()   {}
 func (AlterScramCredentialsResponse) isResponse() {}
 
-// alterScramCredentials checks each change and returns the records of
-// those that pass. A user named twice in one request fails every change
-// naming it, as in Kafka.
+// alterScramCredentials checks the changes as Kafka's controller does,
+// the deletions first, then the upsertions: a user's first refused change
+// is the user's answer, and its later changes are not looked at; a change
+// of a user whose earlier change passed refuses both
+// (DUPLICATE_RESOURCE). Every item answers its user's result, and the
+// records are those of the users whose one change passed.
 func alterScramCredentials(img *metadata.Image, req AlterScramCredentialsRequest) ([]metadata.Record, AlterScramCredentialsResponse) {
-	named := map[string]int{}
-	for _, u := range req.Upsertions {
-		named[u.User]++
+	refused, passed := map[string]error{}, map[string]bool{}
+	check := func(user string, err error) {
+		switch {
+		case refused[user] != nil:
+		case passed[user]:
+			delete(passed, user)
+			refused[user] = errAlteredTwice
+		case err != nil:
+			refused[user] = err
+		default:
+			passed[user] = true
+		}
 	}
 	for _, d := range req.Deletions {
-		named[d.User]++
+		check(d.User, checkScramDeletion(img, d))
+	}
+	for _, u := range req.Upsertions {
+		check(u.User, checkScramUpsertion(u))
 	}
 	var recs []metadata.Record
 	var resp AlterScramCredentialsResponse
-	add := func(rec metadata.ScramCredentialRecord, err error) {
-		if named[rec.User] > 1 {
-			err = ErrDuplicateResource // first, as Kafka checks
-		}
-		if err == nil {
+	answer := func(rec metadata.ScramCredentialRecord) {
+		if passed[rec.User] {
 			recs = append(recs, metadata.Record{Type: metadata.TypeScramCredential, Scram: &rec})
 		}
-		resp.Errs = append(resp.Errs, err)
+		resp.Errs = append(resp.Errs, refused[rec.User])
 	}
 	for _, u := range req.Upsertions {
-		add(u, checkScramUpsertion(u))
+		answer(u)
 	}
 	for _, d := range req.Deletions {
-		add(metadata.ScramCredentialRecord{User: d.User, Mechanism: d.Mechanism}, checkScramDeletion(img, d))
+		answer(metadata.ScramCredentialRecord{User: d.User, Mechanism: d.Mechanism})
 	}
 	return recs, resp
 }
+
+// errAlteredTwice reads as Kafka's message.
+var errAlteredTwice = kafkaErrorf(ErrDuplicateResource, "A user credential cannot be altered twice in the same request")
 
 func checkScramUpsertion(u metadata.ScramCredentialRecord) error {
 	switch {

@@ -8,9 +8,10 @@ import (
 )
 
 // TestAlterScramCredentials proves the checks of a SCRAM credential change
-// (mechanism, iterations, a user named twice, deleting what is not there)
-// and that a credential set by one request is found, and deleted, by the
-// next.
+// (mechanism, iterations, a user named twice, deleting what is not there),
+// that a user's first refused change is its answer, the deletions looked
+// at before the upsertions, as in Kafka, and that a credential set by one
+// request is found, and deleted, by the next.
 func TestAlterScramCredentials(t *testing.T) {
 	cred := &metadata.ScramCredential{Salt: []byte("s"), StoredKey: []byte("k"), ServerKey: []byte("v"), Iterations: 4096}
 	up := func(user, mech string, iterations int32) metadata.ScramCredentialRecord {
@@ -22,11 +23,17 @@ func TestAlterScramCredentials(t *testing.T) {
 	recs, resp := alterScramCredentials(img, AlterScramCredentialsRequest{
 		Upsertions: []metadata.ScramCredentialRecord{
 			up("alice", "SCRAM-SHA-256", 4096), up("bob", "SCRAM-SHA-1", 4096), up("carol", "SCRAM-SHA-512", 100),
-			up("dave", "SCRAM-SHA-512", 8192),
+			up("dave", "SCRAM-SHA-512", 8192), up("frank", "SCRAM-SHA-256", 4096), up("frank", "SCRAM-SHA-512", 4096),
+			up("gina", "SCRAM-SHA-256", 100), up("gina", "SCRAM-SHA-512", 4096),
 		},
 		Deletions: []metadata.ScramKey{{User: "dave", Mechanism: "SCRAM-SHA-256"}, {User: "erin", Mechanism: "SCRAM-SHA-256"}},
 	})
-	want := []error{nil, ErrUnsupportedMechanism, ErrUnacceptableCredential, ErrDuplicateResource, ErrDuplicateResource, ErrResourceNotFound}
+	want := []error{nil, ErrUnsupportedMechanism, ErrUnacceptableCredential, ErrResourceNotFound,
+		ErrDuplicateResource, ErrDuplicateResource, ErrUnacceptableCredential, ErrUnacceptableCredential,
+		ErrResourceNotFound, ErrResourceNotFound}
+	if len(resp.Errs) != len(want) {
+		t.Fatalf("%d results, want %d", len(resp.Errs), len(want))
+	}
 	for i, err := range resp.Errs {
 		if !errors.Is(err, want[i]) {
 			t.Errorf("item %d: %v, want %v", i, err, want[i])

@@ -9,8 +9,9 @@ package handler
 // ELIGIBLE_LEADERS_NOT_AVAILABLE. A partition that has the leader asked
 // for answers ELECTION_NOT_NEEDED; an unknown one
 // UNKNOWN_TOPIC_OR_PARTITION. Null topics elect every partition and
-// answer only those that needed an election. An unknown election type
-// answers INVALID_REQUEST at the top level (v1+).
+// answer every topic, with only the partitions that needed an election,
+// as Kafka's controller does. An unknown election type answers
+// INVALID_REQUEST at the top level and on every partition named (v1+).
 
 import (
 	"context"
@@ -31,10 +32,6 @@ func (h *Handler) electLeaders(ctx context.Context, req *Request) (kmsg.Response
 	if r.Version == 0 {
 		typ = controller.ElectPreferred
 	}
-	if typ != controller.ElectPreferred && typ != controller.ElectUnclean {
-		resp.ErrorCode = kerr.InvalidRequest.Code
-		return resp, nil
-	}
 	creq := controller.ElectLeadersRequest{Type: typ}
 	if r.Topics != nil {
 		creq.Partitions = []controller.TopicPartitions{}
@@ -42,11 +39,17 @@ func (h *Handler) electLeaders(ctx context.Context, req *Request) (kmsg.Response
 			creq.Partitions = append(creq.Partitions, controller.TopicPartitions{Topic: t.Topic, Partitions: t.Partitions})
 		}
 	}
-	if !h.allowedOnCluster(req, acl.Alter) {
-		// As Kafka: the error at the top (v1+) and on every partition named.
-		resp.ErrorCode = kerr.ClusterAuthorizationFailed.Code
-		resp.Topics = electionTopics(failedResults(creq.Partitions, kerr.ClusterAuthorizationFailed))
+	// As Kafka: a refusal at the top (v1+) and on every partition named.
+	refuse := func(err *kerr.Error) (kmsg.Response, error) {
+		resp.ErrorCode = err.Code
+		resp.Topics = electionTopics(nil, failedResults(creq.Partitions, err))
 		return resp, nil
+	}
+	if !h.allowedOnCluster(req, acl.Alter) {
+		return refuse(kerr.ClusterAuthorizationFailed)
+	}
+	if typ != controller.ElectPreferred && typ != controller.ElectUnclean {
+		return refuse(kerr.InvalidRequest)
 	}
 	cresp, err := submit[controller.ElectLeadersResponse](ctx, h.Controller, creq)
 	if err != nil && creq.Partitions == nil {
@@ -54,7 +57,7 @@ func (h *Handler) electLeaders(ctx context.Context, req *Request) (kmsg.Response
 	} else if err != nil {
 		cresp.Results = failedResults(creq.Partitions, err)
 	}
-	resp.Topics = electionTopics(cresp.Results)
+	resp.Topics = electionTopics(cresp.Topics, cresp.Results)
 	return resp, nil
 }
 
@@ -69,18 +72,26 @@ func failedResults(tps []controller.TopicPartitions, err error) []controller.Par
 	return out
 }
 
-// electionTopics groups results by topic, in order of first appearance.
-func electionTopics(results []controller.PartitionResult) []kmsg.ElectLeadersResponseTopic {
+// electionTopics groups results by topic, in order of first appearance
+// after the topics named first (listed even without a result).
+func electionTopics(topics []string, results []controller.PartitionResult) []kmsg.ElectLeadersResponseTopic {
 	var out []kmsg.ElectLeadersResponseTopic
 	at := map[string]int{}
-	for _, r := range results {
-		i, ok := at[r.Topic]
+	index := func(topic string) int {
+		i, ok := at[topic]
 		if !ok {
-			i, at[r.Topic] = len(out), len(out)
+			i, at[topic] = len(out), len(out)
 			t := kmsg.NewElectLeadersResponseTopic()
-			t.Topic = r.Topic
+			t.Topic = topic
 			out = append(out, t)
 		}
+		return i
+	}
+	for _, t := range topics {
+		index(t)
+	}
+	for _, r := range results {
+		i := index(r.Topic)
 		p := kmsg.NewElectLeadersResponseTopicPartition()
 		p.Partition, p.ErrorCode, p.ErrorMessage = r.Partition, errorCode(r.Err), errorMessage(r.Err)
 		out[i].Partitions = append(out[i].Partitions, p)

@@ -9,13 +9,13 @@ package handler
 // per partition: UNKNOWN_TOPIC_OR_PARTITION, INVALID_REPLICA_ASSIGNMENT
 // (empty, duplicate or unregistered brokers), NO_REASSIGNMENT_IN_PROGRESS
 // (a cancellation of nothing); v1 with allow_replication_factor_change
-// false answers INVALID_REPLICATION_FACTOR for a target of another size
-// than the partition's replicas before any reassignment. The answer comes
-// when the reassignment has started, not when it completes.
+// false answers INVALID_REPLICATION_FACTOR for a valid target of another
+// size than the partition's replicas before any reassignment, and echoes
+// the flag. The answer comes when the reassignment has started, not when
+// it completes.
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -32,7 +32,8 @@ func init() {
 func (h *Handler) alterPartitionReassignments(ctx context.Context, req *Request) (kmsg.Response, error) {
 	r := req.Body.(*kmsg.AlterPartitionAssignmentsRequest)
 	resp := r.ResponseKind().(*kmsg.AlterPartitionAssignmentsResponse)
-	allowRFChange := r.Version < 1 || r.AllowReplicationFactorChange
+	keepRF := r.Version >= 1 && !r.AllowReplicationFactorChange
+	resp.AllowReplicationFactorChange = r.AllowReplicationFactorChange
 	var creq controller.AlterPartitionReassignmentsRequest
 	results := map[kafka.TopicPartition]error{}
 	allowed := h.allowedOnCluster(req, acl.Alter)
@@ -47,11 +48,7 @@ func (h *Handler) alterPartitionReassignments(ctx context.Context, req *Request)
 				results[tp] = kerr.ClusterAuthorizationFailed
 				continue
 			}
-			if err := h.checkReplicationFactor(tp, p.Replicas, allowRFChange); err != nil {
-				results[tp] = err
-				continue
-			}
-			creq.Reassignments = append(creq.Reassignments, reassignmentOf(tp, p.Replicas))
+			creq.Reassignments = append(creq.Reassignments, reassignmentOf(tp, p.Replicas, keepRF))
 		}
 	}
 	cresp, err := h.reassign(ctx, creq)
@@ -76,8 +73,8 @@ func (h *Handler) alterPartitionReassignments(ctx context.Context, req *Request)
 	return resp, nil
 }
 
-func reassignmentOf(tp kafka.TopicPartition, replicas []int32) controller.Reassignment {
-	ra := controller.Reassignment{Topic: tp.Topic, Partition: tp.Partition}
+func reassignmentOf(tp kafka.TopicPartition, replicas []int32, keepReplicationFactor bool) controller.Reassignment {
+	ra := controller.Reassignment{Topic: tp.Topic, Partition: tp.Partition, KeepReplicationFactor: keepReplicationFactor}
 	if replicas != nil {
 		ra.Replicas = nodeIDs(replicas)
 	}
@@ -89,22 +86,4 @@ func (h *Handler) reassign(ctx context.Context, req controller.AlterPartitionRea
 		return controller.AlterPartitionReassignmentsResponse{}, nil
 	}
 	return submit[controller.AlterPartitionReassignmentsResponse](ctx, h.Controller, req)
-}
-
-// checkReplicationFactor refuses, when the replication factor may not
-// change (KIP-860), a target of another size than the replicas the
-// partition has apart from those a reassignment is adding.
-func (h *Handler) checkReplicationFactor(tp kafka.TopicPartition, target []int32, allow bool) error {
-	if allow || target == nil {
-		return nil
-	}
-	t, ok := h.Metadata.Image().Topic(tp.Topic)
-	if !ok || int(tp.Partition) >= len(t.Partitions) || tp.Partition < 0 {
-		return nil // the controller answers unknown partitions
-	}
-	p := t.Partitions[tp.Partition]
-	if rf := len(p.Replicas) - len(p.AddingReplicas); rf != len(target) {
-		return fmt.Errorf("%w: The replication factor is changed from %d to %d", controller.ErrInvalidReplicationFactor, rf, len(target))
-	}
-	return nil
 }

@@ -3,9 +3,10 @@ package handler
 // DescribeUserScramCredentials: v0.
 //
 // Behaviour: lists the SCRAM credentials of the users asked for, or of
-// every user with one when none is named: mechanism and iterations, never
-// the salt or keys. A user without credentials answers RESOURCE_NOT_FOUND,
-// a user named twice DUPLICATE_RESOURCE, as in Kafka.
+// every user with one when none is named (a null or an empty list):
+// mechanism and iterations, never the salt or keys. One result per user:
+// a user without credentials answers RESOURCE_NOT_FOUND, a user named
+// twice DUPLICATE_RESOURCE, as in Kafka.
 
 import (
 	"context"
@@ -31,16 +32,15 @@ func (h *Handler) describeUserScramCredentials(_ context.Context, req *Request) 
 		return resp, nil
 	}
 	byUser := scramCredentialsByUser(h.Metadata.Image())
-	users := make([]string, 0, len(r.Users))
-	for _, u := range r.Users {
-		users = append(users, u.Name)
-	}
-	if r.Users == nil {
-		users = slices.Sorted(maps.Keys(byUser))
-	}
+	users := slices.Sorted(maps.Keys(byUser))
 	seen := map[string]int{}
-	for _, u := range users {
-		seen[u]++
+	if len(r.Users) > 0 {
+		users = nil
+		for _, u := range r.Users {
+			if seen[u.Name]++; seen[u.Name] == 1 {
+				users = append(users, u.Name)
+			}
+		}
 	}
 	for _, u := range users {
 		res := kmsg.NewDescribeUserSCRAMCredentialsResponseResult()

@@ -6,7 +6,8 @@ package handler
 // a salt and the salted password; the broker keeps only RFC 5802's
 // StoredKey and ServerKey, written to the metadata log through the
 // controller so that every node authenticates with them. One result per
-// user, the first failure of its changes: an unknown mechanism
+// user, the first failure of its changes, the deletions looked at before
+// the upsertions as in Kafka: an unknown mechanism
 // (UNSUPPORTED_SASL_MECHANISM), iterations outside 4096..16384 or an
 // empty name (UNACCEPTABLE_CREDENTIAL), deleting what does not exist
 // (RESOURCE_NOT_FOUND), a user changed twice (DUPLICATE_RESOURCE).

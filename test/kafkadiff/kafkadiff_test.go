@@ -125,20 +125,13 @@ func apiVersions(t *testing.T, addr string) map[int16]versionRange {
 
 // noScenarioYet lists the keys Gregor advertises that this test does not
 // compare with Kafka yet, and why. Each needs more than a request against a
-// plain broker: SASL on a SASL listener, ACLs with an authorizer configured
-// (the reference runs without one), transactions a producer in a
-// transaction, elections and reassignments several brokers, quorum status a
-// quorum. They are covered by Gregor's own tests meanwhile (TestDenyMatrix,
-// the SASL and transaction tests, the cluster tests).
+// plain broker: SASL a SASL listener, transaction markers a broker sending
+// them, quorum status a quorum alike on both sides. They are covered by
+// Gregor's own tests meanwhile (the SASL, transaction and cluster tests).
 var noScenarioYet = map[int16]string{
 	17: "SASL needs a SASL listener on both brokers",
 	36: "SASL needs a SASL listener on both brokers",
 	27: "a broker-to-broker request",
-	43: "needs a partition with several replicas",
-	45: "needs a partition with several replicas",
-	46: "needs a partition with several replicas",
-	50: "needs SCRAM credentials created alike on both brokers",
-	51: "the salted passwords differ by design; needs a check of the error paths only",
 	55: "the reference is a one-voter quorum, Gregor's status differs in ids and times only",
 }
 
