@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"maps"
 	"os"
 	"path/filepath"
@@ -410,5 +411,39 @@ func TestGroupConsumerTimes(t *testing.T) {
 	}
 	if _, _, err := Load("", []string{"group.consumer.min.session.timeout.ms=1000", "group.consumer.session.timeout.ms=6000", "group.consumer.min.heartbeat.interval.ms=100", "group.consumer.heartbeat.interval.ms=500"}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// FuzzValidateGroupConfigs: any group configs are accepted or refused with
+// ErrInvalidGroupConfig, never a panic.
+func FuzzValidateGroupConfigs(f *testing.F) {
+	f.Add("consumer.session.timeout.ms", "50000", "share.auto.offset.reset", "by_duration:PT1H30M")
+	f.Add("share.auto.offset.reset", "by_duration:-P1DT-2H0.5S", "share.isolation.level", "read_committed")
+	f.Add("streams.num.standby.replicas", "9999999999", "unknown", "")
+	cfg, _, err := Load("", nil)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, k1, v1, k2, v2 string) {
+		err := cfg.ValidateGroupConfigs(map[string]string{k1: v1, k2: v2})
+		if err != nil && !errors.Is(err, ErrInvalidGroupConfig) {
+			t.Fatalf("%v does not wrap ErrInvalidGroupConfig", err)
+		}
+	})
+}
+
+// TestShareAutoOffsetReset: by_duration takes what Java's Duration.parse
+// takes, if not negative.
+func TestShareAutoOffsetReset(t *testing.T) {
+	for v, ok := range map[string]bool{
+		"earliest": true, "latest": true, "LATEST": false, "none": false, "by_duration": false,
+		"by_duration:PT1H30M": true, "by_duration:P1D": true, "by_duration:PT0.5S": true, "by_duration:pt1h": true,
+		"by_duration:P2DT-1H": true, "by_duration:-PT1H": false, "by_duration:P1DT-25H": false,
+		"by_duration:PT": false, "by_duration:P": false, "by_duration:P1W": false, "by_duration:PT1.5M": false,
+		"by_duration:P1Y": false, "by_duration:": false,
+	} {
+		if got := shareAutoOffsetReset("share.auto.offset.reset", v) == ""; got != ok {
+			t.Errorf("%s: accepted %t, want %t", v, got, ok)
+		}
 	}
 }
