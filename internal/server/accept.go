@@ -26,9 +26,8 @@ type acceptor struct {
 	// sleep waits d or until ctx is done.
 	sleep func(ctx context.Context, d time.Duration)
 
-	delay      time.Duration // before the next retry; 0 after a success
-	lastLog    time.Time     // of the last warning
-	suppressed int           // failures since the last warning, not logged
+	delay time.Duration // before the next retry; 0 after a success
+	log   logLimiter    // of the failures
 }
 
 func newAcceptor(ln net.Listener, logger *slog.Logger) *acceptor {
@@ -59,14 +58,29 @@ func (a *acceptor) accept(ctx context.Context) (net.Conn, error) {
 
 // warn logs a failed accept, or counts it if the last warning is recent.
 func (a *acceptor) warn(err error) {
-	now := a.now()
-	if !a.lastLog.IsZero() && now.Sub(a.lastLog) < acceptLogInterval {
-		a.suppressed++
-		return
+	if suppressed, ok := a.log.allow(a.now()); ok {
+		a.logger.Warn("accepting a connection failed; retrying", "err", err, "retry_in", a.delay,
+			"suppressed", suppressed, "listener", a.ln.Addr().String())
 	}
-	a.logger.Warn("accepting a connection failed; retrying", "err", err, "retry_in", a.delay,
-		"suppressed", a.suppressed, "listener", a.ln.Addr().String())
-	a.lastLog, a.suppressed = now, 0
+}
+
+// logLimiter lets one warning through each acceptLogInterval and counts
+// those it holds back. Its owner guards it.
+type logLimiter struct {
+	last       time.Time // of the last warning let through
+	suppressed int       // warnings held back since
+}
+
+// allow reports whether a warning may be logged at now and, if so, how
+// many were held back since the last.
+func (l *logLimiter) allow(now time.Time) (suppressed int, ok bool) {
+	if !l.last.IsZero() && now.Sub(l.last) < acceptLogInterval {
+		l.suppressed++
+		return 0, false
+	}
+	suppressed = l.suppressed
+	l.last, l.suppressed = now, 0
+	return suppressed, true
 }
 
 func sleepContext(ctx context.Context, d time.Duration) {
