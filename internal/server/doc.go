@@ -34,7 +34,10 @@
 // (max.connections and the listeners' own, max.connections.per.ip and its
 // overrides, connections.max.idle.ms, queued.max.requests): at
 // max.connections a listener accepts nothing more until a connection
-// closes (the protected inter-broker listener excepted), a connection over
+// closes (the protected inter-broker listener excepted, whose connections
+// over it close the least recently active ones of the other listeners,
+// each connection's last read request or written response timing it,
+// as Kafka's KIP-402), a connection over
 // its address's limit is closed as soon as it is accepted, a silent one
 // when its idle time runs out, and a request finding every serving slot
 // taken waits before it is served, leaving the client's next requests in

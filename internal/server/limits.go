@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/semaphore"
@@ -16,14 +17,19 @@ type Limits struct {
 	// MaxConnections is max.connections, over every listener (<= 0: no
 	// limit): at the limit, a listener stops admitting connections until
 	// one closes, as Kafka's acceptor waits for a slot; the connections
-	// wait unread meanwhile. Protected's are not held back.
+	// wait unread meanwhile. Protected's are not held back. Whenever the
+	// total is over it (protected connections admitted at the limit, or a
+	// lower limit set at runtime), the least recently active connection of
+	// another listener is closed, until it is not, as Kafka's processors
+	// close their least recently used one (KIP-402).
 	MaxConnections int
 	// PerListener holds listener.name.<l>.max.connections, by listener
 	// name: a listener at its own limit waits likewise.
 	PerListener map[string]int
 	// Protected is the inter-broker listener when the node has others
-	// (Kafka's protected listener): max.connections does not hold it back,
-	// so that clients filling the broker cannot stop replication.
+	// (Kafka's protected listener): max.connections does not hold it back
+	// and never closes its connections, so that clients filling the
+	// broker cannot stop replication.
 	Protected           string
 	MaxConnectionsPerIP int            // max.connections.per.ip
 	PerIPOverrides      map[string]int // by IP address as net.IP.String prints it
@@ -56,21 +62,45 @@ type Connections struct {
 	serving *semaphore.Weighted // nil: no limit
 	bytes   *byteBudget         // nil: no limit
 	now     func() time.Time
+	epoch   time.Time // connection.lastActive counts from it
 
 	mu          sync.Mutex // guards the fields below
 	limits      Limits
 	total       int
+	closing     int // of total: closed over max.connections, not yet released
+	open        map[*connection]struct{}
 	perIP       map[string]int // open connections by IP address
 	perListener map[string]int // open connections by listener
 	freed       chan struct{}  // closed (and replaced) when a slot may have freed
-	lastLog     time.Time      // of the last refusal logged
-	suppressed  int            // refusals since, not logged
+	refusals    logLimiter     // of connections over max.connections.per.ip
+	evictions   logLimiter     // of connections closed over max.connections
 	lastWait    time.Time      // of the last wait for a slot logged
+}
+
+// connection is one connection admitted by Connections. Its methods may
+// be called on nil (a server without Connections).
+type connection struct {
+	c            *Connections
+	listener, ip string
+	close        func() // ends the connection; called at most once
+	// lastActive is when the connection was admitted, last read a request
+	// or last wrote a response, in nanoseconds since c.epoch: Kafka's
+	// "least recently used" is the channel whose I/O is the oldest.
+	lastActive atomic.Int64
+	closing    bool // guarded by c.mu: closed over max.connections
+}
+
+// touch records activity on the connection now.
+func (cn *connection) touch() {
+	if cn != nil {
+		cn.lastActive.Store(int64(cn.c.now().Sub(cn.c.epoch)))
+	}
 }
 
 // NewConnections returns the counter of a node's connections under l.
 func NewConnections(l Limits) *Connections {
-	c := &Connections{perIP: map[string]int{}, perListener: map[string]int{}, freed: make(chan struct{}), now: time.Now, limits: l}
+	c := &Connections{perIP: map[string]int{}, perListener: map[string]int{}, open: map[*connection]struct{}{},
+		freed: make(chan struct{}), now: time.Now, epoch: time.Now(), limits: l}
 	if l.QueuedMaxRequests > 0 {
 		c.serving = semaphore.NewWeighted(int64(l.QueuedMaxRequests))
 	}
@@ -81,11 +111,14 @@ func NewConnections(l Limits) *Connections {
 }
 
 // SetLimits replaces the limits (a dynamic config change). Connections
-// already open stay open, as in Kafka; the new limits apply to the next.
+// already open stay open, as in Kafka, and the new limits apply to the
+// next, except that under a lower max.connections the least recently
+// active connections of the unprotected listeners are closed down to it.
 func (c *Connections) SetLimits(l Limits) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.limits = l
+	c.evictLocked()
 	c.wakeLocked()
 }
 
@@ -102,12 +135,15 @@ func (c *Connections) idleTimeout() time.Duration {
 	return c.limits.IdleTimeout
 }
 
-// admit counts a new connection on listener from ip. While max.connections
-// (unless listener is the protected one) or the listener's own limit has
-// no room, it waits for a connection to close or ctx to end, as Kafka's
-// acceptor does; then a connection over max.connections.per.ip is refused
-// with errTooManyConnections. It logs the first wait of each second.
-func (c *Connections) admit(ctx context.Context, logger *slog.Logger, listener, ip string) error {
+// admit counts a new connection on listener from ip, which close ends.
+// While max.connections (unless listener is the protected one) or the
+// listener's own limit has no room, it waits for a connection to close or
+// ctx to end, as Kafka's acceptor does; then a connection over
+// max.connections.per.ip is refused with errTooManyConnections. A
+// protected connection that takes the total over max.connections closes
+// the least recently active one of the other listeners (evictLocked). It
+// logs the first wait of each second.
+func (c *Connections) admit(ctx context.Context, logger *slog.Logger, listener, ip string, close func()) (*connection, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for !c.slotLocked(listener) {
@@ -124,7 +160,7 @@ func (c *Connections) admit(ctx context.Context, logger *slog.Logger, listener, 
 		}
 		c.mu.Lock()
 		if err := ctx.Err(); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	perIP := c.limits.MaxConnectionsPerIP
@@ -132,12 +168,40 @@ func (c *Connections) admit(ctx context.Context, logger *slog.Logger, listener, 
 		perIP = n
 	}
 	if c.perIP[ip] >= perIP {
-		return errTooManyConnections
+		return nil, errTooManyConnections
 	}
 	c.total++
 	c.perIP[ip]++
 	c.perListener[listener]++
-	return nil
+	cn := &connection{c: c, listener: listener, ip: ip, close: close}
+	cn.touch()
+	c.open[cn] = struct{}{}
+	c.evictLocked()
+	return cn, nil
+}
+
+// evictLocked closes the least recently active connection of a listener
+// other than the protected one while the connections not yet closing are
+// over max.connections, as each of Kafka's processors does at every poll
+// (closeExcessConnections). A connection with a request being served is
+// not spared: Kafka does not spare it either. Each is counted until its
+// goroutine ends and releases it.
+func (c *Connections) evictLocked() {
+	for c.limits.MaxConnections > 0 && c.total-c.closing > c.limits.MaxConnections {
+		var lru *connection
+		for cn := range c.open {
+			if !cn.closing && cn.listener != c.limits.Protected &&
+				(lru == nil || cn.lastActive.Load() < lru.lastActive.Load()) {
+				lru = cn
+			}
+		}
+		if lru == nil {
+			return // only protected connections are left open
+		}
+		lru.closing = true
+		c.closing++
+		lru.close()
+	}
 }
 
 // slotLocked reports whether listener may admit one more connection
@@ -149,16 +213,20 @@ func (c *Connections) slotLocked(listener string) bool {
 	return listener == c.limits.Protected || c.limits.MaxConnections <= 0 || c.total < c.limits.MaxConnections
 }
 
-// release uncounts a connection admitted on listener from ip.
-func (c *Connections) release(listener, ip string) {
+// release uncounts a connection that admit counted.
+func (c *Connections) release(cn *connection) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.total--
-	if c.perIP[ip]--; c.perIP[ip] <= 0 {
-		delete(c.perIP, ip)
+	delete(c.open, cn)
+	if cn.closing {
+		c.closing--
 	}
-	if c.perListener[listener]--; c.perListener[listener] <= 0 {
-		delete(c.perListener, listener)
+	c.total--
+	if c.perIP[cn.ip]--; c.perIP[cn.ip] <= 0 {
+		delete(c.perIP, cn.ip)
+	}
+	if c.perListener[cn.listener]--; c.perListener[cn.listener] <= 0 {
+		delete(c.perListener, cn.listener)
 	}
 	c.wakeLocked()
 }
@@ -166,18 +234,22 @@ func (c *Connections) release(listener, ip string) {
 // refused logs a refused connection, at most once a second; each line
 // counts the refusals not logged since the last.
 func (c *Connections) refused(logger *slog.Logger, listener string, remote net.Addr) {
+	c.warnLimited(&c.refusals, logger, "refusing a connection over max.connections.per.ip", listener, remote)
+}
+
+// evicted logs a connection closed by evictLocked, as refused does.
+func (c *Connections) evicted(logger *slog.Logger, listener string, remote net.Addr) {
+	c.warnLimited(&c.evictions, logger, "closed the least recently used connection: over max.connections", listener, remote)
+}
+
+// warnLimited logs msg about a connection unless l held it back.
+func (c *Connections) warnLimited(l *logLimiter, logger *slog.Logger, msg, listener string, remote net.Addr) {
 	c.mu.Lock()
-	now := c.now()
-	if !c.lastLog.IsZero() && now.Sub(c.lastLog) < acceptLogInterval {
-		c.suppressed++
-		c.mu.Unlock()
-		return
-	}
-	suppressed := c.suppressed
-	c.lastLog, c.suppressed = now, 0
+	suppressed, ok := l.allow(c.now())
 	c.mu.Unlock()
-	logger.Warn("refusing a connection over max.connections.per.ip",
-		"listener", listener, "remote", remote.String(), "suppressed", suppressed)
+	if ok {
+		logger.Warn(msg, "listener", listener, "remote", remote.String(), "suppressed", suppressed)
+	}
 }
 
 // acquire takes a slot to serve one request, waiting for one to free.

@@ -17,9 +17,14 @@ import (
 	"gregor/internal/wire"
 )
 
-// serveLimited serves h on a loopback listener under conns and returns its
-// address.
+// serveLimited serves h on a loopback listener named CLIENT under conns
+// and returns its address.
 func serveLimited(t testing.TB, h Handler, conns *Connections, logs io.Writer) string {
+	return serveListener(t, h, conns, logs, "CLIENT")
+}
+
+// serveListener is serveLimited for the listener named name.
+func serveListener(t testing.TB, h Handler, conns *Connections, logs io.Writer, name string) string {
 	reg := wire.NewRegistry()
 	reg.Add(18, 0, 4)
 	reg.Add(3, 0, 12)
@@ -32,7 +37,7 @@ func serveLimited(t testing.TB, h Handler, conns *Connections, logs io.Writer) s
 	if logs == nil {
 		logs = io.Discard
 	}
-	s := &Server{Handler: h, Registry: reg, ListenerName: "CLIENT", SecurityProtocol: "PLAINTEXT",
+	s := &Server{Handler: h, Registry: reg, ListenerName: name, SecurityProtocol: "PLAINTEXT",
 		MaxRequestBytes: 1 << 20, Logger: slog.New(slog.NewTextHandler(logs, nil)), Connections: conns}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -54,12 +59,17 @@ func dial(t *testing.T, addr string) (net.Conn, bool) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close() })
+	return conn, roundTrip(conn)
+}
+
+// roundTrip reports whether a Metadata request on conn is answered.
+func roundTrip(conn net.Conn) bool {
 	conn.SetDeadline(time.Now().Add(10 * time.Second))
 	if _, err := conn.Write(frame(kmsg.NewPtrMetadataRequest(), 4, 1)); err != nil {
-		return conn, false
+		return false
 	}
-	_, err = wire.ReadFrame(bufio.NewReader(conn), 1<<20, nil)
-	return conn, err == nil
+	_, err := wire.ReadFrame(bufio.NewReader(conn), 1<<20, nil)
+	return err == nil
 }
 
 // waitClosedByServer waits until the server has closed conn.
@@ -167,22 +177,25 @@ func TestListenerConnectionLimits(t *testing.T) {
 	}
 }
 
-// TestRefusalsLoggedOncePerSecond proves that refused connections are
-// logged at most once a second, each line counting those not logged.
+// TestRefusalsLoggedOncePerSecond proves that refused and evicted
+// connections are logged at most once a second, each line counting those
+// not logged.
 func TestRefusalsLoggedOncePerSecond(t *testing.T) {
-	var logs bytes.Buffer
-	conns := NewConnections(Limits{})
-	clock := time.Unix(0, 0)
-	conns.now = func() time.Time { return clock }
-	logger := slog.New(slog.NewTextHandler(&logs, nil))
-	remote := &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 1}
-	for i := 0; i < 5; i++ {
-		conns.refused(logger, "CLIENT", remote)
-		clock = clock.Add(300 * time.Millisecond)
-	}
-	got := regexp.MustCompile(`suppressed=(\d)`).FindAllStringSubmatch(logs.String(), -1)
-	if len(got) != 2 || got[0][1] != "0" || got[1][1] != "3" {
-		t.Fatalf("log lines: %q", logs.String())
+	for _, log := range []func(*Connections, *slog.Logger, string, net.Addr){(*Connections).refused, (*Connections).evicted} {
+		var logs bytes.Buffer
+		conns := NewConnections(Limits{})
+		clock := time.Unix(0, 0)
+		conns.now = func() time.Time { return clock }
+		logger := slog.New(slog.NewTextHandler(&logs, nil))
+		remote := &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 1}
+		for i := 0; i < 5; i++ {
+			log(conns, logger, "CLIENT", remote)
+			clock = clock.Add(300 * time.Millisecond)
+		}
+		got := regexp.MustCompile(`suppressed=(\d)`).FindAllStringSubmatch(logs.String(), -1)
+		if len(got) != 2 || got[0][1] != "0" || got[1][1] != "3" {
+			t.Fatalf("log lines: %q", logs.String())
+		}
 	}
 }
 
@@ -262,4 +275,112 @@ func waitFor(t *testing.T, cond func() bool) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// evictionSetup serves h on a CLIENT and a protected BROKER listener that
+// share max.connections of 3, and returns their addresses.
+func evictionSetup(t *testing.T, h Handler) (conns *Connections, client, broker string) {
+	conns = NewConnections(Limits{MaxConnections: 3, MaxConnectionsPerIP: 100, Protected: "BROKER"})
+	return conns, serveLimited(t, h, conns, nil), serveListener(t, h, conns, nil, "BROKER")
+}
+
+// served reports how many connections conns counts, not yet closing.
+func (c *Connections) served() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.total - c.closing
+}
+
+// TestProtectedConnectionEvictsLeastRecentlyUsed proves KIP-402: with
+// max.connections taken by clients, a connection on the protected
+// listener is served at once and the client connection least recently
+// active (not the oldest) is closed, the others staying open; so is the
+// next one, for a second protected connection.
+func TestProtectedConnectionEvictsLeastRecentlyUsed(t *testing.T) {
+	conns, client, broker := evictionSetup(t, echo)
+	a, _ := dial(t, client)
+	b, _ := dial(t, client)
+	c, _ := dial(t, client)
+	if !roundTrip(a) {
+		t.Fatal("a client connection is not served")
+	}
+	if _, ok := dial(t, broker); !ok {
+		t.Fatal("the protected connection is not served")
+	}
+	waitClosedByServer(t, b)
+	if !roundTrip(a) || !roundTrip(c) {
+		t.Fatal("a client connection more recently active than the evicted one is closed")
+	}
+	if _, ok := dial(t, broker); !ok {
+		t.Fatal("the second protected connection is not served")
+	}
+	waitClosedByServer(t, a)
+	if !roundTrip(c) {
+		t.Fatal("the most recently active client connection is closed")
+	}
+	waitFor(t, func() bool { return conns.served() == 3 })
+}
+
+// TestEvictionClosesServedRequest proves that a connection whose request
+// is being served is not spared, as Kafka does not spare it: its last
+// activity is the request's read, and its handler sees its context end.
+func TestEvictionClosesServedRequest(t *testing.T) {
+	started, canceled := make(chan struct{}), make(chan struct{})
+	h := handlerFunc(func(ctx context.Context, req *wire.Request) (kmsg.Response, error) {
+		if req.Header.CorrelationID == 100 {
+			close(started)
+			<-ctx.Done()
+			close(canceled)
+			return nil, ctx.Err()
+		}
+		return req.Body.ResponseKind(), nil
+	})
+	_, client, broker := evictionSetup(t, h)
+	busy, err := net.Dial("tcp", client)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { busy.Close() })
+	if _, err := busy.Write(frame(kmsg.NewPtrMetadataRequest(), 4, 100)); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-started:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the request is not served")
+	}
+	b, _ := dial(t, client)
+	c, _ := dial(t, client)
+	if _, ok := dial(t, broker); !ok {
+		t.Fatal("the protected connection is not served")
+	}
+	select {
+	case <-canceled:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the evicted connection's request is still served")
+	}
+	waitClosedByServer(t, busy)
+	if !roundTrip(b) || !roundTrip(c) {
+		t.Fatal("an idle client connection is closed instead of the least recently active one")
+	}
+}
+
+// TestLowerMaxConnectionsEvicts proves that max.connections lowered at
+// runtime closes the least recently active connections down to it, as
+// Kafka's processors do, sparing the protected listener's.
+func TestLowerMaxConnectionsEvicts(t *testing.T) {
+	conns, client, broker := evictionSetup(t, echo)
+	p, _ := dial(t, broker)
+	a, _ := dial(t, client)
+	b, _ := dial(t, client)
+	if !roundTrip(a) {
+		t.Fatal("a client connection is not served")
+	}
+	conns.SetLimits(Limits{MaxConnections: 1, MaxConnectionsPerIP: 100, Protected: "BROKER"})
+	waitClosedByServer(t, b)
+	waitClosedByServer(t, a)
+	if !roundTrip(p) {
+		t.Fatal("the protected connection, least recently active, is closed")
+	}
+	waitFor(t, func() bool { return conns.served() == 1 })
 }

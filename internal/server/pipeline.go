@@ -45,6 +45,7 @@ type pipeline struct {
 	cancel context.CancelFunc
 	conn   net.Conn
 	w      *bufio.Writer
+	cn     *connection // told of each answer written
 
 	mu      sync.Mutex // guards the fields below
 	queue   []pending
@@ -58,9 +59,9 @@ type pipeline struct {
 	pieces  [][]byte
 }
 
-func newPipeline(ctx context.Context, s *Server, conn net.Conn, w *bufio.Writer) *pipeline {
+func newPipeline(ctx context.Context, s *Server, conn net.Conn, w *bufio.Writer, cn *connection) *pipeline {
 	ctx, cancel := context.WithCancel(ctx)
-	return &pipeline{s: s, ctx: ctx, cancel: cancel, conn: conn, w: w, changed: make(chan struct{})}
+	return &pipeline{s: s, ctx: ctx, cancel: cancel, conn: conn, w: w, cn: cn, changed: make(chan struct{})}
 }
 
 // busy reports whether answers are pending, so that the next produce's
@@ -207,6 +208,9 @@ func (p *pipeline) answer(e pending) error {
 	p.respBuf, p.pieces = encodeResponse(p.respBuf[:0], p.pieces[:0], e.req, e.resp)
 	err := writePieces(p.conn, p.w, p.pieces, e.req.FetchRegions)
 	e.req.Sent()
+	if err == nil {
+		p.cn.touch()
+	}
 	if cap(p.respBuf) > maxRetainedResponse {
 		p.respBuf = nil
 	}

@@ -105,7 +105,13 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 			}
 			return err
 		}
-		if s.throttled(ctx, conn) || !s.admit(ctx, conn) {
+		if s.throttled(ctx, conn) {
+			continue
+		}
+		connCtx, end := context.WithCancelCause(ctx)
+		cn, ok := s.admit(ctx, conn, func() { end(errEvicted) })
+		if !ok {
+			end(nil)
 			continue
 		}
 		s.wg.Add(1)
@@ -113,28 +119,37 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		go func() {
 			defer s.wg.Done()
 			defer s.open.Add(-1)
-			defer s.release(conn)
-			s.serveConn(ctx, conn)
+			defer s.release(cn)
+			defer end(nil)
+			s.serveConn(connCtx, conn, cn)
+			if errors.Is(context.Cause(connCtx), errEvicted) {
+				s.Connections.evicted(s.Logger, s.ListenerName, conn.RemoteAddr())
+			}
 		}()
 	}
 }
 
+// errEvicted ends a connection closed to keep the total at max.connections.
+var errEvicted = errors.New("closed over max.connections")
+
 // admit counts a new connection against the limits, first waiting for
 // room under max.connections, or closes it when it is over its address's
-// limit: Kafka closes such a connection without a word.
-func (s *Server) admit(ctx context.Context, conn net.Conn) bool {
+// limit: Kafka closes such a connection without a word. evict ends the
+// connection if it is picked to make room later (Connections.admit).
+// Without Connections, it admits conn and returns a nil connection.
+func (s *Server) admit(ctx context.Context, conn net.Conn, evict func()) (*connection, bool) {
 	if s.Connections == nil {
-		return true
+		return nil, true
 	}
-	err := s.Connections.admit(ctx, s.Logger, s.ListenerName, ipOf(conn.RemoteAddr()))
+	cn, err := s.Connections.admit(ctx, s.Logger, s.ListenerName, ipOf(conn.RemoteAddr()), evict)
 	if errors.Is(err, errTooManyConnections) {
 		s.Connections.refused(s.Logger, s.ListenerName, conn.RemoteAddr())
 	}
 	if err != nil {
 		conn.Close()
-		return false
+		return nil, false
 	}
-	return true
+	return cn, true
 }
 
 // throttled reports whether conn is over its address's connection rate;
@@ -159,9 +174,9 @@ func (s *Server) throttled(ctx context.Context, conn net.Conn) bool {
 }
 
 // release uncounts a connection that admit counted.
-func (s *Server) release(conn net.Conn) {
-	if s.Connections != nil {
-		s.Connections.release(s.ListenerName, ipOf(conn.RemoteAddr()))
+func (s *Server) release(cn *connection) {
+	if cn != nil {
+		s.Connections.release(cn)
 	}
 }
 
@@ -174,7 +189,12 @@ func (s *Server) release(conn net.Conn) {
 // its answer goes to the connection's pipeline, written in order once the
 // wait ends, while the connection reads and appends its next produce
 // requests; any other request waits until the pipeline is drained.
-func (s *Server) serveConn(ctx context.Context, conn net.Conn) {
+//
+// A connection evicted under max.connections (Limits.MaxConnections) ends
+// through ctx: the socket closes, the request being served sees its
+// context canceled, and answers not yet written are dropped, as Kafka
+// drops the responses of a channel it closed.
+func (s *Server) serveConn(ctx context.Context, conn net.Conn, cn *connection) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	raw := conn // conn becomes the TLS connection below; closing raw ends both
@@ -209,7 +229,7 @@ func (s *Server) serveConn(ctx context.Context, conn net.Conn) {
 			session.Principal = principal
 		}
 	}
-	err := s.loop(ctx, conn, session)
+	err := s.loop(ctx, conn, session, cn)
 	if errors.Is(err, os.ErrDeadlineExceeded) {
 		logger.Debug("closing idle connection (connections.max.idle.ms)")
 		return
@@ -219,12 +239,12 @@ func (s *Server) serveConn(ctx context.Context, conn net.Conn) {
 	}
 }
 
-func (s *Server) loop(ctx context.Context, conn net.Conn, session *wire.Session) error {
+func (s *Server) loop(ctx context.Context, conn net.Conn, session *wire.Session, cn *connection) error {
 	r := bufio.NewReaderSize(conn, 64<<10)
 	w := bufio.NewWriterSize(conn, 64<<10)
 	var frameBuf, respBuf []byte
 	var pieces [][]byte // the response being sent, in order (see encodeResponse)
-	p := newPipeline(ctx, s, conn, w)
+	p := newPipeline(ctx, s, conn, w, cn)
 	defer p.close()
 	for {
 		s.setIdleDeadline(conn)
@@ -232,6 +252,7 @@ func (s *Server) loop(ctx context.Context, conn net.Conn, session *wire.Session)
 		if err != nil {
 			return err
 		}
+		cn.touch()
 		if frameBuf = frame; cap(frame) > maxRetainedFrame {
 			frameBuf = nil
 		}
@@ -306,6 +327,7 @@ func (s *Server) loop(ctx context.Context, conn net.Conn, session *wire.Session)
 			if err != nil {
 				return err
 			}
+			cn.touch()
 			if cap(respBuf) > maxRetainedResponse {
 				respBuf = nil
 			}
