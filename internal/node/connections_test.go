@@ -1,6 +1,9 @@
 package node_test
 
 import (
+	"encoding/binary"
+	"errors"
+	"fmt"
 	"io"
 	"net"
 	"testing"
@@ -8,6 +11,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"gregor/internal/node/nodetest"
 )
@@ -64,4 +68,78 @@ func openConnections(t *testing.T, addr string, k int) int {
 		}
 	}
 	return open
+}
+
+// TestMaxConnectionsEvictsForInterBrokerListener proves KIP-402 on a node
+// with two listeners: with max.connections taken by client connections, a
+// connection on the inter-broker listener is served, the node closes the
+// client connection least recently active while the others stay open,
+// and a new client works once connections close.
+func TestMaxConnectionsEvictsForInterBrokerListener(t *testing.T) {
+	n := nodetest.Start(t, "", map[string]string{
+		"listeners":                      "PLAINTEXT://127.0.0.1:0,EXTERNAL://127.0.0.1:0",
+		"listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,EXTERNAL:PLAINTEXT",
+		"inter.broker.listener.name":     "PLAINTEXT",
+		"max.connections":                "3",
+		"rest.proxy.listeners":           "", // no client of the node but the test's
+	})
+	broker, client := n.Addrs()[0].String(), n.Addrs()[1].String()
+	a, b, c := servedConn(t, client), servedConn(t, client), servedConn(t, client)
+	if !apiVersionsAnswered(a) {
+		t.Fatal("a client connection is not served")
+	}
+	inter := servedConn(t, broker)
+	if err := waitClosed(b); err != nil {
+		t.Fatalf("the least recently active client connection: %v", err)
+	}
+	if !apiVersionsAnswered(a) || !apiVersionsAnswered(c) {
+		t.Fatal("a client connection more recently active is closed")
+	}
+	inter.Close()
+	a.Close()
+	adm := kadm.NewClient(newClient(t, client))
+	if _, err := adm.BrokerMetadata(testContext(t)); err != nil {
+		t.Fatalf("a new client after the eviction: %v", err)
+	}
+}
+
+// servedConn dials addr and fails the test unless an ApiVersions request
+// on the connection is answered; the connection closes with the test.
+func servedConn(t *testing.T, addr string) net.Conn {
+	t.Helper()
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	if !apiVersionsAnswered(conn) {
+		t.Fatalf("a connection to %s is not served", addr)
+	}
+	return conn
+}
+
+// apiVersionsAnswered reports whether an ApiVersions request on conn is
+// answered within 10 seconds.
+func apiVersionsAnswered(conn net.Conn) bool {
+	conn.SetDeadline(time.Now().Add(10 * time.Second))
+	f := encodeFrame(kmsg.NewPtrApiVersionsRequest(), 0)
+	if _, err := conn.Write(append(binary.BigEndian.AppendUint32(nil, uint32(len(f))), f...)); err != nil {
+		return false
+	}
+	size := make([]byte, 4)
+	if _, err := io.ReadFull(conn, size); err != nil {
+		return false
+	}
+	_, err := io.ReadFull(conn, make([]byte, binary.BigEndian.Uint32(size)))
+	return err == nil
+}
+
+// waitClosed waits up to 10 seconds for the server to close conn.
+func waitClosed(conn net.Conn) error {
+	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	_, err := conn.Read(make([]byte, 1))
+	if errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) {
+		return nil
+	}
+	return fmt.Errorf("read: %v, want the connection closed by the server", err)
 }
