@@ -382,12 +382,24 @@ func (l lockedWriter) Write(p []byte) (int, error) {
 // stalledLeader is a FetchSource that never answers: each request waits
 // for its context, as a leader that stopped answering on an open
 // connection.
-type stalledLeader struct{ requests chan time.Duration }
+type stalledLeader struct{ requests chan stalledRequest }
+
+// stalledRequest is how a request to a stalledLeader ended: the time its
+// context still had when it arrived (-1: no deadline), how long it
+// waited, and why it ended.
+type stalledRequest struct {
+	budget, waited time.Duration
+	err            error
+}
 
 func (s *stalledLeader) wait(ctx context.Context) error {
 	start := time.Now()
+	budget := time.Duration(-1)
+	if deadline, ok := ctx.Deadline(); ok {
+		budget = deadline.Sub(start)
+	}
 	<-ctx.Done()
-	s.requests <- time.Since(start)
+	s.requests <- stalledRequest{budget: budget, waited: time.Since(start), err: ctx.Err()}
 	return ctx.Err()
 }
 
@@ -407,7 +419,7 @@ func (s *stalledLeader) Close() error { return nil }
 func TestSocketTimeoutBoundsRequests(t *testing.T) {
 	replicas := []kafka.NodeID{1, 2}
 	follower := openReplica(t, 2, partition.Role{Leader: 1, LeaderEpoch: 1, ISR: replicas, Replicas: replicas})
-	src := &stalledLeader{requests: make(chan time.Duration, 16)}
+	src := &stalledLeader{requests: make(chan stalledRequest, 16)}
 	connects := make(chan struct{}, 16)
 	connect := func(context.Context) (FetchSource, error) {
 		connects <- struct{}{}
@@ -424,9 +436,11 @@ func TestSocketTimeoutBoundsRequests(t *testing.T) {
 	}()
 	for i := 0; i < 2; i++ {
 		select {
-		case d := <-src.requests:
-			if d < 50*time.Millisecond || d > 5*time.Second {
-				t.Fatalf("request %d failed after %v, want after the 50ms socket timeout", i, d)
+		case r := <-src.requests:
+			// The deadline is set before the request reaches the leader, so
+			// the leader sees a little less than the whole timeout.
+			if !errors.Is(r.err, context.DeadlineExceeded) || r.budget < 0 || r.budget > 50*time.Millisecond || r.waited > 5*time.Second {
+				t.Fatalf("request %d: %v after %v with %v left on arrival, want the 50ms socket timeout's deadline", i, r.err, r.waited, r.budget)
 			}
 		case <-time.After(10 * time.Second):
 			t.Fatalf("request %d still waiting after 10s", i)
